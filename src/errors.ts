@@ -1,0 +1,62 @@
+/**
+ * Every Vigil error code in one catalogue, with the HTTP status an API would answer with.
+ * A client is told only the generic `message`; logs, counters and the audit log carry the code.
+ * No message may contain a secret, a token or a decrypted payload.
+ */
+export const ERRORS = {
+  // envelope / ingest rejections (the counter label is the code without the prefix, lowercased)
+  VIGIL_ERR_ENVELOPE_SIZE: { status: 413, message: 'envelope too large' },
+  VIGIL_ERR_ENVELOPE_SCHEMA: { status: 400, message: 'malformed envelope' },
+  VIGIL_ERR_TOPIC: { status: 400, message: 'topic does not match the envelope' },
+  VIGIL_ERR_UNKNOWN_DEVICE: { status: 403, message: 'unknown device' },
+  VIGIL_ERR_DEVICE_DISABLED: { status: 403, message: 'device disabled' },
+  VIGIL_ERR_UNKNOWN_KID: { status: 403, message: 'unknown key generation' },
+  VIGIL_ERR_MAC_INVALID: { status: 401, message: 'message authentication failed' },
+  VIGIL_ERR_REPLAY: { status: 409, message: 'replayed message' },
+  VIGIL_ERR_REPLAY_TOO_OLD: { status: 409, message: 'sequence number outside the replay window' },
+  VIGIL_ERR_NONCE_REUSE: { status: 409, message: 'nonce reused' },
+  VIGIL_ERR_TS_FUTURE: { status: 400, message: 'timestamp too far in the future' },
+  VIGIL_ERR_DECRYPT: { status: 400, message: 'decryption failed' },
+  VIGIL_ERR_BODY_SCHEMA: { status: 422, message: 'invalid message body' },
+  VIGIL_ERR_STORE: { status: 503, message: 'storage unavailable' },
+  // broker
+  VIGIL_ERR_ACL: { status: 403, message: 'not authorised' },
+  VIGIL_ERR_CLIENT_ID: { status: 403, message: 'client id does not match certificate' },
+  VIGIL_ERR_CERT_REVOKED: { status: 403, message: 'certificate revoked' },
+  VIGIL_ERR_RATE_LIMIT: { status: 429, message: 'rate limit exceeded' },
+  VIGIL_ERR_PACKET_SIZE: { status: 413, message: 'packet too large' },
+  // CLI / config / registry
+  VIGIL_ERR_CONFIG: { status: 500, message: 'invalid configuration' },
+  VIGIL_ERR_DEVICE_ID: { status: 400, message: 'invalid device id' },
+  VIGIL_ERR_DEVICE_EXISTS: { status: 409, message: 'device already exists' },
+  VIGIL_ERR_NOT_FOUND: { status: 404, message: 'not found' },
+  VIGIL_ERR_USAGE: { status: 400, message: 'invalid usage' },
+  VIGIL_ERR_MASTER_KEY: { status: 500, message: 'master key unavailable or wrong' },
+  VIGIL_ERR_DATA_DIR: { status: 500, message: 'data directory unusable' },
+  VIGIL_ERR_PKI: { status: 500, message: 'PKI operation failed' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An expected failure with a catalogued code. `detail` is for logs only and must hold no secret. */
+export class VigilError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string | undefined;
+  constructor(code: ErrorCode, detail?: string, options?: ErrorOptions) {
+    super(detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message, options);
+    this.name = 'VigilError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.detail = detail;
+  }
+}
+
+export function isVigilError(err: unknown, code?: ErrorCode): err is VigilError {
+  return err instanceof VigilError && (code === undefined || err.code === code);
+}
+
+/** Short counter label for a rejection code: VIGIL_ERR_MAC_INVALID -> mac_invalid. */
+export function reasonLabel(code: ErrorCode): string {
+  return code.slice('VIGIL_ERR_'.length).toLowerCase();
+}

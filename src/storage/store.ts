@@ -1,0 +1,179 @@
+/**
+ * The storage port. The ingest pipeline, CLI and (later) the API talk only to this interface;
+ * adapters (SQLite+SQLCipher by default, PostgreSQL later) implement it and must all pass the
+ * contract suite in `store-contract.ts`.
+ *
+ * All methods are async so that network adapters fit; the SQLite adapter resolves them from
+ * synchronous calls. Timestamps are milliseconds since the Unix epoch (UTC).
+ */
+
+export type Profile = 'vaccine-transport' | 'patient-vitals' | 'temperature-probe';
+export const PROFILES: readonly Profile[] = ['vaccine-transport', 'patient-vitals', 'temperature-probe'];
+
+export type Alg = 'A256GCM' | 'ASCON128' | 'none';
+export type DeviceStatus = 'enabled' | 'disabled' | 'revoked';
+
+export interface DeviceRecord {
+  id: string;
+  profile: Profile;
+  status: DeviceStatus;
+  /** Algorithm the device is provisioned to use (what its bundle says). */
+  alg: Alg;
+  /** The key generation new messages should use. */
+  currentKid: number;
+  createdAt: number;
+  updatedAt: number;
+  /** Serial (hex) of the device's current client certificate, if one was issued. */
+  certSerial: string | null;
+  certNotAfter: number | null;
+  lastSeenAt: number | null;
+}
+
+export interface DeviceKeyRecord {
+  deviceId: string;
+  kid: number;
+  /** The 32-byte device secret, encrypted under the master key (opaque to the store). */
+  secretEnc: Buffer;
+  createdAt: number;
+  /** active: accepted; retired: no longer accepted. */
+  status: 'active' | 'retired';
+}
+
+export interface CertificateRecord {
+  serial: string;
+  /** Subject CN: a device id, `vigil-server`, or a backend service name. */
+  subject: string;
+  kind: 'device' | 'server' | 'service' | 'ca';
+  notBefore: number;
+  notAfter: number;
+  pem: string;
+  revokedAt: number | null;
+  revocationReason: string | null;
+}
+
+/** One telemetry sample as stored: one row per sample; (deviceId, seq, idx) is unique. */
+export interface ReadingRecord {
+  deviceId: string;
+  seq: number;
+  /** Index of the sample inside its envelope's `samples` array. */
+  idx: number;
+  /** The sample's own timestamp. */
+  ts: number;
+  /** When Vigil stored it. */
+  receivedAt: number;
+  /** True when the sample arrived late (buffered by the device or a gateway). */
+  backfill: boolean;
+  /** Sample fields other than `ts` (temp_c, rh_pct, ...). */
+  data: Record<string, unknown>;
+}
+
+/** An event or ack message (non-telemetry channel); (deviceId, seq) is unique. */
+export interface MessageRecord {
+  deviceId: string;
+  seq: number;
+  channel: 'events' | 'acks';
+  ts: number;
+  receivedAt: number;
+  /** The body, with secrets already replaced (a delivery token is stored only as `token_hash`). */
+  body: Record<string, unknown>;
+}
+
+/** Persisted anti-replay state for one device (device -> server direction). */
+export interface ReplayStateRecord {
+  deviceId: string;
+  /** Highest accepted seq, -1 when none. */
+  highest: number;
+  /** Window bitmap, bit i set = seq (highest - i) was accepted. */
+  bitmap: Buffer;
+  /** Nonces seen inside the window, concatenated fingerprints (opaque to the store). */
+  nonces: Buffer;
+  updatedAt: number;
+}
+
+export interface AuditInput {
+  ts: number;
+  /** Who: `system`, `device:<id>`, `user:<name>`, `cli`, `broker`. */
+  actor: string;
+  /** What, dotted: `device.add`, `ingest.reject`, `broker.connect_refused`, ... */
+  action: string;
+  /** The object acted on (a device id, a certificate serial, ...), if any. */
+  object: string | null;
+  /** Details; never a secret, token or decrypted payload. */
+  detail: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditInput {
+  id: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** A batch written in one transaction: either all of it is durable or none of it. */
+export interface IngestBatch {
+  readings: ReadingRecord[];
+  messages: MessageRecord[];
+  replayStates: ReplayStateRecord[];
+  /** Devices seen in this batch, with the time they were seen. */
+  lastSeen: { deviceId: string; at: number }[];
+}
+
+export interface ReadingQuery {
+  deviceId: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  /** Newest first when true (default false: oldest first). */
+  descending?: boolean;
+}
+
+export interface Store {
+  /** Applies pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // devices and keys
+  addDevice(device: DeviceRecord, key: DeviceKeyRecord): Promise<void>;
+  getDevice(id: string): Promise<DeviceRecord | null>;
+  listDevices(): Promise<DeviceRecord[]>;
+  setDeviceStatus(id: string, status: DeviceStatus, at: number): Promise<void>;
+  setDeviceCert(id: string, serial: string, notAfter: number, at: number): Promise<void>;
+  addDeviceKey(key: DeviceKeyRecord): Promise<void>;
+  getDeviceKey(deviceId: string, kid: number): Promise<DeviceKeyRecord | null>;
+  listDeviceKeys(deviceId: string): Promise<DeviceKeyRecord[]>;
+
+  // certificates
+  addCertificate(cert: CertificateRecord): Promise<void>;
+  getCertificate(serial: string): Promise<CertificateRecord | null>;
+  listCertificates(filter?: { subject?: string; kind?: CertificateRecord['kind'] }): Promise<CertificateRecord[]>;
+  revokeCertificate(serial: string, at: number, reason: string): Promise<void>;
+  /** Revoked serials, for building the CRL. */
+  listRevoked(): Promise<CertificateRecord[]>;
+
+  // ingest
+  /** Writes the batch in one transaction. Duplicate (deviceId, seq[, idx]) rows are ignored. */
+  writeBatch(batch: IngestBatch): Promise<{ readingsInserted: number; messagesInserted: number }>;
+  getReplayState(deviceId: string): Promise<ReplayStateRecord | null>;
+  queryReadings(q: ReadingQuery): Promise<ReadingRecord[]>;
+  queryMessages(q: { deviceId?: string; channel?: MessageRecord['channel']; since?: number; limit?: number }): Promise<MessageRecord[]>;
+  countReadings(deviceId?: string): Promise<number>;
+
+  // audit (append-only, hash-chained)
+  appendAudit(entry: AuditInput): Promise<AuditRecord>;
+  queryAudit(q: { since?: number; limit?: number; action?: string }): Promise<AuditRecord[]>;
+  /** Walks the chain; returns the id of the first entry whose hash or link is wrong, or null. */
+  verifyAudit(): Promise<{ ok: boolean; entries: number; firstBroken: number | null }>;
+
+  // counters (rejections by reason; totals survive restarts)
+  addCounters(deltas: Record<string, number>): Promise<void>;
+  getCounters(): Promise<Record<string, number>>;
+
+  // key/value for small state (schema version, install id, ...)
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  /**
+   * A number that changes whenever another connection (another `vigil` process) committed a
+   * change; used to invalidate caches. Adapters without such a notion return a constant.
+   */
+  changeToken(): Promise<number>;
+}
