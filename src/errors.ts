@@ -34,6 +34,10 @@ export const ERRORS = {
   VIGIL_ERR_MASTER_KEY: { status: 500, message: 'master key unavailable or wrong' },
   VIGIL_ERR_DATA_DIR: { status: 500, message: 'data directory unusable' },
   VIGIL_ERR_PKI: { status: 500, message: 'PKI operation failed' },
+  // storage
+  VIGIL_ERR_KEY_EXISTS: { status: 409, message: 'key generation already exists' },
+  VIGIL_ERR_CERT_EXISTS: { status: 409, message: 'certificate already exists' },
+  VIGIL_ERR_SCHEMA_VERSION: { status: 500, message: 'database schema is newer than this version of Vigil' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -119,8 +119,11 @@ export interface IngestBatch {
 
 export interface ReadingQuery {
   deviceId: string;
+  /** Inclusive lower bound on the sample `ts`. */
   since?: number;
+  /** Exclusive upper bound on the sample `ts` (windows `[since, until)` tile without overlap). */
   until?: number;
+  /** Default 1000, at most 100000. */
   limit?: number;
   /** Newest first when true (default false: oldest first). */
   descending?: boolean;
@@ -138,6 +141,16 @@ export interface Store {
   setDeviceStatus(id: string, status: DeviceStatus, at: number): Promise<void>;
   setDeviceCert(id: string, serial: string, notAfter: number, at: number): Promise<void>;
   addDeviceKey(key: DeviceKeyRecord): Promise<void>;
+  /**
+   * Optional (added for key rotation): retire or re-activate one key generation.
+   * Throws VIGIL_ERR_NOT_FOUND for an unknown (device, kid).
+   */
+  setDeviceKeyStatus?(deviceId: string, kid: number, status: DeviceKeyRecord['status']): Promise<void>;
+  /**
+   * Optional (added for key rotation): make `kid` the generation new messages use. The key must
+   * exist (VIGIL_ERR_NOT_FOUND) and be active (VIGIL_ERR_USAGE).
+   */
+  setDeviceCurrentKid?(id: string, kid: number, at: number): Promise<void>;
   getDeviceKey(deviceId: string, kid: number): Promise<DeviceKeyRecord | null>;
   listDeviceKeys(deviceId: string): Promise<DeviceKeyRecord[]>;
 

@@ -1,0 +1,48 @@
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { asconAead128Decrypt, asconAead128Encrypt } from './ascon.ts';
+
+export type Alg = 'A256GCM' | 'ASCON128' | 'none';
+export const ALGS: readonly Alg[] = ['A256GCM', 'ASCON128', 'none'];
+
+/** Nonce length in bytes per algorithm. `none` still carries a fresh nonce for replay detection. */
+export const NONCE_BYTES: Record<Alg, number> = { A256GCM: 12, ASCON128: 16, none: 12 };
+export const TAG_BYTES = 16;
+
+/** AEAD-Encrypt(K_enc, n, aad, body) -> ciphertext || tag. For `none` the body is returned as is. */
+export function aeadEncrypt(alg: Alg, encKey: Buffer, nonce: Buffer, aad: Buffer, plaintext: Buffer): Buffer {
+  switch (alg) {
+    case 'A256GCM': {
+      const c = createCipheriv('aes-256-gcm', encKey, nonce, { authTagLength: TAG_BYTES });
+      c.setAAD(aad);
+      return Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+    }
+    case 'ASCON128':
+      // NIST SP 800-232 Ascon-AEAD128 takes a 128-bit key: the first 16 bytes of K_enc (DESIGN.md §2).
+      return Buffer.from(asconAead128Encrypt(encKey.subarray(0, 16), nonce, aad, plaintext));
+    case 'none':
+      return Buffer.from(plaintext);
+  }
+}
+
+/** Returns the plaintext, or null when the tag does not verify. */
+export function aeadDecrypt(alg: Alg, encKey: Buffer, nonce: Buffer, aad: Buffer, data: Buffer): Buffer | null {
+  switch (alg) {
+    case 'A256GCM': {
+      if (data.length < TAG_BYTES) return null;
+      const d = createDecipheriv('aes-256-gcm', encKey, nonce, { authTagLength: TAG_BYTES });
+      d.setAAD(aad);
+      d.setAuthTag(data.subarray(data.length - TAG_BYTES));
+      try {
+        return Buffer.concat([d.update(data.subarray(0, data.length - TAG_BYTES)), d.final()]);
+      } catch {
+        return null;
+      }
+    }
+    case 'ASCON128': {
+      const pt = asconAead128Decrypt(encKey.subarray(0, 16), nonce, aad, data);
+      return pt ? Buffer.from(pt.buffer, pt.byteOffset, pt.byteLength) : null;
+    }
+    case 'none':
+      return data;
+  }
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { VigilError } from '../errors.ts';
+
+/** Largest number of samples one telemetry envelope may carry (16 KiB envelope bound anyway). */
+export const MAX_SAMPLES = 200;
+
+const ts = z.number().int().nonnegative();
+const pct = z.number().min(0).max(100);
+const power = z.enum(['mains', 'battery', 'backup']);
+const rssi = z.number().int().min(-150).max(0);
+
+// DESIGN.md §4: field names by profile. Sensor-plausible bounds; clinical limits belong to rules.
+export const SAMPLE_SCHEMAS = {
+  'vaccine-transport': z.strictObject({
+    ts,
+    temp_c: z.number().min(-100).max(100),
+    rh_pct: pct,
+    lat: z.number().min(-90).max(90),
+    lon: z.number().min(-180).max(180),
+    bat_pct: pct,
+    power,
+    door: z.enum(['open', 'closed']).optional(),
+    rssi_dbm: rssi.optional(),
+  }),
+  'patient-vitals': z.strictObject({
+    ts,
+    hr_bpm: z.number().min(0).max(350),
+    spo2_pct: pct,
+    rr_bpm: z.number().min(0).max(120),
+    sbp_mmhg: z.number().min(0).max(350),
+    temp_c: z.number().min(20).max(46),
+    on_oxygen: z.boolean(),
+    consciousness: z.enum(['A', 'C', 'V', 'P', 'U']),
+    spo2_scale: z.union([z.literal(1), z.literal(2)]).optional(),
+    bat_pct: pct.optional(),
+    rssi_dbm: rssi.optional(),
+  }),
+  'temperature-probe': z.strictObject({
+    ts,
+    temp_c: z.number().min(-100).max(100),
+    rh_pct: pct.optional(),
+    bat_pct: pct.optional(),
+    power: power.optional(),
+    rssi_dbm: rssi.optional(),
+  }),
+} as const;
+
+export type ProfileName = keyof typeof SAMPLE_SCHEMAS;
+
+const shortText = z.string().min(1).max(128);
+const scalar = z.union([z.string().max(256), z.number(), z.boolean(), z.null()]);
+
+/** Known event types are checked strictly; others must be flat objects of short scalars. */
+const KNOWN_EVENTS = {
+  dispatch: z.strictObject({
+    type: z.literal('dispatch'),
+    ts: ts.optional(),
+    batch: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/),
+    token: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/),
+    shipment: shortText.optional(),
+  }),
+  delivery: z.strictObject({ type: z.literal('delivery'), ts: ts.optional(), batch: shortText.optional() }),
+  door: z.strictObject({ type: z.literal('door'), ts: ts.optional(), state: z.enum(['open', 'closed']) }),
+  power: z.strictObject({ type: z.literal('power'), ts: ts.optional(), source: z.enum(['mains', 'battery', 'backup']) }),
+  battery_low: z.strictObject({ type: z.literal('battery_low'), ts: ts.optional(), bat_pct: pct }),
+  cooling: z.strictObject({
+    type: z.literal('cooling'),
+    ts: ts.optional(),
+    state: z.enum(['ok', 'failed', 'overcooling', 'restored']),
+  }),
+} as const;
+
+const genericEvent = z
+  .record(z.string().regex(/^[a-z_]{1,32}$/), scalar)
+  .refine((o) => typeof o.type === 'string' && /^[a-z_]{2,32}$/.test(o.type as string), 'type required')
+  .refine((o) => Object.keys(o).length <= 32, 'too many fields');
+
+export const ackSchema = z.strictObject({
+  id: z.uuid(),
+  ok: z.boolean(),
+  error: z.string().max(256).optional(),
+  result: z.record(z.string(), scalar).optional(),
+});
+
+export const commandSchema = z.strictObject({
+  id: z.uuid(),
+  op: z.string().regex(/^[a-z_]{2,32}$/),
+  args: z.record(z.string(), scalar).default({}),
+});
+
+export type Sample = { ts: number } & Record<string, unknown>;
+export type DeviceEventBody = { type: string; ts?: number } & Record<string, unknown>;
+
+function bodyError(err: z.ZodError): VigilError {
+  const first = err.issues[0];
+  const where = first ? first.path.join('.') || '(root)' : '(root)';
+  return new VigilError('VIGIL_ERR_BODY_SCHEMA', `${where}: ${first?.message ?? 'invalid'}`);
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch {
+    throw new VigilError('VIGIL_ERR_BODY_SCHEMA', 'body is not UTF-8 JSON');
+  }
+}
+
+export function parseTelemetryBody(profile: ProfileName, body: Buffer): Sample[] {
+  const raw = parseJson(body);
+  const schema = z.strictObject({ samples: z.array(SAMPLE_SCHEMAS[profile]).min(1).max(MAX_SAMPLES) });
+  const r = schema.safeParse(raw);
+  if (!r.success) throw bodyError(r.error);
+  return r.data.samples as Sample[];
+}
+
+export function parseEventBody(body: Buffer): DeviceEventBody {
+  const raw = parseJson(body);
+  const type = (raw as { type?: unknown } | null)?.type;
+  const known = typeof type === 'string' ? KNOWN_EVENTS[type as keyof typeof KNOWN_EVENTS] : undefined;
+  const r = (known ?? genericEvent).safeParse(raw);
+  if (!r.success) throw bodyError(r.error);
+  return r.data as DeviceEventBody;
+}
+
+export function parseAckBody(body: Buffer): z.infer<typeof ackSchema> {
+  const r = ackSchema.safeParse(parseJson(body));
+  if (!r.success) throw bodyError(r.error);
+  return r.data;
+}

@@ -1,0 +1,156 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { VigilError } from '../errors.ts';
+import { ALGS, type Alg, aeadDecrypt, aeadEncrypt, NONCE_BYTES } from './aead.ts';
+import { b64uDecode, b64uEncode } from './base64url.ts';
+import type { DeviceKeys } from './keys.ts';
+
+/** DESIGN.md §4: a UTF-8 JSON object of at most 16 KiB. */
+export const ENVELOPE_MAX_BYTES = 16 * 1024;
+export const DEVICE_ID_RE = /^[a-z0-9][a-z0-9-]{2,63}$/;
+export const CHANNELS = ['telemetry', 'events', 'acks', 'commands'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Envelope v1 as it travels (field order as in DESIGN.md §4). */
+export interface Envelope {
+  v: 1;
+  dev: string;
+  seq: number;
+  ts: number;
+  kid: number;
+  alg: Alg;
+  /** base64url nonce */
+  n: string;
+  /** base64url body: ciphertext||tag, or the plain body for alg `none` */
+  b: string;
+  /** base64url HMAC-SHA256 */
+  mac: string;
+}
+
+const KEYS = ['v', 'dev', 'seq', 'ts', 'kid', 'alg', 'n', 'b', 'mac'] as const;
+const MAC_B64_LEN = 43; // 32 bytes, unpadded base64url
+const MAX_KID = 0x7fffffff;
+
+/** H = "vigil1|" + dev + "|" + channel + "|" + seq + "|" + ts + "|" + kid + "|" + alg + "|" + n */
+export function headerString(
+  env: Pick<Envelope, 'dev' | 'seq' | 'ts' | 'kid' | 'alg' | 'n'>,
+  channel: Channel,
+): string {
+  return `vigil1|${env.dev}|${channel}|${env.seq}|${env.ts}|${env.kid}|${env.alg}|${env.n}`;
+}
+
+function computeMac(macKey: Buffer, header: string, b: string): Buffer {
+  return createHmac('sha256', macKey).update(header).update('|').update(b).digest();
+}
+
+export interface SealInput {
+  dev: string;
+  channel: Channel;
+  seq: number;
+  ts: number;
+  kid: number;
+  alg: Alg;
+  /** Fresh random nonce of NONCE_BYTES[alg] bytes (the caller owns randomness). */
+  nonce: Buffer;
+  body: Buffer | string;
+  keys: DeviceKeys;
+}
+
+/** Builds an envelope: b = AEAD(K_enc, n, aad = H, body), mac = HMAC(K_mac, H | b). Pure. */
+export function sealEnvelope(p: SealInput): Envelope {
+  if (p.nonce.length !== NONCE_BYTES[p.alg]) throw new Error(`nonce for ${p.alg} must be ${NONCE_BYTES[p.alg]} bytes`);
+  const n = b64uEncode(p.nonce);
+  const fields = { dev: p.dev, seq: p.seq, ts: p.ts, kid: p.kid, alg: p.alg, n };
+  const header = headerString(fields, p.channel);
+  const body = typeof p.body === 'string' ? Buffer.from(p.body, 'utf8') : p.body;
+  const b = b64uEncode(aeadEncrypt(p.alg, p.keys.enc, p.nonce, Buffer.from(header, 'utf8'), body));
+  const mac = b64uEncode(computeMac(p.keys.mac, header, b));
+  return { v: 1, ...fields, b, mac };
+}
+
+export function serializeEnvelope(env: Envelope): string {
+  return JSON.stringify({
+    v: env.v,
+    dev: env.dev,
+    seq: env.seq,
+    ts: env.ts,
+    kid: env.kid,
+    alg: env.alg,
+    n: env.n,
+    b: env.b,
+    mac: env.mac,
+  });
+}
+
+function schemaError(detail: string): VigilError {
+  return new VigilError('VIGIL_ERR_ENVELOPE_SCHEMA', detail);
+}
+
+/**
+ * Size and schema check (first step of the receiver order, DESIGN.md §4). Throws
+ * VIGIL_ERR_ENVELOPE_SIZE or VIGIL_ERR_ENVELOPE_SCHEMA; never returns a partly valid envelope.
+ */
+export function parseEnvelope(payload: Buffer | string): Envelope {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > ENVELOPE_MAX_BYTES) throw new VigilError('VIGIL_ERR_ENVELOPE_SIZE', `${size} bytes`);
+  let raw: unknown;
+  try {
+    const text = typeof payload === 'string' ? payload : new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    raw = JSON.parse(text);
+  } catch {
+    throw schemaError('not UTF-8 JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw schemaError('not a JSON object');
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!(KEYS as readonly string[]).includes(k)) throw schemaError(`unexpected field ${JSON.stringify(k.slice(0, 32))}`);
+  }
+  if (o.v !== 1) throw schemaError('v must be 1');
+  if (typeof o.dev !== 'string' || !DEVICE_ID_RE.test(o.dev)) throw schemaError('dev is not a valid device id');
+  if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 0) throw schemaError('seq must be an unsigned integer');
+  if (!Number.isSafeInteger(o.ts) || (o.ts as number) < 0) throw schemaError('ts must be epoch milliseconds');
+  if (!Number.isSafeInteger(o.kid) || (o.kid as number) < 1 || (o.kid as number) > MAX_KID) {
+    throw schemaError('kid must be a positive integer');
+  }
+  if (typeof o.alg !== 'string' || !(ALGS as readonly string[]).includes(o.alg)) throw schemaError('unknown alg');
+  const alg = o.alg as Alg;
+  if (typeof o.n !== 'string') throw schemaError('n must be a string');
+  const nonce = b64uDecode(o.n);
+  if (!nonce || nonce.length !== NONCE_BYTES[alg]) throw schemaError(`n must be ${NONCE_BYTES[alg]} bytes base64url`);
+  if (typeof o.b !== 'string' || b64uDecode(o.b) === null) throw schemaError('b must be base64url');
+  if (typeof o.mac !== 'string' || o.mac.length !== MAC_B64_LEN || b64uDecode(o.mac) === null) {
+    throw schemaError('mac must be 32 bytes base64url');
+  }
+  return {
+    v: 1,
+    dev: o.dev,
+    seq: o.seq as number,
+    ts: o.ts as number,
+    kid: o.kid as number,
+    alg,
+    n: o.n,
+    b: o.b,
+    mac: o.mac,
+  };
+}
+
+/** Constant-time MAC check over H | b. */
+export function verifyEnvelopeMac(env: Envelope, channel: Channel, macKey: Buffer): boolean {
+  const expected = computeMac(macKey, headerString(env, channel), env.b);
+  const given = b64uDecode(env.mac);
+  return given !== null && given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Decrypts b with aad = H. Throws VIGIL_ERR_DECRYPT. Call only after the MAC verified. */
+export function openEnvelope(env: Envelope, channel: Channel, encKey: Buffer): Buffer {
+  const nonce = b64uDecode(env.n);
+  const data = b64uDecode(env.b);
+  if (!nonce || !data) throw new VigilError('VIGIL_ERR_DECRYPT', 'bad encoding');
+  const pt = aeadDecrypt(env.alg, encKey, nonce, Buffer.from(headerString(env, channel), 'utf8'), data);
+  if (!pt) throw new VigilError('VIGIL_ERR_DECRYPT', `${env.alg} tag mismatch`);
+  return pt;
+}
+
+/** The decoded nonce bytes of a parsed envelope (parseEnvelope already checked them). */
+export function envelopeNonce(env: Envelope): Buffer {
+  return b64uDecode(env.n) ?? Buffer.alloc(0);
+}

@@ -1,0 +1,124 @@
+/** One schema step. Versions are applied in ascending order and never edited once released. */
+export interface SqliteMigration {
+  version: number;
+  /** What the step does, recorded in `schema_migrations` for humans. */
+  name: string;
+  sql: string;
+}
+
+/**
+ * The SQLite schema, as ordered steps. Tables are STRICT (type-checked columns) and timestamps
+ * are INTEGER milliseconds since the Unix epoch. `schema_migrations` itself is created by the
+ * migrator, not here, so that it exists before the first step is recorded.
+ */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  profile TEXT NOT NULL CHECK (profile IN ('vaccine-transport', 'patient-vitals', 'temperature-probe')),
+  status TEXT NOT NULL CHECK (status IN ('enabled', 'disabled', 'revoked')),
+  alg TEXT NOT NULL CHECK (alg IN ('A256GCM', 'ASCON128', 'none')),
+  current_kid INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  cert_serial TEXT,
+  cert_not_after INTEGER,
+  last_seen_at INTEGER
+) STRICT;
+
+CREATE TABLE device_keys (
+  device_id TEXT NOT NULL REFERENCES devices (id),
+  kid INTEGER NOT NULL CHECK (kid >= 1),
+  secret_enc BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+  PRIMARY KEY (device_id, kid)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE certificates (
+  serial TEXT PRIMARY KEY,
+  subject TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('device', 'server', 'service', 'ca')),
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  pem TEXT NOT NULL,
+  revoked_at INTEGER,
+  revocation_reason TEXT
+) STRICT;
+CREATE INDEX certificates_subject ON certificates (subject);
+CREATE INDEX certificates_revoked ON certificates (revoked_at) WHERE revoked_at IS NOT NULL;
+
+-- Clustered on (device_id, seq, idx): per-device seq only grows, so inserts append to the
+-- device's range of the b-tree, and the index below carries the key for the (ts, seq, idx) order.
+CREATE TABLE readings (
+  device_id TEXT NOT NULL REFERENCES devices (id),
+  seq INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  backfill INTEGER NOT NULL CHECK (backfill IN (0, 1)),
+  data TEXT NOT NULL,
+  PRIMARY KEY (device_id, seq, idx)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX readings_device_ts ON readings (device_id, ts);
+
+CREATE TABLE messages (
+  device_id TEXT NOT NULL REFERENCES devices (id),
+  seq INTEGER NOT NULL,
+  channel TEXT NOT NULL CHECK (channel IN ('events', 'acks')),
+  ts INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (device_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX messages_device_ts ON messages (device_id, ts);
+CREATE INDEX messages_ts ON messages (ts);
+
+CREATE TABLE replay_state (
+  device_id TEXT PRIMARY KEY REFERENCES devices (id),
+  highest INTEGER NOT NULL,
+  bitmap BLOB NOT NULL,
+  nonces BLOB NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_ts ON audit (ts);
+CREATE INDEX audit_action ON audit (action, id);
+
+-- Append-only: rows can be added, never changed or removed (a tamperer holding the key can drop
+-- these triggers, which is why the rows are also hash-chained).
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+-- Every insert must extend the chain: next id, and prev_hash = hash of the current head.
+CREATE TRIGGER audit_chain_link BEFORE INSERT ON audit
+WHEN NEW.id IS NOT (SELECT coalesce(max(id), 0) + 1 FROM audit)
+  OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), '${'0'.repeat(64)}')
+BEGIN SELECT RAISE(ABORT, 'audit entry does not extend the chain'); END;
+
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  count INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`,
+  },
+];

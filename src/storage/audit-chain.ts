@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { AuditRecord } from './store.ts';
+
+/** `prevHash` of the first audit entry: 64 zeros (32 zero bytes, hex). */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The fields of an audit entry that its hash covers. */
+export interface AuditHashInput {
+  id: number;
+  ts: number;
+  actor: string;
+  action: string;
+  object: string | null;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Canonical JSON: object keys sorted by UTF-16 code units at every depth, no whitespace, values
+ * serialised as `JSON.stringify` does (the RFC 8785 JCS ordering rule with ECMAScript number
+ * formatting). The value is first passed through `JSON.stringify`/`JSON.parse` so that what is
+ * hashed is exactly what a JSON column stores and returns (undefined dropped, NaN -> null, Date ->
+ * string); `canonicalJSON(JSON.parse(canonicalJSON(x))) === canonicalJSON(x)` for every input.
+ */
+export function canonicalJSON(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new TypeError('value is not representable as JSON');
+  return serialise(JSON.parse(text));
+}
+
+function serialise(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(serialise).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
+  const keys = Object.keys(obj).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${serialise(obj[k])}`).join(',')}}`;
+}
+
+/** `sha256hex(prevHash + '|' + canonicalJSON({id, ts, actor, action, object, detail}))`. */
+export function auditHash(prevHash: string, entry: AuditHashInput): string {
+  const body = canonicalJSON({
+    id: entry.id,
+    ts: entry.ts,
+    actor: entry.actor,
+    action: entry.action,
+    object: entry.object,
+    detail: entry.detail,
+  });
+  return createHash('sha256').update(`${prevHash}|${body}`, 'utf8').digest('hex');
+}
+
+/** Result of walking an audit chain. */
+export interface AuditVerification {
+  ok: boolean;
+  /** Number of entries walked (all of them, also after a break). */
+  entries: number;
+  /** Id of the first entry whose link (`prevHash`) or `hash` is wrong; null when intact. */
+  firstBroken: number | null;
+}
+
+/**
+ * Checks a chain given in ascending id order: every `prevHash` equals the previous entry's `hash`
+ * (the genesis hash for the first) and every `hash` recomputes. A deleted or reordered entry
+ * breaks the link of the entry after it; an edited one breaks its own hash (the id is hashed too,
+ * so ids need not be gap-free). Removing entries from the END is not detectable from the chain
+ * alone; that needs the head hash anchored elsewhere (a backup, an export). Adapters stream
+ * their rows into this so all of them verify the same way.
+ */
+export function verifyAuditChain(records: Iterable<AuditRecord>): AuditVerification {
+  let entries = 0;
+  let firstBroken: number | null = null;
+  let prev = GENESIS_HASH;
+  for (const r of records) {
+    entries++;
+    if (firstBroken !== null) continue;
+    const broken = r.prevHash !== prev || auditHash(prev, r) !== r.hash;
+    if (broken) firstBroken = r.id;
+    prev = r.hash;
+  }
+  return { ok: firstBroken === null, entries, firstBroken };
+}
