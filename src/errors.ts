@@ -38,6 +38,11 @@ export const ERRORS = {
   VIGIL_ERR_KEY_EXISTS: { status: 409, message: 'key generation already exists' },
   VIGIL_ERR_CERT_EXISTS: { status: 409, message: 'certificate already exists' },
   VIGIL_ERR_SCHEMA_VERSION: { status: 500, message: 'database schema is newer than this version of Vigil' },
+  // broker (connection refusals)
+  VIGIL_ERR_TLS_AUTH: { status: 401, message: 'client certificate refused' },
+  VIGIL_ERR_IDENTITY: { status: 403, message: 'unknown or disabled identity' },
+  VIGIL_ERR_CONNECTION_LIMIT: { status: 503, message: 'too many connections' },
+  VIGIL_ERR_MQTT_PROTOCOL: { status: 400, message: 'MQTT protocol violation' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

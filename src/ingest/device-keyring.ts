@@ -31,12 +31,13 @@ export class DeviceKeyring {
 
   /** Cached device record (null when unknown). */
   async device(deviceId: string): Promise<DeviceRecord | null> {
-    let e = this.#cache.get(deviceId);
-    if (!e) {
-      e = { device: await this.#store.getDevice(deviceId), keys: new Map() };
-      this.#cache.set(deviceId, e);
-    }
-    return e.device;
+    const cached = this.#cache.get(deviceId);
+    if (cached) return cached.device;
+    const device = await this.#store.getDevice(deviceId);
+    // Unknown ids are not cached: a device provisioned a moment ago by another process must work
+    // at once, and a flood of unknown ids cannot grow the cache.
+    if (device) this.#cache.set(deviceId, { device, keys: new Map() });
+    return device;
   }
 
   /**
@@ -47,7 +48,8 @@ export class DeviceKeyring {
     const device = await this.device(deviceId);
     if (!device) return new VE('VIGIL_ERR_UNKNOWN_DEVICE', deviceId);
     if (device.status !== 'enabled') return new VE('VIGIL_ERR_DEVICE_DISABLED', `${deviceId} is ${device.status}`);
-    const entry = this.#cache.get(deviceId) as Entry;
+    const entry = this.#cache.get(deviceId);
+    if (!entry) return new VE('VIGIL_ERR_UNKNOWN_DEVICE', deviceId);
     let keys = entry.keys.get(kid);
     if (keys === undefined) {
       const rec = await this.#store.getDeviceKey(deviceId, kid);

@@ -5,4 +5,5 @@ export { type IssueClientCertOptions, issueClientCert } from './issue-client.ts'
 export { type IssueServerCertOptions, issueServerCert, SERVER_CN } from './issue-server.ts';
 export { CLIENT_NAME_RE } from './names.ts';
 export { openCa, type SealedCa, sealCa } from './sealed-ca.ts';
+export { normalizeSerial } from './serial.ts';
 export type { CaMaterial, ClientKind, CreatedCa, IssuedCert } from './types.ts';

@@ -277,12 +277,38 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * `SELECT *` with only the filters that are set, so each shape gets its own plan (an
+   * `(? IS NULL OR col = ?)` filter would keep SQLite from using the index). Shapes are few and
+   * fixed, so the statement cache stays small.
+   */
+  #select(table: string, filters: [string, string | number | undefined][], tail: string, ...tailArgs: number[]) {
+    const set = filters.filter((f): f is [string, string | number] => f[1] !== undefined);
+    const where = set.length ? ` WHERE ${set.map((f) => f[0]).join(' AND ')}` : '';
+    return this.#stmt(`SELECT * FROM ${table}${where} ${tail}`).all(...set.map((f) => f[1]), ...tailArgs);
+  }
+
   #read<T>(fn: () => T): T {
     try {
       return fn();
     } catch (err) {
       throw storeError(err);
     }
+  }
+
+  /** The connection settings in force, for `vigil doctor` and tests. */
+  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; foreignKeys: boolean; busyTimeoutMs: number; cipher: string } {
+    return this.#read(() => {
+      const p = (name: string): unknown => this.#db.pragma(name, { simple: true });
+      const sync = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(p('synchronous'))] ?? 'OFF';
+      return {
+        journalMode: String(p('journal_mode')),
+        synchronous: sync,
+        foreignKeys: p('foreign_keys') === 1,
+        busyTimeoutMs: Number(p('busy_timeout')),
+        cipher: String(p('cipher')),
+      };
+    });
   }
 
   /** Highest applied schema version, 0 for a fresh file. */
@@ -482,10 +508,14 @@ export class SqliteStore implements Store {
   }): Promise<CertificateRecord[]> {
     const rows = this.#read(
       () =>
-        this.#stmt(
-          `SELECT * FROM certificates WHERE (?1 IS NULL OR subject = ?1) AND (?2 IS NULL OR kind = ?2)
-           ORDER BY not_before, serial`,
-        ).all(filter?.subject ?? null, filter?.kind ?? null) as CertRow[],
+        this.#select(
+          'certificates',
+          [
+            ['subject = ?', filter?.subject],
+            ['kind = ?', filter?.kind],
+          ],
+          'ORDER BY not_before, serial',
+        ) as CertRow[],
     );
     return rows.map(toCert);
   }
@@ -528,7 +558,7 @@ export class SqliteStore implements Store {
       );
       // max(): a batch carrying an older time (a late flush) never moves last_seen_at backwards.
       const seen = this.#stmt(
-        'UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, ?1), ?1) WHERE id = ?2',
+        'UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, ?), ?) WHERE id = ?',
       );
       let readingsInserted = 0;
       let messagesInserted = 0;
@@ -550,7 +580,7 @@ export class SqliteStore implements Store {
       for (const s of batch.replayStates) {
         upsertReplay.run(s.deviceId, s.highest, s.bitmap, s.nonces, s.updatedAt);
       }
-      for (const l of batch.lastSeen) seen.run(l.at, l.deviceId);
+      for (const l of batch.lastSeen) seen.run(l.at, l.at, l.deviceId);
       return { readingsInserted, messagesInserted };
     });
   }
@@ -568,8 +598,8 @@ export class SqliteStore implements Store {
     const rows = this.#read(
       () =>
         this.#stmt(
-          `SELECT * FROM readings WHERE device_id = ?1 AND ts >= ?2 AND ts < ?3
-           ORDER BY ts ${dir}, seq ${dir}, idx ${dir} LIMIT ?4`,
+          `SELECT * FROM readings WHERE device_id = ? AND ts >= ? AND ts < ?
+           ORDER BY ts ${dir}, seq ${dir}, idx ${dir} LIMIT ?`,
         ).all(
           q.deviceId,
           q.since ?? Number.MIN_SAFE_INTEGER,
@@ -589,13 +619,14 @@ export class SqliteStore implements Store {
   }): Promise<MessageRecord[]> {
     const rows = this.#read(
       () =>
-        this.#stmt(
-          `SELECT * FROM messages WHERE (?1 IS NULL OR device_id = ?1) AND (?2 IS NULL OR channel = ?2)
-           AND ts >= ?3 ORDER BY ts, device_id, seq LIMIT ?4`,
-        ).all(
-          q.deviceId ?? null,
-          q.channel ?? null,
-          q.since ?? Number.MIN_SAFE_INTEGER,
+        this.#select(
+          'messages',
+          [
+            ['device_id = ?', q.deviceId],
+            ['channel = ?', q.channel],
+            ['ts >= ?', q.since],
+          ],
+          'ORDER BY ts, device_id, seq LIMIT ?',
           clampLimit(q.limit),
         ) as MessageRow[],
     );
@@ -646,9 +677,15 @@ export class SqliteStore implements Store {
   async queryAudit(q: { since?: number; limit?: number; action?: string }): Promise<AuditRecord[]> {
     const rows = this.#read(
       () =>
-        this.#stmt(
-          'SELECT * FROM audit WHERE (?1 IS NULL OR action = ?1) AND ts >= ?2 ORDER BY id LIMIT ?3',
-        ).all(q.action ?? null, q.since ?? Number.MIN_SAFE_INTEGER, clampLimit(q.limit)) as AuditRow[],
+        this.#select(
+          'audit',
+          [
+            ['action = ?', q.action],
+            ['ts >= ?', q.since],
+          ],
+          'ORDER BY id LIMIT ?',
+          clampLimit(q.limit),
+        ) as AuditRow[],
     );
     return rows.map(toAudit);
   }

@@ -1,0 +1,31 @@
+import type { Logger } from 'pino';
+import type { Store } from '../storage/store.ts';
+
+/**
+ * Polls the store for changes committed by another process (a second `vigil` command on the
+ * same data directory) and calls `onChange`. SQLite's data_version makes the poll one cheap read.
+ */
+export function watchStoreChanges(p: {
+  store: Store;
+  intervalMs: number;
+  logger: Logger;
+  onChange: () => Promise<void>;
+}): { stop(): void } {
+  let last: number | undefined;
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const token = await p.store.changeToken();
+      if (last !== undefined && token !== last) await p.onChange();
+      last = token;
+    } catch (err) {
+      p.logger.error({ err }, 'change watcher failed');
+    } finally {
+      busy = false;
+    }
+  }, p.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

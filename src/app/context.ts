@@ -1,0 +1,205 @@
+import 'reflect-metadata';
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { type Logger, pino } from 'pino';
+import { loadConfig } from '../config/load.ts';
+import type { ConfigInput, VigilConfig } from '../config/schema.ts';
+import { VigilError } from '../errors.ts';
+import type { MasterKey } from '../keys/master-key.ts';
+import {
+  type CaMaterial,
+  certInfo,
+  createCa,
+  createCrl,
+  issueServerCert,
+  openCa,
+  sealCa,
+} from '../pki/index.ts';
+import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
+import type { Store } from '../storage/store.ts';
+import { loadOrCreateMasterKey } from './master-key-file.ts';
+import { type DataPaths, dataPaths } from './paths.ts';
+
+export interface VigilContext {
+  config: VigilConfig;
+  paths: DataPaths;
+  master: MasterKey;
+  store: Store;
+  ca: CaMaterial;
+  logger: Logger;
+  clock: () => number;
+  /** What the first start created (to tell the user once). */
+  created: string[];
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  dataDir?: string | undefined;
+  overrides?: Partial<ConfigInput>;
+  env?: NodeJS.ProcessEnv;
+  /** Log destination; CLI commands log warnings to stderr only. */
+  logLevel?: string;
+}
+
+/** Writes a file atomically (temp + rename) with the given mode. */
+export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
+
+/**
+ * Opens (and on first use creates) the data directory: master key, encrypted database, root CA,
+ * server certificate and CRL. Idempotent; every `vigil` command goes through it, so a second
+ * command works against the same data directory while `vigil start` runs.
+ */
+export async function openContext(opts: OpenOptions = {}): Promise<VigilContext> {
+  const env = opts.env ?? process.env;
+  const config = loadConfig({ dataDir: opts.dataDir, env, overrides: opts.overrides ?? {} });
+  const paths = dataPaths(config.dataDir);
+  const logger = pino(
+    { level: opts.logLevel ?? config.log.level, base: { svc: 'vigil' }, redact: ['secret', 'token', 'key', '*.secret', '*.token'] },
+    pino.destination(2),
+  );
+  const created: string[] = [];
+  try {
+    mkdirSync(paths.pkiDir, { recursive: true, mode: 0o700 });
+    chmodSync(paths.dataDir, 0o700);
+  } catch (err) {
+    throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
+  }
+  const { key: master, created: keyCreated } = loadOrCreateMasterKey(paths.masterKey, env);
+  if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
+  const dbExisted = existsSync(paths.db);
+  const store = SqliteStore.open({ path: paths.db, key: master.databaseKey(), synchronous: config.storage.synchronous });
+  await store.migrate();
+  if (!dbExisted) created.push(`encrypted database ${paths.db}`);
+  const clock = () => Date.now();
+  const ca = await ensureCa(paths, master, store, clock, config, created);
+  await ensureServerCert(paths, master, store, ca, clock, config, created);
+  if (!existsSync(paths.crl)) {
+    await rebuildCrl({ paths, store, ca, clock });
+    created.push(`CRL ${paths.crl}`);
+  }
+  if (created.length > 0) {
+    await store.appendAudit({ ts: clock(), actor: 'system', action: 'system.init', object: null, detail: { created } });
+  }
+  return {
+    config,
+    paths,
+    master,
+    store,
+    ca,
+    logger,
+    clock,
+    created,
+    close: async () => {
+      await store.close();
+      logger.flush();
+    },
+  };
+}
+
+async function ensureCa(
+  paths: DataPaths,
+  master: MasterKey,
+  store: Store,
+  clock: () => number,
+  config: VigilConfig,
+  created: string[],
+): Promise<CaMaterial> {
+  if (existsSync(paths.caCert) && existsSync(paths.caKeySealed)) {
+    return openCa(master, { certPem: readFileSync(paths.caCert, 'utf8'), keyEnc: readFileSync(paths.caKeySealed) });
+  }
+  const ca = await createCa({ now: new Date(clock()), validityDays: config.pki.caValidityDays });
+  const sealed = sealCa(master, ca);
+  writeFileAtomic(paths.caKeySealed, sealed.keyEnc, 0o600);
+  writeFileAtomic(paths.caCert, ca.certPem);
+  const info = certInfo(ca.certPem);
+  await store.addCertificate({
+    serial: ca.serial,
+    subject: info.subjectCn ?? 'Vigil Root CA',
+    kind: 'ca',
+    notBefore: info.notBefore,
+    notAfter: info.notAfter,
+    pem: ca.certPem,
+    revokedAt: null,
+    revocationReason: null,
+  });
+  created.push(`root CA ${paths.caCert} (ECDSA P-256, key sealed under the master key)`);
+  return ca;
+}
+
+/** Issues the server certificate when missing, expiring within 30 days, or lacking a configured name. */
+async function ensureServerCert(
+  paths: DataPaths,
+  master: MasterKey,
+  store: Store,
+  ca: CaMaterial,
+  clock: () => number,
+  config: VigilConfig,
+  created: string[],
+): Promise<void> {
+  const wantDns = ['localhost', ...config.pki.hostNames];
+  const wantIps = ['127.0.0.1', '::1', ...config.pki.ips];
+  if (existsSync(paths.serverCert) && existsSync(paths.serverKeySealed)) {
+    const pem = readFileSync(paths.serverCert, 'utf8');
+    const info = certInfo(pem);
+    const san = new X509Certificate(pem).subjectAltName ?? '';
+    const hasAll =
+      wantDns.every((d) => san.includes(`DNS:${d}`)) &&
+      wantIps.every((ip) => san.toLowerCase().includes(`ip address:${ip}`.toLowerCase()) || ip.includes(':'));
+    if (hasAll && info.notAfter - clock() > 30 * 86_400_000) return;
+  }
+  const cert = await issueServerCert({
+    ca,
+    hostNames: wantDns,
+    ips: wantIps,
+    validityDays: config.pki.serverValidityDays,
+    now: new Date(clock()),
+  });
+  writeFileAtomic(paths.serverKeySealed, master.seal('server-key', Buffer.from(cert.keyPkcs8Pem ?? '', 'utf8')), 0o600);
+  writeFileAtomic(paths.serverCert, cert.certPem);
+  await store.addCertificate({
+    serial: cert.serial,
+    subject: 'vigil-server',
+    kind: 'server',
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    pem: cert.certPem,
+    revokedAt: null,
+    revocationReason: null,
+  });
+  created.push(`server certificate ${paths.serverCert} (${[...wantDns, ...wantIps].join(', ')})`);
+}
+
+/** The server's TLS key pair, opened from its sealed file. */
+export function serverTlsMaterial(ctx: VigilContext): { cert: string; key: string; ca: string; crl: string } {
+  return {
+    cert: readFileSync(ctx.paths.serverCert, 'utf8'),
+    key: ctx.master.open('server-key', readFileSync(ctx.paths.serverKeySealed)).toString('utf8'),
+    ca: ctx.ca.certPem,
+    crl: readFileSync(ctx.paths.crl, 'utf8'),
+  };
+}
+
+/** Regenerates the CRL from the store's revocations and writes it; returns PEM and revoked serials. */
+export async function rebuildCrl(p: {
+  paths: DataPaths;
+  store: Store;
+  ca: CaMaterial;
+  clock: () => number;
+}): Promise<{ pem: string; serials: string[] }> {
+  const revoked = await p.store.listRevoked();
+  const crlNumber = Number((await p.store.getMeta('crl_number')) ?? '0') + 1;
+  const pem = await createCrl({
+    ca: p.ca,
+    revoked: revoked.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt ?? p.clock(), reason: r.revocationReason ?? undefined })),
+    now: new Date(p.clock()),
+    crlNumber,
+  });
+  await p.store.setMeta('crl_number', String(crlNumber));
+  writeFileAtomic(p.paths.crl, pem);
+  return { pem, serials: revoked.map((r) => r.serial) };
+}

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { VigilError } from '../errors.ts';
+import { issueClientCert } from '../pki/index.ts';
+import type { Alg } from '../protocol/aead.ts';
+import { b64uEncode } from '../protocol/base64url.ts';
+import { DEVICE_ID_RE } from '../protocol/envelope.ts';
+import { PROFILES, type DeviceRecord, type Profile } from '../storage/store.ts';
+import { rebuildCrl, type VigilContext, writeFileAtomic } from './context.ts';
+import { firmwareHeader } from './firmware-header.ts';
+
+export interface DeviceBundle {
+  dir: string;
+  files: string[];
+  device: DeviceRecord;
+}
+
+export interface AddDeviceOptions {
+  id: string;
+  profile: string;
+  alg?: Alg;
+  outDir?: string | undefined;
+  /** Who did it, for the audit log. */
+  actor: string;
+}
+
+/** Default broker URL written into bundles: the first configured host name, else localhost. */
+export function brokerUrl(ctx: VigilContext): string {
+  const host = ctx.config.pki.hostNames[0] ?? 'localhost';
+  return `mqtts://${host}:${ctx.config.mqtt.port}`;
+}
+
+export function checkDeviceId(id: string): void {
+  if (!DEVICE_ID_RE.test(id)) {
+    throw new VigilError(
+      'VIGIL_ERR_DEVICE_ID',
+      `"${id.slice(0, 70)}" must match ^[a-z0-9][a-z0-9-]{2,63}$ (lowercase letters, digits, dashes; 3-64 chars)`,
+    );
+  }
+}
+
+/**
+ * Provisions a device: registry entry, secret kid 1 (sealed under the master key), client
+ * certificate (CN = id), and the bundle a device needs: ca.crt, device.crt, device.key,
+ * device.json and vigil_device_config.h. The secret exists in clear only in the bundle.
+ */
+export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise<DeviceBundle> {
+  checkDeviceId(o.id);
+  if (!(PROFILES as readonly string[]).includes(o.profile)) {
+    throw new VigilError('VIGIL_ERR_USAGE', `--profile must be one of ${PROFILES.join(', ')}`);
+  }
+  const profile = o.profile as Profile;
+  if (await ctx.store.getDevice(o.id)) throw new VigilError('VIGIL_ERR_DEVICE_EXISTS', o.id);
+  const dir = resolve(o.outDir ?? join(ctx.paths.devicesDir, o.id));
+  if (existsSync(dir) && readdirSync(dir).some((f) => f === 'device.key' || f === 'device.json')) {
+    throw new VigilError('VIGIL_ERR_USAGE', `${dir} already holds a device bundle; choose another --out`);
+  }
+  const now = ctx.clock();
+  const cert = await issueClientCert({
+    ca: ctx.ca,
+    commonName: o.id,
+    kind: 'device',
+    validityDays: ctx.config.pki.deviceValidityDays,
+    now: new Date(now),
+  });
+  const secret = randomBytes(32);
+  const alg = o.alg ?? 'A256GCM';
+  const device: DeviceRecord = {
+    id: o.id,
+    profile,
+    status: 'enabled',
+    alg,
+    currentKid: 1,
+    createdAt: now,
+    updatedAt: now,
+    certSerial: cert.serial,
+    certNotAfter: cert.notAfter,
+    lastSeenAt: null,
+  };
+  await ctx.store.addDevice(device, {
+    deviceId: o.id,
+    kid: 1,
+    secretEnc: ctx.master.seal('device-secret', secret),
+    createdAt: now,
+    status: 'active',
+  });
+  await ctx.store.addCertificate({
+    serial: cert.serial,
+    subject: o.id,
+    kind: 'device',
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    pem: cert.certPem,
+    revokedAt: null,
+    revocationReason: null,
+  });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const info = {
+    id: o.id,
+    profile,
+    kid: 1,
+    secret: b64uEncode(secret),
+    alg,
+    broker_url: brokerUrl(ctx),
+    topic_prefix: ctx.config.mqtt.topicPrefix,
+  };
+  const files: [string, string, number][] = [
+    ['ca.crt', ctx.ca.certPem, 0o644],
+    ['device.crt', cert.certPem, 0o644],
+    ['device.key', cert.keyPkcs8Pem ?? '', 0o600],
+    ['device.json', `${JSON.stringify(info, null, 2)}\n`, 0o600],
+    ['vigil_device_config.h', firmwareHeader({ ...info, caPem: ctx.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPkcs8Pem ?? '' }), 0o600],
+  ];
+  for (const [name, content, mode] of files) writeFileAtomic(join(dir, name), content, mode);
+  await ctx.store.appendAudit({
+    ts: now,
+    actor: o.actor,
+    action: 'device.add',
+    object: o.id,
+    detail: { profile, alg, kid: 1, cert_serial: cert.serial, bundle: dir },
+  });
+  return { dir, files: files.map(([n]) => n), device };
+}
+
+export async function requireDevice(ctx: VigilContext, id: string): Promise<DeviceRecord> {
+  checkDeviceId(id);
+  const d = await ctx.store.getDevice(id);
+  if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${id}`);
+  return d;
+}
+
+export async function setDeviceEnabled(ctx: VigilContext, id: string, enabled: boolean, actor: string): Promise<DeviceRecord> {
+  const d = await requireDevice(ctx, id);
+  if (d.status === 'revoked') throw new VigilError('VIGIL_ERR_USAGE', `device ${id} is revoked; provision a new one`);
+  const status = enabled ? 'enabled' : 'disabled';
+  if (d.status !== status) {
+    await ctx.store.setDeviceStatus(id, status, ctx.clock());
+    await ctx.store.appendAudit({
+      ts: ctx.clock(),
+      actor,
+      action: enabled ? 'device.enable' : 'device.disable',
+      object: id,
+      detail: { old: d.status, new: status },
+    });
+  }
+  return { ...d, status };
+}
+
+/**
+ * Revokes a device: status `revoked`, every certificate of it on the CRL (rebuilt now). A running
+ * server picks the change up on its next poll and drops the live session.
+ */
+export async function revokeDevice(ctx: VigilContext, id: string, actor: string, reason = 'keyCompromise'): Promise<string[]> {
+  const d = await requireDevice(ctx, id);
+  const now = ctx.clock();
+  const certs = (await ctx.store.listCertificates({ subject: id, kind: 'device' })).filter((c) => c.revokedAt === null);
+  for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
+  await ctx.store.setDeviceStatus(id, 'revoked', now);
+  await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+  await ctx.store.appendAudit({
+    ts: now,
+    actor,
+    action: 'device.revoke',
+    object: id,
+    detail: { old: d.status, new: 'revoked', reason, serials: certs.map((c) => c.serial) },
+  });
+  return certs.map((c) => c.serial);
+}

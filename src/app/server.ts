@@ -1,0 +1,195 @@
+import { writeFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { EmbeddedBroker } from '../broker/embedded-broker.ts';
+import { VigilError } from '../errors.ts';
+import { DeviceKeyring } from '../ingest/device-keyring.ts';
+import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
+import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
+import { normalizeSerial } from '../pki/index.ts';
+import { watchStoreChanges } from './change-watcher.ts';
+import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
+
+export interface RunningServer {
+  mqttPort: number;
+  httpPort: number;
+  pipeline: IngestPipeline;
+  rejections: RejectionRecorder;
+  broker: EmbeddedBroker | undefined;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  onAccepted?: (ev: AcceptedMessage) => void;
+}
+
+/** Refuses a second `vigil start` on one data directory (other commands are fine alongside). */
+function takeLock(path: string): () => void {
+  if (existsSync(path)) {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    let alive = false;
+    try {
+      if (pid > 0) {
+        process.kill(pid, 0);
+        alive = true;
+      }
+    } catch {
+      alive = false;
+    }
+    if (alive && pid !== process.pid) {
+      throw new VigilError('VIGIL_ERR_DATA_DIR', `vigil start already runs on this data directory (pid ${pid})`);
+    }
+  }
+  writeFileSync(path, `${process.pid}\n`);
+  return () => {
+    try {
+      if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+    } catch {
+      /* already gone */
+    }
+  };
+}
+
+/**
+ * Runs Vigil in one process: embedded broker (or a link to an external one), ingest pipeline,
+ * encrypted store, and the HTTPS listener. Picks up changes made by other `vigil` commands
+ * (device disable, revoke) within `pki.crlPollMs`.
+ */
+export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): Promise<RunningServer> {
+  const { config, store, logger, clock } = ctx;
+  const releaseLock = takeLock(ctx.paths.lock);
+  const rejections = new RejectionRecorder({ store, logger, clock });
+  rejections.start();
+  const keyring = new DeviceKeyring(store, ctx.master);
+  const pipeline = new IngestPipeline({
+    store,
+    keyring,
+    master: ctx.master,
+    rejections,
+    logger,
+    clock,
+    topicPrefix: config.mqtt.topicPrefix,
+    replayWindow: config.ingest.replayWindow,
+    maxFutureSkewMs: config.ingest.maxFutureSkewMs,
+    backfillAfterMs: config.ingest.backfillAfterMs,
+    ...(opts.onAccepted ? { onAccepted: opts.onAccepted } : {}),
+  });
+  let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
+  const tls = serverTlsMaterial(ctx);
+
+  let broker: EmbeddedBroker | undefined;
+  let link: { close(): Promise<void> } | undefined;
+  let mqttPort = 0;
+  if (config.mqtt.external) {
+    throw new VigilError('VIGIL_ERR_CONFIG', 'mqtt.external needs a service certificate; see docs/operations.md');
+  }
+  broker = new EmbeddedBroker({
+    host: config.mqtt.host,
+    port: config.mqtt.port,
+    tls: { ca: tls.ca, cert: tls.cert, key: tls.key, crl: crl.pem },
+    topicPrefix: config.mqtt.topicPrefix,
+    limits: {
+      maxPacketBytes: config.mqtt.maxPacketBytes,
+      connectTimeoutMs: config.mqtt.connectTimeoutMs,
+      keepAliveMaxS: config.mqtt.keepAliveMaxS,
+      publishRatePerSec: config.mqtt.publishRatePerSec,
+      publishBurst: config.mqtt.publishBurst,
+      maxConnectionsPerAddress: config.mqtt.maxConnectionsPerAddress,
+      maxConnections: config.mqtt.maxConnections,
+    },
+    sink: pipeline,
+    logger,
+    resolveIdentity: async (cn, serialHex) => {
+      const cert = await store.getCertificate(normalizeSerial(serialHex));
+      if (!cert || cert.revokedAt !== null || cert.subject !== cn) return null;
+      if (cert.kind === 'service') return { kind: 'service', name: cn };
+      if (cert.kind !== 'device') return null;
+      const device = await keyring.device(cn);
+      return device && device.status === 'enabled' ? { kind: 'device', id: cn } : null;
+    },
+    onSecurityEvent: (ev) =>
+      rejections.record({
+        code: ev.code,
+        source: 'broker',
+        deviceId: ev.cn ?? ev.clientId,
+        address: ev.address,
+        detail: { reason: ev.reason, ...(ev.detail ?? {}) },
+      }),
+  });
+  mqttPort = await broker.start();
+
+  // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
+  const refresh = async () => {
+    keyring.invalidate();
+    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
+    const added = next.serials.filter((s) => !crl.serials.includes(s));
+    crl = next;
+    broker?.updateCrl(next.pem, next.serials);
+    for (const d of await store.listDevices()) {
+      if (d.status !== 'enabled') broker?.disconnect(d.id);
+    }
+    if (added.length > 0) logger.info({ serials: added }, 'CRL updated; revoked sessions dropped');
+  };
+  const watcher = watchStoreChanges({ store, intervalMs: config.pki.crlPollMs, logger, onChange: refresh });
+  // The CRL is valid for 24 h: re-sign it well before, or every client would be refused.
+  const crlTimer = setInterval(() => void refresh().catch((err) => logger.error({ err }, 'CRL refresh failed')), 6 * 3_600_000);
+  crlTimer.unref();
+
+  const https = await startHttps(ctx, tls);
+  const httpPort = (https.address() as { port: number }).port;
+  await store.appendAudit({
+    ts: clock(),
+    actor: 'system',
+    action: 'system.start',
+    object: null,
+    detail: { mqtt_port: mqttPort, http_port: httpPort, pid: process.pid },
+  });
+
+  let stopped = false;
+  return {
+    mqttPort,
+    httpPort,
+    pipeline,
+    rejections,
+    broker,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      watcher.stop();
+      clearInterval(crlTimer);
+      await new Promise<void>((r) => https.close(() => r()));
+      https.closeAllConnections?.();
+      await link?.close();
+      await broker?.close();
+      await pipeline.close();
+      await rejections.stop();
+      await store.appendAudit({ ts: clock(), actor: 'system', action: 'system.stop', object: null, detail: {} });
+      releaseLock();
+    },
+  };
+}
+
+/** HTTPS on 8443 (TLS >= 1.2). This build serves /healthz; the dashboard and API mount here. */
+async function startHttps(ctx: VigilContext, tls: { cert: string; key: string }): Promise<HttpsServer> {
+  const server = createHttpsServer(
+    { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' },
+    (req, res) => {
+      res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Cache-Control', 'no-store');
+      if (req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"status":"ok"}');
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":{"code":"VIGIL_ERR_NOT_FOUND","message":"not found"}}');
+    },
+  );
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new VigilError('VIGIL_ERR_CONFIG', `HTTPS port ${ctx.config.http.port}: ${err.message}`)));
+    server.listen(ctx.config.http.port, ctx.config.http.host, () => resolve());
+  });
+  return server;
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type BrokerIdentity,
+  canPublish,
+  canReceive,
+  canSubscribe,
+  isValidIdentity,
+  isValidIdentityName,
+  parseDeviceTopic,
+} from './acl.ts';
+
+const dev: BrokerIdentity = { kind: 'device', id: 'truck-0042' };
+const svc: BrokerIdentity = { kind: 'service', name: 'vigil-ingest' };
+const P = 'vigil/v1/devices';
+
+describe('identity names', () => {
+  const table: [string, boolean][] = [
+    ['truck-0042', true],
+    ['abc', true],
+    ['0ab', true],
+    [`a${'b'.repeat(63)}`, true],
+    [`a${'b'.repeat(64)}`, false],
+    ['ab', false],
+    ['-abc', false],
+    ['Truck-1', false],
+    ['dev+1', false],
+    ['dev#1', false],
+    ['dev/1', false],
+    ['dev\u00001', false],
+    ['dev_1', false],
+    ['', false],
+  ];
+  for (const [name, ok] of table) {
+    it(`${ok ? 'accepts' : 'refuses'} identity name ${JSON.stringify(name)}`, () => {
+      assert.equal(isValidIdentityName(name), ok);
+      assert.equal(isValidIdentity({ kind: 'device', id: name }), ok);
+      assert.equal(isValidIdentity({ kind: 'service', name }), ok);
+    });
+  }
+  it('refuses an identity of an unknown kind', () => {
+    assert.equal(isValidIdentity({ kind: 'admin', name: 'root-user' }), false);
+    assert.equal(isValidIdentity(null), false);
+  });
+});
+
+describe('canPublish', () => {
+  const table: [string, BrokerIdentity, string, boolean][] = [
+    ['device to its own telemetry', dev, `${P}/truck-0042/telemetry`, true],
+    ['device to its own events', dev, `${P}/truck-0042/events`, true],
+    ['device to its own acks', dev, `${P}/truck-0042/acks`, true],
+    ['device to its own state', dev, `${P}/truck-0042/state`, true],
+    ['device to its own commands', dev, `${P}/truck-0042/commands`, false],
+    ['device to another device telemetry', dev, `${P}/truck-0043/telemetry`, false],
+    ['device to an unknown channel', dev, `${P}/truck-0042/config`, false],
+    ['device to a deeper topic', dev, `${P}/truck-0042/telemetry/x`, false],
+    ['device to a wildcard topic', dev, `${P}/+/telemetry`, false],
+    ['device to $SYS', dev, '$SYS/broker/x', false],
+    ['device with another prefix', dev, 'other/v1/devices/truck-0042/telemetry', false],
+    ['device to a topic with trailing slash', dev, `${P}/truck-0042/telemetry/`, false],
+    ['service to commands of a device', svc, `${P}/truck-0042/commands`, true],
+    ['service to commands of an invalid id', svc, `${P}/Truck/commands`, false],
+    ['service to telemetry', svc, `${P}/truck-0042/telemetry`, false],
+    ['service to $SYS', svc, '$SYS/x', false],
+    ['service to #', svc, '#', false],
+  ];
+  for (const [name, id, topic, ok] of table) {
+    it(`${ok ? 'allows' : 'refuses'} ${name}`, () => assert.equal(canPublish(id, topic), ok));
+  }
+  it('honours a custom prefix', () => {
+    assert.equal(canPublish(dev, 'acme/x/devices/truck-0042/telemetry', 'acme/x'), true);
+    assert.equal(canPublish(dev, `${P}/truck-0042/telemetry`, 'acme/x'), false);
+  });
+  it('refuses an invalid identity even on a matching topic', () => {
+    assert.equal(canPublish({ kind: 'device', id: '+' }, 'vigil/v1/devices/+/telemetry'), false);
+  });
+});
+
+describe('canSubscribe', () => {
+  const table: [string, BrokerIdentity, string, boolean][] = [
+    ['device to its own commands', dev, `${P}/truck-0042/commands`, true],
+    ['device to another device commands', dev, `${P}/truck-0043/commands`, false],
+    ['device to + commands', dev, `${P}/+/commands`, false],
+    ['device to its own telemetry', dev, `${P}/truck-0042/telemetry`, false],
+    ['device to #', dev, '#', false],
+    ['device to +/#', dev, '+/#', false],
+    ['device to $SYS/#', dev, '$SYS/#', false],
+    ['service to + telemetry', svc, `${P}/+/telemetry`, true],
+    ['service to + events', svc, `${P}/+/events`, true],
+    ['service to + acks', svc, `${P}/+/acks`, true],
+    ['service to + state', svc, `${P}/+/state`, true],
+    ['service to one device telemetry', svc, `${P}/truck-0042/telemetry`, true],
+    ['service to shared + telemetry', svc, `$share/vigil-ingest/${P}/+/telemetry`, true],
+    ['service to shared one device events', svc, `$share/g1/${P}/truck-0042/events`, true],
+    ['service to shared #', svc, '$share/g1/#', false],
+    ['service to shared $SYS', svc, '$share/g1/$SYS/x', false],
+    ['service to shared without filter', svc, '$share/g1', false],
+    ['service to shared with bad group', svc, `$share/g+/${P}/+/telemetry`, false],
+    ['service to + commands', svc, `${P}/+/commands`, false],
+    ['service to #', svc, '#', false],
+    ['service to +/#', svc, '+/#', false],
+    ['service to prefix #', svc, 'vigil/v1/#', false],
+    ['service to devices/+/#', svc, `${P}/+/#`, false],
+    ['service to $SYS/#', svc, '$SYS/#', false],
+    ['service to $SYS/+', svc, '$SYS/+', false],
+    ['service to + + ', svc, `${P}/+/+`, false],
+    ['service to invalid device segment', svc, `${P}/Bad!/telemetry`, false],
+    ['service to empty filter', svc, '', false],
+    ['service to a NUL filter', svc, `${P}/+/telemetry\u0000`, false],
+  ];
+  for (const [name, id, filter, ok] of table) {
+    it(`${ok ? 'allows' : 'refuses'} ${name}`, () => assert.equal(canSubscribe(id, filter), ok));
+  }
+});
+
+describe('canReceive', () => {
+  const table: [string, BrokerIdentity, string, boolean][] = [
+    ['device its own commands', dev, `${P}/truck-0042/commands`, true],
+    ['device another device commands', dev, `${P}/truck-0043/commands`, false],
+    ['device telemetry', dev, `${P}/truck-0042/telemetry`, false],
+    ['service telemetry', svc, `${P}/truck-0042/telemetry`, true],
+    ['service state', svc, `${P}/truck-0042/state`, true],
+    ['service commands', svc, `${P}/truck-0042/commands`, false],
+    ['service $SYS', svc, '$SYS/x/heartbeat', false],
+  ];
+  for (const [name, id, topic, ok] of table) {
+    it(`${ok ? 'delivers' : 'withholds'} ${name}`, () => assert.equal(canReceive(id, topic), ok));
+  }
+});
+
+describe('parseDeviceTopic', () => {
+  it('parses a device topic', () => {
+    assert.deepEqual(parseDeviceTopic(`${P}/truck-0042/telemetry`), { deviceId: 'truck-0042', channel: 'telemetry' });
+  });
+  it('returns null for other shapes', () => {
+    assert.equal(parseDeviceTopic(`${P}/truck-0042`), null);
+    assert.equal(parseDeviceTopic(`${P}/+/telemetry`), null);
+    assert.equal(parseDeviceTopic(`${P}/truck-0042/nope`), null);
+  });
+});

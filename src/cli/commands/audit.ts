@@ -1,0 +1,38 @@
+import { parseArgs } from 'node:util';
+import { openContext } from '../../app/context.ts';
+import { type CliIo, parsePositiveInt, parseTime } from '../io.ts';
+
+export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      action: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
+  try {
+    if (positionals[0] === 'verify') {
+      const r = await ctx.store.verifyAudit();
+      if (values.json) io.out(JSON.stringify(r));
+      else if (r.ok) io.out(`audit chain intact: ${r.entries} entries`);
+      else io.out(`audit chain BROKEN at entry ${r.firstBroken} (of ${r.entries})`);
+      return r.ok ? 0 : 1;
+    }
+    const since = parseTime('--since', values.since);
+    const limit = parsePositiveInt('--limit', values.limit, 1_000_000) ?? 1000;
+    const rows = await ctx.store.queryAudit({ since, limit, action: values.action });
+    for (const a of rows) {
+      if (values.json) io.out(JSON.stringify({ ...a, ts: new Date(a.ts).toISOString() }));
+      else io.out(`${new Date(a.ts).toISOString()} #${a.id} ${a.actor} ${a.action}${a.object ? ` ${a.object}` : ''} ${JSON.stringify(a.detail)}`);
+    }
+    if (!values.json) io.err(`${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}`);
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}

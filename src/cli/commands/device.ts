@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { addDevice, requireDevice, revokeDevice, setDeviceEnabled } from '../../app/device-service.ts';
+import { openContext } from '../../app/context.ts';
+import type { Alg } from '../../protocol/aead.ts';
+import type { DeviceRecord } from '../../storage/store.ts';
+import { type CliIo, usage } from '../io.ts';
+
+const HELP = `usage:
+  vigil device add ID --profile vaccine-transport|patient-vitals|temperature-probe [--out DIR] [--alg A256GCM|ASCON128|none]
+  vigil device list [--json]
+  vigil device show ID [--json]
+  vigil device disable|enable|revoke ID`;
+
+const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+
+function row(d: DeviceRecord): string {
+  return [d.id.padEnd(24), d.profile.padEnd(18), d.status.padEnd(9), d.alg.padEnd(9), `kid ${d.currentKid}`.padEnd(7), iso(d.lastSeenAt)].join(' ');
+}
+
+export async function deviceCommand(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      profile: { type: 'string' },
+      out: { type: 'string' },
+      alg: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      reason: { type: 'string' },
+    },
+  });
+  if (!sub || sub === 'help' || sub === '--help') {
+    io.out(HELP);
+    return sub ? 0 : 2;
+  }
+  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
+  try {
+    const id = positionals[0];
+    switch (sub) {
+      case 'add': {
+        if (!id) usage(`device id required\n${HELP}`);
+        if (!values.profile) usage(`--profile is required\n${HELP}`);
+        if (values.alg && !['A256GCM', 'ASCON128', 'none'].includes(values.alg)) usage('--alg must be A256GCM, ASCON128 or none');
+        const b = await addDevice(ctx, {
+          id,
+          profile: values.profile,
+          alg: values.alg as Alg | undefined,
+          outDir: values.out,
+          actor: 'cli',
+        });
+        if (values.json) io.out(JSON.stringify({ device: b.device, bundle: b.dir, files: b.files }));
+        else {
+          io.out(`device ${id} added (${b.device.profile}, ${b.device.alg}, kid 1, certificate ${b.device.certSerial})`);
+          io.out(`bundle written to ${b.dir}: ${b.files.join(', ')}`);
+          io.out('device.key, device.json and vigil_device_config.h hold secrets: flash them, keep them out of version control.');
+        }
+        return 0;
+      }
+      case 'list': {
+        const devices = await ctx.store.listDevices();
+        if (values.json) for (const d of devices) io.out(JSON.stringify(d));
+        else {
+          io.out(`${'ID'.padEnd(24)} ${'PROFILE'.padEnd(18)} ${'STATUS'.padEnd(9)} ${'ALG'.padEnd(9)} ${'KEY'.padEnd(7)} LAST SEEN`);
+          for (const d of devices) io.out(row(d));
+          io.out(`${devices.length} device(s)`);
+        }
+        return 0;
+      }
+      case 'show': {
+        if (!id) usage('device id required');
+        const d = await requireDevice(ctx, id);
+        const certs = await ctx.store.listCertificates({ subject: id, kind: 'device' });
+        const keys = (await ctx.store.listDeviceKeys(id)).map((k) => ({ kid: k.kid, status: k.status, createdAt: k.createdAt }));
+        const readings = await ctx.store.countReadings(id);
+        const view = {
+          ...d,
+          readings,
+          keys,
+          certificates: certs.map((c) => ({ serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter, revokedAt: c.revokedAt })),
+        };
+        if (values.json) io.out(JSON.stringify(view));
+        else {
+          io.out(`device     ${d.id}\nprofile    ${d.profile}\nstatus     ${d.status}\nalg        ${d.alg}\nkey        kid ${d.currentKid}`);
+          io.out(`created    ${iso(d.createdAt)}\nlast seen  ${iso(d.lastSeenAt)}\nreadings   ${readings}`);
+          for (const c of certs) {
+            io.out(`cert       ${c.serial} valid ${iso(c.notBefore)} .. ${iso(c.notAfter)}${c.revokedAt ? ` REVOKED ${iso(c.revokedAt)}` : ''}`);
+          }
+        }
+        return 0;
+      }
+      case 'disable':
+      case 'enable': {
+        if (!id) usage('device id required');
+        const d = await setDeviceEnabled(ctx, id, sub === 'enable', 'cli');
+        io.out(`device ${id} is ${d.status}`);
+        return 0;
+      }
+      case 'revoke': {
+        if (!id) usage('device id required');
+        const serials = await revokeDevice(ctx, id, 'cli', values.reason);
+        io.out(`device ${id} revoked; certificate(s) ${serials.join(', ') || '(none)'} on the CRL ${ctx.paths.crl}`);
+        io.out('a running vigil drops its session within seconds.');
+        return 0;
+      }
+      default:
+        usage(`unknown device command "${sub}"\n${HELP}`);
+    }
+  } finally {
+    await ctx.close();
+  }
+}

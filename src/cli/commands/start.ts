@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import { openContext } from '../../app/context.ts';
+import { startServer } from '../../app/server.ts';
+import { startSimFleet, type SimFleet } from '../../sim/runner.ts';
+import { type CliIo, parsePositiveInt } from '../io.ts';
+
+/** The demo fleet `npm start` runs: trucks on real routes, patient monitors, fridge probes. */
+const DEMO_FLEET = [
+  { profile: 'vaccine-transport', devices: 6, rate: 0.5, forceExcursion: true },
+  { profile: 'patient-vitals', devices: 3, rate: 0.2, forceExcursion: false },
+  { profile: 'temperature-probe', devices: 3, rate: 0.2, forceExcursion: false },
+] as const;
+
+export async function startCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      'http-port': { type: 'string' },
+      demo: { type: 'boolean', default: false },
+    },
+  });
+  const mqttPort = values['mqtt-port'] === '0' ? 0 : parsePositiveInt('--mqtt-port', values['mqtt-port'], 65535);
+  const httpPort = values['http-port'] === '0' ? 0 : parsePositiveInt('--http-port', values['http-port'], 65535);
+  const ctx = await openContext({
+    dataDir: values['data-dir'],
+    overrides: {
+      ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
+      ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
+    },
+  });
+  const server = await startServer(ctx).catch(async (err) => {
+    await ctx.close();
+    throw err;
+  });
+  io.out(`vigil started (pid ${process.pid})`);
+  for (const c of ctx.created) io.out(`  created ${c}`);
+  io.out(`  data directory   ${ctx.paths.dataDir}`);
+  io.out(`  MQTT over mTLS   mqtts://localhost:${server.mqttPort}  (topics ${ctx.config.mqtt.topicPrefix}/devices/{id}/...)`);
+  io.out(`  HTTPS            https://localhost:${server.httpPort}/healthz`);
+  io.out(`  CA certificate   ${ctx.paths.caCert}`);
+
+  const fleets: SimFleet[] = [];
+  if (values.demo) {
+    const brokerUrl = `mqtts://localhost:${server.mqttPort}`;
+    for (const f of DEMO_FLEET) {
+      fleets.push(await startSimFleet(ctx, { ...f, brokerUrl, seed: 'demo' }));
+    }
+    io.out(`  demo fleet       ${fleets.reduce((n, f) => n + f.devices.length, 0)} simulated devices over mTLS`);
+    io.out('');
+    io.out('look at the data (in another terminal, same directory):');
+    io.out('  npm run vigil -- device list');
+    io.out('  npm run vigil -- readings sim-truck-001 --limit 10');
+    io.out('  npm run vigil -- audit --since 2026-01-01T00:00:00Z');
+  }
+  io.out('press Ctrl-C to stop');
+
+  const statsTimer = setInterval(() => {
+    const s = server.pipeline.stats;
+    const rej = Object.entries(server.rejections.totals())
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    const sim = fleets.length
+      ? ` | sim sent ${fleets.reduce((n, f) => n + f.totals().sent, 0)} buffered ${fleets.reduce((n, f) => n + f.totals().buffered, 0)}`
+      : '';
+    io.out(
+      `[${new Date().toISOString()}] clients ${server.broker?.stats().connected ?? 0} | accepted ${s.accepted} readings ${s.readings} rejected ${s.rejected}${rej ? ` (${rej})` : ''}${sim}`,
+    );
+  }, 15_000);
+  statsTimer.unref();
+
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  io.out('stopping...');
+  clearInterval(statsTimer);
+  for (const f of fleets) await f.stop();
+  await server.stop();
+  await ctx.close();
+  io.out('stopped');
+  return 0;
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { VigilError } from '../errors.ts';
+
+const deviceJson = z.object({
+  id: z.string(),
+  profile: z.enum(['vaccine-transport', 'patient-vitals', 'temperature-probe']),
+  kid: z.number().int().positive(),
+  secret: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  alg: z.enum(['A256GCM', 'ASCON128', 'none']),
+  broker_url: z.string(),
+  topic_prefix: z.string(),
+});
+
+export type DeviceInfo = z.infer<typeof deviceJson>;
+
+export interface DeviceBundleFiles {
+  dir: string;
+  info: DeviceInfo;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Reads a bundle written by `vigil device add`. */
+export function readDeviceBundle(dir: string): DeviceBundleFiles {
+  try {
+    const info = deviceJson.parse(JSON.parse(readFileSync(join(dir, 'device.json'), 'utf8')));
+    return {
+      dir,
+      info,
+      ca: readFileSync(join(dir, 'ca.crt'), 'utf8'),
+      cert: readFileSync(join(dir, 'device.crt'), 'utf8'),
+      key: readFileSync(join(dir, 'device.key'), 'utf8'),
+    };
+  } catch (err) {
+    throw new VigilError('VIGIL_ERR_USAGE', `${dir} is not a valid device bundle: ${(err as Error).message.slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The simulator's device models behind one interface, so the I/O layer (envelopes, MQTT,
+ * buffering while offline) treats every profile the same way.
+ */
+import { VigilError } from '../../errors.ts';
+import type { ProfileName } from '../../protocol/bodies.ts';
+import type { ModelStep } from './events.ts';
+import { pick } from './rng.ts';
+import { allCorridorRoutes, type Route } from './routes.ts';
+import { createProbe, type ProbeInit } from './temperature-probe.ts';
+import { createTruck, type TruckInit } from './vaccine-truck.ts';
+import { createVitalsMonitor, type VitalsInit } from './vitals-monitor.ts';
+
+export type DeviceProfile = ProfileName;
+
+export const DEVICE_PROFILES: readonly DeviceProfile[] = Object.freeze([
+  'vaccine-transport',
+  'patient-vitals',
+  'temperature-probe',
+]);
+
+/** A reading as the I/O layer sees it: telemetry body fields per DESIGN.md §4. */
+export type GenericSample = Record<string, unknown> & { ts: number };
+
+/** A simulated device of any profile. */
+export interface DeviceModel {
+  readonly id: string;
+  readonly profile: DeviceProfile;
+  /**
+   * Advance the simulation to `ts` (ms since the epoch; pass non-decreasing values, an earlier ts
+   * does not rewind) and read the sensors there. Any step size works: the model integrates in
+   * sub-steps of at most one minute.
+   */
+  step(ts: number): ModelStep<GenericSample>;
+}
+
+/** What each profile needs to start. A truck without a route gets a corridor picked by the rng. */
+export interface ModelInitByProfile {
+  'vaccine-transport': Omit<TruckInit, 'route'> & { route?: Route };
+  'patient-vitals': VitalsInit;
+  'temperature-probe': ProbeInit;
+}
+
+export function createModel<P extends DeviceProfile>(profile: P, opts: ModelInitByProfile[P]): DeviceModel {
+  switch (profile) {
+    case 'vaccine-transport': {
+      const o = opts as ModelInitByProfile['vaccine-transport'];
+      const route = o.route ?? pick(o.rng, allCorridorRoutes());
+      const truck = createTruck({ ...o, route });
+      return { id: truck.id, profile, step: (ts) => truck.step(ts) };
+    }
+    case 'patient-vitals': {
+      const monitor = createVitalsMonitor(opts as VitalsInit);
+      return { id: monitor.id, profile, step: (ts) => monitor.step(ts) };
+    }
+    case 'temperature-probe': {
+      const probe = createProbe(opts as ProbeInit);
+      return { id: probe.id, profile, step: (ts) => probe.step(ts) };
+    }
+    default:
+      throw new VigilError('VIGIL_ERR_USAGE', `unknown device profile ${String(profile)}`);
+  }
+}
+
+export { type Ambient, ambientAt } from './ambient.ts';
+export { CITIES, type City, findCity, type Region } from './cities.ts';
+export type {
+  BatteryLowEvent,
+  CoolingEvent,
+  DeliveryEvent,
+  DeviceEvent,
+  DispatchEvent,
+  DoorEvent,
+  DoorState,
+  ModelStep,
+  PowerEvent,
+  PowerSource,
+} from './events.ts';
+export type { LatLon } from './geo.ts';
+export {
+  chance,
+  clippedGaussian,
+  createRng,
+  exponential,
+  forkRng,
+  gaussian,
+  hashSeed,
+  pick,
+  type Rng,
+  randInt,
+  randomString,
+  uniform,
+} from './rng.ts';
+export {
+  allCorridorRoutes,
+  buildRoute,
+  CORRIDORS,
+  type Corridor,
+  distanceToRouteKm,
+  nearbyCityPairs,
+  positionAt,
+  type Route,
+  type RoutePosition,
+  reverseRoute,
+  routeBetween,
+} from './routes.ts';
+export { DELIVERY_TOKEN_LENGTH, newBatchId, newDeliveryToken, TOKEN_ALPHABET } from './shipment-ids.ts';
+export {
+  APPLIANCES,
+  createProbe,
+  DEFAULT_PROBE_INCIDENTS,
+  NO_PROBE_INCIDENTS,
+  type ProbeInit,
+  type ProbeKind,
+  type ProbeModel,
+  type ProbeOptions,
+  type ProbeOptionsInput,
+  type ProbeSample,
+  type ProbeSnapshot,
+} from './temperature-probe.ts';
+export {
+  createTruck,
+  DEFAULT_TRUCK_INCIDENTS,
+  DEFAULT_TRUCK_OPTIONS,
+  NO_TRUCK_INCIDENTS,
+  type TruckIncidentRates,
+  type TruckInit,
+  type TruckModel,
+  type TruckOptions,
+  type TruckOptionsInput,
+  type TruckSnapshot,
+  type VaccineSample,
+} from './vaccine-truck.ts';
+export {
+  createVitalsMonitor,
+  DEFAULT_VITALS_ANOMALIES,
+  NO_VITALS_ANOMALIES,
+  type PatientBaseline,
+  randomPatientBaseline,
+  type VitalsAnomalyKind,
+  type VitalsAnomalyRates,
+  type VitalsInit,
+  type VitalsModel,
+  type VitalsOptionsInput,
+  type VitalsSample,
+  type VitalsSnapshot,
+} from './vitals-monitor.ts';

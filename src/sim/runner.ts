@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { addDevice } from '../app/device-service.ts';
+import type { VigilContext } from '../app/context.ts';
+import type { DeviceEventBody } from '../protocol/bodies.ts';
+import type { Profile } from '../storage/store.ts';
+import { readDeviceBundle } from './device-bundle.ts';
+import { createModel } from './model/index.ts';
+import { SimDevice } from './sim-device.ts';
+
+const PREFIX: Record<Profile, string> = {
+  'vaccine-transport': 'sim-truck',
+  'patient-vitals': 'sim-vitals',
+  'temperature-probe': 'sim-probe',
+};
+
+export interface SimFleetOptions {
+  profile: Profile;
+  devices: number;
+  /** Readings per second per device. */
+  rate: number;
+  /** Broker URL override (default: the bundle's, i.e. this server). */
+  brokerUrl?: string | undefined;
+  /** Number of the first device (sim-truck-001 ...). */
+  firstIndex?: number;
+  /** Make the first truck have a cooling failure early (demo). */
+  forceExcursion?: boolean;
+  /** Seed for reproducible runs. */
+  seed?: string;
+}
+
+export interface SimFleet {
+  devices: SimDevice[];
+  totals(): { sent: number; acked: number; buffered: number; connected: number; errors: number };
+  stop(): Promise<void>;
+}
+
+/** Ensures a bundle for each simulated device exists in <data-dir>/sim, provisioning missing ones. */
+async function ensureBundle(ctx: VigilContext, id: string, profile: Profile): Promise<string> {
+  const dir = join(ctx.paths.simDir, id);
+  if (existsSync(join(dir, 'device.json')) && (await ctx.store.getDevice(id))) return dir;
+  if (await ctx.store.getDevice(id)) {
+    throw new Error(`device ${id} exists but its bundle ${dir} is missing; remove the device or pick other names`);
+  }
+  await addDevice(ctx, { id, profile, outDir: dir, actor: 'sim' });
+  return dir;
+}
+
+/**
+ * Runs simulated devices through the real path: own bundles, mTLS, envelopes with persisted seq,
+ * QoS 1. Each device steps its model `rate` times a second on the wall clock.
+ */
+export async function startSimFleet(ctx: VigilContext, o: SimFleetOptions): Promise<SimFleet> {
+  const first = o.firstIndex ?? 1;
+  const devices: SimDevice[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  for (let i = 0; i < o.devices; i++) {
+    const id = `${PREFIX[o.profile]}-${String(first + i).padStart(3, '0')}`;
+    const dir = await ensureBundle(ctx, id, o.profile);
+    devices.push(new SimDevice(readDeviceBundle(dir), { brokerUrl: o.brokerUrl }));
+  }
+  await Promise.all(devices.map((d) => d.connect()));
+  const periodMs = Math.max(1, Math.round(1000 / o.rate));
+  devices.forEach((d, i) => {
+    const model = createModel(o.profile, {
+      id: d.id,
+      seed: `${o.seed ?? 'vigil'}:${d.id}`,
+      startTs: Date.now(),
+      forceExcursion: o.forceExcursion === true && i === 0,
+    });
+    // Spread the devices over the period so they do not publish in lockstep.
+    const start = setTimeout(() => {
+      const tick = () => {
+        const step = model.step(Date.now());
+        d.record(step.sample, step.events as DeviceEventBody[], step.connected);
+      };
+      tick();
+      timers.push(setInterval(tick, periodMs));
+    }, Math.floor((periodMs * i) / Math.max(1, devices.length)));
+    timers.push(start);
+  });
+  return {
+    devices,
+    totals: () =>
+      devices.reduce(
+        (t, d) => ({
+          sent: t.sent + d.stats.sent,
+          acked: t.acked + d.stats.acked,
+          buffered: t.buffered + d.stats.buffered,
+          connected: t.connected + (d.stats.connected ? 1 : 0),
+          errors: t.errors + d.stats.errors,
+        }),
+        { sent: 0, acked: 0, buffered: 0, connected: 0, errors: 0 },
+      ),
+    stop: async () => {
+      for (const t of timers) {
+        clearTimeout(t);
+        clearInterval(t);
+      }
+      await Promise.all(devices.map((d) => d.close()));
+    },
+  };
+}
