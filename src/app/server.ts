@@ -108,11 +108,12 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     },
     onSecurityEvent: (ev) =>
       rejections.record({
-        code: ev.code,
+        // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
+        code: ev.reason,
         source: 'broker',
         deviceId: ev.cn ?? ev.clientId,
         address: ev.address,
-        detail: { reason: ev.reason, ...(ev.detail ?? {}) },
+        detail: { code: ev.code, ...(ev.detail ?? {}) },
       }),
   });
   mqttPort = await broker.start();

@@ -20,7 +20,8 @@ export function ambientAt(meanTempC: number, lat: number, lon: number, ts: numbe
   const dayOfYear = (((ts / DAY_MS) % YEAR_DAYS) + YEAR_DAYS) % YEAR_DAYS;
   // warmest around 19 July in the north, 17 January in the south; the tropics barely have seasons
   const peakDay = lat >= 0 ? 200 : 17;
-  const seasonal = Math.min(9, 0.16 * Math.abs(lat)) * Math.cos((2 * Math.PI * (dayOfYear - peakDay)) / YEAR_DAYS);
+  const seasonal =
+    Math.min(9, 0.16 * Math.abs(lat)) * Math.cos((2 * Math.PI * (dayOfYear - peakDay)) / YEAR_DAYS);
   // air is warmest mid-afternoon, around 15:00 solar time
   const daily = Math.cos((2 * Math.PI * (solarHour - 15)) / 24);
   const tempC = meanTempC + seasonal + 4.5 * daily;

@@ -16,7 +16,13 @@ export type PowerEvent = { type: 'power'; ts: number; source: PowerSource };
 export type CoolingEvent = { type: 'cooling'; ts: number; state: 'failed' | 'overcooling' | 'restored' };
 export type BatteryLowEvent = { type: 'battery_low'; ts: number; bat_pct: number };
 
-export type DeviceEvent = DispatchEvent | DeliveryEvent | DoorEvent | PowerEvent | CoolingEvent | BatteryLowEvent;
+export type DeviceEvent =
+  | DispatchEvent
+  | DeliveryEvent
+  | DoorEvent
+  | PowerEvent
+  | CoolingEvent
+  | BatteryLowEvent;
 
 /** What a model yields for one sampling instant. */
 export interface ModelStep<S> {

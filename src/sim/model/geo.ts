@@ -51,9 +51,16 @@ export function destinationPoint(p: LatLon, bearing: number, distKm: number): La
   const theta = bearing * RAD;
   const phi1 = p.lat * RAD;
   const lam1 = p.lon * RAD;
-  const phi2 = Math.asin(Math.sin(phi1) * Math.cos(delta) + Math.cos(phi1) * Math.sin(delta) * Math.cos(theta));
-  const lam2 = lam1 + Math.atan2(Math.sin(theta) * Math.sin(delta) * Math.cos(phi1), Math.cos(delta) - Math.sin(phi1) * Math.sin(phi2));
-  return { lat: phi2 / RAD, lon: (((lam2 / RAD + 540) % 360) - 180) };
+  const phi2 = Math.asin(
+    Math.sin(phi1) * Math.cos(delta) + Math.cos(phi1) * Math.sin(delta) * Math.cos(theta),
+  );
+  const lam2 =
+    lam1 +
+    Math.atan2(
+      Math.sin(theta) * Math.sin(delta) * Math.cos(phi1),
+      Math.cos(delta) - Math.sin(phi1) * Math.sin(phi2),
+    );
+  return { lat: phi2 / RAD, lon: ((lam2 / RAD + 540) % 360) - 180 };
 }
 
 /**

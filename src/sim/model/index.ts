@@ -5,11 +5,11 @@
 import { VigilError } from '../../errors.ts';
 import type { ProfileName } from '../../protocol/bodies.ts';
 import type { ModelStep } from './events.ts';
-import { pick } from './rng.ts';
+import { createRng, pick, type Rng } from './rng.ts';
 import { allCorridorRoutes, type Route } from './routes.ts';
-import { createProbe, type ProbeInit } from './temperature-probe.ts';
-import { createTruck, type TruckInit } from './vaccine-truck.ts';
-import { createVitalsMonitor, type VitalsInit } from './vitals-monitor.ts';
+import { createProbe, type ProbeOptionsInput } from './temperature-probe.ts';
+import { createTruck, type TruckOptionsInput } from './vaccine-truck.ts';
+import { createVitalsMonitor, type VitalsOptionsInput } from './vitals-monitor.ts';
 
 export type DeviceProfile = ProfileName;
 
@@ -34,27 +34,48 @@ export interface DeviceModel {
   step(ts: number): ModelStep<GenericSample>;
 }
 
-/** What each profile needs to start. A truck without a route gets a corridor picked by the rng. */
-export interface ModelInitByProfile {
-  'vaccine-transport': Omit<TruckInit, 'route'> & { route?: Route };
-  'patient-vitals': VitalsInit;
-  'temperature-probe': ProbeInit;
+/** Profile-specific options, as each model's factory takes them. */
+export interface ModelOptionsByProfile {
+  'vaccine-transport': TruckOptionsInput;
+  'patient-vitals': VitalsOptionsInput;
+  'temperature-probe': ProbeOptionsInput;
 }
 
-export function createModel<P extends DeviceProfile>(profile: P, opts: ModelInitByProfile[P]): DeviceModel {
+/** What any model needs to start. */
+export interface ModelInit<P extends DeviceProfile = DeviceProfile> {
+  id: string;
+  /** Start of the simulation (a truck's first dispatch), ms since the epoch. */
+  startTs: number;
+  /** The random source; when absent one is seeded from `seed`, or else from `id`. */
+  rng?: Rng;
+  seed?: string | number;
+  /** vaccine-transport: the first trip's route; when absent a corridor is picked by the rng. */
+  route?: Route;
+  /** vaccine-transport: shorthand for `options.forceExcursion`; ignored by other profiles. */
+  forceExcursion?: boolean | 'heat' | 'freeze';
+  options?: ModelOptionsByProfile[P];
+}
+
+export function createModel<P extends DeviceProfile>(profile: P, init: ModelInit<P>): DeviceModel {
+  const rng = init.rng ?? createRng(init.seed ?? init.id);
+  const base = { id: init.id, rng, startTs: init.startTs };
   switch (profile) {
     case 'vaccine-transport': {
-      const o = opts as ModelInitByProfile['vaccine-transport'];
-      const route = o.route ?? pick(o.rng, allCorridorRoutes());
-      const truck = createTruck({ ...o, route });
+      const options = { ...(init.options as TruckOptionsInput | undefined) };
+      if (init.forceExcursion !== undefined) options.forceExcursion = init.forceExcursion;
+      const route = init.route ?? pick(rng, allCorridorRoutes());
+      const truck = createTruck({ ...base, route, options });
       return { id: truck.id, profile, step: (ts) => truck.step(ts) };
     }
     case 'patient-vitals': {
-      const monitor = createVitalsMonitor(opts as VitalsInit);
+      const monitor = createVitalsMonitor({
+        ...base,
+        options: init.options as VitalsOptionsInput | undefined,
+      });
       return { id: monitor.id, profile, step: (ts) => monitor.step(ts) };
     }
     case 'temperature-probe': {
-      const probe = createProbe(opts as ProbeInit);
+      const probe = createProbe({ ...base, options: init.options as ProbeOptionsInput | undefined });
       return { id: probe.id, profile, step: (ts) => probe.step(ts) };
     }
     default:

@@ -4,7 +4,7 @@
  * looks like a road on a map and the same corridor is the same road in both directions.
  */
 import { VigilError } from '../../errors.ts';
-import { type City, CITIES, findCity } from './cities.ts';
+import { CITIES, type City, findCity } from './cities.ts';
 import {
   bearingDeg,
   destinationPoint,
@@ -45,11 +45,39 @@ export interface Corridor {
 }
 
 export const CORRIDORS: readonly Corridor[] = Object.freeze([
-  { a: 'amsterdam', b: 'brussels', via: [{ lat: 51.9244, lon: 4.4777 }, { lat: 51.2194, lon: 4.4025 }] }, // A4/A16 Rotterdam, Antwerp
+  {
+    a: 'amsterdam',
+    b: 'brussels',
+    via: [
+      { lat: 51.9244, lon: 4.4777 },
+      { lat: 51.2194, lon: 4.4025 },
+    ],
+  }, // A4/A16 Rotterdam, Antwerp
   { a: 'antwerp', b: 'brussels', via: [{ lat: 51.0259, lon: 4.4776 }] }, // A1 Mechelen
-  { a: 'brussels', b: 'paris', via: [{ lat: 50.4542, lon: 3.9566 }, { lat: 49.4179, lon: 2.8261 }] }, // E19/A1 Mons, Compiègne
-  { a: 'geneva', b: 'lyon', via: [{ lat: 46.1078, lon: 5.8261 }, { lat: 45.9583, lon: 5.3594 }] }, // A40/A42 Bellegarde, Ambérieu
-  { a: 'nairobi', b: 'mombasa', via: [{ lat: -2.2717, lon: 37.8222 }, { lat: -3.3961, lon: 38.5561 }] }, // A109 Makindu, Voi
+  {
+    a: 'brussels',
+    b: 'paris',
+    via: [
+      { lat: 50.4542, lon: 3.9566 },
+      { lat: 49.4179, lon: 2.8261 },
+    ],
+  }, // E19/A1 Mons, Compiègne
+  {
+    a: 'geneva',
+    b: 'lyon',
+    via: [
+      { lat: 46.1078, lon: 5.8261 },
+      { lat: 45.9583, lon: 5.3594 },
+    ],
+  }, // A40/A42 Bellegarde, Ambérieu
+  {
+    a: 'nairobi',
+    b: 'mombasa',
+    via: [
+      { lat: -2.2717, lon: 37.8222 },
+      { lat: -3.3961, lon: 38.5561 },
+    ],
+  }, // A109 Makindu, Voi
   {
     a: 'nairobi',
     b: 'kampala',
@@ -61,19 +89,82 @@ export const CORRIDORS: readonly Corridor[] = Object.freeze([
     ],
   },
   { a: 'lagos', b: 'ibadan', via: [{ lat: 6.8429, lon: 3.6362 }] }, // Lagos–Ibadan Expressway, Sagamu
-  { a: 'lagos', b: 'accra', via: [{ lat: 6.3703, lon: 2.3912 }, { lat: 6.1319, lon: 1.2228 }] }, // coastal highway Cotonou, Lomé
-  { a: 'accra', b: 'kumasi', via: [{ lat: 5.8089, lon: -0.3503 }, { lat: 6.55, lon: -0.7667 }] }, // N6 Nsawam, Nkawkaw
+  {
+    a: 'lagos',
+    b: 'accra',
+    via: [
+      { lat: 6.3703, lon: 2.3912 },
+      { lat: 6.1319, lon: 1.2228 },
+    ],
+  }, // coastal highway Cotonou, Lomé
+  {
+    a: 'accra',
+    b: 'kumasi',
+    via: [
+      { lat: 5.8089, lon: -0.3503 },
+      { lat: 6.55, lon: -0.7667 },
+    ],
+  }, // N6 Nsawam, Nkawkaw
   { a: 'dakar', b: 'thies', via: [{ lat: 14.7153, lon: -17.2733 }] }, // Rufisque
   { a: 'addis-ababa', b: 'adama', via: [{ lat: 8.7525, lon: 38.9785 }] }, // Bishoftu
-  { a: 'mumbai', b: 'pune', via: [{ lat: 18.9894, lon: 73.1175 }, { lat: 18.7546, lon: 73.4062 }] }, // Panvel, Lonavala
-  { a: 'delhi', b: 'jaipur', via: [{ lat: 28.4595, lon: 77.0266 }, { lat: 27.8886, lon: 76.2873 }] }, // NH48 Gurugram, Behror
-  { a: 'dhaka', b: 'chattogram', via: [{ lat: 23.4607, lon: 91.1809 }, { lat: 23.0159, lon: 91.3976 }] }, // N1 Cumilla, Feni
+  {
+    a: 'mumbai',
+    b: 'pune',
+    via: [
+      { lat: 18.9894, lon: 73.1175 },
+      { lat: 18.7546, lon: 73.4062 },
+    ],
+  }, // Panvel, Lonavala
+  {
+    a: 'delhi',
+    b: 'jaipur',
+    via: [
+      { lat: 28.4595, lon: 77.0266 },
+      { lat: 27.8886, lon: 76.2873 },
+    ],
+  }, // NH48 Gurugram, Behror
+  {
+    a: 'dhaka',
+    b: 'chattogram',
+    via: [
+      { lat: 23.4607, lon: 91.1809 },
+      { lat: 23.0159, lon: 91.3976 },
+    ],
+  }, // N1 Cumilla, Feni
   { a: 'jakarta', b: 'bandung', via: [{ lat: -6.5569, lon: 107.4431 }] }, // Cipularang toll road, Purwakarta
-  { a: 'manila', b: 'batangas', via: [{ lat: 14.2117, lon: 121.1653 }, { lat: 13.9411, lon: 121.1631 }] }, // SLEX/STAR Calamba, Lipa
-  { a: 'lima', b: 'ica', via: [{ lat: -13.0769, lon: -76.3872 }, { lat: -13.4099, lon: -76.1323 }] }, // Panamericana Cañete, Chincha
-  { a: 'bogota', b: 'medellin', via: [{ lat: 5.2086, lon: -74.7359 }, { lat: 5.873, lon: -74.6404 }] }, // Ruta 50/60 Honda, Puerto Triunfo
+  {
+    a: 'manila',
+    b: 'batangas',
+    via: [
+      { lat: 14.2117, lon: 121.1653 },
+      { lat: 13.9411, lon: 121.1631 },
+    ],
+  }, // SLEX/STAR Calamba, Lipa
+  {
+    a: 'lima',
+    b: 'ica',
+    via: [
+      { lat: -13.0769, lon: -76.3872 },
+      { lat: -13.4099, lon: -76.1323 },
+    ],
+  }, // Panamericana Cañete, Chincha
+  {
+    a: 'bogota',
+    b: 'medellin',
+    via: [
+      { lat: 5.2086, lon: -74.7359 },
+      { lat: 5.873, lon: -74.6404 },
+    ],
+  }, // Ruta 50/60 Honda, Puerto Triunfo
   { a: 'sao-paulo', b: 'campinas', via: [{ lat: -23.1857, lon: -46.8978 }] }, // Bandeirantes, Jundiaí
-  { a: 'sao-paulo', b: 'rio-de-janeiro', via: [{ lat: -23.1896, lon: -45.8841 }, { lat: -22.5202, lon: -44.0996 }] }, // Dutra
+  {
+    a: 'sao-paulo',
+    b: 'rio-de-janeiro',
+    via: [
+      { lat: -23.1896, lon: -45.8841 },
+      { lat: -22.5202, lon: -44.0996 },
+    ],
+  }, // Dutra
 ] satisfies Corridor[]);
 
 const DEFAULT_SPACING_KM = 5;
@@ -82,7 +173,12 @@ const DEFAULT_SPACING_KM = 5;
  * Build the route from `from` to `to` through `via`. The wiggle is seeded by the unordered pair,
  * so building the reverse direction yields the same road.
  */
-export function buildRoute(from: City, to: City, via: readonly LatLon[] = [], spacingKm = DEFAULT_SPACING_KM): Route {
+export function buildRoute(
+  from: City,
+  to: City,
+  via: readonly LatLon[] = [],
+  spacingKm = DEFAULT_SPACING_KM,
+): Route {
   if (from.id > to.id) return reverseRoute(buildRoute(to, from, [...via].reverse(), spacingKm));
   const controls: LatLon[] = [from, ...via, to];
   const waypoints: LatLon[] = [{ lat: from.lat, lon: from.lon }];
@@ -147,7 +243,9 @@ function cityOrThrow(id: string): City {
 export function routeBetween(fromId: string, toId: string): Route {
   const from = cityOrThrow(fromId);
   const to = cityOrThrow(toId);
-  const corridor = CORRIDORS.find((c) => (c.a === fromId && c.b === toId) || (c.a === toId && c.b === fromId));
+  const corridor = CORRIDORS.find(
+    (c) => (c.a === fromId && c.b === toId) || (c.a === toId && c.b === fromId),
+  );
   if (!corridor) return buildRoute(from, to);
   const via = corridor.a === fromId ? corridor.via : [...corridor.via].reverse();
   return buildRoute(from, to, via);
@@ -157,7 +255,9 @@ let builtCorridorRoutes: readonly Route[] | undefined;
 
 /** Every corridor in both directions (built once, then shared: routes are immutable). */
 export function allCorridorRoutes(): readonly Route[] {
-  builtCorridorRoutes ??= Object.freeze(CORRIDORS.flatMap((c) => [routeBetween(c.a, c.b), routeBetween(c.b, c.a)]));
+  builtCorridorRoutes ??= Object.freeze(
+    CORRIDORS.flatMap((c) => [routeBetween(c.a, c.b), routeBetween(c.b, c.a)]),
+  );
   return builtCorridorRoutes;
 }
 
@@ -190,7 +290,10 @@ export function positionAt(route: Route, km: number): RoutePosition {
 export function distanceToRouteKm(route: Route, p: LatLon): number {
   let best = Number.POSITIVE_INFINITY;
   for (let i = 1; i < route.waypoints.length; i++) {
-    best = Math.min(best, distanceToSegmentKm(p, route.waypoints[i - 1] as LatLon, route.waypoints[i] as LatLon));
+    best = Math.min(
+      best,
+      distanceToSegmentKm(p, route.waypoints[i - 1] as LatLon, route.waypoints[i] as LatLon),
+    );
   }
   return best;
 }

@@ -20,7 +20,7 @@ export interface ApplianceProfile {
   tauOnMin: number;
   /** How fast the cabinet warms toward the room with the compressor off. */
   tauOffMin: number;
-  /** Time constant toward room air while the door is open (probe in air: fast). */
+  /** Time constant toward room air while the door is open (short for an air probe in an upright fridge). */
   tauDoorMin: number;
   /** Defrost: every `defrostEveryH` hours (0: never), lasting `defrostMin`, heating toward `defrostTargetC`. */
   defrostEveryH: number;
@@ -37,7 +37,7 @@ export const APPLIANCES: Readonly<Record<ProbeKind, ApplianceProfile>> = Object.
     coldTargetC: -5,
     tauOnMin: 30,
     tauOffMin: 180,
-    tauDoorMin: 6,
+    tauDoorMin: 10,
     // off-cycle defrost: the compressor is simply held off, no heater
     defrostEveryH: 8,
     defrostMin: 20,
@@ -50,7 +50,7 @@ export const APPLIANCES: Readonly<Record<ProbeKind, ApplianceProfile>> = Object.
     coldTargetC: -35,
     tauOnMin: 60,
     tauOffMin: 360,
-    tauDoorMin: 8,
+    tauDoorMin: 25,
     defrostEveryH: 8,
     defrostMin: 25,
     defrostTargetC: 5,
@@ -62,7 +62,7 @@ export const APPLIANCES: Readonly<Record<ProbeKind, ApplianceProfile>> = Object.
     coldTargetC: -95,
     tauOnMin: 60,
     tauOffMin: 1440,
-    tauDoorMin: 10,
+    tauDoorMin: 40,
     defrostEveryH: 0,
     defrostMin: 0,
     defrostTargetC: 0,
@@ -226,7 +226,7 @@ export function createProbe(init: ProbeInit): ProbeModel {
     } else if (s.door === 'closed' && door) {
       // a nurse takes vials out: mostly under a minute, sometimes a stock count of several
       s.door = 'open';
-      s.doorUntil = t + clamp(0.3 + exponential(incident, 0.8), 0.3, 6) * MINUTE_MS;
+      s.doorUntil = t + clamp(0.3 + exponential(incident, 0.6), 0.3, 4) * MINUTE_MS;
       events.push({ type: 'door', ts, state: 'open' });
     }
     if (s.power !== 'mains' && t >= s.powerUntil) {

@@ -169,7 +169,7 @@ export function createTruck(init: TruckInit): TruckModel {
   const sensor = forkRng(init.rng);
   const ids = forkRng(init.rng);
 
-  const forcedMode: CoolingState | undefined =
+  const forcedMode: Exclude<CoolingState, 'ok'> | undefined =
     opt.forceExcursion === 'freeze' ? 'overcooling' : opt.forceExcursion ? 'failed' : undefined;
   const forcedDelay = uniform(incident, 5, 15) * MINUTE_MS;
 
@@ -259,7 +259,11 @@ export function createTruck(init: TruckInit): TruckModel {
     const meanC = s.route.from.meanTempC + (s.route.to.meanTempC - s.route.from.meanTempC) * pos.fraction;
     const amb = ambientAt(meanC, pos.lat, pos.lon, t);
     s.ambientC = amb.tempC;
-    s.drift = clamp(ouStep(thermal, s.drift, 0, DRIFT_SD_C, DRIFT_TAU_MIN, dtMin), -DRIFT_LIMIT_C, DRIFT_LIMIT_C);
+    s.drift = clamp(
+      ouStep(thermal, s.drift, 0, DRIFT_SD_C, DRIFT_TAU_MIN, dtMin),
+      -DRIFT_LIMIT_C,
+      DRIFT_LIMIT_C,
+    );
     let target = opt.setpointC + s.drift;
     let tau = REEFER_TAU_MIN;
     if (s.door === 'open') {
@@ -333,9 +337,10 @@ export function createTruck(init: TruckInit): TruckModel {
       s.coolingUntil = t + (forcedMode === 'failed' ? 4 : 3) * HOUR_MS;
       events.push({ type: 'cooling', ts, state: forcedMode });
     } else if (s.cooling === 'ok' && (failure || freeze)) {
-      s.cooling = failure ? 'failed' : 'overcooling';
+      const state = failure ? 'failed' : 'overcooling';
+      s.cooling = state;
       s.coolingUntil = t + (failure ? uniform(incident, 2, 8) : uniform(incident, 1, 4)) * HOUR_MS;
-      events.push({ type: 'cooling', ts, state: s.cooling });
+      events.push({ type: 'cooling', ts, state });
     }
 
     if (s.power !== 'mains' && t >= s.powerUntil) {

@@ -326,7 +326,9 @@ export function createVitalsMonitor(init: VitalsInit): VitalsModel {
       return { sample: read(ts), events, connected: s.connected };
     },
     snapshot(): VitalsSnapshot {
-      const kinds: VitalsAnomalyKind[] = s.episodes.filter((e) => strength(e, s.clock) > 0).map((e) => e.kind);
+      const kinds: VitalsAnomalyKind[] = s.episodes
+        .filter((e) => strength(e, s.clock) > 0)
+        .map((e) => e.kind);
       if (s.lastWasArtefact) kinds.push('artefact');
       return {
         clock: s.clock,
