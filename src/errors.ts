@@ -11,6 +11,7 @@ export const ERRORS = {
   VIGIL_ERR_UNKNOWN_DEVICE: { status: 403, message: 'unknown device' },
   VIGIL_ERR_DEVICE_DISABLED: { status: 403, message: 'device disabled' },
   VIGIL_ERR_UNKNOWN_KID: { status: 403, message: 'unknown key generation' },
+  VIGIL_ERR_ALG_MISMATCH: { status: 403, message: 'algorithm not provisioned for this device' },
   VIGIL_ERR_MAC_INVALID: { status: 401, message: 'message authentication failed' },
   VIGIL_ERR_REPLAY: { status: 409, message: 'replayed message' },
   VIGIL_ERR_REPLAY_TOO_OLD: { status: 409, message: 'sequence number outside the replay window' },

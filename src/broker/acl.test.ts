@@ -130,7 +130,10 @@ describe('canReceive', () => {
 
 describe('parseDeviceTopic', () => {
   it('parses a device topic', () => {
-    assert.deepEqual(parseDeviceTopic(`${P}/truck-0042/telemetry`), { deviceId: 'truck-0042', channel: 'telemetry' });
+    assert.deepEqual(parseDeviceTopic(`${P}/truck-0042/telemetry`), {
+      deviceId: 'truck-0042',
+      channel: 'telemetry',
+    });
   });
   it('returns null for other shapes', () => {
     assert.equal(parseDeviceTopic(`${P}/truck-0042`), null);

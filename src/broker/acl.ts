@@ -85,7 +85,11 @@ export function deviceTopic(deviceId: string, channel: DeviceChannel, prefix: st
 }
 
 /** May `identity` PUBLISH to `topic`? */
-export function canPublish(identity: BrokerIdentity, topic: string, prefix: string = DEFAULT_TOPIC_PREFIX): boolean {
+export function canPublish(
+  identity: BrokerIdentity,
+  topic: string,
+  prefix: string = DEFAULT_TOPIC_PREFIX,
+): boolean {
   if (!isValidIdentity(identity) || !isPlainTopic(topic)) return false;
   const t = parseDeviceTopic(topic, prefix);
   if (!t) return false;
@@ -122,7 +126,11 @@ export function canSubscribe(
  * May a message on `topic` be delivered to `identity`? Used when forwarding, so a subscription that
  * slipped past (restored from persistence, queued while offline) still cannot leak other devices' data.
  */
-export function canReceive(identity: BrokerIdentity, topic: string, prefix: string = DEFAULT_TOPIC_PREFIX): boolean {
+export function canReceive(
+  identity: BrokerIdentity,
+  topic: string,
+  prefix: string = DEFAULT_TOPIC_PREFIX,
+): boolean {
   if (!isValidIdentity(identity) || !isPlainTopic(topic)) return false;
   const t = parseDeviceTopic(topic, prefix);
   if (!t) return false;
@@ -131,12 +139,7 @@ export function canReceive(identity: BrokerIdentity, topic: string, prefix: stri
 }
 
 function isPlainTopic(topic: string): boolean {
-  return (
-    typeof topic === 'string' &&
-    topic.length > 0 &&
-    !topic.startsWith('$') &&
-    !/[+#\u0000]/.test(topic)
-  );
+  return typeof topic === 'string' && topic.length > 0 && !topic.startsWith('$') && !/[+#\u0000]/.test(topic);
 }
 
 /** `<prefix>/devices/<a>/<b>` → [a, b] (segments not validated), else null. */

@@ -435,7 +435,8 @@ export class EmbeddedBroker {
     const detail: Record<string, unknown> = { packetType: v.packetType };
     if (v.remainingLength !== undefined) detail.remainingLength = v.remainingLength;
     if (v.reason === 'packet_too_large') detail.maxPacketBytes = this.limits.maxPacketBytes;
-    const code: ErrorCode = v.reason === 'packet_too_large' ? 'VIGIL_ERR_PACKET_SIZE' : 'VIGIL_ERR_MQTT_PROTOCOL';
+    const code: ErrorCode =
+      v.reason === 'packet_too_large' ? 'VIGIL_ERR_PACKET_SIZE' : 'VIGIL_ERR_MQTT_PROTOCOL';
     this.#securityEvent(conn, code, v.reason, detail);
   }
 
@@ -460,16 +461,26 @@ export class EmbeddedBroker {
 
   // ---- MQTT hooks ----------------------------------------------------------------------------
 
-  #authenticate(client: Client, done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void) {
+  #authenticate(
+    client: Client,
+    done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void,
+  ) {
     const conn = this.#connOf(client);
-    const refuse = (returnCode: number, code: ErrorCode, reason: string, detail?: Record<string, unknown>) => {
+    const refuse = (
+      returnCode: number,
+      code: ErrorCode,
+      reason: string,
+      detail?: Record<string, unknown>,
+    ) => {
       if (conn) this.#securityEvent(conn, code, reason, { ...detail, clientId: clipId(client.id) });
       done(Object.assign(new Error(reason), { returnCode }), false);
     };
     if (!conn) return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'invalid_identity');
     // The certificate is the identity: username/password are ignored, the client id must be the CN.
-    if (client.id !== conn.cn) return refuse(RC_IDENTIFIER_REJECTED, 'VIGIL_ERR_CLIENT_ID', 'client_id_mismatch');
-    if (this.#revoked.has(conn.serial)) return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_CERT_REVOKED', 'cert_revoked');
+    if (client.id !== conn.cn)
+      return refuse(RC_IDENTIFIER_REJECTED, 'VIGIL_ERR_CLIENT_ID', 'client_id_mismatch');
+    if (this.#revoked.has(conn.serial))
+      return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_CERT_REVOKED', 'cert_revoked');
     const keepalive = conn.keepalive ?? 0;
     if (keepalive <= 0 || keepalive > this.limits.keepAliveMaxS) {
       return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_MQTT_PROTOCOL', 'keepalive_invalid', {
@@ -494,7 +505,10 @@ export class EmbeddedBroker {
       },
       (err: unknown) => {
         this.#log.error({ err, cn: conn.cn }, 'identity lookup failed');
-        done(Object.assign(new Error('identity lookup failed'), { returnCode: RC_SERVER_UNAVAILABLE }), false);
+        done(
+          Object.assign(new Error('identity lookup failed'), { returnCode: RC_SERVER_UNAVAILABLE }),
+          false,
+        );
       },
     );
   }

@@ -36,7 +36,11 @@ describe('FixedHeaderScanner', () => {
 
   it('refuses a remaining length above the cap as soon as the varint ends', () => {
     const s = new FixedHeaderScanner(20480);
-    assert.deepEqual(s.scan(header(3, 20481)), { reason: 'packet_too_large', packetType: 3, remainingLength: 20481 });
+    assert.deepEqual(s.scan(header(3, 20481)), {
+      reason: 'packet_too_large',
+      packetType: 3,
+      remainingLength: 20481,
+    });
   });
 
   it('refuses a 256 MiB remaining length from the header alone', () => {

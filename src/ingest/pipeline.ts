@@ -114,6 +114,9 @@ export class IngestPipeline implements IngestSink {
     const resolved = await this.#o.keyring.resolve(env.dev, env.kid);
     if (resolved instanceof VigilError) throw resolved;
     const { device, keys } = resolved;
+    // The alg is bound to the device at provisioning: otherwise a holder of K_mac alone (a
+    // gateway) could forge `alg: "none"` envelopes and defeat the K_enc / K_mac split.
+    if (env.alg !== device.alg) throw new VigilError('VIGIL_ERR_ALG_MISMATCH', `${env.alg} (provisioned ${device.alg})`);
     if (!verifyEnvelopeMac(env, channel, keys.mac)) throw new VigilError('VIGIL_ERR_MAC_INVALID');
     await this.#replay.load(env.dev);
     const now = this.#o.clock();

@@ -73,7 +73,8 @@ const KNOWN_EVENTS = {
 const genericEvent = z
   .record(z.string().regex(/^[a-z_]{1,32}$/), scalar)
   .refine((o) => typeof o.type === 'string' && /^[a-z_]{2,32}$/.test(o.type as string), 'type required')
-  .refine((o) => Object.keys(o).length <= 32, 'too many fields');
+  .refine((o) => Object.keys(o).length <= 32, 'too many fields')
+  .refine((o) => o.ts === undefined || (Number.isSafeInteger(o.ts) && (o.ts as number) >= 0), 'ts must be epoch milliseconds');
 
 export const ackSchema = z.strictObject({
   id: z.uuid(),

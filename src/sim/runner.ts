@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { addDevice } from '../app/device-service.ts';
@@ -61,10 +62,13 @@ export async function startSimFleet(ctx: VigilContext, o: SimFleetOptions): Prom
   }
   await Promise.all(devices.map((d) => d.connect()));
   const periodMs = Math.max(1, Math.round(1000 / o.rate));
+  // Delivery tokens come from the model's rng: without an explicit --seed it is seeded from the
+  // OS random source, so tokens cannot be guessed from a known seed.
+  const seed = o.seed ?? randomBytes(16).toString('hex');
   devices.forEach((d, i) => {
     const model = createModel(o.profile, {
       id: d.id,
-      seed: `${o.seed ?? 'vigil'}:${d.id}`,
+      seed: `${seed}:${d.id}`,
       startTs: Date.now(),
       forceExcursion: o.forceExcursion === true && i === 0,
     });

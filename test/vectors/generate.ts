@@ -2,7 +2,7 @@
  * Builds test/vectors/envelope-v1.json from fixed secrets, nonces and bodies, so firmware and
  * third-party implementations can check themselves against Vigil byte for byte.
  * Run: node test/vectors/generate.ts > test/vectors/envelope-v1.json
- * envelope-vectors.test.ts regenerates and compares, so the file can never drift from the code.
+ * src/protocol/envelope.test.ts regenerates and compares, so the file can never drift from the code.
  */
 import { createHmac } from 'node:crypto';
 import type { Alg } from '../../src/protocol/aead.ts';
@@ -61,7 +61,7 @@ for (const alg of ['A256GCM', 'ASCON128', 'none'] as const) {
 }
 CASES.push(
   {
-    name: 'a256gcm-telemetry-kid2-empty-samples-free-body',
+    name: 'a256gcm-telemetry-kid2-freezer-probe',
     dev: 'probe-fridge-7',
     secret: SECRET2,
     kid: 2,

@@ -45,7 +45,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   if (values.demo) {
     const brokerUrl = `mqtts://localhost:${server.mqttPort}`;
     for (const f of DEMO_FLEET) {
-      fleets.push(await startSimFleet(ctx, { ...f, brokerUrl, seed: 'demo' }));
+      fleets.push(await startSimFleet(ctx, { ...f, brokerUrl }));
     }
     io.out(`  demo fleet       ${fleets.reduce((n, f) => n + f.devices.length, 0)} simulated devices over mTLS`);
     io.out('');

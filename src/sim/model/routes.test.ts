@@ -18,13 +18,25 @@ describe('cities', () => {
     assert.ok(CITIES.length >= 25);
     assert.equal(new Set(CITIES.map((c) => c.id)).size, CITIES.length);
     for (const region of ['europe', 'africa', 'south-asia', 'southeast-asia', 'latin-america']) {
-      assert.ok(CITIES.some((c) => c.region === region), region);
+      assert.ok(
+        CITIES.some((c) => c.region === region),
+        region,
+      );
     }
     for (const c of CITIES) {
       assert.match(c.id, /^[a-z][a-z-]+$/);
       assert.ok(Math.abs(c.lat) <= 60 && Math.abs(c.lon) <= 180, c.id);
     }
-    for (const id of ['amsterdam', 'brussels', 'nairobi', 'kampala', 'lagos', 'accra', 'dakar', 'addis-ababa']) {
+    for (const id of [
+      'amsterdam',
+      'brussels',
+      'nairobi',
+      'kampala',
+      'lagos',
+      'accra',
+      'dakar',
+      'addis-ababa',
+    ]) {
       assert.ok(findCity(id), id);
     }
   });

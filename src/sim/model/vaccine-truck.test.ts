@@ -17,7 +17,13 @@ const START = Date.UTC(2026, 5, 1, 6, 0, 0);
 const MIN = 60_000;
 
 function truck(seed: number, options: TruckOptionsInput = {}, from = 'nairobi', to = 'mombasa'): TruckModel {
-  return createTruck({ id: `truck-${seed}`, route: routeBetween(from, to), rng: createRng(seed), startTs: START, options });
+  return createTruck({
+    id: `truck-${seed}`,
+    route: routeBetween(from, to),
+    rng: createRng(seed),
+    startTs: START,
+    options,
+  });
 }
 
 interface Run {
@@ -111,7 +117,10 @@ describe('vaccine truck', () => {
   });
 
   it('produces heat excursions from random cooling failures at a high rate', () => {
-    const { samples, events } = run(truck(4, { incidents: { ...NO_TRUCK_INCIDENTS, coolingFailurePerHour: 2 } }), 6);
+    const { samples, events } = run(
+      truck(4, { incidents: { ...NO_TRUCK_INCIDENTS, coolingFailurePerHour: 2 } }),
+      6,
+    );
     assert.ok(events.some((e) => e.type === 'cooling' && e.state === 'failed'));
     assert.ok(samples.some((s) => s.temp_c > 8));
   });
@@ -146,14 +155,22 @@ describe('vaccine truck', () => {
     assert.ok(hours > 5 && hours < 10, `${hours} h`);
     const atArrival = samples.find((s) => s.ts >= arrival.ts)!;
     assert.ok(distanceToRouteKm(back, atArrival) < 0.05);
-    assert.ok(Math.abs(atArrival.lat - route.to.lat) < 0.001 && Math.abs(atArrival.lon - route.to.lon) < 0.001);
+    assert.ok(
+      Math.abs(atArrival.lat - route.to.lat) < 0.001 && Math.abs(atArrival.lon - route.to.lon) < 0.001,
+    );
   });
 
   it('opens the door now and then, warming the load while it is open', () => {
-    const { samples, events, snapshots } = run(truck(6, { incidents: { ...NO_TRUCK_INCIDENTS, doorOpenPerHour: 1 } }), 24);
+    const { samples, events, snapshots } = run(
+      truck(6, { incidents: { ...NO_TRUCK_INCIDENTS, doorOpenPerHour: 1 } }),
+      24,
+    );
     const doors = events.filter((e) => e.type === 'door').map((e) => (e.type === 'door' ? e.state : ''));
     assert.ok(doors.length >= 4);
-    doors.forEach((state, i) => assert.equal(state, i % 2 === 0 ? 'open' : 'closed'));
+    assert.deepEqual(
+      doors,
+      doors.map((_, i) => (i % 2 === 0 ? 'open' : 'closed')),
+    );
     for (let i = 1; i < samples.length; i++) {
       assert.equal(samples[i]!.door, snapshots[i]!.door);
       if (snapshots[i]!.door === 'open') {
@@ -166,7 +183,10 @@ describe('vaccine truck', () => {
   });
 
   it('runs on battery during power outages and says so in events and samples', () => {
-    const { samples, events } = run(truck(7, { incidents: { ...NO_TRUCK_INCIDENTS, powerOutagePerHour: 0.5 } }), 24);
+    const { samples, events } = run(
+      truck(7, { incidents: { ...NO_TRUCK_INCIDENTS, powerOutagePerHour: 0.5 } }),
+      24,
+    );
     const power = events.filter((e) => e.type === 'power');
     assert.ok(power.some((e) => e.type === 'power' && e.source !== 'mains'));
     assert.ok(samples.some((s) => s.power === 'battery' || s.power === 'backup'));
@@ -177,7 +197,10 @@ describe('vaccine truck', () => {
   });
 
   it('loses and regains connectivity while it keeps sampling', () => {
-    const { samples, connected } = run(truck(8, { incidents: { ...NO_TRUCK_INCIDENTS, connectivityLossPerHour: 1 } }), 12);
+    const { samples, connected } = run(
+      truck(8, { incidents: { ...NO_TRUCK_INCIDENTS, connectivityLossPerHour: 1 } }),
+      12,
+    );
     assert.ok(connected.includes(false));
     assert.ok(connected.lastIndexOf(true) > connected.indexOf(false));
     assert.equal(samples.length, connected.length);

@@ -51,8 +51,10 @@ CREATE TABLE certificates (
 CREATE INDEX certificates_subject ON certificates (subject);
 CREATE INDEX certificates_revoked ON certificates (revoked_at) WHERE revoked_at IS NOT NULL;
 
--- Clustered on (device_id, seq, idx): per-device seq only grows, so inserts append to the
--- device's range of the b-tree, and the index below carries the key for the (ts, seq, idx) order.
+-- A rowid table on purpose: rows (the bulk of the bytes) append at the right edge of the table
+-- b-tree, and only the two narrow indexes take one insert per device. Clustering on
+-- (device_id, seq, idx) (WITHOUT ROWID) touched ~40% more pages per batch when many devices
+-- interleave, and every touched page is re-encrypted and HMACed on commit.
 CREATE TABLE readings (
   device_id TEXT NOT NULL REFERENCES devices (id),
   seq INTEGER NOT NULL,
@@ -62,7 +64,7 @@ CREATE TABLE readings (
   backfill INTEGER NOT NULL CHECK (backfill IN (0, 1)),
   data TEXT NOT NULL,
   PRIMARY KEY (device_id, seq, idx)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 CREATE INDEX readings_device_ts ON readings (device_id, ts);
 
 CREATE TABLE messages (

@@ -252,6 +252,7 @@ export class SqliteStore implements Store {
       db.pragma('cache_size = -16384');
       // Cap the WAL file left behind after a checkpoint (it is truncated to this size).
       db.pragma('journal_size_limit = 67108864');
+      if (process.env.CKPT) db.pragma('wal_autocheckpoint = ' + process.env.CKPT);
     } catch (err) {
       db.close();
       throw storeError(err);

@@ -1,0 +1,263 @@
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { type Logger, pino } from 'pino';
+import type { IngestSink } from '../ingest/ingest-sink.ts';
+import {
+  assertValidTopicPrefix,
+  DEFAULT_TOPIC_PREFIX,
+  INGEST_CHANNELS,
+  isValidIdentityName,
+  parseDeviceTopic,
+} from './acl.ts';
+import { DEFAULT_MAX_PACKET_BYTES } from './packet-guard.ts';
+
+/** Channels the link can consume. */
+export type LinkChannel = (typeof INGEST_CHANNELS)[number];
+
+/** Options of {@link startMqttLink}. */
+export interface MqttLinkOptions {
+  /** `mqtts://host:8883`; only `mqtts:` is accepted. */
+  url: string;
+  /** The Vigil CA (trust anchor for the broker's certificate) and this service's certificate/key. */
+  ca: string;
+  cert: string;
+  key: string;
+  /** MQTT client id: must be the service certificate's CN. */
+  clientId: string;
+  /** Default `vigil/v1`. */
+  topicPrefix?: string;
+  /** Shared-subscription group (MQTT v5 §4.8.2). Default `vigil-ingest`. */
+  group?: string;
+  sink: IngestSink;
+  logger?: Logger;
+  /** 5 (default) or 4 for a broker without MQTT v5. */
+  protocolVersion?: 4 | 5;
+  /**
+   * Subscribe as `$share/<group>/...` so several workers split the load. Default true with v5,
+   * false with v4 (shared subscriptions are a v5 feature; some v3.1.1 brokers accept them too).
+   */
+  shared?: boolean;
+  /** Default telemetry, events, acks. */
+  channels?: LinkChannel[];
+  /** Session Expiry Interval (v5 §3.1.2.11.2), seconds. Default 3600. */
+  sessionExpiryS?: number;
+  /** Keep-alive, seconds. Default 60. */
+  keepaliveS?: number;
+  /** Reconnect backoff: first delay, doubling up to the maximum (with ±20 % jitter). Default 1 s .. 30 s. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** Largest remaining length accepted; told to a v5 broker as Maximum Packet Size. Default 20480. */
+  maxPacketBytes?: number;
+  /** TLS server name to verify. Default: the URL host (IP addresses are verified against the SAN). */
+  servername?: string;
+  /** Clock for `receivedAt`. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Counters of a running link. */
+export interface MqttLinkStats {
+  connected: boolean;
+  /** Messages handed to the sink. */
+  received: number;
+  /** Acknowledged after the sink accepted (`ok: true`). */
+  accepted: number;
+  /** Acknowledged and dropped after the sink refused (`ok: false`). */
+  rejected: number;
+  /** Not acknowledged because the sink threw; the broker redelivers after the reconnect. */
+  failed: number;
+  /** Ignored (topic not a device ingest topic); acknowledged. */
+  ignored: number;
+  reconnects: number;
+}
+
+/** A running external-broker link. */
+export interface MqttLink {
+  stats(): MqttLinkStats;
+  /** Resolves once the subscriptions are in place (at once if already); rejects after `timeoutMs`. */
+  waitUntilSubscribed(timeoutMs?: number): Promise<void>;
+  /** Disconnects cleanly (the broker keeps the session for `sessionExpiryS`). */
+  close(): Promise<void>;
+}
+
+/**
+ * Feeds the ingest pipeline from an external broker (Mosquitto, EMQX) over mutual TLS.
+ *
+ * Acknowledgement: a QoS 1 message is PUBACKed only after `sink.ingest` resolved. With MQTT v5 the
+ * ack is given through MQTT.js `customHandleAcks`; MQTT.js ignores that option for v3.1.1 and for
+ * QoS 0, so there `handleMessage`, which MQTT.js also awaits before it sends PUBACK, does the work.
+ *
+ * When the sink throws (storage down) the message is NOT acknowledged, and the link drops the
+ * connection. It does not send PUBACK 0x80: in MQTT v5 (§4.3.2) any PUBACK, whatever its reason
+ * code, completes the QoS 1 exchange, so the broker would discard the message. Without a PUBACK the
+ * message stays in flight in our persistent session (clean start off, Session Expiry Interval set),
+ * and after the reconnect the broker resends it with DUP set (MQTT 3.1.1 §4.4, v5 §4.4): Mosquitto
+ * keeps in-flight messages of a shared subscription in the session of the client that had them;
+ * EMQX (with its default shared-dispatch ack setting) may instead redispatch them to another member
+ * of the group. If the session expires first, the broker discards the message.
+ */
+export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
+  const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'mqtt-link' });
+  const url = new URL(opts.url);
+  if (url.protocol !== 'mqtts:') throw new TypeError('mqtt link: only mqtts:// URLs are allowed');
+  if (!isValidIdentityName(opts.clientId))
+    throw new TypeError('mqtt link: clientId must be a valid identity');
+  const prefix = opts.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
+  assertValidTopicPrefix(prefix);
+  const group = opts.group ?? 'vigil-ingest';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(group)) throw new TypeError('mqtt link: invalid group');
+  const version = opts.protocolVersion ?? 5;
+  const shared = opts.shared ?? version === 5;
+  const channels = opts.channels ?? [...INGEST_CHANNELS];
+  const filters = channels.map((c) => `${shared ? `$share/${group}/` : ''}${prefix}/devices/+/${c}`);
+  const minMs = opts.reconnectMinMs ?? 1000;
+  const maxMs = Math.max(minMs, opts.reconnectMaxMs ?? 30_000);
+  const maxPacketBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  const now = opts.now ?? Date.now;
+  const counters: Omit<MqttLinkStats, 'connected'> = {
+    received: 0,
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    ignored: 0,
+    reconnects: 0,
+  };
+
+  let subscribed = false;
+  let closing = false;
+  let attempts = 0;
+  const subscribedWaiters = new Set<() => void>();
+
+  /** Hands one message to the sink; true = acknowledge, false = withhold the ack. */
+  async function deliver(packet: IPublishPacket): Promise<boolean> {
+    const topic = packet.topic;
+    const t = parseDeviceTopic(topic, prefix);
+    if (!t || !(INGEST_CHANNELS as readonly string[]).includes(t.channel)) {
+      counters.ignored++;
+      log.warn({ topic: topic.slice(0, 200) }, 'ignoring a message on an unexpected topic');
+      return true;
+    }
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    counters.received++;
+    try {
+      const res = await opts.sink.ingest({ topic, payload, receivedAt: now() });
+      if (res.ok) counters.accepted++;
+      else counters.rejected++;
+      return true;
+    } catch (err) {
+      counters.failed++;
+      log.error({ err, topic }, 'ingest failed; message not acknowledged, reconnecting for redelivery');
+      // Without a PUBACK the broker redelivers only on a new connection of this session.
+      client.stream?.destroy();
+      return false;
+    }
+  }
+
+  const mqttOpts: IClientOptions = {
+    protocolVersion: version,
+    clientId: opts.clientId,
+    clean: false,
+    keepalive: opts.keepaliveS ?? 60,
+    reconnectPeriod: minMs,
+    reconnectOnConnackError: true,
+    connectTimeout: 30_000,
+    resubscribe: false,
+    ca: opts.ca,
+    cert: opts.cert,
+    key: opts.key,
+    rejectUnauthorized: true,
+    ...(opts.servername ? { servername: opts.servername } : {}),
+    ...(version === 5
+      ? {
+          properties: {
+            sessionExpiryInterval: opts.sessionExpiryS ?? 3600,
+            // v5 §3.1.2.11.4: the broker must not send us larger packets.
+            maximumPacketSize: maxPacketBytes + 5,
+            // Messages are processed one at a time; a small window keeps redelivery short.
+            receiveMaximum: 32,
+          },
+          customHandleAcks: (_topic: string, _message: Buffer, packet: IPublishPacket, done: AckCallback) => {
+            deliver(packet).then((ack) => (ack ? done(0) : done(new Error('ingest failed'))));
+          },
+        }
+      : {}),
+  };
+  // tls.connect options MQTT.js passes through.
+  Object.assign(mqttOpts, { minVersion: 'TLSv1.2' });
+
+  const client: MqttClient = connect(opts.url, mqttOpts);
+
+  const defaultHandleMessage = client.handleMessage.bind(client);
+  client.handleMessage = (packet, callback) => {
+    // v5 QoS 1/2 went through customHandleAcks already.
+    if (version === 5 && packet.qos > 0) return defaultHandleMessage(packet, callback);
+    deliver(packet).then((ack) => (ack ? callback() : callback(new Error('ingest failed'))));
+  };
+
+  client.on('connect', (connack) => {
+    attempts = 0;
+    client.options.reconnectPeriod = minMs;
+    log.info({ sessionPresent: connack.sessionPresent, url: redactUrl(url) }, 'mqtt link connected');
+    if (connack.sessionPresent && subscribed) return;
+    client.subscribe(filters, { qos: 1 }, (err, granted) => {
+      if (err) {
+        log.error({ err }, 'mqtt link subscribe failed');
+        return;
+      }
+      const refused = (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => g.topic);
+      if (refused.length > 0) {
+        log.error({ refused }, 'mqtt link subscriptions refused by the broker (ACL?)');
+        return;
+      }
+      subscribed = true;
+      log.info({ filters }, 'mqtt link subscribed');
+      for (const w of subscribedWaiters) w();
+      subscribedWaiters.clear();
+    });
+  });
+  client.on('close', () => {
+    if (closing) return;
+    attempts++;
+    const base = Math.min(maxMs, minMs * 2 ** Math.min(attempts - 1, 20));
+    client.options.reconnectPeriod = Math.round(base * (0.8 + Math.random() * 0.4));
+    log.warn({ attempts, nextRetryMs: client.options.reconnectPeriod }, 'mqtt link connection closed');
+  });
+  client.on('reconnect', () => {
+    counters.reconnects++;
+    log.info({ attempts }, 'mqtt link reconnecting');
+  });
+  client.on('disconnect', (packet) => {
+    log.warn({ reasonCode: packet.reasonCode }, 'mqtt link disconnected by the broker');
+  });
+  client.on('error', (err) => {
+    log.warn({ err: err.message, code: (err as { code?: unknown }).code }, 'mqtt link error');
+  });
+
+  return {
+    stats: () => ({ connected: client.connected, ...counters }),
+    waitUntilSubscribed(timeoutMs = 10_000) {
+      if (subscribed && client.connected) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          subscribedWaiters.delete(done);
+          reject(new Error('mqtt link: not subscribed in time'));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        subscribedWaiters.add(done);
+      });
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      await client.endAsync();
+      log.info('mqtt link closed');
+    },
+  };
+}
+
+type AckCallback = (error: Error | number, code?: number) => void;
+
+function redactUrl(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
