@@ -120,7 +120,7 @@ describe('transport security end to end', () => {
     const s = await rawTls();
     const rssBefore = process.memoryUsage().rss;
     const before = totalRejected();
-    // CONNECT first so the guard is past the handshake, then a PUBLISH header announcing 256 MiB.
+    // A PUBLISH fixed header announcing 256 MiB - 1 of remaining length (the MQTT maximum).
     s.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f]));
     assert.equal(await closed(s, 5000), true);
     assert.ok(process.memoryUsage().rss - rssBefore < 64 * 1024 * 1024, 'no 256 MiB buffer');
@@ -189,8 +189,8 @@ describe('transport security end to end', () => {
     });
     if (code === null) t.diagnostic('openssl did not exit in 10 s');
     assert.notEqual(code, 0, out);
-    assert.doesNotMatch(out, /Protocol\s*:\s*TLSv1\.1\b/);
-    assert.doesNotMatch(out, /Cipher is (?!\(NONE\))/);
+    assert.match(out, /alert protocol version|unsupported protocol|no protocols available/i);
+    assert.match(out, /Cipher is \(NONE\)/);
     await stillServing();
   });
 });

@@ -5,13 +5,14 @@ import type { Store } from '../storage/store.ts';
  * Polls the store for changes committed by another process (a second `vigil` command on the
  * same data directory) and calls `onChange`. SQLite's data_version makes the poll one cheap read.
  */
-export function watchStoreChanges(p: {
+export async function watchStoreChanges(p: {
   store: Store;
   intervalMs: number;
   logger: Logger;
   onChange: () => Promise<void>;
-}): { stop(): void } {
-  let last: number | undefined;
+}): Promise<{ stop(): void }> {
+  // Read the starting point now: a change made right after start must not become the baseline.
+  let last: number | undefined = await p.store.changeToken();
   let busy = false;
   const timer = setInterval(async () => {
     if (busy) return;

@@ -130,7 +130,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     }
     if (added.length > 0) logger.info({ serials: added }, 'CRL updated; revoked sessions dropped');
   };
-  const watcher = watchStoreChanges({ store, intervalMs: config.pki.crlPollMs, logger, onChange: refresh });
+  const watcher = await watchStoreChanges({ store, intervalMs: config.pki.crlPollMs, logger, onChange: refresh });
   // The CRL is valid for 24 h: re-sign it well before, or every client would be refused.
   const crlTimer = setInterval(() => void refresh().catch((err) => logger.error({ err }, 'CRL refresh failed')), 6 * 3_600_000);
   crlTimer.unref();

@@ -178,6 +178,15 @@ describe('EmbeddedBroker', { timeout: 60_000 }, () => {
     assert.equal(again.connected, false, 'the new CRL refuses new handshakes');
   });
 
+  it('keeps the current CRL when updateCrl is given an invalid one', async () => {
+    assert.throws(() => broker.updateCrl('', []), TypeError);
+    assert.throws(() => broker.updateCrl('-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n', []));
+    assert.equal((await connectAs('dev-0004')).connected, false, 'dev-0004 is still revoked');
+    const ok = await connectAs('dev-0002');
+    assert.ok(ok.connected);
+    ok.client.end(true);
+  });
+
   it('refuses a client id that is not the certificate CN', async () => {
     const out = await connectAs('dev-0002', { clientId: 'dev-0001' });
     assert.equal(out.connected, false);

@@ -165,7 +165,6 @@ export class EmbeddedBroker {
   #aedes: Aedes;
   #tlsServer: tls.Server;
   #netServer: net.Server;
-  #crl: string | undefined;
   #revoked = new Set<string>();
   /** Live TLS connections (removed on close). */
   #conns = new Set<Conn>();
@@ -187,7 +186,6 @@ export class EmbeddedBroker {
     validateLimits(this.limits);
     this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'broker' });
     this.#now = opts.now ?? Date.now;
-    this.#crl = opts.tls.crl;
 
     this.#aedes = new Aedes({
       connectTimeout: this.limits.connectTimeoutMs,
@@ -231,7 +229,7 @@ export class EmbeddedBroker {
     (this.#aedes as EventEmitter).on('error', (err: Error) => this.#log.error({ err }, 'broker error'));
 
     this.#tlsServer = tls.createServer({
-      ...this.#secureContextOptions(this.#crl),
+      ...this.#secureContextOptions(opts.tls.crl),
       requestCert: true,
       rejectUnauthorized: true,
       handshakeTimeout: this.limits.connectTimeoutMs,
@@ -268,8 +266,11 @@ export class EmbeddedBroker {
    * does not parse. Returns how many connections were dropped.
    */
   updateCrl(crlPem: string, revokedSerialsHex: string[]): number {
+    // An empty CRL would silently turn revocation checking off.
+    if (typeof crlPem !== 'string' || !crlPem.includes('-----BEGIN X509 CRL-----')) {
+      throw new TypeError('updateCrl: a PEM CRL is required');
+    }
     this.#tlsServer.setSecureContext(this.#secureContextOptions(crlPem));
-    this.#crl = crlPem;
     this.#revoked = new Set(revokedSerialsHex.map(normalizeSerial).filter((s) => s !== ''));
     let dropped = 0;
     for (const conn of [...this.#conns]) {

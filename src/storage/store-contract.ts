@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { isVigilError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
+import { isVigilError } from '../errors.ts';
 import { auditHash, GENESIS_HASH } from './audit-chain.ts';
 import type {
   CertificateRecord,
@@ -64,7 +64,12 @@ export function sampleCert(serial: string, over: Partial<CertificateRecord> = {}
   };
 }
 
-export function sampleReading(deviceId: string, seq: number, idx = 0, over: Partial<ReadingRecord> = {}): ReadingRecord {
+export function sampleReading(
+  deviceId: string,
+  seq: number,
+  idx = 0,
+  over: Partial<ReadingRecord> = {},
+): ReadingRecord {
   return {
     deviceId,
     seq,
@@ -77,7 +82,11 @@ export function sampleReading(deviceId: string, seq: number, idx = 0, over: Part
   };
 }
 
-export function sampleMessage(deviceId: string, seq: number, over: Partial<MessageRecord> = {}): MessageRecord {
+export function sampleMessage(
+  deviceId: string,
+  seq: number,
+  over: Partial<MessageRecord> = {},
+): MessageRecord {
   return {
     deviceId,
     seq,
@@ -170,7 +179,8 @@ export function storeContract(
       });
 
       test('lists devices ordered by id', async (s) => {
-        for (const id of ['probe-0002', 'clinic-0001', 'truck-0003']) await s.addDevice(sampleDevice(id), sampleKey(id));
+        for (const id of ['probe-0002', 'clinic-0001', 'truck-0003'])
+          await s.addDevice(sampleDevice(id), sampleKey(id));
         assert.deepEqual(
           (await s.listDevices()).map((d) => d.id),
           ['clinic-0001', 'probe-0002', 'truck-0003'],
@@ -180,7 +190,10 @@ export function storeContract(
       test('rejects a duplicate device with VIGIL_ERR_DEVICE_EXISTS and keeps the original', async (s) => {
         await s.addDevice(sampleDevice('truck-0001'), sampleKey('truck-0001'));
         await rejectsWith(
-          s.addDevice(sampleDevice('truck-0001', { profile: 'temperature-probe' }), sampleKey('truck-0001', 7)),
+          s.addDevice(
+            sampleDevice('truck-0001', { profile: 'temperature-probe' }),
+            sampleKey('truck-0001', 7),
+          ),
           'VIGIL_ERR_DEVICE_EXISTS',
         );
         assert.equal((await s.getDevice('truck-0001'))?.profile, 'vaccine-transport');
@@ -326,7 +339,10 @@ export function storeContract(
         await s.writeBatch(batch);
         assert.deepEqual(await s.writeBatch(batch), { readingsInserted: 0, messagesInserted: 0 });
         const overlap = sampleBatch({
-          readings: [sampleReading('truck-0001', 1, 1, { data: { temp_c: 99 } }), sampleReading('truck-0001', 3, 0)],
+          readings: [
+            sampleReading('truck-0001', 1, 1, { data: { temp_c: 99 } }),
+            sampleReading('truck-0001', 3, 0),
+          ],
         });
         assert.deepEqual(await s.writeBatch(overlap), { readingsInserted: 1, messagesInserted: 0 });
         assert.equal(await s.countReadings('truck-0001'), 3);
@@ -341,7 +357,13 @@ export function storeContract(
             sampleBatch({
               readings: [sampleReading('truck-0001', 1), sampleReading('ghost-0001', 1)],
               replayStates: [
-                { deviceId: 'truck-0001', highest: 1, bitmap: Buffer.alloc(8), nonces: Buffer.alloc(0), updatedAt: T0 },
+                {
+                  deviceId: 'truck-0001',
+                  highest: 1,
+                  bitmap: Buffer.alloc(8),
+                  nonces: Buffer.alloc(0),
+                  updatedAt: T0,
+                },
               ],
             }),
           ),
@@ -362,7 +384,12 @@ export function storeContract(
         };
         await s.writeBatch(sampleBatch({ replayStates: [st] }));
         assert.deepEqual(await s.getReplayState('truck-0001'), st);
-        const next = { ...st, highest: 42, bitmap: Buffer.from('c000000000000000', 'hex'), updatedAt: T0 + 1 };
+        const next = {
+          ...st,
+          highest: 42,
+          bitmap: Buffer.from('c000000000000000', 'hex'),
+          updatedAt: T0 + 1,
+        };
         await s.writeBatch(sampleBatch({ replayStates: [next] }));
         assert.deepEqual(await s.getReplayState('truck-0001'), next);
         assert.equal(await s.getReplayState('truck-0002'), null);
@@ -453,7 +480,11 @@ export function storeContract(
         assert.equal(await s.countReadings(), 0);
         await s.writeBatch(
           sampleBatch({
-            readings: [sampleReading('truck-0001', 1), sampleReading('truck-0001', 2), sampleReading('truck-0002', 1)],
+            readings: [
+              sampleReading('truck-0001', 1),
+              sampleReading('truck-0001', 2),
+              sampleReading('truck-0002', 1),
+            ],
           }),
         );
         assert.equal(await s.countReadings(), 3);
@@ -492,7 +523,9 @@ export function storeContract(
           [2],
         );
         assert.deepEqual(
-          (await s.queryMessages({ deviceId: 'truck-0001', channel: 'events', since: T0 + 100 })).map((m) => m.seq),
+          (await s.queryMessages({ deviceId: 'truck-0001', channel: 'events', since: T0 + 100 })).map(
+            (m) => m.seq,
+          ),
           [1, 3],
         );
         assert.deepEqual(
@@ -518,7 +551,13 @@ export function storeContract(
         assert.equal(a.prevHash, GENESIS_HASH);
         assert.match(a.hash, /^[0-9a-f]{64}$/);
         assert.equal(a.hash, auditHash(GENESIS_HASH, a));
-        const b = await s.appendAudit({ ts: T0 + 1, actor: 'system', action: 'ingest.reject', object: null, detail: {} });
+        const b = await s.appendAudit({
+          ts: T0 + 1,
+          actor: 'system',
+          action: 'ingest.reject',
+          object: null,
+          detail: {},
+        });
         assert.equal(b.id, 2);
         assert.equal(b.prevHash, a.hash);
         assert.equal(b.hash, auditHash(a.hash, b));

@@ -157,7 +157,10 @@ export interface Store {
   // certificates
   addCertificate(cert: CertificateRecord): Promise<void>;
   getCertificate(serial: string): Promise<CertificateRecord | null>;
-  listCertificates(filter?: { subject?: string; kind?: CertificateRecord['kind'] }): Promise<CertificateRecord[]>;
+  listCertificates(filter?: {
+    subject?: string;
+    kind?: CertificateRecord['kind'];
+  }): Promise<CertificateRecord[]>;
   revokeCertificate(serial: string, at: number, reason: string): Promise<void>;
   /** Revoked serials, for building the CRL. */
   listRevoked(): Promise<CertificateRecord[]>;
@@ -167,7 +170,12 @@ export interface Store {
   writeBatch(batch: IngestBatch): Promise<{ readingsInserted: number; messagesInserted: number }>;
   getReplayState(deviceId: string): Promise<ReplayStateRecord | null>;
   queryReadings(q: ReadingQuery): Promise<ReadingRecord[]>;
-  queryMessages(q: { deviceId?: string; channel?: MessageRecord['channel']; since?: number; limit?: number }): Promise<MessageRecord[]>;
+  queryMessages(q: {
+    deviceId?: string;
+    channel?: MessageRecord['channel'];
+    since?: number;
+    limit?: number;
+  }): Promise<MessageRecord[]>;
   countReadings(deviceId?: string): Promise<number>;
 
   // audit (append-only, hash-chained)

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { isVigilError } from '../../errors.ts';
 import { auditHash } from '../audit-chain.ts';
-import type { ReadingRecord } from '../store.ts';
+import type { MessageRecord, ReadingRecord } from '../store.ts';
 import {
   sampleBatch,
   sampleDevice,
@@ -51,7 +51,9 @@ describe('SqliteStore', () => {
     const { store, path } = await openFresh();
     const id = 'plaintext-canary-0042';
     await store.addDevice(sampleDevice(id), sampleKey(id));
-    await store.writeBatch(sampleBatch({ readings: [sampleReading(id, 1)], messages: [sampleMessage(id, 2)] }));
+    await store.writeBatch(
+      sampleBatch({ readings: [sampleReading(id, 1)], messages: [sampleMessage(id, 2)] }),
+    );
     await store.appendAudit({ ts: 1, actor: 'cli', action: 'device.add', object: id, detail: { note: id } });
     const check = (file: string): void => {
       const bytes = readFileSync(file);
@@ -67,7 +69,9 @@ describe('SqliteStore', () => {
     assert.notEqual(readFileSync(path).subarray(0, 16).toString('latin1'), 'SQLite format 3\u0000');
   });
 
-  it('creates the database file readable by its owner only', { skip: process.platform === 'win32' }, async () => {
+  it('creates the database file readable by its owner only', {
+    skip: process.platform === 'win32',
+  }, async () => {
     const { store, path } = await openFresh();
     await store.close();
     assert.equal(statSync(path).mode & 0o777, 0o600);
@@ -81,8 +85,9 @@ describe('SqliteStore', () => {
       () => SqliteStore.open({ path, key: randomBytes(32) }),
       (err: unknown) => isVigilError(err, 'VIGIL_ERR_MASTER_KEY') && /this master key/.test(err.message),
     );
-    assert.throws(() => SqliteStore.open({ path, key: randomBytes(16) }), (err: unknown) =>
-      isVigilError(err, 'VIGIL_ERR_MASTER_KEY'),
+    assert.throws(
+      () => SqliteStore.open({ path, key: randomBytes(16) }),
+      (err: unknown) => isVigilError(err, 'VIGIL_ERR_MASTER_KEY'),
     );
   });
 
@@ -119,7 +124,10 @@ describe('SqliteStore', () => {
     const future = SqliteStore.open({
       path,
       key,
-      migrations: [...SQLITE_MIGRATIONS, { version: 999, name: 'future', sql: 'CREATE TABLE future (x INTEGER) STRICT;' }],
+      migrations: [
+        ...SQLITE_MIGRATIONS,
+        { version: 999, name: 'future', sql: 'CREATE TABLE future (x INTEGER) STRICT;' },
+      ],
     });
     await future.migrate();
     assert.equal(future.schemaVersion(), 999);
@@ -135,6 +143,7 @@ describe('SqliteStore', () => {
     const ro = SqliteStore.open({ path, key, readonly: true });
     try {
       assert.equal((await ro.getDevice('truck-0001'))?.id, 'truck-0001');
+      await ro.migrate(); // up to date: nothing to do, no write attempted
       await assert.rejects(ro.setMeta('k', 'v'), (err: unknown) => isVigilError(err, 'VIGIL_ERR_STORE'));
     } finally {
       await ro.close();
@@ -142,12 +151,29 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('rejects a batch with an invalid row instead of silently dropping it', async () => {
+    const { store } = await openFresh();
+    await store.addDevice(sampleDevice('truck-0001'), sampleKey('truck-0001'));
+    const bad = { ...sampleMessage('truck-0001', 2), channel: 'telemetry' } as unknown as MessageRecord;
+    await assert.rejects(
+      store.writeBatch(sampleBatch({ readings: [sampleReading('truck-0001', 1)], messages: [bad] })),
+      (err: unknown) => isVigilError(err, 'VIGIL_ERR_STORE'),
+    );
+    const fractional = sampleReading('truck-0001', 3, 0, { ts: 1.5 });
+    await assert.rejects(store.writeBatch(sampleBatch({ readings: [fractional] })));
+    assert.equal(await store.countReadings(), 0);
+    await store.close();
+  });
+
   it('refuses UPDATE and DELETE of audit rows, and an insert that does not extend the chain', async () => {
     const { store, path, key } = await openFresh();
     await store.appendAudit({ ts: 1, actor: 'cli', action: 'device.add', object: 'a', detail: {} });
     const raw = openRaw(path, key);
     try {
-      assert.throws(() => raw.prepare(`UPDATE audit SET detail = '{"x":1}' WHERE id = 1`).run(), /append-only/);
+      assert.throws(
+        () => raw.prepare(`UPDATE audit SET detail = '{"x":1}' WHERE id = 1`).run(),
+        /append-only/,
+      );
       assert.throws(() => raw.prepare('DELETE FROM audit WHERE id = 1').run(), /append-only/);
       assert.throws(
         () =>
@@ -313,7 +339,7 @@ for (let b = 1; b <= 20000; b++) {
     }
   });
 
-  it('writes more than 50k readings per second in batches of 200 with synchronous FULL', async (t) => {
+  it('sustains ingest of 200-reading batches from 20 interleaved devices with synchronous FULL', async (t) => {
     const { store } = await openFresh();
     const devices = Array.from({ length: 20 }, (_, i) => `perf-${String(i).padStart(4, '0')}`);
     for (const id of devices) await store.addDevice(sampleDevice(id), sampleKey(id));
@@ -354,7 +380,8 @@ for (let b = 1; b <= 20000; b++) {
     assert.equal(inserted, BATCHES * PER);
     const rate = inserted / secs;
     t.diagnostic(`${inserted} readings in ${secs.toFixed(3)} s = ${Math.round(rate)} readings/s`);
-    // The target is 50k/s; the assertion leaves head room for a loaded CI machine.
+    // The target is 50k/s (measured 42-50k/s on the 2-core dev box, see the report); the
+    // assertion only catches an order-of-magnitude regression on a loaded CI machine.
     assert.ok(rate > 10_000, `only ${Math.round(rate)} readings/s`);
   });
 });
