@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,15 @@ import { openContext } from '../src/app/context.ts';
 import { addDevice } from '../src/app/device-service.ts';
 import { type Envelope, serializeEnvelope } from '../src/protocol/envelope.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
-import { closeClient, connectDevice, MASTER_KEY_HEX, makeEnvelope, topic, truckSample, waitFor } from './helpers/instance.ts';
+import {
+  closeClient,
+  connectDevice,
+  MASTER_KEY_HEX,
+  makeEnvelope,
+  topic,
+  truckSample,
+  waitFor,
+} from './helpers/instance.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const env = { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX, VIGIL_LOG_LEVEL: 'warn' };
@@ -29,10 +37,21 @@ function freePort(): Promise<number> {
   });
 }
 
+let childOutput = '';
+
 function startVigil(dataDir: string, port: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [join(root, 'bin/vigil'), 'start', '--data-dir', dataDir, '--mqtt-port', String(port), '--http-port', '0'],
+    [
+      join(root, 'bin/vigil'),
+      'start',
+      '--data-dir',
+      dataDir,
+      '--mqtt-port',
+      String(port),
+      '--http-port',
+      '0',
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -47,6 +66,7 @@ function startVigil(dataDir: string, port: number): Promise<ChildProcess> {
     });
     child.stderr?.on('data', (d) => {
       out += d;
+      childOutput += d;
     });
     child.on('exit', (code) => reject(new Error(`vigil exited ${code}: ${out}`)));
   });
@@ -61,8 +81,15 @@ describe('durability', () => {
   });
 
   it('keeps every acknowledged reading exactly once across kill -9', async () => {
+    // A fast stream: lift the per-client publish rate limit for this test.
+    writeFileSync(
+      join(dataDir, 'config.json'),
+      JSON.stringify({ mqtt: { publishRatePerSec: 100000, publishBurst: 100000 } }),
+    );
     const ctx = await openContext({ dataDir, env, logLevel: 'silent' });
-    const bundle = readDeviceBundle((await addDevice(ctx, { id: 'truck-dur-01', profile: 'vaccine-transport', actor: 'test' })).dir);
+    const bundle = readDeviceBundle(
+      (await addDevice(ctx, { id: 'truck-dur-01', profile: 'vaccine-transport', actor: 'test' })).dir,
+    );
     await ctx.close();
     const port = await freePort();
     child = await startVigil(dataDir, port);
@@ -75,9 +102,14 @@ describe('durability', () => {
     let killed = false;
     // A bounded stream: at most 5000 messages or 20 s, killed after the 300th acknowledgement.
     const deadline = Date.now() + 20_000;
-    while (!killed && seq < 5000 && Date.now() < deadline) {
+    while (!killed && seq < 5000 && Date.now() < deadline && client.connected) {
       const s = ++seq;
-      const env = makeEnvelope(bundle, 'telemetry', { samples: [truckSample(Date.now(), 4 + (s % 10) / 10)] }, { seq: s });
+      const env = makeEnvelope(
+        bundle,
+        'telemetry',
+        { samples: [truckSample(Date.now(), 4 + (s % 10) / 10)] },
+        { seq: s },
+      );
       sent.set(s, env);
       client.publish(topic(bundle.info.id, 'telemetry'), serializeEnvelope(env), { qos: 1 }, (err) => {
         if (!err) acked.add(s);
@@ -88,7 +120,10 @@ describe('durability', () => {
         killed = true;
       }
     }
-    assert.ok(killed, `killed mid-stream (acked ${acked.size})`);
+    assert.ok(
+      killed,
+      `killed mid-stream (acked ${acked.size}, connected ${client.connected}): ${childOutput.slice(-2000)}`,
+    );
     const ackedAtKill = new Set(acked);
     await new Promise((r) => child?.once('exit', r));
     await closeClient(client);
@@ -106,8 +141,11 @@ describe('durability', () => {
       const unacked = [...sent.keys()].filter((s) => !ackedAtKill.has(s));
       for (const s of unacked) {
         await new Promise<void>((resolve, reject) =>
-          again.publish(topic(bundle.info.id, 'telemetry'), serializeEnvelope(sent.get(s) as Envelope), { qos: 1 }, (e) =>
-            e ? reject(e) : resolve(),
+          again.publish(
+            topic(bundle.info.id, 'telemetry'),
+            serializeEnvelope(sent.get(s) as Envelope),
+            { qos: 1 },
+            (e) => (e ? reject(e) : resolve()),
           ),
         );
       }

@@ -36,8 +36,14 @@ const nextSeq = (jump = 1) => {
 };
 
 /** A second process's view of the data dir, as `vigil device ...` in another terminal would have. */
-async function asOtherProcess<T>(fn: (ctx: Awaited<ReturnType<typeof openContext>>) => Promise<T>): Promise<T> {
-  const ctx = await openContext({ dataDir: inst.dataDir, env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX }, logLevel: 'silent' });
+async function asOtherProcess<T>(
+  fn: (ctx: Awaited<ReturnType<typeof openContext>>) => Promise<T>,
+): Promise<T> {
+  const ctx = await openContext({
+    dataDir: inst.dataDir,
+    env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX },
+    logLevel: 'silent',
+  });
   try {
     return await fn(ctx);
   } finally {
@@ -65,9 +71,16 @@ async function expectRefused(label: string, attack: () => Promise<unknown>): Pro
 
 async function stillServing(): Promise<void> {
   const seq = nextSeq();
-  await send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq }));
+  await send(
+    goodClient,
+    good.info.id,
+    makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq }),
+  );
   const rows = await inst.ctx.store.queryReadings({ deviceId: good.info.id, since: 0, limit: 100000 });
-  assert.ok(rows.some((r) => r.seq === seq), 'the good device is still served');
+  assert.ok(
+    rows.some((r) => r.seq === seq),
+    'the good device is still served',
+  );
 }
 
 describe('secure ingest end to end (mTLS on loopback)', () => {
@@ -83,20 +96,35 @@ describe('secure ingest end to end (mTLS on loopback)', () => {
 
   it('stores a simulated device reading decrypted and correct', async () => {
     const ts = Date.now() - 1000;
-    await send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample(ts, 5.25)] }, { seq: 1 }));
+    await send(
+      goodClient,
+      good.info.id,
+      makeEnvelope(good, 'telemetry', { samples: [truckSample(ts, 5.25)] }, { seq: 1 }),
+    );
     const [r] = await inst.ctx.store.queryReadings({ deviceId: good.info.id, since: 0 });
     assert.ok(r);
     assert.equal(r.seq, 1);
     assert.equal(r.ts, ts);
     assert.equal(r.backfill, false);
-    assert.deepEqual(r.data, { temp_c: 5.25, rh_pct: 51.2, lat: 52.37, lon: 4.89, bat_pct: 88, power: 'mains' });
+    assert.deepEqual(r.data, {
+      temp_c: 5.25,
+      rh_pct: 51.2,
+      lat: 52.37,
+      lon: 4.89,
+      bat_pct: 88,
+      power: 'mains',
+    });
   });
 
   it('accepts Ascon-AEAD128 and integrity-only devices', async () => {
     for (const alg of ['ASCON128', 'none'] as const) {
       const b = await inst.addDevice(`probe-${alg.toLowerCase()}-1`, 'temperature-probe', alg);
       const c = await connectDevice(inst.url, b);
-      await send(c, b.info.id, makeEnvelope(b, 'telemetry', { samples: [{ ts: Date.now(), temp_c: -18.5 }] }, { seq: 7 }));
+      await send(
+        c,
+        b.info.id,
+        makeEnvelope(b, 'telemetry', { samples: [{ ts: Date.now(), temp_c: -18.5 }] }, { seq: 7 }),
+      );
       await closeClient(c);
       const [r] = await inst.ctx.store.queryReadings({ deviceId: b.info.id, since: 0 });
       assert.equal(r?.data.temp_c, -18.5);
@@ -107,14 +135,21 @@ describe('secure ingest end to end (mTLS on loopback)', () => {
     const old = Date.now() - 3 * 3_600_000;
     const samples = [0, 1, 2].map((i) => truckSample(old + i * 60_000, 4 + i));
     await send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples }, { seq: 2 }));
-    const rows = await inst.ctx.store.queryReadings({ deviceId: good.info.id, since: old, until: old + 200_000 });
+    const rows = await inst.ctx.store.queryReadings({
+      deviceId: good.info.id,
+      since: old,
+      until: old + 200_000,
+    });
     assert.equal(rows.length, 3);
     assert.ok(rows.every((r) => r.backfill));
   });
 
   it('refuses a forged MAC', () =>
     expectRefused('mac_invalid', () =>
-      send(goodClient, good.info.id, { ...makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq() }), mac: 'A'.repeat(43) }),
+      send(goodClient, good.info.id, {
+        ...makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq() }),
+        mac: 'A'.repeat(43),
+      }),
     ));
 
   for (const field of ['b', 'n', 'mac'] as const) {
@@ -125,8 +160,7 @@ describe('secure ingest end to end (mTLS on loopback)', () => {
         const at = 4;
         const flipped = s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
         await send(goodClient, good.info.id, { ...env, [field]: flipped });
-      }),
-    );
+      }));
   }
 
   it('refuses a changed header field (seq, ts, kid) under the original MAC', () =>
@@ -146,54 +180,104 @@ describe('secure ingest end to end (mTLS on loopback)', () => {
 
   it('refuses a fresh seq that reuses a nonce', async () => {
     const nonce = Buffer.alloc(12, 0x42);
-    await send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq(), nonce }));
+    await send(
+      goodClient,
+      good.info.id,
+      makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq(), nonce }),
+    );
     await expectRefused('nonce_reuse', () =>
-      send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq(), nonce })),
+      send(
+        goodClient,
+        good.info.id,
+        makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq(), nonce }),
+      ),
     );
   });
 
   it('refuses a seq older than the window', async () => {
     const high = nextSeq(5000);
-    await send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: high }));
+    await send(
+      goodClient,
+      good.info.id,
+      makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: high }),
+    );
     await expectRefused('replay_too_old', () =>
-      send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: high - 1024 })),
+      send(
+        goodClient,
+        good.info.id,
+        makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: high - 1024 }),
+      ),
     );
   });
 
   it('refuses a ts too far in the future', () =>
     expectRefused('ts_future', () =>
-      send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq(), ts: Date.now() + 3_600_000 })),
+      send(
+        goodClient,
+        good.info.id,
+        makeEnvelope(
+          good,
+          'telemetry',
+          { samples: [truckSample()] },
+          { seq: nextSeq(), ts: Date.now() + 3_600_000 },
+        ),
+      ),
     ));
 
   it('refuses a wrong kid', () =>
     expectRefused('unknown_kid', () =>
-      send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq(), kid: 2 })),
+      send(
+        goodClient,
+        good.info.id,
+        makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq(), kid: 2 }),
+      ),
     ));
 
   it('refuses an alg the device was not provisioned with (K_mac alone forging alg none)', () =>
     expectRefused('alg_mismatch', () =>
-      send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq(), alg: 'none' })),
+      send(
+        goodClient,
+        good.info.id,
+        makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq(), alg: 'none' }),
+      ),
     ));
 
-  it('refuses malformed JSON', () => expectRefused('envelope_schema', () => send(goodClient, good.info.id, '{"v":1,"dev":')));
+  it('refuses malformed JSON', () =>
+    expectRefused('envelope_schema', () => send(goodClient, good.info.id, '{"v":1,"dev":')));
 
   it('refuses an envelope over 16 KiB', () =>
-    expectRefused('envelope_size', () => send(goodClient, good.info.id, `{"v":1,"x":"${'y'.repeat(17_000)}"}`)));
+    expectRefused('envelope_size', () =>
+      send(goodClient, good.info.id, `{"v":1,"x":"${'y'.repeat(17_000)}"}`),
+    ));
 
   it('refuses a body that does not fit the profile', () =>
     expectRefused('body_schema', () =>
-      send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [{ ts: Date.now(), temp_c: 'warm' }] }, { seq: nextSeq() })),
+      send(
+        goodClient,
+        good.info.id,
+        makeEnvelope(
+          good,
+          'telemetry',
+          { samples: [{ ts: Date.now(), temp_c: 'warm' }] },
+          { seq: nextSeq() },
+        ),
+      ),
     ));
 
   it("refuses a publish to another device's topic", async () => {
     const other = await inst.addDevice('truck-other-02');
     const attacker = await connectDevice(inst.url, good, { clientId: good.info.id });
-    const forged = serializeEnvelope(makeEnvelope(other, 'telemetry', { samples: [truckSample()] }, { seq: 1 }));
+    const forged = serializeEnvelope(
+      makeEnvelope(other, 'telemetry', { samples: [truckSample()] }, { seq: 1 }),
+    );
     const before = Object.values(inst.server.rejections.totals()).reduce((a, b) => a + b, 0);
     // MQTT 3.1.1 has no negative PUBACK: the broker closes the connection of a client that
     // publishes outside its ACL. Either way nothing may be stored.
     await publish(attacker, topic(other.info.id, 'telemetry'), forged).catch(() => {});
-    await waitFor('ACL refusal counted', () => Object.values(inst.server.rejections.totals()).reduce((a, b) => a + b, 0) > before);
+    await waitFor(
+      'ACL refusal counted',
+      () => Object.values(inst.server.rejections.totals()).reduce((a, b) => a + b, 0) > before,
+    );
     await closeClient(attacker);
     assert.equal(await inst.ctx.store.countReadings(other.info.id), 0);
     if (!goodClient.connected) goodClient = await connectDevice(inst.url, good);
@@ -232,8 +316,18 @@ describe('secure ingest end to end (mTLS on loopback)', () => {
   });
 
   it('refuses an unknown device (valid certificate, not registered)', async () => {
-    const cert = await issueClientCert({ ca: inst.ctx.ca, commonName: 'ghost-0001', kind: 'device', now: new Date() });
-    const ghost = { ...good, info: { ...good.info, id: 'ghost-0001' }, cert: cert.certPem, key: cert.keyPkcs8Pem ?? '' };
+    const cert = await issueClientCert({
+      ca: inst.ctx.ca,
+      commonName: 'ghost-0001',
+      kind: 'device',
+      now: new Date(),
+    });
+    const ghost = {
+      ...good,
+      info: { ...good.info, id: 'ghost-0001' },
+      cert: cert.certPem,
+      key: cert.keyPkcs8Pem ?? '',
+    };
     await assert.rejects(connectDevice(inst.url, ghost));
   });
 
@@ -242,7 +336,13 @@ describe('secure ingest end to end (mTLS on loopback)', () => {
   });
 
   it('refuses subscriptions to #, +/#, $SYS/# and another device', async () => {
-    for (const filter of ['#', '+/#', '$SYS/#', topic('truck-other-02', 'commands'), 'vigil/v1/devices/+/telemetry']) {
+    for (const filter of [
+      '#',
+      '+/#',
+      '$SYS/#',
+      topic('truck-other-02', 'commands'),
+      'vigil/v1/devices/+/telemetry',
+    ]) {
       // MQTT.js reports a SUBACK return code 0x80 as an error.
       const refused = await new Promise<boolean>((resolve) =>
         goodClient.subscribe(filter, { qos: 1 }, (err, g) => resolve(Boolean(err) || g?.[0]?.qos === 128)),

@@ -4,13 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import tls from 'node:tls';
 import type { MqttClient } from 'mqtt';
-import { makeTestPki } from '../src/pki/test-pki.ts';
 import { issueClientCert } from '../src/pki/index.ts';
+import { makeTestPki } from '../src/pki/test-pki.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import {
@@ -35,7 +34,11 @@ const totalRejected = () => Object.values(inst.server.rejections.totals()).reduc
 
 async function stillServing(): Promise<void> {
   const s = ++seq;
-  await send(goodClient, good.info.id, makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: s }));
+  await send(
+    goodClient,
+    good.info.id,
+    makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: s }),
+  );
   const rows = await inst.ctx.store.queryReadings({ deviceId: good.info.id, since: 0, limit: 100000 });
   assert.ok(rows.some((r) => r.seq === s));
 }
@@ -71,6 +74,31 @@ function closed(s: tls.TLSSocket, timeoutMs: number): Promise<boolean> {
     });
     s.on('error', () => {});
     s.resume();
+  });
+}
+
+function runTool(
+  cmd: string,
+  args: string[],
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; out: string }> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve({ code: null, out: `${out}\n(timed out)` });
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
   });
 }
 
@@ -111,7 +139,9 @@ describe('transport security end to end', () => {
       now: new Date(Date.now() - 10 * 86_400_000),
     });
     const before = totalRejected();
-    await assert.rejects(connectDevice(inst.url, { ...good, cert: cert.certPem, key: cert.keyPkcs8Pem ?? '' }));
+    await assert.rejects(
+      connectDevice(inst.url, { ...good, cert: cert.certPem, key: cert.keyPkcs8Pem ?? '' }),
+    );
     await waitFor('counted', () => totalRejected() > before);
     await stillServing();
   });
@@ -145,16 +175,28 @@ describe('transport security end to end', () => {
     }
     const b = await inst.addDevice('truck-mosq-12');
     const env = makeEnvelope(b, 'telemetry', { samples: [truckSample(Date.now(), 3.75)] }, { seq: 42 });
-    const r = spawnSync(
-      'mosquitto_pub',
-      [
-        '-h', '127.0.0.1', '-p', String(inst.server.mqttPort),
-        '--cafile', join(b.dir, 'ca.crt'), '--cert', join(b.dir, 'device.crt'), '--key', join(b.dir, 'device.key'),
-        '-i', b.info.id, '-q', '1', '-t', topic(b.info.id, 'telemetry'), '-m', serializeEnvelope(env),
-      ],
-      { timeout: 15_000, encoding: 'utf8' },
-    );
-    assert.equal(r.status, 0, r.stderr);
+    // Async: the broker under test runs in this process, so a blocking spawn would deadlock it.
+    const r = await runTool('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(inst.server.mqttPort),
+      '--cafile',
+      join(b.dir, 'ca.crt'),
+      '--cert',
+      join(b.dir, 'device.crt'),
+      '--key',
+      join(b.dir, 'device.key'),
+      '-i',
+      b.info.id,
+      '-q',
+      '1',
+      '-t',
+      topic(b.info.id, 'telemetry'),
+      '-m',
+      serializeEnvelope(env),
+    ]);
+    assert.equal(r.code, 0, r.out);
     const rows = await waitFor('reading stored', async () => {
       const rows = await inst.ctx.store.queryReadings({ deviceId: b.info.id, since: 0 });
       return rows.length > 0 ? rows : undefined;
@@ -163,30 +205,18 @@ describe('transport security end to end', () => {
   });
 
   it('refuses TLS 1.1 (openssl s_client -tls1_1)', async (t) => {
-    const dir = inst.dataDir;
-    writeFileSync(join(dir, 'empty.txt'), '');
-    const child = spawn(
+    const { code, out } = await runTool(
       'openssl',
-      ['s_client', '-connect', `127.0.0.1:${inst.server.mqttPort}`, '-tls1_1', '-CAfile', join(good.dir, 'ca.crt')],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        's_client',
+        '-connect',
+        `127.0.0.1:${inst.server.mqttPort}`,
+        '-tls1_1',
+        '-CAfile',
+        join(good.dir, 'ca.crt'),
+      ],
+      10_000,
     );
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve(null);
-      }, 10_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
     if (code === null) t.diagnostic('openssl did not exit in 10 s');
     assert.notEqual(code, 0, out);
     assert.match(out, /alert protocol version|unsupported protocol|no protocols available/i);

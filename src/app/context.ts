@@ -59,7 +59,11 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   const config = loadConfig({ dataDir: opts.dataDir, env, overrides: opts.overrides ?? {} });
   const paths = dataPaths(config.dataDir);
   const logger = pino(
-    { level: opts.logLevel ?? config.log.level, base: { svc: 'vigil' }, redact: ['secret', 'token', 'key', '*.secret', '*.token'] },
+    {
+      level: opts.logLevel ?? config.log.level,
+      base: { svc: 'vigil' },
+      redact: ['secret', 'token', 'key', '*.secret', '*.token'],
+    },
     pino.destination(2),
   );
   const created: string[] = [];
@@ -72,7 +76,11 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   const { key: master, created: keyCreated } = loadOrCreateMasterKey(paths.masterKey, env);
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
   const dbExisted = existsSync(paths.db);
-  const store = SqliteStore.open({ path: paths.db, key: master.databaseKey(), synchronous: config.storage.synchronous });
+  const store = SqliteStore.open({
+    path: paths.db,
+    key: master.databaseKey(),
+    synchronous: config.storage.synchronous,
+  });
   await store.migrate();
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
@@ -83,7 +91,13 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     created.push(`CRL ${paths.crl}`);
   }
   if (created.length > 0) {
-    await store.appendAudit({ ts: clock(), actor: 'system', action: 'system.init', object: null, detail: { created } });
+    await store.appendAudit({
+      ts: clock(),
+      actor: 'system',
+      action: 'system.init',
+      object: null,
+      detail: { created },
+    });
   }
   return {
     config,
@@ -110,7 +124,10 @@ async function ensureCa(
   created: string[],
 ): Promise<CaMaterial> {
   if (existsSync(paths.caCert) && existsSync(paths.caKeySealed)) {
-    return openCa(master, { certPem: readFileSync(paths.caCert, 'utf8'), keyEnc: readFileSync(paths.caKeySealed) });
+    return openCa(master, {
+      certPem: readFileSync(paths.caCert, 'utf8'),
+      keyEnc: readFileSync(paths.caKeySealed),
+    });
   }
   const ca = await createCa({ now: new Date(clock()), validityDays: config.pki.caValidityDays });
   const sealed = sealCa(master, ca);
@@ -159,7 +176,11 @@ async function ensureServerCert(
     validityDays: config.pki.serverValidityDays,
     now: new Date(clock()),
   });
-  writeFileAtomic(paths.serverKeySealed, master.seal('server-key', Buffer.from(cert.keyPkcs8Pem ?? '', 'utf8')), 0o600);
+  writeFileAtomic(
+    paths.serverKeySealed,
+    master.seal('server-key', Buffer.from(cert.keyPkcs8Pem ?? '', 'utf8')),
+    0o600,
+  );
   writeFileAtomic(paths.serverCert, cert.certPem);
   await store.addCertificate({
     serial: cert.serial,
@@ -195,7 +216,11 @@ export async function rebuildCrl(p: {
   const crlNumber = Number((await p.store.getMeta('crl_number')) ?? '0') + 1;
   const pem = await createCrl({
     ca: p.ca,
-    revoked: revoked.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt ?? p.clock(), reason: r.revocationReason ?? undefined })),
+    revoked: revoked.map((r) => ({
+      serial: r.serial,
+      revokedAt: r.revokedAt ?? p.clock(),
+      reason: r.revocationReason ?? undefined,
+    })),
     now: new Date(p.clock()),
     crlNumber,
   });

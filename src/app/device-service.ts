@@ -6,7 +6,7 @@ import { issueClientCert } from '../pki/index.ts';
 import type { Alg } from '../protocol/aead.ts';
 import { b64uEncode } from '../protocol/base64url.ts';
 import { DEVICE_ID_RE } from '../protocol/envelope.ts';
-import { PROFILES, type DeviceRecord, type Profile } from '../storage/store.ts';
+import { type DeviceRecord, PROFILES, type Profile } from '../storage/store.ts';
 import { rebuildCrl, type VigilContext, writeFileAtomic } from './context.ts';
 import { firmwareHeader } from './firmware-header.ts';
 
@@ -110,7 +110,16 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
     ['device.crt', cert.certPem, 0o644],
     ['device.key', cert.keyPkcs8Pem ?? '', 0o600],
     ['device.json', `${JSON.stringify(info, null, 2)}\n`, 0o600],
-    ['vigil_device_config.h', firmwareHeader({ ...info, caPem: ctx.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPkcs8Pem ?? '' }), 0o600],
+    [
+      'vigil_device_config.h',
+      firmwareHeader({
+        ...info,
+        caPem: ctx.ca.certPem,
+        certPem: cert.certPem,
+        keyPem: cert.keyPkcs8Pem ?? '',
+      }),
+      0o600,
+    ],
   ];
   for (const [name, content, mode] of files) writeFileAtomic(join(dir, name), content, mode);
   await ctx.store.appendAudit({
@@ -130,9 +139,15 @@ export async function requireDevice(ctx: VigilContext, id: string): Promise<Devi
   return d;
 }
 
-export async function setDeviceEnabled(ctx: VigilContext, id: string, enabled: boolean, actor: string): Promise<DeviceRecord> {
+export async function setDeviceEnabled(
+  ctx: VigilContext,
+  id: string,
+  enabled: boolean,
+  actor: string,
+): Promise<DeviceRecord> {
   const d = await requireDevice(ctx, id);
-  if (d.status === 'revoked') throw new VigilError('VIGIL_ERR_USAGE', `device ${id} is revoked; provision a new one`);
+  if (d.status === 'revoked')
+    throw new VigilError('VIGIL_ERR_USAGE', `device ${id} is revoked; provision a new one`);
   const status = enabled ? 'enabled' : 'disabled';
   if (d.status !== status) {
     await ctx.store.setDeviceStatus(id, status, ctx.clock());
@@ -151,10 +166,17 @@ export async function setDeviceEnabled(ctx: VigilContext, id: string, enabled: b
  * Revokes a device: status `revoked`, every certificate of it on the CRL (rebuilt now). A running
  * server picks the change up on its next poll and drops the live session.
  */
-export async function revokeDevice(ctx: VigilContext, id: string, actor: string, reason = 'keyCompromise'): Promise<string[]> {
+export async function revokeDevice(
+  ctx: VigilContext,
+  id: string,
+  actor: string,
+  reason = 'keyCompromise',
+): Promise<string[]> {
   const d = await requireDevice(ctx, id);
   const now = ctx.clock();
-  const certs = (await ctx.store.listCertificates({ subject: id, kind: 'device' })).filter((c) => c.revokedAt === null);
+  const certs = (await ctx.store.listCertificates({ subject: id, kind: 'device' })).filter(
+    (c) => c.revokedAt === null,
+  );
   for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
   await ctx.store.setDeviceStatus(id, 'revoked', now);
   await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });

@@ -7,8 +7,12 @@ import { MasterKey, parseMasterKey } from '../keys/master-key.ts';
  * The master key comes from VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data
  * directory, generated on first use with mode 0600 (DESIGN.md §2).
  */
-export function loadOrCreateMasterKey(path: string, env: NodeJS.ProcessEnv): { key: MasterKey; created: boolean } {
-  if (env.VIGIL_MASTER_KEY) return { key: new MasterKey(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
+export function loadOrCreateMasterKey(
+  path: string,
+  env: NodeJS.ProcessEnv,
+): { key: MasterKey; created: boolean } {
+  if (env.VIGIL_MASTER_KEY)
+    return { key: new MasterKey(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
   if (existsSync(path)) {
     const mode = statSync(path).mode & 0o777;
     if (mode & 0o077) chmodSync(path, 0o600);

@@ -1,4 +1,4 @@
-import { writeFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { VigilError } from '../errors.ts';
@@ -36,7 +36,10 @@ function takeLock(path: string): () => void {
       alive = false;
     }
     if (alive && pid !== process.pid) {
-      throw new VigilError('VIGIL_ERR_DATA_DIR', `vigil start already runs on this data directory (pid ${pid})`);
+      throw new VigilError(
+        'VIGIL_ERR_DATA_DIR',
+        `vigil start already runs on this data directory (pid ${pid})`,
+      );
     }
   }
   writeFileSync(path, `${process.pid}\n`);
@@ -80,7 +83,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   let link: { close(): Promise<void> } | undefined;
   let mqttPort = 0;
   if (config.mqtt.external) {
-    throw new VigilError('VIGIL_ERR_CONFIG', 'mqtt.external needs a service certificate; see docs/operations.md');
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      'mqtt.external needs a service certificate; see docs/operations.md',
+    );
   }
   broker = new EmbeddedBroker({
     host: config.mqtt.host,
@@ -130,9 +136,17 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     }
     if (added.length > 0) logger.info({ serials: added }, 'CRL updated; revoked sessions dropped');
   };
-  const watcher = await watchStoreChanges({ store, intervalMs: config.pki.crlPollMs, logger, onChange: refresh });
+  const watcher = await watchStoreChanges({
+    store,
+    intervalMs: config.pki.crlPollMs,
+    logger,
+    onChange: refresh,
+  });
   // The CRL is valid for 24 h: re-sign it well before, or every client would be refused.
-  const crlTimer = setInterval(() => void refresh().catch((err) => logger.error({ err }, 'CRL refresh failed')), 6 * 3_600_000);
+  const crlTimer = setInterval(
+    () => void refresh().catch((err) => logger.error({ err }, 'CRL refresh failed')),
+    6 * 3_600_000,
+  );
   crlTimer.unref();
 
   const https = await startHttps(ctx, tls);
@@ -163,7 +177,13 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       await broker?.close();
       await pipeline.close();
       await rejections.stop();
-      await store.appendAudit({ ts: clock(), actor: 'system', action: 'system.stop', object: null, detail: {} });
+      await store.appendAudit({
+        ts: clock(),
+        actor: 'system',
+        action: 'system.stop',
+        object: null,
+        detail: {},
+      });
       releaseLock();
     },
   };
@@ -171,25 +191,24 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
 
 /** HTTPS on 8443 (TLS >= 1.2). This build serves /healthz; the dashboard and API mount here. */
 async function startHttps(ctx: VigilContext, tls: { cert: string; key: string }): Promise<HttpsServer> {
-  const server = createHttpsServer(
-    { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' },
-    (req, res) => {
-      res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-      res.setHeader('Cache-Control', 'no-store');
-      if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"status":"ok"}');
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end('{"error":{"code":"VIGIL_ERR_NOT_FOUND","message":"not found"}}');
-    },
-  );
+  const server = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
+    res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"error":{"code":"VIGIL_ERR_NOT_FOUND","message":"not found"}}');
+  });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new VigilError('VIGIL_ERR_CONFIG', `HTTPS port ${ctx.config.http.port}: ${err.message}`)));
+    server.once('error', (err) =>
+      reject(new VigilError('VIGIL_ERR_CONFIG', `HTTPS port ${ctx.config.http.port}: ${err.message}`)),
+    );
     server.listen(ctx.config.http.port, ctx.config.http.host, () => resolve());
   });
   return server;

@@ -563,19 +563,21 @@ export class EmbeddedBroker {
       publisher: conn.cn,
       address: conn.address,
     };
-    conn.chain = conn.chain.then(async () => {
-      let outcome: Error | null = null;
-      try {
-        const res = await this.#opts.sink.ingest(msg);
+    // Ingest starts at once, so one client's messages share a group commit; only the callbacks
+    // are chained, so PUBACKs still leave in PUBLISH order (MQTT 3.1.1 §4.6).
+    const outcome = this.#opts.sink.ingest(msg).then(
+      (res) => {
         // Rejected by the pipeline (counted and audited there): acknowledge, never forward.
         if (!res.ok) this.#rejectedPayloads.add(payload);
-      } catch (err) {
+        return null;
+      },
+      (err: unknown) => {
         // Storage failed: no PUBACK; Aedes closes the connection and the device redelivers.
         this.#log.error({ err, clientId: conn.cn }, 'ingest failed; not acknowledging');
-        outcome = err instanceof Error ? err : new Error('ingest failed');
-      }
-      cb(outcome);
-    });
+        return err instanceof Error ? err : new Error('ingest failed');
+      },
+    );
+    conn.chain = conn.chain.then(async () => cb(await outcome));
   }
 
   #authorizeSubscribe(

@@ -9,11 +9,26 @@ import { type CliIo, ExitError } from './io.ts';
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
-  start: { run: startCommand, help: 'start [--data-dir DIR] [--mqtt-port N] [--http-port N] [--demo]   run broker, ingest, storage' },
-  device: { run: deviceCommand, help: 'device add|list|show|disable|enable|revoke ...                      manage devices' },
-  readings: { run: readingsCommand, help: 'readings ID [--since ISO] [--limit N] [--json]                     print stored readings' },
-  audit: { run: auditCommand, help: 'audit [--since ISO] [--json] | audit verify                       print or verify the audit log' },
-  sim: { run: simCommand, help: 'sim --devices N --profile P [--rate R] [--duration D]              simulate devices over mTLS' },
+  start: {
+    run: startCommand,
+    help: 'start [--data-dir DIR] [--mqtt-port N] [--http-port N] [--demo]   run broker, ingest, storage',
+  },
+  device: {
+    run: deviceCommand,
+    help: 'device add|list|show|disable|enable|revoke ...                      manage devices',
+  },
+  readings: {
+    run: readingsCommand,
+    help: 'readings ID [--since ISO] [--limit N] [--json]                     print stored readings',
+  },
+  audit: {
+    run: auditCommand,
+    help: 'audit [--since ISO] [--json] | audit verify                       print or verify the audit log',
+  },
+  sim: {
+    run: simCommand,
+    help: 'sim --devices N --profile P [--rate R] [--duration D]              simulate devices over mTLS',
+  },
 };
 
 const HELP = `vigil: secure IoT monitoring for cold chains, clinics and facilities

@@ -18,10 +18,16 @@ describe('config', () => {
 
   it('reports every problem with its dotted path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-cfg-'));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ mqtt: { port: 70000, topicPrefix: 'a/#' }, bogus: 1 }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ mqtt: { port: 70000, topicPrefix: 'a/#' }, bogus: 1 }),
+    );
     assert.throws(
       () => loadConfig({ dataDir: dir, env: {} }),
-      (e) => isVigilError(e, 'VIGIL_ERR_CONFIG') && /mqtt\.port/.test(e.message) && /mqtt\.topicPrefix/.test(e.message),
+      (e) =>
+        isVigilError(e, 'VIGIL_ERR_CONFIG') &&
+        /mqtt\.port/.test(e.message) &&
+        /mqtt\.topicPrefix/.test(e.message),
     );
   });
 

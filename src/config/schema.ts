@@ -6,7 +6,11 @@ const hostName = z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a DNS name'
 /** The whole configuration with its defaults (DESIGN.md §6). Every limit has a safe default. */
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .default({ level: 'info' }),
   mqtt: z
     .strictObject({
       host: z.string().default('::'),
@@ -15,7 +19,12 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*$/, 'lowercase topic levels without wildcards')
         .default('vigil/v1'),
-      maxPacketBytes: z.number().int().min(1024).max(1024 * 1024).default(20 * 1024),
+      maxPacketBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 * 1024)
+        .default(20 * 1024),
       connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
       keepAliveMaxS: z.number().int().min(10).max(3600).default(300),
       publishRatePerSec: z.number().min(1).max(100_000).default(100),
@@ -24,7 +33,10 @@ export const configSchema = z.strictObject({
       maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
       /** Use an external broker (Mosquitto, EMQX) instead of the embedded one. */
       external: z
-        .strictObject({ url: z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'), group: z.string().default('vigil-ingest') })
+        .strictObject({
+          url: z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'),
+          group: z.string().default('vigil-ingest'),
+        })
         .optional(),
     })
     .prefault({}),
@@ -48,9 +60,7 @@ export const configSchema = z.strictObject({
       backfillAfterMs: z.number().int().min(1000).default(120_000),
     })
     .prefault({}),
-  storage: z
-    .strictObject({ synchronous: z.enum(['FULL', 'NORMAL']).default('FULL') })
-    .prefault({}),
+  storage: z.strictObject({ synchronous: z.enum(['FULL', 'NORMAL']).default('FULL') }).prefault({}),
 });
 
 export type VigilConfig = z.infer<typeof configSchema>;

@@ -1,4 +1,10 @@
-import type { IngestBatch, MessageRecord, ReadingRecord, ReplayStateRecord, Store } from '../storage/store.ts';
+import type {
+  IngestBatch,
+  MessageRecord,
+  ReadingRecord,
+  ReplayStateRecord,
+  Store,
+} from '../storage/store.ts';
 
 export interface PendingWrite {
   deviceId: string;

@@ -44,10 +44,14 @@ export class DeviceKeyring {
    * Device and keys for an incoming envelope, or the rejection: unknown device, disabled or
    * revoked device, unknown or retired key generation.
    */
-  async resolve(deviceId: string, kid: number): Promise<{ device: DeviceRecord; keys: DeviceKeys } | VigilError> {
+  async resolve(
+    deviceId: string,
+    kid: number,
+  ): Promise<{ device: DeviceRecord; keys: DeviceKeys } | VigilError> {
     const device = await this.device(deviceId);
     if (!device) return new VE('VIGIL_ERR_UNKNOWN_DEVICE', deviceId);
-    if (device.status !== 'enabled') return new VE('VIGIL_ERR_DEVICE_DISABLED', `${deviceId} is ${device.status}`);
+    if (device.status !== 'enabled')
+      return new VE('VIGIL_ERR_DEVICE_DISABLED', `${deviceId} is ${device.status}`);
     const entry = this.#cache.get(deviceId);
     if (!entry) return new VE('VIGIL_ERR_UNKNOWN_DEVICE', deviceId);
     let keys = entry.keys.get(kid);

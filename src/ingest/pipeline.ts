@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import { isVigilError, VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
-import { type DeviceEventBody, parseAckBody, parseEventBody, parseTelemetryBody, type Sample } from '../protocol/bodies.ts';
+import {
+  type DeviceEventBody,
+  parseAckBody,
+  parseEventBody,
+  parseTelemetryBody,
+  type Sample,
+} from '../protocol/bodies.ts';
 import {
   type Channel,
   type Envelope,
@@ -14,7 +20,7 @@ import { parseDeviceTopic } from '../protocol/topics.ts';
 import type { MessageRecord, ReadingRecord, Store } from '../storage/store.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { DeviceKeyring } from './device-keyring.ts';
-import type { IngestResult, IngestSink, InboundMessage } from './ingest-sink.ts';
+import type { InboundMessage, IngestResult, IngestSink } from './ingest-sink.ts';
 import type { RejectionRecorder } from './rejection-recorder.ts';
 import { ReplayGuard } from './replay-guard.ts';
 
@@ -116,7 +122,8 @@ export class IngestPipeline implements IngestSink {
     const { device, keys } = resolved;
     // The alg is bound to the device at provisioning: otherwise a holder of K_mac alone (a
     // gateway) could forge `alg: "none"` envelopes and defeat the K_enc / K_mac split.
-    if (env.alg !== device.alg) throw new VigilError('VIGIL_ERR_ALG_MISMATCH', `${env.alg} (provisioned ${device.alg})`);
+    if (env.alg !== device.alg)
+      throw new VigilError('VIGIL_ERR_ALG_MISMATCH', `${env.alg} (provisioned ${device.alg})`);
     if (!verifyEnvelopeMac(env, channel, keys.mac)) throw new VigilError('VIGIL_ERR_MAC_INVALID');
     await this.#replay.load(env.dev);
     const now = this.#o.clock();
@@ -150,7 +157,14 @@ export class IngestPipeline implements IngestSink {
       if (ev.ts !== undefined && ev.ts > now + this.#o.maxFutureSkewMs) {
         throw new VigilError('VIGIL_ERR_TS_FUTURE', 'event ts ahead');
       }
-      messages.push({ deviceId: env.dev, seq: env.seq, channel, ts: ev.ts ?? env.ts, receivedAt, body: this.#redact(ev) });
+      messages.push({
+        deviceId: env.dev,
+        seq: env.seq,
+        channel,
+        ts: ev.ts ?? env.ts,
+        receivedAt,
+        body: this.#redact(ev),
+      });
     } else {
       const ack = parseAckBody(body);
       messages.push({ deviceId: env.dev, seq: env.seq, channel: 'acks', ts: env.ts, receivedAt, body: ack });
@@ -170,7 +184,8 @@ export class IngestPipeline implements IngestSink {
 
   #checkSampleTimes(samples: Sample[], now: number): void {
     for (const s of samples) {
-      if (s.ts > now + this.#o.maxFutureSkewMs) throw new VigilError('VIGIL_ERR_TS_FUTURE', 'sample ts ahead');
+      if (s.ts > now + this.#o.maxFutureSkewMs)
+        throw new VigilError('VIGIL_ERR_TS_FUTURE', 'sample ts ahead');
     }
   }
 

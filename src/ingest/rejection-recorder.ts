@@ -58,7 +58,10 @@ export class RejectionRecorder {
     const label = ev.code.startsWith('VIGIL_ERR_') ? reasonLabel(ev.code as ErrorCode) : ev.code;
     this.#totals.set(label, (this.#totals.get(label) ?? 0) + 1);
     this.#pendingCounters.set(label, (this.#pendingCounters.get(label) ?? 0) + 1);
-    this.#o.logger.warn({ reason: label, source: ev.source, device: ev.deviceId, address: ev.address }, 'rejected');
+    this.#o.logger.warn(
+      { reason: label, source: ev.source, device: ev.deviceId, address: ev.address },
+      'rejected',
+    );
     const key = `${label}|${ev.source}|${ev.deviceId ?? ''}|${ev.address ?? ''}`;
     const bucket = this.#buckets.get(key);
     if (bucket) {
@@ -69,7 +72,13 @@ export class RejectionRecorder {
       this.#overflow++;
       return;
     }
-    this.#buckets.set(key, { code: label, source: ev.source, deviceId: ev.deviceId, address: ev.address, suppressed: 0 });
+    this.#buckets.set(key, {
+      code: label,
+      source: ev.source,
+      deviceId: ev.deviceId,
+      address: ev.address,
+      suppressed: 0,
+    });
     this.#audit(`${ev.source}.reject`, ev.deviceId ?? null, {
       reason: label,
       address: ev.address,
@@ -105,7 +114,8 @@ export class RejectionRecorder {
         });
       }
     }
-    if (overflow > 0) this.#audit('ingest.reject_overflow', null, { rejections: overflow, window_ms: this.#o.windowMs });
+    if (overflow > 0)
+      this.#audit('ingest.reject_overflow', null, { rejections: overflow, window_ms: this.#o.windowMs });
     const counters = this.#pendingCounters;
     this.#pendingCounters = new Map();
     if (counters.size > 0) {

@@ -33,7 +33,8 @@ export class ReplayGuard {
       p = this.#store
         .getReplayState(deviceId)
         .then((st) => {
-          if (!this.#windows.has(deviceId)) this.#windows.set(deviceId, new ReplayWindow(this.#size, st ?? undefined));
+          if (!this.#windows.has(deviceId))
+            this.#windows.set(deviceId, new ReplayWindow(this.#size, st ?? undefined));
         })
         .finally(() => this.#loading.delete(deviceId));
       this.#loading.set(deviceId, p);

@@ -56,13 +56,17 @@ export class MasterKey {
     try {
       return Buffer.concat([decipher.update(ct), decipher.final()]);
     } catch (cause) {
-      throw new VigilError('VIGIL_ERR_MASTER_KEY', `cannot open sealed ${purpose} (wrong master key?)`, { cause });
+      throw new VigilError('VIGIL_ERR_MASTER_KEY', `cannot open sealed ${purpose} (wrong master key?)`, {
+        cause,
+      });
     }
   }
 
   /** Keyed hash for values that must be matched but never stored (delivery tokens). */
   keyedHash(purpose: string, value: string): string {
-    return createHmac('sha256', this.#derive(`hash|${purpose}`)).update(value).digest('base64url');
+    return createHmac('sha256', this.#derive(`hash|${purpose}`))
+      .update(value)
+      .digest('base64url');
   }
 }
 
@@ -71,5 +75,8 @@ export function parseMasterKey(text: string): Buffer {
   const t = text.trim();
   if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex');
   if (/^[A-Za-z0-9_-]{43}$/.test(t)) return Buffer.from(t, 'base64url');
-  throw new VigilError('VIGIL_ERR_MASTER_KEY', 'VIGIL_MASTER_KEY must be 32 bytes as 64 hex or 43 base64url characters');
+  throw new VigilError(
+    'VIGIL_ERR_MASTER_KEY',
+    'VIGIL_MASTER_KEY must be 32 bytes as 64 hex or 43 base64url characters',
+  );
 }

@@ -25,7 +25,13 @@ export function aeadEncrypt(alg: Alg, encKey: Buffer, nonce: Buffer, aad: Buffer
 }
 
 /** Returns the plaintext, or null when the tag does not verify. */
-export function aeadDecrypt(alg: Alg, encKey: Buffer, nonce: Buffer, aad: Buffer, data: Buffer): Buffer | null {
+export function aeadDecrypt(
+  alg: Alg,
+  encKey: Buffer,
+  nonce: Buffer,
+  aad: Buffer,
+  data: Buffer,
+): Buffer | null {
   switch (alg) {
     case 'A256GCM': {
       if (data.length < TAG_BYTES) return null;

@@ -61,7 +61,11 @@ const KNOWN_EVENTS = {
   }),
   delivery: z.strictObject({ type: z.literal('delivery'), ts: ts.optional(), batch: shortText.optional() }),
   door: z.strictObject({ type: z.literal('door'), ts: ts.optional(), state: z.enum(['open', 'closed']) }),
-  power: z.strictObject({ type: z.literal('power'), ts: ts.optional(), source: z.enum(['mains', 'battery', 'backup']) }),
+  power: z.strictObject({
+    type: z.literal('power'),
+    ts: ts.optional(),
+    source: z.enum(['mains', 'battery', 'backup']),
+  }),
   battery_low: z.strictObject({ type: z.literal('battery_low'), ts: ts.optional(), bat_pct: pct }),
   cooling: z.strictObject({
     type: z.literal('cooling'),
@@ -74,7 +78,10 @@ const genericEvent = z
   .record(z.string().regex(/^[a-z_]{1,32}$/), scalar)
   .refine((o) => typeof o.type === 'string' && /^[a-z_]{2,32}$/.test(o.type as string), 'type required')
   .refine((o) => Object.keys(o).length <= 32, 'too many fields')
-  .refine((o) => o.ts === undefined || (Number.isSafeInteger(o.ts) && (o.ts as number) >= 0), 'ts must be epoch milliseconds');
+  .refine(
+    (o) => o.ts === undefined || (Number.isSafeInteger(o.ts) && (o.ts as number) >= 0),
+    'ts must be epoch milliseconds',
+  );
 
 export const ackSchema = z.strictObject({
   id: z.uuid(),

@@ -18,7 +18,9 @@ import {
 } from './envelope.ts';
 import { deriveDeviceKeys } from './keys.ts';
 
-const vectorsFile = JSON.parse(readFileSync(new URL('../../test/vectors/envelope-v1.json', import.meta.url), 'utf8'));
+const vectorsFile = JSON.parse(
+  readFileSync(new URL('../../test/vectors/envelope-v1.json', import.meta.url), 'utf8'),
+);
 
 /** The receiver's checks in DESIGN.md order, minus registry and replay: returns the error code or the body. */
 function receive(json: string, channel: Channel, secretHex: string): string {
@@ -148,7 +150,10 @@ describe('envelope v1', () => {
 
   it('rejects an envelope over 16 KiB before parsing it', () => {
     const big = `{"v":1,"pad":"${'x'.repeat(ENVELOPE_MAX_BYTES)}"}`;
-    assert.throws(() => parseEnvelope(big), (e) => isVigilError(e, 'VIGIL_ERR_ENVELOPE_SIZE'));
+    assert.throws(
+      () => parseEnvelope(big),
+      (e) => isVigilError(e, 'VIGIL_ERR_ENVELOPE_SIZE'),
+    );
   });
 
   it('rejects malformed JSON, wrong types and non-canonical base64url', () => {
@@ -168,7 +173,11 @@ describe('envelope v1', () => {
       JSON.stringify({ ...good, b: `${good.b}*` }),
       JSON.stringify({ ...good, mac: good.mac.slice(1) }),
     ]) {
-      assert.throws(() => parseEnvelope(bad), (e) => isVigilError(e, 'VIGIL_ERR_ENVELOPE_SCHEMA'), bad.slice(0, 60));
+      assert.throws(
+        () => parseEnvelope(bad),
+        (e) => isVigilError(e, 'VIGIL_ERR_ENVELOPE_SCHEMA'),
+        bad.slice(0, 60),
+      );
     }
   });
 });

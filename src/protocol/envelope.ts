@@ -57,7 +57,8 @@ export interface SealInput {
 
 /** Builds an envelope: b = AEAD(K_enc, n, aad = H, body), mac = HMAC(K_mac, H | b). Pure. */
 export function sealEnvelope(p: SealInput): Envelope {
-  if (p.nonce.length !== NONCE_BYTES[p.alg]) throw new Error(`nonce for ${p.alg} must be ${NONCE_BYTES[p.alg]} bytes`);
+  if (p.nonce.length !== NONCE_BYTES[p.alg])
+    throw new Error(`nonce for ${p.alg} must be ${NONCE_BYTES[p.alg]} bytes`);
   const n = b64uEncode(p.nonce);
   const fields = { dev: p.dev, seq: p.seq, ts: p.ts, kid: p.kid, alg: p.alg, n };
   const header = headerString(fields, p.channel);
@@ -94,7 +95,8 @@ export function parseEnvelope(payload: Buffer | string): Envelope {
   if (size > ENVELOPE_MAX_BYTES) throw new VigilError('VIGIL_ERR_ENVELOPE_SIZE', `${size} bytes`);
   let raw: unknown;
   try {
-    const text = typeof payload === 'string' ? payload : new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    const text =
+      typeof payload === 'string' ? payload : new TextDecoder('utf-8', { fatal: true }).decode(payload);
     raw = JSON.parse(text);
   } catch {
     throw schemaError('not UTF-8 JSON');
@@ -102,20 +104,25 @@ export function parseEnvelope(payload: Buffer | string): Envelope {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw schemaError('not a JSON object');
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!(KEYS as readonly string[]).includes(k)) throw schemaError(`unexpected field ${JSON.stringify(k.slice(0, 32))}`);
+    if (!(KEYS as readonly string[]).includes(k))
+      throw schemaError(`unexpected field ${JSON.stringify(k.slice(0, 32))}`);
   }
   if (o.v !== 1) throw schemaError('v must be 1');
-  if (typeof o.dev !== 'string' || !DEVICE_ID_RE.test(o.dev)) throw schemaError('dev is not a valid device id');
-  if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 0) throw schemaError('seq must be an unsigned integer');
+  if (typeof o.dev !== 'string' || !DEVICE_ID_RE.test(o.dev))
+    throw schemaError('dev is not a valid device id');
+  if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 0)
+    throw schemaError('seq must be an unsigned integer');
   if (!Number.isSafeInteger(o.ts) || (o.ts as number) < 0) throw schemaError('ts must be epoch milliseconds');
   if (!Number.isSafeInteger(o.kid) || (o.kid as number) < 1 || (o.kid as number) > MAX_KID) {
     throw schemaError('kid must be a positive integer');
   }
-  if (typeof o.alg !== 'string' || !(ALGS as readonly string[]).includes(o.alg)) throw schemaError('unknown alg');
+  if (typeof o.alg !== 'string' || !(ALGS as readonly string[]).includes(o.alg))
+    throw schemaError('unknown alg');
   const alg = o.alg as Alg;
   if (typeof o.n !== 'string') throw schemaError('n must be a string');
   const nonce = b64uDecode(o.n);
-  if (!nonce || nonce.length !== NONCE_BYTES[alg]) throw schemaError(`n must be ${NONCE_BYTES[alg]} bytes base64url`);
+  if (!nonce || nonce.length !== NONCE_BYTES[alg])
+    throw schemaError(`n must be ${NONCE_BYTES[alg]} bytes base64url`);
   if (typeof o.b !== 'string' || b64uDecode(o.b) === null) throw schemaError('b must be base64url');
   if (typeof o.mac !== 'string' || o.mac.length !== MAC_B64_LEN || b64uDecode(o.mac) === null) {
     throw schemaError('mac must be 32 bytes base64url');

@@ -27,7 +27,8 @@ export class ReplayWindow {
   #set: Set<string>;
 
   constructor(size: number, state?: ReplayWindowState) {
-    if (!Number.isInteger(size) || size < 64 || size % 8 !== 0) throw new Error('window size must be a multiple of 8, >= 64');
+    if (!Number.isInteger(size) || size < 64 || size % 8 !== 0)
+      throw new Error('window size must be a multiple of 8, >= 64');
     this.size = size;
     this.#highest = state?.highest ?? -1;
     this.#bitmap = new Uint8Array(size / 8);

@@ -7,7 +7,10 @@ export function deviceTopic(prefix: string, deviceId: string, channel: Channel |
 }
 
 /** Splits `<prefix>/devices/<id>/<channel>`; null when the topic is not of that form. */
-export function parseDeviceTopic(prefix: string, topic: string): { deviceId: string; channel: Channel | 'state' } | null {
+export function parseDeviceTopic(
+  prefix: string,
+  topic: string,
+): { deviceId: string; channel: Channel | 'state' } | null {
   const head = `${prefix}/devices/`;
   if (!topic.startsWith(head)) return null;
   const rest = topic.slice(head.length).split('/');

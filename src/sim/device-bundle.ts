@@ -35,6 +35,9 @@ export function readDeviceBundle(dir: string): DeviceBundleFiles {
       key: readFileSync(join(dir, 'device.key'), 'utf8'),
     };
   } catch (err) {
-    throw new VigilError('VIGIL_ERR_USAGE', `${dir} is not a valid device bundle: ${(err as Error).message.slice(0, 200)}`);
+    throw new VigilError(
+      'VIGIL_ERR_USAGE',
+      `${dir} is not a valid device bundle: ${(err as Error).message.slice(0, 200)}`,
+    );
   }
 }

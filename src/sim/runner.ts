@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { addDevice } from '../app/device-service.ts';
 import type { VigilContext } from '../app/context.ts';
+import { addDevice } from '../app/device-service.ts';
 import type { DeviceEventBody } from '../protocol/bodies.ts';
 import type { Profile } from '../storage/store.ts';
 import { readDeviceBundle } from './device-bundle.ts';
@@ -41,7 +41,9 @@ async function ensureBundle(ctx: VigilContext, id: string, profile: Profile): Pr
   const dir = join(ctx.paths.simDir, id);
   if (existsSync(join(dir, 'device.json')) && (await ctx.store.getDevice(id))) return dir;
   if (await ctx.store.getDevice(id)) {
-    throw new Error(`device ${id} exists but its bundle ${dir} is missing; remove the device or pick other names`);
+    throw new Error(
+      `device ${id} exists but its bundle ${dir} is missing; remove the device or pick other names`,
+    );
   }
   await addDevice(ctx, { id, profile, outDir: dir, actor: 'sim' });
   return dir;
@@ -73,14 +75,17 @@ export async function startSimFleet(ctx: VigilContext, o: SimFleetOptions): Prom
       forceExcursion: o.forceExcursion === true && i === 0,
     });
     // Spread the devices over the period so they do not publish in lockstep.
-    const start = setTimeout(() => {
-      const tick = () => {
-        const step = model.step(Date.now());
-        d.record(step.sample, step.events as DeviceEventBody[], step.connected);
-      };
-      tick();
-      timers.push(setInterval(tick, periodMs));
-    }, Math.floor((periodMs * i) / Math.max(1, devices.length)));
+    const start = setTimeout(
+      () => {
+        const tick = () => {
+          const step = model.step(Date.now());
+          d.record(step.sample, step.events as DeviceEventBody[], step.connected);
+        };
+        tick();
+        timers.push(setInterval(tick, periodMs));
+      },
+      Math.floor((periodMs * i) / Math.max(1, devices.length)),
+    );
     timers.push(start);
   });
   return {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { NONCE_BYTES } from '../protocol/aead.ts';
 import type { DeviceEventBody } from '../protocol/bodies.ts';
 import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envelope.ts';
-import { NONCE_BYTES } from '../protocol/aead.ts';
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import { deviceTopic } from '../protocol/topics.ts';
 import type { DeviceBundleFiles } from './device-bundle.ts';
@@ -73,7 +73,10 @@ export class SimDevice {
       this.stats.errors++;
     });
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.id}: no connection to ${this.#url} within 15 s`)), 15_000);
+      const t = setTimeout(
+        () => reject(new Error(`${this.id}: no connection to ${this.#url} within 15 s`)),
+        15_000,
+      );
       client.once('connect', () => {
         clearTimeout(t);
         resolve();
@@ -99,10 +102,15 @@ export class SimDevice {
     this.stats.sent++;
     // QoS 1: MQTT.js keeps the message and resends it until the broker's PUBACK, which Vigil sends
     // only once the reading is durable.
-    client.publish(deviceTopic(this.#b.info.topic_prefix, this.id, channel), serializeEnvelope(env), { qos: 1 }, (err) => {
-      if (err) this.stats.errors++;
-      else this.stats.acked++;
-    });
+    client.publish(
+      deviceTopic(this.#b.info.topic_prefix, this.id, channel),
+      serializeEnvelope(env),
+      { qos: 1 },
+      (err) => {
+        if (err) this.stats.errors++;
+        else this.stats.acked++;
+      },
+    );
   }
 
   /**

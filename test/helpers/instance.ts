@@ -29,7 +29,10 @@ export interface Instance {
 }
 
 /** A whole Vigil (broker, pipeline, encrypted store) in this process, on loopback, port 0. */
-export async function startInstance(overrides: Partial<ConfigInput> = {}, dataDir?: string): Promise<Instance> {
+export async function startInstance(
+  overrides: Partial<ConfigInput> = {},
+  dataDir?: string,
+): Promise<Instance> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
   const env = { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX };
   let mqttPort = 0;
@@ -62,7 +65,13 @@ export async function startInstance(overrides: Partial<ConfigInput> = {}, dataDi
       return `mqtts://127.0.0.1:${cur.server.mqttPort}`;
     },
     addDevice: async (id, profile = 'vaccine-transport', alg) => {
-      const b = await addDevice(cur.ctx, { id, profile, alg, outDir: join(dir, 'bundles', id), actor: 'test' });
+      const b = await addDevice(cur.ctx, {
+        id,
+        profile,
+        alg,
+        outDir: join(dir, 'bundles', id),
+        actor: 'test',
+      });
       return readDeviceBundle(b.dir);
     },
     stop: async () => {
@@ -83,7 +92,11 @@ export async function startInstance(overrides: Partial<ConfigInput> = {}, dataDi
 }
 
 /** Connects as a device with its bundle (or with overrides for attacks). Rejects on refusal. */
-export function connectDevice(url: string, b: DeviceBundleFiles, extra: Partial<IClientOptions> = {}): Promise<MqttClient> {
+export function connectDevice(
+  url: string,
+  b: DeviceBundleFiles,
+  extra: Partial<IClientOptions> = {},
+): Promise<MqttClient> {
   const client = mqtt.connect(url, {
     clientId: b.info.id,
     ca: b.ca,
@@ -142,11 +155,20 @@ export function publish(client: MqttClient, t: string, payload: string | Buffer)
   });
 }
 
-export function send(client: MqttClient, id: string, env: Envelope | string, channel: Channel = 'telemetry'): Promise<void> {
+export function send(
+  client: MqttClient,
+  id: string,
+  env: Envelope | string,
+  channel: Channel = 'telemetry',
+): Promise<void> {
   return publish(client, topic(id, channel), typeof env === 'string' ? env : serializeEnvelope(env));
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 8000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 8000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

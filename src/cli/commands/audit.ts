@@ -28,7 +28,10 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
     const rows = await ctx.store.queryAudit({ since, limit, action: values.action });
     for (const a of rows) {
       if (values.json) io.out(JSON.stringify({ ...a, ts: new Date(a.ts).toISOString() }));
-      else io.out(`${new Date(a.ts).toISOString()} #${a.id} ${a.actor} ${a.action}${a.object ? ` ${a.object}` : ''} ${JSON.stringify(a.detail)}`);
+      else
+        io.out(
+          `${new Date(a.ts).toISOString()} #${a.id} ${a.actor} ${a.action}${a.object ? ` ${a.object}` : ''} ${JSON.stringify(a.detail)}`,
+        );
     }
     if (!values.json) io.err(`${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}`);
     return 0;

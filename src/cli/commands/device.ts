@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { addDevice, requireDevice, revokeDevice, setDeviceEnabled } from '../../app/device-service.ts';
 import { openContext } from '../../app/context.ts';
+import { addDevice, requireDevice, revokeDevice, setDeviceEnabled } from '../../app/device-service.ts';
 import type { Alg } from '../../protocol/aead.ts';
 import type { DeviceRecord } from '../../storage/store.ts';
 import { type CliIo, usage } from '../io.ts';
@@ -14,7 +14,14 @@ const HELP = `usage:
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
 function row(d: DeviceRecord): string {
-  return [d.id.padEnd(24), d.profile.padEnd(18), d.status.padEnd(9), d.alg.padEnd(9), `kid ${d.currentKid}`.padEnd(7), iso(d.lastSeenAt)].join(' ');
+  return [
+    d.id.padEnd(24),
+    d.profile.padEnd(18),
+    d.status.padEnd(9),
+    d.alg.padEnd(9),
+    `kid ${d.currentKid}`.padEnd(7),
+    iso(d.lastSeenAt),
+  ].join(' ');
 }
 
 export async function deviceCommand(argv: string[], io: CliIo): Promise<number> {
@@ -42,7 +49,8 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
       case 'add': {
         if (!id) usage(`device id required\n${HELP}`);
         if (!values.profile) usage(`--profile is required\n${HELP}`);
-        if (values.alg && !['A256GCM', 'ASCON128', 'none'].includes(values.alg)) usage('--alg must be A256GCM, ASCON128 or none');
+        if (values.alg && !['A256GCM', 'ASCON128', 'none'].includes(values.alg))
+          usage('--alg must be A256GCM, ASCON128 or none');
         const b = await addDevice(ctx, {
           id,
           profile: values.profile,
@@ -52,9 +60,13 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
         });
         if (values.json) io.out(JSON.stringify({ device: b.device, bundle: b.dir, files: b.files }));
         else {
-          io.out(`device ${id} added (${b.device.profile}, ${b.device.alg}, kid 1, certificate ${b.device.certSerial})`);
+          io.out(
+            `device ${id} added (${b.device.profile}, ${b.device.alg}, kid 1, certificate ${b.device.certSerial})`,
+          );
           io.out(`bundle written to ${b.dir}: ${b.files.join(', ')}`);
-          io.out('device.key, device.json and vigil_device_config.h hold secrets: flash them, keep them out of version control.');
+          io.out(
+            'device.key, device.json and vigil_device_config.h hold secrets: flash them, keep them out of version control.',
+          );
         }
         return 0;
       }
@@ -62,7 +74,9 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
         const devices = await ctx.store.listDevices();
         if (values.json) for (const d of devices) io.out(JSON.stringify(d));
         else {
-          io.out(`${'ID'.padEnd(24)} ${'PROFILE'.padEnd(18)} ${'STATUS'.padEnd(9)} ${'ALG'.padEnd(9)} ${'KEY'.padEnd(7)} LAST SEEN`);
+          io.out(
+            `${'ID'.padEnd(24)} ${'PROFILE'.padEnd(18)} ${'STATUS'.padEnd(9)} ${'ALG'.padEnd(9)} ${'KEY'.padEnd(7)} LAST SEEN`,
+          );
           for (const d of devices) io.out(row(d));
           io.out(`${devices.length} device(s)`);
         }
@@ -72,20 +86,33 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
         if (!id) usage('device id required');
         const d = await requireDevice(ctx, id);
         const certs = await ctx.store.listCertificates({ subject: id, kind: 'device' });
-        const keys = (await ctx.store.listDeviceKeys(id)).map((k) => ({ kid: k.kid, status: k.status, createdAt: k.createdAt }));
+        const keys = (await ctx.store.listDeviceKeys(id)).map((k) => ({
+          kid: k.kid,
+          status: k.status,
+          createdAt: k.createdAt,
+        }));
         const readings = await ctx.store.countReadings(id);
         const view = {
           ...d,
           readings,
           keys,
-          certificates: certs.map((c) => ({ serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter, revokedAt: c.revokedAt })),
+          certificates: certs.map((c) => ({
+            serial: c.serial,
+            notBefore: c.notBefore,
+            notAfter: c.notAfter,
+            revokedAt: c.revokedAt,
+          })),
         };
         if (values.json) io.out(JSON.stringify(view));
         else {
-          io.out(`device     ${d.id}\nprofile    ${d.profile}\nstatus     ${d.status}\nalg        ${d.alg}\nkey        kid ${d.currentKid}`);
+          io.out(
+            `device     ${d.id}\nprofile    ${d.profile}\nstatus     ${d.status}\nalg        ${d.alg}\nkey        kid ${d.currentKid}`,
+          );
           io.out(`created    ${iso(d.createdAt)}\nlast seen  ${iso(d.lastSeenAt)}\nreadings   ${readings}`);
           for (const c of certs) {
-            io.out(`cert       ${c.serial} valid ${iso(c.notBefore)} .. ${iso(c.notAfter)}${c.revokedAt ? ` REVOKED ${iso(c.revokedAt)}` : ''}`);
+            io.out(
+              `cert       ${c.serial} valid ${iso(c.notBefore)} .. ${iso(c.notAfter)}${c.revokedAt ? ` REVOKED ${iso(c.revokedAt)}` : ''}`,
+            );
           }
         }
         return 0;
@@ -100,7 +127,9 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
       case 'revoke': {
         if (!id) usage('device id required');
         const serials = await revokeDevice(ctx, id, 'cli', values.reason);
-        io.out(`device ${id} revoked; certificate(s) ${serials.join(', ') || '(none)'} on the CRL ${ctx.paths.crl}`);
+        io.out(
+          `device ${id} revoked; certificate(s) ${serials.join(', ') || '(none)'} on the CRL ${ctx.paths.crl}`,
+        );
         io.out('a running vigil drops its session within seconds.');
         return 0;
       }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { openContext } from '../../app/context.ts';
-import { PROFILES, type Profile } from '../../storage/store.ts';
 import { startSimFleet } from '../../sim/runner.ts';
+import { PROFILES, type Profile } from '../../storage/store.ts';
 import { type CliIo, parseDuration, parsePositiveInt, usage } from '../io.ts';
 
 const HELP =
@@ -22,11 +22,14 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
       'force-excursion': { type: 'boolean', default: false },
     },
   });
-  const devices = parsePositiveInt('--devices', values.devices, 10_000) ?? usage(`--devices is required\n${HELP}`);
+  const devices =
+    parsePositiveInt('--devices', values.devices, 10_000) ?? usage(`--devices is required\n${HELP}`);
   const profile = values.profile ?? usage(`--profile is required\n${HELP}`);
-  if (!(PROFILES as readonly string[]).includes(profile)) usage(`--profile must be one of ${PROFILES.join(', ')}`);
+  if (!(PROFILES as readonly string[]).includes(profile))
+    usage(`--profile must be one of ${PROFILES.join(', ')}`);
   const rate = values.rate === undefined ? 1 : Number(values.rate);
-  if (!Number.isFinite(rate) || rate <= 0 || rate > 1000) usage('--rate must be readings per second per device, > 0 and <= 1000');
+  if (!Number.isFinite(rate) || rate <= 0 || rate > 1000)
+    usage('--rate must be readings per second per device, > 0 and <= 1000');
   const durationMs = parseDuration('--duration', values.duration);
   const first = parsePositiveInt('--first', values.first, 100_000) ?? 1;
   const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
@@ -41,10 +44,14 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
       forceExcursion: values['force-excursion'],
       seed: values.seed,
     });
-    io.out(`simulating ${devices} ${profile} device(s) at ${rate}/s each against ${brokerUrl}${durationMs ? ` for ${durationMs / 1000}s` : ' (Ctrl-C to stop)'}`);
+    io.out(
+      `simulating ${devices} ${profile} device(s) at ${rate}/s each against ${brokerUrl}${durationMs ? ` for ${durationMs / 1000}s` : ' (Ctrl-C to stop)'}`,
+    );
     const progress = setInterval(() => {
       const t = fleet.totals();
-      io.out(`sent ${t.sent} acked ${t.acked} buffered ${t.buffered} connected ${t.connected}/${devices}${t.errors ? ` errors ${t.errors}` : ''}`);
+      io.out(
+        `sent ${t.sent} acked ${t.acked} buffered ${t.buffered} connected ${t.connected}/${devices}${t.errors ? ` errors ${t.errors}` : ''}`,
+      );
     }, 5000);
     await new Promise<void>((resolve) => {
       const t = durationMs ? setTimeout(resolve, durationMs) : undefined;
@@ -56,7 +63,8 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
     clearInterval(progress);
     // Give in-flight QoS 1 messages a moment to be acknowledged before disconnecting.
     const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && fleet.totals().acked < fleet.totals().sent) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && fleet.totals().acked < fleet.totals().sent)
+      await new Promise((r) => setTimeout(r, 100));
     await fleet.stop();
     const t = fleet.totals();
     io.out(`done: sent ${t.sent}, acknowledged ${t.acked}, still buffered ${t.buffered}`);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { openContext } from '../../app/context.ts';
 import { startServer } from '../../app/server.ts';
-import { startSimFleet, type SimFleet } from '../../sim/runner.ts';
+import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { type CliIo, parsePositiveInt } from '../io.ts';
 
 /** The demo fleet `npm start` runs: trucks on real routes, patient monitors, fridge probes. */
@@ -21,8 +21,10 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       demo: { type: 'boolean', default: false },
     },
   });
-  const mqttPort = values['mqtt-port'] === '0' ? 0 : parsePositiveInt('--mqtt-port', values['mqtt-port'], 65535);
-  const httpPort = values['http-port'] === '0' ? 0 : parsePositiveInt('--http-port', values['http-port'], 65535);
+  const mqttPort =
+    values['mqtt-port'] === '0' ? 0 : parsePositiveInt('--mqtt-port', values['mqtt-port'], 65535);
+  const httpPort =
+    values['http-port'] === '0' ? 0 : parsePositiveInt('--http-port', values['http-port'], 65535);
   const ctx = await openContext({
     dataDir: values['data-dir'],
     overrides: {
@@ -37,7 +39,9 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   io.out(`vigil started (pid ${process.pid})`);
   for (const c of ctx.created) io.out(`  created ${c}`);
   io.out(`  data directory   ${ctx.paths.dataDir}`);
-  io.out(`  MQTT over mTLS   mqtts://localhost:${server.mqttPort}  (topics ${ctx.config.mqtt.topicPrefix}/devices/{id}/...)`);
+  io.out(
+    `  MQTT over mTLS   mqtts://localhost:${server.mqttPort}  (topics ${ctx.config.mqtt.topicPrefix}/devices/{id}/...)`,
+  );
   io.out(`  HTTPS            https://localhost:${server.httpPort}/healthz`);
   io.out(`  CA certificate   ${ctx.paths.caCert}`);
 
@@ -47,7 +51,9 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     for (const f of DEMO_FLEET) {
       fleets.push(await startSimFleet(ctx, { ...f, brokerUrl }));
     }
-    io.out(`  demo fleet       ${fleets.reduce((n, f) => n + f.devices.length, 0)} simulated devices over mTLS`);
+    io.out(
+      `  demo fleet       ${fleets.reduce((n, f) => n + f.devices.length, 0)} simulated devices over mTLS`,
+    );
     io.out('');
     io.out('look at the data (in another terminal, same directory):');
     io.out('  npm run vigil -- device list');

@@ -241,6 +241,9 @@ export class SqliteStore implements Store {
       try {
         db.prepare('SELECT count(*) FROM sqlite_master').get();
       } catch (cause) {
+        // A wrong key (or a plaintext or foreign file) decrypts page 1 to garbage: SQLITE_NOTADB.
+        // Anything else (SQLITE_BUSY, I/O) is a storage problem, not a key problem.
+        if (sqliteCode(cause) !== 'SQLITE_NOTADB') throw cause;
         throw new VigilError('VIGIL_ERR_MASTER_KEY', 'database cannot be opened with this master key', {
           cause,
         });
@@ -253,9 +256,9 @@ export class SqliteStore implements Store {
       db.pragma('temp_store = MEMORY');
       db.pragma('cache_size = -16384');
       // Checkpoint every 8192 pages (32 MiB of WAL) instead of 1000: the index leaves a batch
-      // touches are rewritten by the next batches too, so a longer interval copies (decrypts and
-      // re-encrypts) each hot page once instead of many times; measured +25% ingest throughput.
-      // The WAL file left behind after a checkpoint is truncated to 64 MiB.
+      // touches are rewritten by the next batches too, so a longer interval copies each hot page
+      // into the database once instead of many times (measured: +20-30% ingest throughput, the
+      // checkpoint stall stays under ~60 ms). The WAL left after a checkpoint is cut to 64 MiB.
       db.pragma('wal_autocheckpoint = 8192');
       db.pragma('journal_size_limit = 67108864');
     } catch (err) {
