@@ -64,7 +64,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     if (isVigilError(err)) {
       io.err(`vigil ${name}: ${err.message} [${err.code}]`);
-      return err.code === 'VIGIL_ERR_USAGE' ? 2 : 1;
+      // 400-class codes are bad input from the user (exit 2); the rest are failures (exit 1).
+      return err.status === 400 ? 2 : 1;
     }
     if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`vigil ${name}: ${err.message}`);

@@ -1,8 +1,14 @@
 import { parseArgs } from 'node:util';
 import { openContext } from '../../app/context.ts';
-import { addDevice, requireDevice, revokeDevice, setDeviceEnabled } from '../../app/device-service.ts';
+import {
+  addDevice,
+  checkDeviceId,
+  requireDevice,
+  revokeDevice,
+  setDeviceEnabled,
+} from '../../app/device-service.ts';
 import type { Alg } from '../../protocol/aead.ts';
-import type { DeviceRecord } from '../../storage/store.ts';
+import { type DeviceRecord, PROFILES } from '../../storage/store.ts';
 import { type CliIo, usage } from '../io.ts';
 
 const HELP = `usage:
@@ -42,9 +48,21 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
     io.out(HELP);
     return sub ? 0 : 2;
   }
+  const id = positionals[0] ?? '';
+  // Validate before opening (and possibly creating) the data directory: bad input changes nothing.
+  if (sub !== 'list') {
+    if (!id) usage(`device id required\n${HELP}`);
+    checkDeviceId(id);
+  }
+  if (sub === 'add') {
+    if (!values.profile) usage(`--profile is required\n${HELP}`);
+    if (!(PROFILES as readonly string[]).includes(values.profile))
+      usage(`--profile must be one of ${PROFILES.join(', ')}`);
+    if (values.alg && !['A256GCM', 'ASCON128', 'none'].includes(values.alg))
+      usage('--alg must be A256GCM, ASCON128 or none');
+  }
   const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
   try {
-    const id = positionals[0];
     switch (sub) {
       case 'add': {
         if (!id) usage(`device id required\n${HELP}`);
@@ -53,7 +71,7 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
           usage('--alg must be A256GCM, ASCON128 or none');
         const b = await addDevice(ctx, {
           id,
-          profile: values.profile,
+          profile: values.profile as string,
           alg: values.alg as Alg | undefined,
           outDir: values.out,
           actor: 'cli',
@@ -83,7 +101,6 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
         return 0;
       }
       case 'show': {
-        if (!id) usage('device id required');
         const d = await requireDevice(ctx, id);
         const certs = await ctx.store.listCertificates({ subject: id, kind: 'device' });
         const keys = (await ctx.store.listDeviceKeys(id)).map((k) => ({
@@ -119,13 +136,11 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
       }
       case 'disable':
       case 'enable': {
-        if (!id) usage('device id required');
         const d = await setDeviceEnabled(ctx, id, sub === 'enable', 'cli');
         io.out(`device ${id} is ${d.status}`);
         return 0;
       }
       case 'revoke': {
-        if (!id) usage('device id required');
         const serials = await revokeDevice(ctx, id, 'cli', values.reason);
         io.out(
           `device ${id} revoked; certificate(s) ${serials.join(', ') || '(none)'} on the CRL ${ctx.paths.crl}`,
