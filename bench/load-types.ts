@@ -33,6 +33,8 @@ export interface LoadJob {
   durationMs: number;
   /** How long to wait for outstanding PUBACKs after publishing stopped. */
   drainTimeoutMs: number;
+  /** Disable Nagle on the client sockets (TCP_NODELAY), as the Vigil server does on its side. */
+  noDelay: boolean;
   /** paced mode: record per-message publish and PUBACK times. */
   recordTimes: boolean;
 }
@@ -59,6 +61,9 @@ export interface LoadResult {
   tls: string;
   /** Event-loop utilisation of the load worker during the measured interval (0..1). */
   workerElu: number;
+  /** The measured interval [warm-up end, publishing end] in {@link nowMs} time. */
+  measureFrom: number;
+  measureTo: number;
   /** PUBACKs per 1 s slice of the whole run (stability of the rate). */
   perSecond: number[];
   /** recordTimes: device index, seq, publish time, PUBACK time (NaN when none), flattened. */

@@ -16,6 +16,8 @@ const BENCH_MASTER_KEY_HEX = 'a'.repeat(64);
 
 /** One committed `writeBatch`, as seen by the bench's wrapper around the store. */
 export interface CommitSample {
+  /** When the commit finished ({@link nowMs}). */
+  at: number;
   ms: number;
   readings: number;
   replayStates: number;
@@ -74,8 +76,10 @@ export async function startVigilFixture(overrides: Partial<ConfigInput> = {}): P
       if (fixture.recordCommits) {
         let replayBytes = 0;
         for (const s of batch.replayStates) replayBytes += s.bitmap.length + s.nonces.length;
+        const t1 = nowMs();
         fixture.commits.push({
-          ms: nowMs() - t0,
+          at: t1,
+          ms: t1 - t0,
           readings: batch.readings.length,
           replayStates: batch.replayStates.length,
           replayBytes,

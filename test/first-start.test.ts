@@ -13,8 +13,19 @@ describe('first start on an empty data directory', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'vigil-first-')), 'data');
     const env = { PATH: process.env.PATH };
     try {
-      const ctx = await openContext({ dataDir: dir, env, logLevel: 'silent', overrides: { pki: { hostNames: ['vigil.example.org'] } } });
-      await ctx.store.appendAudit({ ts: Date.now(), actor: 'test', action: 'probe', object: 'plaintext-marker-xyz', detail: {} });
+      const ctx = await openContext({
+        dataDir: dir,
+        env,
+        logLevel: 'silent',
+        overrides: { pki: { hostNames: ['vigil.example.org'] } },
+      });
+      await ctx.store.appendAudit({
+        ts: Date.now(),
+        actor: 'test',
+        action: 'probe',
+        object: 'plaintext-marker-xyz',
+        detail: {},
+      });
       await ctx.close();
 
       assert.equal(statSync(join(dir, 'master.key')).mode & 0o777, 0o600);

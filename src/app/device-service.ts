@@ -32,6 +32,13 @@ export function brokerUrl(ctx: VigilContext): string {
 }
 
 export function checkDeviceId(id: string): void {
+  // `vigil-*` names belong to backend services; an external broker knows clients only by
+  // certificate name, so a device called like a service would get the service's ACL.
+  if (id.startsWith('vigil-'))
+    throw new VigilError(
+      'VIGIL_ERR_DEVICE_ID',
+      `"${id}": names starting with vigil- are reserved for services`,
+    );
   if (!DEVICE_ID_RE.test(id)) {
     throw new VigilError(
       'VIGIL_ERR_DEVICE_ID',

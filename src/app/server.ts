@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
+import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
+import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
 import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
@@ -8,6 +10,7 @@ import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { normalizeSerial } from '../pki/index.ts';
 import { watchStoreChanges } from './change-watcher.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
+import { ensureServiceCert } from './service-cert.ts';
 
 export interface RunningServer {
   mqttPort: number;
@@ -80,49 +83,72 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const tls = serverTlsMaterial(ctx);
 
   let broker: EmbeddedBroker | undefined;
-  let link: { close(): Promise<void> } | undefined;
+  let link: MqttLink | undefined;
   let mqttPort = 0;
   if (config.mqtt.external) {
-    throw new VigilError(
-      'VIGIL_ERR_CONFIG',
-      'mqtt.external needs a service certificate; see docs/operations.md',
-    );
-  }
-  broker = new EmbeddedBroker({
-    host: config.mqtt.host,
-    port: config.mqtt.port,
-    tls: { ca: tls.ca, cert: tls.cert, key: tls.key, crl: crl.pem },
-    topicPrefix: config.mqtt.topicPrefix,
-    limits: {
+    // External broker (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT v5
+    // shared subscription ($share/<group>/...) as the vigil-ingest service (DESIGN §1).
+    const external = config.mqtt.external;
+    const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME);
+    link = await startMqttLink({
+      url: external.url,
+      ca: ctx.ca.certPem,
+      cert: service.certPem,
+      key: service.keyPem,
+      clientId: INGEST_SERVICE_NAME,
+      topicPrefix: config.mqtt.topicPrefix,
+      group: external.group,
       maxPacketBytes: config.mqtt.maxPacketBytes,
-      connectTimeoutMs: config.mqtt.connectTimeoutMs,
-      keepAliveMaxS: config.mqtt.keepAliveMaxS,
-      publishRatePerSec: config.mqtt.publishRatePerSec,
-      publishBurst: config.mqtt.publishBurst,
-      maxConnectionsPerAddress: config.mqtt.maxConnectionsPerAddress,
-      maxConnections: config.mqtt.maxConnections,
-    },
-    sink: pipeline,
-    logger,
-    resolveIdentity: async (cn, serialHex) => {
-      const cert = await store.getCertificate(normalizeSerial(serialHex));
-      if (!cert || cert.revokedAt !== null || cert.subject !== cn) return null;
-      if (cert.kind === 'service') return { kind: 'service', name: cn };
-      if (cert.kind !== 'device') return null;
-      const device = await keyring.device(cn);
-      return device && device.status === 'enabled' ? { kind: 'device', id: cn } : null;
-    },
-    onSecurityEvent: (ev) =>
-      rejections.record({
-        // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
-        code: ev.reason,
-        source: 'broker',
-        deviceId: ev.cn ?? ev.clientId,
-        address: ev.address,
-        detail: { code: ev.code, ...(ev.detail ?? {}) },
-      }),
-  });
-  mqttPort = await broker.start();
+      sink: pipeline,
+      logger,
+    });
+    // The link reconnects on its own; waiting a bounded time only makes a healthy start deterministic.
+    await link
+      .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
+      .catch(() =>
+        logger.warn(
+          { timeoutMs: config.mqtt.connectTimeoutMs },
+          'external broker not subscribed yet; retrying',
+        ),
+      );
+    mqttPort = Number(new URL(external.url).port || 8883);
+  } else {
+    broker = new EmbeddedBroker({
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      tls: { ca: tls.ca, cert: tls.cert, key: tls.key, crl: crl.pem },
+      topicPrefix: config.mqtt.topicPrefix,
+      limits: {
+        maxPacketBytes: config.mqtt.maxPacketBytes,
+        connectTimeoutMs: config.mqtt.connectTimeoutMs,
+        keepAliveMaxS: config.mqtt.keepAliveMaxS,
+        publishRatePerSec: config.mqtt.publishRatePerSec,
+        publishBurst: config.mqtt.publishBurst,
+        maxConnectionsPerAddress: config.mqtt.maxConnectionsPerAddress,
+        maxConnections: config.mqtt.maxConnections,
+      },
+      sink: pipeline,
+      logger,
+      resolveIdentity: async (cn, serialHex) => {
+        const cert = await store.getCertificate(normalizeSerial(serialHex));
+        if (!cert || cert.revokedAt !== null || cert.subject !== cn) return null;
+        if (cert.kind === 'service') return { kind: 'service', name: cn };
+        if (cert.kind !== 'device') return null;
+        const device = await keyring.device(cn);
+        return device && device.status === 'enabled' ? { kind: 'device', id: cn } : null;
+      },
+      onSecurityEvent: (ev) =>
+        rejections.record({
+          // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
+          code: ev.reason,
+          source: 'broker',
+          deviceId: ev.cn ?? ev.clientId,
+          address: ev.address,
+          detail: { code: ev.code, ...(ev.detail ?? {}) },
+        }),
+    });
+    mqttPort = await broker.start();
+  }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
   const refresh = async () => {

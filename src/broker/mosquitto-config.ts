@@ -9,7 +9,12 @@
  * that username, so a device cannot take over (disconnect) another client's session by using its
  * client id, and the MQTT client id always equals the CN as DESIGN §2 requires.
  */
-import { assertValidTopicPrefix, DEFAULT_TOPIC_PREFIX, DEVICE_UPLINK_CHANNELS, isValidIdentityName } from './acl.ts';
+import {
+  assertValidTopicPrefix,
+  DEFAULT_TOPIC_PREFIX,
+  DEVICE_UPLINK_CHANNELS,
+  isValidIdentityName,
+} from './acl.ts';
 
 /**
  * Largest MQTT fixed header: one type byte plus a remaining length of at most four bytes
@@ -50,8 +55,12 @@ export interface MosquittoFiles {
 export interface MosquittoConfOptions {
   /** TCP port of the only listener (1-65535). */
   port: number;
-  /** Address the listener binds to (an IP address or host name). */
-  host: string;
+  /**
+   * Address the listener binds to (an IP address or host name). `::` (Vigil's dual-stack default)
+   * or undefined: every IPv4 and IPv6 address. Mosquitto binds `listener <port> ::` to IPv6 only,
+   * so that form is not written; the host is left out, which binds both families.
+   */
+  host?: string | undefined;
   files: MosquittoFiles;
   /** `mqtt.maxPacketBytes`: the largest remaining length accepted. */
   maxPacketBytes: number;
@@ -79,9 +88,10 @@ export function mosquittoConf(opts: MosquittoConfOptions): string {
     throw new TypeError(`mosquitto config: port must be 1-65535, got ${String(port)}`);
   }
   // One token on the `listener` line: an IP address or a host name, nothing that could end the line.
-  if (typeof host !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(host)) {
+  if (host !== undefined && (typeof host !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(host))) {
     throw new TypeError(`mosquitto config: invalid listener host ${JSON.stringify(host)}`);
   }
+  const bind = host === undefined || host === '::' ? '' : ` ${host}`;
   if (!Number.isInteger(maxPacketBytes) || maxPacketBytes < 1024 || maxPacketBytes > 256 * 1024 * 1024) {
     throw new TypeError('mosquitto config: maxPacketBytes must be an integer from 1024');
   }
@@ -106,10 +116,12 @@ export function mosquittoConf(opts: MosquittoConfOptions): string {
     '# Sessions and queued QoS 1 messages survive a broker restart (the ingest link keeps a session).',
     'persistence true',
     `persistence_location ${dir}`,
-    ...(user !== undefined ? ['', '# Started as root, mosquitto switches to this user at once.', `user ${user}`] : []),
+    ...(user !== undefined
+      ? ['', '# Started as root, mosquitto switches to this user at once.', `user ${user}`]
+      : []),
     '',
     '# The only listener: MQTT over mutual TLS. There is no plain-TCP listener (DESIGN §3).',
-    `listener ${port} ${host}`,
+    `listener ${port}${bind}`,
     `cafile ${files.cafile}`,
     `certfile ${files.certfile}`,
     `keyfile ${files.keyfile}`,
@@ -127,11 +139,12 @@ export function mosquittoConf(opts: MosquittoConfOptions): string {
 
 /**
  * Generates the ACL file (DESIGN §3). Mosquitto denies whatever no rule grants, so `#` and
- * `$SYS/#` match nothing here; `deny` rules are not needed.
+ * `$SYS/#` match nothing here.
  *
  * - every client (pattern, `%u` = certificate CN): write its own telemetry, events, acks, state;
  *   read its own commands.
- * - each service (`user <cn>`): read every device's uplinks, write every device's commands.
+ * - each service (`user <cn>`): read every device's uplinks, write every device's commands, and
+ *   nothing under `<prefix>/devices/<cn>/` (which the patterns would otherwise grant it).
  *
  * Mosquitto applies read rules to SUBSCRIBE and again to each message it delivers, so a broad
  * filter only ever carries what the client may read.
@@ -146,7 +159,8 @@ export function mosquittoAcl(opts: MosquittoAclOptions = {}): string {
   const services = [...new Set(opts.services ?? [INGEST_SERVICE_NAME])];
   if (services.length === 0) throw new TypeError('mosquitto acl: at least one service identity is needed');
   for (const s of services) {
-    if (!isValidIdentityName(s)) throw new TypeError(`mosquitto acl: invalid service name ${JSON.stringify(s)}`);
+    if (!isValidIdentityName(s))
+      throw new TypeError(`mosquitto acl: invalid service name ${JSON.stringify(s)}`);
   }
   const devices = `${prefix}/devices`;
   const lines = [
@@ -154,7 +168,7 @@ export function mosquittoAcl(opts: MosquittoAclOptions = {}): string {
     '# The username is the client certificate CN (use_identity_as_username).',
     '',
     '# Devices: publish only to their own uplink topics, subscribe only to their own commands.',
-    '# (Pattern rules apply to every user, services included; a service CN is never a device id.)',
+    '# (Pattern rules apply to every user; each service block below denies them back to the service.)',
     ...DEVICE_UPLINK_CHANNELS.map((c) => `pattern write ${devices}/%u/${c}`),
     `pattern read ${devices}/%u/commands`,
   ];
@@ -163,6 +177,8 @@ export function mosquittoAcl(opts: MosquittoAclOptions = {}): string {
       '',
       `# Backend service ${s}: reads every device's uplinks (also as $share/<group>/...), sends commands.`,
       `user ${s}`,
+      // Deny rules are checked before any grant, the patterns above included (mosquitto.conf(5)).
+      `topic deny ${devices}/${s}/+`,
       ...DEVICE_UPLINK_CHANNELS.map((c) => `topic read ${devices}/+/${c}`),
       `topic write ${devices}/+/commands`,
     );

@@ -1,6 +1,7 @@
 import { isVigilError } from '../errors.ts';
 import { auditCommand } from './commands/audit.ts';
 import { deviceCommand } from './commands/device.ts';
+import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
 import { readingsCommand } from './commands/readings.ts';
 import { simCommand } from './commands/sim.ts';
 import { startCommand } from './commands/start.ts';
@@ -24,6 +25,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   audit: {
     run: auditCommand,
     help: 'audit [--since ISO] [--json] | audit verify                       print or verify the audit log',
+  },
+  'mosquitto-config': {
+    run: mosquittoConfigCommand,
+    help: 'mosquitto-config --out DIR [--port N] [--host H] [--user NAME]     config for an external Mosquitto',
   },
   sim: {
     run: simCommand,

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { asconAead128Decrypt, asconAead128Encrypt } from './ascon.ts';
 
 export type Alg = 'A256GCM' | 'ASCON128' | 'none';
@@ -8,11 +8,23 @@ export const ALGS: readonly Alg[] = ['A256GCM', 'ASCON128', 'none'];
 export const NONCE_BYTES: Record<Alg, number> = { A256GCM: 12, ASCON128: 16, none: 12 };
 export const TAG_BYTES = 16;
 
+// node:crypto re-imports a raw Buffer key on every call (~10 us); a KeyObject made once per key
+// Buffer costs nothing after. Keyed by the Buffer object, so cached device keys hit.
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+export function keyObjectFor(key: Buffer): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) {
+    k = createSecretKey(key);
+    keyObjects.set(key, k);
+  }
+  return k;
+}
+
 /** AEAD-Encrypt(K_enc, n, aad, body) -> ciphertext || tag. For `none` the body is returned as is. */
 export function aeadEncrypt(alg: Alg, encKey: Buffer, nonce: Buffer, aad: Buffer, plaintext: Buffer): Buffer {
   switch (alg) {
     case 'A256GCM': {
-      const c = createCipheriv('aes-256-gcm', encKey, nonce, { authTagLength: TAG_BYTES });
+      const c = createCipheriv('aes-256-gcm', keyObjectFor(encKey), nonce, { authTagLength: TAG_BYTES });
       c.setAAD(aad);
       return Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
     }
@@ -35,7 +47,7 @@ export function aeadDecrypt(
   switch (alg) {
     case 'A256GCM': {
       if (data.length < TAG_BYTES) return null;
-      const d = createDecipheriv('aes-256-gcm', encKey, nonce, { authTagLength: TAG_BYTES });
+      const d = createDecipheriv('aes-256-gcm', keyObjectFor(encKey), nonce, { authTagLength: TAG_BYTES });
       d.setAAD(aad);
       d.setAuthTag(data.subarray(data.length - TAG_BYTES));
       try {

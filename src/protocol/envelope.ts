@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { VigilError } from '../errors.ts';
-import { ALGS, type Alg, aeadDecrypt, aeadEncrypt, NONCE_BYTES } from './aead.ts';
+import { ALGS, type Alg, aeadDecrypt, aeadEncrypt, keyObjectFor, NONCE_BYTES } from './aead.ts';
 import { b64uDecode, b64uEncode } from './base64url.ts';
 import type { DeviceKeys } from './keys.ts';
 
@@ -39,7 +39,7 @@ export function headerString(
 }
 
 function computeMac(macKey: Buffer, header: string, b: string): Buffer {
-  return createHmac('sha256', macKey).update(header).update('|').update(b).digest();
+  return createHmac('sha256', keyObjectFor(macKey)).update(header).update('|').update(b).digest();
 }
 
 export interface SealInput {

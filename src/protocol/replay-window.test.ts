@@ -75,3 +75,17 @@ describe('ReplayWindow (RFC 4303 §3.4.3 style)', () => {
     assert.equal(w.check(7, fp(7)), null);
   });
 });
+
+describe('ReplayWindow nonce ring', () => {
+  it('forgets nonces that slid out of the ring and keeps the newest', () => {
+    const w = new ReplayWindow(64);
+    for (let s = 0; s < 200; s++) w.accept(s, fp(s));
+    assert.equal(w.check(1000, fp(10)), null, 'old nonce no longer remembered');
+    assert.equal(w.check(1000, fp(199)), 'VIGIL_ERR_NONCE_REUSE');
+    const restored = new ReplayWindow(64, w.state());
+    assert.equal(restored.state().nonces.length, 64 * 8);
+    assert.deepEqual(restored.state().nonces, w.state().nonces);
+    assert.equal(restored.check(1000, fp(150)), 'VIGIL_ERR_NONCE_REUSE');
+    assert.equal(restored.check(1000, fp(135)), null);
+  });
+});

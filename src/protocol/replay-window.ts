@@ -22,9 +22,13 @@ export class ReplayWindow {
   readonly size: number;
   #highest: number;
   #bitmap: Uint8Array;
-  /** Fingerprints in acceptance order, at most `size` of them. */
-  #ring: string[];
-  #set: Set<string>;
+  /** Fingerprints in acceptance order: a ring of `size` slots of NONCE_FP_BYTES each. */
+  #ring: Buffer;
+  /** Index of the oldest slot, and how many slots are used. */
+  #head = 0;
+  #count = 0;
+  /** Fingerprint (hex) -> how many slots hold it (normally 1). */
+  #set = new Map<string, number>();
 
   constructor(size: number, state?: ReplayWindowState) {
     if (!Number.isInteger(size) || size < 64 || size % 8 !== 0)
@@ -33,14 +37,33 @@ export class ReplayWindow {
     this.#highest = state?.highest ?? -1;
     this.#bitmap = new Uint8Array(size / 8);
     if (state) this.#bitmap.set(state.bitmap.subarray(0, size / 8));
-    this.#ring = [];
+    this.#ring = Buffer.alloc(size * NONCE_FP_BYTES);
     if (state) {
-      for (let i = 0; i + NONCE_FP_BYTES <= state.nonces.length; i += NONCE_FP_BYTES) {
-        this.#ring.push(state.nonces.subarray(i, i + NONCE_FP_BYTES).toString('hex'));
+      const n = Math.floor(state.nonces.length / NONCE_FP_BYTES);
+      for (let i = Math.max(0, n - size); i < n; i++) {
+        this.#push(state.nonces.subarray(i * NONCE_FP_BYTES, (i + 1) * NONCE_FP_BYTES));
       }
-      this.#ring = this.#ring.slice(-size);
     }
-    this.#set = new Set(this.#ring);
+  }
+
+  #slot(i: number): Buffer {
+    const at = ((this.#head + i) % this.size) * NONCE_FP_BYTES;
+    return this.#ring.subarray(at, at + NONCE_FP_BYTES);
+  }
+
+  #push(fp: Buffer): void {
+    if (this.#count === this.size) {
+      const oldest = this.#slot(0).toString('hex');
+      const left = (this.#set.get(oldest) ?? 1) - 1;
+      if (left > 0) this.#set.set(oldest, left);
+      else this.#set.delete(oldest);
+      this.#head = (this.#head + 1) % this.size;
+      this.#count--;
+    }
+    fp.copy(this.#slot(this.#count), 0, 0, NONCE_FP_BYTES);
+    this.#count++;
+    const hex = fp.subarray(0, NONCE_FP_BYTES).toString('hex');
+    this.#set.set(hex, (this.#set.get(hex) ?? 0) + 1);
   }
 
   get highest(): number {
@@ -64,7 +87,7 @@ export class ReplayWindow {
       if (offset >= this.size) return 'VIGIL_ERR_REPLAY_TOO_OLD';
       if (this.#bit(offset)) return 'VIGIL_ERR_REPLAY';
     }
-    if (this.#set.has(nonceFp.toString('hex'))) return 'VIGIL_ERR_NONCE_REUSE';
+    if (this.#set.has(nonceFp.subarray(0, NONCE_FP_BYTES).toString('hex'))) return 'VIGIL_ERR_NONCE_REUSE';
     return null;
   }
 
@@ -76,21 +99,21 @@ export class ReplayWindow {
       this.#highest = seq;
     }
     this.#setBit(this.#highest - seq, true);
-    const fp = nonceFp.toString('hex');
-    this.#ring.push(fp);
-    this.#set.add(fp);
-    if (this.#ring.length > this.size) this.#set.delete(this.#ring.shift() as string);
+    this.#push(nonceFp);
   }
 
   /** Undoes accept() when the message could not be stored, so its redelivery is accepted. */
   forget(seq: number, nonceFp: Buffer): void {
     const offset = this.#highest - seq;
     if (offset >= 0 && offset < this.size) this.#setBit(offset, false);
-    const fp = nonceFp.toString('hex');
-    const at = this.#ring.lastIndexOf(fp);
-    if (at >= 0) {
-      this.#ring.splice(at, 1);
-      this.#set.delete(fp);
+    // Only the newest fingerprint can be undone (forget follows a failed store of it); its slot
+    // is released so the ring stays in acceptance order.
+    if (this.#count > 0 && this.#slot(this.#count - 1).equals(nonceFp.subarray(0, NONCE_FP_BYTES))) {
+      const hex = nonceFp.subarray(0, NONCE_FP_BYTES).toString('hex');
+      const left = (this.#set.get(hex) ?? 1) - 1;
+      if (left > 0) this.#set.set(hex, left);
+      else this.#set.delete(hex);
+      this.#count--;
     }
   }
 
@@ -111,11 +134,20 @@ export class ReplayWindow {
     }
   }
 
+  #ordered(): Buffer {
+    const out = Buffer.allocUnsafe(this.#count * NONCE_FP_BYTES);
+    const start = this.#head * NONCE_FP_BYTES;
+    const firstLen = Math.min(this.#count, this.size - this.#head) * NONCE_FP_BYTES;
+    this.#ring.copy(out, 0, start, start + firstLen);
+    this.#ring.copy(out, firstLen, 0, out.length - firstLen);
+    return out;
+  }
+
   state(): ReplayWindowState {
     return {
       highest: this.#highest,
       bitmap: Buffer.from(this.#bitmap),
-      nonces: Buffer.concat(this.#ring.map((h) => Buffer.from(h, 'hex'))),
+      nonces: this.#ordered(),
     };
   }
 }

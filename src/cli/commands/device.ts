@@ -145,7 +145,9 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
         io.out(
           `device ${id} revoked; certificate(s) ${serials.join(', ') || '(none)'} on the CRL ${ctx.paths.crl}`,
         );
-        io.out('a running vigil drops its session within seconds.');
+        io.out(
+          'the embedded broker drops its session within seconds; with an external broker, re-run `vigil mosquitto-config` and send SIGHUP to mosquitto.',
+        );
         return 0;
       }
       default:

@@ -1,0 +1,145 @@
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { INGEST_SERVICE_NAME, mosquittoAcl, mosquittoConf } from '../broker/mosquitto-config.ts';
+import { x509 } from '../pki/x509.ts';
+import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
+import { ensureServiceCert } from './service-cert.ts';
+
+/** Options of {@link writeMosquittoFiles}. */
+export interface WriteMosquittoOptions {
+  /** Directory to write into (created if missing). */
+  outDir: string;
+  /** Listener port. Default `mqtt.port` (8883). */
+  port?: number;
+  /** Listener address. Default `mqtt.host`. */
+  host?: string;
+  /** User Mosquitto switches to when started as root; see `MosquittoConfOptions.user`. */
+  user?: string;
+  /** For the audit log. */
+  actor: string;
+}
+
+/** What {@link writeMosquittoFiles} wrote. */
+export interface MosquittoFilesResult {
+  dir: string;
+  confPath: string;
+  /** File names written into `dir` (`server.key` is the unsealed server key: a secret). */
+  files: string[];
+  port: number;
+  host: string;
+  /** A URL for `mqtt.external.url`: the listener host (localhost for a wildcard address). */
+  suggestedUrl: string;
+  /** Names the server certificate is valid for (DNS and IP SANs). */
+  serverNames: string[];
+  service: { name: string; serial: string; certPath: string; issued: boolean };
+  /** Serials on the CRL just written. */
+  revokedSerials: string[];
+  /** The CRL's nextUpdate (ms since epoch): Mosquitto refuses every client after it. */
+  crlNextUpdate: number;
+}
+
+/**
+ * Writes everything an external Mosquitto needs to front Vigil into one directory: mosquitto.conf,
+ * acl, ca.crt, server.crt, server.key (0600, unsealed from the data directory), a freshly signed
+ * crl.pem, and `data/` for Mosquitto's persistence. Also makes sure the `vigil-ingest` service
+ * certificate exists. Idempotent: run it again after a revocation and on a schedule (the CRL is
+ * valid for 24 h), then send SIGHUP to Mosquitto.
+ */
+export async function writeMosquittoFiles(
+  ctx: VigilContext,
+  o: WriteMosquittoOptions,
+): Promise<MosquittoFilesResult> {
+  const dir = resolve(o.outDir);
+  const port = o.port ?? ctx.config.mqtt.port;
+  const host = o.host ?? ctx.config.mqtt.host;
+  const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME, o.actor);
+  const crl = await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+  const tls = serverTlsMaterial(ctx);
+
+  const files = {
+    cafile: join(dir, 'ca.crt'),
+    certfile: join(dir, 'server.crt'),
+    keyfile: join(dir, 'server.key'),
+    crlfile: join(dir, 'crl.pem'),
+    aclFile: join(dir, 'acl'),
+    persistenceDir: join(dir, 'data'),
+  };
+  const conf = mosquittoConf({
+    port,
+    host,
+    files,
+    maxPacketBytes: ctx.config.mqtt.maxPacketBytes,
+    ...(o.user !== undefined ? { user: o.user } : {}),
+  });
+  const acl = mosquittoAcl({ topicPrefix: ctx.config.mqtt.topicPrefix, services: [INGEST_SERVICE_NAME] });
+
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Mosquitto started as root reads these files only after switching to its own user, on start
+  // and on every SIGHUP; a reload that cannot read server.key leaves the listener without a key
+  // (every handshake then fails with "no shared cipher"). So files take the owner of DIR: after
+  // one `chown -R mosquitto DIR`, a re-run by root keeps the broker working.
+  const owner = statSync(dir);
+  const write = (path: string, data: string, mode = 0o644) => writeOwned(path, data, mode, owner);
+  mkdirSync(files.persistenceDir, { recursive: true, mode: 0o700 });
+  chmodSync(files.persistenceDir, 0o700);
+  if (process.getuid?.() === 0) chownSync(files.persistenceDir, owner.uid, owner.gid);
+  const confPath = join(dir, 'mosquitto.conf');
+  write(files.cafile, ctx.ca.certPem);
+  write(files.certfile, tls.cert);
+  write(files.keyfile, tls.key, 0o600);
+  write(files.crlfile, crl.pem);
+  write(files.aclFile, acl);
+  write(confPath, conf);
+
+  await ctx.store.appendAudit({
+    ts: ctx.clock(),
+    actor: o.actor,
+    action: 'broker.mosquitto_config',
+    object: dir,
+    detail: { port, host, service_serial: service.serial, revoked: crl.serials.length },
+  });
+
+  const san = new X509Certificate(tls.cert).subjectAltName ?? '';
+  const serverNames = san
+    .split(',')
+    .map((s) => s.trim().replace(/^(DNS|IP Address):/, ''))
+    .filter((s) => s.length > 0);
+  return {
+    dir,
+    confPath,
+    files: ['mosquitto.conf', 'acl', 'ca.crt', 'server.crt', 'server.key', 'crl.pem', 'data/'],
+    port,
+    host,
+    suggestedUrl: `mqtts://${urlHost(host)}:${port}`,
+    serverNames,
+    service: {
+      name: service.name,
+      serial: service.serial,
+      certPath: service.certPath,
+      issued: service.issued,
+    },
+    revokedSerials: crl.serials,
+    crlNextUpdate: crlNextUpdate(crl.pem),
+  };
+}
+
+function urlHost(host: string): string {
+  if (host === '::' || host === '0.0.0.0' || host === '') return 'localhost';
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+/** The CRL's nextUpdate (RFC 5280 §5.1.2.5), ms since the epoch. */
+function crlNextUpdate(pem: string): number {
+  return new x509.X509Crl(pem).nextUpdate?.getTime() ?? 0;
+}
+
+/** Atomic write (temp + rename); when running as root, the file gets `owner`'s uid and gid. */
+function writeOwned(path: string, data: string, mode: number, owner: { uid: number; gid: number }): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data, { mode });
+  chmodSync(tmp, mode);
+  if (process.getuid?.() === 0) chownSync(tmp, owner.uid, owner.gid);
+  renameSync(tmp, path);
+}
