@@ -44,6 +44,25 @@ export const ERRORS = {
   VIGIL_ERR_IDENTITY: { status: 403, message: 'unknown or disabled identity' },
   VIGIL_ERR_CONNECTION_LIMIT: { status: 503, message: 'too many connections' },
   VIGIL_ERR_MQTT_PROTOCOL: { status: 400, message: 'MQTT protocol violation' },
+  // accounts, sessions, MFA (src/auth; VIGIL_ERR_AUTH, _FORBIDDEN, _MFA_REQUIRED are below)
+  VIGIL_ERR_PASSWORD_POLICY: { status: 400, message: 'password does not meet the policy' },
+  VIGIL_ERR_LOCKED: { status: 429, message: 'too many failed attempts, try again later' },
+  VIGIL_ERR_SESSION: { status: 401, message: 'session invalid or expired' },
+  VIGIL_ERR_TOTP: { status: 401, message: 'invalid second factor code' },
+  VIGIL_ERR_USER_NAME: { status: 400, message: 'invalid user name' },
+  VIGIL_ERR_USER_EXISTS: { status: 409, message: 'user already exists' },
+  // HTTP API (src/api): auth outcomes are shared with src/auth
+  VIGIL_ERR_AUTH: { status: 401, message: 'authentication required' },
+  VIGIL_ERR_FORBIDDEN: { status: 403, message: 'not permitted' },
+  VIGIL_ERR_MFA_REQUIRED: { status: 403, message: 'multi-factor authentication required' },
+  VIGIL_ERR_CSRF: { status: 403, message: 'cross-site request refused' },
+  VIGIL_ERR_VALIDATION: { status: 400, message: 'invalid request' },
+  VIGIL_ERR_BAD_REQUEST: { status: 400, message: 'bad request' },
+  VIGIL_ERR_MALFORMED_BODY: { status: 400, message: 'malformed request body' },
+  VIGIL_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body too large' },
+  VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported media type' },
+  VIGIL_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  VIGIL_ERR_UNAVAILABLE: { status: 503, message: 'service unavailable' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

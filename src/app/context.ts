@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type Logger, pino } from 'pino';
+import type { AccountStore } from '../auth/account-store.ts';
+import { createAuthServices } from '../auth/auth-services.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
@@ -25,6 +27,8 @@ export interface VigilContext {
   paths: DataPaths;
   master: MasterKey;
   store: Store;
+  /** The same store through the accounts port (users, sessions, API tokens). */
+  accountStore: AccountStore;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -39,6 +43,12 @@ export interface OpenOptions {
   env?: NodeJS.ProcessEnv;
   /** Log destination; CLI commands log warnings to stderr only. */
   logLevel?: string;
+  /**
+   * Create the `admin` account (one-time password in `created`) when no account exists.
+   * Default true. A command that does not print `created` should pass false, so that the
+   * password is not lost: `vigil start` (or any `vigil user` command) then creates it.
+   */
+  createAdmin?: boolean;
 }
 
 /** Writes a file atomically (temp + rename) with the given mode. */
@@ -99,11 +109,27 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
       detail: { created },
     });
   }
+  if (opts.createAdmin ?? true) {
+    // After system.init on purpose: the line below holds the password and must reach neither
+    // the audit log nor pino; the account service audits `user.add` without it.
+    const admin = await createAuthServices({
+      store,
+      audit: store,
+      master,
+      clock,
+    }).accounts.createFirstAdmin();
+    if (admin) {
+      created.push(
+        `admin account: user ${admin.name}, one-time password ${admin.oneTimePassword} (shown once; change it and enrol TOTP at first sign-in)`,
+      );
+    }
+  }
   return {
     config,
     paths,
     master,
     store,
+    accountStore: store,
     ca,
     logger,
     clock,

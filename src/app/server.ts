@@ -1,5 +1,8 @@
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { RoutePlugin } from '../api/api-deps.ts';
+import { startApiServer } from '../api/api-server.ts';
+import { createAuthServices } from '../auth/auth-services.ts';
+import type { Authenticator } from '../auth/principal.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
@@ -23,6 +26,10 @@ export interface RunningServer {
 
 export interface ServerOptions {
   onAccepted?: (ev: AcceptedMessage) => void;
+  /** Resolves API callers; default: sessions and API tokens of src/auth over the context's store. */
+  authenticator?: Authenticator;
+  /** More API route modules (registered after the built-in ones). */
+  apiRoutes?: RoutePlugin[];
 }
 
 /** Refuses a second `vigil start` on one data directory (other commands are fine alongside). */
@@ -175,8 +182,19 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   );
   crlTimer.unref();
 
-  const https = await startHttps(ctx, tls);
-  const httpPort = (https.address() as { port: number }).port;
+  const api = await startApiServer({
+    ctx,
+    pipeline,
+    rejections,
+    broker,
+    keyring,
+    authenticator:
+      opts.authenticator ??
+      createAuthServices({ store: ctx.accountStore, audit: store, master: ctx.master, clock }).authenticator,
+    tls,
+    ...(opts.apiRoutes ? { routes: opts.apiRoutes } : {}),
+  });
+  const httpPort = (api.server.address() as { port: number }).port;
   await store.appendAudit({
     ts: clock(),
     actor: 'system',
@@ -197,8 +215,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       stopped = true;
       watcher.stop();
       clearInterval(crlTimer);
-      await new Promise<void>((r) => https.close(() => r()));
-      https.closeAllConnections?.();
+      await api.close();
       await link?.close();
       await broker?.close();
       await pipeline.close();
@@ -213,29 +230,4 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       releaseLock();
     },
   };
-}
-
-/** HTTPS on 8443 (TLS >= 1.2). This build serves /healthz; the dashboard and API mount here. */
-async function startHttps(ctx: VigilContext, tls: { cert: string; key: string }): Promise<HttpsServer> {
-  const server = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
-    res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cache-Control', 'no-store');
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"status":"ok"}');
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end('{"error":{"code":"VIGIL_ERR_NOT_FOUND","message":"not found"}}');
-  });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) =>
-      reject(new VigilError('VIGIL_ERR_CONFIG', `HTTPS port ${ctx.config.http.port}: ${err.message}`)),
-    );
-    server.listen(ctx.config.http.port, ctx.config.http.host, () => resolve());
-  });
-  return server;
 }

@@ -5,6 +5,7 @@ import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
 import { readingsCommand } from './commands/readings.ts';
 import { simCommand } from './commands/sim.ts';
 import { startCommand } from './commands/start.ts';
+import { userCommand } from './commands/user.ts';
 import { type CliIo, ExitError } from './io.ts';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
@@ -29,6 +30,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'mosquitto-config': {
     run: mosquittoConfigCommand,
     help: 'mosquitto-config --out DIR [--port N] [--host H] [--user NAME]     config for an external Mosquitto',
+  },
+  user: {
+    run: userCommand,
+    help: 'user add NAME --role ROLE | list | disable|enable|reset-mfa NAME  manage dashboard users',
   },
   sim: {
     run: simCommand,

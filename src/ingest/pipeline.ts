@@ -50,6 +50,13 @@ export interface AcceptedMessage {
   messages: MessageRecord[];
 }
 
+/** One group commit: rows written, messages in it, and how long the transaction took. */
+export interface CommitInfo {
+  rows: number;
+  items: number;
+  ms: number;
+}
+
 export interface PipelineStats {
   accepted: number;
   rejected: number;
@@ -69,6 +76,7 @@ export class IngestPipeline implements IngestSink {
   readonly #o: PipelineOptions;
   readonly #replay: ReplayGuard;
   readonly #writer: BatchWriter;
+  readonly #commitListeners = new Set<(info: CommitInfo) => void>();
   readonly stats: PipelineStats = { accepted: 0, rejected: 0, readings: 0, commits: 0, lastCommitMs: 0 };
 
   constructor(opts: PipelineOptions) {
@@ -77,11 +85,24 @@ export class IngestPipeline implements IngestSink {
     this.#writer = new BatchWriter({
       store: opts.store,
       replayState: (id) => this.#replay.snapshot(id),
-      onCommit: ({ ms }) => {
+      onCommit: (info) => {
         this.stats.commits++;
-        this.stats.lastCommitMs = ms;
+        this.stats.lastCommitMs = info.ms;
+        for (const fn of this.#commitListeners) {
+          try {
+            fn(info);
+          } catch (err) {
+            opts.logger.error({ err }, 'commit listener failed');
+          }
+        }
       },
     });
+  }
+
+  /** Subscribes to group-commit timings (the API's store-latency histogram); returns the unsubscribe. */
+  onCommit(fn: (info: CommitInfo) => void): () => void {
+    this.#commitListeners.add(fn);
+    return () => this.#commitListeners.delete(fn);
   }
 
   get replay(): ReplayGuard {

@@ -2,7 +2,13 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import { VigilError } from '../errors.ts';
 
 /** What a sealed blob protects; bound into the AEAD so a blob cannot be moved between purposes. */
-export type SealPurpose = 'device-secret' | 'ca-key' | 'server-key' | 'service-key' | 'backup';
+export type SealPurpose =
+  | 'device-secret'
+  | 'ca-key'
+  | 'server-key'
+  | 'service-key'
+  | 'backup'
+  | 'totp-secret';
 
 const SEAL_VERSION = 0x01;
 const NONCE_LEN = 12;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { openContext, type VigilContext } from '../../src/app/context.ts';
 import { addDevice } from '../../src/app/device-service.ts';
-import { type RunningServer, startServer } from '../../src/app/server.ts';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/app/server.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { type Alg, NONCE_BYTES } from '../../src/protocol/aead.ts';
 import { type Channel, type Envelope, sealEnvelope, serializeEnvelope } from '../../src/protocol/envelope.ts';
@@ -20,6 +20,8 @@ export interface Instance {
   ctx: VigilContext;
   server: RunningServer;
   url: string;
+  /** https://127.0.0.1:<port> of the API server. */
+  httpUrl: string;
   addDevice(id: string, profile?: Profile, alg?: Alg): Promise<DeviceBundleFiles>;
   /** Stops the server (keeps the data directory). */
   stop(): Promise<void>;
@@ -32,6 +34,7 @@ export interface Instance {
 export async function startInstance(
   overrides: Partial<ConfigInput> = {},
   dataDir?: string,
+  serverOptions: ServerOptions = {},
 ): Promise<Instance> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
   const env = { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX };
@@ -48,7 +51,7 @@ export async function startInstance(
         pki: { crlPollMs: 200, ...(overrides.pki ?? {}) },
       },
     });
-    const server = await startServer(ctx);
+    const server = await startServer(ctx, serverOptions);
     mqttPort = server.mqttPort;
     return { ctx, server };
   };
@@ -63,6 +66,9 @@ export async function startInstance(
     },
     get url() {
       return `mqtts://127.0.0.1:${cur.server.mqttPort}`;
+    },
+    get httpUrl() {
+      return `https://127.0.0.1:${cur.server.httpPort}`;
     },
     addDevice: async (id, profile = 'vaccine-transport', alg) => {
       const b = await addDevice(cur.ctx, {

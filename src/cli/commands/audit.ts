@@ -14,7 +14,7 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
+  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
   try {
     if (positionals[0] === 'verify') {
       const r = await ctx.store.verifyAudit();

@@ -61,7 +61,7 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
     if (values.alg && !['A256GCM', 'ASCON128', 'none'].includes(values.alg))
       usage('--alg must be A256GCM, ASCON128 or none');
   }
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
+  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
   try {
     switch (sub) {
       case 'add': {

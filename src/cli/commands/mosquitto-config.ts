@@ -45,7 +45,12 @@ export async function mosquittoConfigCommand(argv: string[], io: CliIo): Promise
   if (values.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(values.user))
     usage('--user must be a user name');
 
-  const ctx = await openContext({ dataDir: values['data-dir'], env: io.env, logLevel: 'warn' });
+  const ctx = await openContext({
+    dataDir: values['data-dir'],
+    env: io.env,
+    logLevel: 'warn',
+    createAdmin: false,
+  });
   try {
     const r = await writeMosquittoFiles(ctx, {
       outDir: values.out,

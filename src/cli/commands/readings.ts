@@ -20,7 +20,7 @@ export async function readingsCommand(argv: string[], io: CliIo): Promise<number
   const since = parseTime('--since', values.since);
   const until = parseTime('--until', values.until);
   const limit = parsePositiveInt('--limit', values.limit, 100_000) ?? 100;
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
+  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
   try {
     await requireDevice(ctx, id);
     // Without --since, show the newest N (in time order); with it, the first N from then on.

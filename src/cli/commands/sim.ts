@@ -32,7 +32,7 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
     usage('--rate must be readings per second per device, > 0 and <= 1000');
   const durationMs = parseDuration('--duration', values.duration);
   const first = parsePositiveInt('--first', values.first, 100_000) ?? 1;
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
+  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
   try {
     const brokerUrl = values.broker ?? `mqtts://localhost:${ctx.config.mqtt.port}`;
     const fleet = await startSimFleet(ctx, {

@@ -123,4 +123,68 @@ CREATE TABLE meta (
 ) STRICT, WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    name: 'accounts, sessions, MFA, API tokens',
+    sql: `
+CREATE TABLE users (
+  name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 3 AND 32),
+  role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'quality', 'receiver', 'viewer', 'auditor')),
+  status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+  password_hash TEXT NOT NULL,
+  must_change_password INTEGER NOT NULL CHECK (must_change_password IN (0, 1)),
+  must_enrol_mfa INTEGER NOT NULL CHECK (must_enrol_mfa IN (0, 1)),
+  totp_secret_enc BLOB,
+  totp_pending_enc BLOB,
+  totp_pending_at INTEGER,
+  last_totp_step INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  password_changed_at INTEGER NOT NULL,
+  last_login_at INTEGER
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE recovery_codes (
+  user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  code_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  used_at INTEGER,
+  PRIMARY KEY (user_name, code_hash)
+) STRICT, WITHOUT ROWID;
+
+-- id_hash = SHA-256 of the cookie value: a copy of this table cannot be replayed as cookies.
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  state TEXT NOT NULL CHECK (state IN ('password_ok', 'mfa_ok')),
+  auth_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  address TEXT
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sessions_user ON sessions (user_name);
+
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  secret_hash TEXT NOT NULL,
+  label TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'quality', 'receiver', 'viewer', 'auditor')),
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  last_used_at INTEGER
+) STRICT, WITHOUT ROWID;
+
+-- Failed sign-in attempts per account name (known or not) and per client address, kept for the
+-- lockout window only. A rowid table: many rows per subject, appended and pruned by time.
+CREATE TABLE auth_failures (
+  kind TEXT NOT NULL CHECK (kind IN ('account', 'address')),
+  subject TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX auth_failures_subject ON auth_failures (kind, subject, at);
+CREATE INDEX auth_failures_at ON auth_failures (at);
+`,
+  },
 ];

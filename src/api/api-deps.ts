@@ -1,0 +1,57 @@
+import type { Server as HttpsServer } from 'node:https';
+import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { VigilContext } from '../app/context.ts';
+import type { Authenticator } from '../auth/principal.ts';
+import type { EmbeddedBroker } from '../broker/embedded-broker.ts';
+import type { DeviceKeyring } from '../ingest/device-keyring.ts';
+import type { IngestPipeline } from '../ingest/pipeline.ts';
+import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
+import type { LatencyHistogram } from './latency-histogram.ts';
+import type { LoopLagMonitor } from './loop-lag.ts';
+import type { ThroughputMeter } from './throughput-meter.ts';
+
+/** What the API server is given by the process that runs it (src/app/server.ts). */
+export interface ApiServerDeps {
+  ctx: VigilContext;
+  pipeline: IngestPipeline;
+  rejections: RejectionRecorder;
+  /** The embedded broker; undefined when an external broker (Mosquitto, EMQX) is used. */
+  broker: EmbeddedBroker | undefined;
+  /**
+   * The pipeline's device cache: a status change made through the API is committed on this
+   * process's own connection, which the store change watcher does not see, so the route
+   * invalidates the cache itself.
+   */
+  keyring: DeviceKeyring;
+  authenticator: Authenticator;
+  /** TLS key pair; default: the server certificate from the data directory. */
+  tls?: { cert: string; key: string };
+  /**
+   * More route modules, registered after the built-in ones (sign-in, users, alarms, live feed).
+   * Each route declares `config.access`; the auth guard refuses to start without it.
+   */
+  routes?: RoutePlugin[];
+}
+
+/** Measurements the API server keeps while it runs (for /metrics and /api/v1/system). */
+export interface ApiRuntime {
+  commitLatency: LatencyHistogram;
+  throughput: ThroughputMeter;
+  loopLag: LoopLagMonitor;
+  startedAt: number;
+  /** The certificate the HTTPS listener presents. */
+  serverCertPem: string;
+}
+
+/** Options every route plugin receives. */
+export interface RouteOptions {
+  deps: ApiServerDeps;
+  runtime: ApiRuntime;
+}
+
+/** A route module: a Fastify plugin with zod-typed schemas on the HTTPS server. */
+export type RoutePlugin = FastifyPluginAsyncZod<RouteOptions, HttpsServer>;
+
+/** The API's Fastify instance: HTTPS server, default request/reply and logger types. */
+export type ApiServer = FastifyInstance<HttpsServer>;

@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serverTlsMaterial } from '../app/context.ts';
+import { VigilError } from '../errors.ts';
+import type { ApiRuntime, ApiServer, ApiServerDeps, RouteOptions } from './api-deps.ts';
+import { installAuthGuard } from './auth-guard.ts';
+import { installCsrfGuard } from './csrf-guard.ts';
+import { errorBody, installErrorHandler } from './error-handler.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
+import { LoopLagMonitor } from './loop-lag.ts';
+import { openApiRoutes, registerOpenApi } from './openapi.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { devicesRoutes } from './routes/devices.ts';
+import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { readingsRoutes } from './routes/readings.ts';
+import { systemRoutes } from './routes/system.ts';
+import { installSecurityHeaders, SECURITY_HEADERS } from './security-headers.ts';
+import { ThroughputMeter } from './throughput-meter.ts';
+
+/** Default request body limit (64 KiB): the API takes small JSON documents only. */
+export const BODY_LIMIT = 64 * 1024;
+
+// TLS 1.3 suites and, for TLS 1.2, forward-secret AEAD suites only (ECDHE + GCM/ChaCha20), as
+// the broker listener; RFC 9325 §4.2.
+const CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
+
+/** Route modules in registration order; more (auth, alarms, users, live feed) plug in the same way. */
+const ROUTES = [
+  healthRoutes,
+  metricsRoutes,
+  devicesRoutes,
+  readingsRoutes,
+  auditRoutes,
+  systemRoutes,
+  openApiRoutes,
+];
+
+/**
+ * Builds the Fastify instance (not ready, not listening): HTTPS with TLS >= 1.2, security
+ * headers, CSRF guard, authentication and per-route access rules, JSON errors from the
+ * catalogue, zod schemas for validation, serialisation and the OpenAPI document.
+ */
+export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): Promise<ApiServer> {
+  const { ctx } = deps;
+  const tls = deps.tls ?? serverTlsMaterial(ctx);
+  const app: ApiServer = Fastify<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ciphers: CIPHERS, honorCipherOrder: true },
+    // Request logs carry method, path, status and timing, never headers or cookies.
+    loggerInstance: ctx.logger.child(
+      { component: 'http' },
+      {
+        serializers: {
+          req: (req: { method: string; url: string; ip?: string }) => ({
+            method: req.method,
+            // The path only: a query string is the caller's input.
+            url: req.url.split('?')[0],
+            remoteAddress: req.ip,
+          }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
+      },
+    ) as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: false,
+    // Slow-client bounds on receiving a request (headers 10 s, whole request 30 s) and on idle
+    // keep-alive; no socket idle timeout, so a long-lived live-feed response is not cut.
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 128 },
+    // A malformed request line or header: answer in our format, headers included.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return socket.destroy(err);
+      const body = JSON.stringify(errorBody('VIGIL_ERR_BAD_REQUEST'));
+      const headers = Object.entries(SECURITY_HEADERS)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n${headers}\r\n${body}`,
+      );
+    },
+  });
+  app.server.headersTimeout = 10_000;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+  installSecurityHeaders(app);
+  installCsrfGuard(app);
+  installAuthGuard(app, deps.authenticator);
+  await registerOpenApi(app, process.env.npm_package_version ?? '0.1.0');
+  const opts: RouteOptions = { deps, runtime };
+  for (const routes of [...ROUTES, ...(deps.routes ?? [])]) await app.register(routes, opts);
+  return app;
+}
+
+/**
+ * Starts the HTTPS API on `config.http` (8443 by default) with the server certificate. Closing
+ * the returned instance (`await app.close()`) stops the listener and the metric samplers.
+ */
+export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
+  const { ctx, pipeline } = deps;
+  const tls = deps.tls ?? serverTlsMaterial(ctx);
+  const runtime: ApiRuntime = {
+    commitLatency: new LatencyHistogram(),
+    throughput: new ThroughputMeter(60_000),
+    loopLag: new LoopLagMonitor(),
+    startedAt: ctx.clock(),
+    serverCertPem: tls.cert,
+  };
+  const app = await buildApiServer({ ...deps, tls }, runtime);
+  const unsubscribe = pipeline.onCommit((c) => runtime.commitLatency.observe(c.ms));
+  runtime.loopLag.start();
+  runtime.throughput.sample(ctx.clock(), pipeline.stats);
+  const sampler = setInterval(() => runtime.throughput.sample(ctx.clock(), pipeline.stats), 5_000);
+  sampler.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sampler);
+    unsubscribe();
+    runtime.loopLag.stop();
+  });
+  try {
+    await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
+  } catch (err) {
+    await app.close().catch(() => {});
+    throw new VigilError('VIGIL_ERR_CONFIG', `HTTPS port ${ctx.config.http.port}: ${(err as Error).message}`);
+  }
+  return app;
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { setDeviceEnabled } from '../../app/device-service.ts';
+import { VigilError } from '../../errors.ts';
+import type { DeviceRecord, ReadingRecord } from '../../storage/store.ts';
+import { actorOf } from '../access.ts';
+import type { RoutePlugin } from '../api-deps.ts';
+import { type DeviceSummary, deviceIdParams, deviceSummary, readingSchema } from '../schemas.ts';
+
+/** A device that sent an accepted message within this window counts as online. */
+export const ONLINE_WINDOW_MS = 10 * 60_000;
+
+export function summarize(d: DeviceRecord, now: number): DeviceSummary {
+  return {
+    id: d.id,
+    profile: d.profile,
+    status: d.status,
+    alg: d.alg,
+    currentKid: d.currentKid,
+    online: d.status === 'enabled' && d.lastSeenAt !== null && now - d.lastSeenAt <= ONLINE_WINDOW_MS,
+    lastSeenAt: d.lastSeenAt,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    certNotAfter: d.certNotAfter,
+  };
+}
+
+function toReading(r: ReadingRecord) {
+  const data: Record<string, number | string | boolean | null> = {};
+  for (const [k, v] of Object.entries(r.data)) {
+    if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') data[k] = v;
+  }
+  return { ts: r.ts, receivedAt: r.receivedAt, backfill: r.backfill, seq: r.seq, data };
+}
+
+/** Devices: list, detail with the latest reading, enable and disable (control, MFA, audited). */
+export const devicesRoutes: RoutePlugin = async (app, { deps }) => {
+  const { ctx, broker, keyring } = deps;
+
+  app.get(
+    '/api/v1/devices',
+    {
+      config: { access: 'devices.read' },
+      schema: {
+        summary: 'List devices with status and last seen time',
+        tags: ['devices'],
+        response: { 200: z.object({ devices: z.array(deviceSummary) }) },
+      },
+    },
+    async () => {
+      const now = ctx.clock();
+      const devices = await ctx.store.listDevices();
+      return { devices: devices.map((d) => summarize(d, now)) };
+    },
+  );
+
+  app.get(
+    '/api/v1/devices/:id',
+    {
+      config: { access: 'devices.read' },
+      schema: {
+        summary: 'One device with its latest reading',
+        tags: ['devices'],
+        params: deviceIdParams,
+        response: { 200: z.object({ device: deviceSummary, latest: readingSchema.nullable() }) },
+      },
+    },
+    async (req) => {
+      const d = await ctx.store.getDevice(req.params.id);
+      if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+      const [latest] = await ctx.store.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
+      return { device: summarize(d, ctx.clock()), latest: latest ? toReading(latest) : null };
+    },
+  );
+
+  for (const action of ['disable', 'enable'] as const) {
+    app.post(
+      `/api/v1/devices/:id/${action}`,
+      {
+        config: { access: 'devices.control' },
+        schema: {
+          summary: `${action === 'disable' ? 'Disable' : 'Enable'} a device (control action: MFA required, audited)`,
+          tags: ['devices'],
+          params: deviceIdParams,
+          response: { 200: z.object({ device: deviceSummary }) },
+        },
+      },
+      async (req) => {
+        const principal = req.principal;
+        if (!principal) throw new VigilError('VIGIL_ERR_AUTH');
+        const d = await setDeviceEnabled(ctx, req.params.id, action === 'enable', actorOf(principal));
+        // Our own commit is invisible to the store change watcher: drop the cached status now, and
+        // the live session of a disabled device (it cannot reconnect: the broker asks the keyring).
+        keyring.invalidate(d.id);
+        if (action === 'disable') broker?.disconnect(d.id);
+        req.log.info({ device: d.id, action, actor: actorOf(principal) }, 'device status changed');
+        return { device: summarize(d, ctx.clock()) };
+      },
+    );
+  }
+};

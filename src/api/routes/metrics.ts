@@ -1,0 +1,108 @@
+import { VigilError } from '../../errors.ts';
+import type { ApiRuntime, RoutePlugin } from '../api-deps.ts';
+import { PrometheusText } from '../prometheus-text.ts';
+import { type SystemStatus, systemStatus } from '../system-status.ts';
+
+/** Renders the exposition text from one status snapshot plus the runtime histograms. */
+export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
+  const m = new PrometheusText();
+  m.family('vigil_ingest_accepted_total', 'counter', 'Messages accepted by the ingest pipeline.');
+  m.sample('vigil_ingest_accepted_total', s.ingest.accepted);
+  m.family('vigil_ingest_readings_total', 'counter', 'Telemetry samples stored.');
+  m.sample('vigil_ingest_readings_total', s.ingest.readings);
+  m.family('vigil_ingest_rejected_total', 'counter', 'Messages rejected by the ingest pipeline.');
+  m.sample('vigil_ingest_rejected_total', s.ingest.rejected);
+  m.family('vigil_ingest_commits_total', 'counter', 'Store group commits.');
+  m.sample('vigil_ingest_commits_total', s.ingest.commits);
+
+  m.family(
+    'vigil_rejections_total',
+    'counter',
+    'Rejections (ingest and broker) by reason since the process started.',
+  );
+  for (const [reason, n] of Object.entries(s.rejections.sinceStart))
+    m.sample('vigil_rejections_total', n, { reason });
+  m.family(
+    'vigil_rejections_persisted',
+    'gauge',
+    'Rejections by reason over the installation lifetime, as persisted once per aggregation window.',
+  );
+  for (const [reason, n] of Object.entries(s.rejections.persisted)) {
+    m.sample('vigil_rejections_persisted', n, { reason });
+  }
+
+  m.family(
+    'vigil_broker_connections',
+    'gauge',
+    'Embedded broker: MQTT sessions by kind, and raw TCP connections.',
+  );
+  if (s.broker.connections) {
+    m.sample('vigil_broker_connections', s.broker.connections.devices, { kind: 'device' });
+    m.sample('vigil_broker_connections', s.broker.connections.services, { kind: 'service' });
+    m.sample('vigil_broker_connections', s.broker.connections.tcp, { kind: 'tcp' });
+  }
+  m.family('vigil_connected_devices', 'gauge', 'Devices with an MQTT session on the embedded broker.');
+  if (s.broker.connections) m.sample('vigil_connected_devices', s.broker.connections.devices);
+
+  const h = runtime.commitLatency.snapshot();
+  m.family(
+    'vigil_store_commit_seconds',
+    'histogram',
+    'Duration of one ingest store transaction (group commit).',
+  );
+  for (const b of h.buckets)
+    m.sample('vigil_store_commit_seconds_bucket', b.count, { le: String(b.leSeconds) });
+  m.sample('vigil_store_commit_seconds_bucket', h.count, { le: '+Inf' });
+  m.sample('vigil_store_commit_seconds_sum', h.sumSeconds);
+  m.sample('vigil_store_commit_seconds_count', h.count);
+  m.family('vigil_store_last_commit_seconds', 'gauge', 'Duration of the latest store commit.');
+  m.sample('vigil_store_last_commit_seconds', s.ingest.lastCommitMs / 1000);
+
+  const lag = runtime.loopLag.current();
+  m.family(
+    'vigil_event_loop_lag_seconds',
+    'gauge',
+    'Event loop delay over the last minute (perf_hooks), by statistic.',
+  );
+  if (lag) {
+    m.sample('vigil_event_loop_lag_seconds', lag.mean, { stat: 'mean' });
+    m.sample('vigil_event_loop_lag_seconds', lag.p50, { stat: 'p50' });
+    m.sample('vigil_event_loop_lag_seconds', lag.p99, { stat: 'p99' });
+    m.sample('vigil_event_loop_lag_seconds', lag.max, { stat: 'max' });
+  }
+
+  m.family('vigil_certificate_expiry_timestamp_seconds', 'gauge', 'Certificate notAfter as a Unix time.');
+  m.family('vigil_certificate_days_left', 'gauge', 'Whole days until the certificate expires.');
+  for (const [cert, c] of Object.entries(s.certificates)) {
+    m.sample('vigil_certificate_expiry_timestamp_seconds', Math.floor(c.notAfter / 1000), { cert });
+  }
+  for (const [cert, c] of Object.entries(s.certificates))
+    m.sample('vigil_certificate_days_left', c.daysLeft, { cert });
+
+  m.family('vigil_storage_bytes', 'gauge', 'Size of the database files.');
+  for (const f of s.storage.files) m.sample('vigil_storage_bytes', f.bytes, { file: f.name });
+  m.family('vigil_uptime_seconds', 'gauge', 'Seconds since the API server started.');
+  m.sample('vigil_uptime_seconds', s.uptimeS);
+  return m.toString();
+}
+
+/** Prometheus scrape endpoint: API tokens only (`Authorization: Bearer`), role with metrics.read. */
+export const metricsRoutes: RoutePlugin = async (app, { deps, runtime }) => {
+  app.get(
+    '/metrics',
+    {
+      config: { access: 'metrics.read' },
+      schema: {
+        summary: 'Prometheus metrics (text exposition 0.0.4); bearer API token only',
+        tags: ['system'],
+      },
+    },
+    async (req, reply) => {
+      // A browser session is not a scraper: the endpoint takes API tokens only.
+      if (req.principal?.kind !== 'token')
+        throw new VigilError('VIGIL_ERR_AUTH', 'metrics needs a bearer token');
+      const text = renderMetrics(await systemStatus(deps, runtime), runtime);
+      return reply.type(PrometheusText.CONTENT_TYPE).send(text);
+    },
+  );
+};

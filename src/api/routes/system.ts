@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { RoutePlugin } from '../api-deps.ts';
+import { systemStatus } from '../system-status.ts';
+
+const cert = z.object({
+  subject: z.string().nullable(),
+  serial: z.string(),
+  notAfter: z.number(),
+  daysLeft: z.number().int(),
+});
+
+const systemSchema = z.object({
+  now: z.number(),
+  uptimeS: z.number(),
+  broker: z.object({
+    mode: z.enum(['embedded', 'external']),
+    listeners: z.array(
+      z.object({ protocol: z.literal('mqtts'), address: z.string().nullable(), port: z.number().nullable() }),
+    ),
+    connections: z
+      .object({ tcp: z.number(), sessions: z.number(), devices: z.number(), services: z.number() })
+      .nullable(),
+  }),
+  ingest: z.object({
+    accepted: z.number(),
+    rejected: z.number(),
+    readings: z.number(),
+    commits: z.number(),
+    lastCommitMs: z.number(),
+    throughput: z.object({
+      acceptedPerSec: z.number(),
+      readingsPerSec: z.number(),
+      rejectedPerSec: z.number(),
+      windowMs: z.number(),
+    }),
+  }),
+  rejections: z.object({
+    sinceStart: z.record(z.string(), z.number()),
+    persisted: z.record(z.string(), z.number()),
+  }),
+  storage: z.object({
+    files: z.array(z.object({ name: z.string(), bytes: z.number() })),
+    totalBytes: z.number(),
+  }),
+  certificates: z.object({ server: cert, ca: cert }),
+});
+
+/** System status for the dashboard's system page. */
+export const systemRoutes: RoutePlugin = async (app, { deps, runtime }) => {
+  app.get(
+    '/api/v1/system',
+    {
+      config: { access: 'system.read' },
+      schema: {
+        summary: 'Broker listeners and connections, ingest throughput, rejections, storage, certificates',
+        tags: ['system'],
+        response: { 200: systemSchema },
+      },
+    },
+    async () => systemStatus(deps, runtime),
+  );
+};

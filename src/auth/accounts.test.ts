@@ -1,0 +1,402 @@
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { isVigilError } from '../errors.ts';
+import { isLockedError, type LockedError } from './lockout.ts';
+import { can } from './rbac.ts';
+import {
+  type AuthFixture,
+  authFixture,
+  cookieFor,
+  enrolledUser,
+  GOOD_PASSWORD,
+  principalOf,
+} from './test-fixtures.ts';
+import { base32Decode, hotp, totpCode, totpStep } from './totp.ts';
+
+const code = (c: string) => (e: unknown) => isVigilError(e, c as never);
+const locked = (e: unknown): e is LockedError => isLockedError(e);
+
+let f: AuthFixture;
+afterEach(() => f.close());
+
+describe('accounts: creation and first start', () => {
+  beforeEach(async () => {
+    f = await authFixture();
+  });
+
+  it('creates the first admin once, with a one-time password and both first-sign-in duties', async () => {
+    const first = await f.accounts.createFirstAdmin();
+    assert.ok(first);
+    assert.equal(first.name, 'admin');
+    assert.match(first.oneTimePassword, /^[0-9a-z]{5}(-[0-9a-z]{5}){3}$/);
+    assert.equal(await f.accounts.createFirstAdmin(), null);
+    const u = await f.accounts.getUser('admin');
+    assert.equal(u?.role, 'admin');
+    assert.equal(u?.mustChangePassword, true);
+    assert.equal(u?.mustEnrolMfa, true);
+    assert.equal(u?.mfaEnrolled, false);
+    const audit = await f.store.queryAudit({ action: 'user.add' });
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]?.actor, 'system');
+    assert.ok(!JSON.stringify(audit).includes(first.oneTimePassword));
+  });
+
+  it('validates names and roles and refuses duplicates', async () => {
+    for (const bad of ['ab', 'Alice', '1alice', 'al ice', 'a'.repeat(33), 'alice@example', '']) {
+      await assert.rejects(
+        f.accounts.createUser({ name: bad, role: 'viewer', actor: 't' }),
+        code('VIGIL_ERR_USER_NAME'),
+        bad,
+      );
+    }
+    await assert.rejects(
+      f.accounts.createUser({ name: 'alice', role: 'root' as never, actor: 't' }),
+      code('VIGIL_ERR_USAGE'),
+    );
+    await f.accounts.createUser({ name: 'q.a_lead-2', role: 'quality', actor: 't' });
+    await assert.rejects(
+      f.accounts.createUser({ name: 'q.a_lead-2', role: 'viewer', actor: 't' }),
+      code('VIGIL_ERR_USER_EXISTS'),
+    );
+  });
+});
+
+describe('accounts: sign-in', () => {
+  beforeEach(async () => {
+    f = await authFixture();
+  });
+
+  it('walks a new user through one-time password, new password, TOTP enrolment', async () => {
+    const { oneTimePassword } = await f.accounts.createUser({
+      name: 'olga',
+      role: 'operator',
+      actor: 'test',
+    });
+    const r1 = await f.accounts.login({ name: 'olga', password: oneTimePassword, address: '127.0.0.1' });
+    assert.equal(r1.next, 'change_password');
+    const half = await principalOf(f, r1.token);
+    assert.deepEqual(
+      { ...half, sessionId: undefined },
+      { kind: 'user', name: 'olga', role: 'operator', mfa: false, sessionId: undefined },
+    );
+    assert.equal(half.sessionId, r1.sessionId);
+    assert.equal(can(half, 'devices.read'), 'mfa_required');
+    // Enrolment must wait for the password change.
+    await assert.rejects(f.accounts.beginTotpEnrolment(half), code('VIGIL_ERR_USAGE'));
+    await assert.rejects(
+      f.accounts.changePassword(half, oneTimePassword, 'password1234'),
+      code('VIGIL_ERR_PASSWORD_POLICY'),
+    );
+    await f.accounts.changePassword(half, oneTimePassword, GOOD_PASSWORD);
+    assert.equal(
+      await f.authenticator.authenticate({ cookie: cookieFor(r1.token) }),
+      null,
+      'password change ends the session',
+    );
+    await assert.rejects(
+      f.accounts.login({ name: 'olga', password: oneTimePassword }),
+      code('VIGIL_ERR_AUTH'),
+    );
+
+    const r2 = await f.accounts.login({ name: 'olga', password: GOOD_PASSWORD });
+    assert.equal(r2.next, 'enrol_mfa');
+    const half2 = await principalOf(f, r2.token);
+    const offer = await f.accounts.beginTotpEnrolment(half2);
+    assert.match(offer.secret, /^[A-Z2-7]{32}$/);
+    assert.ok(offer.uri.startsWith(`otpauth://totp/Vigil:olga?secret=${offer.secret}&issuer=Vigil`));
+    const secret = base32Decode(offer.secret);
+    await assert.rejects(f.accounts.confirmTotpEnrolment(half2, '000000'), code('VIGIL_ERR_TOTP'));
+    const done = await f.accounts.confirmTotpEnrolment(half2, totpCode(secret, f.clock.now));
+    assert.equal(done.recoveryCodes.length, 10);
+    assert.notEqual(done.token, r2.token, 'a new session id after MFA');
+    assert.equal(
+      await f.authenticator.authenticate({ cookie: cookieFor(r2.token) }),
+      null,
+      'the half session is gone',
+    );
+    const full = await principalOf(f, done.token);
+    assert.equal(full.mfa, true);
+    assert.equal(can(full, 'devices.control'), 'ok');
+    const u = await f.accounts.getUser('olga');
+    assert.equal(u?.mfaEnrolled, true);
+    assert.equal(u?.mustEnrolMfa, false);
+    assert.equal(u?.recoveryCodesLeft, 10);
+
+    // Nothing secret reached the audit log.
+    const audit = JSON.stringify(await f.store.queryAudit({}));
+    for (const s of [
+      oneTimePassword,
+      GOOD_PASSWORD,
+      offer.secret,
+      done.token,
+      r1.token,
+      ...done.recoveryCodes,
+    ]) {
+      assert.ok(!audit.includes(s), 'secret in audit log');
+    }
+    for (const a of ['user.add', 'user.password_change', 'user.mfa_enrol', 'user.sign_in'])
+      assert.ok(audit.includes(a), a);
+  });
+
+  it('issues a new session id at login: a cookie planted beforehand is ignored', async () => {
+    const { secret } = await enrolledUser(f, 'paul');
+    const planted = 'P'.repeat(43);
+    assert.equal(await f.authenticator.authenticate({ cookie: cookieFor(planted) }), null);
+    const r = await f.accounts.login({ name: 'paul', password: GOOD_PASSWORD });
+    assert.notEqual(r.token, planted);
+    assert.equal(r.next, 'verify_mfa');
+    const half = await principalOf(f, r.token);
+    assert.equal(half.mfa, false);
+    const done = await f.accounts.verifyMfa(half, totpCode(secret, f.clock.now));
+    assert.notEqual(done.token, r.token);
+    assert.equal(await f.authenticator.authenticate({ cookie: cookieFor(r.token) }), null);
+    assert.equal((await principalOf(f, done.token)).mfa, true);
+  });
+
+  it('accepts each TOTP code once, within one step either side, and refuses the rest', async () => {
+    const { secret } = await enrolledUser(f, 'tina');
+    const signInHalf = async () =>
+      principalOf(f, (await f.accounts.login({ name: 'tina', password: GOOD_PASSWORD })).token);
+    const now = f.clock.now;
+    const c = totpCode(secret, now);
+    await f.accounts.verifyMfa(await signInHalf(), c);
+    // The same code again (another sign-in within the same 30 s) is refused.
+    await assert.rejects(f.accounts.verifyMfa(await signInHalf(), c), code('VIGIL_ERR_TOTP'));
+    // Two steps away: outside the window.
+    const step = totpStep(f.clock.now);
+    await assert.rejects(
+      f.accounts.verifyMfa(await signInHalf(), hotp(secret, step - 2)),
+      code('VIGIL_ERR_TOTP'),
+    );
+    await assert.rejects(
+      f.accounts.verifyMfa(await signInHalf(), hotp(secret, step + 2)),
+      code('VIGIL_ERR_TOTP'),
+    );
+    // The next step (clock skew of +30 s) is fine, and then the current one is refused (older).
+    await f.accounts.verifyMfa(await signInHalf(), hotp(secret, step + 1));
+    await assert.rejects(
+      f.accounts.verifyMfa(await signInHalf(), hotp(secret, step)),
+      code('VIGIL_ERR_TOTP'),
+    );
+  });
+
+  it('accepts each recovery code once in place of a TOTP code', async () => {
+    const { recoveryCodes } = await enrolledUser(f, 'rita');
+    const [rc = ''] = recoveryCodes;
+    const half = await principalOf(
+      f,
+      (await f.accounts.login({ name: 'rita', password: GOOD_PASSWORD })).token,
+    );
+    const done = await f.accounts.verifyMfa(half, rc.toUpperCase());
+    assert.equal((await principalOf(f, done.token)).mfa, true);
+    assert.equal((await f.accounts.getUser('rita'))?.recoveryCodesLeft, 9);
+    const again = await principalOf(
+      f,
+      (await f.accounts.login({ name: 'rita', password: GOOD_PASSWORD })).token,
+    );
+    await assert.rejects(f.accounts.verifyMfa(again, rc), code('VIGIL_ERR_TOTP'));
+  });
+
+  it('gives an unknown user the same error as a wrong password, after comparable work', async () => {
+    await enrolledUser(f, 'known');
+    const errOf = async (name: string) => {
+      try {
+        await f.accounts.login({ name, password: 'wrong password here' });
+      } catch (e) {
+        return e as Error & { code: string };
+      }
+      assert.fail('login succeeded');
+    };
+    const a = await errOf('known');
+    const b = await errOf('nobody-here');
+    assert.equal(a.code, 'VIGIL_ERR_AUTH');
+    assert.equal(b.code, a.code);
+    assert.equal(b.message, a.message);
+    // Both verify one argon2id hash (~30 ms); an early return for unknown names would be ~0 ms.
+    const time = async (name: string) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        f.clock.advance(3_600_000); // stay clear of the backoff
+        const t = performance.now();
+        await errOf(name);
+        ms.push(performance.now() - t);
+      }
+      return ms.sort((x, y) => x - y)[1] ?? 0;
+    };
+    const known = await time('known');
+    const unknown = await time('nobody-here');
+    assert.ok(unknown > known / 3 && unknown < known * 3, `known ${known} ms, unknown ${unknown} ms`);
+  });
+
+  it('refuses a disabled account with the generic error even with the right password', async () => {
+    const { token } = await enrolledUser(f, 'dora', 'viewer');
+    await f.accounts.disableUser('dora', 'test');
+    assert.equal(
+      await f.authenticator.authenticate({ cookie: cookieFor(token) }),
+      null,
+      'disabling ends sessions',
+    );
+    await assert.rejects(f.accounts.login({ name: 'dora', password: GOOD_PASSWORD }), code('VIGIL_ERR_AUTH'));
+    await f.accounts.enableUser('dora', 'test');
+    assert.equal((await f.accounts.login({ name: 'DORA ', password: GOOD_PASSWORD })).next, 'verify_mfa');
+  });
+
+  it('refuses a password change without MFA unless the password must change, and ends all sessions', async () => {
+    const { principal, token } = await enrolledUser(f, 'carl');
+    const other = await f.accounts.login({ name: 'carl', password: GOOD_PASSWORD });
+    const half = await principalOf(f, other.token);
+    await assert.rejects(
+      f.accounts.changePassword(half, GOOD_PASSWORD, 'a brand new passphrase'),
+      code('VIGIL_ERR_MFA_REQUIRED'),
+    );
+    await assert.rejects(
+      f.accounts.changePassword(principal, 'not my password', 'a brand new passphrase'),
+      code('VIGIL_ERR_AUTH'),
+    );
+    await assert.rejects(
+      f.accounts.changePassword(principal, GOOD_PASSWORD, GOOD_PASSWORD),
+      code('VIGIL_ERR_PASSWORD_POLICY'),
+    );
+    await assert.rejects(
+      f.accounts.changePassword(principal, GOOD_PASSWORD, 'carl'),
+      code('VIGIL_ERR_PASSWORD_POLICY'),
+    );
+    await f.accounts.changePassword(principal, GOOD_PASSWORD, 'a brand new passphrase');
+    assert.equal(await f.authenticator.authenticate({ cookie: cookieFor(token) }), null);
+    assert.equal(await f.authenticator.authenticate({ cookie: cookieFor(other.token) }), null);
+    assert.equal(
+      (await f.accounts.login({ name: 'carl', password: 'a brand new passphrase' })).next,
+      'verify_mfa',
+    );
+  });
+
+  it('resets MFA: codes and secret gone, sessions ended, enrolment required again', async () => {
+    const { token, recoveryCodes } = await enrolledUser(f, 'mia');
+    await f.accounts.resetMfa('mia', 'user:admin');
+    assert.equal(await f.authenticator.authenticate({ cookie: cookieFor(token) }), null);
+    const r = await f.accounts.login({ name: 'mia', password: GOOD_PASSWORD });
+    assert.equal(r.next, 'enrol_mfa');
+    const half = await principalOf(f, r.token);
+    await assert.rejects(f.accounts.verifyMfa(half, recoveryCodes[0] ?? ''), code('VIGIL_ERR_USAGE'));
+    const u = await f.accounts.getUser('mia');
+    assert.equal(u?.mfaEnrolled, false);
+    assert.equal(u?.recoveryCodesLeft, 0);
+  });
+
+  it('resets a password to a new one-time password that must be changed', async () => {
+    await enrolledUser(f, 'pete');
+    const { oneTimePassword } = await f.accounts.resetPassword('pete', 'cli');
+    await assert.rejects(f.accounts.login({ name: 'pete', password: GOOD_PASSWORD }), code('VIGIL_ERR_AUTH'));
+    assert.equal(
+      (await f.accounts.login({ name: 'pete', password: oneTimePassword })).next,
+      'change_password',
+    );
+  });
+
+  it('never leaves the installation without an active admin', async () => {
+    await f.accounts.createFirstAdmin();
+    await assert.rejects(f.accounts.disableUser('admin', 'test'), code('VIGIL_ERR_USAGE'));
+    await assert.rejects(f.accounts.setRole('admin', 'viewer', 'test'), code('VIGIL_ERR_USAGE'));
+    await f.accounts.createUser({ name: 'second', role: 'admin', actor: 'test' });
+    await f.accounts.setRole('admin', 'viewer', 'test');
+    assert.equal((await f.accounts.getUser('admin'))?.role, 'viewer');
+  });
+
+  it('lists and ends sessions for an admin', async () => {
+    await enrolledUser(f, 'sam');
+    await f.accounts.login({ name: 'sam', password: GOOD_PASSWORD, address: '::1' });
+    const list = await f.accounts.listSessions('sam');
+    assert.equal(list.length, 2);
+    assert.ok(list.some((s) => s.state === 'password_ok' && s.address === '::1'));
+    assert.equal(await f.accounts.endSessions('sam', 'user:admin'), 2);
+    assert.deepEqual(await f.accounts.listSessions('sam'), []);
+  });
+});
+
+describe('accounts: brute-force defence', () => {
+  it('backs off after 5 failures with VIGIL_ERR_LOCKED and a retry-after, even for the right password', async () => {
+    f = await authFixture();
+    await enrolledUser(f, 'bob');
+    for (let i = 0; i < 5; i++) {
+      await assert.rejects(f.accounts.login({ name: 'bob', password: `wrong ${i}` }), code('VIGIL_ERR_AUTH'));
+    }
+    const err = await f.accounts.login({ name: 'bob', password: GOOD_PASSWORD }).catch((e) => e);
+    assert.ok(locked(err), String(err));
+    assert.equal(err.status, 429);
+    assert.equal(err.retryAfterSeconds, 1);
+    f.clock.advance(1000);
+    await assert.rejects(f.accounts.login({ name: 'bob', password: 'wrong 6' }), code('VIGIL_ERR_AUTH'));
+    const err2 = await f.accounts.login({ name: 'bob', password: GOOD_PASSWORD }).catch((e) => e);
+    assert.ok(locked(err2));
+    assert.equal(err2.retryAfterSeconds, 2);
+    f.clock.advance(2000);
+    const r = await f.accounts.login({ name: 'bob', password: GOOD_PASSWORD });
+    assert.equal(r.next, 'verify_mfa');
+  });
+
+  it('locks an account for the rest of the hour at the failure cap, for unknown names too', async () => {
+    f = await authFixture({ lockout: { accountMaxFailures: 8, baseDelayMs: 10 } });
+    for (const name of ['bob', 'ghost-user']) {
+      if (name === 'bob') await f.accounts.createUser({ name, role: 'viewer', actor: 't' });
+      for (let i = 0; i < 8; i++) {
+        f.clock.advance(60_000);
+        await assert.rejects(f.accounts.login({ name, password: `wrong ${i}` }), code('VIGIL_ERR_AUTH'));
+      }
+      f.clock.advance(60_000);
+      const err = await f.accounts.login({ name, password: 'anything at all' }).catch((e) => e);
+      assert.ok(locked(err), name);
+      // The first counted failure was 8 minutes ago: locked for the remaining 52 minutes.
+      assert.equal(err.retryAfterSeconds, 52 * 60, name);
+    }
+    const lockouts = await f.store.queryAudit({ action: 'auth.lockout' });
+    assert.deepEqual(
+      lockouts.map((a) => a.object),
+      ['bob', 'ghost-user'],
+    );
+  });
+
+  it('backs off per address across accounts, without touching other addresses', async () => {
+    f = await authFixture({ lockout: { addressBackoffAfter: 3 } });
+    for (const name of ['u-one', 'u-two', 'u-three']) {
+      await assert.rejects(
+        f.accounts.login({ name, password: 'wrong password', address: '192.0.2.7' }),
+        code('VIGIL_ERR_AUTH'),
+      );
+    }
+    const err = await f.accounts
+      .login({ name: 'u-four', password: 'x', address: '192.0.2.7' })
+      .catch((e) => e);
+    assert.ok(locked(err));
+    await assert.rejects(
+      f.accounts.login({ name: 'u-four', password: 'x', address: '192.0.2.8' }),
+      code('VIGIL_ERR_AUTH'),
+    );
+  });
+
+  it('refuses a second concurrent attempt on one account', async () => {
+    f = await authFixture();
+    const results = await Promise.allSettled([
+      f.accounts.login({ name: 'racer', password: 'wrong one' }),
+      f.accounts.login({ name: 'racer', password: 'wrong two' }),
+    ]);
+    const reasons = results.map((r) =>
+      r.status === 'rejected' ? (r.reason as { code: string }).code : 'ok',
+    );
+    assert.deepEqual(reasons.sort(), ['VIGIL_ERR_AUTH', 'VIGIL_ERR_LOCKED']);
+  });
+
+  it('counts wrong TOTP codes towards the lockout', async () => {
+    f = await authFixture();
+    await enrolledUser(f, 'mallory-target');
+    const half = await principalOf(
+      f,
+      (await f.accounts.login({ name: 'mallory-target', password: GOOD_PASSWORD })).token,
+    );
+    for (let i = 0; i < 5; i++) {
+      await assert.rejects(f.accounts.verifyMfa(half, String(100000 + i)), code('VIGIL_ERR_TOTP'));
+    }
+    const err = await f.accounts.verifyMfa(half, '123456').catch((e) => e);
+    assert.ok(locked(err));
+  });
+});

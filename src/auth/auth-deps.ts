@@ -1,0 +1,18 @@
+import type { MasterKey } from '../keys/master-key.ts';
+import type { Store } from '../storage/store.ts';
+import type { AccountStore } from './account-store.ts';
+
+/**
+ * What the auth services need from the rest of Vigil. With the SQLite adapter `store` and
+ * `audit` are the same object (`ctx.accountStore` and `ctx.store`).
+ */
+export interface AuthDeps {
+  store: AccountStore;
+  /** Audit log and counters; nothing secret is ever written there. */
+  audit: Pick<Store, 'appendAudit' | 'addCounters'>;
+  master: MasterKey;
+  /** Milliseconds since the Unix epoch; injected so tests can move time. */
+  clock: () => number;
+  /** Cryptographically secure random bytes; default `crypto.randomBytes`. */
+  random?: (n: number) => Buffer;
+}

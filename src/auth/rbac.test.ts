@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Principal, ROLES, type Role } from './principal.ts';
+import {
+  can,
+  type Decision,
+  PERMISSION_NAMES,
+  type Permission,
+  permissionsOf,
+  roleCanChange,
+} from './rbac.ts';
+
+/**
+ * The expected matrix, written out independently of the table: role -> permissions it holds.
+ * Changing a permission means changing this list too, on purpose.
+ */
+const HOLDS: Record<Role, Permission[]> = {
+  admin: [...PERMISSION_NAMES],
+  operator: [
+    'devices.read',
+    'devices.control',
+    'readings.read',
+    'alarms.read',
+    'alarms.ack',
+    'shipments.read',
+    'system.read',
+    'metrics.read',
+    'openapi.read',
+  ],
+  quality: [
+    'devices.read',
+    'readings.read',
+    'alarms.read',
+    'alarms.ack',
+    'shipments.read',
+    'shipments.decide',
+    'system.read',
+    'openapi.read',
+  ],
+  receiver: [
+    'devices.read',
+    'readings.read',
+    'alarms.read',
+    'shipments.read',
+    'shipments.deliver',
+    'openapi.read',
+  ],
+  viewer: ['devices.read', 'readings.read', 'alarms.read', 'shipments.read', 'system.read', 'openapi.read'],
+  auditor: [
+    'devices.read',
+    'readings.read',
+    'alarms.read',
+    'shipments.read',
+    'system.read',
+    'metrics.read',
+    'openapi.read',
+    'audit.read',
+    'users.read',
+  ],
+};
+
+/** Permissions that change something. */
+const WRITES: Permission[] = [
+  'devices.control',
+  'devices.manage',
+  'alarms.ack',
+  'shipments.deliver',
+  'shipments.decide',
+  'users.manage',
+  'tokens.manage',
+];
+
+function expected(kind: Principal['kind'], role: Role, mfa: boolean, perm: Permission): Decision {
+  if (kind === 'user' && !mfa) return 'mfa_required';
+  if (!HOLDS[role].includes(perm)) return 'forbidden';
+  if (WRITES.includes(perm) && !mfa) return 'mfa_required';
+  return 'ok';
+}
+
+describe('permission table', () => {
+  it('decides every permission x role x MFA state x principal kind as the matrix says', () => {
+    let cases = 0;
+    for (const perm of PERMISSION_NAMES) {
+      for (const role of ROLES) {
+        for (const mfa of [true, false]) {
+          for (const kind of ['user', 'token'] as const) {
+            const p: Principal = { kind, name: 'x', role, mfa };
+            assert.equal(can(p, perm), expected(kind, role, mfa, perm), `${kind} ${role} mfa=${mfa} ${perm}`);
+            cases++;
+          }
+        }
+      }
+    }
+    assert.equal(cases, PERMISSION_NAMES.length * ROLES.length * 4);
+  });
+
+  it('gives a half-authenticated session nothing, whatever the role', () => {
+    for (const role of ROLES) {
+      for (const perm of PERMISSION_NAMES) {
+        assert.equal(can({ kind: 'user', name: 'x', role, mfa: false }, perm), 'mfa_required');
+      }
+    }
+  });
+
+  it('refuses an unknown permission name', () => {
+    const admin: Principal = { kind: 'user', name: 'root', role: 'admin', mfa: true };
+    assert.equal(can(admin, 'devices.delete' as Permission), 'forbidden');
+    assert.equal(can(admin, 'constructor' as Permission), 'forbidden');
+  });
+
+  it('marks exactly viewer and auditor as read-only (DESIGN.md §6)', () => {
+    assert.deepEqual(
+      ROLES.filter((r) => !roleCanChange(r)),
+      ['viewer', 'auditor'],
+    );
+  });
+
+  it('lists the permissions of a role', () => {
+    for (const role of ROLES) assert.deepEqual(permissionsOf(role).sort(), [...HOLDS[role]].sort());
+  });
+});

@@ -1,0 +1,148 @@
+import { type Principal, ROLES, type Role } from './principal.ts';
+
+/** One row of the permission table. */
+export interface PermissionRule {
+  /** Roles that hold the permission. */
+  roles: readonly Role[];
+  /**
+   * True for permissions that change something. They need a completed second factor whatever
+   * the kind of principal (see {@link can}); reads need it only from user sessions.
+   */
+  mfa: boolean;
+  /** What the permission allows, for docs/permissions.md. */
+  description: string;
+}
+
+const ALL: readonly Role[] = ROLES;
+
+/**
+ * The permission table: every guarded action of the API and the live feed names one of these.
+ * Role summary: admin runs the installation; operator runs the fleet (devices, alarms); quality
+ * acknowledges alarms and decides on shipments after an excursion; receiver takes deliveries;
+ * viewer only reads operational data; auditor reads everything including the audit log and
+ * changes nothing. DESIGN.md §6: roles that can change anything are admin, operator, quality and
+ * receiver; viewer and auditor are read-only.
+ */
+export const PERMISSIONS = {
+  'devices.read': {
+    roles: ALL,
+    mfa: false,
+    description: 'list devices, see a device and its status',
+  },
+  'devices.control': {
+    roles: ['admin', 'operator'],
+    mfa: true,
+    description: 'enable or disable a device',
+  },
+  'devices.manage': {
+    roles: ['admin'],
+    mfa: true,
+    description: 'add a device and download its bundle (holds its secret)',
+  },
+  'readings.read': {
+    roles: ALL,
+    mfa: false,
+    description: 'query readings and receive them on the live feed',
+  },
+  'alarms.read': {
+    roles: ALL,
+    mfa: false,
+    description: 'list alarms and receive them on the live feed',
+  },
+  'alarms.ack': {
+    roles: ['admin', 'operator', 'quality'],
+    mfa: true,
+    description: 'acknowledge an alarm (with a reason)',
+  },
+  'shipments.read': {
+    roles: ALL,
+    mfa: false,
+    description: 'list shipments and their cold-chain record',
+  },
+  'shipments.deliver': {
+    roles: ['admin', 'receiver'],
+    mfa: true,
+    description: 'confirm delivery of a shipment',
+  },
+  'shipments.decide': {
+    roles: ['admin', 'quality'],
+    mfa: true,
+    description: 'release or reject a shipment after an excursion',
+  },
+  'system.read': {
+    roles: ['admin', 'operator', 'quality', 'viewer', 'auditor'],
+    mfa: false,
+    description: 'system status: broker, ingest, storage, certificates, continuity',
+  },
+  'metrics.read': {
+    roles: ['admin', 'operator', 'auditor'],
+    mfa: false,
+    description: 'Prometheus metrics (/metrics)',
+  },
+  'openapi.read': {
+    roles: ALL,
+    mfa: false,
+    description: 'read the OpenAPI document of the API',
+  },
+  'audit.read': {
+    roles: ['admin', 'auditor'],
+    mfa: false,
+    description: 'read and verify the audit log',
+  },
+  'users.read': {
+    roles: ['admin', 'auditor'],
+    mfa: false,
+    description: 'list users, their roles, MFA state and sessions',
+  },
+  'users.manage': {
+    roles: ['admin'],
+    mfa: true,
+    description: "add, disable, enable users, change roles, reset MFA or password, end a user's sessions",
+  },
+  'tokens.manage': {
+    roles: ['admin'],
+    mfa: true,
+    description: 'create, list and revoke API tokens',
+  },
+} as const satisfies Record<string, PermissionRule>;
+
+/** A permission name, e.g. `devices.read`. */
+export type Permission = keyof typeof PERMISSIONS;
+
+/** Every permission, in table order. */
+export const PERMISSION_NAMES = Object.keys(PERMISSIONS) as Permission[];
+
+/** The outcome of {@link can}; the API maps them to 200 / 403 VIGIL_ERR_FORBIDDEN / 403 VIGIL_ERR_MFA_REQUIRED. */
+export type Decision = 'ok' | 'forbidden' | 'mfa_required';
+
+/** True for roles that hold at least one permission that changes something. */
+export function roleCanChange(role: Role): boolean {
+  return Object.values(PERMISSIONS).some((p: PermissionRule) => p.mfa && p.roles.includes(role));
+}
+
+/**
+ * Decides whether `principal` may use `permission`:
+ * 1. a user session without a completed second factor (half-authenticated) gets
+ *    `mfa_required` for everything: every account enrols TOTP, so such a session has only
+ *    finished the first step of signing in and may only finish it (change password, enrol or
+ *    verify TOTP, log out: routes that need no permission);
+ * 2. a role that does not hold the permission gets `forbidden`;
+ * 3. a permission that changes something (`mfa: true`) needs `principal.mfa` for any kind of
+ *    principal (API tokens carry `mfa: true`: only an MFA-verified admin can create them);
+ * 4. otherwise `ok`.
+ * Unknown permission names (a typo in a route) are `forbidden`, never `ok`.
+ */
+export function can(principal: Principal, permission: Permission): Decision {
+  const rule: PermissionRule | undefined = Object.hasOwn(PERMISSIONS, permission)
+    ? PERMISSIONS[permission]
+    : undefined;
+  if (principal.kind === 'user' && !principal.mfa) return 'mfa_required';
+  if (!rule?.roles.includes(principal.role)) return 'forbidden';
+  if (rule.mfa && !principal.mfa) return 'mfa_required';
+  return 'ok';
+}
+
+/** The permissions a role holds (for the dashboard to hide what the user cannot do). */
+export function permissionsOf(role: Role): Permission[] {
+  return PERMISSION_NAMES.filter((p) => (PERMISSIONS[p].roles as readonly Role[]).includes(role));
+}

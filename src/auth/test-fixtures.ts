@@ -1,0 +1,109 @@
+/**
+ * Test helpers for the auth tests: an in-memory encrypted store, a movable clock and the wired
+ * services. Not used in production code.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MasterKey } from '../keys/master-key.ts';
+import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
+import { type AuthServices, createAuthServices } from './auth-services.ts';
+import type { LockoutPolicy } from './lockout.ts';
+import type { Principal } from './principal.ts';
+import { type SessionTimeouts, sessionCookie } from './sessions.ts';
+import { base32Decode, totpCode } from './totp.ts';
+
+/** 2026-11-21T10:00:00Z, aligned to a TOTP step. */
+export const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
+
+/** A clock the test moves by hand. */
+export interface FakeClock {
+  now: number;
+  advance(ms: number): void;
+  fn: () => number;
+}
+
+/** A {@link FakeClock} starting at `start` (default {@link T0}). */
+export function fakeClock(start = T0): FakeClock {
+  const c: FakeClock = {
+    now: start,
+    advance(ms) {
+      c.now += ms;
+    },
+    fn: () => c.now,
+  };
+  return c;
+}
+
+/** A fresh encrypted store (in a temporary directory) with the auth services over it. */
+export interface AuthFixture extends AuthServices {
+  store: SqliteStore;
+  master: MasterKey;
+  clock: FakeClock;
+  close(): Promise<void>;
+}
+
+/** Opens a fresh fixture; call `close()` when done (removes the temporary directory). */
+export async function authFixture(
+  opts: { sessionTimeouts?: Partial<SessionTimeouts>; lockout?: Partial<LockoutPolicy> } = {},
+): Promise<AuthFixture> {
+  // SQLCipher refuses a key on ':memory:', so each fixture gets a small file.
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-auth-'));
+  const store = SqliteStore.open({
+    path: join(dir, 'vigil.db'),
+    key: randomBytes(32),
+    synchronous: 'NORMAL',
+  });
+  await store.migrate();
+  const master = new MasterKey(randomBytes(32));
+  const clock = fakeClock();
+  const services = createAuthServices({ store, audit: store, master, clock: clock.fn, ...opts });
+  const close = async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { ...services, store, master, clock, close };
+}
+
+/** The Cookie header a browser would send for a session token. */
+export function cookieFor(token: string): string {
+  return sessionCookie(token).split(';')[0] ?? '';
+}
+
+/** A password that passes the policy. */
+export const GOOD_PASSWORD = 'correct horse battery staple 42';
+
+/**
+ * Takes a new user through the whole first sign-in (one-time password, new password, TOTP
+ * enrolment) and returns the fully signed-in principal and what the test needs next.
+ */
+export async function enrolledUser(
+  f: AuthFixture,
+  name: string,
+  role: Principal['role'] = 'operator',
+): Promise<{ principal: Principal; token: string; secret: Buffer; recoveryCodes: string[] }> {
+  const { oneTimePassword } = await f.accounts.createUser({ name, role, actor: 'test' });
+  const first = await f.accounts.login({ name, password: oneTimePassword });
+  await f.accounts.changePassword(await principalOf(f, first.token), oneTimePassword, GOOD_PASSWORD);
+  const second = await f.accounts.login({ name, password: GOOD_PASSWORD });
+  const half = await principalOf(f, second.token);
+  const offer = await f.accounts.beginTotpEnrolment(half);
+  const secret = base32Decode(offer.secret);
+  const done = await f.accounts.confirmTotpEnrolment(half, totpCode(secret, f.clock.now));
+  // The enrolment code used this step; later sign-ins in the same test start at the next one.
+  f.clock.advance(30_000);
+  return {
+    principal: await principalOf(f, done.token),
+    token: done.token,
+    secret,
+    recoveryCodes: done.recoveryCodes,
+  };
+}
+
+/** The principal the authenticator gives for a session token (throws when there is none). */
+export async function principalOf(f: Pick<AuthServices, 'authenticator'>, token: string): Promise<Principal> {
+  const p = await f.authenticator.authenticate({ cookie: cookieFor(token) });
+  if (!p) throw new Error('no principal for this session token');
+  return p;
+}

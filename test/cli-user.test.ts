@@ -1,0 +1,135 @@
+/** `vigil user ...` as a user runs it: real `bin/vigil` processes on one fresh data directory. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { openContext } from '../src/app/context.ts';
+import { createAuthServices } from '../src/auth/auth-services.ts';
+import { MASTER_KEY_HEX } from './helpers/instance.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+const dataDir = join(mkdtempSync(join(tmpdir(), 'vigil-cli-user-')), 'data');
+after(() => rmSync(join(dataDir, '..'), { recursive: true, force: true }));
+
+function vigil(
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin/vigil'), ...args, '--data-dir', dataDir], {
+    env: { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX, VIGIL_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const OTP = /[0-9a-z]{5}(?:-[0-9a-z]{5}){3}/;
+
+describe('vigil user', () => {
+  let adminOtp = '';
+  let aliceOtp = '';
+
+  it('creates the admin on a fresh data directory and shows its one-time password once', async () => {
+    const first = await vigil(['user', 'list']);
+    assert.equal(first.code, 0, first.stderr);
+    const m =
+      /admin account: user admin, one-time password (\S+) \(shown once; change it and enrol TOTP/.exec(
+        first.stderr,
+      );
+    assert.ok(m, first.stderr);
+    adminOtp = m[1] ?? '';
+    assert.match(adminOtp, OTP);
+    assert.match(first.stdout, /^admin\s+admin\s+active\s+not enrolled\s+change-password,enrol-mfa/m);
+    const second = await vigil(['user', 'list']);
+    assert.equal(second.code, 0);
+    assert.ok(!second.stderr.includes(adminOtp) && !second.stdout.includes(adminOtp));
+  });
+
+  it('adds a user with a one-time password and lists users as JSON', async () => {
+    const r = await vigil(['user', 'add', 'alice', '--role', 'operator']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /user alice added \(role operator\)/);
+    aliceOtp = OTP.exec(r.stdout)?.[0] ?? '';
+    assert.ok(aliceOtp);
+    const list = await vigil(['user', 'list', '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    const users = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      users.map((u) => [u.name, u.role, u.status, u.mustChangePassword, u.mustEnrolMfa]),
+      [
+        ['admin', 'admin', 'active', true, true],
+        ['alice', 'operator', 'active', true, true],
+      ],
+    );
+    assert.ok(!list.stdout.includes('argon2'), 'no password hash in the listing');
+  });
+
+  it('refuses bad input with a clear message and exit code', async () => {
+    const badName = await vigil(['user', 'add', 'Alice', '--role', 'operator']);
+    assert.equal(badName.code, 2);
+    assert.match(badName.stderr, /must match/);
+    const badRole = await vigil(['user', 'add', 'bob', '--role', 'root']);
+    assert.equal(badRole.code, 2);
+    assert.match(badRole.stderr, /role must be one of/);
+    const noRole = await vigil(['user', 'add', 'bob']);
+    assert.equal(noRole.code, 2);
+    const dup = await vigil(['user', 'add', 'alice', '--role', 'viewer']);
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /already exists/);
+    assert.equal((await vigil(['user', 'disable', 'nobody'])).code, 1);
+    assert.equal((await vigil(['user', 'frobnicate', 'alice'])).code, 2);
+    assert.equal((await vigil(['user', 'disable', 'admin'])).code, 2, 'the last admin stays');
+  });
+
+  it('disables, enables and resets MFA; the printed one-time password signs in', async () => {
+    assert.equal((await vigil(['user', 'disable', 'alice'])).code, 0);
+    let list = await vigil(['user', 'list', '--json']);
+    assert.equal(JSON.parse(list.stdout.trim().split('\n')[1] ?? '{}').status, 'disabled');
+    assert.equal((await vigil(['user', 'enable', 'alice'])).code, 0);
+    const reset = await vigil(['user', 'reset-mfa', 'alice']);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /TOTP and recovery codes removed/);
+    list = await vigil(['user', 'list', '--json']);
+    assert.equal(JSON.parse(list.stdout.trim().split('\n')[1] ?? '{}').status, 'active');
+
+    const ctx = await openContext({ dataDir, env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX }, logLevel: 'silent' });
+    try {
+      const { accounts } = createAuthServices({
+        store: ctx.accountStore,
+        audit: ctx.store,
+        master: ctx.master,
+        clock: ctx.clock,
+      });
+      assert.equal((await accounts.login({ name: 'admin', password: adminOtp })).next, 'change_password');
+      assert.equal((await accounts.login({ name: 'alice', password: aliceOtp })).next, 'change_password');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('keeps one-time passwords out of the audit log', async () => {
+    const audit = await vigil(['audit', '--json']);
+    assert.equal(audit.code, 0, audit.stderr);
+    for (const a of ['user.add', 'user.disable', 'user.enable', 'user.mfa_reset'])
+      assert.match(audit.stdout, new RegExp(a));
+    assert.ok(!audit.stdout.includes(adminOtp) && !audit.stdout.includes(aliceOtp));
+  });
+});
