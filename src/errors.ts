@@ -63,6 +63,11 @@ export const ERRORS = {
   VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported media type' },
   VIGIL_ERR_INTERNAL: { status: 500, message: 'internal error' },
   VIGIL_ERR_UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  // cold chain and rules (src/coldchain, src/rules)
+  VIGIL_ERR_PROFILE: { status: 400, message: 'invalid temperature profile' },
+  // alarms and live feed (src/alarms, src/api/routes/live.ts)
+  VIGIL_ERR_ALREADY_ACKNOWLEDGED: { status: 409, message: 'alarm already acknowledged' },
+  VIGIL_ERR_UPGRADE_REQUIRED: { status: 426, message: 'this endpoint is a WebSocket' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,12 +1,14 @@
 import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { VigilContext } from '../app/context.ts';
 import type { Authenticator } from '../auth/principal.ts';
 import type { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import type { DeviceKeyring } from '../ingest/device-keyring.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
+import type { RouteAccess } from './access.ts';
 import type { LatencyHistogram } from './latency-histogram.ts';
 import type { LoopLagMonitor } from './loop-lag.ts';
 import type { ThroughputMeter } from './throughput-meter.ts';
@@ -25,6 +27,8 @@ export interface ApiServerDeps {
    */
   keyring: DeviceKeyring;
   authenticator: Authenticator;
+  /** Alarms (for the devices list's alarm state); absent: every device shows `none`. */
+  alarms?: AlarmStore;
   /** TLS key pair; default: the server certificate from the data directory. */
   tls?: { cert: string; key: string };
   /**
@@ -42,6 +46,15 @@ export interface ApiRuntime {
   startedAt: number;
   /** The certificate the HTTPS listener presents. */
   serverCertPem: string;
+  /** Every route registered, with its access rule (filled while the server is built). */
+  routes: RouteInfo[];
+}
+
+/** One registered route: method, URL pattern and its `config.access`. */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: RouteAccess;
 }
 
 /** Options every route plugin receives. */

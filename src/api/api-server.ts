@@ -12,6 +12,7 @@ import { LatencyHistogram } from './latency-histogram.ts';
 import { LoopLagMonitor } from './loop-lag.ts';
 import { openApiRoutes, registerOpenApi } from './openapi.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { deviceProvisioningRoutes } from './routes/device-provisioning.ts';
 import { devicesRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -37,16 +38,27 @@ const CIPHERS = [
   'ECDHE-RSA-AES128-GCM-SHA256',
 ].join(':');
 
-/** Route modules in registration order; more (auth, alarms, users, live feed) plug in the same way. */
+/**
+ * Route modules in registration order. Those that need services built by the process (sign-in,
+ * users, tokens, alarms, live feed, dashboard files) are passed in `deps.routes` by src/app/server.ts.
+ */
 const ROUTES = [
   healthRoutes,
   metricsRoutes,
   devicesRoutes,
+  deviceProvisioningRoutes,
   readingsRoutes,
   auditRoutes,
   systemRoutes,
   openApiRoutes,
 ];
+
+const runtimes = new WeakMap<ApiServer, ApiRuntime>();
+
+/** The measurements and route table of a server built by {@link buildApiServer}. */
+export function apiRuntimeOf(app: ApiServer): ApiRuntime | undefined {
+  return runtimes.get(app);
+}
 
 /**
  * Builds the Fastify instance (not ready, not listening): HTTPS with TLS >= 1.2, security
@@ -96,12 +108,19 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
     },
   });
   app.server.headersTimeout = 10_000;
+  runtimes.set(app, runtime);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
   installSecurityHeaders(app);
   installCsrfGuard(app);
   installAuthGuard(app, deps.authenticator);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const access = route.config?.access;
+    if (access === undefined) return; // the auth guard's onRoute has refused it already
+    for (const method of methods) runtime.routes.push({ method, url: route.url, access });
+  });
   await registerOpenApi(app, process.env.npm_package_version ?? '0.1.0');
   const opts: RouteOptions = { deps, runtime };
   for (const routes of [...ROUTES, ...(deps.routes ?? [])]) await app.register(routes, opts);
@@ -121,6 +140,7 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     loopLag: new LoopLagMonitor(),
     startedAt: ctx.clock(),
     serverCertPem: tls.cert,
+    routes: [],
   };
   const app = await buildApiServer({ ...deps, tls }, runtime);
   const unsubscribe = pipeline.onCommit((c) => runtime.commitLatency.observe(c.ms));

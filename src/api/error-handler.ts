@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isLockedError } from '../auth/lockout.ts';
 import { ERRORS, type ErrorCode, isVigilError } from '../errors.ts';
 import type { ApiServer } from './api-deps.ts';
 
@@ -85,6 +86,8 @@ export function installErrorHandler(app: ApiServer): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { code, path } = classifyError(err);
     const status = ERRORS[code].status;
+    // RFC 9110 §10.2.3: a 429 says when to try again (sign-in lockout, src/auth/lockout.ts).
+    if (isLockedError(err)) reply.header('retry-after', String(err.retryAfterSeconds));
     if (status >= 500) {
       req.log.error({ err, code }, 'request failed');
     } else {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type Logger, pino } from 'pino';
+import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
 import { loadConfig } from '../config/load.ts';
@@ -29,6 +30,8 @@ export interface VigilContext {
   store: Store;
   /** The same store through the accounts port (users, sessions, API tokens). */
   accountStore: AccountStore;
+  /** The same database through the alarms port. */
+  alarmStore: AlarmStore;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -130,6 +133,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     master,
     store,
     accountStore: store,
+    alarmStore: store.alarms(),
     ca,
     logger,
     clock,

@@ -1,8 +1,19 @@
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import type { RoutePlugin } from '../api/api-deps.ts';
-import { startApiServer } from '../api/api-server.ts';
-import { createAuthServices } from '../auth/auth-services.ts';
-import type { Authenticator } from '../auth/principal.ts';
+import { fileURLToPath } from 'node:url';
+import type { AlarmStore } from '../alarms/alarm-store.ts';
+import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
+import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
+import { apiRuntimeOf, startApiServer } from '../api/api-server.ts';
+import { alarmsRoutes, alarmView } from '../api/routes/alarms.ts';
+import { authRoutes } from '../api/routes/auth.ts';
+import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
+import { staticRoutes } from '../api/routes/static.ts';
+import { tokensRoutes } from '../api/routes/tokens.ts';
+import { usersRoutes } from '../api/routes/users.ts';
+import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
+import type { LockoutPolicy } from '../auth/lockout.ts';
+import type { Authenticator, Principal } from '../auth/principal.ts';
+import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
@@ -13,7 +24,11 @@ import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { normalizeSerial } from '../pki/index.ts';
 import { watchStoreChanges } from './change-watcher.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
+import { LiveBus } from './live-bus.ts';
 import { ensureServiceCert } from './service-cert.ts';
+
+/** The dashboard build (`npm run build:web`), served at `/`. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export interface RunningServer {
   mqttPort: number;
@@ -21,6 +36,14 @@ export interface RunningServer {
   pipeline: IngestPipeline;
   rejections: RejectionRecorder;
   broker: EmbeddedBroker | undefined;
+  /** Accounts, sessions and API tokens (the instance the API uses). */
+  auth: AuthServices;
+  /** Alarms; changes made through this instance reach the live feed (the rules write here). */
+  alarms: AlarmStore;
+  /** The live feed: its bus (publish here) and counters. */
+  live: { bus: LiveBus; stats: LiveStats };
+  /** Every API route with its access rule. */
+  routes: readonly RouteInfo[];
   stop(): Promise<void>;
 }
 
@@ -28,6 +51,12 @@ export interface ServerOptions {
   onAccepted?: (ev: AcceptedMessage) => void;
   /** Resolves API callers; default: sessions and API tokens of src/auth over the context's store. */
   authenticator?: Authenticator;
+  /** Session timeouts and lockout policy of the auth services (tests shorten them). */
+  authOptions?: { sessionTimeouts?: Partial<SessionTimeouts>; lockout?: Partial<LockoutPolicy> };
+  /** Live-feed bounds and periods (tests shorten them). */
+  live?: Partial<LiveLimits>;
+  /** Directory of the built dashboard; default web/dist of this checkout. */
+  webRoot?: string;
   /** More API route modules (registered after the built-in ones). */
   apiRoutes?: RoutePlugin[];
 }
@@ -73,6 +102,12 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const rejections = new RejectionRecorder({ store, logger, clock });
   rejections.start();
   const keyring = new DeviceKeyring(store, ctx.master);
+  // One bus for the live feed: fed by ingest (below), by alarm changes and by the API's samplers.
+  const bus = new LiveBus();
+  const onAccepted = (ev: AcceptedMessage) => {
+    bus.publishAccepted(ev);
+    opts.onAccepted?.(ev);
+  };
   const pipeline = new IngestPipeline({
     store,
     keyring,
@@ -84,7 +119,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     replayWindow: config.ingest.replayWindow,
     maxFutureSkewMs: config.ingest.maxFutureSkewMs,
     backfillAfterMs: config.ingest.backfillAfterMs,
-    ...(opts.onAccepted ? { onAccepted: opts.onAccepted } : {}),
+    onAccepted,
   });
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
   const tls = serverTlsMaterial(ctx);
@@ -182,17 +217,46 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   );
   crlTimer.unref();
 
+  // Created once: the authenticator and the sign-in routes share sessions, lockout state and
+  // in-flight limits.
+  const auth = createAuthServices({
+    store: ctx.accountStore,
+    audit: store,
+    master: ctx.master,
+    clock,
+    ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
+    ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
+  });
+  const authenticator = opts.authenticator ?? auth.authenticator;
+  const alarms = observeAlarmStore(ctx.alarmStore, (a) => bus.publish('alarm', alarmView(a)));
+  const live = liveRoutes({
+    bus,
+    authenticator,
+    revalidate: opts.authenticator
+      ? (_p, credentials) => authenticator.authenticate(credentials)
+      : (p, credentials) => revalidate(ctx, auth, p, credentials),
+    ...(opts.live ? { limits: opts.live } : {}),
+    onDrop: () => void store.addCounters({ live_clients_dropped_slow: 1 }).catch(() => {}),
+  });
   const api = await startApiServer({
     ctx,
     pipeline,
     rejections,
     broker,
     keyring,
-    authenticator:
-      opts.authenticator ??
-      createAuthServices({ store: ctx.accountStore, audit: store, master: ctx.master, clock }).authenticator,
+    authenticator,
+    alarms,
     tls,
-    ...(opts.apiRoutes ? { routes: opts.apiRoutes } : {}),
+    routes: [
+      authRoutes(auth),
+      usersRoutes(auth),
+      tokensRoutes(auth),
+      alarmsRoutes(alarms, store, clock),
+      live.plugin,
+      ...(opts.apiRoutes ?? []),
+      // Last: its catch-all must not shadow anything.
+      staticRoutes({ root: opts.webRoot ?? DEFAULT_WEB_ROOT }),
+    ],
   });
   const httpPort = (api.server.address() as { port: number }).port;
   await store.appendAudit({
@@ -210,6 +274,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     pipeline,
     rejections,
     broker,
+    auth,
+    alarms,
+    live: { bus, stats: live.stats },
+    routes: apiRuntimeOf(api)?.routes ?? [],
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -230,4 +298,28 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       releaseLock();
     },
   };
+}
+
+/**
+ * A live-feed connection's principal as it stands now, read without touching the session (a
+ * dashboard that only listens must not keep its session alive past the idle timeout). Null when
+ * the session expired or ended, the user was disabled, or the token is no longer valid.
+ */
+async function revalidate(
+  ctx: VigilContext,
+  auth: AuthServices,
+  p: Principal,
+  credentials: LiveCredentials,
+): Promise<Principal | null> {
+  if (p.kind === 'token') {
+    return credentials.authorization
+      ? auth.authenticator.authenticate({ authorization: credentials.authorization })
+      : null;
+  }
+  if (!p.sessionId) return null;
+  const s = await ctx.accountStore.getSession(p.sessionId);
+  if (!s || s.userName !== p.name || auth.sessions.expiry(s, ctx.clock()) !== null) return null;
+  const user = await ctx.accountStore.getUser(s.userName);
+  if (user?.status !== 'active') return null;
+  return { kind: 'user', name: user.name, role: user.role, mfa: s.state === 'mfa_ok', sessionId: s.idHash };
 }

@@ -8,7 +8,8 @@ export type SealPurpose =
   | 'server-key'
   | 'service-key'
   | 'backup'
-  | 'totp-secret';
+  | 'totp-secret'
+  | 'report-key';
 
 const SEAL_VERSION = 0x01;
 const NONCE_LEN = 12;

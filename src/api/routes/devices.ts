@@ -43,13 +43,35 @@ export const devicesRoutes: RoutePlugin = async (app, { deps }) => {
       schema: {
         summary: 'List devices with status and last seen time',
         tags: ['devices'],
-        response: { 200: z.object({ devices: z.array(deviceSummary) }) },
+        response: {
+          200: z.object({
+            devices: z.array(
+              deviceSummary.extend({
+                latest: readingSchema.nullable(),
+                /** `open` while the device has an active (open or acknowledged) alarm. */
+                alarm: z.enum(['none', 'open']),
+              }),
+            ),
+          }),
+        },
       },
     },
     async () => {
       const now = ctx.clock();
       const devices = await ctx.store.listDevices();
-      return { devices: devices.map((d) => summarize(d, now)) };
+      const alarmed = new Set(
+        (await (deps.alarms?.list({ state: 'active', limit: 1000 }) ?? [])).map((a) => a.subject),
+      );
+      const rows = [];
+      for (const d of devices) {
+        const [latest] = await ctx.store.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
+        rows.push({
+          ...summarize(d, now),
+          latest: latest ? toReading(latest) : null,
+          alarm: alarmed.has(d.id) ? ('open' as const) : ('none' as const),
+        });
+      }
+      return { devices: rows };
     },
   );
 

@@ -42,7 +42,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   io.out(
     `  MQTT over mTLS   mqtts://localhost:${server.mqttPort}  (topics ${ctx.config.mqtt.topicPrefix}/devices/{id}/...)`,
   );
-  io.out(`  HTTPS            https://localhost:${server.httpPort}/healthz`);
+  io.out(`  dashboard, API   https://localhost:${server.httpPort}/  (health: /healthz, API: /api/v1)`);
   io.out(`  CA certificate   ${ctx.paths.caCert}`);
 
   const fleets: SimFleet[] = [];

@@ -187,4 +187,43 @@ CREATE INDEX auth_failures_subject ON auth_failures (kind, subject, at);
 CREATE INDEX auth_failures_at ON auth_failures (at);
 `,
   },
+  {
+    version: 3,
+    name: 'alarms',
+    sql: `
+-- Alarms raised by the rules (src/rules) and acknowledged by people (src/alarms). \`id\` is the
+-- rules' stable id (<subject>/<rule>/<raisedAt>). An acknowledgement is a record of who reviewed the
+-- alarm, when, why and with what meaning (21 CFR 11.50: a signed record shows the meaning).
+CREATE TABLE alarms (
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 200),
+  rule TEXT NOT NULL CHECK (length(rule) BETWEEN 1 AND 100),
+  subject TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 100),
+  kind TEXT NOT NULL CHECK (kind IN ('rule', 'statistical')),
+  state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+  started_at INTEGER NOT NULL,
+  raised_at INTEGER NOT NULL,
+  detected_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  detected_late INTEGER NOT NULL CHECK (detected_late IN (0, 1)),
+  severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+  message TEXT NOT NULL,
+  peak REAL,
+  unit TEXT,
+  ack_by TEXT,
+  ack_at INTEGER,
+  ack_reason TEXT,
+  ack_meaning TEXT,
+  detail TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  CHECK ((state = 'resolved') = (resolved_at IS NOT NULL)),
+  CHECK ((ack_at IS NULL) = (ack_by IS NULL)),
+  CHECK (state <> 'acknowledged' OR ack_at IS NOT NULL)
+) STRICT, WITHOUT ROWID;
+-- At most one active (not resolved) alarm per rule and subject.
+CREATE UNIQUE INDEX alarms_one_active ON alarms (rule, subject) WHERE state <> 'resolved';
+CREATE INDEX alarms_state_raised ON alarms (state, raised_at);
+CREATE INDEX alarms_subject_raised ON alarms (subject, raised_at);
+CREATE INDEX alarms_raised ON alarms (raised_at);
+`,
+  },
 ];

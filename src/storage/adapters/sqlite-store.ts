@@ -33,6 +33,7 @@ import {
   type UserRow,
   userPatchSql,
 } from './sqlite-account-rows.ts';
+import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.ts';
 
 type Db = Database.Database;
@@ -214,6 +215,7 @@ export class SqliteStore implements Store, AccountStore {
   readonly #db: Db;
   readonly #migrations: readonly SqliteMigration[];
   readonly #stmts = new Map<string, Database.Statement>();
+  #alarms: SqliteAlarmStore | undefined;
 
   private constructor(db: Db, migrations: readonly SqliteMigration[]) {
     this.#db = db;
@@ -347,6 +349,12 @@ export class SqliteStore implements Store, AccountStore {
         cipher: String(p('cipher')),
       };
     });
+  }
+
+  /** The alarms table (src/alarms/alarm-store.ts port) on this connection. */
+  alarms(): SqliteAlarmStore {
+    this.#alarms ??= new SqliteAlarmStore(this.#db);
+    return this.#alarms;
   }
 
   /** Highest applied schema version, 0 for a fresh file. */

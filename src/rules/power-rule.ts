@@ -1,0 +1,37 @@
+/**
+ * No mains power for longer than allowed (default 24 h): `power` is `battery` or `backup`, from
+ * the sample field or power events; readings without it keep the last known source.
+ */
+import type { TemperatureProfile } from '../coldchain/profiles.ts';
+import { type ConditionState, createConditionRule } from './condition-rule.ts';
+import { formatDuration } from './format.ts';
+import type { RuleNode } from './rule.ts';
+
+export interface PowerRuleConfig {
+  /** Raised when off mains for strictly longer than this. */
+  readonly maxOffMainsMs: number;
+}
+
+export function powerRuleConfig(profile: TemperatureProfile): PowerRuleConfig {
+  return { maxOffMainsMs: profile.noPowerMaxMs };
+}
+
+export function createPowerRule(config: PowerRuleConfig): RuleNode<ConditionState> {
+  return createConditionRule({
+    rule: 'no-power',
+    unit: 'ms',
+    minDurationMs: config.maxOffMainsMs,
+    raiseWhen: 'exceeded',
+    sense(r) {
+      const p = r.data['power'];
+      if (p === 'mains') return { active: false, value: 0 };
+      if (p === 'battery' || p === 'backup') return { active: true, value: 0, detail: p };
+      return 'hold';
+    },
+    peak: 'duration',
+    severity: () => 'warning',
+    describe: (e) =>
+      `No mains power (${e.detail ?? 'battery'}) for ${formatDuration(e.peak)}${e.ongoing ? ' so far' : ''} ` +
+      `(limit ${formatDuration(config.maxOffMainsMs)})`,
+  });
+}

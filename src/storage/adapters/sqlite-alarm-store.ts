@@ -1,0 +1,236 @@
+import type Database from 'better-sqlite3-multiple-ciphers';
+import {
+  type AlarmAck,
+  type AlarmPatch,
+  type AlarmQuery,
+  type AlarmRecord,
+  type AlarmStore,
+  alarmId,
+  type OpenAlarmInput,
+} from '../../alarms/alarm-store.ts';
+import { VigilError } from '../../errors.ts';
+
+interface AlarmRow {
+  id: string;
+  rule: string;
+  subject: string;
+  kind: AlarmRecord['kind'];
+  state: AlarmRecord['state'];
+  started_at: number;
+  raised_at: number;
+  detected_at: number;
+  resolved_at: number | null;
+  detected_late: number;
+  severity: AlarmRecord['severity'];
+  message: string;
+  peak: number | null;
+  unit: string | null;
+  ack_by: string | null;
+  ack_at: number | null;
+  ack_reason: string | null;
+  ack_meaning: string | null;
+  detail: string;
+  updated_at: number;
+}
+
+const toAlarm = (r: AlarmRow): AlarmRecord => ({
+  id: r.id,
+  rule: r.rule,
+  subject: r.subject,
+  kind: r.kind,
+  state: r.state,
+  startedAt: r.started_at,
+  raisedAt: r.raised_at,
+  detectedAt: r.detected_at,
+  resolvedAt: r.resolved_at,
+  detectedLate: r.detected_late === 1,
+  severity: r.severity,
+  message: r.message,
+  peak: r.peak,
+  unit: r.unit,
+  ack:
+    r.ack_by !== null && r.ack_at !== null
+      ? { by: r.ack_by, at: r.ack_at, reason: r.ack_reason ?? '', meaning: r.ack_meaning ?? '' }
+      : null,
+  detail: JSON.parse(r.detail) as Record<string, unknown>,
+  updatedAt: r.updated_at,
+});
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+/** Column assignments of a patch, in a fixed order (few statement shapes for the cache). */
+function patchSql(p: AlarmPatch): { set: string[]; values: (string | number | null)[] } {
+  const set: string[] = [];
+  const values: (string | number | null)[] = [];
+  const add = (col: string, v: string | number | null) => {
+    set.push(`${col} = ?`);
+    values.push(v);
+  };
+  if (p.startedAt !== undefined) add('started_at', p.startedAt);
+  if (p.severity !== undefined) add('severity', p.severity);
+  if (p.message !== undefined) add('message', p.message);
+  if (p.peak !== undefined) add('peak', p.peak);
+  if (p.unit !== undefined) add('unit', p.unit);
+  if (p.detail !== undefined) add('detail', JSON.stringify(p.detail));
+  return { set, values };
+}
+
+/**
+ * The alarms table (migration 3) on the store's own connection. better-sqlite3 is synchronous:
+ * each method runs its statements in one IMMEDIATE transaction and resolves at once.
+ */
+export class SqliteAlarmStore implements AlarmStore {
+  readonly #db: Database.Database;
+  readonly #stmts = new Map<string, Database.Statement>();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  #stmt(sql: string): Database.Statement {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  #run<T>(fn: () => T, write: boolean): T {
+    try {
+      return write ? this.#db.transaction(fn).immediate() : fn();
+    } catch (err) {
+      if (err instanceof VigilError) throw err;
+      const code = (err as { code?: string }).code ?? 'unknown';
+      throw new VigilError('VIGIL_ERR_STORE', `alarms: ${code}`, { cause: err });
+    }
+  }
+
+  #get(id: string): AlarmRecord | null {
+    const row = this.#stmt('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
+    return row ? toAlarm(row) : null;
+  }
+
+  #active(rule: string, subject: string): AlarmRecord | null {
+    const row = this.#stmt("SELECT * FROM alarms WHERE rule = ? AND subject = ? AND state <> 'resolved'").get(
+      rule,
+      subject,
+    ) as AlarmRow | undefined;
+    return row ? toAlarm(row) : null;
+  }
+
+  #patch(id: string, patch: AlarmPatch, at: number, extra: string[] = [], extraValues: number[] = []) {
+    const { set, values } = patchSql(patch);
+    const cols = [...set, ...extra, 'updated_at = ?'];
+    this.#stmt(`UPDATE alarms SET ${cols.join(', ')} WHERE id = ?`).run(...values, ...extraValues, at, id);
+  }
+
+  async open(input: OpenAlarmInput, at: number): Promise<{ alarm: AlarmRecord; created: boolean }> {
+    return this.#run(() => {
+      const active = this.#active(input.rule, input.subject);
+      if (active) {
+        const patch: AlarmPatch = {
+          startedAt: input.startedAt,
+          severity: input.severity,
+          message: input.message,
+          ...(input.peak !== undefined ? { peak: input.peak } : {}),
+          ...(input.unit !== undefined ? { unit: input.unit } : {}),
+          ...(input.detail !== undefined ? { detail: input.detail } : {}),
+        };
+        this.#patch(active.id, patch, at);
+        return { alarm: this.#get(active.id) as AlarmRecord, created: false };
+      }
+      const id = input.id ?? alarmId(input.subject, input.rule, input.raisedAt);
+      const existing = this.#get(id);
+      // The same alarm opened again after it resolved (a restart replaying data): keep the record.
+      if (existing) return { alarm: existing, created: false };
+      this.#stmt(
+        `INSERT INTO alarms (id, rule, subject, kind, state, started_at, raised_at, detected_at, resolved_at,
+           detected_late, severity, message, peak, unit, ack_by, ack_at, ack_reason, ack_meaning, detail, updated_at)
+         VALUES (?, ?, ?, ?, 'open', ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?, ?)`,
+      ).run(
+        id,
+        input.rule,
+        input.subject,
+        input.kind ?? 'rule',
+        input.startedAt,
+        input.raisedAt,
+        input.detectedAt ?? at,
+        input.detectedLate ? 1 : 0,
+        input.severity,
+        input.message,
+        input.peak ?? null,
+        input.unit ?? null,
+        JSON.stringify(input.detail ?? {}),
+        at,
+      );
+      return { alarm: this.#get(id) as AlarmRecord, created: true };
+    }, true);
+  }
+
+  async update(id: string, patch: AlarmPatch, at: number): Promise<AlarmRecord | null> {
+    return this.#run(() => {
+      const a = this.#get(id);
+      if (!a || a.state === 'resolved') return null;
+      this.#patch(id, patch, at);
+      return this.#get(id);
+    }, true);
+  }
+
+  async resolve(
+    id: string,
+    resolvedAt: number,
+    at: number,
+    patch: AlarmPatch = {},
+  ): Promise<AlarmRecord | null> {
+    return this.#run(() => {
+      const a = this.#get(id);
+      if (!a || a.state === 'resolved') return null;
+      this.#patch(id, patch, at, ["state = 'resolved'", 'resolved_at = ?'], [resolvedAt]);
+      return this.#get(id);
+    }, true);
+  }
+
+  async acknowledge(id: string, ack: AlarmAck): Promise<AlarmRecord> {
+    return this.#run(() => {
+      const a = this.#get(id);
+      if (!a) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'alarm');
+      if (a.ack) throw new VigilError('VIGIL_ERR_ALREADY_ACKNOWLEDGED', a.id.slice(0, 200));
+      this.#stmt(
+        `UPDATE alarms SET state = CASE WHEN state = 'open' THEN 'acknowledged' ELSE state END,
+           ack_by = ?, ack_at = ?, ack_reason = ?, ack_meaning = ?, updated_at = ? WHERE id = ?`,
+      ).run(ack.by, ack.at, ack.reason, ack.meaning, ack.at, id);
+      return this.#get(id) as AlarmRecord;
+    }, true);
+  }
+
+  async list(q: AlarmQuery = {}): Promise<AlarmRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.state === 'active') where.push("state <> 'resolved'");
+    else if (q.state !== undefined) {
+      where.push('state = ?');
+      args.push(q.state);
+    }
+    if (q.subject !== undefined) {
+      where.push('subject = ?');
+      args.push(q.subject);
+    }
+    if (q.rule !== undefined) {
+      where.push('rule = ?');
+      args.push(q.rule);
+    }
+    if (q.since !== undefined) {
+      where.push('raised_at >= ?');
+      args.push(q.since);
+    }
+    const limit = Math.min(Math.max(Math.trunc(q.limit ?? DEFAULT_LIMIT), 0), MAX_LIMIT);
+    const sql = `SELECT * FROM alarms${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id LIMIT ?`;
+    return this.#run(() => (this.#stmt(sql).all(...args, limit) as AlarmRow[]).map(toAlarm), false);
+  }
+
+  async get(id: string): Promise<AlarmRecord | null> {
+    return this.#run(() => this.#get(id), false);
+  }
+}
