@@ -1,14 +1,17 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency, --nodelay (TCP_NODELAY on the
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,rules, --nodelay (TCP_NODELAY on the
  * publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
+import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
 import { nowMs } from './clock.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
+import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
 import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
+import { type RulesResult, rulesSummaryRows, runRules } from './rules.ts';
 import { fmtMs, fmtNum, fmtRatio, median } from './stats.ts';
 import { removeAllTempDirs } from './temp-dirs.ts';
 import { startVigilFixture, type VigilFixture } from './vigil-fixture.ts';
@@ -25,6 +28,10 @@ const TARGETS = {
   w5Ratio: 0.8,
   /** Latency: publish -> committed p99 at 50% of the W1 Vigil maximum. */
   latencyP99Ms: 50,
+  /** API: 30 days of 1-minute readings, downsampled, p50 / the store reading the same rows p50. */
+  apiVsStoreP50: 2,
+  /** Live feed: publish -> frame at each of 20 dashboard clients, p99 at 50% of the W1 maximum. */
+  liveP99Ms: 250,
 } as const;
 
 const { values: args } = parseArgs({
@@ -37,11 +44,13 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency] [--nodelay] [--latency-rate=N]');
+  console.log(
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,rules] [--nodelay] [--latency-rate=N]',
+  );
   process.exit(0);
 }
 const quick = args.quick ?? false;
-const only = new Set((args.only ?? 'w1,w2,w5,latency').split(',').map((s) => s.trim().toLowerCase()));
+const only = new Set((args.only ?? 'w1,w2,w5,latency,rules').split(',').map((s) => s.trim().toLowerCase()));
 
 const CLIENTS = 4;
 const opts = {
@@ -71,6 +80,22 @@ const opts = {
     loadShare: 0.5,
     warmupMs: 1000,
     durationMs: quick ? 4000 : 10_000,
+    window: 1000,
+    noDelay: args.nodelay ?? false,
+  },
+  api: {
+    days: 30,
+    intervalMs: 60_000,
+    maxPoints: 1000,
+    requests: 50,
+    warmup: 3,
+    maxMs: quick ? 15_000 : 60_000,
+  },
+  live: {
+    loadShare: 0.5,
+    clients: 20,
+    warmupMs: 1000,
+    durationMs: quick ? 3000 : 6000,
     window: 1000,
     noDelay: args.nodelay ?? false,
   },
@@ -130,7 +155,9 @@ async function main(): Promise<void> {
   let w1: W1Result | undefined;
   let latency: LatencyResult | undefined;
   let fx: VigilFixture | undefined;
-  if (only.has('w1') || only.has('latency')) {
+  let api: ApiReadingsResult | undefined;
+  let live: LiveFeedResult | undefined;
+  if (only.has('w1') || only.has('latency') || only.has('api') || only.has('live')) {
     log('\n[setup] Vigil instance (embedded broker, pipeline, encrypted SQLite, synchronous FULL)');
     try {
       fx = await startVigilFixture({
@@ -165,6 +192,25 @@ async function main(): Promise<void> {
       latency = await attempt('latency', () =>
         runLatency(f, devices, cursor, { ...opts.latency, ratePerSec: rate }),
       );
+
+      if (only.has('live')) {
+        log(
+          `\n[live] live feed to ${opts.live.clients} dashboard clients at ${fmtNum(rate)} msgs/s ` +
+            `(${w1 ? '50% of the W1 Vigil rate' : 'fixed'}) for ${opts.live.durationMs} ms`,
+        );
+      }
+      live = await attempt('live', () =>
+        runLiveFeed(f, devices, cursor, { ...opts.live, ratePerSec: rate }, log),
+      );
+
+      // Last: it seeds 43,200 rows, whose WAL checkpoint would land in a later workload.
+      if (only.has('api')) {
+        log(
+          `\n[api] readings query: ${opts.api.days} days of 1-minute data, maxPoints ${opts.api.maxPoints}, ` +
+            `${opts.api.requests} requests (Bearer token) vs the store reading the same rows`,
+        );
+      }
+      api = await attempt('api', () => runApiReadings(f, opts.api, log));
     } catch (err) {
       errors.setup = err instanceof Error ? (err.stack ?? err.message) : String(err);
       console.error(`bench: setup failed: ${errors.setup}`);
@@ -175,6 +221,12 @@ async function main(): Promise<void> {
 
   if (only.has('w5')) log('\n[W5] readings/s into SQLite: encrypted (SqliteStore) vs plain');
   const w5: W5Pair[] | undefined = await attempt('w5', () => runW5(opts.w5, log));
+
+  // Rules: a 30-day shipment at 1-minute sampling through every rule of a vaccine profile; MKT.
+  if (only.has('rules')) log('\n[rules] evaluateAll over 43,200 1-minute readings; MKT cost');
+  const rules: RulesResult | undefined = await attempt('rules', () =>
+    runRules({ readings: 43_200, rounds: quick ? 1 : 3 }, log),
+  );
 
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
@@ -240,7 +292,34 @@ async function main(): Promise<void> {
           : atMost(latency.toCommitted.p99, TARGETS.latencyP99Ms),
     });
   } else rows.push(err('latency', 'Latency publish->committed', `p99 <= ${TARGETS.latencyP99Ms} ms`));
+  if (api) {
+    rows.push({
+      id: 'api',
+      workload: `API readings ${fmtNum(api.seeded)} pts -> ${api.returnedPoints}, p50/p99`,
+      baseline: `store ${fmtMs(api.store.p50)} / ${fmtMs(api.store.p99)}`,
+      measured: `${fmtMs(api.api.p50)} / ${fmtMs(api.api.p99)}`,
+      result: fmtRatio(api.ratioP50),
+      target: `<= ${TARGETS.apiVsStoreP50.toFixed(2)}x`,
+      status: atMost(api.ratioP50, TARGETS.apiVsStoreP50),
+    });
+  } else
+    rows.push(
+      err('api', 'API readings query (30 d, downsampled)', `<= ${TARGETS.apiVsStoreP50.toFixed(2)}x`),
+    );
+  if (live) {
+    const complete = live.delivered >= live.expected * 0.99 && live.dropped === 0;
+    rows.push({
+      id: 'live',
+      workload: `Live feed publish->${live.clients} clients @ ${fmtNum(live.targetRate)}/s`,
+      baseline: '-',
+      measured: `p50 ${fmtMs(live.delay.p50)}`,
+      result: `p99 ${fmtMs(live.delay.p99)}`,
+      target: `p99 <= ${TARGETS.liveP99Ms} ms, none dropped`,
+      status: complete ? atMost(live.delay.p99, TARGETS.liveP99Ms) : 'MISSED',
+    });
+  } else rows.push(err('live', 'Live feed publish->20 clients', `p99 <= ${TARGETS.liveP99Ms} ms`));
 
+  if (rules) rows.push(...rulesSummaryRows(rules));
   log('\n=== Summary ===');
   log(renderSummary(rows));
   const missed = rows.filter((r) => r.status === 'MISSED');
@@ -362,6 +441,59 @@ async function main(): Promise<void> {
     if (latency.errors > 0) log(`WARNING: ${latency.errors} publish errors (${latency.firstError ?? ''})`);
   }
 
+  if (api) {
+    log(
+      `\n--- API readings details (${api.requests} requests, keep-alive HTTPS, Bearer token; baseline in-process) ---`,
+    );
+    log(
+      renderTable(
+        ['measure', 'p50', 'p90', 'p99', 'max', 'mean'],
+        [
+          ['GET /api/v1/devices/:id/readings (30 d)', api.api],
+          ['store.queryReadings, same range (baseline)', api.store],
+        ].map(([name, s]) => {
+          const x = s as ApiReadingsResult['api'];
+          return [name as string, fmtMs(x.p50), fmtMs(x.p90), fmtMs(x.p99), fmtMs(x.max), fmtMs(x.mean)];
+        }),
+      ),
+    );
+    log(
+      `${fmtNum(api.scanned)} readings scanned per request, ${api.returnedPoints} points returned ` +
+        `(${api.downsampled ? 'downsampled: mean/min/max per bucket' : 'raw'}), ${fmtNum(api.responseBytes / 1024)} KiB ` +
+        `JSON; ratio p50 ${fmtRatio(api.ratioP50)}, p99 ${fmtRatio(api.ratioP99)}`,
+    );
+  }
+  if (live) {
+    log(
+      `\n--- Live feed details (target ${fmtNum(live.targetRate)} msgs/s, achieved ${fmtNum(live.achievedRate)}; ` +
+        `${live.measured} msgs measured x ${live.clients} clients = ${live.expected} frames expected, ${live.delivered} received) ---`,
+    );
+    log(
+      renderTable(
+        ['measure', 'p50', 'p90', 'p99', 'max', 'mean'],
+        [
+          [
+            'publish() -> reading frame at a client',
+            fmtMs(live.delay.p50),
+            fmtMs(live.delay.p90),
+            fmtMs(live.delay.p99),
+            fmtMs(live.delay.max),
+            fmtMs(live.delay.mean),
+          ],
+        ],
+      ),
+    );
+    const p99s = live.perClientP99.filter(Number.isFinite);
+    log(
+      `per-client p99: ${fmtMs(Math.min(...p99s))} .. ${fmtMs(Math.max(...p99s))}; dropped as too slow: ${live.dropped}, ` +
+        `closed otherwise: ${live.closedOther}; ELU server ${live.serverElu.toFixed(2)}, clients ${live.clientsElu.toFixed(2)}`,
+    );
+    if (live.loadErrors > 0 || live.unackedAtEnd > 0 || live.recordOverflow > 0)
+      log(
+        `WARNING: ${live.loadErrors} publish errors, ${live.unackedAtEnd} unacked, ${live.recordOverflow} frames not recorded`,
+      );
+  }
+
   const durationMs = nowMs() - t0;
   const doc = {
     suite: 'vigil-bench',
@@ -373,7 +505,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency },
+    workloads: { w1, w2, w5, latency, rules },
     errors,
   };
   const paths = saveResults(doc, startedAt);

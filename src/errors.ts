@@ -68,6 +68,10 @@ export const ERRORS = {
   // alarms and live feed (src/alarms, src/api/routes/live.ts)
   VIGIL_ERR_ALREADY_ACKNOWLEDGED: { status: 409, message: 'alarm already acknowledged' },
   VIGIL_ERR_UPGRADE_REQUIRED: { status: 426, message: 'this endpoint is a WebSocket' },
+  // shipments and chain of custody (src/shipments)
+  VIGIL_ERR_SHIPMENT_EXISTS: { status: 409, message: 'shipment already exists' },
+  VIGIL_ERR_SHIPMENT_STATE: { status: 409, message: 'not allowed in the shipment state' },
+  VIGIL_ERR_DELIVERY_TOKEN: { status: 403, message: 'delivery token does not match' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { apiRequest } from './helpers/api-client.ts';
 import {
+  awayFromStepEdge,
   Browser,
   type EnrolledUser,
   enrolledUser,
@@ -17,6 +18,7 @@ import {
   firstAdminPassword,
   firstSignIn,
   passwordOnly,
+  totp,
 } from './helpers/browser.ts';
 import {
   closeClient,
@@ -298,20 +300,34 @@ describe('alarms', () => {
     assert.equal(truck?.latest?.data.temp_c, 4.6);
   });
 
-  it('refuses an acknowledgement by a viewer (403), without MFA (403) and without a reason (400)', async () => {
-    const v = await viewer.browser.post(ackPath(), { reason: 'looks fine' });
+  /** A complete e-signed acknowledgement body; override one field to test it. */
+  const signed = (extra: Record<string, unknown> = {}) => ({
+    reason: 'looks fine',
+    meaning: 'reviewed',
+    password: quality.password,
+    totp: '000000',
+    ...extra,
+  });
+
+  it('refuses an acknowledgement by a viewer (403), without MFA (403) and with an incomplete signature (400)', async () => {
+    const v = await viewer.browser.post(ackPath(), signed());
     assert.equal(v.status, 403);
     assert.equal(errCode(v), 'VIGIL_ERR_FORBIDDEN');
     const half = await passwordOnly(inst, 'quinn', quality.password);
-    const h = await half.post(ackPath(), { reason: 'looks fine' });
+    const h = await half.post(ackPath(), signed());
     assert.equal(h.status, 403);
     assert.equal(errCode(h), 'VIGIL_ERR_MFA_REQUIRED');
     for (const body of [
-      { reason: '' },
-      { reason: '   ' },
+      signed({ reason: '' }),
+      signed({ reason: '   ' }),
+      signed({ reason: 'x'.repeat(501) }),
+      signed({ reason: 'a\u0000b' }),
+      signed({ meaning: 'because' }),
+      signed({ meaning: undefined }),
+      signed({ password: undefined }),
+      signed({ totp: undefined }),
+      { reason: 'looks fine' },
       {},
-      { reason: 'x'.repeat(501) },
-      { reason: 'a\u0000b' },
     ]) {
       const r = await quality.browser.post(ackPath(), body);
       assert.equal(r.status, 400, JSON.stringify(body));
@@ -320,33 +336,93 @@ describe('alarms', () => {
     assert.equal((await inst.server.alarms.get(alarmId))?.ack, null);
   });
 
-  it('lets quality with MFA acknowledge with a reason: who, when, why recorded and audited, once', async () => {
+  it('refuses a wrong password (401 VIGIL_ERR_AUTH) and a wrong TOTP code (401 VIGIL_ERR_TOTP), counted as failures', async () => {
+    await awayFromStepEdge();
+    const failuresBefore = (await inst.ctx.store.getCounters()).auth_mfa_failed ?? 0;
+    const pw = await quality.browser.post(
+      ackPath(),
+      signed({ password: 'not the password', totp: totp(quality.secret, 0) }),
+    );
+    assert.equal(pw.status, 401, pw.text);
+    assert.equal(errCode(pw), 'VIGIL_ERR_AUTH');
+    const code = await quality.browser.post(ackPath(), signed({ totp: totp(quality.secret, 10) }));
+    assert.equal(code.status, 401, code.text);
+    assert.equal(errCode(code), 'VIGIL_ERR_TOTP');
+    assert.equal((await inst.ctx.store.getCounters()).auth_mfa_failed, failuresBefore + 1);
+    // the session survives a failed signature
+    assert.equal((await quality.browser.call('/api/v1/auth/me')).status, 200);
+    assert.equal((await inst.server.alarms.get(alarmId))?.ack, null);
+  });
+
+  it('lets quality with MFA acknowledge with an e-signature: name, role, time, meaning, reason recorded and audited, once', async () => {
+    await awayFromStepEdge();
+    const code = totp(quality.secret, 0);
     const t0 = Date.now();
     const r = await quality.browser.post(ackPath(), {
       reason: '  Vaccines moved to the backup fridge at 10:42.  ',
+      meaning: 'impact assessed',
+      password: quality.password,
+      totp: code,
     });
     assert.equal(r.status, 200, r.text);
     const { alarm } = r.json as {
-      alarm: { state: string; ack: { by: string; at: number; reason: string; meaning: string } };
+      alarm: {
+        state: string;
+        ack: { by: string; at: number; reason: string; meaning: string; name: string; role: string };
+      };
     };
     assert.equal(alarm.state, 'acknowledged');
     assert.equal(alarm.ack.by, 'user:quinn');
+    assert.equal(alarm.ack.name, 'quinn');
+    assert.equal(alarm.ack.role, 'quality');
     assert.equal(alarm.ack.reason, 'Vaccines moved to the backup fridge at 10:42.');
-    assert.equal(alarm.ack.meaning, 'review');
+    assert.equal(alarm.ack.meaning, 'impact assessed');
     assert.ok(alarm.ack.at >= t0 && alarm.ack.at <= Date.now());
     const entry = (await auditOf('alarm.ack')).find((a) => a.object === alarmId);
     assert.equal(entry?.actor, 'user:quinn');
     assert.equal(entry?.detail.reason, 'Vaccines moved to the backup fridge at 10:42.');
+    assert.equal(entry?.detail.meaning, 'impact assessed');
+    assert.equal(entry?.detail.signer, 'quinn');
+    assert.equal(entry?.detail.role, 'quality');
+    assert.equal(entry?.detail.signed_at, new Date(alarm.ack.at).toISOString());
+    const text = JSON.stringify(entry);
+    assert.ok(
+      !text.includes(quality.password) && !text.includes(code),
+      'no password or code in the audit log',
+    );
 
-    const twice = await quality.browser.post(ackPath(), { reason: 'again' });
+    const twice = await quality.browser.post(
+      ackPath(),
+      signed({ reason: 'again', totp: totp(quality.secret, 1) }),
+    );
     assert.equal(twice.status, 409);
     assert.equal(errCode(twice), 'VIGIL_ERR_ALREADY_ACKNOWLEDGED');
-    const missing = await quality.browser.post('/api/v1/alarms/no-such-alarm/ack', { reason: 'x' });
+    const missing = await quality.browser.post('/api/v1/alarms/no-such-alarm/ack', signed({ reason: 'x' }));
     assert.equal(missing.status, 404);
     const active = await viewer.browser.call('/api/v1/alarms?state=active');
     assert.deepEqual(
       (active.json as { alarms: { state: string }[] }).alarms.map((a) => a.state),
       ['acknowledged'],
     );
+
+    // A code signs once: the same code on another alarm is refused.
+    const now = Date.now();
+    const other = await inst.server.alarms.open(
+      {
+        rule: 'door-open',
+        subject: 'truck-0901',
+        startedAt: now - 10 * 60_000,
+        raisedAt: now - 5 * 60_000,
+        severity: 'warning',
+        message: 'door open for 5 min',
+      },
+      now,
+    );
+    const reused = await quality.browser.post(
+      `/api/v1/alarms/${encodeURIComponent(other.alarm.id)}/ack`,
+      signed({ totp: code }),
+    );
+    assert.equal(reused.status, 401);
+    assert.equal(errCode(reused), 'VIGIL_ERR_TOTP');
   });
 });

@@ -20,6 +20,7 @@ import { type Instance, startInstance } from './helpers/instance.ts';
 
 let inst: Instance;
 let alarmPath = '';
+let shipmentPath = '';
 /** Per role: a fully signed-in session and a password-only one. */
 const sessions = new Map<Role, { full: Browser; half: Browser }>();
 
@@ -41,6 +42,9 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
     '/api/v1/tokens': { path: '/api/v1/tokens', status: 200 },
     '/api/v1/alarms': { path: '/api/v1/alarms', status: 200 },
     '/api/v1/alarms/:id': { path: alarmPath, status: 200 },
+    '/api/v1/shipments': { path: '/api/v1/shipments', status: 200 },
+    '/api/v1/shipments/:id': { path: shipmentPath, status: 200 },
+    '/api/v1/shipments/:id/report': { path: `${shipmentPath}/report?format=csv`, status: 200 },
     '/api/v1/live': { path: '/api/v1/live', status: 426 },
     '/': { path: '/', status: 503 },
     '/*': { path: '/devices/truck-0801', status: 503, headers: { accept: 'text/html' } },
@@ -80,6 +84,8 @@ before(async () => {
     Date.now(),
   );
   alarmPath = `/api/v1/alarms/${encodeURIComponent(alarm.id)}`;
+  const shipment = await inst.server.shipments.create({ deviceId: 'truck-0801' }, 'test');
+  shipmentPath = `/api/v1/shipments/${shipment.id}`;
   for (const role of ROLES) {
     const u = await enrolledUser(inst, `mx-${role}`, role);
     sessions.set(role, { full: u.browser, half: await passwordOnly(inst, u.name, u.password) });

@@ -23,6 +23,15 @@ export const ACK_REASON_MAX = 500;
  */
 export const ACK_MEANING_REVIEW = 'review';
 
+/**
+ * The meanings an electronically signed acknowledgement may state (21 CFR 11.50(a)(3)):
+ * `reviewed` (the alarm was looked at and the reason says why it is acceptable or what was
+ * done), `impact assessed` (the effect on the product was judged), `approved` (the corrective
+ * action or disposition is approved).
+ */
+export const ACK_MEANINGS = ['reviewed', 'impact assessed', 'approved'] as const;
+export type AckMeaning = (typeof ACK_MEANINGS)[number];
+
 /** Who acknowledged an alarm, when, why and with what meaning. */
 export interface AlarmAck {
   /** Audit actor: `user:<name>` or `token:<id>`. */
@@ -30,6 +39,12 @@ export interface AlarmAck {
   at: number;
   reason: string;
   meaning: string;
+  /**
+   * The signer's printed name and role at signing (21 CFR 11.50(a)(1)), for acknowledgements
+   * signed with password and TOTP; absent on older ones.
+   */
+  name?: string;
+  role?: string;
 }
 
 /** A stored alarm. */
@@ -84,7 +99,7 @@ export interface OpenAlarmInput {
 
 /** The fields an update of an active alarm may change (rules: `updated` transition). */
 export type AlarmPatch = Partial<
-  Pick<AlarmRecord, 'startedAt' | 'severity' | 'message' | 'peak' | 'unit' | 'detail'>
+  Pick<AlarmRecord, 'startedAt' | 'raisedAt' | 'severity' | 'message' | 'peak' | 'unit' | 'detail'>
 >;
 
 /** Filters of {@link AlarmStore.list}; `active` = open or acknowledged. */

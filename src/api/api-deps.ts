@@ -9,6 +9,7 @@ import type { DeviceKeyring } from '../ingest/device-keyring.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { RouteAccess } from './access.ts';
+import type { BackfillTracker } from './backfill-tracker.ts';
 import type { LatencyHistogram } from './latency-histogram.ts';
 import type { LoopLagMonitor } from './loop-lag.ts';
 import type { ThroughputMeter } from './throughput-meter.ts';
@@ -29,6 +30,16 @@ export interface ApiServerDeps {
   authenticator: Authenticator;
   /** Alarms (for the devices list's alarm state); absent: every device shows `none`. */
   alarms?: AlarmStore;
+  /**
+   * Devices that delivered backfill recently (fed by the pipeline's `onAccepted`), for the
+   * continuity indicators of /api/v1/system; absent: none is reported as buffering.
+   */
+  backfill?: BackfillTracker;
+  /**
+   * Whether this process is connected to the broker it ingests from (the external broker link);
+   * absent: the embedded broker counts as reachable while it listens, an external one as unknown.
+   */
+  brokerReachable?: () => boolean;
   /** TLS key pair; default: the server certificate from the data directory. */
   tls?: { cert: string; key: string };
   /**

@@ -142,10 +142,15 @@ export class Downsampler {
     this.#ts[this.#count++] = s.ts;
     const backfill = s.backfill === true;
 
+    const data = s.data;
     if (this.#raw) {
       if (this.#raw.length < this.#maxPoints) {
         const values: Record<string, FieldValue> = {};
-        for (const [k, v] of Object.entries(s.data)) if (isScalar(v)) values[k] = v;
+        for (const k in data) {
+          if (!Object.hasOwn(data, k)) continue;
+          const v = data[k];
+          if (isScalar(v)) values[k] = v;
+        }
         this.#raw.push({ ts: s.ts, n: 1, backfill, values });
       } else {
         this.#raw = null;
@@ -160,7 +165,11 @@ export class Downsampler {
     }
     b.n++;
     b.backfill ||= backfill;
-    for (const [k, v] of Object.entries(s.data)) {
+    // for-in over the sample's own keys: no entries array per sample (this loop runs once per
+    // stored reading of the range, 43,200 times for 30 days of 1-minute data).
+    for (const k in data) {
+      if (!Object.hasOwn(data, k)) continue;
+      const v = data[k];
       if (typeof v === 'number' && Number.isFinite(v)) {
         const agg = b.numeric.get(k);
         if (agg) {

@@ -2,9 +2,14 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { certInfo } from '../pki/index.ts';
 import type { ApiRuntime, ApiServerDeps } from './api-deps.ts';
+import { ONLINE_WINDOW_MS } from './routes/devices.ts';
 import type { Throughput } from './throughput-meter.ts';
 
 const DAY = 86_400_000;
+/** A device that delivered backfill within this window counts as having buffered offline. */
+export const BUFFERING_WINDOW_MS = 3_600_000;
+/** `power` values of a reading that mean mains power is lost (src/protocol/bodies.ts). */
+const STORED_POWER = new Set(['battery', 'backup']);
 
 export interface CertStatus {
   subject: string | null;
@@ -38,6 +43,35 @@ export interface SystemStatus {
   };
   storage: { files: { name: string; bytes: number }[]; totalBytes: number };
   certificates: { server: CertStatus; ca: CertStatus };
+  /** The last backup. No backup job exists yet, so both are null ("never", not "failed"). */
+  backup: { lastAt: number | null; ok: boolean | null };
+  continuity: Continuity;
+}
+
+/** One device's power and link, as its latest reading and the ingest side see them. */
+export interface ContinuityDevice {
+  id: string;
+  /** `power` of the latest reading (mains, battery, backup), null when it reports none. */
+  power: string | null;
+  /** `bat_pct` of the latest reading. */
+  batPct: number | null;
+  online: boolean;
+  /** Delivered backfill within {@link BUFFERING_WINDOW_MS}: it was buffering while offline. */
+  buffering: boolean;
+  lastBackfillAt: number | null;
+}
+
+/** Whether the installation keeps recording through outages. */
+export interface Continuity {
+  /** The broker devices deliver to is reachable (null: not known to this process). */
+  brokerReachable: boolean | null;
+  /** Enabled devices whose latest reading says they run on battery or backup power. */
+  onBatteryOrBackup: string[];
+  /** Devices that delivered backfill within `bufferingWindowMs` (since this process started). */
+  buffering: string[];
+  bufferingWindowMs: number;
+  /** Enabled devices. */
+  devices: ContinuityDevice[];
 }
 
 function certStatus(pem: string, now: number): CertStatus {
@@ -71,6 +105,41 @@ function externalListener(url: string): { protocol: 'mqtts'; address: string | n
   } catch {
     return { protocol: 'mqtts', address: null, port: null };
   }
+}
+
+/** Power source and battery from each enabled device's latest reading, plus recent backfill. */
+export async function continuityStatus(deps: ApiServerDeps, now: number): Promise<Continuity> {
+  const { ctx, broker, backfill } = deps;
+  const since = now - BUFFERING_WINDOW_MS;
+  const devices: ContinuityDevice[] = [];
+  for (const d of await ctx.store.listDevices()) {
+    if (d.status !== 'enabled') continue;
+    const [latest] = await ctx.store.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
+    const power = latest?.data.power;
+    const bat = latest?.data.bat_pct;
+    const lastBackfillAt = backfill?.lastAt(d.id) ?? null;
+    devices.push({
+      id: d.id,
+      power: typeof power === 'string' ? power : null,
+      batPct: typeof bat === 'number' ? bat : null,
+      online: d.lastSeenAt !== null && now - d.lastSeenAt <= ONLINE_WINDOW_MS,
+      buffering: lastBackfillAt !== null && lastBackfillAt >= since,
+      lastBackfillAt,
+    });
+  }
+  const external = ctx.config.mqtt.external;
+  const brokerReachable = deps.brokerReachable
+    ? deps.brokerReachable()
+    : external
+      ? null
+      : broker?.stats().port !== undefined;
+  return {
+    brokerReachable,
+    onBatteryOrBackup: devices.filter((d) => d.power !== null && STORED_POWER.has(d.power)).map((d) => d.id),
+    buffering: devices.filter((d) => d.buffering).map((d) => d.id),
+    bufferingWindowMs: BUFFERING_WINDOW_MS,
+    devices,
+  };
 }
 
 /** One snapshot of everything /api/v1/system and /metrics report. */
@@ -113,5 +182,7 @@ export async function systemStatus(deps: ApiServerDeps, runtime: ApiRuntime): Pr
       server: certStatus(runtime.serverCertPem, now),
       ca: certStatus(ctx.ca.certPem, now),
     },
+    backup: { lastAt: null, ok: null },
+    continuity: await continuityStatus(deps, now),
   };
 }

@@ -18,6 +18,7 @@ import {
   openCa,
   sealCa,
 } from '../pki/index.ts';
+import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
 import { loadOrCreateMasterKey } from './master-key-file.ts';
@@ -32,6 +33,8 @@ export interface VigilContext {
   accountStore: AccountStore;
   /** The same database through the alarms port. */
   alarmStore: AlarmStore;
+  /** The same database through the shipments port. */
+  shipmentStore: ShipmentStore;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -134,6 +137,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     store,
     accountStore: store,
     alarmStore: store.alarms(),
+    shipmentStore: store.shipments(),
     ca,
     logger,
     clock,

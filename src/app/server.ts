@@ -4,9 +4,11 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
 import { apiRuntimeOf, startApiServer } from '../api/api-server.ts';
+import { BackfillTracker } from '../api/backfill-tracker.ts';
 import { alarmsRoutes, alarmView } from '../api/routes/alarms.ts';
 import { authRoutes } from '../api/routes/auth.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
+import { shipmentsRoutes } from '../api/routes/shipments.ts';
 import { staticRoutes } from '../api/routes/static.ts';
 import { tokensRoutes } from '../api/routes/tokens.ts';
 import { usersRoutes } from '../api/routes/users.ts';
@@ -22,6 +24,9 @@ import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { normalizeSerial } from '../pki/index.ts';
+import { ShipmentService } from '../shipments/shipment-service.ts';
+import { tripRulesConfig } from '../shipments/trip.ts';
+import { type AlarmService, createAlarmService } from './alarm-service.ts';
 import { watchStoreChanges } from './change-watcher.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
 import { LiveBus } from './live-bus.ts';
@@ -40,6 +45,10 @@ export interface RunningServer {
   auth: AuthServices;
   /** Alarms; changes made through this instance reach the live feed (the rules write here). */
   alarms: AlarmStore;
+  /** The rules on live data: per-device rule sets (`configureSubject`), alarms persisted to `alarms`. */
+  alarmService: AlarmService;
+  /** Shipments and chain of custody; fed the devices' dispatch and delivery events. */
+  shipments: ShipmentService;
   /** The live feed: its bus (publish here) and counters. */
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
@@ -59,6 +68,8 @@ export interface ServerOptions {
   webRoot?: string;
   /** More API route modules (registered after the built-in ones). */
   apiRoutes?: RoutePlugin[];
+  /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
+  alarmService?: { tickMs?: number; anomaly?: boolean };
 }
 
 /** Refuses a second `vigil start` on one data directory (other commands are fine alongside). */
@@ -104,8 +115,34 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const keyring = new DeviceKeyring(store, ctx.master);
   // One bus for the live feed: fed by ingest (below), by alarm changes and by the API's samplers.
   const bus = new LiveBus();
+  // Devices delivering buffered samples (continuity indicators of /api/v1/system).
+  const backfill = new BackfillTracker();
+  // Alarms: every write reaches the live feed; the rules write through the same instance.
+  const alarms = observeAlarmStore(ctx.alarmStore, (a) => bus.publish('alarm', alarmView(a)));
+  const alarmService = createAlarmService({
+    store,
+    alarms,
+    logger,
+    clock,
+    ...(opts.alarmService?.tickMs !== undefined ? { tickMs: opts.alarmService.tickMs } : {}),
+    ...(opts.alarmService?.anomaly !== undefined ? { anomaly: opts.alarmService.anomaly } : {}),
+  });
+  // Shipments: a dispatch event binds batch id and token hash and starts the trip; the device's
+  // rules then follow the shipment's profile (and, after a restart, ask for it).
+  const shipments = new ShipmentService({
+    shipments: ctx.shipmentStore,
+    store,
+    master: ctx.master,
+    clock,
+    logger,
+    onInTransit: (s, profile) => alarmService.configureSubject(s.deviceId, tripRulesConfig(s, profile)),
+  });
+  alarmService.setSubjectSource((deviceId) => shipments.rulesConfig(deviceId));
   const onAccepted = (ev: AcceptedMessage) => {
     bus.publishAccepted(ev);
+    alarmService.onAccepted(ev);
+    if (ev.messages.length > 0) shipments.onMessages(ev.messages);
+    backfill.observe(ev);
     opts.onAccepted?.(ev);
   };
   const pipeline = new IngestPipeline({
@@ -123,6 +160,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
   const tls = serverTlsMaterial(ctx);
+  // Before devices can connect: stored alarms restored, recent readings re-judged.
+  await alarmService.start();
 
   let broker: EmbeddedBroker | undefined;
   let link: MqttLink | undefined;
@@ -228,7 +267,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });
   const authenticator = opts.authenticator ?? auth.authenticator;
-  const alarms = observeAlarmStore(ctx.alarmStore, (a) => bus.publish('alarm', alarmView(a)));
   const live = liveRoutes({
     bus,
     authenticator,
@@ -246,12 +284,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     keyring,
     authenticator,
     alarms,
+    backfill,
+    ...(link ? { brokerReachable: () => link?.stats().connected ?? false } : {}),
     tls,
     routes: [
       authRoutes(auth),
       usersRoutes(auth),
       tokensRoutes(auth),
-      alarmsRoutes(alarms, store, clock),
+      alarmsRoutes(alarms, store, clock, auth.accounts),
+      shipmentsRoutes(shipments, auth.accounts),
       live.plugin,
       ...(opts.apiRoutes ?? []),
       // Last: its catch-all must not shadow anything.
@@ -276,6 +317,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     broker,
     auth,
     alarms,
+    alarmService,
+    shipments,
     live: { bus, stats: live.stats },
     routes: apiRuntimeOf(api)?.routes ?? [],
     stop: async () => {
@@ -287,6 +330,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       await link?.close();
       await broker?.close();
       await pipeline.close();
+      await shipments.idle();
+      await alarmService.stop();
       await rejections.stop();
       await store.appendAudit({
         ts: clock(),

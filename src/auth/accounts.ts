@@ -511,6 +511,50 @@ export class AccountService {
     });
   }
 
+  /**
+   * Electronic signature (21 CFR 11.200(a)(1)(i): a signing after the first one in a session
+   * still takes both components): the fully signed-in user re-enters the password and a fresh
+   * TOTP code. The code is single-use as at sign-in (a recovery code is not accepted: it is not
+   * a re-entry of the second factor). Both checks count against the lockout like sign-in
+   * failures. Returns the signer's printed name and current role for the signed record.
+   * VIGIL_ERR_FORBIDDEN for an API token (it cannot sign), VIGIL_ERR_MFA_REQUIRED for a
+   * half-authenticated session, VIGIL_ERR_AUTH for a wrong password, VIGIL_ERR_TOTP for a wrong
+   * or reused code, VIGIL_ERR_LOCKED.
+   */
+  async verifySignature(
+    principal: Principal,
+    credentials: { password: string; totp: string },
+    opts: { address?: string | null } = {},
+  ): Promise<{ name: string; role: Role }> {
+    if (principal.kind !== 'user') {
+      throw new VigilError('VIGIL_ERR_FORBIDDEN', 'an electronic signature needs a signed-in user');
+    }
+    const { session, user } = await this.#sessionUser(principal);
+    if (session.state !== 'mfa_ok') throw new VigilError('VIGIL_ERR_MFA_REQUIRED');
+    const address = opts.address ?? session.address;
+    return this.#guarded(user.name, address, async () => {
+      const password = typeof credentials.password === 'string' ? credentials.password : '';
+      if (!(await verifyPassword(user.passwordHash, password))) {
+        await this.#fail(user.name, address, 'password');
+        throw new VigilError('VIGIL_ERR_AUTH');
+      }
+      const now = this.#d.clock();
+      const c = String(credentials.totp ?? '').replace(/\s/g, '');
+      let ok = false;
+      if (/^\d{6}$/.test(c) && user.totpSecretEnc) {
+        const secret = this.#d.master.open('totp-secret', user.totpSecretEnc);
+        const step = verifyTotp(secret, c, now, { lastStep: user.lastTotpStep });
+        // the same single-use check as sign-in (RFC 6238 §5.2)
+        ok = step !== null && (await this.#d.store.advanceTotpStep(user.name, step, now));
+      }
+      if (!ok) {
+        await this.#fail(user.name, address, 'mfa');
+        throw new VigilError('VIGIL_ERR_TOTP');
+      }
+      return { name: user.name, role: user.role };
+    });
+  }
+
   /** Ends the caller's session (a no-op for tokens and unknown sessions). */
   async logout(principal: Principal): Promise<void> {
     if (principal.kind !== 'user' || !principal.sessionId) return;

@@ -59,6 +59,11 @@ export const PERMISSIONS = {
     mfa: false,
     description: 'list shipments and their cold-chain record',
   },
+  'shipments.manage': {
+    roles: ['admin', 'operator'],
+    mfa: true,
+    description: 'create a shipment: batches, profile, route, bound logger',
+  },
   'shipments.deliver': {
     roles: ['admin', 'receiver'],
     mfa: true,

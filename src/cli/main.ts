@@ -1,8 +1,11 @@
 import { isVigilError } from '../errors.ts';
+import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
 import { deviceCommand } from './commands/device.ts';
 import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
 import { readingsCommand } from './commands/readings.ts';
+import { reportCommand } from './commands/report.ts';
+import { shipmentCommand } from './commands/shipment.ts';
 import { simCommand } from './commands/sim.ts';
 import { startCommand } from './commands/start.ts';
 import { userCommand } from './commands/user.ts';
@@ -23,9 +26,21 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: readingsCommand,
     help: 'readings ID [--since ISO] [--limit N] [--json]                     print stored readings',
   },
+  shipment: {
+    run: shipmentCommand,
+    help: 'shipment create --device ID --profile NAME [--batch LOT ...] | list | show ID | deliver ID --token T',
+  },
+  alarms: {
+    run: alarmsCommand,
+    help: 'alarms [--state open|active|resolved|all] [--subject ID] [--json]   list alarms, newest raised first',
+  },
   audit: {
     run: auditCommand,
     help: 'audit [--since ISO] [--json] | audit verify                       print or verify the audit log',
+  },
+  report: {
+    run: reportCommand,
+    help: 'report verify FILE [--key PEM] | report key | report shipment ID --format pdf|csv --out FILE',
   },
   'mosquitto-config': {
     run: mosquittoConfigCommand,

@@ -137,4 +137,14 @@ describe('rule engine', () => {
     assert.equal(ofRule(e.ingest('north', pos, at(0)).transitions, 'off-route').length, 1);
     assert.equal(ofRule(e.ingest('south', pos, at(0)).transitions, 'off-route').length, 0);
   });
+
+  it('keeps at most maxReadings readings (plus one prune chunk); older arrivals are too old', () => {
+    const e = createRuleEngine({ rules: coldChainRules(fridge), maxReadings: 2000 });
+    for (let m = 0; m < 5000; m += 100) e.ingest('s', temps(m, m + 99, 5), at(m + 99));
+    const late = e.ingest('s', [reading(10, { temp_c: 9 }), reading(4990, { temp_c: 5.5 })], at(5000));
+    assert.deepEqual([late.tooOld, late.accepted], [1, 1]);
+    // a heat episode is carried in the rule state, not in the readings kept
+    const hot = e.ingest('s', temps(5000, 5700, 9), at(5700));
+    assert.equal(ofRule(hot.transitions, 'heat').length, 1);
+  });
 });

@@ -21,6 +21,11 @@ export interface RuleEngineOptions {
    * older than everything kept cannot be placed in order and is counted as `tooOld`.
    */
   readonly retentionMs?: number;
+  /**
+   * At most this many readings are kept per subject (default unbounded): a bound on memory for
+   * fast-sampling devices. Readings beyond it are pruned as if older than the retention.
+   */
+  readonly maxReadings?: number;
   /** An alarm raised longer than this before `now` is `detectedLate` (default 120 s, the ingest backfill mark). */
   readonly lateToleranceMs?: number;
 }
@@ -93,6 +98,7 @@ function lowerBound(rs: readonly Reading[], t: number): number {
 export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
   const retentionMs = options.retentionMs ?? 72 * HOUR_MS;
   const lateToleranceMs = options.lateToleranceMs ?? 120_000;
+  const maxReadings = Math.max(1, options.maxReadings ?? Number.POSITIVE_INFINITY);
   const subjects = new Map<string, SubjectState>();
 
   function nodesFor(subject: string): readonly RuleNode[] {
@@ -174,7 +180,7 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
     const n = s.readings.length;
     if (n === 0) return;
     const horizon = (s.readings[n - 1] as Reading).ts - retentionMs;
-    const cut = lowerBound(s.readings, horizon);
+    const cut = Math.max(lowerBound(s.readings, horizon), n - maxReadings);
     // amortised: drop in chunks, never the last reading
     if (cut < 1024 && cut < n / 4) return;
     const drop = Math.min(cut, n - 1);

@@ -858,7 +858,13 @@ export async function startMockApi(opts: MockApiOptions = {}): Promise<MockApi> 
       need('alarms.read');
       const state = url.searchParams.get('state');
       return {
-        alarms: [...alarms.values()].filter((a) => (state === 'open' ? a.state !== 'closed' : true)),
+        alarms: [...alarms.values()].filter((a) =>
+          state === 'active'
+            ? a.state !== 'closed'
+            : state === 'open' || state === 'acknowledged'
+              ? a.state === state
+              : true,
+        ),
       };
     }
     m = /^\/alarms\/([a-z0-9-]+)\/ack$/.exec(path);

@@ -78,7 +78,7 @@ function startApp(me: Me): () => void {
 
   // ---- header
   const navLinks = new Map<string, HTMLAnchorElement>();
-  const alarmCount = h('span', { class: 'nav-count hidden', 'aria-label': 'open alarms' });
+  const alarmCount = h('span', { class: 'nav-count hidden', 'aria-label': 'alarms not acknowledged' });
   const nav = h(
     'nav',
     { class: 'nav', 'aria-label': 'Main' },
@@ -137,7 +137,8 @@ function startApp(me: Me): () => void {
   };
 
   const updateAlarmCount = () => {
-    const n = store.openAlarms().length;
+    // What still needs someone: active alarms nobody has acknowledged yet.
+    const n = store.openAlarms().filter((a) => !a.ack).length;
     alarmCount.textContent = String(n);
     alarmCount.classList.toggle('hidden', n === 0);
   };
@@ -153,7 +154,7 @@ function startApp(me: Me): () => void {
     teardownPage?.();
     teardownPage = undefined;
     for (const [n, a] of navLinks) {
-      const on = def?.name === n || (def?.name === 'device' && n === 'overview');
+      const on = def?.name === n || (def?.name === 'device' && n === 'overview') || def?.parent === n;
       a.classList.toggle('active', on);
       if (on) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
@@ -179,7 +180,7 @@ function startApp(me: Me): () => void {
       return;
     }
     if (mine !== seq) return;
-    document.title = `${def.name === 'device' && rest[0] ? rest[0] : def.title} · Vigil`;
+    document.title = `${(def.name === 'device' || def.name === 'shipment') && rest[0] ? rest[0] : def.title} · Vigil`;
     replace(main);
     const params: Record<string, string> = { ...query };
     if (rest[0]) params.id = rest[0];

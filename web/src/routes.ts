@@ -13,6 +13,8 @@ export interface RouteDef {
   nav: boolean;
   /** Any one of these permissions opens the page. */
   anyOf: string[];
+  /** The navigation item to highlight for a page that has none of its own (`device` → `overview`). */
+  parent?: string;
   load: () => Promise<Page>;
 }
 
@@ -30,6 +32,20 @@ export const ROUTES: RouteDef[] = [
     nav: true,
     anyOf: ['devices.read'],
     load: async () => (await import('./pages/map.ts')).mapPage,
+  },
+  {
+    name: 'shipments',
+    title: 'Shipments',
+    nav: true,
+    anyOf: ['shipments.read'],
+    load: async () => (await import('./pages/shipments.ts')).shipmentsPage,
+  },
+  {
+    name: 'delivery',
+    title: 'Delivery',
+    nav: true,
+    anyOf: ['shipments.deliver'],
+    load: async () => (await import('./pages/delivery.ts')).deliveryPage,
   },
   {
     name: 'alarms',
@@ -58,6 +74,14 @@ export const ROUTES: RouteDef[] = [
     nav: false,
     anyOf: ['devices.read'],
     load: async () => (await import('./pages/device.ts')).devicePage,
+  },
+  {
+    name: 'shipment',
+    title: 'Shipment',
+    nav: false,
+    anyOf: ['shipments.read'],
+    parent: 'shipments',
+    load: async () => (await import('./pages/shipment.ts')).shipmentPage,
   },
 ];
 

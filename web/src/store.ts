@@ -60,12 +60,12 @@ export class FleetStore {
     }, 500);
   }
 
-  /** Loads devices and (with `alarms.read`) open alarms. */
+  /** Loads devices and (with `alarms.read`) active alarms (open or acknowledged, not resolved). */
   async refresh(): Promise<void> {
     try {
       const [list, alarms] = await Promise.all([
         api<{ devices: unknown[] }>('/devices'),
-        this.#canAlarms ? api<{ alarms: unknown[] }>('/alarms?state=open').catch(() => null) : null,
+        this.#canAlarms ? api<{ alarms: unknown[] }>('/alarms?state=active').catch(() => null) : null,
       ]);
       const missing: string[] = [];
       const seen = new Set<string>();
@@ -129,7 +129,7 @@ export class FleetStore {
     if (this.#canAlarms) for (const d of this.devices.values()) if (!open.has(d.id)) d.alarm = 'none';
   }
 
-  /** Open alarms (not cleared), newest first. */
+  /** Active alarms (open or acknowledged, not resolved), newest first. */
   openAlarms(): Alarm[] {
     return [...this.alarms.values()]
       .filter(alarmActive)

@@ -122,17 +122,29 @@ export interface SystemStatus {
   storage: { files: { name: string; bytes: number }[]; totalBytes: number };
   certificates: Record<string, CertStatus>;
   /** Optional until the backup job reports: the last completed backup. */
-  backup?: { lastAt: number | null; ok?: boolean; path?: string | null; bytes?: number | null } | null;
-  /** Optional: continuity as the server sees it; the page falls back to the device list. */
+  backup?: {
+    lastAt: number | null;
+    ok?: boolean | null;
+    path?: string | null;
+    bytes?: number | null;
+  } | null;
+  /** Continuity as the server sees it; the page falls back to the device list when absent. */
   continuity?: {
+    /** null: not known to the API process. */
+    brokerReachable?: boolean | null;
+    /** Devices whose latest reading reports battery or backup power. */
+    onBatteryOrBackup?: string[];
     devices?: {
       id: string;
       power?: string | null;
       batPct?: number | null;
       online?: boolean;
+      /** Delivered backfill within `bufferingWindowMs`: it was buffering while offline. */
       buffering?: boolean;
+      lastBackfillAt?: number | null;
     }[];
     buffering?: string[];
+    bufferingWindowMs?: number;
   } | null;
 }
 

@@ -1,10 +1,6 @@
 import { z } from 'zod';
-import {
-  ACK_MEANING_REVIEW,
-  ACK_REASON_MAX,
-  type AlarmRecord,
-  type AlarmStore,
-} from '../../alarms/alarm-store.ts';
+import { ACK_MEANINGS, ACK_REASON_MAX, type AlarmRecord, type AlarmStore } from '../../alarms/alarm-store.ts';
+import type { AccountService } from '../../auth/accounts.ts';
 import { VigilError } from '../../errors.ts';
 import type { Store } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';
@@ -27,7 +23,17 @@ export const alarmSchema = z.object({
   message: z.string(),
   peak: z.number().nullable(),
   unit: z.string().nullable(),
-  ack: z.object({ by: z.string(), at: z.number(), reason: z.string(), meaning: z.string() }).nullable(),
+  ack: z
+    .object({
+      by: z.string(),
+      at: z.number(),
+      reason: z.string(),
+      meaning: z.string(),
+      /** The signer's printed name and role (null on acknowledgements made before e-signatures). */
+      name: z.string().nullable(),
+      role: z.string().nullable(),
+    })
+    .nullable(),
 });
 
 export type AlarmView = z.infer<typeof alarmSchema>;
@@ -49,7 +55,16 @@ export function alarmView(a: AlarmRecord): AlarmView {
     message: a.message,
     peak: a.peak,
     unit: a.unit,
-    ack: a.ack,
+    ack: a.ack
+      ? {
+          by: a.ack.by,
+          at: a.ack.at,
+          reason: a.ack.reason,
+          meaning: a.ack.meaning,
+          name: a.ack.name ?? null,
+          role: a.ack.role ?? null,
+        }
+      : null,
   };
 }
 
@@ -61,13 +76,17 @@ const PRINTABLE = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
 
 /**
  * Alarms: list (any reader) and acknowledge (alarms.ack: operator, quality, admin; MFA). An
- * acknowledgement records who, when, why (a reason of 1-500 characters) and its meaning, is
- * audited as `alarm.ack`, and is final: a second one is refused with 409.
+ * acknowledgement is an electronic signature in the sense of 21 CFR Part 11: the signed-in user
+ * re-enters password and a fresh TOTP code (11.200(a)(1)), and the record shows the signer's
+ * printed name, role, the date and time, the meaning (11.50) and the reason (1-500 characters).
+ * It is audited as `alarm.ack` (never with the password or code), and is final: a second one is
+ * refused with 409.
  */
 export function alarmsRoutes(
   alarms: AlarmStore,
   audit: Pick<Store, 'appendAudit'>,
   clock: () => number,
+  signer: Pick<AccountService, 'verifySignature'>,
 ): RoutePlugin {
   return async (app) => {
     app.get(
@@ -125,23 +144,42 @@ export function alarmsRoutes(
       {
         config: { access: 'alarms.ack' },
         schema: {
-          summary: 'Acknowledge an alarm with a reason (control action: MFA required, audited)',
+          summary:
+            'Acknowledge an alarm with an electronic signature: reason, meaning, password and TOTP (MFA session, audited)',
+          description:
+            'Wrong password: 401 VIGIL_ERR_AUTH; wrong or reused TOTP code: 401 VIGIL_ERR_TOTP; both count ' +
+            'towards the sign-in lockout (429 VIGIL_ERR_LOCKED). API tokens cannot sign (403).',
           tags: ['alarms'],
           params: idParams,
           body: z.strictObject({
             reason: z.string().trim().min(1).max(ACK_REASON_MAX).regex(PRINTABLE),
+            meaning: z.enum(ACK_MEANINGS),
+            password: z.string().min(1).max(1024),
+            totp: z.string().min(1).max(16),
           }),
           response: { 200: z.object({ alarm: alarmSchema }) },
         },
       },
       async (req) => {
-        const actor = actorOf(principalOf(req));
+        const principal = principalOf(req);
+        const actor = actorOf(principal);
+        // Refuse what cannot succeed before spending the signer's TOTP code on it.
+        const current = await alarms.get(req.params.id);
+        if (!current) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'alarm');
+        if (current.ack) throw new VigilError('VIGIL_ERR_ALREADY_ACKNOWLEDGED', current.id.slice(0, 200));
+        const who = await signer.verifySignature(
+          principal,
+          { password: req.body.password, totp: req.body.totp },
+          { address: req.ip },
+        );
         const at = clock();
-        const a = await alarms.acknowledge(req.params.id, {
+        const a = await alarms.acknowledge(current.id, {
           by: actor,
           at,
           reason: req.body.reason,
-          meaning: ACK_MEANING_REVIEW,
+          meaning: req.body.meaning,
+          name: who.name,
+          role: who.role,
         });
         await audit.appendAudit({
           ts: at,
@@ -151,8 +189,12 @@ export function alarmsRoutes(
           detail: {
             rule: a.rule,
             subject: a.subject,
-            reason: a.ack?.reason ?? '',
-            meaning: ACK_MEANING_REVIEW,
+            reason: req.body.reason,
+            meaning: req.body.meaning,
+            signer: who.name,
+            role: who.role,
+            signed_at: new Date(at).toISOString(),
+            signature: 'password+totp',
           },
         });
         return { alarm: alarmView(a) };

@@ -42,18 +42,14 @@ async function scan(
   let seenAtSince = new Set<string>();
   for (;;) {
     const page = await store.queryReadings({ deviceId, since, until: to, limit: PAGE });
-    let lastTs = since;
-    let atLast = new Set<string>();
+    // Only rows on the page's first and last `ts` need a key (no allocation for the others).
+    const lastTs = page[page.length - 1]?.ts ?? since;
+    const atLast = new Set<string>();
     for (const r of page) {
-      const key = `${r.seq}/${r.idx}`;
-      if (r.ts === since && seenAtSince.has(key)) continue;
+      if (r.ts === since && seenAtSince.size > 0 && seenAtSince.has(`${r.seq}/${r.idx}`)) continue;
       sink.add(r);
       rows++;
-      if (r.ts !== lastTs) {
-        lastTs = r.ts;
-        atLast = new Set();
-      }
-      atLast.add(key);
+      if (r.ts === lastTs) atLast.add(`${r.seq}/${r.idx}`);
     }
     if (page.length < PAGE) return { rows, truncated: false };
     if (rows >= MAX_SCAN_ROWS) return { rows, truncated: true };

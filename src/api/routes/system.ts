@@ -43,6 +43,23 @@ const systemSchema = z.object({
     totalBytes: z.number(),
   }),
   certificates: z.object({ server: cert, ca: cert }),
+  backup: z.object({ lastAt: z.number().nullable(), ok: z.boolean().nullable() }),
+  continuity: z.object({
+    brokerReachable: z.boolean().nullable(),
+    onBatteryOrBackup: z.array(z.string()),
+    buffering: z.array(z.string()),
+    bufferingWindowMs: z.number(),
+    devices: z.array(
+      z.object({
+        id: z.string(),
+        power: z.string().nullable(),
+        batPct: z.number().nullable(),
+        online: z.boolean(),
+        buffering: z.boolean(),
+        lastBackfillAt: z.number().nullable(),
+      }),
+    ),
+  }),
 });
 
 /** System status for the dashboard's system page. */
@@ -52,7 +69,12 @@ export const systemRoutes: RoutePlugin = async (app, { deps, runtime }) => {
     {
       config: { access: 'system.read' },
       schema: {
-        summary: 'Broker listeners and connections, ingest throughput, rejections, storage, certificates',
+        summary:
+          'Broker listeners and connections, ingest throughput, rejections, storage, certificates, backup, continuity',
+        description:
+          '`backup` is null/null until a backup has been recorded. `continuity`: devices whose latest reading ' +
+          'reports battery or backup power, devices that delivered backfill within `bufferingWindowMs` (they ' +
+          'were buffering while offline; counted since the server started) and whether the broker is reachable.',
         tags: ['system'],
         response: { 200: systemSchema },
       },

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { openContext } from '../../app/context.ts';
 import { requireDevice } from '../../app/device-service.ts';
+import { news2FromSample } from '../../rules/news2.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
 
 export async function readingsCommand(argv: string[], io: CliIo): Promise<number> {
@@ -22,7 +23,15 @@ export async function readingsCommand(argv: string[], io: CliIo): Promise<number
   const limit = parsePositiveInt('--limit', values.limit, 100_000) ?? 100;
   const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
   try {
-    await requireDevice(ctx, id);
+    const device = await requireDevice(ctx, id);
+    // Patient monitors: each reading with its NEWS2 aggregate and clinical-response band (RCP 2017).
+    const news2 = (data: Record<string, unknown>) => {
+      if (device.profile !== 'patient-vitals') return undefined;
+      const s = news2FromSample(data);
+      return 'missing' in s
+        ? { total: null, band: null, missing: s.missing }
+        : { total: s.total, band: s.band };
+    };
     // Without --since, show the newest N (in time order); with it, the first N from then on.
     const rows = await ctx.store.queryReadings({
       deviceId: id,
@@ -43,12 +52,15 @@ export async function readingsCommand(argv: string[], io: CliIo): Promise<number
             received_at: new Date(r.receivedAt).toISOString(),
             backfill: r.backfill,
             ...r.data,
+            ...(device.profile === 'patient-vitals' ? { news2: news2(r.data) } : {}),
           }),
         );
       } else {
-        const fields = Object.entries(r.data)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ');
+        const score = news2(r.data);
+        const fields = [
+          ...Object.entries(r.data).map(([k, v]) => `${k}=${v}`),
+          ...(score ? [`news2=${score.total ?? '?'}${score.band ? `(${score.band})` : ''}`] : []),
+        ].join(' ');
         io.out(
           `${new Date(r.ts).toISOString()} seq=${r.seq}${r.idx ? `.${r.idx}` : ''}${r.backfill ? ' [backfill]' : ''} ${fields}`,
         );

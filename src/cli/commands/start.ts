@@ -58,6 +58,9 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     io.out('look at the data (in another terminal, same directory):');
     io.out('  npm run vigil -- device list');
     io.out('  npm run vigil -- readings sim-truck-001 --limit 10');
+    // Each truck's dispatch event starts a shipment; sim-truck-001's cooling fails early (heat excursion).
+    io.out('  npm run vigil -- shipment list');
+    io.out('  npm run vigil -- shipment show <id from the list> --json');
     io.out('  npm run vigil -- audit --since 2026-01-01T00:00:00Z');
   }
   io.out('press Ctrl-C to stop');

@@ -33,28 +33,56 @@ interface AlarmRow {
   updated_at: number;
 }
 
-const toAlarm = (r: AlarmRow): AlarmRecord => ({
-  id: r.id,
-  rule: r.rule,
-  subject: r.subject,
-  kind: r.kind,
-  state: r.state,
-  startedAt: r.started_at,
-  raisedAt: r.raised_at,
-  detectedAt: r.detected_at,
-  resolvedAt: r.resolved_at,
-  detectedLate: r.detected_late === 1,
-  severity: r.severity,
-  message: r.message,
-  peak: r.peak,
-  unit: r.unit,
-  ack:
-    r.ack_by !== null && r.ack_at !== null
-      ? { by: r.ack_by, at: r.ack_at, reason: r.ack_reason ?? '', meaning: r.ack_meaning ?? '' }
-      : null,
-  detail: JSON.parse(r.detail) as Record<string, unknown>,
-  updatedAt: r.updated_at,
-});
+/**
+ * The signer of an e-signed acknowledgement (printed name and role) is kept in `detail` under
+ * this key: the alarms table of migration 3 has no columns for it. It is moved into `ack` on read.
+ */
+const SIGNER_KEY = 'ack_signer';
+
+interface Signer {
+  name: string;
+  role: string;
+}
+
+function splitDetail(json: string): { detail: Record<string, unknown>; signer: Signer | null } {
+  const { [SIGNER_KEY]: raw, ...detail } = JSON.parse(json) as Record<string, unknown>;
+  const s = raw as Partial<Signer> | null | undefined;
+  const signer =
+    s && typeof s.name === 'string' && typeof s.role === 'string' ? { name: s.name, role: s.role } : null;
+  return { detail, signer };
+}
+
+const toAlarm = (r: AlarmRow): AlarmRecord => {
+  const { detail, signer } = splitDetail(r.detail);
+  return {
+    id: r.id,
+    rule: r.rule,
+    subject: r.subject,
+    kind: r.kind,
+    state: r.state,
+    startedAt: r.started_at,
+    raisedAt: r.raised_at,
+    detectedAt: r.detected_at,
+    resolvedAt: r.resolved_at,
+    detectedLate: r.detected_late === 1,
+    severity: r.severity,
+    message: r.message,
+    peak: r.peak,
+    unit: r.unit,
+    ack:
+      r.ack_by !== null && r.ack_at !== null
+        ? {
+            by: r.ack_by,
+            at: r.ack_at,
+            reason: r.ack_reason ?? '',
+            meaning: r.ack_meaning ?? '',
+            ...(signer ? { name: signer.name, role: signer.role } : {}),
+          }
+        : null,
+    detail,
+    updatedAt: r.updated_at,
+  };
+};
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -68,11 +96,16 @@ function patchSql(p: AlarmPatch): { set: string[]; values: (string | number | nu
     values.push(v);
   };
   if (p.startedAt !== undefined) add('started_at', p.startedAt);
+  if (p.raisedAt !== undefined) add('raised_at', p.raisedAt);
   if (p.severity !== undefined) add('severity', p.severity);
   if (p.message !== undefined) add('message', p.message);
   if (p.peak !== undefined) add('peak', p.peak);
   if (p.unit !== undefined) add('unit', p.unit);
-  if (p.detail !== undefined) add('detail', JSON.stringify(p.detail));
+  if (p.detail !== undefined) {
+    // a new detail never drops the signer of an acknowledgement
+    set.push(`detail = json_set(?, '$.${SIGNER_KEY}', json_extract(detail, '$.${SIGNER_KEY}'))`);
+    values.push(JSON.stringify(p.detail));
+  }
   return { set, values };
 }
 
@@ -197,10 +230,16 @@ export class SqliteAlarmStore implements AlarmStore {
       const a = this.#get(id);
       if (!a) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'alarm');
       if (a.ack) throw new VigilError('VIGIL_ERR_ALREADY_ACKNOWLEDGED', a.id.slice(0, 200));
+      const signer =
+        ack.name !== undefined && ack.role !== undefined
+          ? JSON.stringify({ name: ack.name, role: ack.role })
+          : null;
       this.#stmt(
         `UPDATE alarms SET state = CASE WHEN state = 'open' THEN 'acknowledged' ELSE state END,
-           ack_by = ?, ack_at = ?, ack_reason = ?, ack_meaning = ?, updated_at = ? WHERE id = ?`,
-      ).run(ack.by, ack.at, ack.reason, ack.meaning, ack.at, id);
+           ack_by = ?, ack_at = ?, ack_reason = ?, ack_meaning = ?,
+           detail = CASE WHEN ? IS NULL THEN detail ELSE json_set(detail, '$.${SIGNER_KEY}', json(?)) END,
+           updated_at = ? WHERE id = ?`,
+      ).run(ack.by, ack.at, ack.reason, ack.meaning, signer, signer, ack.at, id);
       return this.#get(id) as AlarmRecord;
     }, true);
   }

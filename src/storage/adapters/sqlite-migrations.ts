@@ -226,4 +226,75 @@ CREATE INDEX alarms_subject_raised ON alarms (subject, raised_at);
 CREATE INDEX alarms_raised ON alarms (raised_at);
 `,
   },
+  {
+    version: 4,
+    name: 'shipments and chain of custody',
+    sql: `
+-- Shipments (src/shipments). The delivery token is kept only as its keyed hash (DESIGN.md §5).
+-- profile: a preset name, or the JSON of a custom profile input; batches, origin, destination and
+-- planned_route are JSON.
+CREATE TABLE shipments (
+  id TEXT PRIMARY KEY CHECK (length(id) = 14),
+  device_id TEXT NOT NULL REFERENCES devices (id),
+  profile TEXT NOT NULL,
+  batches TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  planned_route TEXT,
+  eta INTEGER,
+  state TEXT NOT NULL CHECK (state IN ('planned', 'in_transit', 'delivered', 'closed', 'quarantined', 'released')),
+  dispatch_at INTEGER,
+  dispatch_batch TEXT,
+  dispatch_token_hash TEXT,
+  dispatch_received_at INTEGER,
+  delivery_at INTEGER,
+  delivery_by TEXT,
+  delivery_lat REAL,
+  delivery_lon REAL,
+  delivery_fix_at INTEGER,
+  closed_at INTEGER,
+  decision_state TEXT CHECK (decision_state IN ('released', 'quarantined')),
+  decision_by TEXT,
+  decision_at INTEGER,
+  decision_reason TEXT,
+  decision_meaning TEXT,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  CHECK (state = 'planned' OR dispatch_at IS NOT NULL),
+  CHECK (state <> 'delivered' OR delivery_at IS NOT NULL),
+  CHECK (state NOT IN ('released', 'quarantined') OR decision_at IS NOT NULL)
+) STRICT, WITHOUT ROWID;
+-- At most one trip in transit per device.
+CREATE UNIQUE INDEX shipments_one_in_transit ON shipments (device_id) WHERE state = 'in_transit';
+CREATE INDEX shipments_device_created ON shipments (device_id, created_at);
+CREATE INDEX shipments_state_created ON shipments (state, created_at);
+CREATE INDEX shipments_created ON shipments (created_at);
+
+-- The chain of custody: appended, never changed (the audit log holds the same facts, chained).
+CREATE TABLE shipment_events (
+  id INTEGER PRIMARY KEY,
+  shipment_id TEXT NOT NULL REFERENCES shipments (id),
+  at INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail TEXT NOT NULL
+) STRICT;
+CREATE INDEX shipment_events_shipment ON shipment_events (shipment_id, at, id);
+CREATE TRIGGER shipment_events_no_update BEFORE UPDATE ON shipment_events
+BEGIN SELECT RAISE(ABORT, 'custody record is append-only'); END;
+CREATE TRIGGER shipment_events_no_delete BEFORE DELETE ON shipment_events
+BEGIN SELECT RAISE(ABORT, 'custody record is append-only'); END;
+
+-- Wrong delivery tokens (never the token), kept for the rate-limit window only.
+CREATE TABLE shipment_delivery_failures (
+  shipment_id TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX shipment_delivery_failures_shipment ON shipment_delivery_failures (shipment_id, at);
+CREATE INDEX shipment_delivery_failures_actor ON shipment_delivery_failures (actor, at);
+CREATE INDEX shipment_delivery_failures_at ON shipment_delivery_failures (at);
+`,
+  },
 ];

@@ -9,6 +9,7 @@ import type {
   UserRecord,
 } from '../../auth/account-store.ts';
 import { VigilError } from '../../errors.ts';
+import { SqliteShipmentStore } from '../../shipments/sqlite-shipment-store.ts';
 import { auditHash, canonicalJSON, GENESIS_HASH, verifyAuditChain } from '../audit-chain.ts';
 import type {
   AuditInput,
@@ -216,6 +217,7 @@ export class SqliteStore implements Store, AccountStore {
   readonly #migrations: readonly SqliteMigration[];
   readonly #stmts = new Map<string, Database.Statement>();
   #alarms: SqliteAlarmStore | undefined;
+  #shipments: SqliteShipmentStore | undefined;
 
   private constructor(db: Db, migrations: readonly SqliteMigration[]) {
     this.#db = db;
@@ -355,6 +357,12 @@ export class SqliteStore implements Store, AccountStore {
   alarms(): SqliteAlarmStore {
     this.#alarms ??= new SqliteAlarmStore(this.#db);
     return this.#alarms;
+  }
+
+  /** The shipments tables (src/shipments/shipment-store.ts port) on this connection. */
+  shipments(): SqliteShipmentStore {
+    this.#shipments ??= new SqliteShipmentStore(this.#db);
+    return this.#shipments;
   }
 
   /** Highest applied schema version, 0 for a fresh file. */

@@ -1,8 +1,10 @@
 /**
- * Alarms: open ones first, with the rule, the device, when it started, and the acknowledgement.
- * Acknowledging needs `alarms.ack` and a reason (it goes to the audit log with the user).
+ * Alarms: active ones (open, then acknowledged) first, with the rule, the device, when it started, and the acknowledgement.
+ * Acknowledging needs `alarms.ack` and is an electronic signature (21 CFR Part 11): a reason, the
+ * meaning of the signature, and the user's password and a fresh TOTP code, re-entered each time.
+ * The server records name, role, time, meaning and reason, and audits it.
  */
-import { api, describeError } from '../api.ts';
+import { ApiError, api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absTime, humanize } from '../format.ts';
@@ -23,8 +25,15 @@ import {
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 
-type View = 'open' | 'all';
+/** `active`: open or acknowledged, not yet resolved (the API's `state=active`). */
+type View = 'active' | 'all';
 const REASON_MIN = 3;
+/** The meanings the API accepts (src/alarms/alarm-store.ts ACK_MEANINGS). */
+const MEANINGS = [
+  { value: 'reviewed', label: 'Reviewed: I have reviewed this alarm' },
+  { value: 'impact assessed', label: 'Impact assessed: I have judged the effect on the product' },
+  { value: 'approved', label: 'Approved: I approve the action taken' },
+] as const;
 
 function stateBadge(a: Alarm): HTMLElement {
   if (!alarmActive(a)) return badge('off', humanize(a.state), 'check');
@@ -37,7 +46,7 @@ function severityTone(s: string | null): Tone {
 }
 
 export const alarmsPage: Page = (root, ctx) => {
-  let view: View = 'open';
+  let view: View = 'active';
   let alarms: Alarm[] = [];
   let error: unknown = null;
   let loaded = false;
@@ -49,7 +58,7 @@ export const alarmsPage: Page = (root, ctx) => {
     pageHeader(
       'Alarms',
       canAck
-        ? 'Excursions and device faults. Acknowledge with a reason: it is recorded in the audit log.'
+        ? 'Excursions and device faults. Acknowledging is an electronic signature: reason, meaning, password and TOTP code.'
         : 'Excursions and device faults.',
     ),
     h(
@@ -64,7 +73,7 @@ export const alarmsPage: Page = (root, ctx) => {
           segmented<View>(
             'Show',
             [
-              { value: 'open', label: 'Open', testid: 'alarms-open' },
+              { value: 'active', label: 'Active', testid: 'alarms-open' },
               { value: 'all', label: 'All', testid: 'alarms-all' },
             ],
             view,
@@ -81,7 +90,7 @@ export const alarmsPage: Page = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
-      const r = await api<{ alarms: unknown[] }>(view === 'open' ? '/alarms?state=open' : '/alarms');
+      const r = await api<{ alarms: unknown[] }>(view === 'active' ? '/alarms?state=active' : '/alarms');
       alarms = (r.alarms ?? []).map(normAlarm).filter((a): a is Alarm => a !== null);
       error = null;
     } catch (err) {
@@ -102,7 +111,7 @@ export const alarmsPage: Page = (root, ctx) => {
       return void replace(
         host,
         emptyState(
-          view === 'open' ? 'No open alarms.' : 'No alarms recorded.',
+          view === 'active' ? 'No active alarms.' : 'No alarms recorded.',
           'Alarms appear here as soon as a rule fires.',
         ),
       );
@@ -143,12 +152,12 @@ export const alarmsPage: Page = (root, ctx) => {
               ),
               h(
                 'td',
-                { 'data-label': 'Device' },
+                { 'data-label': 'Device', class: 'cell-nowrap' },
                 a.subject ? h('a', { href: `#/device/${encodeURIComponent(a.subject)}` }, a.subject) : '–',
               ),
               h(
                 'td',
-                { 'data-label': 'Started' },
+                { 'data-label': 'Started', class: 'cell-nowrap' },
                 h('div', null, absTime(a.startedAt ?? a.raisedAt)),
                 h('div', { class: 'muted small' }, timeAgo(a.startedAt ?? a.raisedAt)),
               ),
@@ -203,11 +212,33 @@ export const alarmsPage: Page = (root, ctx) => {
             'What was checked or done, e.g. "Load inspected, vials within range, logger door re-sealed"',
           testid: 'ack-reason',
         });
+        const meaning = h(
+          'select',
+          { required: true, testid: 'ack-meaning' },
+          MEANINGS.map((m) => h('option', { value: m.value }, m.label)),
+        );
+        const password = h('input', {
+          type: 'password',
+          autocomplete: 'current-password',
+          required: true,
+          maxlength: 1024,
+          testid: 'ack-password',
+        });
+        const totp = h('input', {
+          type: 'text',
+          inputmode: 'numeric',
+          autocomplete: 'one-time-code',
+          pattern: '[0-9]*',
+          maxlength: 7,
+          required: true,
+          class: 'code-input',
+          testid: 'ack-totp',
+        });
         const err = h('div', { class: 'form-error', 'aria-live': 'assertive' });
         const submit = h(
           'button',
           { type: 'submit', class: 'btn btn-primary', testid: 'ack-submit', form: 'ack-form' },
-          'Acknowledge',
+          'Sign and acknowledge',
         );
         const form = h(
           'form',
@@ -220,6 +251,9 @@ export const alarmsPage: Page = (root, ctx) => {
             a.message ? h('span', { class: 'muted' }, ` · ${a.message}`) : null,
           ),
           field('Reason (required)', reason, 'Recorded with your name in the audit log.'),
+          field('Meaning of your signature', meaning),
+          field('Password', password, 'Re-enter your password to sign.'),
+          field('Authenticator code', totp, 'A fresh 6-digit code; each code signs once.'),
           err,
         );
         form.addEventListener('submit', async (e) => {
@@ -228,12 +262,19 @@ export const alarmsPage: Page = (root, ctx) => {
           const text = reason.value.trim();
           if (text.length < REASON_MIN)
             return void err.append(errorBox('Give a reason for the acknowledgement.'));
+          const code = totp.value.replace(/\s/g, '');
+          if (!password.value || !/^\d{6}$/.test(code))
+            return void err.append(errorBox('Enter your password and a 6-digit authenticator code to sign.'));
           submit.disabled = true;
           try {
+            // 401 here means a wrong password or code, not an ended session: stay on the page.
             const r = await api<{ alarm?: unknown }>(`/alarms/${encodeURIComponent(a.id)}/ack`, {
               method: 'POST',
-              body: { reason: text },
+              body: { reason: text, meaning: meaning.value, password: password.value, totp: code },
+              quiet401: true,
             });
+            password.value = '';
+            totp.value = '';
             const updated = normAlarm(r?.alarm) ?? {
               ...a,
               ack: { by: ctx.me.name, at: Date.now(), reason: text },
@@ -245,7 +286,17 @@ export const alarmsPage: Page = (root, ctx) => {
             close(true);
           } catch (ex) {
             submit.disabled = false;
-            err.append(errorBox(describeError(ex)));
+            totp.value = '';
+            const why = ex instanceof ApiError ? ex.code : '';
+            err.append(
+              errorBox(
+                why === 'VIGIL_ERR_TOTP'
+                  ? 'The authenticator code was not accepted (wrong, or already used). Wait for the next code.'
+                  : why === 'VIGIL_ERR_AUTH'
+                    ? 'The password was not accepted. If your session has ended, sign in again.'
+                    : describeError(ex),
+              ),
+            );
           }
         });
         setTimeout(() => reason.focus(), 0);

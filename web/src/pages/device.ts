@@ -29,6 +29,7 @@ import {
   toast,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { createNews2Chart } from './news2-panel.ts';
 import { profileIcon } from './overview.ts';
 
 type RangeKey = '1h' | '24h' | '7d' | '30d';
@@ -335,6 +336,7 @@ export const devicePage: Page = (root, ctx, params) => {
           height: d.profile === 'patient-vitals' ? 170 : 240,
         }),
       );
+    if (d.profile === 'patient-vitals') charts.unshift(createNews2Chart({ rangeMs: RANGES[range].ms }));
     replace(
       chartsHost,
       charts.length ? charts.map((c) => c.el) : emptyState('Nothing to chart for this profile.'),

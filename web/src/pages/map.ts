@@ -65,6 +65,11 @@ function markerTone(d: Device): 'bad' | 'warn' | 'off' | 'ok' {
   return 'ok';
 }
 
+function outOfRange(d: Device): boolean {
+  const st = limitState(d.latest?.data.temp_c, limitOf(d, 'temp_c'));
+  return st === 'high' || st === 'low';
+}
+
 const TONE_TEXT = { ok: 'In range', bad: 'Excursion or alarm', warn: 'Offline', off: 'Disabled' } as const;
 
 export const mapPage: Page = (root, ctx, params) => {
@@ -448,7 +453,8 @@ export const mapPage: Page = (root, ctx, params) => {
               h('span', { class: 'vehicle-id' }, d.id),
               h(
                 'span',
-                { class: cx('vehicle-temp', tone === 'bad' && 'value-bad') },
+                // Red only when the temperature itself is out of range (the alarm may be power, say).
+                { class: cx('vehicle-temp', outOfRange(d) && 'value-bad') },
                 fmtField('temp_c', d.latest?.data.temp_c),
               ),
             ),

@@ -103,7 +103,10 @@ export const overviewPage: Page = (root, ctx, params) => {
   function renderSummary(devices: Device[]): void {
     const online = devices.filter((d) => d.online).length;
     const enabled = devices.filter((d) => d.status === 'enabled').length;
-    const alarms = store.loaded ? store.openAlarms().length : 0;
+    // Active = open or acknowledged, not yet resolved; unacknowledged ones still need someone.
+    const active = store.loaded ? store.openAlarms() : [];
+    const alarms = active.length;
+    const unacked = active.filter((a) => !a.ack).length;
     const withAlarm = devices.filter((d) => d.alarm === 'open').length;
     const onBattery = devices.filter(
       (d) => d.latest?.data.power === 'battery' || d.latest?.data.power === 'backup',
@@ -122,11 +125,15 @@ export const overviewPage: Page = (root, ctx, params) => {
         'stat-online',
       ),
       statCard(
-        'Open alarms',
+        'Active alarms',
         String(ctx.can('alarms.read') ? alarms : withAlarm),
-        alarms || withAlarm ? 'bad' : 'ok',
+        unacked || (!ctx.can('alarms.read') && withAlarm) ? 'bad' : alarms ? 'warn' : 'ok',
         'alert',
-        withAlarm ? `on ${withAlarm} device(s)` : 'No excursions',
+        withAlarm
+          ? ctx.can('alarms.read')
+            ? `${unacked} not acknowledged · on ${withAlarm} device(s)`
+            : `on ${withAlarm} device(s)`
+          : 'No excursions',
         'stat-alarms',
       ),
       statCard(

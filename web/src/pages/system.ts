@@ -97,6 +97,11 @@ const REASON_COLOURS = [
   '#bf3989',
 ];
 
+/** The server's continuity view first; else an embedded broker with connection counts is up. */
+function brokerReachable(s: SystemStatus): boolean {
+  return s.continuity?.brokerReachable ?? s.broker.reachable ?? s.broker.connections !== null;
+}
+
 function certTone(c: CertStatus): Tone {
   return c.daysLeft < 0 ? 'bad' : c.daysLeft < 14 ? 'bad' : c.daysLeft < 45 ? 'warn' : 'ok';
 }
@@ -130,7 +135,7 @@ export const systemPage: Page = (root, ctx) => {
 
   /** The state of everything at a glance, above the detail cards. */
   function summaryRow(s: SystemStatus): HTMLElement {
-    const reachable = s.broker.reachable ?? s.broker.connections !== null;
+    const reachable = brokerReachable(s);
     const certs = Object.entries(s.certificates ?? {}).sort((a, b) => a[1].daysLeft - b[1].daysLeft);
     const soonest = certs[0];
     const reasons = Object.entries(s.rejections.sinceStart ?? {}).sort((a, b) => b[1] - a[1]);
@@ -192,14 +197,14 @@ export const systemPage: Page = (root, ctx) => {
         `${offline} / ${enabled.length}`,
         offline ? 'warn' : 'ok',
         'power',
-        offline ? 'buffering until they reconnect' : 'all enabled devices online',
+        offline ? 'buffering until reconnect' : 'all enabled devices online',
       ),
     );
   }
 
   function brokerCard(s: SystemStatus): HTMLElement {
     const b = s.broker;
-    const reachable = b.reachable ?? b.connections !== null;
+    const reachable = brokerReachable(s);
     return card(
       [icon('signal'), ' Broker'],
       [
@@ -214,6 +219,11 @@ export const systemPage: Page = (root, ctx) => {
               )
             : badge('bad', 'Broker unreachable', 'alert'),
           badge('neutral', humanize(b.mode)),
+          h(
+            'span',
+            { class: 'muted small', title: `since ${absTime(s.now - s.uptimeS * 1000)}` },
+            `Vigil up ${duration(s.uptimeS)}`,
+          ),
         ),
         h(
           'div',
@@ -261,7 +271,7 @@ export const systemPage: Page = (root, ctx) => {
         h(
           'h3',
           { class: 'subhead' },
-          `Throughput and rejections (per second, last ${duration(Math.max(5, (history.t.length - 1) * (POLL_MS / 1000)))})`,
+          `Throughput and rejections (per second, last ${duration(Math.max(5, (history.t.at(-1) ?? 0) - (history.t[0] ?? 0)))})`,
         ),
         chartHost,
       ],
@@ -352,7 +362,11 @@ export const systemPage: Page = (root, ctx) => {
               'p',
               null,
               badge('warn', 'No backup recorded', 'alert'),
-              h('span', { class: 'muted' }, ' Run `vigil backup` or schedule it.'),
+              h(
+                'span',
+                { class: 'muted' },
+                ' No backup job yet: copy the data directory while Vigil is stopped.',
+              ),
             ),
       ],
       { testid: 'system-storage' },
@@ -402,16 +416,18 @@ export const systemPage: Page = (root, ctx) => {
 
   function continuityCard(s: SystemStatus): HTMLElement {
     const devices = [...ctx.store.devices.values()].sort((a, b) => a.id.localeCompare(b.id));
-    const serverBuffering = new Set(
+    // Delivered backfill recently (server side): the device was buffering while offline.
+    const backfilled = new Set(
       s.continuity?.buffering ?? s.continuity?.devices?.filter((d) => d.buffering).map((d) => d.id) ?? [],
     );
-    const buffering = (d: Device) =>
-      serverBuffering.has(d.id) || (d.status === 'enabled' && !d.online && d.lastSeenAt !== null);
-    const nBuffering = devices.filter(buffering).length;
-    const onStored = devices.filter(
-      (d) => d.latest?.data.power === 'battery' || d.latest?.data.power === 'backup',
-    ).length;
-    const reachable = s.broker.reachable ?? s.broker.connections !== null;
+    const windowH = Math.round((s.continuity?.bufferingWindowMs ?? 3_600_000) / 3_600_000);
+    // Offline now: it keeps sampling into its buffer until it reconnects.
+    const bufferingNow = (d: Device) => d.status === 'enabled' && !d.online && d.lastSeenAt !== null;
+    const nBuffering = devices.filter(bufferingNow).length;
+    const onStored =
+      s.continuity?.onBatteryOrBackup?.length ??
+      devices.filter((d) => d.latest?.data.power === 'battery' || d.latest?.data.power === 'backup').length;
+    const reachable = brokerReachable(s);
     return card(
       [icon('power'), ' Continuity'],
       [
@@ -430,8 +446,13 @@ export const systemPage: Page = (root, ctx) => {
             'Data arrives as backfill on reconnect',
             'continuity-buffering',
           ),
-          statBlock('On battery or backup', String(onStored), 'Mains power lost'),
-          statBlock('Uptime', duration(s.uptimeS), `since ${absTime(s.now - s.uptimeS * 1000)}`),
+          statBlock(
+            `Backfilled, last ${windowH} h`,
+            String(backfilled.size),
+            'Delivered samples buffered offline',
+            'continuity-backfilled',
+          ),
+          statBlock('On battery or backup', String(onStored), 'Mains power lost', 'continuity-power'),
         ),
         devices.length
           ? h(
@@ -465,7 +486,9 @@ export const systemPage: Page = (root, ctx) => {
                       d.status !== 'enabled'
                         ? badge('off', humanize(d.status))
                         : d.online
-                          ? badge('ok', 'Online')
+                          ? backfilled.has(d.id)
+                            ? badge('info', 'Online · backfilled', 'clock')
+                            : badge('ok', 'Online')
                           : badge('warn', 'Offline · buffering', 'clock'),
                     ),
                     h('td', { 'data-label': 'Power' }, powerBadge(d.latest?.data.power)),

@@ -1,0 +1,347 @@
+import { z } from 'zod';
+import type { AccountService } from '../../auth/accounts.ts';
+import { VigilError } from '../../errors.ts';
+import { generateShipmentReport, loadOrCreateReportSigner, REPORT_MEDIA_TYPES } from '../../reports/index.ts';
+import {
+  batchSchema,
+  DECIDABLE_STATES,
+  DECISION_MEANINGS,
+  DECISION_REASON_MAX,
+  DECISION_STATES,
+  placeSchema,
+  SHIPMENT_STATES,
+  type Shipment,
+} from '../../shipments/shipment.ts';
+import {
+  loadShipmentDetail,
+  type ShipmentDetail,
+  shipmentReportInput,
+} from '../../shipments/shipment-detail.ts';
+import { SHIPMENT_ID_RE } from '../../shipments/shipment-id.ts';
+import type { ShipmentService } from '../../shipments/shipment-service.ts';
+import { actorOf } from '../access.ts';
+import type { RoutePlugin } from '../api-deps.ts';
+import { alarmSchema, alarmView } from './alarms.ts';
+import { principalOf } from './auth.ts';
+
+const idParams = z.strictObject({ id: z.string().regex(SHIPMENT_ID_RE, 'must be a shipment id') });
+
+const PRINTABLE = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
+
+const profileView = z.union([z.string(), z.record(z.string(), z.unknown())]);
+
+export const shipmentSchema = z.object({
+  id: z.string(),
+  deviceId: z.string(),
+  state: z.enum(SHIPMENT_STATES),
+  /** As given: a preset name, or a custom profile object. */
+  profile: profileView,
+  batches: z.array(
+    z.object({ lot: z.string(), product: z.string(), quantity: z.number(), vvm: z.string().optional() }),
+  ),
+  origin: z.object({ name: z.string(), lat: z.number().optional(), lon: z.number().optional() }),
+  destination: z.object({ name: z.string(), lat: z.number().optional(), lon: z.number().optional() }),
+  plannedRoute: z.array(z.object({ lat: z.number(), lon: z.number() })).nullable(),
+  eta: z.number().nullable(),
+  /** The device's dispatch event: its own timestamp and the batch id (never the token or its hash). */
+  dispatch: z.object({ at: z.number(), batchId: z.string(), receivedAt: z.number() }).nullable(),
+  delivery: z
+    .object({
+      at: z.number(),
+      by: z.string(),
+      lat: z.number().nullable(),
+      lon: z.number().nullable(),
+      fixAt: z.number().nullable(),
+    })
+    .nullable(),
+  closedAt: z.number().nullable(),
+  decision: z
+    .object({
+      state: z.enum(DECISION_STATES),
+      by: z.string(),
+      at: z.number(),
+      reason: z.string(),
+      meaning: z.string(),
+    })
+    .nullable(),
+  createdAt: z.number(),
+  createdBy: z.string(),
+  updatedAt: z.number(),
+});
+
+export type ShipmentView = z.infer<typeof shipmentSchema>;
+
+/** A shipment as the API shows it: everything but the token hash. */
+export function shipmentView(s: Shipment): ShipmentView {
+  return {
+    id: s.id,
+    deviceId: s.deviceId,
+    state: s.state,
+    profile: s.profile as ShipmentView['profile'],
+    batches: s.batches,
+    origin: s.origin,
+    destination: s.destination,
+    plannedRoute: s.plannedRoute,
+    eta: s.eta,
+    dispatch: s.dispatch
+      ? { at: s.dispatch.at, batchId: s.dispatch.batchId, receivedAt: s.dispatch.receivedAt }
+      : null,
+    delivery: s.delivery,
+    closedAt: s.closedAt,
+    decision: s.decision,
+    createdAt: s.createdAt,
+    createdBy: s.createdBy,
+    updatedAt: s.updatedAt,
+  };
+}
+
+const excursionSchema = z.object({
+  kind: z.enum(['above', 'below']),
+  start: z.number(),
+  end: z.number(),
+  durationMs: z.number(),
+  peakC: z.number(),
+  ongoing: z.boolean(),
+});
+
+const detailSchema = z.object({
+  shipment: shipmentSchema,
+  profile: z.object({ name: z.string(), preset: z.string(), lowerC: z.number(), upperC: z.number() }),
+  trip: z.object({ from: z.number(), to: z.number() }).nullable(),
+  summary: z.object({
+    readings: z.number(),
+    truncated: z.boolean(),
+    minC: z.number().nullable(),
+    maxC: z.number().nullable(),
+    mktC: z.number().nullable(),
+    timeOutOfRange: z.object({ aboveMs: z.number(), belowMs: z.number() }),
+    excursions: z.array(excursionSchema),
+    gaps: z.array(z.object({ start: z.number(), end: z.number(), durationMs: z.number() })),
+  }),
+  alarms: z.array(alarmSchema),
+  custody: z.array(
+    z.object({
+      at: z.number(),
+      action: z.string(),
+      actor: z.string(),
+      detail: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+
+function detailView(d: ShipmentDetail): z.infer<typeof detailSchema> {
+  const s = d.summary;
+  return {
+    shipment: shipmentView(d.shipment),
+    profile: {
+      name: d.profile.name,
+      preset: d.profile.preset,
+      lowerC: d.profile.lowerC,
+      upperC: d.profile.upperC,
+    },
+    trip: d.window,
+    summary: {
+      readings: s.readingCount,
+      truncated: d.truncated,
+      minC: s.minC,
+      maxC: s.maxC,
+      mktC: s.mktC,
+      timeOutOfRange: { aboveMs: s.timeAboveMs, belowMs: s.timeBelowMs },
+      excursions: s.excursions.map((e) => ({ ...e })),
+      gaps: s.gaps.map((g) => ({ ...g })),
+    },
+    alarms: d.alarms.map(alarmView),
+    custody: d.custody.map((e) => ({ at: e.at, action: e.action, actor: e.actor, detail: e.detail })),
+  };
+}
+
+/**
+ * Shipments: list and detail (any reader), create (shipments.manage: operator, admin), delivery
+ * with the token (shipments.deliver: receiver, admin), quality's release or quarantine with an
+ * electronic signature (shipments.decide: quality, admin), and the signed report.
+ */
+export function shipmentsRoutes(
+  service: ShipmentService,
+  signer: Pick<AccountService, 'verifySignature'>,
+): RoutePlugin {
+  return async (app, { deps }) => {
+    const { ctx } = deps;
+    const detailDeps = { service, store: ctx.store, alarms: deps.alarms, clock: ctx.clock };
+
+    app.get(
+      '/api/v1/shipments',
+      {
+        config: { access: 'shipments.read' },
+        schema: {
+          summary: 'Shipments, newest created first',
+          tags: ['shipments'],
+          querystring: z.strictObject({
+            state: z.enum(SHIPMENT_STATES).optional(),
+            device: z
+              .string()
+              .regex(/^[a-z0-9][a-z0-9-]{2,63}$/)
+              .optional(),
+            limit: z.coerce.number().int().min(1).max(1000).default(100),
+          }),
+          response: { 200: z.object({ shipments: z.array(shipmentSchema) }) },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        const list = await service.list({
+          ...(q.state !== undefined ? { state: q.state } : {}),
+          ...(q.device !== undefined ? { deviceId: q.device } : {}),
+          limit: q.limit,
+        });
+        return { shipments: list.map(shipmentView) };
+      },
+    );
+
+    app.get(
+      '/api/v1/shipments/:id',
+      {
+        config: { access: 'shipments.read' },
+        schema: {
+          summary:
+            'One shipment with its cold-chain record: MKT, time out of range, excursions, alarms, custody',
+          tags: ['shipments'],
+          params: idParams,
+          response: { 200: detailSchema },
+        },
+      },
+      async (req) => detailView(await loadShipmentDetail(detailDeps, req.params.id)),
+    );
+
+    app.post(
+      '/api/v1/shipments',
+      {
+        config: { access: 'shipments.manage' },
+        schema: {
+          summary: 'Create a planned shipment bound to a logger device (audited)',
+          tags: ['shipments'],
+          body: z.strictObject({
+            deviceId: z.string().min(1).max(64),
+            profile: z.union([z.string().max(32), z.record(z.string(), z.unknown())]).optional(),
+            batches: z.array(batchSchema).max(100).optional(),
+            origin: placeSchema.optional(),
+            destination: placeSchema.optional(),
+            plannedRoute: z
+              .array(z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }))
+              .max(10_000)
+              .optional(),
+            eta: z.number().int().nonnegative().optional(),
+          }),
+          response: { 201: z.object({ shipment: shipmentSchema }) },
+        },
+      },
+      async (req, reply) => {
+        const s = await service.create(
+          req.body as Parameters<ShipmentService['create']>[0],
+          actorOf(principalOf(req)),
+        );
+        return reply.code(201).send({ shipment: shipmentView(s) });
+      },
+    );
+
+    app.post(
+      '/api/v1/shipments/:id/deliver',
+      {
+        config: { access: 'shipments.deliver' },
+        schema: {
+          summary:
+            'Confirm delivery with the delivery token (proof of delivery; wrong tokens are rate-limited)',
+          description:
+            'Wrong token: 403 VIGIL_ERR_DELIVERY_TOKEN (audited, without the token). 5 wrong tokens in 15 min for ' +
+            'the shipment or the caller: 429 VIGIL_ERR_LOCKED with Retry-After. Not in transit: 409.',
+          tags: ['shipments'],
+          params: idParams,
+          // Bounds only: the token is compared as given (trimmed) and never echoed or logged.
+          body: z.strictObject({ token: z.string().min(1).max(128) }),
+          response: { 200: z.object({ shipment: shipmentSchema }) },
+        },
+      },
+      async (req) => {
+        const s = await service.deliver(req.params.id, req.body.token, actorOf(principalOf(req)));
+        return { shipment: shipmentView(s) };
+      },
+    );
+
+    app.post(
+      '/api/v1/shipments/:id/decision',
+      {
+        config: { access: 'shipments.decide' },
+        schema: {
+          summary:
+            'Release or quarantine a shipment with an electronic signature (password and TOTP re-entered)',
+          description:
+            'Wrong password: 401 VIGIL_ERR_AUTH; wrong or reused TOTP code: 401 VIGIL_ERR_TOTP (both count towards ' +
+            'the sign-in lockout, 429). Not delivered or closed (or already released): 409. API tokens cannot sign.',
+          tags: ['shipments'],
+          params: idParams,
+          body: z.strictObject({
+            state: z.enum(DECISION_STATES),
+            reason: z.string().trim().min(1).max(DECISION_REASON_MAX).regex(PRINTABLE),
+            meaning: z.enum(DECISION_MEANINGS),
+            password: z.string().min(1).max(1024),
+            totp: z.string().min(1).max(16),
+          }),
+          response: { 200: z.object({ shipment: shipmentSchema }) },
+        },
+      },
+      async (req) => {
+        const principal = principalOf(req);
+        // Refuse what cannot succeed before spending the signer's TOTP code on it.
+        const current = await service.get(req.params.id);
+        if (!DECIDABLE_STATES.includes(current.state)) {
+          throw new VigilError('VIGIL_ERR_SHIPMENT_STATE', current.state);
+        }
+        const who = await signer.verifySignature(
+          principal,
+          { password: req.body.password, totp: req.body.totp },
+          { address: req.ip },
+        );
+        const s = await service.decide(
+          current.id,
+          { state: req.body.state, reason: req.body.reason, meaning: req.body.meaning },
+          actorOf(principal),
+          who,
+        );
+        return { shipment: shipmentView(s) };
+      },
+    );
+
+    app.get(
+      '/api/v1/shipments/:id/report',
+      {
+        config: { access: 'shipments.read' },
+        schema: {
+          summary: 'The signed shipment report (PDF or CSV); verify with `vigil report verify FILE`',
+          tags: ['shipments'],
+          params: idParams,
+          querystring: z.strictObject({ format: z.enum(['pdf', 'csv']).default('pdf') }),
+        },
+      },
+      async (req, reply) => {
+        const actor = actorOf(principalOf(req));
+        const d = await loadShipmentDetail(detailDeps, req.params.id);
+        const now = ctx.clock();
+        const bytes = generateShipmentReport(
+          shipmentReportInput(d, now, actor),
+          req.query.format,
+          loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+        );
+        await ctx.store.appendAudit({
+          ts: now,
+          actor,
+          action: 'shipment.report',
+          object: d.shipment.id,
+          detail: { format: req.query.format, bytes: bytes.length, state: d.shipment.state },
+        });
+        return reply
+          .header('content-type', REPORT_MEDIA_TYPES[req.query.format])
+          .header('content-disposition', `attachment; filename="${d.shipment.id}.${req.query.format}"`)
+          .send(bytes);
+      },
+    );
+  };
+}

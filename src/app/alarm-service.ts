@@ -1,0 +1,640 @@
+/**
+ * The alarm service: runs the rules (src/rules) on what the ingest pipeline accepts and keeps
+ * the alarms table (src/alarms) in step with them.
+ *
+ * - One rule engine for the whole server; its subjects are device ids. The rule set of a device
+ *   is chosen by its profile: a vaccine-transport logger gets the cold-chain rules of its current
+ *   shipment's temperature profile ({@link AlarmService.configureSubject}, set by the shipments
+ *   module at dispatch), else of the refrigerated 2-8 °C preset; a temperature probe the
+ *   cold-chain rules (refrigerated unless configured); a patient-vitals monitor the vitals rules.
+ * - Plus one anomaly monitor (isolation forest, `kind: 'statistical'`) per device, seeded from
+ *   crypto randomness. It looks at most one sample per `anomalyMinIntervalMs` of sample time: a
+ *   fast-sampling device would otherwise spend most of the event loop on retraining forests.
+ * - Samples and door/power/battery events (as readings, `readingFromEvent`) come from the
+ *   pipeline's `onAccepted`, after they are durable. They are coalesced per device and judged in
+ *   one serial queue; `tick()` runs every `tickMs` so silence (data gap) is noticed by the clock.
+ * - Every transition is written to the AlarmStore: opened -> open, updated -> update of times,
+ *   peak and message, resolved -> resolve. The store deduplicates by (rule, subject) and by id;
+ *   when it answers with another alarm than the one the rules opened (one already active, opened
+ *   by someone else), later transitions go to that one.
+ * - On start, and whenever a device's rule set changes, the device is (re)loaded: its stored
+ *   alarms of the retention window are given back to the engine (`restore`) and its recent
+ *   readings and events are re-ingested from the store, so the rules continue across a restart
+ *   without opening a second alarm for a period that already has one.
+ * - A data-gap alarm that opens while a device is delivering buffered samples (a backlog sent in
+ *   several envelopes is silent between them) is held until the next tick and written only if
+ *   the gap is still open then.
+ * - Errors are logged and counted, never thrown into the pipeline.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AlarmPatch, AlarmRecord, AlarmStore, OpenAlarmInput } from '../alarms/alarm-store.ts';
+import type { LatLon } from '../coldchain/geofence.ts';
+import { presetProfile, type TemperatureProfile } from '../coldchain/profiles.ts';
+import type { AcceptedMessage } from '../ingest/pipeline.ts';
+import {
+  type AnomalyMonitor,
+  createAnomalyMonitor,
+  temperatureFeatures,
+  vitalsFeatures,
+} from '../rules/anomaly.ts';
+import { numberField } from '../rules/condition-rule.ts';
+import { readingFromEvent } from '../rules/event-reading.ts';
+import type { RandomSource } from '../rules/isolation-forest.ts';
+import type { Alarm, AlarmTransition, AlarmUnit, Reading, RuleNode } from '../rules/rule.ts';
+import { createRuleEngine, type RuleEngine } from '../rules/rule-engine.ts';
+import { coldChainRules, type GeofenceConfig, vitalsRules } from '../rules/rule-sets.ts';
+import { DEFAULT_VITALS_RANGES } from '../rules/vitals-range-rule.ts';
+import { createRng } from '../sim/model/rng.ts';
+import type { DeviceRecord, MessageRecord, Store } from '../storage/store.ts';
+
+/** How a device's rules are set up while it serves a shipment (or a configured fridge). */
+export interface SubjectConfig {
+  /** Temperature profile of the cold-chain rules (default: the refrigerated preset). */
+  readonly profile?: TemperatureProfile;
+  /** Planned route: enables the off-route rule. */
+  readonly route?: readonly LatLon[];
+  /** Off-route tolerance, km (default 5). */
+  readonly offRouteKm?: number;
+  /** How long off route before the alarm, ms (default 0). */
+  readonly offRouteMinMs?: number;
+  /** Destination: enables the arrival rule. */
+  readonly destination?: LatLon;
+  /** Arrival radius, km (default 1). */
+  readonly arrivalRadiusKm?: number;
+  /**
+   * Readings with an earlier timestamp are not judged (the trip runs from the dispatch event's
+   * own timestamp): cumulative budgets and durations start afresh.
+   */
+  readonly since?: number;
+}
+
+/** Supplies a device's configuration when it is first loaded (the shipments module). */
+export type SubjectSource = (deviceId: string) => Promise<SubjectConfig | null> | SubjectConfig | null;
+
+export interface AlarmServiceOptions {
+  store: Pick<Store, 'queryReadings' | 'queryMessages' | 'listDevices' | 'getDevice'>;
+  /** Where alarms are persisted (the server passes the live-feed-observed store). */
+  alarms: AlarmStore;
+  logger: Pick<Logger, 'error' | 'warn' | 'debug'>;
+  clock: () => number;
+  /** Readings kept behind the newest, and re-ingested on start (default 72 h). */
+  retentionMs?: number;
+  /** Bound on readings kept (and re-ingested) per device (default 10 000). */
+  maxReadingsPerDevice?: number;
+  /** Period of the clock-driven check (data gaps); default 30 s, 0 = no timer (tests call tick()). */
+  tickMs?: number;
+  /** An alarm raised longer than this before it is found is detected late (default 120 s). */
+  lateToleranceMs?: number;
+  /** False disables the anomaly monitors. */
+  anomaly?: boolean;
+  /** Sample time between two samples the anomaly monitor looks at (default 10 s). */
+  anomalyMinIntervalMs?: number;
+  /** Random source of each device's forest; default xoshiro128** seeded from crypto randomness. */
+  random?: () => RandomSource;
+  /** Consulted when a device is first loaded; see {@link AlarmService.setSubjectSource}. */
+  subjectSource?: SubjectSource;
+}
+
+export interface AlarmServiceStats {
+  /** Readings (samples and events) given to the engine. */
+  readings: number;
+  /** Transitions written to the store. */
+  transitions: number;
+  /** Failures logged (a failed write, a failed load). */
+  errors: number;
+  /** Readings dropped because a device's queue was full (the rules fell behind). */
+  dropped: number;
+}
+
+export interface AlarmService {
+  /** Restores and re-ingests every enabled device, then starts the tick timer. */
+  start(): Promise<void>;
+  /** The pipeline hook (after the message is durable). Never throws. */
+  onAccepted(ev: AcceptedMessage): void;
+  /**
+   * Sets (or with `null` clears) a device's rule configuration: its shipment's profile, route,
+   * destination and trip start. The device is reloaded with the new rule set (stored alarms
+   * restored, recent readings re-ingested from `since`); its active alarms of rules the new set
+   * lacks are resolved. Resolves when done; rejects only on a bad argument.
+   */
+  configureSubject(deviceId: string, config: SubjectConfig | null): Promise<void>;
+  /** The configuration set for a device, if any. */
+  subjectConfig(deviceId: string): SubjectConfig | undefined;
+  /** Installs the source of configurations for devices loaded from now on (call before start). */
+  setSubjectSource(source: SubjectSource | undefined): void;
+  /** Runs the clock-driven check now (default: the clock). */
+  tick(now?: number): Promise<void>;
+  /** Resolves when everything queued so far is processed. */
+  idle(): Promise<void>;
+  /** The alarms the rules and monitors hold open (one device or all). */
+  openAlarms(deviceId?: string): Alarm[];
+  readonly stats: AlarmServiceStats;
+  /** Stops the timer, ignores further messages and drains the queue. */
+  stop(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+const DEFAULT_PROFILE = presetProfile('refrigerated');
+/** A device's pending readings beyond this are dropped (and counted) until the queue drains. */
+const MAX_PENDING_PER_DEVICE = 100_000;
+const STORE_LIST_MAX = 1000;
+
+/** Every rule id this service writes: it never resolves alarms of rules it does not own. */
+const OWN_RULES = new Set<string>([
+  ...coldChainRules(presetProfile('refrigerated'), {
+    geofence: { route: [{ lat: 0, lon: 0 }], destination: { lat: 0, lon: 0 } },
+  }).map((n) => n.rule),
+  ...vitalsRules().map((n) => n.rule),
+  'anomaly',
+]);
+const ownsRule = (rule: string) => OWN_RULES.has(rule) || rule.startsWith('budget:');
+
+function geofenceOf(c: SubjectConfig | undefined): GeofenceConfig | undefined {
+  if (!c || (!c.route && !c.destination)) return undefined;
+  return {
+    ...(c.route ? { route: c.route } : {}),
+    ...(c.destination ? { destination: c.destination } : {}),
+    ...(c.offRouteKm !== undefined ? { offRouteKm: c.offRouteKm } : {}),
+    ...(c.offRouteMinMs !== undefined ? { offRouteMinMs: c.offRouteMinMs } : {}),
+    ...(c.arrivalRadiusKm !== undefined ? { arrivalRadiusKm: c.arrivalRadiusKm } : {}),
+  };
+}
+
+function checkConfig(c: SubjectConfig): void {
+  const pos = (p: LatLon) =>
+    Number.isFinite(p.lat) && Number.isFinite(p.lon) && Math.abs(p.lat) <= 90 && Math.abs(p.lon) <= 180;
+  if (c.route && !c.route.every(pos)) throw new TypeError('configureSubject: route has an invalid position');
+  if (c.destination && !pos(c.destination))
+    throw new TypeError('configureSubject: destination is not a valid position');
+  if (c.since !== undefined && !Number.isFinite(c.since))
+    throw new TypeError('configureSubject: since must be a timestamp in ms');
+}
+
+/** An event message as a reading for the door, power and battery rules. */
+function eventReading(m: MessageRecord): Reading | undefined {
+  if (m.channel !== 'events' || typeof m.body.type !== 'string') return undefined;
+  return readingFromEvent(m.body as { type: string } & Record<string, unknown>, m.ts);
+}
+
+function openInput(a: Alarm): OpenAlarmInput {
+  return {
+    id: a.id,
+    rule: a.rule,
+    subject: a.subject,
+    kind: a.kind,
+    startedAt: a.startedAt,
+    raisedAt: a.raisedAt,
+    detectedAt: a.detectedAt,
+    detectedLate: a.detectedLate,
+    severity: a.severity,
+    message: a.message,
+    peak: Number.isFinite(a.peak) ? a.peak : null,
+    unit: a.unit,
+  };
+}
+
+function factsOf(a: Alarm): AlarmPatch {
+  return {
+    startedAt: a.startedAt,
+    raisedAt: a.raisedAt,
+    severity: a.severity,
+    message: a.message,
+    peak: Number.isFinite(a.peak) ? a.peak : null,
+  };
+}
+
+/** A stored alarm as the engine's `restore` takes it. */
+function toRuleAlarm(a: AlarmRecord, unit: AlarmUnit): Alarm {
+  return {
+    id: a.id,
+    rule: a.rule,
+    subject: a.subject,
+    kind: a.kind,
+    state: a.state === 'resolved' ? 'resolved' : 'open',
+    startedAt: a.startedAt,
+    raisedAt: a.raisedAt,
+    ...(a.resolvedAt !== null ? { resolvedAt: a.resolvedAt } : {}),
+    detectedAt: a.detectedAt,
+    detectedLate: a.detectedLate,
+    severity: a.severity,
+    peak: a.peak ?? 0,
+    unit,
+    message: a.message,
+  };
+}
+
+function cryptoSeeded(): RandomSource {
+  return createRng(randomBytes(4).readUInt32LE(0));
+}
+
+export function createAlarmService(o: AlarmServiceOptions): AlarmService {
+  const retentionMs = o.retentionMs ?? 72 * HOUR_MS;
+  const maxReadings = o.maxReadingsPerDevice ?? 10_000;
+  const tickMs = o.tickMs ?? 30_000;
+  const anomalyOn = o.anomaly ?? true;
+  const anomalyEveryMs = o.anomalyMinIntervalMs ?? 10_000;
+  const random = o.random ?? cryptoSeeded;
+  let subjectSource = o.subjectSource;
+
+  const devices = new Map<string, DeviceRecord>();
+  const configs = new Map<string, SubjectConfig>();
+  const loaded = new Set<string>();
+  const monitors = new Map<string, { monitor: AnomalyMonitor; lastTs: number }>();
+  /** Engine alarm id -> the stored alarm it continues; null: not persisted (see loadDevice). */
+  const aliases = new Map<string, string | null>();
+  /**
+   * Data-gap alarms opened while a device was delivering buffered samples: a backlog sent in
+   * several envelopes looks silent between them. Written at the next tick if still open.
+   */
+  const deferred = new Map<string, AlarmTransition>();
+  let pending = new Map<string, Reading[]>();
+  let flushQueued = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const stats: AlarmServiceStats = { readings: 0, transitions: 0, errors: 0, dropped: 0 };
+
+  function rulesFor(deviceId: string): RuleNode[] {
+    if (devices.get(deviceId)?.profile === 'patient-vitals') return vitalsRules();
+    const c = configs.get(deviceId);
+    const geofence = geofenceOf(c);
+    return coldChainRules(c?.profile ?? DEFAULT_PROFILE, geofence ? { geofence } : {});
+  }
+
+  const engine: RuleEngine = createRuleEngine({
+    rules: rulesFor,
+    retentionMs,
+    maxReadings,
+    ...(o.lateToleranceMs !== undefined ? { lateToleranceMs: o.lateToleranceMs } : {}),
+  });
+
+  function fail(err: unknown, what: string, extra: Record<string, unknown> = {}): void {
+    stats.errors++;
+    o.logger.error({ err, ...extra }, `alarm service: ${what} failed`);
+  }
+
+  /** Runs jobs one after another; a failing job is logged and the queue goes on. */
+  function enqueue(what: string, job: () => Promise<void>): Promise<void> {
+    const p = chain.then(job).catch((err) => fail(err, what));
+    chain = p;
+    return p;
+  }
+
+  // --- persistence ------------------------------------------------------------------------------
+
+  async function persistOne(t: AlarmTransition): Promise<void> {
+    const a = t.alarm;
+    const held = deferred.get(a.id);
+    if (held) {
+      if (t.type === 'resolved') deferred.delete(a.id);
+      else deferred.set(a.id, { ...held, alarm: a });
+      return;
+    }
+    const alias = aliases.get(a.id);
+    if (alias === null) return;
+    const id = alias ?? a.id;
+    if (t.type === 'opened') {
+      const { alarm } = await o.alarms.open(openInput(a), t.at);
+      if (alarm.id !== a.id) aliases.set(a.id, alarm.id);
+    } else if (t.type === 'updated') {
+      // A resolved alarm stays as it was resolved in the store; only active ones are corrected.
+      if (a.state === 'resolved') return;
+      const r = await o.alarms.update(id, factsOf(a), t.at);
+      if (!r && !(await o.alarms.get(id))) await persistOne({ ...t, type: 'opened' });
+    } else {
+      const r = await o.alarms.resolve(id, a.resolvedAt ?? t.at, t.at, factsOf(a));
+      if (!r && !(await o.alarms.get(id))) {
+        // never stored (a failed write before): record it, then its end
+        const { alarm } = await o.alarms.open(openInput({ ...a, state: 'open' }), t.at);
+        await o.alarms.resolve(alarm.id, a.resolvedAt ?? t.at, t.at, factsOf(a));
+      }
+      aliases.delete(a.id);
+    }
+    stats.transitions++;
+  }
+
+  async function persist(transitions: readonly AlarmTransition[]): Promise<void> {
+    for (const t of transitions) {
+      try {
+        await persistOne(t);
+      } catch (err) {
+        fail(err, 'alarm write', { alarm: t.alarm.id.slice(0, 200), type: t.type });
+      }
+    }
+  }
+
+  // --- anomaly monitors -------------------------------------------------------------------------
+
+  function isCovered(deviceId: string): (r: Reading) => boolean {
+    if (devices.get(deviceId)?.profile === 'patient-vitals') {
+      return (r) =>
+        DEFAULT_VITALS_RANGES.some((c) => {
+          const v = numberField(r, c.field);
+          return (
+            v !== undefined && ((c.min !== undefined && v < c.min) || (c.max !== undefined && v > c.max))
+          );
+        });
+    }
+    return (r) => {
+      const p = configs.get(deviceId)?.profile ?? DEFAULT_PROFILE;
+      const t = numberField(r, 'temp_c');
+      return t !== undefined && (t < p.lowerC || t > p.upperC);
+    };
+  }
+
+  function monitorOf(deviceId: string): { monitor: AnomalyMonitor; lastTs: number } | undefined {
+    if (!anomalyOn) return undefined;
+    let m = monitors.get(deviceId);
+    if (!m) {
+      const vitals = devices.get(deviceId)?.profile === 'patient-vitals';
+      m = {
+        monitor: createAnomalyMonitor({
+          subject: deviceId,
+          rng: random(),
+          features: vitals ? vitalsFeatures : temperatureFeatures,
+          isCovered: isCovered(deviceId),
+          ...(o.lateToleranceMs !== undefined ? { lateToleranceMs: o.lateToleranceMs } : {}),
+        }),
+        lastTs: Number.NEGATIVE_INFINITY,
+      };
+      monitors.set(deviceId, m);
+    }
+    return m;
+  }
+
+  /** Feeds samples (in ts order) to the device's monitor; returns its transitions. */
+  function observe(deviceId: string, readings: readonly Reading[], now: number): AlarmTransition[] {
+    const m = monitorOf(deviceId);
+    if (!m) return [];
+    const out: AlarmTransition[] = [];
+    const samples = readings.filter((r) => r.source !== 'event').sort((a, b) => a.ts - b.ts);
+    for (const r of samples) {
+      // late samples neither train the forest nor move its alarm: skip them
+      if (r.ts < m.lastTs + anomalyEveryMs) continue;
+      m.lastTs = r.ts;
+      out.push(...m.monitor.observe(r, now).transitions);
+    }
+    return out;
+  }
+
+  // --- devices ----------------------------------------------------------------------------------
+
+  async function refreshDevices(): Promise<void> {
+    for (const d of await o.store.listDevices()) devices.set(d.id, d);
+  }
+
+  async function knownDevice(id: string): Promise<DeviceRecord | undefined> {
+    let d = devices.get(id);
+    if (!d) {
+      d = (await o.store.getDevice(id)) ?? undefined;
+      if (d) devices.set(id, d);
+    }
+    return d;
+  }
+
+  /** Stored alarms of a device worth giving back to the engine: active ones, and recent ones. */
+  async function storedAlarms(deviceId: string, now: number): Promise<AlarmRecord[]> {
+    const byId = new Map<string, AlarmRecord>();
+    for (const a of await o.alarms.list({ subject: deviceId, state: 'active', limit: STORE_LIST_MAX }))
+      byId.set(a.id, a);
+    const recent = await o.alarms.list({
+      subject: deviceId,
+      since: now - 2 * retentionMs,
+      limit: STORE_LIST_MAX,
+    });
+    for (const a of recent) byId.set(a.id, a);
+    return [...byId.values()];
+  }
+
+  /**
+   * (Re)builds a device's rule state: restore its stored alarms, re-ingest its recent readings
+   * and events from the store, retrain its anomaly monitor on them.
+   */
+  async function loadDevice(deviceId: string, now: number): Promise<void> {
+    engine.forget(deviceId);
+    monitors.delete(deviceId);
+    for (const [id, t] of deferred) if (t.alarm.subject === deviceId) deferred.delete(id);
+    for (const [k, v] of aliases)
+      if (k.startsWith(`${deviceId}/`) || v?.startsWith(`${deviceId}/`)) aliases.delete(k);
+    loaded.add(deviceId);
+    const nodes = rulesFor(deviceId);
+    const units = new Map(nodes.map((n) => [n.rule, n.unit]));
+    const stored = await storedAlarms(deviceId, now);
+    engine.restore(
+      stored
+        .filter((a) => a.kind === 'rule' && units.has(a.rule))
+        .map((a) => toRuleAlarm(a, units.get(a.rule) as AlarmUnit)),
+    );
+
+    const since = configs.get(deviceId)?.since;
+    const rows = await o.store.queryReadings({
+      deviceId,
+      descending: true,
+      limit: maxReadings,
+      ...(since !== undefined ? { since } : {}),
+    });
+    rows.reverse();
+    const newest = rows.at(-1)?.ts;
+    const readings: Reading[] = newest === undefined ? [] : rows.filter((r) => r.ts >= newest - retentionMs);
+    const from = Math.max(since ?? Number.NEGATIVE_INFINITY, readings[0]?.ts ?? now - retentionMs);
+    const events = (
+      await o.store.queryMessages({ deviceId, channel: 'events', since: from, limit: maxReadings })
+    )
+      .map(eventReading)
+      .filter((r): r is Reading => r !== undefined);
+    const all = [...readings, ...events];
+    stats.readings += all.length;
+    const lastSample = newest ?? now;
+
+    // Active alarms of rules this device no longer has (its shipment ended, or changed profile).
+    for (const a of stored) {
+      if (a.state === 'resolved' || a.kind !== 'rule' || units.has(a.rule) || !ownsRule(a.rule)) continue;
+      try {
+        await o.alarms.resolve(a.id, Math.min(lastSample, now), now);
+      } catch (err) {
+        fail(err, 'alarm write', { alarm: a.id.slice(0, 200) });
+      }
+    }
+    await persist(judge(deviceId, all, now));
+
+    // The forest is random: its verdicts on history are not those of the run that stored the
+    // alarms. Train it, keep what the store says, and continue only an alarm the store holds.
+    observe(deviceId, readings, now);
+    const open = monitors.get(deviceId)?.monitor.openAlarm();
+    const storedAnomaly = stored.find((a) => a.rule === 'anomaly' && a.state !== 'resolved');
+    if (open) aliases.set(open.id, storedAnomaly ? storedAnomaly.id : null);
+    else if (storedAnomaly) {
+      try {
+        await o.alarms.resolve(storedAnomaly.id, Math.min(lastSample, now), now);
+      } catch (err) {
+        fail(err, 'alarm write', { alarm: storedAnomaly.id.slice(0, 200) });
+      }
+    }
+  }
+
+  /** Loads a device the first time it is seen; false for an unknown one. */
+  async function ensureLoaded(deviceId: string, now: number): Promise<boolean> {
+    if (loaded.has(deviceId)) return true;
+    if (!(await knownDevice(deviceId))) return false;
+    if (subjectSource && !configs.has(deviceId)) {
+      try {
+        const c = await subjectSource(deviceId);
+        if (c) {
+          checkConfig(c);
+          configs.set(deviceId, c);
+        }
+      } catch (err) {
+        fail(err, 'subject configuration', { device: deviceId });
+      }
+    }
+    await loadDevice(deviceId, now);
+    return true;
+  }
+
+  /** Runs the engine on readings; a data gap opened while catching up on a backlog is deferred. */
+  function judge(deviceId: string, readings: readonly Reading[], now: number): AlarmTransition[] {
+    const catchingUp = readings.some((r) => r.backfill === true);
+    return engine.ingest(deviceId, readings, now).transitions.filter((t) => {
+      if (!catchingUp || t.type !== 'opened' || t.alarm.rule !== 'data-gap') return true;
+      deferred.set(t.alarm.id, t);
+      return false;
+    });
+  }
+
+  // --- the queue's jobs -------------------------------------------------------------------------
+
+  async function flush(): Promise<void> {
+    flushQueued = false;
+    const batch = pending;
+    pending = new Map();
+    const now = o.clock();
+    for (const [deviceId, readings] of batch) {
+      try {
+        if (!(await ensureLoaded(deviceId, now))) continue;
+        const since = configs.get(deviceId)?.since;
+        const judged = since === undefined ? readings : readings.filter((r) => r.ts >= since);
+        stats.readings += judged.length;
+        await persist(judge(deviceId, judged, now));
+        await persist(observe(deviceId, judged, now));
+      } catch (err) {
+        fail(err, 'rules', { device: deviceId });
+      }
+    }
+  }
+
+  async function runTick(now: number): Promise<void> {
+    for (const [id, t] of deferred) {
+      deferred.delete(id);
+      const still = engine.openAlarms(t.alarm.subject).find((a) => a.id === id);
+      if (still) await persist([{ ...t, alarm: still }]);
+    }
+    await refreshDevices();
+    for (const deviceId of engine.subjects()) {
+      // a disabled or revoked device is silent on purpose: no data-gap alarm for it
+      if (devices.get(deviceId)?.status !== 'enabled') continue;
+      await persist(engine.tick(now, deviceId));
+    }
+  }
+
+  async function idle(): Promise<void> {
+    // jobs may queue more jobs (a flush behind a tick): wait until the chain stops growing
+    for (let i = 0; i < 100; i++) {
+      const tail = chain;
+      await tail;
+      if (tail === chain) return;
+    }
+  }
+
+  return {
+    stats,
+
+    start() {
+      const done = enqueue('start', async () => {
+        await refreshDevices();
+        const now = o.clock();
+        for (const d of devices.values()) {
+          if (d.status !== 'enabled' || loaded.has(d.id)) continue;
+          try {
+            await ensureLoaded(d.id, now);
+          } catch (err) {
+            fail(err, 'device load', { device: d.id });
+          }
+        }
+      });
+      if (tickMs > 0 && !timer && !stopped) {
+        timer = setInterval(() => {
+          if (!stopped) void enqueue('tick', () => runTick(o.clock()));
+        }, tickMs);
+        timer.unref();
+      }
+      return done;
+    },
+
+    onAccepted(ev) {
+      if (stopped) return;
+      try {
+        const rs: Reading[] = [...ev.readings];
+        for (const m of ev.messages) {
+          const r = eventReading(m);
+          if (r) rs.push(r);
+        }
+        if (rs.length === 0) return;
+        const list = pending.get(ev.deviceId);
+        if (list && list.length + rs.length > MAX_PENDING_PER_DEVICE) {
+          stats.dropped += rs.length;
+          if (stats.dropped === rs.length)
+            o.logger.warn({ device: ev.deviceId }, 'alarm service: falling behind');
+          return;
+        }
+        if (list) list.push(...rs);
+        else pending.set(ev.deviceId, rs);
+        if (!flushQueued) {
+          flushQueued = true;
+          void enqueue('rules', flush);
+        }
+      } catch (err) {
+        fail(err, 'onAccepted', { device: ev.deviceId });
+      }
+    },
+
+    async configureSubject(deviceId, config) {
+      if (config) checkConfig(config);
+      return enqueue('configure', async () => {
+        if (config) configs.set(deviceId, config);
+        else configs.delete(deviceId);
+        if (!(await knownDevice(deviceId))) return;
+        await loadDevice(deviceId, o.clock());
+      });
+    },
+
+    subjectConfig: (deviceId) => configs.get(deviceId),
+
+    setSubjectSource(source) {
+      subjectSource = source;
+    },
+
+    tick(now) {
+      return enqueue('tick', () => runTick(now ?? o.clock()));
+    },
+
+    idle,
+
+    openAlarms(deviceId) {
+      const out = engine.openAlarms(deviceId);
+      for (const [id, m] of monitors) {
+        if (deviceId !== undefined && id !== deviceId) continue;
+        const a = m.monitor.openAlarm();
+        if (a && aliases.get(a.id) !== null) out.push(a);
+      }
+      return out;
+    },
+
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await idle();
+    },
+  };
+}

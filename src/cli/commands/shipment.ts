@@ -1,0 +1,228 @@
+import { parseArgs } from 'node:util';
+import { openContext, type VigilContext } from '../../app/context.ts';
+import { PROFILE_PRESETS } from '../../coldchain/profiles.ts';
+import { VigilError } from '../../errors.ts';
+import {
+  type Batch,
+  type CreateShipmentInput,
+  SHIPMENT_STATES,
+  type ShipmentState,
+} from '../../shipments/shipment.ts';
+import { custodyText, loadShipmentDetail, type ShipmentDetail } from '../../shipments/shipment-detail.ts';
+import { ShipmentService } from '../../shipments/shipment-service.ts';
+import { shipmentCliView, shipmentDetailCliView } from '../../shipments/shipment-view.ts';
+import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
+
+const USAGE = `usage:
+  vigil shipment create --device ID --profile NAME [--batch LOT[,PRODUCT,QTY[,VVM]] ...]
+                        [--origin NAME] [--destination NAME] [--eta ISO] [--json]
+  vigil shipment list [--state STATE] [--device ID] [--limit N] [--json]
+  vigil shipment show ID [--json]
+  vigil shipment deliver ID --token TOKEN
+profiles: ${PROFILE_PRESETS.filter((p) => p !== 'custom').join(', ')}, or a JSON profile such as
+  '{"preset":"custom","lowerC":15,"upperC":25}'`;
+
+/** The actor of everything done from a terminal (the CLI has no signed-in user). */
+const CLI_ACTOR = 'cli';
+
+function serviceOf(ctx: VigilContext): ShipmentService {
+  return new ShipmentService({
+    shipments: ctx.shipmentStore,
+    store: ctx.store,
+    master: ctx.master,
+    clock: ctx.clock,
+    logger: ctx.logger,
+  });
+}
+
+/** `--profile refrigerated` or `--profile '{"preset":"custom",...}'`. */
+function parseProfile(value: string | undefined): string | Record<string, unknown> {
+  if (value === undefined)
+    usage('--profile is required (refrigerated, frozen, ultra-cold, crt, or a JSON profile)');
+  if (!value.trim().startsWith('{')) return value;
+  try {
+    const v = JSON.parse(value) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  return usage('--profile: not a JSON object');
+}
+
+/** `LOT` or `LOT,PRODUCT,QTY[,VVM]` (a lot number has no comma). */
+function parseBatch(value: string): Batch {
+  const [lot = '', product, qty, vvm] = value.split(',').map((p) => p.trim());
+  if (product === undefined) return { lot, product: 'unspecified', quantity: 0 };
+  if (qty === undefined || !/^\d+$/.test(qty)) usage(`--batch ${value}: use LOT or LOT,PRODUCT,QTY[,VVM]`);
+  return { lot, product, quantity: Number(qty), ...(vvm ? { vvm } : {}) };
+}
+
+const iso = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? '-' : new Date(ms).toISOString();
+
+/** 5400000 -> `1h 30m`. */
+function duration(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  if (m < 60) return `${m}m`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+function showText(d: ShipmentDetail, io: CliIo): void {
+  const s = d.shipment;
+  const sum = d.summary;
+  io.out(`${s.id}  ${s.state}  device ${s.deviceId}  profile ${d.profile.name}`);
+  io.out(
+    `  route       ${s.origin.name} -> ${s.destination.name}${s.eta !== null ? `  eta ${iso(s.eta)}` : ''}`,
+  );
+  for (const b of s.batches) {
+    io.out(`  batch       ${b.lot}  ${b.product} x${b.quantity}${b.vvm ? ` (${b.vvm})` : ''}`);
+  }
+  if (s.dispatch) io.out(`  dispatch    ${iso(s.dispatch.at)}  batch id ${s.dispatch.batchId}`);
+  if (s.delivery) {
+    const where = s.delivery.lat !== null ? `  at ${s.delivery.lat}, ${s.delivery.lon}` : '';
+    io.out(`  delivery    ${iso(s.delivery.at)}  by ${s.delivery.by}${where}`);
+  }
+  if (s.closedAt !== null) io.out(`  closed      ${iso(s.closedAt)}  (undelivered)`);
+  if (s.decision) {
+    const dd = s.decision;
+    io.out(`  decision    ${dd.state} by ${dd.by} ${iso(dd.at)} (${dd.meaning}): ${dd.reason}`);
+  }
+  if (sum.readingCount > 0) {
+    io.out(
+      `  readings    ${sum.readingCount}${d.truncated ? ' (truncated)' : ''}, ${sum.minC} to ${sum.maxC} °C, MKT ${sum.mktC === null ? '-' : sum.mktC.toFixed(2)} °C`,
+    );
+  }
+  io.out(`  out of range  above ${duration(sum.timeAboveMs)}, below ${duration(sum.timeBelowMs)}`);
+  for (const e of sum.excursions) {
+    io.out(
+      `  excursion   ${e.kind} ${iso(e.start)} .. ${iso(e.end)}  ${duration(e.durationMs)}  peak ${e.peakC} °C${e.ongoing ? ' (ongoing)' : ''}`,
+    );
+  }
+  for (const a of d.alarms)
+    io.out(`  alarm       ${a.state} ${a.severity} ${a.rule} ${iso(a.raisedAt)} ${a.message}`);
+  for (const e of d.custody)
+    io.out(`  custody     ${iso(e.at)} ${e.action} ${e.actor} ${custodyText(e.detail)}`);
+}
+
+/** `vigil shipment create|list|show|deliver`. */
+export async function shipmentCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      device: { type: 'string' },
+      profile: { type: 'string' },
+      batch: { type: 'string', multiple: true },
+      origin: { type: 'string' },
+      destination: { type: 'string' },
+      eta: { type: 'string' },
+      state: { type: 'string' },
+      limit: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [sub, id, ...extra] = positionals;
+  if (!sub || extra.length > 0) usage(USAGE);
+  const open = () =>
+    openContext({ dataDir: values['data-dir'], env: io.env, logLevel: 'warn', createAdmin: false });
+
+  if (sub === 'create') {
+    if (id) usage(USAGE);
+    if (!values.device) usage('--device is required');
+    const profile = parseProfile(values.profile);
+    const batches = (values.batch ?? []).map(parseBatch);
+    const eta = parseTime('--eta', values.eta);
+    const ctx = await open();
+    try {
+      const s = await serviceOf(ctx).create(
+        {
+          deviceId: values.device,
+          profile: profile as CreateShipmentInput['profile'],
+          batches,
+          ...(values.origin ? { origin: { name: values.origin } } : {}),
+          ...(values.destination ? { destination: { name: values.destination } } : {}),
+          ...(eta !== undefined ? { eta } : {}),
+        },
+        CLI_ACTOR,
+      );
+      if (values.json) io.out(JSON.stringify(shipmentCliView(s), null, 2));
+      else {
+        io.out(`created shipment ${s.id} (planned) for device ${s.deviceId}`);
+        io.out('it goes in transit when the device sends its dispatch event');
+      }
+      return 0;
+    } finally {
+      await ctx.close();
+    }
+  }
+
+  if (sub === 'list') {
+    if (id) usage(USAGE);
+    const state = values.state;
+    if (state !== undefined && !(SHIPMENT_STATES as readonly string[]).includes(state)) {
+      usage(`--state must be one of ${SHIPMENT_STATES.join(', ')}`);
+    }
+    const limit = parsePositiveInt('--limit', values.limit, 1000) ?? 100;
+    const ctx = await open();
+    try {
+      const list = await serviceOf(ctx).list({
+        ...(state ? { state: state as ShipmentState } : {}),
+        ...(values.device ? { deviceId: values.device } : {}),
+        limit,
+      });
+      for (const s of list) {
+        if (values.json) io.out(JSON.stringify(shipmentCliView(s)));
+        else {
+          const lots = s.dispatch?.batchId ?? s.batches.map((b) => b.lot).join(',');
+          io.out(
+            `${s.id}  ${s.state.padEnd(11)} ${s.deviceId}  ${s.origin.name} -> ${s.destination.name}  ${lots || '-'}  created ${iso(s.createdAt)}`,
+          );
+        }
+      }
+      if (!values.json) io.err(`${list.length} shipment(s)`);
+      return 0;
+    } finally {
+      await ctx.close();
+    }
+  }
+
+  if (sub === 'show') {
+    if (!id) usage(USAGE);
+    const ctx = await open();
+    try {
+      const d = await loadShipmentDetail(
+        { service: serviceOf(ctx), store: ctx.store, alarms: ctx.alarmStore, clock: ctx.clock },
+        id,
+      );
+      if (values.json) io.out(JSON.stringify(shipmentDetailCliView(d), null, 2));
+      else showText(d, io);
+      return 0;
+    } finally {
+      await ctx.close();
+    }
+  }
+
+  if (sub === 'deliver') {
+    if (!id) usage(USAGE);
+    if (!values.token) usage('--token is required (the delivery token shown by the logger)');
+    const ctx = await open();
+    try {
+      const s = await serviceOf(ctx).deliver(id, values.token, CLI_ACTOR);
+      const where = s.delivery?.lat !== null ? ` at ${s.delivery?.lat}, ${s.delivery?.lon}` : '';
+      io.out(`shipment ${s.id} delivered ${iso(s.delivery?.at)}${where}`);
+      return 0;
+    } catch (err) {
+      // Never echo the token: the error names the outcome only.
+      if (err instanceof VigilError && err.code === 'VIGIL_ERR_DELIVERY_TOKEN') {
+        io.err(`vigil shipment: delivery token does not match (the attempt was recorded) [${err.code}]`);
+        return 1;
+      }
+      throw err;
+    } finally {
+      await ctx.close();
+    }
+  }
+  usage(USAGE);
+}

@@ -1,0 +1,20 @@
+/**
+ * Reads the verification code a signed report carries, so `vigil report verify` can show it next
+ * to the verdict (an inspector compares it with the code printed on the report). Only meaningful
+ * once the signature has been checked: the code is inside the signed bytes.
+ */
+import { reportFormatOf } from './signing.ts';
+
+const CODE = '[A-Za-z0-9_-]{4}(?: [A-Za-z0-9_-]{4}){3}';
+
+/** The verification code in a PDF's info dictionary or a CSV's report section, if present. */
+export function embeddedVerificationCode(bytes: Uint8Array): string | undefined {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  if (reportFormatOf(bytes) === 'csv') {
+    return new RegExp(`\\r\\nverification_code,(${CODE})\\r\\n`).exec(text)?.[1];
+  }
+  // pdfkit writes each info value as an indirect object: /VigilVerificationCode 14 0 R ... 14 0 obj (code)
+  const ref = /\/VigilVerificationCode (\d+) 0 R/.exec(text);
+  if (!ref) return undefined;
+  return new RegExp(`\\n${ref[1]} 0 obj\\n\\((${CODE})\\)\\nendobj`).exec(text)?.[1];
+}

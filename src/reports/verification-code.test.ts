@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { syntheticReportInput } from './test-fixtures.ts';
+import {
+  canonicalJson,
+  formatVerificationCode,
+  reportContentHash,
+  verificationCode,
+} from './verification-code.ts';
+
+describe('canonical JSON', () => {
+  it('sorts keys at every depth, drops undefined members and prints no whitespace', () => {
+    assert.equal(
+      canonicalJson({ b: 1, a: [{ d: undefined, c: 'x' }, null], e: { z: true, y: -0 } }),
+      '{"a":[{"c":"x"},null],"b":1,"e":{"y":0,"z":true}}',
+    );
+  });
+
+  it('prints non-finite numbers as null and refuses functions', () => {
+    assert.equal(canonicalJson([Number.NaN, Number.POSITIVE_INFINITY, 1e21]), '[null,null,1e+21]');
+    assert.throws(() => canonicalJson({ f: () => 1 }), TypeError);
+  });
+});
+
+describe('verification code', () => {
+  const input = syntheticReportInput({ days: 1, stepMs: 10 * 60_000 });
+
+  it('is 16 base64url characters of the content hash in four groups', () => {
+    const code = verificationCode(input);
+    assert.match(code, /^[A-Za-z0-9_-]{4}( [A-Za-z0-9_-]{4}){3}$/);
+    assert.equal(code.replaceAll(' ', ''), reportContentHash(input).toString('base64url').slice(0, 16));
+    assert.equal(formatVerificationCode(Buffer.alloc(32)), 'AAAA AAAA AAAA AAAA');
+  });
+
+  it('is the same for the same content whatever the key order', () => {
+    const reordered = Object.fromEntries(Object.entries(input).reverse()) as typeof input;
+    assert.equal(verificationCode(reordered), verificationCode(input));
+  });
+
+  it('changes when any fact changes: a reading, an acknowledgement, the generator', () => {
+    const base = verificationCode(input);
+    const readings = input.readings.map((r, i) => (i === 3 ? { ...r, tempC: r.tempC + 0.01 } : r));
+    assert.notEqual(verificationCode({ ...input, readings }), base);
+    const alarms = input.alarms.map((a) => (a.ack ? { ...a, ack: { ...a.ack, meaning: 'Approved' } } : a));
+    assert.notEqual(verificationCode({ ...input, alarms }), base);
+    assert.notEqual(verificationCode({ ...input, generatedBy: 'someone.else' }), base);
+  });
+});

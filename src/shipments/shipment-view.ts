@@ -1,0 +1,99 @@
+/**
+ * Shipments as `vigil shipment ... --json` prints them: snake_case keys and ISO 8601 UTC times,
+ * like `vigil readings --json`. Neither view holds the delivery token or its hash.
+ */
+import type { AlarmRecord } from '../alarms/alarm-store.ts';
+import type { Excursion } from '../coldchain/excursions.ts';
+import type { Shipment } from './shipment.ts';
+import type { ShipmentDetail } from './shipment-detail.ts';
+
+const iso = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+/** One shipment without its cold-chain record (`shipment list`, `shipment create`). */
+export function shipmentCliView(s: Shipment): Record<string, unknown> {
+  return {
+    id: s.id,
+    state: s.state,
+    device: s.deviceId,
+    // as given: a preset name, or the custom limits object
+    profile: s.profile,
+    batches: s.batches,
+    origin: s.origin,
+    destination: s.destination,
+    planned_route: s.plannedRoute,
+    eta: iso(s.eta),
+    dispatch: s.dispatch
+      ? { at: iso(s.dispatch.at), batch_id: s.dispatch.batchId, received_at: iso(s.dispatch.receivedAt) }
+      : null,
+    delivery: s.delivery
+      ? {
+          at: iso(s.delivery.at),
+          by: s.delivery.by,
+          lat: s.delivery.lat,
+          lon: s.delivery.lon,
+          fix_at: iso(s.delivery.fixAt),
+        }
+      : null,
+    closed_at: iso(s.closedAt),
+    decision: s.decision
+      ? {
+          state: s.decision.state,
+          by: s.decision.by,
+          at: iso(s.decision.at),
+          reason: s.decision.reason,
+          meaning: s.decision.meaning,
+        }
+      : null,
+    created_at: iso(s.createdAt),
+    created_by: s.createdBy,
+  };
+}
+
+function excursionView(e: Excursion): Record<string, unknown> {
+  return {
+    kind: e.kind,
+    start: iso(e.start),
+    end: iso(e.end),
+    duration_ms: e.durationMs,
+    peak_c: e.peakC,
+    ongoing: e.ongoing,
+  };
+}
+
+function alarmCliView(a: AlarmRecord): Record<string, unknown> {
+  return {
+    id: a.id,
+    rule: a.rule,
+    subject: a.subject,
+    kind: a.kind,
+    state: a.state,
+    severity: a.severity,
+    started_at: iso(a.startedAt),
+    raised_at: iso(a.raisedAt),
+    resolved_at: iso(a.resolvedAt),
+    detected_late: a.detectedLate,
+    message: a.message,
+    ack: a.ack ? { by: a.ack.by, at: iso(a.ack.at), reason: a.ack.reason, meaning: a.ack.meaning } : null,
+  };
+}
+
+/** `vigil shipment show ID --json`: the shipment and its cold-chain record. */
+export function shipmentDetailCliView(d: ShipmentDetail): Record<string, unknown> {
+  const sum = d.summary;
+  return {
+    ...shipmentCliView(d.shipment),
+    profile_limits: { name: d.profile.name, lower_c: d.profile.lowerC, upper_c: d.profile.upperC },
+    trip: d.window ? { from: iso(d.window.from), to: iso(d.window.to) } : null,
+    readings: sum.readingCount,
+    readings_truncated: d.truncated,
+    min_c: sum.minC,
+    max_c: sum.maxC,
+    mkt_c: sum.mktC === null ? null : Math.round(sum.mktC * 100) / 100,
+    time_out_of_range: { above_ms: sum.timeAboveMs, below_ms: sum.timeBelowMs },
+    excursions: sum.excursions.map(excursionView),
+    data_gaps: sum.gaps.map((g) => ({ start: iso(g.start), end: iso(g.end), duration_ms: g.durationMs })),
+    alarms: d.alarms.map(alarmCliView),
+    custody: d.custody.map((e) => ({ at: iso(e.at), action: e.action, actor: e.actor, detail: e.detail })),
+  };
+}

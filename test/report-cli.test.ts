@@ -1,0 +1,143 @@
+/**
+ * `vigil report verify` as an inspector runs it: a real `bin/vigil` process, a data directory that
+ * holds only the report-signing key, and signed reports on disk.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MasterKey } from '../src/keys/master-key.ts';
+import { generateShipmentReport } from '../src/reports/generate-shipment-report.ts';
+import { loadOrCreateReportSigner, type ReportSigner, reportKeyPaths } from '../src/reports/signing.ts';
+import { syntheticReportInput } from '../src/reports/test-fixtures.ts';
+import { verificationCode } from '../src/reports/verification-code.ts';
+import { MASTER_KEY_HEX } from './helpers/instance.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+let dir: string;
+let signer: ReportSigner;
+const input = syntheticReportInput({ days: 30 });
+
+function vigil(
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    VIGIL_MASTER_KEY: MASTER_KEY_HEX,
+    VIGIL_LOG_LEVEL: 'warn',
+  };
+  delete env.VIGIL_DATA_DIR;
+  const child = spawn(process.execPath, [join(root, 'bin/vigil'), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('vigil report verify', () => {
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-report-cli-'));
+    mkdirSync(join(dir, 'pki'), { recursive: true });
+    signer = loadOrCreateReportSigner(join(dir, 'pki'), new MasterKey(Buffer.from(MASTER_KEY_HEX, 'hex')));
+    writeFileSync(join(dir, 'report.pdf'), generateShipmentReport(input, 'pdf', signer));
+    writeFileSync(join(dir, 'report.csv'), generateShipmentReport(input, 'csv', signer));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('accepts an untouched PDF and CSV and names the signing key and the verification code', async () => {
+    for (const f of ['report.pdf', 'report.csv']) {
+      const r = await vigil(['report', 'verify', join(dir, f), '--data-dir', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        `report OK: signed by ${signer.fingerprint}\nverification code: ${verificationCode(input)}\n`,
+      );
+    }
+  });
+
+  it('reports TAMPERED, exit 1, for one changed byte in the body or the signature', async () => {
+    for (const [f, at] of [
+      ['report.pdf', 2000],
+      ['report.csv', 700_000],
+      ['report.pdf', -20],
+      ['report.csv', -20],
+    ] as const) {
+      const bytes = readFileSync(join(dir, f));
+      const i = at < 0 ? bytes.length + at : at;
+      bytes[i] = (bytes[i] as number) ^ 0x02;
+      const path = join(dir, `tampered-${at}-${f}`);
+      writeFileSync(path, bytes);
+      const r = await vigil(['report', 'verify', path, '--data-dir', dir]);
+      assert.equal(r.code, 1, `${f} byte ${i}`);
+      assert.match(r.stdout, /^report TAMPERED/);
+    }
+  });
+
+  it('reports TAMPERED for a truncated report or one without a signature', async () => {
+    const bytes = readFileSync(join(dir, 'report.csv'));
+    writeFileSync(join(dir, 'cut.csv'), bytes.subarray(0, bytes.length - 40));
+    const body = bytes.subarray(0, bytes.lastIndexOf(Buffer.from('# vigil-report-signature')));
+    writeFileSync(join(dir, 'unsigned.csv'), body);
+    for (const f of ['cut.csv', 'unsigned.csv']) {
+      const r = await vigil(['report', 'verify', join(dir, f), '--data-dir', dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /^report TAMPERED/);
+    }
+  });
+
+  it('verifies with an exported public key, and refuses a report checked against another key', async () => {
+    const pub = reportKeyPaths(join(dir, 'pki')).publicKey;
+    const ok = await vigil(['report', 'verify', join(dir, 'report.pdf'), '--key', pub]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const otherDir = mkdtempSync(join(tmpdir(), 'vigil-report-other-'));
+    try {
+      mkdirSync(join(otherDir, 'pki'));
+      loadOrCreateReportSigner(join(otherDir, 'pki'), new MasterKey(Buffer.alloc(32, 1)));
+      const r = await vigil(['report', 'verify', join(dir, 'report.pdf'), '--data-dir', otherDir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /^report TAMPERED/);
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails clearly when the data directory has no report-signing key or the file is missing', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'vigil-report-empty-'));
+    try {
+      const r = await vigil(['report', 'verify', join(dir, 'report.pdf'), '--data-dir', empty]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /no report-signing key/);
+      const m = await vigil(['report', 'verify', join(dir, 'nope.pdf'), '--data-dir', dir]);
+      assert.equal(m.code, 1);
+      assert.match(m.stderr, /nope\.pdf/);
+      const u = await vigil(['report', 'verify']);
+      assert.equal(u.code, 2);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('report key prints the data directory key fingerprint and PEM', async () => {
+    const r = await vigil(['report', 'key', '--data-dir', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.startsWith(`report-signing key ${signer.fingerprint} (Ed25519)\n`));
+    assert.ok(r.stdout.includes(signer.publicKeyPem.trimEnd()));
+  });
+});

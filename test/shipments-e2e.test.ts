@@ -1,0 +1,329 @@
+/**
+ * A shipment end to end, over real mutual TLS and HTTPS: a dispatcher creates it with the CLI,
+ * the logger's dispatch event (batch id and delivery token) arrives over MQTT and starts the trip,
+ * readings with a heat excursion follow, `vigil shipment show --json` reports it, the receiver
+ * delivers with a wrong token (refused, audited without the token) and then the right one, and
+ * quality releases it with an electronic signature. The token is never stored, logged or shown.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { MqttClient } from 'mqtt';
+import { main } from '../src/cli/main.ts';
+import { readReportPublicKey, verifyReport } from '../src/reports/index.ts';
+import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
+import { awayFromStepEdge, type EnrolledUser, enrolledUser, errCode, totp } from './helpers/browser.ts';
+import {
+  closeClient,
+  connectDevice,
+  type Instance,
+  MASTER_KEY_HEX,
+  makeEnvelope,
+  send,
+  startInstance,
+  truckSample,
+  waitFor,
+} from './helpers/instance.ts';
+
+const TOKEN = 'K7QM4ZRT';
+const WRONG = 'WR0NGT0K';
+const MIN = 60_000;
+
+let inst: Instance;
+let bundle: DeviceBundleFiles;
+let client: MqttClient;
+let receiver: EnrolledUser;
+let quality: EnrolledUser;
+let shipmentId = '';
+let seq = 0;
+const t0 = Date.now() - 3 * 60 * MIN;
+
+/** Runs `vigil ARGS` in this process against the instance's data directory. */
+async function vigil(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main([...args, '--data-dir', inst.dataDir], {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    env: { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX },
+    signal: new AbortController().signal,
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+before(async () => {
+  inst = await startInstance({}, undefined, {
+    webRoot: '/nonexistent-vigil-web',
+    alarmService: { tickMs: 0, anomaly: false },
+  });
+  bundle = await inst.addDevice('truck-ship-01');
+  client = await connectDevice(inst.url, bundle);
+  receiver = await enrolledUser(inst, 'rita-recv', 'receiver');
+  quality = await enrolledUser(inst, 'quinn-qa', 'quality');
+});
+
+after(async () => {
+  if (client) await closeClient(client);
+  await inst?.destroy();
+});
+
+describe('shipment end to end', () => {
+  it('a dispatcher creates a planned shipment with the CLI', async () => {
+    // Heat alarm after 15 min above 8 °C (the WHO default is 10 h), so the trip below raises one.
+    const profile = JSON.stringify({ preset: 'refrigerated', heat: { durationMs: 15 * MIN } });
+    const r = await vigil([
+      'shipment',
+      'create',
+      '--device',
+      'truck-ship-01',
+      '--profile',
+      profile,
+      '--batch',
+      'LOT-MMR-0917,MMR vaccine,400,VVM14',
+      '--batch',
+      'LOT-BCG-0042',
+      '--origin',
+      'Accra',
+      '--destination',
+      'Kumasi',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const s = JSON.parse(r.out);
+    assert.match(s.id, /^shp-[a-z2-7]{10}$/);
+    assert.equal(s.state, 'planned');
+    assert.equal(s.device, 'truck-ship-01');
+    assert.deepEqual(
+      s.batches.map((b: { lot: string }) => b.lot),
+      ['LOT-MMR-0917', 'LOT-BCG-0042'],
+    );
+    shipmentId = s.id;
+    const list = await vigil(['shipment', 'list', '--json']);
+    assert.equal(list.code, 0, list.err);
+    assert.ok(list.out.split('\n').some((l) => JSON.parse(l).id === shipmentId));
+  });
+
+  it('the logger’s dispatch event over MQTT starts the trip at its own timestamp, then readings with an excursion', async () => {
+    await send(
+      client,
+      bundle.info.id,
+      makeEnvelope(
+        bundle,
+        'events',
+        { type: 'dispatch', ts: t0, batch: 'LOT-2026-E2E001', token: TOKEN, shipment: shipmentId },
+        { seq: ++seq },
+      ),
+      'events',
+    );
+    await waitFor('shipment in transit', async () => {
+      const s = await inst.ctx.shipmentStore.get(shipmentId);
+      return s?.state === 'in_transit' ? s : undefined;
+    });
+    await waitFor(
+      'rules follow the shipment',
+      () => inst.server.alarmService.subjectConfig('truck-ship-01')?.since === t0,
+    );
+    // 2 h at 5-minute sampling; 12 °C from t0+30 min to t0+55 min (back in range at t0+60 min).
+    const samples = [];
+    for (let i = 0; i <= 24; i++) samples.push(truckSample(t0 + i * 5 * MIN, i >= 6 && i < 12 ? 12 : 5));
+    await send(client, bundle.info.id, makeEnvelope(bundle, 'telemetry', { samples }, { seq: ++seq }));
+    await waitFor('heat alarm', async () => {
+      const alarms = await inst.server.alarms.list({ subject: 'truck-ship-01', rule: 'heat' });
+      return alarms.length > 0;
+    });
+  });
+
+  it('vigil shipment show --json reports state, MKT, time out of range, the excursion and the alarm', async () => {
+    const r = await vigil(['shipment', 'show', shipmentId, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const s = JSON.parse(r.out);
+    assert.equal(s.state, 'in_transit');
+    assert.equal(s.dispatch.at, new Date(t0).toISOString());
+    assert.equal(s.dispatch.batch_id, 'LOT-2026-E2E001');
+    assert.equal(s.readings, 25);
+    assert.equal(typeof s.mkt_c, 'number');
+    assert.ok(s.mkt_c > 5 && s.mkt_c < 12, String(s.mkt_c));
+    assert.deepEqual(s.time_out_of_range, { above_ms: 30 * MIN, below_ms: 0 });
+    assert.equal(s.excursions.length, 1);
+    assert.equal(s.excursions[0].kind, 'above');
+    assert.equal(s.excursions[0].start, new Date(t0 + 30 * MIN).toISOString());
+    assert.equal(s.excursions[0].peak_c, 12);
+    assert.ok(
+      s.alarms.some((a: { rule: string }) => a.rule === 'heat'),
+      JSON.stringify(s.alarms),
+    );
+    assert.equal(s.batches.length, 2);
+    assert.ok(!r.out.includes(TOKEN));
+    const text = await vigil(['shipment', 'show', shipmentId]);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /excursion\s+above/);
+  });
+
+  it('the API shows the same record to any reader', async () => {
+    const r = await receiver.browser.call(`/api/v1/shipments/${shipmentId}`);
+    assert.equal(r.status, 200, r.text);
+    const d = r.json as {
+      shipment: { state: string; dispatch: Record<string, unknown> };
+      summary: { mktC: number; timeOutOfRange: { aboveMs: number }; excursions: unknown[] };
+      alarms: { rule: string }[];
+      custody: { action: string }[];
+    };
+    assert.equal(d.shipment.state, 'in_transit');
+    assert.deepEqual(Object.keys(d.shipment.dispatch).sort(), ['at', 'batchId', 'receivedAt']);
+    assert.equal(d.summary.timeOutOfRange.aboveMs, 30 * MIN);
+    assert.equal(d.summary.excursions.length, 1);
+    assert.ok(d.alarms.some((a) => a.rule === 'heat'));
+    assert.deepEqual(
+      d.custody.map((e) => e.action),
+      ['shipment.create', 'shipment.dispatch'],
+    );
+    const list = await receiver.browser.call('/api/v1/shipments?state=in_transit');
+    assert.equal(list.status, 200);
+    assert.ok((list.json as { shipments: { id: string }[] }).shipments.some((s) => s.id === shipmentId));
+  });
+
+  it('the receiver’s wrong token is refused and audited without the token; the right one delivers at the last GPS fix', async () => {
+    const wrong = await receiver.browser.post(`/api/v1/shipments/${shipmentId}/deliver`, { token: WRONG });
+    assert.equal(wrong.status, 403);
+    assert.equal(errCode(wrong), 'VIGIL_ERR_DELIVERY_TOKEN');
+    assert.ok(!wrong.text.includes(WRONG));
+    const refused = (
+      await inst.ctx.store.queryAudit({ action: 'shipment.deliver_refused', limit: 100 })
+    ).filter((a) => a.object === shipmentId);
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0]?.actor, 'user:rita-recv');
+
+    const ok = await receiver.browser.post(`/api/v1/shipments/${shipmentId}/deliver`, { token: TOKEN });
+    assert.equal(ok.status, 200, ok.text);
+    const s = (ok.json as { shipment: { state: string; delivery: Record<string, unknown> } }).shipment;
+    assert.equal(s.state, 'delivered');
+    assert.equal(s.delivery.by, 'user:rita-recv');
+    assert.equal(s.delivery.lat, 52.37);
+    assert.equal(s.delivery.lon, 4.89);
+    assert.equal(s.delivery.fixAt, t0 + 120 * MIN);
+    assert.ok(!ok.text.includes(TOKEN));
+    const again = await receiver.browser.post(`/api/v1/shipments/${shipmentId}/deliver`, { token: TOKEN });
+    assert.equal(again.status, 409);
+  });
+
+  it('quality releases the shipment with an electronic signature (password and TOTP re-entered)', async () => {
+    const url = `/api/v1/shipments/${shipmentId}/decision`;
+    const body = {
+      state: 'released',
+      reason: 'MKT 6.1 °C; 30 min above 8 °C within stability data',
+      meaning: 'approved',
+    };
+    // The receiver holds no shipments.decide.
+    const forbidden = await receiver.browser.post(url, {
+      ...body,
+      password: receiver.password,
+      totp: '000000',
+    });
+    assert.equal(forbidden.status, 403);
+    const badPassword = await quality.browser.post(url, { ...body, password: 'not it', totp: '123456' });
+    assert.equal(badPassword.status, 401);
+    assert.equal(errCode(badPassword), 'VIGIL_ERR_AUTH');
+    await awayFromStepEdge();
+    const r = await quality.browser.post(url, {
+      ...body,
+      password: quality.password,
+      totp: totp(quality.secret),
+    });
+    assert.equal(r.status, 200, r.text);
+    const s = (r.json as { shipment: { state: string; decision: Record<string, unknown> } }).shipment;
+    assert.equal(s.state, 'released');
+    assert.equal(s.decision.by, 'user:quinn-qa');
+    assert.equal(s.decision.meaning, 'approved');
+    const audit = (await inst.ctx.store.queryAudit({ action: 'shipment.decide', limit: 100 })).find(
+      (a) => a.object === shipmentId,
+    );
+    assert.equal(audit?.detail.signer, 'quinn-qa');
+    assert.equal(audit?.detail.role, 'quality');
+    assert.equal(audit?.detail.signature, 'password+totp');
+    const show = JSON.parse((await vigil(['shipment', 'show', shipmentId, '--json'])).out);
+    assert.equal(show.state, 'released');
+    assert.equal(show.delivery.by, 'user:rita-recv');
+    assert.equal(show.decision.reason, body.reason);
+    assert.deepEqual(
+      show.custody.map((e: { action: string }) => e.action),
+      [
+        'shipment.create',
+        'shipment.dispatch',
+        'shipment.deliver_refused',
+        'shipment.deliver',
+        'shipment.decide',
+      ],
+    );
+  });
+
+  it('the signed report of the shipment verifies', async () => {
+    const r = await receiver.browser.call(`/api/v1/shipments/${shipmentId}/report?format=csv`);
+    assert.equal(r.status, 200, r.text);
+    assert.match(String(r.headers['content-type']), /^text\/csv/);
+    const v = verifyReport(Buffer.from(r.text, 'utf8'), readReportPublicKey(inst.ctx.paths.pkiDir));
+    assert.equal(v.ok, true);
+    assert.ok(!r.text.includes(TOKEN));
+  });
+
+  it('the token appears nowhere: not in the audit log, the stored messages or the custody record', async () => {
+    const audit = JSON.stringify(await inst.ctx.store.queryAudit({ limit: 100_000 }));
+    const messages = JSON.stringify(
+      await inst.ctx.store.queryMessages({ deviceId: 'truck-ship-01', limit: 1000 }),
+    );
+    const custody = JSON.stringify(await inst.ctx.shipmentStore.listEvents(shipmentId));
+    for (const text of [audit, messages, custody]) {
+      assert.ok(!text.includes(TOKEN), 'token leaked');
+      assert.ok(!text.includes(WRONG), 'wrong token leaked');
+    }
+    assert.ok(messages.includes('token_hash'));
+  });
+
+  it('wrong tokens are rate-limited per shipment: the sixth attempt gets 429 with Retry-After', async () => {
+    // A receiver of its own: rita's wrong token above counts against her (per caller) too.
+    const rex = await enrolledUser(inst, 'rex-recv', 'receiver');
+    const b = await inst.addDevice('truck-ship-02');
+    const c2 = await connectDevice(inst.url, b);
+    try {
+      await send(
+        c2,
+        b.info.id,
+        makeEnvelope(
+          b,
+          'events',
+          { type: 'dispatch', batch: 'LOT-2026-E2E002', token: 'RIGHT222' },
+          { seq: 1 },
+        ),
+        'events',
+      );
+      const s = await waitFor('auto-created shipment', async () => {
+        const [x] = await inst.ctx.shipmentStore.list({ deviceId: 'truck-ship-02', state: 'in_transit' });
+        return x;
+      });
+      assert.equal(s.profile, 'refrigerated');
+      for (let i = 0; i < 5; i++) {
+        const r = await rex.browser.post(`/api/v1/shipments/${s.id}/deliver`, { token: `GUESS00${i}` });
+        assert.equal(r.status, 403);
+      }
+      const locked = await rex.browser.post(`/api/v1/shipments/${s.id}/deliver`, { token: 'RIGHT222' });
+      assert.equal(locked.status, 429);
+      assert.equal(errCode(locked), 'VIGIL_ERR_LOCKED');
+      assert.ok(Number(locked.headers['retry-after']) > 0);
+    } finally {
+      await closeClient(c2);
+    }
+  });
+});
+
+// The report CLI, when present (src/cli/commands/report.ts `report shipment`).
+describe('vigil report shipment', () => {
+  it('writes a signed PDF that `vigil report verify` accepts', async () => {
+    const out = join(inst.dataDir, `${shipmentId}.pdf`);
+    const r = await vigil(['report', 'shipment', shipmentId, '--format', 'pdf', '--out', out]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');
+    const v = await vigil(['report', 'verify', out]);
+    assert.equal(v.code, 0, v.out + v.err);
+    assert.match(v.out, /report OK/);
+  });
+});

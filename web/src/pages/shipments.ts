@@ -1,0 +1,259 @@
+/**
+ * Shipments: every trip with its state, logger, profile, origin and destination, dispatch time,
+ * mean kinetic temperature and alarm count. Figures the list answer does not carry are filled in
+ * from each shipment's detail, a few at a time. Filter by state and by text (id, device, lot).
+ */
+import { api, describeError } from '../api.ts';
+import type { Page } from '../context.ts';
+import { cx, h, replace } from '../dom.ts';
+import { absTime } from '../format.ts';
+import { alarmActive } from '../normalize.ts';
+import { normShipment, type ShipmentView } from '../shipment-normalize.ts';
+import { badge, emptyState, errorBox, loading, pageHeader, segmented } from '../ui/components.ts';
+import { icon } from '../ui/icons.ts';
+import { mktText, profileLabel, routeText, shipmentStateBadge } from '../ui/shipment-bits.ts';
+import './shipments.css';
+
+type Filter = 'all' | 'active' | 'decision' | 'done';
+const FILTERS: { value: Filter; label: string; states: string[] | null }[] = [
+  { value: 'all', label: 'All', states: null },
+  { value: 'active', label: 'Planned and in transit', states: ['planned', 'in_transit'] },
+  { value: 'decision', label: 'Awaiting decision', states: ['delivered', 'closed', 'quarantined'] },
+  { value: 'done', label: 'Released', states: ['released'] },
+];
+
+const POLL_MS = 30_000;
+const DETAIL_CONCURRENCY = 4;
+const DETAIL_MAX = 60;
+
+const state: { filter: Filter; text: string } = { filter: 'all', text: '' };
+
+export const shipmentsPage: Page = (root, ctx) => {
+  let rows: ShipmentView[] = [];
+  let error: unknown = null;
+  let loaded = false;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  /** Details already fetched (figures the list lacks), by id. */
+  const details = new Map<string, ShipmentView>();
+
+  const host = h('div', { class: 'table-host' });
+  const counts = h('span', { class: 'muted small' });
+  const search = h('input', {
+    type: 'search',
+    class: 'search',
+    placeholder: 'Search id, device, lot',
+    'aria-label': 'Search shipments',
+    value: state.text,
+    testid: 'shipment-search',
+  });
+  search.addEventListener('input', () => {
+    state.text = search.value;
+    render();
+  });
+
+  replace(
+    root,
+    pageHeader(
+      'Shipments',
+      'Vaccine trips from dispatch to delivery: temperature record, alarms and chain of custody.',
+      ctx.can('shipments.deliver')
+        ? h(
+            'a',
+            { class: 'btn', href: '#/delivery', testid: 'goto-delivery' },
+            icon('check'),
+            'Confirm a delivery',
+          )
+        : null,
+    ),
+    h(
+      'section',
+      { class: 'card' },
+      h(
+        'header',
+        { class: 'card-header' },
+        h(
+          'div',
+          { class: 'toolbar' },
+          segmented<Filter>(
+            'State',
+            FILTERS.map((f) => ({ value: f.value, label: f.label, testid: `shipments-${f.value}` })),
+            state.filter,
+            (v) => {
+              state.filter = v;
+              render();
+            },
+          ),
+          h('div', { class: 'toolbar-right' }, counts, search),
+        ),
+      ),
+      host,
+    ),
+  );
+
+  async function load(): Promise<void> {
+    try {
+      const r = await api<{ shipments?: unknown[] } | unknown[]>('/shipments');
+      const list = Array.isArray(r) ? r : (r.shipments ?? []);
+      rows = list.map(normShipment).filter((s): s is ShipmentView => s !== null);
+      error = null;
+    } catch (err) {
+      error = err;
+    }
+    if (stopped) return;
+    loaded = true;
+    render();
+    void fillDetails();
+    timer = setTimeout(() => void load(), POLL_MS);
+  }
+
+  /** MKT and alarm counts for rows whose list entry lacks them. */
+  async function fillDetails(): Promise<void> {
+    const want = rows
+      .filter((s) => s.dispatch && (s.mktC === null || s.alarmCount === null))
+      .slice(0, DETAIL_MAX)
+      .map((s) => s.id);
+    const queue = [...want];
+    let changed = false;
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined && !stopped; id = queue.shift()) {
+        try {
+          const d = normShipment(await api<unknown>(`/shipments/${encodeURIComponent(id)}`));
+          if (d) {
+            details.set(id, d);
+            changed = true;
+          }
+        } catch {
+          // The row keeps its dashes; the detail page will show the error.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DETAIL_CONCURRENCY, queue.length) }, worker));
+    if (changed && !stopped) render();
+  }
+
+  function merged(s: ShipmentView): ShipmentView {
+    const d = details.get(s.id);
+    if (!d) return s;
+    return {
+      ...s,
+      mktC: s.mktC ?? d.mktC,
+      alarmCount: s.alarmCount ?? d.alarmCount ?? d.alarms?.length ?? null,
+      range: s.range ?? d.range,
+    };
+  }
+
+  function matches(s: ShipmentView): boolean {
+    const f = FILTERS.find((x) => x.value === state.filter);
+    if (f?.states && !f.states.includes(s.state)) return false;
+    const q = state.text.trim().toLowerCase();
+    if (!q) return true;
+    return (
+      s.id.toLowerCase().includes(q) ||
+      s.deviceId.toLowerCase().includes(q) ||
+      (s.dispatch?.batchId ?? '').toLowerCase().includes(q) ||
+      s.batches.some((b) => b.lot.toLowerCase().includes(q) || b.product.toLowerCase().includes(q)) ||
+      (s.origin?.name ?? '').toLowerCase().includes(q) ||
+      (s.destination?.name ?? '').toLowerCase().includes(q)
+    );
+  }
+
+  /** Alarms still active and not mere notices (info: arrived at destination). */
+  function activeAlarms(s: ShipmentView): number | null {
+    const list = s.alarms ?? details.get(s.id)?.alarms ?? null;
+    return list ? list.filter((a) => alarmActive(a) && a.severity !== 'info').length : null;
+  }
+
+  function alarmCell(s: ShipmentView): HTMLElement {
+    const n = s.alarmCount;
+    if (n === null) return h('span', { class: 'muted' }, '–');
+    if (n === 0) return badge('ok', 'None', 'check');
+    const active = activeAlarms(s);
+    const text = `${n} alarm${n === 1 ? '' : 's'}`;
+    if (active === null || active > 0)
+      return badge('bad', active ? `${text}, ${active} active` : text, 'alert', `shipment-alarms-${s.id}`);
+    return badge('warn', `${text}, none active`, 'clock', `shipment-alarms-${s.id}`);
+  }
+
+  function render(): void {
+    if (!loaded) return void replace(host, loading('Loading shipments…'));
+    if (error) return void replace(host, errorBox(describeError(error)));
+    const list = rows.map(merged).filter(matches);
+    counts.textContent = `${list.length} of ${rows.length}`;
+    if (!rows.length)
+      return void replace(
+        host,
+        emptyState('No shipments yet.', 'A shipment appears here when a dispatcher creates it for a logger.'),
+      );
+    if (!list.length) return void replace(host, emptyState('No shipment matches the filter.'));
+    replace(
+      host,
+      h(
+        'table',
+        { class: 'table table-responsive', testid: 'shipment-table' },
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ['Shipment', 'State', 'Device', 'Profile', 'Route', 'Dispatched', 'MKT', 'Alarms'].map((t) =>
+              h('th', { scope: 'col', class: t === 'MKT' ? 'num' : undefined }, t),
+            ),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          list.map((s) => {
+            const lots = s.batches.map((b) => b.lot).filter(Boolean);
+            const href = `#/shipment/${encodeURIComponent(s.id)}`;
+            return h(
+              'tr',
+              {
+                testid: `shipment-row-${s.id}`,
+                class: cx('shipment-row', (activeAlarms(s) ?? 0) > 0 && 'row-alarm'),
+              },
+              h(
+                'td',
+                { 'data-label': 'Shipment' },
+                h('a', { href, class: 'device-link' }, s.id),
+                lots.length || s.dispatch?.batchId
+                  ? h(
+                      'div',
+                      { class: 'muted small' },
+                      lots.length ? `Lots ${lots.slice(0, 3).join(', ')}${lots.length > 3 ? ' …' : ''}` : '',
+                      lots.length && s.dispatch?.batchId ? ' · ' : '',
+                      s.dispatch?.batchId ? `Batch id ${s.dispatch.batchId}` : '',
+                    )
+                  : null,
+              ),
+              h('td', { 'data-label': 'State' }, shipmentStateBadge(s.state)),
+              h(
+                'td',
+                { 'data-label': 'Device', class: 'nowrap' },
+                s.deviceId ? h('a', { href: `#/device/${encodeURIComponent(s.deviceId)}` }, s.deviceId) : '–',
+              ),
+              h('td', { 'data-label': 'Profile', class: 'nowrap' }, profileLabel(s)),
+              h('td', { 'data-label': 'Route' }, routeText(s)),
+              h(
+                'td',
+                { 'data-label': 'Dispatched', class: 'nowrap' },
+                s.dispatch ? absTime(s.dispatch.at) : h('span', { class: 'muted' }, 'Not yet'),
+              ),
+              h('td', { 'data-label': 'MKT', class: 'num' }, mktText(s)),
+              h('td', { 'data-label': 'Alarms' }, alarmCell(s)),
+            );
+          }),
+        ),
+      ),
+    );
+  }
+
+  render();
+  void load();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+};
