@@ -30,8 +30,8 @@ export interface LiveFeedResult {
   delivered: number;
   /** publish() in the load worker -> `reading` frame arriving at a client, every client. */
   delay: Summary;
-  /** The same, per client: its own p99 (the spread shows whether some clients lag). */
-  perClientP99: number[];
+  /** Each client's own p99, lowest and highest (the spread shows whether some clients lag). */
+  perClientP99: { min: number; max: number };
   /** Clients the server dropped as too slow (close 1013) and clients closed for another reason. */
   dropped: number;
   closedOther: number;
@@ -41,6 +41,11 @@ export interface LiveFeedResult {
   loadErrors: number;
   unackedAtEnd: number;
   recordOverflow: number;
+}
+
+function spread(xs: number[]): { min: number; max: number } {
+  const ok = xs.filter(Number.isFinite);
+  return ok.length ? { min: Math.min(...ok), max: Math.max(...ok) } : { min: Number.NaN, max: Number.NaN };
 }
 
 /** Starts the clients' worker; resolves once every client is connected. */
@@ -164,7 +169,7 @@ export async function runLiveFeed(
     expected: measured * o.clients,
     delivered: all.length,
     delay: summarize(all),
-    perClientP99: perClient.map((xs) => summarize(xs).p99),
+    perClientP99: spread(perClient.map((xs) => summarize(xs).p99)),
     dropped: res.closeCodes.filter((c) => c === 1013).length,
     closedOther: res.closeCodes.filter((c) => c !== null && c !== 1013).length,
     serverElu,

@@ -1,6 +1,6 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,rules, --nodelay (TCP_NODELAY on the
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules, --nodelay (TCP_NODELAY on the
  * publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
@@ -45,12 +45,14 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,rules] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
 const quick = args.quick ?? false;
-const only = new Set((args.only ?? 'w1,w2,w5,latency,rules').split(',').map((s) => s.trim().toLowerCase()));
+const only = new Set(
+  (args.only ?? 'w1,w2,w5,latency,api,live,rules').split(',').map((s) => s.trim().toLowerCase()),
+);
 
 const CLIENTS = 4;
 const opts = {
@@ -483,9 +485,8 @@ async function main(): Promise<void> {
         ],
       ),
     );
-    const p99s = live.perClientP99.filter(Number.isFinite);
     log(
-      `per-client p99: ${fmtMs(Math.min(...p99s))} .. ${fmtMs(Math.max(...p99s))}; dropped as too slow: ${live.dropped}, ` +
+      `per-client p99: ${fmtMs(live.perClientP99.min)} .. ${fmtMs(live.perClientP99.max)}; dropped as too slow: ${live.dropped}, ` +
         `closed otherwise: ${live.closedOther}; ELU server ${live.serverElu.toFixed(2)}, clients ${live.clientsElu.toFixed(2)}`,
     );
     if (live.loadErrors > 0 || live.unackedAtEnd > 0 || live.recordOverflow > 0)
@@ -505,7 +506,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, rules },
+    workloads: { w1, w2, w5, latency, api, live, rules },
     errors,
   };
   const paths = saveResults(doc, startedAt);
