@@ -17,6 +17,7 @@ import { fmtField, limitOf, limitState } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
 import type { Device } from '../types.ts';
 import { badge, deviceStatusBadge, emptyState, errorBox, pageHeader, timeAgo } from '../ui/components.ts';
+import { fitToPoints } from '../ui/fit-projection.ts';
 import { icon } from '../ui/icons.ts';
 
 interface Basemap {
@@ -197,42 +198,20 @@ export const mapPage: Page = (root, ctx, params) => {
     const pts = fleetPoints();
     const proj = geoMercator();
     const pad = Math.min(60, Math.max(24, Math.min(width, height) * 0.08));
-    if (pts.length) {
-      let [w, so, e, n] = [180, 90, -180, -90];
-      for (const [lon, lat] of pts) {
-        w = Math.min(w, lon);
-        e = Math.max(e, lon);
-        so = Math.min(so, lat);
-        n = Math.max(n, lat);
-      }
-      // A single vehicle or a short trip: show at least a few degrees of context around it.
-      if (e - w < MIN_SPAN_DEG) [w, e] = [(w + e) / 2 - MIN_SPAN_DEG / 2, (w + e) / 2 + MIN_SPAN_DEG / 2];
-      if (n - so < MIN_SPAN_DEG) [so, n] = [(so + n) / 2 - MIN_SPAN_DEG / 2, (so + n) / 2 + MIN_SPAN_DEG / 2];
-      proj.fitExtent(
-        [
-          // Room for labels on the right and for the legend at the bottom.
-          [pad + 40, pad + 20],
-          [width - pad - 130, height - pad - 56],
-        ],
-        {
-          type: 'MultiPoint',
-          coordinates: [
-            [w, so],
-            [e, n],
-            [w, n],
-            [e, so],
-          ],
-        },
-      );
-    } else {
-      proj.fitExtent(
-        [
-          [pad, pad],
-          [width - pad, height - pad],
-        ],
-        { type: 'Sphere' },
-      );
-    }
+    fitToPoints(
+      proj,
+      pts,
+      // Room for labels on the right and for the legend at the bottom.
+      [
+        [pad + 40, pad + 20],
+        [width - pad - 130, height - pad - 56],
+      ],
+      [
+        [pad, pad],
+        [width - pad, height - pad],
+      ],
+      MIN_SPAN_DEG,
+    );
     projection = proj;
     view = { k: 1, x: 0, y: 0 };
     drawBase();

@@ -12,6 +12,7 @@ import type { GeometryCollection, Topology } from 'topojson-specification';
 import atlasUrl from 'world-atlas/countries-50m.json?url';
 import { cx, h, s } from '../dom.ts';
 import type { LatLon, Place } from '../shipment-normalize.ts';
+import { fitToPoints } from './fit-projection.ts';
 
 interface Basemap {
   land: GeoJSON.FeatureCollection;
@@ -112,40 +113,19 @@ export function createRouteMap(input: RouteMapInput): RouteMap {
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
     const proj = geoMercator();
     const pad = 36;
-    if (pts.length) {
-      let [w, so, e, n] = [180, 90, -180, -90];
-      for (const [lon, lat] of pts) {
-        w = Math.min(w, lon);
-        e = Math.max(e, lon);
-        so = Math.min(so, lat);
-        n = Math.max(n, lat);
-      }
-      if (e - w < MIN_SPAN_DEG) [w, e] = [(w + e) / 2 - MIN_SPAN_DEG / 2, (w + e) / 2 + MIN_SPAN_DEG / 2];
-      if (n - so < MIN_SPAN_DEG) [so, n] = [(so + n) / 2 - MIN_SPAN_DEG / 2, (so + n) / 2 + MIN_SPAN_DEG / 2];
-      proj.fitExtent(
-        [
-          [pad + 30, pad + 10],
-          [width - pad - 30, height - pad - 30],
-        ],
-        {
-          type: 'MultiPoint',
-          coordinates: [
-            [w, so],
-            [e, n],
-            [w, n],
-            [e, so],
-          ],
-        },
-      );
-    } else {
-      proj.fitExtent(
-        [
-          [pad, pad],
-          [width - pad, height - pad],
-        ],
-        { type: 'Sphere' },
-      );
-    }
+    fitToPoints(
+      proj,
+      pts,
+      [
+        [pad + 30, pad + 10],
+        [width - pad - 30, height - pad - 30],
+      ],
+      [
+        [pad, pad],
+        [width - pad, height - pad],
+      ],
+      MIN_SPAN_DEG,
+    );
     const path = geoPath(proj);
     const xy = (p: LL) => proj(p);
     const line = (ll: LL[]) =>
