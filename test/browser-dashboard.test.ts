@@ -22,7 +22,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SESSION_COOKIE } from '../src/auth/sessions.ts';
 import { totpStep } from '../src/auth/totp.ts';
 import { apiRequest } from './helpers/api-client.ts';
-import { awayFromStepEdge, type EnrolledUser, enrolledUser, totp } from './helpers/browser.ts';
+import { awayFromStepEdge, type EnrolledUser, enrolledUser, signInPage, totp } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -68,22 +68,9 @@ function newContext(browser: Browser, phone = false): Promise<BrowserContext> {
   });
 }
 
-/**
- * Signs in through the page with password and the current TOTP code of the user's secret; returns
- * the TOTP step the code belonged to (used once: a later signature needs a later step).
- */
+/** Signs in through the page (password + TOTP) and waits for the fleet; returns the TOTP step used. */
 async function signIn(page: Page, inst: Instance, user: EnrolledUser): Promise<number> {
-  await page.goto(inst.httpUrl);
-  await page.getByTestId('login-username').fill(user.name);
-  await page.getByTestId('login-password').fill(user.password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('totp-code').waitFor();
-  // A code computed just before a step boundary would still pass (one step of tolerance), but
-  // staying clear of the edge keeps the test independent of that.
-  await awayFromStepEdge();
-  const step = totpStep(Date.now());
-  await page.getByTestId('totp-code').fill(totp(user.secret));
-  await page.getByTestId('totp-submit').click();
+  const step = await signInPage(page, inst.httpUrl, user);
   await page.getByTestId('device-row-truck-001').waitFor({ timeout: 15_000 });
   return step;
 }

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
-import { awayFromStepEdge, type EnrolledUser, enrolledUser, totp } from './helpers/browser.ts';
+import { awayFromStepEdge, type EnrolledUser, enrolledUser, signInPage, totp } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -92,15 +92,7 @@ function newContext(browser: Browser): Promise<BrowserContext> {
 }
 
 async function signIn(page: Page, inst: Instance, user: EnrolledUser): Promise<void> {
-  await page.goto(inst.httpUrl);
-  await page.getByTestId('login-username').fill(user.name);
-  await page.getByTestId('login-password').fill(user.password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('totp-code').waitFor();
-  await awayFromStepEdge();
-  await page.getByTestId('totp-code').fill(totp(user.secret));
-  await page.getByTestId('totp-submit').click();
-  await page.getByTestId('sign-out').waitFor({ timeout: 15_000 });
+  await signInPage(page, inst.httpUrl, user);
 }
 
 /**

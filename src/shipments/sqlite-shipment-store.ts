@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { VigilError } from '../errors.ts';
+import { SqliteStatements } from '../storage/adapters/sqlite-statements.ts';
 import type {
   Batch,
   CustodyEvent,
@@ -139,31 +140,20 @@ function patchSql(p: ShipmentPatch): { set: string[]; values: (string | number |
  * runs its statements in one IMMEDIATE transaction (writes) and resolves at once.
  */
 export class SqliteShipmentStore implements ShipmentStore {
-  readonly #db: Database.Database;
-  readonly #stmts = new Map<string, Database.Statement>();
+  readonly #q: SqliteStatements;
 
   constructor(db: Database.Database) {
-    this.#db = db;
+    this.#q = new SqliteStatements(db, 'shipments', (code) =>
+      code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? new VigilError('VIGIL_ERR_SHIPMENT_EXISTS') : undefined,
+    );
   }
 
   #stmt(sql: string): Database.Statement {
-    let s = this.#stmts.get(sql);
-    if (!s) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
+    return this.#q.stmt(sql);
   }
 
   #run<T>(fn: () => T, write: boolean): T {
-    try {
-      return write ? this.#db.transaction(fn).immediate() : fn();
-    } catch (err) {
-      if (err instanceof VigilError) throw err;
-      const code = (err as { code?: string }).code ?? 'unknown';
-      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new VigilError('VIGIL_ERR_SHIPMENT_EXISTS');
-      throw new VigilError('VIGIL_ERR_STORE', `shipments: ${code}`, { cause: err });
-    }
+    return this.#q.run(fn, write);
   }
 
   #get(id: string): Shipment | null {

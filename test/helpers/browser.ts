@@ -1,6 +1,7 @@
+import type { Page } from 'playwright-core';
 import type { Role } from '../../src/auth/principal.ts';
 import { SESSION_COOKIE } from '../../src/auth/sessions.ts';
-import { base32Decode, TOTP_STEP_SECONDS, totpCode } from '../../src/auth/totp.ts';
+import { base32Decode, TOTP_STEP_SECONDS, totpCode, totpStep } from '../../src/auth/totp.ts';
 import { type ApiResponse, apiRequest } from './api-client.ts';
 import type { Instance } from './instance.ts';
 
@@ -150,4 +151,25 @@ export function firstAdminPassword(inst: Instance): string {
   const m = /one-time password (\S+)/.exec(line);
   if (!m?.[1]) throw new Error('no first admin password reported');
   return m[1];
+}
+
+/**
+ * Signs in through the dashboard page with password and the current TOTP code of the user's
+ * secret, and waits for the signed-in shell; returns the TOTP step the code belonged to (each step
+ * is accepted once, so a later signature needs a later step).
+ */
+export async function signInPage(page: Page, httpUrl: string, user: EnrolledUser): Promise<number> {
+  await page.goto(httpUrl);
+  await page.getByTestId('login-username').fill(user.name);
+  await page.getByTestId('login-password').fill(user.password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('totp-code').waitFor();
+  // A code computed just before a step boundary would still pass (one step of tolerance), but
+  // staying clear of the edge keeps the tests independent of that.
+  await awayFromStepEdge();
+  const step = totpStep(Date.now());
+  await page.getByTestId('totp-code').fill(totp(user.secret));
+  await page.getByTestId('totp-submit').click();
+  await page.getByTestId('sign-out').waitFor({ timeout: 15_000 });
+  return step;
 }

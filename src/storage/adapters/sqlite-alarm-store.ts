@@ -9,6 +9,7 @@ import {
   type OpenAlarmInput,
 } from '../../alarms/alarm-store.ts';
 import { VigilError } from '../../errors.ts';
+import { SqliteStatements } from './sqlite-statements.ts';
 
 interface AlarmRow {
   id: string;
@@ -114,30 +115,18 @@ function patchSql(p: AlarmPatch): { set: string[]; values: (string | number | nu
  * each method runs its statements in one IMMEDIATE transaction and resolves at once.
  */
 export class SqliteAlarmStore implements AlarmStore {
-  readonly #db: Database.Database;
-  readonly #stmts = new Map<string, Database.Statement>();
+  readonly #q: SqliteStatements;
 
   constructor(db: Database.Database) {
-    this.#db = db;
+    this.#q = new SqliteStatements(db, 'alarms');
   }
 
   #stmt(sql: string): Database.Statement {
-    let s = this.#stmts.get(sql);
-    if (!s) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
+    return this.#q.stmt(sql);
   }
 
   #run<T>(fn: () => T, write: boolean): T {
-    try {
-      return write ? this.#db.transaction(fn).immediate() : fn();
-    } catch (err) {
-      if (err instanceof VigilError) throw err;
-      const code = (err as { code?: string }).code ?? 'unknown';
-      throw new VigilError('VIGIL_ERR_STORE', `alarms: ${code}`, { cause: err });
-    }
+    return this.#q.run(fn, write);
   }
 
   #get(id: string): AlarmRecord | null {

@@ -6,9 +6,6 @@
  * zoomed to the fleet's bounding box; wheel, drag and buttons zoom and pan.
  */
 import { type GeoProjection, geoGraticule10, geoMercator, geoPath } from 'd3-geo';
-import { feature, mesh } from 'topojson-client';
-import type { GeometryCollection, Topology } from 'topojson-specification';
-import atlasUrl from 'world-atlas/countries-50m.json?url';
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace, s } from '../dom.ts';
@@ -16,33 +13,10 @@ import { normSeries } from '../normalize.ts';
 import { fmtField, limitOf, limitState } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
 import type { Device } from '../types.ts';
+import { type Basemap, loadBasemap } from '../ui/basemap.ts';
 import { badge, deviceStatusBadge, emptyState, errorBox, pageHeader, timeAgo } from '../ui/components.ts';
 import { fitToPoints } from '../ui/fit-projection.ts';
 import { icon } from '../ui/icons.ts';
-
-interface Basemap {
-  land: GeoJSON.FeatureCollection;
-  borders: GeoJSON.MultiLineString;
-}
-
-let basemap: Promise<Basemap> | null = null;
-
-function loadBasemap(): Promise<Basemap> {
-  basemap ??= fetch(atlasUrl, { credentials: 'same-origin' })
-    .then((r) => {
-      if (!r.ok) throw new Error(`basemap ${r.status}`);
-      return r.json() as Promise<Topology<{ countries: GeometryCollection }>>;
-    })
-    .then((topo) => ({
-      land: feature(topo, topo.objects.countries) as GeoJSON.FeatureCollection,
-      borders: mesh(topo, topo.objects.countries, (a, b) => a !== b),
-    }))
-    .catch((err) => {
-      basemap = null;
-      throw err;
-    });
-  return basemap;
-}
 
 type LonLat = [number, number];
 const TRACK_HOURS = 24;

@@ -7,36 +7,10 @@
  * those).
  */
 import { geoGraticule10, geoMercator, geoPath } from 'd3-geo';
-import { feature, mesh } from 'topojson-client';
-import type { GeometryCollection, Topology } from 'topojson-specification';
-import atlasUrl from 'world-atlas/countries-50m.json?url';
 import { cx, h, s } from '../dom.ts';
 import type { LatLon, Place } from '../shipment-normalize.ts';
+import { type Basemap, loadBasemap } from './basemap.ts';
 import { fitToPoints } from './fit-projection.ts';
-
-interface Basemap {
-  land: GeoJSON.FeatureCollection;
-  borders: GeoJSON.MultiLineString;
-}
-
-let basemap: Promise<Basemap> | null = null;
-
-function loadBasemap(): Promise<Basemap> {
-  basemap ??= fetch(atlasUrl, { credentials: 'same-origin' })
-    .then((r) => {
-      if (!r.ok) throw new Error(`basemap ${r.status}`);
-      return r.json() as Promise<Topology<{ countries: GeometryCollection }>>;
-    })
-    .then((topo) => ({
-      land: feature(topo, topo.objects.countries) as GeoJSON.FeatureCollection,
-      borders: mesh(topo, topo.objects.countries, (a, b) => a !== b),
-    }))
-    .catch((err) => {
-      basemap = null;
-      throw err;
-    });
-  return basemap;
-}
 
 /** One GPS fix of the trip; `out` when the temperature was out of range at that fix. */
 export interface TrackPoint extends LatLon {
