@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { openContext, serverTlsMaterial, type VigilContext } from '../src/app/context.ts';
-import { addDevice } from '../src/app/device-service.ts';
-import { type RunningServer, startServer } from '../src/app/server.ts';
 import type { ConfigInput } from '../src/config/schema.ts';
+import { openContext, serverTlsMaterial, type VigilContext } from '../src/data-dir/context.ts';
+import { addDevice } from '../src/devices/device-service.ts';
 import type { AcceptedMessage } from '../src/ingest/pipeline.ts';
 import type { Alg } from '../src/protocol/aead.ts';
+import { type RunningServer, startServer } from '../src/server/start-server.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import type { IngestBatch } from '../src/storage/store.ts';
 import { nowMs } from './clock.ts';

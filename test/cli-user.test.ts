@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openContext } from '../src/app/context.ts';
 import { createAuthServices } from '../src/auth/auth-services.ts';
+import { openContext } from '../src/data-dir/context.ts';
 import { MASTER_KEY_HEX } from './helpers/instance.ts';
 
 const root = new URL('..', import.meta.url).pathname;

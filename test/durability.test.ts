@@ -10,8 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openContext } from '../src/app/context.ts';
-import { addDevice } from '../src/app/device-service.ts';
+import { openContext } from '../src/data-dir/context.ts';
+import { addDevice } from '../src/devices/device-service.ts';
 import { type Envelope, serializeEnvelope } from '../src/protocol/envelope.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import {

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { openContext, type VigilContext } from '../src/app/context.ts';
-import { addDevice, revokeDevice } from '../src/app/device-service.ts';
-import { type RunningServer, startServer } from '../src/app/server.ts';
 import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import type { CliIo } from '../src/cli/io.ts';
+import { openContext, type VigilContext } from '../src/data-dir/context.ts';
+import { addDevice, revokeDevice } from '../src/devices/device-service.ts';
+import { type RunningServer, startServer } from '../src/server/start-server.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
 import {
   closeClient,

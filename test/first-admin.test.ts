@@ -4,8 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { openContext } from '../src/app/context.ts';
 import { createAuthServices } from '../src/auth/auth-services.ts';
+import { openContext } from '../src/data-dir/context.ts';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

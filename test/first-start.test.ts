@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { openContext } from '../src/app/context.ts';
+import { openContext } from '../src/data-dir/context.ts';
 import { isVigilError } from '../src/errors.ts';
 
 describe('first start on an empty data directory', () => {

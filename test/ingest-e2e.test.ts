@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { openContext } from '../src/app/context.ts';
-import { revokeDevice, setDeviceEnabled } from '../src/app/device-service.ts';
+import { openContext } from '../src/data-dir/context.ts';
+import { revokeDevice, setDeviceEnabled } from '../src/devices/device-service.ts';
 import { issueClientCert } from '../src/pki/index.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';

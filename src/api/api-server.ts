@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { serverTlsMaterial } from '../app/context.ts';
+import { serverTlsMaterial } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
 import type { ApiRuntime, ApiServer, ApiServerDeps, RouteOptions } from './api-deps.ts';
 import { installAuthGuard } from './auth-guard.ts';

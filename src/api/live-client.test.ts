@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LiveBus } from '../app/live-bus.ts';
 import type { Principal } from '../auth/principal.ts';
+import { LiveBus } from '../live/live-bus.ts';
 import { CLOSE_SLOW_CONSUMER, LiveClient, type LiveSocket } from './live-client.ts';
 
 /** A socket that never writes anything out unless told to (a browser that stopped reading). */

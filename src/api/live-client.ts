@@ -1,6 +1,6 @@
-import type { LiveFrame, LiveType } from '../app/live-bus.ts';
 import type { Principal } from '../auth/principal.ts';
 import { can, type Permission } from '../auth/rbac.ts';
+import type { LiveFrame, LiveType } from '../live/live-bus.ts';
 
 /** What each kind of live message needs (docs/permissions.md). */
 export const LIVE_PERMISSIONS: Readonly<Record<LiveType, Permission>> = {

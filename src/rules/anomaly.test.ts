@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRng, gaussian } from '../sim/model/rng.ts';
+import { createRng, gaussian } from '../random/rng.ts';
 import { createAnomalyMonitor, temperatureFeatures } from './anomaly.ts';
 import { averagePathLength, trainIsolationForest } from './isolation-forest.ts';
 import type { Reading } from './rule.ts';

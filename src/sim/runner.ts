@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VigilContext } from '../app/context.ts';
-import { addDevice } from '../app/device-service.ts';
+import type { VigilContext } from '../data-dir/context.ts';
+import { addDevice } from '../devices/device-service.ts';
 import type { DeviceEventBody } from '../protocol/bodies.ts';
 import type { Profile } from '../storage/store.ts';
 import { readDeviceBundle } from './device-bundle.ts';

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { openContext, type VigilContext } from '../../src/app/context.ts';
-import { addDevice } from '../../src/app/device-service.ts';
-import { type RunningServer, type ServerOptions, startServer } from '../../src/app/server.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
+import { openContext, type VigilContext } from '../../src/data-dir/context.ts';
+import { addDevice } from '../../src/devices/device-service.ts';
 import { type Alg, NONCE_BYTES } from '../../src/protocol/aead.ts';
 import { type Channel, type Envelope, sealEnvelope, serializeEnvelope } from '../../src/protocol/envelope.ts';
 import { deriveDeviceKeys } from '../../src/protocol/keys.ts';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server/start-server.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../../src/sim/device-bundle.ts';
 import type { Profile } from '../../src/storage/store.ts';
 

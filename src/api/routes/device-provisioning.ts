@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { addDevice } from '../../app/device-service.ts';
+import { addDevice } from '../../devices/device-service.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import { deviceIdParams, deviceSummary } from '../schemas.ts';

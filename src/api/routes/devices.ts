@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { setDeviceEnabled } from '../../app/device-service.ts';
+import { setDeviceEnabled } from '../../devices/device-service.ts';
 import { VigilError } from '../../errors.ts';
 import type { DeviceRecord, ReadingRecord } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { AlarmQuery, AlarmRecord } from '../../alarms/alarm-store.ts';
-import { openContext } from '../../app/context.ts';
+import { openContext } from '../../data-dir/context.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
 
 const USAGE =

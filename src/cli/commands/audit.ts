@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openContext } from '../../app/context.ts';
+import { openContext } from '../../data-dir/context.ts';
 import { type CliIo, parsePositiveInt, parseTime } from '../io.ts';
 
 export async function auditCommand(argv: string[], io: CliIo): Promise<number> {

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
-import { openContext } from '../../app/context.ts';
+import { openContext } from '../../data-dir/context.ts';
 import {
   addDevice,
   checkDeviceId,
   requireDevice,
   revokeDevice,
   setDeviceEnabled,
-} from '../../app/device-service.ts';
+} from '../../devices/device-service.ts';
 import type { Alg } from '../../protocol/aead.ts';
 import { type DeviceRecord, PROFILES } from '../../storage/store.ts';
 import { type CliIo, usage } from '../io.ts';

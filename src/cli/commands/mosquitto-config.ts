@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openContext } from '../../app/context.ts';
-import { writeMosquittoFiles } from '../../app/mosquitto-files.ts';
+import { openContext } from '../../data-dir/context.ts';
+import { writeMosquittoFiles } from '../../data-dir/mosquitto-files.ts';
 import { type CliIo, parsePositiveInt, usage } from '../io.ts';
 
 const HELP = `usage:

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { openContext } from '../../app/context.ts';
-import { requireDevice } from '../../app/device-service.ts';
+import { openContext } from '../../data-dir/context.ts';
+import { requireDevice } from '../../devices/device-service.ts';
 import { news2FromSample } from '../../rules/news2.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openContext, writeFileAtomic } from '../../app/context.ts';
+import { openContext, writeFileAtomic } from '../../data-dir/context.ts';
 import { generateShipmentReport, loadOrCreateReportSigner } from '../../reports/index.ts';
 import { loadShipmentDetail, shipmentReportInput } from '../../shipments/shipment-detail.ts';
 import { ShipmentService } from '../../shipments/shipment-service.ts';

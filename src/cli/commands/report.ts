@@ -1,8 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openContext } from '../../app/context.ts';
-import { dataPaths } from '../../app/paths.ts';
 import { resolveDataDir } from '../../config/load.ts';
+import { openContext } from '../../data-dir/context.ts';
+import { dataPaths } from '../../data-dir/paths.ts';
 import { VigilError } from '../../errors.ts';
 import { embeddedVerificationCode } from '../../reports/embedded-code.ts';
 import {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { openContext, type VigilContext } from '../../app/context.ts';
 import { PROFILE_PRESETS } from '../../coldchain/profiles.ts';
+import { openContext, type VigilContext } from '../../data-dir/context.ts';
 import { VigilError } from '../../errors.ts';
 import {
   type Batch,

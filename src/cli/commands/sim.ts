@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openContext } from '../../app/context.ts';
+import { openContext } from '../../data-dir/context.ts';
 import { startSimFleet } from '../../sim/runner.ts';
 import { PROFILES, type Profile } from '../../storage/store.ts';
 import { type CliIo, parseDuration, parsePositiveInt, usage } from '../io.ts';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { openContext } from '../../app/context.ts';
-import { startServer } from '../../app/server.ts';
+import { openContext } from '../../data-dir/context.ts';
+import { startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { type CliIo, parsePositiveInt } from '../io.ts';
 

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { openContext } from '../../app/context.ts';
 import { checkRole, checkUserName, type UserView } from '../../auth/accounts.ts';
 import { createAuthServices } from '../../auth/auth-services.ts';
 import { ROLES } from '../../auth/principal.ts';
+import { openContext } from '../../data-dir/context.ts';
 import { type CliIo, usage } from '../io.ts';
 
 const HELP = `usage:

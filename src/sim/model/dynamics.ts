@@ -2,7 +2,7 @@
  * Small numeric building blocks shared by the models: first-order lags, Ornstein–Uhlenbeck
  * drift and Poisson incident draws. All take the elapsed time explicitly so any step size works.
  */
-import { gaussian, type Rng } from './rng.ts';
+import { gaussian, type Rng } from '../../random/rng.ts';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;

@@ -4,8 +4,8 @@
  */
 import { VigilError } from '../../errors.ts';
 import type { ProfileName } from '../../protocol/bodies.ts';
+import { createRng, pick, type Rng } from '../../random/rng.ts';
 import type { ModelStep } from './events.ts';
-import { createRng, pick, type Rng } from './rng.ts';
 import { allCorridorRoutes, type Route } from './routes.ts';
 import { createProbe, type ProbeOptionsInput } from './temperature-probe.ts';
 import { createTruck, type TruckOptionsInput } from './vaccine-truck.ts';
@@ -83,6 +83,20 @@ export function createModel<P extends DeviceProfile>(profile: P, init: ModelInit
   }
 }
 
+export {
+  chance,
+  clippedGaussian,
+  createRng,
+  exponential,
+  forkRng,
+  gaussian,
+  hashSeed,
+  pick,
+  type Rng,
+  randInt,
+  randomString,
+  uniform,
+} from '../../random/rng.ts';
 export { type Ambient, ambientAt } from './ambient.ts';
 export { CITIES, type City, findCity, type Region } from './cities.ts';
 export type {
@@ -98,20 +112,6 @@ export type {
   PowerSource,
 } from './events.ts';
 export type { LatLon } from './geo.ts';
-export {
-  chance,
-  clippedGaussian,
-  createRng,
-  exponential,
-  forkRng,
-  gaussian,
-  hashSeed,
-  pick,
-  type Rng,
-  randInt,
-  randomString,
-  uniform,
-} from './rng.ts';
 export {
   allCorridorRoutes,
   buildRoute,

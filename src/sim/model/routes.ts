@@ -4,6 +4,7 @@
  * looks like a road on a map and the same corridor is the same road in both directions.
  */
 import { VigilError } from '../../errors.ts';
+import { createRng, hashSeed, uniform } from '../../random/rng.ts';
 import { CITIES, type City, findCity } from './cities.ts';
 import {
   bearingDeg,
@@ -13,7 +14,6 @@ import {
   interpolateGreatCircle,
   type LatLon,
 } from './geo.ts';
-import { createRng, hashSeed, uniform } from './rng.ts';
 
 /** A drivable polyline from one city to another. */
 export interface Route {

@@ -3,7 +3,7 @@
  * The token is read off the logger's display or typed by a receiver, so its alphabet leaves out
  * look-alikes (0/O, 1/I/L).
  */
-import { type Rng, randomString } from './rng.ts';
+import { type Rng, randomString } from '../../random/rng.ts';
 
 export const TOKEN_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const DELIVERY_TOKEN_LENGTH = 8;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseEventBody, SAMPLE_SCHEMAS } from '../../protocol/bodies.ts';
+import { createRng } from '../../random/rng.ts';
 import type { DeviceEvent } from './events.ts';
-import { createRng } from './rng.ts';
 import {
   createProbe,
   NO_PROBE_INCIDENTS,

@@ -4,9 +4,10 @@
  * hours; door openings give short spikes; power cuts stop the compressor unless a backup supply
  * (generator, UPS, solar) carries it.
  */
+
+import { chance, clippedGaussian, exponential, forkRng, type Rng, uniform } from '../../random/rng.ts';
 import { clamp, firesWithin, HOUR_MS, MINUTE_MS, ouStep, relax, round, subSteps } from './dynamics.ts';
 import type { DeviceEvent, DoorState, ModelStep, PowerSource } from './events.ts';
-import { chance, clippedGaussian, exponential, forkRng, type Rng, uniform } from './rng.ts';
 
 export type ProbeKind = 'fridge' | 'freezer' | 'ultra-low';
 

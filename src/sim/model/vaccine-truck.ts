@@ -3,10 +3,11 @@
  * at 2–8 °C, and now and then suffers an incident. Pure: time and randomness come in as arguments,
  * so one seed and one sequence of step times always give the same readings and events.
  */
+
+import { chance, clippedGaussian, exponential, forkRng, type Rng, uniform } from '../../random/rng.ts';
 import { ambientAt } from './ambient.ts';
 import { clamp, firesWithin, HOUR_MS, MINUTE_MS, ouStep, relax, round, subSteps } from './dynamics.ts';
 import type { DeviceEvent, DoorState, ModelStep, PowerSource } from './events.ts';
-import { chance, clippedGaussian, exponential, forkRng, type Rng, uniform } from './rng.ts';
 import { positionAt, type Route, reverseRoute } from './routes.ts';
 import { newBatchId, newDeliveryToken } from './shipment-ids.ts';
 

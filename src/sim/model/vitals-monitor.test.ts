@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SAMPLE_SCHEMAS } from '../../protocol/bodies.ts';
+import { createRng } from '../../random/rng.ts';
 import type { DeviceEvent } from './events.ts';
-import { createRng } from './rng.ts';
 import {
   createVitalsMonitor,
   NO_VITALS_ANOMALIES,

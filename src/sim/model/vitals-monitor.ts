@@ -4,9 +4,10 @@
  * artefacts. Field names per DESIGN.md §4, patient-vitals profile; SpO2 scale 2 is the NEWS2
  * scale for patients with hypercapnic respiratory failure (target 88–92 %).
  */
+
+import { chance, clippedGaussian, exponential, forkRng, pick, type Rng, uniform } from '../../random/rng.ts';
 import { clamp, firesWithin, HOUR_MS, MINUTE_MS, ouStep, round, subSteps } from './dynamics.ts';
 import type { DeviceEvent, ModelStep } from './events.ts';
-import { chance, clippedGaussian, exponential, forkRng, pick, type Rng, uniform } from './rng.ts';
 
 export type Consciousness = 'A' | 'C' | 'V' | 'P' | 'U';
 

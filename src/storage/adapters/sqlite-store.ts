@@ -9,7 +9,6 @@ import type {
   UserRecord,
 } from '../../auth/account-store.ts';
 import { VigilError } from '../../errors.ts';
-import { SqliteShipmentStore } from '../../shipments/sqlite-shipment-store.ts';
 import { auditHash, canonicalJSON, GENESIS_HASH, verifyAuditChain } from '../audit-chain.ts';
 import type {
   AuditInput,
@@ -36,6 +35,7 @@ import {
 } from './sqlite-account-rows.ts';
 import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.ts';
+import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
 
 type Db = Database.Database;
 

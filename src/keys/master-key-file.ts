@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { VigilError } from '../errors.ts';
-import { MasterKey, parseMasterKey } from '../keys/master-key.ts';
+import { MasterKey, parseMasterKey } from './master-key.ts';
 
 /**
  * The master key comes from VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data

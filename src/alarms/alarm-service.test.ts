@@ -4,9 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { AlarmRecord, AlarmStore } from '../alarms/alarm-store.ts';
 import { presetProfile, resolveProfile } from '../coldchain/profiles.ts';
-import { createRng, gaussian } from '../sim/model/rng.ts';
+import { createRng, gaussian } from '../random/rng.ts';
 import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
 import type { MessageRecord, Profile, ReadingRecord } from '../storage/store.ts';
 import { sampleDevice, sampleKey } from '../storage/store-contract.ts';
@@ -16,6 +15,7 @@ import {
   createAlarmService,
   type SubjectConfig,
 } from './alarm-service.ts';
+import type { AlarmRecord, AlarmStore } from './alarm-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-alarm-service-'));
 after(() => rmSync(root, { recursive: true, force: true }));

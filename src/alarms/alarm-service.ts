@@ -28,10 +28,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AlarmPatch, AlarmRecord, AlarmStore, OpenAlarmInput } from '../alarms/alarm-store.ts';
 import type { LatLon } from '../coldchain/geofence.ts';
 import { presetProfile, type TemperatureProfile } from '../coldchain/profiles.ts';
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
+import { createRng } from '../random/rng.ts';
 import {
   type AnomalyMonitor,
   createAnomalyMonitor,
@@ -45,8 +45,8 @@ import type { Alarm, AlarmTransition, AlarmUnit, Reading, RuleNode } from '../ru
 import { createRuleEngine, type RuleEngine } from '../rules/rule-engine.ts';
 import { coldChainRules, type GeofenceConfig, vitalsRules } from '../rules/rule-sets.ts';
 import { DEFAULT_VITALS_RANGES } from '../rules/vitals-range-rule.ts';
-import { createRng } from '../sim/model/rng.ts';
 import type { DeviceRecord, MessageRecord, Store } from '../storage/store.ts';
+import type { AlarmPatch, AlarmRecord, AlarmStore, OpenAlarmInput } from './alarm-store.ts';
 
 /** How a device's rules are set up while it serves a shipment (or a configured fridge). */
 export interface SubjectConfig {

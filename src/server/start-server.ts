@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type AlarmService, createAlarmService } from '../alarms/alarm-service.ts';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
@@ -19,18 +20,17 @@ import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
+import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
+import { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
-import { type AlarmService, createAlarmService } from './alarm-service.ts';
-import { watchStoreChanges } from './change-watcher.ts';
-import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
-import { LiveBus } from './live-bus.ts';
-import { ensureServiceCert } from './service-cert.ts';
+import { watchStoreChanges } from '../storage/change-watcher.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { rebuildCrl, type VigilContext, writeFileAtomic } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
 import { issueClientCert } from '../pki/index.ts';
 import type { Alg } from '../protocol/aead.ts';
 import { b64uEncode } from '../protocol/base64url.ts';
 import { DEVICE_ID_RE } from '../protocol/envelope.ts';
 import { type DeviceRecord, PROFILES, type Profile } from '../storage/store.ts';
-import { rebuildCrl, type VigilContext, writeFileAtomic } from './context.ts';
 import { firmwareHeader } from './firmware-header.ts';
 
 export interface DeviceBundle {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Store } from '../storage/store.ts';
+import type { Store } from './store.ts';
 
 /**
  * Polls the store for changes committed by another process (a second `vigil` command on the

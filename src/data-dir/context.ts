@@ -9,6 +9,7 @@ import { loadConfig } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
+import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -21,7 +22,6 @@ import {
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
-import { loadOrCreateMasterKey } from './master-key-file.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
 
 export interface VigilContext {

@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { VigilError } from '../errors.ts';
-import { SqliteStatements } from '../storage/adapters/sqlite-statements.ts';
+import { VigilError } from '../../errors.ts';
 import type {
   Batch,
   CustodyEvent,
@@ -9,8 +8,14 @@ import type {
   RoutePoint,
   Shipment,
   ShipmentState,
-} from './shipment.ts';
-import type { DeliveryFailureQuery, ShipmentPatch, ShipmentQuery, ShipmentStore } from './shipment-store.ts';
+} from '../../shipments/shipment.ts';
+import type {
+  DeliveryFailureQuery,
+  ShipmentPatch,
+  ShipmentQuery,
+  ShipmentStore,
+} from '../../shipments/shipment-store.ts';
+import { SqliteStatements } from './sqlite-statements.ts';
 
 interface ShipmentRow {
   id: string;
