@@ -10,7 +10,7 @@ import { presetProfile } from '../src/coldchain/profiles.ts';
 import { temperatureSeries } from '../src/coldchain/temperature-series.ts';
 import { createRng, gaussian } from '../src/random/rng.ts';
 import { generateShipmentReport, reportSignerFromKey } from '../src/reports/index.ts';
-import { syntheticReportInput } from '../src/reports/test-fixtures.ts';
+import { syntheticReportInput } from '../src/reports/report-input.fixture.ts';
 import { evaluateAll } from '../src/rules/evaluate-all.ts';
 import type { Reading } from '../src/rules/rule.ts';
 import { coldChainRules } from '../src/rules/rule-sets.ts';

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import type { MqttClient } from 'mqtt';
 import { issueClientCert } from '../src/pki/index.ts';
-import { makeTestPki } from '../src/pki/test-pki.ts';
+import { makeTestPki } from '../src/pki/test-pki.fixture.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import {

@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
-import { isLockedError, type LockedError } from './lockout.ts';
-import { can } from './rbac.ts';
 import {
   type AuthFixture,
   authFixture,
@@ -11,7 +9,9 @@ import {
   enrolledUser,
   GOOD_PASSWORD,
   principalOf,
-} from './test-fixtures.ts';
+} from './auth.fixture.ts';
+import { isLockedError, type LockedError } from './lockout.ts';
+import { can } from './rbac.ts';
 import { base32Decode, hotp, totpCode, totpStep } from './totp.ts';
 
 const code = (c: string) => (e: unknown) => isVigilError(e, c as never);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
 import { API_TOKEN_RE } from './api-tokens.ts';
-import { type AuthFixture, authFixture } from './test-fixtures.ts';
+import { type AuthFixture, authFixture } from './auth.fixture.ts';
 
 const DAY = 86_400_000;
 let f: AuthFixture;

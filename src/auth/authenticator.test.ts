@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type AuthFixture, authFixture, cookieFor, enrolledUser, GOOD_PASSWORD } from './auth.fixture.ts';
 import { hashSessionId } from './sessions.ts';
-import { type AuthFixture, authFixture, cookieFor, enrolledUser, GOOD_PASSWORD } from './test-fixtures.ts';
 
 let f: AuthFixture;
 before(async () => {

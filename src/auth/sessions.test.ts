@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
+import { type AuthFixture, authFixture } from './auth.fixture.ts';
 import {
   clearSessionCookie,
   hashSessionId,
@@ -8,7 +9,6 @@ import {
   SESSION_COOKIE,
   sessionCookie,
 } from './sessions.ts';
-import { type AuthFixture, authFixture } from './test-fixtures.ts';
 
 const MIN = 60_000;
 let f: AuthFixture;

@@ -4,10 +4,10 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { makeTestPki, type TestCert, type TestPki } from '../pki/test-pki.ts';
+import { makeTestPki, type TestCert, type TestPki } from '../pki/test-pki.fixture.ts';
 import type { BrokerIdentity } from './acl.ts';
+import { closedWithin, deferred, FakeSink, rawTls, sleep, tryConnect, waitUntil } from './broker.fixture.ts';
 import { type BrokerSecurityEvent, EmbeddedBroker } from './embedded-broker.ts';
-import { closedWithin, deferred, FakeSink, rawTls, sleep, tryConnect, waitUntil } from './test-fixtures.ts';
 
 const T = (id: string, ch: string) => `vigil/v1/devices/${id}/${ch}`;
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import mqttPacket from 'mqtt-packet';
-import { makeTestPki, type TestCert, type TestPki } from '../pki/test-pki.ts';
+import { makeTestPki, type TestCert, type TestPki } from '../pki/test-pki.fixture.ts';
 import type { BrokerIdentity } from './acl.ts';
+import { deferred, FakeSink, sleep, tryConnect, waitUntil } from './broker.fixture.ts';
 import { EmbeddedBroker } from './embedded-broker.ts';
 import { startMqttLink } from './mqtt-link.ts';
-import { deferred, FakeSink, sleep, tryConnect, waitUntil } from './test-fixtures.ts';
 
 const T = (id: string, ch: string) => `vigil/v1/devices/${id}/${ch}`;
 

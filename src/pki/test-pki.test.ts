@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { certInfo } from './cert-info.ts';
-import { makeTestPki } from './test-pki.ts';
+import { makeTestPki } from './test-pki.fixture.ts';
 import { x509 } from './x509.ts';
 
 describe('makeTestPki', () => {

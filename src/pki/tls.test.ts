@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { before, describe, it } from 'node:test';
 import { connect, createServer, type SecureVersion, type TlsOptions } from 'node:tls';
 import { createCrl } from './crl.ts';
-import { makeTestPki, type TestCert, type TestPki } from './test-pki.ts';
+import { makeTestPki, type TestCert, type TestPki } from './test-pki.fixture.ts';
 
 interface Outcome {
   /** The strict server (requestCert + rejectUnauthorized) accepted the client: it got the greeting. */

@@ -26,7 +26,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { SECURITY_HEADERS } from '../../src/api/security-headers.ts';
 import { ROLES, type Role } from '../../src/auth/principal.ts';
 import { permissionsOf } from '../../src/auth/rbac.ts';
-import { makeTestPki } from '../../src/pki/test-pki.ts';
+import { makeTestPki } from '../../src/pki/test-pki.fixture.ts';
 import { createModel, type DeviceModel, type DeviceProfile } from '../../src/sim/model/index.ts';
 import { routeBetween } from '../../src/sim/model/routes.ts';
 
