@@ -2,7 +2,7 @@
  * Shipments as `vigil shipment ... --json` prints them: snake_case keys and ISO 8601 UTC times,
  * like `vigil readings --json`. Neither view holds the delivery token or its hash.
  */
-import type { AlarmRecord } from '../alarms/alarm-store.ts';
+import { alarmViewIso } from '../alarms/alarm-view.ts';
 import type { Excursion } from '../coldchain/excursions.ts';
 import type { Shipment } from './shipment.ts';
 import type { ShipmentDetail } from './shipment-detail.ts';
@@ -61,21 +61,12 @@ function excursionView(e: Excursion): Record<string, unknown> {
   };
 }
 
-function alarmCliView(a: AlarmRecord): Record<string, unknown> {
-  return {
-    id: a.id,
-    rule: a.rule,
-    subject: a.subject,
-    kind: a.kind,
-    state: a.state,
-    severity: a.severity,
-    started_at: iso(a.startedAt),
-    raised_at: iso(a.raisedAt),
-    resolved_at: iso(a.resolvedAt),
-    detected_late: a.detectedLate,
-    message: a.message,
-    ack: a.ack ? { by: a.ack.by, at: iso(a.ack.at), reason: a.ack.reason, meaning: a.ack.meaning } : null,
-  };
+/** `{ rawAt: 1 }` -> `{ raw_at: 1 }`, nested objects too (the CLI's JSON speaks snake_case). */
+function snakeKeys(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(x)]),
+  );
 }
 
 /** `vigil shipment show ID --json`: the shipment and its cold-chain record. */
@@ -93,7 +84,7 @@ export function shipmentDetailCliView(d: ShipmentDetail): Record<string, unknown
     time_out_of_range: { above_ms: sum.timeAboveMs, below_ms: sum.timeBelowMs },
     excursions: sum.excursions.map(excursionView),
     data_gaps: sum.gaps.map((g) => ({ start: iso(g.start), end: iso(g.end), duration_ms: g.durationMs })),
-    alarms: d.alarms.map(alarmCliView),
+    alarms: d.alarms.map((a) => snakeKeys(alarmViewIso(a))),
     custody: d.custody.map((e) => ({ at: iso(e.at), action: e.action, actor: e.actor, detail: e.detail })),
   };
 }

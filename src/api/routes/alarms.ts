@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ACK_MEANINGS, ACK_REASON_MAX, type AlarmRecord, type AlarmStore } from '../../alarms/alarm-store.ts';
+import { ACK_MEANINGS, ACK_REASON_MAX, type AlarmStore } from '../../alarms/alarm-store.ts';
+import { alarmSchema, alarmView } from '../../alarms/alarm-view.ts';
 import type { AccountService } from '../../auth/accounts.ts';
 import { VigilError } from '../../errors.ts';
 import type { Store } from '../../storage/store.ts';
@@ -7,66 +8,6 @@ import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import { timeParam } from '../schemas.ts';
 import { principalOf } from './auth.ts';
-
-export const alarmSchema = z.object({
-  id: z.string(),
-  rule: z.string(),
-  subject: z.string(),
-  kind: z.enum(['rule', 'statistical']),
-  state: z.enum(['open', 'acknowledged', 'resolved']),
-  severity: z.enum(['info', 'warning', 'critical']),
-  startedAt: z.number(),
-  raisedAt: z.number(),
-  detectedAt: z.number(),
-  resolvedAt: z.number().nullable(),
-  detectedLate: z.boolean(),
-  message: z.string(),
-  peak: z.number().nullable(),
-  unit: z.string().nullable(),
-  ack: z
-    .object({
-      by: z.string(),
-      at: z.number(),
-      reason: z.string(),
-      meaning: z.string(),
-      /** The signer's printed name and role (null on acknowledgements made before e-signatures). */
-      name: z.string().nullable(),
-      role: z.string().nullable(),
-    })
-    .nullable(),
-});
-
-export type AlarmView = z.infer<typeof alarmSchema>;
-
-/** An alarm as the API and the live feed show it (`detail` stays server-side). */
-export function alarmView(a: AlarmRecord): AlarmView {
-  return {
-    id: a.id,
-    rule: a.rule,
-    subject: a.subject,
-    kind: a.kind,
-    state: a.state,
-    severity: a.severity,
-    startedAt: a.startedAt,
-    raisedAt: a.raisedAt,
-    detectedAt: a.detectedAt,
-    resolvedAt: a.resolvedAt,
-    detectedLate: a.detectedLate,
-    message: a.message,
-    peak: a.peak,
-    unit: a.unit,
-    ack: a.ack
-      ? {
-          by: a.ack.by,
-          at: a.ack.at,
-          reason: a.ack.reason,
-          meaning: a.ack.meaning,
-          name: a.ack.name ?? null,
-          role: a.ack.role ?? null,
-        }
-      : null,
-  };
-}
 
 /** An alarm id in a path (percent-encoded: ids contain `/`). */
 const idParams = z.strictObject({ id: z.string().min(1).max(200) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alarmSchema, alarmView } from '../../alarms/alarm-view.ts';
 import type { AccountService } from '../../auth/accounts.ts';
 import { VigilError } from '../../errors.ts';
 import { generateShipmentReport, loadOrCreateReportSigner, REPORT_MEDIA_TYPES } from '../../reports/index.ts';
@@ -21,7 +22,6 @@ import { SHIPMENT_ID_RE } from '../../shipments/shipment-id.ts';
 import type { ShipmentService } from '../../shipments/shipment-service.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
-import { alarmSchema, alarmView } from './alarms.ts';
 import { principalOf } from './auth.ts';
 
 const idParams = z.strictObject({ id: z.string().regex(SHIPMENT_ID_RE, 'must be a shipment id') });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { AlarmQuery, AlarmRecord } from '../../alarms/alarm-store.ts';
+import { alarmViewIso } from '../../alarms/alarm-view.ts';
 import { openContext } from '../../data-dir/context.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
 
@@ -16,36 +17,6 @@ const STATES: Record<string, AlarmQuery['state'] | null> = {
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** One alarm as an NDJSON line: times as ISO 8601 UTC. */
-function alarmJson(a: AlarmRecord): Record<string, unknown> {
-  return {
-    id: a.id,
-    rule: a.rule,
-    subject: a.subject,
-    kind: a.kind,
-    state: a.state,
-    severity: a.severity,
-    startedAt: iso(a.startedAt),
-    raisedAt: iso(a.raisedAt),
-    resolvedAt: iso(a.resolvedAt),
-    detectedAt: iso(a.detectedAt),
-    detectedLate: a.detectedLate,
-    peak: a.peak,
-    unit: a.unit,
-    message: a.message,
-    ack: a.ack
-      ? {
-          by: a.ack.by,
-          name: a.ack.name ?? null,
-          role: a.ack.role ?? null,
-          at: iso(a.ack.at),
-          meaning: a.ack.meaning,
-          reason: a.ack.reason,
-        }
-      : null,
-  };
-}
 
 function alarmLine(a: AlarmRecord): string {
   const when = `${iso(a.raisedAt)}${a.resolvedAt !== null ? ` .. ${iso(a.resolvedAt)}` : ''}`;
@@ -84,7 +55,7 @@ export async function alarmsCommand(argv: string[], io: CliIo): Promise<number> 
       ...(since !== undefined ? { since } : {}),
       limit,
     });
-    for (const a of rows) io.out(values.json ? JSON.stringify(alarmJson(a)) : alarmLine(a));
+    for (const a of rows) io.out(values.json ? JSON.stringify(alarmViewIso(a)) : alarmLine(a));
     if (!values.json) io.err(`${rows.length} alarm(s)`);
     return 0;
   } finally {

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AlarmRecord } from './alarm-store.ts';
+import { alarmSchema, alarmView, alarmViewIso } from './alarm-view.ts';
+
+const T = Date.UTC(2026, 0, 5, 6, 0, 0);
+
+function record(over: Partial<AlarmRecord> = {}): AlarmRecord {
+  return {
+    id: 'truck-0001/heat/1',
+    rule: 'heat',
+    subject: 'truck-0001',
+    kind: 'rule',
+    state: 'acknowledged',
+    startedAt: T,
+    raisedAt: T + 60_000,
+    detectedAt: T + 61_000,
+    resolvedAt: null,
+    detectedLate: false,
+    severity: 'critical',
+    message: 'above 8.0 °C',
+    peak: 9.5,
+    unit: '°C',
+    ack: { by: 'user:quinn', at: T + 120_000, reason: 'door left open', meaning: 'reviewed' },
+    detail: { limit: 8, secretish: 'stays server-side' },
+    updatedAt: T + 120_000,
+    ...over,
+  };
+}
+
+describe('alarm view', () => {
+  it('keeps detail server-side and passes the API schema', () => {
+    const v = alarmView(record());
+    assert.equal('detail' in v, false);
+    assert.equal('updatedAt' in v, false);
+    assert.deepEqual(alarmSchema.parse(v), v);
+  });
+
+  it('shows an acknowledgement made before e-signatures with null name and role', () => {
+    const v = alarmView(record());
+    assert.equal(v.ack?.name, null);
+    assert.equal(v.ack?.role, null);
+  });
+
+  it('gives the CLI the same fields with ISO 8601 UTC times', () => {
+    const a = record({ resolvedAt: T + 600_000 });
+    const v = alarmView(a);
+    const iso = alarmViewIso(a);
+    assert.deepEqual(Object.keys(iso).sort(), Object.keys(v).sort());
+    assert.equal(iso.startedAt, '2026-01-05T06:00:00.000Z');
+    assert.equal(iso.resolvedAt, '2026-01-05T06:10:00.000Z');
+    assert.equal(iso.ack?.at, '2026-01-05T06:02:00.000Z');
+    assert.equal(iso.peak, 9.5);
+    assert.equal(alarmViewIso(record({ ack: null })).ack, null);
+    assert.equal(alarmViewIso(record({ resolvedAt: null })).resolvedAt, null);
+  });
+});
