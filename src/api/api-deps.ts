@@ -1,52 +1,32 @@
 import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AlarmStore } from '../alarms/alarm-store.ts';
+import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/principal.ts';
-import type { EmbeddedBroker } from '../broker/embedded-broker.ts';
-import type { VigilContext } from '../data-dir/context.ts';
-import type { DeviceKeyring } from '../ingest/device-keyring.ts';
-import type { IngestPipeline } from '../ingest/pipeline.ts';
-import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { RouteAccess } from './access.ts';
-import type { BackfillTracker } from './backfill-tracker.ts';
 import type { LatencyHistogram } from './latency-histogram.ts';
 import type { LoopLagMonitor } from './loop-lag.ts';
+import type { IngestMeter } from './ports.ts';
 import type { ThroughputMeter } from './throughput-meter.ts';
 
-/** What the API server is given by the process that runs it (src/app/server.ts). */
+/**
+ * What the API server is given by the process that runs it (the composition root, src/server):
+ * the listener, its TLS key pair, a logger and a clock, the authenticator, the ingest figures it
+ * samples for /metrics, and the route modules, each built with the ports it uses.
+ */
 export interface ApiServerDeps {
-  ctx: VigilContext;
-  pipeline: IngestPipeline;
-  rejections: RejectionRecorder;
-  /** The embedded broker; undefined when an external broker (Mosquitto, EMQX) is used. */
-  broker: EmbeddedBroker | undefined;
-  /**
-   * The pipeline's device cache: a status change made through the API is committed on this
-   * process's own connection, which the store change watcher does not see, so the route
-   * invalidates the cache itself.
-   */
-  keyring: DeviceKeyring;
+  listen: { host: string; port: number };
+  /** TLS key pair the HTTPS listener presents. */
+  tls: { cert: string; key: string };
+  logger: Logger;
+  clock: () => number;
   authenticator: Authenticator;
-  /** Alarms (for the devices list's alarm state); absent: every device shows `none`. */
-  alarms?: AlarmStore;
+  ingest: IngestMeter;
   /**
-   * Devices that delivered backfill recently (fed by the pipeline's `onAccepted`), for the
-   * continuity indicators of /api/v1/system; absent: none is reported as buffering.
+   * The route modules in registration order (a catch-all last). Each route declares
+   * `config.access`; the auth guard refuses to start without it.
    */
-  backfill?: BackfillTracker;
-  /**
-   * Whether this process is connected to the broker it ingests from (the external broker link);
-   * absent: the embedded broker counts as reachable while it listens, an external one as unknown.
-   */
-  brokerReachable?: () => boolean;
-  /** TLS key pair; default: the server certificate from the data directory. */
-  tls?: { cert: string; key: string };
-  /**
-   * More route modules, registered after the built-in ones (sign-in, users, alarms, live feed).
-   * Each route declares `config.access`; the auth guard refuses to start without it.
-   */
-  routes?: RoutePlugin[];
+  routes: RoutePlugin[];
 }
 
 /** Measurements the API server keeps while it runs (for /metrics and /api/v1/system). */
@@ -68,9 +48,8 @@ export interface RouteInfo {
   access: RouteAccess;
 }
 
-/** Options every route plugin receives. */
+/** Options every route plugin receives: the server's measurements (its ports come when it is built). */
 export interface RouteOptions {
-  deps: ApiServerDeps;
   runtime: ApiRuntime;
 }
 

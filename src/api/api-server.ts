@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { serverTlsMaterial } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
 import type { ApiRuntime, ApiServer, ApiServerDeps, RouteOptions } from './api-deps.ts';
 import { installAuthGuard } from './auth-guard.ts';
@@ -10,14 +9,7 @@ import { installCsrfGuard } from './csrf-guard.ts';
 import { errorBody, installErrorHandler } from './error-handler.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import { LoopLagMonitor } from './loop-lag.ts';
-import { openApiRoutes, registerOpenApi } from './openapi.ts';
-import { auditRoutes } from './routes/audit.ts';
-import { deviceProvisioningRoutes } from './routes/device-provisioning.ts';
-import { devicesRoutes } from './routes/devices.ts';
-import { healthRoutes } from './routes/health.ts';
-import { metricsRoutes } from './routes/metrics.ts';
-import { readingsRoutes } from './routes/readings.ts';
-import { systemRoutes } from './routes/system.ts';
+import { registerOpenApi } from './openapi.ts';
 import { installSecurityHeaders, SECURITY_HEADERS } from './security-headers.ts';
 import { ThroughputMeter } from './throughput-meter.ts';
 
@@ -38,21 +30,6 @@ const CIPHERS = [
   'ECDHE-RSA-AES128-GCM-SHA256',
 ].join(':');
 
-/**
- * Route modules in registration order. Those that need services built by the process (sign-in,
- * users, tokens, alarms, live feed, dashboard files) are passed in `deps.routes` by src/app/server.ts.
- */
-const ROUTES = [
-  healthRoutes,
-  metricsRoutes,
-  devicesRoutes,
-  deviceProvisioningRoutes,
-  readingsRoutes,
-  auditRoutes,
-  systemRoutes,
-  openApiRoutes,
-];
-
 const runtimes = new WeakMap<ApiServer, ApiRuntime>();
 
 /** The measurements and route table of a server built by {@link buildApiServer}. */
@@ -66,12 +43,11 @@ export function apiRuntimeOf(app: ApiServer): ApiRuntime | undefined {
  * catalogue, zod schemas for validation, serialisation and the OpenAPI document.
  */
 export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): Promise<ApiServer> {
-  const { ctx } = deps;
-  const tls = deps.tls ?? serverTlsMaterial(ctx);
+  const { tls } = deps;
   const app: ApiServer = Fastify<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ciphers: CIPHERS, honorCipherOrder: true },
     // Request logs carry method, path, status and timing, never headers or cookies.
-    loggerInstance: ctx.logger.child(
+    loggerInstance: deps.logger.child(
       { component: 'http' },
       {
         serializers: {
@@ -122,31 +98,30 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
     for (const method of methods) runtime.routes.push({ method, url: route.url, access });
   });
   await registerOpenApi(app, process.env.npm_package_version ?? '0.1.0');
-  const opts: RouteOptions = { deps, runtime };
-  for (const routes of [...ROUTES, ...(deps.routes ?? [])]) await app.register(routes, opts);
+  const opts: RouteOptions = { runtime };
+  for (const routes of deps.routes) await app.register(routes, opts);
   return app;
 }
 
 /**
- * Starts the HTTPS API on `config.http` (8443 by default) with the server certificate. Closing
- * the returned instance (`await app.close()`) stops the listener and the metric samplers.
+ * Starts the HTTPS API on `deps.listen` (`config.http`, 8443 by default). Closing the returned
+ * instance (`await app.close()`) stops the listener and the metric samplers.
  */
 export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
-  const { ctx, pipeline } = deps;
-  const tls = deps.tls ?? serverTlsMaterial(ctx);
+  const { clock, ingest, tls } = deps;
   const runtime: ApiRuntime = {
     commitLatency: new LatencyHistogram(),
     throughput: new ThroughputMeter(60_000),
     loopLag: new LoopLagMonitor(),
-    startedAt: ctx.clock(),
+    startedAt: clock(),
     serverCertPem: tls.cert,
     routes: [],
   };
-  const app = await buildApiServer({ ...deps, tls }, runtime);
-  const unsubscribe = pipeline.onCommit((c) => runtime.commitLatency.observe(c.ms));
+  const app = await buildApiServer(deps, runtime);
+  const unsubscribe = ingest.onCommit((c) => runtime.commitLatency.observe(c.ms));
   runtime.loopLag.start();
-  runtime.throughput.sample(ctx.clock(), pipeline.stats);
-  const sampler = setInterval(() => runtime.throughput.sample(ctx.clock(), pipeline.stats), 5_000);
+  runtime.throughput.sample(clock(), ingest.stats);
+  const sampler = setInterval(() => runtime.throughput.sample(clock(), ingest.stats), 5_000);
   sampler.unref();
   app.addHook('onClose', async () => {
     clearInterval(sampler);
@@ -154,10 +129,10 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     runtime.loopLag.stop();
   });
   try {
-    await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
+    await app.listen(deps.listen);
   } catch (err) {
     await app.close().catch(() => {});
-    throw new VigilError('VIGIL_ERR_CONFIG', `HTTPS port ${ctx.config.http.port}: ${(err as Error).message}`);
+    throw new VigilError('VIGIL_ERR_CONFIG', `HTTPS port ${deps.listen.port}: ${(err as Error).message}`);
   }
   return app;
 }

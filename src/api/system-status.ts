@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { certInfo } from '../pki/index.ts';
-import type { ApiRuntime, ApiServerDeps } from './api-deps.ts';
+import type { ApiRuntime } from './api-deps.ts';
+import type { StatusSources } from './ports.ts';
 import { ONLINE_WINDOW_MS } from './routes/devices.ts';
 import type { Throughput } from './throughput-meter.ts';
 
@@ -108,16 +109,15 @@ function externalListener(url: string): { protocol: 'mqtts'; address: string | n
 }
 
 /** Power source and battery from each enabled device's latest reading, plus recent backfill. */
-export async function continuityStatus(deps: ApiServerDeps, now: number): Promise<Continuity> {
-  const { ctx, broker, backfill } = deps;
+export async function continuityStatus(src: StatusSources, now: number): Promise<Continuity> {
   const since = now - BUFFERING_WINDOW_MS;
   const devices: ContinuityDevice[] = [];
-  for (const d of await ctx.store.listDevices()) {
+  for (const d of await src.store.listDevices()) {
     if (d.status !== 'enabled') continue;
-    const [latest] = await ctx.store.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
+    const [latest] = await src.store.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
     const power = latest?.data.power;
     const bat = latest?.data.bat_pct;
-    const lastBackfillAt = backfill?.lastAt(d.id) ?? null;
+    const lastBackfillAt = src.lastBackfillAt(d.id);
     devices.push({
       id: d.id,
       power: typeof power === 'string' ? power : null,
@@ -127,12 +127,11 @@ export async function continuityStatus(deps: ApiServerDeps, now: number): Promis
       lastBackfillAt,
     });
   }
-  const external = ctx.config.mqtt.external;
-  const brokerReachable = deps.brokerReachable
-    ? deps.brokerReachable()
-    : external
+  const brokerReachable = src.brokerReachable
+    ? src.brokerReachable()
+    : src.externalBrokerUrl !== undefined
       ? null
-      : broker?.stats().port !== undefined;
+      : src.broker?.stats().port !== undefined;
   return {
     brokerReachable,
     onBatteryOrBackup: devices.filter((d) => d.power !== null && STORED_POWER.has(d.power)).map((d) => d.id),
@@ -143,25 +142,24 @@ export async function continuityStatus(deps: ApiServerDeps, now: number): Promis
 }
 
 /** One snapshot of everything /api/v1/system and /metrics report. */
-export async function systemStatus(deps: ApiServerDeps, runtime: ApiRuntime): Promise<SystemStatus> {
-  const { ctx, pipeline, rejections, broker } = deps;
-  const now = ctx.clock();
-  const counters = await ctx.store.getCounters();
+export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Promise<SystemStatus> {
+  const now = src.clock();
+  const counters = await src.store.getCounters();
   const persisted: Record<string, number> = {};
   for (const [k, v] of Object.entries(counters)) {
     if (k.startsWith('rejected.')) persisted[k.slice('rejected.'.length)] = v;
   }
-  const s = pipeline.stats;
-  const files = storageFiles(ctx.paths.db);
-  const external = ctx.config.mqtt.external;
-  const b = broker?.stats();
+  const s = src.ingest.stats;
+  const files = storageFiles(src.dbPath);
+  const external = src.externalBrokerUrl;
+  const b = src.broker?.stats();
   return {
     now,
     uptimeS: Math.round((now - runtime.startedAt) / 1000),
     broker: {
       mode: external ? 'external' : 'embedded',
       listeners: external
-        ? [externalListener(external.url)]
+        ? [externalListener(external)]
         : [{ protocol: 'mqtts', address: b?.address ?? null, port: b?.port ?? null }],
       connections: b
         ? { tcp: b.tcpConnections, sessions: b.connected, devices: b.devices, services: b.services }
@@ -175,14 +173,14 @@ export async function systemStatus(deps: ApiServerDeps, runtime: ApiRuntime): Pr
       lastCommitMs: s.lastCommitMs,
       throughput: runtime.throughput.rates(now, s),
     },
-    rejections: { sinceStart: rejections.totals(), persisted },
+    rejections: { sinceStart: src.rejectionTotals(), persisted },
     storage: { files, totalBytes: files.reduce((n, f) => n + f.bytes, 0) },
     certificates: {
       // The certificate this listener presents (loaded at start).
       server: certStatus(runtime.serverCertPem, now),
-      ca: certStatus(ctx.ca.certPem, now),
+      ca: certStatus(src.caCertPem, now),
     },
     backup: { lastAt: null, ok: null },
-    continuity: await continuityStatus(deps, now),
+    continuity: await continuityStatus(src, now),
   };
 }

@@ -7,16 +7,10 @@ import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
 import { apiRuntimeOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
-import { alarmsRoutes } from '../api/routes/alarms.ts';
-import { authRoutes } from '../api/routes/auth.ts';
-import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
-import { shipmentsRoutes } from '../api/routes/shipments.ts';
-import { staticRoutes } from '../api/routes/static.ts';
-import { tokensRoutes } from '../api/routes/tokens.ts';
-import { usersRoutes } from '../api/routes/users.ts';
+import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
-import type { Authenticator, Principal } from '../auth/principal.ts';
+import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
@@ -32,6 +26,7 @@ import { normalizeSerial } from '../pki/index.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
+import { composeApiRoutes, statusSources } from './api-routes.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -267,38 +262,39 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });
-  const authenticator = opts.authenticator ?? auth.authenticator;
-  const live = liveRoutes({
+  const status = statusSources({
+    ctx,
+    ingest: pipeline,
+    rejectionTotals: () => rejections.totals(),
+    broker,
+    backfill,
+    brokerReachable: link ? () => link?.stats().connected ?? false : undefined,
+  });
+  const composed = composeApiRoutes({
+    ctx,
+    auth,
+    customAuthenticator: opts.authenticator,
+    alarms,
+    shipments,
     bus,
-    authenticator,
-    revalidate: opts.authenticator
-      ? (_p, credentials) => authenticator.authenticate(credentials)
-      : (p, credentials) => revalidate(ctx, auth, p, credentials),
-    ...(opts.live ? { limits: opts.live } : {}),
-    onDrop: () => void store.addCounters({ live_clients_dropped_slow: 1 }).catch(() => {}),
+    status,
+    onDeviceChanged: (id, enabled) => {
+      keyring.invalidate(id);
+      // A disabled device cannot reconnect (the broker asks the keyring); drop its live session.
+      if (!enabled) broker?.disconnect(id);
+    },
+    liveLimits: opts.live,
+    webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
+    extraRoutes: opts.apiRoutes ?? [],
   });
   const api = await startApiServer({
-    ctx,
-    pipeline,
-    rejections,
-    broker,
-    keyring,
-    authenticator,
-    alarms,
-    backfill,
-    ...(link ? { brokerReachable: () => link?.stats().connected ?? false } : {}),
+    listen: { host: config.http.host, port: config.http.port },
     tls,
-    routes: [
-      authRoutes(auth),
-      usersRoutes(auth),
-      tokensRoutes(auth),
-      alarmsRoutes(alarms, store, clock, auth.accounts),
-      shipmentsRoutes(shipments, auth.accounts),
-      live.plugin,
-      ...(opts.apiRoutes ?? []),
-      // Last: its catch-all must not shadow anything.
-      staticRoutes({ root: opts.webRoot ?? DEFAULT_WEB_ROOT }),
-    ],
+    logger,
+    clock,
+    authenticator: opts.authenticator ?? auth.authenticator,
+    ingest: pipeline,
+    routes: composed.routes,
   });
   const httpPort = (api.server.address() as { port: number }).port;
   await store.appendAudit({
@@ -320,7 +316,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarms,
     alarmService,
     shipments,
-    live: { bus, stats: live.stats },
+    live: { bus, stats: composed.liveStats },
     routes: apiRuntimeOf(api)?.routes ?? [],
     stop: async () => {
       if (stopped) return;
@@ -344,28 +340,4 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       releaseLock();
     },
   };
-}
-
-/**
- * A live-feed connection's principal as it stands now, read without touching the session (a
- * dashboard that only listens must not keep its session alive past the idle timeout). Null when
- * the session expired or ended, the user was disabled, or the token is no longer valid.
- */
-async function revalidate(
-  ctx: VigilContext,
-  auth: AuthServices,
-  p: Principal,
-  credentials: LiveCredentials,
-): Promise<Principal | null> {
-  if (p.kind === 'token') {
-    return credentials.authorization
-      ? auth.authenticator.authenticate({ authorization: credentials.authorization })
-      : null;
-  }
-  if (!p.sessionId) return null;
-  const s = await ctx.accountStore.getSession(p.sessionId);
-  if (!s || s.userName !== p.name || auth.sessions.expiry(s, ctx.clock()) !== null) return null;
-  const user = await ctx.accountStore.getUser(s.userName);
-  if (user?.status !== 'active') return null;
-  return { kind: 'user', name: user.name, role: user.role, mfa: s.state === 'mfa_ok', sessionId: s.idHash };
 }

@@ -29,7 +29,7 @@ export interface ShipmentDetail {
 }
 
 export interface DetailDeps {
-  service: ShipmentService;
+  service: Pick<ShipmentService, 'get' | 'custody'>;
   store: Pick<Store, 'queryReadings'>;
   alarms?: Pick<AlarmStore, 'list'> | undefined;
   clock: () => number;

@@ -4,7 +4,7 @@ import type { Shipment } from './shipment.ts';
 
 /**
  * How the rule engine should judge a device while it carries a shipment (the shape of
- * `SubjectConfig` in src/app/alarm-service.ts): the shipment's profile, its planned route and
+ * `SubjectConfig` in src/alarms/alarm-service.ts): the shipment's profile, its planned route and
  * destination when known, and readings from the dispatch on.
  */
 export interface TripRulesConfig {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { setDeviceEnabled } from '../../devices/device-service.ts';
 import { VigilError } from '../../errors.ts';
 import type { DeviceRecord, ReadingRecord } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
+import type { AlarmList, DeviceControl, DeviceReads } from '../ports.ts';
 import { type DeviceSummary, deviceIdParams, deviceSummary, readingSchema } from '../schemas.ts';
 
 /** A device that sent an accepted message within this window counts as online. */
@@ -33,90 +33,90 @@ function toReading(r: ReadingRecord) {
 }
 
 /** Devices: list, detail with the latest reading, enable and disable (control, MFA, audited). */
-export const devicesRoutes: RoutePlugin = async (app, { deps }) => {
-  const { ctx, broker, keyring } = deps;
-
-  app.get(
-    '/api/v1/devices',
-    {
-      config: { access: 'devices.read' },
-      schema: {
-        summary: 'List devices with status and last seen time',
-        tags: ['devices'],
-        response: {
-          200: z.object({
-            devices: z.array(
-              deviceSummary.extend({
-                latest: readingSchema.nullable(),
-                /** `open` while the device has an active (open or acknowledged) alarm. */
-                alarm: z.enum(['none', 'open']),
-              }),
-            ),
-          }),
+export function devicesRoutes(p: {
+  devices: DeviceReads;
+  alarms: AlarmList;
+  control: DeviceControl;
+  clock: () => number;
+}): RoutePlugin {
+  const { devices: registry, alarms, control, clock } = p;
+  return async (app) => {
+    app.get(
+      '/api/v1/devices',
+      {
+        config: { access: 'devices.read' },
+        schema: {
+          summary: 'List devices with status and last seen time',
+          tags: ['devices'],
+          response: {
+            200: z.object({
+              devices: z.array(
+                deviceSummary.extend({
+                  latest: readingSchema.nullable(),
+                  /** `open` while the device has an active (open or acknowledged) alarm. */
+                  alarm: z.enum(['none', 'open']),
+                }),
+              ),
+            }),
+          },
         },
       },
-    },
-    async () => {
-      const now = ctx.clock();
-      const devices = await ctx.store.listDevices();
-      const alarmed = new Set(
-        (await (deps.alarms?.list({ state: 'active', limit: 1000 }) ?? [])).map((a) => a.subject),
-      );
-      const rows = [];
-      for (const d of devices) {
-        const [latest] = await ctx.store.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
-        rows.push({
-          ...summarize(d, now),
-          latest: latest ? toReading(latest) : null,
-          alarm: alarmed.has(d.id) ? ('open' as const) : ('none' as const),
-        });
-      }
-      return { devices: rows };
-    },
-  );
-
-  app.get(
-    '/api/v1/devices/:id',
-    {
-      config: { access: 'devices.read' },
-      schema: {
-        summary: 'One device with its latest reading',
-        tags: ['devices'],
-        params: deviceIdParams,
-        response: { 200: z.object({ device: deviceSummary, latest: readingSchema.nullable() }) },
+      async () => {
+        const now = clock();
+        const devices = await registry.listDevices();
+        const alarmed = new Set((await alarms.list({ state: 'active', limit: 1000 })).map((a) => a.subject));
+        const rows = [];
+        for (const d of devices) {
+          const [latest] = await registry.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
+          rows.push({
+            ...summarize(d, now),
+            latest: latest ? toReading(latest) : null,
+            alarm: alarmed.has(d.id) ? ('open' as const) : ('none' as const),
+          });
+        }
+        return { devices: rows };
       },
-    },
-    async (req) => {
-      const d = await ctx.store.getDevice(req.params.id);
-      if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
-      const [latest] = await ctx.store.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
-      return { device: summarize(d, ctx.clock()), latest: latest ? toReading(latest) : null };
-    },
-  );
+    );
 
-  for (const action of ['disable', 'enable'] as const) {
-    app.post(
-      `/api/v1/devices/:id/${action}`,
+    app.get(
+      '/api/v1/devices/:id',
       {
-        config: { access: 'devices.control' },
+        config: { access: 'devices.read' },
         schema: {
-          summary: `${action === 'disable' ? 'Disable' : 'Enable'} a device (control action: MFA required, audited)`,
+          summary: 'One device with its latest reading',
           tags: ['devices'],
           params: deviceIdParams,
-          response: { 200: z.object({ device: deviceSummary }) },
+          response: { 200: z.object({ device: deviceSummary, latest: readingSchema.nullable() }) },
         },
       },
       async (req) => {
-        const principal = req.principal;
-        if (!principal) throw new VigilError('VIGIL_ERR_AUTH');
-        const d = await setDeviceEnabled(ctx, req.params.id, action === 'enable', actorOf(principal));
-        // Our own commit is invisible to the store change watcher: drop the cached status now, and
-        // the live session of a disabled device (it cannot reconnect: the broker asks the keyring).
-        keyring.invalidate(d.id);
-        if (action === 'disable') broker?.disconnect(d.id);
-        req.log.info({ device: d.id, action, actor: actorOf(principal) }, 'device status changed');
-        return { device: summarize(d, ctx.clock()) };
+        const d = await registry.getDevice(req.params.id);
+        if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+        const [latest] = await registry.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
+        return { device: summarize(d, clock()), latest: latest ? toReading(latest) : null };
       },
     );
-  }
-};
+
+    for (const action of ['disable', 'enable'] as const) {
+      app.post(
+        `/api/v1/devices/:id/${action}`,
+        {
+          config: { access: 'devices.control' },
+          schema: {
+            summary: `${action === 'disable' ? 'Disable' : 'Enable'} a device (control action: MFA required, audited)`,
+            tags: ['devices'],
+            params: deviceIdParams,
+            response: { 200: z.object({ device: deviceSummary }) },
+          },
+        },
+        async (req) => {
+          const principal = req.principal;
+          if (!principal) throw new VigilError('VIGIL_ERR_AUTH');
+          const d = await control.setEnabled(req.params.id, action === 'enable', actorOf(principal));
+          req.log.info({ device: d.id, action, actor: actorOf(principal) }, 'device status changed');
+          return { device: summarize(d, clock()) };
+        },
+      );
+    }
+  };
+}

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator, Principal } from '../../auth/principal.ts';
 import { ERRORS, type ErrorCode, VigilError } from '../../errors.ts';
-import type { LiveBus, LiveType } from '../../live/live-bus.ts';
+import type { LiveType } from '../../live/live-bus.ts';
 import { checkAccess } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import { isBearer, originAllowed } from '../csrf-guard.ts';
@@ -17,6 +17,7 @@ import {
   LiveClient,
   type LiveClientLimits,
 } from '../live-client.ts';
+import type { DeviceReads, LiveFeed, StatusSources } from '../ports.ts';
 import { SECURITY_HEADERS } from '../security-headers.ts';
 import { systemStatus } from '../system-status.ts';
 import { summarize } from './devices.ts';
@@ -54,8 +55,13 @@ export interface LiveCredentials {
 
 /** Dependencies of {@link liveRoutes}. */
 export interface LiveFeedDeps {
-  bus: LiveBus;
+  bus: LiveFeed;
   authenticator: Authenticator;
+  /** Devices, for the `device` messages. */
+  devices: Pick<DeviceReads, 'listDevices'>;
+  /** What the `system` messages report. */
+  status: StatusSources;
+  clock: () => number;
   /**
    * The principal as it stands now, or null when its session expired or ended, the user was
    * disabled or the token revoked. Must not count as user activity (the idle timeout keeps
@@ -122,8 +128,7 @@ export function liveRoutes(deps: LiveFeedDeps): { plugin: RoutePlugin; stats: Li
   const stats: LiveStats = { clients: 0, accepted: 0, refused: 0, dropped: 0, sessionEnded: 0 };
   const connections = new Set<Connection>();
 
-  const plugin: RoutePlugin = async (app, { deps: apiDeps, runtime }) => {
-    const { ctx } = apiDeps;
+  const plugin: RoutePlugin = async (app, { runtime }) => {
     const wss = new WebSocketServer({
       noServer: true,
       maxPayload: 4096,
@@ -178,7 +183,7 @@ export function liveRoutes(deps: LiveFeedDeps): { plugin: RoutePlugin; stats: Li
       });
       // The current system status at once, so a new page is not empty for up to `sampleMs`.
       if (client.allows('system')) {
-        void systemStatus(apiDeps, runtime)
+        void systemStatus(deps.status, runtime)
           .then((s) => client.offer({ type: 'system', json: JSON.stringify({ type: 'system', data: s }) }))
           .catch(() => {});
       }
@@ -269,12 +274,12 @@ export function liveRoutes(deps: LiveFeedDeps): { plugin: RoutePlugin; stats: Li
     const sample = async () => {
       if (connections.size === 0) return;
       const wants = (t: LiveType) => [...connections].some((c) => c.client.allows(t));
-      if (wants('system')) deps.bus.publish('system', await systemStatus(apiDeps, runtime));
+      if (wants('system')) deps.bus.publish('system', await systemStatus(deps.status, runtime));
       if (!wants('device')) return;
-      const now = ctx.clock();
+      const now = deps.clock();
       const next = new Map<string, string>();
       const changed = [];
-      for (const d of await ctx.store.listDevices()) {
+      for (const d of await deps.devices.listDevices()) {
         const s = summarize(d, now);
         const key = JSON.stringify([s.status, s.online, s.alg, s.currentKid, s.certNotAfter]);
         next.set(d.id, key);

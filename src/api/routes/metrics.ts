@@ -1,5 +1,6 @@
 import { VigilError } from '../../errors.ts';
 import type { ApiRuntime, RoutePlugin } from '../api-deps.ts';
+import type { StatusSources } from '../ports.ts';
 import { PrometheusText } from '../prometheus-text.ts';
 import { type SystemStatus, systemStatus } from '../system-status.ts';
 
@@ -87,22 +88,24 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
 }
 
 /** Prometheus scrape endpoint: API tokens only (`Authorization: Bearer`), role with metrics.read. */
-export const metricsRoutes: RoutePlugin = async (app, { deps, runtime }) => {
-  app.get(
-    '/metrics',
-    {
-      config: { access: 'metrics.read' },
-      schema: {
-        summary: 'Prometheus metrics (text exposition 0.0.4); bearer API token only',
-        tags: ['system'],
+export function metricsRoutes(status: StatusSources): RoutePlugin {
+  return async (app, { runtime }) => {
+    app.get(
+      '/metrics',
+      {
+        config: { access: 'metrics.read' },
+        schema: {
+          summary: 'Prometheus metrics (text exposition 0.0.4); bearer API token only',
+          tags: ['system'],
+        },
       },
-    },
-    async (req, reply) => {
-      // A browser session is not a scraper: the endpoint takes API tokens only.
-      if (req.principal?.kind !== 'token')
-        throw new VigilError('VIGIL_ERR_AUTH', 'metrics needs a bearer token');
-      const text = renderMetrics(await systemStatus(deps, runtime), runtime);
-      return reply.type(PrometheusText.CONTENT_TYPE).send(text);
-    },
-  );
-};
+      async (req, reply) => {
+        // A browser session is not a scraper: the endpoint takes API tokens only.
+        if (req.principal?.kind !== 'token')
+          throw new VigilError('VIGIL_ERR_AUTH', 'metrics needs a bearer token');
+        const text = renderMetrics(await systemStatus(status, runtime), runtime);
+        return reply.type(PrometheusText.CONTENT_TYPE).send(text);
+      },
+    );
+  };
+}

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { VigilError } from '../../errors.ts';
-import type { Store } from '../../storage/store.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import { Downsampler } from '../downsample.ts';
 import { validationError } from '../error-handler.ts';
+import type { DeviceReads } from '../ports.ts';
 import { deviceIdParams, seriesPointSchema, timeParam } from '../schemas.ts';
 
 const DAY = 86_400_000;
@@ -31,7 +31,7 @@ const query = z
  * starts at that `ts`, bounds being inclusive) does not count them twice.
  */
 async function scan(
-  store: Store,
+  store: Pick<DeviceReads, 'queryReadings'>,
   deviceId: string,
   from: number,
   to: number,
@@ -65,52 +65,52 @@ async function scan(
 }
 
 /** Range queries over a device's readings, downsampled on the server for long ranges. */
-export const readingsRoutes: RoutePlugin = async (app, { deps }) => {
-  const { ctx } = deps;
-
-  app.get(
-    '/api/v1/devices/:id/readings',
-    {
-      config: { access: 'readings.read' },
-      schema: {
-        summary: 'Readings of a device in [from, to), at most maxPoints points',
-        description:
-          'Default range: the last 24 h. When more samples fall in the range than maxPoints, the range is cut ' +
-          'into maxPoints equal buckets and each non-empty bucket yields one point with the mean, min and max of ' +
-          'every numeric field; empty buckets yield nothing. `gaps` lists pauses longer than 3x the median ' +
-          'sample interval, so charts can break the line.',
-        tags: ['readings'],
-        params: deviceIdParams,
-        querystring: query,
-        response: {
-          200: z.object({
-            deviceId: z.string(),
-            from: z.number(),
-            to: z.number(),
-            maxPoints: z.number().int(),
-            downsampled: z.boolean(),
-            bucketMs: z.number().nullable(),
-            count: z.number().int(),
-            medianIntervalMs: z.number().nullable(),
-            truncated: z.boolean(),
-            points: z.array(seriesPointSchema),
-            gaps: z.array(z.object({ from: z.number(), to: z.number() })),
-            gapsOmitted: z.number().int(),
-          }),
+export function readingsRoutes(devices: DeviceReads, clock: () => number): RoutePlugin {
+  return async (app) => {
+    app.get(
+      '/api/v1/devices/:id/readings',
+      {
+        config: { access: 'readings.read' },
+        schema: {
+          summary: 'Readings of a device in [from, to), at most maxPoints points',
+          description:
+            'Default range: the last 24 h. When more samples fall in the range than maxPoints, the range is cut ' +
+            'into maxPoints equal buckets and each non-empty bucket yields one point with the mean, min and max of ' +
+            'every numeric field; empty buckets yield nothing. `gaps` lists pauses longer than 3x the median ' +
+            'sample interval, so charts can break the line.',
+          tags: ['readings'],
+          params: deviceIdParams,
+          querystring: query,
+          response: {
+            200: z.object({
+              deviceId: z.string(),
+              from: z.number(),
+              to: z.number(),
+              maxPoints: z.number().int(),
+              downsampled: z.boolean(),
+              bucketMs: z.number().nullable(),
+              count: z.number().int(),
+              medianIntervalMs: z.number().nullable(),
+              truncated: z.boolean(),
+              points: z.array(seriesPointSchema),
+              gaps: z.array(z.object({ from: z.number(), to: z.number() })),
+              gapsOmitted: z.number().int(),
+            }),
+          },
         },
       },
-    },
-    async (req) => {
-      const d = await ctx.store.getDevice(req.params.id);
-      if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
-      const { maxPoints } = req.query;
-      const to = req.query.to ?? ctx.clock();
-      const from = req.query.from ?? to - DAY;
-      if (from >= to) throw validationError('querystring', 'from');
-      if (to - from > MAX_RANGE_MS) throw validationError('querystring', 'to');
-      const sampler = new Downsampler({ from, to, maxPoints });
-      const { truncated } = await scan(ctx.store, d.id, from, to, sampler);
-      return { deviceId: d.id, from, to, maxPoints, truncated, ...sampler.finish() };
-    },
-  );
-};
+      async (req) => {
+        const d = await devices.getDevice(req.params.id);
+        if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+        const { maxPoints } = req.query;
+        const to = req.query.to ?? clock();
+        const from = req.query.from ?? to - DAY;
+        if (from >= to) throw validationError('querystring', 'from');
+        if (to - from > MAX_RANGE_MS) throw validationError('querystring', 'to');
+        const sampler = new Downsampler({ from, to, maxPoints });
+        const { truncated } = await scan(devices, d.id, from, to, sampler);
+        return { deviceId: d.id, from, to, maxPoints, truncated, ...sampler.finish() };
+      },
+    );
+  };
+}

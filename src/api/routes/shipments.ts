@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { alarmSchema, alarmView } from '../../alarms/alarm-view.ts';
 import type { AccountService } from '../../auth/accounts.ts';
 import { VigilError } from '../../errors.ts';
-import { generateShipmentReport, loadOrCreateReportSigner, REPORT_MEDIA_TYPES } from '../../reports/index.ts';
+import { generateShipmentReport, REPORT_MEDIA_TYPES, type ReportSigner } from '../../reports/index.ts';
 import {
   batchSchema,
   DECIDABLE_STATES,
@@ -14,6 +14,7 @@ import {
   type Shipment,
 } from '../../shipments/shipment.ts';
 import {
+  type DetailDeps,
   loadShipmentDetail,
   type ShipmentDetail,
   shipmentReportInput,
@@ -22,6 +23,7 @@ import { SHIPMENT_ID_RE } from '../../shipments/shipment-id.ts';
 import type { ShipmentService } from '../../shipments/shipment-service.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
+import type { AlarmList, AuditLog } from '../ports.ts';
 import { principalOf } from './auth.ts';
 
 const idParams = z.strictObject({ id: z.string().regex(SHIPMENT_ID_RE, 'must be a shipment id') });
@@ -160,14 +162,19 @@ function detailView(d: ShipmentDetail): z.infer<typeof detailSchema> {
  * with the token (shipments.deliver: receiver, admin), quality's release or quarantine with an
  * electronic signature (shipments.decide: quality, admin), and the signed report.
  */
-export function shipmentsRoutes(
-  service: ShipmentService,
-  signer: Pick<AccountService, 'verifySignature'>,
-): RoutePlugin {
-  return async (app, { deps }) => {
-    const { ctx } = deps;
-    const detailDeps = { service, store: ctx.store, alarms: deps.alarms, clock: ctx.clock };
-
+export function shipmentsRoutes(p: {
+  service: Pick<ShipmentService, 'list' | 'get' | 'custody' | 'create' | 'deliver' | 'decide'>;
+  signer: Pick<AccountService, 'verifySignature'>;
+  readings: DetailDeps['store'];
+  alarms: AlarmList;
+  audit: AuditLog;
+  /** The report signing key (created on first use). */
+  reportSigner: () => ReportSigner;
+  clock: () => number;
+}): RoutePlugin {
+  const { service, signer, audit, clock } = p;
+  const detailDeps: DetailDeps = { service, store: p.readings, alarms: p.alarms, clock };
+  return async (app) => {
     app.get(
       '/api/v1/shipments',
       {
@@ -324,13 +331,13 @@ export function shipmentsRoutes(
       async (req, reply) => {
         const actor = actorOf(principalOf(req));
         const d = await loadShipmentDetail(detailDeps, req.params.id);
-        const now = ctx.clock();
+        const now = clock();
         const bytes = generateShipmentReport(
           shipmentReportInput(d, now, actor),
           req.query.format,
-          loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+          p.reportSigner(),
         );
-        await ctx.store.appendAudit({
+        await audit.appendAudit({
           ts: now,
           actor,
           action: 'shipment.report',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RoutePlugin } from '../api-deps.ts';
+import type { StatusSources } from '../ports.ts';
 import { systemStatus } from '../system-status.ts';
 
 const cert = z.object({
@@ -63,22 +64,24 @@ const systemSchema = z.object({
 });
 
 /** System status for the dashboard's system page. */
-export const systemRoutes: RoutePlugin = async (app, { deps, runtime }) => {
-  app.get(
-    '/api/v1/system',
-    {
-      config: { access: 'system.read' },
-      schema: {
-        summary:
-          'Broker listeners and connections, ingest throughput, rejections, storage, certificates, backup, continuity',
-        description:
-          '`backup` is null/null until a backup has been recorded. `continuity`: devices whose latest reading ' +
-          'reports battery or backup power, devices that delivered backfill within `bufferingWindowMs` (they ' +
-          'were buffering while offline; counted since the server started) and whether the broker is reachable.',
-        tags: ['system'],
-        response: { 200: systemSchema },
+export function systemRoutes(status: StatusSources): RoutePlugin {
+  return async (app, { runtime }) => {
+    app.get(
+      '/api/v1/system',
+      {
+        config: { access: 'system.read' },
+        schema: {
+          summary:
+            'Broker listeners and connections, ingest throughput, rejections, storage, certificates, backup, continuity',
+          description:
+            '`backup` is null/null until a backup has been recorded. `continuity`: devices whose latest reading ' +
+            'reports battery or backup power, devices that delivered backfill within `bufferingWindowMs` (they ' +
+            'were buffering while offline; counted since the server started) and whether the broker is reachable.',
+          tags: ['system'],
+          response: { 200: systemSchema },
+        },
       },
-    },
-    async () => systemStatus(deps, runtime),
-  );
-};
+      async () => systemStatus(status, runtime),
+    );
+  };
+}

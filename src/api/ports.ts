@@ -1,0 +1,103 @@
+/**
+ * What the API routes are given: small ports, each naming only the capability a route uses. The
+ * composition root (src/server) implements them over the stores and services; the API never sees
+ * the broker, the ingest pipeline, the data directory or the device service themselves.
+ */
+import type { AlarmStore } from '../alarms/alarm-store.ts';
+import type { LiveFrame, LiveType } from '../live/live-bus.ts';
+import type { DeviceRecord, Store } from '../storage/store.ts';
+
+/** The device registry and each device's latest readings (read only). */
+export type DeviceReads = Pick<Store, 'listDevices' | 'getDevice' | 'queryReadings'>;
+
+/** The audit log, read side. */
+export type AuditReads = Pick<Store, 'queryAudit'>;
+
+/** The audit log, write side. */
+export type AuditLog = Pick<Store, 'appendAudit'>;
+
+/** The alarms list (for the devices list's alarm state and the shipment record). */
+export type AlarmList = Pick<AlarmStore, 'list'>;
+
+/** A device bundle's files, by name (what `vigil device add` writes to disk). */
+export interface DeviceBundleFiles {
+  'ca.crt': string;
+  'device.crt': string;
+  'device.key': string;
+  'device.json': string;
+  'vigil_device_config.h': string;
+}
+
+/** Input of {@link DeviceControl.provision}. */
+export interface ProvisionInput {
+  id: string;
+  profile: DeviceRecord['profile'];
+  alg?: DeviceRecord['alg'];
+  /** Audit actor. */
+  actor: string;
+}
+
+/**
+ * Device administration through the API. The implementation also applies the change to this
+ * process at once (device cache, live MQTT session): its own commit is invisible to the store
+ * change watcher.
+ */
+export interface DeviceControl {
+  /** Enables or disables a device (audited); a disabled device's session is dropped. */
+  setEnabled(id: string, enabled: boolean, actor: string): Promise<DeviceRecord>;
+  /** Provisions a device (audited as `device.add`); the bundle exists only in the answer. */
+  provision(input: ProvisionInput): Promise<{ device: DeviceRecord; bundle: DeviceBundleFiles }>;
+}
+
+/** Cumulative ingest counters of this process. */
+export interface IngestCounters {
+  accepted: number;
+  rejected: number;
+  readings: number;
+  commits: number;
+  /** Duration of the last committed batch. */
+  lastCommitMs: number;
+}
+
+/** The ingest side as the API measures it. */
+export interface IngestMeter {
+  readonly stats: IngestCounters;
+  /** Calls `fn` after each committed batch; returns the unsubscription. */
+  onCommit(fn: (c: { ms: number }) => void): () => void;
+}
+
+/** Broker figures (the embedded broker; an external broker has none). */
+export interface BrokerFigures {
+  address: string | undefined;
+  port: number | undefined;
+  tcpConnections: number;
+  connected: number;
+  devices: number;
+  services: number;
+}
+
+/** Everything /api/v1/system, /metrics and the live feed's `system` messages report on. */
+export interface StatusSources {
+  clock: () => number;
+  store: Pick<Store, 'listDevices' | 'queryReadings' | 'getCounters'>;
+  ingest: IngestMeter;
+  /** Rejections by reason since this process started. */
+  rejectionTotals: () => Record<string, number>;
+  /** The embedded broker's figures; undefined with an external broker. */
+  broker: { stats(): BrokerFigures } | undefined;
+  /** The external broker's URL (only host and port are reported); undefined when embedded. */
+  externalBrokerUrl: string | undefined;
+  /** Whether this process reaches its broker; absent: embedded counts while it listens, external is unknown. */
+  brokerReachable?: () => boolean;
+  /** When a device last delivered backfill (null when not since start). */
+  lastBackfillAt: (deviceId: string) => number | null;
+  /** The database file (its size and its WAL's are reported). */
+  dbPath: string;
+  caCertPem: string;
+}
+
+/** The live feed's bus: producers publish, each client subscribes. */
+export interface LiveFeed {
+  subscribe(fn: (frame: LiveFrame) => void): () => void;
+  publish(type: LiveType, data: unknown): void;
+}

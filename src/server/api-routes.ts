@@ -1,0 +1,157 @@
+import type { AlarmStore } from '../alarms/alarm-store.ts';
+import type { RoutePlugin } from '../api/api-deps.ts';
+import type { BackfillTracker } from '../api/backfill-tracker.ts';
+import { openApiRoutes } from '../api/openapi.ts';
+import type { DeviceControl, StatusSources } from '../api/ports.ts';
+import { alarmsRoutes } from '../api/routes/alarms.ts';
+import { auditRoutes } from '../api/routes/audit.ts';
+import { authRoutes } from '../api/routes/auth.ts';
+import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
+import { devicesRoutes } from '../api/routes/devices.ts';
+import { healthRoutes } from '../api/routes/health.ts';
+import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
+import { metricsRoutes } from '../api/routes/metrics.ts';
+import { readingsRoutes } from '../api/routes/readings.ts';
+import { shipmentsRoutes } from '../api/routes/shipments.ts';
+import { staticRoutes } from '../api/routes/static.ts';
+import { systemRoutes } from '../api/routes/system.ts';
+import { tokensRoutes } from '../api/routes/tokens.ts';
+import { usersRoutes } from '../api/routes/users.ts';
+import type { AuthServices } from '../auth/auth-services.ts';
+import type { Authenticator, Principal } from '../auth/principal.ts';
+import type { VigilContext } from '../data-dir/context.ts';
+import { setDeviceEnabled } from '../devices/device-service.ts';
+import { provisionInMemory } from '../devices/provision-in-memory.ts';
+import type { LiveBus } from '../live/live-bus.ts';
+import { loadOrCreateReportSigner } from '../reports/index.ts';
+import type { ShipmentService } from '../shipments/shipment-service.ts';
+
+/** What the API's routes are built from (src/server/start-server.ts). */
+export interface ApiWiring {
+  ctx: VigilContext;
+  auth: AuthServices;
+  /** Given by the caller (tests) instead of the sessions and tokens of `auth`. */
+  customAuthenticator?: Authenticator | undefined;
+  alarms: AlarmStore;
+  shipments: ShipmentService;
+  bus: LiveBus;
+  /** What /api/v1/system, /metrics and the live feed report. */
+  status: StatusSources;
+  /** Drops the device's cached status and, when it is disabled, its live MQTT session. */
+  onDeviceChanged: (id: string, enabled: boolean) => void;
+  liveLimits?: Partial<LiveLimits> | undefined;
+  webRoot: string;
+  /** More route modules, registered after the built-in ones and before the dashboard's files. */
+  extraRoutes: RoutePlugin[];
+}
+
+/**
+ * The API's route modules in registration order, each given only the ports it uses, and the live
+ * feed's counters.
+ */
+export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveStats: LiveStats } {
+  const { ctx, auth, alarms, status } = w;
+  const { store, clock } = ctx;
+  const authenticator = w.customAuthenticator ?? auth.authenticator;
+  // The API's own commits are invisible to the store change watcher: apply them here at once.
+  const control: DeviceControl = {
+    setEnabled: async (id, enabled, actor) => {
+      const d = await setDeviceEnabled(ctx, id, enabled, actor);
+      w.onDeviceChanged(d.id, d.status === 'enabled');
+      return d;
+    },
+    provision: async (input) => {
+      const b = await provisionInMemory(ctx, input);
+      w.onDeviceChanged(b.device.id, true);
+      return b;
+    },
+  };
+  const custom = w.customAuthenticator;
+  const live = liveRoutes({
+    bus: w.bus,
+    authenticator,
+    devices: store,
+    status,
+    clock,
+    revalidate: custom
+      ? (_p, credentials) => custom.authenticate(credentials)
+      : (p, credentials) => revalidate(ctx, auth, p, credentials),
+    ...(w.liveLimits ? { limits: w.liveLimits } : {}),
+    onDrop: () => void store.addCounters({ live_clients_dropped_slow: 1 }).catch(() => {}),
+  });
+  const routes: RoutePlugin[] = [
+    healthRoutes,
+    metricsRoutes(status),
+    devicesRoutes({ devices: store, alarms, control, clock }),
+    deviceProvisioningRoutes(control, clock),
+    readingsRoutes(store, clock),
+    auditRoutes(store),
+    systemRoutes(status),
+    openApiRoutes,
+    authRoutes(auth),
+    usersRoutes(auth),
+    tokensRoutes(auth),
+    alarmsRoutes(alarms, store, clock, auth.accounts),
+    shipmentsRoutes({
+      service: w.shipments,
+      signer: auth.accounts,
+      readings: store,
+      alarms,
+      audit: store,
+      reportSigner: () => loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+      clock,
+    }),
+    live.plugin,
+    ...w.extraRoutes,
+    // Last: its catch-all must not shadow anything.
+    staticRoutes({ root: w.webRoot }),
+  ];
+  return { routes, liveStats: live.stats };
+}
+
+/** The sources of /api/v1/system and /metrics: this process's ingest, broker and data directory. */
+export function statusSources(p: {
+  ctx: VigilContext;
+  ingest: StatusSources['ingest'];
+  rejectionTotals: () => Record<string, number>;
+  broker: StatusSources['broker'];
+  backfill: BackfillTracker;
+  brokerReachable?: (() => boolean) | undefined;
+}): StatusSources {
+  return {
+    clock: p.ctx.clock,
+    store: p.ctx.store,
+    ingest: p.ingest,
+    rejectionTotals: p.rejectionTotals,
+    broker: p.broker,
+    externalBrokerUrl: p.ctx.config.mqtt.external?.url,
+    ...(p.brokerReachable ? { brokerReachable: p.brokerReachable } : {}),
+    lastBackfillAt: (id) => p.backfill.lastAt(id),
+    dbPath: p.ctx.paths.db,
+    caCertPem: p.ctx.ca.certPem,
+  };
+}
+
+/**
+ * A live-feed connection's principal as it stands now, read without touching the session (a
+ * dashboard that only listens must not keep its session alive past the idle timeout). Null when
+ * the session expired or ended, the user was disabled, or the token is no longer valid.
+ */
+async function revalidate(
+  ctx: VigilContext,
+  auth: AuthServices,
+  p: Principal,
+  credentials: LiveCredentials,
+): Promise<Principal | null> {
+  if (p.kind === 'token') {
+    return credentials.authorization
+      ? auth.authenticator.authenticate({ authorization: credentials.authorization })
+      : null;
+  }
+  if (!p.sessionId) return null;
+  const s = await ctx.accountStore.getSession(p.sessionId);
+  if (!s || s.userName !== p.name || auth.sessions.expiry(s, ctx.clock()) !== null) return null;
+  const user = await ctx.accountStore.getUser(s.userName);
+  if (user?.status !== 'active') return null;
+  return { kind: 'user', name: user.name, role: user.role, mfa: s.state === 'mfa_ok', sessionId: s.idHash };
+}
