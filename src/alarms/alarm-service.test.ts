@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { presetProfile, resolveProfile } from '../coldchain/profiles.ts';
 import { createRng, gaussian } from '../random/rng.ts';
-import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
+import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { MessageRecord, Profile, ReadingRecord } from '../storage/store.ts';
-import { sampleDevice, sampleKey } from '../storage/store-contract.ts';
+import { sampleDevice, sampleKey } from '../storage/store-records.fixture.ts';
 import {
   type AlarmService,
   type AlarmServiceOptions,
@@ -31,15 +31,17 @@ let dbs = 0;
 
 /** A fresh encrypted store, a settable clock and a way to deliver what the pipeline would. */
 async function harness(devices: Record<string, Profile>) {
-  const store = SqliteStore.open({ path: join(root, `db-${++dbs}.sqlite`), key: randomBytes(32) });
-  await store.migrate();
+  const { store, alarms } = openSqliteAdapters({
+    path: join(root, `db-${++dbs}.sqlite`),
+    key: randomBytes(32),
+  });
   for (const [id, profile] of Object.entries(devices)) {
     await store.addDevice(sampleDevice(id, { profile }), sampleKey(id));
   }
   const errors: unknown[] = [];
   const h = {
     store,
-    alarms: store.alarms(),
+    alarms,
     now: T0,
     errors,
     seq: 0,

@@ -22,7 +22,7 @@ describe('API tokens', () => {
     });
     assert.match(token, API_TOKEN_RE);
     const secret = token.slice(21);
-    const rec = await f.store.getApiToken(view.id);
+    const rec = await f.accountStore.getApiToken(view.id);
     assert.ok(rec);
     assert.notEqual(rec.secretHash, secret);
     assert.ok(!JSON.stringify(rec).includes(secret));
@@ -42,7 +42,7 @@ describe('API tokens', () => {
       await f.authenticator.authenticate({ authorization: `bearer  ${token}` }),
       await bearer(token),
     );
-    assert.ok((await f.store.getApiToken(view.id))?.lastUsedAt);
+    assert.ok((await f.accountStore.getApiToken(view.id))?.lastUsedAt);
   });
 
   it('refuse a wrong secret, a malformed value and an unknown id', async () => {

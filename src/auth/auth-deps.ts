@@ -3,8 +3,8 @@ import type { Store } from '../storage/store.ts';
 import type { AccountStore } from './account-store.ts';
 
 /**
- * What the auth services need from the rest of Vigil. With the SQLite adapter `store` and
- * `audit` are the same object (`ctx.accountStore` and `ctx.store`).
+ * What the auth services need from the rest of Vigil: the accounts port and the audit log
+ * (`ctx.accountStore` and `ctx.store`).
  */
 export interface AuthDeps {
   store: AccountStore;

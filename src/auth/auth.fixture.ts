@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MasterKey } from '../keys/master-key.ts';
-import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
+import type { SqliteAccountStore } from '../storage/adapters/sqlite-account-store.ts';
+import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
+import type { SqliteStore } from '../storage/adapters/sqlite-store.ts';
 import { type AuthServices, createAuthServices } from './auth-services.ts';
 import type { LockoutPolicy } from './lockout.ts';
 import type { Principal } from './principal.ts';
@@ -38,7 +40,10 @@ export function fakeClock(start = T0): FakeClock {
 
 /** A fresh encrypted store (in a temporary directory) with the auth services over it. */
 export interface AuthFixture extends AuthServices {
+  /** The audit log and the rest of the `Store` port. */
   store: SqliteStore;
+  /** Users, sessions and tokens (the port under `accounts`), on the same database. */
+  accountStore: SqliteAccountStore;
   master: MasterKey;
   clock: FakeClock;
   close(): Promise<void>;
@@ -50,20 +55,25 @@ export async function authFixture(
 ): Promise<AuthFixture> {
   // SQLCipher refuses a key on ':memory:', so each fixture gets a small file.
   const dir = mkdtempSync(join(tmpdir(), 'vigil-auth-'));
-  const store = SqliteStore.open({
+  const { store, accounts: accountStore } = openSqliteAdapters({
     path: join(dir, 'vigil.db'),
     key: randomBytes(32),
     synchronous: 'NORMAL',
   });
-  await store.migrate();
   const master = new MasterKey(randomBytes(32));
   const clock = fakeClock();
-  const services = createAuthServices({ store, audit: store, master, clock: clock.fn, ...opts });
+  const services = createAuthServices({
+    store: accountStore,
+    audit: store,
+    master,
+    clock: clock.fn,
+    ...opts,
+  });
   const close = async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { ...services, store, master, clock, close };
+  return { ...services, store, accountStore, master, clock, close };
 }
 
 /** The Cookie header a browser would send for a session token. */

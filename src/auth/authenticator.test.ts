@@ -43,9 +43,9 @@ describe('authenticator', () => {
     const { token } = await enrolledUser(f, 'xena', 'operator');
     await f.accounts.setRole('xena', 'viewer', 'user:admin');
     assert.equal((await f.authenticator.authenticate({ cookie: cookieFor(token) }))?.role, 'viewer');
-    await f.store.updateUser('xena', { status: 'disabled' });
+    await f.accountStore.updateUser('xena', { status: 'disabled' });
     assert.equal(await f.authenticator.authenticate({ cookie: cookieFor(token) }), null);
-    assert.equal(await f.store.getSession(hashSessionId(token)), null);
+    assert.equal(await f.accountStore.getSession(hashSessionId(token)), null);
   });
 
   it('keeps an active session alive past the idle timeout by updating last seen', async () => {

@@ -44,7 +44,7 @@ describe('server-side sessions', () => {
     assert.match(token, /^[A-Za-z0-9_-]{43}$/);
     assert.equal(session.idHash, hashSessionId(token));
     assert.notEqual(session.idHash, token);
-    const rows = await f.store.listSessions('alice');
+    const rows = await f.accountStore.listSessions('alice');
     assert.ok(rows.every((r) => r.idHash !== token));
   });
 
@@ -71,7 +71,7 @@ describe('server-side sessions', () => {
     assert.ok(await f.sessions.resolve(token));
     f.clock.advance(30 * MIN);
     assert.equal(await f.sessions.resolve(token), null);
-    assert.equal(await f.store.getSession(hashSessionId(token)), null, 'the expired row is deleted');
+    assert.equal(await f.accountStore.getSession(hashSessionId(token)), null, 'the expired row is deleted');
   });
 
   it('ends 12 hours after sign-in however active', async () => {

@@ -20,7 +20,7 @@ import {
   sealCa,
 } from '../pki/index.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
-import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
+import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
 
@@ -92,12 +92,12 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   const { key: master, created: keyCreated } = loadOrCreateMasterKey(paths.masterKey, env);
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
   const dbExisted = existsSync(paths.db);
-  const store = SqliteStore.open({
+  const db = openSqliteAdapters({
     path: paths.db,
     key: master.databaseKey(),
     synchronous: config.storage.synchronous,
   });
-  await store.migrate();
+  const { store } = db;
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
   const ca = await ensureCa(paths, master, store, clock, config, created);
@@ -119,7 +119,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     // After system.init on purpose: the line below holds the password and must reach neither
     // the audit log nor pino; the account service audits `user.add` without it.
     const admin = await createAuthServices({
-      store,
+      store: db.accounts,
       audit: store,
       master,
       clock,
@@ -135,9 +135,9 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     paths,
     master,
     store,
-    accountStore: store,
-    alarmStore: store.alarms(),
-    shipmentStore: store.shipments(),
+    accountStore: db.accounts,
+    alarmStore: db.alarms,
+    shipmentStore: db.shipments,
     ca,
     logger,
     clock,

@@ -7,7 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
 import { MasterKey } from '../keys/master-key.ts';
 import { createModel } from '../sim/model/index.ts';
-import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
+import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
+import type { SqliteShipmentStore } from '../storage/adapters/sqlite-shipment-store.ts';
+import type { SqliteStore } from '../storage/adapters/sqlite-store.ts';
 import type { MessageRecord, Profile, ReadingRecord } from '../storage/store.ts';
 import { DELIVERY_TOKEN_PURPOSE } from './delivery-limiter.ts';
 import { loadShipmentDetail } from './shipment-detail.ts';
@@ -16,6 +18,7 @@ import { ShipmentService, type ShipmentServiceDeps } from './shipment-service.ts
 const root = mkdtempSync(join(tmpdir(), 'vigil-shipments-'));
 const master = new MasterKey(randomBytes(32));
 let store: SqliteStore;
+let shipments: SqliteShipmentStore;
 const T = 1_795_305_600_000; // 2026-11-21T00:00:00Z
 const MIN = 60_000;
 let now = T;
@@ -32,8 +35,7 @@ const logger = {
 let seq = 0;
 
 before(async () => {
-  store = SqliteStore.open({ path: join(root, 's.sqlite'), key: randomBytes(32) });
-  await store.migrate();
+  ({ store, shipments } = openSqliteAdapters({ path: join(root, 's.sqlite'), key: randomBytes(32) }));
 });
 after(async () => {
   await store.close();
@@ -60,7 +62,7 @@ async function device(id: string, profile: Profile = 'vaccine-transport'): Promi
 
 function service(over: Partial<ShipmentServiceDeps> = {}): ShipmentService {
   return new ShipmentService({
-    shipments: store.shipments(),
+    shipments,
     store,
     master,
     clock,

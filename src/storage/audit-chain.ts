@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { AuditRecord } from './store.ts';
+import { VigilError } from '../errors.ts';
+import type { AuditInput, AuditRecord } from './store.ts';
 
 /** `prevHash` of the first audit entry: 64 zeros (32 zero bytes, hex). */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -78,4 +79,32 @@ export function verifyAuditChain(records: Iterable<AuditRecord>): AuditVerificat
     prev = r.hash;
   }
   return { ok: firstBroken === null, entries, firstBroken };
+}
+
+/**
+ * The record that appends `entry` to a chain whose last entry is `head` (none: the genesis). The
+ * detail is normalised once (canonical JSON), so that the stored text, the hash input and the
+ * returned record agree. Every adapter appends through this, inside its write transaction.
+ */
+export function chainAuditEntry(
+  head: { id: number; hash: string } | undefined,
+  entry: AuditInput,
+): AuditRecord {
+  if (entry.detail === null || typeof entry.detail !== 'object' || Array.isArray(entry.detail)) {
+    throw new VigilError('VIGIL_ERR_USAGE', 'audit detail must be an object');
+  }
+  const detail = JSON.parse(canonicalJSON(entry.detail)) as Record<string, unknown>;
+  const prevHash = head?.hash ?? GENESIS_HASH;
+  const rec: AuditRecord = {
+    id: (head?.id ?? 0) + 1,
+    ts: entry.ts,
+    actor: entry.actor,
+    action: entry.action,
+    object: entry.object,
+    detail,
+    prevHash,
+    hash: '',
+  };
+  rec.hash = auditHash(prevHash, rec);
+  return rec;
 }

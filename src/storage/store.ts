@@ -141,16 +141,13 @@ export interface Store {
   setDeviceStatus(id: string, status: DeviceStatus, at: number): Promise<void>;
   setDeviceCert(id: string, serial: string, notAfter: number, at: number): Promise<void>;
   addDeviceKey(key: DeviceKeyRecord): Promise<void>;
+  /** Retires or re-activates one key generation. Throws VIGIL_ERR_NOT_FOUND for an unknown (device, kid). */
+  setDeviceKeyStatus(deviceId: string, kid: number, status: DeviceKeyRecord['status']): Promise<void>;
   /**
-   * Optional (added for key rotation): retire or re-activate one key generation.
-   * Throws VIGIL_ERR_NOT_FOUND for an unknown (device, kid).
+   * Makes `kid` the generation new messages use. The key must exist (VIGIL_ERR_NOT_FOUND) and be
+   * active (VIGIL_ERR_USAGE).
    */
-  setDeviceKeyStatus?(deviceId: string, kid: number, status: DeviceKeyRecord['status']): Promise<void>;
-  /**
-   * Optional (added for key rotation): make `kid` the generation new messages use. The key must
-   * exist (VIGIL_ERR_NOT_FOUND) and be active (VIGIL_ERR_USAGE).
-   */
-  setDeviceCurrentKid?(id: string, kid: number, at: number): Promise<void>;
+  setDeviceCurrentKid(id: string, kid: number, at: number): Promise<void>;
   getDeviceKey(deviceId: string, kid: number): Promise<DeviceKeyRecord | null>;
   listDeviceKeys(deviceId: string): Promise<DeviceKeyRecord[]>;
 

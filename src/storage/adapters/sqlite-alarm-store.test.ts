@@ -6,21 +6,20 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
 import type { OpenAlarmInput } from '../../alarms/alarm-store.ts';
+import { runAlarmStoreContract } from '../../alarms/alarm-store-contract.ts';
 import { observeAlarmStore } from '../../alarms/observed-alarm-store.ts';
-import { isVigilError } from '../../errors.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import { openSqliteAdapters, type SqliteAdapters } from './sqlite-adapters.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-alarms-'));
 const path = join(root, 'a.sqlite');
 const key = randomBytes(32);
-let store: SqliteStore;
+let db: SqliteAdapters;
 
-before(async () => {
-  store = SqliteStore.open({ path, key });
-  await store.migrate();
+before(() => {
+  db = openSqliteAdapters({ path, key });
 });
 after(async () => {
-  await store.close();
+  await db.store.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -37,34 +36,25 @@ const heat = (over: Partial<OpenAlarmInput> = {}): OpenAlarmInput => ({
   ...over,
 });
 
-describe('SqliteAlarmStore', () => {
-  it('opens one active alarm per rule and subject; opening again updates it', async () => {
-    const alarms = store.alarms();
-    const a = await alarms.open(heat(), T + 61_000);
-    assert.equal(a.created, true);
-    assert.equal(a.alarm.id, `truck-0001/heat/${T + 60_000}`);
-    assert.equal(a.alarm.state, 'open');
-    assert.equal(a.alarm.detectedAt, T + 61_000);
-    const b = await alarms.open(
-      heat({ raisedAt: T + 120_000, peak: 9.1, severity: 'critical' }),
-      T + 130_000,
-    );
-    assert.equal(b.created, false);
-    assert.equal(b.alarm.id, a.alarm.id, 'the active one, not a second alarm');
-    assert.deepEqual([b.alarm.peak, b.alarm.severity, b.alarm.raisedAt], [9.1, 'critical', T + 60_000]);
-    const other = await alarms.open(heat({ subject: 'truck-0002' }), T);
-    assert.equal(other.created, true);
-    assert.equal((await alarms.list({ state: 'active' })).length, 2);
-  });
+let n = 0;
+runAlarmStoreContract({
+  name: 'SqliteAlarmStore',
+  make: async () => {
+    const own = openSqliteAdapters({ path: join(root, `contract-${++n}.sqlite`), key: randomBytes(32) });
+    return { alarms: own.alarms, cleanup: () => own.store.close() };
+  },
+});
 
-  it('enforces the one-active rule in the schema too (partial unique index)', () => {
-    const db = new Database(path);
+describe('SqliteAlarmStore', () => {
+  it('enforces the one-active rule in the schema too (partial unique index)', async () => {
+    await db.alarms.open(heat(), T);
+    const raw = new Database(path);
     try {
-      db.pragma(`cipher='sqlcipher'`);
-      db.pragma('legacy=4');
-      db.pragma(`key="x'${key.toString('hex')}'"`);
+      raw.pragma(`cipher='sqlcipher'`);
+      raw.pragma('legacy=4');
+      raw.pragma(`key="x'${key.toString('hex')}'"`);
       const insert = (id: string, state: string, resolvedAt: number | null) =>
-        db
+        raw
           .prepare(
             `INSERT INTO alarms (id, rule, subject, kind, state, started_at, raised_at, detected_at, resolved_at,
                detected_late, severity, message, detail, updated_at)
@@ -74,61 +64,15 @@ describe('SqliteAlarmStore', () => {
       assert.throws(() => insert('second-active', 'open', null), /UNIQUE/);
       assert.throws(() => insert('half-resolved', 'resolved', null), /CHECK/);
       insert('old-resolved', 'resolved', 5); // resolved rows do not count
-      db.prepare('DELETE FROM alarms WHERE id = ?').run('old-resolved');
+      raw.prepare('DELETE FROM alarms WHERE id = ?').run('old-resolved');
     } finally {
-      db.close();
+      raw.close();
     }
-  });
-
-  it('acknowledges once, keeps the acknowledgement through resolve, and lists by state', async () => {
-    const alarms = store.alarms();
-    const id = `truck-0001/heat/${T + 60_000}`;
-    const ack = { by: 'user:quinn', at: T + 200_000, reason: 'moved to backup fridge', meaning: 'review' };
-    const acked = await alarms.acknowledge(id, ack);
-    assert.equal(acked.state, 'acknowledged');
-    assert.deepEqual(acked.ack, ack);
-    await assert.rejects(alarms.acknowledge(id, ack), (e) =>
-      isVigilError(e, 'VIGIL_ERR_ALREADY_ACKNOWLEDGED'),
-    );
-    await assert.rejects(alarms.acknowledge('nope', ack), (e) => isVigilError(e, 'VIGIL_ERR_NOT_FOUND'));
-    // Still active: a new open() of the same rule updates it rather than duplicating.
-    assert.equal((await alarms.open(heat({ peak: 9.5 }), T + 210_000)).alarm.id, id);
-    const resolved = await alarms.resolve(id, T + 300_000, T + 301_000, { peak: 9.6 });
-    assert.equal(resolved?.state, 'resolved');
-    assert.equal(resolved?.resolvedAt, T + 300_000);
-    assert.deepEqual(resolved?.ack, ack);
-    assert.equal(resolved?.peak, 9.6);
-    assert.equal(await alarms.resolve(id, T, T), null, 'resolving twice is a no-op');
-    assert.equal(await alarms.update(id, { peak: 1 }, T), null);
-    // After it resolved, the same rule can open a new alarm for the subject.
-    const again = await alarms.open(heat({ raisedAt: T + 400_000 }), T + 400_000);
-    assert.equal(again.created, true);
-    assert.notEqual(again.alarm.id, id);
-    assert.deepEqual(
-      (await alarms.list({ subject: 'truck-0001' })).map((a) => a.state),
-      ['open', 'resolved'],
-    );
-    assert.equal((await alarms.list({ state: 'resolved' })).length, 1);
-    assert.equal((await alarms.list({ limit: 1 })).length, 1);
-  });
-
-  it('acknowledges a resolved alarm without reopening it', async () => {
-    const alarms = store.alarms();
-    const { alarm } = await alarms.open(heat({ subject: 'probe-0009', rule: 'freeze' }), T);
-    await alarms.resolve(alarm.id, T + 1000, T + 1000);
-    const acked = await alarms.acknowledge(alarm.id, {
-      by: 'user:q',
-      at: T + 2000,
-      reason: 'ok',
-      meaning: 'review',
-    });
-    assert.equal(acked.state, 'resolved');
-    assert.equal(acked.ack?.by, 'user:q');
   });
 
   it('reports every change to an observer, after it is stored', async () => {
     const seen: string[] = [];
-    const alarms = observeAlarmStore(store.alarms(), (a) => seen.push(`${a.subject}:${a.state}`));
+    const alarms = observeAlarmStore(db.alarms, (a) => seen.push(`${a.subject}:${a.state}`));
     const { alarm } = await alarms.open(heat({ subject: 'truck-0077' }), T);
     await alarms.update(alarm.id, { peak: 10 }, T);
     await alarms.acknowledge(alarm.id, { by: 'user:q', at: T, reason: 'r', meaning: 'review' });

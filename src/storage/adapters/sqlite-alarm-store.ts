@@ -9,7 +9,7 @@ import {
   type OpenAlarmInput,
 } from '../../alarms/alarm-store.ts';
 import { VigilError } from '../../errors.ts';
-import { SqliteStatements } from './sqlite-statements.ts';
+import type { SqliteDatabase, SqliteScope } from './sqlite-database.ts';
 
 interface AlarmRow {
   id: string;
@@ -115,10 +115,10 @@ function patchSql(p: AlarmPatch): { set: string[]; values: (string | number | nu
  * each method runs its statements in one IMMEDIATE transaction and resolves at once.
  */
 export class SqliteAlarmStore implements AlarmStore {
-  readonly #q: SqliteStatements;
+  readonly #q: SqliteScope;
 
-  constructor(db: Database.Database) {
-    this.#q = new SqliteStatements(db, 'alarms');
+  constructor(db: SqliteDatabase) {
+    this.#q = db.scope('alarms');
   }
 
   #stmt(sql: string): Database.Statement {
@@ -126,7 +126,7 @@ export class SqliteAlarmStore implements AlarmStore {
   }
 
   #run<T>(fn: () => T, write: boolean): T {
-    return this.#q.run(fn, write);
+    return write ? this.#q.write(fn) : this.#q.read(fn);
   }
 
   #get(id: string): AlarmRecord | null {

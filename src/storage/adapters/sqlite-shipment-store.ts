@@ -15,7 +15,7 @@ import type {
   ShipmentQuery,
   ShipmentStore,
 } from '../../shipments/shipment-store.ts';
-import { SqliteStatements } from './sqlite-statements.ts';
+import type { SqliteDatabase, SqliteScope } from './sqlite-database.ts';
 
 interface ShipmentRow {
   id: string;
@@ -145,10 +145,10 @@ function patchSql(p: ShipmentPatch): { set: string[]; values: (string | number |
  * runs its statements in one IMMEDIATE transaction (writes) and resolves at once.
  */
 export class SqliteShipmentStore implements ShipmentStore {
-  readonly #q: SqliteStatements;
+  readonly #q: SqliteScope;
 
-  constructor(db: Database.Database) {
-    this.#q = new SqliteStatements(db, 'shipments', (code) =>
+  constructor(db: SqliteDatabase) {
+    this.#q = db.scope('shipments', (code) =>
       code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? new VigilError('VIGIL_ERR_SHIPMENT_EXISTS') : undefined,
     );
   }
@@ -158,7 +158,7 @@ export class SqliteShipmentStore implements ShipmentStore {
   }
 
   #run<T>(fn: () => T, write: boolean): T {
-    return this.#q.run(fn, write);
+    return write ? this.#q.write(fn) : this.#q.read(fn);
   }
 
   #get(id: string): Shipment | null {

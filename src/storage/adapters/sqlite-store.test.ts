@@ -10,14 +10,14 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { isVigilError } from '../../errors.ts';
 import { auditHash } from '../audit-chain.ts';
 import type { MessageRecord, ReadingRecord } from '../store.ts';
+import { runStoreContract } from '../store-contract.ts';
 import {
   sampleBatch,
   sampleDevice,
   sampleKey,
   sampleMessage,
   sampleReading,
-  storeContract,
-} from '../store-contract.ts';
+} from '../store-records.fixture.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
@@ -41,9 +41,12 @@ function openRaw(path: string, key: Buffer): Database.Database {
   return db;
 }
 
-storeContract('SqliteStore', async () => {
-  const { store } = await openFresh();
-  return { store, cleanup: () => store.close() };
+runStoreContract({
+  name: 'SqliteStore',
+  make: async () => {
+    const { store } = await openFresh();
+    return { store, cleanup: () => store.close() };
+  },
 });
 
 describe('SqliteStore', () => {
@@ -104,7 +107,7 @@ describe('SqliteStore', () => {
 
   it('runs in WAL mode with synchronous FULL, foreign keys and a 5 s busy timeout, SQLCipher format', async () => {
     const { store, path, key } = await openFresh();
-    assert.deepEqual(store.settings(), {
+    assert.deepEqual(store.database.settings(), {
       journalMode: 'wal',
       synchronous: 'FULL',
       foreignKeys: true,
@@ -113,13 +116,13 @@ describe('SqliteStore', () => {
     });
     await store.close();
     const normal = SqliteStore.open({ path, key, synchronous: 'NORMAL' });
-    assert.equal(normal.settings().synchronous, 'NORMAL');
+    assert.equal(normal.database.settings().synchronous, 'NORMAL');
     await normal.close();
   });
 
   it('records applied migrations and refuses a schema newer than it knows', async () => {
     const { store, path, key } = await openFresh();
-    assert.equal(store.schemaVersion(), SQLITE_MIGRATIONS.at(-1)?.version);
+    assert.equal(store.database.schemaVersion(), SQLITE_MIGRATIONS.at(-1)?.version);
     await store.close();
     const future = SqliteStore.open({
       path,
@@ -130,7 +133,7 @@ describe('SqliteStore', () => {
       ],
     });
     await future.migrate();
-    assert.equal(future.schemaVersion(), 999);
+    assert.equal(future.database.schemaVersion(), 999);
     await future.close();
     const old = SqliteStore.open({ path, key });
     await assert.rejects(old.migrate(), (err: unknown) => isVigilError(err, 'VIGIL_ERR_SCHEMA_VERSION'));

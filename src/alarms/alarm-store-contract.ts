@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe } from 'node:test';
+import { type ContractOptions, contractTest, rejectsWith } from '../storage/contract.fixture.ts';
+import type { AlarmAck, AlarmStore, OpenAlarmInput } from './alarm-store.ts';
+
+/** A fresh, migrated, empty alarm store and a way to dispose of it. */
+export interface AlarmStoreFixture {
+  alarms: AlarmStore;
+  cleanup: () => Promise<void>;
+}
+
+const T = 1_795_305_600_000;
+
+const heat = (over: Partial<OpenAlarmInput> = {}): OpenAlarmInput => ({
+  rule: 'heat',
+  subject: 'truck-0001',
+  startedAt: T,
+  raisedAt: T + 60_000,
+  severity: 'warning',
+  message: 'above 8 °C',
+  peak: 8.4,
+  unit: 'C',
+  ...over,
+});
+
+const ack = (over: Partial<AlarmAck> = {}): AlarmAck => ({
+  by: 'user:quinn',
+  at: T + 200_000,
+  reason: 'moved to backup fridge',
+  meaning: 'review',
+  ...over,
+});
+
+/**
+ * The behaviour every `AlarmStore` adapter must show (see `runStoreContract` for the options):
+ * one active alarm per (rule, subject), idempotent writes, final acknowledgements, filters.
+ */
+export function runAlarmStoreContract(o: ContractOptions<AlarmStoreFixture>): void {
+  const test = contractTest(o);
+  describe(`AlarmStore contract: ${o.name}`, () => {
+    test('opens one active alarm per rule and subject; opening again updates it', async ({ alarms }) => {
+      const a = await alarms.open(heat(), T + 61_000);
+      assert.equal(a.created, true);
+      assert.equal(a.alarm.id, `truck-0001/heat/${T + 60_000}`);
+      assert.equal(a.alarm.state, 'open');
+      assert.equal(a.alarm.detectedAt, T + 61_000);
+      assert.equal(a.alarm.kind, 'rule');
+      assert.equal(a.alarm.detectedLate, false);
+      const b = await alarms.open(
+        heat({ raisedAt: T + 120_000, peak: 9.1, severity: 'critical' }),
+        T + 130_000,
+      );
+      assert.equal(b.created, false);
+      assert.equal(b.alarm.id, a.alarm.id, 'the active one, not a second alarm');
+      assert.deepEqual([b.alarm.peak, b.alarm.severity, b.alarm.raisedAt], [9.1, 'critical', T + 60_000]);
+      const other = await alarms.open(heat({ subject: 'truck-0002' }), T);
+      assert.equal(other.created, true);
+      assert.equal((await alarms.list({ state: 'active' })).length, 2);
+      assert.deepEqual(await alarms.get(a.alarm.id), b.alarm);
+      assert.equal(await alarms.get('nope'), null);
+    });
+
+    test('keeps a resolved alarm when the same one is opened again (a restart replaying data)', async ({
+      alarms,
+    }) => {
+      const { alarm } = await alarms.open(heat(), T);
+      await alarms.resolve(alarm.id, T + 1000, T + 1000);
+      const again = await alarms.open(heat(), T + 2000);
+      assert.equal(again.created, false);
+      assert.equal(again.alarm.state, 'resolved');
+      assert.equal((await alarms.list({})).length, 1);
+    });
+
+    test('updates an active alarm only', async ({ alarms }) => {
+      const { alarm } = await alarms.open(heat({ detail: { limit: 8 } }), T);
+      const u = await alarms.update(alarm.id, { peak: 9.9, message: 'above 8 °C, peak 9.9 °C' }, T + 5);
+      assert.equal(u?.peak, 9.9);
+      assert.equal(u?.message, 'above 8 °C, peak 9.9 °C');
+      assert.deepEqual(u?.detail, { limit: 8 });
+      assert.equal(u?.updatedAt, T + 5);
+      await alarms.resolve(alarm.id, T + 10, T + 10);
+      assert.equal(await alarms.update(alarm.id, { peak: 1 }, T + 20), null);
+      assert.equal(await alarms.update('nope', { peak: 1 }, T + 20), null);
+    });
+
+    test('acknowledges once, keeps the acknowledgement through resolve', async ({ alarms }) => {
+      const { alarm } = await alarms.open(heat(), T + 61_000);
+      const signed = ack({ name: 'Quinn Q', role: 'quality' });
+      const acked = await alarms.acknowledge(alarm.id, signed);
+      assert.equal(acked.state, 'acknowledged');
+      assert.deepEqual(acked.ack, signed);
+      await rejectsWith(alarms.acknowledge(alarm.id, ack()), 'VIGIL_ERR_ALREADY_ACKNOWLEDGED');
+      await rejectsWith(alarms.acknowledge('nope', ack()), 'VIGIL_ERR_NOT_FOUND');
+      // Still active: a new open() of the same rule updates it rather than duplicating.
+      assert.equal((await alarms.open(heat({ peak: 9.5 }), T + 210_000)).alarm.id, alarm.id);
+      // A new detail never drops the signer.
+      await alarms.update(alarm.id, { detail: { limit: 8 } }, T + 220_000);
+      const resolved = await alarms.resolve(alarm.id, T + 300_000, T + 301_000, { peak: 9.6 });
+      assert.equal(resolved?.state, 'resolved');
+      assert.equal(resolved?.resolvedAt, T + 300_000);
+      assert.deepEqual(resolved?.ack, signed);
+      assert.equal(resolved?.peak, 9.6);
+      assert.equal(await alarms.resolve(alarm.id, T, T), null, 'resolving twice is a no-op');
+      // After it resolved, the same rule can open a new alarm for the subject.
+      const again = await alarms.open(heat({ raisedAt: T + 400_000 }), T + 400_000);
+      assert.equal(again.created, true);
+      assert.notEqual(again.alarm.id, alarm.id);
+    });
+
+    test('acknowledges a resolved alarm without reopening it', async ({ alarms }) => {
+      const { alarm } = await alarms.open(heat({ subject: 'probe-0009', rule: 'freeze' }), T);
+      await alarms.resolve(alarm.id, T + 1000, T + 1000);
+      const acked = await alarms.acknowledge(alarm.id, ack({ by: 'user:q', at: T + 2000 }));
+      assert.equal(acked.state, 'resolved');
+      assert.equal(acked.ack?.by, 'user:q');
+      assert.equal(acked.ack?.name, undefined, 'an acknowledgement without a signer has no name');
+    });
+
+    test('lists newest raised first, by state, subject, rule and time, within the limit', async ({
+      alarms,
+    }) => {
+      const a = await alarms.open(heat({ raisedAt: T + 1 }), T + 1);
+      await alarms.open(heat({ rule: 'freeze', raisedAt: T + 2 }), T + 2);
+      await alarms.open(heat({ subject: 'truck-0002', raisedAt: T + 3 }), T + 3);
+      await alarms.resolve(a.alarm.id, T + 4, T + 4);
+      const ids = async (q: Parameters<AlarmStore['list']>[0]) =>
+        (await alarms.list(q)).map((x) => `${x.subject}/${x.rule}`);
+      assert.deepEqual(await ids({}), ['truck-0002/heat', 'truck-0001/freeze', 'truck-0001/heat']);
+      assert.deepEqual(await ids({ state: 'active' }), ['truck-0002/heat', 'truck-0001/freeze']);
+      assert.deepEqual(await ids({ state: 'resolved' }), ['truck-0001/heat']);
+      assert.deepEqual(await ids({ state: 'open' }), ['truck-0002/heat', 'truck-0001/freeze']);
+      assert.deepEqual(await ids({ subject: 'truck-0001' }), ['truck-0001/freeze', 'truck-0001/heat']);
+      assert.deepEqual(await ids({ rule: 'heat' }), ['truck-0002/heat', 'truck-0001/heat']);
+      assert.deepEqual(await ids({ since: T + 2 }), ['truck-0002/heat', 'truck-0001/freeze']);
+      assert.deepEqual(await ids({ limit: 1 }), ['truck-0002/heat']);
+    });
+  });
+}

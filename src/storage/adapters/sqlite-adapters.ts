@@ -1,0 +1,38 @@
+import { SqliteAccountStore } from './sqlite-account-store.ts';
+import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
+import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+/** One adapter per port, all on one encrypted SQLite connection (one file, one transaction log). */
+export interface SqliteAdapters {
+  database: SqliteDatabase;
+  /** `Store`: registry, keys, certificates, ingest, audit, counters, meta; its close ends them all. */
+  store: SqliteStore;
+  accounts: SqliteAccountStore;
+  alarms: SqliteAlarmStore;
+  shipments: SqliteShipmentStore;
+}
+
+/** The adapters of every port on an open database. */
+export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
+  return {
+    database,
+    store: new SqliteStore(database),
+    accounts: new SqliteAccountStore(database),
+    alarms: new SqliteAlarmStore(database),
+    shipments: new SqliteShipmentStore(database),
+  };
+}
+
+/** Opens (and on first use creates) the database, applies pending migrations, returns its adapters. */
+export function openSqliteAdapters(opts: SqliteDatabaseOptions): SqliteAdapters {
+  const database = SqliteDatabase.open(opts);
+  try {
+    if (!database.readonly) database.migrate();
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  return sqliteAdapters(database);
+}

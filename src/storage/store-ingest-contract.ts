@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { describe } from 'node:test';
+import type { ContractTest } from './contract.fixture.ts';
+import type { ReplayStateRecord, Store } from './store.ts';
+import type { StoreFixture } from './store-contract.ts';
+import {
+  sampleBatch,
+  sampleDevice,
+  sampleKey,
+  sampleMessage,
+  sampleReading,
+  T0,
+} from './store-records.fixture.ts';
+
+/** The `Store` contract on ingest batches, replay state, readings and messages (run by `runStoreContract`). */
+export function ingestContract(test: ContractTest<StoreFixture>): void {
+  describe('ingest', () => {
+    const setup = async (s: Store): Promise<void> => {
+      await s.addDevice(sampleDevice('truck-0001'), sampleKey('truck-0001'));
+      await s.addDevice(sampleDevice('truck-0002'), sampleKey('truck-0002'));
+    };
+
+    test('writes a batch and counts the rows it inserted', async ({ store: s }) => {
+      await setup(s);
+      const res = await s.writeBatch(
+        sampleBatch({
+          readings: [sampleReading('truck-0001', 1, 0), sampleReading('truck-0001', 1, 1)],
+          messages: [sampleMessage('truck-0001', 2)],
+        }),
+      );
+      assert.deepEqual(res, { readingsInserted: 2, messagesInserted: 1 });
+      assert.equal(await s.countReadings(), 2);
+    });
+
+    test('ignores duplicates: the same batch twice inserts nothing the second time', async ({ store: s }) => {
+      await setup(s);
+      const batch = sampleBatch({
+        readings: [sampleReading('truck-0001', 1, 0), sampleReading('truck-0001', 1, 1)],
+        messages: [sampleMessage('truck-0001', 2, { channel: 'acks', body: { id: 'x', ok: true } })],
+      });
+      await s.writeBatch(batch);
+      assert.deepEqual(await s.writeBatch(batch), { readingsInserted: 0, messagesInserted: 0 });
+      const overlap = sampleBatch({
+        readings: [
+          sampleReading('truck-0001', 1, 1, { data: { temp_c: 99 } }),
+          sampleReading('truck-0001', 3, 0),
+        ],
+      });
+      assert.deepEqual(await s.writeBatch(overlap), { readingsInserted: 1, messagesInserted: 0 });
+      assert.equal(await s.countReadings('truck-0001'), 3);
+      const first = await s.queryReadings({ deviceId: 'truck-0001', limit: 2 });
+      assert.deepEqual(first[1], batch.readings[1], 'the first write wins');
+    });
+
+    test('writes nothing of a batch that fails (a row of an unknown device)', async ({ store: s }) => {
+      await setup(s);
+      await assert.rejects(
+        s.writeBatch(
+          sampleBatch({
+            readings: [sampleReading('truck-0001', 1), sampleReading('ghost-0001', 1)],
+            replayStates: [
+              {
+                deviceId: 'truck-0001',
+                highest: 1,
+                bitmap: Buffer.alloc(8),
+                nonces: Buffer.alloc(0),
+                updatedAt: T0,
+              },
+            ],
+          }),
+        ),
+      );
+      assert.equal(await s.countReadings(), 0);
+      assert.equal(await s.getReplayState('truck-0001'), null);
+    });
+
+    test('round-trips replay state and overwrites it on the next batch', async ({ store: s }) => {
+      await setup(s);
+      assert.equal(await s.getReplayState('truck-0001'), null);
+      const st: ReplayStateRecord = {
+        deviceId: 'truck-0001',
+        highest: 41,
+        bitmap: Buffer.from('8000000000000001', 'hex'),
+        nonces: Buffer.from('00112233445566778899', 'hex'),
+        updatedAt: T0,
+      };
+      await s.writeBatch(sampleBatch({ replayStates: [st] }));
+      assert.deepEqual(await s.getReplayState('truck-0001'), st);
+      const next = {
+        ...st,
+        highest: 42,
+        bitmap: Buffer.from('c000000000000000', 'hex'),
+        updatedAt: T0 + 1,
+      };
+      await s.writeBatch(sampleBatch({ replayStates: [next] }));
+      assert.deepEqual(await s.getReplayState('truck-0001'), next);
+      assert.equal(await s.getReplayState('truck-0002'), null);
+    });
+
+    test('moves lastSeenAt forward only', async ({ store: s }) => {
+      await setup(s);
+      await s.writeBatch(sampleBatch({ lastSeen: [{ deviceId: 'truck-0001', at: T0 + 100 }] }));
+      assert.equal((await s.getDevice('truck-0001'))?.lastSeenAt, T0 + 100);
+      await s.writeBatch(sampleBatch({ lastSeen: [{ deviceId: 'truck-0001', at: T0 + 50 }] }));
+      assert.equal((await s.getDevice('truck-0001'))?.lastSeenAt, T0 + 100);
+      await s.writeBatch(sampleBatch({ lastSeen: [{ deviceId: 'truck-0001', at: T0 + 200 }] }));
+      const d = await s.getDevice('truck-0001');
+      assert.equal(d?.lastSeenAt, T0 + 200);
+      assert.equal(d?.updatedAt, T0, 'being seen is not a configuration change');
+      assert.equal((await s.getDevice('truck-0002'))?.lastSeenAt, null);
+    });
+
+    test('returns readings of one device by ts, then seq and idx, with since inclusive and until exclusive', async ({
+      store: s,
+    }) => {
+      await setup(s);
+      const rs = [
+        sampleReading('truck-0001', 5, 0, { ts: T0 + 300 }),
+        sampleReading('truck-0001', 1, 0, { ts: T0 + 100, backfill: true }),
+        sampleReading('truck-0001', 2, 1, { ts: T0 + 200 }),
+        sampleReading('truck-0001', 2, 0, { ts: T0 + 200 }),
+        sampleReading('truck-0001', 3, 0, { ts: T0 + 200 }),
+        sampleReading('truck-0002', 1, 0, { ts: T0 + 200 }),
+      ];
+      await s.writeBatch(sampleBatch({ readings: rs }));
+      const all = await s.queryReadings({ deviceId: 'truck-0001' });
+      assert.deepEqual(
+        all.map((r) => [r.seq, r.idx]),
+        [
+          [1, 0],
+          [2, 0],
+          [2, 1],
+          [3, 0],
+          [5, 0],
+        ],
+      );
+      assert.deepEqual(all[0], rs[1]);
+      assert.equal(all[0]?.backfill, true);
+      assert.equal(all[1]?.backfill, false);
+      const desc = await s.queryReadings({ deviceId: 'truck-0001', descending: true });
+      assert.deepEqual(
+        desc.map((r) => [r.seq, r.idx]),
+        [
+          [5, 0],
+          [3, 0],
+          [2, 1],
+          [2, 0],
+          [1, 0],
+        ],
+      );
+      const win = await s.queryReadings({ deviceId: 'truck-0001', since: T0 + 200, until: T0 + 300 });
+      assert.deepEqual(
+        win.map((r) => r.seq),
+        [2, 2, 3],
+      );
+      const lim = await s.queryReadings({ deviceId: 'truck-0001', since: T0 + 150, limit: 2 });
+      assert.deepEqual(
+        lim.map((r) => [r.seq, r.idx]),
+        [
+          [2, 0],
+          [2, 1],
+        ],
+      );
+      const lastTwo = await s.queryReadings({ deviceId: 'truck-0001', descending: true, limit: 2 });
+      assert.deepEqual(
+        lastTwo.map((r) => r.seq),
+        [5, 3],
+      );
+      assert.deepEqual(await s.queryReadings({ deviceId: 'nope-0000' }), []);
+    });
+
+    test('limits readings to 1000 by default', async ({ store: s }) => {
+      await setup(s);
+      const readings = Array.from({ length: 1100 }, (_, i) => sampleReading('truck-0001', i + 1));
+      await s.writeBatch(sampleBatch({ readings }));
+      const got = await s.queryReadings({ deviceId: 'truck-0001' });
+      assert.equal(got.length, 1000);
+      assert.equal(got[999]?.seq, 1000);
+      assert.equal((await s.queryReadings({ deviceId: 'truck-0001', limit: 5000 })).length, 1100);
+    });
+
+    test('counts readings in total and per device', async ({ store: s }) => {
+      await setup(s);
+      assert.equal(await s.countReadings(), 0);
+      await s.writeBatch(
+        sampleBatch({
+          readings: [
+            sampleReading('truck-0001', 1),
+            sampleReading('truck-0001', 2),
+            sampleReading('truck-0002', 1),
+          ],
+        }),
+      );
+      assert.equal(await s.countReadings(), 3);
+      assert.equal(await s.countReadings('truck-0001'), 2);
+      assert.equal(await s.countReadings('truck-0002'), 1);
+      assert.equal(await s.countReadings('nope-0000'), 0);
+    });
+
+    test('queries messages by device, channel and since, ordered by ts', async ({ store: s }) => {
+      await setup(s);
+      const ms = [
+        sampleMessage('truck-0001', 3, { ts: T0 + 300 }),
+        sampleMessage('truck-0001', 1, { ts: T0 + 100 }),
+        sampleMessage('truck-0001', 2, { ts: T0 + 200, channel: 'acks', body: { id: 'c1', ok: true } }),
+        sampleMessage('truck-0002', 1, { ts: T0 + 150 }),
+      ];
+      const res = await s.writeBatch(sampleBatch({ messages: ms }));
+      assert.equal(res.messagesInserted, 4);
+      const all = await s.queryMessages({});
+      assert.deepEqual(
+        all.map((m) => [m.deviceId, m.seq]),
+        [
+          ['truck-0001', 1],
+          ['truck-0002', 1],
+          ['truck-0001', 2],
+          ['truck-0001', 3],
+        ],
+      );
+      assert.deepEqual(all[2], ms[2]);
+      assert.deepEqual(
+        (await s.queryMessages({ deviceId: 'truck-0001' })).map((m) => m.seq),
+        [1, 2, 3],
+      );
+      assert.deepEqual(
+        (await s.queryMessages({ channel: 'acks' })).map((m) => m.seq),
+        [2],
+      );
+      assert.deepEqual(
+        (await s.queryMessages({ deviceId: 'truck-0001', channel: 'events', since: T0 + 100 })).map(
+          (m) => m.seq,
+        ),
+        [1, 3],
+      );
+      assert.deepEqual(
+        (await s.queryMessages({ since: T0 + 150, limit: 2 })).map((m) => [m.deviceId, m.seq]),
+        [
+          ['truck-0002', 1],
+          ['truck-0001', 2],
+        ],
+      );
+    });
+  });
+}
