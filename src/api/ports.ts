@@ -87,8 +87,8 @@ export interface StatusSources {
   broker: { stats(): BrokerFigures } | undefined;
   /** The external broker's URL (only host and port are reported); undefined when embedded. */
   externalBrokerUrl: string | undefined;
-  /** Whether this process reaches its broker; absent: embedded counts while it listens, external is unknown. */
-  brokerReachable?: () => boolean;
+  /** Whether this process reaches the broker devices deliver to; null when it cannot tell. */
+  brokerReachable: () => boolean | null;
   /** When a device last delivered backfill (null when not since start). */
   lastBackfillAt: (deviceId: string) => number | null;
   /** The database file (its size and its WAL's are reported). */

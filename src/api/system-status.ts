@@ -127,11 +127,7 @@ export async function continuityStatus(src: StatusSources, now: number): Promise
       lastBackfillAt,
     });
   }
-  const brokerReachable = src.brokerReachable
-    ? src.brokerReachable()
-    : src.externalBrokerUrl !== undefined
-      ? null
-      : src.broker?.stats().port !== undefined;
+  const brokerReachable = src.brokerReachable();
   return {
     brokerReachable,
     onBatteryOrBackup: devices.filter((d) => d.power !== null && STORED_POWER.has(d.power)).map((d) => d.id),

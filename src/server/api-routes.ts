@@ -116,7 +116,8 @@ export function statusSources(p: {
   rejectionTotals: () => Record<string, number>;
   broker: StatusSources['broker'];
   backfill: BackfillTracker;
-  brokerReachable?: (() => boolean) | undefined;
+  /** The link to an external broker; undefined with the embedded broker. */
+  externalLink: { stats(): { connected: boolean } } | undefined;
 }): StatusSources {
   return {
     clock: p.ctx.clock,
@@ -125,7 +126,13 @@ export function statusSources(p: {
     rejectionTotals: p.rejectionTotals,
     broker: p.broker,
     externalBrokerUrl: p.ctx.config.mqtt.external?.url,
-    ...(p.brokerReachable ? { brokerReachable: p.brokerReachable } : {}),
+    // The link's own state; the embedded broker counts as reachable while it listens.
+    brokerReachable: () =>
+      p.externalLink
+        ? p.externalLink.stats().connected
+        : p.broker
+          ? p.broker.stats().port !== undefined
+          : null,
     lastBackfillAt: (id) => p.backfill.lastAt(id),
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,

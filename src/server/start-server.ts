@@ -268,7 +268,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     rejectionTotals: () => rejections.totals(),
     broker,
     backfill,
-    brokerReachable: link ? () => link?.stats().connected ?? false : undefined,
+    externalLink: link,
   });
   const composed = composeApiRoutes({
     ctx,
