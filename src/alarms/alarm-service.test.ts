@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { presetProfile, resolveProfile } from '../coldchain/profiles.ts';
+import type { DeviceProfile } from '../protocol/device-profile.ts';
 import { createRng, gaussian } from '../random/rng.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
-import type { MessageRecord, Profile, ReadingRecord } from '../storage/store.ts';
+import type { MessageRecord, ReadingRecord } from '../storage/store.ts';
 import { sampleDevice, sampleKey } from '../storage/store-records.fixture.ts';
 import {
   type AlarmService,
@@ -30,7 +31,7 @@ const SHORT_HEAT = resolveProfile({ preset: 'refrigerated', heat: { durationMs: 
 let dbs = 0;
 
 /** A fresh encrypted store, a settable clock and a way to deliver what the pipeline would. */
-async function harness(devices: Record<string, Profile>) {
+async function harness(devices: Record<string, DeviceProfile>) {
   const { store, alarms } = openSqliteAdapters({
     path: join(root, `db-${++dbs}.sqlite`),
     key: randomBytes(32),

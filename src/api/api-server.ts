@@ -3,6 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { VigilError } from '../errors.ts';
+import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import type { ApiRuntime, ApiServer, ApiServerDeps, RouteOptions } from './api-deps.ts';
 import { installAuthGuard } from './auth-guard.ts';
 import { installCsrfGuard } from './csrf-guard.ts';
@@ -15,20 +16,6 @@ import { ThroughputMeter } from './throughput-meter.ts';
 
 /** Default request body limit (64 KiB): the API takes small JSON documents only. */
 export const BODY_LIMIT = 64 * 1024;
-
-// TLS 1.3 suites and, for TLS 1.2, forward-secret AEAD suites only (ECDHE + GCM/ChaCha20), as
-// the broker listener; RFC 9325 §4.2.
-const CIPHERS = [
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'TLS_AES_128_GCM_SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-].join(':');
 
 const runtimes = new WeakMap<ApiServer, ApiRuntime>();
 
@@ -45,7 +32,7 @@ export function apiRuntimeOf(app: ApiServer): ApiRuntime | undefined {
 export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): Promise<ApiServer> {
   const { tls } = deps;
   const app: ApiServer = Fastify<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>({
-    https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ciphers: CIPHERS, honorCipherOrder: true },
+    https: { cert: tls.cert, key: tls.key, ...TLS_SERVER_OPTIONS },
     // Request logs carry method, path, status and timing, never headers or cookies.
     loggerInstance: deps.logger.child(
       { component: 'http' },

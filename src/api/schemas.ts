@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { DEVICE_ID_RE } from '../protocol/envelope.ts';
+import { ALGS } from '../protocol/aead.ts';
+import { DEVICE_ID_RE } from '../protocol/device-id.ts';
+import { DEVICE_PROFILES } from '../protocol/device-profile.ts';
 
 /** `:id` of a device route (DESIGN.md §2). */
 export const deviceIdParams = z.strictObject({
@@ -20,10 +22,10 @@ export const timeParam = z.union([
 
 export const deviceSummary = z.object({
   id: z.string(),
-  profile: z.enum(['vaccine-transport', 'patient-vitals', 'temperature-probe']),
+  profile: z.enum(DEVICE_PROFILES),
   /** Registry status. */
   status: z.enum(['enabled', 'disabled', 'revoked']),
-  alg: z.enum(['A256GCM', 'ASCON128', 'none']),
+  alg: z.enum(ALGS),
   currentKid: z.number().int(),
   /** Seen (any accepted message) within the online window. */
   online: z.boolean(),

@@ -7,7 +7,6 @@ import {
   canSubscribe,
   isValidIdentity,
   isValidIdentityName,
-  parseDeviceTopic,
 } from './acl.ts';
 
 const dev: BrokerIdentity = { kind: 'device', id: 'truck-0042' };
@@ -126,18 +125,4 @@ describe('canReceive', () => {
   for (const [name, id, topic, ok] of table) {
     it(`${ok ? 'delivers' : 'withholds'} ${name}`, () => assert.equal(canReceive(id, topic), ok));
   }
-});
-
-describe('parseDeviceTopic', () => {
-  it('parses a device topic', () => {
-    assert.deepEqual(parseDeviceTopic(`${P}/truck-0042/telemetry`), {
-      deviceId: 'truck-0042',
-      channel: 'telemetry',
-    });
-  });
-  it('returns null for other shapes', () => {
-    assert.equal(parseDeviceTopic(`${P}/truck-0042`), null);
-    assert.equal(parseDeviceTopic(`${P}/+/telemetry`), null);
-    assert.equal(parseDeviceTopic(`${P}/truck-0042/nope`), null);
-  });
 });

@@ -9,38 +9,24 @@
  * - nobody: `#` anywhere, `$SYS/...`, or any other shape.
  */
 
-/** Default topic prefix (DESIGN §3). */
-export const DEFAULT_TOPIC_PREFIX = 'vigil/v1';
-
-/** Device id / service name rule (DESIGN §2): it is the certificate CN and the MQTT client id. */
-export const IDENTITY_NAME_RE = /^[a-z0-9][a-z0-9-]{2,63}$/;
-
-/** Channels a device publishes on. */
-export const DEVICE_UPLINK_CHANNELS = ['telemetry', 'events', 'acks', 'state'] as const;
-export type UplinkChannel = (typeof DEVICE_UPLINK_CHANNELS)[number];
-/** Channels whose messages are envelopes for the ingest pipeline (`state` is not an envelope). */
-export const INGEST_CHANNELS = ['telemetry', 'events', 'acks'] as const;
-/** Every channel of a device topic. */
-export type DeviceChannel = UplinkChannel | 'commands';
+import { isDeviceId } from '../protocol/device-id.ts';
+import {
+  DEFAULT_TOPIC_PREFIX,
+  DEVICE_UPLINK_CHANNELS,
+  deviceTopic,
+  parseDeviceTopic,
+  splitDeviceTopic,
+} from '../protocol/topics.ts';
 
 /** An authenticated broker client: a field device or a backend service. */
 export type BrokerIdentity = { kind: 'device'; id: string } | { kind: 'service'; name: string };
 
-/** A topic of the form `<prefix>/devices/<id>/<channel>`, parsed. */
-export interface DeviceTopic {
-  deviceId: string;
-  channel: DeviceChannel;
-}
-
 // $share group names: MQTT v5 §4.8.2 forbids `/`, `+`, `#`; we also keep them short and plain.
 const SHARE_GROUP_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const CHANNELS: ReadonlySet<string> = new Set<DeviceChannel>([...DEVICE_UPLINK_CHANNELS, 'commands']);
 const UPLINK: ReadonlySet<string> = new Set<string>(DEVICE_UPLINK_CHANNELS);
 
-/** True when `name` is a valid device id or service name (rejects `+`, `#`, `/`, NUL, upper case, ...). */
-export function isValidIdentityName(name: unknown): name is string {
-  return typeof name === 'string' && IDENTITY_NAME_RE.test(name);
-}
+/** True when `name` is a valid device id or service name (one rule: src/protocol/device-id.ts). */
+export const isValidIdentityName: (name: unknown) => name is string = isDeviceId;
 
 /** The identity's name (device id or service name). */
 export function identityName(identity: BrokerIdentity): string {
@@ -56,34 +42,6 @@ export function isValidIdentity(identity: unknown): identity is BrokerIdentity {
   return false;
 }
 
-/**
- * A prefix is one or more plain segments: no wildcard, no `$` start, no empty level, no NUL.
- * Throws on an invalid prefix (configuration error, caught at startup).
- */
-export function assertValidTopicPrefix(prefix: string): void {
-  const ok =
-    typeof prefix === 'string' &&
-    prefix.length > 0 &&
-    prefix.length <= 128 &&
-    !prefix.startsWith('$') &&
-    prefix.split('/').every((s) => s.length > 0 && !/[+#\u0000]/.test(s));
-  if (!ok) throw new TypeError(`invalid topic prefix: ${JSON.stringify(prefix)}`);
-}
-
-/** Parses `<prefix>/devices/<id>/<channel>` (a concrete topic: no wildcard). Null if it is not one. */
-export function parseDeviceTopic(topic: string, prefix: string = DEFAULT_TOPIC_PREFIX): DeviceTopic | null {
-  const parts = splitDeviceTopic(topic, prefix);
-  if (!parts) return null;
-  const [id, channel] = parts;
-  if (!isValidIdentityName(id) || !CHANNELS.has(channel)) return null;
-  return { deviceId: id, channel: channel as DeviceChannel };
-}
-
-/** The topic `<prefix>/devices/<id>/<channel>`. */
-export function deviceTopic(deviceId: string, channel: DeviceChannel, prefix: string = DEFAULT_TOPIC_PREFIX) {
-  return `${prefix}/devices/${deviceId}/${channel}`;
-}
-
 /** May `identity` PUBLISH to `topic`? */
 export function canPublish(
   identity: BrokerIdentity,
@@ -91,7 +49,7 @@ export function canPublish(
   prefix: string = DEFAULT_TOPIC_PREFIX,
 ): boolean {
   if (!isValidIdentity(identity) || !isPlainTopic(topic)) return false;
-  const t = parseDeviceTopic(topic, prefix);
+  const t = parseDeviceTopic(prefix, topic);
   if (!t) return false;
   if (identity.kind === 'device') return t.deviceId === identity.id && UPLINK.has(t.channel);
   return t.channel === 'commands';
@@ -105,7 +63,7 @@ export function canSubscribe(
 ): boolean {
   if (!isValidIdentity(identity) || typeof topicFilter !== 'string' || topicFilter.length === 0) return false;
   if (topicFilter.includes('#') || topicFilter.includes('\u0000')) return false;
-  if (identity.kind === 'device') return topicFilter === deviceTopic(identity.id, 'commands', prefix);
+  if (identity.kind === 'device') return topicFilter === deviceTopic(prefix, identity.id, 'commands');
   let filter = topicFilter;
   if (filter.startsWith('$share/')) {
     // $share/<group>/<filter> (MQTT v5 §4.8.2)
@@ -116,7 +74,7 @@ export function canSubscribe(
     filter = rest.slice(slash + 1);
   }
   if (filter.startsWith('$')) return false; // $SYS and any other reserved space
-  const parts = splitDeviceTopic(filter, prefix);
+  const parts = splitDeviceTopic(prefix, filter);
   if (!parts) return false;
   const [id, channel] = parts;
   return (id === '+' || isValidIdentityName(id)) && UPLINK.has(channel);
@@ -132,7 +90,7 @@ export function canReceive(
   prefix: string = DEFAULT_TOPIC_PREFIX,
 ): boolean {
   if (!isValidIdentity(identity) || !isPlainTopic(topic)) return false;
-  const t = parseDeviceTopic(topic, prefix);
+  const t = parseDeviceTopic(prefix, topic);
   if (!t) return false;
   if (identity.kind === 'device') return t.deviceId === identity.id && t.channel === 'commands';
   return UPLINK.has(t.channel);
@@ -140,13 +98,4 @@ export function canReceive(
 
 function isPlainTopic(topic: string): boolean {
   return typeof topic === 'string' && topic.length > 0 && !topic.startsWith('$') && !/[+#\u0000]/.test(topic);
-}
-
-/** `<prefix>/devices/<a>/<b>` → [a, b] (segments not validated), else null. */
-function splitDeviceTopic(topic: string, prefix: string): [string, string] | null {
-  const head = `${prefix}/devices/`;
-  if (typeof topic !== 'string' || !topic.startsWith(head)) return null;
-  const rest = topic.slice(head.length).split('/');
-  if (rest.length !== 2) return null;
-  return [rest[0]!, rest[1]!];
 }

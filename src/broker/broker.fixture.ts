@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { VigilError } from '../errors.ts';
 import type { InboundMessage, IngestResult, IngestSink } from '../ingest/ingest-sink.ts';
-import { parseDeviceTopic } from './acl.ts';
+import { DEFAULT_TOPIC_PREFIX, parseDeviceTopic } from '../protocol/topics.ts';
 
 /** What the fake sink does with one message. */
 export type FakeOutcome = 'ok' | 'reject' | 'throw';
@@ -27,7 +27,7 @@ export class FakeSink implements IngestSink {
     if (this.gate) await this.gate;
     const o = this.outcome(msg);
     if (o === 'throw') throw new VigilError('VIGIL_ERR_STORE', 'fake storage failure');
-    const t = parseDeviceTopic(msg.topic);
+    const t = parseDeviceTopic(DEFAULT_TOPIC_PREFIX, msg.topic);
     if (o === 'reject') return { ok: false, code: 'VIGIL_ERR_MAC_INVALID' };
     this.accepted.push(msg);
     return { ok: true, deviceId: t?.deviceId ?? '?', channel: t?.channel ?? '?', seq: ++this.#seq };

@@ -6,17 +6,16 @@ import { type Logger, pino } from 'pino';
 import type { ErrorCode } from '../errors.ts';
 import type { IngestSink } from '../ingest/ingest-sink.ts';
 import { normalizeSerial } from '../pki/serial.ts';
+import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
+import { assertValidTopicPrefix, DEFAULT_TOPIC_PREFIX, parseDeviceTopic } from '../protocol/topics.ts';
 import {
-  assertValidTopicPrefix,
   type BrokerIdentity,
   canPublish,
   canReceive,
   canSubscribe,
-  DEFAULT_TOPIC_PREFIX,
   identityName,
   isValidIdentity,
   isValidIdentityName,
-  parseDeviceTopic,
 } from './acl.ts';
 import { DEFAULT_MAX_PACKET_BYTES, PacketGuard, type PacketGuardViolation } from './packet-guard.ts';
 import { classifyTlsFailure } from './tls-failure.ts';
@@ -129,19 +128,6 @@ interface Conn {
   /** Serialises ingest per connection so PUBACKs keep PUBLISH order (MQTT 3.1.1 §4.6). */
   chain: Promise<void>;
 }
-
-// TLS 1.3 suites and, for TLS 1.2, forward-secret AEAD suites only (ECDHE + GCM/ChaCha20).
-const CIPHERS = [
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'TLS_AES_128_GCM_SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-].join(':');
 
 const STATE_PAYLOADS = new Set(['online', 'offline']);
 const MAX_STATE_BYTES = 16;
@@ -337,9 +323,7 @@ export class EmbeddedBroker {
       cert,
       key,
       ...(crl ? { crl } : {}),
-      minVersion: 'TLSv1.2',
-      ciphers: CIPHERS,
-      honorCipherOrder: true,
+      ...TLS_SERVER_OPTIONS,
     };
   }
 
@@ -518,7 +502,7 @@ export class EmbeddedBroker {
   #publishRefusal(identity: BrokerIdentity, packet: { topic: string; payload: unknown; retain?: boolean }) {
     if (typeof packet.topic !== 'string' || packet.topic.startsWith('$SYS')) return 'acl_publish';
     if (!canPublish(identity, packet.topic, this.topicPrefix)) return 'acl_publish';
-    const t = parseDeviceTopic(packet.topic, this.topicPrefix);
+    const t = parseDeviceTopic(this.topicPrefix, packet.topic);
     if (!t) return 'acl_publish';
     if (packet.retain && t.channel !== 'state') return 'retain_not_allowed';
     if (t.channel === 'state' && !isStatePayload(packet.payload)) return 'state_payload';
@@ -549,7 +533,7 @@ export class EmbeddedBroker {
       cb(new Error('rate_limit'));
       return;
     }
-    const channel = parseDeviceTopic(packet.topic, this.topicPrefix)!.channel;
+    const channel = parseDeviceTopic(this.topicPrefix, packet.topic)!.channel;
     if (channel === 'state' || channel === 'commands') {
       cb(null);
       return;

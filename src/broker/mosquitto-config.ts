@@ -9,12 +9,9 @@
  * that username, so a device cannot take over (disconnect) another client's session by using its
  * client id, and the MQTT client id always equals the CN as DESIGN §2 requires.
  */
-import {
-  assertValidTopicPrefix,
-  DEFAULT_TOPIC_PREFIX,
-  DEVICE_UPLINK_CHANNELS,
-  isValidIdentityName,
-} from './acl.ts';
+import { MOSQUITTO_TLS12_CIPHERS } from '../pki/tls-policy.ts';
+import { assertValidTopicPrefix, DEFAULT_TOPIC_PREFIX, DEVICE_UPLINK_CHANNELS } from '../protocol/topics.ts';
+import { isValidIdentityName } from './acl.ts';
 
 /**
  * Largest MQTT fixed header: one type byte plus a remaining length of at most four bytes
@@ -25,16 +22,6 @@ export const MQTT_FIXED_HEADER_MAX_BYTES = 5;
 
 /** The backend identity the ingest link connects as (certificate CN = MQTT username = client id). */
 export const INGEST_SERVICE_NAME = 'vigil-ingest';
-
-/**
- * TLS 1.2 suites Vigil allows (docs/protocol.md §1): ECDHE with an AEAD, for the P-256 server key.
- * TLS 1.3 suites are all AEAD and stay at Mosquitto's default.
- */
-export const MOSQUITTO_TLS12_CIPHERS = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-].join(':');
 
 /** Absolute paths of the files Mosquitto reads (and the directory it writes its database into). */
 export interface MosquittoFiles {

@@ -5,9 +5,9 @@ import {
   assertValidTopicPrefix,
   DEFAULT_TOPIC_PREFIX,
   INGEST_CHANNELS,
-  isValidIdentityName,
   parseDeviceTopic,
-} from './acl.ts';
+} from '../protocol/topics.ts';
+import { isValidIdentityName } from './acl.ts';
 import { DEFAULT_MAX_PACKET_BYTES } from './packet-guard.ts';
 
 /** Channels the link can consume. */
@@ -129,7 +129,7 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
   /** Hands one message to the sink; true = acknowledge, false = withhold the ack. */
   async function deliver(packet: IPublishPacket): Promise<boolean> {
     const topic = packet.topic;
-    const t = parseDeviceTopic(topic, prefix);
+    const t = parseDeviceTopic(prefix, topic);
     if (!t || !(INGEST_CHANNELS as readonly string[]).includes(t.channel)) {
       counters.ignored++;
       log.warn({ topic: topic.slice(0, 200) }, 'ignoring a message on an unexpected topic');

@@ -6,8 +6,9 @@ import { VigilError } from '../errors.ts';
 import { issueClientCert } from '../pki/index.ts';
 import type { Alg } from '../protocol/aead.ts';
 import { b64uEncode } from '../protocol/base64url.ts';
-import { DEVICE_ID_RE } from '../protocol/envelope.ts';
-import { type DeviceRecord, PROFILES, type Profile } from '../storage/store.ts';
+import { DEVICE_ID_RE, DEVICE_ID_RULE } from '../protocol/device-id.ts';
+import { DEVICE_PROFILES, isDeviceProfile } from '../protocol/device-profile.ts';
+import type { DeviceRecord } from '../storage/store.ts';
 import { firmwareHeader } from './firmware-header.ts';
 
 export interface DeviceBundle {
@@ -40,10 +41,7 @@ export function checkDeviceId(id: string): void {
       `"${id}": names starting with vigil- are reserved for services`,
     );
   if (!DEVICE_ID_RE.test(id)) {
-    throw new VigilError(
-      'VIGIL_ERR_DEVICE_ID',
-      `"${id.slice(0, 70)}" must match ^[a-z0-9][a-z0-9-]{2,63}$ (lowercase letters, digits, dashes; 3-64 chars)`,
-    );
+    throw new VigilError('VIGIL_ERR_DEVICE_ID', `"${id.slice(0, 70)}" ${DEVICE_ID_RULE}`);
   }
 }
 
@@ -54,10 +52,10 @@ export function checkDeviceId(id: string): void {
  */
 export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise<DeviceBundle> {
   checkDeviceId(o.id);
-  if (!(PROFILES as readonly string[]).includes(o.profile)) {
-    throw new VigilError('VIGIL_ERR_USAGE', `--profile must be one of ${PROFILES.join(', ')}`);
+  const profile = o.profile;
+  if (!isDeviceProfile(profile)) {
+    throw new VigilError('VIGIL_ERR_USAGE', `--profile must be one of ${DEVICE_PROFILES.join(', ')}`);
   }
-  const profile = o.profile as Profile;
   if (await ctx.store.getDevice(o.id)) throw new VigilError('VIGIL_ERR_DEVICE_EXISTS', o.id);
   const dir = resolve(o.outDir ?? join(ctx.paths.devicesDir, o.id));
   if (existsSync(dir) && readdirSync(dir).some((f) => f === 'device.key' || f === 'device.json')) {

@@ -1,9 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { VigilError } from '../errors.ts';
+import { DEVICE_ID_RULE, isDeviceId } from '../protocol/device-id.ts';
 import type { ClientKind } from './types.ts';
-
-/** Device ids (DESIGN §2) and backend service names share one charset. */
-export const CLIENT_NAME_RE = /^[a-z0-9][a-z0-9-]{2,63}$/;
 
 /** The names every server certificate carries so that loopback clients can always connect. */
 export const LOOPBACK_HOSTNAMES: readonly string[] = ['localhost'];
@@ -11,10 +9,10 @@ export const LOOPBACK_IPS: readonly string[] = ['127.0.0.1', '::1'];
 
 /** Throws unless `name` is a valid device id / service name. */
 export function checkClientName(name: string, kind: ClientKind): void {
-  if (typeof name === 'string' && CLIENT_NAME_RE.test(name)) return;
-  if (kind === 'device')
-    throw new VigilError('VIGIL_ERR_DEVICE_ID', 'device id must match ^[a-z0-9][a-z0-9-]{2,63}$');
-  throw new VigilError('VIGIL_ERR_PKI', 'service name must match ^[a-z0-9][a-z0-9-]{2,63}$');
+  // Device ids (DESIGN §2) and backend service names share one rule.
+  if (isDeviceId(name)) return;
+  if (kind === 'device') throw new VigilError('VIGIL_ERR_DEVICE_ID', `device id ${DEVICE_ID_RULE}`);
+  throw new VigilError('VIGIL_ERR_PKI', `service name ${DEVICE_ID_RULE}`);
 }
 
 // RFC 1123 §2.1 host names; one leading `*.` label allowed (RFC 6125 §6.4.3).

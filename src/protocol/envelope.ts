@@ -2,11 +2,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { VigilError } from '../errors.ts';
 import { ALGS, type Alg, aeadDecrypt, aeadEncrypt, keyObjectFor, NONCE_BYTES } from './aead.ts';
 import { b64uDecode, b64uEncode } from './base64url.ts';
+import { DEVICE_ID_RE } from './device-id.ts';
 import type { DeviceKeys } from './keys.ts';
 
 /** DESIGN.md §4: a UTF-8 JSON object of at most 16 KiB. */
 export const ENVELOPE_MAX_BYTES = 16 * 1024;
-export const DEVICE_ID_RE = /^[a-z0-9][a-z0-9-]{2,63}$/;
 export const CHANNELS = ['telemetry', 'events', 'acks', 'commands'] as const;
 export type Channel = (typeof CHANNELS)[number];
 

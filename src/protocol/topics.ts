@@ -1,22 +1,64 @@
-import { CHANNELS, type Channel, DEVICE_ID_RE } from './envelope.ts';
+/**
+ * Device topics (DESIGN §3): `<prefix>/devices/<id>/<channel>`. The one place that builds and
+ * parses them; every function takes the prefix first.
+ */
+import { DEVICE_ID_RE } from './device-id.ts';
+import type { Channel } from './envelope.ts';
 
+/** Default topic prefix (DESIGN §3). */
 export const DEFAULT_TOPIC_PREFIX = 'vigil/v1';
 
-export function deviceTopic(prefix: string, deviceId: string, channel: Channel | 'state'): string {
+/** Channels a device publishes on. */
+export const DEVICE_UPLINK_CHANNELS = ['telemetry', 'events', 'acks', 'state'] as const;
+export type UplinkChannel = (typeof DEVICE_UPLINK_CHANNELS)[number];
+
+/** Channels whose messages are envelopes for the ingest pipeline (`state` is not an envelope). */
+export const INGEST_CHANNELS = ['telemetry', 'events', 'acks'] as const;
+export type IngestChannel = (typeof INGEST_CHANNELS)[number];
+
+/** Every channel of a device topic: the envelope channels (commands included) and `state`. */
+export type DeviceChannel = Channel | 'state';
+const DEVICE_CHANNELS: ReadonlySet<string> = new Set<DeviceChannel>([...DEVICE_UPLINK_CHANNELS, 'commands']);
+
+/** A topic of the form `<prefix>/devices/<id>/<channel>`, parsed. */
+export interface DeviceTopic {
+  deviceId: string;
+  channel: DeviceChannel;
+}
+
+/** The topic `<prefix>/devices/<id>/<channel>`. */
+export function deviceTopic(prefix: string, deviceId: string, channel: DeviceChannel): string {
   return `${prefix}/devices/${deviceId}/${channel}`;
 }
 
-/** Splits `<prefix>/devices/<id>/<channel>`; null when the topic is not of that form. */
-export function parseDeviceTopic(
-  prefix: string,
-  topic: string,
-): { deviceId: string; channel: Channel | 'state' } | null {
+/** `<prefix>/devices/<a>/<b>` → [a, b] with the segments not validated (a filter may hold `+`), else null. */
+export function splitDeviceTopic(prefix: string, topic: string): [string, string] | null {
   const head = `${prefix}/devices/`;
-  if (!topic.startsWith(head)) return null;
+  if (typeof topic !== 'string' || !topic.startsWith(head)) return null;
   const rest = topic.slice(head.length).split('/');
   if (rest.length !== 2) return null;
-  const [deviceId, channel] = rest as [string, string];
-  if (!DEVICE_ID_RE.test(deviceId)) return null;
-  if (channel !== 'state' && !(CHANNELS as readonly string[]).includes(channel)) return null;
-  return { deviceId, channel: channel as Channel | 'state' };
+  return [rest[0] as string, rest[1] as string];
+}
+
+/** Parses a concrete device topic (no wildcard): valid device id, known channel. Null otherwise. */
+export function parseDeviceTopic(prefix: string, topic: string): DeviceTopic | null {
+  const parts = splitDeviceTopic(prefix, topic);
+  if (!parts) return null;
+  const [deviceId, channel] = parts;
+  if (!DEVICE_ID_RE.test(deviceId) || !DEVICE_CHANNELS.has(channel)) return null;
+  return { deviceId, channel: channel as DeviceChannel };
+}
+
+/**
+ * A prefix is one or more plain segments: no wildcard, no `$` start, no empty level, no NUL, at
+ * most 128 characters. Throws on an invalid prefix (a configuration error, caught at startup).
+ */
+export function assertValidTopicPrefix(prefix: string): void {
+  const ok =
+    typeof prefix === 'string' &&
+    prefix.length > 0 &&
+    prefix.length <= 128 &&
+    !prefix.startsWith('$') &&
+    prefix.split('/').every((s) => s.length > 0 && !/[+#\u0000]/.test(s));
+  if (!ok) throw new TypeError(`invalid topic prefix: ${JSON.stringify(prefix)}`);
 }

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
 import { MasterKey } from '../keys/master-key.ts';
+import type { DeviceProfile } from '../protocol/device-profile.ts';
 import { createModel } from '../sim/model/index.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { SqliteShipmentStore } from '../storage/adapters/sqlite-shipment-store.ts';
 import type { SqliteStore } from '../storage/adapters/sqlite-store.ts';
-import type { MessageRecord, Profile, ReadingRecord } from '../storage/store.ts';
+import type { MessageRecord, ReadingRecord } from '../storage/store.ts';
 import { DELIVERY_TOKEN_PURPOSE } from './delivery-limiter.ts';
 import { loadShipmentDetail } from './shipment-detail.ts';
 import { ShipmentService, type ShipmentServiceDeps } from './shipment-service.ts';
@@ -42,7 +43,7 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function device(id: string, profile: Profile = 'vaccine-transport'): Promise<void> {
+async function device(id: string, profile: DeviceProfile = 'vaccine-transport'): Promise<void> {
   await store.addDevice(
     {
       id,

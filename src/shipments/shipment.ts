@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { PROFILE_PRESETS, type TemperatureProfileInput } from '../coldchain/profiles.ts';
+import { DEVICE_ID_RE } from '../protocol/device-id.ts';
 
 export const SHIPMENT_STATES = [
   'planned',
@@ -164,7 +165,7 @@ export const profileSchema = z.union([z.enum(PROFILE_PRESETS), z.record(z.string
 
 /** What a dispatcher gives to create a shipment. */
 export const createShipmentSchema = z.strictObject({
-  deviceId: z.string().regex(/^[a-z0-9][a-z0-9-]{2,63}$/, 'must be a device id'),
+  deviceId: z.string().regex(DEVICE_ID_RE, 'must be a device id'),
   profile: profileSchema.default(DEFAULT_SHIPMENT_PROFILE),
   batches: z.array(batchSchema).max(100).default([]),
   origin: placeSchema.optional(),

@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { VigilError } from '../errors.ts';
+import { ALGS } from '../protocol/aead.ts';
+import { DEVICE_PROFILES } from '../protocol/device-profile.ts';
 
 const deviceJson = z.object({
   id: z.string(),
-  profile: z.enum(['vaccine-transport', 'patient-vitals', 'temperature-probe']),
+  profile: z.enum(DEVICE_PROFILES),
   kid: z.number().int().positive(),
   secret: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
-  alg: z.enum(['A256GCM', 'ASCON128', 'none']),
+  alg: z.enum(ALGS),
   broker_url: z.string(),
   topic_prefix: z.string(),
 });

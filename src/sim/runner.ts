@@ -4,19 +4,19 @@ import { join } from 'node:path';
 import type { VigilContext } from '../data-dir/context.ts';
 import { addDevice } from '../devices/device-service.ts';
 import type { DeviceEventBody } from '../protocol/bodies.ts';
-import type { Profile } from '../storage/store.ts';
+import type { DeviceProfile } from '../protocol/device-profile.ts';
 import { readDeviceBundle } from './device-bundle.ts';
 import { createModel } from './model/index.ts';
 import { SimDevice } from './sim-device.ts';
 
-const PREFIX: Record<Profile, string> = {
+const PREFIX: Record<DeviceProfile, string> = {
   'vaccine-transport': 'sim-truck',
   'patient-vitals': 'sim-vitals',
   'temperature-probe': 'sim-probe',
 };
 
 export interface SimFleetOptions {
-  profile: Profile;
+  profile: DeviceProfile;
   devices: number;
   /** Readings per second per device. */
   rate: number;
@@ -37,7 +37,7 @@ export interface SimFleet {
 }
 
 /** Ensures a bundle for each simulated device exists in <data-dir>/sim, provisioning missing ones. */
-async function ensureBundle(ctx: VigilContext, id: string, profile: Profile): Promise<string> {
+async function ensureBundle(ctx: VigilContext, id: string, profile: DeviceProfile): Promise<string> {
   const dir = join(ctx.paths.simDir, id);
   if (existsSync(join(dir, 'device.json')) && (await ctx.store.getDevice(id))) return dir;
   if (await ctx.store.getDevice(id)) {

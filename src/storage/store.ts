@@ -7,15 +7,14 @@
  * synchronous calls. Timestamps are milliseconds since the Unix epoch (UTC).
  */
 
-export type Profile = 'vaccine-transport' | 'patient-vitals' | 'temperature-probe';
-export const PROFILES: readonly Profile[] = ['vaccine-transport', 'patient-vitals', 'temperature-probe'];
+import type { Alg } from '../protocol/aead.ts';
+import type { DeviceProfile } from '../protocol/device-profile.ts';
 
-export type Alg = 'A256GCM' | 'ASCON128' | 'none';
 export type DeviceStatus = 'enabled' | 'disabled' | 'revoked';
 
 export interface DeviceRecord {
   id: string;
-  profile: Profile;
+  profile: DeviceProfile;
   status: DeviceStatus;
   /** Algorithm the device is provisioned to use (what its bundle says). */
   alg: Alg;

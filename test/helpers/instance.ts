@@ -7,11 +7,11 @@ import type { ConfigInput } from '../../src/config/schema.ts';
 import { openContext, type VigilContext } from '../../src/data-dir/context.ts';
 import { addDevice } from '../../src/devices/device-service.ts';
 import { type Alg, NONCE_BYTES } from '../../src/protocol/aead.ts';
+import type { DeviceProfile } from '../../src/protocol/device-profile.ts';
 import { type Channel, type Envelope, sealEnvelope, serializeEnvelope } from '../../src/protocol/envelope.ts';
 import { deriveDeviceKeys } from '../../src/protocol/keys.ts';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server/start-server.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../../src/sim/device-bundle.ts';
-import type { Profile } from '../../src/storage/store.ts';
 
 export const MASTER_KEY_HEX = 'a'.repeat(64);
 
@@ -22,7 +22,7 @@ export interface Instance {
   url: string;
   /** https://127.0.0.1:<port> of the API server. */
   httpUrl: string;
-  addDevice(id: string, profile?: Profile, alg?: Alg): Promise<DeviceBundleFiles>;
+  addDevice(id: string, profile?: DeviceProfile, alg?: Alg): Promise<DeviceBundleFiles>;
   /** Stops the server (keeps the data directory). */
   stop(): Promise<void>;
   /** Stops and starts again on the same data directory and ports. */

@@ -27,7 +27,9 @@ import { SECURITY_HEADERS } from '../../src/api/security-headers.ts';
 import { ROLES, type Role } from '../../src/auth/principal.ts';
 import { permissionsOf } from '../../src/auth/rbac.ts';
 import { makeTestPki } from '../../src/pki/test-pki.fixture.ts';
-import { createModel, type DeviceModel, type DeviceProfile } from '../../src/sim/model/index.ts';
+import { isDeviceId } from '../../src/protocol/device-id.ts';
+import type { DeviceProfile } from '../../src/protocol/device-profile.ts';
+import { createModel, type DeviceModel } from '../../src/sim/model/index.ts';
 import { routeBetween } from '../../src/sim/model/routes.ts';
 
 const MINUTE = 60_000;
@@ -782,8 +784,7 @@ export async function startMockApi(opts: MockApiOptions = {}): Promise<MockApi> 
       need('devices.manage');
       const id = String(body.id ?? '');
       const profile = String(body.profile ?? '') as DeviceProfile;
-      if (!/^[a-z0-9][a-z0-9-]{2,63}$/.test(id))
-        throw new HttpError(400, 'VIGIL_ERR_DEVICE_ID', 'Invalid device id');
+      if (!isDeviceId(id)) throw new HttpError(400, 'VIGIL_ERR_DEVICE_ID', 'Invalid device id');
       if (devices.has(id)) throw new HttpError(409, 'VIGIL_ERR_DEVICE_EXISTS', 'Device exists');
       const d: MockDevice = {
         id,

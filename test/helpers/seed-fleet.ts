@@ -6,8 +6,9 @@
  * reconnection, as the simulator's I/O layer delivers them). Live data goes over MQTT.
  */
 
+import type { DeviceProfile } from '../../src/protocol/device-profile.ts';
 import type { DeviceBundleFiles } from '../../src/sim/device-bundle.ts';
-import { createModel, type DeviceModel, type DeviceProfile } from '../../src/sim/model/index.ts';
+import { createModel, type DeviceModel } from '../../src/sim/model/index.ts';
 import { routeBetween } from '../../src/sim/model/routes.ts';
 import type { ReadingRecord } from '../../src/storage/store.ts';
 import type { Instance } from './instance.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ALGS } from '../../protocol/aead.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { DeviceControl } from '../ports.ts';
@@ -32,7 +33,8 @@ export function deviceProvisioningRoutes(control: DeviceControl, clock: () => nu
           body: z.strictObject({
             id: deviceIdParams.shape.id,
             profile: deviceSummary.shape.profile,
-            alg: z.enum(['A256GCM', 'ASCON128']).optional(),
+            // `none` (no payload encryption) is for lab devices provisioned from the CLI only.
+            alg: z.enum(ALGS).exclude(['none']).optional(),
           }),
           response: { 201: z.object({ device: deviceSummary, bundle: bundleSchema }) },
         },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alarmSchema, alarmView } from '../../alarms/alarm-view.ts';
 import type { AccountService } from '../../auth/accounts.ts';
 import { VigilError } from '../../errors.ts';
+import { DEVICE_ID_RE } from '../../protocol/device-id.ts';
 import { generateShipmentReport, REPORT_MEDIA_TYPES, type ReportSigner } from '../../reports/index.ts';
 import {
   batchSchema,
@@ -184,10 +185,7 @@ export function shipmentsRoutes(p: {
           tags: ['shipments'],
           querystring: z.strictObject({
             state: z.enum(SHIPMENT_STATES).optional(),
-            device: z
-              .string()
-              .regex(/^[a-z0-9][a-z0-9-]{2,63}$/)
-              .optional(),
+            device: z.string().regex(DEVICE_ID_RE).optional(),
             limit: z.coerce.number().int().min(1).max(1000).default(100),
           }),
           response: { 200: z.object({ shipments: z.array(shipmentSchema) }) },

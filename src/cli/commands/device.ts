@@ -7,8 +7,9 @@ import {
   revokeDevice,
   setDeviceEnabled,
 } from '../../devices/device-service.ts';
-import type { Alg } from '../../protocol/aead.ts';
-import { type DeviceRecord, PROFILES } from '../../storage/store.ts';
+import { ALGS, type Alg } from '../../protocol/aead.ts';
+import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
+import type { DeviceRecord } from '../../storage/store.ts';
 import { type CliIo, usage } from '../io.ts';
 
 const HELP = `usage:
@@ -56,10 +57,9 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
   }
   if (sub === 'add') {
     if (!values.profile) usage(`--profile is required\n${HELP}`);
-    if (!(PROFILES as readonly string[]).includes(values.profile))
-      usage(`--profile must be one of ${PROFILES.join(', ')}`);
-    if (values.alg && !['A256GCM', 'ASCON128', 'none'].includes(values.alg))
-      usage('--alg must be A256GCM, ASCON128 or none');
+    if (!isDeviceProfile(values.profile)) usage(`--profile must be one of ${DEVICE_PROFILES.join(', ')}`);
+    if (values.alg && !(ALGS as readonly string[]).includes(values.alg))
+      usage(`--alg must be one of ${ALGS.join(', ')}`);
   }
   const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
   try {
@@ -67,8 +67,6 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
       case 'add': {
         if (!id) usage(`device id required\n${HELP}`);
         if (!values.profile) usage(`--profile is required\n${HELP}`);
-        if (values.alg && !['A256GCM', 'ASCON128', 'none'].includes(values.alg))
-          usage('--alg must be A256GCM, ASCON128 or none');
         const b = await addDevice(ctx, {
           id,
           profile: values.profile as string,

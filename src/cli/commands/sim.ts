@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { openContext } from '../../data-dir/context.ts';
+import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
 import { startSimFleet } from '../../sim/runner.ts';
-import { PROFILES, type Profile } from '../../storage/store.ts';
 import { type CliIo, parseDuration, parsePositiveInt, usage } from '../io.ts';
 
 const HELP =
@@ -25,8 +25,7 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
   const devices =
     parsePositiveInt('--devices', values.devices, 10_000) ?? usage(`--devices is required\n${HELP}`);
   const profile = values.profile ?? usage(`--profile is required\n${HELP}`);
-  if (!(PROFILES as readonly string[]).includes(profile))
-    usage(`--profile must be one of ${PROFILES.join(', ')}`);
+  if (!isDeviceProfile(profile)) usage(`--profile must be one of ${DEVICE_PROFILES.join(', ')}`);
   const rate = values.rate === undefined ? 1 : Number(values.rate);
   if (!Number.isFinite(rate) || rate <= 0 || rate > 1000)
     usage('--rate must be readings per second per device, > 0 and <= 1000');
@@ -36,7 +35,7 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     const brokerUrl = values.broker ?? `mqtts://localhost:${ctx.config.mqtt.port}`;
     const fleet = await startSimFleet(ctx, {
-      profile: profile as Profile,
+      profile,
       devices,
       rate,
       brokerUrl,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { VigilError } from '../../errors.ts';
 import { SAMPLE_SCHEMAS } from '../../protocol/bodies.ts';
-import { createModel, createRng, DEVICE_PROFILES, type DeviceProfile, routeBetween } from './index.ts';
+import { DEVICE_PROFILES, type DeviceProfile } from '../../protocol/device-profile.ts';
+import { createModel, createRng, routeBetween } from './index.ts';
 
 const START = Date.UTC(2026, 3, 1, 8, 0, 0);
 

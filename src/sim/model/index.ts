@@ -3,21 +3,13 @@
  * buffering while offline) treats every profile the same way.
  */
 import { VigilError } from '../../errors.ts';
-import type { ProfileName } from '../../protocol/bodies.ts';
+import type { DeviceProfile } from '../../protocol/device-profile.ts';
 import { createRng, pick, type Rng } from '../../random/rng.ts';
 import type { ModelStep } from './events.ts';
 import { allCorridorRoutes, type Route } from './routes.ts';
 import { createProbe, type ProbeOptionsInput } from './temperature-probe.ts';
 import { createTruck, type TruckOptionsInput } from './vaccine-truck.ts';
 import { createVitalsMonitor, type VitalsOptionsInput } from './vitals-monitor.ts';
-
-export type DeviceProfile = ProfileName;
-
-export const DEVICE_PROFILES: readonly DeviceProfile[] = Object.freeze([
-  'vaccine-transport',
-  'patient-vitals',
-  'temperature-probe',
-]);
 
 /** A reading as the I/O layer sees it: telemetry body fields per DESIGN.md §4. */
 export type GenericSample = Record<string, unknown> & { ts: number };
