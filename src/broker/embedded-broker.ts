@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { type Logger, pino } from 'pino';
+import { CONFIG_DEFAULTS } from '../config/schema.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { IngestSink } from '../ingest/ingest-sink.ts';
 import { normalizeSerial } from '../pki/serial.ts';
@@ -17,37 +18,37 @@ import {
   isValidIdentity,
   isValidIdentityName,
 } from './acl.ts';
-import { DEFAULT_MAX_PACKET_BYTES, PacketGuard, type PacketGuardViolation } from './packet-guard.ts';
+import { PacketGuard, type PacketGuardViolation } from './packet-guard.ts';
 import { classifyTlsFailure } from './tls-failure.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** Resource limits of the embedded broker. */
 export interface BrokerLimits {
-  /** Largest MQTT remaining length accepted (bytes). Default 20480 (envelopes are <= 16 KiB). */
+  /** Largest MQTT remaining length accepted (bytes; envelopes are <= 16 KiB). */
   maxPacketBytes: number;
-  /** Time allowed for the TLS handshake and then again for the MQTT CONNECT (ms). Default 10000. */
+  /** Time allowed for the TLS handshake and then again for the MQTT CONNECT (ms). */
   connectTimeoutMs: number;
-  /** Largest keep-alive a client may ask for (s); 0 (no keep-alive) is refused too. Default 300. */
+  /** Largest keep-alive a client may ask for (s); 0 (no keep-alive) is refused too. */
   keepAliveMaxS: number;
-  /** Sustained PUBLISH rate per client (per second). Default 100. */
+  /** Sustained PUBLISH rate per client (per second). */
   publishRatePerSec: number;
-  /** PUBLISH burst per client. Default 200. */
+  /** PUBLISH burst per client. */
   publishBurst: number;
-  /** Concurrent TCP connections per remote address. Default 20. */
+  /** Concurrent TCP connections per remote address. */
   maxConnectionsPerAddress: number;
-  /** Concurrent TCP connections in total. Default 10000. */
+  /** Concurrent TCP connections in total. */
   maxConnections: number;
 }
 
-/** Defaults of {@link BrokerLimits}. */
+/** Defaults of {@link BrokerLimits}: the `mqtt.*` defaults of the config schema (the one source). */
 export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
-  maxPacketBytes: DEFAULT_MAX_PACKET_BYTES,
-  connectTimeoutMs: 10_000,
-  keepAliveMaxS: 300,
-  publishRatePerSec: 100,
-  publishBurst: 200,
-  maxConnectionsPerAddress: 20,
-  maxConnections: 10_000,
+  maxPacketBytes: CONFIG_DEFAULTS.mqtt.maxPacketBytes,
+  connectTimeoutMs: CONFIG_DEFAULTS.mqtt.connectTimeoutMs,
+  keepAliveMaxS: CONFIG_DEFAULTS.mqtt.keepAliveMaxS,
+  publishRatePerSec: CONFIG_DEFAULTS.mqtt.publishRatePerSec,
+  publishBurst: CONFIG_DEFAULTS.mqtt.publishBurst,
+  maxConnectionsPerAddress: CONFIG_DEFAULTS.mqtt.maxConnectionsPerAddress,
+  maxConnections: CONFIG_DEFAULTS.mqtt.maxConnections,
 });
 
 /** Server TLS material, all PEM. */
@@ -236,10 +237,16 @@ export class EmbeddedBroker {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.#netServer.once('error', onError);
-      this.#netServer.listen({ host: this.#opts.host ?? '::', port: this.#opts.port ?? 8883 }, () => {
-        this.#netServer.off('error', onError);
-        resolve();
-      });
+      this.#netServer.listen(
+        {
+          host: this.#opts.host ?? CONFIG_DEFAULTS.mqtt.host,
+          port: this.#opts.port ?? CONFIG_DEFAULTS.mqtt.port,
+        },
+        () => {
+          this.#netServer.off('error', onError);
+          resolve();
+        },
+      );
     });
     this.#listening = this.#netServer.address() as net.AddressInfo;
     this.#log.info({ address: this.#listening.address, port: this.#listening.port }, 'mqtts listening');

@@ -1,5 +1,6 @@
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
+import { CONFIG_DEFAULTS } from '../config/schema.ts';
 import type { IngestSink } from '../ingest/ingest-sink.ts';
 import {
   assertValidTopicPrefix,
@@ -102,7 +103,7 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
     throw new TypeError('mqtt link: clientId must be a valid identity');
   const prefix = opts.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
   assertValidTopicPrefix(prefix);
-  const group = opts.group ?? 'vigil-ingest';
+  const group = opts.group ?? CONFIG_DEFAULTS.externalGroup;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(group)) throw new TypeError('mqtt link: invalid group');
   const version = opts.protocolVersion ?? 5;
   const shared = opts.shared ?? version === 5;

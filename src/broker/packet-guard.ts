@@ -1,7 +1,8 @@
 import { Duplex } from 'node:stream';
+import { CONFIG_DEFAULTS } from '../config/schema.ts';
 
 /** Default cap on an MQTT packet's remaining length: an envelope is at most 16 KiB (DESIGN §4). */
-export const DEFAULT_MAX_PACKET_BYTES = 20480;
+export const DEFAULT_MAX_PACKET_BYTES = CONFIG_DEFAULTS.mqtt.maxPacketBytes;
 
 /** Why a stream was cut. */
 export type PacketGuardReason = 'packet_too_large' | 'malformed_length' | 'reserved_packet_type';

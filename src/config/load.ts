@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VigilError } from '../errors.ts';
-import { type ConfigInput, configSchema, type VigilConfig } from './schema.ts';
+import { type ConfigInput, configSchema, deepFreeze, type VigilConfig } from './schema.ts';
 
 export interface ConfigSources {
   /** --data-dir, else VIGIL_DATA_DIR, else ./vigil-data */
@@ -28,14 +28,6 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
         : v;
   }
   return out;
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }
 
 /**

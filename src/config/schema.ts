@@ -1,7 +1,14 @@
 import { z } from 'zod';
+import { DEFAULT_TOPIC_PREFIX } from '../protocol/topics.ts';
 
 const port = z.number().int().min(0).max(65535);
 const hostName = z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a DNS name');
+
+/** `mqtt.external`: an external broker (Mosquitto, EMQX) fed to ingest through a shared subscription. */
+const externalBrokerSchema = z.strictObject({
+  url: z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'),
+  group: z.string().default('vigil-ingest'),
+});
 
 /** The whole configuration with its defaults (DESIGN.md §6). Every limit has a safe default. */
 export const configSchema = z.strictObject({
@@ -18,7 +25,7 @@ export const configSchema = z.strictObject({
       topicPrefix: z
         .string()
         .regex(/^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*$/, 'lowercase topic levels without wildcards')
-        .default('vigil/v1'),
+        .default(DEFAULT_TOPIC_PREFIX),
       maxPacketBytes: z
         .number()
         .int()
@@ -32,12 +39,7 @@ export const configSchema = z.strictObject({
       maxConnectionsPerAddress: z.number().int().min(1).max(100_000).default(50),
       maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
       /** Use an external broker (Mosquitto, EMQX) instead of the embedded one. */
-      external: z
-        .strictObject({
-          url: z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'),
-          group: z.string().default('vigil-ingest'),
-        })
-        .optional(),
+      external: externalBrokerSchema.optional(),
     })
     .prefault({}),
   http: z.strictObject({ host: z.string().default('::'), port: port.default(8443) }).prefault({}),
@@ -65,3 +67,25 @@ export const configSchema = z.strictObject({
 
 export type VigilConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+
+/**
+ * Every default of the schema, as parsed from an empty configuration: the one source of the
+ * defaults. A component that has defaults of its own for a setting (the broker's limits, the
+ * certificate validities, the database's durability) takes them from here.
+ */
+export const CONFIG_DEFAULTS: Readonly<Omit<VigilConfig, 'dataDir'> & { externalGroup: string }> = (() => {
+  const { dataDir: _, ...rest } = configSchema.parse({ dataDir: '.' });
+  return deepFreeze({
+    ...rest,
+    externalGroup: externalBrokerSchema.parse({ url: 'mqtts://localhost' }).group,
+  });
+})();
+
+/** Freezes `o` and everything it holds (a configuration is read-only once validated). */
+export function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

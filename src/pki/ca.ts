@@ -1,3 +1,4 @@
+import { CONFIG_DEFAULTS } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import { privateKeyToPem, toPem } from './pem.ts';
 import { newSerial } from './serial.ts';
@@ -10,7 +11,7 @@ import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from './x5
 export interface CreateCaOptions {
   /** Subject CN of the root. Default `Vigil Root CA`. */
   commonName?: string;
-  /** Default 3650 (ten years). */
+  /** Default `pki.caValidityDays` of the config schema (ten years). */
   validityDays?: number;
   now: Date;
 }
@@ -20,7 +21,7 @@ export interface CreateCaOptions {
  * certificates and CRLs only (no intermediates).
  */
 export async function createCa(opts: CreateCaOptions): Promise<CreatedCa> {
-  const { commonName = 'Vigil Root CA', validityDays = 3650, now } = opts;
+  const { commonName = 'Vigil Root CA', validityDays = CONFIG_DEFAULTS.pki.caValidityDays, now } = opts;
   if (typeof commonName !== 'string' || commonName.trim() === '' || commonName.length > 64) {
     // RFC 5280 Appendix A: ub-common-name 64
     throw new VigilError('VIGIL_ERR_PKI', 'CA common name must be 1..64 characters');

@@ -1,3 +1,4 @@
+import { CONFIG_DEFAULTS } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import { csrPublicKey } from './csr.ts';
 import { loadCa } from './load-ca.ts';
@@ -13,7 +14,7 @@ export interface IssueClientCertOptions {
   /** The device id or service name; becomes the subject CN (and, for devices, the MQTT client id). */
   commonName: string;
   kind: ClientKind;
-  /** Default 825. */
+  /** Default `pki.deviceValidityDays` of the config schema. */
   validityDays?: number;
   now: Date;
   /**
@@ -28,7 +29,7 @@ export interface IssueClientCertOptions {
  * `O=Vigil, OU=<kind>, CN=<commonName>`.
  */
 export async function issueClientCert(opts: IssueClientCertOptions): Promise<IssuedCert> {
-  const { ca, commonName, kind, validityDays = 825, now, csrPem } = opts;
+  const { ca, commonName, kind, validityDays = CONFIG_DEFAULTS.pki.deviceValidityDays, now, csrPem } = opts;
   if (kind !== 'device' && kind !== 'service') {
     throw new VigilError('VIGIL_ERR_PKI', "client certificate kind must be 'device' or 'service'");
   }

@@ -1,3 +1,4 @@
+import { CONFIG_DEFAULTS } from '../config/schema.ts';
 import { loadCa } from './load-ca.ts';
 import { serverDnsNames, serverIps } from './names.ts';
 import { signLeaf } from './sign-leaf.ts';
@@ -15,14 +16,14 @@ export interface IssueServerCertOptions {
   hostNames: string[];
   /** IP addresses; `127.0.0.1` and `::1` are always added. */
   ips: string[];
-  /** Default 397 (CA/B Forum BR §6.3.2 ceiling, which browsers enforce for the dashboard). */
+  /** Default `pki.serverValidityDays` (397 days, the CA/B Forum BR §6.3.2 ceiling browsers enforce). */
   validityDays?: number;
   now: Date;
 }
 
 /** Issues the TLS server certificate for the MQTT broker (8883) and the HTTPS API (8443). */
 export async function issueServerCert(opts: IssueServerCertOptions): Promise<IssuedCert> {
-  const { ca, hostNames, ips, validityDays = 397, now } = opts;
+  const { ca, hostNames, ips, validityDays = CONFIG_DEFAULTS.pki.serverValidityDays, now } = opts;
   const dns = serverDnsNames(hostNames ?? []);
   const ipList = serverIps(ips ?? []);
   const loaded = await loadCa(ca);

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { CONFIG_DEFAULTS } from '../../config/schema.ts';
 import { VigilError } from '../../errors.ts';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.ts';
 
@@ -100,7 +101,7 @@ export class SqliteDatabase {
       throw new VigilError('VIGIL_ERR_MASTER_KEY', 'database key must be 32 bytes');
     }
     const readonly = opts.readonly ?? false;
-    const synchronous = opts.synchronous ?? 'FULL';
+    const synchronous = opts.synchronous ?? CONFIG_DEFAULTS.storage.synchronous;
     if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
       throw new VigilError('VIGIL_ERR_CONFIG', 'synchronous must be FULL or NORMAL');
     }
