@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3-multiple-ciphers';
+import { applyConnectionPragmas } from '../src/storage/adapters/sqlite-database.ts';
 import { SQLITE_MIGRATIONS } from '../src/storage/adapters/sqlite-migrations.ts';
 import type { DeviceRecord, IngestBatch } from '../src/storage/store.ts';
 
@@ -20,15 +21,8 @@ export class PlainSqliteStore {
   constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
     const db = new Database(path, { timeout: 5000 });
     this.#db = db;
-    // As SqliteStore.open, minus cipher / legacy / key.
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${synchronous}`);
-    db.pragma('foreign_keys = ON');
-    db.pragma('temp_store = MEMORY');
-    db.pragma('cache_size = -16384');
-    db.pragma('wal_autocheckpoint = 8192');
-    db.pragma('journal_size_limit = 67108864');
+    // As SqliteDatabase.open, minus cipher / legacy / key.
+    applyConnectionPragmas(db, { readonly: false, synchronous });
     db.transaction(() => {
       db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`);

@@ -11,17 +11,22 @@ export interface AlarmStoreFixture {
 
 const T = 1_795_305_600_000;
 
-const heat = (over: Partial<OpenAlarmInput> = {}): OpenAlarmInput => ({
-  rule: 'heat',
-  subject: 'truck-0001',
-  startedAt: T,
-  raisedAt: T + 60_000,
-  severity: 'warning',
-  message: 'above 8 °C',
-  peak: 8.4,
-  unit: 'C',
-  ...over,
-});
+/** A heat alarm on truck-0001 that started at `t` and was raised a minute later. */
+export function sampleAlarmInput(t: number, over: Partial<OpenAlarmInput> = {}): OpenAlarmInput {
+  return {
+    rule: 'heat',
+    subject: 'truck-0001',
+    startedAt: t,
+    raisedAt: t + 60_000,
+    severity: 'warning',
+    message: 'above 8 °C',
+    peak: 8.4,
+    unit: 'C',
+    ...over,
+  };
+}
+
+const heat = (over: Partial<OpenAlarmInput> = {}) => sampleAlarmInput(T, over);
 
 const ack = (over: Partial<AlarmAck> = {}): AlarmAck => ({
   by: 'user:quinn',

@@ -4,6 +4,7 @@
  * the broker, the ingest pipeline, the data directory or the device service themselves.
  */
 import type { AlarmStore } from '../alarms/alarm-store.ts';
+import type { BrokerStats } from '../broker/embedded-broker.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 
@@ -66,16 +67,6 @@ export interface IngestMeter {
   onCommit(fn: (c: { ms: number }) => void): () => void;
 }
 
-/** Broker figures (the embedded broker; an external broker has none). */
-export interface BrokerFigures {
-  address: string | undefined;
-  port: number | undefined;
-  tcpConnections: number;
-  connected: number;
-  devices: number;
-  services: number;
-}
-
 /** Everything /api/v1/system, /metrics and the live feed's `system` messages report on. */
 export interface StatusSources {
   clock: () => number;
@@ -84,7 +75,7 @@ export interface StatusSources {
   /** Rejections by reason since this process started. */
   rejectionTotals: () => Record<string, number>;
   /** The embedded broker's figures; undefined with an external broker. */
-  broker: { stats(): BrokerFigures } | undefined;
+  broker: { stats(): BrokerStats } | undefined;
   /** The external broker's URL (only host and port are reported); undefined when embedded. */
   externalBrokerUrl: string | undefined;
   /** Whether this process reaches the broker devices deliver to; null when it cannot tell. */

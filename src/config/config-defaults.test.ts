@@ -28,7 +28,7 @@ function readmeDefaults(): Map<string, string> {
     if (cells.length < 3 || !line.startsWith('| `')) continue;
     const keys = [...(cells[0] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
     const values = [...(cells[1] ?? '').matchAll(/`([^`]*)`/g)].map((m) => m[1] as string);
-    keys.forEach((k, i) => out.set(k, values[Math.min(i, values.length - 1)] ?? 'unset'));
+    for (const [i, k] of keys.entries()) out.set(k, values[Math.min(i, values.length - 1)] ?? 'unset');
   }
   return out;
 }

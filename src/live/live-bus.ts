@@ -1,4 +1,5 @@
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
+import type { ReadingRecord } from '../storage/store.ts';
 
 /** Kinds of live-feed messages (docs/api.md, "Live feed"). */
 export type LiveType = 'reading' | 'alarm' | 'device' | 'system';
@@ -9,16 +10,8 @@ export interface LiveFrame {
   json: string;
 }
 
-/** A reading as pushed on the feed. */
-export interface LiveReading {
-  deviceId: string;
-  seq: number;
-  idx: number;
-  ts: number;
-  receivedAt: number;
-  backfill: boolean;
-  data: Record<string, unknown>;
-}
+/** A reading as pushed on the feed: the stored record's fields, copied one by one (nothing more). */
+export type LiveReading = ReadingRecord;
 
 /**
  * In-process fan-out from the producers (ingest, alarms, samplers) to the live-feed clients.

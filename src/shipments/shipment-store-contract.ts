@@ -36,6 +36,14 @@ function planned(id: string, over: Partial<Shipment> = {}): Shipment {
   };
 }
 
+/** Two planned shipments, `shp-aaaaaaaaaa` and `shp-bbbbbbbbbb`, of truck-0001. */
+async function twoPlanned(f: ShipmentStoreFixture): Promise<ShipmentStoreFixture> {
+  await f.registerDevice('truck-0001');
+  await f.shipments.create(planned('shp-aaaaaaaaaa'));
+  await f.shipments.create(planned('shp-bbbbbbbbbb'));
+  return f;
+}
+
 /**
  * The behaviour every `ShipmentStore` adapter must show (see `runStoreContract` for the options):
  * shipments read back as written, compare-and-set transitions, the chain of custody in recorded
@@ -164,13 +172,8 @@ export function runShipmentStoreContract(o: ContractOptions<ShipmentStoreFixture
       assert.deepEqual(await shipments.listEvents('shp-cccccccccc'), []);
     });
 
-    test('counts wrong delivery tokens by shipment, actor and time, and forgets old ones', async ({
-      shipments,
-      registerDevice,
-    }) => {
-      await registerDevice('truck-0001');
-      await shipments.create(planned('shp-aaaaaaaaaa'));
-      await shipments.create(planned('shp-bbbbbbbbbb'));
+    test('counts wrong delivery tokens by shipment, actor and time, and forgets old ones', async (f) => {
+      const { shipments } = await twoPlanned(f);
       await shipments.addDeliveryFailure('shp-aaaaaaaaaa', 'user:rita', T + 10);
       await shipments.addDeliveryFailure('shp-aaaaaaaaaa', 'user:mal', T + 20);
       await shipments.addDeliveryFailure('shp-bbbbbbbbbb', 'user:mal', T + 30);

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
 import type { OpenAlarmInput } from '../../alarms/alarm-store.ts';
-import { runAlarmStoreContract } from '../../alarms/alarm-store-contract.ts';
+import { runAlarmStoreContract, sampleAlarmInput } from '../../alarms/alarm-store-contract.ts';
 import { observeAlarmStore } from '../../alarms/observed-alarm-store.ts';
+import { freshSqlite } from './sqlite.fixture.ts';
 import { openSqliteAdapters, type SqliteAdapters } from './sqlite-adapters.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-alarms-'));
@@ -24,23 +25,13 @@ after(async () => {
 });
 
 const T = 1_795_305_600_000;
-const heat = (over: Partial<OpenAlarmInput> = {}): OpenAlarmInput => ({
-  rule: 'heat',
-  subject: 'truck-0001',
-  startedAt: T,
-  raisedAt: T + 60_000,
-  severity: 'warning',
-  message: 'above 8 °C',
-  peak: 8.4,
-  unit: 'C',
-  ...over,
-});
+const heat = (over: Partial<OpenAlarmInput> = {}) => sampleAlarmInput(T, over);
 
-let n = 0;
+const fresh = freshSqlite('alarm-contract');
 runAlarmStoreContract({
   name: 'SqliteAlarmStore',
   make: async () => {
-    const own = openSqliteAdapters({ path: join(root, `contract-${++n}.sqlite`), key: randomBytes(32) });
+    const own = fresh();
     return { alarms: own.alarms, cleanup: () => own.store.close() };
   },
 });

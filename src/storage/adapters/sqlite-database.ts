@@ -50,6 +50,29 @@ export function clampLimit(limit: number | undefined): number {
   return Math.min(Math.max(Math.trunc(limit), 0), MAX_QUERY_LIMIT);
 }
 
+/**
+ * The connection settings every Vigil database runs with (after the key, for an encrypted one).
+ * Exported so that the storage benchmark's plain baseline runs with exactly the same.
+ */
+export function applyConnectionPragmas(
+  db: Db,
+  o: { readonly: boolean; synchronous: 'FULL' | 'NORMAL' },
+): void {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  if (!o.readonly) db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${o.synchronous}`);
+  db.pragma('foreign_keys = ON');
+  // Sorts and temp indexes stay in memory: SQLCipher does not encrypt temp files.
+  db.pragma('temp_store = MEMORY');
+  db.pragma('cache_size = -16384');
+  // Checkpoint every 8192 pages (32 MiB of WAL) instead of 1000: the index leaves a batch
+  // touches are rewritten by the next batches too, so a longer interval copies each hot page
+  // into the database once instead of many times (measured: +20-30% ingest throughput, the
+  // checkpoint stall stays under ~60 ms). The WAL left after a checkpoint is cut to 64 MiB.
+  db.pragma('wal_autocheckpoint = 8192');
+  db.pragma('journal_size_limit = 67108864');
+}
+
 /** Turns a driver error code into a more precise error (`SQLITE_CONSTRAINT_PRIMARYKEY` -> "exists"). */
 export type SqliteErrorMap = (code: string) => VigilError | undefined;
 
@@ -136,19 +159,7 @@ export class SqliteDatabase {
           cause,
         });
       }
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      if (!readonly) db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${synchronous}`);
-      db.pragma('foreign_keys = ON');
-      // Sorts and temp indexes stay in memory: SQLCipher does not encrypt temp files.
-      db.pragma('temp_store = MEMORY');
-      db.pragma('cache_size = -16384');
-      // Checkpoint every 8192 pages (32 MiB of WAL) instead of 1000: the index leaves a batch
-      // touches are rewritten by the next batches too, so a longer interval copies each hot page
-      // into the database once instead of many times (measured: +20-30% ingest throughput, the
-      // checkpoint stall stays under ~60 ms). The WAL left after a checkpoint is cut to 64 MiB.
-      db.pragma('wal_autocheckpoint = 8192');
-      db.pragma('journal_size_limit = 67108864');
+      applyConnectionPragmas(db, { readonly, synchronous });
     } catch (err) {
       db.close();
       throw storeError(err, 'open');
