@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { AlarmQuery, AlarmRecord } from '../../alarms/alarm-store.ts';
 import { alarmViewIso } from '../../alarms/alarm-view.ts';
-import { openContext } from '../../data-dir/context.ts';
+import { parseCommand, withDataDir } from '../command-context.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
 
 const USAGE =
@@ -30,25 +29,19 @@ function alarmLine(a: AlarmRecord): string {
 
 /** `vigil alarms`: the stored alarms, newest raised first. */
 export async function alarmsCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      state: { type: 'string', default: 'all' },
-      subject: { type: 'string' },
-      since: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    state: { type: 'string', default: 'all' },
+    subject: { type: 'string' },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean', default: false },
   });
   if (positionals.length > 0) usage(USAGE);
   const state = STATES[values.state ?? 'all'];
   if (state === undefined) usage(`--state must be one of ${Object.keys(STATES).join(', ')}`);
   const since = parseTime('--since', values.since);
   const limit = parsePositiveInt('--limit', values.limit, 1000) ?? 100;
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
-  try {
+  return withDataDir(values['data-dir'], async (ctx) => {
     const rows = await ctx.alarmStore.list({
       ...(state !== null ? { state } : {}),
       ...(values.subject !== undefined ? { subject: values.subject } : {}),
@@ -58,7 +51,5 @@ export async function alarmsCommand(argv: string[], io: CliIo): Promise<number> 
     for (const a of rows) io.out(values.json ? JSON.stringify(alarmViewIso(a)) : alarmLine(a));
     if (!values.json) io.err(`${rows.length} alarm(s)`);
     return 0;
-  } finally {
-    await ctx.close();
-  }
+  });
 }

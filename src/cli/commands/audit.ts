@@ -1,21 +1,14 @@
-import { parseArgs } from 'node:util';
-import { openContext } from '../../data-dir/context.ts';
+import { parseCommand, withDataDir } from '../command-context.ts';
 import { type CliIo, parsePositiveInt, parseTime } from '../io.ts';
 
 export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      since: { type: 'string' },
-      limit: { type: 'string' },
-      action: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    since: { type: 'string' },
+    limit: { type: 'string' },
+    action: { type: 'string' },
+    json: { type: 'boolean', default: false },
   });
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
-  try {
+  return withDataDir(values['data-dir'], async (ctx) => {
     if (positionals[0] === 'verify') {
       const r = await ctx.store.verifyAudit();
       if (values.json) io.out(JSON.stringify(r));
@@ -35,7 +28,5 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
     }
     if (!values.json) io.err(`${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}`);
     return 0;
-  } finally {
-    await ctx.close();
-  }
+  });
 }

@@ -1,5 +1,3 @@
-import { parseArgs } from 'node:util';
-import { openContext } from '../../data-dir/context.ts';
 import {
   addDevice,
   checkDeviceId,
@@ -10,6 +8,7 @@ import {
 import { ALGS, type Alg } from '../../protocol/aead.ts';
 import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
 import type { DeviceRecord } from '../../storage/store.ts';
+import { parseCommand, withDataDir } from '../command-context.ts';
 import { type CliIo, usage } from '../io.ts';
 
 const HELP = `usage:
@@ -33,17 +32,12 @@ function row(d: DeviceRecord): string {
 
 export async function deviceCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      profile: { type: 'string' },
-      out: { type: 'string' },
-      alg: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      reason: { type: 'string' },
-    },
+  const { values, positionals } = parseCommand(rest, {
+    profile: { type: 'string' },
+    out: { type: 'string' },
+    alg: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    reason: { type: 'string' },
   });
   if (!sub || sub === 'help' || sub === '--help') {
     io.out(HELP);
@@ -61,8 +55,7 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
     if (values.alg && !(ALGS as readonly string[]).includes(values.alg))
       usage(`--alg must be one of ${ALGS.join(', ')}`);
   }
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
-  try {
+  return withDataDir(values['data-dir'], async (ctx) => {
     switch (sub) {
       case 'add': {
         if (!id) usage(`device id required\n${HELP}`);
@@ -151,7 +144,5 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
       default:
         usage(`unknown device command "${sub}"\n${HELP}`);
     }
-  } finally {
-    await ctx.close();
-  }
+  });
 }

@@ -1,8 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { openContext } from '../../data-dir/context.ts';
 import { writeMosquittoFiles } from '../../data-dir/mosquitto-files.ts';
+import { parseCommand, withDataDir } from '../command-context.ts';
 import { type CliIo, parsePositiveInt, usage } from '../io.ts';
 
 const HELP = `usage:
@@ -21,89 +20,86 @@ Run it again after "vigil device revoke" and at least daily (the CRL expires aft
 send SIGHUP to mosquitto: it re-reads crlfile, certfile and keyfile on reload.`;
 
 export async function mosquittoConfigCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      out: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      user: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    out: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    user: { type: 'string' },
+    help: { type: 'boolean', default: false },
   });
   if (values.help || positionals[0] === 'help') {
     io.out(HELP);
     return 0;
   }
   if (positionals.length > 0) usage(`unexpected argument "${positionals[0]}"\n${HELP}`);
-  if (!values.out) usage(`--out DIR is required\n${HELP}`);
+  const outDir = values.out || usage(`--out DIR is required\n${HELP}`);
   const port = parsePositiveInt('--port', values.port, 65535);
   if (values.host !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(values.host))
     usage('--host must be an IP address or a host name');
   if (values.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(values.user))
     usage('--user must be a user name');
 
-  const ctx = await openContext({
-    dataDir: values['data-dir'],
-    env: io.env,
-    logLevel: 'warn',
-    createAdmin: false,
-  });
-  try {
-    const r = await writeMosquittoFiles(ctx, {
-      outDir: values.out,
-      ...(port !== undefined ? { port } : {}),
-      ...(values.host !== undefined ? { host: values.host } : {}),
-      ...(values.user !== undefined ? { user: values.user } : {}),
-      actor: 'cli',
-    });
-    const conf = r.confPath;
-    io.out(`mosquitto configuration written to ${r.dir}: ${r.files.join(', ')}`);
-    io.out(
-      `  server.key is the broker's private TLS key, unsealed from the data directory: a secret (mode 0600).`,
-    );
-    const where = r.host === '::' ? 'every IPv4 and IPv6 address' : r.host;
-    io.out(`  listener         mqtts on ${where} port ${r.port}, client certificates required, TLS >= 1.2`);
-    io.out(
-      `  service identity ${r.service.name} (certificate ${r.service.serial}, ${r.service.issued ? 'issued now' : 'existing'}) ${r.service.certPath}`,
-    );
-    io.out(
-      `  CRL              ${r.revokedSerials.length} revoked certificate(s), valid until ${new Date(r.crlNextUpdate).toISOString()}`,
-    );
-    io.out('');
-    io.out('run the broker:');
-    io.out(`  mosquitto -c ${conf}`);
-    const runAs = values.user ?? 'mosquitto';
-    if (process.getuid?.() === 0 && runAs !== 'root' && statSync(r.dir).uid === 0) {
-      io.out(`  started as root, mosquitto switches to user "${runAs}" right after reading its config, then`);
-      io.out(`  reads these files and writes data/ as that user (also on every SIGHUP). Once:`);
-      io.out(`    chown -R ${runAs} ${r.dir}`);
-      io.out('  (later runs of this command keep the owner of the directory for the files they write)');
-    }
-    io.out('');
-    io.out(`then point Vigil at it in ${join(ctx.paths.dataDir, 'config.json')} and restart "vigil start":`);
-    io.out(`  { "mqtt": { "external": { "url": "${r.suggestedUrl}", "group": "vigil-ingest" } } }`);
-    io.out(
-      `  (the URL's host must be one of the server certificate's names: ${r.serverNames.join(', ')}; add more with pki.hostNames / pki.ips)`,
-    );
-    io.out('');
-    io.out(
-      'revocation and renewal: mosquitto checks the CRL when a client connects. After "vigil device revoke",',
-    );
-    io.out(
-      'and at least once a day (mosquitto refuses EVERY client once crl.pem is past its next update), run this',
-    );
-    io.out(
-      'command again and reload mosquitto with SIGHUP (kill -HUP <pid>); it re-reads crlfile, certfile and keyfile.',
-    );
-    io.out('A revoked device that is still connected keeps its session until it reconnects; Vigil drops its');
-    io.out(
-      'messages within seconds (the device is no longer enabled). Restart mosquitto to cut it off immediately.',
-    );
-    return 0;
-  } finally {
-    await ctx.close();
-  }
+  return withDataDir(
+    values['data-dir'],
+    async (ctx) => {
+      const r = await writeMosquittoFiles(ctx, {
+        outDir,
+        ...(port !== undefined ? { port } : {}),
+        ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(values.user !== undefined ? { user: values.user } : {}),
+        actor: 'cli',
+      });
+      const conf = r.confPath;
+      io.out(`mosquitto configuration written to ${r.dir}: ${r.files.join(', ')}`);
+      io.out(
+        `  server.key is the broker's private TLS key, unsealed from the data directory: a secret (mode 0600).`,
+      );
+      const where = r.host === '::' ? 'every IPv4 and IPv6 address' : r.host;
+      io.out(`  listener         mqtts on ${where} port ${r.port}, client certificates required, TLS >= 1.2`);
+      io.out(
+        `  service identity ${r.service.name} (certificate ${r.service.serial}, ${r.service.issued ? 'issued now' : 'existing'}) ${r.service.certPath}`,
+      );
+      io.out(
+        `  CRL              ${r.revokedSerials.length} revoked certificate(s), valid until ${new Date(r.crlNextUpdate).toISOString()}`,
+      );
+      io.out('');
+      io.out('run the broker:');
+      io.out(`  mosquitto -c ${conf}`);
+      const runAs = values.user ?? 'mosquitto';
+      if (process.getuid?.() === 0 && runAs !== 'root' && statSync(r.dir).uid === 0) {
+        io.out(
+          `  started as root, mosquitto switches to user "${runAs}" right after reading its config, then`,
+        );
+        io.out(`  reads these files and writes data/ as that user (also on every SIGHUP). Once:`);
+        io.out(`    chown -R ${runAs} ${r.dir}`);
+        io.out('  (later runs of this command keep the owner of the directory for the files they write)');
+      }
+      io.out('');
+      io.out(
+        `then point Vigil at it in ${join(ctx.paths.dataDir, 'config.json')} and restart "vigil start":`,
+      );
+      io.out(`  { "mqtt": { "external": { "url": "${r.suggestedUrl}", "group": "vigil-ingest" } } }`);
+      io.out(
+        `  (the URL's host must be one of the server certificate's names: ${r.serverNames.join(', ')}; add more with pki.hostNames / pki.ips)`,
+      );
+      io.out('');
+      io.out(
+        'revocation and renewal: mosquitto checks the CRL when a client connects. After "vigil device revoke",',
+      );
+      io.out(
+        'and at least once a day (mosquitto refuses EVERY client once crl.pem is past its next update), run this',
+      );
+      io.out(
+        'command again and reload mosquitto with SIGHUP (kill -HUP <pid>); it re-reads crlfile, certfile and keyfile.',
+      );
+      io.out(
+        'A revoked device that is still connected keeps its session until it reconnects; Vigil drops its',
+      );
+      io.out(
+        'messages within seconds (the device is no longer enabled). Restart mosquitto to cut it off immediately.',
+      );
+      return 0;
+    },
+    { env: io.env },
+  );
 }

@@ -1,28 +1,21 @@
-import { parseArgs } from 'node:util';
-import { openContext } from '../../data-dir/context.ts';
 import { requireDevice } from '../../devices/device-service.ts';
 import { news2FromSample } from '../../rules/news2.ts';
+import { parseCommand, withDataDir } from '../command-context.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
 
 export async function readingsCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    since: { type: 'string' },
+    until: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean', default: false },
   });
   const id = positionals[0];
   if (!id) usage('usage: vigil readings ID [--since ISO] [--limit N] [--json]');
   const since = parseTime('--since', values.since);
   const until = parseTime('--until', values.until);
   const limit = parsePositiveInt('--limit', values.limit, 100_000) ?? 100;
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
-  try {
+  return withDataDir(values['data-dir'], async (ctx) => {
     const device = await requireDevice(ctx, id);
     // Patient monitors: each reading with its NEWS2 aggregate and clinical-response band (RCP 2017).
     const news2 = (data: Record<string, unknown>) => {
@@ -68,7 +61,5 @@ export async function readingsCommand(argv: string[], io: CliIo): Promise<number
     }
     if (!values.json) io.err(`${rows.length} reading(s)`);
     return 0;
-  } finally {
-    await ctx.close();
-  }
+  });
 }

@@ -1,5 +1,4 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../../config/load.ts';
 import { openContext } from '../../data-dir/context.ts';
 import { dataPaths } from '../../data-dir/paths.ts';
@@ -12,6 +11,7 @@ import {
   reportKeyPaths,
   verifyReport,
 } from '../../reports/signing.ts';
+import { parseCommand } from '../command-context.ts';
 import { type CliIo, usage } from '../io.ts';
 import { reportShipmentCommand } from './report-shipment.ts';
 
@@ -23,13 +23,8 @@ const MAX_REPORT_BYTES = 512 * 1024 * 1024;
 export async function reportCommand(argv: string[], io: CliIo): Promise<number> {
   // `report shipment ...` has options of its own (src/cli/commands/report-shipment.ts).
   if (argv[0] === 'shipment') return reportShipmentCommand(argv, io);
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      key: { type: 'string' },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    key: { type: 'string' },
   });
   const [sub, file] = positionals;
   if (sub === 'verify') {

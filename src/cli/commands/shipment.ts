@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { PROFILE_PRESETS } from '../../coldchain/profiles.ts';
 import { openContext, type VigilContext } from '../../data-dir/context.ts';
 import { VigilError } from '../../errors.ts';
@@ -11,6 +10,7 @@ import {
 import { custodyText, loadShipmentDetail, type ShipmentDetail } from '../../shipments/shipment-detail.ts';
 import { ShipmentService } from '../../shipments/shipment-service.ts';
 import { shipmentCliView, shipmentDetailCliView } from '../../shipments/shipment-view.ts';
+import { parseCommand } from '../command-context.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
 
 const USAGE = `usage:
@@ -106,22 +106,17 @@ function showText(d: ShipmentDetail, io: CliIo): void {
 
 /** `vigil shipment create|list|show|deliver`. */
 export async function shipmentCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      device: { type: 'string' },
-      profile: { type: 'string' },
-      batch: { type: 'string', multiple: true },
-      origin: { type: 'string' },
-      destination: { type: 'string' },
-      eta: { type: 'string' },
-      state: { type: 'string' },
-      limit: { type: 'string' },
-      token: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    device: { type: 'string' },
+    profile: { type: 'string' },
+    batch: { type: 'string', multiple: true },
+    origin: { type: 'string' },
+    destination: { type: 'string' },
+    eta: { type: 'string' },
+    state: { type: 'string' },
+    limit: { type: 'string' },
+    token: { type: 'string' },
+    json: { type: 'boolean', default: false },
   });
   const [sub, id, ...extra] = positionals;
   if (!sub || extra.length > 0) usage(USAGE);

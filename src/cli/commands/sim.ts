@@ -1,17 +1,15 @@
-import { parseArgs } from 'node:util';
-import { openContext } from '../../data-dir/context.ts';
 import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
 import { startSimFleet } from '../../sim/runner.ts';
+import { parseCommand, withDataDir } from '../command-context.ts';
 import { type CliIo, parseDuration, parsePositiveInt, usage } from '../io.ts';
 
 const HELP =
   'usage: vigil sim --devices N --profile vaccine-transport|patient-vitals|temperature-probe [--rate R] [--duration D] [--broker URL] [--first K]';
 
 export async function simCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'data-dir': { type: 'string' },
+  const { values } = parseCommand(
+    argv,
+    {
       devices: { type: 'string' },
       profile: { type: 'string' },
       rate: { type: 'string' },
@@ -21,7 +19,8 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
       seed: { type: 'string' },
       'force-excursion': { type: 'boolean', default: false },
     },
-  });
+    { positionals: false },
+  );
   const devices =
     parsePositiveInt('--devices', values.devices, 10_000) ?? usage(`--devices is required\n${HELP}`);
   const profile = values.profile ?? usage(`--profile is required\n${HELP}`);
@@ -31,8 +30,7 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
     usage('--rate must be readings per second per device, > 0 and <= 1000');
   const durationMs = parseDuration('--duration', values.duration);
   const first = parsePositiveInt('--first', values.first, 100_000) ?? 1;
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
-  try {
+  return withDataDir(values['data-dir'], async (ctx) => {
     const brokerUrl = values.broker ?? `mqtts://localhost:${ctx.config.mqtt.port}`;
     const fleet = await startSimFleet(ctx, {
       profile,
@@ -68,7 +66,5 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
     const t = fleet.totals();
     io.out(`done: sent ${t.sent}, acknowledged ${t.acked}, still buffered ${t.buffered}`);
     return t.acked === t.sent ? 0 : 1;
-  } finally {
-    await ctx.close();
-  }
+  });
 }

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { openContext } from '../../data-dir/context.ts';
 import { startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
+import { parseCommand } from '../command-context.ts';
 import { type CliIo, parsePositiveInt } from '../io.ts';
 
 /** The demo fleet `npm start` runs: trucks on real routes, patient monitors, fridge probes. */
@@ -12,15 +12,15 @@ const DEMO_FLEET = [
 ] as const;
 
 export async function startCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'data-dir': { type: 'string' },
+  const { values } = parseCommand(
+    argv,
+    {
       'mqtt-port': { type: 'string' },
       'http-port': { type: 'string' },
       demo: { type: 'boolean', default: false },
     },
-  });
+    { positionals: false },
+  );
   const mqttPort =
     values['mqtt-port'] === '0' ? 0 : parsePositiveInt('--mqtt-port', values['mqtt-port'], 65535);
   const httpPort =
