@@ -6,8 +6,6 @@
  * NEWS2 score in `vigil readings --json`.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AlarmRecord } from '../src/alarms/alarm-store.ts';
 import {
@@ -23,42 +21,22 @@ import {
   closeClient,
   connectDevice,
   type Instance,
-  MASTER_KEY_HEX,
   makeEnvelope,
   send,
   startInstance,
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
+import { runVigil } from './helpers/run-vigil.ts';
 
-const root = new URL('..', import.meta.url).pathname;
+const _root = new URL('..', import.meta.url).pathname;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 let inst: Instance;
 let quality: EnrolledUser;
 
-function vigil(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin/vigil'), ...args, '--data-dir', inst.dataDir], {
-    env: { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX, VIGIL_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const vigil = (args: string[]) => runVigil(args, { dataDir: inst.dataDir });
 
 const ndjson = (text: string) =>
   text

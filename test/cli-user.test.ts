@@ -1,6 +1,5 @@
 /** `vigil user ...` as a user runs it: real `bin/vigil` processes on one fresh data directory. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,35 +7,14 @@ import { after, describe, it } from 'node:test';
 import { createAuthServices } from '../src/auth/auth-services.ts';
 import { openContext } from '../src/data-dir/context.ts';
 import { MASTER_KEY_HEX } from './helpers/instance.ts';
+import { runVigil } from './helpers/run-vigil.ts';
 
-const root = new URL('..', import.meta.url).pathname;
+const _root = new URL('..', import.meta.url).pathname;
 const dataDir = join(mkdtempSync(join(tmpdir(), 'vigil-cli-user-')), 'data');
 after(() => rmSync(join(dataDir, '..'), { recursive: true, force: true }));
 
-function vigil(
-  args: string[],
-  timeoutMs = 60_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin/vigil'), ...args, '--data-dir', dataDir], {
-    env: { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX, VIGIL_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const vigil = (args: string[], timeoutMs?: number) =>
+  runVigil(args, { dataDir, ...(timeoutMs ? { timeoutMs } : {}) });
 
 const OTP = /[0-9a-z]{5}(?:-[0-9a-z]{5}){3}/;
 

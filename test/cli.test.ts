@@ -3,39 +3,17 @@
  * running server (a second command must work while `vigil start` runs).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Instance, MASTER_KEY_HEX, startInstance } from './helpers/instance.ts';
+import { type Instance, startInstance } from './helpers/instance.ts';
+import { runVigil } from './helpers/run-vigil.ts';
 
-const root = new URL('..', import.meta.url).pathname;
+const _root = new URL('..', import.meta.url).pathname;
 let inst: Instance;
 
-function vigil(
-  args: string[],
-  timeoutMs = 60_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin/vigil'), ...args, '--data-dir', inst.dataDir], {
-    env: { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX, VIGIL_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const vigil = (args: string[], timeoutMs?: number) =>
+  runVigil(args, { dataDir: inst.dataDir, ...(timeoutMs ? { timeoutMs } : {}) });
 
 describe('vigil CLI', () => {
   before(async () => {

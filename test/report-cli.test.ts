@@ -3,7 +3,6 @@
  * holds only the report-signing key, and signed reports on disk.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,42 +13,14 @@ import { syntheticReportInput } from '../src/reports/report-input.fixture.ts';
 import { loadOrCreateReportSigner, type ReportSigner, reportKeyPaths } from '../src/reports/signing.ts';
 import { verificationCode } from '../src/reports/verification-code.ts';
 import { MASTER_KEY_HEX } from './helpers/instance.ts';
+import { runVigil } from './helpers/run-vigil.ts';
 
-const root = new URL('..', import.meta.url).pathname;
+const _root = new URL('..', import.meta.url).pathname;
 let dir: string;
 let signer: ReportSigner;
 const input = syntheticReportInput({ days: 30 });
 
-function vigil(
-  args: string[],
-  timeoutMs = 60_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    VIGIL_MASTER_KEY: MASTER_KEY_HEX,
-    VIGIL_LOG_LEVEL: 'warn',
-  };
-  delete env.VIGIL_DATA_DIR;
-  const child = spawn(process.execPath, [join(root, 'bin/vigil'), ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const vigil = (args: string[], timeoutMs?: number) => runVigil(args, timeoutMs ? { timeoutMs } : {});
 
 describe('vigil report verify', () => {
   before(() => {
