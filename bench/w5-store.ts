@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ReplayWindow } from '../src/protocol/replay-window.ts';
 import { SqliteStore } from '../src/storage/adapters/sqlite-store.ts';
-import type { DeviceRecord, IngestBatch, ReadingRecord } from '../src/storage/store.ts';
+import type { IngestBatch, ReadingRecord } from '../src/storage/store.ts';
+import { sampleDevice } from '../src/storage/store-records.fixture.ts';
 import { nowMs } from './clock.ts';
 import { PlainSqliteStore } from './plain-sqlite-store.ts';
 import { median, summarize } from './stats.ts';
@@ -39,22 +40,6 @@ export interface W5Pair {
 }
 
 const REPLAY_WINDOW = 1024;
-
-function device(id: string): DeviceRecord {
-  const now = Date.now();
-  return {
-    id,
-    profile: 'vaccine-transport',
-    status: 'enabled',
-    alg: 'A256GCM',
-    currentKid: 1,
-    createdAt: now,
-    updatedAt: now,
-    certSerial: null,
-    certNotAfter: null,
-    lastSeenAt: null,
-  };
-}
 
 /**
  * Batches as the pipeline's BatchWriter builds them: readings of several devices interleaved, one
@@ -115,7 +100,7 @@ async function runOnce(
       const store = SqliteStore.open({ path, key: randomBytes(32), synchronous });
       await store.migrate();
       for (const id of ids) {
-        await store.addDevice(device(id), {
+        await store.addDevice(sampleDevice(id), {
           deviceId: id,
           kid: 1,
           secretEnc: randomBytes(60),
@@ -127,7 +112,7 @@ async function runOnce(
       close = () => store.close();
     } else {
       const store = new PlainSqliteStore(path, synchronous);
-      for (const id of ids) store.addDevice(device(id));
+      for (const id of ids) store.addDevice(sampleDevice(id));
       write = (b) => store.writeBatch(b);
       close = () => store.close();
     }
