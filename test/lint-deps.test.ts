@@ -53,22 +53,52 @@ describe('lint:deps', () => {
     assert.equal(bySpec.get('node:crypto')?.whole, true);
   });
 
-  it('fails on a folder-level cycle made of runtime imports, not on one made of type-only imports', () => {
+  it('fails on a folder-level cycle of run-time imports', () => {
     const cyclic = tree({
       'a/one.ts': "import { two } from '../b/two.ts';\nexport const one = two;\n",
       'b/two.ts': "import { three } from '../c/three.ts';\nexport const two = three;\n",
       'c/three.ts': "import {\n  one,\n} from '../a/one.ts';\nexport const three = 3;\nexport { one };\n",
     });
-    const { cycles } = lintDeps(cyclic);
+    const { cycles, violations } = lintDeps(cyclic);
     assert.deepEqual(cycles, [['a', 'b', 'c']]);
-    assert.ok(rulesOf(cyclic).includes('cycle a <-> b <-> c'));
+    assert.ok(
+      violations.some((v) => v.rule === 'cycle' && v.message.startsWith('folder-level import cycle')),
+    );
+  });
 
+  it('fails on a cycle of type-only imports too, but not on adapters implementing the ports they import', () => {
     const typesOnly = tree({
       'a/one.ts': "import type { Two } from '../b/two.ts';\nexport type One = Two;\n",
-      'b/two.ts': "import { one } from '../a/one-value.ts';\nexport type Two = typeof one;\n",
-      'a/one-value.ts': 'export const one = 1;\n',
+      'b/two.ts': "import type { One } from '../a/one.ts';\nexport type Two = { one?: One };\n",
     });
-    assert.deepEqual(lintDeps(typesOnly).violations, []);
+    const r = lintDeps(typesOnly);
+    assert.deepEqual(r.cycles, [], 'no run-time cycle');
+    assert.deepEqual(
+      r.violations.map((v) => `${v.rule} ${v.file}`),
+      ['cycle a <-> b'],
+    );
+    const ports = tree({
+      'storage/store.ts':
+        "import type { Alarm } from '../alarms/alarm.ts';\nexport type Store = { a?: Alarm };\n",
+      'alarms/alarm.ts': 'export type Alarm = { id: string };\n',
+      'alarms/alarm-store.ts':
+        "import type { Store } from '../storage/store.ts';\nexport type AlarmStore = { s?: Store };\n",
+      'storage/adapters/sqlite-alarm-store.ts':
+        "import type { AlarmStore } from '../../alarms/alarm-store.ts';\nexport type X = AlarmStore;\n",
+    });
+    assert.deepEqual(
+      lintDeps(ports).violations.map((v) => v.file),
+      ['alarms <-> storage'],
+      'the port folders themselves still may not point at each other',
+    );
+    const layered = tree({
+      'alarms/alarm-store.ts':
+        "import type { Reading } from '../storage/store.ts';\nexport type AlarmStore = { r?: Reading };\n",
+      'storage/store.ts': 'export type Reading = { ts: number };\n',
+      'storage/adapters/sqlite-alarm-store.ts':
+        "import type { AlarmStore } from '../../alarms/alarm-store.ts';\nimport type { Reading } from '../store.ts';\nexport type X = AlarmStore | Reading;\n",
+    });
+    assert.deepEqual(lintDeps(layered).violations, []);
   });
 
   it('fails when the pure core imports an I/O module, a random source or code outside the core', () => {

@@ -1,10 +1,14 @@
 /**
  * `npm run lint:deps`: the import rules of src/ (CONTRIBUTING.md, "Dependency rules").
  *
- * 1. No folder-level cycle: the top-level folders of src/ (api, alarms, storage, ...) form a
- *    directed acyclic graph through the imports that remain at run time. `import type` (and
- *    `export type`) is erased before the code runs (`verbatimModuleSyntax`), so it adds no edge;
- *    `import { type A }` keeps the module load and does.
+ * 1. No folder-level cycle, checked twice:
+ *    - the top-level folders of src/ (api, alarms, storage, ...) form a directed acyclic graph
+ *      through the imports that remain at run time. `import type` (and `export type`) is erased
+ *      before the code runs (`verbatimModuleSyntax`), so it adds no edge there; `import { type A }`
+ *      keeps the module load and does;
+ *    - with type-only imports counted too, the graph is acyclic when the storage adapters
+ *      (`storage/adapters`, which implement the ports of alarms, auth and shipments) count as a
+ *      layer of their own: ports point inward, adapters point at the ports.
  * 2. The pure core (protocol, coldchain, rules, sim/model, random) does no I/O and reads no clock
  *    or random source: it imports only itself, src/errors.ts, `zod`, and from `node:crypto` only
  *    the deterministic primitives the protocol's AEAD, HMAC and HKDF need (never randomBytes and
@@ -159,6 +163,12 @@ const topFolder = (rel: string): string | null => {
   const parts = rel.split('/');
   return parts.length > 1 ? (parts[0] ?? null) : null;
 };
+/**
+ * The layer of a file for the strict graph: its top-level folder, except that the storage adapters
+ * (`storage/adapters`) are a layer of their own, outside the ports they implement.
+ */
+const layerOf = (rel: string): string | null =>
+  rel.startsWith('storage/adapters/') ? 'storage/adapters' : topFolder(rel);
 const inCore = (rel: string) => PURE_CORE.some((c) => rel.startsWith(`${c}/`));
 
 /** Strongly connected components with more than one folder (Tarjan). */
@@ -202,8 +212,8 @@ export function folderCycles(edges: Map<string, Set<string>>): string[][] {
 export function lintDeps(srcDir: string): { violations: Violation[]; cycles: string[][] } {
   const root = resolve(srcDir);
   const violations: Violation[] = [];
-  const edges = new Map<string, Set<string>>();
-  const edgeExample = new Map<string, string>();
+  const runtime = new FolderGraph();
+  const all = new FolderGraph();
   for (const file of listFiles(root)) {
     const rel = relative(root, file).split(sep).join('/');
     const src = readFileSync(file, 'utf8');
@@ -270,27 +280,47 @@ export function lintDeps(srcDir: string): { violations: Violation[]; cycles: str
             message: `${target}: the composition root is imported only by ${[...ROOT_IMPORTERS].join(', ')}`,
           });
         }
-        if (!imp.typeOnly) {
-          if (!edges.has(from)) edges.set(from, new Set());
-          edges.get(from)?.add(to);
-          if (!edgeExample.has(`${from}>${to}`)) edgeExample.set(`${from}>${to}`, `${where} -> ${target}`);
-        }
+        if (!imp.typeOnly) runtime.add(from, to, `${where} -> ${target}`);
+      }
+      const fromLayer = layerOf(rel);
+      const toLayer = layerOf(target);
+      if (fromLayer !== null && toLayer !== null && fromLayer !== toLayer) {
+        all.add(fromLayer, toLayer, `${where} -> ${target}`);
       }
     }
   }
-  const cycles = folderCycles(edges);
-  for (const c of cycles) {
-    const members = new Set(c);
-    const why = [...edgeExample]
-      .filter(([k]) => {
-        const [a, b] = k.split('>');
-        return members.has(a ?? '') && members.has(b ?? '');
-      })
-      .map(([, v]) => `\n    ${v}`)
-      .join('');
-    violations.push({ rule: 'cycle', file: c.join(' <-> '), message: `folder-level import cycle:${why}` });
-  }
+  const cycles = runtime.report(violations, 'folder-level import cycle (run-time imports)');
+  all.report(violations, 'layer cycle (type-only imports included)');
   return { violations, cycles };
+}
+
+/** A graph of folders with one example import per edge, for the report. */
+class FolderGraph {
+  readonly edges = new Map<string, Set<string>>();
+  readonly #example = new Map<string, string>();
+
+  add(from: string, to: string, example: string): void {
+    if (!this.edges.has(from)) this.edges.set(from, new Set());
+    this.edges.get(from)?.add(to);
+    if (!this.#example.has(`${from}>${to}`)) this.#example.set(`${from}>${to}`, example);
+  }
+
+  /** Adds a violation per cycle, naming an import of each edge in it; returns the cycles. */
+  report(violations: Violation[], what: string): string[][] {
+    const cycles = folderCycles(this.edges);
+    for (const c of cycles) {
+      const members = new Set(c);
+      const why = [...this.#example]
+        .filter(([k]) => {
+          const [a, b] = k.split('>');
+          return members.has(a ?? '') && members.has(b ?? '');
+        })
+        .map(([, v]) => `\n    ${v}`)
+        .join('');
+      violations.push({ rule: 'cycle', file: c.join(' <-> '), message: `${what}:${why}` });
+    }
+    return cycles;
+  }
 }
 
 if (import.meta.main) {
