@@ -6,12 +6,10 @@ import { makeTestPki } from './test-pki.fixture.ts';
 import { x509 } from './x509.ts';
 
 describe('makeTestPki', () => {
-  it('builds a CA, a loopback server certificate and client certificates quickly', async () => {
-    const t0 = performance.now();
+  // How long this takes is for `npm run bench`, not for an assertion here (the machine may be busy).
+  it('builds a CA, a loopback server certificate and client certificates', async () => {
     const pki = await makeTestPki({ hostNames: ['broker.test'] });
     const dev = await pki.client('truck-0042');
-    const elapsed = performance.now() - t0;
-    assert.ok(elapsed < 1000, `took ${elapsed.toFixed(0)} ms`);
     const caCert = new X509Certificate(pki.ca.certPem);
     assert.equal(new X509Certificate(pki.server.certPem).checkIssued(caCert), true);
     assert.match(new X509Certificate(pki.server.certPem).subjectAltName ?? '', /DNS:broker\.test/);
