@@ -9,7 +9,7 @@ import { mkt, rollingMkt } from '../src/coldchain/mkt.ts';
 import { presetProfile } from '../src/coldchain/profiles.ts';
 import { temperatureSeries } from '../src/coldchain/temperature-series.ts';
 import { generateShipmentReport, reportSignerFromKey } from '../src/reports/index.ts';
-import { syntheticReportInput } from '../src/reports/test-fixtures.ts';
+import { syntheticReportInput } from '../src/reports/report-input.fixture.ts';
 import { evaluateAll } from '../src/rules/evaluate-all.ts';
 import type { Reading } from '../src/rules/rule.ts';
 import { coldChainRules } from '../src/rules/rule-sets.ts';

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { MasterKey } from '../src/keys/master-key.ts';
 import { generateShipmentReport } from '../src/reports/generate-shipment-report.ts';
 import { loadOrCreateReportSigner, type ReportSigner, reportKeyPaths } from '../src/reports/signing.ts';
-import { syntheticReportInput } from '../src/reports/test-fixtures.ts';
+import { syntheticReportInput } from '../src/reports/report-input.fixture.ts';
 import { verificationCode } from '../src/reports/verification-code.ts';
 import { MASTER_KEY_HEX } from './helpers/instance.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { csvField, csvRecord, renderShipmentCsv } from './csv.ts';
-import { syntheticReportInput } from './test-fixtures.ts';
+import { syntheticReportInput } from './report-input.fixture.ts';
 import { verificationCode } from './verification-code.ts';
 
 const input = syntheticReportInput({ days: 2, stepMs: 5 * 60_000 });

@@ -4,7 +4,7 @@ import { inflateSync } from 'node:zlib';
 import { renderShipmentPdf } from './pdf.ts';
 import { chartSegments, niceStep, timeTicks } from './pdf-chart.ts';
 import { pdfSafe } from './pdf-style.ts';
-import { syntheticReportInput } from './test-fixtures.ts';
+import { syntheticReportInput } from './report-input.fixture.ts';
 import { verificationCode } from './verification-code.ts';
 
 /**

@@ -16,7 +16,7 @@ import {
   signReport,
   verifyReport,
 } from './signing.ts';
-import { syntheticReportInput } from './test-fixtures.ts';
+import { syntheticReportInput } from './report-input.fixture.ts';
 import { verificationCode } from './verification-code.ts';
 
 const signer = reportSignerFromKey(generateKeyPairSync('ed25519').privateKey);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { syntheticReportInput } from './test-fixtures.ts';
+import { syntheticReportInput } from './report-input.fixture.ts';
 import {
   canonicalJson,
   formatVerificationCode,

@@ -4,7 +4,7 @@ import { createRng, gaussian } from '../sim/model/rng.ts';
 import { createAnomalyMonitor, temperatureFeatures } from './anomaly.ts';
 import { averagePathLength, trainIsolationForest } from './isolation-forest.ts';
 import type { Reading } from './rule.ts';
-import { at, reading } from './test-fixtures.ts';
+import { at, reading } from './rules.fixture.ts';
 
 /** A fridge logger: 5 °C ± 0.15 noise plus a slow ±0.4 °C compressor cycle, one reading a minute. */
 function normalSeries(n: number, seed: string): Reading[] {

@@ -6,7 +6,7 @@ import { temperatureSeries } from '../coldchain/temperature-series.ts';
 import { readingFromEvent } from './event-reading.ts';
 import { createRuleEngine } from './rule-engine.ts';
 import { coldChainRules } from './rule-sets.ts';
-import { at, brief, HOUR, MIN, ofRule, reading, temps } from './test-fixtures.ts';
+import { at, brief, HOUR, MIN, ofRule, reading, temps } from './rules.fixture.ts';
 
 const fridge = presetProfile('refrigerated');
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { presetProfile } from '../coldchain/profiles.ts';
 import { createRuleEngine } from './rule-engine.ts';
 import { coldChainRules } from './rule-sets.ts';
-import { at, brief, ofRule, reading, temps } from './test-fixtures.ts';
+import { at, brief, ofRule, reading, temps } from './rules.fixture.ts';
 
 const fridge = presetProfile('refrigerated'); // data gap: more than 30 min without a sample
 const engine = () => createRuleEngine({ rules: coldChainRules(fridge) });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { presetProfile } from '../coldchain/profiles.ts';
 import { evaluateAll } from './evaluate-all.ts';
 import type { Reading } from './rule.ts';
-import { at, brief, MIN, T0, temps } from './test-fixtures.ts';
+import { at, brief, MIN, T0, temps } from './rules.fixture.ts';
 
 const fridge = presetProfile('refrigerated');
 

@@ -4,7 +4,7 @@ import { presetProfile, resolveProfile } from '../coldchain/profiles.ts';
 import type { Reading } from './rule.ts';
 import { createRuleEngine } from './rule-engine.ts';
 import { coldChainRules } from './rule-sets.ts';
-import { at, brief, ofRule, reading, T0, temps } from './test-fixtures.ts';
+import { at, brief, ofRule, reading, T0, temps } from './rules.fixture.ts';
 
 const fridge = presetProfile('refrigerated'); // heat > 8 °C for 10 h, freeze <= -0.5 °C for 60 min
 const engineFor = (profile = fridge) => createRuleEngine({ rules: coldChainRules(profile) });

@@ -6,7 +6,7 @@ import { createHeatRule } from './heat-rule.ts';
 import type { Alarm, AlarmTransition, Reading } from './rule.ts';
 import { createRuleEngine } from './rule-engine.ts';
 import { coldChainRules } from './rule-sets.ts';
-import { at, brief, ofRule, reading, shuffled, temps } from './test-fixtures.ts';
+import { at, brief, ofRule, reading, shuffled, temps } from './rules.fixture.ts';
 
 const fridge = presetProfile('refrigerated');
 

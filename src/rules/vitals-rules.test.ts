@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Reading } from './rule.ts';
 import { createRuleEngine } from './rule-engine.ts';
 import { vitalsRules } from './rule-sets.ts';
-import { at, brief, ofRule, reading } from './test-fixtures.ts';
+import { at, brief, ofRule, reading } from './rules.fixture.ts';
 
 const healthy = {
   hr_bpm: 72,
