@@ -28,7 +28,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AlarmPatch, AlarmRecord, AlarmStore, OpenAlarmInput } from '../alarms/alarm-store.ts';
+import type { AlarmRecord, AlarmStore } from '../alarms/alarm-store.ts';
+import { createAlarmWriter, toRuleAlarm } from '../alarms/alarm-writer.ts';
 import type { LatLon } from '../coldchain/geofence.ts';
 import { presetProfile, type TemperatureProfile } from '../coldchain/profiles.ts';
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
@@ -73,7 +74,7 @@ export interface SubjectConfig {
 export type SubjectSource = (deviceId: string) => Promise<SubjectConfig | null> | SubjectConfig | null;
 
 export interface AlarmServiceOptions {
-  store: Pick<Store, 'queryReadings' | 'queryMessages' | 'listDevices' | 'getDevice'>;
+  store: Pick<Store, 'queryReadings' | 'queryMessages' | 'listDevices' | 'getDevice' | 'appendAudit'>;
   /** Where alarms are persisted (the server passes the live-feed-observed store). */
   alarms: AlarmStore;
   logger: Pick<Logger, 'error' | 'warn' | 'debug'>;
@@ -177,53 +178,6 @@ function eventReading(m: MessageRecord): Reading | undefined {
   return readingFromEvent(m.body as { type: string } & Record<string, unknown>, m.ts);
 }
 
-function openInput(a: Alarm): OpenAlarmInput {
-  return {
-    id: a.id,
-    rule: a.rule,
-    subject: a.subject,
-    kind: a.kind,
-    startedAt: a.startedAt,
-    raisedAt: a.raisedAt,
-    detectedAt: a.detectedAt,
-    detectedLate: a.detectedLate,
-    severity: a.severity,
-    message: a.message,
-    peak: Number.isFinite(a.peak) ? a.peak : null,
-    unit: a.unit,
-  };
-}
-
-function factsOf(a: Alarm): AlarmPatch {
-  return {
-    startedAt: a.startedAt,
-    raisedAt: a.raisedAt,
-    severity: a.severity,
-    message: a.message,
-    peak: Number.isFinite(a.peak) ? a.peak : null,
-  };
-}
-
-/** A stored alarm as the engine's `restore` takes it. */
-function toRuleAlarm(a: AlarmRecord, unit: AlarmUnit): Alarm {
-  return {
-    id: a.id,
-    rule: a.rule,
-    subject: a.subject,
-    kind: a.kind,
-    state: a.state === 'resolved' ? 'resolved' : 'open',
-    startedAt: a.startedAt,
-    raisedAt: a.raisedAt,
-    ...(a.resolvedAt !== null ? { resolvedAt: a.resolvedAt } : {}),
-    detectedAt: a.detectedAt,
-    detectedLate: a.detectedLate,
-    severity: a.severity,
-    peak: a.peak ?? 0,
-    unit,
-    message: a.message,
-  };
-}
-
 function cryptoSeeded(): RandomSource {
   return createRng(randomBytes(4).readUInt32LE(0));
 }
@@ -283,41 +237,18 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
 
   // --- persistence ------------------------------------------------------------------------------
 
-  async function persistOne(t: AlarmTransition): Promise<void> {
-    const a = t.alarm;
-    const held = deferred.get(a.id);
-    if (held) {
-      if (t.type === 'resolved') deferred.delete(a.id);
-      else deferred.set(a.id, { ...held, alarm: a });
-      return;
-    }
-    const alias = aliases.get(a.id);
-    if (alias === null) return;
-    const id = alias ?? a.id;
-    if (t.type === 'opened') {
-      const { alarm } = await o.alarms.open(openInput(a), t.at);
-      if (alarm.id !== a.id) aliases.set(a.id, alarm.id);
-    } else if (t.type === 'updated') {
-      // A resolved alarm stays as it was resolved in the store; only active ones are corrected.
-      if (a.state === 'resolved') return;
-      const r = await o.alarms.update(id, factsOf(a), t.at);
-      if (!r && !(await o.alarms.get(id))) await persistOne({ ...t, type: 'opened' });
-    } else {
-      const r = await o.alarms.resolve(id, a.resolvedAt ?? t.at, t.at, factsOf(a));
-      if (!r && !(await o.alarms.get(id))) {
-        // never stored (a failed write before): record it, then its end
-        const { alarm } = await o.alarms.open(openInput({ ...a, state: 'open' }), t.at);
-        await o.alarms.resolve(alarm.id, a.resolvedAt ?? t.at, t.at, factsOf(a));
-      }
-      aliases.delete(a.id);
-    }
-    stats.transitions++;
-  }
+  const persistOne = createAlarmWriter({
+    alarms: o.alarms,
+    audit: o.store,
+    clock: o.clock,
+    aliases,
+    deferred,
+  });
 
   async function persist(transitions: readonly AlarmTransition[]): Promise<void> {
     for (const t of transitions) {
       try {
-        await persistOne(t);
+        if (await persistOne(t)) stats.transitions++;
       } catch (err) {
         fail(err, 'alarm write', { alarm: t.alarm.id.slice(0, 200), type: t.type });
       }

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { MasterKey } from '../keys/master-key.ts';
 import { embeddedVerificationCode } from './embedded-code.ts';
 import { generateShipmentReport } from './generate-shipment-report.ts';
+import { syntheticReportInput } from './report-input.fixture.ts';
 import {
   keyFingerprint,
   loadOrCreateReportSigner,
@@ -16,7 +17,6 @@ import {
   signReport,
   verifyReport,
 } from './signing.ts';
-import { syntheticReportInput } from './report-input.fixture.ts';
 import { verificationCode } from './verification-code.ts';
 
 const signer = reportSignerFromKey(generateKeyPairSync('ed25519').privateKey);

@@ -89,7 +89,7 @@ export function shipmentDetailCliView(d: ShipmentDetail): Record<string, unknown
     readings_truncated: d.truncated,
     min_c: sum.minC,
     max_c: sum.maxC,
-    mkt_c: sum.mktC === null ? null : Math.round(sum.mktC * 100) / 100,
+    mkt_c: sum.mktC,
     time_out_of_range: { above_ms: sum.timeAboveMs, below_ms: sum.timeBelowMs },
     excursions: sum.excursions.map(excursionView),
     data_gaps: sum.gaps.map((g) => ({ start: iso(g.start), end: iso(g.end), duration_ms: g.durationMs })),

@@ -126,6 +126,50 @@ describe('SqliteAlarmStore', () => {
     assert.equal(acked.ack?.by, 'user:q');
   });
 
+  it('corrects the facts of a resolved alarm without re-opening it, and says what changed', async () => {
+    const alarms = store.alarms();
+    const { alarm } = await alarms.open(heat({ subject: 'truck-0101' }), T);
+    assert.equal(await alarms.correct(alarm.id, { peak: 12 }, T), null, 'an active alarm is updated instead');
+    await alarms.acknowledge(alarm.id, { by: 'user:q', at: T + 10, reason: 'seen', meaning: 'review' });
+    await alarms.resolve(alarm.id, T + 500_000, T + 500_000);
+    const r = await alarms.correct(
+      alarm.id,
+      { peak: 12, resolvedAt: T + 700_000, message: 'above 8 °C, peak 12' },
+      T + 900_000,
+    );
+    assert.ok(r);
+    assert.deepEqual([r.before.peak, r.before.resolvedAt], [8.4, T + 500_000]);
+    assert.deepEqual(
+      [r.after.state, r.after.peak, r.after.resolvedAt, r.after.message, r.after.updatedAt, r.after.ack?.by],
+      ['resolved', 12, T + 700_000, 'above 8 °C, peak 12', T + 900_000, 'user:q'],
+    );
+    assert.equal(await alarms.correct('nope', { peak: 1 }, T), null);
+  });
+
+  it('marks an alarm disproved, resolving an active one, keeping its facts and refusing it twice', async () => {
+    const alarms = store.alarms();
+    const { alarm } = await alarms.open(heat({ subject: 'truck-0102' }), T);
+    const d = await alarms.disprove(
+      alarm.id,
+      { at: T + 9000, reason: 'back in range at 10:05' },
+      T + 5000,
+      T + 9000,
+    );
+    assert.deepEqual(
+      [d?.state, d?.resolvedAt, d?.peak, d?.message, d?.disproved],
+      ['resolved', T + 5000, 8.4, 'above 8 °C', { at: T + 9000, reason: 'back in range at 10:05' }],
+    );
+    assert.equal(await alarms.disprove(alarm.id, { at: T, reason: 'x' }, T, T), null);
+    assert.equal(await alarms.correct(alarm.id, { peak: 1 }, T), null, 'a disproved alarm keeps its facts');
+    // a resolved alarm keeps its resolution time
+    const other = await alarms.open(heat({ subject: 'truck-0103' }), T);
+    await alarms.resolve(other.alarm.id, T + 100, T + 100);
+    const d2 = await alarms.disprove(other.alarm.id, { at: T + 200, reason: 'r' }, T + 999, T + 200);
+    assert.equal(d2?.resolvedAt, T + 100);
+    assert.equal((await alarms.get(other.alarm.id))?.disproved?.reason, 'r');
+    assert.equal((await alarms.open(heat({ subject: 'truck-0104' }), T)).alarm.disproved, null);
+  });
+
   it('reports every change to an observer, after it is stored', async () => {
     const seen: string[] = [];
     const alarms = observeAlarmStore(store.alarms(), (a) => seen.push(`${a.subject}:${a.state}`));
@@ -133,10 +177,14 @@ describe('SqliteAlarmStore', () => {
     await alarms.update(alarm.id, { peak: 10 }, T);
     await alarms.acknowledge(alarm.id, { by: 'user:q', at: T, reason: 'r', meaning: 'review' });
     await alarms.resolve(alarm.id, T + 1, T + 1);
+    await alarms.correct(alarm.id, { peak: 11 }, T + 2);
+    await alarms.disprove(alarm.id, { at: T + 3, reason: 'r' }, T + 3, T + 3);
     assert.deepEqual(seen, [
       'truck-0077:open',
       'truck-0077:open',
       'truck-0077:acknowledged',
+      'truck-0077:resolved',
+      'truck-0077:resolved',
       'truck-0077:resolved',
     ]);
   });
