@@ -56,6 +56,14 @@ const tierInput = z.strictObject({ above: tierSideInput, below: tierSideInput })
 export const tiersInputSchema = z.strictObject({ warning: tierInput, critical: tierInput });
 export type TiersInput = z.input<typeof tiersInputSchema>;
 
+/** A profile's alarm-policy settings on their own: what a shipment may override at creation. */
+export const alarmPolicyInputSchema = z.strictObject({
+  tiers: tiersInputSchema.optional(),
+  hysteresisC: hysteresisSchema.optional(),
+  mergeGapMinutes: mergeGapSchema.optional(),
+});
+export type AlarmPolicyInput = z.input<typeof alarmPolicyInputSchema>;
+
 /** The limits a preset's tier defaults are written against. */
 export interface TierAnchors {
   readonly lowerC: number;

@@ -5,6 +5,8 @@
  * record and the audit log; the delivery token never is (DESIGN.md §5).
  */
 import type { Logger } from 'pino';
+import type { AlarmPolicyInput } from '../coldchain/alarm-policy.ts';
+import { profileOverrides } from '../coldchain/policy-overrides.ts';
 import type { TemperatureProfile } from '../coldchain/profiles.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
@@ -71,6 +73,21 @@ export interface Signer {
   role: string;
 }
 
+/** The profile as given with the shipment's own alarm policy on top (a preset name becomes an object). */
+function withPolicy(profile: Shipment['profile'], policy: AlarmPolicyInput | undefined): Shipment['profile'] {
+  if (!policy || Object.keys(policy).length === 0) return profile;
+  const base: Record<string, unknown> = typeof profile === 'string' ? { preset: profile } : { ...profile };
+  const { tiers, ...rest } = policy;
+  if (tiers) {
+    // per tier, the sides given here replace those of the profile; the others stay
+    const given = (base['tiers'] ?? {}) as Record<string, Record<string, unknown> | undefined>;
+    const merged: Record<string, unknown> = { ...given };
+    for (const [tier, sides] of Object.entries(tiers)) if (sides) merged[tier] = { ...given[tier], ...sides };
+    base['tiers'] = merged;
+  }
+  return { ...base, ...rest } as Shipment['profile'];
+}
+
 /** `Accra → Kumasi` (the simulator's trip label) as origin and destination. */
 function placesFromLabel(label: unknown): { origin: Place; destination: Place } {
   if (typeof label === 'string') {
@@ -107,8 +124,8 @@ export class ShipmentService {
       );
     }
     const i = parsed.data;
-    const profile = i.profile as Shipment['profile'];
-    shipmentProfile({ profile });
+    const profile = withPolicy(i.profile as Shipment['profile'], i.alarmPolicy);
+    const resolved = shipmentProfile({ profile });
     const device = await this.#d.store.getDevice(i.deviceId);
     if (!device) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${i.deviceId}`);
     if (!SHIPPABLE_PROFILES.includes(device.profile)) {
@@ -139,7 +156,8 @@ export class ShipmentService {
     await this.#d.shipments.create(s);
     await this.#record(s, now, 'shipment.create', actor, {
       device: s.deviceId,
-      profile: typeof profile === 'string' ? profile : 'custom',
+      profile: resolved.preset,
+      alarm_policy_overrides: profileOverrides(resolved),
       batches: s.batches.map((b) => b.lot),
       origin: s.origin.name,
       destination: s.destination.name,
@@ -238,8 +256,8 @@ export class ShipmentService {
     const dispatch = { at, batchId, tokenHash, receivedAt: m.receivedAt };
     const detail = {
       batch: batchId,
-      at,
-      received_at: m.receivedAt,
+      at: new Date(at).toISOString(),
+      received_at: new Date(m.receivedAt).toISOString(),
       reported_late: m.receivedAt - at > 60_000,
       ...(typeof m.body.shipment === 'string' ? { label: m.body.shipment.slice(0, 128) } : {}),
     };
@@ -393,7 +411,7 @@ export class ShipmentService {
       batch: s.dispatch.batchId,
       lat: delivery.lat,
       lon: delivery.lon,
-      fix_at: delivery.fixAt,
+      fix_at: delivery.fixAt === null ? null : new Date(delivery.fixAt).toISOString(),
     });
     this.#changed(done);
     return done;

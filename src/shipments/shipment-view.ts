@@ -4,6 +4,8 @@
  */
 import type { AlarmRecord } from '../alarms/alarm-store.ts';
 import type { Excursion } from '../coldchain/excursions.ts';
+import { profileOverrides } from '../coldchain/policy-overrides.ts';
+import { alarmTier } from '../rules/tier-rules.ts';
 import type { Shipment } from './shipment.ts';
 import type { ShipmentDetail } from './shipment-detail.ts';
 
@@ -58,6 +60,7 @@ function excursionView(e: Excursion): Record<string, unknown> {
     duration_ms: e.durationMs,
     peak_c: e.peakC,
     ongoing: e.ongoing,
+    merged_parts: e.parts,
   };
 }
 
@@ -75,6 +78,8 @@ function alarmCliView(a: AlarmRecord): Record<string, unknown> {
     detected_late: a.detectedLate,
     message: a.message,
     ack: a.ack ? { by: a.ack.by, at: iso(a.ack.at), reason: a.ack.reason, meaning: a.ack.meaning } : null,
+    disproved: a.disproved ? { at: iso(a.disproved.at), reason: a.disproved.reason } : null,
+    tier: alarmTier(a.rule),
   };
 }
 
@@ -84,6 +89,18 @@ export function shipmentDetailCliView(d: ShipmentDetail): Record<string, unknown
   return {
     ...shipmentCliView(d.shipment),
     profile_limits: { name: d.profile.name, lower_c: d.profile.lowerC, upper_c: d.profile.upperC },
+    alarm_policy: {
+      warning: d.profile.tiers.warning,
+      critical: d.profile.tiers.critical,
+      regulatory: {
+        heat: d.profile.heat,
+        freeze: d.profile.freezeSensitive ? d.profile.freeze : null,
+        budgets: d.profile.budgets,
+      },
+      hysteresis_c: d.profile.hysteresisC,
+      merge_gap_minutes: d.profile.mergeGapMinutes,
+      overrides: profileOverrides(d.profile),
+    },
     trip: d.window ? { from: iso(d.window.from), to: iso(d.window.to) } : null,
     readings: sum.readingCount,
     readings_truncated: d.truncated,

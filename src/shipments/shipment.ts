@@ -10,6 +10,7 @@
  * quarantine can later be lifted by a signed release).
  */
 import { z } from 'zod';
+import { alarmPolicyInputSchema } from '../coldchain/alarm-policy.ts';
 import { PROFILE_PRESETS, type TemperatureProfileInput } from '../coldchain/profiles.ts';
 
 export const SHIPMENT_STATES = [
@@ -171,6 +172,11 @@ export const createShipmentSchema = z.strictObject({
   destination: placeSchema.optional(),
   plannedRoute: z.array(routePointSchema).max(10_000).optional(),
   eta: z.number().int().nonnegative().optional(),
+  /**
+   * This shipment's own alarm policy (docs/alarms.md): tiers, hysteresis, merge gap on top of the
+   * profile's. Stored as part of the shipment's profile.
+   */
+  alarmPolicy: alarmPolicyInputSchema.optional(),
 });
 
 export type CreateShipmentInput = z.input<typeof createShipmentSchema>;

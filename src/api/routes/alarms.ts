@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACK_MEANINGS, ACK_REASON_MAX, type AlarmRecord, type AlarmStore } from '../../alarms/alarm-store.ts';
 import type { AccountService } from '../../auth/accounts.ts';
 import { VigilError } from '../../errors.ts';
+import { alarmTier } from '../../rules/tier-rules.ts';
 import type { Store } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
@@ -34,6 +35,10 @@ export const alarmSchema = z.object({
       role: z.string().nullable(),
     })
     .nullable(),
+  /** Late data disproved the alarm: when that was found and what the data shows instead. */
+  disproved: z.object({ at: z.number(), reason: z.string() }).nullable(),
+  /** The tier of a temperature alarm (docs/alarms.md); null for other rules. */
+  tier: z.enum(['warning', 'critical', 'regulatory']).nullable(),
 });
 
 export type AlarmView = z.infer<typeof alarmSchema>;
@@ -65,6 +70,8 @@ export function alarmView(a: AlarmRecord): AlarmView {
           role: a.ack.role ?? null,
         }
       : null,
+    disproved: a.disproved,
+    tier: alarmTier(a.rule),
   };
 }
 

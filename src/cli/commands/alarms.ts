@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AlarmQuery, AlarmRecord } from '../../alarms/alarm-store.ts';
 import { openContext } from '../../app/context.ts';
+import { alarmTier } from '../../rules/tier-rules.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
 
 const USAGE =
@@ -44,12 +45,18 @@ function alarmJson(a: AlarmRecord): Record<string, unknown> {
           reason: a.ack.reason,
         }
       : null,
+    disproved: a.disproved ? { at: iso(a.disproved.at), reason: a.disproved.reason } : null,
+    tier: alarmTier(a.rule),
   };
 }
 
 function alarmLine(a: AlarmRecord): string {
   const when = `${iso(a.raisedAt)}${a.resolvedAt !== null ? ` .. ${iso(a.resolvedAt)}` : ''}`;
-  const flags = [a.kind === 'statistical' ? 'statistical' : '', a.detectedLate ? 'detected late' : '']
+  const flags = [
+    a.kind === 'statistical' ? 'statistical' : '',
+    a.detectedLate ? 'detected late' : '',
+    a.disproved ? `disproved ${iso(a.disproved.at)}: ${a.disproved.reason}` : '',
+  ]
     .filter(Boolean)
     .map((f) => ` [${f}]`)
     .join('');
