@@ -159,3 +159,19 @@ export function createAlarmWriter(o: AlarmWriterOptions): (t: AlarmTransition) =
   }
   return write;
 }
+
+/** Most alarms one query returns (the store's limit). */
+const STORE_LIST_MAX = 1000;
+
+/** Stored alarms of a device worth giving back to the engine: active ones, and those raised since `since`. */
+export async function storedAlarms(
+  alarms: Pick<AlarmStore, 'list'>,
+  deviceId: string,
+  since: number,
+): Promise<AlarmRecord[]> {
+  const byId = new Map<string, AlarmRecord>();
+  for (const a of await alarms.list({ subject: deviceId, state: 'active', limit: STORE_LIST_MAX }))
+    byId.set(a.id, a);
+  for (const a of await alarms.list({ subject: deviceId, since, limit: STORE_LIST_MAX })) byId.set(a.id, a);
+  return [...byId.values()];
+}
