@@ -104,18 +104,18 @@ describe('alarms end to end', () => {
     assert.equal(heat.raisedAt, t0 + 10 * HOUR);
     assert.equal(heat.detectedLate, true);
     assert.equal(heat.peak, 9.1);
-    // delivered in envelopes, the backlog is no data gap
+    // delivered in envelopes, the backlog is no data gap; the warning and critical tiers came first
     const all = await inst.server.alarms.list({ subject: 'truck-0700' });
-    assert.deepEqual(
-      all.map((a) => a.rule),
-      ['heat'],
-    );
+    assert.deepEqual(all.map((a) => a.rule).sort(), ['critical:above', 'heat', 'warning:above']);
     const api = await quality.browser.call('/api/v1/alarms?subject=truck-0700&state=open');
     assert.equal(api.status, 200, api.text);
-    const listed = (api.json as { alarms: { id: string; detectedLate: boolean }[] }).alarms;
+    const listed = (api.json as { alarms: { id: string; detectedLate: boolean; tier: string }[] }).alarms;
     assert.deepEqual(
-      listed.map((a) => [a.id, a.detectedLate]),
-      [[heat.id, true]],
+      listed.map((a) => [a.id, a.detectedLate, a.tier]),
+      [
+        [heat.id, true, 'regulatory'],
+        ...all.filter((a) => a.rule !== 'heat').map((a) => [a.id, true, a.rule.split(':')[0]]),
+      ],
     );
   });
 
@@ -189,9 +189,16 @@ describe('alarms end to end', () => {
       before.map((a) => [a.id, a.state, a.ack?.name]),
     );
     assert.deepEqual(
-      inst.server.alarmService.openAlarms('truck-0700').map((a) => a.id),
-      [heat?.id],
+      inst.server.alarmService
+        .openAlarms('truck-0700')
+        .map((a) => a.id)
+        .sort(),
+      before
+        .filter((a) => a.state !== 'resolved')
+        .map((a) => a.id)
+        .sort(),
     );
+    assert.ok(before.some((a) => a.id === heat?.id));
   });
 
   it('shows the NEWS2 score of each patient-vitals reading in `vigil readings --json`', async () => {
