@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MasterKey } from '../src/keys/master-key.ts';
 import { generateShipmentReport } from '../src/reports/generate-shipment-report.ts';
-import { loadOrCreateReportSigner, type ReportSigner, reportKeyPaths } from '../src/reports/signing.ts';
 import { syntheticReportInput } from '../src/reports/report-input.fixture.ts';
+import { loadOrCreateReportSigner, type ReportSigner, reportKeyPaths } from '../src/reports/signing.ts';
 import { verificationCode } from '../src/reports/verification-code.ts';
 import { MASTER_KEY_HEX } from './helpers/instance.ts';
 
