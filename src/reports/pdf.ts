@@ -510,14 +510,16 @@ function excursionsSection(f: Flow): void {
       { header: 'End (UTC)', width: 2.2 },
       { header: 'Duration', width: 1.6, align: 'right' },
       { header: 'Peak', width: 1.2, align: 'right' },
+      { header: 'Merged', width: 1, align: 'right' },
     ],
     summary.excursions.map((e, i) => [
       { text: `E${i + 1}`, font: FONT.bold },
       { text: e.kind, color: e.kind === 'above' ? COLOR.aboveInk : COLOR.belowInk, font: FONT.bold },
       humanUtc(e.start),
       e.ongoing ? `${humanUtc(e.end)} (ongoing)` : humanUtc(e.end),
-      e.parts > 1 ? `${durationText(e.durationMs)} (${e.parts} merged)` : durationText(e.durationMs),
+      durationText(e.durationMs),
       tempText(e.peakC, 1),
+      e.parts > 1 ? `${e.parts} parts` : '-',
     ]),
     'No excursions: every reading was within range.',
   );
