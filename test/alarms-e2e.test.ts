@@ -173,10 +173,40 @@ describe('alarms end to end', () => {
     assert.equal((row.ack as { name: string; meaning: string }).name, 'quill');
     assert.equal((row.ack as { name: string; meaning: string }).meaning, 'impact assessed');
     assert.match(String(row.message), /8/);
+    assert.deepEqual([row.tier, row.disproved], ['regulatory', null]);
     const resolved = ndjson((await vigil(['alarms', '--state', 'resolved', '--json'])).stdout);
     assert.ok(!resolved.some((a) => a.id === heat?.id));
     const bad = await vigil(['alarms', '--state', 'bogus']);
     assert.equal(bad.code, 2);
+  });
+
+  it('shows a disproved alarm as such, with the reason and the time, in `vigil alarms`', async () => {
+    const now = Date.now();
+    const { alarm } = await inst.server.alarms.open(
+      {
+        rule: 'warning:above',
+        subject: 'truck-0799',
+        startedAt: now - HOUR,
+        raisedAt: now - 40 * MIN,
+        severity: 'warning',
+        message: 'Temperature above 8.0 °C for 20 min so far',
+      },
+      now - 40 * MIN,
+    );
+    await inst.server.alarms.disprove(
+      alarm.id,
+      { at: now, reason: 'Readings that arrived later show: in range' },
+      now - 30 * MIN,
+      now,
+    );
+    const json = ndjson((await vigil(['alarms', '--subject', 'truck-0799', '--json'])).stdout);
+    assert.deepEqual(json[0]?.disproved, {
+      at: new Date(now).toISOString(),
+      reason: 'Readings that arrived later show: in range',
+    });
+    assert.equal(json[0]?.state, 'resolved');
+    const text = await vigil(['alarms', '--subject', 'truck-0799']);
+    assert.match(text.stdout, /\[disproved \S+: Readings that arrived later show: in range\]/);
   });
 
   it('keeps the alarm, acknowledged, across a restart without opening a duplicate', async () => {
