@@ -5,7 +5,6 @@
  * record and the audit log; the delivery token never is (DESIGN.md §5).
  */
 import type { Logger } from 'pino';
-import type { AlarmPolicyInput } from '../coldchain/alarm-policy.ts';
 import { profileOverrides } from '../coldchain/policy-overrides.ts';
 import type { TemperatureProfile } from '../coldchain/profiles.ts';
 import { VigilError } from '../errors.ts';
@@ -29,6 +28,7 @@ import {
   type DecisionState,
   decisionReasonSchema,
   type Place,
+  profileWithPolicy,
   type Shipment,
   type ShipmentState,
 } from './shipment.ts';
@@ -73,21 +73,6 @@ export interface Signer {
   role: string;
 }
 
-/** The profile as given with the shipment's own alarm policy on top (a preset name becomes an object). */
-function withPolicy(profile: Shipment['profile'], policy: AlarmPolicyInput | undefined): Shipment['profile'] {
-  if (!policy || Object.keys(policy).length === 0) return profile;
-  const base: Record<string, unknown> = typeof profile === 'string' ? { preset: profile } : { ...profile };
-  const { tiers, ...rest } = policy;
-  if (tiers) {
-    // per tier, the sides given here replace those of the profile; the others stay
-    const given = (base['tiers'] ?? {}) as Record<string, Record<string, unknown> | undefined>;
-    const merged: Record<string, unknown> = { ...given };
-    for (const [tier, sides] of Object.entries(tiers)) if (sides) merged[tier] = { ...given[tier], ...sides };
-    base['tiers'] = merged;
-  }
-  return { ...base, ...rest } as Shipment['profile'];
-}
-
 /** `Accra → Kumasi` (the simulator's trip label) as origin and destination. */
 function placesFromLabel(label: unknown): { origin: Place; destination: Place } {
   if (typeof label === 'string') {
@@ -124,7 +109,7 @@ export class ShipmentService {
       );
     }
     const i = parsed.data;
-    const profile = withPolicy(i.profile as Shipment['profile'], i.alarmPolicy);
+    const profile = profileWithPolicy(i.profile as Shipment['profile'], i.alarmPolicy);
     const resolved = shipmentProfile({ profile });
     const device = await this.#d.store.getDevice(i.deviceId);
     if (!device) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${i.deviceId}`);

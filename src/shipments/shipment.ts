@@ -10,7 +10,7 @@
  * quarantine can later be lifted by a signed release).
  */
 import { z } from 'zod';
-import { alarmPolicyInputSchema } from '../coldchain/alarm-policy.ts';
+import { type AlarmPolicyInput, alarmPolicyInputSchema } from '../coldchain/alarm-policy.ts';
 import { PROFILE_PRESETS, type TemperatureProfileInput } from '../coldchain/profiles.ts';
 
 export const SHIPMENT_STATES = [
@@ -180,6 +180,24 @@ export const createShipmentSchema = z.strictObject({
 });
 
 export type CreateShipmentInput = z.input<typeof createShipmentSchema>;
+
+/** The profile as given with the shipment's own alarm policy on top (a preset name becomes an object). */
+export function profileWithPolicy(
+  profile: Shipment['profile'],
+  policy: AlarmPolicyInput | undefined,
+): Shipment['profile'] {
+  if (!policy || Object.keys(policy).length === 0) return profile;
+  const base: Record<string, unknown> = typeof profile === 'string' ? { preset: profile } : { ...profile };
+  const { tiers, ...rest } = policy;
+  if (tiers) {
+    // per tier, the sides given here replace those of the profile; the others stay
+    const given = (base['tiers'] ?? {}) as Record<string, Record<string, unknown> | undefined>;
+    const merged: Record<string, unknown> = { ...given };
+    for (const [tier, sides] of Object.entries(tiers)) if (sides) merged[tier] = { ...given[tier], ...sides };
+    base['tiers'] = merged;
+  }
+  return { ...base, ...rest } as Shipment['profile'];
+}
 
 /** The reason of a decision: 1-500 printable characters. */
 export const DECISION_REASON_MAX = 500;
