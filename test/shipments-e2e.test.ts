@@ -27,6 +27,14 @@ import {
 } from './helpers/instance.ts';
 
 const TOKEN = 'K7QM4ZRT';
+/** The settings the dispatcher chose for this shipment (profile JSON and alarm flags). */
+const SHIPMENT_OVERRIDES = [
+  'heat.durationMs',
+  'mergeGapMinutes',
+  'tiers.critical.below.durationMs',
+  'tiers.critical.below.limitC',
+  'tiers.warning.above.durationMs',
+];
 const WRONG = 'WR0NGT0K';
 const MIN = 60_000;
 
@@ -87,6 +95,12 @@ describe('shipment end to end', () => {
       'Accra',
       '--destination',
       'Kumasi',
+      // this shipment's own policy: warn after 10 min above +8 °C, critical at -1 °C for 10 min
+      '--warning-above',
+      '8:10m',
+      '--critical-below=-1:10m',
+      '--merge-gap-minutes',
+      '5',
       '--json',
     ]);
     assert.equal(r.code, 0, r.err);
@@ -154,22 +168,38 @@ describe('shipment end to end', () => {
       JSON.stringify(s.alarms),
     );
     assert.equal(s.batches.length, 2);
+    assert.deepEqual(s.alarm_policy.overrides, SHIPMENT_OVERRIDES);
+    assert.deepEqual(s.alarm_policy.warning.above, { limitC: 8, inclusive: false, durationMs: 10 * MIN });
+    assert.equal(s.alarm_policy.merge_gap_minutes, 5);
+    // the shipment's own warning delay: raised 10 min into the excursion, as the regulatory tier's heat
+    const warning = s.alarms.find((a: { rule: string }) => a.rule === 'warning:above');
+    assert.equal(warning?.raised_at, new Date(t0 + 40 * MIN).toISOString());
+    assert.equal(warning?.tier, 'warning');
+    assert.equal(s.alarms.find((a: { rule: string }) => a.rule === 'heat')?.tier, 'regulatory');
+    // custody details carry ISO 8601 times like everything else
+    const dispatched = s.custody.find((e: { action: string }) => e.action === 'shipment.dispatch');
+    assert.equal(dispatched?.detail.at, new Date(t0).toISOString());
     assert.ok(!r.out.includes(TOKEN));
     const text = await vigil(['shipment', 'show', shipmentId]);
     assert.equal(text.code, 0, text.err);
     assert.match(text.out, /excursion\s+above/);
+    assert.match(text.out, /warning tier\s+above 8 °C for 10 min, or below 2 °C for 5 min/);
+    assert.match(text.out, /shipment overrides\s+heat\.durationMs, mergeGapMinutes, tiers\.critical/);
   });
 
   it('the API shows the same record to any reader', async () => {
     const r = await receiver.browser.call(`/api/v1/shipments/${shipmentId}`);
     assert.equal(r.status, 200, r.text);
     const d = r.json as {
+      profile: { policy: { overrides: string[]; critical: { below: unknown } } };
       shipment: { state: string; dispatch: Record<string, unknown> };
       summary: { mktC: number; timeOutOfRange: { aboveMs: number }; excursions: unknown[] };
       alarms: { rule: string }[];
       custody: { action: string }[];
     };
     assert.equal(d.shipment.state, 'in_transit');
+    assert.deepEqual(d.profile.policy.overrides, SHIPMENT_OVERRIDES);
+    assert.deepEqual(d.profile.policy.critical.below, { limitC: -1, inclusive: true, durationMs: 10 * MIN });
     assert.deepEqual(Object.keys(d.shipment.dispatch).sort(), ['at', 'batchId', 'receivedAt']);
     assert.equal(d.summary.timeOutOfRange.aboveMs, 30 * MIN);
     assert.equal(d.summary.excursions.length, 1);
@@ -181,6 +211,41 @@ describe('shipment end to end', () => {
     const list = await receiver.browser.call('/api/v1/shipments?state=in_transit');
     assert.equal(list.status, 200);
     assert.ok((list.json as { shipments: { id: string }[] }).shipments.some((s) => s.id === shipmentId));
+  });
+
+  it('an operator creates a shipment with its own alarm policy through the API; a bad one is refused with its path', async () => {
+    const operator = await enrolledUser(inst, 'otto-ops', 'operator');
+    await inst.addDevice('truck-ship-09');
+    const r = await operator.browser.post('/api/v1/shipments', {
+      deviceId: 'truck-ship-09',
+      profile: 'refrigerated',
+      alarmPolicy: { tiers: { warning: { above: { durationMs: 5 * MIN }, below: null } }, hysteresisC: 0.3 },
+    });
+    assert.equal(r.status, 201, r.text);
+    const created = (r.json as { shipment: { id: string; profile: unknown } }).shipment;
+    assert.deepEqual(created.profile, {
+      preset: 'refrigerated',
+      tiers: { warning: { above: { durationMs: 5 * MIN }, below: null } },
+      hysteresisC: 0.3,
+    });
+    const d = await operator.browser.call(`/api/v1/shipments/${created.id}`);
+    const policy = (d.json as { profile: { policy: { overrides: string[]; warning: unknown } } }).profile
+      .policy;
+    assert.deepEqual(policy.overrides, [
+      'hysteresisC',
+      'tiers.warning.above.durationMs',
+      'tiers.warning.below',
+    ]);
+    assert.deepEqual(policy.warning, {
+      above: { limitC: 8, inclusive: false, durationMs: 5 * MIN },
+      below: null,
+    });
+    const bad = await operator.browser.post('/api/v1/shipments', {
+      deviceId: 'truck-ship-09',
+      alarmPolicy: { mergeGapMinutes: -3 },
+    });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /mergeGapMinutes/);
   });
 
   it('the receiver’s wrong token is refused and audited without the token; the right one delivers at the last GPS fix', async () => {

@@ -14,7 +14,7 @@ import PDFDocument from 'pdfkit';
 import { durationShort, durationText, humanUtc, latLonText, num, tempText } from './format.ts';
 import { drawTemperatureChart } from './pdf-chart.ts';
 import { COLOR, CONTENT, CONTENT_WIDTH, FONT, PAGE, pdfClip, pdfLine } from './pdf-style.ts';
-import { backfillCount, budgetUse, limitAlarmText, rangeText, reportSpan } from './report-facts.ts';
+import { backfillCount, budgetUse, policyLines, rangeText, reportSpan } from './report-facts.ts';
 import type { ReportAlarm, ShipmentReportInput } from './report-model.ts';
 import { formatVerificationCode, reportContentHash } from './verification-code.ts';
 
@@ -396,16 +396,7 @@ function shipmentFacts(f: Flow): void {
     ['Delivered', s.delivery ? humanUtc(s.delivery.at) : 'not delivered'],
     ['Logger batch id', s.dispatch?.batchId ?? 'not dispatched'],
   ]);
-  facts(
-    f,
-    [
-      [
-        'Alarm criteria',
-        `Heat alarm ${limitAlarmText('above', p.heat)}${p.freezeSensitive ? `; freeze alarm ${limitAlarmText('below', p.freeze)}` : ''}; data gap after ${durationText(p.dataGapMaxMs)} without a reading.`,
-      ],
-    ],
-    1,
-  );
+  facts(f, [...policyLines(p), ['Data gap', `after ${durationText(p.dataGapMaxMs)} without a reading`]], 1);
 }
 
 function batchesTable(f: Flow): void {
@@ -504,7 +495,12 @@ function summarySection(f: Flow): void {
 
 function excursionsSection(f: Flow): void {
   const { summary } = f.input;
-  heading(f, 'Excursions', 'time charged per sampling interval; data gaps not counted');
+  const merge = f.input.shipment.profile.mergeGapMinutes;
+  heading(
+    f,
+    'Excursions',
+    `time charged per sampling interval; data gaps not counted; returns to range under ${num(merge)} min merged`,
+  );
   table(
     f,
     [
@@ -514,6 +510,7 @@ function excursionsSection(f: Flow): void {
       { header: 'End (UTC)', width: 2.2 },
       { header: 'Duration', width: 1.6, align: 'right' },
       { header: 'Peak', width: 1.2, align: 'right' },
+      { header: 'Merged', width: 1, align: 'right' },
     ],
     summary.excursions.map((e, i) => [
       { text: `E${i + 1}`, font: FONT.bold },
@@ -522,6 +519,7 @@ function excursionsSection(f: Flow): void {
       e.ongoing ? `${humanUtc(e.end)} (ongoing)` : humanUtc(e.end),
       durationText(e.durationMs),
       tempText(e.peakC, 1),
+      e.parts > 1 ? `${e.parts} parts` : '-',
     ]),
     'No excursions: every reading was within range.',
   );
@@ -593,7 +591,8 @@ function alarmCard(f: Flow, a: ReportAlarm, n: number): void {
     a.resolvedAt === undefined ? 'not resolved' : `resolved ${humanUtc(a.resolvedAt)}`,
   ].join('  ·  ');
   doc.font(FONT.regular).fontSize(8.5);
-  const msg = pdfClip(a.message);
+  const disproof = a.disproved ? `\nDisproved ${humanUtc(a.disproved.at)}: ${a.disproved.reason}` : '';
+  const msg = pdfClip(`${a.message}${disproof}`);
   const msgH = doc.heightOfString(msg, { width: w - 20 });
   let ackH = 0;
   let ackLines: [string, string][] = [];
@@ -629,8 +628,12 @@ function alarmCard(f: Flow, a: ReportAlarm, n: number): void {
     .font(FONT.bold)
     .fontSize(9.5)
     .fillColor(COLOR.ink)
-    .text(fitLine(doc, a.rule, w / 2), x + 36 + pw, y0 + 8, { lineBreak: false });
-  const state = pdfLine(`${a.state}${a.detectedLate ? '  ·  detected late' : ''}`);
+    .text(fitLine(doc, a.tier ? `${a.rule} (${a.tier} tier)` : a.rule, w / 2), x + 36 + pw, y0 + 8, {
+      lineBreak: false,
+    });
+  const state = pdfLine(
+    `${a.state}${a.disproved ? '  ·  disproved' : ''}${a.detectedLate ? '  ·  detected late' : ''}`,
+  );
   doc.font(FONT.regular).fontSize(8).fillColor(COLOR.muted);
   doc.text(state, x + w - 10 - doc.widthOfString(state), y0 + 9, { lineBreak: false });
   doc

@@ -13,7 +13,7 @@ import type { SqliteShipmentStore } from '../storage/adapters/sqlite-shipment-st
 import type { SqliteStore } from '../storage/adapters/sqlite-store.ts';
 import type { MessageRecord, ReadingRecord } from '../storage/store.ts';
 import { DELIVERY_TOKEN_PURPOSE } from './delivery-limiter.ts';
-import { loadShipmentDetail } from './shipment-detail.ts';
+import { custodyDetail, loadShipmentDetail } from './shipment-detail.ts';
 import { ShipmentService, type ShipmentServiceDeps } from './shipment-service.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-shipments-'));
@@ -179,6 +179,11 @@ describe('ShipmentService', () => {
     const dispatched = (await svc.custody(s.id)).find((e) => e.action === 'shipment.dispatch');
     assert.equal(dispatched?.at, t0);
     assert.equal(dispatched?.detail.reported_late, true);
+    // custody details, as every view shows them, carry ISO 8601 times, never epoch milliseconds
+    const shown = d.custody.find((e) => e.action === 'shipment.dispatch')?.detail;
+    assert.equal(shown?.at, new Date(t0).toISOString());
+    assert.equal(shown?.received_at, new Date(arrival).toISOString());
+    assert.equal(custodyDetail({ at: t0, fix_at: null, batch: 'L1' }).at, new Date(t0).toISOString());
   });
 
   it('auto-creates a refrigerated shipment for an unplanned dispatch; the next dispatch closes it undelivered', async () => {

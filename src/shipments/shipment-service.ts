@@ -5,6 +5,7 @@
  * record and the audit log; the delivery token never is (DESIGN.md §5).
  */
 import type { Logger } from 'pino';
+import { profileOverrides } from '../coldchain/policy-overrides.ts';
 import type { TemperatureProfile } from '../coldchain/profiles.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
@@ -27,6 +28,7 @@ import {
   type DecisionState,
   decisionReasonSchema,
   type Place,
+  profileWithPolicy,
   type Shipment,
   type ShipmentState,
 } from './shipment.ts';
@@ -107,8 +109,8 @@ export class ShipmentService {
       );
     }
     const i = parsed.data;
-    const profile = i.profile as Shipment['profile'];
-    shipmentProfile({ profile });
+    const profile = profileWithPolicy(i.profile as Shipment['profile'], i.alarmPolicy);
+    const resolved = shipmentProfile({ profile });
     const device = await this.#d.store.getDevice(i.deviceId);
     if (!device) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${i.deviceId}`);
     if (!SHIPPABLE_PROFILES.includes(device.profile)) {
@@ -139,7 +141,8 @@ export class ShipmentService {
     await this.#d.shipments.create(s);
     await this.#record(s, now, 'shipment.create', actor, {
       device: s.deviceId,
-      profile: typeof profile === 'string' ? profile : 'custom',
+      profile: resolved.preset,
+      alarm_policy_overrides: profileOverrides(resolved),
       batches: s.batches.map((b) => b.lot),
       origin: s.origin.name,
       destination: s.destination.name,
@@ -238,8 +241,8 @@ export class ShipmentService {
     const dispatch = { at, batchId, tokenHash, receivedAt: m.receivedAt };
     const detail = {
       batch: batchId,
-      at,
-      received_at: m.receivedAt,
+      at: new Date(at).toISOString(),
+      received_at: new Date(m.receivedAt).toISOString(),
       reported_late: m.receivedAt - at > 60_000,
       ...(typeof m.body.shipment === 'string' ? { label: m.body.shipment.slice(0, 128) } : {}),
     };
@@ -393,7 +396,7 @@ export class ShipmentService {
       batch: s.dispatch.batchId,
       lat: delivery.lat,
       lon: delivery.lon,
-      fix_at: delivery.fixAt,
+      fix_at: delivery.fixAt === null ? null : new Date(delivery.fixAt).toISOString(),
     });
     this.#changed(done);
     return done;

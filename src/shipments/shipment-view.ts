@@ -4,6 +4,7 @@
  */
 import { alarmViewIso } from '../alarms/alarm-view.ts';
 import type { Excursion } from '../coldchain/excursions.ts';
+import { profileOverrides } from '../coldchain/policy-overrides.ts';
 import type { Shipment } from './shipment.ts';
 import type { ShipmentDetail } from './shipment-detail.ts';
 
@@ -58,6 +59,7 @@ function excursionView(e: Excursion): Record<string, unknown> {
     duration_ms: e.durationMs,
     peak_c: e.peakC,
     ongoing: e.ongoing,
+    merged_parts: e.parts,
   };
 }
 
@@ -75,12 +77,24 @@ export function shipmentDetailCliView(d: ShipmentDetail): Record<string, unknown
   return {
     ...shipmentCliView(d.shipment),
     profile_limits: { name: d.profile.name, lower_c: d.profile.lowerC, upper_c: d.profile.upperC },
+    alarm_policy: {
+      warning: d.profile.tiers.warning,
+      critical: d.profile.tiers.critical,
+      regulatory: {
+        heat: d.profile.heat,
+        freeze: d.profile.freezeSensitive ? d.profile.freeze : null,
+        budgets: d.profile.budgets,
+      },
+      hysteresis_c: d.profile.hysteresisC,
+      merge_gap_minutes: d.profile.mergeGapMinutes,
+      overrides: profileOverrides(d.profile),
+    },
     trip: d.window ? { from: iso(d.window.from), to: iso(d.window.to) } : null,
     readings: sum.readingCount,
     readings_truncated: d.truncated,
     min_c: sum.minC,
     max_c: sum.maxC,
-    mkt_c: sum.mktC === null ? null : Math.round(sum.mktC * 100) / 100,
+    mkt_c: sum.mktC,
     time_out_of_range: { above_ms: sum.timeAboveMs, below_ms: sum.timeBelowMs },
     excursions: sum.excursions.map(excursionView),
     data_gaps: sum.gaps.map((g) => ({ start: iso(g.start), end: iso(g.end), duration_ms: g.durationMs })),

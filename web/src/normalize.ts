@@ -157,6 +157,12 @@ export function normAlarm(raw: unknown): Alarm | null {
     endedAt: toMs(raw.endedAt ?? raw.clearedAt ?? raw.closedAt),
     message: typeof raw.message === 'string' ? raw.message : '',
     ack,
+    disproved: isObj(raw.disproved)
+      ? {
+          at: toMs(raw.disproved.at),
+          reason: typeof raw.disproved.reason === 'string' ? raw.disproved.reason : '',
+        }
+      : null,
   };
 }
 

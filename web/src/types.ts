@@ -90,6 +90,8 @@ export interface Alarm {
   endedAt: number | null;
   message: string;
   ack: AlarmAck | null;
+  /** Late data disproved the alarm: kept on record, resolved, with when and why. */
+  disproved: { at: number | null; reason: string } | null;
 }
 
 export interface CertStatus {

@@ -19,7 +19,11 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 function alarmLine(a: AlarmRecord): string {
   const when = `${iso(a.raisedAt)}${a.resolvedAt !== null ? ` .. ${iso(a.resolvedAt)}` : ''}`;
-  const flags = [a.kind === 'statistical' ? 'statistical' : '', a.detectedLate ? 'detected late' : '']
+  const flags = [
+    a.kind === 'statistical' ? 'statistical' : '',
+    a.detectedLate ? 'detected late' : '',
+    a.disproved ? `disproved ${iso(a.disproved.at)}: ${a.disproved.reason}` : '',
+  ]
     .filter(Boolean)
     .map((f) => ` [${f}]`)
     .join('');

@@ -1,6 +1,7 @@
 import { PROFILE_PRESETS } from '../../coldchain/profiles.ts';
 import { openContext, type VigilContext } from '../../data-dir/context.ts';
 import { VigilError } from '../../errors.ts';
+import { policyLines } from '../../reports/report-facts.ts';
 import {
   type Batch,
   type CreateShipmentInput,
@@ -10,17 +11,21 @@ import {
 import { custodyText, loadShipmentDetail, type ShipmentDetail } from '../../shipments/shipment-detail.ts';
 import { ShipmentService } from '../../shipments/shipment-service.ts';
 import { shipmentCliView, shipmentDetailCliView } from '../../shipments/shipment-view.ts';
+import { ALARM_POLICY_OPTIONS, alarmPolicyFromFlags } from '../alarm-policy-flags.ts';
 import { parseCommand } from '../command-context.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
 
 const USAGE = `usage:
   vigil shipment create --device ID --profile NAME [--batch LOT[,PRODUCT,QTY[,VVM]] ...]
                         [--origin NAME] [--destination NAME] [--eta ISO] [--json]
+                        [--warning-above SPEC] [--warning-below SPEC] [--critical-above SPEC]
+                        [--critical-below SPEC] [--hysteresis C] [--merge-gap-minutes N]
   vigil shipment list [--state STATE] [--device ID] [--limit N] [--json]
   vigil shipment show ID [--json]
   vigil shipment deliver ID --token TOKEN
 profiles: ${PROFILE_PRESETS.filter((p) => p !== 'custom').join(', ')}, or a JSON profile such as
-  '{"preset":"custom","lowerC":15,"upperC":25}'`;
+  '{"preset":"custom","lowerC":15,"upperC":25}'
+alarm SPEC: [OP]LIMIT[:DURATION] or off, e.g. 8:15m, '>=8:20m', --critical-below=-1:10m, 30m`;
 
 /** The actor of everything done from a terminal (the CLI has no signed-in user). */
 const CLI_ACTOR = 'cli';
@@ -92,14 +97,19 @@ function showText(d: ShipmentDetail, io: CliIo): void {
       `  readings    ${sum.readingCount}${d.truncated ? ' (truncated)' : ''}, ${sum.minC} to ${sum.maxC} °C, MKT ${sum.mktC === null ? '-' : sum.mktC.toFixed(2)} °C`,
     );
   }
+  for (const [label, text] of policyLines(d.profile))
+    io.out(`  ${`${label.toLowerCase()}`.padEnd(18)} ${text}`);
   io.out(`  out of range  above ${duration(sum.timeAboveMs)}, below ${duration(sum.timeBelowMs)}`);
   for (const e of sum.excursions) {
+    const merged = e.parts > 1 ? ` (${e.parts} merged)` : '';
     io.out(
-      `  excursion   ${e.kind} ${iso(e.start)} .. ${iso(e.end)}  ${duration(e.durationMs)}  peak ${e.peakC} °C${e.ongoing ? ' (ongoing)' : ''}`,
+      `  excursion   ${e.kind} ${iso(e.start)} .. ${iso(e.end)}  ${duration(e.durationMs)}${merged}  peak ${e.peakC} °C${e.ongoing ? ' (ongoing)' : ''}`,
     );
   }
-  for (const a of d.alarms)
-    io.out(`  alarm       ${a.state} ${a.severity} ${a.rule} ${iso(a.raisedAt)} ${a.message}`);
+  for (const a of d.alarms) {
+    const disproved = a.disproved ? ` [disproved ${iso(a.disproved.at)}: ${a.disproved.reason}]` : '';
+    io.out(`  alarm       ${a.state} ${a.severity} ${a.rule} ${iso(a.raisedAt)}${disproved} ${a.message}`);
+  }
   for (const e of d.custody)
     io.out(`  custody     ${iso(e.at)} ${e.action} ${e.actor} ${custodyText(e.detail)}`);
 }
@@ -117,6 +127,7 @@ export async function shipmentCommand(argv: string[], io: CliIo): Promise<number
     limit: { type: 'string' },
     token: { type: 'string' },
     json: { type: 'boolean', default: false },
+    ...ALARM_POLICY_OPTIONS,
   });
   const [sub, id, ...extra] = positionals;
   if (!sub || extra.length > 0) usage(USAGE);
@@ -129,6 +140,7 @@ export async function shipmentCommand(argv: string[], io: CliIo): Promise<number
     const profile = parseProfile(values.profile);
     const batches = (values.batch ?? []).map(parseBatch);
     const eta = parseTime('--eta', values.eta);
+    const alarmPolicy = alarmPolicyFromFlags(values);
     const ctx = await open();
     try {
       const s = await serviceOf(ctx).create(
@@ -139,6 +151,7 @@ export async function shipmentCommand(argv: string[], io: CliIo): Promise<number
           ...(values.origin ? { origin: { name: values.origin } } : {}),
           ...(values.destination ? { destination: { name: values.destination } } : {}),
           ...(eta !== undefined ? { eta } : {}),
+          ...(alarmPolicy ? { alarmPolicy } : {}),
         },
         CLI_ACTOR,
       );

@@ -297,4 +297,15 @@ CREATE INDEX shipment_delivery_failures_actor ON shipment_delivery_failures (act
 CREATE INDEX shipment_delivery_failures_at ON shipment_delivery_failures (at);
 `,
   },
+  {
+    version: 5,
+    name: 'disproved alarms',
+    sql: `
+-- An alarm that late data disproved stays on record, resolved, marked with when that was found and
+-- what the data shows instead (docs/alarms.md). Both set or both null; only a resolved alarm.
+ALTER TABLE alarms ADD COLUMN disproved_reason TEXT;
+ALTER TABLE alarms ADD COLUMN disproved_at INTEGER
+  CHECK ((disproved_at IS NULL) = (disproved_reason IS NULL) AND (disproved_at IS NULL OR state = 'resolved'));
+`,
+  },
 ];

@@ -36,6 +36,7 @@ const MEANINGS = [
 ] as const;
 
 function stateBadge(a: Alarm): HTMLElement {
+  if (a.disproved) return badge('off', 'Disproved', 'check');
   if (!alarmActive(a)) return badge('off', humanize(a.state), 'check');
   if (a.ack) return badge('warn', 'Acknowledged', 'check');
   return badge('bad', 'Open', 'alert');
@@ -149,6 +150,13 @@ export const alarmsPage: Page = (root, ctx) => {
                   a.severity ? [' ', badge(severityTone(a.severity), humanize(a.severity))] : null,
                 ),
                 a.message ? h('div', { class: 'muted small' }, a.message) : null,
+                a.disproved
+                  ? h(
+                      'div',
+                      { class: 'small', testid: 'alarm-disproved' },
+                      `Disproved ${absTime(a.disproved.at)}: ${a.disproved.reason}`,
+                    )
+                  : null,
               ),
               h(
                 'td',
