@@ -312,13 +312,17 @@ int vigil_json_str(const char *text, const vigil_jtok_t *t, char *out, size_t ca
   while (pos < t->end) {
     char buf[4];
     size_t u, n = next_unit(text, &pos, buf, &u);
-    if (o + n + 1 > cap) return VIGIL_E_NOSPACE;
-    memcpy(out + o, buf, n);
+    if (out) {
+      if (o + n + 1 > cap) return VIGIL_E_NOSPACE;
+      memcpy(out + o, buf, n);
+    }
     o += n;
     units += u;
   }
-  if (cap < 1) return VIGIL_E_NOSPACE;
-  out[o] = '\0';
+  if (out) {
+    if (cap < 1) return VIGIL_E_NOSPACE;
+    out[o] = '\0';
+  }
   if (len) *len = o;
   if (utf16_len) *utf16_len = units;
   return VIGIL_OK;

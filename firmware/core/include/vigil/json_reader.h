@@ -49,6 +49,7 @@ int vigil_json_parse(const char *text, size_t len, vigil_jtok_t *toks, size_t ca
 /**
  * Decodes a STRING token into UTF-8 and NUL-terminates it. VIGIL_E_NOSPACE when cap < length + 1.
  * `utf16_len` (optional) receives the length in UTF-16 code units, as JavaScript counts it.
+ * With out == NULL only the lengths are computed.
  */
 int vigil_json_str(const char *text, const vigil_jtok_t *t, char *out, size_t cap, size_t *len,
                    size_t *utf16_len);
