@@ -132,6 +132,9 @@ int dev_store(vigil_device_t *d, vigil_rec_kind_t kind, const char *body, size_t
                                           : VIGIL_CH_ACKS;
     d->p->notify(d->p->ctx, &n);
   }
+  /* online: send at once. The record is durable whatever the link does, so a failed send is
+   * not this call's error (the platform sees the broken link and reconnects). */
+  if (d->connected) (void)vigil_device_pump(d, NULL);
   return VIGIL_OK;
 }
 
@@ -215,8 +218,7 @@ int vigil_device_on_connect(vigil_device_t *d) {
     if (best == VIGIL_MAX_INFLIGHT) break;
     if ((rc = publish_slot(d, best)) != VIGIL_OK) return rc;
   }
-  rc = vigil_device_pump(d);
-  return rc < 0 ? rc : VIGIL_OK;
+  return vigil_device_pump(d, NULL);
 }
 
 void vigil_device_on_disconnect(vigil_device_t *d) {
@@ -328,8 +330,10 @@ static int seal_next(vigil_device_t *d, unsigned slot) {
   return VIGIL_OK;
 }
 
-int vigil_device_pump(vigil_device_t *d) {
-  int sent = 0, rc;
+int vigil_device_pump(vigil_device_t *d, unsigned *published) {
+  unsigned sent = 0;
+  int rc = VIGIL_OK;
+  if (published) *published = 0;
   if (!d->connected) return VIGIL_E_STATE;
   for (;;) {
     unsigned i, slot = VIGIL_MAX_INFLIGHT;
@@ -341,12 +345,16 @@ int vigil_device_pump(vigil_device_t *d) {
     }
     if (slot == VIGIL_MAX_INFLIGHT || d->seal_next >= d->outbox.tail) break;
     rc = seal_next(d, slot);
-    if (rc == VIGIL_E_EMPTY) break;
-    if (rc != VIGIL_OK) return rc;
-    if ((rc = publish_slot(d, slot)) != VIGIL_OK) return rc;
+    if (rc == VIGIL_E_EMPTY) {
+      rc = VIGIL_OK;
+      break;
+    }
+    if (rc != VIGIL_OK) break;
+    if ((rc = publish_slot(d, slot)) != VIGIL_OK) break;
     sent++;
   }
-  return sent;
+  if (published) *published = sent;
+  return rc;
 }
 
 int vigil_device_on_puback(vigil_device_t *d, uint32_t msg_id) {
@@ -373,8 +381,8 @@ int vigil_device_on_puback(vigil_device_t *d, uint32_t msg_id) {
     dev_notify(d, VIGIL_NOTICE_ACKED, 0, f->first, f->count, f->seq);
   }
   if (d->connected) {
-    rc = vigil_device_pump(d);
-    if (rc < 0 && rc != VIGIL_E_NOTIME) return rc;
+    rc = vigil_device_pump(d, NULL);
+    if (rc != VIGIL_OK && rc != VIGIL_E_NOTIME) return rc;
   }
   return VIGIL_OK;
 }

@@ -203,8 +203,8 @@ int vigil_device_on_message(vigil_device_t *d, const char *topic, const uint8_t 
     return rc;
   }
   if (d->connected) {
-    int sent = vigil_device_pump(d);
-    if (sent < 0 && sent != VIGIL_E_NOTIME) return sent;
+    rc = vigil_device_pump(d, NULL);
+    if (rc != VIGIL_OK && rc != VIGIL_E_NOTIME) return rc;
   }
   return VIGIL_OK;
 }

@@ -134,8 +134,8 @@ void vigil_device_on_disconnect(vigil_device_t *d);
 /** Before a deliberate DISCONNECT (which discards the will): publishes `offline`, retained. */
 int vigil_device_going_offline(vigil_device_t *d);
 /** Seals and publishes outbox records while the link is up and an inflight slot is free.
- *  Returns the number of envelopes published (>= 0) or an error. */
-int vigil_device_pump(vigil_device_t *d);
+ *  *published (optional) receives the number of envelopes published. */
+int vigil_device_pump(vigil_device_t *d, unsigned *published);
 /** A PUBACK arrived for msg_id. */
 int vigil_device_on_puback(vigil_device_t *d, uint32_t msg_id);
 /** A PUBLISH arrived (the commands subscription). Returns VIGIL_OK when a command was executed
