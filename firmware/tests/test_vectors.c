@@ -8,37 +8,9 @@
 #include "vigil/envelope.h"
 #include "vigil/error.h"
 
-/* The receiver steps the file covers (schema, MAC, decrypt), as the TypeScript test does. */
 static int receive(const char *json, size_t len, const char *channel, const char *secret_hex,
                    char **body_out) {
-  vigil_jtok_t toks[64];
-  char *work = malloc(len + 1);
-  vigil_envelope_t env;
-  vigil_key_t key;
-  vigil_channel_t ch;
-  uint8_t *secret, *body;
-  size_t body_len;
-  int rc = vigil_envelope_parse((const uint8_t *)json, len, toks, 64, work, len + 1, &env);
-  *body_out = NULL;
-  if (rc != VIGIL_OK) {
-    free(work);
-    return rc;
-  }
-  secret = tk_hex(secret_hex, NULL);
-  vigil_channel_parse(channel, strlen(channel), &ch);
-  memset(&key, 0, sizeof(key));
-  rc = vigil_key_init(&key, env.kid, env.alg, secret, env.dev);
-  if (rc == VIGIL_OK) rc = vigil_envelope_verify(&key, &env, ch);
-  if (rc == VIGIL_OK) rc = vigil_envelope_decrypt(&key, &env, ch, &body, &body_len);
-  if (rc == VIGIL_OK) {
-    *body_out = malloc(body_len + 1);
-    memcpy(*body_out, body, body_len);
-    (*body_out)[body_len] = '\0';
-  }
-  vigil_key_free(&key);
-  free(secret);
-  free(work);
-  return rc;
+  return tk_receive((const uint8_t *)json, len, channel, secret_hex, body_out, NULL);
 }
 
 static void check_valid(const tk_json_t *doc, size_t v) {

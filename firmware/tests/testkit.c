@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 #include "testkit.h"
 
 #include <stdlib.h>
@@ -124,4 +125,91 @@ char *tk_raw(const tk_json_t *doc, size_t idx) {
   memcpy(s, doc->text + start, end - start);
   s[end - start] = '\0';
   return s;
+}
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include "vigil/envelope.h"
+
+int tk_receive(const uint8_t *payload, size_t len, const char *channel, const char *secret_hex,
+               char **body_out, size_t *body_len) {
+  vigil_jtok_t toks[64];
+  char *work = malloc(len + 1);
+  vigil_envelope_t env;
+  vigil_key_t key;
+  vigil_channel_t ch;
+  uint8_t *secret, *body;
+  size_t n = 0;
+  int rc = vigil_envelope_parse(payload, len, toks, 64, work, len + 1, &env);
+  *body_out = NULL;
+  if (rc != VIGIL_OK) {
+    free(work);
+    return rc;
+  }
+  secret = tk_hex(secret_hex, NULL);
+  if (vigil_channel_parse(channel, strlen(channel), &ch) != VIGIL_OK) ch = VIGIL_CH_TELEMETRY;
+  memset(&key, 0, sizeof(key));
+  rc = vigil_key_init(&key, env.kid, env.alg, secret, env.dev);
+  if (rc == VIGIL_OK) rc = vigil_envelope_verify(&key, &env, ch);
+  if (rc == VIGIL_OK) rc = vigil_envelope_decrypt(&key, &env, ch, &body, &n);
+  if (rc == VIGIL_OK) {
+    *body_out = malloc(n + 1);
+    memcpy(*body_out, body, n);
+    (*body_out)[n] = '\0';
+    if (body_len) *body_len = n;
+  }
+  vigil_key_free(&key);
+  free(secret);
+  free(work);
+  return rc;
+}
+
+char **tk_read_lines(const char *path, size_t *n) {
+  size_t len, cap = 16, count = 0;
+  char *text = tk_read_file(path, &len), *p = text;
+  char **lines = malloc(cap * sizeof(char *));
+  while (*p) {
+    char *nl = strchr(p, '\n');
+    size_t k = nl ? (size_t)(nl - p) : strlen(p);
+    if (count == cap) lines = realloc(lines, (cap *= 2) * sizeof(char *));
+    lines[count] = malloc(k + 1);
+    memcpy(lines[count], p, k);
+    lines[count++][k] = '\0';
+    p += k + (nl ? 1 : 0);
+  }
+  free(text);
+  *n = count;
+  return lines;
+}
+
+char *tk_tempdir(void) {
+  const char *base = getenv("TMPDIR");
+  char *path = malloc(512);
+  snprintf(path, 512, "%s/vigil-fw-XXXXXX", base && *base ? base : "/tmp");
+  if (!mkdtemp(path)) {
+    fprintf(stderr, "mkdtemp failed\n");
+    exit(2);
+  }
+  return path;
+}
+
+void tk_rmdir(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char path[1024];
+  if (!d) return;
+  while ((e = readdir(d))) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    unlink(path);
+  }
+  closedir(d);
+  rmdir(dir);
+}
+
+int tk_run_peer(const char *node, const char *peer, const char *mode, const char *in, const char *out) {
+  char cmd[4096];
+  snprintf(cmd, sizeof(cmd), "'%s' '%s' %s '%s' '%s'", node, peer, mode, in, out);
+  return system(cmd);
 }

@@ -66,4 +66,20 @@ char *tk_raw(const tk_json_t *doc, size_t idx);
 #define TK_NEXT(doc, i) ((doc)->toks[i].next)
 #define TK_END(doc, arr) ((doc)->toks[arr].next)
 
+/**
+ * The receiver steps test/vectors covers (schema, MAC, decrypt; no registry, no replay), as the
+ * TypeScript tests run them. Returns VIGIL_OK with the body (malloc'ed, NUL-terminated) or the
+ * refusal.
+ */
+int tk_receive(const uint8_t *payload, size_t len, const char *channel, const char *secret_hex,
+               char **body_out, size_t *body_len);
+
+/** Lines of a text file (malloc'ed array of malloc'ed strings). */
+char **tk_read_lines(const char *path, size_t *n);
+/** A fresh private temp directory (malloc'ed path); tk_rmdir() removes it and its files. */
+char *tk_tempdir(void);
+void tk_rmdir(const char *dir);
+/** Runs `node peer mode in out`; returns its exit status. */
+int tk_run_peer(const char *node, const char *peer, const char *mode, const char *in, const char *out);
+
 #endif
