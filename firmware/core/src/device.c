@@ -6,13 +6,14 @@
 #include "vigil/error.h"
 #include "vigil/event.h"
 
-void dev_notify(vigil_device_t *d, vigil_notice_kind_t kind, int code, uint64_t first, uint32_t count,
-                uint64_t seq) {
+void dev_notify(vigil_device_t *d, vigil_notice_kind_t kind, int code, vigil_channel_t ch, uint64_t first,
+                uint32_t count, uint64_t seq) {
   vigil_notice_t n;
   if (!d->p->notify) return;
   memset(&n, 0, sizeof(n));
   n.kind = kind;
   n.code = code;
+  n.channel = ch;
   n.first = first;
   n.count = count;
   n.seq = seq;
@@ -116,7 +117,7 @@ int dev_store(vigil_device_t *d, vigil_rec_kind_t kind, const char *body, size_t
   uint64_t index;
   int rc = vigil_outbox_append(&d->outbox, kind, (const uint8_t *)body, len, reserve, &index);
   if (rc == VIGIL_E_FULL) {
-    dev_notify(d, VIGIL_NOTICE_OUTBOX_FULL, rc, 0, 0, 0);
+    dev_notify(d, VIGIL_NOTICE_OUTBOX_FULL, rc, VIGIL_CH_TELEMETRY, 0, 0, 0);
     return rc;
   }
   if (rc != VIGIL_OK) return rc;
@@ -193,7 +194,7 @@ static int publish_slot(vigil_device_t *d, unsigned slot) {
   if (rc != VIGIL_OK) return VIGIL_E_TRANSPORT;
   f->sent = 1;
   f->msg_id = mid;
-  dev_notify(d, VIGIL_NOTICE_PUBLISHED, 0, f->first, f->count, f->seq);
+  dev_notify(d, VIGIL_NOTICE_PUBLISHED, 0, f->channel, f->first, f->count, f->seq);
   return VIGIL_OK;
 }
 
@@ -263,7 +264,7 @@ static int pack(vigil_device_t *d, vigil_channel_t *ch, uint32_t *count, size_t 
     if (rc == VIGIL_OK) break;
     if (rc != VIGIL_E_CORRUPT) return rc;
     if (any_inflight(d)) return VIGIL_E_EMPTY;
-    dev_notify(d, VIGIL_NOTICE_RECORD_LOST, rc, at, 1, 0);
+    dev_notify(d, VIGIL_NOTICE_RECORD_LOST, rc, VIGIL_CH_TELEMETRY, at, 1, 0);
     if ((rc = vigil_outbox_drop_to(&d->outbox, at + 1)) != VIGIL_OK) return rc;
     d->seal_next = ++at;
   }
@@ -326,7 +327,7 @@ static int seal_next(vigil_device_t *d, unsigned slot) {
   if ((rc = inflight_store(d, slot)) != VIGIL_OK) return rc;
   f->used = 1;
   d->seal_next = f->first + count;
-  dev_notify(d, VIGIL_NOTICE_SEALED, 0, f->first, count, seq);
+  dev_notify(d, VIGIL_NOTICE_SEALED, 0, ch, f->first, count, seq);
   return VIGIL_OK;
 }
 
@@ -378,7 +379,7 @@ int vigil_device_on_puback(vigil_device_t *d, uint32_t msg_id) {
     if ((rc = vigil_outbox_drop_to(&d->outbox, f->first + f->count)) != VIGIL_OK) return rc;
     if ((rc = inflight_forget(d, best)) != VIGIL_OK) return rc;
     f->used = 0;
-    dev_notify(d, VIGIL_NOTICE_ACKED, 0, f->first, f->count, f->seq);
+    dev_notify(d, VIGIL_NOTICE_ACKED, 0, f->channel, f->first, f->count, f->seq);
   }
   if (d->connected) {
     rc = vigil_device_pump(d, NULL);

@@ -8,8 +8,8 @@
 #define KV_COMMANDS "cmds"
 #define KV_CONFIG "cfg"
 
-void dev_notify(vigil_device_t *d, vigil_notice_kind_t kind, int code, uint64_t first, uint32_t count,
-                uint64_t seq);
+void dev_notify(vigil_device_t *d, vigil_notice_kind_t kind, int code, vigil_channel_t ch, uint64_t first,
+                uint32_t count, uint64_t seq);
 /** Appends a record to the outbox with the given free-slot reserve, and notifies STORED. */
 int dev_store(vigil_device_t *d, vigil_rec_kind_t kind, const char *body, size_t len,
               uint32_t reserve, uint64_t ts);

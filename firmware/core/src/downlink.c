@@ -199,7 +199,7 @@ int vigil_device_on_message(vigil_device_t *d, const char *topic, const uint8_t 
   rc = receive(d, topic, payload, len);
   vigil_wipe(d->dl_work, sizeof(d->dl_work));
   if (rc != VIGIL_OK) {
-    dev_notify(d, VIGIL_NOTICE_DOWNLINK_REFUSED, rc, 0, 0, 0);
+    dev_notify(d, VIGIL_NOTICE_DOWNLINK_REFUSED, rc, VIGIL_CH_COMMANDS, 0, 0, 0);
     return rc;
   }
   if (d->connected) {
