@@ -150,7 +150,7 @@ static int parse_args(int argc, char **argv, opts_t *o) {
         o->nbrokers++;
         break;
       case 'i':
-        if (v < 100 || v > 86400000ul) return fprintf(stderr, "--interval-ms: 100..86400000\n"), -1;
+        if (v < 10 || v > 86400000ul) return fprintf(stderr, "--interval-ms: 10..86400000\n"), -1;
         o->interval_ms = (uint32_t)v;
         break;
       case 'n': o->samples = v; break;
