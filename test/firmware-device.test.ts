@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
@@ -449,6 +449,39 @@ if (skip) {
       const unlisted = inStore.filter((ts) => !all.has(ts));
       assert.ok(unlisted.length <= 1, `readings without a line: ${unlisted.length}`);
       for (const ts of unlisted) assert.ok(ts > Math.max(...s1.values()) && ts < Math.min(...s2.values()));
+    });
+
+    it('turns a bundle into the NVS image CSV the ESP32 is provisioned from (secret never in the app image)', async () => {
+      const b = await provision('fw-esp32-05');
+      const tool = join(FIRMWARE, 'esp32', 'tools', 'bundle_to_nvs.py');
+      const out = join(work, 'nvs.csv');
+      await run('python3', [
+        tool,
+        b.dir,
+        out,
+        '--broker',
+        'mqtts://vigil.example:8883',
+        '--broker',
+        'mqtts://[::1]:8883',
+      ]);
+      assert.equal(statSync(out).mode & 0o777, 0o600, 'the CSV holds the secret');
+      const rows = readFileSync(out, 'utf8').trim().split('\n');
+      assert.deepEqual(rows.slice(0, 6), [
+        'key,type,encoding,value',
+        'vigil,namespace,,',
+        'id,data,string,fw-esp32-05',
+        'profile,data,string,vaccine-transport',
+        'kid,data,u32,1',
+        'alg,data,string,A256GCM',
+      ]);
+      assert.ok(
+        rows.includes(`secret,data,hex2bin,${Buffer.from(b.info.secret, 'base64url').toString('hex')}`),
+      );
+      assert.ok(rows.includes('brokers,data,string,mqtts://vigil.example:8883 mqtts://[::1]:8883'));
+      assert.ok(rows.includes(`key,file,string,${join(b.dir, 'device.key')}`));
+      rmSync(out);
+      await assert.rejects(run('python3', [tool, b.dir, out, '--broker', 'mqtt://plain:1883']), /not mqtts/);
+      assert.ok(!existsSync(out), 'nothing written for a refused bundle');
     });
   });
 }
