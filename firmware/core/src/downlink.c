@@ -197,7 +197,8 @@ int vigil_device_on_message(vigil_device_t *d, const char *topic, const uint8_t 
   int rc;
   if (!d || !payload) return VIGIL_E_ARG;
   rc = receive(d, topic, payload, len);
-  vigil_wipe(d->dl_work, sizeof(d->dl_work));
+  /* the work buffer held b and then the plaintext command: at most len bytes of it were used */
+  vigil_wipe(d->dl_work, len < sizeof(d->dl_work) ? len + 1 : sizeof(d->dl_work));
   if (rc != VIGIL_OK) {
     dev_notify(d, VIGIL_NOTICE_DOWNLINK_REFUSED, rc, VIGIL_CH_COMMANDS, 0, 0, 0);
     return rc;
