@@ -18,10 +18,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { type Alg, NONCE_BYTES } from '../../src/protocol/aead.ts';
 import {
   commandSchema,
+  type ProfileName,
   parseAckBody,
   parseEventBody,
   parseTelemetryBody,
-  type ProfileName,
 } from '../../src/protocol/bodies.ts';
 import {
   type Channel,
@@ -57,7 +57,8 @@ function checkBody(channel: Channel, profile: ProfileName, body: Buffer): string
     if (channel === 'telemetry') parseTelemetryBody(profile, body);
     else if (channel === 'events') parseEventBody(body);
     else if (channel === 'acks') parseAckBody(body);
-    else if (!commandSchema.safeParse(JSON.parse(body.toString('utf8'))).success) return 'VIGIL_ERR_BODY_SCHEMA';
+    else if (!commandSchema.safeParse(JSON.parse(body.toString('utf8'))).success)
+      return 'VIGIL_ERR_BODY_SCHEMA';
     return 'OK';
   } catch (err) {
     return codeOf(err);
@@ -88,7 +89,11 @@ function run(mode: string, line: Line): Line {
     return { envelope: serializeEnvelope(env) };
   }
   if (mode === 'judge') {
-    const r = judge(Buffer.from(String(line.payload_hex), 'hex'), line.channel as Channel, String(line.secret_hex));
+    const r = judge(
+      Buffer.from(String(line.payload_hex), 'hex'),
+      line.channel as Channel,
+      String(line.secret_hex),
+    );
     return { code: r.code };
   }
   throw new Error(`unknown mode ${mode}`);
