@@ -172,6 +172,14 @@ if (skip) {
       return p;
     }
 
+    /** Stops the broker and waits until the device has buffered n readings to its file. */
+    async function bufferWhileBrokerDown(p: DeviceProcess, n: number): Promise<void> {
+      await inst.stop();
+      await p.waitFor('disconnected', () => p.count('disconnected') >= 1);
+      const before = p.count('stored');
+      await p.waitFor(`${n} readings buffered`, () => p.count('stored') >= before + n);
+    }
+
     async function readingsTs(id: string): Promise<number[]> {
       const rows = await inst.ctx.store.queryReadings({ deviceId: id, since: 0, limit: 100_000 });
       return rows.map((r) => r.ts);
@@ -364,10 +372,7 @@ if (skip) {
       const b = await provision('fw-truck-03');
       const p = start(b.dir, ['--interval-ms', '100', '--reconnect-max-ms', '500']);
       await p.waitFor('first acks', () => p.count('acked') >= 3);
-      await inst.stop();
-      await p.waitFor('disconnected', () => p.count('disconnected') >= 1);
-      const before = p.count('stored');
-      await p.waitFor('readings stored while offline', () => p.count('stored') >= before + 10);
+      await bufferWhileBrokerDown(p, 10);
       await inst.restart();
       await p.waitFor('reconnected', () => p.count('connected') >= 2, 45_000);
       await p.waitFor(
@@ -398,10 +403,7 @@ if (skip) {
       const first = start(b.dir, ['--interval-ms', '20', '--reconnect-max-ms', '300']);
       await first.waitFor('10 envelopes acknowledged', () => first.count('acked') >= 10);
       // a backlog builds up while the broker is down...
-      await inst.stop();
-      await first.waitFor('disconnected', () => first.count('disconnected') >= 1);
-      const before = first.count('stored');
-      await first.waitFor('100 readings buffered', () => first.count('stored') >= before + 100);
+      await bufferWhileBrokerDown(first, 100);
       // ...and the device is killed while it sends the backlog, right at its first envelope
       let reconnected = false;
       first.onLine = (line) => {

@@ -26,14 +26,8 @@ static uint64_t seq = 1;
 static int ready;
 
 static void setup(void) {
-  vigil_device_config_t c;
-  memset(&c, 0, sizeof(c));
-  c.device_id = "fuzz-device";
-  c.topic_prefix = "vigil/v1";
-  c.profile = VIGIL_PROFILE_TEMPERATURE_PROBE;
-  c.kid = 1;
-  c.alg = VIGIL_ALG_A256GCM;
-  c.secret = SECRET;
+  vigil_device_config_t c =
+      mem_device_config("fuzz-device", VIGIL_PROFILE_TEMPERATURE_PROBE, 1, VIGIL_ALG_A256GCM, SECRET);
   mem_init(&m, 128 + 512 * 64, 1);
   sim_init(&srv, SECRET, "fuzz-device", 1, VIGIL_ALG_A256GCM);
   if (vigil_device_init(&dev, &m.p, &c) != VIGIL_OK) __builtin_trap();

@@ -201,3 +201,17 @@ void mem_crash_after(mem_platform_t *m, long n) {
   m->writes_left = n;
   m->crashed = 0;
 }
+
+vigil_device_config_t mem_device_config(const char *id, vigil_profile_t profile, uint32_t kid, vigil_alg_t alg,
+                                        const uint8_t secret[32]) {
+  vigil_device_config_t c;
+  memset(&c, 0, sizeof(c));
+  c.device_id = id;
+  c.topic_prefix = "vigil/v1";
+  c.profile = profile;
+  c.kid = kid;
+  c.alg = alg;
+  c.secret = secret;
+  c.interval_ms = 60000;
+  return c;
+}

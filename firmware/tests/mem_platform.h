@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vigil/device.h"
 #include "vigil/platform.h"
 
 #define MEM_KV_MAX 32
@@ -56,6 +57,9 @@ void mem_free(mem_platform_t *m);
 void mem_clear_msgs(mem_platform_t *m);
 /** Arms a crash after n more storage writes (-1 disarms). */
 void mem_crash_after(mem_platform_t *m, long n);
+/** A device configuration on the "vigil/v1" prefix (interval 60 s). */
+vigil_device_config_t mem_device_config(const char *id, vigil_profile_t profile, uint32_t kid, vigil_alg_t alg,
+                                        const uint8_t secret[32]);
 /** Storage writes so far (to size crash loops). */
 extern unsigned long mem_write_count;
 

@@ -22,15 +22,7 @@ static size_t cur;
 static const uint64_t NOW = 1795305600000ull;
 
 static void boot(vigil_alg_t alg) {
-  vigil_device_config_t c;
-  memset(&c, 0, sizeof(c));
-  c.device_id = "probe-fridge-7";
-  c.topic_prefix = "vigil/v1";
-  c.profile = VIGIL_PROFILE_TEMPERATURE_PROBE;
-  c.kid = 2;
-  c.alg = alg;
-  c.secret = SECRET;
-  c.interval_ms = 60000;
+  vigil_device_config_t c = mem_device_config("probe-fridge-7", VIGIL_PROFILE_TEMPERATURE_PROBE, 2, alg, SECRET);
   CHECK_RC(vigil_device_init(&dev, &m.p, &c), VIGIL_OK);
   CHECK_RC(vigil_device_on_connect(&dev), VIGIL_OK);
 }

@@ -62,15 +62,7 @@ static void deliver(int ack) {
 }
 
 static vigil_device_config_t config(void) {
-  vigil_device_config_t c;
-  memset(&c, 0, sizeof(c));
-  c.device_id = "ward3-bed12";
-  c.topic_prefix = "vigil/v1";
-  c.profile = VIGIL_PROFILE_TEMPERATURE_PROBE;
-  c.kid = 3;
-  c.alg = VIGIL_ALG_ASCON128;
-  c.secret = SECRET;
-  return c;
+  return mem_device_config("ward3-bed12", VIGIL_PROFILE_TEMPERATURE_PROBE, 3, VIGIL_ALG_ASCON128, SECRET);
 }
 
 static vigil_sample_t sample(uint64_t ts) {

@@ -15,16 +15,7 @@ static const uint8_t SECRET[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 static vigil_device_t dev; /* large: static, as on a device */
 
 static vigil_device_config_t config(vigil_alg_t alg) {
-  vigil_device_config_t c;
-  memset(&c, 0, sizeof(c));
-  c.device_id = "truck-0042";
-  c.topic_prefix = "vigil/v1";
-  c.profile = VIGIL_PROFILE_VACCINE_TRANSPORT;
-  c.kid = 1;
-  c.alg = alg;
-  c.secret = SECRET;
-  c.interval_ms = 1000;
-  return c;
+  return mem_device_config("truck-0042", VIGIL_PROFILE_VACCINE_TRANSPORT, 1, alg, SECRET);
 }
 
 static vigil_sample_t truck_sample(uint64_t ts) {

@@ -4,6 +4,7 @@
 
 #include "vigil/b64url.h"
 #include "vigil/error.h"
+#include "vigil/json_writer.h"
 
 static const char *const CHANNEL_NAMES[] = {"telemetry", "events", "acks", "commands"};
 
@@ -33,57 +34,29 @@ int vigil_device_id_valid(const char *id, size_t len) {
   return 1;
 }
 
-/* A tiny appender: all writers below check room once, through this. */
-typedef struct {
-  char *p;
-  size_t cap;
-  size_t len;
-  int err;
-} out_t;
-
-static void app(out_t *o, const char *s, size_t n) {
-  if (o->err) return;
-  if (o->cap - o->len < n) {
-    o->err = VIGIL_E_NOSPACE;
-    return;
-  }
-  memcpy(o->p + o->len, s, n);
-  o->len += n;
-}
-
-static void app_s(out_t *o, const char *s) { app(o, s, strlen(s)); }
-
-static void app_u64(out_t *o, uint64_t v) {
-  char tmp[20];
-  size_t n = 0;
-  char rev[20];
-  size_t i;
-  do {
-    rev[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (i = 0; i < n; i++) tmp[i] = rev[n - 1 - i];
-  app(o, tmp, n);
-}
+/* The envelope and the header have a fixed layout: written with the JSON writer's raw appends,
+ * which check room once and keep the first error. */
+static void app_s(vigil_jw_t *o, const char *s) { vigil_jw_append(o, s, strlen(s)); }
 
 int vigil_header(char *out, size_t cap, size_t *len, const char *dev, size_t dev_len,
                  vigil_channel_t ch, uint64_t seq, uint64_t ts, uint32_t kid, vigil_alg_t alg,
                  const char *n, size_t n_len) {
-  out_t o = {out, cap, 0, 0};
+  vigil_jw_t o;
+  vigil_jw_init(&o, out, cap);
   app_s(&o, "vigil1|");
-  app(&o, dev, dev_len);
+  vigil_jw_append(&o, dev, dev_len);
   app_s(&o, "|");
   app_s(&o, vigil_channel_name(ch));
   app_s(&o, "|");
-  app_u64(&o, seq);
+  vigil_jw_append_uint(&o, seq);
   app_s(&o, "|");
-  app_u64(&o, ts);
+  vigil_jw_append_uint(&o, ts);
   app_s(&o, "|");
-  app_u64(&o, kid);
+  vigil_jw_append_uint(&o, kid);
   app_s(&o, "|");
   app_s(&o, vigil_alg_name(alg));
   app_s(&o, "|");
-  app(&o, n, n_len);
+  vigil_jw_append(&o, n, n_len);
   if (o.err) return o.err;
   *len = o.len;
   return VIGIL_OK;
@@ -100,7 +73,7 @@ int vigil_envelope_seal(vigil_key_t *key, const vigil_seal_params_t *p, uint8_t 
   char n[24], h[VIGIL_HEADER_MAX];
   size_t n_len, h_len, dev_len, b_at, b_len, mac_len, sealed_len;
   uint8_t mac[VIGIL_MAC_BYTES];
-  out_t o = {out, out_cap, 0, 0};
+  vigil_jw_t o;
   int rc;
   if (!key || !key->ready || !p || !p->dev || !p->nonce || !buf || !out) return VIGIL_E_ARG;
   dev_len = strlen(p->dev);
@@ -118,18 +91,19 @@ int vigil_envelope_seal(vigil_key_t *key, const vigil_seal_params_t *p, uint8_t 
   rc = vigil_key_seal(key, p->nonce, (const uint8_t *)h, h_len, buf, body_len);
   if (rc != VIGIL_OK) return rc;
 
+  vigil_jw_init(&o, out, out_cap);
   app_s(&o, "{\"v\":1,\"dev\":\"");
-  app(&o, p->dev, dev_len);
+  vigil_jw_append(&o, p->dev, dev_len);
   app_s(&o, "\",\"seq\":");
-  app_u64(&o, p->seq);
+  vigil_jw_append_uint(&o, p->seq);
   app_s(&o, ",\"ts\":");
-  app_u64(&o, p->ts);
+  vigil_jw_append_uint(&o, p->ts);
   app_s(&o, ",\"kid\":");
-  app_u64(&o, key->kid);
+  vigil_jw_append_uint(&o, key->kid);
   app_s(&o, ",\"alg\":\"");
   app_s(&o, vigil_alg_name(key->alg));
   app_s(&o, "\",\"n\":\"");
-  app(&o, n, n_len);
+  vigil_jw_append(&o, n, n_len);
   app_s(&o, "\",\"b\":\"");
   if (o.err) return o.err;
   b_at = o.len;

@@ -205,6 +205,13 @@ void vigil_jw_raw(vigil_jw_t *w, const char *json, size_t n) {
   put(w, json, n);
 }
 
+void vigil_jw_append(vigil_jw_t *w, const char *s, size_t n) { put(w, s, n); }
+
+void vigil_jw_append_uint(vigil_jw_t *w, uint64_t v) {
+  char d[20];
+  put(w, d, format_u64(v, d));
+}
+
 int vigil_jw_finish(vigil_jw_t *w, size_t *len) {
   if (w->err) return w->err;
   if (w->depth != 0 || w->after_key || w->len == 0) return VIGIL_E_ARG;

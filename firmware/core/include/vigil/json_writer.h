@@ -48,6 +48,10 @@ void vigil_jw_bool(vigil_jw_t *w, int v);
 void vigil_jw_null(vigil_jw_t *w);
 /** Copies n bytes of already-serialised JSON as one value (e.g. a stored sample object). */
 void vigil_jw_raw(vigil_jw_t *w, const char *json, size_t n);
+/** Appends bytes exactly as given (no comma, no escaping), for text whose layout the caller
+ *  fixes itself, such as the envelope (envelope.c). */
+void vigil_jw_append(vigil_jw_t *w, const char *s, size_t n);
+void vigil_jw_append_uint(vigil_jw_t *w, uint64_t v);
 /** VIGIL_OK with the length written when every container is closed; the first error otherwise. */
 int vigil_jw_finish(vigil_jw_t *w, size_t *len);
 
