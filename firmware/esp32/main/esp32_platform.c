@@ -110,11 +110,10 @@ static int chunk_io(uint32_t chunk, uint32_t off, uint8_t *rbuf, const uint8_t *
   int fd, ok;
   snprintf(path, sizeof(path), VIGIL_FS_BASE "/r%04u", (unsigned)chunk);
   if (rbuf) {
-    ssize_t n;
-    memset(rbuf, 0, len); /* never written: a blank (zero) region */
+    memset(rbuf, 0, len); /* never written: a blank (zero) region; a short file reads as zeros */
     fd = open(path, O_RDONLY);
     if (fd < 0) return errno == ENOENT ? VIGIL_OK : VIGIL_E_STORAGE;
-    ok = lseek(fd, (off_t)off, SEEK_SET) == (off_t)off && (n = read(fd, rbuf, len)) >= 0;
+    ok = lseek(fd, (off_t)off, SEEK_SET) == (off_t)off && read(fd, rbuf, len) >= 0;
     close(fd);
     return ok ? VIGIL_OK : VIGIL_E_STORAGE;
   }
