@@ -6,113 +6,23 @@
  * without reusing a seq or losing or duplicating an acknowledged reading (docs/protocol.md §8).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
-import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
+import {
+  ackedTs,
+  buildVigilDevice,
+  DeviceProcess,
+  FIRMWARE,
+  issueServiceCert,
+  run,
+  storedTs,
+  toolchainMissing,
+} from './firmware-device.fixture.ts';
 import { closeClient, type Instance, makeEnvelope, startInstance, waitFor } from './helpers/instance.ts';
-
-const run = promisify(execFile);
-const FIRMWARE = resolve(import.meta.dirname, '../firmware');
-
-async function toolchainMissing(): Promise<string | null> {
-  try {
-    await run('cmake', ['--version']);
-    await run('pkg-config', ['--exists', 'libmosquitto']);
-  } catch {
-    return 'cmake/libmosquitto-dev not installed';
-  }
-  if (!existsSync('/usr/include/mbedtls/gcm.h'))
-    return 'cmake/libmosquitto-dev not installed (libmbedtls-dev)';
-  return null;
-}
-
-/** A running vigil-device with its stdout as parsed event lines. */
-class DeviceProcess {
-  readonly lines: string[] = [];
-  readonly stderr: string[] = [];
-  readonly exited: Promise<number | null>;
-  readonly #child: ChildProcess;
-  /** Called for every line as it arrives (to act at an exact point of the stream). */
-  onLine: ((line: string) => void) | undefined;
-
-  constructor(bin: string, args: string[]) {
-    this.#child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
-    this.#child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString('utf8');
-      const parts = buf.split('\n');
-      buf = parts.pop() ?? '';
-      for (const line of parts) {
-        this.lines.push(line);
-        this.onLine?.(line);
-      }
-    });
-    this.#child.stderr?.on('data', (d: Buffer) => this.stderr.push(d.toString('utf8')));
-    this.exited = new Promise((r) => this.#child.on('exit', (code) => r(code)));
-  }
-
-  /** Events of one kind as key -> value records, e.g. events('acked'). */
-  events(kind: string): Record<string, string>[] {
-    return this.lines
-      .filter((l) => l.startsWith(`${kind} `))
-      .map((l) =>
-        Object.fromEntries(
-          l
-            .slice(kind.length + 1)
-            .split(' ')
-            .map((kv) => kv.split('=') as [string, string]),
-        ),
-      );
-  }
-
-  count(kind: string): number {
-    return this.events(kind).length;
-  }
-
-  /** Waits until fn() holds; on timeout the error shows the device's last output. */
-  async waitFor(what: string, fn: () => boolean, ms = 30_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!fn()) {
-      if (Date.now() > deadline) {
-        const tail = `${this.lines.slice(-8).join('\n')}\n${this.stderr.join('').slice(-800)}`;
-        throw new Error(`timed out waiting for ${what}; device output:\n${tail}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    this.#child.kill(signal);
-  }
-}
-
-/** Outbox index -> sample ts, from `stored` lines of telemetry records. */
-function storedTs(p: DeviceProcess): Map<string, number> {
-  return new Map(
-    p
-      .events('stored')
-      .filter((e) => e.channel === 'telemetry')
-      .map((e) => [e.index ?? '', Number(e.ts)]),
-  );
-}
-
-/** Sample ts of every record in the acknowledged ranges. */
-function ackedTs(p: DeviceProcess, stored: Map<string, number>): number[] {
-  const out: number[] = [];
-  for (const a of p.events('acked').filter((e) => e.channel === 'telemetry')) {
-    for (let i = Number(a.first); i < Number(a.first) + Number(a.count); i++) {
-      const ts = stored.get(String(i));
-      if (ts !== undefined) out.push(ts);
-    }
-  }
-  return out;
-}
 
 const skip = await toolchainMissing();
 if (skip) {
@@ -130,16 +40,7 @@ if (skip) {
     before(
       async () => {
         work = mkdtempSync(join(tmpdir(), 'vigil-fw-'));
-        const build = join(work, 'build');
-        await run(
-          'cmake',
-          ['-S', FIRMWARE, '-B', build, '-DVIGIL_BUILD_TESTS=OFF', '-DCMAKE_BUILD_TYPE=Release'],
-          {
-            timeout: 120_000,
-          },
-        );
-        await run('cmake', ['--build', build, '--target', 'vigil-device', '-j2'], { timeout: 240_000 });
-        bin = join(build, 'host', 'vigil-device');
+        bin = await buildVigilDevice(work);
         inst = await startInstance();
       },
       { timeout: 400_000 },
@@ -160,14 +61,12 @@ if (skip) {
       return inst.addDevice(id, profile);
     }
 
+    /** Starts vigil-device on a bundle; the running Vigil is its broker unless extra names brokers. */
     function start(bundleDir: string, extra: string[]): DeviceProcess {
-      const p = new DeviceProcess(bin, [
-        '--bundle',
-        bundleDir,
-        '--broker',
-        `mqtts://127.0.0.1:${inst.server.mqttPort}`,
-        ...extra,
-      ]);
+      const broker = extra.includes('--broker')
+        ? []
+        : ['--broker', `mqtts://127.0.0.1:${inst.server.mqttPort}`];
+      const p = new DeviceProcess(bin, ['--bundle', bundleDir, ...broker, ...extra]);
       procs.push(p);
       return p;
     }
@@ -187,75 +86,23 @@ if (skip) {
 
     /** A backend service identity (kind `service` in the store) that may publish commands. */
     async function connectService(): Promise<MqttClient> {
-      const dir = join(work, 'service');
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { mode: 0o700 });
-      const caKey = join(dir, 'ca.key');
-      writeFileSync(caKey, inst.ctx.ca.keyPkcs8Pem, { mode: 0o600 });
-      writeFileSync(join(dir, 'ca.crt'), inst.ctx.ca.certPem);
-      writeFileSync(
-        join(dir, 'ext.cnf'),
-        'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n',
-      );
-      const serialBytes = randomBytes(16);
-      serialBytes[0] = (serialBytes[0]! & 0x7f) | 0x01;
-      const serial = serialBytes.toString('hex');
-      await run('openssl', [
-        'ecparam',
-        '-name',
-        'prime256v1',
-        '-genkey',
-        '-noout',
-        '-out',
-        join(dir, 'svc.key'),
-      ]);
-      await run('openssl', [
-        'req',
-        '-new',
-        '-key',
-        join(dir, 'svc.key'),
-        '-subj',
-        '/O=Vigil/OU=service/CN=vigil-fwtest',
-        '-out',
-        join(dir, 'svc.csr'),
-      ]);
-      await run('openssl', [
-        'x509',
-        '-req',
-        '-in',
-        join(dir, 'svc.csr'),
-        '-CA',
-        join(dir, 'ca.crt'),
-        '-CAkey',
-        caKey,
-        '-set_serial',
-        `0x${serial}`,
-        '-days',
-        '1',
-        '-sha256',
-        '-extfile',
-        join(dir, 'ext.cnf'),
-        '-out',
-        join(dir, 'svc.crt'),
-      ]);
-      rmSync(caKey);
-      const pem = readFileSync(join(dir, 'svc.crt'), 'utf8');
+      const cert = await issueServiceCert(join(work, 'service'), inst.ctx.ca, 'vigil-fwtest');
       const now = Date.now();
       await inst.ctx.store.addCertificate({
-        serial,
+        serial: cert.serial,
         subject: 'vigil-fwtest',
         kind: 'service',
         notBefore: now - 60_000,
         notAfter: now + 86_400_000,
-        pem,
+        pem: cert.certPem,
         revokedAt: null,
         revocationReason: null,
       });
       const client = mqtt.connect(`mqtts://127.0.0.1:${inst.server.mqttPort}`, {
         clientId: 'vigil-fwtest',
         ca: inst.ctx.ca.certPem,
-        cert: pem,
-        key: readFileSync(join(dir, 'svc.key'), 'utf8'),
+        cert: cert.certPem,
+        key: cert.keyPem,
         protocolVersion: 4,
         clean: true,
         reconnectPeriod: 0,
@@ -297,6 +144,56 @@ if (skip) {
         p.lines[0] ?? '',
         /^ready id=fw-truck-01 profile=vaccine-transport alg=A256GCM next_seq=0 /,
       );
+    });
+
+    it('refuses a broker whose certificate is not from the bundle CA, and fails over to the next', async () => {
+      const b = await provision('fw-truck-06');
+      const dir = join(work, 'rogue-ca');
+      mkdirSync(dir, { mode: 0o700 });
+      // the same bundle, trusting another CA: the real broker now looks like a man in the middle
+      for (const f of ['device.json', 'device.crt', 'device.key'])
+        writeFileSync(join(dir, f), readFileSync(join(b.dir, f)), { mode: 0o600 });
+      await run('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=Rogue CA',
+        '-keyout',
+        join(dir, 'rogue.key'),
+        '-out',
+        join(dir, 'ca.crt'),
+      ]);
+      const p = start(dir, ['--interval-ms', '200', '--reconnect-max-ms', '300']);
+      await p.waitFor('three refused attempts', () => p.count('connect_failed') >= 3);
+      assert.equal(p.count('connected'), 0, 'never connected');
+      assert.ok(p.count('stored') > 0, 'it keeps its readings meanwhile');
+      p.kill('SIGKILL');
+      await p.exited;
+      assert.deepEqual(await readingsTs('fw-truck-06'), [], 'nothing reached Vigil');
+      // with the right CA, a dead first broker is skipped for the next in the list
+      const good = start(b.dir, [
+        '--broker',
+        'mqtts://127.0.0.1:1',
+        '--broker',
+        `mqtts://127.0.0.1:${inst.server.mqttPort}`,
+        '--interval-ms',
+        '100',
+        '--samples',
+        '3',
+        '--exit-when-drained',
+        '--reconnect-max-ms',
+        '300',
+      ]);
+      assert.equal(await good.exited, 0, good.stderr.join(''));
+      assert.ok(good.count('connect_failed') >= 1 && good.count('connected') >= 1, 'failed over');
+      assert.equal((await readingsTs('fw-truck-06')).length, 3);
     });
 
     it('reports state online (retained) and offline as its last will, and answers commands once', async () => {

@@ -216,6 +216,7 @@ static int run(const opts_t *o) {
     }
     if (host.link.state == LINK_DOWN && now >= next_attempt) {
       if (mqtt_link_connect(&host.link, now) != 0) {
+        printf("connect_failed broker=%s\n", bundle.brokers[host.link.broker].url);
         mqtt_link_close(&host.link, 1);
         next_attempt = now + backoff;
         backoff = backoff * 2 > o->reconnect_max_ms ? o->reconnect_max_ms : backoff * 2;
@@ -227,6 +228,7 @@ static int run(const opts_t *o) {
     if (host.link.lost) {
       /* fail over to the next broker when an attempt never got to CONNACK */
       int failed = host.link.state != LINK_UP;
+      if (failed) printf("connect_failed broker=%s\n", bundle.brokers[host.link.broker].url);
       mqtt_link_close(&host.link, failed);
       next_attempt = now + (failed ? backoff : 200);
       if (failed) backoff = backoff * 2 > o->reconnect_max_ms ? o->reconnect_max_ms : backoff * 2;
