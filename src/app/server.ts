@@ -205,6 +205,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         keepAliveMaxS: config.mqtt.keepAliveMaxS,
         publishRatePerSec: config.mqtt.publishRatePerSec,
         publishBurst: config.mqtt.publishBurst,
+        connectRatePerMinute: config.mqtt.connectRatePerMinute,
         maxConnectionsPerAddress: config.mqtt.maxConnectionsPerAddress,
         maxConnections: config.mqtt.maxConnections,
       },
