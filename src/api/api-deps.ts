@@ -8,6 +8,7 @@ import type { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import type { DeviceKeyring } from '../ingest/device-keyring.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
+import type { FdBudget } from '../net/fd-budget.ts';
 import type { RouteAccess } from './access.ts';
 import type { BackfillTracker } from './backfill-tracker.ts';
 import type { LatencyHistogram } from './latency-histogram.ts';
@@ -40,6 +41,8 @@ export interface ApiServerDeps {
    * absent: the embedded broker counts as reachable while it listens, an external one as unknown.
    */
   brokerReachable?: () => boolean;
+  /** The process's descriptor budget, shared with the broker; absent: only the HTTPS caps apply. */
+  fdBudget?: FdBudget;
   /** TLS key pair; default: the server certificate from the data directory. */
   tls?: { cert: string; key: string };
   /**

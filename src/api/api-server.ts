@@ -4,10 +4,12 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { serverTlsMaterial } from '../app/context.ts';
 import { VigilError } from '../errors.ts';
+import { guardHttpsServer, type HttpsGuard } from '../net/https-guard.ts';
+import { serverTlsPolicy } from '../net/tls-policy.ts';
 import type { ApiRuntime, ApiServer, ApiServerDeps, RouteOptions } from './api-deps.ts';
 import { installAuthGuard } from './auth-guard.ts';
 import { installCsrfGuard } from './csrf-guard.ts';
-import { errorBody, installErrorHandler } from './error-handler.ts';
+import { errorBody, frameworkErrors, installErrorHandler } from './error-handler.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import { LoopLagMonitor } from './loop-lag.ts';
 import { openApiRoutes, registerOpenApi } from './openapi.ts';
@@ -23,20 +25,6 @@ import { ThroughputMeter } from './throughput-meter.ts';
 
 /** Default request body limit (64 KiB): the API takes small JSON documents only. */
 export const BODY_LIMIT = 64 * 1024;
-
-// TLS 1.3 suites and, for TLS 1.2, forward-secret AEAD suites only (ECDHE + GCM/ChaCha20), as
-// the broker listener; RFC 9325 §4.2.
-const CIPHERS = [
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'TLS_AES_128_GCM_SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-].join(':');
 
 /**
  * Route modules in registration order. Those that need services built by the process (sign-in,
@@ -54,6 +42,12 @@ const ROUTES = [
 ];
 
 const runtimes = new WeakMap<ApiServer, ApiRuntime>();
+const guards = new WeakMap<ApiServer, HttpsGuard>();
+
+/** The connection guard of a server built by {@link buildApiServer} (caps, idle and shutdown). */
+export function httpsGuardOf(app: ApiServer): HttpsGuard | undefined {
+  return guards.get(app);
+}
 
 /** The measurements and route table of a server built by {@link buildApiServer}. */
 export function apiRuntimeOf(app: ApiServer): ApiRuntime | undefined {
@@ -68,8 +62,15 @@ export function apiRuntimeOf(app: ApiServer): ApiRuntime | undefined {
 export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): Promise<ApiServer> {
   const { ctx } = deps;
   const tls = deps.tls ?? serverTlsMaterial(ctx);
+  const limits = ctx.config.http;
   const app: ApiServer = Fastify<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>({
-    https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ciphers: CIPHERS, honorCipherOrder: true },
+    https: {
+      cert: tls.cert,
+      key: tls.key,
+      ...serverTlsPolicy(),
+      // No TLS handshake (not even a ClientHello) by then: closed (Node's default is 120 s).
+      handshakeTimeout: limits.handshakeTimeoutMs,
+    },
     // Request logs carry method, path, status and timing, never headers or cookies.
     loggerInstance: ctx.logger.child(
       { component: 'http' },
@@ -87,16 +88,26 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
     ) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
-    // Slow-client bounds on receiving a request (headers 10 s, whole request 30 s) and on idle
-    // keep-alive; no socket idle timeout, so a long-lived live-feed response is not cut.
-    requestTimeout: 30_000,
-    keepAliveTimeout: 5_000,
-    forceCloseConnections: true,
+    // Slow-client bounds on receiving a request (headers, whole request) and on idle keep-alive;
+    // no socket idle timeout, so a long-running answer is not cut. A connection that never
+    // begins a request is closed by the guard below.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // On close: idle keep-alive connections at once; requests in flight may finish (the
+    // shutdown deadline destroys what is left).
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A URL that does not decode: our error format and headers, not Fastify's echo of the URL.
+    frameworkErrors,
     routerOptions: { maxParamLength: 128 },
     // A malformed request line or header: answer in our format, headers included.
     clientErrorHandler: (err, socket) => {
-      if (!socket.writable) return socket.destroy(err);
+      // Only an HTTP parse error (llhttp's HPE_*) gets an answer. A TLS failure (handshake
+      // timeout, bad ClientHello) arrives here too (https forwards tlsClientError as
+      // clientError): a socket without a finished handshake cannot carry an answer, and
+      // end() on it would wait for a handshake that never comes, keeping the socket open.
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (!code.startsWith('HPE_') || !socket.writable) return socket.destroy();
       const body = JSON.stringify(errorBody('VIGIL_ERR_BAD_REQUEST'));
       const headers = Object.entries(SECURITY_HEADERS)
         .map(([k, v]) => `${k}: ${v}\r\n`)
@@ -107,7 +118,32 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
       );
     },
   });
-  app.server.headersTimeout = 10_000;
+  app.server.headersTimeout = limits.headersTimeoutMs;
+  const log = ctx.logger.child({ component: 'https' });
+  guards.set(
+    app,
+    guardHttpsServer(app.server, {
+      maxConnections: limits.maxConnections,
+      maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
+      firstRequestTimeoutMs: limits.headersTimeoutMs,
+      budget: deps.fdBudget,
+      onRefuse: (reason, address) =>
+        deps.rejections.record({
+          code: reason,
+          source: 'https',
+          address,
+          detail: { code: 'VIGIL_ERR_CONNECTION_LIMIT' },
+        }),
+      onAcceptError: (err) => {
+        deps.rejections.record({
+          code: 'fd_exhausted',
+          source: 'https',
+          detail: { errno: (err as NodeJS.ErrnoException).code },
+        });
+      },
+      onError: (err) => log.error({ err }, 'listener error'),
+    }),
+  );
   runtimes.set(app, runtime);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -24,6 +24,7 @@ import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { normalizeSerial } from '../pki/index.ts';
+import { createProcessFdBudget } from '../process/process-fd-budget.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { type AlarmService, createAlarmService } from './alarm-service.ts';
@@ -163,6 +164,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
 
+  // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
+  const fdBudget = createProcessFdBudget(config, logger);
   let broker: EmbeddedBroker | undefined;
   let link: MqttLink | undefined;
   let mqttPort = 0;
@@ -199,6 +202,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       port: config.mqtt.port,
       tls: { ca: tls.ca, cert: tls.cert, key: tls.key, crl: crl.pem },
       topicPrefix: config.mqtt.topicPrefix,
+      fdBudget,
       limits: {
         maxPacketBytes: config.mqtt.maxPacketBytes,
         connectTimeoutMs: config.mqtt.connectTimeoutMs,
@@ -286,6 +290,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     authenticator,
     alarms,
     backfill,
+    fdBudget,
     ...(link ? { brokerReachable: () => link?.stats().connected ?? false } : {}),
     tls,
     routes: [
