@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
-import { apiRuntimeOf, startApiServer } from '../api/api-server.ts';
+import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import { alarmsRoutes, alarmView } from '../api/routes/alarms.ts';
 import { authRoutes } from '../api/routes/auth.ts';
@@ -25,6 +25,7 @@ import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { normalizeSerial } from '../pki/index.ts';
 import { createProcessFdBudget } from '../process/process-fd-budget.ts';
+import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { type AlarmService, createAlarmService } from './alarm-service.ts';
@@ -54,7 +55,8 @@ export interface RunningServer {
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
-  stop(): Promise<void>;
+  /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
+  stop(): Promise<ShutdownOutcome>;
 }
 
 export interface ServerOptions {
@@ -314,7 +316,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     detail: { mqtt_port: mqttPort, http_port: httpPort, pid: process.pid },
   });
 
-  let stopped = false;
+  let stopping: Promise<ShutdownOutcome> | undefined;
   return {
     mqttPort,
     httpPort,
@@ -327,27 +329,37 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     shipments,
     live: { bus, stats: live.stats },
     routes: apiRuntimeOf(api)?.routes ?? [],
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      watcher.stop();
-      clearInterval(crlTimer);
-      await api.close();
-      await link?.close();
-      await broker?.close();
-      await pipeline.close();
-      await shipments.idle();
-      await alarmService.stop();
-      await rejections.stop();
-      await store.appendAudit({
-        ts: clock(),
-        actor: 'system',
-        action: 'system.stop',
-        object: null,
-        detail: {},
-      });
-      releaseLock();
-    },
+    stop: () =>
+      (stopping ??= runShutdown(
+        {
+          // The broker first (no new PUBACK is promised), then HTTPS, then the ingest drain.
+          drain: [
+            { name: 'broker', run: async () => void (await link?.close(), await broker?.close()) },
+            { name: 'https', run: async () => void (httpsGuardOf(api)?.closeIdle(), await api.close()) },
+            { name: 'ingest', run: () => pipeline.close() },
+            { name: 'shipments', run: () => shipments.idle() },
+          ],
+          force: () => ({ mqtt: broker?.destroyAll() ?? 0, https: httpsGuardOf(api)?.destroyAll() ?? 0 }),
+          finish: [
+            { name: 'watchers', run: () => void (watcher.stop(), clearInterval(crlTimer)) },
+            { name: 'alarms', run: () => alarmService.stop() },
+            { name: 'rejections', run: () => rejections.stop() },
+            {
+              name: 'audit',
+              run: () =>
+                store.appendAudit({
+                  ts: clock(),
+                  actor: 'system',
+                  action: 'system.stop',
+                  object: null,
+                  detail: {},
+                }),
+            },
+            { name: 'lock', run: releaseLock },
+          ],
+        },
+        { timeoutMs: config.shutdownTimeoutMs, logger },
+      )),
   };
 }
 

@@ -6,7 +6,8 @@ import type { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { makeTestPki, type TestCert, type TestPki } from '../pki/test-pki.ts';
 import type { BrokerIdentity } from './acl.ts';
-import { type BrokerSecurityEvent, EmbeddedBroker } from './embedded-broker.ts';
+import type { BrokerSecurityEvent } from './broker-types.ts';
+import { EmbeddedBroker } from './embedded-broker.ts';
 import { closedWithin, deferred, FakeSink, rawTls, sleep, tryConnect, waitUntil } from './test-fixtures.ts';
 
 const T = (id: string, ch: string) => `vigil/v1/devices/${id}/${ch}`;

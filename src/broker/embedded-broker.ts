@@ -32,14 +32,6 @@ import { publishRefusal } from './publish-policy.ts';
 import { classifyTlsFailure } from './tls-failure.ts';
 import { tlsPeer } from './tls-peer.ts';
 
-export { type BrokerLimits, DEFAULT_BROKER_LIMITS } from './broker-limits.ts';
-export type {
-  BrokerSecurityEvent,
-  BrokerStats,
-  BrokerTlsOptions,
-  EmbeddedBrokerOptions,
-} from './broker-types.ts';
-
 /** How often identities whose rate buckets have refilled are forgotten. */
 const LIMITER_SWEEP_MS = 60_000;
 
@@ -233,6 +225,12 @@ export class EmbeddedBroker {
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
+  }
+
+  /** Destroys every connection at once (the shutdown deadline); returns how many were open. */
+  destroyAll(): number {
+    for (const conn of this.#conns) conn.guard.destroy();
+    return this.#gate.destroyAll();
   }
 
   get closing(): boolean {
