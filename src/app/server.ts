@@ -334,14 +334,17 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         {
           // The broker first (no new PUBACK is promised), then HTTPS, then the ingest drain.
           drain: [
-            { name: 'broker', run: async () => void (await link?.close(), await broker?.close()) },
-            { name: 'https', run: async () => void (httpsGuardOf(api)?.closeIdle(), await api.close()) },
+            { name: 'mqtt-link', run: async () => link?.close() },
+            { name: 'broker', run: async () => broker?.close() },
+            { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
+            { name: 'https', run: () => api.close() },
             { name: 'ingest', run: () => pipeline.close() },
             { name: 'shipments', run: () => shipments.idle() },
           ],
           force: () => ({ mqtt: broker?.destroyAll() ?? 0, https: httpsGuardOf(api)?.destroyAll() ?? 0 }),
           finish: [
-            { name: 'watchers', run: () => void (watcher.stop(), clearInterval(crlTimer)) },
+            { name: 'watcher', run: () => watcher.stop() },
+            { name: 'crl-timer', run: () => clearInterval(crlTimer) },
             { name: 'alarms', run: () => alarmService.stop() },
             { name: 'rejections', run: () => rejections.stop() },
             {

@@ -10,7 +10,11 @@ describe('runShutdown', () => {
     const order: string[] = [];
     const step = (name: string) => ({ name, run: async () => void order.push(name) });
     const out = await runShutdown(
-      { drain: [step('broker'), step('https'), step('ingest')], force: () => ({ x: 1 }), finish: [step('audit')] },
+      {
+        drain: [step('broker'), step('https'), step('ingest')],
+        force: () => ({ x: 1 }),
+        finish: [step('audit')],
+      },
       { timeoutMs: 2000, logger },
     );
     assert.deepEqual(order, ['broker', 'https', 'ingest', 'audit']);
