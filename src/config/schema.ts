@@ -11,7 +11,7 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-      /** Write JSON lines to this file (rotated by size) instead of stderr. */
+      /** Write JSON lines to this file (rotated by size) instead of stderr; relative to the data directory. */
       file: z.string().min(1).optional(),
       /** Rotate `file` when it would grow past this many bytes. */
       maxFileBytes: z
@@ -27,7 +27,7 @@ export const configSchema = z.strictObject({
       /** Lines of one (event, source) written per interval before they are only counted. */
       summaryBurst: z.number().int().min(1).max(1000).default(5),
       /** Distinct (event, source) pairs per interval; past it every line is only counted. */
-      summaryMaxKeys: z.number().int().min(10).max(100_000).default(200),
+      summaryMaxKeys: z.number().int().min(10).max(100_000).default(100),
       /** A longer line is cut to its event, level and time. */
       maxLineBytes: z
         .number()
