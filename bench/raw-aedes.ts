@@ -1,19 +1,8 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import { Aedes } from 'aedes';
+import { TLS_CIPHERS as CIPHERS } from '../src/net/tls-policy.ts';
 
-/** The same TLS policy as src/broker/embedded-broker.ts (TLS 1.3 suites, then ECDHE + AEAD for 1.2). */
-const CIPHERS = [
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'TLS_AES_128_GCM_SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-].join(':');
 
 export interface RawAedes {
   url: string;
