@@ -3,7 +3,6 @@ import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import { TLS_CIPHERS as CIPHERS } from '../src/net/tls-policy.ts';
 
-
 export interface RawAedes {
   url: string;
   close(): Promise<void>;
