@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { type Logger, pino } from 'pino';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
@@ -10,6 +11,7 @@ import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
+import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -74,14 +76,12 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   const env = opts.env ?? process.env;
   const config = loadConfig({ dataDir: opts.dataDir, env, overrides: opts.overrides ?? {} });
   const paths = dataPaths(config.dataDir);
-  const logger = pino(
-    {
-      level: opts.logLevel ?? config.log.level,
-      base: { svc: 'vigil' },
-      redact: ['secret', 'token', 'key', '*.secret', '*.token'],
-    },
-    pino.destination(2),
-  );
+  const logger = createLogger({
+    ...config.log,
+    level: opts.logLevel ?? config.log.level,
+    // A relative log file lives in the data directory.
+    file: config.log.file === undefined ? undefined : resolve(config.dataDir, config.log.file),
+  });
   const created: string[] = [];
   try {
     mkdirSync(paths.pkiDir, { recursive: true, mode: 0o700 });
@@ -144,6 +144,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     created,
     close: async () => {
       await store.close();
+      flushLogSummaries(logger);
       logger.flush();
     },
   };

@@ -5,7 +5,7 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
-import { apiRuntimeOf, startApiServer } from '../api/api-server.ts';
+import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
@@ -23,6 +23,8 @@ import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
+import { createProcessFdBudget } from '../process/process-fd-budget.ts';
+import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
@@ -49,7 +51,8 @@ export interface RunningServer {
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
-  stop(): Promise<void>;
+  /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
+  stop(): Promise<ShutdownOutcome>;
 }
 
 export interface ServerOptions {
@@ -159,6 +162,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
 
+  // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
+  const fdBudget = createProcessFdBudget(config, logger);
   let broker: EmbeddedBroker | undefined;
   let link: MqttLink | undefined;
   let mqttPort = 0;
@@ -195,12 +200,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       port: config.mqtt.port,
       tls: { ca: tls.ca, cert: tls.cert, key: tls.key, crl: crl.pem },
       topicPrefix: config.mqtt.topicPrefix,
+      fdBudget,
       limits: {
         maxPacketBytes: config.mqtt.maxPacketBytes,
         connectTimeoutMs: config.mqtt.connectTimeoutMs,
         keepAliveMaxS: config.mqtt.keepAliveMaxS,
         publishRatePerSec: config.mqtt.publishRatePerSec,
         publishBurst: config.mqtt.publishBurst,
+        connectRatePerMinute: config.mqtt.connectRatePerMinute,
         maxConnectionsPerAddress: config.mqtt.maxConnectionsPerAddress,
         maxConnections: config.mqtt.maxConnections,
       },
@@ -289,6 +296,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   const api = await startApiServer({
     listen: { host: config.http.host, port: config.http.port },
+    limits: config.http,
+    fdBudget,
+    rejections,
     tls,
     logger,
     clock,
@@ -305,7 +315,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     detail: { mqtt_port: mqttPort, http_port: httpPort, pid: process.pid },
   });
 
-  let stopped = false;
+  let stopping: Promise<ShutdownOutcome> | undefined;
   return {
     mqttPort,
     httpPort,
@@ -318,26 +328,39 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     shipments,
     live: { bus, stats: composed.liveStats },
     routes: apiRuntimeOf(api)?.routes ?? [],
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      watcher.stop();
-      clearInterval(crlTimer);
-      await api.close();
-      await link?.close();
-      await broker?.close();
-      await pipeline.close();
-      await shipments.idle();
-      await alarmService.stop();
-      await rejections.stop();
-      await store.appendAudit({
-        ts: clock(),
-        actor: 'system',
-        action: 'system.stop',
-        object: null,
-        detail: {},
-      });
-      releaseLock();
-    },
+    stop: () =>
+      (stopping ??= runShutdown(
+        {
+          // The broker first (no new PUBACK is promised), then HTTPS, then the ingest drain.
+          drain: [
+            { name: 'mqtt-link', run: async () => link?.close() },
+            { name: 'broker', run: async () => broker?.close() },
+            { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
+            { name: 'https', run: () => api.close() },
+            { name: 'ingest', run: () => pipeline.close() },
+            { name: 'shipments', run: () => shipments.idle() },
+          ],
+          force: () => ({ mqtt: broker?.destroyAll() ?? 0, https: httpsGuardOf(api)?.destroyAll() ?? 0 }),
+          finish: [
+            { name: 'watcher', run: () => watcher.stop() },
+            { name: 'crl-timer', run: () => clearInterval(crlTimer) },
+            { name: 'alarms', run: () => alarmService.stop() },
+            { name: 'rejections', run: () => rejections.stop() },
+            {
+              name: 'audit',
+              run: () =>
+                store.appendAudit({
+                  ts: clock(),
+                  actor: 'system',
+                  action: 'system.stop',
+                  object: null,
+                  detail: {},
+                }),
+            },
+            { name: 'lock', run: releaseLock },
+          ],
+        },
+        { timeoutMs: config.shutdownTimeoutMs, logger },
+      )),
   };
 }

@@ -47,7 +47,7 @@ export async function startInstance(
       overrides: {
         ...overrides,
         mqtt: { host: '127.0.0.1', port: mqttPort, connectTimeoutMs: 3000, ...(overrides.mqtt ?? {}) },
-        http: { host: '127.0.0.1', port: 0 },
+        http: { ...(overrides.http ?? {}), host: '127.0.0.1', port: 0 },
         pki: { crlPollMs: 200, ...(overrides.pki ?? {}) },
       },
     });

@@ -86,8 +86,13 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   io.out('stopping...');
   clearInterval(statsTimer);
   for (const f of fleets) await f.stop();
-  await server.stop();
+  const outcome = await server.stop();
   await ctx.close();
-  io.out('stopped');
-  return 0;
+  // Exit 0 after a clean drain; 1 when the deadline (shutdownTimeoutMs) forced connections closed.
+  io.out(
+    outcome.clean
+      ? 'stopped'
+      : `stopped: forced after ${ctx.config.shutdownTimeoutMs} ms (${outcome.cutShort.join(', ')})`,
+  );
+  return outcome.clean ? 0 : 1;
 }
