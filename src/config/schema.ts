@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/topics.ts';
+import { sinksSchema } from './sinks-schema.ts';
 
 const port = z.number().int().min(0).max(65535);
 const hostName = z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a DNS name');
@@ -110,6 +111,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   storage: z.strictObject({ synchronous: z.enum(['FULL', 'NORMAL']).default('FULL') }).prefault({}),
+  /** Decrypted readings to InfluxDB and webhooks (src/sinks). */
+  sinks: sinksSchema,
 });
 
 export type VigilConfig = z.infer<typeof configSchema>;

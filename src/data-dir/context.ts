@@ -22,6 +22,7 @@ import {
   sealCa,
 } from '../pki/index.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
+import type { SinkOutbox } from '../sinks/sink-outbox.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
@@ -37,6 +38,8 @@ export interface VigilContext {
   alarmStore: AlarmStore;
   /** The same database through the shipments port. */
   shipmentStore: ShipmentStore;
+  /** The same database through the sinks' outbox port. */
+  sinkOutbox: SinkOutbox;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -138,6 +141,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     accountStore: db.accounts,
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
+    sinkOutbox: db.sinkOutbox,
     ca,
     logger,
     clock,

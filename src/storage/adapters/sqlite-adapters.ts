@@ -2,6 +2,7 @@ import { SqliteAccountStore } from './sqlite-account-store.ts';
 import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
+import { SqliteSinkOutbox } from './sqlite-sink-outbox.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 /** One adapter per port, all on one encrypted SQLite connection (one file, one transaction log). */
@@ -12,6 +13,7 @@ export interface SqliteAdapters {
   accounts: SqliteAccountStore;
   alarms: SqliteAlarmStore;
   shipments: SqliteShipmentStore;
+  sinkOutbox: SqliteSinkOutbox;
 }
 
 /** The adapters of every port on an open database. */
@@ -22,6 +24,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     accounts: new SqliteAccountStore(database),
     alarms: new SqliteAlarmStore(database),
     shipments: new SqliteShipmentStore(database),
+    sinkOutbox: new SqliteSinkOutbox(database),
   };
 }
 

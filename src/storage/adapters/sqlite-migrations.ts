@@ -1,3 +1,5 @@
+import { SINK_OUTBOX_MIGRATION } from './sqlite-sink-migration.ts';
+
 /** One schema step. Versions are applied in ascending order and never edited once released. */
 export interface SqliteMigration {
   version: number;
@@ -308,4 +310,5 @@ ALTER TABLE alarms ADD COLUMN disproved_at INTEGER
   CHECK ((disproved_at IS NULL) = (disproved_reason IS NULL) AND (disproved_at IS NULL OR state = 'resolved'));
 `,
   },
+  SINK_OUTBOX_MIGRATION,
 ];
