@@ -72,6 +72,9 @@ export const ERRORS = {
   VIGIL_ERR_SHIPMENT_EXISTS: { status: 409, message: 'shipment already exists' },
   VIGIL_ERR_SHIPMENT_STATE: { status: 409, message: 'not allowed in the shipment state' },
   VIGIL_ERR_DELIVERY_TOKEN: { status: 403, message: 'delivery token does not match' },
+  // sinks (src/sinks): readings forwarded to InfluxDB and webhooks
+  VIGIL_ERR_SINK_UNAVAILABLE: { status: 503, message: 'sink target unavailable' },
+  VIGIL_ERR_SINK_REFUSED: { status: 502, message: 'sink target refused the batch' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -6,6 +6,7 @@
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { BrokerStats } from '../broker/broker-types.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
+import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 
 /** The device registry and each device's latest readings (read only). */
@@ -93,6 +94,8 @@ export interface StatusSources {
   /** The database file (its size and its WAL's are reported). */
   dbPath: string;
   caCertPem: string;
+  /** The sinks (InfluxDB, webhooks): delivery state, failures and outbox of each. */
+  sinks?: () => Promise<SinkStatus[]>;
 }
 
 /** The live feed's bus: producers publish, each client subscribes. */

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { certInfo } from '../pki/index.ts';
+import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { ApiRuntime } from './api-deps.ts';
 import type { StatusSources } from './ports.ts';
 import { ONLINE_WINDOW_MS } from './routes/devices.ts';
@@ -47,6 +48,8 @@ export interface SystemStatus {
   /** The last backup. No backup job exists yet, so both are null ("never", not "failed"). */
   backup: { lastAt: number | null; ok: boolean | null };
   continuity: Continuity;
+  /** Configured sinks (empty when none). */
+  sinks: SinkStatus[];
 }
 
 /** One device's power and link, as its latest reading and the ingest side see them. */
@@ -178,5 +181,6 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
     },
     backup: { lastAt: null, ok: null },
     continuity: await continuityStatus(src, now),
+    sinks: (await src.sinks?.()) ?? [],
   };
 }

@@ -118,6 +118,7 @@ export function statusSources(p: {
   backfill: BackfillTracker;
   /** The link to an external broker; undefined with the embedded broker. */
   externalLink: { stats(): { connected: boolean } } | undefined;
+  sinks: StatusSources['sinks'];
 }): StatusSources {
   return {
     clock: p.ctx.clock,
@@ -136,6 +137,7 @@ export function statusSources(p: {
     lastBackfillAt: (id) => p.backfill.lastAt(id),
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
+    sinks: p.sinks,
   };
 }
 

@@ -27,6 +27,8 @@ import { createProcessFdBudget } from '../process/process-fd-budget.ts';
 import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
+import { buildSinks } from '../sinks/build-sinks.ts';
+import { type SinkService, startSinkService } from '../sinks/sink-service.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { composeApiRoutes, statusSources } from './api-routes.ts';
 
@@ -51,6 +53,8 @@ export interface RunningServer {
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
+  /** The sinks (InfluxDB, webhooks) fed from the outbox. */
+  sinks: SinkService;
   /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
   stop(): Promise<ShutdownOutcome>;
 }
@@ -137,8 +141,19 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     onInTransit: (s, profile) => alarmService.configureSubject(s.deviceId, tripRulesConfig(s, profile)),
   });
   alarmService.setSubjectSource((deviceId) => shipments.rulesConfig(deviceId));
+  // Sinks: the store queues every reading for each sink in the ingest transaction; the runners
+  // deliver from there on their own timers, so no sink can hold up ingest.
+  const sinks = await startSinkService({
+    sinks: buildSinks(config.sinks, config.dataDir),
+    config: config.sinks,
+    outbox: ctx.sinkOutbox,
+    alarms,
+    logger,
+    clock,
+  });
   const onAccepted = (ev: AcceptedMessage) => {
     bus.publishAccepted(ev);
+    if (ev.readings.length > 0) sinks.wake();
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
     backfill.observe(ev);
@@ -276,6 +291,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     broker,
     backfill,
     externalLink: link,
+    sinks: () => sinks.status(),
   });
   const composed = composeApiRoutes({
     ctx,
@@ -328,6 +344,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     shipments,
     live: { bus, stats: composed.liveStats },
     routes: apiRuntimeOf(api)?.routes ?? [],
+    sinks,
     stop: () =>
       (stopping ??= runShutdown(
         {
@@ -339,6 +356,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
             { name: 'https', run: () => api.close() },
             { name: 'ingest', run: () => pipeline.close() },
             { name: 'shipments', run: () => shipments.idle() },
+            { name: 'sinks', run: () => sinks.stop() },
           ],
           force: () => ({ mqtt: broker?.destroyAll() ?? 0, https: httpsGuardOf(api)?.destroyAll() ?? 0 }),
           finish: [

@@ -2,6 +2,7 @@ import { VigilError } from '../../errors.ts';
 import type { ApiRuntime, RoutePlugin } from '../api-deps.ts';
 import type { StatusSources } from '../ports.ts';
 import { PrometheusText } from '../prometheus-text.ts';
+import { renderSinkMetrics } from '../sink-metrics.ts';
 import { type SystemStatus, systemStatus } from '../system-status.ts';
 
 /** Renders the exposition text from one status snapshot plus the runtime histograms. */
@@ -82,6 +83,7 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
 
   m.family('vigil_storage_bytes', 'gauge', 'Size of the database files.');
   for (const f of s.storage.files) m.sample('vigil_storage_bytes', f.bytes, { file: f.name });
+  renderSinkMetrics(m, s.sinks, s.now);
   m.family('vigil_uptime_seconds', 'gauge', 'Seconds since the API server started.');
   m.sample('vigil_uptime_seconds', s.uptimeS);
   return m.toString();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { StatusSources } from '../ports.ts';
+import { sinkStatusSchema, sinkStatusView } from '../sink-status-schema.ts';
 import { systemStatus } from '../system-status.ts';
 
 const cert = z.object({
@@ -61,6 +62,7 @@ const systemSchema = z.object({
       }),
     ),
   }),
+  sinks: z.array(sinkStatusSchema),
 });
 
 /** System status for the dashboard's system page. */
@@ -76,12 +78,16 @@ export function systemRoutes(status: StatusSources): RoutePlugin {
           description:
             '`backup` is null/null until a backup has been recorded. `continuity`: devices whose latest reading ' +
             'reports battery or backup power, devices that delivered backfill within `bufferingWindowMs` (they ' +
-            'were buffering while offline; counted since the server started) and whether the broker is reachable.',
+            'were buffering while offline; counted since the server started) and whether the broker is reachable. ' +
+            '`sinks`: each configured sink (InfluxDB, webhooks) with its state, deliveries, failures and outbox.',
           tags: ['system'],
           response: { 200: systemSchema },
         },
       },
-      async () => systemStatus(status, runtime),
+      async () => {
+        const s = await systemStatus(status, runtime);
+        return { ...s, sinks: s.sinks.map(sinkStatusView) };
+      },
     );
   };
 }
