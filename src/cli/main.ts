@@ -1,4 +1,5 @@
 import { isVigilError } from '../errors.ts';
+import { VIGIL_VERSION } from '../vigil-version.ts';
 import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
 import { deviceCommand } from './commands/device.ts';
@@ -71,8 +72,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(HELP);
     return name ? 0 : 2;
   }
-  if (name === '--version') {
-    io.out('vigil 0.1.0');
+  if (name === '--version' || name === '-V') {
+    // The Node that runs it, too: an installed package runs on its pinned Node 24 (bin/vigil).
+    io.out(`vigil ${VIGIL_VERSION} (Node ${process.version})`);
     return 0;
   }
   const cmd = COMMANDS[name];

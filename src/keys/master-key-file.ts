@@ -2,17 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey } from './master-key.ts';
+import { externalMasterKey } from './master-key-source.ts';
 
 /**
- * The master key comes from VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data
- * directory, generated on first use with mode 0600 (DESIGN.md §2).
+ * The master key comes from the systemd credential `vigil-master-key` (`$CREDENTIALS_DIRECTORY`)
+ * or VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data directory, generated on
+ * first use with mode 0600 (DESIGN.md §2).
  */
 export function loadOrCreateMasterKey(
   path: string,
   env: NodeJS.ProcessEnv,
 ): { key: MasterKey; created: boolean } {
-  if (env.VIGIL_MASTER_KEY)
-    return { key: new MasterKey(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
+  const external = externalMasterKey(env);
+  if (external) return { key: new MasterKey(parseMasterKey(external.text)), created: false };
   if (existsSync(path)) {
     const mode = statSync(path).mode & 0o777;
     if (mode & 0o077) chmodSync(path, 0o600);
