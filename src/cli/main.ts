@@ -3,6 +3,7 @@ import { VIGIL_VERSION } from '../vigil-version.ts';
 import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
 import { deviceCommand } from './commands/device.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
 import { readingsCommand } from './commands/readings.ts';
 import { reportCommand } from './commands/report.ts';
@@ -50,6 +51,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   user: {
     run: userCommand,
     help: 'user add NAME --role ROLE | list | disable|enable|reset-mfa NAME  manage dashboard users',
+  },
+  doctor: {
+    run: doctorCommand,
+    help: 'doctor [--json]                                                     check the install against secure defaults',
   },
   sim: {
     run: simCommand,
