@@ -594,6 +594,38 @@ export async function startMockApi(opts: MockApiOptions = {}): Promise<MockApi> 
         },
       },
       backup: { lastAt: now - 9 * HOUR - 12 * MINUTE, ok: true, bytes: 41_922_560 },
+      sinks: [
+        {
+          name: 'influxdb',
+          kind: 'influxdb',
+          target: 'https://influx.example.org:8086/write (db vigil)',
+          state: 'ok',
+          delivered: counters.readings,
+          failures: 2,
+          refused: 0,
+          lastSuccessAt: new Date(now - 800).toISOString(),
+          lastFailureAt: new Date(now - 5 * HOUR).toISOString(),
+          lastError: 'VIGIL_ERR_SINK_UNAVAILABLE: sink target unavailable: connect ECONNREFUSED 10.0.4.7:8086',
+          failingSince: null,
+          nextAttemptAt: null,
+          outbox: { pending: 3, dropped: 0, oldestReceivedAt: new Date(now - 900).toISOString() },
+        },
+        {
+          name: 'webhook-5f0c9e21',
+          kind: 'webhook',
+          target: 'https://hooks.example.net/vigil/readings',
+          state: 'failing',
+          delivered: 18_240,
+          failures: 37,
+          refused: 0,
+          lastSuccessAt: new Date(now - 42 * MINUTE).toISOString(),
+          lastFailureAt: new Date(now - 20_000).toISOString(),
+          lastError: 'VIGIL_ERR_SINK_UNAVAILABLE: sink target unavailable: webhook answered 503',
+          failingSince: new Date(now - 41 * MINUTE).toISOString(),
+          nextAttemptAt: new Date(now + 40_000).toISOString(),
+          outbox: { pending: 8_532, dropped: 0, oldestReceivedAt: new Date(now - 41 * MINUTE).toISOString() },
+        },
+      ],
     };
   };
 

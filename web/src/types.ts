@@ -148,6 +148,25 @@ export interface SystemStatus {
     buffering?: string[];
     bufferingWindowMs?: number;
   } | null;
+  /** Sinks (InfluxDB, webhooks); absent from servers that predate them. */
+  sinks?: SinkStatusView[];
+}
+
+/** One sink in `GET /api/v1/system` (src/api/sink-status-schema.ts). */
+export interface SinkStatusView {
+  name: string;
+  kind: 'influxdb' | 'webhook' | 'thingspeak';
+  target: string;
+  state: 'idle' | 'ok' | 'failing';
+  delivered: number;
+  failures: number;
+  refused: number;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  lastError: string | null;
+  failingSince: string | null;
+  nextAttemptAt: string | null;
+  outbox: { pending: number; dropped: number; oldestReceivedAt: string | null };
 }
 
 /** `GET /api/v1/users` (src/auth/accounts.ts UserView). */

@@ -27,6 +27,7 @@ import {
   timeAgo,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { sinksCard } from './system-sinks.ts';
 
 const POLL_MS = 5_000;
 const HISTORY_MAX = 720; // 1 h at 5 s
@@ -573,6 +574,7 @@ export const systemPage: Page = (root, ctx) => {
       certsCard(s),
       rejectionsCard(s),
       storageCard(s),
+      s.sinks?.length ? sinksCard(s.sinks) : null,
     );
     ensureChart();
   }
