@@ -1,3 +1,4 @@
+import { escapeControl } from '../../escape-control.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
 import { type CliIo, parsePositiveInt, parseTime } from '../io.ts';
 
@@ -19,11 +20,15 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
     const since = parseTime('--since', values.since);
     const limit = parsePositiveInt('--limit', values.limit, 1_000_000) ?? 1000;
     const rows = await ctx.store.queryAudit({ since, limit, action: values.action });
+    // Actor, object and detail can hold attacker-chosen text (a user name typed at a failed
+    // sign-in): every line is escaped whole, which keeps a --json line valid JSON.
     for (const a of rows) {
-      if (values.json) io.out(JSON.stringify({ ...a, ts: new Date(a.ts).toISOString() }));
+      if (values.json) io.out(escapeControl(JSON.stringify({ ...a, ts: new Date(a.ts).toISOString() })));
       else
         io.out(
-          `${new Date(a.ts).toISOString()} #${a.id} ${a.actor} ${a.action}${a.object ? ` ${a.object}` : ''} ${JSON.stringify(a.detail)}`,
+          escapeControl(
+            `${new Date(a.ts).toISOString()} #${a.id} ${a.actor} ${a.action}${a.object ? ` ${a.object}` : ''} ${JSON.stringify(a.detail)}`,
+          ),
         );
     }
     if (!values.json) io.err(`${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}`);
