@@ -1,35 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { auditHash, canonicalJSON, GENESIS_HASH, verifyAuditChain } from './audit-chain.ts';
+import { auditHash, GENESIS_HASH, verifyAuditChain } from './audit-chain.ts';
 import type { AuditRecord } from './store.ts';
-
-describe('canonicalJSON', () => {
-  it('sorts object keys at every depth and keeps array order', () => {
-    assert.equal(
-      canonicalJSON({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } }),
-      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
-    );
-  });
-
-  it('sorts keys by UTF-16 code units (RFC 8785 §3.2.3)', () => {
-    assert.equal(
-      canonicalJSON({ é: 1, z: 2, A: 3, '\u{1F600}': 4, '\uFFFD': 5 }),
-      '{"A":3,"z":2,"é":1,"😀":4,"�":5}',
-    );
-  });
-
-  it('hashes what a JSON column stores: undefined dropped, NaN as null, Date as its ISO string', () => {
-    const input = { u: undefined, n: Number.NaN, d: new Date(0), arr: [undefined] };
-    const text = canonicalJSON(input);
-    assert.equal(text, '{"arr":[null],"d":"1970-01-01T00:00:00.000Z","n":null}');
-    assert.equal(canonicalJSON(JSON.parse(text)), text);
-  });
-
-  it('rejects values with no JSON form', () => {
-    assert.throws(() => canonicalJSON(undefined), TypeError);
-    assert.throws(() => canonicalJSON({ big: 1n }), TypeError);
-  });
-});
 
 describe('auditHash', () => {
   it('matches an independently computed vector', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.ts';
 import { VigilError } from '../errors.ts';
 import type { AuditInput, AuditRecord } from './store.ts';
 
@@ -15,31 +16,9 @@ export interface AuditHashInput {
   detail: Record<string, unknown>;
 }
 
-/**
- * Canonical JSON: object keys sorted by UTF-16 code units at every depth, no whitespace, values
- * serialised as `JSON.stringify` does (the RFC 8785 JCS ordering rule with ECMAScript number
- * formatting). The value is first passed through `JSON.stringify`/`JSON.parse` so that what is
- * hashed is exactly what a JSON column stores and returns (undefined dropped, NaN -> null, Date ->
- * string); `canonicalJSON(JSON.parse(canonicalJSON(x))) === canonicalJSON(x)` for every input.
- */
-export function canonicalJSON(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) throw new TypeError('value is not representable as JSON');
-  return serialise(JSON.parse(text));
-}
-
-function serialise(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(serialise).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
-  const keys = Object.keys(obj).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${serialise(obj[k])}`).join(',')}}`;
-}
-
-/** `sha256hex(prevHash + '|' + canonicalJSON({id, ts, actor, action, object, detail}))`. */
+/** `sha256hex(prevHash + '|' + canonicalJson({id, ts, actor, action, object, detail}))`. */
 export function auditHash(prevHash: string, entry: AuditHashInput): string {
-  const body = canonicalJSON({
+  const body = canonicalJson({
     id: entry.id,
     ts: entry.ts,
     actor: entry.actor,
@@ -93,7 +72,7 @@ export function chainAuditEntry(
   if (entry.detail === null || typeof entry.detail !== 'object' || Array.isArray(entry.detail)) {
     throw new VigilError('VIGIL_ERR_USAGE', 'audit detail must be an object');
   }
-  const detail = JSON.parse(canonicalJSON(entry.detail)) as Record<string, unknown>;
+  const detail = JSON.parse(canonicalJson(entry.detail)) as Record<string, unknown>;
   const prevHash = head?.hash ?? GENESIS_HASH;
   const rec: AuditRecord = {
     id: (head?.id ?? 0) + 1,

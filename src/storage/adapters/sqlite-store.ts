@@ -1,5 +1,6 @@
+import { canonicalJson } from '../../canonical-json.ts';
 import { VigilError } from '../../errors.ts';
-import { canonicalJSON, chainAuditEntry, verifyAuditChain } from '../audit-chain.ts';
+import { chainAuditEntry, verifyAuditChain } from '../audit-chain.ts';
 import type {
   AuditInput,
   AuditRecord,
@@ -386,7 +387,7 @@ export class SqliteStore implements Store {
           rec.actor,
           rec.action,
           rec.object,
-          canonicalJSON(rec.detail),
+          canonicalJson(rec.detail),
           rec.prevHash,
           rec.hash,
         );
