@@ -259,6 +259,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     audit: store,
     master: ctx.master,
     clock,
+    logger,
     ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });

@@ -297,4 +297,24 @@ CREATE INDEX shipment_delivery_failures_actor ON shipment_delivery_failures (act
 CREATE INDEX shipment_delivery_failures_at ON shipment_delivery_failures (at);
 `,
   },
+  {
+    version: 5,
+    name: 'sign-in failures per account and address',
+    sql: `
+-- One row per failed password or second-factor check, with both the account name tried and the
+-- client address ('' when none), so the throttle can count per (account, address), per address
+-- and per account. Replaces auth_failures, whose rows (one per subject) could not be paired;
+-- they only lived for the lockout window, so they are dropped rather than converted.
+DROP TABLE auth_failures;
+CREATE TABLE sign_in_failures (
+  account TEXT NOT NULL,
+  address TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sign_in_failures_pair ON sign_in_failures (account, address, at);
+CREATE INDEX sign_in_failures_address ON sign_in_failures (address, at);
+CREATE INDEX sign_in_failures_account ON sign_in_failures (account, at);
+CREATE INDEX sign_in_failures_at ON sign_in_failures (at);
+`,
+  },
 ];
