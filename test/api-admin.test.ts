@@ -203,6 +203,62 @@ describe('API tokens', () => {
   });
 });
 
+describe('API tokens belong to their creator (the takeover path)', () => {
+  it("an admin's token never manages users or tokens, and dies with its creator's admin role or account", async () => {
+    const r = await admin.browser.post('/api/v1/users', { name: 'tara', role: 'admin' });
+    assert.equal(r.status, 201, r.text);
+    const tara = await firstSignIn(
+      inst,
+      'tara',
+      'admin',
+      (r.json as { oneTimePassword: string }).oneTimePassword,
+    );
+    const created = await tara.browser.post('/api/v1/tokens', {
+      label: 'automation',
+      role: 'admin',
+      ttlDays: 30,
+    });
+    assert.equal(created.status, 201, created.text);
+    const { token, apiToken } = created.json as { token: string; apiToken: { owner: string } };
+    assert.equal(apiToken.owner, 'tara');
+    const call = (path: string, method = 'GET', body?: unknown) =>
+      apiRequest(inst.httpUrl, inst.ctx.ca.certPem, {
+        path,
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    assert.equal((await call('/api/v1/users')).status, 200);
+    // A token cannot create admins or tokens, nor reset another admin's password or MFA.
+    for (const [path, body] of [
+      ['/api/v1/users', { name: 'mole', role: 'admin' }],
+      ['/api/v1/tokens', { label: 'x', role: 'admin' }],
+      ['/api/v1/users/admin/reset-password', undefined],
+      ['/api/v1/users/admin/reset-mfa', undefined],
+    ] as const) {
+      const refused = await call(path, 'POST', body ?? {});
+      assert.equal(refused.status, 403, `${path}: ${refused.text}`);
+      assert.equal(errCode(refused), 'VIGIL_ERR_FORBIDDEN');
+    }
+    // Demoted: the token is capped at tara's new role.
+    assert.equal((await admin.browser.post('/api/v1/users/tara/role', { role: 'viewer' })).status, 200);
+    assert.equal((await call('/api/v1/users')).status, 403);
+    assert.equal((await call('/api/v1/devices')).status, 200);
+    // Disabled: the token stops working at all.
+    assert.equal((await admin.browser.post('/api/v1/users/tara/role', { role: 'admin' })).status, 200);
+    assert.equal((await call('/api/v1/users')).status, 200);
+    assert.equal((await admin.browser.post('/api/v1/users/tara/disable')).status, 200);
+    assert.equal((await call('/api/v1/devices')).status, 401);
+    assert.equal(
+      (await inst.ctx.store.queryAudit({ action: 'user.add' })).some((a) => a.object === 'mole'),
+      false,
+    );
+  });
+});
+
 describe('device provisioning', () => {
   it('adds a device and returns its bundle once; the device can publish with it', async () => {
     const r = await admin.browser.post('/api/v1/devices', { id: 'truck-0901', profile: 'vaccine-transport' });

@@ -155,12 +155,14 @@ export function runAccountStoreContract(o: ContractOptions<AccountStoreFixture>)
     });
 
     test('stores API tokens, revokes idempotently and records last use', async ({ accounts: store }) => {
+      await store.addUser(user('alice'));
       await store.addApiToken({
         id: '0123456789abcdef',
         secretHash: 'h',
         label: 'prometheus',
         role: 'auditor',
-        createdBy: 'cli',
+        createdBy: 'user:alice',
+        owner: 'alice',
         createdAt: 1,
         expiresAt: 100,
         revokedAt: null,
@@ -172,6 +174,7 @@ export function runAccountStoreContract(o: ContractOptions<AccountStoreFixture>)
       const t = await store.getApiToken('0123456789abcdef');
       assert.equal(t?.revokedAt, 60);
       assert.equal(t?.lastUsedAt, 50);
+      assert.equal(t?.owner, 'alice');
       assert.equal((await store.listApiTokens()).length, 1);
       await assert.rejects(store.revokeApiToken('ffffffffffffffff', 1), (e) =>
         isVigilError(e, 'VIGIL_ERR_NOT_FOUND'),

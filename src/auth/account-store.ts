@@ -65,6 +65,12 @@ export interface ApiTokenRecord {
   role: Role;
   /** Audit actor that created it (`user:<name>`, `cli`). */
   createdBy: string;
+  /**
+   * The user the token belongs to: it is refused while that user is disabled and acts at most
+   * with that user's current role. Null only for tokens from before owners were recorded, which
+   * the migration revoked.
+   */
+  owner: string | null;
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;

@@ -310,4 +310,23 @@ describe('accounts: sign-in', () => {
     assert.equal(await f.accounts.endSessions('sam', 'user:admin'), 2);
     assert.deepEqual(await f.accounts.listSessions('sam'), []);
   });
+
+  it("refuses a TOTP secret copied from another user's row (sealed secrets are bound to their user)", async () => {
+    const mallory = await enrolledUser(f, 'mallory');
+    await enrolledUser(f, 'boss', 'admin');
+    const stolen = (await f.accountStore.getUser('mallory'))?.totpSecretEnc ?? null;
+    await f.accountStore.updateUser('boss', { totpSecretEnc: stolen });
+    const half = await principalOf(
+      f,
+      (await f.accounts.login({ name: 'boss', password: GOOD_PASSWORD })).token,
+    );
+    await assert.rejects(
+      f.accounts.verifyMfa(half, totpCode(mallory.secret, f.clock.now)),
+      code('VIGIL_ERR_MASTER_KEY'),
+    );
+    assert.equal(
+      (await principalOf(f, (await f.accounts.login({ name: 'boss', password: GOOD_PASSWORD })).token)).mfa,
+      false,
+    );
+  });
 });

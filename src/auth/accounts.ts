@@ -1,4 +1,5 @@
 import { VigilError } from '../errors.ts';
+import { totpSecretIdentity } from '../keys/master-key.ts';
 import { AccountAdmin, type AccountAdminDeps } from './account-admin.ts';
 import type { SessionRecord, UserRecord } from './account-store.ts';
 import {
@@ -138,7 +139,7 @@ export class AccountService extends AccountAdmin {
     }
     const secret = this.random(TOTP_SECRET_BYTES);
     await this.patch(user.name, {
-      totpPendingEnc: this.d.master.seal('totp-secret', secret),
+      totpPendingEnc: this.d.master.seal('totp-secret', secret, totpSecretIdentity(user.name)),
       totpPendingAt: this.d.clock(),
     });
     return { secret: base32Encode(secret, false), uri: otpauthUri(user.name, secret) };
@@ -168,7 +169,7 @@ export class AccountService extends AccountAdmin {
     const pending = user.totpPendingEnc;
     const address = opts.address ?? session.address;
     return this.#throttle.run(user.name, address, async () => {
-      const secret = this.d.master.open('totp-secret', pending);
+      const secret = this.d.master.open('totp-secret', pending, totpSecretIdentity(user.name));
       const step = verifyTotp(secret, String(code ?? '').replace(/\s/g, ''), now);
       if (step === null) {
         await this.#throttle.failed('mfa', user.name, address, { step: 'enrolment' });
@@ -305,7 +306,7 @@ export class AccountService extends AccountAdmin {
    */
   async #acceptTotp(user: UserRecord, code: string, now: number): Promise<boolean> {
     if (!user.totpSecretEnc) return false;
-    const secret = this.d.master.open('totp-secret', user.totpSecretEnc);
+    const secret = this.d.master.open('totp-secret', user.totpSecretEnc, totpSecretIdentity(user.name));
     const step = verifyTotp(secret, code, now, { lastStep: user.lastTotpStep });
     return step !== null && (await this.d.store.advanceTotpStep(user.name, step, now));
   }

@@ -60,12 +60,14 @@ export async function authFixture(
 ): Promise<AuthFixture> {
   // SQLCipher refuses a key on ':memory:', so each fixture gets a small file.
   const dir = mkdtempSync(join(tmpdir(), 'vigil-auth-'));
+  const master = new MasterKey(randomBytes(32));
   const { store, accounts: accountStore } = openSqliteAdapters({
     path: join(dir, 'vigil.db'),
-    key: randomBytes(32),
+    key: master.databaseKey(),
+    auditKey: master.auditKey(),
+    master,
     synchronous: 'NORMAL',
   });
-  const master = new MasterKey(randomBytes(32));
   const clock = fakeClock();
   const services = createAuthServices({
     store: accountStore,

@@ -24,6 +24,9 @@ import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
 
+/** The identity the server's TLS key is sealed to (MasterKey.seal). */
+const SERVER_KEY_IDENTITY = 'vigil-server';
+
 export interface VigilContext {
   config: VigilConfig;
   paths: DataPaths;
@@ -95,6 +98,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   const db = openSqliteAdapters({
     path: paths.db,
     key: master.databaseKey(),
+    auditKey: master.auditKey(),
+    master,
     synchronous: config.storage.synchronous,
   });
   const { store } = db;
@@ -212,7 +217,7 @@ async function ensureServerCert(
   });
   writeFileAtomic(
     paths.serverKeySealed,
-    master.seal('server-key', Buffer.from(cert.keyPkcs8Pem ?? '', 'utf8')),
+    master.seal('server-key', Buffer.from(cert.keyPkcs8Pem ?? '', 'utf8'), SERVER_KEY_IDENTITY),
     0o600,
   );
   writeFileAtomic(paths.serverCert, cert.certPem);
@@ -233,7 +238,9 @@ async function ensureServerCert(
 export function serverTlsMaterial(ctx: VigilContext): { cert: string; key: string; ca: string; crl: string } {
   return {
     cert: readFileSync(ctx.paths.serverCert, 'utf8'),
-    key: ctx.master.open('server-key', readFileSync(ctx.paths.serverKeySealed)).toString('utf8'),
+    key: ctx.master
+      .open('server-key', readFileSync(ctx.paths.serverKeySealed), SERVER_KEY_IDENTITY)
+      .toString('utf8'),
     ca: ctx.ca.certPem,
     crl: readFileSync(ctx.paths.crl, 'utf8'),
   };

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { rebuildCrl, type VigilContext, writeFileAtomic } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
+import { deviceSecretIdentity } from '../keys/master-key.ts';
 import { issueClientCert } from '../pki/index.ts';
 import type { Alg } from '../protocol/aead.ts';
 import { b64uEncode } from '../protocol/base64url.ts';
@@ -86,7 +87,7 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
   await ctx.store.addDevice(device, {
     deviceId: o.id,
     kid: 1,
-    secretEnc: ctx.master.seal('device-secret', secret),
+    secretEnc: ctx.master.seal('device-secret', secret, deviceSecretIdentity(o.id, 1)),
     createdAt: now,
     status: 'active',
   });

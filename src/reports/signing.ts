@@ -42,6 +42,9 @@ import type { MasterKey } from '../keys/master-key.ts';
 
 export type ReportFormat = 'pdf' | 'csv';
 
+/** The identity the report-signing key is sealed to (MasterKey.seal). */
+export const REPORT_KEY_IDENTITY = 'report-signing';
+
 /** Signs report bytes; the private key never leaves it. */
 export interface ReportSigner {
   /** SPKI PEM of the Ed25519 public key. */
@@ -107,7 +110,9 @@ export function loadOrCreateReportSigner(pkiDir: string, master: MasterKey): Rep
     const { privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const tmp = `${paths.sealedKey}.tmp-${process.pid}`;
-    writeFileSync(tmp, master.seal('report-key', Buffer.from(pem, 'utf8')), { mode: 0o600 });
+    writeFileSync(tmp, master.seal('report-key', Buffer.from(pem, 'utf8'), REPORT_KEY_IDENTITY), {
+      mode: 0o600,
+    });
     chmodSync(tmp, 0o600);
     try {
       linkSync(tmp, paths.sealedKey);
@@ -122,7 +127,7 @@ export function loadOrCreateReportSigner(pkiDir: string, master: MasterKey): Rep
       unlinkSync(tmp);
     }
   }
-  const pem = master.open('report-key', readFileSync(paths.sealedKey)).toString('utf8');
+  const pem = master.open('report-key', readFileSync(paths.sealedKey), REPORT_KEY_IDENTITY).toString('utf8');
   const signer = reportSignerFromKey(createPrivateKey(pem));
   // the private key is the source of truth: (re)write the public key when missing or different
   if (!existsSync(paths.publicKey) || readFileSync(paths.publicKey, 'utf8') !== signer.publicKeyPem) {

@@ -36,7 +36,11 @@ const logger = {
 let seq = 0;
 
 before(async () => {
-  ({ store, shipments } = openSqliteAdapters({ path: join(root, 's.sqlite'), key: randomBytes(32) }));
+  ({ store, shipments } = openSqliteAdapters({
+    path: join(root, 's.sqlite'),
+    key: randomBytes(32),
+    auditKey: randomBytes(32),
+  }));
 });
 after(async () => {
   await store.close();

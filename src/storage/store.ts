@@ -9,6 +9,7 @@
 
 import type { Alg } from '../protocol/aead.ts';
 import type { DeviceProfile } from '../protocol/device-profile.ts';
+import type { AuditVerification } from './audit-chain.ts';
 
 export type DeviceStatus = 'enabled' | 'disabled' | 'revoked';
 
@@ -177,8 +178,11 @@ export interface Store {
   // audit (append-only, hash-chained)
   appendAudit(entry: AuditInput): Promise<AuditRecord>;
   queryAudit(q: { since?: number; limit?: number; action?: string }): Promise<AuditRecord[]>;
-  /** Walks the chain; returns the id of the first entry whose hash or link is wrong, or null. */
-  verifyAudit(): Promise<{ ok: boolean; entries: number; firstBroken: number | null }>;
+  /**
+   * Walks the HMAC chain: the id of the first entry whose hash or link is wrong (null when
+   * intact), the number of entries, and the head (to compare with a signed checkpoint).
+   */
+  verifyAudit(): Promise<AuditVerification>;
 
   // counters (rejections by reason; totals survive restarts)
   addCounters(deltas: Record<string, number>): Promise<void>;

@@ -236,8 +236,8 @@ export class SqliteAccountStore implements AccountStore {
     this.#q.read(() =>
       this.#q
         .stmt(
-          `INSERT INTO api_tokens (id, secret_hash, label, role, created_by, created_at, expires_at, revoked_at,
-           last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO api_tokens (id, secret_hash, label, role, created_by, owner, created_at, expires_at,
+           revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           token.id,
@@ -245,6 +245,7 @@ export class SqliteAccountStore implements AccountStore {
           token.label,
           token.role,
           token.createdBy,
+          token.owner,
           token.createdAt,
           token.expiresAt,
           token.revokedAt,

@@ -1,6 +1,5 @@
-import { canonicalJson } from '../../canonical-json.ts';
 import { VigilError } from '../../errors.ts';
-import { chainAuditEntry, verifyAuditChain } from '../audit-chain.ts';
+import type { AuditVerification } from '../audit-chain.ts';
 import type {
   AuditInput,
   AuditRecord,
@@ -15,6 +14,7 @@ import type {
   ReplayStateRecord,
   Store,
 } from '../store.ts';
+import { appendAuditRow, verifyAuditRows } from './sqlite-audit-log.ts';
 import {
   clampLimit,
   SqliteDatabase,
@@ -372,27 +372,7 @@ export class SqliteStore implements Store {
   // --- audit --------------------------------------------------------------------------------
 
   async appendAudit(entry: AuditInput): Promise<AuditRecord> {
-    return this.#q.write(() => {
-      const head = this.#q.one<{ id: number; hash: string }>(
-        'SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1',
-      );
-      const rec = chainAuditEntry(head, entry);
-      this.#q
-        .stmt(
-          'INSERT INTO audit (id, ts, actor, action, object, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          rec.id,
-          rec.ts,
-          rec.actor,
-          rec.action,
-          rec.object,
-          canonicalJson(rec.detail),
-          rec.prevHash,
-          rec.hash,
-        );
-      return rec;
-    });
+    return this.#q.write(() => appendAuditRow(this.#q.stmt, this.#db.auditKey, entry));
   }
 
   /** `since` is inclusive (on `ts`), `action` an exact match; ordered by id. */
@@ -412,24 +392,11 @@ export class SqliteStore implements Store {
     return rows.map(toAudit);
   }
 
-  async verifyAudit(): Promise<{ ok: boolean; entries: number; firstBroken: number | null }> {
-    // One statement = one read snapshot; rows are streamed, so memory stays flat on a long log.
-    return this.#q.read(() => {
-      const rows = this.#db.iterate<AuditRow>('SELECT * FROM audit ORDER BY id');
-      function* records(): Generator<AuditRecord> {
-        for (const r of rows) {
-          let rec: AuditRecord;
-          try {
-            rec = toAudit(r);
-          } catch {
-            // detail is not JSON any more: the row was edited, so its hash cannot match
-            rec = { ...toAudit({ ...r, detail: '{}' }), hash: '' };
-          }
-          yield rec;
-        }
-      }
-      return verifyAuditChain(records());
-    });
+  async verifyAudit(): Promise<AuditVerification> {
+    // One read transaction = one snapshot; rows are paged, so memory stays flat on a long log.
+    return this.#q.read(() =>
+      this.#db.readTransaction(() => verifyAuditRows(this.#q.stmt, this.#db.auditKey)),
+    );
   }
 
   // --- counters and meta --------------------------------------------------------------------
