@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { type Logger, pino } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
 import { loadConfig } from '../config/load.ts';
@@ -60,13 +61,7 @@ export interface OpenOptions {
   createAdmin?: boolean;
 }
 
-/** Writes a file atomically (temp + rename) with the given mode. */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
+export { writeFileAtomic };
 
 /**
  * Opens (and on first use creates) the data directory: master key, encrypted database, root CA,

@@ -1,6 +1,7 @@
 import { VigilError } from '../../errors.ts';
 import type { AuditVerification } from '../audit-chain.ts';
 import type {
+  AuditCheckpointRecord,
   AuditInput,
   AuditRecord,
   CertificateRecord,
@@ -397,6 +398,54 @@ export class SqliteStore implements Store {
     return this.#q.read(() =>
       this.#db.readTransaction(() => verifyAuditRows(this.#q.stmt, this.#db.auditKey)),
     );
+  }
+
+  async auditHead(): Promise<{ id: number; hash: string } | null> {
+    return (
+      this.#q.one<{ id: number; hash: string }>('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1') ?? null
+    );
+  }
+
+  async auditHashAt(id: number): Promise<string | null> {
+    return this.#q.one<{ hash: string }>('SELECT hash FROM audit WHERE id = ?', id)?.hash ?? null;
+  }
+
+  async addAuditCheckpoint(cp: AuditCheckpointRecord): Promise<void> {
+    this.#q.write(() => {
+      const top = this.#q.stmt('SELECT max(seq) FROM audit_checkpoints').pluck().get() as number | null;
+      if (top !== null && cp.seq <= top) {
+        throw new VigilError('VIGIL_ERR_USAGE', `checkpoint ${cp.seq} is not above ${top}`);
+      }
+      this.#q
+        .stmt(
+          `INSERT INTO audit_checkpoints (seq, at, entries, head_id, head_hash, key_fingerprint, signature)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(cp.seq, cp.at, cp.entries, cp.headId, cp.headHash, cp.keyFingerprint, cp.signature);
+    });
+  }
+
+  async latestAuditCheckpoint(): Promise<AuditCheckpointRecord | null> {
+    const r = this.#q.one<{
+      seq: number;
+      at: number;
+      entries: number;
+      head_id: number;
+      head_hash: string;
+      key_fingerprint: string;
+      signature: string;
+    }>('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1');
+    return r
+      ? {
+          seq: r.seq,
+          at: r.at,
+          entries: r.entries,
+          headId: r.head_id,
+          headHash: r.head_hash,
+          keyFingerprint: r.key_fingerprint,
+          signature: r.signature,
+        }
+      : null;
   }
 
   // --- counters and meta --------------------------------------------------------------------
