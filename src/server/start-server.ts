@@ -8,6 +8,7 @@ import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
 import { apiRuntimeOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
+import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
@@ -23,6 +24,7 @@ import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
+import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
@@ -298,6 +300,18 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     routes: composed.routes,
   });
   const httpPort = (api.server.address() as { port: number }).port;
+  // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
+  // noticed against a copy the database does not hold.
+  const checkpoints = new AuditCheckpoints({
+    store,
+    signer: loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+    file: ctx.paths.auditCheckpoint,
+    clock,
+  });
+  const checkpoint = () =>
+    checkpoints.createIfAdvanced().catch((err) => logger.error({ err }, 'audit checkpoint failed'));
+  const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
+  checkpointTimer.unref();
   await store.appendAudit({
     ts: clock(),
     actor: 'system',
@@ -324,6 +338,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       stopped = true;
       watcher.stop();
       clearInterval(crlTimer);
+      clearInterval(checkpointTimer);
       await api.close();
       await link?.close();
       await broker?.close();
@@ -338,6 +353,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         object: null,
         detail: {},
       });
+      await checkpoint();
       releaseLock();
     },
   };
