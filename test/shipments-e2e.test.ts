@@ -337,7 +337,10 @@ describe('vigil report shipment', () => {
     const r = await vigil(['report', 'shipment', shipmentId, '--format', 'pdf', '--out', out]);
     assert.equal(r.code, 0, r.err);
     assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');
-    const v = await vigil(['report', 'verify', out]);
+    const key = await vigil(['report', 'key']);
+    const pub = join(inst.dataDir, 'pki', 'report-signing.pub');
+    assert.match(key.out, /report-signing key SHA256:/);
+    const v = await vigil(['report', 'verify', out, '--key', pub]);
     assert.equal(v.code, 0, v.out + v.err);
     assert.match(v.out, /report OK/);
   });

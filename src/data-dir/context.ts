@@ -59,6 +59,8 @@ export interface OpenOptions {
    * password is not lost: `vigil start` (or any `vigil user` command) then creates it.
    */
   createAdmin?: boolean;
+  /** Accept a `master.key` that other users could read (`vigil start --accept-exposed-master-key`). */
+  acceptExposedMasterKey?: boolean;
 }
 
 export { writeFileAtomic };
@@ -87,7 +89,11 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   } catch (err) {
     throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
   }
-  const { key: master, created: keyCreated } = loadOrCreateMasterKey(paths.masterKey, env);
+  const {
+    key: master,
+    created: keyCreated,
+    exposedMode,
+  } = loadOrCreateMasterKey(paths.masterKey, env, { acceptExposed: opts.acceptExposedMasterKey ?? false });
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
   const dbExisted = existsSync(paths.db);
   const db = openSqliteAdapters({
@@ -105,6 +111,20 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   if (!existsSync(paths.crl)) {
     await rebuildCrl({ paths, store, ca, clock });
     created.push(`CRL ${paths.crl}`);
+  }
+  if (exposedMode !== undefined) {
+    const mode = exposedMode.toString(8).padStart(4, '0');
+    logger.warn(
+      { path: paths.masterKey, mode },
+      'master key file was readable by other users; mode set to 0600',
+    );
+    await store.appendAudit({
+      ts: clock(),
+      actor: 'system',
+      action: 'system.master_key_exposed',
+      object: null,
+      detail: { mode, accepted: 'accept-exposed-master-key', nowMode: '0600' },
+    });
   }
   if (created.length > 0) {
     await store.appendAudit({

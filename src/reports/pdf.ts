@@ -887,6 +887,8 @@ export function renderShipmentPdf(input: ShipmentReportInput, options: PdfReport
       ModDate: at,
       // a custom key (ISO 32000-1 §14.3.3 allows them) so `vigil report verify` can print the code
       VigilVerificationCode: code,
+      // and the key it says signed it, which `vigil report verify` compares with the real signer
+      ...(options.signingKey ? { VigilSigningKey: options.signingKey } : {}),
     } as PDFKit.DocumentInfo,
   });
   const f: Flow = { doc, input, code, y: CONTENT.top };
