@@ -35,7 +35,9 @@ describe('master.key readable by other users', () => {
 
   it('opens with the override: mode set to 0600, a warning and an audit entry', async () => {
     const dir = join(root, 'accepted');
-    await (await openContext({ dataDir: dir, env: noKeyEnv(), logLevel: 'silent', createAdmin: false })).close();
+    await (
+      await openContext({ dataDir: dir, env: noKeyEnv(), logLevel: 'silent', createAdmin: false })
+    ).close();
     chmodSync(join(dir, 'master.key'), 0o640);
     await assert.rejects(
       openContext({ dataDir: dir, env: noKeyEnv(), logLevel: 'silent', createAdmin: false }),

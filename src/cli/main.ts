@@ -37,7 +37,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   audit: {
     run: auditCommand,
-    help: 'audit [--since ISO] [--json] | audit verify                       print or verify the audit log',
+    help: 'audit [--since ISO] [--json] | audit verify [--checkpoint FILE] | audit checkpoint [--out FILE]',
   },
   report: {
     run: reportCommand,
