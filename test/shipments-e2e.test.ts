@@ -339,7 +339,7 @@ describe('vigil report shipment', () => {
     assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');
     const key = await vigil(['report', 'key']);
     const pub = join(inst.dataDir, 'pki', 'report-signing.pub');
-    assert.match(key.out, /report-signing key SHA256:/);
+    assert.match(key.out, /report-signing key SHA256:/, key.err);
     const v = await vigil(['report', 'verify', out, '--key', pub]);
     assert.equal(v.code, 0, v.out + v.err);
     assert.match(v.out, /report OK/);

@@ -35,22 +35,23 @@ const fileSchema = z.strictObject({
   signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
 });
 
-/** The signed payload: every field but the signature, canonical. */
-function payload(cp: Omit<AuditCheckpointRecord, 'signature'>): Buffer {
-  return Buffer.from(
-    canonicalJson({
-      type: CHECKPOINT_TYPE,
-      v: 1,
-      seq: cp.seq,
-      at: new Date(cp.at).toISOString(),
-      entries: cp.entries,
-      headId: cp.headId,
-      headHash: cp.headHash,
-      keyFingerprint: cp.keyFingerprint,
-    }),
-    'utf8',
-  );
+/** The file form's members but the signature, in file form (time as ISO 8601). */
+function fields(cp: Omit<AuditCheckpointRecord, 'signature'>) {
+  return {
+    type: CHECKPOINT_TYPE,
+    v: 1,
+    seq: cp.seq,
+    at: new Date(cp.at).toISOString(),
+    entries: cp.entries,
+    headId: cp.headId,
+    headHash: cp.headHash,
+    keyFingerprint: cp.keyFingerprint,
+  };
 }
+
+/** The signed payload: every field but the signature, canonical. */
+const payload = (cp: Omit<AuditCheckpointRecord, 'signature'>) =>
+  Buffer.from(canonicalJson(fields(cp)), 'utf8');
 
 /** Signs a checkpoint of the head `head` after `entries` entries. */
 export function signCheckpoint(
@@ -77,17 +78,7 @@ export function checkpointSignatureValid(
 
 /** The file form (one line of JSON). */
 export function checkpointJson(cp: AuditCheckpointRecord): string {
-  return JSON.stringify({
-    type: CHECKPOINT_TYPE,
-    v: 1,
-    seq: cp.seq,
-    at: new Date(cp.at).toISOString(),
-    entries: cp.entries,
-    headId: cp.headId,
-    headHash: cp.headHash,
-    keyFingerprint: cp.keyFingerprint,
-    signature: cp.signature,
-  });
+  return JSON.stringify({ ...fields(cp), signature: cp.signature });
 }
 
 /** Parses the file form; VIGIL_ERR_USAGE naming `source` when it is not a checkpoint. */

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
+import { sealV1 } from './master-key.fixture.ts';
 import { deviceSecretIdentity, MasterKey, totpSecretIdentity } from './master-key.ts';
 
 const raw = randomBytes(32);
 const master = new MasterKey(raw);
 const refused = (e: unknown) => isVigilError(e, 'VIGIL_ERR_MASTER_KEY');
-
-/** A blob as the v1 format sealed it (AAD = purpose only), for the migration cases. */
-function sealV1(purpose: string, plaintext: Buffer): Buffer {
-  const key = Buffer.from(hkdfSync('sha256', raw, 'vigil/v1/at-rest', `seal|${purpose}`, 32));
-  const nonce = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key, nonce);
-  c.setAAD(Buffer.from(purpose));
-  const ct = Buffer.concat([c.update(plaintext), c.final()]);
-  return Buffer.concat([Buffer.from([1]), nonce, ct, c.getAuthTag()]);
-}
 
 describe('sealed blobs', () => {
   const secret = randomBytes(32);
@@ -36,7 +27,7 @@ describe('sealed blobs', () => {
   });
 
   it('refuse a row blob of the old purpose-only format; reseal converts it to its row', () => {
-    const old = sealV1('totp-secret', secret);
+    const old = sealV1(raw, 'totp-secret', secret);
     assert.throws(() => master.open('totp-secret', old, totpSecretIdentity('alice')), refused);
     const converted = master.reseal('totp-secret', old, totpSecretIdentity('alice'));
     assert.equal(converted[0], 2);
@@ -46,7 +37,7 @@ describe('sealed blobs', () => {
   });
 
   it('still open a file blob of the old format (one file per purpose: nothing to swap with)', () => {
-    const old = sealV1('ca-key', Buffer.from('pem'));
+    const old = sealV1(raw, 'ca-key', Buffer.from('pem'));
     assert.equal(master.open('ca-key', old, 'vigil-root-ca').toString(), 'pem');
   });
 });

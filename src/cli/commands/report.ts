@@ -53,7 +53,12 @@ export async function reportCommand(argv: string[], io: CliIo): Promise<number> 
   }
   if (sub === 'key') {
     if (positionals.length > 1) usage(USAGE);
-    const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn', createAdmin: false });
+    const ctx = await openContext({
+      dataDir: values['data-dir'],
+      env: io.env,
+      logLevel: 'warn',
+      createAdmin: false,
+    });
     try {
       const signer = loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master);
       io.out(`report-signing key ${signer.fingerprint} (Ed25519)`);

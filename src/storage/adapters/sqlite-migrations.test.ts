@@ -4,12 +4,13 @@
  * the previous release left it (migrations up to 5, rows written the old way).
  */
 import assert from 'node:assert/strict';
-import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { sealV1 } from '../../keys/master-key.fixture.ts';
 import { deviceSecretIdentity, MasterKey, totpSecretIdentity } from '../../keys/master-key.ts';
 import { GENESIS_HASH, legacyAuditHash } from '../audit-chain.ts';
 import { sampleDevice } from '../store-records.fixture.ts';
@@ -52,16 +53,6 @@ function legacyAudit(raw: Database.Database, count: number): string {
     prev = hash;
   }
   return prev;
-}
-
-/** A blob sealed the old way (AAD = purpose only). */
-function sealV1(purpose: string, plaintext: Buffer): Buffer {
-  const k = Buffer.from(hkdfSync('sha256', RAW, 'vigil/v1/at-rest', `seal|${purpose}`, 32));
-  const nonce = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', k, nonce);
-  c.setAAD(Buffer.from(purpose));
-  const ct = Buffer.concat([c.update(plaintext), c.final()]);
-  return Buffer.concat([Buffer.from([1]), nonce, ct, c.getAuthTag()]);
 }
 
 describe('migration: audit chain keyed with HMAC', () => {
@@ -129,14 +120,14 @@ describe('migration: sealed secrets bound to their row', () => {
         .prepare(
           `INSERT INTO device_keys (device_id, kid, secret_enc, created_at, status) VALUES (?, 1, ?, 1, 'active')`,
         )
-        .run(id, sealV1('device-secret', s));
+        .run(id, sealV1(RAW, 'device-secret', s));
     }
     raw
       .prepare(
         `INSERT INTO users (name, role, status, password_hash, must_change_password, must_enrol_mfa, totp_secret_enc,
          created_at, updated_at, password_changed_at) VALUES ('alice', 'admin', 'active', 'x', 0, 0, ?, 1, 1, 1)`,
       )
-      .run(sealV1('totp-secret', totp));
+      .run(sealV1(RAW, 'totp-secret', totp));
     raw.close();
     const { store, accounts } = openSqliteAdapters({ path, ...keys, master });
     try {
