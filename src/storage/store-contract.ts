@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
+import { isVigilError } from '../errors.ts';
 import { GENESIS_HASH } from './audit-chain.ts';
 import { type ContractOptions, contractTest } from './contract.fixture.ts';
 import type { Store } from './store.ts';
@@ -76,6 +77,33 @@ export function runStoreContract(o: ContractOptions<StoreFixture>): void {
           firstBroken: null,
           head: { id: 2, hash: b.hash },
         });
+      });
+
+      test('gives the head and the hash of an entry, and keeps checkpoints whose seq only grows', async ({
+        store: s,
+      }) => {
+        assert.equal(await s.auditHead(), null);
+        assert.equal(await s.latestAuditCheckpoint(), null);
+        const a = await s.appendAudit({ ts: T0, actor: 'cli', action: 'x.y', object: null, detail: {} });
+        const b = await s.appendAudit({ ts: T0, actor: 'cli', action: 'x.y', object: null, detail: {} });
+        assert.deepEqual(await s.auditHead(), { id: 2, hash: b.hash });
+        assert.equal(await s.auditHashAt(1), a.hash);
+        assert.equal(await s.auditHashAt(3), null);
+        const cp = {
+          seq: 1,
+          at: T0,
+          entries: 2,
+          headId: 2,
+          headHash: b.hash,
+          keyFingerprint: 'SHA256:k',
+          signature: 's',
+        };
+        await s.addAuditCheckpoint(cp);
+        await s.addAuditCheckpoint({ ...cp, seq: 2 });
+        await assert.rejects(s.addAuditCheckpoint({ ...cp, seq: 2 }), (e) =>
+          isVigilError(e, 'VIGIL_ERR_USAGE'),
+        );
+        assert.deepEqual(await s.latestAuditCheckpoint(), { ...cp, seq: 2 });
       });
 
       test('verifies an intact chain, and an empty one', async ({ store: s }) => {

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { canonicalJson } from '../../canonical-json.ts';
+import { VigilError } from '../../errors.ts';
 import {
   type AuditHashInput,
   type AuditVerification,
@@ -13,7 +14,7 @@ import {
   GENESIS_HASH,
   verifyAuditChain,
 } from '../audit-chain.ts';
-import type { AuditInput, AuditRecord } from '../store.ts';
+import type { AuditCheckpointRecord, AuditInput, AuditRecord } from '../store.ts';
 import { type AuditRow, toAudit } from './sqlite-store-rows.ts';
 
 type Stmt = (sql: string) => Database.Statement;
@@ -86,4 +87,40 @@ export function rechainAuditRows(db: Database.Database, key: Buffer): void {
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`);
+}
+
+/** Stores a checkpoint whose `seq` is above every stored one; run it inside a write transaction. */
+export function insertCheckpointRow(stmt: Stmt, cp: AuditCheckpointRecord): void {
+  const top = stmt('SELECT max(seq) FROM audit_checkpoints').pluck().get() as number | null;
+  if (top !== null && cp.seq <= top)
+    throw new VigilError('VIGIL_ERR_USAGE', `checkpoint ${cp.seq} is not above ${top}`);
+  stmt(
+    `INSERT INTO audit_checkpoints (seq, at, entries, head_id, head_hash, key_fingerprint, signature)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(cp.seq, cp.at, cp.entries, cp.headId, cp.headHash, cp.keyFingerprint, cp.signature);
+}
+
+/** The checkpoint with the highest `seq`, or null. */
+export function latestCheckpointRow(stmt: Stmt): AuditCheckpointRecord | null {
+  const r = stmt('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1').get() as
+    | {
+        seq: number;
+        at: number;
+        entries: number;
+        head_id: number;
+        head_hash: string;
+        key_fingerprint: string;
+        signature: string;
+      }
+    | undefined;
+  if (!r) return null;
+  return {
+    seq: r.seq,
+    at: r.at,
+    entries: r.entries,
+    headId: r.head_id,
+    headHash: r.head_hash,
+    keyFingerprint: r.key_fingerprint,
+    signature: r.signature,
+  };
 }

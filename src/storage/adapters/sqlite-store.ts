@@ -15,7 +15,12 @@ import type {
   ReplayStateRecord,
   Store,
 } from '../store.ts';
-import { appendAuditRow, verifyAuditRows } from './sqlite-audit-log.ts';
+import {
+  appendAuditRow,
+  insertCheckpointRow,
+  latestCheckpointRow,
+  verifyAuditRows,
+} from './sqlite-audit-log.ts';
 import {
   clampLimit,
   SqliteDatabase,
@@ -411,41 +416,11 @@ export class SqliteStore implements Store {
   }
 
   async addAuditCheckpoint(cp: AuditCheckpointRecord): Promise<void> {
-    this.#q.write(() => {
-      const top = this.#q.stmt('SELECT max(seq) FROM audit_checkpoints').pluck().get() as number | null;
-      if (top !== null && cp.seq <= top) {
-        throw new VigilError('VIGIL_ERR_USAGE', `checkpoint ${cp.seq} is not above ${top}`);
-      }
-      this.#q
-        .stmt(
-          `INSERT INTO audit_checkpoints (seq, at, entries, head_id, head_hash, key_fingerprint, signature)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(cp.seq, cp.at, cp.entries, cp.headId, cp.headHash, cp.keyFingerprint, cp.signature);
-    });
+    this.#q.write(() => insertCheckpointRow(this.#q.stmt, cp));
   }
 
   async latestAuditCheckpoint(): Promise<AuditCheckpointRecord | null> {
-    const r = this.#q.one<{
-      seq: number;
-      at: number;
-      entries: number;
-      head_id: number;
-      head_hash: string;
-      key_fingerprint: string;
-      signature: string;
-    }>('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1');
-    return r
-      ? {
-          seq: r.seq,
-          at: r.at,
-          entries: r.entries,
-          headId: r.head_id,
-          headHash: r.head_hash,
-          keyFingerprint: r.key_fingerprint,
-          signature: r.signature,
-        }
-      : null;
+    return this.#q.read(() => latestCheckpointRow(this.#q.stmt));
   }
 
   // --- counters and meta --------------------------------------------------------------------
