@@ -68,6 +68,7 @@ if (!existsSync(PROMETHEUS) || !existsSync(PROMTOOL)) {
       const { token } = await vigil.server.auth.tokens.create({
         label: 'prometheus',
         role: 'auditor',
+        owner: 'admin',
         actor: 'test',
       });
       writeFileSync(join(dir, 'vigil-token'), token, { mode: 0o600 });
@@ -171,6 +172,7 @@ if (!existsSync(PROMETHEUS) || !existsSync(PROMTOOL)) {
       const { token } = await vigil.server.auth.tokens.create({
         label: 'check',
         role: 'auditor',
+        owner: 'admin',
         actor: 'test',
       });
       const text = (

@@ -344,9 +344,10 @@ describe('shipment end to end', () => {
     assert.ok(messages.includes('token_hash'));
   });
 
-  it('wrong tokens are rate-limited per shipment: the sixth attempt gets 429 with Retry-After', async () => {
+  it("a caller's wrong tokens are rate-limited (the sixth attempt gets 429) without blocking the real receiver", async () => {
     // A receiver of its own: rita's wrong token above counts against her (per caller) too.
     const rex = await enrolledUser(inst, 'rex-recv', 'receiver');
+    const rae = await enrolledUser(inst, 'rae-recv', 'receiver');
     const b = await inst.addDevice('truck-ship-02');
     const c2 = await connectDevice(inst.url, b);
     try {
@@ -374,6 +375,20 @@ describe('shipment end to end', () => {
       assert.equal(locked.status, 429);
       assert.equal(errCode(locked), 'VIGIL_ERR_LOCKED');
       assert.ok(Number(locked.headers['retry-after']) > 0);
+      // rex's guesses do not hold back rae, who has the token.
+      const ok = await rae.browser.post(`/api/v1/shipments/${s.id}/deliver`, { token: 'RIGHT222' });
+      assert.equal(ok.status, 200, ok.text);
+      const attempts = (await inst.ctx.store.queryAudit({ limit: 10_000 })).filter(
+        (a) => a.object === s.id && a.action.startsWith('shipment.deliver'),
+      );
+      assert.deepEqual(
+        attempts.map((a) => [a.action, a.actor]),
+        [
+          ...Array.from({ length: 5 }, () => ['shipment.deliver_refused', 'user:rex-recv']),
+          ['shipment.deliver_throttled', 'user:rex-recv'],
+          ['shipment.deliver', 'user:rae-recv'],
+        ],
+      );
     } finally {
       await closeClient(c2);
     }
@@ -387,7 +402,10 @@ describe('vigil report shipment', () => {
     const r = await vigil(['report', 'shipment', shipmentId, '--format', 'pdf', '--out', out]);
     assert.equal(r.code, 0, r.err);
     assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');
-    const v = await vigil(['report', 'verify', out]);
+    const key = await vigil(['report', 'key']);
+    const pub = join(inst.dataDir, 'pki', 'report-signing.pub');
+    assert.match(key.out, /report-signing key SHA256:/, key.err);
+    const v = await vigil(['report', 'verify', out, '--key', pub]);
     assert.equal(v.code, 0, v.out + v.err);
     assert.match(v.out, /report OK/);
   });

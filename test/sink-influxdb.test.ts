@@ -131,6 +131,7 @@ if (!influxAvailable()) {
       const { token } = await vigil.server.auth.tokens.create({
         label: 'test',
         role: 'operator',
+        owner: 'admin',
         actor: 'test',
       });
       const auth = { authorization: `Bearer ${token}` };

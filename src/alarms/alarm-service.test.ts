@@ -35,6 +35,7 @@ async function harness(devices: Record<string, DeviceProfile>) {
   const { store, alarms } = openSqliteAdapters({
     path: join(root, `db-${++dbs}.sqlite`),
     key: randomBytes(32),
+    auditKey: randomBytes(32),
   });
   for (const [id, profile] of Object.entries(devices)) {
     await store.addDevice(sampleDevice(id, { profile }), sampleKey(id));

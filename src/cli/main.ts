@@ -1,4 +1,5 @@
 import { isVigilError } from '../errors.ts';
+import { escapeControlKeepLayout } from '../escape-control.ts';
 import { VIGIL_VERSION } from '../vigil-version.ts';
 import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
@@ -38,7 +39,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   audit: {
     run: auditCommand,
-    help: 'audit [--since ISO] [--json] | audit verify                       print or verify the audit log',
+    help: 'audit [--since ISO] [--json] | audit verify [--checkpoint FILE] | audit checkpoint [--out FILE]',
   },
   report: {
     run: reportCommand,
@@ -119,9 +120,11 @@ if (import.meta.main || process.argv[1]?.endsWith('/bin/vigil')) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Every line reaches the terminal with control characters escaped (src/escape-control.ts);
+  // commands also escape the user-controlled values they print, so a value cannot add lines.
   const code = await main(process.argv.slice(2), {
-    out: (l) => process.stdout.write(`${l}\n`),
-    err: (l) => process.stderr.write(`${l}\n`),
+    out: (l) => process.stdout.write(`${escapeControlKeepLayout(l)}\n`),
+    err: (l) => process.stderr.write(`${escapeControlKeepLayout(l)}\n`),
     env: process.env,
     signal: ac.signal,
   });

@@ -111,6 +111,24 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   storage: z.strictObject({ synchronous: z.enum(['FULL', 'NORMAL']).default('FULL') }).prefault({}),
+  audit: z
+    .strictObject({
+      /** How often a running server signs a checkpoint of the audit chain (when it grew). */
+      checkpointIntervalMs: z.number().int().min(60_000).max(86_400_000).default(3_600_000),
+    })
+    .prefault({}),
+  reports: z
+    .strictObject({
+      /**
+       * The report-signing key `vigil report verify` trusts without `--key`: its fingerprint
+       * (`SHA256:...`, as `vigil report key` prints it), pinned where the key file cannot change it.
+       */
+      pinnedKeyFingerprint: z
+        .string()
+        .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be SHA256: and 43 base64 characters (vigil report key)')
+        .optional(),
+    })
+    .prefault({}),
   /** Decrypted readings to InfluxDB and webhooks (src/sinks). */
   sinks: sinksSchema,
 });

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
 import { loadConfig } from '../config/load.ts';
@@ -26,6 +27,9 @@ import type { SinkOutbox } from '../sinks/sink-outbox.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
+
+/** The identity the server's TLS key is sealed to (MasterKey.seal). */
+const SERVER_KEY_IDENTITY = 'vigil-server';
 
 export interface VigilContext {
   config: VigilConfig;
@@ -60,15 +64,11 @@ export interface OpenOptions {
    * password is not lost: `vigil start` (or any `vigil user` command) then creates it.
    */
   createAdmin?: boolean;
+  /** Accept a `master.key` that other users could read (`vigil start --accept-exposed-master-key`). */
+  acceptExposedMasterKey?: boolean;
 }
 
-/** Writes a file atomically (temp + rename) with the given mode. */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
+export { writeFileAtomic };
 
 /**
  * Opens (and on first use creates) the data directory: master key, encrypted database, root CA,
@@ -92,12 +92,18 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   } catch (err) {
     throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
   }
-  const { key: master, created: keyCreated } = loadOrCreateMasterKey(paths.masterKey, env);
+  const {
+    key: master,
+    created: keyCreated,
+    exposedMode,
+  } = loadOrCreateMasterKey(paths.masterKey, env, { acceptExposed: opts.acceptExposedMasterKey ?? false });
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
   const dbExisted = existsSync(paths.db);
   const db = openSqliteAdapters({
     path: paths.db,
     key: master.databaseKey(),
+    auditKey: master.auditKey(),
+    master,
     synchronous: config.storage.synchronous,
   });
   const { store } = db;
@@ -108,6 +114,20 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   if (!existsSync(paths.crl)) {
     await rebuildCrl({ paths, store, ca, clock });
     created.push(`CRL ${paths.crl}`);
+  }
+  if (exposedMode !== undefined) {
+    const mode = exposedMode.toString(8).padStart(4, '0');
+    logger.warn(
+      { path: paths.masterKey, mode },
+      'master key file was readable by other users; mode set to 0600',
+    );
+    await store.appendAudit({
+      ts: clock(),
+      actor: 'system',
+      action: 'system.master_key_exposed',
+      object: null,
+      detail: { mode, accepted: 'accept-exposed-master-key', nowMode: '0600' },
+    });
   }
   if (created.length > 0) {
     await store.appendAudit({
@@ -217,7 +237,7 @@ async function ensureServerCert(
   });
   writeFileAtomic(
     paths.serverKeySealed,
-    master.seal('server-key', Buffer.from(cert.keyPkcs8Pem ?? '', 'utf8')),
+    master.seal('server-key', Buffer.from(cert.keyPkcs8Pem ?? '', 'utf8'), SERVER_KEY_IDENTITY),
     0o600,
   );
   writeFileAtomic(paths.serverCert, cert.certPem);
@@ -238,7 +258,9 @@ async function ensureServerCert(
 export function serverTlsMaterial(ctx: VigilContext): { cert: string; key: string; ca: string; crl: string } {
   return {
     cert: readFileSync(ctx.paths.serverCert, 'utf8'),
-    key: ctx.master.open('server-key', readFileSync(ctx.paths.serverKeySealed)).toString('utf8'),
+    key: ctx.master
+      .open('server-key', readFileSync(ctx.paths.serverKeySealed), SERVER_KEY_IDENTITY)
+      .toString('utf8'),
     ca: ctx.ca.certPem,
     crl: readFileSync(ctx.paths.crl, 'utf8'),
   };

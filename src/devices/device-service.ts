@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { rebuildCrl, type VigilContext, writeFileAtomic } from '../data-dir/context.ts';
+import { ensurePrivateDir, writeFileAtomic } from '../atomic-file.ts';
+import { rebuildCrl, type VigilContext } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
+import { deviceSecretIdentity } from '../keys/master-key.ts';
 import { issueClientCert } from '../pki/index.ts';
 import type { Alg } from '../protocol/aead.ts';
 import { b64uEncode } from '../protocol/base64url.ts';
@@ -58,7 +60,10 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
   }
   if (await ctx.store.getDevice(o.id)) throw new VigilError('VIGIL_ERR_DEVICE_EXISTS', o.id);
   const dir = resolve(o.outDir ?? join(ctx.paths.devicesDir, o.id));
-  if (existsSync(dir) && readdirSync(dir).some((f) => f === 'device.key' || f === 'device.json')) {
+  // Before anything is registered: a directory others can write to is refused (they could plant
+  // or swap files between our writes), so bad input changes nothing.
+  ensurePrivateDir(dir);
+  if (readdirSync(dir).some((f) => f === 'device.key' || f === 'device.json')) {
     throw new VigilError('VIGIL_ERR_USAGE', `${dir} already holds a device bundle; choose another --out`);
   }
   const now = ctx.clock();
@@ -86,7 +91,7 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
   await ctx.store.addDevice(device, {
     deviceId: o.id,
     kid: 1,
-    secretEnc: ctx.master.seal('device-secret', secret),
+    secretEnc: ctx.master.seal('device-secret', secret, deviceSecretIdentity(o.id, 1)),
     createdAt: now,
     status: 'active',
   });
@@ -100,7 +105,6 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
     revokedAt: null,
     revocationReason: null,
   });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const info = {
     id: o.id,
     profile,

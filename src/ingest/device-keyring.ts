@@ -1,6 +1,6 @@
 import type { VigilError } from '../errors.ts';
 import { VigilError as VE } from '../errors.ts';
-import type { MasterKey } from '../keys/master-key.ts';
+import { deviceSecretIdentity, type MasterKey } from '../keys/master-key.ts';
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 
@@ -59,7 +59,10 @@ export class DeviceKeyring {
       const rec = await this.#store.getDeviceKey(deviceId, kid);
       keys =
         rec && rec.status === 'active'
-          ? deriveDeviceKeys(this.#master.open('device-secret', rec.secretEnc), deviceId)
+          ? deriveDeviceKeys(
+              this.#master.open('device-secret', rec.secretEnc, deviceSecretIdentity(deviceId, kid)),
+              deviceId,
+            )
           : null;
       entry.keys.set(kid, keys);
     }

@@ -4,21 +4,40 @@ import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey } from './master-key.ts';
 import { externalMasterKey } from './master-key-source.ts';
 
+/** The flag of `vigil start` that accepts a master key file other users could read. */
+export const ACCEPT_EXPOSED_MASTER_KEY_FLAG = '--accept-exposed-master-key';
+
 /**
  * The master key comes from the systemd credential `vigil-master-key` (`$CREDENTIALS_DIRECTORY`)
  * or VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data directory, generated on
  * first use with mode 0600 (DESIGN.md §2).
+ *
+ * A `master.key` that group or others can read or write may have leaked: it is refused with
+ * VIGIL_ERR_MASTER_KEY rather than silently chmod-ed (the operator must judge whether to rotate
+ * the key), unless `acceptExposed` (`vigil start --accept-exposed-master-key`): then the mode is
+ * set to 0600 and `exposedMode` tells the caller to log and audit it.
  */
 export function loadOrCreateMasterKey(
   path: string,
   env: NodeJS.ProcessEnv,
-): { key: MasterKey; created: boolean } {
+  opts: { acceptExposed?: boolean } = {},
+): { key: MasterKey; created: boolean; exposedMode?: number } {
   const external = externalMasterKey(env);
   if (external) return { key: new MasterKey(parseMasterKey(external.text)), created: false };
   if (existsSync(path)) {
     const mode = statSync(path).mode & 0o777;
-    if (mode & 0o077) chmodSync(path, 0o600);
-    return { key: new MasterKey(parseMasterKey(readFileSync(path, 'utf8'))), created: false };
+    if (mode & 0o077 && !opts.acceptExposed) {
+      throw new VigilError(
+        'VIGIL_ERR_MASTER_KEY',
+        `${path} has mode ${mode.toString(8).padStart(4, '0')}: other users may have read the master key. ` +
+          `If they could, treat it as leaked and rotate it. Then run \`chmod 600 ${path}\`, or start once with ` +
+          `${ACCEPT_EXPOSED_MASTER_KEY_FLAG} to accept the risk (the mode is then set to 0600)`,
+      );
+    }
+    const key = new MasterKey(parseMasterKey(readFileSync(path, 'utf8')));
+    if (!(mode & 0o077)) return { key, created: false };
+    chmodSync(path, 0o600);
+    return { key, created: false, exposedMode: mode };
   }
   const raw = randomBytes(32);
   try {

@@ -17,6 +17,7 @@ import { staticRoutes } from '../api/routes/static.ts';
 import { systemRoutes } from '../api/routes/system.ts';
 import { tokensRoutes } from '../api/routes/tokens.ts';
 import { usersRoutes } from '../api/routes/users.ts';
+import { checkpointLine } from '../audit/audit-checkpoint.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { VigilContext } from '../data-dir/context.ts';
@@ -99,6 +100,10 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       alarms,
       audit: store,
       reportSigner: () => loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+      auditCheckpoint: async () => {
+        const cp = await store.latestAuditCheckpoint();
+        return cp ? checkpointLine(cp) : null;
+      },
       clock,
     }),
     live.plugin,

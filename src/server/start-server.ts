@@ -8,6 +8,7 @@ import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
 import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
+import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
@@ -25,6 +26,7 @@ import { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
 import { createProcessFdBudget } from '../process/process-fd-budget.ts';
 import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
+import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { buildSinks } from '../sinks/build-sinks.ts';
@@ -281,6 +283,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     audit: store,
     master: ctx.master,
     clock,
+    logger,
     ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });
@@ -323,6 +326,18 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     routes: composed.routes,
   });
   const httpPort = (api.server.address() as { port: number }).port;
+  // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
+  // noticed against a copy the database does not hold.
+  const checkpoints = new AuditCheckpoints({
+    store,
+    signer: loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+    file: ctx.paths.auditCheckpoint,
+    clock,
+  });
+  const checkpoint = () =>
+    checkpoints.createIfAdvanced().catch((err) => logger.error({ err }, 'audit checkpoint failed'));
+  const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
+  checkpointTimer.unref();
   await store.appendAudit({
     ts: clock(),
     actor: 'system',
@@ -362,6 +377,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
           finish: [
             { name: 'watcher', run: () => watcher.stop() },
             { name: 'crl-timer', run: () => clearInterval(crlTimer) },
+            { name: 'checkpoint-timer', run: () => clearInterval(checkpointTimer) },
             { name: 'alarms', run: () => alarmService.stop() },
             { name: 'rejections', run: () => rejections.stop() },
             {
@@ -374,6 +390,13 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
                   object: null,
                   detail: {},
                 }),
+            },
+            // After system.stop, so the last checkpoint covers the whole chain.
+            {
+              name: 'audit-checkpoint',
+              run: async () => {
+                await checkpoint();
+              },
             },
             { name: 'lock', run: releaseLock },
           ],

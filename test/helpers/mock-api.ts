@@ -605,7 +605,8 @@ export async function startMockApi(opts: MockApiOptions = {}): Promise<MockApi> 
           refused: 0,
           lastSuccessAt: new Date(now - 800).toISOString(),
           lastFailureAt: new Date(now - 5 * HOUR).toISOString(),
-          lastError: 'VIGIL_ERR_SINK_UNAVAILABLE: sink target unavailable: connect ECONNREFUSED 10.0.4.7:8086',
+          lastError:
+            'VIGIL_ERR_SINK_UNAVAILABLE: sink target unavailable: connect ECONNREFUSED 10.0.4.7:8086',
           failingSince: null,
           nextAttemptAt: null,
           outbox: { pending: 3, dropped: 0, oldestReceivedAt: new Date(now - 900).toISOString() },

@@ -18,7 +18,7 @@ export interface VigilRun {
  */
 export function runVigil(
   args: string[],
-  o: { dataDir?: string; timeoutMs?: number } = {},
+  o: { dataDir?: string; timeoutMs?: number; masterKeyFile?: boolean } = {},
 ): Promise<VigilRun> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -26,6 +26,8 @@ export function runVigil(
     VIGIL_LOG_LEVEL: 'warn',
   };
   delete env.VIGIL_DATA_DIR;
+  // masterKeyFile: the key comes from <data-dir>/master.key, as on an installation without the variable
+  if (o.masterKeyFile) delete env.VIGIL_MASTER_KEY;
   const argv = o.dataDir === undefined ? args : [...args, '--data-dir', o.dataDir];
   const child = spawn(process.execPath, [BIN, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

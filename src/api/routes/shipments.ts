@@ -219,6 +219,8 @@ export function shipmentsRoutes(p: {
   audit: AuditLog;
   /** The report signing key (created on first use). */
   reportSigner: () => ReportSigner;
+  /** The newest signed audit checkpoint as one line, printed in reports; null when none yet. */
+  auditCheckpoint?: () => Promise<string | null>;
   clock: () => number;
 }): RoutePlugin {
   const { service, signer, audit, clock } = p;
@@ -384,6 +386,9 @@ export function shipmentsRoutes(p: {
           shipmentReportInput(d, now, actor),
           req.query.format,
           p.reportSigner(),
+          {
+            auditCheckpoint: (await p.auditCheckpoint?.()) ?? null,
+          },
         );
         await audit.appendAudit({
           ts: now,

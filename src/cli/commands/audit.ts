@@ -1,5 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../atomic-file.ts';
+import { checkpointJson, parseCheckpoint } from '../../audit/audit-checkpoint.ts';
+import { AuditCheckpoints } from '../../audit/audit-checkpoints.ts';
+import type { VigilContext } from '../../data-dir/context.ts';
+import { VigilError } from '../../errors.ts';
+import { escapeControl } from '../../escape-control.ts';
+import { loadOrCreateReportSigner } from '../../reports/signing.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
-import { type CliIo, parsePositiveInt, parseTime } from '../io.ts';
+import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
+
+const USAGE =
+  'usage: vigil audit [--since ISO] [--limit N] [--action A] [--json] | vigil audit verify [--checkpoint FILE ...] [--json] | vigil audit checkpoint [--out FILE] [--json]';
+
+const checkpointsOf = (ctx: VigilContext) =>
+  new AuditCheckpoints({
+    store: ctx.store,
+    signer: loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+    file: ctx.paths.auditCheckpoint,
+    clock: ctx.clock,
+  });
+
+function readCheckpointFile(path: string) {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new VigilError('VIGIL_ERR_NOT_FOUND', `${path}: ${(err as Error).message}`);
+  }
+  return { source: path, checkpoint: parseCheckpoint(text, path) };
+}
 
 export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand(argv, {
@@ -7,26 +36,86 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
     limit: { type: 'string' },
     action: { type: 'string' },
     json: { type: 'boolean', default: false },
+    checkpoint: { type: 'string', multiple: true },
+    out: { type: 'string' },
   });
+  const sub = positionals[0];
+  if (positionals.length > 1 || (sub !== undefined && sub !== 'verify' && sub !== 'checkpoint')) usage(USAGE);
+  if (values.checkpoint && sub !== 'verify') usage(`--checkpoint belongs to audit verify\n${USAGE}`);
+  if (values.out && sub !== 'checkpoint') usage(`--out belongs to audit checkpoint\n${USAGE}`);
+  // Checkpoint files are read (and refused when malformed) before the data directory is opened.
+  const given = (values.checkpoint ?? []).map(readCheckpointFile);
   return withDataDir(values['data-dir'], async (ctx) => {
-    if (positionals[0] === 'verify') {
-      const r = await ctx.store.verifyAudit();
-      if (values.json) io.out(JSON.stringify(r));
-      else if (r.ok) io.out(`audit chain intact: ${r.entries} entries`);
-      else io.out(`audit chain BROKEN at entry ${r.firstBroken} (of ${r.entries})`);
-      return r.ok ? 0 : 1;
+    if (sub === 'verify') return verify(ctx, io, given, values.json);
+    if (sub === 'checkpoint') {
+      const cp = await checkpointsOf(ctx).create();
+      if (values.out) writeFileAtomic(values.out, `${checkpointJson(cp)}\n`, 0o644);
+      if (values.json) io.out(checkpointJson(cp));
+      else {
+        io.out(
+          `audit checkpoint #${cp.seq}: ${cp.entries} entries, head ${cp.headId} ${cp.headHash}, signed ${cp.keyFingerprint}`,
+        );
+        io.out(
+          `kept in the database and ${ctx.paths.auditCheckpoint}${values.out ? ` and written to ${values.out}` : ''}`,
+        );
+      }
+      return 0;
     }
     const since = parseTime('--since', values.since);
     const limit = parsePositiveInt('--limit', values.limit, 1_000_000) ?? 1000;
     const rows = await ctx.store.queryAudit({ since, limit, action: values.action });
+    // Actor, object and detail can hold attacker-chosen text (a user name typed at a failed
+    // sign-in): every line is escaped whole, which keeps a --json line valid JSON.
     for (const a of rows) {
-      if (values.json) io.out(JSON.stringify({ ...a, ts: new Date(a.ts).toISOString() }));
+      if (values.json) io.out(escapeControl(JSON.stringify({ ...a, ts: new Date(a.ts).toISOString() })));
       else
         io.out(
-          `${new Date(a.ts).toISOString()} #${a.id} ${a.actor} ${a.action}${a.object ? ` ${a.object}` : ''} ${JSON.stringify(a.detail)}`,
+          escapeControl(
+            `${new Date(a.ts).toISOString()} #${a.id} ${a.actor} ${a.action}${a.object ? ` ${a.object}` : ''} ${JSON.stringify(a.detail)}`,
+          ),
         );
     }
     if (!values.json) io.err(`${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}`);
     return 0;
   });
+}
+
+/**
+ * `vigil audit verify`: the HMAC chain, then every checkpoint (the database's newest, the data
+ * directory's, and each `--checkpoint FILE`): its signature, and whether the log still holds the
+ * head it signed. Exit 1 on a broken chain, a bad signature, truncation or a rewrite.
+ */
+async function verify(
+  ctx: VigilContext,
+  io: CliIo,
+  given: ReturnType<typeof readCheckpointFile>[],
+  json: boolean,
+): Promise<number> {
+  const chain = await ctx.store.verifyAudit();
+  const checks = await checkpointsOf(ctx).check(chain, given);
+  const ok = chain.ok && checks.every((c) => c.ok);
+  if (json) {
+    io.out(
+      JSON.stringify({
+        ok,
+        entries: chain.entries,
+        firstBroken: chain.firstBroken,
+        truncated: checks.some((c) => c.problem?.startsWith('TRUNCATED') ?? false),
+        checkpoints: checks.map((c) => ({ ...c, at: new Date(c.at).toISOString() })),
+      }),
+    );
+    return ok ? 0 : 1;
+  }
+  if (chain.ok) io.out(`audit chain intact: ${chain.entries} entries (HMAC-SHA256)`);
+  else io.out(`audit chain BROKEN at entry ${chain.firstBroken} (of ${chain.entries})`);
+  if (checks.length === 0) {
+    io.out(
+      'no checkpoint yet: entries removed at the tail could not be noticed (run `vigil audit checkpoint`)',
+    );
+  }
+  for (const c of checks) {
+    const what = `checkpoint #${c.seq} of ${new Date(c.at).toISOString()} (${c.entries} entries) from ${c.source}`;
+    io.out(c.ok ? `${what}: OK` : `${what}: ${c.problem}`);
+  }
+  return ok ? 0 : 1;
 }

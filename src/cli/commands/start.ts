@@ -18,6 +18,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       'mqtt-port': { type: 'string' },
       'http-port': { type: 'string' },
       demo: { type: 'boolean', default: false },
+      'accept-exposed-master-key': { type: 'boolean', default: false },
     },
     { positionals: false },
   );
@@ -27,6 +28,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     values['http-port'] === '0' ? 0 : parsePositiveInt('--http-port', values['http-port'], 65535);
   const ctx = await openContext({
     dataDir: values['data-dir'],
+    acceptExposedMasterKey: values['accept-exposed-master-key'],
     overrides: {
       ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
       ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),

@@ -3,6 +3,7 @@ import { checkRole, checkUserName, type UserView } from '../../auth/accounts.ts'
 import { createAuthServices } from '../../auth/auth-services.ts';
 import { ROLES } from '../../auth/principal.ts';
 import { openContext } from '../../data-dir/context.ts';
+import { escapeControl } from '../../escape-control.ts';
 import { type CliIo, usage } from '../io.ts';
 
 const HELP = `usage:
@@ -25,7 +26,7 @@ function row(u: UserView): string {
     .filter(Boolean)
     .join(',');
   return [
-    u.name.padEnd(20),
+    escapeControl(u.name).padEnd(20),
     u.role.padEnd(9),
     u.status.padEnd(9),
     mfa.padEnd(18),

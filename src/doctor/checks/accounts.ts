@@ -1,10 +1,11 @@
-import { API_TOKEN_MAX_TTL_MS } from '../../auth/api-tokens.ts';
+import { maxTokenTtlMs } from '../../auth/api-tokens.ts';
 import { type DoctorCheck, type Finding, ok } from '../finding.ts';
 
 /**
  * Accounts that could change everything without a second factor (active admins with no TOTP
- * enrolled), and API tokens that never expire in practice (active, valid for longer than the
- * 366 days Vigil issues at most).
+ * enrolled), and API tokens without a real expiry: an active token whose stored expiry lies
+ * beyond the longest lifetime Vigil issues for its role (only an older version or a changed
+ * database holds one; Vigil caps it when checking, but the record is wrong).
  */
 export const accountsCheck: DoctorCheck = {
   name: 'accounts',
@@ -23,11 +24,11 @@ export const accountsCheck: DoctorCheck = {
     }
     for (const t of await accounts.listApiTokens()) {
       if (t.revokedAt !== null || t.expiresAt <= now) continue;
-      if (!Number.isFinite(t.expiresAt) || t.expiresAt - t.createdAt > API_TOKEN_MAX_TTL_MS)
+      if (!Number.isFinite(t.expiresAt) || t.expiresAt - t.createdAt > maxTokenTtlMs(t.role))
         findings.push({
           check: 'accounts',
           severity: 'high',
-          message: `API token ${t.id} (${t.label}, ${t.role}) has no expiry within 366 days`,
+          message: `API token ${t.id} (${t.label}, ${t.role}) has no expiry within its role's maximum lifetime`,
           fix: `revoke it (DELETE /api/v1/tokens/${t.id}) and create one with an expiry`,
         });
     }

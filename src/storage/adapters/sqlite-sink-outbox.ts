@@ -24,7 +24,7 @@ interface EntryRow {
 
 /**
  * The sink outbox on the shared SQLite connection. The outbox itself is filled by the trigger of
- * migration 6 (src/storage/adapters/sqlite-sink-migration.ts) inside the readings' transaction;
+ * the sink outbox migration (src/storage/adapters/sqlite-sink-migration.ts) inside the readings' transaction;
  * this adapter manages the targets and reads and removes entries.
  */
 export class SqliteSinkOutbox implements SinkOutbox {
