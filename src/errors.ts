@@ -75,6 +75,7 @@ export const ERRORS = {
   // sinks (src/sinks): readings forwarded to InfluxDB and webhooks
   VIGIL_ERR_SINK_UNAVAILABLE: { status: 503, message: 'sink target unavailable' },
   VIGIL_ERR_SINK_REFUSED: { status: 502, message: 'sink target refused the batch' },
+  VIGIL_ERR_WEBHOOK_SIGNATURE: { status: 401, message: 'webhook signature invalid' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -4,6 +4,8 @@ import type { SinksConfig } from '../config/sinks-schema.ts';
 import { VigilError } from '../errors.ts';
 import { influxdbSink } from './influxdb/influxdb-sink.ts';
 import type { Sink } from './sink.ts';
+import { thingspeakSink } from './webhook/thingspeak-sink.ts';
+import { webhookSink } from './webhook/webhook-sink.ts';
 
 /**
  * A `ca` setting as PEM: the PEM text itself, or a file (relative to the data directory). A
@@ -29,6 +31,17 @@ export function buildSinks(config: SinksConfig, dataDir: string): Sink[] {
   if (config.influxdb)
     sinks.push(
       influxdbSink(config.influxdb, readCaSetting(config.influxdb.ca, dataDir, 'sinks.influxdb.ca')),
+    );
+  config.webhook.forEach((w, i) => {
+    const ca = w.ca === undefined ? undefined : readCaSetting(w.ca, dataDir, `sinks.webhook.${i}.ca`);
+    sinks.push(w.preset === 'thingspeak' ? thingspeakSink(w, ca) : webhookSink(w, ca));
+  });
+  const names = sinks.map((s) => s.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice)
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      `sinks.webhook: two entries send to the same target (${twice}); merge them`,
     );
   return sinks;
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { isVigilError } from '../errors.ts';
 import { backoffMs } from './backoff.ts';
 import { type Sink, SinkError, type SinkKind } from './sink.ts';
-import type { OutboxDepth, SinkOutbox } from './sink-outbox.ts';
+import type { OutboxDepth, OutboxReading, SinkOutbox } from './sink-outbox.ts';
 
 /** How often an idle runner looks at its outbox without being woken. */
 const IDLE_POLL_MS = 1000;
@@ -55,7 +55,10 @@ export class SinkRunner {
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #attempts = 0;
+  /** When the last request ended: the rate limit counts from there, as the target sees it. */
   #lastDeliveryAt = 0;
+  /** A batch that failed: retried as it was, so its delivery id stays the same for the receiver. */
+  #retry: OutboxReading[] | null = null;
   readonly #s: Omit<SinkStatus, 'outbox' | 'name' | 'kind' | 'target'> = {
     state: 'idle',
     delivered: 0,
@@ -120,7 +123,8 @@ export class SinkRunner {
         // The target's rate limit holds across batches and retries alike.
         await this.#sleep(this.#lastDeliveryAt + sink.minIntervalMs - clock(), false);
         if (this.#stop.signal.aborted) break;
-        const batch = await outbox.peek(sink.name, sink.batchSize);
+        const batch = this.#retry ?? (await outbox.peek(sink.name, sink.batchSize));
+        this.#retry = null;
         if (batch.length === 0) {
           await this.#sleep(IDLE_POLL_MS, true);
           continue;
@@ -137,14 +141,15 @@ export class SinkRunner {
   }
 
   /** One attempt; returns how long to wait before the next (0: go on). */
-  async #deliver(batch: Awaited<ReturnType<SinkOutbox['peek']>>): Promise<number> {
+  async #deliver(batch: OutboxReading[]): Promise<number> {
     const { sink, outbox, clock, timeoutMs } = this.#o;
     const ids = batch.map((r) => r.id);
     const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(timeoutMs)]);
-    this.#lastDeliveryAt = clock();
     try {
       await sink.deliver(batch, signal);
+      this.#lastDeliveryAt = clock();
     } catch (err) {
+      this.#lastDeliveryAt = clock();
       if (this.#stop.signal.aborted) return 0;
       const e =
         err instanceof SinkError
@@ -154,6 +159,7 @@ export class SinkRunner {
             });
       if (!(err instanceof SinkError))
         this.#o.logger.error({ err, sink: sink.name }, 'sink failed unexpectedly');
+      if (e.code === 'VIGIL_ERR_SINK_UNAVAILABLE') this.#retry = batch;
       return this.#failed(e, ids);
     }
     await outbox.remove(sink.name, ids);
