@@ -1,0 +1,38 @@
+/**
+ * Which licences a production dependency of Vigil (Apache-2.0) may carry: permissive licences
+ * whose terms an Apache-2.0 work can meet (the ASF's "Category A" list). Copyleft licences (GPL,
+ * LGPL, AGPL, SSPL, EUPL) and anything unknown are refused: `npm run sbom` (run in CI) fails then.
+ */
+export const ALLOWED_LICENCES = new Set([
+  'Apache-2.0',
+  'MIT',
+  'MIT-0',
+  'ISC',
+  'BSD-2-Clause',
+  'BSD-3-Clause',
+  '0BSD',
+  'BlueOak-1.0.0',
+  'CC0-1.0',
+  'Unlicense',
+  'Python-2.0',
+  'Zlib',
+]);
+
+/**
+ * Packages whose package.json states no licence, with the licence their own LICENSE file grants
+ * and the first words of that file, which `tools/sbom.ts` checks before it records the licence.
+ */
+export const LICENCE_OVERRIDES: Record<string, { licence: string; fileStartsWith: string }> = {
+  'png-js@2.0.0': { licence: 'MIT', fileStartsWith: 'MIT License' },
+};
+
+/**
+ * True when an SPDX expression is allowed: one allowed id, or a disjunction (`A OR B`) with at
+ * least one allowed id, or a conjunction (`A AND B`) of allowed ids.
+ */
+export function licenceAllowed(expression: string): boolean {
+  const e = expression.replace(/[()]/g, ' ').trim();
+  if (/\bOR\b/.test(e)) return e.split(/\s+OR\s+/).some((p) => licenceAllowed(p));
+  if (/\bAND\b/.test(e)) return e.split(/\s+AND\s+/).every((p) => licenceAllowed(p));
+  return ALLOWED_LICENCES.has(e);
+}
