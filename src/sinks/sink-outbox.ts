@@ -10,6 +10,7 @@
  * `runSinkOutboxContract` (src/sinks/sink-outbox-contract.ts).
  */
 import type { DeviceProfile } from '../protocol/device-profile.ts';
+import type { ReadingRecord } from '../storage/store.ts';
 
 /** A sink as the outbox knows it. */
 export interface SinkTarget {
@@ -21,20 +22,11 @@ export interface SinkTarget {
   devices: readonly string[] | null;
 }
 
-/** One queued reading, with what a sink needs to send it. */
-export interface OutboxReading {
+/** One queued reading: the stored reading, its device's profile and its place in the outbox. */
+export interface OutboxReading extends ReadingRecord {
   /** Position in this sink's outbox: increasing in the order readings were stored. */
   id: number;
-  deviceId: string;
   profile: DeviceProfile;
-  seq: number;
-  idx: number;
-  /** Sample time (device clock), ms since the Unix epoch. */
-  ts: number;
-  receivedAt: number;
-  backfill: boolean;
-  /** Sample fields other than `ts`, with their protocol names (`temp_c`, ...). */
-  data: Record<string, unknown>;
 }
 
 /** How full a sink's outbox is. */
