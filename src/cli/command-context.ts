@@ -21,19 +21,18 @@ export function parseCommand<const O extends ParseArgsOptionsConfig>(
 }
 
 /**
- * Opens the data directory for one command (warnings only on stderr), runs `fn` and closes it,
- * also when `fn` throws. A command that does not print `created` leaves the first admin account to
- * `vigil start` or `vigil user` (`createAdmin: true`), so that its password is not lost.
+ * Opens an existing data directory for one command (warnings only on stderr), runs `fn` and
+ * closes it, also when `fn` throws. It never creates one: a path that is not a Vigil data
+ * directory fails with VIGIL_ERR_NO_DATA_DIR (only `vigil start` and `vigil init` create).
  */
 export async function withDataDir<T>(
   dataDir: string | undefined,
   fn: (ctx: VigilContext) => Promise<T>,
-  opts: { createAdmin?: boolean; env?: NodeJS.ProcessEnv } = {},
+  opts: { env?: NodeJS.ProcessEnv } = {},
 ): Promise<T> {
   const ctx = await openContext({
     dataDir,
     logLevel: 'warn',
-    createAdmin: opts.createAdmin ?? false,
     ...(opts.env ? { env: opts.env } : {}),
   });
   try {

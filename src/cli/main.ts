@@ -1,7 +1,9 @@
+import { createInterface } from 'node:readline/promises';
 import { isVigilError } from '../errors.ts';
 import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
 import { deviceCommand } from './commands/device.ts';
+import { initCommand } from './commands/init.ts';
 import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
 import { readingsCommand } from './commands/readings.ts';
 import { reportCommand } from './commands/report.ts';
@@ -17,6 +19,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   start: {
     run: startCommand,
     help: 'start [--data-dir DIR] [--mqtt-port N] [--http-port N] [--demo]   run broker, ingest, storage',
+  },
+  init: {
+    run: initCommand,
+    help: 'init [--data-dir DIR] [--json]                                      create a data directory (nothing starts)',
   },
   device: {
     run: deviceCommand,
@@ -72,7 +78,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    io.out('vigil 0.1.0');
+    io.out(`vigil 0.1.0 (Node ${process.version})`);
     return 0;
   }
   const cmd = COMMANDS[name];
@@ -88,7 +94,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return err.exitCode;
     }
     if (isVigilError(err)) {
-      io.err(`vigil ${name}: ${err.message} [${err.code}]`);
+      // "device x not found" rather than "not found: device x".
+      const text =
+        err.code === 'VIGIL_ERR_NOT_FOUND' && err.detail && !err.detail.includes(':')
+          ? `${err.detail} not found`
+          : err.message;
+      io.err(`vigil ${name}: ${text} [${err.code}]`);
       // 400-class codes are bad input from the user (exit 2); the rest are failures (exit 1).
       return err.status === 400 ? 2 : 1;
     }
@@ -101,22 +112,41 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** Asks one question on the terminal (the prompt on stderr, so stdout stays clean). */
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
 // Only the entry point calls process.exit.
 if (import.meta.main || process.argv[1]?.endsWith('/bin/vigil')) {
   const ac = new AbortController();
-  let signals = 0;
+  // The first signal stops gracefully; another one later forces. A signal arriving within half a
+  // second of the first is the same request delivered twice (by the terminal to the process group
+  // and by the launcher in bin/vigil that forwards it).
+  let firstSignalAt = 0;
   const onSignal = () => {
-    signals++;
-    if (signals > 1) process.exit(130);
-    ac.abort();
+    const now = Date.now();
+    if (firstSignalAt === 0) {
+      firstSignalAt = now;
+      ac.abort();
+    } else if (now - firstSignalAt > 500) process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  const stdin = Boolean(process.stdin.isTTY);
+  const stdout = Boolean(process.stdout.isTTY);
   const code = await main(process.argv.slice(2), {
     out: (l) => process.stdout.write(`${l}\n`),
     err: (l) => process.stderr.write(`${l}\n`),
     env: process.env,
     signal: ac.signal,
+    ...(stdin || stdout ? { terminal: { stdin, stdout, ask } } : {}),
   });
   process.exitCode = code;
   // Let stdout drain, then leave even if a library left a handle open.

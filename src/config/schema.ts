@@ -16,8 +16,10 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** How often `vigil start` prints its status line (only when stdout is a terminal). */
+      statusIntervalMs: z.number().int().min(100).max(86_400_000).default(15_000),
     })
-    .default({ level: 'info' }),
+    .prefault({}),
   mqtt: z
     .strictObject({
       host: z.string().default('::'),

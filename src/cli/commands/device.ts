@@ -1,6 +1,8 @@
 import {
   addDevice,
   checkDeviceId,
+  deleteDevice,
+  deletionRefusal,
   requireDevice,
   revokeDevice,
   setDeviceEnabled,
@@ -9,13 +11,15 @@ import { ALGS, type Alg } from '../../protocol/aead.ts';
 import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
 import type { DeviceRecord } from '../../storage/store.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
-import { type CliIo, usage } from '../io.ts';
+import { type CliIo, confirm, ExitError, usage } from '../io.ts';
 
 const HELP = `usage:
   vigil device add ID --profile vaccine-transport|patient-vitals|temperature-probe [--out DIR] [--alg A256GCM|ASCON128|none]
   vigil device list [--json]
   vigil device show ID [--json]
-  vigil device disable|enable|revoke ID`;
+  vigil device disable|enable ID
+  vigil device revoke ID [--reason R] [--yes]
+  vigil device delete ID [--yes]`;
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -38,6 +42,7 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
     alg: { type: 'string' },
     json: { type: 'boolean', default: false },
     reason: { type: 'string' },
+    yes: { type: 'boolean', default: false },
   });
   if (!sub || sub === 'help' || sub === '--help') {
     io.out(HELP);
@@ -132,12 +137,41 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
         return 0;
       }
       case 'revoke': {
+        const d = await requireDevice(ctx, id);
+        if (d.status === 'revoked') {
+          io.out(`device ${id} is already revoked; nothing changed`);
+          return 0;
+        }
+        await confirm(
+          io,
+          `Revoke device ${id}? Its certificate goes on the CRL and it can never connect again (this cannot be undone).`,
+          values.yes,
+        );
         const serials = await revokeDevice(ctx, id, 'cli', values.reason);
         io.out(
           `device ${id} revoked; certificate(s) ${serials.join(', ') || '(none)'} on the CRL ${ctx.paths.crl}`,
         );
         io.out(
           'the embedded broker drops its session within seconds; with an external broker, re-run `vigil mosquitto-config` and send SIGHUP to mosquitto.',
+        );
+        return 0;
+      }
+      case 'delete': {
+        const refusal = await deletionRefusal(ctx, await requireDevice(ctx, id));
+        if (refusal) {
+          throw new ExitError(`${refusal}; its record stays: use "vigil device revoke ${id}" instead`);
+        }
+        await confirm(
+          io,
+          `Delete device ${id}? Its registry entry and keys are removed and its certificate is revoked.`,
+          values.yes,
+        );
+        const serials = await deleteDevice(ctx, id, 'cli');
+        io.out(
+          `device ${id} deleted; certificate(s) ${serials.join(', ') || '(none)'} revoked on the CRL ${ctx.paths.crl}`,
+        );
+        io.out(
+          `its bundle (default ${ctx.paths.devicesDir}/${id}/) holds a secret that no longer works: delete it too.`,
         );
         return 0;
       }

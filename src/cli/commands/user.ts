@@ -52,7 +52,7 @@ export async function userCommand(argv: string[], io: CliIo): Promise<number> {
   }
   if (!SUBCOMMANDS.includes(sub)) usage(`unknown user command "${sub}"\n${HELP}`);
   const name = positionals[0] ?? '';
-  // Validate before opening (and possibly creating) the data directory: bad input changes nothing.
+  // Validate before opening the data directory: bad input changes nothing.
   if (sub !== 'list') {
     if (!name) usage(`user name required\n${HELP}`);
     checkUserName(name);
@@ -61,11 +61,8 @@ export async function userCommand(argv: string[], io: CliIo): Promise<number> {
     if (!values.role) usage(`--role is required (${ROLES.join(', ')})`);
     checkRole(values.role);
   }
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
+  const ctx = await openContext({ dataDir: values['data-dir'], env: io.env, logLevel: 'warn' });
   try {
-    // On a fresh data directory this run created the admin account: its password is shown
-    // here (stderr, so that --json output stays clean) and nowhere else.
-    for (const c of ctx.created) io.err(`created ${c}`);
     const { accounts } = createAuthServices({
       store: ctx.accountStore,
       audit: ctx.store,
