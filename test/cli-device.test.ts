@@ -41,7 +41,7 @@ describe('device revoke and delete ask first', () => {
     assert.equal(r.code, 2);
     assert.equal(
       r.stderr.trim(),
-      'vigil device: not confirmed: no terminal to ask on; add --yes to confirm [VIGIL_ERR_NOT_CONFIRMED]',
+      'vigil device revoke: not confirmed: no terminal to ask on; add --yes to confirm [VIGIL_ERR_NOT_CONFIRMED]',
     );
     assert.equal(await status('truck-0001'), 'enabled');
   });
@@ -116,7 +116,7 @@ describe('device revoke and delete ask first', () => {
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr.trim(),
-      'vigil device: device probe-0004 cannot be deleted: it has readings; its record stays: use "vigil device revoke probe-0004" instead',
+      'vigil device delete: device probe-0004 cannot be deleted: it has readings; its record stays: use "vigil device revoke probe-0004" instead',
     );
     assert.equal(await status('probe-0004'), 'enabled');
   });

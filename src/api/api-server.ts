@@ -11,6 +11,7 @@ import { errorBody, installErrorHandler } from './error-handler.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import { LoopLagMonitor } from './loop-lag.ts';
 import { registerOpenApi } from './openapi.ts';
+import { RequestLogController } from './request-log-controller.ts';
 import { installSecurityHeaders, SECURITY_HEADERS } from './security-headers.ts';
 import { ThroughputMeter } from './throughput-meter.ts';
 
@@ -48,6 +49,8 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
         },
       },
     ) as FastifyBaseLogger,
+    // Request lines at debug: at info they would flood the log of a busy dashboard.
+    logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
     // Slow-client bounds on receiving a request (headers 10 s, whole request 30 s) and on idle

@@ -119,21 +119,30 @@ export interface RunningVigil {
   child: ChildProcess;
   /** Everything printed so far. */
   output(): { stdout: string; stderr: string };
-  /** Resolves once stdout matches (rejects when the process ends first or after `timeoutMs`). */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves once stdout (or stderr) matches (rejects when the process ends first or after `timeoutMs`). */
+  waitFor(re: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<string>;
   /** SIGINT (Ctrl-C), then the run; SIGKILL if it does not end in time. */
   stop(signal?: NodeJS.Signals): Promise<VigilRun>;
   /** Resolves when it ends by itself. */
   done: Promise<VigilRun>;
 }
 
-/** Starts `bin/vigil ARGS` and returns at once (stdin a pipe, no terminal). */
-export function spawnVigil(args: string[], o: RunOptions = {}): RunningVigil {
+/**
+ * Starts `bin/vigil ARGS` and returns at once: stdin a pipe and no terminal, or with `terminal`
+ * on a pseudo-terminal (util-linux `script`; stdout then holds everything the terminal showed).
+ */
+export function spawnVigil(args: string[], o: RunOptions & { terminal?: boolean } = {}): RunningVigil {
   const argv = o.dataDir === undefined ? args : [...args, '--data-dir', o.dataDir];
-  const child = spawn(o.node ?? process.execPath, [BIN, ...argv], {
-    env: vigilEnv(o.env),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const command = [o.node ?? process.execPath, BIN, ...argv];
+  const child = o.terminal
+    ? spawn('script', ['-qfec', command.map(shellQuote).join(' '), '/dev/null'], {
+        env: { ...vigilEnv(o.env), SHELL: '/bin/sh' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+    : spawn(command[0] as string, command.slice(1), {
+        env: vigilEnv(o.env),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
   const done = collect(child, o.timeoutMs ?? 120_000);
   let stdout = '';
   let stderr = '';
@@ -151,10 +160,10 @@ export function spawnVigil(args: string[], o: RunOptions = {}): RunningVigil {
     child,
     done,
     output: () => ({ stdout, stderr }),
-    waitFor: async (re, timeoutMs = 30_000) => {
+    waitFor: async (re, timeoutMs = 30_000, stream = 'stdout') => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const m = re.exec(stdout);
+        const m = re.exec(stream === 'stdout' ? stdout : stderr);
         if (m) return m[0];
         if (ended) throw new Error(`vigil ended before printing ${re}:\n${stdout}\n${stderr}`);
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}:\n${stdout}\n${stderr}`);

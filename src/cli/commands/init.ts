@@ -1,7 +1,24 @@
 import { ensureFirstAdmin, openContext } from '../../data-dir/context.ts';
 import { parseCommand } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import { firstAdminNotice } from '../first-admin-notice.ts';
 import type { CliIo } from '../io.ts';
+
+export const initHelp: CommandHelp = {
+  forms: {
+    '': {
+      synopsis: 'init [--json]',
+      about:
+        'Creates a data directory without starting anything: master key (mode 0600, unless VIGIL_MASTER_KEY is set), encrypted database, root CA, server certificate, CRL, and the admin account, whose one-time password is printed once. The directory is created with mode 0700; an existing one must be empty (or hold only config.json) and not open to other users. On a data directory, it completes what is missing and changes nothing else.',
+      options: [
+        [
+          '--json',
+          'print {dataDir, created, admin} as one JSON object (admin: {name, oneTimePassword} or null)',
+        ],
+      ],
+    },
+  },
+};
 
 /**
  * `vigil init`: creates a data directory without starting anything (master key, database, CA,

@@ -5,9 +5,27 @@ import { ensureFirstAdmin, openContext } from '../../data-dir/context.ts';
 import { DEFAULT_WEB_ROOT, startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { parseCommand } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import { firstAdminNotice, pendingFirstAdminHint } from '../first-admin-notice.ts';
 import { type CliIo, parsePositiveInt } from '../io.ts';
 import { listenError, listenersOf, startPreflight } from '../start-preflight.ts';
+
+export const startHelp: CommandHelp = {
+  forms: {
+    '': {
+      synopsis: 'start [--mqtt-port N] [--http-port N] [--demo]',
+      about:
+        'Runs the MQTT broker (mTLS), the ingest pipeline, the encrypted store, the HTTPS API and the dashboard, until Ctrl-C. On first use it creates the data directory (master key, database, CA, server certificate, CRL) and the admin account, whose one-time password it prints once; before writing anything it checks the data directory, the configuration and both ports.',
+      options: [
+        ['--mqtt-port N', 'MQTT over TLS port (default mqtt.port, 8883; 0 picks a free one)'],
+        ['--http-port N', 'HTTPS port (default http.port, 8443; 0 picks a free one)'],
+        ['--demo', 'also run the simulated fleet: 6 trucks, 3 patient monitors, 3 fridge probes'],
+      ],
+    },
+  },
+  notes:
+    'Logs are JSON on stderr (log.level, VIGIL_LOG_LEVEL); on a terminal a status line is printed every log.statusIntervalMs.',
+};
 
 /** The demo fleet `npm start` runs: trucks on real routes, patient monitors, fridge probes. */
 const DEMO_FLEET = [
