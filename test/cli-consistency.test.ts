@@ -248,7 +248,7 @@ describe('vigil CLI consistency', () => {
       'seq',
       'ts',
     ]);
-    assert.equal(typeof (reading?.data as Record<string, unknown>).temp_c, 'number');
+    assert.equal(typeof (reading?.data as Record<string, unknown> | undefined)?.temp_c, 'number');
   });
 
   it('readings --follow prints each reading the running server commits, late (backfilled) ones too, until Ctrl-C', async () => {
