@@ -179,19 +179,36 @@ export async function revokeDevice(
 ): Promise<string[]> {
   const d = await requireDevice(ctx, id);
   const now = ctx.clock();
-  const certs = (await ctx.store.listCertificates({ subject: id, kind: 'device' })).filter(
-    (c) => c.revokedAt === null,
+  const serials = await revokeCertificatesOf(ctx, id, now, reason, () =>
+    ctx.store.setDeviceStatus(id, 'revoked', now),
   );
-  for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
-  await ctx.store.setDeviceStatus(id, 'revoked', now);
-  await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
   await ctx.store.appendAudit({
     ts: now,
     actor,
     action: 'device.revoke',
     object: id,
-    detail: { old: d.status, new: 'revoked', reason, serials: certs.map((c) => c.serial) },
+    detail: { old: d.status, new: 'revoked', reason, serials },
   });
+  return serials;
+}
+
+/**
+ * Puts every live certificate of device `id` on the CRL (rebuilt after `between`, the registry
+ * change that goes with it) and returns their serials.
+ */
+async function revokeCertificatesOf(
+  ctx: VigilContext,
+  id: string,
+  now: number,
+  reason: string,
+  between: () => Promise<void>,
+): Promise<string[]> {
+  const certs = (await ctx.store.listCertificates({ subject: id, kind: 'device' })).filter(
+    (c) => c.revokedAt === null,
+  );
+  for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
+  await between();
+  await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
   return certs.map((c) => c.serial);
 }
 
@@ -223,17 +240,13 @@ export async function deleteDevice(ctx: VigilContext, id: string, actor: string)
   // The store refuses too (foreign keys), should data arrive between the check and the delete.
   await ctx.store.deleteDevice(id);
   const now = ctx.clock();
-  const certs = (await ctx.store.listCertificates({ subject: id, kind: 'device' })).filter(
-    (c) => c.revokedAt === null,
-  );
-  for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, 'cessationOfOperation');
-  await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+  const serials = await revokeCertificatesOf(ctx, id, now, 'cessationOfOperation', async () => {});
   await ctx.store.appendAudit({
     ts: now,
     actor,
     action: 'device.delete',
     object: id,
-    detail: { profile: d.profile, status: d.status, serials: certs.map((c) => c.serial) },
+    detail: { profile: d.profile, status: d.status, serials },
   });
-  return certs.map((c) => c.serial);
+  return serials;
 }

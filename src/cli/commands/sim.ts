@@ -63,7 +63,9 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
       io.out(
         `simulating ${devices} ${profile} device(s) at ${rate}/s each against ${brokerUrl}${durationMs ? ` for ${durationMs / 1000}s` : ' (Ctrl-C to stop)'}`,
       );
+      // Progress for a person watching; a log or a pipe gets the summary only.
       const progress = setInterval(() => {
+        if (!io.terminal?.stdout) return;
         const t = fleet.totals();
         io.out(
           `sent ${t.sent} acked ${t.acked} buffered ${t.buffered} connected ${t.connected}/${devices}${t.errors ? ` errors ${t.errors}` : ''}`,
