@@ -7,9 +7,9 @@
  *   shipment's temperature profile ({@link AlarmService.configureSubject}, set by the shipments
  *   module at dispatch), else of the refrigerated 2-8 °C preset; a temperature probe the
  *   cold-chain rules (refrigerated unless configured); a patient-vitals monitor the vitals rules.
- * - Plus one anomaly monitor (isolation forest, `kind: 'statistical'`) per device, seeded from
- *   crypto randomness. It looks at most one sample per `anomalyMinIntervalMs` of sample time: a
- *   fast-sampling device would otherwise spend most of the event loop on retraining forests.
+ * - Plus the sensor-fault rules of the device's kind (flat line, impossible value, rate of change),
+ *   and one statistical monitor per device (device-monitors.ts, `kind: 'statistical'`), which
+ *   explains its alarms in the message and keeps the numbers behind them in the alarm's detail.
  * - Samples and door/power/battery events (as readings, `readingFromEvent`) come from the
  *   pipeline's `onAccepted`, after they are durable. They are coalesced per device and judged in
  *   one serial queue; `tick()` runs every `tickMs` so silence (data gap) is noticed by the clock.
@@ -20,33 +20,28 @@
  * - On start, and whenever a device's rule set changes, the device is (re)loaded: its stored
  *   alarms of the retention window are given back to the engine (`restore`) and its recent
  *   readings and events are re-ingested from the store, so the rules continue across a restart
- *   without opening a second alarm for a period that already has one.
+ *   without opening a second alarm for a period that already has one; its statistical monitor is
+ *   rebuilt from the readings of its history window (by time).
  * - A data-gap alarm that opens while a device is delivering buffered samples (a backlog sent in
  *   several envelopes is silent between them) is held until the next tick and written only if
  *   the gap is still open then.
  * - Errors are logged and counted, never thrown into the pipeline.
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AlarmPatch, AlarmRecord, AlarmStore, OpenAlarmInput } from '../alarms/alarm-store.ts';
 import type { LatLon } from '../coldchain/geofence.ts';
 import { presetProfile, type TemperatureProfile } from '../coldchain/profiles.ts';
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
-import {
-  type AnomalyMonitor,
-  createAnomalyMonitor,
-  temperatureFeatures,
-  vitalsFeatures,
-} from '../rules/anomaly.ts';
-import { numberField } from '../rules/condition-rule.ts';
 import { readingFromEvent } from '../rules/event-reading.ts';
-import type { RandomSource } from '../rules/isolation-forest.ts';
 import type { Alarm, AlarmTransition, AlarmUnit, Reading, RuleNode } from '../rules/rule.ts';
 import { createRuleEngine, type RuleEngine } from '../rules/rule-engine.ts';
 import { coldChainRules, type GeofenceConfig, vitalsRules } from '../rules/rule-sets.ts';
-import { DEFAULT_VITALS_RANGES } from '../rules/vitals-range-rule.ts';
-import { createRng } from '../sim/model/rng.ts';
+import {
+  temperatureSensorFaultRules,
+  vitalsSensorFaultRules,
+} from '../rules/sensor-fault/sensor-fault-rules.ts';
 import type { DeviceRecord, MessageRecord, Store } from '../storage/store.ts';
+import { createDeviceMonitors } from './device-monitors.ts';
 
 /** How a device's rules are set up while it serves a shipment (or a configured fridge). */
 export interface SubjectConfig {
@@ -86,12 +81,10 @@ export interface AlarmServiceOptions {
   tickMs?: number;
   /** An alarm raised longer than this before it is found is detected late (default 120 s). */
   lateToleranceMs?: number;
-  /** False disables the anomaly monitors. */
+  /** False disables the statistical monitors. */
   anomaly?: boolean;
-  /** Sample time between two samples the anomaly monitor looks at (default 10 s). */
-  anomalyMinIntervalMs?: number;
-  /** Random source of each device's forest; default xoshiro128** seeded from crypto randomness. */
-  random?: () => RandomSource;
+  /** False leaves out the sensor-fault rules (flat line, impossible value, rate of change). */
+  sensorFaults?: boolean;
   /** Consulted when a device is first loaded; see {@link AlarmService.setSubjectSource}. */
   subjectSource?: SubjectSource;
 }
@@ -146,6 +139,8 @@ const OWN_RULES = new Set<string>([
     geofence: { route: [{ lat: 0, lon: 0 }], destination: { lat: 0, lon: 0 } },
   }).map((n) => n.rule),
   ...vitalsRules().map((n) => n.rule),
+  ...temperatureSensorFaultRules(presetProfile('refrigerated')).map((n) => n.rule),
+  ...vitalsSensorFaultRules().map((n) => n.rule),
   'anomaly',
 ]);
 const ownsRule = (rule: string) => OWN_RULES.has(rule) || rule.startsWith('budget:');
@@ -191,6 +186,7 @@ function openInput(a: Alarm): OpenAlarmInput {
     message: a.message,
     peak: Number.isFinite(a.peak) ? a.peak : null,
     unit: a.unit,
+    ...(a.detail ? { detail: { ...a.detail } } : {}),
   };
 }
 
@@ -201,6 +197,7 @@ function factsOf(a: Alarm): AlarmPatch {
     severity: a.severity,
     message: a.message,
     peak: Number.isFinite(a.peak) ? a.peak : null,
+    ...(a.detail ? { detail: { ...a.detail } } : {}),
   };
 }
 
@@ -224,23 +221,27 @@ function toRuleAlarm(a: AlarmRecord, unit: AlarmUnit): Alarm {
   };
 }
 
-function cryptoSeeded(): RandomSource {
-  return createRng(randomBytes(4).readUInt32LE(0));
-}
-
 export function createAlarmService(o: AlarmServiceOptions): AlarmService {
   const retentionMs = o.retentionMs ?? 72 * HOUR_MS;
   const maxReadings = o.maxReadingsPerDevice ?? 10_000;
   const tickMs = o.tickMs ?? 30_000;
   const anomalyOn = o.anomaly ?? true;
-  const anomalyEveryMs = o.anomalyMinIntervalMs ?? 10_000;
-  const random = o.random ?? cryptoSeeded;
+  const sensorFaults = o.sensorFaults ?? true;
   let subjectSource = o.subjectSource;
 
   const devices = new Map<string, DeviceRecord>();
   const configs = new Map<string, SubjectConfig>();
   const loaded = new Set<string>();
-  const monitors = new Map<string, { monitor: AnomalyMonitor; lastTs: number }>();
+  const monitors = createDeviceMonitors({
+    store: o.store,
+    kindOf: (id) => (anomalyOn ? devices.get(id)?.profile : undefined),
+    profileOf: (id) => configs.get(id)?.profile ?? DEFAULT_PROFILE,
+    eventReading: (body, ts) =>
+      typeof body.type === 'string'
+        ? readingFromEvent(body as { type: string } & Record<string, unknown>, ts)
+        : undefined,
+    ...(o.lateToleranceMs !== undefined ? { lateToleranceMs: o.lateToleranceMs } : {}),
+  });
   /** Engine alarm id -> the stored alarm it continues; null: not persisted (see loadDevice). */
   const aliases = new Map<string, string | null>();
   /**
@@ -256,10 +257,14 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
   const stats: AlarmServiceStats = { readings: 0, transitions: 0, errors: 0, dropped: 0 };
 
   function rulesFor(deviceId: string): RuleNode[] {
-    if (devices.get(deviceId)?.profile === 'patient-vitals') return vitalsRules();
+    if (devices.get(deviceId)?.profile === 'patient-vitals') {
+      return sensorFaults ? [...vitalsRules(), ...vitalsSensorFaultRules()] : vitalsRules();
+    }
     const c = configs.get(deviceId);
     const geofence = geofenceOf(c);
-    return coldChainRules(c?.profile ?? DEFAULT_PROFILE, geofence ? { geofence } : {});
+    const profile = c?.profile ?? DEFAULT_PROFILE;
+    const rules = coldChainRules(profile, geofence ? { geofence } : {});
+    return sensorFaults ? [...rules, ...temperatureSensorFaultRules(profile)] : rules;
   }
 
   const engine: RuleEngine = createRuleEngine({
@@ -324,60 +329,6 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
     }
   }
 
-  // --- anomaly monitors -------------------------------------------------------------------------
-
-  function isCovered(deviceId: string): (r: Reading) => boolean {
-    if (devices.get(deviceId)?.profile === 'patient-vitals') {
-      return (r) =>
-        DEFAULT_VITALS_RANGES.some((c) => {
-          const v = numberField(r, c.field);
-          return (
-            v !== undefined && ((c.min !== undefined && v < c.min) || (c.max !== undefined && v > c.max))
-          );
-        });
-    }
-    return (r) => {
-      const p = configs.get(deviceId)?.profile ?? DEFAULT_PROFILE;
-      const t = numberField(r, 'temp_c');
-      return t !== undefined && (t < p.lowerC || t > p.upperC);
-    };
-  }
-
-  function monitorOf(deviceId: string): { monitor: AnomalyMonitor; lastTs: number } | undefined {
-    if (!anomalyOn) return undefined;
-    let m = monitors.get(deviceId);
-    if (!m) {
-      const vitals = devices.get(deviceId)?.profile === 'patient-vitals';
-      m = {
-        monitor: createAnomalyMonitor({
-          subject: deviceId,
-          rng: random(),
-          features: vitals ? vitalsFeatures : temperatureFeatures,
-          isCovered: isCovered(deviceId),
-          ...(o.lateToleranceMs !== undefined ? { lateToleranceMs: o.lateToleranceMs } : {}),
-        }),
-        lastTs: Number.NEGATIVE_INFINITY,
-      };
-      monitors.set(deviceId, m);
-    }
-    return m;
-  }
-
-  /** Feeds samples (in ts order) to the device's monitor; returns its transitions. */
-  function observe(deviceId: string, readings: readonly Reading[], now: number): AlarmTransition[] {
-    const m = monitorOf(deviceId);
-    if (!m) return [];
-    const out: AlarmTransition[] = [];
-    const samples = readings.filter((r) => r.source !== 'event').sort((a, b) => a.ts - b.ts);
-    for (const r of samples) {
-      // late samples neither train the forest nor move its alarm: skip them
-      if (r.ts < m.lastTs + anomalyEveryMs) continue;
-      m.lastTs = r.ts;
-      out.push(...m.monitor.observe(r, now).transitions);
-    }
-    return out;
-  }
-
   // --- devices ----------------------------------------------------------------------------------
 
   async function refreshDevices(): Promise<void> {
@@ -413,7 +364,7 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
    */
   async function loadDevice(deviceId: string, now: number): Promise<void> {
     engine.forget(deviceId);
-    monitors.delete(deviceId);
+    monitors.forget(deviceId);
     for (const [id, t] of deferred) if (t.alarm.subject === deviceId) deferred.delete(id);
     for (const [k, v] of aliases)
       if (k.startsWith(`${deviceId}/`) || v?.startsWith(`${deviceId}/`)) aliases.delete(k);
@@ -458,10 +409,9 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
     }
     await persist(judge(deviceId, all, now));
 
-    // The forest is random: its verdicts on history are not those of the run that stored the
-    // alarms. Train it, keep what the store says, and continue only an alarm the store holds.
-    observe(deviceId, readings, now);
-    const open = monitors.get(deviceId)?.monitor.openAlarm();
+    // Rebuild the monitor from its history window; keep what the store says, and continue only
+    // an alarm the store holds.
+    const open = await monitors.restore(deviceId, now, since);
     const storedAnomaly = stored.find((a) => a.rule === 'anomaly' && a.state !== 'resolved');
     if (open) aliases.set(open.id, storedAnomaly ? storedAnomaly.id : null);
     else if (storedAnomaly) {
@@ -516,7 +466,7 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
         const judged = since === undefined ? readings : readings.filter((r) => r.ts >= since);
         stats.readings += judged.length;
         await persist(judge(deviceId, judged, now));
-        await persist(observe(deviceId, judged, now));
+        await persist(monitors.observe(deviceId, judged, now));
       } catch (err) {
         fail(err, 'rules', { device: deviceId });
       }
@@ -622,9 +572,8 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
 
     openAlarms(deviceId) {
       const out = engine.openAlarms(deviceId);
-      for (const [id, m] of monitors) {
-        if (deviceId !== undefined && id !== deviceId) continue;
-        const a = m.monitor.openAlarm();
+      for (const id of deviceId !== undefined ? [deviceId] : monitors.deviceIds()) {
+        const a = monitors.openAlarm(id);
         if (a && aliases.get(a.id) !== null) out.push(a);
       }
       return out;

@@ -90,6 +90,8 @@ export interface Alarm {
   /** Anomaly score for statistical alarms. */
   readonly score?: number;
   readonly message: string;
+  /** Facts behind a statistical alarm's explanation (features, baselines, model); never a secret. */
+  readonly detail?: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -38,6 +38,9 @@ const MIN = 60_000;
 /** A changed reading ends a sensor-fault alarm only after this long without the fault. */
 export const SENSOR_FAULT_HOLD_MS = 10 * MIN;
 
+/** Noise and rounding allowed on top of the physical rate, °C. */
+export const RATE_ALLOWANCE_C = 1;
+
 /** The physical limits of a temperature under a profile. */
 export interface TemperatureLimits {
   readonly lowestC: number;
@@ -85,7 +88,7 @@ export function temperatureSensorFaultRules(profile: TemperatureProfile): RuleNo
     createRateOfChangeRule({
       check: { ...range, label: 'Temperature', digits: 1 },
       maxPerMin: lim.maxPerMin,
-      allowance: 1,
+      allowance: RATE_ALLOWANCE_C,
       maxStepMs: 10 * MIN,
       holdMs: SENSOR_FAULT_HOLD_MS,
       what: lim.what,
@@ -93,7 +96,8 @@ export function temperatureSensorFaultRules(profile: TemperatureProfile): RuleNo
   ];
 }
 
-const VITALS: readonly PlausibleRange[] = [
+/** Physically possible open intervals of the vitals (outside: a sensor fault). */
+export const VITAL_PLAUSIBLE: readonly PlausibleRange[] = [
   { field: 'hr_bpm', label: 'HR', unit: 'bpm', digits: 0, lowest: -1, highest: 300 },
   { field: 'spo2_pct', label: 'SpO2', unit: '%', digits: 0, lowest: 0, highest: 100.5 },
   { field: 'rr_bpm', label: 'RR', unit: '/min', digits: 0, lowest: -1, highest: 100 },
@@ -105,15 +109,15 @@ const VITALS: readonly PlausibleRange[] = [
 export function vitalsSensorFaultRules(): RuleNode[] {
   return [
     createFlatLineRule({
-      fields: VITALS,
+      fields: VITAL_PLAUSIBLE,
       minDurationMs: 5 * MIN,
       minReadings: 8,
       holdMs: SENSOR_FAULT_HOLD_MS,
       device: 'Monitor',
     }),
-    createImpossibleValueRule({ checks: VITALS, what: 'a patient', holdMs: SENSOR_FAULT_HOLD_MS }),
+    createImpossibleValueRule({ checks: VITAL_PLAUSIBLE, what: 'a patient', holdMs: SENSOR_FAULT_HOLD_MS }),
     createRateOfChangeRule({
-      check: { ...(VITALS[4] as PlausibleRange), label: 'Body temperature' },
+      check: { ...(VITAL_PLAUSIBLE[4] as PlausibleRange), label: 'Body temperature' },
       maxPerMin: 0.5,
       allowance: 0.5,
       maxStepMs: 10 * MIN,
