@@ -9,11 +9,11 @@
  *    r = Δt₂/Δt₁ apart, Var(x₃ − x₂ − r(x₂ − x₁)) = σ²(1 + (1 + r)² + r²)).
  * The windows stretch to 3, 6, 6, 12 and 8 readings for devices slower than one a minute.
  *
- * A minute is covered (left to the rules) when its level is outside the profile's range (the
- * tiered alarms judge it); while a door is reported open and for `doorRecoveryMs` after it closed
- * (the door rule judges that); and while any of its windows holds a reading the sensor-fault
- * rules judge: physically impossible, part of a flat line, or a step beyond physics. Features
- * computed across a sensor fault describe the fault, not the product.
+ * A minute is covered (left to the rules) while any of its windows holds a minute whose level was
+ * outside the profile's range (the tiered alarms judge that excursion, and its way back) or a
+ * reading the sensor-fault rules judge (physically impossible, part of a flat line, a step beyond
+ * physics: features computed across a sensor fault describe the fault, not the product); and
+ * while a door is reported open and for `doorRecoveryMs` after it closed (the door rule's).
  */
 import { numberField } from '../condition-rule.ts';
 import {
@@ -56,6 +56,8 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
   const binDdN = new Float64Array(RING);
   /** 1: a reading of the bin is the sensor-fault rules' business. */
   const binSuspect = new Uint8Array(RING);
+  /** 1: the level at the end of the bin was outside the profile's range. */
+  const binOut = new Uint8Array(RING);
   let head = -1;
   let p1: { ts: number; v: number } | undefined;
   let p2: { ts: number; v: number } | undefined;
@@ -118,7 +120,7 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
       const i = (head - k + RING) % RING;
       const age = m - (binMinute[i] as number);
       if (!(age >= 0) || age >= MAX_WINDOW_MIN) break;
-      if (age < lw30 && binSuspect[i] === 1) suspect = true;
+      if (age < lw30 && (binSuspect[i] === 1 || binOut[i] === 1)) suspect = true;
       if (age < lw) {
         lSum += binSum[i] as number;
         lN += binN[i] as number;
@@ -149,6 +151,7 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
       row[4] = Math.log(Math.max(Math.sqrt(dd / ddN), NOISE_FLOOR_C));
     }
     const outOfRange = lN > 0 && (level < o.lowerC || level > o.upperC);
+    if (outOfRange) binOut[head] = 1;
     return {
       minute: m,
       firstTs: firstTsOfBin,
@@ -188,6 +191,7 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
         binDd[head] = 0;
         binDdN[head] = 0;
         binSuspect[head] = 0;
+        binOut[head] = 0;
         firstTsOfBin = r.ts;
       }
       if (lastTs > Number.NEGATIVE_INFINITY) cadence.update(r.ts - lastTs);
