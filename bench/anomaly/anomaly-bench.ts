@@ -19,7 +19,7 @@ export interface AnomalyOptions {
   readonly devices: number;
   readonly days: number;
   readonly seed: string;
-  /** The shipped forest is slow: it runs on the first this many devices of each profile. */
+  /** The forests (`before`, `forest`) are slow: they run on the first this many devices. */
   readonly beforeDevices: number;
   /** Cadences, ms; every detector at the first, rules and monitor at the others. */
   readonly cadencesMs: readonly number[];

@@ -16,7 +16,7 @@ export interface ProfileRunOptions {
   readonly stepMs: number;
   readonly seed: string;
   readonly detectors: readonly DetectorName[];
-  /** `before` (slow) runs only on devices with an index below this. */
+  /** The slow forests (`before`, `forest`) run only on devices with an index below this. */
   readonly beforeDevices: number;
 }
 
@@ -59,7 +59,7 @@ export function runProfile(o: ProfileRunOptions): ProfileRunResult {
   for (const i of o.devices) {
     const base = o.detectors.filter(
       (d): d is Exclude<DetectorName, 'shipped'> =>
-        d !== 'shipped' && (d !== 'before' || i < o.beforeDevices),
+        d !== 'shipped' && ((d !== 'before' && d !== 'forest') || i < o.beforeDevices),
     );
     const normal = generateTrace(o.profile, i, { devices: 0, days: o.days, stepMs: o.stepMs, seed: o.seed });
     const faulty = injectFaults(normal, o.seed);

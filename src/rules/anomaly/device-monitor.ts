@@ -59,6 +59,7 @@ export function createDeviceMonitor(o: DeviceMonitorOptions): StatisticalMonitor
           maxPerMin: lim.maxPerMin,
           allowanceC: RATE_ALLOWANCE_C,
           doorRecoveryMs: config.doorRecoveryMs,
+          noiseReadings: config.noiseReadings,
         });
   return createStatisticalMonitor({
     subject: o.subject,

@@ -28,6 +28,8 @@ export interface ExplainFacts {
   readonly news2?: number;
   readonly baselineNews2?: number;
   readonly historyMs: number;
+  /** False when a level is out of range (only the noise was scored). */
+  readonly inRange: boolean;
 }
 
 const VITAL_WORDS: Record<string, { label: string; unit: string; digits: number }> = {
@@ -70,6 +72,20 @@ function temperatureClause(x: FeatureFact, f: ExplainFacts, device: string): str
         (level ? `, now ${c1(level.value)}` : '')
       );
     }
+    case 'level-30': {
+      const above = x.value > x.high;
+      const by = above ? x.value - x.high : x.low - x.value;
+      const side = above ? 'above' : x.value < x.low ? 'below' : 'inside';
+      return (
+        `Temperature averaging ${c1(x.value)} over 30 minutes, ` +
+        (side === 'inside'
+          ? `inside the band this ${device} kept for ${hours(f.historyMs).replace('-hour', ' hours')}`
+          : `${by.toFixed(1)} °C ${side} the band this ${device} kept for ${hours(f.historyMs).replace('-hour', ' hours')}`) +
+        ` (${x.low.toFixed(1)} to ${c1(x.high)})`
+      );
+    }
+    case 'slope-30':
+      return `Temperature ${x.value >= 0 ? 'rising' : 'falling'} ${rate(x.value)} over 30 minutes (${span} range ${signed(x.low)} to ${signed(x.high)} °C/min)`;
     default: {
       const now = Math.exp(x.value);
       const usual = Math.exp(x.median);
@@ -103,7 +119,7 @@ function explainTemperature(f: ExplainFacts): string {
       `${parts.join(', ')}${Math.abs(driver.z) >= 3 && driver.name === 'log-noise' ? `; ${temperatureClause(driver, f, device).toLowerCase()}` : ''}; no range limit crossed`
     );
   }
-  return `${temperatureClause(driver, f, device)}; no range limit crossed`;
+  return `${temperatureClause(driver, f, device)}${f.inRange ? '; no range limit crossed' : ''}`;
 }
 
 function explainVitals(f: ExplainFacts): string {

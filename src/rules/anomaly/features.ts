@@ -16,10 +16,15 @@ export interface MinuteFeatures {
   /** The feature row; undefined when the windows hold too little data to say anything. */
   readonly row: Float64Array | undefined;
   /**
-   * Judged by the rules, not by the monitor: out of the profile's range, a door reported open
-   * (and the recovery after it), a sensor fault. Neither scored nor learnt from.
+   * Judged by the rules, not by the monitor: a door reported open (and the recovery after it), a
+   * sensor fault. Neither scored nor learnt from.
    */
   readonly covered: boolean;
+  /**
+   * A level is (or the windows hold one that was) outside the range the range rules judge: only
+   * features scored despite the range (a sensor's noise) are scored; nothing is learnt.
+   */
+  readonly outOfRange: boolean;
   /** Operator context for explanations (door reported closed, NEWS2 at the levels, ...). */
   readonly context: Readonly<Record<string, number | string | boolean>>;
 }

@@ -20,18 +20,31 @@ function monitor(kind: DeviceKind, subject = 'dev-1'): StatisticalMonitor {
 }
 
 /** A truck's logger every 10 s: 5 °C, 0.15 °C noise, plus `extra(minute)`. */
-function logger(fromMin: number, toMin: number, seed: string, extra: (m: number) => number = () => 0): Reading[] {
+function logger(
+  fromMin: number,
+  toMin: number,
+  seed: string,
+  extra: (m: number) => number = () => 0,
+): Reading[] {
   const rng = createRng(seed);
   const out: Reading[] = [];
   for (let s = fromMin * 60; s < toMin * 60; s += 10) {
     const m = s / 60;
-    out.push({ ts: T0 + s * 1000, data: { temp_c: Math.round((5 + gaussian(rng, 0, 0.15) + extra(m)) * 100) / 100 } });
+    out.push({
+      ts: T0 + s * 1000,
+      data: { temp_c: Math.round((5 + gaussian(rng, 0, 0.15) + extra(m)) * 100) / 100 },
+    });
   }
   return out;
 }
 
 /** A patient every 10 s with the given heart-rate offset per minute. */
-function patient(fromMin: number, toMin: number, seed: string, hrOffset: (m: number) => number = () => 0): Reading[] {
+function patient(
+  fromMin: number,
+  toMin: number,
+  seed: string,
+  hrOffset: (m: number) => number = () => 0,
+): Reading[] {
   const rng = createRng(seed);
   const out: Reading[] = [];
   for (let s = fromMin * 60; s < toMin * 60; s += 10) {
@@ -73,12 +86,18 @@ describe('statistical monitor', () => {
     const m = monitor('vaccine-transport');
     feed(m, logger(0, 180, 'fail-a'));
     const rise = (x: number) => (x < 200 ? 0.12 * x - 0.12 * 180 : 0.12 * 20);
-    const ts = feed(m, logger(180, 320, 'fail-b', (x) => (x < 200 ? rise(x) : 0)));
+    const ts = feed(
+      m,
+      logger(180, 320, 'fail-b', (x) => (x < 200 ? rise(x) : 0)),
+    );
     const opened = ts.filter((t) => t.type === 'opened');
     assert.equal(opened.length, 1);
     const a = opened[0]?.alarm;
     assert.equal(a?.kind, 'statistical');
-    assert.match(a?.message ?? '', /^Temperature rising 0\.1\d °C\/min \(6-hour range .* °C\/min\), now [5-7]\.\d °C; no range limit crossed$/);
+    assert.match(
+      a?.message ?? '',
+      /^Temperature rising 0\.1\d °C\/min \(6-hour range .* °C\/min\), now [5-7]\.\d °C; no range limit crossed$/,
+    );
     assert.ok((a?.raisedAt ?? 0) >= T0 + 185 * MIN && (a?.raisedAt ?? 0) <= T0 + 195 * MIN);
     // the drop back is part of the same episode; it resolves once quiet for the hold
     assert.deepEqual(
@@ -92,15 +111,21 @@ describe('statistical monitor', () => {
     const m = monitor('vaccine-transport');
     feed(m, logger(0, 180, 'cover-a'));
     // straight to 12 °C and staying there: the tiered alarms' business, not a statistical one
-    const ts = feed(m, logger(180, 260, 'cover-b', () => 7));
+    const ts = feed(
+      m,
+      logger(180, 260, 'cover-b', () => 7),
+    );
     assert.deepEqual(ts, []);
     assert.ok(m.lastVerdicts.every((v) => v.covered));
   });
 
-  it('explains a heart-rate jump against the patient\'s own 6-hour median', () => {
+  it("explains a heart-rate jump against the patient's own 6-hour median", () => {
     const m = monitor('patient-vitals');
     feed(m, patient(0, 240, 'hr-a'));
-    const ts = feed(m, patient(240, 300, 'hr-b', (x) => (x >= 250 ? 32 : 0)));
+    const ts = feed(
+      m,
+      patient(240, 300, 'hr-b', (x) => (x >= 250 ? 32 : 0)),
+    );
     const opened = ts.filter((t) => t.type === 'opened');
     assert.equal(opened.length, 1);
     assert.match(

@@ -174,6 +174,7 @@ export function createStatisticalMonitor(o: StatisticalMonitorOptions): Statisti
               : 0;
       }
       let s = (f.sides === 'up' ? Math.max(0, dev) : Math.abs(dev)) / f.threshold;
+      if (mf.outOfRange && f.despiteRange !== true) s = 0;
       // a change that also moves the vital's NEWS2 parameter score up is clinically backed
       if (nowNews2 && b.news2 && (nowNews2.byFeature[q] as number) > (b.news2.byFeature[q] as number)) {
         s *= c.news2Boost as number;
@@ -194,7 +195,7 @@ export function createStatisticalMonitor(o: StatisticalMonitorOptions): Statisti
       });
     }
     let forestFacts: ExplainFacts['forest'];
-    if (c.forest && forest) {
+    if (c.forest && forest && !mf.outOfRange) {
       const s = forest.score(forestRow(row));
       forestFacts = { score: s, threshold: c.forest.threshold };
       // 0.5 is "nothing special" for an isolation forest: scale so the threshold maps to 1
@@ -213,6 +214,7 @@ export function createStatisticalMonitor(o: StatisticalMonitorOptions): Statisti
         ...(news2 !== undefined ? { news2 } : {}),
         ...(b.news2 !== undefined ? { baselineNews2: b.news2.total } : {}),
         historyMs: c.historyMs,
+        inRange: !mf.outOfRange,
       },
     };
   }
@@ -242,8 +244,12 @@ export function createStatisticalMonitor(o: StatisticalMonitorOptions): Statisti
     let facts: ExplainFacts | undefined;
     if (row && !mf.covered && baseline) {
       const r = score(mf, row, baseline);
-      s = r.score;
-      facts = r.facts;
+      // out of range only what is anomalous despite the range counts: a quiet noise there must
+      // not clear an episode the range rules have taken over
+      if (!mf.outOfRange || r.score >= 1) {
+        s = r.score;
+        facts = r.facts;
+      }
     }
     const ev = stepEpisode(
       episode,
@@ -290,10 +296,10 @@ export function createStatisticalMonitor(o: StatisticalMonitorOptions): Statisti
     }
     if (row) {
       const young = episode.open && (mf.minute - episode.openedMinute) * MINUTE_MS < c.maxExcludeMs;
-      const clean = !mf.covered && !(s !== undefined && s >= 1) && !young;
+      const clean = !mf.covered && !mf.outOfRange && !(s !== undefined && s >= 1) && !young;
       history.push(mf.minute, row, clean);
     }
-    return { minute: mf.minute, score: s, covered: mf.covered };
+    return { minute: mf.minute, score: s, covered: mf.covered || mf.outOfRange };
   }
 
   return {

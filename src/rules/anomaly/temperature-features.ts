@@ -7,7 +7,8 @@
  * 5. log noise: ln of the sensor noise over the last 10 minutes, from second differences of
  *    consecutive readings (which cancel a steady trend; for white noise of SD σ and readings
  *    r = Δt₂/Δt₁ apart, Var(x₃ − x₂ − r(x₂ − x₁)) = σ²(1 + (1 + r)² + r²)).
- * The windows stretch to 3, 6, 6, 12 and 8 readings for devices slower than one a minute.
+ * The windows stretch to 3, 6, 6, 12 and `noiseReadings` readings for devices slower than one
+ * a minute.
  *
  * A minute is covered (left to the rules) while any of its windows holds a minute whose level was
  * outside the profile's range (the tiered alarms judge that excursion, and its way back) or a
@@ -35,6 +36,8 @@ export interface TemperatureFeatureOptions {
   readonly maxPerMin: number;
   readonly allowanceC: number;
   readonly doorRecoveryMs: number;
+  /** Readings the noise window stretches to for devices slower than one a minute. */
+  readonly noiseReadings: number;
 }
 
 const RING = 64;
@@ -108,19 +111,21 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
   function finish(): MinuteFeatures {
     const m = binMinute[head] as number;
     const lw = windowMin(5, 3);
-    const nw = windowMin(10, 8);
+    const nw = windowMin(10, o.noiseReadings);
     const sw = windowMin(10, 6);
     const lw30 = windowMin(30, 12);
     let lSum = 0;
     let lN = 0;
     let suspect = false;
+    let wasOut = false;
     let dd = 0;
     let ddN = 0;
     for (let k = 0; k < RING; k++) {
       const i = (head - k + RING) % RING;
       const age = m - (binMinute[i] as number);
       if (!(age >= 0) || age >= MAX_WINDOW_MIN) break;
-      if (age < lw30 && (binSuspect[i] === 1 || binOut[i] === 1)) suspect = true;
+      if (age < lw30 && binSuspect[i] === 1) suspect = true;
+      if (age < lw30 && binOut[i] === 1) wasOut = true;
       if (age < lw) {
         lSum += binSum[i] as number;
         lN += binN[i] as number;
@@ -157,7 +162,8 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
       firstTs: firstTsOfBin,
       lastTs,
       row: enough ? row : undefined,
-      covered: outOfRange || suspect || doorRecent,
+      covered: suspect || doorRecent,
+      outOfRange: outOfRange || wasOut,
       context: doorKnown ? { door: doorRecent ? 'open' : 'closed' } : {},
     };
   }

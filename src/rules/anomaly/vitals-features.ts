@@ -87,7 +87,8 @@ export function createVitalsFeatures(fields: readonly VitalField[]): FeatureExtr
     }
     const lw = Math.min(30, Math.max(3, Math.ceil((3 * cadence.ms) / MINUTE_MS)));
     let enough = true;
-    let outOfRange = covered;
+    const impossible = covered;
+    let outOfRange = false;
     for (let q = 0; q < d; q++) {
       let n = 0;
       for (let k = 0; k < RING; k++) {
@@ -114,7 +115,8 @@ export function createVitalsFeatures(fields: readonly VitalField[]): FeatureExtr
       firstTs: firstTsOfBin,
       lastTs,
       row: enough ? row : undefined,
-      covered: outOfRange,
+      covered: impossible,
+      outOfRange,
       context,
     };
   }
