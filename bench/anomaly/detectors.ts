@@ -20,7 +20,7 @@
 import type { TemperatureProfile } from '../../src/coldchain/profiles.ts';
 import { createConditionRule, numberField } from '../../src/rules/condition-rule.ts';
 import { createNews2Rule } from '../../src/rules/news2-rule.ts';
-import type { Reading, RuleNode } from '../../src/rules/rule.ts';
+import type { AlarmTransition, Reading, RuleNode } from '../../src/rules/rule.ts';
 import {
   temperatureSensorFaultRules,
   vitalsSensorFaultRules,
@@ -129,15 +129,19 @@ export function runBefore(t: Trace, readings: readonly Reading[]): BenchAlarm[] 
   for (const r of readings) {
     if (r.ts < last + 10_000) continue;
     last = r.ts;
-    for (const tr of monitor.observe(r, r.ts).transitions) {
-      if (tr.type === 'opened')
-        out.push({
-          raisedAt: tr.alarm.raisedAt,
-          rule: 'anomaly',
-          statistical: true,
-          message: tr.alarm.message,
-        });
-    }
+    out.push(...openedStatistical(monitor.observe(r, r.ts).transitions));
   }
   return out;
+}
+
+/** The statistical alarms a monitor's transitions opened. */
+export function openedStatistical(transitions: readonly AlarmTransition[]): BenchAlarm[] {
+  return transitions
+    .filter((t) => t.type === 'opened')
+    .map((t) => ({
+      raisedAt: t.alarm.raisedAt,
+      rule: 'anomaly',
+      statistical: true,
+      message: t.alarm.message,
+    }));
 }

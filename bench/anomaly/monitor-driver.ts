@@ -4,7 +4,7 @@ import { MONITOR_CONFIGS, type MonitorConfig } from '../../src/rules/anomaly/mon
 import type { StatisticalMonitor } from '../../src/rules/anomaly/statistical-monitor.ts';
 import type { Reading } from '../../src/rules/rule.ts';
 import { createRng, hashSeed } from '../../src/sim/model/rng.ts';
-import type { BenchAlarm } from './detectors.ts';
+import { type BenchAlarm, openedStatistical } from './detectors.ts';
 import { profileOf } from './profiles.ts';
 import type { Trace } from './traces.ts';
 
@@ -30,17 +30,7 @@ export function runMonitor(
 ): BenchAlarm[] {
   const m = monitorFor(t, config);
   const out: BenchAlarm[] = [];
-  for (const r of readings) {
-    for (const tr of m.observe(r, r.ts)) {
-      if (tr.type === 'opened')
-        out.push({
-          raisedAt: tr.alarm.raisedAt,
-          rule: 'anomaly',
-          statistical: true,
-          message: tr.alarm.message,
-        });
-    }
-  }
+  for (const r of readings) out.push(...openedStatistical(m.observe(r, r.ts)));
   return out;
 }
 
