@@ -3,7 +3,14 @@ import { describe, it } from 'node:test';
 import { type ExplainFacts, explain, type FeatureFact } from './explain.ts';
 
 const HOUR = 3_600_000;
-const f = (name: string, value: number, median: number, sd: number, low: number, high: number): FeatureFact => ({
+const f = (
+  name: string,
+  value: number,
+  median: number,
+  sd: number,
+  low: number,
+  high: number,
+): FeatureFact => ({
   name,
   value,
   median,
@@ -31,7 +38,7 @@ function temperature(driver: number, over: Partial<ExplainFacts> = {}): ExplainF
 }
 
 describe('explanations of statistical alarms', () => {
-  it('says how far a temperature is from the device\'s own median', () => {
+  it("says how far a temperature is from the device's own median", () => {
     assert.equal(
       explain(temperature(0)),
       "Temperature 6.9 °C, 1.8 °C above this logger's 6-hour median (5.1 °C; usual range 4.6 to 5.6 °C); no range limit crossed",
@@ -52,14 +59,14 @@ describe('explanations of statistical alarms', () => {
     );
   });
 
-  it('says where a probe\'s 30-minute level is against the band it kept', () => {
+  it("says where a probe's 30-minute level is against the band it kept", () => {
     assert.equal(
       explain(temperature(2, { profile: 'probe', historyMs: 24 * HOUR })),
       'Temperature averaging 6.1 °C over 30 minutes, 0.5 °C above the band this probe kept for 24 hours (4.6 to 5.6 °C); no range limit crossed',
     );
   });
 
-  it('puts a vital in robust SDs of the patient\'s median, with NEWS2', () => {
+  it("puts a vital in robust SDs of the patient's median, with NEWS2", () => {
     const facts: ExplainFacts = {
       profile: 'vitals',
       features: [
