@@ -59,3 +59,32 @@ export function createCadence(): { update(dtMs: number): void; readonly ms: numb
 
 export const MINUTE_MS = 60_000;
 export const minuteOf = (ts: number): number => Math.floor(ts / MINUTE_MS);
+
+/** A ring of per-minute bins: the minute each slot holds, and the newest slot (-1: none yet). */
+export interface MinuteRing {
+  readonly minutes: Float64Array;
+  head: number;
+}
+
+export function createMinuteRing(size: number): MinuteRing {
+  return { minutes: new Float64Array(size).fill(Number.NEGATIVE_INFINITY), head: -1 };
+}
+
+/**
+ * Moves the ring to the minute of `ts`: when the minute changes, `finish` turns the newest bin
+ * into its features (returned) and `start` clears the next slot for the new minute.
+ */
+export function enterMinute<T>(
+  ring: MinuteRing,
+  ts: number,
+  finish: () => T,
+  start: (slot: number) => void,
+): T[] {
+  const m = minuteOf(ts);
+  if (ring.head >= 0 && m === ring.minutes[ring.head]) return [];
+  const out = ring.head >= 0 ? [finish()] : [];
+  ring.head = (ring.head + 1) % ring.minutes.length;
+  ring.minutes[ring.head] = m;
+  start(ring.head);
+  return out;
+}

@@ -14,7 +14,9 @@
  *
  * Everything runs on the readings' own minute grid: baselines refresh and the forest retrains at
  * fixed minutes with a generator seeded from that minute, so the state is a function of the last
- * `historyMs` of data. Replaying that much history after a restart rebuilds the same state.
+ * `historyMs` of data: replaying that much history after a restart rebuilds it (only minutes the
+ * first hours of the replay judged differently, while it warmed up, can differ; the benchmark's
+ * daily restarts changed no alarm).
  * Memory is bounded by the window: one row of float32 per minute, plus the forest.
  */
 import { type IsolationForest, type RandomSource, trainIsolationForestFlat } from '../isolation-forest.ts';

@@ -19,10 +19,11 @@
 import { numberField } from '../condition-rule.ts';
 import {
   createCadence,
+  createMinuteRing,
+  enterMinute,
   type FeatureExtractor,
   MINUTE_MS,
   type MinuteFeatures,
-  minuteOf,
 } from './features.ts';
 
 export interface TemperatureFeatureOptions {
@@ -52,7 +53,7 @@ export const TEMPERATURE_FEATURES = ['level', 'slope', 'level-30', 'slope-30', '
 export function createTemperatureFeatures(o: TemperatureFeatureOptions): FeatureExtractor {
   const cadence = createCadence();
   // per-minute bins, a ring of the last RING minutes that had readings
-  const binMinute = new Float64Array(RING).fill(Number.NEGATIVE_INFINITY);
+  const ring = createMinuteRing(RING);
   const binSum = new Float64Array(RING);
   const binN = new Float64Array(RING);
   const binDd = new Float64Array(RING);
@@ -61,7 +62,6 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
   const binSuspect = new Uint8Array(RING);
   /** 1: the level at the end of the bin was outside the profile's range. */
   const binOut = new Uint8Array(RING);
-  let head = -1;
   let p1: { ts: number; v: number } | undefined;
   let p2: { ts: number; v: number } | undefined;
   let lastTs = Number.NEGATIVE_INFINITY;
@@ -85,8 +85,8 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
     let bins = 0;
     let span = 0;
     for (let k = 0; k < RING; k++) {
-      const i = (head - k + RING) % RING;
-      const age = m - (binMinute[i] as number);
+      const i = (ring.head - k + RING) % RING;
+      const age = m - (ring.minutes[i] as number);
       if (!(age >= 0) || age >= w) break;
       const n = binN[i] as number;
       if (n === 0) continue;
@@ -109,7 +109,7 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
   }
 
   function finish(): MinuteFeatures {
-    const m = binMinute[head] as number;
+    const m = ring.minutes[ring.head] as number;
     const lw = windowMin(5, 3);
     const nw = windowMin(10, o.noiseReadings);
     const sw = windowMin(10, 6);
@@ -121,8 +121,8 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
     let dd = 0;
     let ddN = 0;
     for (let k = 0; k < RING; k++) {
-      const i = (head - k + RING) % RING;
-      const age = m - (binMinute[i] as number);
+      const i = (ring.head - k + RING) % RING;
+      const age = m - (ring.minutes[i] as number);
       if (!(age >= 0) || age >= MAX_WINDOW_MIN) break;
       if (age < lw30 && binSuspect[i] === 1) suspect = true;
       if (age < lw30 && binOut[i] === 1) wasOut = true;
@@ -156,7 +156,7 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
       row[4] = Math.log(Math.max(Math.sqrt(dd / ddN), NOISE_FLOOR_C));
     }
     const outOfRange = lN > 0 && (level < o.lowerC || level > o.upperC);
-    if (outOfRange) binOut[head] = 1;
+    if (outOfRange) binOut[ring.head] = 1;
     return {
       minute: m,
       firstTs: firstTsOfBin,
@@ -186,20 +186,15 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
         // an event (door, power) moves no temperature window
         return [];
       }
-      const out: MinuteFeatures[] = [];
-      const m = minuteOf(r.ts);
-      if (head >= 0 && m !== binMinute[head]) out.push(finish());
-      if (head < 0 || m !== binMinute[head]) {
-        head = (head + 1) % RING;
-        binMinute[head] = m;
-        binSum[head] = 0;
-        binN[head] = 0;
-        binDd[head] = 0;
-        binDdN[head] = 0;
-        binSuspect[head] = 0;
-        binOut[head] = 0;
+      const out = enterMinute(ring, r.ts, finish, (slot) => {
+        binSum[slot] = 0;
+        binN[slot] = 0;
+        binDd[slot] = 0;
+        binDdN[slot] = 0;
+        binSuspect[slot] = 0;
+        binOut[slot] = 0;
         firstTsOfBin = r.ts;
-      }
+      });
       if (lastTs > Number.NEGATIVE_INFINITY) cadence.update(r.ts - lastTs);
       lastTs = r.ts;
       if (v === flatValue) flatCount++;
@@ -207,20 +202,20 @@ export function createTemperatureFeatures(o: TemperatureFeatureOptions): Feature
         flatValue = v;
         flatCount = 1;
       }
-      if (flatCount >= FLAT_RUN) binSuspect[head] = 1;
+      if (flatCount >= FLAT_RUN) binSuspect[ring.head] = 1;
       if (!(v > o.lowestC && v < o.highestC)) {
-        binSuspect[head] = 1; // impossible: the sensor, not the product
+        binSuspect[ring.head] = 1; // impossible: the sensor, not the product
         return out;
       }
       if (p1 && Math.abs(v - p1.v) > o.allowanceC + (o.maxPerMin * (r.ts - p1.ts)) / MINUTE_MS)
-        binSuspect[head] = 1;
-      binSum[head] = (binSum[head] as number) + v;
-      binN[head] = (binN[head] as number) + 1;
+        binSuspect[ring.head] = 1;
+      binSum[ring.head] = (binSum[ring.head] as number) + v;
+      binN[ring.head] = (binN[ring.head] as number) + 1;
       if (p1 && p2 && r.ts - p1.ts <= 10 * MINUTE_MS && p1.ts - p2.ts <= 10 * MINUTE_MS) {
         const ratio = (r.ts - p1.ts) / (p1.ts - p2.ts);
         const d = v - p1.v - ratio * (p1.v - p2.v);
-        binDd[head] = (binDd[head] as number) + (d * d) / (1 + (1 + ratio) ** 2 + ratio ** 2);
-        binDdN[head] = (binDdN[head] as number) + 1;
+        binDd[ring.head] = (binDd[ring.head] as number) + (d * d) / (1 + (1 + ratio) ** 2 + ratio ** 2);
+        binDdN[ring.head] = (binDdN[ring.head] as number) + 1;
       }
       p2 = p1;
       p1 = { ts: r.ts, v };

@@ -12,10 +12,11 @@ import { numberField } from '../condition-rule.ts';
 import { type Consciousness, news2FromSample } from '../news2.ts';
 import {
   createCadence,
+  createMinuteRing,
+  enterMinute,
   type FeatureExtractor,
   MINUTE_MS,
   type MinuteFeatures,
-  minuteOf,
   type News2OfRow,
 } from './features.ts';
 import { medianInPlace } from './robust-stats.ts';
@@ -51,9 +52,8 @@ export function createVitalsFeatures(fields: readonly VitalField[]): FeatureExtr
   const cur = new Float64Array(d * PER_MINUTE);
   const curN = new Int32Array(d);
   let curSeen = 0;
-  const binMinute = new Float64Array(RING).fill(Number.NEGATIVE_INFINITY);
+  const ring = createMinuteRing(RING);
   const binMedian = new Float64Array(RING * d).fill(Number.NaN);
-  let head = -1;
   let lastTs = Number.NEGATIVE_INFINITY;
   let firstTsOfBin = 0;
   let covered = false;
@@ -79,11 +79,11 @@ export function createVitalsFeatures(fields: readonly VitalField[]): FeatureExtr
   }
 
   function finish(): MinuteFeatures {
-    const m = binMinute[head] as number;
+    const m = ring.minutes[ring.head] as number;
     for (let q = 0; q < d; q++) {
       const n = curN[q] as number;
       for (let k = 0; k < n; k++) scratch[k] = cur[q * PER_MINUTE + k] as number;
-      binMedian[head * d + q] = n > 0 ? medianInPlace(scratch, n) : Number.NaN;
+      binMedian[ring.head * d + q] = n > 0 ? medianInPlace(scratch, n) : Number.NaN;
     }
     const lw = Math.min(30, Math.max(3, Math.ceil((3 * cadence.ms) / MINUTE_MS)));
     let enough = true;
@@ -92,8 +92,8 @@ export function createVitalsFeatures(fields: readonly VitalField[]): FeatureExtr
     for (let q = 0; q < d; q++) {
       let n = 0;
       for (let k = 0; k < RING; k++) {
-        const i = (head - k + RING) % RING;
-        const age = m - (binMinute[i] as number);
+        const i = (ring.head - k + RING) % RING;
+        const age = m - (ring.minutes[i] as number);
         if (!(age >= 0) || age >= lw) break;
         const v = binMedian[i * d + q] as number;
         if (!Number.isNaN(v)) scratch[n++] = v;
@@ -130,17 +130,12 @@ export function createVitalsFeatures(fields: readonly VitalField[]): FeatureExtr
     bytes: RING * (d + 1) * 8 + d * PER_MINUTE * 8 + 512,
     observe(r) {
       if (r.ts <= lastTs || r.source === 'event') return [];
-      const out: MinuteFeatures[] = [];
-      const m = minuteOf(r.ts);
-      if (head >= 0 && m !== binMinute[head]) out.push(finish());
-      if (head < 0 || m !== binMinute[head]) {
-        head = (head + 1) % RING;
-        binMinute[head] = m;
+      const out = enterMinute(ring, r.ts, finish, (slot) => {
         curN.fill(0);
         curSeen = 0;
         covered = false;
         firstTsOfBin = r.ts;
-      }
+      });
       if (lastTs > Number.NEGATIVE_INFINITY) cadence.update(r.ts - lastTs);
       lastTs = r.ts;
       const c = r.data['consciousness'];
