@@ -63,7 +63,7 @@ export class DeviceKeyring {
     let keys = entry.keys.get(kid);
     if (keys === undefined) {
       const rec = await this.#store.getDeviceKey(deviceId, kid);
-      if (!rec || rec.status !== 'active') return new VE('VIGIL_ERR_UNKNOWN_KID', `${deviceId} kid ${kid}`);
+      if (rec?.status !== 'active') return new VE('VIGIL_ERR_UNKNOWN_KID', `${deviceId} kid ${kid}`);
       keys = deriveDeviceKeys(this.#master.open('device-secret', rec.secretEnc), deviceId);
       // The entry may have been replaced by invalidate() while the query ran: cache in the live one.
       this.#cache.get(deviceId)?.keys.set(kid, keys);

@@ -110,12 +110,12 @@ describe('advanceWindowState (the state persisted with a transaction)', () => {
         for (let i = 0; i < n; i++) {
           // Mostly increasing, with jumps and some out-of-order seqs inside the window.
           const r = rand();
-          const seq =
-            r < 0.7
-              ? ++next
-              : r < 0.85
-                ? (next += 1 + Math.floor(rand() * 3 * size))
-                : next - Math.floor(rand() * (size - 1));
+          let seq: number;
+          if (r < 0.7) seq = ++next;
+          else if (r < 0.85) {
+            next += 1 + Math.floor(rand() * 3 * size);
+            seq = next;
+          } else seq = next - Math.floor(rand() * (size - 1));
           const nonceFp = fp(seed * 1_000_000 + commit * 100 + i);
           if (seq < 0 || live.check(seq, nonceFp) !== null) continue;
           live.accept(seq, nonceFp);
