@@ -3,14 +3,20 @@
  * devices and an envelope sealer. Used by the ingest unit tests, the durability suite and the
  * fuzz harness; never imported by runtime code.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { MasterKey } from '../keys/master-key.ts';
 import { type Alg, NONCE_BYTES } from '../protocol/aead.ts';
-import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envelope.ts';
+import {
+  type Channel,
+  type Envelope,
+  headerString,
+  sealEnvelope,
+  serializeEnvelope,
+} from '../protocol/envelope.ts';
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
 import type { Profile, Store } from '../storage/store.ts';
@@ -54,6 +60,21 @@ export function sealFor(d: TestDevice, body: unknown, o: SealOptions): Buffer {
     keys: d.keys,
   });
   return Buffer.from(serializeEnvelope(env), 'utf8');
+}
+
+/**
+ * An envelope with any `b` (for example a ciphertext shorter than its tag) under a valid MAC:
+ * what only the device itself (or a holder of K_mac) can make, so it gets past the MAC step.
+ */
+export function macValidEnvelope(
+  d: TestDevice,
+  fields: Pick<Envelope, 'seq' | 'ts' | 'n' | 'b'> & { alg?: Alg; kid?: number },
+  channel: Channel = 'telemetry',
+): Buffer {
+  const env = { v: 1 as const, dev: d.id, kid: fields.kid ?? d.kid, alg: fields.alg ?? d.alg, ...fields };
+  const h = headerString(env, channel);
+  const mac = createHmac('sha256', d.keys.mac).update(`${h}|${env.b}`).digest('base64url');
+  return Buffer.from(serializeEnvelope({ ...env, mac }), 'utf8');
 }
 
 /** The inbound message a broker would hand over for this payload. */
@@ -146,7 +167,13 @@ export async function openIngestRig(
           certNotAfter: null,
           lastSeenAt: null,
         },
-        { deviceId: id, kid: 1, secretEnc: master.seal('device-secret', secret), createdAt: now, status: 'active' },
+        {
+          deviceId: id,
+          kid: 1,
+          secretEnc: master.seal('device-secret', secret),
+          createdAt: now,
+          status: 'active',
+        },
       );
       return { id, profile, alg, kid: 1, secret, keys: deriveDeviceKeys(secret, id) };
     },

@@ -8,7 +8,14 @@ import { describe, it } from 'node:test';
 import { ReplayWindow } from '../protocol/replay-window.ts';
 import type { IngestBatch, ReplayStateRecord, Store } from '../storage/store.ts';
 import { faultyStore, type StoreFault } from './faulty-store.fixture.ts';
-import { type IngestRig, inbound, openIngestRig, sealFor, type TestDevice, truckSample } from './ingest.fixture.ts';
+import {
+  type IngestRig,
+  inbound,
+  openIngestRig,
+  sealFor,
+  type TestDevice,
+  truckSample,
+} from './ingest.fixture.ts';
 import type { IngestResult } from './ingest-sink.ts';
 
 /**
@@ -20,7 +27,12 @@ function backfillBurst(d: TestDevice, firstSeq: number, n = 11): Buffer[] {
   return Array.from({ length: n }, (_, e) =>
     sealFor(
       d,
-      { samples: Array.from({ length: 200 }, (_, i) => ({ ts: t0 + (e * 200 + i) * 1000, temp_c: -18 - (i % 5) / 10 })) },
+      {
+        samples: Array.from({ length: 200 }, (_, i) => ({
+          ts: t0 + (e * 200 + i) * 1000,
+          temp_c: -18 - (i % 5) / 10,
+        })),
+      },
       { seq: firstSeq + e },
     ),
   );
@@ -35,7 +47,11 @@ const seqsIn = (b: IngestBatch, id: string) => [
 ];
 
 /** Outcome of each ingest: the result, or 'store-failed' when it threw (no PUBACK). */
-async function settle(rig: IngestRig, d: TestDevice, payloads: Buffer[]): Promise<(IngestResult | 'store-failed')[]> {
+async function settle(
+  rig: IngestRig,
+  d: TestDevice,
+  payloads: Buffer[],
+): Promise<(IngestResult | 'store-failed')[]> {
   return Promise.all(
     payloads.map((p) => rig.pipeline.ingest(inbound(d, p)).catch(() => 'store-failed' as const)),
   );
@@ -132,7 +148,8 @@ describe('a failed commit', () => {
         assert.equal((await behind).ok, true, 'the message queued behind the failure is stored');
         // The failed seqs were never saved as accepted, not even by the transaction after the failure.
         const saved = windowOf(await rig.store.getReplayState(d.id));
-        for (const seq of [2, 3, 4]) assert.equal(saved.check(seq, Buffer.alloc(8, 0xee)), null, `seq ${seq}`);
+        for (const seq of [2, 3, 4])
+          assert.equal(saved.check(seq, Buffer.alloc(8, 0xee)), null, `seq ${seq}`);
         assert.equal(saved.check(5, Buffer.alloc(8, 0xee)), 'VIGIL_ERR_REPLAY');
         // The device redelivers every message of the failed batch, byte for byte, in order.
         const again = await settle(rig, d, batch);

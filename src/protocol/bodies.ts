@@ -77,17 +77,13 @@ const KNOWN_EVENTS: Readonly<Record<string, z.ZodType<unknown>>> = {
 };
 
 /**
- * Names every JavaScript object already has: as a generic event's `type` or member name they
- * would reach lookup tables downstream (`handlers[ev.type]`), so the protocol reserves them.
+ * Names every JavaScript object already has: as a generic event's `type` or any member name they
+ * would reach lookup tables downstream (`handlers[ev.type]`), so the protocol reserves them (the
+ * JSON reader refuses them as member names, the generic event schema as a `type`).
  */
 const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor']);
-const genericName = z
-  .string()
-  .regex(/^[a-z_]{1,32}$/)
-  .refine((k) => !RESERVED_NAMES.has(k), 'reserved name');
-
 const genericEvent = z
-  .record(genericName, scalar)
+  .record(z.string().regex(/^[a-z_]{1,32}$/), scalar)
   .refine(
     (o) => typeof o.type === 'string' && /^[a-z_]{2,32}$/.test(o.type) && !RESERVED_NAMES.has(o.type),
     'type required',
@@ -120,8 +116,16 @@ function bodyError(err: z.ZodError): VigilError {
   return new VigilError('VIGIL_ERR_BODY_SCHEMA', `${where}: ${first?.message ?? 'invalid'}`);
 }
 
-/** docs/protocol.md §7: wherever these members appear, they are integers in plain decimal. */
-const BODY_JSON = { integerMembers: new Set(['ts', 'rssi_dbm', 'spo2_scale']), maxDepth: 3 } as const;
+/**
+ * docs/protocol.md §7: `__proto__` and `constructor` are never member names (zod would drop a
+ * `__proto__` member silently), and `ts`, `rssi_dbm`, `spo2_scale` are integers in plain decimal
+ * wherever they appear.
+ */
+const BODY_JSON = {
+  integerMembers: new Set(['ts', 'rssi_dbm', 'spo2_scale']),
+  reservedNames: RESERVED_NAMES,
+  maxDepth: 3,
+} as const;
 
 function parseJson(body: Buffer): unknown {
   const text = decodeUtf8(body);

@@ -49,6 +49,12 @@ describe('parseStrictJson', () => {
     assert.deepEqual(parse('{"seq":5014,"ts":-12,"x":5014.0}'), { seq: 5014, ts: -12, x: 5014 });
   });
 
+  it('refuses reserved member names at any depth', () => {
+    const opts = { maxDepth: 4, reservedNames: new Set(['__proto__']) };
+    assert.throws(() => parseStrictJson('{"a":[{"__proto__":1}]}', opts), /reserved member name "__proto__"/);
+    assert.deepEqual(parseStrictJson('{"proto":1}', opts), { proto: 1 });
+  });
+
   it('refuses a byte order mark', () => refuses('\ufeff{}', /byte order mark/));
 
   it('refuses unpaired escaped surrogates', () => {

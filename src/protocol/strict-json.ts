@@ -8,7 +8,9 @@
  * - a number that overflows a double (RFC 7493 §2.2);
  * - in the members named by `integerMembers`, a number not in plain integer form: `5014.0`,
  *   `5.015e3` and `-0` are refused although their value is an integer;
- * - nesting deeper than `maxDepth`.
+ * - nesting deeper than `maxDepth`;
+ * - member names listed in `reservedNames` (for example `__proto__`, which schema libraries drop
+ *   silently instead of refusing).
  * Pure; the error messages name a position or a member, never a value.
  */
 
@@ -17,6 +19,8 @@ export interface StrictJsonOptions {
   integerMembers?: ReadonlySet<string>;
   /** Deepest nesting of objects and arrays (the top-level value is depth 1). */
   maxDepth: number;
+  /** Member names refused wherever they appear. */
+  reservedNames?: ReadonlySet<string>;
 }
 
 /** Why a text is not strict JSON. */
@@ -27,7 +31,7 @@ export class StrictJsonError extends Error {
   }
 }
 
-const NO_INTEGERS: ReadonlySet<string> = new Set();
+const NONE: ReadonlySet<string> = new Set();
 // One decoder for every message: `fatal` refuses invalid UTF-8; `ignoreBOM` keeps a BOM so it can be refused.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -43,7 +47,7 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
 /** Parses `text` or throws StrictJsonError. */
 export function parseStrictJson(text: string, opts: StrictJsonOptions): unknown {
   if (text.charCodeAt(0) === 0xfeff) throw new StrictJsonError('byte order mark');
-  const r = new Reader(text, opts.integerMembers ?? NO_INTEGERS, opts.maxDepth);
+  const r = new Reader(text, opts.integerMembers ?? NONE, opts.reservedNames ?? NONE, opts.maxDepth);
   r.space();
   const value = r.value(undefined, 1);
   r.space();
@@ -57,11 +61,13 @@ class Reader {
   i = 0;
   readonly #t: string;
   readonly #ints: ReadonlySet<string>;
+  readonly #reserved: ReadonlySet<string>;
   readonly #maxDepth: number;
 
-  constructor(text: string, ints: ReadonlySet<string>, maxDepth: number) {
+  constructor(text: string, ints: ReadonlySet<string>, reserved: ReadonlySet<string>, maxDepth: number) {
     this.#t = text;
     this.#ints = ints;
+    this.#reserved = reserved;
     this.#maxDepth = maxDepth;
   }
 
@@ -117,6 +123,7 @@ class Reader {
       if (this.#t.charCodeAt(this.i) !== 0x22) this.fail('member name expected');
       const name = this.string();
       if (Object.hasOwn(o, name)) this.fail(`duplicate member ${quote(name)}`);
+      if (this.#reserved.has(name)) this.fail(`reserved member name ${quote(name)}`);
       this.space();
       if (this.#t.charCodeAt(this.i) !== 0x3a) this.fail('":" expected');
       this.i++;

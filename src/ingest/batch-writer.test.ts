@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { IngestBatch, ReadingRecord, ReplayStateRecord } from '../storage/store.ts';
+import { BatchWriter, type PendingWrite } from './batch-writer.ts';
+import type { ReplayLedger, ReplayMark } from './replay-guard.ts';
+
+const reading = (deviceId: string, seq: number, idx = 0): ReadingRecord => ({
+  deviceId,
+  seq,
+  idx,
+  ts: 1,
+  receivedAt: 1,
+  backfill: false,
+  data: {},
+});
+
+function item(deviceId: string, seq: number, rows = 1): PendingWrite {
+  const mark: ReplayMark = { deviceId, seq, nonceFp: Buffer.alloc(8, seq) };
+  return {
+    mark,
+    readings: Array.from({ length: rows }, (_, i) => reading(deviceId, seq, i)),
+    messages: [],
+    seenAt: seq,
+  };
+}
+
+/** A ledger that records what happened, and a store that fails the calls listed in `fail`. */
+function rig(fail: number[] = []) {
+  const events: string[] = [];
+  const batches: IngestBatch[] = [];
+  const ledger: ReplayLedger = {
+    prepare: (marks) => {
+      events.push(`prepare ${marks.map((m) => m.seq).join(',')}`);
+      const byDevice = new Map<string, number>();
+      for (const m of marks) byDevice.set(m.deviceId, Math.max(byDevice.get(m.deviceId) ?? -1, m.seq));
+      return [...byDevice].map(
+        ([deviceId, highest]): ReplayStateRecord => ({
+          deviceId,
+          highest,
+          bitmap: Buffer.alloc(0),
+          nonces: Buffer.alloc(0),
+          updatedAt: 0,
+        }),
+      );
+    },
+    committed: (marks) => events.push(`committed ${marks.map((m) => m.seq).join(',')}`),
+    aborted: (marks) => events.push(`aborted ${marks.map((m) => m.seq).join(',')}`),
+  };
+  const store = {
+    writeBatch: async (b: IngestBatch) => {
+      batches.push(b);
+      events.push(`write ${batches.length}`);
+      if (fail.includes(batches.length)) throw new Error('SQLITE_BUSY');
+      return { readingsInserted: b.readings.length, messagesInserted: 0 };
+    },
+  };
+  return { events, batches, writer: new BatchWriter({ store, ledger, maxRows: 10 }) };
+}
+
+describe('BatchWriter', () => {
+  it('writes rows and their replay state in one writeBatch call, and resolves only after it', async () => {
+    const { batches, writer } = rig();
+    await Promise.all([writer.write(item('a-001', 1)), writer.write(item('b-001', 7))]);
+    assert.equal(batches.length, 1);
+    assert.deepEqual(
+      batches[0]?.replayStates.map((s) => [s.deviceId, s.highest]),
+      [
+        ['a-001', 1],
+        ['b-001', 7],
+      ],
+    );
+    assert.deepEqual(batches[0]?.lastSeen, [
+      { deviceId: 'a-001', at: 1 },
+      { deviceId: 'b-001', at: 7 },
+    ]);
+  });
+
+  it('never puts more than maxRows rows in a transaction, and keeps queue order', async () => {
+    const { batches, writer } = rig();
+    await Promise.all([1, 2, 3, 4].map((s) => writer.write(item('a-001', s, 4))));
+    assert.deepEqual(
+      batches.map((b) => b.readings.length),
+      [8, 8],
+    );
+    assert.deepEqual(
+      batches.map((b) => b.replayStates[0]?.highest),
+      [2, 4],
+    );
+    const { batches: big, writer: w2 } = rig();
+    await w2.write(item('a-001', 1, 25));
+    assert.equal(big[0]?.readings.length, 25, 'a single larger message still goes, alone');
+  });
+
+  it('on failure, tells the ledger before the next transaction is built, and rejects only its writes', async () => {
+    const { events, writer } = rig([1]);
+    const first = [1, 2].map((s) => writer.write(item('a-001', s, 5)));
+    const later = writer.write(item('a-001', 3, 5));
+    const results = await Promise.allSettled([...first, later]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(events, [
+      'prepare 1,2',
+      'write 1',
+      'aborted 1,2',
+      'prepare 3',
+      'write 2',
+      'committed 3',
+    ]);
+  });
+
+  it('close() waits for everything queued and refuses new writes', async () => {
+    const { batches, writer } = rig();
+    const p = writer.write(item('a-001', 1));
+    await writer.close();
+    await p;
+    assert.equal(batches.length, 1);
+    await assert.rejects(writer.write(item('a-001', 2)), /closed/);
+  });
+});
