@@ -7,9 +7,8 @@
  * that of its own rows, never one that runs ahead of them.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -29,60 +28,16 @@ import {
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
+import { freePort, startVigil, stopVigil, type VigilProcess } from './helpers/vigil-process.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const env = { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX, VIGIL_LOG_LEVEL: 'warn' };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-let childOutput = '';
-
-function startVigil(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'bin/vigil'),
-      'start',
-      '--data-dir',
-      dataDir,
-      '--mqtt-port',
-      String(port),
-      '--http-port',
-      '0',
-    ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`vigil did not start: ${out}`)), 30_000);
-    child.stdout?.on('data', (d) => {
-      out += d;
-      if (out.includes('press Ctrl-C')) {
-        clearTimeout(t);
-        resolve(child);
-      }
-    });
-    child.stderr?.on('data', (d) => {
-      out += d;
-      childOutput += d;
-    });
-    child.on('exit', (code) => reject(new Error(`vigil exited ${code}: ${out}`)));
-  });
-}
-
 describe('durability', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-dur-'));
-  let child: ChildProcess | undefined;
+  let server: VigilProcess | undefined;
   after(() => {
-    child?.kill('SIGKILL');
+    server?.child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -98,7 +53,7 @@ describe('durability', () => {
     );
     await ctx.close();
     const port = await freePort();
-    child = await startVigil(dataDir, port);
+    server = await startVigil(dataDir, port, env);
     const url = `mqtts://127.0.0.1:${port}`;
     const client = await connectDevice(url, bundle);
 
@@ -122,19 +77,19 @@ describe('durability', () => {
       });
       if (s % 20 === 0) await new Promise((r) => setImmediate(r));
       if (acked.size >= 300 && !killed) {
-        child.kill('SIGKILL');
+        server.child.kill('SIGKILL');
         killed = true;
       }
     }
     assert.ok(
       killed,
-      `killed mid-stream (acked ${acked.size}, connected ${client.connected}): ${childOutput.slice(-2000)}`,
+      `killed mid-stream (acked ${acked.size}, connected ${client.connected}): ${server.output().slice(-2000)}`,
     );
     const ackedAtKill = new Set(acked);
-    await new Promise((r) => child?.once('exit', r));
+    await new Promise((r) => server?.child.once('exit', r));
     await closeClient(client);
 
-    child = await startVigil(dataDir, port);
+    server = await startVigil(dataDir, port, env);
     const check = await openContext({ dataDir, env, logLevel: 'silent' });
     try {
       const rows = await check.store.queryReadings({ deviceId: 'truck-dur-01', since: 0, limit: 100_000 });
@@ -163,7 +118,7 @@ describe('durability', () => {
       assert.equal(new Set(final.map((r) => r.seq)).size, sent.size, 'every sent reading exactly once');
     } finally {
       await check.close();
-      child.kill('SIGTERM');
+      await stopVigil(server);
     }
   });
 });
@@ -218,7 +173,7 @@ const acked = (lines: string[]) =>
 /** Restarts the real server on the data dir, redelivers every envelope over mTLS, returns the stored rows. */
 async function redeliverAll(dataDir: string, bundle: DeviceBundleFiles, envs: Envelope[]) {
   const port = await freePort();
-  const server = await startVigil(dataDir, port);
+  const server = await startVigil(dataDir, port, env);
   try {
     const client = await connectDevice(`mqtts://127.0.0.1:${port}`, bundle);
     for (const e of envs) {
@@ -230,8 +185,7 @@ async function redeliverAll(dataDir: string, bundle: DeviceBundleFiles, envs: En
     }
     await closeClient(client);
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await stopVigil(server);
   }
   const check = await openContext({ dataDir, env, logLevel: 'silent' });
   try {
