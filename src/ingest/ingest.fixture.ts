@@ -94,7 +94,7 @@ export interface IngestRig {
   keyring: DeviceKeyring;
   rejections: RejectionRecorder;
   pipeline: IngestPipeline;
-  provision(id: string, profile?: Profile, alg?: Alg): Promise<TestDevice>;
+  provision(id: string, profile?: Profile, alg?: Alg, secret?: Buffer): Promise<TestDevice>;
   /** A second pipeline on the same database, as after a restart (the first is closed). */
   restart(over?: Partial<PipelineOptions>): Promise<IngestPipeline>;
   close(): Promise<void>;
@@ -151,8 +151,7 @@ export async function openIngestRig(
     get pipeline() {
       return cur.pipeline;
     },
-    async provision(id, profile = 'vaccine-transport', alg = 'A256GCM') {
-      const secret = randomBytes(32);
+    async provision(id, profile = 'vaccine-transport', alg = 'A256GCM', secret = randomBytes(32)) {
       const now = Date.now();
       await store.addDevice(
         {

@@ -10,7 +10,14 @@
  * - control: a valid message that must be accepted.
  */
 import type { ErrorCode } from '../../src/errors.ts';
-import { macValidEnvelope, PREFIX, sealFor, type TestDevice } from '../../src/ingest/ingest.fixture.ts';
+import {
+  macValidEnvelope,
+  PREFIX,
+  type SealOptions,
+  sealFor,
+  type TestDevice,
+} from '../../src/ingest/ingest.fixture.ts';
+
 import type { InboundMessage } from '../../src/ingest/ingest-sink.ts';
 import { NONCE_BYTES } from '../../src/protocol/aead.ts';
 import type { Channel } from '../../src/protocol/envelope.ts';
@@ -26,15 +33,22 @@ export interface FuzzCase {
   seq: number;
   /** Rows stored when accepted (samples, or 1 message). */
   rows: number;
+  /** Ingest only once this settled (a replay waits for the message it replays). */
+  after?: Promise<unknown>;
 }
 
-/** An acknowledged message, kept so it can be replayed later. */
+/**
+ * A control message, kept so it can be replayed later. Controls are registered when generated
+ * (not when acknowledged), so what a replay picks depends on the seed alone.
+ */
 export interface Acked {
   device: TestDevice;
   payload: Buffer;
   channel: Channel;
   seq: number;
   nonce: string;
+  /** Settles once the control was ingested. */
+  settled: Promise<unknown>;
 }
 
 export interface CaseState {
@@ -43,7 +57,7 @@ export interface CaseState {
   edge: TestDevice;
   /** Next fresh seq per device. */
   next: Map<string, number>;
-  /** Recently acknowledged messages (a bounded ring), for replays. */
+  /** Recent control messages (a bounded ring), for replays. */
   acked: Acked[];
   now: () => number;
 }
@@ -59,6 +73,11 @@ function freshSeq(st: CaseState, d: TestDevice): number {
   const s = st.next.get(d.id) ?? 1;
   st.next.set(d.id, s + 1);
   return s;
+}
+
+/** Sealed with a nonce from the case's generator (not the OS), so a seed fixes every byte. */
+function sealWith(r: Prng, d: TestDevice, body: unknown, o: SealOptions): Buffer {
+  return sealFor(d, body, { nonce: r.bytes(NONCE_BYTES[o.alg ?? d.alg]), ...o });
 }
 
 const topicOf = (d: TestDevice, channel: string) => `${PREFIX}/devices/${d.id}/${channel}`;
@@ -155,7 +174,7 @@ function replaceValue(json: string, name: string, value: string): string {
   return `${json.slice(0, m.start)}"${name}":${value}${json.slice(m.end)}`;
 }
 
-function valueOf(json: string, name: string): string {
+function memberValue(json: string, name: string): string {
   const m = members(json).find((x) => x.name === name);
   return m ? json.slice(m.start + name.length + 3, m.end) : 'null';
 }
@@ -214,8 +233,8 @@ function rawMutation(json: string, r: Prng): { name: string; payload: Buffer } {
     }
     case 3: {
       const [a, b] = [r.pick(fields), r.pick(fields)];
-      const va = valueOf(json, a);
-      const vb = valueOf(json, b);
+      const va = memberValue(json, a);
+      const vb = memberValue(json, b);
       return { name: 'raw.field-swap', payload: Buffer.from(replaceValue(replaceValue(json, a, vb), b, va)) };
     }
     case 4:
@@ -231,12 +250,12 @@ function rawMutation(json: string, r: Prng): { name: string; payload: Buffer } {
     }
     case 6: {
       const f = r.pick(fields);
-      const dup = `"${f}":${r.chance(0.5) ? valueOf(json, f) : r.pick(CONFUSED)},`;
+      const dup = `"${f}":${r.chance(0.5) ? memberValue(json, f) : r.pick(CONFUSED)},`;
       return { name: 'raw.duplicate-member', payload: Buffer.from(`{${dup}${json.slice(1)}`) };
     }
     case 7: {
       const f = r.pick(['seq', 'ts', 'kid', 'v']);
-      const v = valueOf(json, f);
+      const v = memberValue(json, f);
       const form = r.pick([
         `${v}.0`,
         `${v}e0`,
@@ -250,7 +269,7 @@ function rawMutation(json: string, r: Prng): { name: string; payload: Buffer } {
     }
     case 8: {
       const f = r.pick(['dev', 'alg', 'n', 'b', 'mac']);
-      const v = valueOf(json, f);
+      const v = memberValue(json, f);
       const at = 1 + r.int(Math.max(1, v.length - 2));
       const u = r.pick(UNICODE);
       return {
@@ -385,7 +404,7 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
     const { body, rows } = validBody(d, channel, st, r);
     return {
       name: 'control',
-      msg: message(d, sealFor(d, body, { seq, ts: now, channel }), channel, st),
+      msg: message(d, sealWith(r, d, body, { seq, ts: now, channel }), channel, st),
       expect: 'ok',
       device: d,
       seq,
@@ -409,7 +428,7 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
       const nonce = Buffer.from(a.nonce, 'base64url');
       const s = freshSeq(st, a.device);
       const v = validBody(a.device, 'telemetry', st, r);
-      const p = sealFor(a.device, v.body, { seq: s, ts: now, nonce });
+      const p = sealWith(r, a.device, v.body, { seq: s, ts: now, nonce });
       return {
         name: 'replay.nonce-reuse',
         msg: message(a.device, p, 'telemetry', st),
@@ -420,7 +439,7 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
     }
     const s = Math.max(0, (st.next.get(a.device.id) ?? 1) - 1 - 1024 - r.int(5000));
     const v = validBody(a.device, 'telemetry', st, r);
-    const p = sealFor(a.device, v.body, { seq: s, ts: now });
+    const p = sealWith(r, a.device, v.body, { seq: s, ts: now });
     return {
       name: 'replay.too-old',
       msg: message(a.device, p, 'telemetry', st),
@@ -430,14 +449,14 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
     };
   }
   const { body, rows } = validBody(d, channel, st, r);
-  const valid = sealFor(d, body, { seq, ts: now, channel });
+  const valid = sealWith(r, d, body, { seq, ts: now, channel });
   if (roll < 50) {
     const m = rawMutation(valid.toString('utf8'), r);
     return { name: m.name, msg: message(d, m.payload, channel, st), device: d, seq, rows };
   }
   if (roll < 80) {
     const m = bodyMutation(JSON.stringify(body), r, now);
-    const p = sealFor(d, Buffer.from(m.body, 'utf8'), { seq, ts: now, channel });
+    const p = sealWith(r, d, Buffer.from(m.body, 'utf8'), { seq, ts: now, channel });
     return { name: m.name, msg: message(d, p, channel, st), device: d, seq, rows };
   }
   if (roll < 92) {
@@ -458,7 +477,7 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
           name: 'sealed.kid',
           msg: message(
             d,
-            sealFor(d, body, { seq, ts: now, channel, kid: r.pick([2, 3, 77, 2 ** 31 - 1]) }),
+            sealWith(r, d, body, { seq, ts: now, channel, kid: r.pick([2, 3, 77, 2 ** 31 - 1]) }),
             channel,
             st,
           ),
@@ -470,7 +489,7 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
         const alg = r.pick(['A256GCM', 'ASCON128', 'none'] as const);
         return {
           name: 'sealed.alg',
-          msg: message(d, sealFor(d, body, { seq, ts: now, channel, alg }), channel, st),
+          msg: message(d, sealWith(r, d, body, { seq, ts: now, channel, alg }), channel, st),
           device: d,
           seq,
           rows,
@@ -479,7 +498,12 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
       case 3:
         return {
           name: 'sealed.future-envelope-ts',
-          msg: message(d, sealFor(d, body, { seq, ts: now + 360_000 + r.int(1e9), channel }), channel, st),
+          msg: message(
+            d,
+            sealWith(r, d, body, { seq, ts: now + 360_000 + r.int(1e9), channel }),
+            channel,
+            st,
+          ),
           expect: 'VIGIL_ERR_TS_FUTURE',
           device: d,
           seq,
@@ -489,7 +513,7 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
         const dispatch = { type: 'dispatch', batch: 'LOT-1', token: r.bytes(9).toString('base64url') };
         return {
           name: 'sealed.dispatch',
-          msg: message(d, sealFor(d, dispatch, { seq, ts: now, channel: 'events' }), 'events', st),
+          msg: message(d, sealWith(r, d, dispatch, { seq, ts: now, channel: 'events' }), 'events', st),
           device: d,
           seq,
           rows: 1,
@@ -498,7 +522,7 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
       }
       case 5: {
         const other = r.pick(st.devices);
-        const p = sealFor(other, body, { seq: freshSeq(st, other), ts: now, channel });
+        const p = sealWith(r, other, body, { seq: freshSeq(st, other), ts: now, channel });
         return { name: 'sealed.other-device', msg: message(d, p, channel, st), device: d, seq, rows };
       }
       default: {
@@ -507,7 +531,7 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
         if (r.chance(0.3)) {
           const e = st.edge;
           const v = validBody(e, 'telemetry', st, r);
-          const p = sealFor(e, v.body, { seq: 2 ** 53 - 1 - r.int(2), ts: now });
+          const p = sealWith(r, e, v.body, { seq: 2 ** 53 - 1 - r.int(2), ts: now });
           return {
             name: 'sealed.seq-max',
             msg: message(e, p, 'telemetry', st),
@@ -520,7 +544,7 @@ export function nextCase(st: CaseState, r: Prng): FuzzCase {
         if (s > seq) st.next.set(d.id, s + 1);
         return {
           name: 'sealed.seq-jump',
-          msg: message(d, sealFor(d, body, { seq: s, ts: now, channel }), channel, st),
+          msg: message(d, sealWith(r, d, body, { seq: s, ts: now, channel }), channel, st),
           device: d,
           seq: s,
           rows,
