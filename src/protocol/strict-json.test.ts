@@ -27,6 +27,22 @@ describe('parseStrictJson', () => {
     for (const t of texts) assert.deepEqual(parse(t), JSON.parse(t), t);
   });
 
+  it('gives every number exactly the double JSON.parse gives', () => {
+    let x = 12345;
+    const rand = () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x / 0x100000000;
+    };
+    const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 10)).join('');
+    for (let k = 0; k < 20_000; k++) {
+      const int = rand() < 0.2 ? '0' : `${1 + Math.floor(rand() * 9)}${digits(Math.floor(rand() * 12))}`;
+      const frac = rand() < 0.3 ? '' : `.${digits(1 + Math.floor(rand() * 17))}`;
+      const exp = rand() < 0.8 ? '' : `e${rand() < 0.5 ? '-' : ''}${Math.floor(rand() * 30)}`;
+      const text = `${rand() < 0.3 ? '-' : ''}${int}${frac}${exp}`;
+      assert.ok(Object.is(parseStrictJson(text, { maxDepth: 1 }), JSON.parse(text)), text);
+    }
+  });
+
   it('keeps "__proto__" as an own member and never sets the prototype', () => {
     const o = parse('{"__proto__":{"polluted":true}}') as Record<string, unknown>;
     assert.equal(Object.getPrototypeOf(o), Object.prototype);

@@ -32,6 +32,8 @@ export class StrictJsonError extends Error {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+/** What keeps a string off the fast path: an escape, or a control character (refused unescaped). */
+const SPECIAL = /[\u0000-\u001f\\]/;
 // One decoder for every message: `fatal` refuses invalid UTF-8; `ignoreBOM` keeps a BOM so it can be refused.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -63,9 +65,12 @@ class Reader {
   readonly #ints: ReadonlySet<string>;
   readonly #reserved: ReadonlySet<string>;
   readonly #maxDepth: number;
+  /** No escape and no control character anywhere: every string is its raw text (the usual case). */
+  readonly #plain: boolean;
 
   constructor(text: string, ints: ReadonlySet<string>, reserved: ReadonlySet<string>, maxDepth: number) {
     this.#t = text;
+    this.#plain = !SPECIAL.test(text);
     this.#ints = ints;
     this.#reserved = reserved;
     this.#maxDepth = maxDepth;
@@ -180,6 +185,7 @@ class Reader {
       }
       while (isDigit(t.charCodeAt(i))) i++;
     }
+    const fracEnd = i;
     const e = t.charCodeAt(i);
     if (e === 0x65 || e === 0x45) {
       i++;
@@ -191,7 +197,10 @@ class Reader {
       }
       while (isDigit(t.charCodeAt(i))) i++;
     }
-    const v = Number(t.slice(start, i));
+    const v =
+      fracEnd === i
+        ? (fastNumber(t, start, intEnd, i) ?? Number(t.slice(start, i)))
+        : Number(t.slice(start, i));
     if (member !== undefined && this.#ints.has(member)) {
       if (intEnd !== i || Object.is(v, -0)) {
         this.i = start;
@@ -209,21 +218,24 @@ class Reader {
   /** RFC 8259 §7 string; control characters must be escaped, escaped surrogates must pair. */
   string(): string {
     const t = this.#t;
-    let i = this.i + 1;
-    const start = i;
-    for (;;) {
-      const c = t.charCodeAt(i);
-      if (c === 0x22) {
-        this.i = i + 1;
-        return t.slice(start, i);
-      }
-      if (c === 0x5c) break;
-      if (c < 0x20 || Number.isNaN(c)) {
-        this.i = i;
-        this.fail(Number.isNaN(c) ? 'unterminated string' : 'control character in string');
-      }
-      i++;
+    const start = this.i + 1;
+    // Fast path, native scans: the closing quote, and no escape or control character before it.
+    const end = t.indexOf('"', start);
+    if (end < 0) {
+      this.i = t.length;
+      this.fail('unterminated string');
     }
+    if (this.#plain) {
+      this.i = end + 1;
+      return t.slice(start, end);
+    }
+    const raw = t.slice(start, end);
+    if (!SPECIAL.test(raw)) {
+      this.i = end + 1;
+      return raw;
+    }
+    let i = start;
+    while (t.charCodeAt(i) >= 0x20 && t.charCodeAt(i) !== 0x5c) i++;
     // Slow path: the string has escapes.
     let out = t.slice(start, i);
     for (;;) {
@@ -301,6 +313,29 @@ class Reader {
     }
     return Number.parseInt(h, 16);
   }
+}
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * The value of a number without an exponent (`-?int(.frac)?`, from `start` to `end`, the integer
+ * part ending at `intEnd`) with at most 15 digits, as `Number()` gives it, without making a
+ * string: the digits form an integer m < 2^53 and the value is m / 10^f for f fraction digits,
+ * one correctly rounded division of two exact doubles (Clinger's fast path). Undefined when
+ * there are more digits (the caller falls back to Number()).
+ */
+function fastNumber(t: string, start: number, intEnd: number, end: number): number | undefined {
+  const neg = t.charCodeAt(start) === 0x2d;
+  const from = neg ? start + 1 : start;
+  const frac = intEnd === end ? 0 : end - intEnd - 1;
+  if (end - from - (frac > 0 ? 1 : 0) > 15) return undefined;
+  let m = 0;
+  for (let k = from; k < end; k++) {
+    const c = t.charCodeAt(k);
+    if (c !== 0x2e) m = m * 10 + (c - 0x30);
+  }
+  const v = frac === 0 ? m : m / (POW10[frac] as number);
+  return neg ? -v : v;
 }
 
 function isDigit(c: number): boolean {
