@@ -210,33 +210,20 @@ describe('secure ingest end to end (mTLS on loopback)', () => {
     );
   });
 
-  it('refuses a ts too far in the future', () =>
-    expectRefused('ts_future', () =>
-      send(
-        goodClient,
-        good.info.id,
-        makeEnvelope(
-          good,
-          'telemetry',
-          { samples: [truckSample()] },
-          { seq: nextSeq(), ts: Date.now() + 3_600_000 },
+  for (const [what, samples, ts] of [
+    ['an envelope ts', () => [truckSample()], () => Date.now() + 3_600_000],
+    // The envelope's ts is current; only a sample's own ts is ahead.
+    ['a sample ts', () => [truckSample(), truckSample(Date.now() + 3_600_000)], () => Date.now()],
+  ] as const) {
+    it(`refuses ${what} too far in the future`, () =>
+      expectRefused('ts_future', () =>
+        send(
+          goodClient,
+          good.info.id,
+          makeEnvelope(good, 'telemetry', { samples: samples() }, { seq: nextSeq(), ts: ts() }),
         ),
-      ),
-    ));
-
-  it("refuses a sample whose own ts is in the future, although the envelope's ts is current", () =>
-    expectRefused('ts_future', () =>
-      send(
-        goodClient,
-        good.info.id,
-        makeEnvelope(
-          good,
-          'telemetry',
-          { samples: [truckSample(), truckSample(Date.now() + 3_600_000)] },
-          { seq: nextSeq() },
-        ),
-      ),
-    ));
+      ));
+  }
 
   it('refuses an envelope with a duplicate member, an integer not in plain form, or a BOM', async () => {
     const text = () =>

@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { IngestBatch, ReadingRecord, ReplayStateRecord } from '../storage/store.ts';
+import type { IngestBatch, ReplayStateRecord } from '../storage/store.ts';
+import { sampleReading } from '../storage/store-contract.ts';
 import { BatchWriter, type PendingWrite } from './batch-writer.ts';
 import type { ReplayLedger, ReplayMark } from './replay-guard.ts';
-
-const reading = (deviceId: string, seq: number, idx = 0): ReadingRecord => ({
-  deviceId,
-  seq,
-  idx,
-  ts: 1,
-  receivedAt: 1,
-  backfill: false,
-  data: {},
-});
 
 function item(deviceId: string, seq: number, rows = 1): PendingWrite {
   const mark: ReplayMark = { deviceId, seq, nonceFp: Buffer.alloc(8, seq) };
   return {
     mark,
-    readings: Array.from({ length: rows }, (_, i) => reading(deviceId, seq, i)),
+    readings: Array.from({ length: rows }, (_, i) => sampleReading(deviceId, seq, i)),
     messages: [],
     seenAt: seq,
   };

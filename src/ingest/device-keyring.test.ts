@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
 import { MasterKey } from '../keys/master-key.ts';
 import type { DeviceKeyRecord, DeviceRecord } from '../storage/store.ts';
+import { sampleDevice } from '../storage/store-contract.ts';
 import { DeviceKeyring } from './device-keyring.ts';
 
 const master = new MasterKey(Buffer.alloc(32, 3));
@@ -19,19 +20,7 @@ function fakeStore(device: Partial<DeviceRecord> = {}) {
     });
   addKey(1);
   const calls = { device: 0, key: 0 };
-  const record: DeviceRecord = {
-    id: 'truck-0001',
-    profile: 'vaccine-transport',
-    status: 'enabled',
-    alg: 'A256GCM',
-    currentKid: 1,
-    createdAt: 0,
-    updatedAt: 0,
-    certSerial: null,
-    certNotAfter: null,
-    lastSeenAt: null,
-    ...device,
-  };
+  const record = sampleDevice('truck-0001', device);
   const store = {
     getDevice: async (id: string) => {
       calls.device++;

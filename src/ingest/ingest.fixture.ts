@@ -20,6 +20,7 @@ import {
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import { SqliteStore } from '../storage/adapters/sqlite-store.ts';
 import type { Profile, Store } from '../storage/store.ts';
+import { sampleDevice, sampleKey } from '../storage/store-contract.ts';
 import { DeviceKeyring } from './device-keyring.ts';
 import type { InboundMessage } from './ingest-sink.ts';
 import { IngestPipeline, type PipelineOptions } from './pipeline.ts';
@@ -154,25 +155,8 @@ export async function openIngestRig(
     async provision(id, profile = 'vaccine-transport', alg = 'A256GCM', secret = randomBytes(32)) {
       const now = Date.now();
       await store.addDevice(
-        {
-          id,
-          profile,
-          status: 'enabled',
-          alg,
-          currentKid: 1,
-          createdAt: now,
-          updatedAt: now,
-          certSerial: null,
-          certNotAfter: null,
-          lastSeenAt: null,
-        },
-        {
-          deviceId: id,
-          kid: 1,
-          secretEnc: master.seal('device-secret', secret),
-          createdAt: now,
-          status: 'active',
-        },
+        sampleDevice(id, { profile, alg, createdAt: now, updatedAt: now }),
+        sampleKey(id, 1, { secretEnc: master.seal('device-secret', secret), createdAt: now }),
       );
       return { id, profile, alg, kid: 1, secret, keys: deriveDeviceKeys(secret, id) };
     },

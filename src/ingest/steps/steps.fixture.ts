@@ -8,6 +8,7 @@ import type { Alg } from '../../protocol/aead.ts';
 import type { Channel } from '../../protocol/envelope.ts';
 import { deriveDeviceKeys } from '../../protocol/keys.ts';
 import type { DeviceRecord, Profile } from '../../storage/store.ts';
+import { sampleDevice } from '../../storage/store-contract.ts';
 import { PREFIX, type SealOptions, sealFor, type TestDevice } from '../ingest.fixture.ts';
 import { ReplayGuard } from '../replay-guard.ts';
 import {
@@ -31,19 +32,7 @@ export function testDevice(
 }
 
 export function recordOf(d: TestDevice, over: Partial<DeviceRecord> = {}): DeviceRecord {
-  return {
-    id: d.id,
-    profile: d.profile,
-    status: 'enabled',
-    alg: d.alg,
-    currentKid: 1,
-    createdAt: NOW,
-    updatedAt: NOW,
-    certSerial: null,
-    certNotAfter: null,
-    lastSeenAt: null,
-    ...over,
-  };
+  return sampleDevice(d.id, { profile: d.profile, alg: d.alg, createdAt: NOW, updatedAt: NOW, ...over });
 }
 
 /** Dependencies resolving the given devices (kid 1), with a fresh in-memory replay state. */
