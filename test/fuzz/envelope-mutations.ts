@@ -58,14 +58,8 @@ export function rawMutation(json: string, r: Prng): { name: string; payload: Buf
   const fields = ['v', 'dev', 'seq', 'ts', 'kid', 'alg', 'n', 'b', 'mac'];
   const bytes = Buffer.from(json, 'utf8');
   switch (r.int(16)) {
-    case 0: {
-      const b = Buffer.from(bytes);
-      for (let i = 0, n = 1 + r.int(8); i < n; i++) {
-        const at = r.int(b.length);
-        b[at] = (b[at] ?? 0) ^ (1 << r.int(8));
-      }
-      return { name: 'raw.bitflip', payload: b };
-    }
+    case 0:
+      return { name: 'raw.bitflip', payload: r.flipBits(bytes, 1 + r.int(8)) };
     case 1:
       return { name: 'raw.truncate', payload: bytes.subarray(0, r.int(bytes.length)) };
     case 2: {

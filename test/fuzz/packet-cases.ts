@@ -180,14 +180,9 @@ export function connectPacket(c: PacketContext, r: Prng): { name: string; bytes:
 /** Byte-level damage to a packet. */
 export function mutateBytes(p: Buffer, r: Prng): { name: string; bytes: Buffer } {
   switch (r.int(7)) {
-    case 0: {
-      const b = Buffer.from(p);
-      for (let i = 0, n = 1 + r.int(4); i < n; i++) {
-        const at = r.chance(0.5) ? r.int(Math.min(b.length, 6)) : r.int(b.length);
-        b[at] = (b[at] ?? 0) ^ (1 << r.int(8));
-      }
-      return { name: 'bitflip', bytes: b };
-    }
+    case 0:
+      // Half the time in the fixed header and the start of the variable header.
+      return { name: 'bitflip', bytes: r.flipBits(p, 1 + r.int(4), r.chance(0.5) ? 6 : p.length) };
     case 1:
       return { name: 'truncate', bytes: p.subarray(0, r.int(p.length)) };
     case 2: {

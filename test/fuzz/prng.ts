@@ -53,6 +53,16 @@ export class Prng {
     return b;
   }
 
+  /** A copy of `b` with `n` random bits flipped, all in its first `within` bytes when given. */
+  flipBits(b: Buffer, n: number, within = b.length): Buffer {
+    const out = Buffer.from(b);
+    for (let i = 0; i < n; i++) {
+      const at = this.int(Math.min(within, out.length));
+      out[at] = (out[at] ?? 0) ^ (1 << this.int(8));
+    }
+    return out;
+  }
+
   /** A child generator for one case, so the number of draws of one case never shifts the next. */
   fork(): Prng {
     return new Prng(this.u32());

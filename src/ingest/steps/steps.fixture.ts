@@ -9,7 +9,7 @@ import type { Channel } from '../../protocol/envelope.ts';
 import { deriveDeviceKeys } from '../../protocol/keys.ts';
 import type { DeviceRecord, Profile } from '../../storage/store.ts';
 import { sampleDevice } from '../../storage/store-contract.ts';
-import { PREFIX, type SealOptions, sealFor, type TestDevice } from '../ingest.fixture.ts';
+import { PREFIX, type SealOptions, sealFor, type TestDevice, truckSample } from '../ingest.fixture.ts';
 import { ReplayGuard } from '../replay-guard.ts';
 import {
   type MessageContext,
@@ -97,12 +97,5 @@ export async function codeOf(
   }
 }
 
-export const sample = (ts = NOW - 1000) => ({
-  ts,
-  temp_c: 4.6,
-  rh_pct: 51.2,
-  lat: 52.37,
-  lon: 4.89,
-  bat_pct: 88,
-  power: 'mains',
-});
+/** A valid vaccine-transport sample, taken a second before NOW by default. */
+export const sample = (ts = NOW - 1000) => truckSample(ts);
