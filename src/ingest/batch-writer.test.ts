@@ -1,23 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IngestBatch, ReplayStateRecord } from '../storage/store.ts';
-import { sampleReading } from '../storage/store-contract.ts';
+import { sampleMessage, sampleReading } from '../storage/store-contract.ts';
 import { BatchWriter, type PendingWrite } from './batch-writer.ts';
 import type { ReplayLedger, ReplayMark } from './replay-guard.ts';
 
-function item(deviceId: string, seq: number, rows = 1): PendingWrite {
+function item(deviceId: string, seq: number, rows = 1, messages = 0): PendingWrite {
   const mark: ReplayMark = { deviceId, seq, nonceFp: Buffer.alloc(8, seq) };
   return {
     mark,
     readings: Array.from({ length: rows }, (_, i) => sampleReading(deviceId, seq, i)),
-    messages: [],
+    messages: Array.from({ length: messages }, () => sampleMessage(deviceId, seq)),
     seenAt: seq,
   };
 }
 
 /** A ledger that records what happened, and a store that fails the calls listed in `fail`. */
-function rig(fail: number[] = []) {
+function rig(fail: number[] = [], hold?: () => Promise<void>) {
   const events: string[] = [];
+  const commits: { rows: number; items: number }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   const batches: IngestBatch[] = [];
   const ledger: ReplayLedger = {
     prepare: (marks) => {
@@ -41,11 +44,21 @@ function rig(fail: number[] = []) {
     writeBatch: async (b: IngestBatch) => {
       batches.push(b);
       events.push(`write ${batches.length}`);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await hold?.();
+      inFlight--;
       if (fail.includes(batches.length)) throw new Error('SQLITE_BUSY');
       return { readingsInserted: b.readings.length, messagesInserted: 0 };
     },
   };
-  return { events, batches, writer: new BatchWriter({ store, ledger, maxRows: 10 }) };
+  const writer = new BatchWriter({
+    store,
+    ledger,
+    maxRows: 10,
+    onCommit: (c) => commits.push({ rows: c.rows, items: c.items }),
+  });
+  return { events, batches, commits, writer, maxInFlight: () => maxInFlight };
 }
 
 describe('BatchWriter', () => {
@@ -101,12 +114,55 @@ describe('BatchWriter', () => {
     ]);
   });
 
+  it('counts messages as rows too, passes every row on unchanged, and reports each commit', async () => {
+    const { batches, commits, writer } = rig();
+    const items = [item('a-001', 1, 3, 1), item('a-001', 2, 0, 5), item('a-001', 3, 2, 1)];
+    await Promise.all(items.map((i) => writer.write(i)));
+    assert.deepEqual(
+      batches.map((b) => [b.readings.length, b.messages.length]),
+      [
+        [3, 6],
+        [2, 1],
+      ],
+    );
+    assert.deepEqual(batches[0]?.readings, [...(items[0]?.readings ?? [])]);
+    assert.deepEqual(batches[0]?.messages, [...(items[0]?.messages ?? []), ...(items[1]?.messages ?? [])]);
+    assert.deepEqual(commits, [
+      { rows: 9, items: 2 },
+      { rows: 3, items: 1 },
+    ]);
+  });
+
+  it('never runs two transactions at once', async () => {
+    let release: () => void = () => {};
+    const gate = () =>
+      new Promise<void>((r) => {
+        release = r;
+      });
+    const { batches, writer, maxInFlight } = rig([], gate);
+    const first = writer.write(item('a-001', 1));
+    while (batches.length === 0) await new Promise((r) => setImmediate(r));
+    const later = [2, 3].map((s) => writer.write(item('a-001', s)));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(batches.length, 1, 'the next transaction waits for the one in flight');
+    release();
+    await first;
+    while (batches.length < 2) await new Promise((r) => setImmediate(r));
+    release();
+    await Promise.all(later);
+    assert.equal(maxInFlight(), 1);
+    assert.deepEqual(
+      batches.map((b) => b.readings.length),
+      [1, 2],
+    );
+  });
+
   it('close() waits for everything queued and refuses new writes', async () => {
     const { batches, writer } = rig();
     const p = writer.write(item('a-001', 1));
     await writer.close();
+    assert.equal(batches.length, 1, 'committed before close() resolved');
     await p;
-    assert.equal(batches.length, 1);
     await assert.rejects(writer.write(item('a-001', 2)), /closed/);
   });
 });

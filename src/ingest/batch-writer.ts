@@ -79,8 +79,8 @@ export class BatchWriter {
     return take;
   }
 
+  /** Runs only from #schedule, which never starts a second drain while one runs. */
   async #drain(): Promise<void> {
-    if (this.#running) return;
     this.#running = true;
     try {
       while (this.#queue.length > 0) await this.#commit(this.#take());

@@ -76,4 +76,31 @@ describe('DeviceKeyring', () => {
     await ring.resolve('truck-0001', 1);
     assert.deepEqual(f.calls, { device: 2, key: 2 });
   });
+
+  it('invalidate() without a device drops every cached device; an unknown device is never cached', async () => {
+    const f = fakeStore();
+    const ring = new DeviceKeyring(f.store, master);
+    assert.equal(await ring.device('ghost-0001'), null);
+    assert.equal(await ring.device('ghost-0001'), null);
+    assert.equal(f.calls.device, 2, 'a miss is asked again');
+    await ring.resolve('truck-0001', 1);
+    ring.invalidate();
+    await ring.resolve('truck-0001', 1);
+    assert.deepEqual(f.calls, { device: 4, key: 2 });
+    assert.equal(ring.cachedKeys('ghost-0001'), 0);
+  });
+
+  it('names device, kid and status in what it tells the audit log', async () => {
+    const f = fakeStore({ currentKid: 2 });
+    const ring = new DeviceKeyring(f.store, master);
+    const detail = async (id: string, kid: number) => {
+      const r = await ring.resolve(id, kid);
+      return isVigilError(r) ? r.detail : 'ok';
+    };
+    assert.equal(await detail('truck-0001', 3), 'truck-0001 kid 3 > current');
+    assert.equal(await detail('truck-0001', 2), 'truck-0001 kid 2');
+    const off = new DeviceKeyring(fakeStore({ status: 'revoked' }).store, master);
+    const r = await off.resolve('truck-0001', 1);
+    assert.equal(isVigilError(r) ? r.detail : 'ok', 'truck-0001 is revoked');
+  });
 });

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isVigilError } from '../errors.ts';
 import { MasterKey } from '../keys/master-key.ts';
+import type { Store } from '../storage/store.ts';
 import { inbound, macValidEnvelope, openIngestRig, sealFor, truckSample } from './ingest.fixture.ts';
 
 const outcome = (r: { ok: boolean; code?: string }) => (r.ok ? 'ok' : r.code);
@@ -135,6 +137,104 @@ describe('IngestPipeline', () => {
       assert.equal(await rig.store.countReadings(d.id), 0);
       const ok = sealFor(d, { samples: [truckSample(now + 300_000)] }, { seq: 2, ts: now });
       assert.equal(outcome(await rig.pipeline.ingest(inbound(d, ok))), 'ok');
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('reports each group commit to its listeners, survives a throwing one, and honours maxRowsPerCommit', async () => {
+    const rig = await openIngestRig({ maxRowsPerCommit: 1 });
+    try {
+      const d = await rig.provision('truck-pipe-08');
+      const seen: number[] = [];
+      const stop = rig.pipeline.onCommit((c) => seen.push(c.rows));
+      rig.pipeline.onCommit(() => {
+        throw new Error('listener bug');
+      });
+      const two = [1, 2].map((seq) => sealFor(d, { samples: [truckSample()] }, { seq }));
+      const res = await Promise.all(two.map((p) => rig.pipeline.ingest(inbound(d, p))));
+      assert.deepEqual(res.map(outcome), ['ok', 'ok']);
+      assert.deepEqual(seen, [1, 1], 'one row per transaction');
+      assert.deepEqual([rig.pipeline.stats.commits, rig.pipeline.stats.readings], [2, 2]);
+      stop();
+      await rig.pipeline.ingest(inbound(d, sealFor(d, { samples: [truckSample()] }, { seq: 3 })));
+      assert.deepEqual(seen, [1, 1], 'no call after unsubscribing');
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('audits a rejection with its device and reason, and tells the caller the device', async () => {
+    const rig = await openIngestRig();
+    try {
+      const d = await rig.provision('truck-pipe-09');
+      const p = sealFor(d, { samples: [truckSample(Date.now() + 3_600_000)] }, { seq: 1 });
+      const r = await rig.pipeline.ingest({ ...inbound(d, p), address: '127.0.0.9' });
+      assert.deepEqual(r, { ok: false, code: 'VIGIL_ERR_TS_FUTURE', deviceId: d.id });
+      await rig.rejections.flush();
+      const [a] = (await rig.store.queryAudit({ limit: 10 })).filter((x) => x.action === 'ingest.reject');
+      assert.equal(a?.object, d.id);
+      assert.equal(a?.detail.reason, 'ts_future');
+      assert.equal(a?.detail.address, '127.0.0.9');
+      assert.match(String(a?.detail.why), /^sample ts \d+ ms ahead$/);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('throws (no PUBACK) when the device lookup fails, and counts no rejection', async () => {
+    const rig = await openIngestRig(
+      {},
+      (s: Store) =>
+        ({
+          ...s,
+          writeBatch: s.writeBatch.bind(s),
+          getReplayState: s.getReplayState.bind(s),
+          getDeviceKey: s.getDeviceKey.bind(s),
+          getDevice: async () => {
+            throw new Error('database is locked');
+          },
+        }) as Store,
+    );
+    try {
+      const d = await rig.provision('truck-pipe-10');
+      const p = sealFor(d, { samples: [truckSample()] }, { seq: 1 });
+      await assert.rejects(rig.pipeline.ingest(inbound(d, p)), (e: unknown) =>
+        isVigilError(e, 'VIGIL_ERR_STORE'),
+      );
+      assert.deepEqual(rig.rejections.totals(), {});
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('stores the delivery token as the keyed hash the delivery check computes', async () => {
+    const rig = await openIngestRig();
+    try {
+      const d = await rig.provision('truck-pipe-11');
+      const p = sealFor(
+        d,
+        { type: 'dispatch', batch: 'LOT-1', token: 'K7P2QX9M' },
+        { seq: 1, channel: 'events' },
+      );
+      assert.equal(outcome(await rig.pipeline.ingest(inbound(d, p, 'events'))), 'ok');
+      const [m] = await rig.store.queryMessages({ deviceId: d.id });
+      assert.equal(m?.body.token_hash, rig.master.keyedHash('delivery-token', 'K7P2QX9M'));
+      assert.equal(JSON.stringify(m?.body).includes('K7P2QX9M'), false);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('close() waits until every accepted message is committed', async () => {
+    const rig = await openIngestRig();
+    try {
+      const d = await rig.provision('truck-pipe-12');
+      const pending = rig.pipeline.ingest(inbound(d, sealFor(d, { samples: [truckSample()] }, { seq: 1 })));
+      await new Promise((r) => setImmediate(r));
+      await rig.pipeline.close();
+      assert.equal(await rig.store.countReadings(d.id), 1);
+      assert.equal(outcome(await pending), 'ok');
     } finally {
       await rig.close();
     }

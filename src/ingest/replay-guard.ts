@@ -73,7 +73,6 @@ export class ReplayGuard implements ReplayLedger {
       p = this.#store
         .getReplayState(deviceId)
         .then((st) => {
-          if (this.#devices.has(deviceId)) return;
           const committed = st ? { highest: st.highest, bitmap: st.bitmap, nonces: st.nonces } : null;
           this.#devices.set(deviceId, {
             live: new ReplayWindow(this.#size, committed ?? undefined),
@@ -131,6 +130,11 @@ export class ReplayGuard implements ReplayLedger {
       d.live = new ReplayWindow(this.#size, d.committed ?? undefined);
       for (const m of d.outstanding) d.live.accept(m.seq, m.nonceFp);
     }
+  }
+
+  /** Accepted seqs of a device still waiting for their transaction (or to be given back). */
+  pending(deviceId: string): number {
+    return this.#devices.get(deviceId)?.outstanding.length ?? 0;
   }
 
   /** Removes marks from their devices' outstanding lists; returns the devices touched. */

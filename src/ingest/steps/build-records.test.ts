@@ -20,6 +20,36 @@ describe('buildRecords', () => {
     );
   });
 
+  it("makes one message for an ack (the envelope's ts) and keeps an event without a token as it is", async () => {
+    const ack = messageContext(
+      d,
+      { id: '6f1c2f4e-8a4b-4e1a-9a57-0d6c1b7e2a10', ok: true },
+      { channel: 'acks', seq: 4 },
+    );
+    await runBefore(buildRecords, ack, deps);
+    await buildRecords(ack, deps);
+    assert.deepEqual(ack.messages, [
+      {
+        deviceId: d.id,
+        seq: 4,
+        channel: 'acks',
+        ts: NOW,
+        receivedAt: NOW,
+        body: { id: '6f1c2f4e-8a4b-4e1a-9a57-0d6c1b7e2a10', ok: true },
+      },
+    ]);
+    assert.deepEqual(ack.readings, []);
+    const door = messageContext(
+      d,
+      { type: 'door', state: 'open', ts: NOW - 5 },
+      { channel: 'events', seq: 5 },
+    );
+    await runBefore(buildRecords, door, deps);
+    await buildRecords(door, deps);
+    assert.deepEqual(door.messages[0]?.body, { type: 'door', state: 'open', ts: NOW - 5 });
+    assert.equal(door.messages[0]?.ts, NOW - 5);
+  });
+
   it('stores a delivery token only as its keyed hash', async () => {
     const ctx = messageContext(
       d,

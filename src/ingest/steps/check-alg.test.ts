@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkAlg } from './check-alg.ts';
-import { codeOf, messageContext, runBefore, sample, stepDeps, testDevice } from './steps.fixture.ts';
+import {
+  codeOf,
+  messageContext,
+  refusalOf,
+  runBefore,
+  sample,
+  stepDeps,
+  testDevice,
+} from './steps.fixture.ts';
 
 const d = testDevice();
 const deps = stepDeps([d]);
@@ -17,7 +25,10 @@ describe('checkAlg', () => {
     for (const alg of ['none', 'ASCON128'] as const) {
       const ctx = messageContext(d, { samples: [sample()] }, { alg });
       await runBefore(checkAlg, ctx, deps);
-      assert.equal(await codeOf(checkAlg, ctx, deps), 'VIGIL_ERR_ALG_MISMATCH', alg);
+      assert.deepEqual(await refusalOf(checkAlg, ctx, deps), {
+        code: 'VIGIL_ERR_ALG_MISMATCH',
+        detail: `${alg} (provisioned A256GCM)`,
+      });
     }
   });
 });

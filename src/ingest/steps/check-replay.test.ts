@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReplayGuard } from '../replay-guard.ts';
 import { checkReplay } from './check-replay.ts';
-import { codeOf, messageContext, NOW, runBefore, sample, stepDeps, testDevice } from './steps.fixture.ts';
+import {
+  codeOf,
+  messageContext,
+  NOW,
+  refusalOf,
+  runBefore,
+  sample,
+  stepDeps,
+  testDevice,
+} from './steps.fixture.ts';
 
 const d = testDevice();
 
@@ -14,7 +23,10 @@ describe('checkReplay', () => {
     assert.equal(await codeOf(checkReplay, ctx, deps), null);
     assert.deepEqual([ctx.mark?.deviceId, ctx.mark?.seq], [d.id, 5]);
     const again = { ...ctx, mark: undefined };
-    assert.equal(await codeOf(checkReplay, again, deps), 'VIGIL_ERR_REPLAY');
+    assert.deepEqual(await refusalOf(checkReplay, again, deps), {
+      code: 'VIGIL_ERR_REPLAY',
+      detail: 'seq 5',
+    });
     assert.equal(again.mark, undefined);
   });
 
@@ -45,7 +57,10 @@ describe('checkReplay', () => {
     const deps = stepDeps([d], { replay: failing });
     const ctx = messageContext(d, { samples: [sample()] });
     await runBefore(checkReplay, ctx, deps);
-    assert.equal(await codeOf(checkReplay, ctx, deps), 'VIGIL_ERR_STORE');
+    assert.deepEqual(await refusalOf(checkReplay, ctx, deps), {
+      code: 'VIGIL_ERR_STORE',
+      detail: 'replay state lookup failed',
+    });
     assert.equal(ctx.mark, undefined);
   });
 });

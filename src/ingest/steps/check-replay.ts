@@ -1,4 +1,4 @@
-import { isVigilError, VigilError } from '../../errors.ts';
+import { VigilError } from '../../errors.ts';
 import { envelopeNonce } from '../../protocol/envelope.ts';
 import { ReplayGuard } from '../replay-guard.ts';
 import type { MessageContext, StepDeps } from './message-context.ts';
@@ -12,7 +12,6 @@ export async function checkReplay(ctx: MessageContext, deps: StepDeps): Promise<
   try {
     await deps.replay.load(ctx.env.dev);
   } catch (cause) {
-    if (isVigilError(cause, 'VIGIL_ERR_STORE')) throw cause;
     throw new VigilError('VIGIL_ERR_STORE', 'replay state lookup failed', { cause });
   }
   const taken = deps.replay.checkAndAccept(

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkSampleTimes } from './check-sample-times.ts';
-import { codeOf, messageContext, NOW, runBefore, sample, stepDeps, testDevice } from './steps.fixture.ts';
+import {
+  codeOf,
+  messageContext,
+  NOW,
+  refusalOf,
+  runBefore,
+  sample,
+  stepDeps,
+  testDevice,
+} from './steps.fixture.ts';
 
 const d = testDevice();
 
@@ -19,6 +28,22 @@ describe('checkSampleTimes', () => {
 
   it('accepts samples up to the skew ahead, and old ones (backfill)', async () => {
     assert.equal(await codeFor({ samples: [sample(NOW + 300_000), sample(NOW - 86_400_000)] }), null);
+  });
+
+  it('says which ts was ahead and by how much', async () => {
+    for (const [body, channel, detail] of [
+      [{ samples: [sample(NOW + 400_000)] }, 'telemetry', 'sample ts 400000 ms ahead'],
+      [{ type: 'door', state: 'open', ts: NOW + 500_000 }, 'events', 'event ts 500000 ms ahead'],
+    ] as const) {
+      const deps = stepDeps([d]);
+      const ctx = messageContext(d, body, { channel, ts: NOW });
+      await runBefore(checkSampleTimes, ctx, deps);
+      assert.deepEqual(await refusalOf(checkSampleTimes, ctx, deps), { code: 'VIGIL_ERR_TS_FUTURE', detail });
+    }
+  });
+
+  it('passes an event without its own ts', async () => {
+    assert.equal(await codeFor({ type: 'door', state: 'open' }, 'events'), null);
   });
 
   it('refuses an event whose own ts is beyond the skew', async () => {

@@ -3,7 +3,16 @@ import { describe, it } from 'node:test';
 import { PREFIX } from '../ingest.fixture.ts';
 import { newMessageContext } from './message-context.ts';
 import { parseEnvelopeStep } from './parse-envelope.ts';
-import { codeOf, messageContext, NOW, runBefore, sample, stepDeps, testDevice } from './steps.fixture.ts';
+import {
+  codeOf,
+  messageContext,
+  NOW,
+  refusalOf,
+  runBefore,
+  sample,
+  stepDeps,
+  testDevice,
+} from './steps.fixture.ts';
 
 const d = testDevice();
 const deps = stepDeps([d]);
@@ -31,7 +40,10 @@ describe('parseEnvelopeStep', () => {
       NOW,
     );
     await runBefore(parseEnvelopeStep, moved, deps);
-    assert.equal(await codeOf(parseEnvelopeStep, moved, deps), 'VIGIL_ERR_TOPIC');
+    assert.deepEqual(await refusalOf(parseEnvelopeStep, moved, deps), {
+      code: 'VIGIL_ERR_TOPIC',
+      detail: 'envelope dev differs from topic',
+    });
   });
 
   it('refuses duplicate members, integers not in plain form and a BOM (docs/protocol.md §5)', async () => {

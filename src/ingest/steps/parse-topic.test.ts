@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newMessageContext } from './message-context.ts';
 import { parseTopic } from './parse-topic.ts';
-import { codeOf, NOW, stepDeps } from './steps.fixture.ts';
+import { codeOf, NOW, refusalOf, stepDeps } from './steps.fixture.ts';
 
 const deps = stepDeps([]);
 const at = (
@@ -35,7 +35,14 @@ describe('parseTopic', () => {
 
   it('refuses a publisher that is not the topic device', async () => {
     const ctx = at('vigil/v1/devices/truck-0042/telemetry', { publisher: 'truck-0043' });
-    assert.equal(await codeOf(parseTopic, ctx, deps), 'VIGIL_ERR_ACL');
+    assert.deepEqual(await refusalOf(parseTopic, ctx, deps), {
+      code: 'VIGIL_ERR_ACL',
+      detail: 'publisher is not the topic device',
+    });
+    assert.deepEqual(await refusalOf(parseTopic, at('x/y'), deps), {
+      code: 'VIGIL_ERR_TOPIC',
+      detail: 'not a device data topic',
+    });
   });
 
   it("takes the broker's parse when it sent one, so a topic is parsed once", async () => {

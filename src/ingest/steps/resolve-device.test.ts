@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resolveDevice } from './resolve-device.ts';
-import { codeOf, messageContext, runBefore, sample, stepDeps, testDevice } from './steps.fixture.ts';
+import {
+  codeOf,
+  messageContext,
+  refusalOf,
+  runBefore,
+  sample,
+  stepDeps,
+  testDevice,
+} from './steps.fixture.ts';
 
 const d = testDevice();
 
@@ -34,6 +42,9 @@ describe('resolveDevice', () => {
     });
     const ctx = messageContext(d, { samples: [sample()] });
     await runBefore(resolveDevice, ctx, deps);
-    assert.equal(await codeOf(resolveDevice, ctx, deps), 'VIGIL_ERR_STORE');
+    assert.deepEqual(await refusalOf(resolveDevice, ctx, deps), {
+      code: 'VIGIL_ERR_STORE',
+      detail: 'device lookup failed',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { isVigilError, VigilError } from '../../errors.ts';
+import { VigilError } from '../../errors.ts';
 import type { MessageContext, StepDeps } from './message-context.ts';
 
 /**
@@ -10,7 +10,6 @@ export async function resolveDevice(ctx: MessageContext, deps: StepDeps): Promis
   try {
     resolved = await deps.keyring.resolve(ctx.env.dev, ctx.env.kid);
   } catch (cause) {
-    if (isVigilError(cause, 'VIGIL_ERR_STORE')) throw cause;
     throw new VigilError('VIGIL_ERR_STORE', 'device lookup failed', { cause });
   }
   if (resolved instanceof VigilError) throw resolved;

@@ -82,6 +82,21 @@ export async function runBefore(step: ReceiverStep, ctx: MessageContext, deps: S
   for (const s of RECEIVER_STEPS.slice(0, at)) await s(ctx, deps);
 }
 
+/** The error code and detail (what the audit log gets as `why`) a step throws, or null. */
+export async function refusalOf(
+  step: ReceiverStep,
+  ctx: MessageContext,
+  deps: StepDeps,
+): Promise<{ code: string; detail: string | undefined } | null> {
+  try {
+    await step(ctx, deps);
+    return null;
+  } catch (err) {
+    if (err instanceof VigilError) return { code: err.code, detail: err.detail };
+    throw err;
+  }
+}
+
 /** The error code a step throws, or null when it passes. */
 export async function codeOf(
   step: ReceiverStep,
