@@ -140,14 +140,20 @@ describe('BatchWriter', () => {
         release = r;
       });
     const { batches, writer, maxInFlight } = rig([], gate);
+    /** Lets the event loop turn until `done` (at most 200 turns, so a broken writer fails fast). */
+    const turnsUntil = async (done: () => boolean) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setImmediate(r));
+    };
     const first = writer.write(item('a-001', 1));
-    while (batches.length === 0) await new Promise((r) => setImmediate(r));
+    await turnsUntil(() => batches.length > 0);
+    assert.equal(batches.length, 1, 'the first transaction started');
     const later = [2, 3].map((s) => writer.write(item('a-001', s)));
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     assert.equal(batches.length, 1, 'the next transaction waits for the one in flight');
     release();
     await first;
-    while (batches.length < 2) await new Promise((r) => setImmediate(r));
+    await turnsUntil(() => batches.length >= 2);
+    assert.equal(batches.length, 2, 'the next transaction started once the first ended');
     release();
     await Promise.all(later);
     assert.equal(maxInFlight(), 1);
