@@ -164,11 +164,34 @@ describe('BatchWriter', () => {
   });
 
   it('close() waits for everything queued and refuses new writes', async () => {
-    const { batches, writer } = rig();
+    const { batches, commits, writer } = rig();
     const p = writer.write(item('a-001', 1));
     await writer.close();
     assert.equal(batches.length, 1, 'committed before close() resolved');
+    assert.equal(commits.length, 1, 'the transaction ended before close() resolved');
     await p;
     await assert.rejects(writer.write(item('a-001', 2)), /closed/);
+  });
+
+  it('two writes in one tick and a third during their commit still make one transaction at a time', async () => {
+    let release: () => void = () => {};
+    const { batches, writer, maxInFlight } = rig(
+      [],
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
+    const firstTwo = [writer.write(item('a-001', 1)), writer.write(item('a-001', 2))];
+    for (let i = 0; i < 200 && batches.length === 0; i++) await new Promise((r) => setImmediate(r));
+    const third = writer.write(item('a-001', 3));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(batches.length, 1, 'the third waits for the transaction in flight');
+    release();
+    await Promise.all(firstTwo);
+    for (let i = 0; i < 200 && batches.length < 2; i++) await new Promise((r) => setImmediate(r));
+    release();
+    await third;
+    assert.equal(maxInFlight(), 1);
   });
 });

@@ -108,10 +108,6 @@ export class IngestPipeline implements IngestSink {
     return () => this.#commitListeners.delete(fn);
   }
 
-  get replay(): ReplayGuard {
-    return this.#replay;
-  }
-
   async ingest(msg: InboundMessage): Promise<IngestResult> {
     const ctx = newMessageContext(msg, this.#o.clock());
     try {
