@@ -19,6 +19,7 @@ export const ERRORS = {
   VIGIL_ERR_TS_FUTURE: { status: 400, message: 'timestamp too far in the future' },
   VIGIL_ERR_DECRYPT: { status: 400, message: 'decryption failed' },
   VIGIL_ERR_BODY_SCHEMA: { status: 422, message: 'invalid message body' },
+  VIGIL_ERR_CLEARTEXT_SECRET: { status: 422, message: 'a secret-bearing event must be encrypted' },
   VIGIL_ERR_STORE: { status: 503, message: 'storage unavailable' },
   // broker
   VIGIL_ERR_ACL: { status: 403, message: 'not authorised' },
