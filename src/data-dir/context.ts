@@ -19,6 +19,7 @@ import {
   openCa,
   sealCa,
 } from '../pki/index.ts';
+import type { NotificationStore } from '../notifications/notification-store.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
@@ -35,6 +36,8 @@ export interface VigilContext {
   alarmStore: AlarmStore;
   /** The same database through the shipments port. */
   shipmentStore: ShipmentStore;
+  /** The same database through the notifications port. */
+  notificationStore: NotificationStore;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -138,6 +141,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     accountStore: db.accounts,
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
+    notificationStore: db.notifications,
     ca,
     logger,
     clock,

@@ -9,7 +9,8 @@ export type SealPurpose =
   | 'service-key'
   | 'backup'
   | 'totp-secret'
-  | 'report-key';
+  | 'report-key'
+  | 'notify-credential';
 
 const SEAL_VERSION = 0x01;
 const NONCE_LEN = 12;

@@ -1,3 +1,5 @@
+import { NOTIFICATION_MIGRATION } from './sqlite-notification-migration.ts';
+
 /** One schema step. Versions are applied in ascending order and never edited once released. */
 export interface SqliteMigration {
   version: number;
@@ -297,4 +299,5 @@ CREATE INDEX shipment_delivery_failures_actor ON shipment_delivery_failures (act
 CREATE INDEX shipment_delivery_failures_at ON shipment_delivery_failures (at);
 `,
   },
+  NOTIFICATION_MIGRATION,
 ];
