@@ -91,6 +91,12 @@ export function runNotificationStoreContract(o: ContractOptions<NotificationStor
       await rejectsWith(n.recordAttempt(999_999, { at: T, ok: true, response: '', durationMs: 0 }, { state: 'sent' }), 'VIGIL_ERR_NOT_FOUND');
     });
 
+    test('inserts a notification already claimed for a caller that sends it at once', async ({ notifications: n }) => {
+      const [a] = await n.enqueue([mail({ event: 'test', alarmId: null, leaseUntil: T + 1000 })], T);
+      assert.deepEqual([a?.state, a?.nextAttemptAt], ['sending', T + 1000]);
+      assert.equal((await n.claimDue(T + 10, 10, T + 2000)).length, 0);
+    });
+
     test('gives an expired claim back to the queue (a sender died)', async ({ notifications: n }) => {
       const [a] = await n.enqueue([mail()], T);
       await n.claimDue(T, 1, T + 1000);

@@ -56,10 +56,15 @@ export interface OutboxInput {
   state?: 'pending' | 'skipped';
   /** Why it was skipped. */
   note?: string;
+  /**
+   * Inserted already claimed (`sending`) until this time, for a caller that sends it at once
+   * itself (a test notification) and records the attempt next.
+   */
+  leaseUntil?: number;
 }
 
 /** A notification in the outbox. */
-export interface OutboxRecord extends Required<Omit<OutboxInput, 'state' | 'note'>> {
+export interface OutboxRecord extends Required<Omit<OutboxInput, 'state' | 'note' | 'leaseUntil'>> {
   id: number;
   state: OutboxState;
   attempts: number;

@@ -19,6 +19,8 @@ export interface VapidKeys {
 export function pushSender(o: {
   settings: () => Promise<PushSettings | null>;
   vapid: () => Promise<VapidKeys>;
+  /** The subscription's keys by endpoint (null when it was removed meanwhile). */
+  keys: (endpoint: string) => Promise<{ p256dh: string; auth: string } | null>;
   /** Called for a subscription the push service no longer knows. */
   onGone: (endpoint: string) => Promise<void>;
   timeoutMs: number;
@@ -27,8 +29,8 @@ export function pushSender(o: {
     async send(d): Promise<SendResult> {
       const s = await o.settings();
       if (!s) return { ok: false, response: 'push channel not configured' };
-      const keys = d.target.keys as { p256dh?: string; auth?: string } | undefined;
-      if (!keys?.p256dh || !keys.auth) return { ok: false, response: 'subscription without keys', permanent: true };
+      const keys = await o.keys(d.to);
+      if (!keys) return { ok: false, response: 'subscription removed', permanent: true };
       const vapid = await o.vapid();
       const payload = JSON.stringify({
         title: d.message.subject,

@@ -164,6 +164,7 @@ export class SqliteNotificationStore implements NotificationStore {
     return this.#q.write(() =>
       items.map((i) => {
         const skipped = i.state === 'skipped';
+        const claimed = !skipped && i.leaseUntil !== undefined;
         const info = this.#q
           .stmt(
             `INSERT INTO notify_outbox (alarm_id, event, channel, contact_id, recipient, target, message,
@@ -180,8 +181,8 @@ export class SqliteNotificationStore implements NotificationStore {
             JSON.stringify(i.message),
             i.escalationLevel,
             i.level,
-            skipped ? 'skipped' : 'pending',
-            skipped ? null : at,
+            skipped ? 'skipped' : claimed ? 'sending' : 'pending',
+            skipped ? null : claimed ? (i.leaseUntil as number) : at,
             at,
             at,
             i.note?.slice(0, RESPONSE_MAX) ?? null,
