@@ -104,6 +104,17 @@ export const PERMISSIONS = {
     mfa: true,
     description: "add, disable, enable users, change roles, reset MFA or password, end a user's sessions",
   },
+  'notifications.manage': {
+    roles: ['admin'],
+    mfa: true,
+    description:
+      'manage notification channels and their credentials, contacts, groups, routing rules, escalation policies and on-call schedules; send test notifications',
+  },
+  'notifications.subscribe': {
+    roles: ALL,
+    mfa: false,
+    description: "turn browser (Web Push) notifications of alarms on or off for one's own browser",
+  },
   'tokens.manage': {
     roles: ['admin'],
     mfa: true,

@@ -10,6 +10,7 @@ import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
+import type { NotificationStore } from '../notifications/notification-store.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -19,7 +20,6 @@ import {
   openCa,
   sealCa,
 } from '../pki/index.ts';
-import type { NotificationStore } from '../notifications/notification-store.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';

@@ -49,7 +49,10 @@ export function alarmContextSource(o: {
   return async (a, now) => {
     const device = a.subject === 'vigil' ? null : await o.getDevice(a.subject);
     if (!device) return { deviceProfile: null, shipment: null, profiles: [], limit: null };
-    const s = device.profile === 'patient-vitals' ? null : shipmentAt(await o.listShipments(device.id), a.startedAt, now);
+    const s =
+      device.profile === 'patient-vitals'
+        ? null
+        : shipmentAt(await o.listShipments(device.id), a.startedAt, now);
     let temp: TemperatureProfile = presetProfile('refrigerated');
     if (s) {
       try {
@@ -58,7 +61,9 @@ export function alarmContextSource(o: {
         // an invalid stored profile still gets its notification, without a limit
       }
     }
-    const lots = s ? s.batches.map((b) => b.lot).filter((l): l is string => typeof l === 'string' && l !== '') : [];
+    const lots = s
+      ? s.batches.map((b) => b.lot).filter((l): l is string => typeof l === 'string' && l !== '')
+      : [];
     return {
       deviceProfile: device.profile,
       shipment: s ? { id: s.id, profile: profileName(s), lots, batchId: s.dispatch?.batchId ?? null } : null,

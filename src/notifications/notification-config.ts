@@ -64,7 +64,10 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const r = schema.safeParse(body);
   if (!r.success) {
     const first = r.error.issues[0];
-    throw new VigilError('VIGIL_ERR_VALIDATION', `${first?.path.join('.') || '(body)'}: ${first?.message ?? 'invalid'}`);
+    throw new VigilError(
+      'VIGIL_ERR_VALIDATION',
+      `${first?.path.join('.') || '(body)'}: ${first?.message ?? 'invalid'}`,
+    );
   }
   return r.data;
 }
@@ -125,7 +128,8 @@ export class NotificationConfig {
       for (const m of s.members) await missing('contact', m, 'members');
       for (const o of s.overrides) {
         await missing('contact', o.contact, 'overrides');
-        if (o.to <= o.from) throw new VigilError('VIGIL_ERR_VALIDATION', 'overrides: "to" must be after "from"');
+        if (o.to <= o.from)
+          throw new VigilError('VIGIL_ERR_VALIDATION', 'overrides: "to" must be after "from"');
       }
     }
     if (kind === 'rule' && (e as RoutingRule).escalationPolicy)
@@ -145,7 +149,8 @@ export class NotificationConfig {
     for (const r of await this.list('rule')) {
       if (names(r.targets) || (kind === 'policy' && r.escalationPolicy === id)) out.push(`rule ${r.id}`);
     }
-    for (const p of await this.list('policy')) if (names(p.levels.flatMap((l) => l.targets))) out.push(`policy ${p.id}`);
+    for (const p of await this.list('policy'))
+      if (names(p.levels.flatMap((l) => l.targets))) out.push(`policy ${p.id}`);
     return out;
   }
 
@@ -166,7 +171,8 @@ export class NotificationConfig {
     if (kind === 'contact') {
       const c = entity as Contact;
       const name = SECRET_NAMES.webhook(c.id);
-      if (c.webhookUrl && !(await this.#store.getSecret(name))) webhookSecret = await this.#newWebhookSecret(c.id, at);
+      if (c.webhookUrl && !(await this.#store.getSecret(name)))
+        webhookSecret = await this.#newWebhookSecret(c.id, at);
       if (!c.webhookUrl) await this.#store.deleteSecret(name);
     }
     await this.#audit({
@@ -180,9 +186,11 @@ export class NotificationConfig {
   }
 
   async remove(kind: EntityKind, id: string, actor: string): Promise<void> {
-    if (!(await this.#store.getConfig(kind, id))) throw new VigilError('VIGIL_ERR_NOT_FOUND', `${kind} ${id}`);
+    if (!(await this.#store.getConfig(kind, id)))
+      throw new VigilError('VIGIL_ERR_NOT_FOUND', `${kind} ${id}`);
     const users = await this.#usersOf(kind, id);
-    if (users.length > 0) throw new VigilError('VIGIL_ERR_NOTIFY_IN_USE', `${kind} ${id}: ${users.join(', ')}`);
+    if (users.length > 0)
+      throw new VigilError('VIGIL_ERR_NOTIFY_IN_USE', `${kind} ${id}: ${users.join(', ')}`);
     await this.#store.deleteConfig(kind, id);
     if (kind === 'contact') await this.#store.deleteSecret(SECRET_NAMES.webhook(id));
     await this.#audit({ ts: this.#clock(), actor, action: `notify.${kind}.delete`, object: id, detail: {} });
@@ -202,10 +210,17 @@ export class NotificationConfig {
   async rotateWebhookSecret(contactId: string, actor: string): Promise<string> {
     const c = await this.get('contact', contactId);
     if (!c) throw new VigilError('VIGIL_ERR_NOT_FOUND', `contact ${contactId}`);
-    if (!c.webhookUrl) throw new VigilError('VIGIL_ERR_NOTIFY_NOT_CONFIGURED', `contact ${contactId} has no webhook`);
+    if (!c.webhookUrl)
+      throw new VigilError('VIGIL_ERR_NOTIFY_NOT_CONFIGURED', `contact ${contactId} has no webhook`);
     const at = this.#clock();
     const secret = await this.#newWebhookSecret(contactId, at);
-    await this.#audit({ ts: at, actor, action: 'notify.webhook.rotate_secret', object: contactId, detail: {} });
+    await this.#audit({
+      ts: at,
+      actor,
+      action: 'notify.webhook.rotate_secret',
+      object: contactId,
+      detail: {},
+    });
     return secret;
   }
 
@@ -215,7 +230,9 @@ export class NotificationConfig {
     return sealed ? this.#master.open('notify-credential', sealed).toString('utf8') : null;
   }
 
-  async channelSettings<C extends SettingsChannel>(channel: C): Promise<z.infer<(typeof CHANNEL_SETTINGS)[C]> | null> {
+  async channelSettings<C extends SettingsChannel>(
+    channel: C,
+  ): Promise<z.infer<(typeof CHANNEL_SETTINGS)[C]> | null> {
     const r = await this.#store.getConfig('channel', channel);
     return r ? (r.body as z.infer<(typeof CHANNEL_SETTINGS)[C]>) : null;
   }
@@ -239,7 +256,12 @@ export class NotificationConfig {
    * Sets a channel's settings. `secret`: a new credential (e-mail password, SMS token); undefined
    * keeps the stored one, null removes it.
    */
-  async putChannel(channel: SettingsChannel, settings: unknown, secret: string | null | undefined, actor: string): Promise<ChannelView> {
+  async putChannel(
+    channel: SettingsChannel,
+    settings: unknown,
+    secret: string | null | undefined,
+    actor: string,
+  ): Promise<ChannelView> {
     const parsed = parse(CHANNEL_SETTINGS[channel], settings) as Record<string, unknown>;
     if (channel === 'sms' && parsed.preset === 'custom' && !parsed.api)
       throw new VigilError('VIGIL_ERR_VALIDATION', 'api: a custom provider needs its API description');
@@ -248,7 +270,12 @@ export class NotificationConfig {
     const name = CHANNEL_SECRET[channel];
     if (name && secret !== undefined) {
       if (secret === null || secret === '') await this.#store.deleteSecret(name);
-      else await this.#store.putSecret(name, this.#master.seal('notify-credential', Buffer.from(secret, 'utf8')), at);
+      else
+        await this.#store.putSecret(
+          name,
+          this.#master.seal('notify-credential', Buffer.from(secret, 'utf8')),
+          at,
+        );
     }
     if (channel === 'push') await this.vapid();
     await this.#audit({

@@ -15,7 +15,18 @@ export type NotificationEvent = 'raised' | 'upgraded' | 'escalated' | 'test';
 export interface MessageFacts {
   alarm: Pick<
     AlarmRecord,
-    'id' | 'rule' | 'subject' | 'severity' | 'state' | 'startedAt' | 'raisedAt' | 'resolvedAt' | 'message' | 'peak' | 'unit' | 'detectedLate'
+    | 'id'
+    | 'rule'
+    | 'subject'
+    | 'severity'
+    | 'state'
+    | 'startedAt'
+    | 'raisedAt'
+    | 'resolvedAt'
+    | 'message'
+    | 'peak'
+    | 'unit'
+    | 'detectedLate'
   >;
   level: Level;
   /** The device's profile (`vaccine-transport`, `patient-vitals`, ...); null for system alarms. */
@@ -81,7 +92,14 @@ export function durationText(ms: number): string {
   return `${Math.floor(h / 24)} d${h % 24 ? ` ${h % 24} h` : ''}`;
 }
 
-const UNIT_TEXT: Record<string, string> = { C: ' °C', '%': ' %', ms: ' ms', km: ' km', dBm: ' dBm', bpm: ' bpm' };
+const UNIT_TEXT: Record<string, string> = {
+  C: ' °C',
+  '%': ' %',
+  ms: ' ms',
+  km: ' km',
+  dBm: ' dBm',
+  bpm: ' bpm',
+};
 
 function valueText(v: number | null, unit: string | null): string | null {
   if (v === null || !Number.isFinite(v)) return null;
@@ -91,7 +109,10 @@ function valueText(v: number | null, unit: string | null): string | null {
 
 /** Collapses whitespace and drops control characters (a subject line is one line). */
 function oneLine(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return s
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 const RULE_TEXT: Record<string, string> = {
@@ -106,7 +127,8 @@ const RULE_TEXT: Record<string, string> = {
 
 function ruleText(rule: string): string {
   if (RULE_TEXT[rule]) return RULE_TEXT[rule];
-  if (rule.startsWith('notify-channel:')) return `${rule.slice('notify-channel:'.length)} notifications failing`;
+  if (rule.startsWith('notify-channel:'))
+    return `${rule.slice('notify-channel:'.length)} notifications failing`;
   return rule.replace(/[:_-]+/g, ' ');
 }
 
@@ -130,7 +152,10 @@ export function buildMessage(f: MessageFacts): NotificationMessage {
   const where = f.shipment ? `${a.subject} (${f.shipment.id})` : a.subject;
   const subject = oneLine(`${prefix} ${what} on ${where}${value ? `: ${value}` : ''}`).slice(0, 200);
   const batch = f.shipment
-    ? [f.shipment.batchId ? `batch ${f.shipment.batchId}` : null, f.shipment.lots.length ? `lots ${f.shipment.lots.join(', ')}` : null]
+    ? [
+        f.shipment.batchId ? `batch ${f.shipment.batchId}` : null,
+        f.shipment.lots.length ? `lots ${f.shipment.lots.join(', ')}` : null,
+      ]
         .filter(Boolean)
         .join('; ')
     : '';

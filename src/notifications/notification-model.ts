@@ -109,11 +109,17 @@ export const routeMatchSchema = z.strictObject({
    * Device profiles (`vaccine-transport`, `patient-vitals`, `temperature-probe`) or shipment
    * temperature profiles (`refrigerated`, `frozen`, `ultra-cold`, `crt`, `custom`).
    */
-  profiles: z.array(z.string().regex(/^[a-z][a-z-]{1,31}$/)).max(20).optional(),
+  profiles: z
+    .array(z.string().regex(/^[a-z][a-z-]{1,31}$/))
+    .max(20)
+    .optional(),
   /** A device group: device ids or patterns (`sim-truck-*`). */
   devices: z.array(pattern).max(200).optional(),
   /** Shipment ids (`shp-...`); `*` = any alarm of a device on a trip. */
-  shipments: z.array(z.string().regex(/^(\*|shp-[a-z0-9]{10})$/)).max(100).optional(),
+  shipments: z
+    .array(z.string().regex(/^(\*|shp-[a-z0-9]{10})$/))
+    .max(100)
+    .optional(),
   /** When the alarm is raised (wall clock in the rule's time zone). */
   timeWindows: z.array(timeWindowSchema).max(14).optional(),
 });
@@ -144,8 +150,16 @@ export type RoutingRuleInput = z.input<typeof routingRuleSchema>;
 export const escalationPolicySchema = z.strictObject({
   id: entityId,
   name,
-  ackTimeoutMinutes: z.number().int().min(1).max(7 * 24 * 60),
-  repeatMinutes: z.number().int().min(1).max(7 * 24 * 60),
+  ackTimeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60),
+  repeatMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60),
   finalRepeats: z.number().int().min(0).max(100).default(3),
   levels: z
     .array(z.strictObject({ targets: z.array(targetSchema).min(1).max(20) }))

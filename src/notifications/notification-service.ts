@@ -32,7 +32,8 @@ const CHANNEL_RULE = 'notify-channel:';
 const CATCH_UP_MS = 24 * 3_600_000;
 
 export interface NotificationSettings extends RetryPolicy {
-  dashboardUrl: string;
+  /** Link base; a function because the HTTPS port may be known only once the listener is up. */
+  dashboardUrl: () => string;
   includePatientFields: boolean;
   sendTimeoutMs: number;
   channelFailureThreshold: number;
@@ -135,7 +136,7 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
       limit: ctx.limit,
       event,
       ...(escalationLevel !== undefined ? { escalationLevel } : {}),
-      dashboardUrl: settings.dashboardUrl,
+      dashboardUrl: settings.dashboardUrl(),
       includePatientFields: settings.includePatientFields,
       now,
     });
@@ -229,7 +230,9 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
   async function escalate(e: EscalationState, dir: NotificationDirectory, now: number): Promise<void> {
     const a = await alarms.get(e.alarmId);
     if (!a || a.state === 'resolved' || a.ack) {
-      await store.putEscalation(stopEscalation(e, !a ? 'alarm gone' : a.ack ? ackReason(a) : 'resolved', now));
+      await store.putEscalation(
+        stopEscalation(e, !a ? 'alarm gone' : a.ack ? ackReason(a) : 'resolved', now),
+      );
       return;
     }
     const p = dir.policies.get(e.policyId);
@@ -307,7 +310,8 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
       await enqueue('start', async () => {
         const now = clock();
         const released = await store.releaseExpired(Number.MAX_SAFE_INTEGER);
-        if (released > 0) logger.info({ released }, 'notifications interrupted by a restart are queued again');
+        if (released > 0)
+          logger.info({ released }, 'notifications interrupted by a restart are queued again');
         for (const a of await alarms.list({ state: 'open', limit: 1000 })) {
           if (a.detectedAt < now - CATCH_UP_MS || (await store.getRouting(a.id))) continue;
           await route(a, now);

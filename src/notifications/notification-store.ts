@@ -24,7 +24,14 @@ export interface ConfigRecord {
  * alarm was acknowledged first; `skipped`: the recipient has no address for the channel.
  */
 export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped';
-export const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'sending', 'sent', 'failed', 'cancelled', 'skipped'];
+export const OUTBOX_STATES: readonly OutboxState[] = [
+  'pending',
+  'sending',
+  'sent',
+  'failed',
+  'cancelled',
+  'skipped',
+];
 
 /** What a notification says, kept with it so a retry after a restart sends the same words. */
 export interface StoredMessage {
@@ -124,7 +131,12 @@ export interface NotificationStore {
   listConfig(kind: ConfigKind): Promise<ConfigRecord[]>;
   getConfig(kind: ConfigKind, id: string): Promise<ConfigRecord | null>;
   /** Creates or replaces a document; `created` says which. */
-  putConfig(kind: ConfigKind, id: string, body: Record<string, unknown>, at: number): Promise<{ created: boolean }>;
+  putConfig(
+    kind: ConfigKind,
+    id: string,
+    body: Record<string, unknown>,
+    at: number,
+  ): Promise<{ created: boolean }>;
   /** False when it did not exist. */
   deleteConfig(kind: ConfigKind, id: string): Promise<boolean>;
 
@@ -141,7 +153,11 @@ export interface NotificationStore {
    */
   claimDue(now: number, limit: number, leaseUntil: number): Promise<OutboxRecord[]>;
   /** Records an attempt of a claimed notification and moves it on; VIGIL_ERR_NOT_FOUND for an unknown id. */
-  recordAttempt(id: number, attempt: Omit<AttemptRecord, 'outboxId'>, outcome: AttemptOutcome): Promise<OutboxRecord>;
+  recordAttempt(
+    id: number,
+    attempt: Omit<AttemptRecord, 'outboxId'>,
+    outcome: AttemptOutcome,
+  ): Promise<OutboxRecord>;
   /** Cancels an alarm's pending notifications (not those being sent); returns how many. */
   cancelPending(alarmId: string, reason: string, at: number): Promise<number>;
   /** Gives claims whose lease ended before `before` back to the queue (a sender that died). */

@@ -26,7 +26,7 @@ function firstHandoff(s: Schedule): number {
   const start = Date.UTC(y, m - 1, d) + clockMinutes(s.handoffTime) * 60_000;
   const day = new Date(start).getUTCDay();
   const weekday = day === 0 ? 7 : day;
-  return start + (((s.handoffDay - weekday + 7) % 7) * DAY_MS);
+  return start + ((s.handoffDay - weekday + 7) % 7) * DAY_MS;
 }
 
 /** The rotation's member at `at` (ignoring overrides), with the turn's bounds. */
@@ -48,9 +48,7 @@ export function rotationAt(s: Schedule, at: number): OnCall {
 
 /** Who is on call at `at`: the latest-starting override covering it, else the rotation. */
 export function onCallAt(s: Schedule, at: number): OnCall {
-  const covering = s.overrides
-    .filter((o) => o.from <= at && at < o.to)
-    .sort((a, b) => b.from - a.from)[0];
+  const covering = s.overrides.filter((o) => o.from <= at && at < o.to).sort((a, b) => b.from - a.from)[0];
   if (covering) {
     return {
       contact: covering.contact,

@@ -31,7 +31,12 @@ export async function outboxItems(
   for (const r of i.recipients) {
     const common = { ...base, channel: r.channel, contactId: r.contactId, target: { via: r.via } };
     if (r.address === null) {
-      out.push({ ...common, recipient: r.contactName, state: 'skipped', note: `${r.contactName} has no ${r.channel} address` });
+      out.push({
+        ...common,
+        recipient: r.contactName,
+        state: 'skipped',
+        note: `${r.contactName} has no ${r.channel} address`,
+      });
       continue;
     }
     if (r.channel !== 'push') {

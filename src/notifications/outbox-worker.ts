@@ -38,7 +38,11 @@ export interface OutboxWorkerOptions {
 }
 
 /** Sends one delivery within a deadline; a hung provider becomes a failed attempt. */
-export async function sendWithDeadline(sender: ChannelSender, r: OutboxRecord, timeoutMs: number): Promise<SendResult> {
+export async function sendWithDeadline(
+  sender: ChannelSender,
+  r: OutboxRecord,
+  timeoutMs: number,
+): Promise<SendResult> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<SendResult>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, response: `no answer within ${timeoutMs} ms` }), timeoutMs);
@@ -46,8 +50,18 @@ export async function sendWithDeadline(sender: ChannelSender, r: OutboxRecord, t
   try {
     return await Promise.race([
       sender
-        .send({ channel: r.channel, to: r.recipient, contactId: r.contactId, message: r.message, target: r.target, id: r.id })
-        .catch((err: unknown) => ({ ok: false, response: String((err as Error)?.message ?? err).slice(0, 500) })),
+        .send({
+          channel: r.channel,
+          to: r.recipient,
+          contactId: r.contactId,
+          message: r.message,
+          target: r.target,
+          id: r.id,
+        })
+        .catch((err: unknown) => ({
+          ok: false,
+          response: String((err as Error)?.message ?? err).slice(0, 500),
+        })),
       deadline,
     ]);
   } finally {
@@ -106,7 +120,11 @@ export class OutboxWorker {
     try {
       const reason = await o.cancelReason(r);
       if (reason) {
-        await o.store.recordAttempt(r.id, { at: o.clock(), ok: false, response: `not sent: ${reason}`, durationMs: 0 }, { state: 'cancelled' });
+        await o.store.recordAttempt(
+          r.id,
+          { at: o.clock(), ok: false, response: `not sent: ${reason}`, durationMs: 0 },
+          { state: 'cancelled' },
+        );
         return;
       }
       const started = o.clock();
@@ -118,8 +136,16 @@ export class OutboxWorker {
         : result.permanent || failedSoFar >= o.retry.maxAttempts
           ? ({ state: 'failed' } as const)
           : ({ state: 'pending', nextAttemptAt: at + backoffMs(o.retry, failedSoFar, o.random) } as const);
-      await o.store.recordAttempt(r.id, { at, ok: result.ok, response: result.response, durationMs: at - started }, outcome);
-      if (!result.ok) o.logger.warn({ channel: r.channel, notification: r.id, outcome: outcome.state }, 'notification attempt failed');
+      await o.store.recordAttempt(
+        r.id,
+        { at, ok: result.ok, response: result.response, durationMs: at - started },
+        outcome,
+      );
+      if (!result.ok)
+        o.logger.warn(
+          { channel: r.channel, notification: r.id, outcome: outcome.state },
+          'notification attempt failed',
+        );
       o.onAttempt(r.channel, result.ok, at);
     } catch (err) {
       o.logger.error({ err, notification: r.id }, 'notification delivery failed');

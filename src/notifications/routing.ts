@@ -2,7 +2,18 @@
  * Routing: which rules apply to an alarm, and who their targets are at a given time (contacts,
  * contact groups, the on-call person of a schedule) with their address for each channel. Pure.
  */
-import { type Channel, type Contact, type ContactGroup, LEVELS, type Level, type RouteMatch, type RoutingRule, type Schedule, type Target, type TimeWindow } from './notification-model.ts';
+import {
+  type Channel,
+  type Contact,
+  type ContactGroup,
+  LEVELS,
+  type Level,
+  type RouteMatch,
+  type RoutingRule,
+  type Schedule,
+  type Target,
+  type TimeWindow,
+} from './notification-model.ts';
 import { onCallAt } from './on-call.ts';
 import { clockMinutes, localEpoch, weekdayAndMinute } from './zoned-time.ts';
 
@@ -22,7 +33,12 @@ export interface AlarmFacts {
 /** `*` matches any run of characters; everything else literally. */
 export function globMatch(pattern: string, value: string): boolean {
   if (!pattern.includes('*')) return pattern === value;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(value);
 }
 

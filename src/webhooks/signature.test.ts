@@ -9,7 +9,10 @@ const secret = 'whsec_test-secret';
 const body = '{"event":"raised","alarm":{"id":"truck-0001/heat/1"}}';
 
 const refused = (fn: () => unknown, why: RegExp) =>
-  assert.throws(fn, (e: unknown) => isVigilError(e, 'VIGIL_ERR_WEBHOOK_SIGNATURE') && why.test(e.detail ?? ''));
+  assert.throws(
+    fn,
+    (e: unknown) => isVigilError(e, 'VIGIL_ERR_WEBHOOK_SIGNATURE') && why.test(e.detail ?? ''),
+  );
 
 describe('webhook signatures', () => {
   it('signs "<t>.<body>" with HMAC-SHA256 as documented for receivers', () => {

@@ -50,7 +50,8 @@ export function verifyWebhook(
     else if (k === 'v1' && v && /^[0-9a-f]{64}$/.test(v)) sigs.push(v);
   }
   if (t === undefined || sigs.length === 0) throw new VigilError('VIGIL_ERR_WEBHOOK_SIGNATURE', 'malformed');
-  if (Math.abs(nowMs / 1000 - t) > toleranceS) throw new VigilError('VIGIL_ERR_WEBHOOK_SIGNATURE', 'timestamp outside tolerance');
+  if (Math.abs(nowMs / 1000 - t) > toleranceS)
+    throw new VigilError('VIGIL_ERR_WEBHOOK_SIGNATURE', 'timestamp outside tolerance');
   const want = Buffer.from(mac(secret, t, body), 'hex');
   if (!sigs.some((s) => timingSafeEqual(Buffer.from(s, 'hex'), want)))
     throw new VigilError('VIGIL_ERR_WEBHOOK_SIGNATURE', 'mismatch');

@@ -29,8 +29,14 @@ export type EmailSettings = z.infer<typeof emailSettingsSchema>;
  * encoding, Basic auth (account id and token) and field names; `custom` takes them as given.
  */
 export const providerApiSchema = z.strictObject({
-  smsPath: z.string().regex(/^\/[^\s]*$/).max(300),
-  voicePath: z.string().regex(/^\/[^\s]*$/).max(300),
+  smsPath: z
+    .string()
+    .regex(/^\/[^\s]*$/)
+    .max(300),
+  voicePath: z
+    .string()
+    .regex(/^\/[^\s]*$/)
+    .max(300),
   encoding: z.enum(['form', 'json']),
   auth: z.enum(['basic', 'bearer']),
   fields: z.strictObject({

@@ -7,7 +7,7 @@
 import nodemailer from 'nodemailer';
 import { TLS_MIN_VERSION } from '../../pki/tls-policy.ts';
 import { type ChannelSender, type CredentialSource, failure, type SendResult } from './channel.ts';
-import { SECRET_NAMES, type EmailSettings } from './channel-settings.ts';
+import { type EmailSettings, SECRET_NAMES } from './channel-settings.ts';
 import { trustedCas } from './https-post.ts';
 
 /** SMTP reply codes that will not change on a retry (RFC 5321 §4.2.1: 5yz is permanent). */
@@ -47,7 +47,8 @@ export function emailSender(o: {
           headers: typeof alarmId === 'string' ? { 'X-Vigil-Alarm': alarmId } : {},
         });
         const rejected = (info.rejected ?? []).length;
-        if (rejected > 0) return { ok: false, response: `recipient refused: ${info.response}`, permanent: true };
+        if (rejected > 0)
+          return { ok: false, response: `recipient refused: ${info.response}`, permanent: true };
         return { ok: true, response: `${info.response} (${info.messageId})` };
       } catch (err) {
         return failure(err, permanentSmtp((err as { responseCode?: number }).responseCode));

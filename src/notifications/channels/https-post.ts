@@ -21,7 +21,12 @@ const BODY_MAX = 4096;
  */
 export function postHttps(
   url: string,
-  o: { headers: Record<string, string>; body: string | Buffer; caPem?: string | undefined; timeoutMs: number },
+  o: {
+    headers: Record<string, string>;
+    body: string | Buffer;
+    caPem?: string | undefined;
+    timeoutMs: number;
+  },
 ): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
@@ -43,12 +48,18 @@ export function postHttps(
           size += c.length;
         });
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8').slice(0, BODY_MAX) }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8').slice(0, BODY_MAX),
+          }),
         );
         res.on('error', reject);
       },
     );
-    const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${o.timeoutMs} ms`)), o.timeoutMs);
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`no answer within ${o.timeoutMs} ms`)),
+      o.timeoutMs,
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${o.timeoutMs} ms`)));
     req.on('error', (e) => {
       clearTimeout(deadline);

@@ -40,14 +40,18 @@ export function pushSender(o: {
       });
       const agent = new Agent({ ca: trustedCas(s.caPem), minVersion: TLS_MIN_VERSION, keepAlive: false });
       try {
-        const r = await webpush.sendNotification({ endpoint: d.to, keys: { p256dh: keys.p256dh, auth: keys.auth } }, payload, {
-          vapidDetails: { subject: s.subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
-          TTL: 3600,
-          urgency: 'high',
-          contentEncoding: 'aes128gcm',
-          timeout: o.timeoutMs,
-          agent,
-        });
+        const r = await webpush.sendNotification(
+          { endpoint: d.to, keys: { p256dh: keys.p256dh, auth: keys.auth } },
+          payload,
+          {
+            vapidDetails: { subject: s.subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
+            TTL: 3600,
+            urgency: 'high',
+            contentEncoding: 'aes128gcm',
+            timeout: o.timeoutMs,
+            agent,
+          },
+        );
         return { ok: true, response: `HTTP ${r.statusCode}` };
       } catch (err) {
         const status = (err as { statusCode?: number }).statusCode;
@@ -56,7 +60,11 @@ export function pushSender(o: {
           return { ok: false, response: `HTTP ${status} subscription gone (removed)`, permanent: true };
         }
         if (status !== undefined)
-          return { ok: false, response: `HTTP ${status}`, permanent: status >= 400 && status < 500 && status !== 429 };
+          return {
+            ok: false,
+            response: `HTTP ${status}`,
+            permanent: status >= 400 && status < 500 && status !== 429,
+          };
         return failure(err);
       } finally {
         agent.destroy();

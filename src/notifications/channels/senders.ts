@@ -1,5 +1,5 @@
-import type { Channel } from '../notification-model.ts';
 import type { NotificationConfig } from '../notification-config.ts';
+import type { Channel } from '../notification-model.ts';
 import type { NotificationStore } from '../notification-store.ts';
 import type { ChannelSender } from './channel.ts';
 import { emailSender } from './email-channel.ts';
@@ -20,11 +20,17 @@ export function createSenders(o: {
     email: emailSender({ settings: () => config.channelSettings('email'), secret, timeoutMs }),
     sms: smsSender({ kind: 'sms', settings: () => config.channelSettings('sms'), secret, timeoutMs }),
     voice: smsSender({ kind: 'voice', settings: () => config.channelSettings('sms'), secret, timeoutMs }),
-    webhook: webhookSender({ settings: () => config.channelSettings('webhook'), secret, clock: o.clock, timeoutMs }),
+    webhook: webhookSender({
+      settings: () => config.channelSettings('webhook'),
+      secret,
+      clock: o.clock,
+      timeoutMs,
+    }),
     push: pushSender({
       settings: () => config.channelSettings('push'),
       vapid: () => config.vapid(),
-      keys: async (endpoint) => (await o.store.listPushSubscriptions()).find((s) => s.endpoint === endpoint) ?? null,
+      keys: async (endpoint) =>
+        (await o.store.listPushSubscriptions()).find((s) => s.endpoint === endpoint) ?? null,
       onGone: async (endpoint) => {
         await o.store.deletePushSubscription(endpoint);
       },

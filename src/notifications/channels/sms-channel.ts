@@ -51,7 +51,8 @@ export function smsSender(o: {
         const r = await postHttps(`${base}${path}`, {
           headers: {
             authorization,
-            'content-type': api.encoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json',
+            'content-type':
+              api.encoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json',
             accept: 'application/json',
           },
           body,

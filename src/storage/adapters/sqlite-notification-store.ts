@@ -1,3 +1,4 @@
+import { VigilError } from '../../errors.ts';
 import type { EscalationState } from '../../notifications/escalation.ts';
 import type { Channel, ConfigKind, Level } from '../../notifications/notification-model.ts';
 import type {
@@ -12,7 +13,6 @@ import type {
   PushSubscriptionRecord,
   RoutingRecord,
 } from '../../notifications/notification-store.ts';
-import { VigilError } from '../../errors.ts';
 import type { SqliteDatabase, SqliteScope } from './sqlite-database.ts';
 
 interface OutboxRow {
@@ -114,13 +114,25 @@ export class SqliteNotificationStore implements NotificationStore {
       id,
     );
     return r
-      ? { kind, id, body: JSON.parse(r.body) as Record<string, unknown>, createdAt: r.created_at, updatedAt: r.updated_at }
+      ? {
+          kind,
+          id,
+          body: JSON.parse(r.body) as Record<string, unknown>,
+          createdAt: r.created_at,
+          updatedAt: r.updated_at,
+        }
       : null;
   }
 
-  async putConfig(kind: ConfigKind, id: string, body: Record<string, unknown>, at: number): Promise<{ created: boolean }> {
+  async putConfig(
+    kind: ConfigKind,
+    id: string,
+    body: Record<string, unknown>,
+    at: number,
+  ): Promise<{ created: boolean }> {
     return this.#q.write(() => {
-      const existed = this.#q.stmt('SELECT 1 FROM notify_config WHERE kind = ? AND id = ?').get(kind, id) !== undefined;
+      const existed =
+        this.#q.stmt('SELECT 1 FROM notify_config WHERE kind = ? AND id = ?').get(kind, id) !== undefined;
       this.#q
         .stmt(
           `INSERT INTO notify_config (kind, id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -132,7 +144,9 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   async deleteConfig(kind: ConfigKind, id: string): Promise<boolean> {
-    return this.#q.write(() => this.#q.stmt('DELETE FROM notify_config WHERE kind = ? AND id = ?').run(kind, id).changes > 0);
+    return this.#q.write(
+      () => this.#q.stmt('DELETE FROM notify_config WHERE kind = ? AND id = ?').run(kind, id).changes > 0,
+    );
   }
 
   async putSecret(name: string, sealed: Buffer, at: number): Promise<void> {
@@ -284,7 +298,10 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   async getRouting(alarmId: string): Promise<RoutingRecord | null> {
-    const r = this.#q.one<{ level: Level; at: number }>('SELECT level, at FROM notify_routing WHERE alarm_id = ?', alarmId);
+    const r = this.#q.one<{ level: Level; at: number }>(
+      'SELECT level, at FROM notify_routing WHERE alarm_id = ?',
+      alarmId,
+    );
     return r ? { alarmId, level: r.level, at: r.at } : null;
   }
 
@@ -328,7 +345,9 @@ export class SqliteNotificationStore implements NotificationStore {
       .map(toEscalation);
   }
 
-  async listEscalations(q: { state?: EscalationState['state']; limit?: number } = {}): Promise<EscalationState[]> {
+  async listEscalations(
+    q: { state?: EscalationState['state']; limit?: number } = {},
+  ): Promise<EscalationState[]> {
     const rows = this.#q.read(
       () =>
         this.#q.select(
@@ -357,8 +376,9 @@ export class SqliteNotificationStore implements NotificationStore {
     return this.#q.write(() =>
       userName === undefined
         ? this.#q.stmt('DELETE FROM notify_push_subscriptions WHERE endpoint = ?').run(endpoint).changes > 0
-        : this.#q.stmt('DELETE FROM notify_push_subscriptions WHERE endpoint = ? AND user_name = ?').run(endpoint, userName)
-            .changes > 0,
+        : this.#q
+            .stmt('DELETE FROM notify_push_subscriptions WHERE endpoint = ? AND user_name = ?')
+            .run(endpoint, userName).changes > 0,
     );
   }
 
@@ -372,6 +392,12 @@ export class SqliteNotificationStore implements NotificationStore {
           MAX_LIMIT,
         ) as { endpoint: string; user_name: string; p256dh: string; auth: string; created_at: number }[],
     );
-    return rows.map((r) => ({ endpoint: r.endpoint, userName: r.user_name, p256dh: r.p256dh, auth: r.auth, createdAt: r.created_at }));
+    return rows.map((r) => ({
+      endpoint: r.endpoint,
+      userName: r.user_name,
+      p256dh: r.p256dh,
+      auth: r.auth,
+      createdAt: r.created_at,
+    }));
   }
 }
