@@ -180,13 +180,12 @@ export function buildMessage(f: MessageFacts): NotificationMessage {
     `Open: ${link}`,
   ].filter((l): l is string => l !== null);
   const shortParts = [
-    prefix,
     `${what} on ${where}`,
     value ? `${value}${limit ? ` (limit ${limit})` : ''}` : null,
     `for ${durationText(durationMs)}`,
     batch || null,
   ].filter(Boolean);
-  const short = oneLine(`${shortParts.join(', ')}. ${link}`).slice(0, 300);
+  const short = oneLine(`${prefix} ${shortParts.join(', ')}. ${link}`).slice(0, 300);
   return {
     subject,
     text: `${lines.join('\n')}\n`,

@@ -35,7 +35,11 @@ export function smsSender(o: {
         '{account}',
         encodeURIComponent(s.accountId ?? ''),
       );
-      const text = d.message.short;
+      // A link read aloud helps nobody: the call says where to act instead.
+      const text =
+        o.kind === 'sms'
+          ? d.message.short
+          : `${d.message.short.replace(d.message.link, '').trim()} Acknowledge it in the Vigil dashboard.`;
       const fields: Record<string, string> = { [api.fields.to]: d.to, [api.fields.from]: s.from };
       if (o.kind === 'sms') fields[api.fields.text] = text;
       else
