@@ -93,6 +93,8 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
   let stopped = false;
   /** Consecutive failed attempts per channel, and when the run of failures began. */
   const failing = new Map<Channel, { count: number; since: number }>();
+  /** Channels whose last attempt succeeded and whose system alarm is known to be resolved. */
+  const healthy = new Set<Channel>();
 
   const fail = (err: unknown, what: string) => {
     stats.errors++;
@@ -162,7 +164,8 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
       message: msg,
       recipients: list,
     });
-    if (items.length > 0) await store.enqueue(items, now);
+    // Due at once by the wall clock (a tick may be judged at another time than the clock's).
+    if (items.length > 0) await store.enqueue(items, Math.min(now, clock()));
   }
 
   async function route(a: AlarmRecord, now: number): Promise<void> {
@@ -264,11 +267,14 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
   async function channelHealth(channel: Channel, ok: boolean, at: number): Promise<void> {
     const rule = `${CHANNEL_RULE}${channel}`;
     if (ok) {
-      if (!failing.delete(channel)) return;
+      // The first success since start (an alarm raised by an earlier run) or after failures.
+      if (!failing.delete(channel) && healthy.has(channel)) return;
+      healthy.add(channel);
       for (const a of await alarms.list({ rule, subject: SYSTEM_SUBJECT, state: 'active', limit: 10 }))
         await alarms.resolve(a.id, at, at);
       return;
     }
+    healthy.delete(channel);
     const f = failing.get(channel) ?? { count: 0, since: at };
     f.count++;
     failing.set(channel, f);

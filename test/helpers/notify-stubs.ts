@@ -45,6 +45,8 @@ export interface SmtpStub {
 export async function startSmtpStub(o: {
   tls: TlsPair;
   secure: boolean;
+  /** Default: any free port. */
+  port?: number;
   noStartTls?: boolean;
   auth?: { user: string; pass: string };
   onMessage?: (m: ReceivedMail) => void;
@@ -92,7 +94,7 @@ export async function startSmtpStub(o: {
     },
   });
   server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
