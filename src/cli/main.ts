@@ -3,6 +3,7 @@ import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
 import { deviceCommand } from './commands/device.ts';
 import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
+import { notifyCommand } from './commands/notify.ts';
 import { readingsCommand } from './commands/readings.ts';
 import { reportCommand } from './commands/report.ts';
 import { shipmentCommand } from './commands/shipment.ts';
@@ -33,6 +34,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   alarms: {
     run: alarmsCommand,
     help: 'alarms [--state open|active|resolved|all] [--subject ID] [--json]   list alarms, newest raised first',
+  },
+  notify: {
+    run: notifyCommand,
+    help: 'notify test --channel email|sms|voice|webhook|push --to ADDR | outbox | on-call   alarm notifications',
   },
   audit: {
     run: auditCommand,

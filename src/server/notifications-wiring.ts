@@ -2,6 +2,7 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { alarmContextSource } from '../notifications/alarm-context.ts';
 import type { ChannelSender } from '../notifications/channels/channel.ts';
+import { dashboardUrlOf } from '../notifications/dashboard-url.ts';
 import { createSenders } from '../notifications/channels/senders.ts';
 import { NotificationConfig } from '../notifications/notification-config.ts';
 import type { Channel } from '../notifications/notification-model.ts';
@@ -20,11 +21,6 @@ export interface Notifications {
   test: TestDeps;
 }
 
-/** Link base of notifications: the configured URL, else this server on localhost. */
-export function dashboardUrlOf(ctx: VigilContext, httpPort: () => number): () => string {
-  return () => ctx.config.notifications.dashboardUrl ?? `https://localhost:${httpPort()}`;
-}
-
 /** Builds the notification service over the context's store (the caller starts it). */
 export function createNotifications(p: {
   ctx: VigilContext;
@@ -39,7 +35,7 @@ export function createNotifications(p: {
   const store = ctx.notificationStore;
   const config = new NotificationConfig({ store, master: ctx.master, audit: ctx.store, clock: ctx.clock });
   const senders = p.senders ?? createSenders({ config, store, clock: ctx.clock, timeoutMs: n.sendTimeoutMs });
-  const dashboardUrl = dashboardUrlOf(ctx, p.httpPort);
+  const dashboardUrl = dashboardUrlOf(ctx.config, p.httpPort);
   const service = createNotificationService({
     store,
     config,
