@@ -3,6 +3,8 @@
  * limits, gaps and backfilled points, its open alarms, and (with `devices.control`) the
  * enable/disable control.
  */
+
+import { highestLevel, outOfRange } from '../alarm-level.ts';
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
@@ -29,7 +31,6 @@ import {
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
-import { highestLevel, outOfRange } from '../alarm-level.ts';
 import { createNews2Chart } from './news2-panel.ts';
 import { profileIcon } from './overview.ts';
 

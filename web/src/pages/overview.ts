@@ -3,11 +3,11 @@
  * latest values and alarm state; filter by profile and text; live updates from the feed.
  */
 
+import { highestLevel, outOfRange } from '../alarm-level.ts';
 import { describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
 import { fmtField, limitOf, limitState, PROFILES } from '../profiles.ts';
-import { highestLevel, outOfRange } from '../alarm-level.ts';
 import type { ReadingEvent } from '../store.ts';
 import { type Device, PROFILE_NAMES, type Profile } from '../types.ts';
 import {

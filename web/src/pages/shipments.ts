@@ -3,11 +3,12 @@
  * mean kinetic temperature and alarm count. Figures the list answer does not carry are filled in
  * from each shipment's detail, a few at a time. Filter by state and by text (id, device, lot).
  */
+
+import { highestLevel } from '../alarm-level.ts';
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
 import { absTime } from '../format.ts';
-import { highestLevel } from '../alarm-level.ts';
 import { alarmActive } from '../normalize.ts';
 import { normShipment, type ShipmentView } from '../shipment-normalize.ts';
 import { badge, emptyState, errorBox, loading, pageHeader, segmented } from '../ui/components.ts';
@@ -180,7 +181,11 @@ export const shipmentsPage: Page = (root, ctx) => {
       'span',
       { class: 'cell-stack' },
       level ? levelBadge(level, { testid: `shipment-level-${s.id}` }) : null,
-      h('span', { class: 'muted small', testid: `shipment-alarms-${s.id}` }, active ? `${text}, ${active} active` : `${text}, none active`),
+      h(
+        'span',
+        { class: 'muted small', testid: `shipment-alarms-${s.id}` },
+        active ? `${text}, ${active} active` : `${text}, none active`,
+      ),
     );
   }
 
@@ -231,7 +236,14 @@ export const shipmentsPage: Page = (root, ctx) => {
               'Time out of range',
               'Alarms',
             ].map((t) =>
-              h('th', { scope: 'col', class: ['MKT', 'Excursions', 'Time out of range'].includes(t) ? 'num' : undefined }, t),
+              h(
+                'th',
+                {
+                  scope: 'col',
+                  class: ['MKT', 'Excursions', 'Time out of range'].includes(t) ? 'num' : undefined,
+                },
+                t,
+              ),
             ),
           ),
         ),

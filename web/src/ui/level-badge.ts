@@ -6,7 +6,12 @@
 import type { Level } from '../alarm-level.ts';
 import { badge } from './components.ts';
 
-const TEXT: Record<Level, string> = { info: 'Notice', warning: 'Warning', critical: 'Critical', regulatory: 'Regulatory' };
+const TEXT: Record<Level, string> = {
+  info: 'Notice',
+  warning: 'Warning',
+  critical: 'Critical',
+  regulatory: 'Regulatory',
+};
 
 export function levelBadge(
   level: Level | null,
