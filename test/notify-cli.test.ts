@@ -25,16 +25,38 @@ before(async () => {
   const tls = { cert: pki.server.certPem, key: pki.server.keyPkcs8Pem };
   smtp = await startSmtpStub({ tls, secure: false, auth: { user: 'ops', pass: 'relay-secret-1' } });
   provider = await startHttpsStub(tls);
-  const ctx = await openContext({ dataDir: dir, env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX }, logLevel: 'silent', createAdmin: false });
+  const ctx = await openContext({
+    dataDir: dir,
+    env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX },
+    logLevel: 'silent',
+    createAdmin: false,
+  });
   try {
-    const config = new NotificationConfig({ store: ctx.notificationStore, master: ctx.master, audit: ctx.store, clock: Date.now });
+    const config = new NotificationConfig({
+      store: ctx.notificationStore,
+      master: ctx.master,
+      audit: ctx.store,
+      clock: Date.now,
+    });
     await config.putChannel(
       'email',
-      { host: 'localhost', port: smtp.port, security: 'starttls', user: 'ops', from: 'vigil@example.org', caPem: pki.certPem },
+      {
+        host: 'localhost',
+        port: smtp.port,
+        security: 'starttls',
+        user: 'ops',
+        from: 'vigil@example.org',
+        caPem: pki.certPem,
+      },
       'relay-secret-1',
       'test',
     );
-    await config.putChannel('sms', { preset: 'twilio', baseUrl: provider.url, accountId: 'AC1', from: '+15005550006', caPem: pki.certPem }, 'tok', 'test');
+    await config.putChannel(
+      'sms',
+      { preset: 'twilio', baseUrl: provider.url, accountId: 'AC1', from: '+15005550006', caPem: pki.certPem },
+      'tok',
+      'test',
+    );
   } finally {
     await ctx.close();
   }
@@ -48,7 +70,9 @@ after(async () => {
 
 describe('vigil notify', () => {
   it('test --channel email sends through the stored SMTP settings and prints the server’s answer', async () => {
-    const r = await runVigil(['notify', 'test', '--channel', 'email', '--to', 'ops@example.org'], { dataDir: dir });
+    const r = await runVigil(['notify', 'test', '--channel', 'email', '--to', 'ops@example.org'], {
+      dataDir: dir,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^sent email to ops@example\.org: 250 /);
     const [m] = await smtp.waitFor(1);
@@ -58,7 +82,9 @@ describe('vigil notify', () => {
   });
 
   it('test --channel sms --json prints one JSON object with ISO times', async () => {
-    const r = await runVigil(['notify', 'test', '--channel', 'sms', '--to', '+31612345678', '--json'], { dataDir: dir });
+    const r = await runVigil(['notify', 'test', '--channel', 'sms', '--to', '+31612345678', '--json'], {
+      dataDir: dir,
+    });
     assert.equal(r.code, 0, r.stderr);
     const o = JSON.parse(r.stdout);
     assert.deepEqual([o.channel, o.recipient, o.state, o.event], ['sms', '+31612345678', 'sent', 'test']);
@@ -68,7 +94,9 @@ describe('vigil notify', () => {
 
   it('exits 1 with the provider’s refusal, and 2 on a bad address', async () => {
     provider.respond = () => ({ status: 400, body: '{"message":"invalid To"}' });
-    const r = await runVigil(['notify', 'test', '--channel', 'voice', '--to', '+31612345678'], { dataDir: dir });
+    const r = await runVigil(['notify', 'test', '--channel', 'voice', '--to', '+31612345678'], {
+      dataDir: dir,
+    });
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^FAILED voice to \+31612345678: HTTP 400 invalid To/);
     const bad = await runVigil(['notify', 'test', '--channel', 'sms', '--to', '0612'], { dataDir: dir });
@@ -78,8 +106,14 @@ describe('vigil notify', () => {
   it('outbox --json lists every test with its result; each send is audited without credentials', async () => {
     const r = await runVigil(['notify', 'outbox', '--json'], { dataDir: dir });
     assert.equal(r.code, 0, r.stderr);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(rows.map((x) => `${x.channel}:${x.state}`), ['voice:failed', 'sms:sent', 'email:sent']);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      rows.map((x) => `${x.channel}:${x.state}`),
+      ['voice:failed', 'sms:sent', 'email:sent'],
+    );
     const audit = await runVigil(['audit', '--action', 'notify.test', '--json'], { dataDir: dir });
     assert.equal(audit.stdout.trim().split('\n').length, 3, audit.stdout);
     assert.ok(!audit.stdout.includes('relay-secret-1') && !audit.stdout.includes('tok"'));

@@ -2,8 +2,8 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { alarmContextSource } from '../notifications/alarm-context.ts';
 import type { ChannelSender } from '../notifications/channels/channel.ts';
-import { dashboardUrlOf } from '../notifications/dashboard-url.ts';
 import { createSenders } from '../notifications/channels/senders.ts';
+import { dashboardUrlOf } from '../notifications/dashboard-url.ts';
 import { NotificationConfig } from '../notifications/notification-config.ts';
 import type { Channel } from '../notifications/notification-model.ts';
 import {

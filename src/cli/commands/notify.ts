@@ -17,7 +17,13 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** A notification as `--json` prints it (ISO 8601 times). */
 function outboxJson(r: ReturnType<typeof outboxView>) {
-  return { ...r, nextAttemptAt: iso(r.nextAttemptAt), createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt), sentAt: iso(r.sentAt) };
+  return {
+    ...r,
+    nextAttemptAt: iso(r.nextAttemptAt),
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
+    sentAt: iso(r.sentAt),
+  };
 }
 
 /**
@@ -39,7 +45,8 @@ async function testCommand(argv: string[], io: CliIo): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   if (positionals.length > 0 || !values.channel || !values.to) usage(USAGE);
-  if (!(CHANNELS as readonly string[]).includes(values.channel)) usage(`--channel must be one of ${CHANNELS.join(', ')}`);
+  if (!(CHANNELS as readonly string[]).includes(values.channel))
+    usage(`--channel must be one of ${CHANNELS.join(', ')}`);
   const channel = values.channel as Channel;
   const to = values.to;
   return withDataDir(values['data-dir'], async (ctx) => {
@@ -62,7 +69,10 @@ async function testCommand(argv: string[], io: CliIo): Promise<number> {
     );
     for (const r of rows) {
       if (values.json) io.out(JSON.stringify(outboxJson(outboxView(r))));
-      else io.out(`${r.state === 'sent' ? 'sent' : 'FAILED'} ${r.channel} to ${r.recipient}: ${r.lastResponse ?? ''}`);
+      else
+        io.out(
+          `${r.state === 'sent' ? 'sent' : 'FAILED'} ${r.channel} to ${r.recipient}: ${r.lastResponse ?? ''}`,
+        );
     }
     if (rows.some((r) => r.state !== 'sent')) throw new ExitError(`${channel} test not delivered`, 1);
     return 0;
@@ -102,7 +112,12 @@ async function onCallCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand(argv, { json: { type: 'boolean', default: false } });
   if (positionals.length > 0) usage(USAGE);
   return withDataDir(values['data-dir'], async (ctx) => {
-    const config = new NotificationConfig({ store: ctx.notificationStore, master: ctx.master, audit: ctx.store, clock: ctx.clock });
+    const config = new NotificationConfig({
+      store: ctx.notificationStore,
+      master: ctx.master,
+      audit: ctx.store,
+      clock: ctx.clock,
+    });
     const dir = await config.directory();
     const now = ctx.clock();
     for (const s of dir.schedules.values()) {
@@ -117,7 +132,10 @@ async function onCallCommand(argv: string[], io: CliIo): Promise<number> {
         override: who.override,
       };
       if (values.json) io.out(JSON.stringify({ ...v, since: iso(v.since), until: iso(v.until) }));
-      else io.out(`${s.id}: ${v.contactName ?? 'nobody'}${v.override ? ' (override)' : ''} until ${iso(v.until) ?? '-'}`);
+      else
+        io.out(
+          `${s.id}: ${v.contactName ?? 'nobody'}${v.override ? ' (override)' : ''} until ${iso(v.until) ?? '-'}`,
+        );
     }
     return 0;
   });
