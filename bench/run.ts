@@ -1,6 +1,6 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules, --nodelay (TCP_NODELAY on the
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify, --nodelay (TCP_NODELAY on the
  * publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
@@ -11,6 +11,7 @@ import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
 import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
+import { type NotifyResult, runNotify } from './notify.ts';
 import { type RulesResult, rulesSummaryRows, runRules } from './rules.ts';
 import { fmtMs, fmtNum, fmtRatio, median } from './stats.ts';
 import { removeAllTempDirs } from './temp-dirs.ts';
@@ -51,7 +52,7 @@ if (args.help) {
 }
 const quick = args.quick ?? false;
 const only = new Set(
-  (args.only ?? 'w1,w2,w5,latency,api,live,rules').split(',').map((s) => s.trim().toLowerCase()),
+  (args.only ?? 'w1,w2,w5,latency,api,live,rules,notify').split(',').map((s) => s.trim().toLowerCase()),
 );
 
 const CLIENTS = 4;
@@ -230,6 +231,12 @@ async function main(): Promise<void> {
     runRules({ readings: 43_200, rounds: quick ? 1 : 3 }, log),
   );
 
+  // Notify: MQTT reading -> alarm -> e-mail at an SMTP server, 100 alarms (20 with --quick).
+  if (only.has('notify')) log('\n[notify] out-of-range reading over MQTT -> alarm e-mail received by an SMTP server (TLS)');
+  const notify: NotifyResult | undefined = await attempt('notify', () =>
+    runNotify({ alarms: quick ? 20 : 100, roundTimeoutMs: 30_000 }, log),
+  );
+
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
   const err = (id: string, workload: string, target: string): SummaryRow => ({
@@ -322,6 +329,17 @@ async function main(): Promise<void> {
   } else rows.push(err('live', 'Live feed publish->20 clients', `p99 <= ${TARGETS.liveP99Ms} ms`));
 
   if (rules) rows.push(...rulesSummaryRows(rules));
+  if (notify) {
+    rows.push({
+      id: 'notify',
+      workload: `Notify: MQTT reading -> alarm e-mail received, ${notify.alarms} alarms`,
+      baseline: `direct SMTP p50 ${fmtMs(notify.direct.p50)}`,
+      measured: `p50 ${fmtMs(notify.delay.p50)}`,
+      result: `p99 ${fmtMs(notify.delay.p99)} (${fmtRatio(notify.delay.p50 / notify.direct.p50)} of direct p50)`,
+      target: '-',
+      status: 'info',
+    });
+  } else if (only.has('notify')) rows.push(err('notify', 'Notify: MQTT reading -> alarm e-mail', '-'));
   log('\n=== Summary ===');
   log(renderSummary(rows));
   const missed = rows.filter((r) => r.status === 'MISSED');
@@ -495,6 +513,13 @@ async function main(): Promise<void> {
       );
   }
 
+  if (notify) {
+    const f = (x: NotifyResult['delay']) => `p50 ${fmtMs(x.p50)}, p90 ${fmtMs(x.p90)}, p99 ${fmtMs(x.p99)}, max ${fmtMs(x.max)}`;
+    log(`\n--- Notify details (${notify.alarms} alarms) ---`);
+    log(`reading published -> e-mail received: ${f(notify.delay)}`);
+    log(`direct nodemailer -> received (baseline): ${f(notify.direct)}`);
+  }
+
   const durationMs = nowMs() - t0;
   const doc = {
     suite: 'vigil-bench',
@@ -506,7 +531,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules },
+    workloads: { w1, w2, w5, latency, api, live, rules, notify },
     errors,
   };
   const paths = saveResults(doc, startedAt);
