@@ -49,10 +49,20 @@ export async function runNotify(o: NotifyOptions, log: (s: string) => void): Pro
     // Baseline: the same mail straight from nodemailer to the same server.
     const direct: number[] = [];
     for (let i = 0; i < o.alarms; i++) {
-      const t = nodemailer.createTransport({ host: 'localhost', port: smtp.port, secure: true, tls: { ca: [pki.certPem] } });
+      const t = nodemailer.createTransport({
+        host: 'localhost',
+        port: smtp.port,
+        secure: true,
+        tls: { ca: [pki.certPem] },
+      });
       const before = smtp.received.length;
       const t0 = Date.now();
-      await t.sendMail({ from: 'vigil@example.org', to: 'ops@example.org', subject: `[Vigil REGULATORY] heat ${i}`, text: 'x'.repeat(600) });
+      await t.sendMail({
+        from: 'vigil@example.org',
+        to: 'ops@example.org',
+        subject: `[Vigil REGULATORY] heat ${i}`,
+        text: 'x'.repeat(600),
+      });
       await until('the direct mail', () => smtp.received.length > before, o.roundTimeoutMs);
       direct.push((smtp.received.at(-1)?.receivedAt ?? Date.now()) - t0);
       t.close();
@@ -60,21 +70,42 @@ export async function runNotify(o: NotifyOptions, log: (s: string) => void): Pro
     log(`  direct nodemailer -> SMTP: p50 ${summarize(direct).p50} ms`);
 
     const cfg = fx.server.notifications.config;
-    await cfg.putChannel('email', { host: 'localhost', port: smtp.port, security: 'tls', from: 'vigil@example.org', caPem: pki.certPem }, null, 'bench');
+    await cfg.putChannel(
+      'email',
+      { host: 'localhost', port: smtp.port, security: 'tls', from: 'vigil@example.org', caPem: pki.certPem },
+      null,
+      'bench',
+    );
     await cfg.put('contact', { id: 'ops', name: 'Ops', email: 'ops@example.org' }, 'bench');
-    await cfg.put('rule', { id: 'all', name: 'All', targets: [{ type: 'contact', id: 'ops', channels: ['email'] }] }, 'bench');
+    await cfg.put(
+      'rule',
+      { id: 'all', name: 'All', targets: [{ type: 'contact', id: 'ops', channels: ['email'] }] },
+      'bench',
+    );
     const d = await fx.provision('bench-notify-001');
-    const bundle = { info: { id: d.id, alg: d.alg, kid: d.kid, secret: d.secret }, ca: d.ca, cert: d.cert, key: d.key } as unknown as DeviceBundleFiles;
-    await fx.server.alarmService.configureSubject(d.id, { profile: resolveProfile({ preset: 'refrigerated', heat: { durationMs: 0 } }) });
+    const bundle = {
+      info: { id: d.id, alg: d.alg, kid: d.kid, secret: d.secret },
+      ca: d.ca,
+      cert: d.cert,
+      key: d.key,
+    } as unknown as DeviceBundleFiles;
+    await fx.server.alarmService.configureSubject(d.id, {
+      profile: resolveProfile({ preset: 'refrigerated', heat: { durationMs: 0 } }),
+    });
     client = await connectDevice(fx.url, bundle);
     const alarms = fx.server.alarms;
-    const active = async () => (await alarms.list({ subject: d.id, rule: 'heat', state: 'active', limit: 1 })).length > 0;
+    const active = async () =>
+      (await alarms.list({ subject: d.id, rule: 'heat', state: 'active', limit: 1 })).length > 0;
     const delays: number[] = [];
     let seq = 0;
     const c = client;
     const publish = async (temp: number) => {
       const ts = Date.now();
-      await send(c, d.id, makeEnvelope(bundle, 'telemetry', { samples: [truckSample(ts, temp)] }, { seq: ++seq, ts }));
+      await send(
+        c,
+        d.id,
+        makeEnvelope(bundle, 'telemetry', { samples: [truckSample(ts, temp)] }, { seq: ++seq, ts }),
+      );
       return ts;
     };
     for (let i = 0; i < o.alarms; i++) {

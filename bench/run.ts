@@ -10,8 +10,8 @@ import { type LatencyResult, runLatency } from './latency.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
-import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
 import { type NotifyResult, runNotify } from './notify.ts';
+import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
 import { type RulesResult, rulesSummaryRows, runRules } from './rules.ts';
 import { fmtMs, fmtNum, fmtRatio, median } from './stats.ts';
 import { removeAllTempDirs } from './temp-dirs.ts';
@@ -232,7 +232,8 @@ async function main(): Promise<void> {
   );
 
   // Notify: MQTT reading -> alarm -> e-mail at an SMTP server, 100 alarms (20 with --quick).
-  if (only.has('notify')) log('\n[notify] out-of-range reading over MQTT -> alarm e-mail received by an SMTP server (TLS)');
+  if (only.has('notify'))
+    log('\n[notify] out-of-range reading over MQTT -> alarm e-mail received by an SMTP server (TLS)');
   const notify: NotifyResult | undefined = await attempt('notify', () =>
     runNotify({ alarms: quick ? 20 : 100, roundTimeoutMs: 30_000 }, log),
   );
@@ -514,7 +515,8 @@ async function main(): Promise<void> {
   }
 
   if (notify) {
-    const f = (x: NotifyResult['delay']) => `p50 ${fmtMs(x.p50)}, p90 ${fmtMs(x.p90)}, p99 ${fmtMs(x.p99)}, max ${fmtMs(x.max)}`;
+    const f = (x: NotifyResult['delay']) =>
+      `p50 ${fmtMs(x.p50)}, p90 ${fmtMs(x.p90)}, p99 ${fmtMs(x.p99)}, max ${fmtMs(x.max)}`;
     log(`\n--- Notify details (${notify.alarms} alarms) ---`);
     log(`reading published -> e-mail received: ${f(notify.delay)}`);
     log(`direct nodemailer -> received (baseline): ${f(notify.direct)}`);
