@@ -60,7 +60,8 @@ const CHANNEL_SECRET: Record<SettingsChannel, string | null> = {
   push: null,
 };
 
-function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+/** `body` checked with `schema`, or VIGIL_ERR_VALIDATION naming the first problem's path. */
+export function parseOrRefuse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const r = schema.safeParse(body);
   if (!r.success) {
     const first = r.error.issues[0];
@@ -163,7 +164,7 @@ export class NotificationConfig {
     body: unknown,
     actor: string,
   ): Promise<{ entity: Entity<K>; created: boolean; webhookSecret?: string }> {
-    const entity = parse(ENTITY_SCHEMAS[kind], body) as Entity<K>;
+    const entity = parseOrRefuse(ENTITY_SCHEMAS[kind], body) as Entity<K>;
     await this.#checkReferences(kind, entity as Record<string, unknown>);
     const at = this.#clock();
     const { created } = await this.#store.putConfig(kind, entity.id, entity as Record<string, unknown>, at);
@@ -262,7 +263,7 @@ export class NotificationConfig {
     secret: string | null | undefined,
     actor: string,
   ): Promise<ChannelView> {
-    const parsed = parse(CHANNEL_SETTINGS[channel], settings) as Record<string, unknown>;
+    const parsed = parseOrRefuse(CHANNEL_SETTINGS[channel], settings) as Record<string, unknown>;
     if (channel === 'sms' && parsed.preset === 'custom' && !parsed.api)
       throw new VigilError('VIGIL_ERR_VALIDATION', 'api: a custom provider needs its API description');
     const at = this.#clock();

@@ -156,6 +156,14 @@ export async function startHttpsStub(tls: TlsPair): Promise<HttpsStub> {
       res.end(a.body ?? '');
     });
   });
+  return listening(server, stub);
+}
+
+/** Listens on a free loopback port; sets the stub's URL and a close that ends every connection. */
+async function listening<S extends { url: string; close(): Promise<void> }>(
+  server: Server,
+  stub: S,
+): Promise<S> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   stub.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   stub.close = () =>
@@ -309,12 +317,5 @@ export async function startPushServiceStub(tls: TlsPair): Promise<PushServiceStu
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  stub.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  stub.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return stub;
+  return listening(server, stub);
 }

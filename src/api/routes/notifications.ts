@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { VigilError } from '../../errors.ts';
 import { CHANNEL_SETTINGS, type SettingsChannel } from '../../notifications/channels/channel-settings.ts';
 import {
   ENTITY_SCHEMAS,
   type EntityKind,
   type NotificationConfig,
+  parseOrRefuse,
 } from '../../notifications/notification-config.ts';
 import { CHANNELS, ENTITY_ID_RE } from '../../notifications/notification-model.ts';
 import { outboxView } from '../../notifications/notification-service.ts';
@@ -99,14 +99,7 @@ export function notificationAdminRoutes(p: { config: NotificationConfig; test: T
         async (req) => {
           const body = { ...req.body, id: req.params.id };
           // The route's contract is the entity's schema: refuse here what the schema refuses.
-          const check = schema.safeParse(body);
-          if (!check.success) {
-            const i = check.error.issues[0];
-            throw new VigilError(
-              'VIGIL_ERR_VALIDATION',
-              `${i?.path.join('.') || '(body)'}: ${i?.message ?? 'invalid'}`,
-            );
-          }
+          parseOrRefuse(schema, body);
           const r = await config.put(kind, body, actorOf(principalOf(req)));
           return {
             [kind]: r.entity,
