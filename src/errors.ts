@@ -74,7 +74,6 @@ export const ERRORS = {
   VIGIL_ERR_DELIVERY_TOKEN: { status: 403, message: 'delivery token does not match' },
   // notifications and webhooks (src/notifications, src/webhooks)
   VIGIL_ERR_NOTIFY_NOT_CONFIGURED: { status: 409, message: 'notification channel not configured' },
-  VIGIL_ERR_NOTIFY_SEND: { status: 502, message: 'notification could not be delivered' },
   VIGIL_ERR_NOTIFY_IN_USE: { status: 409, message: 'still used by a routing rule, group or schedule' },
   VIGIL_ERR_WEBHOOK_SIGNATURE: { status: 401, message: 'webhook signature invalid' },
 } as const;
