@@ -154,7 +154,7 @@ describe('webhook sinks against local HTTPS receivers', () => {
     assert.equal(generic.accepted.length, before);
     const t = Number(/t=(\d+)/.exec(header)?.[1]);
     assert.throws(
-      () => verifyWebhook(SECRET, ok.body, header, t + 301),
+      () => verifyWebhook(SECRET, ok.body, header, (t + 301) * 1000),
       (err) => isVigilError(err, 'VIGIL_ERR_WEBHOOK_SIGNATURE'),
       'outside the 5-minute tolerance, the same request is refused',
     );

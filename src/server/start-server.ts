@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type AlarmService, createAlarmService } from '../alarms/alarm-service.ts';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
@@ -17,8 +16,8 @@ import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
+import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
-import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
@@ -33,6 +32,7 @@ import { buildSinks } from '../sinks/build-sinks.ts';
 import { type SinkService, startSinkService } from '../sinks/sink-service.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { composeApiRoutes, statusSources } from './api-routes.ts';
+import { createNotifications, type Notifications } from './notifications-wiring.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -51,6 +51,8 @@ export interface RunningServer {
   alarmService: AlarmService;
   /** Shipments and chain of custody; fed the devices' dispatch and delivery events. */
   shipments: ShipmentService;
+  /** Alarm notifications: the service (routing, escalation, outbox), configuration, senders. */
+  notifications: Notifications;
   /** The live feed: its bus (publish here) and counters. */
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
@@ -75,36 +77,8 @@ export interface ServerOptions {
   apiRoutes?: RoutePlugin[];
   /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
   alarmService?: { tickMs?: number; anomaly?: boolean };
-}
-
-/** Refuses a second `vigil start` on one data directory (other commands are fine alongside). */
-function takeLock(path: string): () => void {
-  if (existsSync(path)) {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    let alive = false;
-    try {
-      if (pid > 0) {
-        process.kill(pid, 0);
-        alive = true;
-      }
-    } catch {
-      alive = false;
-    }
-    if (alive && pid !== process.pid) {
-      throw new VigilError(
-        'VIGIL_ERR_DATA_DIR',
-        `vigil start already runs on this data directory (pid ${pid})`,
-      );
-    }
-  }
-  writeFileSync(path, `${process.pid}\n`);
-  return () => {
-    try {
-      if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
-  };
+  /** Channel senders instead of the real ones (tests). */
+  notificationSenders?: Notifications['senders'];
 }
 
 /**
@@ -114,7 +88,7 @@ function takeLock(path: string): () => void {
  */
 export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): Promise<RunningServer> {
   const { config, store, logger, clock } = ctx;
-  const releaseLock = takeLock(ctx.paths.lock);
+  const releaseLock = takeServerLock(ctx.paths.lock);
   const rejections = new RejectionRecorder({ store, logger, clock });
   rejections.start();
   const keyring = new DeviceKeyring(store, ctx.master);
@@ -122,8 +96,13 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
-  // Alarms: every write reaches the live feed; the rules write through the same instance.
-  const alarms = observeAlarmStore(ctx.alarmStore, (a) => bus.publish('alarm', alarmView(a)));
+  // Alarms: every write reaches the live feed and the notifications; the rules write through the
+  // same instance. The notification service only queues here: it never holds up the writer.
+  let notifications: Notifications | undefined;
+  const alarms = observeAlarmStore(ctx.alarmStore, (a) => {
+    bus.publish('alarm', alarmView(a));
+    notifications?.service.onAlarmChange(a);
+  });
   const alarmService = createAlarmService({
     store,
     alarms,
@@ -143,6 +122,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     onInTransit: (s, profile) => alarmService.configureSubject(s.deviceId, tripRulesConfig(s, profile)),
   });
   alarmService.setSubjectSource((deviceId) => shipments.rulesConfig(deviceId));
+  let httpPort = config.http.port;
+  notifications = createNotifications({
+    ctx,
+    alarms,
+    shipments,
+    httpPort: () => httpPort,
+    ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
+  });
   // Sinks: the store queues every reading for each sink in the ingest transaction; the runners
   // deliver from there on their own timers, so no sink can hold up ingest.
   const sinks = await startSinkService({
@@ -302,6 +289,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     customAuthenticator: opts.authenticator,
     alarms,
     shipments,
+    notifications,
     bus,
     status,
     onDeviceChanged: (id, enabled) => {
@@ -325,7 +313,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ingest: pipeline,
     routes: composed.routes,
   });
-  const httpPort = (api.server.address() as { port: number }).port;
+  httpPort = (api.server.address() as { port: number }).port;
+  // After the listener: links in notifications name its port.
+  await notifications.service.start();
   // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
   // noticed against a copy the database does not hold.
   const checkpoints = new AuditCheckpoints({
@@ -357,6 +347,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarms,
     alarmService,
     shipments,
+    notifications,
     live: { bus, stats: composed.liveStats },
     routes: apiRuntimeOf(api)?.routes ?? [],
     sinks,
@@ -379,6 +370,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
             { name: 'crl-timer', run: () => clearInterval(crlTimer) },
             { name: 'checkpoint-timer', run: () => clearInterval(checkpointTimer) },
             { name: 'alarms', run: () => alarmService.stop() },
+            { name: 'notifications', run: () => notifications?.service.stop() },
             { name: 'rejections', run: () => rejections.stop() },
             {
               name: 'audit',

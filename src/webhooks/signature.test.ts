@@ -2,46 +2,60 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
-import { signWebhook, verifyWebhook } from './signature.ts';
+import { generateWebhookSecret, signWebhook, verifyWebhook } from './signature.ts';
 
-const SECRET = 'whsec_3q2-7wEAAAAAAAAAAAAAAAAAAAAA';
-const BODY = '{"deviceId":"truck-0042","seq":1}\n';
-const T = 1_795_305_600;
+const T = 1_795_305_600_123;
+const secret = 'whsec_test-secret';
+const body = '{"event":"raised","alarm":{"id":"truck-0001/heat/1"}}';
 
-const refused = (why: RegExp) => (err: unknown) =>
-  isVigilError(err, 'VIGIL_ERR_WEBHOOK_SIGNATURE') && why.test(err.message);
+const refused = (fn: () => unknown, why: RegExp) =>
+  assert.throws(
+    fn,
+    (e: unknown) => isVigilError(e, 'VIGIL_ERR_WEBHOOK_SIGNATURE') && why.test(e.detail ?? ''),
+  );
 
-describe('webhook signatures (X-Vigil-Signature)', () => {
-  it('signs HMAC-SHA256 over "<t>.<body>" as a receiver can recompute it', () => {
-    const header = signWebhook(SECRET, BODY, T + 0.9);
-    const expected = createHmac('sha256', SECRET).update(`${T}.${BODY}`).digest('hex');
-    assert.equal(header, `t=${T},v1=${expected}`);
-    assert.equal(verifyWebhook(SECRET, BODY, header, T + 10), T);
+describe('webhook signatures', () => {
+  it('signs "<t>.<body>" with HMAC-SHA256 as documented for receivers', () => {
+    const h = signWebhook(secret, body, T);
+    const t = Math.floor(T / 1000);
+    const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+    assert.equal(h, `t=${t},v1=${expected}`);
+    assert.equal(verifyWebhook(secret, body, h, T + 10_000), t * 1000);
   });
 
-  it('refuses a changed body, another secret, a missing or malformed header', () => {
-    const header = signWebhook(SECRET, BODY, T);
-    assert.throws(() => verifyWebhook(SECRET, BODY.replace('1', '2'), header, T), refused(/mismatch/));
-    assert.throws(() => verifyWebhook(`${SECRET}x`, BODY, header, T), refused(/mismatch/));
-    assert.throws(() => verifyWebhook(SECRET, BODY, undefined, T), refused(/missing/));
-    assert.throws(() => verifyWebhook(SECRET, BODY, 'v1=abc', T), refused(/malformed/));
-    // A signature moved to another time does not verify either.
-    assert.throws(
-      () => verifyWebhook(SECRET, BODY, header.replace(`t=${T}`, `t=${T + 1}`), T),
-      refused(/mismatch/),
-    );
+  it('rejects a changed body, another secret, and a malformed or missing header', () => {
+    const h = signWebhook(secret, body, T);
+    refused(() => verifyWebhook(secret, body.replace('heat', 'door'), h, T), /mismatch/);
+    refused(() => verifyWebhook('whsec_other', body, h, T), /mismatch/);
+    refused(() => verifyWebhook(secret, body, undefined, T), /missing/);
+    refused(() => verifyWebhook(secret, body, 'v1=abc', T), /malformed/);
+    refused(() => verifyWebhook(secret, body, h.replace(/t=\d+/, 't=1'), T), /tolerance/);
   });
 
-  it('refuses a replay once it is older (or newer) than the tolerance', () => {
-    const header = signWebhook(SECRET, BODY, T);
-    assert.equal(verifyWebhook(SECRET, BODY, header, T + 300), T);
-    assert.throws(() => verifyWebhook(SECRET, BODY, header, T + 301), refused(/outside tolerance/));
-    assert.throws(() => verifyWebhook(SECRET, BODY, header, T - 301), refused(/outside tolerance/));
-    assert.throws(() => verifyWebhook(SECRET, BODY, header, T + 61, 60), refused(/outside tolerance/));
+  it('rejects a replay after the tolerance, and a timestamp moved to fit it', () => {
+    const h = signWebhook(secret, body, T);
+    refused(() => verifyWebhook(secret, body, h, T + 301_000), /tolerance/);
+    const moved = h.replace(/t=(\d+)/, (_m, t) => `t=${Number(t) + 300}`);
+    refused(() => verifyWebhook(secret, body, moved, T + 301_000), /mismatch/);
+  });
+
+  it('accepts a signature up to the tolerance either side of the clock, and a shorter tolerance', () => {
+    const h = signWebhook(secret, body, T);
+    const t = Math.floor(T / 1000) * 1000;
+    assert.equal(verifyWebhook(secret, body, h, t + 300_000), t);
+    refused(() => verifyWebhook(secret, body, h, t - 301_000), /tolerance/);
+    refused(() => verifyWebhook(secret, body, h, t + 61_000, 60), /tolerance/);
   });
 
   it('accepts any of several v1 signatures (secret rotation)', () => {
-    const header = `${signWebhook(SECRET, BODY, T)},v1=${'0'.repeat(64)}`;
-    assert.equal(verifyWebhook(SECRET, BODY, header, T), T);
+    const old = signWebhook('whsec_old', body, T);
+    const cur = signWebhook(secret, body, T).split(',')[1];
+    assert.ok(verifyWebhook(secret, body, `${old},${cur}`, T));
+  });
+
+  it('generates distinct, prefixed 256-bit secrets', () => {
+    const a = generateWebhookSecret();
+    assert.match(a, /^whsec_[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(a, generateWebhookSecret());
   });
 });

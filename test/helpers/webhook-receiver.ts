@@ -63,7 +63,7 @@ export async function startWebhookReceiver(o: ReceiverOptions): Promise<WebhookR
         return answer(202, { success: true });
       }
       try {
-        verifyWebhook(o.secret, body, req.headers['x-vigil-signature'] as string | undefined, now / 1000);
+        verifyWebhook(o.secret, body, req.headers['x-vigil-signature'] as string | undefined, now);
       } catch {
         return answer(401, { error: 'bad signature' });
       }

@@ -3,7 +3,19 @@ import { resolveDataDir } from '../../config/load.ts';
 import type { Finding } from '../../doctor/finding.ts';
 import { doctorContext, runDoctor } from '../../doctor/run-doctor.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import type { CliIo } from '../io.ts';
+
+export const doctorHelp: CommandHelp = {
+  forms: {
+    '': {
+      synopsis: 'doctor [--json]',
+      about:
+        'Checks the data directory and the instance running on it against secure and reliable defaults (file modes, master key source, TLS of both listeners, certificate expiry, CRL freshness, backups, UPS, disk, NTP, admins without MFA, tokens without expiry, failing sinks, debug logging, storage.allowInsecure) and prints each finding with its fix. Reads only; exits 1 when any finding is high.',
+      options: [['--json', 'one JSON object per finding (NDJSON): {check, severity, message, fix}']],
+    },
+  },
+};
 
 /**
  * `vigil doctor [--json]`: checks a data directory and the instance running on it against secure
@@ -19,7 +31,7 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
         check: 'data-dir',
         severity: 'high',
         message: `no data directory at ${dataDir}`,
-        fix: 'pass --data-dir (or VIGIL_DATA_DIR), or create one with vigil start',
+        fix: 'pass --data-dir (or VIGIL_DATA_DIR), or create one with vigil init or vigil start',
       },
     ];
   } else {

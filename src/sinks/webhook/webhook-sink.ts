@@ -56,7 +56,7 @@ export function webhookSink(
         headers: {
           'content-type': 'application/x-ndjson',
           'user-agent': `vigil/${VIGIL_VERSION}`,
-          [SIGNATURE_HEADER]: signWebhook(cfg.secret, body, clock() / 1000),
+          [SIGNATURE_HEADER]: signWebhook(cfg.secret, body, clock()),
           'X-Vigil-Delivery': deliveryId(name, batch),
         },
         body,
