@@ -42,7 +42,7 @@ let ctx: VigilContext;
 const noExec: Exec = async () => null;
 
 before(async () => {
-  ctx = await openContext({ dataDir, env: {}, logLevel: 'silent' });
+  ctx = await openContext({ dataDir, env: {}, logLevel: 'silent', create: true, createAdmin: true });
 });
 after(async () => {
   await ctx?.close();
@@ -271,7 +271,13 @@ describe('vigil doctor (command)', () => {
   it('prints one JSON object per finding with --json and exits 1 on a high finding', async () => {
     const dir = join(root, 'cli-data');
     await (
-      await openContext({ dataDir: dir, env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX }, logLevel: 'silent' })
+      await openContext({
+        dataDir: dir,
+        env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX },
+        logLevel: 'silent',
+        create: true,
+        createAdmin: true,
+      })
     ).close();
     const r = await runVigil(['doctor', '--json'], { dataDir: dir });
     assert.equal(r.code, 1, r.stderr);

@@ -1,7 +1,7 @@
 import type { InfluxSinkConfig } from '../../config/sinks-schema.ts';
-import { answerError, postHttps } from '../https-post.ts';
 import { displayTarget, type Sink } from '../sink.ts';
 import type { OutboxReading } from '../sink-outbox.ts';
+import { answerError, sinkPost } from '../sink-post.ts';
 import { toLines } from './line-protocol.ts';
 
 /** Points per `/write` request: InfluxData's advice for 1.x is 5,000 to 10,000. */
@@ -25,7 +25,7 @@ export function influxdbSink(cfg: InfluxSinkConfig, caPem: string): Sink {
     minIntervalMs: 0,
     devices: null,
     async deliver(batch: readonly OutboxReading[], signal: AbortSignal): Promise<void> {
-      const answer = await postHttps(write.href, {
+      const answer = await sinkPost(write.href, {
         headers: { authorization: auth, 'content-type': 'text/plain; charset=utf-8' },
         body: toLines(cfg.measurement, batch),
         ca: [caPem],

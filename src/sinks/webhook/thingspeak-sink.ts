@@ -1,6 +1,7 @@
-import { answerError, postHttps, systemRootsAnd } from '../https-post.ts';
+import { trustedCas } from '../../net/https-post.ts';
 import { displayTarget, type Sink } from '../sink.ts';
 import type { OutboxReading } from '../sink-outbox.ts';
+import { answerError, sinkPost } from '../sink-post.ts';
 import { sinkName } from './webhook-sink.ts';
 
 /** ThingSpeak takes at most 960 messages in one bulk update (free accounts). */
@@ -51,10 +52,10 @@ export function thingspeakSink(
         write_api_key: cfg.apiKey,
         updates: batch.map((r) => thingspeakUpdate(r, cfg.fields)),
       });
-      const answer = await postHttps(cfg.url, {
+      const answer = await sinkPost(cfg.url, {
         headers: { 'content-type': 'application/json' },
         body,
-        ca: systemRootsAnd(caPem),
+        ca: trustedCas(caPem),
         signal,
       });
       if (answer.status < 200 || answer.status > 299) throw answerError('ThingSpeak', answer, clock());

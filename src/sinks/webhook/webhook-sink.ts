@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { trustedCas } from '../../net/https-post.ts';
 import { VIGIL_VERSION } from '../../vigil-version.ts';
 import { SIGNATURE_HEADER, signWebhook } from '../../webhooks/signature.ts';
-import { answerError, postHttps, systemRootsAnd } from '../https-post.ts';
 import { displayTarget, type Sink } from '../sink.ts';
 import type { OutboxReading } from '../sink-outbox.ts';
+import { answerError, sinkPost } from '../sink-post.ts';
 import { readingLine } from './reading-line.ts';
 
 /** Lines per request. */
@@ -52,7 +53,7 @@ export function webhookSink(
     devices: cfg.devices ?? null,
     async deliver(batch, signal) {
       const body = `${batch.map((r) => readingLine(r, cfg.fields)).join('\n')}\n`;
-      const answer = await postHttps(cfg.url, {
+      const answer = await sinkPost(cfg.url, {
         headers: {
           'content-type': 'application/x-ndjson',
           'user-agent': `vigil/${VIGIL_VERSION}`,
@@ -60,7 +61,7 @@ export function webhookSink(
           'X-Vigil-Delivery': deliveryId(name, batch),
         },
         body,
-        ca: systemRootsAnd(caPem),
+        ca: trustedCas(caPem),
         signal,
       });
       if (answer.status < 200 || answer.status > 299) throw answerError('webhook', answer, clock());
