@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
 import { promisify } from 'node:util';
 import { apiRequest } from './helpers/api-client.ts';
-import { freePort } from './helpers/free-port.ts';
+import { freePort } from './helpers/run-vigil.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';

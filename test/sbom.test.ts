@@ -46,7 +46,7 @@ describe('SBOM and licences', () => {
     assert.deepEqual(licenceProblems(sbom), []);
   });
 
-  it('the licence check refuses copyleft and unstated licences', () => {
+  it('the licence check refuses copyleft and unstated licences, and weak copyleft not reviewed', () => {
     const sbom = (components: Sbom['components']): Sbom => ({
       bomFormat: 'CycloneDX',
       specVersion: '1.6',
@@ -61,12 +61,18 @@ describe('SBOM and licences', () => {
           { name: 'dual', version: '1', licenses: [{ expression: '(MIT OR GPL-2.0)' }] },
           { name: 'mixed', version: '1', licenses: [{ expression: 'MIT AND AGPL-3.0' }] },
           { name: 'none', version: '1' },
+          // weak copyleft: only a package reviewed and listed, under the licence it was reviewed with
+          { name: 'web-push', version: '3', licenses: [{ license: { id: 'MPL-2.0' } }] },
+          { name: 'unreviewed', version: '1', licenses: [{ license: { id: 'MPL-2.0' } }] },
+          { name: 'web-push', version: '9', licenses: [{ license: { id: 'LGPL-3.0-only' } }] },
         ]),
       ),
       [
         'gpl@1: GPL-3.0-only is not compatible with Apache-2.0 for a dependency',
         'mixed@1: MIT AND AGPL-3.0 is not compatible with Apache-2.0 for a dependency',
         'none@1: no licence stated',
+        'unreviewed@1: MPL-2.0 is not compatible with Apache-2.0 for a dependency',
+        'web-push@9: LGPL-3.0-only is not compatible with Apache-2.0 for a dependency',
       ],
     );
     assert.equal(licenceAllowed('Apache-2.0'), true);

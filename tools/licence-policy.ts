@@ -19,6 +19,17 @@ export const ALLOWED_LICENCES = new Set([
 ]);
 
 /**
+ * Weak-copyleft (file-level) licences, in the ASF's "Category B": an Apache-2.0 work may depend on
+ * such a package as long as it is not modified (its files stay under their own licence, and npm
+ * ships them as source). Accepted per package after review, never for a licence as such: a new
+ * package under one of them fails the check until it is reviewed and listed here.
+ */
+export const REVIEWED_WEAK_COPYLEFT: Record<string, string> = {
+  // Web Push (RFC 8030/8291/8292) for alarm notifications, src/notifications/channels/push-channel.ts.
+  'web-push': 'MPL-2.0',
+};
+
+/**
  * Packages whose package.json states no licence, with the licence their own LICENSE file grants
  * and the first words of that file, which `tools/sbom.ts` checks before it records the licence.
  */

@@ -9,7 +9,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestPki } from '../../src/pki/test-pki.fixture.ts';
-import { freePort } from './free-port.ts';
+import { freePort } from './run-vigil.ts';
 
 export const INFLUXD = '/usr/bin/influxd';
 
