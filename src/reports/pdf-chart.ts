@@ -9,7 +9,8 @@
  * data gaps exactly as the summary counts them.
  */
 import { num } from './format.ts';
-import { COLOR, FONT } from './pdf-style.ts';
+import { FONT } from './pdf-fonts.ts';
+import { COLOR } from './pdf-style.ts';
 import { reportSpan } from './report-facts.ts';
 import type { ShipmentReportInput } from './report-model.ts';
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { inflateSync } from 'node:zlib';
 import { renderShipmentPdf } from './pdf.ts';
 import { chartSegments, niceStep, timeTicks } from './pdf-chart.ts';
-import { pdfSafe } from './pdf-style.ts';
+import { pdfSafe } from './pdf-text.ts';
 import { syntheticReportInput } from './report-input.fixture.ts';
 import { verificationCode } from './verification-code.ts';
 

@@ -98,6 +98,25 @@ export function policyLines(p: TemperatureProfile): [string, string][] {
   ];
 }
 
+/**
+ * The alarms in one phrase: `0 alarms`, `1 alarm, acknowledged`,
+ * `3 alarms (1 critical, 1 disproved), 2 not acknowledged`.
+ */
+export function alarmCountText(alarms: ShipmentReportInput['alarms']): string {
+  const n = alarms.length;
+  if (n === 0) return '0 alarms';
+  const critical = alarms.filter((a) => a.severity === 'critical').length;
+  const disproved = alarms.filter((a) => a.disproved).length;
+  const notes = [
+    ...(critical > 0 ? [`${critical} critical`] : []),
+    ...(disproved > 0 ? [`${disproved} disproved`] : []),
+  ];
+  const unacked = alarms.filter((a) => !a.ack).length;
+  const acks =
+    unacked === 0 ? (n === 1 ? 'acknowledged' : 'all acknowledged') : `${unacked} not acknowledged`;
+  return `${n} alarm${n === 1 ? '' : 's'}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}, ${acks}`;
+}
+
 /** `2 to 8 °C`. */
 export function rangeText(p: Pick<TemperatureProfile, 'lowerC' | 'upperC'>): string {
   return `${num(p.lowerC)} to ${num(p.upperC)} °C`;
