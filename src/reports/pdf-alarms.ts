@@ -6,6 +6,25 @@ import { COLOR, CONTENT, CONTENT_WIDTH } from './pdf-style.ts';
 import { pdfClip, pdfLine } from './pdf-text.ts';
 import type { ReportAlarm } from './report-model.ts';
 
+/** The measured parts of an alarm card of width `w`. */
+function cardLayout(doc: PDFKit.PDFDocument, a: ReportAlarm, w: number) {
+  doc.font(FONT.regular).fontSize(8.5);
+  const disproof = a.disproved ? `\nDisproved ${humanUtc(a.disproved.at)}: ${a.disproved.reason}` : '';
+  const msg = pdfClip(`${a.message}${disproof}`);
+  const msgH = doc.heightOfString(msg, { width: w - 20 });
+  const ackLines: [string, string][] = a.ack
+    ? [
+        ['Meaning', a.ack.meaning],
+        ['Reason', a.ack.reason],
+      ]
+    : [];
+  const ackH = a.ack
+    ? 30 +
+      ackLines.reduce((acc, [, v]) => acc + doc.heightOfString(pdfClip(v) || '-', { width: w - 100 }) + 3, 0)
+    : 18;
+  return { msg, msgH, ackLines, ackH, h: 36 + msgH + ackH + 6 };
+}
+
 function alarmCard(f: Flow, a: ReportAlarm, n: number): void {
   const { doc } = f;
   const x = CONTENT.left;
@@ -17,25 +36,7 @@ function alarmCard(f: Flow, a: ReportAlarm, n: number): void {
     `raised ${humanUtc(a.raisedAt)}`,
     a.resolvedAt === undefined ? 'not resolved' : `resolved ${humanUtc(a.resolvedAt)}`,
   ].join('  ·  ');
-  doc.font(FONT.regular).fontSize(8.5);
-  const disproof = a.disproved ? `\nDisproved ${humanUtc(a.disproved.at)}: ${a.disproved.reason}` : '';
-  const msg = pdfClip(`${a.message}${disproof}`);
-  const msgH = doc.heightOfString(msg, { width: w - 20 });
-  let ackH = 0;
-  let ackLines: [string, string][] = [];
-  if (a.ack) {
-    ackLines = [
-      ['Meaning', a.ack.meaning],
-      ['Reason', a.ack.reason],
-    ];
-    doc.fontSize(8.5);
-    ackH =
-      30 +
-      ackLines.reduce((acc, [, v]) => acc + doc.heightOfString(pdfClip(v) || '-', { width: w - 100 }) + 3, 0);
-  } else {
-    ackH = 18;
-  }
-  const h = 36 + msgH + ackH + 6;
+  const { msg, msgH, ackLines, ackH, h } = cardLayout(doc, a, w);
   ensure(f, h + 8);
   const y0 = f.y;
   doc.lineWidth(0.6).roundedRect(x, y0, w, h, 3).stroke(COLOR.rule);
@@ -114,6 +115,9 @@ function alarmCard(f: Flow, a: ReportAlarm, n: number): void {
 }
 
 export function alarmsSection(f: Flow): void {
+  const first = f.input.alarms[0];
+  // the heading goes with its first card
+  if (first) ensure(f, 8 + 15 + 6 + cardLayout(f.doc, first, CONTENT_WIDTH).h + 8);
   heading(f, 'Alarms', 'numbered as marked on the chart');
   if (f.input.alarms.length === 0) {
     para(f, 'No alarms were raised for this shipment.', { color: COLOR.muted, font: FONT.italic });

@@ -4,6 +4,7 @@ import { FONT } from './pdf-fonts.ts';
 import { ensure, type Flow, facts, fitLine, heading, para } from './pdf-layout.ts';
 import { COLOR, CONTENT } from './pdf-style.ts';
 import { pdfClip, pdfLine } from './pdf-text.ts';
+import { readableDetail } from './report-facts.ts';
 
 export function custodySection(f: Flow): void {
   const { doc, input } = f;
@@ -18,7 +19,7 @@ export function custodySection(f: Flow): void {
   let prevDot: { page: number; y: number } | undefined;
   input.custody.forEach((c) => {
     const head = pdfLine(`${c.action}  ·  ${c.actor}`);
-    const detail = pdfClip(c.detail);
+    const detail = pdfClip(readableDetail(c.detail, input.alarms));
     doc.font(FONT.regular).fontSize(8);
     const dh = detail ? doc.heightOfString(detail, { width: textW }) : 0;
     const h = Math.max(24, 13 + dh + 8);

@@ -2,8 +2,9 @@
 import { durationText, num, tempText, utcSeconds } from './format.ts';
 import { drawTemperatureChart } from './pdf-chart.ts';
 import { FONT } from './pdf-fonts.ts';
-import { ensure, type Flow, heading, table } from './pdf-layout.ts';
+import { ensure, type Flow, fitLine, heading, para, table } from './pdf-layout.ts';
 import { COLOR, CONTENT, CONTENT_WIDTH } from './pdf-style.ts';
+import { reportSpan } from './report-facts.ts';
 
 export function excursionsSection(f: Flow): void {
   const { summary } = f.input;
@@ -52,16 +53,42 @@ export function excursionsSection(f: Flow): void {
   }
 }
 
-/** At most this many excursions get a detail chart; the table lists them all. */
-const MAX_DETAIL_CHARTS = 4;
+/**
+ * Detail charts are drawn for this many excursions (about four pages); a trip with more (a
+ * flapping sensor) lists the rest in the table above and says so.
+ */
+export const MAX_DETAIL_CHARTS = 20;
+
+/**
+ * The window a detail chart shows: the excursion with a margin on each side of a third of its
+ * length, at least 15 minutes, so a 5-minute excursion fills a third of the chart and an 11-hour
+ * one shows how it began and ended. Kept inside the trip when the trip allows.
+ */
+export function detailWindow(
+  e: { readonly start: number; readonly end: number },
+  trip: { readonly from: number; readonly to: number } | null,
+): { from: number; to: number } {
+  const pad = Math.max(15 * 60_000, (e.end - e.start) / 3);
+  const from = trip ? Math.max(trip.from, e.start - pad) : e.start - pad;
+  const to = trip ? Math.min(trip.to, e.end + pad) : e.end + pad;
+  return to - from >= 60_000 ? { from, to } : { from: e.start - pad, to: e.end + pad };
+}
+
+/** `2026-11-10 16:00:00 – 16:38:00`, the date written once when both ends share it. */
+function spanText(start: number, end: number): string {
+  const a = utcSeconds(start);
+  const b = utcSeconds(end);
+  return `${a} – ${a.slice(0, 10) === b.slice(0, 10) ? b.slice(11) : b}`;
+}
 
 /** A zoomed chart of each excursion (a 30-day chart shows a 10-hour excursion as a thin stripe). */
 function excursionDetails(f: Flow): void {
   const { doc, input } = f;
-  const list = input.summary.excursions.slice(0, MAX_DETAIL_CHARTS);
+  const all = input.summary.excursions;
+  const list = all.slice(0, MAX_DETAIL_CHARTS);
+  const trip = reportSpan(input);
   const h = 150;
   list.forEach((e, i) => {
-    const pad = Math.max(3_600_000, (e.end - e.start) * 0.35);
     ensure(f, h + 22);
     const title = `E${i + 1} in detail`;
     doc
@@ -70,23 +97,31 @@ function excursionDetails(f: Flow): void {
       .fillColor(COLOR.ink)
       .text(title, CONTENT.left, f.y, { lineBreak: false });
     const tw = doc.widthOfString(title);
-    doc
-      .font(FONT.regular)
-      .fontSize(8)
-      .fillColor(COLOR.muted)
-      .text(
-        `   ${e.kind === 'above' ? 'above' : 'below'} the range for ${durationText(e.durationMs)}, ${e.kind === 'above' ? 'highest' : 'lowest'} ${tempText(e.peakC, 1)}`,
-        CONTENT.left + tw,
-        f.y + 0.5,
-        { lineBreak: false },
-      );
-    f.y += 10;
+    doc.font(FONT.regular).fontSize(8).fillColor(COLOR.muted);
+    doc.text(
+      fitLine(
+        doc,
+        `${e.kind} the range ${spanText(e.start, e.end)} UTC (${durationText(e.durationMs)}), ${e.kind === 'above' ? 'highest' : 'lowest'} ${tempText(e.peakC, 1)}${e.parts > 1 ? `, ${e.parts} parts merged` : ''}`,
+        CONTENT_WIDTH - tw - 10,
+      ),
+      CONTENT.left + tw + 10,
+      f.y + 0.5,
+      { lineBreak: false },
+    );
+    f.y += 12;
     drawTemperatureChart(
       doc,
       input,
       { x: CONTENT.left, y: f.y, w: CONTENT_WIDTH, h },
-      { span: { from: e.start - pad, to: e.end + pad }, legend: false },
+      { span: detailWindow(e, trip), legend: false },
     );
     f.y += h + 8;
   });
+  if (all.length > list.length) {
+    para(
+      f,
+      `Detail charts are drawn for E1 to E${list.length}; E${list.length + 1} to E${all.length} are in the table above.`,
+      { color: COLOR.muted, font: FONT.italic },
+    );
+  }
 }

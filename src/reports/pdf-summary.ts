@@ -84,6 +84,14 @@ export function titleBlock(f: Flow): void {
   f.y = 100;
 }
 
+/** `above 11 h 18 min`, `↑ 11 h 54 min, ↓ 40 min`, `never`: what a small tile line can hold. */
+function outOfRangeSub(aboveMs: number, belowMs: number): string {
+  if (aboveMs > 0 && belowMs > 0) return `↑ ${durationShort(aboveMs)}, ↓ ${durationShort(belowMs)}`;
+  if (aboveMs > 0) return `above ${durationShort(aboveMs)}`;
+  if (belowMs > 0) return `below ${durationShort(belowMs)}`;
+  return 'never';
+}
+
 /** One-line verdict so quality sees the outcome before the details. */
 export function verdict(f: Flow): void {
   const { doc, input } = f;
@@ -173,7 +181,7 @@ export function summarySection(f: Flow): void {
     {
       label: 'Mean kinetic temp.',
       value: tempText(s.mktC),
-      sub: 'dH/R 10 000 K, gaps excluded',
+      sub: 'ΔH/R 10 000 K',
       tone: s.mktC === null ? undefined : s.mktC > p.upperC || s.mktC < p.lowerC ? 'bad' : 'ok',
     },
     {
@@ -191,7 +199,7 @@ export function summarySection(f: Flow): void {
     {
       label: 'Time out of range',
       value: durationShort(outMs),
-      sub: `above ${durationText(s.timeAboveMs)}, below ${durationText(s.timeBelowMs)}`,
+      sub: outOfRangeSub(s.timeAboveMs, s.timeBelowMs),
       tone: outMs > 0 ? 'bad' : 'ok',
     },
     {

@@ -55,7 +55,7 @@ export function verificationSection(f: Flow, contentHashHex: string): void {
     .text('VERIFICATION CODE', x + 14, y + 14, { lineBreak: false, characterSpacing: 0.4 });
   doc
     .font(FONT.monoBold)
-    .fontSize(13)
+    .fontSize(11)
     .fillColor(COLOR.ink)
     .text(f.code, x + 14, y + 27, { lineBreak: false });
   doc

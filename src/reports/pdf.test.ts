@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inflateSync } from 'node:zlib';
+import { chartSegments, niceStep, timeTicks } from './chart-scale.ts';
 import { renderShipmentPdf } from './pdf.ts';
-import { chartSegments, niceStep, timeTicks } from './pdf-chart.ts';
 import { pdfSafe } from './pdf-text.ts';
 import { syntheticReportInput } from './report-input.fixture.ts';
 import { verificationCode } from './verification-code.ts';

@@ -66,7 +66,7 @@ export function renderShipmentPdf(input: ShipmentReportInput, options: PdfReport
   ensure(f, chartH);
   drawTemperatureChart(doc, input, { x: CONTENT.left, y: f.y, w: CONTENT_WIDTH, h: chartH });
   f.y += chartH + 10;
-  heading(f, 'Summary', 'MKT per USP <1160>, time-weighted');
+  heading(f, 'Summary', 'MKT per USP <1160>, time-weighted, data gaps excluded');
   summarySection(f);
   heading(f, 'Batches');
   batchesTable(f);
