@@ -123,7 +123,7 @@ const EPOCH_MS_VALUE = /(?<==)1\d{12}(?=\s|$|[,;)])/g;
 /**
  * A custody detail as people read it: the id of an alarm of this report becomes its number on
  * the report (`A2 (heat)`) and a `key=<epoch ms>` value an ISO 8601 time. Only whole values
- * written by the system are touched, never digits inside text (a 13-digit GTIN stays).
+ * written by the system (`key=1763963400000`) are touched, never digits inside text.
  */
 export function readableDetail(detail: string, alarms: ShipmentReportInput['alarms']): string {
   let out = detail;
