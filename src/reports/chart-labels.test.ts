@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { groupByX, numberList, placeLabels } from './chart-labels.ts';
+import { groupMarks, numberList, placeLabels } from './chart-labels.ts';
 
 describe('chart label placement', () => {
   it('keeps every label where it wants to be when there is room', () => {
@@ -71,8 +71,12 @@ describe('chart label placement', () => {
     assert.equal(numberList('A', [9]), 'A9');
   });
 
-  it('groups marks by their distance to the previous one', () => {
-    const g = groupByX([{ x: 50 }, { x: 0 }, { x: 20 }, { x: 10 }], 15);
-    assert.deepEqual(g, [[{ x: 0 }, { x: 10 }, { x: 20 }], [{ x: 50 }]]);
+  it('puts a mark that would sit under the label of the marks before it into their group', () => {
+    // each label reaches 10 pt right of its group's last mark; marks are 3 pt half-wide
+    const g = groupMarks([{ x: 50 }, { x: 0 }, { x: 12 }, { x: 20 }, { x: 80 }], () => 10, 3);
+    assert.deepEqual(g, [[{ x: 0 }, { x: 12 }, { x: 20 }], [{ x: 50 }], [{ x: 80 }]]);
+    // a longer label swallows the next mark too
+    const wide = groupMarks([{ x: 0 }, { x: 30 }], (group) => 20 * group.length + 15, 3);
+    assert.deepEqual(wide, [[{ x: 0 }, { x: 30 }]]);
   });
 });

@@ -69,15 +69,21 @@ export function numberList(prefix: string, numbers: readonly number[]): string {
 }
 
 /**
- * Marks in groups of neighbours closer than `within` points: several alarms raised within
- * minutes on a month-long axis share one label instead of hiding each other.
+ * Marks in groups whose label fits: each group's label goes right of its last mark, so a mark
+ * that would sit under that label joins the group instead (several alarms raised within minutes
+ * on a month-long axis share one label, "A2–A5", rather than labels landing beside the wrong
+ * mark). `labelEnd(group)` is how far right of the group's last mark its label reaches.
  */
-export function groupByX<T extends { readonly x: number }>(items: readonly T[], within: number): T[][] {
+export function groupMarks<T extends { readonly x: number }>(
+  items: readonly T[],
+  labelEnd: (group: readonly T[]) => number,
+  markHalfWidth: number,
+): T[][] {
   const sorted = [...items].sort((a, b) => a.x - b.x);
   const groups: T[][] = [];
   for (const it of sorted) {
     const g = groups[groups.length - 1];
-    if (g && it.x - (g[g.length - 1] as T).x < within) g.push(it);
+    if (g && it.x - markHalfWidth < (g[g.length - 1] as T).x + labelEnd(g)) g.push(it);
     else groups.push([it]);
   }
   return groups;

@@ -4,7 +4,7 @@
  * alarm marks, time and temperature axes, and a legend. Labels are placed by chart-labels.ts so
  * that none covers another.
  */
-import { groupByX, numberList, placeLabels } from './chart-labels.ts';
+import { groupMarks, numberList, placeLabels } from './chart-labels.ts';
 import { chartSegments, niceStep, tickLabel, timeTicks } from './chart-scale.ts';
 import { num } from './format.ts';
 import { FONT } from './pdf-fonts.ts';
@@ -80,7 +80,8 @@ export function drawTemperatureChart(
   if (profile.freezeSensitive) lo0 = Math.min(lo0, profile.freeze.limitC);
   const pad = Math.max(0.5, (hi0 - lo0) * 0.06);
   lo0 -= pad;
-  hi0 += pad;
+  // headroom for the excursion numbers along the top edge (11 pt), so they sit above the series
+  hi0 += Math.max(pad, ((hi0 - lo0) * 11) / Math.max(1, ph - 11));
   const yStep = niceStep(hi0 - lo0, 6);
   const lo = Math.floor(lo0 / yStep) * yStep;
   const hi = Math.ceil(hi0 / yStep) * yStep;
@@ -260,24 +261,47 @@ export function drawTemperatureChart(
       .fill(m.color);
   }
   doc.font(FONT.bold).fontSize(6);
-  for (const g of groupByX(alarmMarks, 24)) {
-    const last = g[g.length - 1] as (typeof alarmMarks)[number];
-    const text = numberList(
+  const groupText = (g: readonly (typeof alarmMarks)[number][]) =>
+    numberList(
       'A',
       g.map((m) => m.n),
     );
-    // the most severe colour of the group
-    const color = g.some((m) => m.color === COLOR.bad) ? COLOR.bad : last.color;
-    wishes.push({ x: last.x + 4.5, w: doc.widthOfString(text), text, color, size: 6 });
-  }
-  const at = placeLabels(wishes, {
+  const alarmWishes = groupMarks(alarmMarks, (g) => 4.5 + doc.widthOfString(groupText(g)) + 2, 3.2).map(
+    (g) => {
+      const first = g[0] as (typeof alarmMarks)[number];
+      const last = g[g.length - 1] as (typeof alarmMarks)[number];
+      const text = groupText(g);
+      const w = doc.widthOfString(text);
+      // the most severe colour of the group
+      const color = g.some((m) => m.color === COLOR.bad) ? COLOR.bad : last.color;
+      // right of the marks, or left of them at the right edge of the plot
+      const x = last.x + 4.5 + w <= px + pw + 6 ? last.x + 4.5 : first.x - 4.5 - w;
+      return { x, w, text, color, size: 6 };
+    },
+  );
+  // alarm labels first, each right of its own marks (a label moved far would name the wrong
+  // mark); dispatch and delivery labels then take the nearest free place
+  const ordered = [...alarmWishes, ...wishes];
+  const obstacles = alarmMarks.map((m) => ({ x: m.x - 3.2, w: 6.4 }));
+  const alarmAt = placeLabels(alarmWishes, {
+    min: px - 20,
+    max: px + pw + 6,
+    maxShift: 6,
+    gap: 2,
+    obstacles,
+  });
+  const markAt = placeLabels(wishes, {
     min: px,
     max: px + pw,
     maxShift: 60,
     gap: 2,
-    obstacles: alarmMarks.map((m) => ({ x: m.x - 3.2, w: 6.4 })),
+    obstacles: [
+      ...obstacles,
+      ...alarmWishes.flatMap((w, i) => (alarmAt[i] == null ? [] : [{ x: alarmAt[i] as number, w: w.w }])),
+    ],
   });
-  wishes.forEach((wsh, i) => {
+  const at = [...alarmAt, ...markAt];
+  ordered.forEach((wsh, i) => {
     const x = at[i];
     if (x === null || x === undefined) return;
     doc
