@@ -15,14 +15,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { main } from '../src/cli/main.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { awayFromStepEdge, type EnrolledUser, enrolledUser, totp } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
   type Instance,
-  MASTER_KEY_HEX,
   makeEnvelope,
   send,
   startInstance,
@@ -30,6 +28,7 @@ import {
   waitFor,
 } from './helpers/instance.ts';
 import { pdfPages } from './helpers/pdf-text.ts';
+import { type InProcessRun, vigilInProcess } from './helpers/vigil-in-process.ts';
 
 const MIN = 60_000;
 const STEP = 5 * MIN;
@@ -65,16 +64,8 @@ const t0 = Math.floor((Date.now() - SAMPLES * STEP - 30 * MIN) / MIN) * MIN + 17
 let pages: string[] = [];
 let text = '';
 
-async function vigil(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '--data-dir', inst.dataDir], {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    env: { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX },
-    signal: new AbortController().signal,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+function vigil(args: string[]): Promise<InProcessRun> {
+  return vigilInProcess(inst.dataDir, args);
 }
 
 async function sendSamples(indices: number[]): Promise<void> {
