@@ -16,6 +16,9 @@ export const ALLOWED_LICENCES = new Set([
   'Unlicense',
   'Python-2.0',
   'Zlib',
+  // Permissive font licence (copy, modify, sell; a modified font must be renamed): DejaVu, for
+  // the PDF reports, is Bitstream Vera plus the identical Arev terms and public-domain changes.
+  'Bitstream-Vera',
 ]);
 
 /**
@@ -30,11 +33,16 @@ export const REVIEWED_WEAK_COPYLEFT: Record<string, string> = {
 };
 
 /**
- * Packages whose package.json states no licence, with the licence their own LICENSE file grants
- * and the first words of that file, which `tools/sbom.ts` checks before it records the licence.
+ * Packages whose package.json states no licence, or only points at a file (`SEE LICENSE IN ...`),
+ * with the licence their own LICENSE file grants and the first words of that file, which
+ * `tools/sbom.ts` checks before it records the licence.
  */
 export const LICENCE_OVERRIDES: Record<string, { licence: string; fileStartsWith: string }> = {
   'png-js@2.0.0': { licence: 'MIT', fileStartsWith: 'MIT License' },
+  'dejavu-fonts-ttf@2.37.3': {
+    licence: 'Bitstream-Vera',
+    fileStartsWith: 'Fonts are (c) Bitstream (see below). DejaVu changes are in public domain.',
+  },
 };
 
 /**

@@ -42,11 +42,15 @@ export function componentLicence(c: SbomComponent): string | null {
   return l.license.id ?? l.license.name ?? null;
 }
 
-/** Fills in the licence of the known packages that state none, after checking their LICENSE text. */
+/**
+ * Fills in the licence of the known packages that state none (or only `SEE LICENSE IN FILE`, npm's
+ * form for a licence without an SPDX id), after checking their LICENSE text.
+ */
 function applyOverrides(sbom: Sbom): void {
   for (const c of sbom.components) {
     const o = LICENCE_OVERRIDES[componentKey(c)];
-    if (!o || componentLicence(c)) continue;
+    const stated = componentLicence(c);
+    if (!o || (stated && !/^SEE LICEN[CS]E IN /i.test(stated))) continue;
     const text = c.evidence?.licenses?.map((e) =>
       Buffer.from(e.license.text?.content ?? '', 'base64').toString('utf8'),
     );
