@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
 import { promisify } from 'node:util';
 import { apiRequest } from './helpers/api-client.ts';
-import { freePort } from './helpers/run-vigil.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
+import { freePort } from './helpers/run-vigil.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
