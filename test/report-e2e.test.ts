@@ -227,7 +227,8 @@ describe('the PDF report of a real 10-day trip', () => {
   });
 
   it('prints no epoch milliseconds anywhere', () => {
-    assert.doesNotMatch(text, /\d{13}/);
+    // The content hash (64 hex digits) may hold a run of 13 decimal digits by chance: not a time.
+    assert.doesNotMatch(text.replace(/\b[0-9a-f]{64}\b/g, ''), /\d{13}/);
   });
 
   it('gives every excursion its start and end to the second, and a zoomed chart', () => {
