@@ -1,6 +1,7 @@
 import { isVigilError } from '../errors.ts';
 import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
+import { backupCommand } from './commands/backup.ts';
 import { deviceCommand } from './commands/device.ts';
 import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
 import { readingsCommand } from './commands/readings.ts';
@@ -37,6 +38,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   audit: {
     run: auditCommand,
     help: 'audit [--since ISO] [--json] | audit verify                       print or verify the audit log',
+  },
+  backup: {
+    run: backupCommand,
+    help: 'backup init|create|list|verify FILE|restore FILE|drill [--identity F] [--json]  encrypted backups',
   },
   report: {
     run: reportCommand,

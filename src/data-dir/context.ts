@@ -89,7 +89,11 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   } catch (err) {
     throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
   }
-  const { key: master, created: keyCreated } = loadOrCreateMasterKey(paths.masterKey, env);
+  const { key: master, created: keyCreated } = loadOrCreateMasterKey(
+    paths.masterKey,
+    env,
+    paths.hashRootSealed,
+  );
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
   const dbExisted = existsSync(paths.db);
   const db = openSqliteAdapters({

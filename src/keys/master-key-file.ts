@@ -10,13 +10,21 @@ import { MasterKey, parseMasterKey } from './master-key.ts';
 export function loadOrCreateMasterKey(
   path: string,
   env: NodeJS.ProcessEnv,
+  hashRootPath?: string,
 ): { key: MasterKey; created: boolean } {
+  const withHashRoot = (raw: Buffer): MasterKey => {
+    // A node restored from a backup keeps the original installation's hash root, sealed under its
+    // own master key (src/backup/restore-backup.ts).
+    if (!hashRootPath || !existsSync(hashRootPath)) return new MasterKey(raw);
+    const hashRoot = new MasterKey(raw).open('hash-root', readFileSync(hashRootPath));
+    return new MasterKey(raw, { hashRoot });
+  };
   if (env.VIGIL_MASTER_KEY)
-    return { key: new MasterKey(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
+    return { key: withHashRoot(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
   if (existsSync(path)) {
     const mode = statSync(path).mode & 0o777;
     if (mode & 0o077) chmodSync(path, 0o600);
-    return { key: new MasterKey(parseMasterKey(readFileSync(path, 'utf8'))), created: false };
+    return { key: withHashRoot(parseMasterKey(readFileSync(path, 'utf8'))), created: false };
   }
   const raw = randomBytes(32);
   try {

@@ -1,0 +1,10 @@
+import type { DatabaseSnapshots } from '../backup/database-snapshots.ts';
+import { SqliteSnapshots } from '../storage/adapters/sqlite-snapshots.ts';
+import type { VigilContext } from './context.ts';
+
+/** The backup port over this data directory's database (`ctx` absent: snapshot files only). */
+export function databaseSnapshots(ctx?: Pick<VigilContext, 'paths' | 'master'>): DatabaseSnapshots {
+  return ctx
+    ? new SqliteSnapshots({ path: ctx.paths.db, key: ctx.master.databaseKey() })
+    : new SqliteSnapshots();
+}
