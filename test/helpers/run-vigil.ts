@@ -18,11 +18,11 @@ export interface VigilRun {
  */
 export function runVigil(
   args: string[],
-  o: { dataDir?: string; timeoutMs?: number } = {},
+  o: { dataDir?: string; timeoutMs?: number; masterKeyHex?: string } = {},
 ): Promise<VigilRun> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    VIGIL_MASTER_KEY: MASTER_KEY_HEX,
+    VIGIL_MASTER_KEY: o.masterKeyHex ?? MASTER_KEY_HEX,
     VIGIL_LOG_LEVEL: 'warn',
   };
   delete env.VIGIL_DATA_DIR;

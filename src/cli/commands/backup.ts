@@ -61,9 +61,6 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
   const [sub, file, ...extra] = positionals;
   const json = values.json;
   const dataDir = resolveDataDir(values['data-dir'], io.env);
-  const say = (line: string) => {
-    if (!json) io.out(line);
-  };
   const takesFile = sub === 'verify' || sub === 'restore';
   if (extra.length > 0 || (!takesFile && file !== undefined)) usage(USAGE);
 
