@@ -45,7 +45,11 @@ function freePort(): Promise<number> {
 
 /** `vigil start` on the primary's data directory in a child process; resolves once it listens. */
 function startPrimary(): Promise<ChildProcess> {
-  const env = { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX, VIGIL_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    VIGIL_MASTER_KEY: MASTER_KEY_HEX,
+    VIGIL_LOG_LEVEL: 'warn',
+  };
   delete env.VIGIL_DATA_DIR;
   const child = spawn(
     process.execPath,

@@ -27,6 +27,11 @@ export interface ApiServerDeps {
    * `config.access`; the auth guard refuses to start without it.
    */
   routes: RoutePlugin[];
+  /**
+   * Why the API is read-only now (the data volume is full), null when it is not: requests that
+   * change something are refused with VIGIL_ERR_DISK_FULL, reads and sign-in go on.
+   */
+  readOnly?: () => string | null;
 }
 
 /** Measurements the API server keeps while it runs (for /metrics and /api/v1/system). */

@@ -40,6 +40,8 @@ export interface PipelineOptions {
   backfillAfterMs: number;
   /** Called after an accepted message is durable (live feed, rules). Must not throw. */
   onAccepted?: (ev: AcceptedMessage) => void;
+  /** Called when a store commit failed (disk full is told apart there). Must not throw. */
+  onStoreFailure?: (err: unknown) => void;
 }
 
 export interface AcceptedMessage {
@@ -194,6 +196,7 @@ export class IngestPipeline implements IngestSink {
       await this.#writer.write({ deviceId: env.dev, readings, messages, seenAt: receivedAt });
     } catch (cause) {
       this.#replay.forget(env.dev, env.seq, fp);
+      this.#o.onStoreFailure?.(cause);
       this.#o.logger.error({ err: cause, device: env.dev }, 'store failed; message not acknowledged');
       throw new VigilError('VIGIL_ERR_STORE', 'write failed', { cause });
     }

@@ -8,6 +8,7 @@ import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
 import { apiRuntimeOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
+import { storageFiles } from '../api/system-status.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
@@ -15,6 +16,8 @@ import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
+import { LinkTracker } from '../continuity/link-tracker.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { VigilError } from '../errors.ts';
@@ -49,6 +52,8 @@ export interface RunningServer {
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
+  /** Backups, UPS, data volume and the system alarms they raise. */
+  continuity: ContinuityService;
   stop(): Promise<void>;
 }
 
@@ -66,6 +71,13 @@ export interface ServerOptions {
   apiRoutes?: RoutePlugin[];
   /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
   alarmService?: { tickMs?: number; anomaly?: boolean };
+  /**
+   * Asks the process to shut down gracefully (UPS low battery): `vigil start` stops as on Ctrl-C.
+   * Without it the server stops itself.
+   */
+  requestShutdown?: (reason: string) => void;
+  /** Continuity timings (tests shorten them). */
+  continuity?: { checkMs?: number; backupRetryBaseMs?: number; backupFirstDelayMs?: number };
 }
 
 /** Refuses a second `vigil start` on one data directory (other commands are fine alongside). */
@@ -113,6 +125,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
+  // Devices' latest link events: broker and outbox depth (docs/protocol.md §8).
+  const links = new LinkTracker();
   // Alarms: every write reaches the live feed; the rules write through the same instance.
   const alarms = observeAlarmStore(ctx.alarmStore, (a) => bus.publish('alarm', alarmView(a)));
   const alarmService = createAlarmService({
@@ -139,6 +153,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
     backfill.observe(ev);
+    links.observe(ev);
     opts.onAccepted?.(ev);
   };
   const pipeline = new IngestPipeline({
@@ -153,7 +168,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     maxFutureSkewMs: config.ingest.maxFutureSkewMs,
     backfillAfterMs: config.ingest.backfillAfterMs,
     onAccepted,
+    onStoreFailure: (err) => continuity?.commitFailed(err),
   });
+  let continuity: ContinuityService | undefined;
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.
@@ -262,6 +279,29 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });
+  let stopServer: () => Promise<void> = async () => {};
+  let apiRuntime: ReturnType<typeof apiRuntimeOf> | undefined;
+  continuity = startContinuity({
+    ctx,
+    alarms,
+    links,
+    startedAt: clock(),
+    ingest: {
+      readingsPerSec: () => {
+        const t = apiRuntime?.throughput.rates(clock(), pipeline.stats);
+        return t?.readingsPerSec ?? 0;
+      },
+      readings: () => store.countReadings(),
+      dbBytes: () => storageFiles(ctx.paths.db).reduce((n, f) => n + f.bytes, 0),
+    },
+    requestShutdown: (reason) => {
+      if (opts.requestShutdown) opts.requestShutdown(reason);
+      else void stopServer();
+    },
+    ...(opts.continuity ?? {}),
+  });
+  const continuityService = continuity;
+  pipeline.onCommit(() => continuityService.committed());
   const status = statusSources({
     ctx,
     ingest: pipeline,
@@ -269,6 +309,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     broker,
     backfill,
     externalLink: link,
+    continuity: continuityService,
+    links,
   });
   const composed = composeApiRoutes({
     ctx,
@@ -295,7 +337,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     authenticator: opts.authenticator ?? auth.authenticator,
     ingest: pipeline,
     routes: composed.routes,
+    readOnly: () => continuityService.readOnlyReason(),
   });
+  apiRuntime = apiRuntimeOf(api);
   const httpPort = (api.server.address() as { port: number }).port;
   await store.appendAudit({
     ts: clock(),
@@ -306,7 +350,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
 
   let stopped = false;
-  return {
+  const running: RunningServer = {
     mqttPort,
     httpPort,
     pipeline,
@@ -317,10 +361,12 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarmService,
     shipments,
     live: { bus, stats: composed.liveStats },
-    routes: apiRuntimeOf(api)?.routes ?? [],
+    routes: apiRuntime?.routes ?? [],
+    continuity: continuityService,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      continuityService.stop();
       watcher.stop();
       clearInterval(crlTimer);
       await api.close();
@@ -340,4 +386,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       releaseLock();
     },
   };
+  stopServer = running.stop;
+  return running;
 }

@@ -61,7 +61,9 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
     // Give the outboxes a moment to drain; what is left stays on disk for the next run.
     await fleet.stop({ drainMs: 10_000 });
     const t = fleet.totals();
-    io.out(`done: sent ${t.sent}, acknowledged ${t.acked}, still buffered ${t.buffered} (kept in the outbox)`);
+    io.out(
+      `done: sent ${t.sent}, acknowledged ${t.acked}, still buffered ${t.buffered} (kept in the outbox)`,
+    );
     return t.buffered === 0 ? 0 : 1;
   });
 }

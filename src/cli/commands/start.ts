@@ -32,10 +32,17 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
     },
   });
-  const server = await startServer(ctx).catch(async (err) => {
-    await ctx.close();
-    throw err;
+  // UPS low battery asks for the same graceful stop as Ctrl-C (src/continuity).
+  let shutdown: ((reason: string) => void) | undefined;
+  const shutdownRequested = new Promise<string>((resolve) => {
+    shutdown = resolve;
   });
+  const server = await startServer(ctx, { requestShutdown: (reason) => shutdown?.(reason) }).catch(
+    async (err) => {
+      await ctx.close();
+      throw err;
+    },
+  );
   io.out(`vigil started (pid ${process.pid})`);
   for (const c of ctx.created) io.out(`  created ${c}`);
   io.out(`  data directory   ${ctx.paths.dataDir}`);
@@ -79,11 +86,14 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   }, 15_000);
   statsTimer.unref();
 
-  await new Promise<void>((resolve) => {
-    if (io.signal.aborted) resolve();
-    io.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  io.out('stopping...');
+  const reason = await Promise.race([
+    shutdownRequested,
+    new Promise<string>((resolve) => {
+      if (io.signal.aborted) resolve('signal');
+      io.signal.addEventListener('abort', () => resolve('signal'), { once: true });
+    }),
+  ]);
+  io.out(reason === 'signal' ? 'stopping...' : `stopping: ${reason}...`);
   clearInterval(statsTimer);
   for (const f of fleets) await f.stop();
   await server.stop();
