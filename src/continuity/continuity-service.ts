@@ -81,9 +81,10 @@ export interface ContinuityService {
   report(): Promise<ContinuityReport>;
   /** Why the dashboard is read-only (null: it is not). */
   readOnlyReason(): string | null;
-  /** Ingest's commit outcomes (the disk-full state). */
+  /** Ingest's commit failures (the disk-full state). */
   commitFailed(err: unknown): void;
-  committed(): void;
+  /** False while the data volume is full: ingest stops acknowledging until space returns. */
+  writable(): boolean;
   /** Re-evaluates every condition and updates the system alarms now. */
   check(): Promise<void>;
   backups: BackupSchedule;
@@ -161,7 +162,9 @@ export function startContinuity(d: {
     });
 
   check = async () => {
+    const wasFull = disk.full !== null;
     await measureDisk();
+    if (wasFull && !disk.full) logger.info('data volume has space again: acknowledging readings');
     const dir = backupDir(config);
     const conditions = [
       ...backupConditions({
@@ -182,6 +185,11 @@ export function startContinuity(d: {
     d.checkMs ?? 15_000,
   );
   timer.unref();
+  // While the volume is full, look for space more often than the regular check.
+  const fullTimer = setInterval(() => {
+    if (disk.full) void check().catch(() => {});
+  }, 1000);
+  fullTimer.unref();
 
   const report = async (): Promise<ContinuityReport> => {
     const now = clock();
@@ -307,17 +315,13 @@ export function startContinuity(d: {
         void check().catch(() => {});
       }
     },
-    committed: () => {
-      if (!disk.full) return;
-      disk.committed();
-      logger.info('data volume has space again: acknowledging readings');
-      void check().catch(() => {});
-    },
+    writable: () => disk.writable,
     check: () => check(),
     backups,
     ups,
     stop: () => {
       clearInterval(timer);
+      clearInterval(fullTimer);
       backups.stop();
       ups?.stop();
     },

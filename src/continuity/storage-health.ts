@@ -1,4 +1,13 @@
-import { statfsSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Space kept in reserve on the data volume (`<data-dir>/.space-reserve`): released when the volume
+ * fills, so the disk-full alarm and its audit entry can still be written; re-created once space
+ * is back.
+ */
+export const RESERVE_BYTES = 8 * 1024 * 1024;
+
 import type { Condition } from './system-alarms.ts';
 
 /** A storage failure that means the volume is full (the store wraps the driver's error). */
@@ -34,12 +43,15 @@ export interface DiskStatus {
 export class StorageHealth {
   readonly #dir: string;
   readonly #minFreeDays: number;
+  readonly #reserve: string;
   #full: DiskStatus['full'] = null;
   #last: DiskStatus;
 
   constructor(o: { dataDir: string; minFreeDays: number }) {
     this.#dir = o.dataDir;
     this.#minFreeDays = o.minFreeDays;
+    this.#reserve = join(o.dataDir, '.space-reserve');
+    this.#ensureReserve();
     this.#last = {
       freeBytes: null,
       totalBytes: null,
@@ -51,15 +63,40 @@ export class StorageHealth {
     };
   }
 
-  /** A commit failed: if the volume is full, enter the disk-full state. */
-  failed(err: unknown, now: number): void {
-    if (!isDiskFull(err)) return;
-    this.#full ??= { since: now, detail: (err as Error).message.slice(0, 200) };
+  #ensureReserve(): void {
+    if (existsSync(this.#reserve)) return;
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.#reserve, 'w', 0o600);
+      const chunk = Buffer.alloc(1024 * 1024);
+      for (let n = 0; n < RESERVE_BYTES; n += chunk.length) writeSync(fd, chunk);
+      fsyncSync(fd);
+    } catch {
+      // no room for it: the volume is nearly full already; try again at the next measurement
+      rmSync(this.#reserve, { force: true });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
-  /** A commit succeeded: space is back. */
-  committed(): void {
+  /** A commit failed: if the volume is full, enter the disk-full state and free the reserve. */
+  failed(err: unknown, now: number): void {
+    if (!isDiskFull(err) || this.#full) return;
+    this.#full = { since: now, detail: (err as Error).message.slice(0, 200) };
+    rmSync(this.#reserve, { force: true });
+  }
+
+  /** Whether writes may go on: false while the volume is full (until `measure` sees room again). */
+  get writable(): boolean {
+    return this.#full === null;
+  }
+
+  /** Leaves the disk-full state when the volume has room for the reserve twice over. */
+  #recover(freeBytes: number | null): boolean {
+    if (!this.#full || freeBytes === null || freeBytes < 3 * RESERVE_BYTES) return false;
     this.#full = null;
+    this.#ensureReserve();
+    return true;
   }
 
   get full(): DiskStatus['full'] {
@@ -77,6 +114,8 @@ export class StorageHealth {
     } catch {
       // an unreadable volume is reported as unknown
     }
+    const recovered = this.#recover(freeBytes);
+    if (!this.#full && !recovered) this.#ensureReserve();
     const perReading = p.readings > 0 ? p.dbBytes / p.readings : null;
     const growth = perReading !== null ? p.readingsPerSec * 86_400 * perReading : null;
     this.#last = {

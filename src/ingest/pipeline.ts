@@ -42,6 +42,8 @@ export interface PipelineOptions {
   onAccepted?: (ev: AcceptedMessage) => void;
   /** Called when a store commit failed (disk full is told apart there). Must not throw. */
   onStoreFailure?: (err: unknown) => void;
+  /** False while storage cannot take writes (data volume full): messages are not acknowledged. */
+  writable?: () => boolean;
 }
 
 export interface AcceptedMessage {
@@ -193,6 +195,7 @@ export class IngestPipeline implements IngestSink {
       messages.push({ deviceId: env.dev, seq: env.seq, channel: 'acks', ts: env.ts, receivedAt, body: ack });
     }
     try {
+      if (this.#o.writable && !this.#o.writable()) throw new VigilError('VIGIL_ERR_DISK_FULL');
       await this.#writer.write({ deviceId: env.dev, readings, messages, seenAt: receivedAt });
     } catch (cause) {
       this.#replay.forget(env.dev, env.seq, fp);

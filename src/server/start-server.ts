@@ -169,6 +169,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     backfillAfterMs: config.ingest.backfillAfterMs,
     onAccepted,
     onStoreFailure: (err) => continuity?.commitFailed(err),
+    writable: () => continuity?.writable() ?? true,
   });
   let continuity: ContinuityService | undefined;
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
@@ -301,7 +302,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.continuity ?? {}),
   });
   const continuityService = continuity;
-  pipeline.onCommit(() => continuityService.committed());
   const status = statusSources({
     ctx,
     ingest: pipeline,
