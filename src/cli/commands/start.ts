@@ -1,4 +1,15 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  generateBackupIdentity,
+  identityFileText,
+  identityWarning,
+  writeIdentityFile,
+} from '../../backup/age-identity.ts';
+import { addBackupRecipient } from '../../backup/backup-config.ts';
+import { resolveDataDir } from '../../config/load.ts';
 import { openContext } from '../../data-dir/context.ts';
+import { dataPaths } from '../../data-dir/paths.ts';
 import { startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { parseCommand } from '../command-context.ts';
@@ -25,6 +36,10 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     values['mqtt-port'] === '0' ? 0 : parsePositiveInt('--mqtt-port', values['mqtt-port'], 65535);
   const httpPort =
     values['http-port'] === '0' ? 0 : parsePositiveInt('--http-port', values['http-port'], 65535);
+  // The demo initialises backups itself (vigil backup init), identity in the data directory.
+  const demoBackup: string[] = values.demo
+    ? await initDemoBackups(resolveDataDir(values['data-dir'], io.env))
+    : [];
   const ctx = await openContext({
     dataDir: values['data-dir'],
     overrides: {
@@ -45,6 +60,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   );
   io.out(`vigil started (pid ${process.pid})`);
   for (const c of ctx.created) io.out(`  created ${c}`);
+  for (const l of demoBackup) io.out(`  ${l}`);
   io.out(`  data directory   ${ctx.paths.dataDir}`);
   io.out(
     `  MQTT over mTLS   mqtts://localhost:${server.mqttPort}  (topics ${ctx.config.mqtt.topicPrefix}/devices/{id}/...)`,
@@ -100,4 +116,20 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   await ctx.close();
   io.out('stopped');
   return 0;
+}
+
+/** Backups for the demo: a fresh identity in `<data-dir>/backup-identity.txt` unless configured. */
+async function initDemoBackups(dataDir: string): Promise<string[]> {
+  const configFile = join(dataDir, 'config.json');
+  if (existsSync(configFile)) {
+    const doc = JSON.parse(readFileSync(configFile, 'utf8')) as { backup?: { recipients?: unknown[] } };
+    if ((doc.backup?.recipients?.length ?? 0) > 0) return [];
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = dataPaths(dataDir).demoBackupIdentity;
+  if (existsSync(path)) return [];
+  const pair = await generateBackupIdentity();
+  writeIdentityFile(path, identityFileText(pair, new Date()));
+  addBackupRecipient(dataDir, pair.recipient);
+  return [`backups initialised (recipient ${pair.recipient})`, ...identityWarning(path)];
 }
