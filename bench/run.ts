@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
+import { type BackupBenchResult, runBackupBench } from './backup.ts';
 import { nowMs } from './clock.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    readings: { type: 'string' },
     nodelay: { type: 'boolean', default: false },
     'latency-rate': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -229,6 +231,26 @@ async function main(): Promise<void> {
   const rules: RulesResult | undefined = await attempt('rules', () =>
     runRules({ readings: 43_200, rounds: quick ? 1 : 3 }, log),
   );
+
+  // Backup: only on request (--only=backup): it fills a 5-million-reading database first.
+  if (only.has('backup'))
+    log('\n[backup] 5M readings: backup time and size, ingest p99 during the backup, restore time');
+  const backup: BackupBenchResult | undefined = await attempt('backup', () =>
+    runBackupBench({ readings: Number(args.readings ?? 5_000_000), log }),
+  );
+  if (backup) {
+    log(
+      `  database ${(backup.dbBytes / 1e6).toFixed(0)} MB for ${backup.readings} readings (filled in ${fmtMs(backup.fillMs)})`,
+    );
+    log(`  backup: ${fmtMs(backup.backupMs)}, ${(backup.backupBytes / 1e6).toFixed(0)} MB`);
+    log(
+      `  ingest commit p50/p99 without backup ${backup.baselineP50Ms.toFixed(2)} / ${backup.baselineP99Ms.toFixed(2)} ms`,
+    );
+    log(
+      `  ingest commit p50/p99 during backup  ${backup.duringP50Ms.toFixed(2)} / ${backup.duringP99Ms.toFixed(2)} ms (${backup.commitsDuring} commits; p99 ratio ${fmtRatio(backup.duringP99Ms / Math.max(0.001, backup.baselineP99Ms))})`,
+    );
+    log(`  restore (RTO: decrypt, verify, re-key, re-seal, open): ${fmtMs(backup.restoreMs)}`);
+  }
 
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
