@@ -79,8 +79,7 @@ export async function createBackup(d: CreateBackupDeps): Promise<CreatedBackup> 
   const staging = mkdtempSync(join(d.outDir, `.staging-${process.pid}-`));
   try {
     const dbCopy = join(staging, 'vigil.db');
-    await d.snapshots.snapshot(dbCopy);
-    const facts = await d.snapshots.facts(dbCopy, d.master.databaseKey());
+    const facts = await d.snapshots.snapshot(dbCopy);
     const keys = d.master.exportForBackup();
     const parts: ArchivePart[] = [
       { name: PART.db, path: dbCopy },

@@ -27,10 +27,10 @@ export type Reseal = (purpose: string, sealed: Buffer) => Buffer;
 export interface DatabaseSnapshots {
   /**
    * Writes a transactionally consistent copy of the live database to `destPath` (which must not
-   * exist), encrypted under the live database key. Writers continue meanwhile and the caller's
-   * event loop is not blocked.
+   * exist), encrypted under the live database key, and returns its facts. Writers continue
+   * meanwhile and the caller's event loop is not blocked.
    */
-  snapshot(destPath: string): Promise<void>;
+  snapshot(destPath: string): Promise<SnapshotFacts>;
   /** The manifest facts of a snapshot file opened with `key`. */
   facts(path: string, key: Buffer): Promise<SnapshotFacts>;
   /** Facts plus the integrity check and the audit chain verification of a snapshot file. */

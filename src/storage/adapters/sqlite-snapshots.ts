@@ -7,6 +7,7 @@ import type {
 } from '../../backup/database-snapshots.ts';
 import { VigilError } from '../../errors.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
+import { quoteIdent, snapshotFacts } from './sqlite-snapshot-facts.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 /**
@@ -25,10 +26,6 @@ export const SEALED_COLUMNS: readonly {
   { table: 'users', column: 'totp_pending_enc', purpose: 'totp-secret', key: ['name'] },
 ];
 
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 /** Opens a snapshot file, runs `fn`, closes it. */
 async function withSnapshot<T>(
   path: string,
@@ -44,27 +41,6 @@ async function withSnapshot<T>(
   }
 }
 
-function factsOf(db: SqliteDatabase): SnapshotFacts {
-  const q = db.scope('snapshot');
-  const tables = q
-    .all<{ name: string }>(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
-    )
-    .map((r) => r.name);
-  const rowCounts: Record<string, number> = {};
-  for (const t of tables) {
-    rowCounts[t] = Number(q.one<{ n: number }>(`SELECT count(*) AS n FROM ${quoteIdent(t)}`)?.n ?? 0);
-  }
-  const head = tables.includes('audit')
-    ? q.one<{ id: number; hash: string }>('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1')
-    : undefined;
-  return {
-    schemaVersion: db.schemaVersion(),
-    rowCounts,
-    auditHead: head ? { id: Number(head.id), hash: String(head.hash) } : null,
-  };
-}
-
 /**
  * Runs `VACUUM INTO` on a read-only connection in a worker thread: one read transaction, so the
  * copy is consistent, and in WAL mode it never blocks the writer (SQLite §2.2 of wal.html:
@@ -73,13 +49,13 @@ function factsOf(db: SqliteDatabase): SnapshotFacts {
  * the driver opens the backup target itself, without a key. VACUUM INTO writes the copy under the
  * source's key and compacts it.
  */
-function snapshotInWorker(source: string, key: Buffer, dest: string): Promise<void> {
+function snapshotInWorker(source: string, key: Buffer, dest: string): Promise<SnapshotFacts> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./sqlite-snapshot-worker.ts', import.meta.url), {
       workerData: { source, key, dest },
     });
-    w.once('message', (m: { ok: boolean; error?: string; code?: string }) => {
-      if (m.ok) resolve();
+    w.once('message', (m: { ok: boolean; facts?: SnapshotFacts; error?: string; code?: string }) => {
+      if (m.ok && m.facts) resolve(m.facts);
       else
         reject(
           new VigilError(
@@ -105,14 +81,14 @@ export class SqliteSnapshots implements DatabaseSnapshots {
     this.#live = live ? { path: live.path, key: Buffer.from(live.key) } : undefined;
   }
 
-  snapshot(destPath: string): Promise<void> {
+  snapshot(destPath: string): Promise<SnapshotFacts> {
     if (!this.#live)
       return Promise.reject(new VigilError('VIGIL_ERR_INTERNAL', 'no live database to snapshot'));
     return snapshotInWorker(this.#live.path, this.#live.key, destPath);
   }
 
   async facts(path: string, key: Buffer): Promise<SnapshotFacts> {
-    return withSnapshot(path, key, true, factsOf);
+    return withSnapshot(path, key, true, snapshotFacts);
   }
 
   async check(path: string, key: Buffer): Promise<SnapshotCheck> {
@@ -121,7 +97,7 @@ export class SqliteSnapshots implements DatabaseSnapshots {
         .scope('snapshot')
         .all<{ integrity_check: string }>('PRAGMA integrity_check')
         .map((r) => r.integrity_check);
-      const facts = factsOf(db);
+      const facts = snapshotFacts(db);
       // The audit chain is verified by the Store port's own verification, not re-implemented.
       const audit = await new SqliteStore(db).verifyAudit();
       return { ...facts, integrity, audit };
