@@ -1,4 +1,4 @@
-import type { Condition } from '../continuity/system-alarms.ts';
+import type { Condition } from '../alarms/condition.ts';
 import type { BackupState } from './backup-state.ts';
 
 /**

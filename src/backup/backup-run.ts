@@ -3,12 +3,12 @@ import type { VigilConfig } from '../config/schema.ts';
 import type { DataPaths } from '../data-dir/paths.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import type { ReportSigner } from '../reports/signing.ts';
+import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
 import type { Store } from '../storage/store.ts';
 import { backupDir, listBackups } from './backup-files.ts';
 import { type HookResult, runBackupHook } from './backup-hook.ts';
 import { updateBackupState } from './backup-state.ts';
 import { type CreatedBackup, createBackup } from './create-backup.ts';
-import type { DatabaseSnapshots } from './database-snapshots.ts';
 import { backupsToKeep } from './retention.ts';
 
 export interface BackupRunDeps {

@@ -4,6 +4,7 @@ import type { DataPaths } from '../data-dir/paths.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import type { ReportSigner } from '../reports/signing.ts';
+import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
 import { type ArchivePart, writeArchive } from './backup-archive.ts';
 import {
   backupFileName,
@@ -20,7 +21,6 @@ import {
   SIGNATURE_NAME,
   signManifest,
 } from './backup-manifest.ts';
-import type { DatabaseSnapshots } from './database-snapshots.ts';
 import { VIGIL_VERSION } from './vigil-version.ts';
 
 /** Archive names of the parts. */

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError } from '../errors.ts';
+import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
 import { backupDir, ensureBackupDir, listBackups, removeStaleParts } from './backup-files.ts';
 import { updateBackupState } from './backup-state.ts';
-import type { DatabaseSnapshots } from './database-snapshots.ts';
 import { restoreBackup } from './restore-backup.ts';
 
 export interface DrillResult {

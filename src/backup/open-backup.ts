@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey } from '../keys/master-key.ts';
+import type { DatabaseSnapshots, SnapshotCheck } from '../storage/database-snapshots.ts';
 import { readArchive } from './backup-archive.ts';
 import { type BackupManifest, MANIFEST_NAME, openManifest, SIGNATURE_NAME } from './backup-manifest.ts';
 import { PART } from './create-backup.ts';
-import type { DatabaseSnapshots, SnapshotCheck } from './database-snapshots.ts';
 
 /** A backup that passed every check, extracted into `dir` (removed after use). */
 export interface OpenedBackup {

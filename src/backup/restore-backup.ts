@@ -14,8 +14,8 @@ import { writeFileAtomic } from '../data-dir/context.ts';
 import { dataPaths } from '../data-dir/paths.ts';
 import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey, type SealPurpose } from '../keys/master-key.ts';
+import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
 import { PART } from './create-backup.ts';
-import type { DatabaseSnapshots } from './database-snapshots.ts';
 import { type OpenedBackup, withOpenedBackup } from './open-backup.ts';
 
 /** The purpose each sealed file of the PKI directory is sealed for (src/data-dir, src/reports). */

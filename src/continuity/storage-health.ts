@@ -8,7 +8,7 @@ import { join } from 'node:path';
  */
 export const RESERVE_BYTES = 8 * 1024 * 1024;
 
-import type { Condition } from './system-alarms.ts';
+import type { Condition } from '../alarms/condition.ts';
 
 /** A storage failure that means the volume is full (the store wraps the driver's error). */
 export function isDiskFull(err: unknown): boolean {

@@ -1,19 +1,8 @@
-import type { AlarmSeverity, AlarmStore } from '../alarms/alarm-store.ts';
+import type { AlarmStore } from '../alarms/alarm-store.ts';
+import type { Condition } from '../alarms/condition.ts';
 
 /** The subject of alarms about Vigil itself (backups, power, storage), not about a device. */
 export const SYSTEM_SUBJECT = 'vigil';
-
-/** A condition a continuity check evaluated: active conditions are open alarms. */
-export interface Condition {
-  /** Alarm rule id, e.g. `backup-stale`, `ups-on-battery`. */
-  rule: string;
-  active: boolean;
-  severity: AlarmSeverity;
-  message: string;
-  /** Since when the condition holds (default: when it was first seen active). */
-  since?: number;
-  detail?: Record<string, unknown>;
-}
 
 /**
  * Keeps the system alarms in step with the continuity conditions: an active condition opens (or

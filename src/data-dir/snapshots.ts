@@ -1,5 +1,5 @@
-import type { DatabaseSnapshots } from '../backup/database-snapshots.ts';
 import { SqliteSnapshots } from '../storage/adapters/sqlite-snapshots.ts';
+import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
 import type { VigilContext } from './context.ts';
 
 /** The backup port over this data directory's database (`ctx` absent: snapshot files only). */

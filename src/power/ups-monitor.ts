@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Condition } from '../continuity/system-alarms.ts';
+import type { Condition } from '../alarms/condition.ts';
 import { listUpsVars, type NutTarget, type UpsReading, upsReading } from './nut-client.ts';
 
 /** The host's UPS as last polled. */

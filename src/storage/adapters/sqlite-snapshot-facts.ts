@@ -1,4 +1,4 @@
-import type { SnapshotFacts } from '../../backup/database-snapshots.ts';
+import type { SnapshotFacts } from '../database-snapshots.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
 
 /** An SQL identifier, quoted. */

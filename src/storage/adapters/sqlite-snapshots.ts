@@ -1,11 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import type {
-  DatabaseSnapshots,
-  Reseal,
-  SnapshotCheck,
-  SnapshotFacts,
-} from '../../backup/database-snapshots.ts';
 import { VigilError } from '../../errors.ts';
+import type { DatabaseSnapshots, Reseal, SnapshotCheck, SnapshotFacts } from '../database-snapshots.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
 import { quoteIdent, snapshotFacts } from './sqlite-snapshot-facts.ts';
 import { SqliteStore } from './sqlite-store.ts';

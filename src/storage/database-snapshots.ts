@@ -1,7 +1,7 @@
 /**
  * The storage port of backups: a consistent copy of the live database taken while ingest runs,
  * the facts a manifest records about it, and re-encryption under a new key at restore. The SQLite
- * adapter is `src/storage/adapters/sqlite-snapshots.ts`; its contract is `snapshot-contract.ts`.
+ * adapter is `src/storage/adapters/sqlite-snapshots.ts`.
  */
 
 /** What a manifest records about a snapshot, read from the snapshot itself. */
