@@ -121,13 +121,14 @@ export interface SystemStatus {
   rejections: { sinceStart: Record<string, number>; persisted: Record<string, number> };
   storage: { files: { name: string; bytes: number }[]; totalBytes: number };
   certificates: Record<string, CertStatus>;
-  /** Optional until the backup job reports: the last completed backup. */
-  backup?: {
-    lastAt: number | null;
-    ok?: boolean | null;
-    path?: string | null;
-    bytes?: number | null;
-  } | null;
+  /** Backups, drills and the off-site hook (null: not reported by the server). */
+  backup?: BackupStatus | null;
+  /** The host UPS (NUT) and the devices' power. */
+  power?: PowerStatus | null;
+  /** The data volume: free space, forecast, disk-full state. */
+  disk?: DiskStatus | null;
+  /** Changes are refused while the data volume is full. */
+  readOnly?: boolean;
   /** Continuity as the server sees it; the page falls back to the device list when absent. */
   continuity?: {
     /** null: not known to the API process. */
@@ -139,13 +140,91 @@ export interface SystemStatus {
       power?: string | null;
       batPct?: number | null;
       online?: boolean;
-      /** Delivered backfill within `bufferingWindowMs`: it was buffering while offline. */
+      offlineSince?: number | null;
+      /** The broker of its latest `link` event. */
+      broker?: string | null;
+      /** Samples in its outbox per its latest `link` event. */
+      buffered?: number | null;
+      /** Delivered backfill within `bufferingWindowMs`, or reports a backlog. */
       buffering?: boolean;
       lastBackfillAt?: number | null;
     }[];
     buffering?: string[];
     bufferingWindowMs?: number;
+    /** Advertised brokers (primary first) and the devices on each. */
+    brokers?: { url: string; primary: boolean; devices: string[] }[];
+    offline?: string[];
   } | null;
+}
+
+/** `backup` of `GET /api/v1/system` (src/api/continuity-schema.ts). Times are ISO 8601. */
+export interface BackupStatus {
+  configured: boolean;
+  recipients: number;
+  intervalMinutes: number;
+  hookConfigured: boolean;
+  newest: { file: string; createdAt: string; bytes: number; ageMs: number } | null;
+  lastFailure: { at: string; error: string } | null;
+  lastVerify: { at: string; file: string; ok: boolean; error?: string } | null;
+  lastDrill: {
+    at: string;
+    file: string | null;
+    ok: boolean;
+    rpoMs: number | null;
+    rtoMs: number | null;
+    error?: string;
+  } | null;
+  lastHook: {
+    at: string;
+    file: string;
+    ok: boolean;
+    exitCode: number | null;
+    durationMs: number;
+    error?: string;
+  } | null;
+  nextAt: string | null;
+  running: boolean;
+}
+
+/** `power` of `GET /api/v1/system`. */
+export interface PowerStatus {
+  ups: {
+    ups: string;
+    host: string;
+    port: number;
+    reachable: boolean;
+    status: string[];
+    onBattery: boolean;
+    lowBattery: boolean;
+    chargePct: number | null;
+    runtimeS: number | null;
+    onBatterySince: string | null;
+    lastPollAt: string | null;
+    error: string | null;
+  } | null;
+  devices: {
+    counts: { mains: number; battery: number; backup: number; unknown: number };
+    devices: {
+      id: string;
+      power: string | null;
+      batPct: number | null;
+      slopePctPerHour: number | null;
+      runtimeHours: number | null;
+      emptyAt: string | null;
+    }[];
+    shipmentWarnings: { shipmentId: string; deviceId: string; plannedArrival: string; emptyAt: string }[];
+  };
+}
+
+/** `disk` of `GET /api/v1/system`. */
+export interface DiskStatus {
+  freeBytes: number | null;
+  totalBytes: number | null;
+  dbBytes: number;
+  growthBytesPerDay: number | null;
+  forecastDays: number | null;
+  minFreeDays: number;
+  full: { since: string; detail: string } | null;
 }
 
 /** `GET /api/v1/users` (src/auth/accounts.ts UserView). */
