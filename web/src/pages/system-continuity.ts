@@ -395,7 +395,7 @@ export function continuityDevicesCard(s: SystemStatus, devices: Device[], broker
               h(
                 'tr',
                 null,
-                ['Device', 'Link', 'Broker', 'Outbox', 'Power', 'Battery', 'Last seen'].map((t) =>
+                ['Device', 'Link', 'Broker', 'Outbox', 'Power and battery', 'Last seen'].map((t) =>
                   h('th', null, t),
                 ),
               ),
@@ -449,8 +449,12 @@ export function continuityDevicesCard(s: SystemStatus, devices: Device[], broker
                         ? '0'
                         : '–',
                   ),
-                  h('td', { 'data-label': 'Power' }, powerBadge(d.latest?.data.power)),
-                  h('td', { 'data-label': 'Battery' }, batteryMeter(d.latest?.data.bat_pct)),
+                  h(
+                    'td',
+                    { 'data-label': 'Power and battery' },
+                    powerBadge(d.latest?.data.power),
+                    batteryMeter(d.latest?.data.bat_pct),
+                  ),
                   h('td', { 'data-label': 'Last seen' }, timeAgo(d.lastSeenAt)),
                 );
               }),
