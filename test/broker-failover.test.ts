@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
 import { type SimFleet, startSimFleet } from '../src/sim/runner.ts';
+import { freePort } from './helpers/free-port.ts';
 import { type Instance, MASTER_KEY_HEX, startInstance, waitFor } from './helpers/instance.ts';
 import { runVigil } from './helpers/run-vigil.ts';
 
@@ -31,17 +31,6 @@ let primary: ChildProcess | undefined;
 let secondary: Instance | undefined;
 let ctxA: VigilContext | undefined;
 let fleet: SimFleet | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** `vigil start` on the primary's data directory in a child process; resolves once it listens. */
 function startPrimary(): Promise<ChildProcess> {

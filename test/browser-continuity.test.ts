@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -16,22 +15,13 @@ import type { Browser, Page } from 'playwright-core';
 import { generateBackupIdentity, identityFileText, writeIdentityFile } from '../src/backup/age-identity.ts';
 import { type SimFleet, startSimFleet } from '../src/sim/runner.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { freePort } from './helpers/free-port.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { NUT_AVAILABLE, type NutServer, startNutServer } from './helpers/nut-server.ts';
 import { runVigil } from './helpers/run-vigil.ts';
 import { seedFleet } from './helpers/seed-fleet.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 test('the continuity section tells the truth about a real run', { timeout: 240_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {

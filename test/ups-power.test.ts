@@ -4,27 +4,17 @@
  * graceful shutdown request), then upsd gone (unreachable alarm). The system page reports it.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SYSTEM_SUBJECT } from '../src/continuity/system-alarms.ts';
 import { apiRequest } from './helpers/api-client.ts';
 import { fakeAuthenticator, sessionOf } from './helpers/fake-authenticator.ts';
+import { freePort } from './helpers/free-port.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { NUT_AVAILABLE, type NutServer, startNutServer } from './helpers/nut-server.ts';
 
 let nut: NutServer | undefined;
 let inst: Instance | undefined;
 const shutdowns: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 before(async () => {
   if (!NUT_AVAILABLE) return;

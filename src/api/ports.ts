@@ -6,7 +6,7 @@
 
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { BrokerStats } from '../broker/embedded-broker.ts';
-import type { ContinuityReport } from '../continuity/continuity-service.ts';
+import type { ContinuityReport } from '../continuity/continuity-schema.ts';
 import type { DeviceLink } from '../continuity/link-tracker.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ContinuityReport } from '../continuity/continuity-service.ts';
+import type { ContinuityReport } from '../continuity/continuity-schema.ts';
 import { certInfo } from '../pki/index.ts';
 import type { ApiRuntime } from './api-deps.ts';
 import type { StatusSources } from './ports.ts';

@@ -7,75 +7,15 @@ import type { VigilContext } from '../data-dir/context.ts';
 import { databaseSnapshots } from '../data-dir/snapshots.ts';
 import { startUpsMonitor, type UpsMonitor, type UpsStatus } from '../power/ups-monitor.ts';
 import { loadOrCreateReportSigner } from '../reports/signing.ts';
+
+import type { ContinuityReport } from './continuity-schema.ts';
 import { estimateRuntime, SLOPE_WINDOW_MS, shipmentPowerWarnings } from './device-power.ts';
 import type { LinkTracker } from './link-tracker.ts';
-import { type DiskStatus, StorageHealth } from './storage-health.ts';
+import { StorageHealth } from './storage-health.ts';
 import { SystemAlarms } from './system-alarms.ts';
 
 const iso = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
-
-/** What the system page's continuity section and /metrics report (JSON style: ISO times, `Ms`). */
-export interface ContinuityReport {
-  backup: {
-    configured: boolean;
-    recipients: number;
-    intervalMinutes: number;
-    hookConfigured: boolean;
-    newest: { file: string; createdAt: string; bytes: number; ageMs: number } | null;
-    lastFailure: { at: string; error: string } | null;
-    lastVerify: { at: string; file: string; ok: boolean; error?: string | undefined } | null;
-    lastDrill: {
-      at: string;
-      file: string | null;
-      ok: boolean;
-      rpoMs: number | null;
-      rtoMs: number | null;
-      error?: string | undefined;
-    } | null;
-    lastHook: {
-      at: string;
-      file: string;
-      ok: boolean;
-      exitCode: number | null;
-      durationMs: number;
-      error?: string | undefined;
-    } | null;
-    nextAt: string | null;
-    running: boolean;
-  };
-  ups: {
-    ups: string;
-    host: string;
-    port: number;
-    reachable: boolean;
-    status: string[];
-    onBattery: boolean;
-    lowBattery: boolean;
-    chargePct: number | null;
-    runtimeS: number | null;
-    onBatterySince: string | null;
-    lastPollAt: string | null;
-    error: string | null;
-  } | null;
-  devicePower: {
-    counts: { mains: number; battery: number; backup: number; unknown: number };
-    devices: {
-      id: string;
-      power: string | null;
-      batPct: number | null;
-      slopePctPerHour: number | null;
-      runtimeHours: number | null;
-      emptyAt: string | null;
-    }[];
-    shipmentWarnings: { shipmentId: string; deviceId: string; plannedArrival: string; emptyAt: string }[];
-  };
-  disk: Omit<DiskStatus, 'full'> & { full: { since: string; detail: string } | null };
-  /** The advertised brokers (primary first) and the devices whose latest `link` names each. */
-  brokers: { url: string; primary: boolean; devices: string[] }[];
-  /** Mutating API requests are refused (disk full). */
-  readOnly: boolean;
-}
 
 export interface ContinuityService {
   report(): Promise<ContinuityReport>;

@@ -3,6 +3,11 @@
  * where the contract and the server may still differ (flat vs nested reading fields, ISO vs
  * epoch-ms times), src/normalize.ts accepts both and hands the pages these types.
  */
+import type {
+  BackupStatus,
+  DiskStatusView as DiskStatus,
+  PowerStatus,
+} from '../../src/continuity/continuity-schema.ts';
 
 export type Role = 'admin' | 'operator' | 'quality' | 'receiver' | 'viewer' | 'auditor';
 export const ROLES: readonly Role[] = ['admin', 'operator', 'quality', 'receiver', 'viewer', 'auditor'];
@@ -157,75 +162,8 @@ export interface SystemStatus {
   } | null;
 }
 
-/** `backup` of `GET /api/v1/system` (src/api/continuity-schema.ts). Times are ISO 8601. */
-export interface BackupStatus {
-  configured: boolean;
-  recipients: number;
-  intervalMinutes: number;
-  hookConfigured: boolean;
-  newest: { file: string; createdAt: string; bytes: number; ageMs: number } | null;
-  lastFailure: { at: string; error: string } | null;
-  lastVerify: { at: string; file: string; ok: boolean; error?: string } | null;
-  lastDrill: {
-    at: string;
-    file: string | null;
-    ok: boolean;
-    rpoMs: number | null;
-    rtoMs: number | null;
-    error?: string;
-  } | null;
-  lastHook: {
-    at: string;
-    file: string;
-    ok: boolean;
-    exitCode: number | null;
-    durationMs: number;
-    error?: string;
-  } | null;
-  nextAt: string | null;
-  running: boolean;
-}
-
-/** `power` of `GET /api/v1/system`. */
-export interface PowerStatus {
-  ups: {
-    ups: string;
-    host: string;
-    port: number;
-    reachable: boolean;
-    status: string[];
-    onBattery: boolean;
-    lowBattery: boolean;
-    chargePct: number | null;
-    runtimeS: number | null;
-    onBatterySince: string | null;
-    lastPollAt: string | null;
-    error: string | null;
-  } | null;
-  devices: {
-    counts: { mains: number; battery: number; backup: number; unknown: number };
-    devices: {
-      id: string;
-      power: string | null;
-      batPct: number | null;
-      slopePctPerHour: number | null;
-      runtimeHours: number | null;
-      emptyAt: string | null;
-    }[];
-    shipmentWarnings: { shipmentId: string; deviceId: string; plannedArrival: string; emptyAt: string }[];
-  };
-}
-
-/** `disk` of `GET /api/v1/system`. */
-export interface DiskStatus {
-  freeBytes: number | null;
-  totalBytes: number | null;
-  dbBytes: number;
-  growthBytesPerDay: number | null;
-  forecastDays: number | null;
-  minFreeDays: number;
-  full: { since: string; detail: string } | null;
-}
+/** The continuity parts of `GET /api/v1/system`: the server's own schema types. */
+export type { BackupStatus, DiskStatus, PowerStatus };
 
 /** `GET /api/v1/users` (src/auth/accounts.ts UserView). */
 export interface UserView {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { RoutePlugin } from '../api-deps.ts';
 import {
   backupStatusSchema,
   brokersSchema,
   diskStatusSchema,
   powerStatusSchema,
-} from '../continuity-schema.ts';
+} from '../../continuity/continuity-schema.ts';
+import type { RoutePlugin } from '../api-deps.ts';
 import type { StatusSources } from '../ports.ts';
 import { systemStatus } from '../system-status.ts';
 
