@@ -13,6 +13,8 @@ import { runBackup } from '../src/backup/backup-run.ts';
 import { SYSTEM_SUBJECT } from '../src/continuity/system-alarms.ts';
 import { databaseSnapshots } from '../src/data-dir/snapshots.ts';
 import { loadOrCreateReportSigner } from '../src/reports/signing.ts';
+import { apiRequest } from './helpers/api-client.ts';
+import { fakeAuthenticator, tokenOf } from './helpers/fake-authenticator.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 
 let work: string;
@@ -31,6 +33,7 @@ before(async () => {
     },
     undefined,
     {
+      authenticator: fakeAuthenticator,
       webRoot: '/nonexistent-vigil-web',
       continuity: { checkMs: 200, backupFirstDelayMs: 0, backupRetryBaseMs: 200 },
     },
@@ -64,6 +67,17 @@ describe('scheduled backups and the off-site hook', () => {
     assert.ok(existsSync(join(work, 'offsite', basename(r.backup.file))));
     await inst.server.continuity.check();
     assert.equal(await active('backup-hook-failed'), undefined);
+    // /metrics: backup age and last success.
+    const m = await apiRequest(inst.httpUrl, inst.ctx.ca.certPem, {
+      path: '/metrics',
+      headers: tokenOf('admin'),
+    });
+    assert.equal(m.status, 200, m.text);
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(m.text)?.[1]);
+    assert.ok(value('vigil_backup_age_seconds') >= 0 && value('vigil_backup_age_seconds') < 60);
+    assert.ok(Math.abs(value('vigil_backup_last_success_timestamp_seconds') * 1000 - Date.now()) < 60_000);
+    assert.equal(value('vigil_backup_hook_ok'), 1);
+    assert.equal(value('vigil_backup_configured'), 1);
   });
 
   it('a failing backup is an alarm, not a crash', async () => {
