@@ -64,7 +64,15 @@ describe('host power through NUT upsd', {
   skip: NUT_AVAILABLE ? false : 'skipped: nut-server (upsd, dummy-ups) not installed',
 }, () => {
   it('reads the UPS on line: reachable, OL, charge and runtime, no alarm', async () => {
-    const u = await waitFor('UPS read', async () => ((await ups()).reachable ? ups() : undefined));
+    // The driver reports WAIT until it has read its file once.
+    const u = await waitFor(
+      'UPS read',
+      async () => {
+        const x = await ups();
+        return x.reachable && (x.status as string[]).includes('OL') ? x : undefined;
+      },
+      30_000,
+    );
     assert.deepEqual(
       [u.status, u.onBattery, u.lowBattery, u.chargePct, u.runtimeS],
       [['OL'], false, false, 100, 3600],
@@ -74,7 +82,7 @@ describe('host power through NUT upsd', {
 
   it('raises the on-battery alarm when the UPS switches to battery', async () => {
     nut?.setStatus('OB', 80, 1800);
-    const a = await waitFor('on-battery alarm', () => active('ups-on-battery'), 15_000);
+    const a = await waitFor('on-battery alarm', () => active('ups-on-battery'), 30_000);
     assert.equal(a.severity, 'warning');
     assert.match(a.message, /battery 80 %/);
     assert.equal((await ups()).onBattery, true);
@@ -83,7 +91,7 @@ describe('host power through NUT upsd', {
 
   it('on low battery raises the critical alarm, audits the shutdown and asks for a graceful stop', async () => {
     nut?.setStatus('OB LB', 9, 120);
-    const a = await waitFor('low-battery alarm', () => active('ups-low-battery'), 15_000);
+    const a = await waitFor('low-battery alarm', () => active('ups-low-battery'), 30_000);
     assert.equal(a.severity, 'critical');
     await waitFor('shutdown requested', () => shutdowns.length > 0, 10_000);
     assert.deepEqual(shutdowns, ['UPS low battery']);

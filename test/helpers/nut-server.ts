@@ -69,7 +69,7 @@ export async function startNutServer(port: number): Promise<NutServer> {
   setStatus('OL', 100, 3600);
   writeFileSync(
     join(dir, 'ups.conf'),
-    '[dummy]\n  driver = dummy-ups\n  port = dummy.dev\n  desc = "Vigil test UPS"\n',
+    '[dummy]\n  driver = dummy-ups\n  port = dummy.dev\n  pollinterval = 1\n  desc = "Vigil test UPS"\n',
   );
   writeFileSync(join(dir, 'upsd.conf'), `LISTEN 127.0.0.1 ${port}\n`);
   writeFileSync(join(dir, 'upsd.users'), '[vigil]\n  password = t3st-secret\n  upsmon secondary\n', {
