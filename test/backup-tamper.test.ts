@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import {
   copyFileSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -28,6 +29,7 @@ import { readArchive, writeArchive } from '../src/backup/backup-archive.ts';
 import { MANIFEST_NAME, SIGNATURE_NAME } from '../src/backup/backup-manifest.ts';
 import { runBackup } from '../src/backup/backup-run.ts';
 import { withOpenedBackup } from '../src/backup/open-backup.ts';
+import { restoreBackup } from '../src/backup/restore-backup.ts';
 import { openContext } from '../src/data-dir/context.ts';
 import { databaseSnapshots } from '../src/data-dir/snapshots.ts';
 import { isVigilError } from '../src/errors.ts';
@@ -197,6 +199,23 @@ describe('backup verify refuses anything but the original', () => {
       assert.match(r?.stderr ?? '', code, what);
       assert.doesNotMatch(r?.stderr ?? '', /internal error/, what);
     }
+  });
+
+  it('restore refuses a target that is not empty and leaves it as it was', async () => {
+    const target = join(work, 'occupied');
+    mkdirSync(target);
+    writeFileSync(join(target, 'keep.txt'), 'mine');
+    await assert.rejects(
+      restoreBackup({
+        file: good,
+        identities: readIdentityFile(identity),
+        target,
+        snapshots: databaseSnapshots(),
+        env: {},
+      }),
+      (e) => isVigilError(e, 'VIGIL_ERR_TARGET_NOT_EMPTY'),
+    );
+    assert.deepEqual(readdirSync(target), ['keep.txt']);
   });
 
   it('refuses a re-packed archive with one changed part under the original signed manifest', async () => {
