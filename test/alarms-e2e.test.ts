@@ -62,8 +62,11 @@ describe('alarms end to end', () => {
     const b = await inst.addDevice('truck-0700');
     const client = await connectDevice(inst.url, b);
     try {
-      // 12 h buffered at 9.1 °C, one sample every 10 min, delivered late in three envelopes
-      const samples = Array.from({ length: 72 }, (_, i) => truckSample(t0 + i * 10 * MIN, 9.1));
+      // 12 h buffered at 9.1 °C, one sample every 10 min, delivered late in three envelopes (with a
+      // sensor's last-digit noise: a value repeated exactly for hours is a stuck sensor)
+      const samples = Array.from({ length: 72 }, (_, i) =>
+        truckSample(t0 + i * 10 * MIN, 9.1 - (i % 2) * 0.02),
+      );
       for (let k = 0; k < 3; k++) {
         const part = samples.slice(k * 24, (k + 1) * 24);
         await send(client, 'truck-0700', makeEnvelope(b, 'telemetry', { samples: part }, { seq: k + 1 }));
@@ -82,18 +85,18 @@ describe('alarms end to end', () => {
     assert.equal(heat.raisedAt, t0 + 10 * HOUR);
     assert.equal(heat.detectedLate, true);
     assert.equal(heat.peak, 9.1);
-    // delivered in envelopes, the backlog is no data gap
+    // delivered in envelopes, the backlog is no data gap; the warning and critical tiers came first
     const all = await inst.server.alarms.list({ subject: 'truck-0700' });
-    assert.deepEqual(
-      all.map((a) => a.rule),
-      ['heat'],
-    );
+    assert.deepEqual(all.map((a) => a.rule).sort(), ['critical:above', 'heat', 'warning:above']);
     const api = await quality.browser.call('/api/v1/alarms?subject=truck-0700&state=open');
     assert.equal(api.status, 200, api.text);
-    const listed = (api.json as { alarms: { id: string; detectedLate: boolean }[] }).alarms;
+    const listed = (api.json as { alarms: { id: string; detectedLate: boolean; tier: string }[] }).alarms;
     assert.deepEqual(
-      listed.map((a) => [a.id, a.detectedLate]),
-      [[heat.id, true]],
+      listed.map((a) => [a.id, a.detectedLate, a.tier]),
+      [
+        [heat.id, true, 'regulatory'],
+        ...all.filter((a) => a.rule !== 'heat').map((a) => [a.id, true, a.rule.split(':')[0]]),
+      ],
     );
   });
 
@@ -151,10 +154,40 @@ describe('alarms end to end', () => {
     assert.equal((row.ack as { name: string; meaning: string }).name, 'quill');
     assert.equal((row.ack as { name: string; meaning: string }).meaning, 'impact assessed');
     assert.match(String(row.message), /8/);
+    assert.deepEqual([row.tier, row.disproved], ['regulatory', null]);
     const resolved = ndjson((await vigil(['alarms', '--state', 'resolved', '--json'])).stdout);
     assert.ok(!resolved.some((a) => a.id === heat?.id));
     const bad = await vigil(['alarms', '--state', 'bogus']);
     assert.equal(bad.code, 2);
+  });
+
+  it('shows a disproved alarm as such, with the reason and the time, in `vigil alarms`', async () => {
+    const now = Date.now();
+    const { alarm } = await inst.server.alarms.open(
+      {
+        rule: 'warning:above',
+        subject: 'truck-0799',
+        startedAt: now - HOUR,
+        raisedAt: now - 40 * MIN,
+        severity: 'warning',
+        message: 'Temperature above 8.0 °C for 20 min so far',
+      },
+      now - 40 * MIN,
+    );
+    await inst.server.alarms.disprove(
+      alarm.id,
+      { at: now, reason: 'Readings that arrived later show: in range' },
+      now - 30 * MIN,
+      now,
+    );
+    const json = ndjson((await vigil(['alarms', '--subject', 'truck-0799', '--json'])).stdout);
+    assert.deepEqual(json[0]?.disproved, {
+      at: new Date(now).toISOString(),
+      reason: 'Readings that arrived later show: in range',
+    });
+    assert.equal(json[0]?.state, 'resolved');
+    const text = await vigil(['alarms', '--subject', 'truck-0799']);
+    assert.match(text.stdout, /\[disproved \S+: Readings that arrived later show: in range\]/);
   });
 
   it('keeps the alarm, acknowledged, across a restart without opening a duplicate', async () => {
@@ -167,9 +200,16 @@ describe('alarms end to end', () => {
       before.map((a) => [a.id, a.state, a.ack?.name]),
     );
     assert.deepEqual(
-      inst.server.alarmService.openAlarms('truck-0700').map((a) => a.id),
-      [heat?.id],
+      inst.server.alarmService
+        .openAlarms('truck-0700')
+        .map((a) => a.id)
+        .sort(),
+      before
+        .filter((a) => a.state !== 'resolved')
+        .map((a) => a.id)
+        .sort(),
     );
+    assert.ok(before.some((a) => a.id === heat?.id));
   });
 
   it('shows the NEWS2 score of each patient-vitals reading in `vigil readings --json`', async () => {

@@ -56,7 +56,7 @@ const vigil = (args: string[], o: { masterKeyHex?: string; dataDir?: string } = 
   runVigil(args, {
     dataDir: o.dataDir ?? inst.dataDir,
     timeoutMs: 120_000,
-    ...(o.masterKeyHex ? { masterKeyHex: o.masterKeyHex } : {}),
+    ...(o.masterKeyHex ? { env: { VIGIL_MASTER_KEY: o.masterKeyHex } } : {}),
   });
 
 before(async () => {

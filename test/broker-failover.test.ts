@@ -102,7 +102,7 @@ before(async () => {
     ['backup', 'restore', JSON.parse(created.stdout).file, '--identity', identity],
     {
       dataDir: join(work, 'secondary'),
-      masterKeyHex: KEY_B,
+      env: { VIGIL_MASTER_KEY: KEY_B },
     },
   );
   assert.equal(restored.code, 0, restored.stderr);

@@ -158,6 +158,31 @@ test('dashboard in headless Chromium against a real Vigil', { timeout: 240_000 }
       },
       now - 15 * MINUTE,
     );
+    // A warning that late data disproved: kept on record, resolved, marked with the reason.
+    const disproved = await inst.server.alarms.open(
+      {
+        rule: 'warning:above',
+        subject: 'probe-001',
+        startedAt: now - 4 * 60 * MINUTE,
+        raisedAt: now - 3 * 60 * MINUTE,
+        severity: 'warning',
+        message:
+          'Temperature above 8.0 °C for 1 h 00 min so far, including 45 min without data (alarm after 15 min), peak 8.6 °C',
+        peak: 8.6,
+        unit: 'C',
+      },
+      now - 3 * 60 * MINUTE,
+    );
+    await inst.server.alarms.disprove(
+      disproved.alarm.id,
+      {
+        at: now - 2 * 60 * MINUTE,
+        reason:
+          'Readings that arrived later show: Temperature above 8.0 °C for 12 min (alarm after 15 min), peak 8.6 °C',
+      },
+      now - 3 * 60 * MINUTE + 15 * MINUTE,
+      now - 2 * 60 * MINUTE,
+    );
     // Truck 1's reefer failure in the seeded history: raised and, once back in range, resolved.
     const h1 = truck1.heat;
     if (h1) {
@@ -371,6 +396,12 @@ test('dashboard in headless Chromium against a real Vigil', { timeout: 240_000 }
       await page.goto(`${inst.httpUrl}/#/alarms`);
       await page.getByTestId('alarm-table').waitFor();
       await shot(page, 'alarms.png');
+      // All alarms: a disproved one is shown as such, with the reason
+      await page.getByTestId('alarms-all').click();
+      const disprovedRow = page.getByTestId(`alarm-row-${disproved.alarm.id}`);
+      await disprovedRow.getByTestId('alarm-disproved').waitFor();
+      assert.match(await disprovedRow.innerText(), /Disproved[\s\S]*Readings that arrived later show/);
+      await shot(page, 'alarms-all.png');
 
       await page.goto(`${inst.httpUrl}/#/system`);
       await page.getByTestId('system-continuity').waitFor();
@@ -396,6 +427,7 @@ test('dashboard in headless Chromium against a real Vigil', { timeout: 240_000 }
         'map.png',
         'device.png',
         'alarms.png',
+        'alarms-all.png',
         'system.png',
         'phone-overview.png',
       ])

@@ -27,6 +27,14 @@ import {
 } from './helpers/instance.ts';
 
 const TOKEN = 'K7QM4ZRT';
+/** The settings the dispatcher chose for this shipment (profile JSON and alarm flags). */
+const SHIPMENT_OVERRIDES = [
+  'heat.durationMs',
+  'mergeGapMinutes',
+  'tiers.critical.below.durationMs',
+  'tiers.critical.below.limitC',
+  'tiers.warning.above.durationMs',
+];
 const WRONG = 'WR0NGT0K';
 const MIN = 60_000;
 
@@ -87,13 +95,19 @@ describe('shipment end to end', () => {
       'Accra',
       '--destination',
       'Kumasi',
+      // this shipment's own policy: warn after 10 min above +8 °C, critical at -1 °C for 10 min
+      '--warning-above',
+      '8:10m',
+      '--critical-below=-1:10m',
+      '--merge-gap-minutes',
+      '5',
       '--json',
     ]);
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out);
     assert.match(s.id, /^shp-[a-z2-7]{10}$/);
     assert.equal(s.state, 'planned');
-    assert.equal(s.device, 'truck-ship-01');
+    assert.equal(s.deviceId, 'truck-ship-01');
     assert.deepEqual(
       s.batches.map((b: { lot: string }) => b.lot),
       ['LOT-MMR-0917', 'LOT-BCG-0042'],
@@ -137,39 +151,57 @@ describe('shipment end to end', () => {
   it('vigil shipment show --json reports state, MKT, time out of range, the excursion and the alarm', async () => {
     const r = await vigil(['shipment', 'show', shipmentId, '--json']);
     assert.equal(r.code, 0, r.err);
-    const s = JSON.parse(r.out);
-    assert.equal(s.state, 'in_transit');
-    assert.equal(s.dispatch.at, new Date(t0).toISOString());
-    assert.equal(s.dispatch.batch_id, 'LOT-2026-E2E001');
-    assert.equal(s.readings, 25);
-    assert.equal(typeof s.mkt_c, 'number');
-    assert.ok(s.mkt_c > 5 && s.mkt_c < 12, String(s.mkt_c));
-    assert.deepEqual(s.time_out_of_range, { above_ms: 30 * MIN, below_ms: 0 });
-    assert.equal(s.excursions.length, 1);
-    assert.equal(s.excursions[0].kind, 'above');
-    assert.equal(s.excursions[0].start, new Date(t0 + 30 * MIN).toISOString());
-    assert.equal(s.excursions[0].peak_c, 12);
+    // The API's shape and names (camelCase), times as ISO 8601 UTC: docs/cli.md.
+    const d = JSON.parse(r.out);
+    assert.equal(r.out.split('\n').length, 1, 'one JSON object on one line');
+    assert.equal(d.shipment.state, 'in_transit');
+    assert.equal(d.shipment.dispatch.at, new Date(t0).toISOString());
+    assert.equal(d.shipment.dispatch.batchId, 'LOT-2026-E2E001');
+    assert.equal(d.summary.readings, 25);
+    assert.equal(typeof d.summary.mktC, 'number');
+    assert.ok(d.summary.mktC > 5 && d.summary.mktC < 12, String(d.summary.mktC));
+    assert.deepEqual(d.summary.timeOutOfRange, { aboveMs: 30 * MIN, belowMs: 0 });
+    assert.equal(d.summary.excursions.length, 1);
+    assert.equal(d.summary.excursions[0].kind, 'above');
+    assert.equal(d.summary.excursions[0].start, new Date(t0 + 30 * MIN).toISOString());
+    assert.equal(d.summary.excursions[0].peakC, 12);
     assert.ok(
-      s.alarms.some((a: { rule: string }) => a.rule === 'heat'),
-      JSON.stringify(s.alarms),
+      d.alarms.some((a: { rule: string }) => a.rule === 'heat'),
+      JSON.stringify(d.alarms),
     );
-    assert.equal(s.batches.length, 2);
+    assert.equal(d.shipment.batches.length, 2);
+    assert.deepEqual(d.profile.policy.overrides, SHIPMENT_OVERRIDES);
+    assert.deepEqual(d.profile.policy.warning.above, { limitC: 8, inclusive: false, durationMs: 10 * MIN });
+    assert.equal(d.profile.policy.mergeGapMinutes, 5);
+    // the shipment's own warning delay: raised 10 min into the excursion, as the regulatory tier's heat
+    const warning = d.alarms.find((a: { rule: string }) => a.rule === 'warning:above');
+    assert.equal(warning?.raisedAt, new Date(t0 + 40 * MIN).toISOString());
+    assert.equal(warning?.tier, 'warning');
+    assert.equal(d.alarms.find((a: { rule: string }) => a.rule === 'heat')?.tier, 'regulatory');
+    // custody details carry ISO 8601 times like everything else
+    const dispatched = d.custody.find((e: { action: string }) => e.action === 'shipment.dispatch');
+    assert.equal(dispatched?.detail.at, new Date(t0).toISOString());
     assert.ok(!r.out.includes(TOKEN));
     const text = await vigil(['shipment', 'show', shipmentId]);
     assert.equal(text.code, 0, text.err);
     assert.match(text.out, /excursion\s+above/);
+    assert.match(text.out, /warning tier\s+above 8 °C for 10 min, or below 2 °C for 5 min/);
+    assert.match(text.out, /shipment overrides\s+heat\.durationMs, mergeGapMinutes, tiers\.critical/);
   });
 
   it('the API shows the same record to any reader', async () => {
     const r = await receiver.browser.call(`/api/v1/shipments/${shipmentId}`);
     assert.equal(r.status, 200, r.text);
     const d = r.json as {
+      profile: { policy: { overrides: string[]; critical: { below: unknown } } };
       shipment: { state: string; dispatch: Record<string, unknown> };
       summary: { mktC: number; timeOutOfRange: { aboveMs: number }; excursions: unknown[] };
       alarms: { rule: string }[];
       custody: { action: string }[];
     };
     assert.equal(d.shipment.state, 'in_transit');
+    assert.deepEqual(d.profile.policy.overrides, SHIPMENT_OVERRIDES);
+    assert.deepEqual(d.profile.policy.critical.below, { limitC: -1, inclusive: true, durationMs: 10 * MIN });
     assert.deepEqual(Object.keys(d.shipment.dispatch).sort(), ['at', 'batchId', 'receivedAt']);
     assert.equal(d.summary.timeOutOfRange.aboveMs, 30 * MIN);
     assert.equal(d.summary.excursions.length, 1);
@@ -181,6 +213,41 @@ describe('shipment end to end', () => {
     const list = await receiver.browser.call('/api/v1/shipments?state=in_transit');
     assert.equal(list.status, 200);
     assert.ok((list.json as { shipments: { id: string }[] }).shipments.some((s) => s.id === shipmentId));
+  });
+
+  it('an operator creates a shipment with its own alarm policy through the API; a bad one is refused with its path', async () => {
+    const operator = await enrolledUser(inst, 'otto-ops', 'operator');
+    await inst.addDevice('truck-ship-09');
+    const r = await operator.browser.post('/api/v1/shipments', {
+      deviceId: 'truck-ship-09',
+      profile: 'refrigerated',
+      alarmPolicy: { tiers: { warning: { above: { durationMs: 5 * MIN }, below: null } }, hysteresisC: 0.3 },
+    });
+    assert.equal(r.status, 201, r.text);
+    const created = (r.json as { shipment: { id: string; profile: unknown } }).shipment;
+    assert.deepEqual(created.profile, {
+      preset: 'refrigerated',
+      tiers: { warning: { above: { durationMs: 5 * MIN }, below: null } },
+      hysteresisC: 0.3,
+    });
+    const d = await operator.browser.call(`/api/v1/shipments/${created.id}`);
+    const policy = (d.json as { profile: { policy: { overrides: string[]; warning: unknown } } }).profile
+      .policy;
+    assert.deepEqual(policy.overrides, [
+      'hysteresisC',
+      'tiers.warning.above.durationMs',
+      'tiers.warning.below',
+    ]);
+    assert.deepEqual(policy.warning, {
+      above: { limitC: 8, inclusive: false, durationMs: 5 * MIN },
+      below: null,
+    });
+    const bad = await operator.browser.post('/api/v1/shipments', {
+      deviceId: 'truck-ship-09',
+      alarmPolicy: { mergeGapMinutes: -3 },
+    });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /mergeGapMinutes/);
   });
 
   it('the receiver’s wrong token is refused and audited without the token; the right one delivers at the last GPS fix', async () => {
@@ -242,9 +309,9 @@ describe('shipment end to end', () => {
     assert.equal(audit?.detail.role, 'quality');
     assert.equal(audit?.detail.signature, 'password+totp');
     const show = JSON.parse((await vigil(['shipment', 'show', shipmentId, '--json'])).out);
-    assert.equal(show.state, 'released');
-    assert.equal(show.delivery.by, 'user:rita-recv');
-    assert.equal(show.decision.reason, body.reason);
+    assert.equal(show.shipment.state, 'released');
+    assert.equal(show.shipment.delivery.by, 'user:rita-recv');
+    assert.equal(show.shipment.decision.reason, body.reason);
     assert.deepEqual(
       show.custody.map((e: { action: string }) => e.action),
       [
@@ -279,9 +346,10 @@ describe('shipment end to end', () => {
     assert.ok(messages.includes('token_hash'));
   });
 
-  it('wrong tokens are rate-limited per shipment: the sixth attempt gets 429 with Retry-After', async () => {
+  it("a caller's wrong tokens are rate-limited (the sixth attempt gets 429) without blocking the real receiver", async () => {
     // A receiver of its own: rita's wrong token above counts against her (per caller) too.
     const rex = await enrolledUser(inst, 'rex-recv', 'receiver');
+    const rae = await enrolledUser(inst, 'rae-recv', 'receiver');
     const b = await inst.addDevice('truck-ship-02');
     const c2 = await connectDevice(inst.url, b);
     try {
@@ -309,6 +377,20 @@ describe('shipment end to end', () => {
       assert.equal(locked.status, 429);
       assert.equal(errCode(locked), 'VIGIL_ERR_LOCKED');
       assert.ok(Number(locked.headers['retry-after']) > 0);
+      // rex's guesses do not hold back rae, who has the token.
+      const ok = await rae.browser.post(`/api/v1/shipments/${s.id}/deliver`, { token: 'RIGHT222' });
+      assert.equal(ok.status, 200, ok.text);
+      const attempts = (await inst.ctx.store.queryAudit({ limit: 10_000 })).filter(
+        (a) => a.object === s.id && a.action.startsWith('shipment.deliver'),
+      );
+      assert.deepEqual(
+        attempts.map((a) => [a.action, a.actor]),
+        [
+          ...Array.from({ length: 5 }, () => ['shipment.deliver_refused', 'user:rex-recv']),
+          ['shipment.deliver_throttled', 'user:rex-recv'],
+          ['shipment.deliver', 'user:rae-recv'],
+        ],
+      );
     } finally {
       await closeClient(c2);
     }
@@ -322,7 +404,10 @@ describe('vigil report shipment', () => {
     const r = await vigil(['report', 'shipment', shipmentId, '--format', 'pdf', '--out', out]);
     assert.equal(r.code, 0, r.err);
     assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');
-    const v = await vigil(['report', 'verify', out]);
+    const key = await vigil(['report', 'key']);
+    const pub = join(inst.dataDir, 'pki', 'report-signing.pub');
+    assert.match(key.out, /report-signing key SHA256:/, key.err);
+    const v = await vigil(['report', 'verify', out, '--key', pub]);
     assert.equal(v.code, 0, v.out + v.err);
     assert.match(v.out, /report OK/);
   });

@@ -1,113 +1,20 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { presetProfile, resolveProfile } from '../coldchain/profiles.ts';
 import type { DeviceProfile } from '../protocol/device-profile.ts';
-import { createRng, gaussian } from '../random/rng.ts';
-import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
-import type { MessageRecord, ReadingRecord } from '../storage/store.ts';
-import { sampleDevice, sampleKey } from '../storage/store-records.fixture.ts';
-import {
-  type AlarmService,
-  type AlarmServiceOptions,
-  createAlarmService,
-  type SubjectConfig,
-} from './alarm-service.ts';
-import type { AlarmRecord, AlarmStore } from './alarm-store.ts';
+import { alarmServiceHarness, at, brief, MIN, T0 } from './alarm-service.fixture.ts';
+import type { SubjectConfig } from './alarm-service.ts';
+import type { AlarmStore } from './alarm-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-alarm-service-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-const MIN = 60_000;
-const T0 = Date.UTC(2026, 0, 5, 6, 0, 0);
-const at = (minute: number) => T0 + minute * MIN;
+const harness = (devices: Record<string, DeviceProfile>) => alarmServiceHarness(root, devices);
 
 /** Refrigerated, but the heat alarm after 30 min (short series). */
 const SHORT_HEAT = resolveProfile({ preset: 'refrigerated', heat: { durationMs: 30 * MIN } });
-
-let dbs = 0;
-
-/** A fresh encrypted store, a settable clock and a way to deliver what the pipeline would. */
-async function harness(devices: Record<string, DeviceProfile>) {
-  const { store, alarms } = openSqliteAdapters({
-    path: join(root, `db-${++dbs}.sqlite`),
-    key: randomBytes(32),
-  });
-  for (const [id, profile] of Object.entries(devices)) {
-    await store.addDevice(sampleDevice(id, { profile }), sampleKey(id));
-  }
-  const errors: unknown[] = [];
-  const h = {
-    store,
-    alarms,
-    now: T0,
-    errors,
-    seq: 0,
-    service(over: Partial<AlarmServiceOptions> = {}): AlarmService {
-      return createAlarmService({
-        store,
-        alarms: h.alarms,
-        logger: { error: (o: unknown) => errors.push(o), warn: () => {}, debug: () => {} },
-        clock: () => h.now,
-        tickMs: 0,
-        random: () => createRng(1),
-        ...over,
-      });
-    },
-    /** Stores one envelope's samples (and events) and hands them to the service, like the pipeline. */
-    async deliver(
-      svc: AlarmService,
-      deviceId: string,
-      samples: { ts: number; data: Record<string, unknown> }[],
-      events: { ts: number; body: Record<string, unknown> }[] = [],
-    ) {
-      const readings: ReadingRecord[] = [];
-      const messages: MessageRecord[] = [];
-      const seq = ++h.seq;
-      samples.forEach((s, idx) => {
-        readings.push({
-          deviceId,
-          seq,
-          idx,
-          ts: s.ts,
-          receivedAt: h.now,
-          backfill: h.now - s.ts > 120_000,
-          data: s.data,
-        });
-      });
-      for (const e of events) {
-        messages.push({
-          deviceId,
-          seq: ++h.seq,
-          channel: 'events',
-          ts: e.ts,
-          receivedAt: h.now,
-          body: e.body,
-        });
-      }
-      await store.writeBatch({ readings, messages, replayStates: [], lastSeen: [] });
-      svc.onAccepted({ deviceId, channel: 'telemetry', seq, readings, messages });
-      await svc.idle();
-    },
-    /** One reading a minute, each delivered live (the clock at its timestamp). */
-    async live(svc: AlarmService, deviceId: string, from: number, to: number, temp: number) {
-      for (let m = from; m <= to; m++) {
-        h.now = at(m) + 1000;
-        await h.deliver(svc, deviceId, [{ ts: at(m), data: { temp_c: temp } }]);
-      }
-    },
-    async all(subject: string): Promise<AlarmRecord[]> {
-      return (await h.alarms.list({ subject, limit: 1000 })).sort((a, b) => a.raisedAt - b.raisedAt);
-    },
-  };
-  return h;
-}
-
-const brief = (a: AlarmRecord) =>
-  `${a.rule} ${a.state} raised=${(a.raisedAt - T0) / MIN} resolved=${a.resolvedAt === null ? '-' : (a.resolvedAt - T0) / MIN}${a.detectedLate ? ' late' : ''}`;
 
 describe('alarm service', () => {
   it('persists opened, updated and resolved transitions of one alarm under one id', async () => {
@@ -116,7 +23,7 @@ describe('alarm service', () => {
     await svc.start();
     await h.live(svc, 'fridge-01', 0, 9, 5);
     await h.live(svc, 'fridge-01', 10, 44, 9);
-    const [opened] = await h.all('fridge-01');
+    const [opened] = await h.all('fridge-01', ['heat']);
     assert.equal(opened && brief(opened), 'heat open raised=40 resolved=-');
     assert.equal(opened?.peak, 9);
     assert.equal(opened?.kind, 'rule');
@@ -124,7 +31,7 @@ describe('alarm service', () => {
     assert.equal((await h.alarms.get(opened?.id ?? ''))?.peak, 10.5, 'the peak is updated while open');
     await h.live(svc, 'fridge-01', 46, 49, 9);
     await h.live(svc, 'fridge-01', 50, 52, 5);
-    const list = await h.all('fridge-01');
+    const list = await h.all('fridge-01', ['heat']);
     assert.deepEqual(list.map(brief), ['heat resolved raised=40 resolved=50']);
     assert.equal(list[0]?.id, opened?.id);
     assert.equal(list[0]?.peak, 10.5);
@@ -142,7 +49,7 @@ describe('alarm service', () => {
     await h.live(first, 'fridge-02', 40, 49, 5);
     await h.live(first, 'fridge-02', 50, 85, 9);
     await first.stop();
-    const before = await h.all('fridge-02');
+    const before = await h.all('fridge-02', ['heat']);
     assert.deepEqual(before.map(brief), [
       'heat resolved raised=30 resolved=40',
       'heat open raised=80 resolved=-',
@@ -151,14 +58,25 @@ describe('alarm service', () => {
     h.now = at(86);
     const second = h.service({ subjectSource: source });
     await second.start();
-    assert.deepEqual(await h.all('fridge-02'), before, 'nothing opened, nothing changed by the restart');
+    const all = await h.all('fridge-02');
     assert.deepEqual(
-      second.openAlarms('fridge-02').map((a) => a.id),
-      [before[1]?.id],
+      await h.all('fridge-02', ['heat']),
+      before,
+      'nothing opened, nothing changed by the restart',
+    );
+    assert.deepEqual(
+      second
+        .openAlarms('fridge-02')
+        .map((a) => a.id)
+        .sort(),
+      all
+        .filter((a) => a.state !== 'resolved')
+        .map((a) => a.id)
+        .sort(),
     );
     await h.live(second, 'fridge-02', 86, 89, 9.5);
     await h.live(second, 'fridge-02', 90, 91, 5);
-    const afterwards = await h.all('fridge-02');
+    const afterwards = await h.all('fridge-02', ['heat']);
     assert.deepEqual(afterwards.map(brief), [
       'heat resolved raised=30 resolved=40',
       'heat resolved raised=80 resolved=90',
@@ -184,10 +102,89 @@ describe('alarm service', () => {
     await h.deliver(svc, 'truck-01', series.slice(0, 30));
     await h.deliver(svc, 'truck-01', series.slice(30, 60));
     await h.deliver(svc, 'truck-01', series.slice(60));
-    const list = await h.all('truck-01');
+    const list = await h.all('truck-01', ['heat']);
     assert.deepEqual(list.map(brief), ['heat resolved raised=600 resolved=720 late']);
     assert.equal(list[0]?.detectedAt, at(13 * 60));
     assert.equal(list[0]?.severity, 'critical');
+    await svc.stop();
+    await h.store.close();
+  });
+
+  it('corrects the stored peak and duration of a resolved alarm from backfill, audited, not re-opened', async () => {
+    const h = await harness({ 'fridge-06': 'temperature-probe' });
+    const svc = h.service({ subjectSource: () => ({ profile: SHORT_HEAT }) });
+    await svc.start();
+    await h.live(svc, 'fridge-06', 0, 39, 9);
+    await h.live(svc, 'fridge-06', 40, 45, 5);
+    const [heat] = await h.all('fridge-06', ['heat']);
+    assert.equal(heat && brief(heat), 'heat resolved raised=30 resolved=40');
+    assert.equal(heat?.peak, 9);
+    await h.alarms.acknowledge(heat?.id ?? '', {
+      by: 'user:q',
+      at: h.now,
+      reason: 'seen',
+      meaning: 'reviewed',
+    });
+    // a buffered envelope arrives: a hotter reading inside the excursion and one just before it
+    h.now = at(60);
+    await h.deliver(svc, 'fridge-06', [
+      { ts: at(20.5), data: { temp_c: 11.5 } },
+      { ts: at(-0.5), data: { temp_c: 9.2 } },
+    ]);
+    const fixed = await h.alarms.get(heat?.id ?? '');
+    assert.deepEqual(
+      [fixed?.state, fixed?.peak, fixed?.startedAt, fixed?.raisedAt, fixed?.resolvedAt, fixed?.ack?.by],
+      ['resolved', 11.5, at(-0.5), at(30), at(40), 'user:q'],
+    );
+    assert.match(fixed?.message ?? '', /for 40 min 30 s.*peak 11\.5 °C/);
+    const audit = await h.store.queryAudit({ action: 'alarm.correct' });
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]?.object, heat?.id);
+    assert.deepEqual(audit[0]?.detail['changes'], {
+      started_at: [new Date(at(0)).toISOString(), new Date(at(-0.5)).toISOString()],
+      peak: [9, 11.5],
+    });
+    assert.deepEqual(
+      svc.openAlarms('fridge-06').filter((a) => a.rule === 'heat'),
+      [],
+    );
+    await svc.stop();
+    await h.store.close();
+  });
+
+  it('keeps an alarm that backfill disproves, marked disproved with the reason and the time', async () => {
+    const h = await harness({ 'fridge-07': 'temperature-probe' });
+    const svc = h.service({ subjectSource: () => ({ profile: SHORT_HEAT }) });
+    await svc.start();
+    // 9 °C, then the probe is silent from 10 to 35 min: the excursion runs on across the gap
+    await h.live(svc, 'fridge-07', 0, 10, 9);
+    await h.live(svc, 'fridge-07', 35, 38, 9);
+    const [raised] = await h.all('fridge-07', ['heat']);
+    assert.equal(raised && brief(raised), 'heat open raised=35 resolved=-');
+    // the buffered readings of the gap arrive: in range all along
+    h.now = at(40);
+    await h.deliver(
+      svc,
+      'fridge-07',
+      Array.from({ length: 24 }, (_, i) => ({ ts: at(11 + i), data: { temp_c: 5 } })),
+    );
+    const kept = await h.alarms.get(raised?.id ?? '');
+    assert.equal(kept?.state, 'resolved');
+    assert.equal(kept?.raisedAt, raised?.raisedAt, 'the facts it was raised on are kept');
+    assert.equal(kept?.message, raised?.message);
+    assert.equal(kept?.disproved?.at, at(40));
+    assert.match(
+      kept?.disproved?.reason ?? '',
+      /^Readings that arrived later show: Temperature above 8\.0 °C for 11 min/,
+    );
+    const audit = await h.store.queryAudit({ action: 'alarm.disprove' });
+    assert.ok(audit.some((e) => e.object === raised?.id && e.detail['reason'] === kept?.disproved?.reason));
+    // the excursion from 35 min goes on; it raises its own alarm when it reaches 30 min
+    await h.live(svc, 'fridge-07', 39, 66, 9);
+    assert.deepEqual((await h.all('fridge-07', ['heat'])).map(brief), [
+      'heat resolved raised=35 resolved=11',
+      'heat open raised=65 resolved=-',
+    ]);
     await svc.stop();
     await h.store.close();
   });
@@ -252,7 +249,11 @@ describe('alarm service', () => {
     await svc.start();
     // a frozen shipment judged by the refrigerated default: freeze alarm after 60 min at -20 °C
     await h.live(svc, 'truck-04', 0, 70, -20);
-    assert.deepEqual((await h.all('truck-04')).map(brief), ['freeze open raised=60 resolved=-']);
+    assert.deepEqual((await h.all('truck-04')).map(brief), [
+      'critical:below open raised=5 resolved=-',
+      'warning:below open raised=5 resolved=-',
+      'freeze open raised=60 resolved=-',
+    ]);
     const config: SubjectConfig = {
       profile: presetProfile('frozen'),
       route: [
@@ -264,17 +265,25 @@ describe('alarm service', () => {
     };
     await svc.configureSubject('truck-04', config);
     assert.equal(svc.subjectConfig('truck-04'), config);
+    // every alarm of the refrigerated rules is resolved; none is disproved by the new profile
     assert.deepEqual(
-      (await h.all('truck-04')).map((a) => `${a.rule} ${a.state}`),
-      ['freeze resolved'],
+      (await h.all('truck-04')).map((a) => `${a.rule} ${a.state}${a.disproved ? ' disproved' : ''}`),
+      ['critical:below resolved', 'warning:below resolved', 'freeze resolved'],
     );
     await h.live(svc, 'truck-04', 71, 75, -20);
-    assert.equal((await h.all('truck-04')).length, 1, 'no freeze rule for a frozen profile');
-    // heat above -15 °C for 1 h
+    assert.equal((await h.all('truck-04')).length, 3, 'no freeze rule for a frozen profile');
+    // warning above -15 °C after 15 min, critical after 30, regulatory heat after 1 h
     await h.live(svc, 'truck-04', 76, 140, -10);
     assert.deepEqual(
-      (await h.all('truck-04')).map((a) => `${a.rule} ${a.state}`),
-      ['freeze resolved', 'heat open'],
+      (await h.all('truck-04', ['freeze', 'heat', 'warning:above', 'critical:above'])).map(
+        (a) => `${a.rule} ${a.state} raised=${(a.raisedAt - T0) / MIN}`,
+      ),
+      [
+        'freeze resolved raised=60',
+        'warning:above open raised=91',
+        'critical:above open raised=106',
+        'heat open raised=136',
+      ],
     );
     // the shipment ends: back to the default rule set
     await svc.configureSubject('truck-04', null);
@@ -284,34 +293,6 @@ describe('alarm service', () => {
       svc.configureSubject('truck-04', { destination: { lat: 123, lon: 0 } }),
       /destination/,
     );
-    await svc.stop();
-    await h.store.close();
-  });
-
-  it('writes a statistical alarm for a jump the range rules miss', async () => {
-    const h = await harness({ 'fridge-03': 'temperature-probe' });
-    const svc = h.service();
-    await svc.start();
-    const rng = createRng('normal');
-    const samples = Array.from({ length: 600 }, (_, m) => ({
-      ts: at(m),
-      data: { temp_c: 5 + 0.4 * Math.sin((2 * Math.PI * m) / 45) + gaussian(rng, 0, 0.15) },
-    }));
-    for (let i = 0; i < samples.length; i += 60) {
-      h.now = at(i + 59) + 1000;
-      await h.deliver(svc, 'fridge-03', samples.slice(i, i + 60));
-    }
-    const ruleAlarms = (await h.all('fridge-03')).filter((a) => a.kind === 'rule');
-    assert.deepEqual(ruleAlarms, []);
-    h.now = at(600) + 1000;
-    await h.deliver(svc, 'fridge-03', [{ ts: at(600), data: { temp_c: 7.6 } }]);
-    const statistical = (await h.all('fridge-03')).filter((a) => a.raisedAt === at(600));
-    assert.equal(statistical.length, 1);
-    assert.deepEqual(
-      [statistical[0]?.rule, statistical[0]?.kind, statistical[0]?.unit],
-      ['anomaly', 'statistical', 'score'],
-    );
-    assert.match(statistical[0]?.message ?? '', /statistical/i);
     await svc.stop();
     await h.store.close();
   });
@@ -327,6 +308,8 @@ describe('alarm service', () => {
       get: (id) => h.alarms.get(id),
       update: (id, p, t) => h.alarms.update(id, p, t),
       resolve: (id, r, t, p) => h.alarms.resolve(id, r, t, p),
+      correct: (id, p, t) => h.alarms.correct(id, p, t),
+      disprove: (id, d, r, t) => h.alarms.disprove(id, d, r, t),
       acknowledge: (id, a) => h.alarms.acknowledge(id, a),
     };
     const svc = h.service({ alarms: broken, subjectSource: () => ({ profile: SHORT_HEAT }) });

@@ -38,7 +38,8 @@ const ack = (over: Partial<AlarmAck> = {}): AlarmAck => ({
 
 /**
  * The behaviour every `AlarmStore` adapter must show (see `runStoreContract` for the options):
- * one active alarm per (rule, subject), idempotent writes, final acknowledgements, filters.
+ * one active alarm per (rule, subject), idempotent writes, final acknowledgements, corrections of
+ * resolved alarms, disproval, filters.
  */
 export function runAlarmStoreContract(o: ContractOptions<AlarmStoreFixture>): void {
   const test = contractTest(o);
@@ -121,6 +122,64 @@ export function runAlarmStoreContract(o: ContractOptions<AlarmStoreFixture>): vo
       assert.equal(acked.ack?.name, undefined, 'an acknowledgement without a signer has no name');
     });
 
+    test('corrects the facts of a resolved alarm without re-opening it, and says what changed', async ({
+      alarms,
+    }) => {
+      const { alarm } = await alarms.open(heat({ subject: 'truck-0101' }), T);
+      assert.equal(
+        await alarms.correct(alarm.id, { peak: 12 }, T),
+        null,
+        'an active alarm is updated instead',
+      );
+      await alarms.acknowledge(alarm.id, ack({ by: 'user:q', at: T + 10, reason: 'seen' }));
+      await alarms.resolve(alarm.id, T + 500_000, T + 500_000);
+      const r = await alarms.correct(
+        alarm.id,
+        { peak: 12, resolvedAt: T + 700_000, message: 'above 8 °C, peak 12' },
+        T + 900_000,
+      );
+      assert.ok(r);
+      assert.deepEqual([r.before.peak, r.before.resolvedAt], [8.4, T + 500_000]);
+      assert.deepEqual(
+        [
+          r.after.state,
+          r.after.peak,
+          r.after.resolvedAt,
+          r.after.message,
+          r.after.updatedAt,
+          r.after.ack?.by,
+        ],
+        ['resolved', 12, T + 700_000, 'above 8 °C, peak 12', T + 900_000, 'user:q'],
+      );
+      assert.equal(await alarms.correct('nope', { peak: 1 }, T), null);
+    });
+
+    test('marks an alarm disproved, resolving an active one, keeping its facts and refusing it twice', async ({
+      alarms,
+    }) => {
+      const { alarm } = await alarms.open(heat({ subject: 'truck-0102' }), T);
+      const d = await alarms.disprove(
+        alarm.id,
+        { at: T + 9000, reason: 'back in range at 10:05' },
+        T + 5000,
+        T + 9000,
+      );
+      assert.deepEqual(
+        [d?.state, d?.resolvedAt, d?.peak, d?.message, d?.disproved],
+        ['resolved', T + 5000, 8.4, 'above 8 °C', { at: T + 9000, reason: 'back in range at 10:05' }],
+      );
+      assert.equal(await alarms.disprove(alarm.id, { at: T, reason: 'x' }, T, T), null);
+      assert.equal(await alarms.correct(alarm.id, { peak: 1 }, T), null, 'a disproved alarm keeps its facts');
+      // a resolved alarm keeps its resolution time
+      const other = await alarms.open(heat({ subject: 'truck-0103' }), T);
+      await alarms.resolve(other.alarm.id, T + 100, T + 100);
+      const d2 = await alarms.disprove(other.alarm.id, { at: T + 200, reason: 'r' }, T + 999, T + 200);
+      assert.equal(d2?.resolvedAt, T + 100);
+      assert.equal((await alarms.get(other.alarm.id))?.disproved?.reason, 'r');
+      assert.equal((await alarms.open(heat({ subject: 'truck-0104' }), T)).alarm.disproved, null);
+      assert.equal(await alarms.disprove('nope', { at: T, reason: 'x' }, T, T), null);
+    });
+
     test('lists newest raised first, by state, subject, rule and time, within the limit', async ({
       alarms,
     }) => {
@@ -138,6 +197,27 @@ export function runAlarmStoreContract(o: ContractOptions<AlarmStoreFixture>): vo
       assert.deepEqual(await ids({ rule: 'heat' }), ['truck-0002/heat', 'truck-0001/heat']);
       assert.deepEqual(await ids({ since: T + 2 }), ['truck-0002/heat', 'truck-0001/freeze']);
       assert.deepEqual(await ids({ limit: 1 }), ['truck-0002/heat']);
+    });
+
+    test('lists the alarms changed since a time, oldest change first (for following)', async ({ alarms }) => {
+      const a = await alarms.open(heat({ raisedAt: T + 1 }), T + 10);
+      const b = await alarms.open(heat({ rule: 'freeze', raisedAt: T + 2 }), T + 20);
+      await alarms.open(heat({ subject: 'truck-0002', raisedAt: T + 3 }), T + 30);
+      // An old alarm acknowledged late comes after the newer ones: the order of the changes.
+      await alarms.acknowledge(a.alarm.id, ack({ at: T + 40 }));
+      const changed = async (q: Parameters<AlarmStore['list']>[0]) =>
+        (await alarms.list(q)).map((x) => `${x.subject}/${x.rule}/${x.state}`);
+      assert.deepEqual(await changed({ changedSince: T + 20 }), [
+        'truck-0001/freeze/open',
+        'truck-0002/heat/open',
+        'truck-0001/heat/acknowledged',
+      ]);
+      await alarms.resolve(b.alarm.id, T + 50, T + 50);
+      assert.deepEqual(await changed({ changedSince: T + 41 }), ['truck-0001/freeze/resolved']);
+      assert.deepEqual(await changed({ changedSince: T + 20, subject: 'truck-0002' }), [
+        'truck-0002/heat/open',
+      ]);
+      assert.deepEqual(await changed({ changedSince: T + 51 }), []);
     });
   });
 }

@@ -47,6 +47,17 @@ export interface AlarmAck {
   role?: string;
 }
 
+/**
+ * Late data showed the alarm's condition was not met as it was raised (docs/alarms.md). The alarm
+ * is kept, resolved, with the facts it was raised on.
+ */
+export interface AlarmDisproof {
+  /** Wall-clock time the disproof was found. */
+  at: number;
+  /** What the data shows instead, in words. */
+  reason: string;
+}
+
 /** A stored alarm. */
 export interface AlarmRecord {
   /** The rules' stable id, `<subject>/<rule>/<raisedAt>`. */
@@ -72,6 +83,8 @@ export interface AlarmRecord {
   peak: number | null;
   unit: string | null;
   ack: AlarmAck | null;
+  /** Set when late data disproved the alarm; null otherwise. */
+  disproved: AlarmDisproof | null;
   /** Anything else the rules want to keep (anomaly score, limits); never a secret. */
   detail: Record<string, unknown>;
   /** Last change of this row (wall clock). */
@@ -102,6 +115,14 @@ export type AlarmPatch = Partial<
   Pick<AlarmRecord, 'startedAt' | 'raisedAt' | 'severity' | 'message' | 'peak' | 'unit' | 'detail'>
 >;
 
+/**
+ * The facts a correction of a resolved alarm may change: late data filled in its period (rules:
+ * `updated` transition of a resolved alarm). Its state, acknowledgement and identity stay.
+ */
+export type AlarmCorrection = Partial<
+  Pick<AlarmRecord, 'startedAt' | 'raisedAt' | 'severity' | 'message' | 'peak'> & { resolvedAt: number }
+>;
+
 /** Filters of {@link AlarmStore.list}; `active` = open or acknowledged. */
 export interface AlarmQuery {
   state?: AlarmState | 'active';
@@ -109,6 +130,11 @@ export interface AlarmQuery {
   rule?: string;
   /** Raised at or after. */
   since?: number;
+  /**
+   * Changed (`updatedAt`) at or after; the list is then ordered by that change, oldest first, so
+   * that a follower (`vigil alarms --follow`) sees every change in order.
+   */
+  changedSince?: number;
   /** Default 100, at most 1000. */
   limit?: number;
 }
@@ -128,12 +154,27 @@ export interface AlarmStore {
   /** Resolves an active alarm (its acknowledgement, if any, is kept); null when not active. */
   resolve(id: string, resolvedAt: number, at: number, patch?: AlarmPatch): Promise<AlarmRecord | null>;
   /**
+   * Corrects the facts of a resolved alarm without re-opening it. Returns the record before and
+   * after (the caller audits the change); null when the alarm is unknown, still active (use
+   * `update`) or disproved (its facts stay as they were raised).
+   */
+  correct(
+    id: string,
+    patch: AlarmCorrection,
+    at: number,
+  ): Promise<{ before: AlarmRecord; after: AlarmRecord } | null>;
+  /**
+   * Marks an alarm disproved, keeping its facts; an active one is resolved at `resolvedAt` (its
+   * acknowledgement, if any, is kept). Null when it is unknown or already disproved.
+   */
+  disprove(id: string, disproof: AlarmDisproof, resolvedAt: number, at: number): Promise<AlarmRecord | null>;
+  /**
    * Records an acknowledgement. VIGIL_ERR_NOT_FOUND for an unknown id, VIGIL_ERR_ALREADY_ACKNOWLEDGED
    * when it already carries one. A resolved alarm can still be acknowledged (an excursion that
    * ended still needs review); it stays `resolved`.
    */
   acknowledge(id: string, ack: AlarmAck): Promise<AlarmRecord>;
-  /** Newest raised first. */
+  /** Newest raised first (oldest change first with `changedSince`). */
   list(q?: AlarmQuery): Promise<AlarmRecord[]>;
   get(id: string): Promise<AlarmRecord | null>;
 }

@@ -22,6 +22,7 @@ function record(over: Partial<AlarmRecord> = {}): AlarmRecord {
     peak: 9.5,
     unit: '°C',
     ack: { by: 'user:quinn', at: T + 120_000, reason: 'door left open', meaning: 'reviewed' },
+    disproved: null,
     detail: { limit: 8, secretish: 'stays server-side' },
     updatedAt: T + 120_000,
     ...over,
@@ -53,5 +54,26 @@ describe('alarm view', () => {
     assert.equal(iso.peak, 9.5);
     assert.equal(alarmViewIso(record({ ack: null })).ack, null);
     assert.equal(alarmViewIso(record({ resolvedAt: null })).resolvedAt, null);
+    assert.equal(iso.disproved, null);
+  });
+
+  it('shows a disproved alarm with when and why, in both views', () => {
+    const a = record({ state: 'resolved', disproved: { at: T + 900_000, reason: 'back in range at 06:05' } });
+    const v = alarmView(a);
+    assert.deepEqual(v.disproved, { at: T + 900_000, reason: 'back in range at 06:05' });
+    assert.deepEqual(alarmSchema.parse(v), v);
+    assert.deepEqual(alarmViewIso(a).disproved, {
+      at: '2026-01-05T06:15:00.000Z',
+      reason: 'back in range at 06:05',
+    });
+  });
+
+  it('names the tier of a temperature alarm and none for other rules', () => {
+    assert.equal(alarmView(record({ rule: 'heat' })).tier, 'regulatory');
+    assert.equal(alarmView(record({ rule: 'budget:above-8' })).tier, 'regulatory');
+    assert.equal(alarmView(record({ rule: 'warning:above' })).tier, 'warning');
+    assert.equal(alarmView(record({ rule: 'critical:below' })).tier, 'critical');
+    assert.equal(alarmView(record({ rule: 'door' })).tier, null);
+    assert.equal(alarmViewIso(record({ rule: 'warning:below' })).tier, 'warning');
   });
 });

@@ -1,9 +1,10 @@
 /**
  * The one mapping from a stored alarm to what users see of it: the API and the live feed
  * (`alarmView`, epoch milliseconds), `vigil alarms --json` (`alarmViewIso`, ISO 8601 UTC) and
- * `vigil shipment show --json` (the ISO view with snake_case keys). `detail` stays server-side.
+ * `vigil shipment show --json` (the ISO view). `detail` stays server-side.
  */
 import { z } from 'zod';
+import { alarmTier } from '../rules/tier-rules.ts';
 import { ALARM_SEVERITIES, ALARM_STATES, type AlarmRecord } from './alarm-store.ts';
 
 /** The alarm as the API serialises it (the zod schema is the contract: response and OpenAPI). */
@@ -34,6 +35,10 @@ export const alarmSchema = z.object({
       role: z.string().nullable(),
     })
     .nullable(),
+  /** Late data disproved the alarm: when that was found and what the data shows instead. */
+  disproved: z.object({ at: z.number(), reason: z.string() }).nullable(),
+  /** The tier of a temperature alarm (docs/alarms.md); null for other rules. */
+  tier: z.enum(['warning', 'critical', 'regulatory']).nullable(),
 });
 
 export type AlarmView = z.infer<typeof alarmSchema>;
@@ -65,16 +70,22 @@ export function alarmView(a: AlarmRecord): AlarmView {
           role: a.ack.role ?? null,
         }
       : null,
+    disproved: a.disproved ? { at: a.disproved.at, reason: a.disproved.reason } : null,
+    tier: alarmTier(a.rule),
   };
 }
 
 /** {@link AlarmView} with ISO 8601 UTC times, for the CLI's JSON output. */
-export type AlarmViewIso = Omit<AlarmView, 'startedAt' | 'raisedAt' | 'detectedAt' | 'resolvedAt' | 'ack'> & {
+export type AlarmViewIso = Omit<
+  AlarmView,
+  'startedAt' | 'raisedAt' | 'detectedAt' | 'resolvedAt' | 'ack' | 'disproved'
+> & {
   startedAt: string;
   raisedAt: string;
   detectedAt: string;
   resolvedAt: string | null;
   ack: (Omit<NonNullable<AlarmView['ack']>, 'at'> & { at: string }) | null;
+  disproved: { at: string; reason: string } | null;
 };
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -89,5 +100,6 @@ export function alarmViewIso(a: AlarmRecord): AlarmViewIso {
     detectedAt: iso(v.detectedAt),
     resolvedAt: v.resolvedAt === null ? null : iso(v.resolvedAt),
     ack: v.ack ? { ...v.ack, at: iso(v.ack.at) } : null,
+    disproved: v.disproved ? { ...v.disproved, at: iso(v.disproved.at) } : null,
   };
 }

@@ -83,7 +83,7 @@ export async function withOpenedBackup<T>(
       throw new VigilError('VIGIL_ERR_BACKUP_INVALID', 'parts not listed in the manifest');
     const hashRoot = readKey(dir, PART.hashRoot);
     const master = new MasterKey(readKey(dir, PART.masterKey), { hashRoot });
-    const check = await o.snapshots.check(join(dir, PART.db), master.databaseKey()).catch((err: unknown) => {
+    const check = await o.snapshots.check(join(dir, PART.db), master).catch((err: unknown) => {
       throw new VigilError('VIGIL_ERR_BACKUP_INVALID', `database: ${(err as Error).message.slice(0, 200)}`);
     });
     if (check.integrity.length !== 1 || check.integrity[0] !== 'ok') {

@@ -10,20 +10,26 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../data-dir/context.ts';
+import { SERVER_KEY_IDENTITY, writeFileAtomic } from '../data-dir/context.ts';
 import { dataPaths } from '../data-dir/paths.ts';
 import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey, type SealPurpose } from '../keys/master-key.ts';
+import { HASH_ROOT_IDENTITY } from '../keys/master-key-file.ts';
+import { CA_KEY_IDENTITY } from '../pki/sealed-ca.ts';
+import { REPORT_KEY_IDENTITY } from '../reports/signing.ts';
 import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
 import { PART } from './create-backup.ts';
 import { type OpenedBackup, withOpenedBackup } from './open-backup.ts';
 
-/** The purpose each sealed file of the PKI directory is sealed for (src/data-dir, src/reports). */
-function sealedFilePurpose(name: string): SealPurpose {
-  if (name === 'ca.key.sealed') return 'ca-key';
-  if (name === 'server.key.sealed') return 'server-key';
-  if (name === 'report-signing.key.sealed') return 'report-key';
-  return 'service-key';
+/**
+ * The purpose and identity each sealed file of the PKI directory is sealed for (src/pki,
+ * src/data-dir, src/reports); a service's key (`<name>.key.sealed`) is sealed to its name.
+ */
+function sealedFileIdentity(name: string): { purpose: SealPurpose; identity: string } {
+  if (name === 'ca.key.sealed') return { purpose: 'ca-key', identity: CA_KEY_IDENTITY };
+  if (name === 'server.key.sealed') return { purpose: 'server-key', identity: SERVER_KEY_IDENTITY };
+  if (name === 'report-signing.key.sealed') return { purpose: 'report-key', identity: REPORT_KEY_IDENTITY };
+  return { purpose: 'service-key', identity: name.slice(0, -'.key.sealed'.length) };
 }
 
 export interface RestoreOptions {
@@ -92,19 +98,21 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
             "VIGIL_MASTER_KEY is the backed-up node's key; a restored node gets a new one",
           );
         }
-        const reseal = (purpose: string, sealed: Buffer) =>
-          next.seal(purpose as SealPurpose, old.open(purpose as SealPurpose, sealed));
+        // Same purpose, same row or file identity, new master key.
+        const reseal = (purpose: SealPurpose, sealed: Buffer, identity: string) =>
+          next.seal(purpose, old.open(purpose, sealed, identity), identity);
         const db = join(b.dir, PART.db);
-        const { resealed } = await o.snapshots.rekey(db, old.databaseKey(), next.databaseKey(), reseal);
+        const { resealed } = await o.snapshots.rekey(db, old, next.databaseKey(), reseal);
         mkdirSync(paths.pkiDir, { recursive: true, mode: 0o700 });
         let files = 0;
         const pkiFrom = join(b.dir, 'pki');
         for (const name of existsSync(pkiFrom) ? readdirSync(pkiFrom) : []) {
           const from = join(pkiFrom, name);
           if (name.endsWith('.sealed')) {
+            const f = sealedFileIdentity(name);
             writeFileAtomic(
               join(paths.pkiDir, name),
-              reseal(sealedFilePurpose(name), readFileSync(from)),
+              reseal(f.purpose, readFileSync(from), f.identity),
               0o600,
             );
             files++;
@@ -112,7 +120,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
         }
         if (existsSync(join(b.dir, PART.config)))
           copyFileSync(join(b.dir, PART.config), join(target, 'config.json'));
-        writeFileAtomic(paths.hashRootSealed, next.seal('hash-root', b.hashRoot), 0o600);
+        writeFileAtomic(paths.hashRootSealed, next.seal('hash-root', b.hashRoot, HASH_ROOT_IDENTITY), 0o600);
         renameSync(db, paths.db);
         if (!o.env.VIGIL_MASTER_KEY) {
           writeFileSync(paths.masterKey, `${fresh.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });

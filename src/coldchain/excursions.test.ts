@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findExcursions } from './excursions.ts';
-import { mkt } from './mkt.ts';
+import { mkt, roundMkt } from './mkt.ts';
 import { MINUTE_MS, presetProfile } from './profiles.ts';
 import { summarize } from './summarize.ts';
 import type { TempPoint } from './temperature-series.ts';
@@ -21,6 +21,7 @@ describe('excursions and time out of range', () => {
         durationMs: 10 * MINUTE_MS,
         peakC: 9,
         ongoing: false,
+        parts: 1,
       },
       {
         kind: 'below',
@@ -29,6 +30,7 @@ describe('excursions and time out of range', () => {
         durationMs: 5 * MINUTE_MS,
         peakC: 1.9,
         ongoing: false,
+        parts: 1,
       },
     ]);
     assert.equal(r.timeAboveMs, 10 * MINUTE_MS);
@@ -60,6 +62,39 @@ describe('excursions and time out of range', () => {
     );
     assert.equal(r.timeAboveMs, 20 * MINUTE_MS);
   });
+
+  it('merges excursions closer than the merge gap into one, counting only the time out of range', () => {
+    // every minute: above for 3 min, back for 4, above for 3, back for 20 (merge gap 10 min)
+    const temps = [9, 9, 9, 7, 7, 7, 7, 9.5, 9, 9, ...Array(20).fill(7)];
+    const r = findExcursions(pts(temps, MINUTE_MS), profile);
+    assert.deepEqual(r.excursions, [
+      {
+        kind: 'above',
+        start: 0,
+        end: 10 * MINUTE_MS,
+        durationMs: 6 * MINUTE_MS,
+        peakC: 9.5,
+        ongoing: false,
+        parts: 2,
+      },
+    ]);
+    assert.equal(r.timeAboveMs, 6 * MINUTE_MS);
+    // a return of 10 min or more ends it; a profile with no merge gap never merges
+    const apart = [9, 7, ...Array(10).fill(7), 9, 7];
+    assert.equal(findExcursions(pts(apart, MINUTE_MS), profile).excursions.length, 2);
+    const noMerge = { ...profile, mergeGapMinutes: 0 };
+    assert.equal(findExcursions(pts(temps, MINUTE_MS), noMerge).excursions.length, 2);
+  });
+
+  it('makes one excursion of two-second noise around the limit, raw readings untouched', () => {
+    const temps = Array.from({ length: 1800 }, (_, i) => 8 + (i % 7 === 0 ? -0.05 : 0.05) * ((i % 3) + 1));
+    const series = pts(temps, 2000);
+    const before = JSON.stringify(series);
+    const r = findExcursions(series, profile);
+    assert.equal(r.excursions.length, 1);
+    assert.ok((r.excursions[0]?.parts as number) > 100);
+    assert.equal(JSON.stringify(series), before);
+  });
 });
 
 describe('summarize', () => {
@@ -75,7 +110,7 @@ describe('summarize', () => {
     assert.equal(s.timeAboveMs, 20 * MINUTE_MS);
     assert.equal(s.timeBelowMs, 10 * MINUTE_MS);
     assert.equal(s.observedMs, 60 * MINUTE_MS);
-    assert.equal(s.mktC, mkt(pts(temps, 10 * MINUTE_MS)));
+    assert.equal(s.mktC, roundMkt(mkt(pts(temps, 10 * MINUTE_MS)) as number));
     assert.equal(s.excursions.length, 2);
     assert.deepEqual(s.gaps, []);
   });

@@ -154,3 +154,12 @@ export function rollingMkt(
   }
   return out;
 }
+
+/** Decimals every output shows MKT with (API, CLI, dashboard, PDF and CSV reports). */
+export const MKT_DECIMALS = 2;
+
+/** MKT rounded the one way all outputs show it: to 0.01 °C, so no two outputs disagree. */
+export function roundMkt(mktC: number): number {
+  const f = 10 ** MKT_DECIMALS;
+  return Math.round(mktC * f) / f;
+}

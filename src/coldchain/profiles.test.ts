@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
+import { profileOverrides } from './policy-overrides.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, parseProfile, presetProfile, resolveProfile } from './profiles.ts';
 
 describe('temperature profiles', () => {
@@ -84,5 +85,43 @@ describe('temperature profiles', () => {
   it('returns a deep-frozen profile', () => {
     const p = presetProfile('refrigerated');
     assert.ok(Object.isFrozen(p) && Object.isFrozen(p.heat) && Object.isFrozen(p.budgets));
+  });
+});
+
+describe('alarm policy of a profile', () => {
+  it('refrigerated has the warning, critical and regulatory tiers of docs/alarms.md', () => {
+    const p = presetProfile('refrigerated');
+    assert.deepEqual(p.tiers, {
+      warning: {
+        above: { limitC: 8, inclusive: false, durationMs: 15 * MINUTE_MS },
+        below: { limitC: 2, inclusive: false, durationMs: 5 * MINUTE_MS },
+      },
+      critical: {
+        above: { limitC: 8, inclusive: false, durationMs: 60 * MINUTE_MS },
+        below: { limitC: -0.5, inclusive: true, durationMs: 5 * MINUTE_MS },
+      },
+    });
+    assert.deepEqual([p.hysteresisC, p.mergeGapMinutes], [0.5, 10]);
+    assert.deepEqual(profileOverrides(p), []);
+  });
+
+  it('moves the tiers with the range and names a shipment’s own settings', () => {
+    const p = resolveProfile({
+      preset: 'refrigerated',
+      upperC: 9,
+      tiers: { critical: { below: null } },
+      mergeGapMinutes: 5,
+    });
+    assert.equal(p.tiers.warning.above?.limitC, 9);
+    assert.equal(p.tiers.critical.below, null);
+    assert.deepEqual(profileOverrides(p), [
+      'heat.limitC',
+      'mergeGapMinutes',
+      'tiers.critical.above.limitC',
+      'tiers.critical.below',
+      'tiers.warning.above.limitC',
+      'upperC',
+    ]);
+    assert.deepEqual(profileOverrides(resolveProfile({ preset: 'custom', lowerC: 15, upperC: 25 })), []);
   });
 });

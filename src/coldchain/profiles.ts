@@ -15,26 +15,32 @@
  *   (30 min at the default 5-minute interval); MKT over 24 h windows in cold chain, 30 days for CRT.
  * - Cumulative budgets (time above/below a limit in total, as E006/TR07 shipping indicators count
  *   it, e.g. "30 °C or above for a total of 10 h") are optional: none by default.
+ * - The heat, freeze and budget rules are the regulatory tier; the warning and critical tiers,
+ *   their hysteresis and merge gap come from alarm-policy.ts (docs/alarms.md).
  */
 import { z } from 'zod';
 import { VigilError } from '../errors.ts';
+import {
+  type AlarmTiers,
+  DAY_MS,
+  HOUR_MS,
+  hysteresisSchema,
+  type LimitAlarm,
+  limitAlarmSchema,
+  MINUTE_MS,
+  mergeGapSchema,
+  policyDefaults,
+  resolveTiers,
+  tempC,
+  tiersInputSchema,
+  tiersSchema,
+} from './alarm-policy.ts';
 
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
+export type { LimitAlarm };
+export { DAY_MS, HOUR_MS, MINUTE_MS };
 
 export const PROFILE_PRESETS = ['refrigerated', 'frozen', 'ultra-cold', 'crt', 'custom'] as const;
 export type ProfilePreset = (typeof PROFILE_PRESETS)[number];
-
-/** A continuous-duration alarm on one side of the range (heat above, freeze below). */
-export interface LimitAlarm {
-  /** Threshold in °C. */
-  readonly limitC: number;
-  /** True: the limit itself is in the alarm zone (`>=` for heat, `<=` for freeze). */
-  readonly inclusive: boolean;
-  /** How long the condition must hold continuously before the alarm is raised (reached, `>=`). */
-  readonly durationMs: number;
-}
 
 /** A cumulative time-out-of-range budget: the alarm is raised once the total exceeds `budgetMs`. */
 export interface TimeBudget {
@@ -68,12 +74,20 @@ export interface TemperatureProfile {
   /** The logger's nominal sampling interval. */
   readonly expectedIntervalMs: number;
   /**
-   * No reading for longer than this is a data gap: it raises the data-gap alarm, breaks the
-   * continuity of duration alarms and is not counted as time by MKT or time-out-of-range totals.
+   * No reading for longer than this is a data gap: it raises the data-gap alarm and is not
+   * counted as time by MKT or time-out-of-range totals. It does not end an excursion or a
+   * duration alarm (nothing shows the condition cleared); their messages say how much of their
+   * duration was without data (docs/alarms.md, "The gap rule").
    */
   readonly dataGapMaxMs: number;
   /** Rolling MKT window. */
   readonly mktWindowMs: number;
+  /** The warning and critical tiers (alarm-policy.ts); heat, freeze and budgets are regulatory. */
+  readonly tiers: AlarmTiers;
+  /** Once beyond a warning or critical limit, back by more than this (°C) to leave it. */
+  readonly hysteresisC: number;
+  /** Excursions closer than this many minutes are one excursion (alarms, reports). */
+  readonly mergeGapMinutes: number;
 }
 
 const PRESET_DEFAULTS: Record<
@@ -129,20 +143,12 @@ const COMMON_DEFAULTS = {
   dataGapIntervals: 6,
 };
 
-const tempC = z.number().min(-273.15).max(200);
-const durationMs = z
-  .number()
-  .int()
-  .nonnegative()
-  .max(366 * DAY_MS);
 const positiveMs = z
   .number()
   .int()
   .positive()
   .max(366 * DAY_MS);
 const budgetName = z.string().regex(/^[a-z0-9][a-z0-9.+-]{0,31}$/);
-
-const limitAlarmSchema = z.strictObject({ limitC: tempC, inclusive: z.boolean(), durationMs });
 
 /** The full, resolved profile. Cross-field rules live here so a stored profile can be re-checked. */
 export const temperatureProfileSchema: z.ZodType<TemperatureProfile> = z
@@ -170,6 +176,9 @@ export const temperatureProfileSchema: z.ZodType<TemperatureProfile> = z
     expectedIntervalMs: positiveMs,
     dataGapMaxMs: positiveMs,
     mktWindowMs: positiveMs,
+    tiers: tiersSchema,
+    hysteresisC: hysteresisSchema,
+    mergeGapMinutes: mergeGapSchema,
   })
   .superRefine((p, ctx) => {
     if (!(p.lowerC < p.upperC)) {
@@ -219,6 +228,10 @@ export const temperatureProfileInputSchema = z.strictObject({
   dataGapIntervals: z.number().int().min(1).max(10_000).optional(),
   dataGapMaxMs: positiveMs.optional(),
   mktWindowMs: positiveMs.optional(),
+  /** Warning and critical tiers: per tier and side, any field, or `null` to switch it off. */
+  tiers: tiersInputSchema.optional(),
+  hysteresisC: hysteresisSchema.optional(),
+  mergeGapMinutes: mergeGapSchema.optional(),
 });
 
 export type TemperatureProfileInput = z.input<typeof temperatureProfileInputSchema>;
@@ -253,19 +266,22 @@ export function parseProfile(input: unknown): { profile: TemperatureProfile } | 
   const lowerC = (i.lowerC ?? base?.lowerC) as number;
   const upperC = (i.upperC ?? base?.upperC) as number;
   const expectedIntervalMs = i.expectedIntervalMs ?? COMMON_DEFAULTS.expectedIntervalMs;
+  // a custom range entirely above freezing is for a product that must not freeze
+  const freezeSensitive = i.freezeSensitive ?? base?.freezeSensitive ?? lowerC >= 0;
+  const freeze: LimitAlarm = { ...FREEZE_DEFAULT, ...stripUndefined(i.freeze ?? {}) };
+  const policy = policyDefaults(i.preset);
   const candidate: TemperatureProfile = {
     name: i.name ?? base?.name ?? `Custom ${lowerC} to ${upperC} °C`,
     preset: i.preset,
     lowerC,
     upperC,
-    // a custom range entirely above freezing is for a product that must not freeze
-    freezeSensitive: i.freezeSensitive ?? base?.freezeSensitive ?? lowerC >= 0,
+    freezeSensitive,
     heat: {
       limitC: i.heat?.limitC ?? upperC,
       inclusive: i.heat?.inclusive ?? false,
       durationMs: i.heat?.durationMs ?? base?.heatDurationMs ?? 10 * HOUR_MS,
     },
-    freeze: { ...FREEZE_DEFAULT, ...stripUndefined(i.freeze ?? {}) },
+    freeze,
     budgets: (i.budgets ?? []).map((b) => {
       const limitC = b.limitC ?? (b.kind === 'above' ? upperC : lowerC);
       return {
@@ -282,6 +298,9 @@ export function parseProfile(input: unknown): { profile: TemperatureProfile } | 
     dataGapMaxMs:
       i.dataGapMaxMs ?? expectedIntervalMs * (i.dataGapIntervals ?? COMMON_DEFAULTS.dataGapIntervals),
     mktWindowMs: i.mktWindowMs ?? base?.mktWindowMs ?? DAY_MS,
+    tiers: resolveTiers(i.preset, i.tiers, { lowerC, upperC, freeze, freezeSensitive }),
+    hysteresisC: i.hysteresisC ?? policy.hysteresisC,
+    mergeGapMinutes: i.mergeGapMinutes ?? policy.mergeGapMinutes,
   };
   const full = temperatureProfileSchema.safeParse(candidate);
   if (!full.success) return { errors: issuesOf(full.error) };

@@ -1,6 +1,6 @@
 /** The temperature facts of one shipment (or any series): what a report and `shipment show` print. */
 import { type Excursion, findExcursions } from './excursions.ts';
-import { mkt } from './mkt.ts';
+import { mkt, roundMkt } from './mkt.ts';
 import type { TemperatureProfile } from './profiles.ts';
 import { type SeriesReading, temperatureSeries } from './temperature-series.ts';
 
@@ -10,7 +10,10 @@ export interface TemperatureSummary {
   readonly lastTs: number | null;
   readonly minC: number | null;
   readonly maxC: number | null;
-  /** MKT over the whole series, data gaps not counted (see mkt.ts). */
+  /**
+   * MKT over the whole series, data gaps not counted (see mkt.ts), rounded to
+   * 0.01 °C by `roundMkt`: the one rounding every output shows.
+   */
   readonly mktC: number | null;
   readonly timeAboveMs: number;
   readonly timeBelowMs: number;
@@ -62,11 +65,15 @@ export function summarize(
     lastTs: empty ? null : (points[points.length - 1] as (typeof points)[number]).ts,
     minC: empty ? null : minC,
     maxC: empty ? null : maxC,
-    mktC: mkt(points, { maxGapMs: profile.dataGapMaxMs }),
+    mktC: roundOrNull(mkt(points, { maxGapMs: profile.dataGapMaxMs })),
     timeAboveMs,
     timeBelowMs,
     observedMs,
     excursions,
     gaps,
   };
+}
+
+function roundOrNull(mktC: number | null): number | null {
+  return mktC === null ? null : roundMkt(mktC);
 }

@@ -16,6 +16,8 @@ export function dataPaths(dataDir: string) {
     crl: join(dataDir, 'pki', 'crl.pem'),
     devicesDir: join(dataDir, 'devices'),
     lock: join(dataDir, 'vigil.pid'),
+    /** The newest signed audit checkpoint, outside the database (src/audit). */
+    auditCheckpoint: join(dataDir, 'audit-checkpoint.json'),
     simDir: join(dataDir, 'sim'),
     /** Backup identity written by `vigil start --demo` (move it offline). */
     demoBackupIdentity: join(dataDir, 'backup-identity.txt'),

@@ -95,23 +95,40 @@ describe('CSV shipment report', () => {
 
   it('gives MKT as mkt_c and time out of range in minutes', () => {
     const s = kv('summary');
-    assert.equal(Number(s.get('mkt_c')), Number((input.summary.mktC as number).toFixed(3)));
+    // the one MKT rounding: 0.01 °C, as the CLI, the API and the PDF show it
+    assert.equal(s.get('mkt_c'), String(input.summary.mktC));
+    assert.equal(
+      s.get('mkt_c'),
+      (input.summary.mktC as number).toFixed(2).replace(/0+$/, '').replace(/\.$/, ''),
+    );
     assert.equal(Number(s.get('time_above_min')), input.summary.timeAboveMs / 60_000);
     assert.equal(Number(s.get('reading_count')), input.readings.length);
   });
 
   it('lists excursions, alarms with their e-signatures, custody and proof of delivery', () => {
     const exc = section('excursions');
-    assert.deepEqual(exc[0], ['n', 'kind', 'start', 'end', 'duration_min', 'peak_c', 'ongoing']);
+    assert.deepEqual(exc[0], [
+      'n',
+      'kind',
+      'start',
+      'end',
+      'duration_min',
+      'peak_c',
+      'ongoing',
+      'merged_parts',
+    ]);
     assert.equal(exc.length - 1, input.summary.excursions.length);
     const alarms = section('alarms');
     const heat = alarms.find((r) => r[1] === 'heat');
     assert.ok(heat);
     assert.deepEqual(heat.slice(9), [
       'qa.martin (Claire Martin)',
-      new Date(input.alarms[0]?.ack?.at as number).toISOString().replace('.000Z', 'Z'),
+      new Date(input.alarms[0]?.ack?.at as number).toISOString(),
       'Reviewed: product impact to be assessed at receipt',
       'Cooling unit fault reported by the driver; unit restarted, temperature recovering.',
+      'regulatory',
+      '',
+      '',
     ]);
     assert.equal(section('custody').length - 1, input.custody.length);
     assert.equal(kv('proof_of_delivery').get('received_by'), 'r.ndiaye (receiver)');
@@ -122,10 +139,31 @@ describe('CSV shipment report', () => {
     assert.equal(readings.length, input.readings.length);
     const r0 = input.readings[0];
     assert.ok(r0);
-    assert.deepEqual(readings[0], [
-      new Date(r0.ts).toISOString().replace('.000Z', 'Z'),
-      String(r0.tempC),
-      'false',
-    ]);
+    assert.deepEqual(readings[0], [new Date(r0.ts).toISOString(), String(r0.tempC), 'false']);
+  });
+
+  it('writes every time with one precision: ISO 8601 UTC with milliseconds', () => {
+    const times = text.match(/\d{4}-\d\d-\d\dT[0-9:.]+Z/g) ?? [];
+    assert.ok(times.length > 100);
+    for (const t of times) assert.match(t, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('states the alarm policy with this shipment’s overrides, and disproved alarms with their reason', () => {
+    const r = kv('report');
+    assert.equal(r.get('warning_alarm'), 'above 8 °C for 15 min, or below 2 °C for 5 min');
+    assert.equal(r.get('critical_alarm'), 'above 8 °C for 1 h, or at or below -0.5 °C for 5 min');
+    assert.equal(r.get('merge_gap_min'), '10');
+    assert.equal(r.get('policy_overrides'), '');
+    const disproved = renderShipmentCsv({
+      ...input,
+      alarms: [
+        {
+          ...(input.alarms[0] as (typeof input.alarms)[number]),
+          disproved: { at: 1_800_000_000_000, reason: 'back in range' },
+        },
+      ],
+    }).toString('utf8');
+    const row = parseCsv(disproved).find((x) => x[1] === 'heat');
+    assert.deepEqual(row?.slice(-2), ['2027-01-15T08:00:00.000Z', 'back in range']);
   });
 });

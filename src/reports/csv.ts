@@ -8,8 +8,10 @@
  * injection: a spreadsheet would run a field starting with `=`, `+`, `-`, `@`, TAB or CR as a
  * formula, so such text gets a leading `'` (OWASP "CSV Injection"). Numbers are written as numbers.
  */
-import { durationText, isoUtc, minutes, num } from './format.ts';
-import { backfillCount, budgetUse, limitAlarmText, rangeText } from './report-facts.ts';
+
+import { profileOverrides } from '../coldchain/policy-overrides.ts';
+import { durationText, isoUtc, minutes } from './format.ts';
+import { backfillCount, budgetUse, limitAlarmText, rangeText, tierText } from './report-facts.ts';
 import { REPORT_FORMAT, type ShipmentReportInput } from './report-model.ts';
 import { verificationCode } from './verification-code.ts';
 
@@ -17,6 +19,8 @@ import { verificationCode } from './verification-code.ts';
 export interface CsvReportOptions {
   /** Fingerprint of the key that will sign the file, printed in the header section. */
   readonly signingKey?: string;
+  /** The newest signed audit checkpoint at generation (src/audit), as one line. */
+  readonly auditCheckpoint?: string;
 }
 
 /** A string written exactly as given (system values: times, codes, fingerprints). */
@@ -69,6 +73,7 @@ export function renderShipmentCsv(input: ShipmentReportInput, options: CsvReport
   rec(raw('generated_by'), input.generatedBy);
   rec(raw('verification_code'), raw(verificationCode(input)));
   if (options.signingKey) rec(raw('signing_key'), raw(options.signingKey));
+  if (options.auditCheckpoint) rec(raw('audit_checkpoint'), options.auditCheckpoint);
   rec(raw('device_id'), s.deviceId);
   rec(raw('origin'), s.origin);
   rec(raw('destination'), s.destination);
@@ -78,6 +83,11 @@ export function renderShipmentCsv(input: ShipmentReportInput, options: CsvReport
   rec(raw('range_upper_c'), p.upperC);
   rec(raw('heat_alarm'), raw(limitAlarmText('above', p.heat)));
   rec(raw('freeze_alarm'), raw(p.freezeSensitive ? limitAlarmText('below', p.freeze) : 'none'));
+  rec(raw('warning_alarm'), raw(tierText(p.tiers.warning)));
+  rec(raw('critical_alarm'), raw(tierText(p.tiers.critical)));
+  rec(raw('hysteresis_c'), p.hysteresisC);
+  rec(raw('merge_gap_min'), p.mergeGapMinutes);
+  rec(raw('policy_overrides'), raw(profileOverrides(p).join(' ')));
   rec(raw('data_gap_limit_min'), Number(minutes(p.dataGapMaxMs)));
   rec(raw('dispatch_at'), time(s.dispatch?.at));
   rec(raw('dispatch_batch_id'), s.dispatch?.batchId ?? '');
@@ -100,7 +110,7 @@ export function renderShipmentCsv(input: ShipmentReportInput, options: CsvReport
   rec(raw('last_reading_at'), time(sum.lastTs ?? undefined));
   rec(raw('min_c'), sum.minC);
   rec(raw('max_c'), sum.maxC);
-  rec(raw('mkt_c'), sum.mktC === null ? null : Number(num(sum.mktC, 3)));
+  rec(raw('mkt_c'), sum.mktC);
   rec(raw('time_above_min'), Number(minutes(sum.timeAboveMs)));
   rec(raw('time_below_min'), Number(minutes(sum.timeBelowMs)));
   rec(raw('time_out_of_range_min'), Number(minutes(sum.timeAboveMs + sum.timeBelowMs)));
@@ -125,9 +135,19 @@ export function renderShipmentCsv(input: ShipmentReportInput, options: CsvReport
   }
   end();
 
-  section('excursions', ['n', 'kind', 'start', 'end', 'duration_min', 'peak_c', 'ongoing']);
+  // merged_parts: excursions closer than the merge gap counted as this one (1: none merged)
+  section('excursions', ['n', 'kind', 'start', 'end', 'duration_min', 'peak_c', 'ongoing', 'merged_parts']);
   sum.excursions.forEach((e, i) => {
-    rec(i + 1, e.kind, time(e.start), time(e.end), Number(minutes(e.durationMs)), e.peakC, e.ongoing);
+    rec(
+      i + 1,
+      e.kind,
+      time(e.start),
+      time(e.end),
+      Number(minutes(e.durationMs)),
+      e.peakC,
+      e.ongoing,
+      e.parts,
+    );
   });
   end();
 
@@ -149,6 +169,9 @@ export function renderShipmentCsv(input: ShipmentReportInput, options: CsvReport
     'ack_at',
     'ack_meaning',
     'ack_reason',
+    'tier',
+    'disproved_at',
+    'disproved_reason',
   ]);
   for (const a of input.alarms) {
     rec(
@@ -165,6 +188,9 @@ export function renderShipmentCsv(input: ShipmentReportInput, options: CsvReport
       time(a.ack?.at),
       a.ack?.meaning ?? '',
       a.ack?.reason ?? '',
+      a.tier ?? '',
+      time(a.disproved?.at),
+      a.disproved?.reason ?? '',
     );
   }
   end();

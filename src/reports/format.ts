@@ -1,8 +1,11 @@
 /** Value formatting shared by the CSV and PDF renderers: UTC only, fixed decimals, no locale. */
 
-/** `2026-11-21T10:00:00Z`; milliseconds only when not zero, so no precision is lost. */
+/**
+ * `2026-11-21T10:00:00.000Z`: ISO 8601 UTC with milliseconds, always, so every time in a file has
+ * one precision (readings carry milliseconds) and a column sorts and parses the same throughout.
+ */
 export function isoUtc(ts: number): string {
-  return new Date(ts).toISOString().replace(/\.000Z$/, 'Z');
+  return new Date(ts).toISOString();
 }
 
 /** `2026-11-21 10:00 UTC` for people. */

@@ -77,6 +77,39 @@ describe('PDF shipment report', () => {
     }
   });
 
+  it('states the alarm tiers, merged excursions and a disproved alarm with its reason', () => {
+    for (const s of [
+      'WARNING TIER',
+      'above 8 °C for 15 min, or below 2 °C for 5 min',
+      'CRITICAL TIER',
+      'SHIPMENT OVERRIDES',
+      'none (preset defaults)',
+      'heat (regulatory tier)',
+    ]) {
+      assert.ok(text.includes(s), `missing: ${s}`);
+    }
+    const first = input.summary.excursions[0];
+    assert.ok(first);
+    const merged = renderShipmentPdf({
+      ...input,
+      summary: { ...input.summary, excursions: [{ ...first, parts: 3 }] },
+      alarms: input.alarms.map((a) =>
+        a.rule === 'heat'
+          ? { ...a, disproved: { at: input.generatedAt, reason: 'back in range at 09:05' } }
+          : a,
+      ),
+    });
+    const t = pdfText(merged);
+    for (const s of [
+      'MERGED',
+      '3 parts',
+      'disproved',
+      'Disproved 2026-12-02 12:00 UTC: back in range at 09:05',
+    ]) {
+      assert.ok(t.includes(s), `missing: ${s}`);
+    }
+  });
+
   it('is deterministic and dates itself from generatedAt, not the clock', () => {
     assert.ok(renderShipmentPdf(input, { signingKey: 'SHA256:test-key' }).equals(pdf));
     assert.match(pdf.toString('latin1'), /\(D:20261202120000Z\)/);

@@ -14,7 +14,7 @@ import PDFDocument from 'pdfkit';
 import { durationShort, durationText, humanUtc, latLonText, num, tempText } from './format.ts';
 import { drawTemperatureChart } from './pdf-chart.ts';
 import { COLOR, CONTENT, CONTENT_WIDTH, FONT, PAGE, pdfClip, pdfLine } from './pdf-style.ts';
-import { backfillCount, budgetUse, limitAlarmText, rangeText, reportSpan } from './report-facts.ts';
+import { backfillCount, budgetUse, policyLines, rangeText, reportSpan } from './report-facts.ts';
 import type { ReportAlarm, ShipmentReportInput } from './report-model.ts';
 import { formatVerificationCode, reportContentHash } from './verification-code.ts';
 
@@ -22,6 +22,8 @@ import { formatVerificationCode, reportContentHash } from './verification-code.t
 export interface PdfReportOptions {
   /** Fingerprint of the key that will sign the file, printed in the verification block. */
   readonly signingKey?: string;
+  /** The newest signed audit checkpoint at generation (src/audit), as one line. */
+  readonly auditCheckpoint?: string;
 }
 
 type Doc = PDFKit.PDFDocument;
@@ -396,16 +398,7 @@ function shipmentFacts(f: Flow): void {
     ['Delivered', s.delivery ? humanUtc(s.delivery.at) : 'not delivered'],
     ['Logger batch id', s.dispatch?.batchId ?? 'not dispatched'],
   ]);
-  facts(
-    f,
-    [
-      [
-        'Alarm criteria',
-        `Heat alarm ${limitAlarmText('above', p.heat)}${p.freezeSensitive ? `; freeze alarm ${limitAlarmText('below', p.freeze)}` : ''}; data gap after ${durationText(p.dataGapMaxMs)} without a reading.`,
-      ],
-    ],
-    1,
-  );
+  facts(f, [...policyLines(p), ['Data gap', `after ${durationText(p.dataGapMaxMs)} without a reading`]], 1);
 }
 
 function batchesTable(f: Flow): void {
@@ -504,7 +497,12 @@ function summarySection(f: Flow): void {
 
 function excursionsSection(f: Flow): void {
   const { summary } = f.input;
-  heading(f, 'Excursions', 'time charged per sampling interval; data gaps not counted');
+  const merge = f.input.shipment.profile.mergeGapMinutes;
+  heading(
+    f,
+    'Excursions',
+    `time charged per sampling interval; data gaps not counted; returns to range under ${num(merge)} min merged`,
+  );
   table(
     f,
     [
@@ -514,6 +512,7 @@ function excursionsSection(f: Flow): void {
       { header: 'End (UTC)', width: 2.2 },
       { header: 'Duration', width: 1.6, align: 'right' },
       { header: 'Peak', width: 1.2, align: 'right' },
+      { header: 'Merged', width: 1, align: 'right' },
     ],
     summary.excursions.map((e, i) => [
       { text: `E${i + 1}`, font: FONT.bold },
@@ -522,6 +521,7 @@ function excursionsSection(f: Flow): void {
       e.ongoing ? `${humanUtc(e.end)} (ongoing)` : humanUtc(e.end),
       durationText(e.durationMs),
       tempText(e.peakC, 1),
+      e.parts > 1 ? `${e.parts} parts` : '-',
     ]),
     'No excursions: every reading was within range.',
   );
@@ -593,7 +593,8 @@ function alarmCard(f: Flow, a: ReportAlarm, n: number): void {
     a.resolvedAt === undefined ? 'not resolved' : `resolved ${humanUtc(a.resolvedAt)}`,
   ].join('  ·  ');
   doc.font(FONT.regular).fontSize(8.5);
-  const msg = pdfClip(a.message);
+  const disproof = a.disproved ? `\nDisproved ${humanUtc(a.disproved.at)}: ${a.disproved.reason}` : '';
+  const msg = pdfClip(`${a.message}${disproof}`);
   const msgH = doc.heightOfString(msg, { width: w - 20 });
   let ackH = 0;
   let ackLines: [string, string][] = [];
@@ -629,8 +630,12 @@ function alarmCard(f: Flow, a: ReportAlarm, n: number): void {
     .font(FONT.bold)
     .fontSize(9.5)
     .fillColor(COLOR.ink)
-    .text(fitLine(doc, a.rule, w / 2), x + 36 + pw, y0 + 8, { lineBreak: false });
-  const state = pdfLine(`${a.state}${a.detectedLate ? '  ·  detected late' : ''}`);
+    .text(fitLine(doc, a.tier ? `${a.rule} (${a.tier} tier)` : a.rule, w / 2), x + 36 + pw, y0 + 8, {
+      lineBreak: false,
+    });
+  const state = pdfLine(
+    `${a.state}${a.disproved ? '  ·  disproved' : ''}${a.detectedLate ? '  ·  detected late' : ''}`,
+  );
   doc.font(FONT.regular).fontSize(8).fillColor(COLOR.muted);
   doc.text(state, x + w - 10 - doc.widthOfString(state), y0 + 9, { lineBreak: false });
   doc
@@ -798,6 +803,11 @@ function verificationSection(f: Flow, options: PdfReportOptions, contentHashHex:
     `This file is signed with Ed25519 by the Vigil report-signing key ${options.signingKey ?? '(unsigned draft)'}; ` +
       'the signature is appended after the end of the PDF. Any change to the file, however small, makes ' +
       '"vigil report verify <file>" report it as TAMPERED.',
+    ...(options.auditCheckpoint
+      ? [
+          `Audit log checkpoint at generation (signed; compare with "vigil audit verify"): ${options.auditCheckpoint}`,
+        ]
+      : []),
   ];
   doc.font(FONT.regular).fontSize(8);
   const textH = lines.reduce((a, l) => a + doc.heightOfString(l, { width: w - 210 }) + 4, 0);
@@ -887,6 +897,8 @@ export function renderShipmentPdf(input: ShipmentReportInput, options: PdfReport
       ModDate: at,
       // a custom key (ISO 32000-1 §14.3.3 allows them) so `vigil report verify` can print the code
       VigilVerificationCode: code,
+      // and the key it says signed it, which `vigil report verify` compares with the real signer
+      ...(options.signingKey ? { VigilSigningKey: options.signingKey } : {}),
     } as PDFKit.DocumentInfo,
   });
   const f: Flow = { doc, input, code, y: CONTENT.top };

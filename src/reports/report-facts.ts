@@ -1,5 +1,8 @@
 /** Facts both renderers derive from the input the same way (pure). */
+
+import type { TierPolicy } from '../coldchain/alarm-policy.ts';
 import { findExcursionsBy } from '../coldchain/excursions.ts';
+import { profileOverrides } from '../coldchain/policy-overrides.ts';
 import type { LimitAlarm, TemperatureProfile, TimeBudget } from '../coldchain/profiles.ts';
 import { num } from './format.ts';
 import type { ShipmentReportInput } from './report-model.ts';
@@ -61,10 +64,38 @@ export function limitText(kind: 'above' | 'below', limitC: number, inclusive: bo
 }
 
 /** The heat alarm criterion in words: `above 8 °C for 10 h continuously`. */
-export function limitAlarmText(kind: 'above' | 'below', a: LimitAlarm): string {
+export function limitAlarmText(kind: 'above' | 'below', a: LimitAlarm, how = ' continuously'): string {
   const h = a.durationMs / 3_600_000;
   const dur = h >= 1 ? `${num(h)} h` : `${num(a.durationMs / 60_000)} min`;
-  return `${limitText(kind, a.limitC, a.inclusive)} for ${dur} continuously`;
+  return `${limitText(kind, a.limitC, a.inclusive)} for ${dur}${how}`;
+}
+
+/** A warning or critical tier in words: `above 8 °C for 15 min, or below 2 °C for 5 min`. */
+export function tierText(t: TierPolicy): string {
+  const sides = (['above', 'below'] as const).flatMap((k) => {
+    const a = t[k];
+    return a ? [limitAlarmText(k, a, '')] : [];
+  });
+  return sides.length > 0 ? sides.join(', or ') : 'none';
+}
+
+/** The profile's alarm policy as labelled lines (report header, PDF facts). */
+export function policyLines(p: TemperatureProfile): [string, string][] {
+  const overrides = profileOverrides(p);
+  return [
+    ['Warning tier', tierText(p.tiers.warning)],
+    ['Critical tier', tierText(p.tiers.critical)],
+    [
+      'Regulatory tier',
+      `heat ${limitAlarmText('above', p.heat)}${p.freezeSensitive ? `; freeze ${limitAlarmText('below', p.freeze)}` : ''}` +
+        `${p.budgets.length > 0 ? `; ${p.budgets.length} cumulative budget${p.budgets.length === 1 ? '' : 's'}` : ''}`,
+    ],
+    [
+      'Noise handling',
+      `hysteresis ${num(p.hysteresisC)} °C; excursions less than ${num(p.mergeGapMinutes)} min apart merge`,
+    ],
+    ['Shipment overrides', overrides.length > 0 ? overrides.join(', ') : 'none (preset defaults)'],
+  ];
 }
 
 /** `2 to 8 °C`. */

@@ -85,6 +85,7 @@ export function syntheticReportInput(opts: SyntheticOptions = {}): ShipmentRepor
       {
         id: 'SHP-2026-0042/heat/1763963400000',
         rule: 'heat',
+        tier: 'regulatory',
         severity: 'critical',
         state: 'resolved',
         startedAt: heat?.start ?? excStart,

@@ -76,6 +76,10 @@ export interface ReportAlarm {
   readonly detectedLate: boolean;
   readonly message: string;
   readonly ack?: ReportAcknowledgement;
+  /** The alarm tier of a temperature alarm (docs/alarms.md). */
+  readonly tier?: 'warning' | 'critical' | 'regulatory';
+  /** Late data disproved the alarm: when that was found, and what the data shows instead. */
+  readonly disproved?: { readonly at: number; readonly reason: string };
 }
 
 /** One entry of the chain of custody (from the audit log). */
@@ -102,4 +106,4 @@ export interface ShipmentReportInput {
 }
 
 /** Identifies the report layout; part of the hashed content so a layout change changes the code. */
-export const REPORT_FORMAT = 'vigil-shipment-report/1';
+export const REPORT_FORMAT = 'vigil-shipment-report/2';

@@ -8,7 +8,7 @@
  */
 import type { TemperatureProfile, TimeBudget } from '../coldchain/profiles.ts';
 import { numberField } from './condition-rule.ts';
-import { formatDuration, formatTemp } from './format.ts';
+import { formatDuration, formatTemp, formatTempBeside } from './format.ts';
 import type { Episode, Reading, RuleNode, RuleStep } from './rule.ts';
 
 export interface BudgetRuleConfig extends TimeBudget {
@@ -48,6 +48,7 @@ export function createBudgetRule(config: BudgetRuleConfig): RuleNode<BudgetState
   return {
     rule,
     unit: 'ms',
+    criterion: `${zone} over ${config.budgetMs} ms in total, gaps over ${config.maxGapMs} ms not counted`,
     init: () => ({
       totalMs: 0,
       prevTs: Number.NaN,
@@ -81,7 +82,7 @@ export function createBudgetRule(config: BudgetRuleConfig): RuleNode<BudgetState
         severity: 'critical',
         message:
           `Cumulative ${formatDuration(st.totalMs)} ${zone} (budget ${formatDuration(config.budgetMs)})` +
-          `, extreme ${formatTemp(st.peakC)}`,
+          `, extreme ${formatTempBeside(st.peakC, config.limitC)}`,
       };
     },
   };

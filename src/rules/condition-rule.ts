@@ -1,7 +1,6 @@
 /**
- * The shape most rules share: a condition judged at each reading that must hold continuously for
- * some time before the alarm is raised, and that resolves at the first reading where it no
- * longer holds.
+ * The shape most rules share: a condition judged at each reading that must hold for some time
+ * before the alarm is raised, and that ends at the first reading where it no longer holds.
  *
  * Timing, on the readings' own timestamps:
  * - the episode starts at the first reading showing the condition;
@@ -9,11 +8,23 @@
  *   the first reading where elapsed >= the duration (`reached`: "for 10 h", so a reading exactly
  *   10 h after the first excursion reading raises it and the one before does not) or
  *   elapsed > the duration (`exceeded`: "longer than 5 min");
- * - it ends at the first reading that no longer shows the condition (that reading's ts). A data
- *   gap does not end it: nothing shows the condition cleared, so the episode runs on across the
- *   gap (the conservative reading for product safety; the data-gap rule reports the gap itself,
- *   and time totals and MKT do not count gap time). This also keeps the outcome independent of
- *   the order in which buffered chunks arrive.
+ * - it ends at the first reading that no longer shows the condition (that reading's ts);
+ * - a state known between readings (`stateBetweenReadings`: a door stays open, a logger stays on
+ *   battery, until a reading or an event says otherwise) is also judged when it ends: an episode
+ *   whose end minus its start passes the duration is raised at its end, so an 8-minute opening
+ *   told only by its `open` and `closed` events still breaks a 5-minute limit;
+ * - with `mergeGapMs`, a return out of the condition shorter than the merge gap does not end the
+ *   episode: the stretches on either side are one episode (sensor noise around a limit makes one
+ *   excursion, not dozens). The end is dated at the return and confirmed by the first reading at
+ *   least `mergeGapMs` later; until then the episode is still running.
+ *
+ * The gap rule, one for every rule built here (docs/alarms.md): a data gap does NOT end an
+ * episode. Nothing shows the condition cleared, so the episode runs on across the gap and the
+ * gap counts towards its duration (the conservative reading for product safety). Time inside
+ * the episode with no reading for longer than `maxGapMs` is reported in the message ("for
+ * 1 h 50 min, including 45 min without data"); the data-gap rule alarms on the gap itself, and
+ * time totals and MKT do not count gap time. This also keeps the outcome independent of the
+ * order in which buffered chunks arrive.
  */
 import type { AlarmUnit, Episode, Reading, RuleNode, RuleStep, Severity } from './rule.ts';
 
@@ -44,6 +55,14 @@ export interface ConditionSpec {
   readonly peak: ((peak: number, value: number) => number) | 'duration';
   severity(peak: number): Severity;
   describe(e: ConditionFacts): string;
+  /** No reading for longer than this inside an episode is time without data (default: never). */
+  readonly maxGapMs?: number;
+  /** A return out of the condition shorter than this does not end the episode (default 0). */
+  readonly mergeGapMs?: number;
+  /** The condition is a state that holds between readings: an ending episode is judged too. */
+  readonly stateBetweenReadings?: boolean;
+  /** See {@link RuleNode.criterion}. */
+  readonly criterion?: string;
 }
 
 /** What a message is written from. */
@@ -55,9 +74,14 @@ export interface ConditionFacts {
   readonly raised: boolean;
   readonly ongoing: boolean;
   readonly detail: string | undefined;
+  /** Time inside the episode between readings further apart than `maxGapMs`. */
+  readonly gapMs: number;
+  /** Stretches merged into the episode (1: none). */
+  readonly parts: number;
 }
 
 export interface ConditionState {
+  /** An episode is running (the condition holds, or it returned within the merge gap). */
   readonly active: boolean;
   readonly startedAt: number;
   /** Last reading that advanced this rule's clock; NaN before the first. */
@@ -65,6 +89,12 @@ export interface ConditionState {
   readonly raisedAt: number | undefined;
   readonly peak: number;
   readonly detail: string | undefined;
+  /** First reading out of the condition while the merge gap runs; NaN while it holds. */
+  readonly clearedAt: number;
+  readonly gapMs: number;
+  /** Time without data since `clearedAt`: the episode's only if the stretches merge. */
+  readonly pendingGapMs: number;
+  readonly parts: number;
 }
 
 export const maxPeak = (a: number, b: number): number => (b > a ? b : a);
@@ -77,10 +107,16 @@ const INITIAL: ConditionState = Object.freeze({
   raisedAt: undefined,
   peak: Number.NaN,
   detail: undefined,
+  clearedAt: Number.NaN,
+  gapMs: 0,
+  pendingGapMs: 0,
+  parts: 1,
 });
 
 /** Builds a rule node from a condition spec. */
 export function createConditionRule(spec: ConditionSpec): RuleNode<ConditionState> {
+  const maxGapMs = spec.maxGapMs ?? Number.POSITIVE_INFINITY;
+  const mergeGapMs = spec.mergeGapMs ?? 0;
   const raised = (elapsed: number) =>
     spec.raiseWhen === 'reached' ? elapsed >= spec.minDurationMs : elapsed > spec.minDurationMs;
 
@@ -93,6 +129,8 @@ export function createConditionRule(spec: ConditionSpec): RuleNode<ConditionStat
       raised: st.raisedAt !== undefined,
       ongoing: endedAt === undefined,
       detail: st.detail,
+      gapMs: st.gapMs,
+      parts: st.parts,
     };
     return {
       rule: spec.rule,
@@ -105,41 +143,74 @@ export function createConditionRule(spec: ConditionSpec): RuleNode<ConditionStat
     };
   }
 
+  /** A fresh episode at `r` (a 'hold' cannot start one: it always has a sensed value). */
+  function start(r: Reading, s: Sensed): ConditionState {
+    return {
+      ...INITIAL,
+      active: true,
+      startedAt: r.ts,
+      lastTs: r.ts,
+      raisedAt: raised(0) ? r.ts : undefined,
+      peak: spec.peak === 'duration' ? 0 : s.value,
+      detail: s.detail,
+    };
+  }
+
+  /** The running episode `st` still holds at `r`. */
+  function advance(st: ConditionState, r: Reading, s: Sensed | 'hold'): ConditionState {
+    const elapsed = r.ts - st.startedAt;
+    let peak: number;
+    if (spec.peak === 'duration') peak = elapsed;
+    else peak = s === 'hold' ? st.peak : spec.peak(st.peak, s.value);
+    const raisedAt = st.raisedAt ?? (raised(elapsed) ? r.ts : undefined);
+    const detail = s !== 'hold' && s.detail !== undefined ? s.detail : st.detail;
+    return { ...st, lastTs: r.ts, raisedAt, peak, detail };
+  }
+
   return {
     rule: spec.rule,
     unit: spec.unit,
+    ...(spec.criterion !== undefined ? { criterion: spec.criterion } : {}),
     init: () => INITIAL,
     onReading(st: ConditionState, r: Reading): RuleStep<ConditionState> {
-      const s = spec.sense(r, st.active);
+      const holding = st.active && Number.isNaN(st.clearedAt);
+      const s = spec.sense(r, holding);
       if (s === undefined) return { state: st };
-      const wasActive = st.active;
-      const active = s === 'hold' ? wasActive : s.active;
-      if (!active) {
-        const state: ConditionState = {
-          active: false,
-          startedAt: Number.NaN,
-          lastTs: r.ts,
-          raisedAt: undefined,
-          peak: Number.NaN,
-          detail: undefined,
+      const on = s === 'hold' ? holding : s.active;
+      if (!st.active) return { state: on ? start(r, s as Sensed) : INITIAL };
+      const dt = r.ts - st.lastTs;
+      const gap = dt > maxGapMs ? dt : 0;
+      if (!holding) {
+        // returned out of the condition at clearedAt; is this reading still within the merge gap?
+        const bridged = r.ts - st.clearedAt < mergeGapMs;
+        const ended = () => episode(st, st.clearedAt, st.clearedAt);
+        if (!on) {
+          if (!bridged) return { state: INITIAL, ended: ended() };
+          return { state: { ...st, lastTs: r.ts, pendingGapMs: st.pendingGapMs + gap } };
+        }
+        if (!bridged) return { state: start(r, s as Sensed), ended: ended() };
+        const merged: ConditionState = {
+          ...st,
+          clearedAt: Number.NaN,
+          gapMs: st.gapMs + st.pendingGapMs + gap,
+          pendingGapMs: 0,
+          parts: st.parts + 1,
         };
-        return wasActive ? { state, ended: episode(st, r.ts, r.ts) } : { state };
+        return { state: advance(merged, r, s) };
       }
-      // active; a 'hold' cannot start an episode, so a fresh start always has a sensed value
-      const fresh = !wasActive;
-      const startedAt = fresh ? r.ts : st.startedAt;
-      const elapsed = r.ts - startedAt;
-      let peak: number;
-      if (spec.peak === 'duration') peak = elapsed;
-      else if (s === 'hold') peak = st.peak;
-      else peak = fresh ? s.value : spec.peak(st.peak, s.value);
-      let raisedAt = fresh ? undefined : st.raisedAt;
-      if (raisedAt === undefined && raised(elapsed)) raisedAt = r.ts;
-      const detail = s !== 'hold' && s.detail !== undefined ? s.detail : fresh ? undefined : st.detail;
-      return { state: { active: true, startedAt, lastTs: r.ts, raisedAt, peak, detail } };
+      if (on) return { state: advance(gap > 0 ? { ...st, gapMs: st.gapMs + gap } : st, r, s) };
+      // the condition no longer holds at r
+      const done: ConditionState = { ...st, lastTs: r.ts, gapMs: st.gapMs + gap };
+      if (mergeGapMs > 0) return { state: { ...done, clearedAt: r.ts, pendingGapMs: 0 } };
+      const judged =
+        spec.stateBetweenReadings && done.raisedAt === undefined && raised(r.ts - done.startedAt)
+          ? { ...done, raisedAt: r.ts }
+          : done;
+      return { state: INITIAL, ended: episode(judged, r.ts, r.ts) };
     },
     ongoing(st: ConditionState): Episode | undefined {
-      return st.active ? episode(st, st.lastTs, undefined) : undefined;
+      if (!st.active) return undefined;
+      return episode(st, Number.isNaN(st.clearedAt) ? st.lastTs : st.clearedAt, undefined);
     },
   };
 }

@@ -44,6 +44,7 @@ export function createDataGapRule(config: DataGapRuleConfig): RuleNode<DataGapSt
   return {
     rule: 'data-gap',
     unit: 'ms',
+    judgedBy: 'clock',
     init: () => ({ lastTs: Number.NaN }),
     onReading(st: DataGapState, r: Reading): RuleStep<DataGapState> {
       if (r.source === 'event') return { state: st };

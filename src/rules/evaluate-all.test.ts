@@ -32,7 +32,12 @@ describe('evaluateAll', () => {
         (a) =>
           `${a.rule} ${(a.startedAt - T0) / MIN} ${(a.raisedAt - T0) / MIN} ${((a.resolvedAt ?? 0) - T0) / MIN}`,
       ),
-      ['heat 14400 15000 15120', 'door-open 28800 28806 28807'],
+      [
+        'warning:above 14400 14415 15120',
+        'critical:above 14400 14460 15120',
+        'heat 14400 15000 15120',
+        'door-open 28800 28806 28807',
+      ],
     );
     assert.equal(summary.readingCount, 43_200);
     assert.equal(summary.timeAboveMs, 720 * MIN);
@@ -48,7 +53,12 @@ describe('evaluateAll', () => {
     const { alarms, transitions } = evaluateAll([...after, ...buffered, ...live], fridge);
     assert.deepEqual(
       alarms.map((a) => `${a.rule} ${a.state} late=${a.detectedLate}`),
-      ['data-gap resolved late=false', 'heat resolved late=true'],
+      [
+        'warning:above resolved late=true',
+        'data-gap resolved late=false',
+        'critical:above resolved late=true',
+        'heat resolved late=true',
+      ],
     );
     // the clock noticed the silence, and the backfill closed the gap at its first reading
     assert.deepEqual(brief(transitions.filter((t) => t.alarm.rule === 'data-gap')), [
@@ -61,7 +71,11 @@ describe('evaluateAll', () => {
     const { alarms } = evaluateAll(temps(0, 700, 9), fridge);
     assert.deepEqual(
       alarms.map((a) => [a.rule, a.state, a.detectedLate]),
-      [['heat', 'open', true]],
+      [
+        ['warning:above', 'open', true],
+        ['critical:above', 'open', true],
+        ['heat', 'open', true],
+      ],
     );
   });
 });

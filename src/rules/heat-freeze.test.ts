@@ -131,13 +131,20 @@ describe('late and backfilled data', () => {
     ]);
   });
 
-  it('resolves an open alarm when a late reading shows the temperature was back in range', () => {
+  it('disproves an open alarm when a late reading shows the temperature was back in range', () => {
     const e = engineFor();
     const opened = e.ingest('truck-1', temps(0, 600, 9), at(600)).transitions;
     assert.equal(ofRule(opened, 'heat').length, 1);
     const out = e.ingest('truck-1', [reading(300.5, { temp_c: 6 })], at(601)).transitions;
-    // the condition, judged on the readings' own timestamps, cleared at 300.5 min
-    assert.deepEqual(brief(ofRule(out, 'heat')), ['resolved heat start=0 raised=600 resolved=300.5']);
+    // the condition, judged on the readings' own timestamps, cleared at 300.5 min: never 10 h
+    assert.deepEqual(brief(ofRule(out, 'heat')), ['disproved heat start=0 raised=600 resolved=300.5']);
+    const d = ofRule(out, 'heat')[0]?.alarm;
+    assert.equal(d?.disproved?.at, at(601));
+    assert.match(
+      d?.disproved?.reason ?? '',
+      /later show: Temperature above 8\.0 °C for 5 h 00 min \(alarm after 10 h 00 min\)/,
+    );
+    assert.match(d?.message ?? '', /for 10 h 00 min so far/, 'the facts it was raised on are kept');
     assert.deepEqual(
       e.openAlarms('truck-1').filter((a) => a.rule === 'heat'),
       [],

@@ -1,19 +1,22 @@
 /**
  * No mains power for longer than allowed (default 24 h): `power` is `battery` or `backup`, from
- * the sample field or power events; readings without it keep the last known source.
+ * the sample field or power events; readings without it keep the last known source. As with the
+ * door, the state holds between readings and a stretch off mains is judged when it ends too.
  */
 import type { TemperatureProfile } from '../coldchain/profiles.ts';
 import { type ConditionState, createConditionRule } from './condition-rule.ts';
-import { formatDuration } from './format.ts';
+import { durationFacts, formatDuration } from './format.ts';
 import type { RuleNode } from './rule.ts';
 
 export interface PowerRuleConfig {
   /** Raised when off mains for strictly longer than this. */
   readonly maxOffMainsMs: number;
+  /** No reading for longer than this is time without data (named in the message). */
+  readonly maxGapMs?: number;
 }
 
 export function powerRuleConfig(profile: TemperatureProfile): PowerRuleConfig {
-  return { maxOffMainsMs: profile.noPowerMaxMs };
+  return { maxOffMainsMs: profile.noPowerMaxMs, maxGapMs: profile.dataGapMaxMs };
 }
 
 export function createPowerRule(config: PowerRuleConfig): RuleNode<ConditionState> {
@@ -22,6 +25,9 @@ export function createPowerRule(config: PowerRuleConfig): RuleNode<ConditionStat
     unit: 'ms',
     minDurationMs: config.maxOffMainsMs,
     raiseWhen: 'exceeded',
+    stateBetweenReadings: true,
+    criterion: `off mains longer than ${config.maxOffMainsMs} ms`,
+    ...(config.maxGapMs !== undefined ? { maxGapMs: config.maxGapMs } : {}),
     sense(r) {
       const p = r.data['power'];
       if (p === 'mains') return { active: false, value: 0 };
@@ -31,7 +37,6 @@ export function createPowerRule(config: PowerRuleConfig): RuleNode<ConditionStat
     peak: 'duration',
     severity: () => 'warning',
     describe: (e) =>
-      `No mains power (${e.detail ?? 'battery'}) for ${formatDuration(e.peak)}${e.ongoing ? ' so far' : ''} ` +
-      `(limit ${formatDuration(config.maxOffMainsMs)})`,
+      `No mains power (${e.detail ?? 'battery'}) ${durationFacts(e)} (limit ${formatDuration(config.maxOffMainsMs)})`,
   });
 }

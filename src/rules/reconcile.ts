@@ -13,27 +13,37 @@
  *    The alarm's identity (`id`, `detectedAt`, `detectedLate`) is fixed when it opens; its data-time
  *    facts (`startedAt`, `raisedAt`, `resolvedAt`, peak, severity, message) follow the matched
  *    episode, so late data that fills in a period corrects them: `raisedAt` and `startedAt` can
- *    move earlier, `resolvedAt` can move to the reading that really ended the condition. The
- *    final alarms therefore do not depend on the order in which buffered data arrived.
+ *    move earlier, `resolvedAt` can move to the reading that really ended the condition.
  * 3. The open alarm A:
  *    - matched, still holding: stays open. An `updated` transition reports a changed start,
  *      raise time, severity or peak; peaks that are durations (unit `ms`) and messages grow with
  *      every reading and are refreshed silently (`openAlarms()` shows them; `resolved` carries
  *      the final values).
  *    - matched, ended: resolved at the episode's end.
- *    - not matched (late data showed the condition was broken before A was due): if an ongoing
- *      episode still covers A's start, A stays open with it (a cumulative budget: time already
- *      spent stays spent); otherwise A is resolved at the end of the episode that contained its
- *      start, or else at the first reading after its start. That resolution time can be earlier
- *      than `raisedAt`: the data, judged on its own timestamps, says the alarm had cleared.
- * 4. A resolved alarm matched by an ended episode is corrected (an `updated` transition carrying
- *    the resolved alarm) when its facts changed. It is never re-opened. An alarm that late data
- *    disproved altogether stays on record, resolved, with the facts it was raised on.
- * 5. Every other raised episode becomes a new alarm unless its period overlaps the period of an
- *    existing alarm of the same rule (open or resolved) or starts or is raised at the same
- *    instant as one: late data of a period that already had its alarm never opens a second one.
- *    A new episode that has already ended (found in backfill) is opened and resolved at once.
- *    Alarms raised more than `lateToleranceMs` before `now` are marked `detectedLate`.
+ *    - not matched, but an ongoing episode that has met its criterion covers A's start: A stays
+ *      open with it (a cumulative budget: time already spent stays spent).
+ *    - otherwise late data showed the condition was not met as A claimed: A is resolved at the
+ *      end of the episode that contained its start (or else at the first reading after its
+ *      start) and, when it is disprovable (below), marked `disproved` with the reason, keeping
+ *      the facts it was raised on (a `disproved` transition).
+ * 4. A resolved alarm whose end lies in the re-evaluated stretch is matched again: matched by an
+ *    ended episode, its facts are corrected (an `updated` transition carrying the resolved
+ *    alarm); covered by an episode still running, it stays as it is (never re-opened); matched
+ *    by nothing, it is disproved when disprovable (a `disproved` transition). It is never
+ *    deleted.
+ * 5. Disprovable: the rule judges data, not the clock (a data gap was real when it was alarmed,
+ *    whatever arrives later); the readings held reach back to the alarm's start (readings before
+ *    them are not judged again); and the rule's criterion is the one the alarm was raised by (an
+ *    alarm of an older profile is not re-judged by a newer one). A disproved alarm is final: it
+ *    is not matched again and does not stand in the way of new alarms.
+ * 6. Every other raised episode becomes a new alarm unless its period overlaps the period of an
+ *    existing alarm of the same rule (open, or resolved and not disproved) or starts or is raised
+ *    at the same instant as one: late data of a period that already had its alarm never opens a
+ *    second one. A new episode that has already ended (found in backfill) is opened and resolved
+ *    at once. Alarms raised more than `lateToleranceMs` before `now` are marked `detectedLate`.
+ *
+ * The final alarms that are not disproved therefore do not depend on the order in which buffered
+ * data arrived; disproved ones record what an earlier, partial view of the data showed.
  */
 import type { Alarm, AlarmTransition, AlarmUnit, Episode } from './rule.ts';
 
@@ -53,10 +63,30 @@ export interface ReconcileContext {
   readonly kind?: Alarm['kind'];
   /** Timestamp of the first reading strictly after `ts`, if any. */
   firstReadingAfter(ts: number): number | undefined;
+  /** Timestamp of the oldest reading held: nothing before it is judged again. */
+  readonly dataFrom: number;
+  /** Episodes ending after this were re-derived (+Infinity: nothing was). */
+  readonly replayedFrom: number;
+  /** The rule's {@link RuleNode.judgedBy}. */
+  readonly judgedBy?: 'data' | 'clock';
+  /** The rule's {@link RuleNode.criterion}. */
+  readonly criterion?: string;
 }
 
 export function alarmId(subject: string, rule: string, raisedAt: number): string {
   return `${subject}/${rule}/${raisedAt}`;
+}
+
+/**
+ * `id`, or `id.2`, `id.3`, ... when an alarm of the book already has it: an alarm keeps the id it
+ * opened with while its facts follow the data, so a later alarm can be raised at the instant an
+ * earlier one was first raised at (late data split one stretch into two).
+ */
+function freshId(book: RuleAlarmBook, id: string): string {
+  const taken = (x: string) => book.open?.id === x || book.closed.some((c) => c.id === x);
+  let out = id;
+  for (let n = 2; taken(out); n++) out = `${id}.${n}`;
+  return out;
 }
 
 function overlaps(e: Episode, p: Alarm): boolean {
@@ -84,6 +114,14 @@ function follow(a: Alarm, e: Episode): Alarm {
   };
 }
 
+/** What the data shows instead of an alarm's condition. */
+function disproof(container: Episode | undefined, at: number): Alarm['disproved'] {
+  const reason = container
+    ? `Readings that arrived later show: ${container.message}`
+    : 'Readings that arrived later show the condition did not hold';
+  return { at, reason };
+}
+
 /**
  * Applies the policy above to one rule's episodes: those that ended in the re-evaluated stretch,
  * in timestamp order, followed by the one still ongoing (if any).
@@ -95,12 +133,21 @@ export function reconcileRule(
 ): AlarmTransition[] {
   const out: AlarmTransition[] = [];
   const now = ctx.now;
+  const criterion = ctx.criterion ?? '';
   const used = new Set<Episode>();
-  const resolve = (a: Alarm, resolvedAt: number) => {
+  const close = (type: 'resolved' | 'disproved', a: Alarm, resolvedAt: number) => {
     const done: Alarm = { ...a, state: 'resolved', resolvedAt };
-    out.push({ type: 'resolved', alarm: done, at: now });
-    book.open = undefined;
+    out.push({ type, alarm: done, at: now });
+    // a backfilled episode opened and closed at once must not take the open alarm with it
+    if (book.open?.id === a.id) book.open = undefined;
     book.closed.push(done);
+  };
+  const disprovable = (x: Alarm) =>
+    ctx.judgedBy !== 'clock' && x.startedAt >= ctx.dataFrom && (x.criterion ?? '') === criterion;
+  // the episode that contained an alarm's start (the start of the held data for an older alarm)
+  const containerOf = (x: Alarm) => {
+    const from = Math.max(x.startedAt, ctx.dataFrom);
+    return episodes.find((e) => e.startedAt <= from && (e.endedAt === undefined || e.endedAt > x.startedAt));
   };
 
   // an alarm's episode: the one that covers its raise time, else one overlapping its period that
@@ -120,17 +167,20 @@ export function reconcileRule(
   if (a) {
     let matched = matchFor(a, false);
     if (!matched) {
-      const container = episodes.find(
-        (e) => e.startedAt <= a.startedAt && (e.endedAt === undefined || e.endedAt > a.startedAt),
-      );
-      if (container && container.endedAt === undefined) matched = container;
-      else resolve(a, container?.endedAt ?? ctx.firstReadingAfter(a.startedAt) ?? a.startedAt);
+      const container = containerOf(a);
+      const ongoing = container && container.endedAt === undefined;
+      if (ongoing && (container.raisedAt !== undefined || !disprovable(a))) matched = container;
+      else {
+        const resolvedAt = container?.endedAt ?? ctx.firstReadingAfter(a.startedAt) ?? a.startedAt;
+        if (disprovable(a)) close('disproved', { ...a, disproved: disproof(container, now) }, resolvedAt);
+        else close('resolved', a, resolvedAt);
+      }
     }
     if (matched) {
       used.add(matched);
       const next = follow(a, matched);
       if (matched.endedAt !== undefined) {
-        resolve(next, matched.endedAt);
+        close('resolved', next, matched.endedAt);
       } else {
         book.open = next;
         // durations (unit ms) and messages grow with every reading: refreshed silently, not reported
@@ -144,10 +194,12 @@ export function reconcileRule(
     }
   }
 
-  if (episodes.some((e) => !used.has(e) && e.raisedAt !== undefined && e.endedAt !== undefined)) {
-    book.closed.forEach((c, i) => {
-      const e = matchFor(c, true);
-      if (!e) return;
+  book.closed.forEach((c, i) => {
+    // only alarms whose end was re-evaluated, judged by this rule's criterion, and still standing
+    if (c.disproved || !((c.resolvedAt ?? Number.POSITIVE_INFINITY) > ctx.replayedFrom)) return;
+    if ((c.criterion ?? '') !== criterion || out.some((t) => t.alarm === c)) return;
+    const e = matchFor(c, true);
+    if (e) {
       used.add(e);
       const next: Alarm = { ...follow(c, e), resolvedAt: e.endedAt as number };
       if (
@@ -160,15 +212,19 @@ export function reconcileRule(
         book.closed[i] = next;
         out.push({ type: 'updated', alarm: next, at: now });
       }
-    });
-  }
+    } else if (!matchFor(c, false) && disprovable(c)) {
+      const next: Alarm = { ...c, disproved: disproof(containerOf(c), now) };
+      book.closed[i] = next;
+      out.push({ type: 'disproved', alarm: next, at: now });
+    }
+  });
 
   for (const e of episodes) {
     if (used.has(e) || e.raisedAt === undefined) continue;
     if (book.open && (e.endedAt === undefined || overlaps(e, book.open))) continue;
-    if (book.closed.some((c) => overlaps(e, c))) continue;
+    if (book.closed.some((c) => !c.disproved && overlaps(e, c))) continue;
     const alarm: Alarm = {
-      id: alarmId(ctx.subject, ctx.rule, e.raisedAt),
+      id: freshId(book, alarmId(ctx.subject, ctx.rule, e.raisedAt)),
       rule: ctx.rule,
       subject: ctx.subject,
       kind: ctx.kind ?? 'rule',
@@ -181,9 +237,10 @@ export function reconcileRule(
       peak: e.peak,
       unit: ctx.unit,
       message: e.message,
+      ...(criterion !== '' ? { criterion } : {}),
     };
     out.push({ type: 'opened', alarm, at: now });
-    if (e.endedAt !== undefined) resolve(alarm, e.endedAt);
+    if (e.endedAt !== undefined) close('resolved', alarm, e.endedAt);
     else book.open = alarm;
   }
   return out;

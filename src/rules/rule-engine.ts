@@ -152,16 +152,26 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
     return ended;
   }
 
-  function reconcile(subject: string, s: SubjectState, ended: Map<string, Episode[]>, now: number) {
+  /** Alarm transitions of every rule; `replayedFrom`: episodes ending after it were re-derived. */
+  function reconcile(
+    subject: string,
+    s: SubjectState,
+    ended: Map<string, Episode[]>,
+    now: number,
+    replayedFrom = Number.POSITIVE_INFINITY,
+  ) {
     const out: AlarmTransition[] = [];
     const last = s.states[s.states.length - 1] as unknown[];
     const firstReadingAfter = (ts: number) => s.readings[upperBound(s.readings, ts)]?.ts;
+    const dataFrom = s.readings[0]?.ts ?? Number.POSITIVE_INFINITY;
     s.nodes.forEach((node, k) => {
       const episodes = ended.get(node.rule) ?? [];
       const ongoing = node.ongoing(last[k], now);
       const all = ongoing ? [...episodes, ongoing] : episodes;
       const book = s.books.get(node.rule) as RuleAlarmBook;
-      if (all.length === 0 && !book.open) return;
+      // resolved alarms whose end was re-derived must be matched again (corrected or disproved)
+      const revisit = (c: Alarm) => !c.disproved && (c.resolvedAt ?? Number.POSITIVE_INFINITY) > replayedFrom;
+      if (all.length === 0 && !book.open && !book.closed.some(revisit)) return;
       out.push(
         ...reconcileRule(book, all, {
           subject,
@@ -170,6 +180,10 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
           now,
           lateToleranceMs,
           firstReadingAfter,
+          dataFrom,
+          replayedFrom,
+          ...(node.judgedBy !== undefined ? { judgedBy: node.judgedBy } : {}),
+          ...(node.criterion !== undefined ? { criterion: node.criterion } : {}),
         }),
       );
     });
@@ -237,7 +251,7 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
         }
       }
       const ended = replay(s, p);
-      const transitions = reconcile(subject, s, ended, now);
+      const transitions = reconcile(subject, s, ended, now, (s.readings[p] as Reading).ts);
       prune(s);
       return { transitions, accepted: fresh.length, duplicates, tooOld };
     },

@@ -14,6 +14,7 @@ import { createNews2Rule } from './news2-rule.ts';
 import { createOffRouteRule } from './off-route-rule.ts';
 import { createPowerRule, powerRuleConfig } from './power-rule.ts';
 import type { RuleNode } from './rule.ts';
+import { tierRules } from './tier-rules.ts';
 import { createRangeRule, DEFAULT_VITALS_RANGES, type RangeRuleConfig } from './vitals-range-rule.ts';
 
 /** A shipment's planned route and destination. */
@@ -34,14 +35,16 @@ export interface ColdChainRuleOptions {
 }
 
 /**
- * Heat, freeze (freeze-sensitive profiles only), one rule per budget, door open, no power, data gap,
- * battery low, and off route / arrived when a geofence is given. Fits vaccine-transport loggers
+ * The regulatory tier (heat, freeze for freeze-sensitive profiles only, one rule per budget), the
+ * warning and critical tiers the profile switches on, door open, no power, data gap, battery low,
+ * and off route / arrived when a geofence is given. Fits vaccine-transport loggers
  * and temperature probes (rules whose fields a probe lacks never fire).
  */
 export function coldChainRules(profile: TemperatureProfile, options: ColdChainRuleOptions = {}): RuleNode[] {
   const nodes: RuleNode[] = [createHeatRule(heatRuleConfig(profile))];
   if (profile.freezeSensitive) nodes.push(createFreezeRule(freezeRuleConfig(profile)));
   for (const b of budgetRuleConfigs(profile)) nodes.push(createBudgetRule(b));
+  nodes.push(...tierRules(profile));
   nodes.push(
     createDoorRule(doorRuleConfig(profile)),
     createPowerRule(powerRuleConfig(profile)),

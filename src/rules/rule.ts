@@ -33,8 +33,9 @@ export interface Episode {
   /** Data time the raise criterion was met; absent while the condition is too young. */
   readonly raisedAt?: number;
   /**
-   * Data time the condition ended: the first reading that no longer shows it, or the last reading
-   * before a data gap (continuity is not assumed across a gap). Absent while it still holds.
+   * Data time the condition ended: the first reading that no longer shows it. A data gap does not
+   * end it (nothing shows the condition cleared; docs/alarms.md, "The gap rule"). Absent while it
+   * still holds.
    */
   readonly endedAt?: number;
   readonly peak: number;
@@ -58,11 +59,33 @@ export interface RuleNode<S = unknown> {
   onReading(state: S, reading: Reading): RuleStep<S>;
   /** The episode still running after the last reading, if any. `now` is the wall clock. */
   ongoing(state: S, now: number): Episode | undefined;
+  /**
+   * `clock`: the rule judges silence against the wall clock (data gap), so late data ends its
+   * alarms but never disproves them. Default `data`.
+   */
+  readonly judgedBy?: 'data' | 'clock';
+  /**
+   * What the rule judges by (its limits and durations), e.g. `above 8 >=36000000ms`. An alarm is
+   * corrected or disproved by late data only under the criterion it was raised by: after a
+   * profile change, alarms of the old profile stay as they were judged. Default `''`.
+   */
+  readonly criterion?: string;
+}
+
+/** Late data showed that an alarm's condition was not met as it was raised (docs/alarms.md). */
+export interface Disproof {
+  /** Wall-clock time it was found. */
+  readonly at: number;
+  /** What the data shows instead, in words. */
+  readonly reason: string;
 }
 
 /** An alarm as the caller persists it. Deduplicated: at most one open alarm per (rule, subject). */
 export interface Alarm {
-  /** Stable id, fixed when the alarm opens: `<subject>/<rule>/<raisedAt at opening>`. */
+  /**
+   * Stable id, fixed when the alarm opens: `<subject>/<rule>/<raisedAt at opening>`, with `.2`,
+   * `.3`, ... appended when an alarm of the same rule and subject already has that id.
+   */
   readonly id: string;
   readonly rule: string;
   /** The device or shipment the readings belong to. */
@@ -90,14 +113,22 @@ export interface Alarm {
   /** Anomaly score for statistical alarms. */
   readonly score?: number;
   readonly message: string;
+  /** Set when late data disproved the alarm; it stays on record, resolved, as it was raised. */
+  readonly disproved?: Disproof;
+  /** The rule's {@link RuleNode.criterion} when the alarm was raised. */
+  readonly criterion?: string;
+  /** Facts behind a statistical alarm's explanation (features, baselines, model); never a secret. */
+  readonly detail?: Readonly<Record<string, unknown>>;
 }
 
 /**
  * A change for the caller to persist, keyed by `alarm.id`. `updated` carries corrected facts of an
- * open alarm, or of a resolved one whose period late data filled in (it stays resolved).
+ * open alarm, or of a resolved one whose period late data filled in (it stays resolved: a
+ * correction). `disproved` carries an alarm, open or resolved, that late data disproved: it is
+ * resolved if it was open, keeps the facts it was raised on, and has `disproved` set.
  */
 export interface AlarmTransition {
-  readonly type: 'opened' | 'updated' | 'resolved';
+  readonly type: 'opened' | 'updated' | 'resolved' | 'disproved';
   readonly alarm: Alarm;
   /** Wall-clock time of the transition (`now`). */
   readonly at: number;

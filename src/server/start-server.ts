@@ -1,14 +1,14 @@
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type AlarmService, createAlarmService } from '../alarms/alarm-service.ts';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
-import { apiRuntimeOf, startApiServer } from '../api/api-server.ts';
+import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import { storageFiles } from '../api/system-status.ts';
+import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
@@ -19,17 +19,21 @@ import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
 import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
 import { LinkTracker } from '../continuity/link-tracker.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
+import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
-import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
+import { createProcessFdBudget } from '../process/process-fd-budget.ts';
+import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
+import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { composeApiRoutes, statusSources } from './api-routes.ts';
+import { createNotifications, type Notifications } from './notifications-wiring.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -48,13 +52,16 @@ export interface RunningServer {
   alarmService: AlarmService;
   /** Shipments and chain of custody; fed the devices' dispatch and delivery events. */
   shipments: ShipmentService;
+  /** Alarm notifications: the service (routing, escalation, outbox), configuration, senders. */
+  notifications: Notifications;
   /** The live feed: its bus (publish here) and counters. */
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
   /** Backups, UPS, data volume and the system alarms they raise. */
   continuity: ContinuityService;
-  stop(): Promise<void>;
+  /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
+  stop(): Promise<ShutdownOutcome>;
 }
 
 export interface ServerOptions {
@@ -78,36 +85,8 @@ export interface ServerOptions {
   requestShutdown?: (reason: string) => void;
   /** Continuity timings (tests shorten them). */
   continuity?: { checkMs?: number; backupRetryBaseMs?: number; backupFirstDelayMs?: number };
-}
-
-/** Refuses a second `vigil start` on one data directory (other commands are fine alongside). */
-function takeLock(path: string): () => void {
-  if (existsSync(path)) {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    let alive = false;
-    try {
-      if (pid > 0) {
-        process.kill(pid, 0);
-        alive = true;
-      }
-    } catch {
-      alive = false;
-    }
-    if (alive && pid !== process.pid) {
-      throw new VigilError(
-        'VIGIL_ERR_DATA_DIR',
-        `vigil start already runs on this data directory (pid ${pid})`,
-      );
-    }
-  }
-  writeFileSync(path, `${process.pid}\n`);
-  return () => {
-    try {
-      if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
-  };
+  /** Channel senders instead of the real ones (tests). */
+  notificationSenders?: Notifications['senders'];
 }
 
 /**
@@ -117,7 +96,7 @@ function takeLock(path: string): () => void {
  */
 export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): Promise<RunningServer> {
   const { config, store, logger, clock } = ctx;
-  const releaseLock = takeLock(ctx.paths.lock);
+  const releaseLock = takeServerLock(ctx.paths.lock);
   const rejections = new RejectionRecorder({ store, logger, clock });
   rejections.start();
   const keyring = new DeviceKeyring(store, ctx.master);
@@ -127,8 +106,13 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const backfill = new BackfillTracker();
   // Devices' latest link events: broker and outbox depth (docs/protocol.md §8).
   const links = new LinkTracker();
-  // Alarms: every write reaches the live feed; the rules write through the same instance.
-  const alarms = observeAlarmStore(ctx.alarmStore, (a) => bus.publish('alarm', alarmView(a)));
+  // Alarms: every write reaches the live feed and the notifications; the rules write through the
+  // same instance. The notification service only queues here: it never holds up the writer.
+  let notifications: Notifications | undefined;
+  const alarms = observeAlarmStore(ctx.alarmStore, (a) => {
+    bus.publish('alarm', alarmView(a));
+    notifications?.service.onAlarmChange(a);
+  });
   const alarmService = createAlarmService({
     store,
     alarms,
@@ -148,6 +132,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     onInTransit: (s, profile) => alarmService.configureSubject(s.deviceId, tripRulesConfig(s, profile)),
   });
   alarmService.setSubjectSource((deviceId) => shipments.rulesConfig(deviceId));
+  let httpPort = config.http.port;
+  notifications = createNotifications({
+    ctx,
+    alarms,
+    shipments,
+    httpPort: () => httpPort,
+    ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
+  });
   const onAccepted = (ev: AcceptedMessage) => {
     bus.publishAccepted(ev);
     alarmService.onAccepted(ev);
@@ -177,6 +169,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
 
+  // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
+  const fdBudget = createProcessFdBudget(config, logger);
   let broker: EmbeddedBroker | undefined;
   let link: MqttLink | undefined;
   let mqttPort = 0;
@@ -213,12 +207,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       port: config.mqtt.port,
       tls: { ca: tls.ca, cert: tls.cert, key: tls.key, crl: crl.pem },
       topicPrefix: config.mqtt.topicPrefix,
+      fdBudget,
       limits: {
         maxPacketBytes: config.mqtt.maxPacketBytes,
         connectTimeoutMs: config.mqtt.connectTimeoutMs,
         keepAliveMaxS: config.mqtt.keepAliveMaxS,
         publishRatePerSec: config.mqtt.publishRatePerSec,
         publishBurst: config.mqtt.publishBurst,
+        connectRatePerMinute: config.mqtt.connectRatePerMinute,
         maxConnectionsPerAddress: config.mqtt.maxConnectionsPerAddress,
         maxConnections: config.mqtt.maxConnections,
       },
@@ -277,10 +273,11 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     audit: store,
     master: ctx.master,
     clock,
+    logger,
     ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });
-  let stopServer: () => Promise<void> = async () => {};
+  let stopServer: () => Promise<unknown> = async () => undefined;
   let apiRuntime: ReturnType<typeof apiRuntimeOf> | undefined;
   continuity = startContinuity({
     ctx,
@@ -318,6 +315,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     customAuthenticator: opts.authenticator,
     alarms,
     shipments,
+    notifications,
     bus,
     status,
     onDeviceChanged: (id, enabled) => {
@@ -331,6 +329,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   const api = await startApiServer({
     listen: { host: config.http.host, port: config.http.port },
+    limits: config.http,
+    fdBudget,
+    rejections,
     tls,
     logger,
     clock,
@@ -340,7 +341,21 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     readOnly: () => continuityService.readOnlyReason(),
   });
   apiRuntime = apiRuntimeOf(api);
-  const httpPort = (api.server.address() as { port: number }).port;
+  httpPort = (api.server.address() as { port: number }).port;
+  // After the listener: links in notifications name its port.
+  await notifications.service.start();
+  // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
+  // noticed against a copy the database does not hold.
+  const checkpoints = new AuditCheckpoints({
+    store,
+    signer: loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+    file: ctx.paths.auditCheckpoint,
+    clock,
+  });
+  const checkpoint = () =>
+    checkpoints.createIfAdvanced().catch((err) => logger.error({ err }, 'audit checkpoint failed'));
+  const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
+  checkpointTimer.unref();
   await store.appendAudit({
     ts: clock(),
     actor: 'system',
@@ -349,7 +364,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     detail: { mqtt_port: mqttPort, http_port: httpPort, pid: process.pid },
   });
 
-  let stopped = false;
+  let stopping: Promise<ShutdownOutcome> | undefined;
   const running: RunningServer = {
     mqttPort,
     httpPort,
@@ -360,31 +375,55 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarms,
     alarmService,
     shipments,
+    notifications,
     live: { bus, stats: composed.liveStats },
     routes: apiRuntime?.routes ?? [],
     continuity: continuityService,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      continuityService.stop();
-      watcher.stop();
-      clearInterval(crlTimer);
-      await api.close();
-      await link?.close();
-      await broker?.close();
-      await pipeline.close();
-      await shipments.idle();
-      await alarmService.stop();
-      await rejections.stop();
-      await store.appendAudit({
-        ts: clock(),
-        actor: 'system',
-        action: 'system.stop',
-        object: null,
-        detail: {},
-      });
-      releaseLock();
-    },
+    stop: () =>
+      (stopping ??= runShutdown(
+        {
+          // The broker first (no new PUBACK is promised), then HTTPS, then the ingest drain.
+          drain: [
+            // No backup, UPS poll or storage check starts once the stop has begun.
+            { name: 'continuity', run: () => continuityService.stop() },
+            { name: 'mqtt-link', run: async () => link?.close() },
+            { name: 'broker', run: async () => broker?.close() },
+            { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
+            { name: 'https', run: () => api.close() },
+            { name: 'ingest', run: () => pipeline.close() },
+            { name: 'shipments', run: () => shipments.idle() },
+          ],
+          force: () => ({ mqtt: broker?.destroyAll() ?? 0, https: httpsGuardOf(api)?.destroyAll() ?? 0 }),
+          finish: [
+            { name: 'watcher', run: () => watcher.stop() },
+            { name: 'crl-timer', run: () => clearInterval(crlTimer) },
+            { name: 'checkpoint-timer', run: () => clearInterval(checkpointTimer) },
+            { name: 'alarms', run: () => alarmService.stop() },
+            { name: 'notifications', run: () => notifications?.service.stop() },
+            { name: 'rejections', run: () => rejections.stop() },
+            {
+              name: 'audit',
+              run: () =>
+                store.appendAudit({
+                  ts: clock(),
+                  actor: 'system',
+                  action: 'system.stop',
+                  object: null,
+                  detail: {},
+                }),
+            },
+            // After system.stop, so the last checkpoint covers the whole chain.
+            {
+              name: 'audit-checkpoint',
+              run: async () => {
+                await checkpoint();
+              },
+            },
+            { name: 'lock', run: releaseLock },
+          ],
+        },
+        { timeoutMs: config.shutdownTimeoutMs, logger },
+      )),
   };
   stopServer = running.stop;
   return running;

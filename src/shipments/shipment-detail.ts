@@ -7,6 +7,7 @@ import type { AlarmRecord, AlarmStore } from '../alarms/alarm-store.ts';
 import type { TemperatureProfile } from '../coldchain/profiles.ts';
 import { summarize, type TemperatureSummary } from '../coldchain/summarize.ts';
 import type { ShipmentReportInput } from '../reports/report-model.ts';
+import { alarmTier } from '../rules/tier-rules.ts';
 import type { ReadingRecord, Store } from '../storage/store.ts';
 import type { CustodyEvent, Shipment } from './shipment.ts';
 import type { ShipmentService } from './shipment-service.ts';
@@ -66,8 +67,22 @@ export async function loadShipmentDetail(d: DetailDeps, id: string): Promise<Shi
     truncated,
     summary: summarize(readings, profile),
     alarms,
-    custody: await d.service.custody(shipment.id),
+    custody: (await d.service.custody(shipment.id)).map((e) => ({ ...e, detail: custodyDetail(e.detail) })),
   };
+}
+
+/** A time in a custody detail: the key `at`, or one ending in `_at`. */
+const TIME_KEY = /(^|_)at$/;
+
+/**
+ * Custody details with every time as ISO 8601 UTC: details are written that way, but records from
+ * before held epoch milliseconds, and every view (API, CLI, report) shows one form.
+ */
+export function custodyDetail(detail: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(detail))
+    out[k] = TIME_KEY.test(k) && typeof v === 'number' && Number.isFinite(v) ? new Date(v).toISOString() : v;
+  return out;
 }
 
 /** Custody details as one line of text (report and CLI); keys in a fixed order, never a token. */
@@ -76,6 +91,11 @@ export function custodyText(detail: Record<string, unknown>): string {
     .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(' ');
+}
+
+function tierOf(rule: string): { tier?: 'warning' | 'critical' | 'regulatory' } {
+  const tier = alarmTier(rule);
+  return tier ? { tier } : {};
 }
 
 /** The report generator's input (src/reports) for a loaded shipment. */
@@ -141,6 +161,8 @@ export function shipmentReportInput(
       detectedLate: a.detectedLate,
       message: a.message,
       ...(a.ack ? { ack: { by: a.ack.by, at: a.ack.at, reason: a.ack.reason, meaning: a.ack.meaning } } : {}),
+      ...tierOf(a.rule),
+      ...(a.disproved ? { disproved: { at: a.disproved.at, reason: a.disproved.reason } } : {}),
     })),
     custody: d.custody.map((e) => ({
       at: e.at,

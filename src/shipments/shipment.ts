@@ -10,6 +10,7 @@
  * quarantine can later be lifted by a signed release).
  */
 import { z } from 'zod';
+import { type AlarmPolicyInput, alarmPolicyInputSchema } from '../coldchain/alarm-policy.ts';
 import { PROFILE_PRESETS, type TemperatureProfileInput } from '../coldchain/profiles.ts';
 import { DEVICE_ID_RE } from '../protocol/device-id.ts';
 
@@ -172,9 +173,32 @@ export const createShipmentSchema = z.strictObject({
   destination: placeSchema.optional(),
   plannedRoute: z.array(routePointSchema).max(10_000).optional(),
   eta: z.number().int().nonnegative().optional(),
+  /**
+   * This shipment's own alarm policy (docs/alarms.md): tiers, hysteresis, merge gap on top of the
+   * profile's. Stored as part of the shipment's profile.
+   */
+  alarmPolicy: alarmPolicyInputSchema.optional(),
 });
 
 export type CreateShipmentInput = z.input<typeof createShipmentSchema>;
+
+/** The profile as given with the shipment's own alarm policy on top (a preset name becomes an object). */
+export function profileWithPolicy(
+  profile: Shipment['profile'],
+  policy: AlarmPolicyInput | undefined,
+): Shipment['profile'] {
+  if (!policy || Object.keys(policy).length === 0) return profile;
+  const base: Record<string, unknown> = typeof profile === 'string' ? { preset: profile } : { ...profile };
+  const { tiers, ...rest } = policy;
+  if (tiers) {
+    // per tier, the sides given here replace those of the profile; the others stay
+    const given = (base['tiers'] ?? {}) as Record<string, Record<string, unknown> | undefined>;
+    const merged: Record<string, unknown> = { ...given };
+    for (const [tier, sides] of Object.entries(tiers)) if (sides) merged[tier] = { ...given[tier], ...sides };
+    base['tiers'] = merged;
+  }
+  return { ...base, ...rest } as Shipment['profile'];
+}
 
 /** The reason of a decision: 1-500 printable characters. */
 export const DECISION_REASON_MAX = 500;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { VigilError } from '../errors.ts';
 import { NONCE_BYTES } from '../protocol/aead.ts';
 import type { DeviceEventBody } from '../protocol/bodies.ts';
 import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envelope.ts';
@@ -88,6 +89,7 @@ export class SimDevice {
   #lastLink = 0;
   #lastBacklogAt = 0;
   #firstConnect: { resolve: () => void } | undefined;
+  #lastError: Error | undefined;
 
   constructor(bundle: DeviceBundleFiles, opts: SimDeviceOptions = {}) {
     this.#b = bundle;
@@ -105,7 +107,17 @@ export class SimDevice {
   /** Starts connecting; resolves at the first connection (rejects after 15 s without one). */
   connect(): Promise<void> {
     const first = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.id}: no connection within 15 s`)), 15_000);
+      // An unreachable broker is the environment's problem, not a bug: say which and why.
+      const t = setTimeout(() => {
+        const err = this.#lastError;
+        reject(
+          new VigilError(
+            'VIGIL_ERR_UNAVAILABLE',
+            `${this.id}: no connection to ${this.#policy.current} within 15 s${err ? ` (${err.message})` : ''}`,
+            { cause: err },
+          ),
+        );
+      }, 15_000);
       this.#firstConnect = {
         resolve: () => {
           clearTimeout(t);
@@ -154,8 +166,9 @@ export class SimDevice {
       this.#firstConnect?.resolve();
       this.#firstConnect = undefined;
     });
-    client.on('error', () => {
+    client.on('error', (err) => {
       this.stats.errors++;
+      this.#lastError = err;
     });
     client.on('close', () => {
       if (this.#client !== client) return;

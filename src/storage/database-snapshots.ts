@@ -1,3 +1,5 @@
+import type { MasterKey, SealPurpose } from '../keys/master-key.ts';
+
 /**
  * The storage port of backups: a consistent copy of the live database taken while ingest runs,
  * the facts a manifest records about it, and re-encryption under a new key at restore. The SQLite
@@ -21,8 +23,14 @@ export interface SnapshotCheck extends SnapshotFacts {
   audit: { ok: boolean; entries: number; firstBroken: number | null };
 }
 
-/** A sealed value in the database and the purpose it is sealed for (`MasterKey.seal`). */
-export type Reseal = (purpose: string, sealed: Buffer) => Buffer;
+/** The keys a snapshot opens with: the database key and the audit chain's HMAC key. */
+export type SnapshotKeys = Pick<MasterKey, 'databaseKey' | 'auditKey'>;
+
+/**
+ * Re-seals a value sealed in the database: its purpose and the identity of its row
+ * (`MasterKey.seal`) in, the value sealed under the new master key out.
+ */
+export type Reseal = (purpose: SealPurpose, sealed: Buffer, identity: string) => Buffer;
 
 export interface DatabaseSnapshots {
   /**
@@ -31,13 +39,19 @@ export interface DatabaseSnapshots {
    * meanwhile and the caller's event loop is not blocked.
    */
   snapshot(destPath: string): Promise<SnapshotFacts>;
-  /** The manifest facts of a snapshot file opened with `key`. */
-  facts(path: string, key: Buffer): Promise<SnapshotFacts>;
+  /** The manifest facts of a snapshot file opened with `keys`. */
+  facts(path: string, keys: SnapshotKeys): Promise<SnapshotFacts>;
   /** Facts plus the integrity check and the audit chain verification of a snapshot file. */
-  check(path: string, key: Buffer): Promise<SnapshotCheck>;
+  check(path: string, keys: SnapshotKeys): Promise<SnapshotCheck>;
   /**
-   * Re-encrypts a snapshot file from `oldKey` to `newKey` and passes every sealed value through
-   * `reseal` (restore onto a new master key). Returns how many values were re-sealed.
+   * Re-encrypts a snapshot file from `from`'s database key to `newDatabaseKey` and passes every
+   * sealed value through `reseal` with its row's identity (restore onto a new master key; the
+   * audit key stays, it derives from the kept hash root). Returns how many values were re-sealed.
    */
-  rekey(path: string, oldKey: Buffer, newKey: Buffer, reseal: Reseal): Promise<{ resealed: number }>;
+  rekey(
+    path: string,
+    from: SnapshotKeys,
+    newDatabaseKey: Buffer,
+    reseal: Reseal,
+  ): Promise<{ resealed: number }>;
 }

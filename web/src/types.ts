@@ -90,11 +90,15 @@ export interface Alarm {
   subject: string;
   state: string;
   severity: string | null;
+  /** The temperature tier (warning, critical, regulatory) when the server sends it. */
+  tier?: string | null;
   startedAt: number | null;
   raisedAt: number | null;
   endedAt: number | null;
   message: string;
   ack: AlarmAck | null;
+  /** Late data disproved the alarm: kept on record, resolved, with when and why. */
+  disproved: { at: number | null; reason: string } | null;
 }
 
 export interface CertStatus {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alarmSchema, alarmView } from '../../alarms/alarm-view.ts';
 import type { AccountService } from '../../auth/accounts.ts';
+import { alarmPolicyInputSchema } from '../../coldchain/alarm-policy.ts';
 import { VigilError } from '../../errors.ts';
 import { DEVICE_ID_RE } from '../../protocol/device-id.ts';
 import { generateShipmentReport, REPORT_MEDIA_TYPES, type ReportSigner } from '../../reports/index.ts';
@@ -22,6 +23,7 @@ import {
 } from '../../shipments/shipment-detail.ts';
 import { SHIPMENT_ID_RE } from '../../shipments/shipment-id.ts';
 import type { ShipmentService } from '../../shipments/shipment-service.ts';
+import { shipmentPolicyView } from '../../shipments/shipment-view.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { AlarmList, AuditLog } from '../ports.ts';
@@ -105,11 +107,45 @@ const excursionSchema = z.object({
   durationMs: z.number(),
   peakC: z.number(),
   ongoing: z.boolean(),
+  /** Excursions closer than the profile's merge gap counted as this one (1: none merged). */
+  parts: z.number(),
+});
+
+const limitAlarmView = z.object({ limitC: z.number(), inclusive: z.boolean(), durationMs: z.number() });
+const tierView = z.object({ above: limitAlarmView.nullable(), below: limitAlarmView.nullable() });
+
+/** The shipment's alarm policy (docs/alarms.md) and which of its settings are the shipment's own. */
+const policySchema = z.object({
+  warning: tierView,
+  critical: tierView,
+  regulatory: z.object({
+    heat: limitAlarmView,
+    freeze: limitAlarmView.nullable(),
+    budgets: z.array(
+      z.object({
+        name: z.string(),
+        kind: z.enum(['above', 'below']),
+        limitC: z.number(),
+        inclusive: z.boolean(),
+        budgetMs: z.number(),
+      }),
+    ),
+  }),
+  hysteresisC: z.number(),
+  mergeGapMinutes: z.number(),
+  /** Dotted paths of the settings that differ from the preset's defaults (per-shipment overrides). */
+  overrides: z.array(z.string()),
 });
 
 const detailSchema = z.object({
   shipment: shipmentSchema,
-  profile: z.object({ name: z.string(), preset: z.string(), lowerC: z.number(), upperC: z.number() }),
+  profile: z.object({
+    name: z.string(),
+    preset: z.string(),
+    lowerC: z.number(),
+    upperC: z.number(),
+    policy: policySchema,
+  }),
   trip: z.object({ from: z.number(), to: z.number() }).nullable(),
   summary: z.object({
     readings: z.number(),
@@ -141,6 +177,7 @@ function detailView(d: ShipmentDetail): z.infer<typeof detailSchema> {
       preset: d.profile.preset,
       lowerC: d.profile.lowerC,
       upperC: d.profile.upperC,
+      policy: shipmentPolicyView(d.profile),
     },
     trip: d.window,
     summary: {
@@ -171,6 +208,8 @@ export function shipmentsRoutes(p: {
   audit: AuditLog;
   /** The report signing key (created on first use). */
   reportSigner: () => ReportSigner;
+  /** The newest signed audit checkpoint as one line, printed in reports; null when none yet. */
+  auditCheckpoint?: () => Promise<string | null>;
   clock: () => number;
 }): RoutePlugin {
   const { service, signer, audit, clock } = p;
@@ -235,6 +274,8 @@ export function shipmentsRoutes(p: {
               .max(10_000)
               .optional(),
             eta: z.number().int().nonnegative().optional(),
+            /** This shipment's own alarm tiers, hysteresis and merge gap (docs/alarms.md). */
+            alarmPolicy: alarmPolicyInputSchema.optional(),
           }),
           response: { 201: z.object({ shipment: shipmentSchema }) },
         },
@@ -334,6 +375,9 @@ export function shipmentsRoutes(p: {
           shipmentReportInput(d, now, actor),
           req.query.format,
           p.reportSigner(),
+          {
+            auditCheckpoint: (await p.auditCheckpoint?.()) ?? null,
+          },
         );
         await audit.appendAudit({
           ts: now,

@@ -16,22 +16,76 @@ import { runDrill } from '../../backup/drill.ts';
 import { withOpenedBackup } from '../../backup/open-backup.ts';
 import { backupLabel, restoreBackup } from '../../backup/restore-backup.ts';
 import { resolveDataDir } from '../../config/load.ts';
-import { openContext } from '../../data-dir/context.ts';
+import { openContext, type VigilContext } from '../../data-dir/context.ts';
 import { dataPaths } from '../../data-dir/paths.ts';
 import { databaseSnapshots } from '../../data-dir/snapshots.ts';
 import { VigilError } from '../../errors.ts';
 import { loadOrCreateReportSigner, reportKeyPaths } from '../../reports/signing.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, usage } from '../io.ts';
+import { iso } from '../json-views.ts';
 
-const USAGE = `usage: vigil backup init [--recipient AGE1...] [--identity-out FILE]
-       vigil backup create [--out DIR] [--json]
-       vigil backup list [--json]
-       vigil backup verify FILE --identity F [--key PUBKEY.pem] [--json]
-       vigil backup restore FILE --identity F --data-dir NEW [--key PUBKEY.pem] [--json]
-       vigil backup drill --identity F [--json]`;
+const KEY_OPTION = [
+  '--key PUBKEY.pem',
+  "the key the manifest must be signed with (default: this data directory's report key, vigil report key)",
+] as const;
+const IDENTITY_OPTION = ['--identity F', 'the age identity file vigil backup init wrote'] as const;
 
-const iso = (ms: number) => new Date(ms).toISOString();
+export const backupHelp: CommandHelp = {
+  forms: {
+    init: {
+      synopsis: 'backup init [--recipient AGE1...] [--identity-out FILE] [--json]',
+      about:
+        'Sets up encrypted backups. Without --recipient it generates an age identity into FILE (mode 0600): move it offline, without it no backup can be restored. Only the recipient (public key) goes into backup.recipients.',
+      options: [
+        ['--recipient AGE1...', 'encrypt backups to this existing age X25519 recipient'],
+        ['--identity-out FILE', 'where a generated identity goes (default <data-dir>/backup-identity.txt)'],
+        ['--json', 'print {recipient, recipients, identityFile} as one JSON object'],
+      ],
+    },
+    create: {
+      synopsis: 'backup create [--out DIR] [--json]',
+      about:
+        'An online, consistent backup while ingest runs: vigil-backup-<UTC timestamp>.age (database, PKI, sealed keys, config, signed manifest), then retention and backup.command.',
+      options: [
+        ['--out DIR', 'write it here instead of backup.dir (no retention there)'],
+        ['--json', 'print the backup as one JSON object'],
+      ],
+    },
+    list: {
+      synopsis: 'backup list [--json]',
+      about: 'The backups in the backup directory, newest first.',
+      options: [['--json', 'one JSON object per backup (NDJSON)']],
+    },
+    verify: {
+      synopsis: 'backup verify FILE --identity F [--key PUBKEY.pem] [--json]',
+      about:
+        "Decrypts into a 0700 temp directory (always removed), checks the manifest's signature, every part's SHA-256, the database's integrity and the audit chain, and prints the counts. Exit 1 on any problem.",
+      options: [IDENTITY_OPTION, KEY_OPTION, ['--json', 'print the result as one JSON object']],
+    },
+    restore: {
+      synopsis: 'backup restore FILE --identity F --data-dir NEW [--key PUBKEY.pem] [--json]',
+      about:
+        'Restores into a new, empty data directory on a new master key (database re-encrypted, keys re-sealed); then vigil start --data-dir NEW serves the same devices, readings, users, alarms, shipments and audit chain.',
+      options: [IDENTITY_OPTION, KEY_OPTION, ['--json', 'print the result as one JSON object']],
+    },
+    drill: {
+      synopsis: 'backup drill --identity F [--key PUBKEY.pem] [--json]',
+      about:
+        'Restores the newest backup into a scratch directory, verifies it and removes it; reports RPO (age of the newest backup) and RTO (measured restore time). The system page shows the result.',
+      options: [IDENTITY_OPTION, KEY_OPTION, ['--json', 'print the result as one JSON object']],
+    },
+  },
+  notes: 'Backups, restore, drills and off-site copies: docs/operations.md.',
+};
+
+/** Rows per table in a --json object: table names in camelCase (`device_keys` → `deviceKeys`). */
+function rowCountsJson(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(counts).map(([t, n]) => [t.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), n]),
+  );
+}
 
 /** The key a manifest must be signed with: `--key`, else this data directory's report key, if any. */
 function trustedKey(dataDir: string, keyFlag: string | undefined): string | undefined {
@@ -45,7 +99,7 @@ function trustedKey(dataDir: string, keyFlag: string | undefined): string | unde
 }
 
 function required(v: string | undefined, flag: string): string {
-  if (!v) usage(`${flag} is required\n${USAGE}`);
+  if (!v) usage(`${flag} is required`);
   return v;
 }
 
@@ -60,21 +114,26 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
   });
   const [sub, file, ...extra] = positionals;
   const json = values.json;
+  const inDataDir = <T>(fn: (ctx: VigilContext) => Promise<T>) =>
+    withDataDir(values['data-dir'], fn, { env: io.env });
   const dataDir = resolveDataDir(values['data-dir'], io.env);
   const takesFile = sub === 'verify' || sub === 'restore';
-  if (extra.length > 0 || (!takesFile && file !== undefined)) usage(USAGE);
+  const stray = takesFile ? extra[0] : file;
+  if (stray !== undefined) usage(`unexpected argument "${stray}"`);
 
   if (sub === 'init') {
-    let recipient: string;
     let identityFile: string | null = null;
-    if (values.recipient) recipient = checkRecipient(values.recipient);
-    else {
-      const pair = await generateBackupIdentity();
-      identityFile = resolve(values['identity-out'] ?? dataPaths(dataDir).demoBackupIdentity);
-      writeIdentityFile(identityFile, identityFileText(pair, new Date()));
-      recipient = pair.recipient;
-    }
-    const recipients = await withDataDir(values['data-dir'], async (ctx) => {
+    const given = values.recipient ? checkRecipient(values.recipient) : undefined;
+    // The data directory is opened (and refused when it is none) before anything is written.
+    const { recipient, recipients } = await inDataDir(async (ctx) => {
+      let recipient: string;
+      if (given) recipient = given;
+      else {
+        const pair = await generateBackupIdentity();
+        identityFile = resolve(values['identity-out'] ?? ctx.paths.demoBackupIdentity);
+        writeIdentityFile(identityFile, identityFileText(pair, new Date()));
+        recipient = pair.recipient;
+      }
       const r = addBackupRecipient(ctx.paths.dataDir, recipient);
       await ctx.store.appendAudit({
         ts: ctx.clock(),
@@ -83,7 +142,7 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
         object: null,
         detail: { recipient, generated: identityFile !== null },
       });
-      return r;
+      return { recipient, recipients: r };
     });
     if (json) io.out(JSON.stringify({ recipient, recipients, identityFile }));
     else {
@@ -95,7 +154,7 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
   }
 
   if (sub === 'create') {
-    return withDataDir(values['data-dir'], async (ctx) => {
+    return inDataDir(async (ctx) => {
       const r = await runBackup(
         {
           paths: ctx.paths,
@@ -116,7 +175,7 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
             bytes: r.backup.bytes,
             durationMs: Math.round(r.backup.durationMs),
             createdAt: m.createdAt,
-            rowCounts: m.rowCounts,
+            rowCounts: rowCountsJson(m.rowCounts),
             signingKey: m.signingKey.fingerprint,
             removed: r.removed,
             hook: r.hook,
@@ -136,7 +195,7 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
   }
 
   if (sub === 'list') {
-    const dir = await withDataDir(values['data-dir'], async (ctx) => backupDir(ctx.config));
+    const dir = await inDataDir(async (ctx) => backupDir(ctx.config));
     const now = Date.now();
     const files = listBackups(dir);
     for (const b of files) {
@@ -157,7 +216,7 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
   }
 
   if (sub === 'verify') {
-    const f = resolve(file ?? usage(USAGE));
+    const f = resolve(file ?? usage('the backup FILE is needed'));
     const identities = readIdentityFile(required(values.identity, '--identity'));
     const trustedPem = trustedKey(dataDir, values.key);
     const statePath = dataPaths(dataDir).backupState;
@@ -178,7 +237,7 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
           schemaVersion: b.manifest.schemaVersion,
           bytes: b.bytes,
           parts: b.manifest.parts.length,
-          rowCounts: b.check.rowCounts,
+          rowCounts: rowCountsJson(b.check.rowCounts),
           auditEntries: b.check.audit.entries,
           auditHead: b.manifest.auditHead,
           integrity: 'ok',
@@ -208,10 +267,9 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
   }
 
   if (sub === 'restore') {
-    const f = resolve(file ?? usage(USAGE));
+    const f = resolve(file ?? usage('the backup FILE is needed'));
     const identities = readIdentityFile(required(values.identity, '--identity'));
-    if (!values['data-dir'])
-      usage(`--data-dir NEW is required: the empty directory to restore into\n${USAGE}`);
+    if (!values['data-dir']) usage('--data-dir NEW is required: the empty directory to restore into');
     const r = await restoreBackup({
       file: f,
       identities,
@@ -244,7 +302,7 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
         JSON.stringify({
           dataDir: r.target,
           createdAt: r.manifest.createdAt,
-          rowCounts: r.manifest.rowCounts,
+          rowCounts: rowCountsJson(r.manifest.rowCounts),
           resealed: r.resealed,
           durationMs: Math.round(r.durationMs),
           signingKey: r.manifest.signingKey.fingerprint,
@@ -269,7 +327,7 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
 
   if (sub === 'drill') {
     const identities = readIdentityFile(required(values.identity, '--identity'));
-    return withDataDir(values['data-dir'], async (ctx) => {
+    return inDataDir(async (ctx) => {
       const r = await runDrill({
         config: ctx.config,
         statePath: ctx.paths.backupState,
@@ -321,5 +379,5 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
       return 0;
     });
   }
-  usage(USAGE);
+  usage(`unknown subcommand "${sub ?? ''}"`);
 }

@@ -30,8 +30,9 @@ export interface TruckOptions {
   incidents: TruckIncidentRates;
   /**
    * Make the first trip surely have an excursion 5–15 min after start: `true` or `'heat'` is a
-   * cooling failure with the load warming toward at least 28 °C (above 8 °C within the first
-   * hour); `'freeze'` is an over-cooling episode (below 0 °C within the first hour).
+   * cooling failure with the cargo air warming fast toward at least 28 °C (above 8 °C within
+   * minutes of the failure); `'freeze'` is an over-cooling episode (below 0 °C within the first
+   * hour).
    */
   forceExcursion: boolean | 'heat' | 'freeze';
   /** Reefer setpoint, °C. */
@@ -140,6 +141,11 @@ export interface TruckInit {
 const REEFER_TAU_MIN = 15; // closed-loop pull toward the setpoint
 const DOOR_TAU_MIN = 30; // load air toward ambient with the door open (evaporator fan stops)
 const WARMUP_TAU_MIN = 180; // insulated box toward ambient with the reefer off
+// The demo's forced failure (`forceExcursion`): a reefer breakdown in a lightly loaded van on a
+// hot day, where the cargo air the logger measures warms fast. It crosses +8 °C within minutes,
+// so the warning tier (15 min above +8 °C, docs/alarms.md) fires about 20 min after the failure
+// starts and the critical tier (60 min) about an hour later.
+const FORCED_WARMUP_TAU_MIN = 30;
 const OVERCOOL_TAU_MIN = 40;
 const OVERCOOL_TARGET_C = -4.5;
 const FORCED_HEAT_FLOOR_C = 28;
@@ -273,7 +279,7 @@ export function createTruck(init: TruckInit): TruckModel {
     } else if (s.cooling === 'failed') {
       target = amb.tempC + amb.sunLoadC;
       if (s.forcedActive) target = Math.max(target, FORCED_HEAT_FLOOR_C);
-      tau = WARMUP_TAU_MIN;
+      tau = s.forcedActive ? FORCED_WARMUP_TAU_MIN : WARMUP_TAU_MIN;
     } else if (s.cooling === 'overcooling') {
       target = OVERCOOL_TARGET_C;
       tau = OVERCOOL_TAU_MIN;

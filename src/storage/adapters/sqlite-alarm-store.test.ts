@@ -17,7 +17,7 @@ const key = randomBytes(32);
 let db: SqliteAdapters;
 
 before(() => {
-  db = openSqliteAdapters({ path, key });
+  db = openSqliteAdapters({ path, key, auditKey: randomBytes(32) });
 });
 after(async () => {
   await db.store.close();
@@ -68,10 +68,14 @@ describe('SqliteAlarmStore', () => {
     await alarms.update(alarm.id, { peak: 10 }, T);
     await alarms.acknowledge(alarm.id, { by: 'user:q', at: T, reason: 'r', meaning: 'review' });
     await alarms.resolve(alarm.id, T + 1, T + 1);
+    await alarms.correct(alarm.id, { peak: 11 }, T + 2);
+    await alarms.disprove(alarm.id, { at: T + 3, reason: 'r' }, T + 3, T + 3);
     assert.deepEqual(seen, [
       'truck-0077:open',
       'truck-0077:open',
       'truck-0077:acknowledged',
+      'truck-0077:resolved',
+      'truck-0077:resolved',
       'truck-0077:resolved',
     ]);
   });

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import {
   type AlarmAck,
+  type AlarmCorrection,
+  type AlarmDisproof,
   type AlarmPatch,
   type AlarmQuery,
   type AlarmRecord,
@@ -32,6 +34,8 @@ interface AlarmRow {
   ack_meaning: string | null;
   detail: string;
   updated_at: number;
+  disproved_at: number | null;
+  disproved_reason: string | null;
 }
 
 /**
@@ -80,6 +84,7 @@ const toAlarm = (r: AlarmRow): AlarmRecord => {
             ...(signer ? { name: signer.name, role: signer.role } : {}),
           }
         : null,
+    disproved: r.disproved_at !== null ? { at: r.disproved_at, reason: r.disproved_reason ?? '' } : null,
     detail,
     updatedAt: r.updated_at,
   };
@@ -89,7 +94,7 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
 /** Column assignments of a patch, in a fixed order (few statement shapes for the cache). */
-function patchSql(p: AlarmPatch): { set: string[]; values: (string | number | null)[] } {
+function patchSql(p: AlarmPatch & AlarmCorrection): { set: string[]; values: (string | number | null)[] } {
   const set: string[] = [];
   const values: (string | number | null)[] = [];
   const add = (col: string, v: string | number | null) => {
@@ -102,6 +107,7 @@ function patchSql(p: AlarmPatch): { set: string[]; values: (string | number | nu
   if (p.message !== undefined) add('message', p.message);
   if (p.peak !== undefined) add('peak', p.peak);
   if (p.unit !== undefined) add('unit', p.unit);
+  if (p.resolvedAt !== undefined) add('resolved_at', p.resolvedAt);
   if (p.detail !== undefined) {
     // a new detail never drops the signer of an acknowledgement
     set.push(`detail = json_set(?, '$.${SIGNER_KEY}', json_extract(detail, '$.${SIGNER_KEY}'))`);
@@ -142,7 +148,13 @@ export class SqliteAlarmStore implements AlarmStore {
     return row ? toAlarm(row) : null;
   }
 
-  #patch(id: string, patch: AlarmPatch, at: number, extra: string[] = [], extraValues: number[] = []) {
+  #patch(
+    id: string,
+    patch: AlarmPatch & AlarmCorrection,
+    at: number,
+    extra: string[] = [],
+    extraValues: (number | string)[] = [],
+  ) {
     const { set, values } = patchSql(patch);
     const cols = [...set, ...extra, 'updated_at = ?'];
     this.#stmt(`UPDATE alarms SET ${cols.join(', ')} WHERE id = ?`).run(...values, ...extraValues, at, id);
@@ -214,6 +226,41 @@ export class SqliteAlarmStore implements AlarmStore {
     }, true);
   }
 
+  async correct(
+    id: string,
+    patch: AlarmCorrection,
+    at: number,
+  ): Promise<{ before: AlarmRecord; after: AlarmRecord } | null> {
+    return this.#run(() => {
+      const before = this.#get(id);
+      if (before?.state !== 'resolved' || before.disproved) return null;
+      const { startedAt, raisedAt, resolvedAt, severity, message, peak } = patch;
+      this.#patch(id, { startedAt, raisedAt, resolvedAt, severity, message, peak }, at);
+      return { before, after: this.#get(id) as AlarmRecord };
+    }, true);
+  }
+
+  async disprove(
+    id: string,
+    disproof: AlarmDisproof,
+    resolvedAt: number,
+    at: number,
+  ): Promise<AlarmRecord | null> {
+    return this.#run(() => {
+      const a = this.#get(id);
+      if (!a || a.disproved) return null;
+      const resolve = a.state === 'resolved' ? [] : ["state = 'resolved'", 'resolved_at = ?'];
+      this.#patch(
+        id,
+        {},
+        at,
+        [...resolve, 'disproved_at = ?', 'disproved_reason = ?'],
+        [...(a.state === 'resolved' ? [] : [resolvedAt]), disproof.at, disproof.reason],
+      );
+      return this.#get(id);
+    }, true);
+  }
+
   async acknowledge(id: string, ack: AlarmAck): Promise<AlarmRecord> {
     return this.#run(() => {
       const a = this.#get(id);
@@ -253,8 +300,13 @@ export class SqliteAlarmStore implements AlarmStore {
       where.push('raised_at >= ?');
       args.push(q.since);
     }
+    if (q.changedSince !== undefined) {
+      where.push('updated_at >= ?');
+      args.push(q.changedSince);
+    }
     const limit = Math.min(Math.max(Math.trunc(q.limit ?? DEFAULT_LIMIT), 0), MAX_LIMIT);
-    const sql = `SELECT * FROM alarms${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id LIMIT ?`;
+    const order = q.changedSince !== undefined ? 'updated_at, id' : 'raised_at DESC, id';
+    const sql = `SELECT * FROM alarms${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
     return this.#run(() => (this.#stmt(sql).all(...args, limit) as AlarmRow[]).map(toAlarm), false);
   }
 

@@ -6,9 +6,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteDatabase, sqliteCode } from './sqlite-database.ts';
 import { snapshotFacts } from './sqlite-snapshot-facts.ts';
 
-const { source, key, dest } = workerData as { source: string; key: Uint8Array; dest: string };
+const { source, key, auditKey, dest } = workerData as {
+  source: string;
+  key: Uint8Array;
+  auditKey: Uint8Array;
+  dest: string;
+};
+const keys = { key: Buffer.from(key), auditKey: Buffer.from(auditKey) };
 try {
-  const db = SqliteDatabase.open({ path: source, key: Buffer.from(key), readonly: true });
+  const db = SqliteDatabase.open({ path: source, ...keys, readonly: true });
   try {
     db.scope('snapshot').stmt('VACUUM INTO ?').run(dest);
   } finally {
@@ -16,7 +22,7 @@ try {
   }
   // The manifest facts of the copy, counted here too: a count over millions of rows would
   // otherwise hold the caller's event loop.
-  const copy = SqliteDatabase.open({ path: dest, key: Buffer.from(key), readonly: true });
+  const copy = SqliteDatabase.open({ path: dest, ...keys, readonly: true });
   try {
     parentPort?.postMessage({ ok: true, facts: snapshotFacts(copy) });
   } finally {
