@@ -169,6 +169,9 @@ describe('backup and restore', () => {
       await fleet.stop({ drainMs: 20_000 });
     }
     assert.equal(fleet.totals().buffered, 0, 'every simulated reading acknowledged');
+    // A signed checkpoint of the audit chain goes into the backup too.
+    const cp = await vigil(['audit', 'checkpoint']);
+    assert.equal(cp.code, 0, cp.stderr);
     const q = await vigil(['backup', 'create', '--json']);
     assert.equal(q.code, 0, q.stderr);
     quiescent = JSON.parse(q.stdout).file;
@@ -252,8 +255,17 @@ describe('backup and restore', () => {
     });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /database re-encrypted, \d+ sealed values re-sealed/);
-    const audit = await vigil(['audit', 'verify'], { dataDir: dir, masterKeyHex: NEW_KEY });
+    // The restored node verifies the original HMAC chain (its key derives from the kept hash
+    // root) and the checkpoint the original installation signed.
+    const audit = await vigil(['audit', 'verify', '--json'], { dataDir: dir, masterKeyHex: NEW_KEY });
     assert.equal(audit.code, 0, audit.stdout + audit.stderr);
+    const verified = JSON.parse(audit.stdout);
+    assert.equal(verified.ok, true);
+    assert.ok(verified.checkpoints.length >= 1, audit.stdout);
+    assert.ok(
+      verified.checkpoints.every((c: { ok: boolean }) => c.ok),
+      audit.stdout,
+    );
     // The old master key opens nothing of the restored node.
     const old = await vigil(['device', 'list'], { dataDir: dir });
     assert.notEqual(old.code, 0);
