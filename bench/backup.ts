@@ -80,7 +80,13 @@ export async function runBackupBench(o: {
 }): Promise<BackupBenchResult> {
   const dir = makeTempDir('vigil-bench-backup-');
   const env = { VIGIL_MASTER_KEY: KEY };
-  const ctx = await openContext({ dataDir: join(dir, 'node'), env, logLevel: 'silent', createAdmin: false });
+  const ctx = await openContext({
+    dataDir: join(dir, 'node'),
+    env,
+    logLevel: 'silent',
+    create: true,
+    createAdmin: false,
+  });
   try {
     for (let d = 0; d < DEVICES; d++) {
       await addDevice(ctx, {

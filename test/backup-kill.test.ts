@@ -27,6 +27,7 @@ describe('kill -9 during a backup', () => {
     work = mkdtempSync(join(tmpdir(), 'vigil-backup-kill-'));
     const dataDir = join(work, 'node');
     const identity = join(work, 'id.txt');
+    assert.equal((await runVigil(['init'], { dataDir })).code, 0);
     assert.equal(
       (await runVigil(['device', 'add', 'truck-0001', '--profile', 'vaccine-transport'], { dataDir })).code,
       0,

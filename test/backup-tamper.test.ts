@@ -71,6 +71,7 @@ before(async () => {
   nodeA = join(work, 'a');
   nodeB = join(work, 'b');
   identity = join(work, 'id.txt');
+  assert.equal((await vigil(['init'])).code, 0);
   const add = await vigil(['device', 'add', 'truck-0100', '--profile', 'vaccine-transport']);
   assert.equal(add.code, 0, add.stderr);
   const init = await vigil(['backup', 'init', '--identity-out', identity]);
@@ -84,6 +85,7 @@ before(async () => {
     dataDir: nodeB,
     env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX },
     logLevel: 'silent',
+    create: true,
     createAdmin: false,
   });
   try {

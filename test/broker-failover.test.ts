@@ -81,6 +81,7 @@ before(async () => {
     dataDir: dirA,
     env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX },
     logLevel: 'silent',
+    create: true,
     createAdmin: false,
     overrides: { mqtt: { host: '127.0.0.1', port: portA } },
   });

@@ -27,6 +27,7 @@ describe('advertised brokers', () => {
       dataDir: join(dir, 'node'),
       env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX },
       logLevel: 'silent',
+      create: true,
       createAdmin: false,
       overrides: { mqtt: { advertisedBrokers: brokers } },
     });
@@ -66,6 +67,7 @@ describe('advertised brokers', () => {
         dataDir: join(dir, 'bad'),
         env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX },
         logLevel: 'silent',
+        create: true,
         createAdmin: false,
         overrides: { mqtt: { advertisedBrokers: ['mqtt://plain.example.org:1883'] } },
       }),
