@@ -20,14 +20,14 @@
 import type { TemperatureProfile } from '../../src/coldchain/profiles.ts';
 import { createRng } from '../../src/random/rng.ts';
 import { createConditionRule, numberField } from '../../src/rules/condition-rule.ts';
-import { createNews2Rule } from '../../src/rules/news2-rule.ts';
 import type { AlarmTransition, Reading, RuleNode } from '../../src/rules/rule.ts';
+import { vitalSignRules } from '../../src/rules/rule-sets.ts';
 import {
   temperatureSensorFaultRules,
   vitalsSensorFaultRules,
 } from '../../src/rules/sensor-fault/sensor-fault-rules.ts';
-import { createRangeRule, DEFAULT_VITALS_RANGES } from '../../src/rules/vitals-range-rule.ts';
 import { createAnomalyMonitor, temperatureFeatures, vitalsFeatures } from './before-monitor.ts';
+import { outsideBeforeRanges } from './before-vitals-rules.ts';
 import { profileOf } from './profiles.ts';
 import type { Trace } from './traces.ts';
 
@@ -67,13 +67,7 @@ export function warningTierRules(p: TemperatureProfile): RuleNode[] {
 
 export function benchRules(t: Trace): RuleNode[] {
   if (t.profile === 'vitals') {
-    return [
-      ...vitalsSensorFaultRules(),
-      createNews2Rule() as RuleNode,
-      ...DEFAULT_VITALS_RANGES.filter((r) => r.rule !== 'signal-weak').map(
-        (r) => createRangeRule(r) as RuleNode,
-      ),
-    ];
+    return [...vitalsSensorFaultRules(), ...vitalSignRules()];
   }
   const p = profileOf(t.preset);
   return [...temperatureSensorFaultRules(p), ...warningTierRules(p)];
@@ -103,13 +97,7 @@ export function runRules(nodes: readonly RuleNode[], readings: readonly Reading[
 
 /** The range rules' judgement the shipped forest was given (`isCovered` of the alarm service). */
 function coveredBefore(t: Trace): (r: Reading) => boolean {
-  if (t.profile === 'vitals') {
-    return (r) =>
-      DEFAULT_VITALS_RANGES.some((c) => {
-        const v = numberField(r, c.field);
-        return v !== undefined && ((c.min !== undefined && v < c.min) || (c.max !== undefined && v > c.max));
-      });
-  }
+  if (t.profile === 'vitals') return outsideBeforeRanges;
   const p = profileOf(t.preset);
   return (r) => {
     const v = numberField(r, 'temp_c');

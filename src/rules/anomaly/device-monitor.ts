@@ -5,7 +5,7 @@
 import type { TemperatureProfile } from '../../coldchain/profiles.ts';
 import type { RandomSource } from '../isolation-forest.ts';
 import { RATE_ALLOWANCE_C, temperatureLimits, VITAL_PLAUSIBLE } from '../sensor-fault/sensor-fault-rules.ts';
-import { DEFAULT_VITALS_RANGES } from '../vitals-range-rule.ts';
+import { DEFAULT_VITALS_RANGES, defaultRange } from '../vitals-policy.ts';
 import { MONITOR_CONFIGS, type MonitorConfig, type MonitorProfile } from './monitor-config.ts';
 import { createStatisticalMonitor, type StatisticalMonitor } from './statistical-monitor.ts';
 import { createTemperatureFeatures } from './temperature-features.ts';
@@ -32,12 +32,12 @@ export function monitorProfileOf(kind: DeviceKind): MonitorProfile {
 /** The vitals watched, with the range rules' limits (outside: covered) and the plausible bounds. */
 export function vitalFields(): VitalField[] {
   return VITAL_FEATURES.map((field) => {
-    const range = DEFAULT_VITALS_RANGES.find((r) => r.field === field);
+    const rule = DEFAULT_VITALS_RANGES.find((r) => r.vital.field === field);
+    const range = rule ? defaultRange(rule) : {};
     const p = VITAL_PLAUSIBLE.find((v) => v.field === field);
     return {
       field,
-      ...(range?.min !== undefined ? { min: range.min } : {}),
-      ...(range?.max !== undefined ? { max: range.max } : {}),
+      ...range,
       lowest: p?.lowest ?? Number.NEGATIVE_INFINITY,
       highest: p?.highest ?? Number.POSITIVE_INFINITY,
     };
