@@ -54,7 +54,7 @@ export function readVital(v: number, digits: number): number {
 }
 
 /** Share of its delay a condition must show before its alarm (Vigil's choice). */
-export const HOLD_SHARE = Number(process.env.VX_SHARE ?? 2 / 3);
+export const HOLD_SHARE = 2 / 3;
 
 /** Which patients a set of limits applies to (every field given must match the reading). */
 export interface LimitsWhen {
