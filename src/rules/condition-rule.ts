@@ -161,8 +161,7 @@ export function createConditionRule(spec: ConditionSpec): RuleNode<ConditionStat
   const raised = (elapsed: number) =>
     spec.raiseWhen === 'reached' ? elapsed >= spec.minDurationMs : elapsed > spec.minDurationMs;
   /** An urgent run that shows the urgent form at `ts` and has lasted long enough. */
-  const urgentDue = (u: HoldRun | undefined, ts: number) =>
-    u?.lastOn === true && ts - u.since >= urgentMs;
+  const urgentDue = (u: HoldRun | undefined, ts: number) => u?.lastOn === true && ts - u.since >= urgentMs;
   /** The less extreme of two values under the peak's fold. */
   const lessExtreme = (a: number, b: number) => (fold !== 'duration' && fold(a, b) === a ? b : a);
 

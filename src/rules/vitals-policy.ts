@@ -181,15 +181,22 @@ export const DEFAULT_NEWS2_POLICY: News2AlarmPolicy = Object.freeze({
   mergeGapMs: 5 * MINUTE_MS,
 });
 
+/** The in-range interval limits leave, one reading step inside each limit. */
+export function insideOf(l: VitalLimits | undefined, digits: number): { min?: number; max?: number } {
+  const step = 10 ** -digits;
+  return {
+    ...(l?.atOrBelow !== undefined ? { min: readVital(l.atOrBelow + step, digits) } : {}),
+    ...(l?.atOrAbove !== undefined ? { max: readVital(l.atOrAbove - step, digits) } : {}),
+  };
+}
+
 /**
- * The in-range interval of a range alarm's default limits (those without `when`), one reading
- * step inside each limit: what the statistical monitor leaves to the rules (outside: covered).
+ * The in-range interval of a range alarm's default limits (those without `when`): what the
+ * statistical monitor leaves to the rules (outside: covered).
  */
 export function defaultRange(c: VitalRangeConfig): { min?: number; max?: number } {
-  const l = c.limits.find((x) => x.when === undefined);
-  const step = 10 ** -c.vital.digits;
-  return {
-    ...(l?.atOrBelow !== undefined ? { min: readVital(l.atOrBelow + step, c.vital.digits) } : {}),
-    ...(l?.atOrAbove !== undefined ? { max: readVital(l.atOrAbove - step, c.vital.digits) } : {}),
-  };
+  return insideOf(
+    c.limits.find((x) => x.when === undefined),
+    c.vital.digits,
+  );
 }

@@ -13,10 +13,7 @@ function raisedBy(data: Vitals): string[] {
 
 describe('vitals rules', () => {
   it('a healthy patient raises nothing', () => {
-    assert.deepEqual(
-      live(every(10, 100, (i) => ({ hr_bpm: 72 + (i % 17), spo2_pct: 96 + (i % 3) }))),
-      [],
-    );
+    assert.deepEqual(live(every(10, 100, (i) => ({ hr_bpm: 72 + (i % 17), spo2_pct: 96 + (i % 3) }))), []);
   });
 
   it('range alarms sit on the NEWS2 red edges, both sides of each', () => {
@@ -53,7 +50,8 @@ describe('vitals rules', () => {
 
   it('SpO2 scale 2: the 88-92 % target raises nothing, on air or oxygen; 83 % and below alarms', () => {
     const scale2 = { spo2_scale: 2 };
-    for (const spo2 of [84, 86, 88, 90, 92, 93, 97]) assert.deepEqual(raisedBy({ ...scale2, spo2_pct: spo2 }), []);
+    for (const spo2 of [84, 86, 88, 90, 92, 93, 97])
+      assert.deepEqual(raisedBy({ ...scale2, spo2_pct: spo2 }), []);
     // a target-range patient flickering around 92 %: the rules before alarmed at every dip below 92
     const flicker = live(every(10, 300, (i) => ({ ...scale2, spo2_pct: [91, 92, 90, 93, 89][i % 5] })));
     assert.deepEqual(flicker, []);
@@ -111,7 +109,8 @@ describe('vitals rules', () => {
   it('battery below 20 % on a monitor', () => {
     const e = createRuleEngine({ rules: vitalsRules() });
     const out = [50, 18].flatMap(
-      (bat, m) => e.ingest('bed-12', [reading(m, { ...HEALTHY, bat_pct: bat })], reading(m, {}).ts).transitions,
+      (bat, m) =>
+        e.ingest('bed-12', [reading(m, { ...HEALTHY, bat_pct: bat })], reading(m, {}).ts).transitions,
     );
     assert.deepEqual(brief(ofRule(out, 'battery-low')), ['opened battery-low start=1 raised=1 resolved=-']);
   });

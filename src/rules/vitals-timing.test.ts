@@ -52,7 +52,12 @@ describe('vitals alarm delay (persistence)', () => {
 });
 
 describe('vitals artefacts', () => {
-  const artefacts: Vitals[] = [{ hr_bpm: 220 }, { hr_bpm: 25 }, { spo2_pct: 60 }, { spo2_pct: 55, hr_bpm: 190 }];
+  const artefacts: Vitals[] = [
+    { hr_bpm: 220 },
+    { hr_bpm: 25 },
+    { spo2_pct: 60 },
+    { spo2_pct: 55, hr_bpm: 190 },
+  ];
 
   it('a single-reading motion artefact raises nothing, at 10 s and at 60 s cadence', () => {
     for (const stepS of [10, 60]) {
@@ -73,7 +78,10 @@ describe('vitals artefacts', () => {
         ['resolved', 140],
       ],
     );
-    assert.match(hr[1]?.alarm.message ?? '', /^Heart rate at or above 131 bpm for 3 min 20 s .*highest 140 bpm$/);
+    assert.match(
+      hr[1]?.alarm.message ?? '',
+      /^Heart rate at or above 131 bpm for 3 min 20 s .*highest 140 bpm$/,
+    );
   });
 });
 
@@ -136,7 +144,10 @@ describe('vitals rules and the arrival order', () => {
       const m = new Map<string, string>();
       for (const a of [...ts.map((t) => t.alarm), ...open]) {
         if (a.rule === 'data-gap' || a.rule === 'missing-fields') continue;
-        m.set(a.id, `${a.rule} ${a.state} ${a.startedAt} ${a.raisedAt} ${a.resolvedAt} ${a.peak} ${a.severity}`);
+        m.set(
+          a.id,
+          `${a.rule} ${a.state} ${a.startedAt} ${a.raisedAt} ${a.resolvedAt} ${a.peak} ${a.severity}`,
+        );
         // a premature alarm that partial data raised and later data disproved is kept on record
         if (a.disproved) m.delete(a.id);
       }
@@ -145,10 +156,13 @@ describe('vitals rules and the arrival order', () => {
     const end = sec(450 * 20);
     const reference = createRuleEngine({ rules: vitalsRules() });
     const expected = finalOf(reference.ingest('bed', rs, end).transitions, reference.openAlarms());
-    assert.deepEqual(
-      [...new Set(expected.map((line) => line.split(' ')[0]))].sort(),
-      ['body-temperature', 'heart-rate', 'news2', 'spo2-high', 'spo2-low'],
-    );
+    assert.deepEqual([...new Set(expected.map((line) => line.split(' ')[0]))].sort(), [
+      'body-temperature',
+      'heart-rate',
+      'news2',
+      'spo2-high',
+      'spo2-low',
+    ]);
     for (let seed = 1; seed <= 40; seed++) {
       const e = createRuleEngine({ rules: vitalsRules() });
       const order = shuffled(rs, seed);
