@@ -1,7 +1,7 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules (and anomaly, which is not in the
- * default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules (and anomaly and vitals, which
+ * are not in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -10,6 +10,12 @@ import {
   renderAnomaly,
   runAnomalyBench,
 } from './anomaly/anomaly-bench.ts';
+import {
+  renderVitalsRules,
+  runVitalsRulesBench,
+  type VitalsRulesResult,
+  vitalsRulesSummaryRows,
+} from './anomaly/vitals-rules-bench.ts';
 import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
 import { nowMs } from './clock.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
@@ -51,7 +57,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,anomaly] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,anomaly,vitals] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
@@ -109,6 +115,12 @@ const opts = {
     memoryMonitors: 200,
     workers: 2,
   },
+  vitals: {
+    patients: quick ? 8 : 30,
+    days: 7,
+    seed: 'vigil-anomaly-bench',
+    cadencesMs: [10_000, 60_000],
+  },
   live: {
     loadShare: 0.5,
     clients: 20,
@@ -124,7 +136,10 @@ const errors: Record<string, string> = {};
 
 // Every loop below is bounded; this is the backstop against a hang (a stuck socket, say).
 // The anomaly benchmark is pure CPU and long (10 minutes and more on 2 busy cores): its own budget.
-const limitMs = (quick ? 150_000 : 300_000) + (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0);
+const limitMs =
+  (quick ? 150_000 : 300_000) +
+  (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0) +
+  (only.has('vitals') ? (quick ? 300_000 : 900_000) : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
   removeAllTempDirs();
@@ -253,6 +268,13 @@ async function main(): Promise<void> {
   );
   if (anomaly) log(`\n${renderAnomaly(anomaly)}`);
 
+  // Vitals range and NEWS2 rules, before and after: normal weeks, faults, clinical episodes.
+  if (only.has('vitals')) log("\n[vitals] range and NEWS2 rules on the anomaly benchmark's patients");
+  const vitals: VitalsRulesResult | undefined = await attempt('vitals', () =>
+    runVitalsRulesBench(opts.vitals, log),
+  );
+  if (vitals) log(`\n${renderVitalsRules(vitals)}`);
+
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
   const err = (id: string, workload: string, target: string): SummaryRow => ({
@@ -346,6 +368,7 @@ async function main(): Promise<void> {
 
   if (rules) rows.push(...rulesSummaryRows(rules));
   if (anomaly) rows.push(...anomalySummaryRows(anomaly));
+  if (vitals) rows.push(...vitalsRulesSummaryRows(vitals));
   log('\n=== Summary ===');
   log(renderSummary(rows));
   const missed = rows.filter((r) => r.status === 'MISSED');
@@ -530,7 +553,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules, anomaly },
+    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, vitals },
     errors,
   };
   const paths = saveResults(doc, startedAt);

@@ -41,6 +41,8 @@ export interface BenchAlarm {
   readonly rule: string;
   readonly statistical: boolean;
   readonly message: string;
+  /** When its condition ended (rules; absent: still running at the end of the trace). */
+  readonly endedAt?: number;
 }
 
 const MIN = 60_000;
@@ -83,8 +85,10 @@ export function runRules(nodes: readonly RuleNode[], readings: readonly Reading[
       const step = node.onReading(states[k], r);
       states[k] = step.state;
       const e = step.ended;
-      if (e?.raisedAt !== undefined)
-        out.push({ raisedAt: e.raisedAt, rule: node.rule, statistical: false, message: e.message });
+      if (e?.raisedAt !== undefined) {
+        const endedAt = e.endedAt as number;
+        out.push({ raisedAt: e.raisedAt, rule: node.rule, statistical: false, message: e.message, endedAt });
+      }
     }
   }
   nodes.forEach((node, k) => {
