@@ -59,22 +59,24 @@ export function createVitalRangeRule(
       const v = readVital(raw, digits);
       const l = c.limits.find((x) => limitsApply(x, r.data));
       if (!l) return { active: false, value: v };
-      // read at the chart's precision, "at or above 131" is "above 130": the hysteresis then
-      // holds the alarm while the value is within it of the limit (HR 126 holds, 125 leaves)
-      const low =
-        l.atOrBelow !== undefined &&
+      // in whole reading steps (exact): read at the chart's precision, "at or above 131" is
+      // "above 130", and the hysteresis holds the alarm while the value is within it of the limit
+      // (HR 126 holds, 125 leaves)
+      const n = Math.round(v / step);
+      const h = Math.round(hysteresis / step);
+      const side = (s: 'below' | 'above', at: number) =>
         beyondLimit(
-          { side: 'below', limit: readVital(l.atOrBelow + step, digits), inclusive: false, hysteresis },
-          v,
+          {
+            side: s,
+            limit: Math.round(at / step) + (s === 'below' ? 1 : -1),
+            inclusive: false,
+            hysteresis: h,
+          },
+          n,
           active,
         );
-      const high =
-        l.atOrAbove !== undefined &&
-        beyondLimit(
-          { side: 'above', limit: readVital(l.atOrAbove - step, digits), inclusive: false, hysteresis },
-          v,
-          active,
-        );
+      const low = l.atOrBelow !== undefined && side('below', l.atOrBelow);
+      const high = l.atOrAbove !== undefined && side('above', l.atOrAbove);
       // the zone the value is in (or nearer to), for the message
       const lowSide = l.atOrAbove === undefined || (l.atOrBelow !== undefined && v <= mid);
       const zone: VitalLimits = lowSide

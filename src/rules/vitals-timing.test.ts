@@ -106,6 +106,27 @@ describe('vitals hysteresis and merge', () => {
     ]);
   });
 
+  it('each vital leaves its alarm exactly one hysteresis past the limit, decimals included', () => {
+    // six minutes in the zone (every delay passes), then ten at `back`
+    const leaves = (bad: Vitals, field: string, back: number, rule: string) =>
+      timeline(live(every(10, 96, (_, s) => (s < 360 ? bad : { ...bad, [field]: back }))), rule).some((t) =>
+        t.startsWith('resolved'),
+      );
+    const cases: [Vitals, string, number, number, string][] = [
+      [{ hr_bpm: 135 }, 'hr_bpm', 126, 125, 'heart-rate'],
+      [{ hr_bpm: 35 }, 'hr_bpm', 45, 46, 'heart-rate'],
+      [{ spo2_pct: 80, spo2_scale: 2 }, 'spo2_pct', 85, 86, 'spo2-low'],
+      [{ spo2_pct: 99, spo2_scale: 2, on_oxygen: true }, 'spo2_pct', 95, 94, 'spo2-high'],
+      [{ temp_c: 34.5 }, 'temp_c', 35.2, 35.3, 'body-temperature'],
+      [{ temp_c: 39.6 }, 'temp_c', 38.9, 38.8, 'body-temperature'],
+      [{ rr_bpm: 27 }, 'rr_bpm', 23, 22, 'news2'],
+    ];
+    for (const [bad, field, holds, leavesAt, rule] of cases) {
+      assert.equal(leaves(bad, field, holds, rule), false, `${rule} holds at ${field} ${holds}`);
+      assert.equal(leaves(bad, field, leavesAt, rule), true, `${rule} leaves at ${field} ${leavesAt}`);
+    }
+  });
+
   it('two desaturations less than 5 minutes apart are one alarm; further apart, two', () => {
     const desat = (gapS: number) =>
       every(10, 150, (_, s) => ({ spo2_pct: s < 120 || (s >= 120 + gapS && s < 240 + gapS) ? 88 : 97 }));
