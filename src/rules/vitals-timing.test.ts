@@ -127,6 +127,31 @@ describe('vitals hysteresis and merge', () => {
     }
   });
 
+  it('NEWS2 raised at 5 holds at an aggregate of 4 and resolves at 3', () => {
+    const five = { hr_bpm: 115, rr_bpm: 22, spo2_pct: 95 }; // 2 + 2 + 1
+    const four = { ...five, spo2_pct: 97 }; // 2 + 2, no parameter within its hysteresis of red
+    const three = { ...five, rr_bpm: 20 }; // 2 + 0 + 1
+    const rs = every(10, 150, (_, s) => (s < 360 ? five : s < 960 ? four : three));
+    assert.deepEqual(timeline(live(rs), 'news2'), [
+      'opened news2 start=0s raised=300s resolved=- critical 5',
+      'resolved news2 start=0s raised=300s resolved=960s critical 5',
+    ]);
+    // an aggregate of 4 alone never raises it
+    assert.deepEqual(opened(live(every(10, 150, () => four))), []);
+  });
+
+  it('SpO2 too high on scale 2 alarms after five minutes on oxygen, not after one', () => {
+    const high = { spo2_scale: 2, on_oxygen: true, spo2_pct: 98 };
+    assert.deepEqual(
+      opened(live(every(10, 60, during(0, 290, high)))).filter((o) => o.startsWith('spo2-high')),
+      [],
+    );
+    assert.deepEqual(
+      opened(live(every(10, 60, during(0, 310, high)))).filter((o) => o.startsWith('spo2-high')),
+      ['spo2-high@300s'],
+    );
+  });
+
   it('two desaturations less than 5 minutes apart are one alarm; further apart, two', () => {
     const desat = (gapS: number) =>
       every(10, 150, (_, s) => ({ spo2_pct: s < 120 || (s >= 120 + gapS && s < 240 + gapS) ? 88 : 97 }));
