@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import type { Alarm, AlarmTransition, Reading } from './rule.ts';
 import { createRuleEngine } from './rule-engine.ts';
 import { vitalsRules } from './rule-sets.ts';
-import { shuffled } from './rules.fixture.ts';
+import { finalAlarms, ingestShuffled } from './rules.fixture.ts';
 import { every, live, sec, timeline, type Vitals } from './vitals.fixture.ts';
 
 const opened = (ts: readonly AlarmTransition[]) =>
@@ -186,19 +186,8 @@ describe('vitals rules and the arrival order', () => {
       return {};
     };
     const rs: Reading[] = every(20, 450, (_, s) => at(s));
-    const finalOf = (ts: readonly AlarmTransition[], open: readonly Alarm[]) => {
-      const m = new Map<string, string>();
-      for (const a of [...ts.map((t) => t.alarm), ...open]) {
-        if (a.rule === 'data-gap' || a.rule === 'missing-fields') continue;
-        m.set(
-          a.id,
-          `${a.rule} ${a.state} ${a.startedAt} ${a.raisedAt} ${a.resolvedAt} ${a.peak} ${a.severity}`,
-        );
-        // a premature alarm that partial data raised and later data disproved is kept on record
-        if (a.disproved) m.delete(a.id);
-      }
-      return [...m.values()].sort();
-    };
+    const skip = ['data-gap', 'missing-fields'];
+    const finalOf = (ts: readonly AlarmTransition[], open: readonly Alarm[]) => finalAlarms(ts, open, skip);
     const end = sec(450 * 20);
     const reference = createRuleEngine({ rules: vitalsRules() });
     const expected = finalOf(reference.ingest('bed', rs, end).transitions, reference.openAlarms());
@@ -211,11 +200,8 @@ describe('vitals rules and the arrival order', () => {
     ]);
     for (let seed = 1; seed <= 40; seed++) {
       const e = createRuleEngine({ rules: vitalsRules() });
-      const order = shuffled(rs, seed);
       const size = 1 + ((seed * 37) % 120);
-      const all: AlarmTransition[] = [];
-      for (let i = 0; i < order.length; i += size)
-        all.push(...e.ingest('bed', order.slice(i, i + size), end).transitions);
+      const all = ingestShuffled(e, 'bed', rs, { seed, size, now: end });
       assert.deepEqual(finalOf(all, e.openAlarms()), expected, `seed ${seed}, batches of ${size}`);
     }
   });
