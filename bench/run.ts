@@ -1,7 +1,7 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules (and anomaly and vitals, which
- * are not in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify (and anomaly and vitals,
+ * which are not in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -22,6 +22,7 @@ import { type LatencyResult, runLatency } from './latency.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
+import { type NotifyResult, notifySummaryRow, renderNotify, runNotify } from './notify.ts';
 import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
 import { type RulesResult, rulesSummaryRows, runRules } from './rules.ts';
 import { fmtMs, fmtNum, fmtRatio, median } from './stats.ts';
@@ -57,13 +58,13 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,anomaly,vitals] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,anomaly,vitals] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
 const quick = args.quick ?? false;
 const only = new Set(
-  (args.only ?? 'w1,w2,w5,latency,api,live,rules').split(',').map((s) => s.trim().toLowerCase()),
+  (args.only ?? 'w1,w2,w5,latency,api,live,rules,notify').split(',').map((s) => s.trim().toLowerCase()),
 );
 
 const CLIENTS = 4;
@@ -267,6 +268,12 @@ async function main(): Promise<void> {
     runAnomalyBench(opts.anomaly, log),
   );
   if (anomaly) log(`\n${renderAnomaly(anomaly)}`);
+  // Notify: MQTT reading -> alarm -> e-mail at an SMTP server, 100 alarms (20 with --quick).
+  if (only.has('notify'))
+    log('\n[notify] out-of-range reading over MQTT -> alarm e-mail received by an SMTP server (TLS)');
+  const notify: NotifyResult | undefined = await attempt('notify', () =>
+    runNotify({ alarms: quick ? 20 : 100, roundTimeoutMs: 30_000 }, log),
+  );
 
   // Vitals range and NEWS2 rules, before and after: normal weeks, faults, clinical episodes.
   if (only.has('vitals')) log("\n[vitals] range and NEWS2 rules on the anomaly benchmark's patients");
@@ -369,6 +376,8 @@ async function main(): Promise<void> {
   if (rules) rows.push(...rulesSummaryRows(rules));
   if (anomaly) rows.push(...anomalySummaryRows(anomaly));
   if (vitals) rows.push(...vitalsRulesSummaryRows(vitals));
+  if (notify) rows.push(notifySummaryRow(notify));
+  else if (only.has('notify')) rows.push(err('notify', 'Notify: MQTT reading -> alarm e-mail', '-'));
   log('\n=== Summary ===');
   log(renderSummary(rows));
   const missed = rows.filter((r) => r.status === 'MISSED');
@@ -542,6 +551,8 @@ async function main(): Promise<void> {
       );
   }
 
+  if (notify) log(`\n${renderNotify(notify)}`);
+
   const durationMs = nowMs() - t0;
   const doc = {
     suite: 'vigil-bench',
@@ -553,7 +564,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, vitals },
+    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, vitals, notify },
     errors,
   };
   const paths = saveResults(doc, startedAt);
