@@ -1,7 +1,8 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify (and anomaly and backup
- * [--readings=N], which are not in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify (and anomaly, vitals and
+ * backup [--readings=N], which are not in the default set), --nodelay (TCP_NODELAY on the publishers),
+ * --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -10,6 +11,12 @@ import {
   renderAnomaly,
   runAnomalyBench,
 } from './anomaly/anomaly-bench.ts';
+import {
+  renderVitalsRules,
+  runVitalsRulesBench,
+  type VitalsRulesResult,
+  vitalsRulesSummaryRows,
+} from './anomaly/vitals-rules-bench.ts';
 import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
 import { type BackupBenchResult, runBackupBench } from './backup.ts';
 import { nowMs } from './clock.ts';
@@ -54,7 +61,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,anomaly,backup] [--readings=N] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,anomaly,vitals,backup] [--readings=N] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
@@ -112,6 +119,12 @@ const opts = {
     memoryMonitors: 200,
     workers: 2,
   },
+  vitals: {
+    patients: quick ? 8 : 30,
+    days: 7,
+    seed: 'vigil-anomaly-bench',
+    cadencesMs: [10_000, 60_000],
+  },
   live: {
     loadShare: 0.5,
     clients: 20,
@@ -131,6 +144,7 @@ const errors: Record<string, string> = {};
 const limitMs =
   (quick ? 150_000 : 300_000) +
   (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0) +
+  (only.has('vitals') ? (quick ? 300_000 : 900_000) : 0) +
   (only.has('backup') ? 1_200_000 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
@@ -285,6 +299,13 @@ async function main(): Promise<void> {
     log(`  restore (RTO: decrypt, verify, re-key, re-seal, open): ${fmtMs(backup.restoreMs)}`);
   }
 
+  // Vitals range and NEWS2 rules, before and after: normal weeks, faults, clinical episodes.
+  if (only.has('vitals')) log("\n[vitals] range and NEWS2 rules on the anomaly benchmark's patients");
+  const vitals: VitalsRulesResult | undefined = await attempt('vitals', () =>
+    runVitalsRulesBench(opts.vitals, log),
+  );
+  if (vitals) log(`\n${renderVitalsRules(vitals)}`);
+
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
   const err = (id: string, workload: string, target: string): SummaryRow => ({
@@ -378,6 +399,7 @@ async function main(): Promise<void> {
 
   if (rules) rows.push(...rulesSummaryRows(rules));
   if (anomaly) rows.push(...anomalySummaryRows(anomaly));
+  if (vitals) rows.push(...vitalsRulesSummaryRows(vitals));
   if (notify) rows.push(notifySummaryRow(notify));
   else if (only.has('notify')) rows.push(err('notify', 'Notify: MQTT reading -> alarm e-mail', '-'));
   log('\n=== Summary ===');
@@ -566,7 +588,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, notify },
+    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, vitals, notify },
     errors,
   };
   const paths = saveResults(doc, startedAt);
