@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:tls';
+import { backupFileName } from '../src/backup/backup-files.ts';
+import { updateBackupState } from '../src/backup/backup-state.ts';
 import { openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { accountsCheck } from '../src/doctor/checks/accounts.ts';
 import { backupCheck } from '../src/doctor/checks/backup.ts';
@@ -162,40 +164,46 @@ describe('vigil doctor checks', () => {
 
   it('backup: not configured, too old, a failed drill are high; never drilled is medium', async () => {
     assert.match(highs(await check(backupCheck))[0]?.message ?? '', /not configured/);
-    const configured = { backup: { recipients: ['age1qqqq'], intervalMinutes: 60 } };
+    const configured = {
+      config: {
+        ...ctx.config,
+        backup: { ...ctx.config.backup, recipients: [`age1${'q'.repeat(58)}`], intervalMinutes: 60 },
+      },
+    };
     const dir = join(dataDir, 'backups');
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'vigil-backup-20261206T100000Z.age');
-    writeFileSync(file, 'x');
-    const fiveHoursAgo = (Date.now() - 5 * 3_600_000) / 1000;
-    utimesSync(file, fiveHoursAgo, fiveHoursAgo);
-    let found = await check(backupCheck, { rawConfig: configured });
+    const old = join(dir, backupFileName(Date.now() - 5 * 3_600_000));
+    writeFileSync(old, 'x');
+    let found = await check(backupCheck, configured);
     assert.ok(found.some((f) => f.severity === 'high' && /newest backup is 5 h old/.test(f.message)));
     assert.ok(found.some((f) => f.severity === 'medium' && /no restore drill/.test(f.message)));
-    utimesSync(file, Date.now() / 1000, Date.now() / 1000);
-    const state = join(dataDir, 'backup-state.json');
-    writeFileSync(state, JSON.stringify({ lastDrill: { at: new Date().toISOString(), ok: false } }));
-    found = await check(backupCheck, { rawConfig: configured });
+    writeFileSync(join(dir, backupFileName(Date.now())), 'x');
+    const drill = (ok: boolean) => ({
+      lastDrill: { at: new Date().toISOString(), file: old, ok, rpoMs: null, rtoMs: null },
+    });
+    updateBackupState(ctx.paths.backupState, drill(false));
+    found = await check(backupCheck, configured);
     assert.deepEqual(
       found.map((f) => [f.severity, /drill .* failed/.test(f.message)]),
       [['high', true]],
     );
-    writeFileSync(state, JSON.stringify({ lastDrill: { at: new Date().toISOString(), ok: true } }));
-    assert.equal(worst(await check(backupCheck, { rawConfig: configured })), 'ok');
-    rmSync(state);
+    updateBackupState(ctx.paths.backupState, drill(true));
+    assert.equal(worst(await check(backupCheck, configured)), 'ok');
+    rmSync(ctx.paths.backupState);
   });
 
   it('power: no UPS is low, power.nut set is ok', async () => {
     assert.equal(worst(await check(powerCheck)), 'low');
-    assert.equal(
-      worst(await check(powerCheck, { rawConfig: { power: { nut: { host: '127.0.0.1', ups: 'ups' } } } })),
-      'ok',
-    );
+    const nut = { host: '127.0.0.1', port: 3493, ups: 'ups' };
+    const config = { ...ctx.config, power: { ...ctx.config.power, nut } };
+    assert.equal(worst(await check(powerCheck, { config })), 'ok');
   });
 
   it('disk: fewer days left than storage.minFreeDays is high', async () => {
     assert.equal(worst(await check(diskCheck)), 'ok');
-    const found = await check(diskCheck, { rawConfig: { storage: { minFreeDays: 1e12 } } });
+    // More days than any volume lasts (beyond the schema's limit: the check itself is tested).
+    const config = { ...ctx.config, storage: { ...ctx.config.storage, minFreeDays: 1e12 } };
+    const found = await check(diskCheck, { config });
     assert.equal(found[0]?.severity, 'high');
     assert.match(found[0]?.message ?? '', /GB free, .* full in \d+ days/);
   });

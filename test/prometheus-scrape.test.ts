@@ -3,8 +3,7 @@
  * and a real Prometheus (Debian's) runs deploy/prometheus/prometheus.example.yml (paths, target and
  * interval replaced) against a running Vigil: it scrapes /metrics over TLS against Vigil's CA with a
  * bearer token, loads the rules, and one series comes back through its HTTP API. A scrape without
- * the token is refused. Every metric the rules use is one Vigil exposes (or, listed below, one the
- * continuity work adds).
+ * the token is refused. Every metric the rules use is one Vigil exposes.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -21,18 +20,6 @@ const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
 const DEPLOY = join(import.meta.dirname, '..', 'deploy', 'prometheus');
 const run = promisify(execFile);
-
-/**
- * Metrics the rules use that come with the continuity work (backups, disk forecast) and may not
- * be in this build's /metrics yet: the rules name them as that work defines them.
- */
-const CONTINUITY_METRICS = new Set([
-  'vigil_backup_configured',
-  'vigil_backup_age_seconds',
-  'vigil_backup_last_failure',
-  'vigil_disk_forecast_days',
-  'vigil_disk_full',
-]);
 
 /** Metric names in PromQL expressions of the rules file (`vigil_*` and `up`). */
 function ruleMetrics(yaml: string): Set<string> {
@@ -168,7 +155,7 @@ if (!existsSync(PROMETHEUS) || !existsSync(PROMTOOL)) {
       ]);
     });
 
-    it('every metric the rules use is in /metrics or comes with the continuity work', async () => {
+    it('every metric the rules use is in /metrics', async () => {
       const { token } = await vigil.server.auth.tokens.create({
         label: 'check',
         role: 'auditor',
@@ -186,10 +173,7 @@ if (!existsSync(PROMETHEUS) || !existsSync(PROMTOOL)) {
       assert.ok(used.size >= 10, `found ${[...used].join(', ')}`);
       for (const m of used) {
         if (m === 'up') continue;
-        assert.ok(
-          exposed.has(m) || CONTINUITY_METRICS.has(m),
-          `${m} is used by a rule but Vigil does not expose it`,
-        );
+        assert.ok(exposed.has(m), `${m} is used by a rule but Vigil does not expose it`);
       }
     });
   });

@@ -38,7 +38,7 @@ export interface TlsTarget {
 export interface DoctorContext {
   paths: DataPaths;
   config: VigilConfig;
-  /** config.json as written (keys of features this build may not know yet: `backup`, `power`, ...). */
+  /** config.json as written (settings the schema does not know yet, such as `storage.allowInsecure`). */
   rawConfig: Record<string, unknown>;
   env: NodeJS.ProcessEnv;
   store: Store;
@@ -64,7 +64,7 @@ export function ok(check: string, message: string): Finding {
   return { check, severity: 'ok', message, fix: null };
 }
 
-/** Reads a dotted path of a plain object (`backup.recipients`). */
+/** Reads a dotted path of a plain object (`storage.allowInsecure`). */
 export function rawSetting(raw: Record<string, unknown>, path: string): unknown {
   let cur: unknown = raw;
   for (const k of path.split('.')) {

@@ -1,23 +1,20 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type DoctorCheck, type Finding, ok, rawSetting } from '../finding.ts';
+import { backupDir, listBackups } from '../../backup/backup-files.ts';
+import { readBackupState } from '../../backup/backup-state.ts';
+import { type DoctorCheck, type Finding, ok } from '../finding.ts';
 
 const DAY = 86_400_000;
-/** `vigil-backup-<UTC timestamp>.age` (docs/operations.md). */
-const BACKUP_FILE = /^vigil-backup-.+\.age$/;
 
 /**
- * Backups as the continuity settings describe them: `backup.recipients` set (initialised), the
- * newest `vigil-backup-*.age` in `backup.dir` (default `<data-dir>/backups`) no older than twice
- * `backup.intervalMinutes` (default 60), and a restore drill that passed within 30 days
- * (`backup-state.json`, written by `vigil backup drill`).
+ * Backups as configured (`backup.*`, docs/operations.md): recipients set (initialised), the newest
+ * complete backup in the backup directory no older than twice `backup.intervalMinutes` (the limit
+ * of the `backup-stale` alarm), and a restore drill that passed within 30 days (the backup state
+ * that `vigil backup drill` records).
  */
 export const backupCheck: DoctorCheck = {
   name: 'backup',
-  async run({ rawConfig, paths, clock }) {
+  async run({ config, paths, clock }) {
     const now = clock();
-    const recipients = rawSetting(rawConfig, 'backup.recipients');
-    if (!Array.isArray(recipients) || recipients.length === 0)
+    if (config.backup.recipients.length === 0)
       return [
         {
           check: 'backup',
@@ -27,12 +24,9 @@ export const backupCheck: DoctorCheck = {
         },
       ];
     const findings: Finding[] = [];
-    const interval = Number(rawSetting(rawConfig, 'backup.intervalMinutes') ?? 60) * 60_000;
-    const dirSetting = rawSetting(rawConfig, 'backup.dir');
-    const dir =
-      typeof dirSetting === 'string' ? resolve(paths.dataDir, dirSetting) : join(paths.dataDir, 'backups');
-    const files = existsSync(dir) ? readdirSync(dir).filter((f) => BACKUP_FILE.test(f)) : [];
-    const newest = files.map((f) => statSync(join(dir, f)).mtimeMs).sort((a, b) => b - a)[0];
+    const interval = config.backup.intervalMinutes * 60_000;
+    const dir = backupDir(config);
+    const newest = listBackups(dir)[0]?.createdAt;
     if (newest === undefined)
       findings.push({
         check: 'backup',
@@ -47,25 +41,15 @@ export const backupCheck: DoctorCheck = {
         message: `newest backup is ${Math.round((now - newest) / 3_600_000)} h old (interval ${interval / 60_000} min)`,
         fix: 'look at the backup alarm and the server log; run vigil backup create',
       });
-    let drill: { at?: string; ok?: boolean } | null = null;
-    try {
-      drill =
-        (
-          JSON.parse(readFileSync(join(paths.dataDir, 'backup-state.json'), 'utf8')) as {
-            lastDrill?: { at?: string; ok?: boolean };
-          }
-        ).lastDrill ?? null;
-    } catch {
-      drill = null;
-    }
-    if (!drill?.at)
+    const drill = readBackupState(paths.backupState).lastDrill;
+    if (!drill)
       findings.push({
         check: 'backup',
         severity: 'medium',
         message: 'no restore drill on record: a backup never restored is a hope, not a backup',
         fix: 'vigil backup drill --identity FILE',
       });
-    else if (drill.ok !== true)
+    else if (!drill.ok)
       findings.push({
         check: 'backup',
         severity: 'high',

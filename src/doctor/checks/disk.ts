@@ -1,17 +1,18 @@
 import { statfsSync } from 'node:fs';
 import { storageFiles } from '../../api/system-status.ts';
-import { type DoctorCheck, ok, rawSetting } from '../finding.ts';
+import { type DoctorCheck, ok } from '../finding.ts';
 
 const DAY = 86_400_000;
 
 /**
  * Free space on the data volume against the database's growth: bytes per day averaged since the
  * installation was created (its first audit entry), days until full at that rate. Below
- * `storage.minFreeDays` (default 14) is high, below twice that medium.
+ * `storage.minFreeDays` (the same setting as the running server's disk forecast alarm) is high,
+ * below twice that medium.
  */
 export const diskCheck: DoctorCheck = {
   name: 'disk',
-  async run({ paths, store, rawConfig, clock }) {
+  async run({ config, paths, store, clock }) {
     const now = clock();
     const fs = statfsSync(paths.dataDir);
     const free = fs.bavail * fs.bsize;
@@ -19,7 +20,7 @@ export const diskCheck: DoctorCheck = {
     const [first] = await store.queryAudit({ since: 0, limit: 1 });
     const ageDays = Math.max(1, (now - (first?.ts ?? now)) / DAY);
     const perDay = used / ageDays;
-    const minDays = Number(rawSetting(rawConfig, 'storage.minFreeDays') ?? 14);
+    const minDays = config.storage.minFreeDays;
     const freeGb = (free / 1e9).toFixed(1);
     if (perDay <= 0) return [ok('disk', `${freeGb} GB free; no growth measured yet`)];
     const days = free / perDay;

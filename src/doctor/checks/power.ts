@@ -1,12 +1,11 @@
-import { type DoctorCheck, ok, rawSetting } from '../finding.ts';
+import { type DoctorCheck, ok } from '../finding.ts';
 
 /** The host's UPS is watched through NUT (`power.nut`), so Vigil shuts down cleanly on low battery. */
 export const powerCheck: DoctorCheck = {
   name: 'power',
-  async run({ rawConfig }) {
-    const nut = rawSetting(rawConfig, 'power.nut');
-    if (nut && typeof nut === 'object' && typeof (nut as { host?: unknown }).host === 'string')
-      return [ok('power', `UPS watched through NUT upsd at ${(nut as { host: string }).host}`)];
+  async run({ config }) {
+    const nut = config.power.nut;
+    if (nut) return [ok('power', `UPS ${nut.ups} watched through NUT upsd at ${nut.host}:${nut.port}`)];
     return [
       {
         check: 'power',
