@@ -138,6 +138,7 @@ describe('secure by default', () => {
       ['src/doctor/checks/tls.ts', "vigil doctor probing this instance's own listeners"],
       ['src/broker/mqtt-link.ts', 'the external broker the operator configured (mqtt.external.url)'],
       ['src/sim/sim-device.ts', 'simulated devices, to the broker they were given'],
+      ['src/power/nut-client.ts', "the host UPS's upsd the operator configured (power.nut)"],
     ]);
     const found: string[] = [];
     const walk = (dir: string) => {
