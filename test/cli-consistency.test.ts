@@ -268,15 +268,6 @@ describe('vigil CLI consistency', () => {
       assert.ok(objects.length >= atLeast, `${args.join(' ')}: ${objects.length}`);
       for (const o of objects) checkStyle(o, args.join(' '));
     }
-    // doctor exits 1 on a high finding (a test instance has some): its findings follow the style.
-    const doctor = await vigil(['doctor', '--json']);
-    assert.ok(doctor.code === 0 || doctor.code === 1, `doctor --json: ${doctor.stderr}`);
-    const findings = json(doctor.stdout, 'list');
-    assert.ok(findings.length > 0, 'doctor --json prints its findings');
-    for (const o of findings) {
-      checkStyle(o, 'doctor --json');
-      assert.deepEqual(Object.keys(o).sort(), ['check', 'fix', 'message', 'severity']);
-    }
     const show = await vigil(['shipment', 'show', String(shipment?.id), '--json']);
     assert.equal(show.code, 0, show.stderr);
     for (const o of json(show.stdout, 'single')) {
@@ -303,6 +294,18 @@ describe('vigil CLI consistency', () => {
       'ts',
     ]);
     assert.equal(typeof (reading?.data as Record<string, unknown> | undefined)?.temp_c, 'number');
+  });
+
+  it('doctor --json speaks the same style: one finding per line, {check, severity, message, fix}', async () => {
+    // doctor exits 1 on a high finding (a test instance has some, such as an admin without TOTP).
+    const doctor = await vigil(['doctor', '--json']);
+    assert.ok(doctor.code === 0 || doctor.code === 1, `doctor --json: ${doctor.stderr}`);
+    const findings = json(doctor.stdout, 'list');
+    assert.ok(findings.length > 0, 'doctor --json prints its findings');
+    for (const o of findings) {
+      checkStyle(o, 'doctor --json');
+      assert.deepEqual(Object.keys(o).sort(), ['check', 'fix', 'message', 'severity']);
+    }
   });
 
   it('readings --follow prints each reading the running server commits, late (backfilled) ones too, until Ctrl-C', async () => {
