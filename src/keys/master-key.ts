@@ -9,7 +9,9 @@ export type SealPurpose =
   | 'service-key'
   | 'backup'
   | 'totp-secret'
-  | 'report-key';
+  | 'report-key'
+  /** The column-encryption key of a PostgreSQL database (src/storage/adapters/postgres-cipher.ts). */
+  | 'data-key';
 
 /** v1: AAD = purpose. v2: AAD = `vigil-seal/v2|<purpose>|<identity>`. */
 const SEAL_V1 = 0x01;
