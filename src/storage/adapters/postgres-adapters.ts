@@ -1,4 +1,7 @@
+import { PostgresAccountStore } from './postgres-account-store.ts';
+import { PostgresAlarmStore } from './postgres-alarm-store.ts';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.ts';
+import { PostgresShipmentStore } from './postgres-shipment-store.ts';
 import { PostgresStore } from './postgres-store.ts';
 
 /** One adapter per port, all on one PostgreSQL database (one pool, one data key). */
@@ -6,11 +9,20 @@ export interface PostgresAdapters {
   database: PostgresDatabase;
   /** `Store`: registry, keys, certificates, ingest, audit, counters, meta; its close ends them all. */
   store: PostgresStore;
+  accounts: PostgresAccountStore;
+  alarms: PostgresAlarmStore;
+  shipments: PostgresShipmentStore;
 }
 
 /** The adapters of every port on an open database. */
 export function postgresAdapters(database: PostgresDatabase): PostgresAdapters {
-  return { database, store: new PostgresStore(database) };
+  return {
+    database,
+    store: new PostgresStore(database),
+    accounts: new PostgresAccountStore(database),
+    alarms: new PostgresAlarmStore(database),
+    shipments: new PostgresShipmentStore(database),
+  };
 }
 
 /** Connects, applies pending migrations (under an advisory lock), returns the adapters. */
