@@ -109,7 +109,31 @@ export const configSchema = z.strictObject({
       backfillAfterMs: z.number().int().min(1000).default(120_000),
     })
     .prefault({}),
-  storage: z.strictObject({ synchronous: z.enum(['FULL', 'NORMAL']).default('FULL') }).prefault({}),
+  storage: z
+    .strictObject({
+      /** SQLite durability (FULL survives power loss). */
+      synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+      /**
+       * `postgres://user:password@host[:port][,host2[:port]]/db?sslmode=verify-full&sslrootcert=...`:
+       * store in PostgreSQL instead of the SQLite file (src/storage/adapters/postgres-url.ts).
+       */
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .max(4096)
+        .optional(),
+      /** Accept `sslmode=disable` (no TLS) for `url`; warned about loudly at every start. */
+      allowInsecure: z.boolean().default(false),
+      /** PostgreSQL: drop reading partitions (months) older than this; unset keeps everything. */
+      retentionDays: z.number().int().min(31).max(36500).optional(),
+      /** PostgreSQL: a trip's readings outlive `retentionDays` until this long after the trip ended. */
+      shipmentRetentionDays: z.number().int().min(1).max(36500).default(1825),
+      /** PostgreSQL: connections per process. */
+      poolSize: z.number().int().min(2).max(200).default(10),
+      /** PostgreSQL: how long a write is retried on transient failures (failover) before it fails. */
+      retryForMs: z.number().int().min(0).max(600_000).default(30_000),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       /** How often a running server signs a checkpoint of the audit chain (when it grew). */

@@ -34,6 +34,8 @@ export function committedVerdict(w: WindowState | null, seq: number, size: numbe
 /** True when every seq of `a` is also in `b` (b is a's successor, as one worker's next state is). */
 export function contains(b: WindowState, a: WindowState, size: number): boolean {
   if (a.highest > b.highest) return false;
+  // b's fingerprints continue a's (a worker appends to what it loaded), else the union is needed.
+  if (a.nonces.length > 0 && !b.nonces.includes(a.nonces)) return false;
   const shift = b.highest - a.highest;
   for (let i = 0; i < size; i++) {
     if (bit(a.bitmap, i) && i + shift < size && !bit(b.bitmap, i + shift)) return false;

@@ -62,6 +62,12 @@ export interface PgServer {
   stop(opts?: { keep?: boolean }): Promise<void>;
 }
 
+/** Servers of this process, killed if it exits without stopping them (a crashed test file). */
+const running = new Set<PgServer>();
+process.once('exit', () => {
+  for (const s of running) s.kill9();
+});
+
 function pgUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const line = readFileSync('/etc/passwd', 'utf8')
@@ -168,6 +174,9 @@ export async function startPostgres(o: PgServerOptions = {}): Promise<PgServer> 
   // postgresql.auto.conf is read last and wins over a copied primary's settings.
   writeFileSync(join(data, 'postgresql.auto.conf'), conf);
   const hba = [
+    '# Two roles for the client-side SCRAM checks: one with an MD5 password, one without any.',
+    'hostssl all vigil_md5 127.0.0.1/32 md5',
+    'hostssl all vigil_trust 127.0.0.1/32 trust',
     '# TLS + SCRAM; plain TCP with SCRAM too, so that the client-side refusal can be shown.',
     'hostssl all all 127.0.0.1/32 scram-sha-256',
     'host all all 127.0.0.1/32 scram-sha-256',
@@ -250,6 +259,7 @@ export async function startPostgres(o: PgServerOptions = {}): Promise<PgServer> 
     async stop(opts = {}) {
       if (stopped) return;
       stopped = true;
+      running.delete(server);
       const pid = child?.pid;
       if (pid && child?.exitCode === null) {
         const exited = new Promise<void>((r) => child?.once('exit', () => r()));
@@ -267,6 +277,7 @@ export async function startPostgres(o: PgServerOptions = {}): Promise<PgServer> 
       if (!opts.keep) rmSync(dir, { recursive: true, force: true });
     },
   };
+  running.add(server);
   return server;
 }
 
