@@ -23,6 +23,8 @@ import {
   sealCa,
 } from '../pki/index.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
+import { openPostgresAdapters } from '../storage/adapters/postgres-adapters.ts';
+import { isPostgresUrl } from '../storage/adapters/postgres-url.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
@@ -95,16 +97,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     exposedMode,
   } = loadOrCreateMasterKey(paths.masterKey, env, { acceptExposed: opts.acceptExposedMasterKey ?? false });
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
-  const dbExisted = existsSync(paths.db);
-  const db = openSqliteAdapters({
-    path: paths.db,
-    key: master.databaseKey(),
-    auditKey: master.auditKey(),
-    master,
-    synchronous: config.storage.synchronous,
-  });
+  const db = await openAdapters(config, paths, master, logger, created);
   const { store } = db;
-  if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
   const ca = await ensureCa(paths, master, store, clock, config, created);
   await ensureServerCert(paths, master, store, ca, clock, config, created);
@@ -168,6 +162,33 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
       logger.flush();
     },
   };
+}
+
+/**
+ * The adapters of every port: PostgreSQL when `storage.url` is set (column-encrypted, migrated
+ * under an advisory lock), else the encrypted SQLite file in the data directory.
+ */
+async function openAdapters(
+  config: VigilConfig,
+  paths: DataPaths,
+  master: MasterKey,
+  logger: Logger,
+  created: string[],
+): Promise<{ store: Store; accounts: AccountStore; alarms: AlarmStore; shipments: ShipmentStore }> {
+  const { url, allowInsecure, poolSize, retryForMs } = config.storage;
+  if (isPostgresUrl(url)) {
+    return openPostgresAdapters({ url, allowInsecure, master, logger, poolSize, retryForMs });
+  }
+  const dbExisted = existsSync(paths.db);
+  const db = openSqliteAdapters({
+    path: paths.db,
+    key: master.databaseKey(),
+    auditKey: master.auditKey(),
+    master,
+    synchronous: config.storage.synchronous,
+  });
+  if (!dbExisted) created.push(`encrypted database ${paths.db}`);
+  return db;
 }
 
 async function ensureCa(

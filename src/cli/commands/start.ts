@@ -19,6 +19,8 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       'http-port': { type: 'string' },
       demo: { type: 'boolean', default: false },
       'accept-exposed-master-key': { type: 'boolean', default: false },
+      store: { type: 'string' },
+      role: { type: 'string' },
     },
     { positionals: false },
   );
@@ -30,6 +32,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     dataDir: values['data-dir'],
     acceptExposedMasterKey: values['accept-exposed-master-key'],
     overrides: {
+      ...(values.store !== undefined ? { storage: { url: values.store } } : {}),
       ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
       ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
     },

@@ -152,7 +152,9 @@ export class PostgresAccountStore implements AccountStore {
       set.push(`${column} = $${values.length}`);
     }
     const r = await this.#q(
-      set.length === 0 ? 'SELECT 1 FROM users WHERE name = $1' : `UPDATE users SET ${set.join(', ')} WHERE name = $1`,
+      set.length === 0
+        ? 'SELECT 1 FROM users WHERE name = $1'
+        : `UPDATE users SET ${set.join(', ')} WHERE name = $1`,
       values,
     );
     if (r.rowCount === 0) throw new VigilError('VIGIL_ERR_NOT_FOUND', name);
@@ -215,7 +217,9 @@ export class PostgresAccountStore implements AccountStore {
   }
 
   async getSession(idHash: string): Promise<SessionRecord | null> {
-    const r = await this.#q<SessionRecord>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id_hash = $1`, [idHash]);
+    const r = await this.#q<SessionRecord>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id_hash = $1`, [
+      idHash,
+    ]);
     return r.rows[0] ?? null;
   }
 
@@ -233,7 +237,10 @@ export class PostgresAccountStore implements AccountStore {
   }
 
   async touchSession(idHash: string, at: number): Promise<void> {
-    await this.#q('UPDATE sessions SET last_seen_at = greatest(last_seen_at, $2) WHERE id_hash = $1', [idHash, at]);
+    await this.#q('UPDATE sessions SET last_seen_at = greatest(last_seen_at, $2) WHERE id_hash = $1', [
+      idHash,
+      at,
+    ]);
   }
 
   async deleteSession(idHash: string): Promise<boolean> {
@@ -253,12 +260,22 @@ export class PostgresAccountStore implements AccountStore {
   }
 
   async deleteExpiredSessions(idleBefore: number, authBefore: number): Promise<number> {
-    return (await this.#q('DELETE FROM sessions WHERE last_seen_at < $1 OR auth_at < $2', [idleBefore, authBefore]))
-      .rowCount ?? 0;
+    return (
+      (
+        await this.#q('DELETE FROM sessions WHERE last_seen_at < $1 OR auth_at < $2', [
+          idleBefore,
+          authBefore,
+        ])
+      ).rowCount ?? 0
+    );
   }
 
   async addSignInFailure(f: SignInFailure): Promise<void> {
-    await this.#q('INSERT INTO sign_in_failures (account, address, at) VALUES ($1, $2, $3)', [f.account, f.address, f.at]);
+    await this.#q('INSERT INTO sign_in_failures (account, address, at) VALUES ($1, $2, $3)', [
+      f.account,
+      f.address,
+      f.at,
+    ]);
   }
 
   async listSignInFailures(q: SignInFailureQuery): Promise<number[]> {
@@ -294,24 +311,45 @@ export class PostgresAccountStore implements AccountStore {
     await this.#q(
       `INSERT INTO api_tokens (id, secret_hash, label, role, created_by, owner, created_at, expires_at, revoked_at,
          last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [t.id, t.secretHash, t.label, t.role, t.createdBy, t.owner, t.createdAt, t.expiresAt, t.revokedAt, t.lastUsedAt],
+      [
+        t.id,
+        t.secretHash,
+        t.label,
+        t.role,
+        t.createdBy,
+        t.owner,
+        t.createdAt,
+        t.expiresAt,
+        t.revokedAt,
+        t.lastUsedAt,
+      ],
     );
   }
 
   async getApiToken(id: string): Promise<ApiTokenRecord | null> {
-    return (await this.#q<ApiTokenRecord>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [id])).rows[0] ?? null;
+    return (
+      (await this.#q<ApiTokenRecord>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [id]))
+        .rows[0] ?? null
+    );
   }
 
   async listApiTokens(): Promise<ApiTokenRecord[]> {
-    return (await this.#q<ApiTokenRecord>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id`)).rows;
+    return (await this.#q<ApiTokenRecord>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id`))
+      .rows;
   }
 
   async revokeApiToken(id: string, at: number): Promise<void> {
-    const r = await this.#q('UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1', [id, at]);
+    const r = await this.#q('UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1', [
+      id,
+      at,
+    ]);
     if (r.rowCount === 0) throw new VigilError('VIGIL_ERR_NOT_FOUND', id);
   }
 
   async touchApiToken(id: string, at: number): Promise<void> {
-    await this.#q('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND coalesce(last_used_at, 0) < $2', [id, at]);
+    await this.#q(
+      'UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND coalesce(last_used_at, 0) < $2',
+      [id, at],
+    );
   }
 }

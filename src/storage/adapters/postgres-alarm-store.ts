@@ -70,7 +70,9 @@ function toAlarm(c: ColumnCipher, r: AlarmRow): AlarmRecord {
           }
         : null,
     disproved:
-      r.disproved_at !== null ? { at: r.disproved_at, reason: dec<string>('disproved_reason', r.disproved_reason) ?? '' } : null,
+      r.disproved_at !== null
+        ? { at: r.disproved_at, reason: dec<string>('disproved_reason', r.disproved_reason) ?? '' }
+        : null,
     detail: dec<Record<string, unknown>>('detail', r.detail) ?? {},
     updatedAt: r.updated_at,
   };
@@ -138,24 +140,29 @@ export class PostgresAlarmStore implements AlarmStore {
 
   async open(input: OpenAlarmInput, at: number): Promise<{ alarm: AlarmRecord; created: boolean }> {
     return this.#tx(async (c) => {
-      await c.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':alarm:' || $1 || '|' || $2))`, [
-        input.rule,
-        input.subject,
-      ]);
+      await c.query(
+        `SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':alarm:' || $1 || '|' || $2))`,
+        [input.rule, input.subject],
+      );
       const act = await c.query<AlarmRow>(
         "SELECT * FROM alarms WHERE rule = $1 AND subject = $2 AND state <> 'resolved' FOR UPDATE",
         [input.rule, input.subject],
       );
       const active = act.rows[0];
       if (active) {
-        await this.#patch(c, active.id, {
-          startedAt: input.startedAt,
-          severity: input.severity,
-          message: input.message,
-          ...(input.peak !== undefined ? { peak: input.peak } : {}),
-          ...(input.unit !== undefined ? { unit: input.unit } : {}),
-          ...(input.detail !== undefined ? { detail: input.detail } : {}),
-        }, at);
+        await this.#patch(
+          c,
+          active.id,
+          {
+            startedAt: input.startedAt,
+            severity: input.severity,
+            message: input.message,
+            ...(input.peak !== undefined ? { peak: input.peak } : {}),
+            ...(input.unit !== undefined ? { unit: input.unit } : {}),
+            ...(input.detail !== undefined ? { detail: input.detail } : {}),
+          },
+          at,
+        );
         return { alarm: (await this.#get(c, active.id)) as AlarmRecord, created: false };
       }
       const id = input.id ?? alarmId(input.subject, input.rule, input.raisedAt);
@@ -197,7 +204,12 @@ export class PostgresAlarmStore implements AlarmStore {
     });
   }
 
-  async resolve(id: string, resolvedAt: number, at: number, patch: AlarmPatch = {}): Promise<AlarmRecord | null> {
+  async resolve(
+    id: string,
+    resolvedAt: number,
+    at: number,
+    patch: AlarmPatch = {},
+  ): Promise<AlarmRecord | null> {
     return this.#tx(async (c) => {
       const a = await this.#get(c, id, true);
       if (!a || a.state === 'resolved') return null;
@@ -206,7 +218,11 @@ export class PostgresAlarmStore implements AlarmStore {
     });
   }
 
-  async correct(id: string, patch: AlarmCorrection, at: number): Promise<{ before: AlarmRecord; after: AlarmRecord } | null> {
+  async correct(
+    id: string,
+    patch: AlarmCorrection,
+    at: number,
+  ): Promise<{ before: AlarmRecord; after: AlarmRecord } | null> {
     return this.#tx(async (c) => {
       const before = await this.#get(c, id, true);
       if (before?.state !== 'resolved' || before.disproved) return null;
@@ -216,7 +232,12 @@ export class PostgresAlarmStore implements AlarmStore {
     });
   }
 
-  async disprove(id: string, disproof: AlarmDisproof, resolvedAt: number, at: number): Promise<AlarmRecord | null> {
+  async disprove(
+    id: string,
+    disproof: AlarmDisproof,
+    resolvedAt: number,
+    at: number,
+  ): Promise<AlarmRecord | null> {
     return this.#tx(async (c) => {
       const a = await this.#get(c, id, true);
       if (!a || a.disproved) return null;
@@ -234,7 +255,8 @@ export class PostgresAlarmStore implements AlarmStore {
       const a = await this.#get(c, id, true);
       if (!a) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'alarm');
       if (a.ack) throw new VigilError('VIGIL_ERR_ALREADY_ACKNOWLEDGED', a.id.slice(0, 200));
-      const signer = ack.name !== undefined && ack.role !== undefined ? { name: ack.name, role: ack.role } : null;
+      const signer =
+        ack.name !== undefined && ack.role !== undefined ? { name: ack.name, role: ack.role } : null;
       await this.#patch(c, id, {}, ack.at, {
         state: a.state === 'open' ? 'acknowledged' : a.state,
         ack_by: ack.by,

@@ -93,7 +93,8 @@ export class PostgresDatabase {
 
   /** The column cipher; VIGIL_ERR_STORE until migrate() (or open of a migrated database) loaded it. */
   get cipher(): ColumnCipher {
-    if (!this.#cipher) throw new VigilError('VIGIL_ERR_STORE', '[postgres] database not migrated (no data key yet)');
+    if (!this.#cipher)
+      throw new VigilError('VIGIL_ERR_STORE', '[postgres] database not migrated (no data key yet)');
     return this.#cipher;
   }
 

@@ -50,8 +50,8 @@ export async function writeIngestBatch(
     const seqs = new Map<string, Set<number>>();
     for (const x of [...batch.readings, ...batch.messages]) {
       if (!states.has(x.deviceId)) continue;
-      let s = seqs.get(x.deviceId);
-      if (!s) seqs.set(x.deviceId, (s = new Set()));
+      const s = seqs.get(x.deviceId) ?? new Set<number>();
+      seqs.set(x.deviceId, s);
       s.add(x.seq);
     }
     const next: { id: string; w: WindowState; at: number }[] = [];
@@ -66,13 +66,23 @@ export async function writeIngestBatch(
         refused.push({ deviceId: id, seq, code: why as Refusal['code'] });
         skip.add(`${id}|${seq}`);
       }
-      next.push({ id, w: unionWindows(stored && stored.highest >= 0 ? stored : null, mine, size), at: mine.updatedAt });
+      next.push({
+        id,
+        w: unionWindows(stored && stored.highest >= 0 ? stored : null, mine, size),
+        at: mine.updatedAt,
+      });
     }
     await client.query(
       `UPDATE replay_state r SET highest = u.highest, bitmap = u.bitmap, nonces = u.nonces, updated_at = u.at
        FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], $5::bigint[]) AS u(id, highest, bitmap, nonces, at)
        WHERE r.device_id = u.id`,
-      [next.map((n) => n.id), next.map((n) => n.w.highest), next.map((n) => n.w.bitmap), next.map((n) => n.w.nonces), next.map((n) => n.at)],
+      [
+        next.map((n) => n.id),
+        next.map((n) => n.w.highest),
+        next.map((n) => n.w.bitmap),
+        next.map((n) => n.w.nonces),
+        next.map((n) => n.at),
+      ],
     );
   }
 
@@ -90,7 +100,9 @@ export async function writeIngestBatch(
         readings.map((x) => x.ts),
         readings.map((x) => x.receivedAt),
         readings.map((x) => x.backfill),
-        readings.map((x) => cipher.encryptJson('readings.data', rowId.reading(x.deviceId, x.seq, x.idx), x.data)),
+        readings.map((x) =>
+          cipher.encryptJson('readings.data', rowId.reading(x.deviceId, x.seq, x.idx), x.data),
+        ),
       ],
     );
     readingsInserted = r.rowCount ?? 0;

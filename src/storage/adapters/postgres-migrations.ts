@@ -322,7 +322,11 @@ CREATE INDEX shipment_delivery_failures_at ON shipment_delivery_failures (at);
         throw new VigilError('VIGIL_ERR_MASTER_KEY', 'creating a PostgreSQL database needs the master key');
       }
       const sealed = m.master.seal('data-key', randomBytes(32), DATA_KEY_IDENTITY);
-      await c.query('INSERT INTO vigil_keys (name, sealed, created_at) VALUES ($1, $2, $3)', ['data', sealed, m.now]);
+      await c.query('INSERT INTO vigil_keys (name, sealed, created_at) VALUES ($1, $2, $3)', [
+        'data',
+        sealed,
+        m.now,
+      ]);
     },
   },
 ];
@@ -349,7 +353,10 @@ export async function migratePostgres(
   );
   const newest = Math.max(0, ...applied);
   if (newest > known) {
-    throw new VigilError('VIGIL_ERR_SCHEMA_VERSION', `database at version ${newest}, this build knows ${known}`);
+    throw new VigilError(
+      'VIGIL_ERR_SCHEMA_VERSION',
+      `database at version ${newest}, this build knows ${known}`,
+    );
   }
   const now = o.now ?? Date.now();
   const done: number[] = [];

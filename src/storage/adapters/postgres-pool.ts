@@ -28,11 +28,13 @@ const TYPES = {
 class ScramOnlyClient extends pg.Client {
   scramDone = false;
   #refuse(what: string): void {
-    this.connection.emit(
+    // biome-ignore lint/suspicious/noExplicitAny: node-postgres internals (its wire connection) are untyped
+    (this as any).connection.emit(
       'error',
       new Error(`[postgres] the server asked for ${what}: only SCRAM-SHA-256 is accepted`),
     );
   }
+  // Overrides of node-postgres's (untyped) authentication handlers, lib/client.js.
   _handleAuthCleartextPassword(): void {
     this.#refuse('a cleartext password');
   }
@@ -43,14 +45,6 @@ class ScramOnlyClient extends pg.Client {
     // biome-ignore lint/suspicious/noExplicitAny: node-postgres internals are untyped
     (pg.Client.prototype as any)._handleAuthSASLFinal.call(this, msg);
     this.scramDone = true;
-  }
-}
-declare module 'pg' {
-  interface Client {
-    _handleAuthCleartextPassword(): void;
-    _handleAuthMD5Password(): void;
-    _handleAuthSASLFinal(msg: unknown): void;
-    connection: { emit(ev: string, err: Error): void };
   }
 }
 
@@ -66,7 +60,14 @@ const TRANSIENT_STATES = new Set([
   '57P03', // cannot_connect_now (starting up, in recovery)
   '58000', // system_error
 ]);
-const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTCONN']);
+const TRANSIENT_NODE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTCONN',
+]);
 
 /** True when retrying the transaction may succeed (a failover, a restart, a conflict). */
 export function isTransientPgError(err: unknown): boolean {
@@ -170,7 +171,10 @@ export class PgPool {
         await c.end().catch(() => {});
       }
     }
-    const err = new VigilError('VIGIL_ERR_STORE', `[postgres] no read-write host reachable (${redacted}): ${errors.join('; ')}`);
+    const err = new VigilError(
+      'VIGIL_ERR_STORE',
+      `[postgres] no read-write host reachable (${redacted}): ${errors.join('; ')}`,
+    );
     (err as { code?: string }).code = 'ECONNREFUSED';
     throw err;
   }

@@ -21,7 +21,8 @@ export interface WindowState {
   nonces: Buffer;
 }
 
-const bit = (bm: Buffer, i: number) => i >= 0 && i < bm.length * 8 && ((bm[i >> 3] ?? 0) & (1 << (i & 7))) !== 0;
+const bit = (bm: Buffer, i: number) =>
+  i >= 0 && i < bm.length * 8 && ((bm[i >> 3] ?? 0) & (1 << (i & 7))) !== 0;
 
 /** Why `seq` must be refused against the committed window `w` (null: it is new). */
 export function committedVerdict(w: WindowState | null, seq: number, size: number): ErrorCode | null {

@@ -33,7 +33,10 @@ const NEEDED = (p: string) => `
     AND (coalesce(s.delivery_at, s.closed_at) IS NULL OR coalesce(s.delivery_at, s.closed_at) >= $1)
     AND r.device_id IS NOT NULL /* readings_${p} */`;
 
-export async function applyReadingRetention(db: PostgresDatabase, o: RetentionOptions): Promise<RetentionResult> {
+export async function applyReadingRetention(
+  db: PostgresDatabase,
+  o: RetentionOptions,
+): Promise<RetentionResult> {
   const cutoff = o.now - o.retentionDays * DAY_MS;
   const tripCutoff = o.now - o.shipmentRetentionDays * DAY_MS;
   const out: RetentionResult = { dropped: [], trimmed: [] };
@@ -45,7 +48,9 @@ export async function applyReadingRetention(db: PostgresDatabase, o: RetentionOp
         `SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':vigil-retention')) AS locked`,
       );
       if (!got.rows[0]?.locked) return;
-      const del = await client.query(`DELETE FROM ${table} r WHERE NOT EXISTS (${NEEDED(p.name)})`, [tripCutoff]);
+      const del = await client.query(`DELETE FROM ${table} r WHERE NOT EXISTS (${NEEDED(p.name)})`, [
+        tripCutoff,
+      ]);
       const left = await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
       if (left.rowCount === 0) {
         await client.query(`DROP TABLE ${table}`);

@@ -15,22 +15,26 @@ import { isVigilError } from '../../errors.ts';
 import { deviceSecretIdentity, MasterKey, totpSecretIdentity } from '../../keys/master-key.ts';
 import { makeTestPki } from '../../pki/test-pki.fixture.ts';
 import { sampleBatch, sampleDevice, sampleMessage, sampleReading, T0 } from '../store-records.fixture.ts';
+import { postgresFixture } from './postgres.fixture.ts';
 import { openPostgresAdapters } from './postgres-adapters.ts';
 import { PostgresDatabase } from './postgres-database.ts';
-import { postgresFixture } from './postgres.fixture.ts';
 
 const pg = await postgresFixture();
 const skip = pg.skip ?? false;
 const master = () => new MasterKey(randomBytes(32));
 
 /** Connects with `url` (a fresh schema) and runs one query. */
-async function tryConnect(url: string, allowInsecure = false, logger?: { warn: (o: unknown, m: string) => void }) {
+async function tryConnect(
+  url: string,
+  allowInsecure = false,
+  logger?: { warn: (o: unknown, m: string) => void },
+) {
   const db = PostgresDatabase.open({
     url,
     allowInsecure,
     master: master(),
     retryForMs: 0,
-    ...(logger ? { logger: { ...logger, info() {}, error() {} } } : {}),
+    ...(logger ? { logger: { ...logger, info() {}, error() {} } as never } : {}),
   });
   try {
     return (await db.q<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'))[0];
@@ -50,7 +54,10 @@ describe('PostgreSQL connection policy', { skip }, () => {
     const s = pg.server;
     assert.ok(s);
     const plain = s.url('postgres', { sslmode: 'disable' });
-    await assert.rejects(tryConnect(plain), (e) => isVigilError(e, 'VIGIL_ERR_CONFIG') && /allowInsecure/.test(String(e)));
+    await assert.rejects(
+      tryConnect(plain),
+      (e) => isVigilError(e, 'VIGIL_ERR_CONFIG') && /allowInsecure/.test(String(e)),
+    );
     const warnings: string[] = [];
     const row = await tryConnect(plain, true, { warn: (_o, m) => warnings.push(m) });
     assert.deepEqual(row, { ssl: false });
@@ -61,7 +68,9 @@ describe('PostgreSQL connection policy', { skip }, () => {
     const s = pg.server;
     assert.ok(s);
     for (const mode of ['require', 'verify-ca', 'prefer', 'allow']) {
-      await assert.rejects(tryConnect(s.url('postgres', { sslmode: mode })), (e) => isVigilError(e, 'VIGIL_ERR_CONFIG'));
+      await assert.rejects(tryConnect(s.url('postgres', { sslmode: mode })), (e) =>
+        isVigilError(e, 'VIGIL_ERR_CONFIG'),
+      );
     }
   });
 
@@ -71,7 +80,10 @@ describe('PostgreSQL connection policy', { skip }, () => {
     const rogue = await makeTestPki();
     const file = join(s.dir, 'rogue-ca.crt');
     writeFileSync(file, rogue.certPem);
-    await assert.rejects(tryConnect(s.url('postgres', { sslrootcert: file })), /certificate|self.signed|verify/i);
+    await assert.rejects(
+      tryConnect(s.url('postgres', { sslrootcert: file })),
+      /certificate|self.signed|verify/i,
+    );
   });
 
   it('refuses a server whose certificate does not name the host it was reached by', async (t) => {
@@ -84,7 +96,10 @@ describe('PostgreSQL connection policy', { skip }, () => {
       t.skip('this machine has no second name for 127.0.0.1');
       return;
     }
-    await assert.rejects(tryConnect(s.url().replace('@localhost:', `@${name}:`)), /altname|Hostname|certificate/i);
+    await assert.rejects(
+      tryConnect(s.url().replace('@localhost:', `@${name}:`)),
+      /altname|Hostname|certificate/i,
+    );
   });
 
   it('refuses a server that asks for an MD5 password or for none (not SCRAM)', async () => {
@@ -119,8 +134,12 @@ describe('PostgreSQL column encryption', { skip }, () => {
       const lot = 'LOT-QX7731-SENTINEL';
       await db.store.writeBatch(
         sampleBatch({
-          readings: [sampleReading(dev, 1, 0, { data: { temp_c: 13.377, rh_pct: 61.23, lat: 52.3791, lon: 4.9003 } })],
-          messages: [sampleMessage(dev, 2, { body: { type: 'door', batch: lot, note: 'EVBODY-SENTINEL-77' } })],
+          readings: [
+            sampleReading(dev, 1, 0, { data: { temp_c: 13.377, rh_pct: 61.23, lat: 52.3791, lon: 4.9003 } }),
+          ],
+          messages: [
+            sampleMessage(dev, 2, { body: { type: 'door', batch: lot, note: 'EVBODY-SENTINEL-77' } }),
+          ],
         }),
       );
       const seed = randomBytes(20);
@@ -140,9 +159,23 @@ describe('PostgreSQL column encryption', { skip }, () => {
         passwordChangedAt: T0,
         lastLoginAt: null,
       });
-      await db.store.appendAudit({ ts: T0, actor: 'cli', action: 'shipment.dispatch', object: 'S1', detail: { batch: lot } });
+      await db.store.appendAudit({
+        ts: T0,
+        actor: 'cli',
+        action: 'shipment.dispatch',
+        object: 'S1',
+        detail: { batch: lot },
+      });
       await db.alarms.open(
-        { rule: 'heat', subject: dev, startedAt: T0, raisedAt: T0, severity: 'critical', message: 'temp 13.377 °C above 8 °C', peak: 13.377 },
+        {
+          rule: 'heat',
+          subject: dev,
+          startedAt: T0,
+          raisedAt: T0,
+          severity: 'critical',
+          message: 'temp 13.377 °C above 8 °C',
+          peak: 13.377,
+        },
         T0,
       );
       const dump = await s.exec('pg_dump', ['-d', 'postgres', '-n', db.schema]);
@@ -160,7 +193,12 @@ describe('PostgreSQL column encryption', { skip }, () => {
         ['sealed device secret', sealedSecret],
       ];
       for (const [what, bytes] of secrets) {
-        for (const form of [bytes.toString('latin1'), bytes.toString('hex'), bytes.toString('base64'), bytes.toString('base64url')]) {
+        for (const form of [
+          bytes.toString('latin1'),
+          bytes.toString('hex'),
+          bytes.toString('base64'),
+          bytes.toString('base64url'),
+        ]) {
           if (form.length < 6) continue;
           assert.ok(!dump.includes(form), `${what} appears in the dump`);
         }
@@ -175,7 +213,13 @@ describe('PostgreSQL column encryption', { skip }, () => {
     const s = pg.server;
     assert.ok(s);
     try {
-      await db.store.addDevice(sampleDevice('truck-0001'), { deviceId: 'truck-0001', kid: 1, secretEnc: Buffer.from('k'), createdAt: T0, status: 'active' });
+      await db.store.addDevice(sampleDevice('truck-0001'), {
+        deviceId: 'truck-0001',
+        kid: 1,
+        secretEnc: Buffer.from('k'),
+        createdAt: T0,
+        status: 'active',
+      });
       await db.store.writeBatch(
         sampleBatch({
           readings: [
@@ -189,8 +233,12 @@ describe('PostgreSQL column encryption', { skip }, () => {
         `WITH a AS (SELECT data FROM ${db.schema}.readings WHERE seq = 1), b AS (SELECT data FROM ${db.schema}.readings WHERE seq = 2)
          UPDATE ${db.schema}.readings r SET data = CASE WHEN r.seq = 1 THEN (SELECT data FROM b) ELSE (SELECT data FROM a) END`,
       );
-      await assert.rejects(db.store.queryReadings({ deviceId: 'truck-0001' }), (e) =>
-        isVigilError(e, 'VIGIL_ERR_STORE') && /readings\.data: value does not open/.test(String(e)) && !/30/.test(String(e)),
+      await assert.rejects(
+        db.store.queryReadings({ deviceId: 'truck-0001' }),
+        (e) =>
+          isVigilError(e, 'VIGIL_ERR_STORE') &&
+          /readings\.data: value does not open/.test(String(e)) &&
+          !/30/.test(String(e)),
       );
     } finally {
       await db.dispose();
@@ -207,7 +255,12 @@ describe('PostgreSQL column encryption', { skip }, () => {
         openPostgresAdapters({ url: s.url(), master: master(), schema: db.schema, retryForMs: 0 }),
         (e) => isVigilError(e, 'VIGIL_ERR_MASTER_KEY'),
       );
-      const again = await openPostgresAdapters({ url: s.url(), master: key, schema: db.schema, retryForMs: 0 });
+      const again = await openPostgresAdapters({
+        url: s.url(),
+        master: key,
+        schema: db.schema,
+        retryForMs: 0,
+      });
       await again.store.close();
     } finally {
       await db.dispose();

@@ -1,7 +1,20 @@
 import type pg from 'pg';
 import { VigilError } from '../../errors.ts';
-import type { Batch, CustodyEvent, DecisionState, Place, RoutePoint, Shipment, ShipmentState } from '../../shipments/shipment.ts';
-import type { DeliveryFailureQuery, ShipmentPatch, ShipmentQuery, ShipmentStore } from '../../shipments/shipment-store.ts';
+import type {
+  Batch,
+  CustodyEvent,
+  DecisionState,
+  Place,
+  RoutePoint,
+  Shipment,
+  ShipmentState,
+} from '../../shipments/shipment.ts';
+import type {
+  DeliveryFailureQuery,
+  ShipmentPatch,
+  ShipmentQuery,
+  ShipmentStore,
+} from '../../shipments/shipment-store.ts';
 import type { ColumnCipher } from './postgres-cipher.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
 import { pgCode, pgStoreError } from './postgres-store-rows.ts';
@@ -51,11 +64,22 @@ function toShipment(c: ColumnCipher, r: ShipmentRow): Shipment {
     state: r.state,
     dispatch:
       r.dispatch_at !== null && batch !== null && r.dispatch_token_hash !== null
-        ? { at: r.dispatch_at, batchId: batch, tokenHash: r.dispatch_token_hash, receivedAt: r.dispatch_received_at ?? r.dispatch_at }
+        ? {
+            at: r.dispatch_at,
+            batchId: batch,
+            tokenHash: r.dispatch_token_hash,
+            receivedAt: r.dispatch_received_at ?? r.dispatch_at,
+          }
         : null,
     delivery:
       r.delivery_at !== null && r.delivery_by !== null
-        ? { at: r.delivery_at, by: r.delivery_by, lat: fix?.lat ?? null, lon: fix?.lon ?? null, fixAt: r.delivery_fix_at }
+        ? {
+            at: r.delivery_at,
+            by: r.delivery_by,
+            lat: fix?.lat ?? null,
+            lon: fix?.lon ?? null,
+            fixAt: r.delivery_fix_at,
+          }
         : null,
     closedAt: r.closed_at,
     decision:
@@ -117,7 +141,10 @@ export class PostgresShipmentStore implements ShipmentStore {
     if (p.delivery !== undefined) {
       out.delivery_at = p.delivery?.at ?? null;
       out.delivery_by = p.delivery?.by ?? null;
-      out.delivery_fix = enc('delivery_fix', p.delivery ? { lat: p.delivery.lat, lon: p.delivery.lon } : null);
+      out.delivery_fix = enc(
+        'delivery_fix',
+        p.delivery ? { lat: p.delivery.lat, lon: p.delivery.lon } : null,
+      );
       out.delivery_fix_at = p.delivery?.fixAt ?? null;
     }
     if (p.closedAt !== undefined) out.closed_at = p.closedAt;
@@ -132,7 +159,10 @@ export class PostgresShipmentStore implements ShipmentStore {
   }
 
   async #get(c: pg.ClientBase, id: string, lock = false): Promise<Shipment | null> {
-    const r = await c.query<ShipmentRow>(`SELECT * FROM shipments WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+    const r = await c.query<ShipmentRow>(
+      `SELECT * FROM shipments WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
     return r.rows[0] ? toShipment(this.#c, r.rows[0]) : null;
   }
 
@@ -151,11 +181,19 @@ export class PostgresShipmentStore implements ShipmentStore {
       created_at: s.createdAt,
       created_by: s.createdBy,
       updated_at: s.updatedAt,
-      ...this.#patchColumns(s.id, { dispatch: s.dispatch, delivery: s.delivery, closedAt: s.closedAt, decision: s.decision }),
+      ...this.#patchColumns(s.id, {
+        dispatch: s.dispatch,
+        delivery: s.delivery,
+        closedAt: s.closedAt,
+        decision: s.decision,
+      }),
     };
     const names = Object.keys(cols);
     await this.#tx((c) =>
-      c.query(`INSERT INTO shipments (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(cols)),
+      c.query(
+        `INSERT INTO shipments (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`,
+        Object.values(cols),
+      ),
     );
   }
 
@@ -187,10 +225,10 @@ export class PostgresShipmentStore implements ShipmentStore {
       if (!cur || !from.includes(cur.state)) return null;
       const cols = { ...this.#patchColumns(id, patch), state: to, updated_at: at };
       const names = Object.keys(cols);
-      await c.query(`UPDATE shipments SET ${names.map((n, i) => `${n} = $${i + 2}`).join(', ')} WHERE id = $1`, [
-        id,
-        ...Object.values(cols),
-      ]);
+      await c.query(
+        `UPDATE shipments SET ${names.map((n, i) => `${n} = $${i + 2}`).join(', ')} WHERE id = $1`,
+        [id, ...Object.values(cols)],
+      );
       return this.#get(c, id);
     });
   }
@@ -198,37 +236,61 @@ export class PostgresShipmentStore implements ShipmentStore {
   async addEvent(e: CustodyEvent): Promise<void> {
     await this.#tx(async (c) => {
       // The id first: it is part of the detail's AAD.
-      const id = (await c.query<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('shipment_events', 'id')) AS id`)).rows[0]?.id;
+      const id = (
+        await c.query<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('shipment_events', 'id')) AS id`)
+      ).rows[0]?.id;
       await c.query(
         'INSERT INTO shipment_events (id, shipment_id, at, action, actor, detail) VALUES ($1, $2, $3, $4, $5, $6)',
-        [id, e.shipmentId, e.at, e.action, e.actor, this.#c.encryptJson('shipment_events.detail', `${e.shipmentId}|${id}`, e.detail)],
+        [
+          id,
+          e.shipmentId,
+          e.at,
+          e.action,
+          e.actor,
+          this.#c.encryptJson('shipment_events.detail', `${e.shipmentId}|${id}`, e.detail),
+        ],
       );
     });
   }
 
   async listEvents(shipmentId: string): Promise<CustodyEvent[]> {
     return this.#tx(async (c) => {
-      const r = await c.query<{ id: number; shipment_id: string; at: number; action: string; actor: string; detail: Buffer }>(
-        'SELECT * FROM shipment_events WHERE shipment_id = $1 ORDER BY id LIMIT 10000',
-        [shipmentId],
-      );
+      const r = await c.query<{
+        id: number;
+        shipment_id: string;
+        at: number;
+        action: string;
+        actor: string;
+        detail: Buffer;
+      }>('SELECT * FROM shipment_events WHERE shipment_id = $1 ORDER BY id LIMIT 10000', [shipmentId]);
       return r.rows.map((x) => ({
         shipmentId: x.shipment_id,
         at: x.at,
         action: x.action,
         actor: x.actor,
-        detail: this.#c.decryptJson<Record<string, unknown>>('shipment_events.detail', `${x.shipment_id}|${x.id}`, x.detail),
+        detail: this.#c.decryptJson<Record<string, unknown>>(
+          'shipment_events.detail',
+          `${x.shipment_id}|${x.id}`,
+          x.detail,
+        ),
       }));
     });
   }
 
   async addDeliveryFailure(shipmentId: string, actor: string, at: number): Promise<void> {
     await this.#tx((c) =>
-      c.query('INSERT INTO shipment_delivery_failures (shipment_id, actor, at) VALUES ($1, $2, $3)', [shipmentId, actor, at]),
+      c.query('INSERT INTO shipment_delivery_failures (shipment_id, actor, at) VALUES ($1, $2, $3)', [
+        shipmentId,
+        actor,
+        at,
+      ]),
     );
   }
 
-  async #failures<R extends pg.QueryResultRow>(select: string, q: DeliveryFailureQuery): Promise<R | undefined> {
+  async #failures<R extends pg.QueryResultRow>(
+    select: string,
+    q: DeliveryFailureQuery,
+  ): Promise<R | undefined> {
     return this.#tx(
       async (c) =>
         (

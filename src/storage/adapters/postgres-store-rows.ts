@@ -125,5 +125,7 @@ export function pgCode(err: unknown): string | undefined {
 export function pgStoreError(err: unknown, label: string): Error {
   if (err instanceof VigilError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  return new VigilError('VIGIL_ERR_STORE', `[postgres] ${label}: ${pgCode(err) ?? 'error'}: ${msg}`, { cause: err });
+  return new VigilError('VIGIL_ERR_STORE', `[postgres] ${label}: ${pgCode(err) ?? 'error'}: ${msg}`, {
+    cause: err,
+  });
 }

@@ -8,10 +8,10 @@ import { describe, it } from 'node:test';
 import { MasterKey } from '../../keys/master-key.ts';
 import type { ReplayStateRecord } from '../store.ts';
 import { sampleBatch, sampleDevice, sampleKey, sampleReading, T0 } from '../store-records.fixture.ts';
+import { postgresFixture } from './postgres.fixture.ts';
 import { openPostgresAdapters, type PostgresAdapters } from './postgres-adapters.ts';
 import { PG_SCHEMA_VERSION } from './postgres-migrations.ts';
 import { applyReadingRetention } from './postgres-retention.ts';
-import { postgresFixture } from './postgres.fixture.ts';
 
 const pg = await postgresFixture();
 const skip = pg.skip ?? false;
@@ -46,7 +46,10 @@ describe('PostgreSQL with several processes', { skip }, () => {
     const all = await Promise.all([1, 2, 3, 4].map(() => sibling(schema, master)));
     try {
       const rows = await s.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
-      assert.deepEqual(rows.map((r) => r.version), [PG_SCHEMA_VERSION]);
+      assert.deepEqual(
+        rows.map((r) => r.version),
+        [PG_SCHEMA_VERSION],
+      );
       const keys = await s.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.vigil_keys`);
       assert.equal(Number(keys[0]?.n), 1, 'one data key, which every worker opens');
       await all[0]?.store.addDevice(sampleDevice('truck-0001'), sampleKey('truck-0001'));
@@ -91,19 +94,36 @@ describe('PostgreSQL with several processes', { skip }, () => {
     const b = await sibling(a.schema, master);
     try {
       await a.store.addDevice(sampleDevice('truck-0001'), sampleKey('truck-0001'));
-      await a.store.writeBatch(sampleBatch({ readings: [sampleReading('truck-0001', 10)], replayStates: [windowOf('truck-0001', [10])] }));
+      await a.store.writeBatch(
+        sampleBatch({
+          readings: [sampleReading('truck-0001', 10)],
+          replayStates: [windowOf('truck-0001', [10])],
+        }),
+      );
       // b never saw seq 10; its own window holds only 2000 (which moves the window past 10).
-      await b.store.writeBatch(sampleBatch({ readings: [sampleReading('truck-0001', 2000)], replayStates: [windowOf('truck-0001', [2000])] }));
+      await b.store.writeBatch(
+        sampleBatch({
+          readings: [sampleReading('truck-0001', 2000)],
+          replayStates: [windowOf('truck-0001', [2000])],
+        }),
+      );
       const st = await a.store.getReplayState('truck-0001');
       assert.equal(st?.highest, 2000);
       assert.equal(st?.nonces.length, 16, 'both nonce fingerprints kept');
       // a, whose window still ends at 10, accepts seq 11: it is older than the committed window.
       const r = await a.store.writeBatch(
-        sampleBatch({ readings: [sampleReading('truck-0001', 11)], replayStates: [windowOf('truck-0001', [10, 11])] }),
+        sampleBatch({
+          readings: [sampleReading('truck-0001', 11)],
+          replayStates: [windowOf('truck-0001', [10, 11])],
+        }),
       );
       assert.deepEqual(r.refused, [{ deviceId: 'truck-0001', seq: 11, code: 'VIGIL_ERR_REPLAY_TOO_OLD' }]);
       assert.equal(await a.store.countReadings('truck-0001'), 2);
-      assert.equal((await a.store.getReplayState('truck-0001'))?.highest, 2000, 'the window never moves back');
+      assert.equal(
+        (await a.store.getReplayState('truck-0001'))?.highest,
+        2000,
+        'the window never moves back',
+      );
     } finally {
       await b.store.close();
       await a.dispose();
@@ -119,10 +139,21 @@ describe('PostgreSQL reading partitions and retention', { skip }, () => {
       const jan = Date.UTC(2026, 0, 31, 23, 59);
       const feb = Date.UTC(2026, 1, 1, 0, 1);
       await db.store.writeBatch(
-        sampleBatch({ readings: [sampleReading('truck-0001', 1, 0, { ts: jan }), sampleReading('truck-0001', 2, 0, { ts: feb })] }),
+        sampleBatch({
+          readings: [
+            sampleReading('truck-0001', 1, 0, { ts: jan }),
+            sampleReading('truck-0001', 2, 0, { ts: feb }),
+          ],
+        }),
       );
-      assert.deepEqual((await db.database.listPartitions()).map((p) => p.name), ['2026m01', '2026m02']);
-      assert.deepEqual((await db.store.queryReadings({ deviceId: 'truck-0001' })).map((r) => r.seq), [1, 2]);
+      assert.deepEqual(
+        (await db.database.listPartitions()).map((p) => p.name),
+        ['2026m01', '2026m02'],
+      );
+      assert.deepEqual(
+        (await db.store.queryReadings({ deviceId: 'truck-0001' })).map((r) => r.seq),
+        [1, 2],
+      );
     } finally {
       await db.dispose();
     }
@@ -131,7 +162,8 @@ describe('PostgreSQL reading partitions and retention', { skip }, () => {
   it('drops partitions older than retentionDays, but keeps the readings of a retained trip', async () => {
     const db = await pg.fresh();
     try {
-      for (const id of ['truck-0001', 'truck-0002']) await db.store.addDevice(sampleDevice(id), sampleKey(id));
+      for (const id of ['truck-0001', 'truck-0002'])
+        await db.store.addDevice(sampleDevice(id), sampleKey(id));
       const now = Date.UTC(2026, 11, 6);
       const old = (m: number, d: number) => Date.UTC(2026, m, d);
       await db.store.writeBatch(
@@ -162,17 +194,33 @@ describe('PostgreSQL reading partitions and retention', { skip }, () => {
         createdBy: 'cli',
         updatedAt: old(2, 20),
       });
-      const r = await applyReadingRetention(db.database, { now, retentionDays: 90, shipmentRetentionDays: 1825 });
+      const r = await applyReadingRetention(db.database, {
+        now,
+        retentionDays: 90,
+        shipmentRetentionDays: 1825,
+      });
       assert.deepEqual(r.dropped, ['2026m01']);
       assert.deepEqual(r.trimmed, [{ name: '2026m03', deleted: 1 }]);
-      assert.deepEqual((await db.store.queryReadings({ deviceId: 'truck-0001' })).map((x) => x.seq), [2, 3]);
+      assert.deepEqual(
+        (await db.store.queryReadings({ deviceId: 'truck-0001' })).map((x) => x.seq),
+        [2, 3],
+      );
       assert.equal(await db.store.countReadings('truck-0002'), 0);
       // Once the trip's records are no longer due (ended more than shipmentRetentionDays ago):
-      const later = await applyReadingRetention(db.database, { now, retentionDays: 90, shipmentRetentionDays: 30 });
+      const later = await applyReadingRetention(db.database, {
+        now,
+        retentionDays: 90,
+        shipmentRetentionDays: 30,
+      });
       assert.deepEqual(later.dropped, ['2026m03']);
-      assert.deepEqual((await db.store.queryReadings({ deviceId: 'truck-0001' })).map((x) => x.seq), [3]);
+      assert.deepEqual(
+        (await db.store.queryReadings({ deviceId: 'truck-0001' })).map((x) => x.seq),
+        [3],
+      );
       // A late sample of a dropped month creates its partition again.
-      await db.store.writeBatch(sampleBatch({ readings: [sampleReading('truck-0001', 9, 0, { ts: old(0, 12) })] }));
+      await db.store.writeBatch(
+        sampleBatch({ readings: [sampleReading('truck-0001', 9, 0, { ts: old(0, 12) })] }),
+      );
       assert.equal(await db.store.countReadings('truck-0001'), 2);
       assert.ok(now - old(0, 12) > 90 * DAY);
     } finally {

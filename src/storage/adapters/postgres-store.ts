@@ -104,7 +104,11 @@ export class PostgresStore implements Store {
   }
 
   async #insertKey(c: pg.ClientBase, key: DeviceKeyRecord): Promise<void> {
-    const sealed = this.#db.cipher.encrypt('device_keys.secret_enc', rowId.key(key.deviceId, key.kid), key.secretEnc);
+    const sealed = this.#db.cipher.encrypt(
+      'device_keys.secret_enc',
+      rowId.key(key.deviceId, key.kid),
+      key.secretEnc,
+    );
     try {
       await c.query('SAVEPOINT key_insert');
       await c.query(
@@ -121,7 +125,11 @@ export class PostgresStore implements Store {
   }
 
   async getDevice(id: string): Promise<DeviceRecord | null> {
-    return (await this.#q<DeviceRecord>('devices', `SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1`, [id]))[0] ?? null;
+    return (
+      (
+        await this.#q<DeviceRecord>('devices', `SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1`, [id])
+      )[0] ?? null
+    );
   }
 
   async listDevices(): Promise<DeviceRecord[]> {
@@ -140,7 +148,11 @@ export class PostgresStore implements Store {
   }
 
   async setDeviceCert(id: string, serial: string, notAfter: number, at: number): Promise<void> {
-    await this.#updateDevice(id, 'cert_serial = $2, cert_not_after = $3, updated_at = $4', [serial, notAfter, at]);
+    await this.#updateDevice(id, 'cert_serial = $2, cert_not_after = $3, updated_at = $4', [
+      serial,
+      notAfter,
+      at,
+    ]);
   }
 
   async setDeviceCurrentKid(id: string, kid: number, at: number): Promise<void> {
@@ -153,7 +165,11 @@ export class PostgresStore implements Store {
         const status = k.rows[0]?.status;
         if (!status) throw new VigilError('VIGIL_ERR_NOT_FOUND', `${id} kid ${kid}`);
         if (status !== 'active') throw new VigilError('VIGIL_ERR_USAGE', `${id} kid ${kid} is retired`);
-        await client.query('UPDATE devices SET current_kid = $2, updated_at = $3 WHERE id = $1', [id, kid, at]);
+        await client.query('UPDATE devices SET current_kid = $2, updated_at = $3 WHERE id = $1', [
+          id,
+          kid,
+          at,
+        ]);
       }),
     );
   }
@@ -164,23 +180,30 @@ export class PostgresStore implements Store {
 
   async setDeviceKeyStatus(deviceId: string, kid: number, status: DeviceKeyRecord['status']): Promise<void> {
     const r = await this.#run('device_keys', () =>
-      this.#db.pool.query('UPDATE device_keys SET status = $3 WHERE device_id = $1 AND kid = $2', [deviceId, kid, status]),
+      this.#db.pool.query('UPDATE device_keys SET status = $3 WHERE device_id = $1 AND kid = $2', [
+        deviceId,
+        kid,
+        status,
+      ]),
     );
     if (r.rowCount === 0) throw new VigilError('VIGIL_ERR_NOT_FOUND', `${deviceId} kid ${kid}`);
   }
 
   async getDeviceKey(deviceId: string, kid: number): Promise<DeviceKeyRecord | null> {
-    const rows = await this.#q<PgKeyRow>('device_keys', 'SELECT * FROM device_keys WHERE device_id = $1 AND kid = $2', [
-      deviceId,
-      kid,
-    ]);
+    const rows = await this.#q<PgKeyRow>(
+      'device_keys',
+      'SELECT * FROM device_keys WHERE device_id = $1 AND kid = $2',
+      [deviceId, kid],
+    );
     return rows[0] ? pgKey(this.#db.cipher, rows[0]) : null;
   }
 
   async listDeviceKeys(deviceId: string): Promise<DeviceKeyRecord[]> {
-    const rows = await this.#q<PgKeyRow>('device_keys', 'SELECT * FROM device_keys WHERE device_id = $1 ORDER BY kid', [
-      deviceId,
-    ]);
+    const rows = await this.#q<PgKeyRow>(
+      'device_keys',
+      'SELECT * FROM device_keys WHERE device_id = $1 ORDER BY kid',
+      [deviceId],
+    );
     return rows.map((r) => pgKey(this.#db.cipher, r));
   }
 
@@ -191,19 +214,33 @@ export class PostgresStore implements Store {
       'certificates',
       `INSERT INTO certificates (serial, subject, kind, not_before, not_after, pem, revoked_at, revocation_reason)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (serial) DO NOTHING RETURNING serial`,
-      [cert.serial, cert.subject, cert.kind, cert.notBefore, cert.notAfter, cert.pem, cert.revokedAt, cert.revocationReason],
+      [
+        cert.serial,
+        cert.subject,
+        cert.kind,
+        cert.notBefore,
+        cert.notAfter,
+        cert.pem,
+        cert.revokedAt,
+        cert.revocationReason,
+      ],
     );
     if (rows.length === 0) throw new VigilError('VIGIL_ERR_CERT_EXISTS', cert.serial);
   }
 
   async getCertificate(serial: string): Promise<CertificateRecord | null> {
-    const rows = await this.#q<CertificateRecord>('certificates', `SELECT ${CERT_COLUMNS} FROM certificates WHERE serial = $1`, [
-      serial,
-    ]);
+    const rows = await this.#q<CertificateRecord>(
+      'certificates',
+      `SELECT ${CERT_COLUMNS} FROM certificates WHERE serial = $1`,
+      [serial],
+    );
     return rows[0] ?? null;
   }
 
-  async listCertificates(filter?: { subject?: string; kind?: CertificateRecord['kind'] }): Promise<CertificateRecord[]> {
+  async listCertificates(filter?: {
+    subject?: string;
+    kind?: CertificateRecord['kind'];
+  }): Promise<CertificateRecord[]> {
     return this.#q<CertificateRecord>(
       'certificates',
       `SELECT ${CERT_COLUMNS} FROM certificates WHERE ($1::text IS NULL OR subject = $1) AND ($2::text IS NULL OR kind = $2)
@@ -294,7 +331,9 @@ export class PostgresStore implements Store {
       this.#db.tx(async ({ client }) => {
         // One writer at a time extends the chain, whichever process it runs in.
         await client.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':vigil-audit'))`);
-        const head = await client.query<{ id: number; hash: string }>('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1');
+        const head = await client.query<{ id: number; hash: string }>(
+          'SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1',
+        );
         const rec = chainAuditEntry(head.rows[0], entry, this.#db.auditKey);
         const detail = this.#db.cipher.encrypt(
           'audit.detail',
@@ -328,7 +367,10 @@ export class PostgresStore implements Store {
         const records: AuditRecord[] = [];
         let last = 0;
         for (;;) {
-          const page = await client.query<PgAuditRow>('SELECT * FROM audit WHERE id > $1 ORDER BY id LIMIT 1000', [last]);
+          const page = await client.query<PgAuditRow>(
+            'SELECT * FROM audit WHERE id > $1 ORDER BY id LIMIT 1000',
+            [last],
+          );
           if (page.rows.length === 0) break;
           for (const r of page.rows) records.push(pgAudit(this.#db.cipher, r));
           last = page.rows[page.rows.length - 1]?.id ?? last;
@@ -339,19 +381,32 @@ export class PostgresStore implements Store {
   }
 
   async auditHead(): Promise<{ id: number; hash: string } | null> {
-    return (await this.#q<{ id: number; hash: string }>('audit', 'SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1'))[0] ?? null;
+    return (
+      (
+        await this.#q<{ id: number; hash: string }>(
+          'audit',
+          'SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1',
+        )
+      )[0] ?? null
+    );
   }
 
   async auditHashAt(id: number): Promise<string | null> {
-    return (await this.#q<{ hash: string }>('audit', 'SELECT hash FROM audit WHERE id = $1', [id]))[0]?.hash ?? null;
+    return (
+      (await this.#q<{ hash: string }>('audit', 'SELECT hash FROM audit WHERE id = $1', [id]))[0]?.hash ??
+      null
+    );
   }
 
   async addAuditCheckpoint(cp: AuditCheckpointRecord): Promise<void> {
     await this.#run('audit_checkpoints', () =>
       this.#db.tx(async ({ client }) => {
         await client.query('LOCK TABLE audit_checkpoints IN EXCLUSIVE MODE');
-        const top = (await client.query<{ s: number | null }>('SELECT max(seq) AS s FROM audit_checkpoints')).rows[0]?.s ?? null;
-        if (top !== null && cp.seq <= top) throw new VigilError('VIGIL_ERR_USAGE', `checkpoint ${cp.seq} is not above ${top}`);
+        const top =
+          (await client.query<{ s: number | null }>('SELECT max(seq) AS s FROM audit_checkpoints')).rows[0]
+            ?.s ?? null;
+        if (top !== null && cp.seq <= top)
+          throw new VigilError('VIGIL_ERR_USAGE', `checkpoint ${cp.seq} is not above ${top}`);
         await client.query(
           `INSERT INTO audit_checkpoints (seq, at, entries, head_id, head_hash, key_fingerprint, signature)
            VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -375,7 +430,8 @@ export class PostgresStore implements Store {
   async addCounters(deltas: Record<string, number>): Promise<void> {
     const entries = Object.entries(deltas);
     for (const [name, d] of entries) {
-      if (!Number.isSafeInteger(d)) throw new VigilError('VIGIL_ERR_USAGE', `counter ${name}: delta must be an integer`);
+      if (!Number.isSafeInteger(d))
+        throw new VigilError('VIGIL_ERR_USAGE', `counter ${name}: delta must be an integer`);
     }
     if (entries.length === 0) return;
     entries.sort((a, b) => (a[0] < b[0] ? -1 : 1));
@@ -388,14 +444,20 @@ export class PostgresStore implements Store {
   }
 
   async getCounters(): Promise<Record<string, number>> {
-    const rows = await this.#q<{ name: string; count: number }>('counters', 'SELECT name, count FROM counters ORDER BY name');
+    const rows = await this.#q<{ name: string; count: number }>(
+      'counters',
+      'SELECT name, count FROM counters ORDER BY name',
+    );
     const out: Record<string, number> = {};
     for (const r of rows) out[r.name] = r.count;
     return out;
   }
 
   async getMeta(key: string): Promise<string | null> {
-    return (await this.#q<{ value: string }>('meta', 'SELECT value FROM meta WHERE key = $1', [key]))[0]?.value ?? null;
+    return (
+      (await this.#q<{ value: string }>('meta', 'SELECT value FROM meta WHERE key = $1', [key]))[0]?.value ??
+      null
+    );
   }
 
   async setMeta(key: string, value: string): Promise<void> {

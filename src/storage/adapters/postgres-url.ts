@@ -52,7 +52,10 @@ export function parsePostgresUrl(text: string, o: { allowInsecure?: boolean } = 
     throw new VigilError('VIGIL_ERR_CONFIG', `storage.url: ${why}`);
   };
   const m = /^(postgres(?:ql)?):\/\/(?:([^@/]*)@)?([^/?#]*)(?:\/([^?#]*))?(?:\?([^#]*))?$/.exec(text);
-  if (!m) return bad('must be postgres://user:password@host[:port][,host2[:port]]/database[?sslmode=verify-full&...]');
+  if (!m)
+    return bad(
+      'must be postgres://user:password@host[:port][,host2[:port]]/database[?sslmode=verify-full&...]',
+    );
   const [, , auth = '', hostPart = '', dbPart = '', query = ''] = m;
   const [userRaw = '', ...pwParts] = auth.split(':');
   const user = decodeURIComponent(userRaw);
@@ -69,13 +72,16 @@ export function parsePostgresUrl(text: string, o: { allowInsecure?: boolean } = 
   const database = decodeURIComponent(dbPart) || user;
   const params = new URLSearchParams(query);
   for (const k of params.keys()) {
-    if (!ALLOWED_PARAMS.has(k)) bad(`unsupported parameter ${JSON.stringify(k)} (allowed: ${[...ALLOWED_PARAMS].join(', ')})`);
+    if (!ALLOWED_PARAMS.has(k))
+      bad(`unsupported parameter ${JSON.stringify(k)} (allowed: ${[...ALLOWED_PARAMS].join(', ')})`);
   }
   const sslmode = params.get('sslmode') ?? 'verify-full';
   let tls = true;
   if (sslmode === 'disable') {
     if (!o.allowInsecure) {
-      bad('sslmode=disable sends passwords and data in clear: set storage.allowInsecure to true to accept that');
+      bad(
+        'sslmode=disable sends passwords and data in clear: set storage.allowInsecure to true to accept that',
+      );
     }
     tls = false;
   } else if (sslmode !== 'verify-full') {
@@ -93,7 +99,8 @@ export function parsePostgresUrl(text: string, o: { allowInsecure?: boolean } = 
   const tsa = params.get('target_session_attrs') ?? 'read-write';
   if (tsa !== 'read-write' && tsa !== 'any') bad('target_session_attrs must be read-write or any');
   const timeoutS = Number(params.get('connect_timeout') ?? '10');
-  if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > 300) bad('connect_timeout must be 1-300 seconds');
+  if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > 300)
+    bad('connect_timeout must be 1-300 seconds');
   const appName = params.get('application_name') ?? 'vigil';
   if (!/^[A-Za-z0-9._-]{1,63}$/.test(appName)) bad('application_name must be 1-63 of A-Z a-z 0-9 . _ -');
   return {
@@ -103,7 +110,7 @@ export function parsePostgresUrl(text: string, o: { allowInsecure?: boolean } = 
     database,
     ca,
     tls,
-    targetSessionAttrs: tsa,
+    targetSessionAttrs: tsa as PgConnectionSpec['targetSessionAttrs'],
     applicationName: appName,
     connectTimeoutMs: timeoutS * 1000,
     redacted: redactPostgresUrl(text),
