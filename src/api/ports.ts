@@ -76,6 +76,18 @@ export interface IngestMeter {
 }
 
 /** Everything /api/v1/system, /metrics and the live feed's `system` messages report on. */
+/** One external broker as a link sees it (host and port only: a URL could carry credentials). */
+export interface ExternalBrokerStatus {
+  address: string;
+  port: number;
+  connected: boolean;
+  /** `$SYS/broker/publish/messages/dropped`: messages the broker dropped (queue or in-flight limits). */
+  droppedMessages: number | null;
+  /** `$SYS/broker/store/messages/count` and `.../bytes`: what the broker holds. */
+  storedMessages: number | null;
+  storedBytes: number | null;
+}
+
 export interface StatusSources {
   clock: () => number;
   store: Pick<Store, 'listDevices' | 'queryReadings' | 'getCounters'>;
@@ -90,6 +102,11 @@ export interface StatusSources {
   brokerReachable: () => boolean | null;
   /** When a device last delivered backfill (null when not since start). */
   lastBackfillAt: (deviceId: string) => number | null;
+  /**
+   * The external brokers this process links to, with Mosquitto's counters as last read from
+   * `$SYS` (null until read); empty with the embedded broker.
+   */
+  externalBrokers?: () => ExternalBrokerStatus[];
   /** The database file (its size and its WAL's are reported). */
   dbPath: string;
   caCertPem: string;

@@ -6,8 +6,30 @@ const hostName = z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a DNS name'
 
 /** `mqtt.external`: an external broker (Mosquitto, EMQX) fed to ingest through a shared subscription. */
 const externalBrokerSchema = z.strictObject({
-  url: z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'),
+  /** Setting it selects the external broker; the other keys also size `vigil mosquitto-config`. */
+  url: z
+    .string()
+    .regex(/^mqtts:\/\//, 'must be an mqtts:// URL')
+    .optional(),
+  /** More brokers of the same fleet (redundant, independent): every ingest worker subscribes on each. */
+  urls: z
+    .array(z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'))
+    .max(16)
+    .default([]),
   group: z.string().default('vigil-ingest'),
+  /** How long every ingest worker may be down without the broker dropping a message (sizes its queues). */
+  maxOutageMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+  /** The fleet's message rate for that sizing; default: registered devices at one message a minute. */
+  fleetRatePerSec: z.number().min(0.01).max(10_000_000).optional(),
+  /** QoS 1 messages a worker takes in parallel (MQTT v5 Receive Maximum). */
+  receiveMaximum: z.number().int().min(1).max(65_535).default(1024),
+  /** Ingest worker identities (`vigil-ingest-1` .. `-N`) the generated ACL lists. */
+  ingestWorkers: z.number().int().min(1).max(256).default(4),
 });
 
 /** The whole configuration with its defaults (DESIGN.md §6). Every limit has a safe default. */
@@ -67,7 +89,7 @@ export const configSchema = z.strictObject({
       /** CONNECTs per device id (certificate CN) per minute; more get CONNACK 3 (server unavailable). */
       connectRatePerMinute: z.number().int().min(1).max(100_000).default(30),
       /** Use an external broker (Mosquitto, EMQX) instead of the embedded one. */
-      external: externalBrokerSchema.optional(),
+      external: externalBrokerSchema.prefault({}),
     })
     .prefault({}),
   http: z
@@ -166,7 +188,7 @@ export const CONFIG_DEFAULTS: Readonly<Omit<VigilConfig, 'dataDir'> & { external
   const { dataDir: _, ...rest } = configSchema.parse({ dataDir: '.' });
   return deepFreeze({
     ...rest,
-    externalGroup: externalBrokerSchema.parse({ url: 'mqtts://localhost' }).group,
+    externalGroup: externalBrokerSchema.parse({}).group,
   });
 })();
 

@@ -15,7 +15,7 @@ import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
-import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { VigilError } from '../errors.ts';
@@ -167,26 +167,24 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
   const fdBudget = createProcessFdBudget(config, logger);
   let broker: EmbeddedBroker | undefined;
-  let link: MqttLink | undefined;
+  let link: BrokerLinks | undefined;
   let mqttPort = 0;
-  if (config.mqtt.external) {
-    // External broker (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT v5
-    // shared subscription ($share/<group>/...) as the vigil-ingest service (DESIGN §1).
-    const external = config.mqtt.external;
+  const external = config.mqtt.external;
+  if (external?.url) {
+    // External brokers (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT
+    // v5 shared subscription ($share/<group>/...) on each broker, as the vigil-ingest service (DESIGN §1).
     const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME);
-    link = await startMqttLink({
-      url: external.url,
-      ca: ctx.ca.certPem,
-      cert: service.certPem,
-      key: service.keyPem,
-      clientId: INGEST_SERVICE_NAME,
-      topicPrefix: config.mqtt.topicPrefix,
-      group: external.group,
-      maxPacketBytes: config.mqtt.maxPacketBytes,
+    link = await startBrokerLinks({
+      urls: [external.url, ...external.urls],
+      config,
+      identity: { name: INGEST_SERVICE_NAME, certPem: service.certPem, keyPem: service.keyPem },
+      caPem: ctx.ca.certPem,
       sink: pipeline,
       logger,
+      alarms,
+      clock,
     });
-    // The link reconnects on its own; waiting a bounded time only makes a healthy start deterministic.
+    // The links reconnect on their own; waiting a bounded time only makes a healthy start deterministic.
     await link
       .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
       .catch(() =>

@@ -111,6 +111,15 @@ export interface SystemStatus {
     connections: { tcp: number; sessions: number; devices: number; services: number } | null;
     /** Optional: whether the API process can reach the broker (external mode). */
     reachable?: boolean;
+    /** External brokers and Mosquitto's dropped-message counter (src/api/ports.ts ExternalBrokerStatus). */
+    external?: {
+      address: string;
+      port: number;
+      connected: boolean;
+      droppedMessages: number | null;
+      storedMessages: number | null;
+      storedBytes: number | null;
+    }[];
   };
   ingest: {
     accepted: number;

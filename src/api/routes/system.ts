@@ -21,6 +21,16 @@ const systemSchema = z.object({
     connections: z
       .object({ tcp: z.number(), sessions: z.number(), devices: z.number(), services: z.number() })
       .nullable(),
+    external: z.array(
+      z.object({
+        address: z.string(),
+        port: z.number(),
+        connected: z.boolean(),
+        droppedMessages: z.number().nullable(),
+        storedMessages: z.number().nullable(),
+        storedBytes: z.number().nullable(),
+      }),
+    ),
   }),
   ingest: z.object({
     accepted: z.number(),

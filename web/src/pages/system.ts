@@ -202,6 +202,35 @@ export const systemPage: Page = (root, ctx) => {
     );
   }
 
+  /** Each external broker: link state and Mosquitto's dropped-message counter (a loss when above 0). */
+  function externalBrokers(list: NonNullable<SystemStatus['broker']['external']>): HTMLElement[] {
+    if (list.length === 0) return [];
+    return [
+      h('h3', { class: 'subhead' }, 'External brokers'),
+      h(
+        'ul',
+        { class: 'plain-list', 'data-testid': 'system-external-brokers' },
+        list.map((x) =>
+          h(
+            'li',
+            null,
+            h('code', null, `${x.address}:${x.port}`),
+            ' ',
+            x.connected ? badge('ok', 'linked', 'check') : badge('bad', 'not linked', 'alert'),
+            ' ',
+            x.droppedMessages === null
+              ? badge('neutral', 'dropped: not reported')
+              : x.droppedMessages > 0
+                ? badge('bad', `${int(x.droppedMessages)} messages dropped by the broker`, 'alert')
+                : badge('ok', 'no message dropped'),
+            ' ',
+            h('span', { class: 'muted small' }, `queued ${int(x.storedMessages)}`),
+          ),
+        ),
+      ),
+    ];
+  }
+
   function brokerCard(s: SystemStatus): HTMLElement {
     const b = s.broker;
     const reachable = brokerReachable(s);
@@ -249,6 +278,7 @@ export const systemPage: Page = (root, ctx) => {
               ),
             )
           : h('p', { class: 'muted' }, 'No listener.'),
+        ...externalBrokers(b.external ?? []),
       ],
       { testid: 'system-broker' },
     );
