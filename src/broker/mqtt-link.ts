@@ -214,7 +214,7 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
     counters.maxInFlight = Math.max(counters.maxInFlight, counters.inFlight);
     void deliver(packet).then((ack) => {
       counters.inFlight--;
-      if (entry.gen !== generation) return;
+      if (entry.gen !== generation || !client.connected) return;
       entry.done = true;
       entry.ack = ack;
       flushAcks();
@@ -279,7 +279,9 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
     pending = [];
     client.options.reconnectPeriod = minMs;
     log.info({ sessionPresent: connack.sessionPresent, url: redactUrl(url) }, 'mqtt link connected');
-    if (connack.sessionPresent && subscribed) return;
+    // Subscribe on every connection, even with a session present: Mosquitto 2.0 restores a
+    // persistent session after a restart without its shared subscriptions (measured: nothing more
+    // was delivered), and subscribing again to the same filter only replaces it (MQTT v5 §3.8.4).
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
       if (err) {
         log.error({ err }, 'mqtt link subscribe failed');
@@ -304,6 +306,11 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
     });
   });
   client.on('close', () => {
+    // Acks still owed on the lost connection must never go out: MQTT.js would queue them and send
+    // them on the next connection, where the same packet ids name other messages (acknowledging
+    // messages never ingested). The broker redelivers the unacknowledged ones instead.
+    generation++;
+    pending = [];
     if (closing) return;
     attempts++;
     const base = Math.min(maxMs, minMs * 2 ** Math.min(attempts - 1, 20));

@@ -1,7 +1,7 @@
 /**
  * The links of one ingest process to the external brokers (`mqtt.external.url` and
  * `mqtt.external.urls`): one MQTT v5 shared-subscription link per broker, all feeding the same
- * pipeline, so every worker takes messages from every broker (redundant brokers: a device that
+ * pipeline (shared subscriptions with several workers, see `shared`), so every worker takes messages from every broker (redundant brokers: a device that
  * fails over from A to B is still read). Each link also follows Mosquitto's dropped-message
  * counter; a value above 0 means the broker discarded messages it had acknowledged to a device,
  * and opens a critical alarm (resolved when the counter is 0 again, after a broker restart).
@@ -22,6 +22,14 @@ export interface BrokerLinksOptions {
   caPem: string;
   sink: IngestSink;
   logger: Logger;
+  /**
+   * Subscribe as `$share/<group>/...` (several ingest workers split the load) or plainly (the only
+   * ingest process). Mosquitto 2.0 restores a persistent session's plain subscriptions after a
+   * restart but not its shared ones: until the worker subscribes again, messages devices publish
+   * have no subscriber and are discarded (measured with 2.0.11). A single ingest process therefore
+   * subscribes plainly, which is lossless across broker restarts.
+   */
+  shared: boolean;
   /** Where the dropped-messages alarm is written; none: not alarmed (a process without rules). */
   alarms?: AlarmStore;
   clock: () => number;
@@ -87,6 +95,7 @@ export async function startBrokerLinks(o: BrokerLinksOptions): Promise<BrokerLin
       clientId: o.identity.name,
       topicPrefix: o.config.mqtt.topicPrefix,
       group: ext.group,
+      shared: o.shared,
       maxPacketBytes: o.config.mqtt.maxPacketBytes,
       receiveMaximum: ext.receiveMaximum,
       brokerStats: BROKER_STAT_TOPICS,

@@ -176,6 +176,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME);
     link = await startBrokerLinks({
       urls: [external.url, ...external.urls],
+      // One process ingests everything: a plain persistent subscription survives broker restarts.
+      shared: false,
       config,
       identity: { name: INGEST_SERVICE_NAME, certPem: service.certPem, keyPem: service.keyPem },
       caPem: ctx.ca.certPem,
