@@ -7,6 +7,7 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
+import type { ClusterBackend } from '../cluster/cluster-backend.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
@@ -24,6 +25,7 @@ import {
 } from '../pki/index.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { openPostgresAdapters } from '../storage/adapters/postgres-adapters.ts';
+import { postgresCluster } from '../storage/adapters/postgres-cluster.ts';
 import { isPostgresUrl } from '../storage/adapters/postgres-url.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
@@ -43,6 +45,8 @@ export interface VigilContext {
   alarmStore: AlarmStore;
   /** The same database through the shipments port. */
   shipmentStore: ShipmentStore;
+  /** Leases, cross-process events and worker slots: set on PostgreSQL (several processes), else undefined. */
+  cluster: ClusterBackend | undefined;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -152,6 +156,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     accountStore: db.accounts,
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
+    cluster: db.cluster,
     ca,
     logger,
     clock,
@@ -174,10 +179,17 @@ async function openAdapters(
   master: MasterKey,
   logger: Logger,
   created: string[],
-): Promise<{ store: Store; accounts: AccountStore; alarms: AlarmStore; shipments: ShipmentStore }> {
-  const { url, allowInsecure, poolSize, retryForMs } = config.storage;
+): Promise<{
+  store: Store;
+  accounts: AccountStore;
+  alarms: AlarmStore;
+  shipments: ShipmentStore;
+  cluster?: ClusterBackend;
+}> {
+  const { url, allowInsecure, poolSize, retryForMs, retentionDays, shipmentRetentionDays } = config.storage;
   if (isPostgresUrl(url)) {
-    return openPostgresAdapters({ url, allowInsecure, master, logger, poolSize, retryForMs });
+    const pg = await openPostgresAdapters({ url, allowInsecure, master, logger, poolSize, retryForMs });
+    return { ...pg, cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }) };
   }
   const dbExisted = existsSync(paths.db);
   const db = openSqliteAdapters({

@@ -13,9 +13,12 @@ export interface PendingWrite {
   seenAt: number;
 }
 
+/** Why the store refused an item's seq (another ingest process committed it first), or null. */
+export type WriteOutcome = 'VIGIL_ERR_REPLAY' | 'VIGIL_ERR_REPLAY_TOO_OLD' | null;
+
 interface Waiter {
   item: PendingWrite;
-  resolve: () => void;
+  resolve: (outcome: WriteOutcome) => void;
   reject: (err: unknown) => void;
 }
 
@@ -44,9 +47,9 @@ export class BatchWriter {
     this.#o = opts;
   }
 
-  write(item: PendingWrite): Promise<void> {
+  write(item: PendingWrite): Promise<WriteOutcome> {
     if (this.#closed) return Promise.reject(new Error('batch writer closed'));
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<WriteOutcome>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       this.#schedule();
     });
@@ -88,9 +91,13 @@ export class BatchWriter {
         }
         const t0 = performance.now();
         try {
-          await this.#o.store.writeBatch(batch);
+          const res = await this.#o.store.writeBatch(batch);
           this.#o.onCommit?.({ rows, items: take.length, ms: performance.now() - t0 });
-          for (const w of take) w.resolve();
+          const refused = new Map((res.refused ?? []).map((r) => [`${r.deviceId}|${r.seq}`, r.code]));
+          for (const w of take) {
+            const seq = w.item.readings[0]?.seq ?? w.item.messages[0]?.seq;
+            w.resolve(refused.get(`${w.item.deviceId}|${seq}`) ?? null);
+          }
         } catch (err) {
           for (const w of take) w.reject(err);
         }

@@ -190,13 +190,17 @@ export class IngestPipeline implements IngestSink {
       const ack = parseAckBody(body);
       messages.push({ deviceId: env.dev, seq: env.seq, channel: 'acks', ts: env.ts, receivedAt, body: ack });
     }
+    let outcome: Awaited<ReturnType<BatchWriter['write']>>;
     try {
-      await this.#writer.write({ deviceId: env.dev, readings, messages, seenAt: receivedAt });
+      outcome = await this.#writer.write({ deviceId: env.dev, readings, messages, seenAt: receivedAt });
     } catch (cause) {
       this.#replay.forget(env.dev, env.seq, fp);
       this.#o.logger.error({ err: cause, device: env.dev }, 'store failed; message not acknowledged');
       throw new VigilError('VIGIL_ERR_STORE', 'write failed', { cause });
     }
+    // Another ingest process committed this seq first (a replay split across workers): refused
+    // under the device's row lock, nothing written. The seq stays spent in this window too.
+    if (outcome) throw new VigilError(outcome, `seq ${env.seq} (committed by another worker)`);
     this.stats.accepted++;
     this.stats.readings += readings.length;
     this.#o.onAccepted?.({ deviceId: env.dev, channel, seq: env.seq, readings, messages });

@@ -5,11 +5,11 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
-import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
+import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
-import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
+import type { AuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
@@ -30,7 +30,8 @@ import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
-import { composeApiRoutes, statusSources } from './api-routes.ts';
+import { statusSources } from './api-routes.ts';
+import { startApiPart } from './start-api.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -261,55 +262,31 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   );
   crlTimer.unref();
 
-  // Created once: the authenticator and the sign-in routes share sessions, lockout state and
-  // in-flight limits.
-  const auth = createAuthServices({
-    store: ctx.accountStore,
-    audit: store,
-    master: ctx.master,
-    clock,
-    logger,
-    ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
-    ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
-  });
-  const status = statusSources({
+  const { api, auth, composed, httpPort } = await startApiPart({
     ctx,
-    ingest: pipeline,
-    rejectionTotals: () => rejections.totals(),
-    broker,
-    backfill,
-    externalLink: link,
-  });
-  const composed = composeApiRoutes({
-    ctx,
-    auth,
-    customAuthenticator: opts.authenticator,
+    opts,
+    status: statusSources({
+      ctx,
+      ingest: pipeline,
+      rejectionTotals: () => rejections.totals(),
+      broker,
+      backfill,
+      externalLink: link,
+    }),
     alarms,
     shipments,
     bus,
-    status,
+    fdBudget,
+    rejections,
+    ingest: pipeline,
+    tls,
     onDeviceChanged: (id, enabled) => {
       keyring.invalidate(id);
       // A disabled device cannot reconnect (the broker asks the keyring); drop its live session.
       if (!enabled) broker?.disconnect(id);
     },
-    liveLimits: opts.live,
     webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
-    extraRoutes: opts.apiRoutes ?? [],
   });
-  const api = await startApiServer({
-    listen: { host: config.http.host, port: config.http.port },
-    limits: config.http,
-    fdBudget,
-    rejections,
-    tls,
-    logger,
-    clock,
-    authenticator: opts.authenticator ?? auth.authenticator,
-    ingest: pipeline,
-    routes: composed.routes,
-  });
-  const httpPort = (api.server.address() as { port: number }).port;
   // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
   // noticed against a copy the database does not hold.
   const checkpoints = new AuditCheckpoints({

@@ -1,8 +1,9 @@
-import { openContext } from '../../data-dir/context.ts';
+import { openContext, type VigilContext } from '../../data-dir/context.ts';
+import { ROLES, type Role, startRoleServer } from '../../server/start-role-server.ts';
 import { startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { parseCommand } from '../command-context.ts';
-import { type CliIo, parsePositiveInt } from '../io.ts';
+import { type CliIo, parsePositiveInt, usage } from '../io.ts';
 
 /** The demo fleet `npm start` runs: trucks on real routes, patient monitors, fridge probes. */
 const DEMO_FLEET = [
@@ -28,6 +29,9 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     values['mqtt-port'] === '0' ? 0 : parsePositiveInt('--mqtt-port', values['mqtt-port'], 65535);
   const httpPort =
     values['http-port'] === '0' ? 0 : parsePositiveInt('--http-port', values['http-port'], 65535);
+  const role = (values.role ?? 'all') as Role;
+  if (!(ROLES as readonly string[]).includes(role)) usage(`--role must be one of ${ROLES.join(', ')}`);
+  if (role !== 'all' && values.demo) usage('--demo runs with --role all only');
   const ctx = await openContext({
     dataDir: values['data-dir'],
     acceptExposedMasterKey: values['accept-exposed-master-key'],
@@ -37,6 +41,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
     },
   });
+  if (role !== 'all') return runRole(ctx, role, io);
   const server = await startServer(ctx).catch(async (err) => {
     await ctx.close();
     throw err;
@@ -99,5 +104,31 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       ? 'stopped'
       : `stopped: forced after ${ctx.config.shutdownTimeoutMs} ms (${outcome.cutShort.join(', ')})`,
   );
+  return outcome.clean ? 0 : 1;
+}
+
+/** `vigil start --role ingest|rules|api`: one part of Vigil, on the shared PostgreSQL database. */
+async function runRole(ctx: VigilContext, role: Exclude<Role, 'all'>, io: CliIo): Promise<number> {
+  const server = await startRoleServer(ctx, role).catch(async (err) => {
+    await ctx.close();
+    throw err;
+  });
+  io.out(`vigil started (pid ${process.pid}, role ${role})`);
+  for (const c of ctx.created) io.out(`  created ${c}`);
+  io.out(`  data directory   ${ctx.paths.dataDir}`);
+  if (server.identity) io.out(`  ingest identity  ${server.identity}`);
+  if (server.httpPort !== null) io.out(`  dashboard, API   https://localhost:${server.httpPort}/`);
+  io.out('press Ctrl-C to stop');
+  const statsTimer = setInterval(() => io.out(`[${new Date().toISOString()}] ${server.summary()}`), 15_000);
+  statsTimer.unref();
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  io.out('stopping...');
+  clearInterval(statsTimer);
+  const outcome = await server.stop();
+  await ctx.close();
+  io.out(outcome.clean ? 'stopped' : `stopped: forced (${outcome.cutShort.join(', ')})`);
   return outcome.clean ? 0 : 1;
 }

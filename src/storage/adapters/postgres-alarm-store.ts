@@ -13,6 +13,7 @@ import {
 import { VigilError } from '../../errors.ts';
 import type { ColumnCipher } from './postgres-cipher.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
+import { ALARM_CHANNEL, notifyAll } from './postgres-notify.ts';
 import { pgStoreError } from './postgres-store-rows.ts';
 
 interface AlarmRow {
@@ -136,6 +137,7 @@ export class PostgresAlarmStore implements AlarmStore {
     for (const [col, v] of Object.entries(extra)) add(col, v);
     add('updated_at', at);
     await c.query(`UPDATE alarms SET ${set.join(', ')} WHERE id = $1`, values);
+    await notifyAll(c, ALARM_CHANNEL, [id]);
   }
 
   async open(input: OpenAlarmInput, at: number): Promise<{ alarm: AlarmRecord; created: boolean }> {
@@ -191,6 +193,7 @@ export class PostgresAlarmStore implements AlarmStore {
           at,
         ],
       );
+      await notifyAll(c, ALARM_CHANNEL, [id]);
       return { alarm: (await this.#get(c, id)) as AlarmRecord, created: true };
     });
   }

@@ -16,6 +16,7 @@
 import type { ErrorCode } from '../../errors.ts';
 import type { IngestBatch, WriteBatchResult } from '../store.ts';
 import type { ColumnCipher } from './postgres-cipher.ts';
+import { INGEST_CHANNEL, ingestPayloads, notifiedMessages, notifyAll } from './postgres-notify.ts';
 import type { TxContext } from './postgres-pool.ts';
 import { committedVerdict, unionWindows, type WindowState } from './postgres-replay-merge.ts';
 import { rowId } from './postgres-store-rows.ts';
@@ -137,5 +138,7 @@ export async function writeIngestBatch(
       [ids, ids.map((id) => seen.get(id))],
     );
   }
+  // Other processes (API live feeds, rules) hear of the stored messages when this commits.
+  await notifyAll(client, INGEST_CHANNEL, ingestPayloads(cipher, notifiedMessages(readings, messages)));
   return { readingsInserted, messagesInserted, ...(refused.length > 0 ? { refused } : {}) };
 }

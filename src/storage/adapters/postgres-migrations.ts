@@ -27,6 +27,9 @@ export interface PgMigration {
   run?: (c: pg.ClientBase, m: { master: Pick<MasterKey, 'seal'> | undefined; now: number }) => Promise<void>;
 }
 
+/** Device buckets of rules ownership (src/cluster/device-bucket.ts). */
+export const RULE_BUCKETS = 64;
+
 /** Identity the data key is sealed to (MasterKey.seal('data-key', ..., DATA_KEY_IDENTITY)). */
 export const DATA_KEY_IDENTITY = 'postgres:vigil_keys/data';
 
@@ -328,6 +331,20 @@ CREATE INDEX shipment_delivery_failures_at ON shipment_delivery_failures (at);
         m.now,
       ]);
     },
+  },
+  {
+    version: 2,
+    name: 'rules ownership: leases of device buckets',
+    sql: `
+-- Each device belongs to one of ${RULE_BUCKETS} buckets (src/cluster/device-bucket.ts); a rules process
+-- judges the devices of the buckets it holds a lease on. Times are the server's clock (ms).
+CREATE TABLE rule_leases (
+  bucket integer PRIMARY KEY CHECK (bucket >= 0 AND bucket < ${RULE_BUCKETS}),
+  owner text,
+  expires_at bigint NOT NULL
+);
+INSERT INTO rule_leases (bucket, owner, expires_at) SELECT b, NULL, 0 FROM generate_series(0, ${RULE_BUCKETS - 1}) AS b;
+`,
   },
 ];
 

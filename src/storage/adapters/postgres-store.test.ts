@@ -10,7 +10,7 @@ import type { ReplayStateRecord } from '../store.ts';
 import { sampleBatch, sampleDevice, sampleKey, sampleReading, T0 } from '../store-records.fixture.ts';
 import { postgresFixture } from './postgres.fixture.ts';
 import { openPostgresAdapters, type PostgresAdapters } from './postgres-adapters.ts';
-import { PG_SCHEMA_VERSION } from './postgres-migrations.ts';
+import { PG_MIGRATIONS } from './postgres-migrations.ts';
 import { applyReadingRetention } from './postgres-retention.ts';
 
 const pg = await postgresFixture();
