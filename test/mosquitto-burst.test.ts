@@ -48,7 +48,7 @@ describe(`a ${TOTAL}-message burst through Mosquitto`, {
     dir = mkdtempSync(join(tmpdir(), 'vigil-burst-'));
     dataDir = join(dir, 'data');
     port = await freeLoopbackPort();
-    const ctx = await openContext({ dataDir, env, logLevel: 'silent', createAdmin: false });
+    const ctx = await openContext({ dataDir, env, logLevel: 'silent', create: true });
     for (let i = 0; i < DEVICES; i++) {
       const id = `burst-${String(i).padStart(4, '0')}`;
       const b = await addDevice(ctx, {

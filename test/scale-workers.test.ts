@@ -15,13 +15,13 @@ import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import { deviceBucket } from '../src/cluster/device-bucket.ts';
-import { openContext, type VigilContext } from '../src/data-dir/context.ts';
+import { ensureFirstAdmin, openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { RULE_BUCKETS } from '../src/storage/adapters/postgres-migrations.ts';
 import { type PgServer, postgresOrSkip } from '../src/storage/adapters/postgres-server.fixture.ts';
-import { Browser, errCode, firstAdminPassword, firstSignIn } from './helpers/browser.ts';
+import { Browser, errCode, firstSignIn } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -52,6 +52,7 @@ describe('several workers on PostgreSQL behind Mosquitto', {
   let dir: string;
   let dataDir: string;
   let ctx: VigilContext;
+  let adminPassword = '';
   let broker: MosquittoProcess;
   let mqttUrl: string;
   const children: VigilChild[] = [];
@@ -85,7 +86,8 @@ describe('several workers on PostgreSQL behind Mosquitto', {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dataDir, 'config.json'), JSON.stringify(config));
     // One process initialises the data directory (CA, server certificate, first admin) first.
-    ctx = await openContext({ dataDir, env, logLevel: 'silent' });
+    ctx = await openContext({ dataDir, env, logLevel: 'silent', create: true });
+    adminPassword = (await ensureFirstAdmin(ctx))?.oneTimePassword ?? '';
     for (const id of ['probe-replay', 'probe-heat']) {
       const b = await addDevice(ctx, {
         id,
@@ -247,12 +249,7 @@ describe('several workers on PostgreSQL behind Mosquitto', {
     assert.ok(a && b);
     const instA = { httpUrl: a.url, ctx } as unknown as Instance;
     const instB = { httpUrl: b.url, ctx } as unknown as Instance;
-    const admin = await firstSignIn(
-      instA,
-      'admin',
-      'admin',
-      firstAdminPassword({ ctx } as unknown as Instance),
-    );
+    const admin = await firstSignIn(instA, 'admin', 'admin', adminPassword);
     const other = new Browser(instB);
     other.token = admin.browser.token;
     const me = await other.call('/api/v1/auth/me');

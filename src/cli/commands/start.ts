@@ -1,9 +1,45 @@
-import { openContext, type VigilContext } from '../../data-dir/context.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConfigInput } from '../../config/schema.ts';
+import { ensureFirstAdmin, openContext, type VigilContext } from '../../data-dir/context.ts';
 import { ROLES, type Role, startRoleServer } from '../../server/start-role-server.ts';
-import { startServer } from '../../server/start-server.ts';
+import { DEFAULT_WEB_ROOT, startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { parseCommand } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
+import { firstAdminNotice, pendingFirstAdminHint } from '../first-admin-notice.ts';
 import { type CliIo, parsePositiveInt, usage } from '../io.ts';
+import { type Listener, listenError, listenersOf, startPreflight } from '../start-preflight.ts';
+
+export const startHelp: CommandHelp = {
+  forms: {
+    '': {
+      synopsis:
+        'start [--mqtt-port N] [--http-port N] [--demo] [--accept-exposed-master-key] [--store URL] [--role all|ingest|api|rules]',
+      about:
+        'Runs the MQTT broker (mTLS), the ingest pipeline, the encrypted store, the HTTPS API and the dashboard, until Ctrl-C. On first use it creates the data directory (master key, database, CA, server certificate, CRL) and the admin account, whose one-time password it prints once; before writing anything it checks the data directory, the configuration and both ports.',
+      options: [
+        ['--mqtt-port N', 'MQTT over TLS port (default mqtt.port, 8883; 0 picks a free one)'],
+        ['--http-port N', 'HTTPS port (default http.port, 8443; 0 picks a free one)'],
+        ['--demo', 'also run the simulated fleet: 6 trucks, 3 patient monitors, 3 fridge probes'],
+        [
+          '--store URL',
+          'store in PostgreSQL (postgres://user:password@host[,host2]/db?sslrootcert=CA.pem; as storage.url; prefer config.json, a URL on the command line is visible to other users in the process list)',
+        ],
+        [
+          '--role R',
+          'all (default: everything in one process), or one part on a shared PostgreSQL database: ingest (broker links and pipeline, no HTTPS), rules (alarms and shipments by device lease), api (HTTPS API and dashboard); see docs/scaling.md',
+        ],
+        [
+          '--accept-exposed-master-key',
+          'start although master.key was readable by other users (then set to mode 0600, logged and audited); rotate the key if it may have leaked',
+        ],
+      ],
+    },
+  },
+  notes:
+    'Logs are JSON on stderr, or in log.file (log.level, VIGIL_LOG_LEVEL); on a terminal a status line is printed every log.statusIntervalMs.',
+};
 
 /** The demo fleet `npm start` runs: trucks on real routes, patient monitors, fridge probes. */
 const DEMO_FLEET = [
@@ -11,6 +47,10 @@ const DEMO_FLEET = [
   { profile: 'patient-vitals', devices: 3, rate: 0.2, forceExcursion: false },
   { profile: 'temperature-probe', devices: 3, rate: 0.2, forceExcursion: false },
 ] as const;
+
+function portFlag(flag: string, value: string | undefined): number | undefined {
+  return value === '0' ? 0 : parsePositiveInt(flag, value, 65535);
+}
 
 export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCommand(
@@ -25,35 +65,58 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     },
     { positionals: false },
   );
-  const mqttPort =
-    values['mqtt-port'] === '0' ? 0 : parsePositiveInt('--mqtt-port', values['mqtt-port'], 65535);
-  const httpPort =
-    values['http-port'] === '0' ? 0 : parsePositiveInt('--http-port', values['http-port'], 65535);
+  const mqttPort = portFlag('--mqtt-port', values['mqtt-port']);
+  const httpPort = portFlag('--http-port', values['http-port']);
   const role = (values.role ?? 'all') as Role;
   if (!(ROLES as readonly string[]).includes(role)) usage(`--role must be one of ${ROLES.join(', ')}`);
   if (role !== 'all' && values.demo) usage('--demo runs with --role all only');
+  const overrides: Partial<ConfigInput> = {
+    ...(values.store !== undefined ? { storage: { url: values.store } } : {}),
+    ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
+    ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
+  };
+  const acceptExposedMasterKey = values['accept-exposed-master-key'];
+  // Everything that can fail is checked before the first file is written.
+  const config = await startPreflight({
+    dataDir: values['data-dir'],
+    env: io.env,
+    overrides,
+    acceptExposedMasterKey,
+    role,
+  });
   const ctx = await openContext({
     dataDir: values['data-dir'],
-    acceptExposedMasterKey: values['accept-exposed-master-key'],
-    overrides: {
-      ...(values.store !== undefined ? { storage: { url: values.store } } : {}),
-      ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
-      ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
-    },
+    env: io.env,
+    overrides,
+    create: true,
+    acceptExposedMasterKey,
   });
-  if (role !== 'all') return runRole(ctx, role, io);
+  if (role !== 'all') return runRole(ctx, role, io, listenersOf(config, role));
   const server = await startServer(ctx).catch(async (err) => {
     await ctx.close();
-    throw err;
+    // A port taken between the check and the start: the same plain error.
+    throw listenError(err, listenersOf(config)) ?? err;
   });
+  // The first admin only now that the server runs: a start that failed leaves no account
+  // whose password nobody saw, and the next start creates it.
+  const admin = await ensureFirstAdmin(ctx);
+  const dashboard = `https://localhost:${server.httpPort}/`;
   io.out(`vigil started (pid ${process.pid})`);
   for (const c of ctx.created) io.out(`  created ${c}`);
   io.out(`  data directory   ${ctx.paths.dataDir}`);
   io.out(
     `  MQTT over mTLS   mqtts://localhost:${server.mqttPort}  (topics ${ctx.config.mqtt.topicPrefix}/devices/{id}/...)`,
   );
-  io.out(`  dashboard, API   https://localhost:${server.httpPort}/  (health: /healthz, API: /api/v1)`);
+  io.out(`  dashboard, API   ${dashboard}  (health: /healthz, API: /api/v1)`);
+  if (!existsSync(join(DEFAULT_WEB_ROOT, 'index.html'))) {
+    io.out('                   (the dashboard is not built: run "npm run build:web"; the API works)');
+  }
   io.out(`  CA certificate   ${ctx.paths.caCert}`);
+  if (admin) io.out(firstAdminNotice(admin, dashboard));
+  else {
+    const hint = await pendingFirstAdminHint(ctx);
+    if (hint) io.out(hint);
+  }
 
   const fleets: SimFleet[] = [];
   if (values.demo) {
@@ -66,28 +129,32 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     );
     io.out('');
     io.out('look at the data (in another terminal, same directory):');
-    io.out('  npm run vigil -- device list');
-    io.out('  npm run vigil -- readings sim-truck-001 --limit 10');
+    io.out('  npm run -s vigil -- device list');
+    io.out('  npm run -s vigil -- readings sim-truck-001 --limit 10');
+    io.out('  npm run -s vigil -- readings sim-truck-001 --follow');
     // Each truck's dispatch event starts a shipment; sim-truck-001's cooling fails early (heat excursion).
-    io.out('  npm run vigil -- shipment list');
-    io.out('  npm run vigil -- shipment show <id from the list> --json');
-    io.out('  npm run vigil -- audit --since 2026-01-01T00:00:00Z');
+    io.out('  npm run -s vigil -- shipment list');
+    io.out('  npm run -s vigil -- shipment show <id from the list> --json');
+    io.out('  npm run -s vigil -- alarms --follow');
   }
   io.out('press Ctrl-C to stop');
 
-  const statsTimer = setInterval(() => {
-    const s = server.pipeline.stats;
-    const rej = Object.entries(server.rejections.totals())
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ');
-    const sim = fleets.length
-      ? ` | sim sent ${fleets.reduce((n, f) => n + f.totals().sent, 0)} buffered ${fleets.reduce((n, f) => n + f.totals().buffered, 0)}`
-      : '';
-    io.out(
-      `[${new Date().toISOString()}] clients ${server.broker?.stats().connected ?? 0} | accepted ${s.accepted} readings ${s.readings} rejected ${s.rejected}${rej ? ` (${rej})` : ''}${sim}`,
-    );
-  }, 15_000);
-  statsTimer.unref();
+  // A person watching the terminal gets a status line; logs and journals get only the JSON logs.
+  const statsTimer = io.terminal?.stdout
+    ? setInterval(() => {
+        const s = server.pipeline.stats;
+        const rej = Object.entries(server.rejections.totals())
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ');
+        const sim = fleets.length
+          ? ` | sim sent ${fleets.reduce((n, f) => n + f.totals().sent, 0)} buffered ${fleets.reduce((n, f) => n + f.totals().buffered, 0)}`
+          : '';
+        io.out(
+          `[${new Date().toISOString()}] clients ${server.broker?.stats().connected ?? 0} | accepted ${s.accepted} readings ${s.readings} rejected ${s.rejected}${rej ? ` (${rej})` : ''}${sim}`,
+        );
+      }, ctx.config.log.statusIntervalMs)
+    : undefined;
+  statsTimer?.unref();
 
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
@@ -108,19 +175,31 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** `vigil start --role ingest|rules|api`: one part of Vigil, on the shared PostgreSQL database. */
-async function runRole(ctx: VigilContext, role: Exclude<Role, 'all'>, io: CliIo): Promise<number> {
+async function runRole(
+  ctx: VigilContext,
+  role: Exclude<Role, 'all'>,
+  io: CliIo,
+  listeners: Listener[],
+): Promise<number> {
   const server = await startRoleServer(ctx, role).catch(async (err) => {
     await ctx.close();
-    throw err;
+    throw listenError(err, listeners) ?? err;
   });
+  const admin = role === 'api' ? await ensureFirstAdmin(ctx) : null;
   io.out(`vigil started (pid ${process.pid}, role ${role})`);
   for (const c of ctx.created) io.out(`  created ${c}`);
   io.out(`  data directory   ${ctx.paths.dataDir}`);
   if (server.identity) io.out(`  ingest identity  ${server.identity}`);
   if (server.httpPort !== null) io.out(`  dashboard, API   https://localhost:${server.httpPort}/`);
+  if (admin) io.out(firstAdminNotice(admin, `https://localhost:${server.httpPort}/`));
   io.out('press Ctrl-C to stop');
-  const statsTimer = setInterval(() => io.out(`[${new Date().toISOString()}] ${server.summary()}`), 15_000);
-  statsTimer.unref();
+  const statsTimer = io.terminal?.stdout
+    ? setInterval(
+        () => io.out(`[${new Date().toISOString()}] ${server.summary()}`),
+        ctx.config.log.statusIntervalMs,
+      )
+    : undefined;
+  statsTimer?.unref();
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
     io.signal.addEventListener('abort', () => resolve(), { once: true });

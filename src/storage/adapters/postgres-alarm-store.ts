@@ -284,9 +284,11 @@ export class PostgresAlarmStore implements AlarmStore {
     if (q.subject !== undefined) add('subject = ?', q.subject);
     if (q.rule !== undefined) add('rule = ?', q.rule);
     if (q.since !== undefined) add('raised_at >= ?', q.since);
+    if (q.changedSince !== undefined) add('updated_at >= ?', q.changedSince);
     args.push(Math.min(Math.max(Math.trunc(q.limit ?? DEFAULT_LIMIT), 0), MAX_LIMIT));
+    const order = q.changedSince !== undefined ? 'updated_at, id' : 'raised_at DESC, id';
     const sql = `SELECT * FROM alarms${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY raised_at DESC, id LIMIT $${args.length}`;
+      ORDER BY ${order} LIMIT $${args.length}`;
     try {
       return (await this.#db.q<AlarmRow>(sql, args)).map((r) => toAlarm(this.#c, r));
     } catch (err) {

@@ -18,6 +18,7 @@ import type { IngestBatch, WriteBatchResult } from '../store.ts';
 import type { ColumnCipher } from './postgres-cipher.ts';
 import { INGEST_CHANNEL, ingestPayloads, notifiedMessages, notifyAll } from './postgres-notify.ts';
 import type { TxContext } from './postgres-pool.ts';
+import { COMMIT_ORD_SPAN } from './postgres-readings-after.ts';
 import { committedVerdict, unionWindows, type WindowState } from './postgres-replay-merge.ts';
 import { rowId } from './postgres-store-rows.ts';
 
@@ -91,8 +92,10 @@ export async function writeIngestBatch(
   let readingsInserted = 0;
   if (readings.length > 0) {
     const r = await client.query(
-      `INSERT INTO readings (device_id, seq, idx, ts, received_at, backfill, data)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::bigint[], $6::boolean[], $7::bytea[])
+      `INSERT INTO readings (device_id, seq, idx, ts, received_at, backfill, data, commit_ord)
+       SELECT d, s, i, t, r, b, x, pg_current_xact_id()::text::bigint * ${COMMIT_ORD_SPAN} + o
+       FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::bigint[], $6::boolean[], $7::bytea[])
+         WITH ORDINALITY AS u(d, s, i, t, r, b, x, o)
        ON CONFLICT DO NOTHING`,
       [
         readings.map((x) => x.deviceId),

@@ -99,8 +99,12 @@ CREATE TABLE readings (
   received_at bigint NOT NULL,
   backfill boolean NOT NULL,
   data bytea NOT NULL,
+  -- Commit order for following (Store.readingsAfter): the writing transaction's id * 65536 + the
+  -- row's place in it; read only below the oldest transaction still running (postgres-readings-after.ts).
+  commit_ord bigint NOT NULL,
   PRIMARY KEY (device_id, ts, seq, idx)
 ) PARTITION BY RANGE (ts);
+CREATE INDEX readings_device_commit ON readings (device_id, commit_ord);
 
 CREATE TABLE messages (
   device_id text NOT NULL REFERENCES devices (id),

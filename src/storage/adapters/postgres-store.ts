@@ -1,7 +1,6 @@
 import type pg from 'pg';
-import { canonicalJson } from '../../canonical-json.ts';
 import { VigilError } from '../../errors.ts';
-import { type AuditVerification, chainAuditEntry, verifyAuditChain } from '../audit-chain.ts';
+import type { AuditVerification } from '../audit-chain.ts';
 import type {
   AuditCheckpointRecord,
   AuditInput,
@@ -18,8 +17,10 @@ import type {
   Store,
   WriteBatchResult,
 } from '../store.ts';
+import { appendAuditRow, insertCheckpointRow, verifyAuditRows } from './postgres-audit-log.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
 import { writeIngestBatch } from './postgres-ingest.ts';
+import { readingsAfterRows } from './postgres-readings-after.ts';
 import {
   CERT_COLUMNS,
   DEVICE_COLUMNS,
@@ -145,6 +146,23 @@ export class PostgresStore implements Store {
 
   async setDeviceStatus(id: string, status: DeviceStatus, at: number): Promise<void> {
     await this.#updateDevice(id, 'status = $2, updated_at = $3', [status, at]);
+  }
+
+  /** Keys and device in one transaction; anything referring to the device (readings, events, replay state, shipments) refuses it. */
+  async deleteDevice(id: string): Promise<void> {
+    try {
+      await this.#db.tx(async ({ client }) => {
+        const found = await client.query('SELECT 1 FROM devices WHERE id = $1 FOR UPDATE', [id]);
+        if (found.rowCount === 0) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${id}`);
+        await client.query('DELETE FROM device_keys WHERE device_id = $1', [id]);
+        await client.query('DELETE FROM devices WHERE id = $1', [id]);
+      });
+    } catch (err) {
+      if (pgCode(err) === '23503') {
+        throw new VigilError('VIGIL_ERR_DEVICE_IN_USE', `device ${id} has readings, events or shipments`);
+      }
+      throw pgStoreError(err, 'devices');
+    }
   }
 
   async setDeviceCert(id: string, serial: string, notAfter: number, at: number): Promise<void> {
@@ -315,6 +333,10 @@ export class PostgresStore implements Store {
     return rows.map((r) => pgMessage(this.#db.cipher, r));
   }
 
+  readingsAfter(q: { deviceId: string; cursor?: number; limit?: number }) {
+    return readingsAfterRows(this.#db, q);
+  }
+
   async countReadings(deviceId?: string): Promise<number> {
     const rows = await this.#q<{ n: number }>(
       'readings',
@@ -327,26 +349,7 @@ export class PostgresStore implements Store {
   // --- audit --------------------------------------------------------------------------------
 
   async appendAudit(entry: AuditInput): Promise<AuditRecord> {
-    return this.#run('audit', () =>
-      this.#db.tx(async ({ client }) => {
-        // One writer at a time extends the chain, whichever process it runs in.
-        await client.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':vigil-audit'))`);
-        const head = await client.query<{ id: number; hash: string }>(
-          'SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1',
-        );
-        const rec = chainAuditEntry(head.rows[0], entry, this.#db.auditKey);
-        const detail = this.#db.cipher.encrypt(
-          'audit.detail',
-          rowId.audit(rec.id),
-          Buffer.from(canonicalJson(rec.detail), 'utf8'),
-        );
-        await client.query(
-          'INSERT INTO audit (id, ts, actor, action, object, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-          [rec.id, rec.ts, rec.actor, rec.action, rec.object, detail, rec.prevHash, rec.hash],
-        );
-        return rec;
-      }),
-    );
+    return this.#run('audit', () => appendAuditRow(this.#db, entry));
   }
 
   /** `since` is inclusive (on `ts`), `action` an exact match; ordered by id. */
@@ -360,24 +363,7 @@ export class PostgresStore implements Store {
   }
 
   async verifyAudit(): Promise<AuditVerification> {
-    // One REPEATABLE READ transaction = one snapshot; rows are paged.
-    return this.#run('audit', () =>
-      this.#db.tx(async ({ client }) => {
-        await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-        const records: AuditRecord[] = [];
-        let last = 0;
-        for (;;) {
-          const page = await client.query<PgAuditRow>(
-            'SELECT * FROM audit WHERE id > $1 ORDER BY id LIMIT 1000',
-            [last],
-          );
-          if (page.rows.length === 0) break;
-          for (const r of page.rows) records.push(pgAudit(this.#db.cipher, r));
-          last = page.rows[page.rows.length - 1]?.id ?? last;
-        }
-        return verifyAuditChain(records, this.#db.auditKey);
-      }),
-    );
+    return this.#run('audit', () => verifyAuditRows(this.#db));
   }
 
   async auditHead(): Promise<{ id: number; hash: string } | null> {
@@ -399,21 +385,7 @@ export class PostgresStore implements Store {
   }
 
   async addAuditCheckpoint(cp: AuditCheckpointRecord): Promise<void> {
-    await this.#run('audit_checkpoints', () =>
-      this.#db.tx(async ({ client }) => {
-        await client.query('LOCK TABLE audit_checkpoints IN EXCLUSIVE MODE');
-        const top =
-          (await client.query<{ s: number | null }>('SELECT max(seq) AS s FROM audit_checkpoints')).rows[0]
-            ?.s ?? null;
-        if (top !== null && cp.seq <= top)
-          throw new VigilError('VIGIL_ERR_USAGE', `checkpoint ${cp.seq} is not above ${top}`);
-        await client.query(
-          `INSERT INTO audit_checkpoints (seq, at, entries, head_id, head_hash, key_fingerprint, signature)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [cp.seq, cp.at, cp.entries, cp.headId, cp.headHash, cp.keyFingerprint, cp.signature],
-        );
-      }),
-    );
+    await this.#run('audit_checkpoints', () => insertCheckpointRow(this.#db, cp));
   }
 
   async latestAuditCheckpoint(): Promise<AuditCheckpointRecord | null> {
