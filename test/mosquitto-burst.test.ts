@@ -5,23 +5,14 @@
  * once. `VIGIL_BURST` sets the size (npm test: 10,000; `npm run test:scale`: 100,000).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import { openContext } from '../src/data-dir/context.ts';
-import { addDevice } from '../src/devices/device-service.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
-import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
+import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { MASTER_KEY_HEX, makeEnvelope, topic, truckSample } from './helpers/instance.ts';
-import {
-  freeLoopbackPort,
-  type MosquittoProcess,
-  mosquittoInstalled,
-  mosquittoProcess,
-} from './helpers/mosquitto-process.ts';
+import { type FleetBroker, type MosquittoFleet, mosquittoFleet } from './helpers/mosquitto-fleet.ts';
+import { type MosquittoProcess, mosquittoInstalled } from './helpers/mosquitto-process.ts';
 import { startVigilChild, type VigilChild } from './helpers/vigil-child.ts';
 
 const TOTAL = Number(process.env.VIGIL_BURST ?? 10_000);
@@ -33,75 +24,38 @@ describe(`a ${TOTAL}-message burst through Mosquitto`, {
   skip: mosquittoInstalled() ? false : 'skipped: mosquitto not installed',
   timeout: 900_000,
 }, () => {
-  const env = { VIGIL_MASTER_KEY: MASTER_KEY_HEX };
-  let dir: string;
+  let fleet: MosquittoFleet | undefined;
   let dataDir: string;
   let broker: MosquittoProcess;
   let vigil: VigilChild | undefined;
   let port: number;
-  const bundles: DeviceBundleFiles[] = [];
+  let bundles: DeviceBundleFiles[] = [];
   /** Seqs the broker acknowledged, per device; each device's next seq. */
   const acked = new Map<string, Set<number>>();
   const nextSeq = new Map<string, number>();
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vigil-burst-'));
-    dataDir = join(dir, 'data');
-    port = await freeLoopbackPort();
-    const ctx = await openContext({ dataDir, env, logLevel: 'silent', create: true });
-    for (let i = 0; i < DEVICES; i++) {
-      const id = `burst-${String(i).padStart(4, '0')}`;
-      const b = await addDevice(ctx, {
-        id,
-        profile: 'temperature-probe',
-        outDir: join(dir, 'bundles', id),
-        actor: 'test',
-      });
-      bundles.push(readDeviceBundle(b.dir));
-      acked.set(id, new Set());
-      nextSeq.set(id, 1);
-    }
-    await ctx.close();
     // The fleet's rate for the queue sizing: a burst of TOTAL within a minute, twice.
-    const config = {
-      mqtt: {
-        external: {
-          url: `mqtts://localhost:${port}`,
-          fleetRatePerSec: Math.ceil((2 * TOTAL) / 60),
-          maxOutageMinutes: 60,
-        },
-      },
-    };
-    writeFileSync(join(dataDir, 'config.json'), JSON.stringify(config));
-    const out: string[] = [];
-    const argv = [
-      '--data-dir',
-      dataDir,
-      '--out',
-      join(dir, 'mq'),
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-    ];
-    if (process.getuid?.() === 0) argv.push('--user', 'root');
-    const io = {
-      out: (l: string) => out.push(l),
-      err: (l: string) => out.push(l),
-      env,
-      signal: new AbortController().signal,
-    };
-    assert.equal(await mosquittoConfigCommand(argv, io), 0, out.join('\n'));
-    broker = mosquittoProcess(join(dir, 'mq'));
-    await broker.start();
+    fleet = await mosquittoFleet({
+      devices: DEVICES,
+      brokers: 1,
+      idPrefix: 'burst',
+      external: { fleetRatePerSec: Math.ceil((2 * TOTAL) / 60), maxOutageMinutes: 60 },
+    });
+    ({ dataDir, bundles } = fleet);
+    const first = fleet.brokers[0] as FleetBroker;
+    [broker, port] = [first.proc, first.port];
+    for (const b of bundles) {
+      acked.set(b.info.id, new Set());
+      nextSeq.set(b.info.id, 1);
+    }
     vigil = startVigilChild(['--data-dir', dataDir, '--http-port', '0']);
     await vigil.started();
   });
 
   after(async () => {
     await vigil?.stop().catch(() => {});
-    await broker?.stop().catch(() => {});
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await fleet?.stop();
   });
 
   /** Publishes `count` messages spread over the devices; `disrupt` runs once a third is acknowledged. */
@@ -167,7 +121,12 @@ describe(`a ${TOTAL}-message burst through Mosquitto`, {
   /** Waits until every acknowledged message is stored, then checks each is stored exactly once. */
   async function verify(): Promise<void> {
     const want = [...acked.values()].reduce((n, s) => n + s.size, 0);
-    const ctx = await openContext({ dataDir, env, logLevel: 'silent', createAdmin: false });
+    const ctx = await openContext({
+      dataDir,
+      env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX },
+      logLevel: 'silent',
+      createAdmin: false,
+    });
     try {
       // Until all are in, or nothing more arrives for 20 s (bounded: at most 5 min).
       const deadline = Date.now() + 300_000;
