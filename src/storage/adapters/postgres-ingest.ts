@@ -5,7 +5,9 @@
  * 1. Lock the `replay_state` rows of the batch's devices (created blank if missing) in device id
  *    order, so two workers never deadlock and a device's window changes one transaction at a time.
  * 2. Judge each seq against the COMMITTED window (postgres-replay-merge.ts): a copy another
- *    worker already stored is refused and its rows are left out. On a retry of a transaction whose
+ *    worker already stored is refused and its rows are left out. A seq the window marks (or has
+ *    passed) but that is stored nowhere was only accepted (a worker's window runs ahead of its
+ *    commits, by what it has queued): it is new, and stored. On a retry of a transaction whose
  *    commit may have landed (connection lost during COMMIT, a failover), seqs found stored are this
  *    batch's own: they are not refused, and the inserts below skip them (0 duplicates).
  * 3. Insert readings and messages (`ON CONFLICT DO NOTHING`: idempotent on (device, seq)).
@@ -66,13 +68,23 @@ export async function writeIngestBatch(
         const why = committedVerdict(stored, seq, size) as Refusal['code'] | ErrorCode | null;
         if (why === null || (why === 'VIGIL_ERR_REPLAY' && attempt > 1)) continue;
         refused.push({ deviceId: id, seq, code: why as Refusal['code'] });
-        skip.add(`${id}|${seq}`);
       }
       next.push({
         id,
         w: unionWindows(stored && stored.highest >= 0 ? stored : null, mine, size),
         at: mine.updatedAt,
       });
+    }
+    // The committed window tells what some worker accepted, not what it stored: a worker's window
+    // runs ahead of its commits by what it has queued, so a queued seq can already be marked, or
+    // (with more than a window queued) below the window. A seq stored nowhere is therefore new:
+    // the worker that sends it checked it against its own window, and refusing it would lose a
+    // reading the broker acknowledged. Only a copy of a stored message is a replay.
+    const unstored = refused.length === 0 ? new Set<string>() : await notStored(client, refused);
+    for (let i = refused.length - 1; i >= 0; i--) {
+      const r = refused[i] as Refusal;
+      if (unstored.has(`${r.deviceId}|${r.seq}`)) refused.splice(i, 1);
+      else skip.add(`${r.deviceId}|${r.seq}`);
     }
     await client.query(
       `UPDATE replay_state r SET highest = u.highest, bitmap = u.bitmap, nonces = u.nonces, updated_at = u.at
@@ -144,4 +156,17 @@ export async function writeIngestBatch(
   // Other processes (API live feeds, rules) hear of the stored messages when this commits.
   await notifyAll(client, INGEST_CHANNEL, ingestPayloads(cipher, notifiedMessages(readings, messages)));
   return { readingsInserted, messagesInserted, ...(refused.length > 0 ? { refused } : {}) };
+}
+
+/** Of these (device, seq), those with no stored reading or message, as `device|seq`. */
+async function notStored(client: TxContext['client'], list: readonly Refusal[]): Promise<Set<string>> {
+  const params = [list.map((r) => r.deviceId), list.map((r) => r.seq)];
+  const found = await client.query<{ device_id: string; seq: string }>(
+    `WITH q(d, s) AS (SELECT * FROM unnest($1::text[], $2::bigint[]))
+     SELECT DISTINCT device_id, seq FROM readings JOIN q ON device_id = q.d AND seq = q.s
+     UNION SELECT device_id, seq FROM messages JOIN q ON device_id = q.d AND seq = q.s`,
+    params,
+  );
+  const have = new Set(found.rows.map((r) => `${r.device_id}|${Number(r.seq)}`));
+  return new Set(list.map((r) => `${r.deviceId}|${r.seq}`).filter((k) => !have.has(k)));
 }

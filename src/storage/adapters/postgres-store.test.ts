@@ -89,7 +89,39 @@ describe('PostgreSQL with several processes', { skip }, () => {
     }
   });
 
-  it('keeps both workers’ seqs in the committed window, and refuses a seq older than it', async () => {
+  it('stores a seq its worker accepted before committing it (queued for the next commit), refusing only a copy of a stored one', async () => {
+    const a = await pg.fresh();
+    try {
+      await a.store.addDevice(sampleDevice('truck-0001'), sampleKey('truck-0001'));
+      // The worker accepted 1 and 2; its first commit holds only 1, with the window of both.
+      const first = await a.store.writeBatch(
+        sampleBatch({
+          readings: [sampleReading('truck-0001', 1)],
+          replayStates: [windowOf('truck-0001', [1, 2])],
+        }),
+      );
+      assert.equal(first.refused, undefined);
+      const second = await a.store.writeBatch(
+        sampleBatch({
+          readings: [sampleReading('truck-0001', 2)],
+          replayStates: [windowOf('truck-0001', [1, 2])],
+        }),
+      );
+      assert.deepEqual(second, { readingsInserted: 1, messagesInserted: 0 });
+      const replay = await a.store.writeBatch(
+        sampleBatch({
+          readings: [sampleReading('truck-0001', 2)],
+          replayStates: [windowOf('truck-0001', [1, 2])],
+        }),
+      );
+      assert.deepEqual(replay.refused, [{ deviceId: 'truck-0001', seq: 2, code: 'VIGIL_ERR_REPLAY' }]);
+      assert.equal(await a.store.countReadings('truck-0001'), 2);
+    } finally {
+      await a.dispose();
+    }
+  });
+
+  it('keeps both workers’ seqs in the committed window, and stores a late seq below it that no worker stored, once', async () => {
     const master = new MasterKey(randomBytes(32));
     const a = await pg.fresh({ master });
     const b = await sibling(a.schema, master);
@@ -111,15 +143,19 @@ describe('PostgreSQL with several processes', { skip }, () => {
       const st = await a.store.getReplayState('truck-0001');
       assert.equal(st?.highest, 2000);
       assert.equal(st?.nonces.length, 16, 'both nonce fingerprints kept');
-      // a, whose window still ends at 10, accepts seq 11: it is older than the committed window.
-      const r = await a.store.writeBatch(
+      // a, whose window still ends at 10, accepts seq 11: below the committed window, but stored
+      // nowhere (a late message, not a replay): refusing it would lose an acknowledged reading.
+      const late = () =>
         sampleBatch({
           readings: [sampleReading('truck-0001', 11)],
           replayStates: [windowOf('truck-0001', [10, 11])],
-        }),
-      );
-      assert.deepEqual(r.refused, [{ deviceId: 'truck-0001', seq: 11, code: 'VIGIL_ERR_REPLAY_TOO_OLD' }]);
-      assert.equal(await a.store.countReadings('truck-0001'), 2);
+        });
+      assert.deepEqual(await a.store.writeBatch(late()), { readingsInserted: 1, messagesInserted: 0 });
+      // The same message again, from the other worker: now a replay of a stored one.
+      assert.deepEqual((await b.store.writeBatch(late())).refused, [
+        { deviceId: 'truck-0001', seq: 11, code: 'VIGIL_ERR_REPLAY_TOO_OLD' },
+      ]);
+      assert.equal(await a.store.countReadings('truck-0001'), 3);
       assert.equal(
         (await a.store.getReplayState('truck-0001'))?.highest,
         2000,
