@@ -80,7 +80,7 @@ export async function writeIngestBatch(
     // (with more than a window queued) below the window. A seq stored nowhere is therefore new:
     // the worker that sends it checked it against its own window, and refusing it would lose a
     // reading the broker acknowledged. Only a copy of a stored message is a replay.
-    const unstored = refused.length === 0 ? new Set<string>() : await notStored(client, refused);
+    const unstored = refused.length === 0 ? new Set<string>() : await notStored(client, refused, batch);
     for (let i = refused.length - 1; i >= 0; i--) {
       const r = refused[i] as Refusal;
       if (unstored.has(`${r.deviceId}|${r.seq}`)) refused.splice(i, 1);
@@ -158,13 +158,27 @@ export async function writeIngestBatch(
   return { readingsInserted, messagesInserted, ...(refused.length > 0 ? { refused } : {}) };
 }
 
-/** Of these (device, seq), those with no stored reading or message, as `device|seq`. */
-async function notStored(client: TxContext['client'], list: readonly Refusal[]): Promise<Set<string>> {
-  const params = [list.map((r) => r.deviceId), list.map((r) => r.seq)];
+/**
+ * Of these (device, seq), those with no stored reading or message, as `device|seq`. A reading is
+ * looked up with its sample time, which its primary key (device_id, ts, seq, idx) leads with, so
+ * each lookup is one index probe whatever the device's history.
+ */
+async function notStored(
+  client: TxContext['client'],
+  list: readonly Refusal[],
+  batch: IngestBatch,
+): Promise<Set<string>> {
+  const ts = new Map<string, number>();
+  for (const r of batch.readings) ts.set(`${r.deviceId}|${r.seq}`, r.ts);
+  const params = [
+    list.map((r) => r.deviceId),
+    list.map((r) => r.seq),
+    list.map((r) => ts.get(`${r.deviceId}|${r.seq}`) ?? null),
+  ];
   const found = await client.query<{ device_id: string; seq: string }>(
-    `WITH q(d, s) AS (SELECT * FROM unnest($1::text[], $2::bigint[]))
-     SELECT DISTINCT device_id, seq FROM readings JOIN q ON device_id = q.d AND seq = q.s
-     UNION SELECT device_id, seq FROM messages JOIN q ON device_id = q.d AND seq = q.s`,
+    `WITH q(d, s, t) AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]))
+     SELECT r.device_id, r.seq FROM readings r JOIN q ON r.device_id = q.d AND r.ts = q.t AND r.seq = q.s
+     UNION SELECT m.device_id, m.seq FROM messages m JOIN q ON m.device_id = q.d AND m.seq = q.s`,
     params,
   );
   const have = new Set(found.rows.map((r) => `${r.device_id}|${Number(r.seq)}`));
