@@ -1,7 +1,7 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules (and anomaly and scale, which
- * are not in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify (and anomaly and scale,
+ * which are not in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -16,6 +16,7 @@ import { type LatencyResult, runLatency } from './latency.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
+import { type NotifyResult, notifySummaryRow, renderNotify, runNotify } from './notify.ts';
 import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
 import { type RulesResult, rulesSummaryRows, runRules } from './rules.ts';
 import { runScale, type ScaleResult, scaleSummaryRows } from './scale.ts';
@@ -52,13 +53,13 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,anomaly,scale] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,anomaly,scale] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
 const quick = args.quick ?? false;
 const only = new Set(
-  (args.only ?? 'w1,w2,w5,latency,api,live,rules').split(',').map((s) => s.trim().toLowerCase()),
+  (args.only ?? 'w1,w2,w5,latency,api,live,rules,notify').split(',').map((s) => s.trim().toLowerCase()),
 );
 
 const CLIENTS = 4;
@@ -265,6 +266,12 @@ async function main(): Promise<void> {
     runAnomalyBench(opts.anomaly, log),
   );
   if (anomaly) log(`\n${renderAnomaly(anomaly)}`);
+  // Notify: MQTT reading -> alarm -> e-mail at an SMTP server, 100 alarms (20 with --quick).
+  if (only.has('notify'))
+    log('\n[notify] out-of-range reading over MQTT -> alarm e-mail received by an SMTP server (TLS)');
+  const notify: NotifyResult | undefined = await attempt('notify', () =>
+    runNotify({ alarms: quick ? 20 : 100, roundTimeoutMs: 30_000 }, log),
+  );
 
   // Scale-out: embedded vs Mosquitto link vs PostgreSQL with 1 and 2 ingest workers; failovers.
   if (only.has('scale'))
@@ -366,6 +373,8 @@ async function main(): Promise<void> {
   if (anomaly) rows.push(...anomalySummaryRows(anomaly));
   if (scale) rows.push(...scaleSummaryRows(scale));
   else if (only.has('scale')) rows.push(err('scale', 'Scale: link vs embedded stored/s', '>= 0.80x'));
+  if (notify) rows.push(notifySummaryRow(notify));
+  else if (only.has('notify')) rows.push(err('notify', 'Notify: MQTT reading -> alarm e-mail', '-'));
   log('\n=== Summary ===');
   log(renderSummary(rows));
   const missed = rows.filter((r) => r.status === 'MISSED');
@@ -539,6 +548,8 @@ async function main(): Promise<void> {
       );
   }
 
+  if (notify) log(`\n${renderNotify(notify)}`);
+
   const durationMs = nowMs() - t0;
   const doc = {
     suite: 'vigil-bench',
@@ -550,7 +561,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, scale },
+    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, notify, scale },
     errors,
   };
   const paths = saveResults(doc, startedAt);

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { Role } from '../cluster/process-role.ts';
 import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { checkDataDir } from '../data-dir/data-dir-state.ts';
 import { dataPaths } from '../data-dir/paths.ts';
 import { checkServerLock } from '../data-dir/server-lock.ts';
 import { VigilError } from '../errors.ts';
-import type { Role } from '../server/start-role-server.ts';
 
 /** One listener of `vigil start`, with the configuration key and flag that set its port. */
 export interface Listener {

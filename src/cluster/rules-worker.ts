@@ -5,7 +5,8 @@
  * on a view of the store that shows only that bucket's devices. Taking a bucket loads its
  * devices as a restart does (stored alarms restored, recent readings re-judged from the store),
  * so readings stored while nobody owned it are judged then, and an alarm already open is
- * continued, not opened twice. Device events also drive the shipments of owned devices.
+ * continued, not opened twice. Device events also drive the shipments of owned devices. The
+ * owner of bucket 0 is the leader: it also runs the alarm notifications (`onLeader`).
  */
 import type { Logger } from 'pino';
 import { type AlarmService, createAlarmService } from '../alarms/alarm-service.ts';
@@ -33,6 +34,11 @@ export interface RulesWorkerOptions {
   clock: () => number;
   /** Alarm service settings (tests shorten the tick). */
   alarmService?: { tickMs?: number; anomaly?: boolean };
+  /**
+   * The owner of bucket 0 also runs what the cluster must run once (alarm notifications): told
+   * when this process takes bucket 0 (true) and when it gives it up (false).
+   */
+  onLeader?: (leading: boolean) => Promise<void>;
 }
 
 export interface RulesWorker {
@@ -95,8 +101,10 @@ export function startRulesWorker(o: RulesWorkerOptions): RulesWorker {
     logger: o.logger,
     onAcquire: async (bs) => {
       for (const b of bs) await adopt(b);
+      if (bs.includes(0)) await o.onLeader?.(true);
     },
     onRelease: async (bs) => {
+      if (bs.includes(0)) await o.onLeader?.(false);
       for (const b of bs) {
         const svc = services.get(b);
         services.delete(b);

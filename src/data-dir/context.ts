@@ -14,6 +14,7 @@ import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
 import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
+import type { NotificationStore } from '../notifications/notification-store.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -46,6 +47,8 @@ export interface VigilContext {
   alarmStore: AlarmStore;
   /** The same database through the shipments port. */
   shipmentStore: ShipmentStore;
+  /** The same database through the notifications port. */
+  notificationStore: NotificationStore;
   /** Leases, cross-process events and worker slots: set on PostgreSQL (several processes), else undefined. */
   cluster: ClusterBackend | undefined;
   ca: CaMaterial;
@@ -161,6 +164,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     accountStore: db.accounts,
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
+    notificationStore: db.notifications,
     cluster: db.cluster,
     ca,
     logger,
@@ -214,6 +218,7 @@ async function openAdapters(
   accounts: AccountStore;
   alarms: AlarmStore;
   shipments: ShipmentStore;
+  notifications: NotificationStore;
   cluster?: ClusterBackend;
 }> {
   const { url, allowInsecure, poolSize, retryForMs, retentionDays, shipmentRetentionDays } = config.storage;

@@ -8,6 +8,7 @@ import type { LiveBus } from '../live/live-bus.ts';
 import type { FdBudget } from '../net/fd-budget.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
 import { composeApiRoutes } from './api-routes.ts';
+import type { Notifications } from './notifications-wiring.ts';
 import type { ServerOptions } from './start-server.ts';
 
 /** What the HTTPS API of a process needs besides the context. */
@@ -17,6 +18,8 @@ export interface ApiPartDeps {
   status: StatusSources;
   alarms: AlarmStore;
   shipments: ShipmentService;
+  /** The notification configuration, senders and service the routes use. */
+  notifications: Notifications;
   bus: LiveBus;
   fdBudget: FdBudget;
   rejections: RejectionRecorder;
@@ -50,6 +53,7 @@ export async function startApiPart(d: ApiPartDeps) {
     customAuthenticator: opts.authenticator,
     alarms: d.alarms,
     shipments: d.shipments,
+    notifications: d.notifications,
     bus: d.bus,
     status: d.status,
     onDeviceChanged: d.onDeviceChanged,

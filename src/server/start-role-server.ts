@@ -19,6 +19,7 @@ import { BackfillTracker } from '../api/backfill-tracker.ts';
 import { ingestWorkerName } from '../broker/mosquitto-config.ts';
 import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import type { ClusterBackend, ClusterFeed } from '../cluster/cluster-backend.ts';
+import type { Role } from '../cluster/process-role.ts';
 import { startRulesWorker } from '../cluster/rules-worker.ts';
 import { serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
@@ -32,11 +33,9 @@ import { runShutdown, type ShutdownOutcome, type ShutdownStep } from '../process
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { statusSources } from './api-routes.ts';
+import { createNotifications, type Notifications } from './notifications-wiring.ts';
 import { startApiPart } from './start-api.ts';
 import { DEFAULT_WEB_ROOT, type ServerOptions } from './start-server.ts';
-
-export const ROLES = ['all', 'ingest', 'api', 'rules'] as const;
-export type Role = (typeof ROLES)[number];
 
 export interface RoleServerOptions extends ServerOptions {
   /** Rules lease length (tests shorten it). */
@@ -134,6 +133,15 @@ export async function startRoleServer(
     );
   } else if (role === 'rules') {
     const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    let leader: Notifications | undefined;
+    // Read-only use: the notification texts name a device's shipments.
+    const leaderShipments = new ShipmentService({
+      shipments: ctx.shipmentStore,
+      store,
+      master: ctx.master,
+      clock,
+      logger,
+    });
     const worker = startRulesWorker({
       store,
       alarms: ctx.alarmStore,
@@ -146,16 +154,45 @@ export async function startRoleServer(
       logger,
       clock,
       ...(opts.alarmService ? { alarmService: opts.alarmService } : {}),
+      onLeader: async (leading) => {
+        await leader?.service.stop();
+        leader = undefined;
+        if (!leading) return;
+        // A fresh service: its start routes the alarms opened while no process led.
+        const n = createNotifications({
+          ctx,
+          alarms: ctx.alarmStore,
+          shipments: leaderShipments,
+          httpPort: () => config.http.port,
+          ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
+        });
+        await n.service.start();
+        leader = n;
+        logger.info('rules: leading (alarm notifications run here)');
+      },
     });
     const feed: ClusterFeed = cluster.listen({
       onAccepted: (ev) => worker.onAccepted(ev),
+      // Every alarm change of every process (acknowledgements in API processes included) reaches
+      // the leader's notification service, which routes, escalates or stops.
+      onAlarm: (id) => {
+        if (!leader) return;
+        void ctx.alarmStore
+          .get(id)
+          .then((a) => a && leader?.service.onAlarmChange(a))
+          .catch((err) => logger.error({ err }, 'alarm change not given to the notifications'));
+      },
       onReconnect: () => void worker.reload().catch((err) => logger.error({ err }, 'rules reload failed')),
     });
     await feed.ready();
     const retention = retentionTimer(cluster, ctx);
     summary = () =>
       `rules | buckets ${worker.ownership.owned().length}/${cluster.buckets} | feed ${feed.connected() ? 'up' : 'down'}`;
-    drain.push({ name: 'feed', run: () => feed.close() }, { name: 'rules', run: () => worker.stop() });
+    drain.push(
+      { name: 'feed', run: () => feed.close() },
+      { name: 'rules', run: () => worker.stop() },
+      { name: 'notifications', run: () => leader?.service.stop() },
+    );
     finish.push({ name: 'retention', run: () => clearInterval(retention) });
   } else {
     const bus = new LiveBus();
@@ -186,7 +223,17 @@ export async function startRoleServer(
     });
     await feed.ready();
     const fdBudget = createProcessFdBudget(config, logger);
-    const { api, httpPort: port } = await startApiPart({
+    // The notification settings and test sends of the API; the service itself runs in the
+    // leading rules process, never here.
+    let port = 0;
+    const notifications = createNotifications({
+      ctx,
+      alarms: ctx.alarmStore,
+      shipments,
+      httpPort: () => port,
+      ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
+    });
+    const started = await startApiPart({
       ctx,
       opts,
       status: statusSources({
@@ -199,6 +246,7 @@ export async function startRoleServer(
       }),
       alarms: ctx.alarmStore,
       shipments,
+      notifications,
       bus,
       fdBudget,
       rejections,
@@ -207,6 +255,8 @@ export async function startRoleServer(
       onDeviceChanged: () => {},
       webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
     });
+    const api = started.api;
+    port = started.httpPort;
     httpPort = port;
     summary = () =>
       `api | https ${port} | routes ${apiRuntimeOf(api)?.routes.length ?? 0} | feed ${feed.connected() ? 'up' : 'down'}`;

@@ -26,8 +26,10 @@ export interface MosquittoFleet {
   dir: string;
   dataDir: string;
   bundles: DeviceBundleFiles[];
-  /** In the order of `mqtt.external.url` then `mqtt.external.urls`. */
+  /** In the order of `mqtt.external.url` then `mqtt.external.urls`; none: the embedded broker. */
   brokers: FleetBroker[];
+  /** Where devices publish: the first broker, or Vigil's embedded broker. */
+  deviceUrl: string;
   /** `vigil start --data-dir … ARGS`, resolved once it printed `vigil started`. */
   startVigil(args: string[], env?: NodeJS.ProcessEnv): Promise<VigilChild>;
   /** A context on the data directory (opened once, closed by `stop`). */
@@ -36,11 +38,12 @@ export interface MosquittoFleet {
 }
 
 export interface FleetOptions {
-  /** Merged into config.json; `mqtt.external` is added by the fleet. */
+  /** Merged into config.json; the fleet adds `mqtt.external` (or, with no brokers, `mqtt.host`/`port`). */
   config?: Record<string, unknown>;
   /** Merged into `mqtt.external` (fleetRatePerSec, maxOutageMinutes, ingestWorkers, …). */
   external?: Record<string, unknown>;
   devices: number;
+  /** Mosquitto brokers; 0: devices publish to Vigil's embedded broker. */
   brokers: number;
   profile?: DeviceProfile;
   idPrefix?: string;
@@ -64,9 +67,14 @@ export async function mosquittoFleet(o: FleetOptions): Promise<MosquittoFleet> {
     const ports: number[] = [];
     for (let i = 0; i < o.brokers; i++) ports.push(await freeLoopbackPort());
     const urls = ports.map((p) => `mqtts://localhost:${p}`);
+    const mqtt = (o.config?.mqtt ?? {}) as Record<string, unknown>;
+    const embeddedPort = o.brokers === 0 ? await freeLoopbackPort() : 0;
     const config = {
       ...o.config,
-      mqtt: { external: { url: urls[0], urls: urls.slice(1), ...o.external } },
+      mqtt:
+        o.brokers === 0
+          ? { ...mqtt, host: '127.0.0.1', port: embeddedPort }
+          : { ...mqtt, external: { url: urls[0], urls: urls.slice(1), ...o.external } },
     };
     writeFileSync(join(dataDir, 'config.json'), JSON.stringify(config));
     const c = await openContext({ dataDir, env, create: true, logLevel: 'silent' });
@@ -107,6 +115,7 @@ export async function mosquittoFleet(o: FleetOptions): Promise<MosquittoFleet> {
       dataDir,
       bundles,
       brokers,
+      deviceUrl: brokers[0]?.url ?? `mqtts://127.0.0.1:${embeddedPort}`,
       async startVigil(args, extraEnv = {}) {
         const child = startVigilChild(['--data-dir', dataDir, ...args], extraEnv);
         children.push(child);

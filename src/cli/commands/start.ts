@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROLES, type Role } from '../../cluster/process-role.ts';
 import type { ConfigInput } from '../../config/schema.ts';
 import { ensureFirstAdmin, openContext, type VigilContext } from '../../data-dir/context.ts';
-import { ROLES, type Role, startRoleServer } from '../../server/start-role-server.ts';
+import { startRoleServer } from '../../server/start-role-server.ts';
 import { DEFAULT_WEB_ROOT, startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { parseCommand } from '../command-context.ts';

@@ -4,6 +4,7 @@
  */
 import { runAlarmStoreContract } from '../../alarms/alarm-store-contract.ts';
 import { runAccountStoreContract } from '../../auth/account-store-contract.ts';
+import { runNotificationStoreContract } from '../../notifications/notification-store-contract.ts';
 import { runShipmentStoreContract } from '../../shipments/shipment-store-contract.ts';
 import { runStoreContract } from '../store-contract.ts';
 import { sampleDevice, sampleKey } from '../store-records.fixture.ts';
@@ -48,5 +49,14 @@ runShipmentStoreContract({
       registerDevice: (id) => db.store.addDevice(sampleDevice(id), sampleKey(id)),
       cleanup: () => db.dispose(),
     };
+  },
+});
+
+runNotificationStoreContract({
+  name: 'PostgresNotificationStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return { notifications: db.notifications, cleanup: () => db.dispose() };
   },
 });

@@ -1,6 +1,7 @@
 import { PostgresAccountStore } from './postgres-account-store.ts';
 import { PostgresAlarmStore } from './postgres-alarm-store.ts';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.ts';
+import { PostgresNotificationStore } from './postgres-notification-store.ts';
 import { PostgresShipmentStore } from './postgres-shipment-store.ts';
 import { PostgresStore } from './postgres-store.ts';
 
@@ -12,6 +13,7 @@ export interface PostgresAdapters {
   accounts: PostgresAccountStore;
   alarms: PostgresAlarmStore;
   shipments: PostgresShipmentStore;
+  notifications: PostgresNotificationStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -22,6 +24,7 @@ export function postgresAdapters(database: PostgresDatabase): PostgresAdapters {
     accounts: new PostgresAccountStore(database),
     alarms: new PostgresAlarmStore(database),
     shipments: new PostgresShipmentStore(database),
+    notifications: new PostgresNotificationStore(database),
   };
 }
 

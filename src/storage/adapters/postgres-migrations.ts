@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { VigilError } from '../../errors.ts';
 import type { MasterKey } from '../../keys/master-key.ts';
+import { PG_NOTIFICATION_MIGRATION } from './postgres-notification-migration.ts';
 
 /** One schema step; versions only grow and a released step is never edited. */
 export interface PgMigration {
@@ -350,6 +351,7 @@ CREATE TABLE rule_leases (
 INSERT INTO rule_leases (bucket, owner, expires_at) SELECT b, NULL, 0 FROM generate_series(0, ${RULE_BUCKETS - 1}) AS b;
 `,
   },
+  PG_NOTIFICATION_MIGRATION,
 ];
 
 /** The newest version this build knows. */

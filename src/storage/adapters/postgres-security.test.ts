@@ -115,7 +115,7 @@ describe('PostgreSQL connection policy', { skip }, () => {
 });
 
 describe('PostgreSQL column encryption', { skip }, () => {
-  it('a pg_dump shows no reading value, batch id, event body, TOTP seed or sealed key', async () => {
+  it('a pg_dump shows no reading value, batch id, event body, TOTP seed, sealed key, notification text or address', async () => {
     const key = master();
     const db = await pg.fresh({ master: key });
     const s = pg.server;
@@ -178,6 +178,31 @@ describe('PostgreSQL column encryption', { skip }, () => {
         },
         T0,
       );
+      // Notifications quote readings and hold contacts' addresses and browsers' push keys.
+      await db.notifications.enqueue(
+        [
+          {
+            alarmId: 'truck-0077/heat/1',
+            event: 'raised',
+            channel: 'email',
+            contactId: 'quinn',
+            recipient: 'quinn-sentinel@example.org',
+            target: {},
+            message: { subject: 'heat', text: 'temp 13.377 °C', short: '13.377', link: 'x', data: {} },
+            escalationLevel: 0,
+            level: 'critical',
+          },
+        ],
+        T0,
+      );
+      await db.notifications.putConfig('contact', 'quinn', { phone: '+31600SENTINEL' }, T0);
+      await db.notifications.putPushSubscription({
+        userName: 'quality1',
+        endpoint: 'https://push.example/e1',
+        p256dh: 'P256DH-SENTINEL-KEY',
+        auth: 'PUSHAUTH-SENTINEL',
+        createdAt: T0,
+      });
       const dump = await s.exec('pg_dump', ['-d', 'postgres', '-n', db.schema]);
       assert.match(dump, /CREATE TABLE/, 'the dump has the schema');
       assert.match(dump, /truck-0077/, 'ids stay in clear');
@@ -191,6 +216,10 @@ describe('PostgreSQL column encryption', { skip }, () => {
         ['TOTP seed', seed],
         ['device secret', secret],
         ['sealed device secret', sealedSecret],
+        ['notification recipient', Buffer.from('quinn-sentinel@example.org')],
+        ['contact address', Buffer.from('+31600SENTINEL')],
+        ['push subscription keys', Buffer.from('P256DH-SENTINEL-KEY')],
+        ['push subscription keys', Buffer.from('PUSHAUTH-SENTINEL')],
       ];
       for (const [what, bytes] of secrets) {
         for (const form of [
