@@ -69,15 +69,19 @@ const TRANSIENT_NODE = new Set([
   'ENOTCONN',
 ]);
 
+const NO_HOST = 'no read-write host reachable';
+
 /** True when retrying the transaction may succeed (a failover, a restart, a conflict). */
 export function isTransientPgError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; cause?: unknown } | null;
   if (!e) return false;
-  if (err instanceof VigilError) return e.cause !== undefined && isTransientPgError(e.cause);
+  const msg = typeof e.message === 'string' ? e.message : '';
+  // No host would take writes (the primary is gone, no standby promoted yet): a failover.
+  if (err instanceof VigilError)
+    return msg.includes(NO_HOST) || (e.cause !== undefined && isTransientPgError(e.cause));
   const code = typeof e.code === 'string' ? e.code : '';
   if (TRANSIENT_STATES.has(code) || code.startsWith('08') || TRANSIENT_NODE.has(code)) return true;
-  const msg = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|connection is closed|not queryable|Client has encountered a connection error|timeout expired|no read-write host/i.test(
+  return /Connection terminated|connection is closed|not queryable|Client has encountered a connection error|timeout expired/i.test(
     msg,
   );
 }
@@ -171,12 +175,7 @@ export class PgPool {
         await c.end().catch(() => {});
       }
     }
-    const err = new VigilError(
-      'VIGIL_ERR_STORE',
-      `[postgres] no read-write host reachable (${redacted}): ${errors.join('; ')}`,
-    );
-    (err as { code?: string }).code = 'ECONNREFUSED';
-    throw err;
+    throw new VigilError('VIGIL_ERR_STORE', `[postgres] ${NO_HOST} (${redacted}): ${errors.join('; ')}`);
   }
 
   async #acquire(): Promise<ScramOnlyClient> {
