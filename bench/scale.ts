@@ -203,7 +203,7 @@ export async function runScale(o: ScaleOptions, log: (s: string) => void): Promi
     for (const writers of [1, 2]) {
       const r = await runPgWrite(pg, writers, o.pgWrite);
       log(
-        `  PostgreSQL write, ${writers} writer(s): ${fmtNum(r.rate)} readings/s (commit p99 ${fmtMs(r.commitMsP99)})`,
+        `  PostgreSQL write, ${writers} writer(s): ${fmtNum(r.rate)} readings/s (commit p99 ${fmtMs(r.commitMsP99)}, ${fmtNum(r.bytesPerReading)} B/reading on disk)`,
       );
       result.pgWrite.push(r);
     }

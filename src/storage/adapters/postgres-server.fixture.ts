@@ -261,7 +261,8 @@ export async function startPostgres(o: PgServerOptions = {}): Promise<PgServer> 
       stopped = true;
       running.delete(server);
       const pid = child?.pid;
-      if (pid && child?.exitCode === null) {
+      // A postmaster killed (-9) earlier has exited with a signal: its 'exit' already fired.
+      if (pid && child?.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((r) => child?.once('exit', () => r()));
         try {
           process.kill(pid, 'SIGINT'); // fast shutdown
