@@ -3,8 +3,12 @@
  * composition root (src/server) implements them over the stores and services; the API never sees
  * the broker, the ingest pipeline, the data directory or the device service themselves.
  */
+
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { BrokerStats } from '../broker/broker-types.ts';
+import type { ExternalBrokerStatus } from '../cluster/broker-links.ts';
+import type { ContinuityReport } from '../continuity/continuity-schema.ts';
+import type { DeviceLink } from '../continuity/link-tracker.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 
@@ -77,16 +81,7 @@ export interface IngestMeter {
 
 /** Everything /api/v1/system, /metrics and the live feed's `system` messages report on. */
 /** One external broker as a link sees it (host and port only: a URL could carry credentials). */
-export interface ExternalBrokerStatus {
-  address: string;
-  port: number;
-  connected: boolean;
-  /** `$SYS/broker/publish/messages/dropped`: messages the broker dropped (queue or in-flight limits). */
-  droppedMessages: number | null;
-  /** `$SYS/broker/store/messages/count` and `.../bytes`: what the broker holds. */
-  storedMessages: number | null;
-  storedBytes: number | null;
-}
+export type { ExternalBrokerStatus };
 
 export interface StatusSources {
   clock: () => number;
@@ -110,6 +105,10 @@ export interface StatusSources {
   /** The database file (its size and its WAL's are reported). */
   dbPath: string;
   caCertPem: string;
+  /** Backups, power, the data volume and brokers (the continuity section); absent in tests that need none. */
+  continuity?: () => Promise<ContinuityReport>;
+  /** A device's latest `link` event: its broker and outbox depth (null: none since start). */
+  link?: (deviceId: string) => DeviceLink | null;
 }
 
 /** The live feed's bus: producers publish, each client subscribes. */

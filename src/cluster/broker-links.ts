@@ -8,11 +8,22 @@
  */
 import type { Logger } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
-import type { ExternalBrokerStatus } from '../api/ports.ts';
 import { BROKER_STAT_TOPICS } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
 import type { VigilConfig } from '../config/schema.ts';
 import type { IngestSink } from '../ingest/ingest-sink.ts';
+
+/** One external broker as the system page and /metrics show it. */
+export interface ExternalBrokerStatus {
+  address: string;
+  port: number;
+  connected: boolean;
+  /** `$SYS/broker/publish/messages/dropped`: messages the broker dropped (queue or in-flight limits). */
+  droppedMessages: number | null;
+  /** `$SYS/broker/store/messages/count` and `.../bytes`: what the broker holds. */
+  storedMessages: number | null;
+  storedBytes: number | null;
+}
 
 export interface BrokerLinksOptions {
   urls: readonly string[];

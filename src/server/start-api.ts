@@ -28,6 +28,8 @@ export interface ApiPartDeps {
   tls: { cert: string; key: string; ca: string; crl: string };
   onDeviceChanged: (id: string, enabled: boolean) => void;
   webRoot: string;
+  /** Why the dashboard is read-only now (the data volume is full), or null. */
+  readOnly?: () => string | null;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function startApiPart(d: ApiPartDeps) {
     authenticator: opts.authenticator ?? auth.authenticator,
     ingest: d.ingest,
     routes: composed.routes,
+    ...(d.readOnly ? { readOnly: d.readOnly } : {}),
   });
   const httpPort = (api.server.address() as { port: number }).port;
   return { api, auth, composed, httpPort };

@@ -21,6 +21,8 @@ import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import type { ClusterBackend, ClusterFeed } from '../cluster/cluster-backend.ts';
 import type { Role } from '../cluster/process-role.ts';
 import { startRulesWorker } from '../cluster/rules-worker.ts';
+import { startContinuity } from '../continuity/continuity-service.ts';
+import { LinkTracker } from '../continuity/link-tracker.ts';
 import { serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { VigilError } from '../errors.ts';
@@ -210,10 +212,12 @@ export async function startRoleServer(
     });
     const idle = { accepted: 0, rejected: 0, readings: 0, commits: 0, lastCommitMs: 0 };
     const ingest = { stats: idle, onCommit: () => () => {} };
+    const links = new LinkTracker();
     const feed = cluster.listen({
       onAccepted: (ev) => {
         bus.publishAccepted(ev);
         backfill.observe(ev);
+        links.observe(ev);
       },
       onAlarm: (id) =>
         void ctx.alarmStore
@@ -233,6 +237,19 @@ export async function startRoleServer(
       httpPort: () => port,
       ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
     });
+    // This host's continuity (UPS, data volume; backups are the database's in this mode): shown
+    // on the system page, and a full volume makes this process's dashboard read-only.
+    const continuity = startContinuity({
+      ctx,
+      alarms: ctx.alarmStore,
+      links,
+      startedAt: clock(),
+      ingest: { readingsPerSec: () => 0, readings: async () => 0, dbBytes: () => 0 },
+      // UPS low battery: the same graceful stop as Ctrl-C.
+      requestShutdown: (reason) =>
+        opts.requestShutdown ? opts.requestShutdown(reason) : process.kill(process.pid, 'SIGTERM'),
+      ...(opts.continuity ?? {}),
+    });
     const started = await startApiPart({
       ctx,
       opts,
@@ -243,7 +260,10 @@ export async function startRoleServer(
         broker: undefined,
         backfill,
         externalLink: undefined,
+        continuity,
+        links,
       }),
+      readOnly: () => continuity.readOnlyReason(),
       alarms: ctx.alarmStore,
       shipments,
       notifications,
@@ -265,7 +285,10 @@ export async function startRoleServer(
       { name: 'https', run: () => api.close() },
       { name: 'feed', run: () => feed.close() },
     );
-    finish.push({ name: 'rejections', run: () => rejections.stop() });
+    finish.push(
+      { name: 'rejections', run: () => rejections.stop() },
+      { name: 'continuity', run: () => continuity.stop() },
+    );
     force = () => ({ https: httpsGuardOf(api)?.destroyAll() ?? 0 });
   }
 
