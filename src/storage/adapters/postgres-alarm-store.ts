@@ -14,7 +14,7 @@ import { VigilError } from '../../errors.ts';
 import type { ColumnCipher } from './postgres-cipher.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
 import { ALARM_CHANNEL, notifyAll } from './postgres-notify.ts';
-import { pgStoreError } from './postgres-store-rows.ts';
+import { pgStoreError, pgTx } from './postgres-store-rows.ts';
 
 interface AlarmRow {
   id: string;
@@ -98,12 +98,8 @@ export class PostgresAlarmStore implements AlarmStore {
     return this.#db.cipher;
   }
 
-  async #tx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
-    try {
-      return await this.#db.tx(({ client }) => fn(client));
-    } catch (err) {
-      throw pgStoreError(err, 'alarms');
-    }
+  #tx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
+    return pgTx(this.#db, 'alarms', fn);
   }
 
   async #get(c: pg.ClientBase, id: string, lock = false): Promise<AlarmRecord | null> {

@@ -16,7 +16,7 @@ import type {
 } from '../../notifications/notification-store.ts';
 import type { ColumnCipher } from './postgres-cipher.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
-import { pgStoreError } from './postgres-store-rows.ts';
+import { pgStoreError, pgTx } from './postgres-store-rows.ts';
 
 interface OutboxRow {
   id: number;
@@ -86,12 +86,8 @@ export class PostgresNotificationStore implements NotificationStore {
     return this.#db.cipher;
   }
 
-  async #tx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
-    try {
-      return await this.#db.tx(({ client }) => fn(client));
-    } catch (err) {
-      throw pgStoreError(err, 'notifications');
-    }
+  #tx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
+    return pgTx(this.#db, 'notifications', fn);
   }
 
   async #q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {

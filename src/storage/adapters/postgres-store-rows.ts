@@ -2,6 +2,7 @@
  * Row shapes of the PostgreSQL registry, ingest and audit tables and their mapping to `Store`
  * records, decrypting the encrypted columns (postgres-cipher.ts) with the row's identity.
  */
+import type pg from 'pg';
 import { VigilError } from '../../errors.ts';
 import type { AuditRecord, DeviceKeyRecord, MessageRecord, ReadingRecord } from '../store.ts';
 import type { ColumnCipher } from './postgres-cipher.ts';
@@ -128,4 +129,17 @@ export function pgStoreError(err: unknown, label: string): Error {
   return new VigilError('VIGIL_ERR_STORE', `[postgres] ${label}: ${pgCode(err) ?? 'error'}: ${msg}`, {
     cause: err,
   });
+}
+
+/** One transaction of an adapter; a failure becomes VIGIL_ERR_STORE naming `label` (a VigilError passes). */
+export async function pgTx<T>(
+  db: { tx<U>(fn: (tx: { client: pg.ClientBase }) => Promise<U>): Promise<U> },
+  label: string,
+  fn: (c: pg.ClientBase) => Promise<T>,
+): Promise<T> {
+  try {
+    return await db.tx(({ client }) => fn(client));
+  } catch (err) {
+    throw pgStoreError(err, label);
+  }
 }
