@@ -48,6 +48,13 @@ export interface DeviceControl {
   setEnabled(id: string, enabled: boolean, actor: string): Promise<DeviceRecord>;
   /** Provisions a device (audited as `device.add`); the bundle exists only in the answer. */
   provision(input: ProvisionInput): Promise<{ device: DeviceRecord; bundle: DeviceBundleFiles }>;
+  /** Revokes a device (status `revoked`, certificates on the CRL; audited); its session is dropped. */
+  revoke(id: string, actor: string): Promise<DeviceRecord>;
+  /**
+   * Deletes a device that never delivered anything (audited as `device.delete`); one that has
+   * been seen or has data is refused with VIGIL_ERR_DEVICE_IN_USE.
+   */
+  remove(id: string, actor: string): Promise<void>;
 }
 
 /**

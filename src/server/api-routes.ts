@@ -23,8 +23,9 @@ import { checkpointLine } from '../audit/audit-checkpoint.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { VigilContext } from '../data-dir/context.ts';
-import { setDeviceEnabled } from '../devices/device-service.ts';
+import { deleteDevice, revokeDevice, setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
+import { VigilError } from '../errors.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
@@ -69,6 +70,17 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       const b = await provisionInMemory(ctx, input);
       w.onDeviceChanged(b.device.id, true);
       return b;
+    },
+    revoke: async (id, actor) => {
+      await revokeDevice(ctx, id, actor);
+      w.onDeviceChanged(id, false);
+      const d = await store.getDevice(id);
+      if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+      return d;
+    },
+    remove: async (id, actor) => {
+      await deleteDevice(ctx, id, actor);
+      w.onDeviceChanged(id, false);
     },
   };
   const custom = w.customAuthenticator;

@@ -1,18 +1,8 @@
 import { z } from 'zod';
+import { auditEntrySchema } from '../account-schemas.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { AuditReads } from '../ports.ts';
 import { timeParam } from '../schemas.ts';
-
-const auditEntry = z.object({
-  id: z.number().int(),
-  ts: z.number(),
-  actor: z.string(),
-  action: z.string(),
-  object: z.string().nullable(),
-  detail: z.record(z.string(), z.unknown()),
-  prevHash: z.string(),
-  hash: z.string(),
-});
 
 /** The hash-chained audit log (auditor, admin). */
 export function auditRoutes(audit: AuditReads): RoutePlugin {
@@ -34,7 +24,7 @@ export function auditRoutes(audit: AuditReads): RoutePlugin {
               .regex(/^[a-z0-9_.]{1,64}$/)
               .optional(),
           }),
-          response: { 200: z.object({ entries: z.array(auditEntry), more: z.boolean() }) },
+          response: { 200: z.object({ entries: z.array(auditEntrySchema), more: z.boolean() }) },
         },
       },
       async (req) => {

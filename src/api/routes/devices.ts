@@ -4,7 +4,13 @@ import type { DeviceRecord, ReadingRecord } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { AlarmList, DeviceControl, DeviceReads } from '../ports.ts';
-import { type DeviceSummary, deviceIdParams, deviceSummary, readingSchema } from '../schemas.ts';
+import {
+  type DeviceSummary,
+  deviceDetail,
+  deviceIdParams,
+  deviceListRow,
+  deviceSummary,
+} from '../schemas.ts';
 
 /** A device that sent an accepted message within this window counts as online. */
 export const ONLINE_WINDOW_MS = 10 * 60_000;
@@ -49,15 +55,7 @@ export function devicesRoutes(p: {
           summary: 'List devices with status and last seen time',
           tags: ['devices'],
           response: {
-            200: z.object({
-              devices: z.array(
-                deviceSummary.extend({
-                  latest: readingSchema.nullable(),
-                  /** `open` while the device has an active (open or acknowledged) alarm. */
-                  alarm: z.enum(['none', 'open']),
-                }),
-              ),
-            }),
+            200: z.object({ devices: z.array(deviceListRow) }),
           },
         },
       },
@@ -86,7 +84,7 @@ export function devicesRoutes(p: {
           summary: 'One device with its latest reading',
           tags: ['devices'],
           params: deviceIdParams,
-          response: { 200: z.object({ device: deviceSummary, latest: readingSchema.nullable() }) },
+          response: { 200: deviceDetail },
         },
       },
       async (req) => {

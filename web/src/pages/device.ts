@@ -9,10 +9,9 @@ import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
 import { absDate, absTime, num } from '../format.ts';
-import { normDevice, normSeries } from '../normalize.ts';
 import { FIELDS, fmtField, fmtLimit, limitOf, limitState, PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
-import type { Device, Reading } from '../types.ts';
+import type { Device, DeviceDetailView, DeviceSummary, Reading, Series } from '../types.ts';
 import { createTimeChart, type TimeChart } from '../ui/chart.ts';
 import {
   badge,
@@ -306,14 +305,13 @@ export const devicePage: Page = (root, ctx, params) => {
     );
     if (!ok) return;
     try {
-      const r = await api<unknown>(`/devices/${encodeURIComponent(id)}/${action}`, {
+      const r = await api<{ device: DeviceSummary }>(`/devices/${encodeURIComponent(id)}/${action}`, {
         method: 'POST',
         body: {},
       });
-      const n = normDevice(r);
-      if (n && device) {
-        device.status = n.device.status;
-        device.online = n.device.online;
+      if (device) {
+        device.status = r.device.status;
+        device.online = r.device.online;
       }
       toast(`${id} ${action === 'disable' ? 'disabled' : 'enabled'}.`, 'ok');
       renderHead();
@@ -360,11 +358,10 @@ export const devicePage: Page = (root, ctx, params) => {
     const from = to - RANGES[range].ms;
     const maxPoints = Math.min(1500, Math.max(300, Math.round(chartsHost.clientWidth || 1000)));
     try {
-      const raw = await api<unknown>(
+      const series = await api<Series>(
         `/devices/${encodeURIComponent(id)}/readings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&maxPoints=${maxPoints}`,
       );
       if (mine !== loadSeq || stopped) return;
-      const series = normSeries(raw);
       for (const c of charts) c.setSeries(series, from, to);
       const backfilled = series.points.filter((p) => p.backfill).length;
       rangeNote.textContent = `${series.points.length} points${series.downsampled ? ' (downsampled: mean with min–max spread)' : ''}`;
@@ -393,18 +390,13 @@ export const devicePage: Page = (root, ctx, params) => {
 
   async function loadDevice(): Promise<void> {
     try {
-      const raw = await api<unknown>(`/devices/${encodeURIComponent(id)}`);
-      const n = normDevice(raw);
-      if (!n || stopped) return;
+      const r = await api<DeviceDetailView>(`/devices/${encodeURIComponent(id)}`);
+      if (stopped) return;
       const known = ctx.store.devices.get(id);
       // Keep the store's object so live updates keep flowing into this page.
       device = known
-        ? Object.assign(known, {
-            ...n.device,
-            latest: pickNewer(known.latest, n.device.latest),
-            alarm: known.alarm,
-          })
-        : n.device;
+        ? Object.assign(known, { ...r.device, latest: pickNewer(known.latest, r.latest), alarm: known.alarm })
+        : { ...r.device, latest: r.latest, alarm: 'none' };
     } catch (err) {
       if (stopped) return;
       replace(
@@ -433,9 +425,8 @@ export const devicePage: Page = (root, ctx, params) => {
           c.append({
             ts: reading.ts,
             backfill: reading.backfill,
+            n: 1,
             values: reading.data,
-            min: null,
-            max: null,
           });
       }
     }),

@@ -9,10 +9,9 @@ import { type GeoProjection, geoGraticule10, geoMercator, geoPath } from 'd3-geo
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace, s } from '../dom.ts';
-import { normSeries } from '../normalize.ts';
 import { fmtField, limitOf, limitState } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
-import type { Device } from '../types.ts';
+import type { Device, Series } from '../types.ts';
 import { type Basemap, loadBasemap } from '../ui/basemap.ts';
 import { badge, deviceStatusBadge, emptyState, errorBox, pageHeader, timeAgo } from '../ui/components.ts';
 import { fitToPoints } from '../ui/fit-projection.ts';
@@ -517,11 +516,11 @@ export const mapPage: Page = (root, ctx, params) => {
     await Promise.all(
       trucks().map(async (d) => {
         try {
-          const raw = await api<unknown>(
+          const series = await api<Series>(
             `/devices/${encodeURIComponent(d.id)}/readings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&maxPoints=${TRACK_MAX_POINTS}`,
           );
           const pts: LonLat[] = [];
-          for (const p of normSeries(raw).points) {
+          for (const p of series.points) {
             const lat = p.values.lat;
             const lon = p.values.lon;
             if (typeof lat === 'number' && typeof lon === 'number') pts.push([lon, lat]);

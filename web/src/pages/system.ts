@@ -99,7 +99,7 @@ const REASON_COLOURS = [
 
 /** The server's continuity view first; else an embedded broker with connection counts is up. */
 function brokerReachable(s: SystemStatus): boolean {
-  return s.continuity?.brokerReachable ?? s.broker.reachable ?? s.broker.connections !== null;
+  return s.continuity.brokerReachable ?? s.broker.connections !== null;
 }
 
 function certTone(c: CertStatus): Tone {
@@ -356,7 +356,6 @@ export const systemPage: Page = (root, ctx) => {
               ' (',
               timeAgo(backup.lastAt),
               ')',
-              backup.bytes ? ` · ${bytes(backup.bytes)}` : '',
             )
           : h(
               'p',
