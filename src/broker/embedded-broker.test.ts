@@ -30,7 +30,7 @@ describe('EmbeddedBroker', { timeout: 60_000 }, () => {
   let port: number;
   const sink = new FakeSink();
   const events: BrokerSecurityEvent[] = [];
-  const registry = new Map<string, BrokerIdentity>();
+  const registry = new Map<string, BrokerIdentity | 'disabled'>();
   const certs: Record<string, TestCert> = {};
   const open: MqttClient[] = [];
 
@@ -206,6 +206,20 @@ describe('EmbeddedBroker', { timeout: 60_000 }, () => {
     assert.equal(out.connected, false);
     assert.equal(out.errorCode, 5);
     await waitEvent('unknown_identity', 'dev-9999');
+  });
+
+  it('names the refusal of a disabled device device_disabled, not unknown_identity', async () => {
+    registry.set('dev-0009', 'disabled');
+    try {
+      const out = await connectAs('dev-0009');
+      assert.equal(out.connected, false);
+      assert.equal(out.errorCode, 5);
+      await waitEvent('device_disabled', 'dev-0009');
+      assert.equal(events.find((e) => e.reason === 'device_disabled')?.code, 'VIGIL_ERR_DEVICE_DISABLED');
+      assert.ok(!events.some((e) => e.reason === 'unknown_identity' && e.cn === 'dev-0009'));
+    } finally {
+      registry.set('dev-0009', { kind: 'device', id: 'dev-0009' });
+    }
   });
 
   it('refuses keep-alive 0 and keep-alive above the cap', async () => {
