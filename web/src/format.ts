@@ -70,3 +70,12 @@ export function humanize(s: string): string {
   const t = s.replace(/[_.-]+/g, ' ').trim();
   return t.charAt(0).toUpperCase() + t.slice(1);
 }
+
+/**
+ * `host:port` as a URL authority (RFC 3986 §3.2.2): an IPv6 address in brackets (`[::]:8883`),
+ * `?` for what is not known.
+ */
+export function hostPort(address: string | null, port: number | null): string {
+  const host = address === null ? '?' : address.includes(':') ? `[${address}]` : address;
+  return `${host}:${port ?? '?'}`;
+}
