@@ -1,0 +1,80 @@
+/** How the fleet map shows a vehicle: its position, the tone of its marker, its label. */
+import { h } from '../dom.ts';
+import { fmtField, limitOf, limitState } from '../profiles.ts';
+import type { Device } from '../types.ts';
+
+export type LonLat = [number, number];
+
+export function position(d: Device): LonLat | null {
+  const lat = d.latest?.data.lat;
+  const lon = d.latest?.data.lon;
+  return typeof lat === 'number' && typeof lon === 'number' ? [lon, lat] : null;
+}
+
+export function markerTone(d: Device): 'bad' | 'warn' | 'off' | 'ok' {
+  if (d.status !== 'enabled') return 'off';
+  if (d.alarm === 'open') return 'bad';
+  const st = limitState(d.latest?.data.temp_c, limitOf(d, 'temp_c'));
+  if (st === 'high' || st === 'low') return 'bad';
+  if (!d.online) return 'warn';
+  return 'ok';
+}
+
+export function outOfRange(d: Device): boolean {
+  const st = limitState(d.latest?.data.temp_c, limitOf(d, 'temp_c'));
+  return st === 'high' || st === 'low';
+}
+
+export const TONE_TEXT = {
+  ok: 'In range',
+  bad: 'Excursion or alarm',
+  warn: 'Offline',
+  off: 'Disabled',
+} as const;
+
+/** `truck-001 · 4.6 °C`. */
+export function labelText(d: Device): string {
+  const t = d.latest?.data.temp_c;
+  return typeof t === 'number' ? `${d.id} · ${fmtField('temp_c', t)}` : d.id;
+}
+
+/** Zoom in, zoom out and fit the fleet. */
+export function mapControls(zoomBy: (f: number) => void, fit: () => void): HTMLElement {
+  return h(
+    'div',
+    { class: 'map-controls' },
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn-map',
+        'aria-label': 'Zoom in',
+        title: 'Zoom in',
+        onclick: () => zoomBy(1.6),
+      },
+      '+',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn-map',
+        'aria-label': 'Zoom out',
+        title: 'Zoom out',
+        onclick: () => zoomBy(1 / 1.6),
+      },
+      '−',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn-map btn-map-text',
+        title: 'Fit the fleet',
+        testid: 'map-fit',
+        onclick: () => fit(),
+      },
+      'Fit fleet',
+    ),
+  );
+}
