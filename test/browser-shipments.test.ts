@@ -369,6 +369,10 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
       const form = qpage.getByTestId('decision-form');
       await form.waitFor();
       await qpage.getByTestId('custody-timeline').getByText('Delivered').waitFor();
+      // Nothing is pre-selected: the decision and the meaning of the signature are the signer's.
+      assert.equal(await qpage.getByTestId('decision-released').isChecked(), false);
+      assert.equal(await qpage.getByTestId('decision-quarantined').isChecked(), false);
+      assert.equal(await qpage.getByTestId('decision-meaning').inputValue(), '');
       await qpage.getByTestId('decision-quarantined').check();
       await qpage
         .getByTestId('decision-reason')

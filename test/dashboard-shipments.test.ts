@@ -186,3 +186,18 @@ describe('dashboard: NEWS2 trend scoring', () => {
     );
   });
 });
+
+describe('dashboard: profile labels', () => {
+  it('says a preset once, with its range, whatever name the server resolved', () => {
+    const d: ShipmentDetailView = { ...detail, profile: { ...detail.profile, name: 'Refrigerated 2-8 °C' } };
+    assert.equal(profileLabel(d.shipment, d), 'Refrigerated 2–8 °C');
+  });
+
+  it('adds the range when a preset was narrowed', () => {
+    const d: ShipmentDetailView = { ...detail, profile: { ...detail.profile, lowerC: 2, upperC: 6 } };
+    assert.equal(
+      profileLabel(d.shipment, d),
+      'Refrigerated 2-8 °C 2 to 6 °C'.replace('Refrigerated 2-8 °C', 'refrigerated'),
+    );
+  });
+});

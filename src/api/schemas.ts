@@ -65,6 +65,11 @@ export const seriesPointSchema = z.object({
 /** `GET /api/v1/devices`: a row of the list, with the latest reading and the alarm flag. */
 export const deviceListRow = deviceSummary.extend({
   latest: readingSchema.nullable(),
+  /**
+   * How often the device reports, learned from when its recent readings arrived (src/rules/device-cadence.ts);
+   * null until three have. `online` here means a message within 2.5 of these intervals.
+   */
+  expectedIntervalMs: z.number().nullable(),
   /** `open` while the device has an active (open or acknowledged) alarm. */
   alarm: z.enum(['none', 'open']),
 });

@@ -66,7 +66,15 @@ export function profileLabel(s: Pick<ShipmentView, 'profile'>, d?: ShipmentDetai
   const named = typeof s.profile === 'string' ? null : s.profile.name;
   const name = d?.profile.name ?? (typeof named === 'string' ? named : preset);
   const r = rangeOf(s, d);
-  if (preset !== 'custom' && name === preset && PRESET_LABELS[preset]) return PRESET_LABELS[preset];
+  // A preset's label already says its range; a custom range (or a preset's changed one) is added.
+  const presetLabel = PRESET_LABELS[preset];
+  const presetRange = PRESET_RANGES[preset];
+  const same =
+    r !== null &&
+    presetRange !== undefined &&
+    r.lowerC === presetRange.lowerC &&
+    r.upperC === presetRange.upperC;
+  if (preset !== 'custom' && presetLabel && same) return presetLabel;
   const label = name === 'custom' ? 'Custom' : name;
   return r ? `${label} ${r.lowerC} to ${r.upperC} °C` : label;
 }

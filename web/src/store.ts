@@ -4,14 +4,12 @@
  * (slowly while the feed is up, to catch online/offline transitions the feed may not push).
  */
 import { api } from './api.ts';
+import { isOnline } from './freshness.ts';
 import type { LiveFeed } from './live.ts';
 import { type Alarm, alarmActive, type Device, type LiveReading, type Reading } from './types.ts';
 
 type Topic = 'devices' | 'alarms' | 'reading' | 'system';
 type Listener = (detail: unknown) => void;
-
-/** Devices without a message for this long count as offline on the client too (server: 10 min). */
-export const ONLINE_WINDOW_MS = 10 * 60_000;
 
 export interface ReadingEvent {
   deviceId: string;
@@ -114,7 +112,15 @@ export class FleetStore {
           // A device change carries the registry summary; the latest reading and alarm flag stay.
           const d = m.data;
           const prev = this.devices.get(d.id);
-          this.devices.set(d.id, { ...d, latest: prev?.latest ?? null, alarm: prev?.alarm ?? 'none' });
+          const row: Device = {
+            ...d,
+            latest: prev?.latest ?? null,
+            alarm: prev?.alarm ?? 'none',
+            expectedIntervalMs: prev?.expectedIntervalMs ?? null,
+          };
+          // The feed's flag uses the fixed window; the learned interval decides here as in the list.
+          row.online = isOnline(row, Date.now());
+          this.devices.set(d.id, row);
           this.#emitSoon('devices');
           break;
         }
@@ -157,10 +163,9 @@ export class FleetStore {
   tick(now = Date.now()): void {
     let changed = false;
     for (const d of this.devices.values()) {
-      const online =
-        d.status === 'enabled' && d.lastSeenAt !== null && now - d.lastSeenAt <= ONLINE_WINDOW_MS;
-      if (d.online && !online) {
-        d.online = false;
+      const online = isOnline(d, now);
+      if (d.online !== online) {
+        d.online = online;
         changed = true;
       }
     }

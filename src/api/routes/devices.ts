@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VigilError } from '../../errors.ts';
+import { learnedIntervalMs, onlineWindowMs } from '../../rules/device-cadence.ts';
 import type { DeviceRecord, ReadingRecord } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
@@ -12,8 +13,13 @@ import {
   deviceSummary,
 } from '../schemas.ts';
 
-/** A device that sent an accepted message within this window counts as online. */
+/**
+ * A device that sent an accepted message within this window counts as online, where its reporting
+ * interval is not known (the device list learns it: src/rules/device-cadence.ts).
+ */
 export const ONLINE_WINDOW_MS = 10 * 60_000;
+/** Recent readings the device list learns a device's reporting interval from. */
+const CADENCE_SAMPLES = 32;
 
 export function summarize(d: DeviceRecord, now: number): DeviceSummary {
   return {
@@ -65,9 +71,18 @@ export function devicesRoutes(p: {
         const alarmed = new Set((await alarms.list({ state: 'active', limit: 1000 })).map((a) => a.subject));
         const rows = [];
         for (const d of devices) {
-          const [latest] = await registry.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
+          const recent = await registry.queryReadings({
+            deviceId: d.id,
+            descending: true,
+            limit: CADENCE_SAMPLES,
+          });
+          const latest = recent[0];
+          const expectedIntervalMs = learnedIntervalMs(recent.map((r) => r.receivedAt));
+          const window = onlineWindowMs(expectedIntervalMs, ONLINE_WINDOW_MS);
           rows.push({
             ...summarize(d, now),
+            online: d.status === 'enabled' && d.lastSeenAt !== null && now - d.lastSeenAt <= window,
+            expectedIntervalMs,
             latest: latest ? toReading(latest) : null,
             alarm: alarmed.has(d.id) ? ('open' as const) : ('none' as const),
           });

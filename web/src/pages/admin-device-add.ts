@@ -61,7 +61,12 @@ export async function addDeviceDialog(ctx: AppContext, onAdded: () => void): Pro
             body: { id: id.value, profile: profile.value },
           });
           const bundle = r.bundle ?? {};
-          ctx.store.devices.set(r.device.id, { ...r.device, latest: null, alarm: 'none' });
+          ctx.store.devices.set(r.device.id, {
+            ...r.device,
+            latest: null,
+            alarm: 'none',
+            expectedIntervalMs: null,
+          });
           replace(
             form,
             h(

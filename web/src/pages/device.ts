@@ -7,9 +7,11 @@
 import { highestLevel, outOfRange } from '../alarm-level.ts';
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
-import { cx, h, replace } from '../dom.ts';
-import { absDate, absTime, num } from '../format.ts';
-import { FIELDS, fmtField, fmtLimit, limitOf, limitState, PROFILES } from '../profiles.ts';
+import { h, replace } from '../dom.ts';
+import { absDate, absTime, duration, num } from '../format.ts';
+import { staleness } from '../freshness.ts';
+import { scorePoint } from '../news2-score.ts';
+import { limitOf, PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
 import type { Device, DeviceDetailView, DeviceSummary, Reading, Series } from '../types.ts';
 import { createTimeChart, type TimeChart } from '../ui/chart.ts';
@@ -30,6 +32,7 @@ import {
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
+import { measureTile, news2Tile, tile, vitalTile } from './device-tiles.ts';
 import { createNews2Chart } from './news2-panel.ts';
 import { profileIcon } from './overview.ts';
 
@@ -159,36 +162,6 @@ export const devicePage: Page = (root, ctx, params) => {
     );
   }
 
-  function tile(
-    label: string,
-    value: HTMLElement | string,
-    opts: { tone?: string; sub?: string | HTMLElement | null; testid?: string; big?: boolean } = {},
-  ) {
-    return h(
-      'div',
-      { class: cx('tile', opts.tone && `tile-${opts.tone}`) },
-      h('div', { class: 'tile-label' }, label),
-      h('div', { class: cx('tile-value', opts.big && 'tile-big'), testid: opts.testid }, value),
-      opts.sub ? h('div', { class: 'tile-sub' }, opts.sub) : null,
-    );
-  }
-
-  function measureTile(d: Device, field: string, r: Reading, testid?: string) {
-    const v = r.data[field];
-    const l = limitOf(d, field);
-    const st = limitState(v, l);
-    const tone = st === 'high' || st === 'low' ? 'bad' : st === 'ok' ? 'ok' : undefined;
-    const sub =
-      st === 'high'
-        ? `Above limit (${fmtLimit(field, l)})`
-        : st === 'low'
-          ? `Below limit (${fmtLimit(field, l)})`
-          : st === 'ok'
-            ? `Within ${fmtLimit(field, l)}`
-            : null;
-    return tile(FIELDS[field]?.label ?? field, fmtField(field, v), { tone, sub, testid, big: true });
-  }
-
   function renderCurrent(): void {
     const d = device;
     const r = d?.latest;
@@ -199,8 +172,11 @@ export const devicePage: Page = (root, ctx, params) => {
     const data = r.data;
     const tiles: HTMLElement[] = [];
     if (d.profile === 'patient-vitals') {
-      for (const f of ['hr_bpm', 'spo2_pct', 'rr_bpm', 'sbp_mmhg']) tiles.push(measureTile(d, f, r));
-      tiles.push(measureTile(d, 'temp_c', r, 'latest-temp'));
+      // NEWS2 and its band first (RCP 2017): the score the clinical response follows.
+      const score = scorePoint({ ts: r.ts, n: 1, backfill: r.backfill, values: r.data });
+      tiles.push(news2Tile(score));
+      for (const f of ['rr_bpm', 'spo2_pct', 'sbp_mmhg', 'hr_bpm']) tiles.push(vitalTile(f, r, score));
+      tiles.push(vitalTile('temp_c', r, score, 'latest-temp'));
       const c = data.consciousness;
       tiles.push(
         tile('Consciousness (ACVPU)', typeof c === 'string' ? c : '–', {
@@ -246,6 +222,18 @@ export const devicePage: Page = (root, ctx, params) => {
         sub: r.backfill ? badge('warn', 'Backfilled', 'clock') : today ? timeAgo(r.ts) : at.slice(0, 10),
       }),
     );
+    // Older than the device's online window: greyed, and the reading time says how old.
+    const fresh = staleness(d, Date.now());
+    current.classList.toggle('is-stale', fresh?.stale === true);
+    if (fresh?.stale)
+      tiles.unshift(
+        h(
+          'div',
+          { class: 'stale-note', testid: 'stale-note' },
+          icon('clock'),
+          ` Last values ${duration(fresh.ageMs / 1000)} old: the device has not reported for over 2.5 of its reporting intervals.`,
+        ),
+      );
     replace(current, tiles);
   }
 
@@ -336,6 +324,8 @@ export const devicePage: Page = (root, ctx, params) => {
           colour: spec.colour,
           limit: limitOf(d, spec.field),
           band: spec.band,
+          // Vital signs' limits are the ranges that score 0 in NEWS2 (profiles.ts).
+          ...(d.profile === 'patient-vitals' ? { limitLabel: 'NEWS2 0 when' } : {}),
           rangeMs: RANGES[range].ms,
           height: d.profile === 'patient-vitals' ? 170 : 240,
         }),
@@ -396,7 +386,7 @@ export const devicePage: Page = (root, ctx, params) => {
       // Keep the store's object so live updates keep flowing into this page.
       device = known
         ? Object.assign(known, { ...r.device, latest: pickNewer(known.latest, r.latest), alarm: known.alarm })
-        : { ...r.device, latest: r.latest, alarm: 'none' };
+        : { ...r.device, latest: r.latest, alarm: 'none', expectedIntervalMs: null };
     } catch (err) {
       if (stopped) return;
       replace(

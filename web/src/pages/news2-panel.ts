@@ -34,7 +34,12 @@ export const BAND_TEXT: Record<News2Band, string> = {
   high: 'High (7 or more): emergency response',
 };
 
-const BAND_TONE: Record<News2Band, string> = { low: 'ok', 'low-medium': 'warn', medium: 'warn', high: 'bad' };
+export const BAND_TONE: Record<News2Band, 'ok' | 'warn' | 'bad'> = {
+  low: 'ok',
+  'low-medium': 'warn',
+  medium: 'warn',
+  high: 'bad',
+};
 
 const PARAM_LABEL: Record<string, string> = {
   respiration: 'Respiration',

@@ -17,6 +17,8 @@ export interface ChartOptions {
   limit: FieldLimit | null;
   /** Shade the allowed range (cold chain 2–8 °C) instead of only drawing its lines. */
   band: boolean;
+  /** The words before the limit in the caption (default `Allowed`). */
+  limitLabel?: string;
   height?: number;
   /** Visible time range in ms; moves with `now` on live appends. */
   rangeMs: number;
@@ -94,7 +96,7 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
             'span',
             { class: 'chart-limit' },
             h('span', { class: opts.band ? 'swatch swatch-band' : 'swatch swatch-limit' }),
-            `Allowed ${limitText}`,
+            `${opts.limitLabel ?? 'Allowed'} ${limitText}`,
           )
         : null,
     ),

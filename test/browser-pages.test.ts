@@ -1,0 +1,249 @@
+/**
+ * Every page of the dashboard in headless Chromium against a real Vigil with a seeded fleet, on a
+ * phone (390 x 844) and on a desktop: no page scrolls sideways on the phone, no console error or
+ * CSP violation anywhere; and what an admin does from the pages: disable, enable, revoke and
+ * delete devices from the devices list; the system page's tiles agree (rejections, never
+ * connected versus buffering, listener addresses, a disabled device's refusals named as such).
+ * Screenshots go to VIGIL_SCREENSHOTS_DIR when set (`npm run screenshots`), else to a temp
+ * directory that is removed.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { setDeviceEnabled } from '../src/devices/device-service.ts';
+import { type EnrolledUser, enrolledUser, signInPage } from './helpers/browser.ts';
+import { connectDevice, type Instance, startInstance, waitFor } from './helpers/instance.ts';
+import { seedFleet } from './helpers/seed-fleet.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const MINUTE = 60_000;
+const problems: string[] = [];
+
+function watch(page: Page, label: string): void {
+  page.on('console', (m) => {
+    const url = m.location().url;
+    if (/status of 401/.test(m.text()) && url.endsWith('/api/v1/auth/me')) return;
+    // The confirmed refusal of a device delete on a device in use is an answer, not a fault.
+    if (/status of 409/.test(m.text())) return;
+    if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text()))
+      problems.push(`${label}: console ${m.type()}: ${m.text()} (${url})`);
+  });
+  page.on('pageerror', (e) => problems.push(`${label}: page error: ${e.message}`));
+}
+
+function context(browser: Browser, phone: boolean): Promise<BrowserContext> {
+  return browser.newContext({
+    viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
+    deviceScaleFactor: phone ? 2 : 1,
+    isMobile: phone,
+    hasTouch: phone,
+    ignoreHTTPSErrors: true,
+    locale: 'en-GB',
+    timezoneId: 'Europe/Amsterdam',
+  });
+}
+
+/** Confirms the open confirmation dialog of `testid`. */
+async function confirm(page: Page, testid: string): Promise<void> {
+  await page.getByTestId(`${testid}-confirm`).click();
+}
+
+test('every page on a phone and the admin device actions', { timeout: 300_000 }, async (t) => {
+  if (!existsSync(CHROMIUM)) return t.skip('skipped: chromium not installed');
+  const { chromium } = await import('playwright-core');
+  const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
+    ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
+    : mkdtempSync(join(tmpdir(), 'vigil-pages-'));
+  mkdirSync(shotsDir, { recursive: true });
+  const inst: Instance = await startInstance({}, undefined, { live: { sampleMs: 1000 } });
+  let browser: Browser | undefined;
+  try {
+    const fleet = await seedFleet(inst, Date.now());
+    // Provisioned, never connected: not "buffering", and the only kind a delete is offered for.
+    await inst.addDevice('probe-new-1', 'temperature-probe');
+    await inst.addDevice('probe-new-2', 'temperature-probe');
+    // A disabled device that keeps trying: its refusals are named device_disabled.
+    const probe = fleet.find((d) => d.id === 'probe-001');
+    assert.ok(probe);
+    await setDeviceEnabled(inst.ctx, 'probe-001', false, 'user:test');
+    await assert.rejects(connectDevice(inst.url, probe.bundle));
+    // Reported every minute until 5 min ago: offline by its own cadence (2.5 min), though well
+    // inside the fixed 10 min window, and its values are stale.
+    await inst.addDevice('probe-stale', 'temperature-probe');
+    const t0 = Date.now() - 5 * MINUTE;
+    const readings = Array.from({ length: 30 }, (_, i) => {
+      const ts = t0 - (29 - i) * MINUTE;
+      return {
+        deviceId: 'probe-stale',
+        seq: i + 1,
+        idx: 0,
+        ts,
+        receivedAt: ts + 200,
+        backfill: false,
+        data: { temp_c: 5.1 },
+      };
+    });
+    await inst.ctx.store.writeBatch({
+      readings,
+      messages: [],
+      replayStates: [],
+      lastSeen: [{ deviceId: 'probe-stale', at: t0 + 200 }],
+    });
+    await inst.server.shipments.create(
+      {
+        deviceId: 'truck-002',
+        profile: 'refrigerated',
+        origin: { name: 'Utrecht hub' },
+        destination: { name: 'Ghent' },
+      },
+      'user:dispatcher',
+    );
+    const admin: EnrolledUser = await enrolledUser(inst, 'ada', 'admin');
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const desk = await context(browser, false);
+    const page = await desk.newPage();
+    watch(page, 'desktop');
+    await signInPage(page, inst.httpUrl, admin);
+
+    await t.test('online follows the learned interval; stale values are greyed with their age', async () => {
+      const r = await admin.browser.call('/api/v1/devices');
+      const rows = (
+        r.json as { devices: { id: string; online: boolean; expectedIntervalMs: number | null }[] }
+      ).devices;
+      const stale = rows.find((d) => d.id === 'probe-stale');
+      assert.deepEqual([stale?.expectedIntervalMs, stale?.online], [MINUTE, false]);
+      await page.goto(`${inst.httpUrl}/#/overview`);
+      const cell = page.getByTestId('stale-probe-stale');
+      await cell.waitFor();
+      assert.match(await cell.innerText(), /5 min old/);
+      assert.equal(
+        await page.getByTestId('stale-truck-001').count(),
+        0,
+        'a device reporting now is not stale',
+      );
+      await page.screenshot({ path: join(shotsDir, 'overview-stale.png'), fullPage: true });
+    });
+
+    await t.test('an admin disables, enables, revokes and deletes devices from the list', async () => {
+      await page.goto(`${inst.httpUrl}/#/admin/devices`);
+      await page.getByTestId('admin-device-table').waitFor();
+      // Delete is offered only for devices that never delivered anything.
+      assert.equal(await page.getByTestId('admin-device-delete-probe-new-1').count(), 1);
+      assert.equal(await page.getByTestId('admin-device-delete-truck-001').count(), 0);
+
+      await page.getByTestId('admin-device-disable-truck-003').click();
+      await confirm(page, 'admin-device-disable-dialog');
+      await waitFor(
+        'disabled',
+        async () => (await inst.ctx.store.getDevice('truck-003'))?.status === 'disabled',
+      );
+      await page.getByTestId('admin-device-status-truck-003').getByText('Disabled').waitFor();
+      await page.getByTestId('admin-device-enable-truck-003').click();
+      await confirm(page, 'admin-device-enable-dialog');
+      await page.getByTestId('admin-device-status-truck-003').getByText('Enabled').waitFor();
+
+      await page.getByTestId('admin-device-delete-probe-new-1').click();
+      await confirm(page, 'admin-device-delete-dialog');
+      await page.getByTestId('admin-device-probe-new-1').waitFor({ state: 'detached' });
+      assert.equal(await inst.ctx.store.getDevice('probe-new-1'), null);
+
+      await page.getByTestId('admin-device-revoke-vitals-001').click();
+      await confirm(page, 'admin-device-revoke-dialog');
+      await page.getByTestId('admin-device-status-vitals-001').getByText('Revoked').waitFor();
+      assert.equal((await inst.ctx.store.getDevice('vitals-001'))?.status, 'revoked');
+      const audit = await inst.ctx.store.queryAudit({ limit: 1000 });
+      for (const [action, object] of [
+        ['device.disable', 'truck-003'],
+        ['device.enable', 'truck-003'],
+        ['device.delete', 'probe-new-1'],
+        ['device.revoke', 'vitals-001'],
+      ])
+        assert.ok(
+          audit.some((a) => a.action === action && a.object === object && a.actor === 'user:ada'),
+          `${action} ${object} audited`,
+        );
+      await page.screenshot({ path: join(shotsDir, 'admin-devices.png'), fullPage: true });
+
+      await page.goto(`${inst.httpUrl}/#/admin/tokens`);
+      const help = page.getByTestId('token-help-header');
+      assert.equal(await help.textContent(), 'Authorization: Bearer vgl_…');
+      assert.doesNotMatch(await page.locator('main').innerText(), /`/, 'no literal backticks');
+    });
+
+    await t.test(
+      'the system page: tiles agree, never connected is not buffering, addresses and reasons',
+      async () => {
+        await page.goto(`${inst.httpUrl}/#/system`);
+        await page.getByTestId('system-continuity').waitFor();
+        await waitFor('the disabled refusal counted', async () =>
+          (await page.getByTestId('system-rejections').innerText()).includes('device_disabled'),
+        );
+        const total = (await page.getByTestId('rejections-total').textContent())?.trim();
+        const tile = await page.getByTestId('summary-rejected').innerText();
+        assert.ok(total && tile.includes(total), `summary tile "${tile}" shows the table's total ${total}`);
+        assert.doesNotMatch(await page.getByTestId('system-rejections').innerText(), /unknown_identity/);
+        assert.equal(await page.getByTestId('continuity-link-probe-new-2').textContent(), 'Never connected');
+        assert.match(await page.getByTestId('summary-offline').innerText(), /1 never connected/);
+        const address = (await page.getByTestId('listener-address').textContent()) ?? '';
+        assert.match(address, /^mqtts:\/\/(\[[0-9a-f:]+\]|[0-9.]+):\d+$/);
+        await page.screenshot({ path: join(shotsDir, 'system.png'), fullPage: true });
+      },
+    );
+
+    await t.test('no page scrolls sideways on a 390 px phone', async () => {
+      const phone = await context(browser as Browser, true);
+      await phone.addCookies(await desk.cookies(inst.httpUrl));
+      const pp = await phone.newPage();
+      watch(pp, 'phone');
+      const shipmentId = (await inst.server.shipments.list({ limit: 1 }))[0]?.id ?? '';
+      const pages: [string, string, string][] = [
+        ['overview', '#/overview', 'device-row-truck-001'],
+        ['map', '#/map', 'fleet-map'],
+        ['device', '#/device/truck-001', 'current-values'],
+        ['shipments', '#/shipments', 'shipment-table'],
+        ['shipment', `#/shipment/${shipmentId}`, 'shipment-summary'],
+        ['delivery', '#/delivery', 'deliver-shipment'],
+        ['alarms', '#/alarms', 'alarms-open'],
+        ['system', '#/system', 'system-continuity'],
+        ['admin-users', '#/admin/users', 'user-add'],
+        ['admin-tokens', '#/admin/tokens', 'token-add'],
+        ['admin-devices', '#/admin/devices', 'admin-device-table'],
+        ['admin-notifications', '#/admin/notifications', 'admin-tab-notifications'],
+      ];
+      const wide: string[] = [];
+      for (const [name, hash, ready] of pages) {
+        await pp.goto(`${inst.httpUrl}/${hash}`);
+        await pp.getByTestId(ready).first().waitFor({ timeout: 15_000 });
+        await pp.waitForTimeout(300); // let charts and maps size themselves
+        const [scroll, client] = (await pp.evaluate(
+          '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
+        )) as [number, number];
+        if (scroll > client + 1) wide.push(`${name}: ${scroll} px wide in a ${client} px viewport`);
+        await pp.screenshot({ path: join(shotsDir, `phone-${name}.png`), fullPage: true });
+      }
+      assert.deepEqual(wide, []);
+      await phone.close();
+    });
+
+    await t.test('no console errors or CSP violations', () => {
+      assert.deepEqual(problems, []);
+    });
+  } finally {
+    await browser?.close().catch(() => {});
+    await inst.destroy();
+    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shotsDir, { recursive: true, force: true });
+  }
+});
