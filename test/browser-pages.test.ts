@@ -8,7 +8,7 @@
  * directory that is removed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -183,6 +183,23 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
       assert.doesNotMatch(await page.locator('main').innerText(), /`/, 'no literal backticks');
     });
 
+    await t.test('the audit log: chain status, filter by action, CSV export', async () => {
+      await page.goto(`${inst.httpUrl}/#/audit`);
+      await page.getByTestId('audit-chain-status').getByText('Chain intact').waitFor();
+      await page.getByTestId('audit-action').fill('device.revoke');
+      await page.getByTestId('audit-filters').getByRole('button', { name: 'Apply' }).click();
+      await page.getByTestId('audit-table').getByText('vitals-001').waitFor();
+      assert.equal(await page.getByTestId('audit-table').locator('tbody tr').count(), 1);
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByTestId('audit-export-csv').click(),
+      ]);
+      const csv = readFileSync(await file.path(), 'utf8');
+      assert.match(csv, /^id,ts,actor,action,object,detail,prevHash,hash\r\n/);
+      assert.match(csv, /,user:ada,device\.revoke,vitals-001,/);
+      await page.screenshot({ path: join(shotsDir, 'audit.png'), fullPage: true });
+    });
+
     await t.test(
       'the system page: tiles agree, never connected is not buffering, addresses and reasons',
       async () => {
@@ -199,9 +216,36 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
         assert.match(await page.getByTestId('summary-offline').innerText(), /1 never connected/);
         const address = (await page.getByTestId('listener-address').textContent()) ?? '';
         assert.match(address, /^mqtts:\/\/(\[[0-9a-f:]+\]|[0-9.]+):\d+$/);
-        await page.screenshot({ path: join(shotsDir, 'system.png'), fullPage: true });
+        await page.screenshot({ path: join(shotsDir, 'system-tiles.png'), fullPage: true });
       },
     );
+
+    await t.test('a shipment is created from the form and the logger links to it', async () => {
+      await page.goto(`${inst.httpUrl}/#/shipments`);
+      await page.getByTestId('new-shipment').click();
+      await page.getByTestId('new-shipment-submit').click();
+      await page.getByTestId('new-shipment-error').getByText('Choose the logger').waitFor();
+      await page.getByTestId('new-shipment-device').selectOption('truck-001');
+      await page.getByTestId('new-shipment-profile').selectOption('frozen');
+      await page.getByTestId('new-shipment-origin').fill('Rotterdam depot');
+      await page.getByTestId('new-shipment-origin-coords').fill('51.92, 4.48');
+      await page.getByTestId('new-shipment-destination').fill('Liège clinic');
+      await page.getByTestId('new-batch-lot').fill('MMR-24-0917');
+      await page.getByTestId('new-batch-product').fill('MMR vaccine');
+      await page.getByTestId('new-batch-qty').fill('1200');
+      await page.screenshot({ path: join(shotsDir, 'shipment-new.png') });
+      await page.getByTestId('new-shipment-submit').click();
+      await page.getByTestId('shipment-summary').waitFor();
+      const [s] = await inst.server.shipments.list({ deviceId: 'truck-001', limit: 1 });
+      assert.ok(s);
+      assert.deepEqual(
+        [s.state, s.profile, s.origin, s.createdBy],
+        ['planned', 'frozen', { name: 'Rotterdam depot', lat: 51.92, lon: 4.48 }, 'user:ada'],
+      );
+      assert.deepEqual(s.batches, [{ lot: 'MMR-24-0917', product: 'MMR vaccine', quantity: 1200 }]);
+      await page.goto(`${inst.httpUrl}/#/device/truck-001`);
+      assert.equal(await page.getByTestId('device-shipment').textContent(), s.id);
+    });
 
     await t.test('no page scrolls sideways on a 390 px phone', async () => {
       const phone = await context(browser as Browser, true);
@@ -218,6 +262,8 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
         ['delivery', '#/delivery', 'deliver-shipment'],
         ['alarms', '#/alarms', 'alarms-open'],
         ['system', '#/system', 'system-continuity'],
+        ['audit', '#/audit', 'audit-chain-status'],
+        ['audit', '#/audit', 'audit-chain-status'],
         ['admin-users', '#/admin/users', 'user-add'],
         ['admin-tokens', '#/admin/tokens', 'token-add'],
         ['admin-devices', '#/admin/devices', 'admin-device-table'],

@@ -66,6 +66,16 @@ export const tokenSchema = z.object({
   status: z.enum(['active', 'expired', 'revoked']),
 });
 
+/** `GET /api/v1/audit/verify`: the result of walking the whole hash chain. */
+export const auditVerificationSchema = z.object({
+  ok: z.boolean(),
+  entries: z.number().int(),
+  /** Id of the first entry whose link or hash is wrong; null when intact. */
+  firstBroken: z.number().int().nullable(),
+  head: z.object({ id: z.number().int(), hash: z.string() }).nullable(),
+  checkedAt: z.number(),
+});
+
 export const auditEntrySchema = z.object({
   id: z.number().int(),
   ts: z.number(),

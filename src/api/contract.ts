@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { AlarmView } from '../alarms/alarm-view.ts';
 import type {
   auditEntrySchema,
+  auditVerificationSchema,
   meSchema,
   SignInState,
   sessionSchema,
@@ -45,6 +46,8 @@ export type SessionView = z.infer<typeof sessionSchema>;
 export type ApiTokenView = z.infer<typeof tokenSchema>;
 /** `GET /api/v1/audit`: one entry. */
 export type AuditEntryView = z.infer<typeof auditEntrySchema>;
+/** `GET /api/v1/audit/verify`. */
+export type AuditVerificationView = z.infer<typeof auditVerificationSchema>;
 /** A row of `GET /api/v1/devices`. */
 export type DeviceListRow = z.infer<typeof deviceListRow>;
 /** `GET /api/v1/devices/:id`. */

@@ -12,7 +12,7 @@ import type { DeviceRecord, Store } from '../storage/store.ts';
 export type DeviceReads = Pick<Store, 'listDevices' | 'getDevice' | 'queryReadings'>;
 
 /** The audit log, read side. */
-export type AuditReads = Pick<Store, 'queryAudit'>;
+export type AuditReads = Pick<Store, 'queryAudit' | 'verifyAudit'>;
 
 /** The audit log, write side. */
 export type AuditLog = Pick<Store, 'appendAudit'>;

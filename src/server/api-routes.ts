@@ -102,7 +102,7 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
     devicesRoutes({ devices: store, alarms, control, clock }),
     deviceProvisioningRoutes(control, clock),
     readingsRoutes(store, clock),
-    auditRoutes(store),
+    auditRoutes(store, clock),
     systemRoutes(status),
     openApiRoutes,
     authRoutes(auth),

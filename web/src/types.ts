@@ -22,6 +22,7 @@ export type {
   AlarmNotificationsView,
   ApiTokenView,
   AuditEntryView,
+  AuditVerificationView,
   ChannelView,
   DeviceDetailView,
   EscalationView,

@@ -13,7 +13,7 @@ import { staleness } from '../freshness.ts';
 import { scorePoint } from '../news2-score.ts';
 import { limitOf, PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
-import type { Device, DeviceDetailView, DeviceSummary, Reading, Series } from '../types.ts';
+import type { Device, DeviceDetailView, DeviceSummary, Reading, Series, ShipmentView } from '../types.ts';
 import { createTimeChart, type TimeChart } from '../ui/chart.ts';
 import {
   badge,
@@ -50,6 +50,8 @@ export const devicePage: Page = (root, ctx, params) => {
   const id = params.id ?? '';
   let range: RangeKey = params.range && params.range in RANGES ? (params.range as RangeKey) : '24h';
   let device: Device | null = ctx.store.devices.get(id) ?? null;
+  /** The shipment the logger is on now (linked from the header). */
+  let trip: ShipmentView | null = null;
   let charts: TimeChart[] = [];
   let loadSeq = 0;
   let stopped = false;
@@ -155,6 +157,19 @@ export const devicePage: Page = (root, ctx, params) => {
             h('span', null, 'Last seen ', timeAgo(d.lastSeenAt)),
             d.alg ? h('span', { title: 'Payload encryption' }, d.alg) : null,
             d.certNotAfter ? h('span', null, `Certificate until ${absDate(d.certNotAfter)}`) : null,
+            trip
+              ? h(
+                  'span',
+                  null,
+                  icon('truck'),
+                  ' On shipment ',
+                  h(
+                    'a',
+                    { href: `#/shipment/${encodeURIComponent(trip.id)}`, testid: 'device-shipment' },
+                    trip.id,
+                  ),
+                )
+              : null,
           ),
         ),
         controls.length ? h('div', { class: 'page-actions' }, controls) : null,
@@ -399,7 +414,23 @@ export const devicePage: Page = (root, ctx, params) => {
     renderHead();
     renderCurrent();
     void renderAlarms();
+    void loadTrip();
     await loadSeries();
+  }
+
+  /** The shipment this logger is on now (in transit, else planned), for the header's link. */
+  async function loadTrip(): Promise<void> {
+    if (!ctx.can('shipments.read') || device?.profile !== 'vaccine-transport') return;
+    try {
+      const q = (state: string) =>
+        api<{ shipments: ShipmentView[] }>(
+          `/shipments?device=${encodeURIComponent(id)}&state=${state}&limit=1`,
+        );
+      trip = (await q('in_transit')).shipments[0] ?? (await q('planned')).shipments[0] ?? null;
+    } catch {
+      trip = null; // the header simply has no link
+    }
+    if (!stopped) renderHead();
   }
 
   const unsubs = [

@@ -11,10 +11,11 @@ import { cx, h, replace } from '../dom.ts';
 import { absTime } from '../format.ts';
 import { profileLabel, rangeOf, timeOutMs } from '../shipment-view.ts';
 import { alarmActive, type ShipmentDetailView, type ShipmentView } from '../types.ts';
-import { badge, emptyState, errorBox, loading, pageHeader, segmented } from '../ui/components.ts';
+import { badge, emptyState, errorBox, loading, pageHeader, segmented, toast } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
 import { mktText, routeText, shipmentStateBadge, timeOutText } from '../ui/shipment-bits.ts';
+import { createShipmentDialog } from './shipment-create.ts';
 import './shipments.css';
 
 type Filter = 'all' | 'active' | 'decision' | 'done';
@@ -60,6 +61,24 @@ export const shipmentsPage: Page = (root, ctx) => {
     pageHeader(
       'Shipments',
       'Vaccine trips from dispatch to delivery: temperature record, alarms and chain of custody.',
+      ctx.can('shipments.manage')
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-primary',
+              testid: 'new-shipment',
+              onclick: async () => {
+                const s = await createShipmentDialog(ctx);
+                if (!s) return;
+                toast(`Shipment ${s.id} created for ${s.deviceId}.`, 'ok');
+                ctx.navigate(`#/shipment/${encodeURIComponent(s.id)}`);
+              },
+            },
+            icon('plus'),
+            'New shipment',
+          )
+        : null,
       ctx.can('shipments.deliver')
         ? h(
             'a',
