@@ -146,7 +146,11 @@ export const auditPage: Page = (root) => {
     try {
       for (let page = 0; ; page++) {
         const r = await api<{ entries: AuditEntryView[]; more: boolean }>(`/audit?${q}`);
-        for (const e of r.entries) if (!seen.has(e.id)) seen.add(e.id), out.push(e);
+        for (const e of r.entries) {
+          if (seen.has(e.id)) continue; // `since` is inclusive: the page boundary repeats
+          seen.add(e.id);
+          out.push(e);
+        }
         const last = r.entries[r.entries.length - 1];
         if (!r.more || !last) break;
         if (page + 1 >= MAX_PAGES) {
