@@ -24,6 +24,7 @@ import type {
   deviceDetail,
   deviceListRow,
   liveReadingSchema,
+  loggerDisplaySchema,
   readingSchema,
   seriesPointSchema,
   seriesSchema,
@@ -56,6 +57,8 @@ export type DeviceDetailView = z.infer<typeof deviceDetail>;
 export type ReadingView = z.infer<typeof readingSchema>;
 /** A reading on the live feed. */
 export type LiveReadingView = z.infer<typeof liveReadingSchema>;
+/** `GET /api/v1/devices/:id/display` (simulated loggers only). */
+export type LoggerDisplayView = z.infer<typeof loggerDisplaySchema>;
 /** `GET /api/v1/devices/:id/readings`. */
 export type SeriesView = z.infer<typeof seriesSchema>;
 export type SeriesPointView = z.infer<typeof seriesPointSchema>;

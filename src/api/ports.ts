@@ -57,6 +57,13 @@ export interface DeviceControl {
   remove(id: string, actor: string): Promise<void>;
 }
 
+/** What a simulated logger's display shows (the demo's trucks); null for any other device. */
+export interface LoggerDisplays {
+  display(
+    id: string,
+  ): Promise<{ batch: string; token: string; dispatchedAt: number; shipment: string | null } | null>;
+}
+
 /**
  * Where the HTTPS listener reports a connection it refused or could not accept (the process's
  * rejection recorder: counted by reason, audited in summaries).

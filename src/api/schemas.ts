@@ -74,6 +74,18 @@ export const deviceListRow = deviceSummary.extend({
   alarm: z.enum(['none', 'open']),
 });
 
+/**
+ * `GET /api/v1/devices/:id/display`: what a simulated logger's display shows (its trip's batch id
+ * and delivery token). Simulated devices only: a real logger's token exists only on the logger.
+ */
+export const loggerDisplaySchema = z.object({
+  simulated: z.literal(true),
+  batch: z.string(),
+  token: z.string(),
+  dispatchedAt: z.number(),
+  shipment: z.string().nullable(),
+});
+
 /** `GET /api/v1/devices/:id`. */
 export const deviceDetail = z.object({ device: deviceSummary, latest: readingSchema.nullable() });
 

@@ -27,6 +27,7 @@ export type {
   DeviceDetailView,
   EscalationView,
   ExcursionView,
+  LoggerDisplayView,
   OnCallView,
   ShipmentDetailView,
   ShipmentView,

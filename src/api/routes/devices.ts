@@ -4,13 +4,14 @@ import { learnedIntervalMs, onlineWindowMs } from '../../rules/device-cadence.ts
 import type { DeviceRecord, ReadingRecord } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
-import type { AlarmList, DeviceControl, DeviceReads } from '../ports.ts';
+import type { AlarmList, DeviceControl, DeviceReads, LoggerDisplays } from '../ports.ts';
 import {
   type DeviceSummary,
   deviceDetail,
   deviceIdParams,
   deviceListRow,
   deviceSummary,
+  loggerDisplaySchema,
 } from '../schemas.ts';
 
 /**
@@ -49,10 +50,33 @@ export function devicesRoutes(p: {
   devices: DeviceReads;
   alarms: AlarmList;
   control: DeviceControl;
+  displays: LoggerDisplays;
   clock: () => number;
 }): RoutePlugin {
   const { devices: registry, alarms, control, clock } = p;
   return async (app) => {
+    app.get(
+      '/api/v1/devices/:id/display',
+      {
+        config: { access: 'devices.control' },
+        schema: {
+          summary: "A simulated logger's display: its trip's batch id and delivery token (demo; operators)",
+          description:
+            "For the demo's simulated trucks only, so that proof of delivery can be tried end to end; any other " +
+            'device: 404 (a real logger shows its token on its own screen only). The answer is not cached.',
+          tags: ['devices'],
+          params: deviceIdParams,
+          response: { 200: loggerDisplaySchema },
+        },
+      },
+      async (req, reply) => {
+        const d = await p.displays.display(req.params.id);
+        if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'logger display');
+        reply.header('cache-control', 'no-store');
+        return { simulated: true as const, ...d };
+      },
+    );
+
     app.get(
       '/api/v1/devices',
       {

@@ -166,7 +166,7 @@ export const auditPage: Page = (root) => {
     if (stopped) return;
     const who = actor.value.trim();
     entries = out.filter((e) => !who || e.actor.includes(who)).sort((a, b) => b.id - a.id);
-    count.textContent = `${entries.length} entries${truncated ? ' (the first 20,000 from the start time)' : ''}`;
+    count.textContent = `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}${truncated ? ' (the first 20,000 from the start time)' : ''}`;
     render();
   }
 

@@ -33,6 +33,7 @@ import {
 import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
 import { measureTile, news2Tile, tile, vitalTile } from './device-tiles.ts';
+import { showLoggerDisplay } from './logger-display.ts';
 import { createNews2Chart } from './news2-panel.ts';
 import { profileIcon } from './overview.ts';
 
@@ -59,6 +60,7 @@ export const devicePage: Page = (root, ctx, params) => {
   const head = h('div', { class: 'device-head' });
   const current = h('div', { class: 'tiles', testid: 'current-values' });
   const alarmsHost = h('div');
+  const displayHost = h('div');
   const chartsHost = h('div', { class: 'charts' });
   const chartNote = h('p', { class: 'chart-note muted small' });
   const rangeNote = h('span', { class: 'muted small', testid: 'range-note' });
@@ -89,6 +91,7 @@ export const devicePage: Page = (root, ctx, params) => {
     head,
     current,
     alarmsHost,
+    displayHost,
     card('History', [chartsHost, chartNote], { actions: [rangeNote, rangeCtl], class: 'card-charts' }),
   );
 
@@ -415,6 +418,7 @@ export const devicePage: Page = (root, ctx, params) => {
     renderCurrent();
     void renderAlarms();
     void loadTrip();
+    if (device) void showLoggerDisplay(displayHost, device, ctx);
     await loadSeries();
   }
 
