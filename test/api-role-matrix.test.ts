@@ -33,8 +33,7 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
     '/api/v1/devices': { path: '/api/v1/devices', status: 200 },
     '/api/v1/devices/:id': { path: '/api/v1/devices/truck-0801', status: 200 },
     '/api/v1/devices/:id/readings': { path: '/api/v1/devices/truck-0801/readings', status: 200 },
-    // Not a simulated device: the display does not exist (for those who may ask).
-    '/api/v1/devices/:id/display': { path: '/api/v1/devices/truck-0801/display', status: 404 },
+    '/api/v1/devices/:id/display': { path: '/api/v1/devices/truck-0801/display', status: 200 },
     '/api/v1/audit': { path: '/api/v1/audit?limit=1', status: 200 },
     '/api/v1/audit/verify': { path: '/api/v1/audit/verify', status: 200 },
     '/api/v1/system': { path: '/api/v1/system', status: 200 },

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { setDeviceEnabled } from '../src/devices/device-service.ts';
+import { writeLoggerDisplay } from '../src/sim/logger-display.ts';
 import { type EnrolledUser, enrolledUser, signInPage } from './helpers/browser.ts';
 import { connectDevice, type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { seedFleet } from './helpers/seed-fleet.ts';
@@ -219,6 +220,28 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
         await page.screenshot({ path: join(shotsDir, 'system-tiles.png'), fullPage: true });
       },
     );
+
+    await t.test('a simulated truck shows operators its logger display, marked as simulation', async () => {
+      // What the simulator writes for its trucks (src/sim/logger-display.ts).
+      const dir = join(inst.ctx.paths.simDir, 'truck-002');
+      mkdirSync(dir, { recursive: true });
+      writeLoggerDisplay(dir, {
+        batch: 'B-20261206-7Q',
+        token: 'K7H2-M9XQ-4TZP',
+        dispatchedAt: Date.now() - 30 * MINUTE,
+        shipment: 'Utrecht hub → Ghent',
+        routeId: null,
+      });
+      await page.goto(`${inst.httpUrl}/#/device/truck-002`);
+      assert.equal(await page.getByTestId('logger-token').textContent(), 'K7H2-M9XQ-4TZP');
+      assert.equal(await page.getByTestId('sim-badge').textContent(), 'Simulation');
+      await page.goto(`${inst.httpUrl}/#/device/truck-003`);
+      await page.getByTestId('current-values').waitFor();
+      assert.equal(await page.getByTestId('logger-display-card').count(), 0, 'a real logger has none');
+      await page.goto(`${inst.httpUrl}/#/device/truck-002`);
+      await page.getByTestId('logger-token').waitFor();
+      await page.screenshot({ path: join(shotsDir, 'logger-display.png'), fullPage: true });
+    });
 
     await t.test('a shipment is created from the form and the logger links to it', async () => {
       await page.goto(`${inst.httpUrl}/#/shipments`);

@@ -83,14 +83,18 @@ test('a restarted demo continues its trips, leaves hand-made shipments alone, an
     const receiver = await enrolledUser(inst, 'rita', 'receiver');
     const shown = await operator.browser.call(`/api/v1/devices/${TRUCK}/display`);
     assert.equal(shown.status, 200, shown.text);
-    const { token, simulated, batch } = shown.json as { token: string; simulated: boolean; batch: string };
+    const { display: shownDisplay } = shown.json as {
+      display: { token: string; simulated: boolean; batch: string };
+    };
+    const { token, simulated, batch } = shownDisplay;
     assert.deepEqual([simulated, batch], [true, trip.dispatch?.batchId]);
     assert.equal(shown.headers['cache-control'], 'no-store');
     assert.equal((await viewer.browser.call(`/api/v1/devices/${TRUCK}/display`)).status, 403);
     await inst.addDevice('truck-0777');
     const real = await operator.browser.call('/api/v1/devices/truck-0777/display');
-    assert.equal(real.status, 404, 'a real logger has no display here');
-    assert.equal(errCode(real), 'VIGIL_ERR_NOT_FOUND');
+    assert.deepEqual([real.status, real.json], [200, { display: null }], 'a real logger has no display here');
+    const none = await operator.browser.call('/api/v1/devices/truck-nope/display');
+    assert.equal(errCode(none), 'VIGIL_ERR_NOT_FOUND');
 
     const delivered = await receiver.browser.post(`/api/v1/shipments/${trip.id}/deliver`, { token });
     assert.equal(delivered.status, 200, delivered.text);

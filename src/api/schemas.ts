@@ -76,14 +76,19 @@ export const deviceListRow = deviceSummary.extend({
 
 /**
  * `GET /api/v1/devices/:id/display`: what a simulated logger's display shows (its trip's batch id
- * and delivery token). Simulated devices only: a real logger's token exists only on the logger.
+ * and delivery token); `display` is null for every other device (a real logger's token exists
+ * only on the logger) and before a simulated truck's first dispatch.
  */
 export const loggerDisplaySchema = z.object({
-  simulated: z.literal(true),
-  batch: z.string(),
-  token: z.string(),
-  dispatchedAt: z.number(),
-  shipment: z.string().nullable(),
+  display: z
+    .object({
+      simulated: z.literal(true),
+      batch: z.string(),
+      token: z.string(),
+      dispatchedAt: z.number(),
+      shipment: z.string().nullable(),
+    })
+    .nullable(),
 });
 
 /** `GET /api/v1/devices/:id`. */

@@ -62,18 +62,18 @@ export function devicesRoutes(p: {
         schema: {
           summary: "A simulated logger's display: its trip's batch id and delivery token (demo; operators)",
           description:
-            "For the demo's simulated trucks only, so that proof of delivery can be tried end to end; any other " +
-            'device: 404 (a real logger shows its token on its own screen only). The answer is not cached.',
+            "For the demo's simulated trucks, so that proof of delivery can be tried end to end. `display` is " +
+            'null for any other device (a real logger shows its token on its own screen only). Not cached.',
           tags: ['devices'],
           params: deviceIdParams,
           response: { 200: loggerDisplaySchema },
         },
       },
       async (req, reply) => {
+        if (!(await registry.getDevice(req.params.id))) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
         const d = await p.displays.display(req.params.id);
-        if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'logger display');
         reply.header('cache-control', 'no-store');
-        return { simulated: true as const, ...d };
+        return { display: d ? { simulated: true as const, ...d } : null };
       },
     );
 

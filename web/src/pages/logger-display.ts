@@ -2,9 +2,9 @@
  * The "logger display" of a simulated truck (demo only; operators): the delivery token a real
  * logger shows on its own screen for the receiver to type in, so a new user can try proof of
  * delivery end to end. Clearly marked as simulation; real loggers have no such panel (the API
- * answers 404 for them and the panel stays empty).
+ * answers `display: null` for them).
  */
-import { ApiError, api } from '../api.ts';
+import { api } from '../api.ts';
 import type { AppContext } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absTime } from '../format.ts';
@@ -14,13 +14,13 @@ import { icon } from '../ui/icons.ts';
 
 export async function showLoggerDisplay(host: HTMLElement, d: Device, ctx: AppContext): Promise<void> {
   if (d.profile !== 'vaccine-transport' || !ctx.can('devices.control')) return;
-  let v: LoggerDisplayView;
+  let v: LoggerDisplayView['display'];
   try {
-    v = await api<LoggerDisplayView>(`/devices/${encodeURIComponent(d.id)}/display`);
-  } catch (err) {
-    if (!(err instanceof ApiError && err.status === 404)) replace(host);
-    return;
+    v = (await api<LoggerDisplayView>(`/devices/${encodeURIComponent(d.id)}/display`)).display;
+  } catch {
+    v = null; // no panel: the page works without it
   }
+  if (!v) return void replace(host);
   replace(
     host,
     card(
