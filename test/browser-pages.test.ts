@@ -221,6 +221,42 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
       },
     );
 
+    await t.test('device history: time zone named, drag to zoom, reset, CSV of the range shown', async () => {
+      await page.goto(`${inst.httpUrl}/#/device/truck-001`);
+      assert.equal(await page.getByTestId('range-zone').textContent(), 'Times in Europe/Amsterdam');
+      const over = page.getByTestId('chart-temp_c').locator('.u-over');
+      await waitFor('points drawn', async () =>
+        /\d+ points/.test((await page.getByTestId('range-note').textContent()) ?? ''),
+      );
+      const box = await over.boundingBox();
+      assert.ok(box);
+      await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 5 });
+      await page.mouse.up();
+      await page.getByTestId('range-reset').waitFor({ state: 'visible' });
+      await waitFor('the zoomed range loaded', async () =>
+        / – .*: \d+ points/.test((await page.getByTestId('range-note').textContent()) ?? ''),
+      );
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByTestId('range-csv').click(),
+      ]);
+      const csv = readFileSync(await file.path(), 'utf8');
+      const [header, ...rows] = csv.trim().split('\r\n');
+      assert.match(header ?? '', /^ts,backfill,.*temp_c/);
+      assert.ok(rows.length > 0, 'the zoomed range has readings');
+      const times = rows.map((r) => Date.parse(r.split(',')[0] ?? ''));
+      // About 30 % of the last 24 h (the drag), not the whole day.
+      assert.ok(
+        Math.max(...times) - Math.min(...times) < 12 * 60 * MINUTE,
+        'only the zoomed range is exported',
+      );
+      await page.screenshot({ path: join(shotsDir, 'device-zoomed.png'), fullPage: true });
+      await page.getByTestId('range-reset').click();
+      await page.getByTestId('range-reset').waitFor({ state: 'hidden' });
+    });
+
     await t.test('a simulated truck shows operators its logger display, marked as simulation', async () => {
       // What the simulator writes for its trucks (src/sim/logger-display.ts).
       const dir = join(inst.ctx.paths.simDir, 'truck-002');

@@ -11,74 +11,46 @@ import { h, replace } from '../dom.ts';
 import { absDate, absTime, duration, num } from '../format.ts';
 import { staleness } from '../freshness.ts';
 import { scorePoint } from '../news2-score.ts';
-import { limitOf, PROFILES } from '../profiles.ts';
+import { PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
-import type { Device, DeviceDetailView, DeviceSummary, Reading, Series, ShipmentView } from '../types.ts';
-import { createTimeChart, type TimeChart } from '../ui/chart.ts';
+import type { Device, DeviceDetailView, DeviceSummary, Reading, ShipmentView } from '../types.ts';
 import {
   badge,
   batteryMeter,
-  card,
   confirmDialog,
   deviceStatusBadge,
   emptyState,
   errorBox,
   loading,
   powerBadge,
-  segmented,
   signalBars,
   timeAgo,
   toast,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
+import { createDeviceHistory, RANGES, type RangeKey } from './device-history.ts';
 import { measureTile, news2Tile, tile, vitalTile } from './device-tiles.ts';
 import { showLoggerDisplay } from './logger-display.ts';
-import { createNews2Chart } from './news2-panel.ts';
 import { profileIcon } from './overview.ts';
-
-type RangeKey = '1h' | '24h' | '7d' | '30d';
-const RANGES: Record<RangeKey, { label: string; ms: number }> = {
-  '1h': { label: '1 h', ms: 3_600_000 },
-  '24h': { label: '24 h', ms: 86_400_000 },
-  '7d': { label: '7 d', ms: 7 * 86_400_000 },
-  '30d': { label: '30 d', ms: 30 * 86_400_000 },
-};
-/** Ranges short enough that live points are appended to the charts. */
-const LIVE_RANGES = new Set<RangeKey>(['1h', '24h']);
 
 export const devicePage: Page = (root, ctx, params) => {
   const id = params.id ?? '';
-  let range: RangeKey = params.range && params.range in RANGES ? (params.range as RangeKey) : '24h';
   let device: Device | null = ctx.store.devices.get(id) ?? null;
   /** The shipment the logger is on now (linked from the header). */
   let trip: ShipmentView | null = null;
-  let charts: TimeChart[] = [];
-  let loadSeq = 0;
   let stopped = false;
+  const history = createDeviceHistory(
+    id,
+    () => device,
+    params.range && params.range in RANGES ? (params.range as RangeKey) : '24h',
+    () => stopped,
+  );
 
   const head = h('div', { class: 'device-head' });
   const current = h('div', { class: 'tiles', testid: 'current-values' });
   const alarmsHost = h('div');
   const displayHost = h('div');
-  const chartsHost = h('div', { class: 'charts' });
-  const chartNote = h('p', { class: 'chart-note muted small' });
-  const rangeNote = h('span', { class: 'muted small', testid: 'range-note' });
-
-  const rangeCtl = segmented<RangeKey>(
-    'Time range',
-    (Object.keys(RANGES) as RangeKey[]).map((k) => ({
-      value: k,
-      label: RANGES[k].label,
-      testid: `range-${k}`,
-    })),
-    range,
-    (v) => {
-      range = v;
-      void loadSeries();
-    },
-  );
-
   replace(
     root,
     h(
@@ -92,7 +64,7 @@ export const devicePage: Page = (root, ctx, params) => {
     current,
     alarmsHost,
     displayHost,
-    card('History', [chartsHost, chartNote], { actions: [rangeNote, rangeCtl], class: 'card-charts' }),
+    history.el,
   );
 
   function renderHead(): void {
@@ -326,76 +298,6 @@ export const devicePage: Page = (root, ctx, params) => {
     }
   }
 
-  function buildCharts(d: Device): void {
-    for (const c of charts) c.destroy();
-    charts = PROFILES[d.profile].charts
-      .filter(
-        (spec) =>
-          d.profile === 'patient-vitals' ||
-          spec.field === 'temp_c' ||
-          d.latest?.data[spec.field] !== undefined,
-      )
-      .map((spec) =>
-        createTimeChart({
-          title: spec.title,
-          field: spec.field,
-          colour: spec.colour,
-          limit: limitOf(d, spec.field),
-          band: spec.band,
-          // Vital signs' limits are the ranges that score 0 in NEWS2 (profiles.ts).
-          ...(d.profile === 'patient-vitals' ? { limitLabel: 'NEWS2 0 when' } : {}),
-          rangeMs: RANGES[range].ms,
-          height: d.profile === 'patient-vitals' ? 170 : 240,
-        }),
-      );
-    if (d.profile === 'patient-vitals') charts.unshift(createNews2Chart({ rangeMs: RANGES[range].ms }));
-    replace(
-      chartsHost,
-      charts.length ? charts.map((c) => c.el) : emptyState('Nothing to chart for this profile.'),
-    );
-    chartsHost.classList.toggle('charts-grid', d.profile === 'patient-vitals');
-  }
-
-  async function loadSeries(): Promise<void> {
-    const d = device;
-    if (!d) return;
-    const mine = ++loadSeq;
-    buildCharts(d);
-    rangeNote.textContent = 'Loading…';
-    const to = Date.now();
-    const from = to - RANGES[range].ms;
-    const maxPoints = Math.min(1500, Math.max(300, Math.round(chartsHost.clientWidth || 1000)));
-    try {
-      const series = await api<Series>(
-        `/devices/${encodeURIComponent(id)}/readings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&maxPoints=${maxPoints}`,
-      );
-      if (mine !== loadSeq || stopped) return;
-      for (const c of charts) c.setSeries(series, from, to);
-      const backfilled = series.points.filter((p) => p.backfill).length;
-      rangeNote.textContent = `${series.points.length} points${series.downsampled ? ' (downsampled: mean with min–max spread)' : ''}`;
-      chartNote.replaceChildren(
-        h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-band' }), 'Allowed range'),
-        h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-limit' }), 'Limit'),
-        h(
-          'span',
-          { class: 'legend-item' },
-          h('span', { class: 'swatch swatch-backfill' }),
-          `Backfilled: sent late after buffering offline (${backfilled})`,
-        ),
-        h(
-          'span',
-          { class: 'legend-item' },
-          h('span', { class: 'swatch swatch-gap' }),
-          `Breaks in the line: no data (${series.gaps.length} gap${series.gaps.length === 1 ? '' : 's'})`,
-        ),
-      );
-    } catch (err) {
-      if (mine !== loadSeq) return;
-      rangeNote.textContent = '';
-      replace(chartsHost, errorBox(describeError(err)));
-    }
-  }
-
   async function loadDevice(): Promise<void> {
     try {
       const r = await api<DeviceDetailView>(`/devices/${encodeURIComponent(id)}`);
@@ -419,7 +321,7 @@ export const devicePage: Page = (root, ctx, params) => {
     void renderAlarms();
     void loadTrip();
     if (device) void showLoggerDisplay(displayHost, device, ctx);
-    await loadSeries();
+    await history.load();
   }
 
   /** The shipment this logger is on now (in transit, else planned), for the header's link. */
@@ -445,15 +347,7 @@ export const devicePage: Page = (root, ctx, params) => {
       renderCurrent();
       // The header's state follows the latest reading: never "OK" while it is out of range.
       renderHead();
-      if (LIVE_RANGES.has(range)) {
-        for (const c of charts)
-          c.append({
-            ts: reading.ts,
-            backfill: reading.backfill,
-            n: 1,
-            values: reading.data,
-          });
-      }
+      history.append(reading);
     }),
     ctx.store.on('devices', () => {
       const known = ctx.store.devices.get(id);
@@ -480,7 +374,7 @@ export const devicePage: Page = (root, ctx, params) => {
   return () => {
     stopped = true;
     for (const u of unsubs) u();
-    for (const c of charts) c.destroy();
+    history.destroy();
   };
 };
 

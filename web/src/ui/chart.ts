@@ -17,6 +17,8 @@ export interface ChartOptions {
   limit: FieldLimit | null;
   /** Shade the allowed range (cold chain 2–8 °C) instead of only drawing its lines. */
   band: boolean;
+  /** Called with the interval (ms) the user dragged across; none: no zoom by drag. */
+  onZoom?: (from: number, to: number) => void;
   /** The words before the limit in the caption (default `Allowed`). */
   limitLabel?: string;
   height?: number;
@@ -228,7 +230,8 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
       width: 600,
       height: opts.height ?? 220,
       padding: [12, 12, 0, 4],
-      cursor: { drag: { x: false, y: false }, points: { size: 7 } },
+      // Drag selects an interval; the page loads it (setScale off: the range stays the page's).
+      cursor: { drag: { x: Boolean(opts.onZoom), y: false, setScale: false }, points: { size: 7 } },
       legend: { show: true, live: true },
       scales: {
         x: { time: true, range: () => [fromS, toS] },
@@ -265,7 +268,19 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
           points: { show: true, size: 7, width: 1.5, fill: '#ffffff', stroke: '#9a6700', space: 0 },
         },
       ],
-      hooks: { drawClear: [drawBand, drawSpread], draw: [drawLimits] },
+      hooks: {
+        drawClear: [drawBand, drawSpread],
+        draw: [drawLimits],
+        setSelect: [
+          (u) => {
+            if (!opts.onZoom || u.select.width < 4) return;
+            const from = u.posToVal(u.select.left, 'x') * 1000;
+            const to = u.posToVal(u.select.left + u.select.width, 'x') * 1000;
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            opts.onZoom(Math.round(from), Math.round(to));
+          },
+        ],
+      },
     },
     [[], [], []],
     plot,
