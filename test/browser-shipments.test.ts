@@ -309,6 +309,11 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
       await qpage.getByTestId('report-pdf').waitFor();
       // Not decidable while in transit: no signature form yet.
       assert.equal(await qpage.getByTestId('decision-form').count(), 0);
+      // The fleet map marks the trip's origin (A) and destination (B), named for the chosen truck.
+      await qpage.goto(`${inst.httpUrl}/#/map?focus=${TRUCK}`);
+      await qpage.getByTestId(`trip-pin-${TRUCK}-A`).waitFor();
+      assert.match((await qpage.getByTestId(`trip-pin-${TRUCK}-B`).textContent()) ?? '', /Antwerp clinic/);
+      await qpage.screenshot({ path: join(extraDir, 'map-trip-pins.png') });
     });
 
     const rctx = await newContext(b);

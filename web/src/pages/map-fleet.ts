@@ -1,7 +1,9 @@
 /** How the fleet map shows a vehicle: its position, the tone of its marker, its label. */
-import { h } from '../dom.ts';
+import { cx, h, s } from '../dom.ts';
 import { fmtField, limitOf, limitState } from '../profiles.ts';
-import type { Device } from '../types.ts';
+import type { Device, ShipmentView } from '../types.ts';
+// The A and B pins look as on a shipment's route map.
+import './shipments.css';
 
 export type LonLat = [number, number];
 
@@ -77,4 +79,42 @@ export function mapControls(zoomBy: (f: number) => void, fit: () => void): HTMLE
       'Fit fleet',
     ),
   );
+}
+
+/**
+ * Origin (A) and destination (B) of every trip in transit that has coordinates; the places are
+ * named for the selected truck's trip only (the others keep their names as tooltips).
+ */
+export function tripPins(
+  trips: readonly ShipmentView[],
+  toScreen: (p: LonLat) => [number, number] | null,
+  selected: string | null,
+): SVGElement[] {
+  const out: SVGElement[] = [];
+  for (const t of trips) {
+    for (const [p, cls, letter, what] of [
+      [t.origin, 'route-origin', 'A', 'Origin'],
+      [t.destination, 'route-destination', 'B', 'Destination'],
+    ] as const) {
+      if (p.lat === undefined || p.lon === undefined) continue;
+      const q = toScreen([p.lon, p.lat]);
+      if (!q) continue;
+      const named = t.deviceId === selected;
+      out.push(
+        s(
+          'g',
+          {
+            class: cx('route-pin', 'trip-pin', cls),
+            transform: `translate(${q[0].toFixed(1)},${q[1].toFixed(1)})`,
+            testid: `trip-pin-${t.deviceId}-${letter}`,
+          },
+          s('title', null, `${what} of ${t.id} (${t.deviceId}): ${p.name}`),
+          s('circle', { r: named ? 9 : 6, class: 'route-pin-dot' }),
+          named ? s('text', { class: 'route-pin-letter', 'text-anchor': 'middle', y: 4 }, letter) : null,
+          named ? s('text', { class: 'marker-label', x: 13, y: 4 }, p.name) : null,
+        ),
+      );
+    }
+  }
+  return out;
 }

@@ -11,7 +11,7 @@ import type { Page } from '../context.ts';
 import { cx, h, replace, s } from '../dom.ts';
 import { fmtField } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
-import type { Device, Series } from '../types.ts';
+import type { Device, Series, ShipmentView } from '../types.ts';
 import { type Basemap, loadBasemap } from '../ui/basemap.ts';
 import { badge, deviceStatusBadge, emptyState, errorBox, pageHeader, timeAgo } from '../ui/components.ts';
 import { countryLabelsOf } from '../ui/country-labels.ts';
@@ -26,6 +26,7 @@ import {
   outOfRange,
   position,
   TONE_TEXT,
+  tripPins,
 } from './map-fleet.ts';
 
 const TRACK_HOURS = 24;
@@ -42,6 +43,7 @@ export const mapPage: Page = (root, ctx, params) => {
   let view = { k: 1, x: 0, y: 0 };
   let selected: string | null = params.focus ?? null;
   let map: Basemap | null = null;
+  let trips = new Map<string, ShipmentView>();
 
   const svg = s('svg', {
     class: 'map-svg',
@@ -229,6 +231,7 @@ export const mapPage: Page = (root, ctx, params) => {
       height,
     );
     markerLayer.replaceChildren(
+      ...tripPins([...trips.values()], toScreen, selected),
       ...items.map(({ d, xy }) => {
         const tone = markerTone(d);
         const lab = labels.get(d.id);
@@ -421,11 +424,22 @@ export const mapPage: Page = (root, ctx, params) => {
     );
   }
 
+  /** Trips in transit, by logger: their origin and destination pins. */
+  async function loadTrips(): Promise<void> {
+    if (!ctx.can('shipments.read')) return;
+    try {
+      const r = await api<{ shipments: ShipmentView[] }>('/shipments?state=in_transit&limit=1000');
+      trips = new Map(r.shipments.map((t) => [t.deviceId, t]));
+    } catch {
+      // No pins; the vehicles still show.
+    }
+  }
+
   async function start(): Promise<void> {
     status.replaceChildren(icon('clock'), ' Loading map…');
     try {
       if (!ctx.store.loaded) await ctx.store.refresh();
-      const [m] = await Promise.all([loadBasemap(), loadTracks()]);
+      const [m] = await Promise.all([loadBasemap(), loadTracks(), loadTrips()]);
       if (stopped) return;
       map = m;
       status.replaceChildren();
