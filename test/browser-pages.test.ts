@@ -223,7 +223,8 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
 
     await t.test('device history: time zone named, drag to zoom, reset, CSV of the range shown', async () => {
       await page.goto(`${inst.httpUrl}/#/device/truck-001`);
-      assert.equal(await page.getByTestId('range-zone').textContent(), 'Times in Europe/Amsterdam');
+      assert.match((await page.getByTestId('range-zone').textContent()) ?? '', /^Times in /);
+      assert.equal(await page.getByTestId('zone-select').inputValue(), 'Europe/Amsterdam');
       const over = page.getByTestId('chart-temp_c').locator('.u-over');
       await waitFor('points drawn', async () =>
         /\d+ points/.test((await page.getByTestId('range-note').textContent()) ?? ''),
@@ -255,6 +256,16 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
       await page.screenshot({ path: join(shotsDir, 'device-zoomed.png'), fullPage: true });
       await page.getByTestId('range-reset').click();
       await page.getByTestId('range-reset').waitFor({ state: 'hidden' });
+      // Another time zone for this user: every time is shown in it (Amsterdam is UTC+1 in winter).
+      const before = await page.getByTestId('range-to').inputValue();
+      await page.getByTestId('zone-select').selectOption('UTC');
+      await waitFor('times in UTC', async () => (await page.getByTestId('range-to').inputValue()) !== before);
+      const after = await page.getByTestId('range-to').inputValue();
+      const shift = (Date.parse(`${before}Z`) - Date.parse(`${after}Z`)) / MINUTE;
+      assert.ok(shift >= 59 && shift <= 61, `shown ${shift} min earlier in UTC`);
+      await page.reload();
+      assert.equal(await page.getByTestId('zone-select').inputValue(), 'UTC', 'kept for the user');
+      await page.getByTestId('zone-select').selectOption('Europe/Amsterdam');
     });
 
     await t.test('a simulated truck shows operators its logger display, marked as simulation', async () => {

@@ -314,6 +314,8 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
       await qpage.getByTestId(`trip-pin-${TRUCK}-A`).waitFor();
       assert.match((await qpage.getByTestId(`trip-pin-${TRUCK}-B`).textContent()) ?? '', /Antwerp clinic/);
       await qpage.screenshot({ path: join(extraDir, 'map-trip-pins.png') });
+      await qpage.goto(`${inst.httpUrl}/#/shipment/${shipment.id}`);
+      await qpage.getByTestId('shipment-summary').waitFor();
     });
 
     const rctx = await newContext(b);

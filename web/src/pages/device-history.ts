@@ -8,6 +8,7 @@ import { api, describeError } from '../api.ts';
 import { download, h, replace } from '../dom.ts';
 import { absTime } from '../format.ts';
 import { limitOf, PROFILES } from '../profiles.ts';
+import { browserZone, currentZone, setZone, zoned, zones } from '../timezone.ts';
 import type { Device, Reading, Series } from '../types.ts';
 import { createTimeChart, type TimeChart } from '../ui/chart.ts';
 import { card, emptyState, errorBox, segmented } from '../ui/components.ts';
@@ -24,10 +25,25 @@ export const RANGES: Record<RangeKey, { label: string; ms: number }> = {
 /** Ranges short enough that live points are appended to the charts. */
 const LIVE_RANGES = new Set<RangeKey>(['1h', '24h']);
 
-/** `2026-12-06T19:34` for a datetime-local input, in the browser's time zone. */
+/** `2026-12-06T19:34` for a datetime-local input, in the user's time zone. */
 function localInput(ms: number): string {
-  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
-  return d.toISOString().slice(0, 16);
+  const d = zoned(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.year}-${p(d.month)}-${p(d.day)}T${p(d.hour)}:${p(d.minute)}`;
+}
+
+/** The instant a datetime-local value names in the user's time zone (NaN when empty or invalid). */
+function fromLocalInput(v: string): number {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)$/.exec(v);
+  if (!m) return Number.NaN;
+  const asUtc = Date.UTC(+(m[1] ?? 0), +(m[2] ?? 1) - 1, +(m[3] ?? 1), +(m[4] ?? 0), +(m[5] ?? 0));
+  // The zone's offset at that time, found from the calendar fields of the guess (twice, for DST edges).
+  let t = asUtc;
+  for (let i = 0; i < 2; i++) {
+    const z = zoned(t);
+    t = asUtc - (Date.UTC(z.year, z.month - 1, z.day, z.hour, z.minute, z.second) - t);
+  }
+  return t;
 }
 
 /** The readings of a series as CSV (RFC 4180): ISO time, backfill, then one column per field. */
@@ -71,7 +87,18 @@ export function createDeviceHistory(
   const chartsHost = h('div', { class: 'charts' });
   const chartNote = h('p', { class: 'chart-note muted small' });
   const rangeNote = h('span', { class: 'muted small', testid: 'range-note' });
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // The user's time zone for every time on the dashboard (kept per user in this browser).
+  const zoneSelect = h(
+    'select',
+    { testid: 'zone-select', 'aria-label': 'Time zone' },
+    zones().map((z) => h('option', { value: z }, z === browserZone() ? `${z} (this browser)` : z)),
+  );
+  zoneSelect.value = currentZone();
+  zoneSelect.addEventListener('change', () => {
+    setZone(zoneSelect.value);
+    // Every time on the page is drawn again in the new zone.
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+  });
   const fromIn = h('input', { type: 'datetime-local', testid: 'range-from', 'aria-label': 'From' });
   const toIn = h('input', { type: 'datetime-local', testid: 'range-to', 'aria-label': 'To' });
   const reset = h(
@@ -90,8 +117,8 @@ export function createDeviceHistory(
   );
   custom.addEventListener('submit', (e) => {
     e.preventDefault();
-    const from = new Date(fromIn.value).getTime();
-    const to = new Date(toIn.value).getTime();
+    const from = fromLocalInput(fromIn.value);
+    const to = fromLocalInput(toIn.value);
     if (Number.isFinite(from) && Number.isFinite(to) && from < to) setView({ from, to });
     else rangeNote.textContent = 'Choose a start before the end.';
   });
@@ -134,7 +161,7 @@ export function createDeviceHistory(
         'div',
         { class: 'toolbar wrap' },
         custom,
-        h('span', { class: 'muted small', testid: 'range-zone' }, `Times in ${zone}`),
+        h('label', { class: 'muted small range-zone', testid: 'range-zone' }, 'Times in ', zoneSelect),
       ),
       chartsHost,
       chartNote,

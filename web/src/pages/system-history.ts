@@ -4,6 +4,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { tzDate } from '../timezone.ts';
 import type { SystemStatus } from '../types.ts';
 import { legendTime, TIME_AXIS } from '../ui/chart.ts';
 
@@ -91,6 +92,7 @@ export function throughputChart(host: HTMLElement): { update(): void; destroy():
     const fmt = (_u: uPlot, v: number | null) => (v === null ? '–' : `${v.toFixed(2)}/s`);
     chart = new uPlot(
       {
+        tzDate,
         width: Math.max(280, host.clientWidth || 600),
         height: 170,
         padding: [10, 10, 0, 0],

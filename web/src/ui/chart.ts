@@ -8,6 +8,7 @@ import 'uplot/dist/uPlot.min.css';
 import { h } from '../dom.ts';
 import { absTime } from '../format.ts';
 import { FIELDS, fmtLimit } from '../profiles.ts';
+import { tzDate, zoned } from '../timezone.ts';
 import type { FieldLimit, Series, SeriesPoint } from '../types.ts';
 
 export interface ChartOptions {
@@ -54,12 +55,12 @@ export function timeTicks(
   incr: number,
 ): string[] {
   return splits.map((s) => {
-    const d = new Date(s * 1000);
-    const date = `${d.getDate()} ${MONTHS[d.getMonth()]}`;
+    const d = zoned(s * 1000);
+    const date = `${d.day} ${MONTHS[d.month - 1]}`;
     if (incr >= 86_400) return date;
-    if (d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0) return date;
-    const hm = `${p2(d.getHours())}:${p2(d.getMinutes())}`;
-    return incr < 60 ? `${hm}:${p2(d.getSeconds())}` : hm;
+    if (d.hour === 0 && d.minute === 0 && d.second === 0) return date;
+    const hm = `${p2(d.hour)}:${p2(d.minute)}`;
+    return incr < 60 ? `${hm}:${p2(d.second)}` : hm;
   });
 }
 
@@ -227,6 +228,7 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
 
   const u = new uPlot(
     {
+      tzDate,
       width: 600,
       height: opts.height ?? 220,
       padding: [12, 12, 0, 4],
