@@ -93,6 +93,23 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
       replayStates: [],
       lastSeen: [{ deviceId: 'probe-stale', at: t0 + 200 }],
     });
+    // Silent for three days: its history opens on its data, not on an empty last 24 h.
+    await inst.addDevice('probe-old', 'temperature-probe');
+    const old = Date.now() - 3 * 24 * 60 * MINUTE;
+    await inst.ctx.store.writeBatch({
+      readings: Array.from({ length: 20 }, (_, i) => ({
+        deviceId: 'probe-old',
+        seq: i + 1,
+        idx: 0,
+        ts: old - (19 - i) * MINUTE,
+        receivedAt: old - (19 - i) * MINUTE + 200,
+        backfill: false,
+        data: { temp_c: 4.2 },
+      })),
+      messages: [],
+      replayStates: [],
+      lastSeen: [{ deviceId: 'probe-old', at: old + 200 }],
+    });
     await inst.server.shipments.create(
       {
         deviceId: 'truck-002',
@@ -256,6 +273,12 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
       await page.screenshot({ path: join(shotsDir, 'device-zoomed.png'), fullPage: true });
       await page.getByTestId('range-reset').click();
       await page.getByTestId('range-reset').waitFor({ state: 'hidden' });
+      await page.goto(`${inst.httpUrl}/#/device/probe-old`);
+      await waitFor('the range fitted to the data', async () =>
+        / – .*: 20 points/.test((await page.getByTestId('range-note').textContent()) ?? ''),
+      );
+      await page.goto(`${inst.httpUrl}/#/device/truck-001`);
+      await page.getByTestId('range-to').waitFor();
       // Another time zone for this user: every time is shown in it (Amsterdam is UTC+1 in winter).
       const before = await page.getByTestId('range-to').inputValue();
       await page.getByTestId('zone-select').selectOption('UTC');

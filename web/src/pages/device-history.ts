@@ -230,6 +230,13 @@ export function createDeviceHistory(
         `/devices/${encodeURIComponent(id)}/readings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&maxPoints=${maxPoints}`,
       );
       if (mine !== loadSeq || stopped()) return;
+      // Nothing in the preset ending now but older data (a device silent for days): fit the range
+      // to the data, ending at its latest reading, rather than show an empty chart.
+      const last = d.latest?.ts;
+      if (!view && series.points.length === 0 && last !== undefined && last < from) {
+        setView({ from: last - (to - from), to: last + 60_000 });
+        return;
+      }
       shown = { series, from, to };
       for (const c of charts) c.setSeries(series, from, to);
       const backfilled = series.points.filter((p) => p.backfill).length;
