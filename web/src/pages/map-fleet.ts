@@ -2,6 +2,7 @@
 import { cx, h, s } from '../dom.ts';
 import { fmtField, limitOf, limitState } from '../profiles.ts';
 import type { Device, ShipmentView } from '../types.ts';
+import type { PlacedLabel } from '../ui/label-placement.ts';
 // The A and B pins look as on a shipment's route map.
 import './shipments.css';
 
@@ -81,40 +82,66 @@ export function mapControls(zoomBy: (f: number) => void, fit: () => void): HTMLE
   );
 }
 
-/**
- * Origin (A) and destination (B) of every trip in transit that has coordinates; the places are
- * named for the selected truck's trip only (the others keep their names as tooltips).
- */
+/** A trip's origin (A) or destination (B) on the fleet map. */
+export interface TripPin {
+  id: string;
+  xy: [number, number];
+  letter: 'A' | 'B';
+  cls: string;
+  title: string;
+  /** Named on the map (the selected truck's trip); else only in the tooltip. */
+  name: string | null;
+  deviceId: string;
+}
+
+/** The pins of every trip in transit that has coordinates, in screen pixels. */
 export function tripPins(
   trips: readonly ShipmentView[],
   toScreen: (p: LonLat) => [number, number] | null,
   selected: string | null,
-): SVGElement[] {
-  const out: SVGElement[] = [];
+): TripPin[] {
+  const out: TripPin[] = [];
   for (const t of trips) {
     for (const [p, cls, letter, what] of [
       [t.origin, 'route-origin', 'A', 'Origin'],
       [t.destination, 'route-destination', 'B', 'Destination'],
     ] as const) {
       if (p.lat === undefined || p.lon === undefined) continue;
-      const q = toScreen([p.lon, p.lat]);
-      if (!q) continue;
-      const named = t.deviceId === selected;
-      out.push(
-        s(
-          'g',
-          {
-            class: cx('route-pin', 'trip-pin', cls),
-            transform: `translate(${q[0].toFixed(1)},${q[1].toFixed(1)})`,
-            testid: `trip-pin-${t.deviceId}-${letter}`,
-          },
-          s('title', null, `${what} of ${t.id} (${t.deviceId}): ${p.name}`),
-          s('circle', { r: named ? 9 : 6, class: 'route-pin-dot' }),
-          named ? s('text', { class: 'route-pin-letter', 'text-anchor': 'middle', y: 4 }, letter) : null,
-          named ? s('text', { class: 'marker-label', x: 13, y: 4 }, p.name) : null,
-        ),
-      );
+      const xy = toScreen([p.lon, p.lat]);
+      if (!xy) continue;
+      out.push({
+        id: `pin:${t.deviceId}:${letter}`,
+        xy,
+        letter,
+        cls,
+        title: `${what} of ${t.id} (${t.deviceId}): ${p.name}`,
+        name: t.deviceId === selected ? p.name : null,
+        deviceId: t.deviceId,
+      });
     }
   }
   return out;
+}
+
+/** A pin's SVG, its name where the label placement found room (label-placement.ts). */
+export function tripPinEl(pin: TripPin, label: PlacedLabel | null | undefined): SVGElement {
+  const [x, y] = pin.xy;
+  return s(
+    'g',
+    {
+      class: cx('route-pin', 'trip-pin', pin.cls),
+      transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
+      testid: `trip-pin-${pin.deviceId}-${pin.letter}`,
+    },
+    s('title', null, pin.title),
+    s('circle', { r: pin.name ? 9 : 6, class: 'route-pin-dot' }),
+    pin.name ? s('text', { class: 'route-pin-letter', 'text-anchor': 'middle', y: 4 }, pin.letter) : null,
+    pin.name && label
+      ? s(
+          'text',
+          { class: 'marker-label', x: label.x - x, y: label.y - y, 'text-anchor': label.anchor },
+          pin.name,
+        )
+      : null,
+  );
 }

@@ -26,6 +26,7 @@ import {
   outOfRange,
   position,
   TONE_TEXT,
+  tripPinEl,
   tripPins,
 } from './map-fleet.ts';
 
@@ -224,14 +225,19 @@ export const mapPage: Page = (root, ctx, params) => {
       .filter((m): m is { d: Device; xy: [number, number] } => m.xy !== null)
       // Draw alarms last so they sit on top; place their labels first.
       .sort((a, b) => (markerTone(a.d) === 'bad' ? 1 : 0) - (markerTone(b.d) === 'bad' ? 1 : 0));
-    // Labels of the most urgent markers are placed first; markers are obstacles for later labels.
+    // Labels of the most urgent markers are placed first, the trip's place names last; every
+    // marker and pin is an obstacle for the labels placed after it.
+    const pins = tripPins([...trips.values()], toScreen, selected);
     const labels = placeLabels(
-      [...items].reverse().map(({ d, xy }) => ({ id: d.id, text: labelText(d), xy })),
+      [
+        ...[...items].reverse().map(({ d, xy }) => ({ id: d.id, text: labelText(d), xy })),
+        ...pins.map((p) => ({ id: p.id, text: p.name ?? '', xy: p.xy })),
+      ],
       width,
       height,
     );
     markerLayer.replaceChildren(
-      ...tripPins([...trips.values()], toScreen, selected),
+      ...pins.map((p) => tripPinEl(p, labels.get(p.id))),
       ...items.map(({ d, xy }) => {
         const tone = markerTone(d);
         const lab = labels.get(d.id);
