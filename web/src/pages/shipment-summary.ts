@@ -18,7 +18,7 @@ function tile(label: string, value: HTMLElement | string, sub?: string | HTMLEle
 }
 
 /** MKT, time out of range, excursions, alarms, min/max, dispatch and delivery. */
-export function summaryTiles(d: ShipmentDetailView): HTMLElement[] {
+export function summaryTiles(d: ShipmentDetailView, progressEta: number | null = null): HTMLElement[] {
   const s = d.shipment;
   const { summary, alarms } = d;
   const { excursions } = summary;
@@ -89,7 +89,20 @@ export function summaryTiles(d: ShipmentDetailView): HTMLElement[] {
         { class: 'tile-time' },
         s.delivery ? absTime(s.delivery.at) : s.closedAt ? 'Closed' : 'Not yet',
       ),
-      s.delivery ? `by ${actorName(s.delivery.by)}` : s.eta ? `ETA ${absTime(s.eta)}` : null,
+      s.delivery
+        ? `by ${actorName(s.delivery.by)}`
+        : progressEta !== null
+          ? h(
+              'span',
+              {
+                testid: 'eta-progress',
+                title: 'From the distance left on the planned route at the average speed since dispatch',
+              },
+              `ETA ${absTime(progressEta)} (from progress)`,
+            )
+          : s.eta
+            ? `ETA ${absTime(s.eta)}`
+            : null,
     ),
   ];
 }

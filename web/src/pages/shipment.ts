@@ -8,6 +8,7 @@ import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absTime } from '../format.ts';
+import { etaFromProgress } from '../route-eta.ts';
 import { rangeOf, tripWindow } from '../shipment-view.ts';
 import type { Series, ShipmentDetailView } from '../types.ts';
 import { card, emptyState, errorBox, loading, toast } from '../ui/components.ts';
@@ -130,6 +131,19 @@ export const shipmentPage: Page = (root, ctx, params) => {
       seriesError = err;
     }
     if (stopped) return;
+    // While in transit: when it arrives at its present pace (route-eta.ts).
+    const fixes = (data?.series.points ?? []).filter(
+      (p) => typeof p.values.lat === 'number' && typeof p.values.lon === 'number',
+    );
+    const lastFix = fixes[fixes.length - 1];
+    if (s.state === 'in_transit' && s.dispatch && s.plannedRoute && lastFix) {
+      const eta = etaFromProgress(
+        s.plannedRoute,
+        { lat: lastFix.values.lat as number, lon: lastFix.values.lon as number, ts: lastFix.ts },
+        s.dispatch.at,
+      );
+      if (eta !== null) replace(tiles, ...summaryTiles(d, eta));
+    }
     const key = JSON.stringify([
       s.state,
       s.dispatch?.at,
