@@ -33,6 +33,7 @@ import type { excursionSchema, ShipmentDetailView, ShipmentView } from './shipme
 import type { certSchema, SystemStatusView } from './system-schema.ts';
 
 export type { Role } from '../auth/principal.ts';
+export type { BackupStatus, DiskStatusView, PowerStatus } from '../continuity/continuity-schema.ts';
 export type { DeviceProfile } from '../protocol/device-profile.ts';
 export type { DeviceSummary } from './schemas.ts';
 export type { AlarmView, ShipmentDetailView, ShipmentView, SignInState, SystemStatusView };

@@ -1,5 +1,11 @@
 /** `GET /api/v1/system` and the live feed's `system` messages (src/api/system-status.ts). */
 import { z } from 'zod';
+import {
+  backupStatusSchema,
+  brokersSchema,
+  diskStatusSchema,
+  powerStatusSchema,
+} from '../continuity/continuity-schema.ts';
 
 export const certSchema = z.object({
   subject: z.string().nullable(),
@@ -42,8 +48,13 @@ export const systemSchema = z.object({
     totalBytes: z.number(),
   }),
   certificates: z.object({ server: certSchema, ca: certSchema }),
-  backup: z.object({ lastAt: z.number().nullable(), ok: z.boolean().nullable() }),
+  backup: backupStatusSchema.nullable(),
+  power: powerStatusSchema.nullable(),
+  disk: diskStatusSchema.nullable(),
+  readOnly: z.boolean(),
   continuity: z.object({
+    brokers: brokersSchema,
+    offline: z.array(z.string()),
     brokerReachable: z.boolean().nullable(),
     onBatteryOrBackup: z.array(z.string()),
     buffering: z.array(z.string()),
@@ -54,6 +65,9 @@ export const systemSchema = z.object({
         power: z.string().nullable(),
         batPct: z.number().nullable(),
         online: z.boolean(),
+        offlineSince: z.number().nullable(),
+        broker: z.string().nullable(),
+        buffered: z.number().nullable(),
         buffering: z.boolean(),
         lastBackfillAt: z.number().nullable(),
       }),

@@ -14,7 +14,9 @@ export function systemRoutes(status: StatusSources): RoutePlugin {
           summary:
             'Broker listeners and connections, ingest throughput, rejections, storage, certificates, backup, continuity',
           description:
-            '`backup` is null/null until a backup has been recorded. `continuity`: devices whose latest reading ' +
+            '`backup`: schedule, newest backup, last verify, drill (RPO/RTO) and off-site hook; `power`: the host UPS ' +
+            '(NUT) and device power with battery runtimes; `disk`: free space, forecast, disk-full state (`readOnly`). ' +
+            '`continuity`: brokers and the devices on each, devices offline, devices whose latest reading ' +
             'reports battery or backup power, devices that delivered backfill within `bufferingWindowMs` (they ' +
             'were buffering while offline; counted since the server started) and whether the broker is reachable.',
           tags: ['system'],

@@ -2,7 +2,7 @@
 import { h } from '../dom.ts';
 import { absDate, absTime, bytes, duration, hostPort, humanize, int, rate } from '../format.ts';
 import type { CertStatus, Device, SystemStatus } from '../types.ts';
-import { badge, card, emptyState, statCard, type Tone, timeAgo } from '../ui/components.ts';
+import { badge, card, emptyState, statCard, type Tone } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 
 /** `9 h ago`: the largest unit only, for headline figures. */
@@ -45,9 +45,10 @@ export function summaryRow(s: SystemStatus, devices: Device[]): HTMLElement {
   const soonest = certs[0];
   const reasons = Object.entries(s.rejections.sinceStart).sort((a, b) => b[1] - a[1]);
   const refused = rejectedTotal(s);
-  const backupAt = s.backup?.lastAt ?? null;
+  const backupAt = s.backup?.newest ? Date.parse(s.backup.newest.createdAt) : null;
+  const intervalMs = (s.backup?.intervalMinutes ?? 60) * 60_000;
   const backupTone: Tone =
-    !backupAt || s.backup?.ok === false ? 'bad' : Date.now() - backupAt > 2 * 86_400_000 ? 'warn' : 'ok';
+    !backupAt || s.backup?.lastFailure ? 'bad' : Date.now() - backupAt > 2 * intervalMs ? 'warn' : 'ok';
   const enabled = devices.filter((d) => d.status === 'enabled');
   const offline = enabled.filter((d) => !d.online && d.lastSeenAt !== null).length;
   const never = enabled.filter((d) => d.lastSeenAt === null).length;
@@ -245,57 +246,6 @@ export function rejectionsCard(s: SystemStatus): HTMLElement {
         )
       : emptyState('No message rejected.', 'Forged, replayed or malformed messages would be counted here.'),
     { testid: 'system-rejections' },
-  );
-}
-
-export function storageCard(s: SystemStatus): HTMLElement {
-  const backup = s.backup;
-  return card(
-    [icon('download'), ' Storage and backup'],
-    [
-      h(
-        'div',
-        { class: 'mini-stats' },
-        statBlock(
-          'Database size',
-          bytes(s.storage.totalBytes),
-          `${s.storage.files.length} file(s)`,
-          'storage-total',
-        ),
-      ),
-      h(
-        'ul',
-        { class: 'plain-list' },
-        s.storage.files.map((f) =>
-          h('li', { class: 'row between' }, h('code', null, f.name), h('span', null, bytes(f.bytes))),
-        ),
-      ),
-      h('h3', { class: 'subhead' }, 'Last backup'),
-      backup?.lastAt
-        ? h(
-            'p',
-            null,
-            backup.ok === false
-              ? badge('bad', 'Failed', 'alert')
-              : badge(Date.now() - backup.lastAt > 2 * 86_400_000 ? 'warn' : 'ok', 'Completed', 'check'),
-            ' ',
-            absTime(backup.lastAt),
-            ' (',
-            timeAgo(backup.lastAt),
-            ')',
-          )
-        : h(
-            'p',
-            null,
-            badge('warn', 'No backup recorded', 'alert'),
-            h(
-              'span',
-              { class: 'muted' },
-              ' No backup job yet: copy the data directory while Vigil is stopped.',
-            ),
-          ),
-    ],
-    { testid: 'system-storage' },
   );
 }
 

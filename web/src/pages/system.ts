@@ -2,8 +2,9 @@
  * The state of Vigil itself (`GET /api/v1/system`, refreshed every 5 s and on `system` live
  * messages): broker listeners and connections, ingest throughput over time, rejections by reason,
  * storage, certificates, backup, and continuity (power and battery of every device, devices
- * offline and buffering, broker reachability). The cards are in system-cards.ts and
- * system-continuity.ts, the history and its chart in system-history.ts.
+ * offline and buffering, broker reachability, UPS, disk, backups). The cards are in
+ * system-cards.ts, system-continuity.ts and system-power.ts, the history and its chart in
+ * system-history.ts.
  */
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
@@ -12,14 +13,15 @@ import type { SystemStatus } from '../types.ts';
 import { errorBox, loading, pageHeader, timeAgo } from '../ui/components.ts';
 import {
   brokerCard,
+  brokerReachable,
   certsCard,
   ingestCard,
   rejectionsCard,
-  storageCard,
   summaryRow,
 } from './system-cards.ts';
-import { continuityCard } from './system-continuity.ts';
+import { backupCard, continuityDevicesCard, continuityOverview } from './system-continuity.ts';
 import { history, record, throughputChart } from './system-history.ts';
+import { powerCard } from './system-power.ts';
 
 const POLL_MS = 5_000;
 
@@ -52,12 +54,18 @@ export const systemPage: Page = (root, ctx) => {
       body,
       error ? h('div', { class: 'span-3' }, errorBox(describeError(error))) : null,
       summaryRow(s, devices),
+      continuityOverview(s, devices),
       ingestCard(s, chartHost, (history.t.at(-1) ?? 0) - (history.t[0] ?? 0)),
       brokerCard(s),
-      continuityCard(s, devices),
+      continuityDevicesCard(
+        s,
+        [...devices].sort((a, b) => a.id.localeCompare(b.id)),
+        brokerReachable(s),
+      ),
       certsCard(s),
+      powerCard(s),
       rejectionsCard(s),
-      storageCard(s),
+      backupCard(s),
     );
     chart.update();
   }
