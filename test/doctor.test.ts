@@ -248,7 +248,9 @@ describe('vigil doctor checks', () => {
 
   it('sinks: an open sink-failing alarm is high', async () => {
     assert.equal(worst(await check(sinksCheck)), 'info');
-    await ctx.sinkOutbox.setTargets([{ name: 'influxdb', capacity: 1000, devices: null }]);
+    const outbox = ctx.sinkOutbox;
+    assert.ok(outbox, 'a SQLite data directory has the sink outbox');
+    await outbox.setTargets([{ name: 'influxdb', capacity: 1000, devices: null }]);
     assert.equal(worst(await check(sinksCheck)), 'ok');
     await ctx.alarmStore.open(
       {
@@ -263,14 +265,15 @@ describe('vigil doctor checks', () => {
     );
     const found = await check(sinksCheck);
     assert.ok(found.some((f) => f.severity === 'high' && /sink influxdb failing/.test(f.message)));
-    await ctx.sinkOutbox.setTargets([]);
+    await outbox.setTargets([]);
   });
 
   it('settings: debug logging is medium, storage.allowInsecure high', async () => {
     assert.equal(worst(await check(settingsCheck)), 'ok');
     const debug = { ...ctx.config, log: { ...ctx.config.log, level: 'debug' as const } };
     assert.equal(worst(await check(settingsCheck, { config: debug })), 'medium');
-    const insecure = await check(settingsCheck, { rawConfig: { storage: { allowInsecure: true } } });
+    const allowInsecure = { ...ctx.config, storage: { ...ctx.config.storage, allowInsecure: true } };
+    const insecure = await check(settingsCheck, { config: allowInsecure });
     assert.match(highs(insecure)[0]?.message ?? '', /allowInsecure/);
   });
 });

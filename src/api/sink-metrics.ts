@@ -1,8 +1,8 @@
-import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { PrometheusText } from './prometheus-text.ts';
+import type { SinkStatusView } from './sink-status-schema.ts';
 
 /** The sinks' series of /metrics, labelled `sink` (and `kind`). */
-export function renderSinkMetrics(m: PrometheusText, sinks: readonly SinkStatus[], now: number): void {
+export function renderSinkMetrics(m: PrometheusText, sinks: readonly SinkStatusView[], now: number): void {
   m.family('vigil_sink_up', 'gauge', '1 unless the sink is failing (its last delivery failed).');
   m.family('vigil_sink_failing_seconds', 'gauge', 'How long the sink has been failing (0 when it is not).');
   m.family('vigil_sink_delivered_total', 'counter', 'Readings the sink delivered since the process started.');
@@ -32,7 +32,7 @@ export function renderSinkMetrics(m: PrometheusText, sinks: readonly SinkStatus[
     m.sample('vigil_sink_up', s.state === 'failing' ? 0 : 1, l);
     m.sample(
       'vigil_sink_failing_seconds',
-      s.failingSince === null ? 0 : Math.max(0, (now - s.failingSince) / 1000),
+      s.failingSince === null ? 0 : Math.max(0, (now - Date.parse(s.failingSince)) / 1000),
       l,
     );
     m.sample('vigil_sink_delivered_total', s.delivered, l);
@@ -41,6 +41,10 @@ export function renderSinkMetrics(m: PrometheusText, sinks: readonly SinkStatus[
     m.sample('vigil_sink_outbox_pending', s.outbox.pending, l);
     m.sample('vigil_sink_outbox_dropped_total', s.outbox.dropped, l);
     if (s.lastSuccessAt !== null)
-      m.sample('vigil_sink_last_success_timestamp_seconds', Math.floor(s.lastSuccessAt / 1000), l);
+      m.sample(
+        'vigil_sink_last_success_timestamp_seconds',
+        Math.floor(Date.parse(s.lastSuccessAt) / 1000),
+        l,
+      );
   }
 }

@@ -1,9 +1,9 @@
+/** A sink in `/api/v1/system`: a pure module (the dashboard reads its type through src/api/contract.ts). */
 import { z } from 'zod';
-import type { SinkStatus } from '../sinks/sink-runner.ts';
 
 const iso = z.string().nullable();
 
-/** A sink in `/api/v1/system` (timestamps as ISO 8601 strings, as every newer API field). */
+/** Timestamps as ISO 8601 strings, as every newer API field. */
 export const sinkStatusSchema = z.object({
   name: z.string(),
   kind: z.enum(['influxdb', 'webhook', 'thingspeak']),
@@ -21,16 +21,3 @@ export const sinkStatusSchema = z.object({
 });
 
 export type SinkStatusView = z.infer<typeof sinkStatusSchema>;
-
-const isoOf = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-export function sinkStatusView(s: SinkStatus): SinkStatusView {
-  return {
-    ...s,
-    lastSuccessAt: isoOf(s.lastSuccessAt),
-    lastFailureAt: isoOf(s.lastFailureAt),
-    failingSince: isoOf(s.failingSince),
-    nextAttemptAt: isoOf(s.nextAttemptAt),
-    outbox: { ...s.outbox, oldestReceivedAt: isoOf(s.outbox.oldestReceivedAt) },
-  };
-}

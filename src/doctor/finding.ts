@@ -38,13 +38,12 @@ export interface TlsTarget {
 export interface DoctorContext {
   paths: DataPaths;
   config: VigilConfig;
-  /** config.json as written (settings the schema does not know yet, such as `storage.allowInsecure`). */
-  rawConfig: Record<string, unknown>;
   env: NodeJS.ProcessEnv;
   store: Store;
   accounts: AccountStore;
   alarms: AlarmStore;
-  outbox: SinkOutbox;
+  /** Undefined on a store without one (PostgreSQL). */
+  outbox: SinkOutbox | undefined;
   /** PEM of the root CA (the running instance's listeners present certificates it issued). */
   caPem: string;
   /** The running instance's TLS listeners; empty when no `vigil start` runs on this data directory. */
@@ -62,14 +61,4 @@ export interface DoctorCheck {
 /** A passed check, for the report. */
 export function ok(check: string, message: string): Finding {
   return { check, severity: 'ok', message, fix: null };
-}
-
-/** Reads a dotted path of a plain object (`storage.allowInsecure`). */
-export function rawSetting(raw: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = raw;
-  for (const k of path.split('.')) {
-    if (!cur || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return cur;
 }

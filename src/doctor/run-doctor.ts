@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { VigilContext } from '../data-dir/context.ts';
 import { accountsCheck } from './checks/accounts.ts';
 import { backupCheck } from './checks/backup.ts';
@@ -63,18 +62,6 @@ export function runningTlsTargets(ctx: Pick<VigilContext, 'paths' | 'config'>): 
   return targets;
 }
 
-/** config.json as written, or {} (a broken file fails earlier, when the configuration loads). */
-export function readRawConfig(dataDir: string): Record<string, unknown> {
-  const file = join(dataDir, 'config.json');
-  if (!existsSync(file)) return {};
-  try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 /** The doctor's view of an opened data directory. */
 export function doctorContext(
   ctx: VigilContext,
@@ -83,7 +70,6 @@ export function doctorContext(
   return {
     paths: ctx.paths,
     config: ctx.config,
-    rawConfig: readRawConfig(ctx.paths.dataDir),
     env: o.env,
     store: ctx.store,
     accounts: ctx.accountStore,

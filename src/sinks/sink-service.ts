@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { SinksConfig } from '../config/sinks-schema.ts';
+import { VigilError } from '../errors.ts';
 import type { Sink } from './sink.ts';
 import { SinkAlarms } from './sink-alarms.ts';
 import type { SinkOutbox } from './sink-outbox.ts';
@@ -12,7 +13,8 @@ const ALARM_TICK_MS = 10_000;
 export interface SinkServiceOptions {
   sinks: readonly Sink[];
   config: Pick<SinksConfig, 'alarmAfterMinutes' | 'maxOutbox' | 'timeoutMs' | 'retryMaxMs'>;
-  outbox: SinkOutbox;
+  /** Undefined when the store has none (PostgreSQL), where the configuration allows no sink. */
+  outbox: SinkOutbox | undefined;
   alarms: AlarmStore;
   logger: Logger;
   clock: () => number;
@@ -31,10 +33,16 @@ export interface SinkService {
 /**
  * Registers the configured sinks with the outbox (from then on every stored reading is queued
  * for each of them), runs one runner per sink and keeps the sink alarms in step. With no sink
- * configured the outbox is emptied and nothing runs.
+ * configured the outbox is emptied and nothing runs; a store without an outbox runs none.
  */
 export async function startSinkService(o: SinkServiceOptions): Promise<SinkService> {
-  await o.outbox.setTargets(
+  const { outbox } = o;
+  if (!outbox) {
+    if (o.sinks.length > 0)
+      throw new VigilError('VIGIL_ERR_CONFIG', 'sinks need the SQLite store: this store has no sink outbox');
+    return { wake: () => {}, status: async () => [], stop: async () => {} };
+  }
+  await outbox.setTargets(
     o.sinks.map((s) => ({ name: s.name, capacity: o.config.maxOutbox, devices: s.devices })),
   );
   const alarms = new SinkAlarms(o.alarms, o.config.alarmAfterMinutes * 60_000, o.clock);
@@ -42,7 +50,7 @@ export async function startSinkService(o: SinkServiceOptions): Promise<SinkServi
     (sink) =>
       new SinkRunner({
         sink,
-        outbox: o.outbox,
+        outbox,
         clock: o.clock,
         random: o.random ?? Math.random,
         logger: o.logger,

@@ -1,4 +1,4 @@
-import { type DoctorCheck, type Finding, ok, rawSetting } from '../finding.ts';
+import { type DoctorCheck, type Finding, ok } from '../finding.ts';
 
 /**
  * Settings that weaken a production install: `debug` (or `trace`) logging, which writes request
@@ -7,7 +7,7 @@ import { type DoctorCheck, type Finding, ok, rawSetting } from '../finding.ts';
  */
 export const settingsCheck: DoctorCheck = {
   name: 'settings',
-  async run({ config, rawConfig }) {
+  async run({ config }) {
     const findings: Finding[] = [];
     if (config.log.level === 'debug' || config.log.level === 'trace')
       findings.push({
@@ -16,12 +16,12 @@ export const settingsCheck: DoctorCheck = {
         message: `log.level is ${config.log.level}: verbose logs in production fill the disk and record more than needed`,
         fix: 'set log.level to info (config.json, or unset VIGIL_LOG_LEVEL)',
       });
-    if (rawSetting(rawConfig, 'storage.allowInsecure') === true)
+    if (config.storage.allowInsecure)
       findings.push({
         check: 'settings',
         severity: 'high',
         message: 'storage.allowInsecure is set: the database connection may run without TLS',
-        fix: 'remove storage.allowInsecure and connect over TLS with certificate verification',
+        fix: 'remove storage.allowInsecure and connect over TLS with certificate verification (sslmode=verify-full)',
       });
     return findings.length > 0
       ? findings

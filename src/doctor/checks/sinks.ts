@@ -8,6 +8,10 @@ import { type DoctorCheck, type Finding, ok } from '../finding.ts';
 export const sinksCheck: DoctorCheck = {
   name: 'sinks',
   async run({ outbox, alarms }) {
+    if (!outbox)
+      return [
+        { check: 'sinks', severity: 'info', message: 'no sinks on this store (PostgreSQL)', fix: null },
+      ];
     const targets = await outbox.listTargets();
     if (targets.length === 0)
       return [{ check: 'sinks', severity: 'info', message: 'no sink configured', fix: null }];
