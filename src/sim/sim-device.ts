@@ -20,6 +20,27 @@ export interface SimDeviceStats {
   buffered: number;
   errors: number;
   connected: boolean;
+  /** The last connection or publish error (a TLS verification failure names the certificate problem). */
+  lastError: string | undefined;
+}
+
+/** One PUBLISH of the device and its PUBACK (or error), for tools that measure the round trip. */
+export interface PublishResult {
+  channel: Channel;
+  seq: number;
+  /** `performance.now()` when published and when the PUBACK (or the error) arrived. */
+  sentAt: number;
+  doneAt: number;
+  error: string | undefined;
+}
+
+export interface SimDeviceOptions {
+  /** Broker URL override (default: the bundle's). */
+  brokerUrl?: string | undefined;
+  /** Called for every PUBLISH once its PUBACK (or an error) arrives. */
+  onPublished?: (r: PublishResult) => void;
+  /** connect() gives up at the first connection error instead of waiting for a retry. */
+  failFast?: boolean;
 }
 
 /**
@@ -29,17 +50,26 @@ export interface SimDeviceStats {
  */
 export class SimDevice {
   readonly id: string;
-  readonly stats: SimDeviceStats = { sent: 0, acked: 0, buffered: 0, errors: 0, connected: false };
+  readonly stats: SimDeviceStats = {
+    sent: 0,
+    acked: 0,
+    buffered: 0,
+    errors: 0,
+    connected: false,
+    lastError: undefined,
+  };
   readonly #b: DeviceBundleFiles;
   readonly #keys: DeviceKeys;
   readonly #seq: SeqStore;
   readonly #url: string;
+  readonly #opts: SimDeviceOptions;
   #client: MqttClient | undefined;
   #buffer: Record<string, unknown>[] = [];
   #pendingEvents: DeviceEventBody[] = [];
   #linkUp = true;
 
-  constructor(bundle: DeviceBundleFiles, opts: { brokerUrl?: string } = {}) {
+  constructor(bundle: DeviceBundleFiles, opts: SimDeviceOptions = {}) {
+    this.#opts = opts;
     this.#b = bundle;
     this.id = bundle.info.id;
     this.#keys = deriveDeviceKeys(Buffer.from(bundle.info.secret, 'base64url'), this.id);
@@ -69,8 +99,9 @@ export class SimDevice {
     client.on('close', () => {
       this.stats.connected = false;
     });
-    client.on('error', () => {
+    client.on('error', (err) => {
       this.stats.errors++;
+      this.stats.lastError = err.message;
     });
     return new Promise((resolve, reject) => {
       const t = setTimeout(
@@ -81,10 +112,17 @@ export class SimDevice {
         clearTimeout(t);
         resolve();
       });
+      if (this.#opts.failFast) {
+        client.once('error', (err) => {
+          clearTimeout(t);
+          client.end(true);
+          reject(err);
+        });
+      }
     });
   }
 
-  #publish(channel: Channel, body: string): void {
+  #publish(channel: Channel, body: string): number {
     const client = this.#client;
     if (!client) throw new Error('not connected');
     const alg = this.#b.info.alg;
@@ -100,6 +138,7 @@ export class SimDevice {
       keys: this.#keys,
     });
     this.stats.sent++;
+    const sentAt = performance.now();
     // QoS 1: MQTT.js keeps the message and resends it until the broker's PUBACK, which Vigil sends
     // only once the reading is durable.
     client.publish(
@@ -109,8 +148,10 @@ export class SimDevice {
       (err) => {
         if (err) this.stats.errors++;
         else this.stats.acked++;
+        this.#opts.onPublished?.({ channel, seq: env.seq, sentAt, doneAt: performance.now(), error: err?.message });
       },
     );
+    return env.seq;
   }
 
   /**
@@ -135,9 +176,9 @@ export class SimDevice {
     this.stats.buffered = 0;
   }
 
-  /** Publishes a ready-made body on a channel (tests and tools). */
-  send(channel: Channel, body: unknown): void {
-    this.#publish(channel, JSON.stringify(body));
+  /** Publishes a ready-made body on a channel (tests and tools); returns the envelope's seq. */
+  send(channel: Channel, body: unknown): number {
+    return this.#publish(channel, JSON.stringify(body));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,5 @@
+import type { Scenario } from '../scenario.ts';
+import { TAMPERING_SCENARIOS } from './tampering.ts';
+
+/** Every scenario, in the order a run takes them (the floods last, so they do not disturb the rest). */
+export const ALL_SCENARIOS: readonly Scenario[] = [...TAMPERING_SCENARIOS];
