@@ -81,7 +81,10 @@ export function subscribeOnce(client: MqttClient, filter: string, timeoutMs = 80
     });
     client.subscribe(filter, { qos: 1 }, (err, granted) => {
       clearTimeout(t);
-      if (err && !granted) return resolve((err as Error & { code?: number }).code === 128 ? 128 : 'closed');
+      // MQTT.js reports a SUBACK failure code (0x80) as an error carrying the SUBACK packet.
+      const code = (err as (Error & { packet?: { granted?: unknown[] } }) | undefined)?.packet?.granted?.[0];
+      if (typeof code === 'number') return resolve(code);
+      if (err) return resolve('closed');
       resolve(granted?.[0]?.qos ?? 128);
     });
   });

@@ -21,6 +21,11 @@ export interface SeclabOptions {
 
 /** p99 above this many times the baseline, or any failed message, makes a refused attack "degraded". */
 export const DEGRADED_P99_RATIO = 5;
+/**
+ * Fewest readings whose p99 is judged: below it the "p99" is the slowest of a handful of readings
+ * (a scenario shorter than 5 s at 10 readings/s), so only failures are judged.
+ */
+export const MIN_P99_SAMPLES = 50;
 
 /** Phase lengths of a flood, ms: before, during, after. */
 const FLOOD_PHASES: Record<RunMode, [number, number, number]> = { quick: [5000, 10_000, 5000], full: [10_000, 20_000, 10_000] };
@@ -34,7 +39,7 @@ export function selectScenarios(mode: RunMode, only: readonly string[] = []): Sc
 
 function degradedAgainst(base: ServiceFigures, during: ServiceFigures): string | null {
   if (during.successRate < 1) return `${during.sent - during.ok} of ${during.sent} good messages failed`;
-  if (Number.isFinite(base.p99Ms) && during.p99Ms > DEGRADED_P99_RATIO * base.p99Ms) {
+  if (during.ok >= MIN_P99_SAMPLES && Number.isFinite(base.p99Ms) && during.p99Ms > DEGRADED_P99_RATIO * base.p99Ms) {
     return `good p99 ${during.p99Ms.toFixed(1)} ms > ${DEGRADED_P99_RATIO}x baseline ${base.p99Ms.toFixed(1)} ms`;
   }
   return null;
