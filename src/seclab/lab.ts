@@ -58,6 +58,15 @@ export class Lab {
     return `seclab-${this.runId}-${what}`;
   }
 
+  /**
+   * A loopback source address of this run (127.x.y.n, x and y from the run id), so that the
+   * per-address throttles an attack trips never fall on 127.0.0.1, where real users may sit.
+   */
+  address(n: number): string {
+    const id = Buffer.from(this.runId, 'hex');
+    return `127.${(id[0] ?? 0) | 1}.${id[1] ?? 0}.${Math.max(1, Math.min(254, n))}`;
+  }
+
   /** A device provisioned as `vigil device add` does, its bundle read back. */
   async device(what: string, o: { alg?: Alg; profile?: DeviceProfile } = {}): Promise<DeviceBundleFiles> {
     const id = this.name(what);
