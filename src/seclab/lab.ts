@@ -110,7 +110,7 @@ export class Lab {
   async service(what: string): Promise<{ cert: string; key: string; name: string }> {
     const name = `vigil-${this.name(what)}`.slice(0, 64);
     const s = await ensureServiceCert(this.target.ctx, name, SECLAB_ACTOR);
-    this.#services.push(s.serial);
+    if (!this.#services.includes(s.serial)) this.#services.push(s.serial);
     return { cert: s.certPem, key: s.keyPem, name };
   }
 

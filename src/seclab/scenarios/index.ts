@@ -1,11 +1,13 @@
 import type { Scenario } from '../scenario.ts';
 import { API_ABUSE_SCENARIOS } from './api-abuse.ts';
 import { roleMatrix } from './role-matrix.ts';
+import { SNIFFING_SCENARIOS } from './sniffing.ts';
 import { TAMPERING_SCENARIOS } from './tampering.ts';
 import { UNAUTHORIZED_MQTT_SCENARIOS } from './unauthorized-mqtt.ts';
 
 /** Every scenario, in the order a run takes them (the floods last, so they do not disturb the rest). */
 export const ALL_SCENARIOS: readonly Scenario[] = [
+  ...SNIFFING_SCENARIOS,
   ...UNAUTHORIZED_MQTT_SCENARIOS,
   roleMatrix,
   ...API_ABUSE_SCENARIOS,
