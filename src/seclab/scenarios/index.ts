@@ -1,5 +1,8 @@
 import type { Scenario } from '../scenario.ts';
 import { API_ABUSE_SCENARIOS } from './api-abuse.ts';
+import { DOWNGRADE_SCENARIOS } from './downgrade.ts';
+import { MITM_TRANSPORT_SCENARIOS } from './mitm.ts';
+import { MITM_ENVELOPE_SCENARIOS } from './mitm-envelope.ts';
 import { roleMatrix } from './role-matrix.ts';
 import { SNIFFING_SCENARIOS } from './sniffing.ts';
 import { TAMPERING_SCENARIOS } from './tampering.ts';
@@ -8,6 +11,9 @@ import { UNAUTHORIZED_MQTT_SCENARIOS } from './unauthorized-mqtt.ts';
 /** Every scenario, in the order a run takes them (the floods last, so they do not disturb the rest). */
 export const ALL_SCENARIOS: readonly Scenario[] = [
   ...SNIFFING_SCENARIOS,
+  ...MITM_TRANSPORT_SCENARIOS,
+  ...DOWNGRADE_SCENARIOS,
+  ...MITM_ENVELOPE_SCENARIOS,
   ...UNAUTHORIZED_MQTT_SCENARIOS,
   roleMatrix,
   ...API_ABUSE_SCENARIOS,
