@@ -1,5 +1,7 @@
 import type { Scenario } from '../scenario.ts';
 import { API_ABUSE_SCENARIOS } from './api-abuse.ts';
+import { DOS_LISTENER_SCENARIOS } from './dos.ts';
+import { DOS_PUBLISH_SCENARIOS } from './dos-publish.ts';
 import { DOWNGRADE_SCENARIOS } from './downgrade.ts';
 import { MITM_TRANSPORT_SCENARIOS } from './mitm.ts';
 import { MITM_ENVELOPE_SCENARIOS } from './mitm-envelope.ts';
@@ -18,4 +20,6 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   roleMatrix,
   ...API_ABUSE_SCENARIOS,
   ...TAMPERING_SCENARIOS,
+  ...DOS_LISTENER_SCENARIOS,
+  ...DOS_PUBLISH_SCENARIOS,
 ];
