@@ -6,6 +6,7 @@ import { deviceCommand } from './commands/device.ts';
 import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
 import { readingsCommand } from './commands/readings.ts';
 import { reportCommand } from './commands/report.ts';
+import { seclabCommand } from './commands/seclab.ts';
 import { shipmentCommand } from './commands/shipment.ts';
 import { simCommand } from './commands/sim.ts';
 import { startCommand } from './commands/start.ts';
@@ -50,6 +51,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   user: {
     run: userCommand,
     help: 'user add NAME --role ROLE | list | disable|enable|reset-mfa NAME  manage dashboard users',
+  },
+  seclab: {
+    run: seclabCommand,
+    help: 'seclab [--quick|--full] [--out DIR] [--json] [--data-dir DIR]     attack a Vigil, report what got through',
   },
   sim: {
     run: simCommand,

@@ -114,14 +114,22 @@ async function runOne(
   const service = phases ? phases.during : await good.service(t0, t1);
   let verdict: ScenarioResult['verdict'] = outcome.verdict;
   const evidence = [...outcome.evidence];
+  if (verdict === 'refused' && phases && phases.during.successRate < 0.5) {
+    // A flood that took more than half the good readings reached its aim: a denial of service.
+    verdict = 'got through';
+    evidence.push(`denied: only ${phases.during.ok} of ${phases.during.sent} good readings acknowledged during the attack`);
+  }
   if (verdict === 'refused') {
     if (s.restartsTarget) {
       evidence.push('the good device was cut off by the planned restart: its service is shown, not judged');
     } else {
       const why = degradedAgainst(phases ? phases.before : baseline, service);
-      if (why) {
+      // A flood's effect may outlast it: the phase after the attack is judged the same way.
+      const after = phases ? degradedAgainst(phases.before, phases.after) : null;
+      if (why || after) {
         verdict = 'degraded';
-        evidence.push(`degraded: ${why}`);
+        if (why) evidence.push(`degraded: ${why}`);
+        if (after) evidence.push(`degraded after the attack stopped: ${after}`);
       }
     }
   }

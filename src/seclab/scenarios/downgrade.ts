@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { hasTool } from '../capture.ts';
+import { shortTlsError } from './unauthorized-mqtt.ts';
 import type { Lab } from '../lab.ts';
 import { errorOutcome, type Outcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
 
@@ -45,7 +46,7 @@ function negotiated(out: string): string | null {
 /** The line of s_client's output that says why the handshake failed. */
 function why(out: string): string {
   const line = out.split('\n').find((l) => /alert|error|no protocols|no cipher|handshake failure|wrong version/i.test(l));
-  return (line ?? 'no handshake').trim().replace(/^[0-9A-F]+:error:/, 'error:').slice(0, 140);
+  return shortTlsError((line ?? 'no handshake').trim());
 }
 
 function ports(lab: Lab): [string, number][] {
@@ -178,7 +179,7 @@ const renegotiation: Scenario = {
         const creds = name === 'MQTT' ? { ca: device.ca, cert: device.cert, key: device.key } : { ca: lab.target.caPem };
         const err = await renegotiate(port, creds);
         ok &&= err !== null;
-        evidence.push(`${name}: ${err === null ? 'RENEGOTIATED' : `refused (${err.slice(0, 120)})`}`);
+        evidence.push(`${name}: ${err === null ? 'RENEGOTIATED' : `refused (${shortTlsError(err)})`}`);
       }
       return refusedIf(ok, ok ? 'renegotiation refused on both ports' : 'a renegotiation was accepted', evidence);
     } catch (err) {

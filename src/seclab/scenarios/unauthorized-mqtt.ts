@@ -22,6 +22,12 @@ import {
 } from '../mqtt-tools.ts';
 import { errorOutcome, type Outcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
 
+/** OpenSSL's reason out of its error line (`...:ssl3_read_bytes:tlsv13 alert certificate required:../deps/...`). */
+export function shortTlsError(message: string): string {
+  const m = /:([a-z0-9_]+):([^:]+):\.\.\//i.exec(message);
+  return (m?.[2] ?? message).trim().slice(0, 160);
+}
+
 /** Tries to connect; the outcome in words and whether the broker let it in. */
 async function tryConnect(lab: Lab, clientId: string, creds: Creds): Promise<{ admitted: boolean; how: string }> {
   try {
@@ -29,7 +35,7 @@ async function tryConnect(lab: Lab, clientId: string, creds: Creds): Promise<{ a
     await endClient(c);
     return { admitted: true, how: 'CONNACK 0: connected' };
   } catch (err) {
-    return { admitted: false, how: (err as Error).message.slice(0, 160) };
+    return { admitted: false, how: shortTlsError((err as Error).message) };
   }
 }
 

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { reportSummaryText } from '../../seclab/report-markdown.ts';
+import { runSeclab } from '../../seclab/run-seclab.ts';
+import { writeReport } from '../../seclab/write-report.ts';
+import { type CliIo, usage } from '../io.ts';
+
+export const SECLAB_HELP = `usage: vigil seclab [--quick|--full] [--out DIR] [--json] [--data-dir DIR] [--evaluate] [--only IDS]
+
+Attacks a Vigil and reports what got through: sniffing, man in the middle, denial of service,
+unauthorized access, tampering and replay (docs/seclab.md).
+
+  --quick          the short run (default): every family but the floods and testssl.sh, < 2 min
+  --full           everything, floods and testssl.sh included, < 15 min
+  --out DIR        where seclab-report.md, seclab-report.json and charts/ go
+                   (default ./seclab-report, or DATA_DIR/seclab/<time> with --data-dir)
+  --json           print the report as one JSON object on stdout (progress goes to stderr)
+  --data-dir DIR   attack the vigil start running on DIR (loopback only), with throwaway devices
+                   and users that are revoked and disabled afterwards; without it seclab starts its
+                   own throwaway Vigil on random loopback ports
+  --evaluate       then measure what each security layer costs (needs the bench/ directory of a
+                   checkout) and write security-evaluation.md next to the report
+  --only IDS       comma-separated scenario ids or prefixes (e.g. sniff.,mitm.rogue-broker)
+
+Exit code: 0 nothing got through, 1 an attack got through, 2 usage, 3 a scenario could not run.`;
+
+const LAYERS_BENCH = fileURLToPath(new URL('../../../bench/layers/run-layers.ts', import.meta.url));
+
+/** Runs the layer evaluation (bench/layers) in a child process, with this run's attack results. */
+function evaluate(outDir: string, io: CliIo): Promise<number> {
+  if (!existsSync(LAYERS_BENCH)) {
+    io.err(`vigil seclab: --evaluate needs ${LAYERS_BENCH} (a source checkout with bench/)`);
+    return Promise.resolve(1);
+  }
+  const child = spawn(
+    process.execPath,
+    [LAYERS_BENCH, '--seclab-report', resolve(outDir, 'seclab-report.json'), '--doc', resolve(outDir, 'security-evaluation.md')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout.on('data', (d: Buffer) => {
+    for (const l of d.toString('utf8').split('\n')) if (l) io.err(l);
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    for (const l of d.toString('utf8').split('\n')) if (l) io.err(l);
+  });
+  const onAbort = () => child.kill('SIGTERM');
+  io.signal.addEventListener('abort', onAbort, { once: true });
+  return new Promise((res) =>
+    child.on('exit', (code) => {
+      io.signal.removeEventListener('abort', onAbort);
+      res(code ?? 1);
+    }),
+  );
+}
+
+/** `vigil seclab`: attack a throwaway or a running local Vigil and write the report. */
+export async function seclabCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      quick: { type: 'boolean', default: false },
+      full: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      evaluate: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.out(SECLAB_HELP);
+    return 0;
+  }
+  if (values.quick && values.full) usage(`--quick and --full exclude each other\n${SECLAB_HELP}`);
+  const mode = values.full ? 'full' : 'quick';
+  const dataDir = values['data-dir'];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const out = resolve(values.out ?? (dataDir ? `${dataDir}/seclab/${stamp}` : 'seclab-report'));
+  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  // With --json, stdout carries the report alone.
+  const log = values.json ? io.err : io.out;
+  const report = await runSeclab({ mode, dataDir, only, log, signal: io.signal });
+  writeReport(report, out);
+  if (values.json) io.out(JSON.stringify(report));
+  else for (const l of reportSummaryText(report, out)) io.out(l);
+  if (values.evaluate && !io.signal.aborted) {
+    const code = await evaluate(out, io);
+    if (code !== 0) return code;
+  }
+  if (report.summary.gotThrough > 0) return 1;
+  if (report.summary.errors > 0) return 3;
+  return 0;
+}
