@@ -72,6 +72,8 @@ export const ERRORS = {
   VIGIL_ERR_SHIPMENT_EXISTS: { status: 409, message: 'shipment already exists' },
   VIGIL_ERR_SHIPMENT_STATE: { status: 409, message: 'not allowed in the shipment state' },
   VIGIL_ERR_DELIVERY_TOKEN: { status: 403, message: 'delivery token does not match' },
+  // security lab (src/seclab)
+  VIGIL_ERR_SECLAB_RUNNING: { status: 409, message: 'a seclab run is already in progress' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -86,12 +86,17 @@ export const PERMISSIONS = {
   'system.read': {
     roles: ['admin', 'operator', 'quality', 'viewer', 'auditor'],
     mfa: false,
-    description: 'system status: broker, ingest, storage, certificates, continuity',
+    description: 'system status: broker, ingest, storage, certificates, continuity, the last seclab report',
   },
   'metrics.read': {
     roles: ['admin', 'operator', 'auditor'],
     mfa: false,
     description: 'Prometheus metrics (/metrics)',
+  },
+  'seclab.run': {
+    roles: ['admin'],
+    mfa: true,
+    description: 'start a `vigil seclab --quick` run (against a throwaway Vigil) from the system page',
   },
   'openapi.read': {
     roles: ALL,

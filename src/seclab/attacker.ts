@@ -3,7 +3,15 @@ import type { Alg } from '../protocol/aead.ts';
 import type { Channel, Envelope } from '../protocol/envelope.ts';
 import type { DeviceBundleFiles } from '../sim/device-bundle.ts';
 import type { Lab } from './lab.ts';
-import { connectDevice, endClient, publishOnce, sealFor, serializeEnvelope, topicOf, truckSample } from './mqtt-tools.ts';
+import {
+  connectDevice,
+  endClient,
+  publishOnce,
+  sealFor,
+  serializeEnvelope,
+  topicOf,
+  truckSample,
+} from './mqtt-tools.ts';
 
 /** Every rejection label ingest counts (docs/protocol.md §6.5). */
 export const INGEST_REJECTIONS = [
@@ -59,10 +67,15 @@ export class Attacker {
 
   /** A genuine envelope of this device, as its firmware would send it. */
   genuine(o: { seq?: number; temp?: number; ts?: number; channel?: Channel } = {}): Envelope {
-    return sealFor(this.bundle, o.channel ?? 'telemetry', { samples: [truckSample(o.ts ?? Date.now(), o.temp)] }, {
-      seq: o.seq ?? this.nextSeq(),
-      ...(o.ts !== undefined ? { ts: o.ts } : {}),
-    });
+    return sealFor(
+      this.bundle,
+      o.channel ?? 'telemetry',
+      { samples: [truckSample(o.ts ?? Date.now(), o.temp)] },
+      {
+        seq: o.seq ?? this.nextSeq(),
+        ...(o.ts !== undefined ? { ts: o.ts } : {}),
+      },
+    );
   }
 
   async ensureConnected(): Promise<void> {

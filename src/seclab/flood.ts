@@ -48,7 +48,11 @@ export function tcpConnect(port: number, localAddress: string): Promise<net.Sock
 }
 
 /** A TLS client from `localAddress` (no client certificate unless given); resolves when secure. */
-export function tlsConnect(port: number, localAddress: string, o: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+export function tlsConnect(
+  port: number,
+  localAddress: string,
+  o: tls.ConnectionOptions = {},
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     // localAddress reaches net.connect underneath (not in the TLS option types).
     const s = tls.connect({

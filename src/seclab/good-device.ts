@@ -38,24 +38,32 @@ export class GoodDevice {
   }
 
   static async start(bundle: DeviceBundleFiles, brokerUrl: string): Promise<GoodDevice> {
-    const job: ProbeJob = { bundleDir: bundle.dir, brokerUrl, ratePerSec: PROBE_RATE, timeoutMs: PROBE_TIMEOUT_MS };
+    const job: ProbeJob = {
+      bundleDir: bundle.dir,
+      brokerUrl,
+      ratePerSec: PROBE_RATE,
+      timeoutMs: PROBE_TIMEOUT_MS,
+    };
     const worker = new Worker(new URL('./probe-worker.ts', import.meta.url), { workerData: job });
     const g = new GoodDevice(worker);
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('good device did not connect within 20 s')), 20_000);
-      worker.on('message', (m: { ready?: true; error?: string; samples?: ProbeSample[]; settledTo?: number }) => {
-        if (m.samples) g.#samples.push(...m.samples);
-        if (m.settledTo !== undefined) g.#settledTo = Math.max(g.#settledTo, m.settledTo);
-        if (m.error) {
-          g.#lastError = m.error;
-          clearTimeout(t);
-          reject(new Error(`good device: ${m.error}`));
-        }
-        if (m.ready) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
+      worker.on(
+        'message',
+        (m: { ready?: true; error?: string; samples?: ProbeSample[]; settledTo?: number }) => {
+          if (m.samples) g.#samples.push(...m.samples);
+          if (m.settledTo !== undefined) g.#settledTo = Math.max(g.#settledTo, m.settledTo);
+          if (m.error) {
+            g.#lastError = m.error;
+            clearTimeout(t);
+            reject(new Error(`good device: ${m.error}`));
+          }
+          if (m.ready) {
+            clearTimeout(t);
+            resolve();
+          }
+        },
+      );
       worker.once('error', (err) => {
         clearTimeout(t);
         reject(err);

@@ -51,7 +51,12 @@ export class Lab {
   constructor(target: Target) {
     this.target = target;
     const { ctx } = target;
-    this.auth = createAuthServices({ store: ctx.accountStore, audit: ctx.store, master: ctx.master, clock: ctx.clock });
+    this.auth = createAuthServices({
+      store: ctx.accountStore,
+      audit: ctx.store,
+      master: ctx.master,
+      clock: ctx.clock,
+    });
   }
 
   name(what: string): string {
@@ -96,7 +101,11 @@ export class Lab {
   /** An account signed in with both factors over HTTPS, from `localAddress` when given. */
   async user(role: Role, localAddress?: string): Promise<SignedInUser> {
     const a = await this.newAccount(role);
-    const session = new ApiSession(this.target.httpUrl, this.target.caPem, localAddress ? { localAddress } : {});
+    const session = new ApiSession(
+      this.target.httpUrl,
+      this.target.caPem,
+      localAddress ? { localAddress } : {},
+    );
     return firstSignIn(session, a.name, a.oneTimePassword, `seclab ${randomBytes(12).toString('base64url')}`);
   }
 
@@ -140,6 +149,18 @@ export class Lab {
     return (await poll(grown, timeoutMs)) ?? {};
   }
 
+  /**
+   * The server's own account of what it refused since `since` (its audit log's `*.reject` entries
+   * about this run's devices): the diagnosis when a scenario's setup failed unexpectedly.
+   */
+  async serverRefusals(since: number): Promise<string[]> {
+    const rows = await this.target.ctx.store.queryAudit({ since, limit: 200 }).catch(() => []);
+    return rows
+      .filter((a) => a.action.endsWith('.reject') && (a.object ?? '').startsWith(`seclab-${this.runId}-`))
+      .slice(-5)
+      .map((a) => `server: ${a.action} ${a.object} ${JSON.stringify(a.detail).slice(0, 160)}`);
+  }
+
   /** True when a reading of `deviceId` with this `seq` was stored. */
   async stored(deviceId: string, seq: number): Promise<boolean> {
     const rows = await this.target.ctx.store.queryReadings({ deviceId, since: 0, limit: 100_000 });
@@ -158,14 +179,16 @@ export class Lab {
     const { ctx } = this.target;
     for (const id of this.#devices) {
       const d = await ctx.store.getDevice(id).catch(() => null);
-      if (d && d.status !== 'revoked') await this.revoke(id).catch((e: Error) => problems.push(`${id}: ${e.message}`));
+      if (d && d.status !== 'revoked')
+        await this.revoke(id).catch((e: Error) => problems.push(`${id}: ${e.message}`));
     }
     for (const serial of this.#services) {
       await ctx.store
         .revokeCertificate(serial, ctx.clock(), 'cessationOfOperation')
         .catch((e: Error) => problems.push(`service ${serial}: ${e.message}`));
     }
-    if (this.#services.length > 0) await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+    if (this.#services.length > 0)
+      await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
     for (const name of this.#users) {
       await this.auth.accounts.endSessions(name, SECLAB_ACTOR).catch(() => 0);
       await this.auth.accounts

@@ -31,7 +31,8 @@ export async function attachLocalTarget(dataDir: string): Promise<Target> {
     const { config } = ctx;
     assertLoopbackTarget('mqtt.host', config.mqtt.host);
     assertLoopbackTarget('http.host', config.http.host);
-    if (config.mqtt.external) assertLoopbackTarget('mqtt.external.url', new URL(config.mqtt.external.url).hostname);
+    if (config.mqtt.external)
+      assertLoopbackTarget('mqtt.external.url', new URL(config.mqtt.external.url).hostname);
     const pid = existsSync(ctx.paths.lock) ? Number(readFileSync(ctx.paths.lock, 'utf8').trim()) : 0;
     if (!(pid > 0) || !alive(pid)) {
       throw new VigilError(
@@ -40,9 +41,7 @@ export async function attachLocalTarget(dataDir: string): Promise<Target> {
       );
     }
     const starts = await ctx.store.queryAudit({ action: 'system.start', limit: 50 });
-    const mine = starts
-      .filter((a) => a.detail.pid === pid)
-      .sort((a, b) => b.id - a.id)[0];
+    const mine = starts.filter((a) => a.detail.pid === pid).sort((a, b) => b.id - a.id)[0];
     const mqttPort = Number(mine?.detail.mqtt_port ?? config.mqtt.port);
     const httpPort = Number(mine?.detail.http_port ?? config.http.port);
     const mqttHost = config.mqtt.external ? new URL(config.mqtt.external.url).hostname : '127.0.0.1';

@@ -18,7 +18,12 @@ export interface Creds {
  * Connects an MQTT 3.1.1 client and resolves on CONNACK 0; rejects with the TLS error or the
  * refusal (the message names the CONNACK code) otherwise. Never reconnects.
  */
-export function connectMqtt(url: string, clientId: string, creds: Creds, extra: Partial<IClientOptions> = {}): Promise<MqttClient> {
+export function connectMqtt(
+  url: string,
+  clientId: string,
+  creds: Creds,
+  extra: Partial<IClientOptions> = {},
+): Promise<MqttClient> {
   const client = mqtt.connect(url, {
     clientId,
     ca: creds.ca,
@@ -42,7 +47,11 @@ export function connectMqtt(url: string, clientId: string, creds: Creds, extra: 
   });
 }
 
-export function connectDevice(url: string, b: DeviceBundleFiles, extra: Partial<IClientOptions> = {}): Promise<MqttClient> {
+export function connectDevice(
+  url: string,
+  b: DeviceBundleFiles,
+  extra: Partial<IClientOptions> = {},
+): Promise<MqttClient> {
   return connectMqtt(url, b.info.id, { ca: b.ca, cert: b.cert, key: b.key }, extra);
 }
 
@@ -54,7 +63,12 @@ export function endClient(c: MqttClient): Promise<void> {
 export type PublishOutcome = 'acked' | 'closed' | 'timeout';
 
 /** Publishes at QoS 1 and says whether the broker acknowledged it or closed the connection. */
-export function publishOnce(client: MqttClient, topic: string, payload: string | Buffer, timeoutMs = 8000): Promise<PublishOutcome> {
+export function publishOnce(
+  client: MqttClient,
+  topic: string,
+  payload: string | Buffer,
+  timeoutMs = 8000,
+): Promise<PublishOutcome> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (o: PublishOutcome) => {
@@ -72,7 +86,11 @@ export function publishOnce(client: MqttClient, topic: string, payload: string |
 }
 
 /** SUBSCRIBE one filter; resolves with the granted QoS (128 = refused), or 'closed'. */
-export function subscribeOnce(client: MqttClient, filter: string, timeoutMs = 8000): Promise<number | 'closed'> {
+export function subscribeOnce(
+  client: MqttClient,
+  filter: string,
+  timeoutMs = 8000,
+): Promise<number | 'closed'> {
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve('closed'), timeoutMs);
     client.once('close', () => {
@@ -123,7 +141,11 @@ export function truckSample(ts = Date.now(), temp = 4.6) {
 export { serializeEnvelope };
 
 /** A raw TLS connection to `port` on 127.0.0.1 (for hand-made bytes); resolves once secure. */
-export function rawTls(port: number, creds: Creds, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+export function rawTls(
+  port: number,
+  creds: Creds,
+  extra: tls.ConnectionOptions = {},
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ...creds, ...extra });
     s.once('secureConnect', () => resolve(s));
@@ -132,7 +154,10 @@ export function rawTls(port: number, creds: Creds, extra: tls.ConnectionOptions 
 }
 
 /** Resolves true when `s` closes within `timeoutMs`. */
-export function closesWithin(s: { once(e: 'close', f: () => void): unknown; destroyed?: boolean }, timeoutMs: number): Promise<boolean> {
+export function closesWithin(
+  s: { once(e: 'close', f: () => void): unknown; destroyed?: boolean },
+  timeoutMs: number,
+): Promise<boolean> {
   if (s.destroyed) return Promise.resolve(true);
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve(false), timeoutMs);

@@ -53,17 +53,22 @@ async function start(): Promise<void> {
   let sent = 0;
   const t0 = performance.now();
   // Paced on the clock, not on the timer: a late tick catches up, so the rate stays exact.
-  timer = setInterval(() => {
-    const due = Math.floor((performance.now() - t0) / period) + 1;
-    for (; sent < due; sent++) {
-      // Sent whether or not the link is up: MQTT.js queues it, and the timeout judges the service.
-      const at = performance.now();
-      const seq = device.send('telemetry', {
-        samples: [{ ts: Date.now(), temp_c: 4.6, rh_pct: 51.2, lat: 52.37, lon: 4.89, bat_pct: 88, power: 'mains' }],
-      });
-      inFlight.set(seq, at);
-    }
-  }, Math.max(5, Math.floor(period / 2)));
+  timer = setInterval(
+    () => {
+      const due = Math.floor((performance.now() - t0) / period) + 1;
+      for (; sent < due; sent++) {
+        // Sent whether or not the link is up: MQTT.js queues it, and the timeout judges the service.
+        const at = performance.now();
+        const seq = device.send('telemetry', {
+          samples: [
+            { ts: Date.now(), temp_c: 4.6, rh_pct: 51.2, lat: 52.37, lon: 4.89, bat_pct: 88, power: 'mains' },
+          ],
+        });
+        inFlight.set(seq, at);
+      }
+    },
+    Math.max(5, Math.floor(period / 2)),
+  );
   flusher = setInterval(() => {
     expire(performance.now());
     // Every message sent before `settledTo` has its outcome in this or an earlier batch.

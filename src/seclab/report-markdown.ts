@@ -48,19 +48,25 @@ export function reportMarkdown(r: SeclabReport): string {
     '',
     ...summaryLines(r),
     '',
-    'Verdicts: **refused**: the attack failed and was counted where Vigil promises it; **got through**: the attack reached its aim, or a refusal that should be counted was not, or a flood denied the good device more than half its readings or left it impaired afterwards; **degraded**: refused, but the good device\'s p99 rose above 5x its baseline (judged over at least 50 readings) or one of its readings failed; **skipped**: not run here, with the reason; **error**: the scenario itself could not run.',
+    "Verdicts: **refused**: the attack failed and was counted where Vigil promises it; **got through**: the attack reached its aim, or a refusal that should be counted was not, or a flood denied the good device more than half its readings or left it impaired afterwards; **degraded**: refused, but the good device's p99 rose above 5x its baseline (judged over at least 50 readings) or one of its readings failed; **skipped**: not run here, with the reason; **error**: the scenario itself could not run.",
     '',
     '## Results',
     '',
     '| family | scenario | verdict | observed | good device |',
     '|---|---|---|---|---|',
-    ...r.scenarios.map((s) => `| ${FAMILY_TITLES[s.family]} | \`${s.id}\` | ${VERDICT_MARK[s.verdict]} | ${cell(s.observed)} | ${service(s)} |`),
+    ...r.scenarios.map(
+      (s) =>
+        `| ${FAMILY_TITLES[s.family]} | \`${s.id}\` | ${VERDICT_MARK[s.verdict]} | ${cell(s.observed)} | ${service(s)} |`,
+    ),
     '',
   ];
   const floods = r.scenarios.filter((s) => s.phases);
   if (floods.length > 0) {
     out.push('## Floods: before, during, after', '');
-    out.push('| flood | phase | good device success | p99 | CPU (cores) | RSS max | log bytes |', '|---|---|---:|---:|---:|---:|---:|');
+    out.push(
+      '| flood | phase | good device success | p99 | CPU (cores) | RSS max | log bytes |',
+      '|---|---|---:|---:|---:|---:|---:|',
+    );
     for (const f of floods) {
       const p = f.phases;
       if (!p) continue;
@@ -90,7 +96,9 @@ export function reportMarkdown(r: SeclabReport): string {
       out.push(`- **Expected:** ${s.expected}`);
       out.push(`- **Observed:** ${s.observed}`);
       out.push(`- **Verdict:** ${VERDICT_MARK[s.verdict]} (${(s.durationMs / 1000).toFixed(1)} s)`);
-      out.push(`- **Good device:** ${service(s)}${s.phases ? ` (before: ${fmtPct(s.phases.before.successRate)}, p99 ${fmtMs(s.phases.before.p99Ms)}; after: ${fmtPct(s.phases.after.successRate)}, p99 ${fmtMs(s.phases.after.p99Ms)})` : ''}`);
+      out.push(
+        `- **Good device:** ${service(s)}${s.phases ? ` (before: ${fmtPct(s.phases.before.successRate)}, p99 ${fmtMs(s.phases.before.p99Ms)}; after: ${fmtPct(s.phases.after.successRate)}, p99 ${fmtMs(s.phases.after.p99Ms)})` : ''}`,
+      );
       if (s.evidence.length > 0) {
         out.push('- **Evidence:**');
         for (const e of s.evidence) out.push(`  - ${e.replace(/\n/g, ' ')}`);
@@ -108,7 +116,9 @@ export function reportSummaryText(r: SeclabReport, dir: string): string[] {
     `seclab ${r.mode}: ${s.scenarios} scenarios, ${s.refused} refused, ${s.gotThrough} got through, ${s.degraded} degraded, ${s.skipped} skipped, ${s.errors} errors (${(r.durationMs / 1000).toFixed(0)} s)`,
   ];
   if (s.worstDegradation) {
-    lines.push(`worst degradation: ${s.worstDegradation.id}, good p99 ${s.worstDegradation.p99Ratio.toFixed(1)}x baseline, ${fmtPct(s.worstDegradation.successRate)} acknowledged`);
+    lines.push(
+      `worst degradation: ${s.worstDegradation.id}, good p99 ${s.worstDegradation.p99Ratio.toFixed(1)}x baseline, ${fmtPct(s.worstDegradation.successRate)} acknowledged`,
+    );
   }
   for (const x of r.scenarios.filter((x) => x.verdict === 'got through' || x.verdict === 'error')) {
     lines.push(`${x.verdict.toUpperCase()}: ${x.id}: ${x.observed}`);

@@ -63,16 +63,19 @@ export async function startRogueBroker(material: { cert: string; key: string }):
     r.connects++;
   });
   const { port, servers } = await listenLoopback(() => {
-    const s = tls.createServer({ cert: material.cert, key: material.key, ...TLS_SERVER_OPTIONS }, (socket) => {
-      r.handshakes++;
-      sockets.add(socket);
-      socket.on('data', (d: Buffer) => {
-        r.bytesFromDevice += d.length;
-      });
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-      aedes.handle(socket);
-    });
+    const s = tls.createServer(
+      { cert: material.cert, key: material.key, ...TLS_SERVER_OPTIONS },
+      (socket) => {
+        r.handshakes++;
+        sockets.add(socket);
+        socket.on('data', (d: Buffer) => {
+          r.bytesFromDevice += d.length;
+        });
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => {});
+        aedes.handle(socket);
+      },
+    );
     s.on('tlsClientError', () => {});
     return s;
   });
@@ -88,31 +91,42 @@ export async function startRogueBroker(material: { cert: string; key: string }):
  * A TLS-intercepting relay: terminates the device's TLS with `material` and would forward the
  * plaintext to the real broker (as a client without the device's key, which is all it can be).
  */
-export async function startInterceptingRelay(material: { cert: string; key: string }, upstream: { port: number; ca: string }): Promise<Rogue> {
+export async function startInterceptingRelay(
+  material: { cert: string; key: string },
+  upstream: { port: number; ca: string },
+): Promise<Rogue> {
   const sockets = new Set<net.Socket>();
   const r: Rogue = { port: 0, handshakes: 0, connects: 0, bytesFromDevice: 0, close: async () => {} };
   const { port, servers } = await listenLoopback(() => {
-    const s = tls.createServer({ cert: material.cert, key: material.key, ...TLS_SERVER_OPTIONS }, (socket) => {
-      r.handshakes++;
-      sockets.add(socket);
-      const up = tls.connect({ host: '127.0.0.1', port: upstream.port, ca: upstream.ca, servername: 'localhost' });
-      sockets.add(up);
-      socket.on('data', (d: Buffer) => {
-        // The first byte of an MQTT CONNECT is 0x10.
-        if (r.bytesFromDevice === 0 && d[0] === 0x10) r.connects++;
-        r.bytesFromDevice += d.length;
-        up.write(d);
-      });
-      up.on('data', (d: Buffer) => socket.write(d));
-      for (const x of [socket, up]) {
-        x.on('error', () => {});
-        x.on('close', () => {
-          sockets.delete(x);
-          socket.destroy();
-          up.destroy();
+    const s = tls.createServer(
+      { cert: material.cert, key: material.key, ...TLS_SERVER_OPTIONS },
+      (socket) => {
+        r.handshakes++;
+        sockets.add(socket);
+        const up = tls.connect({
+          host: '127.0.0.1',
+          port: upstream.port,
+          ca: upstream.ca,
+          servername: 'localhost',
         });
-      }
-    });
+        sockets.add(up);
+        socket.on('data', (d: Buffer) => {
+          // The first byte of an MQTT CONNECT is 0x10.
+          if (r.bytesFromDevice === 0 && d[0] === 0x10) r.connects++;
+          r.bytesFromDevice += d.length;
+          up.write(d);
+        });
+        up.on('data', (d: Buffer) => socket.write(d));
+        for (const x of [socket, up]) {
+          x.on('error', () => {});
+          x.on('close', () => {
+            sockets.delete(x);
+            socket.destroy();
+            up.destroy();
+          });
+        }
+      },
+    );
     s.on('tlsClientError', () => {});
     return s;
   });

@@ -5,7 +5,13 @@ import { attachLocalTarget } from './local-target.ts';
 import { ProcessMeter } from './process-meter.ts';
 import { type RunMode, type Scenario, type ScenarioContext, sleep } from './scenario.ts';
 import { ALL_SCENARIOS } from './scenarios/index.ts';
-import type { FloodPhases, ScenarioResult, SeclabReport, SeclabSummary, ServiceFigures } from './seclab-types.ts';
+import type {
+  FloodPhases,
+  ScenarioResult,
+  SeclabReport,
+  SeclabSummary,
+  ServiceFigures,
+} from './seclab-types.ts';
 import type { Target } from './target.ts';
 import { startThrowawayTarget } from './throwaway-target.ts';
 
@@ -28,18 +34,26 @@ export const DEGRADED_P99_RATIO = 5;
 export const MIN_P99_SAMPLES = 50;
 
 /** Phase lengths of a flood, ms: before, during, after. */
-const FLOOD_PHASES: Record<RunMode, [number, number, number]> = { quick: [5000, 10_000, 5000], full: [10_000, 20_000, 10_000] };
+const FLOOD_PHASES: Record<RunMode, [number, number, number]> = {
+  quick: [5000, 10_000, 5000],
+  full: [10_000, 20_000, 10_000],
+};
 const BASELINE_MS: Record<RunMode, number> = { quick: 5000, full: 10_000 };
 
 export function selectScenarios(mode: RunMode, only: readonly string[] = []): Scenario[] {
   return ALL_SCENARIOS.filter(
-    (s) => s.modes.includes(mode) && (only.length === 0 || only.some((p) => s.id === p || s.id.startsWith(p))),
+    (s) =>
+      s.modes.includes(mode) && (only.length === 0 || only.some((p) => s.id === p || s.id.startsWith(p))),
   );
 }
 
 function degradedAgainst(base: ServiceFigures, during: ServiceFigures): string | null {
   if (during.successRate < 1) return `${during.sent - during.ok} of ${during.sent} good messages failed`;
-  if (during.ok >= MIN_P99_SAMPLES && Number.isFinite(base.p99Ms) && during.p99Ms > DEGRADED_P99_RATIO * base.p99Ms) {
+  if (
+    during.ok >= MIN_P99_SAMPLES &&
+    Number.isFinite(base.p99Ms) &&
+    during.p99Ms > DEGRADED_P99_RATIO * base.p99Ms
+  ) {
     return `good p99 ${during.p99Ms.toFixed(1)} ms > ${DEGRADED_P99_RATIO}x baseline ${base.p99Ms.toFixed(1)} ms`;
   }
   return null;
@@ -105,19 +119,26 @@ async function runOne(
       outcome = await withTimeout(s.run(ctx), s.timeoutMs, ac);
     }
   } catch (err) {
-    outcome = { verdict: 'error', observed: `the scenario could not run: ${(err as Error).message}`, evidence: [] };
+    outcome = {
+      verdict: 'error',
+      observed: `the scenario could not run: ${(err as Error).message}`,
+      evidence: [],
+    };
   } finally {
     base.signal.removeEventListener('abort', onAbort);
     ac.abort();
   }
   const t1 = Date.now();
+  if (outcome.verdict === 'error') outcome.evidence.push(...(await lab.serverRefusals(t0)));
   const service = phases ? phases.during : await good.service(t0, t1);
   let verdict: ScenarioResult['verdict'] = outcome.verdict;
   const evidence = [...outcome.evidence];
   if (verdict === 'refused' && phases && phases.during.successRate < 0.5) {
     // A flood that took more than half the good readings reached its aim: a denial of service.
     verdict = 'got through';
-    evidence.push(`denied: only ${phases.during.ok} of ${phases.during.sent} good readings acknowledged during the attack`);
+    evidence.push(
+      `denied: only ${phases.during.ok} of ${phases.during.sent} good readings acknowledged during the attack`,
+    );
   }
   if (verdict === 'refused') {
     if (s.restartsTarget) {
@@ -157,7 +178,8 @@ export function summarize(results: readonly ScenarioResult[]): SeclabSummary {
     if (!r.phases) continue;
     const ratio = r.phases.during.p99Ms / r.phases.before.p99Ms;
     if (!Number.isFinite(ratio)) continue;
-    if (!worst || ratio > worst.p99Ratio) worst = { id: r.id, p99Ratio: ratio, successRate: r.phases.during.successRate };
+    if (!worst || ratio > worst.p99Ratio)
+      worst = { id: r.id, p99Ratio: ratio, successRate: r.phases.during.successRate };
   }
   return {
     scenarios: results.length,
@@ -180,7 +202,9 @@ const VERSION = '0.1.0';
 export async function runSeclab(o: SeclabOptions): Promise<SeclabReport> {
   const startedAt = new Date();
   const scenarios = selectScenarios(o.mode, o.only);
-  o.log(`seclab ${o.mode}: ${scenarios.length} scenarios against ${o.dataDir ? `the vigil running on ${o.dataDir}` : 'a throwaway vigil'}`);
+  o.log(
+    `seclab ${o.mode}: ${scenarios.length} scenarios against ${o.dataDir ? `the vigil running on ${o.dataDir}` : 'a throwaway vigil'}`,
+  );
   const target: Target = o.dataDir ? await attachLocalTarget(o.dataDir) : await startThrowawayTarget();
   const lab = new Lab(target);
   let good: GoodDevice | undefined;
@@ -191,7 +215,9 @@ export async function runSeclab(o: SeclabOptions): Promise<SeclabReport> {
     const tb = Date.now();
     await sleep(BASELINE_MS[o.mode], o.signal);
     const baseline = await good.service(tb, Date.now());
-    o.log(`good device baseline: p99 ${baseline.p99Ms.toFixed(1)} ms, ${baseline.ok}/${baseline.sent} acknowledged`);
+    o.log(
+      `good device baseline: p99 ${baseline.p99Ms.toFixed(1)} ms, ${baseline.ok}/${baseline.sent} acknowledged`,
+    );
     for (const s of scenarios) {
       if (o.signal.aborted) break;
       const r = await runOne(s, { lab, good, mode: o.mode, log: o.log, signal: o.signal }, baseline);

@@ -133,7 +133,14 @@ export interface SeclabReport {
     https: string;
     pid: number | null;
   };
-  machine: { cpuModel: string; cpuCount: number; memoryGiB: number; node: string; openssl: string; loadAvg: number[] };
+  machine: {
+    cpuModel: string;
+    cpuCount: number;
+    memoryGiB: number;
+    node: string;
+    openssl: string;
+    loadAvg: number[];
+  };
   vigilVersion: string;
   summary: SeclabSummary;
   scenarios: ScenarioResult[];

@@ -25,9 +25,11 @@ export async function simSend(
   try {
     for (const m of messages) device.send(m.channel, m.body);
     const deadline = Date.now() + timeoutMs;
-    while (done < messages.length && !failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (done < messages.length && !failed && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     if (failed) throw new Error(`${bundle.info.id}: ${failed}`);
-    if (done < messages.length) throw new Error(`${bundle.info.id}: ${messages.length - done} messages without PUBACK`);
+    if (done < messages.length)
+      throw new Error(`${bundle.info.id}: ${messages.length - done} messages without PUBACK`);
   } finally {
     await device.close();
   }

@@ -148,7 +148,13 @@ export class SimDevice {
       (err) => {
         if (err) this.stats.errors++;
         else this.stats.acked++;
-        this.#opts.onPublished?.({ channel, seq: env.seq, sentAt, doneAt: performance.now(), error: err?.message });
+        this.#opts.onPublished?.({
+          channel,
+          seq: env.seq,
+          sentAt,
+          doneAt: performance.now(),
+          error: err?.message,
+        });
       },
     );
     return env.seq;

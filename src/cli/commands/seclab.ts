@@ -37,7 +37,13 @@ function evaluate(outDir: string, io: CliIo): Promise<number> {
   }
   const child = spawn(
     process.execPath,
-    [LAYERS_BENCH, '--seclab-report', resolve(outDir, 'seclab-report.json'), '--doc', resolve(outDir, 'security-evaluation.md')],
+    [
+      LAYERS_BENCH,
+      '--seclab-report',
+      resolve(outDir, 'seclab-report.json'),
+      '--doc',
+      resolve(outDir, 'security-evaluation.md'),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout.on('data', (d: Buffer) => {
@@ -81,10 +87,20 @@ export async function seclabCommand(argv: string[], io: CliIo): Promise<number> 
   const dataDir = values['data-dir'];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const out = resolve(values.out ?? (dataDir ? `${dataDir}/seclab/${stamp}` : 'seclab-report'));
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const only = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
   // With --json, stdout carries the report alone.
   const log = values.json ? io.err : io.out;
   const report = await runSeclab({ mode, dataDir, only, log, signal: io.signal });
+  if (io.signal.aborted) {
+    // A partial run is not a report: nothing is written that could pass for a result.
+    io.err('vigil seclab: stopped; throwaway devices, users and instance removed; no report written');
+    return 130;
+  }
   writeReport(report, out);
   if (values.json) io.out(JSON.stringify(report));
   else for (const l of reportSummaryText(report, out)) io.out(l);

@@ -25,13 +25,30 @@ function alive(pid: number | null): boolean {
 }
 
 /** The flood's outcome: refused while the server lives and `held` says its limits engaged. */
-function outcome(lab: Lab, held: boolean, observed: string, evidence: string[], attack: Record<string, number | string>): Outcome {
-  if (!alive(lab.target.pid())) return { verdict: 'got through', observed: 'the server process died', evidence, attack };
+function outcome(
+  lab: Lab,
+  held: boolean,
+  observed: string,
+  evidence: string[],
+  attack: Record<string, number | string>,
+): Outcome {
+  if (!alive(lab.target.pid()))
+    return { verdict: 'got through', observed: 'the server process died', evidence, attack };
   return { verdict: held ? 'refused' : 'got through', observed, evidence, attack };
 }
 
-function dos(s: Omit<Scenario, 'family' | 'modes' | 'flood' | 'timeoutMs' | 'properties'> & Partial<Pick<Scenario, 'properties'>>): Scenario {
-  return { family: 'dos', modes: FULL_ONLY, flood: true, timeoutMs: 60_000, properties: ['availability'], ...s };
+function dos(
+  s: Omit<Scenario, 'family' | 'modes' | 'flood' | 'timeoutMs' | 'properties'> &
+    Partial<Pick<Scenario, 'properties'>>,
+): Scenario {
+  return {
+    family: 'dos',
+    modes: FULL_ONLY,
+    flood: true,
+    timeoutMs: 60_000,
+    properties: ['availability'],
+    ...s,
+  };
 }
 
 function connectionFlood(p: Port): Scenario {
@@ -46,28 +63,43 @@ function connectionFlood(p: Port): Scenario {
       const { lab } = ctx;
       const t = new Tally();
       const port = portOf(lab, p);
-      const n = await flood({ durationMs: ctx.durationMs, concurrency: 200, signal: ctx.signal }, async (i) => {
-        const addr = lab.address(30 + (i % 16));
-        try {
-          const s = await tlsConnect(port, addr);
-          if (p === 'https') {
-            s.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
-            await closed(s, 5000);
-            t.add('served');
-          } else {
-            // The broker asked for a certificate; TLS 1.3 lets the client finish first, then fails.
-            t.add((await closed(s, 5000)) ? 'closed by the server after the handshake' : 'left open');
+      const n = await flood(
+        { durationMs: ctx.durationMs, concurrency: 200, signal: ctx.signal },
+        async (i) => {
+          const addr = lab.address(30 + (i % 16));
+          try {
+            const s = await tlsConnect(port, addr);
+            if (p === 'https') {
+              s.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+              await closed(s, 5000);
+              t.add('served');
+            } else {
+              // The broker asked for a certificate; TLS 1.3 lets the client finish first, then fails.
+              t.add((await closed(s, 5000)) ? 'closed by the server after the handshake' : 'left open');
+            }
+            s.destroy();
+          } catch (err) {
+            t.add(
+              /ECONNRESET|socket hang up|EPIPE/.test((err as Error).message)
+                ? 'reset (cap or refused handshake)'
+                : 'handshake refused',
+            );
           }
-          s.destroy();
-        } catch (err) {
-          t.add(/ECONNRESET|socket hang up|EPIPE/.test((err as Error).message) ? 'reset (cap or refused handshake)' : 'handshake refused');
-        }
-      });
+        },
+      );
       const attack = { connections: n, ...t.counts };
-      return outcome(lab, t.get('left open') === 0, `${n} connections in ${Math.round(ctx.durationMs / 1000)} s: ${Object.entries(t.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`, [
-        `attempts: ${n} (${Math.round(n / (ctx.durationMs / 1000))}/s) from 16 addresses, 200 in flight`,
-        ...Object.entries(t.counts).map(([k, v]) => `${k}: ${v}`),
-      ], attack);
+      return outcome(
+        lab,
+        t.get('left open') === 0,
+        `${n} connections in ${Math.round(ctx.durationMs / 1000)} s: ${Object.entries(t.counts)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}`,
+        [
+          `attempts: ${n} (${Math.round(n / (ctx.durationMs / 1000))}/s) from 16 addresses, 200 in flight`,
+          ...Object.entries(t.counts).map(([k, v]) => `${k}: ${v}`),
+        ],
+        attack,
+      );
     },
   });
 }
@@ -117,7 +149,10 @@ async function holdSockets(
 
 function describe(h: Awaited<ReturnType<typeof holdSockets>>, limitMs: number): string[] {
   const sorted = [...h.closedAt].sort((a, b) => a - b);
-  const q = (p: number) => (sorted.length ? `${((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0) / 1000).toFixed(1)} s` : 'n/a');
+  const q = (p: number) =>
+    sorted.length
+      ? `${((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0) / 1000).toFixed(1)} s`
+      : 'n/a';
   return [
     `opened ${h.opened}, refused at connect ${h.refused}`,
     `closed by the server: ${h.closedAt.length} (after ${q(0.5)} median, ${q(0.99)} p99; limit ${(limitMs / 1000).toFixed(0)} s)`,
@@ -135,15 +170,24 @@ function idleSockets(p: Port): Scenario {
     layers: ['limits'],
     run: async (ctx) => {
       const { lab } = ctx;
-      const limit = p === 'mqtt' ? lab.target.ctx.config.mqtt.connectTimeoutMs : lab.target.ctx.config.http.handshakeTimeoutMs;
+      const limit =
+        p === 'mqtt'
+          ? lab.target.ctx.config.mqtt.connectTimeoutMs
+          : lab.target.ctx.config.http.handshakeTimeoutMs;
       const h = await holdSockets(ctx, (addr) => tcpConnect(portOf(lab, p), addr), null, 20, 70);
       const late = h.closedAt.filter((ms) => ms > limit + 3000).length;
-      return outcome(lab, h.stillOpen === 0 && late === 0, `${h.opened} idle sockets: ${h.closedAt.length} closed by the server, ${h.stillOpen} left open`, describe(h, limit), {
-        opened: h.opened,
-        refusedAtConnect: h.refused,
-        closedByServer: h.closedAt.length,
-        stillOpen: h.stillOpen,
-      });
+      return outcome(
+        lab,
+        h.stillOpen === 0 && late === 0,
+        `${h.opened} idle sockets: ${h.closedAt.length} closed by the server, ${h.stillOpen} left open`,
+        describe(h, limit),
+        {
+          opened: h.opened,
+          refusedAtConnect: h.refused,
+          closedByServer: h.closedAt.length,
+          stillOpen: h.stillOpen,
+        },
+      );
     },
   });
 }
@@ -178,11 +222,17 @@ function slowloris(p: Port): Scenario {
           4,
           50,
         );
-        return outcome(lab, h.stillOpen === 0, `${h.opened} slow requests: ${h.closedAt.length} closed by the server, ${h.stillOpen} left open`, describe(h, limit), {
-          opened: h.opened,
-          closedByServer: h.closedAt.length,
-          stillOpen: h.stillOpen,
-        });
+        return outcome(
+          lab,
+          h.stillOpen === 0,
+          `${h.opened} slow requests: ${h.closedAt.length} closed by the server, ${h.stillOpen} left open`,
+          describe(h, limit),
+          {
+            opened: h.opened,
+            closedByServer: h.closedAt.length,
+            stillOpen: h.stillOpen,
+          },
+        );
       }
       const device = await lab.device('slowloris');
       const limit = lab.target.ctx.config.mqtt.connectTimeoutMs;
@@ -197,23 +247,35 @@ function slowloris(p: Port): Scenario {
         ),
         holdSockets(
           ctx,
-          (addr) => tlsConnect(port, addr, { ca: device.ca, cert: device.cert, key: device.key, rejectUnauthorized: true }),
+          (addr) =>
+            tlsConnect(port, addr, {
+              ca: device.ca,
+              cert: device.cert,
+              key: device.key,
+              rejectUnauthorized: true,
+            }),
           (s, tick) => s.write(connect.subarray(tick - 1, tick)),
           2,
           50,
         ),
       ]);
       const stillOpen = raw.stillOpen + tlsSlow.stillOpen;
-      return outcome(lab, stillOpen === 0, `${raw.opened + tlsSlow.opened} slow sockets: ${raw.closedAt.length + tlsSlow.closedAt.length} closed by the server, ${stillOpen} left open`, [
-        'trickled ClientHello:',
-        ...describe(raw, limit),
-        'TLS done, trickled CONNECT:',
-        ...describe(tlsSlow, limit),
-      ], {
-        opened: raw.opened + tlsSlow.opened,
-        closedByServer: raw.closedAt.length + tlsSlow.closedAt.length,
-        stillOpen,
-      });
+      return outcome(
+        lab,
+        stillOpen === 0,
+        `${raw.opened + tlsSlow.opened} slow sockets: ${raw.closedAt.length + tlsSlow.closedAt.length} closed by the server, ${stillOpen} left open`,
+        [
+          'trickled ClientHello:',
+          ...describe(raw, limit),
+          'TLS done, trickled CONNECT:',
+          ...describe(tlsSlow, limit),
+        ],
+        {
+          opened: raw.opened + tlsSlow.opened,
+          closedByServer: raw.closedAt.length + tlsSlow.closedAt.length,
+          stillOpen,
+        },
+      );
     },
   });
 }

@@ -6,15 +6,23 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { hasTool } from '../capture.ts';
-import { shortTlsError } from './unauthorized-mqtt.ts';
 import type { Lab } from '../lab.ts';
 import { errorOutcome, type Outcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
+import { shortTlsError } from './unauthorized-mqtt.ts';
 
 /** Runs `openssl s_client` against 127.0.0.1:port with `args`; its output and exit code. */
-export function sClient(port: number, args: string[], timeoutMs = 15_000): Promise<{ code: number | null; out: string }> {
-  const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+export function sClient(
+  port: number,
+  args: string[],
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; out: string }> {
+  const child = spawn(
+    'openssl',
+    ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => {
     out += d;
@@ -45,7 +53,9 @@ function negotiated(out: string): string | null {
 
 /** The line of s_client's output that says why the handshake failed. */
 function why(out: string): string {
-  const line = out.split('\n').find((l) => /alert|error|no protocols|no cipher|handshake failure|wrong version/i.test(l));
+  const line = out
+    .split('\n')
+    .find((l) => /alert|error|no protocols|no cipher|handshake failure|wrong version/i.test(l));
   return shortTlsError((line ?? 'no handshake').trim());
 }
 
@@ -68,19 +78,38 @@ async function attempts(lab: Lab, name: string, variants: [string, string[]][]):
   let ok = true;
   let control = true;
   for (const [portName, port] of ports(lab)) {
-    const creds = ['-CAfile', join(device.dir, 'ca.crt'), ...(portName === 'MQTT' ? ['-cert', join(device.dir, 'device.crt'), '-key', join(device.dir, 'device.key')] : [])];
+    const creds = [
+      '-CAfile',
+      join(device.dir, 'ca.crt'),
+      ...(portName === 'MQTT'
+        ? ['-cert', join(device.dir, 'device.crt'), '-key', join(device.dir, 'device.key')]
+        : []),
+    ];
     for (const [what, args] of variants) {
       const r = await sClient(port, [...args, ...creds]);
       const cipher = negotiated(r.out);
       ok &&= cipher === null;
       evidence.push(`${portName} ${what}: ${cipher ? `NEGOTIATED ${cipher}` : `refused (${why(r.out)})`}`);
     }
-    const c = negotiated((await sClient(port, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256', ...creds])).out);
+    const c = negotiated(
+      (await sClient(port, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256', ...creds])).out,
+    );
     control &&= c !== null;
-    evidence.push(`${portName} control, TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256: ${c ? `negotiated ${c}` : 'FAILED'}`);
+    evidence.push(
+      `${portName} control, TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256: ${c ? `negotiated ${c}` : 'FAILED'}`,
+    );
   }
-  if (!control) return { verdict: 'error', observed: 'the control handshake failed: the refusals prove nothing', evidence };
-  return refusedIf(ok, ok ? `all ${variants.length * 2} downgrade handshakes refused` : 'a downgraded handshake succeeded', evidence);
+  if (!control)
+    return {
+      verdict: 'error',
+      observed: 'the control handshake failed: the refusals prove nothing',
+      evidence,
+    };
+  return refusedIf(
+    ok,
+    ok ? `all ${variants.length * 2} downgrade handshakes refused` : 'a downgraded handshake succeeded',
+    evidence,
+  );
 }
 
 // OpenSSL 3 refuses TLS 1.0/1.1 and SHA-1 suites at its default security level; level 0 makes the
@@ -113,7 +142,8 @@ const weakSuites: Scenario = {
   id: 'mitm.downgrade-suites',
   family: 'mitm',
   title: 'Suites without AEAD or without forward secrecy',
-  attacked: 'both listeners: TLS 1.2 clients offering only CBC suites, RSA key exchange, NULL encryption or anonymous suites',
+  attacked:
+    'both listeners: TLS 1.2 clients offering only CBC suites, RSA key exchange, NULL encryption or anonymous suites',
   expected: 'no handshake (TLS 1.2 allows ECDHE with AES-GCM or ChaCha20-Poly1305 only)',
   layers: ['tls'],
   properties: ['confidentiality', 'integrity'],
@@ -122,8 +152,18 @@ const weakSuites: Scenario = {
   run: async (ctx) => {
     try {
       return await attempts(ctx.lab, 'tls-suites', [
-        ['ECDHE with CBC (SHA-1, SHA-256)', ['-tls1_2', '-cipher', `ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:${'@SECLEVEL=0'}`]],
-        ['RSA key exchange (no forward secrecy)', ['-tls1_2', '-cipher', 'AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:@SECLEVEL=0']],
+        [
+          'ECDHE with CBC (SHA-1, SHA-256)',
+          [
+            '-tls1_2',
+            '-cipher',
+            `ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:${'@SECLEVEL=0'}`,
+          ],
+        ],
+        [
+          'RSA key exchange (no forward secrecy)',
+          ['-tls1_2', '-cipher', 'AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:@SECLEVEL=0'],
+        ],
         ['NULL encryption and anonymous', ['-tls1_2', '-cipher', 'eNULL:aNULL:@SECLEVEL=0']],
       ]);
     } catch (err) {
@@ -135,7 +175,13 @@ const weakSuites: Scenario = {
 /** A TLS 1.2 connection that asks to renegotiate: the error, or null when the server agreed. */
 function renegotiate(port: number, creds: tls.ConnectionOptions): Promise<string | null> {
   return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', maxVersion: 'TLSv1.2', ...creds });
+    const s = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      maxVersion: 'TLSv1.2',
+      ...creds,
+    });
     const t = setTimeout(() => {
       s.destroy();
       resolve('no answer within 10 s');
@@ -163,7 +209,8 @@ const renegotiation: Scenario = {
   id: 'mitm.renegotiation',
   family: 'mitm',
   title: 'TLS 1.2 renegotiation',
-  attacked: 'both listeners: a client asking for a renegotiation (prefix injection, CVE-2009-3555 class; or a cheap way to make the server redo handshakes)',
+  attacked:
+    'both listeners: a client asking for a renegotiation (prefix injection, CVE-2009-3555 class; or a cheap way to make the server redo handshakes)',
   expected: 'refused with a no_renegotiation alert; the connection fails',
   layers: ['tls'],
   properties: ['integrity', 'availability'],
@@ -176,12 +223,17 @@ const renegotiation: Scenario = {
       const evidence: string[] = [];
       let ok = true;
       for (const [name, port] of ports(lab)) {
-        const creds = name === 'MQTT' ? { ca: device.ca, cert: device.cert, key: device.key } : { ca: lab.target.caPem };
+        const creds =
+          name === 'MQTT' ? { ca: device.ca, cert: device.cert, key: device.key } : { ca: lab.target.caPem };
         const err = await renegotiate(port, creds);
         ok &&= err !== null;
         evidence.push(`${name}: ${err === null ? 'RENEGOTIATED' : `refused (${shortTlsError(err)})`}`);
       }
-      return refusedIf(ok, ok ? 'renegotiation refused on both ports' : 'a renegotiation was accepted', evidence);
+      return refusedIf(
+        ok,
+        ok ? 'renegotiation refused on both ports' : 'a renegotiation was accepted',
+        evidence,
+      );
     } catch (err) {
       return errorOutcome(err);
     }

@@ -8,6 +8,7 @@ import { MITM_ENVELOPE_SCENARIOS } from './mitm-envelope.ts';
 import { roleMatrix } from './role-matrix.ts';
 import { SNIFFING_SCENARIOS } from './sniffing.ts';
 import { TAMPERING_SCENARIOS } from './tampering.ts';
+import { testsslScenario } from './testssl.ts';
 import { UNAUTHORIZED_MQTT_SCENARIOS } from './unauthorized-mqtt.ts';
 
 /** Every scenario, in the order a run takes them (the floods last, so they do not disturb the rest). */
@@ -15,6 +16,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...SNIFFING_SCENARIOS,
   ...MITM_TRANSPORT_SCENARIOS,
   ...DOWNGRADE_SCENARIOS,
+  testsslScenario,
   ...MITM_ENVELOPE_SCENARIOS,
   ...UNAUTHORIZED_MQTT_SCENARIOS,
   roleMatrix,

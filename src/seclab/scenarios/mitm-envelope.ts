@@ -9,7 +9,11 @@ import { Attacker, INGEST_REJECTIONS, serializeEnvelope } from '../attacker.ts';
 import { connectDevice, endClient, publishOnce, topicOf } from '../mqtt-tools.ts';
 import { errorOutcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
 
-async function run(ctx: { lab: Attacker['lab'] }, what: string, fn: (a: Attacker) => ReturnType<Scenario['run']>) {
+async function run(
+  ctx: { lab: Attacker['lab'] },
+  what: string,
+  fn: (a: Attacker) => ReturnType<Scenario['run']>,
+) {
   let a: Attacker | undefined;
   try {
     a = await Attacker.open(ctx.lab, what);
@@ -25,8 +29,10 @@ const relayFlip: Scenario = {
   id: 'mitm.relay-bitflip',
   family: 'mitm',
   title: 'A relay flipping one byte of each envelope it forwards',
-  attacked: 'integrity end to end: a relay with the device\'s TLS identity flips one random byte of 10 envelopes before forwarding them',
-  expected: 'each refused (MAC failure, or the schema when the byte breaks the JSON), counted; nothing stored',
+  attacked:
+    "integrity end to end: a relay with the device's TLS identity flips one random byte of 10 envelopes before forwarding them",
+  expected:
+    'each refused (MAC failure, or the schema when the byte breaks the JSON), counted; nothing stored',
   layers: ['hmac-replay'],
   properties: ['integrity'],
   modes: QUICK_AND_FULL,
@@ -46,9 +52,17 @@ const relayFlip: Scenario = {
         reasons[r.reason ?? 'not counted'] = (reasons[r.reason ?? 'not counted'] ?? 0) + 1;
         if (!r.refused) evidence.push(`byte ${at}: ${r.lines.join('; ')}`);
       }
-      evidence.unshift(`10 envelopes, one byte flipped in each: ${Object.entries(reasons).map(([k, v]) => `${v}x ${k}`).join(', ')}`);
+      evidence.unshift(
+        `10 envelopes, one byte flipped in each: ${Object.entries(reasons)
+          .map(([k, v]) => `${v}x ${k}`)
+          .join(', ')}`,
+      );
       evidence.push(`readings stored for ${a.id}: ${await a.lab.target.ctx.store.countReadings(a.id)}`);
-      return refusedIf(ok, ok ? 'every altered envelope refused and counted' : 'an altered envelope was stored or not counted', evidence);
+      return refusedIf(
+        ok,
+        ok ? 'every altered envelope refused and counted' : 'an altered envelope was stored or not counted',
+        evidence,
+      );
     }),
 };
 
@@ -56,7 +70,8 @@ const relayReplay: Scenario = {
   id: 'mitm.relay-replay',
   family: 'mitm',
   title: 'A relay re-sending a captured envelope',
-  attacked: 'integrity and reliability: the relay forwards an envelope, keeps a copy and sends it again three times, also after newer envelopes',
+  attacked:
+    'integrity and reliability: the relay forwards an envelope, keeps a copy and sends it again three times, also after newer envelopes',
   expected: 'each copy refused as replay; one row',
   layers: ['hmac-replay'],
   properties: ['integrity', 'reliability'],
@@ -73,9 +88,15 @@ const relayReplay: Scenario = {
         if (i === 2) await a.judge(serializeEnvelope(a.genuine()), { expect: [] });
         const r = await a.judge(captured, { expect: ['replay'] });
         ok &&= r.refused;
-        evidence.push(`copy ${i + 1}${i === 2 ? ' (after a newer envelope)' : ''}: ${r.reason ?? 'NOT counted'}, ${r.stored ? 'STORED' : 'not stored'}`);
+        evidence.push(
+          `copy ${i + 1}${i === 2 ? ' (after a newer envelope)' : ''}: ${r.reason ?? 'NOT counted'}, ${r.stored ? 'STORED' : 'not stored'}`,
+        );
       }
-      return refusedIf(ok, ok ? 'all 3 copies refused as replay' : 'a copy was stored or not counted', evidence);
+      return refusedIf(
+        ok,
+        ok ? 'all 3 copies refused as replay' : 'a copy was stored or not counted',
+        evidence,
+      );
     }),
 };
 
@@ -85,7 +106,8 @@ const relayMove: Scenario = {
   title: "A relay moving an envelope to another device's topic",
   attacked:
     "integrity: device A's envelope published on device B's topic, with A's identity, with B's identity, and with dev rewritten to B",
-  expected: "A's identity: connection closed (ACL); B's identity: refused as topic (dev is not the topic's id); dev rewritten: MAC failure. Nothing stored for B",
+  expected:
+    "A's identity: connection closed (ACL); B's identity: refused as topic (dev is not the topic's id); dev rewritten: MAC failure. Nothing stored for B",
   layers: ['hmac-replay', 'broker-acl'],
   properties: ['integrity'],
   modes: QUICK_AND_FULL,
@@ -104,18 +126,28 @@ const relayMove: Scenario = {
         await endClient(conn);
         const acl = await lab.counted(before, ['acl_publish']);
         const aclOk = outcome === 'closed' && acl.acl_publish !== undefined;
-        evidence.push(`A's identity on B's topic: ${outcome === 'closed' ? 'connection closed, no PUBACK' : outcome}, ${acl.acl_publish ? 'counted acl_publish' : 'not counted'}`);
+        evidence.push(
+          `A's identity on B's topic: ${outcome === 'closed' ? 'connection closed, no PUBACK' : outcome}, ${acl.acl_publish ? 'counted acl_publish' : 'not counted'}`,
+        );
         // 2. B's identity forwarding A's envelope unchanged.
         const moved = await b.judge(serializeEnvelope(a.genuine()), { expect: ['topic'] });
-        evidence.push(`B's identity, A's envelope: ${moved.reason ?? 'NOT counted'}, ${moved.stored ? 'STORED' : 'not stored'}`);
+        evidence.push(
+          `B's identity, A's envelope: ${moved.reason ?? 'NOT counted'}, ${moved.stored ? 'STORED' : 'not stored'}`,
+        );
         // 3. dev rewritten to B (the MAC covers dev).
         const rewritten = serializeEnvelope(a.genuine()).replace(`"dev":"${a.id}"`, `"dev":"${b.id}"`);
         const dev = await b.judge(rewritten, { expect: INGEST_REJECTIONS });
-        evidence.push(`dev rewritten to B: ${dev.reason ?? 'NOT counted'}, ${dev.stored ? 'STORED' : 'not stored'}`);
+        evidence.push(
+          `dev rewritten to B: ${dev.reason ?? 'NOT counted'}, ${dev.stored ? 'STORED' : 'not stored'}`,
+        );
         const rows = await lab.target.ctx.store.countReadings(b.id);
         evidence.push(`readings stored for B: ${rows}`);
         const ok = aclOk && moved.refused && dev.refused && rows === 0;
-        return refusedIf(ok, ok ? 'all three re-addressed envelopes refused' : 'a moved envelope was stored or went uncounted', evidence);
+        return refusedIf(
+          ok,
+          ok ? 'all three re-addressed envelopes refused' : 'a moved envelope was stored or went uncounted',
+          evidence,
+        );
       } finally {
         await b.close();
       }

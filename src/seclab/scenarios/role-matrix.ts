@@ -40,12 +40,19 @@ function expected(r: Route, w: Who, adminRole: Role): { allowed: true } | { stat
     w.kind === 'nobody'
       ? null
       : w.kind === 'token'
-        ? { kind: 'token', name: 'seclab', role: w.role, mfa: true, owner: { name: 'seclab-admin', role: adminRole } }
+        ? {
+            kind: 'token',
+            name: 'seclab',
+            role: w.role,
+            mfa: true,
+            owner: { name: 'seclab-admin', role: adminRole },
+          }
         : { kind: 'user', name: 'seclab', role: w.role, mfa: w.mfa };
   const code = checkAccess(p, r.access);
   // /metrics takes bearer tokens only (a scraper is not a browser): a session the table lets
   // through gets 401 there.
-  if (code === null && r.path === '/metrics' && w.kind === 'session') return { status: 401, code: 'VIGIL_ERR_AUTH' };
+  if (code === null && r.path === '/metrics' && w.kind === 'session')
+    return { status: 401, code: 'VIGIL_ERR_AUTH' };
   if (code === null) return { allowed: true };
   return { status: code === 'VIGIL_ERR_AUTH' ? 401 : 403, code };
 }
@@ -59,7 +66,9 @@ function request(lab: Lab, r: Route, w: Who): Promise<ApiResponse> {
     headers: {
       origin: lab.target.httpUrl,
       accept: 'application/json',
-      ...(w.kind === 'session' && w.session.token ? { cookie: `__Host-vigil_session=${w.session.token}` } : {}),
+      ...(w.kind === 'session' && w.session.token
+        ? { cookie: `__Host-vigil_session=${w.session.token}` }
+        : {}),
       ...(w.kind === 'token' ? { authorization: `Bearer ${w.token}` } : {}),
       ...(write ? { 'content-type': 'application/json' } : {}),
     },
@@ -79,7 +88,8 @@ async function routesOf(lab: Lab): Promise<Route[]> {
     for (const [method, op] of Object.entries(ops)) {
       if (method === 'parameters' || method === 'head') continue;
       const access = op['x-vigil-access'];
-      if (!access) throw new Error(`${method.toUpperCase()} ${path} has no x-vigil-access (an older server?)`);
+      if (!access)
+        throw new Error(`${method.toUpperCase()} ${path} has no x-vigil-access (an older server?)`);
       routes.push({ method: method.toUpperCase(), path, access: access as RouteAccess });
     }
   }
@@ -108,8 +118,9 @@ export const roleMatrix: Scenario = {
   family: 'unauthorized',
   title: 'The API route x role matrix',
   attacked:
-    'every API operation (from the server\'s own OpenAPI document) as nobody, as each role with and without the second factor, and with an API token of each role',
-  expected: 'every cell answers as the permission table says: 401 VIGIL_ERR_AUTH, 403 VIGIL_ERR_FORBIDDEN or VIGIL_ERR_MFA_REQUIRED, or through',
+    "every API operation (from the server's own OpenAPI document) as nobody, as each role with and without the second factor, and with an API token of each role",
+  expected:
+    'every cell answers as the permission table says: 401 VIGIL_ERR_AUTH, 403 VIGIL_ERR_FORBIDDEN or VIGIL_ERR_MFA_REQUIRED, or through',
   layers: ['api-auth'],
   properties: ['confidentiality', 'integrity'],
   modes: QUICK_AND_FULL,
@@ -132,7 +143,8 @@ export const roleMatrix: Scenario = {
           const code = errCode(res);
           const name = `${c.r.method} ${c.r.path} as ${label(c.w)}`;
           if ('allowed' in want) {
-            if (res.status === 401 || res.status === 403) mismatches.push(`${name}: refused ${res.status} ${code ?? ''}, the table allows it`);
+            if (res.status === 401 || res.status === 403)
+              mismatches.push(`${name}: refused ${res.status} ${code ?? ''}, the table allows it`);
             else through++;
           } else if (res.status !== want.status || (res.json !== undefined && code !== want.code)) {
             if (res.status !== 401 && res.status !== 403) looser++;
@@ -148,7 +160,8 @@ export const roleMatrix: Scenario = {
         ...mismatches.slice(0, 12),
         ...(mismatches.length > 12 ? [`... and ${mismatches.length - 12} more`] : []),
       ];
-      if (done !== cells.length) return { verdict: 'error', observed: `only ${done} of ${cells.length} cells requested`, evidence };
+      if (done !== cells.length)
+        return { verdict: 'error', observed: `only ${done} of ${cells.length} cells requested`, evidence };
       // A cell stricter than the table is a functional defect, not a way in; a looser one is.
       return refusedIf(
         looser === 0,

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { b64uDecode } from '../../protocol/base64url.ts';
 import type { Alg } from '../../protocol/aead.ts';
+import { b64uDecode } from '../../protocol/base64url.ts';
 import type { DeviceBundleFiles } from '../../sim/device-bundle.ts';
 import { findSecret, hasTool, startCapture } from '../capture.ts';
 import type { Lab } from '../lab.ts';
@@ -27,7 +27,8 @@ function markerTemp(): { value: number; text: string } {
 async function markedTrip(lab: Lab, device: DeviceBundleFiles, temp: number) {
   const admin = await lab.admin();
   const created = await admin.session.post('/api/v1/shipments', { deviceId: device.info.id });
-  if (created.status !== 201) throw new Error(`create shipment: ${created.status} ${created.text.slice(0, 120)}`);
+  if (created.status !== 201)
+    throw new Error(`create shipment: ${created.status} ${created.text.slice(0, 120)}`);
   const shipmentId = (created.json as { shipment: { id: string } }).shipment.id;
   const batch = `SECLAB-${randomBytes(5).toString('hex').toUpperCase()}`;
   const token = randomBytes(16).toString('base64url');
@@ -50,21 +51,30 @@ const capture: Scenario = {
   title: 'Capture of the loopback traffic with tshark',
   attacked:
     'confidentiality on the wire: a device sends a marker temperature and a dispatch event (batch id, delivery token); the receiver confirms delivery with the token over HTTPS; everything on both ports is captured',
-  expected: 'none of the marker, the batch id or the token appears in the capture (in clear, base64 or base64url); a plain-text control sent to the same port does',
+  expected:
+    'none of the marker, the batch id or the token appears in the capture (in clear, base64 or base64url); a plain-text control sent to the same port does',
   layers: ['tls'],
   properties: ['confidentiality'],
   modes: QUICK_AND_FULL,
   timeoutMs: 90_000,
   run: async (ctx) => {
     if (!hasTool('tshark')) {
-      return { verdict: 'skipped', observed: 'tshark is not installed', evidence: ['apt-get install tshark'] };
+      return {
+        verdict: 'skipped',
+        observed: 'tshark is not installed',
+        evidence: ['apt-get install tshark'],
+      };
     }
     const { lab } = ctx;
     let cap: Awaited<ReturnType<typeof startCapture>>;
     try {
       cap = await startCapture(lab.dir, [lab.target.mqttPort, lab.target.httpPort]);
     } catch (err) {
-      return { verdict: 'skipped', observed: 'tshark cannot capture here (run as root or in the wireshark group)', evidence: [(err as Error).message] };
+      return {
+        verdict: 'skipped',
+        observed: 'tshark cannot capture here (run as root or in the wireshark group)',
+        evidence: [(err as Error).message],
+      };
     }
     try {
       const device = await lab.device('sniff');
@@ -94,10 +104,18 @@ const capture: Scenario = {
         `server side: marker reading ${stored ? 'stored' : 'NOT stored'}; delivery with the token answered ${trip.delivered}`,
       ];
       if (found.control === 0 || !stored || trip.delivered !== 200) {
-        return { verdict: 'error', observed: 'the capture or the traffic did not happen as planned', evidence };
+        return {
+          verdict: 'error',
+          observed: 'the capture or the traffic did not happen as planned',
+          evidence,
+        };
       }
       const leaked = found.marker + found.batch + found.token;
-      return refusedIf(leaked === 0, leaked === 0 ? 'no secret in the capture' : `${leaked} secret(s) readable on the wire`, evidence);
+      return refusedIf(
+        leaked === 0,
+        leaked === 0 ? 'no secret in the capture' : `${leaked} secret(s) readable on the wire`,
+        evidence,
+      );
     } catch (err) {
       await cap.stop().catch(() => undefined);
       return errorOutcome(err);
@@ -109,7 +127,11 @@ const capture: Scenario = {
 async function brokerView(lab: Lab, alg: Alg, temp: { value: number; text: string }) {
   const device = await lab.device(`view-${alg.toLowerCase()}`, { alg });
   const service = await lab.service('observer');
-  const sub = await connectMqtt(lab.target.mqttUrl, service.name, { ca: lab.target.caPem, cert: service.cert, key: service.key });
+  const sub = await connectMqtt(lab.target.mqttUrl, service.name, {
+    ca: lab.target.caPem,
+    cert: service.cert,
+    key: service.key,
+  });
   try {
     const topic = `${device.info.topic_prefix}/devices/${device.info.id}/telemetry`;
     const payloads: Buffer[] = [];
@@ -118,7 +140,9 @@ async function brokerView(lab: Lab, alg: Alg, temp: { value: number; text: strin
     });
     const granted = await subscribeOnce(sub, topic);
     if (granted !== 1) throw new Error(`the observer's subscription was refused (${granted})`);
-    await simSend(device, lab.target.mqttUrl, [{ channel: 'telemetry', body: { samples: [truckSample(Date.now(), temp.value)] } }]);
+    await simSend(device, lab.target.mqttUrl, [
+      { channel: 'telemetry', body: { samples: [truckSample(Date.now(), temp.value)] } },
+    ]);
     await poll(() => payloads.length > 0, 5000);
     const payload = payloads[0];
     if (!payload) throw new Error(`no message reached the observer for ${alg}`);
@@ -137,7 +161,8 @@ const brokerViewScenario: Scenario = {
   title: "The broker's view: a backend subscriber reads A256GCM, ASCON128 and alg none readings",
   attacked:
     'confidentiality beyond TLS: whoever runs or breaks into the broker (an external Mosquitto, a backend subscription) reads payloads after TLS is removed',
-  expected: 'the marker is readable for the alg none device (integrity only, the control) and not for A256GCM or ASCON128 (only ciphertext)',
+  expected:
+    'the marker is readable for the alg none device (integrity only, the control) and not for A256GCM or ASCON128 (only ciphertext)',
   layers: ['aead'],
   properties: ['confidentiality'],
   modes: QUICK_AND_FULL,
@@ -153,9 +178,16 @@ const brokerViewScenario: Scenario = {
         `A256GCM: marker ${gcm.visible > 0 ? 'READABLE' : 'not found, only ciphertext'} (${gcm.bytes}-byte payload, b = ${gcm.b}...)`,
         `ASCON128: marker ${ascon.visible > 0 ? 'READABLE' : 'not found, only ciphertext'} (${ascon.bytes}-byte payload, b = ${ascon.b}...)`,
       ];
-      if (none.visible === 0) return { verdict: 'error', observed: 'the control (alg none) did not show the marker', evidence };
+      if (none.visible === 0)
+        return { verdict: 'error', observed: 'the control (alg none) did not show the marker', evidence };
       const leaked = gcm.visible + ascon.visible;
-      return refusedIf(leaked === 0, leaked === 0 ? 'ciphertext only for A256GCM and ASCON128; in clear for alg none, as designed' : 'an AEAD payload was readable at the broker', evidence);
+      return refusedIf(
+        leaked === 0,
+        leaked === 0
+          ? 'ciphertext only for A256GCM and ASCON128; in clear for alg none, as designed'
+          : 'an AEAD payload was readable at the broker',
+        evidence,
+      );
     } catch (err) {
       return errorOutcome(err);
     }
@@ -184,7 +216,8 @@ const atRest: Scenario = {
   title: 'Reading the data directory without the master key',
   attacked:
     'confidentiality at rest: someone who copies the data directory (database, WAL, logs, certificates) but not the master key looks for a marker reading, a batch id and a delivery token',
-  expected: 'no file holds any of them in clear, base64 or base64url (SQLCipher pages, the token only as a keyed hash); the server itself returns the marker reading (control)',
+  expected:
+    'no file holds any of them in clear, base64 or base64url (SQLCipher pages, the token only as a keyed hash); the server itself returns the marker reading (control)',
   layers: ['sqlcipher'],
   properties: ['confidentiality'],
   modes: QUICK_AND_FULL,
@@ -225,7 +258,13 @@ const atRest: Scenario = {
         `control: the server returns the marker reading: ${stored ? 'yes' : 'NO'}; delivery with the token answered ${trip.delivered}`,
       ];
       if (!stored) return { verdict: 'error', observed: 'the marker reading was not stored', evidence };
-      return refusedIf(hits.length === 0, hits.length === 0 ? 'nothing readable without the master key' : 'secrets readable in the data directory', evidence);
+      return refusedIf(
+        hits.length === 0,
+        hits.length === 0
+          ? 'nothing readable without the master key'
+          : 'secrets readable in the data directory',
+        evidence,
+      );
     } catch (err) {
       return errorOutcome(err);
     }

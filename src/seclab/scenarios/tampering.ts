@@ -32,7 +32,11 @@ function mustStore(r: { stored: boolean; lines: string[] }, what: string): void 
   if (!r.stored) throw new Error(`${what} was not stored: ${r.lines.join('; ')}`);
 }
 
-async function withAttacker(ctx: { lab: Attacker['lab'] }, what: string, fn: (a: Attacker) => Promise<Outcome>): Promise<Outcome> {
+async function withAttacker(
+  ctx: { lab: Attacker['lab'] },
+  what: string,
+  fn: (a: Attacker) => Promise<Outcome>,
+): Promise<Outcome> {
   let a: Attacker | undefined;
   try {
     a = await Attacker.open(ctx.lab, what);
@@ -50,7 +54,8 @@ function bitflip(field: Field): Scenario {
     family: 'tampering',
     title: `Bit flip in the envelope field "${field}"`,
     attacked: `integrity of a reading: one bit of "${field}" changed on the way (by a gateway or relay that holds the device's TLS identity but not its secret)`,
-    expected: 'refused before storage (schema, key or MAC check), counted by reason; the untouched envelope is then accepted',
+    expected:
+      'refused before storage (schema, key or MAC check), counted by reason; the untouched envelope is then accepted',
     layers: ['hmac-replay'],
     properties: ['integrity'],
     modes: QUICK_AND_FULL,
@@ -64,9 +69,23 @@ function bitflip(field: Field): Scenario {
         // Control: the envelope itself was valid, so the flip alone caused the refusal.
         const control = await a.judge(json, { expect: [] });
         const accepted = control.stored;
-        const evidence = [...r.lines, `control: the untouched envelope ${accepted ? 'was stored' : 'was NOT stored'}`];
-        if (!accepted) return { verdict: 'error', observed: 'the control envelope was refused too', evidence: [...evidence, ...control.lines] };
-        return refusedIf(r.refused, r.refused ? `refused as ${r.reason}, not stored` : 'the tampered envelope was stored or not counted', evidence);
+        const evidence = [
+          ...r.lines,
+          `control: the untouched envelope ${accepted ? 'was stored' : 'was NOT stored'}`,
+        ];
+        if (!accepted)
+          return {
+            verdict: 'error',
+            observed: 'the control envelope was refused too',
+            evidence: [...evidence, ...control.lines],
+          };
+        return refusedIf(
+          r.refused,
+          r.refused
+            ? `refused as ${r.reason}, not stored`
+            : 'the tampered envelope was stored or not counted',
+          evidence,
+        );
       }),
   };
 }
@@ -74,8 +93,10 @@ function bitflip(field: Field): Scenario {
 const algConfusion: Scenario = {
   id: 'tamper.alg-confusion',
   family: 'tampering',
-  title: 'Algorithm confusion: alg "none" (body in clear) for an A256GCM device, and an A256GCM envelope relabelled ASCON128',
-  attacked: 'confidentiality and integrity: a holder of K_mac alone (a gateway) makes a valid-MAC "none" envelope to inject readings without the encryption key',
+  title:
+    'Algorithm confusion: alg "none" (body in clear) for an A256GCM device, and an A256GCM envelope relabelled ASCON128',
+  attacked:
+    'confidentiality and integrity: a holder of K_mac alone (a gateway) makes a valid-MAC "none" envelope to inject readings without the encryption key',
   expected: 'the "none" envelope is refused as alg_mismatch; the relabelled one fails the schema or the MAC',
   layers: ['hmac-replay', 'aead'],
   properties: ['integrity', 'confidentiality'],
@@ -90,21 +111,21 @@ const algConfusion: Scenario = {
       const gcm = serializeEnvelope(a.genuine({ seq: seq2 }));
       const relabelled = gcm.replace('"alg":"A256GCM"', '"alg":"ASCON128"');
       const r2 = await a.judge(relabelled);
-      return refusedIf(r1.refused && r2.refused, `"none": ${r1.reason ?? 'not counted'}; relabelled: ${r2.reason ?? 'not counted'}`, [
-        'alg none with a valid MAC:',
-        ...r1.lines,
-        'A256GCM relabelled ASCON128:',
-        ...r2.lines,
-      ]);
+      return refusedIf(
+        r1.refused && r2.refused,
+        `"none": ${r1.reason ?? 'not counted'}; relabelled: ${r2.reason ?? 'not counted'}`,
+        ['alg none with a valid MAC:', ...r1.lines, 'A256GCM relabelled ASCON128:', ...r2.lines],
+      );
     }),
 };
 
 const kidConfusion: Scenario = {
   id: 'tamper.kid-confusion',
   family: 'tampering',
-  title: 'Key confusion: a key generation that does not exist, and another device\'s key',
-  attacked: 'integrity: readings sealed under a key the server would pick wrongly (kid 2 before any rotation; the secret of a device the attacker owns, with the victim\'s id)',
-  expected: 'unknown_kid for kid 2; mac_invalid for the other device\'s key',
+  title: "Key confusion: a key generation that does not exist, and another device's key",
+  attacked:
+    "integrity: readings sealed under a key the server would pick wrongly (kid 2 before any rotation; the secret of a device the attacker owns, with the victim's id)",
+  expected: "unknown_kid for kid 2; mac_invalid for the other device's key",
   layers: ['hmac-replay'],
   properties: ['integrity'],
   modes: QUICK_AND_FULL,
@@ -129,12 +150,11 @@ const kidConfusion: Scenario = {
         keys: deriveDeviceKeys(Buffer.from(own.info.secret, 'base64url'), a.id),
       });
       const r2 = await a.judge(serializeEnvelope(forged), { expect: ['mac_invalid'] });
-      return refusedIf(r1.refused && r2.refused, `kid 2: ${r1.reason ?? 'not counted'}; other device's key: ${r2.reason ?? 'not counted'}`, [
-        'kid 2:',
-        ...r1.lines,
-        "another device's secret:",
-        ...r2.lines,
-      ]);
+      return refusedIf(
+        r1.refused && r2.refused,
+        `kid 2: ${r1.reason ?? 'not counted'}; other device's key: ${r2.reason ?? 'not counted'}`,
+        ['kid 2:', ...r1.lines, "another device's secret:", ...r2.lines],
+      );
     }),
 };
 
@@ -154,7 +174,11 @@ const replayInside: Scenario = {
       const json = serializeEnvelope(a.genuine({ seq }));
       mustStore(await a.judge(json, { expect: [] }), 'the genuine envelope');
       const r = await a.judge(json, { expect: ['replay'] });
-      return refusedIf(r.refused, r.refused ? 'refused as replay; one row' : 'stored twice or not counted', r.lines);
+      return refusedIf(
+        r.refused,
+        r.refused ? 'refused as replay; one row' : 'stored twice or not counted',
+        r.lines,
+      );
     }),
 };
 
@@ -162,7 +186,8 @@ const replayOutside: Scenario = {
   id: 'replay.outside-window',
   family: 'tampering',
   title: 'A never-seen seq older than the replay window (1024 behind the highest)',
-  attacked: 'integrity: an old captured envelope whose seq fell out of the window, so it is not remembered individually',
+  attacked:
+    'integrity: an old captured envelope whose seq fell out of the window, so it is not remembered individually',
   expected: 'refused as replay_too_old',
   layers: ['hmac-replay'],
   properties: ['integrity'],
@@ -186,7 +211,8 @@ const nonceReuse: Scenario = {
   id: 'replay.nonce-reuse',
   family: 'tampering',
   title: 'Nonce reuse under a fresh seq',
-  attacked: 'confidentiality: two messages under one AES-GCM key and nonce leak the XOR of the plaintexts and the authentication key',
+  attacked:
+    'confidentiality: two messages under one AES-GCM key and nonce leak the XOR of the plaintexts and the authentication key',
   expected: 'refused as nonce_reuse',
   layers: ['hmac-replay'],
   properties: ['confidentiality', 'integrity'],
@@ -197,13 +223,19 @@ const nonceReuse: Scenario = {
       const nonce = randomBytes(12);
       const s1 = a.nextSeq();
       mustStore(
-        await a.judge(serializeEnvelope(sealFor(a.bundle, 'telemetry', { samples: [truckSample()] }, { seq: s1, nonce })), {
-          expect: [],
-        }),
+        await a.judge(
+          serializeEnvelope(sealFor(a.bundle, 'telemetry', { samples: [truckSample()] }, { seq: s1, nonce })),
+          {
+            expect: [],
+          },
+        ),
         'the first envelope',
       );
       const s2 = a.nextSeq();
-      const r = await a.judge(serializeEnvelope(sealFor(a.bundle, 'telemetry', { samples: [truckSample()] }, { seq: s2, nonce })), { expect: ['nonce_reuse'] });
+      const r = await a.judge(
+        serializeEnvelope(sealFor(a.bundle, 'telemetry', { samples: [truckSample()] }, { seq: s2, nonce })),
+        { expect: ['nonce_reuse'] },
+      );
       return refusedIf(r.refused, r.refused ? 'refused as nonce_reuse' : 'stored or not counted', r.lines);
     }),
 };
@@ -231,7 +263,8 @@ const replayAfterRestart: Scenario = {
   id: 'replay.after-restart',
   family: 'tampering',
   title: 'Replay after the server restarted',
-  attacked: 'integrity and reliability: a replay window kept only in memory would forget every seq at a restart',
+  attacked:
+    'integrity and reliability: a replay window kept only in memory would forget every seq at a restart',
   expected: 'refused as replay after the restart (the window is persisted with every commit)',
   layers: ['hmac-replay'],
   properties: ['integrity', 'reliability'],
@@ -254,10 +287,11 @@ const replayAfterRestart: Scenario = {
       await ctx.lab.target.restart();
       await a.ensureConnected();
       const r = await a.judge(json, { expect: ['replay'] });
-      return refusedIf(r.refused, r.refused ? 'refused as replay after the restart' : 'stored twice or not counted', [
-        'server stopped (SIGTERM) and started again on the same data directory',
-        ...r.lines,
-      ]);
+      return refusedIf(
+        r.refused,
+        r.refused ? 'refused as replay after the restart' : 'stored twice or not counted',
+        ['server stopped (SIGTERM) and started again on the same data directory', ...r.lines],
+      );
     });
   },
 };

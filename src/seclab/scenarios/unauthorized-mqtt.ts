@@ -29,7 +29,11 @@ export function shortTlsError(message: string): string {
 }
 
 /** Tries to connect; the outcome in words and whether the broker let it in. */
-async function tryConnect(lab: Lab, clientId: string, creds: Creds): Promise<{ admitted: boolean; how: string }> {
+async function tryConnect(
+  lab: Lab,
+  clientId: string,
+  creds: Creds,
+): Promise<{ admitted: boolean; how: string }> {
   try {
     const c = await connectMqtt(lab.target.mqttUrl, clientId, creds);
     await endClient(c);
@@ -45,10 +49,16 @@ async function refusedConnect(lab: Lab, clientId: string, creds: Creds, labels: 
   const r = await tryConnect(lab, clientId, creds);
   const grown = await lab.counted(before, labels);
   const reason = Object.keys(grown)[0];
-  return refusedIf(!r.admitted && reason !== undefined, r.admitted ? 'connected' : `refused (${r.how}), counted as ${reason ?? 'nothing'}`, [
-    `client: ${r.how}`,
-    reason ? `counted: rejected.${reason} +${grown[reason]}` : `counted: none of ${labels.join(', ')} moved`,
-  ]);
+  return refusedIf(
+    !r.admitted && reason !== undefined,
+    r.admitted ? 'connected' : `refused (${r.how}), counted as ${reason ?? 'nothing'}`,
+    [
+      `client: ${r.how}`,
+      reason
+        ? `counted: rejected.${reason} +${grown[reason]}`
+        : `counted: none of ${labels.join(', ')} moved`,
+    ],
+  );
 }
 
 function scenario(
@@ -86,7 +96,11 @@ const noCert = scenario(
   'TLS handshake fails, counted (no_client_cert)',
   async (lab) => {
     const victim = await lab.device('nocert-victim');
-    return refusedConnect(lab, victim.info.id, { ca: victim.ca }, ['no_client_cert', 'tls_other', 'tls_protocol']);
+    return refusedConnect(lab, victim.info.id, { ca: victim.ca }, [
+      'no_client_cert',
+      'tls_other',
+      'tls_protocol',
+    ]);
   },
 );
 
@@ -98,10 +112,19 @@ const wrongCa = scenario(
   async (lab) => {
     const victim = await lab.device('wrongca-victim');
     const rogue = await createCa({ now: new Date() });
-    const cert = await issueClientCert({ ca: rogue, commonName: victim.info.id, kind: 'device', validityDays: 30, now: new Date() });
-    return refusedConnect(lab, victim.info.id, { ca: victim.ca, cert: cert.certPem, key: cert.keyPkcs8Pem ?? '' }, [
-      'unknown_ca',
-    ]);
+    const cert = await issueClientCert({
+      ca: rogue,
+      commonName: victim.info.id,
+      kind: 'device',
+      validityDays: 30,
+      now: new Date(),
+    });
+    return refusedConnect(
+      lab,
+      victim.info.id,
+      { ca: victim.ca, cert: cert.certPem, key: cert.keyPkcs8Pem ?? '' },
+      ['unknown_ca'],
+    );
   },
 );
 
@@ -120,9 +143,12 @@ const expired = scenario(
       validityDays: 1,
       now: new Date(Date.now() - 10 * 86_400_000),
     });
-    return refusedConnect(lab, victim.info.id, { ca: victim.ca, cert: cert.certPem, key: cert.keyPkcs8Pem ?? '' }, [
-      'cert_expired',
-    ]);
+    return refusedConnect(
+      lab,
+      victim.info.id,
+      { ca: victim.ca, cert: cert.certPem, key: cert.keyPkcs8Pem ?? '' },
+      ['cert_expired'],
+    );
   },
 );
 
@@ -138,9 +164,19 @@ const revoked = scenario(
     await lab.revoke(b.info.id);
     const dropped = await closesWithin(live, pollMs * 3 + 3000);
     await endClient(live);
-    const out = await refusedConnect(lab, b.info.id, { ca: b.ca, cert: b.cert, key: b.key }, ['cert_revoked', 'unknown_identity']);
-    const evidence = [`live session ${dropped ? 'dropped' : 'still open'} after the revocation (crlPollMs ${pollMs})`, ...out.evidence];
-    return refusedIf(dropped && out.verdict === 'refused', dropped ? out.observed : 'the revoked session stayed connected', evidence);
+    const out = await refusedConnect(lab, b.info.id, { ca: b.ca, cert: b.cert, key: b.key }, [
+      'cert_revoked',
+      'unknown_identity',
+    ]);
+    const evidence = [
+      `live session ${dropped ? 'dropped' : 'still open'} after the revocation (crlPollMs ${pollMs})`,
+      ...out.evidence,
+    ];
+    return refusedIf(
+      dropped && out.verdict === 'refused',
+      dropped ? out.observed : 'the revoked session stayed connected',
+      evidence,
+    );
   },
 );
 
@@ -176,9 +212,18 @@ const crossPublish = scenario(
     const a = await lab.device('xpub-a');
     const b = await lab.device('xpub-b');
     const attempts: [string, string][] = [
-      [topicOf(b, 'telemetry'), serializeEnvelope(sealFor(a, 'telemetry', { samples: [truckSample()] }, { seq: 1 }))],
-      [topicOf(b, 'events'), serializeEnvelope(sealFor(a, 'events', { type: 'power', source: 'battery' }, { seq: 2 }))],
-      [topicOf(a, 'commands'), serializeEnvelope(sealFor(a, 'commands', { id: crypto.randomUUID(), op: 'reboot' }, { seq: 3 }))],
+      [
+        topicOf(b, 'telemetry'),
+        serializeEnvelope(sealFor(a, 'telemetry', { samples: [truckSample()] }, { seq: 1 })),
+      ],
+      [
+        topicOf(b, 'events'),
+        serializeEnvelope(sealFor(a, 'events', { type: 'power', source: 'battery' }, { seq: 2 })),
+      ],
+      [
+        topicOf(a, 'commands'),
+        serializeEnvelope(sealFor(a, 'commands', { id: crypto.randomUUID(), op: 'reboot' }, { seq: 3 })),
+      ],
     ];
     const evidence: string[] = [];
     let ok = true;
@@ -188,11 +233,17 @@ const crossPublish = scenario(
       const grown = await lab.counted(before, ['acl_publish']);
       const counted = grown.acl_publish !== undefined;
       ok &&= outcome === 'closed' && counted;
-      evidence.push(`${topic}: ${outcome === 'closed' ? 'connection closed, no PUBACK' : outcome}, ${counted ? 'counted acl_publish' : 'not counted'}`);
+      evidence.push(
+        `${topic}: ${outcome === 'closed' ? 'connection closed, no PUBACK' : outcome}, ${counted ? 'counted acl_publish' : 'not counted'}`,
+      );
     }
     const rows = await lab.target.ctx.store.countReadings(b.info.id);
     evidence.push(`readings stored for ${b.info.id}: ${rows}`);
-    return refusedIf(ok && rows === 0, ok ? 'every PUBLISH refused and counted' : 'a forbidden PUBLISH was accepted or not counted', evidence);
+    return refusedIf(
+      ok && rows === 0,
+      ok ? 'every PUBLISH refused and counted' : 'a forbidden PUBLISH was accepted or not counted',
+      evidence,
+    );
   },
   ['broker-acl'],
 );
@@ -213,7 +264,13 @@ async function refusedSubscriptions(lab: Lab, b: DeviceBundleFiles, filters: str
       );
     }
   });
-  return refusedIf(ok, ok ? `all ${filters.length} subscriptions refused and counted` : 'a subscription was granted or not counted', evidence);
+  return refusedIf(
+    ok,
+    ok
+      ? `all ${filters.length} subscriptions refused and counted`
+      : 'a subscription was granted or not counted',
+    evidence,
+  );
 }
 
 const crossSubscribe = scenario(
@@ -237,7 +294,13 @@ const wildcard = scenario(
   async (lab) => {
     const a = await lab.device('wild');
     const p = a.info.topic_prefix;
-    return refusedSubscriptions(lab, a, ['#', `${p}/#`, `${p}/devices/+/telemetry`, `${p}/devices/${a.info.id}/+`, '+/+/+/+/+']);
+    return refusedSubscriptions(lab, a, [
+      '#',
+      `${p}/#`,
+      `${p}/devices/+/telemetry`,
+      `${p}/devices/${a.info.id}/+`,
+      '+/+/+/+/+',
+    ]);
   },
   ['broker-acl'],
 );
@@ -265,5 +328,3 @@ export const UNAUTHORIZED_MQTT_SCENARIOS: Scenario[] = [
   wildcard,
   sys,
 ];
-
-

@@ -27,6 +27,7 @@ import {
   timeAgo,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { seclabCard } from './seclab-card.ts';
 
 const POLL_MS = 5_000;
 const HISTORY_MAX = 720; // 1 h at 5 s
@@ -116,6 +117,8 @@ export const systemPage: Page = (root, ctx) => {
   const body = h('div', { class: 'system-grid' });
   const updated = h('span', { class: 'muted small', testid: 'system-updated' });
   const chartHost = h('div', { class: 'chart-plot' });
+  // Built once: it polls on its own while a run is in progress.
+  const seclab = seclabCard(ctx);
 
   replace(
     root,
@@ -573,6 +576,7 @@ export const systemPage: Page = (root, ctx) => {
       certsCard(s),
       rejectionsCard(s),
       storageCard(s),
+      seclab.el,
     );
     ensureChart();
   }
@@ -607,6 +611,7 @@ export const systemPage: Page = (root, ctx) => {
     stopped = true;
     if (timer) clearTimeout(timer);
     ro.disconnect();
+    seclab.stop();
     chart?.destroy();
     for (const u of unsubs) u();
   };
