@@ -1,9 +1,15 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules, --nodelay (TCP_NODELAY on the
- * publishers), --latency-rate=N (msgs/s when W1 is skipped).
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules (and anomaly, which is not in the
+ * default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
+import {
+  type AnomalyResult,
+  anomalySummaryRows,
+  renderAnomaly,
+  runAnomalyBench,
+} from './anomaly/anomaly-bench.ts';
 import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
 import { nowMs } from './clock.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
@@ -45,7 +51,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,anomaly] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
@@ -93,6 +99,16 @@ const opts = {
     warmup: 3,
     maxMs: quick ? 15_000 : 60_000,
   },
+  anomaly: {
+    devices: quick ? 6 : 30,
+    days: 7,
+    seed: 'vigil-anomaly-bench',
+    beforeDevices: quick ? 2 : 10,
+    cadencesMs: quick ? [10_000] : [10_000, 60_000],
+    restartDevices: quick ? 2 : 10,
+    memoryMonitors: 200,
+    workers: 2,
+  },
   live: {
     loadShare: 0.5,
     clients: 20,
@@ -107,14 +123,13 @@ const log = (s: string) => console.log(s);
 const errors: Record<string, string> = {};
 
 // Every loop below is bounded; this is the backstop against a hang (a stuck socket, say).
-const watchdog = setTimeout(
-  () => {
-    console.error('bench: global time limit (300 s) exceeded; aborting');
-    removeAllTempDirs();
-    process.exit(1);
-  },
-  quick ? 150_000 : 300_000,
-);
+// The anomaly benchmark is pure CPU and long (10 minutes and more on 2 busy cores): its own budget.
+const limitMs = (quick ? 150_000 : 300_000) + (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0);
+const watchdog = setTimeout(() => {
+  console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
+  removeAllTempDirs();
+  process.exit(1);
+}, limitMs);
 watchdog.unref();
 
 async function attempt<T>(id: string, fn: () => Promise<T> | T): Promise<T | undefined> {
@@ -230,6 +245,14 @@ async function main(): Promise<void> {
     runRules({ readings: 43_200, rounds: quick ? 1 : 3 }, log),
   );
 
+  // Anomaly detection: labelled faults on simulator data, every detector (bench/anomaly).
+  if (only.has('anomaly'))
+    log('\n[anomaly] labelled faults on simulator data: rules, statistical monitor, baselines');
+  const anomaly: AnomalyResult | undefined = await attempt('anomaly', () =>
+    runAnomalyBench(opts.anomaly, log),
+  );
+  if (anomaly) log(`\n${renderAnomaly(anomaly)}`);
+
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
   const err = (id: string, workload: string, target: string): SummaryRow => ({
@@ -322,6 +345,7 @@ async function main(): Promise<void> {
   } else rows.push(err('live', 'Live feed publish->20 clients', `p99 <= ${TARGETS.liveP99Ms} ms`));
 
   if (rules) rows.push(...rulesSummaryRows(rules));
+  if (anomaly) rows.push(...anomalySummaryRows(anomaly));
   log('\n=== Summary ===');
   log(renderSummary(rows));
   const missed = rows.filter((r) => r.status === 'MISSED');
@@ -506,7 +530,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules },
+    workloads: { w1, w2, w5, latency, api, live, rules, anomaly },
     errors,
   };
   const paths = saveResults(doc, startedAt);

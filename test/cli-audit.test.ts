@@ -27,7 +27,7 @@ const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066
 
 describe('vigil audit', () => {
   before(async () => {
-    const ctx = await openContext({ dataDir, env, logLevel: 'silent', createAdmin: false });
+    const ctx = await openContext({ dataDir, env, logLevel: 'silent', create: true });
     try {
       await ctx.store.appendAudit({
         ts: Date.UTC(2026, 10, 21, 10, 0, 0),
@@ -73,7 +73,7 @@ function openRaw(dir: string): Database.Database {
 
 async function freshLog(name: string, entries: number): Promise<string> {
   const dir = join(root, name);
-  const ctx = await openContext({ dataDir: dir, env, logLevel: 'silent', createAdmin: false });
+  const ctx = await openContext({ dataDir: dir, env, logLevel: 'silent', create: true });
   try {
     for (let i = 0; i < entries; i++) {
       await ctx.store.appendAudit({

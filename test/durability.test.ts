@@ -86,7 +86,7 @@ describe('durability', () => {
       join(dataDir, 'config.json'),
       JSON.stringify({ mqtt: { publishRatePerSec: 100000, publishBurst: 100000 } }),
     );
-    const ctx = await openContext({ dataDir, env, logLevel: 'silent' });
+    const ctx = await openContext({ dataDir, env, logLevel: 'silent', create: true });
     const bundle = readDeviceBundle(
       (await addDevice(ctx, { id: 'truck-dur-01', profile: 'vaccine-transport', actor: 'test' })).dir,
     );

@@ -184,9 +184,16 @@ describe('vigil report verify', () => {
   });
 
   it('report key prints the data directory key fingerprint and PEM', async () => {
-    const r = await vigil(['report', 'key', '--data-dir', dir]);
+    // A real data directory (report key, unlike verify, opens it; it never creates one).
+    const data = join(dir, 'data');
+    assert.equal((await vigil(['init', '--data-dir', data])).code, 0);
+    const own = loadOrCreateReportSigner(
+      join(data, 'pki'),
+      new MasterKey(Buffer.from(MASTER_KEY_HEX, 'hex')),
+    );
+    const r = await vigil(['report', 'key', '--data-dir', data]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.stdout.startsWith(`report-signing key ${signer.fingerprint} (Ed25519)\n`));
-    assert.ok(r.stdout.includes(signer.publicKeyPem.trimEnd()));
+    assert.ok(r.stdout.startsWith(`report-signing key ${own.fingerprint} (Ed25519)\n`));
+    assert.ok(r.stdout.includes(own.publicKeyPem.trimEnd()));
   });
 });

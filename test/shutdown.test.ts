@@ -97,7 +97,7 @@ function idleTls(port: number, ca: string): Promise<tls.TLSSocket> {
 
 async function provision(dataDir: string, ids: string[], config: object): Promise<DeviceBundleFiles[]> {
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify(config));
-  const ctx = await openContext({ dataDir, env, logLevel: 'silent', createAdmin: false });
+  const ctx = await openContext({ dataDir, env, logLevel: 'silent', create: true });
   try {
     const out: DeviceBundleFiles[] = [];
     for (const id of ids) {
@@ -188,7 +188,7 @@ describe('shutdown of vigil start', { timeout: 180_000 }, () => {
     assert.match(v.output(), /^stopped$/m);
     assert.equal(await wsClosed, 1001, 'the live feed was told the server is going away');
 
-    const ctx = await openContext({ dataDir, env, logLevel: 'silent', createAdmin: false });
+    const ctx = await openContext({ dataDir, env, logLevel: 'silent' });
     try {
       for (const [id, seqs] of acked) {
         const rows = await ctx.store.queryReadings({ deviceId: id, since: 0, limit: 100_000 });

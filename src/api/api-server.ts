@@ -12,6 +12,7 @@ import { errorBody, frameworkErrors, installErrorHandler } from './error-handler
 import { LatencyHistogram } from './latency-histogram.ts';
 import { LoopLagMonitor } from './loop-lag.ts';
 import { registerOpenApi } from './openapi.ts';
+import { RequestLogController } from './request-log-controller.ts';
 import { installSecurityHeaders, SECURITY_HEADERS } from './security-headers.ts';
 import { ThroughputMeter } from './throughput-meter.ts';
 
@@ -61,6 +62,8 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
         },
       },
     ) as FastifyBaseLogger,
+    // Request lines at debug: at info they would flood the log of a busy dashboard.
+    logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
     // Slow-client bounds on receiving a request (headers, whole request) and on idle keep-alive;

@@ -42,6 +42,8 @@ export const configSchema = z.strictObject({
         .min(512)
         .max(1024 * 1024)
         .default(4096),
+      /** How often `vigil start` prints its status line (only when stdout is a terminal). */
+      statusIntervalMs: z.number().int().min(100).max(86_400_000).default(15_000),
     })
     .prefault({}),
   mqtt: z

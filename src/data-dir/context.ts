@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
@@ -25,6 +25,7 @@ import {
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
+import { checkDataDir } from './data-dir-state.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
 
 /** The identity the server's TLS key is sealed to (MasterKey.seal). */
@@ -56,9 +57,16 @@ export interface OpenOptions {
   /** Log destination; CLI commands log warnings to stderr only. */
   logLevel?: string;
   /**
+   * Create the data directory (master key, database, CA, server certificate, CRL) where it is
+   * missing or unfinished, and renew the server certificate. Only `vigil start` and `vigil init`
+   * do; every other command opens an existing data directory or fails with
+   * VIGIL_ERR_NO_DATA_DIR. Default false.
+   */
+  create?: boolean;
+  /**
    * Create the `admin` account (one-time password in `created`) when no account exists.
-   * Default true. A command that does not print `created` should pass false, so that the
-   * password is not lost: `vigil start` (or any `vigil user` command) then creates it.
+   * Default false: `vigil start` and `vigil init` do it themselves ({@link ensureFirstAdmin}) once
+   * everything else worked, and print the password in a block of its own.
    */
   createAdmin?: boolean;
   /** Accept a `master.key` that other users could read (`vigil start --accept-exposed-master-key`). */
@@ -68,14 +76,17 @@ export interface OpenOptions {
 export { writeFileAtomic };
 
 /**
- * Opens (and on first use creates) the data directory: master key, encrypted database, root CA,
- * server certificate and CRL. Idempotent; every `vigil` command goes through it, so a second
- * command works against the same data directory while `vigil start` runs.
+ * Opens the data directory; with `create`, first creates what is missing: master key, encrypted
+ * database, root CA, server certificate and CRL. Everything that can be checked is checked before
+ * anything is written (`checkDataDir`). Every `vigil` command goes through it, so a second command
+ * works against the same data directory while `vigil start` runs.
  */
 export async function openContext(opts: OpenOptions = {}): Promise<VigilContext> {
   const env = opts.env ?? process.env;
-  const config = loadConfig({ dataDir: opts.dataDir, env, overrides: opts.overrides ?? {} });
-  const paths = dataPaths(config.dataDir);
+  const create = opts.create ?? false;
+  const paths = dataPaths(resolveDataDir(opts.dataDir, env));
+  const state = checkDataDir(paths, env, create, opts.acceptExposedMasterKey ?? false);
+  const config = loadConfig({ dataDir: paths.dataDir, env, overrides: opts.overrides ?? {} });
   const logger = createLogger({
     ...config.log,
     level: opts.logLevel ?? config.log.level,
@@ -83,11 +94,14 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     file: config.log.file === undefined ? undefined : resolve(config.dataDir, config.log.file),
   });
   const created: string[] = [];
-  try {
-    mkdirSync(paths.pkiDir, { recursive: true, mode: 0o700 });
-    chmodSync(paths.dataDir, 0o700);
-  } catch (err) {
-    throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
+  if (create) {
+    try {
+      // Vigil's own directories: mode 0700 from the start (an existing one is never chmod-ed).
+      if (state.kind === 'missing') mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+      if (!existsSync(paths.pkiDir)) mkdirSync(paths.pkiDir, { mode: 0o700 });
+    } catch (err) {
+      throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
+    }
   }
   const {
     key: master,
@@ -106,51 +120,42 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   const { store } = db;
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
-  const ca = await ensureCa(paths, master, store, clock, config, created);
-  await ensureServerCert(paths, master, store, ca, clock, config, created);
-  if (!existsSync(paths.crl)) {
-    await rebuildCrl({ paths, store, ca, clock });
-    created.push(`CRL ${paths.crl}`);
-  }
-  if (exposedMode !== undefined) {
-    const mode = exposedMode.toString(8).padStart(4, '0');
-    logger.warn(
-      { path: paths.masterKey, mode },
-      'master key file was readable by other users; mode set to 0600',
-    );
-    await store.appendAudit({
-      ts: clock(),
-      actor: 'system',
-      action: 'system.master_key_exposed',
-      object: null,
-      detail: { mode, accepted: 'accept-exposed-master-key', nowMode: '0600' },
-    });
-  }
-  if (created.length > 0) {
-    await store.appendAudit({
-      ts: clock(),
-      actor: 'system',
-      action: 'system.init',
-      object: null,
-      detail: { created },
-    });
-  }
-  if (opts.createAdmin ?? true) {
-    // After system.init on purpose: the line below holds the password and must reach neither
-    // the audit log nor pino; the account service audits `user.add` without it.
-    const admin = await createAuthServices({
-      store: db.accounts,
-      audit: store,
-      master,
-      clock,
-    }).accounts.createFirstAdmin();
-    if (admin) {
-      created.push(
-        `admin account: user ${admin.name}, one-time password ${admin.oneTimePassword} (shown once; change it and enrol TOTP at first sign-in)`,
-      );
+  let ca: CaMaterial;
+  try {
+    ca = await ensureCa(paths, master, store, clock, config, created);
+    if (create) await ensureServerCert(paths, master, store, ca, clock, config, created);
+    if (!existsSync(paths.crl)) {
+      await rebuildCrl({ paths, store, ca, clock });
+      created.push(`CRL ${paths.crl}`);
     }
+    if (exposedMode !== undefined) {
+      const mode = exposedMode.toString(8).padStart(4, '0');
+      logger.warn(
+        { path: paths.masterKey, mode },
+        'master key file was readable by other users; mode set to 0600',
+      );
+      await store.appendAudit({
+        ts: clock(),
+        actor: 'system',
+        action: 'system.master_key_exposed',
+        object: null,
+        detail: { mode, accepted: 'accept-exposed-master-key', nowMode: '0600' },
+      });
+    }
+    if (created.length > 0) {
+      await store.appendAudit({
+        ts: clock(),
+        actor: 'system',
+        action: 'system.init',
+        object: null,
+        detail: { created },
+      });
+    }
+  } catch (err) {
+    await store.close();
+    throw err;
   }
-  return {
+  const ctx: VigilContext = {
     config,
     paths,
     master,
@@ -168,6 +173,31 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
       logger.flush();
     },
   };
+  if (opts.createAdmin) {
+    const admin = await ensureFirstAdmin(ctx);
+    if (admin) {
+      created.push(
+        `admin account: user ${admin.name}, one-time password ${admin.oneTimePassword} (shown once; change it and enrol TOTP at first sign-in)`,
+      );
+    }
+  }
+  return ctx;
+}
+
+/**
+ * Creates the `admin` account when no account exists yet, and returns its one-time password (the
+ * caller shows it once). Runs after `system.init` on purpose: the password must reach neither the
+ * audit log nor pino; the account service audits `user.add` without it.
+ */
+export async function ensureFirstAdmin(
+  ctx: VigilContext,
+): Promise<{ name: string; oneTimePassword: string } | null> {
+  return createAuthServices({
+    store: ctx.accountStore,
+    audit: ctx.store,
+    master: ctx.master,
+    clock: ctx.clock,
+  }).accounts.createFirstAdmin();
 }
 
 async function ensureCa(

@@ -183,18 +183,74 @@ export async function revokeDevice(
 ): Promise<string[]> {
   const d = await requireDevice(ctx, id);
   const now = ctx.clock();
-  const certs = (await ctx.store.listCertificates({ subject: id, kind: 'device' })).filter(
-    (c) => c.revokedAt === null,
+  const serials = await revokeCertificatesOf(ctx, id, now, reason, () =>
+    ctx.store.setDeviceStatus(id, 'revoked', now),
   );
-  for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
-  await ctx.store.setDeviceStatus(id, 'revoked', now);
-  await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
   await ctx.store.appendAudit({
     ts: now,
     actor,
     action: 'device.revoke',
     object: id,
-    detail: { old: d.status, new: 'revoked', reason, serials: certs.map((c) => c.serial) },
+    detail: { old: d.status, new: 'revoked', reason, serials },
   });
+  return serials;
+}
+
+/**
+ * Puts every live certificate of device `id` on the CRL (rebuilt after `between`, the registry
+ * change that goes with it) and returns their serials.
+ */
+async function revokeCertificatesOf(
+  ctx: VigilContext,
+  id: string,
+  now: number,
+  reason: string,
+  between: () => Promise<void>,
+): Promise<string[]> {
+  const certs = (await ctx.store.listCertificates({ subject: id, kind: 'device' })).filter(
+    (c) => c.revokedAt === null,
+  );
+  for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
+  await between();
+  await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
   return certs.map((c) => c.serial);
+}
+
+/**
+ * Why a device may not be deleted (it has been seen, or has readings, events or a shipment), or
+ * null when it may: such a device keeps its record and is revoked instead.
+ */
+export async function deletionRefusal(ctx: VigilContext, d: DeviceRecord): Promise<string | null> {
+  const why = [
+    d.lastSeenAt !== null ? `it connected (last seen ${new Date(d.lastSeenAt).toISOString()})` : '',
+    (await ctx.store.countReadings(d.id)) > 0 ? 'it has readings' : '',
+    (await ctx.store.queryMessages({ deviceId: d.id, limit: 1 })).length > 0 ? 'it has events' : '',
+    (await ctx.shipmentStore.list({ deviceId: d.id, limit: 1 })).length > 0 ? 'it has shipments' : '',
+  ].filter(Boolean);
+  return why.length > 0 ? `device ${d.id} cannot be deleted: ${why.join(', ')}` : null;
+}
+
+/**
+ * Deletes a device that never delivered anything (a mistyped id, a logger never installed): its
+ * registry entry and keys go, its certificates are revoked (kept on the CRL, so its bundle can
+ * never connect, also if the id is provisioned again), and the deletion is audited. A device that
+ * has been seen, or has readings, events or a shipment, keeps its record (VIGIL_ERR_DEVICE_IN_USE):
+ * revoke it instead.
+ */
+export async function deleteDevice(ctx: VigilContext, id: string, actor: string): Promise<string[]> {
+  const d = await requireDevice(ctx, id);
+  const refusal = await deletionRefusal(ctx, d);
+  if (refusal) throw new VigilError('VIGIL_ERR_DEVICE_IN_USE', refusal);
+  // The store refuses too (foreign keys), should data arrive between the check and the delete.
+  await ctx.store.deleteDevice(id);
+  const now = ctx.clock();
+  const serials = await revokeCertificatesOf(ctx, id, now, 'cessationOfOperation', async () => {});
+  await ctx.store.appendAudit({
+    ts: now,
+    actor,
+    action: 'device.delete',
+    object: id,
+    detail: { profile: d.profile, status: d.status, serials },
+  });
+  return serials;
 }

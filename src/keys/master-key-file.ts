@@ -7,6 +7,24 @@ import { MasterKey, parseMasterKey } from './master-key.ts';
 export const ACCEPT_EXPOSED_MASTER_KEY_FLAG = '--accept-exposed-master-key';
 
 /**
+ * Refuses a `master.key` that group or others can read or write (VIGIL_ERR_MASTER_KEY) unless
+ * `acceptExposed`; returns its mode. Also run before anything is written (`vigil start`'s
+ * pre-flight), so a refused start leaves the data directory as it was.
+ */
+export function checkMasterKeyMode(path: string, acceptExposed: boolean): number {
+  const mode = statSync(path).mode & 0o777;
+  if (mode & 0o077 && !acceptExposed) {
+    throw new VigilError(
+      'VIGIL_ERR_MASTER_KEY',
+      `${path} has mode ${mode.toString(8).padStart(4, '0')}: other users may have read the master key. ` +
+        `If they could, treat it as leaked and rotate it. Then run \`chmod 600 ${path}\`, or start once with ` +
+        `${ACCEPT_EXPOSED_MASTER_KEY_FLAG} to accept the risk (the mode is then set to 0600)`,
+    );
+  }
+  return mode;
+}
+
+/**
  * The master key comes from VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data
  * directory, generated on first use with mode 0600 (DESIGN.md §2).
  *
@@ -23,15 +41,7 @@ export function loadOrCreateMasterKey(
   if (env.VIGIL_MASTER_KEY)
     return { key: new MasterKey(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
   if (existsSync(path)) {
-    const mode = statSync(path).mode & 0o777;
-    if (mode & 0o077 && !opts.acceptExposed) {
-      throw new VigilError(
-        'VIGIL_ERR_MASTER_KEY',
-        `${path} has mode ${mode.toString(8).padStart(4, '0')}: other users may have read the master key. ` +
-          `If they could, treat it as leaked and rotate it. Then run \`chmod 600 ${path}\`, or start once with ` +
-          `${ACCEPT_EXPOSED_MASTER_KEY_FLAG} to accept the risk (the mode is then set to 0600)`,
-      );
-    }
+    const mode = checkMasterKeyMode(path, opts.acceptExposed ?? false);
     const key = new MasterKey(parseMasterKey(readFileSync(path, 'utf8')));
     if (!(mode & 0o077)) return { key, created: false };
     chmodSync(path, 0o600);

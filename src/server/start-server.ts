@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type AlarmService, createAlarmService } from '../alarms/alarm-service.ts';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
@@ -17,8 +16,8 @@ import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
+import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
-import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
@@ -73,36 +72,6 @@ export interface ServerOptions {
   alarmService?: { tickMs?: number; anomaly?: boolean };
 }
 
-/** Refuses a second `vigil start` on one data directory (other commands are fine alongside). */
-function takeLock(path: string): () => void {
-  if (existsSync(path)) {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    let alive = false;
-    try {
-      if (pid > 0) {
-        process.kill(pid, 0);
-        alive = true;
-      }
-    } catch {
-      alive = false;
-    }
-    if (alive && pid !== process.pid) {
-      throw new VigilError(
-        'VIGIL_ERR_DATA_DIR',
-        `vigil start already runs on this data directory (pid ${pid})`,
-      );
-    }
-  }
-  writeFileSync(path, `${process.pid}\n`);
-  return () => {
-    try {
-      if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
-  };
-}
-
 /**
  * Runs Vigil in one process: embedded broker (or a link to an external one), ingest pipeline,
  * encrypted store, and the HTTPS listener. Picks up changes made by other `vigil` commands
@@ -110,7 +79,7 @@ function takeLock(path: string): () => void {
  */
 export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): Promise<RunningServer> {
   const { config, store, logger, clock } = ctx;
-  const releaseLock = takeLock(ctx.paths.lock);
+  const releaseLock = takeServerLock(ctx.paths.lock);
   const rejections = new RejectionRecorder({ store, logger, clock });
   rejections.start();
   const keyring = new DeviceKeyring(store, ctx.master);

@@ -143,7 +143,7 @@ export class ShipmentService {
     await this.#record(s, now, 'shipment.create', actor, {
       device: s.deviceId,
       profile: resolved.preset,
-      alarm_policy_overrides: profileOverrides(resolved),
+      alarmPolicyOverrides: profileOverrides(resolved),
       batches: s.batches.map((b) => b.lot),
       origin: s.origin.name,
       destination: s.destination.name,
@@ -155,7 +155,8 @@ export class ShipmentService {
   /** VIGIL_ERR_NOT_FOUND for an unknown (or malformed) id. */
   async get(id: string): Promise<Shipment> {
     const s = SHIPMENT_ID_RE.test(id) ? await this.#d.shipments.get(id) : null;
-    if (!s) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'shipment');
+    // The id in the detail (logs, CLI) is cut to the longest valid id: it is the caller's input.
+    if (!s) throw new VigilError('VIGIL_ERR_NOT_FOUND', `shipment ${id.slice(0, 40)}`);
     return s;
   }
 

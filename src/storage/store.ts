@@ -156,6 +156,13 @@ export interface Store {
   getDevice(id: string): Promise<DeviceRecord | null>;
   listDevices(): Promise<DeviceRecord[]>;
   setDeviceStatus(id: string, status: DeviceStatus, at: number): Promise<void>;
+  /**
+   * Deletes a device that never delivered anything: its registry entry and key generations.
+   * VIGIL_ERR_NOT_FOUND for an unknown id; VIGIL_ERR_DEVICE_IN_USE, changing nothing, when
+   * readings, events, replay state or shipments refer to it (such a device is revoked instead).
+   * Its certificates stay on record.
+   */
+  deleteDevice(id: string): Promise<void>;
   setDeviceCert(id: string, serial: string, notAfter: number, at: number): Promise<void>;
   addDeviceKey(key: DeviceKeyRecord): Promise<void>;
   /** Retires or re-activates one key generation. Throws VIGIL_ERR_NOT_FOUND for an unknown (device, kid). */
@@ -191,6 +198,17 @@ export interface Store {
     limit?: number;
   }): Promise<MessageRecord[]>;
   countReadings(deviceId?: string): Promise<number>;
+  /**
+   * A device's readings stored after `cursor`, in the order they were committed, and the cursor
+   * to pass next time (for following new readings: `vigil readings ID --follow`). Without
+   * `cursor`: no readings, and the cursor of the newest stored reading (where following starts).
+   * Cursors are opaque, grow with every commit and are shared by all devices.
+   */
+  readingsAfter(q: {
+    deviceId: string;
+    cursor?: number;
+    limit?: number;
+  }): Promise<{ readings: ReadingRecord[]; cursor: number }>;
 
   // audit (append-only, hash-chained)
   appendAudit(entry: AuditInput): Promise<AuditRecord>;

@@ -43,6 +43,8 @@ export async function startInstance(
     const ctx = await openContext({
       dataDir: dir,
       env,
+      create: true,
+      createAdmin: true,
       logLevel: process.env.VIGIL_TEST_LOG ?? 'silent',
       overrides: {
         ...overrides,

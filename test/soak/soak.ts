@@ -128,7 +128,7 @@ async function main(): Promise<number> {
       join(dataDir, 'config.json'),
       JSON.stringify({ mqtt: { publishRatePerSec: 10_000, publishBurst: 10_000 } }),
     );
-    const ctx = await openContext({ dataDir, env, logLevel: 'silent', createAdmin: false });
+    const ctx = await openContext({ dataDir, env, logLevel: 'silent', create: true });
     const bundles: DeviceBundleFiles[] = [];
     for (let i = 0; i < 10; i++) {
       bundles.push(

@@ -14,11 +14,37 @@ import {
   verifyReport,
 } from '../../reports/signing.ts';
 import { parseCommand } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, usage } from '../io.ts';
 import { reportShipmentCommand } from './report-shipment.ts';
 
 const USAGE =
   'usage: vigil report verify FILE [--key PUBKEY.pem] (or reports.pinnedKeyFingerprint in config.json) | vigil report key | vigil report shipment ID --format pdf|csv --out FILE';
+
+export const reportHelp: CommandHelp = {
+  forms: {
+    shipment: {
+      synopsis: 'report shipment ID [--format pdf|csv] --out FILE',
+      about:
+        "Writes the shipment's signed report (Ed25519): trip, readings, excursions, MKT, alarms, custody and decision.",
+      options: [
+        ['--format F', 'pdf or csv (default pdf)'],
+        ['--out FILE', 'where the report goes (required)'],
+      ],
+    },
+    verify: {
+      synopsis: 'report verify FILE [--key PUBKEY.pem]',
+      about:
+        "Checks a report's signature: any changed byte fails (exit 1). Needs only the public key: --key, or the data directory's key when its fingerprint is pinned as reports.pinnedKeyFingerprint in config.json (the key file alone is not trusted).",
+      options: [['--key PEM', 'the signer\'s public key (from "vigil report key" of the issuing site)']],
+    },
+    key: {
+      synopsis: 'report key',
+      about: 'The report-signing public key and its fingerprint, to hand to whoever verifies reports.',
+    },
+  },
+};
+
 /** Larger than any real report (a year at 1-minute sampling is some 20 MB of CSV). */
 const MAX_REPORT_BYTES = 512 * 1024 * 1024;
 

@@ -2,30 +2,38 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { reportSummaryText } from '../../seclab/report-markdown.ts';
 import { runSeclab } from '../../seclab/run-seclab.ts';
 import { writeReport } from '../../seclab/write-report.ts';
+import { parseCommand } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, usage } from '../io.ts';
 
-export const SECLAB_HELP = `usage: vigil seclab [--quick|--full] [--out DIR] [--json] [--data-dir DIR] [--evaluate] [--only IDS]
-
-Attacks a Vigil and reports what got through: sniffing, man in the middle, denial of service,
-unauthorized access, tampering and replay (docs/seclab.md).
-
-  --quick          the short run (default): every family but the floods and testssl.sh, < 2 min
-  --full           everything, floods and testssl.sh included, < 15 min
-  --out DIR        where seclab-report.md, seclab-report.json and charts/ go
-                   (default ./seclab-report, or DATA_DIR/seclab/<time> with --data-dir)
-  --json           print the report as one JSON object on stdout (progress goes to stderr)
-  --data-dir DIR   attack the vigil start running on DIR (loopback only), with throwaway devices
-                   and users that are revoked and disabled afterwards; without it seclab starts its
-                   own throwaway Vigil on random loopback ports
-  --evaluate       then measure what each security layer costs (needs the bench/ directory of a
-                   checkout) and write security-evaluation.md next to the report
-  --only IDS       comma-separated scenario ids or prefixes (e.g. sniff.,mitm.rogue-broker)
-
-Exit code: 0 nothing got through, 1 an attack got through, 2 usage, 3 a scenario could not run.`;
+export const seclabHelp: CommandHelp = {
+  forms: {
+    '': {
+      synopsis: 'seclab [--quick|--full] [--out DIR] [--json] [--data-dir DIR] [--evaluate] [--only IDS]',
+      about:
+        'Attacks a Vigil and reports what got through: sniffing, man in the middle, denial of service, unauthorized access, tampering and replay (docs/seclab.md). Without --data-dir it starts its own throwaway Vigil on random loopback ports; with it, it attacks the vigil start running on DIR (loopback only) with throwaway devices and users that are revoked and disabled afterwards.',
+      options: [
+        ['--quick', 'the short run (default): every family, no floods and no testssl.sh; under 2 minutes'],
+        ['--full', 'everything, floods and testssl.sh included; under 15 minutes'],
+        [
+          '--out DIR',
+          'where seclab-report.md, seclab-report.json and charts/ go (default ./seclab-report, or DIR/seclab/<time> with --data-dir)',
+        ],
+        ['--json', 'print the report as one JSON object on stdout (progress goes to stderr)'],
+        [
+          '--evaluate',
+          'then measure what each security layer costs (needs bench/ of a checkout) and write security-evaluation.md next to the report',
+        ],
+        ['--only IDS', 'comma-separated scenario ids or id prefixes (sniff.,mitm.rogue-broker)'],
+      ],
+    },
+  },
+  notes:
+    'Exit code: 0 nothing got through, 1 an attack got through, 2 usage error, 3 a scenario could not run, 130 stopped.',
+};
 
 const LAYERS_BENCH = fileURLToPath(new URL('../../../bench/layers/run-layers.ts', import.meta.url));
 
@@ -64,25 +72,19 @@ function evaluate(outDir: string, io: CliIo): Promise<number> {
 
 /** `vigil seclab`: attack a throwaway or a running local Vigil and write the report. */
 export async function seclabCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
+  const { values } = parseCommand(
+    argv,
+    {
       quick: { type: 'boolean', default: false },
       full: { type: 'boolean', default: false },
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
       evaluate: { type: 'boolean', default: false },
       only: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-  });
-  if (values.help) {
-    io.out(SECLAB_HELP);
-    return 0;
-  }
-  if (values.quick && values.full) usage(`--quick and --full exclude each other\n${SECLAB_HELP}`);
+    { positionals: false },
+  );
+  if (values.quick && values.full) usage('--quick and --full exclude each other');
   const mode = values.full ? 'full' : 'quick';
   const dataDir = values['data-dir'];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

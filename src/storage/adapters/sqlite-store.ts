@@ -28,6 +28,8 @@ import {
   type SqliteScope,
   sqliteCode,
 } from './sqlite-database.ts';
+import { deleteDeviceRows } from './sqlite-device-removal.ts';
+import { readingsAfterRows } from './sqlite-readings-after.ts';
 import {
   type AuditRow,
   type CertRow,
@@ -142,6 +144,10 @@ export class SqliteStore implements Store {
       this.#q.stmt('UPDATE devices SET status = ?, updated_at = ? WHERE id = ?').run(status, at, id),
     );
     if (r.changes === 0) throw new VigilError('VIGIL_ERR_NOT_FOUND', id);
+  }
+
+  async deleteDevice(id: string): Promise<void> {
+    deleteDeviceRows(this.#q, id);
   }
 
   async setDeviceCert(id: string, serial: string, notAfter: number, at: number): Promise<void> {
@@ -373,6 +379,10 @@ export class SqliteStore implements Store {
         ? (this.#q.stmt('SELECT count(*) FROM readings').pluck().get() as number)
         : (this.#q.stmt('SELECT count(*) FROM readings WHERE device_id = ?').pluck().get(deviceId) as number),
     );
+  }
+
+  async readingsAfter(q: { deviceId: string; cursor?: number; limit?: number }) {
+    return readingsAfterRows(this.#q, q);
   }
 
   // --- audit --------------------------------------------------------------------------------
