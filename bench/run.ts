@@ -13,6 +13,7 @@ import {
 import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
 import { nowMs } from './clock.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
+import { evaluateLayers } from './layers/run-layers.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
@@ -46,6 +47,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     nodelay: { type: 'boolean', default: false },
     'latency-rate': { type: 'string' },
+    'seclab-report': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -253,6 +255,12 @@ async function main(): Promise<void> {
   );
   if (anomaly) log(`\n${renderAnomaly(anomaly)}`);
 
+  // The security evaluation: its own document (docs/security-evaluation.md) and results file.
+  if (only.has('layers')) log('\n[layers] cost of each security layer, same load generator (bench/layers)');
+  const layersDoc = await attempt('layers', () =>
+    evaluateLayers({ quick, ...(args['seclab-report'] ? { seclabReport: args['seclab-report'] } : {}), log }),
+  );
+
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
   const err = (id: string, workload: string, target: string): SummaryRow => ({
@@ -345,6 +353,17 @@ async function main(): Promise<void> {
   } else rows.push(err('live', 'Live feed publish->20 clients', `p99 <= ${TARGETS.liveP99Ms} ms`));
 
   if (rules) rows.push(...rulesSummaryRows(rules));
+  if (layersDoc) {
+    rows.push({
+      id: 'layers',
+      workload: 'Security layers: cost and CIA matrix',
+      baseline: 'plain MQTT',
+      measured: '8 configurations',
+      result: layersDoc,
+      target: '-',
+      status: 'info',
+    });
+  } else if (only.has('layers')) rows.push(err('layers', 'Security layers evaluation', '-'));
   if (anomaly) rows.push(...anomalySummaryRows(anomaly));
   log('\n=== Summary ===');
   log(renderSummary(rows));

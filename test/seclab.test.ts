@@ -60,7 +60,7 @@ describe('vigil seclab --quick', () => {
   it('refuses a target that is not on loopback, before sending anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-seclab-remote-'));
     try {
-      const init = await runVigil(['user', 'list'], { dataDir: dir });
+      const init = await runVigil(['init'], { dataDir: dir });
       assert.equal(init.code, 0, init.stderr);
       const { writeFileSync } = await import('node:fs');
       writeFileSync(join(dir, 'config.json'), JSON.stringify({ http: { host: '192.0.2.10' } }));

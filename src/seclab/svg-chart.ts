@@ -13,7 +13,7 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** 1, 2, 5 x 10^n at or above `v`. */
+/** The next of 1, 2, 5 x 10^n at or above `v` (log axes: their grid lines). */
 function niceCeil(v: number): number {
   if (!(v > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
@@ -21,8 +21,16 @@ function niceCeil(v: number): number {
   return 10 * p;
 }
 
+/** A round axis end at or above `v` for a linear axis of 4 steps. */
+function linearCeil(v: number): number {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
 function fmt(v: number): string {
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(0) : v.toFixed(1);
+  return v >= 10 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1);
 }
 
 export interface TimelineChart {
@@ -147,10 +155,10 @@ export interface Bar {
 export function barChartSvg(title: string, unit: string, bars: readonly Bar[]): string {
   const W = 680;
   const row = 24;
-  const m = { l: 230, r: 90, t: 34, b: 26 };
+  const m = { l: 260, r: 110, t: 34, b: 40 };
   const H = m.t + m.b + row * bars.length;
   const pw = W - m.l - m.r;
-  const max = niceCeil(Math.max(...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)), 1e-9));
+  const max = linearCeil(Math.max(...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)), 1e-9));
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ${FONT} font-size="11">`,
@@ -166,7 +174,7 @@ export function barChartSvg(title: string, unit: string, bars: readonly Bar[]): 
       `<text x="${gx.toFixed(1)}" y="${H - m.b + 14}" text-anchor="middle" fill="${MUTED}">${fmt((max * k) / 4)}</text>`,
     );
   }
-  out.push(`<text x="${W - m.r + 6}" y="${H - m.b + 14}" fill="${MUTED}">${esc(unit)}</text>`);
+  out.push(`<text x="${m.l + pw / 2}" y="${H - 8}" text-anchor="middle" fill="${MUTED}">${esc(unit)}</text>`);
   bars.forEach((b, i) => {
     const yy = m.t + i * row;
     const w = Number.isFinite(b.value) ? (b.value / max) * pw : 0;

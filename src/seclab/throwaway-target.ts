@@ -75,6 +75,33 @@ function readPorts(r: Running): Promise<[number, number]> {
   });
 }
 
+/** A `vigil start` child process and the ports it listens on. */
+export interface VigilProcess {
+  mqttPort: number;
+  httpPort: number;
+  pid: number | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * `vigil start --data-dir DIR` in a child process on the given ports (0: the system picks), once
+ * its banner says it listens. The environment must carry the data directory's master key.
+ */
+export async function startVigilProcess(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  ports: [number, number] = [0, 0],
+): Promise<VigilProcess> {
+  const r = spawnVigil(dataDir, env, ports);
+  try {
+    const [mqttPort, httpPort] = await readPorts(r);
+    return { mqttPort, httpPort, pid: r.child.pid ?? null, stop: () => stopChild(r) };
+  } catch (err) {
+    await stopChild(r);
+    throw err;
+  }
+}
+
 async function stopChild(r: Running): Promise<void> {
   if (r.child.exitCode !== null || r.child.signalCode !== null) return;
   r.child.kill('SIGTERM');
@@ -108,14 +135,14 @@ export async function startThrowawayTarget(): Promise<Target> {
     )}\n`,
     { mode: 0o600 },
   );
-  let running: Running | undefined;
+  let proc: VigilProcess | undefined;
   let ctx: VigilContext | undefined;
   try {
-    running = spawnVigil(dataDir, env, [0, 0]);
-    const [mqttPort, httpPort] = await readPorts(running);
+    proc = await startVigilProcess(dataDir, env);
+    const { mqttPort, httpPort } = proc;
     ctx = await openContext({ dataDir, env, logLevel: 'silent', createAdmin: false });
     const c = ctx;
-    let cur = running;
+    let cur = proc;
     const target: Target = {
       kind: 'throwaway',
       ctx: c,
@@ -124,23 +151,22 @@ export async function startThrowawayTarget(): Promise<Target> {
       mqttUrl: `mqtts://127.0.0.1:${mqttPort}`,
       httpUrl: `https://127.0.0.1:${httpPort}`,
       caPem: c.ca.certPem,
-      pid: () => cur.child.pid ?? null,
+      pid: () => cur.pid,
       logFile: join(dataDir, 'vigil.log'),
       canRestart: true,
       restart: async () => {
-        await stopChild(cur);
-        cur = spawnVigil(dataDir, env, [mqttPort, httpPort]);
-        await readPorts(cur);
+        await cur.stop();
+        cur = await startVigilProcess(dataDir, env, [mqttPort, httpPort]);
       },
       close: async () => {
-        await stopChild(cur);
+        await cur.stop();
         await c.close().catch(() => {});
         rmSync(dataDir, { recursive: true, force: true });
       },
     };
     return target;
   } catch (err) {
-    if (running) await stopChild(running);
+    await proc?.stop();
     await ctx?.close().catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
