@@ -92,14 +92,14 @@ export class GoodDevice {
     return serviceOf(this.samples(from, to));
   }
 
-  /** One point per second of [from, to), `t` in seconds since `origin`. */
+  /** One point per second of [from, to), `atMs` since `origin`. */
   async timeline(from: number, to: number, origin = from): Promise<ServicePoint[]> {
     await this.settle(to);
     const points: ServicePoint[] = [];
     for (let s = from; s < to; s += 1000) {
       const win = this.samples(s, Math.min(to, s + 1000));
       const f = serviceOf(win);
-      points.push({ t: (s - origin) / 1000, p99Ms: f.p99Ms, sent: f.sent, failed: f.sent - f.ok });
+      points.push({ atMs: s - origin, p99Ms: f.p99Ms, sent: f.sent, failed: f.sent - f.ok });
     }
     return points;
   }

@@ -112,8 +112,8 @@ async function runOne(
         after: { ...(await good.service(tAfter, tEnd)), ...pAfter },
         attack: outcome.attack ?? {},
         timeline: await good.timeline(t0, tEnd),
-        duringFrom: (tDuring - t0) / 1000,
-        duringTo: (tAfter - t0) / 1000,
+        attackFromMs: tDuring - t0,
+        attackToMs: tAfter - t0,
       };
     } else {
       outcome = await withTimeout(s.run(ctx), s.timeoutMs, ac);

@@ -56,8 +56,8 @@ export interface ServiceFigures {
 
 /** One second of the good device's service, for the timeline charts. */
 export interface ServicePoint {
-  /** Seconds since the scenario started. */
-  t: number;
+  /** Start of this second, milliseconds since the scenario started. */
+  atMs: number;
   p99Ms: number;
   sent: number;
   failed: number;
@@ -80,9 +80,9 @@ export interface FloodPhases {
   /** What the attacker did during the flood (connections opened, messages sent, ...). */
   attack: Record<string, number | string>;
   timeline: ServicePoint[];
-  /** Phase boundaries on the timeline, seconds. */
-  duringFrom: number;
-  duringTo: number;
+  /** The attack phase on the timeline, milliseconds since the scenario started. */
+  attackFromMs: number;
+  attackToMs: number;
   /** The SVG chart's file name in the report directory. */
   chart?: string;
 }

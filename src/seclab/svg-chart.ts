@@ -36,9 +36,9 @@ function fmt(v: number): string {
 export interface TimelineChart {
   title: string;
   points: readonly ServicePoint[];
-  /** The attack phase, seconds on the same axis as the points. */
-  duringFrom: number;
-  duringTo: number;
+  /** The attack phase, milliseconds on the same axis as the points. */
+  attackFromMs: number;
+  attackToMs: number;
   /** p99 before the attack, and the factor above which the verdict is "degraded". */
   baselineP99: number;
   thresholdRatio: number;
@@ -55,7 +55,8 @@ export function timelineSvg(c: TimelineChart): string {
   const m = { l: 58, r: 16, t: 34, b: 40 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
-  const tMax = Math.max(1, ...c.points.map((p) => p.t + 1));
+  const sec = (ms: number) => ms / 1000;
+  const tMax = Math.max(1, ...c.points.map((p) => sec(p.atMs) + 1));
   const values = c.points.map((p) => p.p99Ms).filter((v) => Number.isFinite(v) && v > 0);
   const threshold = c.baselineP99 * c.thresholdRatio;
   const yMax = niceCeil(Math.max(threshold * 1.5, ...values, 1));
@@ -75,10 +76,10 @@ export function timelineSvg(c: TimelineChart): string {
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${m.l}" y="18" font-size="13" font-weight="600" fill="${INK}">${esc(c.title)}</text>`);
   out.push(
-    `<rect x="${x(c.duringFrom).toFixed(1)}" y="${m.t}" width="${(x(c.duringTo) - x(c.duringFrom)).toFixed(1)}" height="${ph}" fill="#fff1e5"/>`,
+    `<rect x="${x(sec(c.attackFromMs)).toFixed(1)}" y="${m.t}" width="${(x(sec(c.attackToMs)) - x(sec(c.attackFromMs))).toFixed(1)}" height="${ph}" fill="#fff1e5"/>`,
   );
   out.push(
-    `<text x="${((x(c.duringFrom) + x(c.duringTo)) / 2).toFixed(1)}" y="${m.t + 12}" text-anchor="middle" fill="#bc4c00">attack</text>`,
+    `<text x="${((x(sec(c.attackFromMs)) + x(sec(c.attackToMs))) / 2).toFixed(1)}" y="${m.t + 12}" text-anchor="middle" fill="#bc4c00">attack</text>`,
   );
   // y grid: each decade and its 2x, 5x
   for (let d = yMin; d <= yMax * 1.0001; d *= 10) {
@@ -128,14 +129,14 @@ export function timelineSvg(c: TimelineChart): string {
       pen = false;
       continue;
     }
-    d += `${pen ? 'L' : 'M'}${x(p.t + 0.5).toFixed(1)},${y(p.p99Ms).toFixed(1)}`;
+    d += `${pen ? 'L' : 'M'}${x(sec(p.atMs) + 0.5).toFixed(1)},${y(p.p99Ms).toFixed(1)}`;
     pen = true;
   }
   out.push(`<path d="${d}" fill="none" stroke="#0b63ce" stroke-width="1.75" stroke-linejoin="round"/>`);
   for (const p of c.points) {
     if (p.failed > 0) {
       out.push(
-        `<rect x="${x(p.t).toFixed(1)}" y="${m.t + ph - 6}" width="${Math.max(2, pw / tMax - 1).toFixed(1)}" height="6" fill="#cf222e"><title>${p.failed} failed</title></rect>`,
+        `<rect x="${x(sec(p.atMs)).toFixed(1)}" y="${m.t + ph - 6}" width="${Math.max(2, pw / tMax - 1).toFixed(1)}" height="6" fill="#cf222e"><title>${p.failed} failed</title></rect>`,
       );
     }
   }

@@ -25,8 +25,8 @@ export function writeReport(report: SeclabReport, dir: string): string {
       timelineSvg({
         title: `${s.id}: good device p99 per second`,
         points: s.phases.timeline,
-        duringFrom: s.phases.duringFrom,
-        duringTo: s.phases.duringTo,
+        attackFromMs: s.phases.attackFromMs,
+        attackToMs: s.phases.attackToMs,
         baselineP99: s.phases.before.p99Ms,
         thresholdRatio: DEGRADED_P99_RATIO,
       }),

@@ -155,7 +155,7 @@ function describe(h: Awaited<ReturnType<typeof holdSockets>>, limitMs: number): 
       : 'n/a';
   return [
     `opened ${h.opened}, refused at connect ${h.refused}`,
-    `closed by the server: ${h.closedAt.length} (after ${q(0.5)} median, ${q(0.99)} p99; limit ${(limitMs / 1000).toFixed(0)} s)`,
+    `closed by the server: ${h.closedAt.length} (after ${q(0.5)} median, ${q(0.99)} p99; limit ${(limitMs / 1000).toFixed(0)} s), ${h.closedAt.filter((ms) => ms < 1000).length} of them within 1 s (over a cap)`,
     `still open when the attack ended: ${h.stillOpen}`,
   ];
 }
@@ -175,7 +175,10 @@ function idleSockets(p: Port): Scenario {
           ? lab.target.ctx.config.mqtt.connectTimeoutMs
           : lab.target.ctx.config.http.handshakeTimeoutMs;
       const h = await holdSockets(ctx, (addr) => tcpConnect(portOf(lab, p), addr), null, 20, 70);
-      const late = h.closedAt.filter((ms) => ms > limit + 3000).length;
+      // Late: alive past 1.5x the timeout. The server's timer fires on time, but with 1,400
+      // sockets on a loaded host either event loop may lag by seconds (measured: 13-14 s on a
+      // 2-core host at load 14 for a 10 s limit); a socket without a timeout stays open to the end.
+      const late = h.closedAt.filter((ms) => ms > limit * 1.5).length;
       return outcome(
         lab,
         h.stillOpen === 0 && late === 0,

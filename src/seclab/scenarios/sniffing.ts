@@ -3,7 +3,6 @@
  * backend subscriber sees what any broker operator sees), and from the data directory on disk.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { Alg } from '../../protocol/aead.ts';
@@ -13,6 +12,7 @@ import { findSecret, hasTool, startCapture } from '../capture.ts';
 import type { Lab } from '../lab.ts';
 import { poll } from '../lab.ts';
 import { connectMqtt, endClient, subscribeOnce, truckSample } from '../mqtt-tools.ts';
+import { scanFiles } from '../scan-files.ts';
 import { errorOutcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
 import { simSend } from '../sim-send.ts';
 import { fmtBytes } from '../stats.ts';
@@ -194,20 +194,6 @@ const brokerViewScenario: Scenario = {
   },
 };
 
-/** Every regular file under `dir`, largest first, up to `maxBytes` in total. */
-function filesOf(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 const SCAN_LIMIT = 2 * 1024 ** 3;
 
 const atRest: Scenario = {
@@ -231,29 +217,18 @@ const atRest: Scenario = {
       const stored = (await lab.target.ctx.store.queryReadings({ deviceId: device.info.id, since: 0 })).some(
         (r) => r.data.temp_c === temp.value,
       );
-      let scanned = 0;
-      let files = 0;
-      const hits: string[] = [];
-      const masterKey = lab.target.ctx.paths.masterKey;
-      for (const f of filesOf(lab.target.ctx.paths.dataDir)) {
+      // Scanned by a child process: reading the database files here would drop this process's
+      // SQLite locks on them (src/seclab/scan-files.ts).
+      const scan = await scanFiles({
+        dir: lab.target.ctx.paths.dataDir,
         // The key file is the one thing this attacker does not have.
-        if (f === masterKey || scanned >= SCAN_LIMIT) continue;
-        const size = statSync(f).size;
-        if (scanned + size > SCAN_LIMIT) continue;
-        const bytes = readFileSync(f);
-        scanned += bytes.length;
-        files++;
-        for (const [what, secret] of [
-          ['marker', temp.text],
-          ['batch id', trip.batch],
-          ['token', trip.token],
-        ] as const) {
-          const n = findSecret(bytes, secret);
-          if (n > 0) hits.push(`${what} in ${f.slice(lab.target.ctx.paths.dataDir.length + 1)} (${n}x)`);
-        }
-      }
+        exclude: [lab.target.ctx.paths.masterKey],
+        secrets: { marker: temp.text, 'batch id': trip.batch, token: trip.token },
+        limitBytes: SCAN_LIMIT,
+      });
+      const hits = scan.hits.map((h) => `${h.secret} in ${h.file} (${h.count}x)`);
       const evidence = [
-        `scanned ${files} files, ${fmtBytes(scanned)} of the data directory (master.key excluded)`,
+        `scanned ${scan.files} files, ${fmtBytes(scan.bytes)} of the data directory (master.key excluded)`,
         hits.length === 0 ? 'matches: none' : `matches: ${hits.join('; ')}`,
         `control: the server returns the marker reading: ${stored ? 'yes' : 'NO'}; delivery with the token answered ${trip.delivered}`,
       ];
