@@ -12,7 +12,10 @@ describe('scanFiles', () => {
   it('finds a secret as text and as base64 in nested files, and never reads an excluded file', async () => {
     mkdirSync(join(dir, 'logs'));
     writeFileSync(join(dir, 'a.txt'), 'xx SECLAB-BATCH-7 yy SECLAB-BATCH-7');
-    writeFileSync(join(dir, 'logs', 'b.log'), Buffer.from('{"token":"tok-1234567890abcdef"}').toString('base64'));
+    writeFileSync(
+      join(dir, 'logs', 'b.log'),
+      Buffer.from('{"token":"tok-1234567890abcdef"}').toString('base64'),
+    );
     writeFileSync(join(dir, 'master.key'), 'SECLAB-BATCH-7 tok-1234567890abcdef');
     const r = await scanFiles({
       dir,

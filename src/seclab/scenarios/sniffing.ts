@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { join } from 'node:path';
 import type { Alg } from '../../protocol/aead.ts';
 import { b64uDecode } from '../../protocol/base64url.ts';
 import type { DeviceBundleFiles } from '../../sim/device-bundle.ts';
