@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectScenarios, summarize } from './run-seclab.ts';
+import { exitCodeOf, selectScenarios, summarize } from './run-seclab.ts';
 import { FAMILIES, type ScenarioResult } from './seclab-types.ts';
 
 describe('seclab scenario selection', () => {
@@ -122,5 +122,16 @@ describe('seclab summary', () => {
       },
     );
     assert.deepEqual(s.worstDegradation, { id: 'b', p99Ratio: 8, successRate: 0.9 });
+  });
+
+  it('exits 1 when anything got through, even beside errors; 3 for errors alone; 0 for degraded and skipped', () => {
+    const base = summarize([
+      result('a', 'refused'),
+      result('b', 'degraded', [10, 80]),
+      result('c', 'skipped'),
+    ]);
+    assert.equal(exitCodeOf(base), 0);
+    assert.equal(exitCodeOf(summarize([result('a', 'refused'), result('f', 'error')])), 3);
+    assert.equal(exitCodeOf(summarize([result('d', 'got through'), result('f', 'error')])), 1);
   });
 });

@@ -171,6 +171,13 @@ async function runOne(
   };
 }
 
+/** `vigil seclab`'s exit code: 1 when an attack got through (first), 3 when a scenario could not run. */
+export function exitCodeOf(summary: SeclabSummary): 0 | 1 | 3 {
+  if (summary.gotThrough > 0) return 1;
+  if (summary.errors > 0) return 3;
+  return 0;
+}
+
 export function summarize(results: readonly ScenarioResult[]): SeclabSummary {
   const n = (v: ScenarioResult['verdict']) => results.filter((r) => r.verdict === v).length;
   let worst: SeclabSummary['worstDegradation'] = null;

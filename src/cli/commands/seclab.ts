@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reportSummaryText } from '../../seclab/report-markdown.ts';
-import { runSeclab } from '../../seclab/run-seclab.ts';
+import { exitCodeOf, runSeclab } from '../../seclab/run-seclab.ts';
 import { writeReport } from '../../seclab/write-report.ts';
 import { parseCommand } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
@@ -110,7 +110,5 @@ export async function seclabCommand(argv: string[], io: CliIo): Promise<number> 
     const code = await evaluate(out, io);
     if (code !== 0) return code;
   }
-  if (report.summary.gotThrough > 0) return 1;
-  if (report.summary.errors > 0) return 3;
-  return 0;
+  return exitCodeOf(report.summary);
 }
