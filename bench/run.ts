@@ -125,8 +125,12 @@ const log = (s: string) => console.log(s);
 const errors: Record<string, string> = {};
 
 // Every loop below is bounded; this is the backstop against a hang (a stuck socket, say).
-// The anomaly benchmark is pure CPU and long (10 minutes and more on 2 busy cores): its own budget.
-const limitMs = (quick ? 150_000 : 300_000) + (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0);
+// The anomaly benchmark is pure CPU and long (10 minutes and more on 2 busy cores): its own budget;
+// so is the layers evaluation (8 configurations x 3 rounds: about 4 minutes quick, 15 full).
+const limitMs =
+  (quick ? 150_000 : 300_000) +
+  (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0) +
+  (only.has('layers') ? (quick ? 600_000 : 1_800_000) : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
   removeAllTempDirs();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countMatches, encodings, findSecret } from './capture.ts';
+import { countMatches, encodings, findSecret, hasTool } from './capture.ts';
 
 describe('finding a secret in captured bytes', () => {
   it('finds it in clear and counts every occurrence', () => {
@@ -24,5 +24,12 @@ describe('finding a secret in captured bytes', () => {
     const noise = Buffer.alloc(4096, 0x5a);
     assert.equal(findSecret(noise, '-12.3456789'), 0);
     assert.ok(encodings('-12.3456789').length >= 3);
+  });
+});
+
+describe('hasTool', () => {
+  it('finds an executable on PATH without running it, and not a missing one', () => {
+    assert.equal(hasTool('sh'), true);
+    assert.equal(hasTool('vigil-no-such-tool-0d1f'), false);
   });
 });

@@ -1,11 +1,24 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
-/** True when `cmd` can be run (found on PATH). */
+/**
+ * True when `cmd` is an executable file on PATH. Looked up, not run: `testssl --version` alone
+ * takes tens of seconds on a busy host (it probes its OpenSSL first).
+ */
 export function hasTool(cmd: string): boolean {
-  const r = spawnSync(cmd, ['--version'], { stdio: 'ignore', timeout: 10_000 });
-  return !r.error;
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .some((dir) => {
+      try {
+        const p = join(dir, cmd);
+        accessSync(p, constants.X_OK);
+        return statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** A running tshark capture on the loopback interface. */
