@@ -1,7 +1,7 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules (and anomaly, which is not in the
- * default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify (and anomaly, which is not
+ * in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -17,6 +17,7 @@ import { evaluateLayers } from './layers/run-layers.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
+import { type NotifyResult, notifySummaryRow, renderNotify, runNotify } from './notify.ts';
 import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
 import { type RulesResult, rulesSummaryRows, runRules } from './rules.ts';
 import { fmtMs, fmtNum, fmtRatio, median } from './stats.ts';
@@ -53,13 +54,13 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,anomaly] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,anomaly] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
 const quick = args.quick ?? false;
 const only = new Set(
-  (args.only ?? 'w1,w2,w5,latency,api,live,rules').split(',').map((s) => s.trim().toLowerCase()),
+  (args.only ?? 'w1,w2,w5,latency,api,live,rules,notify').split(',').map((s) => s.trim().toLowerCase()),
 );
 
 const CLIENTS = 4;
@@ -258,6 +259,12 @@ async function main(): Promise<void> {
     runAnomalyBench(opts.anomaly, log),
   );
   if (anomaly) log(`\n${renderAnomaly(anomaly)}`);
+  // Notify: MQTT reading -> alarm -> e-mail at an SMTP server, 100 alarms (20 with --quick).
+  if (only.has('notify'))
+    log('\n[notify] out-of-range reading over MQTT -> alarm e-mail received by an SMTP server (TLS)');
+  const notify: NotifyResult | undefined = await attempt('notify', () =>
+    runNotify({ alarms: quick ? 20 : 100, roundTimeoutMs: 30_000 }, log),
+  );
 
   // The security evaluation: its own document (docs/security-evaluation.md) and results file.
   if (only.has('layers')) log('\n[layers] cost of each security layer, same load generator (bench/layers)');
@@ -369,6 +376,8 @@ async function main(): Promise<void> {
     });
   } else if (only.has('layers')) rows.push(err('layers', 'Security layers evaluation', '-'));
   if (anomaly) rows.push(...anomalySummaryRows(anomaly));
+  if (notify) rows.push(notifySummaryRow(notify));
+  else if (only.has('notify')) rows.push(err('notify', 'Notify: MQTT reading -> alarm e-mail', '-'));
   log('\n=== Summary ===');
   log(renderSummary(rows));
   const missed = rows.filter((r) => r.status === 'MISSED');
@@ -542,6 +551,8 @@ async function main(): Promise<void> {
       );
   }
 
+  if (notify) log(`\n${renderNotify(notify)}`);
+
   const durationMs = nowMs() - t0;
   const doc = {
     suite: 'vigil-bench',
@@ -553,7 +564,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules, anomaly },
+    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, notify },
     errors,
   };
   const paths = saveResults(doc, startedAt);

@@ -19,6 +19,7 @@ export const ERRORS = {
   VIGIL_ERR_TS_FUTURE: { status: 400, message: 'timestamp too far in the future' },
   VIGIL_ERR_DECRYPT: { status: 400, message: 'decryption failed' },
   VIGIL_ERR_BODY_SCHEMA: { status: 422, message: 'invalid message body' },
+  VIGIL_ERR_CLEARTEXT_SECRET: { status: 422, message: 'a secret-bearing event must be encrypted' },
   VIGIL_ERR_STORE: { status: 503, message: 'storage unavailable' },
   // broker
   VIGIL_ERR_ACL: { status: 403, message: 'not authorised' },
@@ -77,6 +78,10 @@ export const ERRORS = {
   VIGIL_ERR_SHIPMENT_EXISTS: { status: 409, message: 'shipment already exists' },
   VIGIL_ERR_SHIPMENT_STATE: { status: 409, message: 'not allowed in the shipment state' },
   VIGIL_ERR_DELIVERY_TOKEN: { status: 403, message: 'delivery token does not match' },
+  // notifications and webhooks (src/notifications, src/webhooks)
+  VIGIL_ERR_NOTIFY_NOT_CONFIGURED: { status: 409, message: 'notification channel not configured' },
+  VIGIL_ERR_NOTIFY_IN_USE: { status: 409, message: 'still used by a routing rule, group or schedule' },
+  VIGIL_ERR_WEBHOOK_SIGNATURE: { status: 401, message: 'webhook signature invalid' },
   // security lab (src/seclab)
   VIGIL_ERR_SECLAB_RUNNING: { status: 409, message: 'a seclab run is already in progress' },
 } as const;

@@ -51,6 +51,20 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
       path: '/api/v1/seclab/runs/2026-01-01T00-00-00-000Z/files/seclab-report.md',
       status: 404,
     },
+    ...Object.fromEntries(
+      [
+        'contacts',
+        'groups',
+        'rules',
+        'policies',
+        'schedules',
+        'channels',
+        'on-call',
+        'escalations',
+        'push',
+      ].map((k) => [`/api/v1/notifications/${k}`, { path: `/api/v1/notifications/${k}`, status: 200 }]),
+    ),
+    '/api/v1/alarms/:id/notifications': { path: `${alarmPath}/notifications`, status: 200 },
     '/': { path: '/', status: 503 },
     '/*': { path: '/devices/truck-0801', status: 503, headers: { accept: 'text/html' } },
   };

@@ -73,7 +73,7 @@ describe('security lab API', () => {
     assert.equal(missing.status, 404);
   });
 
-  it('lets only an admin with MFA start a quick run; one at a time; the server stop ends it', {
+  it('lets only an admin signed in with MFA start a quick run (no API token); one at a time; the server stop ends it', {
     timeout: 120_000,
   }, async () => {
     const byViewer = await viewer.browser.post('/api/v1/seclab/runs');
@@ -87,6 +87,16 @@ describe('security lab API', () => {
       headers: { origin: 'https://attacker.example', cookie: `__Host-vigil_session=${admin.browser.token}` },
     });
     assert.equal(errCode(crossSite), 'VIGIL_ERR_CSRF');
+    // Not with an API token, not even an admin's: a standing token could keep the host busy.
+    const minted = await admin.browser.post('/api/v1/tokens', { label: 'lab-ci', role: 'admin', ttlDays: 1 });
+    assert.equal(minted.status, 201, minted.text);
+    const byToken = await apiRequest(inst.httpUrl, inst.ctx.ca.certPem, {
+      method: 'POST',
+      path: '/api/v1/seclab/runs',
+      headers: { authorization: `Bearer ${(minted.json as { token: string }).token}` },
+    });
+    assert.equal(byToken.status, 403, byToken.text);
+    assert.equal(errCode(byToken), 'VIGIL_ERR_FORBIDDEN');
 
     const started = await admin.browser.post('/api/v1/seclab/runs');
     assert.equal(started.status, 202, started.text);

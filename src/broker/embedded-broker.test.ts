@@ -126,6 +126,11 @@ describe('EmbeddedBroker', { timeout: 60_000 }, () => {
     assert.equal(msg.payload.toString(), '{"v":1}');
     assert.equal(msg.publisher, 'dev-0001');
     assert.equal(msg.address, '127.0.0.1');
+    assert.deepEqual(
+      msg.route,
+      { deviceId: 'dev-0001', channel: 'telemetry' },
+      'topic parsed once, by the broker',
+    );
     assert.equal(typeof msg.receivedAt, 'number');
     assert.equal(broker.stats().devices, 1);
   });

@@ -424,8 +424,9 @@ export class EmbeddedBroker {
       cb(new Error('rate_limit'));
       return;
     }
-    const channel = parseDeviceTopic(this.topicPrefix, packet.topic)!.channel;
-    if (channel === 'state' || channel === 'commands') {
+    // Accepted above, so it parses; the pipeline reuses this parse (InboundMessage.route).
+    const route = parseDeviceTopic(this.topicPrefix, packet.topic)!;
+    if (route.channel === 'state' || route.channel === 'commands') {
       cb(null);
       return;
     }
@@ -433,6 +434,7 @@ export class EmbeddedBroker {
     handOffToSink(
       conn,
       packet,
+      route,
       { sink: this.#opts.sink, log: this.#log, receivedAt: this.#now(), rejected: this.#rejectedPayloads },
       cb,
     );

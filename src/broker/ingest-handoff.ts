@@ -1,6 +1,6 @@
 import type { PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
-import type { IngestSink } from '../ingest/ingest-sink.ts';
+import type { InboundMessage, IngestSink } from '../ingest/ingest-sink.ts';
 import type { BrokerConn } from './broker-types.ts';
 
 /** What {@link handOffToSink} needs besides the packet. */
@@ -21,16 +21,19 @@ export interface HandOff {
 export function handOffToSink(
   conn: BrokerConn,
   packet: PublishPacket,
+  route: NonNullable<InboundMessage['route']>,
   h: HandOff,
   cb: (err?: Error | null) => void,
 ): void {
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-  const msg = {
+  const msg: InboundMessage = {
     topic: packet.topic,
     payload,
     receivedAt: h.receivedAt,
     publisher: conn.cn,
     address: conn.address,
+    // Parsed once, by the broker's publish check: the pipeline does not parse the topic again.
+    route,
   };
   const outcome = h.sink.ingest(msg).then(
     (res) => {

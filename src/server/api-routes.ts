@@ -11,6 +11,8 @@ import { devicesRoutes } from '../api/routes/devices.ts';
 import { healthRoutes } from '../api/routes/health.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
 import { metricsRoutes } from '../api/routes/metrics.ts';
+import { notificationStatusRoutes } from '../api/routes/notification-status.ts';
+import { notificationAdminRoutes } from '../api/routes/notifications.ts';
 import { readingsRoutes } from '../api/routes/readings.ts';
 import { seclabRoutes } from '../api/routes/seclab.ts';
 import { shipmentsRoutes } from '../api/routes/shipments.ts';
@@ -28,6 +30,7 @@ import type { LiveBus } from '../live/live-bus.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
 import { SeclabRunner } from '../seclab/seclab-runs.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
+import type { Notifications } from './notifications-wiring.ts';
 
 /** What the API's routes are built from (src/server/start-server.ts). */
 export interface ApiWiring {
@@ -37,6 +40,7 @@ export interface ApiWiring {
   customAuthenticator?: Authenticator | undefined;
   alarms: AlarmStore;
   shipments: ShipmentService;
+  notifications: Notifications;
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
@@ -112,6 +116,13 @@ export function composeApiRoutes(w: ApiWiring): {
         const cp = await store.latestAuditCheckpoint();
         return cp ? checkpointLine(cp) : null;
       },
+      clock,
+    }),
+    notificationAdminRoutes({ config: w.notifications.config, test: w.notifications.test }),
+    notificationStatusRoutes({
+      service: w.notifications.service,
+      store: ctx.notificationStore,
+      config: w.notifications.config,
       clock,
     }),
     live.plugin,
