@@ -24,6 +24,8 @@ export function hasTool(cmd: string): boolean {
 /** A running tshark capture on the loopback interface. */
 export interface Capture {
   file: string;
+  /** The capture file as written so far (tshark writes it with a delay of up to about a second). */
+  sofar(): Buffer;
   /** Stops tshark (SIGINT, so it flushes) and returns the capture file's bytes. */
   stop(): Promise<Buffer>;
 }
@@ -57,6 +59,13 @@ export function startCapture(dir: string, ports: number[]): Promise<Capture> {
       child.removeAllListeners('exit');
       resolve({
         file,
+        sofar: () => {
+          try {
+            return readFileSync(file);
+          } catch {
+            return Buffer.alloc(0);
+          }
+        },
         stop: () =>
           new Promise<Buffer>((res) => {
             const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);

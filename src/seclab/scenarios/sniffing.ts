@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Alg } from '../../protocol/aead.ts';
 import { b64uDecode } from '../../protocol/base64url.ts';
 import type { DeviceBundleFiles } from '../../sim/device-bundle.ts';
-import { findSecret, hasTool, startCapture } from '../capture.ts';
+import { type Capture, countMatches, findSecret, hasTool, startCapture } from '../capture.ts';
 import type { Lab } from '../lab.ts';
 import { poll } from '../lab.ts';
 import { connectMqtt, endClient, subscribeOnce, truckSample } from '../mqtt-tools.ts';
@@ -44,6 +44,21 @@ async function markedTrip(lab: Lab, device: DeviceBundleFiles, temp: number) {
   return { shipmentId, batch, token, delivered: delivered.status };
 }
 
+/** Sends `text` in clear to `port` every 250 ms until the capture file holds it (10 s at most). */
+async function controlSeen(cap: Capture, port: number, text: string): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    await new Promise<void>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.end(text));
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+    });
+    const seen = await poll(() => countMatches(cap.sofar(), text) > 0, 250);
+    if (seen) return true;
+  }
+  return false;
+}
+
 const capture: Scenario = {
   id: 'sniff.capture',
   family: 'sniffing',
@@ -51,7 +66,7 @@ const capture: Scenario = {
   attacked:
     'confidentiality on the wire: a device sends a marker temperature and a dispatch event (batch id, delivery token); the receiver confirms delivery with the token over HTTPS; everything on both ports is captured',
   expected:
-    'none of the marker, the batch id or the token appears in the capture (in clear, base64 or base64url); a plain-text control sent to the same port does',
+    'none of the marker, the batch id or the token appears in the capture (in clear, base64 or base64url); plain-text controls sent to the same port before and after the trip do (the capture covers the whole trip)',
   layers: ['tls'],
   properties: ['confidentiality'],
   modes: QUICK_AND_FULL,
@@ -78,14 +93,13 @@ const capture: Scenario = {
     try {
       const device = await lab.device('sniff');
       const temp = markerTemp();
-      // A control in clear to the same port: proves the capture sees this traffic at all.
+      // Controls in clear to the same port, before and after the trip, each waited for in the
+      // capture file: the capture provably covers the whole trip (tshark reports "Capturing on"
+      // before the first packets reach the file, and writes them with a delay).
       const control = `SECLAB-CONTROL-${randomBytes(6).toString('hex')}`;
-      await new Promise<void>((resolve) => {
-        const s = net.connect(lab.target.mqttPort, '127.0.0.1', () => s.end(control));
-        s.on('error', () => resolve());
-        s.on('close', () => resolve());
-      });
+      const first = await controlSeen(cap, lab.target.mqttPort, `${control}-A`);
       const trip = await markedTrip(lab, device, temp.value);
+      const last = await controlSeen(cap, lab.target.mqttPort, `${control}-B`);
       const bytes = await cap.stop();
       const stored = (await lab.target.ctx.store.queryReadings({ deviceId: device.info.id, since: 0 })).some(
         (r) => r.data.temp_c === temp.value,
@@ -94,15 +108,15 @@ const capture: Scenario = {
         marker: findSecret(bytes, temp.text),
         batch: findSecret(bytes, trip.batch),
         token: findSecret(bytes, trip.token),
-        control: findSecret(bytes, control),
+        control: findSecret(bytes, `${control}-A`) + findSecret(bytes, `${control}-B`),
       };
       const evidence = [
         `captured ${fmtBytes(bytes.length)} (${bytes.length} bytes) on lo, filter tcp port ${lab.target.mqttPort} or ${lab.target.httpPort}`,
         `matches: marker temperature ${temp.text}: ${found.marker}, batch id: ${found.batch}, delivery token: ${found.token}`,
-        `control "SECLAB-CONTROL-..." sent in clear: ${found.control} match(es)`,
+        `controls "SECLAB-CONTROL-..." sent in clear before and after: ${found.control} match(es); seen while capturing: before ${first ? 'yes' : 'NO'}, after ${last ? 'yes' : 'NO'}`,
         `server side: marker reading ${stored ? 'stored' : 'NOT stored'}; delivery with the token answered ${trip.delivered}`,
       ];
-      if (found.control === 0 || !stored || trip.delivered !== 200) {
+      if (!first || !last || !stored || trip.delivered !== 200) {
         return {
           verdict: 'error',
           observed: 'the capture or the traffic did not happen as planned',
