@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } f
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import type { SeclabRunView } from '../api/routes/seclab.ts';
 import { VigilError } from '../errors.ts';
 import type { Store } from '../storage/store.ts';
 import type { SeclabReport } from './seclab-types.ts';
@@ -11,27 +12,13 @@ const BIN = fileURLToPath(new URL('../../bin/vigil', import.meta.url));
 /** A quick run takes under 2 minutes; one that is still going after this is stopped. */
 const RUN_LIMIT_MS = 15 * 60_000;
 
-/** The page's view of one run (the shape of `GET /api/v1/seclab`). */
-export interface RunView {
-  id: string;
-  mode: 'quick' | 'full';
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  target: 'throwaway' | 'data-dir';
-  summary: SeclabReport['summary'];
-  notable: { id: string; verdict: string; observed: string }[];
-  families: string[];
-  files: { report: string; json: string };
-}
-
 const TYPES: Record<string, string> = {
   md: 'text/plain; charset=utf-8',
   json: 'application/json; charset=utf-8',
   svg: 'image/svg+xml',
 };
 
-function viewOf(id: string, r: SeclabReport): RunView {
+function viewOf(id: string, r: SeclabReport): SeclabRunView {
   const base = `/api/v1/seclab/runs/${id}/files`;
   return {
     id,
@@ -74,7 +61,7 @@ export class SeclabRunner {
     this.#clock = o.clock;
   }
 
-  async latest(): Promise<RunView | null> {
+  async latest(): Promise<SeclabRunView | null> {
     if (!existsSync(this.#dir)) return null;
     const ids = readdirSync(this.#dir)
       .filter((d) => /^[0-9TZ-]{20,40}$/.test(d))

@@ -6,51 +6,16 @@ import type { MqttClient } from 'mqtt';
 import { serializeEnvelope } from '../../protocol/envelope.ts';
 import type { DeviceBundleFiles } from '../../sim/device-bundle.ts';
 import { closed, flood, Tally, tlsConnect } from '../flood.ts';
-import type { Lab } from '../lab.ts';
 import { connectDevice, endClient, publishOnce, sealFor, topicOf, truckSample } from '../mqtt-tools.ts';
 import {
   errorOutcome,
-  FULL_ONLY,
-  type Outcome,
   QUICK_AND_FULL,
   refusedIf,
   type Scenario,
   type ScenarioContext,
   sleep,
 } from '../scenario.ts';
-
-function alive(pid: number | null): boolean {
-  if (!pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function result(
-  lab: Lab,
-  held: boolean,
-  observed: string,
-  evidence: string[],
-  attack: Record<string, number | string>,
-): Outcome {
-  if (!alive(lab.target.pid()))
-    return { verdict: 'got through', observed: 'the server process died', evidence, attack };
-  return { verdict: held ? 'refused' : 'got through', observed, evidence, attack };
-}
-
-function dos(s: Omit<Scenario, 'family' | 'modes' | 'flood' | 'timeoutMs' | 'properties'>): Scenario {
-  return {
-    family: 'dos',
-    modes: FULL_ONLY,
-    flood: true,
-    timeoutMs: 60_000,
-    properties: ['availability'],
-    ...s,
-  };
-}
+import { floodOutcome, floodScenario } from './flood-scenario.ts';
 
 /**
  * One device publishing pre-sealed envelopes with up to `window` in flight for `durationMs`,
@@ -107,7 +72,7 @@ async function publishLoop(
   }
 }
 
-const publishFlood = dos({
+const publishFlood = floodScenario({
   id: 'dos.publish-flood',
   title: 'Publish flood from a valid device',
   attacked:
@@ -133,7 +98,7 @@ const publishFlood = dos({
     const bound = publishBurst + publishRatePerSec * (ctx.durationMs / 1000) * 1.1;
     const rateLimited = (after.rate_limit ?? 0) - (before.rate_limit ?? 0);
     const connectRate = (after.connect_rate ?? 0) - (before.connect_rate ?? 0);
-    return result(
+    return floodOutcome(
       lab,
       stored <= bound && rateLimited > 0,
       `${t.get('published')} published, ${stored} stored (bound ${Math.round(bound)})`,
@@ -147,7 +112,7 @@ const publishFlood = dos({
   },
 });
 
-const rejectFlood = dos({
+const rejectFlood = floodScenario({
   id: 'dos.reject-flood',
   title: 'Flood of refused envelopes',
   attacked:
@@ -184,7 +149,7 @@ const rejectFlood = dos({
     const audit = await admin.session.call(`/api/v1/audit?since=${since}&limit=1000`);
     const auditEntries = (audit.json as { entries?: unknown[] } | undefined)?.entries?.length ?? Number.NaN;
     const acked = t.get('PUBACK');
-    return result(
+    return floodOutcome(
       lab,
       mac >= acked * 0.99 && acked > 0,
       `${acked} refused envelopes acknowledged, ${mac} counted mac_invalid, ${auditEntries} audit entries`,
@@ -198,7 +163,7 @@ const rejectFlood = dos({
   },
 });
 
-const oversized = dos({
+const oversized = floodScenario({
   id: 'dos.oversized-packets',
   title: 'Oversized packets',
   attacked:
@@ -267,7 +232,7 @@ const oversized = dos({
     const notClosed = Object.entries(t.counts)
       .filter(([k]) => k.includes('NOT'))
       .reduce((n, [, v]) => n + v, 0);
-    return result(
+    return floodOutcome(
       lab,
       notClosed === 0 && tooLarge > 0 && envSize >= 20,
       `oversized packets closed; ${envSize} oversized envelopes refused`,
@@ -280,7 +245,7 @@ const oversized = dos({
   },
 });
 
-const reconnectStorm = dos({
+const reconnectStorm = floodScenario({
   id: 'dos.reconnect-storm',
   title: 'Reconnect storm',
   attacked:
@@ -307,7 +272,7 @@ const reconnectStorm = dos({
     const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
     const admitted = t.get('CONNACK 0');
     const bound = lab.target.ctx.config.mqtt.connectRatePerMinute * (1 + ctx.durationMs / 60_000);
-    return result(
+    return floodOutcome(
       lab,
       admitted <= bound && d('connect_rate') > 0,
       `${admitted} CONNECTs admitted (bound ${Math.round(bound)}), ${t.get('CONNACK 3')} refused with CONNACK 3`,

@@ -6,7 +6,8 @@
 import type net from 'node:net';
 import { closed, flood, Tally, tcpConnect, tlsConnect } from '../flood.ts';
 import type { Lab } from '../lab.ts';
-import { FULL_ONLY, type Outcome, type Scenario, type ScenarioContext, sleep } from '../scenario.ts';
+import { type Scenario, type ScenarioContext, sleep } from '../scenario.ts';
+import { floodOutcome, floodScenario } from './flood-scenario.ts';
 
 type Port = 'mqtt' | 'https';
 
@@ -14,46 +15,9 @@ function portOf(lab: Lab, p: Port): number {
   return p === 'mqtt' ? lab.target.mqttPort : lab.target.httpPort;
 }
 
-function alive(pid: number | null): boolean {
-  if (!pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The flood's outcome: refused while the server lives and `held` says its limits engaged. */
-function outcome(
-  lab: Lab,
-  held: boolean,
-  observed: string,
-  evidence: string[],
-  attack: Record<string, number | string>,
-): Outcome {
-  if (!alive(lab.target.pid()))
-    return { verdict: 'got through', observed: 'the server process died', evidence, attack };
-  return { verdict: held ? 'refused' : 'got through', observed, evidence, attack };
-}
-
-function dos(
-  s: Omit<Scenario, 'family' | 'modes' | 'flood' | 'timeoutMs' | 'properties'> &
-    Partial<Pick<Scenario, 'properties'>>,
-): Scenario {
-  return {
-    family: 'dos',
-    modes: FULL_ONLY,
-    flood: true,
-    timeoutMs: 60_000,
-    properties: ['availability'],
-    ...s,
-  };
-}
-
 function connectionFlood(p: Port): Scenario {
   const name = p === 'mqtt' ? 'MQTT' : 'HTTPS';
-  return dos({
+  return floodScenario({
     id: `dos.${p}-connection-flood`,
     title: `Connection flood on ${name}`,
     attacked: `the ${name} listener: 16 loopback addresses opening TLS connections as fast as it answers (200 in flight), ${p === 'mqtt' ? 'without a client certificate' : 'each asking GET /healthz'}, then hanging up`,
@@ -88,7 +52,7 @@ function connectionFlood(p: Port): Scenario {
         },
       );
       const attack = { connections: n, ...t.counts };
-      return outcome(
+      return floodOutcome(
         lab,
         t.get('left open') === 0,
         `${n} connections in ${Math.round(ctx.durationMs / 1000)} s: ${Object.entries(t.counts)
@@ -162,7 +126,7 @@ function describe(h: Awaited<ReturnType<typeof holdSockets>>, limitMs: number): 
 
 function idleSockets(p: Port): Scenario {
   const name = p === 'mqtt' ? 'MQTT' : 'HTTPS';
-  return dos({
+  return floodScenario({
     id: `dos.${p}-idle-sockets`,
     title: `Idle sockets on ${name}`,
     attacked: `the ${name} listener's descriptors: 20 addresses x 70 TCP connections that never send a byte (70 is over the per-address cap)`,
@@ -179,7 +143,7 @@ function idleSockets(p: Port): Scenario {
       // sockets on a loaded host either event loop may lag by seconds (measured: 13-14 s on a
       // 2-core host at load 14 for a 10 s limit); a socket without a timeout stays open to the end.
       const late = h.closedAt.filter((ms) => ms > limit * 1.5).length;
-      return outcome(
+      return floodOutcome(
         lab,
         h.stillOpen === 0 && late === 0,
         `${h.opened} idle sockets: ${h.closedAt.length} closed by the server, ${h.stillOpen} left open`,
@@ -200,7 +164,7 @@ const CLIENT_HELLO_PREFIX = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x0
 
 function slowloris(p: Port): Scenario {
   const name = p === 'mqtt' ? 'MQTT' : 'HTTPS';
-  return dos({
+  return floodScenario({
     id: `dos.${p}-slowloris`,
     title: `Slowloris on ${name}`,
     attacked:
@@ -225,7 +189,7 @@ function slowloris(p: Port): Scenario {
           4,
           50,
         );
-        return outcome(
+        return floodOutcome(
           lab,
           h.stillOpen === 0,
           `${h.opened} slow requests: ${h.closedAt.length} closed by the server, ${h.stillOpen} left open`,
@@ -263,7 +227,7 @@ function slowloris(p: Port): Scenario {
         ),
       ]);
       const stillOpen = raw.stillOpen + tlsSlow.stillOpen;
-      return outcome(
+      return floodOutcome(
         lab,
         stillOpen === 0,
         `${raw.opened + tlsSlow.opened} slow sockets: ${raw.closedAt.length + tlsSlow.closedAt.length} closed by the server, ${stillOpen} left open`,
