@@ -84,14 +84,20 @@ export const testsslScenario: Scenario = {
     }
     try {
       const { lab } = ctx;
-      const evidence: string[] = [];
-      let bad = 0;
-      for (const [name, target] of [
+      const targets = [
         ['MQTT', `localhost:${lab.target.mqttPort}`],
         ['HTTPS', `https://localhost:${lab.target.httpPort}`],
-      ] as const) {
-        const json = join(lab.dir, `testssl-${name.toLowerCase()}.json`);
-        const r = await runTestssl(target, json, ctx.signal);
+      ] as const;
+      // Both ports at once: on a busy host one testssl run alone takes minutes.
+      const runs = await Promise.all(
+        targets.map(async ([name, target]) => {
+          const json = join(lab.dir, `testssl-${name.toLowerCase()}.json`);
+          return { name, json, r: await runTestssl(target, json, ctx.signal) };
+        }),
+      );
+      const evidence: string[] = [];
+      let bad = 0;
+      for (const { name, json, r } of runs) {
         let findings: Finding[];
         try {
           findings = JSON.parse(readFileSync(json, 'utf8')) as Finding[];
