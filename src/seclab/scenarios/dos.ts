@@ -75,6 +75,8 @@ async function holdSockets(
   feed: ((s: net.Socket, tick: number) => void) | null,
   addresses: number,
   perAddress: number,
+  /** The first of the run's loopback addresses (lab.address) to open from. */
+  firstAddress = 60,
 ): Promise<{ opened: number; refused: number; closedAt: number[]; stillOpen: number }> {
   const { lab } = ctx;
   const sockets: { s: net.Socket; at: number; closedAt?: number }[] = [];
@@ -84,7 +86,7 @@ async function holdSockets(
     Array.from({ length: addresses }, async (_, a) => {
       for (let k = 0; k < perAddress && !ctx.signal.aborted; k++) {
         try {
-          const s = await open(lab.address(60 + a));
+          const s = await open(lab.address(firstAddress + a));
           const rec: { s: net.Socket; at: number; closedAt?: number } = { s, at: Date.now() };
           s.on('error', () => {});
           s.once('close', () => {
@@ -224,6 +226,8 @@ function slowloris(p: Port): Scenario {
           (s, tick) => s.write(connect.subarray(tick - 1, tick)),
           2,
           50,
+          // Addresses of their own: the trickled ClientHellos fill their addresses' caps.
+          62,
         ),
       ]);
       const stillOpen = raw.stillOpen + tlsSlow.stillOpen;

@@ -156,7 +156,7 @@ const revoked = scenario(
   'mqtt.revoked',
   'A revoked device: its live session and its reconnection',
   'the broker: a device whose certificate was revoked while it was connected (a stolen logger)',
-  `live session dropped within pki.crlPollMs, reconnection refused and counted (cert_revoked)`,
+  `live session dropped within pki.crlPollMs, reconnection refused and counted (cert_revoked; unknown_identity when the broker finds the revocation in the store before its CRL reload)`,
   async (lab) => {
     const b = await lab.device('revoked');
     const live = await connectDevice(lab.target.mqttUrl, b);
