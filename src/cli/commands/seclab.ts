@@ -25,7 +25,7 @@ export const seclabHelp: CommandHelp = {
         ['--json', 'print the report as one JSON object on stdout (progress goes to stderr)'],
         [
           '--evaluate',
-          'then measure what each security layer costs (needs bench/ of a checkout) and write security-evaluation.md next to the report',
+          'then measure what each security layer costs (needs bench/ of a checkout; one round after --quick, three after --full) and write security-evaluation.md next to the report',
         ],
         ['--only IDS', 'comma-separated scenario ids or id prefixes (sniff.,mitm.rogue-broker)'],
       ],
@@ -38,7 +38,7 @@ export const seclabHelp: CommandHelp = {
 const LAYERS_BENCH = fileURLToPath(new URL('../../../bench/layers/run-layers.ts', import.meta.url));
 
 /** Runs the layer evaluation (bench/layers) in a child process, with this run's attack results. */
-function evaluate(outDir: string, io: CliIo): Promise<number> {
+function evaluate(outDir: string, quick: boolean, io: CliIo): Promise<number> {
   if (!existsSync(LAYERS_BENCH)) {
     io.err(`vigil seclab: --evaluate needs ${LAYERS_BENCH} (a source checkout with bench/)`);
     return Promise.resolve(1);
@@ -51,6 +51,8 @@ function evaluate(outDir: string, io: CliIo): Promise<number> {
       resolve(outDir, 'seclab-report.json'),
       '--doc',
       resolve(outDir, 'security-evaluation.md'),
+      // One round per configuration after a quick run, three after a full one.
+      ...(quick ? ['--quick'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -107,7 +109,7 @@ export async function seclabCommand(argv: string[], io: CliIo): Promise<number> 
   if (values.json) io.out(JSON.stringify(report));
   else for (const l of reportSummaryText(report, out)) io.out(l);
   if (values.evaluate && !io.signal.aborted) {
-    const code = await evaluate(out, io);
+    const code = await evaluate(out, mode === 'quick', io);
     if (code !== 0) return code;
   }
   return exitCodeOf(report.summary);
