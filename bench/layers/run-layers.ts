@@ -2,7 +2,8 @@
  * The security evaluation (docs/security-evaluation.md): `npm run bench -- --only=layers` runs it
  * through bench/run.ts; `vigil seclab --evaluate` runs this file directly.
  * Options: --seclab-report FILE (default docs/seclab/seclab-report.json), --doc FILE (default
- * docs/security-evaluation.md), --quick (one round, shorter runs).
+ * docs/security-evaluation.md), --quick (one round, shorter runs), --from-results FILE (write the
+ * document again from an earlier run's bench/results file, measuring nothing).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import type { SeclabReport } from '../../src/seclab/seclab-types.ts';
 import { machineInfo } from '../machine.ts';
 import { saveResults } from '../report.ts';
 import { removeAllTempDirs } from '../temp-dirs.ts';
-import { writeEvaluationDoc } from './evaluation-doc.ts';
+import { type EvaluationRun, writeEvaluationDoc } from './evaluation-doc.ts';
 import { runLayers } from './layers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -75,14 +76,40 @@ export async function evaluateLayers(o: {
   return doc;
 }
 
+/**
+ * Writes the document again from a results file of an earlier run (bench/results/*.json, suite
+ * `vigil-bench-layers`) and the seclab report it names: no measurement, for a change of the
+ * document's wording. Returns the document's path.
+ */
+export function rewriteFromResults(resultsFile: string, docFile = DEFAULT_DOC): string {
+  const saved = JSON.parse(readFileSync(resultsFile, 'utf8')) as {
+    suite?: string;
+    seclab: { file: string | null } | null;
+  } & Omit<EvaluationRun, 'seclab'>;
+  if (saved.suite !== 'vigil-bench-layers') throw new Error(`${resultsFile} is not a layers results file`);
+  const seclabFile = saved.seclab?.file ?? null;
+  const seclab = seclabFile
+    ? (JSON.parse(readFileSync(resolve(ROOT, seclabFile), 'utf8')) as SeclabReport)
+    : null;
+  writeEvaluationDoc({ ...saved, seclab, seclabFile }, docFile);
+  return docFile;
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
       'seclab-report': { type: 'string' },
       doc: { type: 'string' },
+      'from-results': { type: 'string' },
     },
   });
+  if (values['from-results']) {
+    console.log(
+      `wrote ${rewriteFromResults(resolve(values['from-results']), values.doc ? resolve(values.doc) : DEFAULT_DOC)}`,
+    );
+    process.exit(0);
+  }
   evaluateLayers({
     quick: values.quick ?? false,
     ...(values['seclab-report'] ? { seclabReport: resolve(values['seclab-report']) } : {}),
