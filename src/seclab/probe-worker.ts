@@ -24,15 +24,17 @@ export interface ProbeSample {
 
 const job = workerData as ProbeJob;
 const pending: ProbeSample[] = [];
-/** seq -> performance.now() at publish, until the PUBACK, the error or the timeout. */
+/** seq -> performance.now() at publish, until the PUBACK or the timeout. */
 const inFlight = new Map<number, number>();
 const epochAt = (perf: number) => performance.timeOrigin + perf;
 const device = new SimDevice(readDeviceBundle(job.bundleDir), {
   brokerUrl: job.brokerUrl,
   onPublished: (r) => {
-    if (!inFlight.delete(r.seq)) return; // already counted as timed out
-    const at = epochAt(r.sentAt);
-    pending.push(r.error ? { at, rttMs: Number.NaN, error: r.error } : { at, rttMs: r.doneAt - r.sentAt });
+    // The round trip from the first send: a reading redelivered after a reconnection counts in full.
+    const sentAt = inFlight.get(r.seq);
+    if (sentAt === undefined) return; // already counted as timed out
+    inFlight.delete(r.seq);
+    pending.push({ at: epochAt(sentAt), rttMs: r.doneAt - sentAt });
   },
 });
 
