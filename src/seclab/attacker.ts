@@ -12,6 +12,7 @@ import {
   topicOf,
   truckSample,
 } from './mqtt-tools.ts';
+import { errorOutcome, type Outcome } from './scenario.ts';
 
 /** Every rejection label ingest counts (docs/protocol.md §6.5). */
 export const INGEST_REJECTIONS = [
@@ -122,3 +123,23 @@ export class Attacker {
 }
 
 export { serializeEnvelope };
+
+/**
+ * Runs `fn` with an attacker of its own (`Attacker.open(lab, what)`), closed afterwards; an
+ * exception becomes the scenario's error outcome.
+ */
+export async function withAttacker(
+  ctx: { lab: Lab },
+  what: string,
+  fn: (a: Attacker) => Promise<Outcome>,
+): Promise<Outcome> {
+  let a: Attacker | undefined;
+  try {
+    a = await Attacker.open(ctx.lab, what);
+    return await fn(a);
+  } catch (err) {
+    return errorOutcome(err);
+  } finally {
+    await a?.close();
+  }
+}

@@ -5,25 +5,9 @@
  * topic binding must stop every variant.
  */
 import { randomBytes } from 'node:crypto';
-import { Attacker, INGEST_REJECTIONS, serializeEnvelope } from '../attacker.ts';
+import { Attacker, INGEST_REJECTIONS, serializeEnvelope, withAttacker } from '../attacker.ts';
 import { connectDevice, endClient, publishOnce, topicOf } from '../mqtt-tools.ts';
-import { errorOutcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
-
-async function run(
-  ctx: { lab: Attacker['lab'] },
-  what: string,
-  fn: (a: Attacker) => ReturnType<Scenario['run']>,
-) {
-  let a: Attacker | undefined;
-  try {
-    a = await Attacker.open(ctx.lab, what);
-    return await fn(a);
-  } catch (err) {
-    return errorOutcome(err);
-  } finally {
-    await a?.close();
-  }
-}
+import { QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
 
 const relayFlip: Scenario = {
   id: 'mitm.relay-bitflip',
@@ -38,7 +22,7 @@ const relayFlip: Scenario = {
   modes: QUICK_AND_FULL,
   timeoutMs: 90_000,
   run: (ctx) =>
-    run(ctx, 'relay-flip', async (a) => {
+    withAttacker(ctx, 'relay-flip', async (a) => {
       const evidence: string[] = [];
       const reasons: Record<string, number> = {};
       let ok = true;
@@ -78,7 +62,7 @@ const relayReplay: Scenario = {
   modes: QUICK_AND_FULL,
   timeoutMs: 60_000,
   run: (ctx) =>
-    run(ctx, 'relay-replay', async (a) => {
+    withAttacker(ctx, 'relay-replay', async (a) => {
       const captured = serializeEnvelope(a.genuine());
       const first = await a.judge(captured, { expect: [] });
       if (!first.stored) throw new Error('the original envelope was not stored');
@@ -113,7 +97,7 @@ const relayMove: Scenario = {
   modes: QUICK_AND_FULL,
   timeoutMs: 60_000,
   run: (ctx) =>
-    run(ctx, 'move-a', async (a) => {
+    withAttacker(ctx, 'move-a', async (a) => {
       const lab = a.lab;
       const b = await Attacker.open(lab, 'move-b');
       try {

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { sealEnvelope, serializeEnvelope } from '../../protocol/envelope.ts';
 import { deriveDeviceKeys } from '../../protocol/keys.ts';
-import { Attacker } from '../attacker.ts';
+import { withAttacker } from '../attacker.ts';
 import { sealFor, truckSample } from '../mqtt-tools.ts';
-import { errorOutcome, type Outcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
+import { QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
 
 const FIELDS = ['v', 'dev', 'seq', 'ts', 'kid', 'alg', 'n', 'b', 'mac'] as const;
 type Field = (typeof FIELDS)[number];
@@ -30,22 +30,6 @@ export function flipBit(json: string, field: Field): string {
 /** A setup message the attack builds on must have been stored, or the scenario proves nothing. */
 function mustStore(r: { stored: boolean; lines: string[] }, what: string): void {
   if (!r.stored) throw new Error(`${what} was not stored: ${r.lines.join('; ')}`);
-}
-
-async function withAttacker(
-  ctx: { lab: Attacker['lab'] },
-  what: string,
-  fn: (a: Attacker) => Promise<Outcome>,
-): Promise<Outcome> {
-  let a: Attacker | undefined;
-  try {
-    a = await Attacker.open(ctx.lab, what);
-    return await fn(a);
-  } catch (err) {
-    return errorOutcome(err);
-  } finally {
-    await a?.close();
-  }
 }
 
 function bitflip(field: Field): Scenario {
