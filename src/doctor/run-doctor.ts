@@ -57,7 +57,7 @@ export function runningTlsTargets(ctx: Pick<VigilContext, 'paths' | 'config'>): 
   const targets: TlsTarget[] = [
     { name: 'https', host: loopback(ctx.config.http.host), port: ctx.config.http.port },
   ];
-  if (!ctx.config.mqtt.external)
+  if (!ctx.config.mqtt.external.url)
     targets.push({ name: 'mqtts', host: loopback(ctx.config.mqtt.host), port: ctx.config.mqtt.port });
   return targets;
 }
