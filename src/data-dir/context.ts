@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type Logger, pino } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
+import type { CommandStore } from '../commands/command-store.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
 import { loadConfig } from '../config/load.ts';
@@ -35,6 +36,8 @@ export interface VigilContext {
   alarmStore: AlarmStore;
   /** The same database through the shipments port. */
   shipmentStore: ShipmentStore;
+  /** The same database through the commands port. */
+  commandStore: CommandStore;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -138,6 +141,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     accountStore: db.accounts,
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
+    commandStore: db.commands,
     ca,
     logger,
     clock,

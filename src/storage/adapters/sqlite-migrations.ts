@@ -308,4 +308,56 @@ ALTER TABLE alarms ADD COLUMN disproved_at INTEGER
   CHECK ((disproved_at IS NULL) = (disproved_reason IS NULL) AND (disproved_at IS NULL OR state = 'resolved'));
 `,
   },
+  {
+    version: 6,
+    name: 'commands and key lifecycle',
+    sql: `
+-- Durable server -> device commands (docs/protocol.md §7.3). n keeps the queue order.
+CREATE TABLE commands (
+  n INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  device_id TEXT NOT NULL REFERENCES devices (id),
+  op TEXT NOT NULL,
+  args TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'acked', 'expired')),
+  outcome TEXT CHECK (outcome IN ('ok', 'error')),
+  error TEXT,
+  result TEXT,
+  created_by TEXT NOT NULL,
+  reason TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  sent_at INTEGER,
+  send_count INTEGER NOT NULL,
+  downlink_seq INTEGER,
+  acked_at INTEGER,
+  updated_at INTEGER NOT NULL,
+  CHECK ((state = 'acked') = (outcome IS NOT NULL))
+) STRICT;
+CREATE INDEX commands_device ON commands (device_id, n);
+CREATE INDEX commands_pending ON commands (state, expires_at) WHERE state IN ('queued', 'sent');
+
+-- The server's downlink seq per device: persisted, strictly increasing, never reused.
+CREATE TABLE downlink_seq (
+  device_id TEXT PRIMARY KEY REFERENCES devices (id),
+  next_seq INTEGER NOT NULL CHECK (next_seq >= 0)
+) STRICT, WITHOUT ROWID;
+
+-- Device secret rotations (docs/protocol.md §12): one row per new kid.
+CREATE TABLE key_rotations (
+  device_id TEXT NOT NULL REFERENCES devices (id),
+  kid INTEGER NOT NULL,
+  from_kid INTEGER NOT NULL,
+  command_id TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'acked', 'completed', 'failed')),
+  started_at INTEGER NOT NULL,
+  acked_at INTEGER,
+  completed_at INTEGER,
+  error TEXT,
+  started_by TEXT NOT NULL,
+  PRIMARY KEY (device_id, kid)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX key_rotations_state ON key_rotations (state);
+`,
+  },
 ];
