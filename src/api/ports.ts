@@ -92,3 +92,18 @@ export interface LiveFeed {
   subscribe(fn: (frame: LiveFrame) => void): () => void;
   publish(type: LiveType, data: unknown): void;
 }
+
+/** Server → device commands (src/commands/command-service.ts) as the API uses them. */
+export interface CommandControl {
+  /** Validates, stores, audits and sends a command; VigilError on bad input or device state. */
+  send(input: {
+    deviceId: string;
+    op: string;
+    args?: Record<string, unknown> | undefined;
+    ttlMs?: number | undefined;
+    actor: string;
+    reason?: string | undefined;
+  }): Promise<import('../commands/command-store.ts').CommandRecord>;
+  /** The device's commands, newest first. */
+  list(deviceId: string, limit: number): Promise<import('../commands/command-store.ts').CommandRecord[]>;
+}

@@ -8,7 +8,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { IngestSink } from '../ingest/ingest-sink.ts';
 import { normalizeSerial } from '../pki/serial.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
-import { assertValidTopicPrefix, DEFAULT_TOPIC_PREFIX, parseDeviceTopic } from '../protocol/topics.ts';
+import { assertValidTopicPrefix, DEFAULT_TOPIC_PREFIX, deviceTopic, parseDeviceTopic } from '../protocol/topics.ts';
 import {
   type BrokerIdentity,
   canPublish,
@@ -94,6 +94,11 @@ export interface EmbeddedBrokerOptions {
   resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | null>;
   /** Called for every refusal; the app counts and audits. Must not throw (errors are logged). */
   onSecurityEvent?: (ev: BrokerSecurityEvent) => void;
+  /**
+   * Called once a device's SUBACK granted its `commands` topic: the moment pending commands can
+   * reach it (after every reconnect, as the device subscribes again). Must not throw.
+   */
+  onCommandSubscription?: (deviceId: string) => void;
   logger?: Logger;
   /** Clock (ms since epoch) for `receivedAt` and rate limiting. Default `Date.now`. */
   now?: () => number;
@@ -205,6 +210,12 @@ export class EmbeddedBroker {
       if (conn) conn.ready = false;
       this.#log.info({ clientId: client.id }, 'mqtt client disconnected');
     });
+    this.#aedes.on('subscribe', (subs, client) => {
+      const identity = this.#connOf(client)?.identity;
+      if (identity?.kind !== 'device' || !this.#opts.onCommandSubscription) return;
+      const commands = deviceTopic(this.topicPrefix, identity.id, 'commands');
+      if (subs.some((s) => s.topic === commands)) this.#opts.onCommandSubscription(identity.id);
+    });
     this.#aedes.on('connectionError', (client, err) => this.#onConnectionError(client, err));
     this.#aedes.on('clientError', (client, err) => {
       this.#log.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
@@ -274,6 +285,19 @@ export class EmbeddedBroker {
     }
     if (dropped > 0) this.#log.warn({ dropped }, 'dropped connections of revoked certificates');
     return dropped;
+  }
+
+  /**
+   * Publishes a server message (a sealed command) QoS 1, not retained. Aedes delivers it to the
+   * subscribed device through the forward ACL; nobody but Vigil publishes this way.
+   */
+  publish(topic: string, payload: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
   }
 
   /** Closes every connection of this identity (a disabled device, say). Returns how many. */

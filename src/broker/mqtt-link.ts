@@ -52,6 +52,11 @@ export interface MqttLinkOptions {
   servername?: string;
   /** Clock for `receivedAt`. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Told each device `state` (`online` / `offline`, retained): with it the link also subscribes to
+   * `{p}/devices/+/state`, so pending commands go out when a device comes back.
+   */
+  onDeviceState?: (deviceId: string, state: 'online' | 'offline') => void;
 }
 
 /** Counters of a running link. */
@@ -75,6 +80,8 @@ export interface MqttLink {
   stats(): MqttLinkStats;
   /** Resolves once the subscriptions are in place (at once if already); rejects after `timeoutMs`. */
   waitUntilSubscribed(timeoutMs?: number): Promise<void>;
+  /** Publishes QoS 1 with this backend identity (sealed commands to `{p}/devices/{id}/commands`). */
+  publish(topic: string, payload: string): Promise<void>;
   /** Disconnects cleanly (the broker keeps the session for `sessionExpiryS`). */
   close(): Promise<void>;
 }
@@ -109,6 +116,8 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
   const shared = opts.shared ?? version === 5;
   const channels = opts.channels ?? [...INGEST_CHANNELS];
   const filters = channels.map((c) => `${shared ? `$share/${group}/` : ''}${prefix}/devices/+/${c}`);
+  // Presence is not shared: every worker may hold commands for a device that comes back.
+  if (opts.onDeviceState) filters.push(`${prefix}/devices/+/state`);
   const minMs = opts.reconnectMinMs ?? 1000;
   const maxMs = Math.max(minMs, opts.reconnectMaxMs ?? 30_000);
   const maxPacketBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
@@ -131,6 +140,11 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
   async function deliver(packet: IPublishPacket): Promise<boolean> {
     const topic = packet.topic;
     const t = parseDeviceTopic(prefix, topic);
+    if (t && t.channel === 'state' && opts.onDeviceState) {
+      const state = Buffer.from(packet.payload).toString('latin1');
+      if (state === 'online' || state === 'offline') opts.onDeviceState(t.deviceId, state);
+      return true;
+    }
     if (!t || !(INGEST_CHANNELS as readonly string[]).includes(t.channel)) {
       counters.ignored++;
       log.warn({ topic: topic.slice(0, 200) }, 'ignoring a message on an unexpected topic');
@@ -246,6 +260,11 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
           resolve();
         };
         subscribedWaiters.add(done);
+      });
+    },
+    publish(topic, payload) {
+      return new Promise<void>((resolve, reject) => {
+        client.publish(topic, payload, { qos: 1, retain: false }, (err) => (err ? reject(err) : resolve()));
       });
     },
     async close() {

@@ -53,6 +53,12 @@ export const configSchema = z.strictObject({
       deviceValidityDays: z.number().int().min(1).max(3650).default(825),
       /** How often the running server re-reads revocations and rebuilds the CRL. */
       crlPollMs: z.number().int().min(200).max(60_000).default(1000),
+      /** A device certificate with fewer days left is renewed from a device-generated key (CSR). */
+      renewBeforeDays: z.number().int().min(1).max(3650).default(30),
+      /** The replaced device certificate is revoked once the new one was used, or after this. */
+      renewGraceDays: z.number().int().min(0).max(365).default(7),
+      /** The server certificate is renewed (and hot-swapped) when fewer days than this remain. */
+      serverRenewBeforeDays: z.number().int().min(1).max(825).default(30),
     })
     .prefault({}),
   ingest: z
@@ -60,6 +66,22 @@ export const configSchema = z.strictObject({
       replayWindow: z.number().int().min(1024).max(65536).multipleOf(8).default(1024),
       maxFutureSkewMs: z.number().int().min(0).max(86_400_000).default(300_000),
       backfillAfterMs: z.number().int().min(1000).default(120_000),
+    })
+    .prefault({}),
+  keys: z
+    .strictObject({
+      /** After a device acknowledged a new kid, the old one is still accepted this long (minutes). */
+      rotationOverlapMinutes: z.number().int().min(0).max(7 * 24 * 60).default(60),
+      /** Device secrets older than this are rotated automatically, spread over time; 0 turns it off. */
+      rotateDeviceSecretsDays: z.number().int().min(0).max(3650).default(90),
+    })
+    .prefault({}),
+  commands: z
+    .strictObject({
+      /** Lifetime of a command without an explicit TTL (seconds). */
+      defaultTtlSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
+      /** A sent command without an ack is sent again (same id, new downlink seq) after this. */
+      resendAfterSeconds: z.number().int().min(1).max(86_400).default(30),
     })
     .prefault({}),
   storage: z.strictObject({ synchronous: z.enum(['FULL', 'NORMAL']).default('FULL') }).prefault({}),

@@ -46,6 +46,8 @@ export interface AcceptedMessage {
   deviceId: string;
   channel: Channel;
   seq: number;
+  /** The key generation the envelope was sealed under (key rotation watches for the new one). */
+  kid?: number;
   readings: ReadingRecord[];
   messages: MessageRecord[];
 }
@@ -199,7 +201,7 @@ export class IngestPipeline implements IngestSink {
     }
     this.stats.accepted++;
     this.stats.readings += readings.length;
-    this.#o.onAccepted?.({ deviceId: env.dev, channel, seq: env.seq, readings, messages });
+    this.#o.onAccepted?.({ deviceId: env.dev, channel, seq: env.seq, kid: env.kid, readings, messages });
     return { ok: true, deviceId: env.dev, channel, seq: env.seq };
   }
 

@@ -4,6 +4,7 @@ import type { BackfillTracker } from '../api/backfill-tracker.ts';
 import { openApiRoutes } from '../api/openapi.ts';
 import type { DeviceControl, StatusSources } from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
+import { commandsRoutes } from '../api/routes/commands.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
@@ -18,6 +19,7 @@ import { systemRoutes } from '../api/routes/system.ts';
 import { tokensRoutes } from '../api/routes/tokens.ts';
 import { usersRoutes } from '../api/routes/users.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
+import type { CommandService } from '../commands/command-service.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { setDeviceEnabled } from '../devices/device-service.ts';
@@ -34,6 +36,7 @@ export interface ApiWiring {
   customAuthenticator?: Authenticator | undefined;
   alarms: AlarmStore;
   shipments: ShipmentService;
+  commands: CommandService;
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
@@ -84,6 +87,13 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
     metricsRoutes(status),
     devicesRoutes({ devices: store, alarms, control, clock }),
     deviceProvisioningRoutes(control, clock),
+    commandsRoutes({
+      commands: {
+        send: (input) => w.commands.send(input),
+        list: (deviceId, limit) => ctx.commandStore.list({ deviceId, limit, newestFirst: true }),
+      },
+      devices: store,
+    }),
     readingsRoutes(store, clock),
     auditRoutes(store),
     systemRoutes(status),

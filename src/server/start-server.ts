@@ -13,6 +13,7 @@ import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
+import { commandView } from '../commands/command-view.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
@@ -21,6 +22,7 @@ import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
+import { createLifecycleServices, type LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
@@ -49,6 +51,8 @@ export interface RunningServer {
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
+  /** Commands to devices and the key and certificate lifecycle. */
+  lifecycle: LifecycleServices;
   stop(): Promise<void>;
 }
 
@@ -134,7 +138,20 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     onInTransit: (s, profile) => alarmService.configureSubject(s.deviceId, tripRulesConfig(s, profile)),
   });
   alarmService.setSubjectSource((deviceId) => shipments.rulesConfig(deviceId));
+  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them.
+  const lifecycle = createLifecycleServices(ctx, {
+    onCommandChange: (c) => bus.publish('command', commandView(c)),
+  });
+  const commands = lifecycle.commands;
   const onAccepted = (ev: AcceptedMessage) => {
+    if (ev.channel === 'acks' && ev.messages.length > 0) {
+      void commands
+        .onAcks(
+          ev.deviceId,
+          ev.messages.map((m) => m.body),
+        )
+        .catch((err) => logger.error({ err, device: ev.deviceId }, 'command ack handling failed'));
+    }
     bus.publishAccepted(ev);
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
@@ -178,7 +195,13 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       maxPacketBytes: config.mqtt.maxPacketBytes,
       sink: pipeline,
       logger,
+      // A device that comes back online gets its pending commands again.
+      onDeviceState: (id, state) => {
+        if (state === 'online') void commands.dispatch(id, true);
+      },
     });
+    const l = link;
+    commands.setTransport({ publish: (topic, payload) => l.publish(topic, payload) });
     // The link reconnects on its own; waiting a bounded time only makes a healthy start deterministic.
     await link
       .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
@@ -206,6 +229,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       },
       sink: pipeline,
       logger,
+      // The device subscribed to its commands again (after every reconnect): send what is pending.
+      onCommandSubscription: (id) => void commands.dispatch(id, true),
       resolveIdentity: async (cn, serialHex) => {
         const cert = await store.getCertificate(normalizeSerial(serialHex));
         if (!cert || cert.revokedAt !== null || cert.subject !== cn) return null;
@@ -225,7 +250,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         }),
     });
     mqttPort = await broker.start();
+    const b = broker;
+    commands.setTransport({ publish: (topic, payload) => b.publish(topic, payload) });
   }
+  commands.start();
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
   const refresh = async () => {
@@ -276,6 +304,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     customAuthenticator: opts.authenticator,
     alarms,
     shipments,
+    commands,
     bus,
     status,
     onDeviceChanged: (id, enabled) => {
@@ -318,12 +347,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     shipments,
     live: { bus, stats: composed.liveStats },
     routes: apiRuntimeOf(api)?.routes ?? [],
+    lifecycle,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       watcher.stop();
       clearInterval(crlTimer);
       await api.close();
+      await commands.stop();
       await link?.close();
       await broker?.close();
       await pipeline.close();

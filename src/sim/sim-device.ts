@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { NONCE_BYTES } from '../protocol/aead.ts';
@@ -7,7 +8,15 @@ import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envel
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import { deviceTopic } from '../protocol/topics.ts';
 import type { DeviceBundleFiles } from './device-bundle.ts';
+import { type OpsDevice, runOp } from './device-ops.ts';
+import { DeviceDownlink, type DownlinkRefusal } from './downlink.ts';
 import { SeqStore } from './seq-store.ts';
+
+function writeAtomic(path: string, data: string, mode = 0o600): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  renameSync(tmp, path);
+}
 
 /** Samples per envelope when flushing a backlog (keeps envelopes well under 16 KiB). */
 const BACKFILL_CHUNK = 40;
@@ -20,6 +29,12 @@ export interface SimDeviceStats {
   buffered: number;
   errors: number;
   connected: boolean;
+  /** Commands run (each id once), repeats answered as duplicates, refused downlink messages by reason. */
+  commandsRun: number;
+  duplicates: number;
+  refused: Partial<Record<DownlinkRefusal, number>>;
+  /** Commands run, in order of arrival: `op` and `id`. */
+  commandLog: { id: string; op: string; ok: boolean }[];
 }
 
 /**
@@ -27,14 +42,33 @@ export interface SimDeviceStats {
  * `state` with a last will, envelopes with a persisted seq, QoS 1, and a local buffer that is
  * flushed as backfill when its (simulated) link comes back.
  */
-export class SimDevice {
+export class SimDevice implements OpsDevice {
   readonly id: string;
-  readonly stats: SimDeviceStats = { sent: 0, acked: 0, buffered: 0, errors: 0, connected: false };
+  readonly stats: SimDeviceStats = {
+    sent: 0,
+    acked: 0,
+    buffered: 0,
+    errors: 0,
+    connected: false,
+    commandsRun: 0,
+    duplicates: 0,
+    refused: {},
+    commandLog: [],
+  };
+  /** Sampling interval (set by `set_interval`), limits (`set_limits`), `identify` blinks. */
+  intervalMs = 60_000;
+  limits: { minC: number; maxC: number } | null = null;
+  identifyCount = 0;
+  pendingKey: string | null = null;
   readonly #b: DeviceBundleFiles;
-  readonly #keys: DeviceKeys;
+  /** Every key generation this device holds (two during a rotation), and the one it sends with. */
+  readonly #keys = new Map<number, DeviceKeys>();
+  #kid: number;
   readonly #seq: SeqStore;
+  readonly #downlink: DeviceDownlink;
   readonly #url: string;
   #client: MqttClient | undefined;
+  #closed = false;
   #buffer: Record<string, unknown>[] = [];
   #pendingEvents: DeviceEventBody[] = [];
   #linkUp = true;
@@ -42,12 +76,26 @@ export class SimDevice {
   constructor(bundle: DeviceBundleFiles, opts: { brokerUrl?: string } = {}) {
     this.#b = bundle;
     this.id = bundle.info.id;
-    this.#keys = deriveDeviceKeys(Buffer.from(bundle.info.secret, 'base64url'), this.id);
+    this.#kid = bundle.info.kid;
+    this.#keys.set(this.#kid, deriveDeviceKeys(Buffer.from(bundle.info.secret, 'base64url'), this.id));
     this.#seq = new SeqStore(join(bundle.dir, 'seq.json'));
+    this.#downlink = new DeviceDownlink(join(bundle.dir, 'downlink.json'), this.id, bundle.info.alg);
     this.#url = opts.brokerUrl ?? bundle.info.broker_url;
   }
 
+  /** The key generation new messages are sealed under. */
+  get kid(): number {
+    return this.#kid;
+  }
+
+  /** The certificate the device connects with (PEM). */
+  get certificatePem(): string {
+    return this.#b.cert;
+  }
+
   connect(): Promise<void> {
+    this.#closed = false;
+    const commandsTopic = deviceTopic(this.#b.info.topic_prefix, this.id, 'commands');
     const stateTopic = deviceTopic(this.#b.info.topic_prefix, this.id, 'state');
     const client = mqtt.connect(this.#url, {
       clientId: this.id,
@@ -64,7 +112,12 @@ export class SimDevice {
     this.#client = client;
     client.on('connect', () => {
       this.stats.connected = true;
+      // Protocol §1: clean session, so subscribe to commands again after every CONNACK.
+      client.subscribe(commandsTopic, { qos: 1 });
       client.publish(stateTopic, 'online', { qos: 1, retain: true });
+    });
+    client.on('message', (topic, payload) => {
+      if (topic === commandsTopic) void this.#onCommand(payload);
     });
     client.on('close', () => {
       this.stats.connected = false;
@@ -84,6 +137,96 @@ export class SimDevice {
     });
   }
 
+  async #onCommand(payload: Buffer): Promise<void> {
+    const r = this.#downlink.receive(payload, this.#keys, Date.now());
+    if (!r.ok) {
+      this.stats.refused[r.reason] = (this.stats.refused[r.reason] ?? 0) + 1;
+      return;
+    }
+    const { id, op } = r.command;
+    if (r.duplicate) {
+      // Already run (a resend whose ack was lost): answer again, run nothing.
+      this.stats.duplicates++;
+      this.#publish('acks', JSON.stringify({ id, ok: true, result: { duplicate: true } }));
+      return;
+    }
+    const out = await runOp(this, r.command);
+    this.stats.commandsRun++;
+    this.stats.commandLog.push({ id, op, ok: out.ok });
+    this.#publish(
+      'acks',
+      JSON.stringify(
+        out.ok ? { id, ok: true, ...(out.result ? { result: out.result } : {}) } : { id, ok: false, error: out.error },
+      ),
+    );
+    if (out.ok) out.after?.();
+  }
+
+  // ---- OpsDevice: what the command ops change on the device ------------------------------
+
+  certificateKeyPem(): string {
+    return this.#b.key;
+  }
+
+  installKid(kid: number, secret: Buffer): { activate: () => void } {
+    this.#keys.set(kid, deriveDeviceKeys(secret, this.id));
+    return {
+      activate: () => {
+        // Persisted first (as flash): after a reboot the device continues under the new kid.
+        const info = { ...this.#b.info, kid, secret: secret.toString('base64url') };
+        writeAtomic(join(this.#b.dir, 'device.json'), `${JSON.stringify(info, null, 2)}\n`);
+        this.#b.info = info;
+        this.#kid = kid;
+        // The old generation is kept for commands still sealed under it; the server retires it.
+        for (const k of [...this.#keys.keys()]) if (k < kid - 1) this.#keys.delete(k);
+      },
+    };
+  }
+
+  sendEvent(body: Record<string, unknown>): void {
+    if (this.stats.connected) this.#publish('events', JSON.stringify(body));
+    else this.#pendingEvents.push(body as DeviceEventBody);
+  }
+
+  setPendingKey(pem: string | null): void {
+    this.pendingKey = pem;
+    const path = join(this.#b.dir, 'device.key.next');
+    if (pem) writeAtomic(path, pem);
+  }
+
+  installCertificate(certPem: string, keyPem: string): { activate: () => void } {
+    return {
+      activate: () => {
+        writeAtomic(join(this.#b.dir, 'device.key'), keyPem);
+        writeAtomic(join(this.#b.dir, 'device.crt'), certPem, 0o644);
+        this.#b.cert = certPem;
+        this.#b.key = keyPem;
+        this.pendingKey = null;
+        // Reconnect with the new certificate (the server revokes the old one once it sees it used).
+        this.restart(200);
+      },
+    };
+  }
+
+  installTrustBundle(pem: string): void {
+    writeAtomic(join(this.#b.dir, 'ca.crt'), pem, 0o644);
+    this.#b.ca = pem;
+  }
+
+  restart(ms: number): void {
+    const c = this.#client;
+    if (!c) return;
+    // Let the ack leave first: MQTT.js flushes queued publishes before an orderly end.
+    setTimeout(() => {
+      c.end(false, {}, () => {
+        if (this.#closed) return;
+        setTimeout(() => {
+          if (!this.#closed) this.connect().catch(() => this.stats.errors++);
+        }, ms);
+      });
+    }, 50);
+  }
+
   #publish(channel: Channel, body: string): void {
     const client = this.#client;
     if (!client) throw new Error('not connected');
@@ -93,11 +236,11 @@ export class SimDevice {
       channel,
       seq: this.#seq.next(),
       ts: Date.now(),
-      kid: this.#b.info.kid,
+      kid: this.#kid,
       alg,
       nonce: randomBytes(NONCE_BYTES[alg]),
       body,
-      keys: this.#keys,
+      keys: this.#keys.get(this.#kid) as DeviceKeys,
     });
     this.stats.sent++;
     // QoS 1: MQTT.js keeps the message and resends it until the broker's PUBACK, which Vigil sends
@@ -141,6 +284,7 @@ export class SimDevice {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     const c = this.#client;
     if (!c) return;
     await new Promise<void>((r) => c.end(false, {}, () => r()));
