@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { type Logger, pino } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { CommandStore } from '../commands/command-store.ts';
+import type { RotationStore } from '../lifecycle/rotation-store.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
 import { loadConfig } from '../config/load.ts';
@@ -38,6 +39,8 @@ export interface VigilContext {
   shipmentStore: ShipmentStore;
   /** The same database through the commands port. */
   commandStore: CommandStore;
+  /** The same database through the key-rotation port. */
+  rotationStore: RotationStore;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -142,6 +145,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
     commandStore: db.commands,
+    rotationStore: db.rotations,
     ca,
     logger,
     clock,

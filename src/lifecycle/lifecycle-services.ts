@@ -1,11 +1,19 @@
 import { CommandService } from '../commands/command-service.ts';
 import type { CommandRecord } from '../commands/command-store.ts';
 import type { VigilContext } from '../data-dir/context.ts';
+import { KeyRotation } from './key-rotation.ts';
 
 /** The command service and the lifecycle ops registered on it, over one data directory. */
 export interface LifecycleServices {
   commands: CommandService;
+  rotation: KeyRotation;
+  /** Starts the periodic work (expiry, resends, overlap ends, schedules); `vigil start` only. */
+  start(): void;
+  stop(): Promise<void>;
 }
+
+/** How often overlaps, schedules and renewals are checked. */
+const LIFECYCLE_TICK_MS = 2000;
 
 /**
  * Builds the command service with every lifecycle op registered (rotation, renewal, trust
@@ -14,19 +22,55 @@ export interface LifecycleServices {
  */
 export function createLifecycleServices(
   ctx: VigilContext,
-  o: { onCommandChange?: (cmd: CommandRecord) => void } = {},
+  o: { onCommandChange?: (cmd: CommandRecord) => void; onKeysChanged?: (deviceId: string) => void } = {},
 ): LifecycleServices {
-  const { config } = ctx;
+  const { config, store, logger } = ctx;
   const commands = new CommandService({
     commands: ctx.commandStore,
-    store: ctx.store,
+    store,
     master: ctx.master,
     clock: ctx.clock,
-    logger: ctx.logger.child({ component: 'commands' }),
+    logger: logger.child({ component: 'commands' }),
     topicPrefix: config.mqtt.topicPrefix,
     defaultTtlMs: config.commands.defaultTtlSeconds * 1000,
     resendAfterMs: config.commands.resendAfterSeconds * 1000,
     ...(o.onCommandChange ? { onChange: o.onCommandChange } : {}),
   });
-  return { commands };
+  const count = (name: string) => void store.addCounters({ [name]: 1 }).catch(() => {});
+  const rotation = new KeyRotation({
+    store,
+    rotations: ctx.rotationStore,
+    master: ctx.master,
+    clock: ctx.clock,
+    logger: logger.child({ component: 'key-rotation' }),
+    overlapMs: config.keys.rotationOverlapMinutes * 60_000,
+    periodMs: config.keys.rotateDeviceSecretsDays * 86_400_000,
+    count,
+    ...(o.onKeysChanged ? { onKeysChanged: o.onKeysChanged } : {}),
+  });
+  rotation.attach(commands);
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  return {
+    commands,
+    rotation,
+    start() {
+      commands.start();
+      timer = setInterval(() => {
+        if (running) return;
+        running = rotation
+          .tick()
+          .catch((err) => logger.error({ err }, 'lifecycle tick failed'))
+          .finally(() => {
+            running = undefined;
+          });
+      }, LIFECYCLE_TICK_MS);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+      await commands.stop();
+    },
+  };
 }

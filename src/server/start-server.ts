@@ -141,9 +141,13 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // Commands to devices (durable, signed) and the key and certificate lifecycle built on them.
   const lifecycle = createLifecycleServices(ctx, {
     onCommandChange: (c) => bus.publish('command', commandView(c)),
+    onKeysChanged: (id) => keyring.invalidate(id),
   });
   const commands = lifecycle.commands;
   const onAccepted = (ev: AcceptedMessage) => {
+    void lifecycle.rotation
+      .observe(ev.deviceId, ev.kid)
+      .catch((err) => logger.error({ err, device: ev.deviceId }, 'key rotation update failed'));
     if (ev.channel === 'acks' && ev.messages.length > 0) {
       void commands
         .onAcks(
@@ -253,7 +257,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     const b = broker;
     commands.setTransport({ publish: (topic, payload) => b.publish(topic, payload) });
   }
-  commands.start();
+  lifecycle.start();
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
   const refresh = async () => {
@@ -354,7 +358,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       watcher.stop();
       clearInterval(crlTimer);
       await api.close();
-      await commands.stop();
+      await lifecycle.stop();
       await link?.close();
       await broker?.close();
       await pipeline.close();

@@ -1,6 +1,7 @@
 import { SqliteAccountStore } from './sqlite-account-store.ts';
 import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
+import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
@@ -14,6 +15,7 @@ export interface SqliteAdapters {
   alarms: SqliteAlarmStore;
   shipments: SqliteShipmentStore;
   commands: SqliteCommandStore;
+  rotations: SqliteRotationStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -25,6 +27,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     alarms: new SqliteAlarmStore(database),
     shipments: new SqliteShipmentStore(database),
     commands: new SqliteCommandStore(database),
+    rotations: new SqliteRotationStore(database),
   };
 }
 
