@@ -12,7 +12,14 @@ import { deriveDeviceKeys } from '../src/protocol/keys.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { type Browser, enrolledUser, errCode, passwordOnly } from './helpers/browser.ts';
-import { closeClient, connectDevice, type Instance, startInstance, topic, waitFor } from './helpers/instance.ts';
+import {
+  closeClient,
+  connectDevice,
+  type Instance,
+  startInstance,
+  topic,
+  waitFor,
+} from './helpers/instance.ts';
 
 let inst: Instance;
 const devices: SimDevice[] = [];
@@ -39,7 +46,12 @@ after(async () => {
 describe('commands to devices', () => {
   it('delivers a command, runs it once and correlates the ack with its id', async () => {
     const d = await sim('cmd-ack-0001');
-    const cmd = await commands().send({ deviceId: d.id, op: 'set_interval', args: { seconds: 15 }, actor: 'test' });
+    const cmd = await commands().send({
+      deviceId: d.id,
+      op: 'set_interval',
+      args: { seconds: 15 },
+      actor: 'test',
+    });
     const acked = await waitFor('ack', async () => {
       const c = await stored(cmd.id);
       return c?.state === 'acked' ? c : undefined;
@@ -55,7 +67,12 @@ describe('commands to devices', () => {
   it('answers an unknown op and bad args with ok:false and an error', async () => {
     const d = await sim('cmd-unknown-01');
     const unknown = await commands().send({ deviceId: d.id, op: 'make_coffee', actor: 'test' });
-    const badArgs = await commands().send({ deviceId: d.id, op: 'set_limits', args: { min_c: 9, max_c: 2 }, actor: 'test' });
+    const badArgs = await commands().send({
+      deviceId: d.id,
+      op: 'set_limits',
+      args: { min_c: 9, max_c: 2 },
+      actor: 'test',
+    });
     for (const id of [unknown.id, badArgs.id]) {
       const c = await waitFor('ack', async () => {
         const r = await stored(id);
@@ -81,10 +98,17 @@ describe('commands to devices', () => {
     const d = await sim('cmd-order-001', false);
     const ids: string[] = [];
     for (let i = 1; i <= 100; i++) {
-      ids.push((await commands().send({ deviceId: d.id, op: 'set_interval', args: { seconds: i }, actor: 'test' })).id);
+      ids.push(
+        (await commands().send({ deviceId: d.id, op: 'set_interval', args: { seconds: i }, actor: 'test' }))
+          .id,
+      );
     }
     await d.connect();
-    await waitFor('100 acks', async () => d.stats.commandLog.length >= 100 && (await stored(ids[99] as string))?.state === 'acked', 30_000);
+    await waitFor(
+      '100 acks',
+      async () => d.stats.commandLog.length >= 100 && (await stored(ids[99] as string))?.state === 'acked',
+      30_000,
+    );
     assert.deepEqual(
       d.stats.commandLog.map((c) => c.id),
       ids,
@@ -123,7 +147,9 @@ describe('commands to devices', () => {
     it('refuses a replayed command envelope through its downlink window', async () => {
       const t = topic(d.id, 'commands');
       // Capture the sealed envelope on its way (a second subscriber on the broker's path).
-      const original = (inst.server.broker as NonNullable<typeof inst.server.broker>).publish.bind(inst.server.broker);
+      const original = (inst.server.broker as NonNullable<typeof inst.server.broker>).publish.bind(
+        inst.server.broker,
+      );
       const broker = inst.server.broker as NonNullable<typeof inst.server.broker>;
       broker.publish = (tp: string, payload: string | Buffer) => {
         if (tp === t) captured.push(Buffer.from(payload));
@@ -214,7 +240,10 @@ describe('commands to devices', () => {
         args: { note: 'x'.repeat(300) },
       });
       assert.equal(big.status, 400);
-      const internal = await operator.browser.post('/api/v1/devices/cmd-api-0001/commands', { op: 'cert', args: { cert: 'AA' } });
+      const internal = await operator.browser.post('/api/v1/devices/cmd-api-0001/commands', {
+        op: 'cert',
+        args: { cert: 'AA' },
+      });
       assert.equal(internal.status, 400);
       assert.equal(errCode(internal), 'VIGIL_ERR_COMMAND_INVALID');
       const unknown = await operator.browser.post('/api/v1/devices/nobody-0001/commands', { op: 'identify' });

@@ -56,10 +56,14 @@ describe('device secret rotation', () => {
     })();
     await new Promise((r) => setTimeout(r, 300));
     for (const d of fleet) await rotation().rotate(d.id, 'test');
-    await waitFor('all rotations completed', async () => {
-      const latest = await inst.ctx.rotationStore.latestRotations();
-      return fleet.every((d) => latest.find((r) => r.deviceId === d.id)?.state === 'completed');
-    }, 20_000);
+    await waitFor(
+      'all rotations completed',
+      async () => {
+        const latest = await inst.ctx.rotationStore.latestRotations();
+        return fleet.every((d) => latest.find((r) => r.deviceId === d.id)?.state === 'completed');
+      },
+      20_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     stop = true;
     await pump;
@@ -68,12 +72,18 @@ describe('device secret rotation', () => {
       assert.deepEqual(await keyStatus(d.id), { 1: 'retired', 2: 'active' });
       assert.equal((await inst.ctx.store.getDevice(d.id))?.currentKid, 2);
     }
-    await waitFor('every reading stored', async () => {
-      let stored = 0;
-      for (const d of fleet) stored += await inst.ctx.store.countReadings(d.id);
-      return stored === recorded;
-    }, 20_000);
-    const lost = recorded - (await Promise.all(fleet.map((d) => inst.ctx.store.countReadings(d.id)))).reduce((a, b) => a + b, 0);
+    await waitFor(
+      'every reading stored',
+      async () => {
+        let stored = 0;
+        for (const d of fleet) stored += await inst.ctx.store.countReadings(d.id);
+        return stored === recorded;
+      },
+      20_000,
+    );
+    const lost =
+      recorded -
+      (await Promise.all(fleet.map((d) => inst.ctx.store.countReadings(d.id)))).reduce((a, b) => a + b, 0);
     assert.equal(lost, 0);
     const audit = await inst.ctx.store.queryAudit({ action: 'key.rotation_completed', limit: 100 });
     assert.equal(audit.filter((a) => String(a.object).startsWith('rot-load-')).length, 12);
@@ -81,18 +91,32 @@ describe('device secret rotation', () => {
 
   it('refuses and counts a message under the retired kid', async () => {
     const d = await sim('rot-retired-01');
-    const oldBundle = { ...(await import('../src/sim/device-bundle.ts')).readDeviceBundle(`${inst.dataDir}/bundles/rot-retired-01`) };
+    const oldBundle = {
+      ...(await import('../src/sim/device-bundle.ts')).readDeviceBundle(
+        `${inst.dataDir}/bundles/rot-retired-01`,
+      ),
+    };
     await rotation().rotate(d.id, 'test');
-    await waitFor('acked', async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'acked');
+    await waitFor(
+      'acked',
+      async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'acked',
+    );
     d.record(truckSample(), [], true);
-    await waitFor('completed', async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'completed');
+    await waitFor(
+      'completed',
+      async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'completed',
+    );
     await d.close();
     const refused = () => inst.server.rejections.totals().unknown_kid ?? 0;
     const before = refused();
     const c = await connectDevice(inst.url, oldBundle);
     try {
       // Sealed with the old secret (kid 1), fresh seq: MAC would be valid, but kid 1 is retired.
-      await send(c, d.id, makeEnvelope(oldBundle, 'telemetry', { samples: [truckSample()] }, { seq: 1_000_000 }));
+      await send(
+        c,
+        d.id,
+        makeEnvelope(oldBundle, 'telemetry', { samples: [truckSample()] }, { seq: 1_000_000 }),
+      );
     } finally {
       await closeClient(c);
     }
@@ -110,7 +134,10 @@ describe('device secret rotation', () => {
     await d.connect();
     await waitFor('acked', async () => (await inst.ctx.commandStore.get(cmd.id))?.state === 'acked');
     d.record(truckSample(), [], true);
-    await waitFor('completed', async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'completed');
+    await waitFor(
+      'completed',
+      async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'completed',
+    );
     assert.equal(d.kid, 2);
     assert.deepEqual(await keyStatus(d.id), { 1: 'retired', 2: 'active' });
   });

@@ -8,7 +8,12 @@ import type { ErrorCode } from '../errors.ts';
 import type { IngestSink } from '../ingest/ingest-sink.ts';
 import { normalizeSerial } from '../pki/serial.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
-import { assertValidTopicPrefix, DEFAULT_TOPIC_PREFIX, deviceTopic, parseDeviceTopic } from '../protocol/topics.ts';
+import {
+  assertValidTopicPrefix,
+  DEFAULT_TOPIC_PREFIX,
+  deviceTopic,
+  parseDeviceTopic,
+} from '../protocol/topics.ts';
 import {
   type BrokerIdentity,
   canPublish,

@@ -1,6 +1,7 @@
 import { isVigilError } from '../errors.ts';
 import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
+import { commandCommand } from './commands/command.ts';
 import { deviceCommand } from './commands/device.ts';
 import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
 import { readingsCommand } from './commands/readings.ts';
@@ -20,7 +21,11 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   device: {
     run: deviceCommand,
-    help: 'device add|list|show|disable|enable|revoke ...                      manage devices',
+    help: 'device add|list|show|disable|enable|revoke|rotate-key ...           manage devices',
+  },
+  command: {
+    run: commandCommand,
+    help: 'command send ID OP [--args JSON] [--ttl 10m] [--wait] [--json] | list ID   signed commands to a device',
   },
   readings: {
     run: readingsCommand,

@@ -21,7 +21,11 @@ export interface CommandOpHandler {
    * Checks the caller's args and returns the args to send (may add server-made values, such as
    * the ephemeral key of `rotate_key`). Throws VigilError to refuse. `id` is the command's id.
    */
-  prepare?(ctx: CommandOpContext, args: Record<string, CommandScalar>, id: string): Promise<Record<string, CommandScalar>>;
+  prepare?(
+    ctx: CommandOpContext,
+    args: Record<string, CommandScalar>,
+    id: string,
+  ): Promise<Record<string, CommandScalar>>;
   /** The device acknowledged the command (ok or error). */
   onAck?(cmd: CommandRecord): Promise<void>;
   /** The command expired without an ack. */

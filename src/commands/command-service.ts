@@ -96,7 +96,12 @@ export class CommandService {
       throw new VigilError('VIGIL_ERR_DEVICE_STATE', `device is ${device.status}`);
     const id = randomUUID();
     let args = checkArgs(id, input.op, input.args ?? {});
-    if (handler?.prepare) args = checkArgs(id, input.op, await handler.prepare({ deviceId: device.id, actor: input.actor }, args, id));
+    if (handler?.prepare)
+      args = checkArgs(
+        id,
+        input.op,
+        await handler.prepare({ deviceId: device.id, actor: input.actor }, args, id),
+      );
     const now = clock();
     const cmd: CommandRecord = {
       id,
@@ -124,7 +129,13 @@ export class CommandService {
       action: 'command.queued',
       object: device.id,
       // Args may carry key material only as public values; certificates are summarised.
-      detail: { id, op: cmd.op, args: auditArgs(cmd.args), reason, expiresAt: new Date(cmd.expiresAt).toISOString() },
+      detail: {
+        id,
+        op: cmd.op,
+        args: auditArgs(cmd.args),
+        reason,
+        expiresAt: new Date(cmd.expiresAt).toISOString(),
+      },
     });
     this.#o.onChange?.(cmd);
     if (this.#transport) await this.dispatch(device.id);
@@ -164,7 +175,8 @@ export class CommandService {
     for (const c of pending) {
       const now = clock();
       if (c.expiresAt <= now) continue;
-      if (c.state === 'sent' && !force && c.sentAt !== null && now - c.sentAt < this.#o.resendAfterMs) continue;
+      if (c.state === 'sent' && !force && c.sentAt !== null && now - c.sentAt < this.#o.resendAfterMs)
+        continue;
       const sent = await commands.recordSend(c.id, now);
       if (!sent) continue;
       const env = sealEnvelope({
@@ -279,6 +291,7 @@ function checkArgs(id: string, op: string, args: Record<string, unknown>): Recor
 /** Args for the audit log: long values (certificates, keys) are shortened to their length. */
 function auditArgs(args: Record<string, CommandScalar>): Record<string, CommandScalar> {
   const out: Record<string, CommandScalar> = {};
-  for (const [k, v] of Object.entries(args)) out[k] = typeof v === 'string' && v.length > 64 ? `<${v.length} chars>` : v;
+  for (const [k, v] of Object.entries(args))
+    out[k] = typeof v === 'string' && v.length > 64 ? `<${v.length} chars>` : v;
   return out;
 }

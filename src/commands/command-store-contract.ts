@@ -57,7 +57,10 @@ export function runCommandStoreContract(o: ContractOptions<CommandStoreFixture>)
       await f.registerDevice('truck-0001');
       await f.commands.enqueue(queuedCommand(uuid(1)));
       await rejectsWith(f.commands.enqueue(queuedCommand(uuid(1))), 'VIGIL_ERR_COMMAND_EXISTS');
-      await rejectsWith(f.commands.enqueue(queuedCommand(uuid(2), { deviceId: 'nobody-here' })), 'VIGIL_ERR_NOT_FOUND');
+      await rejectsWith(
+        f.commands.enqueue(queuedCommand(uuid(2), { deviceId: 'nobody-here' })),
+        'VIGIL_ERR_NOT_FOUND',
+      );
     });
 
     test('lists in queue order, filtered by device and state', async (f) => {
@@ -107,7 +110,12 @@ export function runCommandStoreContract(o: ContractOptions<CommandStoreFixture>)
       await f.commands.enqueue(queuedCommand(uuid(1)));
       await f.commands.recordSend(uuid(1), T + 1);
       assert.equal(await f.commands.recordAck(uuid(1), 'truck-0002', { ok: true }, T + 2), null);
-      const acked = await f.commands.recordAck(uuid(1), 'truck-0001', { ok: false, error: 'bad args', result: { code: 3 } }, T + 3);
+      const acked = await f.commands.recordAck(
+        uuid(1),
+        'truck-0001',
+        { ok: false, error: 'bad args', result: { code: 3 } },
+        T + 3,
+      );
       assert.equal(acked?.state, 'acked');
       assert.equal(acked?.outcome, 'error');
       assert.equal(acked?.error, 'bad args');

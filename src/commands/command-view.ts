@@ -9,7 +9,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  */
 export function commandView(c: CommandRecord) {
   const args: Record<string, string | number | boolean | null> = {};
-  for (const [k, v] of Object.entries(c.args)) args[k] = typeof v === 'string' && v.length > 256 ? `<${v.length} chars>` : v;
+  for (const [k, v] of Object.entries(c.args))
+    args[k] = typeof v === 'string' && v.length > 256 ? `<${v.length} chars>` : v;
   return {
     id: c.id,
     deviceId: c.deviceId,

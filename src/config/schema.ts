@@ -71,7 +71,12 @@ export const configSchema = z.strictObject({
   keys: z
     .strictObject({
       /** After a device acknowledged a new kid, the old one is still accepted this long (minutes). */
-      rotationOverlapMinutes: z.number().int().min(0).max(7 * 24 * 60).default(60),
+      rotationOverlapMinutes: z
+        .number()
+        .int()
+        .min(0)
+        .max(7 * 24 * 60)
+        .default(60),
       /** Device secrets older than this are rotated automatically, spread over time; 0 turns it off. */
       rotateDeviceSecretsDays: z.number().int().min(0).max(3650).default(90),
     })
@@ -79,7 +84,12 @@ export const configSchema = z.strictObject({
   commands: z
     .strictObject({
       /** Lifetime of a command without an explicit TTL (seconds). */
-      defaultTtlSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
+      defaultTtlSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 86_400)
+        .default(86_400),
       /** A sent command without an ack is sent again (same id, new downlink seq) after this. */
       resendAfterSeconds: z.number().int().min(1).max(86_400).default(30),
     })

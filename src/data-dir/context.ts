@@ -3,15 +3,15 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type Logger, pino } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
-import type { CommandStore } from '../commands/command-store.ts';
-import type { RotationStore } from '../lifecycle/rotation-store.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
+import type { CommandStore } from '../commands/command-store.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
+import type { RotationStore } from '../lifecycle/rotation-store.ts';
 import {
   type CaMaterial,
   certInfo,

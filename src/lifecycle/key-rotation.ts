@@ -45,6 +45,8 @@ export class KeyRotation implements CommandOpHandler {
   /** deviceId → new kid of its open rotation (the ingest hook looks here on every message). */
   #open = new Map<string, RotationRecord>();
   #commands: CommandService | undefined;
+  /** The kid of each device's last accepted message. */
+  #lastKid = new Map<string, number>();
 
   constructor(o: KeyRotationOptions) {
     this.#o = o;
@@ -57,7 +59,11 @@ export class KeyRotation implements CommandOpHandler {
   }
 
   /** Starts a rotation (CLI, API, dashboard, schedule): queues `rotate_key`. */
-  rotate(deviceId: string, actor: string, o: { reason?: string; ttlMs?: number } = {}): Promise<CommandRecord> {
+  rotate(
+    deviceId: string,
+    actor: string,
+    o: { reason?: string; ttlMs?: number } = {},
+  ): Promise<CommandRecord> {
     if (!this.#commands) throw new Error('key rotation is not attached to a command service');
     return this.#commands.send({ deviceId, op: 'rotate_key', actor, reason: o.reason, ttlMs: o.ttlMs });
   }
@@ -150,7 +156,15 @@ export class KeyRotation implements CommandOpHandler {
    * switches the server too if the ack has not been processed yet).
    */
   async observe(deviceId: string, kid: number | undefined): Promise<void> {
-    const r = this.#open.get(deviceId);
+    if (kid === undefined) return;
+    let r = this.#open.get(deviceId);
+    if (!r && this.#lastKid.get(deviceId) !== kid) {
+      // A kid not seen from this device before: a rotation another process (the CLI) started may
+      // not be in the open set yet. One lookup per change of kid, not per message.
+      const found = await this.#o.rotations.getRotation(deviceId, kid);
+      if (found && (found.state === 'pending' || found.state === 'acked')) r = found;
+    }
+    this.#lastKid.set(deviceId, kid);
     if (!r || kid !== r.kid) return;
     this.#open.delete(deviceId);
     if (r.state === 'pending') await this.#o.store.setDeviceCurrentKid(deviceId, r.kid, this.#o.clock());
@@ -190,7 +204,10 @@ export class KeyRotation implements CommandOpHandler {
       // A failed rotation is retried after a day, not on every tick.
       if (last && last.state === 'failed' && now - (last.completedAt ?? last.startedAt) < DAY_MS) continue;
       try {
-        await this.rotate(d.id, 'system', { reason: 'scheduled (keys.rotateDeviceSecretsDays)', ttlMs: SCHEDULED_TTL_MS });
+        await this.rotate(d.id, 'system', {
+          reason: 'scheduled (keys.rotateDeviceSecretsDays)',
+          ttlMs: SCHEDULED_TTL_MS,
+        });
         budget--;
       } catch (err) {
         this.#o.logger.warn({ err, device: d.id }, 'scheduled key rotation not started');
@@ -204,7 +221,8 @@ export class KeyRotation implements CommandOpHandler {
     // Only the first completion (message under the new kid, or the overlap's end) acts.
     if (!(await rotations.setRotationState(r.deviceId, r.kid, 'completed', now))) return;
     for (const k of await store.listDeviceKeys(r.deviceId)) {
-      if (k.kid < r.kid && k.status === 'active') await store.setDeviceKeyStatus(r.deviceId, k.kid, 'retired');
+      if (k.kid < r.kid && k.status === 'active')
+        await store.setDeviceKeyStatus(r.deviceId, k.kid, 'retired');
     }
     this.#o.onKeysChanged?.(r.deviceId);
     this.#o.count?.('key_rotations_completed');

@@ -52,7 +52,11 @@ export function runRotationStoreContract(o: ContractOptions<RotationStoreFixture
       assert.equal(done?.completedAt, T + 20);
       assert.deepEqual(await f.rotations.listOpenRotations(), []);
       assert.equal(await f.rotations.setRotationState('truck-0001', 9, 'failed', T, 'x'), null);
-      assert.equal(await f.rotations.setRotationState('truck-0001', 2, 'completed', T + 30), null, 'completes once');
+      assert.equal(
+        await f.rotations.setRotationState('truck-0001', 2, 'completed', T + 30),
+        null,
+        'completes once',
+      );
       assert.equal((await f.rotations.getRotation('truck-0001', 2))?.completedAt, T + 20);
     });
 

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { toPem } from '../pki/pem.ts';
-import { ECDSA_SHA256, EC_P256, subtle, type WebCryptoKeyPair, x509 } from '../pki/x509.ts';
+import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../pki/x509.ts';
 import type { CommandBody } from '../protocol/bodies.ts';
 import { p256PublicKeyFromPoint, rotatedSecretFor } from '../protocol/rotation.ts';
 
@@ -51,7 +51,8 @@ function pemFromB64u(b64u: string, label: string): string {
 export const SIM_OPS: Record<string, SimOp> = {
   async set_interval(dev, args) {
     const s = args.seconds;
-    if (!num(s) || !Number.isInteger(s) || s < 1 || s > 86_400) return bad('seconds must be an integer 1..86400');
+    if (!num(s) || !Number.isInteger(s) || s < 1 || s > 86_400)
+      return bad('seconds must be an integer 1..86400');
     dev.intervalMs = s * 1000;
     return { ok: true, result: { seconds: s } };
   },
@@ -73,7 +74,8 @@ export const SIM_OPS: Record<string, SimOp> = {
     // §12.3: new secret from the certificate key and the server's ephemeral point.
     const { kid, epk } = args;
     if (!num(kid) || !Number.isSafeInteger(kid) || kid < 2) return bad('kid must be an integer >= 2');
-    if (typeof epk !== 'string' || !/^[A-Za-z0-9_-]{87}$/.test(epk)) return bad('epk must be a 65-byte point');
+    if (typeof epk !== 'string' || !/^[A-Za-z0-9_-]{87}$/.test(epk))
+      return bad('epk must be a 65-byte point');
     let secret: Buffer;
     try {
       const point = Buffer.from(epk, 'base64url');
@@ -123,7 +125,8 @@ export const SIM_OPS: Record<string, SimOp> = {
     return { ok: true, after: installed.activate };
   },
   async trust_bundle(dev, args) {
-    if (typeof args.bundle !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(args.bundle)) return bad('bundle missing');
+    if (typeof args.bundle !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(args.bundle))
+      return bad('bundle missing');
     const pems: string[] = [];
     try {
       for (const part of args.bundle.split('.')) {

@@ -87,13 +87,20 @@ export class DeviceDownlink {
     if (!k) return { ok: false, reason: 'unknown_kid' };
     if (!verifyEnvelopeMac(env, 'commands', k.mac)) return { ok: false, reason: 'mac_invalid' };
     if (env.ts > now + MAX_FUTURE_MS) return { ok: false, reason: 'ts_future' };
-    const fp = createHash('sha256').update(Buffer.from(env.n, 'base64url')).digest().subarray(0, NONCE_FP_BYTES);
+    const fp = createHash('sha256')
+      .update(Buffer.from(env.n, 'base64url'))
+      .digest()
+      .subarray(0, NONCE_FP_BYTES);
     const replay = this.#window.check(env.seq, fp);
     if (replay) {
       return {
         ok: false,
         reason:
-          replay === 'VIGIL_ERR_REPLAY_TOO_OLD' ? 'replay_too_old' : replay === 'VIGIL_ERR_NONCE_REUSE' ? 'nonce_reuse' : 'replay',
+          replay === 'VIGIL_ERR_REPLAY_TOO_OLD'
+            ? 'replay_too_old'
+            : replay === 'VIGIL_ERR_NONCE_REUSE'
+              ? 'nonce_reuse'
+              : 'replay',
       };
     }
     // The seq is spent before anything runs (firmware does the same): a crash after this point

@@ -156,7 +156,9 @@ export class SimDevice implements OpsDevice {
     this.#publish(
       'acks',
       JSON.stringify(
-        out.ok ? { id, ok: true, ...(out.result ? { result: out.result } : {}) } : { id, ok: false, error: out.error },
+        out.ok
+          ? { id, ok: true, ...(out.result ? { result: out.result } : {}) }
+          : { id, ok: false, error: out.error },
       ),
     );
     if (out.ok) out.after?.();

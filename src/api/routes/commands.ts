@@ -49,7 +49,12 @@ export function commandsRoutes(p: { commands: CommandControl; devices: DeviceRea
           body: z.strictObject({
             op: z.string().regex(/^[a-z_]{2,32}$/),
             args: z.record(z.string(), scalar).optional(),
-            ttlSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
+            ttlSeconds: z
+              .number()
+              .int()
+              .min(1)
+              .max(30 * 86_400)
+              .optional(),
             reason: z.string().trim().max(500).optional(),
           }),
           response: { 201: z.object({ command: commandSchema }) },
@@ -67,7 +72,10 @@ export function commandsRoutes(p: { commands: CommandControl; devices: DeviceRea
           actor: actorOf(principal),
           reason: b.reason,
         });
-        req.log.info({ device: cmd.deviceId, op: cmd.op, command: cmd.id, actor: actorOf(principal) }, 'command queued');
+        req.log.info(
+          { device: cmd.deviceId, op: cmd.op, command: cmd.id, actor: actorOf(principal) },
+          'command queued',
+        );
         reply.code(201);
         return { command: commandView(cmd) };
       },

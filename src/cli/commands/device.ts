@@ -1,3 +1,4 @@
+import { commandView } from '../../commands/command-view.ts';
 import {
   addDevice,
   checkDeviceId,
@@ -5,6 +6,7 @@ import {
   revokeDevice,
   setDeviceEnabled,
 } from '../../devices/device-service.ts';
+import { createLifecycleServices } from '../../lifecycle/lifecycle-services.ts';
 import { ALGS, type Alg } from '../../protocol/aead.ts';
 import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
 import type { DeviceRecord } from '../../storage/store.ts';
@@ -15,7 +17,8 @@ const HELP = `usage:
   vigil device add ID --profile vaccine-transport|patient-vitals|temperature-probe [--out DIR] [--alg A256GCM|ASCON128|none]
   vigil device list [--json]
   vigil device show ID [--json]
-  vigil device disable|enable|revoke ID`;
+  vigil device disable|enable|revoke ID
+  vigil device rotate-key ID [--reason TEXT] [--json]   next secret (kid N+1) by ECDH with the device's key`;
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -122,6 +125,18 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
               `cert       ${c.serial} valid ${iso(c.notBefore)} .. ${iso(c.notAfter)}${c.revokedAt ? ` REVOKED ${iso(c.revokedAt)}` : ''}`,
             );
           }
+        }
+        return 0;
+      }
+      case 'rotate-key': {
+        const { rotation } = createLifecycleServices(ctx);
+        const cmd = await rotation.rotate(id, 'cli', values.reason ? { reason: values.reason } : {});
+        if (values.json) io.out(JSON.stringify(commandView(cmd)));
+        else {
+          io.out(`key rotation of ${id} to kid ${cmd.args.kid} started (command ${cmd.id}, ${cmd.state})`);
+          io.out(
+            'a running `vigil start` sends it; the old kid is retired after the first message under the new one.',
+          );
         }
         return 0;
       }

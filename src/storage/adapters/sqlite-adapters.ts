@@ -1,8 +1,8 @@
 import { SqliteAccountStore } from './sqlite-account-store.ts';
 import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
-import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 

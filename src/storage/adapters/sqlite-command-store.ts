@@ -77,7 +77,17 @@ export class SqliteCommandStore implements CommandStore {
              created_at, expires_at, sent_at, send_count, downlink_seq, acked_at, updated_at)
            VALUES (?, ?, ?, ?, 'queued', NULL, NULL, NULL, ?, ?, ?, ?, NULL, 0, NULL, NULL, ?)`,
         )
-        .run(c.id, c.deviceId, c.op, JSON.stringify(c.args), c.createdBy, c.reason, c.createdAt, c.expiresAt, c.createdAt),
+        .run(
+          c.id,
+          c.deviceId,
+          c.op,
+          JSON.stringify(c.args),
+          c.createdBy,
+          c.reason,
+          c.createdAt,
+          c.expiresAt,
+          c.createdAt,
+        ),
     );
   }
 
@@ -168,12 +178,16 @@ export class SqliteCommandStore implements CommandStore {
 
   async devicesWithPending(): Promise<string[]> {
     return this.#q
-      .all<{ device_id: string }>(`SELECT DISTINCT device_id FROM commands WHERE ${PENDING} ORDER BY device_id`)
+      .all<{ device_id: string }>(
+        `SELECT DISTINCT device_id FROM commands WHERE ${PENDING} ORDER BY device_id`,
+      )
       .map((r) => r.device_id);
   }
 
   async peekDownlinkSeq(deviceId: string): Promise<number> {
-    return this.#q.one<{ next_seq: number }>('SELECT next_seq FROM downlink_seq WHERE device_id = ?', deviceId)
-      ?.next_seq ?? 0;
+    return (
+      this.#q.one<{ next_seq: number }>('SELECT next_seq FROM downlink_seq WHERE device_id = ?', deviceId)
+        ?.next_seq ?? 0
+    );
   }
 }

@@ -75,14 +75,20 @@ export class SqliteRotationStore implements RotationStore {
         )
         .run(...[state, error ?? null, ...(col ? [at] : []), deviceId, kid]);
       if (changed.changes === 0) return null;
-      const r = this.#q.one<Row>('SELECT * FROM key_rotations WHERE device_id = ? AND kid = ?', deviceId, kid);
+      const r = this.#q.one<Row>(
+        'SELECT * FROM key_rotations WHERE device_id = ? AND kid = ?',
+        deviceId,
+        kid,
+      );
       return r ? toRecord(r) : null;
     });
   }
 
   async listOpenRotations(): Promise<RotationRecord[]> {
     return this.#q
-      .all<Row>("SELECT * FROM key_rotations WHERE state IN ('pending', 'acked') ORDER BY started_at, device_id")
+      .all<Row>(
+        "SELECT * FROM key_rotations WHERE state IN ('pending', 'acked') ORDER BY started_at, device_id",
+      )
       .map(toRecord);
   }
 
