@@ -204,6 +204,11 @@ export class CommandService {
     }
   }
 
+  /** The device's pending (queued or sent) commands, in queue order. */
+  pending(deviceId: string): Promise<CommandRecord[]> {
+    return this.#o.commands.list({ deviceId, states: ['queued', 'sent'], limit: 10_000 });
+  }
+
   /** The device acknowledged commands (ack bodies from its `acks` channel, already verified). */
   async onAcks(deviceId: string, acks: readonly Record<string, unknown>[]): Promise<void> {
     for (const body of acks) {

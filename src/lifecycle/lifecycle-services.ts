@@ -1,19 +1,23 @@
 import { CommandService } from '../commands/command-service.ts';
 import type { CommandRecord } from '../commands/command-store.ts';
 import type { VigilContext } from '../data-dir/context.ts';
+import { CertRenewal } from './cert-renewal.ts';
 import { KeyRotation } from './key-rotation.ts';
 
 /** The command service and the lifecycle ops registered on it, over one data directory. */
 export interface LifecycleServices {
   commands: CommandService;
   rotation: KeyRotation;
+  renewal: CertRenewal;
   /** Starts the periodic work (expiry, resends, overlap ends, schedules); `vigil start` only. */
   start(): void;
   stop(): Promise<void>;
 }
 
-/** How often overlaps, schedules and renewals are checked. */
+/** How often rotation overlaps and schedules are checked. */
 const LIFECYCLE_TICK_MS = 2000;
+/** How often certificate expiry and renewal grace periods are checked. */
+const RENEWAL_TICK_MS = 60_000;
 
 /**
  * Builds the command service with every lifecycle op registered (rotation, renewal, trust
@@ -22,7 +26,12 @@ const LIFECYCLE_TICK_MS = 2000;
  */
 export function createLifecycleServices(
   ctx: VigilContext,
-  o: { onCommandChange?: (cmd: CommandRecord) => void; onKeysChanged?: (deviceId: string) => void } = {},
+  o: {
+    onCommandChange?: (cmd: CommandRecord) => void;
+    onKeysChanged?: (deviceId: string) => void;
+    /** A certificate was revoked by the lifecycle: rebuild the CRL and apply it. */
+    onRevoked?: () => Promise<void>;
+  } = {},
 ): LifecycleServices {
   const { config, store, logger } = ctx;
   const commands = new CommandService({
@@ -49,11 +58,26 @@ export function createLifecycleServices(
     ...(o.onKeysChanged ? { onKeysChanged: o.onKeysChanged } : {}),
   });
   rotation.attach(commands);
+  const renewal = new CertRenewal({
+    store,
+    issuingCa: () => ctx.ca,
+    clock: ctx.clock,
+    logger: logger.child({ component: 'cert-renewal' }),
+    validityDays: config.pki.deviceValidityDays,
+    renewBeforeMs: config.pki.renewBeforeDays * 86_400_000,
+    graceMs: config.pki.renewGraceDays * 86_400_000,
+    count,
+    ...(o.onRevoked ? { onRevoked: o.onRevoked } : {}),
+  });
+  renewal.attach(commands);
   let timer: NodeJS.Timeout | undefined;
+  let renewalTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let renewing: Promise<void> | undefined;
   return {
     commands,
     rotation,
+    renewal,
     start() {
       commands.start();
       timer = setInterval(() => {
@@ -66,10 +90,22 @@ export function createLifecycleServices(
           });
       }, LIFECYCLE_TICK_MS);
       timer.unref();
+      renewalTimer = setInterval(() => {
+        if (renewing) return;
+        renewing = renewal
+          .tick()
+          .catch((err) => logger.error({ err }, 'certificate renewal tick failed'))
+          .finally(() => {
+            renewing = undefined;
+          });
+      }, RENEWAL_TICK_MS);
+      renewalTimer.unref();
     },
     async stop() {
       if (timer) clearInterval(timer);
+      if (renewalTimer) clearInterval(renewalTimer);
       await running;
+      await renewing;
       await commands.stop();
     },
   };

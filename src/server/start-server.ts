@@ -142,12 +142,19 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const lifecycle = createLifecycleServices(ctx, {
     onCommandChange: (c) => bus.publish('command', commandView(c)),
     onKeysChanged: (id) => keyring.invalidate(id),
+    onRevoked: () => refresh(),
   });
   const commands = lifecycle.commands;
   const onAccepted = (ev: AcceptedMessage) => {
     void lifecycle.rotation
       .observe(ev.deviceId, ev.kid)
       .catch((err) => logger.error({ err, device: ev.deviceId }, 'key rotation update failed'));
+    if (ev.channel === 'events') {
+      for (const m of ev.messages) {
+        if (m.body.type === 'csr' && typeof m.body.csr === 'string')
+          void lifecycle.renewal.onCsr(ev.deviceId, m.body.csr);
+      }
+    }
     if (ev.channel === 'acks' && ev.messages.length > 0) {
       void commands
         .onAcks(
@@ -241,7 +248,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         if (cert.kind === 'service') return { kind: 'service', name: cn };
         if (cert.kind !== 'device') return null;
         const device = await keyring.device(cn);
-        return device && device.status === 'enabled' ? { kind: 'device', id: cn } : null;
+        if (!device || device.status !== 'enabled') return null;
+        // A renewed certificate's first use: it becomes the device's, the old one is revoked.
+        if (device.certSerial !== null && normalizeSerial(device.certSerial) !== cert.serial) {
+          void lifecycle.renewal
+            .onCertificateUsed(cn, cert.serial)
+            .then((switched) => switched && keyring.invalidate(cn))
+            .catch((err) => logger.error({ err, device: cn }, 'certificate switch failed'));
+        }
+        return { kind: 'device', id: cn };
       },
       onSecurityEvent: (ev) =>
         rejections.record({
@@ -260,7 +275,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   lifecycle.start();
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
-  const refresh = async () => {
+  async function refresh(): Promise<void> {
     keyring.invalidate();
     const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
     const added = next.serials.filter((s) => !crl.serials.includes(s));
@@ -270,7 +285,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       if (d.status !== 'enabled') broker?.disconnect(d.id);
     }
     if (added.length > 0) logger.info({ serials: added }, 'CRL updated; revoked sessions dropped');
-  };
+  }
   const watcher = await watchStoreChanges({
     store,
     intervalMs: config.pki.crlPollMs,

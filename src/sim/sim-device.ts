@@ -69,6 +69,8 @@ export class SimDevice implements OpsDevice {
   readonly #url: string;
   #client: MqttClient | undefined;
   #closed = false;
+  /** Sealed envelopes whose publish failed (connection ended first): redelivered byte for byte. */
+  #redeliver: { topic: string; payload: string }[] = [];
   #buffer: Record<string, unknown>[] = [];
   #pendingEvents: DeviceEventBody[] = [];
   #linkUp = true;
@@ -115,6 +117,8 @@ export class SimDevice implements OpsDevice {
       // Protocol §1: clean session, so subscribe to commands again after every CONNACK.
       client.subscribe(commandsTopic, { qos: 1 });
       client.publish(stateTopic, 'online', { qos: 1, retain: true });
+      // Protocol §6.4: unacknowledged envelopes go again, unchanged (same seq, nonce and MAC).
+      for (const m of this.#redeliver.splice(0)) this.#send(client, m.topic, m.payload);
     });
     client.on('message', (topic, payload) => {
       if (topic === commandsTopic) void this.#onCommand(payload);
@@ -218,6 +222,8 @@ export class SimDevice implements OpsDevice {
   restart(ms: number): void {
     const c = this.#client;
     if (!c) return;
+    // From now on samples are buffered for the next connection.
+    this.stats.connected = false;
     // Let the ack leave first: MQTT.js flushes queued publishes before an orderly end.
     setTimeout(() => {
       c.end(false, {}, () => {
@@ -245,17 +251,22 @@ export class SimDevice implements OpsDevice {
       keys: this.#keys.get(this.#kid) as DeviceKeys,
     });
     this.stats.sent++;
+    this.#send(client, deviceTopic(this.#b.info.topic_prefix, this.id, channel), serializeEnvelope(env));
+  }
+
+  #send(client: MqttClient, topic: string, payload: string): void {
     // QoS 1: MQTT.js keeps the message and resends it until the broker's PUBACK, which Vigil sends
-    // only once the reading is durable.
-    client.publish(
-      deviceTopic(this.#b.info.topic_prefix, this.id, channel),
-      serializeEnvelope(env),
-      { qos: 1 },
-      (err) => {
-        if (err) this.stats.errors++;
-        else this.stats.acked++;
-      },
-    );
+    // only once the reading is durable. If the client ends first, the envelope waits for the next one.
+    client.publish(topic, payload, { qos: 1 }, (err) => {
+      if (!err) {
+        this.stats.acked++;
+        return;
+      }
+      this.stats.errors++;
+      if (this.#client && this.#client !== client && this.#client.connected)
+        this.#send(this.#client, topic, payload);
+      else this.#redeliver.push({ topic, payload });
+    });
   }
 
   /**
