@@ -174,6 +174,8 @@ export class EmbeddedBroker {
   #rejectedPayloads = new WeakSet<Buffer>();
   #listening: net.AddressInfo | undefined;
   #closing = false;
+  /** The CRL in force (kept so a certificate or trust change keeps revocation checking on). */
+  #crl: string | undefined;
 
   constructor(opts: EmbeddedBrokerOptions) {
     this.#opts = opts;
@@ -182,6 +184,7 @@ export class EmbeddedBroker {
     this.limits = Object.freeze({ ...DEFAULT_BROKER_LIMITS, ...stripUndefined(opts.limits ?? {}) });
     validateLimits(this.limits);
     this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'broker' });
+    this.#crl = opts.tls.crl;
     this.#now = opts.now ?? Date.now;
 
     this.#aedes = new Aedes({
@@ -279,6 +282,7 @@ export class EmbeddedBroker {
     if (typeof crlPem !== 'string' || !crlPem.includes('-----BEGIN X509 CRL-----')) {
       throw new TypeError('updateCrl: a PEM CRL is required');
     }
+    this.#crl = crlPem;
     this.#tlsServer.setSecureContext(this.#secureContextOptions(crlPem));
     this.#revoked = new Set(revokedSerialsHex.map(normalizeSerial).filter((s) => s !== ''));
     let dropped = 0;
@@ -303,6 +307,18 @@ export class EmbeddedBroker {
         (err) => (err ? reject(err) : resolve()),
       );
     });
+  }
+
+  /**
+   * Swaps the server certificate and key, or the trusted client CAs (during a CA rollover), for
+   * new handshakes without a restart (`setSecureContext`); live sessions are not touched.
+   */
+  updateTls(change: { cert?: string; key?: string; ca?: string }): void {
+    const next = { ...this.#opts.tls, ...change };
+    // Build first: a bad key or certificate throws here and changes nothing.
+    tls.createSecureContext(this.#secureContextOptionsFor(next, this.#crl));
+    this.#opts = { ...this.#opts, tls: next };
+    this.#tlsServer.setSecureContext(this.#secureContextOptions(this.#crl));
   }
 
   /** Closes every connection of this identity (a disabled device, say). Returns how many. */
@@ -353,7 +369,11 @@ export class EmbeddedBroker {
   // ---- connection accept and TLS -------------------------------------------------------------
 
   #secureContextOptions(crl: string | undefined): tls.SecureContextOptions {
-    const { ca, cert, key } = this.#opts.tls;
+    return this.#secureContextOptionsFor(this.#opts.tls, crl);
+  }
+
+  #secureContextOptionsFor(t: BrokerTlsOptions, crl: string | undefined): tls.SecureContextOptions {
+    const { ca, cert, key } = t;
     return {
       ca,
       cert,

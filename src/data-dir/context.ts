@@ -107,7 +107,9 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
   const ca = await ensureCa(paths, master, store, clock, config, created);
-  await ensureServerCert(paths, master, store, ca, clock, config, created);
+  await ensureServerCert(paths, master, store, ca, clock, config, created, {
+    renewBeforeMs: config.pki.serverRenewBeforeDays * 86_400_000,
+  });
   if (!existsSync(paths.crl)) {
     await rebuildCrl({ paths, store, ca, clock });
     created.push(`CRL ${paths.crl}`);
@@ -190,8 +192,12 @@ async function ensureCa(
   return ca;
 }
 
-/** Issues the server certificate when missing, expiring within 30 days, or lacking a configured name. */
-async function ensureServerCert(
+/**
+ * Issues the server certificate when missing, expiring within `renewBeforeMs`, lacking a
+ * configured name, not issued by `ca` (after a CA rollover), or when `force`d. Returns true when
+ * it issued a new one (a running server then hot-swaps it, src/lifecycle/server-cert-renewal.ts).
+ */
+export async function ensureServerCert(
   paths: DataPaths,
   master: MasterKey,
   store: Store,
@@ -199,7 +205,8 @@ async function ensureServerCert(
   clock: () => number,
   config: VigilConfig,
   created: string[],
-): Promise<void> {
+  o: { renewBeforeMs: number; force?: boolean },
+): Promise<boolean> {
   const wantDns = ['localhost', ...config.pki.hostNames];
   const wantIps = ['127.0.0.1', '::1', ...config.pki.ips];
   if (existsSync(paths.serverCert) && existsSync(paths.serverKeySealed)) {
@@ -209,7 +216,8 @@ async function ensureServerCert(
     const hasAll =
       wantDns.every((d) => san.includes(`DNS:${d}`)) &&
       wantIps.every((ip) => san.toLowerCase().includes(`ip address:${ip}`.toLowerCase()) || ip.includes(':'));
-    if (hasAll && info.notAfter - clock() > 30 * 86_400_000) return;
+    const sameCa = new X509Certificate(pem).checkIssued(new X509Certificate(ca.certPem));
+    if (!o.force && sameCa && hasAll && info.notAfter - clock() > o.renewBeforeMs) return false;
   }
   const cert = await issueServerCert({
     ca,
@@ -235,6 +243,7 @@ async function ensureServerCert(
     revocationReason: null,
   });
   created.push(`server certificate ${paths.serverCert} (${[...wantDns, ...wantIps].join(', ')})`);
+  return true;
 }
 
 /** The server's TLS key pair, opened from its sealed file. */

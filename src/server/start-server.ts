@@ -23,8 +23,10 @@ import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { createLifecycleServices, type LifecycleServices } from '../lifecycle/lifecycle-services.ts';
+import { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
+import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
@@ -53,6 +55,8 @@ export interface RunningServer {
   routes: readonly RouteInfo[];
   /** Commands to devices and the key and certificate lifecycle. */
   lifecycle: LifecycleServices;
+  /** Server certificate renewal with hot swap on both listeners. */
+  serverCert: ServerCertRenewal;
   stop(): Promise<void>;
 }
 
@@ -345,6 +349,18 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     routes: composed.routes,
   });
   const httpPort = (api.server.address() as { port: number }).port;
+  // The server certificate is renewed before expiry and swapped on both listeners in place.
+  const serverCert = new ServerCertRenewal(ctx, [
+    ...(broker
+      ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
+      : []),
+    { updateServerCert: (cert, key) => api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS }) },
+  ]);
+  const certTimer = setInterval(
+    () => void serverCert.check().catch((err) => logger.error({ err }, 'server certificate renewal failed')),
+    3_600_000,
+  );
+  certTimer.unref();
   await store.appendAudit({
     ts: clock(),
     actor: 'system',
@@ -367,9 +383,11 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     live: { bus, stats: composed.liveStats },
     routes: apiRuntimeOf(api)?.routes ?? [],
     lifecycle,
+    serverCert,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      clearInterval(certTimer);
       watcher.stop();
       clearInterval(crlTimer);
       await api.close();
