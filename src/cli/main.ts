@@ -3,6 +3,7 @@ import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
 import { commandCommand } from './commands/command.ts';
 import { deviceCommand } from './commands/device.ts';
+import { keysCommand } from './commands/keys.ts';
 import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
 import { readingsCommand } from './commands/readings.ts';
 import { reportCommand } from './commands/report.ts';
@@ -46,6 +47,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   report: {
     run: reportCommand,
     help: 'report verify FILE [--key PEM] | report key | report shipment ID --format pdf|csv --out FILE',
+  },
+  keys: {
+    run: keysCommand,
+    help: 'keys rotate-master                                                  new master key, re-seal, re-key the database',
   },
   'mosquitto-config': {
     run: mosquittoConfigCommand,

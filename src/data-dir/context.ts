@@ -11,7 +11,7 @@ import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
-import type { RotationStore } from '../lifecycle/rotation-store.ts';
+import type { RotationStore } from '../keys/rotation-store.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -24,6 +24,7 @@ import {
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
+import { completeMasterRotation, masterRotationPending } from './master-rotation.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
 
 export interface VigilContext {
@@ -95,7 +96,13 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   } catch (err) {
     throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
   }
-  const { key: master, created: keyCreated } = loadOrCreateMasterKey(paths.masterKey, env);
+  // A master-key rotation cut off by a crash is finished before anything opens the database.
+  if (!env.VIGIL_MASTER_KEY && masterRotationPending(paths)) completeMasterRotation(paths);
+  const { key: master, created: keyCreated } = loadOrCreateMasterKey(
+    paths.masterKey,
+    env,
+    paths.hashRootSealed,
+  );
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
   const dbExisted = existsSync(paths.db);
   const db = openSqliteAdapters({

@@ -5,6 +5,10 @@ export function dataPaths(dataDir: string) {
   return {
     dataDir,
     masterKey: join(dataDir, 'master.key'),
+    /** The next master key while `vigil keys rotate-master` runs (or was interrupted). */
+    masterKeyNext: join(dataDir, 'master.key.next'),
+    /** The keyed-hash root after a master-key rotation, sealed under the master key. */
+    hashRootSealed: join(dataDir, 'pki', 'hash-root.sealed'),
     db: join(dataDir, 'vigil.db'),
     pkiDir: join(dataDir, 'pki'),
     caCert: join(dataDir, 'pki', 'ca.crt'),

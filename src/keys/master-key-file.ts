@@ -10,13 +10,14 @@ import { MasterKey, parseMasterKey } from './master-key.ts';
 export function loadOrCreateMasterKey(
   path: string,
   env: NodeJS.ProcessEnv,
+  hashRootPath?: string,
 ): { key: MasterKey; created: boolean } {
   if (env.VIGIL_MASTER_KEY)
-    return { key: new MasterKey(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
+    return { key: withHashRoot(parseMasterKey(env.VIGIL_MASTER_KEY), hashRootPath), created: false };
   if (existsSync(path)) {
     const mode = statSync(path).mode & 0o777;
     if (mode & 0o077) chmodSync(path, 0o600);
-    return { key: new MasterKey(parseMasterKey(readFileSync(path, 'utf8'))), created: false };
+    return { key: withHashRoot(parseMasterKey(readFileSync(path, 'utf8')), hashRootPath), created: false };
   }
   const raw = randomBytes(32);
   try {
@@ -25,4 +26,11 @@ export function loadOrCreateMasterKey(
     throw new VigilError('VIGIL_ERR_DATA_DIR', `cannot write ${path}: ${(err as Error).message}`);
   }
   return { key: new MasterKey(raw), created: true };
+}
+
+/** The master key with the keyed-hash root a master-key rotation left (when there is one). */
+export function withHashRoot(raw: Buffer, hashRootPath: string | undefined): MasterKey {
+  if (!hashRootPath || !existsSync(hashRootPath)) return new MasterKey(raw);
+  const sealed = readFileSync(hashRootPath);
+  return new MasterKey(raw, new MasterKey(raw).open('hash-root', sealed));
 }

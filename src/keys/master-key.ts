@@ -9,7 +9,8 @@ export type SealPurpose =
   | 'service-key'
   | 'backup'
   | 'totp-secret'
-  | 'report-key';
+  | 'report-key'
+  | 'hash-root';
 
 const SEAL_VERSION = 0x01;
 const NONCE_LEN = 12;
@@ -21,10 +22,24 @@ const TAG_LEN = 16;
  */
 export class MasterKey {
   readonly #key: Buffer;
+  /**
+   * The root of the keyed hashes (delivery tokens, recovery codes). It is the master key itself
+   * until the first master-key rotation, which keeps the old root sealed under the new master
+   * key (`pki/hash-root.sealed`): hashes of values nobody stored cannot be recomputed.
+   */
+  readonly #hashRoot: Buffer;
 
-  constructor(key: Buffer) {
+  constructor(key: Buffer, hashRoot?: Buffer) {
     if (key.length !== 32) throw new VigilError('VIGIL_ERR_MASTER_KEY', 'master key must be 32 bytes');
+    if (hashRoot !== undefined && hashRoot.length !== 32)
+      throw new VigilError('VIGIL_ERR_MASTER_KEY', 'hash root must be 32 bytes');
     this.#key = Buffer.from(key);
+    this.#hashRoot = Buffer.from(hashRoot ?? key);
+  }
+
+  /** The keyed-hash root, for a master-key rotation to carry over (sealed, never logged). */
+  hashRoot(): Buffer {
+    return Buffer.from(this.#hashRoot);
   }
 
   #derive(info: string, length = 32): Buffer {
@@ -71,9 +86,8 @@ export class MasterKey {
 
   /** Keyed hash for values that must be matched but never stored (delivery tokens). */
   keyedHash(purpose: string, value: string): string {
-    return createHmac('sha256', this.#derive(`hash|${purpose}`))
-      .update(value)
-      .digest('base64url');
+    const key = Buffer.from(hkdfSync('sha256', this.#hashRoot, 'vigil/v1/at-rest', `hash|${purpose}`, 32));
+    return createHmac('sha256', key).update(value).digest('base64url');
   }
 }
 

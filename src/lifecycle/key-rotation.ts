@@ -5,10 +5,10 @@ import type { CommandService } from '../commands/command-service.ts';
 import type { CommandRecord } from '../commands/command-store.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
+import type { RotationRecord, RotationStore } from '../keys/rotation-store.ts';
 import { normalizeSerial } from '../pki/serial.ts';
 import { p256Point, rotatedSecretFor } from '../protocol/rotation.ts';
 import type { Store } from '../storage/store.ts';
-import type { RotationRecord, RotationStore } from './rotation-store.ts';
 
 const DAY_MS = 86_400_000;
 /** A scheduled rotation waits this long for an offline device before it counts as failed. */

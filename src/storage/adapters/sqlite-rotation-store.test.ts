@@ -1,4 +1,4 @@
-import { runRotationStoreContract } from '../../lifecycle/rotation-store-contract.ts';
+import { runRotationStoreContract } from '../../keys/rotation-store-contract.ts';
 import { sampleDevice, sampleKey } from '../store-records.fixture.ts';
 import { freshSqlite } from './sqlite.fixture.ts';
 

@@ -1,5 +1,5 @@
 import { VigilError } from '../../errors.ts';
-import type { RotationRecord, RotationState, RotationStore } from '../../lifecycle/rotation-store.ts';
+import type { RotationRecord, RotationState, RotationStore } from '../../keys/rotation-store.ts';
 import type { SqliteDatabase, SqliteScope } from './sqlite-database.ts';
 
 interface Row {
