@@ -378,7 +378,8 @@ export class EmbeddedBroker {
       ca,
       cert,
       key,
-      ...(crl ? { crl } : {}),
+      // One CRL per root during a CA rollover: Node reads one CRL per array entry.
+      ...(crl ? { crl: crl.match(/-----BEGIN X509 CRL-----[\s\S]*?-----END X509 CRL-----\n?/g) ?? crl } : {}),
       ...TLS_SERVER_OPTIONS,
     };
   }

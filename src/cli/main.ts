@@ -5,6 +5,7 @@ import { commandCommand } from './commands/command.ts';
 import { deviceCommand } from './commands/device.ts';
 import { keysCommand } from './commands/keys.ts';
 import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
+import { pkiCommand } from './commands/pki.ts';
 import { readingsCommand } from './commands/readings.ts';
 import { reportCommand } from './commands/report.ts';
 import { shipmentCommand } from './commands/shipment.ts';
@@ -47,6 +48,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   report: {
     run: reportCommand,
     help: 'report verify FILE [--key PEM] | report key | report shipment ID --format pdf|csv --out FILE',
+  },
+  pki: {
+    run: pkiCommand,
+    help: 'pki rollover | status [--json]                                     CA rollover and its progress',
   },
   keys: {
     run: keysCommand,

@@ -204,6 +204,13 @@ export class CommandService {
     }
   }
 
+  /** The device's commands of one op, newest first (at most 100). */
+  async history(deviceId: string, op: string): Promise<CommandRecord[]> {
+    return (await this.#o.commands.list({ deviceId, newestFirst: true, limit: 1000 }))
+      .filter((c) => c.op === op)
+      .slice(0, 100);
+  }
+
   /** The device's pending (queued or sent) commands, in queue order. */
   pending(deviceId: string): Promise<CommandRecord[]> {
     return this.#o.commands.list({ deviceId, states: ['queued', 'sent'], limit: 10_000 });

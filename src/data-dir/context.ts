@@ -24,6 +24,7 @@ import {
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
+import { loadPreviousCa, readRolloverState, serverIssuer, trustBundlePem } from './ca-files.ts';
 import { completeMasterRotation, masterRotationPending } from './master-rotation.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
 
@@ -42,7 +43,10 @@ export interface VigilContext {
   commandStore: CommandStore;
   /** The same database through the key-rotation port. */
   rotationStore: RotationStore;
+  /** The current root CA: issues device and service certificates. */
   ca: CaMaterial;
+  /** During a CA rollover, the previous root (still trusted); null otherwise. */
+  previousCa: CaMaterial | null;
   logger: Logger;
   clock: () => number;
   /** What the first start created (to tell the user once). */
@@ -114,11 +118,19 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
   const ca = await ensureCa(paths, master, store, clock, config, created);
-  await ensureServerCert(paths, master, store, ca, clock, config, created, {
-    renewBeforeMs: config.pki.serverRenewBeforeDays * 86_400_000,
-  });
+  const previousCa = loadPreviousCa(paths, master);
+  await ensureServerCert(
+    paths,
+    master,
+    store,
+    serverIssuer(ca, previousCa, await readRolloverState(store)),
+    clock,
+    config,
+    created,
+    { renewBeforeMs: config.pki.serverRenewBeforeDays * 86_400_000 },
+  );
   if (!existsSync(paths.crl)) {
-    await rebuildCrl({ paths, store, ca, clock });
+    await rebuildCrl({ paths, store, ca, previousCa, clock });
     created.push(`CRL ${paths.crl}`);
   }
   if (created.length > 0) {
@@ -156,6 +168,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     commandStore: db.commands,
     rotationStore: db.rotations,
     ca,
+    previousCa,
     logger,
     clock,
     created,
@@ -258,30 +271,34 @@ export function serverTlsMaterial(ctx: VigilContext): { cert: string; key: strin
   return {
     cert: readFileSync(ctx.paths.serverCert, 'utf8'),
     key: ctx.master.open('server-key', readFileSync(ctx.paths.serverKeySealed)).toString('utf8'),
-    ca: ctx.ca.certPem,
+    // Client certificates may chain to either root during a CA rollover.
+    ca: trustBundlePem(ctx.ca, ctx.previousCa),
     crl: readFileSync(ctx.paths.crl, 'utf8'),
   };
 }
 
-/** Regenerates the CRL from the store's revocations and writes it; returns PEM and revoked serials. */
+/**
+ * Regenerates the CRL from the store's revocations and writes it; returns PEM and revoked serials.
+ * During a CA rollover the file holds one CRL per root (a verifier needs the issuer's CRL).
+ */
 export async function rebuildCrl(p: {
   paths: DataPaths;
   store: Store;
   ca: CaMaterial;
+  previousCa?: CaMaterial | null | undefined;
   clock: () => number;
 }): Promise<{ pem: string; serials: string[] }> {
   const revoked = await p.store.listRevoked();
   const crlNumber = Number((await p.store.getMeta('crl_number')) ?? '0') + 1;
-  const pem = await createCrl({
-    ca: p.ca,
-    revoked: revoked.map((r) => ({
-      serial: r.serial,
-      revokedAt: r.revokedAt ?? p.clock(),
-      reason: r.revocationReason ?? undefined,
-    })),
-    now: new Date(p.clock()),
-    crlNumber,
-  });
+  const entries = revoked.map((r) => ({
+    serial: r.serial,
+    revokedAt: r.revokedAt ?? p.clock(),
+    reason: r.revocationReason ?? undefined,
+  }));
+  let pem = '';
+  for (const ca of p.previousCa ? [p.ca, p.previousCa] : [p.ca]) {
+    pem += await createCrl({ ca, revoked: entries, now: new Date(p.clock()), crlNumber });
+  }
   await p.store.setMeta('crl_number', String(crlNumber));
   writeFileAtomic(p.paths.crl, pem);
   return { pem, serials: revoked.map((r) => r.serial) };

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { INGEST_SERVICE_NAME, mosquittoAcl, mosquittoConf } from '../broker/mosquitto-config.ts';
 import { x509 } from '../pki/x509.ts';
+import { trustBundlePem } from './ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
 import { ensureServiceCert } from './service-cert.ts';
 
@@ -55,7 +56,13 @@ export async function writeMosquittoFiles(
   const port = o.port ?? ctx.config.mqtt.port;
   const host = o.host ?? ctx.config.mqtt.host;
   const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME, o.actor);
-  const crl = await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+  const crl = await rebuildCrl({
+    paths: ctx.paths,
+    store: ctx.store,
+    ca: ctx.ca,
+    previousCa: ctx.previousCa,
+    clock: ctx.clock,
+  });
   const tls = serverTlsMaterial(ctx);
 
   const files = {
@@ -86,7 +93,7 @@ export async function writeMosquittoFiles(
   chmodSync(files.persistenceDir, 0o700);
   if (process.getuid?.() === 0) chownSync(files.persistenceDir, owner.uid, owner.gid);
   const confPath = join(dir, 'mosquitto.conf');
-  write(files.cafile, ctx.ca.certPem);
+  write(files.cafile, trustBundlePem(ctx.ca, ctx.previousCa));
   write(files.certfile, tls.cert);
   write(files.keyfile, tls.key, 0o600);
   write(files.crlfile, crl.pem);

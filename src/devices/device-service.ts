@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, type VigilContext, writeFileAtomic } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
 import { issueClientCert } from '../pki/index.ts';
@@ -111,7 +112,7 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
     topic_prefix: ctx.config.mqtt.topicPrefix,
   };
   const files: [string, string, number][] = [
-    ['ca.crt', ctx.ca.certPem, 0o644],
+    ['ca.crt', trustBundlePem(ctx.ca, ctx.previousCa), 0o644],
     ['device.crt', cert.certPem, 0o644],
     ['device.key', cert.keyPkcs8Pem ?? '', 0o600],
     ['device.json', `${JSON.stringify(info, null, 2)}\n`, 0o600],
@@ -119,7 +120,7 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
       'vigil_device_config.h',
       firmwareHeader({
         ...info,
-        caPem: ctx.ca.certPem,
+        caPem: trustBundlePem(ctx.ca, ctx.previousCa),
         certPem: cert.certPem,
         keyPem: cert.keyPkcs8Pem ?? '',
       }),
@@ -184,7 +185,13 @@ export async function revokeDevice(
   );
   for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
   await ctx.store.setDeviceStatus(id, 'revoked', now);
-  await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+  await rebuildCrl({
+    paths: ctx.paths,
+    store: ctx.store,
+    ca: ctx.ca,
+    previousCa: ctx.previousCa,
+    clock: ctx.clock,
+  });
   await ctx.store.appendAudit({
     ts: now,
     actor,

@@ -181,8 +181,7 @@ export class CertRenewal {
       }
       if (newest || started >= cap || d.certNotAfter === null) continue;
       if (d.certNotAfter - now > this.#o.renewBeforeMs || d.certNotAfter <= now) continue;
-      const pending = await this.#commandsFor(d.id);
-      if (pending) continue;
+      if (await this.inProgress(d.id)) continue;
       try {
         await this.renew(d.id, 'system', 'scheduled (pki.renewBeforeDays)');
         started++;
@@ -192,9 +191,26 @@ export class CertRenewal {
     }
   }
 
-  async #commandsFor(deviceId: string): Promise<boolean> {
-    const c = await this.#commands?.pending(deviceId);
-    return (c ?? []).some((x) => x.op === 'renew_cert' || x.op === 'cert');
+  /**
+   * True while a renewal of the device is under way: `renew_cert` or `cert` pending, a CSR
+   * awaited (renew_cert acked less than 10 minutes ago, no certificate since), or a new
+   * certificate issued and not used yet.
+   */
+  async inProgress(deviceId: string): Promise<boolean> {
+    const commands = this.#commands;
+    if (!commands) return false;
+    if ((await commands.pending(deviceId)).some((x) => x.op === 'renew_cert' || x.op === 'cert')) return true;
+    const [lastRenew] = await commands.history(deviceId, 'renew_cert');
+    const [lastCert] = await commands.history(deviceId, 'cert');
+    if (
+      lastRenew?.state === 'acked' &&
+      lastRenew.outcome === 'ok' &&
+      this.#o.clock() - (lastRenew.ackedAt ?? 0) < 10 * 60_000 &&
+      (!lastCert || lastCert.createdAt < lastRenew.createdAt)
+    )
+      return true;
+    const device = await this.#o.store.getDevice(deviceId);
+    return device ? (await this.#unused(device)).length > 0 : false;
   }
 
   async #switch(device: DeviceRecord, cert: CertificateRecord, why: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { CommandService } from '../commands/command-service.ts';
 import type { CommandRecord } from '../commands/command-store.ts';
 import type { VigilContext } from '../data-dir/context.ts';
+import { CaRollover } from './ca-rollover.ts';
 import { CertRenewal } from './cert-renewal.ts';
 import { KeyRotation } from './key-rotation.ts';
 
@@ -9,6 +10,7 @@ export interface LifecycleServices {
   commands: CommandService;
   rotation: KeyRotation;
   renewal: CertRenewal;
+  rollover: CaRollover;
   /** Starts the periodic work (expiry, resends, overlap ends, schedules); `vigil start` only. */
   start(): void;
   stop(): Promise<void>;
@@ -16,8 +18,8 @@ export interface LifecycleServices {
 
 /** How often rotation overlaps and schedules are checked. */
 const LIFECYCLE_TICK_MS = 2000;
-/** How often certificate expiry and renewal grace periods are checked. */
-const RENEWAL_TICK_MS = 60_000;
+/** How often certificate expiry, renewal grace periods and a CA rollover's progress are checked. */
+const RENEWAL_TICK_MS = 10_000;
 
 /**
  * Builds the command service with every lifecycle op registered (rotation, renewal, trust
@@ -70,6 +72,7 @@ export function createLifecycleServices(
     ...(o.onRevoked ? { onRevoked: o.onRevoked } : {}),
   });
   renewal.attach(commands);
+  const rollover = new CaRollover(ctx, commands, renewal, logger.child({ component: 'ca-rollover' }));
   let timer: NodeJS.Timeout | undefined;
   let renewalTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -78,6 +81,7 @@ export function createLifecycleServices(
     commands,
     rotation,
     renewal,
+    rollover,
     start() {
       commands.start();
       timer = setInterval(() => {
@@ -92,8 +96,8 @@ export function createLifecycleServices(
       timer.unref();
       renewalTimer = setInterval(() => {
         if (renewing) return;
-        renewing = renewal
-          .tick()
+        renewing = Promise.all([renewal.tick(), rollover.tick()])
+          .then(() => undefined)
           .catch((err) => logger.error({ err }, 'certificate renewal tick failed'))
           .finally(() => {
             renewing = undefined;

@@ -16,6 +16,7 @@ import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
 import { commandView } from '../commands/command-view.ts';
+import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { VigilError } from '../errors.ts';
@@ -186,7 +187,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     backfillAfterMs: config.ingest.backfillAfterMs,
     onAccepted,
   });
-  let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
+  let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
@@ -281,7 +282,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
   async function refresh(): Promise<void> {
     keyring.invalidate();
-    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
+    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
     const added = next.serials.filter((s) => !crl.serials.includes(s));
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
@@ -361,6 +362,13 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     3_600_000,
   );
   certTimer.unref();
+  // A CA rollover (started here or by `vigil pki rollover`): new trust anchors and CRLs for the
+  // broker, and the server certificate from the new root once every device trusts it.
+  lifecycle.rollover.onTrustChanged = async () => {
+    broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
+    await refresh();
+  };
+  lifecycle.rollover.renewServerCert = () => serverCert.check();
   await store.appendAudit({
     ts: clock(),
     actor: 'system',

@@ -119,6 +119,8 @@ export class SimDevice implements OpsDevice {
       client.publish(stateTopic, 'online', { qos: 1, retain: true });
       // Protocol §6.4: unacknowledged envelopes go again, unchanged (same seq, nonce and MAC).
       for (const m of this.#redeliver.splice(0)) this.#send(client, m.topic, m.payload);
+      // What was buffered while the link was down goes now, oldest first (§8).
+      if (this.#linkUp) this.flush();
     });
     client.on('message', (topic, payload) => {
       if (topic === commandsTopic) void this.#onCommand(payload);
