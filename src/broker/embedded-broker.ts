@@ -16,6 +16,8 @@ import {
 } from '../protocol/topics.ts';
 import {
   type BrokerIdentity,
+  CLAIM_CN_PREFIX,
+  CLAIM_SERIAL_RE,
   canPublish,
   canReceive,
   canSubscribe,
@@ -99,6 +101,12 @@ export interface EmbeddedBrokerOptions {
   resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | null>;
   /** Called for every refusal; the app counts and audits. Must not throw (errors are logged). */
   onSecurityEvent?: (ev: BrokerSecurityEvent) => void;
+  /**
+   * A claim (docs/protocol.md §14) from a claim certificate; PUBACK waits for it. The claim
+   * service answers on `{p}/claims/{serial}/reply` through {@link EmbeddedBroker.publish}.
+   * Without it, claim connections are refused.
+   */
+  onClaim?: (claim: { batchCn: string; serial: string; payload: Buffer; address: string }) => Promise<void>;
   /**
    * Called once a device's SUBACK granted its `commands` topic: the moment pending commands can
    * reach it (after every reconnect, as the device subscribes again). Must not throw.
@@ -518,8 +526,11 @@ export class EmbeddedBroker {
       done(Object.assign(new Error(reason), { returnCode }), false);
     };
     if (!conn) return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'invalid_identity');
-    // The certificate is the identity: username/password are ignored, the client id must be the CN.
-    if (client.id !== conn.cn)
+    // The certificate is the identity: username/password are ignored, the client id must be the CN
+    // (a claim certificate, shared by a batch, connects with the device's serial instead).
+    const claimClient =
+      conn.cn.startsWith(CLAIM_CN_PREFIX) && CLAIM_SERIAL_RE.test(client.id) && !!this.#opts.onClaim;
+    if (client.id !== conn.cn && !claimClient)
       return refuse(RC_IDENTIFIER_REJECTED, 'VIGIL_ERR_CLIENT_ID', 'client_id_mismatch');
     if (this.#revoked.has(conn.serial))
       return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_CERT_REVOKED', 'cert_revoked');
@@ -531,8 +542,13 @@ export class EmbeddedBroker {
       });
     }
     this.#opts.resolveIdentity(conn.cn, conn.serial).then(
-      (identity) => {
-        if (!identity) return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'unknown_identity');
+      (resolved) => {
+        if (!resolved) return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'unknown_identity');
+        // A claim identity is bound to the serial it connected as; any other identity to its CN.
+        if ((resolved.kind === 'claim') !== (client.id !== conn.cn))
+          return refuse(RC_IDENTIFIER_REJECTED, 'VIGIL_ERR_CLIENT_ID', 'client_id_mismatch');
+        const identity: BrokerIdentity =
+          resolved.kind === 'claim' ? { ...resolved, serial: client.id } : resolved;
         if (!isValidIdentity(identity) || identityName(identity) !== conn.cn) {
           return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'invalid_identity');
         }
@@ -559,6 +575,7 @@ export class EmbeddedBroker {
   #publishRefusal(identity: BrokerIdentity, packet: { topic: string; payload: unknown; retain?: boolean }) {
     if (typeof packet.topic !== 'string' || packet.topic.startsWith('$SYS')) return 'acl_publish';
     if (!canPublish(identity, packet.topic, this.topicPrefix)) return 'acl_publish';
+    if (identity.kind === 'claim') return packet.retain ? 'retain_not_allowed' : null;
     const t = parseDeviceTopic(this.topicPrefix, packet.topic);
     if (!t) return 'acl_publish';
     if (packet.retain && t.channel !== 'state') return 'retain_not_allowed';
@@ -588,6 +605,25 @@ export class EmbeddedBroker {
         publishBurst: this.limits.publishBurst,
       });
       cb(new Error('rate_limit'));
+      return;
+    }
+    if (identity.kind === 'claim') {
+      // A claim goes to the claim service, never to ingest or to another subscriber.
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      this.#rejectedPayloads.add(payload);
+      const done = (this.#opts.onClaim ?? (async () => {}))({
+        batchCn: conn.cn,
+        serial: identity.serial,
+        payload,
+        address: conn.address,
+      }).then(
+        () => null,
+        (err: unknown) => {
+          this.#log.error({ err, clientId: identity.serial }, 'claim handling failed; not acknowledging');
+          return err instanceof Error ? err : new Error('claim failed');
+        },
+      );
+      conn.chain = conn.chain.then(async () => cb(await done));
       return;
     }
     const channel = parseDeviceTopic(this.topicPrefix, packet.topic)!.channel;

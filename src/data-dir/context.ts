@@ -5,6 +5,7 @@ import { type Logger, pino } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
+import type { ClaimStore } from '../claims/claim-store.ts';
 import type { CommandStore } from '../commands/command-store.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
@@ -43,6 +44,8 @@ export interface VigilContext {
   commandStore: CommandStore;
   /** The same database through the key-rotation port. */
   rotationStore: RotationStore;
+  /** The same database through the claims port. */
+  claimStore: ClaimStore;
   /** The current root CA: issues device and service certificates. */
   ca: CaMaterial;
   /** During a CA rollover, the previous root (still trusted); null otherwise. */
@@ -167,6 +170,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     shipmentStore: db.shipments,
     commandStore: db.commands,
     rotationStore: db.rotations,
+    claimStore: db.claims,
     ca,
     previousCa,
     logger,

@@ -1,5 +1,6 @@
 import { SqliteAccountStore } from './sqlite-account-store.ts';
 import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
+import { SqliteClaimStore } from './sqlite-claim-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
@@ -16,6 +17,7 @@ export interface SqliteAdapters {
   shipments: SqliteShipmentStore;
   commands: SqliteCommandStore;
   rotations: SqliteRotationStore;
+  claims: SqliteClaimStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -28,6 +30,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     shipments: new SqliteShipmentStore(database),
     commands: new SqliteCommandStore(database),
     rotations: new SqliteRotationStore(database),
+    claims: new SqliteClaimStore(database),
   };
 }
 

@@ -358,6 +358,55 @@ CREATE TABLE key_rotations (
   PRIMARY KEY (device_id, kid)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX key_rotations_state ON key_rotations (state);
+
+-- Claim-based provisioning (docs/protocol.md §14): shared claim certificates per factory batch,
+-- claims by device serial, claim nonces seen (replays), and quarantined unknown identities.
+CREATE TABLE claim_batches (
+  name TEXT PRIMARY KEY,
+  cert_serial TEXT NOT NULL UNIQUE,
+  cert_pem TEXT NOT NULL,
+  max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
+  uses INTEGER NOT NULL CHECK (uses >= 0),
+  expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  revoked_at INTEGER
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE claims (
+  serial TEXT PRIMARY KEY,
+  batch TEXT NOT NULL REFERENCES claim_batches (name),
+  profile TEXT NOT NULL,
+  csr TEXT NOT NULL,
+  key_fp TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'refused')),
+  device_id TEXT,
+  reply TEXT,
+  attempts INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  address TEXT,
+  decided_at INTEGER,
+  decided_by TEXT,
+  CHECK ((state = 'pending') = (decided_at IS NULL))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX claims_state ON claims (state, received_at);
+
+CREATE TABLE claim_nonces (
+  nonce TEXT PRIMARY KEY,
+  serial TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE quarantine (
+  cn TEXT NOT NULL,
+  cert_serial TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  last_address TEXT,
+  PRIMARY KEY (cn, cert_serial)
+) STRICT, WITHOUT ROWID;
 `,
   },
 ];
