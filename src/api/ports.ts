@@ -107,3 +107,22 @@ export interface CommandControl {
   /** The device's commands, newest first. */
   list(deviceId: string, limit: number): Promise<import('../commands/command-store.ts').CommandRecord[]>;
 }
+
+/** Provisioning claims (src/lifecycle/claim-service.ts) as the API uses them. */
+export interface ClaimControl {
+  list(): Promise<{
+    claims: import('../claims/claim-store.ts').ClaimRecord[];
+    batches: import('../claims/claim-store.ts').ClaimBatch[];
+    quarantine: import('../claims/claim-store.ts').QuarantineEntry[];
+  }>;
+  approve(
+    serial: string,
+    deviceId: string,
+    actor: string,
+  ): Promise<import('../claims/claim-store.ts').ClaimRecord>;
+  reject(
+    serial: string,
+    actor: string,
+    reason?: string,
+  ): Promise<import('../claims/claim-store.ts').ClaimRecord>;
+}

@@ -32,12 +32,22 @@ export const PERMISSIONS = {
   'devices.control': {
     roles: ['admin', 'operator'],
     mfa: true,
-    description: 'enable or disable a device',
+    description: 'enable or disable a device, send it commands, rotate its key, renew its certificate',
   },
   'devices.manage': {
     roles: ['admin'],
     mfa: true,
     description: 'add a device and download its bundle (holds its secret)',
+  },
+  'claims.read': {
+    roles: ['admin', 'operator', 'auditor'],
+    mfa: false,
+    description: 'list provisioning claims, claim batches and quarantined identities',
+  },
+  'claims.approve': {
+    roles: ['admin'],
+    mfa: true,
+    description: 'approve or reject a provisioning claim (the device gets its identity)',
   },
   'readings.read': {
     roles: ALL,

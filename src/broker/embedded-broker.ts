@@ -305,13 +305,13 @@ export class EmbeddedBroker {
   }
 
   /**
-   * Publishes a server message (a sealed command) QoS 1, not retained. Aedes delivers it to the
+   * Publishes a server message (a sealed command; a claim reply, retained) QoS 1. Aedes delivers it to the
    * subscribed device through the forward ACL; nobody but Vigil publishes this way.
    */
-  publish(topic: string, payload: string | Buffer): Promise<void> {
+  publish(topic: string, payload: string | Buffer, retain = false): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#aedes.publish(
-        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain, dup: false },
         (err) => (err ? reject(err) : resolve()),
       );
     });

@@ -1,6 +1,7 @@
 import { isVigilError } from '../errors.ts';
 import { alarmsCommand } from './commands/alarms.ts';
 import { auditCommand } from './commands/audit.ts';
+import { claimCertCommand, claimsCommand } from './commands/claims.ts';
 import { commandCommand } from './commands/command.ts';
 import { deviceCommand } from './commands/device.ts';
 import { keysCommand } from './commands/keys.ts';
@@ -48,6 +49,14 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   report: {
     run: reportCommand,
     help: 'report verify FILE [--key PEM] | report key | report shipment ID --format pdf|csv --out FILE',
+  },
+  'claim-cert': {
+    run: claimCertCommand,
+    help: 'claim-cert create --batch NAME --uses N --expires 30d [--out DIR]   shared claim certificate',
+  },
+  claims: {
+    run: claimsCommand,
+    help: 'claims list | approve SERIAL --device-id ID | reject SERIAL | quarantine   provisioning claims',
   },
   pki: {
     run: pkiCommand,

@@ -81,6 +81,15 @@ export const configSchema = z.strictObject({
       rotateDeviceSecretsDays: z.number().int().min(0).max(3650).default(90),
     })
     .prefault({}),
+  claims: z
+    .strictObject({
+      /**
+       * Serials approved without an admin (docs/protocol.md §14): exact serials, or prefixes ending
+       * in `*`. The device id is the serial in lowercase, other characters turned into `-`.
+       */
+      autoApprove: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\*?$/)).default([]),
+    })
+    .prefault({}),
   commands: z
     .strictObject({
       /** Lifetime of a command without an explicit TTL (seconds). */

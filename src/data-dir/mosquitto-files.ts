@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { CLAIM_CN_PREFIX } from '../broker/acl.ts';
 import { INGEST_SERVICE_NAME, mosquittoAcl, mosquittoConf } from '../broker/mosquitto-config.ts';
 import { x509 } from '../pki/x509.ts';
 import { trustBundlePem } from './ca-files.ts';
@@ -80,7 +81,14 @@ export async function writeMosquittoFiles(
     maxPacketBytes: ctx.config.mqtt.maxPacketBytes,
     ...(o.user !== undefined ? { user: o.user } : {}),
   });
-  const acl = mosquittoAcl({ topicPrefix: ctx.config.mqtt.topicPrefix, services: [INGEST_SERVICE_NAME] });
+  const claimIdentities = (await ctx.claimStore.listBatches())
+    .filter((b) => b.revokedAt === null && b.expiresAt > ctx.clock())
+    .map((b) => `${CLAIM_CN_PREFIX}${b.name}`);
+  const acl = mosquittoAcl({
+    topicPrefix: ctx.config.mqtt.topicPrefix,
+    services: [INGEST_SERVICE_NAME],
+    claimIdentities,
+  });
 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Mosquitto started as root reads these files only after switching to its own user, on start

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, type VigilContext, writeFileAtomic } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
-import { issueClientCert } from '../pki/index.ts';
+import { type IssuedCert, issueClientCert } from '../pki/index.ts';
 import type { Alg } from '../protocol/aead.ts';
 import { b64uEncode } from '../protocol/base64url.ts';
 import { DEVICE_ID_RE, DEVICE_ID_RULE } from '../protocol/device-id.ts';
@@ -51,6 +51,54 @@ export function checkDeviceId(id: string): void {
  * certificate (CN = id), and the bundle a device needs: ca.crt, device.crt, device.key,
  * device.json and vigil_device_config.h. The secret exists in clear only in the bundle.
  */
+/**
+ * Stores a new device (enabled, kid 1), its sealed secret and its certificate: what `vigil
+ * device add` and an approved claim (src/claims) have in common.
+ */
+export async function registerDevice(
+  ctx: VigilContext,
+  o: {
+    id: string;
+    profile: DeviceRecord['profile'];
+    alg: Alg;
+    cert: IssuedCert;
+    secret: Buffer;
+    now: number;
+  },
+): Promise<DeviceRecord> {
+  const { cert, now } = o;
+  const device: DeviceRecord = {
+    id: o.id,
+    profile: o.profile,
+    status: 'enabled',
+    alg: o.alg,
+    currentKid: 1,
+    createdAt: now,
+    updatedAt: now,
+    certSerial: cert.serial,
+    certNotAfter: cert.notAfter,
+    lastSeenAt: null,
+  };
+  await ctx.store.addDevice(device, {
+    deviceId: o.id,
+    kid: 1,
+    secretEnc: ctx.master.seal('device-secret', o.secret),
+    createdAt: now,
+    status: 'active',
+  });
+  await ctx.store.addCertificate({
+    serial: cert.serial,
+    subject: o.id,
+    kind: 'device',
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    pem: cert.certPem,
+    revokedAt: null,
+    revocationReason: null,
+  });
+  return device;
+}
+
 export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise<DeviceBundle> {
   checkDeviceId(o.id);
   const profile = o.profile;
@@ -72,35 +120,7 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
   });
   const secret = randomBytes(32);
   const alg = o.alg ?? 'A256GCM';
-  const device: DeviceRecord = {
-    id: o.id,
-    profile,
-    status: 'enabled',
-    alg,
-    currentKid: 1,
-    createdAt: now,
-    updatedAt: now,
-    certSerial: cert.serial,
-    certNotAfter: cert.notAfter,
-    lastSeenAt: null,
-  };
-  await ctx.store.addDevice(device, {
-    deviceId: o.id,
-    kid: 1,
-    secretEnc: ctx.master.seal('device-secret', secret),
-    createdAt: now,
-    status: 'active',
-  });
-  await ctx.store.addCertificate({
-    serial: cert.serial,
-    subject: o.id,
-    kind: 'device',
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-    pem: cert.certPem,
-    revokedAt: null,
-    revocationReason: null,
-  });
+  const device = await registerDevice(ctx, { id: o.id, profile, alg, cert, secret, now });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const info = {
     id: o.id,

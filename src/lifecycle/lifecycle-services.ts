@@ -3,6 +3,7 @@ import type { CommandRecord } from '../commands/command-store.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { CaRollover } from './ca-rollover.ts';
 import { CertRenewal } from './cert-renewal.ts';
+import { ClaimService } from './claim-service.ts';
 import { KeyRotation } from './key-rotation.ts';
 
 /** The command service and the lifecycle ops registered on it, over one data directory. */
@@ -11,6 +12,7 @@ export interface LifecycleServices {
   rotation: KeyRotation;
   renewal: CertRenewal;
   rollover: CaRollover;
+  claims: ClaimService;
   /** Starts the periodic work (expiry, resends, overlap ends, schedules); `vigil start` only. */
   start(): void;
   stop(): Promise<void>;
@@ -73,6 +75,7 @@ export function createLifecycleServices(
   });
   renewal.attach(commands);
   const rollover = new CaRollover(ctx, commands, renewal, logger.child({ component: 'ca-rollover' }));
+  const claims = new ClaimService(ctx, logger.child({ component: 'claims' }));
   let timer: NodeJS.Timeout | undefined;
   let renewalTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -82,6 +85,7 @@ export function createLifecycleServices(
     rotation,
     renewal,
     rollover,
+    claims,
     start() {
       commands.start();
       timer = setInterval(() => {

@@ -6,6 +6,7 @@ import type { DeviceControl, StatusSources } from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
+import { claimsRoutes } from '../api/routes/claims.ts';
 import { commandsRoutes } from '../api/routes/commands.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
@@ -24,6 +25,7 @@ import type { CommandService } from '../commands/command-service.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
+import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
@@ -37,6 +39,7 @@ export interface ApiWiring {
   alarms: AlarmStore;
   shipments: ShipmentService;
   commands: CommandService;
+  lifecycle: LifecycleServices;
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
@@ -93,6 +96,15 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
         list: (deviceId, limit) => ctx.commandStore.list({ deviceId, limit, newestFirst: true }),
       },
       devices: store,
+    }),
+    claimsRoutes({
+      list: async () => ({
+        claims: await ctx.claimStore.listClaims(),
+        batches: await ctx.claimStore.listBatches(),
+        quarantine: await ctx.claimStore.listQuarantine(),
+      }),
+      approve: (serial, deviceId, actor) => w.lifecycle.claims.approve(serial, deviceId, actor),
+      reject: (serial, actor, reason) => w.lifecycle.claims.reject(serial, actor, reason),
     }),
     readingsRoutes(store, clock),
     auditRoutes(store),

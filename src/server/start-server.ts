@@ -12,6 +12,7 @@ import { type AuthServices, createAuthServices } from '../auth/auth-services.ts'
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
+import { claimTopic } from '../broker/acl.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
@@ -215,9 +216,12 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       onDeviceState: (id, state) => {
         if (state === 'online') void commands.dispatch(id, true);
       },
+      onClaim: (c) => lifecycle.claims.onClaim(c),
     });
     const l = link;
     commands.setTransport({ publish: (topic, payload) => l.publish(topic, payload) });
+    lifecycle.claims.publishReply = (serial, payload, retain) =>
+      l.publish(claimTopic(config.mqtt.topicPrefix, serial, true), payload, retain);
     // The link reconnects on its own; waiting a bounded time only makes a healthy start deterministic.
     await link
       .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
@@ -247,9 +251,18 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       logger,
       // The device subscribed to its commands again (after every reconnect): send what is pending.
       onCommandSubscription: (id) => void commands.dispatch(id, true),
+      onClaim: (c) => lifecycle.claims.onClaim(c),
       resolveIdentity: async (cn, serialHex) => {
         const cert = await store.getCertificate(normalizeSerial(serialHex));
-        if (!cert || cert.revokedAt !== null || cert.subject !== cn) return null;
+        if (!cert) {
+          // Not in the registry: a claim certificate, or an identity signed by our CA that Vigil
+          // does not know (listed as quarantined with counts, never silently dropped).
+          const claim = await lifecycle.claims.identityOf(cn, serialHex);
+          if (claim) return claim;
+          await lifecycle.claims.quarantine(cn, serialHex, null);
+          return null;
+        }
+        if (cert.revokedAt !== null || cert.subject !== cn) return null;
         if (cert.kind === 'service') return { kind: 'service', name: cn };
         if (cert.kind !== 'device') return null;
         const device = await keyring.device(cn);
@@ -276,6 +289,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     mqttPort = await broker.start();
     const b = broker;
     commands.setTransport({ publish: (topic, payload) => b.publish(topic, payload) });
+    lifecycle.claims.publishReply = (serial, payload, retain) =>
+      b.publish(claimTopic(config.mqtt.topicPrefix, serial, true), payload, retain);
   }
   lifecycle.start();
 
@@ -329,6 +344,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarms,
     shipments,
     commands,
+    lifecycle,
     bus,
     status,
     onDeviceChanged: (id, enabled) => {
