@@ -85,7 +85,14 @@ export interface StatusSources {
   /** The database file (its size and its WAL's are reported). */
   dbPath: string;
   caCertPem: string;
+  /** The fleet's key rotation and certificate expiry status (/metrics, system page). */
+  lifecycle?: () => Promise<import('../lifecycle/fleet-lifecycle.ts').FleetLifecycle>;
 }
+
+/** One device's key and certificate state (device page). */
+export type DeviceLifecycleReads = (
+  deviceId: string,
+) => Promise<import('../lifecycle/fleet-lifecycle.ts').DeviceLifecycle | null>;
 
 /** The live feed's bus: producers publish, each client subscribes. */
 export interface LiveFeed {

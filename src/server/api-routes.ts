@@ -11,6 +11,7 @@ import { commandsRoutes } from '../api/routes/commands.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
 import { healthRoutes } from '../api/routes/health.ts';
+import { lifecycleRoutes } from '../api/routes/lifecycle.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
 import { metricsRoutes } from '../api/routes/metrics.ts';
 import { readingsRoutes } from '../api/routes/readings.ts';
@@ -25,6 +26,7 @@ import type { CommandService } from '../commands/command-service.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
+import { deviceLifecycle, type FleetLifecycleSources, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
@@ -97,6 +99,7 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       },
       devices: store,
     }),
+    lifecycleRoutes({ device: (id) => deviceLifecycle(lifecycleSources(ctx), id), status }),
     claimsRoutes({
       list: async () => ({
         claims: await ctx.claimStore.listClaims(),
@@ -158,6 +161,19 @@ export function statusSources(p: {
     lastBackfillAt: (id) => p.backfill.lastAt(id),
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
+    lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)),
+  };
+}
+
+/** What the lifecycle status reads, from the data directory's stores and configuration. */
+function lifecycleSources(ctx: VigilContext): FleetLifecycleSources {
+  return {
+    store: ctx.store,
+    rotations: ctx.rotationStore,
+    commands: ctx.commandStore,
+    clock: ctx.clock,
+    rotatePeriodDays: ctx.config.keys.rotateDeviceSecretsDays,
+    renewBeforeDays: ctx.config.pki.renewBeforeDays,
   };
 }
 
