@@ -29,6 +29,7 @@ import {
   toast,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { deviceControlPanel } from './device-control.ts';
 import { createNews2Chart } from './news2-panel.ts';
 import { profileIcon } from './overview.ts';
 
@@ -56,6 +57,7 @@ export const devicePage: Page = (root, ctx, params) => {
   const chartsHost = h('div', { class: 'charts' });
   const chartNote = h('p', { class: 'chart-note muted small' });
   const rangeNote = h('span', { class: 'muted small', testid: 'range-note' });
+  const controlPanel = deviceControlPanel(ctx, id);
 
   const rangeCtl = segmented<RangeKey>(
     'Time range',
@@ -84,6 +86,7 @@ export const devicePage: Page = (root, ctx, params) => {
     current,
     alarmsHost,
     card('History', [chartsHost, chartNote], { actions: [rangeNote, rangeCtl], class: 'card-charts' }),
+    controlPanel.el,
   );
 
   function renderHead(): void {
@@ -452,6 +455,7 @@ export const devicePage: Page = (root, ctx, params) => {
 
   return () => {
     stopped = true;
+    controlPanel.stop();
     for (const u of unsubs) u();
     for (const c of charts) c.destroy();
   };

@@ -27,6 +27,7 @@ import {
   timeAgo,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { lifecyclePanel } from './lifecycle-panel.ts';
 
 const POLL_MS = 5_000;
 const HISTORY_MAX = 720; // 1 h at 5 s
@@ -117,10 +118,12 @@ export const systemPage: Page = (root, ctx) => {
   const updated = h('span', { class: 'muted small', testid: 'system-updated' });
   const chartHost = h('div', { class: 'chart-plot' });
 
+  const lifecycle = lifecyclePanel(ctx);
   replace(
     root,
     pageHeader('System', h('span', null, 'Broker, ingest, storage, certificates and continuity. ', updated)),
     body,
+    lifecycle.el,
   );
 
   function statBlock(label: string, value: string, sub?: string, testid?: string) {
@@ -605,6 +608,7 @@ export const systemPage: Page = (root, ctx) => {
   void poll();
   return () => {
     stopped = true;
+    lifecycle.stop();
     if (timer) clearTimeout(timer);
     ro.disconnect();
     chart?.destroy();
