@@ -1,6 +1,6 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules, --nodelay (TCP_NODELAY on the
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,rotation, --nodelay (TCP_NODELAY on the
  * publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
@@ -11,6 +11,7 @@ import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
 import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
+import { type RotationResult, rotationSummaryRows, runRotation } from './rotation.ts';
 import { type RulesResult, rulesSummaryRows, runRules } from './rules.ts';
 import { fmtMs, fmtNum, fmtRatio, median } from './stats.ts';
 import { removeAllTempDirs } from './temp-dirs.ts';
@@ -45,13 +46,13 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,rotation] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
 const quick = args.quick ?? false;
 const only = new Set(
-  (args.only ?? 'w1,w2,w5,latency,api,live,rules').split(',').map((s) => s.trim().toLowerCase()),
+  (args.only ?? 'w1,w2,w5,latency,api,live,rules,rotation').split(',').map((s) => s.trim().toLowerCase()),
 );
 
 const CLIENTS = 4;
@@ -106,14 +107,16 @@ const opts = {
 const log = (s: string) => console.log(s);
 const errors: Record<string, string> = {};
 
-// Every loop below is bounded; this is the backstop against a hang (a stuck socket, say).
+// Every loop below is bounded; this is the backstop against a hang (a stuck socket, say). The
+// rotation workload (a fleet of 1,000 mTLS devices, thousands of durable commands) gets 20 min more.
+const limitMs = (quick ? 150_000 : 300_000) + (only.has('rotation') ? 1_200_000 : 0);
 const watchdog = setTimeout(
   () => {
-    console.error('bench: global time limit (300 s) exceeded; aborting');
+    console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
     removeAllTempDirs();
     process.exit(1);
   },
-  quick ? 150_000 : 300_000,
+  limitMs,
 );
 watchdog.unref();
 
@@ -230,6 +233,12 @@ async function main(): Promise<void> {
     runRules({ readings: 43_200, rounds: quick ? 1 : 3 }, log),
   );
 
+  // Lifecycle: key rotation of a fleet under load, certificate renewals.
+  if (only.has('rotation')) log('\n[rotation] key rotation of a publishing fleet; certificate renewals');
+  const rotationResult: RotationResult | undefined = await attempt('rotation', () =>
+    runRotation({ devices: quick ? 200 : 1000, renewals: quick ? 50 : 200, phaseTimeoutMs: 600_000 }, log),
+  );
+
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
   const err = (id: string, workload: string, target: string): SummaryRow => ({
@@ -322,6 +331,8 @@ async function main(): Promise<void> {
   } else rows.push(err('live', 'Live feed publish->20 clients', `p99 <= ${TARGETS.liveP99Ms} ms`));
 
   if (rules) rows.push(...rulesSummaryRows(rules));
+  if (rotationResult) rows.push(...rotationSummaryRows(rotationResult));
+  else rows.push(err('rotation', 'Key rotation of a publishing fleet', '0 readings lost'));
   log('\n=== Summary ===');
   log(renderSummary(rows));
   const missed = rows.filter((r) => r.status === 'MISSED');

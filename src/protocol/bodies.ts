@@ -110,7 +110,7 @@ export const commandSchema = z
   .strictObject({
     id: z.uuid(),
     op: z.string().regex(/^[a-z_]{2,32}$/),
-    args: z.record(z.string().regex(/^[a-z_][a-z0-9_]{0,31}$/), longScalar).default({}),
+    args: z.record(z.string(), longScalar).default({}),
   })
   .superRefine((c, ctx) => {
     const long = LONG_COMMAND_ARGS[c.op];
