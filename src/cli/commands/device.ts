@@ -6,6 +6,7 @@ import {
   revokeDevice,
   setDeviceEnabled,
 } from '../../devices/device-service.ts';
+import { deviceLifecycle } from '../../lifecycle/fleet-lifecycle.ts';
 import { createLifecycleServices } from '../../lifecycle/lifecycle-services.ts';
 import { ALGS, type Alg } from '../../protocol/aead.ts';
 import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
@@ -21,6 +22,7 @@ const HELP = `usage:
   vigil device rotate-key ID [--reason TEXT] [--json]   next secret (kid N+1) by ECDH with the device's key`;
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function row(d: DeviceRecord): string {
   return [
@@ -103,9 +105,29 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
           createdAt: k.createdAt,
         }));
         const readings = await ctx.store.countReadings(id);
+        const lifecycle = await deviceLifecycle(
+          {
+            store: ctx.store,
+            rotations: ctx.rotationStore,
+            commands: ctx.commandStore,
+            clock: ctx.clock,
+            rotatePeriodDays: ctx.config.keys.rotateDeviceSecretsDays,
+            renewBeforeDays: ctx.config.pki.renewBeforeDays,
+          },
+          id,
+        );
         const view = {
           ...d,
           readings,
+          lastRotation: lifecycle?.lastRotation
+            ? {
+                ...lifecycle.lastRotation,
+                startedAt: isoOrNull(lifecycle.lastRotation.startedAt),
+                ackedAt: isoOrNull(lifecycle.lastRotation.ackedAt),
+                completedAt: isoOrNull(lifecycle.lastRotation.completedAt),
+              }
+            : null,
+          pendingCommands: lifecycle?.pendingCommands ?? 0,
           keys,
           certificates: certs.map((c) => ({
             serial: c.serial,
@@ -120,6 +142,10 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
             `device     ${d.id}\nprofile    ${d.profile}\nstatus     ${d.status}\nalg        ${d.alg}\nkey        kid ${d.currentKid}`,
           );
           io.out(`created    ${iso(d.createdAt)}\nlast seen  ${iso(d.lastSeenAt)}\nreadings   ${readings}`);
+          io.out(`key age    kid ${d.currentKid} since ${iso(lifecycle?.kidCreatedAt ?? null)}`);
+          const r = lifecycle?.lastRotation;
+          io.out(`rotation   ${r ? `kid ${r.kid} ${r.state} (started ${iso(r.startedAt)})${r.error ? `: ${r.error}` : ''}` : 'never'}`);
+          io.out(`commands   ${lifecycle?.pendingCommands ?? 0} pending (vigil command list ${id})`);
           for (const c of certs) {
             io.out(
               `cert       ${c.serial} valid ${iso(c.notBefore)} .. ${iso(c.notAfter)}${c.revokedAt ? ` REVOKED ${iso(c.revokedAt)}` : ''}`,
