@@ -46,7 +46,7 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number
   const end = nowMs() + timeoutMs;
   while (!(await fn())) {
     if (nowMs() > end) throw new Error(`rotation bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -164,7 +164,14 @@ export class CommandService {
     const transport = this.#transport;
     if (!transport) return;
     const { commands, clock, store, master } = this.#o;
-    const pending = await commands.list({ deviceId, states: ['queued', 'sent'], limit: 10_000 });
+    const now0 = clock();
+    // Only what is due: queued, or sent and unanswered for resendAfterMs (any, when forced). The
+    // periodic tick passes every device with pending commands, so the common case ends here.
+    const pending = (await commands.list({ deviceId, states: ['queued', 'sent'], limit: 10_000 })).filter(
+      (c) =>
+        c.expiresAt > now0 &&
+        (c.state === 'queued' || force || c.sentAt === null || now0 - c.sentAt >= this.#o.resendAfterMs),
+    );
     if (pending.length === 0) return;
     const device = await store.getDevice(deviceId);
     if (!device || device.status !== 'enabled') return;
@@ -268,7 +275,13 @@ export class CommandService {
       await this.#ops.get(cmd.op)?.onExpired?.(cmd);
     }
     if (!this.#transport) return;
-    for (const id of await this.#o.commands.devicesWithPending()) await this.dispatch(id);
+    // One query for the whole fleet; only devices with something due are dispatched.
+    const now = this.#o.clock();
+    const due = new Set<string>();
+    for (const c of await this.#o.commands.list({ states: ['queued', 'sent'], limit: 100_000 })) {
+      if (c.expiresAt > now && (c.state === 'queued' || now - (c.sentAt ?? 0) >= this.#o.resendAfterMs)) due.add(c.deviceId);
+    }
+    for (const id of due) await this.dispatch(id);
   }
 
   async stop(): Promise<void> {

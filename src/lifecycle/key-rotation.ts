@@ -47,6 +47,7 @@ export class KeyRotation implements CommandOpHandler {
   #commands: CommandService | undefined;
   /** The kid of each device's last accepted message. */
   #lastKid = new Map<string, number>();
+  #scheduledAt = Number.NEGATIVE_INFINITY;
 
   constructor(o: KeyRotationOptions) {
     this.#o = o;
@@ -182,7 +183,11 @@ export class KeyRotation implements CommandOpHandler {
         await this.#complete(r, 'overlap ended');
       }
     }
-    if (this.#o.periodMs > 0 && this.#commands) await this.#schedule(now, open.length);
+    // The schedule looks at every device: once a minute is plenty for a period of days.
+    if (this.#o.periodMs > 0 && this.#commands && now - this.#scheduledAt >= 60_000) {
+      this.#scheduledAt = now;
+      await this.#schedule(now, open.length);
+    }
   }
 
   /**

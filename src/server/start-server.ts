@@ -78,6 +78,30 @@ export interface ServerOptions {
   alarmService?: { tickMs?: number; anomaly?: boolean };
 }
 
+/**
+ * Runs `fn` when requested, never twice at once: requests made while it runs are served by one
+ * more run after it (many certificate switches in a second rebuild the CRL twice, not N times).
+ */
+function coalesce(fn: () => Promise<void>): { request(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  let again: Promise<void> | undefined;
+  return {
+    request() {
+      if (!running) {
+        running = fn().finally(() => {
+          running = undefined;
+        });
+        return running;
+      }
+      again ??= running.catch(() => {}).then(() => {
+        again = undefined;
+        return this.request();
+      });
+      return again;
+    },
+  };
+}
+
 /** Refuses a second `vigil start` on one data directory (other commands are fine alongside). */
 function takeLock(path: string): () => void {
   if (existsSync(path)) {
@@ -148,7 +172,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const lifecycle = createLifecycleServices(ctx, {
     onCommandChange: (c) => bus.publish('command', commandView(c)),
     onKeysChanged: (id) => keyring.invalidate(id),
-    onRevoked: () => refresh(),
+    // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
+    // dropping every cached key as a full refresh would.
+    onRevoked: () => crlUpdates.request(),
   });
   const commands = lifecycle.commands;
   const onAccepted = (ev: AcceptedMessage) => {
@@ -188,6 +214,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     backfillAfterMs: config.ingest.backfillAfterMs,
     onAccepted,
   });
+  const crlUpdates = coalesce(() => updateCrlOnly());
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.
@@ -295,6 +322,11 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   lifecycle.start();
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
+  async function updateCrlOnly(): Promise<void> {
+    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+    crl = next;
+    broker?.updateCrl(next.pem, next.serials);
+  }
   async function refresh(): Promise<void> {
     keyring.invalidate();
     const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
