@@ -15,7 +15,7 @@
 import { join } from 'node:path';
 import { addDevice } from '../src/devices/device-service.ts';
 import { issueClientCert } from '../src/pki/issue-client.ts';
-import { ECDSA_SHA256, EC_P256, subtle, type WebCryptoKeyPair, x509 } from '../src/pki/x509.ts';
+import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../src/pki/x509.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { nowMs } from './clock.ts';
@@ -51,7 +51,15 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number
 }
 
 function sample(): Record<string, unknown> {
-  return { ts: Date.now() - 1000, temp_c: 4.5, rh_pct: 50, lat: 52.37, lon: 4.89, bat_pct: 90, power: 'mains' };
+  return {
+    ts: Date.now() - 1000,
+    temp_c: 4.5,
+    rh_pct: 50,
+    lat: 52.37,
+    lon: 4.89,
+    bat_pct: 90,
+    power: 'mains',
+  };
 }
 
 export async function runRotation(o: RotationOptions, log: (s: string) => void): Promise<RotationResult> {
@@ -66,10 +74,16 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
     const tp = nowMs();
     for (let i = 0; i < o.devices; i++) {
       const id = `rot-bench-${String(i).padStart(5, '0')}`;
-      const b = await addDevice(fx.ctx, { id, profile: 'vaccine-transport', outDir: join(fx.dataDir, 'bundles', id), actor: 'bench' });
+      const b = await addDevice(fx.ctx, {
+        id,
+        profile: 'vaccine-transport',
+        outDir: join(fx.dataDir, 'bundles', id),
+        actor: 'bench',
+      });
       sims.push(new SimDevice(readDeviceBundle(b.dir), { brokerUrl: fx.url }));
     }
-    for (let i = 0; i < sims.length; i += 50) await Promise.all(sims.slice(i, i + 50).map((s) => s.connect()));
+    for (let i = 0; i < sims.length; i += 50)
+      await Promise.all(sims.slice(i, i + 50).map((s) => s.connect()));
     log(`  ${o.devices} devices connected in ${fmtNum((nowMs() - tp) / 1000, 1)} s`);
     let recorded = 0;
     // Every device records one reading a second, spread over the second.
@@ -87,8 +101,14 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
     log('  baseline: one identify command per device');
     let t0 = nowMs();
     const ids = [];
-    for (const s of sims) ids.push((await commands.send({ deviceId: s.id, op: 'identify', actor: 'bench' })).id);
-    await until('identify acks', async () => (await fx.ctx.commandStore.list({ states: ['acked'], limit: 100_000 })).length >= ids.length, o.phaseTimeoutMs);
+    for (const s of sims)
+      ids.push((await commands.send({ deviceId: s.id, op: 'identify', actor: 'bench' })).id);
+    await until(
+      'identify acks',
+      async () =>
+        (await fx.ctx.commandStore.list({ states: ['acked'], limit: 100_000 })).length >= ids.length,
+      o.phaseTimeoutMs,
+    );
     const baselineMs = nowMs() - t0;
     log(`    ${fmtNum(baselineMs / 1000, 1)} s`);
 
@@ -98,7 +118,9 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
     for (const s of sims) await rotation.rotate(s.id, 'bench');
     await until(
       'rotations completed',
-      async () => (await fx.ctx.rotationStore.latestRotations()).filter((r) => r.state === 'completed').length >= sims.length,
+      async () =>
+        (await fx.ctx.rotationStore.latestRotations()).filter((r) => r.state === 'completed').length >=
+        sims.length,
       o.phaseTimeoutMs,
     );
     const rotationMs = nowMs() - t0;
@@ -112,7 +134,9 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
     for (const s of renewing) await renewal.renew(s.id, 'bench');
     await until(
       'renewals completed',
-      async () => (await fx.ctx.store.queryAudit({ action: 'cert.renewal_completed', limit: 100_000 })).length >= renewing.length,
+      async () =>
+        (await fx.ctx.store.queryAudit({ action: 'cert.renewal_completed', limit: 100_000 })).length >=
+        renewing.length,
       o.phaseTimeoutMs,
     );
     const renewalMs = nowMs() - t0;
@@ -128,10 +152,23 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
 
     // Baseline for renewals: issuing certificates from CSRs, nothing else.
     const keys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as WebCryptoKeyPair;
-    const csrPem = (await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=raw-0001', keys, signingAlgorithm: ECDSA_SHA256 })).toString('pem');
+    const csrPem = (
+      await x509.Pkcs10CertificateRequestGenerator.create({
+        name: 'CN=raw-0001',
+        keys,
+        signingAlgorithm: ECDSA_SHA256,
+      })
+    ).toString('pem');
     const n = 200;
     t0 = nowMs();
-    for (let i = 0; i < n; i++) await issueClientCert({ ca: fx.ctx.ca, commonName: 'raw-0001', kind: 'device', now: new Date(), csrPem });
+    for (let i = 0; i < n; i++)
+      await issueClientCert({
+        ca: fx.ctx.ca,
+        commonName: 'raw-0001',
+        kind: 'device',
+        now: new Date(),
+        csrPem,
+      });
     const rawIssuesPerSec = n / ((nowMs() - t0) / 1000);
 
     return {
@@ -147,7 +184,8 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
     };
   } finally {
     if (pump) clearInterval(pump);
-    for (let i = 0; i < sims.length; i += 100) await Promise.all(sims.slice(i, i + 100).map((s) => s.close()));
+    for (let i = 0; i < sims.length; i += 100)
+      await Promise.all(sims.slice(i, i + 100).map((s) => s.close()));
     await fx.destroy();
   }
 }

@@ -110,14 +110,11 @@ const errors: Record<string, string> = {};
 // Every loop below is bounded; this is the backstop against a hang (a stuck socket, say). The
 // rotation workload (a fleet of 1,000 mTLS devices, thousands of durable commands) gets 20 min more.
 const limitMs = (quick ? 150_000 : 300_000) + (only.has('rotation') ? 1_200_000 : 0);
-const watchdog = setTimeout(
-  () => {
-    console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
-    removeAllTempDirs();
-    process.exit(1);
-  },
-  limitMs,
-);
+const watchdog = setTimeout(() => {
+  console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
+  removeAllTempDirs();
+  process.exit(1);
+}, limitMs);
 watchdog.unref();
 
 async function attempt<T>(id: string, fn: () => Promise<T> | T): Promise<T | undefined> {

@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setDeviceEnabled } from '../src/devices/device-service.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
-import { connectDevice, type Instance, startInstance, truckSample, waitFor } from './helpers/instance.ts';
+import { connectDevice, type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { runVigil } from './helpers/run-vigil.ts';
+import { publishWhile, waitAllStored } from './helpers/sim-fleet.fixture.ts';
 
 let inst: Instance;
 const fleet: SimDevice[] = [];
@@ -34,17 +35,7 @@ describe('CA rollover', () => {
     const parked = await inst.addDevice('roll-parked-1');
     await setDeviceEnabled(inst.ctx, 'roll-parked-1', false, 'test');
     const oldRoot = new X509Certificate(inst.ctx.ca.certPem);
-    let recorded = 0;
-    let stop = false;
-    const pump = (async () => {
-      for (let n = 0; n < 3000 && !stop; n++) {
-        for (const d of fleet) {
-          d.record(truckSample(Date.now() - 1000), [], true);
-          recorded++;
-        }
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    })();
+    const load = publishWhile(fleet, 30, 3000);
     const rollover = inst.server.lifecycle.rollover;
     await rollover.start('test');
     const newRoot = new X509Certificate(inst.ctx.ca.certPem);
@@ -68,17 +59,8 @@ describe('CA rollover', () => {
         `${d.id} has a new-root certificate`,
       );
     }
-    stop = true;
-    await pump;
-    await waitFor(
-      'every reading stored',
-      async () => {
-        let stored = 0;
-        for (const d of fleet) stored += await inst.ctx.store.countReadings(d.id);
-        return stored === recorded;
-      },
-      20_000,
-    );
+    const recorded = await load.stop();
+    await waitAllStored(inst, fleet, recorded);
     // The old root is no longer trusted: the parked device's old certificate is refused at TLS.
     await setDeviceEnabled(inst.ctx, 'roll-parked-1', true, 'test');
     await assert.rejects(connectDevice(inst.url, parked));

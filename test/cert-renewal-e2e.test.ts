@@ -15,9 +15,9 @@ import {
   makeEnvelope,
   send,
   startInstance,
-  truckSample,
   waitFor,
 } from './helpers/instance.ts';
+import { publishWhile, waitAllStored } from './helpers/sim-fleet.fixture.ts';
 
 let inst: Instance;
 const devices: SimDevice[] = [];
@@ -56,17 +56,7 @@ describe('device certificate renewal', () => {
     const oldSerials = await Promise.all(
       fleet.map(async (d) => (await inst.ctx.store.getDevice(d.id))?.certSerial),
     );
-    let recorded = 0;
-    let stop = false;
-    const pump = (async () => {
-      for (let n = 0; n < 600 && !stop; n++) {
-        for (const d of fleet) {
-          d.record(truckSample(Date.now() - 1000), [], true);
-          recorded++;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    const load = publishWhile(fleet, 20, 600);
     await new Promise((r) => setTimeout(r, 200));
     for (const d of fleet) await renewal().renew(d.id, 'test');
     await waitFor(
@@ -78,8 +68,7 @@ describe('device certificate renewal', () => {
       30_000,
     );
     await new Promise((r) => setTimeout(r, 500));
-    stop = true;
-    await pump;
+    const recorded = await load.stop();
     for (const [i, d] of fleet.entries()) {
       const dev = await inst.ctx.store.getDevice(d.id);
       assert.notEqual(dev?.certSerial, oldSerials[i], `${d.id} has a new certificate`);
@@ -90,15 +79,7 @@ describe('device certificate renewal', () => {
         normalizeSerial(dev?.certSerial as string).replace(/^0+/, ''),
       );
     }
-    await waitFor(
-      'every reading stored',
-      async () => {
-        let stored = 0;
-        for (const d of fleet) stored += await inst.ctx.store.countReadings(d.id);
-        return stored === recorded;
-      },
-      20_000,
-    );
+    await waitAllStored(inst, fleet, recorded);
   });
 
   it('refuses and audits a CSR for another CN; no certificate is issued', async () => {

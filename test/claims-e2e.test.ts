@@ -12,7 +12,7 @@ import { issueClientCert } from '../src/pki/issue-client.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, errCode, passwordOnly } from './helpers/browser.ts';
-import { type Instance, startInstance, truckSample, waitFor } from './helpers/instance.ts';
+import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 
 let inst: Instance;
 const sims: SimDevice[] = [];

@@ -273,8 +273,16 @@ if (!existsSync(MOSQUITTO)) {
       const sim = new SimDevice(bundles['truck-ext-c']!, { brokerUrl: url });
       try {
         await sim.connect();
-        const cmd = await server!.lifecycle.commands.send({ deviceId: 'truck-ext-c', op: 'identify', actor: 'test' });
-        await waitFor('command acked', async () => (await ctx.commandStore.get(cmd.id))?.state === 'acked', 10_000);
+        const cmd = await server!.lifecycle.commands.send({
+          deviceId: 'truck-ext-c',
+          op: 'identify',
+          actor: 'test',
+        });
+        await waitFor(
+          'command acked',
+          async () => (await ctx.commandStore.get(cmd.id))?.state === 'acked',
+          10_000,
+        );
         assert.equal(sim.identifyCount, 1);
         assert.equal((await ctx.commandStore.get(cmd.id))?.outcome, 'ok');
       } finally {

@@ -15,6 +15,7 @@ import {
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
+import { publishWhile, waitAllStored } from './helpers/sim-fleet.fixture.ts';
 
 let inst: Instance;
 const devices: SimDevice[] = [];
@@ -42,18 +43,7 @@ describe('device secret rotation', () => {
   it('rotates 12 publishing devices with no reading lost, and retires the old kid', async () => {
     const fleet: SimDevice[] = [];
     for (let i = 1; i <= 12; i++) fleet.push(await sim(`rot-load-${String(i).padStart(3, '0')}`));
-    let recorded = 0;
-    let stop = false;
-    const pump = (async () => {
-      // Each device records a sample every 20 ms while the rotation runs.
-      for (let n = 0; n < 400 && !stop; n++) {
-        for (const d of fleet) {
-          d.record(truckSample(Date.now() - 1000), [], true);
-          recorded++;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    const load = publishWhile(fleet, 20, 400);
     await new Promise((r) => setTimeout(r, 300));
     for (const d of fleet) await rotation().rotate(d.id, 'test');
     await waitFor(
@@ -65,26 +55,13 @@ describe('device secret rotation', () => {
       20_000,
     );
     await new Promise((r) => setTimeout(r, 300));
-    stop = true;
-    await pump;
+    const recorded = await load.stop();
     for (const d of fleet) {
       assert.equal(d.kid, 2, `${d.id} sends under kid 2`);
       assert.deepEqual(await keyStatus(d.id), { 1: 'retired', 2: 'active' });
       assert.equal((await inst.ctx.store.getDevice(d.id))?.currentKid, 2);
     }
-    await waitFor(
-      'every reading stored',
-      async () => {
-        let stored = 0;
-        for (const d of fleet) stored += await inst.ctx.store.countReadings(d.id);
-        return stored === recorded;
-      },
-      20_000,
-    );
-    const lost =
-      recorded -
-      (await Promise.all(fleet.map((d) => inst.ctx.store.countReadings(d.id)))).reduce((a, b) => a + b, 0);
-    assert.equal(lost, 0);
+    await waitAllStored(inst, fleet, recorded);
     const audit = await inst.ctx.store.queryAudit({ action: 'key.rotation_completed', limit: 100 });
     assert.equal(audit.filter((a) => String(a.object).startsWith('rot-load-')).length, 12);
   });

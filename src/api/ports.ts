@@ -103,14 +103,9 @@ export interface LiveFeed {
 /** Server → device commands (src/commands/command-service.ts) as the API uses them. */
 export interface CommandControl {
   /** Validates, stores, audits and sends a command; VigilError on bad input or device state. */
-  send(input: {
-    deviceId: string;
-    op: string;
-    args?: Record<string, unknown> | undefined;
-    ttlMs?: number | undefined;
-    actor: string;
-    reason?: string | undefined;
-  }): Promise<import('../commands/command-store.ts').CommandRecord>;
+  send(
+    input: Omit<import('../commands/command-service.ts').SendCommandInput, 'internal'>,
+  ): Promise<import('../commands/command-store.ts').CommandRecord>;
   /** The device's commands, newest first. */
   list(deviceId: string, limit: number): Promise<import('../commands/command-store.ts').CommandRecord[]>;
 }

@@ -174,7 +174,7 @@ export class CommandService {
     );
     if (pending.length === 0) return;
     const device = await store.getDevice(deviceId);
-    if (!device || device.status !== 'enabled') return;
+    if (device?.status !== 'enabled') return;
     const key = await store.getDeviceKey(deviceId, device.currentKid);
     if (!key) throw new VigilError('VIGIL_ERR_UNKNOWN_KID', `${deviceId} kid ${device.currentKid}`);
     const keys = deriveDeviceKeys(master.open('device-secret', key.secretEnc), deviceId);
@@ -279,7 +279,8 @@ export class CommandService {
     const now = this.#o.clock();
     const due = new Set<string>();
     for (const c of await this.#o.commands.list({ states: ['queued', 'sent'], limit: 100_000 })) {
-      if (c.expiresAt > now && (c.state === 'queued' || now - (c.sentAt ?? 0) >= this.#o.resendAfterMs)) due.add(c.deviceId);
+      if (c.expiresAt > now && (c.state === 'queued' || now - (c.sentAt ?? 0) >= this.#o.resendAfterMs))
+        due.add(c.deviceId);
     }
     for (const id of due) await this.dispatch(id);
   }

@@ -125,7 +125,7 @@ export class KeyRotation implements CommandOpHandler {
   async onAck(cmd: CommandRecord): Promise<void> {
     const { rotations, store, clock } = this.#o;
     const r = await rotations.rotationByCommand(cmd.id);
-    if (!r || r.state !== 'pending') return;
+    if (r?.state !== 'pending') return;
     if (cmd.outcome !== 'ok') {
       await this.#fail(r, `device refused: ${cmd.error ?? 'error'}`);
       return;

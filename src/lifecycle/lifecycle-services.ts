@@ -4,6 +4,7 @@ import type { VigilContext } from '../data-dir/context.ts';
 import { CaRollover } from './ca-rollover.ts';
 import { CertRenewal } from './cert-renewal.ts';
 import { ClaimService } from './claim-service.ts';
+import type { FleetLifecycleSources } from './fleet-lifecycle.ts';
 import { KeyRotation } from './key-rotation.ts';
 
 /** The command service and the lifecycle ops registered on it, over one data directory. */
@@ -116,5 +117,17 @@ export function createLifecycleServices(
       await renewing;
       await commands.stop();
     },
+  };
+}
+
+/** What the lifecycle status (device and fleet) reads, from a data directory. */
+export function lifecycleSources(ctx: VigilContext): FleetLifecycleSources {
+  return {
+    store: ctx.store,
+    rotations: ctx.rotationStore,
+    commands: ctx.commandStore,
+    clock: ctx.clock,
+    rotatePeriodDays: ctx.config.keys.rotateDeviceSecretsDays,
+    renewBeforeDays: ctx.config.pki.renewBeforeDays,
   };
 }

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { readRolloverState, serverIssuer } from '../data-dir/ca-files.ts';
 import { ensureServerCert, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 
 /** Where a renewed server certificate goes: every TLS listener, swapped in place. */

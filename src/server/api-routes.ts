@@ -26,8 +26,8 @@ import type { CommandService } from '../commands/command-service.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
-import { deviceLifecycle, type FleetLifecycleSources, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
-import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
+import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
+import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
@@ -162,18 +162,6 @@ export function statusSources(p: {
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
     lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)),
-  };
-}
-
-/** What the lifecycle status reads, from the data directory's stores and configuration. */
-function lifecycleSources(ctx: VigilContext): FleetLifecycleSources {
-  return {
-    store: ctx.store,
-    rotations: ctx.rotationStore,
-    commands: ctx.commandStore,
-    clock: ctx.clock,
-    rotatePeriodDays: ctx.config.keys.rotateDeviceSecretsDays,
-    renewBeforeDays: ctx.config.pki.renewBeforeDays,
   };
 }
 

@@ -93,10 +93,12 @@ function coalesce(fn: () => Promise<void>): { request(): Promise<void> } {
         });
         return running;
       }
-      again ??= running.catch(() => {}).then(() => {
-        again = undefined;
-        return this.request();
-      });
+      again ??= running
+        .catch(() => {})
+        .then(() => {
+          again = undefined;
+          return this.request();
+        });
       return again;
     },
   };
@@ -293,7 +295,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         if (cert.kind === 'service') return { kind: 'service', name: cn };
         if (cert.kind !== 'device') return null;
         const device = await keyring.device(cn);
-        if (!device || device.status !== 'enabled') return null;
+        if (device?.status !== 'enabled') return null;
         // A renewed certificate's first use: it becomes the device's, the old one is revoked.
         if (device.certSerial !== null && normalizeSerial(device.certSerial) !== cert.serial) {
           void lifecycle.renewal

@@ -1,7 +1,7 @@
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { toPem } from '../pki/pem.ts';
 import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../pki/x509.ts';
 import type { DeviceProfile } from '../protocol/device-profile.ts';
@@ -37,7 +37,6 @@ function writeAtomic(path: string, data: string, mode: number): void {
  */
 export class ClaimDevice {
   readonly #o: ClaimDeviceOptions;
-  #client: MqttClient | undefined;
   #key: string | undefined;
   #csr: string | undefined;
   /** Every claim payload sent (a test can replay one). */
@@ -74,7 +73,6 @@ export class ClaimDevice {
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
     });
-    this.#client = client;
     const replyTopic = `${prefix}/claims/${o.serial}/reply`;
     try {
       return await new Promise<DeviceBundleFiles>((resolve, reject) => {

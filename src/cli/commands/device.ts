@@ -7,7 +7,7 @@ import {
   setDeviceEnabled,
 } from '../../devices/device-service.ts';
 import { deviceLifecycle } from '../../lifecycle/fleet-lifecycle.ts';
-import { createLifecycleServices } from '../../lifecycle/lifecycle-services.ts';
+import { createLifecycleServices, lifecycleSources } from '../../lifecycle/lifecycle-services.ts';
 import { ALGS, type Alg } from '../../protocol/aead.ts';
 import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
 import type { DeviceRecord } from '../../storage/store.ts';
@@ -105,17 +105,7 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
           createdAt: k.createdAt,
         }));
         const readings = await ctx.store.countReadings(id);
-        const lifecycle = await deviceLifecycle(
-          {
-            store: ctx.store,
-            rotations: ctx.rotationStore,
-            commands: ctx.commandStore,
-            clock: ctx.clock,
-            rotatePeriodDays: ctx.config.keys.rotateDeviceSecretsDays,
-            renewBeforeDays: ctx.config.pki.renewBeforeDays,
-          },
-          id,
-        );
+        const lifecycle = await deviceLifecycle(lifecycleSources(ctx), id);
         const view = {
           ...d,
           readings,
@@ -144,7 +134,9 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
           io.out(`created    ${iso(d.createdAt)}\nlast seen  ${iso(d.lastSeenAt)}\nreadings   ${readings}`);
           io.out(`key age    kid ${d.currentKid} since ${iso(lifecycle?.kidCreatedAt ?? null)}`);
           const r = lifecycle?.lastRotation;
-          io.out(`rotation   ${r ? `kid ${r.kid} ${r.state} (started ${iso(r.startedAt)})${r.error ? `: ${r.error}` : ''}` : 'never'}`);
+          io.out(
+            `rotation   ${r ? `kid ${r.kid} ${r.state} (started ${iso(r.startedAt)})${r.error ? `: ${r.error}` : ''}` : 'never'}`,
+          );
           io.out(`commands   ${lifecycle?.pendingCommands ?? 0} pending (vigil command list ${id})`);
           for (const c of certs) {
             io.out(

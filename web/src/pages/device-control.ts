@@ -314,7 +314,10 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
         {
           class: cx('command-form'),
           testid: 'command-form',
-          onsubmit: (e: Event) => (e.preventDefault(), void send()),
+          onsubmit: (e: Event) => {
+            e.preventDefault();
+            void send();
+          },
         },
         field('Command', opSelect),
         argsHost,
