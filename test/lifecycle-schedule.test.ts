@@ -62,14 +62,22 @@ describe('lifecycle schedules', () => {
   it('rotates secrets older than the period one device at a time, not the fleet at once', async () => {
     const { rotation } = ahead(50 * DAY);
     await rotation.tick();
-    assert.equal((await inst.ctx.rotationStore.listOpenRotations()).length, 0, 'nothing is due after 50 days');
+    assert.equal(
+      (await inst.ctx.rotationStore.listOpenRotations()).length,
+      0,
+      'nothing is due after 50 days',
+    );
     const late = ahead(91 * DAY).rotation;
     await late.tick();
     const open = await inst.ctx.rotationStore.listOpenRotations();
     assert.equal(open.length, 1, 'at most 1 % of the fleet (at least one device) at once');
     assert.equal(open[0]?.startedBy, 'system');
     await ahead(91 * DAY + 61_000).rotation.tick();
-    assert.equal((await inst.ctx.rotationStore.listOpenRotations()).length, 1, 'the next waits for the open one');
+    assert.equal(
+      (await inst.ctx.rotationStore.listOpenRotations()).length,
+      1,
+      'the next waits for the open one',
+    );
     const audit = await inst.ctx.store.queryAudit({ action: 'command.queued' });
     assert.match(String(audit.find((a) => a.detail.op === 'rotate_key')?.detail.reason), /scheduled/);
   });
@@ -79,10 +87,14 @@ describe('lifecycle schedules', () => {
     const early = await inst.ctx.commandStore.list({ states: ['queued'], limit: 100 });
     assert.equal(early.filter((c) => c.op === 'renew_cert').length, 0, 'not due with 125 days left');
     await ahead(800 * DAY).renewal.tick();
-    const due = (await inst.ctx.commandStore.list({ states: ['queued'], limit: 100 })).filter((c) => c.op === 'renew_cert');
+    const due = (await inst.ctx.commandStore.list({ states: ['queued'], limit: 100 })).filter(
+      (c) => c.op === 'renew_cert',
+    );
     assert.equal(due.length, 1, 'one device per tick for a fleet of five');
     await ahead(800 * DAY).renewal.tick();
-    const again = (await inst.ctx.commandStore.list({ states: ['queued'], limit: 100 })).filter((c) => c.op === 'renew_cert');
+    const again = (await inst.ctx.commandStore.list({ states: ['queued'], limit: 100 })).filter(
+      (c) => c.op === 'renew_cert',
+    );
     assert.equal(new Set(again.map((c) => c.deviceId)).size, again.length, 'never twice for one device');
   });
 });
