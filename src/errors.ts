@@ -78,7 +78,6 @@ export const ERRORS = {
   VIGIL_ERR_DEVICE_STATE: { status: 409, message: 'not allowed in the device state' },
   VIGIL_ERR_ROTATION_PENDING: { status: 409, message: 'a key rotation is already in progress' },
   VIGIL_ERR_CSR_INVALID: { status: 400, message: 'certificate signing request refused' },
-  VIGIL_ERR_CLAIM_REFUSED: { status: 403, message: 'claim refused' },
   VIGIL_ERR_CLAIM_STATE: { status: 409, message: 'not allowed in the claim state' },
 } as const;
 

@@ -19,6 +19,7 @@ const HOLDS: Record<Role, Permission[]> = {
   operator: [
     'devices.read',
     'devices.control',
+    'claims.read',
     'readings.read',
     'alarms.read',
     'alarms.ack',
@@ -57,6 +58,7 @@ const HOLDS: Record<Role, Permission[]> = {
     'openapi.read',
     'audit.read',
     'users.read',
+    'claims.read',
   ],
 };
 
@@ -64,6 +66,7 @@ const HOLDS: Record<Role, Permission[]> = {
 const WRITES: Permission[] = [
   'devices.control',
   'devices.manage',
+  'claims.approve',
   'alarms.ack',
   'shipments.manage',
   'shipments.deliver',
