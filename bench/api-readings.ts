@@ -125,6 +125,7 @@ export async function runApiReadings(
   const { token } = await fx.server.auth.tokens.create({
     label: 'bench api',
     role: 'viewer',
+    owner: 'admin',
     actor: 'bench',
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: fx.ctx.ca.certPem });

@@ -1,15 +1,23 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,rotation, --nodelay (TCP_NODELAY on the
- * publishers), --latency-rate=N (msgs/s when W1 is skipped).
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify,rotation (and anomaly, which
+ * is not in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is
+ * skipped).
  */
 import { parseArgs } from 'node:util';
+import {
+  type AnomalyResult,
+  anomalySummaryRows,
+  renderAnomaly,
+  runAnomalyBench,
+} from './anomaly/anomaly-bench.ts';
 import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
 import { nowMs } from './clock.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
+import { type NotifyResult, notifySummaryRow, renderNotify, runNotify } from './notify.ts';
 import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
 import { type RotationResult, rotationSummaryRows, runRotation } from './rotation.ts';
 import { type RulesResult, rulesSummaryRows, runRules } from './rules.ts';
@@ -46,13 +54,15 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,rotation] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,rotation,anomaly] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
 const quick = args.quick ?? false;
 const only = new Set(
-  (args.only ?? 'w1,w2,w5,latency,api,live,rules,rotation').split(',').map((s) => s.trim().toLowerCase()),
+  (args.only ?? 'w1,w2,w5,latency,api,live,rules,notify,rotation')
+    .split(',')
+    .map((s) => s.trim().toLowerCase()),
 );
 
 const CLIENTS = 4;
@@ -94,6 +104,16 @@ const opts = {
     warmup: 3,
     maxMs: quick ? 15_000 : 60_000,
   },
+  anomaly: {
+    devices: quick ? 6 : 30,
+    days: 7,
+    seed: 'vigil-anomaly-bench',
+    beforeDevices: quick ? 2 : 10,
+    cadencesMs: quick ? [10_000] : [10_000, 60_000],
+    restartDevices: quick ? 2 : 10,
+    memoryMonitors: 200,
+    workers: 2,
+  },
   live: {
     loadShare: 0.5,
     clients: 20,
@@ -109,7 +129,11 @@ const errors: Record<string, string> = {};
 
 // Every loop below is bounded; this is the backstop against a hang (a stuck socket, say). The
 // rotation workload (a fleet of 1,000 mTLS devices, thousands of durable commands) gets 20 min more.
-const limitMs = (quick ? 150_000 : 300_000) + (only.has('rotation') ? 1_200_000 : 0);
+// The anomaly benchmark is pure CPU and long (10 minutes and more on 2 busy cores): its own budget.
+const limitMs =
+  (quick ? 150_000 : 300_000) +
+  (only.has('rotation') ? 1_200_000 : 0) +
+  (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
   removeAllTempDirs();
@@ -230,6 +254,19 @@ async function main(): Promise<void> {
     runRules({ readings: 43_200, rounds: quick ? 1 : 3 }, log),
   );
 
+  // Anomaly detection: labelled faults on simulator data, every detector (bench/anomaly).
+  if (only.has('anomaly'))
+    log('\n[anomaly] labelled faults on simulator data: rules, statistical monitor, baselines');
+  const anomaly: AnomalyResult | undefined = await attempt('anomaly', () =>
+    runAnomalyBench(opts.anomaly, log),
+  );
+  if (anomaly) log(`\n${renderAnomaly(anomaly)}`);
+  // Notify: MQTT reading -> alarm -> e-mail at an SMTP server, 100 alarms (20 with --quick).
+  if (only.has('notify'))
+    log('\n[notify] out-of-range reading over MQTT -> alarm e-mail received by an SMTP server (TLS)');
+  const notify: NotifyResult | undefined = await attempt('notify', () =>
+    runNotify({ alarms: quick ? 20 : 100, roundTimeoutMs: 30_000 }, log),
+  );
   // Lifecycle: key rotation of a fleet under load, certificate renewals.
   if (only.has('rotation')) log('\n[rotation] key rotation of a publishing fleet; certificate renewals');
   const rotationResult: RotationResult | undefined = await attempt('rotation', () =>
@@ -328,6 +365,9 @@ async function main(): Promise<void> {
   } else rows.push(err('live', 'Live feed publish->20 clients', `p99 <= ${TARGETS.liveP99Ms} ms`));
 
   if (rules) rows.push(...rulesSummaryRows(rules));
+  if (anomaly) rows.push(...anomalySummaryRows(anomaly));
+  if (notify) rows.push(notifySummaryRow(notify));
+  else if (only.has('notify')) rows.push(err('notify', 'Notify: MQTT reading -> alarm e-mail', '-'));
   if (rotationResult) rows.push(...rotationSummaryRows(rotationResult));
   else rows.push(err('rotation', 'Key rotation of a publishing fleet', '0 readings lost'));
   log('\n=== Summary ===');
@@ -503,6 +543,8 @@ async function main(): Promise<void> {
       );
   }
 
+  if (notify) log(`\n${renderNotify(notify)}`);
+
   const durationMs = nowMs() - t0;
   const doc = {
     suite: 'vigil-bench',
@@ -514,7 +556,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules },
+    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, notify },
     errors,
   };
   const paths = saveResults(doc, startedAt);

@@ -55,6 +55,7 @@ export async function startVigilFixture(overrides: Partial<ConfigInput> = {}): P
     ctx = await openContext({
       dataDir,
       env,
+      create: true,
       logLevel: process.env.VIGIL_BENCH_LOG ?? 'silent',
       overrides: {
         ...overrides,

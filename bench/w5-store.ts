@@ -97,7 +97,7 @@ async function runOnce(
     let write: (b: IngestBatch) => Promise<unknown> | unknown;
     let close: () => Promise<void> | void;
     if (kind === 'encrypted') {
-      const store = SqliteStore.open({ path, key: randomBytes(32), synchronous });
+      const store = SqliteStore.open({ path, key: randomBytes(32), auditKey: randomBytes(32), synchronous });
       await store.migrate();
       for (const id of ids) {
         await store.addDevice(sampleDevice(id), {

@@ -19,6 +19,7 @@ export const ERRORS = {
   VIGIL_ERR_TS_FUTURE: { status: 400, message: 'timestamp too far in the future' },
   VIGIL_ERR_DECRYPT: { status: 400, message: 'decryption failed' },
   VIGIL_ERR_BODY_SCHEMA: { status: 422, message: 'invalid message body' },
+  VIGIL_ERR_CLEARTEXT_SECRET: { status: 422, message: 'a secret-bearing event must be encrypted' },
   VIGIL_ERR_STORE: { status: 503, message: 'storage unavailable' },
   // broker
   VIGIL_ERR_ACL: { status: 403, message: 'not authorised' },
@@ -30,10 +31,15 @@ export const ERRORS = {
   VIGIL_ERR_CONFIG: { status: 500, message: 'invalid configuration' },
   VIGIL_ERR_DEVICE_ID: { status: 400, message: 'invalid device id' },
   VIGIL_ERR_DEVICE_EXISTS: { status: 409, message: 'device already exists' },
+  VIGIL_ERR_DEVICE_IN_USE: { status: 409, message: 'device has delivered data' },
   VIGIL_ERR_NOT_FOUND: { status: 404, message: 'not found' },
   VIGIL_ERR_USAGE: { status: 400, message: 'invalid usage' },
   VIGIL_ERR_MASTER_KEY: { status: 500, message: 'master key unavailable or wrong' },
   VIGIL_ERR_DATA_DIR: { status: 500, message: 'data directory unusable' },
+  VIGIL_ERR_NO_DATA_DIR: { status: 404, message: 'not a Vigil data directory' },
+  VIGIL_ERR_PORT_IN_USE: { status: 500, message: 'port already in use' },
+  VIGIL_ERR_LISTEN: { status: 500, message: 'cannot listen' },
+  VIGIL_ERR_NOT_CONFIRMED: { status: 400, message: 'not confirmed' },
   VIGIL_ERR_PKI: { status: 500, message: 'PKI operation failed' },
   // storage
   VIGIL_ERR_KEY_EXISTS: { status: 409, message: 'key generation already exists' },
@@ -79,6 +85,10 @@ export const ERRORS = {
   VIGIL_ERR_ROTATION_PENDING: { status: 409, message: 'a key rotation is already in progress' },
   VIGIL_ERR_CSR_INVALID: { status: 400, message: 'certificate signing request refused' },
   VIGIL_ERR_CLAIM_STATE: { status: 409, message: 'not allowed in the claim state' },
+  // notifications and webhooks (src/notifications, src/webhooks)
+  VIGIL_ERR_NOTIFY_NOT_CONFIGURED: { status: 409, message: 'notification channel not configured' },
+  VIGIL_ERR_NOTIFY_IN_USE: { status: 409, message: 'still used by a routing rule, group or schedule' },
+  VIGIL_ERR_WEBHOOK_SIGNATURE: { status: 401, message: 'webhook signature invalid' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -62,8 +62,11 @@ describe('alarms end to end', () => {
     const b = await inst.addDevice('truck-0700');
     const client = await connectDevice(inst.url, b);
     try {
-      // 12 h buffered at 9.1 °C, one sample every 10 min, delivered late in three envelopes
-      const samples = Array.from({ length: 72 }, (_, i) => truckSample(t0 + i * 10 * MIN, 9.1));
+      // 12 h buffered at 9.1 °C, one sample every 10 min, delivered late in three envelopes (with a
+      // sensor's last-digit noise: a value repeated exactly for hours is a stuck sensor)
+      const samples = Array.from({ length: 72 }, (_, i) =>
+        truckSample(t0 + i * 10 * MIN, 9.1 - (i % 2) * 0.02),
+      );
       for (let k = 0; k < 3; k++) {
         const part = samples.slice(k * 24, (k + 1) * 24);
         await send(client, 'truck-0700', makeEnvelope(b, 'telemetry', { samples: part }, { seq: k + 1 }));

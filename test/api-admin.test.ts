@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { API_TOKEN_RE } from '../src/auth/api-tokens.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { apiRequest } from './helpers/api-client.ts';
 import {
@@ -182,7 +183,11 @@ describe('API tokens', () => {
     });
     assert.equal(metrics.status, 200);
     const list = await admin.browser.call('/api/v1/tokens');
-    assert.ok(!list.text.includes(token.split('_')[2] ?? 'x'), 'no secret in the list');
+    // The secret is everything after `vgl_<id>_`; it may itself contain `_` (base64url), so it is
+    // cut by the token format, not split on `_`.
+    const secret = API_TOKEN_RE.exec(token)?.[2] ?? '';
+    assert.equal(secret.length, 43);
+    assert.ok(!list.text.includes(secret), 'no secret in the list');
     assert.equal((list.json as { tokens: { id: string }[] }).tokens[0]?.id, apiToken.id);
     assert.equal((await auditOf('token.create'))[0]?.actor, 'user:admin');
     const del = await admin.browser.call(`/api/v1/tokens/${apiToken.id}`, { method: 'DELETE' });
@@ -195,6 +200,73 @@ describe('API tokens', () => {
       404,
     );
     assert.equal((await quality.browser.post('/api/v1/tokens', { label: 'x', role: 'admin' })).status, 403);
+  });
+});
+
+describe('API tokens belong to their creator (the takeover path)', () => {
+  it("an admin's token never manages users, tokens or notifications, and dies with its creator's admin role or account", async () => {
+    const r = await admin.browser.post('/api/v1/users', { name: 'tara', role: 'admin' });
+    assert.equal(r.status, 201, r.text);
+    const tara = await firstSignIn(
+      inst,
+      'tara',
+      'admin',
+      (r.json as { oneTimePassword: string }).oneTimePassword,
+    );
+    const created = await tara.browser.post('/api/v1/tokens', {
+      label: 'automation',
+      role: 'admin',
+      ttlDays: 30,
+    });
+    assert.equal(created.status, 201, created.text);
+    const { token, apiToken } = created.json as { token: string; apiToken: { owner: string } };
+    assert.equal(apiToken.owner, 'tara');
+    const call = (path: string, method = 'GET', body?: unknown) =>
+      apiRequest(inst.httpUrl, inst.ctx.ca.certPem, {
+        path,
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    assert.equal((await call('/api/v1/users')).status, 200);
+    // A token cannot create admins or tokens, nor reset another admin's password or MFA.
+    for (const [path, body] of [
+      ['/api/v1/users', { name: 'mole', role: 'admin' }],
+      ['/api/v1/tokens', { label: 'x', role: 'admin' }],
+      ['/api/v1/users/admin/reset-password', undefined],
+      ['/api/v1/users/admin/reset-mfa', undefined],
+    ] as const) {
+      const refused = await call(path, 'POST', body ?? {});
+      assert.equal(refused.status, 403, `${path}: ${refused.text}`);
+      assert.equal(errCode(refused), 'VIGIL_ERR_FORBIDDEN');
+    }
+    // Nor reroute alarm notifications or swap a channel's credentials (notifications.manage).
+    for (const [method, path, body] of [
+      ['GET', '/api/v1/notifications/contacts', undefined],
+      ['PUT', '/api/v1/notifications/contacts/mole', { name: 'Mole', email: 'mole@example.org' }],
+      ['PUT', '/api/v1/notifications/channels/email', { settings: { host: 'mx.example.org' }, secret: 'x' }],
+      ['POST', '/api/v1/notifications/test', { channel: 'email', to: 'mole@example.org' }],
+    ] as const) {
+      const refused = await call(path, method, body);
+      assert.deepEqual([refused.status, errCode(refused)], [403, 'VIGIL_ERR_FORBIDDEN'], `${method} ${path}`);
+    }
+    assert.deepEqual((await admin.browser.call('/api/v1/notifications/contacts')).json, { contacts: [] });
+    // Demoted: the token is capped at tara's new role.
+    assert.equal((await admin.browser.post('/api/v1/users/tara/role', { role: 'viewer' })).status, 200);
+    assert.equal((await call('/api/v1/users')).status, 403);
+    assert.equal((await call('/api/v1/devices')).status, 200);
+    // Disabled: the token stops working at all.
+    assert.equal((await admin.browser.post('/api/v1/users/tara/role', { role: 'admin' })).status, 200);
+    assert.equal((await call('/api/v1/users')).status, 200);
+    assert.equal((await admin.browser.post('/api/v1/users/tara/disable')).status, 200);
+    assert.equal((await call('/api/v1/devices')).status, 401);
+    assert.equal(
+      (await inst.ctx.store.queryAudit({ action: 'user.add' })).some((a) => a.object === 'mole'),
+      false,
+    );
   });
 });
 

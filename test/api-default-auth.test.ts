@@ -37,11 +37,18 @@ describe('API with the default authenticator', () => {
       master: ctx.master,
       clock: ctx.clock,
     });
-    const { token } = await auth.tokens.create({ label: 'prometheus', role: 'operator', actor: 'cli' });
+    const { token } = await auth.tokens.create({
+      label: 'prometheus',
+      role: 'operator',
+      owner: 'admin',
+      actor: 'user:admin',
+    });
     const r = await get('/metrics', { authorization: `Bearer ${token}` });
     assert.equal(r.status, 200, r.text);
     assert.match(r.text, /^vigil_ingest_accepted_total \d+$/m);
-    const viewer = (await auth.tokens.create({ label: 'dash', role: 'viewer', actor: 'cli' })).token;
+    const viewer = (
+      await auth.tokens.create({ label: 'dash', role: 'viewer', owner: 'admin', actor: 'user:admin' })
+    ).token;
     assert.equal((await get('/metrics', { authorization: `Bearer ${viewer}` })).status, 403);
     assert.equal((await get('/api/v1/devices', { authorization: `Bearer ${viewer}` })).status, 200);
   });

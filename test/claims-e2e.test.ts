@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
+import { deviceSecretIdentity } from '../src/keys/master-key.ts';
 import { issueClientCert } from '../src/pki/issue-client.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
@@ -94,7 +95,9 @@ describe('claim-based provisioning', () => {
     // The server's kid-1 secret equals the one the device derived; it never travelled.
     const key = await inst.ctx.store.getDeviceKey('ward-probe-001', 1);
     assert.equal(
-      inst.ctx.master.open('device-secret', key?.secretEnc as Buffer).toString('base64url'),
+      inst.ctx.master
+        .open('device-secret', key?.secretEnc as Buffer, deviceSecretIdentity('ward-probe-001', 1))
+        .toString('base64url'),
       bundle.info.secret,
     );
     assert.ok(!dev.replies.some((x) => x.includes(bundle.info.secret)), 'the secret is not in any reply');

@@ -22,20 +22,20 @@ describe('vigil user', () => {
   let adminOtp = '';
   let aliceOtp = '';
 
-  it('creates the admin on a fresh data directory and shows its one-time password once', async () => {
+  it('vigil user needs a data directory; vigil init creates it with the admin, whose password is shown once', async () => {
+    const none = await vigil(['user', 'list']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /\[VIGIL_ERR_NO_DATA_DIR\]/);
+    const init = await vigil(['init', '--json']);
+    assert.equal(init.code, 0, init.stderr);
+    const created = JSON.parse(init.stdout);
+    assert.equal(created.admin.name, 'admin');
+    adminOtp = created.admin.oneTimePassword;
+    assert.match(adminOtp, OTP);
     const first = await vigil(['user', 'list']);
     assert.equal(first.code, 0, first.stderr);
-    const m =
-      /admin account: user admin, one-time password (\S+) \(shown once; change it and enrol TOTP/.exec(
-        first.stderr,
-      );
-    assert.ok(m, first.stderr);
-    adminOtp = m[1] ?? '';
-    assert.match(adminOtp, OTP);
     assert.match(first.stdout, /^admin\s+admin\s+active\s+not enrolled\s+change-password,enrol-mfa/m);
-    const second = await vigil(['user', 'list']);
-    assert.equal(second.code, 0);
-    assert.ok(!second.stderr.includes(adminOtp) && !second.stdout.includes(adminOtp));
+    assert.ok(!first.stderr.includes(adminOtp) && !first.stdout.includes(adminOtp));
   });
 
   it('adds a user with a one-time password and lists users as JSON', async () => {

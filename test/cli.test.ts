@@ -106,8 +106,9 @@ describe('vigil CLI', () => {
       .map((l) => JSON.parse(l));
     assert.ok(lines.length >= 3);
     for (const l of lines) {
-      assert.equal(l.device, 'sim-probe-001');
-      assert.equal(typeof l.temp_c, 'number');
+      assert.equal(l.deviceId, 'sim-probe-001');
+      assert.equal(typeof l.data.temp_c, 'number');
+      assert.match(l.receivedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
   });
 

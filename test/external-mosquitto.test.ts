@@ -100,6 +100,7 @@ if (!existsSync(MOSQUITTO)) {
       ctx = await openContext({
         dataDir,
         env,
+        create: true,
         logLevel: process.env.VIGIL_TEST_LOG ?? 'silent',
         overrides: {
           // The server certificate's SAN has localhost and 127.0.0.1.

@@ -17,6 +17,7 @@ describe('first start on an empty data directory', () => {
         dataDir: dir,
         env,
         logLevel: 'silent',
+        create: true,
         overrides: { pki: { hostNames: ['vigil.example.org'] } },
       });
       await ctx.store.appendAudit({

@@ -210,19 +210,64 @@ describe('secure ingest end to end (mTLS on loopback)', () => {
     );
   });
 
-  it('refuses a ts too far in the future', () =>
-    expectRefused('ts_future', () =>
+  for (const [what, samples, ts] of [
+    ['an envelope ts', () => [truckSample()], () => Date.now() + 3_600_000],
+    // The envelope's ts is current; only a sample's own ts is ahead.
+    ['a sample ts', () => [truckSample(), truckSample(Date.now() + 3_600_000)], () => Date.now()],
+  ] as const) {
+    it(`refuses ${what} too far in the future`, () =>
+      expectRefused('ts_future', () =>
+        send(
+          goodClient,
+          good.info.id,
+          makeEnvelope(good, 'telemetry', { samples: samples() }, { seq: nextSeq(), ts: ts() }),
+        ),
+      ));
+  }
+
+  it('refuses an envelope with a duplicate member, an integer not in plain form, or a BOM', async () => {
+    const text = () =>
+      serializeEnvelope(makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: nextSeq() }));
+    await expectRefused('envelope_schema', () =>
+      send(goodClient, good.info.id, text().replace(/"kid":1,/, '"kid":1,"kid":1,')),
+    );
+    await expectRefused('envelope_schema', () =>
+      send(goodClient, good.info.id, text().replace(/"kid":1,/, '"kid":1.0,')),
+    );
+    await expectRefused('envelope_schema', () =>
+      publish(goodClient, topic(good.info.id, 'telemetry'), Buffer.from(`\ufeff${text()}`, 'utf8')),
+    );
+  });
+
+  it('refuses an event typed "constructor" as a body error and keeps the connection', async () => {
+    await expectRefused('body_schema', () =>
       send(
         goodClient,
         good.info.id,
-        makeEnvelope(
-          good,
-          'telemetry',
-          { samples: [truckSample()] },
-          { seq: nextSeq(), ts: Date.now() + 3_600_000 },
-        ),
+        makeEnvelope(good, 'events', '{"type":"constructor"}', { seq: nextSeq() }),
+        'events',
       ),
-    ));
+    );
+    assert.ok(goodClient.connected, 'a rejection is acknowledged, not a storage failure');
+  });
+
+  it('refuses a dispatch event from a device provisioned with alg none', async () => {
+    const b = await inst.addDevice('probe-clear-dispatch', 'temperature-probe', 'none');
+    const c = await connectDevice(inst.url, b);
+    try {
+      await expectRefused('cleartext_secret', () =>
+        send(
+          c,
+          b.info.id,
+          makeEnvelope(b, 'events', { type: 'dispatch', batch: 'LOT-1', token: 'K7P2QX9M' }, { seq: 1 }),
+          'events',
+        ),
+      );
+      assert.deepEqual(await inst.ctx.store.queryMessages({ deviceId: b.info.id }), []);
+    } finally {
+      await closeClient(c);
+    }
+  });
 
   it('refuses a wrong kid', () =>
     expectRefused('unknown_kid', () =>

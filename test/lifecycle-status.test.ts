@@ -20,7 +20,14 @@ const get = async (path: string) => {
 
 before(async () => {
   inst = await startInstance({ commands: { resendAfterSeconds: 1 } });
-  token = (await inst.server.auth.tokens.create({ label: 'scraper', role: 'operator', actor: 'test' })).token;
+  token = (
+    await inst.server.auth.tokens.create({
+      label: 'scraper',
+      role: 'operator',
+      owner: 'admin',
+      actor: 'test',
+    })
+  ).token;
 });
 after(async () => {
   for (const s of sims) await s.close();

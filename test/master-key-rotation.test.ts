@@ -11,9 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openContext, serverTlsMaterial } from '../src/data-dir/context.ts';
+import { openContext, serverTlsMaterial, type VigilContext } from '../src/data-dir/context.ts';
 import { MASTER_ROTATION_POINTS } from '../src/data-dir/master-rotation.ts';
-import { MasterKey, parseMasterKey } from '../src/keys/master-key.ts';
+import { deviceSecretIdentity, MasterKey, parseMasterKey } from '../src/keys/master-key.ts';
+import type { VapidKeys } from '../src/notifications/channels/push-channel.ts';
+import { NotificationConfig } from '../src/notifications/notification-config.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SqliteDatabase } from '../src/storage/adapters/sqlite-database.ts';
 
@@ -21,6 +23,15 @@ const BIN = fileURLToPath(new URL('../bin/vigil', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'vigil-mk-'));
 const template = join(root, 'template');
 let tokenHash = '';
+let vapid: VapidKeys | undefined;
+
+const notifyConfig = (ctx: VigilContext) =>
+  new NotificationConfig({
+    store: ctx.notificationStore,
+    master: ctx.master,
+    audit: ctx.store,
+    clock: ctx.clock,
+  });
 
 /** `vigil ARGS` with the master key in master.key (no VIGIL_MASTER_KEY), killed after `killAfterMs`. */
 function vigil(args: string[], dataDir: string, o: { crashAt?: string; killAfterStartMs?: number } = {}) {
@@ -70,6 +81,7 @@ function dbOpensWith(dir: string, keys: Buffer[]): number[] {
       SqliteDatabase.open({
         path: join(dir, 'vigil.db'),
         key: new MasterKey(raw).databaseKey(),
+        auditKey: new MasterKey(raw).auditKey(),
         readonly: true,
       }).close();
       ok.push(i);
@@ -93,21 +105,39 @@ async function checkIntact(dir: string, oldRaw: Buffer): Promise<void> {
     const bundle = readDeviceBundle(join(dir, 'devices', 'mk-probe-0001'));
     const key = await ctx.store.getDeviceKey('mk-probe-0001', 1);
     assert.equal(
-      ctx.master.open('device-secret', key?.secretEnc as Buffer).toString('base64url'),
+      ctx.master
+        .open('device-secret', key?.secretEnc as Buffer, deviceSecretIdentity('mk-probe-0001', 1))
+        .toString('base64url'),
       bundle.info.secret,
     );
     assert.match(serverTlsMaterial(ctx).key, /BEGIN PRIVATE KEY/);
     assert.equal(ctx.master.keyedHash('delivery-token', 'K7P2QX9M'), tokenHash, 'keyed hashes still match');
     assert.equal((await ctx.store.verifyAudit()).ok, true);
+    assert.deepEqual(await notifyConfig(ctx).vapid(), vapid, 'the sealed VAPID private key still opens');
   } finally {
     await ctx.close();
   }
+  // The audit HMAC chain and the signed checkpoint taken before the rotation still verify.
+  const verify = await vigil(['audit', 'verify', '--json'], dir);
+  assert.equal(verify.code, 0, verify.out);
+  assert.equal(JSON.parse(verify.out).ok, true);
 }
 
 before(async () => {
+  assert.equal((await vigil(['init'], template)).code, 0);
   const r = await vigil(['device', 'add', 'mk-probe-0001', '--profile', 'temperature-probe'], template);
   assert.equal(r.code, 0, r.out);
   await vigil(['user', 'add', 'mk-operator', '--role', 'operator'], template);
+  // A notification credential: a sealed row of its own identity, re-sealed by the rotation too.
+  const env = { ...process.env };
+  delete env.VIGIL_MASTER_KEY;
+  const ctx = await openContext({ dataDir: template, env, logLevel: 'silent' });
+  try {
+    vapid = await notifyConfig(ctx).vapid();
+  } finally {
+    await ctx.close();
+  }
+  assert.equal((await vigil(['audit', 'checkpoint'], template)).code, 0);
   tokenHash = new MasterKey(rawKey(template)).keyedHash('delivery-token', 'K7P2QX9M');
 });
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -164,7 +194,7 @@ describe('master key rotation', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'vigil.pid'), `${process.pid}\n`);
     const r = await vigil(['keys', 'rotate-master'], dir);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 1);
     assert.match(r.out, /stop it first/);
     assert.ok(!existsSync(join(dir, 'master.key.next')));
   });

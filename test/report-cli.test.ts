@@ -3,14 +3,22 @@
  * holds only the report-signing key, and signed reports on disk.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MasterKey } from '../src/keys/master-key.ts';
+import { renderShipmentCsv } from '../src/reports/csv.ts';
 import { generateShipmentReport } from '../src/reports/generate-shipment-report.ts';
 import { syntheticReportInput } from '../src/reports/report-input.fixture.ts';
-import { loadOrCreateReportSigner, type ReportSigner, reportKeyPaths } from '../src/reports/signing.ts';
+import {
+  loadOrCreateReportSigner,
+  type ReportSigner,
+  reportKeyPaths,
+  reportSignerFromKey,
+  signReport,
+} from '../src/reports/signing.ts';
 import { verificationCode } from '../src/reports/verification-code.ts';
 import { MASTER_KEY_HEX } from './helpers/instance.ts';
 import { runVigil } from './helpers/run-vigil.ts';
@@ -22,6 +30,13 @@ const input = syntheticReportInput({ days: 30 });
 
 const vigil = (args: string[], timeoutMs?: number) => runVigil(args, timeoutMs ? { timeoutMs } : {});
 
+/** Pins the trusted report-signing key in the data directory's configuration. */
+const pin = (dataDir: string, fingerprint: string) =>
+  writeFileSync(
+    join(dataDir, 'config.json'),
+    JSON.stringify({ reports: { pinnedKeyFingerprint: fingerprint } }),
+  );
+
 describe('vigil report verify', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-report-cli-'));
@@ -29,6 +44,7 @@ describe('vigil report verify', () => {
     signer = loadOrCreateReportSigner(join(dir, 'pki'), new MasterKey(Buffer.from(MASTER_KEY_HEX, 'hex')));
     writeFileSync(join(dir, 'report.pdf'), generateShipmentReport(input, 'pdf', signer));
     writeFileSync(join(dir, 'report.csv'), generateShipmentReport(input, 'csv', signer));
+    pin(dir, signer.fingerprint);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -80,7 +96,10 @@ describe('vigil report verify', () => {
     const otherDir = mkdtempSync(join(tmpdir(), 'vigil-report-other-'));
     try {
       mkdirSync(join(otherDir, 'pki'));
-      loadOrCreateReportSigner(join(otherDir, 'pki'), new MasterKey(Buffer.alloc(32, 1)));
+      pin(
+        otherDir,
+        loadOrCreateReportSigner(join(otherDir, 'pki'), new MasterKey(Buffer.alloc(32, 1))).fingerprint,
+      );
       const r = await vigil(['report', 'verify', join(dir, 'report.pdf'), '--data-dir', otherDir]);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^report TAMPERED/);
@@ -91,6 +110,7 @@ describe('vigil report verify', () => {
 
   it('fails clearly when the data directory has no report-signing key or the file is missing', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'vigil-report-empty-'));
+    pin(empty, signer.fingerprint);
     try {
       const r = await vigil(['report', 'verify', join(dir, 'report.pdf'), '--data-dir', empty]);
       assert.equal(r.code, 1);
@@ -105,10 +125,75 @@ describe('vigil report verify', () => {
     }
   });
 
+  it("refuses to trust the data directory's key file alone: --key or a pinned fingerprint is required", async () => {
+    const unpinned = mkdtempSync(join(tmpdir(), 'vigil-report-unpinned-'));
+    try {
+      mkdirSync(join(unpinned, 'pki'));
+      const s = loadOrCreateReportSigner(join(unpinned, 'pki'), new MasterKey(Buffer.alloc(32, 3)));
+      writeFileSync(join(unpinned, 'r.csv'), generateShipmentReport(input, 'csv', s));
+      const r = await vigil(['report', 'verify', join(unpinned, 'r.csv'), '--data-dir', unpinned]);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(
+        r.stderr,
+        /--key PUBKEY\.pem, or its fingerprint pinned as "reports": \{"pinnedKeyFingerprint"/,
+      );
+      assert.ok(!r.stdout.includes('report OK'));
+    } finally {
+      rmSync(unpinned, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a report re-signed with a key that silently replaced the data directory key', async () => {
+    const victim = mkdtempSync(join(tmpdir(), 'vigil-report-swap-'));
+    try {
+      mkdirSync(join(victim, 'pki'));
+      const real = loadOrCreateReportSigner(join(victim, 'pki'), new MasterKey(Buffer.alloc(32, 4)));
+      pin(victim, real.fingerprint);
+      // The attacker forges a report, signs it with a key of their own and puts their public key
+      // in place of the installation's.
+      const attackerDir = mkdtempSync(join(tmpdir(), 'vigil-report-attacker-'));
+      mkdirSync(join(attackerDir, 'pki'));
+      const forger = loadOrCreateReportSigner(join(attackerDir, 'pki'), new MasterKey(Buffer.alloc(32, 5)));
+      writeFileSync(
+        join(victim, 'forged.csv'),
+        generateShipmentReport({ ...input, generatedBy: 'forger' }, 'csv', forger),
+      );
+      writeFileSync(reportKeyPaths(join(victim, 'pki')).publicKey, forger.publicKeyPem);
+      rmSync(attackerDir, { recursive: true, force: true });
+      const r = await vigil(['report', 'verify', join(victim, 'forged.csv'), '--data-dir', victim]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /is not the pinned one/);
+    } finally {
+      rmSync(victim, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a report whose printed signing key is not the key that signed it', async () => {
+    const other = reportSignerFromKey(generateKeyPairSync('ed25519').privateKey);
+    // rendered stating the installation's key, signed by another
+    const lying = signReport(renderShipmentCsv(input, { signingKey: signer.fingerprint }), 'csv', other);
+    const keyFile = join(dir, 'other.pub');
+    writeFileSync(keyFile, other.publicKeyPem);
+    writeFileSync(join(dir, 'lying.csv'), lying);
+    const r = await vigil(['report', 'verify', join(dir, 'lying.csv'), '--key', keyFile]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stdout,
+      `report TAMPERED: signed by ${other.fingerprint} but states ${signer.fingerprint}\n`,
+    );
+  });
+
   it('report key prints the data directory key fingerprint and PEM', async () => {
-    const r = await vigil(['report', 'key', '--data-dir', dir]);
+    // A real data directory (report key, unlike verify, opens it; it never creates one).
+    const data = join(dir, 'data');
+    assert.equal((await vigil(['init', '--data-dir', data])).code, 0);
+    const own = loadOrCreateReportSigner(
+      join(data, 'pki'),
+      new MasterKey(Buffer.from(MASTER_KEY_HEX, 'hex')),
+    );
+    const r = await vigil(['report', 'key', '--data-dir', data]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.stdout.startsWith(`report-signing key ${signer.fingerprint} (Ed25519)\n`));
-    assert.ok(r.stdout.includes(signer.publicKeyPem.trimEnd()));
+    assert.ok(r.stdout.startsWith(`report-signing key ${own.fingerprint} (Ed25519)\n`));
+    assert.ok(r.stdout.includes(own.publicKeyPem.trimEnd()));
   });
 });

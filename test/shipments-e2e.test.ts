@@ -107,7 +107,7 @@ describe('shipment end to end', () => {
     const s = JSON.parse(r.out);
     assert.match(s.id, /^shp-[a-z2-7]{10}$/);
     assert.equal(s.state, 'planned');
-    assert.equal(s.device, 'truck-ship-01');
+    assert.equal(s.deviceId, 'truck-ship-01');
     assert.deepEqual(
       s.batches.map((b: { lot: string }) => b.lot),
       ['LOT-MMR-0917', 'LOT-BCG-0042'],
@@ -151,33 +151,35 @@ describe('shipment end to end', () => {
   it('vigil shipment show --json reports state, MKT, time out of range, the excursion and the alarm', async () => {
     const r = await vigil(['shipment', 'show', shipmentId, '--json']);
     assert.equal(r.code, 0, r.err);
-    const s = JSON.parse(r.out);
-    assert.equal(s.state, 'in_transit');
-    assert.equal(s.dispatch.at, new Date(t0).toISOString());
-    assert.equal(s.dispatch.batch_id, 'LOT-2026-E2E001');
-    assert.equal(s.readings, 25);
-    assert.equal(typeof s.mkt_c, 'number');
-    assert.ok(s.mkt_c > 5 && s.mkt_c < 12, String(s.mkt_c));
-    assert.deepEqual(s.time_out_of_range, { above_ms: 30 * MIN, below_ms: 0 });
-    assert.equal(s.excursions.length, 1);
-    assert.equal(s.excursions[0].kind, 'above');
-    assert.equal(s.excursions[0].start, new Date(t0 + 30 * MIN).toISOString());
-    assert.equal(s.excursions[0].peak_c, 12);
+    // The API's shape and names (camelCase), times as ISO 8601 UTC: docs/cli.md.
+    const d = JSON.parse(r.out);
+    assert.equal(r.out.split('\n').length, 1, 'one JSON object on one line');
+    assert.equal(d.shipment.state, 'in_transit');
+    assert.equal(d.shipment.dispatch.at, new Date(t0).toISOString());
+    assert.equal(d.shipment.dispatch.batchId, 'LOT-2026-E2E001');
+    assert.equal(d.summary.readings, 25);
+    assert.equal(typeof d.summary.mktC, 'number');
+    assert.ok(d.summary.mktC > 5 && d.summary.mktC < 12, String(d.summary.mktC));
+    assert.deepEqual(d.summary.timeOutOfRange, { aboveMs: 30 * MIN, belowMs: 0 });
+    assert.equal(d.summary.excursions.length, 1);
+    assert.equal(d.summary.excursions[0].kind, 'above');
+    assert.equal(d.summary.excursions[0].start, new Date(t0 + 30 * MIN).toISOString());
+    assert.equal(d.summary.excursions[0].peakC, 12);
     assert.ok(
-      s.alarms.some((a: { rule: string }) => a.rule === 'heat'),
-      JSON.stringify(s.alarms),
+      d.alarms.some((a: { rule: string }) => a.rule === 'heat'),
+      JSON.stringify(d.alarms),
     );
-    assert.equal(s.batches.length, 2);
-    assert.deepEqual(s.alarm_policy.overrides, SHIPMENT_OVERRIDES);
-    assert.deepEqual(s.alarm_policy.warning.above, { limitC: 8, inclusive: false, durationMs: 10 * MIN });
-    assert.equal(s.alarm_policy.merge_gap_minutes, 5);
+    assert.equal(d.shipment.batches.length, 2);
+    assert.deepEqual(d.profile.policy.overrides, SHIPMENT_OVERRIDES);
+    assert.deepEqual(d.profile.policy.warning.above, { limitC: 8, inclusive: false, durationMs: 10 * MIN });
+    assert.equal(d.profile.policy.mergeGapMinutes, 5);
     // the shipment's own warning delay: raised 10 min into the excursion, as the regulatory tier's heat
-    const warning = s.alarms.find((a: { rule: string }) => a.rule === 'warning:above');
-    assert.equal(warning?.raised_at, new Date(t0 + 40 * MIN).toISOString());
+    const warning = d.alarms.find((a: { rule: string }) => a.rule === 'warning:above');
+    assert.equal(warning?.raisedAt, new Date(t0 + 40 * MIN).toISOString());
     assert.equal(warning?.tier, 'warning');
-    assert.equal(s.alarms.find((a: { rule: string }) => a.rule === 'heat')?.tier, 'regulatory');
+    assert.equal(d.alarms.find((a: { rule: string }) => a.rule === 'heat')?.tier, 'regulatory');
     // custody details carry ISO 8601 times like everything else
-    const dispatched = s.custody.find((e: { action: string }) => e.action === 'shipment.dispatch');
+    const dispatched = d.custody.find((e: { action: string }) => e.action === 'shipment.dispatch');
     assert.equal(dispatched?.detail.at, new Date(t0).toISOString());
     assert.ok(!r.out.includes(TOKEN));
     const text = await vigil(['shipment', 'show', shipmentId]);
@@ -307,9 +309,9 @@ describe('shipment end to end', () => {
     assert.equal(audit?.detail.role, 'quality');
     assert.equal(audit?.detail.signature, 'password+totp');
     const show = JSON.parse((await vigil(['shipment', 'show', shipmentId, '--json'])).out);
-    assert.equal(show.state, 'released');
-    assert.equal(show.delivery.by, 'user:rita-recv');
-    assert.equal(show.decision.reason, body.reason);
+    assert.equal(show.shipment.state, 'released');
+    assert.equal(show.shipment.delivery.by, 'user:rita-recv');
+    assert.equal(show.shipment.decision.reason, body.reason);
     assert.deepEqual(
       show.custody.map((e: { action: string }) => e.action),
       [
@@ -344,9 +346,10 @@ describe('shipment end to end', () => {
     assert.ok(messages.includes('token_hash'));
   });
 
-  it('wrong tokens are rate-limited per shipment: the sixth attempt gets 429 with Retry-After', async () => {
+  it("a caller's wrong tokens are rate-limited (the sixth attempt gets 429) without blocking the real receiver", async () => {
     // A receiver of its own: rita's wrong token above counts against her (per caller) too.
     const rex = await enrolledUser(inst, 'rex-recv', 'receiver');
+    const rae = await enrolledUser(inst, 'rae-recv', 'receiver');
     const b = await inst.addDevice('truck-ship-02');
     const c2 = await connectDevice(inst.url, b);
     try {
@@ -374,6 +377,20 @@ describe('shipment end to end', () => {
       assert.equal(locked.status, 429);
       assert.equal(errCode(locked), 'VIGIL_ERR_LOCKED');
       assert.ok(Number(locked.headers['retry-after']) > 0);
+      // rex's guesses do not hold back rae, who has the token.
+      const ok = await rae.browser.post(`/api/v1/shipments/${s.id}/deliver`, { token: 'RIGHT222' });
+      assert.equal(ok.status, 200, ok.text);
+      const attempts = (await inst.ctx.store.queryAudit({ limit: 10_000 })).filter(
+        (a) => a.object === s.id && a.action.startsWith('shipment.deliver'),
+      );
+      assert.deepEqual(
+        attempts.map((a) => [a.action, a.actor]),
+        [
+          ...Array.from({ length: 5 }, () => ['shipment.deliver_refused', 'user:rex-recv']),
+          ['shipment.deliver_throttled', 'user:rex-recv'],
+          ['shipment.deliver', 'user:rae-recv'],
+        ],
+      );
     } finally {
       await closeClient(c2);
     }
@@ -387,7 +404,10 @@ describe('vigil report shipment', () => {
     const r = await vigil(['report', 'shipment', shipmentId, '--format', 'pdf', '--out', out]);
     assert.equal(r.code, 0, r.err);
     assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');
-    const v = await vigil(['report', 'verify', out]);
+    const key = await vigil(['report', 'key']);
+    const pub = join(inst.dataDir, 'pki', 'report-signing.pub');
+    assert.match(key.out, /report-signing key SHA256:/, key.err);
+    const v = await vigil(['report', 'verify', out, '--key', pub]);
     assert.equal(v.code, 0, v.out + v.err);
     assert.match(v.out, /report OK/);
   });

@@ -110,21 +110,39 @@ static void check_valid(const tk_json_t *doc, size_t v) {
   free(k_mac_hex);
 }
 
-static void check_invalid(const tk_json_t *doc, size_t v) {
+/* The body checks of docs/protocol.md §6.2 step 9 (body schema for the channel and profile, no
+ * secret-bearing event in clear) are the server's: a device never receives its own uplink
+ * channels. Such a vector is sealed correctly, so the C envelope layer must open it. */
+static int server_body_check(const char *reason) {
+  return strcmp(reason, "VIGIL_ERR_BODY_SCHEMA") == 0 || strcmp(reason, "VIGIL_ERR_CLEARTEXT_SECRET") == 0;
+}
+
+/* Returns 1 when the vector is judged by the server's body checks only. */
+static int check_invalid(const tk_json_t *doc, size_t v) {
   char *name = tk_get_str(doc, v, "name"), *reason = tk_get_str(doc, v, "reason");
   char *channel = tk_get_str(doc, v, "channel"), *secret_hex = tk_get_str(doc, v, "secret_hex");
-  long env_at = tk_get(doc, v, "envelope");
-  char *json = tk_raw(doc, (size_t)env_at), *opened = NULL;
-  int rc = receive(json, strlen(json), channel, secret_hex, &opened);
-  CHECK(strcmp(vigil_strerror(rc), reason) == 0, "invalid vector %s: got %s, want %s", name,
-        vigil_strerror(rc), reason);
+  /* envelope_json is the exact text (some cases, such as a BOM, cannot be said as an object) */
+  char *json = tk_get_str(doc, v, "envelope_json"), *opened = NULL;
+  const char *want;
+  int rc, body_only;
+  if (!name || !reason || !channel || !secret_hex || !json) {
+    CHECK(0, "invalid vector %zu: name, reason, channel, secret_hex and envelope_json are strings", v);
+    free(json), free(name), free(reason), free(channel), free(secret_hex);
+    return 0;
+  }
+  body_only = server_body_check(reason);
+  want = body_only ? "VIGIL_OK" : reason;
+  rc = receive(json, strlen(json), channel, secret_hex, &opened);
+  CHECK(strcmp(vigil_strerror(rc), want) == 0, "invalid vector %s: got %s, want %s", name, vigil_strerror(rc),
+        want);
   free(opened), free(json), free(name), free(reason), free(channel), free(secret_hex);
+  return body_only;
 }
 
 int main(int argc, char **argv) {
   tk_json_t doc;
   long vectors, invalid;
-  size_t i, nv = 0, ni = 0;
+  size_t i, nv = 0, ni = 0, nbody = 0;
   if (argc < 2) {
     fprintf(stderr, "usage: test_vectors <envelope-v1.json>\n");
     return 2;
@@ -136,10 +154,11 @@ int main(int argc, char **argv) {
   for (i = TK_FIRST(&doc, vectors); i < TK_END(&doc, vectors); i = TK_NEXT(&doc, i), nv++)
     check_valid(&doc, i);
   for (i = TK_FIRST(&doc, invalid); i < TK_END(&doc, invalid); i = TK_NEXT(&doc, i), ni++)
-    check_invalid(&doc, i);
+    nbody += (size_t)check_invalid(&doc, i);
   CHECK(nv >= 14, "14 valid vectors, got %zu", nv);
   CHECK(ni >= 9, "9 invalid vectors, got %zu", ni);
-  printf("valid vectors: %zu, invalid vectors: %zu\n", nv, ni);
+  printf("valid vectors: %zu, invalid vectors: %zu (%zu judged by the server's body checks only)\n", nv, ni,
+         nbody);
   tk_json_free(&doc);
   return tk_done("test_vectors");
 }

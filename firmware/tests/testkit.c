@@ -113,20 +113,6 @@ uint64_t tk_get_u64(const tk_json_t *doc, size_t obj, const char *key) {
   return v;
 }
 
-char *tk_raw(const tk_json_t *doc, size_t idx) {
-  const vigil_jtok_t *t = &doc->toks[idx];
-  size_t start = t->start, end = t->end;
-  char *s;
-  if (t->type == VIGIL_JSON_STRING) {
-    start--;
-    end++;
-  }
-  s = malloc(end - start + 1);
-  memcpy(s, doc->text + start, end - start);
-  s[end - start] = '\0';
-  return s;
-}
-
 #include <dirent.h>
 #include <unistd.h>
 

@@ -59,8 +59,6 @@ long tk_get(const tk_json_t *doc, size_t obj, const char *key);
 char *tk_get_str(const tk_json_t *doc, size_t obj, const char *key);
 /** Unsigned integer member; exits when absent. */
 uint64_t tk_get_u64(const tk_json_t *doc, size_t obj, const char *key);
-/** The raw JSON text of a token (malloc'ed), e.g. an object to serialise again. */
-char *tk_raw(const tk_json_t *doc, size_t idx);
 /** Index of the first element of an array/object value, and of the one after `i`. */
 #define TK_FIRST(doc, arr) ((arr) + 1)
 #define TK_NEXT(doc, i) ((doc)->toks[i].next)

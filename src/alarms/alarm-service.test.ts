@@ -1,116 +1,20 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { presetProfile, resolveProfile } from '../coldchain/profiles.ts';
 import type { DeviceProfile } from '../protocol/device-profile.ts';
-import { createRng, gaussian } from '../random/rng.ts';
-import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
-import type { MessageRecord, ReadingRecord } from '../storage/store.ts';
-import { sampleDevice, sampleKey } from '../storage/store-records.fixture.ts';
-import {
-  type AlarmService,
-  type AlarmServiceOptions,
-  createAlarmService,
-  type SubjectConfig,
-} from './alarm-service.ts';
-import type { AlarmRecord, AlarmStore } from './alarm-store.ts';
+import { alarmServiceHarness, at, brief, MIN, T0 } from './alarm-service.fixture.ts';
+import type { SubjectConfig } from './alarm-service.ts';
+import type { AlarmStore } from './alarm-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-alarm-service-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-const MIN = 60_000;
-const T0 = Date.UTC(2026, 0, 5, 6, 0, 0);
-const at = (minute: number) => T0 + minute * MIN;
+const harness = (devices: Record<string, DeviceProfile>) => alarmServiceHarness(root, devices);
 
 /** Refrigerated, but the heat alarm after 30 min (short series). */
 const SHORT_HEAT = resolveProfile({ preset: 'refrigerated', heat: { durationMs: 30 * MIN } });
-
-let dbs = 0;
-
-/** A fresh encrypted store, a settable clock and a way to deliver what the pipeline would. */
-async function harness(devices: Record<string, DeviceProfile>) {
-  const { store, alarms } = openSqliteAdapters({
-    path: join(root, `db-${++dbs}.sqlite`),
-    key: randomBytes(32),
-  });
-  for (const [id, profile] of Object.entries(devices)) {
-    await store.addDevice(sampleDevice(id, { profile }), sampleKey(id));
-  }
-  const errors: unknown[] = [];
-  const h = {
-    store,
-    alarms,
-    now: T0,
-    errors,
-    seq: 0,
-    service(over: Partial<AlarmServiceOptions> = {}): AlarmService {
-      return createAlarmService({
-        store,
-        alarms: h.alarms,
-        logger: { error: (o: unknown) => errors.push(o), warn: () => {}, debug: () => {} },
-        clock: () => h.now,
-        tickMs: 0,
-        random: () => createRng(1),
-        ...over,
-      });
-    },
-    /** Stores one envelope's samples (and events) and hands them to the service, like the pipeline. */
-    async deliver(
-      svc: AlarmService,
-      deviceId: string,
-      samples: { ts: number; data: Record<string, unknown> }[],
-      events: { ts: number; body: Record<string, unknown> }[] = [],
-    ) {
-      const readings: ReadingRecord[] = [];
-      const messages: MessageRecord[] = [];
-      const seq = ++h.seq;
-      samples.forEach((s, idx) => {
-        readings.push({
-          deviceId,
-          seq,
-          idx,
-          ts: s.ts,
-          receivedAt: h.now,
-          backfill: h.now - s.ts > 120_000,
-          data: s.data,
-        });
-      });
-      for (const e of events) {
-        messages.push({
-          deviceId,
-          seq: ++h.seq,
-          channel: 'events',
-          ts: e.ts,
-          receivedAt: h.now,
-          body: e.body,
-        });
-      }
-      await store.writeBatch({ readings, messages, replayStates: [], lastSeen: [] });
-      svc.onAccepted({ deviceId, channel: 'telemetry', seq, readings, messages });
-      await svc.idle();
-    },
-    /** One reading a minute, each delivered live (the clock at its timestamp). */
-    async live(svc: AlarmService, deviceId: string, from: number, to: number, temp: number) {
-      for (let m = from; m <= to; m++) {
-        h.now = at(m) + 1000;
-        await h.deliver(svc, deviceId, [{ ts: at(m), data: { temp_c: temp } }]);
-      }
-    },
-    /** The subject's stored alarms by raise time; only those of `rules` when given. */
-    async all(subject: string, rules?: readonly string[]): Promise<AlarmRecord[]> {
-      return (await h.alarms.list({ subject, limit: 1000 }))
-        .filter((a) => !rules || rules.includes(a.rule))
-        .sort((a, b) => a.raisedAt - b.raisedAt || a.rule.localeCompare(b.rule));
-    },
-  };
-  return h;
-}
-
-const brief = (a: AlarmRecord) =>
-  `${a.rule} ${a.state} raised=${(a.raisedAt - T0) / MIN} resolved=${a.resolvedAt === null ? '-' : (a.resolvedAt - T0) / MIN}${a.detectedLate ? ' late' : ''}`;
 
 describe('alarm service', () => {
   it('persists opened, updated and resolved transitions of one alarm under one id', async () => {
@@ -389,34 +293,6 @@ describe('alarm service', () => {
       svc.configureSubject('truck-04', { destination: { lat: 123, lon: 0 } }),
       /destination/,
     );
-    await svc.stop();
-    await h.store.close();
-  });
-
-  it('writes a statistical alarm for a jump the range rules miss', async () => {
-    const h = await harness({ 'fridge-03': 'temperature-probe' });
-    const svc = h.service();
-    await svc.start();
-    const rng = createRng('normal');
-    const samples = Array.from({ length: 600 }, (_, m) => ({
-      ts: at(m),
-      data: { temp_c: 5 + 0.4 * Math.sin((2 * Math.PI * m) / 45) + gaussian(rng, 0, 0.15) },
-    }));
-    for (let i = 0; i < samples.length; i += 60) {
-      h.now = at(i + 59) + 1000;
-      await h.deliver(svc, 'fridge-03', samples.slice(i, i + 60));
-    }
-    const ruleAlarms = (await h.all('fridge-03')).filter((a) => a.kind === 'rule');
-    assert.deepEqual(ruleAlarms, []);
-    h.now = at(600) + 1000;
-    await h.deliver(svc, 'fridge-03', [{ ts: at(600), data: { temp_c: 7.6 } }]);
-    const statistical = (await h.all('fridge-03')).filter((a) => a.raisedAt === at(600));
-    assert.equal(statistical.length, 1);
-    assert.deepEqual(
-      [statistical[0]?.rule, statistical[0]?.kind, statistical[0]?.unit],
-      ['anomaly', 'statistical', 'score'],
-    );
-    assert.match(statistical[0]?.message ?? '', /statistical/i);
     await svc.stop();
     await h.store.close();
   });

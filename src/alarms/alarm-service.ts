@@ -6,9 +6,9 @@
  *   is chosen by src/alarms/subject-rules.ts: the cold-chain rules of a logger's shipment
  *   profile ({@link AlarmService.configureSubject}, set at dispatch) or of its device profile's
  *   default; the vitals rules for a patient monitor.
- * - Plus one anomaly monitor (isolation forest, `kind: 'statistical'`) per device, seeded from
- *   crypto randomness. It looks at most one sample per `anomalyMinIntervalMs` of sample time: a
- *   fast-sampling device would otherwise spend most of the event loop on retraining forests.
+ * - Plus the sensor-fault rules of the device's kind (flat line, impossible value, rate of change),
+ *   and one statistical monitor per device (device-monitors.ts, `kind: 'statistical'`), which
+ *   explains its alarms in the message and keeps the numbers behind them in the alarm's detail.
  * - Samples and door/power/battery events (as readings, `readingFromEvent`) come from the
  *   pipeline's `onAccepted`, after they are durable. They are coalesced per device and judged in
  *   one serial queue; `tick()` runs every `tickMs` so silence (data gap) is noticed by the clock.
@@ -17,38 +17,29 @@
  * - On start, and whenever a device's rule set changes, the device is (re)loaded: its stored
  *   alarms of the retention window are given back to the engine (`restore`) and its recent
  *   readings and events are re-ingested from the store, so the rules continue across a restart
- *   without opening a second alarm for a period that already has one.
+ *   without opening a second alarm for a period that already has one; its statistical monitor is
+ *   rebuilt from the readings of its history window (by time).
  * - A data-gap alarm that opens while a device is delivering buffered samples (a backlog sent in
  *   several envelopes is silent between them) is held until the next tick and written only if
  *   the gap is still open then.
  * - Errors are logged and counted, never thrown into the pipeline.
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
-import { createRng } from '../random/rng.ts';
-import {
-  type AnomalyMonitor,
-  createAnomalyMonitor,
-  temperatureFeatures,
-  vitalsFeatures,
-} from '../rules/anomaly.ts';
-import { numberField } from '../rules/condition-rule.ts';
-import type { RandomSource } from '../rules/isolation-forest.ts';
 import type { Alarm, AlarmTransition, AlarmUnit, Reading, RuleNode } from '../rules/rule.ts';
 import { createRuleEngine, type RuleEngine } from '../rules/rule-engine.ts';
-import { DEFAULT_VITALS_RANGES } from '../rules/vitals-range-rule.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 import type { AlarmStore } from './alarm-store.ts';
 import { createAlarmWriter, storedAlarms, toRuleAlarm } from './alarm-writer.ts';
+import { createDeviceMonitors } from './device-monitors.ts';
 import {
   checkConfig,
-  DEFAULT_PROFILE,
   deviceRules,
   eventReading,
   ownsRule,
   type SubjectConfig,
   type SubjectSource,
+  subjectProfile,
 } from './subject-rules.ts';
 
 export type { SubjectConfig, SubjectSource } from './subject-rules.ts';
@@ -67,12 +58,10 @@ export interface AlarmServiceOptions {
   tickMs?: number;
   /** An alarm raised longer than this before it is found is detected late (default 120 s). */
   lateToleranceMs?: number;
-  /** False disables the anomaly monitors. */
+  /** False disables the statistical monitors. */
   anomaly?: boolean;
-  /** Sample time between two samples the anomaly monitor looks at (default 10 s). */
-  anomalyMinIntervalMs?: number;
-  /** Random source of each device's forest; default xoshiro128** seeded from crypto randomness. */
-  random?: () => RandomSource;
+  /** False leaves out the sensor-fault rules (flat line, impossible value, rate of change). */
+  sensorFaults?: boolean;
   /** Consulted when a device is first loaded; see {@link AlarmService.setSubjectSource}. */
   subjectSource?: SubjectSource;
 }
@@ -119,23 +108,24 @@ const HOUR_MS = 3_600_000;
 /** A device's pending readings beyond this are dropped (and counted) until the queue drains. */
 const MAX_PENDING_PER_DEVICE = 100_000;
 
-function cryptoSeeded(): RandomSource {
-  return createRng(randomBytes(4).readUInt32LE(0));
-}
-
 export function createAlarmService(o: AlarmServiceOptions): AlarmService {
   const retentionMs = o.retentionMs ?? 72 * HOUR_MS;
   const maxReadings = o.maxReadingsPerDevice ?? 10_000;
   const tickMs = o.tickMs ?? 30_000;
   const anomalyOn = o.anomaly ?? true;
-  const anomalyEveryMs = o.anomalyMinIntervalMs ?? 10_000;
-  const random = o.random ?? cryptoSeeded;
+  const sensorFaults = o.sensorFaults ?? true;
   let subjectSource = o.subjectSource;
 
   const devices = new Map<string, DeviceRecord>();
   const configs = new Map<string, SubjectConfig>();
   const loaded = new Set<string>();
-  const monitors = new Map<string, { monitor: AnomalyMonitor; lastTs: number }>();
+  const monitors = createDeviceMonitors({
+    store: o.store,
+    kindOf: (id) => (anomalyOn ? devices.get(id)?.profile : undefined),
+    profileOf: (id) => subjectProfile(devices.get(id)?.profile, configs.get(id)),
+    eventReading: (body, ts) => eventReading({ channel: 'events', body, ts }),
+    ...(o.lateToleranceMs !== undefined ? { lateToleranceMs: o.lateToleranceMs } : {}),
+  });
   /** Engine alarm id -> the stored alarm it continues; null: not persisted (see loadDevice). */
   const aliases = new Map<string, string | null>();
   /**
@@ -151,7 +141,7 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
   const stats: AlarmServiceStats = { readings: 0, transitions: 0, errors: 0, dropped: 0 };
 
   const rulesFor = (deviceId: string): RuleNode[] =>
-    deviceRules(devices.get(deviceId)?.profile, configs.get(deviceId));
+    deviceRules(devices.get(deviceId)?.profile, configs.get(deviceId), sensorFaults);
 
   const engine: RuleEngine = createRuleEngine({
     rules: rulesFor,
@@ -192,60 +182,6 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
     }
   }
 
-  // --- anomaly monitors -------------------------------------------------------------------------
-
-  function isCovered(deviceId: string): (r: Reading) => boolean {
-    if (devices.get(deviceId)?.profile === 'patient-vitals') {
-      return (r) =>
-        DEFAULT_VITALS_RANGES.some((c) => {
-          const v = numberField(r, c.field);
-          return (
-            v !== undefined && ((c.min !== undefined && v < c.min) || (c.max !== undefined && v > c.max))
-          );
-        });
-    }
-    return (r) => {
-      const p = configs.get(deviceId)?.profile ?? DEFAULT_PROFILE;
-      const t = numberField(r, 'temp_c');
-      return t !== undefined && (t < p.lowerC || t > p.upperC);
-    };
-  }
-
-  function monitorOf(deviceId: string): { monitor: AnomalyMonitor; lastTs: number } | undefined {
-    if (!anomalyOn) return undefined;
-    let m = monitors.get(deviceId);
-    if (!m) {
-      const vitals = devices.get(deviceId)?.profile === 'patient-vitals';
-      m = {
-        monitor: createAnomalyMonitor({
-          subject: deviceId,
-          rng: random(),
-          features: vitals ? vitalsFeatures : temperatureFeatures,
-          isCovered: isCovered(deviceId),
-          ...(o.lateToleranceMs !== undefined ? { lateToleranceMs: o.lateToleranceMs } : {}),
-        }),
-        lastTs: Number.NEGATIVE_INFINITY,
-      };
-      monitors.set(deviceId, m);
-    }
-    return m;
-  }
-
-  /** Feeds samples (in ts order) to the device's monitor; returns its transitions. */
-  function observe(deviceId: string, readings: readonly Reading[], now: number): AlarmTransition[] {
-    const m = monitorOf(deviceId);
-    if (!m) return [];
-    const out: AlarmTransition[] = [];
-    const samples = readings.filter((r) => r.source !== 'event').sort((a, b) => a.ts - b.ts);
-    for (const r of samples) {
-      // late samples neither train the forest nor move its alarm: skip them
-      if (r.ts < m.lastTs + anomalyEveryMs) continue;
-      m.lastTs = r.ts;
-      out.push(...m.monitor.observe(r, now).transitions);
-    }
-    return out;
-  }
-
   // --- devices ----------------------------------------------------------------------------------
 
   async function refreshDevices(): Promise<void> {
@@ -267,7 +203,7 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
    */
   async function loadDevice(deviceId: string, now: number): Promise<void> {
     engine.forget(deviceId);
-    monitors.delete(deviceId);
+    monitors.forget(deviceId);
     for (const [id, t] of deferred) if (t.alarm.subject === deviceId) deferred.delete(id);
     for (const [k, v] of aliases)
       if (k.startsWith(`${deviceId}/`) || v?.startsWith(`${deviceId}/`)) aliases.delete(k);
@@ -312,10 +248,9 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
     }
     await persist(judge(deviceId, all, now));
 
-    // The forest is random: its verdicts on history are not those of the run that stored the
-    // alarms. Train it, keep what the store says, and continue only an alarm the store holds.
-    observe(deviceId, readings, now);
-    const open = monitors.get(deviceId)?.monitor.openAlarm();
+    // Rebuild the monitor from its history window; keep what the store says, and continue only
+    // an alarm the store holds.
+    const open = await monitors.restore(deviceId, now, since);
     const storedAnomaly = stored.find((a) => a.rule === 'anomaly' && a.state !== 'resolved');
     if (open) aliases.set(open.id, storedAnomaly ? storedAnomaly.id : null);
     else if (storedAnomaly) {
@@ -370,7 +305,7 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
         const judged = since === undefined ? readings : readings.filter((r) => r.ts >= since);
         stats.readings += judged.length;
         await persist(judge(deviceId, judged, now));
-        await persist(observe(deviceId, judged, now));
+        await persist(monitors.observe(deviceId, judged, now));
       } catch (err) {
         fail(err, 'rules', { device: deviceId });
       }
@@ -476,9 +411,8 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
 
     openAlarms(deviceId) {
       const out = engine.openAlarms(deviceId);
-      for (const [id, m] of monitors) {
-        if (deviceId !== undefined && id !== deviceId) continue;
-        const a = m.monitor.openAlarm();
+      for (const id of deviceId !== undefined ? [deviceId] : monitors.deviceIds()) {
+        const a = monitors.openAlarm(id);
         if (a && aliases.get(a.id) !== null) out.push(a);
       }
       return out;

@@ -198,5 +198,26 @@ export function runAlarmStoreContract(o: ContractOptions<AlarmStoreFixture>): vo
       assert.deepEqual(await ids({ since: T + 2 }), ['truck-0002/heat', 'truck-0001/freeze']);
       assert.deepEqual(await ids({ limit: 1 }), ['truck-0002/heat']);
     });
+
+    test('lists the alarms changed since a time, oldest change first (for following)', async ({ alarms }) => {
+      const a = await alarms.open(heat({ raisedAt: T + 1 }), T + 10);
+      const b = await alarms.open(heat({ rule: 'freeze', raisedAt: T + 2 }), T + 20);
+      await alarms.open(heat({ subject: 'truck-0002', raisedAt: T + 3 }), T + 30);
+      // An old alarm acknowledged late comes after the newer ones: the order of the changes.
+      await alarms.acknowledge(a.alarm.id, ack({ at: T + 40 }));
+      const changed = async (q: Parameters<AlarmStore['list']>[0]) =>
+        (await alarms.list(q)).map((x) => `${x.subject}/${x.rule}/${x.state}`);
+      assert.deepEqual(await changed({ changedSince: T + 20 }), [
+        'truck-0001/freeze/open',
+        'truck-0002/heat/open',
+        'truck-0001/heat/acknowledged',
+      ]);
+      await alarms.resolve(b.alarm.id, T + 50, T + 50);
+      assert.deepEqual(await changed({ changedSince: T + 41 }), ['truck-0001/freeze/resolved']);
+      assert.deepEqual(await changed({ changedSince: T + 20, subject: 'truck-0002' }), [
+        'truck-0002/heat/open',
+      ]);
+      assert.deepEqual(await changed({ changedSince: T + 51 }), []);
+    });
   });
 }

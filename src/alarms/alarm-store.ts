@@ -130,6 +130,11 @@ export interface AlarmQuery {
   rule?: string;
   /** Raised at or after. */
   since?: number;
+  /**
+   * Changed (`updatedAt`) at or after; the list is then ordered by that change, oldest first, so
+   * that a follower (`vigil alarms --follow`) sees every change in order.
+   */
+  changedSince?: number;
   /** Default 100, at most 1000. */
   limit?: number;
 }
@@ -169,7 +174,7 @@ export interface AlarmStore {
    * ended still needs review); it stays `resolved`.
    */
   acknowledge(id: string, ack: AlarmAck): Promise<AlarmRecord>;
-  /** Newest raised first. */
+  /** Newest raised first (oldest change first with `changedSince`). */
   list(q?: AlarmQuery): Promise<AlarmRecord[]>;
   get(id: string): Promise<AlarmRecord | null>;
 }

@@ -1,7 +1,7 @@
 /**
  * The one mapping from a stored alarm to what users see of it: the API and the live feed
  * (`alarmView`, epoch milliseconds), `vigil alarms --json` (`alarmViewIso`, ISO 8601 UTC) and
- * `vigil shipment show --json` (the ISO view with snake_case keys). `detail` stays server-side.
+ * `vigil shipment show --json` (the ISO view). `detail` stays server-side.
  */
 import { z } from 'zod';
 import { alarmTier } from '../rules/tier-rules.ts';

@@ -20,8 +20,15 @@ import type { AlarmCorrection, AlarmPatch, AlarmRecord, AlarmStore, OpenAlarmInp
 /** Where the rules' criterion of an alarm is kept in its stored `detail`. */
 const CRITERION_KEY = 'criterion';
 
+/** The stored `detail` of an engine alarm: a statistical alarm's facts, and the rule's criterion. */
+function detailOf(a: Alarm): Record<string, unknown> | undefined {
+  if (a.detail === undefined && a.criterion === undefined) return undefined;
+  return { ...a.detail, ...(a.criterion !== undefined ? { [CRITERION_KEY]: a.criterion } : {}) };
+}
+
 /** An engine alarm as the store opens it. */
 export function openInput(a: Alarm): OpenAlarmInput {
+  const detail = detailOf(a);
   return {
     id: a.id,
     rule: a.rule,
@@ -35,18 +42,20 @@ export function openInput(a: Alarm): OpenAlarmInput {
     message: a.message,
     peak: Number.isFinite(a.peak) ? a.peak : null,
     unit: a.unit,
-    ...(a.criterion !== undefined ? { detail: { [CRITERION_KEY]: a.criterion } } : {}),
+    ...(detail ? { detail } : {}),
   };
 }
 
-/** The data-time facts of an engine alarm. */
+/** The data-time facts of an engine alarm (its detail when it explains itself: statistical). */
 export function factsOf(a: Alarm): AlarmPatch {
+  const detail = a.detail !== undefined ? detailOf(a) : undefined;
   return {
     startedAt: a.startedAt,
     raisedAt: a.raisedAt,
     severity: a.severity,
     message: a.message,
     peak: Number.isFinite(a.peak) ? a.peak : null,
+    ...(detail ? { detail } : {}),
   };
 }
 

@@ -4,6 +4,8 @@
  * cold-chain rules of the profile configured for it (its shipment's, set at dispatch) or, with
  * none, of its device profile's default temperature profile: the refrigerated 2-8 °C preset for
  * both (a truck carries vaccines at +2 to +8 °C; a probe watches a vaccine refrigerator).
+ * Unless turned off, each also gets the sensor-fault rules of its kind (flat line, impossible
+ * value, rate of change: docs/anomaly.md).
  */
 import type { LatLon } from '../coldchain/geofence.ts';
 import { type ProfilePreset, presetProfile, type TemperatureProfile } from '../coldchain/profiles.ts';
@@ -11,6 +13,10 @@ import type { DeviceProfile } from '../protocol/device-profile.ts';
 import { readingFromEvent } from '../rules/event-reading.ts';
 import type { Reading, RuleNode } from '../rules/rule.ts';
 import { coldChainRules, type GeofenceConfig, vitalsRules } from '../rules/rule-sets.ts';
+import {
+  temperatureSensorFaultRules,
+  vitalsSensorFaultRules,
+} from '../rules/sensor-fault/sensor-fault-rules.ts';
 import type { MessageRecord } from '../storage/store.ts';
 
 /** How a device's rules are set up while it serves a shipment (or a configured fridge). */
@@ -43,6 +49,8 @@ const OWN_RULES = new Set<string>([
     geofence: { route: [{ lat: 0, lon: 0 }], destination: { lat: 0, lon: 0 } },
   }).map((n) => n.rule),
   ...vitalsRules().map((n) => n.rule),
+  ...temperatureSensorFaultRules(presetProfile('refrigerated')).map((n) => n.rule),
+  ...vitalsSensorFaultRules().map((n) => n.rule),
   'anomaly',
 ]);
 export const ownsRule = (rule: string): boolean => OWN_RULES.has(rule) || rule.startsWith('budget:');
@@ -69,7 +77,7 @@ export function checkConfig(c: SubjectConfig): void {
 }
 
 /** An event message as a reading for the door, power and battery rules. */
-export function eventReading(m: MessageRecord): Reading | undefined {
+export function eventReading(m: Pick<MessageRecord, 'channel' | 'body' | 'ts'>): Reading | undefined {
   if (m.channel !== 'events' || typeof m.body.type !== 'string') return undefined;
   return readingFromEvent(m.body as { type: string } & Record<string, unknown>, m.ts);
 }
@@ -82,14 +90,31 @@ export const DEVICE_DEFAULT_PROFILE: Readonly<
 /** The refrigerated preset: the default of both logger profiles. */
 export const DEFAULT_PROFILE: TemperatureProfile = presetProfile('refrigerated');
 
-/** The rule set of a device of `deviceProfile` (unknown: a logger) with its configuration. */
+/** The temperature profile a logger of `deviceProfile` (unknown: a logger) is judged by. */
+export function subjectProfile(
+  deviceProfile: DeviceProfile | undefined,
+  c: SubjectConfig | undefined,
+): TemperatureProfile {
+  if (c?.profile) return c.profile;
+  return deviceProfile && deviceProfile !== 'patient-vitals'
+    ? presetProfile(DEVICE_DEFAULT_PROFILE[deviceProfile])
+    : DEFAULT_PROFILE;
+}
+
+/**
+ * The rule set of a device of `deviceProfile` (unknown: a logger) with its configuration;
+ * `sensorFaults` false leaves out the sensor-fault rules.
+ */
 export function deviceRules(
   deviceProfile: DeviceProfile | undefined,
   c: SubjectConfig | undefined,
+  sensorFaults = true,
 ): RuleNode[] {
-  if (deviceProfile === 'patient-vitals') return vitalsRules();
-  const profile =
-    c?.profile ?? (deviceProfile ? presetProfile(DEVICE_DEFAULT_PROFILE[deviceProfile]) : DEFAULT_PROFILE);
+  if (deviceProfile === 'patient-vitals') {
+    return sensorFaults ? [...vitalsRules(), ...vitalsSensorFaultRules()] : vitalsRules();
+  }
+  const profile = subjectProfile(deviceProfile, c);
   const geofence = geofenceOf(c);
-  return coldChainRules(profile, geofence ? { geofence } : {});
+  const rules = coldChainRules(profile, geofence ? { geofence } : {});
+  return sensorFaults ? [...rules, ...temperatureSensorFaultRules(profile)] : rules;
 }

@@ -3,19 +3,28 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/principal.ts';
+import type { VigilConfig } from '../config/schema.ts';
+import type { FdBudget } from '../net/fd-budget.ts';
 import type { RouteAccess } from './access.ts';
 import type { LatencyHistogram } from './latency-histogram.ts';
 import type { LoopLagMonitor } from './loop-lag.ts';
-import type { IngestMeter } from './ports.ts';
+import type { ConnectionRefusals, IngestMeter } from './ports.ts';
 import type { ThroughputMeter } from './throughput-meter.ts';
 
 /**
  * What the API server is given by the process that runs it (the composition root, src/server):
- * the listener, its TLS key pair, a logger and a clock, the authenticator, the ingest figures it
- * samples for /metrics, and the route modules, each built with the ports it uses.
+ * the listener with its connection limits, its TLS key pair, a logger and a clock, the
+ * authenticator, the ingest figures it samples for /metrics, and the route modules, each built
+ * with the ports it uses.
  */
 export interface ApiServerDeps {
   listen: { host: string; port: number };
+  /** The listener's timeouts and connection caps (`config.http`). */
+  limits: HttpListenerLimits;
+  /** The process's descriptor budget, shared with the broker; absent: only the HTTPS caps apply. */
+  fdBudget?: FdBudget | undefined;
+  /** Where refused connections are counted and audited. */
+  rejections: ConnectionRefusals;
   /** TLS key pair the HTTPS listener presents. */
   tls: { cert: string; key: string };
   logger: Logger;
@@ -28,6 +37,17 @@ export interface ApiServerDeps {
    */
   routes: RoutePlugin[];
 }
+
+/** The `http.*` settings the listener applies (src/config/schema.ts holds their defaults). */
+export type HttpListenerLimits = Pick<
+  VigilConfig['http'],
+  | 'handshakeTimeoutMs'
+  | 'headersTimeoutMs'
+  | 'requestTimeoutMs'
+  | 'keepAliveTimeoutMs'
+  | 'maxConnections'
+  | 'maxConnectionsPerAddress'
+>;
 
 /** Measurements the API server keeps while it runs (for /metrics and /api/v1/system). */
 export interface ApiRuntime {

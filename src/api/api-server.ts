@@ -3,14 +3,16 @@ import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { VigilError } from '../errors.ts';
+import { guardHttpsServer, type HttpsGuard } from '../net/https-guard.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import type { ApiRuntime, ApiServer, ApiServerDeps, RouteOptions } from './api-deps.ts';
 import { installAuthGuard } from './auth-guard.ts';
 import { installCsrfGuard } from './csrf-guard.ts';
-import { errorBody, installErrorHandler } from './error-handler.ts';
+import { errorBody, frameworkErrors, installErrorHandler } from './error-handler.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import { LoopLagMonitor } from './loop-lag.ts';
 import { registerOpenApi } from './openapi.ts';
+import { RequestLogController } from './request-log-controller.ts';
 import { installSecurityHeaders, SECURITY_HEADERS } from './security-headers.ts';
 import { ThroughputMeter } from './throughput-meter.ts';
 
@@ -18,6 +20,12 @@ import { ThroughputMeter } from './throughput-meter.ts';
 export const BODY_LIMIT = 64 * 1024;
 
 const runtimes = new WeakMap<ApiServer, ApiRuntime>();
+const guards = new WeakMap<ApiServer, HttpsGuard>();
+
+/** The connection guard of a server built by {@link buildApiServer} (caps, idle and shutdown). */
+export function httpsGuardOf(app: ApiServer): HttpsGuard | undefined {
+  return guards.get(app);
+}
 
 /** The measurements and route table of a server built by {@link buildApiServer}. */
 export function apiRuntimeOf(app: ApiServer): ApiRuntime | undefined {
@@ -30,9 +38,15 @@ export function apiRuntimeOf(app: ApiServer): ApiRuntime | undefined {
  * catalogue, zod schemas for validation, serialisation and the OpenAPI document.
  */
 export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): Promise<ApiServer> {
-  const { tls } = deps;
+  const { tls, limits } = deps;
   const app: ApiServer = Fastify<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>({
-    https: { cert: tls.cert, key: tls.key, ...TLS_SERVER_OPTIONS },
+    https: {
+      cert: tls.cert,
+      key: tls.key,
+      ...TLS_SERVER_OPTIONS,
+      // No TLS handshake (not even a ClientHello) by then: closed (Node's default is 120 s).
+      handshakeTimeout: limits.handshakeTimeoutMs,
+    },
     // Request logs carry method, path, status and timing, never headers or cookies.
     loggerInstance: deps.logger.child(
       { component: 'http' },
@@ -48,18 +62,30 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
         },
       },
     ) as FastifyBaseLogger,
+    // Request lines at debug: at info they would flood the log of a busy dashboard.
+    logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
-    // Slow-client bounds on receiving a request (headers 10 s, whole request 30 s) and on idle
-    // keep-alive; no socket idle timeout, so a long-lived live-feed response is not cut.
-    requestTimeout: 30_000,
-    keepAliveTimeout: 5_000,
-    forceCloseConnections: true,
+    // Slow-client bounds on receiving a request (headers, whole request) and on idle keep-alive;
+    // no socket idle timeout, so a long-running answer (the live feed) is not cut. A connection
+    // that never begins a request is closed by the guard below.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // On close: idle keep-alive connections at once; requests in flight may finish (the
+    // shutdown deadline destroys what is left).
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A URL that does not decode: our error format and headers, not Fastify's echo of the URL.
+    frameworkErrors,
     routerOptions: { maxParamLength: 128 },
     // A malformed request line or header: answer in our format, headers included.
     clientErrorHandler: (err, socket) => {
-      if (!socket.writable) return socket.destroy(err);
+      // Only an HTTP parse error (llhttp's HPE_*) gets an answer. A TLS failure (handshake
+      // timeout, bad ClientHello) arrives here too (https forwards tlsClientError as
+      // clientError): a socket without a finished handshake cannot carry an answer, and
+      // end() on it would wait for a handshake that never comes, keeping the socket open.
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (!code.startsWith('HPE_') || !socket.writable) return socket.destroy();
       const body = JSON.stringify(errorBody('VIGIL_ERR_BAD_REQUEST'));
       const headers = Object.entries(SECURITY_HEADERS)
         .map(([k, v]) => `${k}: ${v}\r\n`)
@@ -70,7 +96,32 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
       );
     },
   });
-  app.server.headersTimeout = 10_000;
+  app.server.headersTimeout = limits.headersTimeoutMs;
+  const log = deps.logger.child({ component: 'https' });
+  guards.set(
+    app,
+    guardHttpsServer(app.server, {
+      maxConnections: limits.maxConnections,
+      maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
+      firstRequestTimeoutMs: limits.headersTimeoutMs,
+      budget: deps.fdBudget,
+      onRefuse: (reason, address) =>
+        deps.rejections.record({
+          code: reason,
+          source: 'https',
+          address,
+          detail: { code: 'VIGIL_ERR_CONNECTION_LIMIT' },
+        }),
+      onAcceptError: (err) => {
+        deps.rejections.record({
+          code: 'fd_exhausted',
+          source: 'https',
+          detail: { errno: (err as NodeJS.ErrnoException).code },
+        });
+      },
+      onError: (err) => log.error({ err }, 'listener error'),
+    }),
+  );
   runtimes.set(app, runtime);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

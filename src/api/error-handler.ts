@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isLockedError } from '../auth/lockout.ts';
 import { ERRORS, type ErrorCode, isVigilError } from '../errors.ts';
 import type { ApiServer } from './api-deps.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
 
 /** The one error shape every API response uses: a catalogued code and its generic message. */
 export interface ApiErrorBody {
@@ -83,7 +84,23 @@ export function classifyError(err: unknown): Classified {
  * precise code (and, for a 5xx, the error itself).
  */
 export function installErrorHandler(app: ApiServer): void {
-  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler(replyWithError);
+  app.setNotFoundHandler((_req, reply) => sendError(reply, 'VIGIL_ERR_NOT_FOUND'));
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors Fastify raises before any route or hook runs (a
+ * URL that does not decode, `FST_ERR_BAD_URL`). Fastify's default answer echoes the URL and
+ * names the framework, without the security headers; this one is the error handler's answer.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // No onSend hook runs on this path: the headers are set here.
+  reply.headers({ ...SECURITY_HEADERS, 'cache-control': 'no-store' });
+  return replyWithError(err, req, reply);
+}
+
+function replyWithError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  {
     const { code, path } = classifyError(err);
     const status = ERRORS[code].status;
     // RFC 9110 §10.2.3: a 429 says when to try again (sign-in lockout, src/auth/lockout.ts).
@@ -95,6 +112,5 @@ export function installErrorHandler(app: ApiServer): void {
       req.log.info({ code, cause: fe?.code, path }, 'request refused');
     }
     return sendError(reply, code, path);
-  });
-  app.setNotFoundHandler((_req, reply) => sendError(reply, 'VIGIL_ERR_NOT_FOUND'));
+  }
 }

@@ -4,7 +4,7 @@
  * the broker, the ingest pipeline, the data directory or the device service themselves.
  */
 import type { AlarmStore } from '../alarms/alarm-store.ts';
-import type { BrokerStats } from '../broker/embedded-broker.ts';
+import type { BrokerStats } from '../broker/broker-types.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 
@@ -48,6 +48,14 @@ export interface DeviceControl {
   setEnabled(id: string, enabled: boolean, actor: string): Promise<DeviceRecord>;
   /** Provisions a device (audited as `device.add`); the bundle exists only in the answer. */
   provision(input: ProvisionInput): Promise<{ device: DeviceRecord; bundle: DeviceBundleFiles }>;
+}
+
+/**
+ * Where the HTTPS listener reports a connection it refused or could not accept (the process's
+ * rejection recorder: counted by reason, audited in summaries).
+ */
+export interface ConnectionRefusals {
+  record(ev: { code: string; source: string; address?: string; detail?: Record<string, unknown> }): void;
 }
 
 /** Cumulative ingest counters of this process. */

@@ -42,6 +42,11 @@ export interface SystemStatus {
     /** By reason, all time, as persisted (flushed once per aggregation window). */
     persisted: Record<string, number>;
   };
+  /**
+   * Sign-in and delivery-token defence, all time, by event: `auth.login_failed`, `auth.mfa_failed`,
+   * `auth.throttled`, `delivery.token_wrong`, `delivery.rate_limited`, ... (persisted counters).
+   */
+  security: { auth: Record<string, number>; delivery: Record<string, number> };
   storage: { files: { name: string; bytes: number }[]; totalBytes: number };
   certificates: { server: CertStatus; ca: CertStatus };
   /** The last backup. No backup job exists yet, so both are null ("never", not "failed"). */
@@ -142,8 +147,11 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
   const now = src.clock();
   const counters = await src.store.getCounters();
   const persisted: Record<string, number> = {};
+  const security: SystemStatus['security'] = { auth: {}, delivery: {} };
   for (const [k, v] of Object.entries(counters)) {
     if (k.startsWith('rejected.')) persisted[k.slice('rejected.'.length)] = v;
+    else if (k.startsWith('auth_')) security.auth[k.slice('auth_'.length)] = v;
+    else if (k.startsWith('shipment_delivery_')) security.delivery[k.slice('shipment_delivery_'.length)] = v;
   }
   const s = src.ingest.stats;
   const files = storageFiles(src.dbPath);
@@ -170,6 +178,7 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
       throughput: runtime.throughput.rates(now, s),
     },
     rejections: { sinceStart: src.rejectionTotals(), persisted },
+    security,
     storage: { files, totalBytes: files.reduce((n, f) => n + f.bytes, 0) },
     certificates: {
       // The certificate this listener presents (loaded at start).

@@ -123,24 +123,46 @@ export function runAccountStoreContract(o: ContractOptions<AccountStoreFixture>)
       assert.equal(await store.deleteSession('s2'), false);
     });
 
-    test('records, lists newest first, clears and prunes failures', async ({ accounts: store }) => {
-      for (const at of [10, 20, 30]) await store.addAuthFailure('account', 'carol', at);
-      await store.addAuthFailure('address', '192.0.2.1', 25);
-      assert.deepEqual(await store.listAuthFailures('account', 'carol', 15, 10), [30, 20]);
-      assert.deepEqual(await store.listAuthFailures('account', 'carol', 0, 1), [30]);
-      assert.equal(await store.pruneAuthFailures(15), 1);
-      await store.clearAuthFailures('account', 'carol');
-      assert.deepEqual(await store.listAuthFailures('account', 'carol', 0, 10), []);
-      assert.deepEqual(await store.listAuthFailures('address', '192.0.2.1', 0, 10), [25]);
+    test('records failures and lists them newest first by account, address or pair', async ({
+      accounts: store,
+    }) => {
+      for (const at of [10, 20, 30])
+        await store.addSignInFailure({ account: 'carol', address: '192.0.2.1', at });
+      await store.addSignInFailure({ account: 'carol', address: '192.0.2.2', at: 25 });
+      await store.addSignInFailure({ account: 'ghost', address: '192.0.2.1', at: 27 });
+      assert.deepEqual(
+        await store.listSignInFailures({ account: 'carol', since: 15, limit: 10 }),
+        [30, 25, 20],
+      );
+      assert.deepEqual(await store.listSignInFailures({ account: 'carol', since: 0, limit: 1 }), [30]);
+      assert.deepEqual(
+        await store.listSignInFailures({ address: '192.0.2.1', since: 0, limit: 10 }),
+        [30, 27, 20, 10],
+      );
+      assert.deepEqual(
+        await store.listSignInFailures({ account: 'carol', address: '192.0.2.2', since: 0, limit: 10 }),
+        [25],
+      );
+    });
+
+    test('clears one pair and prunes old failures', async ({ accounts: store }) => {
+      for (const at of [10, 20, 30])
+        await store.addSignInFailure({ account: 'carol', address: '192.0.2.1', at });
+      await store.addSignInFailure({ account: 'carol', address: '192.0.2.2', at: 25 });
+      assert.equal(await store.pruneSignInFailures(15), 1);
+      await store.clearSignInFailures('carol', '192.0.2.1');
+      assert.deepEqual(await store.listSignInFailures({ account: 'carol', since: 0, limit: 10 }), [25]);
     });
 
     test('stores API tokens, revokes idempotently and records last use', async ({ accounts: store }) => {
+      await store.addUser(user('alice'));
       await store.addApiToken({
         id: '0123456789abcdef',
         secretHash: 'h',
         label: 'prometheus',
         role: 'auditor',
-        createdBy: 'cli',
+        createdBy: 'user:alice',
+        owner: 'alice',
         createdAt: 1,
         expiresAt: 100,
         revokedAt: null,
@@ -152,6 +174,7 @@ export function runAccountStoreContract(o: ContractOptions<AccountStoreFixture>)
       const t = await store.getApiToken('0123456789abcdef');
       assert.equal(t?.revokedAt, 60);
       assert.equal(t?.lastUsedAt, 50);
+      assert.equal(t?.owner, 'alice');
       assert.equal((await store.listApiTokens()).length, 1);
       await assert.rejects(store.revokeApiToken('ffffffffffffffff', 1), (e) =>
         isVigilError(e, 'VIGIL_ERR_NOT_FOUND'),

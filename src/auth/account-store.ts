@@ -65,14 +65,36 @@ export interface ApiTokenRecord {
   role: Role;
   /** Audit actor that created it (`user:<name>`, `cli`). */
   createdBy: string;
+  /**
+   * The user the token belongs to: it is refused while that user is disabled and acts at most
+   * with that user's current role. Null only for tokens from before owners were recorded, which
+   * the migration revoked.
+   */
+  owner: string | null;
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;
   lastUsedAt: number | null;
 }
 
-/** Whose failed attempts a row counts against. */
-export type FailureKind = 'account' | 'address';
+/**
+ * One failed password or second-factor check: the account name tried (known or not, normalised)
+ * and the client address (`''` when the caller has none, as for the CLI).
+ */
+export interface SignInFailure {
+  account: string;
+  address: string;
+  at: number;
+}
+
+/** Which failures {@link AccountStore.listSignInFailures} returns: one account, one address, or one pair. */
+export interface SignInFailureQuery {
+  account?: string;
+  address?: string;
+  /** Inclusive lower bound on `at`. */
+  since: number;
+  limit: number;
+}
 
 export interface AccountStore {
   // users
@@ -115,12 +137,16 @@ export interface AccountStore {
   deleteExpiredSessions(idleBefore: number, authBefore: number): Promise<number>;
 
   // failed sign-in attempts (brute-force defence)
-  addAuthFailure(kind: FailureKind, subject: string, at: number): Promise<void>;
-  /** Times of failures at or after `since`, newest first, at most `limit`. */
-  listAuthFailures(kind: FailureKind, subject: string, since: number, limit: number): Promise<number[]>;
-  clearAuthFailures(kind: FailureKind, subject: string): Promise<void>;
+  addSignInFailure(failure: SignInFailure): Promise<void>;
+  /**
+   * Times of the failures matching every filter that is set (account, address, or both), at or
+   * after `since`, newest first, at most `limit`.
+   */
+  listSignInFailures(q: SignInFailureQuery): Promise<number[]>;
+  /** Forgets the failures of one (account, address) pair (after a successful sign-in from there). */
+  clearSignInFailures(account: string, address: string): Promise<void>;
   /** Deletes failures older than `before`; returns how many. */
-  pruneAuthFailures(before: number): Promise<number>;
+  pruneSignInFailures(before: number): Promise<number>;
 
   // API tokens
   addApiToken(token: ApiTokenRecord): Promise<void>;

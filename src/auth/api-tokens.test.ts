@@ -1,32 +1,47 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
-import { API_TOKEN_RE } from './api-tokens.ts';
+import { API_TOKEN_RE, maxTokenTtlMs } from './api-tokens.ts';
 import { type AuthFixture, authFixture } from './auth.fixture.ts';
+import type { Principal, Role } from './principal.ts';
+import { can, PERMISSION_NAMES, PERMISSIONS } from './rbac.ts';
 
 const DAY = 86_400_000;
 let f: AuthFixture;
 before(async () => {
   f = await authFixture();
+  for (const [name, role] of [
+    ['root', 'admin'],
+    ['second', 'admin'],
+    ['opal', 'operator'],
+  ] as const) {
+    await f.accounts.createUser({ name, role, actor: 'test' });
+  }
 });
 after(() => f.close());
 
 const bearer = (token: string) => f.authenticator.authenticate({ authorization: `Bearer ${token}` });
+const mint = (role: Role, o: { owner?: string; ttlMs?: number; label?: string } = {}) =>
+  f.tokens.create({
+    label: o.label ?? `${role} token`,
+    role,
+    owner: o.owner ?? 'root',
+    actor: `user:${o.owner ?? 'root'}`,
+    ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}),
+  });
+const allowed = (p: Principal | null) => (p ? PERMISSION_NAMES.filter((x) => can(p, x) === 'ok') : []);
 
 describe('API tokens', () => {
   it('are shown once as vgl_<id>_<secret> and stored only as a hash', async () => {
-    const { token, view } = await f.tokens.create({
-      label: 'prometheus',
-      role: 'auditor',
-      actor: 'user:admin',
-    });
+    const { token, view } = await mint('auditor', { label: 'prometheus' });
     assert.match(token, API_TOKEN_RE);
-    const secret = token.slice(21);
+    const secret = API_TOKEN_RE.exec(token)?.[2] ?? '';
     const rec = await f.accountStore.getApiToken(view.id);
     assert.ok(rec);
     assert.notEqual(rec.secretHash, secret);
     assert.ok(!JSON.stringify(rec).includes(secret));
     assert.equal(view.status, 'active');
+    assert.equal(view.owner, 'root');
     assert.equal(view.expiresAt - view.createdAt, 90 * DAY);
     assert.ok(!('secretHash' in view));
     const listed = await f.tokens.list();
@@ -35,9 +50,15 @@ describe('API tokens', () => {
     assert.ok(audit.includes(view.id) && !audit.includes(secret));
   });
 
-  it('authenticate as a token principal with the token role and completed MFA', async () => {
-    const { token, view } = await f.tokens.create({ label: 'erp sync', role: 'receiver', actor: 'cli' });
-    assert.deepEqual(await bearer(token), { kind: 'token', name: view.id, role: 'receiver', mfa: true });
+  it('authenticate as a token principal with the token role, its owner and completed MFA', async () => {
+    const { token, view } = await mint('receiver', { label: 'erp sync' });
+    assert.deepEqual(await bearer(token), {
+      kind: 'token',
+      name: view.id,
+      role: 'receiver',
+      mfa: true,
+      owner: { name: 'root', role: 'admin' },
+    });
     assert.deepEqual(
       await f.authenticator.authenticate({ authorization: `bearer  ${token}` }),
       await bearer(token),
@@ -46,7 +67,7 @@ describe('API tokens', () => {
   });
 
   it('refuse a wrong secret, a malformed value and an unknown id', async () => {
-    const { token } = await f.tokens.create({ label: 'x', role: 'viewer', actor: 'cli' });
+    const { token } = await mint('viewer');
     const flipped = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
     assert.equal(await bearer(flipped), null);
     assert.equal(await bearer(token.replace(/^vgl_[0-9a-f]{16}/, 'vgl_0000000000000000')), null);
@@ -55,12 +76,7 @@ describe('API tokens', () => {
   });
 
   it('stop working when they expire', async () => {
-    const { token, view } = await f.tokens.create({
-      label: 'short',
-      role: 'viewer',
-      actor: 'cli',
-      ttlMs: DAY,
-    });
+    const { token, view } = await mint('viewer', { ttlMs: DAY });
     f.clock.advance(DAY - 1);
     assert.ok(await bearer(token));
     f.clock.advance(1);
@@ -69,9 +85,9 @@ describe('API tokens', () => {
   });
 
   it('stop working when revoked, and revoking is audited', async () => {
-    const { token, view } = await f.tokens.create({ label: 'revoke me', role: 'operator', actor: 'cli' });
+    const { token, view } = await mint('operator', { label: 'revoke me' });
     assert.ok(await bearer(token));
-    await f.tokens.revoke(view.id, 'user:admin');
+    await f.tokens.revoke(view.id, 'user:root');
     assert.equal(await bearer(token), null);
     assert.equal((await f.tokens.list()).find((t) => t.id === view.id)?.status, 'revoked');
     assert.equal((await f.store.queryAudit({ action: 'token.revoke' }))[0]?.object, view.id);
@@ -80,18 +96,101 @@ describe('API tokens', () => {
     );
   });
 
-  it('validate label, role and lifetime', async () => {
+  it('validate label, role, lifetime and owner', async () => {
     const bad = [
       { label: '', role: 'viewer' },
       { label: 'a'.repeat(65), role: 'viewer' },
       { label: 'ok', role: 'root' },
       { label: 'ok', role: 'viewer', ttlMs: 400 * DAY },
       { label: 'ok', role: 'viewer', ttlMs: 1000 },
+      { label: 'ok', role: 'viewer', owner: 'nobody-here' },
     ] as const;
     for (const b of bad) {
-      await assert.rejects(f.tokens.create({ ...b, actor: 'cli' } as never), (e) =>
+      await assert.rejects(f.tokens.create({ owner: 'root', ...b, actor: 'cli' } as never), (e) =>
         isVigilError(e, 'VIGIL_ERR_USAGE'),
       );
     }
+    // nobody grants more than their own role holds
+    await assert.rejects(mint('admin', { owner: 'opal' }), (e) => isVigilError(e, 'VIGIL_ERR_FORBIDDEN'));
+  });
+});
+
+describe('API tokens belong to their creator (privilege must not outlive its owner)', () => {
+  it("stop working when the creator is disabled: an admin's token is no standing takeover", async () => {
+    await f.accounts.createUser({ name: 'leaver', role: 'admin', actor: 'test' });
+    const { token } = await mint('admin', { owner: 'leaver', ttlMs: 10 * DAY });
+    assert.equal((await bearer(token))?.role, 'admin');
+    await f.accounts.disableUser('leaver', 'user:root');
+    assert.equal(await bearer(token), null);
+    await f.accounts.enableUser('leaver', 'user:root');
+    assert.ok(await bearer(token));
+  });
+
+  it("are capped at the creator's current role: a demoted admin's admin token loses admin rights", async () => {
+    await f.accounts.createUser({ name: 'demoted', role: 'admin', actor: 'test' });
+    const { token } = await mint('admin', { owner: 'demoted', ttlMs: 10 * DAY });
+    assert.equal(can((await bearer(token))!, 'devices.manage'), 'ok');
+    await f.accounts.setRole('demoted', 'viewer', 'user:root');
+    const p = await bearer(token);
+    assert.equal(can(p!, 'devices.manage'), 'forbidden');
+    assert.equal(can(p!, 'audit.read'), 'forbidden', 'the token role alone would allow it');
+    assert.deepEqual(
+      allowed(p),
+      PERMISSION_NAMES.filter((x) => (PERMISSIONS[x].roles as readonly Role[]).includes('viewer')),
+    );
+  });
+
+  it('never manage users, tokens or notifications and never sign, even as admin', async () => {
+    const { token } = await mint('admin', { ttlMs: DAY });
+    const p = await bearer(token);
+    for (const x of [
+      'users.manage',
+      'tokens.manage',
+      'notifications.manage',
+      'alarms.ack',
+      'shipments.decide',
+    ] as const) {
+      assert.equal(can(p!, x), 'forbidden', x);
+    }
+    assert.equal(can(p!, 'devices.manage'), 'ok');
+    await assert.rejects(f.accounts.verifySignature(p!, { password: 'x', totp: '000000' }), (e) =>
+      isVigilError(e, 'VIGIL_ERR_FORBIDDEN'),
+    );
+  });
+
+  it('live shorter the more they can change: admin 30 days, changing roles 90, read-only 366', async () => {
+    assert.deepEqual(
+      (['admin', 'operator', 'quality', 'receiver', 'viewer', 'auditor'] as const).map(
+        (r) => maxTokenTtlMs(r) / DAY,
+      ),
+      [30, 90, 90, 90, 366, 366],
+    );
+    await assert.rejects(mint('admin', { ttlMs: 31 * DAY }), (e) => isVigilError(e, 'VIGIL_ERR_USAGE'));
+    await assert.rejects(mint('operator', { ttlMs: 91 * DAY }), (e) => isVigilError(e, 'VIGIL_ERR_USAGE'));
+    assert.equal((await mint('admin')).view.expiresAt - f.clock.now, 30 * DAY, 'default shortened');
+    assert.equal((await mint('auditor', { ttlMs: 366 * DAY })).view.expiresAt - f.clock.now, 366 * DAY);
+  });
+
+  it('end at their role maximum even when stored with a longer expiry (tokens from before the limit)', async () => {
+    const id = '00000000000000ad';
+    const secret = 'A'.repeat(43);
+    const { createHash } = await import('node:crypto');
+    await f.accountStore.addApiToken({
+      id,
+      secretHash: createHash('sha256').update(secret).digest('base64url'),
+      label: 'old admin token',
+      role: 'admin',
+      createdBy: 'user:second',
+      owner: 'second',
+      createdAt: f.clock.now,
+      expiresAt: f.clock.now + 366 * DAY,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    const token = `vgl_${id}_${secret}`;
+    assert.ok(await bearer(token));
+    f.clock.advance(30 * DAY);
+    assert.equal(await bearer(token), null);
+    assert.equal((await f.tokens.list()).find((t) => t.id === id)?.status, 'expired');
   });
 });

@@ -3,6 +3,7 @@ import { VigilError } from '../errors.ts';
 import type { ApiTokenRecord } from './account-store.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { type Principal, ROLES, type Role } from './principal.ts';
+import { roleCanChange, roleIsAdminCapable, roleWithin } from './rbac.ts';
 
 /**
  * API token format: `vgl_<id>_<secret>`, id = 8 random bytes in hex (public, names the row),
@@ -12,9 +13,23 @@ import { type Principal, ROLES, type Role } from './principal.ts';
  */
 export const API_TOKEN_RE = /^vgl_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
-/** Default and longest lifetimes of a token. */
-export const API_TOKEN_DEFAULT_TTL_MS = 90 * 86_400_000;
-export const API_TOKEN_MAX_TTL_MS = 366 * 86_400_000;
+const DAY_MS = 86_400_000;
+
+/** Default lifetime of a token (shortened to its role's maximum). */
+export const API_TOKEN_DEFAULT_TTL_MS = 90 * DAY_MS;
+/** Longest lifetime of any token (read-only roles). */
+export const API_TOKEN_MAX_TTL_MS = 366 * DAY_MS;
+
+/**
+ * Longest lifetime by what a token can do: the more it can change, the sooner it must be renewed
+ * (a leaked token is a standing credential). Admin: 30 days; roles that change something
+ * (operator, quality, receiver): 90 days; read-only roles (viewer, auditor): 366 days. Enforced at
+ * creation and again at every use (`createdAt + max`), so older, longer tokens end early too.
+ */
+export function maxTokenTtlMs(role: Role): number {
+  if (roleIsAdminCapable(role)) return 30 * DAY_MS;
+  return roleCanChange(role) ? 90 * DAY_MS : API_TOKEN_MAX_TTL_MS;
+}
 
 const LABEL_RE = /^[\p{L}\p{N} ._:/@-]{1,64}$/u;
 /** last_used_at is written at most once a minute per token. */
@@ -22,13 +37,20 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
+/** The stored expiry, or earlier when the role's maximum lifetime (from creation) ends first. */
+const effectiveExpiry = (t: Pick<ApiTokenRecord, 'createdAt' | 'expiresAt' | 'role'>) =>
+  Math.min(t.expiresAt, t.createdAt + maxTokenTtlMs(t.role));
+
 /** A token as listed (never the secret). */
 export interface ApiTokenView {
   id: string;
   label: string;
   role: Role;
   createdBy: string;
+  /** The user it belongs to (null: a token from before owners, revoked by the migration). */
+  owner: string | null;
   createdAt: number;
+  /** When it stops working: the stored expiry, or earlier when its role's maximum lifetime says so. */
   expiresAt: number;
   revokedAt: number | null;
   lastUsedAt: number | null;
@@ -41,13 +63,24 @@ export interface CreateApiTokenInput {
   label: string;
   /** The role the token acts as. */
   role: Role;
-  /** Lifetime; default 90 days, at most 366 days. */
+  /** Lifetime; default 90 days (less when the role's maximum is shorter), at most {@link maxTokenTtlMs}. */
   ttlMs?: number;
-  /** Audit actor (`user:<name>`, `cli`). */
+  /**
+   * The user the token belongs to: an active account whose role holds every permission of
+   * `role`. The token stops working when this user is disabled, and never does more than this
+   * user's current role allows.
+   */
+  owner: string;
+  /** Audit actor (`user:<name>`). */
   actor: string;
 }
 
-/** Machine-client tokens: created by an admin, scoped to one role, expiring, shown once. */
+/**
+ * Machine-client tokens: created by an admin for themselves, scoped to one role, expiring, shown
+ * once. A token belongs to its creator: refused while the creator is disabled, capped at the
+ * creator's current role (rbac.ts `can`), never allowed user or token management or an
+ * e-signature, and living at most {@link maxTokenTtlMs} of its role.
+ */
 export class ApiTokenService {
   readonly #deps: AuthDeps;
   readonly #random: (n: number) => Buffer;
@@ -59,8 +92,9 @@ export class ApiTokenService {
 
   #view(t: ApiTokenRecord, now: number): ApiTokenView {
     const { secretHash: _hidden, ...rest } = t;
-    const status = t.revokedAt !== null ? 'revoked' : t.expiresAt <= now ? 'expired' : 'active';
-    return { ...rest, status };
+    const expiresAt = effectiveExpiry(t);
+    const status = t.revokedAt !== null ? 'revoked' : expiresAt <= now ? 'expired' : 'active';
+    return { ...rest, expiresAt, status };
   }
 
   /** Creates a token; `token` is the only time the full value exists outside the client. */
@@ -71,9 +105,20 @@ export class ApiTokenService {
     if (!(ROLES as readonly string[]).includes(input.role)) {
       throw new VigilError('VIGIL_ERR_USAGE', `role must be one of ${ROLES.join(', ')}`);
     }
-    const ttl = input.ttlMs ?? API_TOKEN_DEFAULT_TTL_MS;
-    if (!Number.isSafeInteger(ttl) || ttl < 60_000 || ttl > API_TOKEN_MAX_TTL_MS) {
-      throw new VigilError('VIGIL_ERR_USAGE', 'token lifetime must be between 1 minute and 366 days');
+    const max = maxTokenTtlMs(input.role);
+    const ttl = input.ttlMs ?? Math.min(API_TOKEN_DEFAULT_TTL_MS, max);
+    if (!Number.isSafeInteger(ttl) || ttl < 60_000 || ttl > max) {
+      throw new VigilError(
+        'VIGIL_ERR_USAGE',
+        `a ${input.role} token lives between 1 minute and ${max / DAY_MS} days`,
+      );
+    }
+    const owner = await this.#deps.store.getUser(input.owner);
+    if (owner?.status !== 'active') {
+      throw new VigilError('VIGIL_ERR_USAGE', 'a token belongs to an active user');
+    }
+    if (!roleWithin(input.role, owner.role)) {
+      throw new VigilError('VIGIL_ERR_FORBIDDEN', `a ${owner.role} cannot create a ${input.role} token`);
     }
     const now = this.#deps.clock();
     const id = this.#random(8).toString('hex');
@@ -84,6 +129,7 @@ export class ApiTokenService {
       label: input.label,
       role: input.role,
       createdBy: input.actor,
+      owner: owner.name,
       createdAt: now,
       expiresAt: now + ttl,
       revokedAt: null,
@@ -95,7 +141,7 @@ export class ApiTokenService {
       actor: input.actor,
       action: 'token.create',
       object: id,
-      detail: { label: rec.label, role: rec.role, expiresAt: rec.expiresAt },
+      detail: { label: rec.label, role: rec.role, owner: owner.name, expiresAt: rec.expiresAt },
     });
     return { token: `vgl_${id}_${secret}`, view: this.#view(rec, now) };
   }
@@ -115,7 +161,9 @@ export class ApiTokenService {
 
   /**
    * The principal for a bearer token value (without the `Bearer ` prefix), or null when it is
-   * malformed, unknown, revoked, expired or its secret does not match (compared in constant time).
+   * malformed, unknown, revoked, expired (also by its role's maximum lifetime), its secret does
+   * not match (compared in constant time), or its owner is missing or not active. The principal
+   * carries the owner's current role, which caps what the token may do (rbac.ts `can`).
    */
   async authenticate(token: string): Promise<Principal | null> {
     const m = API_TOKEN_RE.exec(token);
@@ -127,10 +175,18 @@ export class ApiTokenService {
     const stored = Buffer.from(rec.secretHash);
     const ok = given.length === stored.length && timingSafeEqual(given, stored);
     const now = this.#deps.clock();
-    if (!ok || rec.revokedAt !== null || rec.expiresAt <= now) return null;
+    if (!ok || rec.revokedAt !== null || effectiveExpiry(rec) <= now || rec.owner === null) return null;
+    const owner = await this.#deps.store.getUser(rec.owner);
+    if (owner?.status !== 'active') return null;
     if (rec.lastUsedAt === null || now - rec.lastUsedAt >= TOUCH_INTERVAL_MS) {
       await this.#deps.store.touchApiToken(id, now);
     }
-    return { kind: 'token', name: id, role: rec.role, mfa: true };
+    return {
+      kind: 'token',
+      name: id,
+      role: rec.role,
+      mfa: true,
+      owner: { name: owner.name, role: owner.role },
+    };
   }
 }

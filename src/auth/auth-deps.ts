@@ -15,4 +15,11 @@ export interface AuthDeps {
   clock: () => number;
   /** Cryptographically secure random bytes; default `crypto.randomBytes`. */
   random?: (n: number) => Buffer;
+  /** Where failed sign-ins are logged at warn (with the user name, escaped; never a secret). */
+  logger?: AuthLogger | undefined;
+}
+
+/** The part of a logger (pino) the auth services use. */
+export interface AuthLogger {
+  warn(obj: Record<string, unknown>, msg: string): void;
 }

@@ -10,6 +10,7 @@ import { MasterKey } from '../keys/master-key.ts';
 import type { SqliteAccountStore } from '../storage/adapters/sqlite-account-store.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { SqliteStore } from '../storage/adapters/sqlite-store.ts';
+import type { AuthLogger } from './auth-deps.ts';
 import { type AuthServices, createAuthServices } from './auth-services.ts';
 import type { LockoutPolicy } from './lockout.ts';
 import type { Principal } from './principal.ts';
@@ -51,16 +52,22 @@ export interface AuthFixture extends AuthServices {
 
 /** Opens a fresh fixture; call `close()` when done (removes the temporary directory). */
 export async function authFixture(
-  opts: { sessionTimeouts?: Partial<SessionTimeouts>; lockout?: Partial<LockoutPolicy> } = {},
+  opts: {
+    sessionTimeouts?: Partial<SessionTimeouts>;
+    lockout?: Partial<LockoutPolicy>;
+    logger?: AuthLogger;
+  } = {},
 ): Promise<AuthFixture> {
   // SQLCipher refuses a key on ':memory:', so each fixture gets a small file.
   const dir = mkdtempSync(join(tmpdir(), 'vigil-auth-'));
+  const master = new MasterKey(randomBytes(32));
   const { store, accounts: accountStore } = openSqliteAdapters({
     path: join(dir, 'vigil.db'),
-    key: randomBytes(32),
+    key: master.databaseKey(),
+    auditKey: master.auditKey(),
+    master,
     synchronous: 'NORMAL',
   });
-  const master = new MasterKey(randomBytes(32));
   const clock = fakeClock();
   const services = createAuthServices({
     store: accountStore,

@@ -3,10 +3,7 @@ import { describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
 import { DEFAULT_LOCKOUT, LockedError, lockoutDelayMs } from './lockout.ts';
 
-const account = {
-  maxFailures: DEFAULT_LOCKOUT.accountMaxFailures,
-  backoffAfter: DEFAULT_LOCKOUT.accountBackoffAfter,
-};
+const account = { maxFailures: 100, backoffAfter: DEFAULT_LOCKOUT.pairBackoffAfter };
 const now = 10_000_000;
 
 describe('lockout policy', () => {

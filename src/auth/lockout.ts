@@ -1,34 +1,45 @@
 import { VigilError } from '../errors.ts';
 
 /**
- * Brute-force limits (issue #3: per-account and per-address backoff and lockout, at most 100
- * failures per hour per account). Failures are counted over a sliding window; after
- * `backoffAfter` failures each further attempt must wait `baseDelayMs * 2^(n - backoffAfter)`
- * (capped) after the last failure, and `maxFailures` within the window locks the subject until
- * the oldest counted failure leaves the window. While a subject is locked, attempts are refused
- * before any password is checked, so they neither count nor reveal anything.
+ * Brute-force limits for password and second-factor checks. Failures are counted over a sliding
+ * window, keyed first by (account, address) and by address, so that an attacker's guesses hold
+ * back the attacker and not the account's owner (OWASP ASVS 4.0 V2.2.1: anti-automation must not
+ * become a lockout denial of service):
+ * - per (account, address): from the `pairBackoffAfter`-th failure each further attempt waits
+ *   `baseDelayMs * 2^(n - pairBackoffAfter)` (capped at `maxDelayMs`) after the last failure, and
+ *   `pairMaxFailures` in the window locks the pair until the oldest counted failure leaves it;
+ * - per address, across accounts (many users can share a NAT): the same with the address limits;
+ * - per account, across addresses, only at the much higher `accountThreshold`: the account is then
+ *   under attack (a distributed guess), and every address that already failed on it within the
+ *   window is held back until those failures leave the window. An address with no failure on the
+ *   account still gets its attempt, so the real user, who knows the password and holds the TOTP
+ *   device, signs in.
+ * Attempts that are held back are refused before any password is checked: they neither count
+ * nor reveal anything.
  */
 export interface LockoutPolicy {
   windowMs: number;
-  accountMaxFailures: number;
-  accountBackoffAfter: number;
-  addressMaxFailures: number;
+  pairBackoffAfter: number;
+  pairMaxFailures: number;
   addressBackoffAfter: number;
+  addressMaxFailures: number;
+  accountThreshold: number;
   baseDelayMs: number;
   maxDelayMs: number;
 }
 
 /**
- * Defaults: per account, backoff from the 5th failure (1 s, 2 s, 4 s, ... up to 15 min) and
- * lockout at 100 per hour; per address (several users behind one NAT) backoff from the 20th and
- * lockout at 300 per hour.
+ * Defaults: per (account, address) backoff from the 5th failure (1 s, 2 s, 4 s, ... up to 15 min)
+ * and lockout at 20 per hour; per address backoff from the 20th and lockout at 300 per hour; an
+ * account is under attack at 100 failures per hour from all addresses together.
  */
 export const DEFAULT_LOCKOUT: LockoutPolicy = {
   windowMs: 3_600_000,
-  accountMaxFailures: 100,
-  accountBackoffAfter: 5,
-  addressMaxFailures: 300,
+  pairBackoffAfter: 5,
+  pairMaxFailures: 20,
   addressBackoffAfter: 20,
+  addressMaxFailures: 300,
+  accountThreshold: 100,
   baseDelayMs: 1000,
   maxDelayMs: 15 * 60_000,
 };

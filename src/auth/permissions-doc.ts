@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { maxTokenTtlMs } from './api-tokens.ts';
 import { ROLES } from './principal.ts';
 import { PERMISSION_NAMES, PERMISSIONS, type PermissionRule, roleCanChange } from './rbac.ts';
 
@@ -13,13 +14,16 @@ export const PERMISSIONS_DOC_PATH = fileURLToPath(new URL('../../docs/permission
 
 /** The Markdown text of docs/permissions.md. */
 export function renderPermissionsDoc(): string {
-  const header = `| permission | ${ROLES.join(' | ')} | changes something | what it allows |`;
-  const sep = `|---|${ROLES.map(() => ':-:').join('|')}|:-:|---|`;
+  const header = `| permission | ${ROLES.join(' | ')} | changes something | API tokens | what it allows |`;
+  const sep = `|---|${ROLES.map(() => ':-:').join('|')}|:-:|:-:|---|`;
   const rows = PERMISSION_NAMES.map((name) => {
     const p: PermissionRule = PERMISSIONS[name];
     const cells = ROLES.map((r) => (p.roles.includes(r) ? 'yes' : '-'));
-    return `| \`${name}\` | ${cells.join(' | ')} | ${p.mfa ? 'yes' : 'no'} | ${p.description} |`;
+    const tokens = p.interactive ? 'never' : 'yes';
+    return `| \`${name}\` | ${cells.join(' | ')} | ${p.mfa ? 'yes' : 'no'} | ${tokens} | ${p.description} |`;
   });
+  const interactive = PERMISSION_NAMES.filter((n) => (PERMISSIONS[n] as PermissionRule).interactive);
+  const ttl = (r: (typeof ROLES)[number]) => maxTokenTtlMs(r) / 86_400_000;
   const changing = ROLES.filter(roleCanChange);
   const readOnly = ROLES.filter((r) => !roleCanChange(r));
   return `# Permissions
@@ -65,14 +69,41 @@ DESIGN.md §6 requires MFA for every role that can change anything. Vigil is str
   principal.
 
 Checks run in this order: half-authenticated user session -> \`mfa_required\`; role without the
-permission -> \`forbidden\`; change without MFA -> \`mfa_required\`; else \`ok\`. An unknown
-permission name is \`forbidden\`.
+permission -> \`forbidden\`; an API token and an interactive permission, or a permission its
+owner's current role lacks -> \`forbidden\`; change without MFA -> \`mfa_required\`; else \`ok\`.
+An unknown permission name is \`forbidden\`.
 
 ## API tokens
 
 Machine clients (\`Authorization: Bearer vgl_<id>_<secret>\`) act with the role their token was
-created for, until it expires (default 90 days, at most 366) or is revoked. Tokens are shown once
-and stored as SHA-256 hashes.
+created for, until it expires or is revoked. Tokens are shown once and stored as SHA-256 hashes.
+A token belongs to the admin who created it (\`owner\`), and its privileges never outlive that
+user's:
+
+- **Refused while the owner is disabled** (401, as an unknown token): a token is not a way to keep
+  acting after the account that made it was switched off.
+- **Capped at the owner's current role**: a token acts only with the permissions that both its
+  role and its owner's role hold now. An admin token of an admin later demoted to viewer can do
+  what a viewer can, no more; restored to admin, the token is again an admin token.
+- **Never allowed**: ${interactive.map((n) => `\`${n}\``).join(', ')} (the "API tokens" column). Managing users,
+  tokens and notifications, sending commands to devices, approving provisioning claims and signing
+  (acknowledging an alarm, releasing or quarantining a shipment) need a person in an interactive
+  session with MFA; a token that could mint tokens or reset another admin's password and MFA would
+  be a standing takeover, one that could reroute or silence alarm notifications or swap a
+  channel's credentials would blind the people on call, and one that could command devices
+  (reboot, change limits, rotate keys, push a trust bundle) or hand a device identity to a
+  claimant would control the fleet without a person answering for it.
+- **Shorter lifetimes the more a token can change**: admin ${ttl('admin')} days at most; ${ROLES.filter((r) => r !== 'admin' && roleCanChange(r)).join(', ')}
+  ${ttl('operator')} days; ${ROLES.filter((r) => !roleCanChange(r)).join(', ')} ${ttl('viewer')} days. The default is 90 days or the role's maximum
+  if shorter. The limit is applied again at every use (from the creation time), so a token stored
+  with a longer expiry ends at its role's maximum too.
+- Nobody creates a token for a role whose permissions their own role does not hold.
+
+**Tokens from before owners were recorded** (databases migrated to schema 8): a token whose
+\`created_by\` names a user that exists (\`user:<name>\`) is bound to that user; a token created
+from the command line (\`cli\`) or by an account that no longer exists has no owner to be capped
+by and is **revoked** by the migration (listed, with its id, in the \`token.migrate_owner\` audit
+entry). Create a new token for such a client.
 `;
 }
 

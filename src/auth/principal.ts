@@ -4,8 +4,8 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * Who is calling the API: a signed-in user (session cookie) or a machine client (API token).
- * `mfa` is true once the second factor was completed in this session (always true for tokens,
- * which are issued by an MFA-verified admin).
+ * `mfa` is true once the second factor was completed in this session (true for tokens, which an
+ * MFA-verified admin created; yet a token never gets an interactive permission, see rbac.ts).
  */
 export interface Principal {
   kind: 'user' | 'token';
@@ -15,6 +15,11 @@ export interface Principal {
   mfa: boolean;
   /** Server-side session id (users only); never the cookie value itself in logs. */
   sessionId?: string;
+  /**
+   * Tokens only: the user the token belongs to and that user's CURRENT role. A token acts with
+   * the permissions both roles hold, so it can never do more than its owner can now.
+   */
+  owner?: { name: string; role: Role };
 }
 
 /**

@@ -19,6 +19,7 @@ const HOLDS: Record<Role, Permission[]> = {
   operator: [
     'devices.read',
     'devices.control',
+    'devices.command',
     'claims.read',
     'readings.read',
     'alarms.read',
@@ -28,6 +29,7 @@ const HOLDS: Record<Role, Permission[]> = {
     'system.read',
     'metrics.read',
     'openapi.read',
+    'notifications.subscribe',
   ],
   quality: [
     'devices.read',
@@ -38,6 +40,7 @@ const HOLDS: Record<Role, Permission[]> = {
     'shipments.decide',
     'system.read',
     'openapi.read',
+    'notifications.subscribe',
   ],
   receiver: [
     'devices.read',
@@ -46,8 +49,17 @@ const HOLDS: Record<Role, Permission[]> = {
     'shipments.read',
     'shipments.deliver',
     'openapi.read',
+    'notifications.subscribe',
   ],
-  viewer: ['devices.read', 'readings.read', 'alarms.read', 'shipments.read', 'system.read', 'openapi.read'],
+  viewer: [
+    'devices.read',
+    'readings.read',
+    'alarms.read',
+    'shipments.read',
+    'system.read',
+    'openapi.read',
+    'notifications.subscribe',
+  ],
   auditor: [
     'devices.read',
     'readings.read',
@@ -59,12 +71,14 @@ const HOLDS: Record<Role, Permission[]> = {
     'audit.read',
     'users.read',
     'claims.read',
+    'notifications.subscribe',
   ],
 };
 
 /** Permissions that change something. */
 const WRITES: Permission[] = [
   'devices.control',
+  'devices.command',
   'devices.manage',
   'claims.approve',
   'alarms.ack',
@@ -72,31 +86,64 @@ const WRITES: Permission[] = [
   'shipments.deliver',
   'shipments.decide',
   'users.manage',
+  'notifications.manage',
   'tokens.manage',
 ];
 
-function expected(kind: Principal['kind'], role: Role, mfa: boolean, perm: Permission): Decision {
+/** Never for an API token: they need a person in an interactive session with MFA. */
+const INTERACTIVE: Permission[] = [
+  'devices.command',
+  'claims.approve',
+  'alarms.ack',
+  'shipments.decide',
+  'users.manage',
+  'notifications.manage',
+  'tokens.manage',
+];
+
+function expected(
+  kind: Principal['kind'],
+  role: Role,
+  mfa: boolean,
+  perm: Permission,
+  owner?: Role,
+): Decision {
   if (kind === 'user' && !mfa) return 'mfa_required';
   if (!HOLDS[role].includes(perm)) return 'forbidden';
+  if (kind === 'token' && (INTERACTIVE.includes(perm) || !owner || !HOLDS[owner].includes(perm)))
+    return 'forbidden';
   if (WRITES.includes(perm) && !mfa) return 'mfa_required';
   return 'ok';
 }
 
 describe('permission table', () => {
-  it('decides every permission x role x MFA state x principal kind as the matrix says', () => {
+  it('decides every permission x role x MFA state x principal kind (x token owner role) as the matrix says', () => {
     let cases = 0;
     for (const perm of PERMISSION_NAMES) {
       for (const role of ROLES) {
         for (const mfa of [true, false]) {
-          for (const kind of ['user', 'token'] as const) {
-            const p: Principal = { kind, name: 'x', role, mfa };
-            assert.equal(can(p, perm), expected(kind, role, mfa, perm), `${kind} ${role} mfa=${mfa} ${perm}`);
+          const user: Principal = { kind: 'user', name: 'x', role, mfa };
+          assert.equal(can(user, perm), expected('user', role, mfa, perm), `user ${role} mfa=${mfa} ${perm}`);
+          cases++;
+          for (const owner of [...ROLES, undefined]) {
+            const token: Principal = {
+              kind: 'token',
+              name: 't',
+              role,
+              mfa,
+              ...(owner ? { owner: { name: 'o', role: owner } } : {}),
+            };
+            assert.equal(
+              can(token, perm),
+              expected('token', role, mfa, perm, owner),
+              `token ${role}/${owner} mfa=${mfa} ${perm}`,
+            );
             cases++;
           }
         }
       }
     }
-    assert.equal(cases, PERMISSION_NAMES.length * ROLES.length * 4);
+    assert.equal(cases, PERMISSION_NAMES.length * ROLES.length * 2 * (1 + ROLES.length + 1));
   });
 
   it('gives a half-authenticated session nothing, whatever the role', () => {

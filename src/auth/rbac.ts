@@ -9,6 +9,17 @@ export interface PermissionRule {
    * the kind of principal (see {@link can}); reads need it only from user sessions.
    */
   mfa: boolean;
+  /**
+   * True for permissions that need a person in an interactive session with MFA: managing users
+   * and tokens (a token that could mint tokens or reset an admin's password and MFA would be a
+   * standing takeover), managing notifications (a token that could reroute or silence alarm
+   * notifications, or swap a channel's credentials, would blind the people on call), sending
+   * commands to devices and approving provisioning claims (control of the fleet and handing out
+   * device identities need the operator or admin in person with MFA completed, audited with who,
+   * what and why) and electronic signatures (21 CFR 11.200: the signer re-enters password and
+   * TOTP). Never granted to an API token, whatever its role.
+   */
+  interactive?: true;
   /** What the permission allows, for docs/permissions.md. */
   description: string;
 }
@@ -32,7 +43,14 @@ export const PERMISSIONS = {
   'devices.control': {
     roles: ['admin', 'operator'],
     mfa: true,
-    description: 'enable or disable a device, send it commands, rotate its key, renew its certificate',
+    description: 'enable or disable a device',
+  },
+  'devices.command': {
+    roles: ['admin', 'operator'],
+    mfa: true,
+    interactive: true,
+    description:
+      'send a device signed commands (rotate its key, renew its certificate, push a trust bundle, ...)',
   },
   'devices.manage': {
     roles: ['admin'],
@@ -47,6 +65,7 @@ export const PERMISSIONS = {
   'claims.approve': {
     roles: ['admin'],
     mfa: true,
+    interactive: true,
     description: 'approve or reject a provisioning claim (the device gets its identity)',
   },
   'readings.read': {
@@ -62,7 +81,8 @@ export const PERMISSIONS = {
   'alarms.ack': {
     roles: ['admin', 'operator', 'quality'],
     mfa: true,
-    description: 'acknowledge an alarm (with a reason)',
+    interactive: true,
+    description: 'acknowledge an alarm (with a reason and an electronic signature)',
   },
   'shipments.read': {
     roles: ALL,
@@ -82,7 +102,8 @@ export const PERMISSIONS = {
   'shipments.decide': {
     roles: ['admin', 'quality'],
     mfa: true,
-    description: 'release or reject a shipment after an excursion',
+    interactive: true,
+    description: 'release or reject a shipment after an excursion (electronic signature)',
   },
   'system.read': {
     roles: ['admin', 'operator', 'quality', 'viewer', 'auditor'],
@@ -112,11 +133,25 @@ export const PERMISSIONS = {
   'users.manage': {
     roles: ['admin'],
     mfa: true,
+    interactive: true,
     description: "add, disable, enable users, change roles, reset MFA or password, end a user's sessions",
+  },
+  'notifications.manage': {
+    roles: ['admin'],
+    mfa: true,
+    interactive: true,
+    description:
+      'manage notification channels and their credentials, contacts, groups, routing rules, escalation policies and on-call schedules; send test notifications',
+  },
+  'notifications.subscribe': {
+    roles: ALL,
+    mfa: false,
+    description: "turn browser (Web Push) notifications of alarms on or off for one's own browser",
   },
   'tokens.manage': {
     roles: ['admin'],
     mfa: true,
+    interactive: true,
     description: 'create, list and revoke API tokens',
   },
 } as const satisfies Record<string, PermissionRule>;
@@ -142,9 +177,12 @@ export function roleCanChange(role: Role): boolean {
  *    finished the first step of signing in and may only finish it (change password, enrol or
  *    verify TOTP, log out: routes that need no permission);
  * 2. a role that does not hold the permission gets `forbidden`;
- * 3. a permission that changes something (`mfa: true`) needs `principal.mfa` for any kind of
+ * 3. an API token gets `forbidden` for an interactive permission (user, token and notification
+ *    management, device commands, claim approval, e-signatures), and for anything its owner's current role does not hold (a
+ *    token is capped at its owner's role; a token without an owner holds nothing);
+ * 4. a permission that changes something (`mfa: true`) needs `principal.mfa` for any kind of
  *    principal (API tokens carry `mfa: true`: only an MFA-verified admin can create them);
- * 4. otherwise `ok`.
+ * 5. otherwise `ok`.
  * Unknown permission names (a typo in a route) are `forbidden`, never `ok`.
  */
 export function can(principal: Principal, permission: Permission): Decision {
@@ -153,8 +191,22 @@ export function can(principal: Principal, permission: Permission): Decision {
     : undefined;
   if (principal.kind === 'user' && !principal.mfa) return 'mfa_required';
   if (!rule?.roles.includes(principal.role)) return 'forbidden';
+  if (principal.kind === 'token') {
+    if (rule.interactive) return 'forbidden';
+    if (!principal.owner || !rule.roles.includes(principal.owner.role)) return 'forbidden';
+  }
   if (rule.mfa && !principal.mfa) return 'mfa_required';
   return 'ok';
+}
+
+/** True when every permission of `role` is also held by `by` (a token role its creator may grant). */
+export function roleWithin(role: Role, by: Role): boolean {
+  return permissionsOf(role).every((p) => (PERMISSIONS[p].roles as readonly Role[]).includes(by));
+}
+
+/** True for roles that hold a permission only admins hold (user, token or device management). */
+export function roleIsAdminCapable(role: Role): boolean {
+  return role === 'admin';
 }
 
 /** The permissions a role holds (for the dashboard to hide what the user cannot do). */

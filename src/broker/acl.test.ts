@@ -51,6 +51,10 @@ describe('canPublish', () => {
     ['device to its own state', dev, `${P}/truck-0042/state`, true],
     ['device to its own commands', dev, `${P}/truck-0042/commands`, false],
     ['device to another device telemetry', dev, `${P}/truck-0043/telemetry`, false],
+    // Ids that share a prefix: the ACL compares whole segments, never prefixes.
+    ['device to a longer id it is a prefix of', dev, `${P}/truck-00421/telemetry`, false],
+    ['device to a shorter id that is its prefix', dev, `${P}/truck-004/telemetry`, false],
+    ['device to its id with a suffix on state', dev, `${P}/truck-0042x/state`, false],
     ['device to an unknown channel', dev, `${P}/truck-0042/config`, false],
     ['device to a deeper topic', dev, `${P}/truck-0042/telemetry/x`, false],
     ['device to a wildcard topic', dev, `${P}/+/telemetry`, false],
@@ -79,6 +83,7 @@ describe('canSubscribe', () => {
   const table: [string, BrokerIdentity, string, boolean][] = [
     ['device to its own commands', dev, `${P}/truck-0042/commands`, true],
     ['device to another device commands', dev, `${P}/truck-0043/commands`, false],
+    ['device to the commands of a longer id', dev, `${P}/truck-00421/commands`, false],
     ['device to + commands', dev, `${P}/+/commands`, false],
     ['device to its own telemetry', dev, `${P}/truck-0042/telemetry`, false],
     ['device to #', dev, '#', false],
@@ -116,6 +121,7 @@ describe('canReceive', () => {
   const table: [string, BrokerIdentity, string, boolean][] = [
     ['device its own commands', dev, `${P}/truck-0042/commands`, true],
     ['device another device commands', dev, `${P}/truck-0043/commands`, false],
+    ['device the commands of a longer id', dev, `${P}/truck-00421/commands`, false],
     ['device telemetry', dev, `${P}/truck-0042/telemetry`, false],
     ['service telemetry', svc, `${P}/truck-0042/telemetry`, true],
     ['service state', svc, `${P}/truck-0042/state`, true],

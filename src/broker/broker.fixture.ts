@@ -6,7 +6,12 @@ import tls from 'node:tls';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { VigilError } from '../errors.ts';
 import type { InboundMessage, IngestResult, IngestSink } from '../ingest/ingest-sink.ts';
+import type { TestPki } from '../pki/test-pki.fixture.ts';
 import { DEFAULT_TOPIC_PREFIX, parseDeviceTopic } from '../protocol/topics.ts';
+import type { BrokerIdentity } from './acl.ts';
+import type { BrokerLimits } from './broker-limits.ts';
+import type { BrokerSecurityEvent } from './broker-types.ts';
+import { EmbeddedBroker } from './embedded-broker.ts';
 
 /** What the fake sink does with one message. */
 export type FakeOutcome = 'ok' | 'reject' | 'throw';
@@ -140,4 +145,39 @@ export function closedWithin(socket: tls.TLSSocket, timeoutMs: number): Promise<
       resolve(Date.now() - t0);
     });
   });
+}
+
+/** Options of {@link startTestBroker}. */
+export interface TestBrokerOptions {
+  pki: TestPki;
+  registry: Map<string, BrokerIdentity>;
+  sink?: IngestSink;
+  limits?: Partial<BrokerLimits>;
+  crl?: string;
+  now?: () => number;
+}
+
+/** An embedded broker on 127.0.0.1 (port 0) whose security events land in `events`. */
+export async function startTestBroker(o: TestBrokerOptions): Promise<{
+  broker: EmbeddedBroker;
+  port: number;
+  events: BrokerSecurityEvent[];
+}> {
+  const events: BrokerSecurityEvent[] = [];
+  const broker = new EmbeddedBroker({
+    host: '127.0.0.1',
+    port: 0,
+    tls: {
+      ca: o.pki.certPem,
+      cert: o.pki.server.certPem,
+      key: o.pki.server.keyPkcs8Pem,
+      ...(o.crl ? { crl: o.crl } : {}),
+    },
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.now ? { now: o.now } : {}),
+    sink: o.sink ?? new FakeSink(),
+    resolveIdentity: async (cn) => o.registry.get(cn) ?? null,
+    onSecurityEvent: (ev) => events.push(ev),
+  });
+  return { broker, port: await broker.start(), events };
 }

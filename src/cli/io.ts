@@ -7,6 +7,18 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Resolves when the command should stop (Ctrl-C); long-running commands await it. */
   signal: AbortSignal;
+  /** Present when Vigil runs in a terminal; absent in scripts, pipes and in-process tests. */
+  terminal?: CliTerminal;
+}
+
+/** What a command may know of and do with the terminal it runs in. */
+export interface CliTerminal {
+  /** stdin is a terminal: a confirmation can be asked. */
+  stdin: boolean;
+  /** stdout is a terminal: a person reads it (the periodic status line of `vigil start`). */
+  stdout: boolean;
+  /** Asks one question on the terminal; resolves with the answer line. */
+  ask(question: string): Promise<string>;
 }
 
 /** An expected failure: print the message, exit with `code`. Anything else is a bug. */
@@ -16,6 +28,19 @@ export class ExitError extends Error {
     super(message);
     this.exitCode = exitCode;
   }
+}
+
+/**
+ * Asks before a change that cannot be undone: `--yes` skips the question; on a terminal the
+ * answer must be y or yes; without a terminal (a script, a pipe) and without `--yes`, refuses.
+ */
+export async function confirm(io: CliIo, question: string, yes: boolean | undefined): Promise<void> {
+  if (yes) return;
+  if (!io.terminal?.stdin) {
+    throw new VigilError('VIGIL_ERR_NOT_CONFIRMED', 'no terminal to ask on; add --yes to confirm');
+  }
+  const answer = (await io.terminal.ask(`${question} [y/N] `)).trim().toLowerCase();
+  if (answer !== 'y' && answer !== 'yes') throw new ExitError('not confirmed; nothing was changed', 1);
 }
 
 export function usage(text: string): never {

@@ -1,146 +1,155 @@
-import { isVigilError } from '../errors.ts';
-import { alarmsCommand } from './commands/alarms.ts';
-import { auditCommand } from './commands/audit.ts';
-import { claimCertCommand, claimsCommand } from './commands/claims.ts';
-import { commandCommand } from './commands/command.ts';
-import { deviceCommand } from './commands/device.ts';
-import { keysCommand } from './commands/keys.ts';
-import { mosquittoConfigCommand } from './commands/mosquitto-config.ts';
-import { pkiCommand } from './commands/pki.ts';
-import { readingsCommand } from './commands/readings.ts';
-import { reportCommand } from './commands/report.ts';
-import { shipmentCommand } from './commands/shipment.ts';
-import { simCommand } from './commands/sim.ts';
-import { startCommand } from './commands/start.ts';
-import { userCommand } from './commands/user.ts';
-import { type CliIo, ExitError } from './io.ts';
+import { createInterface } from 'node:readline/promises';
+import { escapeControlKeepLayout } from '../escape-control.ts';
+import { formatHelp, subcommandsOf, usageLines } from './command-help.ts';
+import { COMMANDS } from './command-registry.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { environmentError, reportError } from './error-report.ts';
+import type { CliIo } from './io.ts';
 
-type Command = (argv: string[], io: CliIo) => Promise<number>;
+const VERSION = '0.1.0';
 
-const COMMANDS: Record<string, { run: Command; help: string }> = {
-  start: {
-    run: startCommand,
-    help: 'start [--data-dir DIR] [--mqtt-port N] [--http-port N] [--demo]   run broker, ingest, storage',
-  },
-  device: {
-    run: deviceCommand,
-    help: 'device add|list|show|disable|enable|revoke|rotate-key ...           manage devices',
-  },
-  command: {
-    run: commandCommand,
-    help: 'command send ID OP [--args JSON] [--ttl 10m] [--wait] [--json] | list ID   signed commands to a device',
-  },
-  readings: {
-    run: readingsCommand,
-    help: 'readings ID [--since ISO] [--limit N] [--json]                     print stored readings',
-  },
-  shipment: {
-    run: shipmentCommand,
-    help: 'shipment create --device ID --profile NAME [--batch LOT ...] | list | show ID | deliver ID --token T',
-  },
-  alarms: {
-    run: alarmsCommand,
-    help: 'alarms [--state open|active|resolved|all] [--subject ID] [--json]   list alarms, newest raised first',
-  },
-  audit: {
-    run: auditCommand,
-    help: 'audit [--since ISO] [--json] | audit verify                       print or verify the audit log',
-  },
-  report: {
-    run: reportCommand,
-    help: 'report verify FILE [--key PEM] | report key | report shipment ID --format pdf|csv --out FILE',
-  },
-  'claim-cert': {
-    run: claimCertCommand,
-    help: 'claim-cert create --batch NAME --uses N --expires 30d [--out DIR]   shared claim certificate',
-  },
-  claims: {
-    run: claimsCommand,
-    help: 'claims list | approve SERIAL --device-id ID | reject SERIAL | quarantine   provisioning claims',
-  },
-  pki: {
-    run: pkiCommand,
-    help: 'pki rollover | status [--json]                                     CA rollover and its progress',
-  },
-  keys: {
-    run: keysCommand,
-    help: 'keys rotate-master                                                  new master key, re-seal, re-key the database',
-  },
-  'mosquitto-config': {
-    run: mosquittoConfigCommand,
-    help: 'mosquitto-config --out DIR [--port N] [--host H] [--user NAME]     config for an external Mosquitto',
-  },
-  user: {
-    run: userCommand,
-    help: 'user add NAME --role ROLE | list | disable|enable|reset-mfa NAME  manage dashboard users',
-  },
-  sim: {
-    run: simCommand,
-    help: 'sim --devices N --profile P [--rate R] [--duration D]              simulate devices over mTLS',
-  },
-};
+function topHelp(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => n.length));
+  return `vigil: secure IoT monitoring for cold chains, clinics and facilities
 
-const HELP = `vigil: secure IoT monitoring for cold chains, clinics and facilities
+usage: vigil COMMAND [SUBCOMMAND] [options]
 
-usage: vigil <command> [options]   (every command takes --data-dir DIR, default ./vigil-data or $VIGIL_DATA_DIR)
+${names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]?.summary}`).join('\n')}
 
-${Object.values(COMMANDS)
-  .map((c) => `  ${c.help}`)
-  .join('\n')}
+Every command takes --data-dir DIR (default ./vigil-data, or $VIGIL_DATA_DIR) and -h/--help.
+"vigil COMMAND --help" shows a command's usage. Exit codes: 0 ok, 1 failed, 2 usage error,
+70 internal error (a bug).
 `;
+}
 
+/** `-h`/`--help` among the arguments (before a `--`). */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '-h' || a === '--help');
+}
+
+/**
+ * Where the subcommand is: the first word that is not a flag or the value of `--data-dir` (the one
+ * flag every command takes, so `vigil device --data-dir D list` works too); -1 when none.
+ */
+function subIndex(args: string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '--') return -1;
+    if (a === '--data-dir') i++;
+    else if (!a.startsWith('-')) return i;
+  }
+  return -1;
+}
+
+/** Runs `vigil ARGV`; returns the exit code. Only the entry point below calls process.exit. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
-    io.out(HELP);
-    return name ? 0 : 2;
-  }
-  if (name === '--version') {
-    io.out('vigil 0.1.0');
-    return 0;
-  }
-  const cmd = COMMANDS[name];
-  if (!cmd) {
-    io.err(`vigil: unknown command "${name}"\n\n${HELP}`);
+  if (name === undefined) {
+    io.err(topHelp());
     return 2;
   }
-  try {
-    return await cmd.run(rest, io);
-  } catch (err) {
-    if (err instanceof ExitError) {
-      io.err(`vigil ${name}: ${err.message}`);
-      return err.exitCode;
-    }
-    if (isVigilError(err)) {
-      io.err(`vigil ${name}: ${err.message} [${err.code}]`);
-      // 400-class codes are bad input from the user (exit 2); the rest are failures (exit 1).
-      return err.status === 400 ? 2 : 1;
-    }
-    if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`vigil ${name}: ${err.message}`);
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const i = subIndex(rest);
+    const topic = rest[i];
+    if (topic !== undefined && COMMANDS[topic])
+      return main([topic, ...rest.slice(0, i), ...rest.slice(i + 1), '--help'], io);
+    if (topic !== undefined) {
+      io.err(`vigil: no help on "${topic}"${didYouMean(topic, Object.keys(COMMANDS))}\n\n${topHelp()}`);
       return 2;
     }
-    io.err(`vigil ${name}: internal error (a bug): ${(err as Error)?.stack ?? String(err)}`);
-    return 70;
+    io.out(topHelp());
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`vigil ${VERSION} (Node ${process.version})`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.err(
+      `vigil: unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}\nrun "vigil --help" for the list of commands`,
+    );
+    return 2;
+  }
+  const mod = await entry.load();
+  const subs = subcommandsOf(mod.help);
+  // The subcommand: the first word that is one (flags may come before it); else the word in its
+  // place, to say it is none.
+  const end = rest.indexOf('--');
+  const at = rest.findIndex((a, i) => (end < 0 || i < end) && subs.includes(a));
+  const sub = at < 0 ? undefined : rest[at];
+  const bare = subIndex(rest);
+  const word = sub ?? (bare === 0 || (bare > 0 && !mod.help.forms['']) ? rest[bare] : undefined);
+  const label = `vigil ${name}${sub ? ` ${sub}` : ''}`;
+  if (wantsHelp(rest)) {
+    io.out(formatHelp(name, mod.help, sub));
+    return 0;
+  }
+  // A command with subcommands needs one (unless a form goes without, like `vigil audit`).
+  if (subs.length > 0 && !sub && (word !== undefined || !mod.help.forms[''])) {
+    io.err(
+      word === undefined
+        ? `${label}: a subcommand is needed: ${subs.join(', ')}\n${usageLines(mod.help)}`
+        : `${label}: unknown subcommand "${word}"${didYouMean(word, subs)}; one of ${subs.join(', ')}\n${usageLines(mod.help)}`,
+    );
+    return 2;
+  }
+  // The command reads its subcommand first.
+  const args = sub && at > 0 ? [sub, ...rest.slice(0, at), ...rest.slice(at + 1)] : rest;
+  try {
+    return await mod.run(args, io);
+  } catch (err) {
+    const r = reportError(err);
+    io.err(`${label}: ${r.message}${r.usage ? `\n${usageLines(mod.help, sub)}` : ''}`);
+    return r.exitCode;
   }
 }
 
-// Only the entry point calls process.exit.
+/** Asks one question on the terminal (the prompt on stderr, so stdout stays clean). */
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
 if (import.meta.main || process.argv[1]?.endsWith('/bin/vigil')) {
   const ac = new AbortController();
-  let signals = 0;
+  // The first signal stops gracefully; another one later forces. A signal arriving within half a
+  // second of the first is the same request delivered twice (by the terminal to the process group
+  // and by the launcher in bin/vigil that forwards it).
+  let firstSignalAt = 0;
   const onSignal = () => {
-    signals++;
-    if (signals > 1) process.exit(130);
-    ac.abort();
+    const now = Date.now();
+    if (firstSignalAt === 0) {
+      firstSignalAt = now;
+      ac.abort();
+    } else if (now - firstSignalAt > 500) process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  // Output closed by its reader (`vigil readings ... | head`): stop quietly. Output that cannot be
+  // written (a full disk): say so on stderr.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`vigil: cannot write the output: ${environmentError(err) ?? err.message}\n`);
+    process.exit(1);
+  });
+  const stdin = Boolean(process.stdin.isTTY);
+  const stdout = Boolean(process.stdout.isTTY);
+  // Every line reaches the terminal with control characters escaped (src/escape-control.ts);
+  // commands also escape the user-controlled values they print, so a value cannot add lines.
   const code = await main(process.argv.slice(2), {
-    out: (l) => process.stdout.write(`${l}\n`),
-    err: (l) => process.stderr.write(`${l}\n`),
+    out: (l) => process.stdout.write(`${escapeControlKeepLayout(l)}\n`),
+    err: (l) => process.stderr.write(`${escapeControlKeepLayout(l)}\n`),
     env: process.env,
     signal: ac.signal,
+    ...(stdin || stdout ? { terminal: { stdin, stdout, ask } } : {}),
   });
   process.exitCode = code;
   // Let stdout drain, then leave even if a library left a handle open.

@@ -26,6 +26,11 @@ export interface CommandOpHandler {
     args: Record<string, CommandScalar>,
     id: string,
   ): Promise<Record<string, CommandScalar>>;
+  /**
+   * The command is about to be published to the device (first send or a resend), whichever
+   * process queued it: the op's server state must be ready for the device's answer by then.
+   */
+  onSend?(cmd: CommandRecord): Promise<void>;
   /** The device acknowledged the command (ok or error). */
   onAck?(cmd: CommandRecord): Promise<void>;
   /** The command expired without an ack. */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { VigilError } from '../errors.ts';
-import type { MasterKey } from '../keys/master-key.ts';
+import { deviceSecretIdentity, type MasterKey } from '../keys/master-key.ts';
 import { NONCE_BYTES } from '../protocol/aead.ts';
 import { commandSchema } from '../protocol/bodies.ts';
 import { sealEnvelope, serializeEnvelope } from '../protocol/envelope.ts';
@@ -91,7 +91,7 @@ export class CommandService {
     if (reason !== null && reason.length > 500)
       throw new VigilError('VIGIL_ERR_COMMAND_INVALID', 'reason longer than 500 characters');
     const device = await store.getDevice(input.deviceId);
-    if (!device) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+    if (!device) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${input.deviceId}`);
     if (device.status !== 'enabled')
       throw new VigilError('VIGIL_ERR_DEVICE_STATE', `device is ${device.status}`);
     const id = randomUUID();
@@ -177,7 +177,10 @@ export class CommandService {
     if (device?.status !== 'enabled') return;
     const key = await store.getDeviceKey(deviceId, device.currentKid);
     if (!key) throw new VigilError('VIGIL_ERR_UNKNOWN_KID', `${deviceId} kid ${device.currentKid}`);
-    const keys = deriveDeviceKeys(master.open('device-secret', key.secretEnc), deviceId);
+    const keys = deriveDeviceKeys(
+      master.open('device-secret', key.secretEnc, deviceSecretIdentity(deviceId, device.currentKid)),
+      deviceId,
+    );
     const topic = deviceTopic(this.#o.topicPrefix, deviceId, 'commands');
     for (const c of pending) {
       const now = clock();
@@ -186,6 +189,7 @@ export class CommandService {
         continue;
       const sent = await commands.recordSend(c.id, now);
       if (!sent) continue;
+      await this.#ops.get(c.op)?.onSend?.(sent.command);
       const env = sealEnvelope({
         dev: deviceId,
         channel: 'commands',

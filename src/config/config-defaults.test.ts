@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_BROKER_LIMITS } from '../broker/embedded-broker.ts';
+import { DEFAULT_BROKER_LIMITS } from '../broker/broker-limits.ts';
 import { DEFAULT_MAX_PACKET_BYTES } from '../broker/packet-guard.ts';
 import { CONFIG_DEFAULTS } from './schema.ts';
 
@@ -55,6 +55,7 @@ describe('configuration defaults', () => {
       keepAliveMaxS: m.keepAliveMaxS,
       publishRatePerSec: m.publishRatePerSec,
       publishBurst: m.publishBurst,
+      connectRatePerMinute: m.connectRatePerMinute,
       maxConnectionsPerAddress: m.maxConnectionsPerAddress,
       maxConnections: m.maxConnections,
     });

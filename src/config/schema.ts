@@ -13,11 +13,39 @@ const externalBrokerSchema = z.strictObject({
 /** The whole configuration with its defaults (DESIGN.md §6). Every limit has a safe default. */
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1),
+  /** How long a stop (SIGTERM, Ctrl-C) may take before open connections are destroyed. */
+  shutdownTimeoutMs: z.number().int().min(1000).max(300_000).default(10_000),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** Write JSON lines to this file (rotated by size) instead of stderr; relative to the data directory. */
+      file: z.string().min(1).optional(),
+      /** Rotate `file` when it would grow past this many bytes. */
+      maxFileBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(1024 * 1024 * 1024)
+        .default(10 * 1024 * 1024),
+      /** Rotated files kept besides the current one (`file.1` is the newest). */
+      maxFiles: z.number().int().min(1).max(100).default(5),
+      /** One summary per (event, source) per interval replaces the repeats. */
+      summaryIntervalMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+      /** Lines of one (event, source) written per interval before they are only counted. */
+      summaryBurst: z.number().int().min(1).max(1000).default(5),
+      /** Distinct (event, source) pairs per interval; past it every line is only counted. */
+      summaryMaxKeys: z.number().int().min(10).max(100_000).default(100),
+      /** A longer line is cut to its event, level and time. */
+      maxLineBytes: z
+        .number()
+        .int()
+        .min(512)
+        .max(1024 * 1024)
+        .default(4096),
+      /** How often `vigil start` prints its status line (only when stdout is a terminal). */
+      statusIntervalMs: z.number().int().min(100).max(86_400_000).default(15_000),
     })
-    .default({ level: 'info' }),
+    .prefault({}),
   mqtt: z
     .strictObject({
       host: z.string().default('::'),
@@ -38,11 +66,32 @@ export const configSchema = z.strictObject({
       publishBurst: z.number().int().min(1).max(1_000_000).default(200),
       maxConnectionsPerAddress: z.number().int().min(1).max(100_000).default(50),
       maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
+      /** CONNECTs per device id (certificate CN) per minute; more get CONNACK 3 (server unavailable). */
+      connectRatePerMinute: z.number().int().min(1).max(100_000).default(30),
       /** Use an external broker (Mosquitto, EMQX) instead of the embedded one. */
       external: externalBrokerSchema.optional(),
     })
     .prefault({}),
-  http: z.strictObject({ host: z.string().default('::'), port: port.default(8443) }).prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().default('::'),
+      port: port.default(8443),
+      /** A connection that has not completed its TLS handshake by then is closed. */
+      handshakeTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+      /** Request headers (of the first request, or of the next one) must be complete by then. */
+      headersTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+      /** A whole request (headers and body) must be received by then. */
+      requestTimeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+      /** An idle keep-alive connection is closed after this long. */
+      keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(5_000),
+      maxConnectionsPerAddress: z.number().int().min(1).max(100_000).default(64),
+      maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
+    })
+    .refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, {
+      message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+      path: ['headersTimeoutMs'],
+    })
+    .prefault({}),
   pki: z
     .strictObject({
       /** Extra DNS names / IPs for the server certificate (localhost, 127.0.0.1 and ::1 are always in it). */
@@ -104,6 +153,47 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   storage: z.strictObject({ synchronous: z.enum(['FULL', 'NORMAL']).default('FULL') }).prefault({}),
+  audit: z
+    .strictObject({
+      /** How often a running server signs a checkpoint of the audit chain (when it grew). */
+      checkpointIntervalMs: z.number().int().min(60_000).max(86_400_000).default(3_600_000),
+    })
+    .prefault({}),
+  reports: z
+    .strictObject({
+      /**
+       * The report-signing key `vigil report verify` trusts without `--key`: its fingerprint
+       * (`SHA256:...`, as `vigil report key` prints it), pinned where the key file cannot change it.
+       */
+      pinnedKeyFingerprint: z
+        .string()
+        .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be SHA256: and 43 base64 characters (vigil report key)')
+        .optional(),
+    })
+    .prefault({}),
+  /** Alarm notifications (docs/alarms.md, "Notifications"); channels and routing live in the database. */
+  notifications: z
+    .strictObject({
+      /** Patient-vitals values and alarm texts in notification bodies (off: device, rule, level and link only). */
+      includePatientFields: z.boolean().default(false),
+      /** Base of the links in notifications; default `https://localhost:<http.port>`. */
+      dashboardUrl: z
+        .string()
+        .regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an https:// URL')
+        .optional(),
+      /** Attempts per notification before it is given up (recorded as failed). */
+      maxAttempts: z.number().int().min(1).max(50).default(8),
+      /** First retry delay; doubled per attempt up to `retryMaxMs`. */
+      retryBaseMs: z.number().int().min(100).max(3_600_000).default(30_000),
+      retryMaxMs: z.number().int().min(100).max(86_400_000).default(1_800_000),
+      /** A provider that has not answered within this is a failed attempt. */
+      sendTimeoutMs: z.number().int().min(500).max(120_000).default(20_000),
+      /** Consecutive failed attempts of one channel that raise the system alarm `notify-channel:<channel>`. */
+      channelFailureThreshold: z.number().int().min(1).max(100).default(3),
+      /** How often the outbox and the escalations are looked at. */
+      tickMs: z.number().int().min(50).max(60_000).default(2000),
+    })
+    .prefault({}),
 });
 
 export type VigilConfig = z.infer<typeof configSchema>;

@@ -1,18 +1,22 @@
 import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { type Logger, pino } from 'pino';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
 import type { CommandStore } from '../commands/command-store.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
 import type { RotationStore } from '../keys/rotation-store.ts';
+import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
+import type { NotificationStore } from '../notifications/notification-store.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -26,8 +30,9 @@ import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
 import { loadPreviousCa, readRolloverState, serverIssuer, trustBundlePem } from './ca-files.ts';
+import { checkDataDir } from './data-dir-state.ts';
 import { completeMasterRotation, masterRotationPending } from './master-rotation.ts';
-import { type DataPaths, dataPaths } from './paths.ts';
+import { type DataPaths, dataPaths, SERVER_KEY_IDENTITY } from './paths.ts';
 
 export interface VigilContext {
   config: VigilConfig;
@@ -40,6 +45,8 @@ export interface VigilContext {
   alarmStore: AlarmStore;
   /** The same database through the shipments port. */
   shipmentStore: ShipmentStore;
+  /** The same database through the notifications port. */
+  notificationStore: NotificationStore;
   /** The same database through the commands port. */
   commandStore: CommandStore;
   /** The same database through the key-rotation port. */
@@ -64,103 +71,117 @@ export interface OpenOptions {
   /** Log destination; CLI commands log warnings to stderr only. */
   logLevel?: string;
   /**
+   * Create the data directory (master key, database, CA, server certificate, CRL) where it is
+   * missing or unfinished, and renew the server certificate. Only `vigil start` and `vigil init`
+   * do; every other command opens an existing data directory or fails with
+   * VIGIL_ERR_NO_DATA_DIR. Default false.
+   */
+  create?: boolean;
+  /**
    * Create the `admin` account (one-time password in `created`) when no account exists.
-   * Default true. A command that does not print `created` should pass false, so that the
-   * password is not lost: `vigil start` (or any `vigil user` command) then creates it.
+   * Default false: `vigil start` and `vigil init` do it themselves ({@link ensureFirstAdmin}) once
+   * everything else worked, and print the password in a block of its own.
    */
   createAdmin?: boolean;
+  /** Accept a `master.key` that other users could read (`vigil start --accept-exposed-master-key`). */
+  acceptExposedMasterKey?: boolean;
 }
 
-/** Writes a file atomically (temp + rename) with the given mode. */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
+export { writeFileAtomic };
 
 /**
- * Opens (and on first use creates) the data directory: master key, encrypted database, root CA,
- * server certificate and CRL. Idempotent; every `vigil` command goes through it, so a second
- * command works against the same data directory while `vigil start` runs.
+ * Opens the data directory; with `create`, first creates what is missing: master key, encrypted
+ * database, root CA, server certificate and CRL. Everything that can be checked is checked before
+ * anything is written (`checkDataDir`). Every `vigil` command goes through it, so a second command
+ * works against the same data directory while `vigil start` runs.
  */
 export async function openContext(opts: OpenOptions = {}): Promise<VigilContext> {
   const env = opts.env ?? process.env;
-  const config = loadConfig({ dataDir: opts.dataDir, env, overrides: opts.overrides ?? {} });
-  const paths = dataPaths(config.dataDir);
-  const logger = pino(
-    {
-      level: opts.logLevel ?? config.log.level,
-      base: { svc: 'vigil' },
-      redact: ['secret', 'token', 'key', '*.secret', '*.token'],
-    },
-    pino.destination(2),
-  );
+  const create = opts.create ?? false;
+  const paths = dataPaths(resolveDataDir(opts.dataDir, env));
+  const state = checkDataDir(paths, env, create, opts.acceptExposedMasterKey ?? false);
+  const config = loadConfig({ dataDir: paths.dataDir, env, overrides: opts.overrides ?? {} });
+  const logger = createLogger({
+    ...config.log,
+    level: opts.logLevel ?? config.log.level,
+    // A relative log file lives in the data directory.
+    file: config.log.file === undefined ? undefined : resolve(config.dataDir, config.log.file),
+  });
   const created: string[] = [];
-  try {
-    mkdirSync(paths.pkiDir, { recursive: true, mode: 0o700 });
-    chmodSync(paths.dataDir, 0o700);
-  } catch (err) {
-    throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
+  if (create) {
+    try {
+      // Vigil's own directories: mode 0700 from the start (an existing one is never chmod-ed).
+      if (state.kind === 'missing') mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+      if (!existsSync(paths.pkiDir)) mkdirSync(paths.pkiDir, { mode: 0o700 });
+    } catch (err) {
+      throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
+    }
   }
   // A master-key rotation cut off by a crash is finished before anything opens the database.
   if (!env.VIGIL_MASTER_KEY && masterRotationPending(paths)) completeMasterRotation(paths);
-  const { key: master, created: keyCreated } = loadOrCreateMasterKey(
-    paths.masterKey,
-    env,
-    paths.hashRootSealed,
-  );
+  const {
+    key: master,
+    created: keyCreated,
+    exposedMode,
+  } = loadOrCreateMasterKey(paths.masterKey, env, {
+    acceptExposed: opts.acceptExposedMasterKey ?? false,
+    hashRootPath: paths.hashRootSealed,
+  });
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
   const dbExisted = existsSync(paths.db);
   const db = openSqliteAdapters({
     path: paths.db,
     key: master.databaseKey(),
+    auditKey: master.auditKey(),
+    master,
     synchronous: config.storage.synchronous,
   });
   const { store } = db;
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
-  const ca = await ensureCa(paths, master, store, clock, config, created);
-  const previousCa = loadPreviousCa(paths, master);
-  await ensureServerCert(
-    paths,
-    master,
-    store,
-    serverIssuer(ca, previousCa, await readRolloverState(store)),
-    clock,
-    config,
-    created,
-    { renewBeforeMs: config.pki.serverRenewBeforeDays * 86_400_000 },
-  );
-  if (!existsSync(paths.crl)) {
-    await rebuildCrl({ paths, store, ca, previousCa, clock });
-    created.push(`CRL ${paths.crl}`);
-  }
-  if (created.length > 0) {
-    await store.appendAudit({
-      ts: clock(),
-      actor: 'system',
-      action: 'system.init',
-      object: null,
-      detail: { created },
-    });
-  }
-  if (opts.createAdmin ?? true) {
-    // After system.init on purpose: the line below holds the password and must reach neither
-    // the audit log nor pino; the account service audits `user.add` without it.
-    const admin = await createAuthServices({
-      store: db.accounts,
-      audit: store,
-      master,
-      clock,
-    }).accounts.createFirstAdmin();
-    if (admin) {
-      created.push(
-        `admin account: user ${admin.name}, one-time password ${admin.oneTimePassword} (shown once; change it and enrol TOTP at first sign-in)`,
-      );
+  let ca: CaMaterial;
+  let previousCa: CaMaterial | null;
+  try {
+    ca = await ensureCa(paths, master, store, clock, config, created);
+    previousCa = loadPreviousCa(paths, master);
+    if (create) {
+      const issuer = serverIssuer(ca, previousCa, await readRolloverState(store));
+      await ensureServerCert(paths, master, store, issuer, clock, config, created, {
+        renewBeforeMs: config.pki.serverRenewBeforeDays * 86_400_000,
+      });
     }
+    if (!existsSync(paths.crl)) {
+      await rebuildCrl({ paths, store, ca, previousCa, clock });
+      created.push(`CRL ${paths.crl}`);
+    }
+    if (exposedMode !== undefined) {
+      const mode = exposedMode.toString(8).padStart(4, '0');
+      logger.warn(
+        { path: paths.masterKey, mode },
+        'master key file was readable by other users; mode set to 0600',
+      );
+      await store.appendAudit({
+        ts: clock(),
+        actor: 'system',
+        action: 'system.master_key_exposed',
+        object: null,
+        detail: { mode, accepted: 'accept-exposed-master-key', nowMode: '0600' },
+      });
+    }
+    if (created.length > 0) {
+      await store.appendAudit({
+        ts: clock(),
+        actor: 'system',
+        action: 'system.init',
+        object: null,
+        detail: { created },
+      });
+    }
+  } catch (err) {
+    await store.close();
+    throw err;
   }
-  return {
+  const ctx: VigilContext = {
     config,
     paths,
     master,
@@ -168,6 +189,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     accountStore: db.accounts,
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
+    notificationStore: db.notifications,
     commandStore: db.commands,
     rotationStore: db.rotations,
     claimStore: db.claims,
@@ -178,9 +200,35 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     created,
     close: async () => {
       await store.close();
+      flushLogSummaries(logger);
       logger.flush();
     },
   };
+  if (opts.createAdmin) {
+    const admin = await ensureFirstAdmin(ctx);
+    if (admin) {
+      created.push(
+        `admin account: user ${admin.name}, one-time password ${admin.oneTimePassword} (shown once; change it and enrol TOTP at first sign-in)`,
+      );
+    }
+  }
+  return ctx;
+}
+
+/**
+ * Creates the `admin` account when no account exists yet, and returns its one-time password (the
+ * caller shows it once). Runs after `system.init` on purpose: the password must reach neither the
+ * audit log nor pino; the account service audits `user.add` without it.
+ */
+export async function ensureFirstAdmin(
+  ctx: VigilContext,
+): Promise<{ name: string; oneTimePassword: string } | null> {
+  return createAuthServices({
+    store: ctx.accountStore,
+    audit: ctx.store,
+    master: ctx.master,
+    clock: ctx.clock,
+  }).accounts.createFirstAdmin();
 }
 
 async function ensureCa(
@@ -252,7 +300,7 @@ export async function ensureServerCert(
   });
   writeFileAtomic(
     paths.serverKeySealed,
-    master.seal('server-key', Buffer.from(cert.keyPkcs8Pem ?? '', 'utf8')),
+    master.seal('server-key', Buffer.from(cert.keyPkcs8Pem ?? '', 'utf8'), SERVER_KEY_IDENTITY),
     0o600,
   );
   writeFileAtomic(paths.serverCert, cert.certPem);
@@ -274,7 +322,9 @@ export async function ensureServerCert(
 export function serverTlsMaterial(ctx: VigilContext): { cert: string; key: string; ca: string; crl: string } {
   return {
     cert: readFileSync(ctx.paths.serverCert, 'utf8'),
-    key: ctx.master.open('server-key', readFileSync(ctx.paths.serverKeySealed)).toString('utf8'),
+    key: ctx.master
+      .open('server-key', readFileSync(ctx.paths.serverKeySealed), SERVER_KEY_IDENTITY)
+      .toString('utf8'),
     // Client certificates may chain to either root during a CA rollover.
     ca: trustBundlePem(ctx.ca, ctx.previousCa),
     crl: readFileSync(ctx.paths.crl, 'utf8'),

@@ -11,10 +11,12 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VigilError } from '../errors.ts';
-import { MasterKey, parseMasterKey, type SealPurpose } from '../keys/master-key.ts';
+import { HASH_ROOT_IDENTITY, MasterKey, parseMasterKey, type SealPurpose } from '../keys/master-key.ts';
+import { CA_KEY_IDENTITY } from '../pki/sealed-ca.ts';
+import { REPORT_KEY_IDENTITY } from '../reports/signing.ts';
 import { SqliteDatabase } from '../storage/adapters/sqlite-database.ts';
-import { resealSqlite } from '../storage/adapters/sqlite-reseal.ts';
-import type { DataPaths } from './paths.ts';
+import { type Resealer, resealSqlite } from '../storage/adapters/sqlite-reseal.ts';
+import { type DataPaths, SERVER_KEY_IDENTITY } from './paths.ts';
 
 /**
  * Fault injection for the crash tests: `VIGIL_FAULT_CRASH_AT=<point>` makes the process kill
@@ -57,35 +59,39 @@ function syncDir(dir: string): void {
   }
 }
 
-/** The sealed files of the data directory and their purposes (the AAD they were sealed with). */
-function sealedFiles(paths: DataPaths): { path: string; purpose: SealPurpose }[] {
-  const out: { path: string; purpose: SealPurpose }[] = [];
+/**
+ * The sealed key files of `pki/` with the purpose and identity they were sealed with: the roots
+ * (`ca.key.sealed`, the previous root of a rollover `ca-prev.key.sealed`), the server key, the
+ * report-signing key, and each service's `<name>.key.sealed` (src/data-dir/service-cert.ts).
+ */
+function sealedFiles(paths: DataPaths): { path: string; purpose: SealPurpose; identity: string }[] {
+  const out: { path: string; purpose: SealPurpose; identity: string }[] = [];
   if (!existsSync(paths.pkiDir)) return out;
   for (const f of readdirSync(paths.pkiDir)) {
-    if (!f.endsWith('.sealed')) continue;
-    const purpose: SealPurpose =
-      f === 'ca.key.sealed' || /^ca-\d+\.key\.sealed$/.test(f)
-        ? 'ca-key'
-        : f === 'server.key.sealed'
-          ? 'server-key'
-          : f === 'report-signing.key.sealed'
-            ? 'report-key'
-            : f === 'hash-root.sealed'
-              ? 'hash-root'
-              : 'service-key';
-    out.push({ path: join(paths.pkiDir, f), purpose });
+    if (!f.endsWith('.key.sealed')) continue;
+    const path = join(paths.pkiDir, f);
+    if (f === 'ca.key.sealed' || f === 'ca-prev.key.sealed')
+      out.push({ path, purpose: 'ca-key', identity: CA_KEY_IDENTITY });
+    else if (f === 'server.key.sealed')
+      out.push({ path, purpose: 'server-key', identity: SERVER_KEY_IDENTITY });
+    else if (f === 'report-signing.key.sealed')
+      out.push({ path, purpose: 'report-key', identity: REPORT_KEY_IDENTITY });
+    else out.push({ path, purpose: 'service-key', identity: f.slice(0, -'.key.sealed'.length) });
   }
   return out;
 }
 
-/** A blob sealed under `next`: unchanged if it already is, else opened with `old` and sealed again. */
-function resealer(old: MasterKey, next: MasterKey) {
-  return (purpose: SealPurpose, blob: Buffer): Buffer => {
+/**
+ * A blob sealed under `next` for the same purpose and identity: unchanged if it already is, else
+ * opened with `old` and sealed again (always in the current format, v2).
+ */
+function resealer(old: MasterKey, next: MasterKey): Resealer {
+  return (purpose, blob, identity) => {
     try {
-      next.open(purpose, blob);
+      next.open(purpose, blob, identity);
       return blob;
     } catch {
-      return next.seal(purpose, old.open(purpose, blob));
+      return next.seal(purpose, old.open(purpose, blob, identity), identity);
     }
   };
 }
@@ -127,16 +133,16 @@ export function completeMasterRotation(paths: DataPaths): { fingerprint: string 
   const nextRaw = parseMasterKey(readFileSync(paths.masterKeyNext, 'utf8'));
   // The keyed-hash root survives every rotation (token and recovery-code hashes keep matching).
   const oldHashRoot = hashRootOf(paths, oldRaw, nextRaw);
-  const old = new MasterKey(oldRaw, oldHashRoot);
-  const next = new MasterKey(nextRaw, oldHashRoot);
+  const old = new MasterKey(oldRaw, { hashRoot: oldHashRoot });
+  const next = new MasterKey(nextRaw, { hashRoot: oldHashRoot });
   const reseal = resealer(old, next);
-  if (!existsSync(paths.hashRootSealed) || !opens(next, 'hash-root', readFileSync(paths.hashRootSealed))) {
-    writeDurable(paths.hashRootSealed, next.seal('hash-root', oldHashRoot));
+  if (!existsSync(paths.hashRootSealed) || !opens(next, readFileSync(paths.hashRootSealed))) {
+    writeDurable(paths.hashRootSealed, next.seal('hash-root', oldHashRoot, HASH_ROOT_IDENTITY));
   }
   crashPoint('after-hash-root');
   for (const f of sealedFiles(paths)) {
     const blob = readFileSync(f.path);
-    const sealed = reseal(f.purpose, blob);
+    const sealed = reseal(f.purpose, blob, f.identity);
     if (!sealed.equals(blob)) writeDurable(f.path, sealed);
   }
   crashPoint('after-files');
@@ -144,10 +150,10 @@ export function completeMasterRotation(paths: DataPaths): { fingerprint: string 
     let onOld = true;
     let db: SqliteDatabase;
     try {
-      db = SqliteDatabase.open({ path: paths.db, key: old.databaseKey() });
+      db = SqliteDatabase.open({ path: paths.db, key: old.databaseKey(), auditKey: old.auditKey() });
     } catch (err) {
       if (!(err instanceof VigilError && err.code === 'VIGIL_ERR_MASTER_KEY')) throw err;
-      db = SqliteDatabase.open({ path: paths.db, key: next.databaseKey() });
+      db = SqliteDatabase.open({ path: paths.db, key: next.databaseKey(), auditKey: next.auditKey() });
       onOld = false;
     }
     try {
@@ -165,9 +171,9 @@ export function completeMasterRotation(paths: DataPaths): { fingerprint: string 
   return { fingerprint: next.fingerprint() };
 }
 
-function opens(key: MasterKey, purpose: SealPurpose, blob: Buffer): boolean {
+function opens(key: MasterKey, blob: Buffer): boolean {
   try {
-    key.open(purpose, blob);
+    key.open('hash-root', blob, HASH_ROOT_IDENTITY);
     return true;
   } catch {
     return false;
@@ -180,7 +186,7 @@ function hashRootOf(paths: DataPaths, oldRaw: Buffer, nextRaw: Buffer): Buffer {
   const blob = readFileSync(paths.hashRootSealed);
   for (const raw of [oldRaw, nextRaw]) {
     try {
-      return new MasterKey(raw).open('hash-root', blob);
+      return new MasterKey(raw).open('hash-root', blob, HASH_ROOT_IDENTITY);
     } catch {
       /* try the other key */
     }

@@ -97,8 +97,9 @@ export async function writeMosquittoFiles(
   // one `chown -R mosquitto DIR`, a re-run by root keeps the broker working.
   const owner = statSync(dir);
   const write = (path: string, data: string, mode = 0o644) => writeOwned(path, data, mode, owner);
-  mkdirSync(files.persistenceDir, { recursive: true, mode: 0o700 });
-  chmodSync(files.persistenceDir, 0o700);
+  // Mode 0700 whatever the umask, but only on a directory this run created (never someone else's).
+  if (mkdirSync(files.persistenceDir, { recursive: true, mode: 0o700 }) !== undefined)
+    chmodSync(files.persistenceDir, 0o700);
   if (process.getuid?.() === 0) chownSync(files.persistenceDir, owner.uid, owner.gid);
   const confPath = join(dir, 'mosquitto.conf');
   write(files.cafile, trustBundlePem(ctx.ca, ctx.previousCa));

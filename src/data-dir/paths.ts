@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 
+/** The identity the server's TLS key is sealed to (MasterKey.seal). */
+export const SERVER_KEY_IDENTITY = 'vigil-server';
+
 /** Where everything lives inside the data directory. */
 export function dataPaths(dataDir: string) {
   return {
@@ -7,8 +10,11 @@ export function dataPaths(dataDir: string) {
     masterKey: join(dataDir, 'master.key'),
     /** The next master key while `vigil keys rotate-master` runs (or was interrupted). */
     masterKeyNext: join(dataDir, 'master.key.next'),
-    /** The keyed-hash root after a master-key rotation, sealed under the master key. */
-    hashRootSealed: join(dataDir, 'pki', 'hash-root.sealed'),
+    /**
+     * The root of keyed hashes and of the audit chain's key once it is no longer the master key
+     * itself (after a master-key rotation), sealed under the master key.
+     */
+    hashRootSealed: join(dataDir, 'hash-root.sealed'),
     db: join(dataDir, 'vigil.db'),
     pkiDir: join(dataDir, 'pki'),
     caCert: join(dataDir, 'pki', 'ca.crt'),
@@ -18,6 +24,8 @@ export function dataPaths(dataDir: string) {
     crl: join(dataDir, 'pki', 'crl.pem'),
     devicesDir: join(dataDir, 'devices'),
     lock: join(dataDir, 'vigil.pid'),
+    /** The newest signed audit checkpoint, outside the database (src/audit). */
+    auditCheckpoint: join(dataDir, 'audit-checkpoint.json'),
     simDir: join(dataDir, 'sim'),
   };
 }

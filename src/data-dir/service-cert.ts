@@ -56,7 +56,7 @@ export async function ensureServiceCert(
     const info = certInfo(certPem);
     const rec = await ctx.store.getCertificate(normalizeSerial(info.serial));
     const x = new X509Certificate(certPem);
-    const keyPem = ctx.master.open('service-key', readFileSync(p.keySealed)).toString('utf8');
+    const keyPem = ctx.master.open('service-key', readFileSync(p.keySealed), name).toString('utf8');
     if (
       rec &&
       rec.kind === 'service' &&
@@ -89,7 +89,7 @@ export async function ensureServiceCert(
   const keyPem = cert.keyPkcs8Pem ?? '';
   // Key first: a crash in between leaves an old certificate whose key no longer matches, which
   // the next call replaces, never a new certificate with a missing key.
-  writeFileAtomic(p.keySealed, ctx.master.seal('service-key', Buffer.from(keyPem, 'utf8')), 0o600);
+  writeFileAtomic(p.keySealed, ctx.master.seal('service-key', Buffer.from(keyPem, 'utf8'), name), 0o600);
   writeFileAtomic(p.cert, cert.certPem);
   await ctx.store.addCertificate({
     serial: cert.serial,

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from '../atomic-file.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
-import { rebuildCrl, type VigilContext, writeFileAtomic } from '../data-dir/context.ts';
+import { rebuildCrl, type VigilContext } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
+import { deviceSecretIdentity } from '../keys/master-key.ts';
 import { type IssuedCert, issueClientCert } from '../pki/index.ts';
 import type { Alg } from '../protocol/aead.ts';
 import { b64uEncode } from '../protocol/base64url.ts';
@@ -47,11 +49,6 @@ export function checkDeviceId(id: string): void {
 }
 
 /**
- * Provisions a device: registry entry, secret kid 1 (sealed under the master key), client
- * certificate (CN = id), and the bundle a device needs: ca.crt, device.crt, device.key,
- * device.json and vigil_device_config.h. The secret exists in clear only in the bundle.
- */
-/**
  * Stores a new device (enabled, kid 1), its sealed secret and its certificate: what `vigil
  * device add` and an approved claim (src/claims) have in common.
  */
@@ -82,7 +79,7 @@ export async function registerDevice(
   await ctx.store.addDevice(device, {
     deviceId: o.id,
     kid: 1,
-    secretEnc: ctx.master.seal('device-secret', o.secret),
+    secretEnc: ctx.master.seal('device-secret', o.secret, deviceSecretIdentity(o.id, 1)),
     createdAt: now,
     status: 'active',
   });
@@ -99,6 +96,11 @@ export async function registerDevice(
   return device;
 }
 
+/**
+ * Provisions a device: registry entry, secret kid 1 (sealed under the master key), client
+ * certificate (CN = id), and the bundle a device needs: ca.crt, device.crt, device.key,
+ * device.json and vigil_device_config.h. The secret exists in clear only in the bundle.
+ */
 export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise<DeviceBundle> {
   checkDeviceId(o.id);
   const profile = o.profile;
@@ -107,7 +109,10 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
   }
   if (await ctx.store.getDevice(o.id)) throw new VigilError('VIGIL_ERR_DEVICE_EXISTS', o.id);
   const dir = resolve(o.outDir ?? join(ctx.paths.devicesDir, o.id));
-  if (existsSync(dir) && readdirSync(dir).some((f) => f === 'device.key' || f === 'device.json')) {
+  // Before anything is registered: a directory others can write to is refused (they could plant
+  // or swap files between our writes), so bad input changes nothing.
+  ensurePrivateDir(dir);
+  if (readdirSync(dir).some((f) => f === 'device.key' || f === 'device.json')) {
     throw new VigilError('VIGIL_ERR_USAGE', `${dir} already holds a device bundle; choose another --out`);
   }
   const now = ctx.clock();
@@ -121,7 +126,6 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
   const secret = randomBytes(32);
   const alg = o.alg ?? 'A256GCM';
   const device = await registerDevice(ctx, { id: o.id, profile, alg, cert, secret, now });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const info = {
     id: o.id,
     profile,
@@ -200,11 +204,35 @@ export async function revokeDevice(
 ): Promise<string[]> {
   const d = await requireDevice(ctx, id);
   const now = ctx.clock();
+  const serials = await revokeCertificatesOf(ctx, id, now, reason, () =>
+    ctx.store.setDeviceStatus(id, 'revoked', now),
+  );
+  await ctx.store.appendAudit({
+    ts: now,
+    actor,
+    action: 'device.revoke',
+    object: id,
+    detail: { old: d.status, new: 'revoked', reason, serials },
+  });
+  return serials;
+}
+
+/**
+ * Puts every live certificate of device `id` on the CRL (rebuilt after `between`, the registry
+ * change that goes with it) and returns their serials.
+ */
+async function revokeCertificatesOf(
+  ctx: VigilContext,
+  id: string,
+  now: number,
+  reason: string,
+  between: () => Promise<void>,
+): Promise<string[]> {
   const certs = (await ctx.store.listCertificates({ subject: id, kind: 'device' })).filter(
     (c) => c.revokedAt === null,
   );
   for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
-  await ctx.store.setDeviceStatus(id, 'revoked', now);
+  await between();
   await rebuildCrl({
     paths: ctx.paths,
     store: ctx.store,
@@ -212,12 +240,44 @@ export async function revokeDevice(
     previousCa: ctx.previousCa,
     clock: ctx.clock,
   });
+  return certs.map((c) => c.serial);
+}
+
+/**
+ * Why a device may not be deleted (it has been seen, or has readings, events or a shipment), or
+ * null when it may: such a device keeps its record and is revoked instead.
+ */
+export async function deletionRefusal(ctx: VigilContext, d: DeviceRecord): Promise<string | null> {
+  const why = [
+    d.lastSeenAt !== null ? `it connected (last seen ${new Date(d.lastSeenAt).toISOString()})` : '',
+    (await ctx.store.countReadings(d.id)) > 0 ? 'it has readings' : '',
+    (await ctx.store.queryMessages({ deviceId: d.id, limit: 1 })).length > 0 ? 'it has events' : '',
+    (await ctx.shipmentStore.list({ deviceId: d.id, limit: 1 })).length > 0 ? 'it has shipments' : '',
+  ].filter(Boolean);
+  return why.length > 0 ? `device ${d.id} cannot be deleted: ${why.join(', ')}` : null;
+}
+
+/**
+ * Deletes a device that never delivered anything (a mistyped id, a logger never installed): its
+ * registry entry and keys go, its certificates are revoked (kept on the CRL, so its bundle can
+ * never connect, also if the id is provisioned again), and the deletion is audited. A device that
+ * has been seen, or has readings, events or a shipment, keeps its record (VIGIL_ERR_DEVICE_IN_USE):
+ * revoke it instead.
+ */
+export async function deleteDevice(ctx: VigilContext, id: string, actor: string): Promise<string[]> {
+  const d = await requireDevice(ctx, id);
+  const refusal = await deletionRefusal(ctx, d);
+  if (refusal) throw new VigilError('VIGIL_ERR_DEVICE_IN_USE', refusal);
+  // The store refuses too (foreign keys), should data arrive between the check and the delete.
+  await ctx.store.deleteDevice(id);
+  const now = ctx.clock();
+  const serials = await revokeCertificatesOf(ctx, id, now, 'cessationOfOperation', async () => {});
   await ctx.store.appendAudit({
     ts: now,
     actor,
-    action: 'device.revoke',
+    action: 'device.delete',
     object: id,
-    detail: { old: d.status, new: 'revoked', reason, serials: certs.map((c) => c.serial) },
+    detail: { profile: d.profile, status: d.status, serials },
   });
-  return certs.map((c) => c.serial);
+  return serials;
 }

@@ -1,13 +1,9 @@
-import type {
-  IngestBatch,
-  MessageRecord,
-  ReadingRecord,
-  ReplayStateRecord,
-  Store,
-} from '../storage/store.ts';
+import type { IngestBatch, MessageRecord, ReadingRecord, Store } from '../storage/store.ts';
+import type { ReplayLedger, ReplayMark } from './replay-guard.ts';
 
+/** One message's share of a transaction: its rows (none for a refused message whose seq is spent) and its seq. */
 export interface PendingWrite {
-  deviceId: string;
+  mark: ReplayMark;
   readings: ReadingRecord[];
   messages: MessageRecord[];
   seenAt: number;
@@ -20,18 +16,26 @@ interface Waiter {
 }
 
 export interface BatchWriterOptions {
-  store: Store;
-  /** Snapshot of a device's replay window, taken at commit time, written in the same transaction. */
-  replayState: (deviceId: string) => ReplayStateRecord | null;
-  /** Upper bound on rows per transaction. */
+  store: Pick<Store, 'writeBatch'>;
+  /** Gives the replay state to write with each transaction, and learns how the transaction ended. */
+  ledger: ReplayLedger;
+  /** Upper bound on rows per transaction (a single larger message still goes alone). */
   maxRows?: number;
   onCommit?: (info: { rows: number; items: number; ms: number }) => void;
 }
+
+/** Rows a transaction takes for an item; a row-less item (a spent seq) still counts as one. */
+const rowsOf = (item: PendingWrite) => Math.max(1, item.readings.length + item.messages.length);
 
 /**
  * Group commit: every write waits for the transaction that contains it. While one transaction
  * runs, new writes queue up and go together in the next, so batches grow with load and a lone
  * reading is committed on the next tick. A write resolves only once it is durable.
+ *
+ * Each transaction carries the replay state of exactly its own seqs (ReplayLedger.prepare), so
+ * the persisted window never runs ahead of the persisted rows, whatever the batch size. When a
+ * transaction fails, the ledger restores the last committed window before the next transaction
+ * is built, so no failed seq is ever written as accepted.
  */
 export class BatchWriter {
   readonly #o: BatchWriterOptions;
@@ -61,46 +65,62 @@ export class BatchWriter {
     });
   }
 
+  /** The next transaction: queued items in order, up to maxRows rows (at least one item). */
+  #take(): Waiter[] {
+    const maxRows = this.#o.maxRows ?? 2000;
+    const take: Waiter[] = [];
+    let rows = 0;
+    while (this.#queue.length > 0) {
+      const next = rowsOf((this.#queue[0] as Waiter).item);
+      if (take.length > 0 && rows + next > maxRows) break;
+      take.push(this.#queue.shift() as Waiter);
+      rows += next;
+    }
+    return take;
+  }
+
+  /** Runs only from #schedule, which never starts a second drain while one runs. */
   async #drain(): Promise<void> {
-    if (this.#running) return;
     this.#running = true;
     try {
-      while (this.#queue.length > 0) {
-        const maxRows = this.#o.maxRows ?? 2000;
-        const take: Waiter[] = [];
-        let rows = 0;
-        while (this.#queue.length > 0 && (take.length === 0 || rows < maxRows)) {
-          const w = this.#queue.shift() as Waiter;
-          take.push(w);
-          rows += w.item.readings.length + w.item.messages.length;
-        }
-        const batch: IngestBatch = { readings: [], messages: [], replayStates: [], lastSeen: [] };
-        const seen = new Map<string, number>();
-        for (const { item } of take) {
-          for (const r of item.readings) batch.readings.push(r);
-          for (const m of item.messages) batch.messages.push(m);
-          seen.set(item.deviceId, Math.max(seen.get(item.deviceId) ?? 0, item.seenAt));
-        }
-        for (const [deviceId, at] of seen) {
-          batch.lastSeen.push({ deviceId, at });
-          const st = this.#o.replayState(deviceId);
-          if (st) batch.replayStates.push(st);
-        }
-        const t0 = performance.now();
-        try {
-          await this.#o.store.writeBatch(batch);
-          this.#o.onCommit?.({ rows, items: take.length, ms: performance.now() - t0 });
-          for (const w of take) w.resolve();
-        } catch (err) {
-          for (const w of take) w.reject(err);
-        }
-      }
+      while (this.#queue.length > 0) await this.#commit(this.#take());
     } finally {
       this.#running = false;
     }
   }
 
-  /** Waits for everything queued to be committed (or failed). */
+  async #commit(take: Waiter[]): Promise<void> {
+    const batch: IngestBatch = { readings: [], messages: [], replayStates: [], lastSeen: [] };
+    const seen = new Map<string, number>();
+    const marks: ReplayMark[] = [];
+    for (const { item } of take) {
+      for (const r of item.readings) batch.readings.push(r);
+      for (const m of item.messages) batch.messages.push(m);
+      marks.push(item.mark);
+      const id = item.mark.deviceId;
+      seen.set(id, Math.max(seen.get(id) ?? 0, item.seenAt));
+    }
+    for (const [deviceId, at] of seen) batch.lastSeen.push({ deviceId, at });
+    const t0 = performance.now();
+    try {
+      batch.replayStates = this.#o.ledger.prepare(marks);
+      await this.#o.store.writeBatch(batch);
+    } catch (err) {
+      // Synchronously, before the next transaction is built from the queue.
+      this.#o.ledger.aborted(marks);
+      for (const w of take) w.reject(err);
+      return;
+    }
+    this.#o.ledger.committed(marks, batch.replayStates);
+    for (const w of take) w.resolve();
+    this.#o.onCommit?.({
+      rows: batch.readings.length + batch.messages.length,
+      items: take.length,
+      ms: performance.now() - t0,
+    });
+  }
+
+  /** Waits for everything queued to be committed (or failed); bounded by the queue, not by time. */
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#running || this.#queue.length > 0 || this.#scheduled) {

@@ -1,12 +1,12 @@
 import type { VigilError } from '../errors.ts';
 import { VigilError as VE } from '../errors.ts';
-import type { MasterKey } from '../keys/master-key.ts';
+import { deviceSecretIdentity, type MasterKey } from '../keys/master-key.ts';
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 
 interface Entry {
-  device: DeviceRecord | null;
-  keys: Map<number, DeviceKeys | null>;
+  device: DeviceRecord;
+  keys: Map<number, DeviceKeys>;
 }
 
 /**
@@ -15,13 +15,23 @@ interface Entry {
  * in a second terminal takes effect within one poll), and by `invalidate()` for in-process changes.
  */
 export class DeviceKeyring {
-  readonly #store: Store;
-  readonly #master: MasterKey;
+  readonly #store: Pick<Store, 'getDevice' | 'getDeviceKey'>;
+  readonly #master: Pick<MasterKey, 'open'>;
+  readonly #nextKid: ((deviceId: string) => number | undefined) | undefined;
   #cache = new Map<string, Entry>();
 
-  constructor(store: Store, master: MasterKey) {
+  /**
+   * `nextKid` names the one kid above a device's current generation that may be in use (the new
+   * kid of a key rotation in progress, docs/protocol.md §12); it is looked up in memory.
+   */
+  constructor(
+    store: Pick<Store, 'getDevice' | 'getDeviceKey'>,
+    master: Pick<MasterKey, 'open'>,
+    nextKid?: (deviceId: string) => number | undefined,
+  ) {
     this.#store = store;
     this.#master = master;
+    this.#nextKid = nextKid;
   }
 
   invalidate(deviceId?: string): void {
@@ -43,6 +53,12 @@ export class DeviceKeyring {
   /**
    * Device and keys for an incoming envelope, or the rejection: unknown device, disabled or
    * revoked device, unknown or retired key generation.
+   *
+   * A `kid` above the device's current generation is refused before any key lookup: no key can
+   * exist there yet, and a stream of distinct unknown `kid`s must cost neither a query nor memory.
+   * The one exception is the new kid of a rotation in progress (`nextKid`).
+   * Only keys that exist are cached (at most one entry per generation up to the current one);
+   * a miss is never cached, so a generation added by another process works at once.
    */
   async resolve(
     deviceId: string,
@@ -52,18 +68,26 @@ export class DeviceKeyring {
     if (!device) return new VE('VIGIL_ERR_UNKNOWN_DEVICE', deviceId);
     if (device.status !== 'enabled')
       return new VE('VIGIL_ERR_DEVICE_DISABLED', `${deviceId} is ${device.status}`);
+    if (kid > device.currentKid && kid !== this.#nextKid?.(deviceId))
+      return new VE('VIGIL_ERR_UNKNOWN_KID', `${deviceId} kid ${kid} > current`);
     const entry = this.#cache.get(deviceId);
     if (!entry) return new VE('VIGIL_ERR_UNKNOWN_DEVICE', deviceId);
     let keys = entry.keys.get(kid);
     if (keys === undefined) {
       const rec = await this.#store.getDeviceKey(deviceId, kid);
-      keys =
-        rec && rec.status === 'active'
-          ? deriveDeviceKeys(this.#master.open('device-secret', rec.secretEnc), deviceId)
-          : null;
-      entry.keys.set(kid, keys);
+      if (rec?.status !== 'active') return new VE('VIGIL_ERR_UNKNOWN_KID', `${deviceId} kid ${kid}`);
+      keys = deriveDeviceKeys(
+        this.#master.open('device-secret', rec.secretEnc, deviceSecretIdentity(deviceId, kid)),
+        deviceId,
+      );
+      // The entry may have been replaced by invalidate() while the query ran: cache in the live one.
+      this.#cache.get(deviceId)?.keys.set(kid, keys);
     }
-    if (!keys) return new VE('VIGIL_ERR_UNKNOWN_KID', `${deviceId} kid ${kid}`);
     return { device, keys };
+  }
+
+  /** Number of cached key generations of a device (for tests and metrics). */
+  cachedKeys(deviceId: string): number {
+    return this.#cache.get(deviceId)?.keys.size ?? 0;
   }
 }

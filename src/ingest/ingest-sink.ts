@@ -10,6 +10,11 @@ export interface InboundMessage {
   publisher?: string;
   /** Remote address, for audit; never trusted for authorisation. */
   address?: string;
+  /**
+   * `topic` already parsed by the broker (device id and last segment), so a message's topic is
+   * parsed once; the pipeline parses `topic` itself when this is absent.
+   */
+  route?: { deviceId: string; channel: string };
 }
 
 export type IngestResult =

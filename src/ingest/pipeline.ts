@@ -1,28 +1,15 @@
 import type { Logger } from 'pino';
-import { isVigilError, VigilError } from '../errors.ts';
+import { type ErrorCode, isVigilError, VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
-import {
-  type DeviceEventBody,
-  parseAckBody,
-  parseEventBody,
-  parseTelemetryBody,
-  type Sample,
-} from '../protocol/bodies.ts';
-import {
-  type Channel,
-  type Envelope,
-  envelopeNonce,
-  openEnvelope,
-  parseEnvelope,
-  verifyEnvelopeMac,
-} from '../protocol/envelope.ts';
-import { parseDeviceTopic } from '../protocol/topics.ts';
+import type { Channel } from '../protocol/envelope.ts';
 import type { MessageRecord, ReadingRecord, Store } from '../storage/store.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { DeviceKeyring } from './device-keyring.ts';
 import type { InboundMessage, IngestResult, IngestSink } from './ingest-sink.ts';
 import type { RejectionRecorder } from './rejection-recorder.ts';
 import { ReplayGuard } from './replay-guard.ts';
+import { type MessageContext, newMessageContext, type StepDeps } from './steps/message-context.ts';
+import { RECEIVER_STEPS } from './steps/receiver-steps.ts';
 
 export interface PipelineOptions {
   store: Store;
@@ -38,6 +25,8 @@ export interface PipelineOptions {
   maxFutureSkewMs: number;
   /** A sample older than this on arrival is marked as backfill. */
   backfillAfterMs: number;
+  /** Upper bound on rows per group-commit transaction (default 2000). */
+  maxRowsPerCommit?: number;
   /** Called after an accepted message is durable (live feed, rules). Must not throw. */
   onAccepted?: (ev: AcceptedMessage) => void;
 }
@@ -68,25 +57,38 @@ export interface PipelineStats {
 }
 
 /**
- * The ingest pipeline, in the receiver order of DESIGN.md §4:
- * size and schema → known, enabled device and key generation → MAC (constant time) →
- * replay guard → decrypt → body schema → store. Each rejection is counted by reason and audited
- * (through the RejectionRecorder) and never throws out of `ingest`; only a storage failure does,
- * so the broker withholds the acknowledgement and the device redelivers.
+ * The ingest pipeline: runs RECEIVER_STEPS (docs/protocol.md §6.2) over each message, then stores
+ * the rows with their replay state in one group-commit transaction. Each rejection is counted by
+ * reason and audited (through the RejectionRecorder) and never throws out of `ingest`; only a
+ * storage failure does, so the broker withholds the acknowledgement and the device redelivers.
+ *
+ * After the replay step a message owns its seq. A rejection by a later step spends it (it is
+ * persisted with the next transaction, docs/protocol.md §6.2); an unexpected error (a bug) is
+ * counted as `internal` and gives the seq back, so the device's redelivery is judged again.
  */
 export class IngestPipeline implements IngestSink {
   readonly #o: PipelineOptions;
   readonly #replay: ReplayGuard;
   readonly #writer: BatchWriter;
+  readonly #deps: StepDeps;
   readonly #commitListeners = new Set<(info: CommitInfo) => void>();
   readonly stats: PipelineStats = { accepted: 0, rejected: 0, readings: 0, commits: 0, lastCommitMs: 0 };
 
   constructor(opts: PipelineOptions) {
     this.#o = opts;
     this.#replay = new ReplayGuard(opts.store, opts.replayWindow, opts.clock);
+    this.#deps = {
+      topicPrefix: opts.topicPrefix,
+      keyring: opts.keyring,
+      replay: this.#replay,
+      maxFutureSkewMs: opts.maxFutureSkewMs,
+      backfillAfterMs: opts.backfillAfterMs,
+      tokenHash: (token) => opts.master.keyedHash('delivery-token', token),
+    };
     this.#writer = new BatchWriter({
       store: opts.store,
-      replayState: (id) => this.#replay.snapshot(id),
+      ledger: this.#replay,
+      ...(opts.maxRowsPerCommit !== undefined ? { maxRows: opts.maxRowsPerCommit } : {}),
       onCommit: (info) => {
         this.stats.commits++;
         this.stats.lastCommitMs = info.ms;
@@ -94,6 +96,7 @@ export class IngestPipeline implements IngestSink {
           try {
             fn(info);
           } catch (err) {
+            // Stryker disable next-line all: log text only
             opts.logger.error({ err }, 'commit listener failed');
           }
         }
@@ -107,116 +110,81 @@ export class IngestPipeline implements IngestSink {
     return () => this.#commitListeners.delete(fn);
   }
 
-  get replay(): ReplayGuard {
-    return this.#replay;
-  }
-
   async ingest(msg: InboundMessage): Promise<IngestResult> {
-    let deviceId: string | undefined;
+    const ctx = newMessageContext(msg, this.#o.clock());
     try {
-      const route = parseDeviceTopic(this.#o.topicPrefix, msg.topic);
-      if (!route || route.channel === 'state' || route.channel === 'commands') {
-        throw new VigilError('VIGIL_ERR_TOPIC', 'not a device data topic');
+      for (const step of RECEIVER_STEPS) {
+        const pending = step(ctx, this.#deps);
+        if (pending) await pending;
       }
-      deviceId = route.deviceId;
-      if (msg.publisher !== undefined && msg.publisher !== deviceId) {
-        throw new VigilError('VIGIL_ERR_ACL', 'publisher is not the topic device');
-      }
-      const env = parseEnvelope(msg.payload);
-      if (env.dev !== deviceId) throw new VigilError('VIGIL_ERR_TOPIC', 'envelope dev differs from topic');
-      return await this.#accept(env, route.channel, msg.receivedAt);
     } catch (err) {
-      if (!isVigilError(err) || err.code === 'VIGIL_ERR_STORE') throw err;
-      this.stats.rejected++;
-      this.#o.rejections.record({
-        code: err.code,
-        source: 'ingest',
-        deviceId,
-        address: msg.address,
-        detail: err.detail ? { why: err.detail.slice(0, 200) } : undefined,
-      });
-      return { ok: false, code: err.code, ...(deviceId ? { deviceId } : {}) };
+      return this.#refuse(ctx, err);
     }
+    await this.#persist(ctx);
+    this.stats.accepted++;
+    this.stats.readings += ctx.readings.length;
+    const { deviceId, channel, env, readings, messages } = ctx;
+    this.#o.onAccepted?.({ deviceId, channel, seq: env.seq, kid: env.kid, readings, messages });
+    return { ok: true, deviceId, channel, seq: env.seq };
   }
 
-  async #accept(env: Envelope, channel: Channel, receivedAt: number): Promise<IngestResult> {
-    const resolved = await this.#o.keyring.resolve(env.dev, env.kid);
-    if (resolved instanceof VigilError) throw resolved;
-    const { device, keys } = resolved;
-    // The alg is bound to the device at provisioning: otherwise a holder of K_mac alone (a
-    // gateway) could forge `alg: "none"` envelopes and defeat the K_enc / K_mac split.
-    if (env.alg !== device.alg)
-      throw new VigilError('VIGIL_ERR_ALG_MISMATCH', `${env.alg} (provisioned ${device.alg})`);
-    if (!verifyEnvelopeMac(env, channel, keys.mac)) throw new VigilError('VIGIL_ERR_MAC_INVALID');
-    await this.#replay.load(env.dev);
-    const now = this.#o.clock();
-    if (env.ts > now + this.#o.maxFutureSkewMs) {
-      throw new VigilError('VIGIL_ERR_TS_FUTURE', `${env.ts - now} ms ahead`);
-    }
-    const fp = ReplayGuard.fingerprint(envelopeNonce(env));
-    // From here to the write below nothing awaits: check-and-accept and enqueue are one step.
-    const why = this.#replay.checkAndAccept(env.dev, env.seq, fp);
-    if (why) throw new VigilError(why, `seq ${env.seq}`);
-    const body = openEnvelope(env, channel, keys.enc);
-    const readings: ReadingRecord[] = [];
-    const messages: MessageRecord[] = [];
-    if (channel === 'telemetry') {
-      const samples = parseTelemetryBody(device.profile, body);
-      this.#checkSampleTimes(samples, now);
-      samples.forEach((s, idx) => {
-        const { ts, ...data } = s;
-        readings.push({
-          deviceId: env.dev,
-          seq: env.seq,
-          idx,
-          ts,
-          receivedAt,
-          backfill: receivedAt - ts > this.#o.backfillAfterMs,
-          data,
-        });
-      });
-    } else if (channel === 'events') {
-      const ev = parseEventBody(body);
-      if (ev.ts !== undefined && ev.ts > now + this.#o.maxFutureSkewMs) {
-        throw new VigilError('VIGIL_ERR_TS_FUTURE', 'event ts ahead');
-      }
-      messages.push({
-        deviceId: env.dev,
-        seq: env.seq,
-        channel,
-        ts: ev.ts ?? env.ts,
-        receivedAt,
-        body: this.#redact(ev),
-      });
-    } else {
-      const ack = parseAckBody(body);
-      messages.push({ deviceId: env.dev, seq: env.seq, channel: 'acks', ts: env.ts, receivedAt, body: ack });
-    }
+  /** Queues the message's rows (none for a refused message that spent its seq) and waits until durable. */
+  async #persist(ctx: MessageContext): Promise<void> {
+    const mark = ctx.mark as NonNullable<MessageContext['mark']>;
     try {
-      await this.#writer.write({ deviceId: env.dev, readings, messages, seenAt: receivedAt });
+      await this.#writer.write({
+        mark,
+        readings: ctx.readings,
+        messages: ctx.messages,
+        seenAt: ctx.msg.receivedAt,
+      });
     } catch (cause) {
-      this.#replay.forget(env.dev, env.seq, fp);
-      this.#o.logger.error({ err: cause, device: env.dev }, 'store failed; message not acknowledged');
+      // The writer already restored the device's window to its last committed state.
+      // Stryker disable next-line all: log text only
+      this.#o.logger.error({ err: cause, device: mark.deviceId }, 'store failed; message not acknowledged');
       throw new VigilError('VIGIL_ERR_STORE', 'write failed', { cause });
     }
-    this.stats.accepted++;
-    this.stats.readings += readings.length;
-    this.#o.onAccepted?.({ deviceId: env.dev, channel, seq: env.seq, kid: env.kid, readings, messages });
-    return { ok: true, deviceId: env.dev, channel, seq: env.seq };
   }
 
-  #checkSampleTimes(samples: Sample[], now: number): void {
-    for (const s of samples) {
-      if (s.ts > now + this.#o.maxFutureSkewMs)
-        throw new VigilError('VIGIL_ERR_TS_FUTURE', 'sample ts ahead');
+  async #refuse(ctx: MessageContext, err: unknown): Promise<IngestResult> {
+    if (isVigilError(err, 'VIGIL_ERR_STORE')) {
+      if (ctx.mark) this.#replay.release(ctx.mark);
+      throw err;
     }
-  }
-
-  /** A delivery token is stored only as a keyed hash (DESIGN.md §5); it never reaches the store. */
-  #redact(ev: DeviceEventBody): Record<string, unknown> {
-    if (typeof ev.token !== 'string') return ev;
-    const { token, ...rest } = ev;
-    return { ...rest, token_hash: this.#o.master.keyedHash('delivery-token', token as string) };
+    let code: ErrorCode;
+    let why: string | undefined;
+    if (isVigilError(err)) {
+      code = err.code;
+      why = err.detail;
+      // Refused after the replay step: the seq is spent, and persisted like an accepted one.
+      if (ctx.mark) await this.#persist({ ...ctx, readings: [], messages: [] });
+    } else {
+      // A bug, not the device's fault: count it, give the seq back, keep serving.
+      code = 'VIGIL_ERR_INTERNAL';
+      why = err instanceof Error ? err.name : typeof err;
+      if (ctx.mark) this.#replay.release(ctx.mark);
+      // Stryker disable all: log text only
+      this.#o.logger.error(
+        // The stack without its first line: the message of an error thrown while reading a
+        // decrypted body could quote it.
+        {
+          errName: why,
+          stack: err instanceof Error ? err.stack?.split('\n').slice(1).join('\n') : undefined,
+        },
+        'unexpected error in a receiver step; counted as internal',
+      );
+      // Stryker restore all
+    }
+    this.stats.rejected++;
+    const deviceId = ctx.deviceId as string | undefined;
+    this.#o.rejections.record({
+      code,
+      source: 'ingest',
+      deviceId,
+      address: ctx.msg.address,
+      detail: why ? { why: why.slice(0, 200) } : undefined,
+    });
+    return { ok: false, code, ...(deviceId ? { deviceId } : {}) };
   }
 
   async close(): Promise<void> {

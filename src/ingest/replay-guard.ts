@@ -1,21 +1,61 @@
 import { createHash } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
-import { NONCE_FP_BYTES, ReplayWindow } from '../protocol/replay-window.ts';
+import {
+  advanceWindowState,
+  NONCE_FP_BYTES,
+  ReplayWindow,
+  type ReplayWindowState,
+} from '../protocol/replay-window.ts';
 import type { ReplayStateRecord, Store } from '../storage/store.ts';
 
+/** One accepted (seq, nonce) of one device, from check-and-accept until it is committed or given back. */
+export interface ReplayMark {
+  readonly deviceId: string;
+  readonly seq: number;
+  readonly nonceFp: Buffer;
+}
+
 /**
- * One ReplayWindow per device, loaded lazily from the store's persisted state, so a message
- * replayed after a restart is still refused. Check-and-accept is synchronous: two copies of one
- * message that arrive together can never both pass.
+ * What the batch writer needs from the replay guard: the window to persist with a transaction,
+ * and what to do once the transaction committed or failed.
  */
-export class ReplayGuard {
-  readonly #store: Store;
+export interface ReplayLedger {
+  /** The replay state to write in the transaction that holds these marks: last committed state + these. */
+  prepare(marks: readonly ReplayMark[]): ReplayStateRecord[];
+  /** The transaction holding these marks (and `states`, from prepare) is durable. */
+  committed(marks: readonly ReplayMark[], states: readonly ReplayStateRecord[]): void;
+  /** The transaction failed: these seqs were not stored, so their redelivery must be accepted. */
+  aborted(marks: readonly ReplayMark[]): void;
+}
+
+interface DeviceWindow {
+  /** What check-and-accept consults: `committed` plus every outstanding mark, in acceptance order. */
+  live: ReplayWindow;
+  /** Exactly the state the store holds (null: none yet). */
+  committed: ReplayWindowState | null;
+  /** Accepted, not yet committed nor given back, in acceptance order. */
+  outstanding: ReplayMark[];
+}
+
+/**
+ * One replay window per device (RFC 4303 §3.4.3), loaded lazily from the store's persisted state,
+ * so a message replayed after a restart is still refused. Check-and-accept is synchronous: two
+ * copies of one message that arrive together can never both pass.
+ *
+ * Each device keeps two views: the live window, which also holds seqs whose rows still wait for
+ * their transaction, and the committed state, which is exactly what the store holds. A
+ * transaction persists the committed state advanced by its own seqs only (never the live window,
+ * which may run ahead of the rows), and a failed transaction or a released seq rebuilds the live
+ * window from the committed state plus what is still outstanding: nothing is undone piece by piece.
+ */
+export class ReplayGuard implements ReplayLedger {
+  readonly #store: Pick<Store, 'getReplayState'>;
   readonly #size: number;
-  readonly #windows = new Map<string, ReplayWindow>();
+  readonly #devices = new Map<string, DeviceWindow>();
   readonly #loading = new Map<string, Promise<void>>();
   readonly #clock: () => number;
 
-  constructor(store: Store, windowSize: number, clock: () => number) {
+  constructor(store: Pick<Store, 'getReplayState'>, windowSize: number, clock: () => number) {
     this.#store = store;
     this.#size = windowSize;
     this.#clock = clock;
@@ -25,16 +65,20 @@ export class ReplayGuard {
     return createHash('sha256').update(nonce).digest().subarray(0, NONCE_FP_BYTES);
   }
 
-  /** Makes sure the device's window is in memory. */
-  load(deviceId: string): Promise<void> {
-    if (this.#windows.has(deviceId)) return Promise.resolve();
+  /** Makes sure the device's window is in memory; resolves at once when it is. */
+  load(deviceId: string): Promise<void> | undefined {
+    if (this.#devices.has(deviceId)) return undefined;
     let p = this.#loading.get(deviceId);
     if (!p) {
       p = this.#store
         .getReplayState(deviceId)
         .then((st) => {
-          if (!this.#windows.has(deviceId))
-            this.#windows.set(deviceId, new ReplayWindow(this.#size, st ?? undefined));
+          const committed = st ? { highest: st.highest, bitmap: st.bitmap, nonces: st.nonces } : null;
+          this.#devices.set(deviceId, {
+            live: new ReplayWindow(this.#size, committed ?? undefined),
+            committed,
+            outstanding: [],
+          });
         })
         .finally(() => this.#loading.delete(deviceId));
       this.#loading.set(deviceId, p);
@@ -42,27 +86,76 @@ export class ReplayGuard {
     return p;
   }
 
-  /** Checks and, when acceptable, records seq + nonce. Requires load() first. */
-  checkAndAccept(deviceId: string, seq: number, nonceFp: Buffer): ErrorCode | null {
-    const w = this.#windows.get(deviceId);
-    if (!w) throw new Error(`replay window for ${deviceId} not loaded`);
-    const why = w.check(seq, nonceFp);
-    if (why === null) w.accept(seq, nonceFp);
-    return why;
+  /** Checks and, when acceptable, records seq + nonce: returns the mark, or why it is refused. Requires load(). */
+  checkAndAccept(deviceId: string, seq: number, nonceFp: Buffer): ReplayMark | ErrorCode {
+    const d = this.#devices.get(deviceId);
+    if (!d) throw new Error(`replay window for ${deviceId} not loaded`);
+    const why = d.live.check(seq, nonceFp);
+    if (why !== null) return why;
+    d.live.accept(seq, nonceFp);
+    const mark = { deviceId, seq, nonceFp };
+    d.outstanding.push(mark);
+    return mark;
   }
 
-  forget(deviceId: string, seq: number, nonceFp: Buffer): void {
-    this.#windows.get(deviceId)?.forget(seq, nonceFp);
+  /** Gives an accepted seq back (the message will not be stored): its redelivery is accepted. */
+  release(mark: ReplayMark): void {
+    this.aborted([mark]);
   }
 
-  snapshot(deviceId: string): ReplayStateRecord | null {
-    const w = this.#windows.get(deviceId);
-    if (!w) return null;
-    return { deviceId, ...w.state(), updatedAt: this.#clock() };
+  prepare(marks: readonly ReplayMark[]): ReplayStateRecord[] {
+    const at = this.#clock();
+    const out: ReplayStateRecord[] = [];
+    for (const [deviceId, own] of groupByDevice(marks)) {
+      const d = this.#devices.get(deviceId);
+      if (!d) throw new Error(`replay window for ${deviceId} not loaded`);
+      out.push({ deviceId, ...advanceWindowState(this.#size, d.committed, own), updatedAt: at });
+    }
+    return out;
   }
 
-  /** Drops a device's window (after a re-key or deletion); it is reloaded from the store. */
-  evict(deviceId: string): void {
-    this.#windows.delete(deviceId);
+  committed(marks: readonly ReplayMark[], states: readonly ReplayStateRecord[]): void {
+    for (const st of states) {
+      const d = this.#devices.get(st.deviceId);
+      if (d) d.committed = { highest: st.highest, bitmap: st.bitmap, nonces: st.nonces };
+    }
+    this.#drop(marks);
   }
+
+  aborted(marks: readonly ReplayMark[]): void {
+    for (const deviceId of this.#drop(marks)) {
+      const d = this.#devices.get(deviceId);
+      if (!d) continue;
+      // Back to what the store holds, plus the seqs still queued for a later transaction.
+      d.live = new ReplayWindow(this.#size, d.committed ?? undefined);
+      for (const m of d.outstanding) d.live.accept(m.seq, m.nonceFp);
+    }
+  }
+
+  /** Accepted seqs of a device still waiting for their transaction (or to be given back). */
+  pending(deviceId: string): number {
+    return this.#devices.get(deviceId)?.outstanding.length ?? 0;
+  }
+
+  /** Removes marks from their devices' outstanding lists; returns the devices touched. */
+  #drop(marks: readonly ReplayMark[]): string[] {
+    const byDevice = groupByDevice(marks);
+    for (const [deviceId, own] of byDevice) {
+      const d = this.#devices.get(deviceId);
+      if (!d) continue;
+      const gone = new Set(own);
+      d.outstanding = d.outstanding.filter((m) => !gone.has(m));
+    }
+    return [...byDevice.keys()];
+  }
+}
+
+function groupByDevice(marks: readonly ReplayMark[]): Map<string, ReplayMark[]> {
+  const out = new Map<string, ReplayMark[]>();
+  for (const m of marks) {
+    const list = out.get(m.deviceId);
+    if (list) list.push(m);
+    else out.set(m.deviceId, [m]);
+  }
+  return out;
 }

@@ -205,7 +205,7 @@ export class ClaimService {
     const ctx = this.#ctx;
     checkDeviceId(deviceId);
     const claim = await ctx.claimStore.getClaim(serial);
-    if (!claim) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'claim');
+    if (!claim) throw new VigilError('VIGIL_ERR_NOT_FOUND', `claim ${serial}`);
     if (claim.state !== 'pending') throw new VigilError('VIGIL_ERR_CLAIM_STATE', `claim is ${claim.state}`);
     if (await ctx.store.getDevice(deviceId)) throw new VigilError('VIGIL_ERR_DEVICE_EXISTS', deviceId);
     const now = ctx.clock();
@@ -286,7 +286,7 @@ export class ClaimService {
       const c = await ctx.claimStore.getClaim(serial);
       throw c
         ? new VigilError('VIGIL_ERR_CLAIM_STATE', `claim is ${c.state}`)
-        : new VigilError('VIGIL_ERR_NOT_FOUND', 'claim');
+        : new VigilError('VIGIL_ERR_NOT_FOUND', `claim ${serial}`);
     }
     await ctx.store.appendAudit({
       ts: ctx.clock(),

@@ -4,7 +4,7 @@ import type { CommandOpHandler } from '../commands/command-ops.ts';
 import type { CommandService } from '../commands/command-service.ts';
 import type { CommandRecord } from '../commands/command-store.ts';
 import { VigilError } from '../errors.ts';
-import type { MasterKey } from '../keys/master-key.ts';
+import { deviceSecretIdentity, type MasterKey } from '../keys/master-key.ts';
 import type { RotationRecord, RotationStore } from '../keys/rotation-store.ts';
 import { normalizeSerial } from '../pki/serial.ts';
 import { p256Point, rotatedSecretFor } from '../protocol/rotation.ts';
@@ -78,7 +78,7 @@ export class KeyRotation implements CommandOpHandler {
   ): Promise<Record<string, string | number>> {
     const { store, rotations, master, clock } = this.#o;
     const device = await store.getDevice(ctx.deviceId);
-    if (!device) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+    if (!device) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${ctx.deviceId}`);
     const open = (await rotations.listOpenRotations()).find((r) => r.deviceId === device.id);
     if (open) throw new VigilError('VIGIL_ERR_ROTATION_PENDING', `${device.id} kid ${open.kid}`);
     const certKey = await this.#certificateKey(device.id, device.certSerial);
@@ -91,7 +91,7 @@ export class KeyRotation implements CommandOpHandler {
     await store.addDeviceKey({
       deviceId: device.id,
       kid,
-      secretEnc: master.seal('device-secret', secret),
+      secretEnc: master.seal('device-secret', secret, deviceSecretIdentity(device.id, kid)),
       createdAt: now,
       status: 'active',
     });
@@ -120,6 +120,25 @@ export class KeyRotation implements CommandOpHandler {
       detail: { kid, fromKid: device.currentKid, command: commandId },
     });
     return { kid, epk: point.toString('base64url') };
+  }
+
+  /**
+   * A rotation queued by another process (the CLI) joins the open set before its command leaves,
+   * so the new kid is accepted from the device's first message under it (see {@link nextKid}).
+   */
+  async onSend(cmd: CommandRecord): Promise<void> {
+    if (this.#open.get(cmd.deviceId)?.commandId === cmd.id) return;
+    const r = await this.#o.rotations.rotationByCommand(cmd.id);
+    if (r && (r.state === 'pending' || r.state === 'acked')) this.#open.set(r.deviceId, r);
+  }
+
+  /**
+   * The kid above the device's current one that ingest must accept now: the new kid of its open
+   * rotation (the device switches to it after its ack, which may be processed after the first
+   * message under the new kid). Any other kid above the current one is refused before a lookup.
+   */
+  nextKid(deviceId: string): number | undefined {
+    return this.#open.get(deviceId)?.kid;
   }
 
   async onAck(cmd: CommandRecord): Promise<void> {
@@ -167,8 +186,12 @@ export class KeyRotation implements CommandOpHandler {
     }
     this.#lastKid.set(deviceId, kid);
     if (!r || kid !== r.kid) return;
+    if (r.state === 'pending') {
+      await this.#o.store.setDeviceCurrentKid(deviceId, r.kid, this.#o.clock());
+      this.#o.onKeysChanged?.(deviceId);
+    }
+    // Only now: until the current kid is the new one, ingest accepts it as the open rotation's.
     this.#open.delete(deviceId);
-    if (r.state === 'pending') await this.#o.store.setDeviceCurrentKid(deviceId, r.kid, this.#o.clock());
     await this.#complete(r, 'first message under the new kid');
   }
 

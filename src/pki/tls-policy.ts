@@ -1,3 +1,5 @@
+import { constants } from 'node:crypto';
+
 /**
  * Vigil's one TLS policy, for every listener it runs (the HTTPS API, the embedded MQTT broker) and
  * the Mosquitto configuration it writes: TLS 1.2 minimum, 1.3 preferred; TLS 1.3 suites (all AEAD)
@@ -29,11 +31,19 @@ export const TLS12_RSA_SUITES = [
   'ECDHE-RSA-AES128-GCM-SHA256',
 ];
 
-/** The options a Node TLS server takes (`tls.createServer`, `https.createServer`). */
+/**
+ * The options a Node TLS server takes (`tls.createServer`, `https.createServer`), for both ports.
+ * No renegotiation: Node limits client-initiated TLS 1.2 renegotiation to 3 per 10 minutes
+ * (`tls.CLIENT_RENEG_LIMIT`), which still lets one connection make the server redo a full
+ * handshake; `SSL_OP_NO_RENEGOTIATION` refuses every renegotiation request (the peer gets a
+ * no_renegotiation alert and the connection fails). TLS 1.3 has no renegotiation at all
+ * (RFC 8446 §4.1.2).
+ */
 export const TLS_SERVER_OPTIONS = {
   minVersion: TLS_MIN_VERSION,
   ciphers: [...TLS13_SUITES, ...TLS12_ECDSA_SUITES, ...TLS12_RSA_SUITES].join(':'),
   honorCipherOrder: true,
+  secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
 } as const;
 
 /**

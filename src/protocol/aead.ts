@@ -57,6 +57,7 @@ export function aeadDecrypt(
       }
     }
     case 'ASCON128': {
+      if (data.length < TAG_BYTES) return null;
       const pt = asconAead128Decrypt(encKey.subarray(0, 16), nonce, aad, data);
       return pt ? Buffer.from(pt.buffer, pt.byteOffset, pt.byteLength) : null;
     }

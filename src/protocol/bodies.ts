@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { VigilError } from '../errors.ts';
+import type { Alg } from './aead.ts';
+import { decodeUtf8, parseStrictJson, StrictJsonError } from './strict-json.ts';
 
 /** Largest number of samples one telemetry envelope may carry (16 KiB envelope bound anyway). */
 export const MAX_SAMPLES = 200;
@@ -51,7 +53,7 @@ const shortText = z.string().min(1).max(128);
 const scalar = z.union([z.string().max(256), z.number(), z.boolean(), z.null()]);
 
 /** Known event types are checked strictly; others must be flat objects of short scalars. */
-const KNOWN_EVENTS = {
+const KNOWN_EVENTS: Readonly<Record<string, z.ZodType<unknown>>> = {
   dispatch: z.strictObject({
     type: z.literal('dispatch'),
     ts: ts.optional(),
@@ -78,11 +80,20 @@ const KNOWN_EVENTS = {
     ts: ts.optional(),
     state: z.enum(['ok', 'failed', 'overcooling', 'restored']),
   }),
-} as const;
+};
 
+/**
+ * Names every JavaScript object already has: as a generic event's `type` or any member name they
+ * would reach lookup tables downstream (`handlers[ev.type]`), so the protocol reserves them (the
+ * JSON reader refuses them as member names, the generic event schema as a `type`).
+ */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor']);
 const genericEvent = z
   .record(z.string().regex(/^[a-z_]{1,32}$/), scalar)
-  .refine((o) => typeof o.type === 'string' && /^[a-z_]{2,32}$/.test(o.type as string), 'type required')
+  .refine(
+    (o) => typeof o.type === 'string' && /^[a-z_]{2,32}$/.test(o.type) && !RESERVED_NAMES.has(o.type),
+    'type required',
+  )
   .refine((o) => Object.keys(o).length <= 32, 'too many fields')
   .refine(
     (o) => o.ts === undefined || (Number.isSafeInteger(o.ts) && (o.ts as number) >= 0),
@@ -131,11 +142,25 @@ function bodyError(err: z.ZodError): VigilError {
   return new VigilError('VIGIL_ERR_BODY_SCHEMA', `${where}: ${first?.message ?? 'invalid'}`);
 }
 
+/**
+ * docs/protocol.md §7: `__proto__` and `constructor` are never member names (zod would drop a
+ * `__proto__` member silently), and `ts`, `rssi_dbm`, `spo2_scale` are integers in plain decimal
+ * wherever they appear.
+ */
+const BODY_JSON = {
+  integerMembers: new Set(['ts', 'rssi_dbm', 'spo2_scale']),
+  reservedNames: RESERVED_NAMES,
+  maxDepth: 3,
+} as const;
+
 function parseJson(body: Buffer): unknown {
+  const text = decodeUtf8(body);
+  if (text === null) throw new VigilError('VIGIL_ERR_BODY_SCHEMA', 'body is not UTF-8');
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch {
-    throw new VigilError('VIGIL_ERR_BODY_SCHEMA', 'body is not UTF-8 JSON');
+    return parseStrictJson(text, BODY_JSON);
+  } catch (err) {
+    if (err instanceof StrictJsonError) throw new VigilError('VIGIL_ERR_BODY_SCHEMA', err.message);
+    throw err;
   }
 }
 
@@ -148,8 +173,9 @@ const TELEMETRY_SCHEMAS = Object.fromEntries(
 ) as unknown as Record<ProfileName, z.ZodType<{ samples: Sample[] }>>;
 
 export function parseTelemetryBody(profile: ProfileName, body: Buffer): Sample[] {
-  const raw = parseJson(body);
-  const r = TELEMETRY_SCHEMAS[profile].safeParse(raw);
+  const schema = Object.hasOwn(TELEMETRY_SCHEMAS, profile) ? TELEMETRY_SCHEMAS[profile] : undefined;
+  if (!schema) throw new VigilError('VIGIL_ERR_BODY_SCHEMA', 'no telemetry schema for the profile');
+  const r = schema.safeParse(parseJson(body));
   if (!r.success) throw bodyError(r.error);
   return r.data.samples as Sample[];
 }
@@ -157,7 +183,9 @@ export function parseTelemetryBody(profile: ProfileName, body: Buffer): Sample[]
 export function parseEventBody(body: Buffer): DeviceEventBody {
   const raw = parseJson(body);
   const type = (raw as { type?: unknown } | null)?.type;
-  const known = typeof type === 'string' ? KNOWN_EVENTS[type as keyof typeof KNOWN_EVENTS] : undefined;
+  // Own properties only: `KNOWN_EVENTS["constructor"]` would be Object's constructor.
+  const known =
+    typeof type === 'string' && Object.hasOwn(KNOWN_EVENTS, type) ? KNOWN_EVENTS[type] : undefined;
   const r = (known ?? genericEvent).safeParse(raw);
   if (!r.success) throw bodyError(r.error);
   return r.data as DeviceEventBody;
@@ -175,4 +203,16 @@ export function parseAckBody(body: Buffer): z.infer<typeof ackSchema> {
   const r = ackSchema.safeParse(parseJson(body));
   if (!r.success) throw bodyError(r.error);
   return r.data;
+}
+
+/** Event types whose body carries a secret (the delivery token, DESIGN.md §5). */
+const SECRET_EVENTS: ReadonlySet<string> = new Set(['dispatch']);
+
+/**
+ * docs/protocol.md §7.2: an event that carries a secret must arrive encrypted. From a device
+ * provisioned with alg `none` its token crossed the network in clear, so it is refused.
+ */
+export function assertEventConfidential(ev: DeviceEventBody, alg: Alg): void {
+  if (alg === 'none' && SECRET_EVENTS.has(ev.type))
+    throw new VigilError('VIGIL_ERR_CLEARTEXT_SECRET', `${ev.type} event with alg none`);
 }

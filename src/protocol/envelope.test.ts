@@ -6,6 +6,13 @@ import { buildVectors } from '../../test/vectors/generate.ts';
 import { isVigilError } from '../errors.ts';
 import type { Alg } from './aead.ts';
 import {
+  assertEventConfidential,
+  type ProfileName,
+  parseAckBody,
+  parseEventBody,
+  parseTelemetryBody,
+} from './bodies.ts';
+import {
   type Channel,
   ENVELOPE_MAX_BYTES,
   type Envelope,
@@ -29,6 +36,23 @@ function receive(json: string, channel: Channel, secretHex: string): string {
     const keys = deriveDeviceKeys(Buffer.from(secretHex, 'hex'), env.dev);
     if (!verifyEnvelopeMac(env, channel, keys.mac)) return 'VIGIL_ERR_MAC_INVALID';
     return openEnvelope(env, channel, keys.enc).toString('utf8');
+  } catch (err) {
+    if (isVigilError(err)) return err.code;
+    throw err;
+  }
+}
+
+/** `receive` plus the body schema of the channel and profile (§7), as the full receiver applies it. */
+function receiveWithBody(payload: Buffer, channel: Channel, secretHex: string, profile: ProfileName): string {
+  try {
+    const env = parseEnvelope(payload);
+    const keys = deriveDeviceKeys(Buffer.from(secretHex, 'hex'), env.dev);
+    if (!verifyEnvelopeMac(env, channel, keys.mac)) return 'VIGIL_ERR_MAC_INVALID';
+    const body = openEnvelope(env, channel, keys.enc);
+    if (channel === 'telemetry') parseTelemetryBody(profile, body);
+    else if (channel === 'events') assertEventConfidential(parseEventBody(body), env.alg);
+    else if (channel === 'acks') parseAckBody(body);
+    return body.toString('utf8');
   } catch (err) {
     if (isVigilError(err)) return err.code;
     throw err;
@@ -89,12 +113,33 @@ describe('envelope v1 test vectors', () => {
     reason: string;
     channel: Channel;
     secret_hex: string;
-    envelope: object;
+    profile: ProfileName;
+    envelope_json: string;
+    envelope?: object;
   }[]) {
     it(`refuses invalid vector ${v.name} with ${v.reason}`, () => {
-      assert.equal(receive(JSON.stringify(v.envelope), v.channel, v.secret_hex), v.reason);
+      const bytes = Buffer.from(v.envelope_json, 'utf8');
+      assert.equal(receiveWithBody(bytes, v.channel, v.secret_hex, v.profile), v.reason);
+      if (v.envelope) assert.deepEqual(JSON.parse(v.envelope_json), v.envelope);
     });
   }
+
+  it('has an invalid vector for each strictness rule of §5 and §7', () => {
+    const names = (vectorsFile.invalid as { name: string }[]).map((v) => v.name);
+    for (const n of [
+      'duplicate-member',
+      'seq-with-fraction',
+      'ts-with-exponent',
+      'utf8-bom',
+      'event-type-constructor',
+      'event-type-proto',
+      'body-duplicate-member',
+      'ascon-short-body',
+      'dispatch-alg-none',
+    ]) {
+      assert.ok(names.includes(n), n);
+    }
+  });
 });
 
 describe('envelope v1', () => {

@@ -1,9 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { VigilError } from '../errors.ts';
-import { ALGS, type Alg, aeadDecrypt, aeadEncrypt, keyObjectFor, NONCE_BYTES } from './aead.ts';
+import { ALGS, type Alg, aeadDecrypt, aeadEncrypt, keyObjectFor, NONCE_BYTES, TAG_BYTES } from './aead.ts';
 import { b64uDecode, b64uEncode } from './base64url.ts';
 import { DEVICE_ID_RE } from './device-id.ts';
 import type { DeviceKeys } from './keys.ts';
+import { decodeUtf8, parseStrictJson, StrictJsonError } from './strict-json.ts';
 
 /** DESIGN.md §4: a UTF-8 JSON object of at most 16 KiB. */
 export const ENVELOPE_MAX_BYTES = 16 * 1024;
@@ -26,7 +27,10 @@ export interface Envelope {
   mac: string;
 }
 
-const KEYS = ['v', 'dev', 'seq', 'ts', 'kid', 'alg', 'n', 'b', 'mac'] as const;
+const KEYS: ReadonlySet<string> = new Set(['v', 'dev', 'seq', 'ts', 'kid', 'alg', 'n', 'b', 'mac']);
+/** docs/protocol.md §5: these are integers, written in plain decimal (no fraction, exponent or `-0`). */
+const ENVELOPE_JSON = { integerMembers: new Set(['v', 'seq', 'ts', 'kid']), maxDepth: 1 } as const;
+
 const MAC_B64_LEN = 43; // 32 bytes, unpadded base64url
 const MAX_KID = 0x7fffffff;
 
@@ -93,19 +97,19 @@ function schemaError(detail: string): VigilError {
 export function parseEnvelope(payload: Buffer | string): Envelope {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
   if (size > ENVELOPE_MAX_BYTES) throw new VigilError('VIGIL_ERR_ENVELOPE_SIZE', `${size} bytes`);
+  const text = typeof payload === 'string' ? payload : decodeUtf8(payload);
+  if (text === null) throw schemaError('not UTF-8');
   let raw: unknown;
   try {
-    const text =
-      typeof payload === 'string' ? payload : new TextDecoder('utf-8', { fatal: true }).decode(payload);
-    raw = JSON.parse(text);
-  } catch {
-    throw schemaError('not UTF-8 JSON');
+    raw = parseStrictJson(text, ENVELOPE_JSON);
+  } catch (err) {
+    if (err instanceof StrictJsonError) throw schemaError(err.message);
+    throw err;
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw schemaError('not a JSON object');
   const o = raw as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!(KEYS as readonly string[]).includes(k))
-      throw schemaError(`unexpected field ${JSON.stringify(k.slice(0, 32))}`);
+  for (const k in o) {
+    if (!KEYS.has(k)) throw schemaError(`unexpected field ${JSON.stringify(k.slice(0, 32))}`);
   }
   if (o.v !== 1) throw schemaError('v must be 1');
   if (typeof o.dev !== 'string' || !DEVICE_ID_RE.test(o.dev))
@@ -152,6 +156,8 @@ export function openEnvelope(env: Envelope, channel: Channel, encKey: Buffer): B
   const nonce = b64uDecode(env.n);
   const data = b64uDecode(env.b);
   if (!nonce || !data) throw new VigilError('VIGIL_ERR_DECRYPT', 'bad encoding');
+  if (env.alg !== 'none' && data.length < TAG_BYTES)
+    throw new VigilError('VIGIL_ERR_DECRYPT', `${env.alg} ciphertext shorter than its ${TAG_BYTES}-byte tag`);
   const pt = aeadDecrypt(env.alg, encKey, nonce, Buffer.from(headerString(env, channel), 'utf8'), data);
   if (!pt) throw new VigilError('VIGIL_ERR_DECRYPT', `${env.alg} tag mismatch`);
   return pt;

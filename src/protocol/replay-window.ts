@@ -74,12 +74,6 @@ export class ReplayWindow {
     return ((this.#bitmap[i >> 3] ?? 0) & (1 << (i & 7))) !== 0;
   }
 
-  #setBit(i: number, on: boolean): void {
-    const byte = i >> 3;
-    const cur = this.#bitmap[byte] ?? 0;
-    this.#bitmap[byte] = on ? cur | (1 << (i & 7)) : cur & ~(1 << (i & 7));
-  }
-
   /** Why `seq` (with this nonce fingerprint) must be refused, or null if it is acceptable. */
   check(seq: number, nonceFp: Buffer): ErrorCode | null {
     if (this.#highest >= 0 && seq <= this.#highest) {
@@ -94,44 +88,11 @@ export class ReplayWindow {
   /** Records `seq` as accepted. Call only after check() returned null. */
   accept(seq: number, nonceFp: Buffer): void {
     if (seq > this.#highest) {
-      const shift = this.#highest < 0 ? this.size : seq - this.#highest;
-      this.#shift(shift);
+      shiftBitmap(this.#bitmap, this.#highest < 0 ? this.size : seq - this.#highest);
       this.#highest = seq;
     }
-    this.#setBit(this.#highest - seq, true);
+    setBit(this.#bitmap, this.#highest - seq);
     this.#push(nonceFp);
-  }
-
-  /** Undoes accept() when the message could not be stored, so its redelivery is accepted. */
-  forget(seq: number, nonceFp: Buffer): void {
-    const offset = this.#highest - seq;
-    if (offset >= 0 && offset < this.size) this.#setBit(offset, false);
-    // Only the newest fingerprint can be undone (forget follows a failed store of it); its slot
-    // is released so the ring stays in acceptance order.
-    if (this.#count > 0 && this.#slot(this.#count - 1).equals(nonceFp.subarray(0, NONCE_FP_BYTES))) {
-      const hex = nonceFp.subarray(0, NONCE_FP_BYTES).toString('hex');
-      const left = (this.#set.get(hex) ?? 1) - 1;
-      if (left > 0) this.#set.set(hex, left);
-      else this.#set.delete(hex);
-      this.#count--;
-    }
-  }
-
-  /** Moves the window up by n: bit i becomes bit i + n (a little-endian big-integer left shift). */
-  #shift(n: number): void {
-    const bytes = this.#bitmap;
-    if (n >= this.size) {
-      bytes.fill(0);
-      return;
-    }
-    const byteShift = n >> 3;
-    const bitShift = n & 7;
-    for (let j = bytes.length - 1; j >= 0; j--) {
-      const src = j - byteShift;
-      const lo = src >= 0 ? (bytes[src] ?? 0) : 0;
-      const below = src - 1 >= 0 ? (bytes[src - 1] ?? 0) : 0;
-      bytes[j] = bitShift === 0 ? lo : ((lo << bitShift) | (below >> (8 - bitShift))) & 0xff;
-    }
   }
 
   #ordered(): Buffer {
@@ -150,4 +111,62 @@ export class ReplayWindow {
       nonces: this.#ordered(),
     };
   }
+}
+
+/** Moves a window bitmap up by n: bit i becomes bit i + n (a little-endian big-integer left shift). */
+function shiftBitmap(bytes: Uint8Array, n: number): void {
+  if (n >= bytes.length * 8) {
+    bytes.fill(0);
+    return;
+  }
+  const byteShift = n >> 3;
+  const bitShift = n & 7;
+  for (let j = bytes.length - 1; j >= 0; j--) {
+    const src = j - byteShift;
+    const lo = src >= 0 ? (bytes[src] ?? 0) : 0;
+    const below = src - 1 >= 0 ? (bytes[src - 1] ?? 0) : 0;
+    bytes[j] = bitShift === 0 ? lo : ((lo << bitShift) | (below >> (8 - bitShift))) & 0xff;
+  }
+}
+
+function setBit(bytes: Uint8Array, i: number): void {
+  bytes[i >> 3] = (bytes[i >> 3] ?? 0) | (1 << (i & 7));
+}
+
+/** One accepted message as the window records it. */
+export interface AcceptedSeq {
+  seq: number;
+  nonceFp: Buffer;
+}
+
+/**
+ * The state a `ReplayWindow(size, prev)` would hold after `accept()` of each entry of `accepted`,
+ * in order, computed on the persisted form alone (no fingerprint set to rebuild). The ingest
+ * pipeline persists exactly this with each transaction: the window of the seqs committed in it,
+ * never one that runs ahead of the stored rows. Pure.
+ */
+export function advanceWindowState(
+  size: number,
+  prev: ReplayWindowState | null,
+  accepted: readonly AcceptedSeq[],
+): ReplayWindowState {
+  let highest = prev?.highest ?? -1;
+  const bitmap = new Uint8Array(size / 8);
+  if (prev) bitmap.set(prev.bitmap.subarray(0, size / 8));
+  for (const { seq } of accepted) {
+    if (seq > highest) {
+      shiftBitmap(bitmap, highest < 0 ? size : seq - highest);
+      highest = seq;
+    }
+    setBit(bitmap, highest - seq);
+  }
+  const keep = size * NONCE_FP_BYTES;
+  const fps = accepted.map((a) => a.nonceFp.subarray(0, NONCE_FP_BYTES));
+  const all = Buffer.concat([prev?.nonces ?? Buffer.alloc(0), ...fps]);
+  const whole = all.length - (all.length % NONCE_FP_BYTES);
+  return {
+    highest,
+    bitmap: Buffer.from(bitmap),
+    nonces: Buffer.from(all.subarray(Math.max(0, whole - keep), whole)),
+  };
 }

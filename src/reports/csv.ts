@@ -19,6 +19,8 @@ import { verificationCode } from './verification-code.ts';
 export interface CsvReportOptions {
   /** Fingerprint of the key that will sign the file, printed in the header section. */
   readonly signingKey?: string;
+  /** The newest signed audit checkpoint at generation (src/audit), as one line. */
+  readonly auditCheckpoint?: string;
 }
 
 /** A string written exactly as given (system values: times, codes, fingerprints). */
@@ -71,6 +73,7 @@ export function renderShipmentCsv(input: ShipmentReportInput, options: CsvReport
   rec(raw('generated_by'), input.generatedBy);
   rec(raw('verification_code'), raw(verificationCode(input)));
   if (options.signingKey) rec(raw('signing_key'), raw(options.signingKey));
+  if (options.auditCheckpoint) rec(raw('audit_checkpoint'), options.auditCheckpoint);
   rec(raw('device_id'), s.deviceId);
   rec(raw('origin'), s.origin);
   rec(raw('destination'), s.destination);

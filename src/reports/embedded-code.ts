@@ -6,15 +6,25 @@
 import { reportFormatOf } from './signing.ts';
 
 const CODE = '[A-Za-z0-9_-]{4}(?: [A-Za-z0-9_-]{4}){3}';
+const FINGERPRINT = 'SHA256:[A-Za-z0-9+/]{43}';
 
 /** The verification code in a PDF's info dictionary or a CSV's report section, if present. */
 export function embeddedVerificationCode(bytes: Uint8Array): string | undefined {
+  return embedded(bytes, 'verification_code', 'VigilVerificationCode', CODE);
+}
+
+/** The signing-key fingerprint a report states (CSV `signing_key`, PDF info `VigilSigningKey`). */
+export function embeddedSigningKey(bytes: Uint8Array): string | undefined {
+  return embedded(bytes, 'signing_key', 'VigilSigningKey', FINGERPRINT);
+}
+
+function embedded(bytes: Uint8Array, csvField: string, pdfKey: string, pattern: string): string | undefined {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (reportFormatOf(bytes) === 'csv') {
-    return new RegExp(`\\r\\nverification_code,(${CODE})\\r\\n`).exec(text)?.[1];
+    return new RegExp(`\\r\\n${csvField},(${pattern})\\r\\n`).exec(text)?.[1];
   }
   // pdfkit writes each info value as an indirect object: /VigilVerificationCode 14 0 R ... 14 0 obj (code)
-  const ref = /\/VigilVerificationCode (\d+) 0 R/.exec(text);
+  const ref = new RegExp(`/${pdfKey} (\\d+) 0 R`).exec(text);
   if (!ref) return undefined;
-  return new RegExp(`\\n${ref[1]} 0 obj\\n\\((${CODE})\\)\\nendobj`).exec(text)?.[1];
+  return new RegExp(`\\n${ref[1]} 0 obj\\n\\((${pattern})\\)\\nendobj`).exec(text)?.[1];
 }

@@ -18,8 +18,14 @@ export function generateShipmentReport(
   input: ShipmentReportInput,
   format: ReportFormat,
   signer: ReportSigner,
+  extras: { auditCheckpoint?: string | null } = {},
 ): Buffer {
-  const options = { signingKey: signer.fingerprint };
+  // The audit checkpoint is printed in the report (a copy of it that no database rewrite can
+  // reach), outside the content hash: it describes the installation, not the shipment.
+  const options = {
+    signingKey: signer.fingerprint,
+    ...(extras.auditCheckpoint ? { auditCheckpoint: extras.auditCheckpoint } : {}),
+  };
   const unsigned = format === 'pdf' ? renderShipmentPdf(input, options) : renderShipmentCsv(input, options);
   return signReport(unsigned, format, signer);
 }

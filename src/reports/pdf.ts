@@ -22,6 +22,8 @@ import { formatVerificationCode, reportContentHash } from './verification-code.t
 export interface PdfReportOptions {
   /** Fingerprint of the key that will sign the file, printed in the verification block. */
   readonly signingKey?: string;
+  /** The newest signed audit checkpoint at generation (src/audit), as one line. */
+  readonly auditCheckpoint?: string;
 }
 
 type Doc = PDFKit.PDFDocument;
@@ -801,6 +803,11 @@ function verificationSection(f: Flow, options: PdfReportOptions, contentHashHex:
     `This file is signed with Ed25519 by the Vigil report-signing key ${options.signingKey ?? '(unsigned draft)'}; ` +
       'the signature is appended after the end of the PDF. Any change to the file, however small, makes ' +
       '"vigil report verify <file>" report it as TAMPERED.',
+    ...(options.auditCheckpoint
+      ? [
+          `Audit log checkpoint at generation (signed; compare with "vigil audit verify"): ${options.auditCheckpoint}`,
+        ]
+      : []),
   ];
   doc.font(FONT.regular).fontSize(8);
   const textH = lines.reduce((a, l) => a + doc.heightOfString(l, { width: w - 210 }) + 4, 0);
@@ -890,6 +897,8 @@ export function renderShipmentPdf(input: ShipmentReportInput, options: PdfReport
       ModDate: at,
       // a custom key (ISO 32000-1 §14.3.3 allows them) so `vigil report verify` can print the code
       VigilVerificationCode: code,
+      // and the key it says signed it, which `vigil report verify` compares with the real signer
+      ...(options.signingKey ? { VigilSigningKey: options.signingKey } : {}),
     } as PDFKit.DocumentInfo,
   });
   const f: Flow = { doc, input, code, y: CONTENT.top };

@@ -11,6 +11,7 @@ import { syntheticReportInput } from './report-input.fixture.ts';
 import {
   keyFingerprint,
   loadOrCreateReportSigner,
+  REPORT_KEY_IDENTITY,
   readReportPublicKey,
   reportKeyPaths,
   reportSignerFromKey,
@@ -153,8 +154,11 @@ describe('the data directory report-signing key', () => {
     assert.equal(statSync(paths.sealedKey).mode & 0o777, 0o600);
     const sealed = readFileSync(paths.sealedKey);
     assert.equal(sealed.includes(Buffer.from('PRIVATE KEY')), false);
-    assert.match(master.open('report-key', sealed).toString(), /^-----BEGIN PRIVATE KEY-----/);
-    assert.throws(() => master.open('ca-key', sealed), /wrong master key/);
+    assert.match(
+      master.open('report-key', sealed, REPORT_KEY_IDENTITY).toString(),
+      /^-----BEGIN PRIVATE KEY-----/,
+    );
+    assert.throws(() => master.open('ca-key', sealed, REPORT_KEY_IDENTITY), /wrong master key/);
     assert.equal(readFileSync(paths.publicKey, 'utf8'), s1.publicKeyPem);
     assert.equal(keyFingerprint(readReportPublicKey(pkiDir)), s1.fingerprint);
     assert.match(s1.fingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);

@@ -24,23 +24,20 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
+  randomBytes,
   sign,
   verify,
 } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  linkSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 
 export type ReportFormat = 'pdf' | 'csv';
+
+/** The identity the report-signing key is sealed to (MasterKey.seal). */
+export const REPORT_KEY_IDENTITY = 'report-signing';
 
 /** Signs report bytes; the private key never leaves it. */
 export interface ReportSigner {
@@ -106,9 +103,12 @@ export function loadOrCreateReportSigner(pkiDir: string, master: MasterKey): Rep
   if (!existsSync(paths.sealedKey)) {
     const { privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const tmp = `${paths.sealedKey}.tmp-${process.pid}`;
-    writeFileSync(tmp, master.seal('report-key', Buffer.from(pem, 'utf8')), { mode: 0o600 });
-    chmodSync(tmp, 0o600);
+    // A random, exclusively created name (never a predictable one another user could plant).
+    const tmp = `${paths.sealedKey}.${randomBytes(8).toString('hex')}.tmp`;
+    writeFileSync(tmp, master.seal('report-key', Buffer.from(pem, 'utf8'), REPORT_KEY_IDENTITY), {
+      mode: 0o600,
+      flag: 'wx',
+    });
     try {
       linkSync(tmp, paths.sealedKey);
     } catch (err) {
@@ -122,13 +122,11 @@ export function loadOrCreateReportSigner(pkiDir: string, master: MasterKey): Rep
       unlinkSync(tmp);
     }
   }
-  const pem = master.open('report-key', readFileSync(paths.sealedKey)).toString('utf8');
+  const pem = master.open('report-key', readFileSync(paths.sealedKey), REPORT_KEY_IDENTITY).toString('utf8');
   const signer = reportSignerFromKey(createPrivateKey(pem));
   // the private key is the source of truth: (re)write the public key when missing or different
   if (!existsSync(paths.publicKey) || readFileSync(paths.publicKey, 'utf8') !== signer.publicKeyPem) {
-    const tmp = `${paths.publicKey}.tmp-${process.pid}`;
-    writeFileSync(tmp, signer.publicKeyPem, { mode: 0o644 });
-    renameSync(tmp, paths.publicKey);
+    writeFileAtomic(paths.publicKey, signer.publicKeyPem, 0o644);
   }
   return signer;
 }

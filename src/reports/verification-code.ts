@@ -9,53 +9,10 @@
  * file with `vigil report verify`, and can quote the code to ask the issuer about the report.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.ts';
 import { REPORT_FORMAT, type ShipmentReportInput } from './report-model.ts';
 
-/**
- * Canonical JSON: object keys sorted by UTF-16 code unit order, no whitespace, `undefined`
- * members left out, numbers as ECMAScript prints them (the RFC 8785 number form; -0 prints as 0,
- * non-finite numbers as null).
- */
-export function canonicalJson(value: unknown): string {
-  return write(value, new Map());
-}
-
-/**
- * `order` caches the sorted, quoted keys per key list: a report holds tens of thousands of
- * readings with the same keys, and sorting them once instead of per object is most of the speed.
- */
-function write(v: unknown, order: Map<string, [string, string][]>): string {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null'; // String(-0) is '0'
-  if (typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + write(v[i], order);
-    return `${out}]`;
-  }
-  if (typeof v === 'object') {
-    const obj = v as Record<string, unknown>;
-    const keys = Object.keys(obj);
-    const id = keys.join('\u0000');
-    let sorted = order.get(id);
-    if (!sorted) {
-      sorted = [...keys].sort().map((k) => [k, `${JSON.stringify(k)}:`]);
-      order.set(id, sorted);
-    }
-    let out = '{';
-    let first = true;
-    for (const [k, quoted] of sorted) {
-      const member = obj[k];
-      if (member === undefined) continue;
-      out += (first ? '' : ',') + quoted + write(member, order);
-      first = false;
-    }
-    return `${out}}`;
-  }
-  throw new TypeError(`cannot hash a ${typeof v}`);
-}
-
-/** SHA-256 of the canonical JSON of `{ format, input }`. */
+/** SHA-256 of the RFC 8785 canonical JSON of `{ format, input }`. */
 export function reportContentHash(input: ShipmentReportInput): Buffer {
   return createHash('sha256')
     .update(canonicalJson({ format: REPORT_FORMAT, input }))

@@ -117,6 +117,8 @@ export interface Alarm {
   readonly disproved?: Disproof;
   /** The rule's {@link RuleNode.criterion} when the alarm was raised. */
   readonly criterion?: string;
+  /** Facts behind a statistical alarm's explanation (features, baselines, model); never a secret. */
+  readonly detail?: Readonly<Record<string, unknown>>;
 }
 
 /**

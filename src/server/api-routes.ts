@@ -14,12 +14,15 @@ import { healthRoutes } from '../api/routes/health.ts';
 import { lifecycleRoutes } from '../api/routes/lifecycle.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
 import { metricsRoutes } from '../api/routes/metrics.ts';
+import { notificationStatusRoutes } from '../api/routes/notification-status.ts';
+import { notificationAdminRoutes } from '../api/routes/notifications.ts';
 import { readingsRoutes } from '../api/routes/readings.ts';
 import { shipmentsRoutes } from '../api/routes/shipments.ts';
 import { staticRoutes } from '../api/routes/static.ts';
 import { systemRoutes } from '../api/routes/system.ts';
 import { tokensRoutes } from '../api/routes/tokens.ts';
 import { usersRoutes } from '../api/routes/users.ts';
+import { checkpointLine } from '../audit/audit-checkpoint.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { CommandService } from '../commands/command-service.ts';
@@ -31,6 +34,7 @@ import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle
 import type { LiveBus } from '../live/live-bus.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
+import type { Notifications } from './notifications-wiring.ts';
 
 /** What the API's routes are built from (src/server/start-server.ts). */
 export interface ApiWiring {
@@ -42,6 +46,7 @@ export interface ApiWiring {
   shipments: ShipmentService;
   commands: CommandService;
   lifecycle: LifecycleServices;
+  notifications: Notifications;
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
@@ -124,6 +129,17 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       alarms,
       audit: store,
       reportSigner: () => loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+      auditCheckpoint: async () => {
+        const cp = await store.latestAuditCheckpoint();
+        return cp ? checkpointLine(cp) : null;
+      },
+      clock,
+    }),
+    notificationAdminRoutes({ config: w.notifications.config, test: w.notifications.test }),
+    notificationStatusRoutes({
+      service: w.notifications.service,
+      store: ctx.notificationStore,
+      config: w.notifications.config,
       clock,
     }),
     live.plugin,

@@ -1,38 +1,41 @@
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type AlarmService, createAlarmService } from '../alarms/alarm-service.ts';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
-import { apiRuntimeOf, startApiServer } from '../api/api-server.ts';
+import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
+import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
-import { claimTopic } from '../broker/acl.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
-import { commandView } from '../commands/command-view.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
+import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
-import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
-import { createLifecycleServices, type LifecycleServices } from '../lifecycle/lifecycle-services.ts';
-import { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
+import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
+import type { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import { LiveBus } from '../live/live-bus.ts';
-import { normalizeSerial } from '../pki/index.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
+import { createProcessFdBudget } from '../process/process-fd-budget.ts';
+import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
+import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { composeApiRoutes, statusSources } from './api-routes.ts';
+import { coalesce } from './coalesce.ts';
+import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
+import { createNotifications, type Notifications } from './notifications-wiring.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -51,6 +54,8 @@ export interface RunningServer {
   alarmService: AlarmService;
   /** Shipments and chain of custody; fed the devices' dispatch and delivery events. */
   shipments: ShipmentService;
+  /** Alarm notifications: the service (routing, escalation, outbox), configuration, senders. */
+  notifications: Notifications;
   /** The live feed: its bus (publish here) and counters. */
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
@@ -59,7 +64,8 @@ export interface RunningServer {
   lifecycle: LifecycleServices;
   /** Server certificate renewal with hot swap on both listeners. */
   serverCert: ServerCertRenewal;
-  stop(): Promise<void>;
+  /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
+  stop(): Promise<ShutdownOutcome>;
 }
 
 export interface ServerOptions {
@@ -76,62 +82,8 @@ export interface ServerOptions {
   apiRoutes?: RoutePlugin[];
   /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
   alarmService?: { tickMs?: number; anomaly?: boolean };
-}
-
-/**
- * Runs `fn` when requested, never twice at once: requests made while it runs are served by one
- * more run after it (many certificate switches in a second rebuild the CRL twice, not N times).
- */
-function coalesce(fn: () => Promise<void>): { request(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  let again: Promise<void> | undefined;
-  return {
-    request() {
-      if (!running) {
-        running = fn().finally(() => {
-          running = undefined;
-        });
-        return running;
-      }
-      again ??= running
-        .catch(() => {})
-        .then(() => {
-          again = undefined;
-          return this.request();
-        });
-      return again;
-    },
-  };
-}
-
-/** Refuses a second `vigil start` on one data directory (other commands are fine alongside). */
-function takeLock(path: string): () => void {
-  if (existsSync(path)) {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    let alive = false;
-    try {
-      if (pid > 0) {
-        process.kill(pid, 0);
-        alive = true;
-      }
-    } catch {
-      alive = false;
-    }
-    if (alive && pid !== process.pid) {
-      throw new VigilError(
-        'VIGIL_ERR_DATA_DIR',
-        `vigil start already runs on this data directory (pid ${pid})`,
-      );
-    }
-  }
-  writeFileSync(path, `${process.pid}\n`);
-  return () => {
-    try {
-      if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
-  };
+  /** Channel senders instead of the real ones (tests). */
+  notificationSenders?: Notifications['senders'];
 }
 
 /**
@@ -141,16 +93,23 @@ function takeLock(path: string): () => void {
  */
 export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): Promise<RunningServer> {
   const { config, store, logger, clock } = ctx;
-  const releaseLock = takeLock(ctx.paths.lock);
+  const releaseLock = takeServerLock(ctx.paths.lock);
   const rejections = new RejectionRecorder({ store, logger, clock });
   rejections.start();
-  const keyring = new DeviceKeyring(store, ctx.master);
+  // The new kid of a key rotation in progress is accepted before the device's ack is processed.
+  let lifecycle: LifecycleWiring | undefined;
+  const keyring = new DeviceKeyring(store, ctx.master, (id) => lifecycle?.services.rotation.nextKid(id));
   // One bus for the live feed: fed by ingest (below), by alarm changes and by the API's samplers.
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
-  // Alarms: every write reaches the live feed; the rules write through the same instance.
-  const alarms = observeAlarmStore(ctx.alarmStore, (a) => bus.publish('alarm', alarmView(a)));
+  // Alarms: every write reaches the live feed and the notifications; the rules write through the
+  // same instance. The notification service only queues here: it never holds up the writer.
+  let notifications: Notifications | undefined;
+  const alarms = observeAlarmStore(ctx.alarmStore, (a) => {
+    bus.publish('alarm', alarmView(a));
+    notifications?.service.onAlarmChange(a);
+  });
   const alarmService = createAlarmService({
     store,
     alarms,
@@ -170,33 +129,28 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     onInTransit: (s, profile) => alarmService.configureSubject(s.deviceId, tripRulesConfig(s, profile)),
   });
   alarmService.setSubjectSource((deviceId) => shipments.rulesConfig(deviceId));
+  let httpPort = config.http.port;
+  notifications = createNotifications({
+    ctx,
+    alarms,
+    shipments,
+    httpPort: () => httpPort,
+    ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
+  });
   // Commands to devices (durable, signed) and the key and certificate lifecycle built on them.
-  const lifecycle = createLifecycleServices(ctx, {
-    onCommandChange: (c) => bus.publish('command', commandView(c)),
-    onKeysChanged: (id) => keyring.invalidate(id),
+  const wired = wireLifecycle({
+    ctx,
+    bus,
+    keyring,
+    logger,
     // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
     // dropping every cached key as a full refresh would.
     onRevoked: () => crlUpdates.request(),
   });
-  const commands = lifecycle.commands;
+  lifecycle = wired;
+  const commands = wired.services.commands;
   const onAccepted = (ev: AcceptedMessage) => {
-    void lifecycle.rotation
-      .observe(ev.deviceId, ev.kid)
-      .catch((err) => logger.error({ err, device: ev.deviceId }, 'key rotation update failed'));
-    if (ev.channel === 'events') {
-      for (const m of ev.messages) {
-        if (m.body.type === 'csr' && typeof m.body.csr === 'string')
-          void lifecycle.renewal.onCsr(ev.deviceId, m.body.csr);
-      }
-    }
-    if (ev.channel === 'acks' && ev.messages.length > 0) {
-      void commands
-        .onAcks(
-          ev.deviceId,
-          ev.messages.map((m) => m.body),
-        )
-        .catch((err) => logger.error({ err, device: ev.deviceId }, 'command ack handling failed'));
-    }
+    wired.onAccepted(ev);
     bus.publishAccepted(ev);
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
@@ -222,6 +176,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
 
+  // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
+  const fdBudget = createProcessFdBudget(config, logger);
   let broker: EmbeddedBroker | undefined;
   let link: MqttLink | undefined;
   let mqttPort = 0;
@@ -232,7 +188,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME);
     link = await startMqttLink({
       url: external.url,
-      ca: ctx.ca.certPem,
+      ca: trustBundlePem(ctx.ca, ctx.previousCa),
       cert: service.certPem,
       key: service.keyPem,
       clientId: INGEST_SERVICE_NAME,
@@ -245,12 +201,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       onDeviceState: (id, state) => {
         if (state === 'online') void commands.dispatch(id, true);
       },
-      onClaim: (c) => lifecycle.claims.onClaim(c),
+      onClaim: (c) => wired.services.claims.onClaim(c),
     });
     const l = link;
-    commands.setTransport({ publish: (topic, payload) => l.publish(topic, payload) });
-    lifecycle.claims.publishReply = (serial, payload, retain) =>
-      l.publish(claimTopic(config.mqtt.topicPrefix, serial, true), payload, retain);
+    wired.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
     // The link reconnects on its own; waiting a bounded time only makes a healthy start deterministic.
     await link
       .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
@@ -267,12 +221,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       port: config.mqtt.port,
       tls: { ca: tls.ca, cert: tls.cert, key: tls.key, crl: crl.pem },
       topicPrefix: config.mqtt.topicPrefix,
+      fdBudget,
       limits: {
         maxPacketBytes: config.mqtt.maxPacketBytes,
         connectTimeoutMs: config.mqtt.connectTimeoutMs,
         keepAliveMaxS: config.mqtt.keepAliveMaxS,
         publishRatePerSec: config.mqtt.publishRatePerSec,
         publishBurst: config.mqtt.publishBurst,
+        connectRatePerMinute: config.mqtt.connectRatePerMinute,
         maxConnectionsPerAddress: config.mqtt.maxConnectionsPerAddress,
         maxConnections: config.mqtt.maxConnections,
       },
@@ -280,31 +236,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       logger,
       // The device subscribed to its commands again (after every reconnect): send what is pending.
       onCommandSubscription: (id) => void commands.dispatch(id, true),
-      onClaim: (c) => lifecycle.claims.onClaim(c),
-      resolveIdentity: async (cn, serialHex) => {
-        const cert = await store.getCertificate(normalizeSerial(serialHex));
-        if (!cert) {
-          // Not in the registry: a claim certificate, or an identity signed by our CA that Vigil
-          // does not know (listed as quarantined with counts, never silently dropped).
-          const claim = await lifecycle.claims.identityOf(cn, serialHex);
-          if (claim) return claim;
-          await lifecycle.claims.quarantine(cn, serialHex, null);
-          return null;
-        }
-        if (cert.revokedAt !== null || cert.subject !== cn) return null;
-        if (cert.kind === 'service') return { kind: 'service', name: cn };
-        if (cert.kind !== 'device') return null;
-        const device = await keyring.device(cn);
-        if (device?.status !== 'enabled') return null;
-        // A renewed certificate's first use: it becomes the device's, the old one is revoked.
-        if (device.certSerial !== null && normalizeSerial(device.certSerial) !== cert.serial) {
-          void lifecycle.renewal
-            .onCertificateUsed(cn, cert.serial)
-            .then((switched) => switched && keyring.invalidate(cn))
-            .catch((err) => logger.error({ err, device: cn }, 'certificate switch failed'));
-        }
-        return { kind: 'device', id: cn };
-      },
+      onClaim: (c) => wired.services.claims.onClaim(c),
+      resolveIdentity: (cn, serialHex) => wired.resolveIdentity(cn, serialHex),
       onSecurityEvent: (ev) =>
         rejections.record({
           // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
@@ -317,11 +250,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     });
     mqttPort = await broker.start();
     const b = broker;
-    commands.setTransport({ publish: (topic, payload) => b.publish(topic, payload) });
-    lifecycle.claims.publishReply = (serial, payload, retain) =>
-      b.publish(claimTopic(config.mqtt.topicPrefix, serial, true), payload, retain);
+    wired.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
   }
-  lifecycle.start();
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
   async function updateCrlOnly(): Promise<void> {
@@ -360,6 +290,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     audit: store,
     master: ctx.master,
     clock,
+    logger,
     ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });
@@ -377,8 +308,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     customAuthenticator: opts.authenticator,
     alarms,
     shipments,
+    notifications,
     commands,
-    lifecycle,
+    lifecycle: wired.services,
     bus,
     status,
     onDeviceChanged: (id, enabled) => {
@@ -392,6 +324,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   const api = await startApiServer({
     listen: { host: config.http.host, port: config.http.port },
+    limits: config.http,
+    fdBudget,
+    rejections,
     tls,
     logger,
     clock,
@@ -399,26 +334,39 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ingest: pipeline,
     routes: composed.routes,
   });
-  const httpPort = (api.server.address() as { port: number }).port;
-  // The server certificate is renewed before expiry and swapped on both listeners in place.
-  const serverCert = new ServerCertRenewal(ctx, [
-    ...(broker
-      ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
-      : []),
-    { updateServerCert: (cert, key) => api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS }) },
-  ]);
-  const certTimer = setInterval(
-    () => void serverCert.check().catch((err) => logger.error({ err }, 'server certificate renewal failed')),
-    3_600_000,
+  httpPort = (api.server.address() as { port: number }).port;
+  const serverCert = wired.start(
+    [
+      ...(broker
+        ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
+        : []),
+      {
+        updateServerCert: (cert, key) => {
+          api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
+          const runtime = apiRuntimeOf(api);
+          if (runtime) runtime.serverCertPem = cert;
+        },
+      },
+    ],
+    async () => {
+      broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
+      await refresh();
+    },
   );
-  certTimer.unref();
-  // A CA rollover (started here or by `vigil pki rollover`): new trust anchors and CRLs for the
-  // broker, and the server certificate from the new root once every device trusts it.
-  lifecycle.rollover.onTrustChanged = async () => {
-    broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
-    await refresh();
-  };
-  lifecycle.rollover.renewServerCert = () => serverCert.check();
+  // After the listener: links in notifications name its port.
+  await notifications.service.start();
+  // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
+  // noticed against a copy the database does not hold.
+  const checkpoints = new AuditCheckpoints({
+    store,
+    signer: loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master),
+    file: ctx.paths.auditCheckpoint,
+    clock,
+  });
+  const checkpoint = () =>
+    checkpoints.createIfAdvanced().catch((err) => logger.error({ err }, 'audit checkpoint failed'));
+  const checkpointTimer = setInterval(() => void checkpoint(), config.audit.checkpointIntervalMs);
+  checkpointTimer.unref();
   await store.appendAudit({
     ts: clock(),
     actor: 'system',
@@ -427,7 +375,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     detail: { mqtt_port: mqttPort, http_port: httpPort, pid: process.pid },
   });
 
-  let stopped = false;
+  let stopping: Promise<ShutdownOutcome> | undefined;
   return {
     mqttPort,
     httpPort,
@@ -438,32 +386,57 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarms,
     alarmService,
     shipments,
+    notifications,
     live: { bus, stats: composed.liveStats },
     routes: apiRuntimeOf(api)?.routes ?? [],
-    lifecycle,
+    lifecycle: wired.services,
     serverCert,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      clearInterval(certTimer);
-      watcher.stop();
-      clearInterval(crlTimer);
-      await api.close();
-      await lifecycle.stop();
-      await link?.close();
-      await broker?.close();
-      await pipeline.close();
-      await shipments.idle();
-      await alarmService.stop();
-      await rejections.stop();
-      await store.appendAudit({
-        ts: clock(),
-        actor: 'system',
-        action: 'system.stop',
-        object: null,
-        detail: {},
-      });
-      releaseLock();
-    },
+    stop: () =>
+      (stopping ??= runShutdown(
+        {
+          // The broker (after the command sender) first: no new PUBACK is promised; then HTTPS,
+          // then the ingest drain.
+          drain: [
+            // Commands and lifecycle timers stop; a dispatch in flight finishes while the broker
+            // can still carry it.
+            { name: 'lifecycle', run: () => wired.stop() },
+            { name: 'mqtt-link', run: async () => link?.close() },
+            { name: 'broker', run: async () => broker?.close() },
+            { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
+            { name: 'https', run: () => api.close() },
+            { name: 'ingest', run: () => pipeline.close() },
+            { name: 'shipments', run: () => shipments.idle() },
+          ],
+          force: () => ({ mqtt: broker?.destroyAll() ?? 0, https: httpsGuardOf(api)?.destroyAll() ?? 0 }),
+          finish: [
+            { name: 'watcher', run: () => watcher.stop() },
+            { name: 'crl-timer', run: () => clearInterval(crlTimer) },
+            { name: 'checkpoint-timer', run: () => clearInterval(checkpointTimer) },
+            { name: 'alarms', run: () => alarmService.stop() },
+            { name: 'notifications', run: () => notifications?.service.stop() },
+            { name: 'rejections', run: () => rejections.stop() },
+            {
+              name: 'audit',
+              run: () =>
+                store.appendAudit({
+                  ts: clock(),
+                  actor: 'system',
+                  action: 'system.stop',
+                  object: null,
+                  detail: {},
+                }),
+            },
+            // After system.stop, so the last checkpoint covers the whole chain.
+            {
+              name: 'audit-checkpoint',
+              run: async () => {
+                await checkpoint();
+              },
+            },
+            { name: 'lock', run: releaseLock },
+          ],
+        },
+        { timeoutMs: config.shutdownTimeoutMs, logger },
+      )),
   };
 }

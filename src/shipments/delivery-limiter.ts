@@ -1,7 +1,13 @@
 /**
- * Rate limit on delivery tokens: a token has about 40 bits, so guessing is bounded by counting
- * wrong tokens per shipment and per caller in a sliding window. Failures live in the store, so the
- * limit holds across processes (`vigil shipment deliver` in a terminal while `vigil start` runs).
+ * Rate limit on delivery tokens, per caller: a token has about 40 bits, so guessing is bounded by
+ * counting each caller's wrong tokens (across shipments) in a sliding window. Deliberately not per
+ * shipment: a shipment-wide limit would let an attacker's wrong tokens lock out the real receiver
+ * (OWASP ASVS 4.0 V2.2.1). A caller is an authenticated account or API token with
+ * `shipments.deliver` (MFA for people), so a guesser gets `maxFailures` tries per window per
+ * account it controls: with the defaults (5 per 15 min) one account needs about 2^40 / 480 days
+ * on average. Failures live in the store, so the limit holds across processes (`vigil shipment
+ * deliver` in a terminal while `vigil start` runs); per-shipment counts are still kept for the
+ * audit log.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { LockedError } from '../auth/lockout.ts';
@@ -11,7 +17,7 @@ import type { ShipmentStore } from './shipment-store.ts';
 /** Purpose label of the delivery token's keyed hash (the ingest pipeline uses the same). */
 export const DELIVERY_TOKEN_PURPOSE = 'delivery-token';
 
-/** Wrong delivery tokens allowed per shipment and per caller in the window, before 429. */
+/** Wrong delivery tokens allowed per caller in the window, before 429. */
 export interface DeliveryLimit {
   maxFailures: number;
   windowMs: number;
@@ -45,31 +51,28 @@ export class DeliveryLimiter {
   }
 
   /**
-   * Throws {@link LockedError} (429 with Retry-After) when the shipment or the caller already has
-   * `maxFailures` wrong tokens in the window, whatever the token of this attempt.
+   * Throws {@link LockedError} (429 with Retry-After) when the caller already has `maxFailures`
+   * wrong tokens in the window, whatever the token of this attempt.
    */
-  async check(shipmentId: string, actor: string, now: number): Promise<void> {
+  async check(actor: string, now: number): Promise<void> {
     const { maxFailures, windowMs } = this.limit;
     const since = now - windowMs + 1;
     if (now - this.#lastPrune >= PRUNE_INTERVAL_MS) {
       this.#lastPrune = now;
       await this.#shipments.pruneDeliveryFailures(now - windowMs);
     }
-    let retryAt = 0;
-    for (const q of [
-      { shipmentId, since },
-      { actor, since },
-    ]) {
-      if ((await this.#shipments.countDeliveryFailures(q)) >= maxFailures) {
-        // The window slides: the attempt is allowed again when the oldest counted failure ages out.
-        const oldest = (await this.#shipments.oldestDeliveryFailure(q)) ?? now;
-        retryAt = Math.max(retryAt, oldest + windowMs);
-      }
-    }
-    if (retryAt > 0) {
+    const q = { actor, since };
+    if ((await this.#shipments.countDeliveryFailures(q)) >= maxFailures) {
+      // The window slides: the attempt is allowed again when the oldest counted failure ages out.
+      const oldest = (await this.#shipments.oldestDeliveryFailure(q)) ?? now;
       await this.#counters.addCounters({ shipment_delivery_rate_limited: 1 });
-      throw new LockedError(retryAt - now);
+      throw new LockedError(oldest + windowMs - now);
     }
+  }
+
+  /** Counts an accepted token. */
+  async accepted(): Promise<void> {
+    await this.#counters.addCounters({ shipment_delivery_accepted: 1 });
   }
 
   /** Records a wrong token (never the token); returns the failures in the window so far. */

@@ -36,7 +36,11 @@ const logger = {
 let seq = 0;
 
 before(async () => {
-  ({ store, shipments } = openSqliteAdapters({ path: join(root, 's.sqlite'), key: randomBytes(32) }));
+  ({ store, shipments } = openSqliteAdapters({
+    path: join(root, 's.sqlite'),
+    key: randomBytes(32),
+    auditKey: randomBytes(32),
+  }));
 });
 after(async () => {
   await store.close();
@@ -292,24 +296,67 @@ describe('ShipmentService', () => {
     }
   });
 
-  it('rate-limits wrong tokens per shipment (5 in 15 min → 429 even for the right token), then lets it go', async () => {
+  it("rate-limits a caller's wrong tokens (5 in 15 min → 429 even for the right token), then lets it go", async () => {
     await device('truck-limit');
     const svc = service();
     const s = await svc.create({ deviceId: 'truck-limit' }, 'user:dispatcher');
     now = T + 30 * 60 * MIN;
     svc.onMessages([dispatchMessage('truck-limit', now, 'LOT-2026-LIMIT1', 'RIGHTTOK')]);
     await svc.idle();
-    const users = ['user:a', 'user:b', 'user:c', 'user:d', 'user:e'];
-    for (const u of users) {
-      assert.equal(await code(svc.deliver(s.id, 'GUESS999', u)), 'VIGIL_ERR_DELIVERY_TOKEN');
+    const before = await store.getCounters();
+    const delta = async (name: string) => ((await store.getCounters())[name] ?? 0) - (before[name] ?? 0);
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await code(svc.deliver(s.id, `GUESS00${i}`, 'user:mallory')), 'VIGIL_ERR_DELIVERY_TOKEN');
       now += MIN;
     }
-    assert.equal(await code(svc.deliver(s.id, 'RIGHTTOK', 'user:f')), 'VIGIL_ERR_LOCKED');
-    assert.equal(await code(svc.deliver(s.id, 'GUESS999', 'user:f')), 'VIGIL_ERR_LOCKED');
+    assert.equal(await code(svc.deliver(s.id, 'RIGHTTOK', 'user:mallory')), 'VIGIL_ERR_LOCKED');
+    assert.equal(await code(svc.deliver(s.id, 'GUESS999', 'user:mallory')), 'VIGIL_ERR_LOCKED');
     // The window slides: 15 min after the first failure one attempt is allowed again.
     now = T + 30 * 60 * MIN + 15 * MIN;
-    assert.equal((await svc.deliver(s.id, 'RIGHTTOK', 'user:f')).state, 'delivered');
-    assert.equal((await store.getCounters()).shipment_delivery_rate_limited, 2);
+    assert.equal((await svc.deliver(s.id, 'RIGHTTOK', 'user:mallory')).state, 'delivered');
+    assert.equal(await delta('shipment_delivery_rate_limited'), 2);
+    assert.equal(await delta('shipment_delivery_token_wrong'), 5);
+    assert.equal(await delta('shipment_delivery_accepted'), 1);
+  });
+
+  it("does not let an attacker's wrong tokens block the real receiver of the shipment", async () => {
+    await device('truck-dos');
+    const svc = service({ deliveryLimit: { maxFailures: 3 } });
+    now = T + 35 * 60 * MIN;
+    const s = await svc.create({ deviceId: 'truck-dos' }, 'user:dispatcher');
+    svc.onMessages([dispatchMessage('truck-dos', now, 'LOT-2026-DOS001', 'REALTOKN')]);
+    await svc.idle();
+    // Several attacker accounts, each up to its own limit and beyond.
+    for (const who of ['user:mallory', 'user:trudy', 'token:0123456789abcdef']) {
+      for (let i = 0; i < 5; i++) await code(svc.deliver(s.id, `NOPE000${i}`, who));
+    }
+    assert.equal(await code(svc.deliver(s.id, 'REALTOKN', 'user:mallory')), 'VIGIL_ERR_LOCKED');
+    assert.equal((await svc.deliver(s.id, 'REALTOKN', 'user:rita')).state, 'delivered');
+  });
+
+  it('audits every delivery attempt: wrong, held back and accepted, never the token', async () => {
+    await device('truck-audit');
+    const svc = service({ deliveryLimit: { maxFailures: 2 } });
+    now = T + 38 * 60 * MIN;
+    const s = await svc.create({ deviceId: 'truck-audit' }, 'user:dispatcher');
+    svc.onMessages([dispatchMessage('truck-audit', now, 'LOT-2026-AUDIT1', 'AUDITTOK')]);
+    await svc.idle();
+    for (const t of ['WRONG001', 'WRONG002', 'WRONG003', 'AUDITTOK'])
+      await code(svc.deliver(s.id, t, 'user:eve'));
+    await svc.deliver(s.id, 'AUDITTOK', 'user:rita');
+    const audit = (await store.queryAudit({ limit: 10_000 })).filter((a) => a.object === s.id);
+    assert.deepEqual(
+      audit.filter((a) => a.action.startsWith('shipment.deliver')).map((a) => [a.action, a.actor]),
+      [
+        ['shipment.deliver_refused', 'user:eve'],
+        ['shipment.deliver_refused', 'user:eve'],
+        ['shipment.deliver_throttled', 'user:eve'],
+        ['shipment.deliver_throttled', 'user:eve'],
+        ['shipment.deliver', 'user:rita'],
+      ],
+    );
+    const text = JSON.stringify(audit);
+    for (const t of ['WRONG00', 'AUDITTOK']) assert.ok(!text.includes(t), t);
   });
 
   it('rate-limits one caller across shipments', async () => {
@@ -328,7 +375,7 @@ describe('ShipmentService', () => {
     await code(svc.deliver(a.id, 'NOPE0002', 'user:mallory'));
     await code(svc.deliver(b.id, 'NOPE0003', 'user:mallory'));
     assert.equal(await code(svc.deliver(b.id, 'TOKENBBB', 'user:mallory')), 'VIGIL_ERR_LOCKED');
-    // Another receiver is not held back by mallory's guesses on b (2 < 3 for the shipment).
+    // Another receiver is not held back by mallory's guesses.
     assert.equal((await svc.deliver(b.id, 'TOKENBBB', 'user:rita')).state, 'delivered');
   });
 

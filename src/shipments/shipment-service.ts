@@ -5,6 +5,7 @@
  * record and the audit log; the delivery token never is (DESIGN.md §5).
  */
 import type { Logger } from 'pino';
+import type { LockedError } from '../auth/lockout.ts';
 import { profileOverrides } from '../coldchain/policy-overrides.ts';
 import type { TemperatureProfile } from '../coldchain/profiles.ts';
 import { VigilError } from '../errors.ts';
@@ -142,7 +143,7 @@ export class ShipmentService {
     await this.#record(s, now, 'shipment.create', actor, {
       device: s.deviceId,
       profile: resolved.preset,
-      alarm_policy_overrides: profileOverrides(resolved),
+      alarmPolicyOverrides: profileOverrides(resolved),
       batches: s.batches.map((b) => b.lot),
       origin: s.origin.name,
       destination: s.destination.name,
@@ -154,7 +155,8 @@ export class ShipmentService {
   /** VIGIL_ERR_NOT_FOUND for an unknown (or malformed) id. */
   async get(id: string): Promise<Shipment> {
     const s = SHIPMENT_ID_RE.test(id) ? await this.#d.shipments.get(id) : null;
-    if (!s) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'shipment');
+    // The id in the detail (logs, CLI) is cut to the longest valid id: it is the caller's input.
+    if (!s) throw new VigilError('VIGIL_ERR_NOT_FOUND', `shipment ${id.slice(0, 40)}`);
     return s;
   }
 
@@ -237,7 +239,8 @@ export class ShipmentService {
     const actor = `device:${deviceId}`;
     const recent = await this.#d.shipments.list({ deviceId, limit: 100 });
     // The same dispatch sent again (a new seq): nothing to do.
-    if (recent.some((s) => s.dispatch?.batchId === batchId && s.dispatch.tokenHash === tokenHash)) return;
+    if (recent.some((s) => s.dispatch?.batchId === batchId && sameTokenHash(s.dispatch.tokenHash, tokenHash)))
+      return;
     const dispatch = { at, batchId, tokenHash, receivedAt: m.receivedAt };
     const detail = {
       batch: batchId,
@@ -356,16 +359,25 @@ export class ShipmentService {
   /**
    * Proof of delivery: the receiver presents the delivery token. Its keyed hash is compared in
    * constant time with the one bound at dispatch; a match records who, when and where (the last
-   * GPS fix) and ends the trip. Wrong tokens are counted per shipment and per caller: after
-   * `maxFailures` in `windowMs` further attempts get VIGIL_ERR_LOCKED (429) until the window
-   * slides. Wrong tokens are audited without the token. VIGIL_ERR_NOT_FOUND,
+   * GPS fix) and ends the trip. Wrong tokens are counted per caller (delivery-limiter.ts): after
+   * `maxFailures` in `windowMs` that caller's further attempts get VIGIL_ERR_LOCKED (429) until the
+   * window slides; other callers, the real receiver among them, are not held back. Every attempt
+   * is audited (refused, held back, accepted), never with the token. VIGIL_ERR_NOT_FOUND,
    * VIGIL_ERR_SHIPMENT_STATE (not in transit), VIGIL_ERR_DELIVERY_TOKEN.
    */
   async deliver(id: string, token: string, actor: string): Promise<Shipment> {
     const s = await this.get(id);
     if (s.state !== 'in_transit' || !s.dispatch) throw new VigilError('VIGIL_ERR_SHIPMENT_STATE', s.state);
     const now = this.#d.clock();
-    await this.#limiter.check(s.id, actor, now);
+    try {
+      await this.#limiter.check(actor, now);
+    } catch (err) {
+      await this.#record(s, now, 'shipment.deliver_throttled', actor, {
+        reason: 'too many wrong delivery tokens from this caller',
+        retry_after_s: (err as LockedError).retryAfterSeconds,
+      });
+      throw err;
+    }
     const given = typeof token === 'string' ? token.trim() : '';
     const ok =
       given.length > 0 &&
@@ -392,6 +404,7 @@ export class ShipmentService {
     };
     const done = await this.#d.shipments.transition(s.id, ['in_transit'], 'delivered', { delivery }, now);
     if (!done) throw new VigilError('VIGIL_ERR_SHIPMENT_STATE', 'no longer in transit');
+    await this.#limiter.accepted();
     await this.#record(done, now, 'shipment.deliver', actor, {
       batch: s.dispatch.batchId,
       lat: delivery.lat,

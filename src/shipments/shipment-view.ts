@@ -1,31 +1,32 @@
 /**
- * Shipments as `vigil shipment ... --json` prints them: snake_case keys and ISO 8601 UTC times,
- * like `vigil readings --json`. Neither view holds the delivery token or its hash.
+ * Shipments as `vigil shipment ... --json` prints them: the API's shape and field names
+ * (src/api/routes/shipments.ts), with times as ISO 8601 UTC strings (docs/cli.md). Neither view
+ * holds the delivery token or its hash.
  */
 import { alarmViewIso } from '../alarms/alarm-view.ts';
-import type { Excursion } from '../coldchain/excursions.ts';
 import { profileOverrides } from '../coldchain/policy-overrides.ts';
 import type { Shipment } from './shipment.ts';
 import type { ShipmentDetail } from './shipment-detail.ts';
 
-const iso = (ms: number | null | undefined): string | null =>
-  ms === null || ms === undefined ? null : new Date(ms).toISOString();
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined ? null : iso(ms);
 
 /** One shipment without its cold-chain record (`shipment list`, `shipment create`). */
-export function shipmentCliView(s: Shipment): Record<string, unknown> {
+export function shipmentCliView(s: Shipment) {
   return {
     id: s.id,
+    deviceId: s.deviceId,
     state: s.state,
-    device: s.deviceId,
     // as given: a preset name, or the custom limits object
     profile: s.profile,
     batches: s.batches,
     origin: s.origin,
     destination: s.destination,
-    planned_route: s.plannedRoute,
-    eta: iso(s.eta),
+    plannedRoute: s.plannedRoute,
+    eta: isoOrNull(s.eta),
     dispatch: s.dispatch
-      ? { at: iso(s.dispatch.at), batch_id: s.dispatch.batchId, received_at: iso(s.dispatch.receivedAt) }
+      ? { at: iso(s.dispatch.at), batchId: s.dispatch.batchId, receivedAt: iso(s.dispatch.receivedAt) }
       : null,
     delivery: s.delivery
       ? {
@@ -33,10 +34,10 @@ export function shipmentCliView(s: Shipment): Record<string, unknown> {
           by: s.delivery.by,
           lat: s.delivery.lat,
           lon: s.delivery.lon,
-          fix_at: iso(s.delivery.fixAt),
+          fixAt: isoOrNull(s.delivery.fixAt),
         }
       : null,
-    closed_at: iso(s.closedAt),
+    closedAt: isoOrNull(s.closedAt),
     decision: s.decision
       ? {
           state: s.decision.state,
@@ -46,59 +47,63 @@ export function shipmentCliView(s: Shipment): Record<string, unknown> {
           meaning: s.decision.meaning,
         }
       : null,
-    created_at: iso(s.createdAt),
-    created_by: s.createdBy,
+    createdAt: iso(s.createdAt),
+    createdBy: s.createdBy,
+    updatedAt: iso(s.updatedAt),
   };
 }
 
-function excursionView(e: Excursion): Record<string, unknown> {
+/**
+ * A shipment's alarm policy (docs/alarms.md) and which of its settings are the shipment's own
+ * (dotted paths that differ from the preset's defaults): the API's `profile.policy`, and the CLI's.
+ */
+export function shipmentPolicyView(p: ShipmentDetail['profile']) {
   return {
-    kind: e.kind,
-    start: iso(e.start),
-    end: iso(e.end),
-    duration_ms: e.durationMs,
-    peak_c: e.peakC,
-    ongoing: e.ongoing,
-    merged_parts: e.parts,
+    warning: p.tiers.warning,
+    critical: p.tiers.critical,
+    regulatory: {
+      heat: p.heat,
+      freeze: p.freezeSensitive ? p.freeze : null,
+      budgets: [...p.budgets],
+    },
+    hysteresisC: p.hysteresisC,
+    mergeGapMinutes: p.mergeGapMinutes,
+    overrides: profileOverrides(p),
   };
 }
 
-/** `{ rawAt: 1 }` -> `{ raw_at: 1 }`, nested objects too (the CLI's JSON speaks snake_case). */
-function snakeKeys(v: unknown): unknown {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-  return Object.fromEntries(
-    Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(x)]),
-  );
-}
-
-/** `vigil shipment show ID --json`: the shipment and its cold-chain record. */
-export function shipmentDetailCliView(d: ShipmentDetail): Record<string, unknown> {
+/** `vigil shipment show ID --json`: the shipment and its cold-chain record, as the API's detail. */
+export function shipmentDetailCliView(d: ShipmentDetail) {
   const sum = d.summary;
   return {
-    ...shipmentCliView(d.shipment),
-    profile_limits: { name: d.profile.name, lower_c: d.profile.lowerC, upper_c: d.profile.upperC },
-    alarm_policy: {
-      warning: d.profile.tiers.warning,
-      critical: d.profile.tiers.critical,
-      regulatory: {
-        heat: d.profile.heat,
-        freeze: d.profile.freezeSensitive ? d.profile.freeze : null,
-        budgets: d.profile.budgets,
-      },
-      hysteresis_c: d.profile.hysteresisC,
-      merge_gap_minutes: d.profile.mergeGapMinutes,
-      overrides: profileOverrides(d.profile),
+    shipment: shipmentCliView(d.shipment),
+    profile: {
+      name: d.profile.name,
+      preset: d.profile.preset,
+      lowerC: d.profile.lowerC,
+      upperC: d.profile.upperC,
+      policy: shipmentPolicyView(d.profile),
     },
     trip: d.window ? { from: iso(d.window.from), to: iso(d.window.to) } : null,
-    readings: sum.readingCount,
-    readings_truncated: d.truncated,
-    min_c: sum.minC,
-    max_c: sum.maxC,
-    mkt_c: sum.mktC,
-    time_out_of_range: { above_ms: sum.timeAboveMs, below_ms: sum.timeBelowMs },
-    excursions: sum.excursions.map(excursionView),
-    data_gaps: sum.gaps.map((g) => ({ start: iso(g.start), end: iso(g.end), duration_ms: g.durationMs })),
-    alarms: d.alarms.map((a) => snakeKeys(alarmViewIso(a))),
+    summary: {
+      readings: sum.readingCount,
+      truncated: d.truncated,
+      minC: sum.minC,
+      maxC: sum.maxC,
+      mktC: sum.mktC,
+      timeOutOfRange: { aboveMs: sum.timeAboveMs, belowMs: sum.timeBelowMs },
+      excursions: sum.excursions.map((e) => ({
+        kind: e.kind,
+        start: iso(e.start),
+        end: iso(e.end),
+        durationMs: e.durationMs,
+        peakC: e.peakC,
+        ongoing: e.ongoing,
+        parts: e.parts,
+      })),
+      gaps: sum.gaps.map((g) => ({ start: iso(g.start), end: iso(g.end), durationMs: g.durationMs })),
+    },
+    alarms: d.alarms.map(alarmViewIso),
     custody: d.custody.map((e) => ({ at: iso(e.at), action: e.action, actor: e.actor, detail: e.detail })),
   };
 }

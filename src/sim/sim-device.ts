@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { VigilError } from '../errors.ts';
 import { NONCE_BYTES } from '../protocol/aead.ts';
 import type { DeviceEventBody } from '../protocol/bodies.ts';
 import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envelope.ts';
@@ -128,12 +129,22 @@ export class SimDevice implements OpsDevice {
     client.on('close', () => {
       this.stats.connected = false;
     });
-    client.on('error', () => {
+    let lastError: Error | undefined;
+    client.on('error', (err) => {
       this.stats.errors++;
+      lastError = err;
     });
     return new Promise((resolve, reject) => {
+      // An unreachable broker is the environment's problem, not a bug: say which and why.
       const t = setTimeout(
-        () => reject(new Error(`${this.id}: no connection to ${this.#url} within 15 s`)),
+        () =>
+          reject(
+            new VigilError(
+              'VIGIL_ERR_UNAVAILABLE',
+              `${this.id}: no connection to ${this.#url} within 15 s${lastError ? ` (${lastError.message})` : ''}`,
+              { cause: lastError },
+            ),
+          ),
         15_000,
       );
       client.once('connect', () => {

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.ts';
 import { VigilError } from '../errors.ts';
 import type { AuditInput, AuditRecord } from './store.ts';
 
@@ -15,39 +16,33 @@ export interface AuditHashInput {
   detail: Record<string, unknown>;
 }
 
+const body = (e: AuditHashInput) =>
+  canonicalJson({ id: e.id, ts: e.ts, actor: e.actor, action: e.action, object: e.object, detail: e.detail });
+
 /**
- * Canonical JSON: object keys sorted by UTF-16 code units at every depth, no whitespace, values
- * serialised as `JSON.stringify` does (the RFC 8785 JCS ordering rule with ECMAScript number
- * formatting). The value is first passed through `JSON.stringify`/`JSON.parse` so that what is
- * hashed is exactly what a JSON column stores and returns (undefined dropped, NaN -> null, Date ->
- * string); `canonicalJSON(JSON.parse(canonicalJSON(x))) === canonicalJSON(x)` for every input.
+ * `hex(HMAC-SHA256(key, prevHash + '|' + JCS({id, ts, actor, action, object, detail})))`, with
+ * the key derived from the master key (`MasterKey.auditKey()`). Keyed, so that someone who can
+ * write the database but does not hold the master key cannot rewrite the chain so that it still
+ * verifies (a plain hash could be recomputed by anyone).
  */
-export function canonicalJSON(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) throw new TypeError('value is not representable as JSON');
-  return serialise(JSON.parse(text));
+export function auditHash(key: Buffer, prevHash: string, entry: AuditHashInput): string {
+  return createHmac('sha256', key)
+    .update(`${prevHash}|${body(entry)}`, 'utf8')
+    .digest('hex');
 }
 
-function serialise(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(serialise).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
-  const keys = Object.keys(obj).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${serialise(obj[k])}`).join(',')}}`;
+/** The unkeyed SHA-256 link of the first chain format; only the migration that re-chains uses it. */
+export function legacyAuditHash(prevHash: string, entry: AuditHashInput): string {
+  return createHash('sha256')
+    .update(`${prevHash}|${body(entry)}`, 'utf8')
+    .digest('hex');
 }
 
-/** `sha256hex(prevHash + '|' + canonicalJSON({id, ts, actor, action, object, detail}))`. */
-export function auditHash(prevHash: string, entry: AuditHashInput): string {
-  const body = canonicalJSON({
-    id: entry.id,
-    ts: entry.ts,
-    actor: entry.actor,
-    action: entry.action,
-    object: entry.object,
-    detail: entry.detail,
-  });
-  return createHash('sha256').update(`${prevHash}|${body}`, 'utf8').digest('hex');
+/** Constant-time equality of two hex MACs (a length mismatch is no secret). */
+export function sameMac(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Result of walking an audit chain. */
@@ -57,28 +52,36 @@ export interface AuditVerification {
   entries: number;
   /** Id of the first entry whose link (`prevHash`) or `hash` is wrong; null when intact. */
   firstBroken: number | null;
+  /** Id and hash of the last entry (null for an empty log), to compare with a checkpoint. */
+  head: { id: number; hash: string } | null;
 }
 
 /**
  * Checks a chain given in ascending id order: every `prevHash` equals the previous entry's `hash`
- * (the genesis hash for the first) and every `hash` recomputes. A deleted or reordered entry
- * breaks the link of the entry after it; an edited one breaks its own hash (the id is hashed too,
- * so ids need not be gap-free). Removing entries from the END is not detectable from the chain
- * alone; that needs the head hash anchored elsewhere (a backup, an export). Adapters stream
- * their rows into this so all of them verify the same way.
+ * (the genesis hash for the first) and every `hash` recomputes under `key` (`link` defaults to
+ * {@link auditHash}). A deleted or reordered entry breaks the link of the entry after it; an
+ * edited one breaks its own hash (the id is hashed too, so ids need not be gap-free). Removing
+ * entries from the END is not visible in the chain alone: signed checkpoints
+ * (audit-checkpoint.ts) anchor the head outside the database. Adapters stream their rows into
+ * this so all of them verify the same way.
  */
-export function verifyAuditChain(records: Iterable<AuditRecord>): AuditVerification {
+export function verifyAuditChain(
+  records: Iterable<AuditRecord>,
+  key: Buffer,
+  link: (prev: string, e: AuditHashInput) => string = (prev, e) => auditHash(key, prev, e),
+): AuditVerification {
   let entries = 0;
   let firstBroken: number | null = null;
   let prev = GENESIS_HASH;
+  let head: { id: number; hash: string } | null = null;
   for (const r of records) {
     entries++;
+    head = { id: r.id, hash: r.hash };
     if (firstBroken !== null) continue;
-    const broken = r.prevHash !== prev || auditHash(prev, r) !== r.hash;
-    if (broken) firstBroken = r.id;
+    if (!sameMac(r.prevHash, prev) || !sameMac(link(prev, r), r.hash)) firstBroken = r.id;
     prev = r.hash;
   }
-  return { ok: firstBroken === null, entries, firstBroken };
+  return { ok: firstBroken === null, entries, firstBroken, head };
 }
 
 /**
@@ -89,22 +92,24 @@ export function verifyAuditChain(records: Iterable<AuditRecord>): AuditVerificat
 export function chainAuditEntry(
   head: { id: number; hash: string } | undefined,
   entry: AuditInput,
+  key: Buffer,
 ): AuditRecord {
   if (entry.detail === null || typeof entry.detail !== 'object' || Array.isArray(entry.detail)) {
     throw new VigilError('VIGIL_ERR_USAGE', 'audit detail must be an object');
   }
-  const detail = JSON.parse(canonicalJSON(entry.detail)) as Record<string, unknown>;
+  const detail = JSON.parse(canonicalJson(entry.detail)) as Record<string, unknown>;
   const prevHash = head?.hash ?? GENESIS_HASH;
+  const text = (s: string) => String(s).toWellFormed();
   const rec: AuditRecord = {
     id: (head?.id ?? 0) + 1,
     ts: entry.ts,
-    actor: entry.actor,
-    action: entry.action,
-    object: entry.object,
+    actor: text(entry.actor),
+    action: text(entry.action),
+    object: entry.object === null ? null : text(entry.object),
     detail,
     prevHash,
     hash: '',
   };
-  rec.hash = auditHash(prevHash, rec);
+  rec.hash = auditHash(key, prevHash, rec);
   return rec;
 }

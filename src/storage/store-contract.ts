@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { auditHash, GENESIS_HASH } from './audit-chain.ts';
+import { isVigilError } from '../errors.ts';
+import { GENESIS_HASH } from './audit-chain.ts';
 import { type ContractOptions, contractTest } from './contract.fixture.ts';
 import type { Store } from './store.ts';
 import { ingestContract } from './store-ingest-contract.ts';
@@ -58,7 +59,6 @@ export function runStoreContract(o: ContractOptions<StoreFixture>): void {
         assert.equal(a.id, 1);
         assert.equal(a.prevHash, GENESIS_HASH);
         assert.match(a.hash, /^[0-9a-f]{64}$/);
-        assert.equal(a.hash, auditHash(GENESIS_HASH, a));
         const b = await s.appendAudit({
           ts: T0 + 1,
           actor: 'system',
@@ -68,16 +68,51 @@ export function runStoreContract(o: ContractOptions<StoreFixture>): void {
         });
         assert.equal(b.id, 2);
         assert.equal(b.prevHash, a.hash);
-        assert.equal(b.hash, auditHash(a.hash, b));
+        assert.notEqual(b.hash, a.hash);
         assert.deepEqual(await s.queryAudit({}), [a, b]);
+        // the links recompute under the adapter's audit key
+        assert.deepEqual(await s.verifyAudit(), {
+          ok: true,
+          entries: 2,
+          firstBroken: null,
+          head: { id: 2, hash: b.hash },
+        });
+      });
+
+      test('gives the head and the hash of an entry, and keeps checkpoints whose seq only grows', async ({
+        store: s,
+      }) => {
+        assert.equal(await s.auditHead(), null);
+        assert.equal(await s.latestAuditCheckpoint(), null);
+        const a = await s.appendAudit({ ts: T0, actor: 'cli', action: 'x.y', object: null, detail: {} });
+        const b = await s.appendAudit({ ts: T0, actor: 'cli', action: 'x.y', object: null, detail: {} });
+        assert.deepEqual(await s.auditHead(), { id: 2, hash: b.hash });
+        assert.equal(await s.auditHashAt(1), a.hash);
+        assert.equal(await s.auditHashAt(3), null);
+        const cp = {
+          seq: 1,
+          at: T0,
+          entries: 2,
+          headId: 2,
+          headHash: b.hash,
+          keyFingerprint: 'SHA256:k',
+          signature: 's',
+        };
+        await s.addAuditCheckpoint(cp);
+        await s.addAuditCheckpoint({ ...cp, seq: 2 });
+        await assert.rejects(s.addAuditCheckpoint({ ...cp, seq: 2 }), (e) =>
+          isVigilError(e, 'VIGIL_ERR_USAGE'),
+        );
+        assert.deepEqual(await s.latestAuditCheckpoint(), { ...cp, seq: 2 });
       });
 
       test('verifies an intact chain, and an empty one', async ({ store: s }) => {
-        assert.deepEqual(await s.verifyAudit(), { ok: true, entries: 0, firstBroken: null });
+        assert.deepEqual(await s.verifyAudit(), { ok: true, entries: 0, firstBroken: null, head: null });
         for (let i = 0; i < 5; i++) {
           await s.appendAudit({ ts: T0 + i, actor: 'system', action: 'x.y', object: `o${i}`, detail: { i } });
         }
-        assert.deepEqual(await s.verifyAudit(), { ok: true, entries: 5, firstBroken: null });
+        const r = await s.verifyAudit();
+        assert.deepEqual([r.ok, r.entries, r.firstBroken, r.head?.id], [true, 5, null, 5]);
       });
 
       test('filters audit entries by action, since and limit in id order', async ({ store: s }) => {

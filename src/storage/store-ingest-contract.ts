@@ -52,6 +52,53 @@ export function ingestContract(test: ContractTest<StoreFixture>): void {
       assert.deepEqual(first[1], batch.readings[1], 'the first write wins');
     });
 
+    test("readingsAfter returns a device's readings in commit order, each once, from a cursor", async ({
+      store: s,
+    }) => {
+      await setup(s);
+      await s.writeBatch(sampleBatch({ readings: [sampleReading('truck-0001', 1)] }));
+      const start = await s.readingsAfter({ deviceId: 'truck-0001' });
+      assert.deepEqual(start.readings, [], 'without a cursor: only where following starts');
+      // Late (backfilled) data with an old timestamp still comes after the cursor: commit order.
+      await s.writeBatch(
+        sampleBatch({
+          readings: [
+            sampleReading('truck-0001', 5),
+            sampleReading('truck-0002', 1),
+            sampleReading('truck-0001', 2, 0, { ts: T0 - 3_600_000, backfill: true }),
+          ],
+        }),
+      );
+      const a = await s.readingsAfter({ deviceId: 'truck-0001', cursor: start.cursor });
+      assert.deepEqual(
+        a.readings.map((r) => r.seq),
+        [5, 2],
+      );
+      assert.equal(a.readings[1]?.backfill, true);
+      const none = await s.readingsAfter({ deviceId: 'truck-0001', cursor: a.cursor });
+      assert.deepEqual(none.readings, []);
+      await s.writeBatch(sampleBatch({ readings: [sampleReading('truck-0002', 2)] }));
+      await s.writeBatch(
+        sampleBatch({ readings: [sampleReading('truck-0001', 6), sampleReading('truck-0001', 7)] }),
+      );
+      const page = await s.readingsAfter({ deviceId: 'truck-0001', cursor: none.cursor, limit: 1 });
+      assert.deepEqual(
+        page.readings.map((r) => r.seq),
+        [6],
+      );
+      const rest = await s.readingsAfter({ deviceId: 'truck-0001', cursor: page.cursor, limit: 1 });
+      assert.deepEqual(
+        rest.readings.map((r) => r.seq),
+        [7],
+      );
+      assert.deepEqual(rest.readings[0], sampleReading('truck-0001', 7));
+      const other = await s.readingsAfter({ deviceId: 'truck-0002', cursor: start.cursor });
+      assert.deepEqual(
+        other.readings.map((r) => r.seq),
+        [1, 2],
+      );
+    });
+
     test('writes nothing of a batch that fails (a row of an unknown device)', async ({ store: s }) => {
       await setup(s);
       await assert.rejects(

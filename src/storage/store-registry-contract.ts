@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { type ContractTest, rejectsWith } from './contract.fixture.ts';
 import type { StoreFixture } from './store-contract.ts';
-import { sampleCert, sampleDevice, sampleKey, T0 } from './store-records.fixture.ts';
+import {
+  sampleBatch,
+  sampleCert,
+  sampleDevice,
+  sampleKey,
+  sampleMessage,
+  sampleReading,
+  T0,
+} from './store-records.fixture.ts';
 
 /** The `Store` contract on devices, keys and certificates (run by `runStoreContract`). */
 export function registryContract(test: ContractTest<StoreFixture>): void {
@@ -108,6 +116,31 @@ export function registryContract(test: ContractTest<StoreFixture>): void {
       await rejectsWith(s.setDeviceCurrentKid('truck-0001', 1, T0), 'VIGIL_ERR_USAGE');
       await rejectsWith(s.setDeviceCurrentKid('truck-0001', 9, T0), 'VIGIL_ERR_NOT_FOUND');
       await rejectsWith(s.setDeviceKeyStatus('truck-0001', 9, 'retired'), 'VIGIL_ERR_NOT_FOUND');
+    });
+
+    test('deletes a device that delivered nothing, with its keys; refuses one with readings or events', async ({
+      store: s,
+    }) => {
+      for (const id of ['idle-0001', 'busy-0002', 'chat-0003'])
+        await s.addDevice(sampleDevice(id), sampleKey(id));
+      await s.addDeviceKey(sampleKey('idle-0001', 2));
+      await s.addCertificate(sampleCert('0c01', { subject: 'idle-0001' }));
+      await s.writeBatch(sampleBatch({ readings: [sampleReading('busy-0002', 1)] }));
+      await s.writeBatch(sampleBatch({ messages: [sampleMessage('chat-0003', 1)] }));
+
+      await s.deleteDevice('idle-0001');
+      assert.equal(await s.getDevice('idle-0001'), null);
+      assert.deepEqual(await s.listDeviceKeys('idle-0001'), []);
+      assert.equal((await s.getCertificate('0c01'))?.subject, 'idle-0001', 'certificates stay on record');
+      await rejectsWith(s.deleteDevice('idle-0001'), 'VIGIL_ERR_NOT_FOUND');
+
+      for (const id of ['busy-0002', 'chat-0003']) {
+        await rejectsWith(s.deleteDevice(id), 'VIGIL_ERR_DEVICE_IN_USE');
+        assert.equal((await s.getDevice(id))?.id, id, 'nothing changed');
+        assert.equal((await s.listDeviceKeys(id)).length, 1, 'keys kept');
+      }
+      // The id can be provisioned again.
+      await s.addDevice(sampleDevice('idle-0001'), sampleKey('idle-0001'));
     });
   });
 

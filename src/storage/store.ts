@@ -9,6 +9,7 @@
 
 import type { Alg } from '../protocol/aead.ts';
 import type { DeviceProfile } from '../protocol/device-profile.ts';
+import type { AuditVerification } from './audit-chain.ts';
 
 export type DeviceStatus = 'enabled' | 'disabled' | 'revoked';
 
@@ -101,6 +102,23 @@ export interface AuditInput {
   detail: Record<string, unknown>;
 }
 
+/**
+ * A signed checkpoint of the audit chain (src/audit/audit-checkpoint.ts): the head after
+ * `entries` entries, signed with the report-signing key (Ed25519). `seq` only grows.
+ */
+export interface AuditCheckpointRecord {
+  seq: number;
+  /** When it was signed (ms). */
+  at: number;
+  entries: number;
+  headId: number;
+  headHash: string;
+  /** `SHA256:...` of the signing key. */
+  keyFingerprint: string;
+  /** Ed25519 signature, base64url. */
+  signature: string;
+}
+
 export interface AuditRecord extends AuditInput {
   id: number;
   prevHash: string;
@@ -138,6 +156,13 @@ export interface Store {
   getDevice(id: string): Promise<DeviceRecord | null>;
   listDevices(): Promise<DeviceRecord[]>;
   setDeviceStatus(id: string, status: DeviceStatus, at: number): Promise<void>;
+  /**
+   * Deletes a device that never delivered anything: its registry entry and key generations.
+   * VIGIL_ERR_NOT_FOUND for an unknown id; VIGIL_ERR_DEVICE_IN_USE, changing nothing, when
+   * readings, events, replay state or shipments refer to it (such a device is revoked instead).
+   * Its certificates stay on record.
+   */
+  deleteDevice(id: string): Promise<void>;
   setDeviceCert(id: string, serial: string, notAfter: number, at: number): Promise<void>;
   addDeviceKey(key: DeviceKeyRecord): Promise<void>;
   /** Retires or re-activates one key generation. Throws VIGIL_ERR_NOT_FOUND for an unknown (device, kid). */
@@ -173,12 +198,34 @@ export interface Store {
     limit?: number;
   }): Promise<MessageRecord[]>;
   countReadings(deviceId?: string): Promise<number>;
+  /**
+   * A device's readings stored after `cursor`, in the order they were committed, and the cursor
+   * to pass next time (for following new readings: `vigil readings ID --follow`). Without
+   * `cursor`: no readings, and the cursor of the newest stored reading (where following starts).
+   * Cursors are opaque, grow with every commit and are shared by all devices.
+   */
+  readingsAfter(q: {
+    deviceId: string;
+    cursor?: number;
+    limit?: number;
+  }): Promise<{ readings: ReadingRecord[]; cursor: number }>;
 
   // audit (append-only, hash-chained)
   appendAudit(entry: AuditInput): Promise<AuditRecord>;
   queryAudit(q: { since?: number; limit?: number; action?: string }): Promise<AuditRecord[]>;
-  /** Walks the chain; returns the id of the first entry whose hash or link is wrong, or null. */
-  verifyAudit(): Promise<{ ok: boolean; entries: number; firstBroken: number | null }>;
+  /**
+   * Walks the HMAC chain: the id of the first entry whose hash or link is wrong (null when
+   * intact), the number of entries, and the head (to compare with a signed checkpoint).
+   */
+  verifyAudit(): Promise<AuditVerification>;
+  /** The newest entry's id and hash (ids run 1, 2, 3, ...: the id is the entry count); null when empty. */
+  auditHead(): Promise<{ id: number; hash: string } | null>;
+  /** The stored hash of entry `id`, or null. */
+  auditHashAt(id: number): Promise<string | null>;
+  /** Stores a signed checkpoint; its `seq` must be above every stored one (VIGIL_ERR_USAGE). */
+  addAuditCheckpoint(cp: AuditCheckpointRecord): Promise<void>;
+  /** The checkpoint with the highest `seq`, or null. */
+  latestAuditCheckpoint(): Promise<AuditCheckpointRecord | null>;
 
   // counters (rejections by reason; totals survive restarts)
   addCounters(deltas: Record<string, number>): Promise<void>;

@@ -12,7 +12,14 @@ export interface ApiResponse {
 export function apiRequest(
   baseUrl: string,
   ca: string,
-  o: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+  o: {
+    method?: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    /** Source address of the connection (another loopback address: 127.0.0.2, ...). */
+    localAddress?: string;
+  },
 ): Promise<ApiResponse> {
   const url = new URL(o.path, baseUrl);
   return new Promise((resolve, reject) => {
@@ -26,6 +33,7 @@ export function apiRequest(
           ...(o.headers ?? {}),
         },
         agent: false,
+        ...(o.localAddress ? { localAddress: o.localAddress } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];

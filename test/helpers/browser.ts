@@ -15,9 +15,12 @@ export class Browser {
   token: string | null = null;
   /** Every session token this browser was given, in order. */
   readonly issued: string[] = [];
+  /** The loopback address this browser connects from (default: the system's choice). */
+  readonly localAddress: string | undefined;
 
-  constructor(inst: Instance) {
+  constructor(inst: Instance, o: { localAddress?: string } = {}) {
     this.inst = inst;
+    this.localAddress = o.localAddress;
   }
 
   get cookieHeader(): Record<string, string> {
@@ -39,6 +42,7 @@ export class Browser {
         ...(o.headers ?? {}),
       },
       ...(body !== undefined ? { body } : {}),
+      ...(this.localAddress ? { localAddress: this.localAddress } : {}),
     });
     this.#takeCookie(r);
     return r;

@@ -43,11 +43,13 @@ export async function startInstance(
     const ctx = await openContext({
       dataDir: dir,
       env,
+      create: true,
+      createAdmin: true,
       logLevel: process.env.VIGIL_TEST_LOG ?? 'silent',
       overrides: {
         ...overrides,
         mqtt: { host: '127.0.0.1', port: mqttPort, connectTimeoutMs: 3000, ...(overrides.mqtt ?? {}) },
-        http: { host: '127.0.0.1', port: 0 },
+        http: { ...(overrides.http ?? {}), host: '127.0.0.1', port: 0 },
         pki: { crlPollMs: 200, ...(overrides.pki ?? {}) },
       },
     });

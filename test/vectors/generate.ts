@@ -131,6 +131,63 @@ export function buildVectors() {
   const base = vectors[0]!;
   const flip = (s: string, at: number) =>
     s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
+  const baseJson = base.envelope_json;
+  // Sealed like the valid vectors (truck-0042, kid 1), with a body or `b` the receiver must refuse.
+  const keys = deriveDeviceKeys(SECRET, 'truck-0042');
+  const sealed = (channel: Channel, alg: Alg, seq: number, nonceFill: number, body: string) =>
+    sealEnvelope({ dev: 'truck-0042', channel, seq, ts: 1795305700000, kid: 1, alg, nonce: nonceFor(alg, nonceFill), body, keys });
+  const withMac = (channel: Channel, env: Omit<ReturnType<typeof sealEnvelope>, 'mac'>) => {
+    const h = headerString(env, channel);
+    return { ...env, mac: createHmac('sha256', keys.mac).update(`${h}|${env.b}`).digest('base64url') };
+  };
+  const shortAscon = withMac('telemetry', {
+    v: 1,
+    dev: 'truck-0042',
+    seq: 1900,
+    ts: 1795305700000,
+    kid: 1,
+    alg: 'ASCON128',
+    n: nonceFor('ASCON128', 0x31).toString('base64url'),
+    // 8 bytes: shorter than the 16-byte Ascon-AEAD128 tag.
+    b: Buffer.from('0001020304050607', 'hex').toString('base64url'),
+  });
+  const sample = '{"ts":1795305600000,"temp_c":4.6,"rh_pct":51.2,"lat":52.37,"lon":4.89,"bat_pct":88,"power":"mains"}';
+  // Cases only the exact text can express (JSON.stringify of an object cannot repeat a member).
+  const raw = [
+    {
+      name: 'duplicate-member',
+      reason: 'VIGIL_ERR_ENVELOPE_SCHEMA',
+      envelope_json: baseJson.replace('"seq":1842,', '"seq":1842,"seq":1842,'),
+    },
+    { name: 'seq-with-fraction', reason: 'VIGIL_ERR_ENVELOPE_SCHEMA', envelope_json: baseJson.replace('"seq":1842,', '"seq":1842.0,') },
+    {
+      name: 'ts-with-exponent',
+      reason: 'VIGIL_ERR_ENVELOPE_SCHEMA',
+      envelope_json: baseJson.replace('"ts":1795305600123,', '"ts":1.795305600123e12,'),
+    },
+    { name: 'utf8-bom', reason: 'VIGIL_ERR_ENVELOPE_SCHEMA', envelope_json: `\ufeff${baseJson}` },
+  ];
+  const bodyLevel = [
+    { name: 'event-type-constructor', reason: 'VIGIL_ERR_BODY_SCHEMA', channel: 'events', envelope: sealed('events', 'A256GCM', 1901, 0x41, '{"type":"constructor"}') },
+    { name: 'event-type-proto', reason: 'VIGIL_ERR_BODY_SCHEMA', channel: 'events', envelope: sealed('events', 'A256GCM', 1902, 0x51, '{"type":"__proto__"}') },
+    {
+      name: 'body-duplicate-member',
+      reason: 'VIGIL_ERR_BODY_SCHEMA',
+      envelope: sealed('telemetry', 'A256GCM', 1903, 0x61, `{"samples":[${sample.replace('"temp_c":4.6,', '"temp_c":4.6,"temp_c":40.6,')}]}`),
+    },
+    {
+      name: 'body-ts-with-fraction',
+      reason: 'VIGIL_ERR_BODY_SCHEMA',
+      envelope: sealed('telemetry', 'A256GCM', 1904, 0x71, `{"samples":[${sample.replace('"ts":1795305600000', '"ts":1795305600000.0')}]}`),
+    },
+    { name: 'ascon-short-body', reason: 'VIGIL_ERR_DECRYPT', envelope: shortAscon },
+    {
+      name: 'dispatch-alg-none',
+      reason: 'VIGIL_ERR_CLEARTEXT_SECRET',
+      channel: 'events',
+      envelope: sealed('events', 'none', 1905, 0x81, BODIES.events),
+    },
+  ];
   const invalid = [
     { name: 'flipped-mac', reason: 'VIGIL_ERR_MAC_INVALID', envelope: { ...base.envelope, mac: flip(base.envelope.mac, 5) } },
     { name: 'flipped-b', reason: 'VIGIL_ERR_MAC_INVALID', envelope: { ...base.envelope, b: flip(base.envelope.b, 10) } },
@@ -141,13 +198,25 @@ export function buildVectors() {
     { name: 'padded-base64', reason: 'VIGIL_ERR_ENVELOPE_SCHEMA', envelope: { ...base.envelope, n: `${base.envelope.n}==` } },
     { name: 'unknown-field', reason: 'VIGIL_ERR_ENVELOPE_SCHEMA', envelope: { ...base.envelope, x: 1 } },
     { name: 'version-2', reason: 'VIGIL_ERR_ENVELOPE_SCHEMA', envelope: { ...base.envelope, v: 2 } },
-  ].map((v) => ({ channel: 'telemetry', secret_hex: base.secret_hex, device_id: base.device_id, ...v }));
+    ...bodyLevel,
+  ]
+    .map((v) => ({ ...v, envelope_json: JSON.stringify(v.envelope) }))
+    .concat(raw.map((v) => ({ ...v, envelope: undefined as never })))
+    .map(({ envelope, ...v }) => ({
+      channel: 'telemetry',
+      secret_hex: base.secret_hex,
+      device_id: base.device_id,
+      profile: 'vaccine-transport',
+      ...v,
+      ...(envelope ? { envelope } : {}),
+    }));
   return {
     format: 'vigil envelope v1 test vectors',
     spec: 'docs/protocol.md; DESIGN.md section 4',
     kdf: { hash: 'SHA-256', salt: 'vigil/v1', info_enc: 'enc|<device_id>', info_mac: 'mac|<device_id>', length: 32 },
     notes: [
       'All byte strings are lowercase hex here; on the wire n, b and mac are base64url without padding.',
+      'invalid: deliver envelope_json exactly, UTF-8 encoded; envelope is the same as an object where JSON can say it.',
       'ASCON128 is NIST SP 800-232 Ascon-AEAD128 keyed with the first 16 bytes of K_enc.',
       'b_hex is ciphertext||tag (16-byte tag) for A256GCM and ASCON128, and the plain body bytes for none.',
     ],

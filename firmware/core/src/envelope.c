@@ -158,12 +158,9 @@ int vigil_envelope_parse(const uint8_t *payload, size_t len, vigil_jtok_t *toks,
   if (!payload || !toks || !env || !work) return VIGIL_E_ARG;
   if (len > VIGIL_PROTOCOL_ENVELOPE_MAX) return VIGIL_ERR_ENVELOPE_SIZE;
   memset(env, 0, sizeof(*env));
-  /* The server decodes the payload with a WHATWG TextDecoder, which drops a leading UTF-8 BOM;
-   * do the same so both sides accept and refuse the same bytes. */
-  if (len >= 3 && payload[0] == 0xef && payload[1] == 0xbb && payload[2] == 0xbf) {
-    text += 3;
-    len -= 3;
-  }
+  /* A leading UTF-8 BOM is refused, as by the server: senders MUST NOT add one (RFC 8259 §8.1,
+   * docs/protocol.md §5 strict JSON). */
+  if (len >= 3 && payload[0] == 0xef && payload[1] == 0xbb && payload[2] == 0xbf) return SCHEMA;
   if (vigil_json_parse(text, len, toks, ntoks, &count) != VIGIL_OK) return SCHEMA;
   if (toks[0].type != VIGIL_JSON_OBJECT) return SCHEMA;
   /* exactly the nine members, each once, in any order */

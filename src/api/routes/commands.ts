@@ -38,7 +38,7 @@ export function commandsRoutes(p: { commands: CommandControl; devices: DeviceRea
     app.post(
       '/api/v1/devices/:id/commands',
       {
-        config: { access: 'devices.control' },
+        config: { access: 'devices.command' },
         schema: {
           summary: 'Send a signed command to a device (control action: MFA required, audited)',
           description:
@@ -84,7 +84,7 @@ export function commandsRoutes(p: { commands: CommandControl; devices: DeviceRea
     app.post(
       '/api/v1/devices/:id/rotate-key',
       {
-        config: { access: 'devices.control' },
+        config: { access: 'devices.command' },
         schema: {
           summary: 'Rotate the device secret to the next kid by ECDH (control action: MFA required, audited)',
           tags: ['devices'],

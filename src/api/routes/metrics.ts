@@ -34,6 +34,21 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
   }
 
   m.family(
+    'vigil_auth_events_total',
+    'counter',
+    'Sign-in defence by event: login_failed, mfa_failed, password_failed, throttled, account_under_attack.',
+  );
+  for (const [event, n] of Object.entries(s.security.auth)) m.sample('vigil_auth_events_total', n, { event });
+  m.family(
+    'vigil_delivery_token_events_total',
+    'counter',
+    'Proof-of-delivery attempts by outcome: token_wrong, rate_limited, accepted.',
+  );
+  for (const [event, n] of Object.entries(s.security.delivery)) {
+    m.sample('vigil_delivery_token_events_total', n, { event });
+  }
+
+  m.family(
     'vigil_broker_connections',
     'gauge',
     'Embedded broker: MQTT sessions by kind, and raw TCP connections.',

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { alarmSchema, alarmView } from '../../alarms/alarm-view.ts';
 import type { AccountService } from '../../auth/accounts.ts';
 import { alarmPolicyInputSchema } from '../../coldchain/alarm-policy.ts';
-import { profileOverrides } from '../../coldchain/policy-overrides.ts';
 import { VigilError } from '../../errors.ts';
 import { DEVICE_ID_RE } from '../../protocol/device-id.ts';
 import { generateShipmentReport, REPORT_MEDIA_TYPES, type ReportSigner } from '../../reports/index.ts';
@@ -24,6 +23,7 @@ import {
 } from '../../shipments/shipment-detail.ts';
 import { SHIPMENT_ID_RE } from '../../shipments/shipment-id.ts';
 import type { ShipmentService } from '../../shipments/shipment-service.ts';
+import { shipmentPolicyView } from '../../shipments/shipment-view.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { AlarmList, AuditLog } from '../ports.ts';
@@ -177,18 +177,7 @@ function detailView(d: ShipmentDetail): z.infer<typeof detailSchema> {
       preset: d.profile.preset,
       lowerC: d.profile.lowerC,
       upperC: d.profile.upperC,
-      policy: {
-        warning: d.profile.tiers.warning,
-        critical: d.profile.tiers.critical,
-        regulatory: {
-          heat: d.profile.heat,
-          freeze: d.profile.freezeSensitive ? d.profile.freeze : null,
-          budgets: [...d.profile.budgets],
-        },
-        hysteresisC: d.profile.hysteresisC,
-        mergeGapMinutes: d.profile.mergeGapMinutes,
-        overrides: profileOverrides(d.profile),
-      },
+      policy: shipmentPolicyView(d.profile),
     },
     trip: d.window,
     summary: {
@@ -219,6 +208,8 @@ export function shipmentsRoutes(p: {
   audit: AuditLog;
   /** The report signing key (created on first use). */
   reportSigner: () => ReportSigner;
+  /** The newest signed audit checkpoint as one line, printed in reports; null when none yet. */
+  auditCheckpoint?: () => Promise<string | null>;
   clock: () => number;
 }): RoutePlugin {
   const { service, signer, audit, clock } = p;
@@ -384,6 +375,9 @@ export function shipmentsRoutes(p: {
           shipmentReportInput(d, now, actor),
           req.query.format,
           p.reportSigner(),
+          {
+            auditCheckpoint: (await p.auditCheckpoint?.()) ?? null,
+          },
         );
         await audit.appendAudit({
           ts: now,

@@ -13,6 +13,7 @@ const tokenSchema = z.object({
   label: z.string(),
   role: z.enum(ROLES),
   createdBy: z.string(),
+  owner: z.string().nullable(),
   createdAt: z.number(),
   expiresAt: z.number(),
   revokedAt: z.number().nullable(),
@@ -43,6 +44,10 @@ export function tokensRoutes(auth: AuthServices): RoutePlugin {
         config: { access: 'tokens.manage' },
         schema: {
           summary: 'Create a token for one role; the token is in this answer only (store it now)',
+          description:
+            'The token belongs to the caller: it stops working when the caller is disabled and never does more ' +
+            "than the caller's current role allows. It never manages users or tokens and never signs. Longest " +
+            'lifetime: admin 30 days, operator/quality/receiver 90, viewer/auditor 366 (default 90 or less).',
           tags: ['tokens'],
           body: z.strictObject({
             label: z.string().min(1).max(64),
@@ -63,6 +68,7 @@ export function tokensRoutes(auth: AuthServices): RoutePlugin {
           label: req.body.label,
           role: req.body.role,
           ...(req.body.ttlDays !== undefined ? { ttlMs: req.body.ttlDays * DAY } : {}),
+          owner: principalOf(req).name,
           actor: actorOf(principalOf(req)),
         });
         return reply.code(201).send({ token: r.token, apiToken: r.view });

@@ -1,29 +1,71 @@
 import { join, resolve } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from '../../atomic-file.ts';
 import { batchView, claimView, quarantineView } from '../../claims/claim-view.ts';
-import { writeFileAtomic } from '../../data-dir/context.ts';
+import { BATCH_NAME_RE } from '../../lifecycle/claim-service.ts';
 import { createLifecycleServices } from '../../lifecycle/lifecycle-services.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, parseDuration, parsePositiveInt, usage } from '../io.ts';
 
-const CLAIM_CERT_HELP = `usage:
-  vigil claim-cert create --batch NAME --uses N --expires 30d [--out DIR] [--json]
+export const claimCertHelp: CommandHelp = {
+  forms: {
+    create: {
+      synopsis: 'claim-cert create --batch NAME --uses N --expires 30d [--out DIR] [--json]',
+      about:
+        'A claim certificate shared by a factory batch (docs/protocol.md §14): devices flashed with it may only publish a claim on vigil/v1/claims/{serial} and read vigil/v1/claims/{serial}/reply. Writes claim.crt, claim.key and ca.crt to DIR.',
+      options: [
+        ['--batch NAME', 'the batch name'],
+        ['--uses N', 'how many claims it may make (1 to 1000000)'],
+        ['--expires D', 'how long it is valid (default 30d)'],
+        ['--out DIR', 'where the files go (default DATA_DIR/claims/NAME)'],
+        ['--json', 'print the batch as one JSON object'],
+      ],
+    },
+  },
+};
 
-A shared claim certificate for a factory batch: devices flashed with it may only publish a claim
-on vigil/v1/claims/{serial} and read vigil/v1/claims/{serial}/reply. Writes claim.crt, claim.key
-and ca.crt to DIR (default <data-dir>/claims/NAME).`;
-
-const CLAIMS_HELP = `usage:
-  vigil claims list [--state pending|approved|refused|all] [--json]
-  vigil claims approve SERIAL --device-id ID [--json]
-  vigil claims reject SERIAL [--reason TEXT]
-  vigil claims batches [--json]
-  vigil claims quarantine [--json]      identities with valid TLS that Vigil does not know, with counts`;
+export const claimsHelp: CommandHelp = {
+  forms: {
+    list: {
+      synopsis: 'claims list [--state pending|approved|refused|all] [--json]',
+      about: 'Provisioning claims, newest first: serial, batch, state, the device id given, attempts.',
+      options: [
+        ['--state S', 'only claims in this state: pending, approved, refused, all (default all)'],
+        ['--json', 'one JSON object per claim (NDJSON)'],
+      ],
+    },
+    approve: {
+      synopsis: 'claims approve SERIAL --device-id ID [--json]',
+      about:
+        'Approves a pending claim as device ID: the device gets its own certificate (CN = ID) and derives its kid-1 secret by ECDH when it asks again. Audited.',
+      options: [
+        ['--device-id ID', 'the id the device gets'],
+        ['--json', 'print the claim as one JSON object'],
+      ],
+    },
+    reject: {
+      synopsis: 'claims reject SERIAL [--reason TEXT]',
+      about: 'Refuses a pending claim. Audited.',
+      options: [['--reason TEXT', 'why (audited)']],
+    },
+    batches: {
+      synopsis: 'claims batches [--json]',
+      about: 'The claim certificates by batch, with uses and expiry.',
+      options: [['--json', 'one JSON object per batch (NDJSON)']],
+    },
+    quarantine: {
+      synopsis: 'claims quarantine [--json]',
+      about: 'Identities with valid TLS that Vigil does not know, with counts of their attempts.',
+      options: [['--json', 'one JSON object per identity (NDJSON)']],
+    },
+  },
+};
 
 const iso = (s: string | null) => s ?? '-';
 
 /** `vigil claim-cert create`. */
 export async function claimCertCommand(argv: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = argv;
+  const [, ...rest] = argv;
   const { values } = parseCommand(
     rest,
     {
@@ -35,21 +77,19 @@ export async function claimCertCommand(argv: string[], io: CliIo): Promise<numbe
     },
     { positionals: false },
   );
-  if (!sub || sub === 'help' || sub === '--help') {
-    io.out(CLAIM_CERT_HELP);
-    return sub ? 0 : 2;
-  }
-  if (sub !== 'create') usage(`unknown claim-cert command "${sub}"\n${CLAIM_CERT_HELP}`);
-  if (!values.batch) usage(`--batch is required\n${CLAIM_CERT_HELP}`);
+  if (!values.batch) usage('--batch is required');
   const uses = parsePositiveInt('--uses', values.uses, 1_000_000);
-  if (uses === undefined) usage(`--uses is required\n${CLAIM_CERT_HELP}`);
+  if (uses === undefined) usage('--uses is required');
   const expiresMs = parseDuration('--expires', values.expires ?? '30d') as number;
+  const batch = values.batch;
+  if (!BATCH_NAME_RE.test(batch)) usage(`--batch must match ${BATCH_NAME_RE.source}`);
   return withDataDir(values['data-dir'], async (ctx) => {
     const { claims } = createLifecycleServices(ctx);
-    const made = await claims.createBatch({ name: values.batch as string, uses, expiresMs, actor: 'cli' });
-    const dir = resolve(values.out ?? join(ctx.paths.dataDir, 'claims', made.batch.name));
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Before the batch is created: a directory others can write to is refused (they could swap
+    // the key between our writes), so bad input changes nothing.
+    const dir = resolve(values.out ?? join(ctx.paths.dataDir, 'claims', batch));
+    ensurePrivateDir(dir);
+    const made = await claims.createBatch({ name: batch, uses, expiresMs, actor: 'cli' });
     writeFileAtomic(join(dir, 'claim.crt'), made.certPem);
     writeFileAtomic(join(dir, 'claim.key'), made.keyPem, 0o600);
     writeFileAtomic(join(dir, 'ca.crt'), made.caPem);
@@ -69,19 +109,19 @@ export async function claimCertCommand(argv: string[], io: CliIo): Promise<numbe
 /** `vigil claims list|approve|reject|batches|quarantine`. */
 export async function claimsCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseCommand(rest, {
-    state: { type: 'string' },
-    'device-id': { type: 'string' },
-    reason: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
-  if (!sub || sub === 'help' || sub === '--help') {
-    io.out(CLAIMS_HELP);
-    return sub ? 0 : 2;
-  }
+  const { values, positionals } = parseCommand(
+    rest,
+    {
+      state: { type: 'string' },
+      'device-id': { type: 'string' },
+      reason: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    { positionals: sub === 'approve' || sub === 'reject' ? 1 : 0 },
+  );
   const serial = positionals[0] ?? '';
-  if ((sub === 'approve' || sub === 'reject') && !serial) usage(`SERIAL required\n${CLAIMS_HELP}`);
-  if (sub === 'approve' && !values['device-id']) usage(`--device-id is required\n${CLAIMS_HELP}`);
+  if ((sub === 'approve' || sub === 'reject') && !serial) usage('the claim SERIAL is missing');
+  if (sub === 'approve' && !values['device-id']) usage('--device-id is required');
   const state = values.state ?? 'all';
   if (!['pending', 'approved', 'refused', 'all'].includes(state))
     usage('--state must be pending, approved, refused or all');
@@ -142,7 +182,7 @@ export async function claimsCommand(argv: string[], io: CliIo): Promise<number> 
         return 0;
       }
       default:
-        usage(`unknown claims command "${sub}"\n${CLAIMS_HELP}`);
+        return usage(`unknown subcommand "${sub}"`);
     }
   });
 }

@@ -1,17 +1,39 @@
 import type { CommandRecord } from '../../commands/command-store.ts';
 import { commandStateLabel, commandView } from '../../commands/command-view.ts';
 import { checkDeviceId } from '../../devices/device-service.ts';
+import { VigilError } from '../../errors.ts';
 import { createLifecycleServices } from '../../lifecycle/lifecycle-services.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, parseDuration, parsePositiveInt, usage } from '../io.ts';
 
-const HELP = `usage:
-  vigil command send ID OP [--args JSON] [--ttl 10m] [--reason TEXT] [--wait] [--timeout 2m] [--json]
-  vigil command list ID [--limit N] [--json]
-
-send stores the command (queued); a running \`vigil start\` on the same data directory seals it and
-sends it to the device (now, or when it comes back online) until it is acked or expires.
---wait blocks until the command is acked or expired (exit 1 unless acked ok).`;
+export const commandHelp: CommandHelp = {
+  forms: {
+    send: {
+      synopsis:
+        'command send ID OP [--args JSON] [--ttl 10m] [--reason TEXT] [--wait] [--timeout 2m] [--json]',
+      about:
+        'Stores a signed command to the device (queued); a running `vigil start` on the same data directory seals it under the current key and sends it (now, or when the device comes back online) until it is acked or expires. Ops: set_interval, set_limits, reboot, identify, rotate_key, renew_cert (docs/protocol.md §7.4). Audited.',
+      options: [
+        ['--args JSON', 'the arguments as a flat JSON object, e.g. \'{"seconds":60}\''],
+        ['--ttl D', 'how long it may wait for the device (default 10m; 1s to 30d)'],
+        ['--reason TEXT', 'why (audited with the command)'],
+        ['--wait', 'wait for the ack (exit 1 unless acked ok)'],
+        ['--timeout D', 'how long --wait waits (default 2m)'],
+        ['--json', 'print the command as one JSON object'],
+      ],
+    },
+    list: {
+      synopsis: 'command list ID [--limit N] [--json]',
+      about:
+        "The device's commands, newest first, with their state: queued, sent, acked(ok), acked(error), expired.",
+      options: [
+        ['--limit N', 'at most N commands (default 100, at most 10000)'],
+        ['--json', 'one JSON object per command (NDJSON)'],
+      ],
+    },
+  },
+};
 
 const iso = (s: string | null) => s ?? '-';
 
@@ -32,25 +54,26 @@ function line(c: CommandRecord): string {
 /** `vigil command send|list`: server → device commands (docs/protocol.md §7.3). */
 export async function commandCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseCommand(rest, {
-    args: { type: 'string' },
-    ttl: { type: 'string' },
-    reason: { type: 'string' },
-    wait: { type: 'boolean', default: false },
-    timeout: { type: 'string' },
-    limit: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
-  if (!sub || sub === 'help' || sub === '--help') {
-    io.out(HELP);
-    return sub ? 0 : 2;
-  }
+  const { values, positionals } = parseCommand(
+    rest,
+    {
+      args: { type: 'string' },
+      ttl: { type: 'string' },
+      reason: { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    { positionals: sub === 'send' ? 2 : 1 },
+  );
   const id = positionals[0] ?? '';
-  if (!id) usage(`device id required\n${HELP}`);
+  if (!id) usage('the device ID is missing');
   checkDeviceId(id);
   if (sub === 'send') {
     const op = positionals[1] ?? '';
-    if (!/^[a-z_]{2,32}$/.test(op)) usage(`OP must match ^[a-z_]{2,32}$\n${HELP}`);
+    if (!op) usage('the command OP is missing (e.g. identify)');
+    if (!/^[a-z_]{2,32}$/.test(op)) usage('OP must match ^[a-z_]{2,32}$');
     let args: Record<string, unknown> = {};
     if (values.args !== undefined) {
       try {
@@ -103,7 +126,7 @@ export async function commandCommand(argv: string[], io: CliIo): Promise<number>
   if (sub === 'list') {
     const limit = parsePositiveInt('--limit', values.limit, 10_000) ?? 100;
     return withDataDir(values['data-dir'], async (ctx) => {
-      if (!(await ctx.store.getDevice(id))) usage(`unknown device ${id}`);
+      if (!(await ctx.store.getDevice(id))) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${id}`);
       const list = await ctx.commandStore.list({ deviceId: id, limit, newestFirst: true });
       if (values.json) for (const c of list) io.out(JSON.stringify(commandView(c)));
       else {
@@ -114,5 +137,5 @@ export async function commandCommand(argv: string[], io: CliIo): Promise<number>
       return 0;
     });
   }
-  usage(`unknown command subcommand "${sub}"\n${HELP}`);
+  return usage(`unknown subcommand "${sub}"`);
 }

@@ -2,37 +2,42 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeMosquittoFiles } from '../../data-dir/mosquitto-files.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, parsePositiveInt, usage } from '../io.ts';
 
-const HELP = `usage:
-  vigil mosquitto-config --out DIR [--port N] [--host H] [--user NAME] [--data-dir DIR]
-
-Writes a configuration for Eclipse Mosquitto 2.x to front Vigil (one mutual-TLS listener, the
-certificate CN as identity, the topic ACL of DESIGN §3) into DIR: mosquitto.conf, acl, ca.crt,
-server.crt, server.key (secret, mode 0600), crl.pem and data/ (Mosquitto's database). Issues the
-vigil-ingest service certificate in the data directory if it has none.
-
-  --port N      listener port (default mqtt.port, 8883)
-  --host H      listener address (default mqtt.host; :: means every IPv4 and IPv6 address)
-  --user NAME   user Mosquitto switches to when started as root (default: Mosquitto's, "mosquitto")
-
-Run it again after "vigil device revoke" and at least daily (the CRL expires after 24 h), then
-send SIGHUP to mosquitto: it re-reads crlfile, certfile and keyfile on reload.`;
+export const mosquittoConfigHelp: CommandHelp = {
+  forms: {
+    '': {
+      synopsis: 'mosquitto-config --out DIR [--port N] [--host H] [--user NAME]',
+      about:
+        "Writes a configuration for Eclipse Mosquitto 2.x to front Vigil (one mutual-TLS listener, the certificate CN as identity, the topic ACL of DESIGN §3) into DIR: mosquitto.conf, acl, ca.crt, server.crt, server.key (secret, mode 0600), crl.pem and data/ (Mosquitto's database). Issues the vigil-ingest service certificate in the data directory if it has none.",
+      options: [
+        ['--out DIR', 'where the files go (required)'],
+        ['--port N', 'listener port (default mqtt.port, 8883)'],
+        ['--host H', 'listener address (default mqtt.host; :: means every IPv4 and IPv6 address)'],
+        [
+          '--user NAME',
+          'user Mosquitto switches to when started as root (default: Mosquitto\'s, "mosquitto")',
+        ],
+      ],
+    },
+  },
+  notes:
+    'Run it again after "vigil device revoke" and at least daily (the CRL expires after 24 h), then send SIGHUP to mosquitto: it re-reads crlfile, certfile and keyfile on reload.',
+};
 
 export async function mosquittoConfigCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    out: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    user: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  });
-  if (values.help || positionals[0] === 'help') {
-    io.out(HELP);
-    return 0;
-  }
-  if (positionals.length > 0) usage(`unexpected argument "${positionals[0]}"\n${HELP}`);
-  const outDir = values.out || usage(`--out DIR is required\n${HELP}`);
+  const { values } = parseCommand(
+    argv,
+    {
+      out: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      user: { type: 'string' },
+    },
+    { positionals: false },
+  );
+  const outDir = values.out || usage('--out DIR is required');
   const port = parsePositiveInt('--port', values.port, 65535);
   if (values.host !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(values.host))
     usage('--host must be an IP address or a host name');

@@ -1,11 +1,24 @@
 import { createLifecycleServices } from '../../lifecycle/lifecycle-services.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
-import { type CliIo, usage } from '../io.ts';
+import type { CommandHelp } from '../command-help.ts';
+import type { CliIo } from '../io.ts';
 
-const HELP = `usage:
-  vigil pki rollover [--json]   a new root CA; devices get the trust bundle (old + new), then new
-                                certificates; the old root is retired once no device uses it
-  vigil pki status [--json]     the roots, the rollover phase, and devices on the old / new root`;
+export const pkiHelp: CommandHelp = {
+  forms: {
+    rollover: {
+      synopsis: 'pki rollover [--json]',
+      about:
+        'Creates a new root CA. A running `vigil start` pushes the trust bundle (old + new) to the devices with a trust_bundle command, then issues new device and server certificates from the new root; the old root stays trusted until every device has renewed, then it is retired (docs/protocol.md §13).',
+      options: [['--json', 'print the rollover state as one JSON object']],
+    },
+    status: {
+      synopsis: 'pki status [--json]',
+      about:
+        'The roots, the rollover phase (distributing, switched, retired) and the devices on the old and the new root.',
+      options: [['--json', 'print the status as one JSON object']],
+    },
+  },
+};
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -17,11 +30,6 @@ export async function pkiCommand(argv: string[], io: CliIo): Promise<number> {
     { json: { type: 'boolean', default: false } },
     { positionals: false },
   );
-  if (!sub || sub === 'help' || sub === '--help') {
-    io.out(HELP);
-    return sub ? 0 : 2;
-  }
-  if (sub !== 'rollover' && sub !== 'status') usage(`unknown pki command "${sub}"\n${HELP}`);
   return withDataDir(values['data-dir'], async (ctx) => {
     const { rollover } = createLifecycleServices(ctx);
     if (sub === 'rollover') {

@@ -1,3 +1,4 @@
+import { checkpointLine } from '../../audit/audit-checkpoint.ts';
 import { writeFileAtomic } from '../../data-dir/context.ts';
 import { generateShipmentReport, loadOrCreateReportSigner } from '../../reports/index.ts';
 import { loadShipmentDetail, shipmentReportInput } from '../../shipments/shipment-detail.ts';
@@ -34,7 +35,10 @@ export async function reportShipmentCommand(argv: string[], io: CliIo): Promise<
       );
       const now = ctx.clock();
       const signer = loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master);
-      const bytes = generateShipmentReport(shipmentReportInput(detail, now, 'cli'), format, signer);
+      const cp = await ctx.store.latestAuditCheckpoint();
+      const bytes = generateShipmentReport(shipmentReportInput(detail, now, 'cli'), format, signer, {
+        auditCheckpoint: cp ? checkpointLine(cp) : null,
+      });
       writeFileAtomic(out, bytes);
       await ctx.store.appendAudit({
         ts: now,

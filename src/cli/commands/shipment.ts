@@ -13,7 +13,13 @@ import { ShipmentService } from '../../shipments/shipment-service.ts';
 import { shipmentCliView, shipmentDetailCliView } from '../../shipments/shipment-view.ts';
 import { ALARM_POLICY_OPTIONS, alarmPolicyFromFlags } from '../alarm-policy-flags.ts';
 import { parseCommand } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
+
+const PROFILES = `profiles: ${PROFILE_PRESETS.filter((p) => p !== 'custom').join(', ')}, or a JSON profile such as
+  '{"preset":"custom","lowerC":15,"upperC":25}'`;
+
+const ALARM_SPEC = `alarm SPEC: [OP]LIMIT[:DURATION] or off, e.g. 8:15m, '>=8:20m', --critical-below=-1:10m, 30m`;
 
 const USAGE = `usage:
   vigil shipment create --device ID --profile NAME [--batch LOT[,PRODUCT,QTY[,VVM]] ...]
@@ -23,9 +29,56 @@ const USAGE = `usage:
   vigil shipment list [--state STATE] [--device ID] [--limit N] [--json]
   vigil shipment show ID [--json]
   vigil shipment deliver ID --token TOKEN
-profiles: ${PROFILE_PRESETS.filter((p) => p !== 'custom').join(', ')}, or a JSON profile such as
-  '{"preset":"custom","lowerC":15,"upperC":25}'
-alarm SPEC: [OP]LIMIT[:DURATION] or off, e.g. 8:15m, '>=8:20m', --critical-below=-1:10m, 30m`;
+${PROFILES}
+${ALARM_SPEC}`;
+
+export const shipmentHelp: CommandHelp = {
+  forms: {
+    create: {
+      synopsis:
+        'shipment create --device ID --profile NAME [--batch LOT[,PRODUCT,QTY[,VVM]] ...] [--origin NAME] [--destination NAME] [--eta ISO] [--warning-above SPEC] [--warning-below SPEC] [--critical-above SPEC] [--critical-below SPEC] [--hysteresis C] [--merge-gap-minutes N] [--json]',
+      about:
+        'A planned shipment bound to a logger; it goes in transit when the logger sends its dispatch event (with the batch id and the delivery token).',
+      options: [
+        ['--device ID', 'the logger (a vaccine-transport device)'],
+        ['--profile NAME', 'temperature profile: a preset or a JSON profile (below)'],
+        ['--batch LOT', 'a batch: LOT, or LOT,PRODUCT,QTY[,VVM]; repeat for several'],
+        ['--origin NAME', 'where it leaves from'],
+        ['--destination NAME', 'where it goes'],
+        ['--eta ISO', 'expected arrival'],
+        ['--warning-above SPEC', "this shipment's warning tier above the range (alarm SPEC below)"],
+        ['--warning-below SPEC', "this shipment's warning tier below the range"],
+        ['--critical-above SPEC', "this shipment's critical tier above the range"],
+        ['--critical-below SPEC', "this shipment's critical tier below the range"],
+        ['--hysteresis C', 'degrees back inside the limit before an alarm clears'],
+        ['--merge-gap-minutes N', 'excursions closer than N minutes count as one'],
+        ['--json', 'print the shipment as one JSON object'],
+      ],
+    },
+    list: {
+      synopsis: 'shipment list [--state STATE] [--device ID] [--limit N] [--json]',
+      about: 'Shipments, newest first.',
+      options: [
+        ['--state S', SHIPMENT_STATES.join(', ')],
+        ['--device ID', "only this logger's shipments"],
+        ['--limit N', 'at most N (default 100)'],
+        ['--json', 'one JSON object per shipment (NDJSON)'],
+      ],
+    },
+    show: {
+      synopsis: 'shipment show ID [--json]',
+      about:
+        'One shipment with its cold-chain record: MKT, time out of range, excursions, gaps, alarms, custody.',
+      options: [['--json', 'print {shipment, profile, trip, summary, alarms, custody} as one JSON object']],
+    },
+    deliver: {
+      synopsis: 'shipment deliver ID --token TOKEN',
+      about: 'Proof of delivery with the token the logger generated at dispatch (shown on its display).',
+      options: [['--token T', 'the delivery token (never logged or audited)']],
+    },
+  },
+  notes: `${PROFILES}\n${ALARM_SPEC}`,
+};
 
 /** The actor of everything done from a terminal (the CLI has no signed-in user). */
 const CLI_ACTOR = 'cli';
@@ -155,7 +208,7 @@ export async function shipmentCommand(argv: string[], io: CliIo): Promise<number
         },
         CLI_ACTOR,
       );
-      if (values.json) io.out(JSON.stringify(shipmentCliView(s), null, 2));
+      if (values.json) io.out(JSON.stringify(shipmentCliView(s)));
       else {
         io.out(`created shipment ${s.id} (planned) for device ${s.deviceId}`);
         io.out('it goes in transit when the device sends its dispatch event');
@@ -204,7 +257,7 @@ export async function shipmentCommand(argv: string[], io: CliIo): Promise<number
         { service: serviceOf(ctx), store: ctx.store, alarms: ctx.alarmStore, clock: ctx.clock },
         id,
       );
-      if (values.json) io.out(JSON.stringify(shipmentDetailCliView(d), null, 2));
+      if (values.json) io.out(JSON.stringify(shipmentDetailCliView(d)));
       else showText(d, io);
       return 0;
     } finally {

@@ -1,8 +1,35 @@
-import { openContext } from '../../data-dir/context.ts';
-import { startServer } from '../../server/start-server.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConfigInput } from '../../config/schema.ts';
+import { ensureFirstAdmin, openContext } from '../../data-dir/context.ts';
+import { DEFAULT_WEB_ROOT, startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { parseCommand } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
+import { firstAdminNotice, pendingFirstAdminHint } from '../first-admin-notice.ts';
 import { type CliIo, parsePositiveInt } from '../io.ts';
+import { listenError, listenersOf, startPreflight } from '../start-preflight.ts';
+
+export const startHelp: CommandHelp = {
+  forms: {
+    '': {
+      synopsis: 'start [--mqtt-port N] [--http-port N] [--demo] [--accept-exposed-master-key]',
+      about:
+        'Runs the MQTT broker (mTLS), the ingest pipeline, the encrypted store, the HTTPS API and the dashboard, until Ctrl-C. On first use it creates the data directory (master key, database, CA, server certificate, CRL) and the admin account, whose one-time password it prints once; before writing anything it checks the data directory, the configuration and both ports.',
+      options: [
+        ['--mqtt-port N', 'MQTT over TLS port (default mqtt.port, 8883; 0 picks a free one)'],
+        ['--http-port N', 'HTTPS port (default http.port, 8443; 0 picks a free one)'],
+        ['--demo', 'also run the simulated fleet: 6 trucks, 3 patient monitors, 3 fridge probes'],
+        [
+          '--accept-exposed-master-key',
+          'start although master.key was readable by other users (then set to mode 0600, logged and audited); rotate the key if it may have leaked',
+        ],
+      ],
+    },
+  },
+  notes:
+    'Logs are JSON on stderr, or in log.file (log.level, VIGIL_LOG_LEVEL); on a terminal a status line is printed every log.statusIntervalMs.',
+};
 
 /** The demo fleet `npm start` runs: trucks on real routes, patient monitors, fridge probes. */
 const DEMO_FLEET = [
@@ -11,6 +38,10 @@ const DEMO_FLEET = [
   { profile: 'temperature-probe', devices: 3, rate: 0.2, forceExcursion: false },
 ] as const;
 
+function portFlag(flag: string, value: string | undefined): number | undefined {
+  return value === '0' ? 0 : parsePositiveInt(flag, value, 65535);
+}
+
 export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCommand(
     argv,
@@ -18,32 +49,56 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       'mqtt-port': { type: 'string' },
       'http-port': { type: 'string' },
       demo: { type: 'boolean', default: false },
+      'accept-exposed-master-key': { type: 'boolean', default: false },
     },
     { positionals: false },
   );
-  const mqttPort =
-    values['mqtt-port'] === '0' ? 0 : parsePositiveInt('--mqtt-port', values['mqtt-port'], 65535);
-  const httpPort =
-    values['http-port'] === '0' ? 0 : parsePositiveInt('--http-port', values['http-port'], 65535);
+  const mqttPort = portFlag('--mqtt-port', values['mqtt-port']);
+  const httpPort = portFlag('--http-port', values['http-port']);
+  const overrides: Partial<ConfigInput> = {
+    ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
+    ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
+  };
+  const acceptExposedMasterKey = values['accept-exposed-master-key'];
+  // Everything that can fail is checked before the first file is written.
+  const config = await startPreflight({
+    dataDir: values['data-dir'],
+    env: io.env,
+    overrides,
+    acceptExposedMasterKey,
+  });
   const ctx = await openContext({
     dataDir: values['data-dir'],
-    overrides: {
-      ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
-      ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
-    },
+    env: io.env,
+    overrides,
+    create: true,
+    acceptExposedMasterKey,
   });
   const server = await startServer(ctx).catch(async (err) => {
     await ctx.close();
-    throw err;
+    // A port taken between the check and the start: the same plain error.
+    throw listenError(err, listenersOf(config)) ?? err;
   });
+  // The first admin only now that the server runs: a start that failed leaves no account
+  // whose password nobody saw, and the next start creates it.
+  const admin = await ensureFirstAdmin(ctx);
+  const dashboard = `https://localhost:${server.httpPort}/`;
   io.out(`vigil started (pid ${process.pid})`);
   for (const c of ctx.created) io.out(`  created ${c}`);
   io.out(`  data directory   ${ctx.paths.dataDir}`);
   io.out(
     `  MQTT over mTLS   mqtts://localhost:${server.mqttPort}  (topics ${ctx.config.mqtt.topicPrefix}/devices/{id}/...)`,
   );
-  io.out(`  dashboard, API   https://localhost:${server.httpPort}/  (health: /healthz, API: /api/v1)`);
+  io.out(`  dashboard, API   ${dashboard}  (health: /healthz, API: /api/v1)`);
+  if (!existsSync(join(DEFAULT_WEB_ROOT, 'index.html'))) {
+    io.out('                   (the dashboard is not built: run "npm run build:web"; the API works)');
+  }
   io.out(`  CA certificate   ${ctx.paths.caCert}`);
+  if (admin) io.out(firstAdminNotice(admin, dashboard));
+  else {
+    const hint = await pendingFirstAdminHint(ctx);
+    if (hint) io.out(hint);
+  }
 
   const fleets: SimFleet[] = [];
   if (values.demo) {
@@ -56,28 +111,32 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     );
     io.out('');
     io.out('look at the data (in another terminal, same directory):');
-    io.out('  npm run vigil -- device list');
-    io.out('  npm run vigil -- readings sim-truck-001 --limit 10');
+    io.out('  npm run -s vigil -- device list');
+    io.out('  npm run -s vigil -- readings sim-truck-001 --limit 10');
+    io.out('  npm run -s vigil -- readings sim-truck-001 --follow');
     // Each truck's dispatch event starts a shipment; sim-truck-001's cooling fails early (heat excursion).
-    io.out('  npm run vigil -- shipment list');
-    io.out('  npm run vigil -- shipment show <id from the list> --json');
-    io.out('  npm run vigil -- audit --since 2026-01-01T00:00:00Z');
+    io.out('  npm run -s vigil -- shipment list');
+    io.out('  npm run -s vigil -- shipment show <id from the list> --json');
+    io.out('  npm run -s vigil -- alarms --follow');
   }
   io.out('press Ctrl-C to stop');
 
-  const statsTimer = setInterval(() => {
-    const s = server.pipeline.stats;
-    const rej = Object.entries(server.rejections.totals())
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ');
-    const sim = fleets.length
-      ? ` | sim sent ${fleets.reduce((n, f) => n + f.totals().sent, 0)} buffered ${fleets.reduce((n, f) => n + f.totals().buffered, 0)}`
-      : '';
-    io.out(
-      `[${new Date().toISOString()}] clients ${server.broker?.stats().connected ?? 0} | accepted ${s.accepted} readings ${s.readings} rejected ${s.rejected}${rej ? ` (${rej})` : ''}${sim}`,
-    );
-  }, 15_000);
-  statsTimer.unref();
+  // A person watching the terminal gets a status line; logs and journals get only the JSON logs.
+  const statsTimer = io.terminal?.stdout
+    ? setInterval(() => {
+        const s = server.pipeline.stats;
+        const rej = Object.entries(server.rejections.totals())
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ');
+        const sim = fleets.length
+          ? ` | sim sent ${fleets.reduce((n, f) => n + f.totals().sent, 0)} buffered ${fleets.reduce((n, f) => n + f.totals().buffered, 0)}`
+          : '';
+        io.out(
+          `[${new Date().toISOString()}] clients ${server.broker?.stats().connected ?? 0} | accepted ${s.accepted} readings ${s.readings} rejected ${s.rejected}${rej ? ` (${rej})` : ''}${sim}`,
+        );
+      }, ctx.config.log.statusIntervalMs)
+    : undefined;
+  statsTimer?.unref();
 
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
@@ -86,8 +145,13 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   io.out('stopping...');
   clearInterval(statsTimer);
   for (const f of fleets) await f.stop();
-  await server.stop();
+  const outcome = await server.stop();
   await ctx.close();
-  io.out('stopped');
-  return 0;
+  // Exit 0 after a clean drain; 1 when the deadline (shutdownTimeoutMs) forced connections closed.
+  io.out(
+    outcome.clean
+      ? 'stopped'
+      : `stopped: forced after ${ctx.config.shutdownTimeoutMs} ms (${outcome.cutShort.join(', ')})`,
+  );
+  return outcome.clean ? 0 : 1;
 }

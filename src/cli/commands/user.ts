@@ -1,23 +1,48 @@
-import { parseArgs } from 'node:util';
 import { checkRole, checkUserName, type UserView } from '../../auth/accounts.ts';
 import { createAuthServices } from '../../auth/auth-services.ts';
 import { ROLES } from '../../auth/principal.ts';
 import { openContext } from '../../data-dir/context.ts';
+import { escapeControl } from '../../escape-control.ts';
+import { parseCommand } from '../command-context.ts';
+import { type CommandHelp, subcommandsOf } from '../command-help.ts';
 import { type CliIo, usage } from '../io.ts';
+import { iso, userJson } from '../json-views.ts';
 
-const HELP = `usage:
-  vigil user add NAME --role ${ROLES.join('|')} [--json]
-  vigil user list [--json]
-  vigil user disable|enable NAME
-  vigil user reset-mfa NAME          remove TOTP and recovery codes; enrol again at next sign-in
-  vigil user reset-password NAME     new one-time password; sessions end
+const NAME_RULE =
+  'NAME: 3 to 32 characters, a lowercase letter first, then lowercase letters, digits, ".", "_" or "-"';
 
-A new account gets a one-time password, printed once: the user must change it and enrol TOTP
-(authenticator app) at first sign-in.`;
-
-const SUBCOMMANDS = ['add', 'list', 'disable', 'enable', 'reset-mfa', 'reset-password'];
-
-const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+export const userHelp: CommandHelp = {
+  forms: {
+    add: {
+      synopsis: `user add NAME --role ${ROLES.join('|')} [--json]`,
+      about:
+        'A new dashboard account with a one-time password, printed once: the user must change it and enrol TOTP (an authenticator app) at first sign-in.',
+      options: [
+        ['--role R', `what the user may do: ${ROLES.join(', ')} (docs/permissions.md)`],
+        ['--json', 'print {user, oneTimePassword} as one JSON object'],
+      ],
+    },
+    list: {
+      synopsis: 'user list [--json]',
+      about: 'Every account: role, status, second factor, pending steps and last sign-in.',
+      options: [['--json', 'one JSON object per user (NDJSON)']],
+    },
+    disable: { synopsis: 'user disable NAME', about: 'Ends the sessions and refuses sign-in until enabled.' },
+    enable: { synopsis: 'user enable NAME', about: 'Allows a disabled account to sign in again.' },
+    'reset-mfa': {
+      synopsis: 'user reset-mfa NAME',
+      about:
+        'Removes TOTP and recovery codes and ends the sessions; the user enrols again at the next sign-in.',
+    },
+    'reset-password': {
+      synopsis: 'user reset-password NAME [--json]',
+      about:
+        'A new one-time password, printed once; the sessions end and the user must change it at the next sign-in.',
+      options: [['--json', 'print {name, oneTimePassword} as one JSON object']],
+    },
+  },
+  notes: NAME_RULE,
+};
 
 function row(u: UserView): string {
   const mfa = u.mfaEnrolled ? `totp (${u.recoveryCodesLeft} codes)` : 'not enrolled';
@@ -25,47 +50,36 @@ function row(u: UserView): string {
     .filter(Boolean)
     .join(',');
   return [
-    u.name.padEnd(20),
+    escapeControl(u.name).padEnd(20),
     u.role.padEnd(9),
     u.status.padEnd(9),
     mfa.padEnd(18),
     (pending || '-').padEnd(26),
-    iso(u.lastLoginAt),
+    u.lastLoginAt === null ? 'never' : iso(u.lastLoginAt),
   ].join(' ');
 }
 
 /** `vigil user ...`: manage dashboard accounts from the server's shell (actor `cli`). */
 export async function userCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      role: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  if (!sub || sub === 'help' || sub === '--help') {
-    io.out(HELP);
-    return sub ? 0 : 2;
-  }
-  if (!SUBCOMMANDS.includes(sub)) usage(`unknown user command "${sub}"\n${HELP}`);
+  const { values, positionals } = parseCommand(
+    rest,
+    { role: { type: 'string' }, json: { type: 'boolean', default: false } },
+    { positionals: sub === 'list' ? 0 : 1 },
+  );
+  if (!sub || !subcommandsOf(userHelp).includes(sub)) usage(`unknown subcommand "${sub ?? ''}"`);
   const name = positionals[0] ?? '';
-  // Validate before opening (and possibly creating) the data directory: bad input changes nothing.
+  // Validate before opening the data directory: bad input changes nothing.
   if (sub !== 'list') {
-    if (!name) usage(`user name required\n${HELP}`);
+    if (!name) usage('the user NAME is missing');
     checkUserName(name);
   }
   if (sub === 'add') {
-    if (!values.role) usage(`--role is required (${ROLES.join(', ')})`);
+    if (!values.role) usage(`--role is required: one of ${ROLES.join(', ')}`);
     checkRole(values.role);
   }
-  const ctx = await openContext({ dataDir: values['data-dir'], logLevel: 'warn' });
+  const ctx = await openContext({ dataDir: values['data-dir'], env: io.env, logLevel: 'warn' });
   try {
-    // On a fresh data directory this run created the admin account: its password is shown
-    // here (stderr, so that --json output stays clean) and nowhere else.
-    for (const c of ctx.created) io.err(`created ${c}`);
     const { accounts } = createAuthServices({
       store: ctx.accountStore,
       audit: ctx.store,
@@ -79,7 +93,7 @@ export async function userCommand(argv: string[], io: CliIo): Promise<number> {
           role: values.role as UserView['role'],
           actor: 'cli',
         });
-        if (values.json) io.out(JSON.stringify({ user, oneTimePassword }));
+        if (values.json) io.out(JSON.stringify({ user: userJson(user), oneTimePassword }));
         else {
           io.out(`user ${user.name} added (role ${user.role})`);
           io.out(`one-time password: ${oneTimePassword}`);
@@ -91,13 +105,13 @@ export async function userCommand(argv: string[], io: CliIo): Promise<number> {
       }
       case 'list': {
         const users = await accounts.listUsers();
-        if (values.json) for (const u of users) io.out(JSON.stringify(u));
+        if (values.json) for (const u of users) io.out(JSON.stringify(userJson(u)));
         else {
           io.out(
             `${'NAME'.padEnd(20)} ${'ROLE'.padEnd(9)} ${'STATUS'.padEnd(9)} ${'MFA'.padEnd(18)} ${'PENDING'.padEnd(26)} LAST SIGN-IN`,
           );
           for (const u of users) io.out(row(u));
-          io.out(`${users.length} user(s)`);
+          io.err(`${users.length} user(s)`);
         }
         return 0;
       }

@@ -37,6 +37,7 @@ export interface ApiTokenRow {
   label: string;
   role: ApiTokenRecord['role'];
   created_by: string;
+  owner: string | null;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
@@ -77,6 +78,7 @@ export const toApiToken = (r: ApiTokenRow): ApiTokenRecord => ({
   label: r.label,
   role: r.role,
   createdBy: r.created_by,
+  owner: r.owner,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   revokedAt: r.revoked_at,

@@ -1,8 +1,9 @@
 import type {
   AccountStore,
   ApiTokenRecord,
-  FailureKind,
   SessionRecord,
+  SignInFailure,
+  SignInFailureQuery,
   UserPatch,
   UserRecord,
 } from '../../auth/account-store.ts';
@@ -198,45 +199,45 @@ export class SqliteAccountStore implements AccountStore {
     );
   }
 
-  async addAuthFailure(kind: FailureKind, subject: string, at: number): Promise<void> {
+  async addSignInFailure(f: SignInFailure): Promise<void> {
     this.#q.read(() =>
-      this.#q.stmt('INSERT INTO auth_failures (kind, subject, at) VALUES (?, ?, ?)').run(kind, subject, at),
+      this.#q
+        .stmt('INSERT INTO sign_in_failures (account, address, at) VALUES (?, ?, ?)')
+        .run(f.account, f.address, f.at),
     );
   }
 
-  async listAuthFailures(
-    kind: FailureKind,
-    subject: string,
-    since: number,
-    limit: number,
-  ): Promise<number[]> {
+  async listSignInFailures(q: SignInFailureQuery): Promise<number[]> {
+    // One statement per filter shape, so that each uses its own index.
+    const filters: [string, string][] = [];
+    if (q.account !== undefined) filters.push(['account = ?', q.account]);
+    if (q.address !== undefined) filters.push(['address = ?', q.address]);
+    const where = filters.map((x) => `${x[0]} AND `).join('');
     return this.#q.read(
       () =>
         this.#q
-          .stmt(
-            'SELECT at FROM auth_failures WHERE kind = ? AND subject = ? AND at >= ? ORDER BY at DESC LIMIT ?',
-          )
+          .stmt(`SELECT at FROM sign_in_failures WHERE ${where}at >= ? ORDER BY at DESC LIMIT ?`)
           .pluck()
-          .all(kind, subject, since, clampLimit(limit)) as number[],
+          .all(...filters.map((x) => x[1]), q.since, clampLimit(q.limit)) as number[],
     );
   }
 
-  async clearAuthFailures(kind: FailureKind, subject: string): Promise<void> {
+  async clearSignInFailures(account: string, address: string): Promise<void> {
     this.#q.read(() =>
-      this.#q.stmt('DELETE FROM auth_failures WHERE kind = ? AND subject = ?').run(kind, subject),
+      this.#q.stmt('DELETE FROM sign_in_failures WHERE account = ? AND address = ?').run(account, address),
     );
   }
 
-  async pruneAuthFailures(before: number): Promise<number> {
-    return this.#q.read(() => this.#q.stmt('DELETE FROM auth_failures WHERE at < ?').run(before).changes);
+  async pruneSignInFailures(before: number): Promise<number> {
+    return this.#q.read(() => this.#q.stmt('DELETE FROM sign_in_failures WHERE at < ?').run(before).changes);
   }
 
   async addApiToken(token: ApiTokenRecord): Promise<void> {
     this.#q.read(() =>
       this.#q
         .stmt(
-          `INSERT INTO api_tokens (id, secret_hash, label, role, created_by, created_at, expires_at, revoked_at,
-           last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO api_tokens (id, secret_hash, label, role, created_by, owner, created_at, expires_at,
+           revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           token.id,
@@ -244,6 +245,7 @@ export class SqliteAccountStore implements AccountStore {
           token.label,
           token.role,
           token.createdBy,
+          token.owner,
           token.createdAt,
           token.expiresAt,
           token.revokedAt,

@@ -3,6 +3,7 @@ import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteClaimStore } from './sqlite-claim-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
@@ -18,6 +19,7 @@ export interface SqliteAdapters {
   commands: SqliteCommandStore;
   rotations: SqliteRotationStore;
   claims: SqliteClaimStore;
+  notifications: SqliteNotificationStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -31,6 +33,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     commands: new SqliteCommandStore(database),
     rotations: new SqliteRotationStore(database),
     claims: new SqliteClaimStore(database),
+    notifications: new SqliteNotificationStore(database),
   };
 }
 

@@ -17,7 +17,7 @@ const key = randomBytes(32);
 let db: SqliteAdapters;
 
 before(() => {
-  db = openSqliteAdapters({ path, key });
+  db = openSqliteAdapters({ path, key, auditKey: randomBytes(32) });
 });
 after(async () => {
   await db.store.close();

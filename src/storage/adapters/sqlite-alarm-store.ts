@@ -300,8 +300,13 @@ export class SqliteAlarmStore implements AlarmStore {
       where.push('raised_at >= ?');
       args.push(q.since);
     }
+    if (q.changedSince !== undefined) {
+      where.push('updated_at >= ?');
+      args.push(q.changedSince);
+    }
     const limit = Math.min(Math.max(Math.trunc(q.limit ?? DEFAULT_LIMIT), 0), MAX_LIMIT);
-    const sql = `SELECT * FROM alarms${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id LIMIT ?`;
+    const order = q.changedSince !== undefined ? 'updated_at, id' : 'raised_at DESC, id';
+    const sql = `SELECT * FROM alarms${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
     return this.#run(() => (this.#stmt(sql).all(...args, limit) as AlarmRow[]).map(toAlarm), false);
   }
 

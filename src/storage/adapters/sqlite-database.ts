@@ -2,6 +2,9 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { CONFIG_DEFAULTS } from '../../config/schema.ts';
 import { VigilError } from '../../errors.ts';
+import type { MasterKey } from '../../keys/master-key.ts';
+import type { AuditInput } from '../store.ts';
+import { appendAuditRow } from './sqlite-audit-log.ts';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.ts';
 
 type Db = Database.Database;
@@ -12,6 +15,10 @@ export interface SqliteDatabaseOptions {
   path: string;
   /** 32 raw bytes (from `MasterKey.databaseKey()`), used directly as the SQLCipher key. */
   key: Buffer;
+  /** 32 bytes (from `MasterKey.auditKey()`): the key of the audit log's HMAC chain. */
+  auditKey: Buffer;
+  /** Needed by migrations that re-seal stored blobs (an existing database with secrets in it). */
+  master?: Pick<MasterKey, 'reseal'> | undefined;
   /** Open read-only (no migrations, no journal-mode change). Default false. */
   readonly?: boolean;
   /** FULL (default): a committed batch survives power loss. NORMAL: survives a process crash only. */
@@ -108,10 +115,19 @@ export class SqliteDatabase {
   readonly #db: Db;
   readonly #migrations: readonly SqliteMigration[];
   readonly #stmts = new Map<string, Database.Statement>();
+  readonly #auditKey: Buffer;
+  readonly #master: Pick<MasterKey, 'reseal'> | undefined;
 
-  private constructor(db: Db, migrations: readonly SqliteMigration[]) {
+  private constructor(db: Db, migrations: readonly SqliteMigration[], opts: SqliteDatabaseOptions) {
     this.#db = db;
     this.#migrations = migrations;
+    this.#auditKey = Buffer.from(opts.auditKey);
+    this.#master = opts.master;
+  }
+
+  /** Key of the audit log's HMAC chain. */
+  get auditKey(): Buffer {
+    return this.#auditKey;
   }
 
   /**
@@ -122,6 +138,9 @@ export class SqliteDatabase {
   static open(opts: SqliteDatabaseOptions): SqliteDatabase {
     if (!Buffer.isBuffer(opts.key) || opts.key.length !== 32) {
       throw new VigilError('VIGIL_ERR_MASTER_KEY', 'database key must be 32 bytes');
+    }
+    if (!Buffer.isBuffer(opts.auditKey) || opts.auditKey.length !== 32) {
+      throw new VigilError('VIGIL_ERR_MASTER_KEY', 'audit key must be 32 bytes');
     }
     const readonly = opts.readonly ?? false;
     const synchronous = opts.synchronous ?? CONFIG_DEFAULTS.storage.synchronous;
@@ -164,7 +183,7 @@ export class SqliteDatabase {
       db.close();
       throw storeError(err, 'open');
     }
-    return new SqliteDatabase(db, opts.migrations ?? SQLITE_MIGRATIONS);
+    return new SqliteDatabase(db, opts.migrations ?? SQLITE_MIGRATIONS, opts);
   }
 
   get readonly(): boolean {
@@ -203,6 +222,11 @@ export class SqliteDatabase {
       all: <R>(sql: string, ...args: unknown[]) => mapped(() => this.stmt(sql).all(...args) as R[]),
       select: (table, filters, tail, ...tailArgs) => this.select(table, filters, tail, ...tailArgs),
     };
+  }
+
+  /** Runs `fn` in one deferred transaction: its reads see one snapshot. */
+  readTransaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn).deferred();
   }
 
   /** Iterates a query's rows without a cached statement (one read snapshot, flat memory). */
@@ -312,11 +336,29 @@ export class SqliteDatabase {
       const record = this.#db.prepare(
         'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
       );
+      const now = Date.now();
+      const audits: AuditInput[] = [];
       for (const m of [...this.#migrations].sort((a, b) => a.version - b.version)) {
         if (applied.has(m.version)) continue;
         this.#db.exec(m.sql);
-        record.run(m.version, m.name, Date.now());
+        m.run?.({
+          db: this.#db,
+          auditKey: this.#auditKey,
+          master: this.#master,
+          now,
+          audit: (action, object, detail) =>
+            audits.push({
+              ts: now,
+              actor: 'system',
+              action,
+              object,
+              detail: { migration: m.version, ...detail },
+            }),
+        });
+        record.run(m.version, m.name, now);
       }
+      // After every step: an entry is appended to the chain as the last step left it.
+      for (const a of audits) appendAuditRow((sql) => this.#db.prepare(sql), this.#auditKey, a);
     });
   }
 

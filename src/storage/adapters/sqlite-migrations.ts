@@ -1,9 +1,35 @@
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { VigilError } from '../../errors.ts';
+import type { MasterKey } from '../../keys/master-key.ts';
+import { deviceSecretIdentity, totpSecretIdentity } from '../../keys/master-key.ts';
+import { legacyAuditHash } from '../audit-chain.ts';
+import { rechainAuditRows, verifyAuditRows } from './sqlite-audit-log.ts';
+
+/** What a migration step written in code gets, inside the migration transaction. */
+export interface MigrationRun {
+  db: Database.Database;
+  /** Key of the audit HMAC chain. */
+  auditKey: Buffer;
+  /** To re-seal stored blobs; absent when the caller opened the database with its key only. */
+  master: Pick<MasterKey, 'reseal'> | undefined;
+  /** Appends an audit entry (actor `system`) once every pending step has run, in the same transaction. */
+  audit(action: string, object: string | null, detail: Record<string, unknown>): void;
+  /** Wall-clock time of this migration run (ms). */
+  now: number;
+}
+
+import { LIFECYCLE_MIGRATION } from './sqlite-lifecycle-migration.ts';
+import { NOTIFICATION_MIGRATION } from './sqlite-notification-migration.ts';
+
 /** One schema step. Versions are applied in ascending order and never edited once released. */
 export interface SqliteMigration {
   version: number;
   /** What the step does, recorded in `schema_migrations` for humans. */
   name: string;
+  /** SQL run first (may be empty). */
   sql: string;
+  /** Then code, for what SQL cannot do (keys, re-chaining). */
+  run?: (m: MigrationRun) => void;
 }
 
 /**
@@ -310,103 +336,124 @@ ALTER TABLE alarms ADD COLUMN disproved_at INTEGER
   },
   {
     version: 6,
-    name: 'commands and key lifecycle',
+    name: 'sign-in failures per account and address',
     sql: `
--- Durable server -> device commands (docs/protocol.md §7.3). n keeps the queue order.
-CREATE TABLE commands (
-  n INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  device_id TEXT NOT NULL REFERENCES devices (id),
-  op TEXT NOT NULL,
-  args TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'acked', 'expired')),
-  outcome TEXT CHECK (outcome IN ('ok', 'error')),
-  error TEXT,
-  result TEXT,
-  created_by TEXT NOT NULL,
-  reason TEXT,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  sent_at INTEGER,
-  send_count INTEGER NOT NULL,
-  downlink_seq INTEGER,
-  acked_at INTEGER,
-  updated_at INTEGER NOT NULL,
-  CHECK ((state = 'acked') = (outcome IS NOT NULL))
-) STRICT;
-CREATE INDEX commands_device ON commands (device_id, n);
-CREATE INDEX commands_pending ON commands (state, expires_at) WHERE state IN ('queued', 'sent');
-
--- The server's downlink seq per device: persisted, strictly increasing, never reused.
-CREATE TABLE downlink_seq (
-  device_id TEXT PRIMARY KEY REFERENCES devices (id),
-  next_seq INTEGER NOT NULL CHECK (next_seq >= 0)
-) STRICT, WITHOUT ROWID;
-
--- Device secret rotations (docs/protocol.md §12): one row per new kid.
-CREATE TABLE key_rotations (
-  device_id TEXT NOT NULL REFERENCES devices (id),
-  kid INTEGER NOT NULL,
-  from_kid INTEGER NOT NULL,
-  command_id TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('pending', 'acked', 'completed', 'failed')),
-  started_at INTEGER NOT NULL,
-  acked_at INTEGER,
-  completed_at INTEGER,
-  error TEXT,
-  started_by TEXT NOT NULL,
-  PRIMARY KEY (device_id, kid)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX key_rotations_state ON key_rotations (state);
-
--- Claim-based provisioning (docs/protocol.md §14): shared claim certificates per factory batch,
--- claims by device serial, claim nonces seen (replays), and quarantined unknown identities.
-CREATE TABLE claim_batches (
-  name TEXT PRIMARY KEY,
-  cert_serial TEXT NOT NULL UNIQUE,
-  cert_pem TEXT NOT NULL,
-  max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
-  uses INTEGER NOT NULL CHECK (uses >= 0),
-  expires_at INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  revoked_at INTEGER
-) STRICT, WITHOUT ROWID;
-
-CREATE TABLE claims (
-  serial TEXT PRIMARY KEY,
-  batch TEXT NOT NULL REFERENCES claim_batches (name),
-  profile TEXT NOT NULL,
-  csr TEXT NOT NULL,
-  key_fp TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'refused')),
-  device_id TEXT,
-  reply TEXT,
-  attempts INTEGER NOT NULL,
-  received_at INTEGER NOT NULL,
-  last_seen_at INTEGER NOT NULL,
-  address TEXT,
-  decided_at INTEGER,
-  decided_by TEXT,
-  CHECK ((state = 'pending') = (decided_at IS NULL))
-) STRICT, WITHOUT ROWID;
-CREATE INDEX claims_state ON claims (state, received_at);
-
-CREATE TABLE claim_nonces (
-  nonce TEXT PRIMARY KEY,
-  serial TEXT NOT NULL,
+-- One row per failed password or second-factor check, with both the account name tried and the
+-- client address ('' when none), so the throttle can count per (account, address), per address
+-- and per account. Replaces auth_failures, whose rows (one per subject) could not be paired;
+-- they only lived for the lockout window, so they are dropped rather than converted.
+DROP TABLE auth_failures;
+CREATE TABLE sign_in_failures (
+  account TEXT NOT NULL,
+  address TEXT NOT NULL,
   at INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
-
-CREATE TABLE quarantine (
-  cn TEXT NOT NULL,
-  cert_serial TEXT NOT NULL,
-  attempts INTEGER NOT NULL,
-  first_seen INTEGER NOT NULL,
-  last_seen INTEGER NOT NULL,
-  last_address TEXT,
-  PRIMARY KEY (cn, cert_serial)
-) STRICT, WITHOUT ROWID;
+) STRICT;
+CREATE INDEX sign_in_failures_pair ON sign_in_failures (account, address, at);
+CREATE INDEX sign_in_failures_address ON sign_in_failures (address, at);
+CREATE INDEX sign_in_failures_account ON sign_in_failures (account, at);
+CREATE INDEX sign_in_failures_at ON sign_in_failures (at);
 `,
   },
+  {
+    version: 7,
+    name: 'audit chain keyed: HMAC-SHA256 under a key derived from the master key',
+    sql: `
+-- Signed checkpoints of the chain head (src/audit/audit-checkpoints.ts). A copy lives here for
+-- reports and \`vigil audit verify\`; the newest is also kept outside the database.
+CREATE TABLE audit_checkpoints (
+  seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+  at INTEGER NOT NULL,
+  entries INTEGER NOT NULL,
+  head_id INTEGER NOT NULL,
+  head_hash TEXT NOT NULL,
+  key_fingerprint TEXT NOT NULL,
+  signature TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+`,
+    run: (m) => {
+      // The old chain is checked before it is replaced, and the outcome is recorded: re-chaining
+      // must not launder an earlier edit.
+      const old = verifyAuditRows((sql) => m.db.prepare(sql), m.auditKey, legacyAuditHash);
+      if (old.entries === 0) return;
+      rechainAuditRows(m.db, m.auditKey);
+      m.audit('audit.rechain', null, {
+        from: 'sha256',
+        to: 'hmac-sha256',
+        entries: old.entries,
+        oldHeadHash: old.head?.hash ?? null,
+        oldChainIntact: old.ok,
+        oldFirstBroken: old.firstBroken,
+      });
+    },
+  },
+  {
+    version: 8,
+    name: 'API tokens belong to their creator',
+    sql: `
+ALTER TABLE api_tokens ADD COLUMN owner TEXT REFERENCES users (name);
+UPDATE api_tokens SET owner = substr(created_by, 6)
+  WHERE created_by LIKE 'user:%' AND substr(created_by, 6) IN (SELECT name FROM users);
+`,
+    run: (m) => {
+      // A token with no known creator (made by \`cli\` or a vanished account) cannot be bound to
+      // anyone's role: it is revoked rather than guessed an owner.
+      const unbound = m.db
+        .prepare('SELECT id FROM api_tokens WHERE owner IS NULL AND revoked_at IS NULL ORDER BY id')
+        .pluck()
+        .all() as string[];
+      const bound = m.db
+        .prepare('SELECT count(*) FROM api_tokens WHERE owner IS NOT NULL')
+        .pluck()
+        .get() as number;
+      if (unbound.length === 0 && bound === 0) return;
+      m.db
+        .prepare('UPDATE api_tokens SET revoked_at = ? WHERE owner IS NULL AND revoked_at IS NULL')
+        .run(m.now);
+      m.audit('token.migrate_owner', null, { bound, revokedWithoutOwner: unbound });
+    },
+  },
+  {
+    version: 9,
+    name: 'sealed secrets bound to their row (device and key generation, user)',
+    sql: '',
+    run: (m) => {
+      const devices = m.db.prepare('SELECT device_id, kid, secret_enc FROM device_keys').all() as {
+        device_id: string;
+        kid: number;
+        secret_enc: Buffer;
+      }[];
+      const users = m.db
+        .prepare(
+          'SELECT name, totp_secret_enc, totp_pending_enc FROM users WHERE totp_secret_enc IS NOT NULL OR totp_pending_enc IS NOT NULL',
+        )
+        .all() as { name: string; totp_secret_enc: Buffer | null; totp_pending_enc: Buffer | null }[];
+      if (devices.length === 0 && users.length === 0) return;
+      const master = m.master;
+      if (!master)
+        throw new VigilError(
+          'VIGIL_ERR_MASTER_KEY',
+          'this migration re-seals secrets: open with the master key',
+        );
+      const dev = m.db.prepare('UPDATE device_keys SET secret_enc = ? WHERE device_id = ? AND kid = ?');
+      for (const d of devices) {
+        dev.run(
+          master.reseal('device-secret', d.secret_enc, deviceSecretIdentity(d.device_id, d.kid)),
+          d.device_id,
+          d.kid,
+        );
+      }
+      const usr = m.db.prepare('UPDATE users SET totp_secret_enc = ?, totp_pending_enc = ? WHERE name = ?');
+      const totp = (name: string, b: Buffer | null) =>
+        b ? master.reseal('totp-secret', b, totpSecretIdentity(name)) : null;
+      for (const u of users)
+        usr.run(totp(u.name, u.totp_secret_enc), totp(u.name, u.totp_pending_enc), u.name);
+      m.audit('keys.reseal', null, { deviceKeys: devices.length, totpSecrets: users.length });
+    },
+  },
+  NOTIFICATION_MIGRATION,
+  LIFECYCLE_MIGRATION,
 ];

@@ -1,27 +1,69 @@
-import type { SealPurpose } from '../../keys/master-key.ts';
+import {
+  deviceSecretIdentity,
+  notifyCredentialIdentity,
+  type SealPurpose,
+  totpSecretIdentity,
+} from '../../keys/master-key.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
 
-/** Every column that holds a blob sealed under the master key, with its purpose. */
-const SEALED_COLUMNS: readonly { table: string; key: string[]; column: string; purpose: SealPurpose }[] = [
-  { table: 'device_keys', key: ['device_id', 'kid'], column: 'secret_enc', purpose: 'device-secret' },
-  { table: 'users', key: ['name'], column: 'totp_secret_enc', purpose: 'totp-secret' },
-  { table: 'users', key: ['name'], column: 'totp_pending_enc', purpose: 'totp-secret' },
+/** Re-seals one blob to the row identity it was sealed for (MasterKey.seal). */
+export type Resealer = (purpose: SealPurpose, blob: Buffer, identity: string) => Buffer;
+
+type Row = Record<string, unknown>;
+
+/**
+ * Every column that holds a blob sealed under the master key: its purpose, and the identity of
+ * the row it is bound to (the same identity its reader opens it with).
+ */
+const SEALED_COLUMNS: readonly {
+  table: string;
+  key: string[];
+  column: string;
+  purpose: SealPurpose;
+  identity: (r: Row) => string;
+}[] = [
+  {
+    table: 'device_keys',
+    key: ['device_id', 'kid'],
+    column: 'secret_enc',
+    purpose: 'device-secret',
+    identity: (r) => deviceSecretIdentity(String(r.device_id), Number(r.kid)),
+  },
+  {
+    table: 'users',
+    key: ['name'],
+    column: 'totp_secret_enc',
+    purpose: 'totp-secret',
+    identity: (r) => totpSecretIdentity(String(r.name)),
+  },
+  {
+    table: 'users',
+    key: ['name'],
+    column: 'totp_pending_enc',
+    purpose: 'totp-secret',
+    identity: (r) => totpSecretIdentity(String(r.name)),
+  },
+  {
+    table: 'notify_secrets',
+    key: ['name'],
+    column: 'sealed',
+    purpose: 'notify-credential',
+    identity: (r) => notifyCredentialIdentity(String(r.name)),
+  },
 ];
 
 /**
  * Re-seals every sealed blob of the database in one transaction: `reseal` returns the blob sealed
- * under the new master key (or the same bytes when it already is). Returns how many changed.
+ * under the new master key for the same purpose and row identity (or the same bytes when it
+ * already is). Returns how many changed.
  */
-export function resealSqlite(
-  db: SqliteDatabase,
-  reseal: (purpose: SealPurpose, blob: Buffer) => Buffer,
-): number {
+export function resealSqlite(db: SqliteDatabase, reseal: Resealer): number {
   const q = db.scope('reseal');
   return q.write(() => {
     let changed = 0;
     for (const c of SEALED_COLUMNS) {
       const keyCols = c.key.join(', ');
-      const rows = q.all<Record<string, unknown>>(
+      const rows = q.all<Row>(
         `SELECT ${keyCols}, ${c.column} AS blob FROM ${c.table} WHERE ${c.column} IS NOT NULL`,
       );
       const upd = q.stmt(
@@ -29,7 +71,7 @@ export function resealSqlite(
       );
       for (const r of rows) {
         const blob = r.blob as Buffer;
-        const next = reseal(c.purpose, blob);
+        const next = reseal(c.purpose, blob, c.identity(r));
         if (next.equals(blob)) continue;
         upd.run(next, ...c.key.map((k) => r[k]));
         changed++;

@@ -21,13 +21,15 @@ import {
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
+/** The audit chain's key, the same for every store of this file (as one master key would give). */
+const AUDIT_KEY = randomBytes(32);
 const root = mkdtempSync(join(tmpdir(), 'vigil-sqlite-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const freshPath = (): string => join(root, `db-${++n}.sqlite`);
 
 async function openFresh(path = freshPath(), key = randomBytes(32)) {
-  const store = SqliteStore.open({ path, key });
+  const store = SqliteStore.open({ path, key, auditKey: AUDIT_KEY });
   await store.migrate();
   return { store, path, key };
 }
@@ -40,6 +42,12 @@ function openRaw(path: string, key: Buffer): Database.Database {
   db.pragma(`key="x'${key.toString('hex')}'"`);
   return db;
 }
+
+const brokenAt = (r: { ok: boolean; entries: number; firstBroken: number | null }) => [
+  r.ok,
+  r.entries,
+  r.firstBroken,
+];
 
 runStoreContract({
   name: 'SqliteStore',
@@ -85,11 +93,11 @@ describe('SqliteStore', () => {
     await store.addDevice(sampleDevice('truck-0001'), sampleKey('truck-0001'));
     await store.close();
     assert.throws(
-      () => SqliteStore.open({ path, key: randomBytes(32) }),
+      () => SqliteStore.open({ path, key: randomBytes(32), auditKey: AUDIT_KEY }),
       (err: unknown) => isVigilError(err, 'VIGIL_ERR_MASTER_KEY') && /this master key/.test(err.message),
     );
     assert.throws(
-      () => SqliteStore.open({ path, key: randomBytes(16) }),
+      () => SqliteStore.open({ path, key: randomBytes(16), auditKey: AUDIT_KEY }),
       (err: unknown) => isVigilError(err, 'VIGIL_ERR_MASTER_KEY'),
     );
   });
@@ -100,7 +108,7 @@ describe('SqliteStore', () => {
     plain.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
     plain.close();
     assert.throws(
-      () => SqliteStore.open({ path, key: randomBytes(32) }),
+      () => SqliteStore.open({ path, key: randomBytes(32), auditKey: AUDIT_KEY }),
       (err: unknown) => isVigilError(err, 'VIGIL_ERR_MASTER_KEY'),
     );
   });
@@ -115,7 +123,7 @@ describe('SqliteStore', () => {
       cipher: 'sqlcipher',
     });
     await store.close();
-    const normal = SqliteStore.open({ path, key, synchronous: 'NORMAL' });
+    const normal = SqliteStore.open({ path, key, auditKey: AUDIT_KEY, synchronous: 'NORMAL' });
     assert.equal(normal.database.settings().synchronous, 'NORMAL');
     await normal.close();
   });
@@ -127,6 +135,7 @@ describe('SqliteStore', () => {
     const future = SqliteStore.open({
       path,
       key,
+      auditKey: AUDIT_KEY,
       migrations: [
         ...SQLITE_MIGRATIONS,
         { version: 999, name: 'future', sql: 'CREATE TABLE future (x INTEGER) STRICT;' },
@@ -135,7 +144,7 @@ describe('SqliteStore', () => {
     await future.migrate();
     assert.equal(future.database.schemaVersion(), 999);
     await future.close();
-    const old = SqliteStore.open({ path, key });
+    const old = SqliteStore.open({ path, key, auditKey: AUDIT_KEY });
     await assert.rejects(old.migrate(), (err: unknown) => isVigilError(err, 'VIGIL_ERR_SCHEMA_VERSION'));
     await old.close();
   });
@@ -143,7 +152,7 @@ describe('SqliteStore', () => {
   it('opens read-only: reads work, writes fail with VIGIL_ERR_STORE', async () => {
     const { store, path, key } = await openFresh();
     await store.addDevice(sampleDevice('truck-0001'), sampleKey('truck-0001'));
-    const ro = SqliteStore.open({ path, key, readonly: true });
+    const ro = SqliteStore.open({ path, key, auditKey: AUDIT_KEY, readonly: true });
     try {
       assert.equal((await ro.getDevice('truck-0001'))?.id, 'truck-0001');
       await ro.migrate(); // up to date: nothing to do, no write attempted
@@ -191,7 +200,12 @@ describe('SqliteStore', () => {
     } finally {
       raw.close();
     }
-    assert.deepEqual(await store.verifyAudit(), { ok: true, entries: 1, firstBroken: null });
+    assert.deepEqual(await store.verifyAudit(), {
+      ok: true,
+      entries: 1,
+      firstBroken: null,
+      head: { id: 1, hash: (await store.queryAudit({}))[0]?.hash ?? '' },
+    });
     await store.close();
   });
 
@@ -204,15 +218,15 @@ describe('SqliteStore', () => {
     raw.exec('DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;');
     // 1. edit entry 4's detail: its own hash no longer recomputes
     raw.prepare(`UPDATE audit SET detail = '{"i":40}' WHERE id = 4`).run();
-    assert.deepEqual(await store.verifyAudit(), { ok: false, entries: 6, firstBroken: 4 });
+    assert.deepEqual(brokenAt(await store.verifyAudit()), [false, 6, 4]);
     // 2. edit entry 2 and fix its hash: now entry 3's link is wrong (and 2 < 4 is reported)
     const e2 = (await store.queryAudit({})).find((e) => e.id === 2)!;
-    const forged = auditHash(e2.prevHash, { ...e2, detail: { i: 20 } });
+    const forged = auditHash(AUDIT_KEY, e2.prevHash, { ...e2, detail: { i: 20 } });
     raw.prepare(`UPDATE audit SET detail = '{"i":20}', hash = ? WHERE id = 2`).run(forged);
-    assert.deepEqual(await store.verifyAudit(), { ok: false, entries: 6, firstBroken: 3 });
+    assert.deepEqual(brokenAt(await store.verifyAudit()), [false, 6, 3]);
     // 3. a detail that is not JSON any more still reports, not throws
     raw.prepare(`UPDATE audit SET detail = 'garbage' WHERE id = 1`).run();
-    assert.deepEqual(await store.verifyAudit(), { ok: false, entries: 6, firstBroken: 1 });
+    assert.deepEqual(brokenAt(await store.verifyAudit()), [false, 6, 1]);
     raw.close();
     await store.close();
   });
@@ -225,13 +239,13 @@ describe('SqliteStore', () => {
     const raw = openRaw(path, key);
     raw.exec('DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 2;');
     raw.close();
-    assert.deepEqual(await store.verifyAudit(), { ok: false, entries: 3, firstBroken: 3 });
+    assert.deepEqual(brokenAt(await store.verifyAudit()), [false, 3, 3]);
     await store.close();
   });
 
   it('lets a second connection see the writes of the first, and changes its changeToken', async () => {
     const { store: a, path, key } = await openFresh();
-    const b = SqliteStore.open({ path, key });
+    const b = SqliteStore.open({ path, key, auditKey: AUDIT_KEY });
     try {
       await b.migrate();
       const before = await b.changeToken();
@@ -264,7 +278,7 @@ describe('SqliteStore', () => {
     writeFileSync(
       child,
       `import { SqliteStore } from ${JSON.stringify(storeUrl)};
-const store = SqliteStore.open({ path: process.env.DB_PATH, key: Buffer.from(process.env.DB_KEY_HEX, 'hex') });
+const store = SqliteStore.open({ path: process.env.DB_PATH, key: Buffer.from(process.env.DB_KEY_HEX, 'hex'), auditKey: Buffer.from(process.env.DB_AUDIT_KEY_HEX, 'hex') });
 for (let b = 1; b <= 20000; b++) {
   const readings = [];
   for (let i = 0; i < ${BATCH}; i++) {
@@ -281,7 +295,12 @@ for (let b = 1; b <= 20000; b++) {
 `,
     );
     const proc = spawn(process.execPath, [child], {
-      env: { ...process.env, DB_PATH: path, DB_KEY_HEX: key.toString('hex') },
+      env: {
+        ...process.env,
+        DB_PATH: path,
+        DB_KEY_HEX: key.toString('hex'),
+        DB_AUDIT_KEY_HEX: AUDIT_KEY.toString('hex'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const printed: number[] = [];
@@ -309,7 +328,7 @@ for (let b = 1; b <= 20000; b++) {
     assert.equal(signal, 'SIGKILL', `writer ended on its own: ${stderr}`);
     assert.ok(printed.length >= KILL_AFTER, `only ${printed.length} batches printed: ${stderr}`);
 
-    const re = SqliteStore.open({ path, key });
+    const re = SqliteStore.open({ path, key, auditKey: AUDIT_KEY });
     try {
       for (const b of printed) {
         const rows: ReadingRecord[] = await re.queryReadings({

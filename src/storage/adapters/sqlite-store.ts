@@ -1,6 +1,7 @@
 import { VigilError } from '../../errors.ts';
-import { canonicalJSON, chainAuditEntry, verifyAuditChain } from '../audit-chain.ts';
+import type { AuditVerification } from '../audit-chain.ts';
 import type {
+  AuditCheckpointRecord,
   AuditInput,
   AuditRecord,
   CertificateRecord,
@@ -15,12 +16,20 @@ import type {
   Store,
 } from '../store.ts';
 import {
+  appendAuditRow,
+  insertCheckpointRow,
+  latestCheckpointRow,
+  verifyAuditRows,
+} from './sqlite-audit-log.ts';
+import {
   clampLimit,
   SqliteDatabase,
   type SqliteDatabaseOptions,
   type SqliteScope,
   sqliteCode,
 } from './sqlite-database.ts';
+import { deleteDeviceRows } from './sqlite-device-removal.ts';
+import { readingsAfterRows } from './sqlite-readings-after.ts';
 import {
   type AuditRow,
   type CertRow,
@@ -135,6 +144,10 @@ export class SqliteStore implements Store {
       this.#q.stmt('UPDATE devices SET status = ?, updated_at = ? WHERE id = ?').run(status, at, id),
     );
     if (r.changes === 0) throw new VigilError('VIGIL_ERR_NOT_FOUND', id);
+  }
+
+  async deleteDevice(id: string): Promise<void> {
+    deleteDeviceRows(this.#q, id);
   }
 
   async setDeviceCert(id: string, serial: string, notAfter: number, at: number): Promise<void> {
@@ -368,30 +381,14 @@ export class SqliteStore implements Store {
     );
   }
 
+  async readingsAfter(q: { deviceId: string; cursor?: number; limit?: number }) {
+    return readingsAfterRows(this.#q, q);
+  }
+
   // --- audit --------------------------------------------------------------------------------
 
   async appendAudit(entry: AuditInput): Promise<AuditRecord> {
-    return this.#q.write(() => {
-      const head = this.#q.one<{ id: number; hash: string }>(
-        'SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1',
-      );
-      const rec = chainAuditEntry(head, entry);
-      this.#q
-        .stmt(
-          'INSERT INTO audit (id, ts, actor, action, object, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          rec.id,
-          rec.ts,
-          rec.actor,
-          rec.action,
-          rec.object,
-          canonicalJSON(rec.detail),
-          rec.prevHash,
-          rec.hash,
-        );
-      return rec;
-    });
+    return this.#q.write(() => appendAuditRow(this.#q.stmt, this.#db.auditKey, entry));
   }
 
   /** `since` is inclusive (on `ts`), `action` an exact match; ordered by id. */
@@ -411,24 +408,29 @@ export class SqliteStore implements Store {
     return rows.map(toAudit);
   }
 
-  async verifyAudit(): Promise<{ ok: boolean; entries: number; firstBroken: number | null }> {
-    // One statement = one read snapshot; rows are streamed, so memory stays flat on a long log.
-    return this.#q.read(() => {
-      const rows = this.#db.iterate<AuditRow>('SELECT * FROM audit ORDER BY id');
-      function* records(): Generator<AuditRecord> {
-        for (const r of rows) {
-          let rec: AuditRecord;
-          try {
-            rec = toAudit(r);
-          } catch {
-            // detail is not JSON any more: the row was edited, so its hash cannot match
-            rec = { ...toAudit({ ...r, detail: '{}' }), hash: '' };
-          }
-          yield rec;
-        }
-      }
-      return verifyAuditChain(records());
-    });
+  async verifyAudit(): Promise<AuditVerification> {
+    // One read transaction = one snapshot; rows are paged, so memory stays flat on a long log.
+    return this.#q.read(() =>
+      this.#db.readTransaction(() => verifyAuditRows(this.#q.stmt, this.#db.auditKey)),
+    );
+  }
+
+  async auditHead(): Promise<{ id: number; hash: string } | null> {
+    return (
+      this.#q.one<{ id: number; hash: string }>('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1') ?? null
+    );
+  }
+
+  async auditHashAt(id: number): Promise<string | null> {
+    return this.#q.one<{ hash: string }>('SELECT hash FROM audit WHERE id = ?', id)?.hash ?? null;
+  }
+
+  async addAuditCheckpoint(cp: AuditCheckpointRecord): Promise<void> {
+    this.#q.write(() => insertCheckpointRow(this.#q.stmt, cp));
+  }
+
+  async latestAuditCheckpoint(): Promise<AuditCheckpointRecord | null> {
+    return this.#q.read(() => latestCheckpointRow(this.#q.stmt));
   }
 
   // --- counters and meta --------------------------------------------------------------------

@@ -15,5 +15,10 @@ export function freshSqlite(name: string): () => SqliteAdapters {
   after(() => rmSync(root, { recursive: true, force: true }));
   let n = 0;
   return () =>
-    openSqliteAdapters({ path: join(root, `${++n}.sqlite`), key: randomBytes(32), synchronous: 'NORMAL' });
+    openSqliteAdapters({
+      path: join(root, `${++n}.sqlite`),
+      key: randomBytes(32),
+      auditKey: randomBytes(32),
+      synchronous: 'NORMAL',
+    });
 }

@@ -106,7 +106,7 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
     'div',
     { class: 'device-control' },
     card('Keys and certificate', stateHost, { testid: 'lifecycle-card' }),
-    card('Commands', [ctx.can('devices.control') ? formHost : null, listHost], { testid: 'commands-card' }),
+    card('Commands', [ctx.can('devices.command') ? formHost : null, listHost], { testid: 'commands-card' }),
   );
   let stopped = false;
 
@@ -342,7 +342,7 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
     );
   }
 
-  if (ctx.can('devices.control')) renderForm();
+  if (ctx.can('devices.command')) renderForm();
   void refresh();
   const timer = setInterval(() => void refresh(), 3000);
   return {

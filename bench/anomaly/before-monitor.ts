@@ -16,10 +16,14 @@
  * - One open alarm at a time: opened by a flagged reading, peak raised by further ones, resolved
  *   at the next reading that scores at or under the threshold.
  */
-import { numberField } from './condition-rule.ts';
-import { type IsolationForest, type RandomSource, trainIsolationForest } from './isolation-forest.ts';
-import { alarmId } from './reconcile.ts';
-import type { Alarm, AlarmTransition, Reading } from './rule.ts';
+import { numberField } from '../../src/rules/condition-rule.ts';
+import {
+  type IsolationForest,
+  type RandomSource,
+  trainIsolationForest,
+} from '../../src/rules/isolation-forest.ts';
+import { alarmId } from '../../src/rules/reconcile.ts';
+import type { Alarm, AlarmTransition, Reading } from '../../src/rules/rule.ts';
 
 /** Features of one reading given the previous in-order reading; undefined = cannot be scored. */
 export type FeatureExtractor = (
@@ -151,10 +155,11 @@ export function createAnomalyMonitor(options: AnomalyMonitorOptions): AnomalyMon
       }
       if (x && !covered && !(score !== undefined && score > threshold)) {
         history.push(x);
-        if (history.length > historySize) history.splice(0, history.length - historySize);
+        // trimmed in chunks (the same window as trimming at every reading, without the copying)
+        if (history.length > 2 * historySize) history.splice(0, history.length - historySize);
         sinceTraining++;
         if (history.length >= minHistory && (!model || sinceTraining >= retrainEvery)) {
-          model = trainIsolationForest(history, {
+          model = trainIsolationForest(history.length > historySize ? history.slice(-historySize) : history, {
             rng: options.rng,
             ...(options.trees !== undefined ? { trees: options.trees } : {}),
             ...(options.sampleSize !== undefined ? { sampleSize: options.sampleSize } : {}),

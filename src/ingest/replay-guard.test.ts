@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ReplayWindow } from '../protocol/replay-window.ts';
+import type { ReplayStateRecord } from '../storage/store.ts';
+import { ReplayGuard, type ReplayMark } from './replay-guard.ts';
+
+const fp = (n: number) => Buffer.from(n.toString(16).padStart(16, '0'), 'hex');
+const NEW = Buffer.alloc(8, 0xee);
+
+async function guard(saved: ReplayStateRecord | null = null) {
+  const g = new ReplayGuard({ getReplayState: async () => saved }, 1024, () => 1);
+  await g.load('dev-0001');
+  return g;
+}
+
+function accept(g: ReplayGuard, seq: number): ReplayMark {
+  const m = g.checkAndAccept('dev-0001', seq, fp(seq));
+  assert.equal(typeof m, 'object', `seq ${seq} accepted`);
+  return m as ReplayMark;
+}
+
+describe('ReplayGuard', () => {
+  it('refuses a seq already accepted, even while its transaction is still pending', async () => {
+    const g = await guard();
+    accept(g, 1);
+    assert.equal(g.checkAndAccept('dev-0001', 1, NEW), 'VIGIL_ERR_REPLAY');
+    assert.equal(g.checkAndAccept('dev-0001', 2, fp(1)), 'VIGIL_ERR_NONCE_REUSE');
+  });
+
+  it('prepares for a transaction the committed state plus its own marks only', async () => {
+    const g = await guard();
+    const [m1, m2, m3] = [accept(g, 1), accept(g, 2), accept(g, 3)];
+    const [st] = g.prepare([m1, m2]);
+    const w = new ReplayWindow(1024, st);
+    assert.equal(st?.highest, 2);
+    assert.equal(w.check(3, fp(3)), null, 'seq 3 waits for a later transaction: not in this state');
+    g.committed([m1, m2], st ? [st] : []);
+    const [next] = g.prepare([m3]);
+    assert.equal(
+      new ReplayWindow(1024, next).check(1, NEW),
+      'VIGIL_ERR_REPLAY',
+      'built on the committed state',
+    );
+  });
+
+  it('after an aborted transaction, accepts its seqs and nonces again and keeps the ones still queued', async () => {
+    const g = await guard();
+    const committed = accept(g, 1);
+    const [st] = g.prepare([committed]);
+    g.committed([committed], st ? [st] : []);
+    const failed = [accept(g, 2), accept(g, 3)];
+    accept(g, 4); // queued behind the failing transaction
+    g.aborted(failed);
+    assert.equal(g.checkAndAccept('dev-0001', 1, NEW), 'VIGIL_ERR_REPLAY');
+    assert.equal(g.checkAndAccept('dev-0001', 4, NEW), 'VIGIL_ERR_REPLAY');
+    // In any order, seq and nonce alike.
+    assert.equal(typeof g.checkAndAccept('dev-0001', 2, fp(2)), 'object');
+    assert.equal(typeof g.checkAndAccept('dev-0001', 3, fp(3)), 'object');
+  });
+
+  it('release() gives one seq back', async () => {
+    const g = await guard();
+    const m = accept(g, 7);
+    g.release(m);
+    assert.equal(typeof g.checkAndAccept('dev-0001', 7, fp(7)), 'object');
+  });
+
+  it('starts from the persisted state after a restart', async () => {
+    const first = await guard();
+    const m = accept(first, 41);
+    const [st] = first.prepare([m]);
+    const again = await guard(st ?? null);
+    assert.equal(again.checkAndAccept('dev-0001', 41, NEW), 'VIGIL_ERR_REPLAY');
+    assert.equal(again.checkAndAccept('dev-0001', 42, fp(41)), 'VIGIL_ERR_NONCE_REUSE');
+  });
+
+  it('loads a device once, however many messages wait for it', async () => {
+    let loads = 0;
+    const g = new ReplayGuard(
+      {
+        getReplayState: async () => {
+          loads++;
+          return null;
+        },
+      },
+      1024,
+      () => 1,
+    );
+    await Promise.all([g.load('dev-0001'), g.load('dev-0001'), g.load('dev-0001')]);
+    assert.equal(g.load('dev-0001'), undefined, 'no promise once loaded');
+    assert.equal(loads, 1);
+  });
+
+  it('holds no seq once its transaction committed or failed (nothing outstanding grows)', async () => {
+    const g = await guard();
+    const a = [accept(g, 1), accept(g, 2)];
+    const b = [accept(g, 3)];
+    assert.equal(g.pending('dev-0001'), 3);
+    g.committed(a, g.prepare(a));
+    assert.equal(g.pending('dev-0001'), 1);
+    g.aborted(b);
+    assert.equal(g.pending('dev-0001'), 0);
+    assert.equal(g.pending('dev-0404'), 0);
+  });
+
+  it('commits the state prepare() returned: the next transaction builds on it', async () => {
+    const g = await guard();
+    const a = [accept(g, 500)];
+    const states = g.prepare(a);
+    g.committed(a, states);
+    const b = [accept(g, 501)];
+    const [next] = g.prepare(b);
+    assert.equal(next?.highest, 501);
+    assert.equal(new ReplayWindow(1024, next).check(500, NEW), 'VIGIL_ERR_REPLAY');
+    g.aborted(b);
+    assert.equal(
+      g.checkAndAccept('dev-0001', 500, NEW),
+      'VIGIL_ERR_REPLAY',
+      'the committed seq stays after an abort',
+    );
+  });
+});
