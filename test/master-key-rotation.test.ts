@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +24,14 @@ const root = mkdtempSync(join(tmpdir(), 'vigil-mk-'));
 const template = join(root, 'template');
 let tokenHash = '';
 let vapid: VapidKeys | undefined;
+
+/** A copy of the template data directory, private like one Vigil creates (mode 0700). */
+function copyOfTemplate(name: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { mode: 0o700 });
+  cpSync(template, dir, { recursive: true });
+  return dir;
+}
 
 const notifyConfig = (ctx: VigilContext) =>
   new NotificationConfig({
@@ -144,8 +152,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('master key rotation', () => {
   it('rotates: new key, everything re-sealed, the database re-keyed, audited', async () => {
-    const dir = join(root, 'plain');
-    cpSync(template, dir, { recursive: true });
+    const dir = copyOfTemplate('plain');
     const oldRaw = rawKey(dir);
     const r = await vigil(['keys', 'rotate-master', '--json'], dir);
     assert.equal(r.code, 0, r.out);
@@ -161,8 +168,7 @@ describe('master key rotation', () => {
 
   for (const point of MASTER_ROTATION_POINTS) {
     it(`kill -9 ${point}: the database opens with one key, the next command finishes`, async () => {
-      const dir = join(root, `crash-${point}`);
-      cpSync(template, dir, { recursive: true });
+      const dir = copyOfTemplate(`crash-${point}`);
       const oldRaw = rawKey(dir);
       const r = await vigil(['keys', 'rotate-master'], dir, { crashAt: point });
       assert.equal(r.signal, 'SIGKILL', r.out);
@@ -175,8 +181,7 @@ describe('master key rotation', () => {
 
   it('kill -9 from outside at arbitrary moments never leaves a database that opens with neither key', async () => {
     for (const ms of [0, 8, 30]) {
-      const dir = join(root, `kill-${ms}`);
-      cpSync(template, dir, { recursive: true });
+      const dir = copyOfTemplate(`kill-${ms}`);
       const oldRaw = rawKey(dir);
       await vigil(['keys', 'rotate-master'], dir, { killAfterStartMs: ms });
       const newRaw = existsSync(join(dir, 'master.key.next')) ? rawKey(dir, 'master.key.next') : rawKey(dir);
@@ -189,8 +194,7 @@ describe('master key rotation', () => {
   });
 
   it('refuses while vigil start runs, and with VIGIL_MASTER_KEY', async () => {
-    const dir = join(root, 'locked');
-    cpSync(template, dir, { recursive: true });
+    const dir = copyOfTemplate('locked');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'vigil.pid'), `${process.pid}\n`);
     const r = await vigil(['keys', 'rotate-master'], dir);

@@ -4,6 +4,7 @@ import {
   type SealPurpose,
   totpSecretIdentity,
 } from '../../keys/master-key.ts';
+import { SECRET_NAMES } from '../../notifications/channels/channel-settings.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
 
 /** Re-seals one blob to the row identity it was sealed for (MasterKey.seal). */
@@ -21,6 +22,8 @@ const SEALED_COLUMNS: readonly {
   column: string;
   purpose: SealPurpose;
   identity: (r: Row) => string;
+  /** Rows of the table that hold no sealed blob (a public key kept beside the credentials). */
+  plain?: { column: string; value: string };
 }[] = [
   {
     table: 'device_keys',
@@ -49,6 +52,7 @@ const SEALED_COLUMNS: readonly {
     column: 'sealed',
     purpose: 'notify-credential',
     identity: (r) => notifyCredentialIdentity(String(r.name)),
+    plain: { column: 'name', value: SECRET_NAMES.vapidPublicKey },
   },
 ];
 
@@ -64,7 +68,9 @@ export function resealSqlite(db: SqliteDatabase, reseal: Resealer): number {
     for (const c of SEALED_COLUMNS) {
       const keyCols = c.key.join(', ');
       const rows = q.all<Row>(
-        `SELECT ${keyCols}, ${c.column} AS blob FROM ${c.table} WHERE ${c.column} IS NOT NULL`,
+        `SELECT ${keyCols}, ${c.column} AS blob FROM ${c.table} WHERE ${c.column} IS NOT NULL` +
+          (c.plain ? ` AND ${c.plain.column} <> ?` : ''),
+        ...(c.plain ? [c.plain.value] : []),
       );
       const upd = q.stmt(
         `UPDATE ${c.table} SET ${c.column} = ? WHERE ${c.key.map((k) => `${k} = ?`).join(' AND ')}`,
