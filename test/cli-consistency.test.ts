@@ -243,6 +243,20 @@ describe('vigil CLI consistency', () => {
       ['audit', 'checkpoint', '--json'],
       // after the checkpoint: its check is in the output
       ['audit', 'verify', '--json'],
+      ['command', 'send', 'truck-cons-01', 'identify', '--reason', 'style', '--json'],
+      ['device', 'rotate-key', 'truck-cons-02', '--json'],
+      ['pki', 'status', '--json'],
+      [
+        'claim-cert',
+        'create',
+        '--batch',
+        'cons-batch',
+        '--uses',
+        '2',
+        '--out',
+        join(out, '..', 'claim'),
+        '--json',
+      ],
     ];
     for (const args of single) {
       const r = await vigil(args);
@@ -257,6 +271,10 @@ describe('vigil CLI consistency', () => {
       [['audit', '--json'], 3],
       [['user', 'list', '--json'], 2],
       [['shipment', 'list', '--json'], 1],
+      [['command', 'list', 'truck-cons-01', '--json'], 1],
+      [['claims', 'list', '--json'], 0],
+      [['claims', 'batches', '--json'], 1],
+      [['claims', 'quarantine', '--json'], 0],
     ];
     for (const [args, atLeast] of lists) {
       const r = await vigil(args);

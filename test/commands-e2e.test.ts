@@ -11,6 +11,7 @@ import { sealEnvelope, serializeEnvelope } from '../src/protocol/envelope.ts';
 import { deriveDeviceKeys } from '../src/protocol/keys.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
+import { apiRequest } from './helpers/api-client.ts';
 import { type Browser, enrolledUser, errCode, passwordOnly } from './helpers/browser.ts';
 import {
   closeClient,
@@ -232,6 +233,35 @@ describe('commands to devices', () => {
       assert.equal(h.status, 403);
       assert.equal(errCode(h), 'VIGIL_ERR_MFA_REQUIRED');
       assert.equal((await inst.ctx.commandStore.list({ deviceId: 'cmd-api-0001' })).length, before);
+    });
+
+    it("refuses an API token, even an admin's, for commands, key rotation and claim approval; it may still disable", async () => {
+      const { token } = await inst.server.auth.tokens.create({
+        label: 'automation',
+        role: 'admin',
+        owner: 'admin',
+        actor: 'test',
+      });
+      const call = (path: string, body: unknown) =>
+        apiRequest(inst.httpUrl, inst.ctx.ca.certPem, {
+          path,
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const before = (await inst.ctx.commandStore.list({ deviceId: 'cmd-api-0001' })).length;
+      for (const [path, body] of [
+        ['/api/v1/devices/cmd-api-0001/commands', { op: 'reboot', reason: 'scripted' }],
+        ['/api/v1/devices/cmd-api-0001/rotate-key', {}],
+        ['/api/v1/claims/SN-TOKEN-0001/approve', { deviceId: 'token-probe-0001' }],
+      ] as const) {
+        const r = await call(path, body);
+        assert.deepEqual([r.status, errCode(r)], [403, 'VIGIL_ERR_FORBIDDEN'], `${path}: ${r.text}`);
+      }
+      assert.equal((await inst.ctx.commandStore.list({ deviceId: 'cmd-api-0001' })).length, before);
+      // The same token still holds devices.control (enable / disable), which is not interactive-only.
+      assert.equal((await call('/api/v1/devices/cmd-api-0001/disable', {})).status, 200);
+      assert.equal((await call('/api/v1/devices/cmd-api-0001/enable', {})).status, 200);
     });
 
     it('refuses bad commands with a clear error', async () => {
