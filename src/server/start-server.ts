@@ -7,6 +7,7 @@ import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
 import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
+import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
@@ -15,6 +16,8 @@ import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
+import { LinkTracker } from '../continuity/link-tracker.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
@@ -64,6 +67,8 @@ export interface RunningServer {
   lifecycle: LifecycleServices;
   /** Server certificate renewal with hot swap on both listeners. */
   serverCert: ServerCertRenewal;
+  /** Backups, UPS, data volume and the system alarms they raise. */
+  continuity: ContinuityService;
   /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
   stop(): Promise<ShutdownOutcome>;
 }
@@ -82,6 +87,13 @@ export interface ServerOptions {
   apiRoutes?: RoutePlugin[];
   /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
   alarmService?: { tickMs?: number; anomaly?: boolean };
+  /**
+   * Asks the process to shut down gracefully (UPS low battery): `vigil start` stops as on Ctrl-C.
+   * Without it the server stops itself.
+   */
+  requestShutdown?: (reason: string) => void;
+  /** Continuity timings (tests shorten them). */
+  continuity?: { checkMs?: number; backupRetryBaseMs?: number; backupFirstDelayMs?: number };
   /** Channel senders instead of the real ones (tests). */
   notificationSenders?: Notifications['senders'];
 }
@@ -103,6 +115,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
+  // Devices' latest link events: broker and outbox depth (docs/protocol.md §8).
+  const links = new LinkTracker();
   // Alarms: every write reaches the live feed and the notifications; the rules write through the
   // same instance. The notification service only queues here: it never holds up the writer.
   let notifications: Notifications | undefined;
@@ -155,6 +169,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
     backfill.observe(ev);
+    links.observe(ev);
     opts.onAccepted?.(ev);
   };
   const pipeline = new IngestPipeline({
@@ -169,7 +184,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     maxFutureSkewMs: config.ingest.maxFutureSkewMs,
     backfillAfterMs: config.ingest.backfillAfterMs,
     onAccepted,
+    onStoreFailure: (err) => continuity?.commitFailed(err),
+    writable: () => continuity?.writable() ?? true,
   });
+  let continuity: ContinuityService | undefined;
   const crlUpdates = coalesce(() => updateCrlOnly());
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
   const tls = serverTlsMaterial(ctx);
@@ -294,6 +312,28 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });
+  let stopServer: () => Promise<unknown> = async () => undefined;
+  let apiRuntime: ReturnType<typeof apiRuntimeOf> | undefined;
+  continuity = startContinuity({
+    ctx,
+    alarms,
+    links,
+    startedAt: clock(),
+    ingest: {
+      readingsPerSec: () => {
+        const t = apiRuntime?.throughput.rates(clock(), pipeline.stats);
+        return t?.readingsPerSec ?? 0;
+      },
+      readings: () => store.countReadings(),
+      dbBytes: () => storageFiles(ctx.paths.db).reduce((n, f) => n + f.bytes, 0),
+    },
+    requestShutdown: (reason) => {
+      if (opts.requestShutdown) opts.requestShutdown(reason);
+      else void stopServer();
+    },
+    ...(opts.continuity ?? {}),
+  });
+  const continuityService = continuity;
   const status = statusSources({
     ctx,
     ingest: pipeline,
@@ -301,6 +341,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     broker,
     backfill,
     externalLink: link,
+    continuity: continuityService,
+    links,
   });
   const composed = composeApiRoutes({
     ctx,
@@ -333,7 +375,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     authenticator: opts.authenticator ?? auth.authenticator,
     ingest: pipeline,
     routes: composed.routes,
+    readOnly: () => continuityService.readOnlyReason(),
   });
+  apiRuntime = apiRuntimeOf(api);
   httpPort = (api.server.address() as { port: number }).port;
   const serverCert = wired.start(
     [
@@ -343,8 +387,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       {
         updateServerCert: (cert, key) => {
           api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
-          const runtime = apiRuntimeOf(api);
-          if (runtime) runtime.serverCertPem = cert;
+          if (apiRuntime) apiRuntime.serverCertPem = cert;
         },
       },
     ],
@@ -376,7 +419,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
 
   let stopping: Promise<ShutdownOutcome> | undefined;
-  return {
+  const running: RunningServer = {
     mqttPort,
     httpPort,
     pipeline,
@@ -388,7 +431,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     shipments,
     notifications,
     live: { bus, stats: composed.liveStats },
-    routes: apiRuntimeOf(api)?.routes ?? [],
+    routes: apiRuntime?.routes ?? [],
+    continuity: continuityService,
     lifecycle: wired.services,
     serverCert,
     stop: () =>
@@ -397,6 +441,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
           // The broker (after the command sender) first: no new PUBACK is promised; then HTTPS,
           // then the ingest drain.
           drain: [
+            // No backup, UPS poll or storage check starts once the stop has begun.
+            { name: 'continuity', run: () => continuityService.stop() },
             // Commands and lifecycle timers stop; a dispatch in flight finishes while the broker
             // can still carry it.
             { name: 'lifecycle', run: () => wired.stop() },
@@ -439,4 +485,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         { timeoutMs: config.shutdownTimeoutMs, logger },
       )),
   };
+  stopServer = running.stop;
+  return running;
 }
