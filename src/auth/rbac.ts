@@ -55,7 +55,7 @@ export const PERMISSIONS = {
   'devices.manage': {
     roles: ['admin'],
     mfa: true,
-    description: 'add a device and download its bundle (holds its secret)',
+    description: 'add a device and download its bundle (holds its secret); revoke or delete a device',
   },
   'claims.read': {
     roles: ['admin', 'operator', 'auditor'],

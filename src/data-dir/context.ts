@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../atomic-file.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
+import type { ClusterBackend } from '../cluster/cluster-backend.ts';
 import type { CommandStore } from '../commands/command-store.ts';
 import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
@@ -27,6 +28,9 @@ import {
   sealCa,
 } from '../pki/index.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
+import { openPostgresAdapters } from '../storage/adapters/postgres-adapters.ts';
+import { postgresCluster } from '../storage/adapters/postgres-cluster.ts';
+import { isPostgresUrl } from '../storage/adapters/postgres-url.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
 import { loadPreviousCa, readRolloverState, serverIssuer, trustBundlePem } from './ca-files.ts';
@@ -36,6 +40,27 @@ import { type DataPaths, dataPaths } from './paths.ts';
 import { SERVER_KEY_IDENTITY } from './sealed-files.ts';
 
 export { SERVER_KEY_IDENTITY };
+
+/** The storage ports of the key and certificate lifecycle. */
+export interface LifecycleStores {
+  commands: CommandStore;
+  rotations: RotationStore;
+  claims: ClaimStore;
+}
+
+/**
+ * The lifecycle's stores, or VIGIL_ERR_CONFIG when the data directory keeps its data in
+ * PostgreSQL (commands, key rotation, certificate renewal, CA rollover and claims need SQLite).
+ */
+export function lifecycleStoresOf(ctx: Pick<VigilContext, 'lifecycleStores'>): LifecycleStores {
+  if (!ctx.lifecycleStores) {
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      'commands, key and certificate rotation and claims need the SQLite store: not available with storage.url (PostgreSQL) yet',
+    );
+  }
+  return ctx.lifecycleStores;
+}
 
 export interface VigilContext {
   config: VigilConfig;
@@ -50,12 +75,13 @@ export interface VigilContext {
   shipmentStore: ShipmentStore;
   /** The same database through the notifications port. */
   notificationStore: NotificationStore;
-  /** The same database through the commands port. */
-  commandStore: CommandStore;
-  /** The same database through the key-rotation port. */
-  rotationStore: RotationStore;
-  /** The same database through the claims port. */
-  claimStore: ClaimStore;
+  /** Leases, cross-process events and worker slots: set on PostgreSQL (several processes), else undefined. */
+  cluster: ClusterBackend | undefined;
+  /**
+   * Commands, key rotations and claims (src/commands, src/keys, src/claims) on the same SQLite
+   * database; null on PostgreSQL, where the key and certificate lifecycle is not available yet.
+   */
+  lifecycleStores: LifecycleStores | null;
   /** The current root CA: issues device and service certificates. */
   ca: CaMaterial;
   /** During a CA rollover, the previous root (still trusted); null otherwise. */
@@ -131,16 +157,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     hashRootPath: paths.hashRootSealed,
   });
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
-  const dbExisted = existsSync(paths.db);
-  const db = openSqliteAdapters({
-    path: paths.db,
-    key: master.databaseKey(),
-    auditKey: master.auditKey(),
-    master,
-    synchronous: config.storage.synchronous,
-  });
+  const db = await openAdapters(config, paths, master, logger, created);
   const { store } = db;
-  if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
   let ca: CaMaterial;
   let previousCa: CaMaterial | null;
@@ -193,9 +211,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
     notificationStore: db.notifications,
-    commandStore: db.commands,
-    rotationStore: db.rotations,
-    claimStore: db.claims,
+    cluster: db.cluster,
+    lifecycleStores: db.lifecycle,
     ca,
     previousCa,
     logger,
@@ -232,6 +249,46 @@ export async function ensureFirstAdmin(
     master: ctx.master,
     clock: ctx.clock,
   }).accounts.createFirstAdmin();
+}
+
+/**
+ * The adapters of every port: PostgreSQL when `storage.url` is set (column-encrypted, migrated
+ * under an advisory lock), else the encrypted SQLite file in the data directory.
+ */
+async function openAdapters(
+  config: VigilConfig,
+  paths: DataPaths,
+  master: MasterKey,
+  logger: Logger,
+  created: string[],
+): Promise<{
+  store: Store;
+  accounts: AccountStore;
+  alarms: AlarmStore;
+  shipments: ShipmentStore;
+  notifications: NotificationStore;
+  cluster?: ClusterBackend;
+  lifecycle: LifecycleStores | null;
+}> {
+  const { url, allowInsecure, poolSize, retryForMs, retentionDays, shipmentRetentionDays } = config.storage;
+  if (isPostgresUrl(url)) {
+    const pg = await openPostgresAdapters({ url, allowInsecure, master, logger, poolSize, retryForMs });
+    return {
+      ...pg,
+      cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }),
+      lifecycle: null,
+    };
+  }
+  const dbExisted = existsSync(paths.db);
+  const db = openSqliteAdapters({
+    path: paths.db,
+    key: master.databaseKey(),
+    auditKey: master.auditKey(),
+    master,
+    synchronous: config.storage.synchronous,
+  });
+  if (!dbExisted) created.push(`encrypted database ${paths.db}`);
+  return { ...db, lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims } };
 }
 
 async function ensureCa(

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RoutePlugin } from '../api/api-deps.ts';
 import type { BackfillTracker } from '../api/backfill-tracker.ts';
 import { openApiRoutes } from '../api/openapi.ts';
-import type { DeviceControl, StatusSources } from '../api/ports.ts';
+import type { DeviceControl, ExternalBrokerStatus, StatusSources } from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
@@ -25,17 +26,19 @@ import { usersRoutes } from '../api/routes/users.ts';
 import { checkpointLine } from '../audit/audit-checkpoint.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
-import type { CommandService } from '../commands/command-service.ts';
 import type { ContinuityService } from '../continuity/continuity-service.ts';
 import type { LinkTracker } from '../continuity/link-tracker.ts';
-import type { VigilContext } from '../data-dir/context.ts';
-import { setDeviceEnabled } from '../devices/device-service.ts';
+import type { LifecycleStores, VigilContext } from '../data-dir/context.ts';
+import { deleteDevice, revokeDevice, setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
+import { VigilError } from '../errors.ts';
 import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
 import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
+import { isDeviceId } from '../protocol/device-id.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
+import { readLoggerDisplay } from '../sim/logger-display.ts';
 import type { Notifications } from './notifications-wiring.ts';
 
 /** What the API's routes are built from (src/server/start-server.ts). */
@@ -46,8 +49,8 @@ export interface ApiWiring {
   customAuthenticator?: Authenticator | undefined;
   alarms: AlarmStore;
   shipments: ShipmentService;
-  commands: CommandService;
-  lifecycle: LifecycleServices;
+  /** Commands and the key and certificate lifecycle; absent on PostgreSQL (not available there yet). */
+  lifecycle?: LifecycleServices | undefined;
   notifications: Notifications;
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
@@ -58,6 +61,34 @@ export interface ApiWiring {
   webRoot: string;
   /** More route modules, registered after the built-in ones and before the dashboard's files. */
   extraRoutes: RoutePlugin[];
+}
+
+/** Commands, a device's and the fleet's key and certificate state, and claims. */
+function lifecycleApiRoutes(
+  ctx: VigilContext,
+  stores: LifecycleStores,
+  lifecycle: LifecycleServices,
+  status: StatusSources,
+): RoutePlugin[] {
+  return [
+    commandsRoutes({
+      commands: {
+        send: (input) => lifecycle.commands.send(input),
+        list: (deviceId, limit) => stores.commands.list({ deviceId, limit, newestFirst: true }),
+      },
+      devices: ctx.store,
+    }),
+    lifecycleRoutes({ device: (id) => deviceLifecycle(lifecycleSources(ctx), id), status }),
+    claimsRoutes({
+      list: async () => ({
+        claims: await stores.claims.listClaims(),
+        batches: await stores.claims.listBatches(),
+        quarantine: await stores.claims.listQuarantine(),
+      }),
+      approve: (serial, deviceId, actor) => lifecycle.claims.approve(serial, deviceId, actor),
+      reject: (serial, actor, reason) => lifecycle.claims.reject(serial, actor, reason),
+    }),
+  ];
 }
 
 /**
@@ -80,6 +111,17 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       w.onDeviceChanged(b.device.id, true);
       return b;
     },
+    revoke: async (id, actor) => {
+      await revokeDevice(ctx, id, actor);
+      w.onDeviceChanged(id, false);
+      const d = await store.getDevice(id);
+      if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+      return d;
+    },
+    remove: async (id, actor) => {
+      await deleteDevice(ctx, id, actor);
+      w.onDeviceChanged(id, false);
+    },
   };
   const custom = w.customAuthenticator;
   const live = liveRoutes({
@@ -97,27 +139,26 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
   const routes: RoutePlugin[] = [
     healthRoutes,
     metricsRoutes(status),
-    devicesRoutes({ devices: store, alarms, control, clock }),
-    deviceProvisioningRoutes(control, clock),
-    commandsRoutes({
-      commands: {
-        send: (input) => w.commands.send(input),
-        list: (deviceId, limit) => ctx.commandStore.list({ deviceId, limit, newestFirst: true }),
-      },
+    devicesRoutes({
       devices: store,
+      alarms,
+      control,
+      // Only the simulator's devices have a display file (src/sim/logger-display.ts).
+      displays: {
+        display: async (id) => {
+          if (!isDeviceId(id)) return null;
+          const d = readLoggerDisplay(join(ctx.paths.simDir, id));
+          return d && { batch: d.batch, token: d.token, dispatchedAt: d.dispatchedAt, shipment: d.shipment };
+        },
+      },
+      clock,
     }),
-    lifecycleRoutes({ device: (id) => deviceLifecycle(lifecycleSources(ctx), id), status }),
-    claimsRoutes({
-      list: async () => ({
-        claims: await ctx.claimStore.listClaims(),
-        batches: await ctx.claimStore.listBatches(),
-        quarantine: await ctx.claimStore.listQuarantine(),
-      }),
-      approve: (serial, deviceId, actor) => w.lifecycle.claims.approve(serial, deviceId, actor),
-      reject: (serial, actor, reason) => w.lifecycle.claims.reject(serial, actor, reason),
-    }),
+    deviceProvisioningRoutes(control, clock),
+    ...(w.lifecycle && ctx.lifecycleStores
+      ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status)
+      : []),
     readingsRoutes(store, clock),
-    auditRoutes(store),
+    auditRoutes(store, clock),
     systemRoutes(status),
     openApiRoutes,
     authRoutes(auth),
@@ -160,7 +201,7 @@ export function statusSources(p: {
   broker: StatusSources['broker'];
   backfill: BackfillTracker;
   /** The link to an external broker; undefined with the embedded broker. */
-  externalLink: { stats(): { connected: boolean } } | undefined;
+  externalLink: { stats(): { connected: boolean }; brokers?: () => ExternalBrokerStatus[] } | undefined;
   continuity: ContinuityService;
   links: LinkTracker;
 }): StatusSources {
@@ -179,9 +220,10 @@ export function statusSources(p: {
           ? p.broker.stats().port !== undefined
           : null,
     lastBackfillAt: (id) => p.backfill.lastAt(id),
+    externalBrokers: () => p.externalLink?.brokers?.() ?? [],
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
-    lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)),
+    ...(p.ctx.lifecycleStores ? { lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)) } : {}),
     continuity: () => p.continuity.report(),
     link: (id) => p.links.get(id),
   };

@@ -4,24 +4,25 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
-import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
+import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
-import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
+import type { AuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
-import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
 import { LinkTracker } from '../continuity/link-tracker.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
+import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
@@ -35,10 +36,12 @@ import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
-import { composeApiRoutes, statusSources } from './api-routes.ts';
+import { statusSources } from './api-routes.ts';
+import { brokerIdentityResolver } from './broker-identity.ts';
 import { coalesce } from './coalesce.ts';
 import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
+import { startApiPart } from './start-api.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -63,10 +66,10 @@ export interface RunningServer {
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
-  /** Commands to devices and the key and certificate lifecycle. */
-  lifecycle: LifecycleServices;
-  /** Server certificate renewal with hot swap on both listeners. */
-  serverCert: ServerCertRenewal;
+  /** Commands to devices and the key and certificate lifecycle (null on PostgreSQL: not there yet). */
+  lifecycle: LifecycleServices | null;
+  /** Server certificate renewal with hot swap on both listeners (null without the lifecycle). */
+  serverCert: ServerCertRenewal | null;
   /** Backups, UPS, data volume and the system alarms they raise. */
   continuity: ContinuityService;
   /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
@@ -98,6 +101,17 @@ export interface ServerOptions {
   notificationSenders?: Notifications['senders'];
 }
 
+/** The server's lifecycle services; VIGIL_ERR_CONFIG on PostgreSQL, where they are not available yet. */
+export function lifecycleOf(server: Pick<RunningServer, 'lifecycle'>): LifecycleServices {
+  if (!server.lifecycle) {
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      'commands and the key and certificate lifecycle need the SQLite store',
+    );
+  }
+  return server.lifecycle;
+}
+
 /**
  * Runs Vigil in one process: embedded broker (or a link to an external one), ingest pipeline,
  * encrypted store, and the HTTPS listener. Picks up changes made by other `vigil` commands
@@ -109,8 +123,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const rejections = new RejectionRecorder({ store, logger, clock });
   rejections.start();
   // The new kid of a key rotation in progress is accepted before the device's ack is processed.
-  let lifecycle: LifecycleWiring | undefined;
-  const keyring = new DeviceKeyring(store, ctx.master, (id) => lifecycle?.services.rotation.nextKid(id));
+  let wired: LifecycleWiring | undefined;
+  const keyring = new DeviceKeyring(store, ctx.master, (id) => wired?.services.rotation.nextKid(id));
   // One bus for the live feed: fed by ingest (below), by alarm changes and by the API's samplers.
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
@@ -151,20 +165,23 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     httpPort: () => httpPort,
     ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
   });
-  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them.
-  const wired = wireLifecycle({
-    ctx,
-    bus,
-    keyring,
-    logger,
-    // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
-    // dropping every cached key as a full refresh would.
-    onRevoked: () => crlUpdates.request(),
-  });
-  lifecycle = wired;
-  const commands = wired.services.commands;
+  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them; on
+  // the SQLite store (src/data-dir/context.ts: not on PostgreSQL yet).
+  wired = ctx.lifecycleStores
+    ? wireLifecycle({
+        ctx,
+        bus,
+        keyring,
+        logger,
+        // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
+        // dropping every cached key as a full refresh would.
+        onRevoked: () => crlUpdates.request(),
+      })
+    : undefined;
+  const lifecycle = wired;
+  const commands = lifecycle?.services.commands;
   const onAccepted = (ev: AcceptedMessage) => {
-    wired.onAccepted(ev);
+    lifecycle?.onAccepted(ev);
     bus.publishAccepted(ev);
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
@@ -197,33 +214,39 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
   const fdBudget = createProcessFdBudget(config, logger);
   let broker: EmbeddedBroker | undefined;
-  let link: MqttLink | undefined;
+  let link: BrokerLinks | undefined;
   let mqttPort = 0;
-  if (config.mqtt.external) {
-    // External broker (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT v5
-    // shared subscription ($share/<group>/...) as the vigil-ingest service (DESIGN §1).
-    const external = config.mqtt.external;
+  const external = config.mqtt.external;
+  if (external?.url) {
+    // External brokers (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT
+    // v5 shared subscription ($share/<group>/...) on each broker, as the vigil-ingest service (DESIGN §1).
     const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME);
-    link = await startMqttLink({
-      url: external.url,
-      ca: trustBundlePem(ctx.ca, ctx.previousCa),
-      cert: service.certPem,
-      key: service.keyPem,
-      clientId: INGEST_SERVICE_NAME,
-      topicPrefix: config.mqtt.topicPrefix,
-      group: external.group,
-      maxPacketBytes: config.mqtt.maxPacketBytes,
+    link = await startBrokerLinks({
+      urls: [external.url, ...external.urls],
+      // One process ingests everything: a plain persistent subscription survives broker restarts.
+      shared: false,
+      config,
+      identity: { name: INGEST_SERVICE_NAME, certPem: service.certPem, keyPem: service.keyPem },
+      // Client certificates may chain to either root during a CA rollover.
+      caPem: trustBundlePem(ctx.ca, ctx.previousCa),
       sink: pipeline,
       logger,
-      // A device that comes back online gets its pending commands again.
-      onDeviceState: (id, state) => {
-        if (state === 'online') void commands.dispatch(id, true);
-      },
-      onClaim: (c) => wired.services.claims.onClaim(c),
+      alarms,
+      clock,
+      ...(lifecycle && commands
+        ? {
+            // A device that comes back online gets its pending commands again.
+            onDeviceState: (id: string, state: 'online' | 'offline') => {
+              if (state === 'online') void commands.dispatch(id, true);
+            },
+            onClaim: (c: { serial: string; payload: Buffer; address: string }) =>
+              lifecycle.services.claims.onClaim(c),
+          }
+        : {}),
     });
     const l = link;
-    wired.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
-    // The link reconnects on its own; waiting a bounded time only makes a healthy start deterministic.
+    lifecycle?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
+    // The links reconnect on their own; waiting a bounded time only makes a healthy start deterministic.
     await link
       .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
       .catch(() =>
@@ -252,10 +275,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       },
       sink: pipeline,
       logger,
-      // The device subscribed to its commands again (after every reconnect): send what is pending.
-      onCommandSubscription: (id) => void commands.dispatch(id, true),
-      onClaim: (c) => wired.services.claims.onClaim(c),
-      resolveIdentity: (cn, serialHex) => wired.resolveIdentity(cn, serialHex),
+      ...(lifecycle && commands
+        ? {
+            // The device subscribed to its commands again (after every reconnect): send what is pending.
+            onCommandSubscription: (id: string) => void commands.dispatch(id, true),
+            onClaim: (c: Parameters<typeof lifecycle.services.claims.onClaim>[0]) =>
+              lifecycle.services.claims.onClaim(c),
+          }
+        : {}),
+      resolveIdentity: brokerIdentityResolver({ store, keyring, lifecycle }),
       onSecurityEvent: (ev) =>
         rejections.record({
           // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
@@ -268,7 +296,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     });
     mqttPort = await broker.start();
     const b = broker;
-    wired.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
+    lifecycle?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
@@ -301,17 +329,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   );
   crlTimer.unref();
 
-  // Created once: the authenticator and the sign-in routes share sessions, lockout state and
-  // in-flight limits.
-  const auth = createAuthServices({
-    store: ctx.accountStore,
-    audit: store,
-    master: ctx.master,
-    clock,
-    logger,
-    ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
-    ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
-  });
   let stopServer: () => Promise<unknown> = async () => undefined;
   let apiRuntime: ReturnType<typeof apiRuntimeOf> | undefined;
   continuity = startContinuity({
@@ -334,68 +351,61 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.continuity ?? {}),
   });
   const continuityService = continuity;
-  const status = statusSources({
-    ctx,
-    ingest: pipeline,
-    rejectionTotals: () => rejections.totals(),
-    broker,
-    backfill,
-    externalLink: link,
-    continuity: continuityService,
-    links,
-  });
-  const composed = composeApiRoutes({
-    ctx,
+  const {
+    api,
     auth,
-    customAuthenticator: opts.authenticator,
+    composed,
+    httpPort: apiPort,
+  } = await startApiPart({
+    ctx,
+    opts,
+    status: statusSources({
+      ctx,
+      ingest: pipeline,
+      rejectionTotals: () => rejections.totals(),
+      broker,
+      backfill,
+      externalLink: link,
+      continuity: continuityService,
+      links,
+    }),
+    readOnly: () => continuityService.readOnlyReason(),
     alarms,
     shipments,
     notifications,
-    commands,
-    lifecycle: wired.services,
+    lifecycle: lifecycle?.services,
     bus,
-    status,
+    fdBudget,
+    rejections,
+    ingest: pipeline,
+    tls,
     onDeviceChanged: (id, enabled) => {
       keyring.invalidate(id);
       // A disabled device cannot reconnect (the broker asks the keyring); drop its live session.
       if (!enabled) broker?.disconnect(id);
     },
-    liveLimits: opts.live,
     webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
-    extraRoutes: opts.apiRoutes ?? [],
-  });
-  const api = await startApiServer({
-    listen: { host: config.http.host, port: config.http.port },
-    limits: config.http,
-    fdBudget,
-    rejections,
-    tls,
-    logger,
-    clock,
-    authenticator: opts.authenticator ?? auth.authenticator,
-    ingest: pipeline,
-    routes: composed.routes,
-    readOnly: () => continuityService.readOnlyReason(),
   });
   apiRuntime = apiRuntimeOf(api);
-  httpPort = (api.server.address() as { port: number }).port;
-  const serverCert = wired.start(
-    [
-      ...(broker
-        ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
-        : []),
-      {
-        updateServerCert: (cert, key) => {
-          api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
-          if (apiRuntime) apiRuntime.serverCertPem = cert;
+  httpPort = apiPort;
+  const serverCert =
+    lifecycle?.start(
+      [
+        ...(broker
+          ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
+          : []),
+        {
+          updateServerCert: (cert, key) => {
+            api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
+            if (apiRuntime) apiRuntime.serverCertPem = cert;
+          },
         },
+      ],
+      async () => {
+        broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
+        await refresh();
       },
-    ],
-    async () => {
-      broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
-      await refresh();
-    },
-  );
+    ) ?? null;
   // After the listener: links in notifications name its port.
   await notifications.service.start();
   // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
@@ -433,7 +443,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     live: { bus, stats: composed.liveStats },
     routes: apiRuntime?.routes ?? [],
     continuity: continuityService,
-    lifecycle: wired.services,
+    lifecycle: lifecycle?.services ?? null,
     serverCert,
     stop: () =>
       (stopping ??= runShutdown(
@@ -445,7 +455,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
             { name: 'continuity', run: () => continuityService.stop() },
             // Commands and lifecycle timers stop; a dispatch in flight finishes while the broker
             // can still carry it.
-            { name: 'lifecycle', run: () => wired.stop() },
+            { name: 'lifecycle', run: async () => lifecycle?.stop() },
             { name: 'mqtt-link', run: async () => link?.close() },
             { name: 'broker', run: async () => broker?.close() },
             { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
