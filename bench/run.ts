@@ -21,6 +21,7 @@ import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
 import { type BackupBenchResult, runBackupBench } from './backup.ts';
 import { nowMs } from './clock.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
+import { evaluateLayers } from './layers/run-layers.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
@@ -58,6 +59,7 @@ const { values: args } = parseArgs({
     readings: { type: 'string' },
     nodelay: { type: 'boolean', default: false },
     'latency-rate': { type: 'string' },
+    'seclab-report': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -154,14 +156,16 @@ const errors: Record<string, string> = {};
 // rotation workload (a fleet of 1,000 mTLS devices, thousands of durable commands) gets 20 min more.
 // The anomaly benchmark is pure CPU and long (10 minutes and more on 2 busy cores): its own budget.
 // The backup workload fills a 5-million-reading database first and gets 20 minutes more.
-// The scale benchmark starts PostgreSQL servers, brokers and Vigil processes: its own budget too.
+// The scale benchmark starts PostgreSQL servers, brokers and Vigil processes: its own budget too;
+// the layers evaluation (8 configurations x 3 rounds) about 4 minutes quick, 15 full.
 const limitMs =
   (quick ? 150_000 : 300_000) +
   (only.has('rotation') ? 1_200_000 : 0) +
   (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0) +
   (only.has('vitals') ? (quick ? 300_000 : 900_000) : 0) +
   (only.has('backup') ? 1_200_000 : 0) +
-  (only.has('scale') ? (quick ? 600_000 : 1_200_000) : 0);
+  (only.has('scale') ? (quick ? 600_000 : 1_200_000) : 0) +
+  (only.has('layers') ? (quick ? 600_000 : 1_800_000) : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
   removeAllTempDirs();
@@ -332,6 +336,12 @@ async function main(): Promise<void> {
     log('\n[scale] embedded, Mosquitto link, PostgreSQL 1 and 2 workers, PostgreSQL writes, failovers');
   const scale: ScaleResult | undefined = await attempt('scale', () => runScale(opts.scale, log));
 
+  // The security evaluation: its own document (docs/security-evaluation.md) and results file.
+  if (only.has('layers')) log('\n[layers] cost of each security layer, same load generator (bench/layers)');
+  const layersDoc = await attempt('layers', () =>
+    evaluateLayers({ quick, ...(args['seclab-report'] ? { seclabReport: args['seclab-report'] } : {}), log }),
+  );
+
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
   const err = (id: string, workload: string, target: string): SummaryRow => ({
@@ -424,6 +434,17 @@ async function main(): Promise<void> {
   } else rows.push(err('live', 'Live feed publish->20 clients', `p99 <= ${TARGETS.liveP99Ms} ms`));
 
   if (rules) rows.push(...rulesSummaryRows(rules));
+  if (layersDoc) {
+    rows.push({
+      id: 'layers',
+      workload: 'Security layers: cost and CIA matrix',
+      baseline: 'plain MQTT',
+      measured: '8 configurations',
+      result: layersDoc,
+      target: '-',
+      status: 'info',
+    });
+  } else if (only.has('layers')) rows.push(err('layers', 'Security layers evaluation', '-'));
   if (anomaly) rows.push(...anomalySummaryRows(anomaly));
   if (vitals) rows.push(...vitalsRulesSummaryRows(vitals));
   if (scale) rows.push(...scaleSummaryRows(scale));

@@ -18,6 +18,7 @@ import { metricsRoutes } from '../api/routes/metrics.ts';
 import { notificationStatusRoutes } from '../api/routes/notification-status.ts';
 import { notificationAdminRoutes } from '../api/routes/notifications.ts';
 import { readingsRoutes } from '../api/routes/readings.ts';
+import { seclabRoutes } from '../api/routes/seclab.ts';
 import { shipmentsRoutes } from '../api/routes/shipments.ts';
 import { staticRoutes } from '../api/routes/static.ts';
 import { systemRoutes } from '../api/routes/system.ts';
@@ -37,6 +38,7 @@ import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle
 import type { LiveBus } from '../live/live-bus.ts';
 import { isDeviceId } from '../protocol/device-id.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
+import { SeclabRunner } from '../seclab/seclab-runs.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
 import { readLoggerDisplay } from '../sim/logger-display.ts';
 import type { Notifications } from './notifications-wiring.ts';
@@ -95,7 +97,11 @@ function lifecycleApiRoutes(
  * The API's route modules in registration order, each given only the ports it uses, and the live
  * feed's counters.
  */
-export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveStats: LiveStats } {
+export function composeApiRoutes(w: ApiWiring): {
+  routes: RoutePlugin[];
+  liveStats: LiveStats;
+  seclab: SeclabRunner;
+} {
   const { ctx, auth, alarms, status } = w;
   const { store, clock } = ctx;
   const authenticator = w.customAuthenticator ?? auth.authenticator;
@@ -136,6 +142,8 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
     ...(w.liveLimits ? { limits: w.liveLimits } : {}),
     onDrop: () => void store.addCounters({ live_clients_dropped_slow: 1 }).catch(() => {}),
   });
+  // Quick `vigil seclab` runs started from the system page, and the last report (docs/seclab.md).
+  const seclab = new SeclabRunner({ dataDir: ctx.paths.dataDir, audit: store, logger: ctx.logger, clock });
   const routes: RoutePlugin[] = [
     healthRoutes,
     metricsRoutes(status),
@@ -186,11 +194,12 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       clock,
     }),
     live.plugin,
+    seclabRoutes(seclab),
     ...w.extraRoutes,
     // Last: its catch-all must not shadow anything.
     staticRoutes({ root: w.webRoot }),
   ];
-  return { routes, liveStats: live.stats };
+  return { routes, liveStats: live.stats, seclab };
 }
 
 /** The sources of /api/v1/system and /metrics: this process's ingest, broker and data directory. */

@@ -460,6 +460,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
             { name: 'broker', run: async () => broker?.close() },
             { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
             { name: 'https', run: () => api.close() },
+            // A seclab run in progress stops and removes its throwaway Vigil.
+            { name: 'seclab', run: () => composed.seclab.stop() },
             { name: 'ingest', run: () => pipeline.close() },
             { name: 'shipments', run: () => shipments.idle() },
           ],

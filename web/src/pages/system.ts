@@ -12,6 +12,7 @@ import { h, replace } from '../dom.ts';
 import type { SystemStatus } from '../types.ts';
 import { errorBox, loading, pageHeader, timeAgo } from '../ui/components.ts';
 import { lifecyclePanel } from './lifecycle-panel.ts';
+import { seclabCard } from './seclab-card.ts';
 import {
   brokerCard,
   brokerReachable,
@@ -34,6 +35,8 @@ export const systemPage: Page = (root, ctx) => {
   const body = h('div', { class: 'system-grid' });
   const updated = h('span', { class: 'muted small', testid: 'system-updated' });
   const chartHost = h('div', { class: 'chart-plot' });
+  // Built once: it polls on its own while a run is in progress.
+  const seclab = seclabCard(ctx);
   const chart = throughputChart(chartHost);
   // Keys and certificates of the fleet, claims: polls on its own (src/pages/lifecycle-panel.ts).
   const lifecycle = lifecyclePanel(ctx);
@@ -70,6 +73,7 @@ export const systemPage: Page = (root, ctx) => {
       powerCard(s),
       rejectionsCard(s),
       backupCard(s),
+      seclab.el,
     );
     chart.update();
   }
@@ -103,6 +107,7 @@ export const systemPage: Page = (root, ctx) => {
     stopped = true;
     lifecycle.stop();
     if (timer) clearTimeout(timer);
+    seclab.stop();
     chart.destroy();
     for (const u of unsubs) u();
   };
