@@ -18,7 +18,7 @@ import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
 import { issueClientCert } from '../src/pki/issue-client.ts';
 import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../src/pki/x509.ts';
-import { lifecycleOf } from '../src/server/start-server.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { nowMs } from './clock.ts';

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { lifecycleStoresOf } from '../src/data-dir/context.ts';
-import { lifecycleOf } from '../src/server/start-server.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';

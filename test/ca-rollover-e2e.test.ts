@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setDeviceEnabled } from '../src/devices/device-service.ts';
-import { lifecycleOf } from '../src/server/start-server.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { connectDevice, type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { runVigil } from './helpers/run-vigil.ts';

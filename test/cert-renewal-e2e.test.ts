@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { issueClientCert } from '../src/pki/issue-client.ts';
 import { normalizeSerial } from '../src/pki/serial.ts';
 import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../src/pki/x509.ts';
-import { lifecycleOf } from '../src/server/start-server.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import {
   closeClient,

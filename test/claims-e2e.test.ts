@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { deviceSecretIdentity } from '../src/keys/master-key.ts';
 import { issueClientCert } from '../src/pki/issue-client.ts';
-import { lifecycleOf } from '../src/server/start-server.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, errCode, passwordOnly } from './helpers/browser.ts';

@@ -11,7 +11,7 @@ import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { NONCE_BYTES } from '../src/protocol/aead.ts';
 import { sealEnvelope, serializeEnvelope } from '../src/protocol/envelope.ts';
 import { deriveDeviceKeys } from '../src/protocol/keys.ts';
-import { lifecycleOf } from '../src/server/start-server.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { apiRequest } from './helpers/api-client.ts';

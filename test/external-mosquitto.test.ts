@@ -15,7 +15,8 @@ import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts'
 import type { CliIo } from '../src/cli/io.ts';
 import { lifecycleStoresOf, openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice, revokeDevice } from '../src/devices/device-service.ts';
-import { lifecycleOf, type RunningServer, startServer } from '../src/server/start-server.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
+import { type RunningServer, startServer } from '../src/server/start-server.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import {

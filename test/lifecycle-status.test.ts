@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { lifecycleStoresOf } from '../src/data-dir/context.ts';
-import { lifecycleOf } from '../src/server/start-server.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { apiRequest } from './helpers/api-client.ts';
 import { type Instance, startInstance, truckSample, waitFor } from './helpers/instance.ts';

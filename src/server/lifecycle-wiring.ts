@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { type BrokerIdentity, claimTopic } from '../broker/acl.ts';
 import { commandView } from '../commands/command-view.ts';
 import type { VigilContext } from '../data-dir/context.ts';
+import { VigilError } from '../errors.ts';
 import type { DeviceKeyring } from '../ingest/device-keyring.ts';
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
 import { createLifecycleServices, type LifecycleServices } from '../lifecycle/lifecycle-services.ts';
@@ -9,6 +10,17 @@ import { ServerCertRenewal, type TlsListener } from '../lifecycle/server-cert-re
 import type { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
 import type { DeviceRecord } from '../storage/store.ts';
+
+/** The server's lifecycle services; VIGIL_ERR_CONFIG on PostgreSQL, where they are not available yet. */
+export function lifecycleOf(server: { lifecycle: LifecycleServices | null }): LifecycleServices {
+  if (!server.lifecycle) {
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      'commands and the key and certificate lifecycle need the SQLite store',
+    );
+  }
+  return server.lifecycle;
+}
 
 /** How often the server certificate's expiry is checked. */
 const SERVER_CERT_CHECK_MS = 3_600_000;

@@ -101,17 +101,6 @@ export interface ServerOptions {
   notificationSenders?: Notifications['senders'];
 }
 
-/** The server's lifecycle services; VIGIL_ERR_CONFIG on PostgreSQL, where they are not available yet. */
-export function lifecycleOf(server: Pick<RunningServer, 'lifecycle'>): LifecycleServices {
-  if (!server.lifecycle) {
-    throw new VigilError(
-      'VIGIL_ERR_CONFIG',
-      'commands and the key and certificate lifecycle need the SQLite store',
-    );
-  }
-  return server.lifecycle;
-}
-
 /**
  * Runs Vigil in one process: embedded broker (or a link to an external one), ingest pipeline,
  * encrypted store, and the HTTPS listener. Picks up changes made by other `vigil` commands
