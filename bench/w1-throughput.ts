@@ -294,10 +294,12 @@ export async function runW1(
   fx: VigilFixture,
   devices: LoadDevice[],
   cursor: SeqCursor,
-  o: W1Options & { mosquitto: boolean },
+  o: W1Options & { mosquitto: boolean; sides?: W1Side[] | undefined },
   log: (s: string) => void,
 ): Promise<W1Result> {
-  const sides: W1Side[] = o.mosquitto ? ['raw', 'mosquitto', 'vigil'] : ['raw', 'vigil'];
+  const sides: W1Side[] = (o.sides ?? ['raw', 'mosquitto', 'vigil']).filter(
+    (s) => s !== 'mosquitto' || o.mosquitto,
+  );
   const rounds: W1Run[][] = [];
   for (let i = 0; i < o.rounds; i++) {
     const order = sides.map((_, k) => sides[(k + i) % sides.length] as W1Side);
@@ -322,7 +324,7 @@ export async function runW1(
   }
   const med = (side: W1Side) => median(rounds.flatMap((r) => r.filter((x) => x.side === side).map(w1Figure)));
   const rawRate = med('raw');
-  const mosquittoRate = o.mosquitto ? med('mosquitto') : Number.NaN;
+  const mosquittoRate = sides.includes('mosquitto') ? med('mosquitto') : Number.NaN;
   const vigilRate = med('vigil');
   return {
     clients: devices.length,

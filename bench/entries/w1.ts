@@ -4,7 +4,7 @@ import type { BenchEntry } from '../entry.ts';
 import { MOSQUITTO_BIN } from '../mosquitto-baseline.ts';
 import { atLeast, renderTable } from '../report.ts';
 import { fmtNum, fmtRatio } from '../stats.ts';
-import { runW1, type W1Result, w1Figure } from '../w1-throughput.ts';
+import { runW1, type W1Result, type W1Side, w1Figure } from '../w1-throughput.ts';
 
 /** Targets (issue 13): Vigil / raw Aedes, and Vigil / Mosquitto delivering to a subscriber. */
 export const W1_TARGETS = { vsRaw: 0.7, vsMosquitto: 1.0 } as const;
@@ -18,6 +18,8 @@ export const w1Options = (quick: boolean, args: Record<string, unknown>) => ({
   poolPerClient: 12_000,
   noDelay: args.nodelay === true,
   mosquitto: args['no-mosquitto'] !== true && existsSync(MOSQUITTO_BIN),
+  /** `--sides=vigil` runs only the Vigil side (for profiling with `node --cpu-prof`). */
+  sides: typeof args.sides === 'string' ? (args.sides.split(',') as W1Side[]) : undefined,
 });
 
 export const entry: BenchEntry<W1Result> = {

@@ -47,6 +47,12 @@ export interface VigilContext {
   clock: () => number;
   /** What the first start created (to tell the user once). */
   created: string[];
+  /**
+   * Moves the ingest transactions (Store.writeBatch, getReplayState) onto a worker thread with a
+   * database connection of its own, off the event loop (`vigil start` does; CLI commands write
+   * on their own thread). Idempotent; `close` ends the thread after its last commit.
+   */
+  startIngestThread(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -167,6 +173,13 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     logger,
     clock,
     created,
+    startIngestThread: () =>
+      db.store.startIngestThread({
+        path: paths.db,
+        key: master.databaseKey(),
+        auditKey: master.auditKey(),
+        synchronous: config.storage.synchronous,
+      }),
     close: async () => {
       await store.close();
       flushLogSummaries(logger);

@@ -108,6 +108,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     onInTransit: (s, profile) => alarmService.configureSubject(s.deviceId, tripRulesConfig(s, profile)),
   });
   alarmService.setSubjectSource((deviceId) => shipments.rulesConfig(deviceId));
+  // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
+  await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
     bus.publishAccepted(ev);
     alarmService.onAccepted(ev);
