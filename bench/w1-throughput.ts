@@ -54,7 +54,7 @@ export interface W1Run {
     commitMsP50: number;
     commitMsP99: number;
     commitMsMax: number;
-    /** Share of the run's wall time spent inside writeBatch (synchronous: the event loop is blocked). */
+    /** Share of the run's wall time with a writeBatch in flight (on the ingest thread: the event loop is free meanwhile). */
     commitBusyShare: number;
     replayBytesPerCommit: number;
   };

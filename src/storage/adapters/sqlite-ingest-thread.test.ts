@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { isVigilError } from '../../errors.ts';
 import type { IngestBatch, ReadingRecord } from '../store.ts';
 import { runStoreContract } from '../store-contract.ts';
@@ -110,6 +113,34 @@ describe('SqliteStore ingest thread', () => {
       await thread.close();
       await main.close();
     }
+  });
+
+  it('close() settles when nothing else keeps the process alive (the code after it runs)', async () => {
+    const { store, path, key } = await openThreaded();
+    await store.close();
+    const child = join(root, 'close-last.mjs');
+    const storeUrl = pathToFileURL(join(import.meta.dirname, 'sqlite-store.ts')).href;
+    writeFileSync(
+      child,
+      `import { SqliteStore } from ${JSON.stringify(storeUrl)};
+const opts = { path: process.env.DB_PATH, key: Buffer.from(process.env.DB_KEY_HEX, 'hex'), auditKey: Buffer.from(process.env.DB_AUDIT_KEY_HEX, 'hex') };
+const store = SqliteStore.open(opts);
+await store.startIngestThread(opts);
+await store.writeBatch({ readings: [], messages: [], replayStates: [], lastSeen: [] });
+await store.close();
+process.stdout.write('closed');
+`,
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, [child], {
+      env: {
+        ...process.env,
+        DB_PATH: path,
+        DB_KEY_HEX: key.toString('hex'),
+        DB_AUDIT_KEY_HEX: AUDIT_KEY.toString('hex'),
+      },
+      timeout: 60_000,
+    });
+    assert.equal(stdout, 'closed');
   });
 
   it('refuses to start on a database it cannot open with the key given', async () => {

@@ -151,6 +151,9 @@ export class SqliteIngestThread {
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     const bounded = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
     await Promise.race([this.#request((id) => ({ kind: 'close', id })), bounded]);
+    // Referenced until it has exited: an idle (unreferenced) thread would let the process end
+    // with this promise unsettled, and the caller's code after `close()` would never run.
+    worker.ref();
     await Promise.race([exited, bounded]);
     await worker.terminate();
   }
