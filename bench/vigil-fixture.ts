@@ -118,6 +118,8 @@ export async function startVigilFixture(
       }
       return r;
     };
+    // VIGIL_BENCH_INLINE_STORE=1: commits on the event loop, as before the ingest thread (A/B runs).
+    if (process.env.VIGIL_BENCH_INLINE_STORE === '1') ctx.startIngestThread = async () => {};
     server = await startServer(ctx, {
       onAccepted: (ev) => fixture.onAccepted?.(ev, nowMs()),
     });
