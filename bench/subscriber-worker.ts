@@ -3,11 +3,11 @@
  * a backend service would hold it. Notes the monotonic time of every message it receives (MQTT.js
  * sends the PUBACK). Bounded by `maxRecords` (counted beyond); the main thread stops it.
  */
-import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import mqtt from 'mqtt';
-import { nowMs, withTimeout } from './clock.ts';
+import { nowMs } from './clock.ts';
 import type { SubscriberJob, SubscriberResult } from './subscriber-types.ts';
+import { runWorkerSession } from './worker-session.ts';
 
 const job = workerData as SubscriberJob;
 const port = parentPort;
@@ -34,31 +34,19 @@ client.on('message', () => {
   if (n < times.length) times[n++] = t;
 });
 
-let elu0 = performance.eventLoopUtilization();
-try {
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      client.once('connect', () =>
-        client.subscribe(job.topic, { qos: 1 }, (err) => (err ? reject(err) : resolve())),
-      );
-      client.once('error', reject);
-    }),
-    10_000,
-    'subscriber connecting',
-  );
-  elu0 = performance.eventLoopUtilization();
-  port.postMessage({ ready: true });
-} catch (err) {
-  port.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) });
-}
-
-port.on('message', (m: { cmd: 'stop' }) => {
-  if (m.cmd !== 'stop') return;
-  const res: SubscriberResult = {
-    times: times.slice(0, n),
-    received,
-    elu: performance.eventLoopUtilization(elu0).utilization,
-  };
-  client.end(true);
-  port.postMessage({ ok: true, res }, [res.times.buffer as ArrayBuffer]);
+await runWorkerSession<SubscriberResult>({
+  port,
+  ready: new Promise<void>((resolve, reject) => {
+    client.once('connect', () =>
+      client.subscribe(job.topic, { qos: 1 }, (err) => (err ? reject(err) : resolve())),
+    );
+    client.once('error', reject);
+  }),
+  timeoutMs: 10_000,
+  what: 'subscriber connecting',
+  finish: (elu) => {
+    client.end(true);
+    return { times: times.slice(0, n), received, elu };
+  },
+  transfer: (res) => [res.times.buffer as ArrayBuffer],
 });
