@@ -78,6 +78,10 @@ export const ERRORS = {
   VIGIL_ERR_SHIPMENT_EXISTS: { status: 409, message: 'shipment already exists' },
   VIGIL_ERR_SHIPMENT_STATE: { status: 409, message: 'not allowed in the shipment state' },
   VIGIL_ERR_DELIVERY_TOKEN: { status: 403, message: 'delivery token does not match' },
+  // notifications and webhooks (src/notifications, src/webhooks)
+  VIGIL_ERR_NOTIFY_NOT_CONFIGURED: { status: 409, message: 'notification channel not configured' },
+  VIGIL_ERR_NOTIFY_IN_USE: { status: 409, message: 'still used by a routing rule, group or schedule' },
+  VIGIL_ERR_WEBHOOK_SIGNATURE: { status: 401, message: 'webhook signature invalid' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

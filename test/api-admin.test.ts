@@ -204,7 +204,7 @@ describe('API tokens', () => {
 });
 
 describe('API tokens belong to their creator (the takeover path)', () => {
-  it("an admin's token never manages users or tokens, and dies with its creator's admin role or account", async () => {
+  it("an admin's token never manages users, tokens or notifications, and dies with its creator's admin role or account", async () => {
     const r = await admin.browser.post('/api/v1/users', { name: 'tara', role: 'admin' });
     assert.equal(r.status, 201, r.text);
     const tara = await firstSignIn(
@@ -243,6 +243,17 @@ describe('API tokens belong to their creator (the takeover path)', () => {
       assert.equal(refused.status, 403, `${path}: ${refused.text}`);
       assert.equal(errCode(refused), 'VIGIL_ERR_FORBIDDEN');
     }
+    // Nor reroute alarm notifications or swap a channel's credentials (notifications.manage).
+    for (const [method, path, body] of [
+      ['GET', '/api/v1/notifications/contacts', undefined],
+      ['PUT', '/api/v1/notifications/contacts/mole', { name: 'Mole', email: 'mole@example.org' }],
+      ['PUT', '/api/v1/notifications/channels/email', { settings: { host: 'mx.example.org' }, secret: 'x' }],
+      ['POST', '/api/v1/notifications/test', { channel: 'email', to: 'mole@example.org' }],
+    ] as const) {
+      const refused = await call(path, method, body);
+      assert.deepEqual([refused.status, errCode(refused)], [403, 'VIGIL_ERR_FORBIDDEN'], `${method} ${path}`);
+    }
+    assert.deepEqual((await admin.browser.call('/api/v1/notifications/contacts')).json, { contacts: [] });
     // Demoted: the token is capped at tara's new role.
     assert.equal((await admin.browser.post('/api/v1/users/tara/role', { role: 'viewer' })).status, 200);
     assert.equal((await call('/api/v1/users')).status, 403);

@@ -46,6 +46,20 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
     '/api/v1/shipments/:id': { path: shipmentPath, status: 200 },
     '/api/v1/shipments/:id/report': { path: `${shipmentPath}/report?format=csv`, status: 200 },
     '/api/v1/live': { path: '/api/v1/live', status: 426 },
+    ...Object.fromEntries(
+      [
+        'contacts',
+        'groups',
+        'rules',
+        'policies',
+        'schedules',
+        'channels',
+        'on-call',
+        'escalations',
+        'push',
+      ].map((k) => [`/api/v1/notifications/${k}`, { path: `/api/v1/notifications/${k}`, status: 200 }]),
+    ),
+    '/api/v1/alarms/:id/notifications': { path: `${alarmPath}/notifications`, status: 200 },
     '/': { path: '/', status: 503 },
     '/*': { path: '/devices/truck-0801', status: 503, headers: { accept: 'text/html' } },
   };

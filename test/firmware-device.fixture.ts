@@ -3,6 +3,7 @@
  * device process with its event lines, and a backend service certificate for publishing
  * commands (issued with openssl from the test instance's CA).
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,6 +93,20 @@ export function storedTs(p: DeviceProcess): Map<string, number> {
       .filter((e) => e.channel === 'telemetry')
       .map((e) => [e.index ?? '', Number(e.ts)]),
   );
+}
+
+/**
+ * The device stamps every reading with its own millisecond, later than the one before. Two
+ * readings with one `ts` cannot be told apart from one reading stored twice, so the tests that
+ * identify a reading by its `ts` check this first.
+ */
+export function assertTsIncreasing(p: DeviceProcess): void {
+  const stored = [...storedTs(p)];
+  for (let i = 1; i < stored.length; i++) {
+    const [prevIndex, prev] = stored[i - 1]!;
+    const [index, ts] = stored[i]!;
+    assert.ok(ts > prev, `reading ${index} (ts ${ts}) is not later than reading ${prevIndex} (ts ${prev})`);
+  }
 }
 
 /** Sample ts of every record in the acknowledged ranges. */

@@ -14,6 +14,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import {
   ackedTs,
+  assertTsIncreasing,
   buildVigilDevice,
   DeviceProcess,
   FIRMWARE,
@@ -121,6 +122,7 @@ if (skip) {
       assert.equal(await p.exited, 0, p.stderr.join(''));
       const stored = storedTs(p);
       assert.equal(stored.size, 20);
+      assertTsIncreasing(p);
       const acked = ackedTs(p, stored);
       assert.equal(acked.length, 20, 'every reading acknowledged');
       const inStore = await readingsTs('fw-truck-01');
@@ -284,6 +286,7 @@ if (skip) {
       );
       p.kill('SIGTERM');
       assert.equal(await p.exited, 0);
+      assertTsIncreasing(p);
       const stored = storedTs(p);
       const acked = new Set(ackedTs(p, stored));
       const inStore = await readingsTs('fw-truck-03');
@@ -333,7 +336,10 @@ if (skip) {
       for (const q of inFlight)
         assert.ok(republished.has(q), `envelope seq ${q} redelivered after the restart`);
 
-      // readings: everything either run stored on the device is in Vigil exactly once
+      // readings: everything either run stored on the device is in Vigil exactly once (a reading
+      // is known by its ts: each run stamps each of its readings with a later ms than the last)
+      assertTsIncreasing(first);
+      assertTsIncreasing(second);
       const s1 = storedTs(first);
       const s2 = storedTs(second);
       const inStore = await readingsTs('fw-truck-04');

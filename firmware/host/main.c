@@ -17,6 +17,7 @@
 #include "bundle.h"
 #include "mqtt_link.h"
 #include "posix_platform.h"
+#include "sample_schedule.h"
 #include "sim_sensors.h"
 #include "vigil/device.h"
 #include "vigil/error.h"
@@ -248,7 +249,8 @@ static int run(const opts_t *o) {
         if (rc != VIGIL_OK) fprintf(stderr, "sample: %s\n", vigil_strerror(rc));
         taken++;
       }
-      next_sample = next_sample + interval > now ? next_sample + interval : now + interval;
+      /* read after the sample's wall-clock ts: the next ts is then at least half an interval later */
+      next_sample = sample_next_due(next_sample, posix_monotonic_ms(), interval);
     }
     if (o->exit_when_drained && o->samples && taken >= o->samples && vigil_device_backlog(&device) == 0 &&
         vigil_device_inflight(&device) == 0)

@@ -140,10 +140,16 @@ describe('API tokens belong to their creator (privilege must not outlive its own
     );
   });
 
-  it('never manage users or tokens and never sign, even as admin', async () => {
+  it('never manage users, tokens or notifications and never sign, even as admin', async () => {
     const { token } = await mint('admin', { ttlMs: DAY });
     const p = await bearer(token);
-    for (const x of ['users.manage', 'tokens.manage', 'alarms.ack', 'shipments.decide'] as const) {
+    for (const x of [
+      'users.manage',
+      'tokens.manage',
+      'notifications.manage',
+      'alarms.ack',
+      'shipments.decide',
+    ] as const) {
       assert.equal(can(p!, x), 'forbidden', x);
     }
     assert.equal(can(p!, 'devices.manage'), 'ok');

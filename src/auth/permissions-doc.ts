@@ -85,10 +85,11 @@ user's:
 - **Capped at the owner's current role**: a token acts only with the permissions that both its
   role and its owner's role hold now. An admin token of an admin later demoted to viewer can do
   what a viewer can, no more; restored to admin, the token is again an admin token.
-- **Never allowed**: ${interactive.map((n) => `\`${n}\``).join(', ')} (the "API tokens" column). Managing users
-  and tokens and signing (acknowledging an alarm, releasing or quarantining a shipment) need a
-  person in an interactive session with MFA; a token that could mint tokens or reset another
-  admin's password and MFA would be a standing takeover.
+- **Never allowed**: ${interactive.map((n) => `\`${n}\``).join(', ')} (the "API tokens" column). Managing users,
+  tokens and notifications and signing (acknowledging an alarm, releasing or quarantining a
+  shipment) need a person in an interactive session with MFA; a token that could mint tokens or
+  reset another admin's password and MFA would be a standing takeover, and one that could reroute
+  or silence alarm notifications or swap a channel's credentials would blind the people on call.
 - **Shorter lifetimes the more a token can change**: admin ${ttl('admin')} days at most; ${ROLES.filter((r) => r !== 'admin' && roleCanChange(r)).join(', ')}
   ${ttl('operator')} days; ${ROLES.filter((r) => !roleCanChange(r)).join(', ')} ${ttl('viewer')} days. The default is 90 days or the role's maximum
   if shorter. The limit is applied again at every use (from the creation time), so a token stored

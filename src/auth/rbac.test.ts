@@ -27,6 +27,7 @@ const HOLDS: Record<Role, Permission[]> = {
     'system.read',
     'metrics.read',
     'openapi.read',
+    'notifications.subscribe',
   ],
   quality: [
     'devices.read',
@@ -37,6 +38,7 @@ const HOLDS: Record<Role, Permission[]> = {
     'shipments.decide',
     'system.read',
     'openapi.read',
+    'notifications.subscribe',
   ],
   receiver: [
     'devices.read',
@@ -45,8 +47,17 @@ const HOLDS: Record<Role, Permission[]> = {
     'shipments.read',
     'shipments.deliver',
     'openapi.read',
+    'notifications.subscribe',
   ],
-  viewer: ['devices.read', 'readings.read', 'alarms.read', 'shipments.read', 'system.read', 'openapi.read'],
+  viewer: [
+    'devices.read',
+    'readings.read',
+    'alarms.read',
+    'shipments.read',
+    'system.read',
+    'openapi.read',
+    'notifications.subscribe',
+  ],
   auditor: [
     'devices.read',
     'readings.read',
@@ -57,6 +68,7 @@ const HOLDS: Record<Role, Permission[]> = {
     'openapi.read',
     'audit.read',
     'users.read',
+    'notifications.subscribe',
   ],
 };
 
@@ -69,11 +81,18 @@ const WRITES: Permission[] = [
   'shipments.deliver',
   'shipments.decide',
   'users.manage',
+  'notifications.manage',
   'tokens.manage',
 ];
 
 /** Never for an API token: they need a person in an interactive session with MFA. */
-const INTERACTIVE: Permission[] = ['alarms.ack', 'shipments.decide', 'users.manage', 'tokens.manage'];
+const INTERACTIVE: Permission[] = [
+  'alarms.ack',
+  'shipments.decide',
+  'users.manage',
+  'notifications.manage',
+  'tokens.manage',
+];
 
 function expected(
   kind: Principal['kind'],

@@ -12,8 +12,10 @@ export interface PermissionRule {
   /**
    * True for permissions that need a person in an interactive session with MFA: managing users
    * and tokens (a token that could mint tokens or reset an admin's password and MFA would be a
-   * standing takeover) and electronic signatures (21 CFR 11.200: the signer re-enters password
-   * and TOTP). Never granted to an API token, whatever its role.
+   * standing takeover), managing notifications (a token that could reroute or silence alarm
+   * notifications, or swap a channel's credentials, would blind the people on call) and
+   * electronic signatures (21 CFR 11.200: the signer re-enters password and TOTP). Never granted
+   * to an API token, whatever its role.
    */
   interactive?: true;
   /** What the permission allows, for docs/permissions.md. */
@@ -114,6 +116,18 @@ export const PERMISSIONS = {
     interactive: true,
     description: "add, disable, enable users, change roles, reset MFA or password, end a user's sessions",
   },
+  'notifications.manage': {
+    roles: ['admin'],
+    mfa: true,
+    interactive: true,
+    description:
+      'manage notification channels and their credentials, contacts, groups, routing rules, escalation policies and on-call schedules; send test notifications',
+  },
+  'notifications.subscribe': {
+    roles: ALL,
+    mfa: false,
+    description: "turn browser (Web Push) notifications of alarms on or off for one's own browser",
+  },
   'tokens.manage': {
     roles: ['admin'],
     mfa: true,
@@ -143,9 +157,9 @@ export function roleCanChange(role: Role): boolean {
  *    finished the first step of signing in and may only finish it (change password, enrol or
  *    verify TOTP, log out: routes that need no permission);
  * 2. a role that does not hold the permission gets `forbidden`;
- * 3. an API token gets `forbidden` for an interactive permission (user and token management,
- *    e-signatures), and for anything its owner's current role does not hold (a token is capped
- *    at its owner's role; a token without an owner holds nothing);
+ * 3. an API token gets `forbidden` for an interactive permission (user, token and notification
+ *    management, e-signatures), and for anything its owner's current role does not hold (a
+ *    token is capped at its owner's role; a token without an owner holds nothing);
  * 4. a permission that changes something (`mfa: true`) needs `principal.mfa` for any kind of
  *    principal (API tokens carry `mfa: true`: only an MFA-verified admin can create them);
  * 5. otherwise `ok`.

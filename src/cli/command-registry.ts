@@ -67,6 +67,13 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.reportCommand, help: m.reportHelp };
     },
   },
+  notify: {
+    summary: 'alarm notifications: send a test, list the outbox, who is on call',
+    load: async () => {
+      const m = await import('./commands/notify.ts');
+      return { run: m.notifyCommand, help: m.notifyHelp };
+    },
+  },
   audit: {
     summary: 'print or verify the hash-chained audit log, sign checkpoints of it',
     load: async () => {

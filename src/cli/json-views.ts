@@ -4,6 +4,7 @@
  * item as one object on one line. Reading sample fields keep their protocol names inside `data`.
  */
 import type { UserView } from '../auth/accounts.ts';
+import type { OnCallView, outboxView } from '../notifications/notification-service.ts';
 import type { AuditRecord, DeviceRecord, ReadingRecord } from '../storage/store.ts';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -72,4 +73,20 @@ export function auditJson(a: AuditRecord) {
     prevHash: a.prevHash,
     hash: a.hash,
   };
+}
+
+/** One notification of the outbox (`notify outbox`, `notify test`), with its provider's answer. */
+export function notificationJson(n: ReturnType<typeof outboxView>) {
+  return {
+    ...n,
+    nextAttemptAt: isoOrNull(n.nextAttemptAt),
+    createdAt: iso(n.createdAt),
+    updatedAt: iso(n.updatedAt),
+    sentAt: isoOrNull(n.sentAt),
+  };
+}
+
+/** Who is on call on one schedule (`notify on-call`): since and until the current shift. */
+export function onCallJson(v: OnCallView) {
+  return { ...v, since: isoOrNull(v.since), until: isoOrNull(v.until) };
 }

@@ -130,6 +130,29 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  /** Alarm notifications (docs/alarms.md, "Notifications"); channels and routing live in the database. */
+  notifications: z
+    .strictObject({
+      /** Patient-vitals values and alarm texts in notification bodies (off: device, rule, level and link only). */
+      includePatientFields: z.boolean().default(false),
+      /** Base of the links in notifications; default `https://localhost:<http.port>`. */
+      dashboardUrl: z
+        .string()
+        .regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an https:// URL')
+        .optional(),
+      /** Attempts per notification before it is given up (recorded as failed). */
+      maxAttempts: z.number().int().min(1).max(50).default(8),
+      /** First retry delay; doubled per attempt up to `retryMaxMs`. */
+      retryBaseMs: z.number().int().min(100).max(3_600_000).default(30_000),
+      retryMaxMs: z.number().int().min(100).max(86_400_000).default(1_800_000),
+      /** A provider that has not answered within this is a failed attempt. */
+      sendTimeoutMs: z.number().int().min(500).max(120_000).default(20_000),
+      /** Consecutive failed attempts of one channel that raise the system alarm `notify-channel:<channel>`. */
+      channelFailureThreshold: z.number().int().min(1).max(100).default(3),
+      /** How often the outbox and the escalations are looked at. */
+      tickMs: z.number().int().min(50).max(60_000).default(2000),
+    })
+    .prefault({}),
 });
 
 export type VigilConfig = z.infer<typeof configSchema>;

@@ -13,6 +13,7 @@ import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
 import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
+import type { NotificationStore } from '../notifications/notification-store.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -42,6 +43,8 @@ export interface VigilContext {
   alarmStore: AlarmStore;
   /** The same database through the shipments port. */
   shipmentStore: ShipmentStore;
+  /** The same database through the notifications port. */
+  notificationStore: NotificationStore;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -169,6 +172,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     accountStore: db.accounts,
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
+    notificationStore: db.notifications,
     ca,
     logger,
     clock,

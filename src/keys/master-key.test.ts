@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
 import { sealV1 } from './master-key.fixture.ts';
-import { deviceSecretIdentity, MasterKey, totpSecretIdentity } from './master-key.ts';
+import {
+  deviceSecretIdentity,
+  MasterKey,
+  notifyCredentialIdentity,
+  totpSecretIdentity,
+} from './master-key.ts';
 
 const raw = randomBytes(32);
 const master = new MasterKey(raw);
@@ -24,6 +29,29 @@ describe('sealed blobs', () => {
     assert.throws(() => master.open('totp-secret', blob, totpSecretIdentity('admin')), refused);
     assert.throws(() => master.open('device-secret', blob, totpSecretIdentity('mallory')), refused);
     assert.deepEqual(master.open('totp-secret', blob, totpSecretIdentity('mallory')), secret);
+  });
+
+  it('open only for the notification credential row they were sealed for (channel or webhook contact)', () => {
+    const blob = master.seal('notify-credential', secret, notifyCredentialIdentity('webhook:ops'));
+    assert.deepEqual(master.open('notify-credential', blob, notifyCredentialIdentity('webhook:ops')), secret);
+    assert.throws(
+      () => master.open('notify-credential', blob, notifyCredentialIdentity('webhook:mallory')),
+      refused,
+    );
+    assert.throws(
+      () => master.open('notify-credential', blob, notifyCredentialIdentity('email.password')),
+      refused,
+    );
+    assert.throws(
+      () =>
+        master.open(
+          'notify-credential',
+          sealV1(raw, 'notify-credential', secret),
+          notifyCredentialIdentity('sms.token'),
+        ),
+      refused,
+      'never sealed with the purpose-only format: refused like the other row purposes',
+    );
   });
 
   it('refuse a row blob of the old purpose-only format; reseal converts it to its row', () => {

@@ -9,7 +9,8 @@ export type SealPurpose =
   | 'service-key'
   | 'backup'
   | 'totp-secret'
-  | 'report-key';
+  | 'report-key'
+  | 'notify-credential';
 
 /** v1: AAD = purpose. v2: AAD = `vigil-seal/v2|<purpose>|<identity>`. */
 const SEAL_V1 = 0x01;
@@ -19,12 +20,13 @@ const TAG_LEN = 16;
 
 /**
  * Purposes whose blobs live in database rows. Their identity names the row (device and key
- * generation, user), so a blob copied into another row does not open; the only blobs of these
- * purposes sealed with v1 (purpose only) are converted by a migration, and v1 is refused after.
- * The other purposes are one file each (CA key, server key, a service's key, the report key):
- * there is no row to swap with, and v1 files from before keep opening until they are rewritten.
+ * generation, user, notification credential), so a blob copied into another row does not open;
+ * the only blobs of these purposes sealed with v1 (purpose only) are converted by a migration,
+ * and v1 is refused after (notification credentials were never sealed with v1). The other
+ * purposes are one file each (CA key, server key, a service's key, the report key): there is no
+ * row to swap with, and v1 files from before keep opening until they are rewritten.
  */
-const ROW_PURPOSES: ReadonlySet<SealPurpose> = new Set(['device-secret', 'totp-secret']);
+const ROW_PURPOSES: ReadonlySet<SealPurpose> = new Set(['device-secret', 'totp-secret', 'notify-credential']);
 
 /** The identity a device secret is sealed to: its device id and key generation. */
 export function deviceSecretIdentity(deviceId: string, kid: number): string {
@@ -34,6 +36,16 @@ export function deviceSecretIdentity(deviceId: string, kid: number): string {
 /** The identity a TOTP secret (enrolled or pending) is sealed to: its user. */
 export function totpSecretIdentity(userName: string): string {
   return `user:${userName}`;
+}
+
+/**
+ * The identity a notification credential is sealed to: its row, named for the channel it serves
+ * (`email.password`, `sms.token`, `push.vapid-private-key`) or the webhook contact it signs for
+ * (`webhook:<contact id>`). A contact's webhook secret copied to another contact, or the SMS
+ * token copied into the e-mail password, does not open.
+ */
+export function notifyCredentialIdentity(name: string): string {
+  return `notify-secret:${name}`;
 }
 
 /**

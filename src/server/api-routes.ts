@@ -11,6 +11,8 @@ import { devicesRoutes } from '../api/routes/devices.ts';
 import { healthRoutes } from '../api/routes/health.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
 import { metricsRoutes } from '../api/routes/metrics.ts';
+import { notificationStatusRoutes } from '../api/routes/notification-status.ts';
+import { notificationAdminRoutes } from '../api/routes/notifications.ts';
 import { readingsRoutes } from '../api/routes/readings.ts';
 import { shipmentsRoutes } from '../api/routes/shipments.ts';
 import { staticRoutes } from '../api/routes/static.ts';
@@ -26,6 +28,7 @@ import { provisionInMemory } from '../devices/provision-in-memory.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
+import type { Notifications } from './notifications-wiring.ts';
 
 /** What the API's routes are built from (src/server/start-server.ts). */
 export interface ApiWiring {
@@ -35,6 +38,7 @@ export interface ApiWiring {
   customAuthenticator?: Authenticator | undefined;
   alarms: AlarmStore;
   shipments: ShipmentService;
+  notifications: Notifications;
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
@@ -104,6 +108,13 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
         const cp = await store.latestAuditCheckpoint();
         return cp ? checkpointLine(cp) : null;
       },
+      clock,
+    }),
+    notificationAdminRoutes({ config: w.notifications.config, test: w.notifications.test }),
+    notificationStatusRoutes({
+      service: w.notifications.service,
+      store: ctx.notificationStore,
+      config: w.notifications.config,
       clock,
     }),
     live.plugin,

@@ -30,6 +30,7 @@ import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { composeApiRoutes, statusSources } from './api-routes.ts';
+import { createNotifications, type Notifications } from './notifications-wiring.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -48,6 +49,8 @@ export interface RunningServer {
   alarmService: AlarmService;
   /** Shipments and chain of custody; fed the devices' dispatch and delivery events. */
   shipments: ShipmentService;
+  /** Alarm notifications: the service (routing, escalation, outbox), configuration, senders. */
+  notifications: Notifications;
   /** The live feed: its bus (publish here) and counters. */
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
@@ -70,6 +73,8 @@ export interface ServerOptions {
   apiRoutes?: RoutePlugin[];
   /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
   alarmService?: { tickMs?: number; anomaly?: boolean };
+  /** Channel senders instead of the real ones (tests). */
+  notificationSenders?: Notifications['senders'];
 }
 
 /**
@@ -87,8 +92,13 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
-  // Alarms: every write reaches the live feed; the rules write through the same instance.
-  const alarms = observeAlarmStore(ctx.alarmStore, (a) => bus.publish('alarm', alarmView(a)));
+  // Alarms: every write reaches the live feed and the notifications; the rules write through the
+  // same instance. The notification service only queues here: it never holds up the writer.
+  let notifications: Notifications | undefined;
+  const alarms = observeAlarmStore(ctx.alarmStore, (a) => {
+    bus.publish('alarm', alarmView(a));
+    notifications?.service.onAlarmChange(a);
+  });
   const alarmService = createAlarmService({
     store,
     alarms,
@@ -108,6 +118,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     onInTransit: (s, profile) => alarmService.configureSubject(s.deviceId, tripRulesConfig(s, profile)),
   });
   alarmService.setSubjectSource((deviceId) => shipments.rulesConfig(deviceId));
+  let httpPort = config.http.port;
+  notifications = createNotifications({
+    ctx,
+    alarms,
+    shipments,
+    httpPort: () => httpPort,
+    ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
+  });
   // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
   await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
@@ -257,6 +275,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     customAuthenticator: opts.authenticator,
     alarms,
     shipments,
+    notifications,
     bus,
     status,
     onDeviceChanged: (id, enabled) => {
@@ -280,7 +299,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ingest: pipeline,
     routes: composed.routes,
   });
-  const httpPort = (api.server.address() as { port: number }).port;
+  httpPort = (api.server.address() as { port: number }).port;
+  // After the listener: links in notifications name its port.
+  await notifications.service.start();
   // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
   // noticed against a copy the database does not hold.
   const checkpoints = new AuditCheckpoints({
@@ -312,6 +333,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarms,
     alarmService,
     shipments,
+    notifications,
     live: { bus, stats: composed.liveStats },
     routes: apiRuntimeOf(api)?.routes ?? [],
     stop: () =>
@@ -332,6 +354,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
             { name: 'crl-timer', run: () => clearInterval(crlTimer) },
             { name: 'checkpoint-timer', run: () => clearInterval(checkpointTimer) },
             { name: 'alarms', run: () => alarmService.stop() },
+            { name: 'notifications', run: () => notifications?.service.stop() },
             { name: 'rejections', run: () => rejections.stop() },
             {
               name: 'audit',

@@ -3,6 +3,7 @@
  * signed in → the app shell (header, navigation, pages) with the live feed.
  */
 import './styles.css';
+import { startAlarmCue } from './alarm-cue.ts';
 import { ApiError, api, setUnauthorizedHandler } from './api.ts';
 import type { AppContext } from './context.ts';
 import { cx, h, replace } from './dom.ts';
@@ -195,6 +196,7 @@ function startApp(me: Me): () => void {
   unsubs.push(live.onStatus(setLive));
   unsubs.push(store.attach(live));
   unsubs.push(store.on('alarms', updateAlarmCount));
+  unsubs.push(startAlarmCue(store));
   let pollTimer: ReturnType<typeof setTimeout> | null = null;
   const poll = async () => {
     await store.refresh();

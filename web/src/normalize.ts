@@ -152,6 +152,7 @@ export function normAlarm(raw: unknown): Alarm | null {
     subject: typeof raw.subject === 'string' ? raw.subject : '',
     state: typeof raw.state === 'string' ? raw.state : 'open',
     severity: typeof raw.severity === 'string' ? raw.severity : null,
+    tier: typeof raw.tier === 'string' ? raw.tier : null,
     startedAt: toMs(raw.startedAt),
     raisedAt: toMs(raw.raisedAt),
     endedAt: toMs(raw.endedAt ?? raw.clearedAt ?? raw.closedAt),

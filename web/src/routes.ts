@@ -65,7 +65,7 @@ export const ROUTES: RouteDef[] = [
     name: 'admin',
     title: 'Admin',
     nav: true,
-    anyOf: ['users.manage', 'tokens.manage', 'devices.manage'],
+    anyOf: ['users.manage', 'tokens.manage', 'devices.manage', 'notifications.manage'],
     load: async () => (await import('./pages/admin.ts')).adminPage,
   },
   {

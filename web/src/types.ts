@@ -85,6 +85,8 @@ export interface Alarm {
   subject: string;
   state: string;
   severity: string | null;
+  /** The temperature tier (warning, critical, regulatory) when the server sends it. */
+  tier?: string | null;
   startedAt: number | null;
   raisedAt: number | null;
   endedAt: number | null;

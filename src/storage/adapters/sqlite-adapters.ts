@@ -1,6 +1,7 @@
 import { SqliteAccountStore } from './sqlite-account-store.ts';
 import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
@@ -12,6 +13,7 @@ export interface SqliteAdapters {
   accounts: SqliteAccountStore;
   alarms: SqliteAlarmStore;
   shipments: SqliteShipmentStore;
+  notifications: SqliteNotificationStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -22,6 +24,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     accounts: new SqliteAccountStore(database),
     alarms: new SqliteAlarmStore(database),
     shipments: new SqliteShipmentStore(database),
+    notifications: new SqliteNotificationStore(database),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { SqliteMigration } from './sqlite-migrations.ts';
 
-/** Triggers that count every change to the device registry, whoever makes it (migration 10). */
+/** Triggers that count every change to the device registry, whoever makes it (migration 11). */
 const registryTriggers = (table: string, update: string) =>
   ['INSERT', 'DELETE', update]
     .map(
@@ -17,7 +17,7 @@ BEGIN UPDATE registry_changes SET seq = seq + 1 WHERE id = 1; END;`,
  */
 export const INGEST_MIGRATIONS: readonly SqliteMigration[] = [
   {
-    version: 10,
+    version: 11,
     name: 'registry change counter (Store.changeToken)',
     sql: `
 CREATE TABLE registry_changes (
@@ -31,7 +31,7 @@ ${registryTriggers('certificates', 'UPDATE')}
 `,
   },
   {
-    version: 11,
+    version: 12,
     name: 'replay window fingerprints one row each (incremental replay state)',
     // The old state kept the last W fingerprints in one blob, rewritten by every commit; they
     // become rows 1..k of their device, in the same (acceptance) order.

@@ -19,6 +19,8 @@ export interface MigrationRun {
   now: number;
 }
 
+import { NOTIFICATION_MIGRATION } from './sqlite-notification-migration.ts';
+
 /** One schema step. Versions are applied in ascending order and never edited once released. */
 export interface SqliteMigration {
   version: number;
@@ -452,6 +454,7 @@ UPDATE api_tokens SET owner = substr(created_by, 6)
       m.audit('keys.reseal', null, { deviceKeys: devices.length, totpSecrets: users.length });
     },
   },
+  NOTIFICATION_MIGRATION,
 ];
 
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [...BASE_MIGRATIONS, ...INGEST_MIGRATIONS];

@@ -453,7 +453,7 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The registry's change counter (migration 10): triggers count every change to devices, keys
+   * The registry's change counter (migration 11): triggers count every change to devices, keys
    * and certificates, whoever makes it. Not `PRAGMA data_version`, which every ingest commit of
    * the ingest thread's own connection would change.
    */

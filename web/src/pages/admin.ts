@@ -25,12 +25,14 @@ import {
   toast,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { notificationsTab } from './admin-notifications.ts';
 
-type Tab = 'users' | 'tokens' | 'devices';
+type Tab = 'users' | 'tokens' | 'devices' | 'notifications';
 const TABS: { tab: Tab; label: string; perm: string }[] = [
   { tab: 'users', label: 'Users', perm: 'users.manage' },
   { tab: 'tokens', label: 'API tokens', perm: 'tokens.manage' },
   { tab: 'devices', label: 'Devices', perm: 'devices.manage' },
+  { tab: 'notifications', label: 'Notifications', perm: 'notifications.manage' },
 ];
 
 const ROLE_HELP: Record<string, string> = {
@@ -73,6 +75,7 @@ export const adminPage: Page = (root, ctx, params) => {
   );
   if (tab === 'users') usersTab(host, ctx);
   else if (tab === 'tokens') tokensTab(host);
+  else if (tab === 'notifications') notificationsTab(host);
   else return devicesTab(host, ctx);
   return undefined;
 };

@@ -24,6 +24,13 @@ import {
   toast,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import {
+  type Escalation,
+  escalationCell,
+  loadEscalations,
+  onCallPanel,
+  openNotificationsDialog,
+} from './alarm-notifications.ts';
 
 /** `active`: open or acknowledged, not yet resolved (the API's `state=active`). */
 type View = 'active' | 'all';
@@ -46,9 +53,12 @@ function severityTone(s: string | null): Tone {
   return s === 'critical' || s === 'high' ? 'bad' : s === 'warning' || s === 'medium' ? 'warn' : 'info';
 }
 
-export const alarmsPage: Page = (root, ctx) => {
+export const alarmsPage: Page = (root, ctx, params) => {
   let view: View = 'active';
   let alarms: Alarm[] = [];
+  let escalations = new Map<string, Escalation>();
+  /** `#/alarms?alarm=ID` (the link in a notification) opens that alarm's notifications once. */
+  let deepLink = params.alarm ?? null;
   let error: unknown = null;
   let loaded = false;
   const canAck = ctx.can('alarms.ack');
@@ -62,6 +72,7 @@ export const alarmsPage: Page = (root, ctx) => {
         ? 'Excursions and device faults. Acknowledging is an electronic signature: reason, meaning, password and TOTP code.'
         : 'Excursions and device faults.',
     ),
+    onCallPanel(),
     h(
       'section',
       { class: 'card' },
@@ -91,14 +102,28 @@ export const alarmsPage: Page = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
-      const r = await api<{ alarms: unknown[] }>(view === 'active' ? '/alarms?state=active' : '/alarms');
+      const [r, e] = await Promise.all([
+        api<{ alarms: unknown[] }>(view === 'active' ? '/alarms?state=active' : '/alarms'),
+        loadEscalations().catch(() => escalations),
+      ]);
       alarms = (r.alarms ?? []).map(normAlarm).filter((a): a is Alarm => a !== null);
+      escalations = e;
       error = null;
     } catch (err) {
       error = err;
     }
     loaded = true;
     render();
+    if (deepLink) {
+      const id = deepLink;
+      deepLink = null;
+      const a =
+        alarms.find((x) => x.id === id) ??
+        normAlarm(
+          (await api<{ alarm: unknown }>(`/alarms/${encodeURIComponent(id)}`).catch(() => null))?.alarm,
+        );
+      if (a) void openNotificationsDialog(a);
+    }
   }
 
   function render(): void {
@@ -127,7 +152,7 @@ export const alarmsPage: Page = (root, ctx) => {
           h(
             'tr',
             null,
-            ['State', 'Alarm', 'Device', 'Started', 'Acknowledgement', ''].map((t) =>
+            ['State', 'Alarm', 'Device', 'Started', 'Escalation', 'Acknowledgement', ''].map((t) =>
               h('th', { scope: 'col' }, t),
             ),
           ),
@@ -161,7 +186,11 @@ export const alarmsPage: Page = (root, ctx) => {
               h(
                 'td',
                 { 'data-label': 'Device', class: 'cell-nowrap' },
-                a.subject ? h('a', { href: `#/device/${encodeURIComponent(a.subject)}` }, a.subject) : '–',
+                a.subject === 'vigil'
+                  ? 'Vigil (system)'
+                  : a.subject
+                    ? h('a', { href: `#/device/${encodeURIComponent(a.subject)}` }, a.subject)
+                    : '–',
               ),
               h(
                 'td',
@@ -169,6 +198,7 @@ export const alarmsPage: Page = (root, ctx) => {
                 h('div', null, absTime(a.startedAt ?? a.raisedAt)),
                 h('div', { class: 'muted small' }, timeAgo(a.startedAt ?? a.raisedAt)),
               ),
+              h('td', { 'data-label': 'Escalation' }, escalationCell(escalations.get(a.id))),
               h(
                 'td',
                 { 'data-label': 'Acknowledgement' },
@@ -186,6 +216,18 @@ export const alarmsPage: Page = (root, ctx) => {
               h(
                 'td',
                 { class: 'col-actions' },
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn btn-small',
+                    testid: 'notifications-button',
+                    title: 'Who was notified, when, and what the providers answered',
+                    onclick: () => void openNotificationsDialog(a),
+                  },
+                  icon('bell'),
+                  'Notifications',
+                ),
                 canAck && alarmActive(a) && !a.ack
                   ? h(
                       'button',

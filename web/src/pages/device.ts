@@ -3,6 +3,8 @@
  * limits, gaps and backfilled points, its open alarms, and (with `devices.control`) the
  * enable/disable control.
  */
+
+import { highestLevel, outOfRange } from '../alarm-level.ts';
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
@@ -13,7 +15,6 @@ import type { ReadingEvent } from '../store.ts';
 import type { Device, Reading } from '../types.ts';
 import { createTimeChart, type TimeChart } from '../ui/chart.ts';
 import {
-  alarmBadge,
   badge,
   batteryMeter,
   card,
@@ -29,6 +30,7 @@ import {
   toast,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { levelBadge } from '../ui/level-badge.ts';
 import { createNews2Chart } from './news2-panel.ts';
 import { profileIcon } from './overview.ts';
 
@@ -142,7 +144,11 @@ export const devicePage: Page = (root, ctx, params) => {
             'p',
             { class: 'subtitle device-meta' },
             deviceStatusBadge(d),
-            alarmBadge(d.alarm),
+            levelBadge(highestLevel(ctx.store.openAlarms().filter((a) => a.subject === d.id)), {
+              outOfRange: outOfRange(d),
+              alarm: d.alarm,
+              testid: 'device-level',
+            }),
             h('span', null, PROFILES[d.profile].label),
             h('span', null, 'Last seen ', timeAgo(d.lastSeenAt)),
             d.alg ? h('span', { title: 'Payload encryption' }, d.alg) : null,
@@ -420,6 +426,8 @@ export const devicePage: Page = (root, ctx, params) => {
       if (deviceId !== id || !device) return;
       if (!device.latest || reading.ts >= device.latest.ts) device.latest = reading;
       renderCurrent();
+      // The header's state follows the latest reading: never "OK" while it is out of range.
+      renderHead();
       if (LIVE_RANGES.has(range)) {
         for (const c of charts)
           c.append({
@@ -443,7 +451,10 @@ export const devicePage: Page = (root, ctx, params) => {
       else if (known) device = known;
       renderHead();
     }),
-    ctx.store.on('alarms', () => void renderAlarms()),
+    ctx.store.on('alarms', () => {
+      renderHead();
+      void renderAlarms();
+    }),
   ];
 
   renderHead();

@@ -3,6 +3,7 @@
  * latest values and alarm state; filter by profile and text; live updates from the feed.
  */
 
+import { highestLevel, outOfRange } from '../alarm-level.ts';
 import { describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
@@ -10,7 +11,6 @@ import { fmtField, limitOf, limitState, PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
 import { type Device, PROFILE_NAMES, type Profile } from '../types.ts';
 import {
-  alarmBadge,
   batteryMeter,
   deviceStatusBadge,
   emptyState,
@@ -24,6 +24,7 @@ import {
   timeAgo,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { levelBadge } from '../ui/level-badge.ts';
 
 type Filter = 'all' | Profile;
 
@@ -199,7 +200,15 @@ export const overviewPage: Page = (root, ctx, params) => {
       h('td', { 'data-label': 'Power' }, powerBadge(data.power)),
       h('td', { 'data-label': 'Battery' }, batteryMeter(data.bat_pct)),
       h('td', { 'data-label': 'Signal' }, signalBars(data.rssi_dbm)),
-      h('td', { 'data-label': 'Alarm' }, alarmBadge(d.alarm)),
+      h(
+        'td',
+        { 'data-label': 'Alarm' },
+        levelBadge(highestLevel(store.openAlarms().filter((a) => a.subject === d.id)), {
+          outOfRange: outOfRange(d),
+          alarm: d.alarm,
+          testid: `device-level-${d.id}`,
+        }),
+      ),
     );
   }
 

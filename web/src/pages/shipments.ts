@@ -3,6 +3,8 @@
  * mean kinetic temperature and alarm count. Figures the list answer does not carry are filled in
  * from each shipment's detail, a few at a time. Filter by state and by text (id, device, lot).
  */
+
+import { highestLevel } from '../alarm-level.ts';
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
@@ -11,7 +13,8 @@ import { alarmActive } from '../normalize.ts';
 import { normShipment, type ShipmentView } from '../shipment-normalize.ts';
 import { badge, emptyState, errorBox, loading, pageHeader, segmented } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
-import { mktText, profileLabel, routeText, shipmentStateBadge } from '../ui/shipment-bits.ts';
+import { levelBadge } from '../ui/level-badge.ts';
+import { mktText, profileLabel, routeText, shipmentStateBadge, timeOutText } from '../ui/shipment-bits.ts';
 import './shipments.css';
 
 type Filter = 'all' | 'active' | 'decision' | 'done';
@@ -110,7 +113,7 @@ export const shipmentsPage: Page = (root, ctx) => {
   /** MKT and alarm counts for rows whose list entry lacks them. */
   async function fillDetails(): Promise<void> {
     const want = rows
-      .filter((s) => s.dispatch && (s.mktC === null || s.alarmCount === null))
+      .filter((s) => s.dispatch && (s.mktC === null || s.alarmCount === null || s.excursions === null))
       .slice(0, DETAIL_MAX)
       .map((s) => s.id);
     const queue = [...want];
@@ -140,6 +143,9 @@ export const shipmentsPage: Page = (root, ctx) => {
       mktC: s.mktC ?? d.mktC,
       alarmCount: s.alarmCount ?? d.alarmCount ?? d.alarms?.length ?? null,
       range: s.range ?? d.range,
+      excursions: s.excursions ?? d.excursions,
+      timeOutMs: s.timeOutMs ?? d.timeOutMs,
+      alarms: s.alarms ?? d.alarms,
     };
   }
 
@@ -170,9 +176,30 @@ export const shipmentsPage: Page = (root, ctx) => {
     if (n === 0) return badge('ok', 'None', 'check');
     const active = activeAlarms(s);
     const text = `${n} alarm${n === 1 ? '' : 's'}`;
-    if (active === null || active > 0)
-      return badge('bad', active ? `${text}, ${active} active` : text, 'alert', `shipment-alarms-${s.id}`);
-    return badge('warn', `${text}, none active`, 'clock', `shipment-alarms-${s.id}`);
+    const level = highestLevel((s.alarms ?? []).filter((a) => a.severity !== 'info'));
+    return h(
+      'span',
+      { class: 'cell-stack' },
+      level ? levelBadge(level, { testid: `shipment-level-${s.id}` }) : null,
+      h(
+        'span',
+        { class: 'muted small', testid: `shipment-alarms-${s.id}` },
+        active ? `${text}, ${active} active` : `${text}, none active`,
+      ),
+    );
+  }
+
+  function excursionCell(s: ShipmentView): HTMLElement {
+    const list = s.excursions;
+    if (list === null) return h('span', { class: 'muted' }, s.dispatch ? '–' : 'Not yet');
+    if (list.length === 0) return h('span', null, 'None');
+    const ongoing = list.some((e) => e.ongoing);
+    return h(
+      'span',
+      { testid: `shipment-excursions-${s.id}` },
+      String(list.length),
+      ongoing ? h('span', { class: 'muted small' }, ' (1 ongoing)') : null,
+    );
   }
 
   function render(): void {
@@ -197,8 +224,26 @@ export const shipmentsPage: Page = (root, ctx) => {
           h(
             'tr',
             null,
-            ['Shipment', 'State', 'Device', 'Profile', 'Route', 'Dispatched', 'MKT', 'Alarms'].map((t) =>
-              h('th', { scope: 'col', class: t === 'MKT' ? 'num' : undefined }, t),
+            [
+              'Shipment',
+              'State',
+              'Device',
+              'Profile',
+              'Route',
+              'Dispatched',
+              'MKT',
+              'Excursions',
+              'Time out of range',
+              'Alarms',
+            ].map((t) =>
+              h(
+                'th',
+                {
+                  scope: 'col',
+                  class: ['MKT', 'Excursions', 'Time out of range'].includes(t) ? 'num' : undefined,
+                },
+                t,
+              ),
             ),
           ),
         ),
@@ -242,6 +287,12 @@ export const shipmentsPage: Page = (root, ctx) => {
                 s.dispatch ? absTime(s.dispatch.at) : h('span', { class: 'muted' }, 'Not yet'),
               ),
               h('td', { 'data-label': 'MKT', class: 'num' }, mktText(s)),
+              h('td', { 'data-label': 'Excursions', class: 'num' }, excursionCell(s)),
+              h(
+                'td',
+                { 'data-label': 'Time out of range', class: 'num nowrap', testid: `shipment-tor-${s.id}` },
+                s.dispatch ? timeOutText(s.timeOutMs) : '–',
+              ),
               h('td', { 'data-label': 'Alarms' }, alarmCell(s)),
             );
           }),

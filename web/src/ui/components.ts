@@ -22,10 +22,6 @@ export function deviceStatusBadge(d: Device): HTMLSpanElement {
   return d.online ? badge('ok', 'Online') : badge('warn', 'Offline');
 }
 
-export function alarmBadge(state: 'none' | 'open'): HTMLSpanElement {
-  return state === 'open' ? badge('bad', 'Alarm', 'alert') : badge('ok', 'OK', 'check');
-}
-
 const POWER_LABEL: Record<string, [Tone, string, string]> = {
   mains: ['ok', 'Mains', 'plug'],
   battery: ['warn', 'Battery', 'battery'],

@@ -22,6 +22,7 @@ const PATHS: Record<string, string> = {
   x: 'M6 6l12 12M18 6 6 18',
   refresh: 'M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7',
   menu: 'M4 7h16M4 12h16M4 17h16',
+  bell: 'M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 20a2 2 0 0 0 4 0',
 };
 
 /** An icon by name; `aria-hidden` since a text label always accompanies it. */
