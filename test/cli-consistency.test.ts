@@ -243,6 +243,8 @@ describe('vigil CLI consistency', () => {
       ['audit', 'checkpoint', '--json'],
       // after the checkpoint: its check is in the output
       ['audit', 'verify', '--json'],
+      ['backup', 'init', '--identity-out', join(inst.dataDir, 'backup-id.txt'), '--json'],
+      ['backup', 'create', '--json'],
     ];
     for (const args of single) {
       const r = await vigil(args);
@@ -257,6 +259,7 @@ describe('vigil CLI consistency', () => {
       [['audit', '--json'], 3],
       [['user', 'list', '--json'], 2],
       [['shipment', 'list', '--json'], 1],
+      [['backup', 'list', '--json'], 1],
     ];
     for (const [args, atLeast] of lists) {
       const r = await vigil(args);

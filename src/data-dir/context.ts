@@ -30,7 +30,7 @@ import { checkDataDir } from './data-dir-state.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
 
 /** The identity the server's TLS key is sealed to (MasterKey.seal). */
-const SERVER_KEY_IDENTITY = 'vigil-server';
+export const SERVER_KEY_IDENTITY = 'vigil-server';
 
 export interface VigilContext {
   config: VigilConfig;
@@ -116,7 +116,10 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     key: master,
     created: keyCreated,
     exposedMode,
-  } = loadOrCreateMasterKey(paths.masterKey, env, { acceptExposed: opts.acceptExposedMasterKey ?? false });
+  } = loadOrCreateMasterKey(paths.masterKey, env, {
+    acceptExposed: opts.acceptExposedMasterKey ?? false,
+    hashRootPath: paths.hashRootSealed,
+  });
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
   const dbExisted = existsSync(paths.db);
   const db = openSqliteAdapters({
@@ -260,8 +263,12 @@ async function ensureServerCert(
   config: VigilConfig,
   created: string[],
 ): Promise<void> {
-  const wantDns = ['localhost', ...config.pki.hostNames];
-  const wantIps = ['127.0.0.1', '::1', ...config.pki.ips];
+  // Every advertised broker name too: a device failing over to any of them must find it in the
+  // certificate (RFC 6125 §6.4).
+  const advertised = config.mqtt.advertisedBrokers.map((u) => new URL(u).hostname.replace(/^\[|\]$/g, ''));
+  const isIp = (h: string) => /^[0-9.]+$/.test(h) || h.includes(':');
+  const wantDns = [...new Set(['localhost', ...config.pki.hostNames, ...advertised.filter((h) => !isIp(h))])];
+  const wantIps = [...new Set(['127.0.0.1', '::1', ...config.pki.ips, ...advertised.filter(isIp)])];
   if (existsSync(paths.serverCert) && existsSync(paths.serverKeySealed)) {
     const pem = readFileSync(paths.serverCert, 'utf8');
     const info = certInfo(pem);

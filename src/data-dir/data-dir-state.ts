@@ -29,6 +29,11 @@ const VIGIL_ENTRIES = new Set([
   'devices',
   'sim',
   'vigil.pid',
+  // continuity (docs/operations.md): backups, their state, a restored node's hash root
+  'backups',
+  'backup-state.json',
+  'backup-identity.txt',
+  'hash-root.sealed',
 ]);
 
 /** Entries a directory of its own may hold without being someone else's (a mount point, dotfiles). */

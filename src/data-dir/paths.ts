@@ -5,6 +5,8 @@ export function dataPaths(dataDir: string) {
   return {
     dataDir,
     masterKey: join(dataDir, 'master.key'),
+    /** Only on a node restored from a backup: the original installation's hash root, sealed. */
+    hashRootSealed: join(dataDir, 'hash-root.sealed'),
     db: join(dataDir, 'vigil.db'),
     pkiDir: join(dataDir, 'pki'),
     caCert: join(dataDir, 'pki', 'ca.crt'),
@@ -17,6 +19,10 @@ export function dataPaths(dataDir: string) {
     /** The newest signed audit checkpoint, outside the database (src/audit). */
     auditCheckpoint: join(dataDir, 'audit-checkpoint.json'),
     simDir: join(dataDir, 'sim'),
+    /** Backup identity written by `vigil start --demo` (move it offline). */
+    demoBackupIdentity: join(dataDir, 'backup-identity.txt'),
+    /** State of backups, drills and the hook, shared by the CLI and the server. */
+    backupState: join(dataDir, 'backup-state.json'),
   };
 }
 

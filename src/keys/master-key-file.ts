@@ -3,6 +3,9 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey } from './master-key.ts';
 
+/** The identity the hash root file of a restored node is sealed to (`MasterKey.seal`). */
+export const HASH_ROOT_IDENTITY = 'file:hash-root.sealed';
+
 /** The flag of `vigil start` that accepts a master key file other users could read. */
 export const ACCEPT_EXPOSED_MASTER_KEY_FLAG = '--accept-exposed-master-key';
 
@@ -36,13 +39,21 @@ export function checkMasterKeyMode(path: string, acceptExposed: boolean): number
 export function loadOrCreateMasterKey(
   path: string,
   env: NodeJS.ProcessEnv,
-  opts: { acceptExposed?: boolean } = {},
+  opts: { acceptExposed?: boolean; hashRootPath?: string } = {},
 ): { key: MasterKey; created: boolean; exposedMode?: number } {
+  const withHashRoot = (raw: Buffer): MasterKey => {
+    // A node restored from a backup keeps the original installation's hash root, sealed under its
+    // own master key (src/backup/restore-backup.ts).
+    const hashRootPath = opts.hashRootPath;
+    if (!hashRootPath || !existsSync(hashRootPath)) return new MasterKey(raw);
+    const hashRoot = new MasterKey(raw).open('hash-root', readFileSync(hashRootPath), HASH_ROOT_IDENTITY);
+    return new MasterKey(raw, { hashRoot });
+  };
   if (env.VIGIL_MASTER_KEY)
-    return { key: new MasterKey(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
+    return { key: withHashRoot(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
   if (existsSync(path)) {
     const mode = checkMasterKeyMode(path, opts.acceptExposed ?? false);
-    const key = new MasterKey(parseMasterKey(readFileSync(path, 'utf8')));
+    const key = withHashRoot(parseMasterKey(readFileSync(path, 'utf8')));
     if (!(mode & 0o077)) return { key, created: false };
     chmodSync(path, 0o600);
     return { key, created: false, exposedMode: mode };

@@ -10,7 +10,8 @@ export type SealPurpose =
   | 'backup'
   | 'totp-secret'
   | 'report-key'
-  | 'notify-credential';
+  | 'notify-credential'
+  | 'hash-root';
 
 /** v1: AAD = purpose. v2: AAD = `vigil-seal/v2|<purpose>|<identity>`. */
 const SEAL_V1 = 0x01;
@@ -54,14 +55,33 @@ export function notifyCredentialIdentity(name: string): string {
  */
 export class MasterKey {
   readonly #key: Buffer;
+  /**
+   * The key that keyed hashes and the audit chain's HMAC key derive from: the master key itself,
+   * except on a node restored from a backup, which keeps the original installation's (sealed under
+   * its own new master key), since the stored hashes (delivery tokens, recovery codes) and the
+   * audit chain's MACs cannot be recomputed without the values.
+   */
+  readonly #hashRoot: Buffer;
 
-  constructor(key: Buffer) {
+  constructor(key: Buffer, opts: { hashRoot?: Buffer | undefined } = {}) {
     if (key.length !== 32) throw new VigilError('VIGIL_ERR_MASTER_KEY', 'master key must be 32 bytes');
+    if (opts.hashRoot && opts.hashRoot.length !== 32)
+      throw new VigilError('VIGIL_ERR_MASTER_KEY', 'hash root must be 32 bytes');
     this.#key = Buffer.from(key);
+    this.#hashRoot = Buffer.from(opts.hashRoot ?? key);
   }
 
-  #derive(info: string, length = 32): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.#key, 'vigil/v1/at-rest', info, length));
+  #derive(info: string, length = 32, root = this.#key): Buffer {
+    return Buffer.from(hkdfSync('sha256', root, 'vigil/v1/at-rest', info, length));
+  }
+
+  /**
+   * The raw key material a backup must carry so that it restores with the offline backup
+   * identity alone (DESIGN.md §2). Only the backup writer calls this, and only to put it inside
+   * the age-encrypted archive; it is never written anywhere in clear.
+   */
+  exportForBackup(): { masterKey: Buffer; hashRoot: Buffer } {
+    return { masterKey: Buffer.from(this.#key), hashRoot: Buffer.from(this.#hashRoot) };
   }
 
   /** Raw 32-byte key for SQLCipher (passed as a hex blob key, never as a passphrase). */
@@ -74,9 +94,13 @@ export class MasterKey {
     return this.#derive('fingerprint', 8).toString('hex');
   }
 
-  /** Key of the audit log's HMAC chain (src/storage/audit-chain.ts). */
+  /**
+   * Key of the audit log's HMAC chain (src/storage/audit-chain.ts). It derives from the hash root
+   * so that a node restored from a backup (a new master key, the original hash root) still
+   * verifies the chain the original installation wrote.
+   */
   auditKey(): Buffer {
-    return this.#derive('audit-chain');
+    return this.#derive('audit-chain', 32, this.#hashRoot);
   }
 
   /**
@@ -145,7 +169,7 @@ export class MasterKey {
 
   /** Keyed hash for values that must be matched but never stored (delivery tokens). */
   keyedHash(purpose: string, value: string): string {
-    return createHmac('sha256', this.#derive(`hash|${purpose}`))
+    return createHmac('sha256', this.#derive(`hash|${purpose}`, 32, this.#hashRoot))
       .update(value)
       .digest('base64url');
   }

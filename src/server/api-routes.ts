@@ -22,6 +22,8 @@ import { usersRoutes } from '../api/routes/users.ts';
 import { checkpointLine } from '../audit/audit-checkpoint.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
+import type { ContinuityService } from '../continuity/continuity-service.ts';
+import type { LinkTracker } from '../continuity/link-tracker.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
@@ -134,6 +136,8 @@ export function statusSources(p: {
   backfill: BackfillTracker;
   /** The link to an external broker; undefined with the embedded broker. */
   externalLink: { stats(): { connected: boolean } } | undefined;
+  continuity: ContinuityService;
+  links: LinkTracker;
 }): StatusSources {
   return {
     clock: p.ctx.clock,
@@ -152,6 +156,8 @@ export function statusSources(p: {
     lastBackfillAt: (id) => p.backfill.lastAt(id),
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
+    continuity: () => p.continuity.report(),
+    link: (id) => p.links.get(id),
   };
 }
 

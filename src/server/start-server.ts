@@ -7,6 +7,7 @@ import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
 import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
+import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
@@ -15,6 +16,8 @@ import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
+import { LinkTracker } from '../continuity/link-tracker.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
@@ -55,6 +58,8 @@ export interface RunningServer {
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
+  /** Backups, UPS, data volume and the system alarms they raise. */
+  continuity: ContinuityService;
   /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
   stop(): Promise<ShutdownOutcome>;
 }
@@ -73,6 +78,13 @@ export interface ServerOptions {
   apiRoutes?: RoutePlugin[];
   /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
   alarmService?: { tickMs?: number; anomaly?: boolean };
+  /**
+   * Asks the process to shut down gracefully (UPS low battery): `vigil start` stops as on Ctrl-C.
+   * Without it the server stops itself.
+   */
+  requestShutdown?: (reason: string) => void;
+  /** Continuity timings (tests shorten them). */
+  continuity?: { checkMs?: number; backupRetryBaseMs?: number; backupFirstDelayMs?: number };
   /** Channel senders instead of the real ones (tests). */
   notificationSenders?: Notifications['senders'];
 }
@@ -92,6 +104,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
+  // Devices' latest link events: broker and outbox depth (docs/protocol.md §8).
+  const links = new LinkTracker();
   // Alarms: every write reaches the live feed and the notifications; the rules write through the
   // same instance. The notification service only queues here: it never holds up the writer.
   let notifications: Notifications | undefined;
@@ -133,6 +147,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
     backfill.observe(ev);
+    links.observe(ev);
     opts.onAccepted?.(ev);
   };
   const pipeline = new IngestPipeline({
@@ -147,7 +162,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     maxFutureSkewMs: config.ingest.maxFutureSkewMs,
     backfillAfterMs: config.ingest.backfillAfterMs,
     onAccepted,
+    onStoreFailure: (err) => continuity?.commitFailed(err),
+    writable: () => continuity?.writable() ?? true,
   });
+  let continuity: ContinuityService | undefined;
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.
@@ -261,6 +279,28 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });
+  let stopServer: () => Promise<unknown> = async () => undefined;
+  let apiRuntime: ReturnType<typeof apiRuntimeOf> | undefined;
+  continuity = startContinuity({
+    ctx,
+    alarms,
+    links,
+    startedAt: clock(),
+    ingest: {
+      readingsPerSec: () => {
+        const t = apiRuntime?.throughput.rates(clock(), pipeline.stats);
+        return t?.readingsPerSec ?? 0;
+      },
+      readings: () => store.countReadings(),
+      dbBytes: () => storageFiles(ctx.paths.db).reduce((n, f) => n + f.bytes, 0),
+    },
+    requestShutdown: (reason) => {
+      if (opts.requestShutdown) opts.requestShutdown(reason);
+      else void stopServer();
+    },
+    ...(opts.continuity ?? {}),
+  });
+  const continuityService = continuity;
   const status = statusSources({
     ctx,
     ingest: pipeline,
@@ -268,6 +308,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     broker,
     backfill,
     externalLink: link,
+    continuity: continuityService,
+    links,
   });
   const composed = composeApiRoutes({
     ctx,
@@ -298,7 +340,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     authenticator: opts.authenticator ?? auth.authenticator,
     ingest: pipeline,
     routes: composed.routes,
+    readOnly: () => continuityService.readOnlyReason(),
   });
+  apiRuntime = apiRuntimeOf(api);
   httpPort = (api.server.address() as { port: number }).port;
   // After the listener: links in notifications name its port.
   await notifications.service.start();
@@ -323,7 +367,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
 
   let stopping: Promise<ShutdownOutcome> | undefined;
-  return {
+  const running: RunningServer = {
     mqttPort,
     httpPort,
     pipeline,
@@ -335,12 +379,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     shipments,
     notifications,
     live: { bus, stats: composed.liveStats },
-    routes: apiRuntimeOf(api)?.routes ?? [],
+    routes: apiRuntime?.routes ?? [],
+    continuity: continuityService,
     stop: () =>
       (stopping ??= runShutdown(
         {
           // The broker first (no new PUBACK is promised), then HTTPS, then the ingest drain.
           drain: [
+            // No backup, UPS poll or storage check starts once the stop has begun.
+            { name: 'continuity', run: () => continuityService.stop() },
             { name: 'mqtt-link', run: async () => link?.close() },
             { name: 'broker', run: async () => broker?.close() },
             { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
@@ -380,4 +427,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         { timeoutMs: config.shutdownTimeoutMs, logger },
       )),
   };
+  stopServer = running.stop;
+  return running;
 }

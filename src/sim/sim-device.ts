@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { VigilError } from '../errors.ts';
@@ -7,50 +8,132 @@ import type { DeviceEventBody } from '../protocol/bodies.ts';
 import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envelope.ts';
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import { deviceTopic } from '../protocol/topics.ts';
-import type { DeviceBundleFiles } from './device-bundle.ts';
+import { bundleBrokers, type DeviceBundleFiles } from './device-bundle.ts';
+import { Outbox, type SealedMessage } from './outbox.ts';
+import { DEFAULT_RECONNECT, ReconnectPolicy, type ReconnectSettings } from './reconnect-policy.ts';
 import { SeqStore } from './seq-store.ts';
 
-/** Samples per envelope when flushing a backlog (keeps envelopes well under 16 KiB). */
+/** Samples per backlog envelope (a full batch; well under 16 KiB). */
 const BACKFILL_CHUNK = 40;
-/** Most samples a device buffers while offline (an ESP32 logger's ring buffer). */
-const MAX_BUFFER = 20_000;
+/** Unacknowledged envelopes in flight at once. */
+const MAX_INFLIGHT = 8;
+/** Backlog envelopes per second at most, so a drain stays far below the broker's publish rate. */
+const BACKLOG_PER_SEC = 10;
+/** A `link` event at most this often while a backlog remains. */
+const LINK_EVERY_MS = 30_000;
 
 export interface SimDeviceStats {
+  /** Samples recorded by the model. */
+  recorded: number;
   sent: number;
   acked: number;
+  /** Samples and events in the outbox (not yet acknowledged). */
   buffered: number;
   errors: number;
   connected: boolean;
+  /** The broker of the current (or last) connection. */
+  broker: string | null;
+  /** Connections made to a broker other than the primary. */
+  failovers: number;
+  /** Samples dropped because the outbox was full. */
+  dropped: number;
+}
+
+export interface SimDeviceOptions {
+  /** One broker instead of the bundle's list. */
+  brokerUrl?: string | undefined;
+  /** The ordered broker list instead of the bundle's. */
+  brokers?: readonly string[];
+  reconnect?: Partial<ReconnectSettings>;
+  /** Outbox bound in records (default 20000). */
+  outboxMax?: number;
+  /** Called on every connection with the broker and the time since the link was lost (ms). */
+  onConnect?: (broker: string, downMs: number | null) => void;
 }
 
 /**
- * A simulated device doing what firmware does: mTLS with its own bundle, client id = CN, retained
- * `state` with a last will, envelopes with a persisted seq, QoS 1, and a local buffer that is
- * flushed as backfill when its (simulated) link comes back.
+ * A simulated device doing what firmware must do (docs/protocol.md §8): mTLS with its own bundle,
+ * client id = CN, retained `state` with a last will, envelopes with a persisted seq, QoS 1, a
+ * bounded on-disk outbox whose records are deleted only after PUBACK, reconnection with
+ * exponential backoff and full jitter down an ordered broker list and back to the primary after a
+ * stable period, the backlog sent oldest first in full batches interleaved with live readings,
+ * and the outbox depth reported in a `link` event.
  */
 export class SimDevice {
   readonly id: string;
-  readonly stats: SimDeviceStats = { sent: 0, acked: 0, buffered: 0, errors: 0, connected: false };
+  readonly stats: SimDeviceStats = {
+    recorded: 0,
+    sent: 0,
+    acked: 0,
+    buffered: 0,
+    errors: 0,
+    connected: false,
+    broker: null,
+    failovers: 0,
+    dropped: 0,
+  };
   readonly #b: DeviceBundleFiles;
   readonly #keys: DeviceKeys;
   readonly #seq: SeqStore;
-  readonly #url: string;
+  readonly #outbox: Outbox;
+  readonly #policy: ReconnectPolicy;
+  readonly #opts: SimDeviceOptions;
   #client: MqttClient | undefined;
-  #buffer: Record<string, unknown>[] = [];
-  #pendingEvents: DeviceEventBody[] = [];
+  #inflight = new Set<number>();
   #linkUp = true;
+  #closed = false;
+  #connectedAt = 0;
+  #lostAt: number | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  #pump: NodeJS.Timeout | undefined;
+  #lastLink = 0;
+  #lastBacklogAt = 0;
+  #firstConnect: { resolve: () => void } | undefined;
+  #lastError: Error | undefined;
 
-  constructor(bundle: DeviceBundleFiles, opts: { brokerUrl?: string } = {}) {
+  constructor(bundle: DeviceBundleFiles, opts: SimDeviceOptions = {}) {
     this.#b = bundle;
+    this.#opts = opts;
     this.id = bundle.info.id;
     this.#keys = deriveDeviceKeys(Buffer.from(bundle.info.secret, 'base64url'), this.id);
     this.#seq = new SeqStore(join(bundle.dir, 'seq.json'));
-    this.#url = opts.brokerUrl ?? bundle.info.broker_url;
+    mkdirSync(bundle.dir, { recursive: true });
+    this.#outbox = new Outbox(join(bundle.dir, 'outbox.log'), opts.outboxMax);
+    const brokers = opts.brokers ?? (opts.brokerUrl ? [opts.brokerUrl] : bundleBrokers(bundle.info));
+    this.#policy = new ReconnectPolicy(brokers, { ...DEFAULT_RECONNECT, ...opts.reconnect });
+    this.stats.buffered = this.#outbox.depth;
   }
 
+  /** Starts connecting; resolves at the first connection (rejects after 15 s without one). */
   connect(): Promise<void> {
+    const first = new Promise<void>((resolve, reject) => {
+      // An unreachable broker is the environment's problem, not a bug: say which and why.
+      const t = setTimeout(() => {
+        const err = this.#lastError;
+        reject(
+          new VigilError(
+            'VIGIL_ERR_UNAVAILABLE',
+            `${this.id}: no connection to ${this.#policy.current} within 15 s${err ? ` (${err.message})` : ''}`,
+            { cause: err },
+          ),
+        );
+      }, 15_000);
+      this.#firstConnect = {
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      };
+    });
+    this.#attempt();
+    return first;
+  }
+
+  #attempt(): void {
+    if (this.#closed) return;
+    const url = this.#policy.current;
     const stateTopic = deviceTopic(this.#b.info.topic_prefix, this.id, 'state');
-    const client = mqtt.connect(this.#url, {
+    const client = mqtt.connect(url, {
       clientId: this.id,
       ca: this.#b.ca,
       cert: this.#b.cert,
@@ -58,51 +141,60 @@ export class SimDevice {
       protocolVersion: 4,
       clean: true,
       keepalive: 30,
-      reconnectPeriod: 2000,
+      // Reconnection is this device's own (backoff, broker list), not MQTT.js's.
+      reconnectPeriod: 0,
       connectTimeout: 10_000,
       will: { topic: stateTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     this.#client = client;
+    let up = false;
     client.on('connect', () => {
+      up = true;
+      this.#policy.connected();
+      this.#connectedAt = Date.now();
       this.stats.connected = true;
+      this.stats.broker = url;
+      if (!this.#policy.onPrimary) this.stats.failovers++;
+      this.#opts.onConnect?.(url, this.#lostAt === null ? null : Date.now() - this.#lostAt);
+      this.#lostAt = null;
       client.publish(stateTopic, 'online', { qos: 1, retain: true });
+      // Unacknowledged envelopes first, unchanged (same seq and nonce).
+      this.#inflight.clear();
+      for (const m of this.#outbox.sealedUnacked()) this.#publishSealed(m);
+      this.#link(true);
+      this.#pump = setInterval(() => this.#drain(), 100);
+      this.#firstConnect?.resolve();
+      this.#firstConnect = undefined;
     });
-    client.on('close', () => {
-      this.stats.connected = false;
-    });
-    let lastError: Error | undefined;
     client.on('error', (err) => {
       this.stats.errors++;
-      lastError = err;
+      this.#lastError = err;
     });
-    return new Promise((resolve, reject) => {
-      // An unreachable broker is the environment's problem, not a bug: say which and why.
-      const t = setTimeout(
-        () =>
-          reject(
-            new VigilError(
-              'VIGIL_ERR_UNAVAILABLE',
-              `${this.id}: no connection to ${this.#url} within 15 s${lastError ? ` (${lastError.message})` : ''}`,
-              { cause: lastError },
-            ),
-          ),
-        15_000,
-      );
-      client.once('connect', () => {
-        clearTimeout(t);
-        resolve();
-      });
+    client.on('close', () => {
+      if (this.#client !== client) return;
+      clearInterval(this.#pump);
+      this.stats.connected = false;
+      client.removeAllListeners();
+      client.on('error', () => {});
+      client.end(true);
+      this.#client = undefined;
+      if (this.#closed) return;
+      let delay: number;
+      if (up) {
+        this.#lostAt = Date.now();
+        delay = this.#policy.lost(Math.random());
+      } else delay = this.#policy.failed(Math.random());
+      this.#timer = setTimeout(() => this.#attempt(), delay);
     });
   }
 
-  #publish(channel: Channel, body: string): void {
-    const client = this.#client;
-    if (!client) throw new Error('not connected');
+  #seal(channel: Channel, body: string, ids: number[]): SealedMessage {
     const alg = this.#b.info.alg;
+    const seq = this.#seq.next();
     const env = sealEnvelope({
       dev: this.id,
       channel,
-      seq: this.#seq.next(),
+      seq,
       ts: Date.now(),
       kid: this.#b.info.kid,
       alg,
@@ -110,49 +202,122 @@ export class SimDevice {
       body,
       keys: this.#keys,
     });
+    const m: SealedMessage = {
+      seq,
+      channel: channel as 'telemetry' | 'events',
+      ids,
+      envelope: serializeEnvelope(env),
+    };
+    this.#outbox.seal(m);
+    return m;
+  }
+
+  #publishSealed(m: SealedMessage): void {
+    const client = this.#client;
+    if (!client?.connected) return;
+    this.#inflight.add(m.seq);
     this.stats.sent++;
-    // QoS 1: MQTT.js keeps the message and resends it until the broker's PUBACK, which Vigil sends
-    // only once the reading is durable.
+    // QoS 1: the PUBACK comes only once Vigil has committed the reading (docs/protocol.md §6.4).
     client.publish(
-      deviceTopic(this.#b.info.topic_prefix, this.id, channel),
-      serializeEnvelope(env),
+      deviceTopic(this.#b.info.topic_prefix, this.id, m.channel),
+      m.envelope,
       { qos: 1 },
       (err) => {
-        if (err) this.stats.errors++;
-        else this.stats.acked++;
+        this.#inflight.delete(m.seq);
+        if (err) {
+          this.stats.errors++;
+          return;
+        }
+        this.stats.acked++;
+        this.#outbox.ack(m.seq);
+        this.stats.buffered = this.#outbox.depth;
       },
     );
   }
 
+  /** Reports the link: broker and outbox depth (a generic event, docs/protocol.md §8). */
+  #link(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.#lastLink < LINK_EVERY_MS) return;
+    this.#lastLink = now;
+    const body = { type: 'link', ts: now, broker: this.stats.broker ?? '', buffered: this.#outbox.depth };
+    const r = this.#outbox.add('event', body, false);
+    this.#publishSealed(this.#seal('events', JSON.stringify(body), [r.id]));
+  }
+
+  /** Sends what the window allows: events, live samples alone, backlog in full batches. */
+  #drain(): void {
+    const client = this.#client;
+    if (!client?.connected || !this.#linkUp) return;
+    if (this.#policy.shouldReturn(Date.now() - this.#connectedAt) && this.#inflight.size === 0) {
+      // Stable on a secondary for long enough: go back to the primary.
+      this.#policy.returnToPrimary();
+      this.#lostAt = Date.now();
+      client.end(false, {}, () => {});
+      return;
+    }
+    const unsent = this.#outbox.unsent();
+    for (const r of unsent) {
+      if (this.#inflight.size >= MAX_INFLIGHT) return;
+      if (r.kind === 'event') this.#publishSealed(this.#seal('events', JSON.stringify(r.body), [r.id]));
+      else if (!r.backlog)
+        this.#publishSealed(this.#seal('telemetry', JSON.stringify({ samples: [r.body] }), [r.id]));
+    }
+    const backlog = unsent.filter((r) => r.kind === 'sample' && r.backlog);
+    const now = Date.now();
+    if (
+      backlog.length > 0 &&
+      this.#inflight.size < MAX_INFLIGHT &&
+      now - this.#lastBacklogAt >= 1000 / BACKLOG_PER_SEC
+    ) {
+      this.#lastBacklogAt = now;
+      const chunk = backlog.slice(0, BACKFILL_CHUNK);
+      this.#publishSealed(
+        this.#seal(
+          'telemetry',
+          JSON.stringify({ samples: chunk.map((r) => r.body) }),
+          chunk.map((r) => r.id),
+        ),
+      );
+      if (backlog.length === chunk.length) this.#link(true);
+    } else if (backlog.length > 0) this.#link(false);
+    this.stats.buffered = this.#outbox.depth;
+  }
+
   /**
-   * One step of the device: its model's sample and events. `linkUp=false` simulates lost
-   * connectivity: samples are buffered and flushed, oldest first, when the link returns.
+   * One step of the device: its model's sample and events. `linkUp=false` is a radio without
+   * coverage: everything is kept in the outbox as backlog until the link returns.
    */
   record(sample: Record<string, unknown>, events: DeviceEventBody[], linkUp: boolean): void {
     this.#linkUp = linkUp;
-    if (this.#buffer.length >= MAX_BUFFER) this.#buffer.shift();
-    this.#buffer.push(sample);
-    this.#pendingEvents.push(...events);
-    if (this.#linkUp && this.stats.connected) this.flush();
-    this.stats.buffered = this.#buffer.length;
+    const live = linkUp && this.stats.connected;
+    for (const ev of events) this.#outbox.add('event', ev, false);
+    this.#outbox.add('sample', sample, !live);
+    this.stats.recorded++;
+    this.stats.dropped = this.#outbox.dropped;
+    this.stats.buffered = this.#outbox.depth;
+    if (live) this.#drain();
   }
 
+  /** Sends everything pending now (tests and tools). */
   flush(): void {
-    for (const ev of this.#pendingEvents.splice(0)) this.#publish('events', JSON.stringify(ev));
-    while (this.#buffer.length > 0) {
-      const chunk = this.#buffer.splice(0, BACKFILL_CHUNK);
-      this.#publish('telemetry', JSON.stringify({ samples: chunk }));
-    }
-    this.stats.buffered = 0;
+    this.#drain();
   }
 
-  /** Publishes a ready-made body on a channel (tests and tools). */
-  send(channel: Channel, body: unknown): void {
-    this.#publish(channel, JSON.stringify(body));
+  /** Publishes a ready-made body on a channel through the outbox (tests and tools). */
+  send(channel: Channel, body: Record<string, unknown>): void {
+    const r = this.#outbox.add(channel === 'events' ? 'event' : 'sample', body, false);
+    this.#publishSealed(this.#seal(channel, JSON.stringify(body), [r.id]));
   }
 
+  /** Disconnects; what is not acknowledged stays in the outbox for the next run. */
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#pump);
     const c = this.#client;
+    this.#client = undefined;
+    this.stats.connected = false;
     if (!c) return;
     await new Promise<void>((r) => c.end(false, {}, () => r()));
   }

@@ -94,6 +94,7 @@ export async function reportCommand(argv: string[], io: CliIo): Promise<number> 
     try {
       const signer = loadOrCreateReportSigner(ctx.paths.pkiDir, ctx.master);
       io.out(`report-signing key ${signer.fingerprint} (Ed25519)`);
+      io.out('it signs shipment reports and backup manifests (vigil backup verify checks them against it)');
       io.out(`public key: ${reportKeyPaths(ctx.paths.pkiDir).publicKey}`);
       io.out(signer.publicKeyPem.trimEnd());
       return 0;
