@@ -15,7 +15,7 @@ import type { DeviceRecord, Store } from '../storage/store.ts';
 export type DeviceReads = Pick<Store, 'listDevices' | 'getDevice' | 'queryReadings'>;
 
 /** The audit log, read side. */
-export type AuditReads = Pick<Store, 'queryAudit'>;
+export type AuditReads = Pick<Store, 'queryAudit' | 'verifyAudit'>;
 
 /** The audit log, write side. */
 export type AuditLog = Pick<Store, 'appendAudit'>;
@@ -51,6 +51,20 @@ export interface DeviceControl {
   setEnabled(id: string, enabled: boolean, actor: string): Promise<DeviceRecord>;
   /** Provisions a device (audited as `device.add`); the bundle exists only in the answer. */
   provision(input: ProvisionInput): Promise<{ device: DeviceRecord; bundle: DeviceBundleFiles }>;
+  /** Revokes a device (status `revoked`, certificates on the CRL; audited); its session is dropped. */
+  revoke(id: string, actor: string): Promise<DeviceRecord>;
+  /**
+   * Deletes a device that never delivered anything (audited as `device.delete`); one that has
+   * been seen or has data is refused with VIGIL_ERR_DEVICE_IN_USE.
+   */
+  remove(id: string, actor: string): Promise<void>;
+}
+
+/** What a simulated logger's display shows (the demo's trucks); null for any other device. */
+export interface LoggerDisplays {
+  display(
+    id: string,
+  ): Promise<{ batch: string; token: string; dispatchedAt: number; shipment: string | null } | null>;
 }
 
 /**

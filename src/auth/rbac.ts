@@ -46,7 +46,7 @@ export const PERMISSIONS = {
   'devices.manage': {
     roles: ['admin'],
     mfa: true,
-    description: 'add a device and download its bundle (holds its secret)',
+    description: 'add a device and download its bundle (holds its secret); revoke or delete a device',
   },
   'readings.read': {
     roles: ALL,

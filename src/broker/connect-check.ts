@@ -31,7 +31,7 @@ export interface ConnectCheckDeps {
   closing: boolean;
   limiter: DeviceLimiter;
   now: () => number;
-  resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | null>;
+  resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | 'disabled' | null>;
   /** True when another connected session of this identity exists (a takeover). */
   hasLiveSession(conn: BrokerConn): boolean;
 }
@@ -79,13 +79,16 @@ export async function checkConnect(
       connectRatePerMinute: d.limits.connectRatePerMinute,
     });
   }
-  let identity: BrokerIdentity | null;
+  let identity: BrokerIdentity | 'disabled' | null;
   try {
     identity = await d.resolveIdentity(conn.cn, conn.serial);
   } catch {
     return refuse(RC_SERVER_UNAVAILABLE, undefined, 'identity_lookup_failed');
   }
   if (!identity) return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'unknown_identity');
+  // Named as what it is: an operator who disabled a device sees its refusals as such.
+  if (identity === 'disabled')
+    return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_DEVICE_DISABLED', 'device_disabled');
   if (!isValidIdentity(identity) || identityName(identity) !== conn.cn) {
     return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'invalid_identity');
   }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RoutePlugin } from '../api/api-deps.ts';
 import type { BackfillTracker } from '../api/backfill-tracker.ts';
@@ -25,11 +26,14 @@ import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { ContinuityService } from '../continuity/continuity-service.ts';
 import type { LinkTracker } from '../continuity/link-tracker.ts';
 import type { VigilContext } from '../data-dir/context.ts';
-import { setDeviceEnabled } from '../devices/device-service.ts';
+import { deleteDevice, revokeDevice, setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
+import { VigilError } from '../errors.ts';
 import type { LiveBus } from '../live/live-bus.ts';
+import { isDeviceId } from '../protocol/device-id.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
+import { readLoggerDisplay } from '../sim/logger-display.ts';
 import type { Notifications } from './notifications-wiring.ts';
 
 /** What the API's routes are built from (src/server/start-server.ts). */
@@ -72,6 +76,17 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       w.onDeviceChanged(b.device.id, true);
       return b;
     },
+    revoke: async (id, actor) => {
+      await revokeDevice(ctx, id, actor);
+      w.onDeviceChanged(id, false);
+      const d = await store.getDevice(id);
+      if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+      return d;
+    },
+    remove: async (id, actor) => {
+      await deleteDevice(ctx, id, actor);
+      w.onDeviceChanged(id, false);
+    },
   };
   const custom = w.customAuthenticator;
   const live = liveRoutes({
@@ -89,10 +104,23 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
   const routes: RoutePlugin[] = [
     healthRoutes,
     metricsRoutes(status),
-    devicesRoutes({ devices: store, alarms, control, clock }),
+    devicesRoutes({
+      devices: store,
+      alarms,
+      control,
+      // Only the simulator's devices have a display file (src/sim/logger-display.ts).
+      displays: {
+        display: async (id) => {
+          if (!isDeviceId(id)) return null;
+          const d = readLoggerDisplay(join(ctx.paths.simDir, id));
+          return d && { batch: d.batch, token: d.token, dispatchedAt: d.dispatchedAt, shipment: d.shipment };
+        },
+      },
+      clock,
+    }),
     deviceProvisioningRoutes(control, clock),
     readingsRoutes(store, clock),
-    auditRoutes(store),
+    auditRoutes(store, clock),
     systemRoutes(status),
     openApiRoutes,
     authRoutes(auth),

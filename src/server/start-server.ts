@@ -228,7 +228,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         if (cert.kind === 'service') return { kind: 'service', name: cn };
         if (cert.kind !== 'device') return null;
         const device = await keyring.device(cn);
-        return device && device.status === 'enabled' ? { kind: 'device', id: cn } : null;
+        if (!device) return null;
+        return device.status === 'enabled' ? { kind: 'device', id: cn } : 'disabled';
       },
       onSecurityEvent: (ev) =>
         rejections.record({

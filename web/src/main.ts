@@ -11,6 +11,7 @@ import { LiveFeed, type LiveStatus } from './live.ts';
 import { renderSignIn } from './pages/sign-in.ts';
 import { parseHash, ROUTES, type RouteDef } from './routes.ts';
 import { FleetStore } from './store.ts';
+import { loadZone } from './timezone.ts';
 import type { Me } from './types.ts';
 import { emptyState, errorBox, loading, refreshTimes, toast } from './ui/components.ts';
 import { icon, logo } from './ui/icons.ts';
@@ -61,6 +62,7 @@ async function boot(notice: string | null = null): Promise<void> {
 }
 
 function startApp(me: Me): () => void {
+  loadZone(me.name);
   const perms = new Set(me.permissions);
   const can = (p: string) => perms.has(p);
   const store = new FleetStore({ canReadAlarms: can('alarms.read') });

@@ -8,8 +8,7 @@ import { ApiError, api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absTime, humanize } from '../format.ts';
-import { alarmActive, normAlarm } from '../normalize.ts';
-import type { Alarm } from '../types.ts';
+import { type Alarm, alarmActive } from '../types.ts';
 import {
   badge,
   emptyState,
@@ -103,10 +102,10 @@ export const alarmsPage: Page = (root, ctx, params) => {
   async function load(): Promise<void> {
     try {
       const [r, e] = await Promise.all([
-        api<{ alarms: unknown[] }>(view === 'active' ? '/alarms?state=active' : '/alarms'),
+        api<{ alarms: Alarm[] }>(view === 'active' ? '/alarms?state=active' : '/alarms'),
         loadEscalations().catch(() => escalations),
       ]);
-      alarms = (r.alarms ?? []).map(normAlarm).filter((a): a is Alarm => a !== null);
+      alarms = r.alarms;
       escalations = e;
       error = null;
     } catch (err) {
@@ -119,9 +118,7 @@ export const alarmsPage: Page = (root, ctx, params) => {
       deepLink = null;
       const a =
         alarms.find((x) => x.id === id) ??
-        normAlarm(
-          (await api<{ alarm: unknown }>(`/alarms/${encodeURIComponent(id)}`).catch(() => null))?.alarm,
-        );
+        (await api<{ alarm: Alarm }>(`/alarms/${encodeURIComponent(id)}`).catch(() => null))?.alarm;
       if (a) void openNotificationsDialog(a);
     }
   }
@@ -318,17 +315,14 @@ export const alarmsPage: Page = (root, ctx, params) => {
           submit.disabled = true;
           try {
             // 401 here means a wrong password or code, not an ended session: stay on the page.
-            const r = await api<{ alarm?: unknown }>(`/alarms/${encodeURIComponent(a.id)}/ack`, {
+            const r = await api<{ alarm: Alarm }>(`/alarms/${encodeURIComponent(a.id)}/ack`, {
               method: 'POST',
               body: { reason: text, meaning: meaning.value, password: password.value, totp: code },
               quiet401: true,
             });
             password.value = '';
             totp.value = '';
-            const updated = normAlarm(r?.alarm) ?? {
-              ...a,
-              ack: { by: ctx.me.name, at: Date.now(), reason: text },
-            };
+            const updated = r.alarm;
             alarms = alarms.map((x) => (x.id === a.id ? updated : x));
             ctx.store.alarms.set(updated.id, updated);
             toast('Alarm acknowledged.', 'ok');
