@@ -3,7 +3,7 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RoutePlugin } from '../api/api-deps.ts';
 import type { BackfillTracker } from '../api/backfill-tracker.ts';
 import { openApiRoutes } from '../api/openapi.ts';
-import type { DeviceControl, StatusSources } from '../api/ports.ts';
+import type { DeviceControl, ExternalBrokerStatus, StatusSources } from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
@@ -163,7 +163,7 @@ export function statusSources(p: {
   broker: StatusSources['broker'];
   backfill: BackfillTracker;
   /** The link to an external broker; undefined with the embedded broker. */
-  externalLink: { stats(): { connected: boolean } } | undefined;
+  externalLink: { stats(): { connected: boolean }; brokers?: () => ExternalBrokerStatus[] } | undefined;
   continuity: ContinuityService;
   links: LinkTracker;
 }): StatusSources {
@@ -182,6 +182,7 @@ export function statusSources(p: {
           ? p.broker.stats().port !== undefined
           : null,
     lastBackfillAt: (id) => p.backfill.lastAt(id),
+    externalBrokers: () => p.externalLink?.brokers?.() ?? [],
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
     continuity: () => p.continuity.report(),

@@ -146,12 +146,17 @@ export function ingestContract(test: ContractTest<StoreFixture>): void {
         updatedAt: T0,
       };
       assert.deepEqual(await s.getReplayState('truck-0001'), st);
-      const next = { ...st, highest: 42, bitmap: Buffer.from('c000000000000000', 'hex'), updatedAt: T0 + 1 };
-      await s.writeBatch(
-        sampleBatch({
-          replayStates: [{ ...next, nonces: Buffer.alloc(0) }],
-        }),
-      );
+      // The window one seq later (seq 42 accepted): every bit moves up by one, bit 0 is set; the
+      // transaction carries only the fingerprint its own seq adds.
+      const added = Buffer.from('aabbccddeeff0011', 'hex');
+      const next = {
+        ...st,
+        highest: 42,
+        bitmap: Buffer.from('0101000000000002', 'hex'),
+        nonces: Buffer.concat([st.nonces, added]),
+        updatedAt: T0 + 1,
+      };
+      await s.writeBatch(sampleBatch({ replayStates: [{ ...next, nonces: added }] }));
       assert.deepEqual(await s.getReplayState('truck-0001'), next);
       assert.equal(await s.getReplayState('truck-0002'), null);
     });

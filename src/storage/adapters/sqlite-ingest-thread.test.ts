@@ -11,6 +11,7 @@ import { isVigilError } from '../../errors.ts';
 import type { IngestBatch, ReadingRecord } from '../store.ts';
 import { runStoreContract } from '../store-contract.ts';
 import { sampleBatch, sampleDevice, sampleKey } from '../store-records.fixture.ts';
+import { openSqliteAdapters } from './sqlite-adapters.ts';
 import { SqliteIngestThread } from './sqlite-ingest-thread.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
@@ -82,6 +83,60 @@ describe('SqliteStore ingest thread', () => {
       assert.ok(turns > 0, 'the event loop was free during the commit');
     } finally {
       await store.close();
+    }
+  });
+
+  it('notification state writes on the main connection succeed while the ingest thread commits', async () => {
+    const path = join(root, `db-${++n}.sqlite`);
+    const key = randomBytes(32);
+    const db = openSqliteAdapters({ path, key, auditKey: AUDIT_KEY, synchronous: 'NORMAL' });
+    await db.store.startIngestThread({ path, key, auditKey: AUDIT_KEY, synchronous: 'NORMAL' });
+    try {
+      await db.store.addDevice(sampleDevice('truck-0001'), sampleKey('truck-0001'));
+      // Batches committed back to back on the thread while the outbox is claimed and recorded
+      // (read-then-write transactions) on the main connection, interleaved on the event loop.
+      let writing = true;
+      const ingest = (async () => {
+        let seq = 1;
+        for (let b = 0; b < 200 && writing; b++, seq += 500)
+          await db.store.writeBatch(batchOf('truck-0001', seq, 500));
+      })();
+      const n = db.notifications;
+      const message = { subject: 's', text: 't', short: 's', link: '', data: {} };
+      for (let i = 0; i < 40; i++) {
+        const [row] = await n.enqueue(
+          [
+            {
+              alarmId: `a-${i}`,
+              event: 'raised',
+              channel: 'email',
+              contactId: null,
+              recipient: 'quinn@example.org',
+              target: {},
+              message,
+              escalationLevel: 0,
+              level: 'regulatory',
+            },
+          ],
+          1000 + i,
+        );
+        const [claimed] = await n.claimDue(1000 + i, 1, 10_000 + i);
+        assert.equal(claimed?.id, row?.id);
+        await new Promise((r) => setImmediate(r));
+        const done = await n.recordAttempt(
+          claimed?.id ?? -1,
+          { at: 1001 + i, ok: true, response: '250 OK', durationMs: 1 },
+          { state: 'sent' },
+        );
+        assert.equal(done.state, 'sent');
+      }
+      writing = false;
+      await ingest;
+      const rows = await n.listOutbox({ limit: 100 });
+      assert.deepEqual(new Set(rows.map((r) => r.state)), new Set(['sent']));
+      assert.equal(rows.length, 40);
+    } finally {
+      await db.store.close();
     }
   });
 
