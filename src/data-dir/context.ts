@@ -56,6 +56,12 @@ export interface VigilContext {
   clock: () => number;
   /** What the first start created (to tell the user once). */
   created: string[];
+  /**
+   * Moves the ingest transactions (Store.writeBatch, getReplayState) onto a worker thread with a
+   * database connection of its own, off the event loop (`vigil start` does; CLI commands write
+   * on their own thread). Idempotent; `close` ends the thread after its last commit.
+   */
+  startIngestThread(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -173,6 +179,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     logger,
     clock,
     created,
+    startIngestThread: db.startIngestThread,
     close: async () => {
       await store.close();
       flushLogSummaries(logger);
@@ -223,11 +230,17 @@ async function openAdapters(
   shipments: ShipmentStore;
   notifications: NotificationStore;
   cluster?: ClusterBackend;
+  /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
+  startIngestThread: () => Promise<void>;
 }> {
   const { url, allowInsecure, poolSize, retryForMs, retentionDays, shipmentRetentionDays } = config.storage;
   if (isPostgresUrl(url)) {
     const pg = await openPostgresAdapters({ url, allowInsecure, master, logger, poolSize, retryForMs });
-    return { ...pg, cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }) };
+    return {
+      ...pg,
+      cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }),
+      startIngestThread: async () => {},
+    };
   }
   const dbExisted = existsSync(paths.db);
   const db = openSqliteAdapters({
@@ -238,7 +251,16 @@ async function openAdapters(
     synchronous: config.storage.synchronous,
   });
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
-  return db;
+  return {
+    ...db,
+    startIngestThread: () =>
+      db.store.startIngestThread({
+        path: paths.db,
+        key: master.databaseKey(),
+        auditKey: master.auditKey(),
+        synchronous: config.storage.synchronous,
+      }),
+  };
 }
 
 async function ensureCa(

@@ -141,6 +141,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     httpPort: () => httpPort,
     ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
   });
+  // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
+  await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
     bus.publishAccepted(ev);
     alarmService.onAccepted(ev);
