@@ -7,6 +7,7 @@ import type { DeviceControl, StatusSources } from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
+import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
 import { healthRoutes } from '../api/routes/health.ts';
@@ -122,6 +123,7 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
     readingsRoutes(store, clock),
     auditRoutes(store, clock),
     systemRoutes(status),
+    dashboardSettingsRoutes(ctx.config.dashboard),
     openApiRoutes,
     authRoutes(auth),
     usersRoutes(auth),

@@ -340,6 +340,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ingest: pipeline,
     routes: composed.routes,
     readOnly: () => continuityService.readOnlyReason(),
+    tileOrigin: config.dashboard.tiles.url ? new URL(config.dashboard.tiles.url).origin : undefined,
   });
   apiRuntime = apiRuntimeOf(api);
   httpPort = (api.server.address() as { port: number }).port;
