@@ -2,7 +2,8 @@ import { api } from '../api.ts';
 import type { Device, Series } from '../types.ts';
 import type { LonLat } from './map-fleet.ts';
 
-const TRACK_HOURS = 24;
+/** How far back a track goes. */
+export const TRACK_HOURS = 24;
 /** Points asked per track; the live track keeps twice as many. */
 export const TRACK_MAX_POINTS = 400;
 

@@ -30,7 +30,7 @@ import {
   tripPinEl,
   tripPins,
 } from './map-fleet.ts';
-import { loadTracks, TRACK_MAX_POINTS } from './map-tracks.ts';
+import { loadTracks, TRACK_HOURS, TRACK_MAX_POINTS } from './map-tracks.ts';
 
 const MIN_SPAN_DEG = 3;
 
@@ -88,12 +88,10 @@ export const mapPage: Page = (root, ctx, params) => {
     status,
   );
   const list = h('div', { class: 'map-list' });
+  const basemapNote = h('span', null, 'Offline basemap: country outlines only.');
   replace(
     root,
-    pageHeader(
-      'Map',
-      'Live positions and tracks of vaccine shipments. Offline basemap: country outlines only.',
-    ),
+    pageHeader('Map', h('span', null, 'Live positions and tracks of vaccine shipments. ', basemapNote)),
     h(
       'div',
       { class: 'map-layout' },
@@ -432,6 +430,7 @@ export const mapPage: Page = (root, ctx, params) => {
         wrap.prepend(tiles.el);
         if (tiles.attribution) wrap.append(tiles.attribution);
         wrap.classList.add('map-tiled');
+        basemapNote.textContent = 'Basemap: map tiles from the configured tile server.';
       }
       const [m] = await Promise.all([loadBasemap(), loadTracks(trucks(), tracks), loadTrips()]);
       if (stopped) return;
