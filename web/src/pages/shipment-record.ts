@@ -1,8 +1,10 @@
 /** The shipment page's record: its alarms and its chain of custody (audited events, in order). */
+
 import { cx, h } from '../dom.ts';
 import { absTime, duration, humanize } from '../format.ts';
 import type { Custody } from '../shipment-view.ts';
 import { type Alarm, alarmActive } from '../types.ts';
+import { alarmMessage } from '../ui/alarm-message.ts';
 import { badge, emptyState, type Tone } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import { actorName } from '../ui/shipment-bits.ts';
@@ -40,7 +42,7 @@ export function alarmList(alarms: Alarm[]): HTMLElement[] {
             badge(SEVERITY[a.severity] ?? 'info', humanize(a.severity)),
             a.disproved ? badge('off', 'Disproved') : null,
           ),
-          h('div', null, a.message),
+          h('div', null, alarmMessage(a)),
           h(
             'div',
             { class: 'muted small' },
