@@ -35,6 +35,11 @@ function buildPool(dev: LoadDevice, startSeq: number, n: number): { pool: Buffer
   const ts = Date.now();
   for (let i = 0; i < n; i++) {
     const seq = startSeq + i;
+    if (job.payload === 'body') {
+      pool.push(Buffer.from(bench128ByteBody(ts), 'utf8'));
+      seqs.push(seq);
+      continue;
+    }
     const env = sealEnvelope({
       dev: dev.id,
       channel: 'telemetry',

@@ -1,8 +1,8 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify (and anomaly, vitals and
- * backup [--readings=N], which are not in the default set), --nodelay (TCP_NODELAY on the publishers),
- * --latency-rate=N (msgs/s when W1 is skipped).
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify (and anomaly, vitals,
+ * backup [--readings=N] and scale, which are not in the default set), --nodelay (TCP_NODELAY on the
+ * publishers), --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -21,12 +21,14 @@ import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
 import { type BackupBenchResult, runBackupBench } from './backup.ts';
 import { nowMs } from './clock.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
+import { evaluateLayers } from './layers/run-layers.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type MachineInfo, machineInfo } from './machine.ts';
 import { type NotifyResult, notifySummaryRow, renderNotify, runNotify } from './notify.ts';
 import { atLeast, atMost, renderSummary, renderTable, type SummaryRow, saveResults } from './report.ts';
 import { type RulesResult, rulesSummaryRows, runRules } from './rules.ts';
+import { runScale, type ScaleResult, scaleSummaryRows } from './scale.ts';
 import { fmtMs, fmtNum, fmtRatio, median } from './stats.ts';
 import { removeAllTempDirs } from './temp-dirs.ts';
 import { startVigilFixture, type VigilFixture } from './vigil-fixture.ts';
@@ -56,12 +58,13 @@ const { values: args } = parseArgs({
     readings: { type: 'string' },
     nodelay: { type: 'boolean', default: false },
     'latency-rate': { type: 'string' },
+    'seclab-report': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,anomaly,vitals,backup] [--readings=N] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,anomaly,vitals,backup,scale] [--readings=N] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
@@ -119,6 +122,14 @@ const opts = {
     memoryMonitors: 200,
     workers: 2,
   },
+  scale: {
+    devices: CLIENTS,
+    burst: quick ? 20_000 : 60_000,
+    window: 64,
+    pacedMs: quick ? 3000 : 6000,
+    pgWrite: { readingsPerBatch: 200, maxReadings: quick ? 40_000 : 100_000, maxMs: quick ? 3000 : 8000 },
+    failoverReadings: quick ? 300 : 600,
+  },
   vitals: {
     patients: quick ? 8 : 30,
     days: 7,
@@ -141,11 +152,15 @@ const errors: Record<string, string> = {};
 // Every loop below is bounded; this is the backstop against a hang (a stuck socket, say).
 // The anomaly benchmark is pure CPU and long (10 minutes and more on 2 busy cores): its own budget.
 // The backup workload fills a 5-million-reading database first and gets 20 minutes more.
+// The scale benchmark starts PostgreSQL servers, brokers and Vigil processes: its own budget too;
+// the layers evaluation (8 configurations x 3 rounds) about 4 minutes quick, 15 full.
 const limitMs =
   (quick ? 150_000 : 300_000) +
   (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0) +
   (only.has('vitals') ? (quick ? 300_000 : 900_000) : 0) +
-  (only.has('backup') ? 1_200_000 : 0);
+  (only.has('backup') ? 1_200_000 : 0) +
+  (only.has('scale') ? (quick ? 600_000 : 1_200_000) : 0) +
+  (only.has('layers') ? (quick ? 600_000 : 1_800_000) : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
   removeAllTempDirs();
@@ -306,6 +321,17 @@ async function main(): Promise<void> {
   );
   if (vitals) log(`\n${renderVitalsRules(vitals)}`);
 
+  // Scale-out: embedded vs Mosquitto link vs PostgreSQL with 1 and 2 ingest workers; failovers.
+  if (only.has('scale'))
+    log('\n[scale] embedded, Mosquitto link, PostgreSQL 1 and 2 workers, PostgreSQL writes, failovers');
+  const scale: ScaleResult | undefined = await attempt('scale', () => runScale(opts.scale, log));
+
+  // The security evaluation: its own document (docs/security-evaluation.md) and results file.
+  if (only.has('layers')) log('\n[layers] cost of each security layer, same load generator (bench/layers)');
+  const layersDoc = await attempt('layers', () =>
+    evaluateLayers({ quick, ...(args['seclab-report'] ? { seclabReport: args['seclab-report'] } : {}), log }),
+  );
+
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
   const err = (id: string, workload: string, target: string): SummaryRow => ({
@@ -398,8 +424,21 @@ async function main(): Promise<void> {
   } else rows.push(err('live', 'Live feed publish->20 clients', `p99 <= ${TARGETS.liveP99Ms} ms`));
 
   if (rules) rows.push(...rulesSummaryRows(rules));
+  if (layersDoc) {
+    rows.push({
+      id: 'layers',
+      workload: 'Security layers: cost and CIA matrix',
+      baseline: 'plain MQTT',
+      measured: '8 configurations',
+      result: layersDoc,
+      target: '-',
+      status: 'info',
+    });
+  } else if (only.has('layers')) rows.push(err('layers', 'Security layers evaluation', '-'));
   if (anomaly) rows.push(...anomalySummaryRows(anomaly));
   if (vitals) rows.push(...vitalsRulesSummaryRows(vitals));
+  if (scale) rows.push(...scaleSummaryRows(scale));
+  else if (only.has('scale')) rows.push(err('scale', 'Scale: link vs embedded stored/s', '>= 0.80x'));
   if (notify) rows.push(notifySummaryRow(notify));
   else if (only.has('notify')) rows.push(err('notify', 'Notify: MQTT reading -> alarm e-mail', '-'));
   log('\n=== Summary ===');
@@ -588,7 +627,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, vitals, notify },
+    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, vitals, notify, scale },
     errors,
   };
   const paths = saveResults(doc, startedAt);

@@ -46,7 +46,11 @@ const REPLAY_WINDOW = 1024;
  * row per telemetry message, plus per device in the batch its replay-window snapshot (a full
  * 1024-entry window: 8 KiB of nonce fingerprints) and its last-seen time.
  */
-function* batches(deviceIds: string[], perBatch: number, withReplay: boolean): Generator<IngestBatch> {
+export function* ingestBatches(
+  deviceIds: string[],
+  perBatch: number,
+  withReplay: boolean,
+): Generator<IngestBatch> {
   const windows = deviceIds.map(() => new ReplayWindow(REPLAY_WINDOW));
   const seq = deviceIds.map(() => 0);
   for (;;) {
@@ -118,7 +122,7 @@ async function runOnce(
     }
     try {
       // All batches are built before timing (building includes the replay snapshots).
-      const gen = batches(ids, o.readingsPerBatch, o.withReplayState);
+      const gen = ingestBatches(ids, o.readingsPerBatch, o.withReplayState);
       // Warm-up: a few commits (page cache, statement cache, WAL file), not timed.
       for (let i = 0; i < 3; i++) await write(gen.next().value as IngestBatch);
       const pre: IngestBatch[] = [];

@@ -92,6 +92,8 @@ export const ERRORS = {
   VIGIL_ERR_NOTIFY_NOT_CONFIGURED: { status: 409, message: 'notification channel not configured' },
   VIGIL_ERR_NOTIFY_IN_USE: { status: 409, message: 'still used by a routing rule, group or schedule' },
   VIGIL_ERR_WEBHOOK_SIGNATURE: { status: 401, message: 'webhook signature invalid' },
+  // security lab (src/seclab)
+  VIGIL_ERR_SECLAB_RUNNING: { status: 409, message: 'a seclab run is already in progress' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -49,6 +49,11 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
     '/api/v1/shipments/:id': { path: shipmentPath, status: 200 },
     '/api/v1/shipments/:id/report': { path: `${shipmentPath}/report?format=csv`, status: 200 },
     '/api/v1/live': { path: '/api/v1/live', status: 426 },
+    '/api/v1/seclab': { path: '/api/v1/seclab', status: 200 },
+    '/api/v1/seclab/runs/:id/files/:name': {
+      path: '/api/v1/seclab/runs/2026-01-01T00-00-00-000Z/files/seclab-report.md',
+      status: 404,
+    },
     ...Object.fromEntries(
       [
         'contacts',

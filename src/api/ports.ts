@@ -6,6 +6,7 @@
 
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { BrokerStats } from '../broker/broker-types.ts';
+import type { ExternalBrokerStatus } from '../cluster/broker-links.ts';
 import type { ContinuityReport } from '../continuity/continuity-schema.ts';
 import type { DeviceLink } from '../continuity/link-tracker.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
@@ -93,6 +94,9 @@ export interface IngestMeter {
 }
 
 /** Everything /api/v1/system, /metrics and the live feed's `system` messages report on. */
+/** One external broker as a link sees it (host and port only: a URL could carry credentials). */
+export type { ExternalBrokerStatus };
+
 export interface StatusSources {
   clock: () => number;
   store: Pick<Store, 'listDevices' | 'queryReadings' | 'getCounters'>;
@@ -107,6 +111,11 @@ export interface StatusSources {
   brokerReachable: () => boolean | null;
   /** When a device last delivered backfill (null when not since start). */
   lastBackfillAt: (deviceId: string) => number | null;
+  /**
+   * The external brokers this process links to, with Mosquitto's counters as last read from
+   * `$SYS` (null until read); empty with the embedded broker.
+   */
+  externalBrokers?: () => ExternalBrokerStatus[];
   /** The database file (its size and its WAL's are reported). */
   dbPath: string;
   caCertPem: string;

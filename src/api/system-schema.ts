@@ -25,6 +25,17 @@ export const systemSchema = z.object({
     connections: z
       .object({ tcp: z.number(), sessions: z.number(), devices: z.number(), services: z.number() })
       .nullable(),
+    /** External brokers with Mosquitto's dropped-message and store counters ($SYS, read by the backend). */
+    external: z.array(
+      z.object({
+        address: z.string(),
+        port: z.number(),
+        connected: z.boolean(),
+        droppedMessages: z.number().nullable(),
+        storedMessages: z.number().nullable(),
+        storedBytes: z.number().nullable(),
+      }),
+    ),
   }),
   ingest: z.object({
     accepted: z.number(),

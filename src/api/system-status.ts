@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { ContinuityReport } from '../continuity/continuity-schema.ts';
 import { certInfo } from '../pki/index.ts';
 import type { ApiRuntime } from './api-deps.ts';
-import type { StatusSources } from './ports.ts';
+import type { ExternalBrokerStatus, StatusSources } from './ports.ts';
 import { ONLINE_WINDOW_MS } from './routes/devices.ts';
 import type { Throughput } from './throughput-meter.ts';
 
@@ -28,6 +28,8 @@ export interface SystemStatus {
     mode: 'embedded' | 'external';
     listeners: { protocol: 'mqtts'; address: string | null; port: number | null }[];
     connections: { tcp: number; sessions: number; devices: number; services: number } | null;
+    /** External brokers with their dropped-message counters (empty when embedded). */
+    external: ExternalBrokerStatus[];
   };
   ingest: {
     accepted: number;
@@ -194,6 +196,7 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
       connections: b
         ? { tcp: b.tcpConnections, sessions: b.connected, devices: b.devices, services: b.services }
         : null,
+      external: src.externalBrokers?.() ?? [],
     },
     ingest: {
       accepted: s.accepted,

@@ -88,8 +88,9 @@ user's:
 - **Never allowed**: ${interactive.map((n) => `\`${n}\``).join(', ')} (the "API tokens" column). Managing users,
   tokens and notifications and signing (acknowledging an alarm, releasing or quarantining a
   shipment) need a person in an interactive session with MFA; a token that could mint tokens or
-  reset another admin's password and MFA would be a standing takeover, and one that could reroute
-  or silence alarm notifications or swap a channel's credentials would blind the people on call.
+  reset another admin's password and MFA would be a standing takeover, one that could reroute
+  or silence alarm notifications or swap a channel's credentials would blind the people on call,
+  and one that could start security lab runs could keep the host busy with attacks.
 - **Shorter lifetimes the more a token can change**: admin ${ttl('admin')} days at most; ${ROLES.filter((r) => r !== 'admin' && roleCanChange(r)).join(', ')}
   ${ttl('operator')} days; ${ROLES.filter((r) => !roleCanChange(r)).join(', ')} ${ttl('viewer')} days. The default is 90 days or the role's maximum
   if shorter. The limit is applied again at every use (from the creation time), so a token stored

@@ -83,6 +83,7 @@ const WRITES: Permission[] = [
   'users.manage',
   'notifications.manage',
   'tokens.manage',
+  'seclab.run',
 ];
 
 /** Never for an API token: they need a person in an interactive session with MFA. */
@@ -92,6 +93,7 @@ const INTERACTIVE: Permission[] = [
   'users.manage',
   'notifications.manage',
   'tokens.manage',
+  'seclab.run',
 ];
 
 function expected(

@@ -13,7 +13,8 @@ export interface PermissionRule {
    * True for permissions that need a person in an interactive session with MFA: managing users
    * and tokens (a token that could mint tokens or reset an admin's password and MFA would be a
    * standing takeover), managing notifications (a token that could reroute or silence alarm
-   * notifications, or swap a channel's credentials, would blind the people on call) and
+   * notifications, or swap a channel's credentials, would blind the people on call), starting a
+   * security lab run (attacks that load the host: a standing token could keep it busy), and
    * electronic signatures (21 CFR 11.200: the signer re-enters password and TOTP). Never granted
    * to an API token, whatever its role.
    */
@@ -88,12 +89,18 @@ export const PERMISSIONS = {
   'system.read': {
     roles: ['admin', 'operator', 'quality', 'viewer', 'auditor'],
     mfa: false,
-    description: 'system status: broker, ingest, storage, certificates, continuity',
+    description: 'system status: broker, ingest, storage, certificates, continuity, the last seclab report',
   },
   'metrics.read': {
     roles: ['admin', 'operator', 'auditor'],
     mfa: false,
     description: 'Prometheus metrics (/metrics)',
+  },
+  'seclab.run': {
+    roles: ['admin'],
+    mfa: true,
+    interactive: true,
+    description: 'start a `vigil seclab --quick` run (against a throwaway Vigil) from the system page',
   },
   'openapi.read': {
     roles: ALL,
@@ -158,7 +165,7 @@ export function roleCanChange(role: Role): boolean {
  *    verify TOTP, log out: routes that need no permission);
  * 2. a role that does not hold the permission gets `forbidden`;
  * 3. an API token gets `forbidden` for an interactive permission (user, token and notification
- *    management, e-signatures), and for anything its owner's current role does not hold (a
+ *    management, seclab runs, e-signatures), and for anything its owner's current role does not hold (a
  *    token is capped at its owner's role; a token without an owner holds nothing);
  * 4. a permission that changes something (`mfa: true`) needs `principal.mfa` for any kind of
  *    principal (API tokens carry `mfa: true`: only an MFA-verified admin can create them);

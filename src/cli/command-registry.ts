@@ -102,6 +102,13 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.simCommand, help: m.simHelp };
     },
   },
+  seclab: {
+    summary: 'attack a Vigil (throwaway, or the one on --data-dir) and report what got through',
+    load: async () => {
+      const m = await import('./commands/seclab.ts');
+      return { run: m.seclabCommand, help: m.seclabHelp };
+    },
+  },
   'mosquitto-config': {
     summary: 'a Mosquitto configuration (mTLS, CRL, ACL) for the scale-out mode',
     load: async () => {

@@ -6,8 +6,30 @@ const hostName = z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a DNS name'
 
 /** `mqtt.external`: an external broker (Mosquitto, EMQX) fed to ingest through a shared subscription. */
 const externalBrokerSchema = z.strictObject({
-  url: z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'),
+  /** Setting it selects the external broker; the other keys also size `vigil mosquitto-config`. */
+  url: z
+    .string()
+    .regex(/^mqtts:\/\//, 'must be an mqtts:// URL')
+    .optional(),
+  /** More brokers of the same fleet (redundant, independent): every ingest worker subscribes on each. */
+  urls: z
+    .array(z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'))
+    .max(16)
+    .default([]),
   group: z.string().default('vigil-ingest'),
+  /** How long every ingest worker may be down without the broker dropping a message (sizes its queues). */
+  maxOutageMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+  /** The fleet's message rate for that sizing; default: registered devices at one message a minute. */
+  fleetRatePerSec: z.number().min(0.01).max(10_000_000).optional(),
+  /** QoS 1 messages a worker takes in parallel (MQTT v5 Receive Maximum). */
+  receiveMaximum: z.number().int().min(1).max(65_535).default(1024),
+  /** Ingest worker identities (`vigil-ingest-1` .. `-N`) the generated ACL lists. */
+  ingestWorkers: z.number().int().min(1).max(256).default(4),
 });
 
 /** An age X25519 recipient (the public half of an identity; age-encryption.org/v1). */
@@ -86,7 +108,7 @@ export const configSchema = z.strictObject({
       /** CONNECTs per device id (certificate CN) per minute; more get CONNACK 3 (server unavailable). */
       connectRatePerMinute: z.number().int().min(1).max(100_000).default(30),
       /** Use an external broker (Mosquitto, EMQX) instead of the embedded one. */
-      external: externalBrokerSchema.optional(),
+      external: externalBrokerSchema.prefault({}),
       /**
        * The ordered broker list written into device bundles (`brokers` in device.json); devices
        * fail over down the list (docs/protocol.md §8). Empty: this host only.
@@ -135,7 +157,27 @@ export const configSchema = z.strictObject({
     .prefault({}),
   storage: z
     .strictObject({
+      /** SQLite durability (FULL survives power loss). */
       synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+      /**
+       * `postgres://user:password@host[:port][,host2[:port]]/db?sslmode=verify-full&sslrootcert=...`:
+       * store in PostgreSQL instead of the SQLite file (src/storage/adapters/postgres-url.ts).
+       */
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .max(4096)
+        .optional(),
+      /** Accept `sslmode=disable` (no TLS) for `url`; warned about loudly at every start. */
+      allowInsecure: z.boolean().default(false),
+      /** PostgreSQL: drop reading partitions (months) older than this; unset keeps everything. */
+      retentionDays: z.number().int().min(31).max(36500).optional(),
+      /** PostgreSQL: a trip's readings outlive `retentionDays` until this long after the trip ended. */
+      shipmentRetentionDays: z.number().int().min(1).max(36500).default(1825),
+      /** PostgreSQL: connections per process. */
+      poolSize: z.number().int().min(2).max(200).default(10),
+      /** PostgreSQL: how long a write is retried on transient failures (failover) before it fails. */
+      retryForMs: z.number().int().min(0).max(600_000).default(30_000),
       /** Alarm when the data volume will be full in fewer days than this at the current ingest rate. */
       minFreeDays: z.number().min(0).max(3650).default(14),
     })
@@ -256,7 +298,7 @@ export const CONFIG_DEFAULTS: Readonly<Omit<VigilConfig, 'dataDir'> & { external
   const { dataDir: _, ...rest } = configSchema.parse({ dataDir: '.' });
   return deepFreeze({
     ...rest,
-    externalGroup: externalBrokerSchema.parse({ url: 'mqtts://localhost' }).group,
+    externalGroup: externalBrokerSchema.parse({}).group,
   });
 })();
 

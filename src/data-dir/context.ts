@@ -7,6 +7,7 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
+import type { ClusterBackend } from '../cluster/cluster-backend.ts';
 import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
@@ -24,6 +25,9 @@ import {
   sealCa,
 } from '../pki/index.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
+import { openPostgresAdapters } from '../storage/adapters/postgres-adapters.ts';
+import { postgresCluster } from '../storage/adapters/postgres-cluster.ts';
+import { isPostgresUrl } from '../storage/adapters/postgres-url.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
 import { checkDataDir } from './data-dir-state.ts';
@@ -45,6 +49,8 @@ export interface VigilContext {
   shipmentStore: ShipmentStore;
   /** The same database through the notifications port. */
   notificationStore: NotificationStore;
+  /** Leases, cross-process events and worker slots: set on PostgreSQL (several processes), else undefined. */
+  cluster: ClusterBackend | undefined;
   ca: CaMaterial;
   logger: Logger;
   clock: () => number;
@@ -115,16 +121,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     hashRootPath: paths.hashRootSealed,
   });
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
-  const dbExisted = existsSync(paths.db);
-  const db = openSqliteAdapters({
-    path: paths.db,
-    key: master.databaseKey(),
-    auditKey: master.auditKey(),
-    master,
-    synchronous: config.storage.synchronous,
-  });
+  const db = await openAdapters(config, paths, master, logger, created);
   const { store } = db;
-  if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
   let ca: CaMaterial;
   try {
@@ -170,6 +168,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
     notificationStore: db.notifications,
+    cluster: db.cluster,
     ca,
     logger,
     clock,
@@ -205,6 +204,41 @@ export async function ensureFirstAdmin(
     master: ctx.master,
     clock: ctx.clock,
   }).accounts.createFirstAdmin();
+}
+
+/**
+ * The adapters of every port: PostgreSQL when `storage.url` is set (column-encrypted, migrated
+ * under an advisory lock), else the encrypted SQLite file in the data directory.
+ */
+async function openAdapters(
+  config: VigilConfig,
+  paths: DataPaths,
+  master: MasterKey,
+  logger: Logger,
+  created: string[],
+): Promise<{
+  store: Store;
+  accounts: AccountStore;
+  alarms: AlarmStore;
+  shipments: ShipmentStore;
+  notifications: NotificationStore;
+  cluster?: ClusterBackend;
+}> {
+  const { url, allowInsecure, poolSize, retryForMs, retentionDays, shipmentRetentionDays } = config.storage;
+  if (isPostgresUrl(url)) {
+    const pg = await openPostgresAdapters({ url, allowInsecure, master, logger, poolSize, retryForMs });
+    return { ...pg, cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }) };
+  }
+  const dbExisted = existsSync(paths.db);
+  const db = openSqliteAdapters({
+    path: paths.db,
+    key: master.databaseKey(),
+    auditKey: master.auditKey(),
+    master,
+    synchronous: config.storage.synchronous,
+  });
+  if (!dbExisted) created.push(`encrypted database ${paths.db}`);
+  return db;
 }
 
 async function ensureCa(

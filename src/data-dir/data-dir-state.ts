@@ -55,8 +55,9 @@ export function dataDirState(paths: DataPaths): DataDirState {
     throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
   }
   // A data directory may hold other things too (bundles written next to it, exports).
-  if (existsSync(paths.db) && existsSync(paths.caCert) && existsSync(paths.caKeySealed))
-    return { kind: 'vigil' };
+  // The CA is created after the database was opened (and migrated), so it marks a finished one;
+  // with PostgreSQL (storage.url) the database is not a file here.
+  if (existsSync(paths.caCert) && existsSync(paths.caKeySealed)) return { kind: 'vigil' };
   const foreign = names.filter((n) => !VIGIL_ENTRIES.has(n));
   if (foreign.length > 0) return { kind: 'foreign', entries: foreign.sort() };
   return { kind: names.every((n) => n === 'config.json') ? 'empty' : 'incomplete' };

@@ -2,7 +2,13 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { INGEST_SERVICE_NAME, mosquittoAcl, mosquittoConf } from '../broker/mosquitto-config.ts';
+import {
+  INGEST_SERVICE_NAME,
+  ingestWorkerName,
+  mosquittoAcl,
+  mosquittoConf,
+  queueLimits,
+} from '../broker/mosquitto-config.ts';
 import { x509 } from '../pki/x509.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
 import { ensureServiceCert } from './service-cert.ts';
@@ -34,6 +40,10 @@ export interface MosquittoFilesResult {
   /** Names the server certificate is valid for (DNS and IP SANs). */
   serverNames: string[];
   service: { name: string; serial: string; certPath: string; issued: boolean };
+  /** Backend identities the ACL lists. */
+  services: string[];
+  /** The queue limits written, and what they were sized for. */
+  queue: { maxMessages: number; maxBytes: number; ratePerSec: number; maxOutageMinutes: number };
   /** Serials on the CRL just written. */
   revokedSerials: string[];
   /** The CRL's nextUpdate (ms since epoch): Mosquitto refuses every client after it. */
@@ -66,14 +76,27 @@ export async function writeMosquittoFiles(
     aclFile: join(dir, 'acl'),
     persistenceDir: join(dir, 'data'),
   };
+  // Queues sized for mqtt.external.maxOutageMinutes at the fleet's rate (configured, or every
+  // registered device at one message a minute).
+  const ext = ctx.config.mqtt.external;
+  const { maxOutageMinutes } = ext;
+  const ratePerSec =
+    ext.fleetRatePerSec ?? Math.max(1, Math.ceil((await ctx.store.listDevices()).length / 60));
+  const queue = { ...queueLimits({ ratePerSec, maxOutageMinutes }), ratePerSec, maxOutageMinutes };
+  const workers = ext.ingestWorkers;
+  const services = [
+    INGEST_SERVICE_NAME,
+    ...Array.from({ length: workers }, (_, i) => ingestWorkerName(i + 1)),
+  ];
   const conf = mosquittoConf({
     port,
     host,
     files,
+    queue,
     maxPacketBytes: ctx.config.mqtt.maxPacketBytes,
     ...(o.user !== undefined ? { user: o.user } : {}),
   });
-  const acl = mosquittoAcl({ topicPrefix: ctx.config.mqtt.topicPrefix, services: [INGEST_SERVICE_NAME] });
+  const acl = mosquittoAcl({ topicPrefix: ctx.config.mqtt.topicPrefix, services });
 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Mosquitto started as root reads these files only after switching to its own user, on start
@@ -121,6 +144,8 @@ export async function writeMosquittoFiles(
       certPath: service.certPath,
       issued: service.issued,
     },
+    services,
+    queue,
     revokedSerials: crl.serials,
     crlNextUpdate: crlNextUpdate(crl.pem),
   };

@@ -3,7 +3,7 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RoutePlugin } from '../api/api-deps.ts';
 import type { BackfillTracker } from '../api/backfill-tracker.ts';
 import { openApiRoutes } from '../api/openapi.ts';
-import type { DeviceControl, StatusSources } from '../api/ports.ts';
+import type { DeviceControl, ExternalBrokerStatus, StatusSources } from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
@@ -16,6 +16,7 @@ import { metricsRoutes } from '../api/routes/metrics.ts';
 import { notificationStatusRoutes } from '../api/routes/notification-status.ts';
 import { notificationAdminRoutes } from '../api/routes/notifications.ts';
 import { readingsRoutes } from '../api/routes/readings.ts';
+import { seclabRoutes } from '../api/routes/seclab.ts';
 import { shipmentsRoutes } from '../api/routes/shipments.ts';
 import { staticRoutes } from '../api/routes/static.ts';
 import { systemRoutes } from '../api/routes/system.ts';
@@ -33,6 +34,7 @@ import { VigilError } from '../errors.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { isDeviceId } from '../protocol/device-id.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
+import { SeclabRunner } from '../seclab/seclab-runs.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
 import { readLoggerDisplay } from '../sim/logger-display.ts';
 import type { Notifications } from './notifications-wiring.ts';
@@ -61,7 +63,11 @@ export interface ApiWiring {
  * The API's route modules in registration order, each given only the ports it uses, and the live
  * feed's counters.
  */
-export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveStats: LiveStats } {
+export function composeApiRoutes(w: ApiWiring): {
+  routes: RoutePlugin[];
+  liveStats: LiveStats;
+  seclab: SeclabRunner;
+} {
   const { ctx, auth, alarms, status } = w;
   const { store, clock } = ctx;
   const authenticator = w.customAuthenticator ?? auth.authenticator;
@@ -102,6 +108,8 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
     ...(w.liveLimits ? { limits: w.liveLimits } : {}),
     onDrop: () => void store.addCounters({ live_clients_dropped_slow: 1 }).catch(() => {}),
   });
+  // Quick `vigil seclab` runs started from the system page, and the last report (docs/seclab.md).
+  const seclab = new SeclabRunner({ dataDir: ctx.paths.dataDir, audit: store, logger: ctx.logger, clock });
   const routes: RoutePlugin[] = [
     healthRoutes,
     metricsRoutes(status),
@@ -150,11 +158,12 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       clock,
     }),
     live.plugin,
+    seclabRoutes(seclab),
     ...w.extraRoutes,
     // Last: its catch-all must not shadow anything.
     staticRoutes({ root: w.webRoot }),
   ];
-  return { routes, liveStats: live.stats };
+  return { routes, liveStats: live.stats, seclab };
 }
 
 /** The sources of /api/v1/system and /metrics: this process's ingest, broker and data directory. */
@@ -165,7 +174,7 @@ export function statusSources(p: {
   broker: StatusSources['broker'];
   backfill: BackfillTracker;
   /** The link to an external broker; undefined with the embedded broker. */
-  externalLink: { stats(): { connected: boolean } } | undefined;
+  externalLink: { stats(): { connected: boolean }; brokers?: () => ExternalBrokerStatus[] } | undefined;
   continuity: ContinuityService;
   links: LinkTracker;
 }): StatusSources {
@@ -184,6 +193,7 @@ export function statusSources(p: {
           ? p.broker.stats().port !== undefined
           : null,
     lastBackfillAt: (id) => p.backfill.lastAt(id),
+    externalBrokers: () => p.externalLink?.brokers?.() ?? [],
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
     continuity: () => p.continuity.report(),

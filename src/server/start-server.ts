@@ -4,18 +4,18 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
-import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
+import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
-import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
+import type { AuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
 import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
-import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
 import { LinkTracker } from '../continuity/link-tracker.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
@@ -32,8 +32,9 @@ import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
-import { composeApiRoutes, statusSources } from './api-routes.ts';
+import { statusSources } from './api-routes.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
+import { startApiPart } from './start-api.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -172,26 +173,26 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
   const fdBudget = createProcessFdBudget(config, logger);
   let broker: EmbeddedBroker | undefined;
-  let link: MqttLink | undefined;
+  let link: BrokerLinks | undefined;
   let mqttPort = 0;
-  if (config.mqtt.external) {
-    // External broker (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT v5
-    // shared subscription ($share/<group>/...) as the vigil-ingest service (DESIGN §1).
-    const external = config.mqtt.external;
+  const external = config.mqtt.external;
+  if (external?.url) {
+    // External brokers (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT
+    // v5 shared subscription ($share/<group>/...) on each broker, as the vigil-ingest service (DESIGN §1).
     const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME);
-    link = await startMqttLink({
-      url: external.url,
-      ca: ctx.ca.certPem,
-      cert: service.certPem,
-      key: service.keyPem,
-      clientId: INGEST_SERVICE_NAME,
-      topicPrefix: config.mqtt.topicPrefix,
-      group: external.group,
-      maxPacketBytes: config.mqtt.maxPacketBytes,
+    link = await startBrokerLinks({
+      urls: [external.url, ...external.urls],
+      // One process ingests everything: a plain persistent subscription survives broker restarts.
+      shared: false,
+      config,
+      identity: { name: INGEST_SERVICE_NAME, certPem: service.certPem, keyPem: service.keyPem },
+      caPem: ctx.ca.certPem,
       sink: pipeline,
       logger,
+      alarms,
+      clock,
     });
-    // The link reconnects on its own; waiting a bounded time only makes a healthy start deterministic.
+    // The links reconnect on their own; waiting a bounded time only makes a healthy start deterministic.
     await link
       .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
       .catch(() =>
@@ -267,17 +268,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   );
   crlTimer.unref();
 
-  // Created once: the authenticator and the sign-in routes share sessions, lockout state and
-  // in-flight limits.
-  const auth = createAuthServices({
-    store: ctx.accountStore,
-    audit: store,
-    master: ctx.master,
-    clock,
-    logger,
-    ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
-    ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
-  });
   let stopServer: () => Promise<unknown> = async () => undefined;
   let apiRuntime: ReturnType<typeof apiRuntimeOf> | undefined;
   continuity = startContinuity({
@@ -300,50 +290,42 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.continuity ?? {}),
   });
   const continuityService = continuity;
-  const status = statusSources({
-    ctx,
-    ingest: pipeline,
-    rejectionTotals: () => rejections.totals(),
-    broker,
-    backfill,
-    externalLink: link,
-    continuity: continuityService,
-    links,
-  });
-  const composed = composeApiRoutes({
-    ctx,
+  const {
+    api,
     auth,
-    customAuthenticator: opts.authenticator,
+    composed,
+    httpPort: apiPort,
+  } = await startApiPart({
+    ctx,
+    opts,
+    status: statusSources({
+      ctx,
+      ingest: pipeline,
+      rejectionTotals: () => rejections.totals(),
+      broker,
+      backfill,
+      externalLink: link,
+      continuity: continuityService,
+      links,
+    }),
+    readOnly: () => continuityService.readOnlyReason(),
     alarms,
     shipments,
     notifications,
     bus,
-    status,
+    fdBudget,
+    rejections,
+    ingest: pipeline,
+    tls,
     onDeviceChanged: (id, enabled) => {
       keyring.invalidate(id);
       // A disabled device cannot reconnect (the broker asks the keyring); drop its live session.
       if (!enabled) broker?.disconnect(id);
     },
-    liveLimits: opts.live,
     webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
-    extraRoutes: opts.apiRoutes ?? [],
-  });
-  const api = await startApiServer({
-    listen: { host: config.http.host, port: config.http.port },
-    limits: config.http,
-    fdBudget,
-    rejections,
-    tls,
-    logger,
-    clock,
-    authenticator: opts.authenticator ?? auth.authenticator,
-    ingest: pipeline,
-    routes: composed.routes,
-    readOnly: () => continuityService.readOnlyReason(),
-    tileOrigin: config.dashboard.tiles.url ? new URL(config.dashboard.tiles.url).origin : undefined,
   });
   apiRuntime = apiRuntimeOf(api);
-  httpPort = (api.server.address() as { port: number }).port;
+  httpPort = apiPort;
   // After the listener: links in notifications name its port.
   await notifications.service.start();
   // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
@@ -392,6 +374,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
             { name: 'broker', run: async () => broker?.close() },
             { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
             { name: 'https', run: () => api.close() },
+            // A seclab run in progress stops and removes its throwaway Vigil.
+            { name: 'seclab', run: () => composed.seclab.stop() },
             { name: 'ingest', run: () => pipeline.close() },
             { name: 'shipments', run: () => shipments.idle() },
           ],

@@ -37,6 +37,17 @@ export interface SimDeviceStats {
   failovers: number;
   /** Samples dropped because the outbox was full. */
   dropped: number;
+  /** The last connection or publish error (a TLS verification failure names the certificate problem). */
+  lastError: string | undefined;
+}
+
+/** One envelope of the device and its PUBACK, for tools that measure the round trip. */
+export interface PublishResult {
+  channel: Channel;
+  seq: number;
+  /** `performance.now()` when this envelope was last published, and when its PUBACK arrived. */
+  sentAt: number;
+  doneAt: number;
 }
 
 export interface SimDeviceOptions {
@@ -49,6 +60,13 @@ export interface SimDeviceOptions {
   outboxMax?: number;
   /** Called on every connection with the broker and the time since the link was lost (ms). */
   onConnect?: (broker: string, downMs: number | null) => void;
+  /**
+   * Called once an envelope's PUBACK arrives. A publish lost with its connection is not reported:
+   * the outbox sends it again, unchanged, after reconnecting.
+   */
+  onPublished?: (r: PublishResult) => void;
+  /** connect() gives up at the first connection error instead of waiting for a retry. */
+  failFast?: boolean;
 }
 
 /**
@@ -71,6 +89,7 @@ export class SimDevice {
     broker: null,
     failovers: 0,
     dropped: 0,
+    lastError: undefined,
   };
   readonly #b: DeviceBundleFiles;
   readonly #keys: DeviceKeys;
@@ -88,7 +107,7 @@ export class SimDevice {
   #pump: NodeJS.Timeout | undefined;
   #lastLink = 0;
   #lastBacklogAt = 0;
-  #firstConnect: { resolve: () => void } | undefined;
+  #firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
   #lastError: Error | undefined;
 
   constructor(bundle: DeviceBundleFiles, opts: SimDeviceOptions = {}) {
@@ -122,6 +141,10 @@ export class SimDevice {
         resolve: () => {
           clearTimeout(t);
           resolve();
+        },
+        reject: (err) => {
+          clearTimeout(t);
+          reject(err);
         },
       };
     });
@@ -168,7 +191,15 @@ export class SimDevice {
     });
     client.on('error', (err) => {
       this.stats.errors++;
+      this.stats.lastError = err.message;
       this.#lastError = err;
+      const first = this.#firstConnect;
+      if (this.#opts.failFast && first) {
+        // No retry: the caller wants this broker's first answer (a refused certificate, say).
+        this.#firstConnect = undefined;
+        this.#closed = true;
+        first.reject(err);
+      }
     });
     client.on('close', () => {
       if (this.#client !== client) return;
@@ -217,6 +248,7 @@ export class SimDevice {
     if (!client?.connected) return;
     this.#inflight.add(m.seq);
     this.stats.sent++;
+    const sentAt = performance.now();
     // QoS 1: the PUBACK comes only once Vigil has committed the reading (docs/protocol.md §6.4).
     client.publish(
       deviceTopic(this.#b.info.topic_prefix, this.id, m.channel),
@@ -228,6 +260,7 @@ export class SimDevice {
           this.stats.errors++;
           return;
         }
+        this.#opts.onPublished?.({ channel: m.channel, seq: m.seq, sentAt, doneAt: performance.now() });
         this.stats.acked++;
         this.#outbox.ack(m.seq);
         this.stats.buffered = this.#outbox.depth;
@@ -304,10 +337,15 @@ export class SimDevice {
     this.#drain();
   }
 
-  /** Publishes a ready-made body on a channel through the outbox (tests and tools). */
-  send(channel: Channel, body: Record<string, unknown>): void {
+  /**
+   * Publishes a ready-made body on a channel through the outbox (tests and tools); returns the
+   * envelope's seq (the `seq` of its {@link PublishResult}).
+   */
+  send(channel: Channel, body: Record<string, unknown>): number {
     const r = this.#outbox.add(channel === 'events' ? 'event' : 'sample', body, false);
-    this.#publishSealed(this.#seal(channel, JSON.stringify(body), [r.id]));
+    const m = this.#seal(channel, JSON.stringify(body), [r.id]);
+    this.#publishSealed(m);
+    return m.seq;
   }
 
   /** Disconnects; what is not acknowledged stays in the outbox for the next run. */

@@ -133,10 +133,12 @@ export function ingestContract(test: ContractTest<StoreFixture>): void {
       };
       await s.writeBatch(sampleBatch({ replayStates: [st] }));
       assert.deepEqual(await s.getReplayState('truck-0001'), st);
+      // The window one seq later (seq 42 accepted): every bit moves up by one, bit 0 is set.
       const next = {
         ...st,
         highest: 42,
-        bitmap: Buffer.from('c000000000000000', 'hex'),
+        bitmap: Buffer.from('0101000000000002', 'hex'),
+        nonces: Buffer.concat([st.nonces, Buffer.from('aabbccddeeff0011', 'hex')]),
         updatedAt: T0 + 1,
       };
       await s.writeBatch(sampleBatch({ replayStates: [next] }));

@@ -134,6 +134,14 @@ export interface IngestBatch {
   lastSeen: { deviceId: string; at: number }[];
 }
 
+/** What {@link Store.writeBatch} did. */
+export interface WriteBatchResult {
+  readingsInserted: number;
+  messagesInserted: number;
+  /** Messages another process had already committed (a replay split across workers). */
+  refused?: { deviceId: string; seq: number; code: 'VIGIL_ERR_REPLAY' | 'VIGIL_ERR_REPLAY_TOO_OLD' }[];
+}
+
 export interface ReadingQuery {
   deviceId: string;
   /** Inclusive lower bound on the sample `ts`. */
@@ -187,8 +195,13 @@ export interface Store {
   listRevoked(): Promise<CertificateRecord[]>;
 
   // ingest
-  /** Writes the batch in one transaction. Duplicate (deviceId, seq[, idx]) rows are ignored. */
-  writeBatch(batch: IngestBatch): Promise<{ readingsInserted: number; messagesInserted: number }>;
+  /**
+   * Writes the batch in one transaction. Duplicate (deviceId, seq[, idx]) rows are ignored. An
+   * adapter shared by several ingest processes (PostgreSQL) also checks each seq against the
+   * committed replay window under the device's row lock and lists the refused ones in `refused`
+   * (their rows are not written); a single-process adapter never refuses.
+   */
+  writeBatch(batch: IngestBatch): Promise<WriteBatchResult>;
   getReplayState(deviceId: string): Promise<ReplayStateRecord | null>;
   queryReadings(q: ReadingQuery): Promise<ReadingRecord[]>;
   queryMessages(q: {

@@ -11,6 +11,7 @@ import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import type { SystemStatus } from '../types.ts';
 import { errorBox, loading, pageHeader, timeAgo } from '../ui/components.ts';
+import { seclabCard } from './seclab-card.ts';
 import {
   brokerCard,
   brokerReachable,
@@ -33,6 +34,8 @@ export const systemPage: Page = (root, ctx) => {
   const body = h('div', { class: 'system-grid' });
   const updated = h('span', { class: 'muted small', testid: 'system-updated' });
   const chartHost = h('div', { class: 'chart-plot' });
+  // Built once: it polls on its own while a run is in progress.
+  const seclab = seclabCard(ctx);
   const chart = throughputChart(chartHost);
 
   replace(
@@ -66,6 +69,7 @@ export const systemPage: Page = (root, ctx) => {
       powerCard(s),
       rejectionsCard(s),
       backupCard(s),
+      seclab.el,
     );
     chart.update();
   }
@@ -98,6 +102,7 @@ export const systemPage: Page = (root, ctx) => {
   return () => {
     stopped = true;
     if (timer) clearTimeout(timer);
+    seclab.stop();
     chart.destroy();
     for (const u of unsubs) u();
   };
