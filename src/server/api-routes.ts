@@ -7,6 +7,7 @@ import type { DeviceControl, ExternalBrokerStatus, StatusSources } from '../api/
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
+import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
 import { healthRoutes } from '../api/routes/health.ts';
@@ -130,6 +131,7 @@ export function composeApiRoutes(w: ApiWiring): {
     readingsRoutes(store, clock),
     auditRoutes(store, clock),
     systemRoutes(status),
+    dashboardSettingsRoutes(ctx.config.dashboard),
     openApiRoutes,
     authRoutes(auth),
     usersRoutes(auth),
