@@ -41,6 +41,7 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
     '/api/v1/audit': { path: '/api/v1/audit?limit=1', status: 200 },
     '/api/v1/audit/verify': { path: '/api/v1/audit/verify', status: 200 },
     '/api/v1/system': { path: '/api/v1/system', status: 200 },
+    '/api/v1/dashboard/settings': { path: '/api/v1/dashboard/settings', status: 200 },
     '/api/v1/openapi.json': { path: '/api/v1/openapi.json', status: 200 },
     '/api/v1/auth/me': { path: '/api/v1/auth/me', status: 200 },
     '/api/v1/users': { path: '/api/v1/users', status: 200 },

@@ -278,6 +278,30 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  /** The web dashboard (docs/dashboard.md). */
+  dashboard: z
+    .strictObject({
+      /**
+       * Map tiles from a tile server (OpenStreetMap, a self-hosted server) for sites with internet;
+       * unset: the bundled offline outline map. The CSP's img-src allows this URL's origin only.
+       */
+      tiles: z
+        .strictObject({
+          url: z
+            .string()
+            .max(2048)
+            .regex(
+              /^https:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?\/[^\s"'<>\\]*$/,
+              'must be an https:// URL template with a host name',
+            )
+            .refine((u) => ['{z}', '{x}', '{y}'].every((p) => u.includes(p)), 'must contain {z}, {x} and {y}')
+            .optional(),
+          /** Shown on the map when tiles are used (tile servers such as OpenStreetMap require it). */
+          attribution: z.string().min(1).max(300).optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   /** Alarm notifications (docs/alarms.md, "Notifications"); channels and routing live in the database. */
   notifications: z
     .strictObject({

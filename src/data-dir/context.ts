@@ -90,6 +90,12 @@ export interface VigilContext {
   clock: () => number;
   /** What the first start created (to tell the user once). */
   created: string[];
+  /**
+   * Moves the ingest transactions (Store.writeBatch, getReplayState) onto a worker thread with a
+   * database connection of its own, off the event loop (`vigil start` does; CLI commands write
+   * on their own thread). Idempotent; `close` ends the thread after its last commit.
+   */
+  startIngestThread(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -218,6 +224,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     logger,
     clock,
     created,
+    startIngestThread: db.startIngestThread,
     close: async () => {
       await store.close();
       flushLogSummaries(logger);
@@ -269,6 +276,8 @@ async function openAdapters(
   notifications: NotificationStore;
   cluster?: ClusterBackend;
   lifecycle: LifecycleStores | null;
+  /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
+  startIngestThread: () => Promise<void>;
 }> {
   const { url, allowInsecure, poolSize, retryForMs, retentionDays, shipmentRetentionDays } = config.storage;
   if (isPostgresUrl(url)) {
@@ -277,6 +286,7 @@ async function openAdapters(
       ...pg,
       cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }),
       lifecycle: null,
+      startIngestThread: async () => {},
     };
   }
   const dbExisted = existsSync(paths.db);
@@ -288,7 +298,17 @@ async function openAdapters(
     synchronous: config.storage.synchronous,
   });
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
-  return { ...db, lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims } };
+  return {
+    ...db,
+    lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims },
+    startIngestThread: () =>
+      db.store.startIngestThread({
+        path: paths.db,
+        key: master.databaseKey(),
+        auditKey: master.auditKey(),
+        synchronous: config.storage.synchronous,
+      }),
+  };
 }
 
 async function ensureCa(

@@ -9,6 +9,7 @@ import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
 import { claimsRoutes } from '../api/routes/claims.ts';
 import { commandsRoutes } from '../api/routes/commands.ts';
+import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
 import { healthRoutes } from '../api/routes/health.ts';
@@ -168,6 +169,7 @@ export function composeApiRoutes(w: ApiWiring): {
     readingsRoutes(store, clock),
     auditRoutes(store, clock),
     systemRoutes(status),
+    dashboardSettingsRoutes(ctx.config.dashboard),
     openApiRoutes,
     authRoutes(auth),
     usersRoutes(auth),

@@ -79,6 +79,7 @@ export async function startApiPart(d: ApiPartDeps) {
     ingest: d.ingest,
     routes: composed.routes,
     ...(d.readOnly ? { readOnly: d.readOnly } : {}),
+    tileOrigin: config.dashboard.tiles.url ? new URL(config.dashboard.tiles.url).origin : undefined,
   });
   const httpPort = (api.server.address() as { port: number }).port;
   return { api, auth, composed, httpPort };

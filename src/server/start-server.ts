@@ -169,6 +169,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     : undefined;
   const lifecycle = wired;
   const commands = lifecycle?.services.commands;
+  // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
+  await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
     lifecycle?.onAccepted(ev);
     bus.publishAccepted(ev);

@@ -13,6 +13,7 @@ import { parseHash, ROUTES, type RouteDef } from './routes.ts';
 import { FleetStore } from './store.ts';
 import { loadZone } from './timezone.ts';
 import type { Me } from './types.ts';
+import { refreshAlarmMessages } from './ui/alarm-message.ts';
 import { emptyState, errorBox, loading, refreshTimes, toast } from './ui/components.ts';
 import { icon, logo } from './ui/icons.ts';
 
@@ -209,6 +210,7 @@ function startApp(me: Me): () => void {
   const clock = setInterval(() => {
     store.tick();
     refreshTimes(document);
+    refreshAlarmMessages(document);
   }, 5_000);
 
   let stopped = false;

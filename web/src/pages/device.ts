@@ -14,6 +14,7 @@ import { scorePoint } from '../news2-score.ts';
 import { PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
 import type { Device, DeviceDetailView, DeviceSummary, Reading, ShipmentView } from '../types.ts';
+import { alarmMessage } from '../ui/alarm-message.ts';
 import {
   badge,
   batteryMeter,
@@ -264,7 +265,8 @@ export const devicePage: Page = (root, ctx, params) => {
               h(
                 'li',
                 null,
-                `${a.message || a.rule} · since ${absTime(a.startedAt ?? a.raisedAt)}${a.ack ? ` · acknowledged by ${a.ack.by ?? 'someone'}` : ''}`,
+                a.message ? alarmMessage(a) : a.rule,
+                ` · since ${absTime(a.startedAt ?? a.raisedAt)}${a.ack ? ` · acknowledged by ${a.ack.by ?? 'someone'}` : ''}`,
               ),
             ),
           ),
