@@ -2,7 +2,14 @@
  * Entry point: asks `/auth/me` who we are. Not signed in (or half-way) → the sign-in flow;
  * signed in → the app shell (header, navigation, pages) with the live feed.
  */
-import './styles.css';
+// Styles in cascade order: later files override earlier ones (responsive last but the features).
+import './styles/base.css';
+import './styles/components.css';
+import './styles/tables-device.css';
+import './styles/map.css';
+import './styles/pages.css';
+import './styles/responsive.css';
+import './styles/features.css';
 import { startAlarmCue } from './alarm-cue.ts';
 import { ApiError, api, setUnauthorizedHandler } from './api.ts';
 import type { AppContext } from './context.ts';
