@@ -78,6 +78,13 @@ export const ERRORS = {
   VIGIL_ERR_SHIPMENT_EXISTS: { status: 409, message: 'shipment already exists' },
   VIGIL_ERR_SHIPMENT_STATE: { status: 409, message: 'not allowed in the shipment state' },
   VIGIL_ERR_DELIVERY_TOKEN: { status: 403, message: 'delivery token does not match' },
+  // commands and key/certificate lifecycle (src/commands, src/lifecycle)
+  VIGIL_ERR_COMMAND_EXISTS: { status: 409, message: 'command already exists' },
+  VIGIL_ERR_COMMAND_INVALID: { status: 400, message: 'invalid command' },
+  VIGIL_ERR_DEVICE_STATE: { status: 409, message: 'not allowed in the device state' },
+  VIGIL_ERR_ROTATION_PENDING: { status: 409, message: 'a key rotation is already in progress' },
+  VIGIL_ERR_CSR_INVALID: { status: 400, message: 'certificate signing request refused' },
+  VIGIL_ERR_CLAIM_STATE: { status: 409, message: 'not allowed in the claim state' },
   // continuity (src/backup, src/power, src/continuity)
   VIGIL_ERR_BACKUP_INVALID: {
     status: 422,

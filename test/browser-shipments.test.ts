@@ -300,6 +300,13 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
         t.diagnostic('the rule engine raised no heat alarm: alarm listing not checked');
       }
       await qpage.getByTestId('custody-timeline').getByText('Dispatched').waitFor();
+      // The dispatch record lists the same batches as the header, and names the logger's batch id
+      // as the header does.
+      const headerLots = await qpage.getByTestId('shipment-batches').locator('code').allTextContents();
+      assert.deepEqual(headerLots, ['MMR-24-0917', 'DTP-24-1102']);
+      const dispatchText = (await qpage.locator('.timeline-dispatch').first().textContent()) ?? '';
+      assert.ok(dispatchText.includes(`batches ${headerLots.join(', ')}`), dispatchText);
+      assert.match(dispatchText, /logger batch id \S+/);
       // The report link fetches the signed CSV and saves it.
       const [download] = await Promise.all([
         qpage.waitForEvent('download', { timeout: 15_000 }),

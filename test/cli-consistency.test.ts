@@ -308,6 +308,44 @@ describe('vigil CLI consistency', () => {
     }
   });
 
+  // Its own test: each command is a process, and the machine may be busy.
+  it('the lifecycle commands speak the same --json style', { timeout: 300_000 }, async () => {
+    const single: string[][] = [
+      ['command', 'send', 'truck-cons-01', 'identify', '--reason', 'style', '--json'],
+      ['device', 'rotate-key', 'truck-cons-01', '--json'],
+      ['pki', 'status', '--json'],
+      [
+        'claim-cert',
+        'create',
+        '--batch',
+        'cons-batch',
+        '--uses',
+        '2',
+        '--out',
+        join(inst.dataDir, 'claim'),
+        '--json',
+      ],
+    ];
+    for (const args of single) {
+      const r = await vigil(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      for (const o of json(r.stdout, 'single')) checkStyle(o, args.join(' '));
+    }
+    const lists: [string[], number][] = [
+      [['command', 'list', 'truck-cons-01', '--json'], 2],
+      [['claims', 'list', '--json'], 0],
+      [['claims', 'batches', '--json'], 1],
+      [['claims', 'quarantine', '--json'], 0],
+    ];
+    for (const [args, atLeast] of lists) {
+      const r = await vigil(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      const objects = json(r.stdout, 'list');
+      assert.ok(objects.length >= atLeast, `${args.join(' ')}: ${objects.length}`);
+      for (const o of objects) checkStyle(o, args.join(' '));
+    }
+  });
+
   it('readings --follow prints each reading the running server commits, late (backfilled) ones too, until Ctrl-C', async () => {
     const b = await inst.addDevice('truck-follow-01');
     const c = await connectDevice(inst.url, b);

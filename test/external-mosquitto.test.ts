@@ -13,10 +13,12 @@ import { after, before, describe, it, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import type { CliIo } from '../src/cli/io.ts';
-import { openContext, type VigilContext } from '../src/data-dir/context.ts';
+import { lifecycleStoresOf, openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice, revokeDevice } from '../src/devices/device-service.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { type RunningServer, startServer } from '../src/server/start-server.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
+import { SimDevice } from '../src/sim/sim-device.ts';
 import {
   closeClient,
   connectDevice,
@@ -108,7 +110,7 @@ if (!existsSync(MOSQUITTO)) {
           pki: { crlPollMs: 200 },
         },
       });
-      for (const id of ['truck-ext-a', 'truck-ext-b', 'truck-ext-m', 'truck-ext-r']) {
+      for (const id of ['truck-ext-a', 'truck-ext-b', 'truck-ext-m', 'truck-ext-r', 'truck-ext-c']) {
         const b = await addDevice(ctx, {
           id,
           profile: 'vaccine-transport',
@@ -267,6 +269,27 @@ if (!existsSync(MOSQUITTO)) {
       // The link has both readings, so Mosquitto routed them; give a stray copy time to arrive.
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(got, []);
+    });
+
+    it('delivers a signed command through Mosquitto with the link identity; the device acks it', async () => {
+      const sim = new SimDevice(bundles['truck-ext-c']!, { brokerUrl: url });
+      try {
+        await sim.connect();
+        const cmd = await lifecycleOf(server!).commands.send({
+          deviceId: 'truck-ext-c',
+          op: 'identify',
+          actor: 'test',
+        });
+        await waitFor(
+          'command acked',
+          async () => (await lifecycleStoresOf(ctx).commands.get(cmd.id))?.state === 'acked',
+          10_000,
+        );
+        assert.equal(sim.identifyCount, 1);
+        assert.equal((await lifecycleStoresOf(ctx).commands.get(cmd.id))?.outcome, 'ok');
+      } finally {
+        await sim.close();
+      }
     });
 
     it('refuses a revoked device once the config is re-run and Mosquitto reloads (SIGHUP)', async () => {

@@ -30,7 +30,7 @@ export const PURE_CORE = ['protocol', 'coldchain', 'rules', 'sim/model', 'random
 const CORE_MAY_IMPORT_FILES = new Set(['errors.ts']);
 /** Packages the core may import: validation only. */
 const CORE_PACKAGES = new Set(['zod']);
-/** `node:crypto` exports the core may use: AEAD ciphers, HMAC, hashing and HKDF (RFC 5869). */
+/** `node:crypto` exports the core may use: AEAD ciphers, HMAC, hashing, HKDF (RFC 5869) and ECDH. */
 const CORE_CRYPTO = new Set([
   'createCipheriv',
   'createDecipheriv',
@@ -39,6 +39,9 @@ const CORE_CRYPTO = new Set([
   'createSecretKey',
   'hkdfSync',
   'timingSafeEqual',
+  // ECDH P-256 for key rotation (docs/protocol.md §12): deterministic given both keys.
+  'diffieHellman',
+  'createPublicKey',
   'KeyObject',
   'CipherGCM',
   'DecipherGCM',

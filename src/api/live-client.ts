@@ -8,6 +8,7 @@ export const LIVE_PERMISSIONS: Readonly<Record<LiveType, Permission>> = {
   alarm: 'alarms.read',
   device: 'devices.read',
   system: 'system.read',
+  command: 'devices.read',
 };
 
 /** RFC 6455 §7.4.1 / IANA registry: 1013 "Try Again Later" (the server dropped a slow client). */

@@ -120,6 +120,8 @@ export interface StatusSources {
   /** The database file (its size and its WAL's are reported). */
   dbPath: string;
   caCertPem: string;
+  /** The fleet's key rotation and certificate expiry status (/metrics, system page). */
+  lifecycle?: () => Promise<import('../lifecycle/fleet-lifecycle.ts').FleetLifecycle>;
   /** Backups, power, the data volume and brokers (the continuity section); absent in tests that need none. */
   continuity?: () => Promise<ContinuityReport>;
   /** A device's latest `link` event: its broker and outbox depth (null: none since start). */
@@ -128,8 +130,42 @@ export interface StatusSources {
   sinks?: () => Promise<SinkStatus[]>;
 }
 
+/** One device's key and certificate state (device page). */
+export type DeviceLifecycleReads = (
+  deviceId: string,
+) => Promise<import('../lifecycle/fleet-lifecycle.ts').DeviceLifecycle | null>;
+
 /** The live feed's bus: producers publish, each client subscribes. */
 export interface LiveFeed {
   subscribe(fn: (frame: LiveFrame) => void): () => void;
   publish(type: LiveType, data: unknown): void;
+}
+
+/** Server → device commands (src/commands/command-service.ts) as the API uses them. */
+export interface CommandControl {
+  /** Validates, stores, audits and sends a command; VigilError on bad input or device state. */
+  send(
+    input: Omit<import('../commands/command-service.ts').SendCommandInput, 'internal'>,
+  ): Promise<import('../commands/command-store.ts').CommandRecord>;
+  /** The device's commands, newest first. */
+  list(deviceId: string, limit: number): Promise<import('../commands/command-store.ts').CommandRecord[]>;
+}
+
+/** Provisioning claims (src/lifecycle/claim-service.ts) as the API uses them. */
+export interface ClaimControl {
+  list(): Promise<{
+    claims: import('../claims/claim-store.ts').ClaimRecord[];
+    batches: import('../claims/claim-store.ts').ClaimBatch[];
+    quarantine: import('../claims/claim-store.ts').QuarantineEntry[];
+  }>;
+  approve(
+    serial: string,
+    deviceId: string,
+    actor: string,
+  ): Promise<import('../claims/claim-store.ts').ClaimRecord>;
+  reject(
+    serial: string,
+    actor: string,
+    reason?: string,
+  ): Promise<import('../claims/claim-store.ts').ClaimRecord>;
 }

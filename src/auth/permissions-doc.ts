@@ -86,11 +86,14 @@ user's:
   role and its owner's role hold now. An admin token of an admin later demoted to viewer can do
   what a viewer can, no more; restored to admin, the token is again an admin token.
 - **Never allowed**: ${interactive.map((n) => `\`${n}\``).join(', ')} (the "API tokens" column). Managing users,
-  tokens and notifications and signing (acknowledging an alarm, releasing or quarantining a
-  shipment) need a person in an interactive session with MFA; a token that could mint tokens or
-  reset another admin's password and MFA would be a standing takeover, one that could reroute
-  or silence alarm notifications or swap a channel's credentials would blind the people on call,
-  and one that could start security lab runs could keep the host busy with attacks.
+  tokens and notifications, sending commands to devices, approving provisioning claims and signing
+  (acknowledging an alarm, releasing or quarantining a shipment) need a person in an interactive
+  session with MFA; a token that could mint tokens or reset another admin's password and MFA would
+  be a standing takeover, one that could reroute or silence alarm notifications or swap a
+  channel's credentials would blind the people on call, one that could command devices (reboot,
+  change limits, rotate keys, push a trust bundle) or hand a device identity to a claimant would
+  control the fleet without a person answering for it, and one that could start security lab runs
+  could keep the host busy with attacks.
 - **Shorter lifetimes the more a token can change**: admin ${ttl('admin')} days at most; ${ROLES.filter((r) => r !== 'admin' && roleCanChange(r)).join(', ')}
   ${ttl('operator')} days; ${ROLES.filter((r) => !roleCanChange(r)).join(', ')} ${ttl('viewer')} days. The default is 90 days or the role's maximum
   if shorter. The limit is applied again at every use (from the creation time), so a token stored

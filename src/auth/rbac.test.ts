@@ -19,6 +19,8 @@ const HOLDS: Record<Role, Permission[]> = {
   operator: [
     'devices.read',
     'devices.control',
+    'devices.command',
+    'claims.read',
     'readings.read',
     'alarms.read',
     'alarms.ack',
@@ -68,6 +70,7 @@ const HOLDS: Record<Role, Permission[]> = {
     'openapi.read',
     'audit.read',
     'users.read',
+    'claims.read',
     'notifications.subscribe',
   ],
 };
@@ -75,7 +78,9 @@ const HOLDS: Record<Role, Permission[]> = {
 /** Permissions that change something. */
 const WRITES: Permission[] = [
   'devices.control',
+  'devices.command',
   'devices.manage',
+  'claims.approve',
   'alarms.ack',
   'shipments.manage',
   'shipments.deliver',
@@ -88,6 +93,8 @@ const WRITES: Permission[] = [
 
 /** Never for an API token: they need a person in an interactive session with MFA. */
 const INTERACTIVE: Permission[] = [
+  'devices.command',
+  'claims.approve',
   'alarms.ack',
   'shipments.decide',
   'users.manage',

@@ -13,10 +13,12 @@ export interface PermissionRule {
    * True for permissions that need a person in an interactive session with MFA: managing users
    * and tokens (a token that could mint tokens or reset an admin's password and MFA would be a
    * standing takeover), managing notifications (a token that could reroute or silence alarm
-   * notifications, or swap a channel's credentials, would blind the people on call), starting a
-   * security lab run (attacks that load the host: a standing token could keep it busy), and
-   * electronic signatures (21 CFR 11.200: the signer re-enters password and TOTP). Never granted
-   * to an API token, whatever its role.
+   * notifications, or swap a channel's credentials, would blind the people on call), sending
+   * commands to devices and approving provisioning claims (control of the fleet and handing out
+   * device identities need the operator or admin in person with MFA completed, audited with who,
+   * what and why), starting a security lab run (attacks that load the host: a standing token
+   * could keep it busy), and electronic signatures (21 CFR 11.200: the signer re-enters password
+   * and TOTP). Never granted to an API token, whatever its role.
    */
   interactive?: true;
   /** What the permission allows, for docs/permissions.md. */
@@ -44,10 +46,28 @@ export const PERMISSIONS = {
     mfa: true,
     description: 'enable or disable a device',
   },
+  'devices.command': {
+    roles: ['admin', 'operator'],
+    mfa: true,
+    interactive: true,
+    description:
+      'send a device signed commands (rotate its key, renew its certificate, push a trust bundle, ...)',
+  },
   'devices.manage': {
     roles: ['admin'],
     mfa: true,
     description: 'add a device and download its bundle (holds its secret); revoke or delete a device',
+  },
+  'claims.read': {
+    roles: ['admin', 'operator', 'auditor'],
+    mfa: false,
+    description: 'list provisioning claims, claim batches and quarantined identities',
+  },
+  'claims.approve': {
+    roles: ['admin'],
+    mfa: true,
+    interactive: true,
+    description: 'approve or reject a provisioning claim (the device gets its identity)',
   },
   'readings.read': {
     roles: ALL,
@@ -165,7 +185,7 @@ export function roleCanChange(role: Role): boolean {
  *    verify TOTP, log out: routes that need no permission);
  * 2. a role that does not hold the permission gets `forbidden`;
  * 3. an API token gets `forbidden` for an interactive permission (user, token and notification
- *    management, seclab runs, e-signatures), and for anything its owner's current role does not hold (a
+ *    management, device commands, claim approval, seclab runs, e-signatures), and for anything its owner's current role does not hold (a
  *    token is capped at its owner's role; a token without an owner holds nothing);
  * 4. a permission that changes something (`mfa: true`) needs `principal.mfa` for any kind of
  *    principal (API tokens carry `mfa: true`: only an MFA-verified admin can create them);

@@ -10,27 +10,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { SERVER_KEY_IDENTITY, writeFileAtomic } from '../data-dir/context.ts';
+import { writeFileAtomic } from '../data-dir/context.ts';
 import { dataPaths } from '../data-dir/paths.ts';
+import { sealedFileIdentity } from '../data-dir/sealed-files.ts';
 import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey, type SealPurpose } from '../keys/master-key.ts';
 import { HASH_ROOT_IDENTITY } from '../keys/master-key-file.ts';
-import { CA_KEY_IDENTITY } from '../pki/sealed-ca.ts';
-import { REPORT_KEY_IDENTITY } from '../reports/signing.ts';
 import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
 import { PART } from './create-backup.ts';
 import { type OpenedBackup, withOpenedBackup } from './open-backup.ts';
-
-/**
- * The purpose and identity each sealed file of the PKI directory is sealed for (src/pki,
- * src/data-dir, src/reports); a service's key (`<name>.key.sealed`) is sealed to its name.
- */
-function sealedFileIdentity(name: string): { purpose: SealPurpose; identity: string } {
-  if (name === 'ca.key.sealed') return { purpose: 'ca-key', identity: CA_KEY_IDENTITY };
-  if (name === 'server.key.sealed') return { purpose: 'server-key', identity: SERVER_KEY_IDENTITY };
-  if (name === 'report-signing.key.sealed') return { purpose: 'report-key', identity: REPORT_KEY_IDENTITY };
-  return { purpose: 'service-key', identity: name.slice(0, -'.key.sealed'.length) };
-}
 
 export interface RestoreOptions {
   file: string;

@@ -6,6 +6,8 @@
  *   subscribe exactly `<prefix>/devices/<id>/commands`.
  * - service `<name>`: subscribe `<prefix>/devices/(+|<id>)/(telemetry|events|acks|state)`, also as
  *   `$share/<group>/...` (MQTT v5 §4.8.2), publish `<prefix>/devices/<id>/commands`.
+ * - claim certificate `claim-<batch>` connected as serial `<s>` (its client id): publish exactly
+ *   `<prefix>/claims/<s>`, subscribe exactly `<prefix>/claims/<s>/reply` (docs/protocol.md §14).
  * - nobody: `#` anywhere, `$SYS/...`, or any other shape.
  */
 
@@ -18,8 +20,21 @@ import {
   splitDeviceTopic,
 } from '../protocol/topics.ts';
 
-/** An authenticated broker client: a field device or a backend service. */
-export type BrokerIdentity = { kind: 'device'; id: string } | { kind: 'service'; name: string };
+/** An authenticated broker client: a field device, a backend service, or a claim certificate. */
+export type BrokerIdentity =
+  | { kind: 'device'; id: string }
+  | { kind: 'service'; name: string }
+  | { kind: 'claim'; name: string; serial: string };
+
+/** CN prefix of claim certificates (shared per factory batch). */
+export const CLAIM_CN_PREFIX = 'claim-';
+/** A device serial as claims carry it (also the claim connection's MQTT client id and topic level). */
+export const CLAIM_SERIAL_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$/;
+
+/** The claim topic of a serial, and its reply topic. */
+export function claimTopic(prefix: string, serial: string, reply = false): string {
+  return `${prefix}/claims/${serial}${reply ? '/reply' : ''}`;
+}
 
 // $share group names: MQTT v5 §4.8.2 forbids `/`, `+`, `#`; we also keep them short and plain.
 const SHARE_GROUP_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -33,12 +48,29 @@ export function identityName(identity: BrokerIdentity): string {
   return identity.kind === 'device' ? identity.id : identity.name;
 }
 
+/** Parses `<prefix>/claims/<serial>` (the serial, or null). */
+export function parseClaimTopic(prefix: string, topic: string): string | null {
+  const head = `${prefix}/claims/`;
+  if (typeof topic !== 'string' || !topic.startsWith(head)) return null;
+  const serial = topic.slice(head.length);
+  return CLAIM_SERIAL_RE.test(serial) ? serial : null;
+}
+
 /** True when the identity object is well formed (known kind, valid name). */
 export function isValidIdentity(identity: unknown): identity is BrokerIdentity {
   if (typeof identity !== 'object' || identity === null) return false;
   const i = identity as { kind?: unknown; id?: unknown; name?: unknown };
   if (i.kind === 'device') return isValidIdentityName(i.id);
   if (i.kind === 'service') return isValidIdentityName(i.name);
+  if (i.kind === 'claim') {
+    const c = identity as { name?: unknown; serial?: unknown };
+    return (
+      isValidIdentityName(c.name) &&
+      c.name.startsWith(CLAIM_CN_PREFIX) &&
+      typeof c.serial === 'string' &&
+      CLAIM_SERIAL_RE.test(c.serial)
+    );
+  }
   return false;
 }
 
@@ -49,6 +81,7 @@ export function canPublish(
   prefix: string = DEFAULT_TOPIC_PREFIX,
 ): boolean {
   if (!isValidIdentity(identity) || !isPlainTopic(topic)) return false;
+  if (identity.kind === 'claim') return topic === claimTopic(prefix, identity.serial);
   const t = parseDeviceTopic(prefix, topic);
   if (!t) return false;
   if (identity.kind === 'device') return t.deviceId === identity.id && UPLINK.has(t.channel);
@@ -64,6 +97,7 @@ export function canSubscribe(
   if (!isValidIdentity(identity) || typeof topicFilter !== 'string' || topicFilter.length === 0) return false;
   if (topicFilter.includes('#') || topicFilter.includes('\u0000')) return false;
   if (identity.kind === 'device') return topicFilter === deviceTopic(prefix, identity.id, 'commands');
+  if (identity.kind === 'claim') return topicFilter === claimTopic(prefix, identity.serial, true);
   let filter = topicFilter;
   if (filter.startsWith('$share/')) {
     // $share/<group>/<filter> (MQTT v5 §4.8.2)
@@ -90,6 +124,7 @@ export function canReceive(
   prefix: string = DEFAULT_TOPIC_PREFIX,
 ): boolean {
   if (!isValidIdentity(identity) || !isPlainTopic(topic)) return false;
+  if (identity.kind === 'claim') return topic === claimTopic(prefix, identity.serial, true);
   const t = parseDeviceTopic(prefix, topic);
   if (!t) return false;
   if (identity.kind === 'device') return t.deviceId === identity.id && t.channel === 'commands';

@@ -53,9 +53,28 @@ export interface EmbeddedBrokerOptions {
   resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | 'disabled' | null>;
   /** Called for every refusal; the app counts and audits. Must not throw (errors are logged). */
   onSecurityEvent?: (ev: BrokerSecurityEvent) => void;
+  /**
+   * A claim (docs/protocol.md §14) from a claim certificate; PUBACK waits for it. The claim
+   * service answers on `{p}/claims/{serial}/reply` through {@link EmbeddedBroker.publish}.
+   * Without it, claim connections are refused.
+   */
+  onClaim?: (claim: BrokerClaim) => Promise<void>;
+  /**
+   * Called once a device's SUBACK granted its `commands` topic: the moment pending commands can
+   * reach it (after every reconnect, as the device subscribes again). Must not throw.
+   */
+  onCommandSubscription?: (deviceId: string) => void;
   logger?: Logger;
   /** Clock (ms since epoch) for `receivedAt` and rate limiting. Default `Date.now`. */
   now?: () => number;
+}
+
+/** A claim as the broker hands it over: the batch's certificate CN, the serial it connected as. */
+export interface BrokerClaim {
+  batchCn: string;
+  serial: string;
+  payload: Buffer;
+  address: string;
 }
 
 /** A snapshot of {@link EmbeddedBroker.stats}. */
@@ -80,6 +99,11 @@ export interface BrokerConn {
   cn: string;
   /** Canonical hex serial of the client certificate. */
   serial: string;
+  /**
+   * The MQTT client id, set at CONNECT: the CN, except for a claim certificate (shared by a
+   * batch), which connects as the device's serial.
+   */
+  clientId?: string;
   /** Set by a successful authenticate. */
   identity?: BrokerIdentity;
   /** The CONNECT's will, to tell the will apart from a client PUBLISH. */
@@ -116,4 +140,18 @@ export function clipTopic(topic: unknown): string {
 /** See clipTopic. */
 export function clipId(id: unknown): string {
   return typeof id === 'string' ? id.slice(0, 80) : '';
+}
+
+/** MQTT sessions established (CONNACK sent), then by kind (a claim certificate counts as a service). */
+export function sessionCounts(
+  conns: Iterable<BrokerConn>,
+): Pick<BrokerStats, 'connected' | 'devices' | 'services'> {
+  let devices = 0;
+  let services = 0;
+  for (const conn of conns) {
+    if (!conn.ready || !conn.identity) continue;
+    if (conn.identity.kind === 'device') devices++;
+    else services++;
+  }
+  return { connected: devices + services, devices, services };
 }

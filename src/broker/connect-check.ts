@@ -1,5 +1,11 @@
 import type { ErrorCode } from '../errors.ts';
-import { type BrokerIdentity, identityName, isValidIdentity } from './acl.ts';
+import {
+  type BrokerIdentity,
+  CLAIM_CN_PREFIX,
+  CLAIM_SERIAL_RE,
+  identityName,
+  isValidIdentity,
+} from './acl.ts';
 import type { BrokerLimits } from './broker-limits.ts';
 import type { BrokerConn } from './broker-types.ts';
 import type { DeviceLimiter } from './device-limiter.ts';
@@ -29,6 +35,8 @@ export interface ConnectCheckDeps {
   /** Canonical serials of revoked certificates. */
   revoked: ReadonlySet<string>;
   closing: boolean;
+  /** Claim certificates may connect (the app handles claims, docs/protocol.md §14). */
+  claims: boolean;
   limiter: DeviceLimiter;
   now: () => number;
   resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | 'disabled' | null>;
@@ -59,8 +67,14 @@ export async function checkConnect(
   d: ConnectCheckDeps,
 ): Promise<ConnectVerdict> {
   // The client id must be the CN, compared byte for byte (ids are lowercase by DESIGN §2:
-  // `DEV-0001` is another id, not a spelling of `dev-0001`).
-  if (clientId !== conn.cn)
+  // `DEV-0001` is another id, not a spelling of `dev-0001`). A claim certificate, shared by a
+  // factory batch, connects as the device's serial instead.
+  const asSerial =
+    d.claims &&
+    conn.cn.startsWith(CLAIM_CN_PREFIX) &&
+    typeof clientId === 'string' &&
+    CLAIM_SERIAL_RE.test(clientId);
+  if (clientId !== conn.cn && !asSerial)
     return refuse(RC_IDENTIFIER_REJECTED, 'VIGIL_ERR_CLIENT_ID', 'client_id_mismatch');
   // The TLS layer's CRL does not see a resumed session (no chain verification) nor a CRL
   // reloaded after the handshake: the broker's own list is checked here too.
@@ -79,16 +93,21 @@ export async function checkConnect(
       connectRatePerMinute: d.limits.connectRatePerMinute,
     });
   }
-  let identity: BrokerIdentity | 'disabled' | null;
+  let resolved: BrokerIdentity | 'disabled' | null;
   try {
-    identity = await d.resolveIdentity(conn.cn, conn.serial);
+    resolved = await d.resolveIdentity(conn.cn, conn.serial);
   } catch {
     return refuse(RC_SERVER_UNAVAILABLE, undefined, 'identity_lookup_failed');
   }
-  if (!identity) return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'unknown_identity');
+  if (!resolved) return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'unknown_identity');
   // Named as what it is: an operator who disabled a device sees its refusals as such.
-  if (identity === 'disabled')
+  if (resolved === 'disabled')
     return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_DEVICE_DISABLED', 'device_disabled');
+  // A claim identity is bound to the serial it connected as; any other identity to its CN.
+  if ((resolved.kind === 'claim') !== (clientId !== conn.cn))
+    return refuse(RC_IDENTIFIER_REJECTED, 'VIGIL_ERR_CLIENT_ID', 'client_id_mismatch');
+  const identity: BrokerIdentity =
+    resolved.kind === 'claim' ? { ...resolved, serial: clientId as string } : resolved;
   if (!isValidIdentity(identity) || identityName(identity) !== conn.cn) {
     return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'invalid_identity');
   }

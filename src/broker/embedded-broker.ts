@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
@@ -7,9 +6,9 @@ import { CONFIG_DEFAULTS } from '../config/schema.ts';
 import type { ErrorCode } from '../errors.ts';
 import { ConnectionGate, isDescriptorExhaustion, normalizeAddress } from '../net/connection-gate.ts';
 import { normalizeSerial } from '../pki/serial.ts';
-import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import { assertValidTopicPrefix, DEFAULT_TOPIC_PREFIX, parseDeviceTopic } from '../protocol/topics.ts';
 import { canReceive, canSubscribe } from './acl.ts';
+import { watchAedes } from './aedes-events.ts';
 import { type BrokerLimits, resolveBrokerLimits } from './broker-limits.ts';
 import {
   type BrokerConn,
@@ -19,12 +18,14 @@ import {
   clipTopic,
   connEvent,
   type EmbeddedBrokerOptions,
+  sessionCounts,
 } from './broker-types.ts';
 import { checkConnect, RC_NOT_AUTHORIZED } from './connect-check.ts';
 import { DEFAULT_TAKEOVER, DeviceLimiter } from './device-limiter.ts';
-import { handOffToSink } from './ingest-handoff.ts';
-import { PacketGuard, type PacketGuardViolation } from './packet-guard.ts';
+import { handOffClaim, handOffToSink } from './ingest-handoff.ts';
+import { PacketGuard, type PacketGuardViolation, violationEvent } from './packet-guard.ts';
 import { publishRefusal } from './publish-policy.ts';
+import { brokerSecureContext, swapSecureContext } from './server-tls.ts';
 import { classifyTlsFailure } from './tls-failure.ts';
 import { tlsPeer } from './tls-peer.ts';
 
@@ -61,6 +62,8 @@ export class EmbeddedBroker {
   #listening: net.AddressInfo | undefined;
   #closing: Promise<void> | undefined;
   #acceptErrors = 0;
+  /** The CRL in force (kept so a certificate or trust change keeps revocation checking on). */
+  #crl: string | undefined;
 
   constructor(opts: EmbeddedBrokerOptions) {
     this.#opts = opts;
@@ -69,6 +72,7 @@ export class EmbeddedBroker {
     this.limits = resolveBrokerLimits(opts.limits);
     this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'broker' });
     this.#now = opts.now ?? Date.now;
+    this.#crl = opts.tls.crl;
     this.#limiter = new DeviceLimiter({ ...this.limits, ...DEFAULT_TAKEOVER });
     this.#gate = new ConnectionGate({
       fdClass: 'mqtt',
@@ -99,28 +103,16 @@ export class EmbeddedBroker {
       authorizeSubscribe: (client, sub, cb) => this.#authorizeSubscribe(client, sub, cb),
       authorizeForward: (client, packet) => this.#authorizeForward(client, packet),
     });
-    this.#aedes.on('clientReady', (client) => {
-      const conn = this.#connOf(client);
-      if (conn) conn.ready = true;
-      this.#log.info({ clientId: client.id, address: conn?.address }, 'mqtt client connected');
+    watchAedes(this.#aedes, {
+      log: this.#log,
+      topicPrefix: this.topicPrefix,
+      connOf: (client) => this.#connOf(client),
+      onConnectionError: (client, err) => this.#onConnectionError(client, err),
+      onCommandSubscription: opts.onCommandSubscription,
     });
-    this.#aedes.on('clientDisconnect', (client) => {
-      const conn = this.#connOf(client);
-      if (conn) conn.ready = false;
-      this.#log.info({ clientId: client.id, address: conn?.address }, 'mqtt client disconnected');
-    });
-    this.#aedes.on('connectionError', (client, err) => this.#onConnectionError(client, err));
-    this.#aedes.on('clientError', (client, err) => {
-      this.#log.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
-    });
-    this.#aedes.on('keepaliveTimeout', (client) => {
-      this.#log.info({ clientId: client.id }, 'mqtt keep-alive timeout');
-    });
-    // Aedes emits 'error' on persistence failures; without a listener that would crash the process.
-    (this.#aedes as EventEmitter).on('error', (err: Error) => this.#log.error({ err }, 'broker error'));
 
     this.#tlsServer = tls.createServer({
-      ...this.#secureContextOptions(opts.tls.crl),
+      ...brokerSecureContext(opts.tls, opts.tls.crl),
       requestCert: true,
       rejectUnauthorized: true,
       handshakeTimeout: this.limits.connectTimeoutMs,
@@ -169,13 +161,8 @@ export class EmbeddedBroker {
     if (typeof crlPem !== 'string' || !crlPem.includes('-----BEGIN X509 CRL-----')) {
       throw new TypeError('updateCrl: a PEM CRL is required');
     }
-    // Ticket keys survive the swap, so a CRL refresh (every revocation, every store change, every
-    // 6 h) does not push every device through a full handshake. A session resumed from a ticket
-    // skips certificate verification and the CRL: the revoked list below is checked at accept
-    // and at CONNECT for exactly that case.
-    const ticketKeys = this.#tlsServer.getTicketKeys();
-    this.#tlsServer.setSecureContext(this.#secureContextOptions(crlPem));
-    this.#tlsServer.setTicketKeys(ticketKeys);
+    swapSecureContext(this.#tlsServer, brokerSecureContext(this.#opts.tls, crlPem));
+    this.#crl = crlPem;
     this.#revoked = new Set(revokedSerialsHex.map(normalizeSerial).filter((s) => s !== ''));
     let dropped = 0;
     for (const conn of [...this.#conns]) {
@@ -186,6 +173,26 @@ export class EmbeddedBroker {
     }
     if (dropped > 0) this.#log.warn({ dropped }, 'dropped connections of revoked certificates');
     return dropped;
+  }
+
+  /**
+   * Publishes a server message (a sealed command; a claim reply, retained) QoS 1. Aedes delivers
+   * it to the subscribed device through the forward ACL; nobody but Vigil publishes this way.
+   */
+  publish(topic: string, payload: string | Buffer, retain = false): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
+  }
+
+  /** New server certificate and key, or client CAs (CA rollover), for new handshakes only. */
+  updateTls(change: { cert?: string; key?: string; ca?: string }): void {
+    const next = { ...this.#opts.tls, ...change };
+    swapSecureContext(this.#tlsServer, brokerSecureContext(next, this.#crl));
+    this.#opts = { ...this.#opts, tls: next };
   }
 
   /** Closes every connection of this identity (a disabled device, say). Returns how many. */
@@ -201,20 +208,11 @@ export class EmbeddedBroker {
   }
 
   stats(): BrokerStats {
-    let devices = 0;
-    let services = 0;
-    for (const conn of this.#conns) {
-      if (!conn.ready || !conn.identity) continue;
-      if (conn.identity.kind === 'device') devices++;
-      else services++;
-    }
     return {
       address: this.#listening?.address,
       port: this.#listening?.port,
       tcpConnections: this.#gate.size,
-      connected: devices + services,
-      devices,
-      services,
+      ...sessionCounts(this.#conns),
       acceptErrors: this.#acceptErrors,
     };
   }
@@ -255,11 +253,6 @@ export class EmbeddedBroker {
   }
 
   // ---- connection accept and TLS -------------------------------------------------------------
-
-  #secureContextOptions(crl: string | undefined): tls.SecureContextOptions {
-    const { ca, cert, key } = this.#opts.tls;
-    return { ca, cert, key, ...(crl ? { crl } : {}), ...TLS_SERVER_OPTIONS };
-  }
 
   #onTcpConnection(raw: net.Socket): void {
     raw.on('error', () => {}); // the TLS layer reports handshake failures
@@ -330,11 +323,7 @@ export class EmbeddedBroker {
   }
 
   #onGuardViolation(conn: BrokerConn, v: PacketGuardViolation): void {
-    const detail: Record<string, unknown> = { packetType: v.packetType };
-    if (v.remainingLength !== undefined) detail.remainingLength = v.remainingLength;
-    if (v.reason === 'packet_too_large') detail.maxPacketBytes = this.limits.maxPacketBytes;
-    const code: ErrorCode =
-      v.reason === 'packet_too_large' ? 'VIGIL_ERR_PACKET_SIZE' : 'VIGIL_ERR_MQTT_PROTOCOL';
+    const { code, detail } = violationEvent(v, this.limits.maxPacketBytes);
     this.#securityEvent(conn, code, v.reason, detail);
   }
 
@@ -363,11 +352,13 @@ export class EmbeddedBroker {
       fail(RC_NOT_AUTHORIZED, 'invalid_identity');
       return;
     }
+    conn.clientId = client.id;
     checkConnect(conn, client.id, {
       limits: this.limits,
       topicPrefix: this.topicPrefix,
       revoked: this.#revoked,
       closing: this.closing,
+      claims: this.#opts.onClaim !== undefined,
       limiter: this.#limiter,
       now: this.#now,
       resolveIdentity: this.#opts.resolveIdentity,
@@ -387,9 +378,13 @@ export class EmbeddedBroker {
     });
   }
 
-  /** Another live, connected session of the same identity (Aedes closes it on CONNACK). */
+  /**
+   * Another live, connected session of the same identity (Aedes closes it on CONNACK): same CN
+   * and client id (the devices of a batch share a claim certificate, each with its own serial).
+   */
   #sessionHolder(conn: BrokerConn): BrokerConn | undefined {
-    for (const c of this.#conns) if (c !== conn && c.ready && c.cn === conn.cn) return c;
+    for (const c of this.#conns)
+      if (c !== conn && c.ready && c.cn === conn.cn && c.clientId === conn.clientId) return c;
     return undefined;
   }
 
@@ -422,6 +417,11 @@ export class EmbeddedBroker {
         publishBurst: this.limits.publishBurst,
       });
       cb(new Error('rate_limit'));
+      return;
+    }
+    if (identity.kind === 'claim' && this.#opts.onClaim) {
+      const h = { onClaim: this.#opts.onClaim, log: this.#log, rejected: this.#rejectedPayloads };
+      handOffClaim(conn, packet, identity.serial, h, cb);
       return;
     }
     // Accepted above, so it parses; the pipeline reuses this parse (InboundMessage.route).

@@ -1,7 +1,7 @@
 import type { PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import type { InboundMessage, IngestSink } from '../ingest/ingest-sink.ts';
-import type { BrokerConn } from './broker-types.ts';
+import type { BrokerClaim, BrokerConn } from './broker-types.ts';
 
 /** What {@link handOffToSink} needs besides the packet. */
 export interface HandOff {
@@ -48,4 +48,28 @@ export function handOffToSink(
     },
   );
   conn.chain = conn.chain.then(async () => cb(await outcome));
+}
+
+/**
+ * Hands a claim PUBLISH (docs/protocol.md §14) to the claim service; like an ingest, the PUBACK
+ * (`cb`) waits for it and keeps PUBLISH order. A claim goes to the claim service only: it is
+ * marked `rejected`, so it is never forwarded to a subscriber.
+ */
+export function handOffClaim(
+  conn: BrokerConn,
+  packet: PublishPacket,
+  serial: string,
+  h: { onClaim: (claim: BrokerClaim) => Promise<void>; log: Logger; rejected: WeakSet<Buffer> },
+  cb: (err?: Error | null) => void,
+): void {
+  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+  h.rejected.add(payload);
+  const done = h.onClaim({ batchCn: conn.cn, serial, payload, address: conn.address }).then(
+    () => null,
+    (err: unknown) => {
+      h.log.error({ err, clientId: serial }, 'claim handling failed; not acknowledging');
+      return err instanceof Error ? err : new Error('claim failed');
+    },
+  );
+  conn.chain = conn.chain.then(async () => cb(await done));
 }

@@ -8,7 +8,7 @@ import {
   INGEST_CHANNELS,
   parseDeviceTopic,
 } from '../protocol/topics.ts';
-import { isValidIdentityName } from './acl.ts';
+import { isValidIdentityName, parseClaimTopic } from './acl.ts';
 import { DEFAULT_MAX_PACKET_BYTES } from './packet-guard.ts';
 
 /** Channels the link can consume. */
@@ -67,6 +67,16 @@ export interface MqttLinkOptions {
   servername?: string;
   /** Clock for `receivedAt`. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Told each device `state` (`online` / `offline`, retained): with it the link also subscribes to
+   * `{p}/devices/+/state`, so pending commands go out when a device comes back.
+   */
+  onDeviceState?: (deviceId: string, state: 'online' | 'offline') => void;
+  /**
+   * Claims (docs/protocol.md §14) published on `{p}/claims/{serial}`: with it the link also
+   * subscribes there; the broker's ACL admits only claim certificates to that topic.
+   */
+  onClaim?: (claim: { serial: string; payload: Buffer; address: string }) => Promise<void>;
 }
 
 /** Counters of a running link. */
@@ -94,6 +104,8 @@ export interface MqttLink {
   stats(): MqttLinkStats;
   /** Resolves once the subscriptions are in place (at once if already); rejects after `timeoutMs`. */
   waitUntilSubscribed(timeoutMs?: number): Promise<void>;
+  /** Publishes QoS 1 with this backend identity (sealed commands; claim replies, retained). */
+  publish(topic: string, payload: string, retain?: boolean): Promise<void>;
   /** Disconnects cleanly (the broker keeps the session for `sessionExpiryS`). */
   close(): Promise<void>;
 }
@@ -128,6 +140,9 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
   const shared = opts.shared ?? version === 5;
   const channels = opts.channels ?? [...INGEST_CHANNELS];
   const filters = channels.map((c) => `${shared ? `$share/${group}/` : ''}${prefix}/devices/+/${c}`);
+  // Presence is not shared: every worker may hold commands for a device that comes back.
+  if (opts.onDeviceState) filters.push(`${prefix}/devices/+/state`);
+  if (opts.onClaim) filters.push(`${shared ? `$share/${group}/` : ''}${prefix}/claims/+`);
   const minMs = opts.reconnectMinMs ?? 1000;
   const maxMs = Math.max(minMs, opts.reconnectMaxMs ?? 30_000);
   const maxPacketBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
@@ -151,7 +166,23 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
   /** Hands one message to the sink; true = acknowledge, false = withhold the ack. */
   async function deliver(packet: IPublishPacket): Promise<boolean> {
     const topic = packet.topic;
+    const claimSerial = opts.onClaim ? parseClaimTopic(prefix, topic) : null;
+    if (claimSerial && opts.onClaim) {
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      try {
+        await opts.onClaim({ serial: claimSerial, payload, address: 'external-broker' });
+        return true;
+      } catch (err) {
+        log.error({ err }, 'claim handling failed; not acknowledged');
+        return false;
+      }
+    }
     const t = parseDeviceTopic(prefix, topic);
+    if (t && t.channel === 'state' && opts.onDeviceState) {
+      const state = Buffer.from(packet.payload).toString('latin1');
+      if (state === 'online' || state === 'offline') opts.onDeviceState(t.deviceId, state);
+      return true;
+    }
     if (!t || !(INGEST_CHANNELS as readonly string[]).includes(t.channel)) {
       counters.ignored++;
       log.warn({ topic: topic.slice(0, 200) }, 'ignoring a message on an unexpected topic');
@@ -343,6 +374,11 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
           resolve();
         };
         subscribedWaiters.add(done);
+      });
+    },
+    publish(topic, payload, retain = false) {
+      return new Promise<void>((resolve, reject) => {
+        client.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));
       });
     },
     async close() {

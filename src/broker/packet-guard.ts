@@ -1,5 +1,6 @@
 import { Duplex } from 'node:stream';
 import { CONFIG_DEFAULTS } from '../config/schema.ts';
+import type { ErrorCode } from '../errors.ts';
 
 /** Default cap on an MQTT packet's remaining length: an envelope is at most 16 KiB (DESIGN §4). */
 export const DEFAULT_MAX_PACKET_BYTES = CONFIG_DEFAULTS.mqtt.maxPacketBytes;
@@ -14,6 +15,19 @@ export interface PacketGuardViolation {
   packetType: number;
   /** The announced remaining length, when it could be decoded. */
   remainingLength?: number;
+}
+
+/** The error code and event detail of a violation (the broker's security event). */
+export function violationEvent(
+  v: PacketGuardViolation,
+  maxPacketBytes: number,
+): { code: ErrorCode; detail: Record<string, unknown> } {
+  const detail: Record<string, unknown> = { packetType: v.packetType };
+  if (v.remainingLength !== undefined) detail.remainingLength = v.remainingLength;
+  if (v.reason === 'packet_too_large') detail.maxPacketBytes = maxPacketBytes;
+  const code: ErrorCode =
+    v.reason === 'packet_too_large' ? 'VIGIL_ERR_PACKET_SIZE' : 'VIGIL_ERR_MQTT_PROTOCOL';
+  return { code, detail };
 }
 
 /** Options of {@link PacketGuard}. */

@@ -24,7 +24,8 @@ export type PublishRefusal = 'acl_publish' | 'retain_not_allowed' | 'state_paylo
 /**
  * Why `identity` may not publish `packet`, or null when it may: the topic ACL (DESIGN §3),
  * QoS 1 only (QoS 0 would drop the PUBACK promise, QoS 2 is not part of the protocol), retain
- * only on `state`, and `state` payloads `online` / `offline` only.
+ * only on `state`, and `state` payloads `online` / `offline` only. A claim certificate publishes
+ * its own claim topic only, QoS 1, not retained.
  */
 export function publishRefusal(
   identity: BrokerIdentity,
@@ -33,6 +34,11 @@ export function publishRefusal(
 ): PublishRefusal | null {
   if (typeof packet.topic !== 'string' || packet.topic.startsWith('$')) return 'acl_publish';
   if (!canPublish(identity, packet.topic, prefix)) return 'acl_publish';
+  // A claim certificate publishes its claim only (docs/protocol.md §14), QoS 1, never retained.
+  if (identity.kind === 'claim') {
+    if (packet.qos !== REQUIRED_QOS) return 'qos_not_allowed';
+    return packet.retain ? 'retain_not_allowed' : null;
+  }
   const t = parseDeviceTopic(prefix, packet.topic);
   if (!t) return 'acl_publish';
   if (packet.qos !== REQUIRED_QOS) return 'qos_not_allowed';

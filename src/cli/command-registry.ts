@@ -33,10 +33,17 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     },
   },
   device: {
-    summary: 'add, list, show, disable, enable, revoke and delete devices',
+    summary: 'add, list, show, disable, enable, revoke and delete devices; rotate their keys',
     load: async () => {
       const m = await import('./commands/device.ts');
       return { run: m.deviceCommand, help: m.deviceHelp };
+    },
+  },
+  command: {
+    summary: 'signed commands to a device: send one (optionally wait for its ack), list them',
+    load: async () => {
+      const m = await import('./commands/command.ts');
+      return { run: m.commandCommand, help: m.commandHelp };
     },
   },
   readings: {
@@ -86,6 +93,34 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => {
       const m = await import('./commands/audit.ts');
       return { run: m.auditCommand, help: m.auditHelp };
+    },
+  },
+  'claim-cert': {
+    summary: 'a shared claim certificate for a factory batch (claim-based provisioning)',
+    load: async () => {
+      const m = await import('./commands/claims.ts');
+      return { run: m.claimCertCommand, help: m.claimCertHelp };
+    },
+  },
+  claims: {
+    summary: 'provisioning claims: list, approve, reject; claim batches; quarantined identities',
+    load: async () => {
+      const m = await import('./commands/claims.ts');
+      return { run: m.claimsCommand, help: m.claimsHelp };
+    },
+  },
+  pki: {
+    summary: 'CA rollover and its progress',
+    load: async () => {
+      const m = await import('./commands/pki.ts');
+      return { run: m.pkiCommand, help: m.pkiHelp };
+    },
+  },
+  keys: {
+    summary: 'rotate the master key: re-seal every sealed key, re-key the database',
+    load: async () => {
+      const m = await import('./commands/keys.ts');
+      return { run: m.keysCommand, help: m.keysHelp };
     },
   },
   user: {

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { BROKER_STAT_TOPICS } from '../broker/mosquitto-config.ts';
-import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type MqttLink, type MqttLinkOptions, startMqttLink } from '../broker/mqtt-link.ts';
 import type { VigilConfig } from '../config/schema.ts';
 import type { IngestSink } from '../ingest/ingest-sink.ts';
 
@@ -44,6 +44,10 @@ export interface BrokerLinksOptions {
   /** Where the dropped-messages alarm is written; none: not alarmed (a process without rules). */
   alarms?: AlarmStore;
   clock: () => number;
+  /** Each device's `state` (online / offline): pending commands go out when a device comes back. */
+  onDeviceState?: MqttLinkOptions['onDeviceState'];
+  /** Claims (docs/protocol.md §14) published on `{p}/claims/{serial}`. */
+  onClaim?: MqttLinkOptions['onClaim'];
 }
 
 export interface BrokerLinks {
@@ -51,6 +55,11 @@ export interface BrokerLinks {
   stats(): { connected: boolean };
   brokers(): ExternalBrokerStatus[];
   waitUntilSubscribed(timeoutMs: number): Promise<void>;
+  /**
+   * Publishes QoS 1 (a sealed command; a claim reply, retained) on every connected broker: a
+   * device is connected to one of them. Resolves once one broker took it.
+   */
+  publish(topic: string, payload: string, retain?: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,6 +126,8 @@ export async function startBrokerLinks(o: BrokerLinksOptions): Promise<BrokerLin
       },
       sink: o.sink,
       logger: o.logger,
+      ...(o.onDeviceState ? { onDeviceState: o.onDeviceState } : {}),
+      ...(o.onClaim ? { onClaim: o.onClaim } : {}),
     });
     entries.push({ url, link, status });
   }
@@ -125,6 +136,11 @@ export async function startBrokerLinks(o: BrokerLinksOptions): Promise<BrokerLin
     brokers: () => entries.map((e) => ({ ...e.status, connected: e.link.stats().connected })),
     async waitUntilSubscribed(timeoutMs) {
       await Promise.all(entries.map((e) => e.link.waitUntilSubscribed(timeoutMs)));
+    },
+    async publish(topic, payload, retain) {
+      const live = entries.filter((e) => e.link.stats().connected);
+      if (live.length === 0) throw new Error('no external broker connected');
+      await Promise.any(live.map((e) => e.link.publish(topic, payload, retain)));
     },
     async close() {
       await Promise.all(entries.map((e) => e.link.close()));

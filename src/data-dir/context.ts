@@ -7,12 +7,15 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
+import type { ClaimStore } from '../claims/claim-store.ts';
 import type { ClusterBackend } from '../cluster/cluster-backend.ts';
+import type { CommandStore } from '../commands/command-store.ts';
 import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
+import type { RotationStore } from '../keys/rotation-store.ts';
 import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
 import type { NotificationStore } from '../notifications/notification-store.ts';
 import {
@@ -31,11 +34,34 @@ import { postgresCluster } from '../storage/adapters/postgres-cluster.ts';
 import { isPostgresUrl } from '../storage/adapters/postgres-url.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
+import { loadPreviousCa, readRolloverState, serverIssuer, trustBundlePem } from './ca-files.ts';
 import { checkDataDir } from './data-dir-state.ts';
+import { completeMasterRotation, masterRotationPending } from './master-rotation.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
+import { SERVER_KEY_IDENTITY } from './sealed-files.ts';
 
-/** The identity the server's TLS key is sealed to (MasterKey.seal). */
-export const SERVER_KEY_IDENTITY = 'vigil-server';
+export { SERVER_KEY_IDENTITY };
+
+/** The storage ports of the key and certificate lifecycle. */
+export interface LifecycleStores {
+  commands: CommandStore;
+  rotations: RotationStore;
+  claims: ClaimStore;
+}
+
+/**
+ * The lifecycle's stores, or VIGIL_ERR_CONFIG when the data directory keeps its data in
+ * PostgreSQL (commands, key rotation, certificate renewal, CA rollover and claims need SQLite).
+ */
+export function lifecycleStoresOf(ctx: Pick<VigilContext, 'lifecycleStores'>): LifecycleStores {
+  if (!ctx.lifecycleStores) {
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      'commands, key and certificate rotation and claims need the SQLite store: not available with storage.url (PostgreSQL) yet',
+    );
+  }
+  return ctx.lifecycleStores;
+}
 
 export interface VigilContext {
   config: VigilConfig;
@@ -53,15 +79,29 @@ export interface VigilContext {
   /** Leases, cross-process events and worker slots: set on PostgreSQL (several processes), else undefined. */
   cluster: ClusterBackend | undefined;
   /**
+   * Commands, key rotations and claims (src/commands, src/keys, src/claims) on the same SQLite
+   * database; null on PostgreSQL, where the key and certificate lifecycle is not available yet.
+   */
+  lifecycleStores: LifecycleStores | null;
+  /**
    * The same database through the sinks' outbox port. SQLite only for now: undefined on
    * PostgreSQL, where the configuration refuses sinks (src/config/schema.ts).
    */
   sinkOutbox: SinkOutbox | undefined;
+  /** The current root CA: issues device and service certificates. */
   ca: CaMaterial;
+  /** During a CA rollover, the previous root (still trusted); null otherwise. */
+  previousCa: CaMaterial | null;
   logger: Logger;
   clock: () => number;
   /** What the first start created (to tell the user once). */
   created: string[];
+  /**
+   * Moves the ingest transactions (Store.writeBatch, getReplayState) onto a worker thread with a
+   * database connection of its own, off the event loop (`vigil start` does; CLI commands write
+   * on their own thread). Idempotent; `close` ends the thread after its last commit.
+   */
+  startIngestThread(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -118,6 +158,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
       throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
     }
   }
+  // A master-key rotation cut off by a crash is finished before anything opens the database.
+  if (!env.VIGIL_MASTER_KEY && masterRotationPending(paths)) completeMasterRotation(paths);
   const {
     key: master,
     created: keyCreated,
@@ -131,11 +173,18 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
   const { store } = db;
   const clock = () => Date.now();
   let ca: CaMaterial;
+  let previousCa: CaMaterial | null;
   try {
     ca = await ensureCa(paths, master, store, clock, config, created);
-    if (create) await ensureServerCert(paths, master, store, ca, clock, config, created);
+    previousCa = loadPreviousCa(paths, master);
+    if (create) {
+      const issuer = serverIssuer(ca, previousCa, await readRolloverState(store));
+      await ensureServerCert(paths, master, store, issuer, clock, config, created, {
+        renewBeforeMs: config.pki.serverRenewBeforeDays * 86_400_000,
+      });
+    }
     if (!existsSync(paths.crl)) {
-      await rebuildCrl({ paths, store, ca, clock });
+      await rebuildCrl({ paths, store, ca, previousCa, clock });
       created.push(`CRL ${paths.crl}`);
     }
     if (exposedMode !== undefined) {
@@ -175,11 +224,14 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     shipmentStore: db.shipments,
     notificationStore: db.notifications,
     cluster: db.cluster,
+    lifecycleStores: db.lifecycle,
     sinkOutbox: db.sinkOutbox,
     ca,
+    previousCa,
     logger,
     clock,
     created,
+    startIngestThread: db.startIngestThread,
     close: async () => {
       await store.close();
       flushLogSummaries(logger);
@@ -231,11 +283,19 @@ async function openAdapters(
   notifications: NotificationStore;
   sinkOutbox?: SinkOutbox;
   cluster?: ClusterBackend;
+  lifecycle: LifecycleStores | null;
+  /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
+  startIngestThread: () => Promise<void>;
 }> {
   const { url, allowInsecure, poolSize, retryForMs, retentionDays, shipmentRetentionDays } = config.storage;
   if (isPostgresUrl(url)) {
     const pg = await openPostgresAdapters({ url, allowInsecure, master, logger, poolSize, retryForMs });
-    return { ...pg, cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }) };
+    return {
+      ...pg,
+      cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }),
+      lifecycle: null,
+      startIngestThread: async () => {},
+    };
   }
   const dbExisted = existsSync(paths.db);
   const db = openSqliteAdapters({
@@ -246,7 +306,17 @@ async function openAdapters(
     synchronous: config.storage.synchronous,
   });
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
-  return db;
+  return {
+    ...db,
+    lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims },
+    startIngestThread: () =>
+      db.store.startIngestThread({
+        path: paths.db,
+        key: master.databaseKey(),
+        auditKey: master.auditKey(),
+        synchronous: config.storage.synchronous,
+      }),
+  };
 }
 
 async function ensureCa(
@@ -282,8 +352,12 @@ async function ensureCa(
   return ca;
 }
 
-/** Issues the server certificate when missing, expiring within 30 days, or lacking a configured name. */
-async function ensureServerCert(
+/**
+ * Issues the server certificate when missing, expiring within `renewBeforeMs`, lacking a
+ * configured name, not issued by `ca` (after a CA rollover), or when `force`d. Returns true when
+ * it issued a new one (a running server then hot-swaps it, src/lifecycle/server-cert-renewal.ts).
+ */
+export async function ensureServerCert(
   paths: DataPaths,
   master: MasterKey,
   store: Store,
@@ -291,7 +365,8 @@ async function ensureServerCert(
   clock: () => number,
   config: VigilConfig,
   created: string[],
-): Promise<void> {
+  o: { renewBeforeMs: number; force?: boolean },
+): Promise<boolean> {
   // Every advertised broker name too: a device failing over to any of them must find it in the
   // certificate (RFC 6125 §6.4).
   const advertised = config.mqtt.advertisedBrokers.map((u) => new URL(u).hostname.replace(/^\[|\]$/g, ''));
@@ -305,7 +380,8 @@ async function ensureServerCert(
     const hasAll =
       wantDns.every((d) => san.includes(`DNS:${d}`)) &&
       wantIps.every((ip) => san.toLowerCase().includes(`ip address:${ip}`.toLowerCase()) || ip.includes(':'));
-    if (hasAll && info.notAfter - clock() > 30 * 86_400_000) return;
+    const sameCa = new X509Certificate(pem).checkIssued(new X509Certificate(ca.certPem));
+    if (!o.force && sameCa && hasAll && info.notAfter - clock() > o.renewBeforeMs) return false;
   }
   const cert = await issueServerCert({
     ca,
@@ -331,6 +407,7 @@ async function ensureServerCert(
     revocationReason: null,
   });
   created.push(`server certificate ${paths.serverCert} (${[...wantDns, ...wantIps].join(', ')})`);
+  return true;
 }
 
 /** The server's TLS key pair, opened from its sealed file. */
@@ -340,30 +417,34 @@ export function serverTlsMaterial(ctx: VigilContext): { cert: string; key: strin
     key: ctx.master
       .open('server-key', readFileSync(ctx.paths.serverKeySealed), SERVER_KEY_IDENTITY)
       .toString('utf8'),
-    ca: ctx.ca.certPem,
+    // Client certificates may chain to either root during a CA rollover.
+    ca: trustBundlePem(ctx.ca, ctx.previousCa),
     crl: readFileSync(ctx.paths.crl, 'utf8'),
   };
 }
 
-/** Regenerates the CRL from the store's revocations and writes it; returns PEM and revoked serials. */
+/**
+ * Regenerates the CRL from the store's revocations and writes it; returns PEM and revoked serials.
+ * During a CA rollover the file holds one CRL per root (a verifier needs the issuer's CRL).
+ */
 export async function rebuildCrl(p: {
   paths: DataPaths;
   store: Store;
   ca: CaMaterial;
+  previousCa?: CaMaterial | null | undefined;
   clock: () => number;
 }): Promise<{ pem: string; serials: string[] }> {
   const revoked = await p.store.listRevoked();
   const crlNumber = Number((await p.store.getMeta('crl_number')) ?? '0') + 1;
-  const pem = await createCrl({
-    ca: p.ca,
-    revoked: revoked.map((r) => ({
-      serial: r.serial,
-      revokedAt: r.revokedAt ?? p.clock(),
-      reason: r.revocationReason ?? undefined,
-    })),
-    now: new Date(p.clock()),
-    crlNumber,
-  });
+  const entries = revoked.map((r) => ({
+    serial: r.serial,
+    revokedAt: r.revokedAt ?? p.clock(),
+    reason: r.revocationReason ?? undefined,
+  }));
+  let pem = '';
+  for (const ca of p.previousCa ? [p.ca, p.previousCa] : [p.ca]) {
+    pem += await createCrl({ ca, revoked: entries, now: new Date(p.clock()), crlNumber });
+  }
   await p.store.setMeta('crl_number', String(crlNumber));
   writeFileAtomic(p.paths.crl, pem);
   return { pem, serials: revoked.map((r) => r.serial) };

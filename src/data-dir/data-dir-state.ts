@@ -23,14 +23,17 @@ export type DataDirState =
 const VIGIL_ENTRIES = new Set([
   'config.json',
   'master.key',
+  'master.key.next',
   'vigil.db',
   'vigil.db-wal',
   'vigil.db-shm',
   'pki',
   'devices',
   'sim',
+  'claims',
   'vigil.pid',
-  // continuity (docs/operations.md): backups, their state, a restored node's hash root
+  // continuity (docs/operations.md): backups, their state, the hash root (a restored node's, or
+  // carried over by a master-key rotation)
   'backups',
   'backup-state.json',
   'backup-identity.txt',

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { CLAIM_CN_PREFIX } from '../broker/acl.ts';
 import {
   INGEST_SERVICE_NAME,
   ingestWorkerName,
@@ -10,6 +11,7 @@ import {
   queueLimits,
 } from '../broker/mosquitto-config.ts';
 import { x509 } from '../pki/x509.ts';
+import { trustBundlePem } from './ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
 import { ensureServiceCert } from './service-cert.ts';
 
@@ -65,7 +67,13 @@ export async function writeMosquittoFiles(
   const port = o.port ?? ctx.config.mqtt.port;
   const host = o.host ?? ctx.config.mqtt.host;
   const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME, o.actor);
-  const crl = await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+  const crl = await rebuildCrl({
+    paths: ctx.paths,
+    store: ctx.store,
+    ca: ctx.ca,
+    previousCa: ctx.previousCa,
+    clock: ctx.clock,
+  });
   const tls = serverTlsMaterial(ctx);
 
   const files = {
@@ -96,7 +104,12 @@ export async function writeMosquittoFiles(
     maxPacketBytes: ctx.config.mqtt.maxPacketBytes,
     ...(o.user !== undefined ? { user: o.user } : {}),
   });
-  const acl = mosquittoAcl({ topicPrefix: ctx.config.mqtt.topicPrefix, services });
+  // Claim certificates of live batches (none on PostgreSQL, where claims are not available).
+  const batches = ctx.lifecycleStores ? await ctx.lifecycleStores.claims.listBatches() : [];
+  const claimIdentities = batches
+    .filter((b) => b.revokedAt === null && b.expiresAt > ctx.clock())
+    .map((b) => `${CLAIM_CN_PREFIX}${b.name}`);
+  const acl = mosquittoAcl({ topicPrefix: ctx.config.mqtt.topicPrefix, services, claimIdentities });
 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Mosquitto started as root reads these files only after switching to its own user, on start
@@ -110,7 +123,7 @@ export async function writeMosquittoFiles(
     chmodSync(files.persistenceDir, 0o700);
   if (process.getuid?.() === 0) chownSync(files.persistenceDir, owner.uid, owner.gid);
   const confPath = join(dir, 'mosquitto.conf');
-  write(files.cafile, ctx.ca.certPem);
+  write(files.cafile, trustBundlePem(ctx.ca, ctx.previousCa));
   write(files.certfile, tls.cert);
   write(files.keyfile, tls.key, 0o600);
   write(files.crlfile, crl.pem);

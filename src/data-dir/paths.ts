@@ -5,7 +5,12 @@ export function dataPaths(dataDir: string) {
   return {
     dataDir,
     masterKey: join(dataDir, 'master.key'),
-    /** Only on a node restored from a backup: the original installation's hash root, sealed. */
+    /** The next master key while `vigil keys rotate-master` runs (or was interrupted). */
+    masterKeyNext: join(dataDir, 'master.key.next'),
+    /**
+     * The root of keyed hashes and of the audit chain's key once it is no longer the master key
+     * itself (after a master-key rotation, or on a node restored from a backup), sealed.
+     */
     hashRootSealed: join(dataDir, 'hash-root.sealed'),
     db: join(dataDir, 'vigil.db'),
     pkiDir: join(dataDir, 'pki'),

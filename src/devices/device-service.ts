@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from '../atomic-file.ts';
+import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, type VigilContext } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
 import { deviceSecretIdentity } from '../keys/master-key.ts';
-import { issueClientCert } from '../pki/index.ts';
+import { type IssuedCert, issueClientCert } from '../pki/index.ts';
 import type { Alg } from '../protocol/aead.ts';
 import { b64uEncode } from '../protocol/base64url.ts';
 import { DEVICE_ID_RE, DEVICE_ID_RULE } from '../protocol/device-id.ts';
@@ -54,6 +55,54 @@ export function checkDeviceId(id: string): void {
 }
 
 /**
+ * Stores a new device (enabled, kid 1), its sealed secret and its certificate: what `vigil
+ * device add` and an approved claim (src/claims) have in common.
+ */
+export async function registerDevice(
+  ctx: VigilContext,
+  o: {
+    id: string;
+    profile: DeviceRecord['profile'];
+    alg: Alg;
+    cert: IssuedCert;
+    secret: Buffer;
+    now: number;
+  },
+): Promise<DeviceRecord> {
+  const { cert, now } = o;
+  const device: DeviceRecord = {
+    id: o.id,
+    profile: o.profile,
+    status: 'enabled',
+    alg: o.alg,
+    currentKid: 1,
+    createdAt: now,
+    updatedAt: now,
+    certSerial: cert.serial,
+    certNotAfter: cert.notAfter,
+    lastSeenAt: null,
+  };
+  await ctx.store.addDevice(device, {
+    deviceId: o.id,
+    kid: 1,
+    secretEnc: ctx.master.seal('device-secret', o.secret, deviceSecretIdentity(o.id, 1)),
+    createdAt: now,
+    status: 'active',
+  });
+  await ctx.store.addCertificate({
+    serial: cert.serial,
+    subject: o.id,
+    kind: 'device',
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    pem: cert.certPem,
+    revokedAt: null,
+    revocationReason: null,
+  });
+  return device;
+}
+
+/**
  * Provisions a device: registry entry, secret kid 1 (sealed under the master key), client
  * certificate (CN = id), and the bundle a device needs: ca.crt, device.crt, device.key,
  * device.json and vigil_device_config.h. The secret exists in clear only in the bundle.
@@ -82,35 +131,7 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
   });
   const secret = randomBytes(32);
   const alg = o.alg ?? 'A256GCM';
-  const device: DeviceRecord = {
-    id: o.id,
-    profile,
-    status: 'enabled',
-    alg,
-    currentKid: 1,
-    createdAt: now,
-    updatedAt: now,
-    certSerial: cert.serial,
-    certNotAfter: cert.notAfter,
-    lastSeenAt: null,
-  };
-  await ctx.store.addDevice(device, {
-    deviceId: o.id,
-    kid: 1,
-    secretEnc: ctx.master.seal('device-secret', secret, deviceSecretIdentity(o.id, 1)),
-    createdAt: now,
-    status: 'active',
-  });
-  await ctx.store.addCertificate({
-    serial: cert.serial,
-    subject: o.id,
-    kind: 'device',
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-    pem: cert.certPem,
-    revokedAt: null,
-    revocationReason: null,
-  });
+  const device = await registerDevice(ctx, { id: o.id, profile, alg, cert, secret, now });
   const info = {
     id: o.id,
     profile,
@@ -122,7 +143,7 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
     topic_prefix: ctx.config.mqtt.topicPrefix,
   };
   const files: [string, string, number][] = [
-    ['ca.crt', ctx.ca.certPem, 0o644],
+    ['ca.crt', trustBundlePem(ctx.ca, ctx.previousCa), 0o644],
     ['device.crt', cert.certPem, 0o644],
     ['device.key', cert.keyPkcs8Pem ?? '', 0o600],
     ['device.json', `${JSON.stringify(info, null, 2)}\n`, 0o600],
@@ -130,7 +151,7 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
       'vigil_device_config.h',
       firmwareHeader({
         ...info,
-        caPem: ctx.ca.certPem,
+        caPem: trustBundlePem(ctx.ca, ctx.previousCa),
         certPem: cert.certPem,
         keyPem: cert.keyPkcs8Pem ?? '',
       }),
@@ -219,7 +240,13 @@ async function revokeCertificatesOf(
   );
   for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
   await between();
-  await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+  await rebuildCrl({
+    paths: ctx.paths,
+    store: ctx.store,
+    ca: ctx.ca,
+    previousCa: ctx.previousCa,
+    clock: ctx.clock,
+  });
   return certs.map((c) => c.serial);
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { IngestBatch, ReplayStateRecord } from '../storage/store.ts';
+import type { IngestBatch, ReplayStateUpdate } from '../storage/store.ts';
 import { sampleMessage, sampleReading } from '../storage/store-records.fixture.ts';
 import { BatchWriter, type PendingWrite } from './batch-writer.ts';
 import type { ReplayLedger, ReplayMark } from './replay-guard.ts';
@@ -28,7 +28,7 @@ function rig(fail: number[] = [], hold?: () => Promise<void>) {
       const byDevice = new Map<string, number>();
       for (const m of marks) byDevice.set(m.deviceId, Math.max(byDevice.get(m.deviceId) ?? -1, m.seq));
       return [...byDevice].map(
-        ([deviceId, highest]): ReplayStateRecord => ({
+        ([deviceId, highest]): ReplayStateUpdate => ({
           deviceId,
           highest,
           bitmap: Buffer.alloc(0),

@@ -48,6 +48,24 @@ describe('DeviceKeyring', () => {
     assert.equal(ring.cachedKeys('truck-0001'), 1, 'the cache holds only the key that exists');
   });
 
+  it('accepts the new kid of a key rotation in progress above the current one, and no other', async () => {
+    const f = fakeStore();
+    f.addKey(2);
+    let next: number | undefined = 2;
+    const ring = new DeviceKeyring(f.store, master, (id) => (id === 'truck-0001' ? next : undefined));
+    assert.equal(code(await ring.resolve('truck-0001', 2)), 'ok', 'before the ack moved the current kid');
+    const lookups = f.calls.key;
+    assert.equal(code(await ring.resolve('truck-0001', 3)), 'VIGIL_ERR_UNKNOWN_KID');
+    assert.equal(f.calls.key, lookups, 'any other kid above the current one costs no lookup');
+    next = undefined;
+    ring.invalidate('truck-0001');
+    assert.equal(
+      code(await ring.resolve('truck-0001', 2)),
+      'VIGIL_ERR_UNKNOWN_KID',
+      'rotation over (failed)',
+    );
+  });
+
   it('does not cache a miss: a generation that appears later works at once', async () => {
     const f = fakeStore({ currentKid: 2 });
     const ring = new DeviceKeyring(f.store, master);

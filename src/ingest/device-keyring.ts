@@ -17,11 +17,21 @@ interface Entry {
 export class DeviceKeyring {
   readonly #store: Pick<Store, 'getDevice' | 'getDeviceKey'>;
   readonly #master: Pick<MasterKey, 'open'>;
+  readonly #nextKid: ((deviceId: string) => number | undefined) | undefined;
   #cache = new Map<string, Entry>();
 
-  constructor(store: Pick<Store, 'getDevice' | 'getDeviceKey'>, master: Pick<MasterKey, 'open'>) {
+  /**
+   * `nextKid` names the one kid above a device's current generation that may be in use (the new
+   * kid of a key rotation in progress, docs/protocol.md §12); it is looked up in memory.
+   */
+  constructor(
+    store: Pick<Store, 'getDevice' | 'getDeviceKey'>,
+    master: Pick<MasterKey, 'open'>,
+    nextKid?: (deviceId: string) => number | undefined,
+  ) {
     this.#store = store;
     this.#master = master;
+    this.#nextKid = nextKid;
   }
 
   invalidate(deviceId?: string): void {
@@ -46,6 +56,7 @@ export class DeviceKeyring {
    *
    * A `kid` above the device's current generation is refused before any key lookup: no key can
    * exist there yet, and a stream of distinct unknown `kid`s must cost neither a query nor memory.
+   * The one exception is the new kid of a rotation in progress (`nextKid`).
    * Only keys that exist are cached (at most one entry per generation up to the current one);
    * a miss is never cached, so a generation added by another process works at once.
    */
@@ -57,7 +68,8 @@ export class DeviceKeyring {
     if (!device) return new VE('VIGIL_ERR_UNKNOWN_DEVICE', deviceId);
     if (device.status !== 'enabled')
       return new VE('VIGIL_ERR_DEVICE_DISABLED', `${deviceId} is ${device.status}`);
-    if (kid > device.currentKid) return new VE('VIGIL_ERR_UNKNOWN_KID', `${deviceId} kid ${kid} > current`);
+    if (kid > device.currentKid && kid !== this.#nextKid?.(deviceId))
+      return new VE('VIGIL_ERR_UNKNOWN_KID', `${deviceId} kid ${kid} > current`);
     const entry = this.#cache.get(deviceId);
     if (!entry) return new VE('VIGIL_ERR_UNKNOWN_DEVICE', deviceId);
     let keys = entry.keys.get(kid);

@@ -39,6 +39,8 @@ export interface AcceptedMessage {
   deviceId: string;
   channel: Channel;
   seq: number;
+  /** The key generation the envelope was sealed under (key rotation watches for the new one). */
+  kid?: number;
   readings: ReadingRecord[];
   messages: MessageRecord[];
 }
@@ -129,7 +131,7 @@ export class IngestPipeline implements IngestSink {
     this.stats.accepted++;
     this.stats.readings += ctx.readings.length;
     const { deviceId, channel, env, readings, messages } = ctx;
-    this.#o.onAccepted?.({ deviceId, channel, seq: env.seq, readings, messages });
+    this.#o.onAccepted?.({ deviceId, channel, seq: env.seq, kid: env.kid, readings, messages });
     return { ok: true, deviceId, channel, seq: env.seq };
   }
 

@@ -4,7 +4,10 @@ import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey } from './master-key.ts';
 import { externalMasterKey } from './master-key-source.ts';
 
-/** The identity the hash root file of a restored node is sealed to (`MasterKey.seal`). */
+/**
+ * The identity the hash root file is sealed to (`MasterKey.seal`): written by a restore onto a new
+ * node and by `vigil keys rotate-master`, read by every open of the data directory.
+ */
 export const HASH_ROOT_IDENTITY = 'file:hash-root.sealed';
 
 /** The flag of `vigil start` that accepts a master key file other users could read. */
@@ -44,8 +47,8 @@ export function loadOrCreateMasterKey(
   opts: { acceptExposed?: boolean; hashRootPath?: string } = {},
 ): { key: MasterKey; created: boolean; exposedMode?: number } {
   const withHashRoot = (raw: Buffer): MasterKey => {
-    // A node restored from a backup keeps the original installation's hash root, sealed under its
-    // own master key (src/backup/restore-backup.ts).
+    // A node restored from a backup (src/backup/restore-backup.ts), or whose master key was
+    // rotated (src/data-dir/master-rotation.ts), keeps its hash root sealed under the master key.
     const hashRootPath = opts.hashRootPath;
     if (!hashRootPath || !existsSync(hashRootPath)) return new MasterKey(raw);
     const hashRoot = new MasterKey(raw).open('hash-root', readFileSync(hashRootPath), HASH_ROOT_IDENTITY);

@@ -58,10 +58,11 @@ export function notifyCredentialIdentity(name: string): string {
 export class MasterKey {
   readonly #key: Buffer;
   /**
-   * The key that keyed hashes and the audit chain's HMAC key derive from: the master key itself,
-   * except on a node restored from a backup, which keeps the original installation's (sealed under
-   * its own new master key), since the stored hashes (delivery tokens, recovery codes) and the
-   * audit chain's MACs cannot be recomputed without the values.
+   * The key that keyed hashes and the audit chain's HMAC key derive from: the master key itself
+   * until it is replaced, by `vigil keys rotate-master` (which carries the old root over) or by
+   * a restore onto a new node (which keeps the original installation's); then the root is sealed
+   * under the current master key (`hash-root.sealed`), since the stored hashes (delivery tokens,
+   * recovery codes) and the audit chain's MACs cannot be recomputed without the values.
    */
   readonly #hashRoot: Buffer;
 
@@ -98,8 +99,8 @@ export class MasterKey {
 
   /**
    * Key of the audit log's HMAC chain (src/storage/audit-chain.ts). It derives from the hash root
-   * so that a node restored from a backup (a new master key, the original hash root) still
-   * verifies the chain the original installation wrote.
+   * so that the chain written before a master-key rotation, or by the original installation of a
+   * node restored from a backup, still verifies (the same key as before while the root is the key).
    */
   auditKey(): Buffer {
     return this.#derive('audit-chain', 32, this.#hashRoot);

@@ -30,8 +30,8 @@ export interface IssueClientCertOptions {
  */
 export async function issueClientCert(opts: IssueClientCertOptions): Promise<IssuedCert> {
   const { ca, commonName, kind, validityDays = CONFIG_DEFAULTS.pki.deviceValidityDays, now, csrPem } = opts;
-  if (kind !== 'device' && kind !== 'service') {
-    throw new VigilError('VIGIL_ERR_PKI', "client certificate kind must be 'device' or 'service'");
+  if (kind !== 'device' && kind !== 'service' && kind !== 'claim') {
+    throw new VigilError('VIGIL_ERR_PKI', "client certificate kind must be 'device', 'service' or 'claim'");
   }
   checkClientName(commonName, kind);
   const publicKey = csrPem === undefined ? undefined : await csrPublicKey(csrPem);

@@ -26,4 +26,4 @@ export interface IssuedCert {
 }
 
 /** Kind of client identity: a field device or a backend service (ingest worker, API, ...). */
-export type ClientKind = 'device' | 'service';
+export type ClientKind = 'device' | 'service' | 'claim';

@@ -77,6 +77,12 @@ const KNOWN_EVENTS: Readonly<Record<string, z.ZodType<unknown>>> = {
     source: z.enum(['mains', 'battery', 'backup']),
   }),
   battery_low: z.strictObject({ type: z.literal('battery_low'), ts: ts.optional(), bat_pct: pct }),
+  // A certificate signing request for renewal (docs/protocol.md §13): PKCS#10 DER, base64url.
+  csr: z.strictObject({
+    type: z.literal('csr'),
+    ts: ts.optional(),
+    csr: z.string().regex(/^[A-Za-z0-9_-]{16,4096}$/),
+  }),
   cooling: z.strictObject({
     type: z.literal('cooling'),
     ts: ts.optional(),
@@ -109,11 +115,31 @@ export const ackSchema = z.strictObject({
   result: z.record(z.string(), scalar).optional(),
 });
 
-export const commandSchema = z.strictObject({
-  id: z.uuid(),
-  op: z.string().regex(/^[a-z_]{2,32}$/),
-  args: z.record(z.string(), scalar).default({}),
-});
+/**
+ * Arguments that may exceed 256 characters (docs/protocol.md §7.3): DER certificates in base64url,
+ * which only these ops carry. Everything else stays a flat object of short scalars.
+ */
+export const LONG_COMMAND_ARGS: Readonly<Record<string, string>> = { cert: 'cert', trust_bundle: 'bundle' };
+/** Largest long argument (characters); an envelope stays within 16 KiB. */
+export const MAX_LONG_ARG_CHARS = 8192;
+
+const longScalar = z.union([z.string().max(MAX_LONG_ARG_CHARS), z.number(), z.boolean(), z.null()]);
+
+export const commandSchema = z
+  .strictObject({
+    id: z.uuid(),
+    op: z.string().regex(/^[a-z_]{2,32}$/),
+    args: z.record(z.string(), longScalar).default({}),
+  })
+  .superRefine((c, ctx) => {
+    const long = LONG_COMMAND_ARGS[c.op];
+    for (const [k, v] of Object.entries(c.args)) {
+      if (typeof v === 'string' && v.length > 256 && k !== long)
+        ctx.addIssue({ code: 'custom', path: ['args', k], message: 'string longer than 256 characters' });
+      if (typeof v === 'number' && !Number.isFinite(v))
+        ctx.addIssue({ code: 'custom', path: ['args', k], message: 'not a finite number' });
+    }
+  });
 
 export type Sample = { ts: number } & Record<string, unknown>;
 export type DeviceEventBody = { type: string; ts?: number } & Record<string, unknown>;
@@ -171,6 +197,14 @@ export function parseEventBody(body: Buffer): DeviceEventBody {
   const r = (known ?? genericEvent).safeParse(raw);
   if (!r.success) throw bodyError(r.error);
   return r.data as DeviceEventBody;
+}
+
+export type CommandBody = z.infer<typeof commandSchema>;
+
+export function parseCommandBody(body: Buffer): CommandBody {
+  const r = commandSchema.safeParse(parseJson(body));
+  if (!r.success) throw bodyError(r.error);
+  return r.data;
 }
 
 export function parseAckBody(body: Buffer): z.infer<typeof ackSchema> {

@@ -7,9 +7,13 @@ import type { DeviceControl, ExternalBrokerStatus, StatusSources } from '../api/
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
+import { claimsRoutes } from '../api/routes/claims.ts';
+import { commandsRoutes } from '../api/routes/commands.ts';
+import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
 import { healthRoutes } from '../api/routes/health.ts';
+import { lifecycleRoutes } from '../api/routes/lifecycle.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
 import { metricsRoutes } from '../api/routes/metrics.ts';
 import { notificationStatusRoutes } from '../api/routes/notification-status.ts';
@@ -26,10 +30,12 @@ import type { AuthServices } from '../auth/auth-services.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { ContinuityService } from '../continuity/continuity-service.ts';
 import type { LinkTracker } from '../continuity/link-tracker.ts';
-import type { VigilContext } from '../data-dir/context.ts';
+import type { LifecycleStores, VigilContext } from '../data-dir/context.ts';
 import { deleteDevice, revokeDevice, setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
 import { VigilError } from '../errors.ts';
+import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
+import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { isDeviceId } from '../protocol/device-id.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
@@ -46,6 +52,8 @@ export interface ApiWiring {
   customAuthenticator?: Authenticator | undefined;
   alarms: AlarmStore;
   shipments: ShipmentService;
+  /** Commands and the key and certificate lifecycle; absent on PostgreSQL (not available there yet). */
+  lifecycle?: LifecycleServices | undefined;
   notifications: Notifications;
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
@@ -56,6 +64,34 @@ export interface ApiWiring {
   webRoot: string;
   /** More route modules, registered after the built-in ones and before the dashboard's files. */
   extraRoutes: RoutePlugin[];
+}
+
+/** Commands, a device's and the fleet's key and certificate state, and claims. */
+function lifecycleApiRoutes(
+  ctx: VigilContext,
+  stores: LifecycleStores,
+  lifecycle: LifecycleServices,
+  status: StatusSources,
+): RoutePlugin[] {
+  return [
+    commandsRoutes({
+      commands: {
+        send: (input) => lifecycle.commands.send(input),
+        list: (deviceId, limit) => stores.commands.list({ deviceId, limit, newestFirst: true }),
+      },
+      devices: ctx.store,
+    }),
+    lifecycleRoutes({ device: (id) => deviceLifecycle(lifecycleSources(ctx), id), status }),
+    claimsRoutes({
+      list: async () => ({
+        claims: await stores.claims.listClaims(),
+        batches: await stores.claims.listBatches(),
+        quarantine: await stores.claims.listQuarantine(),
+      }),
+      approve: (serial, deviceId, actor) => lifecycle.claims.approve(serial, deviceId, actor),
+      reject: (serial, actor, reason) => lifecycle.claims.reject(serial, actor, reason),
+    }),
+  ];
 }
 
 /**
@@ -127,9 +163,13 @@ export function composeApiRoutes(w: ApiWiring): {
       clock,
     }),
     deviceProvisioningRoutes(control, clock),
+    ...(w.lifecycle && ctx.lifecycleStores
+      ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status)
+      : []),
     readingsRoutes(store, clock),
     auditRoutes(store, clock),
     systemRoutes(status),
+    dashboardSettingsRoutes(ctx.config.dashboard),
     openApiRoutes,
     authRoutes(auth),
     usersRoutes(auth),
@@ -196,6 +236,7 @@ export function statusSources(p: {
     externalBrokers: () => p.externalLink?.brokers?.() ?? [],
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
+    ...(p.ctx.lifecycleStores ? { lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)) } : {}),
     continuity: () => p.continuity.report(),
     link: (id) => p.links.get(id),
     ...(p.sinks ? { sinks: p.sinks } : {}),

@@ -4,6 +4,7 @@ import type { IngestMeter, StatusSources } from '../api/ports.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
+import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import type { FdBudget } from '../net/fd-budget.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
@@ -20,6 +21,8 @@ export interface ApiPartDeps {
   shipments: ShipmentService;
   /** The notification configuration, senders and service the routes use. */
   notifications: Notifications;
+  /** Commands and the key and certificate lifecycle (`vigil start` on SQLite); absent elsewhere. */
+  lifecycle?: LifecycleServices | undefined;
   bus: LiveBus;
   fdBudget: FdBudget;
   rejections: RejectionRecorder;
@@ -56,6 +59,7 @@ export async function startApiPart(d: ApiPartDeps) {
     alarms: d.alarms,
     shipments: d.shipments,
     notifications: d.notifications,
+    lifecycle: d.lifecycle,
     bus: d.bus,
     status: d.status,
     onDeviceChanged: d.onDeviceChanged,
@@ -75,6 +79,7 @@ export async function startApiPart(d: ApiPartDeps) {
     ingest: d.ingest,
     routes: composed.routes,
     ...(d.readOnly ? { readOnly: d.readOnly } : {}),
+    tileOrigin: config.dashboard.tiles.url ? new URL(config.dashboard.tiles.url).origin : undefined,
   });
   const httpPort = (api.server.address() as { port: number }).port;
   return { api, auth, composed, httpPort };

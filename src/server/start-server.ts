@@ -18,14 +18,18 @@ import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
 import { LinkTracker } from '../continuity/link-tracker.ts';
+import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
+import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
+import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
+import type { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import { LiveBus } from '../live/live-bus.ts';
-import { normalizeSerial } from '../pki/index.ts';
+import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import { createProcessFdBudget } from '../process/process-fd-budget.ts';
 import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
 import { loadOrCreateReportSigner } from '../reports/signing.ts';
@@ -35,6 +39,9 @@ import { buildSinks } from '../sinks/build-sinks.ts';
 import { type SinkService, startSinkService } from '../sinks/sink-service.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { statusSources } from './api-routes.ts';
+import { brokerIdentityResolver } from './broker-identity.ts';
+import { coalesce } from './coalesce.ts';
+import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
 import { startApiPart } from './start-api.ts';
 
@@ -61,6 +68,10 @@ export interface RunningServer {
   live: { bus: LiveBus; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
+  /** Commands to devices and the key and certificate lifecycle (null on PostgreSQL: not there yet). */
+  lifecycle: LifecycleServices | null;
+  /** Server certificate renewal with hot swap on both listeners (null without the lifecycle). */
+  serverCert: ServerCertRenewal | null;
   /** Backups, UPS, data volume and the system alarms they raise. */
   continuity: ContinuityService;
   /** The sinks (InfluxDB, webhooks) fed from the outbox. */
@@ -104,7 +115,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const releaseLock = takeServerLock(ctx.paths.lock);
   const rejections = new RejectionRecorder({ store, logger, clock });
   rejections.start();
-  const keyring = new DeviceKeyring(store, ctx.master);
+  // The new kid of a key rotation in progress is accepted before the device's ack is processed.
+  let wired: LifecycleWiring | undefined;
+  const keyring = new DeviceKeyring(store, ctx.master, (id) => wired?.services.rotation.nextKid(id));
   // One bus for the live feed: fed by ingest (below), by alarm changes and by the API's samplers.
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
@@ -155,7 +168,25 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     logger,
     clock,
   });
+  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them; on
+  // the SQLite store (src/data-dir/context.ts: not on PostgreSQL yet).
+  wired = ctx.lifecycleStores
+    ? wireLifecycle({
+        ctx,
+        bus,
+        keyring,
+        logger,
+        // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
+        // dropping every cached key as a full refresh would.
+        onRevoked: () => crlUpdates.request(),
+      })
+    : undefined;
+  const lifecycle = wired;
+  const commands = lifecycle?.services.commands;
+  // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
+  await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
+    lifecycle?.onAccepted(ev);
     bus.publishAccepted(ev);
     if (ev.readings.length > 0) sinks.wake();
     alarmService.onAccepted(ev);
@@ -180,7 +211,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     writable: () => continuity?.writable() ?? true,
   });
   let continuity: ContinuityService | undefined;
-  let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
+  const crlUpdates = coalesce(() => updateCrlOnly());
+  let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
@@ -201,12 +233,25 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       shared: false,
       config,
       identity: { name: INGEST_SERVICE_NAME, certPem: service.certPem, keyPem: service.keyPem },
-      caPem: ctx.ca.certPem,
+      // Client certificates may chain to either root during a CA rollover.
+      caPem: trustBundlePem(ctx.ca, ctx.previousCa),
       sink: pipeline,
       logger,
       alarms,
       clock,
+      ...(lifecycle && commands
+        ? {
+            // A device that comes back online gets its pending commands again.
+            onDeviceState: (id: string, state: 'online' | 'offline') => {
+              if (state === 'online') void commands.dispatch(id, true);
+            },
+            onClaim: (c: { serial: string; payload: Buffer; address: string }) =>
+              lifecycle.services.claims.onClaim(c),
+          }
+        : {}),
     });
+    const l = link;
+    lifecycle?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
     // The links reconnect on their own; waiting a bounded time only makes a healthy start deterministic.
     await link
       .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
@@ -236,15 +281,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       },
       sink: pipeline,
       logger,
-      resolveIdentity: async (cn, serialHex) => {
-        const cert = await store.getCertificate(normalizeSerial(serialHex));
-        if (!cert || cert.revokedAt !== null || cert.subject !== cn) return null;
-        if (cert.kind === 'service') return { kind: 'service', name: cn };
-        if (cert.kind !== 'device') return null;
-        const device = await keyring.device(cn);
-        if (!device) return null;
-        return device.status === 'enabled' ? { kind: 'device', id: cn } : 'disabled';
-      },
+      ...(lifecycle && commands
+        ? {
+            // The device subscribed to its commands again (after every reconnect): send what is pending.
+            onCommandSubscription: (id: string) => void commands.dispatch(id, true),
+            onClaim: (c: Parameters<typeof lifecycle.services.claims.onClaim>[0]) =>
+              lifecycle.services.claims.onClaim(c),
+          }
+        : {}),
+      resolveIdentity: brokerIdentityResolver({ store, keyring, lifecycle }),
       onSecurityEvent: (ev) =>
         rejections.record({
           // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
@@ -256,12 +301,19 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         }),
     });
     mqttPort = await broker.start();
+    const b = broker;
+    lifecycle?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
-  const refresh = async () => {
+  async function updateCrlOnly(): Promise<void> {
+    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+    crl = next;
+    broker?.updateCrl(next.pem, next.serials);
+  }
+  async function refresh(): Promise<void> {
     keyring.invalidate();
-    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, clock });
+    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
     const added = next.serials.filter((s) => !crl.serials.includes(s));
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
@@ -269,7 +321,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       if (d.status !== 'enabled') broker?.disconnect(d.id);
     }
     if (added.length > 0) logger.info({ serials: added }, 'CRL updated; revoked sessions dropped');
-  };
+  }
   const watcher = await watchStoreChanges({
     store,
     intervalMs: config.pki.crlPollMs,
@@ -328,6 +380,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarms,
     shipments,
     notifications,
+    lifecycle: lifecycle?.services,
     bus,
     fdBudget,
     rejections,
@@ -342,6 +395,24 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   apiRuntime = apiRuntimeOf(api);
   httpPort = apiPort;
+  const serverCert =
+    lifecycle?.start(
+      [
+        ...(broker
+          ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
+          : []),
+        {
+          updateServerCert: (cert, key) => {
+            api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
+            if (apiRuntime) apiRuntime.serverCertPem = cert;
+          },
+        },
+      ],
+      async () => {
+        broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
+        await refresh();
+      },
+    ) ?? null;
   // After the listener: links in notifications name its port.
   await notifications.service.start();
   // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
@@ -380,13 +451,19 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     routes: apiRuntime?.routes ?? [],
     continuity: continuityService,
     sinks,
+    lifecycle: lifecycle?.services ?? null,
+    serverCert,
     stop: () =>
       (stopping ??= runShutdown(
         {
-          // The broker first (no new PUBACK is promised), then HTTPS, then the ingest drain.
+          // The broker (after the command sender) first: no new PUBACK is promised; then HTTPS,
+          // then the ingest drain.
           drain: [
             // No backup, UPS poll or storage check starts once the stop has begun.
             { name: 'continuity', run: () => continuityService.stop() },
+            // Commands and lifecycle timers stop; a dispatch in flight finishes while the broker
+            // can still carry it.
+            { name: 'lifecycle', run: async () => lifecycle?.stop() },
             { name: 'mqtt-link', run: async () => link?.close() },
             { name: 'broker', run: async () => broker?.close() },
             { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },

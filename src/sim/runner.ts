@@ -118,16 +118,27 @@ export async function startSimFleet(ctx: VigilContext, o: SimFleetOptions): Prom
       forceExcursion: o.forceExcursion === true && i === 0,
       ...(trip && route ? { route, resume: trip } : {}),
     });
+    d.intervalMs = periodMs;
     // Spread the devices over the period so they do not publish in lockstep.
     const start = setTimeout(
       () => {
+        let period = d.intervalMs;
+        let timer: NodeJS.Timeout;
         const tick = () => {
           const step = model.step(Date.now());
           for (const e of step.events) if (e.type === 'dispatch') showOnDisplay(dir, e, model.tripRouteId());
           d.record(step.sample, step.events as DeviceEventBody[], step.connected);
+          // A `set_interval` command changed the sampling period: follow it.
+          if (d.intervalMs !== period) {
+            period = d.intervalMs;
+            clearInterval(timer);
+            timer = setInterval(tick, period);
+            timers.push(timer);
+          }
         };
         tick();
-        timers.push(setInterval(tick, periodMs));
+        timer = setInterval(tick, period);
+        timers.push(timer);
       },
       Math.floor((periodMs * i) / Math.max(1, devices.length)),
     );

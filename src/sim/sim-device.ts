@@ -8,7 +8,9 @@ import type { DeviceEventBody } from '../protocol/bodies.ts';
 import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envelope.ts';
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import { deviceTopic } from '../protocol/topics.ts';
-import { bundleBrokers, type DeviceBundleFiles } from './device-bundle.ts';
+import { bundleBrokers, type DeviceBundleFiles, writeBundleFile } from './device-bundle.ts';
+import { type CommandStats, type OpsDevice, receiveCommand } from './device-ops.ts';
+import { DeviceDownlink } from './downlink.ts';
 import { Outbox, type SealedMessage } from './outbox.ts';
 import { DEFAULT_RECONNECT, ReconnectPolicy, type ReconnectSettings } from './reconnect-policy.ts';
 import { SeqStore } from './seq-store.ts';
@@ -22,7 +24,7 @@ const BACKLOG_PER_SEC = 10;
 /** A `link` event at most this often while a backlog remains. */
 const LINK_EVERY_MS = 30_000;
 
-export interface SimDeviceStats {
+export interface SimDeviceStats extends CommandStats {
   /** Samples recorded by the model. */
   recorded: number;
   sent: number;
@@ -75,9 +77,11 @@ export interface SimDeviceOptions {
  * bounded on-disk outbox whose records are deleted only after PUBACK, reconnection with
  * exponential backoff and full jitter down an ordered broker list and back to the primary after a
  * stable period, the backlog sent oldest first in full batches interleaved with live readings,
- * and the outbox depth reported in a `link` event.
+ * and the outbox depth reported in a `link` event. Downlink commands (§7.3) are checked against
+ * the device's replay window, run at most once per id and acknowledged; the ops (§7.4) include
+ * key rotation (two key generations held during it), certificate renewal and trust bundles.
  */
-export class SimDevice {
+export class SimDevice implements OpsDevice {
   readonly id: string;
   readonly stats: SimDeviceStats = {
     recorded: 0,
@@ -89,11 +93,23 @@ export class SimDevice {
     broker: null,
     failovers: 0,
     dropped: 0,
+    commandsRun: 0,
+    duplicates: 0,
+    refused: {},
+    commandLog: [],
     lastError: undefined,
   };
+  /** Sampling interval (set by `set_interval`), limits (`set_limits`), `identify` blinks. */
+  intervalMs = 60_000;
+  limits: { minC: number; maxC: number } | null = null;
+  identifyCount = 0;
+  pendingKey: string | null = null;
   readonly #b: DeviceBundleFiles;
-  readonly #keys: DeviceKeys;
+  /** Every key generation this device holds (two during a rotation), and the one it sends with. */
+  readonly #keys = new Map<number, DeviceKeys>();
+  #kid: number;
   readonly #seq: SeqStore;
+  readonly #downlink: DeviceDownlink;
   readonly #outbox: Outbox;
   readonly #policy: ReconnectPolicy;
   readonly #opts: SimDeviceOptions;
@@ -109,13 +125,17 @@ export class SimDevice {
   #lastBacklogAt = 0;
   #firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
   #lastError: Error | undefined;
+  /** Set by {@link restart}: reconnect to the same broker after this long, not by the policy. */
+  #restartInMs: number | undefined;
 
   constructor(bundle: DeviceBundleFiles, opts: SimDeviceOptions = {}) {
     this.#b = bundle;
     this.#opts = opts;
     this.id = bundle.info.id;
-    this.#keys = deriveDeviceKeys(Buffer.from(bundle.info.secret, 'base64url'), this.id);
+    this.#kid = bundle.info.kid;
+    this.#keys.set(this.#kid, deriveDeviceKeys(Buffer.from(bundle.info.secret, 'base64url'), this.id));
     this.#seq = new SeqStore(join(bundle.dir, 'seq.json'));
+    this.#downlink = new DeviceDownlink(join(bundle.dir, 'downlink.json'), this.id, bundle.info.alg);
     mkdirSync(bundle.dir, { recursive: true });
     this.#outbox = new Outbox(join(bundle.dir, 'outbox.log'), opts.outboxMax);
     const brokers = opts.brokers ?? (opts.brokerUrl ? [opts.brokerUrl] : bundleBrokers(bundle.info));
@@ -123,8 +143,19 @@ export class SimDevice {
     this.stats.buffered = this.#outbox.depth;
   }
 
-  /** Starts connecting; resolves at the first connection (rejects after 15 s without one). */
+  /** The key generation new messages are sealed under. */
+  get kid(): number {
+    return this.#kid;
+  }
+
+  /** The certificate the device connects with (PEM). */
+  get certificatePem(): string {
+    return this.#b.cert;
+  }
+
+  /** Starts connecting (also after close()); resolves at the first connection (rejects after 15 s without one). */
   connect(): Promise<void> {
+    this.#closed = false;
     const first = new Promise<void>((resolve, reject) => {
       // An unreachable broker is the environment's problem, not a bug: say which and why.
       const t = setTimeout(() => {
@@ -155,6 +186,7 @@ export class SimDevice {
   #attempt(): void {
     if (this.#closed) return;
     const url = this.#policy.current;
+    const commandsTopic = deviceTopic(this.#b.info.topic_prefix, this.id, 'commands');
     const stateTopic = deviceTopic(this.#b.info.topic_prefix, this.id, 'state');
     const client = mqtt.connect(url, {
       clientId: this.id,
@@ -180,6 +212,8 @@ export class SimDevice {
       if (!this.#policy.onPrimary) this.stats.failovers++;
       this.#opts.onConnect?.(url, this.#lostAt === null ? null : Date.now() - this.#lostAt);
       this.#lostAt = null;
+      // Protocol §1: clean session, so subscribe to commands again after every CONNACK.
+      client.subscribe(commandsTopic, { qos: 1 });
       client.publish(stateTopic, 'online', { qos: 1, retain: true });
       // Unacknowledged envelopes first, unchanged (same seq and nonce).
       this.#inflight.clear();
@@ -188,6 +222,9 @@ export class SimDevice {
       this.#pump = setInterval(() => this.#drain(), 100);
       this.#firstConnect?.resolve();
       this.#firstConnect = undefined;
+    });
+    client.on('message', (topic, payload) => {
+      if (topic === commandsTopic) void this.#onCommand(payload);
     });
     client.on('error', (err) => {
       this.stats.errors++;
@@ -211,7 +248,11 @@ export class SimDevice {
       this.#client = undefined;
       if (this.#closed) return;
       let delay: number;
-      if (up) {
+      if (this.#restartInMs !== undefined) {
+        // A reboot or a new certificate: the same broker again, after the given pause.
+        delay = this.#restartInMs;
+        this.#restartInMs = undefined;
+      } else if (up) {
         this.#lostAt = Date.now();
         delay = this.#policy.lost(Math.random());
       } else delay = this.#policy.failed(Math.random());
@@ -219,7 +260,91 @@ export class SimDevice {
     });
   }
 
-  #seal(channel: Channel, body: string, ids: number[]): SealedMessage {
+  #onCommand(payload: Buffer): Promise<void> {
+    const r = this.#downlink.receive(payload, this.#keys, Date.now());
+    return receiveCommand(this, r, this.stats, (body) => this.#ack(body));
+  }
+
+  /**
+   * An ack goes out at once, outside the outbox: if it is lost, the server sends the command again
+   * and the device answers it as a duplicate.
+   */
+  #ack(body: Record<string, unknown>): void {
+    const client = this.#client;
+    if (!client?.connected) return;
+    const { envelope } = this.#envelope('acks', JSON.stringify(body));
+    this.stats.sent++;
+    client.publish(deviceTopic(this.#b.info.topic_prefix, this.id, 'acks'), envelope, { qos: 1 }, (err) => {
+      if (err) this.stats.errors++;
+      else this.stats.acked++;
+    });
+  }
+
+  // ---- OpsDevice: what the command ops change on the device ------------------------------
+
+  certificateKeyPem(): string {
+    return this.#b.key;
+  }
+
+  installKid(kid: number, secret: Buffer): { activate: () => void } {
+    this.#keys.set(kid, deriveDeviceKeys(secret, this.id));
+    return {
+      activate: () => {
+        // Persisted first (as flash): after a reboot the device continues under the new kid.
+        const info = { ...this.#b.info, kid, secret: secret.toString('base64url') };
+        writeBundleFile(this.#b.dir, 'device.json', `${JSON.stringify(info, null, 2)}\n`);
+        this.#b.info = info;
+        this.#kid = kid;
+        // The old generation is kept for commands still sealed under it; the server retires it.
+        for (const k of [...this.#keys.keys()]) if (k < kid - 1) this.#keys.delete(k);
+      },
+    };
+  }
+
+  /** An event through the outbox: sent now when connected, else when the link is back. */
+  sendEvent(body: Record<string, unknown>): void {
+    this.#outbox.add('event', body, false);
+    this.stats.buffered = this.#outbox.depth;
+    this.#drain();
+  }
+
+  setPendingKey(pem: string | null): void {
+    this.pendingKey = pem;
+    if (pem) writeBundleFile(this.#b.dir, 'device.key.next', pem);
+  }
+
+  installCertificate(certPem: string, keyPem: string): { activate: () => void } {
+    return {
+      activate: () => {
+        writeBundleFile(this.#b.dir, 'device.key', keyPem);
+        writeBundleFile(this.#b.dir, 'device.crt', certPem, 0o644);
+        this.#b.cert = certPem;
+        this.#b.key = keyPem;
+        this.pendingKey = null;
+        // Reconnect with the new certificate (the server revokes the old one once it sees it used).
+        this.restart(200);
+      },
+    };
+  }
+
+  installTrustBundle(pem: string): void {
+    writeBundleFile(this.#b.dir, 'ca.crt', pem, 0o644);
+    this.#b.ca = pem;
+  }
+
+  /** Drops the connection (after the ack left) and connects to the same broker after `ms`. */
+  restart(ms: number): void {
+    const c = this.#client;
+    if (!c) return;
+    // From now on samples wait in the outbox for the next connection.
+    this.stats.connected = false;
+    this.#restartInMs = ms;
+    // Let the ack leave first: MQTT.js flushes queued publishes before an orderly end.
+    setTimeout(() => c.end(false, {}, () => {}), 50);
+  }
+
+  /** Seals `body` under the current kid with the next persisted seq. */
+  #envelope(channel: Channel, body: string): { seq: number; envelope: string } {
     const alg = this.#b.info.alg;
     const seq = this.#seq.next();
     const env = sealEnvelope({
@@ -227,18 +352,18 @@ export class SimDevice {
       channel,
       seq,
       ts: Date.now(),
-      kid: this.#b.info.kid,
+      kid: this.#kid,
       alg,
       nonce: randomBytes(NONCE_BYTES[alg]),
       body,
-      keys: this.#keys,
+      keys: this.#keys.get(this.#kid) as DeviceKeys,
     });
-    const m: SealedMessage = {
-      seq,
-      channel: channel as 'telemetry' | 'events',
-      ids,
-      envelope: serializeEnvelope(env),
-    };
+    return { seq, envelope: serializeEnvelope(env) };
+  }
+
+  #seal(channel: Channel, body: string, ids: number[]): SealedMessage {
+    const { seq, envelope } = this.#envelope(channel, body);
+    const m: SealedMessage = { seq, channel: channel as 'telemetry' | 'events', ids, envelope };
     this.#outbox.seal(m);
     return m;
   }

@@ -1,4 +1,5 @@
 import { VigilError } from '../../errors.ts';
+import type { FleetLifecycle } from '../../lifecycle/fleet-lifecycle.ts';
 import type { ApiRuntime, RoutePlugin } from '../api-deps.ts';
 import type { StatusSources } from '../ports.ts';
 import { PrometheusText } from '../prometheus-text.ts';
@@ -187,6 +188,34 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
   return m.toString();
 }
 
+/** Rotation and renewal counters, fleet due / overdue / failing, and the soonest device expiry. */
+export function renderLifecycleMetrics(f: FleetLifecycle): string {
+  const m = new PrometheusText();
+  m.family(
+    'vigil_lifecycle_events_total',
+    'counter',
+    'Key rotations, certificate renewals and claims, by event.',
+  );
+  for (const [event, n] of Object.entries(f.counters)) m.sample('vigil_lifecycle_events_total', n, { event });
+  m.family('vigil_key_rotation_devices', 'gauge', 'Enabled devices by secret rotation status.');
+  for (const status of ['due', 'overdue', 'failing', 'inProgress'] as const)
+    m.sample('vigil_key_rotation_devices', f.rotation[status], { status });
+  m.family('vigil_device_certificate_devices', 'gauge', 'Enabled devices by certificate renewal status.');
+  for (const status of ['due', 'overdue', 'failing'] as const)
+    m.sample('vigil_device_certificate_devices', f.certificates[status], { status });
+  m.family(
+    'vigil_device_certificate_soonest_expiry_timestamp_seconds',
+    'gauge',
+    'The soonest notAfter of an enabled device certificate, as a Unix time.',
+  );
+  const s = f.certificates.soonestExpiry;
+  if (s)
+    m.sample('vigil_device_certificate_soonest_expiry_timestamp_seconds', Math.floor(s.notAfter / 1000), {
+      device: s.deviceId,
+    });
+  return m.toString();
+}
+
 /** Prometheus scrape endpoint: API tokens only (`Authorization: Bearer`), role with metrics.read. */
 export function metricsRoutes(status: StatusSources): RoutePlugin {
   return async (app, { runtime }) => {
@@ -203,7 +232,8 @@ export function metricsRoutes(status: StatusSources): RoutePlugin {
         // A browser session is not a scraper: the endpoint takes API tokens only.
         if (req.principal?.kind !== 'token')
           throw new VigilError('VIGIL_ERR_AUTH', 'metrics needs a bearer token');
-        const text = renderMetrics(await systemStatus(status, runtime), runtime);
+        let text = renderMetrics(await systemStatus(status, runtime), runtime);
+        if (status.lifecycle) text += renderLifecycleMetrics(await status.lifecycle());
         return reply.type(PrometheusText.CONTENT_TYPE).send(text);
       },
     );

@@ -1,3 +1,4 @@
+import { commandView } from '../../commands/command-view.ts';
 import {
   addDevice,
   checkDeviceId,
@@ -7,6 +8,8 @@ import {
   revokeDevice,
   setDeviceEnabled,
 } from '../../devices/device-service.ts';
+import { deviceLifecycle } from '../../lifecycle/fleet-lifecycle.ts';
+import { createLifecycleServices, lifecycleSources } from '../../lifecycle/lifecycle-services.ts';
 import { ALGS, type Alg } from '../../protocol/aead.ts';
 import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
 import type { DeviceRecord } from '../../storage/store.ts';
@@ -63,6 +66,15 @@ export const deviceHelp: CommandHelp = {
       about:
         'Removes a device that never connected (a typo, a logger never installed): its registry entry and keys; its certificate is revoked; audited. A device with readings, events or shipments keeps its record: revoke it instead. Asks first.',
       options: [YES],
+    },
+    'rotate-key': {
+      synopsis: 'device rotate-key ID [--reason TEXT] [--json]',
+      about:
+        "Starts a rotation of the device secret to the next key generation (kid N+1), agreed by ECDH with the device's certificate key (docs/protocol.md §12): it is queued as a signed rotate_key command that a running `vigil start` delivers. The old kid is retired at the first message under the new one, or after keys.rotationOverlapMinutes.",
+      options: [
+        ['--reason TEXT', 'why (audited with the command)'],
+        ['--json', 'print the rotate_key command as one JSON object'],
+      ],
     },
   },
 };
@@ -146,11 +158,23 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
           const certs = await ctx.store.listCertificates({ subject: id, kind: 'device' });
           const keys = await ctx.store.listDeviceKeys(id);
           const readings = await ctx.store.countReadings(id);
+          // The key and certificate lifecycle lives in the SQLite store (none on PostgreSQL yet).
+          const lifecycle = ctx.lifecycleStores ? await deviceLifecycle(lifecycleSources(ctx), id) : null;
+          const r = lifecycle?.lastRotation ?? null;
           if (values.json) {
             io.out(
               JSON.stringify({
                 ...deviceJson(d),
                 readings,
+                lastRotation: r
+                  ? {
+                      ...r,
+                      startedAt: iso(r.startedAt),
+                      ackedAt: isoOrNull(r.ackedAt),
+                      completedAt: isoOrNull(r.completedAt),
+                    }
+                  : null,
+                pendingCommands: lifecycle?.pendingCommands ?? 0,
                 keys: keys.map((k) => ({ kid: k.kid, status: k.status, createdAt: iso(k.createdAt) })),
                 certificates: certs.map((c) => ({
                   serial: c.serial,
@@ -168,9 +192,27 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
           io.out(
             `created    ${iso(d.createdAt)}\nlast seen  ${d.lastSeenAt === null ? 'never' : iso(d.lastSeenAt)}\nreadings   ${readings}`,
           );
+          const since = lifecycle?.kidCreatedAt;
+          io.out(`key age    kid ${d.currentKid} since ${since == null ? '-' : iso(since)}`);
+          io.out(
+            `rotation   ${r ? `kid ${r.kid} ${r.state} (started ${iso(r.startedAt)})${r.error ? `: ${r.error}` : ''}` : 'never'}`,
+          );
+          io.out(`commands   ${lifecycle?.pendingCommands ?? 0} pending (vigil command list ${id})`);
           for (const c of certs) {
             io.out(
               `cert       ${c.serial} valid ${iso(c.notBefore)} .. ${iso(c.notAfter)}${c.revokedAt ? ` REVOKED ${iso(c.revokedAt)}` : ''}`,
+            );
+          }
+          return 0;
+        }
+        case 'rotate-key': {
+          const { rotation } = createLifecycleServices(ctx);
+          const cmd = await rotation.rotate(id, 'cli', values.reason ? { reason: values.reason } : {});
+          if (values.json) io.out(JSON.stringify(commandView(cmd)));
+          else {
+            io.out(`key rotation of ${id} to kid ${cmd.args.kid} started (command ${cmd.id}, ${cmd.state})`);
+            io.out(
+              'a running `vigil start` sends it; the old kid is retired after the first message under the new one.',
             );
           }
           return 0;

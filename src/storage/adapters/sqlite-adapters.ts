@@ -1,7 +1,10 @@
 import { SqliteAccountStore } from './sqlite-account-store.ts';
 import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
+import { SqliteClaimStore } from './sqlite-claim-store.ts';
+import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
+import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
 import { SqliteSinkOutbox } from './sqlite-sink-outbox.ts';
 import { SqliteStore } from './sqlite-store.ts';
@@ -14,6 +17,9 @@ export interface SqliteAdapters {
   accounts: SqliteAccountStore;
   alarms: SqliteAlarmStore;
   shipments: SqliteShipmentStore;
+  commands: SqliteCommandStore;
+  rotations: SqliteRotationStore;
+  claims: SqliteClaimStore;
   notifications: SqliteNotificationStore;
   sinkOutbox: SqliteSinkOutbox;
 }
@@ -26,6 +32,9 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     accounts: new SqliteAccountStore(database),
     alarms: new SqliteAlarmStore(database),
     shipments: new SqliteShipmentStore(database),
+    commands: new SqliteCommandStore(database),
+    rotations: new SqliteRotationStore(database),
+    claims: new SqliteClaimStore(database),
     notifications: new SqliteNotificationStore(database),
     sinkOutbox: new SqliteSinkOutbox(database),
   };

@@ -281,6 +281,21 @@ export class SqliteDatabase {
     });
   }
 
+  /**
+   * Re-encrypts the whole file under a new 32-byte key (`PRAGMA rekey`, SQLite3 Multiple Ciphers).
+   * The pages are rewritten in one write transaction through the journal (the WAL), so a crash
+   * leaves a file that opens with the old key or with the new one.
+   */
+  rekey(newKey: Buffer): void {
+    if (!Buffer.isBuffer(newKey) || newKey.length !== 32)
+      throw new VigilError('VIGIL_ERR_MASTER_KEY', 'database key must be 32 bytes');
+    this.scope('rekey').read(() => {
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+      this.#db.pragma(`rekey="x'${newKey.toString('hex')}'"`);
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    });
+  }
+
   /** Highest applied schema version, 0 for a fresh file. */
   schemaVersion(): number {
     return this.scope('pragma').read(() => {

@@ -11,7 +11,7 @@ const MATCHES = `(t.filtered = 0 OR EXISTS (
  * data stays in `readings` (encrypted with the rest of the file), never copied.
  */
 export const SINK_OUTBOX_MIGRATION: SqliteMigration = {
-  version: 11,
+  version: 14,
   name: 'sink outbox',
   sql: `
 -- One row per configured sink. next_id numbers its entries (never reused); pending and dropped

@@ -14,7 +14,8 @@ import {
 import { sampleDevice, sampleKey } from '../store-records.fixture.ts';
 import { openSqliteAdapters } from './sqlite-adapters.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
-import { SEALED_COLUMNS, SqliteSnapshots } from './sqlite-snapshots.ts';
+import { SEALED_COLUMNS } from './sqlite-reseal.ts';
+import { SqliteSnapshots } from './sqlite-snapshots.ts';
 
 const open = (path: string, m: MasterKey) =>
   openSqliteAdapters({ path, key: m.databaseKey(), auditKey: m.auditKey(), master: m });

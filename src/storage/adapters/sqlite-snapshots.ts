@@ -1,11 +1,5 @@
 import { Worker } from 'node:worker_threads';
 import { VigilError } from '../../errors.ts';
-import {
-  deviceSecretIdentity,
-  notifyCredentialIdentity,
-  type SealPurpose,
-  totpSecretIdentity,
-} from '../../keys/master-key.ts';
 import type {
   DatabaseSnapshots,
   Reseal,
@@ -14,55 +8,9 @@ import type {
   SnapshotKeys,
 } from '../database-snapshots.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
-import { quoteIdent, snapshotFacts } from './sqlite-snapshot-facts.ts';
+import { resealSqlite } from './sqlite-reseal.ts';
+import { snapshotFacts } from './sqlite-snapshot-facts.ts';
 import { SqliteStore } from './sqlite-store.ts';
-
-/**
- * Every value sealed under the master key inside the database: table, column, purpose and the
- * identity of its row (`MasterKey.seal`), the primary key to update it by, and which rows hold a
- * sealed value (`where`). A restore re-seals each under the new master key to the same identity;
- * `sqlite-snapshots.test.ts` fails when a `*_enc` or `sealed` column is missing here.
- */
-export const SEALED_COLUMNS: readonly {
-  table: string;
-  column: string;
-  purpose: SealPurpose;
-  key: readonly string[];
-  identity: (row: Record<string, unknown>) => string;
-  where?: string;
-}[] = [
-  {
-    table: 'device_keys',
-    column: 'secret_enc',
-    purpose: 'device-secret',
-    key: ['device_id', 'kid'],
-    identity: (r) => deviceSecretIdentity(String(r.device_id), Number(r.kid)),
-  },
-  {
-    table: 'users',
-    column: 'totp_secret_enc',
-    purpose: 'totp-secret',
-    key: ['name'],
-    identity: (r) => totpSecretIdentity(String(r.name)),
-  },
-  {
-    table: 'users',
-    column: 'totp_pending_enc',
-    purpose: 'totp-secret',
-    key: ['name'],
-    identity: (r) => totpSecretIdentity(String(r.name)),
-  },
-  {
-    // Channel credentials and webhook secrets, each sealed to its row name; the VAPID public key
-    // shares the table in clear (SECRET_NAMES in src/notifications/channels/channel-settings.ts).
-    table: 'notify_secrets',
-    column: 'sealed',
-    purpose: 'notify-credential',
-    key: ['name'],
-    identity: (r) => notifyCredentialIdentity(String(r.name)),
-    where: `name <> 'push.vapid-public-key'`,
-  },
-];
 
 /** Opens a snapshot file, runs `fn`, closes it. */
 async function withSnapshot<T>(
@@ -149,30 +97,9 @@ export class SqliteSnapshots implements DatabaseSnapshots {
     reseal: Reseal,
   ): Promise<{ resealed: number }> {
     return withSnapshot(path, from, false, (db) => {
-      const q = db.scope('snapshot');
       // sqlite3mc cannot rekey a database in WAL mode.
       db.exec('PRAGMA journal_mode = DELETE');
-      let resealed = 0;
-      const tables = new Set(
-        q.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`).map((r) => r.name),
-      );
-      q.write(() => {
-        for (const s of SEALED_COLUMNS) {
-          if (!tables.has(s.table)) continue;
-          const keyCols = s.key.map(quoteIdent).join(', ');
-          const rows = q.all<Record<string, unknown>>(
-            `SELECT ${keyCols}, ${quoteIdent(s.column)} AS v FROM ${quoteIdent(s.table)} WHERE ${quoteIdent(s.column)} IS NOT NULL${s.where ? ` AND ${s.where}` : ''}`,
-          );
-          const where = s.key.map((k) => `${quoteIdent(k)} = ?`).join(' AND ');
-          const update = q.stmt(
-            `UPDATE ${quoteIdent(s.table)} SET ${quoteIdent(s.column)} = ? WHERE ${where}`,
-          );
-          for (const r of rows) {
-            update.run(reseal(s.purpose, r.v as Buffer, s.identity(r)), ...s.key.map((k) => r[k]));
-            resealed++;
-          }
-        }
-      });
+      const resealed = resealSqlite(db, reseal);
       db.exec(`PRAGMA rekey = "x'${newDatabaseKey.toString('hex')}'"`);
       db.exec('PRAGMA journal_mode = WAL');
       return { resealed };

@@ -4,11 +4,13 @@
  * meaning of the signature, and the user's password and a fresh TOTP code, re-entered each time.
  * The server records name, role, time, meaning and reason, and audits it.
  */
+
 import { ApiError, api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absTime, humanize } from '../format.ts';
 import { type Alarm, alarmActive } from '../types.ts';
+import { alarmMessage } from '../ui/alarm-message.ts';
 import {
   badge,
   emptyState,
@@ -171,7 +173,7 @@ export const alarmsPage: Page = (root, ctx, params) => {
                   humanize(a.rule),
                   a.severity ? [' ', badge(severityTone(a.severity), humanize(a.severity))] : null,
                 ),
-                a.message ? h('div', { class: 'muted small' }, a.message) : null,
+                a.message ? h('div', { class: 'muted small' }, alarmMessage(a)) : null,
                 a.disproved
                   ? h(
                       'div',
@@ -295,7 +297,7 @@ export const alarmsPage: Page = (root, ctx, params) => {
             null,
             h('strong', null, humanize(a.rule)),
             ` on ${a.subject || 'unknown device'}`,
-            a.message ? h('span', { class: 'muted' }, ` · ${a.message}`) : null,
+            a.message ? h('span', { class: 'muted' }, ' · ', alarmMessage(a)) : null,
           ),
           field('Reason (required)', reason, 'Recorded with your name in the audit log.'),
           field('Meaning of your signature', meaning),

@@ -1,7 +1,7 @@
 /**
  * One device: its state and latest values, charts over a chosen range with the profile's
- * limits, gaps and backfilled points, its open alarms, and (with `devices.control`) the
- * enable/disable control.
+ * limits, gaps and backfilled points, its open alarms, (with `devices.control`) the
+ * enable/disable control, and its keys, certificate and commands (sending with `devices.command`).
  */
 
 import { highestLevel, outOfRange } from '../alarm-level.ts';
@@ -14,6 +14,7 @@ import { scorePoint } from '../news2-score.ts';
 import { PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
 import type { Device, DeviceDetailView, DeviceSummary, Reading, ShipmentView } from '../types.ts';
+import { alarmMessage } from '../ui/alarm-message.ts';
 import {
   badge,
   batteryMeter,
@@ -29,6 +30,7 @@ import {
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
+import { deviceControlPanel } from './device-control.ts';
 import { createDeviceHistory, RANGES, type RangeKey } from './device-history.ts';
 import { measureTile, news2Tile, tile, vitalTile } from './device-tiles.ts';
 import { showLoggerDisplay } from './logger-display.ts';
@@ -51,6 +53,7 @@ export const devicePage: Page = (root, ctx, params) => {
   const current = h('div', { class: 'tiles', testid: 'current-values' });
   const alarmsHost = h('div');
   const displayHost = h('div');
+  const controlPanel = deviceControlPanel(ctx, id);
   replace(
     root,
     h(
@@ -65,6 +68,7 @@ export const devicePage: Page = (root, ctx, params) => {
     alarmsHost,
     displayHost,
     history.el,
+    controlPanel.el,
   );
 
   function renderHead(): void {
@@ -261,7 +265,8 @@ export const devicePage: Page = (root, ctx, params) => {
               h(
                 'li',
                 null,
-                `${a.message || a.rule} · since ${absTime(a.startedAt ?? a.raisedAt)}${a.ack ? ` · acknowledged by ${a.ack.by ?? 'someone'}` : ''}`,
+                a.message ? alarmMessage(a) : a.rule,
+                ` · since ${absTime(a.startedAt ?? a.raisedAt)}${a.ack ? ` · acknowledged by ${a.ack.by ?? 'someone'}` : ''}`,
               ),
             ),
           ),
@@ -373,6 +378,7 @@ export const devicePage: Page = (root, ctx, params) => {
 
   return () => {
     stopped = true;
+    controlPanel.stop();
     for (const u of unsubs) u();
     history.destroy();
   };

@@ -11,13 +11,14 @@ import type { Page } from '../context.ts';
 import { cx, h, replace, s } from '../dom.ts';
 import { fmtField } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
-import type { Device, Series, ShipmentView } from '../types.ts';
+import type { Device, ShipmentView } from '../types.ts';
 import { type Basemap, loadBasemap } from '../ui/basemap.ts';
 import { badge, deviceStatusBadge, emptyState, errorBox, pageHeader, timeAgo } from '../ui/components.ts';
 import { countryLabelsOf } from '../ui/country-labels.ts';
 import { fitToPoints } from '../ui/fit-projection.ts';
 import { icon } from '../ui/icons.ts';
 import { placeLabels } from '../ui/label-placement.ts';
+import { loadTileSource, tileLayer } from '../ui/tile-layer.ts';
 import {
   type LonLat,
   labelText,
@@ -29,9 +30,8 @@ import {
   tripPinEl,
   tripPins,
 } from './map-fleet.ts';
+import { loadTracks, TRACK_HOURS, TRACK_MAX_POINTS } from './map-tracks.ts';
 
-const TRACK_HOURS = 24;
-const TRACK_MAX_POINTS = 400;
 const MIN_SPAN_DEG = 3;
 
 const tracks = new Map<string, LonLat[]>();
@@ -45,6 +45,7 @@ export const mapPage: Page = (root, ctx, params) => {
   let selected: string | null = params.focus ?? null;
   let map: Basemap | null = null;
   let trips = new Map<string, ShipmentView>();
+  let tiles: ReturnType<typeof tileLayer> | null = null;
 
   const svg = s('svg', {
     class: 'map-svg',
@@ -87,12 +88,10 @@ export const mapPage: Page = (root, ctx, params) => {
     status,
   );
   const list = h('div', { class: 'map-list' });
+  const basemapNote = h('span', null, 'Offline basemap: country outlines only.');
   replace(
     root,
-    pageHeader(
-      'Map',
-      'Live positions and tracks of vaccine shipments. Offline basemap: country outlines only.',
-    ),
+    pageHeader('Map', h('span', null, 'Live positions and tracks of vaccine shipments. ', basemapNote)),
     h(
       'div',
       { class: 'map-layout' },
@@ -181,6 +180,7 @@ export const mapPage: Page = (root, ctx, params) => {
   }
 
   function applyView(): void {
+    if (tiles && projection) tiles.draw(projection, view, width, height);
     zoomLayer.setAttribute(
       'transform',
       `translate(${view.x.toFixed(2)},${view.y.toFixed(2)}) scale(${view.k.toFixed(4)})`,
@@ -407,29 +407,6 @@ export const mapPage: Page = (root, ctx, params) => {
   ro.observe(svg);
 
   // ---- data
-  async function loadTracks(): Promise<void> {
-    const to = Date.now();
-    const from = to - TRACK_HOURS * 3_600_000;
-    await Promise.all(
-      trucks().map(async (d) => {
-        try {
-          const series = await api<Series>(
-            `/devices/${encodeURIComponent(d.id)}/readings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&maxPoints=${TRACK_MAX_POINTS}`,
-          );
-          const pts: LonLat[] = [];
-          for (const p of series.points) {
-            const lat = p.values.lat;
-            const lon = p.values.lon;
-            if (typeof lat === 'number' && typeof lon === 'number') pts.push([lon, lat]);
-          }
-          tracks.set(d.id, pts);
-        } catch {
-          // A missing track is not worth an error on the map; the marker still shows.
-        }
-      }),
-    );
-  }
-
   /** Trips in transit, by logger: their origin and destination pins. */
   async function loadTrips(): Promise<void> {
     if (!ctx.can('shipments.read')) return;
@@ -445,7 +422,17 @@ export const mapPage: Page = (root, ctx, params) => {
     status.replaceChildren(icon('clock'), ' Loading map…');
     try {
       if (!ctx.store.loaded) await ctx.store.refresh();
-      const [m] = await Promise.all([loadBasemap(), loadTracks(), loadTrips()]);
+      // A tile source that cannot be asked for leaves the offline map.
+      const source = await loadTileSource().catch(() => null);
+      if (stopped) return;
+      if (source) {
+        tiles = tileLayer(source);
+        wrap.prepend(tiles.el);
+        if (tiles.attribution) wrap.append(tiles.attribution);
+        wrap.classList.add('map-tiled');
+        basemapNote.textContent = 'Basemap: map tiles from the configured tile server.';
+      }
+      const [m] = await Promise.all([loadBasemap(), loadTracks(trucks(), tracks), loadTrips()]);
       if (stopped) return;
       map = m;
       status.replaceChildren();

@@ -1,8 +1,10 @@
 /** The shipment page's record: its alarms and its chain of custody (audited events, in order). */
+
 import { cx, h } from '../dom.ts';
 import { absTime, duration, humanize } from '../format.ts';
 import type { Custody } from '../shipment-view.ts';
 import { type Alarm, alarmActive } from '../types.ts';
+import { alarmMessage } from '../ui/alarm-message.ts';
 import { badge, emptyState, type Tone } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import { actorName } from '../ui/shipment-bits.ts';
@@ -40,7 +42,7 @@ export function alarmList(alarms: Alarm[]): HTMLElement[] {
             badge(SEVERITY[a.severity] ?? 'info', humanize(a.severity)),
             a.disproved ? badge('off', 'Disproved') : null,
           ),
-          h('div', null, a.message),
+          h('div', null, alarmMessage(a)),
           h(
             'div',
             { class: 'muted small' },
@@ -86,11 +88,20 @@ function describeEvent(e: Custody): [string, string, string] {
   return [label, ic, e.action.replace(/^shipment\./, '').replace(/[^a-z]+/g, '-')];
 }
 
-/** The event's details as text: times formatted, flags as words, never a token. */
-function detailText(e: Custody): string {
+/**
+ * The event's details as text: times formatted, flags as words, never a token. The logger's
+ * `batch` of a dispatch is named as the header names it ("logger batch id"), and the dispatch
+ * lists the same batches (lots) as the header, so the two never tell different stories.
+ */
+function detailText(e: Custody, lots: readonly string[]): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(e.detail)) {
     if (v === null || v === undefined || /token/i.test(k)) continue;
+    if (k === 'batch' && typeof v === 'string') {
+      parts.push(`logger batch id ${v}`);
+      if (e.action === 'shipment.dispatch' && lots.length) parts.push(`batches ${lots.join(', ')}`);
+      continue;
+    }
     const key = humanize(k).toLowerCase();
     if (/(^|_)at$|At$/.test(k) && (typeof v === 'number' || typeof v === 'string')) {
       const ms = typeof v === 'number' ? v : Date.parse(v);
@@ -113,7 +124,8 @@ function detailText(e: Custody): string {
   return parts.join(' · ');
 }
 
-export function custodyTimeline(custody: Custody[]): HTMLElement[] {
+/** The custody events, oldest first; `lots` are the shipment's batches as its header lists them. */
+export function custodyTimeline(custody: Custody[], lots: readonly string[] = []): HTMLElement[] {
   if (!custody.length) return [emptyState('No custody events yet.')];
   const events = [...custody].sort((a, b) => a.at - b.at);
   return [
@@ -122,7 +134,7 @@ export function custodyTimeline(custody: Custody[]): HTMLElement[] {
       { class: 'timeline', testid: 'custody-timeline' },
       events.map((e) => {
         const [label, ic, kind] = describeEvent(e);
-        const detail = detailText(e);
+        const detail = detailText(e, lots);
         return h(
           'li',
           { class: cx('timeline-item', `timeline-${kind}`) },

@@ -117,7 +117,13 @@ export const shipmentPage: Page = (root, ctx, params) => {
     replace(facts, ...shipmentFacts(d));
     replace(excursionHost, ...excursionList(d));
     replace(alarmHost, ...alarmList(d.alarms));
-    replace(custodyHost, ...custodyTimeline(d.custody));
+    replace(
+      custodyHost,
+      ...custodyTimeline(
+        d.custody,
+        d.shipment.batches.map((b) => b.lot),
+      ),
+    );
     replace(
       decisionHost,
       decisionCard(s, ctx, () => void load()),

@@ -11,6 +11,7 @@ import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import type { SystemStatus } from '../types.ts';
 import { errorBox, loading, pageHeader, timeAgo } from '../ui/components.ts';
+import { lifecyclePanel } from './lifecycle-panel.ts';
 import { seclabCard } from './seclab-card.ts';
 import {
   brokerCard,
@@ -38,11 +39,14 @@ export const systemPage: Page = (root, ctx) => {
   // Built once: it polls on its own while a run is in progress.
   const seclab = seclabCard(ctx);
   const chart = throughputChart(chartHost);
+  // Keys and certificates of the fleet, claims: polls on its own (src/pages/lifecycle-panel.ts).
+  const lifecycle = lifecyclePanel(ctx);
 
   replace(
     root,
     pageHeader('System', h('span', null, 'Broker, ingest, storage, certificates and continuity. ', updated)),
     body,
+    lifecycle.el,
   );
 
   function render(): void {
@@ -103,6 +107,7 @@ export const systemPage: Page = (root, ctx) => {
   void poll();
   return () => {
     stopped = true;
+    lifecycle.stop();
     if (timer) clearTimeout(timer);
     seclab.stop();
     chart.destroy();
