@@ -14,7 +14,15 @@ import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { makeTestPki } from '../src/pki/test-pki.fixture.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
-import { type Instance, startInstance } from './helpers/instance.ts';
+import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
+
+/** The little of the page's DOM the tile checks read inside page.evaluate (no DOM lib here). */
+type TilePage = {
+  document: {
+    querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number; src: string }>;
+  };
+};
+
 import { seedFleet } from './helpers/seed-fleet.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -108,15 +116,18 @@ test('the map draws tiles from dashboard.tiles.url, which the CSP allows alone',
       .first()
       .waitFor({ state: 'attached', timeout: 15_000 });
     // Every tile image on the page loaded (naturalWidth 0 would be a refused or failed image).
-    const loaded = await page.waitForFunction(
-      `(() => {
-        const imgs = [...document.querySelectorAll('[data-testid="map-tiles"] img')];
+    // Every tile image on the page loaded (naturalWidth 0 would be a refused or failed image).
+    // Polled with page.evaluate (DevTools, not eval: the page's CSP forbids eval, as it should).
+    let shown = 0;
+    await waitFor('every tile image loaded', async () => {
+      shown = await page.evaluate(() => {
+        const imgs = [
+          ...(globalThis as unknown as TilePage).document.querySelectorAll('[data-testid="map-tiles"] img'),
+        ];
         return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth === 256) ? imgs.length : 0;
-      })()`,
-      undefined,
-      { timeout: 15_000 },
-    );
-    const shown = (await loaded.jsonValue()) as number;
+      });
+      return shown > 0;
+    });
     assert.ok(shown >= 4, `${shown} tiles`);
     assert.ok(requested.length >= shown, `requests: ${requested.join(' ')}`);
     // The offline outline map gives way to the tiles; the attribution is shown.
@@ -133,12 +144,14 @@ test('the map draws tiles from dashboard.tiles.url, which the CSP allows alone',
     // Zooming in asks for the next tile zoom level.
     const zBefore = Math.max(...requested.map((r) => Number(r.split('/')[0])));
     for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Zoom in' }).click();
-    await page.waitForFunction(
-      `[...document.querySelectorAll('[data-testid="map-tiles"] img')].some(
-        (i) => Number(new URL(i.src).pathname.split('/')[2]) > ${zBefore},
-      )`,
-      undefined,
-      { timeout: 10_000 },
+    await waitFor('a tile of a higher zoom', () =>
+      page.evaluate(
+        (z) =>
+          [
+            ...(globalThis as unknown as TilePage).document.querySelectorAll('[data-testid="map-tiles"] img'),
+          ].some((i) => Number(new URL(i.src).pathname.split('/')[2]) > z),
+        zBefore,
+      ),
     );
     // "Fit fleet" zooms back to the fleet.
     await page.getByTestId('map-fit').click();

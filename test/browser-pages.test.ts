@@ -279,6 +279,8 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
       );
       await page.goto(`${inst.httpUrl}/#/device/truck-001`);
       await page.getByTestId('range-to').waitFor();
+      // The range inputs are filled once the readings are in.
+      await waitFor('the range shown', async () => (await page.getByTestId('range-to').inputValue()) !== '');
       // Another time zone for this user: every time is shown in it (Amsterdam is UTC+1 in winter).
       const before = await page.getByTestId('range-to').inputValue();
       await page.getByTestId('zone-select').selectOption('UTC');
