@@ -1,18 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { type AlarmService, createAlarmService } from '../alarms/alarm-service.ts';
-import type { AlarmStore } from '../alarms/alarm-store.ts';
+import { createAlarmService } from '../alarms/alarm-service.ts';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
-import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
 import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
-import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
-import type { AuthServices } from '../auth/auth-services.ts';
-import type { LockoutPolicy } from '../auth/lockout.ts';
-import type { Authenticator } from '../auth/principal.ts';
-import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
@@ -22,12 +15,9 @@ import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
-import { VigilError } from '../errors.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
-import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
-import type { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import { LiveBus } from '../live/live-bus.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import { createProcessFdBudget } from '../process/process-fd-budget.ts';
@@ -36,74 +26,20 @@ import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
 import { buildSinks } from '../sinks/build-sinks.ts';
-import { type SinkService, startSinkService } from '../sinks/sink-service.ts';
+import { startSinkService } from '../sinks/sink-service.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { statusSources } from './api-routes.ts';
 import { brokerIdentityResolver } from './broker-identity.ts';
 import { coalesce } from './coalesce.ts';
 import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
+import type { RunningServer, ServerOptions } from './running-server.ts';
 import { startApiPart } from './start-api.ts';
+
+export type { RunningServer, ServerOptions };
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
-
-export interface RunningServer {
-  mqttPort: number;
-  httpPort: number;
-  pipeline: IngestPipeline;
-  rejections: RejectionRecorder;
-  broker: EmbeddedBroker | undefined;
-  /** Accounts, sessions and API tokens (the instance the API uses). */
-  auth: AuthServices;
-  /** Alarms; changes made through this instance reach the live feed (the rules write here). */
-  alarms: AlarmStore;
-  /** The rules on live data: per-device rule sets (`configureSubject`), alarms persisted to `alarms`. */
-  alarmService: AlarmService;
-  /** Shipments and chain of custody; fed the devices' dispatch and delivery events. */
-  shipments: ShipmentService;
-  /** Alarm notifications: the service (routing, escalation, outbox), configuration, senders. */
-  notifications: Notifications;
-  /** The live feed: its bus (publish here) and counters. */
-  live: { bus: LiveBus; stats: LiveStats };
-  /** Every API route with its access rule. */
-  routes: readonly RouteInfo[];
-  /** Commands to devices and the key and certificate lifecycle (null on PostgreSQL: not there yet). */
-  lifecycle: LifecycleServices | null;
-  /** Server certificate renewal with hot swap on both listeners (null without the lifecycle). */
-  serverCert: ServerCertRenewal | null;
-  /** Backups, UPS, data volume and the system alarms they raise. */
-  continuity: ContinuityService;
-  /** The sinks (InfluxDB, webhooks) fed from the outbox. */
-  sinks: SinkService;
-  /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
-  stop(): Promise<ShutdownOutcome>;
-}
-
-export interface ServerOptions {
-  onAccepted?: (ev: AcceptedMessage) => void;
-  /** Resolves API callers; default: sessions and API tokens of src/auth over the context's store. */
-  authenticator?: Authenticator;
-  /** Session timeouts and lockout policy of the auth services (tests shorten them). */
-  authOptions?: { sessionTimeouts?: Partial<SessionTimeouts>; lockout?: Partial<LockoutPolicy> };
-  /** Live-feed bounds and periods (tests shorten them). */
-  live?: Partial<LiveLimits>;
-  /** Directory of the built dashboard; default web/dist of this checkout. */
-  webRoot?: string;
-  /** More API route modules (registered after the built-in ones). */
-  apiRoutes?: RoutePlugin[];
-  /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
-  alarmService?: { tickMs?: number; anomaly?: boolean };
-  /**
-   * Asks the process to shut down gracefully (UPS low battery): `vigil start` stops as on Ctrl-C.
-   * Without it the server stops itself.
-   */
-  requestShutdown?: (reason: string) => void;
-  /** Continuity timings (tests shorten them). */
-  continuity?: { checkMs?: number; backupRetryBaseMs?: number; backupFirstDelayMs?: number };
-  /** Channel senders instead of the real ones (tests). */
-  notificationSenders?: Notifications['senders'];
-}
 
 /**
  * Runs Vigil in one process: embedded broker (or a link to an external one), ingest pipeline,
