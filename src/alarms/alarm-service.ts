@@ -16,9 +16,12 @@
  *   corrections of resolved alarms and disproved alarms are kept and audited).
  * - On start, and whenever a device's rule set changes, the device is (re)loaded: its stored
  *   alarms of the retention window are given back to the engine (`restore`) and its recent
- *   readings and events are re-ingested from the store, so the rules continue across a restart
- *   without opening a second alarm for a period that already has one; its statistical monitor is
- *   rebuilt from the readings of its history window (by time).
+ *   readings and events are replayed from the store page by page (rule-history.ts), so the rules
+ *   continue across a restart without opening a second alarm for a period that already has one;
+ *   its statistical monitor is rebuilt from the readings of its history window (by time).
+ * - Memory per device does not grow with stored history: the engine keeps checkpoints of its
+ *   rules' states and the newest readings only (released after a load), and late data older than
+ *   those is judged with the readings it asks back from the store.
  * - A data-gap alarm that opens while a device is delivering buffered samples (a backlog sent in
  *   several envelopes is silent between them) is held until the next tick and written only if
  *   the gap is still open then.
@@ -32,6 +35,7 @@ import type { DeviceRecord, Store } from '../storage/store.ts';
 import type { AlarmStore } from './alarm-store.ts';
 import { createAlarmWriter, storedAlarms, toRuleAlarm } from './alarm-writer.ts';
 import { createDeviceMonitors } from './device-monitors.ts';
+import { createRuleHistory } from './rule-history.ts';
 import {
   checkConfig,
   deviceRules,
@@ -45,14 +49,17 @@ import {
 export type { SubjectConfig, SubjectSource } from './subject-rules.ts';
 
 export interface AlarmServiceOptions {
-  store: Pick<Store, 'queryReadings' | 'queryMessages' | 'listDevices' | 'getDevice' | 'appendAudit'>;
+  store: Pick<
+    Store,
+    'queryReadings' | 'queryMessages' | 'countReadings' | 'listDevices' | 'getDevice' | 'appendAudit'
+  >;
   /** Where alarms are persisted (the server passes the live-feed-observed store). */
   alarms: AlarmStore;
   logger: Pick<Logger, 'error' | 'warn' | 'debug'>;
   clock: () => number;
-  /** Readings kept behind the newest, and re-ingested on start (default 72 h). */
+  /** How far behind the newest reading late data is judged, and replayed on start (default 72 h). */
   retentionMs?: number;
-  /** Bound on readings kept (and re-ingested) per device (default 10 000). */
+  /** Bound on the readings behind the newest that late data reaches and a start replays, per device (default 10 000). */
   maxReadingsPerDevice?: number;
   /** Period of the clock-driven check (data gaps); default 30 s, 0 = no timer (tests call tick()). */
   tickMs?: number;
@@ -107,6 +114,12 @@ export interface AlarmService {
 const HOUR_MS = 3_600_000;
 /** A device's pending readings beyond this are dropped (and counted) until the queue drains. */
 const MAX_PENDING_PER_DEVICE = 100_000;
+/**
+ * The rule engine's memory per device: the newest readings kept (out-of-order arrivals among them
+ * are merged without a store read), a checkpoint every so many readings, at most so many
+ * checkpoints (late data reaching further back replays at most the stored readings between two).
+ */
+const ENGINE_MEMORY = { memoryReadings: 32, checkpointEvery: 64, maxCheckpoints: 12 } as const;
 
 export function createAlarmService(o: AlarmServiceOptions): AlarmService {
   const retentionMs = o.retentionMs ?? 72 * HOUR_MS;
@@ -147,7 +160,14 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
     rules: rulesFor,
     retentionMs,
     maxReadings,
+    ...ENGINE_MEMORY,
     ...(o.lateToleranceMs !== undefined ? { lateToleranceMs: o.lateToleranceMs } : {}),
+  });
+  const history = createRuleHistory({
+    store: o.store,
+    retentionMs,
+    maxReadings,
+    eventReading,
   });
 
   function fail(err: unknown, what: string, extra: Record<string, unknown> = {}): void {
@@ -217,25 +237,16 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
         .map((a) => toRuleAlarm(a, units.get(a.rule) as AlarmUnit)),
     );
 
+    // the rules' history, page by page: its episodes are held and reconciled once, below
     const since = configs.get(deviceId)?.since;
-    const rows = await o.store.queryReadings({
-      deviceId,
-      descending: true,
-      limit: maxReadings,
-      ...(since !== undefined ? { since } : {}),
-    });
-    rows.reverse();
-    const newest = rows.at(-1)?.ts;
-    const readings: Reading[] = newest === undefined ? [] : rows.filter((r) => r.ts >= newest - retentionMs);
-    const from = Math.max(since ?? Number.NEGATIVE_INFINITY, readings[0]?.ts ?? now - retentionMs);
-    const events = (
-      await o.store.queryMessages({ deviceId, channel: 'events', since: from, limit: maxReadings })
-    )
-      .map(eventReading)
-      .filter((r): r is Reading => r !== undefined);
-    const all = [...readings, ...events];
-    stats.readings += all.length;
-    const lastSample = newest ?? now;
+    const plan = await history.replay(deviceId, now, since);
+    let catchingUp = false;
+    for await (const page of plan.pages()) {
+      stats.readings += page.length;
+      catchingUp ||= page.some((r) => r.backfill === true);
+      engine.ingest(deviceId, page, now, { defer: true });
+    }
+    const lastSample = plan.newest ?? now;
 
     // Active alarms of rules this device no longer has (its shipment ended, or changed profile).
     for (const a of stored) {
@@ -246,7 +257,8 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
         fail(err, 'alarm write', { alarm: a.id.slice(0, 200) });
       }
     }
-    await persist(judge(deviceId, all, now));
+    await persist(judge(deviceId, [], now, { catchingUp }));
+    engine.release(deviceId);
 
     // Rebuild the monitor from its history window; keep what the store says, and continue only
     // an alarm the store holds.
@@ -281,10 +293,19 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
     return true;
   }
 
-  /** Runs the engine on readings; a data gap opened while catching up on a backlog is deferred. */
-  function judge(deviceId: string, readings: readonly Reading[], now: number): AlarmTransition[] {
-    const catchingUp = readings.some((r) => r.backfill === true);
-    return engine.ingest(deviceId, readings, now).transitions.filter((t) => {
+  /**
+   * Runs the engine on readings (with the stored ones it needs back); a data gap opened while
+   * catching up on a backlog is deferred.
+   */
+  function judge(
+    deviceId: string,
+    readings: readonly Reading[],
+    now: number,
+    extra: { history?: readonly Reading[]; catchingUp?: boolean } = {},
+  ): AlarmTransition[] {
+    const catchingUp = extra.catchingUp ?? readings.some((r) => r.backfill === true);
+    const opts = extra.history ? { history: extra.history } : {};
+    return engine.ingest(deviceId, readings, now, opts).transitions.filter((t) => {
       if (!catchingUp || t.type !== 'opened' || t.alarm.rule !== 'data-gap') return true;
       deferred.set(t.alarm.id, t);
       return false;
@@ -304,7 +325,9 @@ export function createAlarmService(o: AlarmServiceOptions): AlarmService {
         const since = configs.get(deviceId)?.since;
         const judged = since === undefined ? readings : readings.filter((r) => r.ts >= since);
         stats.readings += judged.length;
-        await persist(judge(deviceId, judged, now));
+        const span = engine.historyNeeded(deviceId, judged);
+        const stored = span ? await history.span(deviceId, span, since) : undefined;
+        await persist(judge(deviceId, judged, now, stored ? { history: stored } : {}));
         await persist(monitors.observe(deviceId, judged, now));
       } catch (err) {
         fail(err, 'rules', { device: deviceId });

@@ -102,7 +102,7 @@ describe('door and power alarms from events', () => {
     assert.equal(a.peak, 8 * MIN);
   });
 
-  it('ends with the same door and power alarms for 40 random arrival orders and batchings', () => {
+  it('ends with the same door and power alarms for 40 random arrival orders and batchings, in memory or from the store', () => {
     // samples every 5 min without door or power fields; every fact about them comes from events
     const rs: Reading[] = samples(0, 4000);
     const doors: [number, number][] = [
@@ -131,15 +131,24 @@ describe('door and power alarms from events', () => {
     };
     assert.equal(expected.door.length, 3);
     assert.equal(expected.power.length, 2);
-    for (let seed = 1; seed <= 40; seed++) {
-      const e = engine();
+    for (let seed = 1; seed <= 80; seed++) {
+      // from seed 41 on, only the newest readings stay in memory and older ones come back stored
+      const bounded = seed > 40;
+      const e = bounded
+        ? createRuleEngine({
+            rules: coldChainRules(fridge),
+            memoryReadings: 4,
+            checkpointEvery: 8,
+            maxCheckpoints: 5,
+          })
+        : engine();
       const size = 1 + ((seed * 7) % 40);
-      const all = ingestShuffled(e, 's', rs, { seed, size, now });
+      const all = ingestShuffled(e, 's', rs, { seed, size, now, ...(bounded ? { stored: [] } : {}) });
       const got = {
         door: standing(all, e.openAlarms(), 'door-open'),
         power: standing(all, e.openAlarms(), 'no-power'),
       };
-      assert.deepEqual(got, expected, `seed ${seed}, batches of ${size}`);
+      assert.deepEqual(got, expected, `seed ${seed}, batches of ${size}${bounded ? ', bounded memory' : ''}`);
       for (const t of all) {
         const a = t.alarm;
         const eventDriven = a.rule === 'door-open' || a.rule === 'no-power';

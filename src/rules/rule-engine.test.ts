@@ -118,6 +118,19 @@ describe('rule engine', () => {
       const all = ingestShuffled(e, 's', rs, { seed, size, now: at(1500) });
       assert.deepEqual(finalOf(all, e.openAlarms()), expected, `seed ${seed}, batches of ${size}`);
     }
+    // the same with only the newest readings in memory: late data older than them is judged
+    // with the stored readings the engine asks back, from sparse checkpoints
+    for (let seed = 1; seed <= 40; seed++) {
+      const e = createRuleEngine({
+        rules: rules(),
+        memoryReadings: 8,
+        checkpointEvery: 16,
+        maxCheckpoints: 6,
+      });
+      const size = 1 + ((seed * 37) % 200);
+      const all = ingestShuffled(e, 's', rs, { seed, size, now: at(1500), stored: [] });
+      assert.deepEqual(finalOf(all, e.openAlarms()), expected, `bounded, seed ${seed}, batches of ${size}`);
+    }
   });
 
   it('refuses a rule set with two rules of the same id', () => {

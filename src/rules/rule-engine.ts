@@ -1,15 +1,38 @@
 /**
- * The incremental rule engine: per subject (a device or a shipment) it keeps the recent readings
- * in timestamp order together with every rule's state before each reading. New readings, in any
- * order, are merged in; the rules are re-run from the earliest reading that changed, using the
- * state saved just before it, so late (backfilled) data is judged exactly as if it had arrived
- * on time. The episodes found are turned into alarm transitions by reconcile.ts, whose header
- * states the lifecycle policy.
+ * The incremental rule engine: per subject (a device or a shipment) it folds readings, in
+ * timestamp order, into every rule's state. New readings, in any order, are merged in; the rules
+ * are re-run from the checkpoint before the earliest reading that changed, so late (backfilled)
+ * data is judged exactly as if it had arrived on time. The episodes found are turned into alarm
+ * transitions by reconcile.ts, whose header states the lifecycle policy.
+ *
+ * Memory per subject is bounded and does not grow with stored history (checkpoints.ts): a few
+ * checkpoints of the rules' states and, by default, the readings since the oldest of them. With
+ * `memoryReadings` only the newest readings stay in memory; late data older than them is judged
+ * with the readings the caller gives back from its store (`historyNeeded`, then `ingest` with
+ * `history`). A restart replays the store into the engine page by page (`ingest` with `defer`),
+ * so the rules continue from the same states.
  *
  * Pure: no clock (the caller passes `now`), no I/O; the caller persists the transitions, and
  * after a restart gives back the alarms (`restore`) and re-ingests the recent readings.
  */
 import { VigilError } from '../errors.ts';
+import {
+  type Checkpoint,
+  checkpointBefore,
+  compact,
+  dataFrom,
+  firstReadingAfter,
+  floorTs,
+  fold,
+  type Limits,
+  lowerBound,
+  memoryFrom,
+  newestTs,
+  newSubjectState,
+  release,
+  type SubjectState,
+  upperBound,
+} from './checkpoints.ts';
 import { type RuleAlarmBook, reconcileRule } from './reconcile.ts';
 import type { Alarm, AlarmTransition, Episode, Reading, RuleNode } from './rule.ts';
 
@@ -17,17 +40,28 @@ export interface RuleEngineOptions {
   /** The rule set, the same for every subject or chosen per subject (per-shipment routes). */
   readonly rules: readonly RuleNode[] | ((subject: string) => readonly RuleNode[]);
   /**
-   * How far back (behind the newest reading) readings and states are kept, default 72 h. A reading
-   * older than everything kept cannot be placed in order and is counted as `tooOld`.
+   * How far back (behind the newest reading) late data is still judged, default 72 h. A reading
+   * at or before the floor (the oldest checkpoint, moved up as this horizon passes it) cannot be
+   * placed in order and is counted as `tooOld`.
    */
   readonly retentionMs?: number;
   /**
-   * At most this many readings are kept per subject (default unbounded): a bound on memory for
-   * fast-sampling devices. Readings beyond it are pruned as if older than the retention.
+   * Late data is judged back to at most this many readings behind the newest (default
+   * unbounded): readings beyond it are too old, as if older than the retention.
    */
   readonly maxReadings?: number;
   /** An alarm raised longer than this before `now` is `detectedLate` (default 120 s, the ingest backfill mark). */
   readonly lateToleranceMs?: number;
+  /**
+   * Readings kept in memory per subject (at least this many, up to `checkpointEvery` more);
+   * default: every reading back to the floor. With a bound, late data older than them needs
+   * {@link RuleEngine.historyNeeded}.
+   */
+  readonly memoryReadings?: number;
+  /** A checkpoint of every rule's state is taken every this many readings (default 256). */
+  readonly checkpointEvery?: number;
+  /** At most this many checkpoints per subject (default 32); older ones are thinned out. */
+  readonly maxCheckpoints?: number;
 }
 
 export interface IngestResult {
@@ -39,27 +73,47 @@ export interface IngestResult {
   readonly tooOld: number;
 }
 
+/** Stored readings (samples and events) with `after < ts <= through`. */
+export interface HistorySpan {
+  readonly after: number;
+  readonly through: number;
+}
+
+export interface IngestOptions {
+  /**
+   * The subject's stored readings of the span {@link RuleEngine.historyNeeded} asked for (the
+   * ones being ingested may be among them). Required when a span was asked for.
+   */
+  readonly history?: readonly Reading[];
+  /**
+   * The readings continue the subject's history in timestamp order (a restart replaying the
+   * store page by page): the episodes they end are held and reconciled with the alarms by the
+   * next ingest without `defer`. No transitions are returned.
+   */
+  readonly defer?: boolean;
+}
+
 export interface RuleEngine {
+  /**
+   * The span of older readings, no longer in memory, that judging `readings` needs (only with
+   * `memoryReadings`); undefined when none is.
+   */
+  historyNeeded(subject: string, readings: readonly Reading[]): HistorySpan | undefined;
   /** Merges the readings (any order) for one subject and returns the alarm transitions. */
-  ingest(subject: string, readings: readonly Reading[], now: number): IngestResult;
+  ingest(subject: string, readings: readonly Reading[], now: number, options?: IngestOptions): IngestResult;
   /** Re-judges clock-driven conditions (data gaps) at `now`, for one subject or all. */
   tick(now: number, subject?: string): AlarmTransition[];
   openAlarms(subject?: string): Alarm[];
   /** Loads persisted alarms (after a restart) so they are continued, not duplicated. */
   restore(alarms: readonly Alarm[]): void;
+  /**
+   * Lets the readings a subject holds in memory go (its rules' state stays, as a checkpoint):
+   * late data then comes back through `history`.
+   */
+  release(subject: string): void;
   /** Drops a subject (its shipment closed); the `destroy` of the rule-node contract. */
   forget(subject: string): void;
   subjects(): string[];
-}
-
-interface SubjectState {
-  readonly nodes: readonly RuleNode[];
-  readonly readings: Reading[];
-  /** states[i]: every node's state before readings[i]; states[readings.length]: after the last. */
-  readonly states: unknown[][];
-  readonly books: Map<string, RuleAlarmBook>;
-  /** Readings at or before this timestamp were pruned; later arrivals this old are too old. */
-  floorTs: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -71,34 +125,51 @@ function sameData(a: Reading, b: Reading): boolean {
   return ka.every((k) => Object.is(a.data[k], b.data[k]));
 }
 
-/** Index of the first reading with ts > t (readings sorted by ts). */
-function upperBound(rs: readonly Reading[], t: number): number {
-  let lo = 0;
-  let hi = rs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((rs[mid] as Reading).ts <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** Where the rules must be re-run from to take in readings whose earliest timestamp is `lo`. */
+type Start =
+  | { readonly kind: 'append' }
+  | { readonly kind: 'memory'; readonly k: number }
+  | { readonly kind: 'history'; readonly k: number; readonly span: HistorySpan };
+
+function startFor(s: SubjectState, lo: number): Start {
+  // after every reading held (an equal timestamp goes after the readings of that instant)
+  if (lo > memoryFrom(s) && lo >= newestTs(s)) return { kind: 'append' };
+  const k = checkpointBefore(s, lo);
+  if (k >= s.base) return { kind: 'memory', k };
+  return { kind: 'history', k, span: { after: (s.cps[k] as Checkpoint).ts, through: memoryFrom(s) } };
 }
 
-/** Index of the first reading with ts >= t. */
-function lowerBound(rs: readonly Reading[], t: number): number {
-  let lo = 0;
-  let hi = rs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((rs[mid] as Reading).ts < t) lo = mid + 1;
-    else hi = mid;
+/**
+ * Puts the stored readings of the span back in memory in front of the held ones, from checkpoint
+ * `k` on. Stored readings equal to incoming ones are the incoming ones (already committed by the
+ * time the rules see them) and are left to the merge.
+ */
+function rehydrate(s: SubjectState, k: number, history: readonly Reading[], incoming: readonly Reading[]) {
+  const after = (s.cps[k] as Checkpoint).ts;
+  const through = memoryFrom(s);
+  const seg = history.filter((r) => r.ts > after && r.ts <= through).sort((a, b) => a.ts - b.ts);
+  const taken = new Array<boolean>(seg.length).fill(false);
+  for (const r of incoming) {
+    for (let i = lowerBound(seg, r.ts); i < seg.length && (seg[i] as Reading).ts === r.ts; i++) {
+      if (!taken[i] && sameData(seg[i] as Reading, r)) {
+        taken[i] = true;
+        break;
+      }
+    }
   }
-  return lo;
+  s.readings = [...seg.filter((_, i) => !taken[i]), ...s.readings];
+  s.base = k;
 }
 
 export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
-  const retentionMs = options.retentionMs ?? 72 * HOUR_MS;
   const lateToleranceMs = options.lateToleranceMs ?? 120_000;
-  const maxReadings = Math.max(1, options.maxReadings ?? Number.POSITIVE_INFINITY);
+  const limits: Limits = {
+    retentionMs: options.retentionMs ?? 72 * HOUR_MS,
+    maxReadings: Math.max(1, options.maxReadings ?? Number.POSITIVE_INFINITY),
+    memoryReadings: Math.max(0, options.memoryReadings ?? Number.POSITIVE_INFINITY),
+    every: Math.max(1, options.checkpointEvery ?? 256),
+    max: Math.max(2, options.maxCheckpoints ?? 32),
+  };
   const subjects = new Map<string, SubjectState>();
 
   function nodesFor(subject: string): readonly RuleNode[] {
@@ -115,41 +186,10 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
     let s = subjects.get(subject);
     if (!s) {
       const nodes = nodesFor(subject);
-      s = {
-        nodes,
-        readings: [],
-        states: [nodes.map((n) => n.init())],
-        books: new Map(nodes.map((n) => [n.rule, { open: undefined, closed: [] }])),
-        floorTs: Number.NEGATIVE_INFINITY,
-      };
+      s = newSubjectState(nodes, new Map(nodes.map((n) => [n.rule, { open: undefined, closed: [] }])));
       subjects.set(subject, s);
     }
     return s;
-  }
-
-  /** Re-runs every node from reading index p; returns the episodes that ended, per rule. */
-  function replay(s: SubjectState, p: number): Map<string, Episode[]> {
-    const ended = new Map<string, Episode[]>();
-    s.states.length = p + 1;
-    let cur = s.states[p] as unknown[];
-    const nodes = s.nodes;
-    for (let i = p; i < s.readings.length; i++) {
-      const r = s.readings[i] as Reading;
-      const next = new Array<unknown>(nodes.length);
-      for (let k = 0; k < nodes.length; k++) {
-        const node = nodes[k] as RuleNode;
-        const step = node.onReading(cur[k], r);
-        next[k] = step.state;
-        if (step.ended) {
-          const list = ended.get(node.rule);
-          if (list) list.push(step.ended);
-          else ended.set(node.rule, [step.ended]);
-        }
-      }
-      s.states.push(next);
-      cur = next;
-    }
-    return ended;
   }
 
   /** Alarm transitions of every rule; `replayedFrom`: episodes ending after it were re-derived. */
@@ -161,9 +201,8 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
     replayedFrom = Number.POSITIVE_INFINITY,
   ) {
     const out: AlarmTransition[] = [];
-    const last = s.states[s.states.length - 1] as unknown[];
-    const firstReadingAfter = (ts: number) => s.readings[upperBound(s.readings, ts)]?.ts;
-    const dataFrom = s.readings[0]?.ts ?? Number.POSITIVE_INFINITY;
+    const last = s.last;
+    const from = dataFrom(s);
     s.nodes.forEach((node, k) => {
       const episodes = ended.get(node.rule) ?? [];
       const ongoing = node.ongoing(last[k], now);
@@ -179,8 +218,8 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
           unit: node.unit,
           now,
           lateToleranceMs,
-          firstReadingAfter,
-          dataFrom,
+          firstReadingAfter: (ts) => firstReadingAfter(s, ts),
+          dataFrom: from,
           replayedFrom,
           ...(node.judgedBy !== undefined ? { judgedBy: node.judgedBy } : {}),
           ...(node.criterion !== undefined ? { criterion: node.criterion } : {}),
@@ -191,36 +230,76 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
   }
 
   function prune(s: SubjectState) {
-    const n = s.readings.length;
-    if (n === 0) return;
-    const horizon = (s.readings[n - 1] as Reading).ts - retentionMs;
-    const cut = Math.max(lowerBound(s.readings, horizon), n - maxReadings);
-    // amortised: drop in chunks, never the last reading
-    if (cut < 1024 && cut < n / 4) return;
-    const drop = Math.min(cut, n - 1);
-    if (drop <= 0) return;
-    s.floorTs = (s.readings[drop - 1] as Reading).ts;
-    s.readings.splice(0, drop);
-    s.states.splice(0, drop);
-    const keepAfter = s.floorTs - retentionMs;
+    if (!compact(s, limits)) return;
+    const keepAfter = floorTs(s) - limits.retentionMs;
     for (const book of s.books.values()) {
       if (book.closed.length > 0)
         book.closed = book.closed.filter((c) => (c.resolvedAt ?? c.startedAt) >= keepAfter).slice(-1000);
     }
   }
 
+  /** Adds deferred episodes to `ended`; those ending from `from` on were re-derived. */
+  function withHeld(s: SubjectState, ended: Map<string, Episode[]>, from: number): number {
+    const held = s.held;
+    if (!held) return from;
+    s.held = undefined;
+    for (const [rule, list] of held) {
+      const keep = list.filter((e) => (e.endedAt ?? Number.POSITIVE_INFINITY) < from);
+      if (keep.length > 0) ended.set(rule, [...keep, ...(ended.get(rule) ?? [])]);
+    }
+    return Math.min(s.heldFrom, from);
+  }
+
+  function hold(s: SubjectState, ended: Map<string, Episode[]>, from: number): void {
+    if (!s.held) {
+      s.held = new Map();
+      s.heldFrom = from;
+    }
+    for (const [rule, list] of ended) s.held.set(rule, [...(s.held.get(rule) ?? []), ...list]);
+    s.heldFrom = Math.min(s.heldFrom, from);
+  }
+
   return {
-    ingest(subject, readings, now) {
+    historyNeeded(subject, readings) {
+      const s = subjects.get(subject);
+      if (!s) return undefined;
+      let lo = Number.POSITIVE_INFINITY;
+      for (const r of readings) if (Number.isFinite(r.ts) && r.ts > floorTs(s) && r.ts < lo) lo = r.ts;
+      if (lo === Number.POSITIVE_INFINITY) return undefined;
+      const start = startFor(s, lo);
+      return start.kind === 'history' ? start.span : undefined;
+    },
+
+    ingest(subject, readings, now, opts = {}) {
       const s = stateOf(subject);
       const incoming = readings.filter((r) => Number.isFinite(r.ts)).sort((a, b) => a.ts - b.ts);
-      let tooOld = 0;
+      const floor = floorTs(s);
+      const live = incoming.filter((r) => r.ts > floor);
+      const tooOld = incoming.length - live.length;
+      const settle = (ended: Map<string, Episode[]>, from: number): AlarmTransition[] => {
+        if (opts.defer) {
+          hold(s, ended, from);
+          return [];
+        }
+        const replayedFrom = withHeld(s, ended, from);
+        return reconcile(subject, s, ended, now, replayedFrom);
+      };
+      if (live.length === 0) {
+        return {
+          transitions: settle(new Map(), Number.POSITIVE_INFINITY),
+          accepted: 0,
+          duplicates: 0,
+          tooOld,
+        };
+      }
+      const start = startFor(s, (live[0] as Reading).ts);
+      if (start.kind === 'history') {
+        if (!opts.history) throw new Error(`rule engine: ${subject} needs stored readings (historyNeeded)`);
+        rehydrate(s, start.k, opts.history, live);
+      }
       let duplicates = 0;
       const fresh: Reading[] = [];
-      for (const r of incoming) {
-        if (r.ts <= s.floorTs) {
-          tooOld++;
-          continue;
-        }
+      for (const r of live) {
         let dup = false;
         for (
           let i = lowerBound(s.readings, r.ts);
@@ -235,11 +314,12 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
         if (dup) duplicates++;
         else fresh.push(r);
       }
-      if (fresh.length === 0) {
-        return { transitions: reconcile(subject, s, new Map(), now), accepted: 0, duplicates, tooOld };
+      // stored readings put back in memory are re-judged even when nothing new came with them
+      if (fresh.length === 0 && start.kind !== 'history') {
+        return { transitions: settle(new Map(), Number.POSITIVE_INFINITY), accepted: 0, duplicates, tooOld };
       }
       // merge: equal timestamps keep the earlier arrival first
-      const p = upperBound(s.readings, (fresh[0] as Reading).ts);
+      const p = fresh.length > 0 ? upperBound(s.readings, (fresh[0] as Reading).ts) : s.readings.length;
       const tail = s.readings.splice(p);
       let i = 0;
       let j = 0;
@@ -250,8 +330,26 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
           s.readings.push(fresh[j++] as Reading);
         }
       }
-      const ended = replay(s, p);
-      const transitions = reconcile(subject, s, ended, now, (s.readings[p] as Reading).ts);
+      let ended: Map<string, Episode[]>;
+      let from: number;
+      if (start.kind === 'append') {
+        if (p === 0) (s.cps[s.base] as Checkpoint).firstAfter = (s.readings[0] as Reading).ts;
+        ended = fold(s, p, s.last, s.count, p, limits.every);
+        from = (s.readings[p] as Reading).ts;
+      } else {
+        // re-run from checkpoint k; the checkpoints after it are re-taken on the way
+        const c = s.cps[start.k] as Checkpoint;
+        s.cps.length = start.k + 1;
+        s.sinceCheckpoint = 0;
+        const first = upperBound(s.readings, c.ts);
+        c.firstAfter = s.readings[first]?.ts ?? Number.POSITIVE_INFINITY;
+        // with stored readings back, everything after the checkpoint is judged again: some may
+        // have been committed but not yet given to the engine
+        const collectFrom = start.kind === 'history' ? first : p;
+        ended = fold(s, first, c.states, c.count, collectFrom, limits.every);
+        from = s.readings[collectFrom]?.ts ?? Number.POSITIVE_INFINITY;
+      }
+      const transitions = settle(ended, from);
       prune(s);
       return { transitions, accepted: fresh.length, duplicates, tooOld };
     },
@@ -280,6 +378,11 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
         if (a.state === 'open') book.open = a;
         else book.closed.push(a);
       }
+    },
+
+    release(subject) {
+      const s = subjects.get(subject);
+      if (s) release(s);
     },
 
     forget(subject) {

@@ -1,6 +1,6 @@
 /** Helpers for the rules tests: readings on a minute grid and transition filters. */
 import type { Alarm, AlarmTransition, Reading } from './rule.ts';
-import type { RuleEngine } from './rule-engine.ts';
+import type { IngestResult, RuleEngine } from './rule-engine.ts';
 
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
@@ -55,17 +55,44 @@ export function shuffled<T>(items: readonly T[], seed = 1): T[] {
   return out;
 }
 
-/** Feeds `readings` to `engine` in the order `seed` shuffles them, `size` at a time; every transition. */
+/**
+ * Ingests like the alarm service does with a store: the readings are stored first (committed
+ * before the rules see them), and whatever older readings the engine no longer holds in memory
+ * come back from `stored`.
+ */
+export function ingestStored(
+  engine: RuleEngine,
+  stored: Reading[],
+  subject: string,
+  readings: readonly Reading[],
+  now: number,
+): IngestResult {
+  stored.push(...readings);
+  const span = engine.historyNeeded(subject, readings);
+  if (!span) return engine.ingest(subject, readings, now);
+  const history = stored.filter((r) => r.ts > span.after && r.ts <= span.through);
+  return engine.ingest(subject, readings, now, { history });
+}
+
+/**
+ * Feeds `readings` to `engine` in the order `seed` shuffles them, `size` at a time; every
+ * transition. With `stored`, through {@link ingestStored}.
+ */
 export function ingestShuffled(
   engine: RuleEngine,
   subject: string,
   readings: readonly Reading[],
-  o: { readonly seed: number; readonly size: number; readonly now: number },
+  o: { readonly seed: number; readonly size: number; readonly now: number; readonly stored?: Reading[] },
 ): AlarmTransition[] {
   const order = shuffled(readings, o.seed);
   const all: AlarmTransition[] = [];
-  for (let i = 0; i < order.length; i += o.size)
-    all.push(...engine.ingest(subject, order.slice(i, i + o.size), o.now).transitions);
+  for (let i = 0; i < order.length; i += o.size) {
+    const batch = order.slice(i, i + o.size);
+    const out = o.stored
+      ? ingestStored(engine, o.stored, subject, batch, o.now)
+      : engine.ingest(subject, batch, o.now);
+    all.push(...out.transitions);
+  }
   return all;
 }
 
