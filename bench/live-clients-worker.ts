@@ -1,8 +1,8 @@
 /**
  * Worker thread: N dashboard clients on the live feed (WSS, session cookie, Origin of the server),
- * as browsers would hold them. Notes the monotonic time each `reading` frame arrives, before
- * anything else is done with it, plus which device and seq it carries (read with a regex rather
- * than a full JSON.parse, so the clients' own cost stays small). Bounded: at most `maxRecords`
+ * as browsers would hold them. Notes the monotonic time each `readings` message arrives, before
+ * anything else is done with it, plus the device and seq of every reading it carries (read with a
+ * regex rather than a full JSON.parse, so the clients' own cost stays small). Bounded: at most `maxRecords`
  * records (counted beyond), and the main thread terminates the worker if it overruns.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,7 +22,9 @@ let overflow = 0;
 const received = new Array<number>(job.clients).fill(0);
 const closeCodes = new Array<number | null>(job.clients).fill(null);
 const sockets: WebSocket[] = [];
-const READING = /^\{"type":"reading","data":\{"deviceId":"([^"]+)","seq":(\d+)/;
+const READINGS = '{"type":"readings","data":[';
+/** Each reading of a batch starts with its device and seq (src/live/live-bus.ts). */
+const READING = /\{"deviceId":"([^"]+)","seq":(\d+)/g;
 
 function open(i: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -36,20 +38,22 @@ function open(i: number): Promise<void> {
     ws.on('message', (data: Buffer) => {
       const t = nowMs();
       received[i] = (received[i] ?? 0) + 1;
-      const m = READING.exec(data.toString());
-      if (!m) return;
-      const dev = devIndex.get(m[1] ?? '');
-      if (dev === undefined) return;
-      if (n >= job.maxRecords) {
-        overflow++;
-        return;
+      const text = data.toString();
+      if (!text.startsWith(READINGS)) return;
+      for (const m of text.matchAll(READING)) {
+        const dev = devIndex.get(m[1] ?? '');
+        if (dev === undefined) continue;
+        if (n >= job.maxRecords) {
+          overflow++;
+          continue;
+        }
+        const o = n * 4;
+        records[o] = i;
+        records[o + 1] = dev;
+        records[o + 2] = Number(m[2]);
+        records[o + 3] = t;
+        n++;
       }
-      const o = n * 4;
-      records[o] = i;
-      records[o + 1] = dev;
-      records[o + 2] = Number(m[2]);
-      records[o + 3] = t;
-      n++;
     });
     ws.once('open', () => resolve());
     ws.once('unexpected-response', (_req, res) => reject(new Error(`live feed refused: ${res.statusCode}`)));

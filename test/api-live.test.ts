@@ -64,6 +64,11 @@ class Feed {
   of(type: string): Message[] {
     return this.messages.filter((m) => m.type === type);
   }
+
+  /** Every reading received, out of the `readings` batches. */
+  readings(): Record<string, unknown>[] {
+    return this.of('readings').flatMap((m) => m.data as unknown as Record<string, unknown>[]);
+  }
 }
 
 const cookie = (b: Browser) => ({ cookie: `${SESSION_COOKIE}=${b.token}` });
@@ -83,26 +88,33 @@ after(async () => {
 });
 
 describe('live feed', () => {
-  it('pushes a reading published by a device over MQTT to a signed-in operator within seconds', async () => {
+  it('pushes the readings published by a device over MQTT to a signed-in operator within seconds, one batch per envelope', async () => {
     const feed = new Feed(cookie(operator.browser));
     await feed.opened;
     const b = await inst.addDevice('truck-0701');
     const client = await connectDevice(inst.url, b);
     const t0 = Date.now();
-    await send(
-      client,
-      'truck-0701',
-      makeEnvelope(b, 'telemetry', { samples: [truckSample(t0, 5.5)] }, { seq: 1 }),
-    );
-    const msg = await waitFor(
-      'reading on the feed',
-      () => feed.of('reading').find((m) => m.data.deviceId === 'truck-0701'),
+    const samples = [truckSample(t0 - 2000, 5.3), truckSample(t0 - 1000, 5.4), truckSample(t0, 5.5)];
+    await send(client, 'truck-0701', makeEnvelope(b, 'telemetry', { samples }, { seq: 1 }));
+    const batch = await waitFor(
+      'readings on the feed',
+      () => feed.of('readings').find((m) => JSON.stringify(m.data).includes('"truck-0701"')),
       5000,
     );
     assert.ok(Date.now() - t0 < 5000);
-    assert.equal(msg.data.ts, t0);
-    assert.equal(msg.data.backfill, false);
-    assert.equal((msg.data.data as { temp_c: number }).temp_c, 5.5);
+    // the envelope's samples were accepted in one turn: one message carries all three, in order
+    const got = batch.data as unknown as {
+      deviceId: string;
+      ts: number;
+      backfill: boolean;
+      data: { temp_c: number };
+    }[];
+    assert.deepEqual(
+      got.map((r) => [r.deviceId, r.ts, r.data.temp_c]),
+      samples.map((x) => ['truck-0701', x.ts, x.temp_c]),
+    );
+    const msg = got[2];
+    assert.equal(msg?.backfill, false);
     await waitFor('system status', () => feed.of('system').length > 0);
     await closeClient(client);
     feed.ws.close();
@@ -184,7 +196,7 @@ describe('live feed', () => {
     // The reader that keeps up got every reading and is still connected.
     await waitFor(
       'fast client has all',
-      () => fast.of('reading').filter((m) => m.data.deviceId === 'truck-0702').length === N,
+      () => fast.readings().filter((r) => r.deviceId === 'truck-0702').length === N,
     );
     assert.equal(fast.ws.readyState, WebSocket.OPEN);
     const counters = await inst.ctx.store.getCounters();

@@ -29,6 +29,8 @@ class StuckSocket implements LiveSocket {
   }
 }
 
+const reading = { deviceId: 'd', seq: 1, idx: 0, ts: 1, receivedAt: 2, backfill: false, data: { temp_c: 5 } };
+
 const user = (role: Principal['role'], mfa = true): Principal => ({
   kind: 'user',
   name: 'u',
@@ -45,17 +47,18 @@ describe('LiveClient', () => {
       const c = new LiveClient(s, user(role as Principal['role']), () => {});
       bus.subscribe((f) => c.offer(f));
     }
-    for (const type of ['reading', 'alarm', 'device', 'system'] as const) bus.publish(type, { n: 1 });
+    bus.publishAccepted({ deviceId: 'd', channel: 'telemetry', seq: 1, messages: [], readings: [reading] });
+    for (const type of ['alarm', 'device', 'system'] as const) bus.publish(type, { n: 1 });
     const types = (s: StuckSocket) => s.sent.map((j) => (JSON.parse(j) as { type: string }).type);
-    assert.deepEqual(types(sockets.operator), ['reading', 'alarm', 'device', 'system']);
-    assert.deepEqual(types(sockets.receiver), ['reading', 'alarm', 'device']);
+    assert.deepEqual(types(sockets.operator), ['readings', 'alarm', 'device', 'system']);
+    assert.deepEqual(types(sockets.receiver), ['readings', 'alarm', 'device']);
   });
 
   it('sends nothing to a half-authenticated session', () => {
     const s = new StuckSocket();
     const c = new LiveClient(s, user('admin', false), () => {});
     assert.equal(c.allowsAny(), false);
-    assert.equal(c.offer({ type: 'reading', json: '{}' }), 'skipped');
+    assert.equal(c.offer({ type: 'readings', json: '{}' }), 'skipped');
   });
 
   it('drops a client whose queue is full with 1013, without blocking the bus or the other clients', () => {
@@ -77,7 +80,7 @@ describe('LiveClient', () => {
       fast.flush(); // this one keeps up
     });
     const t0 = performance.now();
-    for (let i = 0; i < 10_000; i++) bus.publish('reading', { i });
+    for (let i = 0; i < 10_000; i++) bus.publish('device', { i });
     assert.ok(performance.now() - t0 < 2000, 'publishing never waits for a socket');
     assert.equal(slow.sent.length, 10, 'bounded: at most maxQueue messages pending');
     assert.equal(slow.closedWith, CLOSE_SLOW_CONSUMER);
@@ -91,7 +94,7 @@ describe('LiveClient', () => {
     const s = new StuckSocket();
     let drops = 0;
     const c = new LiveClient(s, user('viewer'), () => drops++, { maxQueue: 1000, maxBufferedBytes: 1000 });
-    const big = { type: 'reading' as const, json: 'x'.repeat(600) };
+    const big = { type: 'readings' as const, json: 'x'.repeat(600) };
     assert.equal(c.offer(big), 'sent');
     assert.equal(c.offer(big), 'sent');
     assert.equal(c.offer(big), 'dropped');
@@ -103,7 +106,7 @@ describe('LiveClient', () => {
     const s = new StuckSocket();
     const c = new LiveClient(s, user('viewer'), () => assert.fail('not dropped'), { maxQueue: 5 });
     for (let i = 0; i < 100; i++) {
-      assert.equal(c.offer({ type: 'reading', json: '{}' }), 'sent');
+      assert.equal(c.offer({ type: 'readings', json: '{}' }), 'sent');
       if (c.queued === 5) s.flush();
     }
     assert.equal(c.closed, false);

@@ -4,7 +4,7 @@ import type { LiveFrame, LiveType } from '../live/live-bus.ts';
 
 /** What each kind of live message needs (docs/permissions.md). */
 export const LIVE_PERMISSIONS: Readonly<Record<LiveType, Permission>> = {
-  reading: 'readings.read',
+  readings: 'readings.read',
   alarm: 'alarms.read',
   device: 'devices.read',
   system: 'system.read',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LiveBus, type LiveFrame } from './live-bus.ts';
+import { LiveBus, type LiveFrame, MAX_READINGS_PER_FRAME } from './live-bus.ts';
 
 describe('LiveBus', () => {
   it('serialises a message once and hands the same frame to every subscriber', () => {
@@ -27,37 +27,58 @@ describe('LiveBus', () => {
     assert.equal(bus.stats.subscriberErrors, 2);
   });
 
-  it('publishes one reading message per sample of an accepted message, and nothing without subscribers', () => {
+  it('batches the readings of one turn into one readings message, sent when the turn ends', async () => {
     const bus = new LiveBus();
-    const reading = (seq: number, idx: number) => ({
-      deviceId: 'truck-0001',
-      seq,
-      idx,
-      ts: 1000 + idx,
-      receivedAt: 2000,
-      backfill: idx === 0,
-      data: { temp_c: 4 + idx },
-    });
-    bus.publishAccepted({
-      deviceId: 'truck-0001',
-      channel: 'telemetry',
-      seq: 1,
-      readings: [reading(1, 0)],
-      messages: [],
-    });
-    assert.equal(bus.stats.published, 0);
-    const got: unknown[] = [];
+    bus.publishAccepted(accepted(1, 1));
+    assert.equal(bus.stats.published, 0, 'nothing without subscribers');
+    const got: { type: string; data: unknown }[] = [];
     bus.subscribe((f) => got.push(JSON.parse(f.json)));
-    bus.publishAccepted({
-      deviceId: 'truck-0001',
-      channel: 'telemetry',
-      seq: 2,
-      readings: [reading(2, 0), reading(2, 1)],
-      messages: [],
-    });
-    assert.deepEqual(got, [
-      { type: 'reading', data: reading(2, 0) },
-      { type: 'reading', data: reading(2, 1) },
-    ]);
+    bus.publishAccepted(accepted(2, 2));
+    bus.publishAccepted(accepted(3, 1));
+    assert.deepEqual(got, [], 'held until the turn ends');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(got, [{ type: 'readings', data: [reading(2, 0), reading(2, 1), reading(3, 0)] }]);
+    assert.equal(bus.stats.published, 1);
+  });
+
+  it('sends a full batch at once, and the readings before any other message first', async () => {
+    const bus = new LiveBus();
+    const got: { type: string; data: unknown[] }[] = [];
+    bus.subscribe((f) => got.push(JSON.parse(f.json)));
+    bus.publishAccepted(accepted(1, MAX_READINGS_PER_FRAME + 3));
+    assert.deepEqual(
+      got.map((m) => [m.type, m.data.length]),
+      [['readings', MAX_READINGS_PER_FRAME]],
+    );
+    bus.publish('alarm', { id: 'a' });
+    assert.deepEqual(
+      got.map((m) => m.type),
+      ['readings', 'readings', 'alarm'],
+    );
+    assert.equal(got[1]?.data.length, 3);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(got.length, 3, 'nothing left over');
   });
 });
+
+function reading(seq: number, idx: number) {
+  return {
+    deviceId: 'truck-0001',
+    seq,
+    idx,
+    ts: 1000 + idx,
+    receivedAt: 2000,
+    backfill: idx === 0,
+    data: { temp_c: 4 + idx },
+  };
+}
+
+function accepted(seq: number, samples: number) {
+  return {
+    deviceId: 'truck-0001',
+    channel: 'telemetry' as const,
+    seq,
+    readings: Array.from({ length: samples }, (_, i) => reading(seq, i)),
+    messages: [],
+  };
+}

@@ -105,8 +105,9 @@ export class FleetStore {
   attach(live: LiveFeed): () => void {
     return live.onMessage((m) => {
       switch (m.type) {
-        case 'reading':
-          this.#onReading(m.data);
+        case 'readings':
+          // a batch: the readings one turn of the server's event loop accepted, in order
+          if (Array.isArray(m.data)) for (const r of m.data) this.#onReading(r);
           break;
         case 'device': {
           // A device change carries the registry summary; the latest reading and alarm flag stay.

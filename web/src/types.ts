@@ -65,7 +65,7 @@ export interface FieldLimit {
 
 /** A message of the live feed (`/api/v1/live`, docs/api.md "Live feed"). */
 export type LiveMessage =
-  | { type: 'reading'; data: LiveReading }
+  | { type: 'readings'; data: LiveReading[] }
   | { type: 'alarm'; data: Alarm }
   | { type: 'device'; data: DeviceSummary }
   | { type: 'system'; data: SystemStatus };
