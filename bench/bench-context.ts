@@ -16,7 +16,7 @@ export interface SharedVigil {
 /** What an entry gets from the runner (bench/run.ts). */
 export interface BenchContext {
   readonly quick: boolean;
-  /** Every command-line option; entries read their own (`--nodelay`, `--latency-rate=N`, ...). */
+  /** Every command-line option; entries read their own (`--nodelay`, `--max-rate=N`, ...). */
   readonly args: Readonly<Record<string, string | boolean | undefined>>;
   log(line: string): void;
   /** Results of the entries that ran before, by id. */

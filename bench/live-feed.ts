@@ -30,8 +30,12 @@ export interface LiveFeedResult {
   delivered: number;
   /** WebSocket messages the clients received (all types; a frame may carry several readings). */
   frames: number;
-  /** publish() in the load worker -> `reading` frame arriving at a client, every client. */
+  /** publish() in the load worker -> the reading arriving at a client, every client. */
   delay: Summary;
+  /** publish() -> the pipeline's onAccepted (committed), once per message: ingest's share. */
+  toCommitted: Summary;
+  /** onAccepted -> the reading arriving at a client, every client: the live feed's own share. */
+  feed: Summary;
   /** Each client's own p99, lowest and highest (the spread shows whether some clients lag). */
   perClientP99: { min: number; max: number };
   /** Clients the server dropped as too slow (close 1013) and clients closed for another reason. */
@@ -115,6 +119,9 @@ export async function runLiveFeed(
   log(`  ${o.clients} live-feed clients connected (one viewer session, Origin ${origin})`);
   let load: Awaited<ReturnType<typeof runLoad>>;
   const elu0 = performance.eventLoopUtilization();
+  // When each message was committed (the hook runs right after its transaction, before the bus).
+  const committedAt = new Map<string, number>();
+  fx.onAccepted = (ev, at) => committedAt.set(`${ev.deviceId}|${ev.seq}`, at);
   try {
     const pool =
       Math.ceil((o.ratePerSec / devices.length) * ((o.warmupMs + o.durationMs) / 1000) * 1.2) + 100;
@@ -140,6 +147,8 @@ export async function runLiveFeed(
   } catch (err) {
     clients.kill();
     throw err;
+  } finally {
+    fx.onAccepted = undefined;
   }
   const serverElu = performance.eventLoopUtilization(elu0).utilization;
   const res = await clients.stop();
@@ -153,6 +162,7 @@ export async function runLiveFeed(
     pubAt.set(times[i]! * 2 ** 32 + times[i + 1]!, tPub);
   }
   const all: number[] = [];
+  const feed: number[] = [];
   const perClient: number[][] = Array.from({ length: o.clients }, () => []);
   const r = res.records;
   for (let i = 0; i + 3 < r.length; i += 4) {
@@ -161,6 +171,13 @@ export async function runLiveFeed(
     const d = r[i + 3]! - tPub;
     all.push(d);
     perClient[r[i]!]?.push(d);
+    const tc = committedAt.get(`${devices[r[i + 1]!]?.id}|${r[i + 2]!}`);
+    if (tc !== undefined) feed.push(r[i + 3]! - tc);
+  }
+  const toCommitted: number[] = [];
+  for (const [key, tPub] of pubAt) {
+    const tc = committedAt.get(`${devices[Math.floor(key / 2 ** 32)]?.id}|${key % 2 ** 32}`);
+    if (tc !== undefined) toCommitted.push(tc - tPub);
   }
   const measured = pubAt.size;
   return {
@@ -172,6 +189,8 @@ export async function runLiveFeed(
     delivered: all.length,
     frames: res.received.reduce((a, b) => a + b, 0),
     delay: summarize(all),
+    toCommitted: summarize(toCommitted),
+    feed: summarize(feed),
     perClientP99: spread(perClient.map((xs) => summarize(xs).p99)),
     dropped: res.closeCodes.filter((c) => c === 1013).length,
     closedOther: res.closeCodes.filter((c) => c !== null && c !== 1013).length,

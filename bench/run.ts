@@ -1,7 +1,7 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
  * Options: --quick (shorter runs), --only=ID,ID (workloads by id; `--help` lists them), and the
- * workloads' own options (--nodelay, --latency-rate=N, ...). Each workload is a file of
+ * workloads' own options (--nodelay, --max-rate=N, ...). Each workload is a file of
  * bench/entries; this file runs them in order, prints the summary and saves the JSON.
  */
 import os from 'node:os';

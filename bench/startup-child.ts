@@ -11,8 +11,9 @@
  */
 import { openContext } from '../src/data-dir/context.ts';
 import { startServer } from '../src/server/start-server.ts';
-import type { ReadingRecord } from '../src/storage/store.ts';
 import { provisionFleet } from './fleet.ts';
+import { seedHistory } from './history-seed.ts';
+import { measureStartMemory } from './start-memory.ts';
 
 const [mode, dataDir, devicesArg, perDeviceArg] = process.argv.slice(2);
 if ((mode !== 'seed' && mode !== 'start') || !dataDir) {
@@ -34,32 +35,7 @@ if (mode === 'seed') {
   try {
     const ids = Array.from({ length: devices }, (_, i) => `rss-${String(i).padStart(5, '0')}`);
     await provisionFleet(ctx, ids, { certs: false });
-    const now = ctx.clock();
-    // 5,000-row commits, devices interleaved as a fleet delivers them.
-    const rows: ReadingRecord[] = [];
-    for (let k = 0; k < perDevice; k++) {
-      for (const id of ids) {
-        const ts = now - (perDevice - k) * MIN;
-        rows.push({
-          deviceId: id,
-          seq: k + 1,
-          idx: 0,
-          ts,
-          receivedAt: ts,
-          backfill: false,
-          data: { temp_c: 4.6, rh_pct: 51.2, lat: 52.37, lon: 4.89, bat_pct: 88, power: 'mains' },
-        });
-        if (rows.length === 5000)
-          await ctx.store.writeBatch({
-            readings: rows.splice(0),
-            messages: [],
-            replayStates: [],
-            lastSeen: [],
-          });
-      }
-    }
-    if (rows.length > 0)
-      await ctx.store.writeBatch({ readings: rows, messages: [], replayStates: [], lastSeen: [] });
+    await seedHistory(ctx, ids, perDevice, MIN);
   } finally {
     await ctx.close();
   }
@@ -68,24 +44,7 @@ if (mode === 'seed') {
   const ctx = await openContext({ dataDir, logLevel: 'silent', overrides });
   const server = await startServer(ctx);
   const startMs = performance.now() - t0;
-  const gc = (globalThis as { gc?: (o?: Record<string, string>) => void }).gc;
-  gc?.();
-  const m = process.memoryUsage();
-  // A memory-reducing collection (V8's "last resort": what it runs under memory pressure) also
-  // gives back the young generation V8 grew for the start's allocation rate, which is sized by
-  // how fast start-up allocated, not by what it kept.
-  gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  const r = process.memoryUsage();
-  const mib = (n: number) => n / 2 ** 20;
-  console.log(
-    JSON.stringify({
-      rssMiB: mib(m.rss),
-      heapUsedMiB: mib(m.heapUsed),
-      reducedRssMiB: mib(r.rss),
-      reducedHeapUsedMiB: mib(r.heapUsed),
-      startMs,
-    }),
-  );
+  console.log(JSON.stringify({ ...measureStartMemory(), startMs }));
   await server.stop();
   await ctx.close();
 }
