@@ -15,11 +15,10 @@
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { openContext } from '../src/data-dir/context.ts';
-import { startServer } from '../src/server/start-server.ts';
 import { provisionFleet } from './fleet.ts';
 import { seedHistory } from './history-seed.ts';
 import { restartFleetIds } from './restart-types.ts';
-import { measureStartMemory } from './start-memory.ts';
+import { startMeasured } from './start-memory.ts';
 
 const [mode, dataDir, a, b] = process.argv.slice(2);
 if (!['provision', 'history', 'serve'].includes(mode ?? '') || !dataDir) {
@@ -51,11 +50,8 @@ if (mode === 'provision') {
     await ctx.close();
   }
 } else {
-  const t0 = performance.now();
-  const ctx = await openContext({ dataDir, logLevel: 'silent', overrides });
-  const server = await startServer(ctx);
-  const startMs = performance.now() - t0;
-  console.log(JSON.stringify({ mqttPort: server.mqttPort, startMs, ...measureStartMemory() }));
+  const { ctx, server, startMs, memory } = await startMeasured(dataDir, overrides);
+  console.log(JSON.stringify({ mqttPort: server.mqttPort, startMs, ...memory }));
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) if (line.trim() === 'stop') break;
   lines.close();

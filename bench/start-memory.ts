@@ -1,3 +1,8 @@
+import type { ConfigInput } from '../src/config/schema.ts';
+import { openContext, type VigilContext } from '../src/data-dir/context.ts';
+import type { RunningServer } from '../src/server/running-server.ts';
+import { startServer } from '../src/server/start-server.ts';
+
 /** Memory of a freshly started server process, as the start-up benchmarks report it. */
 export interface StartMemory {
   /** After a full GC. */
@@ -27,4 +32,16 @@ export function measureStartMemory(): StartMemory {
     reducedRssMiB: mib(r.rss),
     reducedHeapUsedMiB: mib(r.heapUsed),
   };
+}
+
+/** Starts Vigil on `dataDir` and measures it: how long the start took and its memory then. */
+export async function startMeasured(
+  dataDir: string,
+  overrides: Partial<ConfigInput>,
+): Promise<{ ctx: VigilContext; server: RunningServer; startMs: number; memory: StartMemory }> {
+  const t0 = performance.now();
+  const ctx = await openContext({ dataDir, logLevel: 'silent', overrides });
+  const server = await startServer(ctx);
+  const startMs = performance.now() - t0;
+  return { ctx, server, startMs, memory: measureStartMemory() };
 }

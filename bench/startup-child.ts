@@ -10,10 +10,9 @@
  * GC, and the time start took.
  */
 import { openContext } from '../src/data-dir/context.ts';
-import { startServer } from '../src/server/start-server.ts';
 import { provisionFleet } from './fleet.ts';
 import { seedHistory } from './history-seed.ts';
-import { measureStartMemory } from './start-memory.ts';
+import { startMeasured } from './start-memory.ts';
 
 const [mode, dataDir, devicesArg, perDeviceArg] = process.argv.slice(2);
 if ((mode !== 'seed' && mode !== 'start') || !dataDir) {
@@ -40,11 +39,8 @@ if (mode === 'seed') {
     await ctx.close();
   }
 } else {
-  const t0 = performance.now();
-  const ctx = await openContext({ dataDir, logLevel: 'silent', overrides });
-  const server = await startServer(ctx);
-  const startMs = performance.now() - t0;
-  console.log(JSON.stringify({ ...measureStartMemory(), startMs }));
+  const { ctx, server, startMs, memory } = await startMeasured(dataDir, overrides);
+  console.log(JSON.stringify({ ...memory, startMs }));
   await server.stop();
   await ctx.close();
 }

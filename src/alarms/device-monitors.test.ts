@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 import { presetProfile } from '../coldchain/profiles.ts';
 import { createRng, gaussian } from '../random/rng.ts';
 import { readingFromEvent } from '../rules/event-reading.ts';
-import type { ReadingQuery, ReadingRecord } from '../storage/store.ts';
+import type { ReadingRecord } from '../storage/store.ts';
 import { createDeviceMonitors } from './device-monitors.ts';
+import { recordingReadingStore } from './reading-store.fixture.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 0, 0, 0);
 const HOUR = 3_600_000;
@@ -24,23 +25,7 @@ function fakeStore(hours: number) {
       data: { temp_c: Math.round((5 + gaussian(rng, 0, 0.15)) * 100) / 100 },
     });
   }
-  const queries: ReadingQuery[] = [];
-  return {
-    queries,
-    store: {
-      async queryReadings(q: ReadingQuery) {
-        queries.push(q);
-        const sel = rows.filter(
-          (r) => r.deviceId === q.deviceId && r.ts >= (q.since ?? -Infinity) && r.ts < (q.until ?? Infinity),
-        );
-        if (q.descending) sel.reverse();
-        return sel.slice(0, q.limit ?? 1000);
-      },
-      async queryMessages() {
-        return [];
-      },
-    },
-  };
+  return recordingReadingStore(rows);
 }
 
 describe('device monitors', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Reading } from '../rules/rule.ts';
-import type { MessageRecord, ReadingQuery, ReadingRecord } from '../storage/store.ts';
+import type { MessageRecord, ReadingRecord } from '../storage/store.ts';
+import { recordingReadingStore } from './reading-store.fixture.ts';
 import { createRuleHistory } from './rule-history.ts';
 import { eventReading } from './subject-rules.ts';
 
@@ -29,24 +30,7 @@ function fakeStore(readingTs: number[], eventTs: number[]) {
     receivedAt: ts,
     body: { type: 'door', state: i % 2 === 0 ? 'open' : 'closed' },
   }));
-  const queries: ReadingQuery[] = [];
-  return {
-    queries,
-    store: {
-      async queryReadings(q: ReadingQuery) {
-        queries.push(q);
-        const sel = rows.filter((r) => r.ts >= (q.since ?? -Infinity) && r.ts < (q.until ?? Infinity));
-        if (q.descending) sel.reverse();
-        return sel.slice(0, q.limit ?? 1000);
-      },
-      async queryMessages(q: { since?: number; limit?: number }) {
-        return messages.filter((m) => m.ts >= (q.since ?? -Infinity)).slice(0, q.limit ?? 1000);
-      },
-      async countReadings() {
-        return rows.length;
-      },
-    },
-  };
+  return recordingReadingStore(rows, messages);
 }
 
 async function collect(pages: AsyncGenerator<Reading[]>): Promise<Reading[][]> {
