@@ -31,7 +31,9 @@ export async function provisionFleet(
               ca: ctx.ca,
               commonName: id,
               kind: 'device',
-              validityDays: 30,
+              // as `vigil device add` issues them: a shorter one would be due for renewal (pki.renewBeforeDays)
+              // and every device would get a renew_cert command, with its durable writes, at its first connect
+              validityDays: ctx.config.pki.deviceValidityDays,
               now: new Date(now),
             }),
           ),
