@@ -94,10 +94,11 @@ async function serve(dir: string): Promise<{
       start,
       stop: async () => {
         proc.stdin.write('stop\n');
-        const end = await next('Vigil stop', 60_000);
+        // a stop drains what the server still holds (queued rules work, notifications): bounded
+        const end = await next('Vigil stop', 300_000);
         await withTimeout(
           new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r))),
-          60_000,
+          300_000,
           'Vigil exit',
         );
         return end.endRssMiB as number;
