@@ -8,7 +8,7 @@ import { withTimeout } from './clock.ts';
 import type { LoadDevice } from './load-types.ts';
 import type { RestartFleetJob, RestartFleetResult } from './restart-types.ts';
 import type { StartMemory } from './start-memory.ts';
-import { median, type Summary, summarize } from './stats.ts';
+import { fmtMs, median, type Summary, summarize } from './stats.ts';
 import { makeTempDir, removeTempDir } from './temp-dirs.ts';
 import { fixtureEnv } from './vigil-fixture.ts';
 
@@ -37,7 +37,7 @@ export interface RestartRun {
   endRssMiB: number;
   connectMs: number;
   connected: number;
-  /** Fleet PUBACKs per second over the measured interval. */
+  /** The fleet's measured messages acknowledged, per second of the measured interval. */
   fleetRate: number;
   probe: Summary;
   fleet: Summary;
@@ -57,6 +57,11 @@ export interface RestartResult {
   /** stored / empty: the probe's p99, RSS at start (after the memory-reducing GC). */
   probeRatio: number;
   rssRatio: number;
+}
+
+/** A latency percentile; Infinity: messages of that share were never acknowledged. */
+export function fmtLatency(ms: number): string {
+  return Number.isFinite(ms) ? fmtMs(ms) : 'unacknowledged';
 }
 
 async function child(args: string[]): Promise<void> {
@@ -185,7 +190,7 @@ export async function runRestart(o: RestartOptions, log: (s: string) => void): P
           endRssMiB,
           connectMs: res.connectMs,
           connected: res.connected,
-          fleetRate: (res.fleet.length / res.measuredMs) * 1000,
+          fleetRate: (res.fleet.filter(Number.isFinite).length / res.measuredMs) * 1000,
           probe: summarize([...res.probe]),
           fleet: summarize([...res.fleet]),
           errors: res.errors,
@@ -197,8 +202,8 @@ export async function runRestart(o: RestartOptions, log: (s: string) => void): P
         log(
           `  round ${i + 1}/${o.rounds}: ${history.padEnd(6)} start ${(r.startMs / 1000).toFixed(1)} s, ` +
             `RSS ${r.memory.reducedRssMiB.toFixed(0)} MiB; ${r.connected} connected in ` +
-            `${(r.connectMs / 1000).toFixed(1)} s; probe p99 ${r.probe.p99.toFixed(1)} ms, fleet p99 ` +
-            `${r.fleet.p99.toFixed(1)} ms at ${r.fleetRate.toFixed(0)}/s`,
+            `${(r.connectMs / 1000).toFixed(1)} s; probe p99 ${fmtLatency(r.probe.p99)}, fleet p99 ` +
+            `${fmtLatency(r.fleet.p99)} at ${r.fleetRate.toFixed(0)}/s`,
         );
       }
     }

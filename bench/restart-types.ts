@@ -37,7 +37,10 @@ export interface RestartFleetResult {
   errors: number;
   firstError: string | undefined;
   unackedAtEnd: number;
-  /** publish -> PUBACK of the fleet's messages published in the measured interval. */
+  /**
+   * publish -> PUBACK of the fleet's messages published in the measured interval; Infinity for
+   * one still unacknowledged when the drain ended.
+   */
   fleet: Float64Array;
   /** publish -> PUBACK of the probe's messages published in the measured interval. */
   probe: Float64Array;

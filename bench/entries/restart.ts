@@ -1,7 +1,7 @@
 import type { BenchEntry } from '../entry.ts';
 import { atMost, renderTable } from '../report.ts';
-import { type RestartResult, runRestart } from '../restart-probe.ts';
-import { fmtMs, fmtNum, fmtRatio } from '../stats.ts';
+import { fmtLatency, type RestartResult, runRestart } from '../restart-probe.ts';
+import { fmtNum, fmtRatio } from '../stats.ts';
 
 /** Issue 13: probe publish -> PUBACK p99 after a restart, and RSS at start independent of history. */
 const TARGET_P99_MS = 50;
@@ -35,8 +35,8 @@ export const entry: BenchEntry<RestartResult> = {
       {
         id: 'restart',
         workload: `${what}: probe publish->PUBACK`,
-        baseline: r ? `no history p99 ${fmtMs(r.probeP99.empty)}` : '-',
-        measured: r ? `p99 ${fmtMs(r.probeP99.stored)}` : '-',
+        baseline: r ? `no history p99 ${fmtLatency(r.probeP99.empty)}` : '-',
+        measured: r ? `p99 ${fmtLatency(r.probeP99.stored)}` : '-',
         result: r ? fmtRatio(r.probeRatio) : '-',
         target: `p99 <= ${TARGET_P99_MS} ms`,
         status: r ? atMost(r.probeP99.stored, TARGET_P99_MS) : 'ERROR',
@@ -79,10 +79,10 @@ export const entry: BenchEntry<RestartResult> = {
           fmtNum(x.endRssMiB),
           fmtNum(x.connectMs / 1000, 1),
           fmtNum(x.fleetRate),
-          fmtMs(x.probe.p50),
-          fmtMs(x.probe.p99),
-          fmtMs(x.fleet.p50),
-          fmtMs(x.fleet.p99),
+          fmtLatency(x.probe.p50),
+          fmtLatency(x.probe.p99),
+          fmtLatency(x.fleet.p50),
+          fmtLatency(x.fleet.p99),
           `${x.errors}${x.unackedAtEnd ? `, ${x.unackedAtEnd} unacked` : ''}${x.firstError ? ` (${x.firstError})` : ''}`,
         ]),
       ),
