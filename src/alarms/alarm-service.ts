@@ -119,7 +119,7 @@ const MAX_PENDING_PER_DEVICE = 100_000;
  * are merged without a store read), a checkpoint every so many readings, at most so many
  * checkpoints (late data reaching further back replays at most the stored readings between two).
  */
-const ENGINE_MEMORY = { memoryReadings: 32, checkpointEvery: 64, maxCheckpoints: 12 } as const;
+const ENGINE_MEMORY = { memoryReadings: 32, checkpointEvery: 64, maxCheckpoints: 8 } as const;
 
 export function createAlarmService(o: AlarmServiceOptions): AlarmService {
   const retentionMs = o.retentionMs ?? 72 * HOUR_MS;
