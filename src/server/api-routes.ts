@@ -163,9 +163,7 @@ export function composeApiRoutes(w: ApiWiring): {
       clock,
     }),
     deviceProvisioningRoutes(control, clock),
-    ...(w.lifecycle && ctx.lifecycleStores
-      ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status)
-      : []),
+    ...(w.lifecycle ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status) : []),
     readingsRoutes(store, clock),
     auditRoutes(store, clock),
     systemRoutes(status),
@@ -236,7 +234,7 @@ export function statusSources(p: {
     externalBrokers: () => p.externalLink?.brokers?.() ?? [],
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
-    ...(p.ctx.lifecycleStores ? { lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)) } : {}),
+    lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)),
     continuity: () => p.continuity.report(),
     link: (id) => p.links.get(id),
     ...(p.sinks ? { sinks: p.sinks } : {}),
