@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import type { LiveFrameData } from '../src/api/ports.ts';
 import { SESSION_COOKIE } from '../src/auth/sessions.ts';
 import { type Browser, type EnrolledUser, enrolledUser, passwordOnly } from './helpers/browser.ts';
 import {
@@ -162,7 +163,8 @@ describe('live feed', () => {
     const client = await connectDevice(inst.url, b);
     const before = inst.server.live.stats.dropped;
     // Large frames on the bus fill the kernel's socket buffers quickly; readings flow meanwhile.
-    const filler = { blob: 'x'.repeat(256 * 1024) };
+    // Not a real status: only its size matters here.
+    const filler = { blob: 'x'.repeat(256 * 1024) } as unknown as LiveFrameData['system'];
     const N = 150; // within the broker's per-device publish burst
 
     const t0 = Date.now();

@@ -23,7 +23,6 @@ import type {
 import type {
   deviceDetail,
   deviceListRow,
-  liveReadingSchema,
   loggerDisplaySchema,
   readingSchema,
   seriesPointSchema,
@@ -35,7 +34,8 @@ import type { certSchema, SystemStatusView } from './system-schema.ts';
 export type { Role } from '../auth/principal.ts';
 export type { BackupStatus, DiskStatusView, PowerStatus } from '../continuity/continuity-schema.ts';
 export type { DeviceProfile } from '../protocol/device-profile.ts';
-export type { DeviceSummary } from './schemas.ts';
+/** A reading on the live feed. */
+export type { DeviceSummary, LiveReadingView } from './schemas.ts';
 export type { SinkStatusView } from './sink-status-schema.ts';
 export type { AlarmView, ShipmentDetailView, ShipmentView, SignInState, SystemStatusView };
 
@@ -57,8 +57,6 @@ export type DeviceListRow = z.infer<typeof deviceListRow>;
 export type DeviceDetailView = z.infer<typeof deviceDetail>;
 /** A stored reading (`latest` of a device). */
 export type ReadingView = z.infer<typeof readingSchema>;
-/** A reading on the live feed. */
-export type LiveReadingView = z.infer<typeof liveReadingSchema>;
 /** `GET /api/v1/devices/:id/display` (simulated loggers only). */
 export type LoggerDisplayView = z.infer<typeof loggerDisplaySchema>;
 /** `GET /api/v1/devices/:id/readings`. */

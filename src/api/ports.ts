@@ -5,13 +5,17 @@
  */
 
 import type { AlarmStore } from '../alarms/alarm-store.ts';
+import type { AlarmView } from '../alarms/alarm-view.ts';
 import type { BrokerStats } from '../broker/broker-types.ts';
 import type { ExternalBrokerStatus } from '../cluster/broker-links.ts';
+import type { commandView } from '../commands/command-view.ts';
 import type { ContinuityReport } from '../continuity/continuity-schema.ts';
 import type { DeviceLink } from '../continuity/link-tracker.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
 import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
+import type { DeviceSummary, LiveReadingView } from './schemas.ts';
+import type { SystemStatusView } from './system-schema.ts';
 
 /** The device registry and each device's latest readings (read only). */
 export type DeviceReads = Pick<Store, 'listDevices' | 'getDevice' | 'queryReadings'>;
@@ -135,10 +139,22 @@ export type DeviceLifecycleReads = (
   deviceId: string,
 ) => Promise<import('../lifecycle/fleet-lifecycle.ts').DeviceLifecycle | null>;
 
+/**
+ * What each live-feed message carries (docs/api.md, "Live feed"): the same views as the API's
+ * answers, times ISO 8601 UTC.
+ */
+export interface LiveFrameData {
+  reading: LiveReadingView;
+  alarm: AlarmView;
+  device: DeviceSummary;
+  system: SystemStatusView;
+  command: ReturnType<typeof commandView>;
+}
+
 /** The live feed's bus: producers publish, each client subscribes. */
 export interface LiveFeed {
   subscribe(fn: (frame: LiveFrame) => void): () => void;
-  publish(type: LiveType, data: unknown): void;
+  publish<T extends LiveType>(type: T, data: LiveFrameData[T]): void;
 }
 
 /** Server → device commands (src/commands/command-service.ts) as the API uses them. */

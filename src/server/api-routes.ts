@@ -3,7 +3,7 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RoutePlugin } from '../api/api-deps.ts';
 import type { BackfillTracker } from '../api/backfill-tracker.ts';
 import { openApiRoutes } from '../api/openapi.ts';
-import type { DeviceControl, ExternalBrokerStatus, StatusSources } from '../api/ports.ts';
+import type { DeviceControl, ExternalBrokerStatus, LiveFrameData, StatusSources } from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
@@ -55,7 +55,7 @@ export interface ApiWiring {
   /** Commands and the key and certificate lifecycle; absent on PostgreSQL (not available there yet). */
   lifecycle?: LifecycleServices | undefined;
   notifications: Notifications;
-  bus: LiveBus;
+  bus: LiveBus<LiveFrameData>;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
   /** Drops the device's cached status and, when it is disabled, its live MQTT session. */

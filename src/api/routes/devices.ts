@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VigilError } from '../../errors.ts';
+import { iso, isoOrNull } from '../../iso-time.ts';
 import { learnedIntervalMs, onlineWindowMs } from '../../rules/device-cadence.ts';
 import type { DeviceRecord, ReadingRecord } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';
@@ -30,10 +31,10 @@ export function summarize(d: DeviceRecord, now: number): DeviceSummary {
     alg: d.alg,
     currentKid: d.currentKid,
     online: d.status === 'enabled' && d.lastSeenAt !== null && now - d.lastSeenAt <= ONLINE_WINDOW_MS,
-    lastSeenAt: d.lastSeenAt,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-    certNotAfter: d.certNotAfter,
+    lastSeenAt: isoOrNull(d.lastSeenAt),
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt),
+    certNotAfter: isoOrNull(d.certNotAfter),
   };
 }
 
@@ -42,7 +43,7 @@ function toReading(r: ReadingRecord) {
   for (const [k, v] of Object.entries(r.data)) {
     if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') data[k] = v;
   }
-  return { ts: r.ts, receivedAt: r.receivedAt, backfill: r.backfill, seq: r.seq, data };
+  return { ts: iso(r.ts), receivedAt: iso(r.receivedAt), backfill: r.backfill, seq: r.seq, data };
 }
 
 /** Devices: list, detail with the latest reading, enable and disable (control, MFA, audited). */
@@ -73,7 +74,7 @@ export function devicesRoutes(p: {
         if (!(await registry.getDevice(req.params.id))) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
         const d = await p.displays.display(req.params.id);
         reply.header('cache-control', 'no-store');
-        return { display: d ? { simulated: true as const, ...d } : null };
+        return { display: d ? { simulated: true as const, ...d, dispatchedAt: iso(d.dispatchedAt) } : null };
       },
     );
 

@@ -8,7 +8,7 @@
 import { ApiError, api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
-import { absTime, humanize } from '../format.ts';
+import { absTime, humanize, ms } from '../format.ts';
 import { type Alarm, alarmActive } from '../types.ts';
 import { alarmMessage } from '../ui/alarm-message.ts';
 import {
@@ -130,7 +130,7 @@ export const alarmsPage: Page = (root, ctx, params) => {
     if (error) return void replace(host, errorBox(describeError(error)));
     const list = [...alarms].sort((a, b) => {
       const rank = (x: Alarm) => (alarmActive(x) ? (x.ack ? 1 : 0) : 2);
-      return rank(a) - rank(b) || (b.raisedAt ?? b.startedAt ?? 0) - (a.raisedAt ?? a.startedAt ?? 0);
+      return rank(a) - rank(b) || ms(b.raisedAt) - ms(a.raisedAt);
     });
     if (!list.length)
       return void replace(
