@@ -153,17 +153,18 @@ describe('readings', () => {
       downsampled: boolean;
       count: number;
       bucketMs: number;
-      points: { ts: number; n: number; max?: { temp_c: number } }[];
-      gaps: { from: number; to: number }[];
+      points: { ts: string; n: number; max?: { temp_c: number } }[];
+      gaps: { from: string; to: string }[];
     };
     assert.equal(body.downsampled, true);
     assert.equal(body.count, 43_200 - 360);
     assert.ok(body.points.length <= 800, `${body.points.length} points`);
     assert.ok(body.points.length > 700);
     assert.equal(Math.max(...body.points.map((p) => p.max?.temp_c ?? 0)), 12.5);
-    assert.deepEqual(body.gaps, [{ from: T0 + 14_399 * MIN, to: T0 + 14_760 * MIN }]);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    assert.deepEqual(body.gaps, [{ from: iso(T0 + 14_399 * MIN), to: iso(T0 + 14_760 * MIN) }]);
     const inHole = body.points.filter(
-      (p) => p.ts >= T0 + 14_400 * MIN && p.ts + body.bucketMs <= T0 + 14_760 * MIN,
+      (p) => Date.parse(p.ts) >= T0 + 14_400 * MIN && Date.parse(p.ts) + body.bucketMs <= T0 + 14_760 * MIN,
     );
     assert.deepEqual(inHole, [], 'no point inside the hole');
     assert.ok(ms < 10_000, `${ms} ms`);
