@@ -170,14 +170,22 @@ describe('readings', () => {
     assert.ok(ms < 10_000, `${ms} ms`);
   });
 
-  it('accepts ISO times and returns raw samples when they fit', async () => {
+  it('accepts ISO times, answers in ISO times, and returns raw samples when they fit', async () => {
     const from = new Date(T0).toISOString();
     const to = new Date(T0 + 10 * MIN).toISOString();
     const r = await call(`/api/v1/devices/probe-0202/readings?from=${from}&to=${to}&maxPoints=100`, {
       headers: sessionOf('auditor'),
     });
     assert.equal(r.status, 200, r.text);
-    const body = r.json as { downsampled: boolean; points: { n: number; values: { power: string } }[] };
+    const body = r.json as {
+      from: string;
+      to: string;
+      downsampled: boolean;
+      points: { ts: string; n: number; values: { power: string } }[];
+    };
+    // The range and every point's time come back as ISO 8601 UTC, whatever form they were asked in.
+    assert.deepEqual([body.from, body.to], [from, to]);
+    assert.equal(body.points[0]?.ts, from);
     assert.equal(body.downsampled, false);
     assert.equal(body.points.length, 10);
     assert.ok(body.points.every((p) => p.n === 1 && p.values.power === 'mains'));
