@@ -12,6 +12,7 @@ import type { commandView } from '../commands/command-view.ts';
 import type { ContinuityReport } from '../continuity/continuity-schema.ts';
 import type { DeviceLink } from '../continuity/link-tracker.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
+import type { DeviceLabels } from '../protocol/device-labels.ts';
 import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 import type { DeviceSummary, LiveReadingView } from './schemas.ts';
@@ -64,6 +65,19 @@ export interface DeviceControl {
    * been seen or has data is refused with VIGIL_ERR_DEVICE_IN_USE.
    */
   remove(id: string, actor: string): Promise<void>;
+}
+
+/**
+ * Bed and ward labels of patient monitors (src/device-labels): read for the device views of
+ * callers with `devices.labels.read`, set (checked and audited) with `devices.labels.manage`.
+ */
+export interface DeviceLabelAccess {
+  /** Every labelled device's labels, by device id. */
+  all(): Promise<Map<string, DeviceLabels>>;
+  /** One device's labels (both null when none are set). */
+  get(id: string): Promise<DeviceLabels>;
+  /** Sets both labels (null clears one); VIGIL_ERR_NOT_FOUND, VIGIL_ERR_USAGE (not a patient monitor). */
+  set(id: string, labels: DeviceLabels, actor: string): Promise<DeviceLabels>;
 }
 
 /** What a simulated logger's display shows (the demo's trucks); null for any other device. */

@@ -35,6 +35,15 @@ export const deviceSummary = z.object({
 
 export type DeviceSummary = z.infer<typeof deviceSummary>;
 
+/** A patient monitor's bed and ward (src/protocol/device-labels.ts); null: not set. */
+export const deviceLabelsView = z.object({ bed: z.string().nullable(), ward: z.string().nullable() });
+
+/**
+ * `labels` beside a device in the list and the detail: only for patient monitors, and only for
+ * callers with `devices.labels.read` (docs/permissions.md); absent otherwise.
+ */
+const withLabels = { labels: deviceLabelsView.optional() };
+
 const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
 export const readingSchema = z.object({
@@ -56,6 +65,7 @@ export const seriesPointSchema = z.object({
 
 /** `GET /api/v1/devices`: a row of the list, with the latest reading and the alarm flag. */
 export const deviceListRow = deviceSummary.extend({
+  ...withLabels,
   latest: readingSchema.nullable(),
   /**
    * How often the device reports, learned from when its recent readings arrived (src/rules/device-cadence.ts);
@@ -84,7 +94,10 @@ export const loggerDisplaySchema = z.object({
 });
 
 /** `GET /api/v1/devices/:id`. */
-export const deviceDetail = z.object({ device: deviceSummary, latest: readingSchema.nullable() });
+export const deviceDetail = z.object({
+  device: deviceSummary.extend(withLabels),
+  latest: readingSchema.nullable(),
+});
 
 /** `GET /api/v1/devices/:id/readings`. */
 export const seriesSchema = z.object({

@@ -3,6 +3,7 @@ import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteClaimStore } from './sqlite-claim-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteDeviceLabelStore } from './sqlite-device-label-store.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
@@ -22,6 +23,7 @@ export interface SqliteAdapters {
   claims: SqliteClaimStore;
   notifications: SqliteNotificationStore;
   sinkOutbox: SqliteSinkOutbox;
+  deviceLabels: SqliteDeviceLabelStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -37,6 +39,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     claims: new SqliteClaimStore(database),
     notifications: new SqliteNotificationStore(database),
     sinkOutbox: new SqliteSinkOutbox(database),
+    deviceLabels: new SqliteDeviceLabelStore(database),
   };
 }
 
