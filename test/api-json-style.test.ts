@@ -283,7 +283,8 @@ describe('one JSON style in the API', () => {
   it('one live-feed frame of every type speaks the same style', async () => {
     const feed = new LiveFeedClient(inst, { cookie: `${SESSION_COOKIE}=${admin.browser.token}` });
     await feed.opened;
-    await waitFor('system frame', () => feed.of('system').length > 0, 10_000);
+    // The second system frame: the feed's device sampler has its baseline (a change after it is pushed).
+    await waitFor('two system frames', () => feed.of('system').length > 1, 10_000);
     // A reading, an alarm, a device change (disabled), a command.
     const b = await inst.addDevice('probe-style-02', 'temperature-probe');
     const probe = await connectDevice(inst.url, b);
