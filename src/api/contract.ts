@@ -22,6 +22,7 @@ import type {
 } from './notification-schemas.ts';
 import type {
   deviceDetail,
+  deviceLabelsView,
   deviceListRow,
   loggerDisplaySchema,
   readingSchema,
@@ -53,6 +54,8 @@ export type AuditEntryView = z.infer<typeof auditEntrySchema>;
 export type AuditVerificationView = z.infer<typeof auditVerificationSchema>;
 /** A row of `GET /api/v1/devices`. */
 export type DeviceListRow = z.infer<typeof deviceListRow>;
+/** A patient monitor's bed and ward (`labels` of a device, for roles with devices.labels.read). */
+export type DeviceLabelsView = z.infer<typeof deviceLabelsView>;
 /** `GET /api/v1/devices/:id`. */
 export type DeviceDetailView = z.infer<typeof deviceDetail>;
 /** A stored reading (`latest` of a device). */

@@ -113,6 +113,8 @@ export class FleetStore {
           const prev = this.devices.get(d.id);
           const row: Device = {
             ...d,
+            // Frames never carry bed and ward (the feed is shared by every role): keep the list's.
+            ...(prev?.labels ? { labels: prev.labels } : {}),
             latest: prev?.latest ?? null,
             alarm: prev?.alarm ?? 'none',
             expectedIntervalMs: prev?.expectedIntervalMs ?? null,

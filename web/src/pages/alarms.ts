@@ -7,6 +7,7 @@
 
 import { ApiError, api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
+import { placeText } from '../device-place.ts';
 import { h, replace } from '../dom.ts';
 import { absTime, humanize, ms } from '../format.ts';
 import { type Alarm, alarmActive } from '../types.ts';
@@ -188,7 +189,17 @@ export const alarmsPage: Page = (root, ctx, params) => {
                 a.subject === 'vigil'
                   ? 'Vigil (system)'
                   : a.subject
-                    ? h('a', { href: `#/device/${encodeURIComponent(a.subject)}` }, a.subject)
+                    ? [
+                        h('a', { href: `#/device/${encodeURIComponent(a.subject)}` }, a.subject),
+                        // A patient monitor's ward and bed, for the roles that see them.
+                        placeText(ctx.store.devices.get(a.subject)?.labels)
+                          ? h(
+                              'div',
+                              { class: 'device-place-line', testid: `alarm-place-${a.subject}` },
+                              placeText(ctx.store.devices.get(a.subject)?.labels),
+                            )
+                          : null,
+                      ]
                     : '–',
               ),
               h(
