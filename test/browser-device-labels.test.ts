@@ -13,11 +13,10 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { type EnrolledUser, enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, type EnrolledUser, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { seedFleet } from './helpers/seed-fleet.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const WEB_INDEX = join(ROOT, 'web/dist/index.html');
 const skip = !existsSync(CHROMIUM) ? `no ${CHROMIUM}` : !existsSync(WEB_INDEX) ? 'web/dist not built' : false;
@@ -31,7 +30,6 @@ test('bed and ward of a patient monitor: set by an operator, shown to the roles 
   skip,
   timeout: 240_000,
 }, async () => {
-  const { chromium } = await import('playwright-core');
   const own = !process.env.VIGIL_SCREENSHOTS_DIR;
   const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-shots-'));
   mkdirSync(shots, { recursive: true });
@@ -55,16 +53,7 @@ test('bed and ward of a patient monitor: set by an operator, shown to the roles 
     const operator = await enrolledUser(inst, 'olga', 'operator');
     const auditor = await enrolledUser(inst, 'audrey', 'auditor');
     const viewer = await enrolledUser(inst, 'vic', 'viewer');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const open = async (user: EnrolledUser): Promise<Page> => {
       const ctx = await (browser as Browser).newContext({
         viewport: { width: 1280, height: 900 },

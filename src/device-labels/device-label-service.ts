@@ -4,6 +4,7 @@
  * so every way in (API, dashboard) gets the same rules.
  */
 import { VigilError } from '../errors.ts';
+import { parseOrRefuse } from '../parse-or-refuse.ts';
 import {
   type DeviceLabels,
   deviceLabelsInput,
@@ -33,14 +34,7 @@ export async function setDeviceLabels(
   input: DeviceLabels,
   actor: string,
 ): Promise<DeviceLabels> {
-  const parsed = deviceLabelsInput.safeParse(input);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new VigilError(
-      'VIGIL_ERR_VALIDATION',
-      `${first?.path.join('.') || 'labels'}: ${first?.message ?? 'invalid'}`,
-    );
-  }
+  const next = parseOrRefuse(deviceLabelsInput, input, 'labels');
   const device = await d.devices.getDevice(deviceId);
   if (!device) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${deviceId}`);
   if (!takesLabels(device.profile))
@@ -48,7 +42,6 @@ export async function setDeviceLabels(
       'VIGIL_ERR_USAGE',
       `device ${deviceId} is a ${device.profile} device: only ${LABELLED_PROFILES.join(', ')} devices carry bed and ward labels`,
     );
-  const next = parsed.data;
   const prev = labelsOf(await d.labels.getLabels(deviceId));
   if (prev.bed === next.bed && prev.ward === next.ward) return prev;
   const now = d.clock();
