@@ -85,6 +85,8 @@ export const ERRORS = {
   VIGIL_ERR_ROTATION_PENDING: { status: 409, message: 'a key rotation is already in progress' },
   VIGIL_ERR_CSR_INVALID: { status: 400, message: 'certificate signing request refused' },
   VIGIL_ERR_CLAIM_STATE: { status: 409, message: 'not allowed in the claim state' },
+  VIGIL_ERR_GATEWAY_STATE: { status: 409, message: 'not allowed in the gateway state' },
+  VIGIL_ERR_GATEWAY_QUEUE_FULL: { status: 503, message: 'gateway queue full' },
   // notifications and webhooks (src/notifications, src/webhooks)
   VIGIL_ERR_NOTIFY_NOT_CONFIGURED: { status: 409, message: 'notification channel not configured' },
   VIGIL_ERR_NOTIFY_IN_USE: { status: 409, message: 'still used by a routing rule, group or schedule' },

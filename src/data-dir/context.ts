@@ -1,3 +1,4 @@
+import type { GatewayStore } from '../gateways/gateway-store.ts';
 import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -53,6 +54,7 @@ export interface VigilContext {
   rotationStore: RotationStore;
   /** The same database through the claims port. */
   claimStore: ClaimStore;
+  gatewayStore: GatewayStore;
   /** The current root CA: issues device and service certificates. */
   ca: CaMaterial;
   /** During a CA rollover, the previous root (still trusted); null otherwise. */
@@ -193,6 +195,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     commandStore: db.commands,
     rotationStore: db.rotations,
     claimStore: db.claims,
+    gatewayStore: db.gateways,
     ca,
     previousCa,
     logger,

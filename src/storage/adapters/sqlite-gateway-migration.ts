@@ -1,0 +1,26 @@
+import type { SqliteMigration } from './sqlite-migrations.ts';
+
+/** The gateway registry (src/gateways/gateway-store.ts, docs/gateway.md). */
+export const GATEWAY_MIGRATION: SqliteMigration = {
+  version: 12,
+  name: 'gateways',
+  sql: `
+-- Gateway identities: the broker resolves a gateway certificate by its serial here.
+CREATE TABLE gateways (
+  id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 3 AND 64),
+  cert_serial TEXT NOT NULL UNIQUE,
+  cert_pem TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  revoked_at INTEGER
+) STRICT, WITHOUT ROWID;
+
+-- Which devices a gateway relays for: a device has at most one gateway (the primary key).
+CREATE TABLE gateway_devices (
+  device_id TEXT PRIMARY KEY,
+  gateway_id TEXT NOT NULL REFERENCES gateways (id),
+  bound_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX gateway_devices_gateway ON gateway_devices (gateway_id, device_id);
+`,
+};
