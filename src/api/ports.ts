@@ -95,6 +95,8 @@ export interface StatusSources {
   caCertPem: string;
   /** The fleet's key rotation and certificate expiry status (/metrics, system page). */
   lifecycle?: () => Promise<import('../lifecycle/fleet-lifecycle.ts').FleetLifecycle>;
+  /** Gateway figures as Prometheus text (docs/gateway.md). */
+  gatewayMetrics?: () => string;
 }
 
 /** One device's key and certificate state (device page). */

@@ -73,7 +73,8 @@ export function isValidIdentity(identity: unknown): identity is BrokerIdentity {
   const i = identity as { kind?: unknown; id?: unknown; name?: unknown };
   if (i.kind === 'device') return isValidIdentityName(i.id);
   if (i.kind === 'service') return isValidIdentityName(i.name);
-  if (i.kind === 'gateway') return isValidIdentityName(i.name) && (identity as { devices?: unknown }).devices instanceof Set;
+  if (i.kind === 'gateway')
+    return isValidIdentityName(i.name) && (identity as { devices?: unknown }).devices instanceof Set;
   if (i.kind === 'claim') {
     const c = identity as { name?: unknown; serial?: unknown };
     return (

@@ -22,7 +22,7 @@ import {
 } from './broker-types.ts';
 import { checkConnect, RC_NOT_AUTHORIZED } from './connect-check.ts';
 import { DEFAULT_TAKEOVER, DeviceLimiter } from './device-limiter.ts';
-import { handOffClaim, handOffToSink } from './ingest-handoff.ts';
+import { handOffClaim, handOffGatewayStatus, handOffToSink } from './ingest-handoff.ts';
 import { PacketGuard, type PacketGuardViolation, violationEvent } from './packet-guard.ts';
 import { publishRefusal } from './publish-policy.ts';
 import { brokerSecureContext, swapSecureContext } from './server-tls.ts';
@@ -410,8 +410,10 @@ export class EmbeddedBroker {
       cb(new Error(why));
       return;
     }
+    // A gateway's relayed message spends the device's bucket: one rate per device, direct or relayed.
+    const relayed = identity.kind === 'gateway' ? parseDeviceTopic(this.topicPrefix, packet.topic) : null;
     // The bucket belongs to the identity: a reconnect does not refill it.
-    if (!isWill && !this.#limiter.publish(conn.cn, this.#now())) {
+    if (!isWill && !this.#limiter.publish(relayed?.deviceId ?? conn.cn, this.#now())) {
       this.#securityEvent(conn, 'VIGIL_ERR_RATE_LIMIT', 'rate_limit', {
         publishRatePerSec: this.limits.publishRatePerSec,
         publishBurst: this.limits.publishBurst,
@@ -422,6 +424,10 @@ export class EmbeddedBroker {
     if (identity.kind === 'claim' && this.#opts.onClaim) {
       const h = { onClaim: this.#opts.onClaim, log: this.#log, rejected: this.#rejectedPayloads };
       handOffClaim(conn, packet, identity.serial, h, cb);
+      return;
+    }
+    if (identity.kind === 'gateway' && !relayed) {
+      handOffGatewayStatus(conn, packet, identity.name, this.#gatewayHandOff(), cb);
       return;
     }
     // Accepted above, so it parses; the pipeline reuses this parse (InboundMessage.route).
@@ -438,6 +444,10 @@ export class EmbeddedBroker {
       { sink: this.#opts.sink, log: this.#log, receivedAt: this.#now(), rejected: this.#rejectedPayloads },
       cb,
     );
+  }
+
+  #gatewayHandOff() {
+    return { onStatus: this.#opts.onGatewayStatus, log: this.#log, rejected: this.#rejectedPayloads };
   }
 
   #authorizeSubscribe(

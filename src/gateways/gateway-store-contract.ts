@@ -27,7 +27,9 @@ function gw(id: string, over: Partial<GatewayRecord> = {}): GatewayRecord {
 export function runGatewayStoreContract(o: ContractOptions<GatewayStoreFixture>): void {
   const test = contractTest(o);
   describe(`GatewayStore contract: ${o.name}`, () => {
-    test('adds a gateway with its devices and finds it by id and by certificate serial', async ({ gateways }) => {
+    test('adds a gateway with its devices and finds it by id and by certificate serial', async ({
+      gateways,
+    }) => {
       await gateways.addGateway(gw('site-a', { certSerial: 'aa01' }), ['dev-1', 'dev-2']);
       assert.equal((await gateways.getGateway('site-a'))?.certSerial, 'aa01');
       assert.equal((await gateways.gatewayBySerial('aa01'))?.id, 'site-a');
@@ -40,7 +42,10 @@ export function runGatewayStoreContract(o: ContractOptions<GatewayStoreFixture>)
 
     test('refuses a second gateway with the same id and changes nothing', async ({ gateways }) => {
       await gateways.addGateway(gw('site-a', { certSerial: 'aa01' }), []);
-      await rejectsWith(gateways.addGateway(gw('site-a', { certSerial: 'aa02' }), ['dev-9']), 'VIGIL_ERR_GATEWAY_STATE');
+      await rejectsWith(
+        gateways.addGateway(gw('site-a', { certSerial: 'aa02' }), ['dev-9']),
+        'VIGIL_ERR_GATEWAY_STATE',
+      );
       assert.equal((await gateways.listGateways()).length, 1);
       assert.deepEqual(await gateways.listBindings(), []);
     });
@@ -49,7 +54,10 @@ export function runGatewayStoreContract(o: ContractOptions<GatewayStoreFixture>)
       await gateways.addGateway(gw('site-a', { certSerial: 'aa01' }), ['dev-1']);
       await gateways.addGateway(gw('site-b', { certSerial: 'bb01' }), []);
       await rejectsWith(gateways.bind('site-b', 'dev-1', T), 'VIGIL_ERR_GATEWAY_STATE');
-      await rejectsWith(gateways.addGateway(gw('site-c', { certSerial: 'cc01' }), ['dev-1']), 'VIGIL_ERR_GATEWAY_STATE');
+      await rejectsWith(
+        gateways.addGateway(gw('site-c', { certSerial: 'cc01' }), ['dev-1']),
+        'VIGIL_ERR_GATEWAY_STATE',
+      );
       assert.equal(await gateways.getGateway('site-c'), null);
       await gateways.bind('site-a', 'dev-1', T + 1); // again: no change
       await gateways.bind('site-b', 'dev-2', T + 2);

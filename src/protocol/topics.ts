@@ -82,6 +82,7 @@ export function parseGatewayTopic(
   const rest = topic.slice(head.length).split('/');
   if (rest.length !== 2) return null;
   const [gatewayId, channel] = rest as [string, string];
-  if (!DEVICE_ID_RE.test(gatewayId) || !(GATEWAY_CHANNELS as readonly string[]).includes(channel)) return null;
+  if (!DEVICE_ID_RE.test(gatewayId) || !(GATEWAY_CHANNELS as readonly string[]).includes(channel))
+    return null;
   return { gatewayId, channel: channel as GatewayChannel };
 }

@@ -10,6 +10,7 @@ import { claimsRoutes } from '../api/routes/claims.ts';
 import { commandsRoutes } from '../api/routes/commands.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
+import { gatewaysRoutes } from '../api/routes/gateways.ts';
 import { healthRoutes } from '../api/routes/health.ts';
 import { lifecycleRoutes } from '../api/routes/lifecycle.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
@@ -29,6 +30,7 @@ import type { CommandService } from '../commands/command-service.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
+import type { GatewayView } from '../gateways/gateway-registry.ts';
 import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
 import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
@@ -50,6 +52,8 @@ export interface ApiWiring {
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
+  /** Gateways and their last status (docs/gateway.md). */
+  gateways: { views(): GatewayView[] };
   /** Drops the device's cached status and, when it is disabled, its live MQTT session. */
   onDeviceChanged: (id: string, enabled: boolean) => void;
   liveLimits?: Partial<LiveLimits> | undefined;
@@ -97,6 +101,7 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
     metricsRoutes(status),
     devicesRoutes({ devices: store, alarms, control, clock }),
     deviceProvisioningRoutes(control, clock),
+    gatewaysRoutes(w.gateways),
     commandsRoutes({
       commands: {
         send: (input) => w.commands.send(input),

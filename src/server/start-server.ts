@@ -19,12 +19,14 @@ import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
+import { GatewayRegistry } from '../gateways/gateway-registry.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import { LiveBus } from '../live/live-bus.ts';
+import { normalizeSerial } from '../pki/serial.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import { createProcessFdBudget } from '../process/process-fd-budget.ts';
 import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
@@ -157,7 +159,16 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     backfill.observe(ev);
     opts.onAccepted?.(ev);
   };
+  const gateways = new GatewayRegistry({
+    store: ctx.gatewayStore,
+    alarms: ctx.alarmStore,
+    logger,
+    topicPrefix: config.mqtt.topicPrefix,
+    clock,
+  });
+  await gateways.load();
   const pipeline = new IngestPipeline({
+    gatewayOf: (id) => gateways.gatewayOf(id),
     store,
     keyring,
     master: ctx.master,
@@ -237,7 +248,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       // The device subscribed to its commands again (after every reconnect): send what is pending.
       onCommandSubscription: (id) => void commands.dispatch(id, true),
       onClaim: (c) => wired.services.claims.onClaim(c),
-      resolveIdentity: (cn, serialHex) => wired.resolveIdentity(cn, serialHex),
+      onGatewayStatus: (id, payload) => gateways.onStatus(id, payload),
+      // A gateway certificate is known by its serial in the gateway registry (docs/gateway.md).
+      resolveIdentity: async (cn, serialHex) =>
+        gateways.identityOf(cn, normalizeSerial(serialHex)) ?? wired.resolveIdentity(cn, serialHex),
       onSecurityEvent: (ev) =>
         rejections.record({
           // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
@@ -251,6 +265,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     mqttPort = await broker.start();
     const b = broker;
     wired.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
+    await gateways.setTransport((topic, payload, retain) => b.publish(topic, payload, retain), crl.pem);
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
@@ -258,13 +273,17 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
+    await gateways.setCrl(next.pem);
   }
   async function refresh(): Promise<void> {
     keyring.invalidate();
+    // `vigil gateway bind|unbind` from another process: the new device set applies at once.
+    await gateways.load();
     const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
     const added = next.serials.filter((s) => !crl.serials.includes(s));
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
+    await gateways.setCrl(next.pem);
     for (const d of await store.listDevices()) {
       if (d.status !== 'enabled') broker?.disconnect(d.id);
     }
@@ -302,6 +321,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     backfill,
     externalLink: link,
   });
+  status.gatewayMetrics = () => gateways.metrics();
   const composed = composeApiRoutes({
     ctx,
     auth,
@@ -313,6 +333,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     lifecycle: wired.services,
     bus,
     status,
+    gateways,
     onDeviceChanged: (id, enabled) => {
       keyring.invalidate(id);
       // A disabled device cannot reconnect (the broker asks the keyring); drop its live session.
