@@ -342,8 +342,6 @@ export class EmbeddedBroker {
     return client ? this.#connByGuard.get(client.conn as PacketGuard) : undefined;
   }
 
-  // ---- MQTT hooks ----------------------------------------------------------------------------
-
   #authenticate(client: Client, done: ConnackDone): void {
     const conn = this.#connOf(client);
     const fail = (returnCode: number, reason: string) =>

@@ -1,0 +1,190 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { ensurePrivateDir } from '../../atomic-file.ts';
+import { loadConfig } from '../../config/load.ts';
+import { addGateway, setBinding } from '../../gateways/gateway-admin.ts';
+import { readGatewayBundle, writeGatewayBundle } from '../../gateways/gateway-bundle.ts';
+import { startGateway } from '../../gateways/gateway-node.ts';
+import { parseCommand, withDataDir } from '../command-context.ts';
+import type { CommandHelp } from '../command-help.ts';
+import { type CliIo, parsePositiveInt, usage } from '../io.ts';
+
+export const gatewayHelp: CommandHelp = {
+  forms: {
+    '': {
+      synopsis: 'gateway --bundle DIR --data-dir DIR [--listen 8883]',
+      about:
+        "Runs a gateway on the site machine (docs/gateway.md): an MQTT-over-mTLS listener for the site's devices, a durable store-and-forward queue in DATA_DIR (gateway.maxQueueBytes, gateway.window from DATA_DIR/config.json), one upstream connection under the gateway's certificate. Here --data-dir is the gateway's own directory.",
+      options: [
+        ['--bundle DIR', 'the bundle written by `vigil gateway add`'],
+        ['--listen PORT', 'local listener port (default 8883)'],
+        ['--host ADDR', 'local listener address (default ::)'],
+      ],
+    },
+    add: {
+      synopsis:
+        'gateway add GW-ID --devices id1,id2,... [--out DIR] [--host NAME]... [--ip ADDR]... [--json]',
+      about:
+        'Registers a gateway and issues its certificate (CN = GW-ID, the Vigil gateway EKU, client and server use) and a bundle: gateway.json, gateway.crt, gateway.key, ca.crt, crl.pem.',
+      options: [
+        ['--devices LIST', 'comma-separated device ids it relays for (may be empty: --devices "")'],
+        ['--out DIR', 'where the bundle goes (default DATA_DIR/gateways/GW-ID)'],
+        ['--host NAME', "a DNS name the site's devices reach the gateway by (repeatable; localhost always)"],
+        ['--ip ADDR', 'an IP address of the gateway for its devices (repeatable; loopback always)'],
+        ['--json', 'print the gateway as one JSON object'],
+      ],
+    },
+    bind: {
+      synopsis: 'gateway bind GW-ID DEVICE [--json]',
+      about: 'Lets the gateway relay for DEVICE; a running server and gateway apply it within seconds.',
+      options: [['--json', 'print the change as one JSON object']],
+    },
+    unbind: {
+      synopsis: 'gateway unbind GW-ID DEVICE [--json]',
+      about:
+        'Stops the gateway relaying for DEVICE; its session at the gateway ends and the ACL refuses it at once.',
+      options: [['--json', 'print the change as one JSON object']],
+    },
+    list: {
+      synopsis: 'gateway list [--json]',
+      about: 'Gateways and their devices.',
+      options: [['--json', 'one JSON object per gateway (NDJSON)']],
+    },
+  },
+};
+
+/** `vigil gateway [add|bind|unbind|list]`. */
+export async function gatewayCommand(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'add') return add(rest, io);
+  if (sub === 'bind' || sub === 'unbind') return bind(sub, rest, io);
+  if (sub === 'list') return list(rest, io);
+  return run(argv, io);
+}
+
+async function add(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(
+    argv,
+    {
+      devices: { type: 'string' },
+      out: { type: 'string' },
+      host: { type: 'string', multiple: true },
+      ip: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+    },
+    { positionals: 1 },
+  );
+  const id = positionals[0];
+  if (!id) usage('the gateway id GW-ID is missing');
+  if (values.devices === undefined) usage('--devices is required (a comma-separated list of device ids)');
+  const devices = values.devices
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+  return withDataDir(values['data-dir'], async (ctx) => {
+    const dir = resolve(values.out ?? join(ctx.paths.dataDir, 'gateways', id));
+    ensurePrivateDir(dir);
+    const made = await addGateway(ctx, {
+      id,
+      devices,
+      actor: 'cli',
+      hostNames: values.host ?? [],
+      ips: values.ip ?? [],
+    });
+    writeGatewayBundle(dir, made);
+    const view = gatewayJson(made.gateway.id, made.devices, made.gateway.createdAt, made.gateway.certSerial);
+    if (values.json) io.out(JSON.stringify({ ...view, dir }));
+    else {
+      io.out(`gateway ${id}: ${devices.length} device(s)${devices.length ? ` (${devices.join(', ')})` : ''}`);
+      io.out(
+        `bundle written to ${dir}: gateway.json, gateway.crt, gateway.key (keep it on the gateway only), ca.crt`,
+      );
+      io.out(`run it on the site machine: vigil gateway --bundle ${dir} --data-dir GATEWAY_DATA_DIR`);
+    }
+    return 0;
+  });
+}
+
+function gatewayJson(id: string, devices: string[], createdAt: number, certSerial: string) {
+  return { id, devices, certSerial, createdAt: new Date(createdAt).toISOString() };
+}
+
+async function bind(sub: 'bind' | 'unbind', argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(
+    argv,
+    { json: { type: 'boolean', default: false } },
+    { positionals: 2 },
+  );
+  const [gatewayId, deviceId] = positionals;
+  if (!gatewayId || !deviceId) usage(`usage: vigil gateway ${sub} GW-ID DEVICE`);
+  return withDataDir(values['data-dir'], async (ctx) => {
+    const changed = await setBinding(ctx, { gatewayId, deviceId, bound: sub === 'bind', actor: 'cli' });
+    if (values.json) io.out(JSON.stringify({ gatewayId, deviceId, bound: sub === 'bind', changed }));
+    else
+      io.out(
+        sub === 'bind'
+          ? `${deviceId} ${changed ? 'is now bound' : 'was already bound'} to gateway ${gatewayId}`
+          : `${deviceId} unbound from gateway ${gatewayId}`,
+      );
+    return 0;
+  });
+}
+
+async function list(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommand(
+    argv,
+    { json: { type: 'boolean', default: false } },
+    { positionals: false },
+  );
+  return withDataDir(values['data-dir'], async (ctx) => {
+    const bindings = await ctx.gatewayStore.listBindings();
+    const gateways = await ctx.gatewayStore.listGateways();
+    for (const g of gateways) {
+      const devices = bindings.filter((b) => b.gatewayId === g.id).map((b) => b.deviceId);
+      if (values.json)
+        io.out(
+          JSON.stringify({
+            ...gatewayJson(g.id, devices, g.createdAt, g.certSerial),
+            revoked: g.revokedAt !== null,
+          }),
+        );
+      else io.out(`${g.id.padEnd(24)} ${devices.length} device(s): ${devices.join(', ') || '-'}`);
+    }
+    if (!values.json) io.out(`${gateways.length} gateway(s)`);
+    return 0;
+  });
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommand(
+    argv,
+    { bundle: { type: 'string' }, listen: { type: 'string' }, host: { type: 'string' } },
+    { positionals: false },
+  );
+  if (!values.bundle) usage('--bundle DIR is required');
+  if (!values['data-dir']) usage("--data-dir DIR is required (the gateway's own directory for its queue)");
+  const port = values.listen === undefined ? 8883 : parsePositiveInt('--listen', values.listen, 65_535);
+  const bundle = readGatewayBundle(resolve(values.bundle));
+  const dataDir = resolve(values['data-dir']);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const config = loadConfig({ dataDir, env: io.env });
+  const logger = pino({ level: config.log.level });
+  const gw = await startGateway({
+    bundle,
+    dataDir,
+    listenPort: port ?? 8883,
+    ...(values.host ? { listenHost: values.host } : {}),
+    maxQueueBytes: config.gateway.maxQueueBytes,
+    window: config.gateway.window,
+    statusIntervalMs: config.gateway.statusIntervalMs,
+    logger,
+  });
+  io.out(`gateway ${bundle.info.id}: listening on port ${gw.port}, upstream ${bundle.info.upstream_url}`);
+  await new Promise<void>((r) => {
+    if (io.signal.aborted) r();
+    io.signal.addEventListener('abort', () => r(), { once: true });
+  });
+  await gw.close();
+  return 0;
+}
