@@ -66,6 +66,8 @@ export interface RunningServer {
   lifecycle: LifecycleServices;
   /** Server certificate renewal with hot swap on both listeners. */
   serverCert: ServerCertRenewal;
+  /** Gateways: identities, device sets, last status (docs/gateway.md). */
+  gateways: GatewayRegistry;
   /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
   stop(): Promise<ShutdownOutcome>;
 }
@@ -412,6 +414,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     routes: apiRuntimeOf(api)?.routes ?? [],
     lifecycle: wired.services,
     serverCert,
+    gateways,
     stop: () =>
       (stopping ??= runShutdown(
         {
