@@ -96,8 +96,8 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'vigil-gateway-e2e-'));
   inst = await startInstance({ pki: { crlPollMs: 200 } });
   link = await cuttableLink(inst.server.mqttPort);
-  for (const id of [...ids, 'gw-spare-01', 'gw-full-01', 'gw-other-01']) await device(id);
-  await addGatewayCli(inst, 'site-gw', ids, join(tmp, 'site-gw'), link.port);
+  for (const id of [...ids, 'gw-acl-01', 'gw-spare-01', 'gw-full-01', 'gw-other-01']) await device(id);
+  await addGatewayCli(inst, 'site-gw', [...ids, 'gw-acl-01'], join(tmp, 'site-gw'), link.port);
   await waitFor(
     'gateway registered',
     () => inst.server.gateways.views().some((g) => g.id === 'site-gw'),
@@ -118,7 +118,7 @@ describe('vigil gateway', () => {
     const gw = readGatewayBundle(join(tmp, 'site-gw'));
     const asGateway = (): Promise<MqttClient> =>
       connectDevice(inst.url, { ...gw, info: { ...gw.info, id: 'site-gw' } } as unknown as DeviceBundleFiles);
-    const bound = bundles.get(ids[0] as string) as DeviceBundleFiles;
+    const bound = bundles.get('gw-acl-01') as DeviceBundleFiles;
     const other = bundles.get('gw-other-01') as DeviceBundleFiles;
 
     // A relayed envelope of a bound device is stored; one of an unbound device is refused by the ACL.
@@ -177,6 +177,7 @@ describe('vigil gateway', () => {
   });
 
   it(`buffers ${DEVICES * PER_DEVICE} readings of ${DEVICES} devices through an uplink outage and two kill -9, then stores each once, in order, as backfill`, async () => {
+    const base = await stored(ids);
     const data = gatewayDir('site-gw-data');
     const bundleDir = join(tmp, 'site-gw');
     let g = await gateway(bundleDir, data);
@@ -184,8 +185,9 @@ describe('vigil gateway', () => {
     link.cut();
     const fleet = ids.map((id) => sim(id, g.port));
     for (const d of fleet) await d.connect();
-    // One simulated hour per device, time-compressed: the samples carry the hour's timestamps.
-    const t0 = Date.now() - HOUR;
+    // One simulated hour per device, time-compressed: the samples carry the timestamps of an hour
+    // that ended 10 minutes ago (longer than ingest.backfillAfterMs), as a real outage would.
+    const t0 = Date.now() - HOUR - 600_000;
     const step = Math.floor(HOUR / PER_DEVICE);
     for (const d of fleet) {
       for (let i = 0; i < PER_DEVICE; i++)
@@ -199,7 +201,7 @@ describe('vigil gateway', () => {
     );
     const envelopes = fleet.reduce((n, d) => n + d.stats.sent, 0);
     assert.equal(queuedEnvelopes(data), envelopes);
-    assert.equal(await stored(ids), 1, 'nothing but the earlier relayed reading reached Vigil');
+    assert.equal(await stored(ids), base, 'nothing reached Vigil during the outage');
 
     // kill -9 with the uplink still down: the queue survives.
     await killGateway(g);
@@ -207,13 +209,20 @@ describe('vigil gateway', () => {
     g = await gateway(bundleDir, data, g.port);
     link.restore();
     const started = Date.now();
-    const total = DEVICES * PER_DEVICE + 1;
+    const total = DEVICES * PER_DEVICE + base;
     await waitFor('a third forwarded', async () => (await stored(ids)) >= total / 3, 120_000);
     // kill -9 mid-forward: what was acknowledged upstream but not yet deleted is sent again and
     // refused as a replay; nothing is lost.
     await killGateway(g);
     g = await gateway(bundleDir, data, g.port);
-    await waitFor('every reading stored', async () => (await stored(ids)) >= total, 180_000);
+    await waitFor('every reading stored', async () => (await stored(ids)) >= total, 180_000).catch(
+      async (err) => {
+        const out = g.run.output();
+        throw new Error(
+          `${err.message}: ${await stored(ids)} of ${total}, queue ${queuedEnvelopes(data)}\n${out.stdout.slice(-3000)}\n${out.stderr.slice(-3000)}`,
+        );
+      },
+    );
     const seconds = (Date.now() - started) / 1000;
     await waitFor('queue drained', () => queuedEnvelopes(data) === 0, 30_000);
     await new Promise((r) => setTimeout(r, 500));
@@ -239,7 +248,7 @@ describe('vigil gateway', () => {
     const s = await waitGatewayStatus(inst, 'site-gw', (st) => st.uplink === 'up' && st.queueDepth === 0);
     assert.equal(s.devicesOnline, DEVICES);
     process.stdout.write(
-      `# gateway outage: ${total - 1} readings in ${envelopes} envelopes buffered, forwarded in ${seconds.toFixed(1)} s (two kill -9 included)\n`,
+      `# gateway outage: ${total - base} readings in ${envelopes} envelopes buffered, forwarded in ${seconds.toFixed(1)} s (two kill -9 included)\n`,
     );
   });
 
@@ -253,8 +262,10 @@ describe('vigil gateway', () => {
       args: { seconds: 42 },
       actor: 'test',
     });
-    await waitGatewayStatus(inst, 'site-gw', (s) => (s.commandsQueued ?? 0) >= 1);
     const g = gateways.at(-1) as GatewayProcess;
+    await waitGatewayStatus(inst, 'site-gw', (s) => (s.commandsQueued ?? 0) >= 1).catch((err) => {
+      throw new Error(`${err.message}\n${g.run.output().stdout.slice(-4000)}`);
+    });
     const d = sim('gw-spare-01', g.port);
     await d.connect();
     await waitFor(
