@@ -1,6 +1,6 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify,rotation (and anomaly, which
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify,rotation,gateway (and anomaly, which
  * is not in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is
  * skipped).
  */
@@ -13,6 +13,7 @@ import {
 } from './anomaly/anomaly-bench.ts';
 import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
 import { nowMs } from './clock.ts';
+import { type GatewayBenchResult, gatewaySummaryRows, runGatewayBench } from './gateway.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
 import { type LiveFeedResult, runLiveFeed } from './live-feed.ts';
 import type { LoadDevice } from './load-types.ts';
@@ -54,13 +55,13 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,rotation,anomaly] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,rotation,gateway,anomaly] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
 const quick = args.quick ?? false;
 const only = new Set(
-  (args.only ?? 'w1,w2,w5,latency,api,live,rules,notify,rotation')
+  (args.only ?? 'w1,w2,w5,latency,api,live,rules,notify,rotation,gateway')
     .split(',')
     .map((s) => s.trim().toLowerCase()),
 );
@@ -133,6 +134,7 @@ const errors: Record<string, string> = {};
 const limitMs =
   (quick ? 150_000 : 300_000) +
   (only.has('rotation') ? 1_200_000 : 0) +
+  (only.has('gateway') ? 600_000 : 0) +
   (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
@@ -272,6 +274,12 @@ async function main(): Promise<void> {
   const rotationResult: RotationResult | undefined = await attempt('rotation', () =>
     runRotation({ devices: quick ? 200 : 1000, renewals: quick ? 50 : 200, phaseTimeoutMs: 600_000 }, log),
   );
+  // Gateway: store and forward through an uplink outage (docs/gateway.md).
+  if (only.has('gateway'))
+    log('\n[gateway] 20 devices buffer an hour in a gateway; forward rate when the uplink returns');
+  const gatewayResult: GatewayBenchResult | undefined = await attempt('gateway', () =>
+    runGatewayBench({ devices: 20, perDevice: quick ? 1000 : 5000, timeoutMs: 300_000 }, log),
+  );
 
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
@@ -370,6 +378,8 @@ async function main(): Promise<void> {
   else if (only.has('notify')) rows.push(err('notify', 'Notify: MQTT reading -> alarm e-mail', '-'));
   if (rotationResult) rows.push(...rotationSummaryRows(rotationResult));
   else rows.push(err('rotation', 'Key rotation of a publishing fleet', '0 readings lost'));
+  if (gatewayResult) rows.push(...gatewaySummaryRows(gatewayResult));
+  else rows.push(err('gateway', 'Gateway forward rate after an outage', '0 lost'));
   log('\n=== Summary ===');
   log(renderSummary(rows));
   const missed = rows.filter((r) => r.status === 'MISSED');
