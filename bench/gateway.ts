@@ -12,6 +12,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { addDevice } from '../src/devices/device-service.ts';
 import { addGateway } from '../src/gateways/gateway-admin.ts';
 import { startGateway } from '../src/gateways/gateway-node.ts';
@@ -110,7 +111,7 @@ export async function runGatewayBench(
       dir: '',
       info: {
         id: 'gwb-gateway',
-        upstream_url: made.upstreamUrl,
+        upstream_url: fx.url,
         topic_prefix: made.topicPrefix,
         devices: made.devices,
       },
@@ -157,7 +158,15 @@ export async function runGatewayBench(
     const tf = nowMs();
     gw = await startGateway({ ...gwOpts, listenPort: 0, bundle });
     closers.push(() => gw.close());
-    await until('forwarded backlog stored', async () => (await stored(fx, local)) >= readings, o.timeoutMs);
+    await until(
+      'forwarded backlog stored',
+      async () => (await stored(fx, local)) >= readings,
+      o.timeoutMs,
+    ).catch((err) => {
+      throw new Error(
+        `${err.message}: ${JSON.stringify(gw.status())} ${JSON.stringify(fx.server.rejections.totals())} ${JSON.stringify(fx.server.gateways.views())}`,
+      );
+    });
     const forwardPerSec = readings / ((nowMs() - tf) / 1000);
     await new Promise((r) => setTimeout(r, 500));
     const lost = readings - (await stored(fx, local));

@@ -9,6 +9,7 @@ import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
 import { absDate, absTime, num } from '../format.ts';
+import { loadGateways, viaOf } from '../gateways.ts';
 import { normDevice, normSeries } from '../normalize.ts';
 import { FIELDS, fmtField, fmtLimit, limitOf, limitState, PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
@@ -153,6 +154,7 @@ export const devicePage: Page = (root, ctx, params) => {
               testid: 'device-level',
             }),
             h('span', null, PROFILES[d.profile].label),
+            viaOf(d.id) ? h('span', { testid: 'device-via' }, `via ${viaOf(d.id)}`) : null,
             h('span', null, 'Last seen ', timeAgo(d.lastSeenAt)),
             d.alg ? h('span', { title: 'Payload encryption' }, d.alg) : null,
             d.certNotAfter ? h('span', null, `Certificate until ${absDate(d.certNotAfter)}`) : null,
@@ -461,6 +463,9 @@ export const devicePage: Page = (root, ctx, params) => {
   ];
 
   renderHead();
+  void loadGateways()
+    .then(renderHead)
+    .catch(() => {});
   renderCurrent();
   void loadDevice();
 
