@@ -12,10 +12,9 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { addDevice } from '../src/devices/device-service.ts';
-import { addGateway } from '../src/gateways/gateway-admin.ts';
-import { startGateway } from '../src/gateways/gateway-node.ts';
+import { addGateway } from '../src/gateway/gateway-admin.ts';
+import { startGateway } from '../src/gateway/gateway-node.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { nowMs } from './clock.ts';

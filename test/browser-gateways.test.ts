@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { addGateway } from '../src/gateways/gateway-admin.ts';
+import { addGateway } from '../src/gateway/gateway-admin.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { readGatewayBundle } from '../src/gateways/gateway-bundle.ts';
+import { readGatewayBundle } from '../src/gateway/gateway-bundle.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';

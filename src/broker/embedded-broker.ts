@@ -426,7 +426,8 @@ export class EmbeddedBroker {
     }
     if (identity.kind === 'gateway' && !parseDeviceTopic(this.topicPrefix, packet.topic)) {
       const h = { onStatus: this.#opts.onGatewayStatus, log: this.#log, rejected: this.#rejectedPayloads };
-      return handOffGatewayStatus(conn, packet, identity.name, h, cb);
+      handOffGatewayStatus(conn, packet, identity.name, h, cb);
+      return;
     }
     // Accepted above, so it parses; the pipeline reuses this parse (InboundMessage.route).
     const route = parseDeviceTopic(this.topicPrefix, packet.topic)!;

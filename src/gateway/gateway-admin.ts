@@ -3,10 +3,10 @@ import { trustBundlePem } from '../data-dir/ca-files.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { brokerUrl } from '../devices/device-service.ts';
 import { VigilError } from '../errors.ts';
+import type { GatewayRecord } from '../gateways/gateway-store.ts';
 import { issueGatewayCert } from '../pki/issue-gateway.ts';
 import { normalizeSerial } from '../pki/serial.ts';
 import { DEVICE_ID_RULE, isDeviceId } from '../protocol/device-id.ts';
-import type { GatewayRecord } from './gateway-store.ts';
 
 /** What `vigil gateway add` writes into the bundle (docs/gateway.md). */
 export interface GatewayBundleMaterial {

@@ -5,12 +5,12 @@ import { type Logger, pino } from 'pino';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { GATEWAY_WILL_PAYLOAD } from '../broker/publish-policy.ts';
 import { isVigilError } from '../errors.ts';
+import type { GatewayStatus } from '../gateways/gateway-registry.ts';
 import type { InboundMessage, IngestResult } from '../ingest/ingest-sink.ts';
 import { deviceTopic, gatewayTopic, parseDeviceTopic } from '../protocol/topics.ts';
 import type { GatewayBundle } from './gateway-bundle.ts';
 import { crlSerials, readLocalState, verifiedCrl } from './gateway-crl.ts';
 import { GatewayQueue } from './gateway-queue.ts';
-import type { GatewayStatus } from './gateway-registry.ts';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -165,9 +165,12 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
 
   // ---- downlink: config and commands -----------------------------------------------------
   function onDownlink(topic: string, payload: Buffer): void {
-    if (topic === gatewayTopic(prefix, id, 'config')) return applyConfig(payload);
+    if (topic === gatewayTopic(prefix, id, 'config')) {
+      applyConfig(payload);
+      return;
+    }
     const t = parseDeviceTopic(prefix, topic);
-    if (!t || t.channel !== 'commands' || !devices.has(t.deviceId)) return;
+    if (t?.channel !== 'commands' || !devices.has(t.deviceId)) return;
     // Kept first, then delivered if the device is here: an offline device gets it on its next subscribe.
     queue.pushCommand(t.deviceId, topic, payload, now());
     if (broker.isConnected(t.deviceId)) deliverQueuedCommands(t.deviceId);
