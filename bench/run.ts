@@ -1,8 +1,8 @@
 /**
  * Vigil benchmark suite: `npm run bench` (node bench/run.ts). See bench/README.md.
- * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify,rotation,gateway (and anomaly, which
- * is not in the default set), --nodelay (TCP_NODELAY on the publishers), --latency-rate=N (msgs/s when W1 is
- * skipped).
+ * Options: --quick (shorter runs), --only=w1,w2,w5,latency,api,live,rules,notify,rotation,gateway (and anomaly, vitals
+ * and backup [--readings=N], which are not in the default set), --nodelay (TCP_NODELAY on the publishers),
+ * --latency-rate=N (msgs/s when W1 is skipped).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -11,7 +11,14 @@ import {
   renderAnomaly,
   runAnomalyBench,
 } from './anomaly/anomaly-bench.ts';
+import {
+  renderVitalsRules,
+  runVitalsRulesBench,
+  type VitalsRulesResult,
+  vitalsRulesSummaryRows,
+} from './anomaly/vitals-rules-bench.ts';
 import { type ApiReadingsResult, runApiReadings } from './api-readings.ts';
+import { type BackupBenchResult, runBackupBench } from './backup.ts';
 import { nowMs } from './clock.ts';
 import { type GatewayBenchResult, gatewaySummaryRows, runGatewayBench } from './gateway.ts';
 import { type LatencyResult, runLatency } from './latency.ts';
@@ -48,6 +55,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    readings: { type: 'string' },
     nodelay: { type: 'boolean', default: false },
     'latency-rate': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -55,7 +63,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,rotation,gateway,anomaly] [--nodelay] [--latency-rate=N]',
+    'usage: node bench/run.ts [--quick] [--only=w1,w2,w5,latency,api,live,rules,notify,rotation,gateway,anomaly,vitals,backup] [--readings=N] [--nodelay] [--latency-rate=N]',
   );
   process.exit(0);
 }
@@ -115,6 +123,12 @@ const opts = {
     memoryMonitors: 200,
     workers: 2,
   },
+  vitals: {
+    patients: quick ? 8 : 30,
+    days: 7,
+    seed: 'vigil-anomaly-bench',
+    cadencesMs: [10_000, 60_000],
+  },
   live: {
     loadShare: 0.5,
     clients: 20,
@@ -131,11 +145,14 @@ const errors: Record<string, string> = {};
 // Every loop below is bounded; this is the backstop against a hang (a stuck socket, say). The
 // rotation workload (a fleet of 1,000 mTLS devices, thousands of durable commands) gets 20 min more.
 // The anomaly benchmark is pure CPU and long (10 minutes and more on 2 busy cores): its own budget.
+// The backup workload fills a 5-million-reading database first and gets 20 minutes more.
 const limitMs =
   (quick ? 150_000 : 300_000) +
   (only.has('rotation') ? 1_200_000 : 0) +
   (only.has('gateway') ? 600_000 : 0) +
-  (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0);
+  (only.has('anomaly') ? (quick ? 600_000 : 2_400_000) : 0) +
+  (only.has('vitals') ? (quick ? 300_000 : 900_000) : 0) +
+  (only.has('backup') ? 1_200_000 : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench: global time limit (${limitMs / 1000} s) exceeded; aborting`);
   removeAllTempDirs();
@@ -280,6 +297,32 @@ async function main(): Promise<void> {
   const gatewayResult: GatewayBenchResult | undefined = await attempt('gateway', () =>
     runGatewayBench({ devices: 20, perDevice: quick ? 1000 : 5000, timeoutMs: 300_000 }, log),
   );
+  // Backup: only on request (--only=backup): it fills a 5-million-reading database first.
+  if (only.has('backup'))
+    log('\n[backup] 5M readings: backup time and size, ingest p99 during the backup, restore time');
+  const backup: BackupBenchResult | undefined = await attempt('backup', () =>
+    runBackupBench({ readings: Number(args.readings ?? 5_000_000), log }),
+  );
+  if (backup) {
+    log(
+      `  database ${(backup.dbBytes / 1e6).toFixed(0)} MB for ${backup.readings} readings (filled in ${fmtMs(backup.fillMs)})`,
+    );
+    log(`  backup: ${fmtMs(backup.backupMs)}, ${(backup.backupBytes / 1e6).toFixed(0)} MB`);
+    log(
+      `  ingest commit p50/p99 without backup ${backup.baselineP50Ms.toFixed(2)} / ${backup.baselineP99Ms.toFixed(2)} ms`,
+    );
+    log(
+      `  ingest commit p50/p99 during backup  ${backup.duringP50Ms.toFixed(2)} / ${backup.duringP99Ms.toFixed(2)} ms (${backup.commitsDuring} commits; p99 ratio ${fmtRatio(backup.duringP99Ms / Math.max(0.001, backup.baselineP99Ms))})`,
+    );
+    log(`  restore (RTO: decrypt, verify, re-key, re-seal, open): ${fmtMs(backup.restoreMs)}`);
+  }
+
+  // Vitals range and NEWS2 rules, before and after: normal weeks, faults, clinical episodes.
+  if (only.has('vitals')) log("\n[vitals] range and NEWS2 rules on the anomaly benchmark's patients");
+  const vitals: VitalsRulesResult | undefined = await attempt('vitals', () =>
+    runVitalsRulesBench(opts.vitals, log),
+  );
+  if (vitals) log(`\n${renderVitalsRules(vitals)}`);
 
   // ---- summary ------------------------------------------------------------------------------
   const rows: SummaryRow[] = [];
@@ -374,6 +417,7 @@ async function main(): Promise<void> {
 
   if (rules) rows.push(...rulesSummaryRows(rules));
   if (anomaly) rows.push(...anomalySummaryRows(anomaly));
+  if (vitals) rows.push(...vitalsRulesSummaryRows(vitals));
   if (notify) rows.push(notifySummaryRow(notify));
   else if (only.has('notify')) rows.push(err('notify', 'Notify: MQTT reading -> alarm e-mail', '-'));
   if (rotationResult) rows.push(...rotationSummaryRows(rotationResult));
@@ -566,7 +610,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     options: opts,
     summary: rows,
-    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, notify },
+    workloads: { w1, w2, w5, latency, api, live, rules, anomaly, vitals, notify },
     errors,
   };
   const paths = saveResults(doc, startedAt);

@@ -87,6 +87,16 @@ export const ERRORS = {
   VIGIL_ERR_CLAIM_STATE: { status: 409, message: 'not allowed in the claim state' },
   VIGIL_ERR_GATEWAY_STATE: { status: 409, message: 'not allowed in the gateway state' },
   VIGIL_ERR_GATEWAY_QUEUE_FULL: { status: 503, message: 'gateway queue full' },
+  // continuity (src/backup, src/power, src/continuity)
+  VIGIL_ERR_BACKUP_INVALID: {
+    status: 422,
+    message: 'backup damaged, truncated or not signed by this installation',
+  },
+  VIGIL_ERR_BACKUP_IDENTITY: { status: 401, message: 'backup identity cannot decrypt this backup' },
+  VIGIL_ERR_BACKUP_NOT_CONFIGURED: { status: 409, message: 'backups are not initialised' },
+  VIGIL_ERR_TARGET_NOT_EMPTY: { status: 409, message: 'target directory is not empty' },
+  VIGIL_ERR_DISK_FULL: { status: 507, message: 'storage full' },
+  VIGIL_ERR_UPS: { status: 502, message: 'UPS unreachable or not understood' },
   // notifications and webhooks (src/notifications, src/webhooks)
   VIGIL_ERR_NOTIFY_NOT_CONFIGURED: { status: 409, message: 'notification channel not configured' },
   VIGIL_ERR_NOTIFY_IN_USE: { status: 409, message: 'still used by a routing rule, group or schedule' },

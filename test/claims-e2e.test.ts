@@ -116,6 +116,22 @@ describe('claim-based provisioning', () => {
     assert.equal(bundle.info.id, 'auto-00042');
   });
 
+  it('devices of one batch connected at once keep their own sessions (no takeover between serials)', async () => {
+    const b = await batch('factory-many', 5);
+    // More than the takeover allowance (2 at once): a takeover would refuse the later ones.
+    const clients: mqtt.MqttClient[] = [];
+    try {
+      for (let i = 1; i <= 4; i++) clients.push(await claimClient(b, `SN-C2-0000${i}`));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(
+        clients.map((c) => c.connected),
+        [true, true, true, true],
+      );
+    } finally {
+      for (const c of clients) c.end(true);
+    }
+  });
+
   it('a claim certificate cannot publish telemetry, nor claim for another serial', async () => {
     const b = await batch('factory-b', 5);
     for (const topic of ['vigil/v1/devices/sn-b-00001/telemetry', 'vigil/v1/claims/SN-OTHER-01']) {

@@ -257,6 +257,8 @@ describe('vigil CLI consistency', () => {
         join(out, '..', 'claim'),
         '--json',
       ],
+      ['backup', 'init', '--identity-out', join(inst.dataDir, 'backup-id.txt'), '--json'],
+      ['backup', 'create', '--json'],
     ];
     for (const args of single) {
       const r = await vigil(args);
@@ -275,6 +277,7 @@ describe('vigil CLI consistency', () => {
       [['claims', 'list', '--json'], 0],
       [['claims', 'batches', '--json'], 1],
       [['claims', 'quarantine', '--json'], 0],
+      [['backup', 'list', '--json'], 1],
     ];
     for (const [args, atLeast] of lists) {
       const r = await vigil(args);

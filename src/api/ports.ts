@@ -3,8 +3,11 @@
  * composition root (src/server) implements them over the stores and services; the API never sees
  * the broker, the ingest pipeline, the data directory or the device service themselves.
  */
+
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { BrokerStats } from '../broker/broker-types.ts';
+import type { ContinuityReport } from '../continuity/continuity-schema.ts';
+import type { DeviceLink } from '../continuity/link-tracker.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 
@@ -97,6 +100,10 @@ export interface StatusSources {
   lifecycle?: () => Promise<import('../lifecycle/fleet-lifecycle.ts').FleetLifecycle>;
   /** Gateway figures as Prometheus text (docs/gateway.md). */
   gatewayMetrics?: () => string;
+  /** Backups, power, the data volume and brokers (the continuity section); absent in tests that need none. */
+  continuity?: () => Promise<ContinuityReport>;
+  /** A device's latest `link` event: its broker and outbox depth (null: none since start). */
+  link?: (deviceId: string) => DeviceLink | null;
 }
 
 /** One device's key and certificate state (device page). */

@@ -81,6 +81,13 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.notifyCommand, help: m.notifyHelp };
     },
   },
+  backup: {
+    summary: 'encrypted backups: init, create, list, verify, restore, drill',
+    load: async () => {
+      const m = await import('./commands/backup.ts');
+      return { run: m.backupCommand, help: m.backupHelp };
+    },
+  },
   audit: {
     summary: 'print or verify the hash-chained audit log, sign checkpoints of it',
     load: async () => {

@@ -10,6 +10,23 @@ const externalBrokerSchema = z.strictObject({
   group: z.string().default('vigil-ingest'),
 });
 
+/** An age X25519 recipient (the public half of an identity; age-encryption.org/v1). */
+export const AGE_RECIPIENT_RE = /^age1[02-9ac-hj-np-z]{58}$/;
+
+/** A broker a device may connect to: `mqtts://host:port` (host name, IPv4 or [IPv6]). */
+const brokerUrl = z
+  .string()
+  .regex(/^mqtts:\/\/([A-Za-z0-9.-]{1,253}|\[[0-9a-fA-F:.]+\])(:\d{1,5})?$/, 'must be mqtts://host:port');
+
+/** `power.nut`: the host's UPS through Network UPS Tools' upsd (TCP line protocol, RFC 9271). */
+const nutSchema = z.strictObject({
+  host: z.string().min(1),
+  port: port.default(3493),
+  ups: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be the UPS name as upsd knows it'),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+});
+
 /** The whole configuration with its defaults (DESIGN.md §6). Every limit has a safe default. */
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1),
@@ -70,6 +87,11 @@ export const configSchema = z.strictObject({
       connectRatePerMinute: z.number().int().min(1).max(100_000).default(30),
       /** Use an external broker (Mosquitto, EMQX) instead of the embedded one. */
       external: externalBrokerSchema.optional(),
+      /**
+       * The ordered broker list written into device bundles (`brokers` in device.json); devices
+       * fail over down the list (docs/protocol.md §8). Empty: this host only.
+       */
+      advertisedBrokers: z.array(brokerUrl).max(8).default([]),
     })
     .prefault({}),
   http: z
@@ -167,7 +189,50 @@ export const configSchema = z.strictObject({
       statusIntervalMs: z.number().int().min(1_000).max(3_600_000).default(10_000),
     })
     .prefault({}),
-  storage: z.strictObject({ synchronous: z.enum(['FULL', 'NORMAL']).default('FULL') }).prefault({}),
+  storage: z
+    .strictObject({
+      synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+      /** Alarm when the data volume will be full in fewer days than this at the current ingest rate. */
+      minFreeDays: z.number().min(0).max(3650).default(14),
+    })
+    .prefault({}),
+  backup: z
+    .strictObject({
+      /** age X25519 recipients (public keys); backups are encrypted to all of them. Empty: not initialised. */
+      recipients: z
+        .array(z.string().regex(AGE_RECIPIENT_RE, 'must be an age X25519 recipient (age1...)'))
+        .default([]),
+      /** Minutes between scheduled backups (once recipients are set). */
+      intervalMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 24 * 60)
+        .default(60),
+      /** Where backups are written; default `<data-dir>/backups`. */
+      dir: z.string().min(1).optional(),
+      /** Retention: the newest backup of each of the last N hours, days and months is kept. */
+      keep: z
+        .strictObject({
+          hourly: z.number().int().min(0).max(10_000).default(48),
+          daily: z.number().int().min(0).max(10_000).default(30),
+          monthly: z.number().int().min(0).max(10_000).default(12),
+        })
+        .prefault({}),
+      /** Run after each backup with the file as `$1` (off-site copy: rclone, restic, ...). */
+      command: z.string().min(1).optional(),
+      commandTimeoutMs: z.number().int().min(1000).max(86_400_000).default(3_600_000),
+    })
+    .prefault({}),
+  power: z
+    .strictObject({
+      nut: nutSchema.optional(),
+      /** How often the UPS is polled. */
+      pollMs: z.number().int().min(200).max(60_000).default(5000),
+      /** Shut down gracefully when the UPS reports low battery (LB). */
+      shutdownOnLowBattery: z.boolean().default(true),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       /** How often a running server signs a checkpoint of the audit chain (when it grew). */

@@ -33,7 +33,10 @@ import type { Store } from '../storage/store.ts';
 import { loadPreviousCa, readRolloverState, serverIssuer, trustBundlePem } from './ca-files.ts';
 import { checkDataDir } from './data-dir-state.ts';
 import { completeMasterRotation, masterRotationPending } from './master-rotation.ts';
-import { type DataPaths, dataPaths, SERVER_KEY_IDENTITY } from './paths.ts';
+import { type DataPaths, dataPaths } from './paths.ts';
+import { SERVER_KEY_IDENTITY } from './sealed-files.ts';
+
+export { SERVER_KEY_IDENTITY };
 
 export interface VigilContext {
   config: VigilConfig;
@@ -282,8 +285,12 @@ export async function ensureServerCert(
   created: string[],
   o: { renewBeforeMs: number; force?: boolean },
 ): Promise<boolean> {
-  const wantDns = ['localhost', ...config.pki.hostNames];
-  const wantIps = ['127.0.0.1', '::1', ...config.pki.ips];
+  // Every advertised broker name too: a device failing over to any of them must find it in the
+  // certificate (RFC 6125 §6.4).
+  const advertised = config.mqtt.advertisedBrokers.map((u) => new URL(u).hostname.replace(/^\[|\]$/g, ''));
+  const isIp = (h: string) => /^[0-9.]+$/.test(h) || h.includes(':');
+  const wantDns = [...new Set(['localhost', ...config.pki.hostNames, ...advertised.filter((h) => !isIp(h))])];
+  const wantIps = [...new Set(['127.0.0.1', '::1', ...config.pki.ips, ...advertised.filter(isIp)])];
   if (existsSync(paths.serverCert) && existsSync(paths.serverKeySealed)) {
     const pem = readFileSync(paths.serverCert, 'utf8');
     const info = certInfo(pem);

@@ -23,7 +23,6 @@ const VIGIL_ENTRIES = new Set([
   'config.json',
   'master.key',
   'master.key.next',
-  'hash-root.sealed',
   'vigil.db',
   'vigil.db-wal',
   'vigil.db-shm',
@@ -32,6 +31,12 @@ const VIGIL_ENTRIES = new Set([
   'sim',
   'claims',
   'vigil.pid',
+  // continuity (docs/operations.md): backups, their state, the hash root (a restored node's, or
+  // carried over by a master-key rotation)
+  'backups',
+  'backup-state.json',
+  'backup-identity.txt',
+  'hash-root.sealed',
 ]);
 
 /** Entries a directory of its own may hold without being someone else's (a mount point, dotfiles). */

@@ -31,6 +31,10 @@ export interface PipelineOptions {
   gatewayOf?: (deviceId: string) => string | undefined;
   /** Called after an accepted message is durable (live feed, rules). Must not throw. */
   onAccepted?: (ev: AcceptedMessage) => void;
+  /** Called when a store commit failed (disk full is told apart there). Must not throw. */
+  onStoreFailure?: (err: unknown) => void;
+  /** False while storage cannot take writes (data volume full): messages are not acknowledged. */
+  writable?: () => boolean;
 }
 
 export interface AcceptedMessage {
@@ -135,6 +139,12 @@ export class IngestPipeline implements IngestSink {
   async #persist(ctx: MessageContext): Promise<void> {
     const mark = ctx.mark as NonNullable<MessageContext['mark']>;
     try {
+      // A full data volume takes no writes (src/continuity/storage-health.ts): the message is not
+      // queued and not acknowledged, and its seq goes back as after a failed transaction.
+      if (this.#o.writable && !this.#o.writable()) {
+        this.#replay.release(mark);
+        throw new VigilError('VIGIL_ERR_DISK_FULL');
+      }
       await this.#writer.write({
         mark,
         readings: ctx.readings,
@@ -142,7 +152,9 @@ export class IngestPipeline implements IngestSink {
         seenAt: ctx.msg.receivedAt,
       });
     } catch (cause) {
-      // The writer already restored the device's window to its last committed state.
+      // The writer (or the full-volume check above) already restored the device's window to its
+      // last committed state.
+      this.#o.onStoreFailure?.(cause);
       // Stryker disable next-line all: log text only
       this.#o.logger.error({ err: cause, device: mark.deviceId }, 'store failed; message not acknowledged');
       throw new VigilError('VIGIL_ERR_STORE', 'write failed', { cause });

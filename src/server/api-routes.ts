@@ -27,6 +27,8 @@ import { checkpointLine } from '../audit/audit-checkpoint.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { CommandService } from '../commands/command-service.ts';
+import type { ContinuityService } from '../continuity/continuity-service.ts';
+import type { LinkTracker } from '../continuity/link-tracker.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
@@ -164,6 +166,9 @@ export function statusSources(p: {
   backfill: BackfillTracker;
   /** The link to an external broker; undefined with the embedded broker. */
   externalLink: { stats(): { connected: boolean } } | undefined;
+  continuity: ContinuityService;
+  links: LinkTracker;
+  gateways: { metrics(): string };
 }): StatusSources {
   return {
     clock: p.ctx.clock,
@@ -183,6 +188,9 @@ export function statusSources(p: {
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
     lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)),
+    continuity: () => p.continuity.report(),
+    link: (id) => p.links.get(id),
+    gatewayMetrics: () => p.gateways.metrics(),
   };
 }
 

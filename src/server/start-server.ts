@@ -7,6 +7,7 @@ import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
 import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
+import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
@@ -15,18 +16,18 @@ import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
 import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
+import { LinkTracker } from '../continuity/link-tracker.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
-import { GatewayRegistry } from '../gateways/gateway-registry.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import { LiveBus } from '../live/live-bus.ts';
-import { normalizeSerial } from '../pki/serial.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import { createProcessFdBudget } from '../process/process-fd-budget.ts';
 import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
@@ -36,6 +37,7 @@ import { tripRulesConfig } from '../shipments/trip.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { composeApiRoutes, statusSources } from './api-routes.ts';
 import { coalesce } from './coalesce.ts';
+import { gatewayBrokerHooks, wireGateways } from './gateway-wiring.ts';
 import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
 
@@ -66,8 +68,9 @@ export interface RunningServer {
   lifecycle: LifecycleServices;
   /** Server certificate renewal with hot swap on both listeners. */
   serverCert: ServerCertRenewal;
-  /** Gateways: identities, device sets, last status (docs/gateway.md). */
-  gateways: GatewayRegistry;
+  gateways: Awaited<ReturnType<typeof wireGateways>>; // identities, device sets, last status (docs/gateway.md)
+  /** Backups, UPS, data volume and the system alarms they raise. */
+  continuity: ContinuityService;
   /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
   stop(): Promise<ShutdownOutcome>;
 }
@@ -86,6 +89,13 @@ export interface ServerOptions {
   apiRoutes?: RoutePlugin[];
   /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
   alarmService?: { tickMs?: number; anomaly?: boolean };
+  /**
+   * Asks the process to shut down gracefully (UPS low battery): `vigil start` stops as on Ctrl-C.
+   * Without it the server stops itself.
+   */
+  requestShutdown?: (reason: string) => void;
+  /** Continuity timings (tests shorten them). */
+  continuity?: { checkMs?: number; backupRetryBaseMs?: number; backupFirstDelayMs?: number };
   /** Channel senders instead of the real ones (tests). */
   notificationSenders?: Notifications['senders'];
 }
@@ -107,6 +117,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
+  // Devices' latest link events: broker and outbox depth (docs/protocol.md §8).
+  const links = new LinkTracker();
   // Alarms: every write reaches the live feed and the notifications; the rules write through the
   // same instance. The notification service only queues here: it never holds up the writer.
   let notifications: Notifications | undefined;
@@ -159,16 +171,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
     backfill.observe(ev);
+    links.observe(ev);
     opts.onAccepted?.(ev);
   };
-  const gateways = new GatewayRegistry({
-    store: ctx.gatewayStore,
-    alarms: ctx.alarmStore,
-    logger,
-    topicPrefix: config.mqtt.topicPrefix,
-    clock,
-  });
-  await gateways.load();
+  const gateways = await wireGateways(ctx, logger);
   const pipeline = new IngestPipeline({
     gatewayOf: (id) => gateways.gatewayOf(id),
     store,
@@ -182,7 +188,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     maxFutureSkewMs: config.ingest.maxFutureSkewMs,
     backfillAfterMs: config.ingest.backfillAfterMs,
     onAccepted,
+    onStoreFailure: (err) => continuity?.commitFailed(err),
+    writable: () => continuity?.writable() ?? true,
   });
+  let continuity: ContinuityService | undefined;
   const crlUpdates = coalesce(() => updateCrlOnly());
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
   const tls = serverTlsMaterial(ctx);
@@ -250,10 +259,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       // The device subscribed to its commands again (after every reconnect): send what is pending.
       onCommandSubscription: (id) => void commands.dispatch(id, true),
       onClaim: (c) => wired.services.claims.onClaim(c),
-      onGatewayStatus: (id, payload) => gateways.onStatus(id, payload),
-      // A gateway certificate is known by its serial in the gateway registry (docs/gateway.md).
-      resolveIdentity: async (cn, serialHex) =>
-        gateways.identityOf(cn, normalizeSerial(serialHex)) ?? wired.resolveIdentity(cn, serialHex),
+      ...gatewayBrokerHooks(gateways, (cn, serialHex) => wired.resolveIdentity(cn, serialHex)),
       onSecurityEvent: (ev) =>
         rejections.record({
           // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
@@ -271,21 +277,19 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
-  async function updateCrlOnly(): Promise<void> {
-    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+  const crlOf = () => rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+  const updateCrlOnly = async () => applyCrl(await crlOf());
+  async function applyCrl(next: typeof crl): Promise<void> {
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
     await gateways.setCrl(next.pem);
   }
   async function refresh(): Promise<void> {
     keyring.invalidate();
-    // `vigil gateway bind|unbind` from another process: the new device set applies at once.
-    await gateways.load();
-    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+    await gateways.load(); // `vigil gateway bind|unbind` from another process applies at once
+    const next = await crlOf();
     const added = next.serials.filter((s) => !crl.serials.includes(s));
-    crl = next;
-    broker?.updateCrl(next.pem, next.serials);
-    await gateways.setCrl(next.pem);
+    await applyCrl(next);
     for (const d of await store.listDevices()) {
       if (d.status !== 'enabled') broker?.disconnect(d.id);
     }
@@ -315,6 +319,28 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
     ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
   });
+  let stopServer: () => Promise<unknown> = async () => undefined;
+  let apiRuntime: ReturnType<typeof apiRuntimeOf> | undefined;
+  continuity = startContinuity({
+    ctx,
+    alarms,
+    links,
+    startedAt: clock(),
+    ingest: {
+      readingsPerSec: () => {
+        const t = apiRuntime?.throughput.rates(clock(), pipeline.stats);
+        return t?.readingsPerSec ?? 0;
+      },
+      readings: () => store.countReadings(),
+      dbBytes: () => storageFiles(ctx.paths.db).reduce((n, f) => n + f.bytes, 0),
+    },
+    requestShutdown: (reason) => {
+      if (opts.requestShutdown) opts.requestShutdown(reason);
+      else void stopServer();
+    },
+    ...(opts.continuity ?? {}),
+  });
+  const continuityService = continuity;
   const status = statusSources({
     ctx,
     ingest: pipeline,
@@ -322,8 +348,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     broker,
     backfill,
     externalLink: link,
+    continuity: continuityService,
+    links,
+    gateways,
   });
-  status.gatewayMetrics = () => gateways.metrics();
   const composed = composeApiRoutes({
     ctx,
     auth,
@@ -356,7 +384,9 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     authenticator: opts.authenticator ?? auth.authenticator,
     ingest: pipeline,
     routes: composed.routes,
+    readOnly: () => continuityService.readOnlyReason(),
   });
+  apiRuntime = apiRuntimeOf(api);
   httpPort = (api.server.address() as { port: number }).port;
   const serverCert = wired.start(
     [
@@ -366,8 +396,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       {
         updateServerCert: (cert, key) => {
           api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
-          const runtime = apiRuntimeOf(api);
-          if (runtime) runtime.serverCertPem = cert;
+          if (apiRuntime) apiRuntime.serverCertPem = cert;
         },
       },
     ],
@@ -399,7 +428,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
 
   let stopping: Promise<ShutdownOutcome> | undefined;
-  return {
+  const running: RunningServer = {
     mqttPort,
     httpPort,
     pipeline,
@@ -411,7 +440,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     shipments,
     notifications,
     live: { bus, stats: composed.liveStats },
-    routes: apiRuntimeOf(api)?.routes ?? [],
+    routes: apiRuntime?.routes ?? [],
+    continuity: continuityService,
     lifecycle: wired.services,
     serverCert,
     gateways,
@@ -421,6 +451,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
           // The broker (after the command sender) first: no new PUBACK is promised; then HTTPS,
           // then the ingest drain.
           drain: [
+            // No backup, UPS poll or storage check starts once the stop has begun.
+            { name: 'continuity', run: () => continuityService.stop() },
             // Commands and lifecycle timers stop; a dispatch in flight finishes while the broker
             // can still carry it.
             { name: 'lifecycle', run: () => wired.stop() },
@@ -463,4 +495,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         { timeoutMs: config.shutdownTimeoutMs, logger },
       )),
   };
+  stopServer = running.stop;
+  return running;
 }

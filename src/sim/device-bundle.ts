@@ -12,10 +12,20 @@ const deviceJson = z.object({
   secret: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   alg: z.enum(ALGS),
   broker_url: z.string(),
+  /** Ordered broker list (primary first); bundles written before it existed have broker_url only. */
+  brokers: z
+    .array(z.string().regex(/^mqtts:\/\//))
+    .min(1)
+    .optional(),
   topic_prefix: z.string(),
 });
 
 export type DeviceInfo = z.infer<typeof deviceJson>;
+
+/** The brokers a device tries, in order (docs/protocol.md §8). */
+export function bundleBrokers(info: DeviceInfo): string[] {
+  return info.brokers ?? [info.broker_url];
+}
 
 export interface DeviceBundleFiles {
   dir: string;

@@ -7,6 +7,7 @@ import type { DeviceEventBody } from '../protocol/bodies.ts';
 import type { DeviceProfile } from '../protocol/device-profile.ts';
 import { readDeviceBundle } from './device-bundle.ts';
 import { createModel } from './model/index.ts';
+import type { ReconnectSettings } from './reconnect-policy.ts';
 import { SimDevice } from './sim-device.ts';
 
 const PREFIX: Record<DeviceProfile, string> = {
@@ -20,8 +21,14 @@ export interface SimFleetOptions {
   devices: number;
   /** Readings per second per device. */
   rate: number;
-  /** Broker URL override (default: the bundle's, i.e. this server). */
+  /** Broker URL override (default: the bundle's broker list). */
   brokerUrl?: string | undefined;
+  /** Ordered broker list override (primary first). */
+  brokers?: readonly string[];
+  /** Reconnection backoff and return-to-primary period (tests shorten them). */
+  reconnect?: Partial<ReconnectSettings>;
+  /** Called when a device connects: which broker, and how long its link was down (null: first). */
+  onConnect?: (deviceId: string, broker: string, downMs: number | null) => void;
   /** Number of the first device (sim-truck-001 ...). */
   firstIndex?: number;
   /** Make the first truck have a cooling failure early (demo). */
@@ -32,8 +39,17 @@ export interface SimFleetOptions {
 
 export interface SimFleet {
   devices: SimDevice[];
-  totals(): { sent: number; acked: number; buffered: number; connected: number; errors: number };
-  stop(): Promise<void>;
+  totals(): {
+    sent: number;
+    acked: number;
+    buffered: number;
+    connected: number;
+    errors: number;
+    failovers: number;
+    dropped: number;
+  };
+  /** Stops recording; with `drainMs`, first waits (that long at most) until every outbox is empty. */
+  stop(o?: { drainMs?: number }): Promise<void>;
 }
 
 /** Ensures a bundle for each simulated device exists in <data-dir>/sim, provisioning missing ones. */
@@ -60,7 +76,14 @@ export async function startSimFleet(ctx: VigilContext, o: SimFleetOptions): Prom
   for (let i = 0; i < o.devices; i++) {
     const id = `${PREFIX[o.profile]}-${String(first + i).padStart(3, '0')}`;
     const dir = await ensureBundle(ctx, id, o.profile);
-    devices.push(new SimDevice(readDeviceBundle(dir), { brokerUrl: o.brokerUrl }));
+    devices.push(
+      new SimDevice(readDeviceBundle(dir), {
+        brokerUrl: o.brokerUrl,
+        ...(o.brokers ? { brokers: o.brokers } : {}),
+        ...(o.reconnect ? { reconnect: o.reconnect } : {}),
+        ...(o.onConnect ? { onConnect: (b: string, down: number | null) => o.onConnect?.(id, b, down) } : {}),
+      }),
+    );
   }
   await Promise.all(devices.map((d) => d.connect()));
   const periodMs = Math.max(1, Math.round(1000 / o.rate));
@@ -109,13 +132,20 @@ export async function startSimFleet(ctx: VigilContext, o: SimFleetOptions): Prom
           buffered: t.buffered + d.stats.buffered,
           connected: t.connected + (d.stats.connected ? 1 : 0),
           errors: t.errors + d.stats.errors,
+          failovers: t.failovers + d.stats.failovers,
+          dropped: t.dropped + d.stats.dropped,
         }),
-        { sent: 0, acked: 0, buffered: 0, connected: 0, errors: 0 },
+        { sent: 0, acked: 0, buffered: 0, connected: 0, errors: 0, failovers: 0, dropped: 0 },
       ),
-    stop: async () => {
+    stop: async (so = {}) => {
       for (const t of timers) {
         clearTimeout(t);
         clearInterval(t);
+      }
+      const deadline = Date.now() + (so.drainMs ?? 0);
+      while (Date.now() < deadline && devices.some((d) => d.stats.buffered > 0)) {
+        for (const d of devices) d.flush();
+        await new Promise((r) => setTimeout(r, 100));
       }
       await Promise.all(devices.map((d) => d.close()));
     },

@@ -35,9 +35,10 @@ export async function startInstance(
   overrides: Partial<ConfigInput> = {},
   dataDir?: string,
   serverOptions: ServerOptions = {},
+  masterKeyHex = MASTER_KEY_HEX,
 ): Promise<Instance> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
-  const env = { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX };
+  const env = { ...process.env, VIGIL_MASTER_KEY: masterKeyHex };
   let mqttPort = 0;
   const open = async () => {
     const ctx = await openContext({

@@ -3,6 +3,11 @@
  * where the contract and the server may still differ (flat vs nested reading fields, ISO vs
  * epoch-ms times), src/normalize.ts accepts both and hands the pages these types.
  */
+import type {
+  BackupStatus,
+  DiskStatusView as DiskStatus,
+  PowerStatus,
+} from '../../src/continuity/continuity-schema.ts';
 
 export type Role = 'admin' | 'operator' | 'quality' | 'receiver' | 'viewer' | 'auditor';
 export const ROLES: readonly Role[] = ['admin', 'operator', 'quality', 'receiver', 'viewer', 'auditor'];
@@ -125,13 +130,14 @@ export interface SystemStatus {
   rejections: { sinceStart: Record<string, number>; persisted: Record<string, number> };
   storage: { files: { name: string; bytes: number }[]; totalBytes: number };
   certificates: Record<string, CertStatus>;
-  /** Optional until the backup job reports: the last completed backup. */
-  backup?: {
-    lastAt: number | null;
-    ok?: boolean | null;
-    path?: string | null;
-    bytes?: number | null;
-  } | null;
+  /** Backups, drills and the off-site hook (null: not reported by the server). */
+  backup?: BackupStatus | null;
+  /** The host UPS (NUT) and the devices' power. */
+  power?: PowerStatus | null;
+  /** The data volume: free space, forecast, disk-full state. */
+  disk?: DiskStatus | null;
+  /** Changes are refused while the data volume is full. */
+  readOnly?: boolean;
   /** Continuity as the server sees it; the page falls back to the device list when absent. */
   continuity?: {
     /** null: not known to the API process. */
@@ -143,14 +149,25 @@ export interface SystemStatus {
       power?: string | null;
       batPct?: number | null;
       online?: boolean;
-      /** Delivered backfill within `bufferingWindowMs`: it was buffering while offline. */
+      offlineSince?: number | null;
+      /** The broker of its latest `link` event. */
+      broker?: string | null;
+      /** Samples in its outbox per its latest `link` event. */
+      buffered?: number | null;
+      /** Delivered backfill within `bufferingWindowMs`, or reports a backlog. */
       buffering?: boolean;
       lastBackfillAt?: number | null;
     }[];
     buffering?: string[];
     bufferingWindowMs?: number;
+    /** Advertised brokers (primary first) and the devices on each. */
+    brokers?: { url: string; primary: boolean; devices: string[] }[];
+    offline?: string[];
   } | null;
 }
+
+/** The continuity parts of `GET /api/v1/system`: the server's own schema types. */
+export type { BackupStatus, DiskStatus, PowerStatus };
 
 /** `GET /api/v1/users` (src/auth/accounts.ts UserView). */
 export interface UserView {

@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  backupStatusSchema,
+  brokersSchema,
+  diskStatusSchema,
+  powerStatusSchema,
+} from '../../continuity/continuity-schema.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { StatusSources } from '../ports.ts';
 import { systemStatus } from '../system-status.ts';
@@ -44,8 +50,13 @@ const systemSchema = z.object({
     totalBytes: z.number(),
   }),
   certificates: z.object({ server: cert, ca: cert }),
-  backup: z.object({ lastAt: z.number().nullable(), ok: z.boolean().nullable() }),
+  backup: backupStatusSchema.nullable(),
+  power: powerStatusSchema.nullable(),
+  disk: diskStatusSchema.nullable(),
+  readOnly: z.boolean(),
   continuity: z.object({
+    brokers: brokersSchema,
+    offline: z.array(z.string()),
     brokerReachable: z.boolean().nullable(),
     onBatteryOrBackup: z.array(z.string()),
     buffering: z.array(z.string()),
@@ -56,6 +67,9 @@ const systemSchema = z.object({
         power: z.string().nullable(),
         batPct: z.number().nullable(),
         online: z.boolean(),
+        offlineSince: z.number().nullable(),
+        broker: z.string().nullable(),
+        buffered: z.number().nullable(),
         buffering: z.boolean(),
         lastBackfillAt: z.number().nullable(),
       }),
@@ -74,7 +88,9 @@ export function systemRoutes(status: StatusSources): RoutePlugin {
           summary:
             'Broker listeners and connections, ingest throughput, rejections, storage, certificates, backup, continuity',
           description:
-            '`backup` is null/null until a backup has been recorded. `continuity`: devices whose latest reading ' +
+            '`backup`: schedule, newest backup, last verify, drill (RPO/RTO) and off-site hook; `power`: the host UPS ' +
+            '(NUT) and device power with battery runtimes; `disk`: free space, forecast, disk-full state (`readOnly`). ' +
+            '`continuity`: brokers and the devices on each, devices offline, devices whose latest reading ' +
             'reports battery or backup power, devices that delivered backfill within `bufferingWindowMs` (they ' +
             'were buffering while offline; counted since the server started) and whether the broker is reachable.',
           tags: ['system'],

@@ -1,7 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  generateBackupIdentity,
+  identityFileText,
+  identityWarning,
+  writeIdentityFile,
+} from '../../backup/age-identity.ts';
+import { addBackupRecipient } from '../../backup/backup-config.ts';
 import type { ConfigInput } from '../../config/schema.ts';
 import { ensureFirstAdmin, openContext } from '../../data-dir/context.ts';
+import { dataPaths } from '../../data-dir/paths.ts';
 import { DEFAULT_WEB_ROOT, startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { parseCommand } from '../command-context.ts';
@@ -67,6 +75,9 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     overrides,
     acceptExposedMasterKey,
   });
+  // The demo initialises backups itself (vigil backup init), identity in the data directory;
+  // after the checks above, so that a refused start writes nothing.
+  const demoBackup: string[] = values.demo ? await initDemoBackups(config.dataDir) : [];
   const ctx = await openContext({
     dataDir: values['data-dir'],
     env: io.env,
@@ -74,17 +85,25 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     create: true,
     acceptExposedMasterKey,
   });
-  const server = await startServer(ctx).catch(async (err) => {
-    await ctx.close();
-    // A port taken between the check and the start: the same plain error.
-    throw listenError(err, listenersOf(config)) ?? err;
+  // UPS low battery asks for the same graceful stop as Ctrl-C (src/continuity).
+  let shutdown: ((reason: string) => void) | undefined;
+  const shutdownRequested = new Promise<string>((resolve) => {
+    shutdown = resolve;
   });
+  const server = await startServer(ctx, { requestShutdown: (reason) => shutdown?.(reason) }).catch(
+    async (err) => {
+      await ctx.close();
+      // A port taken between the check and the start: the same plain error.
+      throw listenError(err, listenersOf(config)) ?? err;
+    },
+  );
   // The first admin only now that the server runs: a start that failed leaves no account
   // whose password nobody saw, and the next start creates it.
   const admin = await ensureFirstAdmin(ctx);
   const dashboard = `https://localhost:${server.httpPort}/`;
   io.out(`vigil started (pid ${process.pid})`);
   for (const c of ctx.created) io.out(`  created ${c}`);
+  for (const l of demoBackup) io.out(`  ${l}`);
   io.out(`  data directory   ${ctx.paths.dataDir}`);
   io.out(
     `  MQTT over mTLS   mqtts://localhost:${server.mqttPort}  (topics ${ctx.config.mqtt.topicPrefix}/devices/{id}/...)`,
@@ -138,11 +157,14 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     : undefined;
   statsTimer?.unref();
 
-  await new Promise<void>((resolve) => {
-    if (io.signal.aborted) resolve();
-    io.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  io.out('stopping...');
+  const reason = await Promise.race([
+    shutdownRequested,
+    new Promise<string>((resolve) => {
+      if (io.signal.aborted) resolve('signal');
+      io.signal.addEventListener('abort', () => resolve('signal'), { once: true });
+    }),
+  ]);
+  io.out(reason === 'signal' ? 'stopping...' : `stopping: ${reason}...`);
   clearInterval(statsTimer);
   for (const f of fleets) await f.stop();
   const outcome = await server.stop();
@@ -154,4 +176,20 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       : `stopped: forced after ${ctx.config.shutdownTimeoutMs} ms (${outcome.cutShort.join(', ')})`,
   );
   return outcome.clean ? 0 : 1;
+}
+
+/** Backups for the demo: a fresh identity in `<data-dir>/backup-identity.txt` unless configured. */
+async function initDemoBackups(dataDir: string): Promise<string[]> {
+  const configFile = join(dataDir, 'config.json');
+  if (existsSync(configFile)) {
+    const doc = JSON.parse(readFileSync(configFile, 'utf8')) as { backup?: { recipients?: unknown[] } };
+    if ((doc.backup?.recipients?.length ?? 0) > 0) return [];
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = dataPaths(dataDir).demoBackupIdentity;
+  if (existsSync(path)) return [];
+  const pair = await generateBackupIdentity();
+  writeIdentityFile(path, identityFileText(pair, new Date()));
+  addBackupRecipient(dataDir, pair.recipient);
+  return [`backups initialised (recipient ${pair.recipient})`, ...identityWarning(path)];
 }

@@ -1,7 +1,7 @@
 /**
  * One device: its state and latest values, charts over a chosen range with the profile's
- * limits, gaps and backfilled points, its open alarms, and (with `devices.control`) the
- * enable/disable control.
+ * limits, gaps and backfilled points, its open alarms, (with `devices.control`) the
+ * enable/disable control, and its keys, certificate and commands (sending with `devices.command`).
  */
 
 import { highestLevel, outOfRange } from '../alarm-level.ts';

@@ -10,24 +10,23 @@ import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absDate, absTime, bytes, duration, humanize, int, rate } from '../format.ts';
-import { PROFILES } from '../profiles.ts';
-import type { CertStatus, Device, SystemStatus } from '../types.ts';
+import type { CertStatus, SystemStatus } from '../types.ts';
 import { legendTime, TIME_AXIS } from '../ui/chart.ts';
 import {
   badge,
-  batteryMeter,
   card,
   emptyState,
   errorBox,
   loading,
   pageHeader,
-  powerBadge,
   statCard,
   type Tone,
   timeAgo,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import { lifecyclePanel } from './lifecycle-panel.ts';
+import { backupCard, continuityDevicesCard, continuityOverview } from './system-continuity.ts';
+import { powerCard } from './system-power.ts';
 
 const POLL_MS = 5_000;
 const HISTORY_MAX = 720; // 1 h at 5 s
@@ -142,9 +141,10 @@ export const systemPage: Page = (root, ctx) => {
     const certs = Object.entries(s.certificates ?? {}).sort((a, b) => a[1].daysLeft - b[1].daysLeft);
     const soonest = certs[0];
     const reasons = Object.entries(s.rejections.sinceStart ?? {}).sort((a, b) => b[1] - a[1]);
-    const backupAt = s.backup?.lastAt ?? null;
+    const backupAt = s.backup?.newest ? Date.parse(s.backup.newest.createdAt) : null;
+    const intervalMs = (s.backup?.intervalMinutes ?? 60) * 60_000;
     const backupTone: Tone =
-      !backupAt || s.backup?.ok === false ? 'bad' : Date.now() - backupAt > 2 * 86_400_000 ? 'warn' : 'ok';
+      !backupAt || s.backup?.lastFailure ? 'bad' : Date.now() - backupAt > 2 * intervalMs ? 'warn' : 'ok';
     const devices = [...ctx.store.devices.values()];
     const enabled = devices.filter((d) => d.status === 'enabled');
     const offline = enabled.filter((d) => !d.online).length;
@@ -324,58 +324,6 @@ export const systemPage: Page = (root, ctx) => {
     );
   }
 
-  function storageCard(s: SystemStatus): HTMLElement {
-    const backup = s.backup;
-    return card(
-      [icon('download'), ' Storage and backup'],
-      [
-        h(
-          'div',
-          { class: 'mini-stats' },
-          statBlock(
-            'Database size',
-            bytes(s.storage.totalBytes),
-            `${s.storage.files.length} file(s)`,
-            'storage-total',
-          ),
-        ),
-        h(
-          'ul',
-          { class: 'plain-list' },
-          s.storage.files.map((f) =>
-            h('li', { class: 'row between' }, h('code', null, f.name), h('span', null, bytes(f.bytes))),
-          ),
-        ),
-        h('h3', { class: 'subhead' }, 'Last backup'),
-        backup?.lastAt
-          ? h(
-              'p',
-              null,
-              backup.ok === false
-                ? badge('bad', 'Failed', 'alert')
-                : badge(Date.now() - backup.lastAt > 2 * 86_400_000 ? 'warn' : 'ok', 'Completed', 'check'),
-              ' ',
-              absTime(backup.lastAt),
-              ' (',
-              timeAgo(backup.lastAt),
-              ')',
-              backup.bytes ? ` · ${bytes(backup.bytes)}` : '',
-            )
-          : h(
-              'p',
-              null,
-              badge('warn', 'No backup recorded', 'alert'),
-              h(
-                'span',
-                { class: 'muted' },
-                ' No backup job yet: copy the data directory while Vigil is stopped.',
-              ),
-            ),
-      ],
-      { testid: 'system-storage' },
-    );
-  }
-
   function certsCard(s: SystemStatus): HTMLElement {
     const entries = Object.entries(s.certificates ?? {});
     return card(
@@ -414,96 +362,6 @@ export const systemPage: Page = (root, ctx) => {
           )
         : emptyState('No certificate reported.'),
       { testid: 'system-certs' },
-    );
-  }
-
-  function continuityCard(s: SystemStatus): HTMLElement {
-    const devices = [...ctx.store.devices.values()].sort((a, b) => a.id.localeCompare(b.id));
-    // Delivered backfill recently (server side): the device was buffering while offline.
-    const backfilled = new Set(
-      s.continuity?.buffering ?? s.continuity?.devices?.filter((d) => d.buffering).map((d) => d.id) ?? [],
-    );
-    const windowH = Math.round((s.continuity?.bufferingWindowMs ?? 3_600_000) / 3_600_000);
-    // Offline now: it keeps sampling into its buffer until it reconnects.
-    const bufferingNow = (d: Device) => d.status === 'enabled' && !d.online && d.lastSeenAt !== null;
-    const nBuffering = devices.filter(bufferingNow).length;
-    const onStored =
-      s.continuity?.onBatteryOrBackup?.length ??
-      devices.filter((d) => d.latest?.data.power === 'battery' || d.latest?.data.power === 'backup').length;
-    const reachable = brokerReachable(s);
-    return card(
-      [icon('power'), ' Continuity'],
-      [
-        h(
-          'div',
-          { class: 'mini-stats' },
-          statBlock(
-            'Broker',
-            reachable ? 'Reachable' : 'Unreachable',
-            reachable ? 'Devices can deliver' : 'Devices buffer until it returns',
-            'continuity-broker',
-          ),
-          statBlock(
-            'Offline, buffering',
-            String(nBuffering),
-            'Data arrives as backfill on reconnect',
-            'continuity-buffering',
-          ),
-          statBlock(
-            `Backfilled, last ${windowH} h`,
-            String(backfilled.size),
-            'Delivered samples buffered offline',
-            'continuity-backfilled',
-          ),
-          statBlock('On battery or backup', String(onStored), 'Mains power lost', 'continuity-power'),
-        ),
-        devices.length
-          ? h(
-              'table',
-              { class: 'table table-compact table-responsive', testid: 'continuity-table' },
-              h(
-                'thead',
-                null,
-                h(
-                  'tr',
-                  null,
-                  ['Device', 'Link', 'Power', 'Battery', 'Last seen'].map((t) => h('th', null, t)),
-                ),
-              ),
-              h(
-                'tbody',
-                null,
-                devices.map((d) =>
-                  h(
-                    'tr',
-                    null,
-                    h(
-                      'td',
-                      { 'data-label': 'Device' },
-                      h('a', { href: `#/device/${encodeURIComponent(d.id)}` }, d.id),
-                      h('div', { class: 'muted small' }, PROFILES[d.profile].label),
-                    ),
-                    h(
-                      'td',
-                      { 'data-label': 'Link' },
-                      d.status !== 'enabled'
-                        ? badge('off', humanize(d.status))
-                        : d.online
-                          ? backfilled.has(d.id)
-                            ? badge('info', 'Online · backfilled', 'clock')
-                            : badge('ok', 'Online')
-                          : badge('warn', 'Offline · buffering', 'clock'),
-                    ),
-                    h('td', { 'data-label': 'Power' }, powerBadge(d.latest?.data.power)),
-                    h('td', { 'data-label': 'Battery' }, batteryMeter(d.latest?.data.bat_pct)),
-                    h('td', { 'data-label': 'Last seen' }, timeAgo(d.lastSeenAt)),
-                  ),
-                ),
-              ),
-            )
-          : emptyState('No devices.'),
-      ],
-      { testid: 'system-continuity', class: 'span-2' },
     );
   }
 
@@ -570,12 +428,18 @@ export const systemPage: Page = (root, ctx) => {
       body,
       error ? h('div', { class: 'span-3' }, errorBox(describeError(error))) : null,
       summaryRow(s),
+      continuityOverview(s, [...ctx.store.devices.values()]),
       ingestCard(s),
       brokerCard(s),
-      continuityCard(s),
+      continuityDevicesCard(
+        s,
+        [...ctx.store.devices.values()].sort((a, b) => a.id.localeCompare(b.id)),
+        brokerReachable(s),
+      ),
       certsCard(s),
+      powerCard(s),
       rejectionsCard(s),
-      storageCard(s),
+      backupCard(s),
     );
     ensureChart();
   }

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import type { BrokerIdentity } from '../broker/acl.ts';
+import type { VigilContext } from '../data-dir/context.ts';
+import { GatewayRegistry } from '../gateways/gateway-registry.ts';
+import { normalizeSerial } from '../pki/serial.ts';
+
+/** The gateway registry of a running server, loaded (docs/gateway.md). */
+export async function wireGateways(ctx: VigilContext, logger: Logger): Promise<GatewayRegistry> {
+  const gateways = new GatewayRegistry({
+    store: ctx.gatewayStore,
+    alarms: ctx.alarmStore,
+    logger,
+    topicPrefix: ctx.config.mqtt.topicPrefix,
+    clock: ctx.clock,
+  });
+  await gateways.load();
+  return gateways;
+}
+
+/**
+ * The embedded broker's gateway hooks: status reports, and identities, a gateway certificate
+ * being known by its serial in the gateway registry before anything else is asked.
+ */
+export function gatewayBrokerHooks(
+  gateways: GatewayRegistry,
+  resolveOther: (cn: string, serialHex: string) => Promise<BrokerIdentity | null>,
+) {
+  return {
+    onGatewayStatus: (id: string, payload: Buffer) => gateways.onStatus(id, payload),
+    resolveIdentity: async (cn: string, serialHex: string): Promise<BrokerIdentity | null> =>
+      gateways.identityOf(cn, normalizeSerial(serialHex)) ?? resolveOther(cn, serialHex),
+  };
+}
