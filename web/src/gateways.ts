@@ -28,7 +28,7 @@ let inflight: Promise<Gateway[]> | null = null;
 
 /** Fetches the gateways (one request at a time) and refreshes the device → gateway map. */
 export function loadGateways(): Promise<Gateway[]> {
-  inflight ??= api<{ gateways: Gateway[] }>('/api/v1/gateways')
+  inflight ??= api<{ gateways: Gateway[] }>('/gateways')
     .then((r) => {
       via = new Map(r.gateways.flatMap((g) => g.devices.map((d) => [d, g.id] as const)));
       return r.gateways;
