@@ -41,6 +41,8 @@ export interface ApiServerDeps {
    * change something are refused with VIGIL_ERR_DISK_FULL, reads and sign-in go on.
    */
   readOnly?: () => string | null;
+  /** The map's tile server origin (`dashboard.tiles.url`): the CSP allows images from it. */
+  tileOrigin?: string | undefined;
 }
 
 /** The `http.*` settings the listener applies (src/config/schema.ts holds their defaults). */

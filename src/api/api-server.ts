@@ -126,7 +126,7 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
-  installSecurityHeaders(app);
+  installSecurityHeaders(app, deps.tileOrigin);
   installCsrfGuard(app);
   const readOnly = deps.readOnly;
   if (readOnly) {

@@ -2,9 +2,11 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ContinuityReport } from '../continuity/continuity-schema.ts';
 import { certInfo } from '../pki/index.ts';
+import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { ApiRuntime } from './api-deps.ts';
-import type { StatusSources } from './ports.ts';
+import type { ExternalBrokerStatus, StatusSources } from './ports.ts';
 import { ONLINE_WINDOW_MS } from './routes/devices.ts';
+import type { SinkStatusView } from './sink-status-schema.ts';
 import type { Throughput } from './throughput-meter.ts';
 
 const DAY = 86_400_000;
@@ -28,6 +30,8 @@ export interface SystemStatus {
     mode: 'embedded' | 'external';
     listeners: { protocol: 'mqtts'; address: string | null; port: number | null }[];
     connections: { tcp: number; sessions: number; devices: number; services: number } | null;
+    /** External brokers with their dropped-message counters (empty when embedded). */
+    external: ExternalBrokerStatus[];
   };
   ingest: {
     accepted: number;
@@ -59,6 +63,8 @@ export interface SystemStatus {
   /** Mutating requests are refused while the data volume is full. */
   readOnly: boolean;
   continuity: Continuity;
+  /** Configured sinks (empty when none), times in ISO 8601 as in the API and the live feed. */
+  sinks: SinkStatusView[];
 }
 
 /** One device's power and link, as its latest reading and the ingest side see them. */
@@ -194,6 +200,7 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
       connections: b
         ? { tcp: b.tcpConnections, sessions: b.connected, devices: b.devices, services: b.services }
         : null,
+      external: src.externalBrokers?.() ?? [],
     },
     ingest: {
       accepted: s.accepted,
@@ -216,5 +223,20 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
     disk: report?.disk ?? null,
     readOnly: report?.readOnly ?? false,
     continuity: { ...continuity, brokers: report?.brokers ?? [] },
+    sinks: ((await src.sinks?.()) ?? []).map(sinkStatusView),
+  };
+}
+
+const isoOf = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A sink's status as the API and the live feed carry it (times in ISO 8601). */
+function sinkStatusView(s: SinkStatus): SinkStatusView {
+  return {
+    ...s,
+    lastSuccessAt: isoOf(s.lastSuccessAt),
+    lastFailureAt: isoOf(s.lastFailureAt),
+    failingSince: isoOf(s.failingSince),
+    nextAttemptAt: isoOf(s.nextAttemptAt),
+    outbox: { ...s.outbox, oldestReceivedAt: isoOf(s.outbox.oldestReceivedAt) },
   };
 }

@@ -5,6 +5,7 @@ import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import type { ReportSigner } from '../reports/signing.ts';
 import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
+import { VIGIL_VERSION } from '../vigil-version.ts';
 import { type ArchivePart, writeArchive } from './backup-archive.ts';
 import {
   backupFileName,
@@ -21,7 +22,6 @@ import {
   SIGNATURE_NAME,
   signManifest,
 } from './backup-manifest.ts';
-import { VIGIL_VERSION } from './vigil-version.ts';
 
 /** Archive names of the parts. */
 export const PART = {

@@ -137,11 +137,25 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.userCommand, help: m.userHelp };
     },
   },
+  doctor: {
+    summary: 'check the install against secure and reliable defaults, each finding with its fix',
+    load: async () => {
+      const m = await import('./commands/doctor.ts');
+      return { run: m.doctorCommand, help: m.doctorHelp };
+    },
+  },
   sim: {
     summary: 'simulated devices over mTLS through the real path',
     load: async () => {
       const m = await import('./commands/sim.ts');
       return { run: m.simCommand, help: m.simHelp };
+    },
+  },
+  seclab: {
+    summary: 'attack a Vigil (throwaway, or the one on --data-dir) and report what got through',
+    load: async () => {
+      const m = await import('./commands/seclab.ts');
+      return { run: m.seclabCommand, help: m.seclabHelp };
     },
   },
   'mosquitto-config': {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
-import type { VigilContext } from '../data-dir/context.ts';
+import { lifecycleStoresOf, type VigilContext } from '../data-dir/context.ts';
 import { brokerUrl } from '../devices/device-service.ts';
 import { VigilError } from '../errors.ts';
 import type { GatewayRecord } from '../gateways/gateway-store.ts';
@@ -41,7 +41,7 @@ export async function addGateway(
   for (const d of devices) await checkDevice(ctx, d);
   if (await ctx.store.getDevice(o.id))
     throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `${o.id} is a device id; a gateway needs its own id`);
-  if (await ctx.gatewayStore.getGateway(o.id))
+  if (await lifecycleStoresOf(ctx).gateways.getGateway(o.id))
     throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `gateway ${o.id} exists`);
   const now = ctx.clock();
   const cert = await issueGatewayCert({
@@ -59,7 +59,7 @@ export async function addGateway(
     createdBy: o.actor,
     revokedAt: null,
   };
-  await ctx.gatewayStore.addGateway(gateway, devices);
+  await lifecycleStoresOf(ctx).gateways.addGateway(gateway, devices);
   await ctx.store.appendAudit({
     ts: now,
     actor: o.actor,
@@ -91,18 +91,18 @@ export async function setBinding(
   o: { gatewayId: string; deviceId: string; bound: boolean; actor: string },
 ): Promise<boolean> {
   checkId('gateway id', o.gatewayId);
-  if (!(await ctx.gatewayStore.getGateway(o.gatewayId)))
+  if (!(await lifecycleStoresOf(ctx).gateways.getGateway(o.gatewayId)))
     throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `unknown gateway ${o.gatewayId}`);
   const now = ctx.clock();
   let changed: boolean;
   if (o.bound) {
     await checkDevice(ctx, o.deviceId);
-    const before = await ctx.gatewayStore.listBindings();
-    await ctx.gatewayStore.bind(o.gatewayId, o.deviceId, now);
+    const before = await lifecycleStoresOf(ctx).gateways.listBindings();
+    await lifecycleStoresOf(ctx).gateways.bind(o.gatewayId, o.deviceId, now);
     changed = !before.some((b) => b.deviceId === o.deviceId);
   } else {
     checkId('device id', o.deviceId);
-    changed = await ctx.gatewayStore.unbind(o.gatewayId, o.deviceId);
+    changed = await lifecycleStoresOf(ctx).gateways.unbind(o.gatewayId, o.deviceId);
     if (!changed)
       throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `${o.deviceId} is not bound to gateway ${o.gatewayId}`);
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey } from './master-key.ts';
+import { externalMasterKey } from './master-key-source.ts';
 
 /**
  * The identity the hash root file is sealed to (`MasterKey.seal`): written by a restore onto a new
@@ -31,8 +32,9 @@ export function checkMasterKeyMode(path: string, acceptExposed: boolean): number
 }
 
 /**
- * The master key comes from VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data
- * directory, generated on first use with mode 0600 (DESIGN.md §2).
+ * The master key comes from the systemd credential `vigil-master-key` (`$CREDENTIALS_DIRECTORY`)
+ * or VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data directory, generated on
+ * first use with mode 0600 (DESIGN.md §2).
  *
  * A `master.key` that group or others can read or write may have leaked: it is refused with
  * VIGIL_ERR_MASTER_KEY rather than silently chmod-ed (the operator must judge whether to rotate
@@ -52,8 +54,8 @@ export function loadOrCreateMasterKey(
     const hashRoot = new MasterKey(raw).open('hash-root', readFileSync(hashRootPath), HASH_ROOT_IDENTITY);
     return new MasterKey(raw, { hashRoot });
   };
-  if (env.VIGIL_MASTER_KEY)
-    return { key: withHashRoot(parseMasterKey(env.VIGIL_MASTER_KEY)), created: false };
+  const external = externalMasterKey(env);
+  if (external) return { key: withHashRoot(parseMasterKey(external.text)), created: false };
   if (existsSync(path)) {
     const mode = checkMasterKeyMode(path, opts.acceptExposed ?? false);
     const key = withHashRoot(parseMasterKey(readFileSync(path, 'utf8')));

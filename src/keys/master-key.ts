@@ -11,7 +11,9 @@ export type SealPurpose =
   | 'totp-secret'
   | 'report-key'
   | 'notify-credential'
-  | 'hash-root';
+  | 'hash-root'
+  /** The column-encryption key of a PostgreSQL database (src/storage/adapters/postgres-cipher.ts). */
+  | 'data-key';
 
 /** v1: AAD = purpose. v2: AAD = `vigil-seal/v2|<purpose>|<identity>`. */
 const SEAL_V1 = 0x01;

@@ -1,6 +1,6 @@
 import { CommandService } from '../commands/command-service.ts';
 import type { CommandRecord } from '../commands/command-store.ts';
-import type { VigilContext } from '../data-dir/context.ts';
+import { lifecycleStoresOf, type VigilContext } from '../data-dir/context.ts';
 import { CaRollover } from './ca-rollover.ts';
 import { CertRenewal } from './cert-renewal.ts';
 import { ClaimService } from './claim-service.ts';
@@ -39,8 +39,9 @@ export function createLifecycleServices(
   } = {},
 ): LifecycleServices {
   const { config, store, logger } = ctx;
+  const stores = lifecycleStoresOf(ctx);
   const commands = new CommandService({
-    commands: ctx.commandStore,
+    commands: stores.commands,
     store,
     master: ctx.master,
     clock: ctx.clock,
@@ -53,7 +54,7 @@ export function createLifecycleServices(
   const count = (name: string) => void store.addCounters({ [name]: 1 }).catch(() => {});
   const rotation = new KeyRotation({
     store,
-    rotations: ctx.rotationStore,
+    rotations: stores.rotations,
     master: ctx.master,
     clock: ctx.clock,
     logger: logger.child({ component: 'key-rotation' }),
@@ -76,7 +77,7 @@ export function createLifecycleServices(
   });
   renewal.attach(commands);
   const rollover = new CaRollover(ctx, commands, renewal, logger.child({ component: 'ca-rollover' }));
-  const claims = new ClaimService(ctx, logger.child({ component: 'claims' }));
+  const claims = new ClaimService(ctx, stores.claims, logger.child({ component: 'claims' }));
   let timer: NodeJS.Timeout | undefined;
   let renewalTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -122,10 +123,11 @@ export function createLifecycleServices(
 
 /** What the lifecycle status (device and fleet) reads, from a data directory. */
 export function lifecycleSources(ctx: VigilContext): FleetLifecycleSources {
+  const stores = lifecycleStoresOf(ctx);
   return {
     store: ctx.store,
-    rotations: ctx.rotationStore,
-    commands: ctx.commandStore,
+    rotations: stores.rotations,
+    commands: stores.commands,
     clock: ctx.clock,
     rotatePeriodDays: ctx.config.keys.rotateDeviceSecretsDays,
     renewBeforeDays: ctx.config.pki.renewBeforeDays,

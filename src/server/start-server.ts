@@ -1,21 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { type AlarmService, createAlarmService } from '../alarms/alarm-service.ts';
-import type { AlarmStore } from '../alarms/alarm-store.ts';
+import { createAlarmService } from '../alarms/alarm-service.ts';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
-import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
-import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
+import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
-import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
-import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
-import type { LockoutPolicy } from '../auth/lockout.ts';
-import type { Authenticator } from '../auth/principal.ts';
-import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
-import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
 import { LinkTracker } from '../continuity/link-tracker.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
@@ -25,8 +18,6 @@ import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
-import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
-import type { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import { LiveBus } from '../live/live-bus.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import { createProcessFdBudget } from '../process/process-fd-budget.ts';
@@ -34,71 +25,22 @@ import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
 import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
+import { buildSinks } from '../sinks/build-sinks.ts';
+import { startSinkService } from '../sinks/sink-service.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
-import { composeApiRoutes, statusSources } from './api-routes.ts';
+import { statusSources } from './api-routes.ts';
+import { brokerIdentityResolver } from './broker-identity.ts';
 import { coalesce } from './coalesce.ts';
 import { gatewayBrokerHooks, wireGateways } from './gateway-wiring.ts';
 import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
+import type { RunningServer, ServerOptions } from './running-server.ts';
+import { startApiPart } from './start-api.ts';
+
+export type { RunningServer, ServerOptions };
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
-
-export interface RunningServer {
-  mqttPort: number;
-  httpPort: number;
-  pipeline: IngestPipeline;
-  rejections: RejectionRecorder;
-  broker: EmbeddedBroker | undefined;
-  /** Accounts, sessions and API tokens (the instance the API uses). */
-  auth: AuthServices;
-  /** Alarms; changes made through this instance reach the live feed (the rules write here). */
-  alarms: AlarmStore;
-  /** The rules on live data: per-device rule sets (`configureSubject`), alarms persisted to `alarms`. */
-  alarmService: AlarmService;
-  /** Shipments and chain of custody; fed the devices' dispatch and delivery events. */
-  shipments: ShipmentService;
-  /** Alarm notifications: the service (routing, escalation, outbox), configuration, senders. */
-  notifications: Notifications;
-  /** The live feed: its bus (publish here) and counters. */
-  live: { bus: LiveBus; stats: LiveStats };
-  /** Every API route with its access rule. */
-  routes: readonly RouteInfo[];
-  /** Commands to devices and the key and certificate lifecycle. */
-  lifecycle: LifecycleServices;
-  /** Server certificate renewal with hot swap on both listeners. */
-  serverCert: ServerCertRenewal;
-  gateways: Awaited<ReturnType<typeof wireGateways>>; // identities, device sets, last status (docs/gateway.md)
-  /** Backups, UPS, data volume and the system alarms they raise. */
-  continuity: ContinuityService;
-  /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
-  stop(): Promise<ShutdownOutcome>;
-}
-
-export interface ServerOptions {
-  onAccepted?: (ev: AcceptedMessage) => void;
-  /** Resolves API callers; default: sessions and API tokens of src/auth over the context's store. */
-  authenticator?: Authenticator;
-  /** Session timeouts and lockout policy of the auth services (tests shorten them). */
-  authOptions?: { sessionTimeouts?: Partial<SessionTimeouts>; lockout?: Partial<LockoutPolicy> };
-  /** Live-feed bounds and periods (tests shorten them). */
-  live?: Partial<LiveLimits>;
-  /** Directory of the built dashboard; default web/dist of this checkout. */
-  webRoot?: string;
-  /** More API route modules (registered after the built-in ones). */
-  apiRoutes?: RoutePlugin[];
-  /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
-  alarmService?: { tickMs?: number; anomaly?: boolean };
-  /**
-   * Asks the process to shut down gracefully (UPS low battery): `vigil start` stops as on Ctrl-C.
-   * Without it the server stops itself.
-   */
-  requestShutdown?: (reason: string) => void;
-  /** Continuity timings (tests shorten them). */
-  continuity?: { checkMs?: number; backupRetryBaseMs?: number; backupFirstDelayMs?: number };
-  /** Channel senders instead of the real ones (tests). */
-  notificationSenders?: Notifications['senders'];
-}
 
 /**
  * Runs Vigil in one process: embedded broker (or a link to an external one), ingest pipeline,
@@ -111,8 +53,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const rejections = new RejectionRecorder({ store, logger, clock });
   rejections.start();
   // The new kid of a key rotation in progress is accepted before the device's ack is processed.
-  let lifecycle: LifecycleWiring | undefined;
-  const keyring = new DeviceKeyring(store, ctx.master, (id) => lifecycle?.services.rotation.nextKid(id));
+  let wired: LifecycleWiring | undefined;
+  const keyring = new DeviceKeyring(store, ctx.master, (id) => wired?.services.rotation.nextKid(id));
   // One bus for the live feed: fed by ingest (below), by alarm changes and by the API's samplers.
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
@@ -153,30 +95,47 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     httpPort: () => httpPort,
     ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
   });
-  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them.
-  const wired = wireLifecycle({
-    ctx,
-    bus,
-    keyring,
+  // Sinks: the store queues every reading for each sink in the ingest transaction; the runners
+  // deliver from there on their own timers, so no sink can hold up ingest.
+  const sinks = await startSinkService({
+    sinks: buildSinks(config.sinks, config.dataDir),
+    config: config.sinks,
+    outbox: ctx.sinkOutbox,
+    alarms,
     logger,
-    // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
-    // dropping every cached key as a full refresh would.
-    onRevoked: () => crlUpdates.request(),
+    clock,
   });
-  lifecycle = wired;
-  const commands = wired.services.commands;
+  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them; on
+  // the SQLite store (src/data-dir/context.ts: not on PostgreSQL yet).
+  wired = ctx.lifecycleStores
+    ? wireLifecycle({
+        ctx,
+        bus,
+        keyring,
+        logger,
+        // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
+        // dropping every cached key as a full refresh would.
+        onRevoked: () => crlUpdates.request(),
+      })
+    : undefined;
+  const lifecycle = wired;
+  const commands = lifecycle?.services.commands;
+  // Gateways (docs/gateway.md): identities, device sets, status; on the lifecycle's SQLite store.
+  const gateways = ctx.lifecycleStores ? await wireGateways(ctx, ctx.lifecycleStores.gateways, logger) : null;
+  // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
+  await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
-    wired.onAccepted(ev);
+    lifecycle?.onAccepted(ev);
     bus.publishAccepted(ev);
+    if (ev.readings.length > 0) sinks.wake();
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
     backfill.observe(ev);
     links.observe(ev);
     opts.onAccepted?.(ev);
   };
-  const gateways = await wireGateways(ctx, logger);
   const pipeline = new IngestPipeline({
-    gatewayOf: (id) => gateways.gatewayOf(id),
+    gatewayOf: (id) => gateways?.gatewayOf(id),
     store,
     keyring,
     master: ctx.master,
@@ -193,7 +152,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   let continuity: ContinuityService | undefined;
   const crlUpdates = coalesce(() => updateCrlOnly());
-  let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+  const crlOf = () => rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+  let crl = await crlOf();
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
@@ -201,33 +161,39 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
   const fdBudget = createProcessFdBudget(config, logger);
   let broker: EmbeddedBroker | undefined;
-  let link: MqttLink | undefined;
+  let link: BrokerLinks | undefined;
   let mqttPort = 0;
-  if (config.mqtt.external) {
-    // External broker (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT v5
-    // shared subscription ($share/<group>/...) as the vigil-ingest service (DESIGN §1).
-    const external = config.mqtt.external;
+  const external = config.mqtt.external;
+  if (external?.url) {
+    // External brokers (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT
+    // v5 shared subscription ($share/<group>/...) on each broker, as the vigil-ingest service (DESIGN §1).
     const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME);
-    link = await startMqttLink({
-      url: external.url,
-      ca: trustBundlePem(ctx.ca, ctx.previousCa),
-      cert: service.certPem,
-      key: service.keyPem,
-      clientId: INGEST_SERVICE_NAME,
-      topicPrefix: config.mqtt.topicPrefix,
-      group: external.group,
-      maxPacketBytes: config.mqtt.maxPacketBytes,
+    link = await startBrokerLinks({
+      urls: [external.url, ...external.urls],
+      // One process ingests everything: a plain persistent subscription survives broker restarts.
+      shared: false,
+      config,
+      identity: { name: INGEST_SERVICE_NAME, certPem: service.certPem, keyPem: service.keyPem },
+      // Client certificates may chain to either root during a CA rollover.
+      caPem: trustBundlePem(ctx.ca, ctx.previousCa),
       sink: pipeline,
       logger,
-      // A device that comes back online gets its pending commands again.
-      onDeviceState: (id, state) => {
-        if (state === 'online') void commands.dispatch(id, true);
-      },
-      onClaim: (c) => wired.services.claims.onClaim(c),
+      alarms,
+      clock,
+      ...(lifecycle && commands
+        ? {
+            // A device that comes back online gets its pending commands again.
+            onDeviceState: (id: string, state: 'online' | 'offline') => {
+              if (state === 'online') void commands.dispatch(id, true);
+            },
+            onClaim: (c: { serial: string; payload: Buffer; address: string }) =>
+              lifecycle.services.claims.onClaim(c),
+          }
+        : {}),
     });
     const l = link;
-    wired.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
-    // The link reconnects on its own; waiting a bounded time only makes a healthy start deterministic.
+    lifecycle?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
+    // The links reconnect on their own; waiting a bounded time only makes a healthy start deterministic.
     await link
       .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
       .catch(() =>
@@ -256,10 +222,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       },
       sink: pipeline,
       logger,
-      // The device subscribed to its commands again (after every reconnect): send what is pending.
-      onCommandSubscription: (id) => void commands.dispatch(id, true),
-      onClaim: (c) => wired.services.claims.onClaim(c),
-      ...gatewayBrokerHooks(gateways, (cn, serialHex) => wired.resolveIdentity(cn, serialHex)),
+      ...(lifecycle && commands
+        ? {
+            // The device subscribed to its commands again (after every reconnect): send what is pending.
+            onCommandSubscription: (id: string) => void commands.dispatch(id, true),
+            onClaim: (c: Parameters<typeof lifecycle.services.claims.onClaim>[0]) =>
+              lifecycle.services.claims.onClaim(c),
+          }
+        : {}),
+      ...gatewayBrokerHooks(gateways, brokerIdentityResolver({ store, keyring, lifecycle })),
       onSecurityEvent: (ev) =>
         rejections.record({
           // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
@@ -272,21 +243,22 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     });
     mqttPort = await broker.start();
     const b = broker;
-    wired.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
-    await gateways.setTransport((topic, payload, retain) => b.publish(topic, payload, retain), crl.pem);
+    lifecycle?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
+    await gateways?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain), crl.pem);
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
-  const crlOf = () => rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
-  const updateCrlOnly = async () => applyCrl(await crlOf());
+  async function updateCrlOnly(): Promise<void> {
+    await applyCrl(await crlOf());
+  }
   async function applyCrl(next: typeof crl): Promise<void> {
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
-    await gateways.setCrl(next.pem);
+    await gateways?.setCrl(next.pem);
   }
   async function refresh(): Promise<void> {
     keyring.invalidate();
-    await gateways.load(); // `vigil gateway bind|unbind` from another process applies at once
+    await gateways?.load(); // `vigil gateway bind|unbind` from another process applies at once
     const next = await crlOf();
     const added = next.serials.filter((s) => !crl.serials.includes(s));
     await applyCrl(next);
@@ -308,17 +280,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   );
   crlTimer.unref();
 
-  // Created once: the authenticator and the sign-in routes share sessions, lockout state and
-  // in-flight limits.
-  const auth = createAuthServices({
-    store: ctx.accountStore,
-    audit: store,
-    master: ctx.master,
-    clock,
-    logger,
-    ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
-    ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
-  });
   let stopServer: () => Promise<unknown> = async () => undefined;
   let apiRuntime: ReturnType<typeof apiRuntimeOf> | undefined;
   continuity = startContinuity({
@@ -341,70 +302,64 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ...(opts.continuity ?? {}),
   });
   const continuityService = continuity;
-  const status = statusSources({
-    ctx,
-    ingest: pipeline,
-    rejectionTotals: () => rejections.totals(),
-    broker,
-    backfill,
-    externalLink: link,
-    continuity: continuityService,
-    links,
-    gateways,
-  });
-  const composed = composeApiRoutes({
-    ctx,
+  const {
+    api,
     auth,
-    customAuthenticator: opts.authenticator,
+    composed,
+    httpPort: apiPort,
+  } = await startApiPart({
+    ctx,
+    opts,
+    status: statusSources({
+      ctx,
+      ingest: pipeline,
+      rejectionTotals: () => rejections.totals(),
+      broker,
+      backfill,
+      externalLink: link,
+      continuity: continuityService,
+      links,
+      sinks: () => sinks.status(),
+      gateways: gateways ?? undefined,
+    }),
+    readOnly: () => continuityService.readOnlyReason(),
     alarms,
     shipments,
     notifications,
-    commands,
-    lifecycle: wired.services,
+    lifecycle: lifecycle?.services,
+    gateways: gateways ?? undefined,
     bus,
-    status,
-    gateways,
+    fdBudget,
+    rejections,
+    ingest: pipeline,
+    tls,
     onDeviceChanged: (id, enabled) => {
       keyring.invalidate(id);
       // A disabled device cannot reconnect (the broker asks the keyring); drop its live session.
       if (!enabled) broker?.disconnect(id);
     },
-    liveLimits: opts.live,
     webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
-    extraRoutes: opts.apiRoutes ?? [],
-  });
-  const api = await startApiServer({
-    listen: { host: config.http.host, port: config.http.port },
-    limits: config.http,
-    fdBudget,
-    rejections,
-    tls,
-    logger,
-    clock,
-    authenticator: opts.authenticator ?? auth.authenticator,
-    ingest: pipeline,
-    routes: composed.routes,
-    readOnly: () => continuityService.readOnlyReason(),
   });
   apiRuntime = apiRuntimeOf(api);
-  httpPort = (api.server.address() as { port: number }).port;
-  const serverCert = wired.start(
-    [
-      ...(broker
-        ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
-        : []),
-      {
-        updateServerCert: (cert, key) => {
-          api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
-          if (apiRuntime) apiRuntime.serverCertPem = cert;
+  httpPort = apiPort;
+  const serverCert =
+    lifecycle?.start(
+      [
+        ...(broker
+          ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
+          : []),
+        {
+          updateServerCert: (cert, key) => {
+            api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
+            if (apiRuntime) apiRuntime.serverCertPem = cert;
+          },
         },
+      ],
+      async () => {
+        broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
+        await refresh();
       },
-    ],
-    async () => {
-      broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
-      await refresh();
-    },
-  );
+    ) ?? null;
   // After the listener: links in notifications name its port.
   await notifications.service.start();
   // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
@@ -442,7 +397,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     live: { bus, stats: composed.liveStats },
     routes: apiRuntime?.routes ?? [],
     continuity: continuityService,
-    lifecycle: wired.services,
+    sinks,
+    lifecycle: lifecycle?.services ?? null,
     serverCert,
     gateways,
     stop: () =>
@@ -455,13 +411,16 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
             { name: 'continuity', run: () => continuityService.stop() },
             // Commands and lifecycle timers stop; a dispatch in flight finishes while the broker
             // can still carry it.
-            { name: 'lifecycle', run: () => wired.stop() },
+            { name: 'lifecycle', run: async () => lifecycle?.stop() },
             { name: 'mqtt-link', run: async () => link?.close() },
             { name: 'broker', run: async () => broker?.close() },
             { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
             { name: 'https', run: () => api.close() },
+            // A seclab run in progress stops and removes its throwaway Vigil.
+            { name: 'seclab', run: () => composed.seclab.stop() },
             { name: 'ingest', run: () => pipeline.close() },
             { name: 'shipments', run: () => shipments.idle() },
+            { name: 'sinks', run: () => sinks.stop() },
           ],
           force: () => ({ mqtt: broker?.destroyAll() ?? 0, https: httpsGuardOf(api)?.destroyAll() ?? 0 }),
           finish: [

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { VigilError } from '../errors.ts';
@@ -21,6 +21,17 @@ const deviceJson = z.object({
 });
 
 export type DeviceInfo = z.infer<typeof deviceJson>;
+
+/**
+ * Replaces one file of a device's bundle (new kid in device.json, a renewed certificate and key, a
+ * trust bundle) by a rename, as firmware writes flash: never half a file.
+ */
+export function writeBundleFile(dir: string, name: string, data: string, mode = 0o600): void {
+  const path = join(dir, name);
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  renameSync(tmp, path);
+}
 
 /** The brokers a device tries, in order (docs/protocol.md §8). */
 export function bundleBrokers(info: DeviceInfo): string[] {

@@ -6,7 +6,10 @@ import { addDevice } from '../devices/device-service.ts';
 import type { DeviceEventBody } from '../protocol/bodies.ts';
 import type { DeviceProfile } from '../protocol/device-profile.ts';
 import { readDeviceBundle } from './device-bundle.ts';
+import { readLoggerDisplay, writeLoggerDisplay } from './logger-display.ts';
+import type { DispatchEvent } from './model/events.ts';
 import { createModel } from './model/index.ts';
+import { allCorridorRoutes } from './model/routes.ts';
 import type { ReconnectSettings } from './reconnect-policy.ts';
 import { SimDevice } from './sim-device.ts';
 
@@ -52,6 +55,17 @@ export interface SimFleet {
   stop(o?: { drainMs?: number }): Promise<void>;
 }
 
+/** Puts a dispatch's batch id and token on the logger's display (and keeps them for a restart). */
+function showOnDisplay(dir: string, e: DispatchEvent, routeId: string | null): void {
+  writeLoggerDisplay(dir, {
+    batch: e.batch,
+    token: e.token,
+    dispatchedAt: e.ts,
+    shipment: e.shipment ?? null,
+    routeId,
+  });
+}
+
 /** Ensures a bundle for each simulated device exists in <data-dir>/sim, provisioning missing ones. */
 async function ensureBundle(ctx: VigilContext, id: string, profile: DeviceProfile): Promise<string> {
   const dir = join(ctx.paths.simDir, id);
@@ -72,10 +86,12 @@ async function ensureBundle(ctx: VigilContext, id: string, profile: DeviceProfil
 export async function startSimFleet(ctx: VigilContext, o: SimFleetOptions): Promise<SimFleet> {
   const first = o.firstIndex ?? 1;
   const devices: SimDevice[] = [];
+  const dirs: string[] = [];
   const timers: NodeJS.Timeout[] = [];
   for (let i = 0; i < o.devices; i++) {
     const id = `${PREFIX[o.profile]}-${String(first + i).padStart(3, '0')}`;
     const dir = await ensureBundle(ctx, id, o.profile);
+    dirs.push(dir);
     devices.push(
       new SimDevice(readDeviceBundle(dir), {
         brokerUrl: o.brokerUrl,
@@ -91,11 +107,16 @@ export async function startSimFleet(ctx: VigilContext, o: SimFleetOptions): Prom
   // OS random source, so tokens cannot be guessed from a known seed.
   const seed = o.seed ?? randomBytes(16).toString('hex');
   devices.forEach((d, i) => {
+    const dir = dirs[i] ?? '';
+    // A restarted demo continues each truck's trip: same route, batch id and token.
+    const trip = o.profile === 'vaccine-transport' ? readLoggerDisplay(dir) : null;
+    const route = trip ? allCorridorRoutes().find((r) => r.id === trip.routeId) : undefined;
     const model = createModel(o.profile, {
       id: d.id,
       seed: `${seed}:${d.id}`,
       startTs: Date.now(),
       forceExcursion: o.forceExcursion === true && i === 0,
+      ...(trip && route ? { route, resume: trip } : {}),
     });
     d.intervalMs = periodMs;
     // Spread the devices over the period so they do not publish in lockstep.
@@ -105,6 +126,7 @@ export async function startSimFleet(ctx: VigilContext, o: SimFleetOptions): Prom
         let timer: NodeJS.Timeout;
         const tick = () => {
           const step = model.step(Date.now());
+          for (const e of step.events) if (e.type === 'dispatch') showOnDisplay(dir, e, model.tripRouteId());
           d.record(step.sample, step.events as DeviceEventBody[], step.connected);
           // A `set_interval` command changed the sampling period: follow it.
           if (d.intervalMs !== period) {

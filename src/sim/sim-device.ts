@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { VigilError } from '../errors.ts';
@@ -8,9 +8,9 @@ import type { DeviceEventBody } from '../protocol/bodies.ts';
 import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envelope.ts';
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import { deviceTopic } from '../protocol/topics.ts';
-import { bundleBrokers, type DeviceBundleFiles } from './device-bundle.ts';
-import { type OpsDevice, runOp } from './device-ops.ts';
-import { DeviceDownlink, type DownlinkRefusal } from './downlink.ts';
+import { bundleBrokers, type DeviceBundleFiles, writeBundleFile } from './device-bundle.ts';
+import { type CommandStats, type OpsDevice, receiveCommand } from './device-ops.ts';
+import { DeviceDownlink } from './downlink.ts';
 import { Outbox, type SealedMessage } from './outbox.ts';
 import { DEFAULT_RECONNECT, ReconnectPolicy, type ReconnectSettings } from './reconnect-policy.ts';
 import { SeqStore } from './seq-store.ts';
@@ -24,13 +24,7 @@ const BACKLOG_PER_SEC = 10;
 /** A `link` event at most this often while a backlog remains. */
 const LINK_EVERY_MS = 30_000;
 
-function writeAtomic(path: string, data: string, mode = 0o600): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
-}
-
-export interface SimDeviceStats {
+export interface SimDeviceStats extends CommandStats {
   /** Samples recorded by the model. */
   recorded: number;
   sent: number;
@@ -45,12 +39,17 @@ export interface SimDeviceStats {
   failovers: number;
   /** Samples dropped because the outbox was full. */
   dropped: number;
-  /** Commands run (each id once), repeats answered as duplicates, refused downlink messages by reason. */
-  commandsRun: number;
-  duplicates: number;
-  refused: Partial<Record<DownlinkRefusal, number>>;
-  /** Commands run, in order of arrival: `op` and `id`. */
-  commandLog: { id: string; op: string; ok: boolean }[];
+  /** The last connection or publish error (a TLS verification failure names the certificate problem). */
+  lastError: string | undefined;
+}
+
+/** One envelope of the device and its PUBACK, for tools that measure the round trip. */
+export interface PublishResult {
+  channel: Channel;
+  seq: number;
+  /** `performance.now()` when this envelope was last published, and when its PUBACK arrived. */
+  sentAt: number;
+  doneAt: number;
 }
 
 export interface SimDeviceOptions {
@@ -63,6 +62,13 @@ export interface SimDeviceOptions {
   outboxMax?: number;
   /** Called on every connection with the broker and the time since the link was lost (ms). */
   onConnect?: (broker: string, downMs: number | null) => void;
+  /**
+   * Called once an envelope's PUBACK arrives. A publish lost with its connection is not reported:
+   * the outbox sends it again, unchanged, after reconnecting.
+   */
+  onPublished?: (r: PublishResult) => void;
+  /** connect() gives up at the first connection error instead of waiting for a retry. */
+  failFast?: boolean;
 }
 
 /**
@@ -91,6 +97,7 @@ export class SimDevice implements OpsDevice {
     duplicates: 0,
     refused: {},
     commandLog: [],
+    lastError: undefined,
   };
   /** Sampling interval (set by `set_interval`), limits (`set_limits`), `identify` blinks. */
   intervalMs = 60_000;
@@ -116,7 +123,7 @@ export class SimDevice implements OpsDevice {
   #pump: NodeJS.Timeout | undefined;
   #lastLink = 0;
   #lastBacklogAt = 0;
-  #firstConnect: { resolve: () => void } | undefined;
+  #firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
   #lastError: Error | undefined;
   /** Set by {@link restart}: reconnect to the same broker after this long, not by the policy. */
   #restartInMs: number | undefined;
@@ -165,6 +172,10 @@ export class SimDevice implements OpsDevice {
         resolve: () => {
           clearTimeout(t);
           resolve();
+        },
+        reject: (err) => {
+          clearTimeout(t);
+          reject(err);
         },
       };
     });
@@ -217,7 +228,15 @@ export class SimDevice implements OpsDevice {
     });
     client.on('error', (err) => {
       this.stats.errors++;
+      this.stats.lastError = err.message;
       this.#lastError = err;
+      const first = this.#firstConnect;
+      if (this.#opts.failFast && first) {
+        // No retry: the caller wants this broker's first answer (a refused certificate, say).
+        this.#firstConnect = undefined;
+        this.#closed = true;
+        first.reject(err);
+      }
     });
     client.on('close', () => {
       if (this.#client !== client) return;
@@ -241,28 +260,9 @@ export class SimDevice implements OpsDevice {
     });
   }
 
-  async #onCommand(payload: Buffer): Promise<void> {
+  #onCommand(payload: Buffer): Promise<void> {
     const r = this.#downlink.receive(payload, this.#keys, Date.now());
-    if (!r.ok) {
-      this.stats.refused[r.reason] = (this.stats.refused[r.reason] ?? 0) + 1;
-      return;
-    }
-    const { id, op } = r.command;
-    if (r.duplicate) {
-      // Already run (a resend whose ack was lost): answer again, run nothing.
-      this.stats.duplicates++;
-      this.#ack({ id, ok: true, result: { duplicate: true } });
-      return;
-    }
-    const out = await runOp(this, r.command);
-    this.stats.commandsRun++;
-    this.stats.commandLog.push({ id, op, ok: out.ok });
-    this.#ack(
-      out.ok
-        ? { id, ok: true, ...(out.result ? { result: out.result } : {}) }
-        : { id, ok: false, error: out.error },
-    );
-    if (out.ok) out.after?.();
+    return receiveCommand(this, r, this.stats, (body) => this.#ack(body));
   }
 
   /**
@@ -292,7 +292,7 @@ export class SimDevice implements OpsDevice {
       activate: () => {
         // Persisted first (as flash): after a reboot the device continues under the new kid.
         const info = { ...this.#b.info, kid, secret: secret.toString('base64url') };
-        writeAtomic(join(this.#b.dir, 'device.json'), `${JSON.stringify(info, null, 2)}\n`);
+        writeBundleFile(this.#b.dir, 'device.json', `${JSON.stringify(info, null, 2)}\n`);
         this.#b.info = info;
         this.#kid = kid;
         // The old generation is kept for commands still sealed under it; the server retires it.
@@ -310,15 +310,14 @@ export class SimDevice implements OpsDevice {
 
   setPendingKey(pem: string | null): void {
     this.pendingKey = pem;
-    const path = join(this.#b.dir, 'device.key.next');
-    if (pem) writeAtomic(path, pem);
+    if (pem) writeBundleFile(this.#b.dir, 'device.key.next', pem);
   }
 
   installCertificate(certPem: string, keyPem: string): { activate: () => void } {
     return {
       activate: () => {
-        writeAtomic(join(this.#b.dir, 'device.key'), keyPem);
-        writeAtomic(join(this.#b.dir, 'device.crt'), certPem, 0o644);
+        writeBundleFile(this.#b.dir, 'device.key', keyPem);
+        writeBundleFile(this.#b.dir, 'device.crt', certPem, 0o644);
         this.#b.cert = certPem;
         this.#b.key = keyPem;
         this.pendingKey = null;
@@ -329,7 +328,7 @@ export class SimDevice implements OpsDevice {
   }
 
   installTrustBundle(pem: string): void {
-    writeAtomic(join(this.#b.dir, 'ca.crt'), pem, 0o644);
+    writeBundleFile(this.#b.dir, 'ca.crt', pem, 0o644);
     this.#b.ca = pem;
   }
 
@@ -374,6 +373,7 @@ export class SimDevice implements OpsDevice {
     if (!client?.connected) return;
     this.#inflight.add(m.seq);
     this.stats.sent++;
+    const sentAt = performance.now();
     // QoS 1: the PUBACK comes only once Vigil has committed the reading (docs/protocol.md §6.4).
     client.publish(
       deviceTopic(this.#b.info.topic_prefix, this.id, m.channel),
@@ -385,6 +385,7 @@ export class SimDevice implements OpsDevice {
           this.stats.errors++;
           return;
         }
+        this.#opts.onPublished?.({ channel: m.channel, seq: m.seq, sentAt, doneAt: performance.now() });
         this.stats.acked++;
         this.#outbox.ack(m.seq);
         this.stats.buffered = this.#outbox.depth;
@@ -461,10 +462,15 @@ export class SimDevice implements OpsDevice {
     this.#drain();
   }
 
-  /** Publishes a ready-made body on a channel through the outbox (tests and tools). */
-  send(channel: Channel, body: Record<string, unknown>): void {
+  /**
+   * Publishes a ready-made body on a channel through the outbox (tests and tools); returns the
+   * envelope's seq (the `seq` of its {@link PublishResult}).
+   */
+  send(channel: Channel, body: Record<string, unknown>): number {
     const r = this.#outbox.add(channel === 'events' ? 'event' : 'sample', body, false);
-    this.#publishSealed(this.#seal(channel, JSON.stringify(body), [r.id]));
+    const m = this.#seal(channel, JSON.stringify(body), [r.id]);
+    this.#publishSealed(m);
+    return m.seq;
   }
 
   /** Disconnects; what is not acknowledged stays in the outbox for the next run. */

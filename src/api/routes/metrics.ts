@@ -3,6 +3,7 @@ import type { FleetLifecycle } from '../../lifecycle/fleet-lifecycle.ts';
 import type { ApiRuntime, RoutePlugin } from '../api-deps.ts';
 import type { StatusSources } from '../ports.ts';
 import { PrometheusText } from '../prometheus-text.ts';
+import { renderSinkMetrics } from '../sink-metrics.ts';
 import { type SystemStatus, systemStatus } from '../system-status.ts';
 
 /** Renders the exposition text from one status snapshot plus the runtime histograms. */
@@ -57,6 +58,27 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
     m.sample('vigil_broker_connections', s.broker.connections.devices, { kind: 'device' });
     m.sample('vigil_broker_connections', s.broker.connections.services, { kind: 'service' });
     m.sample('vigil_broker_connections', s.broker.connections.tcp, { kind: 'tcp' });
+  }
+  m.family(
+    'vigil_broker_dropped_messages',
+    'gauge',
+    'External broker: messages it dropped because of its queue or in-flight limits ($SYS/broker/publish/messages/dropped; alarmed when above 0).',
+  );
+  m.family(
+    'vigil_broker_stored_messages',
+    'gauge',
+    'External broker: messages it holds ($SYS/broker/store/messages/count).',
+  );
+  m.family(
+    'vigil_broker_link_up',
+    'gauge',
+    'External broker: 1 while this process is connected and subscribed.',
+  );
+  for (const x of s.broker.external) {
+    const broker = `${x.address}:${x.port}`;
+    if (x.droppedMessages !== null) m.sample('vigil_broker_dropped_messages', x.droppedMessages, { broker });
+    if (x.storedMessages !== null) m.sample('vigil_broker_stored_messages', x.storedMessages, { broker });
+    m.sample('vigil_broker_link_up', x.connected ? 1 : 0, { broker });
   }
   m.family('vigil_connected_devices', 'gauge', 'Devices with an MQTT session on the embedded broker.');
   if (s.broker.connections) m.sample('vigil_connected_devices', s.broker.connections.devices);
@@ -160,6 +182,7 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
     m.sample('vigil_disk_full', s.disk.full ? 1 : 0);
   }
 
+  renderSinkMetrics(m, s.sinks, s.now);
   m.family('vigil_uptime_seconds', 'gauge', 'Seconds since the API server started.');
   m.sample('vigil_uptime_seconds', s.uptimeS);
   return m.toString();

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ensurePrivateDir } from '../../atomic-file.ts';
 import { loadConfig } from '../../config/load.ts';
+import { lifecycleStoresOf } from '../../data-dir/context.ts';
 import { addGateway, setBinding } from '../../gateway/gateway-admin.ts';
 import { readGatewayBundle, writeGatewayBundle } from '../../gateway/gateway-bundle.ts';
 import { startGateway } from '../../gateway/gateway-node.ts';
@@ -138,8 +139,8 @@ async function list(argv: string[], io: CliIo): Promise<number> {
     { positionals: false },
   );
   return withDataDir(values['data-dir'], async (ctx) => {
-    const bindings = await ctx.gatewayStore.listBindings();
-    const gateways = await ctx.gatewayStore.listGateways();
+    const bindings = await lifecycleStoresOf(ctx).gateways.listBindings();
+    const gateways = await lifecycleStoresOf(ctx).gateways.listGateways();
     for (const g of gateways) {
       const devices = bindings.filter((b) => b.gatewayId === g.id).map((b) => b.deviceId);
       if (values.json)

@@ -1,8 +1,13 @@
+import { registryTriggers } from './sqlite-ingest-migrations.ts';
 import type { SqliteMigration } from './sqlite-migrations.ts';
 
-/** The gateway registry (src/gateways/gateway-store.ts, docs/gateway.md). */
+/**
+ * The gateway registry (src/gateways/gateway-store.ts, docs/gateway.md). Its tables bump the
+ * registry change counter like the device tables, so that a running server sees a `vigil gateway
+ * bind|unbind|revoke|remove` made by another process within `pki.crlPollMs`.
+ */
 export const GATEWAY_MIGRATION: SqliteMigration = {
-  version: 12,
+  version: 15,
   name: 'gateways',
   sql: `
 -- Gateway identities: the broker resolves a gateway certificate by its serial here.
@@ -22,5 +27,7 @@ CREATE TABLE gateway_devices (
   bound_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX gateway_devices_gateway ON gateway_devices (gateway_id, device_id);
+${registryTriggers('gateways', 'UPDATE')}
+${registryTriggers('gateway_devices', 'UPDATE')}
 `,
 };

@@ -90,7 +90,8 @@ export function continuityOverview(s: SystemStatus, devices: Device[]): HTMLElem
   const onSecondary = brokers.filter((x) => !x.primary).flatMap((x) => x.devices);
   const cdev = s.continuity?.devices ?? [];
   const buffering = cdev.filter((d) => (d.buffered ?? 0) > 0 || (!d.online && d.buffering));
-  const offline = devices.filter((d) => d.status === 'enabled' && !d.online);
+  // A device that never connected is not offline-and-buffering; it is counted apart.
+  const offline = devices.filter((d) => d.status === 'enabled' && !d.online && d.lastSeenAt !== null);
   const ups = s.power?.ups ?? null;
   const upsTone: Tone = !ups
     ? 'neutral'
@@ -420,15 +421,18 @@ export function continuityDevicesCard(s: SystemStatus, devices: Device[], broker
                     { 'data-label': 'Link' },
                     d.status !== 'enabled'
                       ? badge('off', humanize(d.status))
-                      : d.online
-                        ? backfilled.has(d.id)
-                          ? badge('info', 'Online · backfilled', 'clock')
-                          : badge('ok', 'Online')
-                        : badge(
-                            'warn',
-                            `Offline since ${timeAgoText(c?.offlineSince ?? d.lastSeenAt)}`,
-                            'clock',
-                          ),
+                      : d.lastSeenAt === null
+                        ? // Never connected: it has nothing to buffer.
+                          badge('neutral', 'Never connected', undefined, `continuity-link-${d.id}`)
+                        : d.online
+                          ? backfilled.has(d.id)
+                            ? badge('info', 'Online · backfilled', 'clock')
+                            : badge('ok', 'Online')
+                          : badge(
+                              'warn',
+                              `Offline since ${timeAgoText(c?.offlineSince ?? d.lastSeenAt)}`,
+                              'clock',
+                            ),
                   ),
                   h(
                     'td',
