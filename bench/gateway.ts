@@ -69,7 +69,7 @@ function backlog(devices: SimDevice[], perDevice: number): void {
   const step = Math.floor(3_600_000 / perDevice);
   for (const d of devices) {
     for (let i = 0; i < perDevice; i++) d.record({ ts: t0 + i * step, temp_c: 4 + (i % 20) / 10 }, [], false);
-    d.flush();
+    d.restoreLink();
   }
 }
 
