@@ -11,7 +11,8 @@
  * - gateway `<gw>` (docs/gateway.md): for each device `<id>` bound to it at the time of the check,
  *   publish `<prefix>/devices/<id>/(telemetry|events|acks)` and subscribe exactly
  *   `<prefix>/devices/<id>/commands`; for itself, publish `<prefix>/gateways/<gw>/status` and
- *   subscribe exactly `<prefix>/gateways/<gw>/config`. Services also read gateway status.
+ *   subscribe exactly `<prefix>/gateways/<gw>/config`. Services also read gateway status and
+ *   write gateway config.
  * - nobody: `#` anywhere, `$SYS/...`, or any other shape.
  */
 
@@ -96,6 +97,9 @@ export function canPublish(
   if (!isValidIdentity(identity) || !isPlainTopic(topic)) return false;
   if (identity.kind === 'claim') return topic === claimTopic(prefix, identity.serial);
   if (identity.kind === 'gateway' && topic === gatewayTopic(prefix, identity.name, 'status')) return true;
+  // A gateway's config (device set and CRL) comes from a service only (the link to Mosquitto).
+  const g = parseGatewayTopic(prefix, topic);
+  if (g) return identity.kind === 'service' && g.channel === 'config';
   const t = parseDeviceTopic(prefix, topic);
   if (!t) return false;
   if (identity.kind === 'device') return t.deviceId === identity.id && UPLINK.has(t.channel);

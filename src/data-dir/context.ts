@@ -187,7 +187,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
       });
     }
     if (!existsSync(paths.crl)) {
-      await rebuildCrl({ paths, store, ca, previousCa, clock });
+      await rebuildCrl({ paths, store, ca, previousCa, gateways: db.lifecycle?.gateways ?? null, clock });
       created.push(`CRL ${paths.crl}`);
     }
     if (exposedMode !== undefined) {
@@ -435,20 +435,31 @@ export async function rebuildCrl(p: {
   store: Store;
   ca: CaMaterial;
   previousCa?: CaMaterial | null | undefined;
+  /**
+   * Revoked gateway certificates (`ctx.lifecycleStores?.gateways`; null where there are none, on
+   * PostgreSQL). Required, so that no caller can write a CRL that forgets them.
+   */
+  gateways: Pick<GatewayStore, 'listRevoked'> | null;
   clock: () => number;
 }): Promise<{ pem: string; serials: string[] }> {
-  const revoked = await p.store.listRevoked();
   const crlNumber = Number((await p.store.getMeta('crl_number')) ?? '0') + 1;
-  const entries = revoked.map((r) => ({
-    serial: r.serial,
-    revokedAt: r.revokedAt ?? p.clock(),
-    reason: r.revocationReason ?? undefined,
-  }));
+  const entries = [
+    ...(await p.store.listRevoked()).map((r) => ({
+      serial: r.serial,
+      revokedAt: r.revokedAt ?? p.clock(),
+      reason: r.revocationReason ?? undefined,
+    })),
+    ...((await p.gateways?.listRevoked()) ?? []).map((r) => ({
+      serial: r.certSerial,
+      revokedAt: r.revokedAt,
+      reason: r.reason,
+    })),
+  ];
   let pem = '';
   for (const ca of p.previousCa ? [p.ca, p.previousCa] : [p.ca]) {
     pem += await createCrl({ ca, revoked: entries, now: new Date(p.clock()), crlNumber });
   }
   await p.store.setMeta('crl_number', String(crlNumber));
   writeFileAtomic(p.paths.crl, pem);
-  return { pem, serials: revoked.map((r) => r.serial) };
+  return { pem, serials: entries.map((r) => r.serial) };
 }

@@ -245,6 +245,7 @@ async function revokeCertificatesOf(
     store: ctx.store,
     ca: ctx.ca,
     previousCa: ctx.previousCa,
+    gateways: ctx.lifecycleStores?.gateways ?? null,
     clock: ctx.clock,
   });
   return certs.map((c) => c.serial);

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { CLAIM_CN_PREFIX } from '../broker/acl.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
-import { lifecycleStoresOf, type VigilContext } from '../data-dir/context.ts';
-import { brokerUrl } from '../devices/device-service.ts';
+import { lifecycleStoresOf, rebuildCrl, type VigilContext } from '../data-dir/context.ts';
+import { brokerUrls } from '../devices/device-service.ts';
 import { VigilError } from '../errors.ts';
+import { GATEWAY_QUEUE_FULL_RULE } from '../gateways/gateway-registry.ts';
 import type { GatewayRecord } from '../gateways/gateway-store.ts';
 import { issueGatewayCert } from '../pki/issue-gateway.ts';
 import { normalizeSerial } from '../pki/serial.ts';
@@ -37,6 +39,14 @@ export async function addGateway(
   o: { id: string; devices: string[]; actor: string; hostNames?: string[]; ips?: string[] },
 ): Promise<GatewayBundleMaterial> {
   checkId('gateway id', o.id);
+  // An external broker knows clients by certificate name only: these prefixes have ACLs of their own.
+  for (const reserved of ['vigil-', CLAIM_CN_PREFIX]) {
+    if (o.id.startsWith(reserved))
+      throw new VigilError(
+        'VIGIL_ERR_USAGE',
+        `gateway id "${o.id}": names starting with ${reserved} are reserved`,
+      );
+  }
   const devices = [...new Set(o.devices)];
   for (const d of devices) await checkDevice(ctx, d);
   if (await ctx.store.getDevice(o.id))
@@ -80,7 +90,8 @@ export async function addGateway(
     keyPem: cert.keyPkcs8Pem ?? '',
     caPem: trustBundlePem(ctx.ca, ctx.previousCa),
     crlPem,
-    upstreamUrl: brokerUrl(ctx),
+    // The broker devices are told to use (mqtt.advertisedBrokers, else this host): the first one.
+    upstreamUrl: brokerUrls(ctx)[0] ?? '',
     topicPrefix: ctx.config.mqtt.topicPrefix,
   };
 }
@@ -90,9 +101,7 @@ export async function setBinding(
   ctx: VigilContext,
   o: { gatewayId: string; deviceId: string; bound: boolean; actor: string },
 ): Promise<boolean> {
-  checkId('gateway id', o.gatewayId);
-  if (!(await lifecycleStoresOf(ctx).gateways.getGateway(o.gatewayId)))
-    throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `unknown gateway ${o.gatewayId}`);
+  await requireGateway(ctx, o.gatewayId);
   const now = ctx.clock();
   let changed: boolean;
   if (o.bound) {
@@ -116,4 +125,84 @@ export async function setBinding(
     });
   }
   return changed;
+}
+
+/** What `vigil gateway revoke` and `vigil gateway remove` did. */
+export interface GatewayRetirement {
+  gatewayId: string;
+  certSerial: string;
+  /** False when the certificate was revoked already (nothing changed by a revoke). */
+  revoked: boolean;
+  /** The devices it relayed for (remove only; they are unbound). */
+  devices: string[];
+}
+
+/**
+ * Puts the gateway's certificate on the CRL: the broker refuses its TLS handshake from then on and
+ * drops a live session at its next store poll. Its bindings stay until `remove`. Audited.
+ */
+export async function revokeGateway(
+  ctx: VigilContext,
+  o: { id: string; actor: string; reason?: string | undefined },
+): Promise<GatewayRetirement> {
+  const g = await requireGateway(ctx, o.id);
+  const reason = o.reason ?? 'keyCompromise';
+  const now = ctx.clock();
+  const revoked = await lifecycleStoresOf(ctx).gateways.revokeGateway(o.id, now, reason);
+  if (revoked) {
+    await writeCrl(ctx);
+    await ctx.store.appendAudit({
+      ts: now,
+      actor: o.actor,
+      action: 'gateway.revoked',
+      object: o.id,
+      detail: { serial: g.certSerial, reason },
+    });
+  }
+  return { gatewayId: o.id, certSerial: g.certSerial, revoked, devices: [] };
+}
+
+/**
+ * Retires a gateway: its certificate is revoked (if it is not yet) and stays on the CRL, its
+ * devices are unbound (they may connect directly or through another gateway) and its id may be
+ * used again. One transaction; audited.
+ */
+export async function removeGateway(
+  ctx: VigilContext,
+  o: { id: string; actor: string },
+): Promise<GatewayRetirement> {
+  const g = await requireGateway(ctx, o.id);
+  const now = ctx.clock();
+  const devices = await lifecycleStoresOf(ctx).gateways.removeGateway(o.id, now, 'cessationOfOperation');
+  await writeCrl(ctx);
+  // Its queue-full alarm can no longer be resolved by a report of its own.
+  const alarms = await ctx.alarmStore.list({ state: 'active', subject: o.id, rule: GATEWAY_QUEUE_FULL_RULE });
+  for (const a of alarms) await ctx.alarmStore.resolve(a.id, now, now);
+  await ctx.store.appendAudit({
+    ts: now,
+    actor: o.actor,
+    action: 'gateway.removed',
+    object: o.id,
+    detail: { serial: g.certSerial, devices, wasRevoked: g.revokedAt !== null },
+  });
+  return { gatewayId: o.id, certSerial: g.certSerial, revoked: g.revokedAt === null, devices };
+}
+
+async function requireGateway(ctx: VigilContext, id: string): Promise<GatewayRecord> {
+  checkId('gateway id', id);
+  const g = await lifecycleStoresOf(ctx).gateways.getGateway(id);
+  if (!g) throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `unknown gateway ${id}`);
+  return g;
+}
+
+/** The CRL file with the new revocation; a running server picks it up at its next store poll. */
+async function writeCrl(ctx: VigilContext): Promise<void> {
+  await rebuildCrl({
+    paths: ctx.paths,
+    store: ctx.store,
+    ca: ctx.ca,
+    previousCa: ctx.previousCa,
+    gateways: lifecycleStoresOf(ctx).gateways,
+    clock: ctx.clock,
+  });
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { type Logger, pino } from 'pino';
@@ -46,6 +46,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
   const prefix = bundle.info.topic_prefix;
   const log = (o.logger ?? pino({ level: 'silent' })).child({ component: 'gateway', gateway: id });
   const now = o.now ?? Date.now;
+  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const queue = GatewayQueue.open(join(o.dataDir, 'queue.db'), o.maxQueueBytes);
   // The last device set and CRL from upstream outlive a restart while the uplink is down.
   const saved = readLocalState(o.dataDir);

@@ -44,7 +44,11 @@ export class GatewayRegistry {
   readonly #prefix: string;
   readonly #clock: () => number;
   #serials = new Map<string, { id: string; revoked: boolean }>();
+  /** The live device set of each gateway (what its broker identity may relay for now). */
   #devices = new Map<string, Set<string>>();
+  /** The devices bound to each gateway on record (a revoked gateway's included). */
+  #bound = new Map<string, string[]>();
+  #revoked = new Set<string>();
   #gatewayOf = new Map<string, string>();
   #status = new Map<string, GatewayStatus & { receivedAt: number }>();
   #created = new Map<string, number>();
@@ -65,28 +69,43 @@ export class GatewayRegistry {
     this.#clock = p.clock;
   }
 
-  /** Reloads gateways and bindings from the store; sends a changed device set to its gateway. */
+  /**
+   * Reloads gateways and bindings from the store; sends a changed device set to its gateway. A
+   * revoked gateway keeps its bindings on record but relays for nobody (its live set is empty);
+   * a removed one is forgotten.
+   */
   async load(): Promise<void> {
     const [gateways, bindings] = await Promise.all([this.#store.listGateways(), this.#store.listBindings()]);
-    const next = new Map<string, Set<string>>();
-    for (const g of gateways) next.set(g.id, new Set());
-    for (const b of bindings) next.get(b.gatewayId)?.add(b.deviceId);
-    this.#serials = new Map(gateways.map((g) => [g.certSerial, { id: g.id, revoked: g.revokedAt !== null }]));
+    const bound = new Map<string, string[]>(gateways.map((g) => [g.id, []]));
+    for (const b of bindings) bound.get(b.gatewayId)?.push(b.deviceId);
+    const revoked = new Set(gateways.filter((g) => g.revokedAt !== null).map((g) => g.id));
+    this.#serials = new Map(gateways.map((g) => [g.certSerial, { id: g.id, revoked: revoked.has(g.id) }]));
     this.#created = new Map(gateways.map((g) => [g.id, g.createdAt]));
-    this.#gatewayOf = new Map(bindings.map((b) => [b.deviceId, b.gatewayId]));
+    this.#gatewayOf = new Map(
+      bindings.filter((b) => !revoked.has(b.gatewayId)).map((b) => [b.deviceId, b.gatewayId]),
+    );
+    this.#bound = bound;
+    this.#revoked = revoked;
     const changed: string[] = [];
-    for (const [id, devices] of next) {
+    for (const [id, list] of bound) {
+      const allowed = revoked.has(id) ? [] : list;
       const live = this.#devices.get(id);
       if (!live) {
-        this.#devices.set(id, devices);
+        this.#devices.set(id, new Set(allowed));
         changed.push(id);
         continue;
       }
-      const same = live.size === devices.size && [...devices].every((d) => live.has(d));
-      if (same) continue;
+      if (live.size === allowed.length && allowed.every((d) => live.has(d))) continue;
       live.clear();
-      for (const d of devices) live.add(d);
+      for (const d of allowed) live.add(d);
       changed.push(id);
+    }
+    for (const [id, live] of [...this.#devices]) {
+      if (bound.has(id)) continue;
+      // Removed: a session still holding this identity may relay for nobody from now on.
+      live.clear();
+      this.#devices.delete(id);
+      this.#status.delete(id);
     }
     for (const id of changed) await this.#sendConfig(id);
   }
@@ -133,10 +152,14 @@ export class GatewayRegistry {
       this.#log.warn({ gateway: gatewayId }, 'malformed gateway status ignored');
       return;
     }
+    // A retained report of a gateway removed since (external broker): not a gateway any more.
+    if (!this.#bound.has(gatewayId)) return;
     const now = this.#clock();
     const prev = this.#status.get(gatewayId);
     // The last will only says the uplink went: keep the last known queue figures beside it.
     this.#status.set(gatewayId, { ...(status.uplink === 'down' ? prev : {}), ...status, receivedAt: now });
+    // Back (or first seen since this start): its config again, in case a send failed meanwhile.
+    if (status.uplink === 'up' && prev?.uplink !== 'up') void this.#sendConfig(gatewayId);
     if (status.queueFull === undefined || status.queueFull === (prev?.queueFull ?? false)) return;
     await this.#queueAlarm(gatewayId, status, now).catch((err) =>
       this.#log.error({ err, gateway: gatewayId }, 'gateway alarm update failed'),
@@ -144,15 +167,14 @@ export class GatewayRegistry {
   }
 
   views(): GatewayView[] {
-    return [...this.#devices.entries()]
+    return [...this.#bound.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([id, devices]) => {
         const s = this.#status.get(id);
-        const revoked = [...this.#serials.values()].some((g) => g.id === id && g.revoked);
         return {
           id,
           devices: [...devices].sort(),
-          revoked,
+          revoked: this.#revoked.has(id),
           createdAt: new Date(this.#created.get(id) ?? 0).toISOString(),
           status: s ? { ...s, receivedAt: new Date(s.receivedAt).toISOString() } : null,
         };
@@ -188,7 +210,8 @@ export class GatewayRegistry {
   async #sendConfig(id: string): Promise<void> {
     const publish = this.#publish;
     const devices = this.#devices.get(id);
-    if (!publish || !devices) return;
+    // A revoked gateway cannot connect: nothing to tell it.
+    if (!publish || !devices || this.#revoked.has(id)) return;
     // Retained, so the gateway gets the latest set and CRL on every (re)connect.
     const payload = JSON.stringify({ devices: [...devices].sort(), crl: this.#crl });
     await publish(gatewayTopic(this.#prefix, id, 'config'), payload, true).catch((err) =>

@@ -105,7 +105,14 @@ export class CaRollover {
     };
     await ctx.store.setMeta(ROLLOVER_META, JSON.stringify(next));
     this.#seen = JSON.stringify(next);
-    await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, previousCa: old, clock: ctx.clock });
+    await rebuildCrl({
+      paths: ctx.paths,
+      store: ctx.store,
+      ca: ctx.ca,
+      previousCa: old,
+      gateways: ctx.lifecycleStores?.gateways ?? null,
+      clock: ctx.clock,
+    });
     await ctx.store.appendAudit({
       ts: ctx.clock(),
       actor,
@@ -178,7 +185,14 @@ export class CaRollover {
     for (const f of [prev.keySealed, prev.cert]) if (existsSync(f)) unlinkSync(f);
     ctx.previousCa = null;
     await this.#setState({ ...state, phase: 'retired', retiredAt: ctx.clock() }, 'pki.rollover_retired');
-    await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, previousCa: null, clock: ctx.clock });
+    await rebuildCrl({
+      paths: ctx.paths,
+      store: ctx.store,
+      ca: ctx.ca,
+      previousCa: null,
+      gateways: ctx.lifecycleStores?.gateways ?? null,
+      clock: ctx.clock,
+    });
     await this.onTrustChanged?.();
   }
 

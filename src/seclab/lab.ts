@@ -188,7 +188,13 @@ export class Lab {
         .catch((e: Error) => problems.push(`service ${serial}: ${e.message}`));
     }
     if (this.#services.length > 0)
-      await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+      await rebuildCrl({
+        paths: ctx.paths,
+        store: ctx.store,
+        ca: ctx.ca,
+        gateways: ctx.lifecycleStores?.gateways ?? null,
+        clock: ctx.clock,
+      });
     for (const name of this.#users) {
       await this.auth.accounts.endSessions(name, SECLAB_ACTOR).catch(() => 0);
       await this.auth.accounts

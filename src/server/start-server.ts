@@ -152,7 +152,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   let continuity: ContinuityService | undefined;
   const crlUpdates = coalesce(() => updateCrlOnly());
-  const crlOf = () => rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+  const crlOf = () =>
+    rebuildCrl({
+      paths: ctx.paths,
+      store,
+      ca: ctx.ca,
+      previousCa: ctx.previousCa,
+      gateways: ctx.lifecycleStores?.gateways ?? null,
+      clock,
+    });
   let crl = await crlOf();
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.
@@ -190,6 +198,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
               lifecycle.services.claims.onClaim(c),
           }
         : {}),
+      ...(gateways ? { onGatewayStatus: (id: string, p: Buffer) => gateways.onStatus(id, p) } : {}),
     });
     const l = link;
     lifecycle?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
@@ -202,6 +211,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
           'external broker not subscribed yet; retrying',
         ),
       );
+    // After the wait: a config that cannot be sent yet goes out when its gateway reports `up`.
+    await gateways?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain), crl.pem);
     mqttPort = Number(new URL(external.url).port || 8883);
   } else {
     broker = new EmbeddedBroker({

@@ -4,12 +4,12 @@ import { pino } from 'pino';
 import { ensurePrivateDir } from '../../atomic-file.ts';
 import { loadConfig } from '../../config/load.ts';
 import { lifecycleStoresOf } from '../../data-dir/context.ts';
-import { addGateway, setBinding } from '../../gateway/gateway-admin.ts';
+import { addGateway, removeGateway, revokeGateway, setBinding } from '../../gateway/gateway-admin.ts';
 import { readGatewayBundle, writeGatewayBundle } from '../../gateway/gateway-bundle.ts';
 import { startGateway } from '../../gateway/gateway-node.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
-import type { CommandHelp } from '../command-help.ts';
-import { type CliIo, parsePositiveInt, usage } from '../io.ts';
+import { type CommandHelp, YES_OPTION } from '../command-help.ts';
+import { type CliIo, confirm, parsePositiveInt, usage } from '../io.ts';
 
 export const gatewayHelp: CommandHelp = {
   forms: {
@@ -47,6 +47,22 @@ export const gatewayHelp: CommandHelp = {
         'Stops the gateway relaying for DEVICE; its session at the gateway ends and the ACL refuses it at once.',
       options: [['--json', 'print the change as one JSON object']],
     },
+    revoke: {
+      synopsis: 'gateway revoke GW-ID [--reason R] [--yes] [--json]',
+      about:
+        'Puts the gateway certificate on the CRL: Vigil refuses its TLS handshake from then on and drops a live session within seconds; it relays for nobody. Its bindings stay until `remove`. Cannot be undone (issue a new gateway to replace it); asks first.',
+      options: [
+        ['--reason R', 'RFC 5280 reason (default keyCompromise; e.g. superseded, cessationOfOperation)'],
+        YES_OPTION,
+        ['--json', 'print the outcome as one JSON object'],
+      ],
+    },
+    remove: {
+      synopsis: 'gateway remove GW-ID [--yes] [--json]',
+      about:
+        'Retires a gateway: its certificate is revoked (and stays on the CRL), its devices are unbound (they may connect directly again) and its id may be added again. Audited; asks first.',
+      options: [YES_OPTION, ['--json', 'print the outcome as one JSON object']],
+    },
     list: {
       synopsis: 'gateway list [--json]',
       about: 'Gateways and their devices.',
@@ -55,11 +71,12 @@ export const gatewayHelp: CommandHelp = {
   },
 };
 
-/** `vigil gateway [add|bind|unbind|list]`. */
+/** `vigil gateway [add|bind|unbind|revoke|remove|list]`. */
 export async function gatewayCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'add') return add(rest, io);
   if (sub === 'bind' || sub === 'unbind') return bind(sub, rest, io);
+  if (sub === 'revoke' || sub === 'remove') return retire(sub, rest, io);
   if (sub === 'list') return list(rest, io);
   return run(argv, io);
 }
@@ -122,14 +139,70 @@ async function bind(sub: 'bind' | 'unbind', argv: string[], io: CliIo): Promise<
   return withDataDir(values['data-dir'], async (ctx) => {
     const changed = await setBinding(ctx, { gatewayId, deviceId, bound: sub === 'bind', actor: 'cli' });
     if (values.json) io.out(JSON.stringify({ gatewayId, deviceId, bound: sub === 'bind', changed }));
-    else
+    else {
       io.out(
         sub === 'bind'
           ? `${deviceId} ${changed ? 'is now bound' : 'was already bound'} to gateway ${gatewayId}`
           : `${deviceId} unbound from gateway ${gatewayId}`,
       );
+      if (changed) io.out(externalBrokerNote(ctx));
+    }
     return 0;
   });
+}
+
+async function retire(sub: 'revoke' | 'remove', argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(
+    argv,
+    {
+      ...(sub === 'revoke' ? { reason: { type: 'string' as const } } : {}),
+      yes: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    { positionals: 1 },
+  );
+  const [id] = positionals;
+  if (!id) usage(`usage: vigil gateway ${sub} GW-ID`);
+  return withDataDir(values['data-dir'], async (ctx) => {
+    const g = await lifecycleStoresOf(ctx).gateways.getGateway(id);
+    if (sub === 'revoke' && g?.revokedAt != null) {
+      // Nothing to ask about: the outcome says nothing changed.
+      const out = await revokeGateway(ctx, { id, actor: 'cli' });
+      if (values.json) io.out(JSON.stringify(out));
+      else io.out(`gateway ${id} is already revoked; nothing changed`);
+      return 0;
+    }
+    if (g)
+      await confirm(
+        io,
+        sub === 'revoke'
+          ? `Revoke gateway ${id}? Its certificate goes on the CRL and it can never connect again (this cannot be undone).`
+          : `Remove gateway ${id}? Its certificate is revoked and its devices are unbound.`,
+        values.yes,
+      );
+    const out =
+      sub === 'revoke'
+        ? await revokeGateway(ctx, { id, actor: 'cli', reason: values.reason as string | undefined })
+        : await removeGateway(ctx, { id, actor: 'cli' });
+    if (values.json) {
+      io.out(JSON.stringify(out));
+      return 0;
+    }
+    io.out(
+      sub === 'revoke'
+        ? `gateway ${id} revoked; certificate ${out.certSerial} on the CRL ${ctx.paths.crl}`
+        : `gateway ${id} removed; certificate ${out.certSerial} stays on the CRL; unbound: ${out.devices.join(', ') || '-'}`,
+    );
+    io.out(externalBrokerNote(ctx));
+    return 0;
+  });
+}
+
+/** Where the change takes effect: the embedded broker polls the store; Mosquitto is reloaded by hand. */
+function externalBrokerNote(ctx: { config: { mqtt: { external: { url?: string | undefined } } } }): string {
+  return ctx.config.mqtt.external.url
+    ? 'with an external broker: re-run `vigil mosquitto-config` and send SIGHUP to mosquitto (its ACL and CRL change).'
+    : 'a running server applies it within seconds.';
 }
 
 async function list(argv: string[], io: CliIo): Promise<number> {

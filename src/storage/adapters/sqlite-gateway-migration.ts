@@ -16,18 +16,28 @@ CREATE TABLE gateways (
   cert_serial TEXT NOT NULL UNIQUE,
   cert_pem TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  created_by TEXT NOT NULL,
-  revoked_at INTEGER
+  created_by TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
 
--- Which devices a gateway relays for: a device has at most one gateway (the primary key).
+-- Revoked gateway certificates. They stay on the CRL for good, also once the gateway is removed
+-- (its id may then be used again, with a new certificate).
+CREATE TABLE gateway_revocations (
+  cert_serial TEXT PRIMARY KEY,
+  gateway_id TEXT NOT NULL,
+  revoked_at INTEGER NOT NULL,
+  reason TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- Which devices a gateway relays for: a device has at most one gateway (the primary key). A
+-- deleted device takes its binding with it.
 CREATE TABLE gateway_devices (
-  device_id TEXT PRIMARY KEY,
+  device_id TEXT PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
   gateway_id TEXT NOT NULL REFERENCES gateways (id),
   bound_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX gateway_devices_gateway ON gateway_devices (gateway_id, device_id);
 ${registryTriggers('gateways', 'UPDATE')}
+${registryTriggers('gateway_revocations', 'UPDATE')}
 ${registryTriggers('gateway_devices', 'UPDATE')}
 `,
 };
