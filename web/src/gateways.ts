@@ -30,7 +30,10 @@ let inflight: Promise<Gateway[]> | null = null;
 export function loadGateways(): Promise<Gateway[]> {
   inflight ??= api<{ gateways: Gateway[] }>('/gateways')
     .then((r) => {
-      via = new Map(r.gateways.flatMap((g) => g.devices.map((d) => [d, g.id] as const)));
+      // A revoked gateway relays for nobody (docs/gateway.md): its devices are not "via" it.
+      via = new Map(
+        r.gateways.filter((g) => !g.revoked).flatMap((g) => g.devices.map((d) => [d, g.id] as const)),
+      );
       return r.gateways;
     })
     .finally(() => {

@@ -17,7 +17,9 @@ export const gatewaysPage: Page = (root) => {
   replace(host, loading('Loading gateways…'));
 
   function uplink(g: Gateway): HTMLElement {
-    if (!g.status) return badge('off', 'no report yet');
+    // Revoked: refused at the TLS handshake; whatever it last reported no longer holds.
+    if (g.revoked) return badge('bad', 'revoked', 'shield', `gateway-uplink-${g.id}`);
+    if (!g.status) return badge('off', 'no report yet', undefined, `gateway-uplink-${g.id}`);
     if (g.status.queueFull) return badge('bad', 'queue full', 'alert', `gateway-uplink-${g.id}`);
     return g.status.uplink === 'up'
       ? badge('ok', 'uplink up', undefined, `gateway-uplink-${g.id}`)
@@ -52,10 +54,15 @@ export const gatewaysPage: Page = (root) => {
         { 'data-label': 'Devices', class: 'small' },
         g.devices.length === 0
           ? h('span', { class: 'muted' }, 'none')
-          : g.devices.flatMap((d, i) => [
-              i > 0 ? ', ' : null,
-              h('a', { href: `#/device/${encodeURIComponent(d)}` }, d),
-            ]),
+          : // One inline run: a stacked (phone) cell lays out its children one per line.
+            h(
+              'span',
+              null,
+              ...g.devices.flatMap((d, i) => [
+                i > 0 ? ', ' : null,
+                h('a', { href: `#/device/${encodeURIComponent(d)}` }, d),
+              ]),
+            ),
       ),
     );
   }
