@@ -17,7 +17,7 @@ import { startGateway } from '../src/gateway/gateway-node.ts';
 import { gatewaysOf } from '../src/server/gateway-wiring.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
-import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -42,7 +42,6 @@ test('gateways page: uplink, queue and devices of each gateway, a revoked one, a
   timeout: 180_000,
 }, async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip('skipped: chromium not installed');
-  const { chromium } = await import('playwright-core');
   const shots = process.env.VIGIL_SCREENSHOTS_DIR
     ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
     : mkdtempSync(join(tmpdir(), 'vigil-gateways-shots-'));
@@ -147,16 +146,7 @@ test('gateways page: uplink, queue and devices of each gateway, a revoked one, a
     );
 
     const viewer = await enrolledUser(inst, 'gw-viewer', 'viewer');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium(CHROMIUM);
     const ctx = await browser.newContext({
       viewport: { width: 1280, height: 800 },
       ignoreHTTPSErrors: true,

@@ -427,6 +427,24 @@ export function serverTlsMaterial(ctx: VigilContext): { cert: string; key: strin
 }
 
 /**
+ * {@link rebuildCrl} for an open data directory: its store, its CA (and `previousCa`, by default
+ * the previous root of a CA rollover) and the revoked gateway certificates.
+ */
+export function rebuildCrlOf(
+  ctx: Pick<VigilContext, 'paths' | 'store' | 'ca' | 'previousCa' | 'lifecycleStores' | 'clock'>,
+  previousCa: CaMaterial | null = ctx.previousCa,
+): Promise<{ pem: string; serials: string[] }> {
+  return rebuildCrl({
+    paths: ctx.paths,
+    store: ctx.store,
+    ca: ctx.ca,
+    previousCa,
+    gateways: ctx.lifecycleStores?.gateways ?? null,
+    clock: ctx.clock,
+  });
+}
+
+/**
  * Regenerates the CRL from the store's revocations and writes it; returns PEM and revoked serials.
  * During a CA rollover the file holds one CRL per root (a verifier needs the issuer's CRL).
  */

@@ -12,7 +12,7 @@ import {
 } from '../broker/mosquitto-config.ts';
 import { x509 } from '../pki/x509.ts';
 import { trustBundlePem } from './ca-files.ts';
-import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
+import { rebuildCrlOf, serverTlsMaterial, type VigilContext } from './context.ts';
 import { ensureServiceCert } from './service-cert.ts';
 
 /** Options of {@link writeMosquittoFiles}. */
@@ -69,14 +69,7 @@ export async function writeMosquittoFiles(
   const port = o.port ?? ctx.config.mqtt.port;
   const host = o.host ?? ctx.config.mqtt.host;
   const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME, o.actor);
-  const crl = await rebuildCrl({
-    paths: ctx.paths,
-    store: ctx.store,
-    ca: ctx.ca,
-    previousCa: ctx.previousCa,
-    gateways: ctx.lifecycleStores?.gateways ?? null,
-    clock: ctx.clock,
-  });
+  const crl = await rebuildCrlOf(ctx);
   const tls = serverTlsMaterial(ctx);
 
   const files = {

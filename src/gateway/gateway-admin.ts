@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CLAIM_CN_PREFIX } from '../broker/acl.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
-import { lifecycleStoresOf, rebuildCrl, type VigilContext } from '../data-dir/context.ts';
+import { lifecycleStoresOf, rebuildCrlOf, type VigilContext } from '../data-dir/context.ts';
 import { brokerUrls } from '../devices/device-service.ts';
 import { VigilError } from '../errors.ts';
 import { GATEWAY_QUEUE_FULL_RULE } from '../gateways/gateway-registry.ts';
@@ -197,12 +197,5 @@ async function requireGateway(ctx: VigilContext, id: string): Promise<GatewayRec
 
 /** The CRL file with the new revocation; a running server picks it up at its next store poll. */
 async function writeCrl(ctx: VigilContext): Promise<void> {
-  await rebuildCrl({
-    paths: ctx.paths,
-    store: ctx.store,
-    ca: ctx.ca,
-    previousCa: ctx.previousCa,
-    gateways: lifecycleStoresOf(ctx).gateways,
-    clock: ctx.clock,
-  });
+  await rebuildCrlOf(ctx);
 }

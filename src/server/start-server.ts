@@ -12,7 +12,7 @@ import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
 import { LinkTracker } from '../continuity/link-tracker.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
-import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
+import { rebuildCrlOf, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
@@ -152,15 +152,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   let continuity: ContinuityService | undefined;
   const crlUpdates = coalesce(() => updateCrlOnly());
-  const crlOf = () =>
-    rebuildCrl({
-      paths: ctx.paths,
-      store,
-      ca: ctx.ca,
-      previousCa: ctx.previousCa,
-      gateways: ctx.lifecycleStores?.gateways ?? null,
-      clock,
-    });
+  const crlOf = () => rebuildCrlOf(ctx);
   let crl = await crlOf();
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Browser as Chromium, Page } from 'playwright-core';
 import type { Role } from '../../src/auth/principal.ts';
 import { SESSION_COOKIE } from '../../src/auth/sessions.ts';
 import { base32Decode, TOTP_STEP_SECONDS, totpCode, totpStep } from '../../src/auth/totp.ts';
@@ -176,4 +176,19 @@ export async function signInPage(page: Page, httpUrl: string, user: EnrolledUser
   await page.getByTestId('totp-submit').click();
   await page.getByTestId('sign-out').waitFor({ timeout: 15_000 });
   return step;
+}
+
+/** Headless Chromium with the project's flags: no sandbox, GPU, background networking, updates or sync. */
+export async function launchChromium(executablePath: string): Promise<Chromium> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }
