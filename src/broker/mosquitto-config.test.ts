@@ -158,6 +158,19 @@ describe('mosquittoConf', () => {
   });
 });
 
+/** Mosquitto's verdict on `acl` equals the embedded broker's (src/broker/acl.ts) for every pair. */
+function assertSameAsEmbedded(acl: string, ids: readonly BrokerIdentity[], topics: readonly string[]): void {
+  for (const who of ids) {
+    const name = who.kind === 'device' ? who.id : who.name;
+    for (const t of topics) {
+      // Stricter on purpose: a service gets nothing under `devices/<its own name>/`.
+      const own = who.kind === 'service' && t.startsWith(`vigil/v1/devices/${name}/`);
+      assert.equal(aclAllows(acl, name, t, 'write'), canPublish(who, t) && !own, `${name} write ${t}`);
+      assert.equal(aclAllows(acl, name, t, 'read'), canReceive(who, t) && !own, `${name} read ${t}`);
+    }
+  }
+}
+
 describe('mosquittoAcl', () => {
   it('lets a device write only its own uplinks and read only its own commands', () => {
     const acl = mosquittoAcl();
@@ -232,15 +245,7 @@ describe('mosquittoAcl', () => {
       }
     }
     topics.push('vigil/v1/devices/truck-0001', 'vigil/v1/other/truck-0001/telemetry', 'elsewhere/x');
-    for (const who of ids) {
-      const name = who.kind === 'device' ? who.id : who.name;
-      for (const t of topics) {
-        // Stricter on purpose: a service gets nothing under `devices/<its own name>/`.
-        const own = who.kind === 'service' && t.startsWith(`vigil/v1/devices/${name}/`);
-        assert.equal(aclAllows(acl, name, t, 'write'), canPublish(who, t) && !own, `${name} write ${t}`);
-        assert.equal(aclAllows(acl, name, t, 'read'), canReceive(who, t) && !own, `${name} read ${t}`);
-      }
-    }
+    assertSameAsEmbedded(acl, ids, topics);
     // The ingest link's filters are readable for the service and for no device.
     for (const ch of ['telemetry', 'events', 'acks']) {
       const filter = `vigil/v1/devices/+/${ch}`;
@@ -272,14 +277,7 @@ describe('mosquittoAcl', () => {
     for (const gw of ['site-gw', 'depot-gw', 'other-gw']) {
       for (const ch of ['status', 'config', 'debug']) topics.push(`vigil/v1/gateways/${gw}/${ch}`);
     }
-    for (const who of ids) {
-      const name = who.kind === 'device' ? who.id : who.name;
-      for (const t of topics) {
-        const own = who.kind === 'service' && t.startsWith(`vigil/v1/devices/${name}/`);
-        assert.equal(aclAllows(acl, name, t, 'write'), canPublish(who, t) && !own, `${name} write ${t}`);
-        assert.equal(aclAllows(acl, name, t, 'read'), canReceive(who, t) && !own, `${name} read ${t}`);
-      }
-    }
+    assertSameAsEmbedded(acl, ids, topics);
     // The link's subscription to every gateway's status: services only.
     assert.ok(aclAllows(acl, 'vigil-ingest', 'vigil/v1/gateways/+/status', 'read'));
     assert.ok(!aclAllows(acl, 'site-gw', 'vigil/v1/gateways/+/status', 'read'));
