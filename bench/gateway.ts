@@ -146,7 +146,9 @@ export async function runGatewayBench(
     backlog(local, o.perDevice);
     await until(
       'backlog queued at the gateway',
-      () => local.every((d) => d.stats.acked === d.stats.sent),
+      // Every device's outbox empty: all of it acknowledged by the gateway (acked === sent alone
+      // also holds between two paced backlog envelopes).
+      () => local.every((d) => d.stats.buffered === 0 && d.stats.acked === d.stats.sent),
       o.timeoutMs,
     );
     const envelopes = local.reduce((n, d) => n + d.stats.sent, 0);

@@ -165,7 +165,7 @@ async function retire(sub: 'revoke' | 'remove', argv: string[], io: CliIo): Prom
   if (!id) usage(`usage: vigil gateway ${sub} GW-ID`);
   return withDataDir(values['data-dir'], async (ctx) => {
     const g = await lifecycleStoresOf(ctx).gateways.getGateway(id);
-    if (sub === 'revoke' && g?.revokedAt != null) {
+    if (sub === 'revoke' && g && g.revokedAt !== null) {
       // Nothing to ask about: the outcome says nothing changed.
       const out = await revokeGateway(ctx, { id, actor: 'cli' });
       if (values.json) io.out(JSON.stringify(out));
@@ -223,7 +223,10 @@ async function list(argv: string[], io: CliIo): Promise<number> {
             revoked: g.revokedAt !== null,
           }),
         );
-      else io.out(`${g.id.padEnd(24)} ${devices.length} device(s): ${devices.join(', ') || '-'}`);
+      else
+        io.out(
+          `${g.id.padEnd(24)} ${g.revokedAt !== null ? 'REVOKED ' : ''}${devices.length} device(s): ${devices.join(', ') || '-'}`,
+        );
     }
     if (!values.json) io.out(`${gateways.length} gateway(s)`);
     return 0;
