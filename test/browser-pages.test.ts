@@ -284,7 +284,11 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
       // Another time zone for this user: every time is shown in it (Amsterdam is UTC+1 in winter).
       const before = await page.getByTestId('range-to').inputValue();
       await page.getByTestId('zone-select').selectOption('UTC');
-      await waitFor('times in UTC', async () => (await page.getByTestId('range-to').inputValue()) !== before);
+      // The inputs are emptied and refilled while the page re-renders: wait for a filled value.
+      await waitFor('times in UTC', async () => {
+        const value = await page.getByTestId('range-to').inputValue();
+        return value !== '' && value !== before;
+      });
       const after = await page.getByTestId('range-to').inputValue();
       const shift = (Date.parse(`${before}Z`) - Date.parse(`${after}Z`)) / MINUTE;
       assert.ok(shift >= 59 && shift <= 61, `shown ${shift} min earlier in UTC`);
