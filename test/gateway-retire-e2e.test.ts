@@ -53,9 +53,9 @@ const vigil = (args: string[]) => runVigil(args, { dataDir: inst.dataDir });
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'vigil-gateway-retire-'));
   inst = await startInstance({ pki: { crlPollMs: 200 } });
-  for (const id of ['retire-dev-01', 'retire-dev-02'])
+  for (const id of ['retire-dev-01', 'retire-dev-02', 'retire-dev-03'])
     bundles.set(id, await inst.addDevice(id, 'temperature-probe'));
-  await addGatewayCli(inst, GW, ['retire-dev-01'], join(tmp, GW), inst.server.mqttPort);
+  await addGatewayCli(inst, GW, ['retire-dev-01', 'retire-dev-03'], join(tmp, GW), inst.server.mqttPort);
   await waitFor('gateway loaded', () => gatewaysOf(inst.server).gatewayOf('retire-dev-01') === GW);
 });
 
@@ -66,13 +66,28 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+const data = () => join(tmp, 'retire-gw-data');
+
 describe('vigil gateway revoke and remove', () => {
-  it('drops a revoked gateway within a poll, refuses its next handshake by the CRL, and takes nothing it relays', async () => {
-    const data = join(tmp, 'retire-gw-data');
-    mkdirSync(data);
-    writeFileSync(join(data, 'config.json'), JSON.stringify({ gateway: { statusIntervalMs: 1000 } }));
-    gw = await spawnGateway(join(tmp, GW), data);
+  it('refuses at its own listener a device revoked upstream: the CRL comes from Vigil', async () => {
+    mkdirSync(data());
+    writeFileSync(join(data(), 'config.json'), JSON.stringify({ gateway: { statusIntervalMs: 1000 } }));
+    gw = await spawnGateway(join(tmp, GW), data());
     await waitGatewayStatus(inst, GW, (s) => s.uplink === 'up');
+    const site = `mqtts://127.0.0.1:${gw.port}`;
+    const b = bundles.get('retire-dev-03') as DeviceBundleFiles;
+    const c = await connectDevice(site, b);
+    const r = await vigil(['device', 'revoke', 'retire-dev-03', '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    // Vigil's new CRL reaches the gateway in its config: the live session ends, the next
+    // handshake at the gateway fails.
+    await waitFor('revoked device dropped by the gateway', () => !c.connected, 15_000);
+    c.end(true);
+    await assert.rejects(connectDevice(site, b));
+  });
+
+  it('drops a revoked gateway within a poll, refuses its next handshake by the CRL, and takes nothing it relays', async () => {
+    assert.ok(gw, 'the gateway of the first test runs');
     const d = sim('retire-dev-01', `mqtts://127.0.0.1:${gw.port}`);
     await d.connect();
     d.record({ ts: Date.now() - 2000, temp_c: 4.5 }, [], true);
@@ -93,7 +108,11 @@ describe('vigil gateway revoke and remove', () => {
       .views()
       .find((g) => g.id === GW);
     assert.equal(view?.revoked, true);
-    assert.deepEqual(view?.devices, ['retire-dev-01'], 'the binding stays on record until remove');
+    assert.deepEqual(
+      view?.devices,
+      ['retire-dev-01', 'retire-dev-03'],
+      'the bindings stay on record until remove',
+    );
     assert.equal(gatewaysOf(inst.server).gatewayOf('retire-dev-01'), undefined, 'relays for nobody');
 
     // Its certificate at the handshake: refused by the CRL, and counted as such.
@@ -103,7 +122,7 @@ describe('vigil gateway revoke and remove', () => {
 
     // What the device sends now stays in the gateway's queue: nothing reaches Vigil.
     d.record({ ts: Date.now() - 1000, temp_c: 4.6 }, [], true);
-    await waitFor('queued at the gateway', () => queuedEnvelopes(data) > 0, 10_000);
+    await waitFor('queued at the gateway', () => queuedEnvelopes(data()) > 0, 10_000);
     await new Promise((res) => setTimeout(res, 1500));
     assert.equal(await stored('retire-dev-01'), 1);
 
@@ -128,7 +147,7 @@ describe('vigil gateway revoke and remove', () => {
       gatewayId: GW,
       certSerial: before.certSerial,
       revoked: false,
-      devices: ['retire-dev-01'],
+      devices: ['retire-dev-01', 'retire-dev-03'],
     });
     await waitFor(
       'gateway forgotten',
