@@ -18,6 +18,7 @@ import { commandsRoutes } from '../api/routes/commands.ts';
 import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
+import { gatewaysRoutes } from '../api/routes/gateways.ts';
 import { healthRoutes } from '../api/routes/health.ts';
 import { lifecycleRoutes } from '../api/routes/lifecycle.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
@@ -41,6 +42,7 @@ import { labelsOf, setDeviceLabels } from '../device-labels/device-label-service
 import { deleteDevice, revokeDevice, setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
 import { VigilError } from '../errors.ts';
+import type { GatewayView } from '../gateways/gateway-registry.ts';
 import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
 import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
@@ -65,6 +67,8 @@ export interface ApiWiring {
   bus: LiveBus<LiveFrameData>;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
+  /** Gateways and their last status (docs/gateway.md); absent on PostgreSQL (none can exist there). */
+  gateways?: { views(): GatewayView[] } | undefined;
   /** Drops the device's cached status and, when it is disabled, its live MQTT session. */
   onDeviceChanged: (id: string, enabled: boolean) => void;
   liveLimits?: Partial<LiveLimits> | undefined;
@@ -183,6 +187,7 @@ export function composeApiRoutes(w: ApiWiring): {
       clock,
     }),
     deviceProvisioningRoutes(control, clock),
+    gatewaysRoutes(w.gateways ?? { views: () => [] }),
     ...(w.lifecycle && ctx.lifecycleStores
       ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status)
       : []),
@@ -235,6 +240,8 @@ export function statusSources(p: {
   externalLink: { stats(): { connected: boolean }; brokers?: () => ExternalBrokerStatus[] } | undefined;
   continuity: ContinuityService;
   links: LinkTracker;
+  /** Gateway figures for /metrics; absent where gateways are not available (PostgreSQL). */
+  gateways?: { metrics(): string } | undefined;
   /** The sinks' status; absent in processes that run no sinks (the PostgreSQL roles). */
   sinks?: StatusSources['sinks'];
 }): StatusSources {
@@ -259,6 +266,7 @@ export function statusSources(p: {
     ...(p.ctx.lifecycleStores ? { lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)) } : {}),
     continuity: () => p.continuity.report(),
     link: (id) => p.links.get(id),
+    ...(p.gateways ? { gatewayMetrics: p.gateways.metrics.bind(p.gateways) } : {}),
     ...(p.sinks ? { sinks: p.sinks } : {}),
   };
 }

@@ -13,7 +13,7 @@ import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
 import { LinkTracker } from '../continuity/link-tracker.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
-import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
+import { rebuildCrlOf, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
@@ -32,6 +32,7 @@ import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { statusSources } from './api-routes.ts';
 import { brokerIdentityResolver } from './broker-identity.ts';
 import { coalesce } from './coalesce.ts';
+import { gatewayBrokerHooks, wireGateways } from './gateway-wiring.ts';
 import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
 import type { RunningServer, ServerOptions } from './running-server.ts';
@@ -120,6 +121,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     : undefined;
   const lifecycle = wired;
   const commands = lifecycle?.services.commands;
+  // Gateways (docs/gateway.md): identities, device sets, status; on the lifecycle's SQLite store.
+  const gateways = ctx.lifecycleStores ? await wireGateways(ctx, ctx.lifecycleStores.gateways, logger) : null;
   // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
   await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
@@ -133,6 +136,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     opts.onAccepted?.(ev);
   };
   const pipeline = new IngestPipeline({
+    gatewayOf: (id) => gateways?.gatewayOf(id),
     store,
     keyring,
     master: ctx.master,
@@ -149,7 +153,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   let continuity: ContinuityService | undefined;
   const crlUpdates = coalesce(() => updateCrlOnly());
-  let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+  const crlOf = () => rebuildCrlOf(ctx);
+  let crl = await crlOf();
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
@@ -186,6 +191,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
               lifecycle.services.claims.onClaim(c),
           }
         : {}),
+      ...(gateways ? { onGatewayStatus: (id: string, p: Buffer) => gateways.onStatus(id, p) } : {}),
     });
     const l = link;
     lifecycle?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
@@ -198,6 +204,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
           'external broker not subscribed yet; retrying',
         ),
       );
+    // After the wait: a config that cannot be sent yet goes out when its gateway reports `up`.
+    await gateways?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain), crl.pem);
     mqttPort = Number(new URL(external.url).port || 8883);
   } else {
     broker = new EmbeddedBroker({
@@ -226,7 +234,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
               lifecycle.services.claims.onClaim(c),
           }
         : {}),
-      resolveIdentity: brokerIdentityResolver({ store, keyring, lifecycle }),
+      ...gatewayBrokerHooks(gateways, brokerIdentityResolver({ store, keyring, lifecycle })),
       onSecurityEvent: (ev) =>
         rejections.record({
           // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
@@ -240,20 +248,24 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     mqttPort = await broker.start();
     const b = broker;
     lifecycle?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
+    await gateways?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain), crl.pem);
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
   async function updateCrlOnly(): Promise<void> {
-    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+    await applyCrl(await crlOf());
+  }
+  async function applyCrl(next: typeof crl): Promise<void> {
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
+    await gateways?.setCrl(next.pem);
   }
   async function refresh(): Promise<void> {
     keyring.invalidate();
-    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+    await gateways?.load(); // `vigil gateway bind|unbind` from another process applies at once
+    const next = await crlOf();
     const added = next.serials.filter((s) => !crl.serials.includes(s));
-    crl = next;
-    broker?.updateCrl(next.pem, next.serials);
+    await applyCrl(next);
     for (const d of await store.listDevices()) {
       if (d.status !== 'enabled') broker?.disconnect(d.id);
     }
@@ -312,12 +324,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       continuity: continuityService,
       links,
       sinks: () => sinks.status(),
+      gateways: gateways ?? undefined,
     }),
     readOnly: () => continuityService.readOnlyReason(),
     alarms,
     shipments,
     notifications,
     lifecycle: lifecycle?.services,
+    gateways: gateways ?? undefined,
     bus,
     fdBudget,
     rejections,
@@ -390,6 +404,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     sinks,
     lifecycle: lifecycle?.services ?? null,
     serverCert,
+    gateways,
     stop: () =>
       (stopping ??= runShutdown(
         {

@@ -21,6 +21,7 @@ export interface MigrationRun {
   now: number;
 }
 
+import { GATEWAY_MIGRATION } from './sqlite-gateway-migration.ts';
 import { LIFECYCLE_MIGRATION } from './sqlite-lifecycle-migration.ts';
 import { NOTIFICATION_MIGRATION } from './sqlite-notification-migration.ts';
 
@@ -465,5 +466,6 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   ...INGEST_MIGRATIONS,
   LIFECYCLE_MIGRATION,
   SINK_OUTBOX_MIGRATION,
+  GATEWAY_MIGRATION,
   DEVICE_LABEL_MIGRATION,
 ];
