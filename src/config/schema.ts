@@ -197,6 +197,21 @@ export const configSchema = z.strictObject({
       resendAfterSeconds: z.number().int().min(1).max(86_400).default(30),
     })
     .prefault({}),
+  gateway: z
+    .strictObject({
+      /** Most bytes of envelopes `vigil gateway` holds for the uplink; when full it stops acknowledging devices. */
+      maxQueueBytes: z
+        .number()
+        .int()
+        .min(65_536)
+        .max(64 * 1024 ** 3)
+        .default(256 * 1024 ** 2),
+      /** Envelopes in flight upstream (sent, not yet acknowledged by PUBACK). */
+      window: z.number().int().min(1).max(10_000).default(64),
+      /** How often the gateway reports its state upstream. */
+      statusIntervalMs: z.number().int().min(1_000).max(3_600_000).default(10_000),
+    })
+    .prefault({}),
   storage: z
     .strictObject({
       /** SQLite durability (FULL survives power loss). */

@@ -20,6 +20,8 @@ export interface StepDeps {
   backfillAfterMs: number;
   /** Keyed hash of a delivery token: the token itself never reaches the store (DESIGN.md §5). */
   tokenHash: (token: string) => string;
+  /** The gateway a device is bound to (docs/gateway.md), which may relay for it. */
+  gatewayOf?: ((deviceId: string) => string | undefined) | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import { runAlarmStoreContract } from '../../alarms/alarm-store-contract.ts';
 import { runAccountStoreContract } from '../../auth/account-store-contract.ts';
 import { runClaimStoreContract } from '../../claims/claim-store-contract.ts';
 import { runCommandStoreContract } from '../../commands/command-store-contract.ts';
+import { runGatewayStoreContract } from '../../gateways/gateway-store-contract.ts';
 import { runRotationStoreContract } from '../../keys/rotation-store-contract.ts';
 import { runNotificationStoreContract } from '../../notifications/notification-store-contract.ts';
 import { runShipmentStoreContract } from '../../shipments/shipment-store-contract.ts';
@@ -106,5 +107,18 @@ runSinkOutboxContract({
   make: async () => {
     const db = await pg.fresh();
     return { store: db.store, outbox: db.sinkOutbox, cleanup: () => db.dispose() };
+  },
+});
+
+runGatewayStoreContract({
+  name: 'PostgresGatewayStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return {
+      gateways: db.gateways,
+      registerDevice: (id) => db.store.addDevice(sampleDevice(id), sampleKey(id)),
+      cleanup: () => db.dispose(),
+    };
   },
 });

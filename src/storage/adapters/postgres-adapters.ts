@@ -3,6 +3,7 @@ import { PostgresAlarmStore } from './postgres-alarm-store.ts';
 import { PostgresClaimStore } from './postgres-claim-store.ts';
 import { PostgresCommandStore } from './postgres-command-store.ts';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.ts';
+import { PostgresGatewayStore } from './postgres-gateway-store.ts';
 import { PostgresNotificationStore } from './postgres-notification-store.ts';
 import { PostgresRotationStore } from './postgres-rotation-store.ts';
 import { PostgresShipmentStore } from './postgres-shipment-store.ts';
@@ -22,6 +23,7 @@ export interface PostgresAdapters {
   commands: PostgresCommandStore;
   rotations: PostgresRotationStore;
   claims: PostgresClaimStore;
+  gateways: PostgresGatewayStore;
   sinkOutbox: PostgresSinkOutbox;
 }
 
@@ -37,6 +39,7 @@ export function postgresAdapters(database: PostgresDatabase): PostgresAdapters {
     commands: new PostgresCommandStore(database),
     rotations: new PostgresRotationStore(database),
     claims: new PostgresClaimStore(database),
+    gateways: new PostgresGatewayStore(database),
     sinkOutbox: new PostgresSinkOutbox(database),
   };
 }

@@ -159,3 +159,47 @@ CREATE TABLE sink_counts (
 );
 `,
 };
+
+/**
+ * The gateway registry (src/gateways/gateway-store.ts, docs/gateway.md) on PostgreSQL, as the
+ * SQLite adapter has it (sqlite-gateway-migration.ts). Its tables bump the registry change
+ * counter like the device tables (Store.changeToken), so every process sees a `vigil gateway
+ * bind|unbind|revoke|remove` made by another one. Nothing here is secret: ids, serials, public
+ * certificates, bindings and revocation reasons.
+ */
+export const PG_GATEWAY_MIGRATION: PgMigration = {
+  version: 6,
+  name: 'gateways: identities, device bindings, revoked certificates',
+  sql: `
+CREATE TABLE gateways (
+  id text PRIMARY KEY CHECK (length(id) BETWEEN 3 AND 64),
+  cert_serial text NOT NULL UNIQUE,
+  cert_pem text NOT NULL,
+  created_at bigint NOT NULL,
+  created_by text NOT NULL
+);
+
+-- Revoked gateway certificates stay on the CRL for good, also once the gateway is removed.
+CREATE TABLE gateway_revocations (
+  cert_serial text PRIMARY KEY,
+  gateway_id text NOT NULL,
+  revoked_at bigint NOT NULL,
+  reason text NOT NULL
+);
+
+-- A device has at most one gateway (the primary key); a deleted device takes its binding along.
+CREATE TABLE gateway_devices (
+  device_id text PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
+  gateway_id text NOT NULL REFERENCES gateways (id),
+  bound_at bigint NOT NULL
+);
+CREATE INDEX gateway_devices_gateway ON gateway_devices (gateway_id, device_id);
+
+CREATE TRIGGER gateways_changed AFTER INSERT OR UPDATE OR DELETE ON gateways
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER gateway_revocations_changed AFTER INSERT OR UPDATE OR DELETE ON gateway_revocations
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER gateway_devices_changed AFTER INSERT OR UPDATE OR DELETE ON gateway_devices
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+`,
+};
