@@ -15,12 +15,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import { openContext } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { apiRequest } from './helpers/api-client.ts';
-import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -32,9 +31,13 @@ import {
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
-import { freeLoopbackPort, mosquittoInstalled, mosquittoProcess } from './helpers/mosquitto-process.ts';
+import {
+  freeLoopbackPort,
+  mosquittoInstalled,
+  mosquittoProcess,
+  writeMosquittoConfig,
+} from './helpers/mosquitto-process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** What this broker queues for an absent session, and what the device sends meanwhile. */
 const QUEUE = 5;
 const SENT = 30;
@@ -81,16 +84,7 @@ test('the system page shows each external broker, its link and what it dropped',
       actor: 'test',
     }).finally(() => setup.close());
     const b = readDeviceBundle(bundle.dir);
-    const out: string[] = [];
-    const argv = ['--data-dir', dataDir, '--out', mqDir, '--port', String(portA), '--host', '127.0.0.1'];
-    if (process.getuid?.() === 0) argv.push('--user', 'root');
-    const io = {
-      out: (l: string) => out.push(l),
-      err: (l: string) => out.push(l),
-      env,
-      signal: new AbortController().signal,
-    };
-    assert.equal(await mosquittoConfigCommand(argv, io), 0, out.join('\n'));
+    await writeMosquittoConfig(dataDir, mqDir, portA);
     // This broker's copy of the configuration: a queue far below the generated size (so it drops
     // what it acknowledged), and $SYS counters every second instead of 10 (a quicker test).
     const confFile = join(mqDir, 'mosquitto.conf');
@@ -135,17 +129,7 @@ test('the system page shows each external broker, its link and what it dropped',
     await waitFor('the queued messages ingested', async () => (await readings()).length === QUEUE, 20_000);
 
     const user = await enrolledUser(i, 'opsadmin', 'admin');
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const ctx = await browser.newContext({
       viewport: { width: 1280, height: 900 },
       ignoreHTTPSErrors: true,

@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import { deviceBucket } from '../src/cluster/device-bucket.ts';
 import { ensureFirstAdmin, openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
@@ -39,6 +38,7 @@ import {
   type MosquittoProcess,
   mosquittoInstalled,
   mosquittoProcess,
+  writeMosquittoConfig,
 } from './helpers/mosquitto-process.ts';
 import { startVigilChild, type VigilChild } from './helpers/vigil-child.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
@@ -104,25 +104,7 @@ describe('several workers on PostgreSQL behind Mosquitto', {
       });
       bundles[id] = readDeviceBundle(b.dir);
     }
-    const out: string[] = [];
-    const argv = [
-      '--data-dir',
-      dataDir,
-      '--out',
-      join(dir, 'mq'),
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-    ];
-    if (process.getuid?.() === 0) argv.push('--user', 'root');
-    const io = {
-      out: (l: string) => out.push(l),
-      err: (l: string) => out.push(l),
-      env,
-      signal: new AbortController().signal,
-    };
-    assert.equal(await mosquittoConfigCommand(argv, io), 0, out.join('\n'));
+    await writeMosquittoConfig(dataDir, join(dir, 'mq'), port);
     broker = mosquittoProcess(join(dir, 'mq'));
     await broker.start();
     const procs = await Promise.all([

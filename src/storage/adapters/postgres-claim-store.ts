@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type {
   ClaimAdmission,
   ClaimBatch,
@@ -8,21 +7,10 @@ import type {
   QuarantineEntry,
 } from '../../claims/claim-store.ts';
 import { VigilError } from '../../errors.ts';
+import { type ClaimBatchRow, toClaimBatch } from './lifecycle-rows.ts';
 import type { ColumnCipher } from './postgres-cipher.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
-import { pgCode, pgStoreError } from './postgres-store-rows.ts';
-
-interface BatchRow {
-  name: string;
-  cert_serial: string;
-  cert_pem: string;
-  max_uses: number;
-  uses: number;
-  expires_at: number;
-  created_at: number;
-  created_by: string;
-  revoked_at: number | null;
-}
+import { pgCode, pgOps, pgStoreError } from './postgres-store-rows.ts';
 
 interface ClaimRow {
   serial: string;
@@ -49,18 +37,6 @@ interface QuarantineRow {
   last_seen: number;
   last_address: Buffer | null;
 }
-
-const toBatch = (r: BatchRow): ClaimBatch => ({
-  name: r.name,
-  certSerial: r.cert_serial,
-  certPem: r.cert_pem,
-  maxUses: r.max_uses,
-  uses: r.uses,
-  expiresAt: r.expires_at,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-  revokedAt: r.revoked_at,
-});
 
 function toClaim(c: ColumnCipher, r: ClaimRow): ClaimRecord {
   const dec = (col: string, b: Buffer | null) => c.decryptNullable<string>(`claims.${col}`, r.serial, b);
@@ -92,38 +68,23 @@ const quarantineId = (cn: string, serial: string) => `${cn}|${serial}`;
  */
 export class PostgresClaimStore implements ClaimStore {
   readonly #db: PostgresDatabase;
+  readonly #ops: ReturnType<typeof pgOps>;
 
   constructor(db: PostgresDatabase) {
     this.#db = db;
+    this.#ops = pgOps(db, (err) =>
+      pgCode(err) === '23505'
+        ? new VigilError('VIGIL_ERR_CLAIM_STATE', 'exists')
+        : pgStoreError(err, 'claims'),
+    );
   }
 
   get #c(): ColumnCipher {
     return this.#db.cipher;
   }
 
-  #fail(err: unknown): Error {
-    if (pgCode(err) === '23505') return new VigilError('VIGIL_ERR_CLAIM_STATE', 'exists');
-    return pgStoreError(err, 'claims');
-  }
-
-  async #q<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    try {
-      return await this.#db.q<R>(sql, params);
-    } catch (err) {
-      throw this.#fail(err);
-    }
-  }
-
-  async #tx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
-    try {
-      return await this.#db.tx(({ client }) => fn(client));
-    } catch (err) {
-      throw this.#fail(err);
-    }
-  }
-
   async addBatch(b: ClaimBatch): Promise<void> {
-    await this.#q(
+    await this.#ops.q(
       `INSERT INTO claim_batches (name, cert_serial, cert_pem, max_uses, uses, expires_at, created_at, created_by, revoked_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
@@ -141,25 +102,29 @@ export class PostgresClaimStore implements ClaimStore {
   }
 
   async getBatch(name: string): Promise<ClaimBatch | null> {
-    const r = await this.#q<BatchRow>('SELECT * FROM claim_batches WHERE name = $1', [name]);
-    return r[0] ? toBatch(r[0]) : null;
+    const r = await this.#ops.q<ClaimBatchRow>('SELECT * FROM claim_batches WHERE name = $1', [name]);
+    return r[0] ? toClaimBatch(r[0]) : null;
   }
 
   async batchBySerial(certSerial: string): Promise<ClaimBatch | null> {
-    const r = await this.#q<BatchRow>('SELECT * FROM claim_batches WHERE cert_serial = $1', [certSerial]);
-    return r[0] ? toBatch(r[0]) : null;
+    const r = await this.#ops.q<ClaimBatchRow>('SELECT * FROM claim_batches WHERE cert_serial = $1', [
+      certSerial,
+    ]);
+    return r[0] ? toClaimBatch(r[0]) : null;
   }
 
   async listBatches(): Promise<ClaimBatch[]> {
-    return (await this.#q<BatchRow>('SELECT * FROM claim_batches ORDER BY created_at, name', [])).map(
-      toBatch,
-    );
+    return (
+      await this.#ops.q<ClaimBatchRow>('SELECT * FROM claim_batches ORDER BY created_at, name', [])
+    ).map(toClaimBatch);
   }
 
   async admitClaim(cl: ClaimRecord, nonce: string, now: number): Promise<ClaimAdmission> {
-    return this.#tx(async (c) => {
+    return this.#ops.tx(async (c) => {
       if ((await c.query('SELECT 1 FROM claim_nonces WHERE nonce = $1', [nonce])).rowCount) return 'replay';
-      const r = await c.query<BatchRow>('SELECT * FROM claim_batches WHERE name = $1 FOR UPDATE', [cl.batch]);
+      const r = await c.query<ClaimBatchRow>('SELECT * FROM claim_batches WHERE name = $1 FOR UPDATE', [
+        cl.batch,
+      ]);
       const b = r.rows[0];
       if (!b) return 'unknown_batch';
       if (b.revoked_at !== null) return 'revoked';
@@ -198,7 +163,7 @@ export class PostgresClaimStore implements ClaimStore {
     at: number,
     address: string | null,
   ): Promise<'ok' | 'replay'> {
-    return this.#tx(async (c) => {
+    return this.#ops.tx(async (c) => {
       const n = await c.query(
         'INSERT INTO claim_nonces (nonce, serial, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
         [nonce, serial, at],
@@ -213,15 +178,15 @@ export class PostgresClaimStore implements ClaimStore {
   }
 
   async getClaim(serial: string): Promise<ClaimRecord | null> {
-    const r = await this.#q<ClaimRow>('SELECT * FROM claims WHERE serial = $1', [serial]);
+    const r = await this.#ops.q<ClaimRow>('SELECT * FROM claims WHERE serial = $1', [serial]);
     return r[0] ? toClaim(this.#c, r[0]) : null;
   }
 
   async listClaims(q: { state?: ClaimState } = {}): Promise<ClaimRecord[]> {
     const rows =
       q.state === undefined
-        ? await this.#q<ClaimRow>('SELECT * FROM claims ORDER BY received_at, serial', [])
-        : await this.#q<ClaimRow>('SELECT * FROM claims WHERE state = $1 ORDER BY received_at, serial', [
+        ? await this.#ops.q<ClaimRow>('SELECT * FROM claims ORDER BY received_at, serial', [])
+        : await this.#ops.q<ClaimRow>('SELECT * FROM claims WHERE state = $1 ORDER BY received_at, serial', [
             q.state,
           ]);
     return rows.map((r) => toClaim(this.#c, r));
@@ -231,7 +196,7 @@ export class PostgresClaimStore implements ClaimStore {
     serial: string,
     d: { state: 'approved' | 'refused'; deviceId: string | null; reply: string; at: number; by: string },
   ): Promise<ClaimRecord | null> {
-    const r = await this.#q<ClaimRow>(
+    const r = await this.#ops.q<ClaimRow>(
       `UPDATE claims SET state = $2, device_id = $3, reply = $4, decided_at = $5, decided_by = $6
        WHERE serial = $1 AND state = 'pending' RETURNING *`,
       [serial, d.state, d.deviceId, this.#c.encryptJson('claims.reply', serial, d.reply), d.at, d.by],
@@ -241,7 +206,7 @@ export class PostgresClaimStore implements ClaimStore {
 
   async quarantine(cn: string, certSerial: string, at: number, address: string | null): Promise<void> {
     const addr = this.#c.encryptNullable('quarantine.last_address', quarantineId(cn, certSerial), address);
-    await this.#q(
+    await this.#ops.q(
       `INSERT INTO quarantine (cn, cert_serial, attempts, first_seen, last_seen, last_address) VALUES ($1, $2, 1, $3, $3, $4)
        ON CONFLICT (cn, cert_serial) DO UPDATE SET attempts = quarantine.attempts + 1,
          last_seen = excluded.last_seen, last_address = excluded.last_address`,
@@ -250,7 +215,7 @@ export class PostgresClaimStore implements ClaimStore {
   }
 
   async listQuarantine(): Promise<QuarantineEntry[]> {
-    const rows = await this.#q<QuarantineRow>('SELECT * FROM quarantine ORDER BY last_seen DESC, cn', []);
+    const rows = await this.#ops.q<QuarantineRow>('SELECT * FROM quarantine ORDER BY last_seen DESC, cn', []);
     return rows.map((r) => ({
       cn: r.cn,
       certSerial: r.cert_serial,

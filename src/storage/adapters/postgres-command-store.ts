@@ -9,7 +9,7 @@ import type {
 import { VigilError } from '../../errors.ts';
 import type { ColumnCipher } from './postgres-cipher.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
-import { pgCode, pgStoreError, pgTx } from './postgres-store-rows.ts';
+import { pgCode, pgOps, pgStoreError, pgTx } from './postgres-store-rows.ts';
 
 interface CommandRow {
   id: string;
@@ -81,12 +81,8 @@ export class PostgresCommandStore implements CommandStore {
   }
 
   /** One statement outside a transaction (retried on a failover like the others). */
-  async #read<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    try {
-      return await this.#db.q<R>(sql, params);
-    } catch (err) {
-      throw pgStoreError(err, 'commands');
-    }
+  #read<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    return pgOps(this.#db, (err) => pgStoreError(err, 'commands')).q<R>(sql, params);
   }
 
   async enqueue(cmd: CommandRecord): Promise<void> {

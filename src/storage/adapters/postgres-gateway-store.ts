@@ -6,30 +6,9 @@ import type {
   GatewayRevocation,
   GatewayStore,
 } from '../../gateways/gateway-store.ts';
+import { GATEWAY_SELECT, type GatewayRow, toGateway } from './lifecycle-rows.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
-import { pgCode, pgStoreError } from './postgres-store-rows.ts';
-
-interface Row {
-  id: string;
-  cert_serial: string;
-  cert_pem: string;
-  created_at: number;
-  created_by: string;
-  revoked_at: number | null;
-}
-
-const toRecord = (r: Row): GatewayRecord => ({
-  id: r.id,
-  certSerial: r.cert_serial,
-  certPem: r.cert_pem,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-  revokedAt: r.revoked_at,
-});
-
-/** A gateway with the revocation of its current certificate, if any. */
-const SELECT = `SELECT g.*, r.revoked_at FROM gateways g
-  LEFT JOIN gateway_revocations r ON r.cert_serial = g.cert_serial`;
+import { pgCode, pgOps, pgStoreError } from './postgres-store-rows.ts';
 
 const state = (msg: string) => new VigilError('VIGIL_ERR_GATEWAY_STATE', msg);
 
@@ -39,37 +18,20 @@ const state = (msg: string) => new VigilError('VIGIL_ERR_GATEWAY_STATE', msg);
  * device's binding is its primary key, so two gateways can never both take it.
  */
 export class PostgresGatewayStore implements GatewayStore {
-  readonly #db: PostgresDatabase;
+  readonly #ops: ReturnType<typeof pgOps>;
 
   constructor(db: PostgresDatabase) {
-    this.#db = db;
-  }
-
-  #fail(err: unknown): Error {
-    if (err instanceof VigilError) return err;
-    if (pgCode(err) === '23503') return new VigilError('VIGIL_ERR_UNKNOWN_DEVICE', 'unknown device');
-    if (pgCode(err) === '23505') return state('gateway or binding exists');
-    return pgStoreError(err, 'gateways');
-  }
-
-  async #q<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    try {
-      return await this.#db.q<R>(sql, params);
-    } catch (err) {
-      throw this.#fail(err);
-    }
-  }
-
-  async #tx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
-    try {
-      return await this.#db.tx(({ client }) => fn(client));
-    } catch (err) {
-      throw this.#fail(err);
-    }
+    this.#ops = pgOps(db, (err) =>
+      pgCode(err) === '23503'
+        ? new VigilError('VIGIL_ERR_UNKNOWN_DEVICE', 'unknown device')
+        : pgCode(err) === '23505'
+          ? state('gateway or binding exists')
+          : pgStoreError(err, 'gateways'),
+    );
   }
 
   async addGateway(g: GatewayRecord, devices: readonly string[]): Promise<void> {
-    await this.#tx(async (c) => {
+    await this.#ops.tx(async (c) => {
       const r = await c.query(
         `INSERT INTO gateways (id, cert_serial, cert_pem, created_at, created_by) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO NOTHING`,
@@ -81,21 +43,21 @@ export class PostgresGatewayStore implements GatewayStore {
   }
 
   async getGateway(id: string): Promise<GatewayRecord | null> {
-    const r = await this.#q<Row>(`${SELECT} WHERE g.id = $1`, [id]);
-    return r[0] ? toRecord(r[0]) : null;
+    const r = await this.#ops.q<GatewayRow>(`${GATEWAY_SELECT} WHERE g.id = $1`, [id]);
+    return r[0] ? toGateway(r[0]) : null;
   }
 
   async gatewayBySerial(certSerial: string): Promise<GatewayRecord | null> {
-    const r = await this.#q<Row>(`${SELECT} WHERE g.cert_serial = $1`, [certSerial]);
-    return r[0] ? toRecord(r[0]) : null;
+    const r = await this.#ops.q<GatewayRow>(`${GATEWAY_SELECT} WHERE g.cert_serial = $1`, [certSerial]);
+    return r[0] ? toGateway(r[0]) : null;
   }
 
   async listGateways(): Promise<GatewayRecord[]> {
-    return (await this.#q<Row>(`${SELECT} ORDER BY g.id`, [])).map(toRecord);
+    return (await this.#ops.q<GatewayRow>(`${GATEWAY_SELECT} ORDER BY g.id`, [])).map(toGateway);
   }
 
   async bind(gatewayId: string, deviceId: string, at: number): Promise<void> {
-    await this.#tx(async (c) => {
+    await this.#ops.tx(async (c) => {
       const g = await this.#lock(c, gatewayId);
       if (g.revoked_at !== null) throw state(`gateway ${gatewayId} is revoked`);
       await this.#bindIn(c, gatewayId, deviceId, at);
@@ -103,14 +65,14 @@ export class PostgresGatewayStore implements GatewayStore {
   }
 
   async unbind(gatewayId: string, deviceId: string): Promise<boolean> {
-    const r = await this.#tx((c) =>
+    const r = await this.#ops.tx((c) =>
       c.query('DELETE FROM gateway_devices WHERE gateway_id = $1 AND device_id = $2', [gatewayId, deviceId]),
     );
     return (r.rowCount ?? 0) > 0;
   }
 
   async listBindings(): Promise<GatewayBinding[]> {
-    const rows = await this.#q<{ gateway_id: string; device_id: string; bound_at: number }>(
+    const rows = await this.#ops.q<{ gateway_id: string; device_id: string; bound_at: number }>(
       'SELECT * FROM gateway_devices ORDER BY gateway_id, device_id',
       [],
     );
@@ -118,11 +80,11 @@ export class PostgresGatewayStore implements GatewayStore {
   }
 
   async revokeGateway(id: string, at: number, reason: string): Promise<boolean> {
-    return this.#tx((c) => this.#revokeIn(c, id, at, reason));
+    return this.#ops.tx((c) => this.#revokeIn(c, id, at, reason));
   }
 
   async removeGateway(id: string, at: number, reason: string): Promise<string[]> {
-    return this.#tx(async (c) => {
+    return this.#ops.tx(async (c) => {
       await this.#revokeIn(c, id, at, reason);
       const gone = await c.query<{ device_id: string }>(
         'DELETE FROM gateway_devices WHERE gateway_id = $1 RETURNING device_id',
@@ -134,7 +96,7 @@ export class PostgresGatewayStore implements GatewayStore {
   }
 
   async listRevoked(): Promise<GatewayRevocation[]> {
-    const rows = await this.#q<{
+    const rows = await this.#ops.q<{
       cert_serial: string;
       gateway_id: string;
       revoked_at: number;
@@ -149,8 +111,8 @@ export class PostgresGatewayStore implements GatewayStore {
   }
 
   /** The gateway's row, locked for this transaction; VIGIL_ERR_GATEWAY_STATE when unknown. */
-  async #lock(c: pg.ClientBase, id: string): Promise<Row> {
-    const g = await c.query<Row>(`${SELECT} WHERE g.id = $1 FOR UPDATE OF g`, [id]);
+  async #lock(c: pg.ClientBase, id: string): Promise<GatewayRow> {
+    const g = await c.query<GatewayRow>(`${GATEWAY_SELECT} WHERE g.id = $1 FOR UPDATE OF g`, [id]);
     if (!g.rows[0]) throw state(`unknown gateway ${id}`);
     return g.rows[0];
   }

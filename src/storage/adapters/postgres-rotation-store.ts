@@ -1,33 +1,8 @@
 import { VigilError } from '../../errors.ts';
 import type { RotationRecord, RotationState, RotationStore } from '../../keys/rotation-store.ts';
+import { type RotationRow, toRotation } from './lifecycle-rows.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
-import { pgCode, pgStoreError } from './postgres-store-rows.ts';
-
-interface Row {
-  device_id: string;
-  kid: number;
-  from_kid: number;
-  command_id: string;
-  state: RotationState;
-  started_at: number;
-  started_by: string;
-  acked_at: number | null;
-  completed_at: number | null;
-  error: string | null;
-}
-
-const toRecord = (r: Row): RotationRecord => ({
-  deviceId: r.device_id,
-  kid: r.kid,
-  fromKid: r.from_kid,
-  commandId: r.command_id,
-  state: r.state,
-  startedAt: r.started_at,
-  startedBy: r.started_by,
-  ackedAt: r.acked_at,
-  completedAt: r.completed_at,
-  error: r.error,
-});
+import { pgCode, pgOps, pgStoreError } from './postgres-store-rows.ts';
 
 /**
  * The `RotationStore` port on PostgreSQL. A state change is one conditional UPDATE, so of two
@@ -42,11 +17,9 @@ export class PostgresRotationStore implements RotationStore {
   }
 
   async #q(sql: string, params: unknown[]): Promise<RotationRecord[]> {
-    try {
-      return (await this.#db.q<Row>(sql, params)).map(toRecord);
-    } catch (err) {
-      throw pgStoreError(err, 'key_rotations');
-    }
+    return (
+      await pgOps(this.#db, (err) => pgStoreError(err, 'key_rotations')).q<RotationRow>(sql, params)
+    ).map(toRotation);
   }
 
   async startRotation(r: RotationRecord): Promise<void> {

@@ -13,7 +13,7 @@ import type pg from 'pg';
 import type { DeviceProfile } from '../../protocol/device-profile.ts';
 import type { OutboxDepth, OutboxReading, SinkOutbox, SinkTarget } from '../../sinks/sink-outbox.ts';
 import type { PostgresDatabase } from './postgres-database.ts';
-import { pgStoreError, rowId } from './postgres-store-rows.ts';
+import { pgOps, pgStoreError, rowId } from './postgres-store-rows.ts';
 
 /** This backend's count row of a sink. */
 const SLOT = 'pg_backend_pid() % 16';
@@ -94,29 +94,15 @@ interface EntryRow {
 
 export class PostgresSinkOutbox implements SinkOutbox {
   readonly #db: PostgresDatabase;
+  readonly #ops: ReturnType<typeof pgOps>;
 
   constructor(db: PostgresDatabase) {
     this.#db = db;
-  }
-
-  async #tx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
-    try {
-      return await this.#db.tx(({ client }) => fn(client));
-    } catch (err) {
-      throw pgStoreError(err, 'sink-outbox');
-    }
-  }
-
-  async #q<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    try {
-      return await this.#db.q<R>(sql, params);
-    } catch (err) {
-      throw pgStoreError(err, 'sink-outbox');
-    }
+    this.#ops = pgOps(db, (err) => pgStoreError(err, 'sink-outbox'));
   }
 
   async setTargets(targets: readonly SinkTarget[]): Promise<void> {
-    await this.#tx(async (c) => {
+    await this.#ops.tx(async (c) => {
       // Every process sets the targets at its start: one at a time.
       await c.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':vigil-sink-targets'))`);
       // Entries, device filters and counts of a sink no longer listed go with it (cascade).
@@ -147,7 +133,7 @@ export class PostgresSinkOutbox implements SinkOutbox {
   }
 
   async listTargets(): Promise<SinkTarget[]> {
-    const rows = await this.#q<{
+    const rows = await this.#ops.q<{
       name: string;
       capacity: number;
       filtered: boolean;
@@ -167,7 +153,7 @@ export class PostgresSinkOutbox implements SinkOutbox {
 
   async peek(sink: string, limit: number): Promise<OutboxReading[]> {
     const n = Math.max(1, Math.min(Math.trunc(limit), 10_000));
-    const rows = await this.#q<EntryRow>(
+    const rows = await this.#ops.q<EntryRow>(
       `SELECT o.id, o.device_id, o.seq, o.idx, o.ts, d.profile, r.received_at, r.backfill, r.data
        FROM sink_outbox o
        LEFT JOIN readings r ON r.device_id = o.device_id AND r.ts = o.ts AND r.seq = o.seq AND r.idx = o.idx
@@ -201,7 +187,7 @@ export class PostgresSinkOutbox implements SinkOutbox {
 
   async remove(sink: string, ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.#tx(async (c) => {
+    await this.#ops.tx(async (c) => {
       const r = await c.query('DELETE FROM sink_outbox WHERE sink = $1 AND id = ANY($2::bigint[])', [
         sink,
         [...ids],
@@ -211,7 +197,7 @@ export class PostgresSinkOutbox implements SinkOutbox {
   }
 
   async depth(sink: string): Promise<OutboxDepth> {
-    const rows = await this.#q<{ pending: number | null; dropped: number | null; oldest: number | null }>(
+    const rows = await this.#ops.q<{ pending: number | null; dropped: number | null; oldest: number | null }>(
       `SELECT
          (SELECT sum(c.added - c.removed - c.dropped) FROM sink_counts c WHERE c.sink = t.name)::bigint AS pending,
          (SELECT sum(c.dropped) FROM sink_counts c WHERE c.sink = t.name)::bigint AS dropped,
