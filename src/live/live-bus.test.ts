@@ -37,7 +37,8 @@ describe('LiveBus', () => {
     bus.publishAccepted(accepted(3, 1));
     assert.deepEqual(got, [], 'held until the turn ends');
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(got, [{ type: 'readings', data: [reading(2, 0), reading(2, 1), reading(3, 0)] }]);
+    // Each item has the shape of the reading view: times ISO 8601 UTC with milliseconds.
+    assert.deepEqual(got, [{ type: 'readings', data: [wire(2, 0), wire(2, 1), wire(3, 0)] }]);
     assert.equal(bus.stats.published, 1);
   });
 
@@ -70,6 +71,15 @@ function reading(seq: number, idx: number) {
     receivedAt: 2000,
     backfill: idx === 0,
     data: { temp_c: 4 + idx },
+  };
+}
+
+/** A reading as the feed writes it (the reading view, src/live/reading-view.ts). */
+function wire(seq: number, idx: number) {
+  return {
+    ...reading(seq, idx),
+    ts: new Date(1000 + idx).toISOString(),
+    receivedAt: '1970-01-01T00:00:02.000Z',
   };
 }
 

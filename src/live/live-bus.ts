@@ -1,5 +1,5 @@
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
-import type { ReadingRecord } from '../storage/store.ts';
+import { type ReadingView, readingView } from './reading-view.ts';
 
 /** Kinds of live-feed messages (docs/api.md, "Live feed"). */
 export type LiveType = 'readings' | 'alarm' | 'device' | 'system' | 'command';
@@ -10,8 +10,12 @@ export interface LiveFrame {
   json: string;
 }
 
-/** A reading as pushed on the feed: the stored record's fields, copied one by one (nothing more). */
-export type LiveReading = ReadingRecord;
+/**
+ * What each type of message carries. The API fixes the real shapes (src/api/ports.ts,
+ * `LiveFrameData`: its own views, times ISO 8601); a `readings` message is always an array of {@link ReadingView}, the same shape
+ * `vigil readings --json` prints.
+ */
+export type LiveData = Record<LiveType, unknown> & { readings: ReadingView[] };
 
 /** A `readings` message carries at most this many readings (docs/api.md). */
 export const MAX_READINGS_PER_FRAME = 256;
@@ -29,7 +33,7 @@ export const MAX_READINGS_PER_FRAME = 256;
  * readings a second; a turn adds no waiting of its own. Any other message first sends the
  * readings batched before it, so the order of the feed is the order of publishing.
  */
-export class LiveBus {
+export class LiveBus<D extends LiveData = LiveData> {
   readonly #subscribers = new Set<(frame: LiveFrame) => void>();
   /** The readings of this turn, each already serialised. */
   #pending: string[] = [];
@@ -49,7 +53,8 @@ export class LiveBus {
     return this.#subscribers.size;
   }
 
-  publish(type: Exclude<LiveType, 'readings'>, data: unknown): void {
+  /** Publishes one message of any type but `readings` (those come from {@link publishAccepted}). */
+  publish<T extends Exclude<LiveType, 'readings'>>(type: T, data: D[T]): void {
     this.flush();
     if (this.#subscribers.size === 0) return;
     this.#deliver({ type, json: JSON.stringify({ type, data }) });
@@ -59,16 +64,7 @@ export class LiveBus {
   publishAccepted(ev: AcceptedMessage): void {
     if (this.#subscribers.size === 0) return;
     for (const r of ev.readings) {
-      const reading: LiveReading = {
-        deviceId: r.deviceId,
-        seq: r.seq,
-        idx: r.idx,
-        ts: r.ts,
-        receivedAt: r.receivedAt,
-        backfill: r.backfill,
-        data: r.data,
-      };
-      this.#pending.push(JSON.stringify(reading));
+      this.#pending.push(JSON.stringify(readingView(r)));
       if (this.#pending.length >= MAX_READINGS_PER_FRAME) this.flush();
     }
     if (this.#pending.length > 0 && !this.#scheduled) {
