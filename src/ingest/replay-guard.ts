@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
 import { advanceSeqWindow, NONCE_FP_BYTES, NonceRing, ReplayWindow } from '../protocol/replay-window.ts';
 import type { ReplayStateUpdate, Store } from '../storage/store.ts';
@@ -63,8 +63,12 @@ export class ReplayGuard implements ReplayLedger {
     this.#clock = clock;
   }
 
+  /**
+   * The first 8 bytes of SHA-256(nonce) (docs/protocol.md §6.3), the same bytes as ever (they are
+   * persisted). One-shot `crypto.hash`: no Hash object per message.
+   */
   static fingerprint(nonce: Buffer): Buffer {
-    return createHash('sha256').update(nonce).digest().subarray(0, NONCE_FP_BYTES);
+    return hash('sha256', nonce, 'buffer').subarray(0, NONCE_FP_BYTES);
   }
 
   /** Makes sure the device's window is in memory; resolves at once when it is. */

@@ -51,7 +51,10 @@ export function aeadDecrypt(
       d.setAAD(aad);
       d.setAuthTag(data.subarray(data.length - TAG_BYTES));
       try {
-        return Buffer.concat([d.update(data.subarray(0, data.length - TAG_BYTES)), d.final()]);
+        const pt = d.update(data.subarray(0, data.length - TAG_BYTES));
+        // GCM is a stream mode: final() only checks the tag and returns no bytes, so no copy.
+        const rest = d.final();
+        return rest.length === 0 ? pt : Buffer.concat([pt, rest]);
       } catch {
         return null;
       }

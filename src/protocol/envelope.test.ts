@@ -225,4 +225,49 @@ describe('envelope v1', () => {
       );
     }
   });
+
+  it('reads the form devices write and any other valid layout of the same envelope alike', () => {
+    const env = seal('A256GCM');
+    const canonical = serializeEnvelope(env);
+    const spaced = JSON.stringify(env, null, 1);
+    const reordered = JSON.stringify({
+      mac: env.mac,
+      b: env.b,
+      n: env.n,
+      alg: env.alg,
+      kid: env.kid,
+      ts: env.ts,
+      seq: env.seq,
+      dev: env.dev,
+      v: 1,
+    });
+    for (const text of [canonical, spaced, reordered])
+      assert.deepEqual(parseEnvelope(text), env, text.slice(0, 40));
+    // The same refusals either way: an unsafe integer in the canonical layout and in another one.
+    const huge = canonical.replace(`"seq":${env.seq}`, '"seq":90071992547409930');
+    const hugeSpaced = JSON.stringify({ ...env, seq: 0 }, null, 1).replace(
+      '"seq": 0',
+      '"seq": 90071992547409930',
+    );
+    for (const bad of [huge, hugeSpaced]) {
+      assert.throws(
+        () => parseEnvelope(bad),
+        (e) => isVigilError(e, 'VIGIL_ERR_ENVELOPE_SCHEMA') && /seq/.test(String((e as Error).message)),
+      );
+    }
+  });
+
+  it('checks the MAC and decrypts the text an envelope holds now, never bytes decoded before it changed', () => {
+    const s = secret.toString('hex');
+    const a = parseEnvelope(serializeEnvelope(seal('A256GCM', '{"samples":[1]}')));
+    // Same header and nonce, another body: its b decrypts under a's H and n.
+    const other = seal('A256GCM', '{"samples":[2]}');
+    assert.equal(openEnvelope(a, 'telemetry', keys.enc).toString(), '{"samples":[1]}');
+    // b swapped after parsing: the MAC over H | b fails, and decryption reads the new b, not the
+    // body decoded at parse time.
+    const swapped = Object.assign(a, { b: other.b });
+    assert.equal(verifyEnvelopeMac(swapped, 'telemetry', keys.mac), false);
+    assert.equal(openEnvelope(swapped, 'telemetry', keys.enc).toString(), '{"samples":[2]}');
+    assert.equal(receive(serializeEnvelope(swapped), 'telemetry', s), 'VIGIL_ERR_MAC_INVALID');
+  });
 });

@@ -42,8 +42,10 @@ export function headerString(
   return `vigil1|${env.dev}|${channel}|${env.seq}|${env.ts}|${env.kid}|${env.alg}|${env.n}`;
 }
 
+// node:crypto has no one-shot HMAC (crypto.hash is digests only): one createHmac with a KeyObject
+// prepared once per key, and one update of H | b.
 function computeMac(macKey: Buffer, header: string, b: string): Buffer {
-  return createHmac('sha256', keyObjectFor(macKey)).update(header).update('|').update(b).digest();
+  return createHmac('sha256', keyObjectFor(macKey)).update(`${header}|${b}`).digest();
 }
 
 export interface SealInput {
@@ -91,14 +93,45 @@ function schemaError(detail: string): VigilError {
 }
 
 /**
- * Size and schema check (first step of the receiver order, DESIGN.md §4). Throws
- * VIGIL_ERR_ENVELOPE_SIZE or VIGIL_ERR_ENVELOPE_SCHEMA; never returns a partly valid envelope.
+ * The envelope exactly as `serializeEnvelope` writes it (DESIGN.md §4 order, no whitespace, no
+ * escapes): every device writes this form, so it is read with one native regex match instead of
+ * the strict reader. Only text the strict reader accepts with the same members and values can
+ * match (plain integers, strings of the base64url and device-id alphabets); anything else takes
+ * the strict reader, so what is refused, and why, does not depend on the path taken.
  */
-export function parseEnvelope(payload: Buffer | string): Envelope {
-  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-  if (size > ENVELOPE_MAX_BYTES) throw new VigilError('VIGIL_ERR_ENVELOPE_SIZE', `${size} bytes`);
-  const text = typeof payload === 'string' ? payload : decodeUtf8(payload);
-  if (text === null) throw schemaError('not UTF-8');
+const CANONICAL =
+  /^\{"v":1,"dev":"([a-z0-9-]*)","seq":(0|[1-9][0-9]{0,19}),"ts":(0|[1-9][0-9]{0,19}),"kid":(0|[1-9][0-9]{0,19}),"alg":"([A-Za-z0-9]*)","n":"([A-Za-z0-9_-]*)","b":"([A-Za-z0-9_-]*)","mac":"([A-Za-z0-9_-]*)"\}$/;
+
+/** The base64url fields of a parsed envelope, decoded once (see {@link decodedOf}). */
+interface Decoded {
+  n: string;
+  b: string;
+  mac: string;
+  nonce: Buffer;
+  body: Buffer;
+  macBytes: Buffer;
+}
+
+// Parsing decodes n, b and mac to check them; the MAC check, the replay check and the decryption
+// reuse those bytes instead of decoding again. Keyed by the envelope object; an entry is used only
+// while the envelope still holds the very texts it was decoded from.
+const decodedByEnvelope = new WeakMap<Envelope, Decoded>();
+
+function readMembers(text: string): Record<string, unknown> {
+  const m = CANONICAL.exec(text);
+  if (m) {
+    return {
+      v: 1,
+      dev: m[1],
+      seq: Number(m[2]),
+      ts: Number(m[3]),
+      kid: Number(m[4]),
+      alg: m[5],
+      n: m[6],
+      b: m[7],
+      mac: m[8],
+    };
+  }
   let raw: unknown;
   try {
     raw = parseStrictJson(text, ENVELOPE_JSON);
@@ -111,6 +144,19 @@ export function parseEnvelope(payload: Buffer | string): Envelope {
   for (const k in o) {
     if (!KEYS.has(k)) throw schemaError(`unexpected field ${JSON.stringify(k.slice(0, 32))}`);
   }
+  return o;
+}
+
+/**
+ * Size and schema check (first step of the receiver order, DESIGN.md §4). Throws
+ * VIGIL_ERR_ENVELOPE_SIZE or VIGIL_ERR_ENVELOPE_SCHEMA; never returns a partly valid envelope.
+ */
+export function parseEnvelope(payload: Buffer | string): Envelope {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > ENVELOPE_MAX_BYTES) throw new VigilError('VIGIL_ERR_ENVELOPE_SIZE', `${size} bytes`);
+  const text = typeof payload === 'string' ? payload : decodeUtf8(payload);
+  if (text === null) throw schemaError('not UTF-8');
+  const o = readMembers(text);
   if (o.v !== 1) throw schemaError('v must be 1');
   if (typeof o.dev !== 'string' || !DEVICE_ID_RE.test(o.dev))
     throw schemaError('dev is not a valid device id');
@@ -127,11 +173,11 @@ export function parseEnvelope(payload: Buffer | string): Envelope {
   const nonce = b64uDecode(o.n);
   if (!nonce || nonce.length !== NONCE_BYTES[alg])
     throw schemaError(`n must be ${NONCE_BYTES[alg]} bytes base64url`);
-  if (typeof o.b !== 'string' || b64uDecode(o.b) === null) throw schemaError('b must be base64url');
-  if (typeof o.mac !== 'string' || o.mac.length !== MAC_B64_LEN || b64uDecode(o.mac) === null) {
-    throw schemaError('mac must be 32 bytes base64url');
-  }
-  return {
+  const body = typeof o.b === 'string' ? b64uDecode(o.b) : null;
+  if (body === null) throw schemaError('b must be base64url');
+  const macBytes = typeof o.mac === 'string' && o.mac.length === MAC_B64_LEN ? b64uDecode(o.mac) : null;
+  if (macBytes === null) throw schemaError('mac must be 32 bytes base64url');
+  const env: Envelope = {
     v: 1,
     dev: o.dev,
     seq: o.seq as number,
@@ -139,22 +185,33 @@ export function parseEnvelope(payload: Buffer | string): Envelope {
     kid: o.kid as number,
     alg,
     n: o.n,
-    b: o.b,
-    mac: o.mac,
+    b: o.b as string,
+    mac: o.mac as string,
   };
+  decodedByEnvelope.set(env, { n: env.n, b: env.b, mac: env.mac, nonce, body, macBytes });
+  return env;
+}
+
+/**
+ * The decoded n, b and mac of `env`: those parseEnvelope decoded, or decoded now (an envelope
+ * built or changed by the caller). Null members for text that is not base64url.
+ */
+function decodedOf(env: Envelope): { nonce: Buffer | null; body: Buffer | null; macBytes: Buffer | null } {
+  const d = decodedByEnvelope.get(env);
+  if (d && d.n === env.n && d.b === env.b && d.mac === env.mac) return d;
+  return { nonce: b64uDecode(env.n), body: b64uDecode(env.b), macBytes: b64uDecode(env.mac) };
 }
 
 /** Constant-time MAC check over H | b. */
 export function verifyEnvelopeMac(env: Envelope, channel: Channel, macKey: Buffer): boolean {
   const expected = computeMac(macKey, headerString(env, channel), env.b);
-  const given = b64uDecode(env.mac);
+  const given = decodedOf(env).macBytes;
   return given !== null && given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** Decrypts b with aad = H. Throws VIGIL_ERR_DECRYPT. Call only after the MAC verified. */
 export function openEnvelope(env: Envelope, channel: Channel, encKey: Buffer): Buffer {
-  const nonce = b64uDecode(env.n);
-  const data = b64uDecode(env.b);
+  const { nonce, body: data } = decodedOf(env);
   if (!nonce || !data) throw new VigilError('VIGIL_ERR_DECRYPT', 'bad encoding');
   if (env.alg !== 'none' && data.length < TAG_BYTES)
     throw new VigilError('VIGIL_ERR_DECRYPT', `${env.alg} ciphertext shorter than its ${TAG_BYTES}-byte tag`);
@@ -165,5 +222,5 @@ export function openEnvelope(env: Envelope, channel: Channel, encKey: Buffer): B
 
 /** The decoded nonce bytes of a parsed envelope (parseEnvelope already checked them). */
 export function envelopeNonce(env: Envelope): Buffer {
-  return b64uDecode(env.n) ?? Buffer.alloc(0);
+  return decodedOf(env).nonce ?? Buffer.alloc(0);
 }
