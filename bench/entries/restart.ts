@@ -23,7 +23,8 @@ export const entry: BenchEntry<RestartResult> = {
         probeIntervalMs: 50,
         warmupMs: 10_000,
         durationMs: ctx.quick ? 15_000 : 30_000,
-        rounds: ctx.quick ? 1 : 2,
+        rounds:
+          typeof ctx.args.rounds === 'string' ? Math.max(1, Number(ctx.args.rounds) || 1) : ctx.quick ? 1 : 2,
       },
       ctx.log,
     ),
