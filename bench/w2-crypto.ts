@@ -142,18 +142,14 @@ export function runStageBreakdown(bounds: LoopBounds): StageResult[] {
   };
   stage(
     'parseEnvelope',
-    'UTF-8 decode, canonical-form regex (strict reader otherwise), field checks, n/b/mac decoded once',
+    'UTF-8 decode, canonical-form regex (strict reader otherwise), field checks, n/b decoded once',
     (i) => {
       sink += parseEnvelope(pool.payloads[i]!).seq;
     },
   );
-  stage(
-    'verifyEnvelopeMac',
-    'HMAC-SHA256 over H|b (one update), KeyObject cached per key, mac bytes from the parse',
-    (i) => {
-      sink += verifyEnvelopeMac(parsed[i]!, 'telemetry', pool.keys.mac) ? 1 : 0;
-    },
-  );
+  stage('verifyEnvelopeMac', 'HMAC-SHA256 over H|b (one update), KeyObject cached per key', (i) => {
+    sink += verifyEnvelopeMac(parsed[i]!, 'telemetry', pool.keys.mac) ? 1 : 0;
+  });
   let win = new ReplayWindow(REPLAY_WINDOW);
   stage(
     'replay: fingerprint + check/accept',

@@ -102,18 +102,17 @@ function schemaError(detail: string): VigilError {
 const CANONICAL =
   /^\{"v":1,"dev":"([a-z0-9-]*)","seq":(0|[1-9][0-9]{0,19}),"ts":(0|[1-9][0-9]{0,19}),"kid":(0|[1-9][0-9]{0,19}),"alg":"([A-Za-z0-9]*)","n":"([A-Za-z0-9_-]*)","b":"([A-Za-z0-9_-]*)","mac":"([A-Za-z0-9_-]*)"\}$/;
 
-/** The base64url fields of a parsed envelope, decoded once (see {@link decodedOf}). */
+/** The nonce and body of a parsed envelope, decoded once (see {@link decodedOf}). */
 interface Decoded {
   n: string;
   b: string;
-  mac: string;
   nonce: Buffer;
   body: Buffer;
-  macBytes: Buffer;
 }
 
-// Parsing decodes n, b and mac to check them; the MAC check, the replay check and the decryption
-// reuse those bytes instead of decoding again. Keyed by the envelope object; an entry is used only
+// Parsing decodes n and b to check them; the replay check and the decryption reuse those bytes
+// instead of decoding again (the 43-character mac is decoded again by the MAC check, which
+// compares it in constant time and nothing else). Keyed by the envelope object; an entry is used only
 // while the envelope still holds the very texts it was decoded from.
 const decodedByEnvelope = new WeakMap<Envelope, Decoded>();
 
@@ -175,8 +174,9 @@ export function parseEnvelope(payload: Buffer | string): Envelope {
     throw schemaError(`n must be ${NONCE_BYTES[alg]} bytes base64url`);
   const body = typeof o.b === 'string' ? b64uDecode(o.b) : null;
   if (body === null) throw schemaError('b must be base64url');
-  const macBytes = typeof o.mac === 'string' && o.mac.length === MAC_B64_LEN ? b64uDecode(o.mac) : null;
-  if (macBytes === null) throw schemaError('mac must be 32 bytes base64url');
+  if (typeof o.mac !== 'string' || o.mac.length !== MAC_B64_LEN || b64uDecode(o.mac) === null) {
+    throw schemaError('mac must be 32 bytes base64url');
+  }
   const env: Envelope = {
     v: 1,
     dev: o.dev,
@@ -188,24 +188,24 @@ export function parseEnvelope(payload: Buffer | string): Envelope {
     b: o.b as string,
     mac: o.mac as string,
   };
-  decodedByEnvelope.set(env, { n: env.n, b: env.b, mac: env.mac, nonce, body, macBytes });
+  decodedByEnvelope.set(env, { n: env.n, b: env.b, nonce, body });
   return env;
 }
 
 /**
- * The decoded n, b and mac of `env`: those parseEnvelope decoded, or decoded now (an envelope
- * built or changed by the caller). Null members for text that is not base64url.
+ * The decoded n and b of `env`: those parseEnvelope decoded, or decoded now (an envelope built or
+ * changed by the caller). Null members for text that is not base64url.
  */
-function decodedOf(env: Envelope): { nonce: Buffer | null; body: Buffer | null; macBytes: Buffer | null } {
+function decodedOf(env: Envelope): { nonce: Buffer | null; body: Buffer | null } {
   const d = decodedByEnvelope.get(env);
-  if (d && d.n === env.n && d.b === env.b && d.mac === env.mac) return d;
-  return { nonce: b64uDecode(env.n), body: b64uDecode(env.b), macBytes: b64uDecode(env.mac) };
+  if (d && d.n === env.n && d.b === env.b) return d;
+  return { nonce: b64uDecode(env.n), body: b64uDecode(env.b) };
 }
 
 /** Constant-time MAC check over H | b. */
 export function verifyEnvelopeMac(env: Envelope, channel: Channel, macKey: Buffer): boolean {
   const expected = computeMac(macKey, headerString(env, channel), env.b);
-  const given = decodedOf(env).macBytes;
+  const given = b64uDecode(env.mac);
   return given !== null && given.length === expected.length && timingSafeEqual(given, expected);
 }
 
