@@ -74,10 +74,10 @@ export interface VigilContext {
    */
   lifecycleStores: LifecycleStores;
   /**
-   * Bed and ward labels of patient monitors (src/device-labels/device-label-store.ts) on the same SQLite
-   * database; null on PostgreSQL, where labels are not available yet.
+   * Bed and ward labels of patient monitors (src/device-labels/device-label-store.ts) in the same
+   * database (column-encrypted on PostgreSQL).
    */
-  deviceLabels: DeviceLabelStore | null;
+  deviceLabels: DeviceLabelStore;
   /** The same database through the sinks' outbox (filled by the store's ingest transactions). */
   sinkOutbox: SinkOutbox;
   /** The current root CA: issues device and service certificates. */
@@ -217,7 +217,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     notificationStore: db.notifications,
     cluster: db.cluster,
     lifecycleStores: db.lifecycle,
-    deviceLabels: db.deviceLabels ?? null,
+    deviceLabels: db.deviceLabels,
     sinkOutbox: db.sinkOutbox,
     ca,
     previousCa,
@@ -277,7 +277,7 @@ async function openAdapters(
   sinkOutbox: SinkOutbox;
   cluster?: ClusterBackend;
   lifecycle: LifecycleStores;
-  deviceLabels?: DeviceLabelStore;
+  deviceLabels: DeviceLabelStore;
   /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
   startIngestThread: () => Promise<void>;
 }> {

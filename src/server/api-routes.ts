@@ -105,10 +105,9 @@ function lifecycleApiRoutes(
   ];
 }
 
-/** Bed and ward labels over the SQLite label store; undefined on PostgreSQL (not available there yet). */
-function deviceLabelAccess(ctx: VigilContext): DeviceLabelAccess | undefined {
+/** Bed and ward labels over the label store of either engine. */
+function deviceLabelAccess(ctx: VigilContext): DeviceLabelAccess {
   const labels = ctx.deviceLabels;
-  if (!labels) return undefined;
   const deps = { devices: ctx.store, labels, clock: ctx.clock };
   return {
     all: async () => new Map((await labels.listLabels()).map((r) => [r.deviceId, labelsOf(r)])),

@@ -6,6 +6,7 @@ import { runAlarmStoreContract } from '../../alarms/alarm-store-contract.ts';
 import { runAccountStoreContract } from '../../auth/account-store-contract.ts';
 import { runClaimStoreContract } from '../../claims/claim-store-contract.ts';
 import { runCommandStoreContract } from '../../commands/command-store-contract.ts';
+import { runDeviceLabelStoreContract } from '../../device-labels/device-label-store-contract.ts';
 import { runGatewayStoreContract } from '../../gateways/gateway-store-contract.ts';
 import { runRotationStoreContract } from '../../keys/rotation-store-contract.ts';
 import { runNotificationStoreContract } from '../../notifications/notification-store-contract.ts';
@@ -118,6 +119,21 @@ runGatewayStoreContract({
     return {
       gateways: db.gateways,
       registerDevice: (id) => db.store.addDevice(sampleDevice(id), sampleKey(id)),
+      cleanup: () => db.dispose(),
+    };
+  },
+});
+
+runDeviceLabelStoreContract({
+  name: 'PostgresDeviceLabelStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return {
+      labels: db.deviceLabels,
+      registerDevice: (id) =>
+        db.store.addDevice({ ...sampleDevice(id), profile: 'patient-vitals' }, sampleKey(id)),
+      deleteDevice: (id) => db.store.deleteDevice(id),
       cleanup: () => db.dispose(),
     };
   },

@@ -3,6 +3,7 @@ import { PostgresAlarmStore } from './postgres-alarm-store.ts';
 import { PostgresClaimStore } from './postgres-claim-store.ts';
 import { PostgresCommandStore } from './postgres-command-store.ts';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.ts';
+import { PostgresDeviceLabelStore } from './postgres-device-label-store.ts';
 import { PostgresGatewayStore } from './postgres-gateway-store.ts';
 import { PostgresNotificationStore } from './postgres-notification-store.ts';
 import { PostgresRotationStore } from './postgres-rotation-store.ts';
@@ -25,6 +26,7 @@ export interface PostgresAdapters {
   claims: PostgresClaimStore;
   gateways: PostgresGatewayStore;
   sinkOutbox: PostgresSinkOutbox;
+  deviceLabels: PostgresDeviceLabelStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -41,6 +43,7 @@ export function postgresAdapters(database: PostgresDatabase): PostgresAdapters {
     claims: new PostgresClaimStore(database),
     gateways: new PostgresGatewayStore(database),
     sinkOutbox: new PostgresSinkOutbox(database),
+    deviceLabels: new PostgresDeviceLabelStore(database),
   };
 }
 
