@@ -151,7 +151,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     }
   }
   // A master-key rotation cut off by a crash is finished before anything opens the database.
-  if (!env.VIGIL_MASTER_KEY && masterRotationPending(paths)) completeMasterRotation(paths);
+  if (!env.VIGIL_MASTER_KEY && masterRotationPending(paths))
+    await completeMasterRotation(paths, config.storage);
   const {
     key: master,
     created: keyCreated,
