@@ -26,6 +26,7 @@ import {
   openCa,
   sealCa,
 } from '../pki/index.ts';
+import type { OtaStore } from '../ota/ota-store.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
@@ -47,6 +48,8 @@ export interface VigilContext {
   shipmentStore: ShipmentStore;
   /** The same database through the notifications port. */
   notificationStore: NotificationStore;
+  /** The same database through the OTA port (firmware, campaigns). */
+  otaStore: OtaStore;
   /** The same database through the commands port. */
   commandStore: CommandStore;
   /** The same database through the key-rotation port. */
@@ -190,6 +193,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
     notificationStore: db.notifications,
+    otaStore: db.ota,
     commandStore: db.commands,
     rotationStore: db.rotations,
     claimStore: db.claims,

@@ -134,6 +134,8 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
     alg,
     broker_url: brokerUrl(ctx),
     topic_prefix: ctx.config.mqtt.topicPrefix,
+    // The firmware signing keys the device trusts (docs/ota.md): it installs only images they sign.
+    firmware_keys: [...ctx.config.ota.trustedKeys],
   };
   const files: [string, string, number][] = [
     ['ca.crt', trustBundlePem(ctx.ca, ctx.previousCa), 0o644],

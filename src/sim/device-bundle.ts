@@ -13,6 +13,8 @@ const deviceJson = z.object({
   alg: z.enum(ALGS),
   broker_url: z.string(),
   topic_prefix: z.string(),
+  /** Trusted firmware signing keys (`ed25519:…`); bundles made before OTA have none. */
+  firmware_keys: z.array(z.string()).default([]),
 });
 
 export type DeviceInfo = z.infer<typeof deviceJson>;

@@ -3,6 +3,7 @@ import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteClaimStore } from './sqlite-claim-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteOtaStore } from './sqlite-ota-store.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
@@ -20,6 +21,7 @@ export interface SqliteAdapters {
   rotations: SqliteRotationStore;
   claims: SqliteClaimStore;
   notifications: SqliteNotificationStore;
+  ota: SqliteOtaStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -34,6 +36,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     rotations: new SqliteRotationStore(database),
     claims: new SqliteClaimStore(database),
     notifications: new SqliteNotificationStore(database),
+    ota: new SqliteOtaStore(database),
   };
 }
 

@@ -18,6 +18,7 @@ export interface MigrationRun {
   now: number;
 }
 
+import { OTA_MIGRATION } from './sqlite-ota-migration.ts';
 import { LIFECYCLE_MIGRATION } from './sqlite-lifecycle-migration.ts';
 import { NOTIFICATION_MIGRATION } from './sqlite-notification-migration.ts';
 
@@ -456,4 +457,5 @@ UPDATE api_tokens SET owner = substr(created_by, 6)
   },
   NOTIFICATION_MIGRATION,
   LIFECYCLE_MIGRATION,
+  OTA_MIGRATION,
 ];
