@@ -9,7 +9,7 @@ import { VigilError } from '../errors.ts';
 
 /** One listener of `vigil start`, with the configuration key and flag that set its port. */
 export interface Listener {
-  key: 'mqtt' | 'http';
+  key: 'mqtt' | 'http' | 'ota';
   host: string;
   port: number;
   flag: string;
@@ -21,6 +21,7 @@ export function listenersOf(config: VigilConfig): Listener[] {
       ? []
       : [{ key: 'mqtt' as const, host: config.mqtt.host, port: config.mqtt.port, flag: '--mqtt-port' }]),
     { key: 'http', host: config.http.host, port: config.http.port, flag: '--http-port' },
+    { key: 'ota', host: config.http.host, port: config.ota.port, flag: '--ota-port' },
   ];
 }
 

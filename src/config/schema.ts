@@ -145,13 +145,21 @@ export const configSchema = z.strictObject({
        * Firmware signing keys the server and every device trust (docs/ota.md), each
        * `ed25519:<base64url>` as `vigil firmware keygen` prints it. The private keys stay offline.
        */
-      trustedKeys: z.array(z.string().regex(/^ed25519:[A-Za-z0-9_-]{43}$/)).max(8).default([]),
+      trustedKeys: z
+        .array(z.string().regex(/^ed25519:[A-Za-z0-9_-]{43}$/))
+        .max(8)
+        .default([]),
       /** HTTPS port devices download images from (mutual TLS with their client certificate). */
       port: port.default(8444),
       /** How often campaigns advance (waves, failure threshold), in milliseconds. */
       tickMs: z.number().int().min(100).max(60_000).default(2000),
       /** How long a device has to report the result of an `ota` command (seconds). */
-      deviceTimeoutSeconds: z.number().int().min(10).max(7 * 86_400).default(3600),
+      deviceTimeoutSeconds: z
+        .number()
+        .int()
+        .min(10)
+        .max(7 * 86_400)
+        .default(3600),
     })
     .prefault({}),
   commands: z

@@ -17,6 +17,7 @@ import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
 import type { RotationStore } from '../keys/rotation-store.ts';
 import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
 import type { NotificationStore } from '../notifications/notification-store.ts';
+import type { OtaStore } from '../ota/ota-store.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -26,7 +27,6 @@ import {
   openCa,
   sealCa,
 } from '../pki/index.ts';
-import type { OtaStore } from '../ota/ota-store.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';

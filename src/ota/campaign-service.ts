@@ -86,12 +86,16 @@ export class CampaignService {
       ids = [...new Set(i.devices)];
       if (ids.length === 0) throw new VigilError('VIGIL_ERR_USAGE', '--devices is empty');
       for (const id of ids) {
-        if (!isDeviceId(id)) throw new VigilError("VIGIL_ERR_DEVICE_ID", `"${String(id).slice(0, 70)}" ${DEVICE_ID_RULE}`);
+        if (!isDeviceId(id))
+          throw new VigilError('VIGIL_ERR_DEVICE_ID', `"${String(id).slice(0, 70)}" ${DEVICE_ID_RULE}`);
         const d = await store.getDevice(id);
         if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${id}`);
         if (d.status !== 'enabled') throw new VigilError('VIGIL_ERR_DEVICE_STATE', `${id} is ${d.status}`);
         if (d.profile !== fw.profile)
-          throw new VigilError('VIGIL_ERR_USAGE', `${id} is a ${d.profile}; ${i.version} is for ${fw.profile}`);
+          throw new VigilError(
+            'VIGIL_ERR_USAGE',
+            `${id} is a ${d.profile}; ${i.version} is for ${fw.profile}`,
+          );
       }
     } else {
       if (i.profile !== fw.profile)
@@ -116,6 +120,7 @@ export class CampaignService {
       maxFailuresPct,
       state: 'running',
       wavesReleased: 1,
+      failuresAccepted: 0,
       reason: null,
       createdBy: i.actor,
       createdAt: now,
@@ -160,7 +165,12 @@ export class CampaignService {
           reason: `campaign ${c.id}`,
           internal: true,
         });
-        await this.#o.ota.updateCampaignDevice(c.id, d.deviceId, { state: 'sent', commandId: cmd.id }, this.#o.clock());
+        await this.#o.ota.updateCampaignDevice(
+          c.id,
+          d.deviceId,
+          { state: 'sent', commandId: cmd.id },
+          this.#o.clock(),
+        );
       } catch (err) {
         // A device disabled since the start: it fails in this campaign, the others go on.
         await this.#o.ota.updateCampaignDevice(
@@ -185,8 +195,10 @@ export class CampaignService {
     if (!state) return;
     // Only a confirmation of this campaign's version is a success (a rollback reports the old one).
     if (state === 'succeeded' && body.version !== c.version) state = 'failed';
-    const pct = typeof body.pct === 'number' && body.pct >= 0 && body.pct <= 100 ? Math.round(body.pct) : undefined;
-    const error = typeof body.error === 'string' ? body.error.slice(0, 200) : state === 'failed' ? reported : undefined;
+    const pct =
+      typeof body.pct === 'number' && body.pct >= 0 && body.pct <= 100 ? Math.round(body.pct) : undefined;
+    const error =
+      typeof body.error === 'string' ? body.error.slice(0, 200) : state === 'failed' ? reported : undefined;
     const updated = await this.#o.ota.updateCampaignDevice(
       c.id,
       deviceId,
@@ -215,8 +227,16 @@ export class CampaignService {
   async #onCommandEnd(cmd: CommandRecord, error: string): Promise<void> {
     const row = await this.#o.ota.activeForDevice(cmd.deviceId);
     if (!row || row.commandId !== cmd.id) return;
-    await this.#o.ota.updateCampaignDevice(row.campaignId, cmd.deviceId, { state: 'failed', error }, this.#o.clock());
-    await this.#audit(`device:${cmd.deviceId}`, 'ota.device_failed', row.campaignId, { device: cmd.deviceId, error });
+    await this.#o.ota.updateCampaignDevice(
+      row.campaignId,
+      cmd.deviceId,
+      { state: 'failed', error },
+      this.#o.clock(),
+    );
+    await this.#audit(`device:${cmd.deviceId}`, 'ota.device_failed', row.campaignId, {
+      device: cmd.deviceId,
+      error,
+    });
     this.#o.onChange?.(row.campaignId);
   }
 
@@ -242,10 +262,17 @@ export class CampaignService {
     devices = await ota.campaignDevices(c.id);
     const released = devices.filter((d) => d.wave < c.wavesReleased);
     const failed = released.filter((d) => d.state === 'failed').length;
-    if (failed * 100 > c.maxFailuresPct * released.length) {
+    if ((failed - c.failuresAccepted) * 100 > c.maxFailuresPct * released.length) {
       const p = await ota.updateCampaign(c.id, { state: 'paused', reason: 'failure threshold' }, now);
-      await this.#audit('system', 'ota.pause', c.id, { reason: 'failure threshold', failed, released: released.length });
-      this.#o.logger.warn({ campaign: c.id, failed, released: released.length }, 'OTA campaign paused: failures past the threshold');
+      await this.#audit('system', 'ota.pause', c.id, {
+        reason: 'failure threshold',
+        failed,
+        released: released.length,
+      });
+      this.#o.logger.warn(
+        { campaign: c.id, failed, released: released.length },
+        'OTA campaign paused: failures past the threshold',
+      );
       if (p) this.#o.onChange?.(c.id);
       return;
     }
@@ -268,8 +295,14 @@ export class CampaignService {
     return this.#transition(id, actor, 'ota.pause', ['running'], { state: 'paused', reason: 'operator' });
   }
 
+  /** Continues a paused campaign; the failures so far are accepted (the threshold counts newer ones). */
   async resume(id: string, actor: string): Promise<CampaignRecord> {
-    return this.#transition(id, actor, 'ota.resume', ['paused'], { state: 'running', reason: null });
+    const failed = (await this.#o.ota.campaignDevices(id)).filter((d) => d.state === 'failed').length;
+    return this.#transition(id, actor, 'ota.resume', ['paused'], {
+      state: 'running',
+      reason: null,
+      failuresAccepted: failed,
+    });
   }
 
   /** Stops the campaign: devices not yet done are cancelled (an `ota` already sent may still finish). */
@@ -279,7 +312,8 @@ export class CampaignService {
       reason: 'operator',
     });
     for (const d of await this.#o.ota.campaignDevices(id))
-      if (!terminal(d.state)) await this.#o.ota.updateCampaignDevice(id, d.deviceId, { state: 'cancelled' }, this.#o.clock());
+      if (!terminal(d.state))
+        await this.#o.ota.updateCampaignDevice(id, d.deviceId, { state: 'cancelled' }, this.#o.clock());
     return c;
   }
 
@@ -288,13 +322,18 @@ export class CampaignService {
     actor: string,
     action: string,
     from: readonly CampaignRecord['state'][],
-    patch: Pick<CampaignRecord, 'state' | 'reason'>,
+    patch: Pick<CampaignRecord, 'state' | 'reason'> & { failuresAccepted?: number },
   ): Promise<CampaignRecord> {
     const cur = await this.#o.ota.getCampaign(id);
     if (!cur) throw new VigilError('VIGIL_ERR_NOT_FOUND', `campaign ${id}`);
-    if (!from.includes(cur.state)) throw new VigilError('VIGIL_ERR_CAMPAIGN_STATE', `campaign is ${cur.state}`);
+    if (!from.includes(cur.state))
+      throw new VigilError('VIGIL_ERR_CAMPAIGN_STATE', `campaign is ${cur.state}`);
     const next = (await this.#o.ota.updateCampaign(id, patch, this.#o.clock())) ?? cur;
-    await this.#audit(actor, action, id, { version: cur.version, from: cur.state });
+    await this.#audit(actor, action, id, {
+      version: cur.version,
+      from: cur.state,
+      ...(patch.failuresAccepted !== undefined ? { failuresAccepted: patch.failuresAccepted } : {}),
+    });
     this.#o.onChange?.(id);
     return next;
   }

@@ -2,7 +2,15 @@ import type { CampaignDeviceRecord, CampaignRecord } from './ota-store.ts';
 
 /** The JSON form of a campaign with its counts (API, CLI `--json`, dashboard). */
 export function campaignView(c: CampaignRecord, devices: readonly CampaignDeviceRecord[]) {
-  const counts = { pending: 0, sent: 0, downloading: 0, installing: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  const counts = {
+    pending: 0,
+    sent: 0,
+    downloading: 0,
+    installing: 0,
+    succeeded: 0,
+    failed: 0,
+    cancelled: 0,
+  };
   for (const d of devices) counts[d.state]++;
   return {
     id: c.id,

@@ -38,7 +38,8 @@ export function isFirmwareVersion(v: string): boolean {
 /** The number a version stands for (MAJOR·10⁶ + MINOR·10³ + PATCH): ordered as the versions. */
 export function versionNumber(v: string): number {
   const m = SEMVER_RE.exec(v);
-  if (!m) throw new VigilError('VIGIL_ERR_USAGE', `"${v.slice(0, 40)}" is not MAJOR.MINOR.PATCH (each 0..999)`);
+  if (!m)
+    throw new VigilError('VIGIL_ERR_USAGE', `"${v.slice(0, 40)}" is not MAJOR.MINOR.PATCH (each 0..999)`);
   return Number(m[1]) * 1_000_000 + Number(m[2]) * 1000 + Number(m[3]);
 }
 
@@ -53,7 +54,8 @@ export function publicKeyText(key: KeyObject): string {
 /** Parses `ed25519:<base64url>` into a public key. */
 export function parsePublicKeyText(text: string): KeyObject {
   const m = /^ed25519:([A-Za-z0-9_-]{43})$/.exec(text.trim());
-  if (!m) throw new VigilError('VIGIL_ERR_USAGE', 'a firmware key is written ed25519:<43 base64url characters>');
+  if (!m)
+    throw new VigilError('VIGIL_ERR_USAGE', 'a firmware key is written ed25519:<43 base64url characters>');
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: m[1] as string }, format: 'jwk' });
 }
 

@@ -18,7 +18,10 @@ export interface FirmwareServerOptions {
 }
 
 /** `bytes=START-` or `bytes=START-END` (RFC 9110 §14.1.2), one range only. */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | null {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'invalid' | null {
   if (header === undefined) return null;
   const m = /^bytes=(\d{1,10})-(\d{0,10})$/.exec(header.trim());
   if (!m) return 'invalid';
@@ -50,11 +53,12 @@ export class FirmwareServer {
         rejectUnauthorized: true,
         handshakeTimeout: 10_000,
       },
-      (req, res) => void this.#handle(req, res).catch((err) => {
-        o.logger.error({ err }, 'firmware download failed');
-        if (!res.headersSent) res.writeHead(500).end();
-        else res.destroy();
-      }),
+      (req, res) =>
+        void this.#handle(req, res).catch((err) => {
+          o.logger.error({ err }, 'firmware download failed');
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.destroy();
+        }),
     );
     this.#server.requestTimeout = 30_000;
     this.#server.headersTimeout = 10_000;
@@ -86,15 +90,19 @@ export class FirmwareServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const deny = (status: number, why: string) => {
       this.#o.logger.info({ status, why, url: req.url?.split('?')[0] }, 'firmware download refused');
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(`${status === 404 ? 'not found' : 'refused'}\n`);
+      res
+        .writeHead(status, { 'content-type': 'text/plain' })
+        .end(`${status === 404 ? 'not found' : 'refused'}\n`);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(405, 'method');
     const m = /^\/firmware\/(\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(req.url ?? '');
     if (!m) return deny(404, 'path');
     const peer = (req.socket as TLSSocket).getPeerCertificate();
     const cn = typeof peer.subject?.CN === 'string' ? peer.subject.CN : '';
-    const cert = peer.serialNumber ? await this.#o.store.getCertificate(normalizeSerial(peer.serialNumber)) : null;
-    if (!cert || cert.kind !== 'device' || cert.subject !== cn || cert.revokedAt !== null)
+    const cert = peer.serialNumber
+      ? await this.#o.store.getCertificate(normalizeSerial(peer.serialNumber))
+      : null;
+    if (cert?.kind !== 'device' || cert.subject !== cn || cert.revokedAt !== null)
       return deny(403, 'not a device certificate');
     const device = await this.#o.store.getDevice(cn);
     if (device?.status !== 'enabled') return deny(403, 'device not enabled');

@@ -103,7 +103,10 @@ export class FirmwareService {
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new VigilError('VIGIL_ERR_USAGE', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new VigilError(
+        'VIGIL_ERR_USAGE',
+        `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
   }
 }

@@ -42,6 +42,7 @@ function campaign(id: string, over: Partial<CampaignRecord> = {}): CampaignRecor
     maxFailuresPct: 10,
     state: 'running',
     wavesReleased: 1,
+    failuresAccepted: 0,
     reason: null,
     createdBy: 'user:dana',
     createdAt: T,
@@ -91,7 +92,10 @@ export function runOtaStoreContract(o: ContractOptions<OtaStoreFixture>): void {
           ['probe-0002', 1, 'pending'],
         ],
       );
-      await rejectsWith(f.ota.createCampaign(campaign('c2', { version: '2.0.0' }), []), 'VIGIL_ERR_NOT_FOUND');
+      await rejectsWith(
+        f.ota.createCampaign(campaign('c2', { version: '2.0.0' }), []),
+        'VIGIL_ERR_NOT_FOUND',
+      );
       assert.equal(await f.ota.getCampaign('c2'), null);
     });
 
@@ -118,7 +122,12 @@ export function runOtaStoreContract(o: ContractOptions<OtaStoreFixture>): void {
       await f.ota.addFirmware(firmware('1.0.0'));
       await f.ota.createCampaign(campaign('c1'), [member('probe-0001', 0)]);
       assert.equal((await f.ota.activeForDevice('probe-0001'))?.campaignId, 'c1');
-      const s = await f.ota.updateCampaignDevice('c1', 'probe-0001', { state: 'failed', error: 'hash' }, T + 1);
+      const s = await f.ota.updateCampaignDevice(
+        'c1',
+        'probe-0001',
+        { state: 'failed', error: 'hash' },
+        T + 1,
+      );
       assert.equal(s?.error, 'hash');
       assert.equal(await f.ota.updateCampaignDevice('c1', 'probe-0001', { state: 'succeeded' }, T + 2), null);
       assert.equal((await f.ota.campaignDevices('c1'))[0]?.state, 'failed');

@@ -27,6 +27,8 @@ export interface CampaignRecord {
   state: CampaignState;
   /** How many waves are released (1 after start). */
   wavesReleased: number;
+  /** Failures already counted when an operator resumed: the threshold counts only newer ones. */
+  failuresAccepted: number;
   /** Why it is paused, aborted or completed (`failure threshold`, `operator`, ...). */
   reason: string | null;
   createdBy: string;
@@ -74,7 +76,7 @@ export interface OtaStore {
   /** Changes state, waves released and reason; null when the campaign does not exist. */
   updateCampaign(
     id: string,
-    patch: Partial<Pick<CampaignRecord, 'state' | 'wavesReleased' | 'reason'>>,
+    patch: Partial<Pick<CampaignRecord, 'state' | 'wavesReleased' | 'reason' | 'failuresAccepted'>>,
     at: number,
   ): Promise<CampaignRecord | null>;
   /** The campaign's devices, by wave then device id. */

@@ -23,6 +23,7 @@ import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
+import type { OtaServices } from '../lifecycle/ota-services.ts';
 import type { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import { LiveBus } from '../live/live-bus.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
@@ -36,6 +37,7 @@ import { composeApiRoutes, statusSources } from './api-routes.ts';
 import { coalesce } from './coalesce.ts';
 import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
+import { type OtaWiring, wireOta } from './ota-wiring.ts';
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -62,6 +64,9 @@ export interface RunningServer {
   routes: readonly RouteInfo[];
   /** Commands to devices and the key and certificate lifecycle. */
   lifecycle: LifecycleServices;
+  /** Firmware uploads and OTA campaigns, and the port devices download from. */
+  ota: OtaServices;
+  otaPort: number;
   /** Server certificate renewal with hot swap on both listeners. */
   serverCert: ServerCertRenewal;
   /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
@@ -149,8 +154,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   lifecycle = wired;
   const commands = wired.services.commands;
+  let ota: OtaWiring | undefined;
   const onAccepted = (ev: AcceptedMessage) => {
     wired.onAccepted(ev);
+    ota?.onAccepted(ev);
     bus.publishAccepted(ev);
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
@@ -173,6 +180,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const crlUpdates = coalesce(() => updateCrlOnly());
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
   const tls = serverTlsMaterial(ctx);
+  // Firmware downloads (mutual TLS) and OTA campaigns, before devices can connect.
+  ota = await wireOta({ ctx, commands, bus, tls: { ...tls, crl: crl.pem }, logger });
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
 
@@ -258,6 +267,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
+    ota?.updateTls({ crl: next.pem });
   }
   async function refresh(): Promise<void> {
     keyring.invalidate();
@@ -265,6 +275,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     const added = next.serials.filter((s) => !crl.serials.includes(s));
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
+    ota?.updateTls({ crl: next.pem });
     for (const d of await store.listDevices()) {
       if (d.status !== 'enabled') broker?.disconnect(d.id);
     }
@@ -340,6 +351,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       ...(broker
         ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
         : []),
+      { updateServerCert: (cert: string, key: string) => ota?.updateTls({ cert, key }) },
       {
         updateServerCert: (cert, key) => {
           api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
@@ -350,6 +362,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     ],
     async () => {
       broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
+      ota?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
       await refresh();
     },
   );
@@ -390,6 +403,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     live: { bus, stats: composed.liveStats },
     routes: apiRuntimeOf(api)?.routes ?? [],
     lifecycle: wired.services,
+    ota: ota.services,
+    otaPort: ota.port,
     serverCert,
     stop: () =>
       (stopping ??= runShutdown(
@@ -400,6 +415,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
             // Commands and lifecycle timers stop; a dispatch in flight finishes while the broker
             // can still carry it.
             { name: 'lifecycle', run: () => wired.stop() },
+            { name: 'ota', run: async () => ota?.stop() },
             { name: 'mqtt-link', run: async () => link?.close() },
             { name: 'broker', run: async () => broker?.close() },
             { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },

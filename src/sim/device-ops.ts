@@ -3,6 +3,7 @@ import { toPem } from '../pki/pem.ts';
 import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../pki/x509.ts';
 import type { CommandBody } from '../protocol/bodies.ts';
 import { p256PublicKeyFromPoint, rotatedSecretFor } from '../protocol/rotation.ts';
+import type { SimFirmware } from './sim-firmware.ts';
 
 type Scalar = string | number | boolean | null;
 
@@ -32,6 +33,8 @@ export interface OpsDevice {
   installTrustBundle(pem: string): void;
   /** Drops the connection and connects again after `ms` (a reboot). */
   restart(ms: number): void;
+  /** Firmware slots and the OTA duties (docs/protocol.md §7.5). */
+  readonly firmware: SimFirmware;
 }
 
 /** One op of protocol §7.4: checks its args and acts. */
@@ -46,7 +49,7 @@ function pemFromB64u(b64u: string, label: string): string {
 
 /**
  * The ops the simulator implements (docs/protocol.md §7.4). An op not listed is answered
- * `ok:false` ("unsupported op"); the OTA issue adds `ota` here.
+ * `ok:false` ("unsupported op").
  */
 export const SIM_OPS: Record<string, SimOp> = {
   async set_interval(dev, args) {
@@ -123,6 +126,18 @@ export const SIM_OPS: Record<string, SimOp> = {
     }
     const installed = dev.installCertificate(certPem, pending);
     return { ok: true, after: installed.activate };
+  },
+  async ota(dev, args) {
+    // §7.5: manifest signature, profile and anti-rollback are checked before accepting; the
+    // image itself is checked after the download, before anything is installed.
+    const c = dev.firmware.check(args.manifest, args.url);
+    if ('error' in c) return bad(c.error);
+    const url = args.url as string;
+    return {
+      ok: true,
+      result: { state: 'accepted', version: c.manifest.version },
+      after: () => void dev.firmware.run(url, c.manifest),
+    };
   },
   async trust_bundle(dev, args) {
     if (typeof args.bundle !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(args.bundle))

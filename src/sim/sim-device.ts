@@ -12,6 +12,7 @@ import type { DeviceBundleFiles } from './device-bundle.ts';
 import { type OpsDevice, runOp } from './device-ops.ts';
 import { DeviceDownlink, type DownlinkRefusal } from './downlink.ts';
 import { SeqStore } from './seq-store.ts';
+import { SimFirmware } from './sim-firmware.ts';
 
 function writeAtomic(path: string, data: string, mode = 0o600): void {
   const tmp = `${path}.tmp`;
@@ -61,6 +62,7 @@ export class SimDevice implements OpsDevice {
   limits: { minC: number; maxC: number } | null = null;
   identifyCount = 0;
   pendingKey: string | null = null;
+  readonly firmware: SimFirmware;
   readonly #b: DeviceBundleFiles;
   /** Every key generation this device holds (two during a rotation), and the one it sends with. */
   readonly #keys = new Map<number, DeviceKeys>();
@@ -84,6 +86,11 @@ export class SimDevice implements OpsDevice {
     this.#seq = new SeqStore(join(bundle.dir, 'seq.json'));
     this.#downlink = new DeviceDownlink(join(bundle.dir, 'downlink.json'), this.id, bundle.info.alg);
     this.#url = opts.brokerUrl ?? bundle.info.broker_url;
+    this.firmware = new SimFirmware(bundle.dir, bundle.info.profile, bundle.info.firmware_keys, {
+      event: (body) => this.sendEvent(body),
+      reboot: () => this.restart(300),
+      tls: () => ({ ca: this.#b.ca, cert: this.#b.cert, key: this.#b.key }),
+    });
   }
 
   /** The key generation new messages are sealed under. */
@@ -122,6 +129,9 @@ export class SimDevice implements OpsDevice {
       for (const m of this.#redeliver.splice(0)) this.#send(client, m.topic, m.payload);
       // What was buffered while the link was down goes now, oldest first (§8).
       if (this.#linkUp) this.flush();
+      // §7.5: a freshly installed image is self-tested (confirm or roll back); the running
+      // version is reported after every boot.
+      this.firmware.onBoot();
     });
     client.on('message', (topic, payload) => {
       if (topic === commandsTopic) void this.#onCommand(payload);

@@ -3,10 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../atomic-file.ts';
 import { VigilError } from '../../errors.ts';
+import { createOtaServices } from '../../lifecycle/ota-services.ts';
 import { keyIdOf, publicKeyText, signManifest } from '../../ota/firmware-manifest.ts';
 import { FirmwareService } from '../../ota/firmware-service.ts';
 import { firmwareView } from '../../ota/firmware-view.ts';
-import { createOtaServices } from '../../lifecycle/ota-services.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, usage } from '../io.ts';
@@ -31,7 +31,10 @@ export const firmwareHelp: CommandHelp = {
         ['--key KEY', 'the signing key from firmware keygen'],
         ['--version V', 'MAJOR.MINOR.PATCH, each 0..999'],
         ['--profile P', 'the device profile the image is built for'],
-        ['--min-version V', 'oldest version a device may go back to after installing this one (default: this version)'],
+        [
+          '--min-version V',
+          'oldest version a device may go back to after installing this one (default: this version)',
+        ],
         ['--out M', 'where the manifest goes'],
         ['--json', 'print the manifest'],
       ],
@@ -72,7 +75,8 @@ export async function firmwareCommand(argv: string[], io: CliIo): Promise<number
   if (sub === 'keygen') {
     if (!values.out) usage('--out KEY is required');
     const out = resolve(values.out);
-    if (existsSync(out) || existsSync(`${out}.pub`)) usage(`${out} already exists; keys are never overwritten`);
+    if (existsSync(out) || existsSync(`${out}.pub`))
+      usage(`${out} already exists; keys are never overwritten`);
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     writeFileAtomic(out, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, 0o600);
     const pub = publicKeyText(publicKey);
@@ -108,7 +112,10 @@ export async function firmwareCommand(argv: string[], io: CliIo): Promise<number
     const out = resolve(values.out ?? `${image}.manifest.json`);
     writeFileAtomic(out, `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
     if (values.json) io.out(JSON.stringify(manifest));
-    else io.out(`manifest for ${manifest.version} (${manifest.profile}, ${manifest.size} bytes) written to ${out}`);
+    else
+      io.out(
+        `manifest for ${manifest.version} (${manifest.profile}, ${manifest.size} bytes) written to ${out}`,
+      );
     return 0;
   }
   if (sub === 'add') {

@@ -1,7 +1,7 @@
-import { campaignDeviceView, campaignView } from '../../ota/campaign-view.ts';
-import { createOtaServices } from '../../lifecycle/ota-services.ts';
-import type { CampaignRecord } from '../../ota/ota-store.ts';
 import type { VigilContext } from '../../data-dir/context.ts';
+import { createOtaServices } from '../../lifecycle/ota-services.ts';
+import { campaignDeviceView, campaignView } from '../../ota/campaign-view.ts';
+import type { CampaignRecord } from '../../ota/ota-store.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, usage } from '../io.ts';
@@ -24,10 +24,15 @@ export const otaHelp: CommandHelp = {
     },
     status: {
       synopsis: 'ota status [ID] [--json]',
-      about: 'Without ID: every campaign, newest first. With ID: the campaign and each device (wave, state, progress, error).',
+      about:
+        'Without ID: every campaign, newest first. With ID: the campaign and each device (wave, state, progress, error).',
       options: [['--json', 'NDJSON: campaigns, or the campaign then one object per device']],
     },
-    pause: { synopsis: 'ota pause ID [--json]', about: 'Stops releasing waves. Audited.', options: [['--json', 'print the campaign']] },
+    pause: {
+      synopsis: 'ota pause ID [--json]',
+      about: 'Stops releasing waves. Audited.',
+      options: [['--json', 'print the campaign']],
+    },
     resume: {
       synopsis: 'ota resume ID [--json]',
       about: 'Continues a paused campaign (also one paused by its failure threshold). Audited.',
@@ -35,7 +40,8 @@ export const otaHelp: CommandHelp = {
     },
     abort: {
       synopsis: 'ota abort ID [--json]',
-      about: 'Ends the campaign; devices not done are cancelled (a device already installing may finish). Audited.',
+      about:
+        'Ends the campaign; devices not done are cancelled (a device already installing may finish). Audited.',
       options: [['--json', 'print the campaign']],
     },
   },
@@ -77,13 +83,17 @@ export async function otaCommand(argv: string[], io: CliIo): Promise<number> {
   const json = values.json === true;
   if (sub === 'start') {
     if (!values.version) usage('--version V is required');
-    if ((values.devices === undefined) === (values.profile === undefined)) usage('give either --devices a,b or --profile P');
+    if ((values.devices === undefined) === (values.profile === undefined))
+      usage('give either --devices a,b or --profile P');
     const wavePct = percent('--wave', values.wave);
     const maxFailuresPct = percent('--max-failures', values['max-failures']);
     return withDataDir(values['data-dir'], async (ctx) => {
       const c = await createOtaServices(ctx).campaigns.start({
         version: values.version as string,
-        devices: values.devices?.split(',').map((s) => s.trim()).filter(Boolean),
+        devices: values.devices
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
         profile: values.profile,
         wavePct,
         maxFailuresPct,
@@ -111,7 +121,10 @@ export async function otaCommand(argv: string[], io: CliIo): Promise<number> {
       for (const d of await ctx.otaStore.campaignDevices(id)) {
         const v = campaignDeviceView(d);
         if (json) io.out(JSON.stringify(v));
-        else io.out(`  ${v.deviceId.padEnd(24)} wave ${String(v.wave).padEnd(3)} ${v.state.padEnd(12)} ${String(v.progressPct).padStart(3)}% ${v.error ?? ''}`.trimEnd());
+        else
+          io.out(
+            `  ${v.deviceId.padEnd(24)} wave ${String(v.wave).padEnd(3)} ${v.state.padEnd(12)} ${String(v.progressPct).padStart(3)}% ${v.error ?? ''}`.trimEnd(),
+          );
       }
       return 0;
     });

@@ -13,12 +13,13 @@ import { listenError, listenersOf, startPreflight } from '../start-preflight.ts'
 export const startHelp: CommandHelp = {
   forms: {
     '': {
-      synopsis: 'start [--mqtt-port N] [--http-port N] [--demo] [--accept-exposed-master-key]',
+      synopsis: 'start [--mqtt-port N] [--http-port N] [--ota-port N] [--demo] [--accept-exposed-master-key]',
       about:
         'Runs the MQTT broker (mTLS), the ingest pipeline, the encrypted store, the HTTPS API and the dashboard, until Ctrl-C. On first use it creates the data directory (master key, database, CA, server certificate, CRL) and the admin account, whose one-time password it prints once; before writing anything it checks the data directory, the configuration and both ports.',
       options: [
         ['--mqtt-port N', 'MQTT over TLS port (default mqtt.port, 8883; 0 picks a free one)'],
         ['--http-port N', 'HTTPS port (default http.port, 8443; 0 picks a free one)'],
+        ['--ota-port N', 'firmware download port (default ota.port, 8444; 0 picks a free one)'],
         ['--demo', 'also run the simulated fleet: 6 trucks, 3 patient monitors, 3 fridge probes'],
         [
           '--accept-exposed-master-key',
@@ -48,6 +49,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     {
       'mqtt-port': { type: 'string' },
       'http-port': { type: 'string' },
+      'ota-port': { type: 'string' },
       demo: { type: 'boolean', default: false },
       'accept-exposed-master-key': { type: 'boolean', default: false },
     },
@@ -55,9 +57,11 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   );
   const mqttPort = portFlag('--mqtt-port', values['mqtt-port']);
   const httpPort = portFlag('--http-port', values['http-port']);
+  const otaPort = portFlag('--ota-port', values['ota-port']);
   const overrides: Partial<ConfigInput> = {
     ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
     ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
+    ...(otaPort !== undefined ? { ota: { port: otaPort } } : {}),
   };
   const acceptExposedMasterKey = values['accept-exposed-master-key'];
   // Everything that can fail is checked before the first file is written.

@@ -18,9 +18,9 @@ export interface MigrationRun {
   now: number;
 }
 
-import { OTA_MIGRATION } from './sqlite-ota-migration.ts';
 import { LIFECYCLE_MIGRATION } from './sqlite-lifecycle-migration.ts';
 import { NOTIFICATION_MIGRATION } from './sqlite-notification-migration.ts';
+import { OTA_MIGRATION } from './sqlite-ota-migration.ts';
 
 /** One schema step. Versions are applied in ascending order and never edited once released. */
 export interface SqliteMigration {

@@ -23,6 +23,8 @@ CREATE TABLE ota_campaigns (
   max_failures_pct INTEGER NOT NULL CHECK (max_failures_pct BETWEEN 0 AND 100),
   state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'aborted', 'completed')),
   waves_released INTEGER NOT NULL,
+  -- Failures an operator accepted by resuming: the threshold counts only those after them.
+  failures_accepted INTEGER NOT NULL,
   reason TEXT,
   created_by TEXT NOT NULL,
   created_at INTEGER NOT NULL,

@@ -25,6 +25,7 @@ interface CampaignRow {
   max_failures_pct: number;
   state: CampaignState;
   waves_released: number;
+  failures_accepted: number;
   reason: string | null;
   created_by: string;
   created_at: number;
@@ -56,6 +57,7 @@ const toCampaign = (r: CampaignRow): CampaignRecord => ({
   maxFailuresPct: r.max_failures_pct,
   state: r.state,
   wavesReleased: r.waves_released,
+  failuresAccepted: r.failures_accepted,
   reason: r.reason,
   createdBy: r.created_by,
   createdAt: r.created_at,
@@ -102,7 +104,9 @@ export class SqliteOtaStore implements OtaStore {
   }
 
   async listFirmware(): Promise<FirmwareRecord[]> {
-    return this.#q.all<FirmwareRow>('SELECT * FROM firmware ORDER BY added_at DESC, version DESC').map(toFirmware);
+    return this.#q
+      .all<FirmwareRow>('SELECT * FROM firmware ORDER BY added_at DESC, version DESC')
+      .map(toFirmware);
   }
 
   async createCampaign(c: CampaignRecord, devices: CampaignDeviceRecord[]): Promise<void> {
@@ -110,7 +114,7 @@ export class SqliteOtaStore implements OtaStore {
       this.#q
         .stmt(
           `INSERT INTO ota_campaigns (id, version, target, wave_pct, max_failures_pct, state, waves_released,
-             reason, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             failures_accepted, reason, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           c.id,
@@ -120,6 +124,7 @@ export class SqliteOtaStore implements OtaStore {
           c.maxFailuresPct,
           c.state,
           c.wavesReleased,
+          c.failuresAccepted,
           c.reason,
           c.createdBy,
           c.createdAt,
@@ -148,7 +153,7 @@ export class SqliteOtaStore implements OtaStore {
 
   async updateCampaign(
     id: string,
-    patch: Partial<Pick<CampaignRecord, 'state' | 'wavesReleased' | 'reason'>>,
+    patch: Partial<Pick<CampaignRecord, 'state' | 'wavesReleased' | 'reason' | 'failuresAccepted'>>,
     at: number,
   ): Promise<CampaignRecord | null> {
     return this.#q.write(() => {
@@ -156,8 +161,10 @@ export class SqliteOtaStore implements OtaStore {
       if (!cur) return null;
       const next = { ...toCampaign(cur), ...patch, updatedAt: at };
       this.#q
-        .stmt('UPDATE ota_campaigns SET state = ?, waves_released = ?, reason = ?, updated_at = ? WHERE id = ?')
-        .run(next.state, next.wavesReleased, next.reason, at, id);
+        .stmt(
+          'UPDATE ota_campaigns SET state = ?, waves_released = ?, failures_accepted = ?, reason = ?, updated_at = ? WHERE id = ?',
+        )
+        .run(next.state, next.wavesReleased, next.failuresAccepted, next.reason, at, id);
       return next;
     });
   }
