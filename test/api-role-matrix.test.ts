@@ -35,6 +35,12 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
     '/api/v1/devices/:id/readings': { path: '/api/v1/devices/truck-0801/readings', status: 200 },
     '/api/v1/devices/:id/commands': { path: '/api/v1/devices/truck-0801/commands', status: 200 },
     '/api/v1/claims': { path: '/api/v1/claims', status: 200 },
+    '/api/v1/firmware': { path: '/api/v1/firmware', status: 200 },
+    '/api/v1/ota/campaigns': { path: '/api/v1/ota/campaigns', status: 200 },
+    '/api/v1/ota/campaigns/:id': {
+      path: '/api/v1/ota/campaigns/00000000-0000-4000-8000-000000000000',
+      status: 404,
+    },
     '/api/v1/devices/:id/lifecycle': { path: '/api/v1/devices/truck-0801/lifecycle', status: 200 },
     '/api/v1/system/lifecycle': { path: '/api/v1/system/lifecycle', status: 200 },
     '/api/v1/audit': { path: '/api/v1/audit?limit=1', status: 200 },

@@ -16,6 +16,7 @@ import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } fro
 import { metricsRoutes } from '../api/routes/metrics.ts';
 import { notificationStatusRoutes } from '../api/routes/notification-status.ts';
 import { notificationAdminRoutes } from '../api/routes/notifications.ts';
+import { otaRoutes } from '../api/routes/ota.ts';
 import { readingsRoutes } from '../api/routes/readings.ts';
 import { shipmentsRoutes } from '../api/routes/shipments.ts';
 import { staticRoutes } from '../api/routes/static.ts';
@@ -31,6 +32,7 @@ import { setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
 import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
 import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
+import type { OtaServices } from '../lifecycle/ota-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
@@ -46,6 +48,8 @@ export interface ApiWiring {
   shipments: ShipmentService;
   commands: CommandService;
   lifecycle: LifecycleServices;
+  /** Firmware uploads and OTA campaigns. */
+  ota: OtaServices;
   notifications: Notifications;
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
@@ -104,6 +108,7 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       },
       devices: store,
     }),
+    otaRoutes({ ota: ctx.otaStore, firmware: w.ota.firmware, campaigns: w.ota.campaigns }),
     lifecycleRoutes({ device: (id) => deviceLifecycle(lifecycleSources(ctx), id), status }),
     claimsRoutes({
       list: async () => ({

@@ -322,6 +322,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     notifications,
     commands,
     lifecycle: wired.services,
+    ota: ota.services,
     bus,
     status,
     onDeviceChanged: (id, enabled) => {
