@@ -2,6 +2,8 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { toPem } from '../pki/pem.ts';
 import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../pki/x509.ts';
 import type { CommandBody } from '../protocol/bodies.ts';
+import { checkOutput } from '../protocol/device-outputs.ts';
+import type { DeviceProfile } from '../protocol/device-profile.ts';
 import { p256PublicKeyFromPoint, rotatedSecretFor } from '../protocol/rotation.ts';
 import type { SimFirmware } from './sim-firmware.ts';
 
@@ -35,6 +37,9 @@ export interface OpsDevice {
   restart(ms: number): void;
   /** Firmware slots and the OTA duties (docs/protocol.md §7.5). */
   readonly firmware: SimFirmware;
+  readonly profile: DeviceProfile;
+  /** Output states (LED level, buzzer, relay) as applied. */
+  readonly outputs: Record<string, number | boolean>;
 }
 
 /** One op of protocol §7.4: checks its args and acts. */
@@ -126,6 +131,15 @@ export const SIM_OPS: Record<string, SimOp> = {
     }
     const installed = dev.installCertificate(certPem, pending);
     return { ok: true, after: installed.activate };
+  },
+  async set_output(dev, args) {
+    const why = checkOutput(dev.profile, args.name, args.value);
+    if (why) return bad(why);
+    const name = args.name as string;
+    const value = args.value as number | boolean;
+    dev.outputs[name] = value;
+    // The applied state goes back on the uplink, so the dashboard shows what the device did.
+    return { ok: true, result: { name, value }, after: () => dev.sendEvent({ type: 'output', name, value }) };
   },
   async ota(dev, args) {
     // §7.5: manifest signature, profile and anti-rollback are checked before accepting; the

@@ -63,6 +63,8 @@ export class SimDevice implements OpsDevice {
   identifyCount = 0;
   pendingKey: string | null = null;
   readonly firmware: SimFirmware;
+  readonly profile: DeviceBundleFiles['info']['profile'];
+  readonly outputs: Record<string, number | boolean> = {};
   readonly #b: DeviceBundleFiles;
   /** Every key generation this device holds (two during a rotation), and the one it sends with. */
   readonly #keys = new Map<number, DeviceKeys>();
@@ -86,6 +88,7 @@ export class SimDevice implements OpsDevice {
     this.#seq = new SeqStore(join(bundle.dir, 'seq.json'));
     this.#downlink = new DeviceDownlink(join(bundle.dir, 'downlink.json'), this.id, bundle.info.alg);
     this.#url = opts.brokerUrl ?? bundle.info.broker_url;
+    this.profile = bundle.info.profile;
     this.firmware = new SimFirmware(bundle.dir, bundle.info.profile, bundle.info.firmware_keys, {
       event: (body) => this.sendEvent(body),
       reboot: () => this.restart(300),
