@@ -32,6 +32,7 @@ import {
 import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
 import { deviceControlPanel } from './device-control.ts';
+import { deviceOutputsPanel } from './device-outputs.ts';
 import { createNews2Chart } from './news2-panel.ts';
 import { profileIcon } from './overview.ts';
 
@@ -60,6 +61,14 @@ export const devicePage: Page = (root, ctx, params) => {
   const chartNote = h('p', { class: 'chart-note muted small' });
   const rangeNote = h('span', { class: 'muted small', testid: 'range-note' });
   const controlPanel = deviceControlPanel(ctx, id);
+  // Built once the profile is known (it names the outputs).
+  const outputsHost = h('div');
+  let outputsPanel: { el: HTMLElement; stop(): void } | undefined;
+  const showOutputs = () => {
+    if (outputsPanel || !device || stopped) return;
+    outputsPanel = deviceOutputsPanel(ctx, id, device.profile);
+    outputsHost.append(outputsPanel.el);
+  };
 
   const rangeCtl = segmented<RangeKey>(
     'Time range',
@@ -87,6 +96,7 @@ export const devicePage: Page = (root, ctx, params) => {
     head,
     current,
     alarmsHost,
+    outputsHost,
     card('History', [chartsHost, chartNote], { actions: [rangeNote, rangeCtl], class: 'card-charts' }),
     controlPanel.el,
   );
@@ -408,6 +418,7 @@ export const devicePage: Page = (root, ctx, params) => {
             alarm: known.alarm,
           })
         : n.device;
+      showOutputs();
     } catch (err) {
       if (stopped) return;
       replace(
@@ -467,6 +478,7 @@ export const devicePage: Page = (root, ctx, params) => {
   return () => {
     stopped = true;
     controlPanel.stop();
+    outputsPanel?.stop();
     for (const u of unsubs) u();
     for (const c of charts) c.destroy();
   };
