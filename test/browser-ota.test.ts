@@ -7,28 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { publicKeyText, signManifest } from '../src/ota/firmware-manifest.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { launchChromium, newPage, chromiumSkip as skip, WEB_ROOT } from './helpers/chromium.ts';
 import { type Instance, startInstance } from './helpers/instance.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
-const WEB_INDEX = join(ROOT, 'web/dist/index.html');
-const skip = !existsSync(CHROMIUM) ? `no ${CHROMIUM}` : !existsSync(WEB_INDEX) ? 'web/dist not built' : false;
 
 test('OTA page: an admin starts a campaign and sees it complete; a viewer gets no control', {
   skip,
   timeout: 120_000,
 }, async () => {
-  const { chromium } = await import('playwright-core');
-  const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-shots-'));
-  mkdirSync(shots, { recursive: true });
   const signer = generateKeyPairSync('ed25519');
   const inst: Instance = await startInstance(
     {
@@ -36,19 +26,10 @@ test('OTA page: an admin starts a campaign and sees it complete; a viewer gets n
       commands: { resendAfterSeconds: 1 },
     },
     undefined,
-    { webRoot: join(ROOT, 'web/dist') },
+    { webRoot: WEB_ROOT },
   );
   const sims: SimDevice[] = [];
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const { browser, shots, done } = await launchChromium();
   const problems: string[] = [];
   try {
     for (const id of ['probe-ota-001', 'probe-ota-002']) {
@@ -66,17 +47,7 @@ test('OTA page: an admin starts a campaign and sees it complete; a viewer gets n
     await inst.server.ota.firmware.add(img, JSON.stringify(m), 'test');
     const admin = await enrolledUser(inst, 'ota-admin', 'admin');
     const viewer = await enrolledUser(inst, 'ota-viewer', 'viewer');
-    const ctx = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      ignoreHTTPSErrors: true,
-      locale: 'en-GB',
-    });
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !/status of 401/.test(msg.text()))
-        problems.push(`console: ${msg.text()}`);
-    });
+    const page = await newPage(browser, problems);
     await signInPage(page, inst.httpUrl, admin);
     await page.goto(`${inst.httpUrl}/#/ota`);
     await page.getByTestId('ota-firmware-table').waitFor();
@@ -94,11 +65,7 @@ test('OTA page: an admin starts a campaign and sees it complete; a viewer gets n
     assert.equal(audit[0]?.actor, 'user:ota-admin');
     await page.screenshot({ path: join(shots, 'ota.png'), fullPage: true });
 
-    const vctx = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      ignoreHTTPSErrors: true,
-    });
-    const vpage = await vctx.newPage();
+    const vpage = await newPage(browser, problems);
     await signInPage(vpage, inst.httpUrl, viewer);
     await vpage.goto(`${inst.httpUrl}/#/ota`);
     await vpage.getByTestId('ota-campaign-table').waitFor();
@@ -106,9 +73,8 @@ test('OTA page: an admin starts a campaign and sees it complete; a viewer gets n
     assert.equal(await vpage.getByTestId('ota-abort-2.0.0').count(), 0);
     assert.deepEqual(problems, []);
   } finally {
-    await browser.close();
+    await done();
     for (const d of sims) await d.close();
     await inst.destroy();
-    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shots, { recursive: true, force: true });
   }
 });

@@ -5,53 +5,28 @@
  * set, else to a temp directory that is removed. Needs `npm run build:web` and /usr/bin/chromium.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { launchChromium, newPage, chromiumSkip as skip, WEB_ROOT } from './helpers/chromium.ts';
 import { type Instance, startInstance } from './helpers/instance.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
-const WEB_INDEX = join(ROOT, 'web/dist/index.html');
-const skip = !existsSync(CHROMIUM) ? `no ${CHROMIUM}` : !existsSync(WEB_INDEX) ? 'web/dist not built' : false;
 
 test('an operator sets an LED level and sees it reported back; a viewer gets no control', {
   skip,
   timeout: 120_000,
 }, async () => {
-  const { chromium } = await import('playwright-core');
-  const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-shots-'));
-  mkdirSync(shots, { recursive: true });
   const inst: Instance = await startInstance({ commands: { resendAfterSeconds: 1 } }, undefined, {
-    webRoot: join(ROOT, 'web/dist'),
+    webRoot: WEB_ROOT,
   });
   const sim = new SimDevice(await inst.addDevice('ward-led-0001', 'patient-vitals'), { brokerUrl: inst.url });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const { browser, shots, done } = await launchChromium();
   const problems: string[] = [];
   try {
     await sim.connect();
     const operator = await enrolledUser(inst, 'led-operator', 'operator');
     const viewer = await enrolledUser(inst, 'led-viewer', 'viewer');
-    const ctx = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      ignoreHTTPSErrors: true,
-      locale: 'en-GB',
-    });
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    const page = await newPage(browser, problems);
     await signInPage(page, inst.httpUrl, operator);
     await page.goto(`${inst.httpUrl}/#/device/ward-led-0001`);
     await page.getByTestId('output-set-led').waitFor();
@@ -64,20 +39,15 @@ test('an operator sets an LED level and sees it reported back; a viewer gets no 
     await page.getByTestId('outputs-card').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, 'device-outputs.png'), fullPage: true });
 
-    const vctx = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      ignoreHTTPSErrors: true,
-    });
-    const vpage = await vctx.newPage();
+    const vpage = await newPage(browser, problems);
     await signInPage(vpage, inst.httpUrl, viewer);
     await vpage.goto(`${inst.httpUrl}/#/device/ward-led-0001`);
     await vpage.getByTestId('output-state-led').filter({ hasText: '65 %' }).waitFor({ timeout: 10_000 });
     assert.equal(await vpage.getByTestId('output-set-led').count(), 0, 'a viewer gets no control');
     assert.deepEqual(problems, []);
   } finally {
-    await browser.close();
+    await done();
     await sim.close();
     await inst.destroy();
-    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shots, { recursive: true, force: true });
   }
 });
