@@ -34,6 +34,7 @@ describe('vigil CLI', () => {
     assert.deepEqual(Object.keys(info).sort(), [
       'alg',
       'broker_url',
+      'firmware_keys',
       'id',
       'kid',
       'profile',
