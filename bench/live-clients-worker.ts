@@ -5,11 +5,11 @@
  * than a full JSON.parse, so the clients' own cost stays small). Bounded: at most `maxRecords`
  * records (counted beyond), and the main thread terminates the worker if it overruns.
  */
-import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { nowMs, withTimeout } from './clock.ts';
+import { nowMs } from './clock.ts';
 import type { LiveClientsJob, LiveClientsResult } from './live-types.ts';
+import { runWorkerSession } from './worker-session.ts';
 
 const job = workerData as LiveClientsJob;
 const port = parentPort;
@@ -61,30 +61,21 @@ function open(i: number): Promise<void> {
   });
 }
 
-let elu0 = performance.eventLoopUtilization();
-try {
-  await withTimeout(
-    Promise.all(Array.from({ length: job.clients }, (_, i) => open(i))),
-    job.connectTimeoutMs,
-    'live clients connecting',
-  );
-  elu0 = performance.eventLoopUtilization();
-  port.postMessage({ ready: true });
-} catch (err) {
-  port.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) });
-}
-
-port.on('message', (m: { cmd: 'stop' }) => {
-  if (m.cmd !== 'stop') return;
-  const elu = performance.eventLoopUtilization(elu0).utilization;
-  const stillOpen = closeCodes.map((c) => c === null);
-  for (const ws of sockets) ws.terminate();
-  const res: LiveClientsResult = {
-    records: records.slice(0, n * 4),
-    overflow,
-    received,
-    closeCodes: closeCodes.map((c, i) => (stillOpen[i] ? null : c)),
-    elu,
-  };
-  port.postMessage({ ok: true, res }, [res.records.buffer as ArrayBuffer]);
+await runWorkerSession<LiveClientsResult>({
+  port,
+  ready: Promise.all(Array.from({ length: job.clients }, (_, i) => open(i))),
+  timeoutMs: job.connectTimeoutMs,
+  what: 'live clients connecting',
+  finish: (elu) => {
+    const stillOpen = closeCodes.map((c) => c === null);
+    for (const ws of sockets) ws.terminate();
+    return {
+      records: records.slice(0, n * 4),
+      overflow,
+      received,
+      closeCodes: closeCodes.map((c, i) => (stillOpen[i] ? null : c)),
+      elu,
+    };
+  },
+  transfer: (res) => [res.records.buffer as ArrayBuffer],
 });

@@ -28,6 +28,8 @@ export interface LiveFeedResult {
   expected: number;
   /** Of those, received (matched by device and seq). */
   delivered: number;
+  /** WebSocket messages the clients received (all types; a frame may carry several readings). */
+  frames: number;
   /** publish() in the load worker -> `reading` frame arriving at a client, every client. */
   delay: Summary;
   /** Each client's own p99, lowest and highest (the spread shows whether some clients lag). */
@@ -168,6 +170,7 @@ export async function runLiveFeed(
     measured,
     expected: measured * o.clients,
     delivered: all.length,
+    frames: res.received.reduce((a, b) => a + b, 0),
     delay: summarize(all),
     perClientP99: spread(perClient.map((xs) => summarize(xs).p99)),
     dropped: res.closeCodes.filter((c) => c === 1013).length,

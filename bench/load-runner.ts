@@ -11,7 +11,9 @@ export function runLoad(
   graceMs = 30_000,
 ): Promise<LoadResult> {
   const worker = new Worker(new URL('./load-worker.ts', import.meta.url), { workerData: job });
-  const limit = job.warmupMs + job.durationMs + job.drainTimeoutMs + graceMs;
+  // Plus 50 ms per client for sealing its pool and its handshake (a fleet of 1000 on a loaded
+  // 2-core machine takes tens of seconds to connect, before the bounded run starts).
+  const limit = job.warmupMs + job.durationMs + job.drainTimeoutMs + graceMs + job.devices.length * 50;
   return new Promise<LoadResult>((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void) => {

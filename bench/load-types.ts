@@ -37,6 +37,8 @@ export interface LoadJob {
   noDelay: boolean;
   /** paced mode: record per-message publish and PUBACK times. */
   recordTimes: boolean;
+  /** `body`: publish the 128-byte telemetry body itself, no envelope (the layer evaluation's plain rows). */
+  payload?: 'envelope' | 'body';
 }
 
 /** What the load worker reports. Times are {@link nowMs} (monotonic, comparable across threads). */

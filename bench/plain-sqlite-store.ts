@@ -1,22 +1,20 @@
 import Database from 'better-sqlite3-multiple-ciphers';
-import { applyConnectionPragmas } from '../src/storage/adapters/sqlite-database.ts';
+import { applyConnectionPragmas, type SqliteScope } from '../src/storage/adapters/sqlite-database.ts';
+import { packIngestBatch, writePackedBatch } from '../src/storage/adapters/sqlite-ingest-rows.ts';
 import { SQLITE_MIGRATIONS } from '../src/storage/adapters/sqlite-migrations.ts';
 import type { DeviceRecord, IngestBatch } from '../src/storage/store.ts';
 
 /**
  * The W5 baseline: the same driver (better-sqlite3-multiple-ciphers), the same schema (the shipped
- * migrations), the same connection pragmas and the same prepared statements and IMMEDIATE
- * transaction as SqliteStore.writeBatch, but no cipher and no key: the page encryption (SQLCipher
- * v4: AES-256-CBC + HMAC-SHA512 per page) is the only difference. SqliteStore.open has no way to
- * skip the key (it requires 32 bytes), so this mirrors src/storage/adapters/sqlite-store.ts; keep
- * the two in step when the adapter changes.
+ * migrations), the same connection pragmas and the adapter's own ingest transaction (writePackedBatch, on the
+ * calling thread), but no cipher and no key: the page encryption (SQLCipher v4: AES-256-CBC +
+ * HMAC-SHA512 per page) is the only difference. SqliteStore.open has no way to skip the key (it
+ * requires 32 bytes), hence this connection of its own.
  */
 export class PlainSqliteStore {
   readonly #db: Database.Database;
-  readonly #insReading: Database.Statement;
-  readonly #insMessage: Database.Statement;
-  readonly #upsertReplay: Database.Statement;
-  readonly #seen: Database.Statement;
+  /** The part of a SqliteScope that writePackedBatch uses. */
+  readonly #scope: Pick<SqliteScope, 'stmt' | 'write'>;
 
   constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
     const db = new Database(path, { timeout: 5000 });
@@ -32,23 +30,16 @@ export class PlainSqliteStore {
         record.run(m.version, m.name, Date.now());
       }
     }).immediate();
-    // Verbatim from SqliteStore.writeBatch.
-    this.#insReading = db.prepare(
-      `INSERT INTO readings (device_id, seq, idx, ts, received_at, backfill, data)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, seq, idx) DO NOTHING`,
-    );
-    this.#insMessage = db.prepare(
-      `INSERT INTO messages (device_id, seq, channel, ts, received_at, body) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (device_id, seq) DO NOTHING`,
-    );
-    this.#upsertReplay = db.prepare(
-      `INSERT INTO replay_state (device_id, highest, bitmap, nonces, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (device_id) DO UPDATE SET highest = excluded.highest, bitmap = excluded.bitmap,
-           nonces = excluded.nonces, updated_at = excluded.updated_at`,
-    );
-    this.#seen = db.prepare(
-      'UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, ?), ?) WHERE id = ?',
-    );
+    const stmts = new Map<string, Database.Statement>();
+    const stmt = (sql: string) => {
+      let st = stmts.get(sql);
+      if (!st) {
+        st = db.prepare(sql);
+        stmts.set(sql, st);
+      }
+      return st;
+    };
+    this.#scope = { stmt, write: (fn) => db.transaction(fn).immediate() };
   }
 
   addDevice(d: DeviceRecord): void {
@@ -71,40 +62,9 @@ export class PlainSqliteStore {
       );
   }
 
-  /** The body of SqliteStore.writeBatch, statement for statement. */
+  /** SqliteStore.writeBatch's own code (writePackedBatch), on this connection. */
   writeBatch(batch: IngestBatch): { readingsInserted: number; messagesInserted: number } {
-    return this.#db
-      .transaction(() => {
-        let readingsInserted = 0;
-        let messagesInserted = 0;
-        for (const r of batch.readings) {
-          readingsInserted += this.#insReading.run(
-            r.deviceId,
-            r.seq,
-            r.idx,
-            r.ts,
-            r.receivedAt,
-            r.backfill ? 1 : 0,
-            JSON.stringify(r.data),
-          ).changes;
-        }
-        for (const m of batch.messages) {
-          messagesInserted += this.#insMessage.run(
-            m.deviceId,
-            m.seq,
-            m.channel,
-            m.ts,
-            m.receivedAt,
-            JSON.stringify(m.body),
-          ).changes;
-        }
-        for (const s of batch.replayStates) {
-          this.#upsertReplay.run(s.deviceId, s.highest, s.bitmap, s.nonces, s.updatedAt);
-        }
-        for (const l of batch.lastSeen) this.#seen.run(l.at, l.at, l.deviceId);
-        return { readingsInserted, messagesInserted };
-      })
-      .immediate();
+    return writePackedBatch(this.#scope, packIngestBatch(batch));
   }
 
   close(): void {

@@ -45,13 +45,19 @@ export function renderSummary(rows: SummaryRow[]): string {
 }
 
 /** Writes bench/results/latest.json and bench/results/<ISO time>.json; returns both paths. */
-export function saveResults(doc: unknown, startedAt: Date): { latest: string; stamped: string } {
+export function saveResults(
+  doc: unknown,
+  startedAt: Date,
+  kind?: string,
+): { latest: string; stamped: string } {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(dir, { recursive: true });
   const text = `${collapseShortArrays(JSON.stringify(doc, jsonReplacer, 2))}\n`;
   // ISO 8601 with ':' replaced by '-', so the name is valid on every file system.
-  const stamped = join(dir, `${startedAt.toISOString().replaceAll(':', '-')}.json`);
-  const latest = join(dir, 'latest.json');
+  // A suite of its own (`layers`) keeps its own files: `layers-latest.json`, `layers-<time>.json`.
+  const prefix = kind ? `${kind}-` : '';
+  const stamped = join(dir, `${prefix}${startedAt.toISOString().replaceAll(':', '-')}.json`);
+  const latest = join(dir, `${prefix}latest.json`);
   writeFileSync(stamped, text);
   writeFileSync(latest, text);
   return { latest, stamped };

@@ -12,10 +12,13 @@
  * Readings lost (recorded by the devices but not stored) must be 0. Devices and server share this
  * process, so the CPU figure covers both sides.
  */
+
 import { join } from 'node:path';
+import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
 import { issueClientCert } from '../src/pki/issue-client.ts';
 import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../src/pki/x509.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { nowMs } from './clock.ts';
@@ -96,7 +99,7 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
       }
       turn = (turn + 1) % 10;
     }, 100);
-    const { commands, rotation, renewal } = fx.server.lifecycle;
+    const { commands, rotation, renewal } = lifecycleOf(fx.server);
 
     log('  baseline: one identify command per device');
     let t0 = nowMs();
@@ -106,7 +109,8 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
     await until(
       'identify acks',
       async () =>
-        (await fx.ctx.commandStore.list({ states: ['acked'], limit: 100_000 })).length >= ids.length,
+        (await lifecycleStoresOf(fx.ctx).commands.list({ states: ['acked'], limit: 100_000 })).length >=
+        ids.length,
       o.phaseTimeoutMs,
     );
     const baselineMs = nowMs() - t0;
@@ -119,8 +123,8 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
     await until(
       'rotations completed',
       async () =>
-        (await fx.ctx.rotationStore.latestRotations()).filter((r) => r.state === 'completed').length >=
-        sims.length,
+        (await lifecycleStoresOf(fx.ctx).rotations.latestRotations()).filter((r) => r.state === 'completed')
+          .length >= sims.length,
       o.phaseTimeoutMs,
     );
     const rotationMs = nowMs() - t0;

@@ -46,23 +46,53 @@ export interface VigilFixture {
   destroy(): Promise<void>;
 }
 
-export async function startVigilFixture(overrides: Partial<ConfigInput> = {}): Promise<VigilFixture> {
-  const dataDir = makeTempDir('vigil-bench-');
-  const env = { ...process.env, VIGIL_MASTER_KEY: BENCH_MASTER_KEY_HEX };
+/** Options of {@link startVigilFixture} beyond the configuration. */
+export interface FixtureOptions {
+  /**
+   * Fills the data directory before the server starts (devices, history), through a context
+   * opened with `synchronous = NORMAL` (seeding speed is not measured), then closed.
+   */
+  seed?: (ctx: VigilContext) => Promise<void>;
+  /** Use this data directory (kept by `destroy`: the caller owns it) instead of a fresh one. */
+  dataDir?: string;
+}
+
+export const fixtureEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  VIGIL_MASTER_KEY: BENCH_MASTER_KEY_HEX,
+});
+
+export async function startVigilFixture(
+  overrides: Partial<ConfigInput> = {},
+  opts: FixtureOptions = {},
+): Promise<VigilFixture> {
+  const dataDir = opts.dataDir ?? makeTempDir('vigil-bench-');
+  const owned = opts.dataDir === undefined;
+  const env = fixtureEnv();
   let ctx: VigilContext | undefined;
   let server: RunningServer | undefined;
+  const configOverrides: Partial<ConfigInput> = {
+    ...overrides,
+    mqtt: { host: '127.0.0.1', port: 0, ...(overrides.mqtt ?? {}) },
+    http: { host: '127.0.0.1', port: 0 },
+  };
+  const logLevel = process.env.VIGIL_BENCH_LOG ?? 'silent';
   try {
-    ctx = await openContext({
-      dataDir,
-      env,
-      create: true,
-      logLevel: process.env.VIGIL_BENCH_LOG ?? 'silent',
-      overrides: {
-        ...overrides,
-        mqtt: { host: '127.0.0.1', port: 0, ...(overrides.mqtt ?? {}) },
-        http: { host: '127.0.0.1', port: 0 },
-      },
-    });
+    if (opts.seed) {
+      const seeding = await openContext({
+        dataDir,
+        env,
+        create: true,
+        logLevel,
+        overrides: { ...configOverrides, storage: { synchronous: 'NORMAL' } },
+      });
+      try {
+        await opts.seed(seeding);
+      } finally {
+        await seeding.close();
+      }
+    }
+    ctx = await openContext({ dataDir, env, create: true, logLevel, overrides: configOverrides });
     const fixture = {
       onAccepted: undefined,
       commits: [],
@@ -88,6 +118,8 @@ export async function startVigilFixture(overrides: Partial<ConfigInput> = {}): P
       }
       return r;
     };
+    // VIGIL_BENCH_INLINE_STORE=1: commits on the event loop, as before the ingest thread (A/B runs).
+    if (process.env.VIGIL_BENCH_INLINE_STORE === '1') ctx.startIngestThread = async () => {};
     server = await startServer(ctx, {
       onAccepted: (ev) => fixture.onAccepted?.(ev, nowMs()),
     });
@@ -122,14 +154,14 @@ export async function startVigilFixture(overrides: Partial<ConfigInput> = {}): P
       destroy: async () => {
         await s.stop().catch(() => {});
         await c.close().catch(() => {});
-        removeTempDir(dataDir);
+        if (owned) removeTempDir(dataDir);
       },
     });
     return fixture;
   } catch (err) {
     await server?.stop().catch(() => {});
     await ctx?.close().catch(() => {});
-    removeTempDir(dataDir);
+    if (owned) removeTempDir(dataDir);
     throw err;
   }
 }

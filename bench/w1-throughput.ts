@@ -2,8 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { nowMs } from './clock.ts';
 import { runLoad } from './load-runner.ts';
 import type { LoadDevice, LoadJob, LoadResult } from './load-types.ts';
+import { startMosquitto } from './mosquitto-baseline.ts';
 import { startRawAedes } from './raw-aedes.ts';
 import { mean, median, percentile } from './stats.ts';
+import { startSubscriber } from './subscriber-runner.ts';
 import type { VigilFixture } from './vigil-fixture.ts';
 
 export interface W1Options {
@@ -16,8 +18,10 @@ export interface W1Options {
 }
 
 /** One measured run of one side. */
+export type W1Side = 'raw' | 'mosquitto' | 'vigil';
+
 export interface W1Run {
-  side: 'raw' | 'vigil';
+  side: W1Side;
   ackRate: number;
   published: number;
   acked: number;
@@ -31,6 +35,12 @@ export interface W1Run {
   /** Event-loop utilisation of the main (server) thread over the measured interval. */
   serverElu: number;
   buildMs: number;
+  /**
+   * mosquitto only: what the QoS 1 subscriber received in the measured interval, per second (the
+   * side's figure: routed and delivered), and its thread's event-loop utilisation.
+   */
+  deliveredRate?: number;
+  subscriberElu?: number;
   /** vigil only: what the pipeline and the store did. */
   pipeline?: {
     /** Whole run (warm-up and drain included). */
@@ -44,7 +54,7 @@ export interface W1Run {
     commitMsP50: number;
     commitMsP99: number;
     commitMsMax: number;
-    /** Share of the run's wall time spent inside writeBatch (synchronous: the event loop is blocked). */
+    /** Share of the run's wall time with a writeBatch in flight (on the ingest thread: the event loop is free meanwhile). */
     commitBusyShare: number;
     replayBytesPerCommit: number;
   };
@@ -53,10 +63,16 @@ export interface W1Run {
 export interface W1Result {
   clients: number;
   window: number;
+  /** Per round, the sides in the order they ran. */
   rounds: W1Run[][];
   rawRate: number;
+  /** Mosquitto's figure: messages delivered to its QoS 1 subscriber per second (NaN when skipped). */
+  mosquittoRate: number;
   vigilRate: number;
+  /** Vigil / raw Aedes. */
   ratio: number;
+  /** Vigil / Mosquitto delivered. */
+  ratioMosquitto: number;
 }
 
 /** The next unused seq per device: Vigil's replay window refuses a seq it has seen. */
@@ -91,7 +107,7 @@ function job(url: string, devices: LoadDevice[], startSeq: number[], o: W1Option
   };
 }
 
-function baseRun(side: 'raw' | 'vigil', r: LoadResult, serverElu: number): W1Run {
+function baseRun(side: W1Side, r: LoadResult, serverElu: number): W1Run {
   return {
     side,
     ackRate: r.ackRate,
@@ -161,6 +177,58 @@ export async function runRawOnce(fx: VigilFixture, devices: LoadDevice[], o: W1O
   }
 }
 
+/**
+ * Mosquitto pass-through: the same publishers (and pool as the raw run) into Mosquitto, one QoS 1
+ * subscriber on the W1 topics in a worker thread. The figure is what the subscriber received.
+ */
+export async function runMosquittoOnce(
+  fx: VigilFixture,
+  devices: LoadDevice[],
+  o: W1Options,
+): Promise<W1Run> {
+  const broker = await startMosquitto(fx.tls);
+  try {
+    const sub = devices[0]!;
+    const subscriber = await startSubscriber({
+      url: broker.url,
+      clientId: 'bench-subscriber',
+      ca: sub.ca,
+      cert: sub.cert,
+      key: sub.key,
+      topic: 'vigil/v1/devices/+/telemetry',
+      maxRecords: 4_000_000,
+    });
+    const elu = eluProbe();
+    let r: LoadResult;
+    try {
+      const small = { ...o, poolPerClient: Math.min(o.poolPerClient, 2000) };
+      r = await runLoad(
+        job(
+          broker.url,
+          devices,
+          devices.map(() => 1),
+          small,
+          true,
+        ),
+        elu.onPhase,
+      );
+    } catch (err) {
+      subscriber.kill();
+      throw err;
+    }
+    const got = await subscriber.stop();
+    let inWindow = 0;
+    for (const t of got.times) if (t >= r.measureFrom && t <= r.measureTo) inWindow++;
+    return {
+      ...baseRun('mosquitto', r, elu.value()),
+      deliveredRate: (inWindow / Math.max(1, r.measureTo - r.measureFrom)) * 1000,
+      subscriberElu: got.elu,
+    };
+  } finally {
+    await broker.close();
+  }
+}
+
 export async function runVigilOnce(
   fx: VigilFixture,
   devices: LoadDevice[],
@@ -211,37 +279,61 @@ export async function runVigilOnce(
   };
 }
 
+/** The W1 figure of a run: PUBACKs per second, or for Mosquitto what its subscriber received. */
+export const w1Figure = (r: W1Run): number =>
+  r.side === 'mosquitto' ? (r.deliveredRate ?? Number.NaN) : r.ackRate;
+
 /**
- * W1: acknowledged QoS 1 publishes per second, bare Aedes over mTLS vs the whole Vigil pipeline,
- * same clients, same in-flight window, same pre-built envelopes. Rounds alternate raw and Vigil so
- * that drift (thermal, page cache, WAL growth) hits both; each side's rate is the median of rounds.
+ * W1: QoS 1 messages per second through bare Aedes, Mosquitto (to a subscriber) and the whole
+ * Vigil pipeline (to the encrypted store), same clients, same in-flight window, same pre-built
+ * envelopes. Each round runs every side; the order rotates between rounds so that drift (other
+ * load on the machine, page cache, WAL growth) hits every side; each figure is the median of its
+ * rounds. `mosquitto: false` leaves Mosquitto out (not installed).
  */
 export async function runW1(
   fx: VigilFixture,
   devices: LoadDevice[],
   cursor: SeqCursor,
-  o: W1Options,
+  o: W1Options & { mosquitto: boolean; sides?: W1Side[] | undefined },
   log: (s: string) => void,
 ): Promise<W1Result> {
+  const sides: W1Side[] = (o.sides ?? ['raw', 'mosquitto', 'vigil']).filter(
+    (s) => s !== 'mosquitto' || o.mosquitto,
+  );
   const rounds: W1Run[][] = [];
   for (let i = 0; i < o.rounds; i++) {
-    const raw = await runRawOnce(fx, devices, o);
-    log(`  W1 round ${i + 1}/${o.rounds}: raw Aedes   ${raw.ackRate.toFixed(0)} msg/s`);
-    const vig = await runVigilOnce(fx, devices, cursor, o);
-    log(
-      `  W1 round ${i + 1}/${o.rounds}: Vigil       ${vig.ackRate.toFixed(0)} msg/s ` +
-        `(${vig.pipeline?.commits} commits, ${vig.pipeline?.messagesPerCommit.toFixed(1)} msg/commit)`,
-    );
-    rounds.push([raw, vig]);
+    const order = sides.map((_, k) => sides[(k + i) % sides.length] as W1Side);
+    const round: W1Run[] = [];
+    for (const side of order) {
+      const run =
+        side === 'raw'
+          ? await runRawOnce(fx, devices, o)
+          : side === 'mosquitto'
+            ? await runMosquittoOnce(fx, devices, o)
+            : await runVigilOnce(fx, devices, cursor, o);
+      const extra =
+        side === 'vigil'
+          ? ` (${run.pipeline?.commits} commits, ${run.pipeline?.messagesPerCommit.toFixed(1)} msg/commit)`
+          : side === 'mosquitto'
+            ? ` delivered (publishers acked ${run.ackRate.toFixed(0)}/s)`
+            : '';
+      log(`  W1 round ${i + 1}/${o.rounds}: ${side.padEnd(9)} ${w1Figure(run).toFixed(0)} msg/s${extra}`);
+      round.push(run);
+    }
+    rounds.push(round);
   }
-  const rawRate = median(rounds.map((r) => r[0]!.ackRate));
-  const vigilRate = median(rounds.map((r) => r[1]!.ackRate));
+  const med = (side: W1Side) => median(rounds.flatMap((r) => r.filter((x) => x.side === side).map(w1Figure)));
+  const rawRate = med('raw');
+  const mosquittoRate = sides.includes('mosquitto') ? med('mosquitto') : Number.NaN;
+  const vigilRate = med('vigil');
   return {
     clients: devices.length,
     window: o.window,
     rounds,
     rawRate,
+    mosquittoRate,
     vigilRate,
     ratio: vigilRate / rawRate,
+    ratioMosquitto: vigilRate / mosquittoRate,
   };
 }

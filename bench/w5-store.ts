@@ -43,19 +43,27 @@ const REPLAY_WINDOW = 1024;
 
 /**
  * Batches as the pipeline's BatchWriter builds them: readings of several devices interleaved, one
- * row per telemetry message, plus per device in the batch its replay-window snapshot (a full
- * 1024-entry window: 8 KiB of nonce fingerprints) and its last-seen time.
+ * row per telemetry message, plus per device in the batch its replay-state update (window
+ * high-water mark and 128-byte bitmap, and the nonce fingerprints of this batch's seqs) and its
+ * last-seen time.
  */
-function* batches(deviceIds: string[], perBatch: number, withReplay: boolean): Generator<IngestBatch> {
+export function* ingestBatches(
+  deviceIds: string[],
+  perBatch: number,
+  withReplay: boolean,
+): Generator<IngestBatch> {
   const windows = deviceIds.map(() => new ReplayWindow(REPLAY_WINDOW));
   const seq = deviceIds.map(() => 0);
   for (;;) {
     const readings: ReadingRecord[] = [];
+    const added: Buffer[][] = deviceIds.map(() => []);
     const now = Date.now();
     for (let k = 0; k < perBatch; k++) {
       const d = k % deviceIds.length;
       const s = seq[d]!++;
-      windows[d]!.accept(s, randomBytes(8));
+      const fp = randomBytes(8);
+      windows[d]!.accept(s, fp);
+      added[d]!.push(fp);
       readings.push({
         deviceId: deviceIds[d]!,
         seq: s,
@@ -78,7 +86,10 @@ function* batches(deviceIds: string[], perBatch: number, withReplay: boolean): G
       readings,
       messages: [],
       replayStates: withReplay
-        ? deviceIds.map((id, d) => ({ deviceId: id, ...windows[d]!.state(), updatedAt: now }))
+        ? deviceIds.map((id, d) => {
+            const { highest, bitmap } = windows[d]!.state();
+            return { deviceId: id, highest, bitmap, nonces: Buffer.concat(added[d]!), updatedAt: now };
+          })
         : [],
       lastSeen: withReplay ? deviceIds.map((id) => ({ deviceId: id, at: now })) : [],
     };
@@ -118,7 +129,7 @@ async function runOnce(
     }
     try {
       // All batches are built before timing (building includes the replay snapshots).
-      const gen = batches(ids, o.readingsPerBatch, o.withReplayState);
+      const gen = ingestBatches(ids, o.readingsPerBatch, o.withReplayState);
       // Warm-up: a few commits (page cache, statement cache, WAL file), not timed.
       for (let i = 0; i < 3; i++) await write(gen.next().value as IngestBatch);
       const pre: IngestBatch[] = [];

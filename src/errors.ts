@@ -88,10 +88,26 @@ export const ERRORS = {
   VIGIL_ERR_ROTATION_PENDING: { status: 409, message: 'a key rotation is already in progress' },
   VIGIL_ERR_CSR_INVALID: { status: 400, message: 'certificate signing request refused' },
   VIGIL_ERR_CLAIM_STATE: { status: 409, message: 'not allowed in the claim state' },
-  // notifications and webhooks (src/notifications, src/webhooks)
+  // continuity (src/backup, src/power, src/continuity)
+  VIGIL_ERR_BACKUP_INVALID: {
+    status: 422,
+    message: 'backup damaged, truncated or not signed by this installation',
+  },
+  VIGIL_ERR_BACKUP_IDENTITY: { status: 401, message: 'backup identity cannot decrypt this backup' },
+  VIGIL_ERR_BACKUP_NOT_CONFIGURED: { status: 409, message: 'backups are not initialised' },
+  VIGIL_ERR_TARGET_NOT_EMPTY: { status: 409, message: 'target directory is not empty' },
+  VIGIL_ERR_DISK_FULL: { status: 507, message: 'storage full' },
+  VIGIL_ERR_UPS: { status: 502, message: 'UPS unreachable or not understood' },
+  // sinks (src/sinks): readings forwarded to InfluxDB and webhooks
+  VIGIL_ERR_SINK_UNAVAILABLE: { status: 503, message: 'sink target unavailable' },
+  VIGIL_ERR_SINK_REFUSED: { status: 502, message: 'sink target refused the batch' },
+  // notifications and webhooks (src/notifications, src/webhooks: the notification webhook channel
+  // and the webhook sink sign alike)
   VIGIL_ERR_NOTIFY_NOT_CONFIGURED: { status: 409, message: 'notification channel not configured' },
   VIGIL_ERR_NOTIFY_IN_USE: { status: 409, message: 'still used by a routing rule, group or schedule' },
   VIGIL_ERR_WEBHOOK_SIGNATURE: { status: 401, message: 'webhook signature invalid' },
+  // security lab (src/seclab)
+  VIGIL_ERR_SECLAB_RUNNING: { status: 409, message: 'a seclab run is already in progress' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import type { AcceptedMessage } from '../src/ingest/pipeline.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 
@@ -32,7 +34,7 @@ describe('set_output', () => {
     const d = new SimDevice(await inst.addDevice('ward-led-0001', 'patient-vitals'), { brokerUrl: inst.url });
     devices.push(d);
     await d.connect();
-    const cmd = await inst.server.lifecycle.commands.send({
+    const cmd = await lifecycleOf(inst.server).commands.send({
       deviceId: d.id,
       op: 'set_output',
       args: { name: 'led', value: 40 },
@@ -46,7 +48,7 @@ describe('set_output', () => {
     });
     assert.equal(d.outputs.led, 40);
     const acked = await waitFor('ack', async () => {
-      const c = await inst.ctx.commandStore.get(cmd.id);
+      const c = await lifecycleStoresOf(inst.ctx).commands.get(cmd.id);
       return c?.state === 'acked' ? c : undefined;
     });
     assert.deepEqual(acked.result, { name: 'led', value: 40 });
@@ -62,10 +64,10 @@ describe('set_output', () => {
       ['fridge-rly-0001', { name: 'relay', value: 1 }],
     ] as const) {
       await assert.rejects(
-        inst.server.lifecycle.commands.send({ deviceId: id, op: 'set_output', args, actor: 'test' }),
+        lifecycleOf(inst.server).commands.send({ deviceId: id, op: 'set_output', args, actor: 'test' }),
         (e: Error & { code?: string }) => e.code === 'VIGIL_ERR_COMMAND_INVALID',
       );
     }
-    assert.equal((await inst.ctx.commandStore.list({ deviceId: 'ward-led-0002' })).length, 0);
+    assert.equal((await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'ward-led-0002' })).length, 0);
   });
 });

@@ -10,6 +10,7 @@ import { faultKinds, injectFaults } from '../bench/anomaly/faults.ts';
 import { toReadings } from '../bench/anomaly/readings.ts';
 import { runProfile } from '../bench/anomaly/run-profile.ts';
 import { generateTrace } from '../bench/anomaly/traces.ts';
+import { renderVitalsRules, runVitalsRulesBench } from '../bench/anomaly/vitals-rules-bench.ts';
 
 const SEED = 'vigil-anomaly-test';
 
@@ -74,5 +75,25 @@ describe('anomaly benchmark', () => {
     }
     assert.ok(checked >= 1);
     assert.ok(faultKinds('truck').includes('stuck'));
+  });
+
+  it('the vitals rules benchmark runs on a seeded slice, before and after, and prints its tables', () => {
+    const r = runVitalsRulesBench({ patients: 1, days: 2, seed: SEED, cadencesMs: [60_000] }, () => {});
+    const c = r.cadences[0];
+    assert.ok(c);
+    assert.equal(c.patientWeeks, 2 / 7);
+    // the first day is history, the second holds two faults; clinical episodes come as they come
+    assert.equal(
+      ['hr-jump', 'spo2-decline', 'rr-hr-decoupling', 'flat-line'].reduce(
+        (n, k) => n + (c.windows[k]?.n ?? 0),
+        0,
+      ),
+      2,
+    );
+    const text = renderVitalsRules(r);
+    assert.match(text, /^\| rules \| cadence \| alarms \/ patient-week \| by rule \|$/m);
+    assert.match(text, /^\| before \| 60 s \| \d+\.\d\d \|/m);
+    assert.match(text, /^\| after \| 60 s \| \d+\.\d\d \|/m);
+    assert.match(text, /^\| vitals rules @ 60 s \| windows \| chart-alarmable \|/m);
   });
 });

@@ -43,8 +43,11 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
     },
     '/api/v1/devices/:id/lifecycle': { path: '/api/v1/devices/truck-0801/lifecycle', status: 200 },
     '/api/v1/system/lifecycle': { path: '/api/v1/system/lifecycle', status: 200 },
+    '/api/v1/devices/:id/display': { path: '/api/v1/devices/truck-0801/display', status: 200 },
     '/api/v1/audit': { path: '/api/v1/audit?limit=1', status: 200 },
+    '/api/v1/audit/verify': { path: '/api/v1/audit/verify', status: 200 },
     '/api/v1/system': { path: '/api/v1/system', status: 200 },
+    '/api/v1/dashboard/settings': { path: '/api/v1/dashboard/settings', status: 200 },
     '/api/v1/openapi.json': { path: '/api/v1/openapi.json', status: 200 },
     '/api/v1/auth/me': { path: '/api/v1/auth/me', status: 200 },
     '/api/v1/users': { path: '/api/v1/users', status: 200 },
@@ -56,6 +59,11 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
     '/api/v1/shipments/:id': { path: shipmentPath, status: 200 },
     '/api/v1/shipments/:id/report': { path: `${shipmentPath}/report?format=csv`, status: 200 },
     '/api/v1/live': { path: '/api/v1/live', status: 426 },
+    '/api/v1/seclab': { path: '/api/v1/seclab', status: 200 },
+    '/api/v1/seclab/runs/:id/files/:name': {
+      path: '/api/v1/seclab/runs/2026-01-01T00-00-00-000Z/files/seclab-report.md',
+      status: 404,
+    },
     ...Object.fromEntries(
       [
         'contacts',

@@ -35,7 +35,7 @@ import {
 } from './helpers/instance.ts';
 import { modelSample, type SeededDevice, seedFleet } from './helpers/seed-fleet.ts';
 
-/** Debian's chromium package; CHROMIUM_PATH overrides it (as in test/helpers/dashboard-screenshots.ts). */
+/** Debian's chromium package; CHROMIUM_PATH overrides it (as in the other browser tests). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const WEB_INDEX = join(ROOT, 'web/dist/index.html');

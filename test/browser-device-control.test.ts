@@ -5,12 +5,15 @@
  * Screenshots go to VIGIL_SCREENSHOTS_DIR when set, else to a temp directory that is removed.
  * Needs `npm run build:web` and /usr/bin/chromium (skipped without them).
  */
+
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { lifecycleStoresOf } from '../src/data-dir/context.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
@@ -44,7 +47,7 @@ test('device control panel and claims in the dashboard', { skip, timeout: 120_00
   try {
     await sim.connect();
     sim.record(truckSample(), [], true);
-    const b = await inst.server.lifecycle.claims.createBatch({
+    const b = await lifecycleOf(inst.server).claims.createBatch({
       name: 'ward-batch',
       uses: 3,
       expiresMs: 86_400_000,
@@ -103,7 +106,8 @@ test('device control panel and claims in the dashboard', { skip, timeout: 120_00
     await page.getByTestId('claim-approve-confirm').click();
     await waitFor(
       'approved',
-      async () => (await inst.ctx.claimStore.getClaim('SN-WARD-0007'))?.deviceId === 'ward-probe-007',
+      async () =>
+        (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-WARD-0007'))?.deviceId === 'ward-probe-007',
     );
     await claimer;
 

@@ -10,6 +10,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { publicKeyText, signManifest } from '../src/ota/firmware-manifest.ts';
+import { otaOf } from '../src/server/ota-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
 import { launchChromium, newPage, chromiumSkip as skip, WEB_ROOT } from './helpers/chromium.ts';
@@ -44,7 +45,7 @@ test('OTA page: an admin starts a campaign and sees it complete; a viewer gets n
       profile: 'temperature-probe',
       privateKey: signer.privateKey,
     });
-    await inst.server.ota.firmware.add(img, JSON.stringify(m), 'test');
+    await otaOf(inst.server).firmware.add(img, JSON.stringify(m), 'test');
     const admin = await enrolledUser(inst, 'ota-admin', 'admin');
     const viewer = await enrolledUser(inst, 'ota-viewer', 'viewer');
     const page = await newPage(browser, problems);

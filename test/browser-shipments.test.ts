@@ -300,6 +300,13 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
         t.diagnostic('the rule engine raised no heat alarm: alarm listing not checked');
       }
       await qpage.getByTestId('custody-timeline').getByText('Dispatched').waitFor();
+      // The dispatch record lists the same batches as the header, and names the logger's batch id
+      // as the header does.
+      const headerLots = await qpage.getByTestId('shipment-batches').locator('code').allTextContents();
+      assert.deepEqual(headerLots, ['MMR-24-0917', 'DTP-24-1102']);
+      const dispatchText = (await qpage.locator('.timeline-dispatch').first().textContent()) ?? '';
+      assert.ok(dispatchText.includes(`batches ${headerLots.join(', ')}`), dispatchText);
+      assert.match(dispatchText, /logger batch id \S+/);
       // The report link fetches the signed CSV and saves it.
       const [download] = await Promise.all([
         qpage.waitForEvent('download', { timeout: 15_000 }),
@@ -309,6 +316,13 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
       await qpage.getByTestId('report-pdf').waitFor();
       // Not decidable while in transit: no signature form yet.
       assert.equal(await qpage.getByTestId('decision-form').count(), 0);
+      // The fleet map marks the trip's origin (A) and destination (B), named for the chosen truck.
+      await qpage.goto(`${inst.httpUrl}/#/map?focus=${TRUCK}`);
+      await qpage.getByTestId(`trip-pin-${TRUCK}-A`).waitFor();
+      assert.match((await qpage.getByTestId(`trip-pin-${TRUCK}-B`).textContent()) ?? '', /Antwerp clinic/);
+      await qpage.screenshot({ path: join(extraDir, 'map-trip-pins.png') });
+      await qpage.goto(`${inst.httpUrl}/#/shipment/${shipment.id}`);
+      await qpage.getByTestId('shipment-summary').waitFor();
     });
 
     const rctx = await newContext(b);
@@ -369,6 +383,10 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
       const form = qpage.getByTestId('decision-form');
       await form.waitFor();
       await qpage.getByTestId('custody-timeline').getByText('Delivered').waitFor();
+      // Nothing is pre-selected: the decision and the meaning of the signature are the signer's.
+      assert.equal(await qpage.getByTestId('decision-released').isChecked(), false);
+      assert.equal(await qpage.getByTestId('decision-quarantined').isChecked(), false);
+      assert.equal(await qpage.getByTestId('decision-meaning').inputValue(), '');
       await qpage.getByTestId('decision-quarantined').check();
       await qpage
         .getByTestId('decision-reason')

@@ -3,11 +3,13 @@
  * trust bundle → server certificate from the new root → device certificates renewed → old root
  * retired, with no reading lost.
  */
+
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setDeviceEnabled } from '../src/devices/device-service.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { connectDevice, type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { runVigil } from './helpers/run-vigil.ts';
@@ -36,7 +38,7 @@ describe('CA rollover', () => {
     await setDeviceEnabled(inst.ctx, 'roll-parked-1', false, 'test');
     const oldRoot = new X509Certificate(inst.ctx.ca.certPem);
     const load = publishWhile(fleet, 30, 3000);
-    const rollover = inst.server.lifecycle.rollover;
+    const rollover = lifecycleOf(inst.server).rollover;
     await rollover.start('test');
     const newRoot = new X509Certificate(inst.ctx.ca.certPem);
     assert.notEqual(newRoot.serialNumber, oldRoot.serialNumber);

@@ -2,11 +2,13 @@
  * Device certificate renewal from device-generated keys (docs/protocol.md §13), over real mTLS:
  * renew_cert → csr event → cert command → reconnect with the new certificate → old one revoked.
  */
+
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { issueClientCert } from '../src/pki/issue-client.ts';
 import { normalizeSerial } from '../src/pki/serial.ts';
 import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../src/pki/x509.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import {
   closeClient,
@@ -47,7 +49,7 @@ async function csrDer(cn: string): Promise<string> {
   return Buffer.from(csr.rawData).toString('base64url');
 }
 
-const renewal = () => inst.server.lifecycle.renewal;
+const renewal = () => lifecycleOf(inst.server).renewal;
 
 describe('device certificate renewal', () => {
   it('renews 4 publishing devices with no reading lost; the old certificates are revoked', async () => {

@@ -4,12 +4,15 @@
  * secret by ECDH and reconnects under its own identity. Attacks: telemetry with a claim
  * certificate, a replayed claim, uses beyond --uses, approval by a non-admin, unknown identities.
  */
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
+import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { deviceSecretIdentity } from '../src/keys/master-key.ts';
 import { issueClientCert } from '../src/pki/issue-client.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, errCode, passwordOnly } from './helpers/browser.ts';
@@ -26,7 +29,7 @@ after(async () => {
   await inst.destroy();
 });
 
-const claims = () => inst.server.lifecycle.claims;
+const claims = () => lifecycleOf(inst.server).claims;
 
 async function batch(name: string, uses: number) {
   return claims().createBatch({ name, uses, expiresMs: 30 * 86_400_000, actor: 'test' });
@@ -75,7 +78,7 @@ describe('claim-based provisioning', () => {
     const provisioned = dev.provision(30_000);
     await waitFor(
       'pending claim',
-      async () => (await inst.ctx.claimStore.getClaim('SN-A-00001'))?.state === 'pending',
+      async () => (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-A-00001'))?.state === 'pending',
     );
     const admin = await enrolledUser(inst, 'claims-admin', 'admin');
     const list = await admin.browser.call('/api/v1/claims');
@@ -116,6 +119,22 @@ describe('claim-based provisioning', () => {
     assert.equal(bundle.info.id, 'auto-00042');
   });
 
+  it('devices of one batch connected at once keep their own sessions (no takeover between serials)', async () => {
+    const b = await batch('factory-many', 5);
+    // More than the takeover allowance (2 at once): a takeover would refuse the later ones.
+    const clients: mqtt.MqttClient[] = [];
+    try {
+      for (let i = 1; i <= 4; i++) clients.push(await claimClient(b, `SN-C2-0000${i}`));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(
+        clients.map((c) => c.connected),
+        [true, true, true, true],
+      );
+    } finally {
+      for (const c of clients) c.end(true);
+    }
+  });
+
   it('a claim certificate cannot publish telemetry, nor claim for another serial', async () => {
     const b = await batch('factory-b', 5);
     for (const topic of ['vigil/v1/devices/sn-b-00001/telemetry', 'vigil/v1/claims/SN-OTHER-01']) {
@@ -129,7 +148,7 @@ describe('claim-based provisioning', () => {
     assert.ok(
       acl.some((a) => a.detail.reason === 'acl_publish' || String(a.detail.code ?? '') === 'VIGIL_ERR_ACL'),
     );
-    assert.equal(await inst.ctx.claimStore.getClaim('SN-OTHER-01'), null);
+    assert.equal(await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-OTHER-01'), null);
   });
 
   it('refuses and audits a replayed claim; the claim is unchanged', async () => {
@@ -138,17 +157,17 @@ describe('claim-based provisioning', () => {
     void dev.provision(5000).catch(() => {});
     await waitFor(
       'pending',
-      async () => (await inst.ctx.claimStore.getClaim('SN-C-00001'))?.state === 'pending',
+      async () => (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-C-00001'))?.state === 'pending',
     );
     const captured = dev.sent[0] as string;
-    const before = await inst.ctx.claimStore.getClaim('SN-C-00001');
+    const before = await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-C-00001');
     const c = await claimClient(b, 'SN-C-00001');
     await new Promise<void>((res, rej) =>
       c.publish('vigil/v1/claims/SN-C-00001', captured, { qos: 1 }, (e) => (e ? rej(e) : res())),
     );
     c.end(true);
     await waitFor('audited', async () => (await refusals('replay', 'SN-C-00001')).length >= 1);
-    const afterClaim = await inst.ctx.claimStore.getClaim('SN-C-00001');
+    const afterClaim = await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-C-00001');
     assert.equal(afterClaim?.state, 'pending');
     assert.ok((afterClaim?.attempts ?? 0) >= (before?.attempts ?? 0));
   });
@@ -158,11 +177,14 @@ describe('claim-based provisioning', () => {
     void claimDevice(b, 'SN-D-00001')
       .provision(3000)
       .catch(() => {});
-    await waitFor('first claim', async () => (await inst.ctx.claimStore.getClaim('SN-D-00001')) !== null);
+    await waitFor(
+      'first claim',
+      async () => (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-D-00001')) !== null,
+    );
     await assert.rejects(claimDevice(b, 'SN-D-00002').provision(2000));
     assert.ok((await refusals('uses_exhausted', 'SN-D-00002')).length >= 1);
-    assert.equal(await inst.ctx.claimStore.getClaim('SN-D-00002'), null);
-    assert.equal((await inst.ctx.claimStore.getBatch('factory-d'))?.uses, 1);
+    assert.equal(await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-D-00002'), null);
+    assert.equal((await lifecycleStoresOf(inst.ctx).claims.getBatch('factory-d'))?.uses, 1);
   });
 
   it('refuses approval by a non-admin and by an admin without MFA', async () => {
@@ -172,7 +194,7 @@ describe('claim-based provisioning', () => {
       .catch(() => {});
     await waitFor(
       'pending',
-      async () => (await inst.ctx.claimStore.getClaim('SN-E-00001'))?.state === 'pending',
+      async () => (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-E-00001'))?.state === 'pending',
     );
     const operator = await enrolledUser(inst, 'claims-operator', 'operator');
     const op = await operator.browser.post('/api/v1/claims/SN-E-00001/approve', {
@@ -185,7 +207,7 @@ describe('claim-based provisioning', () => {
     const h = await half.post('/api/v1/claims/SN-E-00001/approve', { deviceId: 'sneaky-device' });
     assert.equal(h.status, 403);
     assert.equal(errCode(h), 'VIGIL_ERR_MFA_REQUIRED');
-    assert.equal((await inst.ctx.claimStore.getClaim('SN-E-00001'))?.state, 'pending');
+    assert.equal((await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-E-00001'))?.state, 'pending');
     assert.equal(await inst.ctx.store.getDevice('sneaky-device'), null);
   });
 
@@ -213,7 +235,9 @@ describe('claim-based provisioning', () => {
       c.end(true);
     }
     const q = await waitFor('quarantined', async () =>
-      (await inst.ctx.claimStore.listQuarantine()).find((e) => e.cn === 'ghost-device-01' && e.attempts >= 2),
+      (await lifecycleStoresOf(inst.ctx).claims.listQuarantine()).find(
+        (e) => e.cn === 'ghost-device-01' && e.attempts >= 2,
+      ),
     );
     assert.equal(q.attempts, 2);
   });

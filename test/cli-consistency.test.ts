@@ -243,20 +243,8 @@ describe('vigil CLI consistency', () => {
       ['audit', 'checkpoint', '--json'],
       // after the checkpoint: its check is in the output
       ['audit', 'verify', '--json'],
-      ['command', 'send', 'truck-cons-01', 'identify', '--reason', 'style', '--json'],
-      ['device', 'rotate-key', 'truck-cons-02', '--json'],
-      ['pki', 'status', '--json'],
-      [
-        'claim-cert',
-        'create',
-        '--batch',
-        'cons-batch',
-        '--uses',
-        '2',
-        '--out',
-        join(out, '..', 'claim'),
-        '--json',
-      ],
+      ['backup', 'init', '--identity-out', join(inst.dataDir, 'backup-id.txt'), '--json'],
+      ['backup', 'create', '--json'],
     ];
     for (const args of single) {
       const r = await vigil(args);
@@ -271,10 +259,7 @@ describe('vigil CLI consistency', () => {
       [['audit', '--json'], 3],
       [['user', 'list', '--json'], 2],
       [['shipment', 'list', '--json'], 1],
-      [['command', 'list', 'truck-cons-01', '--json'], 1],
-      [['claims', 'list', '--json'], 0],
-      [['claims', 'batches', '--json'], 1],
-      [['claims', 'quarantine', '--json'], 0],
+      [['backup', 'list', '--json'], 1],
     ];
     for (const [args, atLeast] of lists) {
       const r = await vigil(args);
@@ -309,6 +294,56 @@ describe('vigil CLI consistency', () => {
       'ts',
     ]);
     assert.equal(typeof (reading?.data as Record<string, unknown> | undefined)?.temp_c, 'number');
+  });
+
+  it('doctor --json speaks the same style: one finding per line, {check, severity, message, fix}', async () => {
+    // doctor exits 1 on a high finding (a test instance has some, such as an admin without TOTP).
+    const doctor = await vigil(['doctor', '--json']);
+    assert.ok(doctor.code === 0 || doctor.code === 1, `doctor --json: ${doctor.stderr}`);
+    const findings = json(doctor.stdout, 'list');
+    assert.ok(findings.length > 0, 'doctor --json prints its findings');
+    for (const o of findings) {
+      checkStyle(o, 'doctor --json');
+      assert.deepEqual(Object.keys(o).sort(), ['check', 'fix', 'message', 'severity']);
+    }
+  });
+
+  // Its own test: each command is a process, and the machine may be busy.
+  it('the lifecycle commands speak the same --json style', { timeout: 300_000 }, async () => {
+    const single: string[][] = [
+      ['command', 'send', 'truck-cons-01', 'identify', '--reason', 'style', '--json'],
+      ['device', 'rotate-key', 'truck-cons-01', '--json'],
+      ['pki', 'status', '--json'],
+      [
+        'claim-cert',
+        'create',
+        '--batch',
+        'cons-batch',
+        '--uses',
+        '2',
+        '--out',
+        join(inst.dataDir, 'claim'),
+        '--json',
+      ],
+    ];
+    for (const args of single) {
+      const r = await vigil(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      for (const o of json(r.stdout, 'single')) checkStyle(o, args.join(' '));
+    }
+    const lists: [string[], number][] = [
+      [['command', 'list', 'truck-cons-01', '--json'], 2],
+      [['claims', 'list', '--json'], 0],
+      [['claims', 'batches', '--json'], 1],
+      [['claims', 'quarantine', '--json'], 0],
+    ];
+    for (const [args, atLeast] of lists) {
+      const r = await vigil(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      const objects = json(r.stdout, 'list');
+      assert.ok(objects.length >= atLeast, `${args.join(' ')}: ${objects.length}`);
+      for (const o of objects) checkStyle(o, args.join(' '));
+    }
   });
 
   it('readings --follow prints each reading the running server commits, late (backfilled) ones too, until Ctrl-C', async () => {

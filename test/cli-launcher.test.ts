@@ -106,7 +106,9 @@ describe('npm ci prepares what bin/vigil start serves', () => {
 
   it('declares the Node that installing really needs: npm ci runs on Node 20, Vigil on the pinned 24', () => {
     assert.equal(pkg.engines.node, '>=20');
-    assert.match(pkg.devDependencies.node, /^\^24\./);
+    // A production dependency, so that an installed package (npm install vigil-x.tgz) brings it too.
+    assert.match(pkg.dependencies.node, /^\^24\./);
+    assert.equal(pkg.devDependencies.node, undefined);
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
     assert.deepEqual(lock.packages[''].engines, pkg.engines);
   });

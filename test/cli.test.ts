@@ -34,6 +34,7 @@ describe('vigil CLI', () => {
     assert.deepEqual(Object.keys(info).sort(), [
       'alg',
       'broker_url',
+      'brokers',
       'firmware_keys',
       'id',
       'kid',
@@ -42,6 +43,7 @@ describe('vigil CLI', () => {
       'topic_prefix',
     ]);
     assert.equal(info.kid, 1);
+    assert.deepEqual(info.brokers, [info.broker_url]);
     assert.match(info.secret, /^[A-Za-z0-9_-]{43}$/);
     assert.match(
       readFileSync(join(out, 'vigil_device_config.h'), 'utf8'),

@@ -2,13 +2,16 @@
  * Durable signed commands end to end (docs/protocol.md §7.3): over real mTLS on loopback, through
  * the embedded broker, to simulated devices that verify every downlink envelope themselves.
  */
+
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
+import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { NONCE_BYTES } from '../src/protocol/aead.ts';
 import { sealEnvelope, serializeEnvelope } from '../src/protocol/envelope.ts';
 import { deriveDeviceKeys } from '../src/protocol/keys.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { apiRequest } from './helpers/api-client.ts';
@@ -33,8 +36,8 @@ async function sim(id: string, connect = true): Promise<SimDevice> {
   return d;
 }
 
-const commands = () => inst.server.lifecycle.commands;
-const stored = (id: string) => inst.ctx.commandStore.get(id);
+const commands = () => lifecycleOf(inst.server).commands;
+const stored = (id: string) => lifecycleStoresOf(inst.ctx).commands.get(id);
 
 before(async () => {
   inst = await startInstance({ commands: { resendAfterSeconds: 1 } });
@@ -115,7 +118,7 @@ describe('commands to devices', () => {
       ids,
     );
     assert.equal(d.intervalMs, 100_000);
-    const all = await inst.ctx.commandStore.list({ deviceId: d.id, limit: 200 });
+    const all = await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: d.id, limit: 200 });
     assert.ok(all.every((c) => c.state === 'acked' && c.outcome === 'ok'));
   });
 
@@ -224,7 +227,7 @@ describe('commands to devices', () => {
     });
 
     it('refuses a viewer and a password-only session, and stores nothing', async () => {
-      const before = (await inst.ctx.commandStore.list({ deviceId: 'cmd-api-0001' })).length;
+      const before = (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cmd-api-0001' })).length;
       const v = await viewer.post('/api/v1/devices/cmd-api-0001/commands', { op: 'reboot' });
       assert.equal(v.status, 403);
       assert.equal(errCode(v), 'VIGIL_ERR_FORBIDDEN');
@@ -232,7 +235,10 @@ describe('commands to devices', () => {
       const h = await half.post('/api/v1/devices/cmd-api-0001/commands', { op: 'reboot' });
       assert.equal(h.status, 403);
       assert.equal(errCode(h), 'VIGIL_ERR_MFA_REQUIRED');
-      assert.equal((await inst.ctx.commandStore.list({ deviceId: 'cmd-api-0001' })).length, before);
+      assert.equal(
+        (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cmd-api-0001' })).length,
+        before,
+      );
     });
 
     it("refuses an API token, even an admin's, for commands, key rotation and claim approval; it may still disable", async () => {
@@ -249,7 +255,7 @@ describe('commands to devices', () => {
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify(body),
         });
-      const before = (await inst.ctx.commandStore.list({ deviceId: 'cmd-api-0001' })).length;
+      const before = (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cmd-api-0001' })).length;
       for (const [path, body] of [
         ['/api/v1/devices/cmd-api-0001/commands', { op: 'reboot', reason: 'scripted' }],
         ['/api/v1/devices/cmd-api-0001/rotate-key', {}],
@@ -258,7 +264,10 @@ describe('commands to devices', () => {
         const r = await call(path, body);
         assert.deepEqual([r.status, errCode(r)], [403, 'VIGIL_ERR_FORBIDDEN'], `${path}: ${r.text}`);
       }
-      assert.equal((await inst.ctx.commandStore.list({ deviceId: 'cmd-api-0001' })).length, before);
+      assert.equal(
+        (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cmd-api-0001' })).length,
+        before,
+      );
       // The same token still holds devices.control (enable / disable), which is not interactive-only.
       assert.equal((await call('/api/v1/devices/cmd-api-0001/disable', {})).status, 200);
       assert.equal((await call('/api/v1/devices/cmd-api-0001/enable', {})).status, 200);

@@ -39,4 +39,28 @@ describe('dashboard build', () => {
       assert.doesNotMatch(text, /setAttribute\(\s*['"]style['"]/, file);
     }
   });
+
+  it('reads the API contract as types only: every import of src/api is `import type` of contract.ts', () => {
+    let contractImports = 0;
+    for (const file of sources(join(WEB, 'src'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(import|export)\s+([^;]*?)\s+from\s+'([^']+)'/gms)) {
+        const spec = m[3] ?? '';
+        // The pure core (src/rules: NEWS2) is shared as code; the API only as types.
+        if (!/(^|\/)src\/api\//.test(spec)) continue;
+        contractImports++;
+        assert.match(m[2] ?? '', /^type\b/, `${file}: ${m[0]}`);
+        assert.match(spec, /src\/api\/contract\.ts$/, `${file} imports the contract module only`);
+      }
+    }
+    assert.ok(contractImports > 0, 'the dashboard takes its API types from src/api/contract.ts');
+  });
+
+  it('keeps zod and server code out of the bundle', (t) => {
+    if (!existsSync(join(DIST, 'assets'))) return t.skip('web/dist not built: run npm run build:web');
+    for (const f of readdirSync(join(DIST, 'assets')).filter((x) => x.endsWith('.js'))) {
+      const text = readFileSync(join(DIST, 'assets', f), 'utf8');
+      assert.doesNotMatch(text, /ZodError|\$ZodType|zod\.dev/, `${f} carries zod`);
+    }
+  });
 });

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ShipmentDetailView } from '../src/api/contract.ts';
+import { shipmentDetailSchema } from '../src/api/shipment-schemas.ts';
 import { news2 } from '../src/rules/news2.ts';
 import { news2Series, scorePoint } from '../web/src/news2-score.ts';
-import { excursionsFrom, normShipment, tripWindow } from '../web/src/shipment-normalize.ts';
+import { profileLabel, rangeOf, timeOutMs, tripWindow } from '../web/src/shipment-view.ts';
 
 const H = 3_600_000;
 
 /** `GET /api/v1/shipments/:id` as src/api/routes/shipments.ts answers it. */
-const detail = {
+const detail: ShipmentDetailView = {
   shipment: {
     id: 'shp-abcdefghij',
     deviceId: 'truck-0007',
@@ -29,7 +31,24 @@ const detail = {
     createdBy: 'user:dan',
     updatedAt: 12 * H,
   },
-  profile: { name: 'refrigerated', preset: 'refrigerated', lowerC: 2, upperC: 8 },
+  profile: {
+    name: 'refrigerated',
+    preset: 'refrigerated',
+    lowerC: 2,
+    upperC: 8,
+    policy: {
+      warning: { above: null, below: null },
+      critical: { above: null, below: null },
+      regulatory: {
+        heat: { limitC: 8, inclusive: false, durationMs: 0 },
+        freeze: { limitC: 0, inclusive: true, durationMs: 0 },
+        budgets: [],
+      },
+      hysteresisC: 0.2,
+      mergeGapMinutes: 0,
+      overrides: [],
+    },
+  },
   trip: { from: 1000, to: 12 * H },
   summary: {
     readings: 72,
@@ -39,7 +58,7 @@ const detail = {
     mktC: 9.56,
     timeOutOfRange: { aboveMs: 10.5 * H, belowMs: 0 },
     excursions: [
-      { kind: 'above', start: H, end: 11.5 * H, durationMs: 10.5 * H, peakC: 10.6, ongoing: false },
+      { kind: 'above', start: H, end: 11.5 * H, durationMs: 10.5 * H, peakC: 10.6, ongoing: false, parts: 1 },
     ],
     gaps: [],
   },
@@ -60,86 +79,40 @@ const detail = {
       peak: 10.6,
       unit: 'C',
       ack: null,
+      disproved: null,
+      tier: 'regulatory',
     },
   ],
   custody: [{ at: 1000, action: 'shipment.dispatch', actor: 'device:truck-0007', detail: { batch: 'B-1' } }],
 };
 
 describe('dashboard: shipments as the pages read them', () => {
-  it('reads the detail answer: profile range, summary figures, excursions, alarms and custody', () => {
-    const s = normShipment(detail);
-    assert.ok(s);
-    assert.equal(s.id, 'shp-abcdefghij');
-    assert.equal(s.deviceId, 'truck-0007');
-    assert.deepEqual(s.range, { lowerC: 2, upperC: 8 });
-    assert.equal(s.profileName, 'refrigerated');
-    assert.equal(s.mktC, 9.56);
-    assert.equal(s.timeOutMs, 10.5 * H);
-    assert.equal(s.readingCount, 72);
-    assert.deepEqual(
-      s.excursions?.map((e) => [e.kind, e.start, e.end, e.peakC]),
-      [['above', H, 11.5 * H, 10.6]],
-    );
-    assert.equal(s.alarms?.length, 1);
-    assert.equal(s.alarms?.[0]?.endedAt, 11.5 * H);
-    assert.equal(s.alarmCount, 1);
-    assert.deepEqual(s.dispatch, { at: 1000, batchId: 'B-1', receivedAt: 2000 });
-    assert.equal(s.delivery?.by, 'user:rita');
-    assert.equal(s.plannedRoute.length, 2);
-    assert.deepEqual(s.destination, { name: 'Antwerp', lat: null, lon: null });
-    assert.deepEqual(tripWindow(s), { from: 1000, to: 12 * H });
-    assert.equal(s.custody?.[0]?.action, 'shipment.dispatch');
+  it("the fixture is what the API serialises: it passes the route's own response schema", () => {
+    assert.deepEqual(shipmentDetailSchema.parse(detail), detail);
   });
 
-  it('reads the snake_case view of `vigil shipment show --json` alike', () => {
-    const s = normShipment({
-      id: 'shp-abcdefghij',
-      state: 'in_transit',
-      device: 'truck-0007',
-      profile: 'frozen',
-      dispatch: { at: '1970-01-01T00:00:01.000Z', batch_id: 'B-1', received_at: null },
-      profile_limits: { name: 'frozen', lower_c: -25, upper_c: -15 },
-      mkt_c: -18.2,
-      time_out_of_range: { above_ms: 60_000, below_ms: 0 },
-      excursions: [
-        { kind: 'above', start: '1970-01-01T00:00:02.000Z', end: '1970-01-01T00:00:03.000Z', peak_c: -12 },
-      ],
-      alarms: [{ id: 'a', rule: 'heat', subject: 'truck-0007', state: 'open', started_at: 2000 }],
-    });
-    assert.ok(s);
-    assert.equal(s.deviceId, 'truck-0007');
-    assert.deepEqual(s.range, { lowerC: -25, upperC: -15 });
-    assert.equal(s.mktC, -18.2);
-    assert.equal(s.timeOutMs, 60_000);
-    assert.equal(s.dispatch?.batchId, 'B-1');
-    assert.equal(s.dispatch?.at, 1000);
-    assert.deepEqual(
-      s.excursions?.map((e) => [e.start, e.end, e.peakC]),
-      [[2000, 3000, -12]],
-    );
-    assert.equal(s.alarms?.[0]?.startedAt, 2000);
+  it('takes the range from the resolved profile, the figures from the summary', () => {
+    assert.deepEqual(rangeOf(detail.shipment, detail), { lowerC: 2, upperC: 8 });
+    assert.equal(profileLabel(detail.shipment, detail), 'Refrigerated 2–8 °C');
+    assert.equal(timeOutMs(detail), 10.5 * H);
+    assert.deepEqual(tripWindow(detail), { from: 1000, to: 12 * H });
   });
 
-  it('reads a list row without a summary as unknown figures, not zeros', () => {
-    const s = normShipment(detail.shipment);
-    assert.ok(s);
-    assert.equal(s.mktC, null);
-    assert.equal(s.alarmCount, null);
-    assert.equal(s.excursions, null);
-    // The preset's range stands in for the resolved profile.
-    assert.deepEqual(s.range, { lowerC: 2, upperC: 8 });
+  it('labels a list row by its preset, and a custom profile by its name and range', () => {
+    assert.deepEqual(rangeOf({ profile: 'frozen' }), { lowerC: -25, upperC: -15 });
+    assert.equal(profileLabel({ profile: 'frozen' }), 'Frozen −25 to −15 °C');
+    const custom = { profile: { preset: 'custom', name: 'Insulin', lowerC: 2, upperC: 6 } };
+    assert.deepEqual(rangeOf(custom), { lowerC: 2, upperC: 6 });
+    assert.equal(profileLabel(custom), 'Insulin 2 to 6 °C');
   });
 
-  it('derives excursions from a series when the server sent none', () => {
-    const pts = [4, 9, 10, 5, 1, 1.5, 3].map((tempC, i) => ({ ts: i * 10, tempC }));
-    const ex = excursionsFrom(pts, { lowerC: 2, upperC: 8 });
-    assert.deepEqual(
-      ex.map((e) => [e.kind, e.start, e.end, e.peakC, e.ongoing]),
-      [
-        ['above', 10, 30, 10, false],
-        ['below', 40, 60, 1, false],
-      ],
-    );
+  it('runs the trip window of a shipment in transit up to now', () => {
+    const inTransit: ShipmentDetailView = {
+      ...detail,
+      shipment: { ...detail.shipment, state: 'in_transit', delivery: null },
+      trip: { from: 1000, to: 5000 },
+    };
+    assert.deepEqual(tripWindow(inTransit, 9 * H), { from: 1000, to: 9 * H });
   });
 });
 
@@ -155,7 +128,7 @@ describe('dashboard: NEWS2 trend scoring', () => {
   };
 
   it('scores a raw reading exactly as the server does', () => {
-    const p = scorePoint({ ts: 1, backfill: false, values: vitals, min: null, max: null });
+    const p = scorePoint({ ts: 1, n: 1, backfill: false, values: vitals });
     const server = news2({
       respirationRate: 22,
       spo2Pct: 93,
@@ -175,6 +148,7 @@ describe('dashboard: NEWS2 trend scoring', () => {
     // The mean looks calm; the bucket's minimum SpO2 (90) scores 3, its maximum pulse (135) 3.
     const p = scorePoint({
       ts: 1,
+      n: 4,
       backfill: false,
       values: calm,
       min: { hr_bpm: 60, spo2_pct: 90, rr_bpm: 14, sbp_mmhg: 115, temp_c: 36.8 },
@@ -191,16 +165,36 @@ describe('dashboard: NEWS2 trend scoring', () => {
     const { consciousness: _c, ...partial } = vitals;
     const out = news2Series({
       points: [
-        { ts: 1, backfill: false, values: partial, min: null, max: null },
-        { ts: 2, backfill: false, values: vitals, min: null, max: null },
+        { ts: 1, n: 1, backfill: false, values: partial },
+        { ts: 2, n: 1, backfill: false, values: vitals },
       ],
       gaps: [],
       downsampled: false,
       bucketMs: null,
+      deviceId: 'bed-1',
+      from: 0,
+      to: 3,
+      maxPoints: 1000,
+      count: 2,
+      medianIntervalMs: 1,
+      truncated: false,
+      gapsOmitted: 0,
     });
     assert.deepEqual(
       out.map((p) => p.ts),
       [2],
     );
+  });
+});
+
+describe('dashboard: profile labels', () => {
+  it('says a preset once, with its range, whatever name the server resolved', () => {
+    const d: ShipmentDetailView = { ...detail, profile: { ...detail.profile, name: 'Refrigerated 2-8 °C' } };
+    assert.equal(profileLabel(d.shipment, d), 'Refrigerated 2–8 °C');
+  });
+
+  it('adds the range when a preset was narrowed', () => {
+    const d: ShipmentDetailView = { ...detail, profile: { ...detail.profile, lowerC: 2, upperC: 6 } };
+    assert.equal(profileLabel(d.shipment, d), 'refrigerated 2 to 6 °C');
   });
 });

@@ -13,8 +13,9 @@ import { after, before, describe, it, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import type { CliIo } from '../src/cli/io.ts';
-import { openContext, type VigilContext } from '../src/data-dir/context.ts';
+import { lifecycleStoresOf, openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice, revokeDevice } from '../src/devices/device-service.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { type RunningServer, startServer } from '../src/server/start-server.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
@@ -274,18 +275,18 @@ if (!existsSync(MOSQUITTO)) {
       const sim = new SimDevice(bundles['truck-ext-c']!, { brokerUrl: url });
       try {
         await sim.connect();
-        const cmd = await server!.lifecycle.commands.send({
+        const cmd = await lifecycleOf(server!).commands.send({
           deviceId: 'truck-ext-c',
           op: 'identify',
           actor: 'test',
         });
         await waitFor(
           'command acked',
-          async () => (await ctx.commandStore.get(cmd.id))?.state === 'acked',
+          async () => (await lifecycleStoresOf(ctx).commands.get(cmd.id))?.state === 'acked',
           10_000,
         );
         assert.equal(sim.identifyCount, 1);
-        assert.equal((await ctx.commandStore.get(cmd.id))?.outcome, 'ok');
+        assert.equal((await lifecycleStoresOf(ctx).commands.get(cmd.id))?.outcome, 'ok');
       } finally {
         await sim.close();
       }

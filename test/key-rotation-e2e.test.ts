@@ -2,8 +2,11 @@
  * Device secret rotation kid N → N+1 by ECDH (docs/protocol.md §12) with simulated devices over
  * real mTLS: under load, offline devices, and the retired kid refused afterwards.
  */
+
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { lifecycleStoresOf } from '../src/data-dir/context.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import {
   closeClient,
@@ -35,7 +38,7 @@ async function sim(id: string, connect = true): Promise<SimDevice> {
   return d;
 }
 
-const rotation = () => inst.server.lifecycle.rotation;
+const rotation = () => lifecycleOf(inst.server).rotation;
 const keyStatus = async (id: string) =>
   Object.fromEntries((await inst.ctx.store.listDeviceKeys(id)).map((k) => [k.kid, k.status]));
 
@@ -49,7 +52,7 @@ describe('device secret rotation', () => {
     await waitFor(
       'all rotations completed',
       async () => {
-        const latest = await inst.ctx.rotationStore.latestRotations();
+        const latest = await lifecycleStoresOf(inst.ctx).rotations.latestRotations();
         return fleet.every((d) => latest.find((r) => r.deviceId === d.id)?.state === 'completed');
       },
       20_000,
@@ -76,12 +79,13 @@ describe('device secret rotation', () => {
     await rotation().rotate(d.id, 'test');
     await waitFor(
       'acked',
-      async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'acked',
+      async () => (await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state === 'acked',
     );
     d.record(truckSample(), [], true);
     await waitFor(
       'completed',
-      async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'completed',
+      async () =>
+        (await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state === 'completed',
     );
     await d.close();
     const refused = () => inst.server.rejections.totals().unknown_kid ?? 0;
@@ -106,14 +110,18 @@ describe('device secret rotation', () => {
     const d = await sim('rot-offline-01', false);
     const cmd = await rotation().rotate(d.id, 'test');
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state, 'pending');
+    assert.equal((await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state, 'pending');
     assert.equal(d.kid, 1);
     await d.connect();
-    await waitFor('acked', async () => (await inst.ctx.commandStore.get(cmd.id))?.state === 'acked');
+    await waitFor(
+      'acked',
+      async () => (await lifecycleStoresOf(inst.ctx).commands.get(cmd.id))?.state === 'acked',
+    );
     d.record(truckSample(), [], true);
     await waitFor(
       'completed',
-      async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'completed',
+      async () =>
+        (await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state === 'completed',
     );
     assert.equal(d.kid, 2);
     assert.deepEqual(await keyStatus(d.id), { 1: 'retired', 2: 'active' });

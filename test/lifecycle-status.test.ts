@@ -1,6 +1,9 @@
 /** Visibility (issue §6): device lifecycle, fleet rotation and expiry status, and /metrics. */
+
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { lifecycleStoresOf } from '../src/data-dir/context.ts';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { apiRequest } from './helpers/api-client.ts';
 import { type Instance, startInstance, truckSample, waitFor } from './helpers/instance.ts';
@@ -37,7 +40,7 @@ after(async () => {
 describe('lifecycle visibility', () => {
   it('shows kid, its age, last rotation, certificate expiry and pending commands of a device', async () => {
     await inst.addDevice('vis-offline-01');
-    await inst.server.lifecycle.rotation.rotate('vis-offline-01', 'test');
+    await lifecycleOf(inst.server).rotation.rotate('vis-offline-01', 'test');
     const l = (await get('/api/v1/devices/vis-offline-01/lifecycle')).json as Record<string, unknown> & {
       lastRotation: { kid: number; state: string };
     };
@@ -52,12 +55,13 @@ describe('lifecycle visibility', () => {
     const d = new SimDevice(await inst.addDevice('vis-online-01'), { brokerUrl: inst.url });
     sims.push(d);
     await d.connect();
-    await inst.server.lifecycle.rotation.rotate(d.id, 'test');
+    await lifecycleOf(inst.server).rotation.rotate(d.id, 'test');
     await waitFor('switched', () => d.kid === 2);
     d.record(truckSample(), [], true);
     await waitFor(
       'completed',
-      async () => (await inst.ctx.rotationStore.latestRotations(d.id))[0]?.state === 'completed',
+      async () =>
+        (await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state === 'completed',
     );
     const fleet = (await get('/api/v1/system/lifecycle')).json as {
       rotation: { inProgress: number; overdue: number };

@@ -166,6 +166,33 @@ describe('master key rotation', () => {
     assert.equal(audit.out.trim().split('\n').length, 2);
   });
 
+  it('a backup taken after the rotation restores onto another new key with the audit chain and keyed hashes intact', async () => {
+    const dir = copyOfTemplate('backup');
+    const oldRaw = rawKey(dir);
+    assert.equal((await vigil(['keys', 'rotate-master'], dir)).code, 0);
+    const identity = join(root, 'backup-identity.txt');
+    assert.equal((await vigil(['backup', 'init', '--identity-out', identity], dir)).code, 0);
+    const created = await vigil(['backup', 'create', '--json'], dir);
+    assert.equal(created.code, 0, created.out);
+    const file = (JSON.parse(created.out) as { file: string }).file;
+    const restored = join(root, 'restored');
+    const r = await vigil(['backup', 'restore', file, '--identity', identity, '--json'], restored);
+    assert.equal(r.code, 0, r.out);
+    assert.ok(!rawKey(restored).equals(oldRaw) && !rawKey(restored).equals(rawKey(dir)), 'a third key');
+    // The hash root went from the first key through the rotation into the restored node.
+    const verify = await vigil(['audit', 'verify', '--json'], restored);
+    assert.equal(verify.code, 0, verify.out);
+    const env = { ...process.env };
+    delete env.VIGIL_MASTER_KEY;
+    const ctx = await openContext({ dataDir: restored, env, logLevel: 'silent' });
+    try {
+      assert.equal(ctx.master.keyedHash('delivery-token', 'K7P2QX9M'), tokenHash);
+      assert.deepEqual(await notifyConfig(ctx).vapid(), vapid);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   for (const point of MASTER_ROTATION_POINTS) {
     it(`kill -9 ${point}: the database opens with one key, the next command finishes`, async () => {
       const dir = copyOfTemplate(`crash-${point}`);

@@ -71,7 +71,9 @@ before(async () => {
         retryMaxMs: 1000,
         tickMs: 100,
         channelFailureThreshold: 2,
-        sendTimeoutMs: 1500,
+        // Above a TLS handshake and SMTP dialogue on a loaded machine: a slow send must not count as
+        // failed (it would be sent again), while the hung mail server below still times out quickly.
+        sendTimeoutMs: 3000,
         dashboardUrl: 'https://vigil.example:8443',
       },
     },
@@ -91,6 +93,14 @@ after(async () => {
   await inst?.destroy();
   await smtp?.close();
 });
+
+/** The alarm's outbox once its `n` rows are all `sent` (recorded after the mail server's reply). */
+async function sentOutbox(alarmId: string, n: number) {
+  return waitFor('the notifications recorded as sent', async () => {
+    const rows = await inst.ctx.notificationStore.listOutbox({ alarmId });
+    return rows.length === n && rows.every((r) => r.state === 'sent') ? rows : undefined;
+  });
+}
 
 async function put(path: string, body: unknown): Promise<Record<string, unknown>> {
   const r = await admin.browser.call(`/api/v1/notifications/${path}`, { method: 'PUT', body });
@@ -166,6 +176,8 @@ describe('notifications end to end', () => {
     ])
       assert.ok(text.includes(want), `${want} in\n${text}`);
     assert.ok(m.receivedAt >= ts);
+    // The stub has the mail before Vigil has its 250 reply: the attempt is recorded just after.
+    await sentOutbox(alarm.id, 1);
     const r = await quality.browser.call(`/api/v1/alarms/${encodeURIComponent(alarm.id)}/notifications`);
     assert.equal(r.status, 200, r.text);
     const body = r.json as {
@@ -275,7 +287,7 @@ describe('notifications end to end', () => {
       await inst.restart();
       const [m] = await before.waitFor(1, 15_000);
       assert.equal(m?.mail.subject, `[Vigil REGULATORY] heat on ${DEVICE}: 10.2 °C`);
-      const rows = await inst.ctx.notificationStore.listOutbox({ alarmId: alarm.id });
+      const rows = await sentOutbox(alarm.id, 1);
       assert.deepEqual(
         rows.map((n) => n.state),
         ['sent'],

@@ -8,8 +8,10 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
+import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { publicKeyText, signManifest } from '../src/ota/firmware-manifest.ts';
 import type { CampaignRecord } from '../src/ota/ota-store.ts';
+import { otaOf } from '../src/server/ota-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { SELF_TEST_FAIL_MARKER } from '../src/sim/sim-firmware.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
@@ -20,7 +22,7 @@ const rogue = generateKeyPairSync('ed25519');
 let inst: Instance;
 const devices: SimDevice[] = [];
 
-const ota = () => inst.server.ota;
+const ota = () => otaOf(inst.server);
 
 function image(bytes = 48 * 1024, marker = ''): Buffer {
   return Buffer.concat([Buffer.from(`VIGIL-SIM-IMAGE ${marker}\n`), randomBytes(bytes)]);
@@ -54,14 +56,14 @@ async function finished(id: string, states: CampaignRecord['state'][], timeoutMs
   return waitFor(
     `campaign ${states.join('|')}`,
     async () => {
-      const c = await inst.ctx.otaStore.getCampaign(id);
+      const c = await lifecycleStoresOf(inst.ctx).ota.getCampaign(id);
       return c && states.includes(c.state) ? c : undefined;
     },
     timeoutMs,
   );
 }
 
-const rows = (id: string) => inst.ctx.otaStore.campaignDevices(id);
+const rows = (id: string) => lifecycleStoresOf(inst.ctx).ota.campaignDevices(id);
 
 before(async () => {
   inst = await startInstance({
@@ -106,7 +108,7 @@ describe('signed firmware upload', () => {
         },
       );
     }
-    assert.equal(await inst.ctx.otaStore.getFirmware('9.0.0'), null);
+    assert.equal(await lifecycleStoresOf(inst.ctx).ota.getFirmware('9.0.0'), null);
     const audit = await inst.ctx.store.queryAudit({ action: 'firmware.refused' });
     assert.deepEqual(audit.map((a) => a.detail.reason).sort(), [
       'hash',

@@ -56,6 +56,7 @@ describe('vigil report verify', () => {
         r.stdout,
         `report OK: signed by ${signer.fingerprint}\nverification code: ${verificationCode(input)}\n`,
       );
+      assert.match(verificationCode(input), /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}$/);
     }
   });
 
@@ -87,6 +88,68 @@ describe('vigil report verify', () => {
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^report TAMPERED/);
     }
+  });
+
+  it('says a file that is not a Vigil report is not one (exit 3), not TAMPERED', async () => {
+    const files: [string, Buffer][] = [
+      ['photo.png', Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')],
+      [
+        'other.pdf',
+        Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'),
+      ],
+      ['export.csv', Buffer.from('ts,temp_c\r\n2026-11-02T06:00:00.000Z,4.6\r\n')],
+      ['empty.csv', Buffer.alloc(0)],
+    ];
+    for (const [name, bytes] of files) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      const r = await vigil(['report', 'verify', path, '--data-dir', dir]);
+      assert.equal(r.code, 3, `${name}: ${r.stdout}${r.stderr}`);
+      assert.equal(
+        r.stdout,
+        `not a Vigil report: ${path}: it has no Vigil report signature and no Vigil report header\n`,
+      );
+      assert.doesNotMatch(r.stdout, /TAMPERED|report OK/);
+    }
+    // a Vigil PDF whose signature line was cut off is still a Vigil report: TAMPERED, exit 1
+    const pdf = readFileSync(join(dir, 'report.pdf'));
+    const stripped = pdf.subarray(0, pdf.lastIndexOf(Buffer.from('%vigil-report-signature')));
+    writeFileSync(join(dir, 'stripped.pdf'), stripped);
+    const r = await vigil(['report', 'verify', join(dir, 'stripped.pdf'), '--data-dir', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^report TAMPERED: no valid signature line/);
+  });
+
+  it('checks the code typed from a paper copy with --code, forgiving case and look-alikes', async () => {
+    const code = verificationCode(input);
+    const typed = code.toLowerCase().replaceAll('0', 'o').replaceAll('1', 'l');
+    const ok = await vigil(['report', 'verify', join(dir, 'report.pdf'), '--data-dir', dir, '--code', typed]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const other = code.startsWith('Z') ? `Y${code.slice(1)}` : `Z${code.slice(1)}`;
+    const bad = await vigil([
+      'report',
+      'verify',
+      join(dir, 'report.csv'),
+      '--data-dir',
+      dir,
+      '--code',
+      other,
+    ]);
+    assert.equal(bad.code, 1);
+    assert.ok(
+      bad.stdout.endsWith(`code MISMATCH: this file is the report with code ${code}, not ${other}\n`),
+    );
+    const junk = await vigil([
+      'report',
+      'verify',
+      join(dir, 'report.pdf'),
+      '--data-dir',
+      dir,
+      '--code',
+      'UUUU',
+    ]);
+    assert.equal(junk.code, 2);
+    assert.match(junk.stderr, /is not a verification code/);
   });
 
   it('verifies with an exported public key, and refuses a report checked against another key', async () => {

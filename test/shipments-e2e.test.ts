@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { main } from '../src/cli/main.ts';
 import { readReportPublicKey, verifyReport } from '../src/reports/index.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { awayFromStepEdge, type EnrolledUser, enrolledUser, errCode, totp } from './helpers/browser.ts';
@@ -18,13 +17,13 @@ import {
   closeClient,
   connectDevice,
   type Instance,
-  MASTER_KEY_HEX,
   makeEnvelope,
   send,
   startInstance,
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
+import { type InProcessRun, vigilInProcess } from './helpers/vigil-in-process.ts';
 
 const TOKEN = 'K7QM4ZRT';
 /** The settings the dispatcher chose for this shipment (profile JSON and alarm flags). */
@@ -48,16 +47,8 @@ let seq = 0;
 const t0 = Date.now() - 3 * 60 * MIN;
 
 /** Runs `vigil ARGS` in this process against the instance's data directory. */
-async function vigil(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '--data-dir', inst.dataDir], {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    env: { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX },
-    signal: new AbortController().signal,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+function vigil(args: string[]): Promise<InProcessRun> {
+  return vigilInProcess(inst.dataDir, args);
 }
 
 before(async () => {

@@ -20,14 +20,14 @@
 import type { TemperatureProfile } from '../../src/coldchain/profiles.ts';
 import { createRng } from '../../src/random/rng.ts';
 import { createConditionRule, numberField } from '../../src/rules/condition-rule.ts';
-import { createNews2Rule } from '../../src/rules/news2-rule.ts';
 import type { AlarmTransition, Reading, RuleNode } from '../../src/rules/rule.ts';
+import { vitalSignRules } from '../../src/rules/rule-sets.ts';
 import {
   temperatureSensorFaultRules,
   vitalsSensorFaultRules,
 } from '../../src/rules/sensor-fault/sensor-fault-rules.ts';
-import { createRangeRule, DEFAULT_VITALS_RANGES } from '../../src/rules/vitals-range-rule.ts';
 import { createAnomalyMonitor, temperatureFeatures, vitalsFeatures } from './before-monitor.ts';
+import { outsideBeforeRanges } from './before-vitals-rules.ts';
 import { profileOf } from './profiles.ts';
 import type { Trace } from './traces.ts';
 
@@ -41,6 +41,8 @@ export interface BenchAlarm {
   readonly rule: string;
   readonly statistical: boolean;
   readonly message: string;
+  /** When its condition ended (rules; absent: still running at the end of the trace). */
+  readonly endedAt?: number;
 }
 
 const MIN = 60_000;
@@ -67,13 +69,7 @@ export function warningTierRules(p: TemperatureProfile): RuleNode[] {
 
 export function benchRules(t: Trace): RuleNode[] {
   if (t.profile === 'vitals') {
-    return [
-      ...vitalsSensorFaultRules(),
-      createNews2Rule() as RuleNode,
-      ...DEFAULT_VITALS_RANGES.filter((r) => r.rule !== 'signal-weak').map(
-        (r) => createRangeRule(r) as RuleNode,
-      ),
-    ];
+    return [...vitalsSensorFaultRules(), ...vitalSignRules()];
   }
   const p = profileOf(t.preset);
   return [...temperatureSensorFaultRules(p), ...warningTierRules(p)];
@@ -89,8 +85,10 @@ export function runRules(nodes: readonly RuleNode[], readings: readonly Reading[
       const step = node.onReading(states[k], r);
       states[k] = step.state;
       const e = step.ended;
-      if (e?.raisedAt !== undefined)
-        out.push({ raisedAt: e.raisedAt, rule: node.rule, statistical: false, message: e.message });
+      if (e?.raisedAt !== undefined) {
+        const endedAt = e.endedAt as number;
+        out.push({ raisedAt: e.raisedAt, rule: node.rule, statistical: false, message: e.message, endedAt });
+      }
     }
   }
   nodes.forEach((node, k) => {
@@ -103,13 +101,7 @@ export function runRules(nodes: readonly RuleNode[], readings: readonly Reading[
 
 /** The range rules' judgement the shipped forest was given (`isCovered` of the alarm service). */
 function coveredBefore(t: Trace): (r: Reading) => boolean {
-  if (t.profile === 'vitals') {
-    return (r) =>
-      DEFAULT_VITALS_RANGES.some((c) => {
-        const v = numberField(r, c.field);
-        return v !== undefined && ((c.min !== undefined && v < c.min) || (c.max !== undefined && v > c.max));
-      });
-  }
+  if (t.profile === 'vitals') return outsideBeforeRanges;
   const p = profileOf(t.preset);
   return (r) => {
     const v = numberField(r, 'temp_c');

@@ -19,6 +19,9 @@ import {
   NO_VITALS_ANOMALIES,
   type ProbeKind,
   pick,
+  type Rng,
+  type VitalsAnomalyRates,
+  type VitalsModel,
 } from '../../src/sim/model/index.ts';
 import { type PresetName, presetForProbe } from './profiles.ts';
 
@@ -135,36 +138,58 @@ export function generateTrace(profile: BenchProfile, i: number, o: TraceOptions)
       patient: undefined,
     };
   }
-  const monitor = createVitalsMonitor({
-    id,
-    rng,
-    startTs,
-    options: { anomalies: { ...NO_VITALS_ANOMALIES, artefactPerHour: 0.2 } },
-  });
+  return vitalsTrace(
+    { id, rng, startTs, n, stepMs: o.stepMs },
+    { ...NO_VITALS_ANOMALIES, artefactPerHour: 0.2 },
+  );
+}
+
+/** Where and how long a patient trace runs. */
+export interface PatientRun {
+  readonly id: string;
+  readonly rng: Rng;
+  readonly startTs: number;
+  readonly n: number;
+  readonly stepMs: number;
+}
+
+/**
+ * A patient's trace from the simulator's vitals monitor with the given episode rates;
+ * `onSample(k, monitor)` sees the model after each sample (clinical-traces.ts labels episodes).
+ */
+export function vitalsTrace(
+  run: PatientRun,
+  anomalies: VitalsAnomalyRates,
+  onSample?: (k: number, monitor: VitalsModel) => void,
+): Trace {
+  const { id, rng, startTs, n, stepMs } = run;
+  const monitor = createVitalsMonitor({ id, rng, startTs, options: { anomalies } });
+  const temp = new Float64Array(n);
   const hr = new Int16Array(n);
   const spo2 = new Int16Array(n);
   const rr = new Int16Array(n);
   const sbp = new Int16Array(n);
   let patient: Trace['patient'];
   for (let k = 0; k < n; k++) {
-    const s = monitor.step(startTs + k * o.stepMs).sample;
+    const s = monitor.step(startTs + k * stepMs).sample;
     hr[k] = s.hr_bpm;
     spo2[k] = s.spo2_pct;
     rr[k] = s.rr_bpm;
     sbp[k] = s.sbp_mmhg;
     temp[k] = s.temp_c;
     patient ??= { onOxygen: s.on_oxygen, consciousness: s.consciousness, spo2Scale: s.spo2_scale };
+    onSample?.(k, monitor);
   }
   return {
     id,
-    profile,
+    profile: 'vitals',
     kind: 'patient',
     preset: 'refrigerated',
     startTs,
-    stepMs: o.stepMs,
+    stepMs,
     n,
     temp,
-    door,
+    door: new Uint8Array(n),
     ambientPerMin: undefined,
     hr,
     spo2,

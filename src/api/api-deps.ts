@@ -36,6 +36,13 @@ export interface ApiServerDeps {
    * `config.access`; the auth guard refuses to start without it.
    */
   routes: RoutePlugin[];
+  /**
+   * Why the API is read-only now (the data volume is full), null when it is not: requests that
+   * change something are refused with VIGIL_ERR_DISK_FULL, reads and sign-in go on.
+   */
+  readOnly?: () => string | null;
+  /** The map's tile server origin (`dashboard.tiles.url`): the CSP allows images from it. */
+  tileOrigin?: string | undefined;
 }
 
 /** The `http.*` settings the listener applies (src/config/schema.ts holds their defaults). */

@@ -126,8 +126,18 @@ export async function buildApiServer(deps: ApiServerDeps, runtime: ApiRuntime): 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
-  installSecurityHeaders(app);
+  installSecurityHeaders(app, deps.tileOrigin);
   installCsrfGuard(app);
+  const readOnly = deps.readOnly;
+  if (readOnly) {
+    // Disk full: the dashboard keeps serving reads; changes wait until space returns.
+    app.addHook('onRequest', async (req) => {
+      if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+      if (req.url.startsWith('/api/v1/auth/')) return;
+      const why = readOnly();
+      if (why) throw new VigilError('VIGIL_ERR_DISK_FULL', why);
+    });
+  }
   installAuthGuard(app, deps.authenticator);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -49,6 +49,8 @@ export async function registerOpenApi(app: FastifyInstance<HttpsServer>, version
       const schema: FastifySchema = { ...out.schema };
       const note = accessNote(access);
       schema.description = [schema.description, note].filter(Boolean).join('\n\n');
+      // Machine-readable too: `vigil seclab` derives the route x role matrix of a running server from it.
+      if (access) (schema as Record<string, unknown>)['x-vigil-access'] = access;
       if (access === 'public') schema.security = [];
       else if (doc.url === '/metrics') schema.security = [{ bearer: [] }];
       else schema.security = [{ session: [] }, { bearer: [] }];

@@ -3,16 +3,21 @@
  * composition root (src/server) implements them over the stores and services; the API never sees
  * the broker, the ingest pipeline, the data directory or the device service themselves.
  */
+
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { BrokerStats } from '../broker/broker-types.ts';
+import type { ExternalBrokerStatus } from '../cluster/broker-links.ts';
+import type { ContinuityReport } from '../continuity/continuity-schema.ts';
+import type { DeviceLink } from '../continuity/link-tracker.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
+import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
 
 /** The device registry and each device's latest readings (read only). */
 export type DeviceReads = Pick<Store, 'listDevices' | 'getDevice' | 'queryReadings'>;
 
 /** The audit log, read side. */
-export type AuditReads = Pick<Store, 'queryAudit'>;
+export type AuditReads = Pick<Store, 'queryAudit' | 'verifyAudit'>;
 
 /** The audit log, write side. */
 export type AuditLog = Pick<Store, 'appendAudit'>;
@@ -48,6 +53,20 @@ export interface DeviceControl {
   setEnabled(id: string, enabled: boolean, actor: string): Promise<DeviceRecord>;
   /** Provisions a device (audited as `device.add`); the bundle exists only in the answer. */
   provision(input: ProvisionInput): Promise<{ device: DeviceRecord; bundle: DeviceBundleFiles }>;
+  /** Revokes a device (status `revoked`, certificates on the CRL; audited); its session is dropped. */
+  revoke(id: string, actor: string): Promise<DeviceRecord>;
+  /**
+   * Deletes a device that never delivered anything (audited as `device.delete`); one that has
+   * been seen or has data is refused with VIGIL_ERR_DEVICE_IN_USE.
+   */
+  remove(id: string, actor: string): Promise<void>;
+}
+
+/** What a simulated logger's display shows (the demo's trucks); null for any other device. */
+export interface LoggerDisplays {
+  display(
+    id: string,
+  ): Promise<{ batch: string; token: string; dispatchedAt: number; shipment: string | null } | null>;
 }
 
 /**
@@ -76,6 +95,9 @@ export interface IngestMeter {
 }
 
 /** Everything /api/v1/system, /metrics and the live feed's `system` messages report on. */
+/** One external broker as a link sees it (host and port only: a URL could carry credentials). */
+export type { ExternalBrokerStatus };
+
 export interface StatusSources {
   clock: () => number;
   store: Pick<Store, 'listDevices' | 'queryReadings' | 'getCounters'>;
@@ -90,11 +112,22 @@ export interface StatusSources {
   brokerReachable: () => boolean | null;
   /** When a device last delivered backfill (null when not since start). */
   lastBackfillAt: (deviceId: string) => number | null;
+  /**
+   * The external brokers this process links to, with Mosquitto's counters as last read from
+   * `$SYS` (null until read); empty with the embedded broker.
+   */
+  externalBrokers?: () => ExternalBrokerStatus[];
   /** The database file (its size and its WAL's are reported). */
   dbPath: string;
   caCertPem: string;
   /** The fleet's key rotation and certificate expiry status (/metrics, system page). */
   lifecycle?: () => Promise<import('../lifecycle/fleet-lifecycle.ts').FleetLifecycle>;
+  /** Backups, power, the data volume and brokers (the continuity section); absent in tests that need none. */
+  continuity?: () => Promise<ContinuityReport>;
+  /** A device's latest `link` event: its broker and outbox depth (null: none since start). */
+  link?: (deviceId: string) => DeviceLink | null;
+  /** The sinks (InfluxDB, webhooks): delivery state, failures and outbox of each. */
+  sinks?: () => Promise<SinkStatus[]>;
 }
 
 /** One device's key and certificate state (device page). */

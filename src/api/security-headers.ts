@@ -2,19 +2,25 @@ import type { ApiServer } from './api-deps.ts';
 
 /**
  * Strict CSP: scripts and styles only from our own origin, never inline; the live feed may use
- * WebSockets (wss:); no framing, no plugins, no <base> rewriting (CSP Level 3).
+ * WebSockets (wss:); no framing, no plugins, no <base> rewriting (CSP Level 3). Images also from
+ * `tileOrigin` when given: the map's tile server (`dashboard.tiles.url`), that origin only.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self' wss:",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join('; ');
+export function contentSecurityPolicy(tileOrigin?: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    tileOrigin ? `img-src 'self' data: ${tileOrigin}` : "img-src 'self' data:",
+    "connect-src 'self' wss:",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+/** The CSP without a tile server. */
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /** Headers set on every response, whatever produced it (route, 404, error handler). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -32,12 +38,15 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 });
 
 /**
- * Adds the security headers to every response. API answers are never cached (they carry data a
+ * Adds the security headers to every response (the CSP with the map's tile origin, if any). API answers are never cached (they carry data a
  * shared machine must not keep); a route that serves static assets may set its own Cache-Control.
  */
-export function installSecurityHeaders(app: ApiServer): void {
+export function installSecurityHeaders(app: ApiServer, tileOrigin?: string): void {
+  const headers = tileOrigin
+    ? { ...SECURITY_HEADERS, 'content-security-policy': contentSecurityPolicy(tileOrigin) }
+    : SECURITY_HEADERS;
   app.addHook('onSend', async (_req, reply, payload) => {
-    reply.headers(SECURITY_HEADERS);
+    reply.headers(headers);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     reply.removeHeader('x-powered-by');
     return payload;

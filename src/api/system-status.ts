@@ -1,9 +1,12 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
+import type { ContinuityReport } from '../continuity/continuity-schema.ts';
 import { certInfo } from '../pki/index.ts';
+import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { ApiRuntime } from './api-deps.ts';
-import type { StatusSources } from './ports.ts';
+import type { ExternalBrokerStatus, StatusSources } from './ports.ts';
 import { ONLINE_WINDOW_MS } from './routes/devices.ts';
+import type { SinkStatusView } from './sink-status-schema.ts';
 import type { Throughput } from './throughput-meter.ts';
 
 const DAY = 86_400_000;
@@ -27,6 +30,8 @@ export interface SystemStatus {
     mode: 'embedded' | 'external';
     listeners: { protocol: 'mqtts'; address: string | null; port: number | null }[];
     connections: { tcp: number; sessions: number; devices: number; services: number } | null;
+    /** External brokers with their dropped-message counters (empty when embedded). */
+    external: ExternalBrokerStatus[];
   };
   ingest: {
     accepted: number;
@@ -49,9 +54,17 @@ export interface SystemStatus {
   security: { auth: Record<string, number>; delivery: Record<string, number> };
   storage: { files: { name: string; bytes: number }[]; totalBytes: number };
   certificates: { server: CertStatus; ca: CertStatus };
-  /** The last backup. No backup job exists yet, so both are null ("never", not "failed"). */
-  backup: { lastAt: number | null; ok: boolean | null };
+  /** Backups, drills and the off-site hook (null: not reported by this process). */
+  backup: ContinuityReport['backup'] | null;
+  /** The host's UPS and the devices' power. */
+  power: { ups: ContinuityReport['ups']; devices: ContinuityReport['devicePower'] } | null;
+  /** The data volume: free space, forecast, disk-full state. */
+  disk: ContinuityReport['disk'] | null;
+  /** Mutating requests are refused while the data volume is full. */
+  readOnly: boolean;
   continuity: Continuity;
+  /** Configured sinks (empty when none), times in ISO 8601 as in the API and the live feed. */
+  sinks: SinkStatusView[];
 }
 
 /** One device's power and link, as its latest reading and the ingest side see them. */
@@ -62,6 +75,12 @@ export interface ContinuityDevice {
   /** `bat_pct` of the latest reading. */
   batPct: number | null;
   online: boolean;
+  /** Last message when offline (ms), null when online or never seen. */
+  offlineSince: number | null;
+  /** The broker of its latest `link` event (null: none since start). */
+  broker: string | null;
+  /** Samples in its outbox per its latest `link` event (null: none since start). */
+  buffered: number | null;
   /** Delivered backfill within {@link BUFFERING_WINDOW_MS}: it was buffering while offline. */
   buffering: boolean;
   lastBackfillAt: number | null;
@@ -78,6 +97,10 @@ export interface Continuity {
   bufferingWindowMs: number;
   /** Enabled devices. */
   devices: ContinuityDevice[];
+  /** Advertised brokers (primary first) and the devices on each. */
+  brokers: ContinuityReport['brokers'];
+  /** Devices not online (their last message is older than the online window). */
+  offline: string[];
 }
 
 function certStatus(pem: string, now: number): CertStatus {
@@ -123,12 +146,17 @@ export async function continuityStatus(src: StatusSources, now: number): Promise
     const power = latest?.data.power;
     const bat = latest?.data.bat_pct;
     const lastBackfillAt = src.lastBackfillAt(d.id);
+    const online = d.lastSeenAt !== null && now - d.lastSeenAt <= ONLINE_WINDOW_MS;
+    const link = src.link?.(d.id) ?? null;
     devices.push({
       id: d.id,
       power: typeof power === 'string' ? power : null,
       batPct: typeof bat === 'number' ? bat : null,
-      online: d.lastSeenAt !== null && now - d.lastSeenAt <= ONLINE_WINDOW_MS,
-      buffering: lastBackfillAt !== null && lastBackfillAt >= since,
+      online,
+      offlineSince: online ? null : d.lastSeenAt,
+      broker: link?.broker ?? null,
+      buffered: link?.buffered ?? null,
+      buffering: (lastBackfillAt !== null && lastBackfillAt >= since) || (link !== null && link.buffered > 0),
       lastBackfillAt,
     });
   }
@@ -139,6 +167,8 @@ export async function continuityStatus(src: StatusSources, now: number): Promise
     buffering: devices.filter((d) => d.buffering).map((d) => d.id),
     bufferingWindowMs: BUFFERING_WINDOW_MS,
     devices,
+    brokers: [],
+    offline: devices.filter((d) => !d.online).map((d) => d.id),
   };
 }
 
@@ -155,6 +185,8 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
   }
   const s = src.ingest.stats;
   const files = storageFiles(src.dbPath);
+  const continuity = await continuityStatus(src, now);
+  const report = src.continuity ? await src.continuity() : null;
   const external = src.externalBrokerUrl;
   const b = src.broker?.stats();
   return {
@@ -168,6 +200,7 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
       connections: b
         ? { tcp: b.tcpConnections, sessions: b.connected, devices: b.devices, services: b.services }
         : null,
+      external: src.externalBrokers?.() ?? [],
     },
     ingest: {
       accepted: s.accepted,
@@ -185,7 +218,25 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
       server: certStatus(runtime.serverCertPem, now),
       ca: certStatus(src.caCertPem, now),
     },
-    backup: { lastAt: null, ok: null },
-    continuity: await continuityStatus(src, now),
+    backup: report?.backup ?? null,
+    power: report ? { ups: report.ups, devices: report.devicePower } : null,
+    disk: report?.disk ?? null,
+    readOnly: report?.readOnly ?? false,
+    continuity: { ...continuity, brokers: report?.brokers ?? [] },
+    sinks: ((await src.sinks?.()) ?? []).map(sinkStatusView),
+  };
+}
+
+const isoOf = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A sink's status as the API and the live feed carry it (times in ISO 8601). */
+function sinkStatusView(s: SinkStatus): SinkStatusView {
+  return {
+    ...s,
+    lastSuccessAt: isoOf(s.lastSuccessAt),
+    lastFailureAt: isoOf(s.lastFailureAt),
+    failingSince: isoOf(s.failingSince),
+    nextAttemptAt: isoOf(s.nextAttemptAt),
+    outbox: { ...s.outbox, oldestReceivedAt: isoOf(s.outbox.oldestReceivedAt) },
   };
 }

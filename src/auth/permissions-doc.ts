@@ -90,9 +90,10 @@ user's:
   (acknowledging an alarm, releasing or quarantining a shipment) need a person in an interactive
   session with MFA; a token that could mint tokens or reset another admin's password and MFA would
   be a standing takeover, one that could reroute or silence alarm notifications or swap a
-  channel's credentials would blind the people on call, and one that could command devices
-  (reboot, change limits, rotate keys, push a trust bundle) or hand a device identity to a
-  claimant would control the fleet without a person answering for it.
+  channel's credentials would blind the people on call, one that could command devices (reboot,
+  change limits, rotate keys, push a trust bundle) or hand a device identity to a claimant would
+  control the fleet without a person answering for it, and one that could start security lab runs
+  could keep the host busy with attacks.
 - **Shorter lifetimes the more a token can change**: admin ${ttl('admin')} days at most; ${ROLES.filter((r) => r !== 'admin' && roleCanChange(r)).join(', ')}
   ${ttl('operator')} days; ${ROLES.filter((r) => !roleCanChange(r)).join(', ')} ${ttl('viewer')} days. The default is 90 days or the role's maximum
   if shorter. The limit is applied again at every use (from the creation time), so a token stored

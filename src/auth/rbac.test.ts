@@ -88,6 +88,7 @@ const WRITES: Permission[] = [
   'users.manage',
   'notifications.manage',
   'tokens.manage',
+  'seclab.run',
 ];
 
 /** Never for an API token: they need a person in an interactive session with MFA. */
@@ -99,6 +100,7 @@ const INTERACTIVE: Permission[] = [
   'users.manage',
   'notifications.manage',
   'tokens.manage',
+  'seclab.run',
 ];
 
 function expected(

@@ -16,8 +16,9 @@ export interface PermissionRule {
    * notifications, or swap a channel's credentials, would blind the people on call), sending
    * commands to devices and approving provisioning claims (control of the fleet and handing out
    * device identities need the operator or admin in person with MFA completed, audited with who,
-   * what and why) and electronic signatures (21 CFR 11.200: the signer re-enters password and
-   * TOTP). Never granted to an API token, whatever its role.
+   * what and why), starting a security lab run (attacks that load the host: a standing token
+   * could keep it busy), and electronic signatures (21 CFR 11.200: the signer re-enters password
+   * and TOTP). Never granted to an API token, whatever its role.
    */
   interactive?: true;
   /** What the permission allows, for docs/permissions.md. */
@@ -55,7 +56,7 @@ export const PERMISSIONS = {
   'devices.manage': {
     roles: ['admin'],
     mfa: true,
-    description: 'add a device and download its bundle (holds its secret)',
+    description: 'add a device and download its bundle (holds its secret); revoke or delete a device',
   },
   'claims.read': {
     roles: ['admin', 'operator', 'auditor'],
@@ -108,12 +109,18 @@ export const PERMISSIONS = {
   'system.read': {
     roles: ['admin', 'operator', 'quality', 'viewer', 'auditor'],
     mfa: false,
-    description: 'system status: broker, ingest, storage, certificates, continuity',
+    description: 'system status: broker, ingest, storage, certificates, continuity, the last seclab report',
   },
   'metrics.read': {
     roles: ['admin', 'operator', 'auditor'],
     mfa: false,
     description: 'Prometheus metrics (/metrics)',
+  },
+  'seclab.run': {
+    roles: ['admin'],
+    mfa: true,
+    interactive: true,
+    description: 'start a `vigil seclab --quick` run (against a throwaway Vigil) from the system page',
   },
   'openapi.read': {
     roles: ALL,
@@ -178,7 +185,7 @@ export function roleCanChange(role: Role): boolean {
  *    verify TOTP, log out: routes that need no permission);
  * 2. a role that does not hold the permission gets `forbidden`;
  * 3. an API token gets `forbidden` for an interactive permission (user, token and notification
- *    management, device commands, claim approval, e-signatures), and for anything its owner's current role does not hold (a
+ *    management, device commands, claim approval, seclab runs, e-signatures), and for anything its owner's current role does not hold (a
  *    token is capped at its owner's role; a token without an owner holds nothing);
  * 4. a permission that changes something (`mfa: true`) needs `principal.mfa` for any kind of
  *    principal (API tokens carry `mfa: true`: only an MFA-verified admin can create them);

@@ -5,6 +5,7 @@ import {
   canPublish,
   canReceive,
   canSubscribe,
+  identityName,
   isValidIdentity,
   isValidIdentityName,
 } from './acl.ts';
@@ -131,4 +132,51 @@ describe('canReceive', () => {
   for (const [name, id, topic, ok] of table) {
     it(`${ok ? 'delivers' : 'withholds'} ${name}`, () => assert.equal(canReceive(id, topic), ok));
   }
+});
+
+describe('defence in depth (each check refuses on its own)', () => {
+  // Prefixes the topic parser accepts as plain text, so only the ACL's own checks refuse these.
+  it('refuses reserved ($) and wildcard characters even inside a configured prefix', () => {
+    for (const prefix of ['$x', 'a+', 'a#', 'a\u0000']) {
+      assert.equal(canPublish(dev, `${prefix}/devices/truck-0042/telemetry`, prefix), false, prefix);
+      assert.equal(canReceive(svc, `${prefix}/devices/truck-0042/telemetry`, prefix), false, prefix);
+      assert.equal(canReceive(dev, `${prefix}/devices/truck-0042/commands`, prefix), false, prefix);
+      assert.equal(canPublish(svc, `${prefix}/devices/truck-0042/commands`, prefix), false, prefix);
+    }
+    for (const prefix of ['$x', 'a#', 'a\u0000']) {
+      assert.equal(canSubscribe(svc, `${prefix}/devices/+/telemetry`, prefix), false, prefix);
+    }
+    for (const prefix of ['a#', 'a\u0000'])
+      assert.equal(canSubscribe(dev, `${prefix}/devices/truck-0042/commands`, prefix), false, prefix);
+  });
+  it('refuses a malformed identity on a topic it would otherwise match', () => {
+    const badSvc = { kind: 'service', name: 'X' } as BrokerIdentity;
+    const badDev = { kind: 'device', id: 'Truck-0042' } as BrokerIdentity;
+    assert.equal(canPublish(badSvc, `${P}/truck-0042/commands`), false);
+    assert.equal(canSubscribe(badSvc, `${P}/+/telemetry`), false);
+    assert.equal(canReceive(badSvc, `${P}/truck-0042/telemetry`), false);
+    assert.equal(canPublish(badDev, `vigil/v1/devices/Truck-0042/telemetry`), false);
+    assert.equal(canSubscribe(badDev, 'vigil/v1/devices/Truck-0042/commands'), false);
+    assert.equal(canReceive(badDev, 'vigil/v1/devices/Truck-0042/commands'), false);
+  });
+  it('refuses a topic or filter that is not a string', () => {
+    const notString = 42 as unknown as string;
+    assert.equal(canPublish(dev, notString), false);
+    assert.equal(canSubscribe(svc, notString), false);
+    assert.equal(canReceive(svc, notString), false);
+  });
+  it('refuses a $share group that is not plain from its first character', () => {
+    assert.equal(canSubscribe(svc, `$share/+g1/${P}/+/telemetry`), false);
+    assert.equal(canSubscribe(svc, `$share/!g1/${P}/+/telemetry`), false);
+    assert.equal(canSubscribe(svc, `$share/${'g'.repeat(64)}/${P}/+/telemetry`), true);
+    assert.equal(canSubscribe(svc, `$share/${'g'.repeat(65)}/${P}/+/telemetry`), false);
+  });
+  it('refuses identities that are not objects', () => {
+    for (const v of [undefined, 'device', 7, { kind: 'device' }, { kind: 'service', id: 'truck-0042' }])
+      assert.equal(isValidIdentity(v), false);
+  });
+  it('names a device by its id and a service by its name', () => {
+    assert.equal(identityName(dev), 'truck-0042');
+    assert.equal(identityName(svc), 'vigil-ingest');
+  });
 });

@@ -45,10 +45,12 @@ export interface EmbeddedBrokerOptions {
   /** Where device telemetry, events and acks go; PUBACK is sent only after it resolved. */
   sink: IngestSink;
   /**
-   * Maps an authenticated certificate (CN, lowercase hex serial) to an identity, or null when the
-   * identity is unknown or disabled (CONNECT is then refused). Its name must equal the CN.
+   * Maps an authenticated certificate (CN, lowercase hex serial) to an identity, `'disabled'` for
+   * a registered device that is disabled, or null when the identity is unknown (CONNECT is
+   * refused in both cases, counted as `device_disabled` or `unknown_identity`). Its name must
+   * equal the CN.
    */
-  resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | null>;
+  resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | 'disabled' | null>;
   /** Called for every refusal; the app counts and audits. Must not throw (errors are logged). */
   onSecurityEvent?: (ev: BrokerSecurityEvent) => void;
   /**

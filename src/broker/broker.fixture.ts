@@ -150,7 +150,7 @@ export function closedWithin(socket: tls.TLSSocket, timeoutMs: number): Promise<
 /** Options of {@link startTestBroker}. */
 export interface TestBrokerOptions {
   pki: TestPki;
-  registry: Map<string, BrokerIdentity>;
+  registry: Map<string, BrokerIdentity | 'disabled'>;
   sink?: IngestSink;
   limits?: Partial<BrokerLimits>;
   crl?: string;

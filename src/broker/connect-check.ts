@@ -39,7 +39,7 @@ export interface ConnectCheckDeps {
   claims: boolean;
   limiter: DeviceLimiter;
   now: () => number;
-  resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | null>;
+  resolveIdentity(cn: string, certSerialHex: string): Promise<BrokerIdentity | 'disabled' | null>;
   /** True when another connected session of this identity exists (a takeover). */
   hasLiveSession(conn: BrokerConn): boolean;
 }
@@ -93,13 +93,16 @@ export async function checkConnect(
       connectRatePerMinute: d.limits.connectRatePerMinute,
     });
   }
-  let resolved: BrokerIdentity | null;
+  let resolved: BrokerIdentity | 'disabled' | null;
   try {
     resolved = await d.resolveIdentity(conn.cn, conn.serial);
   } catch {
     return refuse(RC_SERVER_UNAVAILABLE, undefined, 'identity_lookup_failed');
   }
   if (!resolved) return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_IDENTITY', 'unknown_identity');
+  // Named as what it is: an operator who disabled a device sees its refusals as such.
+  if (resolved === 'disabled')
+    return refuse(RC_NOT_AUTHORIZED, 'VIGIL_ERR_DEVICE_DISABLED', 'device_disabled');
   // A claim identity is bound to the serial it connected as; any other identity to its CN.
   if ((resolved.kind === 'claim') !== (clientId !== conn.cn))
     return refuse(RC_IDENTIFIER_REJECTED, 'VIGIL_ERR_CLIENT_ID', 'client_id_mismatch');

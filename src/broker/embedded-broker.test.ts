@@ -30,7 +30,7 @@ describe('EmbeddedBroker', { timeout: 60_000 }, () => {
   let port: number;
   const sink = new FakeSink();
   const events: BrokerSecurityEvent[] = [];
-  const registry = new Map<string, BrokerIdentity>();
+  const registry = new Map<string, BrokerIdentity | 'disabled'>();
   const certs: Record<string, TestCert> = {};
   const open: MqttClient[] = [];
 
@@ -201,11 +201,17 @@ describe('EmbeddedBroker', { timeout: 60_000 }, () => {
     assert.equal(events.find((e) => e.reason === 'client_id_mismatch')?.code, 'VIGIL_ERR_CLIENT_ID');
   });
 
-  it('refuses an identity the registry does not know', async () => {
+  it('refuses an unknown identity (unknown_identity) and names a disabled device device_disabled', async () => {
     const out = await connectAs('dev-9999');
-    assert.equal(out.connected, false);
-    assert.equal(out.errorCode, 5);
+    assert.deepEqual([out.connected, out.errorCode], [false, 5]);
     await waitEvent('unknown_identity', 'dev-9999');
+    registry.set('dev-0009', 'disabled');
+    const off = await connectAs('dev-0009').finally(() =>
+      registry.set('dev-0009', { kind: 'device', id: 'dev-0009' }),
+    );
+    assert.deepEqual([off.connected, off.errorCode], [false, 5]);
+    await waitEvent('device_disabled', 'dev-0009');
+    assert.equal(events.find((e) => e.reason === 'device_disabled')?.code, 'VIGIL_ERR_DEVICE_DISABLED');
   });
 
   it('refuses keep-alive 0 and keep-alive above the cap', async () => {

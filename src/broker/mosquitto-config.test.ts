@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type BrokerIdentity, canPublish, canReceive, canSubscribe } from './acl.ts';
 import {
+  BROKER_STAT_TOPICS,
   INGEST_SERVICE_NAME,
   type MosquittoConfOptions,
   mosquittoAcl,
   mosquittoConf,
+  queueLimits,
 } from './mosquitto-config.ts';
 
 const FILES = {
@@ -116,6 +118,20 @@ describe('mosquittoConf', () => {
     assert.equal(m.get('max_packet_size'), '4101');
   });
 
+  it('sizes the backend queues for the outage budget and persists with a short autosave', () => {
+    const q = queueLimits({ ratePerSec: 1667, maxOutageMinutes: 60 });
+    assert.equal(q.maxMessages, Math.ceil(1667 * 3600 * 1.2));
+    assert.equal(q.maxBytes, q.maxMessages * 1024);
+    assert.equal(queueLimits({ ratePerSec: 0.1, maxOutageMinutes: 1 }).maxMessages, 10_000, 'a floor');
+    const m = new Map(
+      directives(mosquittoConf({ ...BASE, queue: { ...q, ratePerSec: 1667, maxOutageMinutes: 60 } })),
+    );
+    assert.equal(m.get('max_queued_messages'), String(q.maxMessages));
+    assert.equal(m.get('max_queued_bytes'), String(q.maxBytes));
+    assert.equal(m.get('autosave_interval'), '10');
+    assert.equal(m.get('persistent_client_expiration'), '7d');
+  });
+
   it('persists sessions into the given directory', () => {
     const m = new Map(directives(mosquittoConf(BASE)));
     assert.equal(m.get('persistence'), 'true');
@@ -163,10 +179,18 @@ describe('mosquittoAcl', () => {
     assert.ok(block.includes(`topic deny vigil/v1/devices/${INGEST_SERVICE_NAME}/+\n`));
   });
 
-  it('grants no wildcard-everything, $SYS or anonymous rule', () => {
+  it('grants no wildcard-everything or anonymous rule, and of $SYS only the counters Vigil follows, to services', () => {
     const acl = mosquittoAcl({ services: ['vigil-ingest', 'vigil-api'] });
     const rules = acl.split('\n').filter((l) => /^(topic|pattern) /.test(l));
-    assert.ok(rules.every((r) => !r.includes('#') && !r.includes('$SYS')));
+    assert.ok(rules.every((r) => !r.includes('#')));
+    const sys = rules.filter((r) => r.includes('$SYS'));
+    assert.deepEqual([...new Set(sys)].sort(), BROKER_STAT_TOPICS.map((t) => `topic read ${t}`).sort());
+    assert.equal(sys.length, 2 * BROKER_STAT_TOPICS.length, 'once per service');
+    for (const t of BROKER_STAT_TOPICS) {
+      assert.ok(aclAllows(acl, 'vigil-ingest', t, 'read'));
+      assert.ok(!aclAllows(acl, 'truck-0001', t, 'read'), 'a device reads no broker counter');
+    }
+    assert.ok(!aclAllows(acl, 'vigil-ingest', '$SYS/broker/clients/connected', 'read'));
     assert.ok(
       rules.every((r) => / (read|write|deny) /.test(r)),
       'every rule names its access',

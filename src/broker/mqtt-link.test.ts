@@ -188,7 +188,30 @@ describe('mqtt link with MQTT v5 manual acks (scripted broker)', { timeout: 30_0
       await waitUntil(() => pubacks.length === 2, 3000, 'PUBACK after redelivery');
       assert.equal(pubacks[1]?.messageId, 2);
       assert.deepEqual(sink.acceptedPayloads(), ['one', 'two']);
-      assert.equal(subscribes.length, 1, 'no resubscribe when the session is present');
+      // Mosquitto 2.0 restores a session without its shared subscriptions: subscribe every time.
+      assert.equal(subscribes.length, 2, 'subscribes again on every connection');
+
+      // In parallel, acknowledged in arrival order: 3 and 4 are stored before 5 is, and wait for it.
+      const slow = deferred();
+      const acksBefore = pubacks.length;
+      const ingest = sink.ingest.bind(sink);
+      sink.ingest = async (m) => {
+        if (m.payload.toString() === 'five') await slow.promise;
+        return ingest(m);
+      };
+      publish(5, 'five');
+      publish(3, 'three');
+      publish(4, 'four');
+      await waitUntil(() => sink.acceptedPayloads().includes('four'), 3000, 'parallel ingest');
+      assert.equal(link.stats().maxInFlight >= 3, true, 'three messages in flight at once');
+      await sleep(100);
+      assert.equal(pubacks.length, acksBefore, 'no PUBACK overtakes the first unacknowledged message');
+      slow.resolve();
+      await waitUntil(() => pubacks.length === acksBefore + 3, 3000, 'ordered PUBACKs');
+      assert.deepEqual(
+        pubacks.slice(acksBefore).map((p) => p.messageId),
+        [5, 3, 4],
+      );
     } finally {
       await link.close();
       await new Promise<void>((r) => server.close(() => r()));

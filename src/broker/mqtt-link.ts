@@ -39,8 +39,23 @@ export interface MqttLinkOptions {
   shared?: boolean;
   /** Default telemetry, events, acks. */
   channels?: LinkChannel[];
-  /** Session Expiry Interval (v5 §3.1.2.11.2), seconds. Default 3600. */
+  /**
+   * Session Expiry Interval (v5 §3.1.2.11.2), seconds. Default 7 days: the broker keeps this
+   * link's session, and queues its messages, across an outage of Vigil that long.
+   */
   sessionExpiryS?: number;
+  /**
+   * Receive Maximum (v5 §3.1.2.11.3): QoS 1 messages the broker may have in flight to this link.
+   * They are ingested in parallel (the pipeline commits them in groups) and acknowledged in the
+   * order they arrived. Default 1024.
+   */
+  receiveMaximum?: number;
+  /**
+   * Broker counters to follow (`$SYS/...`; Mosquitto's dropped-message counter by default); each
+   * value reaches `onBrokerStat`. Empty: none.
+   */
+  brokerStats?: readonly string[];
+  onBrokerStat?: (topic: string, value: number) => void;
   /** Keep-alive, seconds. Default 60. */
   keepaliveS?: number;
   /** Reconnect backoff: first delay, doubling up to the maximum (with ±20 % jitter). Default 1 s .. 30 s. */
@@ -78,6 +93,10 @@ export interface MqttLinkStats {
   /** Ignored (topic not a device ingest topic); acknowledged. */
   ignored: number;
   reconnects: number;
+  /** Messages being ingested now (at most the receive maximum). */
+  inFlight: number;
+  /** The largest number of messages in flight at once since start. */
+  maxInFlight: number;
 }
 
 /** A running external-broker link. */
@@ -135,6 +154,8 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
     failed: 0,
     ignored: 0,
     reconnects: 0,
+    inFlight: 0,
+    maxInFlight: 0,
   };
 
   let subscribed = false;
@@ -183,6 +204,54 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
     }
   }
 
+  /**
+   * QoS 1 messages of the current connection, in arrival order, each with its outcome once
+   * known. PUBACKs leave in that order (MQTT v5 §4.6: acknowledgements in the order the PUBLISH
+   * packets were received), so one slow message holds back the acks behind it but not their
+   * ingest. A new connection starts a new generation: the old one's pending acks are never sent
+   * on it (the broker redelivers those messages itself).
+   */
+  interface Pending {
+    gen: number;
+    messageId: number;
+    done: boolean;
+    ack: boolean;
+  }
+  let generation = 0;
+  let pending: Pending[] = [];
+
+  function flushAcks(): void {
+    while (pending.length > 0 && (pending[0] as Pending).done) {
+      const p = pending.shift() as Pending;
+      if (!p.ack) {
+        // A failed store: nothing after it is acknowledged on this connection either.
+        pending = [];
+        return;
+      }
+      // MQTT.js has no public call to acknowledge later; `_sendPacket` is what its own
+      // handlers use (handlers/publish.js).
+      (client as unknown as { _sendPacket(p: object): void })._sendPacket({
+        cmd: 'puback',
+        messageId: p.messageId,
+        reasonCode: 0,
+      });
+    }
+  }
+
+  function receive(packet: IPublishPacket): void {
+    const entry: Pending = { gen: generation, messageId: packet.messageId ?? 0, done: false, ack: false };
+    pending.push(entry);
+    counters.inFlight++;
+    counters.maxInFlight = Math.max(counters.maxInFlight, counters.inFlight);
+    void deliver(packet).then((ack) => {
+      counters.inFlight--;
+      if (entry.gen !== generation || !client.connected) return;
+      entry.done = true;
+      entry.ack = ack;
+      flushAcks();
+    });
+  }
+
   const mqttOpts: IClientOptions = {
     protocolVersion: version,
     clientId: opts.clientId,
@@ -200,14 +269,17 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
     ...(version === 5
       ? {
           properties: {
-            sessionExpiryInterval: opts.sessionExpiryS ?? 3600,
+            sessionExpiryInterval: opts.sessionExpiryS ?? 7 * 86_400,
             // v5 §3.1.2.11.4: the broker must not send us larger packets.
             maximumPacketSize: maxPacketBytes + 5,
-            // Messages are processed one at a time; a small window keeps redelivery short.
-            receiveMaximum: 32,
+            receiveMaximum: Math.min(65_535, Math.max(1, opts.receiveMaximum ?? 1024)),
           },
+          // MQTT.js reads the next packet only once this callback ran; it is called at once with
+          // a marker, so that MQTT.js neither acknowledges nor waits, and `receive` takes over
+          // (ingest in parallel, PUBACK in order).
           customHandleAcks: (_topic: string, _message: Buffer, packet: IPublishPacket, done: AckCallback) => {
-            deliver(packet).then((ack) => (ack ? done(0) : done(new Error('ingest failed'))));
+            receive(packet);
+            done(DEFERRED);
           },
         }
       : {}),
@@ -218,7 +290,15 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
   const client: MqttClient = connect(opts.url, mqttOpts);
 
   const defaultHandleMessage = client.handleMessage.bind(client);
+  const statTopics = [...(opts.brokerStats ?? [])];
   client.handleMessage = (packet, callback) => {
+    if (packet.topic.startsWith('$SYS/')) {
+      // A broker counter (QoS 0, retained by the broker's $SYS updates).
+      const value = Number(String(packet.payload).trim());
+      if (Number.isFinite(value)) opts.onBrokerStat?.(packet.topic, value);
+      callback();
+      return;
+    }
     // v5 QoS 1/2 went through customHandleAcks already.
     if (version === 5 && packet.qos > 0) return defaultHandleMessage(packet, callback);
     deliver(packet).then((ack) => (ack ? callback() : callback(new Error('ingest failed'))));
@@ -226,9 +306,13 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
 
   client.on('connect', (connack) => {
     attempts = 0;
+    generation++;
+    pending = [];
     client.options.reconnectPeriod = minMs;
     log.info({ sessionPresent: connack.sessionPresent, url: redactUrl(url) }, 'mqtt link connected');
-    if (connack.sessionPresent && subscribed) return;
+    // Subscribe on every connection, even with a session present: Mosquitto 2.0 restores a
+    // persistent session after a restart without its shared subscriptions (measured: nothing more
+    // was delivered), and subscribing again to the same filter only replaces it (MQTT v5 §3.8.4).
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
       if (err) {
         log.error({ err }, 'mqtt link subscribe failed');
@@ -241,11 +325,23 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
       }
       subscribed = true;
       log.info({ filters }, 'mqtt link subscribed');
+      if (statTopics.length > 0) {
+        client.subscribe(statTopics, { qos: 0 }, (e, g) => {
+          const denied = (g ?? []).filter((x) => x.qos >= 0x80).map((x) => x.topic);
+          if (e || denied.length > 0)
+            log.warn({ denied, err: e?.message }, 'broker counters not readable (ACL?)');
+        });
+      }
       for (const w of subscribedWaiters) w();
       subscribedWaiters.clear();
     });
   });
   client.on('close', () => {
+    // Acks still owed on the lost connection must never go out: MQTT.js would queue them and send
+    // them on the next connection, where the same packet ids name other messages (acknowledging
+    // messages never ingested). The broker redelivers the unacknowledged ones instead.
+    generation++;
+    pending = [];
     if (closing) return;
     attempts++;
     const base = Math.min(maxMs, minMs * 2 ** Math.min(attempts - 1, 20));
@@ -260,6 +356,7 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
     log.warn({ reasonCode: packet.reasonCode }, 'mqtt link disconnected by the broker');
   });
   client.on('error', (err) => {
+    if (err === DEFERRED) return;
     log.warn({ err: err.message, code: (err as { code?: unknown }).code }, 'mqtt link error');
   });
 
@@ -294,6 +391,9 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
 }
 
 type AckCallback = (error: Error | number, code?: number) => void;
+
+/** What `customHandleAcks` answers to say "not now": MQTT.js then sends no PUBACK (see `receive`). */
+const DEFERRED = new Error('acknowledged later, in order');
 
 function redactUrl(url: URL): string {
   return `${url.protocol}//${url.host}`;

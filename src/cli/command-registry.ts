@@ -95,6 +95,13 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.notifyCommand, help: m.notifyHelp };
     },
   },
+  backup: {
+    summary: 'encrypted backups: init, create, list, verify, restore, drill',
+    load: async () => {
+      const m = await import('./commands/backup.ts');
+      return { run: m.backupCommand, help: m.backupHelp };
+    },
+  },
   audit: {
     summary: 'print or verify the hash-chained audit log, sign checkpoints of it',
     load: async () => {
@@ -137,11 +144,25 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.userCommand, help: m.userHelp };
     },
   },
+  doctor: {
+    summary: 'check the install against secure and reliable defaults, each finding with its fix',
+    load: async () => {
+      const m = await import('./commands/doctor.ts');
+      return { run: m.doctorCommand, help: m.doctorHelp };
+    },
+  },
   sim: {
     summary: 'simulated devices over mTLS through the real path',
     load: async () => {
       const m = await import('./commands/sim.ts');
       return { run: m.simCommand, help: m.simHelp };
+    },
+  },
+  seclab: {
+    summary: 'attack a Vigil (throwaway, or the one on --data-dir) and report what got through',
+    load: async () => {
+      const m = await import('./commands/seclab.ts');
+      return { run: m.seclabCommand, help: m.seclabHelp };
     },
   },
   'mosquitto-config': {

@@ -1,12 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { escapeControlKeepLayout } from '../escape-control.ts';
+import { VIGIL_VERSION } from '../vigil-version.ts';
 import { formatHelp, subcommandsOf, usageLines } from './command-help.ts';
 import { COMMANDS } from './command-registry.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { environmentError, reportError } from './error-report.ts';
 import type { CliIo } from './io.ts';
-
-const VERSION = '0.1.0';
 
 function topHelp(): string {
   const names = Object.keys(COMMANDS);
@@ -63,7 +62,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (name === '--version' || name === '-V') {
-    io.out(`vigil ${VERSION} (Node ${process.version})`);
+    // The Node that runs it, too: an installed package runs on its pinned Node 24 (bin/vigil).
+    io.out(`vigil ${VIGIL_VERSION} (Node ${process.version})`);
     return 0;
   }
   const entry = COMMANDS[name];

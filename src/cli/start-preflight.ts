@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { Role } from '../cluster/process-role.ts';
 import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
 import { checkDataDir } from '../data-dir/data-dir-state.ts';
@@ -15,13 +16,21 @@ export interface Listener {
   flag: string;
 }
 
-export function listenersOf(config: VigilConfig): Listener[] {
+/**
+ * The listeners of a role: `all` has MQTT (with the embedded broker only), HTTPS and firmware
+ * downloads (SQLite store only), `api` HTTPS, the others none.
+ */
+export function listenersOf(config: VigilConfig, role: Role = 'all'): Listener[] {
+  if (role === 'ingest' || role === 'rules') return [];
   return [
-    ...(config.mqtt.external
+    ...(config.mqtt.external.url || role === 'api'
       ? []
       : [{ key: 'mqtt' as const, host: config.mqtt.host, port: config.mqtt.port, flag: '--mqtt-port' }]),
     { key: 'http', host: config.http.host, port: config.http.port, flag: '--http-port' },
-    { key: 'ota', host: config.http.host, port: config.ota.port, flag: '--ota-port' },
+    // Firmware downloads come with OTA, which needs the SQLite store (src/data-dir/context.ts).
+    ...(role === 'all' && config.storage.url === undefined
+      ? [{ key: 'ota' as const, host: config.http.host, port: config.ota.port, flag: '--ota-port' }]
+      : []),
   ];
 }
 
@@ -84,12 +93,21 @@ export async function startPreflight(o: {
   env: NodeJS.ProcessEnv;
   overrides: Partial<ConfigInput>;
   acceptExposedMasterKey: boolean;
+  /** A role other than `all` runs beside others on one data directory: no server lock. */
+  role?: Role;
 }): Promise<VigilConfig> {
   const paths = dataPaths(resolveDataDir(o.dataDir, o.env));
   checkDataDir(paths, o.env, true, o.acceptExposedMasterKey);
   const config = loadConfig({ dataDir: paths.dataDir, env: o.env, overrides: o.overrides });
-  if (existsSync(paths.dataDir)) checkServerLock(paths.lock);
-  const listeners = listenersOf(config);
+  const role = o.role ?? 'all';
+  if (role !== 'all' && !config.storage.url) {
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      `--role ${role} needs a shared database: set storage.url (or --store URL)`,
+    );
+  }
+  if (role === 'all' && existsSync(paths.dataDir)) checkServerLock(paths.lock);
+  const listeners = listenersOf(config, role);
   const [a, b] = listeners;
   if (a && b && a.port !== 0 && a.port === b.port) {
     throw new VigilError(

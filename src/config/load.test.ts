@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
 import { loadConfig } from './load.ts';
+import { configSchema } from './schema.ts';
 
 describe('config', () => {
   it('has the DESIGN.md defaults: 8883, 8443, vigil/v1', () => {
@@ -29,6 +30,19 @@ describe('config', () => {
         /mqtt\.port/.test(e.message) &&
         /mqtt\.topicPrefix/.test(e.message),
     );
+  });
+
+  it('refuses sinks with a PostgreSQL store (its outbox exists on SQLite only), and accepts each alone', () => {
+    const url = 'postgres://vigil@db.example/vigil';
+    const webhook = [{ url: 'https://hooks.example/vigil', secret: 'a-webhook-secret-of-some-length' }];
+    const both = configSchema.safeParse({ dataDir: '/x', storage: { url }, sinks: { webhook } });
+    assert.equal(both.success, false);
+    assert.deepEqual(
+      both.error?.issues.map((i) => [i.path.join('.'), /storage\.url/.test(i.message)]),
+      [['sinks', true]],
+    );
+    assert.ok(configSchema.safeParse({ dataDir: '/x', storage: { url } }).success);
+    assert.ok(configSchema.safeParse({ dataDir: '/x', sinks: { webhook } }).success);
   });
 
   it('lets flags override the file', () => {

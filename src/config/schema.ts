@@ -1,17 +1,57 @@
 import { z } from 'zod';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/topics.ts';
+import { sinksSchema } from './sinks-schema.ts';
 
 const port = z.number().int().min(0).max(65535);
 const hostName = z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a DNS name');
 
 /** `mqtt.external`: an external broker (Mosquitto, EMQX) fed to ingest through a shared subscription. */
 const externalBrokerSchema = z.strictObject({
-  url: z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'),
+  /** Setting it selects the external broker; the other keys also size `vigil mosquitto-config`. */
+  url: z
+    .string()
+    .regex(/^mqtts:\/\//, 'must be an mqtts:// URL')
+    .optional(),
+  /** More brokers of the same fleet (redundant, independent): every ingest worker subscribes on each. */
+  urls: z
+    .array(z.string().regex(/^mqtts:\/\//, 'must be an mqtts:// URL'))
+    .max(16)
+    .default([]),
   group: z.string().default('vigil-ingest'),
+  /** How long every ingest worker may be down without the broker dropping a message (sizes its queues). */
+  maxOutageMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+  /** The fleet's message rate for that sizing; default: registered devices at one message a minute. */
+  fleetRatePerSec: z.number().min(0.01).max(10_000_000).optional(),
+  /** QoS 1 messages a worker takes in parallel (MQTT v5 Receive Maximum). */
+  receiveMaximum: z.number().int().min(1).max(65_535).default(1024),
+  /** Ingest worker identities (`vigil-ingest-1` .. `-N`) the generated ACL lists. */
+  ingestWorkers: z.number().int().min(1).max(256).default(4),
 });
 
-/** The whole configuration with its defaults (DESIGN.md §6). Every limit has a safe default. */
-export const configSchema = z.strictObject({
+/** An age X25519 recipient (the public half of an identity; age-encryption.org/v1). */
+export const AGE_RECIPIENT_RE = /^age1[02-9ac-hj-np-z]{58}$/;
+
+/** A broker a device may connect to: `mqtts://host:port` (host name, IPv4 or [IPv6]). */
+const brokerUrl = z
+  .string()
+  .regex(/^mqtts:\/\/([A-Za-z0-9.-]{1,253}|\[[0-9a-fA-F:.]+\])(:\d{1,5})?$/, 'must be mqtts://host:port');
+
+/** `power.nut`: the host's UPS through Network UPS Tools' upsd (TCP line protocol, RFC 9271). */
+const nutSchema = z.strictObject({
+  host: z.string().min(1),
+  port: port.default(3493),
+  ups: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be the UPS name as upsd knows it'),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+});
+
+/** The configuration's fields with their defaults, before the rules across sections. */
+const configFields = z.strictObject({
   dataDir: z.string().min(1),
   /** How long a stop (SIGTERM, Ctrl-C) may take before open connections are destroyed. */
   shutdownTimeoutMs: z.number().int().min(1000).max(300_000).default(10_000),
@@ -69,7 +109,12 @@ export const configSchema = z.strictObject({
       /** CONNECTs per device id (certificate CN) per minute; more get CONNACK 3 (server unavailable). */
       connectRatePerMinute: z.number().int().min(1).max(100_000).default(30),
       /** Use an external broker (Mosquitto, EMQX) instead of the embedded one. */
-      external: externalBrokerSchema.optional(),
+      external: externalBrokerSchema.prefault({}),
+      /**
+       * The ordered broker list written into device bundles (`brokers` in device.json); devices
+       * fail over down the list (docs/protocol.md §8). Empty: this host only.
+       */
+      advertisedBrokers: z.array(brokerUrl).max(8).default([]),
     })
     .prefault({}),
   http: z
@@ -175,7 +220,70 @@ export const configSchema = z.strictObject({
       resendAfterSeconds: z.number().int().min(1).max(86_400).default(30),
     })
     .prefault({}),
-  storage: z.strictObject({ synchronous: z.enum(['FULL', 'NORMAL']).default('FULL') }).prefault({}),
+  storage: z
+    .strictObject({
+      /** SQLite durability (FULL survives power loss). */
+      synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+      /**
+       * `postgres://user:password@host[:port][,host2[:port]]/db?sslmode=verify-full&sslrootcert=...`:
+       * store in PostgreSQL instead of the SQLite file (src/storage/adapters/postgres-url.ts).
+       */
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .max(4096)
+        .optional(),
+      /** Accept `sslmode=disable` (no TLS) for `url`; warned about loudly at every start. */
+      allowInsecure: z.boolean().default(false),
+      /** PostgreSQL: drop reading partitions (months) older than this; unset keeps everything. */
+      retentionDays: z.number().int().min(31).max(36500).optional(),
+      /** PostgreSQL: a trip's readings outlive `retentionDays` until this long after the trip ended. */
+      shipmentRetentionDays: z.number().int().min(1).max(36500).default(1825),
+      /** PostgreSQL: connections per process. */
+      poolSize: z.number().int().min(2).max(200).default(10),
+      /** PostgreSQL: how long a write is retried on transient failures (failover) before it fails. */
+      retryForMs: z.number().int().min(0).max(600_000).default(30_000),
+      /** Alarm when the data volume will be full in fewer days than this at the current ingest rate. */
+      minFreeDays: z.number().min(0).max(3650).default(14),
+    })
+    .prefault({}),
+  backup: z
+    .strictObject({
+      /** age X25519 recipients (public keys); backups are encrypted to all of them. Empty: not initialised. */
+      recipients: z
+        .array(z.string().regex(AGE_RECIPIENT_RE, 'must be an age X25519 recipient (age1...)'))
+        .default([]),
+      /** Minutes between scheduled backups (once recipients are set). */
+      intervalMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 24 * 60)
+        .default(60),
+      /** Where backups are written; default `<data-dir>/backups`. */
+      dir: z.string().min(1).optional(),
+      /** Retention: the newest backup of each of the last N hours, days and months is kept. */
+      keep: z
+        .strictObject({
+          hourly: z.number().int().min(0).max(10_000).default(48),
+          daily: z.number().int().min(0).max(10_000).default(30),
+          monthly: z.number().int().min(0).max(10_000).default(12),
+        })
+        .prefault({}),
+      /** Run after each backup with the file as `$1` (off-site copy: rclone, restic, ...). */
+      command: z.string().min(1).optional(),
+      commandTimeoutMs: z.number().int().min(1000).max(86_400_000).default(3_600_000),
+    })
+    .prefault({}),
+  power: z
+    .strictObject({
+      nut: nutSchema.optional(),
+      /** How often the UPS is polled. */
+      pollMs: z.number().int().min(200).max(60_000).default(5000),
+      /** Shut down gracefully when the UPS reports low battery (LB). */
+      shutdownOnLowBattery: z.boolean().default(true),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       /** How often a running server signs a checkpoint of the audit chain (when it grew). */
@@ -192,6 +300,30 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be SHA256: and 43 base64 characters (vigil report key)')
         .optional(),
+    })
+    .prefault({}),
+  /** The web dashboard (docs/dashboard.md). */
+  dashboard: z
+    .strictObject({
+      /**
+       * Map tiles from a tile server (OpenStreetMap, a self-hosted server) for sites with internet;
+       * unset: the bundled offline outline map. The CSP's img-src allows this URL's origin only.
+       */
+      tiles: z
+        .strictObject({
+          url: z
+            .string()
+            .max(2048)
+            .regex(
+              /^https:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?\/[^\s"'<>\\]*$/,
+              'must be an https:// URL template with a host name',
+            )
+            .refine((u) => ['{z}', '{x}', '{y}'].every((p) => u.includes(p)), 'must contain {z}, {x} and {y}')
+            .optional(),
+          /** Shown on the map when tiles are used (tile servers such as OpenStreetMap require it). */
+          attribution: z.string().min(1).max(300).optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** Alarm notifications (docs/alarms.md, "Notifications"); channels and routing live in the database. */
@@ -217,6 +349,20 @@ export const configSchema = z.strictObject({
       tickMs: z.number().int().min(50).max(60_000).default(2000),
     })
     .prefault({}),
+  /** Decrypted readings to InfluxDB and webhooks (src/sinks). */
+  sinks: sinksSchema,
+});
+
+/** The whole configuration with its defaults (DESIGN.md §6). Every limit has a safe default. */
+export const configSchema = configFields.superRefine((c, ctx) => {
+  // The sinks' outbox is filled in the store's ingest transaction: SQLite has it, the PostgreSQL
+  // store does not yet. Refused here rather than accepted and never delivered.
+  if (c.storage.url !== undefined && (c.sinks.influxdb !== undefined || c.sinks.webhook.length > 0))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sinks'],
+      message: 'sinks need the SQLite store for now: not available with storage.url (PostgreSQL)',
+    });
 });
 
 export type VigilConfig = z.infer<typeof configSchema>;
@@ -231,7 +377,7 @@ export const CONFIG_DEFAULTS: Readonly<Omit<VigilConfig, 'dataDir'> & { external
   const { dataDir: _, ...rest } = configSchema.parse({ dataDir: '.' });
   return deepFreeze({
     ...rest,
-    externalGroup: externalBrokerSchema.parse({ url: 'mqtts://localhost' }).group,
+    externalGroup: externalBrokerSchema.parse({}).group,
   });
 })();
 

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../atomic-file.ts';
 import type { AccountStore } from '../auth/account-store.ts';
 import { createAuthServices } from '../auth/auth-services.ts';
 import type { ClaimStore } from '../claims/claim-store.ts';
+import type { ClusterBackend } from '../cluster/cluster-backend.ts';
 import type { CommandStore } from '../commands/command-store.ts';
 import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
@@ -28,12 +29,42 @@ import {
   sealCa,
 } from '../pki/index.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
+import type { SinkOutbox } from '../sinks/sink-outbox.ts';
+import { openPostgresAdapters } from '../storage/adapters/postgres-adapters.ts';
+import { postgresCluster } from '../storage/adapters/postgres-cluster.ts';
+import { isPostgresUrl } from '../storage/adapters/postgres-url.ts';
 import { openSqliteAdapters } from '../storage/adapters/sqlite-adapters.ts';
 import type { Store } from '../storage/store.ts';
 import { loadPreviousCa, readRolloverState, serverIssuer, trustBundlePem } from './ca-files.ts';
 import { checkDataDir } from './data-dir-state.ts';
 import { completeMasterRotation, masterRotationPending } from './master-rotation.ts';
-import { type DataPaths, dataPaths, SERVER_KEY_IDENTITY } from './paths.ts';
+import { type DataPaths, dataPaths } from './paths.ts';
+import { SERVER_KEY_IDENTITY } from './sealed-files.ts';
+
+export { SERVER_KEY_IDENTITY };
+
+/** The storage ports of the key and certificate lifecycle. */
+export interface LifecycleStores {
+  commands: CommandStore;
+  rotations: RotationStore;
+  claims: ClaimStore;
+  /** Firmware and OTA campaigns (src/ota): campaigns send `ota` commands, so they live beside them. */
+  ota: OtaStore;
+}
+
+/**
+ * The lifecycle's stores, or VIGIL_ERR_CONFIG when the data directory keeps its data in
+ * PostgreSQL (commands, key rotation, certificate renewal, CA rollover and claims need SQLite).
+ */
+export function lifecycleStoresOf(ctx: Pick<VigilContext, 'lifecycleStores'>): LifecycleStores {
+  if (!ctx.lifecycleStores) {
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      'commands, key and certificate rotation, claims and OTA need the SQLite store: not available with storage.url (PostgreSQL) yet',
+    );
+  }
+  return ctx.lifecycleStores;
+}
 
 export interface VigilContext {
   config: VigilConfig;
@@ -48,14 +79,18 @@ export interface VigilContext {
   shipmentStore: ShipmentStore;
   /** The same database through the notifications port. */
   notificationStore: NotificationStore;
-  /** The same database through the OTA port (firmware, campaigns). */
-  otaStore: OtaStore;
-  /** The same database through the commands port. */
-  commandStore: CommandStore;
-  /** The same database through the key-rotation port. */
-  rotationStore: RotationStore;
-  /** The same database through the claims port. */
-  claimStore: ClaimStore;
+  /** Leases, cross-process events and worker slots: set on PostgreSQL (several processes), else undefined. */
+  cluster: ClusterBackend | undefined;
+  /**
+   * Commands, key rotations and claims (src/commands, src/keys, src/claims) on the same SQLite
+   * database; null on PostgreSQL, where the key and certificate lifecycle is not available yet.
+   */
+  lifecycleStores: LifecycleStores | null;
+  /**
+   * The same database through the sinks' outbox port. SQLite only for now: undefined on
+   * PostgreSQL, where the configuration refuses sinks (src/config/schema.ts).
+   */
+  sinkOutbox: SinkOutbox | undefined;
   /** The current root CA: issues device and service certificates. */
   ca: CaMaterial;
   /** During a CA rollover, the previous root (still trusted); null otherwise. */
@@ -64,6 +99,12 @@ export interface VigilContext {
   clock: () => number;
   /** What the first start created (to tell the user once). */
   created: string[];
+  /**
+   * Moves the ingest transactions (Store.writeBatch, getReplayState) onto a worker thread with a
+   * database connection of its own, off the event loop (`vigil start` does; CLI commands write
+   * on their own thread). Idempotent; `close` ends the thread after its last commit.
+   */
+  startIngestThread(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -131,16 +172,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     hashRootPath: paths.hashRootSealed,
   });
   if (keyCreated) created.push(`master key ${paths.masterKey} (mode 0600)`);
-  const dbExisted = existsSync(paths.db);
-  const db = openSqliteAdapters({
-    path: paths.db,
-    key: master.databaseKey(),
-    auditKey: master.auditKey(),
-    master,
-    synchronous: config.storage.synchronous,
-  });
+  const db = await openAdapters(config, paths, master, logger, created);
   const { store } = db;
-  if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   const clock = () => Date.now();
   let ca: CaMaterial;
   let previousCa: CaMaterial | null;
@@ -193,15 +226,15 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     alarmStore: db.alarms,
     shipmentStore: db.shipments,
     notificationStore: db.notifications,
-    otaStore: db.ota,
-    commandStore: db.commands,
-    rotationStore: db.rotations,
-    claimStore: db.claims,
+    cluster: db.cluster,
+    lifecycleStores: db.lifecycle,
+    sinkOutbox: db.sinkOutbox,
     ca,
     previousCa,
     logger,
     clock,
     created,
+    startIngestThread: db.startIngestThread,
     close: async () => {
       await store.close();
       flushLogSummaries(logger);
@@ -233,6 +266,60 @@ export async function ensureFirstAdmin(
     master: ctx.master,
     clock: ctx.clock,
   }).accounts.createFirstAdmin();
+}
+
+/**
+ * The adapters of every port: PostgreSQL when `storage.url` is set (column-encrypted, migrated
+ * under an advisory lock), else the encrypted SQLite file in the data directory.
+ */
+async function openAdapters(
+  config: VigilConfig,
+  paths: DataPaths,
+  master: MasterKey,
+  logger: Logger,
+  created: string[],
+): Promise<{
+  store: Store;
+  accounts: AccountStore;
+  alarms: AlarmStore;
+  shipments: ShipmentStore;
+  notifications: NotificationStore;
+  sinkOutbox?: SinkOutbox;
+  cluster?: ClusterBackend;
+  lifecycle: LifecycleStores | null;
+  /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
+  startIngestThread: () => Promise<void>;
+}> {
+  const { url, allowInsecure, poolSize, retryForMs, retentionDays, shipmentRetentionDays } = config.storage;
+  if (isPostgresUrl(url)) {
+    const pg = await openPostgresAdapters({ url, allowInsecure, master, logger, poolSize, retryForMs });
+    return {
+      ...pg,
+      cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }),
+      lifecycle: null,
+      startIngestThread: async () => {},
+    };
+  }
+  const dbExisted = existsSync(paths.db);
+  const db = openSqliteAdapters({
+    path: paths.db,
+    key: master.databaseKey(),
+    auditKey: master.auditKey(),
+    master,
+    synchronous: config.storage.synchronous,
+  });
+  if (!dbExisted) created.push(`encrypted database ${paths.db}`);
+  return {
+    ...db,
+    lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims, ota: db.ota },
+    startIngestThread: () =>
+      db.store.startIngestThread({
+        path: paths.db,
+        key: master.databaseKey(),
+        auditKey: master.auditKey(),
+        synchronous: config.storage.synchronous,
+      }),
+  };
 }
 
 async function ensureCa(
@@ -283,8 +370,12 @@ export async function ensureServerCert(
   created: string[],
   o: { renewBeforeMs: number; force?: boolean },
 ): Promise<boolean> {
-  const wantDns = ['localhost', ...config.pki.hostNames];
-  const wantIps = ['127.0.0.1', '::1', ...config.pki.ips];
+  // Every advertised broker name too: a device failing over to any of them must find it in the
+  // certificate (RFC 6125 §6.4).
+  const advertised = config.mqtt.advertisedBrokers.map((u) => new URL(u).hostname.replace(/^\[|\]$/g, ''));
+  const isIp = (h: string) => /^[0-9.]+$/.test(h) || h.includes(':');
+  const wantDns = [...new Set(['localhost', ...config.pki.hostNames, ...advertised.filter((h) => !isIp(h))])];
+  const wantIps = [...new Set(['127.0.0.1', '::1', ...config.pki.ips, ...advertised.filter(isIp)])];
   if (existsSync(paths.serverCert) && existsSync(paths.serverKeySealed)) {
     const pem = readFileSync(paths.serverCert, 'utf8');
     const info = certInfo(pem);

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { VigilError } from '../errors.ts';
 import { parseMasterKey } from '../keys/master-key.ts';
 import { checkMasterKeyMode } from '../keys/master-key-file.ts';
+import { externalMasterKey } from '../keys/master-key-source.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
 
 /**
@@ -23,7 +24,6 @@ const VIGIL_ENTRIES = new Set([
   'config.json',
   'master.key',
   'master.key.next',
-  'hash-root.sealed',
   'vigil.db',
   'vigil.db-wal',
   'vigil.db-shm',
@@ -32,6 +32,12 @@ const VIGIL_ENTRIES = new Set([
   'sim',
   'claims',
   'vigil.pid',
+  // continuity (docs/operations.md): backups, their state, the hash root (a restored node's, or
+  // carried over by a master-key rotation)
+  'backups',
+  'backup-state.json',
+  'backup-identity.txt',
+  'hash-root.sealed',
 ]);
 
 /** Entries a directory of its own may hold without being someone else's (a mount point, dotfiles). */
@@ -53,8 +59,9 @@ export function dataDirState(paths: DataPaths): DataDirState {
     throw new VigilError('VIGIL_ERR_DATA_DIR', `${paths.dataDir}: ${(err as Error).message}`);
   }
   // A data directory may hold other things too (bundles written next to it, exports).
-  if (existsSync(paths.db) && existsSync(paths.caCert) && existsSync(paths.caKeySealed))
-    return { kind: 'vigil' };
+  // The CA is created after the database was opened (and migrated), so it marks a finished one;
+  // with PostgreSQL (storage.url) the database is not a file here.
+  if (existsSync(paths.caCert) && existsSync(paths.caKeySealed)) return { kind: 'vigil' };
   const foreign = names.filter((n) => !VIGIL_ENTRIES.has(n));
   if (foreign.length > 0) return { kind: 'foreign', entries: foreign.sort() };
   return { kind: names.every((n) => n === 'config.json') ? 'empty' : 'incomplete' };
@@ -130,9 +137,9 @@ function whereToLook(dir: string, env: NodeJS.ProcessEnv, canCreate: boolean): s
  *   other users.
  * - otherwise: it must already be a complete data directory (VIGIL_ERR_NO_DATA_DIR): a command
  *   that only reads never creates one.
- * The master key must be given (a valid VIGIL_MASTER_KEY, or master.key), unless it is about to be
- * generated for a new database; a master.key other users can read is refused unless
- * `acceptExposedMasterKey` (`vigil start --accept-exposed-master-key`).
+ * The master key must be given (the systemd credential, a valid VIGIL_MASTER_KEY, or master.key),
+ * unless it is about to be generated for a new database; a master.key other users can read is
+ * refused unless `acceptExposedMasterKey` (`vigil start --accept-exposed-master-key`).
  */
 export function checkDataDir(
   paths: DataPaths,
@@ -164,7 +171,8 @@ export function checkDataDir(
     throw new VigilError('VIGIL_ERR_NO_DATA_DIR', `${what}${advice}`);
   }
   if (state.kind !== 'missing') checkPrivate(dir);
-  if (env.VIGIL_MASTER_KEY) parseMasterKey(env.VIGIL_MASTER_KEY);
+  const external = externalMasterKey(env);
+  if (external) parseMasterKey(external.text);
   else if (existsSync(paths.masterKey)) checkMasterKeyMode(paths.masterKey, acceptExposedMasterKey);
   else if (existsSync(paths.db)) {
     throw new VigilError(

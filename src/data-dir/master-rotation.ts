@@ -11,12 +11,13 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VigilError } from '../errors.ts';
-import { HASH_ROOT_IDENTITY, MasterKey, parseMasterKey, type SealPurpose } from '../keys/master-key.ts';
-import { CA_KEY_IDENTITY } from '../pki/sealed-ca.ts';
-import { REPORT_KEY_IDENTITY } from '../reports/signing.ts';
+import { MasterKey, parseMasterKey, type SealPurpose } from '../keys/master-key.ts';
+import { HASH_ROOT_IDENTITY } from '../keys/master-key-file.ts';
 import { SqliteDatabase } from '../storage/adapters/sqlite-database.ts';
-import { type Resealer, resealSqlite } from '../storage/adapters/sqlite-reseal.ts';
-import { type DataPaths, SERVER_KEY_IDENTITY } from './paths.ts';
+import { resealSqlite } from '../storage/adapters/sqlite-reseal.ts';
+import type { Reseal } from '../storage/database-snapshots.ts';
+import type { DataPaths } from './paths.ts';
+import { sealedFileIdentity } from './sealed-files.ts';
 
 /**
  * Fault injection for the crash tests: `VIGIL_FAULT_CRASH_AT=<point>` makes the process kill
@@ -59,33 +60,19 @@ function syncDir(dir: string): void {
   }
 }
 
-/**
- * The sealed key files of `pki/` with the purpose and identity they were sealed with: the roots
- * (`ca.key.sealed`, the previous root of a rollover `ca-prev.key.sealed`), the server key, the
- * report-signing key, and each service's `<name>.key.sealed` (src/data-dir/service-cert.ts).
- */
+/** The sealed key files of `pki/` with the purpose and identity they were sealed with. */
 function sealedFiles(paths: DataPaths): { path: string; purpose: SealPurpose; identity: string }[] {
-  const out: { path: string; purpose: SealPurpose; identity: string }[] = [];
-  if (!existsSync(paths.pkiDir)) return out;
-  for (const f of readdirSync(paths.pkiDir)) {
-    if (!f.endsWith('.key.sealed')) continue;
-    const path = join(paths.pkiDir, f);
-    if (f === 'ca.key.sealed' || f === 'ca-prev.key.sealed')
-      out.push({ path, purpose: 'ca-key', identity: CA_KEY_IDENTITY });
-    else if (f === 'server.key.sealed')
-      out.push({ path, purpose: 'server-key', identity: SERVER_KEY_IDENTITY });
-    else if (f === 'report-signing.key.sealed')
-      out.push({ path, purpose: 'report-key', identity: REPORT_KEY_IDENTITY });
-    else out.push({ path, purpose: 'service-key', identity: f.slice(0, -'.key.sealed'.length) });
-  }
-  return out;
+  if (!existsSync(paths.pkiDir)) return [];
+  return readdirSync(paths.pkiDir)
+    .filter((f) => f.endsWith('.key.sealed'))
+    .map((f) => ({ path: join(paths.pkiDir, f), ...sealedFileIdentity(f) }));
 }
 
 /**
  * A blob sealed under `next` for the same purpose and identity: unchanged if it already is, else
  * opened with `old` and sealed again (always in the current format, v2).
  */
-function resealer(old: MasterKey, next: MasterKey): Resealer {
+function resealer(old: MasterKey, next: MasterKey): Reseal {
   return (purpose, blob, identity) => {
     try {
       next.open(purpose, blob, identity);

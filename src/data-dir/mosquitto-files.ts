@@ -3,7 +3,13 @@ import { chmodSync, chownSync, mkdirSync, renameSync, statSync, writeFileSync } 
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CLAIM_CN_PREFIX } from '../broker/acl.ts';
-import { INGEST_SERVICE_NAME, mosquittoAcl, mosquittoConf } from '../broker/mosquitto-config.ts';
+import {
+  INGEST_SERVICE_NAME,
+  ingestWorkerName,
+  mosquittoAcl,
+  mosquittoConf,
+  queueLimits,
+} from '../broker/mosquitto-config.ts';
 import { x509 } from '../pki/x509.ts';
 import { trustBundlePem } from './ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
@@ -36,6 +42,10 @@ export interface MosquittoFilesResult {
   /** Names the server certificate is valid for (DNS and IP SANs). */
   serverNames: string[];
   service: { name: string; serial: string; certPath: string; issued: boolean };
+  /** Backend identities the ACL lists. */
+  services: string[];
+  /** The queue limits written, and what they were sized for. */
+  queue: { maxMessages: number; maxBytes: number; ratePerSec: number; maxOutageMinutes: number };
   /** Serials on the CRL just written. */
   revokedSerials: string[];
   /** The CRL's nextUpdate (ms since epoch): Mosquitto refuses every client after it. */
@@ -74,21 +84,32 @@ export async function writeMosquittoFiles(
     aclFile: join(dir, 'acl'),
     persistenceDir: join(dir, 'data'),
   };
+  // Queues sized for mqtt.external.maxOutageMinutes at the fleet's rate (configured, or every
+  // registered device at one message a minute).
+  const ext = ctx.config.mqtt.external;
+  const { maxOutageMinutes } = ext;
+  const ratePerSec =
+    ext.fleetRatePerSec ?? Math.max(1, Math.ceil((await ctx.store.listDevices()).length / 60));
+  const queue = { ...queueLimits({ ratePerSec, maxOutageMinutes }), ratePerSec, maxOutageMinutes };
+  const workers = ext.ingestWorkers;
+  const services = [
+    INGEST_SERVICE_NAME,
+    ...Array.from({ length: workers }, (_, i) => ingestWorkerName(i + 1)),
+  ];
   const conf = mosquittoConf({
     port,
     host,
     files,
+    queue,
     maxPacketBytes: ctx.config.mqtt.maxPacketBytes,
     ...(o.user !== undefined ? { user: o.user } : {}),
   });
-  const claimIdentities = (await ctx.claimStore.listBatches())
+  // Claim certificates of live batches (none on PostgreSQL, where claims are not available).
+  const batches = ctx.lifecycleStores ? await ctx.lifecycleStores.claims.listBatches() : [];
+  const claimIdentities = batches
     .filter((b) => b.revokedAt === null && b.expiresAt > ctx.clock())
     .map((b) => `${CLAIM_CN_PREFIX}${b.name}`);
-  const acl = mosquittoAcl({
-    topicPrefix: ctx.config.mqtt.topicPrefix,
-    services: [INGEST_SERVICE_NAME],
-    claimIdentities,
-  });
+  const acl = mosquittoAcl({ topicPrefix: ctx.config.mqtt.topicPrefix, services, claimIdentities });
 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Mosquitto started as root reads these files only after switching to its own user, on start
@@ -136,6 +157,8 @@ export async function writeMosquittoFiles(
       certPath: service.certPath,
       issued: service.issued,
     },
+    services,
+    queue,
     revokedSerials: crl.serials,
     crlNextUpdate: crlNextUpdate(crl.pem),
   };

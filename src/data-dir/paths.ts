@@ -1,8 +1,5 @@
 import { join } from 'node:path';
 
-/** The identity the server's TLS key is sealed to (MasterKey.seal). */
-export const SERVER_KEY_IDENTITY = 'vigil-server';
-
 /** Where everything lives inside the data directory. */
 export function dataPaths(dataDir: string) {
   return {
@@ -12,7 +9,7 @@ export function dataPaths(dataDir: string) {
     masterKeyNext: join(dataDir, 'master.key.next'),
     /**
      * The root of keyed hashes and of the audit chain's key once it is no longer the master key
-     * itself (after a master-key rotation), sealed under the master key.
+     * itself (after a master-key rotation, or on a node restored from a backup), sealed.
      */
     hashRootSealed: join(dataDir, 'hash-root.sealed'),
     db: join(dataDir, 'vigil.db'),
@@ -29,6 +26,10 @@ export function dataPaths(dataDir: string) {
     /** The newest signed audit checkpoint, outside the database (src/audit). */
     auditCheckpoint: join(dataDir, 'audit-checkpoint.json'),
     simDir: join(dataDir, 'sim'),
+    /** Backup identity written by `vigil start --demo` (move it offline). */
+    demoBackupIdentity: join(dataDir, 'backup-identity.txt'),
+    /** State of backups, drills and the hook, shared by the CLI and the server. */
+    backupState: join(dataDir, 'backup-state.json'),
   };
 }
 

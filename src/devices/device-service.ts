@@ -35,6 +35,12 @@ export function brokerUrl(ctx: VigilContext): string {
   return `mqtts://${host}:${ctx.config.mqtt.port}`;
 }
 
+/** The ordered broker list written into bundles: `mqtt.advertisedBrokers`, else this host. */
+export function brokerUrls(ctx: VigilContext): string[] {
+  const list = ctx.config.mqtt.advertisedBrokers;
+  return list.length > 0 ? [...list] : [brokerUrl(ctx)];
+}
+
 export function checkDeviceId(id: string): void {
   // `vigil-*` names belong to backend services; an external broker knows clients only by
   // certificate name, so a device called like a service would get the service's ACL.
@@ -132,7 +138,8 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
     kid: 1,
     secret: b64uEncode(secret),
     alg,
-    broker_url: brokerUrl(ctx),
+    broker_url: brokerUrls(ctx)[0] as string,
+    brokers: brokerUrls(ctx),
     topic_prefix: ctx.config.mqtt.topicPrefix,
     // The firmware signing keys the device trusts (docs/ota.md): it installs only images they sign.
     firmware_keys: [...ctx.config.ota.trustedKeys],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { IngestBatch, ReplayStateRecord } from '../storage/store.ts';
+import type { IngestBatch, ReplayStateUpdate } from '../storage/store.ts';
 import { sampleMessage, sampleReading } from '../storage/store-records.fixture.ts';
 import { BatchWriter, type PendingWrite } from './batch-writer.ts';
 import type { ReplayLedger, ReplayMark } from './replay-guard.ts';
@@ -28,7 +28,7 @@ function rig(fail: number[] = [], hold?: () => Promise<void>) {
       const byDevice = new Map<string, number>();
       for (const m of marks) byDevice.set(m.deviceId, Math.max(byDevice.get(m.deviceId) ?? -1, m.seq));
       return [...byDevice].map(
-        ([deviceId, highest]): ReplayStateRecord => ({
+        ([deviceId, highest]): ReplayStateUpdate => ({
           deviceId,
           highest,
           bitmap: Buffer.alloc(0),
@@ -62,6 +62,20 @@ function rig(fail: number[] = [], hold?: () => Promise<void>) {
 }
 
 describe('BatchWriter', () => {
+  it('resolves each write with the store’s refusal of its seq (another worker committed it), else null', async () => {
+    const ledger: ReplayLedger = { prepare: () => [], committed: () => {}, aborted: () => {} };
+    const store = {
+      writeBatch: async () => ({
+        readingsInserted: 1,
+        messagesInserted: 0,
+        refused: [{ deviceId: 'a-001', seq: 2, code: 'VIGIL_ERR_REPLAY' as const }],
+      }),
+    };
+    const writer = new BatchWriter({ store, ledger });
+    const out = await Promise.all([writer.write(item('a-001', 1)), writer.write(item('a-001', 2))]);
+    assert.deepEqual(out, [null, 'VIGIL_ERR_REPLAY']);
+  });
+
   it('writes rows and their replay state in one writeBatch call, and resolves only after it', async () => {
     const { batches, writer } = rig();
     await Promise.all([writer.write(item('a-001', 1)), writer.write(item('b-001', 7))]);

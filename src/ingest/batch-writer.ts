@@ -9,9 +9,12 @@ export interface PendingWrite {
   seenAt: number;
 }
 
+/** Why the store refused an item's seq (another ingest process committed it first), or null. */
+export type WriteOutcome = 'VIGIL_ERR_REPLAY' | 'VIGIL_ERR_REPLAY_TOO_OLD' | null;
+
 interface Waiter {
   item: PendingWrite;
-  resolve: () => void;
+  resolve: (outcome: WriteOutcome) => void;
   reject: (err: unknown) => void;
 }
 
@@ -48,9 +51,13 @@ export class BatchWriter {
     this.#o = opts;
   }
 
-  write(item: PendingWrite): Promise<void> {
+  /**
+   * Resolves once the item is durable: null, or why the store refused its seq (with several
+   * ingest processes, another one committed a copy first; nothing of it was written).
+   */
+  write(item: PendingWrite): Promise<WriteOutcome> {
     if (this.#closed) return Promise.reject(new Error('batch writer closed'));
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<WriteOutcome>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       this.#schedule();
     });
@@ -102,17 +109,20 @@ export class BatchWriter {
     }
     for (const [deviceId, at] of seen) batch.lastSeen.push({ deviceId, at });
     const t0 = performance.now();
+    let refused: Map<string, WriteOutcome>;
     try {
       batch.replayStates = this.#o.ledger.prepare(marks);
-      await this.#o.store.writeBatch(batch);
+      const res = await this.#o.store.writeBatch(batch);
+      refused = new Map((res.refused ?? []).map((r) => [`${r.deviceId}|${r.seq}`, r.code]));
     } catch (err) {
       // Synchronously, before the next transaction is built from the queue.
       this.#o.ledger.aborted(marks);
       for (const w of take) w.reject(err);
       return;
     }
+    // A refused seq is spent all the same: the committed window holds it.
     this.#o.ledger.committed(marks, batch.replayStates);
-    for (const w of take) w.resolve();
+    for (const w of take) w.resolve(refused.get(`${w.item.mark.deviceId}|${w.item.mark.seq}`) ?? null);
     this.#o.onCommit?.({
       rows: batch.readings.length + batch.messages.length,
       items: take.length,

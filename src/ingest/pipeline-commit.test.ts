@@ -38,8 +38,14 @@ function backfillBurst(d: TestDevice, firstSeq: number, n = 11): Buffer[] {
   );
 }
 
-function windowOf(st: ReplayStateRecord | undefined | null): ReplayWindow {
-  return new ReplayWindow(1024, st ?? undefined);
+/** The window a stored state (or, without its fingerprints, a transaction's update) stands for. */
+function windowOf(
+  st: (Pick<ReplayStateRecord, 'highest' | 'bitmap'> & { nonces?: Buffer }) | undefined | null,
+): ReplayWindow {
+  return new ReplayWindow(
+    1024,
+    st ? { highest: st.highest, bitmap: st.bitmap, nonces: st.nonces ?? Buffer.alloc(0) } : undefined,
+  );
 }
 
 const seqsIn = (b: IngestBatch, id: string) => [

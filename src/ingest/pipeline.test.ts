@@ -226,6 +226,34 @@ describe('IngestPipeline', () => {
     }
   });
 
+  it('acknowledges nothing while storage is not writable (full volume), then takes the redelivery', async () => {
+    let writable = false;
+    const failures: unknown[] = [];
+    const rig = await openIngestRig({
+      writable: () => writable,
+      onStoreFailure: (err) => failures.push(err),
+    });
+    try {
+      const d = await rig.provision('truck-pipe-13');
+      const p = sealFor(d, { samples: [truckSample()] }, { seq: 1 });
+      await assert.rejects(rig.pipeline.ingest(inbound(d, p)), (e) => isVigilError(e, 'VIGIL_ERR_STORE'));
+      assert.equal(failures.length, 1);
+      assert.ok(isVigilError(failures[0], 'VIGIL_ERR_DISK_FULL'), 'the failure says the volume is full');
+      assert.equal(await rig.store.countReadings(d.id), 0);
+      // A refusal that spends its seq is not written either: no PUBACK for it while full.
+      const bad = sealFor(d, { samples: [{ ts: Date.now(), temp_c: 'warm' }] }, { seq: 2 });
+      await assert.rejects(rig.pipeline.ingest(inbound(d, bad)), (e) => isVigilError(e, 'VIGIL_ERR_STORE'));
+      // Space is back: the device's redelivery of the same envelope is accepted, not a replay.
+      writable = true;
+      assert.equal(outcome(await rig.pipeline.ingest(inbound(d, p))), 'ok');
+      assert.equal(outcome(await rig.pipeline.ingest(inbound(d, bad))), 'VIGIL_ERR_BODY_SCHEMA');
+      assert.equal(await rig.store.countReadings(d.id), 1);
+      assert.equal(failures.length, 2);
+    } finally {
+      await rig.close();
+    }
+  });
+
   it('close() waits until every accepted message is committed', async () => {
     const rig = await openIngestRig();
     try {

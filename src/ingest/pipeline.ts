@@ -3,7 +3,7 @@ import { type ErrorCode, isVigilError, VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import type { Channel } from '../protocol/envelope.ts';
 import type { MessageRecord, ReadingRecord, Store } from '../storage/store.ts';
-import { BatchWriter } from './batch-writer.ts';
+import { BatchWriter, type WriteOutcome } from './batch-writer.ts';
 import type { DeviceKeyring } from './device-keyring.ts';
 import type { InboundMessage, IngestResult, IngestSink } from './ingest-sink.ts';
 import type { RejectionRecorder } from './rejection-recorder.ts';
@@ -29,6 +29,10 @@ export interface PipelineOptions {
   maxRowsPerCommit?: number;
   /** Called after an accepted message is durable (live feed, rules). Must not throw. */
   onAccepted?: (ev: AcceptedMessage) => void;
+  /** Called when a store commit failed (disk full is told apart there). Must not throw. */
+  onStoreFailure?: (err: unknown) => void;
+  /** False while storage cannot take writes (data volume full): messages are not acknowledged. */
+  writable?: () => boolean;
 }
 
 export interface AcceptedMessage {
@@ -120,7 +124,10 @@ export class IngestPipeline implements IngestSink {
     } catch (err) {
       return this.#refuse(ctx, err);
     }
-    await this.#persist(ctx);
+    const refused = await this.#persist(ctx);
+    // Another ingest process committed this seq first (a replay split across workers): refused
+    // under the device's row lock, nothing written; the seq stays spent in this window too.
+    if (refused) return this.#record(ctx, refused, `seq ${ctx.env.seq} committed by another worker`);
     this.stats.accepted++;
     this.stats.readings += ctx.readings.length;
     const { deviceId, channel, env, readings, messages } = ctx;
@@ -128,18 +135,29 @@ export class IngestPipeline implements IngestSink {
     return { ok: true, deviceId, channel, seq: env.seq };
   }
 
-  /** Queues the message's rows (none for a refused message that spent its seq) and waits until durable. */
-  async #persist(ctx: MessageContext): Promise<void> {
+  /**
+   * Queues the message's rows (none for a refused message that spent its seq) and waits until
+   * durable; returns why the store refused the seq, if it did (see BatchWriter.write).
+   */
+  async #persist(ctx: MessageContext): Promise<WriteOutcome> {
     const mark = ctx.mark as NonNullable<MessageContext['mark']>;
     try {
-      await this.#writer.write({
+      // A full data volume takes no writes (src/continuity/storage-health.ts): the message is not
+      // queued and not acknowledged, and its seq goes back as after a failed transaction.
+      if (this.#o.writable && !this.#o.writable()) {
+        this.#replay.release(mark);
+        throw new VigilError('VIGIL_ERR_DISK_FULL');
+      }
+      return await this.#writer.write({
         mark,
         readings: ctx.readings,
         messages: ctx.messages,
         seenAt: ctx.msg.receivedAt,
       });
     } catch (cause) {
-      // The writer already restored the device's window to its last committed state.
+      // The writer (or the full-volume check above) already restored the device's window to its
+      // last committed state.
+      this.#o.onStoreFailure?.(cause);
       // Stryker disable next-line all: log text only
       this.#o.logger.error({ err: cause, device: mark.deviceId }, 'store failed; message not acknowledged');
       throw new VigilError('VIGIL_ERR_STORE', 'write failed', { cause });
@@ -175,6 +193,11 @@ export class IngestPipeline implements IngestSink {
       );
       // Stryker restore all
     }
+    return this.#record(ctx, code, why);
+  }
+
+  /** Counts and records a refusal; the result the transport turns into its answer. */
+  #record(ctx: MessageContext, code: ErrorCode, why: string | undefined): IngestResult {
     this.stats.rejected++;
     const deviceId = ctx.deviceId as string | undefined;
     this.#o.rejections.record({

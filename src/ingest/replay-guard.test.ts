@@ -33,6 +33,7 @@ describe('ReplayGuard', () => {
     const [st] = g.prepare([m1, m2]);
     const w = new ReplayWindow(1024, st);
     assert.equal(st?.highest, 2);
+    assert.deepEqual(st?.nonces, Buffer.concat([fp(1), fp(2)]), 'only the fingerprints of its own marks');
     assert.equal(w.check(3, fp(3)), null, 'seq 3 waits for a later transaction: not in this state');
     g.committed([m1, m2], st ? [st] : []);
     const [next] = g.prepare([m3]);
@@ -52,6 +53,11 @@ describe('ReplayGuard', () => {
     accept(g, 4); // queued behind the failing transaction
     g.aborted(failed);
     assert.equal(g.checkAndAccept('dev-0001', 1, NEW), 'VIGIL_ERR_REPLAY');
+    assert.equal(
+      g.checkAndAccept('dev-0001', 9, fp(1)),
+      'VIGIL_ERR_NONCE_REUSE',
+      'the committed nonce is kept',
+    );
     assert.equal(g.checkAndAccept('dev-0001', 4, NEW), 'VIGIL_ERR_REPLAY');
     // In any order, seq and nonce alike.
     assert.equal(typeof g.checkAndAccept('dev-0001', 2, fp(2)), 'object');
@@ -69,6 +75,7 @@ describe('ReplayGuard', () => {
     const first = await guard();
     const m = accept(first, 41);
     const [st] = first.prepare([m]);
+    // What the store holds after that one transaction (its update: the same fields).
     const again = await guard(st ?? null);
     assert.equal(again.checkAndAccept('dev-0001', 41, NEW), 'VIGIL_ERR_REPLAY');
     assert.equal(again.checkAndAccept('dev-0001', 42, fp(41)), 'VIGIL_ERR_NONCE_REUSE');

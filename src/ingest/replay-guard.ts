@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
-import {
-  advanceWindowState,
-  NONCE_FP_BYTES,
-  ReplayWindow,
-  type ReplayWindowState,
-} from '../protocol/replay-window.ts';
-import type { ReplayStateRecord, Store } from '../storage/store.ts';
+import { advanceSeqWindow, NONCE_FP_BYTES, NonceRing, ReplayWindow } from '../protocol/replay-window.ts';
+import type { ReplayStateUpdate, Store } from '../storage/store.ts';
 
 /** One accepted (seq, nonce) of one device, from check-and-accept until it is committed or given back. */
 export interface ReplayMark {
@@ -20,10 +15,13 @@ export interface ReplayMark {
  * and what to do once the transaction committed or failed.
  */
 export interface ReplayLedger {
-  /** The replay state to write in the transaction that holds these marks: last committed state + these. */
-  prepare(marks: readonly ReplayMark[]): ReplayStateRecord[];
+  /**
+   * The replay state to write in the transaction that holds these marks: the last committed
+   * window advanced by these seqs, and these marks' fingerprints (only what changes).
+   */
+  prepare(marks: readonly ReplayMark[]): ReplayStateUpdate[];
   /** The transaction holding these marks (and `states`, from prepare) is durable. */
-  committed(marks: readonly ReplayMark[], states: readonly ReplayStateRecord[]): void;
+  committed(marks: readonly ReplayMark[], states: readonly ReplayStateUpdate[]): void;
   /** The transaction failed: these seqs were not stored, so their redelivery must be accepted. */
   aborted(marks: readonly ReplayMark[]): void;
 }
@@ -31,8 +29,10 @@ export interface ReplayLedger {
 interface DeviceWindow {
   /** What check-and-accept consults: `committed` plus every outstanding mark, in acceptance order. */
   live: ReplayWindow;
-  /** Exactly the state the store holds (null: none yet). */
-  committed: ReplayWindowState | null;
+  /** Exactly the high-water mark and bitmap the store holds (null: none yet). */
+  committed: { highest: number; bitmap: Buffer } | null;
+  /** Exactly the fingerprints the store holds (its last window's worth), oldest first. */
+  committedNonces: NonceRing;
   /** Accepted, not yet committed nor given back, in acceptance order. */
   outstanding: ReplayMark[];
 }
@@ -73,10 +73,10 @@ export class ReplayGuard implements ReplayLedger {
       p = this.#store
         .getReplayState(deviceId)
         .then((st) => {
-          const committed = st ? { highest: st.highest, bitmap: st.bitmap, nonces: st.nonces } : null;
           this.#devices.set(deviceId, {
-            live: new ReplayWindow(this.#size, committed ?? undefined),
-            committed,
+            live: new ReplayWindow(this.#size, st ?? undefined),
+            committed: st ? { highest: st.highest, bitmap: st.bitmap } : null,
+            committedNonces: new NonceRing(this.#size, st?.nonces),
             outstanding: [],
           });
         })
@@ -103,21 +103,32 @@ export class ReplayGuard implements ReplayLedger {
     this.aborted([mark]);
   }
 
-  prepare(marks: readonly ReplayMark[]): ReplayStateRecord[] {
+  prepare(marks: readonly ReplayMark[]): ReplayStateUpdate[] {
     const at = this.#clock();
-    const out: ReplayStateRecord[] = [];
+    const out: ReplayStateUpdate[] = [];
     for (const [deviceId, own] of groupByDevice(marks)) {
       const d = this.#devices.get(deviceId);
       if (!d) throw new Error(`replay window for ${deviceId} not loaded`);
-      out.push({ deviceId, ...advanceWindowState(this.#size, d.committed, own), updatedAt: at });
+      const { highest, bitmap } = advanceSeqWindow(
+        this.#size,
+        d.committed,
+        own.map((m) => m.seq),
+      );
+      const nonces = Buffer.allocUnsafe(own.length * NONCE_FP_BYTES);
+      for (let i = 0; i < own.length; i++) {
+        nonces.set((own[i] as ReplayMark).nonceFp.subarray(0, NONCE_FP_BYTES), i * NONCE_FP_BYTES);
+      }
+      out.push({ deviceId, highest, bitmap, nonces, updatedAt: at });
     }
     return out;
   }
 
-  committed(marks: readonly ReplayMark[], states: readonly ReplayStateRecord[]): void {
+  committed(marks: readonly ReplayMark[], states: readonly ReplayStateUpdate[]): void {
     for (const st of states) {
       const d = this.#devices.get(st.deviceId);
-      if (d) d.committed = { highest: st.highest, bitmap: st.bitmap, nonces: st.nonces };
+      if (!d) continue;
+      d.committed = { highest: st.highest, bitmap: st.bitmap };
+      for (let o = 0; o < st.nonces.length; o += NONCE_FP_BYTES) d.committedNonces.push(st.nonces, o);
     }
     this.#drop(marks);
   }
@@ -127,7 +138,10 @@ export class ReplayGuard implements ReplayLedger {
       const d = this.#devices.get(deviceId);
       if (!d) continue;
       // Back to what the store holds, plus the seqs still queued for a later transaction.
-      d.live = new ReplayWindow(this.#size, d.committed ?? undefined);
+      d.live = new ReplayWindow(
+        this.#size,
+        d.committed ? { ...d.committed, nonces: d.committedNonces.ordered() } : undefined,
+      );
       for (const m of d.outstanding) d.live.accept(m.seq, m.nonceFp);
     }
   }

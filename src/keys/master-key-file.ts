@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { VigilError } from '../errors.ts';
-import { HASH_ROOT_IDENTITY, MasterKey, parseMasterKey } from './master-key.ts';
+import { MasterKey, parseMasterKey } from './master-key.ts';
+import { externalMasterKey } from './master-key-source.ts';
+
+/**
+ * The identity the hash root file is sealed to (`MasterKey.seal`): written by a restore onto a new
+ * node and by `vigil keys rotate-master`, read by every open of the data directory.
+ */
+export const HASH_ROOT_IDENTITY = 'file:hash-root.sealed';
 
 /** The flag of `vigil start` that accepts a master key file other users could read. */
 export const ACCEPT_EXPOSED_MASTER_KEY_FLAG = '--accept-exposed-master-key';
@@ -25,8 +32,9 @@ export function checkMasterKeyMode(path: string, acceptExposed: boolean): number
 }
 
 /**
- * The master key comes from VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data
- * directory, generated on first use with mode 0600 (DESIGN.md §2).
+ * The master key comes from the systemd credential `vigil-master-key` (`$CREDENTIALS_DIRECTORY`)
+ * or VIGIL_MASTER_KEY when set; otherwise from `master.key` in the data directory, generated on
+ * first use with mode 0600 (DESIGN.md §2).
  *
  * A `master.key` that group or others can read or write may have leaked: it is refused with
  * VIGIL_ERR_MASTER_KEY rather than silently chmod-ed (the operator must judge whether to rotate
@@ -38,11 +46,19 @@ export function loadOrCreateMasterKey(
   env: NodeJS.ProcessEnv,
   opts: { acceptExposed?: boolean; hashRootPath?: string } = {},
 ): { key: MasterKey; created: boolean; exposedMode?: number } {
-  if (env.VIGIL_MASTER_KEY)
-    return { key: withHashRoot(parseMasterKey(env.VIGIL_MASTER_KEY), opts.hashRootPath), created: false };
+  const withHashRoot = (raw: Buffer): MasterKey => {
+    // A node restored from a backup (src/backup/restore-backup.ts), or whose master key was
+    // rotated (src/data-dir/master-rotation.ts), keeps its hash root sealed under the master key.
+    const hashRootPath = opts.hashRootPath;
+    if (!hashRootPath || !existsSync(hashRootPath)) return new MasterKey(raw);
+    const hashRoot = new MasterKey(raw).open('hash-root', readFileSync(hashRootPath), HASH_ROOT_IDENTITY);
+    return new MasterKey(raw, { hashRoot });
+  };
+  const external = externalMasterKey(env);
+  if (external) return { key: withHashRoot(parseMasterKey(external.text)), created: false };
   if (existsSync(path)) {
     const mode = checkMasterKeyMode(path, opts.acceptExposed ?? false);
-    const key = withHashRoot(parseMasterKey(readFileSync(path, 'utf8')), opts.hashRootPath);
+    const key = withHashRoot(parseMasterKey(readFileSync(path, 'utf8')));
     if (!(mode & 0o077)) return { key, created: false };
     chmodSync(path, 0o600);
     return { key, created: false, exposedMode: mode };
@@ -54,11 +70,4 @@ export function loadOrCreateMasterKey(
     throw new VigilError('VIGIL_ERR_DATA_DIR', `cannot write ${path}: ${(err as Error).message}`);
   }
   return { key: new MasterKey(raw), created: true };
-}
-
-/** The master key with the keyed-hash root a master-key rotation left (when there is one). */
-export function withHashRoot(raw: Buffer, hashRootPath: string | undefined): MasterKey {
-  if (!hashRootPath || !existsSync(hashRootPath)) return new MasterKey(raw);
-  const sealed = readFileSync(hashRootPath);
-  return new MasterKey(raw, { hashRoot: new MasterKey(raw).open('hash-root', sealed, HASH_ROOT_IDENTITY) });
 }

@@ -11,7 +11,9 @@ export type SealPurpose =
   | 'totp-secret'
   | 'report-key'
   | 'notify-credential'
-  | 'hash-root';
+  | 'hash-root'
+  /** The column-encryption key of a PostgreSQL database (src/storage/adapters/postgres-cipher.ts). */
+  | 'data-key';
 
 /** v1: AAD = purpose. v2: AAD = `vigil-seal/v2|<purpose>|<identity>`. */
 const SEAL_V1 = 0x01;
@@ -49,9 +51,6 @@ export function notifyCredentialIdentity(name: string): string {
   return `notify-secret:${name}`;
 }
 
-/** The identity the carried keyed-hash root is sealed to (one file: `hash-root.sealed`). */
-export const HASH_ROOT_IDENTITY = 'vigil-hash-root';
-
 /**
  * Holds the 32-byte master key and derives every at-rest key from it (HKDF-SHA256, salt
  * `vigil/v1/at-rest`, one info string per purpose), so the master key itself never encrypts data.
@@ -59,28 +58,33 @@ export const HASH_ROOT_IDENTITY = 'vigil-hash-root';
 export class MasterKey {
   readonly #key: Buffer;
   /**
-   * The root of the keyed hashes (delivery tokens, recovery codes) and of the audit chain's key.
-   * It is the master key itself until the first master-key rotation, which keeps the old root
-   * sealed under the new master key (`hash-root.sealed`): hashes of values nobody stored cannot
-   * be recomputed, and the audit chain must verify across the rotation without being re-chained.
+   * The key that keyed hashes and the audit chain's HMAC key derive from: the master key itself
+   * until it is replaced, by `vigil keys rotate-master` (which carries the old root over) or by
+   * a restore onto a new node (which keeps the original installation's); then the root is sealed
+   * under the current master key (`hash-root.sealed`), since the stored hashes (delivery tokens,
+   * recovery codes) and the audit chain's MACs cannot be recomputed without the values.
    */
   readonly #hashRoot: Buffer;
 
   constructor(key: Buffer, opts: { hashRoot?: Buffer | undefined } = {}) {
     if (key.length !== 32) throw new VigilError('VIGIL_ERR_MASTER_KEY', 'master key must be 32 bytes');
-    if (opts.hashRoot !== undefined && opts.hashRoot.length !== 32)
+    if (opts.hashRoot && opts.hashRoot.length !== 32)
       throw new VigilError('VIGIL_ERR_MASTER_KEY', 'hash root must be 32 bytes');
     this.#key = Buffer.from(key);
     this.#hashRoot = Buffer.from(opts.hashRoot ?? key);
   }
 
-  /** The keyed-hash root, for a master-key rotation to carry over (sealed, never logged). */
-  hashRoot(): Buffer {
-    return Buffer.from(this.#hashRoot);
-  }
-
   #derive(info: string, length = 32, root = this.#key): Buffer {
     return Buffer.from(hkdfSync('sha256', root, 'vigil/v1/at-rest', info, length));
+  }
+
+  /**
+   * The raw key material a backup must carry so that it restores with the offline backup
+   * identity alone (DESIGN.md §2). Only the backup writer calls this, and only to put it inside
+   * the age-encrypted archive; it is never written anywhere in clear.
+   */
+  exportForBackup(): { masterKey: Buffer; hashRoot: Buffer } {
+    return { masterKey: Buffer.from(this.#key), hashRoot: Buffer.from(this.#hashRoot) };
   }
 
   /** Raw 32-byte key for SQLCipher (passed as a hex blob key, never as a passphrase). */
@@ -94,9 +98,9 @@ export class MasterKey {
   }
 
   /**
-   * Key of the audit log's HMAC chain (src/storage/audit-chain.ts). Derived from the hash root,
-   * not the master key: a master-key rotation carries the root over, so the chain written before
-   * it still verifies after it (same key as before the first rotation, when the root is the key).
+   * Key of the audit log's HMAC chain (src/storage/audit-chain.ts). It derives from the hash root
+   * so that the chain written before a master-key rotation, or by the original installation of a
+   * node restored from a backup, still verifies (the same key as before while the root is the key).
    */
   auditKey(): Buffer {
     return this.#derive('audit-chain', 32, this.#hashRoot);

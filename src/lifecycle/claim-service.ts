@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CLAIM_CN_PREFIX, CLAIM_SERIAL_RE } from '../broker/acl.ts';
-import type { ClaimBatch, ClaimRecord } from '../claims/claim-store.ts';
+import type { ClaimBatch, ClaimRecord, ClaimStore } from '../claims/claim-store.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { checkDeviceId, registerDevice } from '../devices/device-service.ts';
@@ -44,14 +44,16 @@ export type ClaimReplyPublisher = (serial: string, payload: string, retain: bool
  */
 export class ClaimService {
   readonly #ctx: VigilContext;
+  readonly #claims: ClaimStore;
   readonly #log: Logger;
   /** Set by the process that runs the broker (or the external-broker link). */
   publishReply: ClaimReplyPublisher | undefined;
   /** A claim arrived, was decided, or an identity was quarantined (live feed, dashboard). */
   onChange: (() => void) | undefined;
 
-  constructor(ctx: VigilContext, logger: Logger) {
+  constructor(ctx: VigilContext, claims: ClaimStore, logger: Logger) {
     this.#ctx = ctx;
+    this.#claims = claims;
     this.#log = logger;
   }
 
@@ -64,7 +66,7 @@ export class ClaimService {
       throw new VigilError('VIGIL_ERR_USAGE', '--uses must be 1..1000000');
     if (!(o.expiresMs >= 60_000 && o.expiresMs <= 3650 * 86_400_000))
       throw new VigilError('VIGIL_ERR_USAGE', '--expires must be between 1 minute and 10 years');
-    if (await ctx.claimStore.getBatch(o.name))
+    if (await this.#claims.getBatch(o.name))
       throw new VigilError('VIGIL_ERR_CLAIM_STATE', `batch ${o.name} exists`);
     const now = ctx.clock();
     const validityDays = Math.max(1, Math.ceil(o.expiresMs / 86_400_000));
@@ -86,7 +88,7 @@ export class ClaimService {
       createdBy: o.actor,
       revokedAt: null,
     };
-    await ctx.claimStore.addBatch(batch);
+    await this.#claims.addBatch(batch);
     await ctx.store.appendAudit({
       ts: now,
       actor: o.actor,
@@ -108,7 +110,7 @@ export class ClaimService {
     certSerial: string,
   ): Promise<{ kind: 'claim'; name: string; serial: string } | null> {
     if (!cn.startsWith(CLAIM_CN_PREFIX)) return null;
-    const b = await this.#ctx.claimStore.batchBySerial(normalizeSerial(certSerial));
+    const b = await this.#claims.batchBySerial(normalizeSerial(certSerial));
     if (!b || `${CLAIM_CN_PREFIX}${b.name}` !== cn) return null;
     // Expired or used-up batches may still connect: their claims are refused and audited.
     return b.revokedAt === null ? { kind: 'claim', name: cn, serial: '' } : null;
@@ -155,11 +157,11 @@ export class ClaimService {
     } catch {
       return refuse('csr_invalid');
     }
-    const existing = await ctx.claimStore.getClaim(body.serial);
+    const existing = await this.#claims.getClaim(body.serial);
     if (existing) {
       if (existing.keyFp !== keyFp) return refuse('duplicate_serial');
       // The device asking again (fresh nonce): answer with what is decided; no new use.
-      if ((await ctx.claimStore.touchClaim(body.serial, body.nonce, now, c.address)) === 'replay')
+      if ((await this.#claims.touchClaim(body.serial, body.nonce, now, c.address)) === 'replay')
         return refuse('replay');
       if (existing.reply) await this.publishReply?.(body.serial, existing.reply, true);
       else await this.#sendPending(body.serial);
@@ -181,7 +183,7 @@ export class ClaimService {
       decidedAt: null,
       decidedBy: null,
     };
-    const admitted = await ctx.claimStore.admitClaim(record, body.nonce, now);
+    const admitted = await this.#claims.admitClaim(record, body.nonce, now);
     if (admitted !== 'stored') return refuse(admitted);
     await ctx.store.addCounters({ 'claims.received': 1 });
     await ctx.store.appendAudit({
@@ -204,7 +206,7 @@ export class ClaimService {
   async approve(serial: string, deviceId: string, actor: string): Promise<ClaimRecord> {
     const ctx = this.#ctx;
     checkDeviceId(deviceId);
-    const claim = await ctx.claimStore.getClaim(serial);
+    const claim = await this.#claims.getClaim(serial);
     if (!claim) throw new VigilError('VIGIL_ERR_NOT_FOUND', `claim ${serial}`);
     if (claim.state !== 'pending') throw new VigilError('VIGIL_ERR_CLAIM_STATE', `claim is ${claim.state}`);
     if (await ctx.store.getDevice(deviceId)) throw new VigilError('VIGIL_ERR_DEVICE_EXISTS', deviceId);
@@ -250,7 +252,7 @@ export class ClaimService {
       ca: anchors,
       topic_prefix: ctx.config.mqtt.topicPrefix,
     });
-    const decided = await ctx.claimStore.decideClaim(serial, {
+    const decided = await this.#claims.decideClaim(serial, {
       state: 'approved',
       deviceId,
       reply,
@@ -275,7 +277,7 @@ export class ClaimService {
   async reject(serial: string, actor: string, reason?: string): Promise<ClaimRecord> {
     const ctx = this.#ctx;
     const reply = JSON.stringify({ v: 1, serial, status: 'refused' });
-    const decided = await ctx.claimStore.decideClaim(serial, {
+    const decided = await this.#claims.decideClaim(serial, {
       state: 'refused',
       deviceId: null,
       reply,
@@ -283,7 +285,7 @@ export class ClaimService {
       by: actor,
     });
     if (!decided) {
-      const c = await ctx.claimStore.getClaim(serial);
+      const c = await this.#claims.getClaim(serial);
       throw c
         ? new VigilError('VIGIL_ERR_CLAIM_STATE', `claim is ${c.state}`)
         : new VigilError('VIGIL_ERR_NOT_FOUND', `claim ${serial}`);
@@ -303,7 +305,7 @@ export class ClaimService {
   /** An identity the CA signed but Vigil does not know (valid TLS, unknown id): counted, listed. */
   async quarantine(cn: string, certSerial: string, address: string | null): Promise<void> {
     const ctx = this.#ctx;
-    await ctx.claimStore.quarantine(cn, normalizeSerial(certSerial), ctx.clock(), address);
+    await this.#claims.quarantine(cn, normalizeSerial(certSerial), ctx.clock(), address);
     await ctx.store.addCounters({ 'claims.quarantined': 1 });
     this.onChange?.();
   }

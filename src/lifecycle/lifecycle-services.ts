@@ -1,7 +1,7 @@
 import { CommandService } from '../commands/command-service.ts';
 import type { CommandRecord } from '../commands/command-store.ts';
 import { setOutputOp } from '../commands/set-output-op.ts';
-import type { VigilContext } from '../data-dir/context.ts';
+import { lifecycleStoresOf, type VigilContext } from '../data-dir/context.ts';
 import { CaRollover } from './ca-rollover.ts';
 import { CertRenewal } from './cert-renewal.ts';
 import { ClaimService } from './claim-service.ts';
@@ -40,8 +40,9 @@ export function createLifecycleServices(
   } = {},
 ): LifecycleServices {
   const { config, store, logger } = ctx;
+  const stores = lifecycleStoresOf(ctx);
   const commands = new CommandService({
-    commands: ctx.commandStore,
+    commands: stores.commands,
     store,
     master: ctx.master,
     clock: ctx.clock,
@@ -54,7 +55,7 @@ export function createLifecycleServices(
   const count = (name: string) => void store.addCounters({ [name]: 1 }).catch(() => {});
   const rotation = new KeyRotation({
     store,
-    rotations: ctx.rotationStore,
+    rotations: stores.rotations,
     master: ctx.master,
     clock: ctx.clock,
     logger: logger.child({ component: 'key-rotation' }),
@@ -78,7 +79,7 @@ export function createLifecycleServices(
   });
   renewal.attach(commands);
   const rollover = new CaRollover(ctx, commands, renewal, logger.child({ component: 'ca-rollover' }));
-  const claims = new ClaimService(ctx, logger.child({ component: 'claims' }));
+  const claims = new ClaimService(ctx, stores.claims, logger.child({ component: 'claims' }));
   let timer: NodeJS.Timeout | undefined;
   let renewalTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -124,10 +125,11 @@ export function createLifecycleServices(
 
 /** What the lifecycle status (device and fleet) reads, from a data directory. */
 export function lifecycleSources(ctx: VigilContext): FleetLifecycleSources {
+  const stores = lifecycleStoresOf(ctx);
   return {
     store: ctx.store,
-    rotations: ctx.rotationStore,
-    commands: ctx.commandStore,
+    rotations: stores.rotations,
+    commands: stores.commands,
     clock: ctx.clock,
     rotatePeriodDays: ctx.config.keys.rotateDeviceSecretsDays,
     renewBeforeDays: ctx.config.pki.renewBeforeDays,

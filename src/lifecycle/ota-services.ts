@@ -1,5 +1,5 @@
 import type { CommandService } from '../commands/command-service.ts';
-import type { VigilContext } from '../data-dir/context.ts';
+import { lifecycleStoresOf, type VigilContext } from '../data-dir/context.ts';
 import { CampaignService } from '../ota/campaign-service.ts';
 import { FirmwareService } from '../ota/firmware-service.ts';
 import { createLifecycleServices } from './lifecycle-services.ts';
@@ -20,15 +20,16 @@ export function createOtaServices(
   ctx: VigilContext,
   o: { commands?: CommandService; downloadBase?: () => string; onChange?: (campaignId: string) => void } = {},
 ): OtaServices {
+  const { ota } = lifecycleStoresOf(ctx);
   const firmware = new FirmwareService({
-    ota: ctx.otaStore,
+    ota,
     store: ctx.store,
     dir: ctx.paths.firmwareDir,
     trustedKeys: ctx.config.ota.trustedKeys,
     clock: ctx.clock,
   });
   const campaigns = new CampaignService({
-    ota: ctx.otaStore,
+    ota,
     store: ctx.store,
     commands: o.commands ?? createLifecycleServices(ctx).commands,
     clock: ctx.clock,

@@ -15,6 +15,7 @@ import {
   type NotificationService,
   SYSTEM_SUBJECT,
 } from './notification-service.ts';
+import type { NotificationStore } from './notification-store.ts';
 
 const T = Date.UTC(2026, 11, 7, 9, 0); // a Monday, 09:00 UTC
 const MIN = 60_000;
@@ -63,8 +64,21 @@ interface Rig {
   restart(): Promise<void>;
 }
 
-async function rig(o: { maxAttempts?: number; threshold?: number } = {}): Promise<Rig> {
+async function rig(o: { maxAttempts?: number; threshold?: number; failRecords?: number } = {}): Promise<Rig> {
   const db = fresh();
+  // A store whose first `failRecords` outcome writes fail (a database that refused the write).
+  let failRecords = o.failRecords ?? 0;
+  const recordAttempt: NotificationStore['recordAttempt'] = (...args) =>
+    failRecords-- > 0
+      ? Promise.reject(new Error('SQLITE_BUSY: database is locked'))
+      : db.notifications.recordAttempt(...args);
+  const store = new Proxy(db.notifications, {
+    get: (target, key) => {
+      if (key === 'recordAttempt') return recordAttempt;
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
   const clock = { now: T };
   const master = new MasterKey(randomBytes(32));
   const fake = fakeSenders();
@@ -78,7 +92,7 @@ async function rig(o: { maxAttempts?: number; threshold?: number } = {}): Promis
   });
   const make = () =>
     createNotificationService({
-      store: db.notifications,
+      store,
       config,
       alarms,
       context,
@@ -384,6 +398,34 @@ describe('notification service', () => {
         ['failed', 2, null],
       ],
     );
+    await r.db.store.close();
+  });
+
+  it('sends again, without a restart, a notification whose outcome could not be written, and counts the error', async () => {
+    const r = await rig({ failRecords: 1 });
+    await directory(r.config);
+    const { alarm } = await r.alarms.open(heat(), T);
+    await r.service.idle();
+    const rows = () => r.db.notifications.listOutbox({ alarmId: alarm.id });
+    assert.deepEqual(
+      (await rows()).map((x) => x.state).sort(),
+      ['sending', 'sent', 'sent'],
+      'the first delivery went out but its outcome was not recorded',
+    );
+    assert.equal(r.service.stats.errors, 1, 'the failed write is counted, not swallowed');
+    // Within the lease (2 × sendTimeoutMs + 5 s) nothing is sent twice; after it, the claim lapses.
+    r.clock.now = T + 8_000;
+    await r.service.tick();
+    await r.service.idle();
+    assert.equal(r.sent.length, 3);
+    r.clock.now = T + 10_000;
+    await r.service.tick();
+    await r.service.idle();
+    assert.deepEqual(
+      (await rows()).map((x) => x.state),
+      ['sent', 'sent', 'sent'],
+    );
+    assert.equal(r.sent.length, 4, 'at least once: the unrecorded one went out again');
     await r.db.store.close();
   });
 

@@ -120,6 +120,7 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
       return a?.ack ? ackReason(a) : null;
     },
     onAttempt: (channel, ok, at) => void enqueue('channel health', () => channelHealth(channel, ok, at)),
+    onFailure: (err, r) => fail(err, `delivery of notification ${r.id}`),
   });
 
   const ackReason = (a: AlarmRecord) => `acknowledged by ${a.ack?.name ?? a.ack?.by ?? 'someone'}`;
@@ -299,6 +300,17 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
 
   // --- the timer --------------------------------------------------------------------------------
 
+  /**
+   * One tick: claims whose lease ran out go back to the queue (a sender that died, or a delivery
+   * whose outcome could not be written), then the escalations due at `now`. Leases are judged by
+   * the real clock: `tick(now)` may look ahead for escalations, never for sends still in flight.
+   */
+  async function onTick(now: number): Promise<void> {
+    const released = await store.releaseExpired(clock());
+    if (released > 0) logger.warn({ released }, 'notifications whose claim lapsed are queued again');
+    await escalations(now);
+  }
+
   // Sending runs beside the serial queue, so a slow provider never holds up routing.
   const kick = () => {
     if (!stopped) worker.runOnce().catch((err) => fail(err, 'outbox'));
@@ -325,7 +337,7 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
       });
       if (settings.tickMs > 0 && !timer) {
         timer = setInterval(() => {
-          if (!stopped) void enqueue('tick', () => escalations(clock())).then(kick);
+          if (!stopped) void enqueue('tick', () => onTick(clock())).then(kick);
         }, settings.tickMs);
         timer.unref();
       }
@@ -333,7 +345,7 @@ export function createNotificationService(o: NotificationServiceOptions): Notifi
     },
 
     async tick(now) {
-      await enqueue('tick', () => escalations(now ?? clock()));
+      await enqueue('tick', () => onTick(now ?? clock()));
       await worker.runOnce();
     },
 

@@ -33,6 +33,11 @@ export interface OutboxWorkerOptions {
   /** Told of every attempt's outcome (channel health). */
   onAttempt: (channel: Channel, ok: boolean, at: number) => void;
   logger: Pick<Logger, 'warn' | 'error'>;
+  /**
+   * Told when a delivery could not be carried through, its outcome unrecorded (a store write that
+   * failed): the row stays claimed until its lease runs out and is then sent again.
+   */
+  onFailure: (err: unknown, r: OutboxRecord) => void;
   /** Sends at once, at most. */
   concurrency?: number;
 }
@@ -148,7 +153,7 @@ export class OutboxWorker {
         );
       o.onAttempt(r.channel, result.ok, at);
     } catch (err) {
-      o.logger.error({ err, notification: r.id }, 'notification delivery failed');
+      o.onFailure(err, r);
     }
   }
 

@@ -2,7 +2,6 @@ import type { MasterKey } from '../keys/master-key.ts';
 import type { CaMaterial } from './types.ts';
 
 /** The identity the CA key is sealed to (MasterKey.seal). */
-/** The identity every root CA key is sealed to (MasterKey.seal): one role, whichever root. */
 export const CA_KEY_IDENTITY = 'vigil-root-ca';
 
 /** The CA as stored on disk: certificate in clear, private key sealed under the master key. */

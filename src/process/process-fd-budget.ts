@@ -18,7 +18,7 @@ export function createProcessFdBudget(config: VigilConfig, logger: Logger): FdBu
     reserveStore: DEFAULT_FD_RESERVE.store,
     reserveProcess: DEFAULT_FD_RESERVE.process,
     max: {
-      mqtt: config.mqtt.external ? 1 : config.mqtt.maxConnections,
+      mqtt: config.mqtt.external?.url ? 1 : config.mqtt.maxConnections,
       https: config.http.maxConnections,
     },
   });
@@ -36,7 +36,7 @@ export function createProcessFdBudget(config: VigilConfig, logger: Logger): FdBu
   } else logger.info(figures, 'file-descriptor limit');
   const short =
     budget.guaranteed.https < config.http.maxConnections ||
-    (!config.mqtt.external && budget.guaranteed.mqtt < config.mqtt.maxConnections);
+    (!config.mqtt.external?.url && budget.guaranteed.mqtt < config.mqtt.maxConnections);
   if (short) logger.warn(figures, 'descriptor limit below the connection caps: caps lowered to fit');
   return budget;
 }

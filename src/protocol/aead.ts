@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import type { Alg } from './alg.ts';
 import { asconAead128Decrypt, asconAead128Encrypt } from './ascon.ts';
 
-export type Alg = 'A256GCM' | 'ASCON128' | 'none';
-export const ALGS: readonly Alg[] = ['A256GCM', 'ASCON128', 'none'];
+export { ALGS, type Alg } from './alg.ts';
 
 /** Nonce length in bytes per algorithm. `none` still carries a fresh nonce for replay detection. */
 export const NONCE_BYTES: Record<Alg, number> = { A256GCM: 12, ASCON128: 16, none: 12 };

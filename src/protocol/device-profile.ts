@@ -1,5 +1,3 @@
-import type { ProfileName } from './bodies.ts';
-
 /**
  * Device profiles: what a device measures and so which telemetry body it sends
  * (src/protocol/bodies.ts). Set at provisioning, written into the device bundle.
@@ -7,11 +5,6 @@ import type { ProfileName } from './bodies.ts';
 export const DEVICE_PROFILES = ['vaccine-transport', 'patient-vitals', 'temperature-probe'] as const;
 
 export type DeviceProfile = (typeof DEVICE_PROFILES)[number];
-
-// The body schemas are keyed by exactly these profiles: adding one without the other fails to compile.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const BODIES_MATCH: Same<DeviceProfile, ProfileName> = true;
-void BODIES_MATCH;
 
 /** True when `v` names a device profile. */
 export function isDeviceProfile(v: unknown): v is DeviceProfile {

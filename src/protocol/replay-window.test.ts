@@ -148,3 +148,21 @@ describe('advanceWindowState (the state persisted with a transaction)', () => {
     assert.deepEqual(prev, copy);
   });
 });
+
+describe('ReplayWindow memory', () => {
+  it('grows its ring as a device sends and remembers exactly the last window of nonces', () => {
+    const w = new ReplayWindow(1024);
+    for (let s = 0; s < 1500; s++) {
+      // Every nonce still remembered is refused under a fresh seq, at every size the ring passes.
+      if (s > 0 && (s & (s - 1)) === 0)
+        assert.equal(w.check(5000, fp(s - 1)), 'VIGIL_ERR_NONCE_REUSE', `after ${s}`);
+      w.accept(s, fp(s));
+    }
+    for (const s of [476, 1000, 1499])
+      assert.equal(w.check(5000, fp(s)), 'VIGIL_ERR_NONCE_REUSE', `nonce ${s}`);
+    for (const s of [0, 475]) assert.equal(w.check(5000, fp(s)), null, `nonce ${s} slid out`);
+    const expected = Buffer.concat(Array.from({ length: 1024 }, (_, k) => fp(476 + k)));
+    assert.deepEqual(w.state().nonces, expected);
+    assert.deepEqual(new ReplayWindow(1024, w.state()).state().nonces, expected);
+  });
+});

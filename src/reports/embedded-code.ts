@@ -4,8 +4,12 @@
  * once the signature has been checked: the code is inside the signed bytes.
  */
 import { reportFormatOf } from './signing.ts';
+import { VERIFICATION_CODE_PATTERN } from './verification-code.ts';
 
-const CODE = '[A-Za-z0-9_-]{4}(?: [A-Za-z0-9_-]{4}){3}';
+// Reports of format 2 and before printed 16 base64url characters in groups of four; they stay
+// readable so an older report still shows its code.
+const LEGACY_CODE = '[A-Za-z0-9_-]{4}(?: [A-Za-z0-9_-]{4}){3}';
+const CODE = `${VERIFICATION_CODE_PATTERN}|${LEGACY_CODE}`;
 const FINGERPRINT = 'SHA256:[A-Za-z0-9+/]{43}';
 
 /** The verification code in a PDF's info dictionary or a CSV's report section, if present. */

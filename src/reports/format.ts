@@ -8,10 +8,23 @@ export function isoUtc(ts: number): string {
   return new Date(ts).toISOString();
 }
 
-/** `2026-11-21 10:00 UTC` for people. */
-export function humanUtc(ts: number): string {
+/**
+ * `2026-11-21 10:00:05` for people, to the second: excursion and alarm times are compared with the
+ * logger's own display and with other records, and a minute is too coarse for that.
+ */
+export function utcSeconds(ts: number): string {
   const iso = new Date(ts).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
+/** `2026-11-21 10:00:05 UTC`. */
+export function humanUtc(ts: number): string {
+  return `${utcSeconds(ts)} UTC`;
+}
+
+/** `2026-11-21`. */
+export function utcDate(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 10);
 }
 
 /** A number with at most `decimals` decimals, trailing zeros trimmed: 12.50 -> "12.5". */
@@ -30,10 +43,16 @@ export function minutes(ms: number): string {
   return num(ms / 60_000, 2);
 }
 
-/** A duration for people: `3 d 4 h 05 min`, `10 h 00 min`, `45 min`, `30 s`. */
+/**
+ * A duration for people: `3 d 4 h 05 min`, `10 h 00 min`, `45 min`, `4 min 30 s`, `30 s`.
+ * Under an hour, seconds are kept when there are any: a short excursion is judged to the second.
+ */
 export function durationText(ms: number): string {
   if (ms === 0) return '0 min';
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  const totalS = Math.round(ms / 1000);
+  if (totalS < 60) return `${totalS} s`;
+  if (totalS < 3600 && totalS % 60 !== 0)
+    return `${Math.floor(totalS / 60)} min ${String(totalS % 60).padStart(2, '0')} s`;
   const totalMin = Math.round(ms / 60_000);
   const d = Math.floor(totalMin / 1440);
   const h = Math.floor((totalMin % 1440) / 60);

@@ -1,119 +1,16 @@
 /**
  * The report's temperature chart, drawn as PDF vector paths: the profile's range as a shaded
  * band, excursions and data gaps shaded, limit lines, the series, dispatch and delivery marks,
- * alarm marks, time and temperature axes, and a legend.
- *
- * A 30-day trip at 1-minute sampling is 43 200 readings for a plot some 480 pt wide, so the series
- * is reduced per half-point column to its first, lowest, highest and last reading (the M4 idea,
- * Jugel et al., VLDB 2014): every spike that would be visible survives, and the line breaks at
- * data gaps exactly as the summary counts them.
+ * alarm marks, time and temperature axes, and a legend. Labels are placed by chart-labels.ts so
+ * that none covers another.
  */
+import { groupMarks, numberList, placeLabels } from './chart-labels.ts';
+import { chartSegments, niceStep, tickLabel, timeTicks } from './chart-scale.ts';
 import { num } from './format.ts';
-import { COLOR, FONT } from './pdf-style.ts';
+import { FONT } from './pdf-fonts.ts';
+import { COLOR } from './pdf-style.ts';
 import { reportSpan } from './report-facts.ts';
 import type { ShipmentReportInput } from './report-model.ts';
-
-/** A point of the reduced series. */
-export interface ChartPoint {
-  readonly ts: number;
-  readonly tempC: number;
-}
-
-/**
- * The series reduced to at most four points per column, split into segments at intervals longer
- * than `maxGapMs`. `readings` must be sorted by `ts`; readings outside `[from, to]` are dropped.
- */
-export function chartSegments(
-  readings: readonly ChartPoint[],
-  from: number,
-  to: number,
-  columns: number,
-  maxGapMs: number,
-): ChartPoint[][] {
-  const span = Math.max(1, to - from);
-  const segments: ChartPoint[][] = [];
-  let seg: ChartPoint[] = [];
-  let col = -1;
-  let first: ChartPoint | undefined;
-  let lo: ChartPoint | undefined;
-  let hi: ChartPoint | undefined;
-  let last: ChartPoint | undefined;
-  let prevTs = Number.NaN;
-  const flush = () => {
-    if (!first || !lo || !hi || !last) return;
-    const pts = [first, lo, hi, last].sort((a, b) => a.ts - b.ts);
-    for (let i = 0; i < pts.length; i++) if (i === 0 || pts[i] !== pts[i - 1]) seg.push(pts[i] as ChartPoint);
-    first = lo = hi = last = undefined;
-  };
-  for (const r of readings) {
-    if (r.ts < from || r.ts > to) continue;
-    if (r.ts - prevTs > maxGapMs) {
-      flush();
-      if (seg.length > 0) segments.push(seg);
-      seg = [];
-      col = -1;
-    }
-    prevTs = r.ts;
-    const c = Math.min(columns - 1, Math.floor(((r.ts - from) / span) * columns));
-    if (c !== col) {
-      flush();
-      col = c;
-    }
-    if (!first) first = lo = hi = r;
-    if (lo && r.tempC < lo.tempC) lo = r;
-    if (hi && r.tempC > hi.tempC) hi = r;
-    last = r;
-  }
-  flush();
-  if (seg.length > 0) segments.push(seg);
-  return segments;
-}
-
-const TIME_STEPS_MS = [
-  15 * 60_000,
-  30 * 60_000,
-  3_600_000,
-  2 * 3_600_000,
-  3 * 3_600_000,
-  6 * 3_600_000,
-  12 * 3_600_000,
-  86_400_000,
-  2 * 86_400_000,
-  3 * 86_400_000,
-  5 * 86_400_000,
-  7 * 86_400_000,
-  14 * 86_400_000,
-];
-
-/** Tick times aligned to UTC multiples of a step giving at most `maxTicks` ticks. */
-export function timeTicks(from: number, to: number, maxTicks: number): { step: number; ticks: number[] } {
-  const step =
-    TIME_STEPS_MS.find((s) => (to - from) / s <= maxTicks) ??
-    (TIME_STEPS_MS[TIME_STEPS_MS.length - 1] as number);
-  const ticks: number[] = [];
-  for (let t = Math.ceil(from / step) * step; t <= to && ticks.length <= maxTicks + 1; t += step)
-    ticks.push(t);
-  return { step, ticks };
-}
-
-/** A "nice" step (1, 2, 2.5 or 5 times a power of ten) giving about `target` intervals. */
-export function niceStep(range: number, target: number): number {
-  const raw = range / target;
-  const p = 10 ** Math.floor(Math.log10(raw));
-  const m = [1, 2, 2.5, 5, 10].find((f) => f * p >= raw) ?? 10;
-  return m * p;
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** A tick's time on the first line; under sub-day steps its date on the second at midnight and first. */
-function tickLabel(ts: number, step: number, first: boolean): [string, string] {
-  const d = new Date(ts);
-  const day = `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
-  const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-  if (step >= 86_400_000) return [day, ''];
-  return [hm, first || (d.getUTCHours() === 0 && d.getUTCMinutes() === 0) ? day : ''];
-}
 
 /** The area the chart may use. */
 export interface ChartBox {
@@ -183,7 +80,8 @@ export function drawTemperatureChart(
   if (profile.freezeSensitive) lo0 = Math.min(lo0, profile.freeze.limitC);
   const pad = Math.max(0.5, (hi0 - lo0) * 0.06);
   lo0 -= pad;
-  hi0 += pad;
+  // headroom for the excursion numbers along the top edge (11 pt), so they sit above the series
+  hi0 += Math.max(pad, ((hi0 - lo0) * 11) / Math.max(1, ph - 11));
   const yStep = niceStep(hi0 - lo0, 6);
   const lo = Math.floor(lo0 / yStep) * yStep;
   const hi = Math.ceil(hi0 / yStep) * yStep;
@@ -254,17 +152,21 @@ export function drawTemperatureChart(
     for (const p of rest) doc.lineTo(X(p.ts), Y(p.tempC));
     doc.stroke();
   }
-  // excursion numbers, top left inside their shading
+  // excursion numbers, top left inside their shading, each where no other covers it
   doc.font(FONT.bold).fontSize(6.5);
-  // labels closer than a label's width to the previous one are left out (the table lists them all)
-  let nextFreeX = Number.NEGATIVE_INFINITY;
-  summary.excursions.forEach((e, i) => {
-    if (e.end < from || e.start > to || clampX(e.start) < nextFreeX) return;
-    const label = `E${i + 1}`;
+  const shown = summary.excursions
+    .map((e, i) => ({ e, label: `E${i + 1}` }))
+    .filter(({ e }) => e.end >= from && e.start <= to);
+  const eAt = placeLabels(
+    shown.map(({ e, label }) => ({ x: clampX(e.start) + 1.5, w: doc.widthOfString(label) })),
+    { min: px + 1, max: px + pw - 1, maxShift: 12 },
+  );
+  shown.forEach(({ e, label }, i) => {
+    const x = eAt[i];
+    if (x === null || x === undefined) return; // too crowded here: the table and detail charts list it
     doc
       .fillColor(e.kind === 'above' ? COLOR.aboveInk : COLOR.belowInk)
-      .text(label, clampX(e.start) + 1.5, py + 2, { lineBreak: false });
-    nextFreeX = clampX(e.start) + doc.widthOfString(label) + 4;
+      .text(label, x, py + 2, { lineBreak: false });
   });
   doc.restore();
 
@@ -287,22 +189,46 @@ export function drawTemperatureChart(
     doc.text(label, px - 4 - doc.widthOfString(label), Y(t) - 2.6, { lineBreak: false });
   }
   doc.font(FONT.bold).text('°C', box.x, py - 10, { lineBreak: false });
-  // x axis
-  doc.font(FONT.regular).fontSize(7).fillColor(COLOR.muted);
-  doc.lineWidth(0.5).strokeColor(COLOR.faint);
-  ticks.forEach((t, i) => {
-    const x = X(t);
+  // x axis: times under every tick; dates where they change, kept apart from each other
+  doc.font(FONT.bold).fontSize(7);
+  const utcW = doc.widthOfString('UTC');
+  doc.fillColor(COLOR.muted).text('UTC', box.x, py + ph + 5, { lineBreak: false });
+  doc.font(FONT.regular).lineWidth(0.5).strokeColor(COLOR.faint);
+  const labels = ticks.map((t, i) => tickLabel(t, tStep, i === 0));
+  const row = (texts: string[], y: number) => {
+    const wishes = texts.map((text, i) => ({
+      x: X(ticks[i] as number) - doc.widthOfString(text) / 2,
+      w: doc.widthOfString(text),
+    }));
+    // present texts only; the axis label "UTC" owns the left margin
+    const idx = texts.flatMap((t, i) => (t ? [i] : []));
+    const at = placeLabels(
+      idx.map((i) => wishes[i] as { x: number; w: number }),
+      { min: box.x + utcW + 4, max: box.x + box.w, maxShift: 10 },
+    );
+    idx.forEach((i, k) => {
+      const x = at[k];
+      if (x !== null && x !== undefined) doc.text(texts[i] as string, x, y, { lineBreak: false });
+    });
+  };
+  for (const t of ticks) {
     doc
-      .moveTo(x, py + ph)
-      .lineTo(x, py + ph + 3)
+      .moveTo(X(t), py + ph)
+      .lineTo(X(t), py + ph + 3)
       .stroke();
-    const [a, b] = tickLabel(t, tStep, i === 0);
-    doc.text(a, x - doc.widthOfString(a) / 2, py + ph + 5, { lineBreak: false });
-    if (b) doc.text(b, x - doc.widthOfString(b) / 2, py + ph + 13, { lineBreak: false });
-  });
-  doc.font(FONT.bold).text('UTC', box.x, py + ph + 5, { lineBreak: false });
+  }
+  row(
+    labels.map(([a]) => a),
+    py + ph + 5,
+  );
+  row(
+    labels.map(([, b]) => b),
+    py + ph + 13,
+  );
 
-  // marks above the plot: dispatch, delivery, alarms
+  // marks above the plot: dispatch and delivery lines, alarm triangles; then their labels, placed
+  // together so none covers another (alarms raised close together share one label: "A2–A4")
+  const wishes: { x: number; w: number; text: string; color: string; size: number }[] = [];
   const mark = (ts: number, label: string, color: string) => {
     const x = clampX(ts);
     doc
@@ -313,33 +239,76 @@ export function drawTemperatureChart(
       .lineTo(x, py + ph)
       .stroke()
       .undash();
-    doc.font(FONT.bold).fontSize(6.5).fillColor(color);
+    doc.font(FONT.bold).fontSize(6.5);
     const w = doc.widthOfString(label);
-    const lx = Math.max(px, Math.min(px + pw - w, x - w / 2));
-    doc.text(label, lx, py - 12, { lineBreak: false });
+    wishes.push({ x: x - w / 2, w, text: label, color, size: 6.5 });
   };
   const { dispatch, delivery } = input.shipment;
   if (dispatch && inSpan(dispatch.at)) mark(dispatch.at, 'Dispatch', COLOR.muted);
   if (delivery && inSpan(delivery.at)) mark(delivery.at, 'Delivery', COLOR.muted);
-  let nextAlarmX = Number.NEGATIVE_INFINITY;
-  input.alarms.forEach((a, i) => {
-    if (!inSpan(a.raisedAt)) return;
-    const x = clampX(a.raisedAt);
+  const alarmMarks = input.alarms.flatMap((a, i) => {
+    if (!inSpan(a.raisedAt)) return [];
     const color =
       a.severity === 'critical' ? COLOR.bad : a.severity === 'warning' ? COLOR.warn : COLOR.accent;
+    return [{ x: clampX(a.raisedAt), n: i + 1, color }];
+  });
+  for (const m of alarmMarks) {
     doc
-      .moveTo(x - 3.2, py - 8)
-      .lineTo(x + 3.2, py - 8)
-      .lineTo(x, py - 2)
+      .moveTo(m.x - 3.2, py - 8)
+      .lineTo(m.x + 3.2, py - 8)
+      .lineTo(m.x, py - 2)
       .closePath()
-      .fill(color);
-    if (x < nextAlarmX) return;
+      .fill(m.color);
+  }
+  doc.font(FONT.bold).fontSize(6);
+  const groupText = (g: readonly (typeof alarmMarks)[number][]) =>
+    numberList(
+      'A',
+      g.map((m) => m.n),
+    );
+  const alarmWishes = groupMarks(alarmMarks, (g) => 4.5 + doc.widthOfString(groupText(g)) + 2, 3.2).map(
+    (g) => {
+      const first = g[0] as (typeof alarmMarks)[number];
+      const last = g[g.length - 1] as (typeof alarmMarks)[number];
+      const text = groupText(g);
+      const w = doc.widthOfString(text);
+      // the most severe colour of the group
+      const color = g.some((m) => m.color === COLOR.bad) ? COLOR.bad : last.color;
+      // right of the marks, or left of them at the right edge of the plot
+      const x = last.x + 4.5 + w <= px + pw + 6 ? last.x + 4.5 : first.x - 4.5 - w;
+      return { x, w, text, color, size: 6 };
+    },
+  );
+  // alarm labels first, each right of its own marks (a label moved far would name the wrong
+  // mark); dispatch and delivery labels then take the nearest free place
+  const ordered = [...alarmWishes, ...wishes];
+  const obstacles = alarmMarks.map((m) => ({ x: m.x - 3.2, w: 6.4 }));
+  const alarmAt = placeLabels(alarmWishes, {
+    min: px - 20,
+    max: px + pw + 6,
+    maxShift: 6,
+    gap: 2,
+    obstacles,
+  });
+  const markAt = placeLabels(wishes, {
+    min: px,
+    max: px + pw,
+    maxShift: 60,
+    gap: 2,
+    obstacles: [
+      ...obstacles,
+      ...alarmWishes.flatMap((w, i) => (alarmAt[i] == null ? [] : [{ x: alarmAt[i] as number, w: w.w }])),
+    ],
+  });
+  const at = [...alarmAt, ...markAt];
+  ordered.forEach((wsh, i) => {
+    const x = at[i];
+    if (x === null || x === undefined) return;
     doc
       .font(FONT.bold)
-      .fontSize(6)
-      .fillColor(color)
-      .text(`A${i + 1}`, x + 4, py - 9.5, { lineBreak: false });
-    nextAlarmX = x + 4 + doc.widthOfString(`A${i + 1}`) + 3;
+      .fontSize(wsh.size)
+      .fillColor(wsh.color)
+      .text(wsh.text, x, py - 12 + (6.5 - wsh.size), { lineBreak: false });
   });
 
   if (!legend) {

@@ -1,42 +1,20 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { inflateSync } from 'node:zlib';
+import { before, describe, it } from 'node:test';
+import { pdfText } from '../../test/helpers/pdf-text.ts';
+import { chartSegments, niceStep, timeTicks } from './chart-scale.ts';
 import { renderShipmentPdf } from './pdf.ts';
-import { chartSegments, niceStep, timeTicks } from './pdf-chart.ts';
-import { pdfSafe } from './pdf-style.ts';
-import { syntheticReportInput } from './report-input.fixture.ts';
+import { detailWindow, MAX_DETAIL_CHARTS } from './pdf-excursions.ts';
+import { hasUndrawable, pdfSafe } from './pdf-text.ts';
+import { eventfulReportInput, syntheticReportInput } from './report-input.fixture.ts';
 import { verificationCode } from './verification-code.ts';
-
-/**
- * The text a PDF shows, from pdfkit's content streams: each stream is deflated, and the standard
- * fonts write strings as hex in `[<..> kern <..>] TJ` arrays, so the hex pieces are decoded
- * (WinAnsi, which is Latin-1 for the characters tested here) and the kerning numbers dropped.
- */
-function pdfText(pdf: Buffer): string {
-  const out: string[] = [];
-  const raw = pdf.toString('latin1');
-  const re = /stream\n/g;
-  for (let m = re.exec(raw); m; m = re.exec(raw)) {
-    const start = m.index + m[0].length;
-    const end = raw.indexOf('\nendstream', start);
-    let body: Buffer;
-    try {
-      body = inflateSync(pdf.subarray(start, end));
-    } catch {
-      continue; // not a deflated stream
-    }
-    for (const tj of body.toString('latin1').matchAll(/\[((?:<[0-9a-f]*>|\s|-?[\d.]+)*)\]\s*TJ/g)) {
-      const hex = [...(tj[1] as string).matchAll(/<([0-9a-f]*)>/g)].map((h) => h[1]).join('');
-      out.push(Buffer.from(hex, 'hex').toString('latin1'));
-    }
-  }
-  return out.join('\n');
-}
 
 describe('PDF shipment report', () => {
   const input = syntheticReportInput();
   const pdf = renderShipmentPdf(input, { signingKey: 'SHA256:test-key' });
-  const text = pdfText(pdf);
+  let text = '';
+  before(async () => {
+    text = await pdfText(pdf);
+  });
 
   it('is a PDF ending with %%EOF', () => {
     assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
@@ -61,7 +39,7 @@ describe('PDF shipment report', () => {
       'Time out of range'.toUpperCase(),
       '11 h 18 min',
       'Excursions',
-      '2026-11-14 08:45 UTC',
+      '2026-11-14 08:45:00',
       'ACKNOWLEDGED WITH ELECTRONIC SIGNATURE',
       'Signed by qa.martin (Claire Martin)',
       'Reviewed: product impact to be assessed at receipt',
@@ -77,7 +55,7 @@ describe('PDF shipment report', () => {
     }
   });
 
-  it('states the alarm tiers, merged excursions and a disproved alarm with its reason', () => {
+  it('states the alarm tiers, merged excursions and a disproved alarm with its reason', async () => {
     for (const s of [
       'WARNING TIER',
       'above 8 °C for 15 min, or below 2 °C for 5 min',
@@ -99,12 +77,12 @@ describe('PDF shipment report', () => {
           : a,
       ),
     });
-    const t = pdfText(merged);
+    const t = await pdfText(merged);
     for (const s of [
       'MERGED',
       '3 parts',
       'disproved',
-      'Disproved 2026-12-02 12:00 UTC: back in range at 09:05',
+      'Disproved 2026-12-02 12:00:00 UTC: back in range at 09:05',
     ]) {
       assert.ok(t.includes(s), `missing: ${s}`);
     }
@@ -117,7 +95,7 @@ describe('PDF shipment report', () => {
     assert.equal(later.equals(pdf), false);
   });
 
-  it('renders a shipment with no readings, alarms or delivery', () => {
+  it('renders a shipment with no readings, alarms or delivery', async () => {
     const empty = renderShipmentPdf({
       ...input,
       shipment: {
@@ -145,17 +123,106 @@ describe('PDF shipment report', () => {
       alarms: [],
       custody: [],
     });
-    const t = pdfText(empty);
+    const t = await pdfText(empty);
     assert.ok(t.includes('No temperature readings recorded for this shipment.'));
     assert.ok(t.includes('No alarms were raised for this shipment.'));
     assert.ok(t.includes('The shipment has not been delivered'));
   });
+});
 
-  it('draws text it cannot encode as ? instead of corrupting it', () => {
-    const t = pdfText(
-      renderShipmentPdf({ ...input, generatedBy: 'Zoë Łukasiewicz 日本', alarms: [], custody: [] }),
+describe('PDF report text, as a PDF reader extracts it', () => {
+  const input = eventfulReportInput();
+  const pdf = renderShipmentPdf(input, { signingKey: 'SHA256:test-key' });
+  let text = '';
+  before(async () => {
+    // one space for each run of white space (lines wrap), and NFKC as pdf.js normalises
+    // compatibility characters on extraction (µ MICRO SIGN comes back as μ GREEK SMALL LETTER MU)
+    text = (await pdfText(pdf)).replace(/\s+/g, ' ').normalize('NFKC');
+  });
+  const has = (s: string) => text.includes(s.normalize('NFKC'));
+
+  it('draws every character people typed and every symbol it prints: no "?" anywhere', () => {
+    // nothing in the input or the layout is a question mark: any "?" is a glyph the font lacked
+    assert.ok(!text.includes('?'), text.slice(Math.max(0, text.indexOf('?') - 80), text.indexOf('?') + 20));
+    assert.ok(!text.includes('\uFFFD'));
+    for (const s of [
+      'Zoë Łukasiewicz',
+      'Entrepôt central, Zürich – Kloten',
+      'Склад № 3, Москва',
+      'Influenza vaccine ≥ 15 µg HA/strain',
+      'µ-LOT-09',
+      '(≤ 25 °C, ≥ −0.5 °C)',
+      'probe placement confirmed — product',
+      'lowest −1.2 °C',
+      '°C',
+    ]) {
+      assert.ok(has(s), `missing: ${s}`);
+    }
+  });
+
+  it('shows a character its font cannot draw as its code point, and says so', async () => {
+    // 山田 has no glyph in DejaVu; U+202E (right-to-left override) must not reorder the page
+    assert.ok(has('by [U+5C71][U+7530][U+592A][U+90CE]'), 'CJK as code points');
+    assert.ok(has('qa.[U+202E]evil'), 'bidi override shown, not obeyed');
+    assert.ok(has('shown as their code point'), 'the note in the verification block');
+    assert.ok(hasUndrawable('山'));
+    assert.ok(!hasUndrawable('Zoë Łukasiewicz ≥ −0.5 °C µg – ·'));
+    const plain = await pdfText(renderShipmentPdf(syntheticReportInput({ days: 2 })));
+    assert.ok(!plain.includes('code point'));
+  });
+
+  it('prints no epoch milliseconds: alarm ids become alarm numbers, epoch values ISO times', () => {
+    assert.doesNotMatch(text, /\d{13}/);
+    assert.ok(has('alarm=A4 (heat) since=2026-11-10T16:00:00.000Z'), 'custody detail made readable');
+  });
+
+  it('gives excursion times to the second, in the table and over each detail chart', () => {
+    assert.match(text, /E1\s+above\s+2026-11-05 10:00:17\s+2026-11-05 10:05:47\s+5 min 30 s/);
+    assert.ok(has('above the range 2026-11-05 10:00:17 – 10:05:47 UTC (5 min 30 s)'));
+    assert.ok(has('Started 2026-11-05 10:00:17 UTC'));
+  });
+
+  it('draws a detail chart zoomed on each excursion, with minute ticks for a short one', () => {
+    const n = input.summary.excursions.length;
+    assert.ok(n >= 4 && n <= MAX_DETAIL_CHARTS);
+    for (let i = 1; i <= n; i++) assert.ok(has(`E${i} in detail`), `E${i} in detail`);
+    const e = input.summary.excursions[0] as (typeof input.summary.excursions)[number];
+    const w = detailWindow(e, { from: 0, to: Number.MAX_SAFE_INTEGER });
+    // the 5½-minute excursion fills a good part of its chart instead of a sliver of an hour
+    assert.ok((e.end - e.start) / (w.to - w.from) > 0.15);
+    assert.equal(w.from, e.start - 15 * 60_000);
+    assert.match(text, /09:50\s+09:55\s+10:00\s+10:05/);
+    // a window is kept inside the trip
+    assert.deepEqual(
+      detailWindow({ start: 100 * 60_000, end: 130 * 60_000 }, { from: 90 * 60_000, to: 1e9 }),
+      {
+        from: 90 * 60_000,
+        to: 145 * 60_000,
+      },
     );
-    assert.ok(t.includes('Zoë Lukasiewicz ??'));
+  });
+
+  it('labels alarms raised minutes apart once ("A2–A4"), not on top of each other', () => {
+    assert.ok(has('A2–A4'));
+  });
+
+  it('says "7 alarms (4 critical, 1 disproved), 4 not acknowledged" and "0 alarms" when there are none', async () => {
+    assert.ok(has('7 alarms (4 critical, 1 disproved), 4 not acknowledged.'));
+    const none = await pdfText(renderShipmentPdf({ ...input, alarms: [] }));
+    assert.ok(none.includes('4 excursions, 12 h 34 min out of range'));
+    assert.match(none, /\b0 alarms\. MKT/);
+    assert.ok(!none.includes('acknowledged.'), 'no "all acknowledged" for zero alarms');
+    assert.ok(none.includes('none raised'));
+  });
+
+  it('prints the verification code in Crockford base32, with no I, L, O or U', () => {
+    const code = verificationCode(input);
+    assert.match(code, /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}$/);
+    assert.ok(has(code));
+  });
+
+  it('is still deterministic with embedded font subsets', () => {
+    assert.ok(renderShipmentPdf(input, { signingKey: 'SHA256:test-key' }).equals(pdf));
   });
 });
 
@@ -192,9 +259,10 @@ describe('chart helpers', () => {
     assert.ok(ticks.length <= 8);
   });
 
-  it('pdfSafe keeps WinAnsi text and replaces the rest', () => {
-    assert.equal(pdfSafe('2–8 °C “ok” €'), '2–8 °C “ok” €');
-    assert.equal(pdfSafe('a\tb\nc'), 'a b\nc');
-    assert.equal(pdfSafe('ő→x'), 'o?x');
+  it('pdfSafe keeps what the font draws, shows the rest as code points, never "?"', () => {
+    assert.equal(pdfSafe('2–8 °C “ok” € −0.5 ≥ ≤ µ ő→x Ж'), '2–8 °C “ok” € −0.5 ≥ ≤ µ ő→x Ж');
+    assert.equal(pdfSafe('a\tb\nc\u0007d'), 'a b\nc d');
+    assert.equal(pdfSafe('日本'), '[U+65E5][U+672C]');
+    assert.equal(pdfSafe('Ａ\u202Eb'), 'A[U+202E]b');
   });
 });

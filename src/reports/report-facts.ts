@@ -98,6 +98,41 @@ export function policyLines(p: TemperatureProfile): [string, string][] {
   ];
 }
 
+/**
+ * The alarms in one phrase: `0 alarms`, `1 alarm, acknowledged`,
+ * `3 alarms (1 critical, 1 disproved), 2 not acknowledged`.
+ */
+export function alarmCountText(alarms: ShipmentReportInput['alarms']): string {
+  const n = alarms.length;
+  if (n === 0) return '0 alarms';
+  const critical = alarms.filter((a) => a.severity === 'critical').length;
+  const disproved = alarms.filter((a) => a.disproved).length;
+  const notes = [
+    ...(critical > 0 ? [`${critical} critical`] : []),
+    ...(disproved > 0 ? [`${disproved} disproved`] : []),
+  ];
+  const unacked = alarms.filter((a) => !a.ack).length;
+  const acks =
+    unacked === 0 ? (n === 1 ? 'acknowledged' : 'all acknowledged') : `${unacked} not acknowledged`;
+  return `${n} alarm${n === 1 ? '' : 's'}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}, ${acks}`;
+}
+
+/** Epoch milliseconds from 2001 to 2286 are 13 digits; the value of a `key=value` pair only. */
+const EPOCH_MS_VALUE = /(?<==)1\d{12}(?=\s|$|[,;)])/g;
+
+/**
+ * A custody detail as people read it: the id of an alarm of this report becomes its number on
+ * the report (`A2 (heat)`) and a `key=<epoch ms>` value an ISO 8601 time. Only whole values
+ * written by the system (`key=1763963400000`) are touched, never digits inside text.
+ */
+export function readableDetail(detail: string, alarms: ShipmentReportInput['alarms']): string {
+  let out = detail;
+  alarms.forEach((a, i) => {
+    if (a.id) out = out.split(a.id).join(`A${i + 1} (${a.rule})`);
+  });
+  return out.replace(EPOCH_MS_VALUE, (ms) => new Date(Number(ms)).toISOString());
+}
+
 /** `2 to 8 °C`. */
 export function rangeText(p: Pick<TemperatureProfile, 'lowerC' | 'upperC'>): string {
   return `${num(p.lowerC)} to ${num(p.upperC)} °C`;

@@ -150,3 +150,165 @@ export function syntheticReportInput(opts: SyntheticOptions = {}): ShipmentRepor
     generatedBy: 'qa.martin',
   };
 }
+
+/**
+ * The synthetic trip with everything a report can show at once, for tests and for looking at the
+ * PDF: a 5½-minute excursion (times to the second), three returns to range within the merge gap
+ * (one merged excursion of 3 parts), the 11-hour heat excursion, a freeze excursion, alarms raised
+ * minutes apart, a disproved alarm, shipment overrides, custody details with an alarm id and an
+ * epoch-ms value, and names in Polish, Russian, Hebrew and Japanese, with a bidi override.
+ */
+export function eventfulReportInput(): ShipmentReportInput {
+  const base = syntheticReportInput();
+  const profile = { ...base.shipment.profile, mergeGapMinutes: 6, hysteresisC: 0.3 };
+  const short0 = T0 + 3 * DAY + 4 * HOUR_MS + 17_000; // 5 min 30 s above, starting at :17 seconds
+  const merged0 = T0 + 8 * DAY + 10 * HOUR_MS;
+  const freeze0 = T0 + 20 * DAY + 2 * HOUR_MS;
+  const bump = (ts: number): number | undefined => {
+    if (ts >= short0 && ts < short0 + 330_000) return 9.1;
+    for (const k of [0, 1, 2]) {
+      const s = merged0 + k * 14 * MINUTE_MS; // 10 min above, 4 min back in range
+      if (ts >= s && ts < s + 10 * MINUTE_MS) return 8.9 + k * 0.4;
+    }
+    if (ts >= freeze0 && ts < freeze0 + 40 * MINUTE_MS) return -1.2;
+    return undefined;
+  };
+  // the short excursion needs readings on its own seconds: add them between the minute samples
+  const extra = [short0, short0 + 330_000].map((ts) => ({
+    ts,
+    tempC: ts === short0 ? 9.1 : 5.2,
+    backfill: false,
+  }));
+  const readings = [...base.readings.map((r) => ({ ...r, tempC: bump(r.ts) ?? r.tempC })), ...extra].sort(
+    (a, b) => a.ts - b.ts,
+  );
+  const summary = summarize(
+    readings.map((r) => ({ ts: r.ts, data: { temp_c: r.tempC } })),
+    profile,
+  );
+  const alarm = (
+    n: number,
+    rule: string,
+    severity: 'warning' | 'critical',
+    tier: 'warning' | 'critical' | 'regulatory',
+    startedAt: number,
+    raisedAfterMs: number,
+    message: string,
+  ) => ({
+    id: `SHP-2026-0042/${rule}/${startedAt}`,
+    rule,
+    severity,
+    tier,
+    state: 'resolved',
+    startedAt,
+    raisedAt: startedAt + raisedAfterMs + n * 1000,
+    resolvedAt: startedAt + raisedAfterMs + HOUR_MS,
+    detectedLate: false,
+    message,
+  });
+  const ack = (at: number) => ({
+    by: 'Zoë Łukasiewicz (qa)',
+    at,
+    reason:
+      'Reviewed with the carrier; probe placement confirmed — product within stability data (≤ 25 °C, ≥ −0.5 °C).',
+    meaning: 'Reviewed: product impact assessed',
+  });
+  const [heat, gap] = base.alarms as [
+    ShipmentReportInput['alarms'][number],
+    ShipmentReportInput['alarms'][number],
+  ];
+  const alarms: ShipmentReportInput['alarms'][number][] = [
+    {
+      ...alarm(
+        0,
+        'warning:above',
+        'warning',
+        'warning',
+        short0,
+        5 * MINUTE_MS,
+        'Temperature above 8 °C for 5 min (peak 9.1 °C)',
+      ),
+      ack: ack(short0 + HOUR_MS),
+    },
+    alarm(
+      1,
+      'warning:above',
+      'warning',
+      'warning',
+      merged0,
+      5 * MINUTE_MS,
+      'Temperature above 8 °C for 5 min (peak 9.7 °C)',
+    ),
+    alarm(
+      2,
+      'critical:above',
+      'critical',
+      'critical',
+      merged0,
+      7 * MINUTE_MS,
+      'Temperature above 8 °C for 1 h (peak 9.7 °C)',
+    ),
+    {
+      ...alarm(
+        3,
+        'heat',
+        'critical',
+        'regulatory',
+        merged0,
+        9 * MINUTE_MS,
+        'Temperature above 8 °C for 10 h continuously',
+      ),
+      disproved: {
+        at: merged0 + 2 * DAY,
+        reason:
+          'late readings show returns to range at 10:10:00 and 10:24:00 UTC: never 10 h continuously above',
+      },
+    },
+    heat,
+    {
+      ...alarm(
+        5,
+        'critical:below',
+        'critical',
+        'critical',
+        freeze0,
+        10 * MINUTE_MS,
+        'Temperature at or below -0.5 °C for 10 min (lowest −1.2 °C)',
+      ),
+      ack: ack(freeze0 + 2 * HOUR_MS),
+    },
+    gap,
+  ];
+  return {
+    ...base,
+    shipment: {
+      ...base.shipment,
+      profile,
+      origin: 'Entrepôt central, Zürich – Kloten',
+      destination: 'Склад № 3, Москва / מחסן תל אביב / 東京倉庫',
+      batches: [
+        ...base.shipment.batches,
+        { lot: 'µ-LOT-09', product: 'Influenza vaccine ≥ 15 µg HA/strain', quantity: 1200 },
+      ],
+    },
+    readings,
+    summary,
+    alarms,
+    custody: [
+      ...base.custody,
+      {
+        at: merged0 + 2 * DAY,
+        actor: 'system',
+        action: 'alarm.disprove',
+        detail: `alarm=SHP-2026-0042/heat/${merged0} since=${merged0} reason=late data`,
+      },
+      {
+        at: freeze0 + 2 * HOUR_MS,
+        actor: 'qa.\u202Eevil',
+        action: 'alarm.acknowledge',
+        detail: 'by 山田太郎 😀',
+      },
+    ].sort((a, b) => a.at - b.at),
+    generatedBy: 'Zoë Łukasiewicz',
+  };
+}

@@ -106,4 +106,4 @@ export interface ShipmentReportInput {
 }
 
 /** Identifies the report layout; part of the hashed content so a layout change changes the code. */
-export const REPORT_FORMAT = 'vigil-shipment-report/2';
+export const REPORT_FORMAT = 'vigil-shipment-report/3';

@@ -136,6 +136,22 @@ describe('signed reports', () => {
     assert.equal(verifyReport(forged, createPublicKey(other.publicKeyPem)).ok, true);
   });
 
+  it('tells a Vigil report that fails from a file that is no Vigil report at all', () => {
+    const verdict = (b: Buffer) => {
+      const r = verifyReport(b, pub);
+      return r.ok ? 'ok' : r.verdict;
+    };
+    for (const b of [pdf, csv]) {
+      const sigAt = b.lastIndexOf(Buffer.from('vigil-report-signature'));
+      assert.equal(verdict(b.subarray(0, sigAt - 2)), 'tampered', 'signature line removed');
+      assert.equal(verdict(b.subarray(0, b.length - 5)), 'tampered', 'signature line cut');
+    }
+    assert.equal(verdict(Buffer.from('%PDF-1.4\n%%EOF\n')), 'not-a-report');
+    assert.equal(verdict(Buffer.from('lot,qty\r\nA,1\r\n')), 'not-a-report');
+    assert.equal(verdict(Buffer.alloc(0)), 'not-a-report');
+    assert.equal(verdict(Buffer.from('\x89PNG\r\n\x1a\n', 'latin1')), 'not-a-report');
+  });
+
   it('refuses to sign a PDF that does not end with %%EOF', () => {
     assert.throws(() => signReport(Buffer.from('%PDF-1.3\n'), 'pdf', signer), /%%EOF/);
   });

@@ -57,7 +57,16 @@ export type ReportVerification =
       readonly fingerprint: string;
       readonly signedBytes: number;
     }
-  | { readonly ok: false; readonly reason: string };
+  | {
+      readonly ok: false;
+      /**
+       * `tampered`: a Vigil report (it carries a Vigil signature line or header) whose bytes or
+       * signature do not check. `not-a-report`: no mark of a Vigil report at all, so nothing was
+       * there to verify (a different file, a report from another system).
+       */
+      readonly verdict: 'tampered' | 'not-a-report';
+      readonly reason: string;
+    };
 
 const SIG_LEN = 64;
 const SIG_B64_LEN = 86; // ceil(64 * 8 / 6), unpadded
@@ -191,18 +200,43 @@ function splitSigned(bytes: Buffer, format: ReportFormat): { signed: Buffer; sig
   return { signed, signature };
 }
 
+/** What the renderers write at the top of a CSV report (csv.ts) and into a PDF's info dictionary (pdf.ts). */
+const CSV_HEADER = '# Vigil shipment temperature report\r\n';
+const PDF_INFO_KEY = '/VigilVerificationCode ';
+
+/**
+ * True when the bytes carry a mark of a Vigil report: a signature line (even a damaged one), or
+ * the header the renderers write. A report whose signature was cut off still has its header, and
+ * so is reported as tampered, never as "not a report".
+ */
+export function looksLikeVigilReport(bytes: Buffer): boolean {
+  if (bytes.includes(PDF_PREFIX, 0, 'latin1') || bytes.includes(CSV_PREFIX, 0, 'latin1')) return true;
+  return reportFormatOf(bytes) === 'pdf'
+    ? bytes.includes(PDF_INFO_KEY, 0, 'latin1')
+    : bytes.subarray(0, CSV_HEADER.length).toString('latin1') === CSV_HEADER ||
+        bytes.subarray(3, 3 + CSV_HEADER.length).toString('latin1') === CSV_HEADER; // after a UTF-8 BOM
+}
+
 /** Checks a signed report against a public key. Never throws for bad input. */
 export function verifyReport(bytes: Uint8Array, publicKey: KeyObject): ReportVerification {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const format = reportFormatOf(buf);
   const parts = splitSigned(buf, format);
-  if (!parts) return { ok: false, reason: 'no valid signature line' };
+  if (!parts) {
+    return looksLikeVigilReport(buf)
+      ? { ok: false, verdict: 'tampered', reason: 'no valid signature line' }
+      : {
+          ok: false,
+          verdict: 'not-a-report',
+          reason: 'it has no Vigil report signature and no Vigil report header',
+        };
+  }
   let good = false;
   try {
     good = verify(null, parts.signed, publicKey, parts.signature);
   } catch {
     good = false;
   }
-  if (!good) return { ok: false, reason: 'signature does not match the content' };
+  if (!good) return { ok: false, verdict: 'tampered', reason: 'signature does not match the content' };
   return { ok: true, format, fingerprint: keyFingerprint(publicKey), signedBytes: parts.signed.length };
 }

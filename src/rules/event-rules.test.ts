@@ -5,7 +5,7 @@ import { readingFromEvent } from './event-reading.ts';
 import type { Alarm, AlarmTransition, Reading } from './rule.ts';
 import { createRuleEngine } from './rule-engine.ts';
 import { coldChainRules } from './rule-sets.ts';
-import { at, brief, HOUR, MIN, ofRule, reading, shuffled } from './rules.fixture.ts';
+import { at, brief, HOUR, ingestShuffled, MIN, ofRule, reading } from './rules.fixture.ts';
 
 const fridge = presetProfile('refrigerated');
 const engine = () => createRuleEngine({ rules: coldChainRules(fridge) });
@@ -133,11 +133,8 @@ describe('door and power alarms from events', () => {
     assert.equal(expected.power.length, 2);
     for (let seed = 1; seed <= 40; seed++) {
       const e = engine();
-      const order = shuffled(rs, seed);
       const size = 1 + ((seed * 7) % 40);
-      const all: AlarmTransition[] = [];
-      for (let i = 0; i < order.length; i += size)
-        all.push(...e.ingest('s', order.slice(i, i + size), now).transitions);
+      const all = ingestShuffled(e, 's', rs, { seed, size, now });
       const got = {
         door: standing(all, e.openAlarms(), 'door-open'),
         power: standing(all, e.openAlarms(), 'no-power'),

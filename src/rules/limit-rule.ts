@@ -36,15 +36,33 @@ export function limitZone(side: 'above' | 'below', limitC: number, inclusive: bo
   return `${op} ${formatTemp(limitC)}`;
 }
 
+/** One side of a limit with hysteresis, for temperatures (the tiers) and vital signs alike. */
+export interface LimitSide {
+  readonly side: 'above' | 'below';
+  readonly limit: number;
+  /** True: the limit itself is in the alarm zone (`>=` above, `<=` below). */
+  readonly inclusive: boolean;
+  /** Once beyond, a value must come back by more than this to leave (0: none). */
+  readonly hysteresis: number;
+}
+
+/**
+ * Whether `v` is beyond the limit; with `active` (the condition held at the previous reading), it
+ * stays beyond until it has come back past the limit by more than the hysteresis.
+ */
+export function beyondLimit(l: LimitSide, v: number, active: boolean): boolean {
+  const above = l.side === 'above';
+  if (above ? (l.inclusive ? v >= l.limit : v > l.limit) : l.inclusive ? v <= l.limit : v < l.limit)
+    return true;
+  return active && l.hysteresis > 0 && (above ? v > l.limit - l.hysteresis : v < l.limit + l.hysteresis);
+}
+
 export function createLimitRule(c: LimitRuleConfig): RuleNode<ConditionState> {
   const field = c.field ?? 'temp_c';
   const above = c.side === 'above';
   const h = c.hysteresisC ?? 0;
   const mergeGapMs = c.mergeGapMs ?? 0;
-  const beyond = (t: number) =>
-    above ? (c.inclusive ? t >= c.limitC : t > c.limitC) : c.inclusive ? t <= c.limitC : t < c.limitC;
-  // once beyond, it takes a return past limit -/+ hysteresis to leave
-  const stillBeyond = (t: number) => (above ? t > c.limitC - h : t < c.limitC + h);
+  const limit: LimitSide = { side: c.side, limit: c.limitC, inclusive: c.inclusive, hysteresis: h };
   const zone = limitZone(c.side, c.limitC, c.inclusive);
   return createConditionRule({
     rule: c.rule,
@@ -57,7 +75,7 @@ export function createLimitRule(c: LimitRuleConfig): RuleNode<ConditionState> {
     sense(r, active) {
       const t = numberField(r, field);
       if (t === undefined) return undefined;
-      return { active: beyond(t) || (active && h > 0 && stillBeyond(t)), value: t };
+      return { active: beyondLimit(limit, t, active), value: t };
     },
     peak: above ? maxPeak : minPeak,
     severity: () => c.severity,

@@ -6,7 +6,7 @@ import { createHeatRule } from './heat-rule.ts';
 import type { Alarm, AlarmTransition, Reading } from './rule.ts';
 import { createRuleEngine } from './rule-engine.ts';
 import { coldChainRules } from './rule-sets.ts';
-import { at, brief, ofRule, reading, shuffled, temps } from './rules.fixture.ts';
+import { at, brief, finalAlarms, ingestShuffled, ofRule, reading, temps } from './rules.fixture.ts';
 
 const fridge = presetProfile('refrigerated');
 
@@ -91,17 +91,8 @@ describe('rule engine', () => {
         }),
       );
     }
-    const finalOf = (ts: readonly AlarmTransition[], open: readonly Alarm[]) => {
-      const m = new Map<string, string>();
-      for (const a of [...ts.map((t) => t.alarm), ...open]) {
-        if (a.rule !== 'data-gap')
-          m.set(a.id, `${a.rule} ${a.state} ${a.startedAt} ${a.raisedAt} ${a.resolvedAt} ${a.peak}`);
-        // a premature alarm that partial data raised and later data disproved is kept on record
-        if (a.disproved) m.delete(a.id);
-      }
-      // ids are fixed when an alarm opens, so compare what the alarms say
-      return [...m.values()].sort();
-    };
+    const finalOf = (ts: readonly AlarmTransition[], open: readonly Alarm[]) =>
+      finalAlarms(ts, open, ['data-gap']);
     const reference = createRuleEngine({ rules: rules() });
     const expected = finalOf(reference.ingest('s', rs, at(1500)).transitions, reference.openAlarms());
     assert.deepEqual(
@@ -123,11 +114,8 @@ describe('rule engine', () => {
     );
     for (let seed = 1; seed <= 40; seed++) {
       const e = createRuleEngine({ rules: rules() });
-      const order = shuffled(rs, seed);
       const size = 1 + ((seed * 37) % 200);
-      const all: AlarmTransition[] = [];
-      for (let i = 0; i < order.length; i += size)
-        all.push(...e.ingest('s', order.slice(i, i + size), at(1500)).transitions);
+      const all = ingestShuffled(e, 's', rs, { seed, size, now: at(1500) });
       assert.deepEqual(finalOf(all, e.openAlarms()), expected, `seed ${seed}, batches of ${size}`);
     }
   });

@@ -15,7 +15,8 @@ import { createOffRouteRule } from './off-route-rule.ts';
 import { createPowerRule, powerRuleConfig } from './power-rule.ts';
 import type { RuleNode } from './rule.ts';
 import { tierRules } from './tier-rules.ts';
-import { createRangeRule, DEFAULT_VITALS_RANGES, type RangeRuleConfig } from './vitals-range-rule.ts';
+import { DEFAULT_VITALS_RANGES, type News2AlarmPolicy, type VitalRangeConfig } from './vitals-policy.ts';
+import { createVitalRangeRule } from './vitals-range-rule.ts';
 
 /** A shipment's planned route and destination. */
 export interface GeofenceConfig {
@@ -70,20 +71,32 @@ export function coldChainRules(profile: TemperatureProfile, options: ColdChainRu
 export interface VitalsRuleOptions {
   /** No sample for longer than this is a data gap (default 5 min). */
   readonly dataGapMaxMs?: number;
-  /** Replaces the default range checks (heart rate, body temperature, SpO2, signal strength). */
-  readonly ranges?: readonly RangeRuleConfig[];
+  /** Replaces the default range alarms (heart rate, body temperature, SpO2 low and high, signal). */
+  readonly ranges?: readonly VitalRangeConfig[];
+  /** Overrides of the NEWS2 alarm's delays, hysteresis and merge gap (vitals-policy.ts). */
+  readonly news2?: Partial<News2AlarmPolicy>;
   readonly battery?: { readonly lowPct?: number; readonly clearPct?: number };
   /** Required fields (default: the NEWS2 inputs). */
   readonly required?: readonly string[];
 }
 
-/** NEWS2, range checks, battery low, missing fields and data gap for a patient-vitals monitor. */
+const VITALS_DATA_GAP_MS = 5 * 60_000;
+
+/** The NEWS2 alarm and the range alarms: the rules that judge the patient's vital signs. */
+export function vitalSignRules(options: VitalsRuleOptions = {}): RuleNode[] {
+  const maxGapMs = options.dataGapMaxMs ?? VITALS_DATA_GAP_MS;
+  return [
+    createNews2Rule({ ...options.news2, maxGapMs }),
+    ...(options.ranges ?? DEFAULT_VITALS_RANGES).map((r) => createVitalRangeRule(r, { maxGapMs })),
+  ];
+}
+
+/** NEWS2, range alarms, battery low, missing fields and data gap for a patient-vitals monitor. */
 export function vitalsRules(options: VitalsRuleOptions = {}): RuleNode[] {
   return [
-    createNews2Rule(),
-    ...(options.ranges ?? DEFAULT_VITALS_RANGES).map((r) => createRangeRule(r)),
+    ...vitalSignRules(options),
     createBatteryRule({ ...DEFAULT_BATTERY, ...options.battery }),
     createMissingFieldsRule({ required: options.required ?? NEWS2_FIELDS }),
-    createDataGapRule({ maxGapMs: options.dataGapMaxMs ?? 5 * 60_000 }),
+    createDataGapRule({ maxGapMs: options.dataGapMaxMs ?? VITALS_DATA_GAP_MS }),
   ];
 }

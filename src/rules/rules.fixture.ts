@@ -1,5 +1,6 @@
 /** Helpers for the rules tests: readings on a minute grid and transition filters. */
-import type { AlarmTransition, Reading } from './rule.ts';
+import type { Alarm, AlarmTransition, Reading } from './rule.ts';
+import type { RuleEngine } from './rule-engine.ts';
 
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
@@ -52,4 +53,37 @@ export function shuffled<T>(items: readonly T[], seed = 1): T[] {
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
+}
+
+/** Feeds `readings` to `engine` in the order `seed` shuffles them, `size` at a time; every transition. */
+export function ingestShuffled(
+  engine: RuleEngine,
+  subject: string,
+  readings: readonly Reading[],
+  o: { readonly seed: number; readonly size: number; readonly now: number },
+): AlarmTransition[] {
+  const order = shuffled(readings, o.seed);
+  const all: AlarmTransition[] = [];
+  for (let i = 0; i < order.length; i += o.size)
+    all.push(...engine.ingest(subject, order.slice(i, i + o.size), o.now).transitions);
+  return all;
+}
+
+/**
+ * What the alarms say at the end (rule, state, times, peak, severity), sorted: ids are fixed when
+ * an alarm opens, so arrival orders are compared by content. Rules in `skip` are left out, and so
+ * is a premature alarm that partial data raised and later data disproved (kept on record).
+ */
+export function finalAlarms(
+  ts: readonly AlarmTransition[],
+  open: readonly Alarm[],
+  skip: readonly string[] = [],
+): string[] {
+  const m = new Map<string, string>();
+  for (const a of [...ts.map((t) => t.alarm), ...open]) {
+    if (skip.includes(a.rule)) continue;
+    m.set(a.id, `${a.rule} ${a.state} ${a.startedAt} ${a.raisedAt} ${a.resolvedAt} ${a.peak} ${a.severity}`);
+    if (a.disproved) m.delete(a.id);
+  }
+  return [...m.values()].sort();
 }

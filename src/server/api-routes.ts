@@ -1,13 +1,15 @@
+import { join } from 'node:path';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RoutePlugin } from '../api/api-deps.ts';
 import type { BackfillTracker } from '../api/backfill-tracker.ts';
 import { openApiRoutes } from '../api/openapi.ts';
-import type { DeviceControl, StatusSources } from '../api/ports.ts';
+import type { DeviceControl, ExternalBrokerStatus, StatusSources } from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
 import { claimsRoutes } from '../api/routes/claims.ts';
 import { commandsRoutes } from '../api/routes/commands.ts';
+import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
 import { healthRoutes } from '../api/routes/health.ts';
@@ -18,6 +20,7 @@ import { notificationStatusRoutes } from '../api/routes/notification-status.ts';
 import { notificationAdminRoutes } from '../api/routes/notifications.ts';
 import { otaRoutes } from '../api/routes/ota.ts';
 import { readingsRoutes } from '../api/routes/readings.ts';
+import { seclabRoutes } from '../api/routes/seclab.ts';
 import { shipmentsRoutes } from '../api/routes/shipments.ts';
 import { staticRoutes } from '../api/routes/static.ts';
 import { systemRoutes } from '../api/routes/system.ts';
@@ -26,16 +29,21 @@ import { usersRoutes } from '../api/routes/users.ts';
 import { checkpointLine } from '../audit/audit-checkpoint.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
-import type { CommandService } from '../commands/command-service.ts';
-import type { VigilContext } from '../data-dir/context.ts';
-import { setDeviceEnabled } from '../devices/device-service.ts';
+import type { ContinuityService } from '../continuity/continuity-service.ts';
+import type { LinkTracker } from '../continuity/link-tracker.ts';
+import type { LifecycleStores, VigilContext } from '../data-dir/context.ts';
+import { deleteDevice, revokeDevice, setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
+import { VigilError } from '../errors.ts';
 import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
 import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
 import type { OtaServices } from '../lifecycle/ota-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
+import { isDeviceId } from '../protocol/device-id.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
+import { SeclabRunner } from '../seclab/seclab-runs.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
+import { readLoggerDisplay } from '../sim/logger-display.ts';
 import type { Notifications } from './notifications-wiring.ts';
 
 /** What the API's routes are built from (src/server/start-server.ts). */
@@ -46,10 +54,10 @@ export interface ApiWiring {
   customAuthenticator?: Authenticator | undefined;
   alarms: AlarmStore;
   shipments: ShipmentService;
-  commands: CommandService;
-  lifecycle: LifecycleServices;
-  /** Firmware uploads and OTA campaigns. */
-  ota: OtaServices;
+  /** Commands and the key and certificate lifecycle; absent on PostgreSQL (not available there yet). */
+  lifecycle?: LifecycleServices | undefined;
+  /** Firmware uploads and OTA campaigns; absent where the lifecycle is (they send `ota` commands). */
+  ota?: OtaServices | undefined;
   notifications: Notifications;
   bus: LiveBus;
   /** What /api/v1/system, /metrics and the live feed report. */
@@ -62,11 +70,43 @@ export interface ApiWiring {
   extraRoutes: RoutePlugin[];
 }
 
+/** Commands, a device's and the fleet's key and certificate state, and claims. */
+function lifecycleApiRoutes(
+  ctx: VigilContext,
+  stores: LifecycleStores,
+  lifecycle: LifecycleServices,
+  status: StatusSources,
+): RoutePlugin[] {
+  return [
+    commandsRoutes({
+      commands: {
+        send: (input) => lifecycle.commands.send(input),
+        list: (deviceId, limit) => stores.commands.list({ deviceId, limit, newestFirst: true }),
+      },
+      devices: ctx.store,
+    }),
+    lifecycleRoutes({ device: (id) => deviceLifecycle(lifecycleSources(ctx), id), status }),
+    claimsRoutes({
+      list: async () => ({
+        claims: await stores.claims.listClaims(),
+        batches: await stores.claims.listBatches(),
+        quarantine: await stores.claims.listQuarantine(),
+      }),
+      approve: (serial, deviceId, actor) => lifecycle.claims.approve(serial, deviceId, actor),
+      reject: (serial, actor, reason) => lifecycle.claims.reject(serial, actor, reason),
+    }),
+  ];
+}
+
 /**
  * The API's route modules in registration order, each given only the ports it uses, and the live
  * feed's counters.
  */
-export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveStats: LiveStats } {
+export function composeApiRoutes(w: ApiWiring): {
+  routes: RoutePlugin[];
+  liveStats: LiveStats;
+  seclab: SeclabRunner;
+} {
   const { ctx, auth, alarms, status } = w;
   const { store, clock } = ctx;
   const authenticator = w.customAuthenticator ?? auth.authenticator;
@@ -82,6 +122,17 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       w.onDeviceChanged(b.device.id, true);
       return b;
     },
+    revoke: async (id, actor) => {
+      await revokeDevice(ctx, id, actor);
+      w.onDeviceChanged(id, false);
+      const d = await store.getDevice(id);
+      if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+      return d;
+    },
+    remove: async (id, actor) => {
+      await deleteDevice(ctx, id, actor);
+      w.onDeviceChanged(id, false);
+    },
   };
   const custom = w.customAuthenticator;
   const live = liveRoutes({
@@ -96,32 +147,36 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
     ...(w.liveLimits ? { limits: w.liveLimits } : {}),
     onDrop: () => void store.addCounters({ live_clients_dropped_slow: 1 }).catch(() => {}),
   });
+  // Quick `vigil seclab` runs started from the system page, and the last report (docs/seclab.md).
+  const seclab = new SeclabRunner({ dataDir: ctx.paths.dataDir, audit: store, logger: ctx.logger, clock });
   const routes: RoutePlugin[] = [
     healthRoutes,
     metricsRoutes(status),
-    devicesRoutes({ devices: store, alarms, control, clock }),
-    deviceProvisioningRoutes(control, clock),
-    commandsRoutes({
-      commands: {
-        send: (input) => w.commands.send(input),
-        list: (deviceId, limit) => ctx.commandStore.list({ deviceId, limit, newestFirst: true }),
-      },
+    devicesRoutes({
       devices: store,
+      alarms,
+      control,
+      // Only the simulator's devices have a display file (src/sim/logger-display.ts).
+      displays: {
+        display: async (id) => {
+          if (!isDeviceId(id)) return null;
+          const d = readLoggerDisplay(join(ctx.paths.simDir, id));
+          return d && { batch: d.batch, token: d.token, dispatchedAt: d.dispatchedAt, shipment: d.shipment };
+        },
+      },
+      clock,
     }),
-    otaRoutes({ ota: ctx.otaStore, firmware: w.ota.firmware, campaigns: w.ota.campaigns }),
-    lifecycleRoutes({ device: (id) => deviceLifecycle(lifecycleSources(ctx), id), status }),
-    claimsRoutes({
-      list: async () => ({
-        claims: await ctx.claimStore.listClaims(),
-        batches: await ctx.claimStore.listBatches(),
-        quarantine: await ctx.claimStore.listQuarantine(),
-      }),
-      approve: (serial, deviceId, actor) => w.lifecycle.claims.approve(serial, deviceId, actor),
-      reject: (serial, actor, reason) => w.lifecycle.claims.reject(serial, actor, reason),
-    }),
+    deviceProvisioningRoutes(control, clock),
+    ...(w.lifecycle && ctx.lifecycleStores
+      ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status)
+      : []),
+    ...(w.ota && ctx.lifecycleStores
+      ? [otaRoutes({ ota: ctx.lifecycleStores.ota, firmware: w.ota.firmware, campaigns: w.ota.campaigns })]
+      : []),
     readingsRoutes(store, clock),
-    auditRoutes(store),
+    auditRoutes(store, clock),
     systemRoutes(status),
+    dashboardSettingsRoutes(ctx.config.dashboard),
     openApiRoutes,
     authRoutes(auth),
     usersRoutes(auth),
@@ -148,11 +203,12 @@ export function composeApiRoutes(w: ApiWiring): { routes: RoutePlugin[]; liveSta
       clock,
     }),
     live.plugin,
+    seclabRoutes(seclab),
     ...w.extraRoutes,
     // Last: its catch-all must not shadow anything.
     staticRoutes({ root: w.webRoot }),
   ];
-  return { routes, liveStats: live.stats };
+  return { routes, liveStats: live.stats, seclab };
 }
 
 /** The sources of /api/v1/system and /metrics: this process's ingest, broker and data directory. */
@@ -163,7 +219,11 @@ export function statusSources(p: {
   broker: StatusSources['broker'];
   backfill: BackfillTracker;
   /** The link to an external broker; undefined with the embedded broker. */
-  externalLink: { stats(): { connected: boolean } } | undefined;
+  externalLink: { stats(): { connected: boolean }; brokers?: () => ExternalBrokerStatus[] } | undefined;
+  continuity: ContinuityService;
+  links: LinkTracker;
+  /** The sinks' status; absent in processes that run no sinks (the PostgreSQL roles). */
+  sinks?: StatusSources['sinks'];
 }): StatusSources {
   return {
     clock: p.ctx.clock,
@@ -180,9 +240,13 @@ export function statusSources(p: {
           ? p.broker.stats().port !== undefined
           : null,
     lastBackfillAt: (id) => p.backfill.lastAt(id),
+    externalBrokers: () => p.externalLink?.brokers?.() ?? [],
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
-    lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)),
+    ...(p.ctx.lifecycleStores ? { lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)) } : {}),
+    continuity: () => p.continuity.report(),
+    link: (id) => p.links.get(id),
+    ...(p.sinks ? { sinks: p.sinks } : {}),
   };
 }
 

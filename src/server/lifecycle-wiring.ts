@@ -2,12 +2,25 @@ import type { Logger } from 'pino';
 import { type BrokerIdentity, claimTopic } from '../broker/acl.ts';
 import { commandView } from '../commands/command-view.ts';
 import type { VigilContext } from '../data-dir/context.ts';
+import { VigilError } from '../errors.ts';
 import type { DeviceKeyring } from '../ingest/device-keyring.ts';
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
 import { createLifecycleServices, type LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import { ServerCertRenewal, type TlsListener } from '../lifecycle/server-cert-renewal.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
+import type { DeviceRecord } from '../storage/store.ts';
+
+/** The server's lifecycle services; VIGIL_ERR_CONFIG on PostgreSQL, where they are not available yet. */
+export function lifecycleOf(server: { lifecycle: LifecycleServices | null }): LifecycleServices {
+  if (!server.lifecycle) {
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      'commands and the key and certificate lifecycle need the SQLite store',
+    );
+  }
+  return server.lifecycle;
+}
 
 /** How often the server certificate's expiry is checked. */
 const SERVER_CERT_CHECK_MS = 3_600_000;
@@ -18,11 +31,13 @@ export interface LifecycleWiring {
   /** After each accepted (durable) message: the kid it used, a `csr` event, command acks. */
   onAccepted(ev: AcceptedMessage): void;
   /**
-   * The broker's identity of an authenticated certificate: a device, a service, a claim
-   * certificate; an identity signed by our CA that Vigil does not know is quarantined (listed
-   * with counts, never silently dropped). A renewed device certificate's first use switches it.
+   * A certificate signed by our CA that is not in the registry: a claim certificate's identity,
+   * or null for an identity Vigil does not know (then quarantined: listed with counts, never
+   * silently dropped).
    */
-  resolveIdentity(cn: string, serialHex: string): Promise<BrokerIdentity | null>;
+  unknownCertificate(cn: string, serialHex: string): Promise<BrokerIdentity | null>;
+  /** A device connected: when with a renewed certificate (its first use), it becomes the device's. */
+  deviceCertificateUsed(device: DeviceRecord, certSerial: string): void;
   /** The broker (embedded, or the link to an external one) sends commands and claim replies. */
   setTransport(publish: (topic: string, payload: string, retain?: boolean) => Promise<void>): void;
   /**
@@ -70,27 +85,19 @@ export function wireLifecycle(p: {
           .catch((err) => logger.error({ err, device: ev.deviceId }, 'command ack handling failed'));
       }
     },
-    async resolveIdentity(cn, serialHex) {
-      const cert = await ctx.store.getCertificate(normalizeSerial(serialHex));
-      if (!cert) {
-        const claim = await claims.identityOf(cn, serialHex);
-        if (claim) return claim;
-        await claims.quarantine(cn, serialHex, null);
-        return null;
-      }
-      if (cert.revokedAt !== null || cert.subject !== cn) return null;
-      if (cert.kind === 'service') return { kind: 'service', name: cn };
-      if (cert.kind !== 'device') return null;
-      const device = await keyring.device(cn);
-      if (device?.status !== 'enabled') return null;
+    async unknownCertificate(cn, serialHex) {
+      const claim = await claims.identityOf(cn, serialHex);
+      if (claim) return claim;
+      await claims.quarantine(cn, serialHex, null);
+      return null;
+    },
+    deviceCertificateUsed(device, certSerial) {
       // A renewed certificate's first use: it becomes the device's, the old one is revoked.
-      if (device.certSerial !== null && normalizeSerial(device.certSerial) !== cert.serial) {
-        void renewal
-          .onCertificateUsed(cn, cert.serial)
-          .then((switched) => switched && keyring.invalidate(cn))
-          .catch((err) => logger.error({ err, device: cn }, 'certificate switch failed'));
-      }
-      return { kind: 'device', id: cn };
+      if (device.certSerial === null || normalizeSerial(device.certSerial) === certSerial) return;
+      void renewal
+        .onCertificateUsed(device.id, certSerial)
+        .then((switched) => switched && keyring.invalidate(device.id))
+        .catch((err) => logger.error({ err, device: device.id }, 'certificate switch failed'));
     },
     setTransport(publish) {
       commands.setTransport({ publish: (topic, payload) => publish(topic, payload) });

@@ -1,10 +1,17 @@
 import type { Logger } from 'pino';
 import type { CommandService } from '../commands/command-service.ts';
 import type { VigilContext } from '../data-dir/context.ts';
+import { VigilError } from '../errors.ts';
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
 import { configuredDownloadBase, createOtaServices, type OtaServices } from '../lifecycle/ota-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { FirmwareServer } from '../ota/firmware-server.ts';
+
+/** A running server's OTA services, or VIGIL_ERR_CONFIG where it has none (PostgreSQL). */
+export function otaOf(server: { ota: OtaServices | null }): OtaServices {
+  if (!server.ota) throw new VigilError('VIGIL_ERR_CONFIG', 'OTA needs the SQLite store');
+  return server.ota;
+}
 
 /** Firmware downloads and OTA campaigns, wired into a running server. */
 export interface OtaWiring {

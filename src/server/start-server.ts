@@ -1,20 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { type AlarmService, createAlarmService } from '../alarms/alarm-service.ts';
-import type { AlarmStore } from '../alarms/alarm-store.ts';
+import { createAlarmService } from '../alarms/alarm-service.ts';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
-import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
-import { apiRuntimeOf, httpsGuardOf, startApiServer } from '../api/api-server.ts';
+import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
-import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
+import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
-import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
-import type { LockoutPolicy } from '../auth/lockout.ts';
-import type { Authenticator } from '../auth/principal.ts';
-import type { SessionTimeouts } from '../auth/sessions.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import { INGEST_SERVICE_NAME } from '../broker/mosquitto-config.ts';
-import { type MqttLink, startMqttLink } from '../broker/mqtt-link.ts';
+import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
+import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
+import { LinkTracker } from '../continuity/link-tracker.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
 import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
@@ -22,9 +18,6 @@ import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
 import { type AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import { RejectionRecorder } from '../ingest/rejection-recorder.ts';
-import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
-import type { OtaServices } from '../lifecycle/ota-services.ts';
-import type { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import { LiveBus } from '../live/live-bus.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import { createProcessFdBudget } from '../process/process-fd-budget.ts';
@@ -32,64 +25,22 @@ import { runShutdown, type ShutdownOutcome } from '../process/shutdown.ts';
 import { loadOrCreateReportSigner } from '../reports/signing.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
 import { tripRulesConfig } from '../shipments/trip.ts';
+import { buildSinks } from '../sinks/build-sinks.ts';
+import { startSinkService } from '../sinks/sink-service.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
-import { composeApiRoutes, statusSources } from './api-routes.ts';
+import { statusSources } from './api-routes.ts';
+import { brokerIdentityResolver } from './broker-identity.ts';
 import { coalesce } from './coalesce.ts';
 import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
 import { type OtaWiring, wireOta } from './ota-wiring.ts';
+import type { RunningServer, ServerOptions } from './running-server.ts';
+import { startApiPart } from './start-api.ts';
+
+export type { RunningServer, ServerOptions };
 
 /** The dashboard build (`npm run build:web`), served at `/`. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
-
-export interface RunningServer {
-  mqttPort: number;
-  httpPort: number;
-  pipeline: IngestPipeline;
-  rejections: RejectionRecorder;
-  broker: EmbeddedBroker | undefined;
-  /** Accounts, sessions and API tokens (the instance the API uses). */
-  auth: AuthServices;
-  /** Alarms; changes made through this instance reach the live feed (the rules write here). */
-  alarms: AlarmStore;
-  /** The rules on live data: per-device rule sets (`configureSubject`), alarms persisted to `alarms`. */
-  alarmService: AlarmService;
-  /** Shipments and chain of custody; fed the devices' dispatch and delivery events. */
-  shipments: ShipmentService;
-  /** Alarm notifications: the service (routing, escalation, outbox), configuration, senders. */
-  notifications: Notifications;
-  /** The live feed: its bus (publish here) and counters. */
-  live: { bus: LiveBus; stats: LiveStats };
-  /** Every API route with its access rule. */
-  routes: readonly RouteInfo[];
-  /** Commands to devices and the key and certificate lifecycle. */
-  lifecycle: LifecycleServices;
-  /** Firmware uploads and OTA campaigns, and the port devices download from. */
-  ota: OtaServices;
-  otaPort: number;
-  /** Server certificate renewal with hot swap on both listeners. */
-  serverCert: ServerCertRenewal;
-  /** Stops within `shutdownTimeoutMs` (src/process/shutdown.ts); says whether the drain was clean. */
-  stop(): Promise<ShutdownOutcome>;
-}
-
-export interface ServerOptions {
-  onAccepted?: (ev: AcceptedMessage) => void;
-  /** Resolves API callers; default: sessions and API tokens of src/auth over the context's store. */
-  authenticator?: Authenticator;
-  /** Session timeouts and lockout policy of the auth services (tests shorten them). */
-  authOptions?: { sessionTimeouts?: Partial<SessionTimeouts>; lockout?: Partial<LockoutPolicy> };
-  /** Live-feed bounds and periods (tests shorten them). */
-  live?: Partial<LiveLimits>;
-  /** Directory of the built dashboard; default web/dist of this checkout. */
-  webRoot?: string;
-  /** More API route modules (registered after the built-in ones). */
-  apiRoutes?: RoutePlugin[];
-  /** Alarm service settings (tests shorten the tick or turn the anomaly monitors off). */
-  alarmService?: { tickMs?: number; anomaly?: boolean };
-  /** Channel senders instead of the real ones (tests). */
-  notificationSenders?: Notifications['senders'];
-}
 
 /**
  * Runs Vigil in one process: embedded broker (or a link to an external one), ingest pipeline,
@@ -102,12 +53,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const rejections = new RejectionRecorder({ store, logger, clock });
   rejections.start();
   // The new kid of a key rotation in progress is accepted before the device's ack is processed.
-  let lifecycle: LifecycleWiring | undefined;
-  const keyring = new DeviceKeyring(store, ctx.master, (id) => lifecycle?.services.rotation.nextKid(id));
+  let wired: LifecycleWiring | undefined;
+  const keyring = new DeviceKeyring(store, ctx.master, (id) => wired?.services.rotation.nextKid(id));
   // One bus for the live feed: fed by ingest (below), by alarm changes and by the API's samplers.
   const bus = new LiveBus();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
+  // Devices' latest link events: broker and outbox depth (docs/protocol.md §8).
+  const links = new LinkTracker();
   // Alarms: every write reaches the live feed and the notifications; the rules write through the
   // same instance. The notification service only queues here: it never holds up the writer.
   let notifications: Notifications | undefined;
@@ -142,26 +95,43 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     httpPort: () => httpPort,
     ...(opts.notificationSenders ? { senders: opts.notificationSenders } : {}),
   });
-  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them.
-  const wired = wireLifecycle({
-    ctx,
-    bus,
-    keyring,
+  // Sinks: the store queues every reading for each sink in the ingest transaction; the runners
+  // deliver from there on their own timers, so no sink can hold up ingest.
+  const sinks = await startSinkService({
+    sinks: buildSinks(config.sinks, config.dataDir),
+    config: config.sinks,
+    outbox: ctx.sinkOutbox,
+    alarms,
     logger,
-    // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
-    // dropping every cached key as a full refresh would.
-    onRevoked: () => crlUpdates.request(),
+    clock,
   });
-  lifecycle = wired;
-  const commands = wired.services.commands;
+  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them; on
+  // the SQLite store (src/data-dir/context.ts: not on PostgreSQL yet).
+  wired = ctx.lifecycleStores
+    ? wireLifecycle({
+        ctx,
+        bus,
+        keyring,
+        logger,
+        // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
+        // dropping every cached key as a full refresh would.
+        onRevoked: () => crlUpdates.request(),
+      })
+    : undefined;
+  const lifecycle = wired;
+  const commands = lifecycle?.services.commands;
   let ota: OtaWiring | undefined;
+  // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
+  await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
-    wired.onAccepted(ev);
+    lifecycle?.onAccepted(ev);
     ota?.onAccepted(ev);
     bus.publishAccepted(ev);
+    if (ev.readings.length > 0) sinks.wake();
     alarmService.onAccepted(ev);
     if (ev.messages.length > 0) shipments.onMessages(ev.messages);
     backfill.observe(ev);
+    links.observe(ev);
     opts.onAccepted?.(ev);
   };
   const pipeline = new IngestPipeline({
@@ -176,45 +146,55 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     maxFutureSkewMs: config.ingest.maxFutureSkewMs,
     backfillAfterMs: config.ingest.backfillAfterMs,
     onAccepted,
+    onStoreFailure: (err) => continuity?.commitFailed(err),
+    writable: () => continuity?.writable() ?? true,
   });
+  let continuity: ContinuityService | undefined;
   const crlUpdates = coalesce(() => updateCrlOnly());
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
   const tls = serverTlsMaterial(ctx);
-  // Firmware downloads (mutual TLS) and OTA campaigns, before devices can connect.
-  ota = await wireOta({ ctx, commands, bus, tls: { ...tls, crl: crl.pem }, logger });
+  // Firmware downloads (mutual TLS) and OTA campaigns, before devices can connect; they send
+  // `ota` commands, so they come with the lifecycle.
+  if (commands) ota = await wireOta({ ctx, commands, bus, tls: { ...tls, crl: crl.pem }, logger });
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
 
   // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
   const fdBudget = createProcessFdBudget(config, logger);
   let broker: EmbeddedBroker | undefined;
-  let link: MqttLink | undefined;
+  let link: BrokerLinks | undefined;
   let mqttPort = 0;
-  if (config.mqtt.external) {
-    // External broker (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT v5
-    // shared subscription ($share/<group>/...) as the vigil-ingest service (DESIGN §1).
-    const external = config.mqtt.external;
+  const external = config.mqtt.external;
+  if (external?.url) {
+    // External brokers (Mosquitto, EMQX): no embedded broker; the pipeline is fed through an MQTT
+    // v5 shared subscription ($share/<group>/...) on each broker, as the vigil-ingest service (DESIGN §1).
     const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME);
-    link = await startMqttLink({
-      url: external.url,
-      ca: trustBundlePem(ctx.ca, ctx.previousCa),
-      cert: service.certPem,
-      key: service.keyPem,
-      clientId: INGEST_SERVICE_NAME,
-      topicPrefix: config.mqtt.topicPrefix,
-      group: external.group,
-      maxPacketBytes: config.mqtt.maxPacketBytes,
+    link = await startBrokerLinks({
+      urls: [external.url, ...external.urls],
+      // One process ingests everything: a plain persistent subscription survives broker restarts.
+      shared: false,
+      config,
+      identity: { name: INGEST_SERVICE_NAME, certPem: service.certPem, keyPem: service.keyPem },
+      // Client certificates may chain to either root during a CA rollover.
+      caPem: trustBundlePem(ctx.ca, ctx.previousCa),
       sink: pipeline,
       logger,
-      // A device that comes back online gets its pending commands again.
-      onDeviceState: (id, state) => {
-        if (state === 'online') void commands.dispatch(id, true);
-      },
-      onClaim: (c) => wired.services.claims.onClaim(c),
+      alarms,
+      clock,
+      ...(lifecycle && commands
+        ? {
+            // A device that comes back online gets its pending commands again.
+            onDeviceState: (id: string, state: 'online' | 'offline') => {
+              if (state === 'online') void commands.dispatch(id, true);
+            },
+            onClaim: (c: { serial: string; payload: Buffer; address: string }) =>
+              lifecycle.services.claims.onClaim(c),
+          }
+        : {}),
     });
     const l = link;
-    wired.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
-    // The link reconnects on its own; waiting a bounded time only makes a healthy start deterministic.
+    lifecycle?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
+    // The links reconnect on their own; waiting a bounded time only makes a healthy start deterministic.
     await link
       .waitUntilSubscribed(config.mqtt.connectTimeoutMs)
       .catch(() =>
@@ -243,10 +223,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       },
       sink: pipeline,
       logger,
-      // The device subscribed to its commands again (after every reconnect): send what is pending.
-      onCommandSubscription: (id) => void commands.dispatch(id, true),
-      onClaim: (c) => wired.services.claims.onClaim(c),
-      resolveIdentity: (cn, serialHex) => wired.resolveIdentity(cn, serialHex),
+      ...(lifecycle && commands
+        ? {
+            // The device subscribed to its commands again (after every reconnect): send what is pending.
+            onCommandSubscription: (id: string) => void commands.dispatch(id, true),
+            onClaim: (c: Parameters<typeof lifecycle.services.claims.onClaim>[0]) =>
+              lifecycle.services.claims.onClaim(c),
+          }
+        : {}),
+      resolveIdentity: brokerIdentityResolver({ store, keyring, lifecycle }),
       onSecurityEvent: (ev) =>
         rejections.record({
           // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
@@ -259,7 +244,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     });
     mqttPort = await broker.start();
     const b = broker;
-    wired.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
+    lifecycle?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
@@ -294,79 +279,87 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   );
   crlTimer.unref();
 
-  // Created once: the authenticator and the sign-in routes share sessions, lockout state and
-  // in-flight limits.
-  const auth = createAuthServices({
-    store: ctx.accountStore,
-    audit: store,
-    master: ctx.master,
-    clock,
-    logger,
-    ...(opts.authOptions?.sessionTimeouts ? { sessionTimeouts: opts.authOptions.sessionTimeouts } : {}),
-    ...(opts.authOptions?.lockout ? { lockout: opts.authOptions.lockout } : {}),
-  });
-  const status = statusSources({
+  let stopServer: () => Promise<unknown> = async () => undefined;
+  let apiRuntime: ReturnType<typeof apiRuntimeOf> | undefined;
+  continuity = startContinuity({
     ctx,
-    ingest: pipeline,
-    rejectionTotals: () => rejections.totals(),
-    broker,
-    backfill,
-    externalLink: link,
+    alarms,
+    links,
+    startedAt: clock(),
+    ingest: {
+      readingsPerSec: () => {
+        const t = apiRuntime?.throughput.rates(clock(), pipeline.stats);
+        return t?.readingsPerSec ?? 0;
+      },
+      readings: () => store.countReadings(),
+      dbBytes: () => storageFiles(ctx.paths.db).reduce((n, f) => n + f.bytes, 0),
+    },
+    requestShutdown: (reason) => {
+      if (opts.requestShutdown) opts.requestShutdown(reason);
+      else void stopServer();
+    },
+    ...(opts.continuity ?? {}),
   });
-  const composed = composeApiRoutes({
-    ctx,
+  const continuityService = continuity;
+  const {
+    api,
     auth,
-    customAuthenticator: opts.authenticator,
+    composed,
+    httpPort: apiPort,
+  } = await startApiPart({
+    ctx,
+    opts,
+    status: statusSources({
+      ctx,
+      ingest: pipeline,
+      rejectionTotals: () => rejections.totals(),
+      broker,
+      backfill,
+      externalLink: link,
+      continuity: continuityService,
+      links,
+      sinks: () => sinks.status(),
+    }),
+    readOnly: () => continuityService.readOnlyReason(),
     alarms,
     shipments,
     notifications,
-    commands,
-    lifecycle: wired.services,
-    ota: ota.services,
+    lifecycle: lifecycle?.services,
+    ota: ota?.services,
     bus,
-    status,
+    fdBudget,
+    rejections,
+    ingest: pipeline,
+    tls,
     onDeviceChanged: (id, enabled) => {
       keyring.invalidate(id);
       // A disabled device cannot reconnect (the broker asks the keyring); drop its live session.
       if (!enabled) broker?.disconnect(id);
     },
-    liveLimits: opts.live,
     webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
-    extraRoutes: opts.apiRoutes ?? [],
   });
-  const api = await startApiServer({
-    listen: { host: config.http.host, port: config.http.port },
-    limits: config.http,
-    fdBudget,
-    rejections,
-    tls,
-    logger,
-    clock,
-    authenticator: opts.authenticator ?? auth.authenticator,
-    ingest: pipeline,
-    routes: composed.routes,
-  });
-  httpPort = (api.server.address() as { port: number }).port;
-  const serverCert = wired.start(
-    [
-      ...(broker
-        ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
-        : []),
-      { updateServerCert: (cert: string, key: string) => ota?.updateTls({ cert, key }) },
-      {
-        updateServerCert: (cert, key) => {
-          api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
-          const runtime = apiRuntimeOf(api);
-          if (runtime) runtime.serverCertPem = cert;
+  apiRuntime = apiRuntimeOf(api);
+  httpPort = apiPort;
+  const serverCert =
+    lifecycle?.start(
+      [
+        ...(broker
+          ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
+          : []),
+        ...(ota ? [{ updateServerCert: (cert: string, key: string) => ota?.updateTls({ cert, key }) }] : []),
+        {
+          updateServerCert: (cert, key) => {
+            api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
+            if (apiRuntime) apiRuntime.serverCertPem = cert;
+          },
         },
+      ],
+      async () => {
+        broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
+        ota?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
+        await refresh();
       },
-    ],
-    async () => {
-      broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
-      ota?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
-      await refresh();
-    },
-  );
+    ) ?? null;
   // After the listener: links in notifications name its port.
   await notifications.service.start();
   // Signed checkpoints of the audit chain (src/audit), so that a truncated or rewritten log is
@@ -390,7 +383,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
 
   let stopping: Promise<ShutdownOutcome> | undefined;
-  return {
+  const running: RunningServer = {
     mqttPort,
     httpPort,
     pipeline,
@@ -402,10 +395,12 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     shipments,
     notifications,
     live: { bus, stats: composed.liveStats },
-    routes: apiRuntimeOf(api)?.routes ?? [],
-    lifecycle: wired.services,
-    ota: ota.services,
-    otaPort: ota.port,
+    routes: apiRuntime?.routes ?? [],
+    continuity: continuityService,
+    sinks,
+    lifecycle: lifecycle?.services ?? null,
+    ota: ota?.services ?? null,
+    otaPort: ota?.port ?? null,
     serverCert,
     stop: () =>
       (stopping ??= runShutdown(
@@ -413,16 +408,21 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
           // The broker (after the command sender) first: no new PUBACK is promised; then HTTPS,
           // then the ingest drain.
           drain: [
+            // No backup, UPS poll or storage check starts once the stop has begun.
+            { name: 'continuity', run: () => continuityService.stop() },
             // Commands and lifecycle timers stop; a dispatch in flight finishes while the broker
             // can still carry it.
-            { name: 'lifecycle', run: () => wired.stop() },
+            { name: 'lifecycle', run: async () => lifecycle?.stop() },
             { name: 'ota', run: async () => ota?.stop() },
             { name: 'mqtt-link', run: async () => link?.close() },
             { name: 'broker', run: async () => broker?.close() },
             { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },
             { name: 'https', run: () => api.close() },
+            // A seclab run in progress stops and removes its throwaway Vigil.
+            { name: 'seclab', run: () => composed.seclab.stop() },
             { name: 'ingest', run: () => pipeline.close() },
             { name: 'shipments', run: () => shipments.idle() },
+            { name: 'sinks', run: () => sinks.stop() },
           ],
           force: () => ({ mqtt: broker?.destroyAll() ?? 0, https: httpsGuardOf(api)?.destroyAll() ?? 0 }),
           finish: [
@@ -456,4 +456,6 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         { timeoutMs: config.shutdownTimeoutMs, logger },
       )),
   };
+  stopServer = running.stop;
+  return running;
 }

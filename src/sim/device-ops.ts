@@ -5,6 +5,7 @@ import type { CommandBody } from '../protocol/bodies.ts';
 import { checkOutput } from '../protocol/device-outputs.ts';
 import type { DeviceProfile } from '../protocol/device-profile.ts';
 import { p256PublicKeyFromPoint, rotatedSecretFor } from '../protocol/rotation.ts';
+import type { DownlinkRefusal, DownlinkResult } from './downlink.ts';
 import type { SimFirmware } from './sim-firmware.ts';
 
 type Scalar = string | number | boolean | null;
@@ -181,4 +182,48 @@ export async function runOp(dev: OpsDevice, cmd: CommandBody): Promise<OpOutcome
   } catch {
     return bad('op failed');
   }
+}
+
+/** What a device counts of the commands it received. */
+export interface CommandStats {
+  /** Commands run (each id once), repeats answered as duplicates, refused downlink messages by reason. */
+  commandsRun: number;
+  duplicates: number;
+  refused: Partial<Record<DownlinkRefusal, number>>;
+  /** Commands run, in order of arrival: `op` and `id`. */
+  commandLog: { id: string; op: string; ok: boolean }[];
+}
+
+/**
+ * One message off the device's `commands` topic, as its downlink window judged it: refused ones are
+ * counted, a repeat of a command already run is answered as a duplicate and not run again, a new
+ * one runs and is acknowledged through `ack`; what the op does after its ack (a reboot, a
+ * reconnect with a new certificate) runs once the ack is on its way.
+ */
+export async function receiveCommand(
+  dev: OpsDevice,
+  r: DownlinkResult,
+  stats: CommandStats,
+  ack: (body: Record<string, unknown>) => void,
+): Promise<void> {
+  if (!r.ok) {
+    stats.refused[r.reason] = (stats.refused[r.reason] ?? 0) + 1;
+    return;
+  }
+  const { id, op } = r.command;
+  if (r.duplicate) {
+    // Already run (a resend whose ack was lost): answer again, run nothing.
+    stats.duplicates++;
+    ack({ id, ok: true, result: { duplicate: true } });
+    return;
+  }
+  const out = await runOp(dev, r.command);
+  stats.commandsRun++;
+  stats.commandLog.push({ id, op, ok: out.ok });
+  ack(
+    out.ok
+      ? { id, ok: true, ...(out.result ? { result: out.result } : {}) }
+      : { id, ok: false, error: out.error },
+  );
+  if (out.ok) out.after?.();
 }

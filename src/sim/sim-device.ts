@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { VigilError } from '../errors.ts';
@@ -8,54 +8,97 @@ import type { DeviceEventBody } from '../protocol/bodies.ts';
 import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envelope.ts';
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import { deviceTopic } from '../protocol/topics.ts';
-import type { DeviceBundleFiles } from './device-bundle.ts';
-import { type OpsDevice, runOp } from './device-ops.ts';
-import { DeviceDownlink, type DownlinkRefusal } from './downlink.ts';
+import { bundleBrokers, type DeviceBundleFiles, writeBundleFile } from './device-bundle.ts';
+import { type CommandStats, type OpsDevice, receiveCommand } from './device-ops.ts';
+import { DeviceDownlink } from './downlink.ts';
+import { Outbox, type SealedMessage } from './outbox.ts';
+import { DEFAULT_RECONNECT, ReconnectPolicy, type ReconnectSettings } from './reconnect-policy.ts';
 import { SeqStore } from './seq-store.ts';
 import { SimFirmware } from './sim-firmware.ts';
 
-function writeAtomic(path: string, data: string, mode = 0o600): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
-}
-
-/** Samples per envelope when flushing a backlog (keeps envelopes well under 16 KiB). */
+/** Samples per backlog envelope (a full batch; well under 16 KiB). */
 const BACKFILL_CHUNK = 40;
-/** Most samples a device buffers while offline (an ESP32 logger's ring buffer). */
-const MAX_BUFFER = 20_000;
+/** Unacknowledged envelopes in flight at once. */
+const MAX_INFLIGHT = 8;
+/** Backlog envelopes per second at most, so a drain stays far below the broker's publish rate. */
+const BACKLOG_PER_SEC = 10;
+/** A `link` event at most this often while a backlog remains. */
+const LINK_EVERY_MS = 30_000;
 
-export interface SimDeviceStats {
+export interface SimDeviceStats extends CommandStats {
+  /** Samples recorded by the model. */
+  recorded: number;
   sent: number;
   acked: number;
+  /** Samples and events in the outbox (not yet acknowledged). */
   buffered: number;
   errors: number;
   connected: boolean;
-  /** Commands run (each id once), repeats answered as duplicates, refused downlink messages by reason. */
-  commandsRun: number;
-  duplicates: number;
-  refused: Partial<Record<DownlinkRefusal, number>>;
-  /** Commands run, in order of arrival: `op` and `id`. */
-  commandLog: { id: string; op: string; ok: boolean }[];
+  /** The broker of the current (or last) connection. */
+  broker: string | null;
+  /** Connections made to a broker other than the primary. */
+  failovers: number;
+  /** Samples dropped because the outbox was full. */
+  dropped: number;
+  /** The last connection or publish error (a TLS verification failure names the certificate problem). */
+  lastError: string | undefined;
+}
+
+/** One envelope of the device and its PUBACK, for tools that measure the round trip. */
+export interface PublishResult {
+  channel: Channel;
+  seq: number;
+  /** `performance.now()` when this envelope was last published, and when its PUBACK arrived. */
+  sentAt: number;
+  doneAt: number;
+}
+
+export interface SimDeviceOptions {
+  /** One broker instead of the bundle's list. */
+  brokerUrl?: string | undefined;
+  /** The ordered broker list instead of the bundle's. */
+  brokers?: readonly string[];
+  reconnect?: Partial<ReconnectSettings>;
+  /** Outbox bound in records (default 20000). */
+  outboxMax?: number;
+  /** Called on every connection with the broker and the time since the link was lost (ms). */
+  onConnect?: (broker: string, downMs: number | null) => void;
+  /**
+   * Called once an envelope's PUBACK arrives. A publish lost with its connection is not reported:
+   * the outbox sends it again, unchanged, after reconnecting.
+   */
+  onPublished?: (r: PublishResult) => void;
+  /** connect() gives up at the first connection error instead of waiting for a retry. */
+  failFast?: boolean;
 }
 
 /**
- * A simulated device doing what firmware does: mTLS with its own bundle, client id = CN, retained
- * `state` with a last will, envelopes with a persisted seq, QoS 1, and a local buffer that is
- * flushed as backfill when its (simulated) link comes back.
+ * A simulated device doing what firmware must do (docs/protocol.md §8): mTLS with its own bundle,
+ * client id = CN, retained `state` with a last will, envelopes with a persisted seq, QoS 1, a
+ * bounded on-disk outbox whose records are deleted only after PUBACK, reconnection with
+ * exponential backoff and full jitter down an ordered broker list and back to the primary after a
+ * stable period, the backlog sent oldest first in full batches interleaved with live readings,
+ * and the outbox depth reported in a `link` event. Downlink commands (§7.3) are checked against
+ * the device's replay window, run at most once per id and acknowledged; the ops (§7.4) include
+ * key rotation (two key generations held during it), certificate renewal and trust bundles.
  */
 export class SimDevice implements OpsDevice {
   readonly id: string;
   readonly stats: SimDeviceStats = {
+    recorded: 0,
     sent: 0,
     acked: 0,
     buffered: 0,
     errors: 0,
     connected: false,
+    broker: null,
+    failovers: 0,
+    dropped: 0,
     commandsRun: 0,
     duplicates: 0,
     refused: {},
     commandLog: [],
+    lastError: undefined,
   };
   /** Sampling interval (set by `set_interval`), limits (`set_limits`), `identify` blinks. */
   intervalMs = 60_000;
@@ -71,23 +114,37 @@ export class SimDevice implements OpsDevice {
   #kid: number;
   readonly #seq: SeqStore;
   readonly #downlink: DeviceDownlink;
-  readonly #url: string;
+  readonly #outbox: Outbox;
+  readonly #policy: ReconnectPolicy;
+  readonly #opts: SimDeviceOptions;
   #client: MqttClient | undefined;
-  #closed = false;
-  /** Sealed envelopes whose publish failed (connection ended first): redelivered byte for byte. */
-  #redeliver: { topic: string; payload: string }[] = [];
-  #buffer: Record<string, unknown>[] = [];
-  #pendingEvents: DeviceEventBody[] = [];
+  #inflight = new Set<number>();
   #linkUp = true;
+  #closed = false;
+  #connectedAt = 0;
+  #lostAt: number | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  #pump: NodeJS.Timeout | undefined;
+  #lastLink = 0;
+  #lastBacklogAt = 0;
+  #firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  #lastError: Error | undefined;
+  /** Set by {@link restart}: reconnect to the same broker after this long, not by the policy. */
+  #restartInMs: number | undefined;
 
-  constructor(bundle: DeviceBundleFiles, opts: { brokerUrl?: string } = {}) {
+  constructor(bundle: DeviceBundleFiles, opts: SimDeviceOptions = {}) {
     this.#b = bundle;
+    this.#opts = opts;
     this.id = bundle.info.id;
     this.#kid = bundle.info.kid;
     this.#keys.set(this.#kid, deriveDeviceKeys(Buffer.from(bundle.info.secret, 'base64url'), this.id));
     this.#seq = new SeqStore(join(bundle.dir, 'seq.json'));
     this.#downlink = new DeviceDownlink(join(bundle.dir, 'downlink.json'), this.id, bundle.info.alg);
-    this.#url = opts.brokerUrl ?? bundle.info.broker_url;
+    mkdirSync(bundle.dir, { recursive: true });
+    this.#outbox = new Outbox(join(bundle.dir, 'outbox.log'), opts.outboxMax);
+    const brokers = opts.brokers ?? (opts.brokerUrl ? [opts.brokerUrl] : bundleBrokers(bundle.info));
+    this.#policy = new ReconnectPolicy(brokers, { ...DEFAULT_RECONNECT, ...opts.reconnect });
+    this.stats.buffered = this.#outbox.depth;
     this.profile = bundle.info.profile;
     this.firmware = new SimFirmware(bundle.dir, bundle.info.profile, bundle.info.firmware_keys, {
       event: (body) => this.sendEvent(body),
@@ -106,11 +163,42 @@ export class SimDevice implements OpsDevice {
     return this.#b.cert;
   }
 
+  /** Starts connecting (also after close()); resolves at the first connection (rejects after 15 s without one). */
   connect(): Promise<void> {
     this.#closed = false;
+    const first = new Promise<void>((resolve, reject) => {
+      // An unreachable broker is the environment's problem, not a bug: say which and why.
+      const t = setTimeout(() => {
+        const err = this.#lastError;
+        reject(
+          new VigilError(
+            'VIGIL_ERR_UNAVAILABLE',
+            `${this.id}: no connection to ${this.#policy.current} within 15 s${err ? ` (${err.message})` : ''}`,
+            { cause: err },
+          ),
+        );
+      }, 15_000);
+      this.#firstConnect = {
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(t);
+          reject(err);
+        },
+      };
+    });
+    this.#attempt();
+    return first;
+  }
+
+  #attempt(): void {
+    if (this.#closed) return;
+    const url = this.#policy.current;
     const commandsTopic = deviceTopic(this.#b.info.topic_prefix, this.id, 'commands');
     const stateTopic = deviceTopic(this.#b.info.topic_prefix, this.id, 'state');
-    const client = mqtt.connect(this.#url, {
+    const client = mqtt.connect(url, {
       clientId: this.id,
       ca: this.#b.ca,
       cert: this.#b.cert,
@@ -118,80 +206,91 @@ export class SimDevice implements OpsDevice {
       protocolVersion: 4,
       clean: true,
       keepalive: 30,
-      reconnectPeriod: 2000,
+      // Reconnection is this device's own (backoff, broker list), not MQTT.js's.
+      reconnectPeriod: 0,
       connectTimeout: 10_000,
       will: { topic: stateTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     this.#client = client;
+    let up = false;
     client.on('connect', () => {
+      up = true;
+      this.#policy.connected();
+      this.#connectedAt = Date.now();
       this.stats.connected = true;
+      this.stats.broker = url;
+      if (!this.#policy.onPrimary) this.stats.failovers++;
+      this.#opts.onConnect?.(url, this.#lostAt === null ? null : Date.now() - this.#lostAt);
+      this.#lostAt = null;
       // Protocol §1: clean session, so subscribe to commands again after every CONNACK.
       client.subscribe(commandsTopic, { qos: 1 });
       client.publish(stateTopic, 'online', { qos: 1, retain: true });
-      // Protocol §6.4: unacknowledged envelopes go again, unchanged (same seq, nonce and MAC).
-      for (const m of this.#redeliver.splice(0)) this.#send(client, m.topic, m.payload);
-      // What was buffered while the link was down goes now, oldest first (§8).
-      if (this.#linkUp) this.flush();
+      // Unacknowledged envelopes first, unchanged (same seq and nonce).
+      this.#inflight.clear();
+      for (const m of this.#outbox.sealedUnacked()) this.#publishSealed(m);
+      this.#link(true);
+      this.#pump = setInterval(() => this.#drain(), 100);
       // §7.5: a freshly installed image is self-tested (confirm or roll back); the running
       // version is reported after every boot.
       this.firmware.onBoot();
+      this.#firstConnect?.resolve();
+      this.#firstConnect = undefined;
     });
     client.on('message', (topic, payload) => {
       if (topic === commandsTopic) void this.#onCommand(payload);
     });
-    client.on('close', () => {
-      this.stats.connected = false;
-    });
-    let lastError: Error | undefined;
     client.on('error', (err) => {
       this.stats.errors++;
-      lastError = err;
+      this.stats.lastError = err.message;
+      this.#lastError = err;
+      const first = this.#firstConnect;
+      if (this.#opts.failFast && first) {
+        // No retry: the caller wants this broker's first answer (a refused certificate, say).
+        this.#firstConnect = undefined;
+        this.#closed = true;
+        first.reject(err);
+      }
     });
-    return new Promise((resolve, reject) => {
-      // An unreachable broker is the environment's problem, not a bug: say which and why.
-      const t = setTimeout(
-        () =>
-          reject(
-            new VigilError(
-              'VIGIL_ERR_UNAVAILABLE',
-              `${this.id}: no connection to ${this.#url} within 15 s${lastError ? ` (${lastError.message})` : ''}`,
-              { cause: lastError },
-            ),
-          ),
-        15_000,
-      );
-      client.once('connect', () => {
-        clearTimeout(t);
-        resolve();
-      });
+    client.on('close', () => {
+      if (this.#client !== client) return;
+      clearInterval(this.#pump);
+      this.stats.connected = false;
+      client.removeAllListeners();
+      client.on('error', () => {});
+      client.end(true);
+      this.#client = undefined;
+      if (this.#closed) return;
+      let delay: number;
+      if (this.#restartInMs !== undefined) {
+        // A reboot or a new certificate: the same broker again, after the given pause.
+        delay = this.#restartInMs;
+        this.#restartInMs = undefined;
+      } else if (up) {
+        this.#lostAt = Date.now();
+        delay = this.#policy.lost(Math.random());
+      } else delay = this.#policy.failed(Math.random());
+      this.#timer = setTimeout(() => this.#attempt(), delay);
     });
   }
 
-  async #onCommand(payload: Buffer): Promise<void> {
+  #onCommand(payload: Buffer): Promise<void> {
     const r = this.#downlink.receive(payload, this.#keys, Date.now());
-    if (!r.ok) {
-      this.stats.refused[r.reason] = (this.stats.refused[r.reason] ?? 0) + 1;
-      return;
-    }
-    const { id, op } = r.command;
-    if (r.duplicate) {
-      // Already run (a resend whose ack was lost): answer again, run nothing.
-      this.stats.duplicates++;
-      this.#publish('acks', JSON.stringify({ id, ok: true, result: { duplicate: true } }));
-      return;
-    }
-    const out = await runOp(this, r.command);
-    this.stats.commandsRun++;
-    this.stats.commandLog.push({ id, op, ok: out.ok });
-    this.#publish(
-      'acks',
-      JSON.stringify(
-        out.ok
-          ? { id, ok: true, ...(out.result ? { result: out.result } : {}) }
-          : { id, ok: false, error: out.error },
-      ),
-    );
-    if (out.ok) out.after?.();
+    return receiveCommand(this, r, this.stats, (body) => this.#ack(body));
+  }
+
+  /**
+   * An ack goes out at once, outside the outbox: if it is lost, the server sends the command again
+   * and the device answers it as a duplicate.
+   */
+  #ack(body: Record<string, unknown>): void {
+    const client = this.#client;
+    if (!client?.connected) return;
+    const { envelope } = this.#envelope('acks', JSON.stringify(body));
+    this.stats.sent++;
+    client.publish(deviceTopic(this.#b.info.topic_prefix, this.id, 'acks'), envelope, { qos: 1 }, (err) => {
+      if (err) this.stats.errors++;
+      else this.stats.acked++;
+    });
   }
 
   // ---- OpsDevice: what the command ops change on the device ------------------------------
@@ -206,7 +305,7 @@ export class SimDevice implements OpsDevice {
       activate: () => {
         // Persisted first (as flash): after a reboot the device continues under the new kid.
         const info = { ...this.#b.info, kid, secret: secret.toString('base64url') };
-        writeAtomic(join(this.#b.dir, 'device.json'), `${JSON.stringify(info, null, 2)}\n`);
+        writeBundleFile(this.#b.dir, 'device.json', `${JSON.stringify(info, null, 2)}\n`);
         this.#b.info = info;
         this.#kid = kid;
         // The old generation is kept for commands still sealed under it; the server retires it.
@@ -215,22 +314,23 @@ export class SimDevice implements OpsDevice {
     };
   }
 
+  /** An event through the outbox: sent now when connected, else when the link is back. */
   sendEvent(body: Record<string, unknown>): void {
-    if (this.stats.connected) this.#publish('events', JSON.stringify(body));
-    else this.#pendingEvents.push(body as DeviceEventBody);
+    this.#outbox.add('event', body, false);
+    this.stats.buffered = this.#outbox.depth;
+    this.#drain();
   }
 
   setPendingKey(pem: string | null): void {
     this.pendingKey = pem;
-    const path = join(this.#b.dir, 'device.key.next');
-    if (pem) writeAtomic(path, pem);
+    if (pem) writeBundleFile(this.#b.dir, 'device.key.next', pem);
   }
 
   installCertificate(certPem: string, keyPem: string): { activate: () => void } {
     return {
       activate: () => {
-        writeAtomic(join(this.#b.dir, 'device.key'), keyPem);
-        writeAtomic(join(this.#b.dir, 'device.crt'), certPem, 0o644);
+        writeBundleFile(this.#b.dir, 'device.key', keyPem);
+        writeBundleFile(this.#b.dir, 'device.crt', certPem, 0o644);
         this.#b.cert = certPem;
         this.#b.key = keyPem;
         this.pendingKey = null;
@@ -241,34 +341,29 @@ export class SimDevice implements OpsDevice {
   }
 
   installTrustBundle(pem: string): void {
-    writeAtomic(join(this.#b.dir, 'ca.crt'), pem, 0o644);
+    writeBundleFile(this.#b.dir, 'ca.crt', pem, 0o644);
     this.#b.ca = pem;
   }
 
+  /** Drops the connection (after the ack left) and connects to the same broker after `ms`. */
   restart(ms: number): void {
     const c = this.#client;
     if (!c) return;
-    // From now on samples are buffered for the next connection.
+    // From now on samples wait in the outbox for the next connection.
     this.stats.connected = false;
+    this.#restartInMs = ms;
     // Let the ack leave first: MQTT.js flushes queued publishes before an orderly end.
-    setTimeout(() => {
-      c.end(false, {}, () => {
-        if (this.#closed) return;
-        setTimeout(() => {
-          if (!this.#closed) this.connect().catch(() => this.stats.errors++);
-        }, ms);
-      });
-    }, 50);
+    setTimeout(() => c.end(false, {}, () => {}), 50);
   }
 
-  #publish(channel: Channel, body: string): void {
-    const client = this.#client;
-    if (!client) throw new Error('not connected');
+  /** Seals `body` under the current kid with the next persisted seq. */
+  #envelope(channel: Channel, body: string): { seq: number; envelope: string } {
     const alg = this.#b.info.alg;
+    const seq = this.#seq.next();
     const env = sealEnvelope({
       dev: this.id,
       channel,
-      seq: this.#seq.next(),
+      seq,
       ts: Date.now(),
       kid: this.#kid,
       alg,
@@ -276,55 +371,129 @@ export class SimDevice implements OpsDevice {
       body,
       keys: this.#keys.get(this.#kid) as DeviceKeys,
     });
-    this.stats.sent++;
-    this.#send(client, deviceTopic(this.#b.info.topic_prefix, this.id, channel), serializeEnvelope(env));
+    return { seq, envelope: serializeEnvelope(env) };
   }
 
-  #send(client: MqttClient, topic: string, payload: string): void {
-    // QoS 1: MQTT.js keeps the message and resends it until the broker's PUBACK, which Vigil sends
-    // only once the reading is durable. If the client ends first, the envelope waits for the next one.
-    client.publish(topic, payload, { qos: 1 }, (err) => {
-      if (!err) {
+  #seal(channel: Channel, body: string, ids: number[]): SealedMessage {
+    const { seq, envelope } = this.#envelope(channel, body);
+    const m: SealedMessage = { seq, channel: channel as 'telemetry' | 'events', ids, envelope };
+    this.#outbox.seal(m);
+    return m;
+  }
+
+  #publishSealed(m: SealedMessage): void {
+    const client = this.#client;
+    if (!client?.connected) return;
+    this.#inflight.add(m.seq);
+    this.stats.sent++;
+    const sentAt = performance.now();
+    // QoS 1: the PUBACK comes only once Vigil has committed the reading (docs/protocol.md §6.4).
+    client.publish(
+      deviceTopic(this.#b.info.topic_prefix, this.id, m.channel),
+      m.envelope,
+      { qos: 1 },
+      (err) => {
+        this.#inflight.delete(m.seq);
+        if (err) {
+          this.stats.errors++;
+          return;
+        }
+        this.#opts.onPublished?.({ channel: m.channel, seq: m.seq, sentAt, doneAt: performance.now() });
         this.stats.acked++;
-        return;
-      }
-      this.stats.errors++;
-      if (this.#client && this.#client !== client && this.#client.connected)
-        this.#send(this.#client, topic, payload);
-      else this.#redeliver.push({ topic, payload });
-    });
+        this.#outbox.ack(m.seq);
+        this.stats.buffered = this.#outbox.depth;
+      },
+    );
+  }
+
+  /** Reports the link: broker and outbox depth (a generic event, docs/protocol.md §8). */
+  #link(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.#lastLink < LINK_EVERY_MS) return;
+    this.#lastLink = now;
+    const body = { type: 'link', ts: now, broker: this.stats.broker ?? '', buffered: this.#outbox.depth };
+    const r = this.#outbox.add('event', body, false);
+    this.#publishSealed(this.#seal('events', JSON.stringify(body), [r.id]));
+  }
+
+  /** Sends what the window allows: events, live samples alone, backlog in full batches. */
+  #drain(): void {
+    const client = this.#client;
+    if (!client?.connected || !this.#linkUp) return;
+    if (this.#policy.shouldReturn(Date.now() - this.#connectedAt) && this.#inflight.size === 0) {
+      // Stable on a secondary for long enough: go back to the primary.
+      this.#policy.returnToPrimary();
+      this.#lostAt = Date.now();
+      client.end(false, {}, () => {});
+      return;
+    }
+    const unsent = this.#outbox.unsent();
+    for (const r of unsent) {
+      if (this.#inflight.size >= MAX_INFLIGHT) return;
+      if (r.kind === 'event') this.#publishSealed(this.#seal('events', JSON.stringify(r.body), [r.id]));
+      else if (!r.backlog)
+        this.#publishSealed(this.#seal('telemetry', JSON.stringify({ samples: [r.body] }), [r.id]));
+    }
+    const backlog = unsent.filter((r) => r.kind === 'sample' && r.backlog);
+    const now = Date.now();
+    if (
+      backlog.length > 0 &&
+      this.#inflight.size < MAX_INFLIGHT &&
+      now - this.#lastBacklogAt >= 1000 / BACKLOG_PER_SEC
+    ) {
+      this.#lastBacklogAt = now;
+      const chunk = backlog.slice(0, BACKFILL_CHUNK);
+      this.#publishSealed(
+        this.#seal(
+          'telemetry',
+          JSON.stringify({ samples: chunk.map((r) => r.body) }),
+          chunk.map((r) => r.id),
+        ),
+      );
+      if (backlog.length === chunk.length) this.#link(true);
+    } else if (backlog.length > 0) this.#link(false);
+    this.stats.buffered = this.#outbox.depth;
   }
 
   /**
-   * One step of the device: its model's sample and events. `linkUp=false` simulates lost
-   * connectivity: samples are buffered and flushed, oldest first, when the link returns.
+   * One step of the device: its model's sample and events. `linkUp=false` is a radio without
+   * coverage: everything is kept in the outbox as backlog until the link returns.
    */
   record(sample: Record<string, unknown>, events: DeviceEventBody[], linkUp: boolean): void {
     this.#linkUp = linkUp;
-    if (this.#buffer.length >= MAX_BUFFER) this.#buffer.shift();
-    this.#buffer.push(sample);
-    this.#pendingEvents.push(...events);
-    if (this.#linkUp && this.stats.connected) this.flush();
-    this.stats.buffered = this.#buffer.length;
+    const live = linkUp && this.stats.connected;
+    for (const ev of events) this.#outbox.add('event', ev, false);
+    this.#outbox.add('sample', sample, !live);
+    this.stats.recorded++;
+    this.stats.dropped = this.#outbox.dropped;
+    this.stats.buffered = this.#outbox.depth;
+    if (live) this.#drain();
   }
 
+  /** Sends everything pending now (tests and tools). */
   flush(): void {
-    for (const ev of this.#pendingEvents.splice(0)) this.#publish('events', JSON.stringify(ev));
-    while (this.#buffer.length > 0) {
-      const chunk = this.#buffer.splice(0, BACKFILL_CHUNK);
-      this.#publish('telemetry', JSON.stringify({ samples: chunk }));
-    }
-    this.stats.buffered = 0;
+    this.#drain();
   }
 
-  /** Publishes a ready-made body on a channel (tests and tools). */
-  send(channel: Channel, body: unknown): void {
-    this.#publish(channel, JSON.stringify(body));
+  /**
+   * Publishes a ready-made body on a channel through the outbox (tests and tools); returns the
+   * envelope's seq (the `seq` of its {@link PublishResult}).
+   */
+  send(channel: Channel, body: Record<string, unknown>): number {
+    const r = this.#outbox.add(channel === 'events' ? 'event' : 'sample', body, false);
+    const m = this.#seal(channel, JSON.stringify(body), [r.id]);
+    this.#publishSealed(m);
+    return m.seq;
   }
 
+  /** Disconnects; what is not acknowledged stays in the outbox for the next run. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#pump);
     const c = this.#client;
+    this.#client = undefined;
+    this.stats.connected = false;
     if (!c) return;
     await new Promise<void>((r) => c.end(false, {}, () => r()));
   }

@@ -2,8 +2,9 @@ import type { Logger } from 'pino';
 import type { Store } from './store.ts';
 
 /**
- * Polls the store for changes committed by another process (a second `vigil` command on the
- * same data directory) and calls `onChange`. SQLite's data_version makes the poll one cheap read.
+ * Polls the store for device-registry changes (devices, key generations, certificates) committed
+ * by any connection, such as a second `vigil` command on the same data directory, and calls
+ * `onChange`. Store.changeToken makes the poll one cheap read (SQLite: a trigger-kept counter).
  */
 export async function watchStoreChanges(p: {
   store: Store;

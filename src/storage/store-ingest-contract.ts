@@ -124,24 +124,75 @@ export function ingestContract(test: ContractTest<StoreFixture>): void {
     test('round-trips replay state and overwrites it on the next batch', async ({ store: s }) => {
       await setup(s);
       assert.equal(await s.getReplayState('truck-0001'), null);
+      const fps = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+      await s.writeBatch(
+        sampleBatch({
+          replayStates: [
+            {
+              deviceId: 'truck-0001',
+              highest: 41,
+              bitmap: Buffer.from('8000000000000001', 'hex'),
+              nonces: fps,
+              updatedAt: T0,
+            },
+          ],
+        }),
+      );
       const st: ReplayStateRecord = {
         deviceId: 'truck-0001',
         highest: 41,
         bitmap: Buffer.from('8000000000000001', 'hex'),
-        nonces: Buffer.from('00112233445566778899', 'hex'),
+        nonces: fps,
         updatedAt: T0,
       };
-      await s.writeBatch(sampleBatch({ replayStates: [st] }));
       assert.deepEqual(await s.getReplayState('truck-0001'), st);
+      // The window one seq later (seq 42 accepted): every bit moves up by one, bit 0 is set; the
+      // transaction carries only the fingerprint its own seq adds.
+      const added = Buffer.from('aabbccddeeff0011', 'hex');
       const next = {
         ...st,
         highest: 42,
-        bitmap: Buffer.from('c000000000000000', 'hex'),
+        bitmap: Buffer.from('0101000000000002', 'hex'),
+        nonces: Buffer.concat([st.nonces, added]),
         updatedAt: T0 + 1,
       };
-      await s.writeBatch(sampleBatch({ replayStates: [next] }));
+      await s.writeBatch(sampleBatch({ replayStates: [{ ...next, nonces: added }] }));
       assert.deepEqual(await s.getReplayState('truck-0001'), next);
       assert.equal(await s.getReplayState('truck-0002'), null);
+    });
+
+    test('keeps the fingerprints of the last window only, oldest first, however they were added', async ({
+      store: s,
+    }) => {
+      await setup(s);
+      // A 64-slot window (8-byte bitmap); 1000 fingerprints added in commits of 1 to 37.
+      const fp = (i: number) => {
+        const b = Buffer.alloc(8);
+        b.writeUInt32BE(i, 4);
+        return b;
+      };
+      let added = 0;
+      for (let commit = 1; added < 1000; commit++) {
+        const n = Math.min(1000 - added, (commit * 7) % 37 || 1);
+        const nonces = Buffer.concat(Array.from({ length: n }, (_, k) => fp(added + k)));
+        added += n;
+        await s.writeBatch(
+          sampleBatch({
+            replayStates: [
+              {
+                deviceId: 'truck-0001',
+                highest: added,
+                bitmap: Buffer.alloc(8, 0xff),
+                nonces,
+                updatedAt: T0,
+              },
+            ],
+          }),
+        );
+      }
+      const st = await s.getReplayState('truck-0001');
+      assert.equal(st?.highest, 1000);
+      assert.deepEqual(st?.nonces, Buffer.concat(Array.from({ length: 64 }, (_, k) => fp(936 + k))));
     });
 
     test('moves lastSeenAt forward only', async ({ store: s }) => {

@@ -85,7 +85,24 @@ export interface ReplayStateRecord {
   highest: number;
   /** Window bitmap, bit i set = seq (highest - i) was accepted. */
   bitmap: Buffer;
-  /** Nonces seen inside the window, concatenated fingerprints (opaque to the store). */
+  /**
+   * Fingerprints of the last accepted nonces, at most one per window slot (the bitmap's bit
+   * count), oldest first; concatenated 8-byte fingerprints, opaque to the store.
+   */
+  nonces: Buffer;
+  updatedAt: number;
+}
+
+/**
+ * What one ingest transaction changes of a device's replay state: the new high-water mark and
+ * bitmap, and only the fingerprints its own seqs add. The store keeps the last window's worth
+ * (as many as the bitmap has bits), so a commit costs the same however full the window is.
+ */
+export interface ReplayStateUpdate {
+  deviceId: string;
+  highest: number;
+  bitmap: Buffer;
+  /** Fingerprints accepted in this transaction, in acceptance order (8 bytes each). */
   nonces: Buffer;
   updatedAt: number;
 }
@@ -129,9 +146,17 @@ export interface AuditRecord extends AuditInput {
 export interface IngestBatch {
   readings: ReadingRecord[];
   messages: MessageRecord[];
-  replayStates: ReplayStateRecord[];
+  replayStates: ReplayStateUpdate[];
   /** Devices seen in this batch, with the time they were seen. */
   lastSeen: { deviceId: string; at: number }[];
+}
+
+/** What {@link Store.writeBatch} did. */
+export interface WriteBatchResult {
+  readingsInserted: number;
+  messagesInserted: number;
+  /** Messages another process had already committed (a replay split across workers). */
+  refused?: { deviceId: string; seq: number; code: 'VIGIL_ERR_REPLAY' | 'VIGIL_ERR_REPLAY_TOO_OLD' }[];
 }
 
 export interface ReadingQuery {
@@ -187,8 +212,13 @@ export interface Store {
   listRevoked(): Promise<CertificateRecord[]>;
 
   // ingest
-  /** Writes the batch in one transaction. Duplicate (deviceId, seq[, idx]) rows are ignored. */
-  writeBatch(batch: IngestBatch): Promise<{ readingsInserted: number; messagesInserted: number }>;
+  /**
+   * Writes the batch in one transaction. Duplicate (deviceId, seq[, idx]) rows are ignored. An
+   * adapter shared by several ingest processes (PostgreSQL) also checks each seq against the
+   * committed replay window under the device's row lock and lists the refused ones in `refused`
+   * (their rows are not written); a single-process adapter never refuses.
+   */
+  writeBatch(batch: IngestBatch): Promise<WriteBatchResult>;
   getReplayState(deviceId: string): Promise<ReplayStateRecord | null>;
   queryReadings(q: ReadingQuery): Promise<ReadingRecord[]>;
   queryMessages(q: {
@@ -236,8 +266,10 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>;
 
   /**
-   * A number that changes whenever another connection (another `vigil` process) committed a
-   * change; used to invalidate caches. Adapters without such a notion return a constant.
+   * A number that changes whenever the device registry (devices, key generations,
+   * certificates) changed, through any connection or process; used to invalidate the caches
+   * built from it (keyring, CRL). Ingest writes do not change it. Adapters without such a notion
+   * return a constant.
    */
   changeToken(): Promise<number>;
 }

@@ -39,6 +39,14 @@ describe('webhook signatures', () => {
     refused(() => verifyWebhook(secret, body, moved, T + 301_000), /mismatch/);
   });
 
+  it('accepts a signature up to the tolerance either side of the clock, and a shorter tolerance', () => {
+    const h = signWebhook(secret, body, T);
+    const t = Math.floor(T / 1000) * 1000;
+    assert.equal(verifyWebhook(secret, body, h, t + 300_000), t);
+    refused(() => verifyWebhook(secret, body, h, t - 301_000), /tolerance/);
+    refused(() => verifyWebhook(secret, body, h, t + 61_000, 60), /tolerance/);
+  });
+
   it('accepts any of several v1 signatures (secret rotation)', () => {
     const old = signWebhook('whsec_old', body, T);
     const cur = signWebhook(secret, body, T).split(',')[1];

@@ -1,9 +1,12 @@
 /**
- * Signed webhooks: every webhook Vigil sends (alarm notifications, and any later data sink)
- * carries `X-Vigil-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with
- * the endpoint's shared secret. The timestamp is inside the MAC, so a captured request cannot be
- * replayed after the tolerance; receivers compare in constant time. docs/alarms.md ("Webhooks")
- * documents it for receivers, with a verification example.
+ * Signed webhooks: every webhook Vigil sends (alarm notifications, src/notifications/channels, and
+ * the webhook sink's reading batches, src/sinks/webhook) carries
+ * `X-Vigil-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the
+ * endpoint's shared secret. The timestamp is inside the MAC, so a captured request cannot be
+ * replayed after the tolerance; within it, a receiver drops a request whose delivery id it has
+ * already processed (`Idempotency-Key` of a notification, `X-Vigil-Delivery` of a sink batch).
+ * Receivers compare in constant time. docs/alarms.md ("Webhooks") and
+ * docs/sinks.md ("Verifying webhooks") document it for receivers, with a verification example.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { VigilError } from '../errors.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { openContext, type VigilContext } from '../../src/data-dir/context.ts';
 import { addDevice } from '../../src/devices/device-service.ts';
@@ -10,6 +10,7 @@ import { type Alg, NONCE_BYTES } from '../../src/protocol/aead.ts';
 import type { DeviceProfile } from '../../src/protocol/device-profile.ts';
 import { type Channel, type Envelope, sealEnvelope, serializeEnvelope } from '../../src/protocol/envelope.ts';
 import { deriveDeviceKeys } from '../../src/protocol/keys.ts';
+import { connectDevice as connectBundle } from '../../src/seclab/mqtt-tools.ts';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server/start-server.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../../src/sim/device-bundle.ts';
 
@@ -35,9 +36,10 @@ export async function startInstance(
   overrides: Partial<ConfigInput> = {},
   dataDir?: string,
   serverOptions: ServerOptions = {},
+  masterKeyHex = MASTER_KEY_HEX,
 ): Promise<Instance> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
-  const env = { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX };
+  const env = { ...process.env, VIGIL_MASTER_KEY: masterKeyHex };
   let mqttPort = 0;
   const open = async () => {
     const ctx = await openContext({
@@ -106,26 +108,8 @@ export function connectDevice(
   b: DeviceBundleFiles,
   extra: Partial<IClientOptions> = {},
 ): Promise<MqttClient> {
-  const client = mqtt.connect(url, {
-    clientId: b.info.id,
-    ca: b.ca,
-    cert: b.cert,
-    key: b.key,
-    protocolVersion: 4,
-    clean: true,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...extra,
-  });
-  return new Promise((resolve, reject) => {
-    const fail = (err: Error) => {
-      client.end(true);
-      reject(err);
-    };
-    client.once('connect', () => resolve(client));
-    client.once('error', fail);
-    client.once('close', () => fail(new Error('connection closed before CONNACK')));
-  });
+  // MQTT.js's default keep-alive (60 s), a shorter CONNACK wait than seclab's.
+  return connectBundle(url, b, { keepalive: 60, connectTimeout: 5000, ...extra });
 }
 
 /** Builds a valid envelope for the bundle's device; fields can be overridden after sealing. */

@@ -4,9 +4,8 @@
  * server's src/notifications/alarm-level.ts routes it. Warning is amber, critical and regulatory
  * are red.
  */
-import { alarmActive } from './normalize.ts';
 import { limitOf, limitState, PROFILES } from './profiles.ts';
-import type { Alarm, Device } from './types.ts';
+import { type Alarm, alarmActive, type Device } from './types.ts';
 
 export type Level = 'info' | 'warning' | 'critical' | 'regulatory';
 const RANK: Record<Level, number> = { info: 0, warning: 1, critical: 2, regulatory: 3 };

@@ -1,7 +1,7 @@
 /**
  * DOM building without HTML strings: every text goes through textContent, so data from the API
  * can never become markup. There is no `style` attribute (the CSP has `style-src 'self'`): looks
- * come from classes in styles.css, and the few computed sizes are set through the CSSOM.
+ * come from classes in web/src/styles/*.css, and the few computed sizes are set through the CSSOM.
  */
 
 export type Child = Node | string | number | null | undefined | false | Child[];

@@ -1,19 +1,20 @@
 /** Number, time and size formatting for people; tabular figures are set in CSS. */
+import { zoned } from './timezone.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** `2026-11-21 14:05:09` in local time. */
+/** `2026-11-21 14:05:09` in the user's time zone (timezone.ts). */
 export function absTime(ts: number | null | undefined): string {
   if (ts === null || ts === undefined || !Number.isFinite(ts)) return '–';
-  const d = new Date(ts);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const d = zoned(ts);
+  return `${d.year}-${pad(d.month)}-${pad(d.day)} ${pad(d.hour)}:${pad(d.minute)}:${pad(d.second)}`;
 }
 
-/** `2026-11-21` in local time. */
+/** `2026-11-21` in the user's time zone. */
 export function absDate(ts: number | null | undefined): string {
   if (ts === null || ts === undefined || !Number.isFinite(ts)) return '–';
-  const d = new Date(ts);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const d = zoned(ts);
+  return `${d.year}-${pad(d.month)}-${pad(d.day)}`;
 }
 
 /** `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 d ago`; `never` for null. */
@@ -69,4 +70,13 @@ export function rate(v: number | null | undefined): string {
 export function humanize(s: string): string {
   const t = s.replace(/[_.-]+/g, ' ').trim();
   return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
+/**
+ * `host:port` as a URL authority (RFC 3986 §3.2.2): an IPv6 address in brackets (`[::]:8883`),
+ * `?` for what is not known.
+ */
+export function hostPort(address: string | null, port: number | null): string {
+  const host = address === null ? '?' : address.includes(':') ? `[${address}]` : address;
+  return `${host}:${port ?? '?'}`;
 }

@@ -2,7 +2,14 @@
  * Entry point: asks `/auth/me` who we are. Not signed in (or half-way) → the sign-in flow;
  * signed in → the app shell (header, navigation, pages) with the live feed.
  */
-import './styles.css';
+// Styles in cascade order: later files override earlier ones (responsive last but the features).
+import './styles/base.css';
+import './styles/components.css';
+import './styles/tables-device.css';
+import './styles/map.css';
+import './styles/pages.css';
+import './styles/responsive.css';
+import './styles/features.css';
 import { startAlarmCue } from './alarm-cue.ts';
 import { ApiError, api, setUnauthorizedHandler } from './api.ts';
 import type { AppContext } from './context.ts';
@@ -11,7 +18,9 @@ import { LiveFeed, type LiveStatus } from './live.ts';
 import { renderSignIn } from './pages/sign-in.ts';
 import { parseHash, ROUTES, type RouteDef } from './routes.ts';
 import { FleetStore } from './store.ts';
+import { loadZone } from './timezone.ts';
 import type { Me } from './types.ts';
+import { refreshAlarmMessages } from './ui/alarm-message.ts';
 import { emptyState, errorBox, loading, refreshTimes, toast } from './ui/components.ts';
 import { icon, logo } from './ui/icons.ts';
 
@@ -61,6 +70,7 @@ async function boot(notice: string | null = null): Promise<void> {
 }
 
 function startApp(me: Me): () => void {
+  loadZone(me.name);
   const perms = new Set(me.permissions);
   const can = (p: string) => perms.has(p);
   const store = new FleetStore({ canReadAlarms: can('alarms.read') });
@@ -207,6 +217,7 @@ function startApp(me: Me): () => void {
   const clock = setInterval(() => {
     store.tick();
     refreshTimes(document);
+    refreshAlarmMessages(document);
   }, 5_000);
 
   let stopped = false;

@@ -86,9 +86,9 @@ export const PROFILES: Record<Profile, ProfileMeta> = {
   },
 };
 
-/** The limit of `field` for this device: the server's, else the profile default. */
-export function limitOf(device: Pick<Device, 'profile' | 'limits'>, field: string): FieldLimit | null {
-  return device.limits?.[field] ?? PROFILES[device.profile].limits[field] ?? null;
+/** The limit of `field` for this device: its profile's default. */
+export function limitOf(device: Pick<Device, 'profile'>, field: string): FieldLimit | null {
+  return PROFILES[device.profile].limits[field] ?? null;
 }
 
 /** Where a value stands against its limit. */

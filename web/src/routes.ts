@@ -69,6 +69,13 @@ export const ROUTES: RouteDef[] = [
     load: async () => (await import('./pages/system.ts')).systemPage,
   },
   {
+    name: 'audit',
+    title: 'Audit',
+    nav: true,
+    anyOf: ['audit.read'],
+    load: async () => (await import('./pages/audit.ts')).auditPage,
+  },
+  {
     name: 'admin',
     title: 'Admin',
     nav: true,

@@ -4,16 +4,12 @@
  * (slowly while the feed is up, to catch online/offline transitions the feed may not push).
  */
 import { api } from './api.ts';
+import { isOnline } from './freshness.ts';
 import type { LiveFeed } from './live.ts';
-import { alarmActive, normAlarm, normDevice, normReading, readingDeviceId } from './normalize.ts';
-import type { Alarm, Device, Reading, SystemStatus } from './types.ts';
+import { type Alarm, alarmActive, type Device, type LiveReading, type Reading } from './types.ts';
 
 type Topic = 'devices' | 'alarms' | 'reading' | 'system';
 type Listener = (detail: unknown) => void;
-
-/** Devices without a message for this long count as offline on the client too (server: 10 min). */
-export const ONLINE_WINDOW_MS = 10 * 60_000;
-const DETAIL_CONCURRENCY = 6;
 
 export interface ReadingEvent {
   deviceId: string;
@@ -64,34 +60,22 @@ export class FleetStore {
   async refresh(): Promise<void> {
     try {
       const [list, alarms] = await Promise.all([
-        api<{ devices: unknown[] }>('/devices'),
-        this.#canAlarms ? api<{ alarms: unknown[] }>('/alarms?state=active').catch(() => null) : null,
+        api<{ devices: Device[] }>('/devices'),
+        this.#canAlarms ? api<{ alarms: Alarm[] }>('/alarms?state=active').catch(() => null) : null,
       ]);
-      const missing: string[] = [];
       const seen = new Set<string>();
-      for (const raw of list.devices ?? []) {
-        const n = normDevice(raw);
-        if (!n) continue;
-        seen.add(n.device.id);
-        const prev = this.devices.get(n.device.id);
-        if (!n.hasLatest) {
-          n.device.latest = prev?.latest ?? null;
-          missing.push(n.device.id);
-        } else if (prev?.latest && n.device.latest && prev.latest.ts > n.device.latest.ts) {
-          n.device.latest = prev.latest;
-        }
-        this.devices.set(n.device.id, n.device);
+      for (const d of list.devices) {
+        seen.add(d.id);
+        const prev = this.devices.get(d.id);
+        // A live reading may be newer than the list's.
+        if (prev?.latest && (!d.latest || prev.latest.ts > d.latest.ts)) d.latest = prev.latest;
+        this.devices.set(d.id, d);
       }
       for (const id of [...this.devices.keys()]) if (!seen.has(id)) this.devices.delete(id);
       if (alarms) {
         this.alarms.clear();
-        for (const raw of alarms.alarms ?? []) {
-          const a = normAlarm(raw);
-          if (a) this.alarms.set(a.id, a);
-        }
+        for (const a of alarms.alarms) this.alarms.set(a.id, a);
       }
-      // The list does not carry the latest reading (yet): ask per device, a few at a time.
-      await this.#fillLatest(missing);
       this.#deriveAlarmState();
       this.loaded = true;
       this.error = null;
@@ -100,25 +84,6 @@ export class FleetStore {
     }
     this.#emit('devices');
     this.#emit('alarms');
-  }
-
-  async #fillLatest(ids: string[]): Promise<void> {
-    const queue = [...ids];
-    const worker = async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        try {
-          const raw = await api<unknown>(`/devices/${encodeURIComponent(id)}`);
-          const n = normDevice(raw);
-          const d = this.devices.get(id);
-          if (n && d && n.device.latest && (!d.latest || n.device.latest.ts >= d.latest.ts)) {
-            d.latest = n.device.latest;
-          }
-        } catch {
-          // One device failing must not hide the others.
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DETAIL_CONCURRENCY, queue.length) }, worker));
   }
 
   #deriveAlarmState(): void {
@@ -144,25 +109,23 @@ export class FleetStore {
           this.#onReading(m.data);
           break;
         case 'device': {
-          const n = normDevice(m.data);
-          if (!n) return;
-          const prev = this.devices.get(n.device.id);
-          if (prev) {
-            prev.status = n.device.status;
-            prev.online = n.device.online;
-            prev.lastSeenAt = n.device.lastSeenAt ?? prev.lastSeenAt;
-            if (n.device.latest && (!prev.latest || n.device.latest.ts >= prev.latest.ts)) {
-              prev.latest = n.device.latest;
-            }
-          } else {
-            this.devices.set(n.device.id, n.device);
-          }
+          // A device change carries the registry summary; the latest reading and alarm flag stay.
+          const d = m.data;
+          const prev = this.devices.get(d.id);
+          const row: Device = {
+            ...d,
+            latest: prev?.latest ?? null,
+            alarm: prev?.alarm ?? 'none',
+            expectedIntervalMs: prev?.expectedIntervalMs ?? null,
+          };
+          // The feed's flag uses the fixed window; the learned interval decides here as in the list.
+          row.online = isOnline(row, Date.now());
+          this.devices.set(d.id, row);
           this.#emitSoon('devices');
           break;
         }
         case 'alarm': {
-          const a = normAlarm(m.data);
-          if (!a) return;
+          const a = m.data;
           this.alarms.set(a.id, a);
           this.#deriveAlarmState();
           this.#emitSoon('alarms');
@@ -170,22 +133,26 @@ export class FleetStore {
           break;
         }
         case 'system':
-          this.#emit('system', m.data as SystemStatus);
+          this.#emit('system', m.data);
           break;
       }
     });
   }
 
-  #onReading(raw: unknown): void {
-    const id = readingDeviceId(raw);
-    const reading = normReading(raw);
-    if (!id || !reading) return;
+  #onReading(live: LiveReading): void {
+    const id = live.deviceId;
+    const reading: Reading = {
+      ts: live.ts,
+      receivedAt: live.receivedAt,
+      backfill: live.backfill,
+      seq: live.seq,
+      data: live.data,
+    };
     const d = this.devices.get(id);
     if (d) {
       // Backfilled (late) data never replaces a newer latest value.
       if (!d.latest || reading.ts >= d.latest.ts) d.latest = reading;
-      const seen = reading.receivedAt ?? Date.now();
-      if (!d.lastSeenAt || seen > d.lastSeenAt) d.lastSeenAt = seen;
+      if (!d.lastSeenAt || reading.receivedAt > d.lastSeenAt) d.lastSeenAt = reading.receivedAt;
       if (d.status === 'enabled') d.online = true;
     }
     this.#emit('reading', { deviceId: id, reading } satisfies ReadingEvent);
@@ -196,10 +163,9 @@ export class FleetStore {
   tick(now = Date.now()): void {
     let changed = false;
     for (const d of this.devices.values()) {
-      const online =
-        d.status === 'enabled' && d.lastSeenAt !== null && now - d.lastSeenAt <= ONLINE_WINDOW_MS;
-      if (d.online && !online) {
-        d.online = false;
+      const online = isOnline(d, now);
+      if (d.online !== online) {
+        d.online = online;
         changed = true;
       }
     }

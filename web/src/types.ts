@@ -1,187 +1,76 @@
 /**
- * Shapes the dashboard reads from the API (docs/api.md). Field names follow src/api/schemas.ts;
- * where the contract and the server may still differ (flat vs nested reading fields, ISO vs
- * epoch-ms times), src/normalize.ts accepts both and hands the pages these types.
+ * The shapes the dashboard reads: the API's own, inferred from the zod schemas the server
+ * validates and serialises with (src/api/contract.ts). `import type` only, so the bundle carries
+ * no zod and no server code; a change of the API's shape fails the dashboard's typecheck.
  */
+import type {
+  AlarmView,
+  CertView,
+  DeviceListRow,
+  DeviceProfile,
+  DeviceSummary,
+  LiveReadingView,
+  MeView,
+  ReadingView,
+  Role,
+  SeriesPointView,
+  SeriesView,
+  SystemStatusView,
+} from '../../src/api/contract.ts';
 
-export type Role = 'admin' | 'operator' | 'quality' | 'receiver' | 'viewer' | 'auditor';
+export type {
+  AlarmNotificationsView,
+  ApiTokenView,
+  AuditEntryView,
+  AuditVerificationView,
+  BackupStatus,
+  ChannelView,
+  DeviceDetailView,
+  DiskStatusView as DiskStatus,
+  EscalationView,
+  ExcursionView,
+  LoggerDisplayView,
+  OnCallView,
+  PowerStatus,
+  ShipmentDetailView,
+  ShipmentView,
+  SignInState,
+  SinkStatusView,
+  UserView,
+} from '../../src/api/contract.ts';
+export type { DeviceSummary, Role };
+
 export const ROLES: readonly Role[] = ['admin', 'operator', 'quality', 'receiver', 'viewer', 'auditor'];
 
-export type Profile = 'vaccine-transport' | 'patient-vitals' | 'temperature-probe';
+export type Profile = DeviceProfile;
 export const PROFILE_NAMES: readonly Profile[] = ['vaccine-transport', 'patient-vitals', 'temperature-probe'];
 
-/** The sign-in state machine of docs/api.md. */
-export type SignInState = 'password_change_required' | 'mfa_enrol_required' | 'mfa_required' | 'ok';
-
-/** `GET /api/v1/auth/me`. */
-export interface Me {
-  name: string;
-  role: Role;
-  mfa: boolean;
-  state: SignInState;
-  permissions: string[];
-}
-
+export type Me = MeView;
 export type Scalar = number | string | boolean | null;
+export type Reading = ReadingView;
+export type LiveReading = LiveReadingView;
+/** A device as listed, with its latest reading and alarm flag. */
+export type Device = DeviceListRow;
+export type Series = SeriesView;
+export type SeriesPoint = SeriesPointView;
+export type Alarm = AlarmView;
+export type SystemStatus = SystemStatusView;
+export type CertStatus = CertView;
 
-/** One reading of a device, telemetry fields (DESIGN.md §4) in `data`. */
-export interface Reading {
-  ts: number;
-  receivedAt: number | null;
-  backfill: boolean;
-  data: Record<string, Scalar>;
-}
-
-/** A limit of one field, inclusive bounds; absent bound = no limit on that side. */
+/** A limit of one field as the dashboard draws it (profile defaults, profiles.ts): inclusive bounds. */
 export interface FieldLimit {
   min?: number;
   max?: number;
 }
 
-/** A device as the pages see it: the registry summary plus its latest reading and alarm state. */
-export interface Device {
-  id: string;
-  profile: Profile;
-  status: 'enabled' | 'disabled' | 'revoked';
-  alg: string;
-  online: boolean;
-  lastSeenAt: number | null;
-  createdAt: number | null;
-  certNotAfter: number | null;
-  latest: Reading | null;
-  /** `none` or `open`; derived from the open alarms when the list does not carry it. */
-  alarm: 'none' | 'open';
-  /** Per-device limits when the server reports them; else the profile defaults apply. */
-  limits: Record<string, FieldLimit> | null;
-}
-
-/** One point of a readings range (server-side downsampled: mean, with min and max). */
-export interface SeriesPoint {
-  ts: number;
-  backfill: boolean;
-  values: Record<string, Scalar>;
-  min: Record<string, number> | null;
-  max: Record<string, number> | null;
-}
-
-/** `GET /api/v1/devices/:id/readings`. */
-export interface Series {
-  points: SeriesPoint[];
-  gaps: { from: number; to: number }[];
-  downsampled: boolean;
-  bucketMs: number | null;
-}
-
-export interface AlarmAck {
-  by: string | null;
-  at: number | null;
-  reason: string | null;
-}
-
-/** `GET /api/v1/alarms`. */
-export interface Alarm {
-  id: string;
-  rule: string;
-  subject: string;
-  state: string;
-  severity: string | null;
-  /** The temperature tier (warning, critical, regulatory) when the server sends it. */
-  tier?: string | null;
-  startedAt: number | null;
-  raisedAt: number | null;
-  endedAt: number | null;
-  message: string;
-  ack: AlarmAck | null;
-  /** Late data disproved the alarm: kept on record, resolved, with when and why. */
-  disproved: { at: number | null; reason: string } | null;
-}
-
-export interface CertStatus {
-  subject: string | null;
-  serial: string;
-  notAfter: number;
-  daysLeft: number;
-}
-
-/** `GET /api/v1/system` (src/api/system-status.ts), with the fields still to come optional. */
-export interface SystemStatus {
-  now: number;
-  uptimeS: number;
-  broker: {
-    mode: 'embedded' | 'external';
-    listeners: { protocol: string; address: string | null; port: number | null }[];
-    connections: { tcp: number; sessions: number; devices: number; services: number } | null;
-    /** Optional: whether the API process can reach the broker (external mode). */
-    reachable?: boolean;
-  };
-  ingest: {
-    accepted: number;
-    rejected: number;
-    readings: number;
-    commits: number;
-    lastCommitMs: number;
-    throughput: { acceptedPerSec: number; readingsPerSec: number; rejectedPerSec: number; windowMs: number };
-  };
-  rejections: { sinceStart: Record<string, number>; persisted: Record<string, number> };
-  storage: { files: { name: string; bytes: number }[]; totalBytes: number };
-  certificates: Record<string, CertStatus>;
-  /** Optional until the backup job reports: the last completed backup. */
-  backup?: {
-    lastAt: number | null;
-    ok?: boolean | null;
-    path?: string | null;
-    bytes?: number | null;
-  } | null;
-  /** Continuity as the server sees it; the page falls back to the device list when absent. */
-  continuity?: {
-    /** null: not known to the API process. */
-    brokerReachable?: boolean | null;
-    /** Devices whose latest reading reports battery or backup power. */
-    onBatteryOrBackup?: string[];
-    devices?: {
-      id: string;
-      power?: string | null;
-      batPct?: number | null;
-      online?: boolean;
-      /** Delivered backfill within `bufferingWindowMs`: it was buffering while offline. */
-      buffering?: boolean;
-      lastBackfillAt?: number | null;
-    }[];
-    buffering?: string[];
-    bufferingWindowMs?: number;
-  } | null;
-}
-
-/** `GET /api/v1/users` (src/auth/accounts.ts UserView). */
-export interface UserView {
-  name: string;
-  role: Role;
-  status: 'active' | 'disabled';
-  mfaEnrolled: boolean;
-  mustChangePassword: boolean;
-  mustEnrolMfa: boolean;
-  recoveryCodesLeft: number;
-  createdAt: number;
-  lastLoginAt: number | null;
-  sessions?: number;
-}
-
-/** `GET /api/v1/tokens` (src/auth/api-tokens.ts ApiTokenView). */
-export interface ApiTokenView {
-  id: string;
-  label: string;
-  role: Role;
-  createdBy: string;
-  createdAt: number;
-  expiresAt: number;
-  revokedAt: number | null;
-  lastUsedAt: number | null;
-  status: 'active' | 'expired' | 'revoked';
-}
-
-/** A message of the live feed (`/api/v1/live`). */
+/** A message of the live feed (`/api/v1/live`, docs/api.md "Live feed"). */
 export type LiveMessage =
-  | { type: 'reading'; data: unknown }
-  | { type: 'alarm'; data: unknown }
-  | { type: 'device'; data: unknown }
-  | { type: 'system'; data: unknown };
+  | { type: 'reading'; data: LiveReading }
+  | { type: 'alarm'; data: Alarm }
+  | { type: 'device'; data: DeviceSummary }
+  | { type: 'system'; data: SystemStatus };
+
+/** Whether an alarm still needs attention: open or acknowledged, not resolved. */
+export function alarmActive(a: Pick<Alarm, 'state'>): boolean {
+  return a.state !== 'resolved';
+}

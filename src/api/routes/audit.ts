@@ -1,22 +1,29 @@
 import { z } from 'zod';
+import { auditEntrySchema, auditVerificationSchema } from '../account-schemas.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { AuditReads } from '../ports.ts';
 import { timeParam } from '../schemas.ts';
 
-const auditEntry = z.object({
-  id: z.number().int(),
-  ts: z.number(),
-  actor: z.string(),
-  action: z.string(),
-  object: z.string().nullable(),
-  detail: z.record(z.string(), z.unknown()),
-  prevHash: z.string(),
-  hash: z.string(),
-});
-
-/** The hash-chained audit log (auditor, admin). */
-export function auditRoutes(audit: AuditReads): RoutePlugin {
+/** The hash-chained audit log (auditor, admin): entries, and the verification of the chain. */
+export function auditRoutes(audit: AuditReads, clock: () => number): RoutePlugin {
   return async (app) => {
+    app.get(
+      '/api/v1/audit/verify',
+      {
+        config: { access: 'audit.read' },
+        schema: {
+          summary: 'Walk the whole audit hash chain (HMAC under the master key) and say where it breaks',
+          description:
+            'Every prevHash must equal the previous entry’s hash and every hash must recompute; `firstBroken` is ' +
+            'the id of the first entry that fails. Entries removed from the end show only against a signed ' +
+            'checkpoint (`vigil audit verify`).',
+          tags: ['audit'],
+          response: { 200: auditVerificationSchema },
+        },
+      },
+      async () => ({ ...(await audit.verifyAudit()), checkedAt: clock() }),
+    );
+
     app.get(
       '/api/v1/audit',
       {
@@ -34,7 +41,7 @@ export function auditRoutes(audit: AuditReads): RoutePlugin {
               .regex(/^[a-z0-9_.]{1,64}$/)
               .optional(),
           }),
-          response: { 200: z.object({ entries: z.array(auditEntry), more: z.boolean() }) },
+          response: { 200: z.object({ entries: z.array(auditEntrySchema), more: z.boolean() }) },
         },
       },
       async (req) => {

@@ -7,17 +7,9 @@ import { ROLES } from '../../auth/principal.ts';
 import { can, PERMISSION_NAMES } from '../../auth/rbac.ts';
 import { clearSessionCookie, sessionCookie } from '../../auth/sessions.ts';
 import { VigilError } from '../../errors.ts';
+import { meSchema, SIGN_IN_STATES, type SignInState } from '../account-schemas.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import { qrSvg } from '../qr-svg.ts';
-
-/** The sign-in states of docs/api.md. */
-export const SIGN_IN_STATES = [
-  'password_change_required',
-  'mfa_enrol_required',
-  'mfa_required',
-  'ok',
-] as const;
-export type SignInState = (typeof SIGN_IN_STATES)[number];
 
 const STATE_OF_STEP: Record<SignInStep, SignInState> = {
   change_password: 'password_change_required',
@@ -206,16 +198,7 @@ export function authRoutes(auth: AuthServices): RoutePlugin {
         schema: {
           summary: 'The caller: name, role, sign-in state and the permissions usable now',
           tags: ['auth'],
-          response: {
-            200: z.object({
-              name: z.string(),
-              role: z.enum(ROLES),
-              kind: z.enum(['user', 'token']),
-              mfa: z.boolean(),
-              state,
-              permissions: z.array(z.string()),
-            }),
-          },
+          response: { 200: meSchema },
         },
       },
       async (req) => {

@@ -54,5 +54,47 @@ export function deviceProvisioningRoutes(control: DeviceControl, clock: () => nu
           .send({ device: summarize(device, clock()), bundle });
       },
     );
+
+    app.post(
+      '/api/v1/devices/:id/revoke',
+      {
+        config: { access: 'devices.manage' },
+        schema: {
+          summary: 'Revoke a device: its certificates go on the CRL and it can never connect again (audited)',
+          description: 'Final: a revoked device is provisioned again under a new id.',
+          tags: ['devices'],
+          params: deviceIdParams,
+          response: { 200: z.object({ device: deviceSummary }) },
+        },
+      },
+      async (req) => {
+        const actor = actorOf(principalOf(req));
+        const d = await control.revoke(req.params.id, actor);
+        req.log.info({ device: d.id, actor }, 'device revoked through the API');
+        return { device: summarize(d, clock()) };
+      },
+    );
+
+    app.delete(
+      '/api/v1/devices/:id',
+      {
+        config: { access: 'devices.manage' },
+        schema: {
+          summary: 'Delete a device that never connected (audited as device.delete)',
+          description:
+            'A device that has been seen, or has readings, events or a shipment, keeps its record: 409 ' +
+            'VIGIL_ERR_DEVICE_IN_USE (revoke it instead).',
+          tags: ['devices'],
+          params: deviceIdParams,
+          response: { 200: z.object({ deleted: z.string() }) },
+        },
+      },
+      async (req) => {
+        const actor = actorOf(principalOf(req));
+        await control.remove(req.params.id, actor);
+        req.log.info({ device: req.params.id, actor }, 'device deleted through the API');
+        return { deleted: req.params.id };
+      },
+    );
   };
 }

@@ -1,13 +1,26 @@
 import { z } from 'zod';
 import { VigilError } from '../../errors.ts';
+import { learnedIntervalMs, onlineWindowMs } from '../../rules/device-cadence.ts';
 import type { DeviceRecord, ReadingRecord } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
-import type { AlarmList, DeviceControl, DeviceReads } from '../ports.ts';
-import { type DeviceSummary, deviceIdParams, deviceSummary, readingSchema } from '../schemas.ts';
+import type { AlarmList, DeviceControl, DeviceReads, LoggerDisplays } from '../ports.ts';
+import {
+  type DeviceSummary,
+  deviceDetail,
+  deviceIdParams,
+  deviceListRow,
+  deviceSummary,
+  loggerDisplaySchema,
+} from '../schemas.ts';
 
-/** A device that sent an accepted message within this window counts as online. */
+/**
+ * A device that sent an accepted message within this window counts as online, where its reporting
+ * interval is not known (the device list learns it: src/rules/device-cadence.ts).
+ */
 export const ONLINE_WINDOW_MS = 10 * 60_000;
+/** Recent readings the device list learns a device's reporting interval from. */
+const CADENCE_SAMPLES = 32;
 
 export function summarize(d: DeviceRecord, now: number): DeviceSummary {
   return {
@@ -37,10 +50,33 @@ export function devicesRoutes(p: {
   devices: DeviceReads;
   alarms: AlarmList;
   control: DeviceControl;
+  displays: LoggerDisplays;
   clock: () => number;
 }): RoutePlugin {
   const { devices: registry, alarms, control, clock } = p;
   return async (app) => {
+    app.get(
+      '/api/v1/devices/:id/display',
+      {
+        config: { access: 'devices.control' },
+        schema: {
+          summary: "A simulated logger's display: its trip's batch id and delivery token (demo; operators)",
+          description:
+            "For the demo's simulated trucks, so that proof of delivery can be tried end to end. `display` is " +
+            'null for any other device (a real logger shows its token on its own screen only). Not cached.',
+          tags: ['devices'],
+          params: deviceIdParams,
+          response: { 200: loggerDisplaySchema },
+        },
+      },
+      async (req, reply) => {
+        if (!(await registry.getDevice(req.params.id))) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
+        const d = await p.displays.display(req.params.id);
+        reply.header('cache-control', 'no-store');
+        return { display: d ? { simulated: true as const, ...d } : null };
+      },
+    );
+
     app.get(
       '/api/v1/devices',
       {
@@ -49,15 +85,7 @@ export function devicesRoutes(p: {
           summary: 'List devices with status and last seen time',
           tags: ['devices'],
           response: {
-            200: z.object({
-              devices: z.array(
-                deviceSummary.extend({
-                  latest: readingSchema.nullable(),
-                  /** `open` while the device has an active (open or acknowledged) alarm. */
-                  alarm: z.enum(['none', 'open']),
-                }),
-              ),
-            }),
+            200: z.object({ devices: z.array(deviceListRow) }),
           },
         },
       },
@@ -67,9 +95,18 @@ export function devicesRoutes(p: {
         const alarmed = new Set((await alarms.list({ state: 'active', limit: 1000 })).map((a) => a.subject));
         const rows = [];
         for (const d of devices) {
-          const [latest] = await registry.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
+          const recent = await registry.queryReadings({
+            deviceId: d.id,
+            descending: true,
+            limit: CADENCE_SAMPLES,
+          });
+          const latest = recent[0];
+          const expectedIntervalMs = learnedIntervalMs(recent.map((r) => r.receivedAt));
+          const window = onlineWindowMs(expectedIntervalMs, ONLINE_WINDOW_MS);
           rows.push({
             ...summarize(d, now),
+            online: d.status === 'enabled' && d.lastSeenAt !== null && now - d.lastSeenAt <= window,
+            expectedIntervalMs,
             latest: latest ? toReading(latest) : null,
             alarm: alarmed.has(d.id) ? ('open' as const) : ('none' as const),
           });
@@ -86,7 +123,7 @@ export function devicesRoutes(p: {
           summary: 'One device with its latest reading',
           tags: ['devices'],
           params: deviceIdParams,
-          response: { 200: z.object({ device: deviceSummary, latest: readingSchema.nullable() }) },
+          response: { 200: deviceDetail },
         },
       },
       async (req) => {

@@ -3,6 +3,7 @@ import type { FleetLifecycle } from '../../lifecycle/fleet-lifecycle.ts';
 import type { ApiRuntime, RoutePlugin } from '../api-deps.ts';
 import type { StatusSources } from '../ports.ts';
 import { PrometheusText } from '../prometheus-text.ts';
+import { renderSinkMetrics } from '../sink-metrics.ts';
 import { type SystemStatus, systemStatus } from '../system-status.ts';
 
 /** Renders the exposition text from one status snapshot plus the runtime histograms. */
@@ -58,6 +59,27 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
     m.sample('vigil_broker_connections', s.broker.connections.services, { kind: 'service' });
     m.sample('vigil_broker_connections', s.broker.connections.tcp, { kind: 'tcp' });
   }
+  m.family(
+    'vigil_broker_dropped_messages',
+    'gauge',
+    'External broker: messages it dropped because of its queue or in-flight limits ($SYS/broker/publish/messages/dropped; alarmed when above 0).',
+  );
+  m.family(
+    'vigil_broker_stored_messages',
+    'gauge',
+    'External broker: messages it holds ($SYS/broker/store/messages/count).',
+  );
+  m.family(
+    'vigil_broker_link_up',
+    'gauge',
+    'External broker: 1 while this process is connected and subscribed.',
+  );
+  for (const x of s.broker.external) {
+    const broker = `${x.address}:${x.port}`;
+    if (x.droppedMessages !== null) m.sample('vigil_broker_dropped_messages', x.droppedMessages, { broker });
+    if (x.storedMessages !== null) m.sample('vigil_broker_stored_messages', x.storedMessages, { broker });
+    m.sample('vigil_broker_link_up', x.connected ? 1 : 0, { broker });
+  }
   m.family('vigil_connected_devices', 'gauge', 'Devices with an MQTT session on the embedded broker.');
   if (s.broker.connections) m.sample('vigil_connected_devices', s.broker.connections.devices);
 
@@ -98,6 +120,69 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
 
   m.family('vigil_storage_bytes', 'gauge', 'Size of the database files.');
   for (const f of s.storage.files) m.sample('vigil_storage_bytes', f.bytes, { file: f.name });
+  const b = s.backup;
+  m.family('vigil_backup_configured', 'gauge', 'Backups are initialised (backup.recipients set).');
+  m.family('vigil_backup_age_seconds', 'gauge', 'Age of the newest backup file.');
+  m.family(
+    'vigil_backup_last_success_timestamp_seconds',
+    'gauge',
+    'When the newest backup was taken (Unix time).',
+  );
+  m.family('vigil_backup_last_failure', 'gauge', '1 while the last backup attempt failed.');
+  m.family('vigil_backup_drill_rto_seconds', 'gauge', 'Restore time measured by the last successful drill.');
+  m.family('vigil_backup_drill_rpo_seconds', 'gauge', 'Age of the newest backup when the last drill ran.');
+  m.family(
+    'vigil_backup_hook_ok',
+    'gauge',
+    '1 when the last backup.command run succeeded, 0 when it failed.',
+  );
+  if (b) {
+    m.sample('vigil_backup_configured', b.configured ? 1 : 0);
+    if (b.newest) {
+      m.sample('vigil_backup_age_seconds', Math.round(b.newest.ageMs / 1000));
+      m.sample(
+        'vigil_backup_last_success_timestamp_seconds',
+        Math.floor(Date.parse(b.newest.createdAt) / 1000),
+      );
+    }
+    m.sample('vigil_backup_last_failure', b.lastFailure ? 1 : 0);
+    if (b.lastDrill?.ok && b.lastDrill.rtoMs !== null)
+      m.sample('vigil_backup_drill_rto_seconds', b.lastDrill.rtoMs / 1000);
+    if (b.lastDrill?.ok && b.lastDrill.rpoMs !== null)
+      m.sample('vigil_backup_drill_rpo_seconds', b.lastDrill.rpoMs / 1000);
+    if (b.lastHook) m.sample('vigil_backup_hook_ok', b.lastHook.ok ? 1 : 0);
+  }
+  const ups = s.power?.ups;
+  m.family('vigil_ups_reachable', 'gauge', 'The host UPS answers through NUT upsd.');
+  m.family('vigil_ups_on_battery', 'gauge', '1 while the host runs on UPS battery (OB).');
+  m.family('vigil_ups_low_battery', 'gauge', '1 while the UPS reports low battery (LB).');
+  m.family('vigil_ups_battery_charge_percent', 'gauge', 'battery.charge of the host UPS.');
+  m.family('vigil_ups_battery_runtime_seconds', 'gauge', 'battery.runtime of the host UPS.');
+  if (ups) {
+    m.sample('vigil_ups_reachable', ups.reachable ? 1 : 0, { ups: ups.ups });
+    m.sample('vigil_ups_on_battery', ups.onBattery ? 1 : 0, { ups: ups.ups });
+    m.sample('vigil_ups_low_battery', ups.lowBattery ? 1 : 0, { ups: ups.ups });
+    if (ups.chargePct !== null) m.sample('vigil_ups_battery_charge_percent', ups.chargePct, { ups: ups.ups });
+    if (ups.runtimeS !== null) m.sample('vigil_ups_battery_runtime_seconds', ups.runtimeS, { ups: ups.ups });
+  }
+  m.family('vigil_devices_by_power', 'gauge', 'Enabled devices by the power source of their latest reading.');
+  if (s.power)
+    for (const [source, n] of Object.entries(s.power.devices.counts))
+      m.sample('vigil_devices_by_power', n, { source });
+  m.family('vigil_disk_free_bytes', 'gauge', 'Free space on the data volume.');
+  m.family(
+    'vigil_disk_forecast_days',
+    'gauge',
+    'Days until the data volume is full at the current ingest rate.',
+  );
+  m.family('vigil_disk_full', 'gauge', '1 while the data volume is full (readings not acknowledged).');
+  if (s.disk) {
+    if (s.disk.freeBytes !== null) m.sample('vigil_disk_free_bytes', s.disk.freeBytes);
+    if (s.disk.forecastDays !== null) m.sample('vigil_disk_forecast_days', s.disk.forecastDays);
+    m.sample('vigil_disk_full', s.disk.full ? 1 : 0);
+  }
+
+  renderSinkMetrics(m, s.sinks, s.now);
   m.family('vigil_uptime_seconds', 'gauge', 'Seconds since the API server started.');
   m.sample('vigil_uptime_seconds', s.uptimeS);
   return m.toString();

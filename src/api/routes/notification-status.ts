@@ -4,24 +4,8 @@ import type { NotificationConfig } from '../../notifications/notification-config
 import { type NotificationService, outboxView } from '../../notifications/notification-service.ts';
 import type { NotificationStore } from '../../notifications/notification-store.ts';
 import type { RoutePlugin } from '../api-deps.ts';
+import { alarmNotificationsSchema, escalationSchema, onCallSchema } from '../notification-schemas.ts';
 import { principalOf } from './auth.ts';
-import { outboxSchema } from './notifications.ts';
-
-const escalationSchema = z.object({
-  alarmId: z.string(),
-  policyId: z.string(),
-  policyName: z.string().nullable(),
-  ruleId: z.string(),
-  /** Escalation notifications made so far (0: only the first notice). */
-  sent: z.number(),
-  /** Levels of the policy (its last level repeats). */
-  levels: z.number().nullable(),
-  nextAt: z.number().nullable(),
-  state: z.enum(['active', 'stopped', 'exhausted']),
-  reason: z.string().nullable(),
-  startedAt: z.number(),
-  updatedAt: z.number(),
-});
 
 /** A browser's PushSubscription (W3C Push API `toJSON()`). */
 const subscriptionSchema = z.strictObject({
@@ -67,19 +51,7 @@ export function notificationStatusRoutes(p: {
           summary: 'Who is on call now, per schedule',
           tags: ['notifications'],
           response: {
-            200: z.object({
-              onCall: z.array(
-                z.object({
-                  scheduleId: z.string(),
-                  scheduleName: z.string(),
-                  contactId: z.string().nullable(),
-                  contactName: z.string().nullable(),
-                  since: z.number().nullable(),
-                  until: z.number().nullable(),
-                  override: z.boolean(),
-                }),
-              ),
-            }),
+            200: z.object({ onCall: z.array(onCallSchema) }),
           },
         },
       },
@@ -119,21 +91,7 @@ export function notificationStatusRoutes(p: {
           tags: ['notifications', 'alarms'],
           params: z.strictObject({ id: z.string().min(1).max(200) }),
           response: {
-            200: z.object({
-              notifications: z.array(
-                outboxSchema.extend({
-                  attemptLog: z.array(
-                    z.object({
-                      at: z.number(),
-                      ok: z.boolean(),
-                      response: z.string(),
-                      durationMs: z.number(),
-                    }),
-                  ),
-                }),
-              ),
-              escalation: escalationSchema.nullable(),
-            }),
+            200: alarmNotificationsSchema,
           },
         },
       },

@@ -11,6 +11,7 @@ import { outboxView } from '../../notifications/notification-service.ts';
 import { sendTestNotification, type TestDeps } from '../../notifications/test-notification.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
+import { channelViewSchema, outboxSchema } from '../notification-schemas.ts';
 import { principalOf } from './auth.ts';
 
 /** The URL segment of each kind. */
@@ -23,32 +24,6 @@ const PATHS: Record<EntityKind, string> = {
 };
 
 const idParams = z.strictObject({ id: z.string().regex(ENTITY_ID_RE) });
-
-export const outboxSchema = z.object({
-  id: z.number(),
-  alarmId: z.string().nullable(),
-  event: z.string(),
-  channel: z.enum(CHANNELS),
-  contactId: z.string().nullable(),
-  recipient: z.string(),
-  escalationLevel: z.number(),
-  level: z.string().nullable(),
-  state: z.string(),
-  attempts: z.number(),
-  nextAttemptAt: z.number().nullable(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  sentAt: z.number().nullable(),
-  lastResponse: z.string().nullable(),
-  subject: z.string(),
-});
-
-const channelViewSchema = z.object({
-  channel: z.enum(['email', 'sms', 'webhook', 'push']),
-  settings: z.record(z.string(), z.unknown()).nullable(),
-  hasSecret: z.boolean(),
-  updatedAt: z.number().nullable(),
-});
 
 /**
  * Notification administration (notifications.manage: admin, MFA; every change audited by

@@ -4,7 +4,7 @@ import type { RoutePlugin } from '../api-deps.ts';
 import { Downsampler } from '../downsample.ts';
 import { validationError } from '../error-handler.ts';
 import type { DeviceReads } from '../ports.ts';
-import { deviceIdParams, seriesPointSchema, timeParam } from '../schemas.ts';
+import { deviceIdParams, seriesSchema, timeParam } from '../schemas.ts';
 
 const DAY = 86_400_000;
 /** Longest range one query may span. */
@@ -81,22 +81,7 @@ export function readingsRoutes(devices: DeviceReads, clock: () => number): Route
           tags: ['readings'],
           params: deviceIdParams,
           querystring: query,
-          response: {
-            200: z.object({
-              deviceId: z.string(),
-              from: z.number(),
-              to: z.number(),
-              maxPoints: z.number().int(),
-              downsampled: z.boolean(),
-              bucketMs: z.number().nullable(),
-              count: z.number().int(),
-              medianIntervalMs: z.number().nullable(),
-              truncated: z.boolean(),
-              points: z.array(seriesPointSchema),
-              gaps: z.array(z.object({ from: z.number(), to: z.number() })),
-              gapsOmitted: z.number().int(),
-            }),
-          },
+          response: { 200: seriesSchema },
         },
       },
       async (req) => {

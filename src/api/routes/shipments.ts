@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { alarmSchema, alarmView } from '../../alarms/alarm-view.ts';
+import { alarmView } from '../../alarms/alarm-view.ts';
 import type { AccountService } from '../../auth/accounts.ts';
 import { alarmPolicyInputSchema } from '../../coldchain/alarm-policy.ts';
 import { VigilError } from '../../errors.ts';
@@ -27,54 +27,12 @@ import { shipmentPolicyView } from '../../shipments/shipment-view.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { AlarmList, AuditLog } from '../ports.ts';
+import { type ShipmentView, shipmentDetailSchema, shipmentSchema } from '../shipment-schemas.ts';
 import { principalOf } from './auth.ts';
 
 const idParams = z.strictObject({ id: z.string().regex(SHIPMENT_ID_RE, 'must be a shipment id') });
 
 const PRINTABLE = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
-
-const profileView = z.union([z.string(), z.record(z.string(), z.unknown())]);
-
-export const shipmentSchema = z.object({
-  id: z.string(),
-  deviceId: z.string(),
-  state: z.enum(SHIPMENT_STATES),
-  /** As given: a preset name, or a custom profile object. */
-  profile: profileView,
-  batches: z.array(
-    z.object({ lot: z.string(), product: z.string(), quantity: z.number(), vvm: z.string().optional() }),
-  ),
-  origin: z.object({ name: z.string(), lat: z.number().optional(), lon: z.number().optional() }),
-  destination: z.object({ name: z.string(), lat: z.number().optional(), lon: z.number().optional() }),
-  plannedRoute: z.array(z.object({ lat: z.number(), lon: z.number() })).nullable(),
-  eta: z.number().nullable(),
-  /** The device's dispatch event: its own timestamp and the batch id (never the token or its hash). */
-  dispatch: z.object({ at: z.number(), batchId: z.string(), receivedAt: z.number() }).nullable(),
-  delivery: z
-    .object({
-      at: z.number(),
-      by: z.string(),
-      lat: z.number().nullable(),
-      lon: z.number().nullable(),
-      fixAt: z.number().nullable(),
-    })
-    .nullable(),
-  closedAt: z.number().nullable(),
-  decision: z
-    .object({
-      state: z.enum(DECISION_STATES),
-      by: z.string(),
-      at: z.number(),
-      reason: z.string(),
-      meaning: z.string(),
-    })
-    .nullable(),
-  createdAt: z.number(),
-  createdBy: z.string(),
-  updatedAt: z.number(),
-});
-
-export type ShipmentView = z.infer<typeof shipmentSchema>;
 
 /** A shipment as the API shows it: everything but the token hash. */
 export function shipmentView(s: Shipment): ShipmentView {
@@ -100,75 +58,7 @@ export function shipmentView(s: Shipment): ShipmentView {
   };
 }
 
-const excursionSchema = z.object({
-  kind: z.enum(['above', 'below']),
-  start: z.number(),
-  end: z.number(),
-  durationMs: z.number(),
-  peakC: z.number(),
-  ongoing: z.boolean(),
-  /** Excursions closer than the profile's merge gap counted as this one (1: none merged). */
-  parts: z.number(),
-});
-
-const limitAlarmView = z.object({ limitC: z.number(), inclusive: z.boolean(), durationMs: z.number() });
-const tierView = z.object({ above: limitAlarmView.nullable(), below: limitAlarmView.nullable() });
-
-/** The shipment's alarm policy (docs/alarms.md) and which of its settings are the shipment's own. */
-const policySchema = z.object({
-  warning: tierView,
-  critical: tierView,
-  regulatory: z.object({
-    heat: limitAlarmView,
-    freeze: limitAlarmView.nullable(),
-    budgets: z.array(
-      z.object({
-        name: z.string(),
-        kind: z.enum(['above', 'below']),
-        limitC: z.number(),
-        inclusive: z.boolean(),
-        budgetMs: z.number(),
-      }),
-    ),
-  }),
-  hysteresisC: z.number(),
-  mergeGapMinutes: z.number(),
-  /** Dotted paths of the settings that differ from the preset's defaults (per-shipment overrides). */
-  overrides: z.array(z.string()),
-});
-
-const detailSchema = z.object({
-  shipment: shipmentSchema,
-  profile: z.object({
-    name: z.string(),
-    preset: z.string(),
-    lowerC: z.number(),
-    upperC: z.number(),
-    policy: policySchema,
-  }),
-  trip: z.object({ from: z.number(), to: z.number() }).nullable(),
-  summary: z.object({
-    readings: z.number(),
-    truncated: z.boolean(),
-    minC: z.number().nullable(),
-    maxC: z.number().nullable(),
-    mktC: z.number().nullable(),
-    timeOutOfRange: z.object({ aboveMs: z.number(), belowMs: z.number() }),
-    excursions: z.array(excursionSchema),
-    gaps: z.array(z.object({ start: z.number(), end: z.number(), durationMs: z.number() })),
-  }),
-  alarms: z.array(alarmSchema),
-  custody: z.array(
-    z.object({
-      at: z.number(),
-      action: z.string(),
-      actor: z.string(),
-      detail: z.record(z.string(), z.unknown()),
-    }),
-  ),
-});
-
-function detailView(d: ShipmentDetail): z.infer<typeof detailSchema> {
+function detailView(d: ShipmentDetail): z.infer<typeof shipmentDetailSchema> {
   const s = d.summary;
   return {
     shipment: shipmentView(d.shipment),
@@ -250,7 +140,7 @@ export function shipmentsRoutes(p: {
             'One shipment with its cold-chain record: MKT, time out of range, excursions, alarms, custody',
           tags: ['shipments'],
           params: idParams,
-          response: { 200: detailSchema },
+          response: { 200: shipmentDetailSchema },
         },
       },
       async (req) => detailView(await loadShipmentDetail(detailDeps, req.params.id)),

@@ -1,67 +1,7 @@
-import { z } from 'zod';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { StatusSources } from '../ports.ts';
+import { systemSchema } from '../system-schema.ts';
 import { systemStatus } from '../system-status.ts';
-
-const cert = z.object({
-  subject: z.string().nullable(),
-  serial: z.string(),
-  notAfter: z.number(),
-  daysLeft: z.number().int(),
-});
-
-const systemSchema = z.object({
-  now: z.number(),
-  uptimeS: z.number(),
-  broker: z.object({
-    mode: z.enum(['embedded', 'external']),
-    listeners: z.array(
-      z.object({ protocol: z.literal('mqtts'), address: z.string().nullable(), port: z.number().nullable() }),
-    ),
-    connections: z
-      .object({ tcp: z.number(), sessions: z.number(), devices: z.number(), services: z.number() })
-      .nullable(),
-  }),
-  ingest: z.object({
-    accepted: z.number(),
-    rejected: z.number(),
-    readings: z.number(),
-    commits: z.number(),
-    lastCommitMs: z.number(),
-    throughput: z.object({
-      acceptedPerSec: z.number(),
-      readingsPerSec: z.number(),
-      rejectedPerSec: z.number(),
-      windowMs: z.number(),
-    }),
-  }),
-  rejections: z.object({
-    sinceStart: z.record(z.string(), z.number()),
-    persisted: z.record(z.string(), z.number()),
-  }),
-  storage: z.object({
-    files: z.array(z.object({ name: z.string(), bytes: z.number() })),
-    totalBytes: z.number(),
-  }),
-  certificates: z.object({ server: cert, ca: cert }),
-  backup: z.object({ lastAt: z.number().nullable(), ok: z.boolean().nullable() }),
-  continuity: z.object({
-    brokerReachable: z.boolean().nullable(),
-    onBatteryOrBackup: z.array(z.string()),
-    buffering: z.array(z.string()),
-    bufferingWindowMs: z.number(),
-    devices: z.array(
-      z.object({
-        id: z.string(),
-        power: z.string().nullable(),
-        batPct: z.number().nullable(),
-        online: z.boolean(),
-        buffering: z.boolean(),
-        lastBackfillAt: z.number().nullable(),
-      }),
-    ),
-  }),
-});
 
 /** System status for the dashboard's system page. */
 export function systemRoutes(status: StatusSources): RoutePlugin {
@@ -74,9 +14,12 @@ export function systemRoutes(status: StatusSources): RoutePlugin {
           summary:
             'Broker listeners and connections, ingest throughput, rejections, storage, certificates, backup, continuity',
           description:
-            '`backup` is null/null until a backup has been recorded. `continuity`: devices whose latest reading ' +
+            '`backup`: schedule, newest backup, last verify, drill (RPO/RTO) and off-site hook; `power`: the host UPS ' +
+            '(NUT) and device power with battery runtimes; `disk`: free space, forecast, disk-full state (`readOnly`). ' +
+            '`continuity`: brokers and the devices on each, devices offline, devices whose latest reading ' +
             'reports battery or backup power, devices that delivered backfill within `bufferingWindowMs` (they ' +
-            'were buffering while offline; counted since the server started) and whether the broker is reachable.',
+            'were buffering while offline; counted since the server started) and whether the broker is reachable. ' +
+            '`sinks`: each configured sink (InfluxDB, webhooks) with its state, deliveries, failures and outbox.',
           tags: ['system'],
           response: { 200: systemSchema },
         },

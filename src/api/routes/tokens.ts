@@ -3,23 +3,11 @@ import { API_TOKEN_MAX_TTL_MS } from '../../auth/api-tokens.ts';
 import type { AuthServices } from '../../auth/auth-services.ts';
 import { ROLES } from '../../auth/principal.ts';
 import { actorOf } from '../access.ts';
+import { tokenSchema } from '../account-schemas.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import { principalOf } from './auth.ts';
 
 const DAY = 86_400_000;
-
-const tokenSchema = z.object({
-  id: z.string(),
-  label: z.string(),
-  role: z.enum(ROLES),
-  createdBy: z.string(),
-  owner: z.string().nullable(),
-  createdAt: z.number(),
-  expiresAt: z.number(),
-  revokedAt: z.number().nullable(),
-  lastUsedAt: z.number().nullable(),
-  status: z.enum(['active', 'expired', 'revoked']),
-});
 
 /** API tokens for machine clients (admin, MFA): created and shown once, listed, revoked; audited. */
 export function tokensRoutes(auth: AuthServices): RoutePlugin {

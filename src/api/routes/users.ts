@@ -4,37 +4,11 @@ import type { AuthServices } from '../../auth/auth-services.ts';
 import { ROLES } from '../../auth/principal.ts';
 import { VigilError } from '../../errors.ts';
 import { actorOf } from '../access.ts';
+import { sessionSchema, userSchema } from '../account-schemas.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import { principalOf } from './auth.ts';
 
 const role = z.enum(ROLES);
-
-const userSchema = z.object({
-  name: z.string(),
-  role,
-  status: z.enum(['active', 'disabled']),
-  mfaEnrolled: z.boolean(),
-  mustChangePassword: z.boolean(),
-  mustEnrolMfa: z.boolean(),
-  recoveryCodesLeft: z.number().int(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  passwordChangedAt: z.number(),
-  lastLoginAt: z.number().nullable(),
-  /** Live sessions of the user. */
-  sessions: z.number().int(),
-});
-
-const sessionSchema = z.object({
-  id: z.string(),
-  userName: z.string(),
-  state: z.enum(['password_ok', 'mfa_ok']),
-  authAt: z.number(),
-  lastSeenAt: z.number(),
-  address: z.string().nullable(),
-  /** The caller's own session. */
-  current: z.boolean(),
-});
 
 const nameParams = z.strictObject({ name: z.string().regex(USER_NAME_RE, 'must be a user name') });
 /** A session id as listed: the SHA-256 of the cookie value, base64url. */

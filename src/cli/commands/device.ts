@@ -158,7 +158,8 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
           const certs = await ctx.store.listCertificates({ subject: id, kind: 'device' });
           const keys = await ctx.store.listDeviceKeys(id);
           const readings = await ctx.store.countReadings(id);
-          const lifecycle = await deviceLifecycle(lifecycleSources(ctx), id);
+          // The key and certificate lifecycle lives in the SQLite store (none on PostgreSQL yet).
+          const lifecycle = ctx.lifecycleStores ? await deviceLifecycle(lifecycleSources(ctx), id) : null;
           const r = lifecycle?.lastRotation ?? null;
           if (values.json) {
             io.out(

@@ -1,9 +1,10 @@
-import { resolveDataDir } from '../../config/load.ts';
+import { loadConfig, resolveDataDir } from '../../config/load.ts';
 import { checkDataDir } from '../../data-dir/data-dir-state.ts';
 import { rotateMasterKey } from '../../data-dir/master-rotation.ts';
 import { dataPaths } from '../../data-dir/paths.ts';
 import { serverLockHolder } from '../../data-dir/server-lock.ts';
 import { VigilError } from '../../errors.ts';
+import { isPostgresUrl } from '../../storage/adapters/postgres-url.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
 import type { CliIo } from '../io.ts';
@@ -30,6 +31,12 @@ export async function keysCommand(argv: string[], io: CliIo): Promise<number> {
   const paths = dataPaths(resolveDataDir(values['data-dir'], io.env));
   // Before anything is written: a data directory that is one, and no server holding the old key.
   checkDataDir(paths, io.env, false);
+  if (isPostgresUrl(loadConfig({ dataDir: paths.dataDir, env: io.env, overrides: {} }).storage.url)) {
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      'rotate-master re-keys the SQLite store; with storage.url (PostgreSQL) the data key sealed in the database is not re-sealed yet',
+    );
+  }
   const pid = serverLockHolder(paths.lock);
   if (pid !== null)
     throw new VigilError(

@@ -67,6 +67,10 @@ export async function mosquittoConfigCommand(argv: string[], io: CliIo): Promise
       io.out(
         `  CRL              ${r.revokedSerials.length} revoked certificate(s), valid until ${new Date(r.crlNextUpdate).toISOString()}`,
       );
+      io.out(`  backend ACL      ${r.services.join(', ')} (and the $SYS dropped-message counters)`);
+      io.out(
+        `  queues           ${r.queue.maxMessages} messages / ${r.queue.maxBytes} bytes per session: ${r.queue.maxOutageMinutes} min of outage at ${r.queue.ratePerSec} msg/s (mqtt.external.maxOutageMinutes, fleetRatePerSec); mosquitto keeps them in RAM`,
+      );
       io.out('');
       io.out('run the broker:');
       io.out(`  mosquitto -c ${conf}`);

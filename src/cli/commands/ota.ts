@@ -1,4 +1,4 @@
-import type { VigilContext } from '../../data-dir/context.ts';
+import { lifecycleStoresOf, type VigilContext } from '../../data-dir/context.ts';
 import { createOtaServices } from '../../lifecycle/ota-services.ts';
 import { campaignDeviceView, campaignView } from '../../ota/campaign-view.ts';
 import type { CampaignRecord } from '../../ota/ota-store.ts';
@@ -56,7 +56,7 @@ function percent(flag: string, v: string | undefined): number | undefined {
 }
 
 async function show(ctx: VigilContext, io: CliIo, c: CampaignRecord, json: boolean): Promise<void> {
-  const v = campaignView(c, await ctx.otaStore.campaignDevices(c.id));
+  const v = campaignView(c, await lifecycleStoresOf(ctx).ota.campaignDevices(c.id));
   if (json) io.out(JSON.stringify(v));
   else
     io.out(
@@ -107,18 +107,18 @@ export async function otaCommand(argv: string[], io: CliIo): Promise<number> {
   if (sub === 'status') {
     return withDataDir(values['data-dir'], async (ctx) => {
       if (!id) {
-        const list = await ctx.otaStore.listCampaigns();
+        const list = await lifecycleStoresOf(ctx).ota.listCampaigns();
         for (const c of list) await show(ctx, io, c, json);
         if (!json) io.out(`${list.length} campaign(s)`);
         return 0;
       }
-      const c = await ctx.otaStore.getCampaign(id);
+      const c = await lifecycleStoresOf(ctx).ota.getCampaign(id);
       if (!c) {
         io.err(`vigil ota: no campaign ${id}`);
         return 1;
       }
       await show(ctx, io, c, json);
-      for (const d of await ctx.otaStore.campaignDevices(id)) {
+      for (const d of await lifecycleStoresOf(ctx).ota.campaignDevices(id)) {
         const v = campaignDeviceView(d);
         if (json) io.out(JSON.stringify(v));
         else

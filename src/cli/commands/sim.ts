@@ -79,14 +79,13 @@ export async function simCommand(argv: string[], io: CliIo): Promise<number> {
         });
       });
       clearInterval(progress);
-      // Give in-flight QoS 1 messages a moment to be acknowledged before disconnecting.
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline && fleet.totals().acked < fleet.totals().sent)
-        await new Promise((r) => setTimeout(r, 100));
-      await fleet.stop();
+      // Give the outboxes a moment to drain; what is left stays on disk for the next run.
+      await fleet.stop({ drainMs: 10_000 });
       const t = fleet.totals();
-      io.out(`done: sent ${t.sent}, acknowledged ${t.acked}, still buffered ${t.buffered}`);
-      return t.acked === t.sent ? 0 : 1;
+      io.out(
+        `done: sent ${t.sent}, acknowledged ${t.acked}, still buffered ${t.buffered} (kept in the outbox)`,
+      );
+      return t.buffered === 0 ? 0 : 1;
     },
     { env: io.env },
   );

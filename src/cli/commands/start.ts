@@ -1,19 +1,30 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  generateBackupIdentity,
+  identityFileText,
+  identityWarning,
+  writeIdentityFile,
+} from '../../backup/age-identity.ts';
+import { addBackupRecipient } from '../../backup/backup-config.ts';
+import { ROLES, type Role } from '../../cluster/process-role.ts';
 import type { ConfigInput } from '../../config/schema.ts';
-import { ensureFirstAdmin, openContext } from '../../data-dir/context.ts';
+import { ensureFirstAdmin, openContext, type VigilContext } from '../../data-dir/context.ts';
+import { dataPaths } from '../../data-dir/paths.ts';
+import { startRoleServer } from '../../server/start-role-server.ts';
 import { DEFAULT_WEB_ROOT, startServer } from '../../server/start-server.ts';
 import { type SimFleet, startSimFleet } from '../../sim/runner.ts';
 import { parseCommand } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
 import { firstAdminNotice, pendingFirstAdminHint } from '../first-admin-notice.ts';
-import { type CliIo, parsePositiveInt } from '../io.ts';
-import { listenError, listenersOf, startPreflight } from '../start-preflight.ts';
+import { type CliIo, parsePositiveInt, usage } from '../io.ts';
+import { type Listener, listenError, listenersOf, startPreflight } from '../start-preflight.ts';
 
 export const startHelp: CommandHelp = {
   forms: {
     '': {
-      synopsis: 'start [--mqtt-port N] [--http-port N] [--ota-port N] [--demo] [--accept-exposed-master-key]',
+      synopsis:
+        'start [--mqtt-port N] [--http-port N] [--ota-port N] [--demo] [--accept-exposed-master-key] [--store URL] [--role all|ingest|api|rules]',
       about:
         'Runs the MQTT broker (mTLS), the ingest pipeline, the encrypted store, the HTTPS API and the dashboard, until Ctrl-C. On first use it creates the data directory (master key, database, CA, server certificate, CRL) and the admin account, whose one-time password it prints once; before writing anything it checks the data directory, the configuration and both ports.',
       options: [
@@ -21,6 +32,14 @@ export const startHelp: CommandHelp = {
         ['--http-port N', 'HTTPS port (default http.port, 8443; 0 picks a free one)'],
         ['--ota-port N', 'firmware download port (default ota.port, 8444; 0 picks a free one)'],
         ['--demo', 'also run the simulated fleet: 6 trucks, 3 patient monitors, 3 fridge probes'],
+        [
+          '--store URL',
+          'store in PostgreSQL (postgres://user:password@host[,host2]/db?sslrootcert=CA.pem; as storage.url; prefer config.json, a URL on the command line is visible to other users in the process list)',
+        ],
+        [
+          '--role R',
+          'all (default: everything in one process), or one part on a shared PostgreSQL database: ingest (broker links and pipeline, no HTTPS), rules (alarms and shipments by device lease), api (HTTPS API and dashboard); see docs/scaling.md',
+        ],
         [
           '--accept-exposed-master-key',
           'start although master.key was readable by other users (then set to mode 0600, logged and audited); rotate the key if it may have leaked',
@@ -52,13 +71,19 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       'ota-port': { type: 'string' },
       demo: { type: 'boolean', default: false },
       'accept-exposed-master-key': { type: 'boolean', default: false },
+      store: { type: 'string' },
+      role: { type: 'string' },
     },
     { positionals: false },
   );
   const mqttPort = portFlag('--mqtt-port', values['mqtt-port']);
   const httpPort = portFlag('--http-port', values['http-port']);
   const otaPort = portFlag('--ota-port', values['ota-port']);
+  const role = (values.role ?? 'all') as Role;
+  if (!(ROLES as readonly string[]).includes(role)) usage(`--role must be one of ${ROLES.join(', ')}`);
+  if (role !== 'all' && values.demo) usage('--demo runs with --role all only');
   const overrides: Partial<ConfigInput> = {
+    ...(values.store !== undefined ? { storage: { url: values.store } } : {}),
     ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
     ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
     ...(otaPort !== undefined ? { ota: { port: otaPort } } : {}),
@@ -70,7 +95,11 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     env: io.env,
     overrides,
     acceptExposedMasterKey,
+    role,
   });
+  // The demo initialises backups itself (vigil backup init), identity in the data directory;
+  // after the checks above, so that a refused start writes nothing.
+  const demoBackup: string[] = values.demo ? await initDemoBackups(config.dataDir) : [];
   const ctx = await openContext({
     dataDir: values['data-dir'],
     env: io.env,
@@ -78,17 +107,26 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     create: true,
     acceptExposedMasterKey,
   });
-  const server = await startServer(ctx).catch(async (err) => {
-    await ctx.close();
-    // A port taken between the check and the start: the same plain error.
-    throw listenError(err, listenersOf(config)) ?? err;
+  if (role !== 'all') return runRole(ctx, role, io, listenersOf(config, role));
+  // UPS low battery asks for the same graceful stop as Ctrl-C (src/continuity).
+  let shutdown: ((reason: string) => void) | undefined;
+  const shutdownRequested = new Promise<string>((resolve) => {
+    shutdown = resolve;
   });
+  const server = await startServer(ctx, { requestShutdown: (reason) => shutdown?.(reason) }).catch(
+    async (err) => {
+      await ctx.close();
+      // A port taken between the check and the start: the same plain error.
+      throw listenError(err, listenersOf(config)) ?? err;
+    },
+  );
   // The first admin only now that the server runs: a start that failed leaves no account
   // whose password nobody saw, and the next start creates it.
   const admin = await ensureFirstAdmin(ctx);
   const dashboard = `https://localhost:${server.httpPort}/`;
   io.out(`vigil started (pid ${process.pid})`);
   for (const c of ctx.created) io.out(`  created ${c}`);
+  for (const l of demoBackup) io.out(`  ${l}`);
   io.out(`  data directory   ${ctx.paths.dataDir}`);
   io.out(
     `  MQTT over mTLS   mqtts://localhost:${server.mqttPort}  (topics ${ctx.config.mqtt.topicPrefix}/devices/{id}/...)`,
@@ -142,11 +180,14 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     : undefined;
   statsTimer?.unref();
 
-  await new Promise<void>((resolve) => {
-    if (io.signal.aborted) resolve();
-    io.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  io.out('stopping...');
+  const reason = await Promise.race([
+    shutdownRequested,
+    new Promise<string>((resolve) => {
+      if (io.signal.aborted) resolve('signal');
+      io.signal.addEventListener('abort', () => resolve('signal'), { once: true });
+    }),
+  ]);
+  io.out(reason === 'signal' ? 'stopping...' : `stopping: ${reason}...`);
   clearInterval(statsTimer);
   for (const f of fleets) await f.stop();
   const outcome = await server.stop();
@@ -158,4 +199,58 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       : `stopped: forced after ${ctx.config.shutdownTimeoutMs} ms (${outcome.cutShort.join(', ')})`,
   );
   return outcome.clean ? 0 : 1;
+}
+
+/** `vigil start --role ingest|rules|api`: one part of Vigil, on the shared PostgreSQL database. */
+async function runRole(
+  ctx: VigilContext,
+  role: Exclude<Role, 'all'>,
+  io: CliIo,
+  listeners: Listener[],
+): Promise<number> {
+  const server = await startRoleServer(ctx, role).catch(async (err) => {
+    await ctx.close();
+    throw listenError(err, listeners) ?? err;
+  });
+  const admin = role === 'api' ? await ensureFirstAdmin(ctx) : null;
+  io.out(`vigil started (pid ${process.pid}, role ${role})`);
+  for (const c of ctx.created) io.out(`  created ${c}`);
+  io.out(`  data directory   ${ctx.paths.dataDir}`);
+  if (server.identity) io.out(`  ingest identity  ${server.identity}`);
+  if (server.httpPort !== null) io.out(`  dashboard, API   https://localhost:${server.httpPort}/`);
+  if (admin) io.out(firstAdminNotice(admin, `https://localhost:${server.httpPort}/`));
+  io.out('press Ctrl-C to stop');
+  const statsTimer = io.terminal?.stdout
+    ? setInterval(
+        () => io.out(`[${new Date().toISOString()}] ${server.summary()}`),
+        ctx.config.log.statusIntervalMs,
+      )
+    : undefined;
+  statsTimer?.unref();
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  io.out('stopping...');
+  clearInterval(statsTimer);
+  const outcome = await server.stop();
+  await ctx.close();
+  io.out(outcome.clean ? 'stopped' : `stopped: forced (${outcome.cutShort.join(', ')})`);
+  return outcome.clean ? 0 : 1;
+}
+
+/** Backups for the demo: a fresh identity in `<data-dir>/backup-identity.txt` unless configured. */
+async function initDemoBackups(dataDir: string): Promise<string[]> {
+  const configFile = join(dataDir, 'config.json');
+  if (existsSync(configFile)) {
+    const doc = JSON.parse(readFileSync(configFile, 'utf8')) as { backup?: { recipients?: unknown[] } };
+    if ((doc.backup?.recipients?.length ?? 0) > 0) return [];
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = dataPaths(dataDir).demoBackupIdentity;
+  if (existsSync(path)) return [];
+  const pair = await generateBackupIdentity();
+  writeIdentityFile(path, identityFileText(pair, new Date()));
+  addBackupRecipient(dataDir, pair.recipient);
+  return [`backups initialised (recipient ${pair.recipient})`, ...identityWarning(path)];
 }

@@ -5,10 +5,10 @@
  * behind a stale pooled connection.
  */
 import nodemailer from 'nodemailer';
+import { trustedCas } from '../../net/https-post.ts';
 import { TLS_MIN_VERSION } from '../../pki/tls-policy.ts';
 import { type ChannelSender, type CredentialSource, failure, type SendResult } from './channel.ts';
 import { type EmailSettings, SECRET_NAMES } from './channel-settings.ts';
-import { trustedCas } from './https-post.ts';
 
 /** SMTP reply codes that will not change on a retry (RFC 5321 §4.2.1: 5yz is permanent). */
 const permanentSmtp = (code: number | undefined) => code !== undefined && code >= 500 && code < 600;

@@ -6,10 +6,10 @@
  */
 import { Agent } from 'node:https';
 import webpush from 'web-push';
+import { trustedCas } from '../../net/https-post.ts';
 import { TLS_MIN_VERSION } from '../../pki/tls-policy.ts';
 import { type ChannelSender, failure, type SendResult } from './channel.ts';
 import type { PushSettings } from './channel-settings.ts';
-import { trustedCas } from './https-post.ts';
 
 export interface VapidKeys {
   publicKey: string;

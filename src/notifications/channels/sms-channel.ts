@@ -3,9 +3,10 @@
  * API as a preset (`TWILIO_API`). The token is opened from its sealed form for each request and
  * travels only in the Authorization header; it is never recorded.
  */
+
+import { postHttps, retryableStatus, trustedCas } from '../../net/https-post.ts';
 import { type ChannelSender, type CredentialSource, failure, type SendResult } from './channel.ts';
 import { type ProviderApi, SECRET_NAMES, type SmsSettings, TWILIO_API } from './channel-settings.ts';
-import { postHttps, retryableStatus } from './https-post.ts';
 
 const TWILIO_BASE = 'https://api.twilio.com';
 
@@ -60,7 +61,7 @@ export function smsSender(o: {
             accept: 'application/json',
           },
           body,
-          caPem: s.caPem,
+          ca: trustedCas(s.caPem),
           timeoutMs: o.timeoutMs,
         });
         let id = '';

@@ -3,10 +3,11 @@
  * receiving contact's own secret, and the outbox id as `Idempotency-Key` so a receiver can drop
  * the duplicate of a retried delivery.
  */
+
+import { postHttps, retryableStatus, trustedCas } from '../../net/https-post.ts';
 import { SIGNATURE_HEADER, signWebhook } from '../../webhooks/signature.ts';
 import { type ChannelSender, type CredentialSource, failure, type SendResult } from './channel.ts';
 import { SECRET_NAMES, type WebhookSettings } from './channel-settings.ts';
-import { postHttps, retryableStatus } from './https-post.ts';
 
 export function webhookSender(o: {
   settings: () => Promise<WebhookSettings | null>;
@@ -35,7 +36,7 @@ export function webhookSender(o: {
             ...(d.id !== null ? { 'idempotency-key': String(d.id) } : {}),
           },
           body,
-          caPem: s?.caPem,
+          ca: trustedCas(s?.caPem),
           timeoutMs: o.timeoutMs,
         });
         const response = `HTTP ${r.status}`;

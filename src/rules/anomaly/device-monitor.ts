@@ -5,7 +5,13 @@
 import type { TemperatureProfile } from '../../coldchain/profiles.ts';
 import type { RandomSource } from '../isolation-forest.ts';
 import { RATE_ALLOWANCE_C, temperatureLimits, VITAL_PLAUSIBLE } from '../sensor-fault/sensor-fault-rules.ts';
-import { DEFAULT_VITALS_RANGES } from '../vitals-range-rule.ts';
+import {
+  DEFAULT_VITALS_RANGES,
+  defaultRange,
+  insideOf,
+  limitsApply,
+  type VitalRangeConfig,
+} from '../vitals-policy.ts';
 import { MONITOR_CONFIGS, type MonitorConfig, type MonitorProfile } from './monitor-config.ts';
 import { createStatisticalMonitor, type StatisticalMonitor } from './statistical-monitor.ts';
 import { createTemperatureFeatures } from './temperature-features.ts';
@@ -32,16 +38,38 @@ export function monitorProfileOf(kind: DeviceKind): MonitorProfile {
 /** The vitals watched, with the range rules' limits (outside: covered) and the plausible bounds. */
 export function vitalFields(): VitalField[] {
   return VITAL_FEATURES.map((field) => {
-    const range = DEFAULT_VITALS_RANGES.find((r) => r.field === field);
+    const rules = DEFAULT_VITALS_RANGES.filter((r) => r.vital.field === field);
+    const range = rules[0] ? defaultRange(rules[0]) : {};
     const p = VITAL_PLAUSIBLE.find((v) => v.field === field);
+    const perPatient = rules.some((r) => r.limits.some((l) => l.when !== undefined));
     return {
       field,
-      ...(range?.min !== undefined ? { min: range.min } : {}),
-      ...(range?.max !== undefined ? { max: range.max } : {}),
+      ...range,
+      ...(perPatient ? { rangeFor: (patient: PatientOxygen) => rangeFor(rules, patient) } : {}),
       lowest: p?.lowest ?? Number.NEGATIVE_INFINITY,
       highest: p?.highest ?? Number.POSITIVE_INFINITY,
     };
   });
+}
+
+interface PatientOxygen {
+  readonly spo2Scale: 1 | 2;
+  readonly onOxygen: boolean;
+}
+
+/** The in-range interval the range rules on one vital leave for a patient. */
+function rangeFor(rules: readonly VitalRangeConfig[], p: PatientOxygen): { min?: number; max?: number } {
+  const data = { spo2_scale: p.spo2Scale, on_oxygen: p.onOxygen };
+  let min: number | undefined;
+  let max: number | undefined;
+  for (const r of rules) {
+    const l = r.limits.find((x) => limitsApply(x, data));
+    if (!l) continue;
+    const one = insideOf(l, r.vital.digits);
+    if (one.min !== undefined) min = Math.max(min ?? Number.NEGATIVE_INFINITY, one.min);
+    if (one.max !== undefined) max = Math.min(max ?? Number.POSITIVE_INFINITY, one.max);
+  }
+  return { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
 }
 
 export function createDeviceMonitor(o: DeviceMonitorOptions): StatisticalMonitor {

@@ -119,6 +119,26 @@ describe('statistical monitor', () => {
     assert.ok(m.lastVerdicts.every((v) => v.covered));
   });
 
+  it("leaves to the rules what they judge on the patient's SpO2 scale: 90 % is covered on scale 1 only", () => {
+    const at90 = (scale: 1 | 2) =>
+      patient(0, 10, `scale-${scale}`).map((r) => ({
+        ...r,
+        data: { ...r.data, spo2_pct: 90, spo2_scale: scale },
+      }));
+    const covered = (scale: 1 | 2) => {
+      const m = monitor('patient-vitals');
+      const seen: boolean[] = [];
+      for (const r of at90(scale)) {
+        m.observe(r, r.ts);
+        seen.push(...m.lastVerdicts.map((v) => v.covered));
+      }
+      return seen;
+    };
+    // scale 1: SpO2 91 % and below is the spo2-low rule's; scale 2 (target 88-92 %): 83 % and below
+    assert.ok(covered(1).length > 5 && covered(1).every((c) => c));
+    assert.ok(covered(2).length > 5 && covered(2).every((c) => !c));
+  });
+
   it("explains a heart-rate jump against the patient's own 6-hour median", () => {
     const m = monitor('patient-vitals');
     feed(m, patient(0, 240, 'hr-a'));

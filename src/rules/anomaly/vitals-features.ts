@@ -4,8 +4,8 @@
  * of the last 3 minutes (3 readings for slower monitors). Medians, so a motion artefact (one
  * reading of SpO2 60 % or a pulse of 200) does not move a level.
  *
- * A minute is covered (left to the rules) when a level is outside the range rules' limits, or a
- * value is physically impossible. The NEWS2 score of the levels goes into the context, for the
+ * A minute is covered (left to the rules) when a level is outside the range rules' limits (for
+ * the patient's SpO2 scale and oxygen), or a value is physically impossible. The NEWS2 score of the levels goes into the context, for the
  * monitor to combine with its scores.
  */
 import { numberField } from '../condition-rule.ts';
@@ -26,6 +26,14 @@ export interface VitalField {
   readonly field: string;
   readonly min?: number;
   readonly max?: number;
+  /**
+   * The range for the patient's SpO2 scale and oxygen, when it depends on them (SpO2 on NEWS2
+   * scale 2: the rules alarm at 83 % and below, and at 97 % and above on oxygen); else min/max.
+   */
+  readonly rangeFor?: (patient: { readonly spo2Scale: 1 | 2; readonly onOxygen: boolean }) => {
+    readonly min?: number;
+    readonly max?: number;
+  };
   /** Physically possible open interval (outside: the impossible-value rule's business). */
   readonly lowest: number;
   readonly highest: number;
@@ -105,7 +113,10 @@ export function createVitalsFeatures(fields: readonly VitalField[]): FeatureExtr
       const level = medianInPlace(scratch, n);
       row[q] = level;
       const f = fields[q] as VitalField;
-      if ((f.min !== undefined && level < f.min) || (f.max !== undefined && level > f.max)) outOfRange = true;
+      const range =
+        f.rangeFor && statics ? f.rangeFor({ spo2Scale: statics.scale, onOxygen: statics.onOxygen }) : f;
+      if ((range.min !== undefined && level < range.min) || (range.max !== undefined && level > range.max))
+        outOfRange = true;
     }
     const context: Record<string, number | string | boolean> = {};
     const news2 = enough ? news2Of(row) : undefined;

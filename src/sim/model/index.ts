@@ -8,7 +8,7 @@ import { createRng, pick, type Rng } from '../../random/rng.ts';
 import type { ModelStep } from './events.ts';
 import { allCorridorRoutes, type Route } from './routes.ts';
 import { createProbe, type ProbeOptionsInput } from './temperature-probe.ts';
-import { createTruck, type TruckOptionsInput } from './vaccine-truck.ts';
+import { createTruck, type ResumedTrip, type TruckOptionsInput } from './vaccine-truck.ts';
 import { createVitalsMonitor, type VitalsOptionsInput } from './vitals-monitor.ts';
 
 /** A reading as the I/O layer sees it: telemetry body fields per DESIGN.md §4. */
@@ -24,6 +24,8 @@ export interface DeviceModel {
    * sub-steps of at most one minute.
    */
   step(ts: number): ModelStep<GenericSample>;
+  /** The route of the trip under way (a truck's), to resume it after a restart; null for others. */
+  tripRouteId(): string | null;
 }
 
 /** Profile-specific options, as each model's factory takes them. */
@@ -46,6 +48,8 @@ export interface ModelInit<P extends DeviceProfile = DeviceProfile> {
   /** vaccine-transport: shorthand for `options.forceExcursion`; ignored by other profiles. */
   forceExcursion?: boolean | 'heat' | 'freeze';
   options?: ModelOptionsByProfile[P];
+  /** vaccine-transport: continue this trip (same batch id and token) rather than dispatch anew. */
+  resume?: ResumedTrip;
 }
 
 export function createModel<P extends DeviceProfile>(profile: P, init: ModelInit<P>): DeviceModel {
@@ -56,19 +60,24 @@ export function createModel<P extends DeviceProfile>(profile: P, init: ModelInit
       const options = { ...(init.options as TruckOptionsInput | undefined) };
       if (init.forceExcursion !== undefined) options.forceExcursion = init.forceExcursion;
       const route = init.route ?? pick(rng, allCorridorRoutes());
-      const truck = createTruck({ ...base, route, options });
-      return { id: truck.id, profile, step: (ts) => truck.step(ts) };
+      const truck = createTruck({ ...base, route, options, ...(init.resume ? { resume: init.resume } : {}) });
+      return {
+        id: truck.id,
+        profile,
+        step: (ts) => truck.step(ts),
+        tripRouteId: () => truck.snapshot().route.id,
+      };
     }
     case 'patient-vitals': {
       const monitor = createVitalsMonitor({
         ...base,
         options: init.options as VitalsOptionsInput | undefined,
       });
-      return { id: monitor.id, profile, step: (ts) => monitor.step(ts) };
+      return { id: monitor.id, profile, step: (ts) => monitor.step(ts), tripRouteId: () => null };
     }
     case 'temperature-probe': {
       const probe = createProbe({ ...base, options: init.options as ProbeOptionsInput | undefined });
-      return { id: probe.id, profile, step: (ts) => probe.step(ts) };
+      return { id: probe.id, profile, step: (ts) => probe.step(ts), tripRouteId: () => null };
     }
     default:
       throw new VigilError('VIGIL_ERR_USAGE', `unknown device profile ${String(profile)}`);

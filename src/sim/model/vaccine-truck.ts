@@ -135,6 +135,19 @@ export interface TruckInit {
   /** Dispatch time of the first trip, ms since the epoch. */
   startTs: number;
   options?: TruckOptionsInput;
+  /**
+   * The trip the logger was on when the simulator stopped: its first dispatch repeats that batch
+   * id, token and time, so a restarted demo continues the trip (the server sees the same dispatch
+   * again and changes nothing) instead of closing it and binding another shipment.
+   */
+  resume?: ResumedTrip;
+}
+
+/** A logger's current trip, as its display shows it and as the simulator keeps it across restarts. */
+export interface ResumedTrip {
+  batch: string;
+  token: string;
+  dispatchedAt: number;
 }
 
 // physical constants of the model (minutes unless named otherwise)
@@ -213,7 +226,7 @@ export function createTruck(init: TruckInit): TruckModel {
   s.loadT = opt.setpointC + s.drift;
   s.rssi = s.rssiMean;
 
-  function startTrip(t: number, route: Route, events: DeviceEvent[]): void {
+  function startTrip(t: number, route: Route, events: DeviceEvent[], resume?: ResumedTrip): void {
     s.route = route;
     s.km = 0;
     s.phase = 'driving';
@@ -221,11 +234,11 @@ export function createTruck(init: TruckInit): TruckModel {
     s.cruise = uniform(motion, 62, 80);
     s.speed = opt.minSpeedKmh;
     s.rssiMean = uniform(motion, -92, -72);
-    s.batch = newBatchId(ids, t);
-    const token = newDeliveryToken(ids);
+    s.batch = resume?.batch ?? newBatchId(ids, t);
+    const token = resume?.token ?? newDeliveryToken(ids);
     events.push({
       type: 'dispatch',
-      ts: Math.round(t),
+      ts: Math.round(resume?.dispatchedAt ?? t),
       batch: s.batch,
       token,
       shipment: `${route.from.name} → ${route.to.name}`,
@@ -405,7 +418,7 @@ export function createTruck(init: TruckInit): TruckModel {
       const events: DeviceEvent[] = [];
       if (!s.started) {
         s.started = true;
-        startTrip(init.startTs, init.route, events);
+        startTrip(init.startTs, init.route, events, init.resume);
       }
       advance(ts, events);
       return { sample: read(ts), events, connected: s.connected };

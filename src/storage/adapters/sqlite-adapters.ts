@@ -7,6 +7,7 @@ import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteOtaStore } from './sqlite-ota-store.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
+import { SqliteSinkOutbox } from './sqlite-sink-outbox.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 /** One adapter per port, all on one encrypted SQLite connection (one file, one transaction log). */
@@ -22,6 +23,7 @@ export interface SqliteAdapters {
   claims: SqliteClaimStore;
   notifications: SqliteNotificationStore;
   ota: SqliteOtaStore;
+  sinkOutbox: SqliteSinkOutbox;
 }
 
 /** The adapters of every port on an open database. */
@@ -37,6 +39,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     claims: new SqliteClaimStore(database),
     notifications: new SqliteNotificationStore(database),
     ota: new SqliteOtaStore(database),
+    sinkOutbox: new SqliteSinkOutbox(database),
   };
 }
 

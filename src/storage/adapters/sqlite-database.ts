@@ -234,6 +234,11 @@ export class SqliteDatabase {
     return this.#db.prepare(sql).iterate() as IterableIterator<T>;
   }
 
+  /** Runs SQL that returns no rows (backup snapshots: `VACUUM INTO`, `PRAGMA rekey`). */
+  exec(sql: string): void {
+    this.#db.exec(sql);
+  }
+
   /** A pragma's value (`PRAGMA data_version`, ...). */
   pragma(name: string): unknown {
     return this.#db.pragma(name, { simple: true });

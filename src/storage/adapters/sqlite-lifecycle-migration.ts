@@ -6,7 +6,7 @@ import type { SqliteMigration } from './sqlite-migrations.ts';
  * (src/claims).
  */
 export const LIFECYCLE_MIGRATION: SqliteMigration = {
-  version: 11,
+  version: 13,
   name: 'commands and key lifecycle',
   sql: `
 -- Durable server -> device commands (docs/protocol.md §7.3). n keeps the queue order.

@@ -4,6 +4,8 @@ import type { MasterKey } from '../../keys/master-key.ts';
 import { deviceSecretIdentity, totpSecretIdentity } from '../../keys/master-key.ts';
 import { legacyAuditHash } from '../audit-chain.ts';
 import { rechainAuditRows, verifyAuditRows } from './sqlite-audit-log.ts';
+import { INGEST_MIGRATIONS } from './sqlite-ingest-migrations.ts';
+import { SINK_OUTBOX_MIGRATION } from './sqlite-sink-migration.ts';
 
 /** What a migration step written in code gets, inside the migration transaction. */
 export interface MigrationRun {
@@ -38,7 +40,7 @@ export interface SqliteMigration {
  * are INTEGER milliseconds since the Unix epoch. `schema_migrations` itself is created by the
  * migrator, not here, so that it exists before the first step is recorded.
  */
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+const BASE_MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
     name: 'initial schema',
@@ -456,6 +458,13 @@ UPDATE api_tokens SET owner = substr(created_by, 6)
     },
   },
   NOTIFICATION_MIGRATION,
+];
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  ...BASE_MIGRATIONS,
+  ...INGEST_MIGRATIONS,
   LIFECYCLE_MIGRATION,
+  SINK_OUTBOX_MIGRATION,
+  // Version 15 is taken by the gateway's store-and-forward step (issue 15 §1).
   OTA_MIGRATION,
 ];

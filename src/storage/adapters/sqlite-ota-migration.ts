@@ -2,7 +2,7 @@ import type { SqliteMigration } from './sqlite-migrations.ts';
 
 /** Firmware uploads and OTA campaigns (src/ota, docs/ota.md). */
 export const OTA_MIGRATION: SqliteMigration = {
-  version: 12,
+  version: 16,
   name: 'firmware and OTA campaigns',
   sql: `
 -- Uploaded firmware: the verified manifest; the image lies in the data directory by its SHA-256.

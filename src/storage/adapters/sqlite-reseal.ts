@@ -4,82 +4,84 @@ import {
   type SealPurpose,
   totpSecretIdentity,
 } from '../../keys/master-key.ts';
-import { SECRET_NAMES } from '../../notifications/channels/channel-settings.ts';
+import type { Reseal } from '../database-snapshots.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
-
-/** Re-seals one blob to the row identity it was sealed for (MasterKey.seal). */
-export type Resealer = (purpose: SealPurpose, blob: Buffer, identity: string) => Buffer;
-
-type Row = Record<string, unknown>;
+import { quoteIdent } from './sqlite-snapshot-facts.ts';
 
 /**
- * Every column that holds a blob sealed under the master key: its purpose, and the identity of
- * the row it is bound to (the same identity its reader opens it with).
+ * Every value sealed under the master key inside the database: table, column, purpose and the
+ * identity of its row (`MasterKey.seal`), the primary key to update it by, and which rows hold a
+ * sealed value (`where`). A master-key rotation and a restore re-seal each under the new master
+ * key to the same identity; `sqlite-snapshots.test.ts` fails when a `*_enc` or `sealed` column is
+ * missing here.
  */
-const SEALED_COLUMNS: readonly {
+export const SEALED_COLUMNS: readonly {
   table: string;
-  key: string[];
   column: string;
   purpose: SealPurpose;
-  identity: (r: Row) => string;
-  /** Rows of the table that hold no sealed blob (a public key kept beside the credentials). */
-  plain?: { column: string; value: string };
+  key: readonly string[];
+  identity: (row: Record<string, unknown>) => string;
+  where?: string;
 }[] = [
   {
     table: 'device_keys',
-    key: ['device_id', 'kid'],
     column: 'secret_enc',
     purpose: 'device-secret',
+    key: ['device_id', 'kid'],
     identity: (r) => deviceSecretIdentity(String(r.device_id), Number(r.kid)),
   },
   {
     table: 'users',
-    key: ['name'],
     column: 'totp_secret_enc',
     purpose: 'totp-secret',
+    key: ['name'],
     identity: (r) => totpSecretIdentity(String(r.name)),
   },
   {
     table: 'users',
-    key: ['name'],
     column: 'totp_pending_enc',
     purpose: 'totp-secret',
+    key: ['name'],
     identity: (r) => totpSecretIdentity(String(r.name)),
   },
   {
+    // Channel credentials and webhook secrets, each sealed to its row name; the VAPID public key
+    // shares the table in clear (SECRET_NAMES in src/notifications/channels/channel-settings.ts).
     table: 'notify_secrets',
-    key: ['name'],
     column: 'sealed',
     purpose: 'notify-credential',
+    key: ['name'],
     identity: (r) => notifyCredentialIdentity(String(r.name)),
-    plain: { column: 'name', value: SECRET_NAMES.vapidPublicKey },
+    where: `name <> 'push.vapid-public-key'`,
   },
 ];
 
 /**
- * Re-seals every sealed blob of the database in one transaction: `reseal` returns the blob sealed
- * under the new master key for the same purpose and row identity (or the same bytes when it
- * already is). Returns how many changed.
+ * Passes every sealed value of the database through `reseal` (same purpose, same row identity,
+ * the new master key) in one transaction; a value `reseal` returns unchanged (already under the
+ * new key, when a rotation is finished after a crash) is not written. Tables an older schema
+ * lacks are skipped. Returns how many values changed.
  */
-export function resealSqlite(db: SqliteDatabase, reseal: Resealer): number {
+export function resealSqlite(db: SqliteDatabase, reseal: Reseal): number {
   const q = db.scope('reseal');
+  const tables = new Set(
+    q.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`).map((r) => r.name),
+  );
   return q.write(() => {
     let changed = 0;
-    for (const c of SEALED_COLUMNS) {
-      const keyCols = c.key.join(', ');
-      const rows = q.all<Row>(
-        `SELECT ${keyCols}, ${c.column} AS blob FROM ${c.table} WHERE ${c.column} IS NOT NULL` +
-          (c.plain ? ` AND ${c.plain.column} <> ?` : ''),
-        ...(c.plain ? [c.plain.value] : []),
+    for (const s of SEALED_COLUMNS) {
+      if (!tables.has(s.table)) continue;
+      const keyCols = s.key.map(quoteIdent).join(', ');
+      const rows = q.all<Record<string, unknown>>(
+        `SELECT ${keyCols}, ${quoteIdent(s.column)} AS v FROM ${quoteIdent(s.table)} WHERE ${quoteIdent(s.column)} IS NOT NULL${s.where ? ` AND ${s.where}` : ''}`,
       );
-      const upd = q.stmt(
-        `UPDATE ${c.table} SET ${c.column} = ? WHERE ${c.key.map((k) => `${k} = ?`).join(' AND ')}`,
-      );
+      const where = s.key.map((k) => `${quoteIdent(k)} = ?`).join(' AND ');
+      const update = q.stmt(`UPDATE ${quoteIdent(s.table)} SET ${quoteIdent(s.column)} = ? WHERE ${where}`);
       for (const r of rows) {
-        const blob = r.blob as Buffer;
-        const next = reseal(c.purpose, blob, c.identity(r));
+        const blob = r.v as Buffer;
+        const next = reseal(s.purpose, blob, s.identity(r));
         if (next.equals(blob)) continue;
-        upd.run(next, ...c.key.map((k) => r[k]));
+        update.run(next, ...s.key.map((k) => r[k]));
         changed++;
       }
     }

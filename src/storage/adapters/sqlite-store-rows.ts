@@ -7,7 +7,6 @@ import type {
   DeviceStatus,
   MessageRecord,
   ReadingRecord,
-  ReplayStateRecord,
 } from '../store.ts';
 
 export interface DeviceRow {
@@ -55,13 +54,6 @@ export interface MessageRow {
   ts: number;
   received_at: number;
   body: string;
-}
-export interface ReplayRow {
-  device_id: string;
-  highest: number;
-  bitmap: Buffer;
-  nonces: Buffer;
-  updated_at: number;
 }
 export interface AuditRow {
   id: number;
@@ -119,13 +111,6 @@ export const toMessage = (r: MessageRow): MessageRecord => ({
   ts: r.ts,
   receivedAt: r.received_at,
   body: JSON.parse(r.body) as Record<string, unknown>,
-});
-export const toReplay = (r: ReplayRow): ReplayStateRecord => ({
-  deviceId: r.device_id,
-  highest: r.highest,
-  bitmap: r.bitmap,
-  nonces: r.nonces,
-  updatedAt: r.updated_at,
 });
 export const toAudit = (r: AuditRow): AuditRecord => ({
   id: r.id,

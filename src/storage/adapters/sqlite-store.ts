@@ -29,6 +29,8 @@ import {
   sqliteCode,
 } from './sqlite-database.ts';
 import { deleteDeviceRows } from './sqlite-device-removal.ts';
+import { packIngestBatch, readReplayState, writePackedBatch } from './sqlite-ingest-rows.ts';
+import { SqliteIngestThread } from './sqlite-ingest-thread.ts';
 import { readingsAfterRows } from './sqlite-readings-after.ts';
 import {
   type AuditRow,
@@ -37,14 +39,12 @@ import {
   type KeyRow,
   type MessageRow,
   type ReadingRow,
-  type ReplayRow,
   toAudit,
   toCert,
   toDevice,
   toKey,
   toMessage,
   toReading,
-  toReplay,
 } from './sqlite-store-rows.ts';
 
 /**
@@ -55,6 +55,7 @@ import {
 export class SqliteStore implements Store {
   readonly #db: SqliteDatabase;
   readonly #q: SqliteScope;
+  #ingest: SqliteIngestThread | undefined;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -76,6 +77,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    const ingest = this.#ingest;
+    this.#ingest = undefined;
+    await ingest?.close();
     this.#db.close();
   }
 
@@ -274,60 +278,28 @@ export class SqliteStore implements Store {
   // --- ingest -------------------------------------------------------------------------------
 
   async writeBatch(batch: IngestBatch): Promise<{ readingsInserted: number; messagesInserted: number }> {
-    return this.#q.write(() => {
-      // ON CONFLICT DO NOTHING rather than INSERT OR IGNORE: both skip a duplicate key, but OR
-      // IGNORE would also silently drop a row that breaks a NOT NULL or CHECK constraint.
-      const insReading = this.#q.stmt(
-        `INSERT INTO readings (device_id, seq, idx, ts, received_at, backfill, data)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, seq, idx) DO NOTHING`,
-      );
-      const insMessage = this.#q.stmt(
-        `INSERT INTO messages (device_id, seq, channel, ts, received_at, body) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (device_id, seq) DO NOTHING`,
-      );
-      const upsertReplay = this.#q.stmt(
-        `INSERT INTO replay_state (device_id, highest, bitmap, nonces, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (device_id) DO UPDATE SET highest = excluded.highest, bitmap = excluded.bitmap,
-           nonces = excluded.nonces, updated_at = excluded.updated_at`,
-      );
-      // max(): a batch carrying an older time (a late flush) never moves last_seen_at backwards.
-      const seen = this.#q.stmt(
-        'UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, ?), ?) WHERE id = ?',
-      );
-      let readingsInserted = 0;
-      let messagesInserted = 0;
-      for (const r of batch.readings) {
-        readingsInserted += insReading.run(
-          r.deviceId,
-          r.seq,
-          r.idx,
-          r.ts,
-          r.receivedAt,
-          r.backfill ? 1 : 0,
-          JSON.stringify(r.data),
-        ).changes;
-      }
-      for (const m of batch.messages) {
-        messagesInserted += insMessage.run(
-          m.deviceId,
-          m.seq,
-          m.channel,
-          m.ts,
-          m.receivedAt,
-          JSON.stringify(m.body),
-        ).changes;
-      }
-      for (const s of batch.replayStates) {
-        upsertReplay.run(s.deviceId, s.highest, s.bitmap, s.nonces, s.updatedAt);
-      }
-      for (const l of batch.lastSeen) seen.run(l.at, l.at, l.deviceId);
-      return { readingsInserted, messagesInserted };
-    });
+    if (this.#ingest) return this.#ingest.writeBatch(batch);
+    return writePackedBatch(this.#q, packIngestBatch(batch));
   }
 
   async getReplayState(deviceId: string): Promise<ReplayStateRecord | null> {
-    const row = this.#q.one<ReplayRow>('SELECT * FROM replay_state WHERE device_id = ?', deviceId);
-    return row ? toReplay(row) : null;
+    if (this.#ingest) return this.#ingest.getReplayState(deviceId);
+    return readReplayState(this.#q, deviceId);
+  }
+
+  /**
+   * From now on, ingest transactions (and the replay-state reads the pipeline makes) run on a
+   * worker thread with a connection of its own (sqlite-ingest-thread.ts). Idempotent.
+   */
+  async startIngestThread(
+    opts: Pick<SqliteDatabaseOptions, 'path' | 'key' | 'auditKey' | 'synchronous'>,
+  ): Promise<void> {
+    this.#ingest ??= await SqliteIngestThread.start({
+      path: opts.path,
+      key: opts.key,
+      auditKey: opts.auditKey,
+      synchronous: opts.synchronous ?? 'FULL',
+    });
   }
 
   /** `since` is inclusive, `until` exclusive; ordered by (ts, seq, idx). */
@@ -480,8 +452,12 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** `PRAGMA data_version`: changes when another connection committed (not on our own commits). */
+  /**
+   * The registry's change counter (migration 11): triggers count every change to devices, keys
+   * and certificates, whoever makes it. Not `PRAGMA data_version`, which every ingest commit of
+   * the ingest thread's own connection would change.
+   */
   async changeToken(): Promise<number> {
-    return this.#q.read(() => this.#db.pragma('data_version') as number);
+    return this.#q.one<{ seq: number }>('SELECT seq FROM registry_changes WHERE id = 1')?.seq ?? 0;
   }
 }

@@ -6,15 +6,9 @@
 import { api, describeError } from '../api.ts';
 import { h, replace } from '../dom.ts';
 import { absTime } from '../format.ts';
+import type { ChannelView } from '../types.ts';
 import { badge, card, errorBox, field, loading, toast } from '../ui/components.ts';
 import { CHANNEL_OPTIONS, opt, select, text } from './admin-notify-forms.ts';
-
-interface ChannelView {
-  channel: 'email' | 'sms' | 'webhook' | 'push';
-  settings: Record<string, unknown> | null;
-  hasSecret: boolean;
-  updatedAt: number | null;
-}
 
 const TITLES: Record<ChannelView['channel'], string> = {
   email: 'E-mail (SMTP)',

@@ -8,44 +8,13 @@ import { api, describeError } from '../api.ts';
 import { h, replace } from '../dom.ts';
 import { absTime, humanize, relTime } from '../format.ts';
 import { disablePush, enablePush, type PushState, pushState } from '../push.ts';
-import type { Alarm } from '../types.ts';
+import type { Alarm, AlarmNotificationsView, EscalationView, OnCallView } from '../types.ts';
 import { badge, emptyState, errorBox, loading, openDialog, type Tone } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import './alarm-notifications.css';
 
-export interface OnCall {
-  scheduleId: string;
-  scheduleName: string;
-  contactName: string | null;
-  since: number | null;
-  until: number | null;
-  override: boolean;
-}
-
-export interface Escalation {
-  alarmId: string;
-  policyName: string | null;
-  sent: number;
-  levels: number | null;
-  nextAt: number | null;
-  state: 'active' | 'stopped' | 'exhausted';
-  reason: string | null;
-}
-
-interface NotificationRow {
-  id: number;
-  event: string;
-  channel: string;
-  recipient: string;
-  escalationLevel: number;
-  state: string;
-  attempts: number;
-  createdAt: number;
-  sentAt: number | null;
-  nextAttemptAt: number | null;
-  lastResponse: string | null;
-  attemptLog: { at: number; ok: boolean; response: string }[];
-}
+export type OnCall = OnCallView;
+export type Escalation = EscalationView;
 
 /** Who is on call now, per schedule, and this browser's alarm cues. */
 export function onCallPanel(): HTMLElement {
@@ -168,9 +137,7 @@ const STATE_TONE: Record<string, Tone> = {
 /** A dialog with an alarm's notifications and their attempts. */
 export async function openNotificationsDialog(a: Alarm): Promise<void> {
   const body = h('div', { class: 'notif-log' }, loading('Loading notifications…'));
-  void api<{ notifications: NotificationRow[]; escalation: Escalation | null }>(
-    `/alarms/${encodeURIComponent(a.id)}/notifications`,
-  ).then(
+  void api<AlarmNotificationsView>(`/alarms/${encodeURIComponent(a.id)}/notifications`).then(
     (r) => {
       if (r.notifications.length === 0)
         return replace(

@@ -4,12 +4,13 @@
  * meaning of the signature, and the user's password and a fresh TOTP code, re-entered each time.
  * The server records name, role, time, meaning and reason, and audits it.
  */
+
 import { ApiError, api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absTime, humanize } from '../format.ts';
-import { alarmActive, normAlarm } from '../normalize.ts';
-import type { Alarm } from '../types.ts';
+import { type Alarm, alarmActive } from '../types.ts';
+import { alarmMessage } from '../ui/alarm-message.ts';
 import {
   badge,
   emptyState,
@@ -103,10 +104,10 @@ export const alarmsPage: Page = (root, ctx, params) => {
   async function load(): Promise<void> {
     try {
       const [r, e] = await Promise.all([
-        api<{ alarms: unknown[] }>(view === 'active' ? '/alarms?state=active' : '/alarms'),
+        api<{ alarms: Alarm[] }>(view === 'active' ? '/alarms?state=active' : '/alarms'),
         loadEscalations().catch(() => escalations),
       ]);
-      alarms = (r.alarms ?? []).map(normAlarm).filter((a): a is Alarm => a !== null);
+      alarms = r.alarms;
       escalations = e;
       error = null;
     } catch (err) {
@@ -119,9 +120,7 @@ export const alarmsPage: Page = (root, ctx, params) => {
       deepLink = null;
       const a =
         alarms.find((x) => x.id === id) ??
-        normAlarm(
-          (await api<{ alarm: unknown }>(`/alarms/${encodeURIComponent(id)}`).catch(() => null))?.alarm,
-        );
+        (await api<{ alarm: Alarm }>(`/alarms/${encodeURIComponent(id)}`).catch(() => null))?.alarm;
       if (a) void openNotificationsDialog(a);
     }
   }
@@ -174,7 +173,7 @@ export const alarmsPage: Page = (root, ctx, params) => {
                   humanize(a.rule),
                   a.severity ? [' ', badge(severityTone(a.severity), humanize(a.severity))] : null,
                 ),
-                a.message ? h('div', { class: 'muted small' }, a.message) : null,
+                a.message ? h('div', { class: 'muted small' }, alarmMessage(a)) : null,
                 a.disproved
                   ? h(
                       'div',
@@ -298,7 +297,7 @@ export const alarmsPage: Page = (root, ctx, params) => {
             null,
             h('strong', null, humanize(a.rule)),
             ` on ${a.subject || 'unknown device'}`,
-            a.message ? h('span', { class: 'muted' }, ` · ${a.message}`) : null,
+            a.message ? h('span', { class: 'muted' }, ' · ', alarmMessage(a)) : null,
           ),
           field('Reason (required)', reason, 'Recorded with your name in the audit log.'),
           field('Meaning of your signature', meaning),
@@ -318,17 +317,14 @@ export const alarmsPage: Page = (root, ctx, params) => {
           submit.disabled = true;
           try {
             // 401 here means a wrong password or code, not an ended session: stay on the page.
-            const r = await api<{ alarm?: unknown }>(`/alarms/${encodeURIComponent(a.id)}/ack`, {
+            const r = await api<{ alarm: Alarm }>(`/alarms/${encodeURIComponent(a.id)}/ack`, {
               method: 'POST',
               body: { reason: text, meaning: meaning.value, password: password.value, totp: code },
               quiet401: true,
             });
             password.value = '';
             totp.value = '';
-            const updated = normAlarm(r?.alarm) ?? {
-              ...a,
-              ack: { by: ctx.me.name, at: Date.now(), reason: text },
-            };
+            const updated = r.alarm;
             alarms = alarms.map((x) => (x.id === a.id ? updated : x));
             ctx.store.alarms.set(updated.id, updated);
             toast('Alarm acknowledged.', 'ok');

@@ -9,10 +9,11 @@ import { ApiError, api, describeError, fmtWait } from '../api.ts';
 import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absTime } from '../format.ts';
-import { normShipment, type ShipmentView } from '../shipment-normalize.ts';
+import { profileLabel } from '../shipment-view.ts';
+import type { ShipmentDetailView, ShipmentView } from '../types.ts';
 import { emptyState, errorBox, field, loading, pageHeader } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
-import { actorName, placeName, profileLabel, routeText, shipmentStateBadge } from '../ui/shipment-bits.ts';
+import { actorName, placeName, routeText, shipmentStateBadge } from '../ui/shipment-bits.ts';
 import './shipments.css';
 
 /** What the logger generates (src/protocol/bodies.ts dispatch `token`). */
@@ -182,14 +183,14 @@ export const deliveryPage: Page = (root, ctx, params) => {
       );
     submit.disabled = true;
     try {
-      const r = await api<unknown>(`/shipments/${encodeURIComponent(s.id)}/deliver`, {
+      const r = await api<{ shipment: ShipmentView }>(`/shipments/${encodeURIComponent(s.id)}/deliver`, {
         method: 'POST',
         body: { token: value },
         quiet401: true,
       });
       token.value = '';
-      const done = normShipment(r);
-      const d = done?.delivery ?? null;
+      const done = r.shipment;
+      const d = done.delivery;
       const by = d?.by ? actorName(d.by) : ctx.me.name;
       const where =
         d && d.lat !== null && d.lon !== null
@@ -208,7 +209,7 @@ export const deliveryPage: Page = (root, ctx, params) => {
           h('dt', null, 'Location'),
           h('dd', { testid: 'deliver-where' }, where),
           h('dt', null, 'Destination'),
-          h('dd', null, placeName(done?.destination ?? s.destination)),
+          h('dd', null, placeName(done.destination)),
         ),
         h('a', { href: `#/shipment/${encodeURIComponent(s.id)}` }, 'Open the shipment record'),
       );
@@ -282,16 +283,13 @@ export const deliveryPage: Page = (root, ctx, params) => {
 
   async function load(): Promise<void> {
     try {
-      const r = await api<{ shipments?: unknown[] } | unknown[]>('/shipments?state=in_transit');
-      const list = (Array.isArray(r) ? r : (r.shipments ?? []))
-        .map(normShipment)
-        .filter((s): s is ShipmentView => s !== null);
-      shipments = list.filter((s) => s.state === 'in_transit');
+      const r = await api<{ shipments: ShipmentView[] }>('/shipments?state=in_transit');
+      shipments = r.shipments.filter((s) => s.state === 'in_transit');
       // Coming from a shipment's page: include it even if the list is filtered differently.
       if (params.id && !shipments.some((s) => s.id === params.id)) {
         try {
-          const one = normShipment(await api<unknown>(`/shipments/${encodeURIComponent(params.id)}`));
-          if (one) shipments.unshift(one);
+          const one = await api<ShipmentDetailView>(`/shipments/${encodeURIComponent(params.id)}`);
+          shipments.unshift(one.shipment);
         } catch {
           // Unknown id: the list without it.
         }

@@ -1,30 +1,29 @@
 /**
  * One device: its state and latest values, charts over a chosen range with the profile's
- * limits, gaps and backfilled points, its open alarms, and (with `devices.control`) the
- * enable/disable control.
+ * limits, gaps and backfilled points, its open alarms, (with `devices.control`) the
+ * enable/disable control, and its keys, certificate and commands (sending with `devices.command`).
  */
 
 import { highestLevel, outOfRange } from '../alarm-level.ts';
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
-import { cx, h, replace } from '../dom.ts';
-import { absDate, absTime, num } from '../format.ts';
-import { normDevice, normSeries } from '../normalize.ts';
-import { FIELDS, fmtField, fmtLimit, limitOf, limitState, PROFILES } from '../profiles.ts';
+import { h, replace } from '../dom.ts';
+import { absDate, absTime, duration, num } from '../format.ts';
+import { staleness } from '../freshness.ts';
+import { scorePoint } from '../news2-score.ts';
+import { PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
-import type { Device, Reading } from '../types.ts';
-import { createTimeChart, type TimeChart } from '../ui/chart.ts';
+import type { Device, DeviceDetailView, DeviceSummary, Reading, ShipmentView } from '../types.ts';
+import { alarmMessage } from '../ui/alarm-message.ts';
 import {
   badge,
   batteryMeter,
-  card,
   confirmDialog,
   deviceStatusBadge,
   emptyState,
   errorBox,
   loading,
   powerBadge,
-  segmented,
   signalBars,
   timeAgo,
   toast,
@@ -32,34 +31,29 @@ import {
 import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
 import { deviceControlPanel } from './device-control.ts';
+import { createDeviceHistory, RANGES, type RangeKey } from './device-history.ts';
 import { deviceOutputsPanel } from './device-outputs.ts';
-import { createNews2Chart } from './news2-panel.ts';
+import { measureTile, news2Tile, tile, vitalTile } from './device-tiles.ts';
+import { showLoggerDisplay } from './logger-display.ts';
 import { profileIcon } from './overview.ts';
-
-type RangeKey = '1h' | '24h' | '7d' | '30d';
-const RANGES: Record<RangeKey, { label: string; ms: number }> = {
-  '1h': { label: '1 h', ms: 3_600_000 },
-  '24h': { label: '24 h', ms: 86_400_000 },
-  '7d': { label: '7 d', ms: 7 * 86_400_000 },
-  '30d': { label: '30 d', ms: 30 * 86_400_000 },
-};
-/** Ranges short enough that live points are appended to the charts. */
-const LIVE_RANGES = new Set<RangeKey>(['1h', '24h']);
 
 export const devicePage: Page = (root, ctx, params) => {
   const id = params.id ?? '';
-  let range: RangeKey = params.range && params.range in RANGES ? (params.range as RangeKey) : '24h';
   let device: Device | null = ctx.store.devices.get(id) ?? null;
-  let charts: TimeChart[] = [];
-  let loadSeq = 0;
+  /** The shipment the logger is on now (linked from the header). */
+  let trip: ShipmentView | null = null;
   let stopped = false;
+  const history = createDeviceHistory(
+    id,
+    () => device,
+    params.range && params.range in RANGES ? (params.range as RangeKey) : '24h',
+    () => stopped,
+  );
 
   const head = h('div', { class: 'device-head' });
   const current = h('div', { class: 'tiles', testid: 'current-values' });
   const alarmsHost = h('div');
-  const chartsHost = h('div', { class: 'charts' });
-  const chartNote = h('p', { class: 'chart-note muted small' });
-  const rangeNote = h('span', { class: 'muted small', testid: 'range-note' });
+  const displayHost = h('div');
   const controlPanel = deviceControlPanel(ctx, id);
   // Built once the profile is known (it names the outputs).
   const outputsHost = h('div');
@@ -69,21 +63,6 @@ export const devicePage: Page = (root, ctx, params) => {
     outputsPanel = deviceOutputsPanel(ctx, id, device.profile);
     outputsHost.append(outputsPanel.el);
   };
-
-  const rangeCtl = segmented<RangeKey>(
-    'Time range',
-    (Object.keys(RANGES) as RangeKey[]).map((k) => ({
-      value: k,
-      label: RANGES[k].label,
-      testid: `range-${k}`,
-    })),
-    range,
-    (v) => {
-      range = v;
-      void loadSeries();
-    },
-  );
-
   replace(
     root,
     h(
@@ -97,7 +76,8 @@ export const devicePage: Page = (root, ctx, params) => {
     current,
     alarmsHost,
     outputsHost,
-    card('History', [chartsHost, chartNote], { actions: [rangeNote, rangeCtl], class: 'card-charts' }),
+    displayHost,
+    history.el,
     controlPanel.el,
   );
 
@@ -166,41 +146,24 @@ export const devicePage: Page = (root, ctx, params) => {
             h('span', null, 'Last seen ', timeAgo(d.lastSeenAt)),
             d.alg ? h('span', { title: 'Payload encryption' }, d.alg) : null,
             d.certNotAfter ? h('span', null, `Certificate until ${absDate(d.certNotAfter)}`) : null,
+            trip
+              ? h(
+                  'span',
+                  null,
+                  icon('truck'),
+                  ' On shipment ',
+                  h(
+                    'a',
+                    { href: `#/shipment/${encodeURIComponent(trip.id)}`, testid: 'device-shipment' },
+                    trip.id,
+                  ),
+                )
+              : null,
           ),
         ),
         controls.length ? h('div', { class: 'page-actions' }, controls) : null,
       ),
     );
-  }
-
-  function tile(
-    label: string,
-    value: HTMLElement | string,
-    opts: { tone?: string; sub?: string | HTMLElement | null; testid?: string; big?: boolean } = {},
-  ) {
-    return h(
-      'div',
-      { class: cx('tile', opts.tone && `tile-${opts.tone}`) },
-      h('div', { class: 'tile-label' }, label),
-      h('div', { class: cx('tile-value', opts.big && 'tile-big'), testid: opts.testid }, value),
-      opts.sub ? h('div', { class: 'tile-sub' }, opts.sub) : null,
-    );
-  }
-
-  function measureTile(d: Device, field: string, r: Reading, testid?: string) {
-    const v = r.data[field];
-    const l = limitOf(d, field);
-    const st = limitState(v, l);
-    const tone = st === 'high' || st === 'low' ? 'bad' : st === 'ok' ? 'ok' : undefined;
-    const sub =
-      st === 'high'
-        ? `Above limit (${fmtLimit(field, l)})`
-        : st === 'low'
-          ? `Below limit (${fmtLimit(field, l)})`
-          : st === 'ok'
-            ? `Within ${fmtLimit(field, l)}`
-            : null;
-    return tile(FIELDS[field]?.label ?? field, fmtField(field, v), { tone, sub, testid, big: true });
   }
 
   function renderCurrent(): void {
@@ -213,8 +176,11 @@ export const devicePage: Page = (root, ctx, params) => {
     const data = r.data;
     const tiles: HTMLElement[] = [];
     if (d.profile === 'patient-vitals') {
-      for (const f of ['hr_bpm', 'spo2_pct', 'rr_bpm', 'sbp_mmhg']) tiles.push(measureTile(d, f, r));
-      tiles.push(measureTile(d, 'temp_c', r, 'latest-temp'));
+      // NEWS2 and its band first (RCP 2017): the score the clinical response follows.
+      const score = scorePoint({ ts: r.ts, n: 1, backfill: r.backfill, values: r.data });
+      tiles.push(news2Tile(score));
+      for (const f of ['rr_bpm', 'spo2_pct', 'sbp_mmhg', 'hr_bpm']) tiles.push(vitalTile(f, r, score));
+      tiles.push(vitalTile('temp_c', r, score, 'latest-temp'));
       const c = data.consciousness;
       tiles.push(
         tile('Consciousness (ACVPU)', typeof c === 'string' ? c : '–', {
@@ -260,6 +226,18 @@ export const devicePage: Page = (root, ctx, params) => {
         sub: r.backfill ? badge('warn', 'Backfilled', 'clock') : today ? timeAgo(r.ts) : at.slice(0, 10),
       }),
     );
+    // Older than the device's online window: greyed, and the reading time says how old.
+    const fresh = staleness(d, Date.now());
+    current.classList.toggle('is-stale', fresh?.stale === true);
+    if (fresh?.stale)
+      tiles.unshift(
+        h(
+          'div',
+          { class: 'stale-note', testid: 'stale-note' },
+          icon('clock'),
+          ` Last values ${duration(fresh.ageMs / 1000)} old: the device has not reported for over 2.5 of its reporting intervals.`,
+        ),
+      );
     replace(current, tiles);
   }
 
@@ -297,7 +275,8 @@ export const devicePage: Page = (root, ctx, params) => {
               h(
                 'li',
                 null,
-                `${a.message || a.rule} · since ${absTime(a.startedAt ?? a.raisedAt)}${a.ack ? ` · acknowledged by ${a.ack.by ?? 'someone'}` : ''}`,
+                a.message ? alarmMessage(a) : a.rule,
+                ` · since ${absTime(a.startedAt ?? a.raisedAt)}${a.ack ? ` · acknowledged by ${a.ack.by ?? 'someone'}` : ''}`,
               ),
             ),
           ),
@@ -319,14 +298,13 @@ export const devicePage: Page = (root, ctx, params) => {
     );
     if (!ok) return;
     try {
-      const r = await api<unknown>(`/devices/${encodeURIComponent(id)}/${action}`, {
+      const r = await api<{ device: DeviceSummary }>(`/devices/${encodeURIComponent(id)}/${action}`, {
         method: 'POST',
         body: {},
       });
-      const n = normDevice(r);
-      if (n && device) {
-        device.status = n.device.status;
-        device.online = n.device.online;
+      if (device) {
+        device.status = r.device.status;
+        device.online = r.device.online;
       }
       toast(`${id} ${action === 'disable' ? 'disabled' : 'enabled'}.`, 'ok');
       renderHead();
@@ -335,89 +313,15 @@ export const devicePage: Page = (root, ctx, params) => {
     }
   }
 
-  function buildCharts(d: Device): void {
-    for (const c of charts) c.destroy();
-    charts = PROFILES[d.profile].charts
-      .filter(
-        (spec) =>
-          d.profile === 'patient-vitals' ||
-          spec.field === 'temp_c' ||
-          d.latest?.data[spec.field] !== undefined,
-      )
-      .map((spec) =>
-        createTimeChart({
-          title: spec.title,
-          field: spec.field,
-          colour: spec.colour,
-          limit: limitOf(d, spec.field),
-          band: spec.band,
-          rangeMs: RANGES[range].ms,
-          height: d.profile === 'patient-vitals' ? 170 : 240,
-        }),
-      );
-    if (d.profile === 'patient-vitals') charts.unshift(createNews2Chart({ rangeMs: RANGES[range].ms }));
-    replace(
-      chartsHost,
-      charts.length ? charts.map((c) => c.el) : emptyState('Nothing to chart for this profile.'),
-    );
-    chartsHost.classList.toggle('charts-grid', d.profile === 'patient-vitals');
-  }
-
-  async function loadSeries(): Promise<void> {
-    const d = device;
-    if (!d) return;
-    const mine = ++loadSeq;
-    buildCharts(d);
-    rangeNote.textContent = 'Loading…';
-    const to = Date.now();
-    const from = to - RANGES[range].ms;
-    const maxPoints = Math.min(1500, Math.max(300, Math.round(chartsHost.clientWidth || 1000)));
-    try {
-      const raw = await api<unknown>(
-        `/devices/${encodeURIComponent(id)}/readings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&maxPoints=${maxPoints}`,
-      );
-      if (mine !== loadSeq || stopped) return;
-      const series = normSeries(raw);
-      for (const c of charts) c.setSeries(series, from, to);
-      const backfilled = series.points.filter((p) => p.backfill).length;
-      rangeNote.textContent = `${series.points.length} points${series.downsampled ? ' (downsampled: mean with min–max spread)' : ''}`;
-      chartNote.replaceChildren(
-        h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-band' }), 'Allowed range'),
-        h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-limit' }), 'Limit'),
-        h(
-          'span',
-          { class: 'legend-item' },
-          h('span', { class: 'swatch swatch-backfill' }),
-          `Backfilled: sent late after buffering offline (${backfilled})`,
-        ),
-        h(
-          'span',
-          { class: 'legend-item' },
-          h('span', { class: 'swatch swatch-gap' }),
-          `Breaks in the line: no data (${series.gaps.length} gap${series.gaps.length === 1 ? '' : 's'})`,
-        ),
-      );
-    } catch (err) {
-      if (mine !== loadSeq) return;
-      rangeNote.textContent = '';
-      replace(chartsHost, errorBox(describeError(err)));
-    }
-  }
-
   async function loadDevice(): Promise<void> {
     try {
-      const raw = await api<unknown>(`/devices/${encodeURIComponent(id)}`);
-      const n = normDevice(raw);
-      if (!n || stopped) return;
+      const r = await api<DeviceDetailView>(`/devices/${encodeURIComponent(id)}`);
+      if (stopped) return;
       const known = ctx.store.devices.get(id);
       // Keep the store's object so live updates keep flowing into this page.
       device = known
-        ? Object.assign(known, {
-            ...n.device,
-            latest: pickNewer(known.latest, n.device.latest),
-            alarm: known.alarm,
-          })
-        : n.device;
+        ? Object.assign(known, { ...r.device, latest: pickNewer(known.latest, r.latest), alarm: known.alarm })
+        : { ...r.device, latest: r.latest, alarm: 'none', expectedIntervalMs: null };
       showOutputs();
     } catch (err) {
       if (stopped) return;
@@ -431,7 +335,24 @@ export const devicePage: Page = (root, ctx, params) => {
     renderHead();
     renderCurrent();
     void renderAlarms();
-    await loadSeries();
+    void loadTrip();
+    if (device) void showLoggerDisplay(displayHost, device, ctx);
+    await history.load();
+  }
+
+  /** The shipment this logger is on now (in transit, else planned), for the header's link. */
+  async function loadTrip(): Promise<void> {
+    if (!ctx.can('shipments.read') || device?.profile !== 'vaccine-transport') return;
+    try {
+      const q = (state: string) =>
+        api<{ shipments: ShipmentView[] }>(
+          `/shipments?device=${encodeURIComponent(id)}&state=${state}&limit=1`,
+        );
+      trip = (await q('in_transit')).shipments[0] ?? (await q('planned')).shipments[0] ?? null;
+    } catch {
+      trip = null; // the header simply has no link
+    }
+    if (!stopped) renderHead();
   }
 
   const unsubs = [
@@ -442,16 +363,7 @@ export const devicePage: Page = (root, ctx, params) => {
       renderCurrent();
       // The header's state follows the latest reading: never "OK" while it is out of range.
       renderHead();
-      if (LIVE_RANGES.has(range)) {
-        for (const c of charts)
-          c.append({
-            ts: reading.ts,
-            backfill: reading.backfill,
-            values: reading.data,
-            min: null,
-            max: null,
-          });
-      }
+      history.append(reading);
     }),
     ctx.store.on('devices', () => {
       const known = ctx.store.devices.get(id);
@@ -480,7 +392,7 @@ export const devicePage: Page = (root, ctx, params) => {
     controlPanel.stop();
     outputsPanel?.stop();
     for (const u of unsubs) u();
-    for (const c of charts) c.destroy();
+    history.destroy();
   };
 };
 

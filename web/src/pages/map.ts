@@ -9,43 +9,32 @@ import { type GeoProjection, geoGraticule10, geoMercator, geoPath } from 'd3-geo
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace, s } from '../dom.ts';
-import { normSeries } from '../normalize.ts';
-import { fmtField, limitOf, limitState } from '../profiles.ts';
+import { fmtField } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
-import type { Device } from '../types.ts';
+import type { Device, ShipmentView } from '../types.ts';
 import { type Basemap, loadBasemap } from '../ui/basemap.ts';
 import { badge, deviceStatusBadge, emptyState, errorBox, pageHeader, timeAgo } from '../ui/components.ts';
+import { countryLabelsOf } from '../ui/country-labels.ts';
 import { fitToPoints } from '../ui/fit-projection.ts';
 import { icon } from '../ui/icons.ts';
+import { placeLabels } from '../ui/label-placement.ts';
+import { loadTileSource, tileLayer } from '../ui/tile-layer.ts';
+import {
+  type LonLat,
+  labelText,
+  mapControls,
+  markerTone,
+  outOfRange,
+  position,
+  TONE_TEXT,
+  tripPinEl,
+  tripPins,
+} from './map-fleet.ts';
+import { loadTracks, TRACK_HOURS, TRACK_MAX_POINTS } from './map-tracks.ts';
 
-type LonLat = [number, number];
-const TRACK_HOURS = 24;
-const TRACK_MAX_POINTS = 400;
 const MIN_SPAN_DEG = 3;
 
 const tracks = new Map<string, LonLat[]>();
-
-function position(d: Device): LonLat | null {
-  const lat = d.latest?.data.lat;
-  const lon = d.latest?.data.lon;
-  return typeof lat === 'number' && typeof lon === 'number' ? [lon, lat] : null;
-}
-
-function markerTone(d: Device): 'bad' | 'warn' | 'off' | 'ok' {
-  if (d.status !== 'enabled') return 'off';
-  if (d.alarm === 'open') return 'bad';
-  const st = limitState(d.latest?.data.temp_c, limitOf(d, 'temp_c'));
-  if (st === 'high' || st === 'low') return 'bad';
-  if (!d.online) return 'warn';
-  return 'ok';
-}
-
-function outOfRange(d: Device): boolean {
-  const st = limitState(d.latest?.data.temp_c, limitOf(d, 'temp_c'));
-  return st === 'high' || st === 'low';
-}
-
-const TONE_TEXT = { ok: 'In range', bad: 'Excursion or alarm', warn: 'Offline', off: 'Disabled' } as const;
 
 export const mapPage: Page = (root, ctx, params) => {
   let stopped = false;
@@ -55,6 +44,8 @@ export const mapPage: Page = (root, ctx, params) => {
   let view = { k: 1, x: 0, y: 0 };
   let selected: string | null = params.focus ?? null;
   let map: Basemap | null = null;
+  let trips = new Map<string, ShipmentView>();
+  let tiles: ReturnType<typeof tileLayer> | null = null;
 
   const svg = s('svg', {
     class: 'map-svg',
@@ -80,43 +71,7 @@ export const mapPage: Page = (root, ctx, params) => {
     'div',
     { class: 'map-wrap' },
     svg,
-    h(
-      'div',
-      { class: 'map-controls' },
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn-map',
-          'aria-label': 'Zoom in',
-          title: 'Zoom in',
-          onclick: () => zoomBy(1.6),
-        },
-        '+',
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn-map',
-          'aria-label': 'Zoom out',
-          title: 'Zoom out',
-          onclick: () => zoomBy(1 / 1.6),
-        },
-        '−',
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn-map btn-map-text',
-          title: 'Fit the fleet',
-          testid: 'map-fit',
-          onclick: () => fit(),
-        },
-        'Fit fleet',
-      ),
-    ),
+    mapControls(zoomBy, fit),
     h(
       'div',
       { class: 'map-legend', 'aria-label': 'Legend' },
@@ -133,12 +88,10 @@ export const mapPage: Page = (root, ctx, params) => {
     status,
   );
   const list = h('div', { class: 'map-list' });
+  const basemapNote = h('span', null, 'Offline basemap: country outlines only.');
   replace(
     root,
-    pageHeader(
-      'Map',
-      'Live positions and tracks of vaccine shipments. Offline basemap: country outlines only.',
-    ),
+    pageHeader('Map', h('span', null, 'Live positions and tracks of vaccine shipments. ', basemapNote)),
     h(
       'div',
       { class: 'map-layout' },
@@ -198,27 +151,7 @@ export const mapPage: Page = (root, ctx, params) => {
     if (map) {
       land.setAttribute('d', path(map.land) ?? '');
       borders.setAttribute('d', path(map.borders) ?? '');
-      countryLabels = [];
-      for (const f of map.land.features) {
-        const name = (f.properties as { name?: string } | null)?.name;
-        if (!name || !f.geometry) continue;
-        // The largest part only: France's label belongs in Europe, not between it and its overseas parts.
-        const parts: GeoJSON.Polygon[] =
-          f.geometry.type === 'MultiPolygon'
-            ? f.geometry.coordinates.map((coordinates) => ({ type: 'Polygon', coordinates }))
-            : f.geometry.type === 'Polygon'
-              ? [f.geometry]
-              : [];
-        let best: { area: number; c: [number, number] } | null = null;
-        for (const part of parts) {
-          const area = path.area(part);
-          if (!best || area > best.area) best = { area, c: path.centroid(part) };
-        }
-        // Antarctica's area is infinite in Mercator: keep finite figures only, or the sort breaks.
-        if (best && Number.isFinite(best.area) && Number.isFinite(best.c[0]) && Number.isFinite(best.c[1]))
-          countryLabels.push({ name, x: best.c[0], y: best.c[1], area: best.area });
-      }
-      countryLabels.sort((a, b) => b.area - a.area);
+      countryLabels = countryLabelsOf(map, path);
     }
     drawTracks();
     applyView();
@@ -247,6 +180,7 @@ export const mapPage: Page = (root, ctx, params) => {
   }
 
   function applyView(): void {
+    if (tiles && projection) tiles.draw(projection, view, width, height);
     zoomLayer.setAttribute(
       'transform',
       `translate(${view.x.toFixed(2)},${view.y.toFixed(2)}) scale(${view.k.toFixed(4)})`,
@@ -286,57 +220,24 @@ export const mapPage: Page = (root, ctx, params) => {
   }
 
   function drawMarkers(): void {
-    const placed: { x0: number; y0: number; x1: number; y1: number }[] = [];
     const items = trucks()
       .map((d) => ({ d, xy: position(d) ? toScreen(position(d) as LonLat) : null }))
       .filter((m): m is { d: Device; xy: [number, number] } => m.xy !== null)
       // Draw alarms last so they sit on top; place their labels first.
       .sort((a, b) => (markerTone(a.d) === 'bad' ? 1 : 0) - (markerTone(b.d) === 'bad' ? 1 : 0));
-    const labelOrder = [...items].reverse();
-    const labels = new Map<string, { x: number; y: number; anchor: string } | null>();
-    for (const { d, xy } of labelOrder) {
-      const text = labelText(d);
-      const w = text.length * 6.6 + 8;
-      const candidates = [
-        {
-          x: xy[0] + 11,
-          y: xy[1] + 4,
-          anchor: 'start',
-          box: [xy[0] + 9, xy[1] - 9, xy[0] + 11 + w, xy[1] + 8],
-        },
-        {
-          x: xy[0] - 11,
-          y: xy[1] + 4,
-          anchor: 'end',
-          box: [xy[0] - 11 - w, xy[1] - 9, xy[0] - 9, xy[1] + 8],
-        },
-        {
-          x: xy[0],
-          y: xy[1] - 13,
-          anchor: 'middle',
-          box: [xy[0] - w / 2, xy[1] - 26, xy[0] + w / 2, xy[1] - 9],
-        },
-        {
-          x: xy[0],
-          y: xy[1] + 21,
-          anchor: 'middle',
-          box: [xy[0] - w / 2, xy[1] + 9, xy[0] + w / 2, xy[1] + 26],
-        },
-      ];
-      const ok = candidates.find(({ box }) => {
-        const [x0 = 0, y0 = 0, x1 = 0, y1 = 0] = box;
-        if (x0 < 0 || x1 > width || y0 < 0 || y1 > height) return false;
-        return !placed.some((b) => x0 < b.x1 && x1 > b.x0 && y0 < b.y1 && y1 > b.y0);
-      });
-      if (ok) {
-        const [x0 = 0, y0 = 0, x1 = 0, y1 = 0] = ok.box;
-        placed.push({ x0, y0, x1, y1 });
-        // Markers themselves are obstacles for later labels.
-        labels.set(d.id, { x: ok.x, y: ok.y, anchor: ok.anchor });
-      } else labels.set(d.id, null);
-      placed.push({ x0: xy[0] - 8, y0: xy[1] - 8, x1: xy[0] + 8, y1: xy[1] + 8 });
-    }
+    // Labels of the most urgent markers are placed first, the trip's place names last; every
+    // marker and pin is an obstacle for the labels placed after it.
+    const pins = tripPins([...trips.values()], toScreen, selected);
+    const labels = placeLabels(
+      [
+        ...[...items].reverse().map(({ d, xy }) => ({ id: d.id, text: labelText(d), xy })),
+        ...pins.map((p) => ({ id: p.id, text: p.name ?? '', xy: p.xy })),
+      ],
+      width,
+      height,
+    );
     markerLayer.replaceChildren(
+      ...pins.map((p) => tripPinEl(p, labels.get(p.id))),
       ...items.map(({ d, xy }) => {
         const tone = markerTone(d);
         const lab = labels.get(d.id);
@@ -369,11 +270,6 @@ export const mapPage: Page = (root, ctx, params) => {
         return g;
       }),
     );
-  }
-
-  function labelText(d: Device): string {
-    const t = d.latest?.data.temp_c;
-    return typeof t === 'number' ? `${d.id} · ${fmtField('temp_c', t)}` : d.id;
   }
 
   function renderList(): void {
@@ -511,34 +407,32 @@ export const mapPage: Page = (root, ctx, params) => {
   ro.observe(svg);
 
   // ---- data
-  async function loadTracks(): Promise<void> {
-    const to = Date.now();
-    const from = to - TRACK_HOURS * 3_600_000;
-    await Promise.all(
-      trucks().map(async (d) => {
-        try {
-          const raw = await api<unknown>(
-            `/devices/${encodeURIComponent(d.id)}/readings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&maxPoints=${TRACK_MAX_POINTS}`,
-          );
-          const pts: LonLat[] = [];
-          for (const p of normSeries(raw).points) {
-            const lat = p.values.lat;
-            const lon = p.values.lon;
-            if (typeof lat === 'number' && typeof lon === 'number') pts.push([lon, lat]);
-          }
-          tracks.set(d.id, pts);
-        } catch {
-          // A missing track is not worth an error on the map; the marker still shows.
-        }
-      }),
-    );
+  /** Trips in transit, by logger: their origin and destination pins. */
+  async function loadTrips(): Promise<void> {
+    if (!ctx.can('shipments.read')) return;
+    try {
+      const r = await api<{ shipments: ShipmentView[] }>('/shipments?state=in_transit&limit=1000');
+      trips = new Map(r.shipments.map((t) => [t.deviceId, t]));
+    } catch {
+      // No pins; the vehicles still show.
+    }
   }
 
   async function start(): Promise<void> {
     status.replaceChildren(icon('clock'), ' Loading map…');
     try {
       if (!ctx.store.loaded) await ctx.store.refresh();
-      const [m] = await Promise.all([loadBasemap(), loadTracks()]);
+      // A tile source that cannot be asked for leaves the offline map.
+      const source = await loadTileSource().catch(() => null);
+      if (stopped) return;
+      if (source) {
+        tiles = tileLayer(source);
+        wrap.prepend(tiles.el);
+        if (tiles.attribution) wrap.append(tiles.attribution);
+        wrap.classList.add('map-tiled');
+        basemapNote.textContent = 'Basemap: map tiles from the configured tile server.';
+      }
+      const [m] = await Promise.all([loadBasemap(), loadTracks(trucks(), tracks), loadTrips()]);
       if (stopped) return;
       map = m;
       status.replaceChildren();

@@ -18,6 +18,7 @@ import { absTime } from '../format.ts';
 import { type News2Point, news2Series, scorePoint } from '../news2-score.ts';
 import { legendTime, TIME_AXIS, type TimeChart } from '../ui/chart.ts';
 import './news2-panel.css';
+import { tzDate } from '../timezone.ts';
 
 const LINE = '#7048e8';
 const RED = '#c62828';
@@ -34,7 +35,12 @@ export const BAND_TEXT: Record<News2Band, string> = {
   high: 'High (7 or more): emergency response',
 };
 
-const BAND_TONE: Record<News2Band, string> = { low: 'ok', 'low-medium': 'warn', medium: 'warn', high: 'bad' };
+export const BAND_TONE: Record<News2Band, 'ok' | 'warn' | 'bad'> = {
+  low: 'ok',
+  'low-medium': 'warn',
+  medium: 'warn',
+  high: 'bad',
+};
 
 const PARAM_LABEL: Record<string, string> = {
   respiration: 'Respiration',
@@ -96,6 +102,7 @@ export function createNews2Chart(opts: { rangeMs: number; height?: number }): Ti
 
   const u = new uPlot(
     {
+      tzDate,
       width: 600,
       height,
       padding: [10, 12, 0, 4],

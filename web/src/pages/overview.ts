@@ -7,6 +7,8 @@ import { highestLevel, outOfRange } from '../alarm-level.ts';
 import { describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
+import { duration } from '../format.ts';
+import { staleness } from '../freshness.ts';
 import { fmtField, limitOf, limitState, PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
 import { type Device, PROFILE_NAMES, type Profile } from '../types.ts';
@@ -148,13 +150,25 @@ export const overviewPage: Page = (root, ctx, params) => {
     );
   }
 
-  function latestCell(d: Device): HTMLElement {
+  function latestCell(d: Device, now: number): HTMLElement {
     if (!d.latest) return h('span', { class: 'muted' }, 'No data yet');
     const meta = PROFILES[d.profile];
     const fields = meta.summary.filter((f) => d.latest?.data[f] !== undefined && d.latest.data[f] !== null);
+    // Stale (older than the device's online window): greyed, with the age.
+    const fresh = staleness(d, now);
     return h(
       'span',
-      { class: 'values' },
+      {
+        class: cx('values', fresh?.stale && 'values-stale'),
+        testid: fresh?.stale ? `stale-${d.id}` : undefined,
+      },
+      fresh?.stale
+        ? h(
+            'span',
+            { class: 'value-age', title: 'Not updated for over 2.5 reporting intervals' },
+            `${duration(fresh.ageMs / 1000)} old`,
+          )
+        : null,
       fields.map((f) => {
         const v = d.latest?.data[f];
         const st = limitState(v, limitOf(d, f));
@@ -196,7 +210,7 @@ export const overviewPage: Page = (root, ctx, params) => {
       ),
       h('td', { 'data-label': 'Status' }, deviceStatusBadge(d)),
       h('td', { 'data-label': 'Last seen' }, timeAgo(d.lastSeenAt)),
-      h('td', { 'data-label': 'Latest', class: 'col-values' }, latestCell(d)),
+      h('td', { 'data-label': 'Latest', class: 'col-values' }, latestCell(d, now)),
       h('td', { 'data-label': 'Power' }, powerBadge(data.power)),
       h('td', { 'data-label': 'Battery' }, batteryMeter(data.bat_pct)),
       h('td', { 'data-label': 'Signal' }, signalBars(data.rssi_dbm)),

@@ -1,7 +1,7 @@
 /**
  * Shipments: every trip with its state, logger, profile, origin and destination, dispatch time,
- * mean kinetic temperature and alarm count. Figures the list answer does not carry are filled in
- * from each shipment's detail, a few at a time. Filter by state and by text (id, device, lot).
+ * mean kinetic temperature and alarm count. The figures (MKT, excursions, alarms) come from each
+ * dispatched shipment's detail, a few at a time; a trip in transit is asked again on every poll. Filter by state and by text (id, device, lot).
  */
 
 import { highestLevel } from '../alarm-level.ts';
@@ -9,12 +9,13 @@ import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
 import { absTime } from '../format.ts';
-import { alarmActive } from '../normalize.ts';
-import { normShipment, type ShipmentView } from '../shipment-normalize.ts';
-import { badge, emptyState, errorBox, loading, pageHeader, segmented } from '../ui/components.ts';
+import { profileLabel, rangeOf, timeOutMs } from '../shipment-view.ts';
+import { alarmActive, type ShipmentDetailView, type ShipmentView } from '../types.ts';
+import { badge, emptyState, errorBox, loading, pageHeader, segmented, toast } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
-import { mktText, profileLabel, routeText, shipmentStateBadge, timeOutText } from '../ui/shipment-bits.ts';
+import { mktText, routeText, shipmentStateBadge, timeOutText } from '../ui/shipment-bits.ts';
+import { createShipmentDialog } from './shipment-create.ts';
 import './shipments.css';
 
 type Filter = 'all' | 'active' | 'decision' | 'done';
@@ -37,8 +38,8 @@ export const shipmentsPage: Page = (root, ctx) => {
   let loaded = false;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  /** Details already fetched (figures the list lacks), by id. */
-  const details = new Map<string, ShipmentView>();
+  /** Details fetched (the figures of the trip), by id. */
+  const details = new Map<string, ShipmentDetailView>();
 
   const host = h('div', { class: 'table-host' });
   const counts = h('span', { class: 'muted small' });
@@ -60,6 +61,24 @@ export const shipmentsPage: Page = (root, ctx) => {
     pageHeader(
       'Shipments',
       'Vaccine trips from dispatch to delivery: temperature record, alarms and chain of custody.',
+      ctx.can('shipments.manage')
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-primary',
+              testid: 'new-shipment',
+              onclick: async () => {
+                const s = await createShipmentDialog(ctx);
+                if (!s) return;
+                toast(`Shipment ${s.id} created for ${s.deviceId}.`, 'ok');
+                ctx.navigate(`#/shipment/${encodeURIComponent(s.id)}`);
+              },
+            },
+            icon('plus'),
+            'New shipment',
+          )
+        : null,
       ctx.can('shipments.deliver')
         ? h(
             'a',
@@ -96,9 +115,7 @@ export const shipmentsPage: Page = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
-      const r = await api<{ shipments?: unknown[] } | unknown[]>('/shipments');
-      const list = Array.isArray(r) ? r : (r.shipments ?? []);
-      rows = list.map(normShipment).filter((s): s is ShipmentView => s !== null);
+      rows = (await api<{ shipments: ShipmentView[] }>('/shipments')).shipments;
       error = null;
     } catch (err) {
       error = err;
@@ -110,10 +127,14 @@ export const shipmentsPage: Page = (root, ctx) => {
     timer = setTimeout(() => void load(), POLL_MS);
   }
 
-  /** MKT and alarm counts for rows whose list entry lacks them. */
+  /** The figures of dispatched trips: new ones, those in transit, and those whose state moved on. */
   async function fillDetails(): Promise<void> {
     const want = rows
-      .filter((s) => s.dispatch && (s.mktC === null || s.alarmCount === null || s.excursions === null))
+      .filter((s) => {
+        if (!s.dispatch) return false;
+        const d = details.get(s.id);
+        return !d || s.state === 'in_transit' || d.shipment.state !== s.state;
+      })
       .slice(0, DETAIL_MAX)
       .map((s) => s.id);
     const queue = [...want];
@@ -121,11 +142,8 @@ export const shipmentsPage: Page = (root, ctx) => {
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined && !stopped; id = queue.shift()) {
         try {
-          const d = normShipment(await api<unknown>(`/shipments/${encodeURIComponent(id)}`));
-          if (d) {
-            details.set(id, d);
-            changed = true;
-          }
+          details.set(id, await api<ShipmentDetailView>(`/shipments/${encodeURIComponent(id)}`));
+          changed = true;
         } catch {
           // The row keeps its dashes; the detail page will show the error.
         }
@@ -133,20 +151,6 @@ export const shipmentsPage: Page = (root, ctx) => {
     };
     await Promise.all(Array.from({ length: Math.min(DETAIL_CONCURRENCY, queue.length) }, worker));
     if (changed && !stopped) render();
-  }
-
-  function merged(s: ShipmentView): ShipmentView {
-    const d = details.get(s.id);
-    if (!d) return s;
-    return {
-      ...s,
-      mktC: s.mktC ?? d.mktC,
-      alarmCount: s.alarmCount ?? d.alarmCount ?? d.alarms?.length ?? null,
-      range: s.range ?? d.range,
-      excursions: s.excursions ?? d.excursions,
-      timeOutMs: s.timeOutMs ?? d.timeOutMs,
-      alarms: s.alarms ?? d.alarms,
-    };
   }
 
   function matches(s: ShipmentView): boolean {
@@ -159,24 +163,25 @@ export const shipmentsPage: Page = (root, ctx) => {
       s.deviceId.toLowerCase().includes(q) ||
       (s.dispatch?.batchId ?? '').toLowerCase().includes(q) ||
       s.batches.some((b) => b.lot.toLowerCase().includes(q) || b.product.toLowerCase().includes(q)) ||
-      (s.origin?.name ?? '').toLowerCase().includes(q) ||
-      (s.destination?.name ?? '').toLowerCase().includes(q)
+      s.origin.name.toLowerCase().includes(q) ||
+      s.destination.name.toLowerCase().includes(q)
     );
   }
 
   /** Alarms still active and not mere notices (info: arrived at destination). */
   function activeAlarms(s: ShipmentView): number | null {
-    const list = s.alarms ?? details.get(s.id)?.alarms ?? null;
+    const list = details.get(s.id)?.alarms ?? null;
     return list ? list.filter((a) => alarmActive(a) && a.severity !== 'info').length : null;
   }
 
   function alarmCell(s: ShipmentView): HTMLElement {
-    const n = s.alarmCount;
-    if (n === null) return h('span', { class: 'muted' }, '–');
+    const alarms = details.get(s.id)?.alarms ?? null;
+    if (alarms === null) return h('span', { class: 'muted' }, s.dispatch ? '–' : 'Not yet');
+    const n = alarms.length;
     if (n === 0) return badge('ok', 'None', 'check');
     const active = activeAlarms(s);
     const text = `${n} alarm${n === 1 ? '' : 's'}`;
-    const level = highestLevel((s.alarms ?? []).filter((a) => a.severity !== 'info'));
+    const level = highestLevel(alarms.filter((a) => a.severity !== 'info'));
     return h(
       'span',
       { class: 'cell-stack' },
@@ -190,7 +195,7 @@ export const shipmentsPage: Page = (root, ctx) => {
   }
 
   function excursionCell(s: ShipmentView): HTMLElement {
-    const list = s.excursions;
+    const list = details.get(s.id)?.summary.excursions ?? null;
     if (list === null) return h('span', { class: 'muted' }, s.dispatch ? '–' : 'Not yet');
     if (list.length === 0) return h('span', null, 'None');
     const ongoing = list.some((e) => e.ongoing);
@@ -205,7 +210,7 @@ export const shipmentsPage: Page = (root, ctx) => {
   function render(): void {
     if (!loaded) return void replace(host, loading('Loading shipments…'));
     if (error) return void replace(host, errorBox(describeError(error)));
-    const list = rows.map(merged).filter(matches);
+    const list = rows.filter(matches);
     counts.textContent = `${list.length} of ${rows.length}`;
     if (!rows.length)
       return void replace(
@@ -251,6 +256,7 @@ export const shipmentsPage: Page = (root, ctx) => {
           'tbody',
           null,
           list.map((s) => {
+            const d = details.get(s.id) ?? null;
             const lots = s.batches.map((b) => b.lot).filter(Boolean);
             const href = `#/shipment/${encodeURIComponent(s.id)}`;
             return h(
@@ -279,19 +285,19 @@ export const shipmentsPage: Page = (root, ctx) => {
                 { 'data-label': 'Device', class: 'nowrap' },
                 s.deviceId ? h('a', { href: `#/device/${encodeURIComponent(s.deviceId)}` }, s.deviceId) : '–',
               ),
-              h('td', { 'data-label': 'Profile', class: 'nowrap' }, profileLabel(s)),
+              h('td', { 'data-label': 'Profile', class: 'nowrap' }, profileLabel(s, d)),
               h('td', { 'data-label': 'Route' }, routeText(s)),
               h(
                 'td',
                 { 'data-label': 'Dispatched', class: 'nowrap' },
                 s.dispatch ? absTime(s.dispatch.at) : h('span', { class: 'muted' }, 'Not yet'),
               ),
-              h('td', { 'data-label': 'MKT', class: 'num' }, mktText(s)),
+              h('td', { 'data-label': 'MKT', class: 'num' }, mktText(d?.summary.mktC ?? null, rangeOf(s, d))),
               h('td', { 'data-label': 'Excursions', class: 'num' }, excursionCell(s)),
               h(
                 'td',
                 { 'data-label': 'Time out of range', class: 'num nowrap', testid: `shipment-tor-${s.id}` },
-                s.dispatch ? timeOutText(s.timeOutMs) : '–',
+                d ? timeOutText(timeOutMs(d)) : '–',
               ),
               h('td', { 'data-label': 'Alarms' }, alarmCell(s)),
             );

@@ -4,10 +4,11 @@
  * → signed in. Each server answer names the next state; this page only renders it.
  */
 import { ApiError, api, describeError, fmtWait } from '../api.ts';
-import { copyText, download, h, replace, safeSvg } from '../dom.ts';
+import { copyText, h, replace, safeSvg } from '../dom.ts';
 import type { Role, SignInState } from '../types.ts';
 import { errorBox, field } from '../ui/components.ts';
 import { icon, logo } from '../ui/icons.ts';
+import { codeInput, heading, recoveryCodesPanel } from './sign-in-bits.ts';
 
 export interface SignInOptions {
   /** Resume at this step (a reload during sign-in: `/auth/me` told us where we are). */
@@ -73,9 +74,6 @@ export function renderSignIn(root: HTMLElement, opts: SignInOptions): () => void
         return opts.onSignedIn();
     }
   };
-
-  const heading = (title: string, sub?: string) =>
-    h('div', { class: 'signin-head' }, h('h1', null, title), sub ? h('p', { class: 'muted' }, sub) : null);
 
   const errorSlot = () => h('div', { class: 'form-error', 'aria-live': 'assertive' });
 
@@ -366,63 +364,7 @@ export function renderSignIn(root: HTMLElement, opts: SignInOptions): () => void
   }
 
   function recoveryStep(codes: string[]): void {
-    const text = `Vigil recovery codes for ${user?.name ?? 'your account'}\nEach code works once, in place of an authenticator code.\n\n${codes.join('\n')}\n`;
-    const saved = h('input', { type: 'checkbox', testid: 'recovery-saved' });
-    const cont = h(
-      'button',
-      {
-        type: 'button',
-        class: 'btn btn-primary btn-block',
-        disabled: true,
-        testid: 'recovery-continue',
-        onclick: () => go('ok'),
-      },
-      'Continue to Vigil',
-    );
-    saved.addEventListener('change', () => {
-      cont.disabled = !saved.checked;
-    });
-    const copyBtn = h(
-      'button',
-      {
-        type: 'button',
-        class: 'btn btn-small',
-        onclick: async () => {
-          copyBtn.textContent = (await copyText(codes.join('\n'))) ? 'Copied' : 'Copy failed';
-        },
-      },
-      icon('copy'),
-      'Copy',
-    );
-    replace(
-      panel,
-      heading(
-        'Save your recovery codes',
-        'If you lose your phone, each of these codes signs you in once. They are shown only now.',
-      ),
-      h(
-        'ol',
-        { class: 'recovery-codes', testid: 'recovery-codes' },
-        codes.map((c) => h('li', null, h('code', null, c))),
-      ),
-      h(
-        'div',
-        { class: 'row gap' },
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'btn btn-small',
-            onclick: () => download('vigil-recovery-codes.txt', text),
-          },
-          icon('download'),
-          'Download',
-        ),
-        copyBtn,
-      ),
-      h('label', { class: 'check' }, saved, h('span', null, 'I saved these codes somewhere safe')),
-      cont,
-    );
+    replace(panel, ...recoveryCodesPanel(codes, user?.name ?? null, () => go('ok')));
   }
 
   function mfaStep(): void {
@@ -516,17 +458,4 @@ export function renderSignIn(root: HTMLElement, opts: SignInOptions): () => void
 
   go(opts.state && opts.state !== 'ok' ? opts.state : 'login');
   return stopLock;
-}
-
-function codeInput(): HTMLInputElement {
-  return h('input', {
-    type: 'text',
-    inputmode: 'numeric',
-    autocomplete: 'one-time-code',
-    pattern: '[0-9]*',
-    maxlength: 6,
-    required: true,
-    class: 'code-input',
-    testid: 'totp-code',
-  });
 }

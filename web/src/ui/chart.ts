@@ -8,6 +8,7 @@ import 'uplot/dist/uPlot.min.css';
 import { h } from '../dom.ts';
 import { absTime } from '../format.ts';
 import { FIELDS, fmtLimit } from '../profiles.ts';
+import { tzDate, zoned } from '../timezone.ts';
 import type { FieldLimit, Series, SeriesPoint } from '../types.ts';
 
 export interface ChartOptions {
@@ -17,6 +18,10 @@ export interface ChartOptions {
   limit: FieldLimit | null;
   /** Shade the allowed range (cold chain 2–8 °C) instead of only drawing its lines. */
   band: boolean;
+  /** Called with the interval (ms) the user dragged across; none: no zoom by drag. */
+  onZoom?: (from: number, to: number) => void;
+  /** The words before the limit in the caption (default `Allowed`). */
+  limitLabel?: string;
   height?: number;
   /** Visible time range in ms; moves with `now` on live appends. */
   rangeMs: number;
@@ -50,12 +55,12 @@ export function timeTicks(
   incr: number,
 ): string[] {
   return splits.map((s) => {
-    const d = new Date(s * 1000);
-    const date = `${d.getDate()} ${MONTHS[d.getMonth()]}`;
+    const d = zoned(s * 1000);
+    const date = `${d.day} ${MONTHS[d.month - 1]}`;
     if (incr >= 86_400) return date;
-    if (d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0) return date;
-    const hm = `${p2(d.getHours())}:${p2(d.getMinutes())}`;
-    return incr < 60 ? `${hm}:${p2(d.getSeconds())}` : hm;
+    if (d.hour === 0 && d.minute === 0 && d.second === 0) return date;
+    const hm = `${p2(d.hour)}:${p2(d.minute)}`;
+    return incr < 60 ? `${hm}:${p2(d.second)}` : hm;
   });
 }
 
@@ -94,7 +99,7 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
             'span',
             { class: 'chart-limit' },
             h('span', { class: opts.band ? 'swatch swatch-band' : 'swatch swatch-limit' }),
-            `Allowed ${limitText}`,
+            `${opts.limitLabel ?? 'Allowed'} ${limitText}`,
           )
         : null,
     ),
@@ -223,10 +228,12 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
 
   const u = new uPlot(
     {
+      tzDate,
       width: 600,
       height: opts.height ?? 220,
       padding: [12, 12, 0, 4],
-      cursor: { drag: { x: false, y: false }, points: { size: 7 } },
+      // Drag selects an interval; the page loads it (setScale off: the range stays the page's).
+      cursor: { drag: { x: Boolean(opts.onZoom), y: false, setScale: false }, points: { size: 7 } },
       legend: { show: true, live: true },
       scales: {
         x: { time: true, range: () => [fromS, toS] },
@@ -263,7 +270,19 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
           points: { show: true, size: 7, width: 1.5, fill: '#ffffff', stroke: '#9a6700', space: 0 },
         },
       ],
-      hooks: { drawClear: [drawBand, drawSpread], draw: [drawLimits] },
+      hooks: {
+        drawClear: [drawBand, drawSpread],
+        draw: [drawLimits],
+        setSelect: [
+          (u) => {
+            if (!opts.onZoom || u.select.width < 4) return;
+            const from = u.posToVal(u.select.left, 'x') * 1000;
+            const to = u.posToVal(u.select.left + u.select.width, 'x') * 1000;
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            opts.onZoom(Math.round(from), Math.round(to));
+          },
+        ],
+      },
     },
     [[], [], []],
     plot,

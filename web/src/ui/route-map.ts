@@ -8,7 +8,7 @@
  */
 import { geoGraticule10, geoMercator, geoPath } from 'd3-geo';
 import { cx, h, s } from '../dom.ts';
-import type { LatLon, Place } from '../shipment-normalize.ts';
+import type { LatLon, Place } from '../shipment-view.ts';
 import { type Basemap, loadBasemap } from './basemap.ts';
 import { fitToPoints } from './fit-projection.ts';
 
@@ -73,7 +73,7 @@ export function createRouteMap(input: RouteMapInput): RouteMap {
   for (const p of input.planned) pts.push([p.lon, p.lat]);
   for (const p of input.actual) pts.push([p.lon, p.lat]);
   for (const p of [input.origin, input.destination]) {
-    if (p && p.lat !== null && p.lon !== null) pts.push([p.lon, p.lat]);
+    if (p && p.lat !== undefined && p.lon !== undefined) pts.push([p.lon, p.lat]);
   }
   if (input.current) pts.push([input.current.lon, input.current.lat]);
 
@@ -156,7 +156,7 @@ export function createRouteMap(input: RouteMapInput): RouteMap {
       }
     }
     const pin = (p: Place | null, cls: string, letter: string, fallback: string) => {
-      if (!p || p.lat === null || p.lon === null) return;
+      if (!p || p.lat === undefined || p.lon === undefined) return;
       const q = xy([p.lon, p.lat]);
       if (!q) return;
       const label = p.name || fallback;

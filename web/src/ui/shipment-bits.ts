@@ -1,7 +1,8 @@
 /** Small pieces the shipment pages share: state badges, places, profile names, MKT. */
 import { h } from '../dom.ts';
 import { duration } from '../format.ts';
-import { type Place, PRESET_LABELS, type ShipmentView } from '../shipment-normalize.ts';
+import type { Place, TempRange } from '../shipment-view.ts';
+import type { ShipmentView } from '../types.ts';
 import { badge, type Tone } from './components.ts';
 
 const STATE: Record<string, [Tone, string, string]> = {
@@ -22,12 +23,12 @@ export function shipmentStateBadge(state: string): HTMLSpanElement {
 export function placeName(p: Place | null): string {
   if (!p) return '–';
   if (p.name) return p.name;
-  if (p.lat !== null && p.lon !== null) return `${p.lat.toFixed(3)}, ${p.lon.toFixed(3)}`;
+  if (p.lat !== undefined && p.lon !== undefined) return `${p.lat.toFixed(3)}, ${p.lon.toFixed(3)}`;
   return '–';
 }
 
 /** `Amsterdam → Utrecht`. */
-export function routeText(s: ShipmentView): HTMLElement {
+export function routeText(s: Pick<ShipmentView, 'origin' | 'destination'>): HTMLElement {
   return h(
     'span',
     { class: 'route-text' },
@@ -37,22 +38,14 @@ export function routeText(s: ShipmentView): HTMLElement {
   );
 }
 
-export function profileLabel(s: Pick<ShipmentView, 'profileName' | 'range'>): string {
-  const preset = PRESET_LABELS[s.profileName];
-  if (preset && s.profileName !== 'custom') return preset;
-  const name = s.profileName === 'custom' ? 'Custom' : s.profileName;
-  return s.range ? `${name} ${s.range.lowerC} to ${s.range.upperC} °C` : name;
-}
-
-/** MKT with its unit; coloured when above the range's upper limit. */
-export function mktText(s: ShipmentView): HTMLElement {
-  if (s.mktC === null) return h('span', { class: 'muted' }, '–');
-  const high = s.range !== null && s.mktC > s.range.upperC;
-  const low = s.range !== null && s.mktC < s.range.lowerC;
+/** MKT with its unit; coloured when outside the range. */
+export function mktText(mktC: number | null, range: TempRange | null): HTMLElement {
+  if (mktC === null) return h('span', { class: 'muted' }, '–');
+  const out = range !== null && (mktC > range.upperC || mktC < range.lowerC);
   return h(
     'span',
-    { class: high || low ? 'value value-bad' : 'value', title: 'Mean kinetic temperature over the trip' },
-    `${s.mktC.toFixed(2)} °C`,
+    { class: out ? 'value value-bad' : 'value', title: 'Mean kinetic temperature over the trip' },
+    `${mktC.toFixed(2)} °C`,
   );
 }
 

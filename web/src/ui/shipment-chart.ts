@@ -9,8 +9,9 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from '../dom.ts';
 import { absTime } from '../format.ts';
-import type { ExcursionView, TempRange } from '../shipment-normalize.ts';
-import type { Series } from '../types.ts';
+import type { TempRange } from '../shipment-view.ts';
+import { tzDate } from '../timezone.ts';
+import type { ExcursionView, Series } from '../types.ts';
 import { legendTime, TIME_AXIS } from './chart.ts';
 
 const LINE = '#0b63ce';
@@ -210,6 +211,7 @@ export function createShipmentChart(input: ShipmentChartInput, height = 280): Sh
 
   const u = new uPlot(
     {
+      tzDate,
       width: 600,
       height,
       padding: [12, 12, 0, 4],

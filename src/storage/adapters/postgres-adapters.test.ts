@@ -1,0 +1,62 @@
+/**
+ * Every port's contract suite on PostgreSQL 15: one real server for the whole file (started in a
+ * temporary directory with TLS and SCRAM), one schema per test.
+ */
+import { runAlarmStoreContract } from '../../alarms/alarm-store-contract.ts';
+import { runAccountStoreContract } from '../../auth/account-store-contract.ts';
+import { runNotificationStoreContract } from '../../notifications/notification-store-contract.ts';
+import { runShipmentStoreContract } from '../../shipments/shipment-store-contract.ts';
+import { runStoreContract } from '../store-contract.ts';
+import { sampleDevice, sampleKey } from '../store-records.fixture.ts';
+import { postgresFixture } from './postgres.fixture.ts';
+
+const pg = await postgresFixture();
+
+runStoreContract({
+  name: 'PostgresStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return { store: db.store, cleanup: () => db.dispose() };
+  },
+});
+
+runAccountStoreContract({
+  name: 'PostgresAccountStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return { accounts: db.accounts, cleanup: () => db.dispose() };
+  },
+});
+
+runAlarmStoreContract({
+  name: 'PostgresAlarmStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return { alarms: db.alarms, cleanup: () => db.dispose() };
+  },
+});
+
+runShipmentStoreContract({
+  name: 'PostgresShipmentStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return {
+      shipments: db.shipments,
+      registerDevice: (id) => db.store.addDevice(sampleDevice(id), sampleKey(id)),
+      cleanup: () => db.dispose(),
+    };
+  },
+});
+
+runNotificationStoreContract({
+  name: 'PostgresNotificationStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return { notifications: db.notifications, cleanup: () => db.dispose() };
+  },
+});

@@ -1,0 +1,41 @@
+import { PostgresAccountStore } from './postgres-account-store.ts';
+import { PostgresAlarmStore } from './postgres-alarm-store.ts';
+import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.ts';
+import { PostgresNotificationStore } from './postgres-notification-store.ts';
+import { PostgresShipmentStore } from './postgres-shipment-store.ts';
+import { PostgresStore } from './postgres-store.ts';
+
+/** One adapter per port, all on one PostgreSQL database (one pool, one data key). */
+export interface PostgresAdapters {
+  database: PostgresDatabase;
+  /** `Store`: registry, keys, certificates, ingest, audit, counters, meta; its close ends them all. */
+  store: PostgresStore;
+  accounts: PostgresAccountStore;
+  alarms: PostgresAlarmStore;
+  shipments: PostgresShipmentStore;
+  notifications: PostgresNotificationStore;
+}
+
+/** The adapters of every port on an open database. */
+export function postgresAdapters(database: PostgresDatabase): PostgresAdapters {
+  return {
+    database,
+    store: new PostgresStore(database),
+    accounts: new PostgresAccountStore(database),
+    alarms: new PostgresAlarmStore(database),
+    shipments: new PostgresShipmentStore(database),
+    notifications: new PostgresNotificationStore(database),
+  };
+}
+
+/** Connects, applies pending migrations (under an advisory lock), returns the adapters. */
+export async function openPostgresAdapters(opts: PostgresDatabaseOptions): Promise<PostgresAdapters> {
+  const database = PostgresDatabase.open(opts);
+  try {
+    await database.migrate();
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return postgresAdapters(database);
+}

@@ -1,0 +1,85 @@
+/**
+ * A real Eclipse Mosquitto 2.x for the tests, started from a directory written by
+ * `vigil mosquitto-config` (its own loopback port, its own persistence directory). It can be
+ * stopped cleanly (SIGTERM: Mosquitto saves its store), killed (-9) and started again on the same
+ * port and store.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const MOSQUITTO = '/usr/sbin/mosquitto';
+
+export function mosquittoInstalled(): boolean {
+  return existsSync(MOSQUITTO);
+}
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface MosquittoProcess {
+  readonly dir: string;
+  log(): string;
+  start(): Promise<void>;
+  /** SIGTERM and wait: Mosquitto writes its store on a clean stop. */
+  stop(): Promise<void>;
+  /** SIGKILL: nothing written since the last autosave survives. */
+  kill9(): Promise<void>;
+  running(): boolean;
+}
+
+/** A Mosquitto on the configuration in `dir` (mosquitto.conf written by `vigil mosquitto-config`). */
+export function mosquittoProcess(dir: string): MosquittoProcess {
+  let child: ChildProcess | undefined;
+  let log = '';
+  const exited = () =>
+    new Promise<void>((r) => {
+      if (!child || child.exitCode !== null || child.signalCode !== null) r();
+      else child.once('exit', () => r());
+    });
+  const p: MosquittoProcess = {
+    dir,
+    log: () => log,
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    async start() {
+      const mark = log.length;
+      child = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const onData = (d: Buffer) => {
+        log += d.toString();
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      const deadline = Date.now() + 10_000;
+      while (!/ running/.test(log.slice(mark))) {
+        if (child.exitCode !== null) throw new Error(`mosquitto exited:\n${log.slice(mark)}`);
+        if (Date.now() > deadline) throw new Error(`mosquitto did not start:\n${log.slice(mark)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async stop() {
+      if (!p.running()) return;
+      const done = exited();
+      child?.kill('SIGTERM');
+      const t = setTimeout(() => child?.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(t);
+    },
+    async kill9() {
+      if (!p.running()) return;
+      const done = exited();
+      child?.kill('SIGKILL');
+      await done;
+    },
+  };
+  return p;
+}
