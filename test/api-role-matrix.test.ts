@@ -42,6 +42,7 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
       status: 404,
     },
     '/api/v1/devices/:id/lifecycle': { path: '/api/v1/devices/truck-0801/lifecycle', status: 200 },
+    '/api/v1/devices/:id/reported': { path: '/api/v1/devices/truck-0801/reported', status: 200 },
     '/api/v1/system/lifecycle': { path: '/api/v1/system/lifecycle', status: 200 },
     '/api/v1/devices/:id/display': { path: '/api/v1/devices/truck-0801/display', status: 200 },
     '/api/v1/audit': { path: '/api/v1/audit?limit=1', status: 200 },

@@ -1,7 +1,8 @@
 /**
  * The dashboard's OTA page in headless Chromium against a real in-process Vigil: an admin with MFA
  * starts a campaign from the page, two simulated devices download, verify and confirm the image,
- * and the page shows the campaign completed; a viewer sees the campaigns but no control.
+ * and the page shows the campaign completed and the version each device reports running; a viewer
+ * sees the campaigns but no control.
  * Screenshots go to VIGIL_SCREENSHOTS_DIR when set, else to a temp directory that is removed.
  * Needs `npm run build:web` and /usr/bin/chromium (skipped without them).
  */
@@ -62,6 +63,11 @@ test('OTA page: an admin starts a campaign and sees it complete; a viewer gets n
       .filter({ hasText: 'succeeded' })
       .waitFor({ timeout: 10_000 });
     for (const d of sims) assert.equal(d.firmware.version, '2.0.0');
+    // The version each device reports running after its reboot.
+    await page
+      .getByTestId('ota-running-probe-ota-002')
+      .filter({ hasText: '2.0.0' })
+      .waitFor({ timeout: 10_000 });
     const audit = await inst.ctx.store.queryAudit({ action: 'ota.start' });
     assert.equal(audit[0]?.actor, 'user:ota-admin');
     await page.screenshot({ path: join(shots, 'ota.png'), fullPage: true });

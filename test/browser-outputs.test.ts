@@ -1,7 +1,8 @@
 /**
  * Actuators in the dashboard, headless Chromium against a real in-process Vigil: an operator with
- * MFA sets a patient monitor's LED level on the device page and sees the simulated device report
- * it back; a viewer sees the outputs but no control. Screenshots go to VIGIL_SCREENSHOTS_DIR when
+ * MFA sets a patient monitor's LED level on the device page (Outputs card, then the Commands
+ * card's set_output) and sees the simulated device report it back, also a change the device made
+ * itself; the running firmware version shows; a viewer sees the outputs but no control. Screenshots go to VIGIL_SCREENSHOTS_DIR when
  * set, else to a temp directory that is removed. Needs `npm run build:web` and /usr/bin/chromium.
  */
 import assert from 'node:assert/strict';
@@ -36,13 +37,28 @@ test('an operator sets an LED level and sees it reported back; a viewer gets no 
     assert.equal(sim.outputs.led, 65, 'the device applied it');
     const audit = await inst.ctx.store.queryAudit({ action: 'command.queued' });
     assert.equal(audit[0]?.actor, 'user:led-operator');
+    // The running firmware version the device reported at boot.
+    await page.getByTestId('lifecycle-firmware').filter({ hasText: '1.0.0' }).waitFor({ timeout: 10_000 });
+    // The Commands card offers set_output too, with the profile's outputs.
+    await page.getByTestId('command-op').selectOption('set_output');
+    assert.deepEqual(await page.getByTestId('command-arg-name').locator('option').allTextContents(), [
+      'LED level',
+    ]);
+    await page.getByTestId('command-arg-value').fill('30');
+    await page.getByTestId('command-reason').fill('night mode');
+    await page.getByTestId('command-send').click();
+    await page.getByTestId('output-state-led').filter({ hasText: '30 %' }).waitFor({ timeout: 30_000 });
+    assert.equal(sim.outputs.led, 30);
+    // A change the device makes by itself shows too: the card follows its output events.
+    sim.sendEvent({ type: 'output', name: 'led', value: 5 });
+    await page.getByTestId('output-state-led').filter({ hasText: '5 %' }).waitFor({ timeout: 10_000 });
     await page.getByTestId('outputs-card').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, 'device-outputs.png'), fullPage: true });
 
     const vpage = await newPage(browser, problems);
     await signInPage(vpage, inst.httpUrl, viewer);
     await vpage.goto(`${inst.httpUrl}/#/device/ward-led-0001`);
-    await vpage.getByTestId('output-state-led').filter({ hasText: '65 %' }).waitFor({ timeout: 10_000 });
+    await vpage.getByTestId('output-state-led').filter({ hasText: '5 %' }).waitFor({ timeout: 10_000 });
     assert.equal(await vpage.getByTestId('output-set-led').count(), 0, 'a viewer gets no control');
     assert.deepEqual(problems, []);
   } finally {

@@ -146,6 +146,11 @@ describe('OTA campaigns', () => {
     const r = await rows(c.id);
     assert.deepEqual([...new Set(r.map((x) => x.state))], ['succeeded']);
     for (const d of main) assert.equal(d.firmware.version, '1.1.0');
+    // What each device reports running after its reboot is what the server shows.
+    await waitFor('every device reports 1.1.0 running', async () => {
+      const fw = await lifecycleStoresOf(inst.ctx).reports.firmware(main.map((d) => d.id));
+      return fw.length === 20 && fw.every((f) => f.version === '1.1.0');
+    });
     figures.bytes = main.reduce((s, d) => s + d.firmware.stats.bytes, 0);
     assert.equal(figures.bytes, 20 * img.length);
     const actions = (await inst.ctx.store.queryAudit({ limit: 10_000 }))
@@ -242,6 +247,8 @@ describe('OTA campaigns', () => {
     await waitFor('rolled back', async () => (await rows(c.id))[0]?.state === 'failed', 30_000);
     assert.equal((await rows(c.id))[0]?.error, 'self_test');
     assert.equal((d as SimDevice).firmware.version, '1.0.0');
+    const [fw] = await lifecycleStoresOf(inst.ctx).reports.firmware([(d as SimDevice).id]);
+    assert.equal(fw?.version, '1.0.0', 'the server shows the version it rolled back to');
     const ev = (await inst.ctx.store.queryAudit({ action: 'ota.device_failed' })).filter(
       (a) => a.object === c.id,
     );

@@ -18,6 +18,7 @@ import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
 import type { RotationStore } from '../keys/rotation-store.ts';
 import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
 import type { NotificationStore } from '../notifications/notification-store.ts';
+import type { DeviceReports } from '../ota/device-reports.ts';
 import type { OtaStore } from '../ota/ota-store.ts';
 import {
   type CaMaterial,
@@ -50,6 +51,8 @@ export interface LifecycleStores {
   claims: ClaimStore;
   /** Firmware and OTA campaigns (src/ota): campaigns send `ota` commands, so they live beside them. */
   ota: OtaStore;
+  /** What devices report about themselves in their events (running firmware, outputs). */
+  reports: DeviceReports;
 }
 
 /**
@@ -311,7 +314,13 @@ async function openAdapters(
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   return {
     ...db,
-    lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims, ota: db.ota },
+    lifecycle: {
+      commands: db.commands,
+      rotations: db.rotations,
+      claims: db.claims,
+      ota: db.ota,
+      reports: db.reports,
+    },
     startIngestThread: () =>
       db.store.startIngestThread({
         path: paths.db,

@@ -30,9 +30,14 @@ export function campaignView(c: CampaignRecord, devices: readonly CampaignDevice
   };
 }
 
-export function campaignDeviceView(d: CampaignDeviceRecord) {
+/**
+ * One device of a campaign; `runningVersion` is the version the device last reported running
+ * (src/ota/device-reports.ts), null when it reported none.
+ */
+export function campaignDeviceView(d: CampaignDeviceRecord, runningVersion: string | null) {
   return {
     deviceId: d.deviceId,
+    runningVersion,
     wave: d.wave,
     state: d.state,
     progressPct: d.progressPct,

@@ -10,12 +10,14 @@ export type OutputKind = 'level' | 'buzzer' | 'relay';
 export interface OutputDecl {
   name: string;
   kind: OutputKind;
+  /** How the dashboard names it. */
+  label: string;
 }
 
 export const PROFILE_OUTPUTS: Readonly<Record<DeviceProfile, readonly OutputDecl[]>> = {
-  'vaccine-transport': [{ name: 'buzzer', kind: 'buzzer' }],
-  'patient-vitals': [{ name: 'led', kind: 'level' }],
-  'temperature-probe': [{ name: 'relay', kind: 'relay' }],
+  'vaccine-transport': [{ name: 'buzzer', kind: 'buzzer', label: 'Buzzer' }],
+  'patient-vitals': [{ name: 'led', kind: 'level', label: 'LED level' }],
+  'temperature-probe': [{ name: 'relay', kind: 'relay', label: 'Relay' }],
 };
 
 /** Why `value` cannot be set on output `name` of `profile`, or null when it can. */

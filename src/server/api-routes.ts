@@ -11,6 +11,7 @@ import { claimsRoutes } from '../api/routes/claims.ts';
 import { commandsRoutes } from '../api/routes/commands.ts';
 import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
+import { deviceReportsRoutes } from '../api/routes/device-reports.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
 import { healthRoutes } from '../api/routes/health.ts';
 import { lifecycleRoutes } from '../api/routes/lifecycle.ts';
@@ -70,7 +71,7 @@ export interface ApiWiring {
   extraRoutes: RoutePlugin[];
 }
 
-/** Commands, a device's and the fleet's key and certificate state, and claims. */
+/** Commands, a device's and the fleet's key and certificate state, what devices report, and claims. */
 function lifecycleApiRoutes(
   ctx: VigilContext,
   stores: LifecycleStores,
@@ -86,6 +87,7 @@ function lifecycleApiRoutes(
       devices: ctx.store,
     }),
     lifecycleRoutes({ device: (id) => deviceLifecycle(lifecycleSources(ctx), id), status }),
+    deviceReportsRoutes({ reports: stores.reports, devices: ctx.store }),
     claimsRoutes({
       list: async () => ({
         claims: await stores.claims.listClaims(),
@@ -171,7 +173,14 @@ export function composeApiRoutes(w: ApiWiring): {
       ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status)
       : []),
     ...(w.ota && ctx.lifecycleStores
-      ? [otaRoutes({ ota: ctx.lifecycleStores.ota, firmware: w.ota.firmware, campaigns: w.ota.campaigns })]
+      ? [
+          otaRoutes({
+            ota: ctx.lifecycleStores.ota,
+            reports: ctx.lifecycleStores.reports,
+            firmware: w.ota.firmware,
+            campaigns: w.ota.campaigns,
+          }),
+        ]
       : []),
     readingsRoutes(store, clock),
     auditRoutes(store, clock),

@@ -230,9 +230,8 @@ export class SimDevice implements OpsDevice {
       for (const m of this.#outbox.sealedUnacked()) this.#publishSealed(m);
       this.#link(true);
       this.#pump = setInterval(() => this.#drain(), 100);
-      // §7.5: a freshly installed image is self-tested (confirm or roll back); the running
-      // version is reported after every boot.
-      this.firmware.onBoot();
+      // §7.5: after a boot, a trial image is self-tested, and the running version is reported.
+      this.firmware.onConnect();
       this.#firstConnect?.resolve();
       this.#firstConnect = undefined;
     });
@@ -352,6 +351,7 @@ export class SimDevice implements OpsDevice {
     // From now on samples wait in the outbox for the next connection.
     this.stats.connected = false;
     this.#restartInMs = ms;
+    this.firmware.rebooting();
     // Let the ack leave first: MQTT.js flushes queued publishes before an orderly end.
     setTimeout(() => c.end(false, {}, () => {}), 50);
   }

@@ -61,6 +61,8 @@ export class SimFirmware {
   readonly #trusted: string[];
   readonly #hooks: SimFirmwareHooks;
   #s: Persisted;
+  /** Powered on or rebooted, not yet connected since: the self-test and the boot report are due. */
+  #booting = true;
 
   constructor(
     dir: string,
@@ -153,11 +155,18 @@ export class SimFirmware {
     this.#hooks.reboot();
   }
 
+  /** The device goes down for a reboot (any cause): its next connection is a boot. */
+  rebooting(): void {
+    this.#booting = true;
+  }
+
   /**
-   * After every (re)connect: a trial image is self-tested and confirmed or rolled back, then the
-   * running version is reported.
+   * At each connection; after a boot, a trial image is self-tested and confirmed or rolled back,
+   * then the running version is reported (a reconnection after a lost link is no boot).
    */
-  onBoot(): void {
+  onConnect(): void {
+    if (!this.#booting) return;
+    this.#booting = false;
     const t = this.#s.trial;
     if (t) {
       const image = readFileSync(join(this.#dir, `slot-${t.slot}.bin`));

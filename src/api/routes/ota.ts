@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { VigilError } from '../../errors.ts';
 import type { CampaignService } from '../../ota/campaign-service.ts';
 import { campaignDeviceView, campaignView } from '../../ota/campaign-view.ts';
+import type { DeviceReports } from '../../ota/device-reports.ts';
+import { runningVersions } from '../../ota/device-reports.ts';
 import type { FirmwareService } from '../../ota/firmware-service.ts';
 import { firmwareView } from '../../ota/firmware-view.ts';
 import type { CampaignRecord, OtaStore } from '../../ota/ota-store.ts';
@@ -49,6 +51,7 @@ const campaignSchema = z.object({
 });
 const campaignDeviceSchema = z.object({
   deviceId: z.string(),
+  runningVersion: z.string().nullable(),
   wave: z.number().int(),
   state: z.string(),
   progressPct: z.number().int(),
@@ -65,6 +68,7 @@ const idParams = z.strictObject({ id: z.uuid() });
  */
 export function otaRoutes(p: {
   ota: OtaStore;
+  reports: DeviceReports;
   firmware: FirmwareService;
   campaigns: CampaignService;
 }): RoutePlugin {
@@ -145,7 +149,11 @@ export function otaRoutes(p: {
         const c = await p.ota.getCampaign(req.params.id);
         if (!c) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'campaign');
         const devices = await p.ota.campaignDevices(c.id);
-        return { campaign: campaignView(c, devices), devices: devices.map(campaignDeviceView) };
+        const running = await runningVersions(p.reports, devices);
+        return {
+          campaign: campaignView(c, devices),
+          devices: devices.map((d) => campaignDeviceView(d, running.get(d.deviceId) ?? null)),
+        };
       },
     );
 

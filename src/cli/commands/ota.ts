@@ -1,6 +1,7 @@
 import { lifecycleStoresOf, type VigilContext } from '../../data-dir/context.ts';
 import { createOtaServices } from '../../lifecycle/ota-services.ts';
 import { campaignDeviceView, campaignView } from '../../ota/campaign-view.ts';
+import { runningVersions } from '../../ota/device-reports.ts';
 import type { CampaignRecord } from '../../ota/ota-store.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
@@ -25,7 +26,7 @@ export const otaHelp: CommandHelp = {
     status: {
       synopsis: 'ota status [ID] [--json]',
       about:
-        'Without ID: every campaign, newest first. With ID: the campaign and each device (wave, state, progress, error).',
+        'Without ID: every campaign, newest first. With ID: the campaign and each device (wave, state, progress, the version it reports running, error).',
       options: [['--json', 'NDJSON: campaigns, or the campaign then one object per device']],
     },
     pause: {
@@ -118,12 +119,15 @@ export async function otaCommand(argv: string[], io: CliIo): Promise<number> {
         return 1;
       }
       await show(ctx, io, c, json);
-      for (const d of await lifecycleStoresOf(ctx).ota.campaignDevices(id)) {
-        const v = campaignDeviceView(d);
+      const stores = lifecycleStoresOf(ctx);
+      const devices = await stores.ota.campaignDevices(id);
+      const running = await runningVersions(stores.reports, devices);
+      for (const d of devices) {
+        const v = campaignDeviceView(d, running.get(d.deviceId) ?? null);
         if (json) io.out(JSON.stringify(v));
         else
           io.out(
-            `  ${v.deviceId.padEnd(24)} wave ${String(v.wave).padEnd(3)} ${v.state.padEnd(12)} ${String(v.progressPct).padStart(3)}% ${v.error ?? ''}`.trimEnd(),
+            `  ${v.deviceId.padEnd(24)} wave ${String(v.wave).padEnd(3)} ${v.state.padEnd(12)} ${String(v.progressPct).padStart(3)}% running ${(v.runningVersion ?? '-').padEnd(11)} ${v.error ?? ''}`.trimEnd(),
           );
       }
       return 0;

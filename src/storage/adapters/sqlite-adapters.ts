@@ -3,6 +3,7 @@ import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteClaimStore } from './sqlite-claim-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteDeviceReports } from './sqlite-device-reports.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteOtaStore } from './sqlite-ota-store.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
@@ -23,6 +24,7 @@ export interface SqliteAdapters {
   claims: SqliteClaimStore;
   notifications: SqliteNotificationStore;
   ota: SqliteOtaStore;
+  reports: SqliteDeviceReports;
   sinkOutbox: SqliteSinkOutbox;
 }
 
@@ -39,6 +41,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     claims: new SqliteClaimStore(database),
     notifications: new SqliteNotificationStore(database),
     ota: new SqliteOtaStore(database),
+    reports: new SqliteDeviceReports(database),
     sinkOutbox: new SqliteSinkOutbox(database),
   };
 }

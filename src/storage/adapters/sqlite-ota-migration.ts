@@ -1,9 +1,12 @@
 import type { SqliteMigration } from './sqlite-migrations.ts';
 
-/** Firmware uploads and OTA campaigns (src/ota, docs/ota.md). */
+/**
+ * Firmware uploads and OTA campaigns (src/ota, docs/ota.md), and an index for what devices report
+ * about themselves in their events (src/ota/device-reports.ts).
+ */
 export const OTA_MIGRATION: SqliteMigration = {
   version: 16,
-  name: 'firmware and OTA campaigns',
+  name: 'firmware, OTA campaigns, device report index',
   sql: `
 -- Uploaded firmware: the verified manifest; the image lies in the data directory by its SHA-256.
 CREATE TABLE firmware (
@@ -44,5 +47,11 @@ CREATE TABLE ota_campaign_devices (
   PRIMARY KEY (campaign_id, device_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX ota_campaign_devices_device ON ota_campaign_devices (device_id, state);
+
+-- A device's newest event of a kind (its running firmware version, each output's state) in one
+-- seek: src/storage/adapters/sqlite-device-reports.ts writes these expressions identically.
+CREATE INDEX messages_event_kind ON messages (
+  device_id, json_extract(body, '$.type'), json_extract(body, '$.name'), ts
+) WHERE channel = 'events';
 `,
 };

@@ -1,28 +1,89 @@
 /**
  * The device page's outputs (docs/protocol.md §7.4 `set_output`): each output the device's
- * profile declares with the state the device last reported applying (its ack of `set_output`),
- * and, for a user allowed to command devices (MFA), a control to set it. Refreshed every 2 s.
+ * profile declares (src/protocol/device-outputs.ts) with the state the device last reported in
+ * its `output` events, the `set_output` commands still on their way, and, for a user allowed to
+ * command devices (MFA), a control to set it. Refreshed every 2 s.
  */
+import { type OutputDecl, PROFILE_OUTPUTS } from '../../../src/protocol/device-outputs.ts';
 import { api, describeError } from '../api.ts';
 import type { AppContext } from '../context.ts';
 import { h, replace } from '../dom.ts';
-import { card, emptyState, errorBox, timeAgo, toast } from '../ui/components.ts';
+import { card, emptyState, errorBox, field, timeAgo, toast } from '../ui/components.ts';
 
-type Kind = 'level' | 'buzzer' | 'relay';
-/** As src/protocol/device-outputs.ts declares them. */
-const OUTPUTS: Record<string, { name: string; kind: Kind; label: string }[]> = {
-  'vaccine-transport': [{ name: 'buzzer', kind: 'buzzer', label: 'Buzzer' }],
-  'patient-vitals': [{ name: 'led', kind: 'level', label: 'LED level' }],
-  'temperature-probe': [{ name: 'relay', kind: 'relay', label: 'Relay' }],
-};
+/** `GET /api/v1/devices/{id}/reported` (src/api/routes/device-reports.ts). */
+export interface Reported {
+  firmware: { version: string; ts: string; receivedAt: string } | null;
+  outputs: { name: string; value: number | boolean | null; ts: string | null }[];
+}
 
 interface Cmd {
   op: string;
   args: Record<string, unknown>;
   state: string;
-  outcome: string | null;
-  result: Record<string, unknown> | null;
-  ackedAt: string | null;
+}
+
+const declsOf = (profile: string | undefined): readonly OutputDecl[] =>
+  profile !== undefined && Object.hasOwn(PROFILE_OUTPUTS, profile)
+    ? PROFILE_OUTPUTS[profile as keyof typeof PROFILE_OUTPUTS]
+    : [];
+
+const valueText = (o: OutputDecl, v: unknown) => (o.kind === 'level' ? `${String(v)} %` : v ? 'on' : 'off');
+
+/**
+ * The fields of a `set_output` command for the Commands card: which output, and a value of its
+ * kind; `read` returns the arguments, or null after telling the user what is wrong.
+ */
+export function outputArgs(profile: string | undefined): {
+  fields: HTMLElement[];
+  read(): { name: string; value: number | boolean } | null;
+} {
+  const decls = declsOf(profile);
+  if (decls.length === 0) {
+    return {
+      fields: [h('p', { class: 'muted small' }, 'This device declares no outputs.')],
+      read() {
+        toast('This device declares no outputs.', 'bad');
+        return null;
+      },
+    };
+  }
+  const which = h(
+    'select',
+    { testid: 'command-arg-name' },
+    decls.map((o) => h('option', { value: o.name }, o.label)),
+  ) as HTMLSelectElement;
+  const level = h('input', {
+    type: 'number',
+    min: 0,
+    max: 100,
+    step: 1,
+    required: true,
+    testid: 'command-arg-value',
+  }) as HTMLInputElement;
+  const onOff = h(
+    'select',
+    { testid: 'command-arg-state' },
+    h('option', { value: 'true' }, 'On'),
+    h('option', { value: 'false' }, 'Off'),
+  ) as HTMLSelectElement;
+  const valueHost = h('span');
+  const decl = () => decls.find((o) => o.name === which.value) ?? (decls[0] as OutputDecl);
+  const drawValue = () =>
+    replace(valueHost, decl().kind === 'level' ? field('Level 0–100', level) : field('State', onOff));
+  which.addEventListener('change', drawValue);
+  drawValue();
+  return {
+    fields: [field('Output', which), valueHost],
+    read() {
+      const o = decl();
+      if (o.kind !== 'level') return { name: o.name, value: onOff.value === 'true' };
+      if (level.value === '' || !level.checkValidity()) {
+        toast('Enter a level from 0 to 100.', 'bad');
+        return null;
+      }
+      return { name: o.name, value: Number(level.value) };
+    },
+  };
 }
 
 export function deviceOutputsPanel(
@@ -30,12 +91,11 @@ export function deviceOutputsPanel(
   deviceId: string,
   profile: string,
 ): { el: HTMLElement; stop(): void } {
-  const outputs = OUTPUTS[profile] ?? [];
+  const outputs = declsOf(profile);
   const host = h('div', { testid: 'outputs' });
   const el = card('Outputs', host, { testid: 'outputs-card' });
   const canSet = ctx.can('devices.command');
   let stopped = false;
-  const controls = new Map<string, HTMLElement>();
   const states = new Map<string, HTMLElement>();
 
   async function set(name: string, value: number | boolean): Promise<void> {
@@ -45,62 +105,41 @@ export function deviceOutputsPanel(
         body: { op: 'set_output', args: { name, value }, reason: `set ${name} from the dashboard` },
       });
       toast(`${name} → ${String(value)} sent`, 'ok');
+      void refresh();
     } catch (err) {
       toast(describeError(err), 'bad');
     }
   }
 
-  function control(o: (typeof outputs)[number]): HTMLElement {
-    if (o.kind === 'level') {
-      const input = h('input', {
-        type: 'number',
-        min: 0,
-        max: 100,
-        step: 1,
-        value: '50',
-        testid: `output-input-${o.name}`,
-      }) as HTMLInputElement;
+  const button = (testid: string, text: string, onclick: () => void) =>
+    h('button', { type: 'button', class: 'btn', testid, onclick }, text);
+
+  function control(o: OutputDecl): HTMLElement {
+    if (o.kind !== 'level') {
       return h(
         'span',
         { class: 'output-control' },
-        input,
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'btn',
-            testid: `output-set-${o.name}`,
-            onclick: () =>
-              input.checkValidity() && input.value !== ''
-                ? void set(o.name, Number(input.value))
-                : input.reportValidity(),
-          },
-          'Set',
-        ),
+        button(`output-on-${o.name}`, 'On', () => void set(o.name, true)),
+        button(`output-off-${o.name}`, 'Off', () => void set(o.name, false)),
       );
     }
+    const input = h('input', {
+      type: 'number',
+      min: 0,
+      max: 100,
+      step: 1,
+      value: '50',
+      'aria-label': `${o.label} (0–100)`,
+      testid: `output-input-${o.name}`,
+    }) as HTMLInputElement;
     return h(
       'span',
       { class: 'output-control' },
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn',
-          testid: `output-on-${o.name}`,
-          onclick: () => void set(o.name, true),
-        },
-        'On',
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn',
-          testid: `output-off-${o.name}`,
-          onclick: () => void set(o.name, false),
-        },
-        'Off',
+      input,
+      button(`output-set-${o.name}`, 'Set', () =>
+        input.checkValidity() && input.value !== ''
+          ? void set(o.name, Number(input.value))
+          : input.reportValidity(),
       ),
     );
   }
@@ -118,9 +157,13 @@ export function deviceOutputsPanel(
           outputs.map((o) => {
             const state = h('span', { testid: `output-state-${o.name}` }, '—');
             states.set(o.name, state);
-            const c = canSet ? control(o) : null;
-            if (c) controls.set(o.name, c);
-            return h('tr', null, h('th', null, o.label), h('td', null, state), h('td', null, c));
+            return h(
+              'tr',
+              null,
+              h('th', null, o.label),
+              h('td', null, state),
+              h('td', null, canSet ? control(o) : null),
+            );
           }),
         ),
       ),
@@ -129,29 +172,26 @@ export function deviceOutputsPanel(
   async function refresh(): Promise<void> {
     if (outputs.length === 0) return;
     try {
-      const { commands } = await api<{ commands: Cmd[] }>(
-        `/devices/${encodeURIComponent(deviceId)}/commands?limit=200`,
-      );
+      const id = encodeURIComponent(deviceId);
+      const [reported, { commands }] = await Promise.all([
+        api<Reported>(`/devices/${id}/reported`),
+        api<{ commands: Cmd[] }>(`/devices/${id}/commands?limit=50`),
+      ]);
       if (stopped) return;
       for (const o of outputs) {
-        // Newest first: the first ok ack for this output is the state the device last applied.
-        const last = commands.find(
-          (c) => c.op === 'set_output' && c.outcome === 'ok' && c.result?.name === o.name,
-        );
+        const r = reported.outputs.find((x) => x.name === o.name);
+        // Newest first: a set_output not yet acknowledged is on its way to the device.
         const pending = commands.find(
           (c) =>
             c.op === 'set_output' && (c.state === 'queued' || c.state === 'sent') && c.args.name === o.name,
         );
-        const v = last?.result?.value;
-        const text =
-          v === undefined ? 'not reported yet' : o.kind === 'level' ? `${String(v)} %` : v ? 'on' : 'off';
         replace(
           states.get(o.name) as HTMLElement,
-          h('strong', null, text),
-          last?.ackedAt
-            ? h('span', { class: 'muted small' }, ' reported ', timeAgo(Date.parse(last.ackedAt)))
+          h('strong', null, r?.value == null ? 'not reported yet' : valueText(o, r.value)),
+          r?.ts ? h('span', { class: 'muted small' }, ' reported ', timeAgo(Date.parse(r.ts))) : null,
+          pending
+            ? h('span', { class: 'muted small' }, ` (setting ${valueText(o, pending.args.value)}…)`)
             : null,
-          pending ? h('span', { class: 'muted small' }, ` (setting ${String(pending.args.value)}…)`) : null,
         );
       }
     } catch (err) {

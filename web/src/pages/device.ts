@@ -54,7 +54,7 @@ export const devicePage: Page = (root, ctx, params) => {
   const current = h('div', { class: 'tiles', testid: 'current-values' });
   const alarmsHost = h('div');
   const displayHost = h('div');
-  const controlPanel = deviceControlPanel(ctx, id);
+  const controlPanel = deviceControlPanel(ctx, id, () => device?.profile);
   // Built once the profile is known (it names the outputs).
   const outputsHost = h('div');
   let outputsPanel: { el: HTMLElement; stop(): void } | undefined;

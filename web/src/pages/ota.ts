@@ -53,6 +53,8 @@ interface Campaign {
 }
 interface CampaignDevice {
   deviceId: string;
+  /** The version the device last reported running (its `running`/`confirmed`/`rolled_back` event). */
+  runningVersion: string | null;
   wave: number;
   state: string;
   progressPct: number;
@@ -253,7 +255,7 @@ export const otaPage: Page = (root, ctx) => {
             h(
               'tr',
               null,
-              ['Device', 'Wave', 'State', 'Download', 'Error'].map((t) => h('th', null, t)),
+              ['Device', 'Wave', 'State', 'Download', 'Running', 'Error'].map((t) => h('th', null, t)),
             ),
           ),
           h(
@@ -267,6 +269,7 @@ export const otaPage: Page = (root, ctx) => {
                 h('td', { class: 'num' }, String(d.wave + 1)),
                 h('td', null, badge(tone(d.state), d.state)),
                 h('td', { class: 'num' }, `${d.progressPct}%`),
+                h('td', { testid: `ota-running-${d.deviceId}` }, d.runningVersion ?? '—'),
                 h('td', { class: 'muted' }, d.error ?? ''),
               ),
             ),
