@@ -198,6 +198,10 @@ const configFields = z.strictObject({
       port: port.default(8444),
       /** How often campaigns advance (waves, failure threshold), in milliseconds. */
       tickMs: z.number().int().min(100).max(60_000).default(2000),
+      /** Connections the firmware listener holds at once (raw TCP, before TLS); more are closed. */
+      maxConnections: z.number().int().min(1).max(100_000).default(512),
+      /** Of those, from one address (a site's NAT may put many devices behind one). */
+      maxConnectionsPerAddress: z.number().int().min(1).max(100_000).default(64),
       /** How long a device has to report the result of an `ota` command (seconds). */
       deviceTimeoutSeconds: z
         .number()

@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import type { FdBudget } from '../net/fd-budget.ts';
+import { guardHttpsServer, type HttpsGuard } from '../net/https-guard.ts';
 import { normalizeSerial } from '../pki/index.ts';
 import { TLS_SERVER_OPTIONS } from '../pki/tls-policy.ts';
 import type { Store } from '../storage/store.ts';
@@ -15,6 +17,15 @@ export interface FirmwareServerOptions {
   logger: Logger;
   host: string;
   port: number;
+  /**
+   * Connection admission (src/net/https-guard.ts): caps checked on the raw socket before any TLS
+   * work, and a share of the process's descriptor budget (the HTTPS one: at most
+   * `maxConnections` of it), so a flood on this port can neither starve MQTT nor take more than
+   * its cap from the API.
+   */
+  limits: { maxConnections: number; maxConnectionsPerAddress: number; budget?: FdBudget | undefined };
+  /** A connection refused by the caps (counted like the other listeners' refusals). */
+  onRefuse?: (reason: string, address: string) => void;
 }
 
 /** `bytes=START-` or `bytes=START-END` (RFC 9110 §14.1.2), one range only. */
@@ -39,6 +50,7 @@ export function parseRange(
 export class FirmwareServer {
   readonly #o: FirmwareServerOptions;
   readonly #server: Server;
+  readonly #guard: HttpsGuard;
 
   constructor(o: FirmwareServerOptions) {
     this.#o = o;
@@ -62,6 +74,20 @@ export class FirmwareServer {
     );
     this.#server.requestTimeout = 30_000;
     this.#server.headersTimeout = 10_000;
+    this.#guard = guardHttpsServer(this.#server, {
+      maxConnections: o.limits.maxConnections,
+      maxConnectionsPerAddress: o.limits.maxConnectionsPerAddress,
+      firstRequestTimeoutMs: 10_000,
+      budget: o.limits.budget,
+      ...(o.onRefuse ? { onRefuse: o.onRefuse } : {}),
+      onAcceptError: (err) => o.logger.warn({ err }, 'firmware listener out of descriptors'),
+      onError: (err) => o.logger.error({ err }, 'firmware listener error'),
+    });
+  }
+
+  /** Connections open now (TLS handshake, idle or downloading). */
+  get connections(): number {
+    return this.#guard.stats().connections;
   }
 
   listen(): Promise<number> {
@@ -83,7 +109,9 @@ export class FirmwareServer {
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.#server.close(() => resolve());
+      this.#guard.closeIdle();
       this.#server.closeAllConnections();
+      this.#guard.destroyAll();
     });
   }
 

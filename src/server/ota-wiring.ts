@@ -3,8 +3,10 @@ import type { CommandService } from '../commands/command-service.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
+import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import { configuredDownloadBase, createOtaServices, type OtaServices } from '../lifecycle/ota-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
+import type { FdBudget } from '../net/fd-budget.ts';
 import { FirmwareServer } from '../ota/firmware-server.ts';
 
 /** A running server's OTA services, or VIGIL_ERR_CONFIG where it has none (PostgreSQL). */
@@ -30,6 +32,9 @@ export async function wireOta(p: {
   bus: LiveBus;
   tls: { cert: string; key: string; ca: string; crl: string };
   logger: Logger;
+  /** The process's descriptor budget: firmware connections count in the HTTPS share. */
+  fdBudget: FdBudget;
+  rejections: RejectionRecorder;
 }): Promise<OtaWiring> {
   const { ctx, logger } = p;
   let port = ctx.config.ota.port;
@@ -45,6 +50,18 @@ export async function wireOta(p: {
     logger: logger.child({ component: 'firmware-download' }),
     host: ctx.config.http.host,
     port,
+    limits: {
+      maxConnections: ctx.config.ota.maxConnections,
+      maxConnectionsPerAddress: ctx.config.ota.maxConnectionsPerAddress,
+      budget: p.fdBudget,
+    },
+    onRefuse: (reason, address) =>
+      p.rejections.record({
+        code: reason,
+        source: 'firmware',
+        address,
+        detail: { code: 'VIGIL_ERR_CONNECTION_LIMIT' },
+      }),
   });
   port = await server.listen();
   const timer = setInterval(

@@ -153,14 +153,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const crlUpdates = coalesce(() => updateCrlOnly());
   let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
   const tls = serverTlsMaterial(ctx);
-  // Firmware downloads (mutual TLS) and OTA campaigns, before devices can connect; they send
-  // `ota` commands, so they come with the lifecycle.
-  if (commands) ota = await wireOta({ ctx, commands, bus, tls: { ...tls, crl: crl.pem }, logger });
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
 
   // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
   const fdBudget = createProcessFdBudget(config, logger);
+  // Firmware downloads (mutual TLS) and OTA campaigns, before devices can connect; they send
+  // `ota` commands, so they come with the lifecycle.
+  if (commands)
+    ota = await wireOta({ ctx, commands, bus, tls: { ...tls, crl: crl.pem }, logger, fdBudget, rejections });
   let broker: EmbeddedBroker | undefined;
   let link: BrokerLinks | undefined;
   let mqttPort = 0;

@@ -135,6 +135,8 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   if (!existsSync(join(DEFAULT_WEB_ROOT, 'index.html'))) {
     io.out('                   (the dashboard is not built: run "npm run build:web"; the API works)');
   }
+  if (server.otaPort !== null)
+    io.out(`  firmware (mTLS)  https://localhost:${server.otaPort}/firmware/VERSION  (docs/ota.md)`);
   io.out(`  CA certificate   ${ctx.paths.caCert}`);
   if (admin) io.out(firstAdminNotice(admin, dashboard));
   else {
