@@ -144,6 +144,10 @@ describe('secure by default', () => {
       ['src/doctor/checks/tls.ts', "vigil doctor probing this instance's own listeners"],
       ['src/broker/mqtt-link.ts', 'the external broker the operator configured (mqtt.external.url)'],
       ['src/sim/sim-device.ts', 'simulated devices, to the broker they were given'],
+      [
+        'src/sim/sim-firmware.ts',
+        'simulated devices downloading an image from the URL of a signed `ota` command (docs/ota.md), with their client certificate',
+      ],
       ['src/sim/claim-device.ts', 'a simulated device claiming its certificate, at the broker it was given'],
       ['src/power/nut-client.ts', "the host UPS's upsd the operator configured (power.nut)"],
       ['src/seclab/flood.ts', SECLAB],
