@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { publicKeyText, signManifest } from '../src/ota/firmware-manifest.ts';
+import { publicKeyText } from '../src/ota/firmware-manifest.ts';
 import { otaOf } from '../src/server/ota-wiring.ts';
 import type { SimFleet } from '../src/sim/runner.ts';
 import { startSimFleet } from '../src/sim/runner.ts';
@@ -39,6 +39,7 @@ import {
 } from './helpers/instance.ts';
 import { exportReadingsSorted } from './helpers/readings-export.ts';
 import { runVigil } from './helpers/run-vigil.ts';
+import { uploadSigned } from './helpers/signed-firmware.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -146,13 +147,7 @@ describe('backup and restore', () => {
     await closeClient(sc);
     await closeClient(c);
     // An uploaded firmware image (docs/ota.md): its record is in the database, the image beside it.
-    const manifest = signManifest({
-      image: IMAGE,
-      version: '3.1.4',
-      profile: 'temperature-probe',
-      privateKey: signer.privateKey,
-    });
-    await otaOf(inst.server).firmware.add(IMAGE, JSON.stringify(manifest), 'test');
+    await uploadSigned(inst, signer.privateKey, IMAGE, '3.1.4');
 
     const fleet: SimFleet = await startSimFleet(inst.ctx, {
       profile: 'temperature-probe',

@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { publicKeyText, signManifest } from '../src/ota/firmware-manifest.ts';
-import { otaOf } from '../src/server/ota-wiring.ts';
+import { publicKeyText } from '../src/ota/firmware-manifest.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
 import { launchChromium, newPage, chromiumSkip as skip, WEB_ROOT } from './helpers/chromium.ts';
 import { type Instance, startInstance } from './helpers/instance.ts';
+import { uploadSigned } from './helpers/signed-firmware.ts';
 
 test('OTA page: an admin starts a campaign and sees it complete; a viewer gets no control', {
   skip,
@@ -40,13 +40,7 @@ test('OTA page: an admin starts a campaign and sees it complete; a viewer gets n
       await d.connect();
     }
     const img = randomBytes(32 * 1024);
-    const m = signManifest({
-      image: img,
-      version: '2.0.0',
-      profile: 'temperature-probe',
-      privateKey: signer.privateKey,
-    });
-    await otaOf(inst.server).firmware.add(img, JSON.stringify(m), 'test');
+    await uploadSigned(inst, signer.privateKey, img, '2.0.0');
     const admin = await enrolledUser(inst, 'ota-admin', 'admin');
     const viewer = await enrolledUser(inst, 'ota-viewer', 'viewer');
     const page = await newPage(browser, problems);

@@ -9,11 +9,11 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { publicKeyText, signManifest } from '../src/ota/firmware-manifest.ts';
-import { otaOf } from '../src/server/ota-wiring.ts';
+import { publicKeyText } from '../src/ota/firmware-manifest.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { apiRequest } from './helpers/api-client.ts';
 import { closeClient, connectDevice, type Instance, startInstance, waitFor } from './helpers/instance.ts';
+import { uploadSigned } from './helpers/signed-firmware.ts';
 
 const signer = generateKeyPairSync('ed25519');
 let inst: Instance;
@@ -56,13 +56,7 @@ before(async () => {
   });
   bundle = await inst.addDevice('probe-flood-0001', 'temperature-probe');
   const img = randomBytes(4096);
-  const m = signManifest({
-    image: img,
-    version: '2.2.2',
-    profile: 'temperature-probe',
-    privateKey: signer.privateKey,
-  });
-  await otaOf(inst.server).firmware.add(img, JSON.stringify(m), 'test');
+  await uploadSigned(inst, signer.privateKey, img, '2.2.2');
 });
 after(async () => {
   for (const s of sockets) s.destroy();

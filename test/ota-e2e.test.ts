@@ -15,6 +15,7 @@ import { otaOf } from '../src/server/ota-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { SELF_TEST_FAIL_MARKER } from '../src/sim/sim-firmware.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
+import { uploadSigned } from './helpers/signed-firmware.ts';
 
 const PROFILE = 'temperature-probe';
 const signer = generateKeyPairSync('ed25519');
@@ -28,16 +29,11 @@ function image(bytes = 48 * 1024, marker = ''): Buffer {
   return Buffer.concat([Buffer.from(`VIGIL-SIM-IMAGE ${marker}\n`), randomBytes(bytes)]);
 }
 
-async function upload(version: string, img = image(), minVersion?: string) {
-  const m = signManifest({
-    image: img,
-    version,
+const upload = (version: string, img = image(), minVersion?: string) =>
+  uploadSigned(inst, signer.privateKey, img, version, {
     profile: PROFILE,
-    minVersion,
-    privateKey: signer.privateKey,
+    ...(minVersion ? { minVersion } : {}),
   });
-  return ota().firmware.add(img, JSON.stringify(m), 'test');
-}
 
 async function fleet(prefix: string, n: number): Promise<SimDevice[]> {
   const out: SimDevice[] = [];
