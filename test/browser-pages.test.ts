@@ -284,10 +284,10 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
       // Another time zone for this user: every time is shown in it (Amsterdam is UTC+1 in winter).
       const before = await page.getByTestId('range-to').inputValue();
       await page.getByTestId('zone-select').selectOption('UTC');
-      // Re-rendered in the new zone: a value, and another one (the input is empty while it redraws).
+      // The inputs are emptied and refilled while the page re-renders: wait for a filled value.
       await waitFor('times in UTC', async () => {
-        const v = await page.getByTestId('range-to').inputValue();
-        return v !== '' && v !== before;
+        const value = await page.getByTestId('range-to').inputValue();
+        return value !== '' && value !== before;
       });
       const after = await page.getByTestId('range-to').inputValue();
       const shift = (Date.parse(`${before}Z`) - Date.parse(`${after}Z`)) / MINUTE;
