@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { publicKeyText } from '../src/ota/firmware-manifest.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
-import { launchChromium, newPage, chromiumSkip as skip, WEB_ROOT } from './helpers/chromium.ts';
+import { newPage, openChromium, chromiumSkip as skip, WEB_ROOT } from './helpers/chromium.ts';
 import { type Instance, startInstance } from './helpers/instance.ts';
 import { uploadSigned } from './helpers/signed-firmware.ts';
 
@@ -31,7 +31,7 @@ test('OTA page: an admin starts a campaign and sees it complete; a viewer gets n
     { webRoot: WEB_ROOT },
   );
   const sims: SimDevice[] = [];
-  const { browser, shots, done } = await launchChromium();
+  const { browser, shots, done } = await openChromium();
   const problems: string[] = [];
   try {
     for (const id of ['probe-ota-001', 'probe-ota-002']) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { enrolledUser, signInPage } from './helpers/browser.ts';
-import { launchChromium, newPage, chromiumSkip as skip, WEB_ROOT } from './helpers/chromium.ts';
+import { newPage, openChromium, chromiumSkip as skip, WEB_ROOT } from './helpers/chromium.ts';
 import { type Instance, startInstance } from './helpers/instance.ts';
 
 test('an operator sets an LED level and sees it reported back; a viewer gets no control', {
@@ -21,7 +21,7 @@ test('an operator sets an LED level and sees it reported back; a viewer gets no 
     webRoot: WEB_ROOT,
   });
   const sim = new SimDevice(await inst.addDevice('ward-led-0001', 'patient-vitals'), { brokerUrl: inst.url });
-  const { browser, shots, done } = await launchChromium();
+  const { browser, shots, done } = await openChromium();
   const problems: string[] = [];
   try {
     await sim.connect();

@@ -1,15 +1,16 @@
 /**
- * Headless Chromium for dashboard tests: the skip reason when it or the built dashboard is
- * missing, the launch with the project's flags, a screenshots directory (VIGIL_SCREENSHOTS_DIR
- * when set, else a temporary one removed by `done`) and a browser context for a signed-in page.
+ * Dashboard tests' surroundings of headless Chromium (launched by `launchChromium` of
+ * ./browser.ts): the skip reason when it or the built dashboard is missing, a screenshots
+ * directory (VIGIL_SCREENSHOTS_DIR when set, else a temporary one removed by `done`) and a
+ * browser context for a signed-in page.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './browser.ts';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 export const WEB_ROOT = join(ROOT, 'web/dist');
 export const chromiumSkip: string | false = !existsSync(CHROMIUM)
@@ -18,20 +19,11 @@ export const chromiumSkip: string | false = !existsSync(CHROMIUM)
     ? 'web/dist not built'
     : false;
 
-export async function launchChromium(): Promise<{ browser: Browser; shots: string; done(): Promise<void> }> {
-  const { chromium } = await import('playwright-core');
+/** Chromium and where this test's screenshots go; `done` closes it and removes a temporary directory. */
+export async function openChromium(): Promise<{ browser: Browser; shots: string; done(): Promise<void> }> {
   const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-shots-'));
   mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   return {
     browser,
     shots,

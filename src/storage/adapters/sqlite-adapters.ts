@@ -3,6 +3,7 @@ import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteClaimStore } from './sqlite-claim-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteDeviceLabelStore } from './sqlite-device-label-store.ts';
 import { SqliteDeviceReports } from './sqlite-device-reports.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteOtaStore } from './sqlite-ota-store.ts';
@@ -26,6 +27,7 @@ export interface SqliteAdapters {
   ota: SqliteOtaStore;
   reports: SqliteDeviceReports;
   sinkOutbox: SqliteSinkOutbox;
+  deviceLabels: SqliteDeviceLabelStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -43,6 +45,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     ota: new SqliteOtaStore(database),
     reports: new SqliteDeviceReports(database),
     sinkOutbox: new SqliteSinkOutbox(database),
+    deviceLabels: new SqliteDeviceLabelStore(database),
   };
 }
 
