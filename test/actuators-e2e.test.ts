@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import type { AcceptedMessage } from '../src/ingest/pipeline.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
@@ -73,7 +72,7 @@ describe('set_output', () => {
     });
     assert.equal(d.outputs.led, 40);
     const acked = await waitFor('ack', async () => {
-      const c = await lifecycleStoresOf(inst.ctx).commands.get(cmd.id);
+      const c = await inst.ctx.lifecycleStores.commands.get(cmd.id);
       return c?.state === 'acked' ? c : undefined;
     });
     assert.deepEqual(acked.result, { name: 'led', value: 40 });
@@ -93,7 +92,7 @@ describe('set_output', () => {
         (e: Error & { code?: string }) => e.code === 'VIGIL_ERR_COMMAND_INVALID',
       );
     }
-    assert.equal((await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'ward-led-0002' })).length, 0);
+    assert.equal((await inst.ctx.lifecycleStores.commands.list({ deviceId: 'ward-led-0002' })).length, 0);
   });
   it("reports each output's state from the device's stored output events, a change the device made itself included", async () => {
     const d = new SimDevice(await inst.addDevice('fridge-rly-0002', 'temperature-probe'), {

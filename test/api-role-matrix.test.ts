@@ -41,6 +41,7 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
       path: '/api/v1/ota/campaigns/00000000-0000-4000-8000-000000000000',
       status: 404,
     },
+    '/api/v1/gateways': { path: '/api/v1/gateways', status: 200 },
     '/api/v1/devices/:id/lifecycle': { path: '/api/v1/devices/truck-0801/lifecycle', status: 200 },
     '/api/v1/devices/:id/reported': { path: '/api/v1/devices/truck-0801/reported', status: 200 },
     '/api/v1/system/lifecycle': { path: '/api/v1/system/lifecycle', status: 200 },

@@ -140,6 +140,8 @@ export interface StatusSources {
   caCertPem: string;
   /** The fleet's key rotation and certificate expiry status (/metrics, system page). */
   lifecycle?: () => Promise<import('../lifecycle/fleet-lifecycle.ts').FleetLifecycle>;
+  /** Gateway figures as Prometheus text (docs/gateway.md). */
+  gatewayMetrics?: () => string;
   /** Backups, power, the data volume and brokers (the continuity section); absent in tests that need none. */
   continuity?: () => Promise<ContinuityReport>;
   /** A device's latest `link` event: its broker and outbox depth (null: none since start). */

@@ -1,5 +1,5 @@
 import type { CommandService } from '../commands/command-service.ts';
-import { lifecycleStoresOf, type VigilContext } from '../data-dir/context.ts';
+import { otaStoresOf, type VigilContext } from '../data-dir/context.ts';
 import { CampaignService } from '../ota/campaign-service.ts';
 import { FirmwareService } from '../ota/firmware-service.ts';
 import { createLifecycleServices } from './lifecycle-services.ts';
@@ -20,7 +20,7 @@ export function createOtaServices(
   ctx: VigilContext,
   o: { commands?: CommandService; downloadBase?: () => string; onChange?: (campaignId: string) => void } = {},
 ): OtaServices {
-  const { ota } = lifecycleStoresOf(ctx);
+  const { ota } = otaStoresOf(ctx);
   const firmware = new FirmwareService({
     ota,
     store: ctx.store,

@@ -19,6 +19,7 @@ import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { deviceReportsRoutes } from '../api/routes/device-reports.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
+import { gatewaysRoutes } from '../api/routes/gateways.ts';
 import { healthRoutes } from '../api/routes/health.ts';
 import { lifecycleRoutes } from '../api/routes/lifecycle.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
@@ -43,6 +44,7 @@ import { labelsOf, setDeviceLabels } from '../device-labels/device-label-service
 import { deleteDevice, revokeDevice, setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
 import { VigilError } from '../errors.ts';
+import type { GatewayView } from '../gateways/gateway-registry.ts';
 import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
 import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
 import type { OtaServices } from '../lifecycle/ota-services.ts';
@@ -70,6 +72,8 @@ export interface ApiWiring {
   bus: LiveBus<LiveFrameData>;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
+  /** Gateways and their last status (docs/gateway.md); absent on PostgreSQL (none can exist there). */
+  gateways?: { views(): GatewayView[] } | undefined;
   /** Drops the device's cached status and, when it is disabled, its live MQTT session. */
   onDeviceChanged: (id: string, enabled: boolean) => void;
   liveLimits?: Partial<LiveLimits> | undefined;
@@ -78,7 +82,7 @@ export interface ApiWiring {
   extraRoutes: RoutePlugin[];
 }
 
-/** Commands, a device's and the fleet's key and certificate state, what devices report, and claims. */
+/** Commands, a device's and the fleet's key and certificate state, and claims. */
 function lifecycleApiRoutes(
   ctx: VigilContext,
   stores: LifecycleStores,
@@ -94,7 +98,6 @@ function lifecycleApiRoutes(
       devices: ctx.store,
     }),
     lifecycleRoutes({ device: (id) => deviceLifecycle(lifecycleSources(ctx), id), status }),
-    deviceReportsRoutes({ reports: stores.reports, devices: ctx.store }),
     claimsRoutes({
       list: async () => ({
         claims: await stores.claims.listClaims(),
@@ -189,14 +192,15 @@ export function composeApiRoutes(w: ApiWiring): {
       clock,
     }),
     deviceProvisioningRoutes(control, clock),
-    ...(w.lifecycle && ctx.lifecycleStores
-      ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status)
-      : []),
-    ...(w.ota && ctx.lifecycleStores
+    gatewaysRoutes(w.gateways ?? { views: () => [] }),
+    ...(w.lifecycle ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status) : []),
+    // What devices report (firmware, outputs) and OTA: SQLite only for now (src/data-dir/context.ts).
+    ...(ctx.otaStores ? [deviceReportsRoutes({ reports: ctx.otaStores.reports, devices: ctx.store })] : []),
+    ...(w.ota && ctx.otaStores
       ? [
           otaRoutes({
-            ota: ctx.lifecycleStores.ota,
-            reports: ctx.lifecycleStores.reports,
+            ota: ctx.otaStores.ota,
+            reports: ctx.otaStores.reports,
             firmware: w.ota.firmware,
             campaigns: w.ota.campaigns,
           }),
@@ -251,6 +255,8 @@ export function statusSources(p: {
   externalLink: { stats(): { connected: boolean }; brokers?: () => ExternalBrokerStatus[] } | undefined;
   continuity: ContinuityService;
   links: LinkTracker;
+  /** Gateway figures for /metrics; absent where gateways are not available (PostgreSQL). */
+  gateways?: { metrics(): string } | undefined;
   /** The sinks' status; absent in processes that run no sinks (the PostgreSQL roles). */
   sinks?: StatusSources['sinks'];
 }): StatusSources {
@@ -272,9 +278,10 @@ export function statusSources(p: {
     externalBrokers: () => p.externalLink?.brokers?.() ?? [],
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
-    ...(p.ctx.lifecycleStores ? { lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)) } : {}),
+    lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)),
     continuity: () => p.continuity.report(),
     link: (id) => p.links.get(id),
+    ...(p.gateways ? { gatewayMetrics: p.gateways.metrics.bind(p.gateways) } : {}),
     ...(p.sinks ? { sinks: p.sinks } : {}),
   };
 }

@@ -10,6 +10,7 @@ import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
 import type { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import type { ContinuityService } from '../continuity/continuity-service.ts';
+import type { GatewayRegistry } from '../gateways/gateway-registry.ts';
 import type { AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
@@ -49,6 +50,8 @@ export interface RunningServer {
   otaPort: number | null;
   /** Server certificate renewal with hot swap on both listeners (null without the lifecycle). */
   serverCert: ServerCertRenewal | null;
+  /** Gateways: identities, device sets, last status (docs/gateway.md); null on PostgreSQL. */
+  gateways: GatewayRegistry | null;
   /** Backups, UPS, data volume and the system alarms they raise. */
   continuity: ContinuityService;
   /** The sinks (InfluxDB, webhooks) fed from the outbox. */

@@ -3,6 +3,7 @@ import { startApiServer } from '../api/api-server.ts';
 import type { IngestMeter, LiveFrameData, StatusSources } from '../api/ports.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { VigilContext } from '../data-dir/context.ts';
+import type { GatewayView } from '../gateways/gateway-registry.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { OtaServices } from '../lifecycle/ota-services.ts';
@@ -26,6 +27,8 @@ export interface ApiPartDeps {
   lifecycle?: LifecycleServices | undefined;
   /** Firmware uploads and OTA campaigns (with the lifecycle only). */
   ota?: OtaServices | undefined;
+  /** Gateways and their last status (`vigil start` on SQLite); absent elsewhere. */
+  gateways?: { views(): GatewayView[] } | undefined;
   bus: LiveBus<LiveFrameData>;
   fdBudget: FdBudget;
   rejections: RejectionRecorder;
@@ -64,6 +67,7 @@ export async function startApiPart(d: ApiPartDeps) {
     notifications: d.notifications,
     lifecycle: d.lifecycle,
     ota: d.ota,
+    gateways: d.gateways,
     bus: d.bus,
     status: d.status,
     onDeviceChanged: d.onDeviceChanged,

@@ -62,6 +62,13 @@ export const ROUTES: RouteDef[] = [
     load: async () => (await import('./pages/ota.ts')).otaPage,
   },
   {
+    name: 'gateways',
+    title: 'Gateways',
+    nav: true,
+    anyOf: ['devices.read'],
+    load: async () => (await import('./pages/gateways.ts')).gatewaysPage,
+  },
+  {
     name: 'system',
     title: 'System',
     nav: true,

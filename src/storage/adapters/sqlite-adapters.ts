@@ -5,6 +5,7 @@ import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
 import { SqliteDeviceLabelStore } from './sqlite-device-label-store.ts';
 import { SqliteDeviceReports } from './sqlite-device-reports.ts';
+import { SqliteGatewayStore } from './sqlite-gateway-store.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteOtaStore } from './sqlite-ota-store.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
@@ -26,6 +27,7 @@ export interface SqliteAdapters {
   notifications: SqliteNotificationStore;
   ota: SqliteOtaStore;
   reports: SqliteDeviceReports;
+  gateways: SqliteGatewayStore;
   sinkOutbox: SqliteSinkOutbox;
   deviceLabels: SqliteDeviceLabelStore;
 }
@@ -44,6 +46,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     notifications: new SqliteNotificationStore(database),
     ota: new SqliteOtaStore(database),
     reports: new SqliteDeviceReports(database),
+    gateways: new SqliteGatewayStore(database),
     sinkOutbox: new SqliteSinkOutbox(database),
     deviceLabels: new SqliteDeviceLabelStore(database),
   };

@@ -21,6 +21,7 @@ export interface MigrationRun {
   now: number;
 }
 
+import { GATEWAY_MIGRATION } from './sqlite-gateway-migration.ts';
 import { LIFECYCLE_MIGRATION } from './sqlite-lifecycle-migration.ts';
 import { NOTIFICATION_MIGRATION } from './sqlite-notification-migration.ts';
 import { OTA_MIGRATION } from './sqlite-ota-migration.ts';
@@ -466,7 +467,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   ...INGEST_MIGRATIONS,
   LIFECYCLE_MIGRATION,
   SINK_OUTBOX_MIGRATION,
-  // Version 15 is the gateway's store-and-forward step (issue 15 §1).
+  GATEWAY_MIGRATION,
   OTA_MIGRATION,
   DEVICE_LABEL_MIGRATION,
 ];

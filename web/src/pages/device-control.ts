@@ -124,7 +124,8 @@ export function deviceControlPanel(
       const [l, list, reported] = await Promise.all([
         api<Lifecycle>(`/devices/${encodeURIComponent(deviceId)}/lifecycle`),
         api<{ commands: CommandView[] }>(`/devices/${encodeURIComponent(deviceId)}/commands?limit=20`),
-        api<Reported>(`/devices/${encodeURIComponent(deviceId)}/reported`),
+        // Not served where the store cannot tell (PostgreSQL for now): the rest still shows.
+        api<Reported>(`/devices/${encodeURIComponent(deviceId)}/reported`).catch(() => null),
       ]);
       if (stopped) return;
       renderState(l, reported);
@@ -134,8 +135,8 @@ export function deviceControlPanel(
     }
   }
 
-  function renderState(l: Lifecycle, reported: Reported): void {
-    const fw = reported.firmware;
+  function renderState(l: Lifecycle, reported: Reported | null): void {
+    const fw = reported?.firmware ?? null;
     const r = l.lastRotation;
     const certMs = msOrNull(l.certNotAfter);
     const daysLeft = certMs === null ? null : Math.floor((certMs - Date.now()) / 86_400_000);
@@ -186,7 +187,11 @@ export function deviceControlPanel(
       h(
         'dd',
         { testid: 'lifecycle-firmware' },
-        fw ? [h('strong', null, fw.version), ' · reported ', timeAgo(Date.parse(fw.ts))] : 'not reported yet',
+        fw
+          ? [h('strong', null, fw.version), ' · reported ', timeAgo(Date.parse(fw.ts))]
+          : reported
+            ? 'not reported yet'
+            : '—',
       ),
       h('dt', null, 'Pending commands'),
       h('dd', { testid: 'lifecycle-pending' }, String(l.pendingCommands)),

@@ -174,12 +174,13 @@ export function deviceOutputsPanel(
     try {
       const id = encodeURIComponent(deviceId);
       const [reported, { commands }] = await Promise.all([
-        api<Reported>(`/devices/${id}/reported`),
+        // Not served where the store cannot tell (PostgreSQL for now): controls still work.
+        api<Reported>(`/devices/${id}/reported`).catch(() => null),
         api<{ commands: Cmd[] }>(`/devices/${id}/commands?limit=50`),
       ]);
       if (stopped) return;
       for (const o of outputs) {
-        const r = reported.outputs.find((x) => x.name === o.name);
+        const r = reported?.outputs.find((x) => x.name === o.name);
         // Newest first: a set_output not yet acknowledged is on its way to the device.
         const pending = commands.find(
           (c) =>
@@ -187,7 +188,11 @@ export function deviceOutputsPanel(
         );
         replace(
           states.get(o.name) as HTMLElement,
-          h('strong', null, r?.value == null ? 'not reported yet' : valueText(o, r.value)),
+          h(
+            'strong',
+            null,
+            !reported ? 'state not available' : r?.value == null ? 'not reported yet' : valueText(o, r.value),
+          ),
           r?.ts ? h('span', { class: 'muted small' }, ' reported ', timeAgo(Date.parse(r.ts))) : null,
           pending
             ? h('span', { class: 'muted small' }, ` (setting ${valueText(o, pending.args.value)}…)`)

@@ -10,6 +10,7 @@ import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absDate, absTime, duration, num } from '../format.ts';
 import { staleness } from '../freshness.ts';
+import { loadGateways, viaOf } from '../gateways.ts';
 import { scorePoint } from '../news2-score.ts';
 import { PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
@@ -144,6 +145,7 @@ export const devicePage: Page = (root, ctx, params) => {
               testid: 'device-level',
             }),
             h('span', null, PROFILES[d.profile].label),
+            viaOf(d.id) ? h('span', { testid: 'device-via' }, `via ${viaOf(d.id)}`) : null,
             h('span', null, 'Last seen ', timeAgo(d.lastSeenAt)),
             d.alg ? h('span', { title: 'Payload encryption' }, d.alg) : null,
             d.certNotAfter ? h('span', null, `Certificate until ${absDate(d.certNotAfter)}`) : null,
@@ -392,6 +394,9 @@ export const devicePage: Page = (root, ctx, params) => {
   ];
 
   renderHead();
+  void loadGateways()
+    .then(renderHead)
+    .catch(() => {});
   renderCurrent();
   void loadDevice();
 

@@ -10,6 +10,7 @@ import { placeMatches, placeText } from '../device-place.ts';
 import { cx, h, replace } from '../dom.ts';
 import { duration } from '../format.ts';
 import { staleness } from '../freshness.ts';
+import { loadGateways, viaOf } from '../gateways.ts';
 import { fmtField, limitOf, limitState, PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
 import { type Device, PROFILE_NAMES, type Profile } from '../types.ts';
@@ -214,7 +215,7 @@ export const overviewPage: Page = (root, ctx, params) => {
             placeText(d.labels)
               ? h('div', { class: 'device-place-line', testid: `place-${d.id}` }, placeText(d.labels))
               : null,
-            h('div', { class: 'muted small' }, PROFILES[d.profile].label),
+            h('div', { class: 'muted small' }, PROFILES[d.profile].label, viaLabel(d.id)),
           ),
         ),
       ),
@@ -293,10 +294,20 @@ export const overviewPage: Page = (root, ctx, params) => {
     }),
   ];
   render();
+  // "via GW-ID" on devices relayed by a gateway: drawn again once the gateways are known.
+  void loadGateways()
+    .then(render)
+    .catch(() => {});
   return () => {
     for (const u of unsubs) u();
   };
 };
+
+/** ` · via GW-ID` for a device relayed by a gateway. */
+export function viaLabel(deviceId: string): HTMLElement | null {
+  const gw = viaOf(deviceId);
+  return gw ? h('span', { class: 'via', testid: `via-${deviceId}` }, ` · via ${gw}`) : null;
+}
 
 function shortLabel(f: string): string {
   return { hr_bpm: 'HR', spo2_pct: 'SpO₂', rr_bpm: 'RR', sbp_mmhg: 'SBP', temp_c: 'T', rh_pct: 'RH' }[f] ?? f;
