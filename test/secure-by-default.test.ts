@@ -148,10 +148,6 @@ describe('secure by default', () => {
         'src/sim/sim-firmware.ts',
         'simulated devices downloading an image from the URL of a signed `ota` command (docs/ota.md), with their client certificate',
       ],
-      [
-        'src/gateway/gateway-node.ts',
-        "an edge gateway's one upstream connection, to the Vigil of its bundle",
-      ],
       ['src/sim/claim-device.ts', 'a simulated device claiming its certificate, at the broker it was given'],
       ['src/power/nut-client.ts', "the host UPS's upsd the operator configured (power.nut)"],
       [
