@@ -16,32 +16,21 @@ import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
-import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import { type Instance, startInstance, truckSample, waitFor } from './helpers/instance.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const WEB_INDEX = join(ROOT, 'web/dist/index.html');
 const skip = !existsSync(CHROMIUM) ? `no ${CHROMIUM}` : !existsSync(WEB_INDEX) ? 'web/dist not built' : false;
 
 test('device control panel and claims in the dashboard', { skip, timeout: 120_000 }, async () => {
-  const { chromium } = await import('playwright-core');
   const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-shots-'));
   mkdirSync(shots, { recursive: true });
   const inst: Instance = await startInstance({ commands: { resendAfterSeconds: 1 } }, undefined, {
     webRoot: join(ROOT, 'web/dist'),
   });
   const sim = new SimDevice(await inst.addDevice('truck-ctl-001'), { brokerUrl: inst.url });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const problems: string[] = [];
   let claimer: Promise<unknown> = Promise.resolve();
   try {

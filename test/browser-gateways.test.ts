@@ -17,7 +17,7 @@ import { startGateway } from '../src/gateway/gateway-node.ts';
 import { gatewaysOf } from '../src/server/gateway-wiring.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
-import { enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -26,8 +26,6 @@ import {
   startInstance,
   waitFor,
 } from './helpers/instance.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function watch(page: Page, problems: string[]): void {
   page.on('console', (m) => {
@@ -146,7 +144,7 @@ test('gateways page: uplink, queue and devices of each gateway, a revoked one, a
     );
 
     const viewer = await enrolledUser(inst, 'gw-viewer', 'viewer');
-    browser = await launchChromium(CHROMIUM);
+    browser = await launchChromium();
     const ctx = await browser.newContext({
       viewport: { width: 1280, height: 800 },
       ignoreHTTPSErrors: true,

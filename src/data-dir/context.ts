@@ -12,6 +12,7 @@ import type { ClusterBackend } from '../cluster/cluster-backend.ts';
 import type { CommandStore } from '../commands/command-store.ts';
 import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
+import type { DeviceLabelStore } from '../device-labels/device-label-store.ts';
 import { VigilError } from '../errors.ts';
 import type { GatewayStore } from '../gateways/gateway-store.ts';
 import type { MasterKey } from '../keys/master-key.ts';
@@ -86,6 +87,11 @@ export interface VigilContext {
    * database; null on PostgreSQL, where the key and certificate lifecycle is not available yet.
    */
   lifecycleStores: LifecycleStores | null;
+  /**
+   * Bed and ward labels of patient monitors (src/device-labels/device-label-store.ts) on the same SQLite
+   * database; null on PostgreSQL, where labels are not available yet.
+   */
+  deviceLabels: DeviceLabelStore | null;
   /**
    * The same database through the sinks' outbox port. SQLite only for now: undefined on
    * PostgreSQL, where the configuration refuses sinks (src/config/schema.ts).
@@ -228,6 +234,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     notificationStore: db.notifications,
     cluster: db.cluster,
     lifecycleStores: db.lifecycle,
+    deviceLabels: db.deviceLabels ?? null,
     sinkOutbox: db.sinkOutbox,
     ca,
     previousCa,
@@ -287,6 +294,7 @@ async function openAdapters(
   sinkOutbox?: SinkOutbox;
   cluster?: ClusterBackend;
   lifecycle: LifecycleStores | null;
+  deviceLabels?: DeviceLabelStore;
   /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
   startIngestThread: () => Promise<void>;
 }> {

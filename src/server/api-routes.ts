@@ -3,7 +3,13 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RoutePlugin } from '../api/api-deps.ts';
 import type { BackfillTracker } from '../api/backfill-tracker.ts';
 import { openApiRoutes } from '../api/openapi.ts';
-import type { DeviceControl, ExternalBrokerStatus, StatusSources } from '../api/ports.ts';
+import type {
+  DeviceControl,
+  DeviceLabelAccess,
+  ExternalBrokerStatus,
+  LiveFrameData,
+  StatusSources,
+} from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
@@ -32,6 +38,7 @@ import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { ContinuityService } from '../continuity/continuity-service.ts';
 import type { LinkTracker } from '../continuity/link-tracker.ts';
 import type { LifecycleStores, VigilContext } from '../data-dir/context.ts';
+import { labelsOf, setDeviceLabels } from '../device-labels/device-label-service.ts';
 import { deleteDevice, revokeDevice, setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
 import { VigilError } from '../errors.ts';
@@ -57,7 +64,7 @@ export interface ApiWiring {
   /** Commands and the key and certificate lifecycle; absent on PostgreSQL (not available there yet). */
   lifecycle?: LifecycleServices | undefined;
   notifications: Notifications;
-  bus: LiveBus;
+  bus: LiveBus<LiveFrameData>;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
   /** Gateways and their last status (docs/gateway.md); absent on PostgreSQL (none can exist there). */
@@ -96,6 +103,18 @@ function lifecycleApiRoutes(
       reject: (serial, actor, reason) => lifecycle.claims.reject(serial, actor, reason),
     }),
   ];
+}
+
+/** Bed and ward labels over the SQLite label store; undefined on PostgreSQL (not available there yet). */
+function deviceLabelAccess(ctx: VigilContext): DeviceLabelAccess | undefined {
+  const labels = ctx.deviceLabels;
+  if (!labels) return undefined;
+  const deps = { devices: ctx.store, labels, clock: ctx.clock };
+  return {
+    all: async () => new Map((await labels.listLabels()).map((r) => [r.deviceId, labelsOf(r)])),
+    get: async (id) => labelsOf(await labels.getLabels(id)),
+    set: (id, next, actor) => setDeviceLabels(deps, id, next, actor),
+  };
 }
 
 /**
@@ -164,6 +183,7 @@ export function composeApiRoutes(w: ApiWiring): {
           return d && { batch: d.batch, token: d.token, dispatchedAt: d.dispatchedAt, shipment: d.shipment };
         },
       },
+      labels: deviceLabelAccess(ctx),
       clock,
     }),
     deviceProvisioningRoutes(control, clock),

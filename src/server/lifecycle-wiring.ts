@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { LiveFrameData } from '../api/ports.ts';
 import { type BrokerIdentity, claimTopic } from '../broker/acl.ts';
 import { commandView } from '../commands/command-view.ts';
 import type { VigilContext } from '../data-dir/context.ts';
@@ -50,7 +51,7 @@ export interface LifecycleWiring {
 
 export function wireLifecycle(p: {
   ctx: VigilContext;
-  bus: LiveBus;
+  bus: LiveBus<LiveFrameData>;
   keyring: DeviceKeyring;
   logger: Logger;
   /** A renewal revoked a superseded certificate: rebuild the CRL and apply it (coalesced). */

@@ -2,6 +2,7 @@
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
+import type { LiveFrameData } from '../api/ports.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
@@ -37,7 +38,7 @@ export interface RunningServer {
   /** Alarm notifications: the service (routing, escalation, outbox), configuration, senders. */
   notifications: Notifications;
   /** The live feed: its bus (publish here) and counters. */
-  live: { bus: LiveBus; stats: LiveStats };
+  live: { bus: LiveBus<LiveFrameData>; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
   /** Commands to devices and the key and certificate lifecycle (null on PostgreSQL: not there yet). */

@@ -1,6 +1,6 @@
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { startApiServer } from '../api/api-server.ts';
-import type { IngestMeter, StatusSources } from '../api/ports.ts';
+import type { IngestMeter, LiveFrameData, StatusSources } from '../api/ports.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import type { GatewayView } from '../gateways/gateway-registry.ts';
@@ -26,7 +26,7 @@ export interface ApiPartDeps {
   lifecycle?: LifecycleServices | undefined;
   /** Gateways and their last status (`vigil start` on SQLite); absent elsewhere. */
   gateways?: { views(): GatewayView[] } | undefined;
-  bus: LiveBus;
+  bus: LiveBus<LiveFrameData>;
   fdBudget: FdBudget;
   rejections: RejectionRecorder;
   /** This process's ingest figures (an API-only process has none). */

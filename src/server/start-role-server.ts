@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
+import type { LiveFrameData } from '../api/ports.ts';
 import { ingestWorkerName } from '../broker/mosquitto-config.ts';
 import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import type { ClusterBackend, ClusterFeed } from '../cluster/cluster-backend.ts';
@@ -197,7 +198,7 @@ export async function startRoleServer(
     );
     finish.push({ name: 'retention', run: () => clearInterval(retention) });
   } else {
-    const bus = new LiveBus();
+    const bus = new LiveBus<LiveFrameData>();
     const backfill = new BackfillTracker();
     const rejections = new RejectionRecorder({ store, logger, clock });
     rejections.start();

@@ -4,6 +4,7 @@ import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
+import type { LiveFrameData } from '../api/ports.ts';
 import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
@@ -56,7 +57,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   let wired: LifecycleWiring | undefined;
   const keyring = new DeviceKeyring(store, ctx.master, (id) => wired?.services.rotation.nextKid(id));
   // One bus for the live feed: fed by ingest (below), by alarm changes and by the API's samplers.
-  const bus = new LiveBus();
+  const bus = new LiveBus<LiveFrameData>();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
   // Devices' latest link events: broker and outbox depth (docs/protocol.md §8).

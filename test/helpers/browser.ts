@@ -1,4 +1,4 @@
-import type { Browser as Chromium, Page } from 'playwright-core';
+import type { Page, Browser as PlaywrightBrowser } from 'playwright-core';
 import type { Role } from '../../src/auth/principal.ts';
 import { SESSION_COOKIE } from '../../src/auth/sessions.ts';
 import { base32Decode, TOTP_STEP_SECONDS, totpCode, totpStep } from '../../src/auth/totp.ts';
@@ -178,11 +178,17 @@ export async function signInPage(page: Page, httpUrl: string, user: EnrolledUser
   return step;
 }
 
-/** Headless Chromium with the project's flags: no sandbox, GPU, background networking, updates or sync. */
-export async function launchChromium(executablePath: string): Promise<Chromium> {
+/** Debian's Chromium (CHROMIUM_PATH overrides), as the browser tests drive it. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Headless Chromium with the project's flags: no sandbox (containers), no GPU, and no traffic of
+ * its own (background networking, component updates, sync), so a test talks to loopback only.
+ */
+export async function launchChromium(): Promise<PlaywrightBrowser> {
   const { chromium } = await import('playwright-core');
   return chromium.launch({
-    executablePath,
+    executablePath: CHROMIUM,
     args: [
       '--no-sandbox',
       '--disable-gpu',

@@ -3,6 +3,7 @@ import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteClaimStore } from './sqlite-claim-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteDeviceLabelStore } from './sqlite-device-label-store.ts';
 import { SqliteGatewayStore } from './sqlite-gateway-store.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
@@ -24,6 +25,7 @@ export interface SqliteAdapters {
   notifications: SqliteNotificationStore;
   gateways: SqliteGatewayStore;
   sinkOutbox: SqliteSinkOutbox;
+  deviceLabels: SqliteDeviceLabelStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -40,6 +42,7 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     notifications: new SqliteNotificationStore(database),
     gateways: new SqliteGatewayStore(database),
     sinkOutbox: new SqliteSinkOutbox(database),
+    deviceLabels: new SqliteDeviceLabelStore(database),
   };
 }
 

@@ -4,6 +4,7 @@ import type { MasterKey } from '../../keys/master-key.ts';
 import { deviceSecretIdentity, totpSecretIdentity } from '../../keys/master-key.ts';
 import { legacyAuditHash } from '../audit-chain.ts';
 import { rechainAuditRows, verifyAuditRows } from './sqlite-audit-log.ts';
+import { DEVICE_LABEL_MIGRATION } from './sqlite-device-label-migration.ts';
 import { INGEST_MIGRATIONS } from './sqlite-ingest-migrations.ts';
 import { SINK_OUTBOX_MIGRATION } from './sqlite-sink-migration.ts';
 
@@ -466,4 +467,5 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   LIFECYCLE_MIGRATION,
   SINK_OUTBOX_MIGRATION,
   GATEWAY_MIGRATION,
+  DEVICE_LABEL_MIGRATION,
 ];

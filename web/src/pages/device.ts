@@ -33,6 +33,7 @@ import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
 import { deviceControlPanel } from './device-control.ts';
 import { createDeviceHistory, RANGES, type RangeKey } from './device-history.ts';
+import { devicePlace } from './device-place.ts';
 import { measureTile, news2Tile, tile, vitalTile } from './device-tiles.ts';
 import { showLoggerDisplay } from './logger-display.ts';
 import { profileIcon } from './overview.ts';
@@ -152,6 +153,13 @@ export const devicePage: Page = (root, ctx, params) => {
                 )
               : null,
           ),
+          // A patient monitor's bed and ward, for the roles that may see them (and set them).
+          devicePlace(ctx, d, (labels) => {
+            d.labels = labels;
+            const known = ctx.store.devices.get(id);
+            if (known) known.labels = labels;
+            renderHead();
+          }),
         ),
         controls.length ? h('div', { class: 'page-actions' }, controls) : null,
       ),

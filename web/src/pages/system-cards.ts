@@ -1,6 +1,6 @@
 /** The system page's cards: the summary row, broker, ingest, rejections, storage, certificates. */
 import { h } from '../dom.ts';
-import { absDate, absTime, bytes, duration, hostPort, humanize, int, rate } from '../format.ts';
+import { absDate, absTime, bytes, duration, hostPort, humanize, int, ms, rate } from '../format.ts';
 import type { CertStatus, Device, SystemStatus } from '../types.ts';
 import { badge, card, emptyState, statCard, type Tone } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
@@ -137,7 +137,7 @@ export function brokerCard(s: SystemStatus): HTMLElement {
         badge('neutral', humanize(b.mode)),
         h(
           'span',
-          { class: 'muted small', title: `since ${absTime(s.now - s.uptimeS * 1000)}` },
+          { class: 'muted small', title: `since ${absTime(ms(s.now) - s.uptimeS * 1000)}` },
           `Vigil up ${duration(s.uptimeS)}`,
         ),
       ),
