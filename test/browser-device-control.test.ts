@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
@@ -96,7 +95,7 @@ test('device control panel and claims in the dashboard', { skip, timeout: 120_00
     await waitFor(
       'approved',
       async () =>
-        (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-WARD-0007'))?.deviceId === 'ward-probe-007',
+        (await inst.ctx.lifecycleStores.claims.getClaim('SN-WARD-0007'))?.deviceId === 'ward-probe-007',
     );
     await claimer;
 

@@ -13,7 +13,7 @@ import { after, before, describe, it, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import type { CliIo } from '../src/cli/io.ts';
-import { lifecycleStoresOf, openContext, type VigilContext } from '../src/data-dir/context.ts';
+import { openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice, revokeDevice } from '../src/devices/device-service.ts';
 import { addGateway, revokeGateway } from '../src/gateway/gateway-admin.ts';
 import { readGatewayBundle, writeGatewayBundle } from '../src/gateway/gateway-bundle.ts';
@@ -306,11 +306,11 @@ if (!existsSync(MOSQUITTO)) {
         });
         await waitFor(
           'command acked',
-          async () => (await lifecycleStoresOf(ctx).commands.get(cmd.id))?.state === 'acked',
+          async () => (await ctx.lifecycleStores.commands.get(cmd.id))?.state === 'acked',
           10_000,
         );
         assert.equal(sim.identifyCount, 1);
-        assert.equal((await lifecycleStoresOf(ctx).commands.get(cmd.id))?.outcome, 'ok');
+        assert.equal((await ctx.lifecycleStores.commands.get(cmd.id))?.outcome, 'ok');
       } finally {
         await sim.close();
       }

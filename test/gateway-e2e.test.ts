@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { readGatewayBundle } from '../src/gateway/gateway-bundle.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import { gatewaysOf } from '../src/server/gateway-wiring.ts';
@@ -291,7 +290,7 @@ describe('vigil gateway', () => {
     await waitFor(
       'command acked through the gateway',
       async () => {
-        const c = await lifecycleStoresOf(inst.ctx).commands.get(cmd.id);
+        const c = await inst.ctx.lifecycleStores.commands.get(cmd.id);
         return c?.state === 'acked' ? c : undefined;
       },
       20_000,

@@ -53,20 +53,6 @@ export interface LifecycleStores {
   gateways: GatewayStore;
 }
 
-/**
- * The lifecycle's stores, or VIGIL_ERR_CONFIG when the data directory keeps its data in
- * PostgreSQL (commands, key rotation, certificate renewal, CA rollover and claims need SQLite).
- */
-export function lifecycleStoresOf(ctx: Pick<VigilContext, 'lifecycleStores'>): LifecycleStores {
-  if (!ctx.lifecycleStores) {
-    throw new VigilError(
-      'VIGIL_ERR_CONFIG',
-      'commands, key and certificate rotation, claims and gateways need the SQLite store: not available with storage.url (PostgreSQL) yet',
-    );
-  }
-  return ctx.lifecycleStores;
-}
-
 export interface VigilContext {
   config: VigilConfig;
   paths: DataPaths;
@@ -83,20 +69,17 @@ export interface VigilContext {
   /** Leases, cross-process events and worker slots: set on PostgreSQL (several processes), else undefined. */
   cluster: ClusterBackend | undefined;
   /**
-   * Commands, key rotations, claims and gateways (src/commands, src/keys, src/claims, src/gateways) on the same SQLite
-   * database; null on PostgreSQL, where the key and certificate lifecycle is not available yet.
+   * Commands, key rotations, claims and gateways (src/commands, src/keys, src/claims,
+   * src/gateways) in the same database.
    */
-  lifecycleStores: LifecycleStores | null;
+  lifecycleStores: LifecycleStores;
   /**
    * Bed and ward labels of patient monitors (src/device-labels/device-label-store.ts) on the same SQLite
    * database; null on PostgreSQL, where labels are not available yet.
    */
   deviceLabels: DeviceLabelStore | null;
-  /**
-   * The same database through the sinks' outbox port. SQLite only for now: undefined on
-   * PostgreSQL, where the configuration refuses sinks (src/config/schema.ts).
-   */
-  sinkOutbox: SinkOutbox | undefined;
+  /** The same database through the sinks' outbox (filled by the store's ingest transactions). */
+  sinkOutbox: SinkOutbox;
   /** The current root CA: issues device and service certificates. */
   ca: CaMaterial;
   /** During a CA rollover, the previous root (still trusted); null otherwise. */
@@ -291,9 +274,9 @@ async function openAdapters(
   alarms: AlarmStore;
   shipments: ShipmentStore;
   notifications: NotificationStore;
-  sinkOutbox?: SinkOutbox;
+  sinkOutbox: SinkOutbox;
   cluster?: ClusterBackend;
-  lifecycle: LifecycleStores | null;
+  lifecycle: LifecycleStores;
   deviceLabels?: DeviceLabelStore;
   /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
   startIngestThread: () => Promise<void>;
@@ -304,7 +287,7 @@ async function openAdapters(
     return {
       ...pg,
       cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }),
-      lifecycle: null,
+      lifecycle: { commands: pg.commands, rotations: pg.rotations, claims: pg.claims, gateways: pg.gateways },
       startIngestThread: async () => {},
     };
   }

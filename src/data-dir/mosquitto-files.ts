@@ -101,7 +101,7 @@ export async function writeMosquittoFiles(
     ...(o.user !== undefined ? { user: o.user } : {}),
   });
   // Claim certificates of live batches (none on PostgreSQL, where claims are not available).
-  const batches = ctx.lifecycleStores ? await ctx.lifecycleStores.claims.listBatches() : [];
+  const batches = await ctx.lifecycleStores.claims.listBatches();
   const claimIdentities = batches
     .filter((b) => b.revokedAt === null && b.expiresAt > ctx.clock())
     .map((b) => `${CLAIM_CN_PREFIX}${b.name}`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CLAIM_CN_PREFIX } from '../broker/acl.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
-import { lifecycleStoresOf, rebuildCrlOf, type VigilContext } from '../data-dir/context.ts';
+import { rebuildCrlOf, type VigilContext } from '../data-dir/context.ts';
 import { brokerUrls } from '../devices/device-service.ts';
 import { VigilError } from '../errors.ts';
 import { GATEWAY_QUEUE_FULL_RULE } from '../gateways/gateway-registry.ts';
@@ -51,7 +51,7 @@ export async function addGateway(
   for (const d of devices) await checkDevice(ctx, d);
   if (await ctx.store.getDevice(o.id))
     throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `${o.id} is a device id; a gateway needs its own id`);
-  if (await lifecycleStoresOf(ctx).gateways.getGateway(o.id))
+  if (await ctx.lifecycleStores.gateways.getGateway(o.id))
     throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `gateway ${o.id} exists`);
   const now = ctx.clock();
   const cert = await issueGatewayCert({
@@ -69,7 +69,7 @@ export async function addGateway(
     createdBy: o.actor,
     revokedAt: null,
   };
-  await lifecycleStoresOf(ctx).gateways.addGateway(gateway, devices);
+  await ctx.lifecycleStores.gateways.addGateway(gateway, devices);
   await ctx.store.appendAudit({
     ts: now,
     actor: o.actor,
@@ -106,12 +106,12 @@ export async function setBinding(
   let changed: boolean;
   if (o.bound) {
     await checkDevice(ctx, o.deviceId);
-    const before = await lifecycleStoresOf(ctx).gateways.listBindings();
-    await lifecycleStoresOf(ctx).gateways.bind(o.gatewayId, o.deviceId, now);
+    const before = await ctx.lifecycleStores.gateways.listBindings();
+    await ctx.lifecycleStores.gateways.bind(o.gatewayId, o.deviceId, now);
     changed = !before.some((b) => b.deviceId === o.deviceId);
   } else {
     checkId('device id', o.deviceId);
-    changed = await lifecycleStoresOf(ctx).gateways.unbind(o.gatewayId, o.deviceId);
+    changed = await ctx.lifecycleStores.gateways.unbind(o.gatewayId, o.deviceId);
     if (!changed)
       throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `${o.deviceId} is not bound to gateway ${o.gatewayId}`);
   }
@@ -148,7 +148,7 @@ export async function revokeGateway(
   const g = await requireGateway(ctx, o.id);
   const reason = o.reason ?? 'keyCompromise';
   const now = ctx.clock();
-  const revoked = await lifecycleStoresOf(ctx).gateways.revokeGateway(o.id, now, reason);
+  const revoked = await ctx.lifecycleStores.gateways.revokeGateway(o.id, now, reason);
   if (revoked) {
     await writeCrl(ctx);
     await ctx.store.appendAudit({
@@ -173,7 +173,7 @@ export async function removeGateway(
 ): Promise<GatewayRetirement> {
   const g = await requireGateway(ctx, o.id);
   const now = ctx.clock();
-  const devices = await lifecycleStoresOf(ctx).gateways.removeGateway(o.id, now, 'cessationOfOperation');
+  const devices = await ctx.lifecycleStores.gateways.removeGateway(o.id, now, 'cessationOfOperation');
   await writeCrl(ctx);
   // Its queue-full alarm can no longer be resolved by a report of its own.
   const alarms = await ctx.alarmStore.list({ state: 'active', subject: o.id, rule: GATEWAY_QUEUE_FULL_RULE });
@@ -190,7 +190,7 @@ export async function removeGateway(
 
 async function requireGateway(ctx: VigilContext, id: string): Promise<GatewayRecord> {
   checkId('gateway id', id);
-  const g = await lifecycleStoresOf(ctx).gateways.getGateway(id);
+  const g = await ctx.lifecycleStores.gateways.getGateway(id);
   if (!g) throw new VigilError('VIGIL_ERR_GATEWAY_STATE', `unknown gateway ${id}`);
   return g;
 }

@@ -188,9 +188,7 @@ export function composeApiRoutes(w: ApiWiring): {
     }),
     deviceProvisioningRoutes(control, clock),
     gatewaysRoutes(w.gateways ?? { views: () => [] }),
-    ...(w.lifecycle && ctx.lifecycleStores
-      ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status)
-      : []),
+    ...(w.lifecycle ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status) : []),
     readingsRoutes(store, clock),
     auditRoutes(store, clock),
     systemRoutes(status),
@@ -263,7 +261,7 @@ export function statusSources(p: {
     externalBrokers: () => p.externalLink?.brokers?.() ?? [],
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
-    ...(p.ctx.lifecycleStores ? { lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)) } : {}),
+    lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)),
     continuity: () => p.continuity.report(),
     link: (id) => p.links.get(id),
     ...(p.gateways ? { gatewayMetrics: p.gateways.metrics.bind(p.gateways) } : {}),

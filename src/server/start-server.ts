@@ -106,23 +106,20 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     logger,
     clock,
   });
-  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them; on
-  // the SQLite store (src/data-dir/context.ts: not on PostgreSQL yet).
-  wired = ctx.lifecycleStores
-    ? wireLifecycle({
-        ctx,
-        bus,
-        keyring,
-        logger,
-        // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
-        // dropping every cached key as a full refresh would.
-        onRevoked: () => crlUpdates.request(),
-      })
-    : undefined;
+  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them.
+  wired = wireLifecycle({
+    ctx,
+    bus,
+    keyring,
+    logger,
+    // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
+    // dropping every cached key as a full refresh would.
+    onRevoked: () => crlUpdates.request(),
+  });
   const lifecycle = wired;
   const commands = lifecycle?.services.commands;
-  // Gateways (docs/gateway.md): identities, device sets, status; on the lifecycle's SQLite store.
-  const gateways = ctx.lifecycleStores ? await wireGateways(ctx, ctx.lifecycleStores.gateways, logger) : null;
+  // Gateways (docs/gateway.md): identities, device sets, status; in the lifecycle's store.
+  const gateways = await wireGateways(ctx, ctx.lifecycleStores.gateways, logger);
   // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
   await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {

@@ -155,8 +155,7 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
           const certs = await ctx.store.listCertificates({ subject: id, kind: 'device' });
           const keys = await ctx.store.listDeviceKeys(id);
           const readings = await ctx.store.countReadings(id);
-          // The key and certificate lifecycle lives in the SQLite store (none on PostgreSQL yet).
-          const lifecycle = ctx.lifecycleStores ? await deviceLifecycle(lifecycleSources(ctx), id) : null;
+          const lifecycle = await deviceLifecycle(lifecycleSources(ctx), id);
           const r = lifecycle?.lastRotation ?? null;
           if (values.json) {
             io.out(

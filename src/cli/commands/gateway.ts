@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ensurePrivateDir } from '../../atomic-file.ts';
 import { loadConfig } from '../../config/load.ts';
-import { lifecycleStoresOf } from '../../data-dir/context.ts';
 import { addGateway, removeGateway, revokeGateway, setBinding } from '../../gateway/gateway-admin.ts';
 import { readGatewayBundle, writeGatewayBundle } from '../../gateway/gateway-bundle.ts';
 import { startGateway } from '../../gateway/gateway-node.ts';
@@ -164,7 +163,7 @@ async function retire(sub: 'revoke' | 'remove', argv: string[], io: CliIo): Prom
   const [id] = positionals;
   if (!id) usage(`usage: vigil gateway ${sub} GW-ID`);
   return withDataDir(values['data-dir'], async (ctx) => {
-    const g = await lifecycleStoresOf(ctx).gateways.getGateway(id);
+    const g = await ctx.lifecycleStores.gateways.getGateway(id);
     if (sub === 'revoke' && g && g.revokedAt !== null) {
       // Nothing to ask about: the outcome says nothing changed.
       const out = await revokeGateway(ctx, { id, actor: 'cli' });
@@ -212,8 +211,8 @@ async function list(argv: string[], io: CliIo): Promise<number> {
     { positionals: false },
   );
   return withDataDir(values['data-dir'], async (ctx) => {
-    const bindings = await lifecycleStoresOf(ctx).gateways.listBindings();
-    const gateways = await lifecycleStoresOf(ctx).gateways.listGateways();
+    const bindings = await ctx.lifecycleStores.gateways.listBindings();
+    const gateways = await ctx.lifecycleStores.gateways.listGateways();
     for (const g of gateways) {
       const devices = bindings.filter((b) => b.gatewayId === g.id).map((b) => b.deviceId);
       if (values.json)

@@ -13,7 +13,7 @@ export type DataChannel = 'telemetry' | 'events' | 'acks';
 export interface StepDeps {
   topicPrefix: string;
   keyring: Pick<DeviceKeyring, 'resolve'>;
-  replay: Pick<ReplayGuard, 'load' | 'checkAndAccept'>;
+  replay: Pick<ReplayGuard, 'load' | 'checkAndAccept' | 'settled'>;
   /** How far in the future a `ts` may be (device clock skew). */
   maxFutureSkewMs: number;
   /** A sample older than this on arrival is marked as backfill. */

@@ -5,29 +5,8 @@ import type {
   GatewayRevocation,
   GatewayStore,
 } from '../../gateways/gateway-store.ts';
+import { GATEWAY_SELECT, type GatewayRow, toGateway } from './lifecycle-rows.ts';
 import type { SqliteDatabase, SqliteScope } from './sqlite-database.ts';
-
-interface Row {
-  id: string;
-  cert_serial: string;
-  cert_pem: string;
-  created_at: number;
-  created_by: string;
-  revoked_at: number | null;
-}
-
-const toRecord = (r: Row): GatewayRecord => ({
-  id: r.id,
-  certSerial: r.cert_serial,
-  certPem: r.cert_pem,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-  revokedAt: r.revoked_at,
-});
-
-/** A gateway with the revocation of its current certificate, if any. */
-const SELECT = `SELECT g.*, r.revoked_at FROM gateways g
-  LEFT JOIN gateway_revocations r ON r.cert_serial = g.cert_serial`;
 
 const state = (msg: string) => new VigilError('VIGIL_ERR_GATEWAY_STATE', msg);
 
@@ -58,22 +37,22 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   async getGateway(id: string): Promise<GatewayRecord | null> {
-    const r = this.#q.one<Row>(`${SELECT} WHERE g.id = ?`, id);
-    return r ? toRecord(r) : null;
+    const r = this.#q.one<GatewayRow>(`${GATEWAY_SELECT} WHERE g.id = ?`, id);
+    return r ? toGateway(r) : null;
   }
 
   async gatewayBySerial(certSerial: string): Promise<GatewayRecord | null> {
-    const r = this.#q.one<Row>(`${SELECT} WHERE g.cert_serial = ?`, certSerial);
-    return r ? toRecord(r) : null;
+    const r = this.#q.one<GatewayRow>(`${GATEWAY_SELECT} WHERE g.cert_serial = ?`, certSerial);
+    return r ? toGateway(r) : null;
   }
 
   async listGateways(): Promise<GatewayRecord[]> {
-    return this.#q.all<Row>(`${SELECT} ORDER BY g.id`).map(toRecord);
+    return this.#q.all<GatewayRow>(`${GATEWAY_SELECT} ORDER BY g.id`).map(toGateway);
   }
 
   async bind(gatewayId: string, deviceId: string, at: number): Promise<void> {
     this.#q.write(() => {
-      const g = this.#q.one<Row>(`${SELECT} WHERE g.id = ?`, gatewayId);
+      const g = this.#q.one<GatewayRow>(`${GATEWAY_SELECT} WHERE g.id = ?`, gatewayId);
       if (!g) throw state(`unknown gateway ${gatewayId}`);
       if (g.revoked_at !== null) throw state(`gateway ${gatewayId} is revoked`);
       this.#bindIn(gatewayId, deviceId, at);
@@ -131,7 +110,7 @@ export class SqliteGatewayStore implements GatewayStore {
 
   /** Inside a write transaction: true when this call revoked the gateway's certificate. */
   #revokeIn(id: string, at: number, reason: string): boolean {
-    const g = this.#q.one<Row>(`${SELECT} WHERE g.id = ?`, id);
+    const g = this.#q.one<GatewayRow>(`${GATEWAY_SELECT} WHERE g.id = ?`, id);
     if (!g) throw state(`unknown gateway ${id}`);
     if (g.revoked_at !== null) return false;
     this.#q
