@@ -24,7 +24,7 @@ export interface ApiPartDeps {
   notifications: Notifications;
   /** Commands and the key and certificate lifecycle (`vigil start` on SQLite); absent elsewhere. */
   lifecycle?: LifecycleServices | undefined;
-  /** Gateways and their last status (`vigil start` on SQLite); absent elsewhere. */
+  /** Gateways and their last status (`vigil start`); absent in role processes. */
   gateways?: { views(): GatewayView[] } | undefined;
   bus: LiveBus<LiveFrameData>;
   fdBudget: FdBudget;
