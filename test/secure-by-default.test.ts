@@ -138,10 +138,6 @@ describe('secure by default', () => {
       ],
       ['src/doctor/checks/tls.ts', "vigil doctor probing this instance's own listeners"],
       ['src/broker/mqtt-link.ts', 'the external broker the operator configured (mqtt.external.url)'],
-      [
-        'src/gateway/gateway-node.ts',
-        "vigil gateway's one upstream connection, to the broker its bundle names",
-      ],
       ['src/sim/sim-device.ts', 'simulated devices, to the broker they were given'],
       ['src/sim/claim-device.ts', 'a simulated device claiming its certificate, at the broker it was given'],
       ['src/power/nut-client.ts', "the host UPS's upsd the operator configured (power.nut)"],
