@@ -204,7 +204,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
       });
     }
     if (!existsSync(paths.crl)) {
-      await rebuildCrl({ paths, store, ca, previousCa, gateways: db.lifecycle?.gateways ?? null, clock });
+      await rebuildCrl({ paths, store, ca, previousCa, gateways: db.lifecycle.gateways, clock });
       created.push(`CRL ${paths.crl}`);
     }
     if (exposedMode !== undefined) {
@@ -461,7 +461,7 @@ export function rebuildCrlOf(
     store: ctx.store,
     ca: ctx.ca,
     previousCa,
-    gateways: ctx.lifecycleStores?.gateways ?? null,
+    gateways: ctx.lifecycleStores.gateways,
     clock: ctx.clock,
   });
 }
@@ -476,8 +476,8 @@ export async function rebuildCrl(p: {
   ca: CaMaterial;
   previousCa?: CaMaterial | null | undefined;
   /**
-   * Revoked gateway certificates (`ctx.lifecycleStores?.gateways`; null where there are none, on
-   * PostgreSQL). Required, so that no caller can write a CRL that forgets them.
+   * Revoked gateway certificates (`ctx.lifecycleStores.gateways`; null: none). Required, so that
+   * no caller can write a CRL that forgets them.
    */
   gateways: Pick<GatewayStore, 'listRevoked'> | null;
   clock: () => number;

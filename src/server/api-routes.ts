@@ -72,7 +72,7 @@ export interface ApiWiring {
   bus: LiveBus<LiveFrameData>;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
-  /** Gateways and their last status (docs/gateway.md); absent on PostgreSQL (none can exist there). */
+  /** Gateways and their last status (docs/gateway.md); absent in role processes (start-role-server.ts), which list none. */
   gateways?: { views(): GatewayView[] } | undefined;
   /** Drops the device's cached status and, when it is disabled, its live MQTT session. */
   onDeviceChanged: (id: string, enabled: boolean) => void;
@@ -255,7 +255,7 @@ export function statusSources(p: {
   externalLink: { stats(): { connected: boolean }; brokers?: () => ExternalBrokerStatus[] } | undefined;
   continuity: ContinuityService;
   links: LinkTracker;
-  /** Gateway figures for /metrics; absent where gateways are not available (PostgreSQL). */
+  /** Gateway figures for /metrics; absent in role processes, which track no gateway. */
   gateways?: { metrics(): string } | undefined;
   /** The sinks' status; absent in processes that run no sinks (the PostgreSQL roles). */
   sinks?: StatusSources['sinks'];

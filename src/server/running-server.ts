@@ -50,8 +50,8 @@ export interface RunningServer {
   otaPort: number | null;
   /** Server certificate renewal with hot swap on both listeners (null without the lifecycle). */
   serverCert: ServerCertRenewal | null;
-  /** Gateways: identities, device sets, last status (docs/gateway.md); null on PostgreSQL. */
-  gateways: GatewayRegistry | null;
+  /** Gateways: identities, device sets, last status (docs/gateway.md). */
+  gateways: GatewayRegistry;
   /** Backups, UPS, data volume and the system alarms they raise. */
   continuity: ContinuityService;
   /** The sinks (InfluxDB, webhooks) fed from the outbox. */

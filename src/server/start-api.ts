@@ -27,7 +27,7 @@ export interface ApiPartDeps {
   lifecycle?: LifecycleServices | undefined;
   /** Firmware uploads and OTA campaigns (with the lifecycle only). */
   ota?: OtaServices | undefined;
-  /** Gateways and their last status (`vigil start` on SQLite); absent elsewhere. */
+  /** Gateways and their last status (`vigil start`); absent in role processes. */
   gateways?: { views(): GatewayView[] } | undefined;
   bus: LiveBus<LiveFrameData>;
   fdBudget: FdBudget;

@@ -136,7 +136,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     opts.onAccepted?.(ev);
   };
   const pipeline = new IngestPipeline({
-    gatewayOf: (id) => gateways?.gatewayOf(id),
+    gatewayOf: (id) => gateways.gatewayOf(id),
     store,
     keyring,
     master: ctx.master,
@@ -195,7 +195,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
               lifecycle.services.claims.onClaim(c),
           }
         : {}),
-      ...(gateways ? { onGatewayStatus: (id: string, p: Buffer) => gateways.onStatus(id, p) } : {}),
+      onGatewayStatus: (id: string, p: Buffer) => gateways.onStatus(id, p),
     });
     const l = link;
     lifecycle?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
@@ -209,7 +209,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         ),
       );
     // After the wait: a config that cannot be sent yet goes out when its gateway reports `up`.
-    await gateways?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain), crl.pem);
+    await gateways.setTransport((topic, payload, retain) => l.publish(topic, payload, retain), crl.pem);
     mqttPort = Number(new URL(external.url).port || 8883);
   } else {
     broker = new EmbeddedBroker({
@@ -252,7 +252,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     mqttPort = await broker.start();
     const b = broker;
     lifecycle?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
-    await gateways?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain), crl.pem);
+    await gateways.setTransport((topic, payload, retain) => b.publish(topic, payload, retain), crl.pem);
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
@@ -263,11 +263,11 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
     ota?.updateTls({ crl: next.pem });
-    await gateways?.setCrl(next.pem);
+    await gateways.setCrl(next.pem);
   }
   async function refresh(): Promise<void> {
     keyring.invalidate();
-    await gateways?.load(); // `vigil gateway bind|unbind` from another process applies at once
+    await gateways.load(); // `vigil gateway bind|unbind` from another process applies at once
     const next = await crlOf();
     const added = next.serials.filter((s) => !crl.serials.includes(s));
     await applyCrl(next);
@@ -329,7 +329,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       continuity: continuityService,
       links,
       sinks: () => sinks.status(),
-      gateways: gateways ?? undefined,
+      gateways,
     }),
     readOnly: () => continuityService.readOnlyReason(),
     alarms,
@@ -337,7 +337,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     notifications,
     lifecycle: lifecycle?.services,
     ota: ota?.services,
-    gateways: gateways ?? undefined,
+    gateways,
     bus,
     fdBudget,
     rejections,
