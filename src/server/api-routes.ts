@@ -194,9 +194,9 @@ export function composeApiRoutes(w: ApiWiring): {
     deviceProvisioningRoutes(control, clock),
     gatewaysRoutes(w.gateways ?? { views: () => [] }),
     ...(w.lifecycle ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status) : []),
-    // What devices report (firmware, outputs) and OTA: SQLite only for now (src/data-dir/context.ts).
-    ...(ctx.otaStores ? [deviceReportsRoutes({ reports: ctx.otaStores.reports, devices: ctx.store })] : []),
-    ...(w.ota && ctx.otaStores
+    // What devices report (firmware, outputs); OTA where this process runs it (`--role all`).
+    deviceReportsRoutes({ reports: ctx.otaStores.reports, devices: ctx.store }),
+    ...(w.ota
       ? [
           otaRoutes({
             ota: ctx.otaStores.ota,
