@@ -24,15 +24,15 @@ async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
 
 const isStoreError = (e: unknown) => isVigilError(e, 'VIGIL_ERR_STORE');
 
-const record = (version: string, profile = 'temperature-probe'): FirmwareRecord => ({
+const record = (version: string): FirmwareRecord => ({
   version,
-  profile,
+  profile: 'temperature-probe',
   manifest: {
     format: 'vigil-firmware-1',
     version,
     securityCounter: 1_000_000,
     minVersion: null,
-    profile,
+    profile: 'temperature-probe',
     size: 10,
     sha256: 'a'.repeat(64),
     keyId: '0'.repeat(16),
