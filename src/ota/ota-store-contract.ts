@@ -117,6 +117,28 @@ export function runOtaStoreContract(o: ContractOptions<OtaStoreFixture>): void {
       assert.equal(await f.ota.updateCampaign('nope', { state: 'aborted' }, T), null);
     });
 
+    test('a conditional update changes the campaign only while it is as expected', async (f) => {
+      await f.ota.addFirmware(firmware('1.0.0'));
+      await f.ota.createCampaign(campaign('c1'), []);
+      const next = await f.ota.updateCampaign('c1', { wavesReleased: 2 }, T + 1, {
+        state: 'running',
+        wavesReleased: 1,
+      });
+      assert.equal(next?.wavesReleased, 2);
+      // A second process that read the campaign before: it no longer has 1 wave, nothing changes.
+      assert.equal(
+        await f.ota.updateCampaign('c1', { wavesReleased: 2 }, T + 2, { state: 'running', wavesReleased: 1 }),
+        null,
+      );
+      await f.ota.updateCampaign('c1', { state: 'paused', reason: 'operator' }, T + 3);
+      assert.equal(
+        await f.ota.updateCampaign('c1', { state: 'completed' }, T + 4, { state: 'running' }),
+        null,
+      );
+      const c = await f.ota.getCampaign('c1');
+      assert.deepEqual([c?.state, c?.wavesReleased, c?.updatedAt], ['paused', 2, T + 3]);
+    });
+
     test('a terminal device row changes no more, and only active campaigns count for a device', async (f) => {
       await f.registerDevice('probe-0001');
       await f.ota.addFirmware(firmware('1.0.0'));

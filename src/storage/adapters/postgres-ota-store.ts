@@ -1,11 +1,13 @@
 import type pg from 'pg';
 import { VigilError } from '../../errors.ts';
-import type {
-  CampaignDeviceRecord,
-  CampaignRecord,
-  CampaignState,
-  FirmwareRecord,
-  OtaStore,
+import {
+  type CampaignDeviceRecord,
+  type CampaignExpectation,
+  type CampaignRecord,
+  type CampaignState,
+  type FirmwareRecord,
+  meetsExpectation,
+  type OtaStore,
 } from '../../ota/ota-store.ts';
 import {
   CAMPAIGN_COLUMNS,
@@ -124,10 +126,11 @@ export class PostgresOtaStore implements OtaStore {
     id: string,
     patch: Partial<Pick<CampaignRecord, 'state' | 'wavesReleased' | 'reason' | 'failuresAccepted'>>,
     at: number,
+    expect?: CampaignExpectation,
   ): Promise<CampaignRecord | null> {
     return this.#ops.tx(async (q) => {
       const cur = await one<CampaignRow>(q, 'SELECT * FROM ota_campaigns WHERE id = $1 FOR UPDATE', [id]);
-      if (!cur) return null;
+      if (!cur || !meetsExpectation(toCampaign(cur), expect)) return null;
       const next = { ...toCampaign(cur), ...patch, updatedAt: at };
       await q.query(
         `UPDATE ota_campaigns SET state = $1, waves_released = $2, failures_accepted = $3, reason = $4, updated_at = $5

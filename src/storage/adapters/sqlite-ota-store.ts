@@ -1,10 +1,12 @@
 import { VigilError } from '../../errors.ts';
-import type {
-  CampaignDeviceRecord,
-  CampaignRecord,
-  CampaignState,
-  FirmwareRecord,
-  OtaStore,
+import {
+  type CampaignDeviceRecord,
+  type CampaignExpectation,
+  type CampaignRecord,
+  type CampaignState,
+  type FirmwareRecord,
+  meetsExpectation,
+  type OtaStore,
 } from '../../ota/ota-store.ts';
 import {
   CAMPAIGN_COLUMNS,
@@ -83,10 +85,11 @@ export class SqliteOtaStore implements OtaStore {
     id: string,
     patch: Partial<Pick<CampaignRecord, 'state' | 'wavesReleased' | 'reason' | 'failuresAccepted'>>,
     at: number,
+    expect?: CampaignExpectation,
   ): Promise<CampaignRecord | null> {
     return this.#q.write(() => {
       const cur = this.#q.one<CampaignRow>('SELECT * FROM ota_campaigns WHERE id = ?', id);
-      if (!cur) return null;
+      if (!cur || !meetsExpectation(toCampaign(cur), expect)) return null;
       const next = { ...toCampaign(cur), ...patch, updatedAt: at };
       this.#q
         .stmt(
