@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isVigilError } from '../../errors.ts';
-import type { FirmwareRecord } from '../../ota/ota-store.ts';
+import { sampleFirmware } from '../../ota/ota-store-contract.ts';
 import { postgresFixture } from './postgres.fixture.ts';
 import { PG_IMAGE_CHUNK_BYTES } from './postgres-ota-migration.ts';
 
@@ -23,24 +23,6 @@ async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
 }
 
 const isStoreError = (e: unknown) => isVigilError(e, 'VIGIL_ERR_STORE');
-
-const record = (version: string): FirmwareRecord => ({
-  version,
-  profile: 'temperature-probe',
-  manifest: {
-    format: 'vigil-firmware-1',
-    version,
-    securityCounter: 1_000_000,
-    minVersion: null,
-    profile: 'temperature-probe',
-    size: 10,
-    sha256: 'a'.repeat(64),
-    keyId: '0'.repeat(16),
-    signature: 'A'.repeat(86),
-  },
-  addedBy: 'cli',
-  addedAt: 1_795_305_600_000,
-});
 
 describe('firmware integrity in PostgreSQL', { skip }, () => {
   it('refuses to serve an image whose chunk was altered, swapped or dropped in the database', async () => {
@@ -85,8 +67,8 @@ describe('firmware integrity in PostgreSQL', { skip }, () => {
     const db = await pg.fresh();
     const q = (sql: string) => pg.server?.query(sql.replaceAll('$S', db.schema));
     try {
-      await db.ota.addFirmware(record('1.0.0'));
-      await db.ota.addFirmware(record('1.1.0'));
+      await db.ota.addFirmware(sampleFirmware('1.0.0'));
+      await db.ota.addFirmware(sampleFirmware('1.1.0'));
       assert.equal((await db.ota.getFirmware('1.0.0'))?.profile, 'temperature-probe');
       // Served to another profile's devices: refused.
       await q(`UPDATE $S.firmware SET profile = 'vaccine-transport' WHERE version = '1.0.0'`);
