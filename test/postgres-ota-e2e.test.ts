@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { publicKeyText, signManifest } from '../src/ota/firmware-manifest.ts';
 import { otaOf } from '../src/server/ota-wiring.ts';
@@ -14,6 +16,7 @@ import { SimDevice } from '../src/sim/sim-device.ts';
 import { PG_IMAGE_CHUNK_BYTES } from '../src/storage/adapters/postgres-ota-migration.ts';
 import { postgresOrSkip } from '../src/storage/adapters/postgres-server.fixture.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
+import { runVigil } from './helpers/run-vigil.ts';
 import { uploadSigned } from './helpers/signed-firmware.ts';
 
 const PROFILE = 'temperature-probe';
@@ -26,11 +29,17 @@ const devices: SimDevice[] = [];
 before(async () => {
   if (!server) return;
   await server.query('CREATE DATABASE vigil_ota');
-  inst = await startInstance({
+  // In config.json too, so that `vigil` commands on this data directory use the same database.
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-pg-ota-'));
+  const config = {
     storage: { url: server.url('vigil_ota') },
-    ota: { trustedKeys: [publicKeyText(signer.publicKey)], tickMs: 200 },
-    commands: { resendAfterSeconds: 2 },
-  });
+    ota: { trustedKeys: [publicKeyText(signer.publicKey)] },
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  inst = await startInstance(
+    { ...config, ota: { ...config.ota, tickMs: 200 }, commands: { resendAfterSeconds: 2 } },
+    dir,
+  );
 });
 after(async () => {
   for (const d of devices) await d.close();
@@ -115,5 +124,40 @@ describe('OTA on PostgreSQL (storage.url)', { skip: typeof pgs === 'string' ? pg
       .map((a) => a.action);
     assert.ok(actions.includes('ota.start') && actions.includes('ota.complete'), actions.join(','));
     assert.equal(actions.filter((a) => a === 'ota.device_succeeded').length, 3);
+  });
+
+  it('the firmware and ota commands work on the PostgreSQL data directory', async () => {
+    assert.ok(inst);
+    const i = inst;
+    const vigil = (args: string[]) => runVigil(args, { dataDir: i.dataDir });
+    const ndjson = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    const img = randomBytes(300_000);
+    const m = signManifest({ image: img, version: '1.2.0', profile: PROFILE, privateKey: signer.privateKey });
+    const file = join(i.dataDir, 'probe-1.2.0.bin');
+    writeFileSync(file, img);
+    writeFileSync(`${file}.manifest.json`, JSON.stringify(m));
+    const added = await vigil(['firmware', 'add', file, '--manifest', `${file}.manifest.json`, '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(JSON.parse(added.stdout).version, '1.2.0');
+    // Stored in PostgreSQL, where the running server reads it.
+    assert.equal(await i.ctx.otaStores.images.size(m.sha256), img.length);
+    assert.equal((await i.ctx.otaStores.ota.getFirmware('1.2.0'))?.manifest.sha256, m.sha256);
+    const list = await vigil(['firmware', 'list', '--json']);
+    assert.deepEqual(
+      ndjson(list.stdout).map((f) => f.version),
+      ['1.2.0', '1.1.0'],
+    );
+    const [campaign] = await i.ctx.otaStores.ota.listCampaigns(['completed']);
+    assert.ok(campaign);
+    const status = ndjson((await vigil(['ota', 'status', campaign.id, '--json'])).stdout);
+    assert.deepEqual(
+      status.slice(1).map((d) => d.state),
+      ['succeeded', 'succeeded', 'succeeded'],
+    );
   });
 });
