@@ -32,13 +32,12 @@ export class PostgresFirmwareImages implements FirmwareImageStore {
     const c = this.#db.cipher;
     await this.#ops.tx(async (q) => {
       const r = await q.query(
-        `INSERT INTO firmware_images (sha256, size, chunk_bytes, created_at, mac) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO firmware_images (sha256, size, chunk_bytes, mac) VALUES ($1, $2, $3, $4)
          ON CONFLICT (sha256) DO NOTHING`,
         [
           sha256,
           image.length,
           PG_IMAGE_CHUNK_BYTES,
-          Date.now(),
           c.mac('firmware_images', sha256, num(image.length), num(PG_IMAGE_CHUNK_BYTES)),
         ],
       );

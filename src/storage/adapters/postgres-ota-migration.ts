@@ -31,7 +31,6 @@ CREATE TABLE firmware_images (
   sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
   size bigint NOT NULL CHECK (size >= 0),
   chunk_bytes integer NOT NULL CHECK (chunk_bytes > 0),
-  created_at bigint NOT NULL,
   mac bytea NOT NULL
 );
 CREATE TABLE firmware_chunks (
