@@ -190,7 +190,16 @@ describe('OTA campaigns', () => {
     const paused = await finished(c.id, ['paused', 'completed']);
     assert.equal(paused.state, 'paused');
     assert.equal(paused.reason, 'failure threshold');
-    const r = await rows(c.id);
+    // The first refusal already pauses it; the other device of the wave reports its own refusal
+    // when its download is done (the command was sent before the pause).
+    const r = await waitFor(
+      'the released wave reported',
+      async () => {
+        const now = await rows(c.id);
+        return now.filter((x) => x.wave === 0).every((x) => x.state === 'failed') ? now : undefined;
+      },
+      30_000,
+    );
     // The released wave downloaded and refused it; the second wave was never sent anything.
     assert.deepEqual(
       r.map((x) => [x.state, x.error]),
