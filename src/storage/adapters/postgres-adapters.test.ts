@@ -10,6 +10,9 @@ import { runDeviceLabelStoreContract } from '../../device-labels/device-label-st
 import { runGatewayStoreContract } from '../../gateways/gateway-store-contract.ts';
 import { runRotationStoreContract } from '../../keys/rotation-store-contract.ts';
 import { runNotificationStoreContract } from '../../notifications/notification-store-contract.ts';
+import { runDeviceReportsContract } from '../../ota/device-reports-contract.ts';
+import { runFirmwareImageStoreContract } from '../../ota/firmware-image-store-contract.ts';
+import { runOtaStoreContract } from '../../ota/ota-store-contract.ts';
 import { runShipmentStoreContract } from '../../shipments/shipment-store-contract.ts';
 import { runSinkOutboxContract } from '../../sinks/sink-outbox-contract.ts';
 import { runStoreContract } from '../store-contract.ts';
@@ -121,6 +124,37 @@ runGatewayStoreContract({
       registerDevice: (id) => db.store.addDevice(sampleDevice(id), sampleKey(id)),
       cleanup: () => db.dispose(),
     };
+  },
+});
+
+runOtaStoreContract({
+  name: 'PostgresOtaStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return {
+      ota: db.ota,
+      registerDevice: (id) => db.store.addDevice(sampleDevice(id), sampleKey(id)),
+      cleanup: () => db.dispose(),
+    };
+  },
+});
+
+runFirmwareImageStoreContract({
+  name: 'PostgresFirmwareImages',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return { images: db.images, cleanup: () => db.dispose() };
+  },
+});
+
+runDeviceReportsContract({
+  name: 'PostgresDeviceReports',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return { reports: db.reports, store: db.store, cleanup: () => db.dispose() };
   },
 });
 

@@ -8,7 +8,7 @@ import type { PgMigration } from './postgres-migrations.ts';
  * and when stay in clear, like every other actor and time. The row goes with its device.
  */
 export const PG_DEVICE_LABEL_MIGRATION: PgMigration = {
-  version: 7,
+  version: 8,
   name: 'device bed and ward labels (encrypted)',
   sql: `
 CREATE TABLE device_labels (

@@ -14,7 +14,7 @@ interface Row {
 }
 
 /**
- * The `DeviceLabelStore` port on PostgreSQL (migration 7). Bed and ward are encrypted with the
+ * The `DeviceLabelStore` port on PostgreSQL (migration 8). Bed and ward are encrypted with the
  * device id as the row identity, so a label copied to another device's row does not open.
  */
 export class PostgresDeviceLabelStore implements DeviceLabelStore {

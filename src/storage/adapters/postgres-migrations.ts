@@ -24,6 +24,7 @@ import {
   PG_SINK_MIGRATION,
 } from './postgres-lifecycle-migration.ts';
 import { PG_NOTIFICATION_MIGRATION } from './postgres-notification-migration.ts';
+import { PG_OTA_MIGRATION } from './postgres-ota-migration.ts';
 
 /** One schema step; versions only grow and a released step is never edited. */
 export interface PgMigration {
@@ -361,6 +362,7 @@ INSERT INTO rule_leases (bucket, owner, expires_at) SELECT b, NULL, 0 FROM gener
   PG_LIFECYCLE_MIGRATION,
   PG_SINK_MIGRATION,
   PG_GATEWAY_MIGRATION,
+  PG_OTA_MIGRATION,
   PG_DEVICE_LABEL_MIGRATION,
 ];
 
