@@ -20,6 +20,9 @@ import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
 import type { RotationStore } from '../keys/rotation-store.ts';
 import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
 import type { NotificationStore } from '../notifications/notification-store.ts';
+import type { DeviceReports } from '../ota/device-reports.ts';
+import type { FirmwareImageStore } from '../ota/firmware-image-store.ts';
+import type { OtaStore } from '../ota/ota-store.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -31,6 +34,7 @@ import {
 } from '../pki/index.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import type { SinkOutbox } from '../sinks/sink-outbox.ts';
+import { FileFirmwareImages } from '../storage/adapters/file-firmware-images.ts';
 import { openPostgresAdapters } from '../storage/adapters/postgres-adapters.ts';
 import { postgresCluster } from '../storage/adapters/postgres-cluster.ts';
 import { isPostgresUrl } from '../storage/adapters/postgres-url.ts';
@@ -51,6 +55,15 @@ export interface LifecycleStores {
   claims: ClaimStore;
   /** Gateway identities and device bindings (docs/gateway.md). */
   gateways: GatewayStore;
+}
+
+/** The storage ports of firmware updates: uploads and campaigns, and the devices' own reports. */
+export interface OtaStores {
+  ota: OtaStore;
+  /** Uploaded images by SHA-256: files in the data directory (SQLite), or in PostgreSQL. */
+  images: FirmwareImageStore;
+  /** What devices report about themselves in their events (running firmware, outputs). */
+  reports: DeviceReports;
 }
 
 export interface VigilContext {
@@ -74,10 +87,15 @@ export interface VigilContext {
    */
   lifecycleStores: LifecycleStores;
   /**
-   * Bed and ward labels of patient monitors (src/device-labels/device-label-store.ts) on the same SQLite
-   * database; null on PostgreSQL, where labels are not available yet.
+   * Bed and ward labels of patient monitors (src/device-labels/device-label-store.ts) in the same
+   * database (column-encrypted on PostgreSQL).
    */
-  deviceLabels: DeviceLabelStore | null;
+  deviceLabels: DeviceLabelStore;
+  /**
+   * Firmware, OTA campaigns, images and what devices report about themselves (src/ota) in the
+   * same database (images: in the data directory with SQLite, in PostgreSQL with storage.url).
+   */
+  otaStores: OtaStores;
   /** The same database through the sinks' outbox (filled by the store's ingest transactions). */
   sinkOutbox: SinkOutbox;
   /** The current root CA: issues device and service certificates. */
@@ -151,7 +169,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     }
   }
   // A master-key rotation cut off by a crash is finished before anything opens the database.
-  if (!env.VIGIL_MASTER_KEY && masterRotationPending(paths)) completeMasterRotation(paths);
+  if (!env.VIGIL_MASTER_KEY && masterRotationPending(paths))
+    await completeMasterRotation(paths, config.storage);
   const {
     key: master,
     created: keyCreated,
@@ -176,7 +195,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
       });
     }
     if (!existsSync(paths.crl)) {
-      await rebuildCrl({ paths, store, ca, previousCa, gateways: db.lifecycle?.gateways ?? null, clock });
+      await rebuildCrl({ paths, store, ca, previousCa, gateways: db.lifecycle.gateways, clock });
       created.push(`CRL ${paths.crl}`);
     }
     if (exposedMode !== undefined) {
@@ -217,7 +236,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     notificationStore: db.notifications,
     cluster: db.cluster,
     lifecycleStores: db.lifecycle,
-    deviceLabels: db.deviceLabels ?? null,
+    deviceLabels: db.deviceLabels,
+    otaStores: db.otaStores,
     sinkOutbox: db.sinkOutbox,
     ca,
     previousCa,
@@ -277,7 +297,8 @@ async function openAdapters(
   sinkOutbox: SinkOutbox;
   cluster?: ClusterBackend;
   lifecycle: LifecycleStores;
-  deviceLabels?: DeviceLabelStore;
+  deviceLabels: DeviceLabelStore;
+  otaStores: OtaStores;
   /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
   startIngestThread: () => Promise<void>;
 }> {
@@ -288,6 +309,7 @@ async function openAdapters(
       ...pg,
       cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }),
       lifecycle: { commands: pg.commands, rotations: pg.rotations, claims: pg.claims, gateways: pg.gateways },
+      otaStores: { ota: pg.ota, images: pg.images, reports: pg.reports },
       startIngestThread: async () => {},
     };
   }
@@ -303,6 +325,7 @@ async function openAdapters(
   return {
     ...db,
     lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims, gateways: db.gateways },
+    otaStores: { ota: db.ota, images: new FileFirmwareImages(paths.firmwareDir), reports: db.reports },
     startIngestThread: () =>
       db.store.startIngestThread({
         path: paths.db,
@@ -430,7 +453,7 @@ export function rebuildCrlOf(
     store: ctx.store,
     ca: ctx.ca,
     previousCa,
-    gateways: ctx.lifecycleStores?.gateways ?? null,
+    gateways: ctx.lifecycleStores.gateways,
     clock: ctx.clock,
   });
 }
@@ -445,8 +468,8 @@ export async function rebuildCrl(p: {
   ca: CaMaterial;
   previousCa?: CaMaterial | null | undefined;
   /**
-   * Revoked gateway certificates (`ctx.lifecycleStores?.gateways`; null where there are none, on
-   * PostgreSQL). Required, so that no caller can write a CRL that forgets them.
+   * Revoked gateway certificates (`ctx.lifecycleStores.gateways`; null: none). Required, so that
+   * no caller can write a CRL that forgets them.
    */
   gateways: Pick<GatewayStore, 'listRevoked'> | null;
   clock: () => number;
