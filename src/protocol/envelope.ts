@@ -120,8 +120,8 @@ export function parseEnvelope(payload: Buffer | string): Envelope {
   if (!Number.isSafeInteger(o.kid) || (o.kid as number) < 1 || (o.kid as number) > MAX_KID) {
     throw schemaError('kid must be a positive integer');
   }
-  if (typeof o.alg !== 'string' || !(ALGS as readonly string[]).includes(o.alg))
-    throw schemaError('unknown alg');
+  // `includes` compares with SameValueZero: only the strings themselves match.
+  if (!(ALGS as readonly unknown[]).includes(o.alg)) throw schemaError('unknown alg');
   const alg = o.alg as Alg;
   if (typeof o.n !== 'string') throw schemaError('n must be a string');
   const nonce = b64uDecode(o.n);
