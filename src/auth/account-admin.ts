@@ -63,7 +63,7 @@ export class AccountAdmin {
       name,
       role,
       status: 'active',
-      passwordHash: await hashPassword(oneTimePassword),
+      passwordHash: await hashPassword(oneTimePassword, this.d.argon2Params),
       mustChangePassword: true,
       mustEnrolMfa: true,
       totpSecretEnc: null,
@@ -176,7 +176,7 @@ export class AccountAdmin {
     const oneTimePassword = generateOneTimePassword(this.random);
     const now = this.d.clock();
     await this.patch(name, {
-      passwordHash: await hashPassword(oneTimePassword),
+      passwordHash: await hashPassword(oneTimePassword, this.d.argon2Params),
       mustChangePassword: true,
       passwordChangedAt: now,
     });

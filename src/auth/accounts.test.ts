@@ -9,7 +9,10 @@ import {
   enrolledUser,
   GOOD_PASSWORD,
   principalOf,
+  TEST_ARGON2_PARAMS,
 } from './auth.fixture.ts';
+import { createAuthServices } from './auth-services.ts';
+import { ARGON2_PARAMS } from './password.ts';
 import { can } from './rbac.ts';
 import { base32Decode, hotp, totpCode, totpStep } from './totp.ts';
 
@@ -38,6 +41,24 @@ describe('accounts: creation and first start', () => {
     assert.equal(audit.length, 1);
     assert.equal(audit[0]?.actor, 'system');
     assert.ok(!JSON.stringify(audit).includes(first.oneTimePassword));
+  });
+
+  it('hashes at the production argon2id cost when built as production builds it (no argon2Params)', async () => {
+    const services = createAuthServices({
+      store: f.accountStore,
+      audit: f.store,
+      master: f.master,
+      clock: f.clock.fn,
+    });
+    await services.accounts.createUser({ name: 'prod', role: 'viewer', actor: 'test' });
+    const hash = (await f.accountStore.getUser('prod'))?.passwordHash ?? '';
+    assert.match(hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    // The fixture's own services hash at the test cost, so the two really differ.
+    await f.accounts.createUser({ name: 'cheap', role: 'viewer', actor: 'test' });
+    const cheap = (await f.accountStore.getUser('cheap'))?.passwordHash ?? '';
+    const t = TEST_ARGON2_PARAMS;
+    assert.ok(cheap.startsWith(`$argon2id$v=19$m=${t.memoryKiB},t=${t.passes},p=${t.parallelism}$`), cheap);
+    assert.notEqual(t.memoryKiB, ARGON2_PARAMS.memoryKiB);
   });
 
   it('validates names and roles and refuses duplicates', async () => {
@@ -197,6 +218,9 @@ describe('accounts: sign-in', () => {
   });
 
   it('gives an unknown user the same error as a wrong password, after comparable work', async () => {
+    // At the production cost: the work compared below is one argon2id verification each.
+    await f.close();
+    f = await authFixture({ argon2Params: ARGON2_PARAMS });
     await enrolledUser(f, 'known');
     const errOf = async (name: string) => {
       try {

@@ -30,6 +30,14 @@ describe('password hashing', () => {
     assert.equal(tag.toString('hex'), '0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659');
   });
 
+  it('keeps the production cost at the OWASP argon2id minimum, frozen', () => {
+    assert.deepEqual(
+      { ...ARGON2_PARAMS },
+      { memoryKiB: 19456, passes: 2, parallelism: 1, saltBytes: 16, tagBytes: 32 },
+    );
+    assert.ok(Object.isFrozen(ARGON2_PARAMS));
+  });
+
   it('encodes a PHC string at or above the OWASP minimum and round-trips', async () => {
     const h = await hashPassword('correct horse battery staple');
     assert.match(h, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
