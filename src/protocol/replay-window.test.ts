@@ -210,18 +210,19 @@ describe('ReplayWindow against a reference model', () => {
       let next = 0;
       let fresh = 0;
       for (let step = 0; step < 1500; step++) {
+        // Mostly the next seq, some jumps, some from the past (inside the window or older).
         const r = rand();
-        const seq =
-          r < 0.6
-            ? ++next
-            : r < 0.75
-              ? (next += 1 + Math.floor(rand() * size * 1.5))
-              : Math.max(0, next - Math.floor(rand() * size * 1.2));
+        let seq: number;
+        if (r < 0.6) seq = ++next;
+        else if (r < 0.75) {
+          next += 1 + Math.floor(rand() * size * 1.5);
+          seq = next;
+        } else seq = Math.max(0, next - Math.floor(rand() * size * 1.2));
         // Mostly fresh fingerprints, sometimes one from the recent past (reuse, or slid out).
-        const nonceFp =
-          rand() < 0.8
-            ? fingerprint(++fresh)
-            : fingerprint(Math.max(1, fresh - Math.floor(rand() * size * 1.5)));
+        let k: number;
+        if (rand() < 0.8) k = ++fresh;
+        else k = Math.max(1, fresh - Math.floor(rand() * size * 1.5));
+        const nonceFp = fingerprint(k);
         const want = ref.check(seq, nonceFp);
         assert.equal(live.check(seq, nonceFp), want, `seed ${seed} step ${step}: seq ${seq}`);
         if (want === null) {
