@@ -290,7 +290,7 @@ describe('parseEnvelope, field by field (docs/protocol.md §5)', () => {
   });
 
   it('takes a device id as dev', () => {
-    for (const dev of ['Truck-0001', 'ab', '-truck', 'truck/1', 5, null]) {
+    for (const dev of ['Truck-0001', 'ab', '-truck', 'truck/1', 5, 12345, null]) {
       assert.equal(schemaDetail(withField('dev', dev)), 'dev is not a valid device id', String(dev));
     }
   });
@@ -332,12 +332,12 @@ describe('parseEnvelope, field by field (docs/protocol.md §5)', () => {
   });
 
   it('takes b as base64url and mac as exactly 32 bytes of base64url', () => {
-    for (const b of [5, 'ab=', 'a+b'])
+    for (const b of [5, null, 'ab=', 'a+b'])
       assert.equal(schemaDetail(withField('b', b)), 'b must be base64url', String(b));
     assert.equal(parseEnvelope(withField('b', '')).b, '');
     const mac31 = b64uEncode(Buffer.alloc(31, 1));
     const mac33 = b64uEncode(Buffer.alloc(33, 1));
-    for (const mac of [5, mac31, mac33, `${good.mac.slice(0, 42)}*`, `${good.mac.slice(0, 42)}B`]) {
+    for (const mac of [5, null, mac31, mac33, `${good.mac.slice(0, 42)}*`, `${good.mac.slice(0, 42)}B`]) {
       assert.equal(schemaDetail(withField('mac', mac)), 'mac must be 32 bytes base64url', String(mac));
     }
   });

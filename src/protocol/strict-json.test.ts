@@ -44,7 +44,13 @@ describe('parseStrictJson', () => {
   });
 
   it('keeps "__proto__" as an own member and never sets the prototype', () => {
-    const o = parse('{"__proto__":{"polluted":true}}') as Record<string, unknown>;
+    const text = '{"__proto__":{"polluted":true}}';
+    const o = parse(text) as Record<string, unknown>;
+    // The same property JSON.parse makes: enumerable, writable, configurable.
+    assert.deepEqual(
+      Object.getOwnPropertyDescriptor(o, '__proto__'),
+      Object.getOwnPropertyDescriptor(JSON.parse(text), '__proto__'),
+    );
     assert.equal(Object.getPrototypeOf(o), Object.prototype);
     assert.ok(Object.hasOwn(o, '__proto__'));
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -147,6 +153,11 @@ describe('parseStrictJson, messages and positions', () => {
       ['', 'unexpected end at offset 0'],
       [' ', 'unexpected end at offset 1'],
       ['tru', 'unexpected character at offset 0'],
+      ['+1', 'unexpected character at offset 0'],
+      ['.5', 'unexpected character at offset 0'],
+      ['-/', 'digit expected at offset 1'],
+      ['"abc', 'unterminated string at offset 4'],
+      ['["a", "b', 'unterminated string at offset 8'],
       ['\u000b1', 'unexpected character at offset 0'],
       ['\f1', 'unexpected character at offset 0'],
       ['{', 'member name expected at offset 1'],
@@ -211,6 +222,12 @@ describe('parseStrictJson, messages and positions', () => {
     assert.equal(parseStrictJson('"\\"\\\\\\/\\b\\f\\n\\r\\t"', { maxDepth: 1 }), '"\\/\b\f\n\r\t');
     assert.equal(parseStrictJson('"x\\u0041y\\u00e9z\\ud83d\\ude00!"', { maxDepth: 1 }), 'xAyéz😀!');
     assert.equal(parseStrictJson('"\\uD83D\\uDE00"', { maxDepth: 1 }), '😀');
+    // The surrogate ranges at their bounds: D800-DBFF high, DC00-DFFF low, E000 neither.
+    assert.equal(parseStrictJson('"\\ud800\\udc00"', { maxDepth: 1 }), '\ud800\udc00');
+    assert.equal(parseStrictJson('"\\udbff\\udfff"', { maxDepth: 1 }), '\udbff\udfff');
+    assert.equal(parseStrictJson('"\\ud7ff\\ue000"', { maxDepth: 1 }), '\ud7ff\ue000');
+    // After an escape, a space is text like any other character from U+0020 up.
+    assert.equal(parseStrictJson('"\\n a ~"', { maxDepth: 1 }), '\n a ~');
     // A document with an escape somewhere still reads its plain strings as they are.
     assert.deepEqual(parseStrictJson('{"plain":"abc","esc":"a\\nb"}', { maxDepth: 2 }), {
       plain: 'abc',
