@@ -236,8 +236,8 @@ describe('accounts: sign-in', () => {
     try {
       const costs = () =>
         argon2.mock.calls.map((c) => {
-          const o = c.arguments[1] as Record<string, unknown>;
-          return [c.arguments[0], o.memory, o.passes, o.parallelism, o.tagLength];
+          const [algorithm, o] = c.arguments;
+          return [algorithm, o.memory, o.passes, o.parallelism, o.tagLength];
         });
       f.clock.advance(3_600_000); // clear of the backoff
       const a = await errOf('known');

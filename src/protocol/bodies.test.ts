@@ -444,6 +444,8 @@ describe('command bodies (docs/protocol.md §7.3)', () => {
       const detail = refusal(() => parseCommandBody(json({ id: ID, op, args: { [k]: 'A'.repeat(len) } })));
       assert.match(detail, new RegExp(`^args\\.${k}: `), `${op} ${k} ${len}`);
       if (len === 257) assert.equal(detail, `args.${k}: string longer than 256 characters`);
+      const issues = commandSchema.safeParse({ id: ID, op, args: { [k]: 'A'.repeat(len) } }).error?.issues;
+      assert.equal(issues?.[0]?.code, len === 257 ? 'custom' : 'too_big');
     }
   });
 

@@ -54,6 +54,7 @@ export type ProfileName = keyof typeof SAMPLE_SCHEMAS;
 // compile. (The check lives here so device-profile.ts stays free of imports: the API's schemas and
 // the dashboard's types inferred from them name the profiles.)
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Stryker disable next-line BooleanLiteral: a compile-time check; the value does nothing at run time.
 const BODIES_MATCH: Same<DeviceProfile, ProfileName> = true;
 void BODIES_MATCH;
 
@@ -144,9 +145,9 @@ export type Sample = { ts: number } & Record<string, unknown>;
 export type DeviceEventBody = { type: string; ts?: number } & Record<string, unknown>;
 
 function bodyError(err: z.ZodError): VigilError {
-  const first = err.issues[0];
-  const where = first ? first.path.join('.') || '(root)' : '(root)';
-  return new VigilError('VIGIL_ERR_BODY_SCHEMA', `${where}: ${first?.message ?? 'invalid'}`);
+  // A failed safeParse reports at least one issue.
+  const first = err.issues[0] as z.core.$ZodIssue;
+  return new VigilError('VIGIL_ERR_BODY_SCHEMA', `${first.path.join('.') || '(root)'}: ${first.message}`);
 }
 
 /**
