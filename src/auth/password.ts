@@ -40,7 +40,8 @@ const MAX_PARALLELISM = 8;
 const PHC_RE =
   /^\$argon2id\$v=19\$m=(\d{1,8}),t=(\d{1,3}),p=(\d{1,2})\$([A-Za-z0-9+/]{11,64})\$([A-Za-z0-9+/]{22,128})$/;
 
-interface Argon2Cost {
+/** The cost part of {@link Argon2Params}, as read back from a stored hash. */
+export interface Argon2Cost {
   memoryKiB: number;
   passes: number;
   parallelism: number;
@@ -51,7 +52,7 @@ function runArgon2(password: string, salt: Buffer, cost: Argon2Cost, tagBytes: n
     argon2(
       'argon2id',
       {
-        message: Buffer.from(password.normalize('NFC'), 'utf8'),
+        message: Buffer.from(password.normalize('NFC')),
         nonce: salt,
         memory: cost.memoryKiB,
         passes: cost.passes,
@@ -64,7 +65,7 @@ function runArgon2(password: string, salt: Buffer, cost: Argon2Cost, tagBytes: n
 }
 
 // PHC string format: standard base64 without padding.
-const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
+const b64 = (b: Buffer) => b.toString('base64').replace(/=/g, '');
 
 /**
  * Hashes a password with argon2id into a PHC string:
@@ -87,8 +88,27 @@ export async function hashPassword(
  * parameters, so callers give one answer for every failure.
  */
 export async function verifyPassword(encoded: string, password: string): Promise<boolean> {
+  const stored = parseStoredHash(encoded);
+  if (!stored || password.length > PASSWORD_MAX_LENGTH) return false;
+  const actual = await runArgon2(password, stored.salt, stored.cost, stored.tag.length);
+  return timingSafeEqual(actual, stored.tag);
+}
+
+/** What a stored PHC string holds. */
+export interface StoredHash {
+  cost: Argon2Cost;
+  salt: Buffer;
+  tag: Buffer;
+}
+
+/**
+ * Reads a PHC string from {@link hashPassword}: null when it is malformed or its cost is out of
+ * the bounds above (RFC 9106 §3.1 needs m >= 8p). The pattern itself bounds the salt to 8..48
+ * bytes and the tag to 16..96 (11..64 and 22..128 base64 characters).
+ */
+export function parseStoredHash(encoded: string): StoredHash | null {
   const m = PHC_RE.exec(encoded);
-  if (!m || password.length > PASSWORD_MAX_LENGTH) return false;
+  if (!m) return null;
   const cost = { memoryKiB: Number(m[1]), passes: Number(m[2]), parallelism: Number(m[3]) };
   if (
     cost.parallelism < 1 ||
@@ -98,24 +118,18 @@ export async function verifyPassword(encoded: string, password: string): Promise
     cost.memoryKiB < 8 * cost.parallelism ||
     cost.memoryKiB > MAX_MEMORY_KIB
   ) {
-    return false;
+    return null;
   }
-  const salt = Buffer.from(m[4] ?? '', 'base64');
-  const expected = Buffer.from(m[5] ?? '', 'base64');
-  if (salt.length < 8 || expected.length < 16) return false;
-  const actual = await runArgon2(password, salt, cost, expected.length);
-  return timingSafeEqual(actual, expected);
+  // The pattern matched, so all five groups are there.
+  return { cost, salt: Buffer.from(m[4] as string, 'base64'), tag: Buffer.from(m[5] as string, 'base64') };
 }
 
-/** True when a stored hash uses weaker parameters than `p` (rehash at next login). */
+/**
+ * True when a stored hash is weaker than `p` (rehash at next login), or cannot be verified at all.
+ */
 export function needsRehash(encoded: string, p: Readonly<Argon2Params> = ARGON2_PARAMS): boolean {
-  const m = PHC_RE.exec(encoded);
-  if (!m) return true;
-  return (
-    Number(m[1]) < p.memoryKiB ||
-    Number(m[2]) < p.passes ||
-    Buffer.from(m[5] ?? '', 'base64').length < p.tagBytes
-  );
+  const s = parseStoredHash(encoded);
+  return !s || s.cost.memoryKiB < p.memoryKiB || s.cost.passes < p.passes || s.tag.length < p.tagBytes;
 }
 
 let common: Set<string> | undefined;
@@ -150,7 +164,8 @@ export function checkPasswordPolicy(password: string, userName: string): void {
   const name = userName.toLowerCase();
   if (lower === name || core === name) fail('the password must not be the user name');
   const list = commonPasswords();
-  if (list.has(lower) || (core.length > 0 && list.has(core))) fail('this password is too common');
+  // The list holds no empty entry, so a password without letters never matches by its core.
+  if (list.has(lower) || list.has(core)) fail('this password is too common');
   if (/^(.)\1*$/su.test(lower)) fail('the password must not be one repeated character');
 }
 
