@@ -147,7 +147,8 @@ export class AccountAdmin {
     checkRole(role);
     const u = await this.requireUser(name);
     if (u.role === role) return;
-    if (role !== 'admin') await this.#keepOneAdmin(u);
+    // A promotion passes (its target is no admin yet); a demotion of the last active admin does not.
+    await this.#keepOneAdmin(u);
     await this.patch(name, { role });
     await this.audit(actor, 'user.role', name, { from: u.role, to: role });
   }
