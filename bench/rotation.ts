@@ -14,7 +14,6 @@
  */
 
 import { join } from 'node:path';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
 import { issueClientCert } from '../src/pki/issue-client.ts';
 import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../src/pki/x509.ts';
@@ -109,7 +108,7 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
     await until(
       'identify acks',
       async () =>
-        (await lifecycleStoresOf(fx.ctx).commands.list({ states: ['acked'], limit: 100_000 })).length >=
+        (await fx.ctx.lifecycleStores.commands.list({ states: ['acked'], limit: 100_000 })).length >=
         ids.length,
       o.phaseTimeoutMs,
     );
@@ -123,7 +122,7 @@ export async function runRotation(o: RotationOptions, log: (s: string) => void):
     await until(
       'rotations completed',
       async () =>
-        (await lifecycleStoresOf(fx.ctx).rotations.latestRotations()).filter((r) => r.state === 'completed')
+        (await fx.ctx.lifecycleStores.rotations.latestRotations()).filter((r) => r.state === 'completed')
           .length >= sims.length,
       o.phaseTimeoutMs,
     );

@@ -85,6 +85,8 @@ export const ERRORS = {
   VIGIL_ERR_ROTATION_PENDING: { status: 409, message: 'a key rotation is already in progress' },
   VIGIL_ERR_CSR_INVALID: { status: 400, message: 'certificate signing request refused' },
   VIGIL_ERR_CLAIM_STATE: { status: 409, message: 'not allowed in the claim state' },
+  VIGIL_ERR_GATEWAY_STATE: { status: 409, message: 'not allowed in the gateway state' },
+  VIGIL_ERR_GATEWAY_QUEUE_FULL: { status: 503, message: 'gateway queue full' },
   // continuity (src/backup, src/power, src/continuity)
   VIGIL_ERR_BACKUP_INVALID: {
     status: 422,

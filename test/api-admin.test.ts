@@ -440,7 +440,7 @@ describe('alarms', () => {
     const { alarm } = r.json as {
       alarm: {
         state: string;
-        ack: { by: string; at: number; reason: string; meaning: string; name: string; role: string };
+        ack: { by: string; at: string; reason: string; meaning: string; name: string; role: string };
       };
     };
     assert.equal(alarm.state, 'acknowledged');
@@ -449,7 +449,7 @@ describe('alarms', () => {
     assert.equal(alarm.ack.role, 'quality');
     assert.equal(alarm.ack.reason, 'Vaccines moved to the backup fridge at 10:42.');
     assert.equal(alarm.ack.meaning, 'impact assessed');
-    assert.ok(alarm.ack.at >= t0 && alarm.ack.at <= Date.now());
+    assert.ok(Date.parse(alarm.ack.at) >= t0 && Date.parse(alarm.ack.at) <= Date.now(), alarm.ack.at);
     const entry = (await auditOf('alarm.ack')).find((a) => a.object === alarmId);
     assert.equal(entry?.actor, 'user:quinn');
     assert.equal(entry?.detail.reason, 'Vaccines moved to the backup fridge at 10:42.');

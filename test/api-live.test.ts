@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import type { LiveFrameData } from '../src/api/ports.ts';
 import { SESSION_COOKIE } from '../src/auth/sessions.ts';
 import { type Browser, type EnrolledUser, enrolledUser, passwordOnly } from './helpers/browser.ts';
 import {
@@ -19,50 +20,17 @@ import {
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
+import { LiveFeedClient } from './helpers/live-feed.ts';
 
 let inst: Instance;
 let operator: EnrolledUser;
 let receiver: EnrolledUser;
 let admin: EnrolledUser;
 
-interface Message {
-  type: string;
-  data: Record<string, unknown>;
-}
-
-/** A feed client that records every message and how it closed. */
-class Feed {
-  readonly ws: WebSocket;
-  readonly messages: Message[] = [];
-  closeCode: number | null = null;
-  readonly opened: Promise<void>;
-  readonly closed: Promise<number>;
-
-  /** `origin: null` sends no Origin header. */
+/** A feed client on this test's instance. */
+class Feed extends LiveFeedClient {
   constructor(headers: Record<string, string>, origin: string | null = inst.httpUrl) {
-    this.ws = new WebSocket(`${inst.httpUrl.replace('https:', 'wss:')}/api/v1/live`, {
-      ca: inst.ctx.ca.certPem,
-      headers,
-      ...(origin ? { origin } : {}),
-    });
-    this.ws.on('message', (d) => this.messages.push(JSON.parse(String(d)) as Message));
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('unexpected-response', (_req, res) =>
-        reject(Object.assign(new Error(`refused ${res.statusCode}`), { status: res.statusCode })),
-      );
-      this.ws.once('error', reject);
-    });
-    this.closed = new Promise((resolve) =>
-      this.ws.once('close', (code) => {
-        this.closeCode = code;
-        resolve(code);
-      }),
-    );
-  }
-
-  of(type: string): Message[] {
-    return this.messages.filter((m) => m.type === type);
+    super(inst, headers, origin);
   }
 }
 
@@ -100,7 +68,7 @@ describe('live feed', () => {
       5000,
     );
     assert.ok(Date.now() - t0 < 5000);
-    assert.equal(msg.data.ts, t0);
+    assert.equal(msg.data.ts, new Date(t0).toISOString());
     assert.equal(msg.data.backfill, false);
     assert.equal((msg.data.data as { temp_c: number }).temp_c, 5.5);
     await waitFor('system status', () => feed.of('system').length > 0);
@@ -162,7 +130,8 @@ describe('live feed', () => {
     const client = await connectDevice(inst.url, b);
     const before = inst.server.live.stats.dropped;
     // Large frames on the bus fill the kernel's socket buffers quickly; readings flow meanwhile.
-    const filler = { blob: 'x'.repeat(256 * 1024) };
+    // Not a real status: only its size matters here.
+    const filler = { blob: 'x'.repeat(256 * 1024) } as unknown as LiveFrameData['system'];
     const N = 150; // within the broker's per-device publish burst
 
     const t0 = Date.now();

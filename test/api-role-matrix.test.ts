@@ -35,6 +35,7 @@ function getSamples(): Record<string, { path: string; status: number; headers?: 
     '/api/v1/devices/:id/readings': { path: '/api/v1/devices/truck-0801/readings', status: 200 },
     '/api/v1/devices/:id/commands': { path: '/api/v1/devices/truck-0801/commands', status: 200 },
     '/api/v1/claims': { path: '/api/v1/claims', status: 200 },
+    '/api/v1/gateways': { path: '/api/v1/gateways', status: 200 },
     '/api/v1/devices/:id/lifecycle': { path: '/api/v1/devices/truck-0801/lifecycle', status: 200 },
     '/api/v1/system/lifecycle': { path: '/api/v1/system/lifecycle', status: 200 },
     '/api/v1/devices/:id/display': { path: '/api/v1/devices/truck-0801/display', status: 200 },

@@ -153,30 +153,39 @@ describe('readings', () => {
       downsampled: boolean;
       count: number;
       bucketMs: number;
-      points: { ts: number; n: number; max?: { temp_c: number } }[];
-      gaps: { from: number; to: number }[];
+      points: { ts: string; n: number; max?: { temp_c: number } }[];
+      gaps: { from: string; to: string }[];
     };
     assert.equal(body.downsampled, true);
     assert.equal(body.count, 43_200 - 360);
     assert.ok(body.points.length <= 800, `${body.points.length} points`);
     assert.ok(body.points.length > 700);
     assert.equal(Math.max(...body.points.map((p) => p.max?.temp_c ?? 0)), 12.5);
-    assert.deepEqual(body.gaps, [{ from: T0 + 14_399 * MIN, to: T0 + 14_760 * MIN }]);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    assert.deepEqual(body.gaps, [{ from: iso(T0 + 14_399 * MIN), to: iso(T0 + 14_760 * MIN) }]);
     const inHole = body.points.filter(
-      (p) => p.ts >= T0 + 14_400 * MIN && p.ts + body.bucketMs <= T0 + 14_760 * MIN,
+      (p) => Date.parse(p.ts) >= T0 + 14_400 * MIN && Date.parse(p.ts) + body.bucketMs <= T0 + 14_760 * MIN,
     );
     assert.deepEqual(inHole, [], 'no point inside the hole');
     assert.ok(ms < 10_000, `${ms} ms`);
   });
 
-  it('accepts ISO times and returns raw samples when they fit', async () => {
+  it('accepts ISO times, answers in ISO times, and returns raw samples when they fit', async () => {
     const from = new Date(T0).toISOString();
     const to = new Date(T0 + 10 * MIN).toISOString();
     const r = await call(`/api/v1/devices/probe-0202/readings?from=${from}&to=${to}&maxPoints=100`, {
       headers: sessionOf('auditor'),
     });
     assert.equal(r.status, 200, r.text);
-    const body = r.json as { downsampled: boolean; points: { n: number; values: { power: string } }[] };
+    const body = r.json as {
+      from: string;
+      to: string;
+      downsampled: boolean;
+      points: { ts: string; n: number; values: { power: string } }[];
+    };
+    // The range and every point's time come back as ISO 8601 UTC, whatever form they were asked in.
+    assert.deepEqual([body.from, body.to], [from, to]);
+    assert.equal(body.points[0]?.ts, from);
     assert.equal(body.downsampled, false);
     assert.equal(body.points.length, 10);
     assert.ok(body.points.every((p) => p.n === 1 && p.values.power === 'mains'));

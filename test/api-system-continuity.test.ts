@@ -29,11 +29,11 @@ interface Continuity {
     power: string | null;
     batPct: number | null;
     online: boolean;
-    offlineSince: number | null;
+    offlineSince: string | null;
     broker: string | null;
     buffered: number | null;
     buffering: boolean;
-    lastBackfillAt: number | null;
+    lastBackfillAt: string | null;
   }[];
 }
 
@@ -125,7 +125,10 @@ describe('system status: backup and continuity', () => {
     const d2 = byId.get('truck-0902');
     assert.equal(d2?.buffering, true);
     assert.equal(d2?.power, 'mains');
-    assert.ok(d2?.lastBackfillAt && Math.abs(d2.lastBackfillAt - now) < 60_000);
+    assert.ok(
+      d2?.lastBackfillAt && Math.abs(Date.parse(d2.lastBackfillAt) - now) < 60_000,
+      String(d2?.lastBackfillAt),
+    );
     assert.deepEqual(byId.get('truck-0903'), {
       id: 'truck-0903',
       power: null,

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MINUTE = 60_000;
 
 test('an open gap alarm message shows a growing duration without reload', { timeout: 180_000 }, async (t) => {
@@ -50,17 +49,7 @@ test('an open gap alarm message shows a growing duration without reload', { time
       now,
     );
     assert.ok(alarm);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
     const page = await ctx.newPage();
     await page.clock.install();

@@ -14,14 +14,12 @@ import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { generateBackupIdentity, identityFileText, writeIdentityFile } from '../src/backup/age-identity.ts';
 import { type SimFleet, startSimFleet } from '../src/sim/runner.ts';
-import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import { freePort } from './helpers/free-port.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { NUT_AVAILABLE, type NutServer, startNutServer } from './helpers/nut-server.ts';
 import { runVigil } from './helpers/run-vigil.ts';
 import { seedFleet } from './helpers/seed-fleet.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 test('the continuity section tells the truth about a real run', { timeout: 240_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {
@@ -100,17 +98,7 @@ test('the continuity section tells the truth about a real run', { timeout: 240_0
       );
 
     const user = await enrolledUser(i, 'opsadmin', 'admin');
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const ctx = await browser.newContext({
       viewport: { width: 1280, height: 800 },
       ignoreHTTPSErrors: true,

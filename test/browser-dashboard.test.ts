@@ -22,7 +22,15 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SESSION_COOKIE } from '../src/auth/sessions.ts';
 import { totpStep } from '../src/auth/totp.ts';
 import { apiRequest } from './helpers/api-client.ts';
-import { awayFromStepEdge, type EnrolledUser, enrolledUser, signInPage, totp } from './helpers/browser.ts';
+import {
+  awayFromStepEdge,
+  CHROMIUM,
+  type EnrolledUser,
+  enrolledUser,
+  launchChromium,
+  signInPage,
+  totp,
+} from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -35,8 +43,6 @@ import {
 } from './helpers/instance.ts';
 import { modelSample, type SeededDevice, seedFleet } from './helpers/seed-fleet.ts';
 
-/** Debian's chromium package; CHROMIUM_PATH overrides it (as in the other browser tests). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const WEB_INDEX = join(ROOT, 'web/dist/index.html');
 const MINUTE = 60_000;
@@ -97,7 +103,6 @@ test('dashboard in headless Chromium against a real Vigil', { timeout: 240_000 }
     return;
   }
   assert.ok(existsSync(WEB_INDEX), 'web/dist is missing: run `npm run build:web` (npm test does)');
-  const { chromium } = await import('playwright-core');
 
   const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
     ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
@@ -213,16 +218,7 @@ test('dashboard in headless Chromium against a real Vigil', { timeout: 240_000 }
       await send(c, d.id, makeEnvelope(d.bundle, 'telemetry', { samples }, { seq: d.nextSeq++ }));
     };
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const b = browser;
 
     const desk = await newContext(b);

@@ -12,36 +12,24 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
-import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import { type Instance, startInstance, truckSample, waitFor } from './helpers/instance.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const WEB_INDEX = join(ROOT, 'web/dist/index.html');
 const skip = !existsSync(CHROMIUM) ? `no ${CHROMIUM}` : !existsSync(WEB_INDEX) ? 'web/dist not built' : false;
 
 test('device control panel and claims in the dashboard', { skip, timeout: 120_000 }, async () => {
-  const { chromium } = await import('playwright-core');
   const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-shots-'));
   mkdirSync(shots, { recursive: true });
   const inst: Instance = await startInstance({ commands: { resendAfterSeconds: 1 } }, undefined, {
     webRoot: join(ROOT, 'web/dist'),
   });
   const sim = new SimDevice(await inst.addDevice('truck-ctl-001'), { brokerUrl: inst.url });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const problems: string[] = [];
   let claimer: Promise<unknown> = Promise.resolve();
   try {
@@ -107,7 +95,7 @@ test('device control panel and claims in the dashboard', { skip, timeout: 120_00
     await waitFor(
       'approved',
       async () =>
-        (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-WARD-0007'))?.deviceId === 'ward-probe-007',
+        (await inst.ctx.lifecycleStores.claims.getClaim('SN-WARD-0007'))?.deviceId === 'ward-probe-007',
     );
     await claimer;
 

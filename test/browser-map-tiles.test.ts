@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { makeTestPki } from '../src/pki/test-pki.fixture.ts';
-import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 
 /** The little of the page's DOM the tile checks read inside page.evaluate (no DOM lib here). */
@@ -25,7 +25,6 @@ type TilePage = {
 
 import { seedFleet } from './helpers/seed-fleet.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TILE_PATH = /^\/tiles\/(\d+)\/(\d+)\/(\d+)\.svg$/;
 
 /** A 256 px tile that names itself, so a screenshot shows which tiles were drawn where. */
@@ -36,21 +35,6 @@ function tileSvg(z: string, x: string, y: string): string {
     `<rect width="256" height="256" fill="hsl(${hue},45%,88%)" stroke="#7a8" stroke-width="2"/>` +
     `<text x="128" y="134" font-family="sans-serif" font-size="22" text-anchor="middle" fill="#354">` +
     `tile ${z}/${x}/${y}</text></svg>`
-  );
-}
-
-function launch(): Promise<Browser> {
-  return import('playwright-core').then(({ chromium }) =>
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }),
   );
 }
 
@@ -87,7 +71,7 @@ test('the map draws tiles from dashboard.tiles.url, which the CSP allows alone',
     });
     await seedFleet(inst, Date.now());
     const admin = await enrolledUser(inst, 'ada', 'admin');
-    browser = await launch();
+    browser = await launchChromium();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
     const page = await ctx.newPage();
     const problems: string[] = [];

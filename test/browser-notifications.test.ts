@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { makeTestPki } from '../src/pki/test-pki.fixture.ts';
-import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -27,12 +27,10 @@ import {
 import { startSmtpStub } from './helpers/notify-stubs.ts';
 import { LIVE_SEQ_BASE, seedFleet } from './helpers/seed-fleet.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MIN = 60_000;
 
 test('notifications in the dashboard', { timeout: 240_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip('skipped: chromium not installed');
-  const { chromium } = await import('playwright-core');
   const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
     ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
     : mkdtempSync(join(tmpdir(), 'vigil-shots-'));
@@ -173,16 +171,7 @@ test('notifications in the dashboard', { timeout: 240_000 }, async (t) => {
     await closeClient(client);
 
     const admin = await enrolledUser(inst, 'nadia', 'admin');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({
       viewport: { width: 1280, height: 860 },
       ignoreHTTPSErrors: true,

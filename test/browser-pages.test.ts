@@ -15,11 +15,10 @@ import { test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { setDeviceEnabled } from '../src/devices/device-service.ts';
 import { writeLoggerDisplay } from '../src/sim/logger-display.ts';
-import { type EnrolledUser, enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, type EnrolledUser, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import { connectDevice, type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { seedFleet } from './helpers/seed-fleet.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MINUTE = 60_000;
 const problems: string[] = [];
 
@@ -54,7 +53,6 @@ async function confirm(page: Page, testid: string): Promise<void> {
 
 test('every page on a phone and the admin device actions', { timeout: 300_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip('skipped: chromium not installed');
-  const { chromium } = await import('playwright-core');
   const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
     ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
     : mkdtempSync(join(tmpdir(), 'vigil-pages-'));
@@ -121,16 +119,7 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
     );
     const admin: EnrolledUser = await enrolledUser(inst, 'ada', 'admin');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const desk = await context(browser, false);
     const page = await desk.newPage();
     watch(page, 'desktop');
@@ -284,7 +273,11 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
       // Another time zone for this user: every time is shown in it (Amsterdam is UTC+1 in winter).
       const before = await page.getByTestId('range-to').inputValue();
       await page.getByTestId('zone-select').selectOption('UTC');
-      await waitFor('times in UTC', async () => (await page.getByTestId('range-to').inputValue()) !== before);
+      // The inputs are emptied and refilled while the page re-renders: wait for a filled value.
+      await waitFor('times in UTC', async () => {
+        const value = await page.getByTestId('range-to').inputValue();
+        return value !== '' && value !== before;
+      });
       const after = await page.getByTestId('range-to').inputValue();
       const shift = (Date.parse(`${before}Z`) - Date.parse(`${after}Z`)) / MINUTE;
       assert.ok(shift >= 59 && shift <= 61, `shown ${shift} min earlier in UTC`);

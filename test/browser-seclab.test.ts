@@ -12,11 +12,10 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { enrolledUser, signInPage } from './helpers/browser.ts';
+import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
 import { startInstance } from './helpers/instance.ts';
 import { runVigil } from './helpers/run-vigil.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const RUN_ID = '2026-12-02T08-00-00-000Z';
 
@@ -27,20 +26,10 @@ test('the system page shows the last seclab report; only an admin gets the run b
     t.skip('skipped: needs /usr/bin/chromium and npm run build:web');
     return;
   }
-  const { chromium } = await import('playwright-core');
   const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-seclab-shots-'));
   mkdirSync(shots, { recursive: true });
   const inst = await startInstance();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const problems: string[] = [];
   const watch = (page: Page, label: string) => {
     page.on('console', (m) => {

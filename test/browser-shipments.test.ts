@@ -23,7 +23,15 @@ import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
-import { awayFromStepEdge, type EnrolledUser, enrolledUser, signInPage, totp } from './helpers/browser.ts';
+import {
+  awayFromStepEdge,
+  CHROMIUM,
+  type EnrolledUser,
+  enrolledUser,
+  launchChromium,
+  signInPage,
+  totp,
+} from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -34,7 +42,6 @@ import {
   waitFor,
 } from './helpers/instance.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const WEB_INDEX = join(ROOT, 'web/dist/index.html');
 const MINUTE = 60_000;
@@ -129,7 +136,6 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
     return;
   }
   assert.ok(existsSync(WEB_INDEX), 'web/dist is missing: run `npm run build:web` (npm test does)');
-  const { chromium } = await import('playwright-core');
 
   const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
     ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
@@ -253,16 +259,7 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
     const quality = await enrolledUser(inst, 'quinn.qa', 'quality');
     const receiver = await enrolledUser(inst, 'rita.recv', 'receiver');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const b = browser;
     const qctx = await newContext(b);
     const qpage = await qctx.newPage();

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { deviceSecretIdentity } from '../src/keys/master-key.ts';
 import { issueClientCert } from '../src/pki/issue-client.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
@@ -78,7 +77,7 @@ describe('claim-based provisioning', () => {
     const provisioned = dev.provision(30_000);
     await waitFor(
       'pending claim',
-      async () => (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-A-00001'))?.state === 'pending',
+      async () => (await inst.ctx.lifecycleStores.claims.getClaim('SN-A-00001'))?.state === 'pending',
     );
     const admin = await enrolledUser(inst, 'claims-admin', 'admin');
     const list = await admin.browser.call('/api/v1/claims');
@@ -148,7 +147,7 @@ describe('claim-based provisioning', () => {
     assert.ok(
       acl.some((a) => a.detail.reason === 'acl_publish' || String(a.detail.code ?? '') === 'VIGIL_ERR_ACL'),
     );
-    assert.equal(await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-OTHER-01'), null);
+    assert.equal(await inst.ctx.lifecycleStores.claims.getClaim('SN-OTHER-01'), null);
   });
 
   it('refuses and audits a replayed claim; the claim is unchanged', async () => {
@@ -157,17 +156,17 @@ describe('claim-based provisioning', () => {
     void dev.provision(5000).catch(() => {});
     await waitFor(
       'pending',
-      async () => (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-C-00001'))?.state === 'pending',
+      async () => (await inst.ctx.lifecycleStores.claims.getClaim('SN-C-00001'))?.state === 'pending',
     );
     const captured = dev.sent[0] as string;
-    const before = await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-C-00001');
+    const before = await inst.ctx.lifecycleStores.claims.getClaim('SN-C-00001');
     const c = await claimClient(b, 'SN-C-00001');
     await new Promise<void>((res, rej) =>
       c.publish('vigil/v1/claims/SN-C-00001', captured, { qos: 1 }, (e) => (e ? rej(e) : res())),
     );
     c.end(true);
     await waitFor('audited', async () => (await refusals('replay', 'SN-C-00001')).length >= 1);
-    const afterClaim = await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-C-00001');
+    const afterClaim = await inst.ctx.lifecycleStores.claims.getClaim('SN-C-00001');
     assert.equal(afterClaim?.state, 'pending');
     assert.ok((afterClaim?.attempts ?? 0) >= (before?.attempts ?? 0));
   });
@@ -179,12 +178,12 @@ describe('claim-based provisioning', () => {
       .catch(() => {});
     await waitFor(
       'first claim',
-      async () => (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-D-00001')) !== null,
+      async () => (await inst.ctx.lifecycleStores.claims.getClaim('SN-D-00001')) !== null,
     );
     await assert.rejects(claimDevice(b, 'SN-D-00002').provision(2000));
     assert.ok((await refusals('uses_exhausted', 'SN-D-00002')).length >= 1);
-    assert.equal(await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-D-00002'), null);
-    assert.equal((await lifecycleStoresOf(inst.ctx).claims.getBatch('factory-d'))?.uses, 1);
+    assert.equal(await inst.ctx.lifecycleStores.claims.getClaim('SN-D-00002'), null);
+    assert.equal((await inst.ctx.lifecycleStores.claims.getBatch('factory-d'))?.uses, 1);
   });
 
   it('refuses approval by a non-admin and by an admin without MFA', async () => {
@@ -194,7 +193,7 @@ describe('claim-based provisioning', () => {
       .catch(() => {});
     await waitFor(
       'pending',
-      async () => (await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-E-00001'))?.state === 'pending',
+      async () => (await inst.ctx.lifecycleStores.claims.getClaim('SN-E-00001'))?.state === 'pending',
     );
     const operator = await enrolledUser(inst, 'claims-operator', 'operator');
     const op = await operator.browser.post('/api/v1/claims/SN-E-00001/approve', {
@@ -207,7 +206,7 @@ describe('claim-based provisioning', () => {
     const h = await half.post('/api/v1/claims/SN-E-00001/approve', { deviceId: 'sneaky-device' });
     assert.equal(h.status, 403);
     assert.equal(errCode(h), 'VIGIL_ERR_MFA_REQUIRED');
-    assert.equal((await lifecycleStoresOf(inst.ctx).claims.getClaim('SN-E-00001'))?.state, 'pending');
+    assert.equal((await inst.ctx.lifecycleStores.claims.getClaim('SN-E-00001'))?.state, 'pending');
     assert.equal(await inst.ctx.store.getDevice('sneaky-device'), null);
   });
 
@@ -235,7 +234,7 @@ describe('claim-based provisioning', () => {
       c.end(true);
     }
     const q = await waitFor('quarantined', async () =>
-      (await lifecycleStoresOf(inst.ctx).claims.listQuarantine()).find(
+      (await inst.ctx.lifecycleStores.claims.listQuarantine()).find(
         (e) => e.cn === 'ghost-device-01' && e.attempts >= 2,
       ),
     );

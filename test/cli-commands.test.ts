@@ -1,7 +1,6 @@
 /** `vigil command send|list` and `vigil device rotate-key` in a second process beside a running server. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { type Instance, startInstance, truckSample, waitFor } from './helpers/instance.ts';
 import { runVigil } from './helpers/run-vigil.ts';
@@ -62,7 +61,7 @@ describe('vigil command', () => {
   });
 
   it('refuses bad input with a usage error and stores nothing', async () => {
-    const before = (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cli-cmd-0001' })).length;
+    const before = (await inst.ctx.lifecycleStores.commands.list({ deviceId: 'cli-cmd-0001' })).length;
     const badJson = await runVigil(
       ['command', 'send', 'cli-cmd-0001', 'set_interval', '--args', '{seconds'],
       { dataDir: inst.dataDir },
@@ -74,10 +73,7 @@ describe('vigil command', () => {
     assert.equal(badTtl.code, 2);
     const unknown = await runVigil(['command', 'send', 'nobody-0001', 'identify'], { dataDir: inst.dataDir });
     assert.equal(unknown.code, 1);
-    assert.equal(
-      (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cli-cmd-0001' })).length,
-      before,
-    );
+    assert.equal((await inst.ctx.lifecycleStores.commands.list({ deviceId: 'cli-cmd-0001' })).length, before);
   });
 
   it('device rotate-key moves the device to the next kid', async () => {
@@ -89,8 +85,7 @@ describe('vigil command', () => {
     await waitFor(
       'rotation completed',
       async () =>
-        (await lifecycleStoresOf(inst.ctx).rotations.latestRotations('cli-cmd-0001'))[0]?.state ===
-        'completed',
+        (await inst.ctx.lifecycleStores.rotations.latestRotations('cli-cmd-0001'))[0]?.state === 'completed',
       10_000,
     );
   });

@@ -24,6 +24,7 @@ import {
   startInstance,
   truckSample,
 } from './helpers/instance.ts';
+import { checkJsonStyle } from './helpers/json-style.ts';
 import { BIN, collect, freePort, runVigil, spawnVigil, vigilEnv } from './helpers/run-vigil.ts';
 
 let inst: Instance;
@@ -45,29 +46,6 @@ async function inProcess(args: string[]): Promise<{ code: number; out: string; e
 }
 
 const usageCount = (text: string) => text.match(/usage:/g)?.length ?? 0;
-
-const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-/** Field names that hold a time. */
-const TIME_KEY = /^(ts|at|eta|start|end|from|to|notBefore|notAfter)$|At$/;
-/** Objects whose keys are not API field names: sample fields (protocol), recorded details, profiles. */
-const FREE_FORM = new Set(['data', 'detail', 'profile']);
-
-/** Every field name camelCase and every time an ISO 8601 UTC string with milliseconds. */
-function checkStyle(v: unknown, path: string): void {
-  if (Array.isArray(v)) {
-    v.forEach((x, i) => {
-      checkStyle(x, `${path}[${i}]`);
-    });
-    return;
-  }
-  if (!v || typeof v !== 'object') return;
-  for (const [k, x] of Object.entries(v)) {
-    assert.match(k, /^[a-z][a-zA-Z0-9]*$/, `${path}.${k}: camelCase`);
-    if (TIME_KEY.test(k) && x !== null)
-      assert.match(String(x), ISO_MS, `${path}.${k} = ${JSON.stringify(x)}`);
-    if (!FREE_FORM.has(k)) checkStyle(x, `${path}.${k}`);
-  }
-}
 
 /** Parses `--json` output: NDJSON for lists (`list`), exactly one line for single items. */
 function json(stdout: string, kind: 'list' | 'single'): Record<string, unknown>[] {
@@ -249,7 +227,7 @@ describe('vigil CLI consistency', () => {
     for (const args of single) {
       const r = await vigil(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      for (const o of json(r.stdout, 'single')) checkStyle(o, args.join(' '));
+      for (const o of json(r.stdout, 'single')) checkJsonStyle(o, args.join(' '));
     }
     const shipment = json((await vigil(['shipment', 'list', '--json'])).stdout, 'list')[0];
     const lists: [string[], number][] = [
@@ -266,16 +244,16 @@ describe('vigil CLI consistency', () => {
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       const objects = json(r.stdout, 'list');
       assert.ok(objects.length >= atLeast, `${args.join(' ')}: ${objects.length}`);
-      for (const o of objects) checkStyle(o, args.join(' '));
+      for (const o of objects) checkJsonStyle(o, args.join(' '));
     }
     const show = await vigil(['shipment', 'show', String(shipment?.id), '--json']);
     assert.equal(show.code, 0, show.stderr);
     for (const o of json(show.stdout, 'single')) {
-      checkStyle(o, 'shipment show');
+      checkJsonStyle(o, 'shipment show');
       // `profile` is free-form inside a shipment (as given); the detail's resolved policy is not.
       const policy = (o.profile as { policy?: { overrides?: string[] } } | undefined)?.policy;
       assert.ok(policy?.overrides?.includes('tiers.warning.above.durationMs'), JSON.stringify(policy));
-      checkStyle(policy, 'shipment show profile.policy');
+      checkJsonStyle(policy, 'shipment show profile.policy');
     }
     const verify = json((await vigil(['audit', 'verify', '--json'])).stdout, 'single')[0];
     assert.ok(Array.isArray(verify?.checkpoints) && verify.checkpoints.length > 0, JSON.stringify(verify));
@@ -303,7 +281,7 @@ describe('vigil CLI consistency', () => {
     const findings = json(doctor.stdout, 'list');
     assert.ok(findings.length > 0, 'doctor --json prints its findings');
     for (const o of findings) {
-      checkStyle(o, 'doctor --json');
+      checkJsonStyle(o, 'doctor --json');
       assert.deepEqual(Object.keys(o).sort(), ['check', 'fix', 'message', 'severity']);
     }
   });
@@ -329,7 +307,7 @@ describe('vigil CLI consistency', () => {
     for (const args of single) {
       const r = await vigil(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      for (const o of json(r.stdout, 'single')) checkStyle(o, args.join(' '));
+      for (const o of json(r.stdout, 'single')) checkJsonStyle(o, args.join(' '));
     }
     const lists: [string[], number][] = [
       [['command', 'list', 'truck-cons-01', '--json'], 2],
@@ -342,7 +320,7 @@ describe('vigil CLI consistency', () => {
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       const objects = json(r.stdout, 'list');
       assert.ok(objects.length >= atLeast, `${args.join(' ')}: ${objects.length}`);
-      for (const o of objects) checkStyle(o, args.join(' '));
+      for (const o of objects) checkJsonStyle(o, args.join(' '));
     }
   });
 
@@ -421,7 +399,7 @@ describe('vigil CLI consistency', () => {
         [alarm.id, 'acknowledged'],
       ],
     );
-    for (const a of rows) checkStyle(a, 'alarms --follow');
+    for (const a of rows) checkJsonStyle(a, 'alarms --follow');
   });
 
   it('output closed by its reader (vigil readings ... | head) ends quietly with exit 0', async () => {

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { NONCE_BYTES } from '../src/protocol/aead.ts';
 import { sealEnvelope, serializeEnvelope } from '../src/protocol/envelope.ts';
 import { deriveDeviceKeys } from '../src/protocol/keys.ts';
@@ -37,7 +36,7 @@ async function sim(id: string, connect = true): Promise<SimDevice> {
 }
 
 const commands = () => lifecycleOf(inst.server).commands;
-const stored = (id: string) => lifecycleStoresOf(inst.ctx).commands.get(id);
+const stored = (id: string) => inst.ctx.lifecycleStores.commands.get(id);
 
 before(async () => {
   inst = await startInstance({ commands: { resendAfterSeconds: 1 } });
@@ -118,7 +117,7 @@ describe('commands to devices', () => {
       ids,
     );
     assert.equal(d.intervalMs, 100_000);
-    const all = await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: d.id, limit: 200 });
+    const all = await inst.ctx.lifecycleStores.commands.list({ deviceId: d.id, limit: 200 });
     assert.ok(all.every((c) => c.state === 'acked' && c.outcome === 'ok'));
   });
 
@@ -227,7 +226,7 @@ describe('commands to devices', () => {
     });
 
     it('refuses a viewer and a password-only session, and stores nothing', async () => {
-      const before = (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cmd-api-0001' })).length;
+      const before = (await inst.ctx.lifecycleStores.commands.list({ deviceId: 'cmd-api-0001' })).length;
       const v = await viewer.post('/api/v1/devices/cmd-api-0001/commands', { op: 'reboot' });
       assert.equal(v.status, 403);
       assert.equal(errCode(v), 'VIGIL_ERR_FORBIDDEN');
@@ -236,7 +235,7 @@ describe('commands to devices', () => {
       assert.equal(h.status, 403);
       assert.equal(errCode(h), 'VIGIL_ERR_MFA_REQUIRED');
       assert.equal(
-        (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cmd-api-0001' })).length,
+        (await inst.ctx.lifecycleStores.commands.list({ deviceId: 'cmd-api-0001' })).length,
         before,
       );
     });
@@ -255,7 +254,7 @@ describe('commands to devices', () => {
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify(body),
         });
-      const before = (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cmd-api-0001' })).length;
+      const before = (await inst.ctx.lifecycleStores.commands.list({ deviceId: 'cmd-api-0001' })).length;
       for (const [path, body] of [
         ['/api/v1/devices/cmd-api-0001/commands', { op: 'reboot', reason: 'scripted' }],
         ['/api/v1/devices/cmd-api-0001/rotate-key', {}],
@@ -265,7 +264,7 @@ describe('commands to devices', () => {
         assert.deepEqual([r.status, errCode(r)], [403, 'VIGIL_ERR_FORBIDDEN'], `${path}: ${r.text}`);
       }
       assert.equal(
-        (await lifecycleStoresOf(inst.ctx).commands.list({ deviceId: 'cmd-api-0001' })).length,
+        (await inst.ctx.lifecycleStores.commands.list({ deviceId: 'cmd-api-0001' })).length,
         before,
       );
       // The same token still holds devices.control (enable / disable), which is not interactive-only.

@@ -7,6 +7,8 @@ import { news2Series, scorePoint } from '../web/src/news2-score.ts';
 import { profileLabel, rangeOf, timeOutMs, tripWindow } from '../web/src/shipment-view.ts';
 
 const H = 3_600_000;
+/** ms as the API writes times: ISO 8601 UTC. */
+const t = (ms: number) => new Date(ms).toISOString();
 
 /** `GET /api/v1/shipments/:id` as src/api/routes/shipments.ts answers it. */
 const detail: ShipmentDetailView = {
@@ -23,13 +25,13 @@ const detail: ShipmentDetailView = {
       { lat: 51.22, lon: 4.4 },
     ],
     eta: null,
-    dispatch: { at: 1000, batchId: 'B-1', receivedAt: 2000 },
-    delivery: { at: 12 * H, by: 'user:rita', lat: 51.2, lon: 4.4, fixAt: 12 * H - 5 },
+    dispatch: { at: t(1000), batchId: 'B-1', receivedAt: t(2000) },
+    delivery: { at: t(12 * H), by: 'user:rita', lat: 51.2, lon: 4.4, fixAt: t(12 * H - 5) },
     closedAt: null,
     decision: null,
-    createdAt: 500,
+    createdAt: t(500),
     createdBy: 'user:dan',
-    updatedAt: 12 * H,
+    updatedAt: t(12 * H),
   },
   profile: {
     name: 'refrigerated',
@@ -49,7 +51,7 @@ const detail: ShipmentDetailView = {
       overrides: [],
     },
   },
-  trip: { from: 1000, to: 12 * H },
+  trip: { from: t(1000), to: t(12 * H) },
   summary: {
     readings: 72,
     truncated: false,
@@ -58,7 +60,15 @@ const detail: ShipmentDetailView = {
     mktC: 9.56,
     timeOutOfRange: { aboveMs: 10.5 * H, belowMs: 0 },
     excursions: [
-      { kind: 'above', start: H, end: 11.5 * H, durationMs: 10.5 * H, peakC: 10.6, ongoing: false, parts: 1 },
+      {
+        kind: 'above',
+        start: t(H),
+        end: t(11.5 * H),
+        durationMs: 10.5 * H,
+        peakC: 10.6,
+        ongoing: false,
+        parts: 1,
+      },
     ],
     gaps: [],
   },
@@ -70,10 +80,10 @@ const detail: ShipmentDetailView = {
       kind: 'rule',
       state: 'resolved',
       severity: 'critical',
-      startedAt: H,
-      raisedAt: 11 * H,
-      detectedAt: 12 * H,
-      resolvedAt: 11.5 * H,
+      startedAt: t(H),
+      raisedAt: t(11 * H),
+      detectedAt: t(12 * H),
+      resolvedAt: t(11.5 * H),
       detectedLate: true,
       message: 'Temperature above 8 °C',
       peak: 10.6,
@@ -83,7 +93,9 @@ const detail: ShipmentDetailView = {
       tier: 'regulatory',
     },
   ],
-  custody: [{ at: 1000, action: 'shipment.dispatch', actor: 'device:truck-0007', detail: { batch: 'B-1' } }],
+  custody: [
+    { at: t(1000), action: 'shipment.dispatch', actor: 'device:truck-0007', detail: { batch: 'B-1' } },
+  ],
 };
 
 describe('dashboard: shipments as the pages read them', () => {
@@ -110,7 +122,7 @@ describe('dashboard: shipments as the pages read them', () => {
     const inTransit: ShipmentDetailView = {
       ...detail,
       shipment: { ...detail.shipment, state: 'in_transit', delivery: null },
-      trip: { from: 1000, to: 5000 },
+      trip: { from: t(1000), to: t(5000) },
     };
     assert.deepEqual(tripWindow(inTransit, 9 * H), { from: 1000, to: 9 * H });
   });
@@ -128,7 +140,7 @@ describe('dashboard: NEWS2 trend scoring', () => {
   };
 
   it('scores a raw reading exactly as the server does', () => {
-    const p = scorePoint({ ts: 1, n: 1, backfill: false, values: vitals });
+    const p = scorePoint({ ts: t(1), n: 1, backfill: false, values: vitals });
     const server = news2({
       respirationRate: 22,
       spo2Pct: 93,
@@ -147,7 +159,7 @@ describe('dashboard: NEWS2 trend scoring', () => {
     const calm = { ...vitals, hr_bpm: 70, spo2_pct: 97, rr_bpm: 16, sbp_mmhg: 120, temp_c: 37 };
     // The mean looks calm; the bucket's minimum SpO2 (90) scores 3, its maximum pulse (135) 3.
     const p = scorePoint({
-      ts: 1,
+      ts: t(1),
       n: 4,
       backfill: false,
       values: calm,
@@ -165,15 +177,15 @@ describe('dashboard: NEWS2 trend scoring', () => {
     const { consciousness: _c, ...partial } = vitals;
     const out = news2Series({
       points: [
-        { ts: 1, n: 1, backfill: false, values: partial },
-        { ts: 2, n: 1, backfill: false, values: vitals },
+        { ts: t(1), n: 1, backfill: false, values: partial },
+        { ts: t(2), n: 1, backfill: false, values: vitals },
       ],
       gaps: [],
       downsampled: false,
       bucketMs: null,
       deviceId: 'bed-1',
-      from: 0,
-      to: 3,
+      from: t(0),
+      to: t(3),
       maxPoints: 1000,
       count: 2,
       medianIntervalMs: 1,

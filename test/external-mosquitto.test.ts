@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +13,12 @@ import { after, before, describe, it, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import type { CliIo } from '../src/cli/io.ts';
-import { lifecycleStoresOf, openContext, type VigilContext } from '../src/data-dir/context.ts';
+import { openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice, revokeDevice } from '../src/devices/device-service.ts';
+import { addGateway, revokeGateway } from '../src/gateway/gateway-admin.ts';
+import { readGatewayBundle, writeGatewayBundle } from '../src/gateway/gateway-bundle.ts';
+import { startGateway } from '../src/gateway/gateway-node.ts';
+import { gatewaysOf } from '../src/server/gateway-wiring.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { type RunningServer, startServer } from '../src/server/start-server.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
@@ -71,6 +75,13 @@ if (!existsSync(MOSQUITTO)) {
       assert.equal(await mosquittoConfigCommand(argv, io), 0, cliOut.join('\n'));
     }
 
+    /** SIGHUP: Mosquitto reads its ACL and CRL again. */
+    async function reload(): Promise<void> {
+      const reloaded = brokerLog.split('Reloading config').length;
+      broker?.kill('SIGHUP');
+      await waitFor('mosquitto reloaded', () => brokerLog.split('Reloading config').length > reloaded, 5000);
+    }
+
     async function connect(id: string, extra: Parameters<typeof connectDevice>[2] = {}): Promise<MqttClient> {
       const c = await connectDevice(url, bundles[id]!, extra);
       clients.push(c);
@@ -105,12 +116,25 @@ if (!existsSync(MOSQUITTO)) {
         logLevel: process.env.VIGIL_TEST_LOG ?? 'silent',
         overrides: {
           // The server certificate's SAN has localhost and 127.0.0.1.
-          mqtt: { external: { url: `mqtts://localhost:${port}` }, connectTimeoutMs: 8000 },
+          mqtt: {
+            external: { url: `mqtts://localhost:${port}` },
+            // What device and gateway bundles name as their broker.
+            advertisedBrokers: [`mqtts://localhost:${port}`],
+            connectTimeoutMs: 8000,
+          },
           http: { host: '127.0.0.1', port: 0 },
           pki: { crlPollMs: 200 },
         },
       });
-      for (const id of ['truck-ext-a', 'truck-ext-b', 'truck-ext-m', 'truck-ext-r', 'truck-ext-c']) {
+      for (const id of [
+        'truck-ext-a',
+        'truck-ext-b',
+        'truck-ext-m',
+        'truck-ext-r',
+        'truck-ext-c',
+        'truck-ext-g1',
+        'truck-ext-g2',
+      ]) {
         const b = await addDevice(ctx, {
           id,
           profile: 'vaccine-transport',
@@ -282,11 +306,11 @@ if (!existsSync(MOSQUITTO)) {
         });
         await waitFor(
           'command acked',
-          async () => (await lifecycleStoresOf(ctx).commands.get(cmd.id))?.state === 'acked',
+          async () => (await ctx.lifecycleStores.commands.get(cmd.id))?.state === 'acked',
           10_000,
         );
         assert.equal(sim.identifyCount, 1);
-        assert.equal((await lifecycleStoresOf(ctx).commands.get(cmd.id))?.outcome, 'ok');
+        assert.equal((await ctx.lifecycleStores.commands.get(cmd.id))?.outcome, 'ok');
       } finally {
         await sim.close();
       }
@@ -304,13 +328,92 @@ if (!existsSync(MOSQUITTO)) {
       const stillIn = await connect('truck-ext-r');
       await closeClient(stillIn);
 
-      const reloaded = brokerLog.split('Reloading config').length;
-      broker?.kill('SIGHUP');
-      await waitFor('mosquitto reloaded', () => brokerLog.split('Reloading config').length > reloaded, 5000);
+      await reload();
       await assert.rejects(connect('truck-ext-r'));
       // Everyone else still gets in (the re-signed CRL is valid), and data still flows.
       const a2 = await connect('truck-ext-b');
       await sendAndAwait(a2, 'truck-ext-b');
+    });
+
+    it('relays through a gateway that Mosquitto lets write for its bound devices only; revoked, it is refused at TLS', async () => {
+      const made = await addGateway(ctx, { id: 'ext-site-gw', devices: ['truck-ext-g1'], actor: 'test' });
+      const gwDir = join(dir, 'ext-site-gw');
+      mkdirSync(gwDir, { mode: 0o700 });
+      writeGatewayBundle(gwDir, made);
+      const bundle = readGatewayBundle(gwDir);
+      assert.equal(bundle.info.upstream_url, `mqtts://localhost:${port}`, 'the bundle points at Mosquitto');
+      await runMosquittoConfig();
+      await reload();
+      assert.match(readFileSync(join(mqDir, 'acl'), 'utf8'), /^user ext-site-gw$/m);
+      await waitFor('gateway loaded', () =>
+        gatewaysOf(server!)
+          .views()
+          .some((g) => g.id === 'ext-site-gw'),
+      );
+      const gw = await startGateway({
+        bundle,
+        dataDir: join(dir, 'ext-site-gw-data'),
+        listenPort: 0,
+        listenHost: '127.0.0.1',
+        maxQueueBytes: 1 << 20,
+        window: 8,
+        statusIntervalMs: 1000,
+      });
+      const sim = new SimDevice(bundles['truck-ext-g1']!, { brokerUrl: `mqtts://127.0.0.1:${gw.port}` });
+      const asGateway = {
+        ...bundle,
+        info: { ...bundle.info, id: 'ext-site-gw' },
+      } as unknown as DeviceBundleFiles;
+      try {
+        // Its status reaches Vigil through Mosquitto and the link; its config comes back the same way.
+        await waitFor('status through Mosquitto', () =>
+          gatewaysOf(server!)
+            .views()
+            .find((g) => g.id === 'ext-site-gw' && g.status?.uplink === 'up'),
+        );
+        await sim.connect();
+        sim.record(truckSample(Date.now() - 1000, 4.75), [], true);
+        await waitFor('relayed reading stored', async () => (await readings('truck-ext-g1')).length === 1);
+        assert.equal((await readings('truck-ext-g1'))[0]?.data.temp_c, 4.75);
+        assert.equal(gw.status().devicesBound, 1, 'the config from Vigil arrived through Mosquitto');
+
+        // The gateway's own identity, for a device not bound to it: refused by Mosquitto's ACL.
+        const c = await connectDevice(url, asGateway, { protocolVersion: 5 });
+        clients.push(c);
+        const victim = makeEnvelope(
+          bundles['truck-ext-g2']!,
+          'telemetry',
+          { samples: [truckSample()] },
+          { seq: 1 },
+        );
+        await assert.rejects(send(c, 'truck-ext-g2', victim), (err: { code?: number }) => err.code === 0x87);
+        // Mosquitto grants a SUBSCRIBE and checks read access per message: a command to the
+        // unbound device reaches that device, never the gateway.
+        const seen: string[] = [];
+        c.on('message', (t) => seen.push(t));
+        await c.subscribeAsync(topic('truck-ext-g2', 'commands'), { qos: 1 });
+        const g2 = await connect('truck-ext-g2');
+        const delivered = new Promise<void>((r) => g2.once('message', () => r()));
+        await g2.subscribeAsync(topic('truck-ext-g2', 'commands'), { qos: 1 });
+        await lifecycleOf(server!).commands.send({ deviceId: 'truck-ext-g2', op: 'identify', actor: 'test' });
+        await delivered;
+        await new Promise((r) => setTimeout(r, 300));
+        assert.deepEqual(seen, [], 'the gateway read no command of a device not bound to it');
+        await closeClient(c);
+        assert.equal((await readings('truck-ext-g2')).length, 0);
+
+        // Revoked: once the CRL is re-run and Mosquitto reloads, its handshake fails.
+        await revokeGateway(ctx, { id: 'ext-site-gw', actor: 'test' });
+        await runMosquittoConfig();
+        assert.doesNotMatch(readFileSync(join(mqDir, 'acl'), 'utf8'), /^user ext-site-gw$/m);
+        await reload();
+        await assert.rejects(connectDevice(url, asGateway, { protocolVersion: 5 }));
+        const other = await connect('truck-ext-b');
+        await sendAndAwait(other, 'truck-ext-b');
+      } finally {
+        await sim.close();
+        await gw.close();
+      }
     });
   });
 }

@@ -5,7 +5,6 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import {
@@ -52,7 +51,7 @@ describe('device secret rotation', () => {
     await waitFor(
       'all rotations completed',
       async () => {
-        const latest = await lifecycleStoresOf(inst.ctx).rotations.latestRotations();
+        const latest = await inst.ctx.lifecycleStores.rotations.latestRotations();
         return fleet.every((d) => latest.find((r) => r.deviceId === d.id)?.state === 'completed');
       },
       20_000,
@@ -79,13 +78,12 @@ describe('device secret rotation', () => {
     await rotation().rotate(d.id, 'test');
     await waitFor(
       'acked',
-      async () => (await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state === 'acked',
+      async () => (await inst.ctx.lifecycleStores.rotations.latestRotations(d.id))[0]?.state === 'acked',
     );
     d.record(truckSample(), [], true);
     await waitFor(
       'completed',
-      async () =>
-        (await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state === 'completed',
+      async () => (await inst.ctx.lifecycleStores.rotations.latestRotations(d.id))[0]?.state === 'completed',
     );
     await d.close();
     const refused = () => inst.server.rejections.totals().unknown_kid ?? 0;
@@ -110,18 +108,17 @@ describe('device secret rotation', () => {
     const d = await sim('rot-offline-01', false);
     const cmd = await rotation().rotate(d.id, 'test');
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state, 'pending');
+    assert.equal((await inst.ctx.lifecycleStores.rotations.latestRotations(d.id))[0]?.state, 'pending');
     assert.equal(d.kid, 1);
     await d.connect();
     await waitFor(
       'acked',
-      async () => (await lifecycleStoresOf(inst.ctx).commands.get(cmd.id))?.state === 'acked',
+      async () => (await inst.ctx.lifecycleStores.commands.get(cmd.id))?.state === 'acked',
     );
     d.record(truckSample(), [], true);
     await waitFor(
       'completed',
-      async () =>
-        (await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state === 'completed',
+      async () => (await inst.ctx.lifecycleStores.rotations.latestRotations(d.id))[0]?.state === 'completed',
     );
     assert.equal(d.kid, 2);
     assert.deepEqual(await keyStatus(d.id), { 1: 'retired', 2: 'active' });

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CommandService } from '../src/commands/command-service.ts';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { CertRenewal } from '../src/lifecycle/cert-renewal.ts';
 import { KeyRotation } from '../src/lifecycle/key-rotation.ts';
 import { type Instance, startInstance } from './helpers/instance.ts';
@@ -27,7 +26,7 @@ function ahead(offsetMs: number) {
   const { ctx } = inst;
   const clock = () => Date.now() + offsetMs;
   const commands = new CommandService({
-    commands: lifecycleStoresOf(ctx).commands,
+    commands: ctx.lifecycleStores.commands,
     store: ctx.store,
     master: ctx.master,
     clock,
@@ -38,7 +37,7 @@ function ahead(offsetMs: number) {
   });
   const rotation = new KeyRotation({
     store: ctx.store,
-    rotations: lifecycleStoresOf(ctx).rotations,
+    rotations: ctx.lifecycleStores.rotations,
     master: ctx.master,
     clock,
     logger: ctx.logger,
@@ -64,18 +63,18 @@ describe('lifecycle schedules', () => {
     const { rotation } = ahead(50 * DAY);
     await rotation.tick();
     assert.equal(
-      (await lifecycleStoresOf(inst.ctx).rotations.listOpenRotations()).length,
+      (await inst.ctx.lifecycleStores.rotations.listOpenRotations()).length,
       0,
       'nothing is due after 50 days',
     );
     const late = ahead(91 * DAY).rotation;
     await late.tick();
-    const open = await lifecycleStoresOf(inst.ctx).rotations.listOpenRotations();
+    const open = await inst.ctx.lifecycleStores.rotations.listOpenRotations();
     assert.equal(open.length, 1, 'at most 1 % of the fleet (at least one device) at once');
     assert.equal(open[0]?.startedBy, 'system');
     await ahead(91 * DAY + 61_000).rotation.tick();
     assert.equal(
-      (await lifecycleStoresOf(inst.ctx).rotations.listOpenRotations()).length,
+      (await inst.ctx.lifecycleStores.rotations.listOpenRotations()).length,
       1,
       'the next waits for the open one',
     );
@@ -85,17 +84,17 @@ describe('lifecycle schedules', () => {
 
   it('asks devices whose certificate expires within renewBeforeDays for a CSR, a few at a time', async () => {
     await ahead(700 * DAY).renewal.tick();
-    const early = await lifecycleStoresOf(inst.ctx).commands.list({ states: ['queued'], limit: 100 });
+    const early = await inst.ctx.lifecycleStores.commands.list({ states: ['queued'], limit: 100 });
     assert.equal(early.filter((c) => c.op === 'renew_cert').length, 0, 'not due with 125 days left');
     await ahead(800 * DAY).renewal.tick();
-    const due = (await lifecycleStoresOf(inst.ctx).commands.list({ states: ['queued'], limit: 100 })).filter(
+    const due = (await inst.ctx.lifecycleStores.commands.list({ states: ['queued'], limit: 100 })).filter(
       (c) => c.op === 'renew_cert',
     );
     assert.equal(due.length, 1, 'one device per tick for a fleet of five');
     await ahead(800 * DAY).renewal.tick();
-    const again = (
-      await lifecycleStoresOf(inst.ctx).commands.list({ states: ['queued'], limit: 100 })
-    ).filter((c) => c.op === 'renew_cert');
+    const again = (await inst.ctx.lifecycleStores.commands.list({ states: ['queued'], limit: 100 })).filter(
+      (c) => c.op === 'renew_cert',
+    );
     assert.equal(new Set(again.map((c) => c.deviceId)).size, again.length, 'never twice for one device');
   });
 });

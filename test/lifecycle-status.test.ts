@@ -2,7 +2,6 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { lifecycleStoresOf } from '../src/data-dir/context.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { apiRequest } from './helpers/api-client.ts';
@@ -60,8 +59,7 @@ describe('lifecycle visibility', () => {
     d.record(truckSample(), [], true);
     await waitFor(
       'completed',
-      async () =>
-        (await lifecycleStoresOf(inst.ctx).rotations.latestRotations(d.id))[0]?.state === 'completed',
+      async () => (await inst.ctx.lifecycleStores.rotations.latestRotations(d.id))[0]?.state === 'completed',
     );
     const fleet = (await get('/api/v1/system/lifecycle')).json as {
       rotation: { inProgress: number; overdue: number };

@@ -1,11 +1,15 @@
 /**
  * A whole Vigil on PostgreSQL (storage.url): first start creates the schema and the admin in
  * PostgreSQL, a device publishes over mTLS, its readings are stored (encrypted columns) and
- * survive a restart; the data directory holds no SQLite database.
+ * survive a restart; the data directory holds no SQLite database. Then the parts that keep their
+ * state beside the readings: a webhook sink delivers from the outbox the ingest transaction fills,
+ * and a device's secret is rotated through a signed command and its ack.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
+import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
+import { SimDevice } from '../src/sim/sim-device.ts';
 import { postgresOrSkip } from '../src/storage/adapters/postgres-server.fixture.ts';
 import {
   closeClient,
@@ -16,6 +20,7 @@ import {
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
+import { startWebhookReceiver } from './helpers/webhook-receiver.ts';
 
 const pgs = await postgresOrSkip();
 const server = typeof pgs === 'string' ? undefined : pgs;
@@ -56,6 +61,61 @@ describe('Vigil on PostgreSQL (storage.url)', { skip: typeof pgs === 'string' ? 
       assert.equal(audit.ok, true);
     } finally {
       await inst.destroy();
+    }
+  });
+
+  it('delivers readings to a webhook sink and rotates a device secret, both kept in PostgreSQL', async () => {
+    assert.ok(server);
+    await server.query('CREATE DATABASE vigil_e2e_life');
+    const secret = 'pg-webhook-secret-5b1e77c2';
+    const hook = await startWebhookReceiver({ mode: 'generic', secret, failFirst: 1 });
+    const inst = await startInstance({
+      storage: { url: server.url('vigil_e2e_life') },
+      commands: { resendAfterSeconds: 1 },
+      keys: { rotationOverlapMinutes: 60 },
+      sinks: { retryMaxMs: 1000, webhook: [{ url: hook.url, secret, fields: ['temp_c'], ca: hook.caPem }] },
+    });
+    const d = new SimDevice(await inst.addDevice('probe-pg-0001', 'temperature-probe'), {
+      brokerUrl: inst.url,
+    });
+    try {
+      await d.connect();
+      for (let i = 0; i < 3; i++) d.record({ ts: Date.now() - 3000 + i * 1000, temp_c: 4 + i }, [], true);
+      await waitFor('three readings delivered to the webhook', () => hook.accepted.length >= 3, 20_000);
+      assert.deepEqual([...new Set(hook.accepted.map((l) => `${l.deviceId}|${l.seq}`))].sort(), [
+        'probe-pg-0001|1',
+        'probe-pg-0001|2',
+        'probe-pg-0001|3',
+      ]);
+      // The runner removes a batch once the receiver's answer is back.
+      const [target] = await inst.ctx.sinkOutbox.listTargets();
+      await waitFor(
+        'delivered entries removed',
+        async () => (await inst.ctx.sinkOutbox.depth(target?.name ?? '')).pending === 0,
+        10_000,
+      );
+
+      const cmd = await lifecycleOf(inst.server).rotation.rotate(d.id, 'test');
+      assert.equal((await inst.ctx.lifecycleStores.commands.get(cmd.id))?.op, 'rotate_key');
+      await waitFor(
+        'rotation acked',
+        async () => (await inst.ctx.lifecycleStores.rotations.latestRotations(d.id))[0]?.state === 'acked',
+        20_000,
+      );
+      d.record({ ts: Date.now(), temp_c: 5.5 }, [], true);
+      await waitFor(
+        'rotation completed',
+        async () =>
+          (await inst.ctx.lifecycleStores.rotations.latestRotations(d.id))[0]?.state === 'completed',
+        20_000,
+      );
+      assert.equal(d.kid, 2, 'the device sends under its new key');
+      assert.equal((await inst.ctx.lifecycleStores.commands.get(cmd.id))?.state, 'acked');
+      await waitFor('the reading under kid 2 delivered too', () => hook.accepted.length >= 4, 20_000);
+    } finally {
+      await d.close();
+      await inst.destroy();
+      await hook.close();
     }
   });
 });

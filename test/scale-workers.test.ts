@@ -5,7 +5,9 @@
  * API processes. Shows: a replay split across the ingest workers is stored once and refused for
  * every other copy; killing (-9) the rules process that owns a device mid-excursion neither loses
  * nor duplicates its alarm; a session made on one API process works on the other, and failed
- * sign-ins on one lock the account out on the other.
+ * sign-ins on one lock the account out on the other; a webhook sink gets every stored reading
+ * from the outbox the ingest workers fill, delivered by the leading rules process (also after a
+ * rules process was killed).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { mosquittoConfigCommand } from '../src/cli/commands/mosquitto-config.ts';
 import { deviceBucket } from '../src/cluster/device-bucket.ts';
 import { ensureFirstAdmin, openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
@@ -37,8 +38,10 @@ import {
   type MosquittoProcess,
   mosquittoInstalled,
   mosquittoProcess,
+  writeMosquittoConfig,
 } from './helpers/mosquitto-process.ts';
 import { startVigilChild, type VigilChild } from './helpers/vigil-child.ts';
+import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 const pgs = mosquittoInstalled() ? await postgresOrSkip() : 'skipped: mosquitto not installed';
 const pg = typeof pgs === 'string' ? undefined : (pgs as PgServer);
@@ -61,6 +64,8 @@ describe('several workers on PostgreSQL behind Mosquitto', {
   const api: { child: VigilChild; url: string }[] = [];
   const bundles: Record<string, DeviceBundleFiles> = {};
   const clients: MqttClient[] = [];
+  const hookSecret = 'workers-webhook-secret-83c1f0aa';
+  let hook: WebhookReceiver;
 
   const start = async (args: string[]): Promise<VigilChild> => {
     const c = startVigilChild(['--data-dir', dataDir, ...args]);
@@ -76,7 +81,9 @@ describe('several workers on PostgreSQL behind Mosquitto', {
     const port = await freeLoopbackPort();
     mqttUrl = `mqtts://127.0.0.1:${port}`;
     await pg.query('CREATE DATABASE vigil_workers');
+    hook = await startWebhookReceiver({ mode: 'generic', secret: hookSecret });
     const config = {
+      sinks: { retryMaxMs: 1000, webhook: [{ url: hook.url, secret: hookSecret, ca: hook.caPem }] },
       storage: { url: pg.url('vigil_workers') },
       mqtt: { external: { url: `mqtts://localhost:${port}`, ingestWorkers: 2 } },
       http: { host: '127.0.0.1', port: 0 },
@@ -97,25 +104,7 @@ describe('several workers on PostgreSQL behind Mosquitto', {
       });
       bundles[id] = readDeviceBundle(b.dir);
     }
-    const out: string[] = [];
-    const argv = [
-      '--data-dir',
-      dataDir,
-      '--out',
-      join(dir, 'mq'),
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-    ];
-    if (process.getuid?.() === 0) argv.push('--user', 'root');
-    const io = {
-      out: (l: string) => out.push(l),
-      err: (l: string) => out.push(l),
-      env,
-      signal: new AbortController().signal,
-    };
-    assert.equal(await mosquittoConfigCommand(argv, io), 0, out.join('\n'));
+    await writeMosquittoConfig(dataDir, join(dir, 'mq'), port);
     broker = mosquittoProcess(join(dir, 'mq'));
     await broker.start();
     const procs = await Promise.all([
@@ -126,6 +115,12 @@ describe('several workers on PostgreSQL behind Mosquitto', {
       start(['--role', 'api', '--http-port', '0']),
       start(['--role', 'api', '--http-port', '0']),
     ]);
+    // The leading rules process registers the sink; from then on every stored reading is queued.
+    await waitFor(
+      'the sink registered',
+      async () => (await ctx.sinkOutbox.listTargets()).length === 1,
+      30_000,
+    );
     ingest.push(procs[0] as VigilChild, procs[1] as VigilChild);
     rules.push(procs[2] as VigilChild, procs[3] as VigilChild);
     for (const c of procs.slice(4)) {
@@ -140,6 +135,7 @@ describe('several workers on PostgreSQL behind Mosquitto', {
     await Promise.all(children.map((c) => c.stop().catch(() => null)));
     await ctx?.close().catch(() => {});
     await broker?.stop().catch(() => {});
+    await hook?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -271,5 +267,27 @@ describe('several workers on PostgreSQL behind Mosquitto', {
     });
     assert.equal(onB.status, 429, onB.text);
     assert.equal(errCode(onB), 'VIGIL_ERR_LOCKED');
+  });
+
+  it('delivers every stored reading to the webhook sink from the leading rules process', async () => {
+    const stored = new Set<string>();
+    for (const id of Object.keys(bundles)) {
+      for (const r of await ctx.store.queryReadings({ deviceId: id, since: 0, limit: 10_000 }))
+        stored.add(`${r.deviceId}|${r.seq}|${r.idx}`);
+    }
+    assert.ok(stored.size >= 30, `readings stored by the tests above: ${stored.size}`);
+    // At least once: a leader that died between a delivery and its removal sends it again; the
+    // lines carry device, seq and idx for the receiver to drop repeats.
+    const delivered = () => new Set(hook.accepted.map((l) => `${l.deviceId}|${l.seq}|${l.idx}`));
+    await waitFor(
+      'every stored reading delivered',
+      () => [...stored].every((k) => delivered().has(k)),
+      30_000,
+    );
+    assert.deepEqual(
+      [...delivered()].filter((k) => !stored.has(k)),
+      [],
+      'nothing delivered that was not stored',
+    );
   });
 });

@@ -141,6 +141,10 @@ describe('secure by default', () => {
       ['src/sim/sim-device.ts', 'simulated devices, to the broker they were given'],
       ['src/sim/claim-device.ts', 'a simulated device claiming its certificate, at the broker it was given'],
       ['src/power/nut-client.ts', "the host UPS's upsd the operator configured (power.nut)"],
+      [
+        'src/gateway/gateway-node.ts',
+        'vigil gateway forwarding to the upstream broker named in its bundle (upstream_url)',
+      ],
       ['src/seclab/flood.ts', SECLAB],
       ['src/seclab/https-client.ts', SECLAB],
       ['src/seclab/mqtt-tools.ts', SECLAB],

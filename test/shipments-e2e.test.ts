@@ -259,7 +259,7 @@ describe('shipment end to end', () => {
     assert.equal(s.delivery.by, 'user:rita-recv');
     assert.equal(s.delivery.lat, 52.37);
     assert.equal(s.delivery.lon, 4.89);
-    assert.equal(s.delivery.fixAt, t0 + 120 * MIN);
+    assert.equal(s.delivery.fixAt, new Date(t0 + 120 * MIN).toISOString());
     assert.ok(!ok.text.includes(TOKEN));
     const again = await receiver.browser.post(`/api/v1/shipments/${shipmentId}/deliver`, { token: TOKEN });
     assert.equal(again.status, 409);

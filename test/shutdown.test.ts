@@ -174,8 +174,10 @@ describe('shutdown of vigil start', { timeout: 180_000 }, () => {
         });
       }
     });
-    await new Promise((r) => setTimeout(r, 1500));
-    const ackedBefore = [...acked.values()].reduce((n, s) => n + s.size, 0);
+    // Stop only once the devices are being acknowledged (connecting 10 can take a while under load).
+    const ackedSoFar = () => [...acked.values()].reduce((n, s) => n + s.size, 0);
+    for (let i = 0; i < 600 && ackedSoFar() < 50; i++) await new Promise((r) => setTimeout(r, 50));
+    const ackedBefore = ackedSoFar();
     assert.ok(ackedBefore > 0, 'devices were acknowledged before the stop');
 
     const { code, ms } = await terminate(v);

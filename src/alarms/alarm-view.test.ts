@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AlarmRecord } from './alarm-store.ts';
-import { alarmSchema, alarmView, alarmViewIso } from './alarm-view.ts';
+import { alarmSchema, alarmView } from './alarm-view.ts';
 
 const T = Date.UTC(2026, 0, 5, 6, 0, 0);
 
@@ -43,29 +43,24 @@ describe('alarm view', () => {
     assert.equal(v.ack?.role, null);
   });
 
-  it('gives the CLI the same fields with ISO 8601 UTC times', () => {
-    const a = record({ resolvedAt: T + 600_000 });
-    const v = alarmView(a);
-    const iso = alarmViewIso(a);
-    assert.deepEqual(Object.keys(iso).sort(), Object.keys(v).sort());
-    assert.equal(iso.startedAt, '2026-01-05T06:00:00.000Z');
-    assert.equal(iso.resolvedAt, '2026-01-05T06:10:00.000Z');
-    assert.equal(iso.ack?.at, '2026-01-05T06:02:00.000Z');
-    assert.equal(iso.peak, 9.5);
-    assert.equal(alarmViewIso(record({ ack: null })).ack, null);
-    assert.equal(alarmViewIso(record({ resolvedAt: null })).resolvedAt, null);
-    assert.equal(iso.disproved, null);
+  it('shows every time as ISO 8601 UTC with milliseconds, null staying null', () => {
+    const v = alarmView(record({ resolvedAt: T + 600_000 }));
+    assert.equal(v.startedAt, '2026-01-05T06:00:00.000Z');
+    assert.equal(v.raisedAt, '2026-01-05T06:01:00.000Z');
+    assert.equal(v.detectedAt, '2026-01-05T06:01:01.000Z');
+    assert.equal(v.resolvedAt, '2026-01-05T06:10:00.000Z');
+    assert.equal(v.ack?.at, '2026-01-05T06:02:00.000Z');
+    assert.equal(v.peak, 9.5);
+    assert.equal(alarmView(record({ ack: null })).ack, null);
+    assert.equal(alarmView(record({ resolvedAt: null })).resolvedAt, null);
+    assert.equal(v.disproved, null);
   });
 
-  it('shows a disproved alarm with when and why, in both views', () => {
+  it('shows a disproved alarm with when and why', () => {
     const a = record({ state: 'resolved', disproved: { at: T + 900_000, reason: 'back in range at 06:05' } });
     const v = alarmView(a);
-    assert.deepEqual(v.disproved, { at: T + 900_000, reason: 'back in range at 06:05' });
+    assert.deepEqual(v.disproved, { at: '2026-01-05T06:15:00.000Z', reason: 'back in range at 06:05' });
     assert.deepEqual(alarmSchema.parse(v), v);
-    assert.deepEqual(alarmViewIso(a).disproved, {
-      at: '2026-01-05T06:15:00.000Z',
-      reason: 'back in range at 06:05',
-    });
   });
 
   it('names the tier of a temperature alarm and none for other rules', () => {
@@ -74,6 +69,6 @@ describe('alarm view', () => {
     assert.equal(alarmView(record({ rule: 'warning:above' })).tier, 'warning');
     assert.equal(alarmView(record({ rule: 'critical:below' })).tier, 'critical');
     assert.equal(alarmView(record({ rule: 'door' })).tier, null);
-    assert.equal(alarmViewIso(record({ rule: 'warning:below' })).tier, 'warning');
+    assert.equal(alarmView(record({ rule: 'warning:below' })).tier, 'warning');
   });
 });

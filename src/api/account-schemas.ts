@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ROLES } from '../auth/principal.ts';
+import { isoTime } from '../iso-time.ts';
 
 /** The sign-in states of docs/api.md. */
 export const SIGN_IN_STATES = [
@@ -34,10 +35,10 @@ export const userSchema = z.object({
   mustChangePassword: z.boolean(),
   mustEnrolMfa: z.boolean(),
   recoveryCodesLeft: z.number().int(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  passwordChangedAt: z.number(),
-  lastLoginAt: z.number().nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  passwordChangedAt: isoTime,
+  lastLoginAt: isoTime.nullable(),
   /** Live sessions of the user. */
   sessions: z.number().int(),
 });
@@ -46,8 +47,8 @@ export const sessionSchema = z.object({
   id: z.string(),
   userName: z.string(),
   state: z.enum(['password_ok', 'mfa_ok']),
-  authAt: z.number(),
-  lastSeenAt: z.number(),
+  authAt: isoTime,
+  lastSeenAt: isoTime,
   address: z.string().nullable(),
   /** The caller's own session. */
   current: z.boolean(),
@@ -59,10 +60,10 @@ export const tokenSchema = z.object({
   role: z.enum(ROLES),
   createdBy: z.string(),
   owner: z.string().nullable(),
-  createdAt: z.number(),
-  expiresAt: z.number(),
-  revokedAt: z.number().nullable(),
-  lastUsedAt: z.number().nullable(),
+  createdAt: isoTime,
+  expiresAt: isoTime,
+  revokedAt: isoTime.nullable(),
+  lastUsedAt: isoTime.nullable(),
   status: z.enum(['active', 'expired', 'revoked']),
 });
 
@@ -73,12 +74,12 @@ export const auditVerificationSchema = z.object({
   /** Id of the first entry whose link or hash is wrong; null when intact. */
   firstBroken: z.number().int().nullable(),
   head: z.object({ id: z.number().int(), hash: z.string() }).nullable(),
-  checkedAt: z.number(),
+  checkedAt: isoTime,
 });
 
 export const auditEntrySchema = z.object({
   id: z.number().int(),
-  ts: z.number(),
+  ts: isoTime,
   actor: z.string(),
   action: z.string(),
   object: z.string().nullable(),

@@ -22,8 +22,8 @@ import type {
 } from './notification-schemas.ts';
 import type {
   deviceDetail,
+  deviceLabelsView,
   deviceListRow,
-  liveReadingSchema,
   loggerDisplaySchema,
   readingSchema,
   seriesPointSchema,
@@ -35,7 +35,8 @@ import type { certSchema, SystemStatusView } from './system-schema.ts';
 export type { Role } from '../auth/principal.ts';
 export type { BackupStatus, DiskStatusView, PowerStatus } from '../continuity/continuity-schema.ts';
 export type { DeviceProfile } from '../protocol/device-profile.ts';
-export type { DeviceSummary } from './schemas.ts';
+/** A reading on the live feed. */
+export type { DeviceSummary, LiveReadingView } from './schemas.ts';
 export type { SinkStatusView } from './sink-status-schema.ts';
 export type { AlarmView, ShipmentDetailView, ShipmentView, SignInState, SystemStatusView };
 
@@ -53,12 +54,12 @@ export type AuditEntryView = z.infer<typeof auditEntrySchema>;
 export type AuditVerificationView = z.infer<typeof auditVerificationSchema>;
 /** A row of `GET /api/v1/devices`. */
 export type DeviceListRow = z.infer<typeof deviceListRow>;
+/** A patient monitor's bed and ward (`labels` of a device, for roles with devices.labels.read). */
+export type DeviceLabelsView = z.infer<typeof deviceLabelsView>;
 /** `GET /api/v1/devices/:id`. */
 export type DeviceDetailView = z.infer<typeof deviceDetail>;
 /** A stored reading (`latest` of a device). */
 export type ReadingView = z.infer<typeof readingSchema>;
-/** A reading on the live feed. */
-export type LiveReadingView = z.infer<typeof liveReadingSchema>;
 /** `GET /api/v1/devices/:id/display` (simulated loggers only). */
 export type LoggerDisplayView = z.infer<typeof loggerDisplaySchema>;
 /** `GET /api/v1/devices/:id/readings`. */

@@ -3,6 +3,7 @@
  * channel settings): part of the contract of src/api/schemas.ts, imported by the dashboard as types.
  */
 import { z } from 'zod';
+import { isoTime } from '../iso-time.ts';
 import { CHANNELS } from '../notifications/notification-model.ts';
 
 export const escalationSchema = z.object({
@@ -14,11 +15,11 @@ export const escalationSchema = z.object({
   sent: z.number(),
   /** Levels of the policy (its last level repeats). */
   levels: z.number().nullable(),
-  nextAt: z.number().nullable(),
+  nextAt: isoTime.nullable(),
   state: z.enum(['active', 'stopped', 'exhausted']),
   reason: z.string().nullable(),
-  startedAt: z.number(),
-  updatedAt: z.number(),
+  startedAt: isoTime,
+  updatedAt: isoTime,
 });
 
 export const outboxSchema = z.object({
@@ -32,10 +33,10 @@ export const outboxSchema = z.object({
   level: z.string().nullable(),
   state: z.string(),
   attempts: z.number(),
-  nextAttemptAt: z.number().nullable(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  sentAt: z.number().nullable(),
+  nextAttemptAt: isoTime.nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  sentAt: isoTime.nullable(),
   lastResponse: z.string().nullable(),
   subject: z.string(),
 });
@@ -44,7 +45,7 @@ export const channelViewSchema = z.object({
   channel: z.enum(['email', 'sms', 'webhook', 'push']),
   settings: z.record(z.string(), z.unknown()).nullable(),
   hasSecret: z.boolean(),
-  updatedAt: z.number().nullable(),
+  updatedAt: isoTime.nullable(),
 });
 
 /** `GET /api/v1/notifications/on-call`: one schedule's current contact. */
@@ -53,8 +54,8 @@ export const onCallSchema = z.object({
   scheduleName: z.string(),
   contactId: z.string().nullable(),
   contactName: z.string().nullable(),
-  since: z.number().nullable(),
-  until: z.number().nullable(),
+  since: isoTime.nullable(),
+  until: isoTime.nullable(),
   override: z.boolean(),
 });
 
@@ -64,7 +65,7 @@ export const alarmNotificationsSchema = z.object({
     outboxSchema.extend({
       attemptLog: z.array(
         z.object({
-          at: z.number(),
+          at: isoTime,
           ok: z.boolean(),
           response: z.string(),
           durationMs: z.number(),

@@ -5,13 +5,18 @@
  */
 
 import type { AlarmStore } from '../alarms/alarm-store.ts';
+import type { AlarmView } from '../alarms/alarm-view.ts';
 import type { BrokerStats } from '../broker/broker-types.ts';
 import type { ExternalBrokerStatus } from '../cluster/broker-links.ts';
+import type { commandView } from '../commands/command-view.ts';
 import type { ContinuityReport } from '../continuity/continuity-schema.ts';
 import type { DeviceLink } from '../continuity/link-tracker.ts';
 import type { LiveFrame, LiveType } from '../live/live-bus.ts';
+import type { DeviceLabels } from '../protocol/device-labels.ts';
 import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { DeviceRecord, Store } from '../storage/store.ts';
+import type { DeviceSummary, LiveReadingView } from './schemas.ts';
+import type { SystemStatusView } from './system-schema.ts';
 
 /** The device registry and each device's latest readings (read only). */
 export type DeviceReads = Pick<Store, 'listDevices' | 'getDevice' | 'queryReadings'>;
@@ -60,6 +65,19 @@ export interface DeviceControl {
    * been seen or has data is refused with VIGIL_ERR_DEVICE_IN_USE.
    */
   remove(id: string, actor: string): Promise<void>;
+}
+
+/**
+ * Bed and ward labels of patient monitors (src/device-labels): read for the device views of
+ * callers with `devices.labels.read`, set (checked and audited) with `devices.labels.manage`.
+ */
+export interface DeviceLabelAccess {
+  /** Every labelled device's labels, by device id. */
+  all(): Promise<Map<string, DeviceLabels>>;
+  /** One device's labels (both null when none are set). */
+  get(id: string): Promise<DeviceLabels>;
+  /** Sets both labels (null clears one); VIGIL_ERR_NOT_FOUND, VIGIL_ERR_USAGE (not a patient monitor). */
+  set(id: string, labels: DeviceLabels, actor: string): Promise<DeviceLabels>;
 }
 
 /** What a simulated logger's display shows (the demo's trucks); null for any other device. */
@@ -122,6 +140,8 @@ export interface StatusSources {
   caCertPem: string;
   /** The fleet's key rotation and certificate expiry status (/metrics, system page). */
   lifecycle?: () => Promise<import('../lifecycle/fleet-lifecycle.ts').FleetLifecycle>;
+  /** Gateway figures as Prometheus text (docs/gateway.md). */
+  gatewayMetrics?: () => string;
   /** Backups, power, the data volume and brokers (the continuity section); absent in tests that need none. */
   continuity?: () => Promise<ContinuityReport>;
   /** A device's latest `link` event: its broker and outbox depth (null: none since start). */
@@ -135,10 +155,22 @@ export type DeviceLifecycleReads = (
   deviceId: string,
 ) => Promise<import('../lifecycle/fleet-lifecycle.ts').DeviceLifecycle | null>;
 
+/**
+ * What each live-feed message carries (docs/api.md, "Live feed"): the same views as the API's
+ * answers, times ISO 8601 UTC.
+ */
+export interface LiveFrameData {
+  reading: LiveReadingView;
+  alarm: AlarmView;
+  device: DeviceSummary;
+  system: SystemStatusView;
+  command: ReturnType<typeof commandView>;
+}
+
 /** The live feed's bus: producers publish, each client subscribes. */
 export interface LiveFeed {
   subscribe(fn: (frame: LiveFrame) => void): () => void;
-  publish(type: LiveType, data: unknown): void;
+  publish<T extends LiveType>(type: T, data: LiveFrameData[T]): void;
 }
 
 /** Server → device commands (src/commands/command-service.ts) as the API uses them. */

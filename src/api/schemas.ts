@@ -5,6 +5,7 @@
  * and node built-ins.
  */
 import { z } from 'zod';
+import { isoTime, timeInput } from '../iso-time.ts';
 import { ALGS } from '../protocol/alg.ts';
 import { DEVICE_ID_RE } from '../protocol/device-id.ts';
 import { DEVICE_PROFILES } from '../protocol/device-profile.ts';
@@ -14,17 +15,8 @@ export const deviceIdParams = z.strictObject({
   id: z.string().regex(DEVICE_ID_RE, 'must be a device id'),
 });
 
-/**
- * A point in time in a query string: milliseconds since the epoch, or an ISO 8601 date-time with
- * an offset (`2026-11-21T10:00:00Z`).
- */
-export const timeParam = z.union([
-  z
-    .string()
-    .regex(/^\d{1,15}$/)
-    .transform((s) => Number(s)),
-  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-]);
+/** A point in time in a query string: ISO 8601 with an offset, or epoch milliseconds (src/iso-time.ts). */
+export const timeParam = timeInput;
 
 export const deviceSummary = z.object({
   id: z.string(),
@@ -35,26 +27,35 @@ export const deviceSummary = z.object({
   currentKid: z.number().int(),
   /** Seen (any accepted message) within the online window. */
   online: z.boolean(),
-  lastSeenAt: z.number().nullable(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  certNotAfter: z.number().nullable(),
+  lastSeenAt: isoTime.nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  certNotAfter: isoTime.nullable(),
 });
 
 export type DeviceSummary = z.infer<typeof deviceSummary>;
 
+/** A patient monitor's bed and ward (src/protocol/device-labels.ts); null: not set. */
+export const deviceLabelsView = z.object({ bed: z.string().nullable(), ward: z.string().nullable() });
+
+/**
+ * `labels` beside a device in the list and the detail: only for patient monitors, and only for
+ * callers with `devices.labels.read` (docs/permissions.md); absent otherwise.
+ */
+const withLabels = { labels: deviceLabelsView.optional() };
+
 const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
 export const readingSchema = z.object({
-  ts: z.number(),
-  receivedAt: z.number(),
+  ts: isoTime,
+  receivedAt: isoTime,
   backfill: z.boolean(),
   seq: z.number().int(),
   data: z.record(z.string(), scalar),
 });
 
 export const seriesPointSchema = z.object({
-  ts: z.number(),
+  ts: isoTime,
   n: z.number().int(),
   backfill: z.boolean(),
   values: z.record(z.string(), scalar),
@@ -64,6 +65,7 @@ export const seriesPointSchema = z.object({
 
 /** `GET /api/v1/devices`: a row of the list, with the latest reading and the alarm flag. */
 export const deviceListRow = deviceSummary.extend({
+  ...withLabels,
   latest: readingSchema.nullable(),
   /**
    * How often the device reports, learned from when its recent readings arrived (src/rules/device-cadence.ts);
@@ -85,20 +87,23 @@ export const loggerDisplaySchema = z.object({
       simulated: z.literal(true),
       batch: z.string(),
       token: z.string(),
-      dispatchedAt: z.number(),
+      dispatchedAt: isoTime,
       shipment: z.string().nullable(),
     })
     .nullable(),
 });
 
 /** `GET /api/v1/devices/:id`. */
-export const deviceDetail = z.object({ device: deviceSummary, latest: readingSchema.nullable() });
+export const deviceDetail = z.object({
+  device: deviceSummary.extend(withLabels),
+  latest: readingSchema.nullable(),
+});
 
 /** `GET /api/v1/devices/:id/readings`. */
 export const seriesSchema = z.object({
   deviceId: z.string(),
-  from: z.number(),
-  to: z.number(),
+  from: isoTime,
+  to: isoTime,
   maxPoints: z.number().int(),
   downsampled: z.boolean(),
   bucketMs: z.number().nullable(),
@@ -106,7 +111,7 @@ export const seriesSchema = z.object({
   medianIntervalMs: z.number().nullable(),
   truncated: z.boolean(),
   points: z.array(seriesPointSchema),
-  gaps: z.array(z.object({ from: z.number(), to: z.number() })),
+  gaps: z.array(z.object({ from: isoTime, to: isoTime })),
   gapsOmitted: z.number().int(),
 });
 
@@ -115,8 +120,10 @@ export const liveReadingSchema = z.object({
   deviceId: z.string(),
   seq: z.number().int(),
   idx: z.number().int(),
-  ts: z.number(),
-  receivedAt: z.number(),
+  ts: isoTime,
+  receivedAt: isoTime,
   backfill: z.boolean(),
   data: z.record(z.string(), scalar),
 });
+
+export type LiveReadingView = z.infer<typeof liveReadingSchema>;

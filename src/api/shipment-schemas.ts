@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { alarmSchema } from '../alarms/alarm-view.ts';
+import { isoTime } from '../iso-time.ts';
 import { DECISION_STATES, SHIPMENT_STATES } from '../shipments/shipment.ts';
 
 export const profileView = z.union([z.string(), z.record(z.string(), z.unknown())]);
@@ -20,39 +21,39 @@ export const shipmentSchema = z.object({
   origin: z.object({ name: z.string(), lat: z.number().optional(), lon: z.number().optional() }),
   destination: z.object({ name: z.string(), lat: z.number().optional(), lon: z.number().optional() }),
   plannedRoute: z.array(z.object({ lat: z.number(), lon: z.number() })).nullable(),
-  eta: z.number().nullable(),
+  eta: isoTime.nullable(),
   /** The device's dispatch event: its own timestamp and the batch id (never the token or its hash). */
-  dispatch: z.object({ at: z.number(), batchId: z.string(), receivedAt: z.number() }).nullable(),
+  dispatch: z.object({ at: isoTime, batchId: z.string(), receivedAt: isoTime }).nullable(),
   delivery: z
     .object({
-      at: z.number(),
+      at: isoTime,
       by: z.string(),
       lat: z.number().nullable(),
       lon: z.number().nullable(),
-      fixAt: z.number().nullable(),
+      fixAt: isoTime.nullable(),
     })
     .nullable(),
-  closedAt: z.number().nullable(),
+  closedAt: isoTime.nullable(),
   decision: z
     .object({
       state: z.enum(DECISION_STATES),
       by: z.string(),
-      at: z.number(),
+      at: isoTime,
       reason: z.string(),
       meaning: z.string(),
     })
     .nullable(),
-  createdAt: z.number(),
+  createdAt: isoTime,
   createdBy: z.string(),
-  updatedAt: z.number(),
+  updatedAt: isoTime,
 });
 
 export type ShipmentView = z.infer<typeof shipmentSchema>;
 
 export const excursionSchema = z.object({
   kind: z.enum(['above', 'below']),
-  start: z.number(),
-  end: z.number(),
+  start: isoTime,
+  end: isoTime,
   durationMs: z.number(),
   peakC: z.number(),
   ongoing: z.boolean(),
@@ -95,7 +96,7 @@ export const shipmentDetailSchema = z.object({
     upperC: z.number(),
     policy: policySchema,
   }),
-  trip: z.object({ from: z.number(), to: z.number() }).nullable(),
+  trip: z.object({ from: isoTime, to: isoTime }).nullable(),
   summary: z.object({
     readings: z.number(),
     truncated: z.boolean(),
@@ -104,12 +105,12 @@ export const shipmentDetailSchema = z.object({
     mktC: z.number().nullable(),
     timeOutOfRange: z.object({ aboveMs: z.number(), belowMs: z.number() }),
     excursions: z.array(excursionSchema),
-    gaps: z.array(z.object({ start: z.number(), end: z.number(), durationMs: z.number() })),
+    gaps: z.array(z.object({ start: isoTime, end: isoTime, durationMs: z.number() })),
   }),
   alarms: z.array(alarmSchema),
   custody: z.array(
     z.object({
-      at: z.number(),
+      at: isoTime,
       action: z.string(),
       actor: z.string(),
       detail: z.record(z.string(), z.unknown()),

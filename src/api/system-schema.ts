@@ -6,17 +6,18 @@ import {
   diskStatusSchema,
   powerStatusSchema,
 } from '../continuity/continuity-schema.ts';
+import { isoTime } from '../iso-time.ts';
 import { sinkStatusSchema } from './sink-status-schema.ts';
 
 export const certSchema = z.object({
   subject: z.string().nullable(),
   serial: z.string(),
-  notAfter: z.number(),
+  notAfter: isoTime,
   daysLeft: z.number().int(),
 });
 
 export const systemSchema = z.object({
-  now: z.number(),
+  now: isoTime,
   uptimeS: z.number(),
   broker: z.object({
     mode: z.enum(['embedded', 'external']),
@@ -77,11 +78,11 @@ export const systemSchema = z.object({
         power: z.string().nullable(),
         batPct: z.number().nullable(),
         online: z.boolean(),
-        offlineSince: z.number().nullable(),
+        offlineSince: isoTime.nullable(),
         broker: z.string().nullable(),
         buffered: z.number().nullable(),
         buffering: z.boolean(),
-        lastBackfillAt: z.number().nullable(),
+        lastBackfillAt: isoTime.nullable(),
       }),
     ),
   }),

@@ -1,12 +1,14 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ContinuityReport } from '../continuity/continuity-schema.ts';
+import { iso, isoOrNull } from '../iso-time.ts';
 import { certInfo } from '../pki/index.ts';
 import type { SinkStatus } from '../sinks/sink-runner.ts';
 import type { ApiRuntime } from './api-deps.ts';
 import type { ExternalBrokerStatus, StatusSources } from './ports.ts';
 import { ONLINE_WINDOW_MS } from './routes/devices.ts';
 import type { SinkStatusView } from './sink-status-schema.ts';
+import type { SystemStatusView } from './system-schema.ts';
 import type { Throughput } from './throughput-meter.ts';
 
 const DAY = 86_400_000;
@@ -227,16 +229,36 @@ export async function systemStatus(src: StatusSources, runtime: ApiRuntime): Pro
   };
 }
 
-const isoOf = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /** A sink's status as the API and the live feed carry it (times in ISO 8601). */
 function sinkStatusView(s: SinkStatus): SinkStatusView {
   return {
     ...s,
-    lastSuccessAt: isoOf(s.lastSuccessAt),
-    lastFailureAt: isoOf(s.lastFailureAt),
-    failingSince: isoOf(s.failingSince),
-    nextAttemptAt: isoOf(s.nextAttemptAt),
-    outbox: { ...s.outbox, oldestReceivedAt: isoOf(s.outbox.oldestReceivedAt) },
+    lastSuccessAt: isoOrNull(s.lastSuccessAt),
+    lastFailureAt: isoOrNull(s.lastFailureAt),
+    failingSince: isoOrNull(s.failingSince),
+    nextAttemptAt: isoOrNull(s.nextAttemptAt),
+    outbox: { ...s.outbox, oldestReceivedAt: isoOrNull(s.outbox.oldestReceivedAt) },
+  };
+}
+
+const certView = (c: CertStatus) => ({ ...c, notAfter: iso(c.notAfter) });
+
+/**
+ * The snapshot as `GET /api/v1/system` and the live feed's `system` frames carry it: every time
+ * ISO 8601 UTC (the snapshot itself keeps milliseconds for /metrics).
+ */
+export function systemStatusView(s: SystemStatus): SystemStatusView {
+  return {
+    ...s,
+    now: iso(s.now),
+    certificates: { server: certView(s.certificates.server), ca: certView(s.certificates.ca) },
+    continuity: {
+      ...s.continuity,
+      devices: s.continuity.devices.map((d) => ({
+        ...d,
+        offlineSince: isoOrNull(d.offlineSince),
+        lastBackfillAt: isoOrNull(d.lastBackfillAt),
+      })),
+    },
   };
 }

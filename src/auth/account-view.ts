@@ -3,7 +3,9 @@
  * are checked. Kept apart from the service so that routes and the CLI can use them alone.
  */
 import { VigilError } from '../errors.ts';
+import { iso, isoOrNull } from '../iso-time.ts';
 import type { SessionRecord, UserRecord } from './account-store.ts';
+import type { ApiTokenView } from './api-tokens.ts';
 import { ROLES, type Role } from './principal.ts';
 
 /** User names: a lowercase letter, then 2-31 of lowercase letters, digits, `.`, `_`, `-`. */
@@ -105,3 +107,48 @@ export const view = (u: UserRecord, recoveryCodesLeft: number): UserView => ({
 /** What a user must do after the password step. */
 export const nextStep = (u: UserRecord): SignInStep =>
   u.mustChangePassword ? 'change_password' : u.mustEnrolMfa || !u.totpSecretEnc ? 'enrol_mfa' : 'verify_mfa';
+
+/** A user as JSON shows it (`GET /api/v1/users`, `vigil user ... --json`): times ISO 8601 UTC. */
+export function userJson(u: UserView) {
+  return {
+    name: u.name,
+    role: u.role,
+    status: u.status,
+    mfaEnrolled: u.mfaEnrolled,
+    mustChangePassword: u.mustChangePassword,
+    mustEnrolMfa: u.mustEnrolMfa,
+    recoveryCodesLeft: u.recoveryCodesLeft,
+    createdAt: iso(u.createdAt),
+    updatedAt: iso(u.updatedAt),
+    passwordChangedAt: iso(u.passwordChangedAt),
+    lastLoginAt: isoOrNull(u.lastLoginAt),
+  };
+}
+
+/** A session as JSON shows it (`GET /api/v1/sessions`): times ISO 8601 UTC. */
+export function sessionJson(s: SessionView) {
+  return {
+    id: s.id,
+    userName: s.userName,
+    state: s.state,
+    authAt: iso(s.authAt),
+    lastSeenAt: iso(s.lastSeenAt),
+    address: s.address,
+  };
+}
+
+/** An API token as JSON shows it (`GET /api/v1/tokens`; never the secret): times ISO 8601 UTC. */
+export function tokenJson(t: ApiTokenView) {
+  return {
+    id: t.id,
+    label: t.label,
+    role: t.role,
+    createdBy: t.createdBy,
+    owner: t.owner,
+    createdAt: iso(t.createdAt),
+    expiresAt: iso(t.expiresAt),
+    revokedAt: isoOrNull(t.revokedAt),
+    lastUsedAt: isoOrNull(t.lastUsedAt),
+    status: t.status,
+  };
+}

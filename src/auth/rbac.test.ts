@@ -18,6 +18,8 @@ const HOLDS: Record<Role, Permission[]> = {
   admin: [...PERMISSION_NAMES],
   operator: [
     'devices.read',
+    'devices.labels.read',
+    'devices.labels.manage',
     'devices.control',
     'devices.command',
     'claims.read',
@@ -62,6 +64,7 @@ const HOLDS: Record<Role, Permission[]> = {
   ],
   auditor: [
     'devices.read',
+    'devices.labels.read',
     'readings.read',
     'alarms.read',
     'shipments.read',
@@ -77,6 +80,7 @@ const HOLDS: Record<Role, Permission[]> = {
 
 /** Permissions that change something. */
 const WRITES: Permission[] = [
+  'devices.labels.manage',
   'devices.control',
   'devices.command',
   'devices.manage',

@@ -58,6 +58,19 @@ export const PERMISSIONS = {
     mfa: true,
     description: 'add a device and download its bundle (holds its secret); revoke or delete a device',
   },
+  'devices.labels.read': {
+    // Bed and ward tie a monitor's vital signs to a patient's place: people who act on the
+    // monitors (operators), set them up (admins) or audit them (auditors, who read the audited
+    // changes anyway). Not the cold-chain roles and not read-only displays (minimum necessary).
+    roles: ['admin', 'operator', 'auditor'],
+    mfa: false,
+    description: "see a patient monitor's bed and ward labels",
+  },
+  'devices.labels.manage': {
+    roles: ['admin', 'operator'],
+    mfa: true,
+    description: "set or clear a patient monitor's bed and ward labels",
+  },
   'claims.read': {
     roles: ['admin', 'operator', 'auditor'],
     mfa: false,

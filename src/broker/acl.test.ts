@@ -134,6 +134,56 @@ describe('canReceive', () => {
   }
 });
 
+describe('gateway ACL', () => {
+  const bound = new Set(['probe-0001', 'probe-0002']);
+  const gw: BrokerIdentity = { kind: 'gateway', name: 'site-gw', devices: bound };
+  const G = 'vigil/v1/gateways';
+
+  it('publishes telemetry, events and acks only for its bound devices, never their state', () => {
+    for (const ch of ['telemetry', 'events', 'acks']) {
+      assert.equal(canPublish(gw, `${P}/probe-0001/${ch}`), true, ch);
+      assert.equal(canPublish(gw, `${P}/probe-0009/${ch}`), false, `unbound ${ch}`);
+    }
+    assert.equal(canPublish(gw, `${P}/probe-0001/state`), false);
+    assert.equal(canPublish(gw, `${P}/probe-0001/commands`), false);
+    assert.equal(canPublish(gw, `${P}/site-gw/telemetry`), false);
+  });
+
+  it('subscribes exactly to the commands of bound devices and its own config', () => {
+    assert.equal(canSubscribe(gw, `${P}/probe-0002/commands`), true);
+    assert.equal(canSubscribe(gw, `${P}/probe-0009/commands`), false);
+    assert.equal(canSubscribe(gw, `${P}/+/commands`), false);
+    assert.equal(canSubscribe(gw, `${P}/probe-0001/telemetry`), false);
+    assert.equal(canSubscribe(gw, `${G}/site-gw/config`), true);
+    assert.equal(canSubscribe(gw, `${G}/other-gw/config`), false);
+    assert.equal(canSubscribe(gw, `${G}/+/config`), false);
+    assert.equal(canSubscribe(gw, '#'), false);
+  });
+
+  it('publishes only its own status', () => {
+    assert.equal(canPublish(gw, `${G}/site-gw/status`), true);
+    assert.equal(canPublish(gw, `${G}/other-gw/status`), false);
+    assert.equal(canPublish(gw, `${G}/site-gw/config`), false);
+    assert.equal(canPublish(dev, `${G}/truck-0042/status`), false);
+  });
+
+  it('follows the live device set: an unbound device is refused at once', () => {
+    const live = new Set(['probe-0001']);
+    const g: BrokerIdentity = { kind: 'gateway', name: 'site-gw', devices: live };
+    assert.equal(canReceive(g, `${P}/probe-0001/commands`), true);
+    live.delete('probe-0001');
+    assert.equal(canReceive(g, `${P}/probe-0001/commands`), false);
+    assert.equal(canPublish(g, `${P}/probe-0001/telemetry`), false);
+  });
+
+  it('lets services read gateway status but not config; devices neither', () => {
+    assert.equal(canReceive(svc, `${G}/site-gw/status`), true);
+    assert.equal(canReceive(svc, `${G}/site-gw/config`), false);
+    assert.equal(canReceive(dev, `${G}/site-gw/status`), false);
+    assert.equal(isValidIdentity({ kind: 'gateway', name: 'site-gw', devices: ['x'] }), false);
+  });
+});
+
 describe('defence in depth (each check refuses on its own)', () => {
   // Prefixes the topic parser accepts as plain text, so only the ACL's own checks refuse these.
   it('refuses reserved ($) and wildcard characters even inside a configured prefix', () => {

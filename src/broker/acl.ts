@@ -8,6 +8,11 @@
  *   `$share/<group>/...` (MQTT v5 §4.8.2), publish `<prefix>/devices/<id>/commands`.
  * - claim certificate `claim-<batch>` connected as serial `<s>` (its client id): publish exactly
  *   `<prefix>/claims/<s>`, subscribe exactly `<prefix>/claims/<s>/reply` (docs/protocol.md §14).
+ * - gateway `<gw>` (docs/gateway.md): for each device `<id>` bound to it at the time of the check,
+ *   publish `<prefix>/devices/<id>/(telemetry|events|acks)` and subscribe exactly
+ *   `<prefix>/devices/<id>/commands`; for itself, publish `<prefix>/gateways/<gw>/status` and
+ *   subscribe exactly `<prefix>/gateways/<gw>/config`. Services also read gateway status and
+ *   write gateway config.
  * - nobody: `#` anywhere, `$SYS/...`, or any other shape.
  */
 
@@ -16,7 +21,10 @@ import {
   DEFAULT_TOPIC_PREFIX,
   DEVICE_UPLINK_CHANNELS,
   deviceTopic,
+  gatewayTopic,
+  INGEST_CHANNELS,
   parseDeviceTopic,
+  parseGatewayTopic,
   splitDeviceTopic,
 } from '../protocol/topics.ts';
 
@@ -24,7 +32,9 @@ import {
 export type BrokerIdentity =
   | { kind: 'device'; id: string }
   | { kind: 'service'; name: string }
-  | { kind: 'claim'; name: string; serial: string };
+  | { kind: 'claim'; name: string; serial: string }
+  /** `devices` is the live set of devices bound to the gateway: a bind or unbind applies at once. */
+  | { kind: 'gateway'; name: string; devices: ReadonlySet<string> };
 
 /** CN prefix of claim certificates (shared per factory batch). */
 export const CLAIM_CN_PREFIX = 'claim-';
@@ -39,6 +49,8 @@ export function claimTopic(prefix: string, serial: string, reply = false): strin
 // $share group names: MQTT v5 §4.8.2 forbids `/`, `+`, `#`; we also keep them short and plain.
 const SHARE_GROUP_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const UPLINK: ReadonlySet<string> = new Set<string>(DEVICE_UPLINK_CHANNELS);
+// A gateway relays envelopes only; a device's retained `state` stays the device's own.
+const RELAYED: ReadonlySet<string> = new Set<string>(INGEST_CHANNELS);
 
 /** True when `name` is a valid device id or service name (one rule: src/protocol/device-id.ts). */
 export const isValidIdentityName: (name: unknown) => name is string = isDeviceId;
@@ -62,6 +74,8 @@ export function isValidIdentity(identity: unknown): identity is BrokerIdentity {
   const i = identity as { kind?: unknown; id?: unknown; name?: unknown };
   if (i.kind === 'device') return isValidIdentityName(i.id);
   if (i.kind === 'service') return isValidIdentityName(i.name);
+  if (i.kind === 'gateway')
+    return isValidIdentityName(i.name) && (identity as { devices?: unknown }).devices instanceof Set;
   if (i.kind === 'claim') {
     const c = identity as { name?: unknown; serial?: unknown };
     return (
@@ -82,9 +96,14 @@ export function canPublish(
 ): boolean {
   if (!isValidIdentity(identity) || !isPlainTopic(topic)) return false;
   if (identity.kind === 'claim') return topic === claimTopic(prefix, identity.serial);
+  if (identity.kind === 'gateway' && topic === gatewayTopic(prefix, identity.name, 'status')) return true;
+  // A gateway's config (device set and CRL) comes from a service only (the link to Mosquitto).
+  const g = parseGatewayTopic(prefix, topic);
+  if (g) return identity.kind === 'service' && g.channel === 'config';
   const t = parseDeviceTopic(prefix, topic);
   if (!t) return false;
   if (identity.kind === 'device') return t.deviceId === identity.id && UPLINK.has(t.channel);
+  if (identity.kind === 'gateway') return identity.devices.has(t.deviceId) && RELAYED.has(t.channel);
   return t.channel === 'commands';
 }
 
@@ -98,6 +117,7 @@ export function canSubscribe(
   if (topicFilter.includes('#') || topicFilter.includes('\u0000')) return false;
   if (identity.kind === 'device') return topicFilter === deviceTopic(prefix, identity.id, 'commands');
   if (identity.kind === 'claim') return topicFilter === claimTopic(prefix, identity.serial, true);
+  if (identity.kind === 'gateway') return gatewayMayRead(identity, topicFilter, prefix);
   let filter = topicFilter;
   if (filter.startsWith('$share/')) {
     // $share/<group>/<filter> (MQTT v5 §4.8.2)
@@ -108,6 +128,7 @@ export function canSubscribe(
     filter = rest.slice(slash + 1);
   }
   if (filter.startsWith('$')) return false; // $SYS and any other reserved space
+  if (filter === `${prefix}/gateways/+/status`) return true;
   const parts = splitDeviceTopic(prefix, filter);
   if (!parts) return false;
   const [id, channel] = parts;
@@ -125,10 +146,24 @@ export function canReceive(
 ): boolean {
   if (!isValidIdentity(identity) || !isPlainTopic(topic)) return false;
   if (identity.kind === 'claim') return topic === claimTopic(prefix, identity.serial, true);
+  if (identity.kind === 'gateway') return gatewayMayRead(identity, topic, prefix);
+  const g = parseGatewayTopic(prefix, topic);
+  if (g) return identity.kind === 'service' && g.channel === 'status';
   const t = parseDeviceTopic(prefix, topic);
   if (!t) return false;
   if (identity.kind === 'device') return t.deviceId === identity.id && t.channel === 'commands';
   return UPLINK.has(t.channel);
+}
+
+/** A gateway reads its own config and the commands of the devices bound to it now; nothing else. */
+function gatewayMayRead(
+  identity: Extract<BrokerIdentity, { kind: 'gateway' }>,
+  topic: string,
+  prefix: string,
+): boolean {
+  if (topic === gatewayTopic(prefix, identity.name, 'config')) return true;
+  const t = parseDeviceTopic(prefix, topic);
+  return t !== null && t.channel === 'commands' && identity.devices.has(t.deviceId);
 }
 
 function isPlainTopic(topic: string): boolean {

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Aedes, Client } from 'aedes';
 import type { Logger } from 'pino';
-import { deviceTopic } from '../protocol/topics.ts';
+import { deviceTopic, parseDeviceTopic } from '../protocol/topics.ts';
 import type { BrokerConn } from './broker-types.ts';
 
 /** What {@link watchAedes} needs from the broker. */
@@ -32,7 +32,17 @@ export function watchAedes(aedes: Aedes, w: AedesWatch): void {
   });
   aedes.on('subscribe', (subs, client) => {
     const identity = w.connOf(client)?.identity;
-    if (identity?.kind !== 'device' || !w.onCommandSubscription) return;
+    if (!w.onCommandSubscription) return;
+    if (identity?.kind === 'gateway') {
+      // A gateway subscribed for a bound device (granted by the ACL): its commands can flow.
+      for (const s of subs) {
+        const t = parseDeviceTopic(w.topicPrefix, s.topic);
+        if (t?.channel === 'commands' && identity.devices.has(t.deviceId))
+          w.onCommandSubscription(t.deviceId);
+      }
+      return;
+    }
+    if (identity?.kind !== 'device') return;
     const commands = deviceTopic(w.topicPrefix, identity.id, 'commands');
     if (subs.some((s) => s.topic === commands)) w.onCommandSubscription(identity.id);
   });

@@ -64,6 +64,8 @@ export interface EmbeddedBrokerOptions {
    * reach it (after every reconnect, as the device subscribes again). Must not throw.
    */
   onCommandSubscription?: (deviceId: string) => void;
+  /** A gateway's status report or last will on `{p}/gateways/{id}/status` (docs/gateway.md). */
+  onGatewayStatus?: (gatewayId: string, payload: Buffer) => Promise<void>;
   logger?: Logger;
   /** Clock (ms since epoch) for `receivedAt` and rate limiting. Default `Date.now`. */
   now?: () => number;

@@ -45,10 +45,13 @@ export class DeviceLimiter {
     );
   }
 
-  /** One PUBLISH by `id`: false when it exceeds the identity's rate. */
-  publish(id: string, now: number): boolean {
+  /**
+   * One PUBLISH by `id`: false when it exceeds the identity's rate, `scale` times the per-device
+   * rate and burst (a gateway relays for many devices; fixed when the bucket is made).
+   */
+  publish(id: string, now: number, scale = 1): boolean {
     const b = this.#entry(id, now);
-    b.publish ??= new TokenBucket(this.#o.publishRatePerSec, this.#o.publishBurst, now);
+    b.publish ??= new TokenBucket(this.#o.publishRatePerSec * scale, this.#o.publishBurst * scale, now);
     return b.publish.take(now);
   }
 

@@ -22,7 +22,7 @@ import {
 } from './broker-types.ts';
 import { checkConnect, RC_NOT_AUTHORIZED } from './connect-check.ts';
 import { DEFAULT_TAKEOVER, DeviceLimiter } from './device-limiter.ts';
-import { handOffClaim, handOffToSink } from './ingest-handoff.ts';
+import { handOffClaim, handOffGatewayStatus, handOffToSink } from './ingest-handoff.ts';
 import { PacketGuard, type PacketGuardViolation, violationEvent } from './packet-guard.ts';
 import { publishRefusal } from './publish-policy.ts';
 import { brokerSecureContext, swapSecureContext } from './server-tls.ts';
@@ -164,15 +164,14 @@ export class EmbeddedBroker {
     swapSecureContext(this.#tlsServer, brokerSecureContext(this.#opts.tls, crlPem));
     this.#crl = crlPem;
     this.#revoked = new Set(revokedSerialsHex.map(normalizeSerial).filter((s) => s !== ''));
-    let dropped = 0;
-    for (const conn of [...this.#conns]) {
-      if (!this.#revoked.has(conn.serial)) continue;
+    const gone = [...this.#conns].filter((conn) => this.#revoked.has(conn.serial));
+    for (const conn of gone) {
       this.#securityEvent(conn, 'VIGIL_ERR_CERT_REVOKED', 'cert_revoked', { live: true });
       conn.guard.destroy();
-      dropped++;
     }
-    if (dropped > 0) this.#log.warn({ dropped }, 'dropped connections of revoked certificates');
-    return dropped;
+    if (gone.length > 0)
+      this.#log.warn({ dropped: gone.length }, 'dropped connections of revoked certificates');
+    return gone.length;
   }
 
   /**
@@ -195,16 +194,17 @@ export class EmbeddedBroker {
     this.#opts = { ...this.#opts, tls: next };
   }
 
+  /** True when an MQTT session of this identity is established (CONNACK sent) now. */
+  isConnected(identity: string): boolean {
+    return [...this.#conns].some((conn) => conn.ready && conn.cn === identity);
+  }
+
   /** Closes every connection of this identity (a disabled device, say). Returns how many. */
   disconnect(identity: string): number {
-    let n = 0;
-    for (const conn of [...this.#conns]) {
-      if (conn.cn !== identity) continue;
-      conn.guard.destroy();
-      n++;
-    }
-    if (n > 0) this.#log.info({ identity, connections: n }, 'disconnected identity');
-    return n;
+    const gone = [...this.#conns].filter((conn) => conn.cn === identity);
+    for (const conn of gone) conn.guard.destroy();
+    if (gone.length > 0) this.#log.info({ identity, connections: gone.length }, 'disconnected identity');
+    return gone.length;
   }
 
   stats(): BrokerStats {
@@ -342,8 +342,6 @@ export class EmbeddedBroker {
     return client ? this.#connByGuard.get(client.conn as PacketGuard) : undefined;
   }
 
-  // ---- MQTT hooks ----------------------------------------------------------------------------
-
   #authenticate(client: Client, done: ConnackDone): void {
     const conn = this.#connOf(client);
     const fail = (returnCode: number, reason: string) =>
@@ -410,8 +408,10 @@ export class EmbeddedBroker {
       cb(new Error(why));
       return;
     }
-    // The bucket belongs to the identity: a reconnect does not refill it.
-    if (!isWill && !this.#limiter.publish(conn.cn, this.#now())) {
+    // The bucket belongs to the identity: a reconnect does not refill it. A gateway drains a
+    // backlog for its devices: ten times their rate (docs/gateway.md).
+    const scale = identity.kind === 'gateway' ? 10 * Math.max(1, identity.devices.size) : 1;
+    if (!isWill && !this.#limiter.publish(conn.cn, this.#now(), scale)) {
       this.#securityEvent(conn, 'VIGIL_ERR_RATE_LIMIT', 'rate_limit', {
         publishRatePerSec: this.limits.publishRatePerSec,
         publishBurst: this.limits.publishBurst,
@@ -422,6 +422,11 @@ export class EmbeddedBroker {
     if (identity.kind === 'claim' && this.#opts.onClaim) {
       const h = { onClaim: this.#opts.onClaim, log: this.#log, rejected: this.#rejectedPayloads };
       handOffClaim(conn, packet, identity.serial, h, cb);
+      return;
+    }
+    if (identity.kind === 'gateway' && !parseDeviceTopic(this.topicPrefix, packet.topic)) {
+      const h = { onStatus: this.#opts.onGatewayStatus, log: this.#log, rejected: this.#rejectedPayloads };
+      handOffGatewayStatus(conn, packet, identity.name, h, cb);
       return;
     }
     // Accepted above, so it parses; the pipeline reuses this parse (InboundMessage.route).
@@ -472,11 +477,8 @@ export class EmbeddedBroker {
     const identity = this.#connOf(client)?.identity;
     // Second line of defence: whatever the subscription, deliver only what the ACL lets this
     // identity read (covers messages queued for offline sessions and retained messages).
-    if (!identity || !canReceive(identity, packet.topic, this.topicPrefix)) return null;
-    return packet;
+    return identity && canReceive(identity, packet.topic, this.topicPrefix) ? packet : null;
   }
-
-  // ---- events --------------------------------------------------------------------------------
 
   #securityEvent(conn: BrokerConn, code: ErrorCode, reason: string, detail?: Record<string, unknown>): void {
     this.#emit(connEvent(conn, code, reason, detail));

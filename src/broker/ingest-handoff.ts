@@ -73,3 +73,30 @@ export function handOffClaim(
   );
   conn.chain = conn.chain.then(async () => cb(await done));
 }
+
+/**
+ * Hands a gateway's status report (docs/gateway.md) to the gateway registry; like a claim it is
+ * never forwarded to a subscriber, and its PUBACK keeps PUBLISH order.
+ */
+export function handOffGatewayStatus(
+  conn: BrokerConn,
+  packet: PublishPacket,
+  gatewayId: string,
+  h: {
+    onStatus: ((gatewayId: string, payload: Buffer) => Promise<void>) | undefined;
+    log: Logger;
+    rejected: WeakSet<Buffer>;
+  },
+  cb: (err?: Error | null) => void,
+): void {
+  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+  h.rejected.add(payload);
+  const done = (h.onStatus?.(gatewayId, payload) ?? Promise.resolve()).then(
+    () => null,
+    (err: unknown) => {
+      h.log.error({ err, clientId: gatewayId }, 'gateway status handling failed');
+      return null;
+    },
+  );
+  conn.chain = conn.chain.then(async () => cb(await done));
+}

@@ -158,6 +158,19 @@ describe('mosquittoConf', () => {
   });
 });
 
+/** Mosquitto's verdict on `acl` equals the embedded broker's (src/broker/acl.ts) for every pair. */
+function assertSameAsEmbedded(acl: string, ids: readonly BrokerIdentity[], topics: readonly string[]): void {
+  for (const who of ids) {
+    const name = who.kind === 'device' ? who.id : who.name;
+    for (const t of topics) {
+      // Stricter on purpose: a service gets nothing under `devices/<its own name>/`.
+      const own = who.kind === 'service' && t.startsWith(`vigil/v1/devices/${name}/`);
+      assert.equal(aclAllows(acl, name, t, 'write'), canPublish(who, t) && !own, `${name} write ${t}`);
+      assert.equal(aclAllows(acl, name, t, 'read'), canReceive(who, t) && !own, `${name} read ${t}`);
+    }
+  }
+}
+
 describe('mosquittoAcl', () => {
   it('lets a device write only its own uplinks and read only its own commands', () => {
     const acl = mosquittoAcl();
@@ -232,15 +245,7 @@ describe('mosquittoAcl', () => {
       }
     }
     topics.push('vigil/v1/devices/truck-0001', 'vigil/v1/other/truck-0001/telemetry', 'elsewhere/x');
-    for (const who of ids) {
-      const name = who.kind === 'device' ? who.id : who.name;
-      for (const t of topics) {
-        // Stricter on purpose: a service gets nothing under `devices/<its own name>/`.
-        const own = who.kind === 'service' && t.startsWith(`vigil/v1/devices/${name}/`);
-        assert.equal(aclAllows(acl, name, t, 'write'), canPublish(who, t) && !own, `${name} write ${t}`);
-        assert.equal(aclAllows(acl, name, t, 'read'), canReceive(who, t) && !own, `${name} read ${t}`);
-      }
-    }
+    assertSameAsEmbedded(acl, ids, topics);
     // The ingest link's filters are readable for the service and for no device.
     for (const ch of ['telemetry', 'events', 'acks']) {
       const filter = `vigil/v1/devices/+/${ch}`;
@@ -248,5 +253,43 @@ describe('mosquittoAcl', () => {
       assert.ok(aclAllows(acl, 'vigil-ingest', filter, 'read'));
       assert.ok(!aclAllows(acl, 'truck-0001', filter, 'read'));
     }
+  });
+
+  it('grants a gateway exactly what the embedded broker grants, for its bound devices only', () => {
+    const acl = mosquittoAcl({
+      services: ['vigil-ingest'],
+      gateways: [
+        { id: 'site-gw', devices: ['probe-0001', 'probe-0002'] },
+        { id: 'depot-gw', devices: [] },
+      ],
+    });
+    const ids: BrokerIdentity[] = [
+      { kind: 'gateway', name: 'site-gw', devices: new Set(['probe-0001', 'probe-0002']) },
+      { kind: 'gateway', name: 'depot-gw', devices: new Set() },
+      { kind: 'device', id: 'probe-0001' },
+      { kind: 'service', name: 'vigil-ingest' },
+    ];
+    const topics: string[] = [];
+    for (const dev of ['probe-0001', 'probe-0002', 'probe-0003', 'site-gw', 'depot-gw']) {
+      for (const ch of ['telemetry', 'events', 'acks', 'state', 'commands'])
+        topics.push(`vigil/v1/devices/${dev}/${ch}`);
+    }
+    for (const gw of ['site-gw', 'depot-gw', 'other-gw']) {
+      for (const ch of ['status', 'config', 'debug']) topics.push(`vigil/v1/gateways/${gw}/${ch}`);
+    }
+    assertSameAsEmbedded(acl, ids, topics);
+    // The link's subscription to every gateway's status: services only.
+    assert.ok(aclAllows(acl, 'vigil-ingest', 'vigil/v1/gateways/+/status', 'read'));
+    assert.ok(!aclAllows(acl, 'site-gw', 'vigil/v1/gateways/+/status', 'read'));
+    assert.ok(!aclAllows(acl, 'site-gw', 'vigil/v1/devices/+/commands', 'read'));
+  });
+
+  it('refuses a gateway or device id that would inject a rule', () => {
+    assert.throws(
+      () => mosquittoAcl({ gateways: [{ id: 'gw\ntopic readwrite #', devices: [] }] }),
+      TypeError,
+    );
+    assert.throws(() => mosquittoAcl({ gateways: [{ id: 'site-gw', devices: ['+'] }] }), TypeError);
+    assert.throws(() => mosquittoAcl({ gateways: [{ id: 'site-gw', devices: ['a b'] }] }), TypeError);
   });
 });

@@ -7,6 +7,7 @@ import {
   DEFAULT_TOPIC_PREFIX,
   INGEST_CHANNELS,
   parseDeviceTopic,
+  parseGatewayTopic,
 } from '../protocol/topics.ts';
 import { isValidIdentityName, parseClaimTopic } from './acl.ts';
 import { DEFAULT_MAX_PACKET_BYTES } from './packet-guard.ts';
@@ -77,6 +78,11 @@ export interface MqttLinkOptions {
    * subscribes there; the broker's ACL admits only claim certificates to that topic.
    */
   onClaim?: (claim: { serial: string; payload: Buffer; address: string }) => Promise<void>;
+  /**
+   * Gateway status reports and last wills on `{p}/gateways/{id}/status` (docs/gateway.md): with it
+   * the link also subscribes there; the broker's ACL lets each gateway write its own topic only.
+   */
+  onGatewayStatus?: (gatewayId: string, payload: Buffer) => Promise<void>;
 }
 
 /** Counters of a running link. */
@@ -143,6 +149,8 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
   // Presence is not shared: every worker may hold commands for a device that comes back.
   if (opts.onDeviceState) filters.push(`${prefix}/devices/+/state`);
   if (opts.onClaim) filters.push(`${shared ? `$share/${group}/` : ''}${prefix}/claims/+`);
+  // Gateway state is not shared either: every process shows it (retained: the last one at once).
+  if (opts.onGatewayStatus) filters.push(`${prefix}/gateways/+/status`);
   const minMs = opts.reconnectMinMs ?? 1000;
   const maxMs = Math.max(minMs, opts.reconnectMaxMs ?? 30_000);
   const maxPacketBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
@@ -176,6 +184,15 @@ export async function startMqttLink(opts: MqttLinkOptions): Promise<MqttLink> {
         log.error({ err }, 'claim handling failed; not acknowledged');
         return false;
       }
+    }
+    const g = opts.onGatewayStatus ? parseGatewayTopic(prefix, topic) : null;
+    if (g?.channel === 'status' && opts.onGatewayStatus) {
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      // A malformed report is logged and dropped by the registry: acknowledged either way.
+      await opts
+        .onGatewayStatus(g.gatewayId, payload)
+        .catch((err: unknown) => log.error({ err, gateway: g.gatewayId }, 'gateway status handling failed'));
+      return true;
     }
     const t = parseDeviceTopic(prefix, topic);
     if (t && t.channel === 'state' && opts.onDeviceState) {

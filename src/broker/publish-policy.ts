@@ -2,7 +2,7 @@
  * What an authenticated client may PUBLISH, and which last will it may leave (docs/protocol.md
  * §1-§3, "Broker rules"). Pure: no I/O, no clock. A refusal is a short stable reason label.
  */
-import { deviceTopic, parseDeviceTopic } from '../protocol/topics.ts';
+import { deviceTopic, gatewayTopic, parseDeviceTopic } from '../protocol/topics.ts';
 import { type BrokerIdentity, canPublish } from './acl.ts';
 
 /** The only QoS a Vigil PUBLISH or will may use: at-least-once with a PUBACK (protocol §6.4). */
@@ -10,6 +10,10 @@ export const REQUIRED_QOS = 1;
 
 const STATE_PAYLOADS = new Set(['online', 'offline']);
 const MAX_STATE_BYTES = 16;
+/** Largest gateway status report (JSON, docs/gateway.md). */
+export const MAX_GATEWAY_STATUS_BYTES = 4096;
+/** The last will of a gateway on its status topic: the uplink went away without a goodbye. */
+export const GATEWAY_WILL_PAYLOAD = '{"uplink":"down"}';
 
 /** The parts of a PUBLISH packet (or a CONNECT will) the policy looks at. */
 export interface PublishLike {
@@ -19,7 +23,12 @@ export interface PublishLike {
   retain?: unknown;
 }
 
-export type PublishRefusal = 'acl_publish' | 'retain_not_allowed' | 'state_payload' | 'qos_not_allowed';
+export type PublishRefusal =
+  | 'acl_publish'
+  | 'retain_not_allowed'
+  | 'state_payload'
+  | 'qos_not_allowed'
+  | 'status_payload';
 
 /**
  * Why `identity` may not publish `packet`, or null when it may: the topic ACL (DESIGN §3),
@@ -39,6 +48,11 @@ export function publishRefusal(
     if (packet.qos !== REQUIRED_QOS) return 'qos_not_allowed';
     return packet.retain ? 'retain_not_allowed' : null;
   }
+  if (identity.kind === 'gateway' && packet.topic === gatewayTopic(prefix, identity.name, 'status')) {
+    if (packet.qos !== REQUIRED_QOS) return 'qos_not_allowed';
+    const size = Buffer.isBuffer(packet.payload) ? packet.payload.length : String(packet.payload).length;
+    return size <= MAX_GATEWAY_STATUS_BYTES ? null : 'status_payload';
+  }
   const t = parseDeviceTopic(prefix, packet.topic);
   if (!t) return 'acl_publish';
   if (packet.qos !== REQUIRED_QOS) return 'qos_not_allowed';
@@ -54,10 +68,15 @@ export type WillRefusal = 'will_topic' | 'will_payload' | 'will_qos' | 'will_ret
  * (§3): the device's own `state` topic, payload `offline`, QoS 1, retained. Services leave no will.
  */
 export function willRefusal(identity: BrokerIdentity, will: PublishLike, prefix: string): WillRefusal | null {
-  if (identity.kind !== 'device' || will.topic !== deviceTopic(prefix, identity.id, 'state')) {
-    return 'will_topic';
-  }
-  if (payloadText(will.payload) !== 'offline') return 'will_payload';
+  const gateway = identity.kind === 'gateway';
+  const topic = gateway
+    ? gatewayTopic(prefix, identity.name, 'status')
+    : identity.kind === 'device'
+      ? deviceTopic(prefix, identity.id, 'state')
+      : null;
+  if (topic === null || will.topic !== topic) return 'will_topic';
+  const payload = Buffer.isBuffer(will.payload) ? will.payload.toString('utf8') : payloadText(will.payload);
+  if (payload !== (gateway ? GATEWAY_WILL_PAYLOAD : 'offline')) return 'will_payload';
   if (will.qos !== REQUIRED_QOS) return 'will_qos';
   if (will.retain !== true) return 'will_retain';
   return null;

@@ -17,6 +17,12 @@ export interface CommandHelp {
   notes?: string;
 }
 
+/** The `--yes` option of a command that asks before a change that cannot be undone. */
+export const YES_OPTION: readonly [string, string] = [
+  '--yes',
+  'do not ask (required where there is no terminal to ask on)',
+];
+
 const COMMON: readonly (readonly [string, string])[] = [
   ['--data-dir DIR', 'the data directory (default ./vigil-data, or $VIGIL_DATA_DIR)'],
   ['-h, --help', 'this help'],

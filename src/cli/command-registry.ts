@@ -102,6 +102,13 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.claimCertCommand, help: m.claimCertHelp };
     },
   },
+  gateway: {
+    summary: 'edge gateways: add (certificate and bundle), bind and unbind devices, list; run one on a site',
+    load: async () => {
+      const m = await import('./commands/gateway.ts');
+      return { run: m.gatewayCommand, help: m.gatewayHelp };
+    },
+  },
   claims: {
     summary: 'provisioning claims: list, approve, reject; claim batches; quarantined identities',
     load: async () => {

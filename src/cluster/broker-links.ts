@@ -48,6 +48,8 @@ export interface BrokerLinksOptions {
   onDeviceState?: MqttLinkOptions['onDeviceState'];
   /** Claims (docs/protocol.md §14) published on `{p}/claims/{serial}`. */
   onClaim?: MqttLinkOptions['onClaim'];
+  /** Gateway status reports (docs/gateway.md) on `{p}/gateways/{id}/status`. */
+  onGatewayStatus?: MqttLinkOptions['onGatewayStatus'];
 }
 
 export interface BrokerLinks {
@@ -128,6 +130,7 @@ export async function startBrokerLinks(o: BrokerLinksOptions): Promise<BrokerLin
       logger: o.logger,
       ...(o.onDeviceState ? { onDeviceState: o.onDeviceState } : {}),
       ...(o.onClaim ? { onClaim: o.onClaim } : {}),
+      ...(o.onGatewayStatus ? { onGatewayStatus: o.onGatewayStatus } : {}),
     });
     entries.push({ url, link, status });
   }

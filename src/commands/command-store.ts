@@ -1,6 +1,6 @@
 /**
  * The commands storage port: durable server → device commands (docs/protocol.md §7.3) and the
- * per-device downlink `seq` counter. Adapters (SQLite now, PostgreSQL later) must all pass the
+ * per-device downlink `seq` counter. Adapters (SQLite, PostgreSQL) must all pass the
  * contract suite in `command-store-contract.ts`. Timestamps are ms since the Unix epoch.
  */
 

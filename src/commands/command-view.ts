@@ -1,6 +1,5 @@
+import { isoOrNull as iso } from '../iso-time.ts';
 import type { CommandRecord } from './command-store.ts';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * A command as the API, the CLI's `--json` and the live feed show it. `state` is the protocol

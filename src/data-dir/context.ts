@@ -12,7 +12,9 @@ import type { ClusterBackend } from '../cluster/cluster-backend.ts';
 import type { CommandStore } from '../commands/command-store.ts';
 import { loadConfig, resolveDataDir } from '../config/load.ts';
 import type { ConfigInput, VigilConfig } from '../config/schema.ts';
+import type { DeviceLabelStore } from '../device-labels/device-label-store.ts';
 import { VigilError } from '../errors.ts';
+import type { GatewayStore } from '../gateways/gateway-store.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
 import type { RotationStore } from '../keys/rotation-store.ts';
@@ -42,25 +44,13 @@ import { SERVER_KEY_IDENTITY } from './sealed-files.ts';
 
 export { SERVER_KEY_IDENTITY };
 
-/** The storage ports of the key and certificate lifecycle. */
+/** The storage ports of the key and certificate lifecycle, and of the gateways built on its commands. */
 export interface LifecycleStores {
   commands: CommandStore;
   rotations: RotationStore;
   claims: ClaimStore;
-}
-
-/**
- * The lifecycle's stores, or VIGIL_ERR_CONFIG when the data directory keeps its data in
- * PostgreSQL (commands, key rotation, certificate renewal, CA rollover and claims need SQLite).
- */
-export function lifecycleStoresOf(ctx: Pick<VigilContext, 'lifecycleStores'>): LifecycleStores {
-  if (!ctx.lifecycleStores) {
-    throw new VigilError(
-      'VIGIL_ERR_CONFIG',
-      'commands, key and certificate rotation and claims need the SQLite store: not available with storage.url (PostgreSQL) yet',
-    );
-  }
-  return ctx.lifecycleStores;
+  /** Gateway identities and device bindings (docs/gateway.md). */
+  gateways: GatewayStore;
 }
 
 export interface VigilContext {
@@ -79,15 +69,17 @@ export interface VigilContext {
   /** Leases, cross-process events and worker slots: set on PostgreSQL (several processes), else undefined. */
   cluster: ClusterBackend | undefined;
   /**
-   * Commands, key rotations and claims (src/commands, src/keys, src/claims) on the same SQLite
-   * database; null on PostgreSQL, where the key and certificate lifecycle is not available yet.
+   * Commands, key rotations, claims and gateways (src/commands, src/keys, src/claims,
+   * src/gateways) in the same database.
    */
-  lifecycleStores: LifecycleStores | null;
+  lifecycleStores: LifecycleStores;
   /**
-   * The same database through the sinks' outbox port. SQLite only for now: undefined on
-   * PostgreSQL, where the configuration refuses sinks (src/config/schema.ts).
+   * Bed and ward labels of patient monitors (src/device-labels/device-label-store.ts) on the same SQLite
+   * database; null on PostgreSQL, where labels are not available yet.
    */
-  sinkOutbox: SinkOutbox | undefined;
+  deviceLabels: DeviceLabelStore | null;
+  /** The same database through the sinks' outbox (filled by the store's ingest transactions). */
+  sinkOutbox: SinkOutbox;
   /** The current root CA: issues device and service certificates. */
   ca: CaMaterial;
   /** During a CA rollover, the previous root (still trusted); null otherwise. */
@@ -184,7 +176,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
       });
     }
     if (!existsSync(paths.crl)) {
-      await rebuildCrl({ paths, store, ca, previousCa, clock });
+      await rebuildCrl({ paths, store, ca, previousCa, gateways: db.lifecycle?.gateways ?? null, clock });
       created.push(`CRL ${paths.crl}`);
     }
     if (exposedMode !== undefined) {
@@ -225,6 +217,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     notificationStore: db.notifications,
     cluster: db.cluster,
     lifecycleStores: db.lifecycle,
+    deviceLabels: db.deviceLabels ?? null,
     sinkOutbox: db.sinkOutbox,
     ca,
     previousCa,
@@ -281,9 +274,10 @@ async function openAdapters(
   alarms: AlarmStore;
   shipments: ShipmentStore;
   notifications: NotificationStore;
-  sinkOutbox?: SinkOutbox;
+  sinkOutbox: SinkOutbox;
   cluster?: ClusterBackend;
-  lifecycle: LifecycleStores | null;
+  lifecycle: LifecycleStores;
+  deviceLabels?: DeviceLabelStore;
   /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
   startIngestThread: () => Promise<void>;
 }> {
@@ -293,7 +287,7 @@ async function openAdapters(
     return {
       ...pg,
       cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }),
-      lifecycle: null,
+      lifecycle: { commands: pg.commands, rotations: pg.rotations, claims: pg.claims, gateways: pg.gateways },
       startIngestThread: async () => {},
     };
   }
@@ -308,7 +302,7 @@ async function openAdapters(
   if (!dbExisted) created.push(`encrypted database ${paths.db}`);
   return {
     ...db,
-    lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims },
+    lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims, gateways: db.gateways },
     startIngestThread: () =>
       db.store.startIngestThread({
         path: paths.db,
@@ -424,6 +418,24 @@ export function serverTlsMaterial(ctx: VigilContext): { cert: string; key: strin
 }
 
 /**
+ * {@link rebuildCrl} for an open data directory: its store, its CA (and `previousCa`, by default
+ * the previous root of a CA rollover) and the revoked gateway certificates.
+ */
+export function rebuildCrlOf(
+  ctx: Pick<VigilContext, 'paths' | 'store' | 'ca' | 'previousCa' | 'lifecycleStores' | 'clock'>,
+  previousCa: CaMaterial | null = ctx.previousCa,
+): Promise<{ pem: string; serials: string[] }> {
+  return rebuildCrl({
+    paths: ctx.paths,
+    store: ctx.store,
+    ca: ctx.ca,
+    previousCa,
+    gateways: ctx.lifecycleStores?.gateways ?? null,
+    clock: ctx.clock,
+  });
+}
+
+/**
  * Regenerates the CRL from the store's revocations and writes it; returns PEM and revoked serials.
  * During a CA rollover the file holds one CRL per root (a verifier needs the issuer's CRL).
  */
@@ -432,20 +444,31 @@ export async function rebuildCrl(p: {
   store: Store;
   ca: CaMaterial;
   previousCa?: CaMaterial | null | undefined;
+  /**
+   * Revoked gateway certificates (`ctx.lifecycleStores?.gateways`; null where there are none, on
+   * PostgreSQL). Required, so that no caller can write a CRL that forgets them.
+   */
+  gateways: Pick<GatewayStore, 'listRevoked'> | null;
   clock: () => number;
 }): Promise<{ pem: string; serials: string[] }> {
-  const revoked = await p.store.listRevoked();
   const crlNumber = Number((await p.store.getMeta('crl_number')) ?? '0') + 1;
-  const entries = revoked.map((r) => ({
-    serial: r.serial,
-    revokedAt: r.revokedAt ?? p.clock(),
-    reason: r.revocationReason ?? undefined,
-  }));
+  const entries = [
+    ...(await p.store.listRevoked()).map((r) => ({
+      serial: r.serial,
+      revokedAt: r.revokedAt ?? p.clock(),
+      reason: r.revocationReason ?? undefined,
+    })),
+    ...((await p.gateways?.listRevoked()) ?? []).map((r) => ({
+      serial: r.certSerial,
+      revokedAt: r.revokedAt,
+      reason: r.reason,
+    })),
+  ];
   let pem = '';
   for (const ca of p.previousCa ? [p.ca, p.previousCa] : [p.ca]) {
     pem += await createCrl({ ca, revoked: entries, now: new Date(p.clock()), crlNumber });
   }
   await p.store.setMeta('crl_number', String(crlNumber));
   writeFileAtomic(p.paths.crl, pem);
-  return { pem, serials: revoked.map((r) => r.serial) };
+  return { pem, serials: entries.map((r) => r.serial) };
 }

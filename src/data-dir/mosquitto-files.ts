@@ -12,7 +12,7 @@ import {
 } from '../broker/mosquitto-config.ts';
 import { x509 } from '../pki/x509.ts';
 import { trustBundlePem } from './ca-files.ts';
-import { rebuildCrl, serverTlsMaterial, type VigilContext } from './context.ts';
+import { rebuildCrlOf, serverTlsMaterial, type VigilContext } from './context.ts';
 import { ensureServiceCert } from './service-cert.ts';
 
 /** Options of {@link writeMosquittoFiles}. */
@@ -44,6 +44,8 @@ export interface MosquittoFilesResult {
   service: { name: string; serial: string; certPath: string; issued: boolean };
   /** Backend identities the ACL lists. */
   services: string[];
+  /** Gateways the ACL lists (revoked ones are left out), with their bound devices. */
+  gateways: { id: string; devices: string[] }[];
   /** The queue limits written, and what they were sized for. */
   queue: { maxMessages: number; maxBytes: number; ratePerSec: number; maxOutageMinutes: number };
   /** Serials on the CRL just written. */
@@ -67,13 +69,7 @@ export async function writeMosquittoFiles(
   const port = o.port ?? ctx.config.mqtt.port;
   const host = o.host ?? ctx.config.mqtt.host;
   const service = await ensureServiceCert(ctx, INGEST_SERVICE_NAME, o.actor);
-  const crl = await rebuildCrl({
-    paths: ctx.paths,
-    store: ctx.store,
-    ca: ctx.ca,
-    previousCa: ctx.previousCa,
-    clock: ctx.clock,
-  });
+  const crl = await rebuildCrlOf(ctx);
   const tls = serverTlsMaterial(ctx);
 
   const files = {
@@ -105,11 +101,12 @@ export async function writeMosquittoFiles(
     ...(o.user !== undefined ? { user: o.user } : {}),
   });
   // Claim certificates of live batches (none on PostgreSQL, where claims are not available).
-  const batches = ctx.lifecycleStores ? await ctx.lifecycleStores.claims.listBatches() : [];
+  const batches = await ctx.lifecycleStores.claims.listBatches();
   const claimIdentities = batches
     .filter((b) => b.revokedAt === null && b.expiresAt > ctx.clock())
     .map((b) => `${CLAIM_CN_PREFIX}${b.name}`);
-  const acl = mosquittoAcl({ topicPrefix: ctx.config.mqtt.topicPrefix, services, claimIdentities });
+  const gateways = await aclGateways(ctx);
+  const acl = mosquittoAcl({ topicPrefix: ctx.config.mqtt.topicPrefix, services, claimIdentities, gateways });
 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Mosquitto started as root reads these files only after switching to its own user, on start
@@ -158,10 +155,21 @@ export async function writeMosquittoFiles(
       issued: service.issued,
     },
     services,
+    gateways,
     queue,
     revokedSerials: crl.serials,
     crlNextUpdate: crlNextUpdate(crl.pem),
   };
+}
+
+/** Gateways and their devices for the ACL: none on PostgreSQL, revoked ones never. */
+async function aclGateways(ctx: VigilContext): Promise<{ id: string; devices: string[] }[]> {
+  const store = ctx.lifecycleStores?.gateways;
+  if (!store) return [];
+  const bindings = await store.listBindings();
+  return (await store.listGateways())
+    .filter((g) => g.revokedAt === null)
+    .map((g) => ({ id: g.id, devices: bindings.filter((b) => b.gatewayId === g.id).map((b) => b.deviceId) }));
 }
 
 function urlHost(host: string): string {

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from '../atomic-file.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
-import { rebuildCrl, type VigilContext } from '../data-dir/context.ts';
+import { rebuildCrlOf, type VigilContext } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
 import { deviceSecretIdentity } from '../keys/master-key.ts';
 import { type IssuedCert, issueClientCert } from '../pki/index.ts';
@@ -240,13 +240,7 @@ async function revokeCertificatesOf(
   );
   for (const c of certs) await ctx.store.revokeCertificate(c.serial, now, reason);
   await between();
-  await rebuildCrl({
-    paths: ctx.paths,
-    store: ctx.store,
-    ca: ctx.ca,
-    previousCa: ctx.previousCa,
-    clock: ctx.clock,
-  });
+  await rebuildCrlOf(ctx);
   return certs.map((c) => c.serial);
 }
 

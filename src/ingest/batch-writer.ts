@@ -56,7 +56,11 @@ export class BatchWriter {
    * ingest processes, another one committed a copy first; nothing of it was written).
    */
   write(item: PendingWrite): Promise<WriteOutcome> {
-    if (this.#closed) return Promise.reject(new Error('batch writer closed'));
+    if (this.#closed) {
+      // Not stored: the seq goes back, so a copy waiting on it (ReplayGuard.settled) is judged again.
+      this.#o.ledger.aborted([item.mark]);
+      return Promise.reject(new Error('batch writer closed'));
+    }
     return new Promise<WriteOutcome>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       this.#schedule();

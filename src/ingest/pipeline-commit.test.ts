@@ -186,4 +186,67 @@ describe('a failed commit', () => {
       await rig.close();
     }
   });
+
+  it('acknowledges a redelivered copy only once its original is stored, and stores the copy when the original failed', async () => {
+    // Transaction 2 holds seq 2 and fails; transaction 4 holds seq 3 and commits. A device that
+    // lost its connection redelivers both while they are pending.
+    const gates = new Map<number, () => void>();
+    const entered = new Map<number, Promise<void>>();
+    const arrived = new Map<number, () => void>();
+    for (const n of [2, 4]) entered.set(n, new Promise<void>((r) => arrived.set(n, r)));
+    const rig = await openIngestRig({}, (s: Store) => {
+      const f = faultyStore(s, {
+        faults: { 2: 'busy' },
+        hold: (call) => {
+          if (!gates.has(call) && !entered.has(call)) return undefined;
+          arrived.get(call)?.();
+          return new Promise<void>((r) => gates.set(call, r));
+        },
+      });
+      return f.store;
+    });
+    try {
+      const d = await rig.provision('truck-copy');
+      const first = sealFor(d, { samples: [truckSample()] }, { seq: 1 });
+      assert.equal((await rig.pipeline.ingest(inbound(d, first))).ok, true);
+      const two = sealFor(d, { samples: [truckSample()] }, { seq: 2 });
+      const three = sealFor(d, { samples: [truckSample()] }, { seq: 3 });
+      const original2 = rig.pipeline.ingest(inbound(d, two)).catch(() => 'store-failed' as const);
+      await entered.get(2);
+      const copy2 = rig.pipeline.ingest(inbound(d, two));
+      let copy2Settled = false;
+      void copy2.then(
+        () => {
+          copy2Settled = true;
+        },
+        () => {
+          copy2Settled = true;
+        },
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(copy2Settled, false, 'no answer (no PUBACK) for the copy while its original is pending');
+      (gates.get(2) as () => void)();
+      assert.equal(await original2, 'store-failed');
+      assert.equal((await copy2).ok, true, 'the copy is judged again and stored');
+
+      const original3 = rig.pipeline.ingest(inbound(d, three));
+      await entered.get(4);
+      const copy3 = rig.pipeline.ingest(inbound(d, three));
+      await new Promise((r) => setTimeout(r, 20));
+      (gates.get(4) as () => void)();
+      assert.equal((await original3).ok, true);
+      const r3 = await copy3;
+      assert.deepEqual(
+        [r3.ok, r3.ok ? null : r3.code],
+        [false, 'VIGIL_ERR_REPLAY'],
+        'a stored original: the copy is a replay',
+      );
+      const rows = await rig.store.queryReadings({ deviceId: d.id, since: 0, limit: 100 });
+      assert.deepEqual(rows.map((r) => r.seq).sort(), [1, 2, 3], 'each once');
+    } finally {
+      // A failed assertion must not leave a transaction held (close waits for it).
+      for (const open of gates.values()) open();
+      await rig.close();
+    }
+  });
 });

@@ -27,6 +27,8 @@ export interface PipelineOptions {
   backfillAfterMs: number;
   /** Upper bound on rows per group-commit transaction (default 2000). */
   maxRowsPerCommit?: number;
+  /** The gateway a device is bound to: its relayed envelopes are accepted (docs/gateway.md). */
+  gatewayOf?: (deviceId: string) => string | undefined;
   /** Called after an accepted message is durable (live feed, rules). Must not throw. */
   onAccepted?: (ev: AcceptedMessage) => void;
   /** Called when a store commit failed (disk full is told apart there). Must not throw. */
@@ -83,6 +85,7 @@ export class IngestPipeline implements IngestSink {
     this.#replay = new ReplayGuard(opts.store, opts.replayWindow, opts.clock);
     this.#deps = {
       topicPrefix: opts.topicPrefix,
+      gatewayOf: opts.gatewayOf,
       keyring: opts.keyring,
       replay: this.#replay,
       maxFutureSkewMs: opts.maxFutureSkewMs,

@@ -126,4 +126,26 @@ describe('ReplayGuard', () => {
       'the committed seq stays after an abort',
     );
   });
+
+  it('settled() waits for a pending seq: resolves once it is committed, or given back with the seq free again', async () => {
+    const g = await guard();
+    assert.equal(g.settled('dev-0001', 1), undefined, 'nothing to wait for: not accepted');
+    const a = accept(g, 1);
+    const b = accept(g, 2);
+    let aDone = false;
+    const waitA = g.settled('dev-0001', 1)?.then(() => {
+      aDone = true;
+    });
+    assert.ok(waitA);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(aDone, false, 'still pending');
+    g.committed([a], g.prepare([a]));
+    await waitA;
+    assert.equal(g.settled('dev-0001', 1), undefined, 'committed: a copy is a replay now');
+    assert.equal(g.checkAndAccept('dev-0001', 1, NEW), 'VIGIL_ERR_REPLAY');
+    const waitB = g.settled('dev-0001', 2);
+    g.aborted([b]);
+    await waitB;
+    assert.equal(typeof g.checkAndAccept('dev-0001', 2, fp(2)), 'object', 'given back: taken again');
+  });
 });

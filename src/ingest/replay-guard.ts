@@ -54,6 +54,8 @@ export class ReplayGuard implements ReplayLedger {
   readonly #devices = new Map<string, DeviceWindow>();
   readonly #loading = new Map<string, Promise<void>>();
   readonly #clock: () => number;
+  /** Outstanding marks someone waits on (see settled()), with the wake-up of each. */
+  readonly #waiters = new Map<ReplayMark, { done: Promise<void>; wake: () => void }>();
 
   constructor(store: Pick<Store, 'getReplayState'>, windowSize: number, clock: () => number) {
     this.#store = store;
@@ -96,6 +98,27 @@ export class ReplayGuard implements ReplayLedger {
     const mark = { deviceId, seq, nonceFp };
     d.outstanding.push(mark);
     return mark;
+  }
+
+  /**
+   * When `seq` is accepted but not yet committed nor given back (a copy of that message is waiting
+   * for its transaction), a promise that resolves once it is; undefined otherwise. A redelivered
+   * copy waits on it before it is judged again: acknowledged as a duplicate only once the original
+   * is stored, taken in its place if the original's transaction failed.
+   */
+  settled(deviceId: string, seq: number): Promise<void> | undefined {
+    const mark = this.#devices.get(deviceId)?.outstanding.find((m) => m.seq === seq);
+    if (!mark) return undefined;
+    let w = this.#waiters.get(mark);
+    if (!w) {
+      let wake!: () => void;
+      const done = new Promise<void>((r) => {
+        wake = r;
+      });
+      w = { done, wake };
+      this.#waiters.set(mark, w);
+    }
+    return w.done;
   }
 
   /** Gives an accepted seq back (the message will not be stored): its redelivery is accepted. */
@@ -159,6 +182,15 @@ export class ReplayGuard implements ReplayLedger {
       if (!d) continue;
       const gone = new Set(own);
       d.outstanding = d.outstanding.filter((m) => !gone.has(m));
+    }
+    if (this.#waiters.size > 0) {
+      for (const m of marks) {
+        const w = this.#waiters.get(m);
+        if (!w) continue;
+        this.#waiters.delete(m);
+        // After the caller has updated the live window (aborted() rebuilds it after #drop).
+        queueMicrotask(w.wake);
+      }
     }
     return [...byDevice.keys()];
   }

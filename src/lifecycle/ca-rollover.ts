@@ -9,7 +9,7 @@ import {
   type RolloverState,
   readRolloverState,
 } from '../data-dir/ca-files.ts';
-import { rebuildCrl, type VigilContext, writeFileAtomic } from '../data-dir/context.ts';
+import { rebuildCrlOf, type VigilContext, writeFileAtomic } from '../data-dir/context.ts';
 import { VigilError } from '../errors.ts';
 import { certInfo, createCa, openCa, sealCa } from '../pki/index.ts';
 import { normalizeSerial } from '../pki/serial.ts';
@@ -105,7 +105,7 @@ export class CaRollover {
     };
     await ctx.store.setMeta(ROLLOVER_META, JSON.stringify(next));
     this.#seen = JSON.stringify(next);
-    await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, previousCa: old, clock: ctx.clock });
+    await rebuildCrlOf(ctx, old);
     await ctx.store.appendAudit({
       ts: ctx.clock(),
       actor,
@@ -178,7 +178,7 @@ export class CaRollover {
     for (const f of [prev.keySealed, prev.cert]) if (existsSync(f)) unlinkSync(f);
     ctx.previousCa = null;
     await this.#setState({ ...state, phase: 'retired', retiredAt: ctx.clock() }, 'pki.rollover_retired');
-    await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, previousCa: null, clock: ctx.clock });
+    await rebuildCrlOf(ctx, null);
     await this.onTrustChanged?.();
   }
 

@@ -1,6 +1,6 @@
 import { CommandService } from '../commands/command-service.ts';
 import type { CommandRecord } from '../commands/command-store.ts';
-import { lifecycleStoresOf, type VigilContext } from '../data-dir/context.ts';
+import type { VigilContext } from '../data-dir/context.ts';
 import { CaRollover } from './ca-rollover.ts';
 import { CertRenewal } from './cert-renewal.ts';
 import { ClaimService } from './claim-service.ts';
@@ -39,7 +39,7 @@ export function createLifecycleServices(
   } = {},
 ): LifecycleServices {
   const { config, store, logger } = ctx;
-  const stores = lifecycleStoresOf(ctx);
+  const stores = ctx.lifecycleStores;
   const commands = new CommandService({
     commands: stores.commands,
     store,
@@ -123,7 +123,7 @@ export function createLifecycleServices(
 
 /** What the lifecycle status (device and fleet) reads, from a data directory. */
 export function lifecycleSources(ctx: VigilContext): FleetLifecycleSources {
-  const stores = lifecycleStoresOf(ctx);
+  const stores = ctx.lifecycleStores;
   return {
     store: ctx.store,
     rotations: stores.rotations,

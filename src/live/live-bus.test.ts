@@ -55,9 +55,15 @@ describe('LiveBus', () => {
       readings: [reading(2, 0), reading(2, 1)],
       messages: [],
     });
+    // Times as every JSON answer writes them: ISO 8601 UTC with milliseconds.
+    const wire = (seq: number, idx: number) => ({
+      ...reading(seq, idx),
+      ts: new Date(1000 + idx).toISOString(),
+      receivedAt: '1970-01-01T00:00:02.000Z',
+    });
     assert.deepEqual(got, [
-      { type: 'reading', data: reading(2, 0) },
-      { type: 'reading', data: reading(2, 1) },
+      { type: 'reading', data: wire(2, 0) },
+      { type: 'reading', data: wire(2, 1) },
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { AcceptedMessage } from '../ingest/pipeline.ts';
-import type { ReadingRecord } from '../storage/store.ts';
+import { type ReadingView, readingView } from './reading-view.ts';
 
 /** Kinds of live-feed messages (docs/api.md, "Live feed"). */
 export type LiveType = 'reading' | 'alarm' | 'device' | 'system' | 'command';
@@ -10,8 +10,11 @@ export interface LiveFrame {
   json: string;
 }
 
-/** A reading as pushed on the feed: the stored record's fields, copied one by one (nothing more). */
-export type LiveReading = ReadingRecord;
+/**
+ * What each type of message carries. The API fixes the real shapes (src/api/ports.ts,
+ * `LiveFrameData`: its own views, times ISO 8601); a reading is always {@link ReadingView}.
+ */
+export type LiveData = Record<LiveType, unknown> & { reading: ReadingView };
 
 /**
  * In-process fan-out from the producers (ingest, alarms, samplers) to the live-feed clients.
@@ -19,7 +22,7 @@ export type LiveReading = ReadingRecord;
  * src/api/live-client.ts), so a slow browser cannot slow ingest. With no subscriber a publish
  * costs nothing (not even the JSON encoding).
  */
-export class LiveBus {
+export class LiveBus<D extends LiveData = LiveData> {
   readonly #subscribers = new Set<(frame: LiveFrame) => void>();
   /** Frames published since start, and subscriber exceptions swallowed (for tests and metrics). */
   readonly stats = { published: 0, subscriberErrors: 0 };
@@ -36,7 +39,7 @@ export class LiveBus {
     return this.#subscribers.size;
   }
 
-  publish(type: LiveType, data: unknown): void {
+  publish<T extends LiveType>(type: T, data: D[T]): void {
     if (this.#subscribers.size === 0) return;
     const frame: LiveFrame = { type, json: JSON.stringify({ type, data }) };
     this.stats.published++;
@@ -52,17 +55,7 @@ export class LiveBus {
   /** Publishes the readings of one accepted message (the pipeline's `onAccepted` hook). */
   publishAccepted(ev: AcceptedMessage): void {
     if (this.#subscribers.size === 0) return;
-    for (const r of ev.readings) {
-      const reading: LiveReading = {
-        deviceId: r.deviceId,
-        seq: r.seq,
-        idx: r.idx,
-        ts: r.ts,
-        receivedAt: r.receivedAt,
-        backfill: r.backfill,
-        data: r.data,
-      };
-      this.publish('reading', reading);
-    }
+    // D['reading'] is ReadingView by the constraint on D.
+    for (const r of ev.readings) this.publish('reading', readingView(r) as D['reading']);
   }
 }

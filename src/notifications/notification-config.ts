@@ -8,6 +8,7 @@ import webpush from 'web-push';
 import type { z } from 'zod';
 import { VigilError } from '../errors.ts';
 import { type MasterKey, notifyCredentialIdentity } from '../keys/master-key.ts';
+import { parseOrRefuse as parseInput } from '../parse-or-refuse.ts';
 import type { AuditInput } from '../storage/store.ts';
 import { generateWebhookSecret } from '../webhooks/signature.ts';
 import { CHANNEL_SETTINGS, SECRET_NAMES, type SettingsChannel } from './channels/channel-settings.ts';
@@ -62,15 +63,7 @@ const CHANNEL_SECRET: Record<SettingsChannel, string | null> = {
 
 /** `body` checked with `schema`, or VIGIL_ERR_VALIDATION naming the first problem's path. */
 export function parseOrRefuse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const first = r.error.issues[0];
-    throw new VigilError(
-      'VIGIL_ERR_VALIDATION',
-      `${first?.path.join('.') || '(body)'}: ${first?.message ?? 'invalid'}`,
-    );
-  }
-  return r.data;
+  return parseInput(schema, body, '(body)');
 }
 
 function targetsOf(kind: EntityKind, e: Record<string, unknown>): Target[] {

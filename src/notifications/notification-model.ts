@@ -4,6 +4,7 @@
  * docs/alarms.md ("Routing", "Escalation", "On call") explains what each field does.
  */
 import { z } from 'zod';
+import { timeInput } from '../iso-time.ts';
 
 /** Where a notification goes. `voice` is a phone call that reads the message (SMS provider). */
 export const CHANNELS = ['email', 'sms', 'voice', 'webhook', 'push'] as const;
@@ -187,9 +188,9 @@ export const scheduleSchema = z.strictObject({
     .array(
       z.strictObject({
         contact: entityId,
-        /** ms since the Unix epoch. */
-        from: z.number().int(),
-        to: z.number().int(),
+        /** ISO 8601 (`2026-12-24T18:00:00Z`) or ms since the Unix epoch; kept as ms. */
+        from: timeInput,
+        to: timeInput,
         reason: z.string().max(200).regex(PRINTABLE).optional(),
       }),
     )

@@ -483,7 +483,10 @@ describe('notification service', () => {
       'user:admin',
     );
     const [now] = await r.service.onCall(T);
-    assert.deepEqual([now?.contactName, now?.override, now?.until], ['Omar', false, T + 7 * 24 * 60 * MIN]);
+    assert.deepEqual(
+      [now?.contactName, now?.override, now?.until],
+      ['Omar', false, new Date(T + 7 * 24 * 60 * MIN).toISOString()],
+    );
     const [later] = await r.service.onCall(T + 90 * MIN);
     assert.deepEqual([later?.contactName, later?.override], ['Boss', true]);
     await r.db.store.close();

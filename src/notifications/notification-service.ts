@@ -12,6 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { AlarmRecord, AlarmStore } from '../alarms/alarm-store.ts';
+import { iso, isoOrNull } from '../iso-time.ts';
 import type { AlarmContextSource } from './alarm-context.ts';
 import { alarmLevel, compareLevels } from './alarm-level.ts';
 import type { ChannelSender } from './channels/channel.ts';
@@ -54,14 +55,14 @@ export interface NotificationServiceOptions {
   logger: Pick<Logger, 'warn' | 'error' | 'info'>;
 }
 
-/** Who is on call for one schedule now (the alarms page). */
+/** Who is on call for one schedule now (the alarms page); times ISO 8601 UTC. */
 export interface OnCallView {
   scheduleId: string;
   scheduleName: string;
   contactId: string | null;
   contactName: string | null;
-  since: number | null;
-  until: number | null;
+  since: string | null;
+  until: string | null;
   override: boolean;
 }
 
@@ -385,14 +386,14 @@ export function onCallViews(
       scheduleName: s.name,
       contactId: who.contact,
       contactName: c?.name ?? null,
-      since: who.since,
-      until: who.until,
+      since: isoOrNull(who.since),
+      until: isoOrNull(who.until),
       override: who.override,
     };
   });
 }
 
-/** An outbox entry as the API shows it (no channel internals). */
+/** An outbox entry as the API and `vigil notify ... --json` show it (no channel internals; times ISO 8601 UTC). */
 export function outboxView(r: OutboxRecord) {
   return {
     id: r.id,
@@ -405,10 +406,10 @@ export function outboxView(r: OutboxRecord) {
     level: r.level,
     state: r.state,
     attempts: r.attempts,
-    nextAttemptAt: r.nextAttemptAt,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    sentAt: r.sentAt,
+    nextAttemptAt: isoOrNull(r.nextAttemptAt),
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
+    sentAt: isoOrNull(r.sentAt),
     lastResponse: r.lastResponse,
     subject: r.message.subject,
   };

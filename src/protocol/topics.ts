@@ -62,3 +62,27 @@ export function assertValidTopicPrefix(prefix: string): void {
     prefix.split('/').every((s) => s.length > 0 && !/[+#\u0000]/.test(s));
   if (!ok) throw new TypeError(`invalid topic prefix: ${JSON.stringify(prefix)}`);
 }
+
+/** Channels of a gateway's own topics `<prefix>/gateways/<id>/<channel>` (docs/gateway.md). */
+export const GATEWAY_CHANNELS = ['status', 'config'] as const;
+export type GatewayChannel = (typeof GATEWAY_CHANNELS)[number];
+
+/** The topic `<prefix>/gateways/<id>/<channel>`: `status` (gateway → Vigil), `config` (Vigil → gateway). */
+export function gatewayTopic(prefix: string, gatewayId: string, channel: GatewayChannel): string {
+  return `${prefix}/gateways/${gatewayId}/${channel}`;
+}
+
+/** Parses `<prefix>/gateways/<id>/<channel>` (valid id, known channel), else null. */
+export function parseGatewayTopic(
+  prefix: string,
+  topic: string,
+): { gatewayId: string; channel: GatewayChannel } | null {
+  const head = `${prefix}/gateways/`;
+  if (typeof topic !== 'string' || !topic.startsWith(head)) return null;
+  const rest = topic.slice(head.length).split('/');
+  if (rest.length !== 2) return null;
+  const [gatewayId, channel] = rest as [string, string];
+  if (!DEVICE_ID_RE.test(gatewayId) || !(GATEWAY_CHANNELS as readonly string[]).includes(channel))
+    return null;
+  return { gatewayId, channel: channel as GatewayChannel };
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { Role } from '../auth/principal.ts';
-import { rebuildCrl } from '../data-dir/context.ts';
+import { rebuildCrlOf } from '../data-dir/context.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { addDevice, revokeDevice } from '../devices/device-service.ts';
 import type { Alg } from '../protocol/aead.ts';
@@ -187,8 +187,7 @@ export class Lab {
         .revokeCertificate(serial, ctx.clock(), 'cessationOfOperation')
         .catch((e: Error) => problems.push(`service ${serial}: ${e.message}`));
     }
-    if (this.#services.length > 0)
-      await rebuildCrl({ paths: ctx.paths, store: ctx.store, ca: ctx.ca, clock: ctx.clock });
+    if (this.#services.length > 0) await rebuildCrlOf(ctx, null);
     for (const name of this.#users) {
       await this.auth.accounts.endSessions(name, SECLAB_ACTOR).catch(() => 0);
       await this.auth.accounts

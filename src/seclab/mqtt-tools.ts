@@ -16,7 +16,9 @@ export interface Creds {
 
 /**
  * Connects an MQTT 3.1.1 client and resolves on CONNACK 0; rejects with the TLS error or the
- * refusal (the message names the CONNACK code) otherwise. Never reconnects.
+ * refusal (the message names the CONNACK code) otherwise. Never reconnects, unless `extra` sets
+ * a `reconnectPeriod`: such a client then reconnects after a lost connection and redelivers its
+ * unacknowledged messages, as a device does (only its first connection attempt can fail here).
  */
 export function connectMqtt(
   url: string,
@@ -41,9 +43,18 @@ export function connectMqtt(
       client.end(true);
       reject(err);
     };
-    client.once('connect', () => resolve(client));
+    const onClose = () => fail(new Error('connection closed before CONNACK'));
+    client.once('connect', () => {
+      if ((client.options.reconnectPeriod ?? 0) > 0) {
+        // Ending the client on its first lost connection would strand its in-flight messages.
+        client.removeListener('error', fail);
+        client.removeListener('close', onClose);
+        client.on('error', () => {});
+      }
+      resolve(client);
+    });
     client.once('error', fail);
-    client.once('close', () => fail(new Error('connection closed before CONNACK')));
+    client.once('close', onClose);
   });
 }
 

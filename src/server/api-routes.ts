@@ -3,7 +3,13 @@ import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RoutePlugin } from '../api/api-deps.ts';
 import type { BackfillTracker } from '../api/backfill-tracker.ts';
 import { openApiRoutes } from '../api/openapi.ts';
-import type { DeviceControl, ExternalBrokerStatus, StatusSources } from '../api/ports.ts';
+import type {
+  DeviceControl,
+  DeviceLabelAccess,
+  ExternalBrokerStatus,
+  LiveFrameData,
+  StatusSources,
+} from '../api/ports.ts';
 import { alarmsRoutes } from '../api/routes/alarms.ts';
 import { auditRoutes } from '../api/routes/audit.ts';
 import { authRoutes } from '../api/routes/auth.ts';
@@ -12,6 +18,7 @@ import { commandsRoutes } from '../api/routes/commands.ts';
 import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
+import { gatewaysRoutes } from '../api/routes/gateways.ts';
 import { healthRoutes } from '../api/routes/health.ts';
 import { lifecycleRoutes } from '../api/routes/lifecycle.ts';
 import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } from '../api/routes/live.ts';
@@ -31,9 +38,11 @@ import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { ContinuityService } from '../continuity/continuity-service.ts';
 import type { LinkTracker } from '../continuity/link-tracker.ts';
 import type { LifecycleStores, VigilContext } from '../data-dir/context.ts';
+import { labelsOf, setDeviceLabels } from '../device-labels/device-label-service.ts';
 import { deleteDevice, revokeDevice, setDeviceEnabled } from '../devices/device-service.ts';
 import { provisionInMemory } from '../devices/provision-in-memory.ts';
 import { VigilError } from '../errors.ts';
+import type { GatewayView } from '../gateways/gateway-registry.ts';
 import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
 import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
@@ -55,9 +64,11 @@ export interface ApiWiring {
   /** Commands and the key and certificate lifecycle; absent on PostgreSQL (not available there yet). */
   lifecycle?: LifecycleServices | undefined;
   notifications: Notifications;
-  bus: LiveBus;
+  bus: LiveBus<LiveFrameData>;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
+  /** Gateways and their last status (docs/gateway.md); absent on PostgreSQL (none can exist there). */
+  gateways?: { views(): GatewayView[] } | undefined;
   /** Drops the device's cached status and, when it is disabled, its live MQTT session. */
   onDeviceChanged: (id: string, enabled: boolean) => void;
   liveLimits?: Partial<LiveLimits> | undefined;
@@ -92,6 +103,18 @@ function lifecycleApiRoutes(
       reject: (serial, actor, reason) => lifecycle.claims.reject(serial, actor, reason),
     }),
   ];
+}
+
+/** Bed and ward labels over the SQLite label store; undefined on PostgreSQL (not available there yet). */
+function deviceLabelAccess(ctx: VigilContext): DeviceLabelAccess | undefined {
+  const labels = ctx.deviceLabels;
+  if (!labels) return undefined;
+  const deps = { devices: ctx.store, labels, clock: ctx.clock };
+  return {
+    all: async () => new Map((await labels.listLabels()).map((r) => [r.deviceId, labelsOf(r)])),
+    get: async (id) => labelsOf(await labels.getLabels(id)),
+    set: (id, next, actor) => setDeviceLabels(deps, id, next, actor),
+  };
 }
 
 /**
@@ -160,12 +183,12 @@ export function composeApiRoutes(w: ApiWiring): {
           return d && { batch: d.batch, token: d.token, dispatchedAt: d.dispatchedAt, shipment: d.shipment };
         },
       },
+      labels: deviceLabelAccess(ctx),
       clock,
     }),
     deviceProvisioningRoutes(control, clock),
-    ...(w.lifecycle && ctx.lifecycleStores
-      ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status)
-      : []),
+    gatewaysRoutes(w.gateways ?? { views: () => [] }),
+    ...(w.lifecycle ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status) : []),
     readingsRoutes(store, clock),
     auditRoutes(store, clock),
     systemRoutes(status),
@@ -215,6 +238,8 @@ export function statusSources(p: {
   externalLink: { stats(): { connected: boolean }; brokers?: () => ExternalBrokerStatus[] } | undefined;
   continuity: ContinuityService;
   links: LinkTracker;
+  /** Gateway figures for /metrics; absent where gateways are not available (PostgreSQL). */
+  gateways?: { metrics(): string } | undefined;
   /** The sinks' status; absent in processes that run no sinks (the PostgreSQL roles). */
   sinks?: StatusSources['sinks'];
 }): StatusSources {
@@ -236,9 +261,10 @@ export function statusSources(p: {
     externalBrokers: () => p.externalLink?.brokers?.() ?? [],
     dbPath: p.ctx.paths.db,
     caCertPem: p.ctx.ca.certPem,
-    ...(p.ctx.lifecycleStores ? { lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)) } : {}),
+    lifecycle: () => fleetLifecycle(lifecycleSources(p.ctx)),
     continuity: () => p.continuity.report(),
     link: (id) => p.links.get(id),
+    ...(p.gateways ? { gatewayMetrics: p.gateways.metrics.bind(p.gateways) } : {}),
     ...(p.sinks ? { sinks: p.sinks } : {}),
   };
 }

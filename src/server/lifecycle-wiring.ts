@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { LiveFrameData } from '../api/ports.ts';
 import { type BrokerIdentity, claimTopic } from '../broker/acl.ts';
 import { commandView } from '../commands/command-view.ts';
 import type { VigilContext } from '../data-dir/context.ts';
@@ -11,12 +12,15 @@ import type { LiveBus } from '../live/live-bus.ts';
 import { normalizeSerial } from '../pki/index.ts';
 import type { DeviceRecord } from '../storage/store.ts';
 
-/** The server's lifecycle services; VIGIL_ERR_CONFIG on PostgreSQL, where they are not available yet. */
+/**
+ * The server's lifecycle services; VIGIL_ERR_CONFIG in a process that does not run them (the
+ * `--role ingest|rules|api` parts of a split deployment: they run in `--role all` processes).
+ */
 export function lifecycleOf(server: { lifecycle: LifecycleServices | null }): LifecycleServices {
   if (!server.lifecycle) {
     throw new VigilError(
       'VIGIL_ERR_CONFIG',
-      'commands and the key and certificate lifecycle need the SQLite store',
+      'commands and the key and certificate lifecycle run in vigil start --role all processes',
     );
   }
   return server.lifecycle;
@@ -50,7 +54,7 @@ export interface LifecycleWiring {
 
 export function wireLifecycle(p: {
   ctx: VigilContext;
-  bus: LiveBus;
+  bus: LiveBus<LiveFrameData>;
   keyring: DeviceKeyring;
   logger: Logger;
   /** A renewal revoked a superseded certificate: rebuild the CRL and apply it (coalesced). */

@@ -2,6 +2,7 @@
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { RouteInfo, RoutePlugin } from '../api/api-deps.ts';
+import type { LiveFrameData } from '../api/ports.ts';
 import type { LiveLimits, LiveStats } from '../api/routes/live.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { LockoutPolicy } from '../auth/lockout.ts';
@@ -9,6 +10,7 @@ import type { Authenticator } from '../auth/principal.ts';
 import type { SessionTimeouts } from '../auth/sessions.ts';
 import type { EmbeddedBroker } from '../broker/embedded-broker.ts';
 import type { ContinuityService } from '../continuity/continuity-service.ts';
+import type { GatewayRegistry } from '../gateways/gateway-registry.ts';
 import type { AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
@@ -36,13 +38,15 @@ export interface RunningServer {
   /** Alarm notifications: the service (routing, escalation, outbox), configuration, senders. */
   notifications: Notifications;
   /** The live feed: its bus (publish here) and counters. */
-  live: { bus: LiveBus; stats: LiveStats };
+  live: { bus: LiveBus<LiveFrameData>; stats: LiveStats };
   /** Every API route with its access rule. */
   routes: readonly RouteInfo[];
   /** Commands to devices and the key and certificate lifecycle (null on PostgreSQL: not there yet). */
   lifecycle: LifecycleServices | null;
   /** Server certificate renewal with hot swap on both listeners (null without the lifecycle). */
   serverCert: ServerCertRenewal | null;
+  /** Gateways: identities, device sets, last status (docs/gateway.md); null on PostgreSQL. */
+  gateways: GatewayRegistry | null;
   /** Backups, UPS, data volume and the system alarms they raise. */
   continuity: ContinuityService;
   /** The sinks (InfluxDB, webhooks) fed from the outbox. */

@@ -1,8 +1,9 @@
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import { startApiServer } from '../api/api-server.ts';
-import type { IngestMeter, StatusSources } from '../api/ports.ts';
+import type { IngestMeter, LiveFrameData, StatusSources } from '../api/ports.ts';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.ts';
 import type { VigilContext } from '../data-dir/context.ts';
+import type { GatewayView } from '../gateways/gateway-registry.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
@@ -23,7 +24,9 @@ export interface ApiPartDeps {
   notifications: Notifications;
   /** Commands and the key and certificate lifecycle (`vigil start` on SQLite); absent elsewhere. */
   lifecycle?: LifecycleServices | undefined;
-  bus: LiveBus;
+  /** Gateways and their last status (`vigil start` on SQLite); absent elsewhere. */
+  gateways?: { views(): GatewayView[] } | undefined;
+  bus: LiveBus<LiveFrameData>;
   fdBudget: FdBudget;
   rejections: RejectionRecorder;
   /** This process's ingest figures (an API-only process has none). */
@@ -60,6 +63,7 @@ export async function startApiPart(d: ApiPartDeps) {
     shipments: d.shipments,
     notifications: d.notifications,
     lifecycle: d.lifecycle,
+    gateways: d.gateways,
     bus: d.bus,
     status: d.status,
     onDeviceChanged: d.onDeviceChanged,

@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { alarmView } from '../alarms/alarm-view.ts';
 import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
+import type { LiveFrameData } from '../api/ports.ts';
 import { ingestWorkerName } from '../broker/mosquitto-config.ts';
 import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import type { ClusterBackend, ClusterFeed } from '../cluster/cluster-backend.ts';
@@ -33,6 +34,8 @@ import { LiveBus } from '../live/live-bus.ts';
 import { createProcessFdBudget } from '../process/process-fd-budget.ts';
 import { runShutdown, type ShutdownOutcome, type ShutdownStep } from '../process/shutdown.ts';
 import { ShipmentService } from '../shipments/shipment-service.ts';
+import { buildSinks } from '../sinks/build-sinks.ts';
+import { type SinkService, startSinkService } from '../sinks/sink-service.ts';
 import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { statusSources } from './api-routes.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
@@ -136,6 +139,8 @@ export async function startRoleServer(
   } else if (role === 'rules') {
     const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     let leader: Notifications | undefined;
+    // The sinks deliver from the outbox the ingest processes fill: one process at a time, the leader.
+    let sinks: SinkService | undefined;
     // Read-only use: the notification texts name a device's shipments.
     const leaderShipments = new ShipmentService({
       shipments: ctx.shipmentStore,
@@ -159,6 +164,8 @@ export async function startRoleServer(
       onLeader: async (leading) => {
         await leader?.service.stop();
         leader = undefined;
+        await sinks?.stop();
+        sinks = undefined;
         if (!leading) return;
         // A fresh service: its start routes the alarms opened while no process led.
         const n = createNotifications({
@@ -170,11 +177,22 @@ export async function startRoleServer(
         });
         await n.service.start();
         leader = n;
-        logger.info('rules: leading (alarm notifications run here)');
+        sinks = await startSinkService({
+          sinks: buildSinks(config.sinks, config.dataDir),
+          config: config.sinks,
+          outbox: ctx.sinkOutbox,
+          alarms: ctx.alarmStore,
+          logger,
+          clock,
+        });
+        logger.info('rules: leading (alarm notifications and sinks run here)');
       },
     });
     const feed: ClusterFeed = cluster.listen({
-      onAccepted: (ev) => worker.onAccepted(ev),
+      onAccepted: (ev) => {
+        worker.onAccepted(ev);
+        if (ev.readings.length > 0) sinks?.wake();
+      },
       // Every alarm change of every process (acknowledgements in API processes included) reaches
       // the leader's notification service, which routes, escalates or stops.
       onAlarm: (id) => {
@@ -194,10 +212,11 @@ export async function startRoleServer(
       { name: 'feed', run: () => feed.close() },
       { name: 'rules', run: () => worker.stop() },
       { name: 'notifications', run: () => leader?.service.stop() },
+      { name: 'sinks', run: () => sinks?.stop() },
     );
     finish.push({ name: 'retention', run: () => clearInterval(retention) });
   } else {
-    const bus = new LiveBus();
+    const bus = new LiveBus<LiveFrameData>();
     const backfill = new BackfillTracker();
     const rejections = new RejectionRecorder({ store, logger, clock });
     rejections.start();

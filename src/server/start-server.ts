@@ -4,6 +4,7 @@ import { alarmView } from '../alarms/alarm-view.ts';
 import { observeAlarmStore } from '../alarms/observed-alarm-store.ts';
 import { apiRuntimeOf, httpsGuardOf } from '../api/api-server.ts';
 import { BackfillTracker } from '../api/backfill-tracker.ts';
+import type { LiveFrameData } from '../api/ports.ts';
 import { storageFiles } from '../api/system-status.ts';
 import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { EmbeddedBroker } from '../broker/embedded-broker.ts';
@@ -12,7 +13,7 @@ import { type BrokerLinks, startBrokerLinks } from '../cluster/broker-links.ts';
 import { type ContinuityService, startContinuity } from '../continuity/continuity-service.ts';
 import { LinkTracker } from '../continuity/link-tracker.ts';
 import { trustBundlePem } from '../data-dir/ca-files.ts';
-import { rebuildCrl, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
+import { rebuildCrlOf, serverTlsMaterial, type VigilContext } from '../data-dir/context.ts';
 import { takeServerLock } from '../data-dir/server-lock.ts';
 import { ensureServiceCert } from '../data-dir/service-cert.ts';
 import { DeviceKeyring } from '../ingest/device-keyring.ts';
@@ -31,6 +32,7 @@ import { watchStoreChanges } from '../storage/change-watcher.ts';
 import { statusSources } from './api-routes.ts';
 import { brokerIdentityResolver } from './broker-identity.ts';
 import { coalesce } from './coalesce.ts';
+import { gatewayBrokerHooks, wireGateways } from './gateway-wiring.ts';
 import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
 import type { RunningServer, ServerOptions } from './running-server.ts';
@@ -55,7 +57,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   let wired: LifecycleWiring | undefined;
   const keyring = new DeviceKeyring(store, ctx.master, (id) => wired?.services.rotation.nextKid(id));
   // One bus for the live feed: fed by ingest (below), by alarm changes and by the API's samplers.
-  const bus = new LiveBus();
+  const bus = new LiveBus<LiveFrameData>();
   // Devices delivering buffered samples (continuity indicators of /api/v1/system).
   const backfill = new BackfillTracker();
   // Devices' latest link events: broker and outbox depth (docs/protocol.md §8).
@@ -104,21 +106,20 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     logger,
     clock,
   });
-  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them; on
-  // the SQLite store (src/data-dir/context.ts: not on PostgreSQL yet).
-  wired = ctx.lifecycleStores
-    ? wireLifecycle({
-        ctx,
-        bus,
-        keyring,
-        logger,
-        // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
-        // dropping every cached key as a full refresh would.
-        onRevoked: () => crlUpdates.request(),
-      })
-    : undefined;
+  // Commands to devices (durable, signed) and the key and certificate lifecycle built on them.
+  wired = wireLifecycle({
+    ctx,
+    bus,
+    keyring,
+    logger,
+    // A renewal revoked a superseded certificate: a new CRL for the broker (coalesced), without
+    // dropping every cached key as a full refresh would.
+    onRevoked: () => crlUpdates.request(),
+  });
   const lifecycle = wired;
   const commands = lifecycle?.services.commands;
+  // Gateways (docs/gateway.md): identities, device sets, status; in the lifecycle's store.
+  const gateways = await wireGateways(ctx, ctx.lifecycleStores.gateways, logger);
   // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
   await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
@@ -132,6 +133,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     opts.onAccepted?.(ev);
   };
   const pipeline = new IngestPipeline({
+    gatewayOf: (id) => gateways?.gatewayOf(id),
     store,
     keyring,
     master: ctx.master,
@@ -148,7 +150,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   });
   let continuity: ContinuityService | undefined;
   const crlUpdates = coalesce(() => updateCrlOnly());
-  let crl = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+  const crlOf = () => rebuildCrlOf(ctx);
+  let crl = await crlOf();
   const tls = serverTlsMaterial(ctx);
   // Before devices can connect: stored alarms restored, recent readings re-judged.
   await alarmService.start();
@@ -185,6 +188,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
               lifecycle.services.claims.onClaim(c),
           }
         : {}),
+      ...(gateways ? { onGatewayStatus: (id: string, p: Buffer) => gateways.onStatus(id, p) } : {}),
     });
     const l = link;
     lifecycle?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
@@ -197,6 +201,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
           'external broker not subscribed yet; retrying',
         ),
       );
+    // After the wait: a config that cannot be sent yet goes out when its gateway reports `up`.
+    await gateways?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain), crl.pem);
     mqttPort = Number(new URL(external.url).port || 8883);
   } else {
     broker = new EmbeddedBroker({
@@ -225,7 +231,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
               lifecycle.services.claims.onClaim(c),
           }
         : {}),
-      resolveIdentity: brokerIdentityResolver({ store, keyring, lifecycle }),
+      ...gatewayBrokerHooks(gateways, brokerIdentityResolver({ store, keyring, lifecycle })),
       onSecurityEvent: (ev) =>
         rejections.record({
           // Counted by the broker's short reason (unknown_ca, cert_revoked, acl_publish, ...).
@@ -239,20 +245,24 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     mqttPort = await broker.start();
     const b = broker;
     lifecycle?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
+    await gateways?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain), crl.pem);
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
   async function updateCrlOnly(): Promise<void> {
-    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+    await applyCrl(await crlOf());
+  }
+  async function applyCrl(next: typeof crl): Promise<void> {
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
+    await gateways?.setCrl(next.pem);
   }
   async function refresh(): Promise<void> {
     keyring.invalidate();
-    const next = await rebuildCrl({ paths: ctx.paths, store, ca: ctx.ca, previousCa: ctx.previousCa, clock });
+    await gateways?.load(); // `vigil gateway bind|unbind` from another process applies at once
+    const next = await crlOf();
     const added = next.serials.filter((s) => !crl.serials.includes(s));
-    crl = next;
-    broker?.updateCrl(next.pem, next.serials);
+    await applyCrl(next);
     for (const d of await store.listDevices()) {
       if (d.status !== 'enabled') broker?.disconnect(d.id);
     }
@@ -311,12 +321,14 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       continuity: continuityService,
       links,
       sinks: () => sinks.status(),
+      gateways: gateways ?? undefined,
     }),
     readOnly: () => continuityService.readOnlyReason(),
     alarms,
     shipments,
     notifications,
     lifecycle: lifecycle?.services,
+    gateways: gateways ?? undefined,
     bus,
     fdBudget,
     rejections,
@@ -389,6 +401,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     sinks,
     lifecycle: lifecycle?.services ?? null,
     serverCert,
+    gateways,
     stop: () =>
       (stopping ??= runShutdown(
         {

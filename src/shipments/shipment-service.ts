@@ -10,6 +10,7 @@ import { profileOverrides } from '../coldchain/policy-overrides.ts';
 import type { TemperatureProfile } from '../coldchain/profiles.ts';
 import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
+import { parseOrRefuse } from '../parse-or-refuse.ts';
 import type { MessageRecord, Store } from '../storage/store.ts';
 import {
   DELIVERY_TOKEN_PURPOSE,
@@ -101,15 +102,7 @@ export class ShipmentService {
 
   /** Creates a planned shipment. VIGIL_ERR_VALIDATION, VIGIL_ERR_PROFILE, VIGIL_ERR_NOT_FOUND (device). */
   async create(input: CreateShipmentInput, actor: string): Promise<Shipment> {
-    const parsed = createShipmentSchema.safeParse(input);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      throw new VigilError(
-        'VIGIL_ERR_VALIDATION',
-        `${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}`,
-      );
-    }
-    const i = parsed.data;
+    const i = parseOrRefuse(createShipmentSchema, input);
     const profile = profileWithPolicy(i.profile as Shipment['profile'], i.alarmPolicy);
     const resolved = shipmentProfile({ profile });
     const device = await this.#d.store.getDevice(i.deviceId);

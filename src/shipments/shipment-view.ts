@@ -1,19 +1,16 @@
 /**
- * Shipments as `vigil shipment ... --json` prints them: the API's shape and field names
- * (src/api/routes/shipments.ts), with times as ISO 8601 UTC strings (docs/cli.md). Neither view
+ * Shipments as the API (src/api/shipment-schemas.ts), the live dashboard and
+ * `vigil shipment ... --json` show them: one shape, times as ISO 8601 UTC strings. Neither view
  * holds the delivery token or its hash.
  */
-import { alarmViewIso } from '../alarms/alarm-view.ts';
+import { alarmView } from '../alarms/alarm-view.ts';
 import { profileOverrides } from '../coldchain/policy-overrides.ts';
+import { iso, isoOrNull } from '../iso-time.ts';
 import type { Shipment } from './shipment.ts';
 import type { ShipmentDetail } from './shipment-detail.ts';
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null | undefined): string | null =>
-  ms === null || ms === undefined ? null : iso(ms);
-
-/** One shipment without its cold-chain record (`shipment list`, `shipment create`). */
-export function shipmentCliView(s: Shipment) {
+/** One shipment without its cold-chain record (lists, `shipment create`, after a change). */
+export function shipmentView(s: Shipment) {
   return {
     id: s.id,
     deviceId: s.deviceId,
@@ -72,11 +69,11 @@ export function shipmentPolicyView(p: ShipmentDetail['profile']) {
   };
 }
 
-/** `vigil shipment show ID --json`: the shipment and its cold-chain record, as the API's detail. */
-export function shipmentDetailCliView(d: ShipmentDetail) {
+/** A shipment and its cold-chain record (`GET /api/v1/shipments/:id`, `vigil shipment show ID --json`). */
+export function shipmentDetailView(d: ShipmentDetail) {
   const sum = d.summary;
   return {
-    shipment: shipmentCliView(d.shipment),
+    shipment: shipmentView(d.shipment),
     profile: {
       name: d.profile.name,
       preset: d.profile.preset,
@@ -103,7 +100,7 @@ export function shipmentDetailCliView(d: ShipmentDetail) {
       })),
       gaps: sum.gaps.map((g) => ({ start: iso(g.start), end: iso(g.end), durationMs: g.durationMs })),
     },
-    alarms: d.alarms.map(alarmViewIso),
+    alarms: d.alarms.map(alarmView),
     custody: d.custody.map((e) => ({ at: iso(e.at), action: e.action, actor: e.actor, detail: e.detail })),
   };
 }

@@ -463,6 +463,15 @@ export class SimDevice implements OpsDevice {
   }
 
   /**
+   * The radio has coverage again (after `record(..., false)`): the backlog leaves in full batches,
+   * paced as after a real outage (tests and tools that buffer a backlog, then release it at once).
+   */
+  restoreLink(): void {
+    this.#linkUp = true;
+    this.#drain();
+  }
+
+  /**
    * Publishes a ready-made body on a channel through the outbox (tests and tools); returns the
    * envelope's seq (the `seq` of its {@link PublishResult}).
    */

@@ -6,7 +6,8 @@
  * even across a crash, and ingest never waits for a sink. A sink's runner reads the oldest
  * entries, delivers them and removes them (at-least-once delivery).
  *
- * The SQLite adapter is `src/storage/adapters/sqlite-sink-outbox.ts`; every adapter must pass
+ * The adapters are `src/storage/adapters/sqlite-sink-outbox.ts` (filled by a trigger) and
+ * `postgres-sink-outbox.ts` (filled by the ingest statement); every adapter must pass
  * `runSinkOutboxContract` (src/sinks/sink-outbox-contract.ts).
  */
 import type { DeviceProfile } from '../protocol/device-profile.ts';

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { AlarmStore } from '../alarms/alarm-store.ts';
 import type { SinksConfig } from '../config/sinks-schema.ts';
-import { VigilError } from '../errors.ts';
 import type { Sink } from './sink.ts';
 import { SinkAlarms } from './sink-alarms.ts';
 import type { SinkOutbox } from './sink-outbox.ts';
@@ -13,8 +12,7 @@ const ALARM_TICK_MS = 10_000;
 export interface SinkServiceOptions {
   sinks: readonly Sink[];
   config: Pick<SinksConfig, 'alarmAfterMinutes' | 'maxOutbox' | 'timeoutMs' | 'retryMaxMs'>;
-  /** Undefined when the store has none (PostgreSQL), where the configuration allows no sink. */
-  outbox: SinkOutbox | undefined;
+  outbox: SinkOutbox;
   alarms: AlarmStore;
   logger: Logger;
   clock: () => number;
@@ -33,15 +31,10 @@ export interface SinkService {
 /**
  * Registers the configured sinks with the outbox (from then on every stored reading is queued
  * for each of them), runs one runner per sink and keeps the sink alarms in step. With no sink
- * configured the outbox is emptied and nothing runs; a store without an outbox runs none.
+ * configured the outbox is emptied and nothing runs.
  */
 export async function startSinkService(o: SinkServiceOptions): Promise<SinkService> {
   const { outbox } = o;
-  if (!outbox) {
-    if (o.sinks.length > 0)
-      throw new VigilError('VIGIL_ERR_CONFIG', 'sinks need the SQLite store: this store has no sink outbox');
-    return { wake: () => {}, status: async () => [], stop: async () => {} };
-  }
   await outbox.setTargets(
     o.sinks.map((s) => ({ name: s.name, capacity: o.config.maxOutbox, devices: s.devices })),
   );

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Page, Browser as PlaywrightBrowser } from 'playwright-core';
 import type { Role } from '../../src/auth/principal.ts';
 import { SESSION_COOKIE } from '../../src/auth/sessions.ts';
 import { base32Decode, TOTP_STEP_SECONDS, totpCode, totpStep } from '../../src/auth/totp.ts';
@@ -176,4 +176,25 @@ export async function signInPage(page: Page, httpUrl: string, user: EnrolledUser
   await page.getByTestId('totp-submit').click();
   await page.getByTestId('sign-out').waitFor({ timeout: 15_000 });
   return step;
+}
+
+/** Debian's Chromium (CHROMIUM_PATH overrides), as the browser tests drive it. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Headless Chromium with the project's flags: no sandbox (containers), no GPU, and no traffic of
+ * its own (background networking, component updates, sync), so a test talks to loopback only.
+ */
+export async function launchChromium(): Promise<PlaywrightBrowser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }

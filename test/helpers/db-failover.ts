@@ -22,6 +22,17 @@ export interface DbFailoverResult {
   writeDowntimeMs: number;
   /** kill -9 to `pg_ctl promote` returned (includes the test's 1 s wait before promoting). */
   promoteMs: number;
+  /** Times the device connected again after its first connection. */
+  reconnects: number;
+}
+
+export interface DbFailoverOptions {
+  /**
+   * Cut the device's connection 100 ms after the kill, while its messages wait for the database:
+   * it reconnects and redelivers them (each copy must wait for its original, see
+   * src/ingest/steps/check-replay.ts).
+   */
+  dropLinkDuringOutage?: boolean;
 }
 
 export const PROMOTE_DELAY_MS = 1000;
@@ -30,14 +41,25 @@ export async function runDbFailover(
   primary: PgServer,
   standby: PgServer,
   total: number,
+  o: DbFailoverOptions = {},
 ): Promise<DbFailoverResult> {
   const url = `postgres://vigil:${encodeURIComponent(primary.password)}@localhost:${primary.port},localhost:${standby.port}/postgres?${new URLSearchParams(
     { sslrootcert: primary.caFile, target_session_attrs: 'read-write', connect_timeout: '2' },
   )}`;
-  const inst = await startInstance({ storage: { url, retryForMs: 120_000 } });
+  // The device streams as fast as Vigil acknowledges, up to 16 in flight: a few hundred messages
+  // a second once the promoted standby takes writes without waiting for a synchronous standby,
+  // above the per-device publish limit (mqtt.publishRatePerSec 100, burst 200). The broker would
+  // close its connection for that, which is not what this scenario measures: the limit is raised.
+  const inst = await startInstance({
+    storage: { url, retryForMs: 120_000 },
+    mqtt: { publishRatePerSec: 100_000, publishBurst: 100_000 },
+  });
   try {
     const b = await inst.addDevice('truck-fail');
+    // Reconnects and redelivers what was not acknowledged, should its connection drop.
     const c = await connectDevice(inst.url, b, { reconnectPeriod: 500 });
+    let reconnects = 0;
+    c.on('connect', () => reconnects++);
     const acked: { seq: number; at: number }[] = [];
     let killedAt = 0;
     let promotedAt = 0;
@@ -79,6 +101,7 @@ export async function runDbFailover(
             if (!failover && acked.length >= total / 3) {
               killedAt = Date.now();
               primary.kill9();
+              if (o.dropLinkDuringOutage) setTimeout(() => c.stream.destroy(), 100);
               failover = (async () => {
                 await new Promise((r) => setTimeout(r, PROMOTE_DELAY_MS));
                 await standby.promote();
@@ -114,6 +137,7 @@ export async function runDbFailover(
       newPrimaryReadOnly: String(onNew[0]?.ro),
       writeDowntimeMs: downtime,
       promoteMs: promotedAt - killedAt,
+      reconnects,
     };
   } finally {
     await inst.destroy();

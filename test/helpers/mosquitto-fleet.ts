@@ -7,13 +7,17 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mosquittoConfigCommand } from '../../src/cli/commands/mosquitto-config.ts';
 import { openContext, type VigilContext } from '../../src/data-dir/context.ts';
 import { addDevice } from '../../src/devices/device-service.ts';
 import type { DeviceProfile } from '../../src/protocol/device-profile.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../../src/sim/device-bundle.ts';
 import { MASTER_KEY_HEX } from './instance.ts';
-import { freeLoopbackPort, type MosquittoProcess, mosquittoProcess } from './mosquitto-process.ts';
+import {
+  freeLoopbackPort,
+  type MosquittoProcess,
+  mosquittoProcess,
+  writeMosquittoConfig,
+} from './mosquitto-process.ts';
 import { startVigilChild, type VigilChild } from './vigil-child.ts';
 
 export interface FleetBroker {
@@ -94,18 +98,8 @@ export async function mosquittoFleet(o: FleetOptions): Promise<MosquittoFleet> {
       await c.close();
     }
     for (const [i, port] of ports.entries()) {
-      const out: string[] = [];
       const mq = join(dir, `mq${i}`);
-      const argv = ['--data-dir', dataDir, '--out', mq, '--port', String(port), '--host', '127.0.0.1'];
-      if (process.getuid?.() === 0) argv.push('--user', 'root');
-      const io = {
-        out: (l: string) => out.push(l),
-        err: (l: string) => out.push(l),
-        env,
-        signal: new AbortController().signal,
-      };
-      if ((await mosquittoConfigCommand(argv, io)) !== 0)
-        throw new Error(`mosquitto-config: ${out.join('\n')}`);
+      await writeMosquittoConfig(dataDir, mq, port);
       const proc = mosquittoProcess(mq);
       brokers.push({ url: `mqtts://127.0.0.1:${port}`, port, proc });
       await proc.start();

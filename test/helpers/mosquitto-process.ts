@@ -8,6 +8,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { mosquittoConfigCommand } from '../../src/cli/commands/mosquitto-config.ts';
+import { MASTER_KEY_HEX } from './instance.ts';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
@@ -82,4 +84,23 @@ export function mosquittoProcess(dir: string): MosquittoProcess {
     },
   };
   return p;
+}
+
+/**
+ * Runs `vigil mosquitto-config` in-process: the broker's files for the data directory `dataDir`
+ * into `outDir`, listening on 127.0.0.1:`port`. Started as root, Mosquitto would switch to the
+ * `mosquitto` user, which cannot read a root-owned temporary directory; tests keep it as root.
+ * Throws with the command's output when it fails.
+ */
+export async function writeMosquittoConfig(dataDir: string, outDir: string, port: number): Promise<void> {
+  const out: string[] = [];
+  const argv = ['--data-dir', dataDir, '--out', outDir, '--port', String(port), '--host', '127.0.0.1'];
+  if (process.getuid?.() === 0) argv.push('--user', 'root');
+  const io = {
+    out: (l: string) => out.push(l),
+    err: (l: string) => out.push(l),
+    env: { VIGIL_MASTER_KEY: MASTER_KEY_HEX },
+    signal: new AbortController().signal,
+  };
+  if ((await mosquittoConfigCommand(argv, io)) !== 0) throw new Error(`mosquitto-config: ${out.join('\n')}`);
 }

@@ -178,7 +178,9 @@ export function spawnVigil(args: string[], o: RunOptions & { terminal?: boolean 
     },
     stop: async (signal = 'SIGINT') => {
       if (!ended) child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      // A graceful stop drains and closes the stores: on a loaded machine it can take many
+      // seconds. Only a real hang reaches the SIGKILL (and fails the caller's exit-code check).
+      const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
       const r = await done;
       clearTimeout(t);
       return r;

@@ -1,25 +1,31 @@
 /** Number, time and size formatting for people; tabular figures are set in CSS. */
+import { msOrNull } from './instant.ts';
 import { zoned } from './timezone.ts';
+
+export { ms, msOrNull } from './instant.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** `2026-11-21 14:05:09` in the user's time zone (timezone.ts). */
-export function absTime(ts: number | null | undefined): string {
-  if (ts === null || ts === undefined || !Number.isFinite(ts)) return '–';
+export function absTime(t: string | number | null | undefined): string {
+  const ts = msOrNull(t);
+  if (ts === null || !Number.isFinite(ts)) return '–';
   const d = zoned(ts);
   return `${d.year}-${pad(d.month)}-${pad(d.day)} ${pad(d.hour)}:${pad(d.minute)}:${pad(d.second)}`;
 }
 
 /** `2026-11-21` in the user's time zone. */
-export function absDate(ts: number | null | undefined): string {
-  if (ts === null || ts === undefined || !Number.isFinite(ts)) return '–';
+export function absDate(t: string | number | null | undefined): string {
+  const ts = msOrNull(t);
+  if (ts === null || !Number.isFinite(ts)) return '–';
   const d = zoned(ts);
   return `${d.year}-${pad(d.month)}-${pad(d.day)}`;
 }
 
 /** `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 d ago`; `never` for null. */
-export function relTime(ts: number | null | undefined, now = Date.now()): string {
-  if (ts === null || ts === undefined || !Number.isFinite(ts)) return 'never';
+export function relTime(t: string | number | null | undefined, now = Date.now()): string {
+  const ts = msOrNull(t);
+  if (ts === null || !Number.isFinite(ts)) return 'never';
   const s = Math.round((now - ts) / 1000);
   if (s < -5) return `in ${duration(-s)}`;
   if (s < 5) return 'just now';

@@ -5,6 +5,7 @@
  * with its age.
  */
 import { onlineWindowMs } from '../../src/rules/device-cadence.ts';
+import { ms } from './format.ts';
 import type { Device } from './types.ts';
 
 /** The window where the interval is not known (src/api/routes/devices.ts ONLINE_WINDOW_MS). */
@@ -15,7 +16,7 @@ export function isOnline(
   now: number,
 ): boolean {
   if (d.status !== 'enabled' || d.lastSeenAt === null) return false;
-  return now - d.lastSeenAt <= onlineWindowMs(d.expectedIntervalMs, ONLINE_WINDOW_MS);
+  return now - ms(d.lastSeenAt) <= onlineWindowMs(d.expectedIntervalMs, ONLINE_WINDOW_MS);
 }
 
 /** How old the latest reading is (by its arrival) and whether that makes it stale; null without one. */
@@ -24,6 +25,6 @@ export function staleness(
   now: number,
 ): { stale: boolean; ageMs: number } | null {
   if (!d.latest) return null;
-  const ageMs = Math.max(0, now - d.latest.receivedAt);
+  const ageMs = Math.max(0, now - ms(d.latest.receivedAt));
   return { stale: ageMs > onlineWindowMs(d.expectedIntervalMs, ONLINE_WINDOW_MS), ageMs };
 }

@@ -8,6 +8,7 @@
  * for each parameter the highest score of its min, mean and max. Averaging therefore never hides
  * a deterioration; the total is an upper bound of the bucket's readings' scores.
  */
+
 import {
   type Consciousness,
   type News2Band,
@@ -22,6 +23,7 @@ import {
   scoreSystolicBp,
   scoreTemperature,
 } from '../../src/rules/news2.ts';
+import { ms } from './instant.ts';
 import type { Scalar, Series, SeriesPoint } from './types.ts';
 
 /** One scored point: the total, its band and the per-parameter scores. */
@@ -55,7 +57,13 @@ export function scorePoint(p: SeriesPoint): News2Point | null {
   if (!p.min && !p.max) {
     const r = news2FromSample(p.values);
     if ('missing' in r) return null;
-    return { ts: p.ts, total: r.total, band: r.band, redScore: r.redScore, parameters: { ...r.parameters } };
+    return {
+      ts: ms(p.ts),
+      total: r.total,
+      band: r.band,
+      redScore: r.redScore,
+      parameters: { ...r.parameters },
+    };
   }
   const onOxygen = p.values.on_oxygen;
   const consciousness = p.values.consciousness;
@@ -81,7 +89,7 @@ export function scorePoint(p: SeriesPoint): News2Point | null {
   const total = nums.reduce((a, b) => a + b, 0);
   const redScore = nums.some((v) => v === 3);
   return {
-    ts: p.ts,
+    ts: ms(p.ts),
     total,
     band: news2Band(total, redScore),
     redScore,

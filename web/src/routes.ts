@@ -55,6 +55,13 @@ export const ROUTES: RouteDef[] = [
     load: async () => (await import('./pages/alarms.ts')).alarmsPage,
   },
   {
+    name: 'gateways',
+    title: 'Gateways',
+    nav: true,
+    anyOf: ['devices.read'],
+    load: async () => (await import('./pages/gateways.ts')).gatewaysPage,
+  },
+  {
     name: 'system',
     title: 'System',
     nav: true,

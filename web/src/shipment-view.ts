@@ -3,6 +3,7 @@
  * they are): the profile's name and range, the trip window and the time out of range, plus the
  * labels of states and presets.
  */
+import { ms, msOrNull } from './instant.ts';
 import type { ShipmentDetailView, ShipmentView } from './types.ts';
 
 export type Place = ShipmentView['origin'];
@@ -87,9 +88,9 @@ export function timeOutMs(d: ShipmentDetailView): number {
 /** The trip window: the server's, else dispatch to delivery, closing or now. */
 export function tripWindow(d: ShipmentDetailView, now = Date.now()): { from: number; to: number } | null {
   const s = d.shipment;
-  if (d.trip && s.state !== 'in_transit') return d.trip;
-  const from = s.dispatch?.at ?? null;
+  if (d.trip && s.state !== 'in_transit') return { from: ms(d.trip.from), to: ms(d.trip.to) };
+  const from = msOrNull(s.dispatch?.at);
   if (from === null) return null;
-  const end = s.delivery?.at ?? s.closedAt ?? now;
+  const end = msOrNull(s.delivery?.at ?? s.closedAt) ?? now;
   return { from, to: Math.max(end, from + 60_000) };
 }

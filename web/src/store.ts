@@ -5,6 +5,7 @@
  */
 import { api } from './api.ts';
 import { isOnline } from './freshness.ts';
+import { ms } from './instant.ts';
 import type { LiveFeed } from './live.ts';
 import { type Alarm, alarmActive, type Device, type LiveReading, type Reading } from './types.ts';
 
@@ -96,9 +97,7 @@ export class FleetStore {
 
   /** Active alarms (open or acknowledged, not resolved), newest first. */
   openAlarms(): Alarm[] {
-    return [...this.alarms.values()]
-      .filter(alarmActive)
-      .sort((a, b) => (b.raisedAt ?? b.startedAt ?? 0) - (a.raisedAt ?? a.startedAt ?? 0));
+    return [...this.alarms.values()].filter(alarmActive).sort((a, b) => ms(b.raisedAt) - ms(a.raisedAt));
   }
 
   /** Wires the live feed into the store. */
@@ -114,6 +113,8 @@ export class FleetStore {
           const prev = this.devices.get(d.id);
           const row: Device = {
             ...d,
+            // Frames never carry bed and ward (the feed is shared by every role): keep the list's.
+            ...(prev?.labels ? { labels: prev.labels } : {}),
             latest: prev?.latest ?? null,
             alarm: prev?.alarm ?? 'none',
             expectedIntervalMs: prev?.expectedIntervalMs ?? null,

@@ -26,6 +26,7 @@ export type {
   BackupStatus,
   ChannelView,
   DeviceDetailView,
+  DeviceLabelsView as DeviceLabels,
   DiskStatusView as DiskStatus,
   EscalationView,
   ExcursionView,

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { auditEntryView } from '../../audit/audit-entry-view.ts';
+import { iso } from '../../iso-time.ts';
 import { auditEntrySchema, auditVerificationSchema } from '../account-schemas.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { AuditReads } from '../ports.ts';
@@ -21,7 +23,7 @@ export function auditRoutes(audit: AuditReads, clock: () => number): RoutePlugin
           response: { 200: auditVerificationSchema },
         },
       },
-      async () => ({ ...(await audit.verifyAudit()), checkedAt: clock() }),
+      async () => ({ ...(await audit.verifyAudit()), checkedAt: iso(clock()) }),
     );
 
     app.get(
@@ -51,7 +53,7 @@ export function auditRoutes(audit: AuditReads, clock: () => number): RoutePlugin
           ...(action !== undefined ? { action } : {}),
           limit: limit + 1,
         });
-        return { entries: entries.slice(0, limit), more: entries.length > limit };
+        return { entries: entries.slice(0, limit).map(auditEntryView), more: entries.length > limit };
       },
     );
   };

@@ -1,18 +1,29 @@
 import { z } from 'zod';
+import type { Principal } from '../../auth/principal.ts';
+import { can } from '../../auth/rbac.ts';
 import { VigilError } from '../../errors.ts';
+import { iso, isoOrNull } from '../../iso-time.ts';
+import {
+  type DeviceLabels,
+  deviceLabelsInput,
+  LABEL_MAX,
+  takesLabels,
+} from '../../protocol/device-labels.ts';
 import { learnedIntervalMs, onlineWindowMs } from '../../rules/device-cadence.ts';
 import type { DeviceRecord, ReadingRecord } from '../../storage/store.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
-import type { AlarmList, DeviceControl, DeviceReads, LoggerDisplays } from '../ports.ts';
+import type { AlarmList, DeviceControl, DeviceLabelAccess, DeviceReads, LoggerDisplays } from '../ports.ts';
 import {
   type DeviceSummary,
   deviceDetail,
   deviceIdParams,
+  deviceLabelsView,
   deviceListRow,
   deviceSummary,
   loggerDisplaySchema,
 } from '../schemas.ts';
+import { principalOf } from './auth.ts';
 
 /**
  * A device that sent an accepted message within this window counts as online, where its reporting
@@ -30,10 +41,10 @@ export function summarize(d: DeviceRecord, now: number): DeviceSummary {
     alg: d.alg,
     currentKid: d.currentKid,
     online: d.status === 'enabled' && d.lastSeenAt !== null && now - d.lastSeenAt <= ONLINE_WINDOW_MS,
-    lastSeenAt: d.lastSeenAt,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-    certNotAfter: d.certNotAfter,
+    lastSeenAt: isoOrNull(d.lastSeenAt),
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt),
+    certNotAfter: isoOrNull(d.certNotAfter),
   };
 }
 
@@ -42,18 +53,30 @@ function toReading(r: ReadingRecord) {
   for (const [k, v] of Object.entries(r.data)) {
     if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') data[k] = v;
   }
-  return { ts: r.ts, receivedAt: r.receivedAt, backfill: r.backfill, seq: r.seq, data };
+  return { ts: iso(r.ts), receivedAt: iso(r.receivedAt), backfill: r.backfill, seq: r.seq, data };
 }
 
-/** Devices: list, detail with the latest reading, enable and disable (control, MFA, audited). */
+/** Whether the caller may see bed and ward labels (docs/permissions.md). */
+const seesLabels = (principal: Principal | null | undefined) =>
+  principal != null && can(principal, 'devices.labels.read') === 'ok';
+
+/**
+ * Devices: list, detail with the latest reading, enable and disable (control, MFA, audited), and
+ * a patient monitor's bed and ward labels (shown to `devices.labels.read`, set with
+ * `devices.labels.manage`, audited). `labels` absent: no label store (PostgreSQL, not yet).
+ */
 export function devicesRoutes(p: {
   devices: DeviceReads;
   alarms: AlarmList;
   control: DeviceControl;
   displays: LoggerDisplays;
+  labels?: DeviceLabelAccess | undefined;
   clock: () => number;
 }): RoutePlugin {
-  const { devices: registry, alarms, control, clock } = p;
+  const { devices: registry, alarms, control, clock, labels } = p;
+  /** The labels a caller sees for one device: a patient monitor's, to a caller allowed to. */
+  const labelsFor = (d: DeviceRecord, shown: Map<string, DeviceLabels> | null) =>
+    shown && takesLabels(d.profile) ? { labels: shown.get(d.id) ?? { bed: null, ward: null } } : {};
   return async (app) => {
     app.get(
       '/api/v1/devices/:id/display',
@@ -73,7 +96,7 @@ export function devicesRoutes(p: {
         if (!(await registry.getDevice(req.params.id))) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
         const d = await p.displays.display(req.params.id);
         reply.header('cache-control', 'no-store');
-        return { display: d ? { simulated: true as const, ...d } : null };
+        return { display: d ? { simulated: true as const, ...d, dispatchedAt: iso(d.dispatchedAt) } : null };
       },
     );
 
@@ -89,9 +112,10 @@ export function devicesRoutes(p: {
           },
         },
       },
-      async () => {
+      async (req) => {
         const now = clock();
         const devices = await registry.listDevices();
+        const shown = labels && seesLabels(req.principal) ? await labels.all() : null;
         const alarmed = new Set((await alarms.list({ state: 'active', limit: 1000 })).map((a) => a.subject));
         const rows = [];
         for (const d of devices) {
@@ -105,6 +129,7 @@ export function devicesRoutes(p: {
           const window = onlineWindowMs(expectedIntervalMs, ONLINE_WINDOW_MS);
           rows.push({
             ...summarize(d, now),
+            ...labelsFor(d, shown),
             online: d.status === 'enabled' && d.lastSeenAt !== null && now - d.lastSeenAt <= window,
             expectedIntervalMs,
             latest: latest ? toReading(latest) : null,
@@ -130,9 +155,36 @@ export function devicesRoutes(p: {
         const d = await registry.getDevice(req.params.id);
         if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
         const [latest] = await registry.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
-        return { device: summarize(d, clock()), latest: latest ? toReading(latest) : null };
+        const shown =
+          labels && seesLabels(req.principal) && takesLabels(d.profile)
+            ? new Map([[d.id, await labels.get(d.id)]])
+            : null;
+        return {
+          device: { ...summarize(d, clock()), ...labelsFor(d, shown) },
+          latest: latest ? toReading(latest) : null,
+        };
       },
     );
+
+    if (labels)
+      app.put(
+        '/api/v1/devices/:id/labels',
+        {
+          config: { access: 'devices.labels.manage' },
+          schema: {
+            summary: "Set a patient monitor's bed and ward labels (audited as device.labels)",
+            description:
+              `Both fields; null or "" clears one. At most ${LABEL_MAX} characters each, no control characters. ` +
+              'Only patient monitors (patient-vitals) carry labels: any other device is refused with 400 ' +
+              'VIGIL_ERR_USAGE. Shown to callers with devices.labels.read only (docs/permissions.md).',
+            tags: ['devices'],
+            params: deviceIdParams,
+            body: deviceLabelsInput,
+            response: { 200: z.object({ labels: deviceLabelsView }) },
+          },
+        },
+        async (req) => ({ labels: await labels.set(req.params.id, req.body, actorOf(principalOf(req))) }),
+      );
 
     for (const action of ['disable', 'enable'] as const) {
       app.post(

@@ -19,7 +19,7 @@ import {
 } from '../live-client.ts';
 import type { DeviceReads, LiveFeed, StatusSources } from '../ports.ts';
 import { SECURITY_HEADERS } from '../security-headers.ts';
-import { systemStatus } from '../system-status.ts';
+import { systemStatus, systemStatusView } from '../system-status.ts';
 import { summarize } from './devices.ts';
 
 export const LIVE_PATH = '/api/v1/live';
@@ -184,7 +184,12 @@ export function liveRoutes(deps: LiveFeedDeps): { plugin: RoutePlugin; stats: Li
       // The current system status at once, so a new page is not empty for up to `sampleMs`.
       if (client.allows('system')) {
         void systemStatus(deps.status, runtime)
-          .then((s) => client.offer({ type: 'system', json: JSON.stringify({ type: 'system', data: s }) }))
+          .then((s) =>
+            client.offer({
+              type: 'system',
+              json: JSON.stringify({ type: 'system', data: systemStatusView(s) }),
+            }),
+          )
           .catch(() => {});
       }
     };
@@ -274,7 +279,8 @@ export function liveRoutes(deps: LiveFeedDeps): { plugin: RoutePlugin; stats: Li
     const sample = async () => {
       if (connections.size === 0) return;
       const wants = (t: LiveType) => [...connections].some((c) => c.client.allows(t));
-      if (wants('system')) deps.bus.publish('system', await systemStatus(deps.status, runtime));
+      if (wants('system'))
+        deps.bus.publish('system', systemStatusView(await systemStatus(deps.status, runtime)));
       if (!wants('device')) return;
       const now = deps.clock();
       const next = new Map<string, string>();

@@ -234,6 +234,7 @@ export function metricsRoutes(status: StatusSources): RoutePlugin {
           throw new VigilError('VIGIL_ERR_AUTH', 'metrics needs a bearer token');
         let text = renderMetrics(await systemStatus(status, runtime), runtime);
         if (status.lifecycle) text += renderLifecycleMetrics(await status.lifecycle());
+        if (status.gatewayMetrics) text += `${status.gatewayMetrics()}\n`;
         return reply.type(PrometheusText.CONTENT_TYPE).send(text);
       },
     );

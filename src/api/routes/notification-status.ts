@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VigilError } from '../../errors.ts';
+import { iso, isoOrNull } from '../../iso-time.ts';
 import type { NotificationConfig } from '../../notifications/notification-config.ts';
 import { type NotificationService, outboxView } from '../../notifications/notification-service.ts';
 import type { NotificationStore } from '../../notifications/notification-store.ts';
@@ -40,7 +41,14 @@ export function notificationStatusRoutes(p: {
   const { store, config, clock } = p;
   const view = async (e: Awaited<ReturnType<typeof store.listEscalations>>[number]) => {
     const policy = (await config.list('policy')).find((x) => x.id === e.policyId);
-    return { ...e, policyName: policy?.name ?? null, levels: policy?.levels.length ?? null };
+    return {
+      ...e,
+      nextAt: isoOrNull(e.nextAt),
+      startedAt: iso(e.startedAt),
+      updatedAt: iso(e.updatedAt),
+      policyName: policy?.name ?? null,
+      levels: policy?.levels.length ?? null,
+    };
   };
   return async (app) => {
     app.get(
@@ -100,7 +108,7 @@ export function notificationStatusRoutes(p: {
         const notifications = [];
         for (const r of rows) {
           const attemptLog = (await store.attempts(r.id)).map((a) => ({
-            at: a.at,
+            at: iso(a.at),
             ok: a.ok,
             response: a.response,
             durationMs: a.durationMs,

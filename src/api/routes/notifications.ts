@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import { iso, isoOrNull } from '../../iso-time.ts';
 import { CHANNEL_SETTINGS, type SettingsChannel } from '../../notifications/channels/channel-settings.ts';
 import {
+  type ChannelView,
   ENTITY_SCHEMAS,
   type EntityKind,
   type NotificationConfig,
   parseOrRefuse,
 } from '../../notifications/notification-config.ts';
-import { CHANNELS, ENTITY_ID_RE } from '../../notifications/notification-model.ts';
+import { CHANNELS, ENTITY_ID_RE, type Schedule } from '../../notifications/notification-model.ts';
 import { outboxView } from '../../notifications/notification-service.ts';
 import { sendTestNotification, type TestDeps } from '../../notifications/test-notification.ts';
 import { actorOf } from '../access.ts';
@@ -24,6 +26,20 @@ const PATHS: Record<EntityKind, string> = {
 };
 
 const idParams = z.strictObject({ id: z.string().regex(ENTITY_ID_RE) });
+
+/** An entity as the API shows it: a schedule's override times ISO 8601 UTC (stored as ms). */
+function entityJson(kind: EntityKind, e: Record<string, unknown>): Record<string, unknown> {
+  if (kind !== 'schedule' || !Array.isArray(e.overrides)) return e;
+  const overrides = (e.overrides as Schedule['overrides']).map((o) => ({
+    ...o,
+    from: iso(o.from),
+    to: iso(o.to),
+  }));
+  return { ...e, overrides };
+}
+
+/** A channel's settings as the API shows them (never its credential). */
+const channelJson = (c: ChannelView) => ({ ...c, updatedAt: isoOrNull(c.updatedAt) });
 
 /**
  * Notification administration (notifications.manage: admin, MFA; every change audited by
@@ -47,7 +63,7 @@ export function notificationAdminRoutes(p: { config: NotificationConfig; test: T
             response: { 200: z.object({ [PATHS[kind]]: z.array(z.record(z.string(), z.unknown())) }) },
           },
         },
-        async () => ({ [PATHS[kind]]: await config.list(kind) }),
+        async () => ({ [PATHS[kind]]: (await config.list(kind)).map((e) => entityJson(kind, e)) }),
       );
       app.put(
         `${base}/:id`,
@@ -77,7 +93,7 @@ export function notificationAdminRoutes(p: { config: NotificationConfig; test: T
           parseOrRefuse(schema, body);
           const r = await config.put(kind, body, actorOf(principalOf(req)));
           return {
-            [kind]: r.entity,
+            [kind]: entityJson(kind, r.entity),
             created: r.created,
             ...(r.webhookSecret ? { webhookSecret: r.webhookSecret } : {}),
           };
@@ -125,7 +141,7 @@ export function notificationAdminRoutes(p: { config: NotificationConfig; test: T
         },
       },
       async () => {
-        const channels = await config.channels();
+        const channels = (await config.channels()).map(channelJson);
         const push = channels.find((c) => c.channel === 'push');
         return { channels, vapidPublicKey: push?.settings ? (await config.vapid()).publicKey : null };
       },
@@ -151,11 +167,13 @@ export function notificationAdminRoutes(p: { config: NotificationConfig; test: T
         },
       },
       async (req) => ({
-        channel: await config.putChannel(
-          req.params.channel,
-          req.body.settings,
-          req.body.secret,
-          actorOf(principalOf(req)),
+        channel: channelJson(
+          await config.putChannel(
+            req.params.channel,
+            req.body.settings,
+            req.body.secret,
+            actorOf(principalOf(req)),
+          ),
         ),
       }),
     );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VigilError } from '../../errors.ts';
+import { iso } from '../../iso-time.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import { Downsampler } from '../downsample.ts';
 import { validationError } from '../error-handler.ts';
@@ -94,7 +95,17 @@ export function readingsRoutes(devices: DeviceReads, clock: () => number): Route
         if (to - from > MAX_RANGE_MS) throw validationError('querystring', 'to');
         const sampler = new Downsampler({ from, to, maxPoints });
         const { truncated } = await scan(devices, d.id, from, to, sampler);
-        return { deviceId: d.id, from, to, maxPoints, truncated, ...sampler.finish() };
+        const series = sampler.finish();
+        return {
+          deviceId: d.id,
+          from: iso(from),
+          to: iso(to),
+          maxPoints,
+          truncated,
+          ...series,
+          points: series.points.map((pt) => ({ ...pt, ts: iso(pt.ts) })),
+          gaps: series.gaps.map((g) => ({ from: iso(g.from), to: iso(g.to) })),
+        };
       },
     );
   };

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { alarmView } from '../../alarms/alarm-view.ts';
 import type { AccountService } from '../../auth/accounts.ts';
 import { alarmPolicyInputSchema } from '../../coldchain/alarm-policy.ts';
 import { VigilError } from '../../errors.ts';
+import { timeInput } from '../../iso-time.ts';
 import { DEVICE_ID_RE } from '../../protocol/device-id.ts';
 import { generateShipmentReport, REPORT_MEDIA_TYPES, type ReportSigner } from '../../reports/index.ts';
 import {
@@ -13,77 +13,20 @@ import {
   DECISION_STATES,
   placeSchema,
   SHIPMENT_STATES,
-  type Shipment,
 } from '../../shipments/shipment.ts';
-import {
-  type DetailDeps,
-  loadShipmentDetail,
-  type ShipmentDetail,
-  shipmentReportInput,
-} from '../../shipments/shipment-detail.ts';
+import { type DetailDeps, loadShipmentDetail, shipmentReportInput } from '../../shipments/shipment-detail.ts';
 import { SHIPMENT_ID_RE } from '../../shipments/shipment-id.ts';
 import type { ShipmentService } from '../../shipments/shipment-service.ts';
-import { shipmentPolicyView } from '../../shipments/shipment-view.ts';
+import { shipmentDetailView, shipmentView } from '../../shipments/shipment-view.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
 import type { AlarmList, AuditLog } from '../ports.ts';
-import { type ShipmentView, shipmentDetailSchema, shipmentSchema } from '../shipment-schemas.ts';
+import { shipmentDetailSchema, shipmentSchema } from '../shipment-schemas.ts';
 import { principalOf } from './auth.ts';
 
 const idParams = z.strictObject({ id: z.string().regex(SHIPMENT_ID_RE, 'must be a shipment id') });
 
 const PRINTABLE = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
-
-/** A shipment as the API shows it: everything but the token hash. */
-export function shipmentView(s: Shipment): ShipmentView {
-  return {
-    id: s.id,
-    deviceId: s.deviceId,
-    state: s.state,
-    profile: s.profile as ShipmentView['profile'],
-    batches: s.batches,
-    origin: s.origin,
-    destination: s.destination,
-    plannedRoute: s.plannedRoute,
-    eta: s.eta,
-    dispatch: s.dispatch
-      ? { at: s.dispatch.at, batchId: s.dispatch.batchId, receivedAt: s.dispatch.receivedAt }
-      : null,
-    delivery: s.delivery,
-    closedAt: s.closedAt,
-    decision: s.decision,
-    createdAt: s.createdAt,
-    createdBy: s.createdBy,
-    updatedAt: s.updatedAt,
-  };
-}
-
-function detailView(d: ShipmentDetail): z.infer<typeof shipmentDetailSchema> {
-  const s = d.summary;
-  return {
-    shipment: shipmentView(d.shipment),
-    profile: {
-      name: d.profile.name,
-      preset: d.profile.preset,
-      lowerC: d.profile.lowerC,
-      upperC: d.profile.upperC,
-      policy: shipmentPolicyView(d.profile),
-    },
-    trip: d.window,
-    summary: {
-      readings: s.readingCount,
-      truncated: d.truncated,
-      minC: s.minC,
-      maxC: s.maxC,
-      mktC: s.mktC,
-      timeOutOfRange: { aboveMs: s.timeAboveMs, belowMs: s.timeBelowMs },
-      excursions: s.excursions.map((e) => ({ ...e })),
-      gaps: s.gaps.map((g) => ({ ...g })),
-    },
-    alarms: d.alarms.map(alarmView),
-    custody: d.custody.map((e) => ({ at: e.at, action: e.action, actor: e.actor, detail: e.detail })),
-  };
-}
 
 /**
  * Shipments: list and detail (any reader), create (shipments.manage: operator, admin), delivery
@@ -143,7 +86,7 @@ export function shipmentsRoutes(p: {
           response: { 200: shipmentDetailSchema },
         },
       },
-      async (req) => detailView(await loadShipmentDetail(detailDeps, req.params.id)),
+      async (req) => shipmentDetailView(await loadShipmentDetail(detailDeps, req.params.id)),
     );
 
     app.post(
@@ -163,7 +106,8 @@ export function shipmentsRoutes(p: {
               .array(z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }))
               .max(10_000)
               .optional(),
-            eta: z.number().int().nonnegative().optional(),
+            /** Expected arrival: ISO 8601 (or, as before, epoch milliseconds). */
+            eta: timeInput.optional(),
             /** This shipment's own alarm tiers, hysteresis and merge gap (docs/alarms.md). */
             alarmPolicy: alarmPolicyInputSchema.optional(),
           }),

@@ -1,7 +1,7 @@
 import type { RoutePlugin } from '../api-deps.ts';
 import type { StatusSources } from '../ports.ts';
 import { systemSchema } from '../system-schema.ts';
-import { systemStatus } from '../system-status.ts';
+import { systemStatus, systemStatusView } from '../system-status.ts';
 
 /** System status for the dashboard's system page. */
 export function systemRoutes(status: StatusSources): RoutePlugin {
@@ -24,7 +24,7 @@ export function systemRoutes(status: StatusSources): RoutePlugin {
           response: { 200: systemSchema },
         },
       },
-      async () => systemStatus(status, runtime),
+      async () => systemStatusView(await systemStatus(status, runtime)),
     );
   };
 }

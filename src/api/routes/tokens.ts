@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tokenJson } from '../../auth/account-view.ts';
 import { API_TOKEN_MAX_TTL_MS } from '../../auth/api-tokens.ts';
 import type { AuthServices } from '../../auth/auth-services.ts';
 import { ROLES } from '../../auth/principal.ts';
@@ -23,7 +24,7 @@ export function tokensRoutes(auth: AuthServices): RoutePlugin {
           response: { 200: z.object({ tokens: z.array(tokenSchema) }) },
         },
       },
-      async () => ({ tokens: await tokens.list() }),
+      async () => ({ tokens: (await tokens.list()).map(tokenJson) }),
     );
 
     app.post(
@@ -59,7 +60,7 @@ export function tokensRoutes(auth: AuthServices): RoutePlugin {
           owner: principalOf(req).name,
           actor: actorOf(principalOf(req)),
         });
-        return reply.code(201).send({ token: r.token, apiToken: r.view });
+        return reply.code(201).send({ token: r.token, apiToken: tokenJson(r.view) });
       },
     );
 

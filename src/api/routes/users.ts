@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sessionJson, userJson } from '../../auth/account-view.ts';
 import { USER_NAME_RE, type UserView } from '../../auth/accounts.ts';
 import type { AuthServices } from '../../auth/auth-services.ts';
 import { ROLES } from '../../auth/principal.ts';
@@ -25,7 +26,7 @@ export function usersRoutes(auth: AuthServices): RoutePlugin {
   const { accounts } = auth;
 
   const withSessions = async (u: UserView) => ({
-    ...u,
+    ...userJson(u),
     sessions: (await accounts.listSessions(u.name)).length,
   });
   const requireUser = async (name: string) => {
@@ -50,7 +51,7 @@ export function usersRoutes(auth: AuthServices): RoutePlugin {
         const sessions = await accounts.listSessions();
         const count = new Map<string, number>();
         for (const s of sessions) count.set(s.userName, (count.get(s.userName) ?? 0) + 1);
-        return { users: users.map((u) => ({ ...u, sessions: count.get(u.name) ?? 0 })) };
+        return { users: users.map((u) => ({ ...userJson(u), sessions: count.get(u.name) ?? 0 })) };
       },
     );
 
@@ -71,7 +72,9 @@ export function usersRoutes(auth: AuthServices): RoutePlugin {
           role: req.body.role,
           actor: actorOf(principalOf(req)),
         });
-        return reply.code(201).send({ user: { ...r.user, sessions: 0 }, oneTimePassword: r.oneTimePassword });
+        return reply
+          .code(201)
+          .send({ user: { ...userJson(r.user), sessions: 0 }, oneTimePassword: r.oneTimePassword });
       },
     );
 
@@ -167,7 +170,9 @@ export function usersRoutes(auth: AuthServices): RoutePlugin {
       },
       async (req) => {
         const me = principalOf(req).sessionId;
-        return { sessions: (await accounts.listSessions()).map((s) => ({ ...s, current: s.id === me })) };
+        return {
+          sessions: (await accounts.listSessions()).map((s) => ({ ...sessionJson(s), current: s.id === me })),
+        };
       },
     );
 

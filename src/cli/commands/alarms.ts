@@ -1,5 +1,5 @@
 import type { AlarmQuery, AlarmRecord } from '../../alarms/alarm-store.ts';
-import { alarmViewIso } from '../../alarms/alarm-view.ts';
+import { alarmView } from '../../alarms/alarm-view.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
 import { followLoop } from '../follow-loop.ts';
@@ -72,7 +72,7 @@ export async function alarmsCommand(argv: string[], io: CliIo): Promise<number> 
     ...(values.subject !== undefined ? { subject: values.subject } : {}),
     ...(since !== undefined ? { since } : {}),
   };
-  const print = (a: AlarmRecord) => io.out(values.json ? JSON.stringify(alarmViewIso(a)) : alarmLine(a));
+  const print = (a: AlarmRecord) => io.out(values.json ? JSON.stringify(alarmView(a)) : alarmLine(a));
   return withDataDir(
     values['data-dir'],
     async (ctx) => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../atomic-file.ts';
 import { checkpointJson, parseCheckpoint } from '../../audit/audit-checkpoint.ts';
 import { AuditCheckpoints } from '../../audit/audit-checkpoints.ts';
+import { auditEntryView } from '../../audit/audit-entry-view.ts';
 import type { VigilContext } from '../../data-dir/context.ts';
 import { VigilError } from '../../errors.ts';
 import { escapeControl } from '../../escape-control.ts';
@@ -9,7 +10,7 @@ import { loadOrCreateReportSigner } from '../../reports/signing.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, parsePositiveInt, parseTime, usage } from '../io.ts';
-import { auditJson, iso } from '../json-views.ts';
+import { iso } from '../json-views.ts';
 
 export const auditHelp: CommandHelp = {
   forms: {
@@ -102,7 +103,7 @@ export async function auditCommand(argv: string[], io: CliIo): Promise<number> {
       // Actor, object and detail can hold attacker-chosen text (a user name typed at a failed
       // sign-in): every line is escaped whole, which keeps a --json line valid JSON.
       for (const a of rows) {
-        if (values.json) io.out(escapeControl(JSON.stringify(auditJson(a))));
+        if (values.json) io.out(escapeControl(JSON.stringify(auditEntryView(a))));
         else
           io.out(
             escapeControl(

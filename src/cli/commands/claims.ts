@@ -1,7 +1,6 @@
 import { join, resolve } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from '../../atomic-file.ts';
 import { batchView, claimView, quarantineView } from '../../claims/claim-view.ts';
-import { lifecycleStoresOf } from '../../data-dir/context.ts';
 import { BATCH_NAME_RE } from '../../lifecycle/claim-service.ts';
 import { createLifecycleServices } from '../../lifecycle/lifecycle-services.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
@@ -130,7 +129,7 @@ export async function claimsCommand(argv: string[], io: CliIo): Promise<number> 
     const { claims } = createLifecycleServices(ctx);
     switch (sub) {
       case 'list': {
-        const list = await lifecycleStoresOf(ctx).claims.listClaims(
+        const list = await ctx.lifecycleStores.claims.listClaims(
           state === 'all' ? {} : { state: state as 'pending' },
         );
         if (values.json) for (const c of list) io.out(JSON.stringify(claimView(c)));
@@ -143,7 +142,7 @@ export async function claimsCommand(argv: string[], io: CliIo): Promise<number> 
               `${c.serial.padEnd(20)} ${c.batch.padEnd(16)} ${c.state.padEnd(9)} ${(c.deviceId ?? '-').padEnd(20)} ${String(c.attempts).padEnd(5)} ${iso(c.receivedAt)}`,
             );
           }
-          const q = await lifecycleStoresOf(ctx).claims.listQuarantine();
+          const q = await ctx.lifecycleStores.claims.listQuarantine();
           io.out(
             `${list.length} claim(s)${q.length ? `; ${q.length} quarantined identit${q.length === 1 ? 'y' : 'ies'} (vigil claims quarantine)` : ''}`,
           );
@@ -165,7 +164,7 @@ export async function claimsCommand(argv: string[], io: CliIo): Promise<number> 
         return 0;
       }
       case 'batches': {
-        const list = (await lifecycleStoresOf(ctx).claims.listBatches()).map(batchView);
+        const list = (await ctx.lifecycleStores.claims.listBatches()).map(batchView);
         if (values.json) for (const b of list) io.out(JSON.stringify(b));
         else
           for (const b of list)
@@ -173,7 +172,7 @@ export async function claimsCommand(argv: string[], io: CliIo): Promise<number> 
         return 0;
       }
       case 'quarantine': {
-        const list = (await lifecycleStoresOf(ctx).claims.listQuarantine()).map(quarantineView);
+        const list = (await ctx.lifecycleStores.claims.listQuarantine()).map(quarantineView);
         if (values.json) for (const q of list) io.out(JSON.stringify(q));
         else {
           for (const q of list)

@@ -1,6 +1,5 @@
 import type { CommandRecord } from '../../commands/command-store.ts';
 import { commandStateLabel, commandView } from '../../commands/command-view.ts';
-import { lifecycleStoresOf } from '../../data-dir/context.ts';
 import { checkDeviceId } from '../../devices/device-service.ts';
 import { VigilError } from '../../errors.ts';
 import { createLifecycleServices } from '../../lifecycle/lifecycle-services.ts';
@@ -106,7 +105,7 @@ export async function commandCommand(argv: string[], io: CliIo): Promise<number>
           !io.signal?.aborted
         ) {
           await new Promise((r) => setTimeout(r, 200));
-          cmd = (await lifecycleStoresOf(ctx).commands.get(cmd.id)) ?? cmd;
+          cmd = (await ctx.lifecycleStores.commands.get(cmd.id)) ?? cmd;
         }
       }
       if (values.json) io.out(JSON.stringify(commandView(cmd)));
@@ -128,7 +127,7 @@ export async function commandCommand(argv: string[], io: CliIo): Promise<number>
     const limit = parsePositiveInt('--limit', values.limit, 10_000) ?? 100;
     return withDataDir(values['data-dir'], async (ctx) => {
       if (!(await ctx.store.getDevice(id))) throw new VigilError('VIGIL_ERR_NOT_FOUND', `device ${id}`);
-      const list = await lifecycleStoresOf(ctx).commands.list({ deviceId: id, limit, newestFirst: true });
+      const list = await ctx.lifecycleStores.commands.list({ deviceId: id, limit, newestFirst: true });
       if (values.json) for (const c of list) io.out(JSON.stringify(commandView(c)));
       else {
         io.out(`${'ID'.padEnd(36)} ${'OP'.padEnd(14)} ${'STATE'.padEnd(13)} ${'SENDS'.padEnd(8)} CREATED`);

@@ -14,14 +14,11 @@ import { ALGS, type Alg } from '../../protocol/aead.ts';
 import { DEVICE_PROFILES, isDeviceProfile } from '../../protocol/device-profile.ts';
 import type { DeviceRecord } from '../../storage/store.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
-import type { CommandHelp } from '../command-help.ts';
+import { type CommandHelp, YES_OPTION } from '../command-help.ts';
 import { type CliIo, confirm, ExitError, usage } from '../io.ts';
 import { deviceJson, iso, isoOrNull } from '../json-views.ts';
 
-const YES: readonly [string, string] = [
-  '--yes',
-  'do not ask (required where there is no terminal to ask on)',
-];
+const YES = YES_OPTION;
 
 export const deviceHelp: CommandHelp = {
   forms: {
@@ -158,8 +155,7 @@ export async function deviceCommand(argv: string[], io: CliIo): Promise<number> 
           const certs = await ctx.store.listCertificates({ subject: id, kind: 'device' });
           const keys = await ctx.store.listDeviceKeys(id);
           const readings = await ctx.store.countReadings(id);
-          // The key and certificate lifecycle lives in the SQLite store (none on PostgreSQL yet).
-          const lifecycle = ctx.lifecycleStores ? await deviceLifecycle(lifecycleSources(ctx), id) : null;
+          const lifecycle = await deviceLifecycle(lifecycleSources(ctx), id);
           const r = lifecycle?.lastRotation ?? null;
           if (values.json) {
             io.out(

@@ -68,6 +68,10 @@ export async function mosquittoConfigCommand(argv: string[], io: CliIo): Promise
         `  CRL              ${r.revokedSerials.length} revoked certificate(s), valid until ${new Date(r.crlNextUpdate).toISOString()}`,
       );
       io.out(`  backend ACL      ${r.services.join(', ')} (and the $SYS dropped-message counters)`);
+      if (r.gateways.length > 0)
+        io.out(
+          `  gateway ACL      ${r.gateways.map((g) => `${g.id} (${g.devices.length} device(s))`).join(', ')}; re-run after "vigil gateway bind|unbind|revoke|remove"`,
+        );
       io.out(
         `  queues           ${r.queue.maxMessages} messages / ${r.queue.maxBytes} bytes per session: ${r.queue.maxOutageMinutes} min of outage at ${r.queue.ratePerSec} msg/s (mqtt.external.maxOutageMinutes, fleetRatePerSec); mosquitto keeps them in RAM`,
       );

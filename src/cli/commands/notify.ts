@@ -10,7 +10,6 @@ import { sendTestNotification } from '../../notifications/test-notification.ts';
 import { parseCommand, withDataDir } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
 import { type CliIo, ExitError, parsePositiveInt, usage } from '../io.ts';
-import { isoOrNull, notificationJson, onCallJson } from '../json-views.ts';
 
 export const notifyHelp: CommandHelp = {
   forms: {
@@ -98,7 +97,7 @@ async function testCommand(argv: string[], io: CliIo): Promise<number> {
         'cli',
       );
       for (const r of rows) {
-        if (values.json) io.out(escapeControl(JSON.stringify(notificationJson(outboxView(r)))));
+        if (values.json) io.out(escapeControl(JSON.stringify(outboxView(r))));
         // Recipients and provider answers are text from outside: kept on one line.
         else
           io.out(
@@ -137,11 +136,11 @@ async function outboxCommand(argv: string[], io: CliIo): Promise<number> {
         limit,
       });
       for (const r of rows.map(outboxView)) {
-        if (values.json) io.out(escapeControl(JSON.stringify(notificationJson(r))));
+        if (values.json) io.out(escapeControl(JSON.stringify(r)));
         else
           io.out(
             escapeControl(
-              `${isoOrNull(r.createdAt)} ${r.state.padEnd(9)} ${r.channel.padEnd(7)} ${r.recipient} ${r.event}${r.escalationLevel ? ` L${r.escalationLevel}` : ''} ${r.alarmId ?? '-'} (${r.attempts} attempt(s)) ${r.lastResponse ?? ''}`,
+              `${r.createdAt} ${r.state.padEnd(9)} ${r.channel.padEnd(7)} ${r.recipient} ${r.event}${r.escalationLevel ? ` L${r.escalationLevel}` : ''} ${r.alarmId ?? '-'} (${r.attempts} attempt(s)) ${r.lastResponse ?? ''}`,
             ),
           );
       }
@@ -162,11 +161,11 @@ async function onCallCommand(argv: string[], io: CliIo): Promise<number> {
     values['data-dir'],
     async (ctx) => {
       for (const v of onCallViews(await configOf(ctx).directory(), ctx.clock())) {
-        if (values.json) io.out(escapeControl(JSON.stringify(onCallJson(v))));
+        if (values.json) io.out(escapeControl(JSON.stringify(v)));
         else
           io.out(
             escapeControl(
-              `${v.scheduleId}: ${v.contactName ?? 'nobody'}${v.override ? ' (override)' : ''} until ${isoOrNull(v.until) ?? '-'}`,
+              `${v.scheduleId}: ${v.contactName ?? 'nobody'}${v.override ? ' (override)' : ''} until ${v.until ?? '-'}`,
             ),
           );
       }

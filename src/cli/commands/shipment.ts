@@ -10,7 +10,7 @@ import {
 } from '../../shipments/shipment.ts';
 import { custodyText, loadShipmentDetail, type ShipmentDetail } from '../../shipments/shipment-detail.ts';
 import { ShipmentService } from '../../shipments/shipment-service.ts';
-import { shipmentCliView, shipmentDetailCliView } from '../../shipments/shipment-view.ts';
+import { shipmentDetailView, shipmentView } from '../../shipments/shipment-view.ts';
 import { ALARM_POLICY_OPTIONS, alarmPolicyFromFlags } from '../alarm-policy-flags.ts';
 import { parseCommand } from '../command-context.ts';
 import type { CommandHelp } from '../command-help.ts';
@@ -208,7 +208,7 @@ export async function shipmentCommand(argv: string[], io: CliIo): Promise<number
         },
         CLI_ACTOR,
       );
-      if (values.json) io.out(JSON.stringify(shipmentCliView(s)));
+      if (values.json) io.out(JSON.stringify(shipmentView(s)));
       else {
         io.out(`created shipment ${s.id} (planned) for device ${s.deviceId}`);
         io.out('it goes in transit when the device sends its dispatch event');
@@ -234,7 +234,7 @@ export async function shipmentCommand(argv: string[], io: CliIo): Promise<number
         limit,
       });
       for (const s of list) {
-        if (values.json) io.out(JSON.stringify(shipmentCliView(s)));
+        if (values.json) io.out(JSON.stringify(shipmentView(s)));
         else {
           const lots = s.dispatch?.batchId ?? s.batches.map((b) => b.lot).join(',');
           io.out(
@@ -257,7 +257,7 @@ export async function shipmentCommand(argv: string[], io: CliIo): Promise<number
         { service: serviceOf(ctx), store: ctx.store, alarms: ctx.alarmStore, clock: ctx.clock },
         id,
       );
-      if (values.json) io.out(JSON.stringify(shipmentDetailCliView(d)));
+      if (values.json) io.out(JSON.stringify(shipmentDetailView(d)));
       else showText(d, io);
       return 0;
     } finally {

@@ -1,3 +1,4 @@
+import { userJson } from '../../auth/account-view.ts';
 import { checkRole, checkUserName, type UserView } from '../../auth/accounts.ts';
 import { createAuthServices } from '../../auth/auth-services.ts';
 import { ROLES } from '../../auth/principal.ts';
@@ -6,7 +7,7 @@ import { escapeControl } from '../../escape-control.ts';
 import { parseCommand } from '../command-context.ts';
 import { type CommandHelp, subcommandsOf } from '../command-help.ts';
 import { type CliIo, usage } from '../io.ts';
-import { iso, userJson } from '../json-views.ts';
+import { iso } from '../json-views.ts';
 
 const NAME_RULE =
   'NAME: 3 to 32 characters, a lowercase letter first, then lowercase letters, digits, ".", "_" or "-"';

@@ -16,18 +16,52 @@ import {
 const d = testDevice();
 
 describe('checkReplay', () => {
-  it('takes the seq (the mark) once and refuses the same message again', async () => {
-    const deps = stepDeps([d]);
+  it('takes the seq (the mark) once and refuses the same message again once it is stored', async () => {
+    const guard = new ReplayGuard({ getReplayState: async () => null }, 1024, () => NOW);
+    const deps = stepDeps([d], { replay: guard });
     const ctx = messageContext(d, { samples: [sample()] }, { seq: 5 });
     await runBefore(checkReplay, ctx, deps);
     assert.equal(await codeOf(checkReplay, ctx, deps), null);
     assert.deepEqual([ctx.mark?.deviceId, ctx.mark?.seq], [d.id, 5]);
+    const marks = [ctx.mark as NonNullable<typeof ctx.mark>];
+    guard.committed(marks, guard.prepare(marks));
     const again = { ...ctx, mark: undefined };
     assert.deepEqual(await refusalOf(checkReplay, again, deps), {
       code: 'VIGIL_ERR_REPLAY',
       detail: 'seq 5',
     });
     assert.equal(again.mark, undefined);
+  });
+
+  it('holds a copy of a seq whose transaction is pending until it settles: refused once stored, taken once given back', async () => {
+    const guard = new ReplayGuard({ getReplayState: async () => null }, 1024, () => NOW);
+    const deps = stepDeps([d], { replay: guard });
+    const judge = async (seq: number) => {
+      const ctx = messageContext(d, { samples: [sample()] }, { seq });
+      await runBefore(checkReplay, ctx, deps);
+      let settled = false;
+      const code = codeOf(checkReplay, ctx, deps).finally(() => {
+        settled = true;
+      });
+      return { ctx, code, settled: () => settled };
+    };
+    const first = await judge(7);
+    assert.equal(await first.code, null);
+    const copy = await judge(7);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(copy.settled(), false, 'no verdict while the original is pending');
+    const marks = [first.ctx.mark as NonNullable<typeof first.ctx.mark>];
+    guard.committed(marks, guard.prepare(marks));
+    assert.equal(await copy.code, 'VIGIL_ERR_REPLAY');
+
+    const lost = await judge(8);
+    assert.equal(await lost.code, null);
+    const redelivered = await judge(8);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(redelivered.settled(), false);
+    guard.aborted([lost.ctx.mark as NonNullable<typeof lost.ctx.mark>]);
+    assert.equal(await redelivered.code, null, 'the original failed: the copy takes the seq');
+    assert.equal(redelivered.ctx.mark?.seq, 8);
   });
 
   it('refuses a fresh seq with a nonce already seen, and a seq older than the window', async () => {

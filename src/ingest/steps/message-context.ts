@@ -13,13 +13,15 @@ export type DataChannel = 'telemetry' | 'events' | 'acks';
 export interface StepDeps {
   topicPrefix: string;
   keyring: Pick<DeviceKeyring, 'resolve'>;
-  replay: Pick<ReplayGuard, 'load' | 'checkAndAccept'>;
+  replay: Pick<ReplayGuard, 'load' | 'checkAndAccept' | 'settled'>;
   /** How far in the future a `ts` may be (device clock skew). */
   maxFutureSkewMs: number;
   /** A sample older than this on arrival is marked as backfill. */
   backfillAfterMs: number;
   /** Keyed hash of a delivery token: the token itself never reaches the store (DESIGN.md §5). */
   tokenHash: (token: string) => string;
+  /** The gateway a device is bound to (docs/gateway.md), which may relay for it. */
+  gatewayOf?: ((deviceId: string) => string | undefined) | undefined;
 }
 
 /**

@@ -33,11 +33,19 @@ describe('parseTopic', () => {
     }
   });
 
+  it('accepts the gateway bound to the topic device and refuses any other gateway', async () => {
+    const bound = { ...deps, gatewayOf: (id: string) => (id === 'truck-0042' ? 'site-gw' : undefined) };
+    const via = (publisher: string) => at('vigil/v1/devices/truck-0042/telemetry', { publisher });
+    assert.equal(await codeOf(parseTopic, via('site-gw'), bound), null);
+    assert.equal(await codeOf(parseTopic, via('other-gw'), bound), 'VIGIL_ERR_ACL');
+    assert.equal(await codeOf(parseTopic, via('site-gw'), deps), 'VIGIL_ERR_ACL');
+  });
+
   it('refuses a publisher that is not the topic device', async () => {
     const ctx = at('vigil/v1/devices/truck-0042/telemetry', { publisher: 'truck-0043' });
     assert.deepEqual(await refusalOf(parseTopic, ctx, deps), {
       code: 'VIGIL_ERR_ACL',
-      detail: 'publisher is not the topic device',
+      detail: 'publisher is neither the topic device nor its gateway',
     });
     assert.deepEqual(await refusalOf(parseTopic, at('x/y'), deps), {
       code: 'VIGIL_ERR_TOPIC',

@@ -6,7 +6,7 @@ const DATA_CHANNELS: ReadonlySet<string> = new Set<DataChannel>(['telemetry', 'e
 
 /**
  * docs/protocol.md §6.2 step 1: the topic is `{p}/devices/{id}/(telemetry|events|acks)` and the
- * authenticated publisher is `{id}`. Uses the broker's parse when it sent one (parsed once).
+ * authenticated publisher is `{id}` or the gateway bound to `{id}`. Uses the broker's parse when it sent one (parsed once).
  */
 export function parseTopic(ctx: MessageContext, deps: StepDeps): void {
   const route = ctx.msg.route ?? parseDeviceTopic(deps.topicPrefix, ctx.msg.topic);
@@ -15,7 +15,9 @@ export function parseTopic(ctx: MessageContext, deps: StepDeps): void {
   }
   ctx.deviceId = route.deviceId;
   ctx.channel = route.channel as DataChannel;
-  if (ctx.msg.publisher !== undefined && ctx.msg.publisher !== route.deviceId) {
-    throw new VigilError('VIGIL_ERR_ACL', 'publisher is not the topic device');
+  // The device itself, or the gateway bound to it now (docs/gateway.md); nobody else.
+  const p = ctx.msg.publisher;
+  if (p !== undefined && p !== route.deviceId && (deps.gatewayOf?.(route.deviceId) ?? null) !== p) {
+    throw new VigilError('VIGIL_ERR_ACL', 'publisher is neither the topic device nor its gateway');
   }
 }

@@ -4,8 +4,13 @@
  */
 import { runAlarmStoreContract } from '../../alarms/alarm-store-contract.ts';
 import { runAccountStoreContract } from '../../auth/account-store-contract.ts';
+import { runClaimStoreContract } from '../../claims/claim-store-contract.ts';
+import { runCommandStoreContract } from '../../commands/command-store-contract.ts';
+import { runGatewayStoreContract } from '../../gateways/gateway-store-contract.ts';
+import { runRotationStoreContract } from '../../keys/rotation-store-contract.ts';
 import { runNotificationStoreContract } from '../../notifications/notification-store-contract.ts';
 import { runShipmentStoreContract } from '../../shipments/shipment-store-contract.ts';
+import { runSinkOutboxContract } from '../../sinks/sink-outbox-contract.ts';
 import { runStoreContract } from '../store-contract.ts';
 import { sampleDevice, sampleKey } from '../store-records.fixture.ts';
 import { postgresFixture } from './postgres.fixture.ts';
@@ -58,5 +63,62 @@ runNotificationStoreContract({
   make: async () => {
     const db = await pg.fresh();
     return { notifications: db.notifications, cleanup: () => db.dispose() };
+  },
+});
+
+runCommandStoreContract({
+  name: 'PostgresCommandStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return {
+      commands: db.commands,
+      registerDevice: (id) => db.store.addDevice(sampleDevice(id), sampleKey(id)),
+      cleanup: () => db.dispose(),
+    };
+  },
+});
+
+runRotationStoreContract({
+  name: 'PostgresRotationStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return {
+      rotations: db.rotations,
+      registerDevice: (id) => db.store.addDevice(sampleDevice(id), sampleKey(id)),
+      cleanup: () => db.dispose(),
+    };
+  },
+});
+
+runClaimStoreContract({
+  name: 'PostgresClaimStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return { claims: db.claims, cleanup: () => db.dispose() };
+  },
+});
+
+runSinkOutboxContract({
+  name: 'PostgresSinkOutbox',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return { store: db.store, outbox: db.sinkOutbox, cleanup: () => db.dispose() };
+  },
+});
+
+runGatewayStoreContract({
+  name: 'PostgresGatewayStore',
+  skip: pg.skip,
+  make: async () => {
+    const db = await pg.fresh();
+    return {
+      gateways: db.gateways,
+      registerDevice: (id) => db.store.addDevice(sampleDevice(id), sampleKey(id)),
+      cleanup: () => db.dispose(),
+    };
   },
 });

@@ -1,8 +1,13 @@
 import { PostgresAccountStore } from './postgres-account-store.ts';
 import { PostgresAlarmStore } from './postgres-alarm-store.ts';
+import { PostgresClaimStore } from './postgres-claim-store.ts';
+import { PostgresCommandStore } from './postgres-command-store.ts';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.ts';
+import { PostgresGatewayStore } from './postgres-gateway-store.ts';
 import { PostgresNotificationStore } from './postgres-notification-store.ts';
+import { PostgresRotationStore } from './postgres-rotation-store.ts';
 import { PostgresShipmentStore } from './postgres-shipment-store.ts';
+import { PostgresSinkOutbox } from './postgres-sink-outbox.ts';
 import { PostgresStore } from './postgres-store.ts';
 
 /** One adapter per port, all on one PostgreSQL database (one pool, one data key). */
@@ -14,6 +19,12 @@ export interface PostgresAdapters {
   alarms: PostgresAlarmStore;
   shipments: PostgresShipmentStore;
   notifications: PostgresNotificationStore;
+  /** The key and certificate lifecycle: commands, key rotations, claims. */
+  commands: PostgresCommandStore;
+  rotations: PostgresRotationStore;
+  claims: PostgresClaimStore;
+  gateways: PostgresGatewayStore;
+  sinkOutbox: PostgresSinkOutbox;
 }
 
 /** The adapters of every port on an open database. */
@@ -25,6 +36,11 @@ export function postgresAdapters(database: PostgresDatabase): PostgresAdapters {
     alarms: new PostgresAlarmStore(database),
     shipments: new PostgresShipmentStore(database),
     notifications: new PostgresNotificationStore(database),
+    commands: new PostgresCommandStore(database),
+    rotations: new PostgresRotationStore(database),
+    claims: new PostgresClaimStore(database),
+    gateways: new PostgresGatewayStore(database),
+    sinkOutbox: new PostgresSinkOutbox(database),
   };
 }
 

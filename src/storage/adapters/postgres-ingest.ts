@@ -10,7 +10,8 @@
  *    commits, by what it has queued): it is new, and stored. On a retry of a transaction whose
  *    commit may have landed (connection lost during COMMIT, a failover), seqs found stored are this
  *    batch's own: they are not refused, and the inserts below skip them (0 duplicates).
- * 3. Insert readings and messages (`ON CONFLICT DO NOTHING`: idempotent on (device, seq)).
+ * 3. Insert readings and messages (`ON CONFLICT DO NOTHING`: idempotent on (device, seq)); each
+ *    reading really inserted also enters every matching sink's outbox (postgres-sink-outbox.ts).
  * 4. Store the union of the committed window and the batch's, and move `last_seen_at` forward.
  *
  * Arrays go in as `unnest(...)` parameters: one statement per table whatever the batch size.
@@ -22,6 +23,7 @@ import { INGEST_CHANNEL, ingestPayloads, notifiedMessages, notifyAll } from './p
 import type { TxContext } from './postgres-pool.ts';
 import { COMMIT_ORD_SPAN } from './postgres-readings-after.ts';
 import { committedVerdict, unionWindows, type WindowState } from './postgres-replay-merge.ts';
+import { countSinkEntries, SINK_FILL_SQL } from './postgres-sink-outbox.ts';
 import { rowId } from './postgres-store-rows.ts';
 
 type Refusal = NonNullable<WriteBatchResult['refused']>[number];
@@ -103,12 +105,19 @@ export async function writeIngestBatch(
   const readings = batch.readings.filter((r) => !skip.has(`${r.deviceId}|${r.seq}`));
   let readingsInserted = 0;
   if (readings.length > 0) {
-    const r = await client.query(
-      `INSERT INTO readings (device_id, seq, idx, ts, received_at, backfill, data, commit_ord)
-       SELECT d, s, i, t, r, b, x, pg_current_xact_id()::text::bigint * ${COMMIT_ORD_SPAN} + o
-       FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::bigint[], $6::boolean[], $7::bytea[])
-         WITH ORDINALITY AS u(d, s, i, t, r, b, x, o)
-       ON CONFLICT DO NOTHING`,
+    // One statement: the readings, and for those really inserted (a redelivered copy conflicts and
+    // inserts nothing) an entry in each matching sink's outbox (postgres-sink-outbox.ts).
+    const r = await client.query<{ sink: string | null; n: number }>(
+      `WITH r AS (
+         INSERT INTO readings (device_id, seq, idx, ts, received_at, backfill, data, commit_ord)
+         SELECT d, s, i, t, r, b, x, pg_current_xact_id()::text::bigint * ${COMMIT_ORD_SPAN} + o
+         FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::bigint[], $6::boolean[], $7::bytea[])
+           WITH ORDINALITY AS u(d, s, i, t, r, b, x, o)
+         ON CONFLICT DO NOTHING
+         RETURNING device_id, ts, seq, idx),
+       o AS (${SINK_FILL_SQL})
+       SELECT NULL AS sink, count(*)::int AS n FROM r
+       UNION ALL SELECT sink, count(*)::int FROM o GROUP BY sink`,
       [
         readings.map((x) => x.deviceId),
         readings.map((x) => x.seq),
@@ -121,7 +130,12 @@ export async function writeIngestBatch(
         ),
       ],
     );
-    readingsInserted = r.rowCount ?? 0;
+    const added = new Map<string, number>();
+    for (const row of r.rows) {
+      if (row.sink === null) readingsInserted = row.n;
+      else added.set(row.sink, row.n);
+    }
+    await countSinkEntries(client, added);
   }
   const messages = batch.messages.filter((m) => !skip.has(`${m.deviceId}|${m.seq}`));
   let messagesInserted = 0;

@@ -17,6 +17,11 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { VigilError } from '../../errors.ts';
 import type { MasterKey } from '../../keys/master-key.ts';
+import {
+  PG_GATEWAY_MIGRATION,
+  PG_LIFECYCLE_MIGRATION,
+  PG_SINK_MIGRATION,
+} from './postgres-lifecycle-migration.ts';
 import { PG_NOTIFICATION_MIGRATION } from './postgres-notification-migration.ts';
 
 /** One schema step; versions only grow and a released step is never edited. */
@@ -352,6 +357,9 @@ INSERT INTO rule_leases (bucket, owner, expires_at) SELECT b, NULL, 0 FROM gener
 `,
   },
   PG_NOTIFICATION_MIGRATION,
+  PG_LIFECYCLE_MIGRATION,
+  PG_SINK_MIGRATION,
+  PG_GATEWAY_MIGRATION,
 ];
 
 /** The newest version this build knows. */

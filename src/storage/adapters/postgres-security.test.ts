@@ -115,7 +115,7 @@ describe('PostgreSQL connection policy', { skip }, () => {
 });
 
 describe('PostgreSQL column encryption', { skip }, () => {
-  it('a pg_dump shows no reading value, batch id, event body, TOTP seed, sealed key, notification text or address', async () => {
+  it('a pg_dump shows no reading value, batch id, event body, TOTP seed, sealed key, notification text, command argument, claim or address', async () => {
     const key = master();
     const db = await pg.fresh({ master: key });
     const s = pg.server;
@@ -203,6 +203,79 @@ describe('PostgreSQL column encryption', { skip }, () => {
         auth: 'PUSHAUTH-SENTINEL',
         createdAt: T0,
       });
+      // Commands carry arguments, results and reasons; claims a CSR, a reply and an address; the
+      // sinks' outbox only references readings (their values stay encrypted in readings).
+      const cmdId = '00000000-0000-4000-8000-000000000077';
+      await db.commands.enqueue({
+        id: cmdId,
+        deviceId: dev,
+        op: 'set_interval',
+        args: { note: 'CMDARG-SENTINEL' },
+        state: 'queued',
+        outcome: null,
+        error: null,
+        result: null,
+        createdBy: 'user:quality1',
+        reason: 'CMDREASON-SENTINEL',
+        createdAt: T0,
+        expiresAt: T0 + 60_000,
+        sentAt: null,
+        sendCount: 0,
+        downlinkSeq: null,
+        ackedAt: null,
+        updatedAt: T0,
+      });
+      await db.commands.recordSend(cmdId, T0 + 1);
+      await db.commands.recordAck(
+        cmdId,
+        dev,
+        { ok: false, error: 'CMDERR-SENTINEL', result: { r: 'CMDRES-SENTINEL' } },
+        T0 + 2,
+      );
+      await db.claims.addBatch({
+        name: 'factory-s',
+        certSerial: 'abcdef01',
+        certPem: 'PEM',
+        maxUses: 5,
+        uses: 0,
+        expiresAt: T0 + 86_400_000,
+        createdAt: T0,
+        createdBy: 'cli',
+        revokedAt: null,
+      });
+      await db.claims.admitClaim(
+        {
+          serial: 'SN-SENTINEL',
+          batch: 'factory-s',
+          profile: 'temperature-probe',
+          csr: 'CSR-SENTINEL-BASE64',
+          keyFp: 'ff'.repeat(32),
+          state: 'pending',
+          deviceId: null,
+          reply: null,
+          attempts: 1,
+          receivedAt: T0,
+          lastSeenAt: T0,
+          address: '198.51.100.77',
+          decidedAt: null,
+          decidedBy: null,
+        },
+        'nonce-1',
+        T0,
+      );
+      await db.claims.decideClaim('SN-SENTINEL', {
+        state: 'refused',
+        deviceId: null,
+        reply: 'CLAIMREPLY-SENTINEL',
+        at: T0 + 3,
+        by: 'user:quality1',
+      });
+      await db.claims.quarantine('ghost-0001', 'ee', T0, '203.0.113.77');
+      await db.sinkOutbox.setTargets([{ name: 'influxdb', capacity: 100, devices: null }]);
+      await db.store.writeBatch(
+        sampleBatch({ readings: [sampleReading(dev, 901, 0, { data: { temp_c: 27.919 } })] }),
+      );
+      assert.equal((await db.sinkOutbox.depth('influxdb')).pending, 1);
       const dump = await s.exec('pg_dump', ['-d', 'postgres', '-n', db.schema]);
       assert.match(dump, /CREATE TABLE/, 'the dump has the schema');
       assert.match(dump, /truck-0077/, 'ids stay in clear');
@@ -220,6 +293,15 @@ describe('PostgreSQL column encryption', { skip }, () => {
         ['contact address', Buffer.from('+31600SENTINEL')],
         ['push subscription keys', Buffer.from('P256DH-SENTINEL-KEY')],
         ['push subscription keys', Buffer.from('PUSHAUTH-SENTINEL')],
+        ['command argument', Buffer.from('CMDARG-SENTINEL')],
+        ['command reason', Buffer.from('CMDREASON-SENTINEL')],
+        ['command error', Buffer.from('CMDERR-SENTINEL')],
+        ['command result', Buffer.from('CMDRES-SENTINEL')],
+        ['claim CSR', Buffer.from('CSR-SENTINEL-BASE64')],
+        ['claim reply', Buffer.from('CLAIMREPLY-SENTINEL')],
+        ['claim address', Buffer.from('198.51.100.77')],
+        ['quarantine address', Buffer.from('203.0.113.77')],
+        ['reading value queued for a sink', Buffer.from('27.919')],
       ];
       for (const [what, bytes] of secrets) {
         for (const form of [

@@ -143,3 +143,33 @@ export async function pgTx<T>(
     throw pgStoreError(err, label);
   }
 }
+
+/** The database as the adapters use it (PostgresDatabase). */
+interface PgRunner {
+  q<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  tx<T>(fn: (tx: { client: pg.ClientBase }) => Promise<T>): Promise<T>;
+}
+
+/**
+ * An adapter's statements: `q` one statement outside a transaction, `tx` a transaction (both
+ * retried on transient failures by the pool); a failure goes through `fail` (a VigilError of the
+ * port, or VIGIL_ERR_STORE naming the adapter: see pgStoreError).
+ */
+export function pgOps(db: PgRunner, fail: (err: unknown) => Error) {
+  return {
+    async q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+      try {
+        return await db.q<R>(sql, params);
+      } catch (err) {
+        throw fail(err);
+      }
+    },
+    async tx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
+      try {
+        return await db.tx(({ client }) => fn(client));
+      } catch (err) {
+        throw fail(err);
+      }
+    },
+  };
+}

@@ -37,6 +37,16 @@ function windowOf(deviceId: string, seqs: number[]): ReplayStateRecord {
 }
 
 describe('PostgreSQL with several processes', { skip }, () => {
+  it('runs its statements without JIT compilation (short statements; a bad estimate must not cost a compile)', async () => {
+    const db = await pg.fresh();
+    try {
+      assert.deepEqual(await db.database.q('SHOW jit'), [{ jit: 'off' }]);
+      assert.deepEqual(await db.database.q('SHOW search_path'), [{ search_path: db.schema }]);
+    } finally {
+      await db.dispose();
+    }
+  });
+
   it('migrates once when several workers start at the same moment (advisory lock)', async () => {
     const s = pg.server;
     assert.ok(s);

@@ -3,6 +3,8 @@ import { SqliteAlarmStore } from './sqlite-alarm-store.ts';
 import { SqliteClaimStore } from './sqlite-claim-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteDeviceLabelStore } from './sqlite-device-label-store.ts';
+import { SqliteGatewayStore } from './sqlite-gateway-store.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
@@ -21,7 +23,9 @@ export interface SqliteAdapters {
   rotations: SqliteRotationStore;
   claims: SqliteClaimStore;
   notifications: SqliteNotificationStore;
+  gateways: SqliteGatewayStore;
   sinkOutbox: SqliteSinkOutbox;
+  deviceLabels: SqliteDeviceLabelStore;
 }
 
 /** The adapters of every port on an open database. */
@@ -36,7 +40,9 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     rotations: new SqliteRotationStore(database),
     claims: new SqliteClaimStore(database),
     notifications: new SqliteNotificationStore(database),
+    gateways: new SqliteGatewayStore(database),
     sinkOutbox: new SqliteSinkOutbox(database),
+    deviceLabels: new SqliteDeviceLabelStore(database),
   };
 }
 

@@ -7,19 +7,8 @@ import type {
   QuarantineEntry,
 } from '../../claims/claim-store.ts';
 import { VigilError } from '../../errors.ts';
+import { type ClaimBatchRow, toClaimBatch } from './lifecycle-rows.ts';
 import type { SqliteDatabase, SqliteScope } from './sqlite-database.ts';
-
-interface BatchRow {
-  name: string;
-  cert_serial: string;
-  cert_pem: string;
-  max_uses: number;
-  uses: number;
-  expires_at: number;
-  created_at: number;
-  created_by: string;
-  revoked_at: number | null;
-}
 
 interface ClaimRow {
   serial: string;
@@ -46,18 +35,6 @@ interface QuarantineRow {
   last_seen: number;
   last_address: string | null;
 }
-
-const toBatch = (r: BatchRow): ClaimBatch => ({
-  name: r.name,
-  certSerial: r.cert_serial,
-  certPem: r.cert_pem,
-  maxUses: r.max_uses,
-  uses: r.uses,
-  expiresAt: r.expires_at,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-  revokedAt: r.revoked_at,
-});
 
 const toClaim = (r: ClaimRow): ClaimRecord => ({
   serial: r.serial,
@@ -110,23 +87,25 @@ export class SqliteClaimStore implements ClaimStore {
   }
 
   async getBatch(name: string): Promise<ClaimBatch | null> {
-    const r = this.#q.one<BatchRow>('SELECT * FROM claim_batches WHERE name = ?', name);
-    return r ? toBatch(r) : null;
+    const r = this.#q.one<ClaimBatchRow>('SELECT * FROM claim_batches WHERE name = ?', name);
+    return r ? toClaimBatch(r) : null;
   }
 
   async batchBySerial(certSerial: string): Promise<ClaimBatch | null> {
-    const r = this.#q.one<BatchRow>('SELECT * FROM claim_batches WHERE cert_serial = ?', certSerial);
-    return r ? toBatch(r) : null;
+    const r = this.#q.one<ClaimBatchRow>('SELECT * FROM claim_batches WHERE cert_serial = ?', certSerial);
+    return r ? toClaimBatch(r) : null;
   }
 
   async listBatches(): Promise<ClaimBatch[]> {
-    return this.#q.all<BatchRow>('SELECT * FROM claim_batches ORDER BY created_at, name').map(toBatch);
+    return this.#q
+      .all<ClaimBatchRow>('SELECT * FROM claim_batches ORDER BY created_at, name')
+      .map(toClaimBatch);
   }
 
   async admitClaim(c: ClaimRecord, nonce: string, now: number): Promise<ClaimAdmission> {
     return this.#q.write(() => {
       if (this.#q.one('SELECT 1 FROM claim_nonces WHERE nonce = ?', nonce)) return 'replay';
-      const b = this.#q.one<BatchRow>('SELECT * FROM claim_batches WHERE name = ?', c.batch);
+      const b = this.#q.one<ClaimBatchRow>('SELECT * FROM claim_batches WHERE name = ?', c.batch);
       if (!b) return 'unknown_batch';
       if (b.revoked_at !== null) return 'revoked';
       if (b.expires_at <= now) return 'expired';

@@ -1,7 +1,10 @@
 import type { SqliteMigration } from './sqlite-migrations.ts';
 
-/** Triggers that count every change to the device registry, whoever makes it (migration 11). */
-const registryTriggers = (table: string, update: string) =>
+/**
+ * Triggers that count every change to a registry table, whoever makes it (Store.changeToken):
+ * the device registry since migration 11, the gateway registry since migration 15.
+ */
+export const registryTriggers = (table: string, update: string) =>
   ['INSERT', 'DELETE', update]
     .map(
       (event) =>

@@ -4,6 +4,7 @@ import type { MasterKey } from '../../keys/master-key.ts';
 import { deviceSecretIdentity, totpSecretIdentity } from '../../keys/master-key.ts';
 import { legacyAuditHash } from '../audit-chain.ts';
 import { rechainAuditRows, verifyAuditRows } from './sqlite-audit-log.ts';
+import { DEVICE_LABEL_MIGRATION } from './sqlite-device-label-migration.ts';
 import { INGEST_MIGRATIONS } from './sqlite-ingest-migrations.ts';
 import { SINK_OUTBOX_MIGRATION } from './sqlite-sink-migration.ts';
 
@@ -20,6 +21,7 @@ export interface MigrationRun {
   now: number;
 }
 
+import { GATEWAY_MIGRATION } from './sqlite-gateway-migration.ts';
 import { LIFECYCLE_MIGRATION } from './sqlite-lifecycle-migration.ts';
 import { NOTIFICATION_MIGRATION } from './sqlite-notification-migration.ts';
 
@@ -464,4 +466,6 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   ...INGEST_MIGRATIONS,
   LIFECYCLE_MIGRATION,
   SINK_OUTBOX_MIGRATION,
+  GATEWAY_MIGRATION,
+  DEVICE_LABEL_MIGRATION,
 ];

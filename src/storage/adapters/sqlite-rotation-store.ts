@@ -1,32 +1,7 @@
 import { VigilError } from '../../errors.ts';
 import type { RotationRecord, RotationState, RotationStore } from '../../keys/rotation-store.ts';
+import { type RotationRow, toRotation } from './lifecycle-rows.ts';
 import type { SqliteDatabase, SqliteScope } from './sqlite-database.ts';
-
-interface Row {
-  device_id: string;
-  kid: number;
-  from_kid: number;
-  command_id: string;
-  state: RotationState;
-  started_at: number;
-  started_by: string;
-  acked_at: number | null;
-  completed_at: number | null;
-  error: string | null;
-}
-
-const toRecord = (r: Row): RotationRecord => ({
-  deviceId: r.device_id,
-  kid: r.kid,
-  fromKid: r.from_kid,
-  commandId: r.command_id,
-  state: r.state,
-  startedAt: r.started_at,
-  startedBy: r.started_by,
-  ackedAt: r.acked_at,
-  completedAt: r.completed_at,
-  error: r.error,
-});
 
 /** Key rotations on the store's connection. */
 export class SqliteRotationStore implements RotationStore {
@@ -50,13 +25,17 @@ export class SqliteRotationStore implements RotationStore {
   }
 
   async getRotation(deviceId: string, kid: number): Promise<RotationRecord | null> {
-    const r = this.#q.one<Row>('SELECT * FROM key_rotations WHERE device_id = ? AND kid = ?', deviceId, kid);
-    return r ? toRecord(r) : null;
+    const r = this.#q.one<RotationRow>(
+      'SELECT * FROM key_rotations WHERE device_id = ? AND kid = ?',
+      deviceId,
+      kid,
+    );
+    return r ? toRotation(r) : null;
   }
 
   async rotationByCommand(commandId: string): Promise<RotationRecord | null> {
-    const r = this.#q.one<Row>('SELECT * FROM key_rotations WHERE command_id = ?', commandId);
-    return r ? toRecord(r) : null;
+    const r = this.#q.one<RotationRow>('SELECT * FROM key_rotations WHERE command_id = ?', commandId);
+    return r ? toRotation(r) : null;
   }
 
   async setRotationState(
@@ -75,32 +54,32 @@ export class SqliteRotationStore implements RotationStore {
         )
         .run(...[state, error ?? null, ...(col ? [at] : []), deviceId, kid]);
       if (changed.changes === 0) return null;
-      const r = this.#q.one<Row>(
+      const r = this.#q.one<RotationRow>(
         'SELECT * FROM key_rotations WHERE device_id = ? AND kid = ?',
         deviceId,
         kid,
       );
-      return r ? toRecord(r) : null;
+      return r ? toRotation(r) : null;
     });
   }
 
   async listOpenRotations(): Promise<RotationRecord[]> {
     return this.#q
-      .all<Row>(
+      .all<RotationRow>(
         "SELECT * FROM key_rotations WHERE state IN ('pending', 'acked') ORDER BY started_at, device_id",
       )
-      .map(toRecord);
+      .map(toRotation);
   }
 
   async latestRotations(deviceId?: string): Promise<RotationRecord[]> {
     const filter = deviceId === undefined ? '' : 'WHERE device_id = ?';
     return this.#q
-      .all<Row>(
+      .all<RotationRow>(
         `SELECT r.* FROM key_rotations r
          JOIN (SELECT device_id AS d, MAX(kid) AS k FROM key_rotations ${filter} GROUP BY device_id) m
            ON r.device_id = m.d AND r.kid = m.k ORDER BY r.device_id`,
         ...(deviceId === undefined ? [] : [deviceId]),
       )
-      .map(toRecord);
+      .map(toRotation);
   }
 }

@@ -45,6 +45,8 @@ const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].map((d, i) => ({
   value: String(i + 1),
   label: d,
 }));
+/** A schedule override as the API sends it (times ISO 8601 UTC). */
+type Override = { contact: string; from: string; to: string };
 const nameOf = (l: Entity[], id: unknown) => String(l.find((x) => x.id === id)?.name ?? id);
 
 interface T {
@@ -188,7 +190,7 @@ const SPECS: Record<Exclude<Section, 'channels'>, Parameters<typeof entitySectio
       String(e.name ?? ''),
       ((e.members as string[]) ?? []).map((m) => nameOf(l.contacts, m)).join(' → '),
       `${DAYS[Number(e.handoffDay ?? 1) - 1]?.label} ${String(e.handoffTime ?? '09:00')} ${String(e.timeZone ?? 'UTC')}`,
-      ((e.overrides as { contact: string; from: number; to: number }[]) ?? [])
+      ((e.overrides as Override[]) ?? [])
         .map((o) => `${nameOf(l.contacts, o.contact)} ${absTime(o.from)} – ${absTime(o.to)}`)
         .join('; ') || '–',
     ],
@@ -209,11 +211,9 @@ const SPECS: Record<Exclude<Section, 'channels'>, Parameters<typeof entitySectio
         rows: 3,
         placeholder: 'contact-id, 2026-12-24T18:00, 2026-12-27T09:00 (one per line)',
       });
-      overrides.value = ((e?.overrides as { contact: string; from: number; to: number }[]) ?? [])
-        .map(
-          (o) =>
-            `${o.contact}, ${new Date(o.from).toISOString().slice(0, 16)}, ${new Date(o.to).toISOString().slice(0, 16)}`,
-        )
+      // The API sends ISO 8601 UTC; the field shows minutes, in UTC.
+      overrides.value = ((e?.overrides as Override[]) ?? [])
+        .map((o) => `${o.contact}, ${o.from.slice(0, 16)}, ${o.to.slice(0, 16)}`)
         .join('\n');
       return {
         body: h(
@@ -247,7 +247,7 @@ const SPECS: Record<Exclude<Section, 'channels'>, Parameters<typeof entitySectio
               const t = Date.parse(`${to}Z`);
               if (!contact || !Number.isFinite(f) || !Number.isFinite(t))
                 throw new Error(`Override "${line}": contact, from, to`);
-              return { contact, from: f, to: t };
+              return { contact, from: new Date(f).toISOString(), to: new Date(t).toISOString() };
             },
           ),
         }),

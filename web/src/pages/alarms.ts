@@ -7,8 +7,9 @@
 
 import { ApiError, api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
+import { placeText } from '../device-place.ts';
 import { h, replace } from '../dom.ts';
-import { absTime, humanize } from '../format.ts';
+import { absTime, humanize, ms } from '../format.ts';
 import { type Alarm, alarmActive } from '../types.ts';
 import { alarmMessage } from '../ui/alarm-message.ts';
 import {
@@ -130,7 +131,7 @@ export const alarmsPage: Page = (root, ctx, params) => {
     if (error) return void replace(host, errorBox(describeError(error)));
     const list = [...alarms].sort((a, b) => {
       const rank = (x: Alarm) => (alarmActive(x) ? (x.ack ? 1 : 0) : 2);
-      return rank(a) - rank(b) || (b.raisedAt ?? b.startedAt ?? 0) - (a.raisedAt ?? a.startedAt ?? 0);
+      return rank(a) - rank(b) || ms(b.raisedAt) - ms(a.raisedAt);
     });
     if (!list.length)
       return void replace(
@@ -188,7 +189,17 @@ export const alarmsPage: Page = (root, ctx, params) => {
                 a.subject === 'vigil'
                   ? 'Vigil (system)'
                   : a.subject
-                    ? h('a', { href: `#/device/${encodeURIComponent(a.subject)}` }, a.subject)
+                    ? [
+                        h('a', { href: `#/device/${encodeURIComponent(a.subject)}` }, a.subject),
+                        // A patient monitor's ward and bed, for the roles that see them.
+                        placeText(ctx.store.devices.get(a.subject)?.labels)
+                          ? h(
+                              'div',
+                              { class: 'device-place-line', testid: `alarm-place-${a.subject}` },
+                              placeText(ctx.store.devices.get(a.subject)?.labels),
+                            )
+                          : null,
+                      ]
                     : '–',
               ),
               h(

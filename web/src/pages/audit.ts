@@ -23,16 +23,7 @@ function csvField(v: string): string {
 export function auditCsv(entries: readonly AuditEntryView[]): string {
   const head = 'id,ts,actor,action,object,detail,prevHash,hash';
   const rows = entries.map((e) =>
-    [
-      String(e.id),
-      new Date(e.ts).toISOString(),
-      e.actor,
-      e.action,
-      e.object ?? '',
-      JSON.stringify(e.detail),
-      e.prevHash,
-      e.hash,
-    ]
+    [String(e.id), e.ts, e.actor, e.action, e.object ?? '', JSON.stringify(e.detail), e.prevHash, e.hash]
       .map(csvField)
       .join(','),
   );
@@ -83,9 +74,7 @@ export const auditPage: Page = (root) => {
             ? download('vigil-audit.csv', auditCsv(entries), 'text/csv')
             : download(
                 'vigil-audit.ndjson',
-                entries
-                  .map((x) => `${JSON.stringify({ ...x, ts: new Date(x.ts).toISOString() })}\n`)
-                  .join(''),
+                entries.map((x) => `${JSON.stringify(x)}\n`).join(''),
                 'application/x-ndjson',
               ),
       },
@@ -157,7 +146,7 @@ export const auditPage: Page = (root) => {
           truncated = true;
           break;
         }
-        q.set('since', new Date(last.ts).toISOString());
+        q.set('since', last.ts);
       }
     } catch (err) {
       if (!stopped) replace(list, errorBox(describeError(err)));

@@ -7,7 +7,7 @@
 import { api, describeError } from '../api.ts';
 import type { AppContext } from '../context.ts';
 import { cx, h, replace } from '../dom.ts';
-import { absDate, absTime } from '../format.ts';
+import { absDate, absTime, msOrNull } from '../format.ts';
 import {
   badge,
   card,
@@ -74,8 +74,6 @@ const OPS: {
   { op: 'renew_cert', label: 'Renew certificate', args: [] },
 ];
 
-const ms = (iso: string | null) => (iso ? Date.parse(iso) : null);
-
 function stateBadge(c: CommandView): HTMLElement {
   const [tone, text]: [Tone, string] =
     c.state === 'acked'
@@ -126,7 +124,7 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
 
   function renderState(l: Lifecycle): void {
     const r = l.lastRotation;
-    const certMs = ms(l.certNotAfter);
+    const certMs = msOrNull(l.certNotAfter);
     const daysLeft = certMs === null ? null : Math.floor((certMs - Date.now()) / 86_400_000);
     replace(
       stateHost,
@@ -135,7 +133,7 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
         'dd',
         { testid: 'lifecycle-kid' },
         `kid ${l.kid}`,
-        l.kidCreatedAt ? [' · created ', timeAgo(ms(l.kidCreatedAt))] : null,
+        l.kidCreatedAt ? [' · created ', timeAgo(l.kidCreatedAt)] : null,
       ),
       h('dt', null, 'Last rotation'),
       h(
@@ -148,11 +146,7 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
                 `kid ${r.kid} ${r.state}`,
               ),
               ' ',
-              r.completedAt
-                ? absTime(ms(r.completedAt) as number)
-                : r.startedAt
-                  ? absTime(ms(r.startedAt) as number)
-                  : '',
+              r.completedAt ? absTime(r.completedAt) : r.startedAt ? absTime(r.startedAt) : '',
               r.error ? h('span', { class: 'muted small' }, ` — ${r.error}`) : null,
             ]
           : 'never',
@@ -221,7 +215,7 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
               h(
                 'td',
                 { 'data-label': 'Queued', class: 'cell-nowrap' },
-                c.createdAt ? timeAgo(ms(c.createdAt)) : '—',
+                c.createdAt ? timeAgo(c.createdAt) : '—',
               ),
             ),
           ),

@@ -6,7 +6,7 @@
  */
 import { api, describeError } from '../api.ts';
 import { download, h, replace } from '../dom.ts';
-import { absTime } from '../format.ts';
+import { absTime, ms } from '../format.ts';
 import { limitOf, PROFILES } from '../profiles.ts';
 import { browserZone, currentZone, setZone, zoned, zones } from '../timezone.ts';
 import type { Device, Reading, Series } from '../types.ts';
@@ -48,18 +48,14 @@ function fromLocalInput(v: string): number {
 
 /** The readings of a series as CSV (RFC 4180): ISO time, backfill, then one column per field. */
 export function seriesCsv(series: Series, from: number, to: number): string {
-  const points = series.points.filter((p) => p.ts >= from && p.ts <= to);
+  const points = series.points.filter((p) => ms(p.ts) >= from && ms(p.ts) <= to);
   const fields = [...new Set(points.flatMap((p) => Object.keys(p.values)))].sort();
   const cell = (v: unknown) => {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const rows = points.map((p) =>
-    [
-      new Date(p.ts).toISOString(),
-      p.backfill ? 'true' : 'false',
-      ...fields.map((f) => cell(p.values[f])),
-    ].join(','),
+    [p.ts, p.backfill ? 'true' : 'false', ...fields.map((f) => cell(p.values[f]))].join(','),
   );
   return `${['ts', 'backfill', ...fields].join(',')}\r\n${rows.map((r) => `${r}\r\n`).join('')}`;
 }
@@ -232,7 +228,7 @@ export function createDeviceHistory(
       if (mine !== loadSeq || stopped()) return;
       // Nothing in the preset ending now but older data (a device silent for days): fit the range
       // to the data, ending at its latest reading, rather than show an empty chart.
-      const last = d.latest?.ts;
+      const last = d.latest ? ms(d.latest.ts) : undefined;
       if (!view && series.points.length === 0 && last !== undefined && last < from) {
         setView({ from: last - (to - from), to: last + 60_000 });
         return;
@@ -272,7 +268,7 @@ export function createDeviceHistory(
       if (view || !LIVE_RANGES.has(range)) return;
       for (const c of charts) c.append({ ts: r.ts, backfill: r.backfill, n: 1, values: r.data });
       if (shown) shown.series.points.push({ ts: r.ts, backfill: r.backfill, n: 1, values: r.data });
-      if (shown) shown.to = Math.max(shown.to, r.ts);
+      if (shown) shown.to = Math.max(shown.to, ms(r.ts));
     },
     destroy() {
       for (const c of charts) c.destroy();

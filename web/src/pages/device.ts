@@ -10,6 +10,7 @@ import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absDate, absTime, duration, num } from '../format.ts';
 import { staleness } from '../freshness.ts';
+import { loadGateways, viaOf } from '../gateways.ts';
 import { scorePoint } from '../news2-score.ts';
 import { PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
@@ -32,6 +33,7 @@ import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
 import { deviceControlPanel } from './device-control.ts';
 import { createDeviceHistory, RANGES, type RangeKey } from './device-history.ts';
+import { devicePlace } from './device-place.ts';
 import { measureTile, news2Tile, tile, vitalTile } from './device-tiles.ts';
 import { showLoggerDisplay } from './logger-display.ts';
 import { profileIcon } from './overview.ts';
@@ -133,6 +135,7 @@ export const devicePage: Page = (root, ctx, params) => {
               testid: 'device-level',
             }),
             h('span', null, PROFILES[d.profile].label),
+            viaOf(d.id) ? h('span', { testid: 'device-via' }, `via ${viaOf(d.id)}`) : null,
             h('span', null, 'Last seen ', timeAgo(d.lastSeenAt)),
             d.alg ? h('span', { title: 'Payload encryption' }, d.alg) : null,
             d.certNotAfter ? h('span', null, `Certificate until ${absDate(d.certNotAfter)}`) : null,
@@ -150,6 +153,13 @@ export const devicePage: Page = (root, ctx, params) => {
                 )
               : null,
           ),
+          // A patient monitor's bed and ward, for the roles that may see them (and set them).
+          devicePlace(ctx, d, (labels) => {
+            d.labels = labels;
+            const known = ctx.store.devices.get(id);
+            if (known) known.labels = labels;
+            renderHead();
+          }),
         ),
         controls.length ? h('div', { class: 'page-actions' }, controls) : null,
       ),
@@ -373,6 +383,9 @@ export const devicePage: Page = (root, ctx, params) => {
   ];
 
   renderHead();
+  void loadGateways()
+    .then(renderHead)
+    .catch(() => {});
   renderCurrent();
   void loadDevice();
 

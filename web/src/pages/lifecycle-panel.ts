@@ -51,8 +51,6 @@ interface ClaimList {
   }[];
 }
 
-const ms = (iso: string | null) => (iso ? Date.parse(iso) : null);
-
 export function lifecyclePanel(ctx: AppContext): { el: HTMLElement; stop(): void } {
   const fleetHost = h('div', { class: 'lifecycle-stats', testid: 'fleet-lifecycle' });
   const claimsHost = h('div', { class: 'table-host', testid: 'claims' });
@@ -91,7 +89,7 @@ export function lifecyclePanel(ctx: AppContext): { el: HTMLElement; stop(): void
         ),
         statCard(
           'Soonest expiry',
-          soon ? absDate(ms(soon.notAfter) as number) : '—',
+          soon ? absDate(soon.notAfter) : '—',
           'info',
           'clock',
           soon
@@ -147,7 +145,7 @@ export function lifecyclePanel(ctx: AppContext): { el: HTMLElement; stop(): void
                     c.deviceId ? h('span', { class: 'muted small' }, ` ${c.deviceId}`) : null,
                   ),
                   h('td', { 'data-label': 'Tries', class: 'num' }, String(c.attempts)),
-                  h('td', { 'data-label': 'Received', class: 'cell-nowrap' }, timeAgo(ms(c.receivedAt))),
+                  h('td', { 'data-label': 'Received', class: 'cell-nowrap' }, timeAgo(c.receivedAt)),
                   h(
                     'td',
                     null,
@@ -200,7 +198,7 @@ export function lifecyclePanel(ctx: AppContext): { el: HTMLElement; stop(): void
                     null,
                     h('td', null, q.cn),
                     h('td', { class: 'num' }, String(q.attempts)),
-                    h('td', null, timeAgo(ms(q.lastSeen))),
+                    h('td', null, timeAgo(q.lastSeen)),
                   ),
                 ),
               ),

@@ -15,6 +15,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { News2Band } from '../../../src/rules/news2.ts';
 import { cx, h, replace } from '../dom.ts';
 import { absTime } from '../format.ts';
+import { gapsMs } from '../instant.ts';
 import { type News2Point, news2Series, scorePoint } from '../news2-score.ts';
 import { legendTime, TIME_AXIS, type TimeChart } from '../ui/chart.ts';
 import './news2-panel.css';
@@ -213,7 +214,7 @@ export function createNews2Chart(opts: { rangeMs: number; height?: number }): Ti
     setSeries(series, from, to) {
       fromS = from / 1000;
       toS = to / 1000;
-      const gaps = [...series.gaps].sort((a, b) => a.from - b.from);
+      const gaps = gapsMs(series.gaps);
       xs = [];
       ys = [];
       reds = [];

@@ -6,9 +6,11 @@
 import { highestLevel, outOfRange } from '../alarm-level.ts';
 import { describeError } from '../api.ts';
 import type { Page } from '../context.ts';
+import { placeMatches, placeText } from '../device-place.ts';
 import { cx, h, replace } from '../dom.ts';
 import { duration } from '../format.ts';
 import { staleness } from '../freshness.ts';
+import { loadGateways, viaOf } from '../gateways.ts';
 import { fmtField, limitOf, limitState, PROFILES } from '../profiles.ts';
 import type { ReadingEvent } from '../store.ts';
 import { type Device, PROFILE_NAMES, type Profile } from '../types.ts';
@@ -49,7 +51,8 @@ export const overviewPage: Page = (root, ctx, params) => {
   const search = h('input', {
     type: 'search',
     class: 'search',
-    placeholder: 'Search device id',
+    // Bed and ward match too, for the roles that see them.
+    placeholder: ctx.can('devices.labels.read') ? 'Device, ward or bed' : 'Search device id',
     'aria-label': 'Search devices',
     value: state.text,
     testid: 'device-search',
@@ -205,7 +208,15 @@ export const overviewPage: Page = (root, ctx, params) => {
           'div',
           { class: 'device-cell' },
           profileIcon(d.profile),
-          h('div', null, link, h('div', { class: 'muted small' }, PROFILES[d.profile].label)),
+          h(
+            'div',
+            null,
+            link,
+            placeText(d.labels)
+              ? h('div', { class: 'device-place-line', testid: `place-${d.id}` }, placeText(d.labels))
+              : null,
+            h('div', { class: 'muted small' }, PROFILES[d.profile].label, viaLabel(d.id)),
+          ),
         ),
       ),
       h('td', { 'data-label': 'Status' }, deviceStatusBadge(d)),
@@ -235,7 +246,7 @@ export const overviewPage: Page = (root, ctx, params) => {
     }
     const shown = all
       .filter((d) => state.filter === 'all' || d.profile === state.filter)
-      .filter((d) => !state.text || d.id.includes(state.text))
+      .filter((d) => !state.text || d.id.includes(state.text) || placeMatches(d.labels, state.text))
       .filter((d) => !state.alarmsOnly || d.alarm === 'open')
       .sort((a, b) => (a.alarm === b.alarm ? a.id.localeCompare(b.id) : a.alarm === 'open' ? -1 : 1));
     counts.textContent = `${shown.length} of ${all.length} devices`;
@@ -283,10 +294,20 @@ export const overviewPage: Page = (root, ctx, params) => {
     }),
   ];
   render();
+  // "via GW-ID" on devices relayed by a gateway: drawn again once the gateways are known.
+  void loadGateways()
+    .then(render)
+    .catch(() => {});
   return () => {
     for (const u of unsubs) u();
   };
 };
+
+/** ` · via GW-ID` for a device relayed by a gateway. */
+export function viaLabel(deviceId: string): HTMLElement | null {
+  const gw = viaOf(deviceId);
+  return gw ? h('span', { class: 'via', testid: `via-${deviceId}` }, ` · via ${gw}`) : null;
+}
 
 function shortLabel(f: string): string {
   return { hr_bpm: 'HR', spo2_pct: 'SpO₂', rr_bpm: 'RR', sbp_mmhg: 'SBP', temp_c: 'T', rh_pct: 'RH' }[f] ?? f;

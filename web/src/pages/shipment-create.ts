@@ -171,7 +171,7 @@ export async function createShipmentDialog(ctx: AppContext): Promise<ShipmentVie
               origin: o,
               destination: d,
               batches,
-              ...(etaMs !== null ? { eta: etaMs } : {}),
+              ...(etaMs !== null ? { eta: new Date(etaMs).toISOString() } : {}),
             },
           });
           close(res.shipment);

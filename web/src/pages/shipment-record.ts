@@ -1,7 +1,7 @@
 /** The shipment page's record: its alarms and its chain of custody (audited events, in order). */
 
 import { cx, h } from '../dom.ts';
-import { absTime, duration, humanize } from '../format.ts';
+import { absTime, duration, humanize, ms } from '../format.ts';
 import type { Custody } from '../shipment-view.ts';
 import { type Alarm, alarmActive } from '../types.ts';
 import { alarmMessage } from '../ui/alarm-message.ts';
@@ -13,7 +13,7 @@ const SEVERITY: Record<string, Tone> = { critical: 'bad', warning: 'warn', info:
 
 export function alarmList(alarms: Alarm[]): HTMLElement[] {
   if (!alarms.length) return [emptyState('No alarms for this shipment.')];
-  const sorted = [...alarms].sort((a, b) => a.startedAt - b.startedAt);
+  const sorted = [...alarms].sort((a, b) => ms(a.startedAt) - ms(b.startedAt));
   return [
     h(
       'ul',
@@ -104,10 +104,10 @@ function detailText(e: Custody, lots: readonly string[]): string {
     }
     const key = humanize(k).toLowerCase();
     if (/(^|_)at$|At$/.test(k) && (typeof v === 'number' || typeof v === 'string')) {
-      const ms = typeof v === 'number' ? v : Date.parse(v);
+      const t = ms(v);
       // The event's own time is already shown.
-      if (!Number.isFinite(ms) || (k === 'at' && ms === e.at)) continue;
-      parts.push(`${key} ${absTime(ms)}`);
+      if (!Number.isFinite(t) || (k === 'at' && t === ms(e.at))) continue;
+      parts.push(`${key} ${absTime(t)}`);
     } else if (typeof v === 'boolean') {
       if (v) parts.push(key);
     } else if (Array.isArray(v)) {
@@ -127,7 +127,7 @@ function detailText(e: Custody, lots: readonly string[]): string {
 /** The custody events, oldest first; `lots` are the shipment's batches as its header lists them. */
 export function custodyTimeline(custody: Custody[], lots: readonly string[] = []): HTMLElement[] {
   if (!custody.length) return [emptyState('No custody events yet.')];
-  const events = [...custody].sort((a, b) => a.at - b.at);
+  const events = [...custody].sort((a, b) => ms(a.at) - ms(b.at));
   return [
     h(
       'ol',

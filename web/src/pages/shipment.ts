@@ -7,7 +7,7 @@
 import { api, describeError } from '../api.ts';
 import type { Page } from '../context.ts';
 import { h, replace } from '../dom.ts';
-import { absTime } from '../format.ts';
+import { absTime, ms } from '../format.ts';
 import { etaFromProgress } from '../route-eta.ts';
 import { rangeOf, tripWindow } from '../shipment-view.ts';
 import type { Series, ShipmentDetailView } from '../types.ts';
@@ -145,8 +145,8 @@ export const shipmentPage: Page = (root, ctx, params) => {
     if (s.state === 'in_transit' && s.dispatch && s.plannedRoute && lastFix) {
       const eta = etaFromProgress(
         s.plannedRoute,
-        { lat: lastFix.values.lat as number, lon: lastFix.values.lon as number, ts: lastFix.ts },
-        s.dispatch.at,
+        { lat: lastFix.values.lat as number, lon: lastFix.values.lon as number, ts: ms(lastFix.ts) },
+        ms(s.dispatch.at),
       );
       if (eta !== null) replace(tiles, ...summaryTiles(d, eta));
     }
@@ -184,7 +184,7 @@ export const shipmentPage: Page = (root, ctx, params) => {
     if (!hasTemp)
       return void replace(chartHost, emptyState('No temperature readings in the trip window yet.'));
     const marks = [{ at: data.from, label: 'Dispatch' }];
-    if (d.shipment.delivery) marks.push({ at: d.shipment.delivery.at, label: 'Delivery' });
+    if (d.shipment.delivery) marks.push({ at: ms(d.shipment.delivery.at), label: 'Delivery' });
     chart = createShipmentChart({
       series: data.series,
       from: data.from,
@@ -218,7 +218,7 @@ export const shipmentPage: Page = (root, ctx, params) => {
       const out =
         range !== null &&
         ((typeof hi === 'number' && hi > range.upperC) || (typeof lo === 'number' && lo < range.lowerC));
-      track.push({ ts: p.ts, lat, lon, out });
+      track.push({ ts: ms(p.ts), lat, lon, out });
     }
     const last = track[track.length - 1];
     const dl = s.delivery;

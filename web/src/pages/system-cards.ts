@@ -1,9 +1,10 @@
 /** The system page's cards: the summary row, broker, ingest, rejections, storage, certificates. */
 import { h } from '../dom.ts';
-import { absDate, absTime, bytes, duration, hostPort, humanize, int, rate } from '../format.ts';
+import { absDate, absTime, bytes, duration, hostPort, humanize, int, ms, rate } from '../format.ts';
 import type { CertStatus, Device, SystemStatus } from '../types.ts';
 import { badge, card, emptyState, statCard, type Tone } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { externalBrokersSection } from './system-external-brokers.ts';
 
 /** `9 h ago`: the largest unit only, for headline figures. */
 function shortAgo(ts: number): string {
@@ -137,18 +138,21 @@ export function brokerCard(s: SystemStatus): HTMLElement {
         badge('neutral', humanize(b.mode)),
         h(
           'span',
-          { class: 'muted small', title: `since ${absTime(s.now - s.uptimeS * 1000)}` },
+          { class: 'muted small', title: `since ${absTime(ms(s.now) - s.uptimeS * 1000)}` },
           `Vigil up ${duration(s.uptimeS)}`,
         ),
       ),
-      h(
-        'div',
-        { class: 'mini-stats' },
-        statBlock('TCP connections', int(b.connections?.tcp)),
-        statBlock('MQTT sessions', int(b.connections?.sessions)),
-        statBlock('Devices', int(b.connections?.devices)),
-        statBlock('Services', int(b.connections?.services)),
-      ),
+      // The embedded broker's own counts; an external broker's sessions are its own business.
+      b.connections
+        ? h(
+            'div',
+            { class: 'mini-stats' },
+            statBlock('TCP connections', int(b.connections.tcp)),
+            statBlock('MQTT sessions', int(b.connections.sessions)),
+            statBlock('Devices', int(b.connections.devices)),
+            statBlock('Services', int(b.connections.services)),
+          )
+        : null,
       h('h3', { class: 'subhead' }, 'Listeners'),
       b.listeners.length
         ? h(
@@ -165,6 +169,7 @@ export function brokerCard(s: SystemStatus): HTMLElement {
             ),
           )
         : h('p', { class: 'muted' }, 'No listener.'),
+      ...externalBrokersSection(b.external),
     ],
     { testid: 'system-broker' },
   );

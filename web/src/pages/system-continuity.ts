@@ -5,13 +5,11 @@
  * power (host UPS and devices), and the devices' links.
  */
 import { h } from '../dom.ts';
-import { absDate, absTime, bytes, humanize, int } from '../format.ts';
+import { absDate, absTime, bytes, humanize, int, ms, msOrNull } from '../format.ts';
 import { PROFILES } from '../profiles.ts';
 import type { Device, SystemStatus } from '../types.ts';
 import { badge, batteryMeter, card, emptyState, powerBadge, type Tone, timeAgo } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
-
-export const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : null);
 
 /** `12 min`, `3.4 h`, `2.1 d`. */
 export function span(msv: number | null | undefined): string {
@@ -78,7 +76,7 @@ export function continuityOverview(s: SystemStatus, devices: Device[]): HTMLElem
         ? 'warn'
         : 'ok';
   const drill = b?.lastDrill ?? null;
-  const drillAge = drill ? Date.now() - (ms(drill.at) ?? 0) : null;
+  const drillAge = drill ? Date.now() - ms(drill.at) : null;
   const drillTone: Tone = !drill
     ? 'warn'
     : !drill.ok
@@ -121,7 +119,7 @@ export function continuityOverview(s: SystemStatus, devices: Device[]): HTMLElem
         ? 'run vigil backup init'
         : b.lastFailure
           ? `last attempt failed: ${b.lastFailure.error.slice(0, 80)}`
-          : `every ${b.intervalMinutes} min · next ${b.nextAt ? absTime(ms(b.nextAt)) : '–'}`,
+          : `every ${b.intervalMinutes} min · next ${b.nextAt ? absTime(b.nextAt) : '–'}`,
       target: 'system-backup',
     }),
     item({
@@ -131,7 +129,7 @@ export function continuityOverview(s: SystemStatus, devices: Device[]): HTMLElem
       tone: drillTone,
       value: !drill ? 'Never run' : drill.ok ? `RTO ${span(drill.rtoMs)}` : 'Failed',
       text: drill?.ok
-        ? `RPO ${span(drill.rpoMs)} · ${timeAgoText(ms(drill.at))}`
+        ? `RPO ${span(drill.rpoMs)} · ${timeAgoText(drill.at)}`
         : drill
           ? (drill.error ?? '').slice(0, 80)
           : 'vigil backup drill --identity FILE',
@@ -218,7 +216,8 @@ export function continuityOverview(s: SystemStatus, devices: Device[]): HTMLElem
   );
 }
 
-export function timeAgoText(t: number | null): string {
+export function timeAgoText(time: string | number | null): string {
+  const t = msOrNull(time);
   if (t === null) return '–';
   const s = Math.max(0, (Date.now() - t) / 1000);
   return s < 3600
@@ -255,7 +254,7 @@ export function backupCard(s: SystemStatus): HTMLElement {
               d.growthBytesPerDay !== null ? `${bytes(d.growthBytesPerDay)} / day` : '–',
             )
           : null,
-        d?.full ? line('State', badge('bad', `Full since ${absTime(ms(d.full.since))}`, 'alert')) : null,
+        d?.full ? line('State', badge('bad', `Full since ${absTime(d.full.since)}`, 'alert')) : null,
       ),
       h('h3', { class: 'subhead' }, 'Backups'),
       !b?.configured
@@ -270,13 +269,13 @@ export function backupCard(s: SystemStatus): HTMLElement {
             { class: 'plain-list', testid: 'backup-detail' },
             line(
               'Newest',
-              b.newest ? `${absTime(ms(b.newest.createdAt))} · ${bytes(b.newest.bytes)}` : 'none yet',
+              b.newest ? `${absTime(b.newest.createdAt)} · ${bytes(b.newest.bytes)}` : 'none yet',
             ),
-            line('Next scheduled', b.running ? 'running now' : b.nextAt ? absTime(ms(b.nextAt)) : '–'),
+            line('Next scheduled', b.running ? 'running now' : b.nextAt ? absTime(b.nextAt) : '–'),
             line(
               'Last failure',
               b.lastFailure
-                ? badge('bad', `${absTime(ms(b.lastFailure.at))}: ${b.lastFailure.error.slice(0, 60)}`)
+                ? badge('bad', `${absTime(b.lastFailure.at)}: ${b.lastFailure.error.slice(0, 60)}`)
                 : 'none',
             ),
             line(
@@ -284,7 +283,7 @@ export function backupCard(s: SystemStatus): HTMLElement {
               b.lastVerify
                 ? badge(
                     b.lastVerify.ok ? 'ok' : 'bad',
-                    `${b.lastVerify.ok ? 'OK' : 'FAILED'} · ${absTime(ms(b.lastVerify.at))}`,
+                    `${b.lastVerify.ok ? 'OK' : 'FAILED'} · ${absTime(b.lastVerify.at)}`,
                   )
                 : 'never',
             ),
@@ -294,8 +293,8 @@ export function backupCard(s: SystemStatus): HTMLElement {
                 ? badge(
                     b.lastDrill.ok ? 'ok' : 'bad',
                     b.lastDrill.ok
-                      ? `OK · RPO ${span(b.lastDrill.rpoMs)} · RTO ${span(b.lastDrill.rtoMs)} · ${absTime(ms(b.lastDrill.at))}`
-                      : `FAILED · ${absTime(ms(b.lastDrill.at))}`,
+                      ? `OK · RPO ${span(b.lastDrill.rpoMs)} · RTO ${span(b.lastDrill.rtoMs)} · ${absTime(b.lastDrill.at)}`
+                      : `FAILED · ${absTime(b.lastDrill.at)}`,
                   )
                 : 'never',
             ),
@@ -307,7 +306,7 @@ export function backupCard(s: SystemStatus): HTMLElement {
                   ? badge(
                       b.lastHook.ok ? 'ok' : 'bad',
                       b.lastHook.ok
-                        ? `OK · ${absTime(ms(b.lastHook.at))}`
+                        ? `OK · ${absTime(b.lastHook.at)}`
                         : `FAILED: ${b.lastHook.error ?? ''}`.slice(0, 80),
                     )
                   : 'not run yet',

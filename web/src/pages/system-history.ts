@@ -4,6 +4,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { ms } from '../instant.ts';
 import { tzDate } from '../timezone.ts';
 import type { SystemStatus } from '../types.ts';
 import { legendTime, TIME_AXIS } from '../ui/chart.ts';
@@ -27,7 +28,7 @@ export const history: {
 let lastTotals: { t: number; byReason: Record<string, number> } | null = null;
 
 export function record(s: SystemStatus): void {
-  const t = (s.now ?? Date.now()) / 1000;
+  const t = ms(s.now) / 1000;
   if (history.t.length && t <= (history.t[history.t.length - 1] ?? 0)) return;
   history.t.push(t);
   history.accepted.push(s.ingest.throughput.acceptedPerSec);

@@ -4,7 +4,7 @@ import { absTime } from '../format.ts';
 import type { SystemStatus } from '../types.ts';
 import { badge, batteryMeter, card } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
-import { line, ms, span, timeAgoText } from './system-continuity.ts';
+import { line, span, timeAgoText } from './system-continuity.ts';
 
 /** The host UPS and the devices' power. */
 export function powerCard(s: SystemStatus): HTMLElement {
@@ -27,12 +27,12 @@ export function powerCard(s: SystemStatus): HTMLElement {
                 : ups.lowBattery
                   ? badge('bad', 'Low battery: shutting down', 'alert')
                   : ups.onBattery
-                    ? badge('warn', `On battery since ${absTime(ms(ups.onBatterySince))}`, 'power')
+                    ? badge('warn', `On battery since ${absTime(ups.onBatterySince)}`, 'power')
                     : badge('ok', 'On line', 'check'),
             ),
             line('Charge', ups.chargePct !== null ? `${ups.chargePct} %` : '–'),
             line('Runtime', ups.runtimeS !== null ? span(ups.runtimeS * 1000) : '–'),
-            line('Read', ups.lastPollAt ? timeAgoText(ms(ups.lastPollAt)) : '–'),
+            line('Read', ups.lastPollAt ? timeAgoText(ups.lastPollAt) : '–'),
           ),
       h('h3', { class: 'subhead' }, 'Devices'),
       dp
@@ -59,7 +59,7 @@ export function powerCard(s: SystemStatus): HTMLElement {
                 badge('bad', 'Logger runs out before arrival', 'alert'),
                 ' ',
                 h('a', { href: `#/shipment/${encodeURIComponent(w.shipmentId)}` }, w.shipmentId),
-                ` (${w.deviceId}): empty ${absTime(ms(w.emptyAt))}, planned arrival ${absTime(ms(w.plannedArrival))}`,
+                ` (${w.deviceId}): empty ${absTime(w.emptyAt)}, planned arrival ${absTime(w.plannedArrival)}`,
               ),
             ),
           )

@@ -8,7 +8,7 @@ import type { SinkStatusView } from '../types.ts';
 import { badge, card, type Tone, timeAgo } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 
-const at = (iso: string | null) => (iso === null ? '–' : timeAgo(Date.parse(iso)));
+const at = (iso: string | null) => (iso === null ? '–' : timeAgo(iso));
 
 function stateBadge(s: SinkStatusView) {
   const tone: Tone = s.state === 'failing' ? 'bad' : s.state === 'ok' ? 'ok' : 'neutral';

@@ -7,6 +7,7 @@
  */
 import { formatDuration } from '../../../src/rules/format.ts';
 import { h } from '../dom.ts';
+import { ms } from '../instant.ts';
 import type { Alarm } from '../types.ts';
 
 const MINUTE = 60_000;
@@ -25,8 +26,8 @@ export function alarmMessage(
   const m = a.rule === 'data-gap' && a.resolvedAt === null ? OPEN_GAP.exec(a.message) : null;
   if (!m) return a.message;
   const rest = m[1] ?? '';
-  const el = h('span', { class: 'gap-live', testid: 'gap-message' }, gapText(a.startedAt, rest, now));
-  el.dataset.since = String(a.startedAt);
+  const el = h('span', { class: 'gap-live', testid: 'gap-message' }, gapText(ms(a.startedAt), rest, now));
+  el.dataset.since = String(ms(a.startedAt));
   el.dataset.rest = rest;
   return el;
 }

@@ -7,6 +7,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from '../dom.ts';
 import { absTime } from '../format.ts';
+import { gapsMs, ms } from '../instant.ts';
 import { FIELDS, fmtLimit } from '../profiles.ts';
 import { tzDate, zoned } from '../timezone.ts';
 import type { FieldLimit, Series, SeriesPoint } from '../types.ts';
@@ -306,7 +307,7 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
       bf = [];
       mins = [];
       maxs = [];
-      const gaps = [...series.gaps].sort((a, b) => a.from - b.from);
+      const gaps = gapsMs(series.gaps);
       let g = 0;
       const pushNull = (ts: number) => {
         xs.push(ts / 1000);
@@ -316,14 +317,15 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
         maxs.push(null);
       };
       for (const p of series.points) {
+        const t = ms(p.ts);
         // A null inside every reported gap that precedes this point breaks the line there.
-        for (let gap = gaps[g]; gap && gap.to <= p.ts; gap = gaps[++g]) {
+        for (let gap = gaps[g]; gap && gap.to <= t; gap = gaps[++g]) {
           const mid = (gap.from + gap.to) / 2;
           if (!xs.length || mid / 1000 > (xs[xs.length - 1] ?? 0)) pushNull(mid);
         }
         const v = p.values[opts.field];
         const y = typeof v === 'number' ? v : null;
-        xs.push(p.ts / 1000);
+        xs.push(t / 1000);
         ys.push(y);
         bf.push(p.backfill ? y : null);
         mins.push(p.min?.[opts.field] ?? null);
@@ -333,7 +335,7 @@ export function createTimeChart(opts: ChartOptions): TimeChart {
       redraw();
     },
     append(p) {
-      const x = p.ts / 1000;
+      const x = ms(p.ts) / 1000;
       const last = xs[xs.length - 1];
       if (last !== undefined && x <= last) return;
       const v = p.values[opts.field];

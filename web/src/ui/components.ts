@@ -1,6 +1,6 @@
 /** Shared building blocks of the pages: badges, meters, cards, dialogs, toasts. */
 import { type Child, cx, h } from '../dom.ts';
-import { absTime, relTime } from '../format.ts';
+import { absTime, msOrNull, relTime } from '../format.ts';
 import type { Device, Scalar } from '../types.ts';
 import { icon } from './icons.ts';
 
@@ -67,7 +67,8 @@ export function signalBars(rssi: Scalar | undefined): HTMLElement {
 }
 
 /** A relative time that the page clock keeps fresh (see `refreshTimes`). */
-export function timeAgo(ts: number | null): HTMLTimeElement {
+export function timeAgo(t: string | number | null): HTMLTimeElement {
+  const ts = msOrNull(t);
   const el = h('time', { class: 'reltime', title: absTime(ts) }, relTime(ts));
   if (ts !== null) {
     el.dataset.ts = String(ts);

@@ -9,6 +9,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from '../dom.ts';
 import { absTime } from '../format.ts';
+import { gapsMs, ms } from '../instant.ts';
 import type { TempRange } from '../shipment-view.ts';
 import { tzDate } from '../timezone.ts';
 import type { ExcursionView, Series } from '../types.ts';
@@ -77,12 +78,13 @@ export function createShipmentChart(input: ShipmentChartInput, height = 280): Sh
   const xs: number[] = [];
   const ys: (number | null)[] = [];
   const bf: (number | null)[] = [];
-  const gaps = [...input.series.gaps].sort((a, b) => a.from - b.from);
+  const gaps = gapsMs(input.series.gaps);
   let g = 0;
   const mins: number[] = [];
   const maxs: number[] = [];
   for (const p of input.series.points) {
-    for (let gap = gaps[g]; gap && gap.to <= p.ts; gap = gaps[++g]) {
+    const t = ms(p.ts);
+    for (let gap = gaps[g]; gap && gap.to <= t; gap = gaps[++g]) {
       const mid = (gap.from + gap.to) / 2 / 1000;
       if (!xs.length || mid > (xs[xs.length - 1] ?? 0)) {
         xs.push(mid);
@@ -92,7 +94,7 @@ export function createShipmentChart(input: ShipmentChartInput, height = 280): Sh
     }
     const v = p.values.temp_c;
     const y = typeof v === 'number' ? v : null;
-    xs.push(p.ts / 1000);
+    xs.push(t / 1000);
     ys.push(y);
     bf.push(p.backfill ? y : null);
     const lo = p.min?.temp_c;
@@ -130,8 +132,8 @@ export function createShipmentChart(input: ShipmentChartInput, height = 280): Sh
     }
     let shaded = 0;
     for (const e of excursions) {
-      let x0 = u.valToPos(e.start / 1000, 'x', true);
-      let x1 = u.valToPos(e.end / 1000, 'x', true);
+      let x0 = u.valToPos(ms(e.start) / 1000, 'x', true);
+      let x1 = u.valToPos(ms(e.end) / 1000, 'x', true);
       x0 = Math.max(bbox.left, x0);
       x1 = Math.min(bbox.left + bbox.width, x1);
       if (x1 < bbox.left || x0 > bbox.left + bbox.width) continue;

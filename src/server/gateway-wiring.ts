@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import type { BrokerIdentity } from '../broker/acl.ts';
+import type { VigilContext } from '../data-dir/context.ts';
+import { VigilError } from '../errors.ts';
+import { GatewayRegistry } from '../gateways/gateway-registry.ts';
+import type { GatewayStore } from '../gateways/gateway-store.ts';
+import { normalizeSerial } from '../pki/serial.ts';
+
+/** The gateway registry of a running server, loaded (docs/gateway.md). */
+export async function wireGateways(
+  ctx: VigilContext,
+  store: GatewayStore,
+  logger: Logger,
+): Promise<GatewayRegistry> {
+  const gateways = new GatewayRegistry({
+    store,
+    alarms: ctx.alarmStore,
+    logger,
+    topicPrefix: ctx.config.mqtt.topicPrefix,
+    clock: ctx.clock,
+  });
+  await gateways.load();
+  return gateways;
+}
+
+/**
+ * The embedded broker's gateway hooks: status reports, and identities, a gateway certificate
+ * being known by its serial in the gateway registry before anything else is asked.
+ */
+export function gatewayBrokerHooks(
+  gateways: GatewayRegistry | null,
+  resolveOther: (cn: string, serialHex: string) => Promise<BrokerIdentity | 'disabled' | null>,
+) {
+  if (!gateways) return { resolveIdentity: resolveOther };
+  return {
+    onGatewayStatus: (id: string, payload: Buffer) => gateways.onStatus(id, payload),
+    resolveIdentity: async (cn: string, serialHex: string): Promise<BrokerIdentity | 'disabled' | null> =>
+      gateways.identityOf(cn, normalizeSerial(serialHex)) ?? resolveOther(cn, serialHex),
+  };
+}
+
+/** The server's gateway registry; VIGIL_ERR_CONFIG on PostgreSQL, where gateways are not available yet. */
+export function gatewaysOf(server: { gateways: GatewayRegistry | null }): GatewayRegistry {
+  if (!server.gateways) throw new VigilError('VIGIL_ERR_CONFIG', 'gateways need the SQLite store');
+  return server.gateways;
+}
