@@ -7,6 +7,7 @@ import { AccountAdmin } from './account-admin.ts';
 import type { AccountStore } from './account-store.ts';
 import {
   type AuthFixture,
+  audited,
   authFixture,
   enrolledUser,
   GOOD_PASSWORD,
@@ -20,11 +21,6 @@ beforeEach(async () => {
   f = await authFixture();
 });
 afterEach(() => f.close());
-
-/** The audit entries of one action, as [actor, object, detail]. */
-async function audited(action: string): Promise<[string, string | null, unknown][]> {
-  return (await f.store.queryAudit({ action })).map((e) => [e.actor, e.object, e.detail]);
-}
 
 /** An AccountAdmin over the fixture's database whose store is changed by `over`. */
 function adminOver(over: Partial<AccountStore>): AccountAdmin {
@@ -67,7 +63,7 @@ describe('account administration: creation', () => {
   it('audits a new account with its role, and the first admin as a first start', async () => {
     await f.accounts.createFirstAdmin();
     await f.accounts.createUser({ name: 'olga', role: 'operator', actor: 'user:admin' });
-    assert.deepEqual(await audited('user.add'), [
+    assert.deepEqual(await audited(f, 'user.add'), [
       ['system', 'admin', { role: 'admin', firstStart: true }],
       ['user:admin', 'olga', { role: 'operator' }],
     ]);
@@ -158,14 +154,14 @@ describe('account administration: changes', () => {
   it('treats setting the current role as no change, even for the last admin', async () => {
     await f.accounts.createFirstAdmin();
     await f.accounts.setRole('admin', 'admin', 'test');
-    assert.deepEqual(await audited('user.role'), []);
+    assert.deepEqual(await audited(f, 'user.role'), []);
   });
 
   it('refuses an unknown role and changes nothing', async () => {
     await f.accounts.createUser({ name: 'olga', role: 'operator', actor: 'test' });
     await assert.rejects(f.accounts.setRole('olga', 'root' as never, 'test'), code('VIGIL_ERR_USAGE'));
     assert.equal((await f.accounts.getUser('olga'))?.role, 'operator');
-    assert.deepEqual(await audited('user.role'), []);
+    assert.deepEqual(await audited(f, 'user.role'), []);
   });
 
   it('promotes and demotes with an audit entry naming both roles', async () => {
@@ -173,7 +169,7 @@ describe('account administration: changes', () => {
     await f.accounts.createUser({ name: 'olga', role: 'operator', actor: 'test' });
     await f.accounts.setRole('olga', 'admin', 'user:admin');
     await f.accounts.setRole('admin', 'viewer', 'user:olga');
-    assert.deepEqual(await audited('user.role'), [
+    assert.deepEqual(await audited(f, 'user.role'), [
       ['user:admin', 'olga', { from: 'operator', to: 'admin' }],
       ['user:olga', 'admin', { from: 'admin', to: 'viewer' }],
     ]);
@@ -188,11 +184,11 @@ describe('account administration: changes', () => {
     await f.accounts.resetMfa('sam', 'user:c');
     await f.accounts.resetPassword('sam', 'user:d');
     await f.accounts.endSessions('sam', 'user:e');
-    assert.deepEqual(await audited('user.disable'), [['user:a', 'sam', { sessionsEnded: 2 }]]);
-    assert.deepEqual(await audited('user.enable'), [['user:b', 'sam', {}]]);
-    assert.deepEqual(await audited('user.mfa_reset'), [['user:c', 'sam', { sessionsEnded: 1 }]]);
-    assert.deepEqual(await audited('user.password_reset'), [['user:d', 'sam', { sessionsEnded: 0 }]]);
-    assert.deepEqual(await audited('user.sessions_end'), [['user:e', 'sam', { sessionsEnded: 0 }]]);
+    assert.deepEqual(await audited(f, 'user.disable'), [['user:a', 'sam', { sessionsEnded: 2 }]]);
+    assert.deepEqual(await audited(f, 'user.enable'), [['user:b', 'sam', {}]]);
+    assert.deepEqual(await audited(f, 'user.mfa_reset'), [['user:c', 'sam', { sessionsEnded: 1 }]]);
+    assert.deepEqual(await audited(f, 'user.password_reset'), [['user:d', 'sam', { sessionsEnded: 0 }]]);
+    assert.deepEqual(await audited(f, 'user.sessions_end'), [['user:e', 'sam', { sessionsEnded: 0 }]]);
   });
 
   it('requires a new TOTP enrolment after an MFA reset', async () => {
@@ -216,6 +212,6 @@ describe('account administration: changes', () => {
     );
     assert.equal(await f.accounts.endSession(first.id, 'user:admin'), false);
     assert.equal(await f.accounts.endSession('no-such-session', 'user:admin'), false);
-    assert.deepEqual(await audited('user.session_end'), [['user:admin', 'sam', {}]]);
+    assert.deepEqual(await audited(f, 'user.session_end'), [['user:admin', 'sam', {}]]);
   });
 });

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
-import { type AuthFixture, authFixture, enrolledUser, GOOD_PASSWORD, principalOf } from './auth.fixture.ts';
+import {
+  type AuthFixture,
+  audited,
+  authFixture,
+  enrolledUser,
+  GOOD_PASSWORD,
+  principalOf,
+} from './auth.fixture.ts';
 import type { Principal } from './principal.ts';
 import { base32Decode, totpCode } from './totp.ts';
 
@@ -19,11 +26,6 @@ beforeEach(async () => {
   f = await authFixture();
 });
 afterEach(() => f.close());
-
-/** The audit entries of one action, as [actor, object, detail]. */
-async function audited(action: string): Promise<[string, string | null, unknown][]> {
-  return (await f.store.queryAudit({ action })).map((e) => [e.actor, e.object, e.detail]);
-}
 
 /** A half-authenticated session of `name` (password checked, second factor not yet). */
 async function half(name: string, address?: string): Promise<Principal> {
@@ -91,20 +93,20 @@ describe('accounts: the order of the sign-in steps', () => {
     f.clock.advance(10 * 60_000);
     await assert.rejects(f.accounts.confirmTotpEnrolment(p, '000000'), code('VIGIL_ERR_TOTP'));
     assert.deepEqual(
-      (await audited('auth.mfa_failed')).map(([, o, d]) => [o, d]),
+      (await audited(f, 'auth.mfa_failed')).map(([, o, d]) => [o, d]),
       [['nora', { address: '10.0.0.7', step: 'enrolment' }]],
     );
     const c = totpCode(again, f.clock.now);
     const done = await f.accounts.confirmTotpEnrolment(p, ` ${c.slice(0, 3)} ${c.slice(3)} `);
     assert.equal(done.recoveryCodes.length, 10);
-    assert.deepEqual(await audited('user.mfa_enrol'), [['user:nora', 'nora', { method: 'totp' }]]);
+    assert.deepEqual(await audited(f, 'user.mfa_enrol'), [['user:nora', 'nora', { method: 'totp' }]]);
   });
 
   it('audits a sign-in with its method, the session address and the recovery codes left', async () => {
     const { secret, recoveryCodes } = await enrolledUser(f, 'rita');
     await f.accounts.verifyMfa(await half('rita', '10.0.0.1'), totpCode(secret, f.clock.now));
     await f.accounts.verifyMfa(await half('rita', '10.0.0.2'), recoveryCodes[0] ?? '');
-    const signIns = (await audited('user.sign_in')).slice(-2);
+    const signIns = (await audited(f, 'user.sign_in')).slice(-2);
     assert.deepEqual(signIns, [
       ['user:rita', 'rita', { method: 'totp', address: '10.0.0.1' }],
       ['user:rita', 'rita', { method: 'recovery_code', address: '10.0.0.2', recoveryCodesLeft: 9 }],
@@ -123,7 +125,7 @@ describe('accounts: the order of the sign-in steps', () => {
       code('VIGIL_ERR_TOTP'),
     );
     assert.deepEqual(
-      (await audited('auth.mfa_failed')).map(([, , d]) => d),
+      (await audited(f, 'auth.mfa_failed')).map(([, , d]) => d),
       [
         { address: '10.0.0.1', step: 'sign_in' },
         { address: '10.0.0.9', step: 'sign_in' },
@@ -154,12 +156,12 @@ describe('accounts: the order of the sign-in steps', () => {
     const { principal } = await enrolledUser(f, 'carl');
     await half('carl');
     await f.accounts.changePassword(principal, GOOD_PASSWORD, 'a brand new passphrase');
-    assert.deepEqual((await audited('user.password_change')).at(-1), [
+    assert.deepEqual((await audited(f, 'user.password_change')).at(-1), [
       'user:carl',
       'carl',
       { sessionsEnded: 2 },
     ]);
-    assert.deepEqual(await audited('auth.password_failed'), []);
+    assert.deepEqual(await audited(f, 'auth.password_failed'), []);
   });
 
   it('refuses a new password equal to the current one with its reason, and audits a wrong current one', async () => {
@@ -174,7 +176,7 @@ describe('accounts: the order of the sign-in steps', () => {
       }),
       code('VIGIL_ERR_AUTH'),
     );
-    assert.deepEqual(await audited('auth.password_failed'), [
+    assert.deepEqual(await audited(f, 'auth.password_failed'), [
       ['system', 'carl', { address: '10.0.0.3', context: 'password_change' }],
     ]);
   });
@@ -226,11 +228,11 @@ describe('accounts: electronic signature', () => {
       f.accounts.verifySignature(principal, { password: GOOD_PASSWORD, totp: '000000' }),
       code('VIGIL_ERR_TOTP'),
     );
-    assert.deepEqual(await audited('auth.password_failed'), [
+    assert.deepEqual(await audited(f, 'auth.password_failed'), [
       ['system', 'qa.lead', { address: '10.0.0.4', context: 'signature' }],
     ]);
     assert.deepEqual(
-      (await audited('auth.mfa_failed')).map(([, , d]) => (d as { step: string }).step),
+      (await audited(f, 'auth.mfa_failed')).map(([, , d]) => (d as { step: string }).step),
       ['signature', 'signature'],
     );
     assert.equal((await f.accounts.getUser('qa.lead'))?.recoveryCodesLeft, 10);
@@ -246,7 +248,7 @@ describe('accounts: recovery codes and sign-out', () => {
     );
     const fresh = await f.accounts.regenerateRecoveryCodes(principal);
     assert.equal(fresh.length, 10);
-    assert.deepEqual(await audited('user.recovery_codes'), [['user:rita', 'rita', {}]]);
+    assert.deepEqual(await audited(f, 'user.recovery_codes'), [['user:rita', 'rita', {}]]);
     await assert.rejects(
       f.accounts.verifyMfa(await half('rita'), recoveryCodes[0] ?? ''),
       code('VIGIL_ERR_TOTP'),
@@ -263,6 +265,6 @@ describe('accounts: recovery codes and sign-out', () => {
     await f.accounts.logout(principal);
     await f.accounts.logout(principal);
     assert.deepEqual(await f.accounts.listSessions('sam'), []);
-    assert.deepEqual(await audited('user.sign_out'), [['user:sam', 'sam', {}]]);
+    assert.deepEqual(await audited(f, 'user.sign_out'), [['user:sam', 'sam', {}]]);
   });
 });

@@ -142,3 +142,11 @@ export async function principalOf(f: Pick<AuthServices, 'authenticator'>, token:
   if (!p) throw new Error('no principal for this session token');
   return p;
 }
+
+/** The audit entries of one action, oldest first, as [actor, object, detail]. */
+export async function audited(
+  f: Pick<AuthFixture, 'store'>,
+  action: string,
+): Promise<[string, string | null, unknown][]> {
+  return (await f.store.queryAudit({ action })).map((e) => [e.actor, e.object, e.detail]);
+}
