@@ -182,6 +182,49 @@ describe('accounts: the order of the sign-in steps', () => {
   });
 });
 
+describe('accounts: what a failed password step records', () => {
+  it('records the reason, the name cut to 64 characters and a missing address as null', async () => {
+    await enrolledUser(f, 'dora');
+    await f.accounts.disableUser('dora', 'test');
+    await assert.rejects(f.accounts.login({ name: 'dora', password: GOOD_PASSWORD }), code('VIGIL_ERR_AUTH'));
+    await assert.rejects(
+      f.accounts.login({ name: `  ${'N'.repeat(100)}`, password: 'x', address: '10.0.0.5' }),
+      code('VIGIL_ERR_AUTH'),
+    );
+    // A password that is not a string is a wrong password, not a crash.
+    await assert.rejects(f.accounts.login({ name: 'dora', password: 42 as never }), code('VIGIL_ERR_AUTH'));
+    assert.deepEqual(
+      (await audited(f, 'auth.sign_in_failed')).map(([, o, d]) => [o, d]),
+      [
+        ['dora', { address: null, reason: 'account_disabled' }],
+        ['n'.repeat(64), { address: '10.0.0.5', reason: 'unknown_user' }],
+        ['dora', { address: null, reason: 'wrong_password' }],
+      ],
+    );
+  });
+
+  it('forgets the failures of an address once a sign-in from it completes', async () => {
+    const { secret } = await enrolledUser(f, 'rita');
+    await assert.rejects(
+      f.accounts.login({ name: 'rita', password: 'wrong', address: '10.0.0.6' }),
+      code('VIGIL_ERR_AUTH'),
+    );
+    const failures = () => f.accountStore.listSignInFailures({ account: 'rita', since: 0, limit: 10 });
+    assert.equal((await failures()).length, 1);
+    await f.accounts.verifyMfa(await half('rita', '10.0.0.6'), totpCode(secret, f.clock.now));
+    assert.deepEqual(await failures(), []);
+  });
+
+  it('refuses a signature as a wrong code when the TOTP secret is gone', async () => {
+    const { principal, secret } = await enrolledUser(f, 'qa.lead', 'quality');
+    await f.accountStore.updateUser('qa.lead', { totpSecretEnc: null });
+    await assert.rejects(
+      f.accounts.verifySignature(principal, { password: GOOD_PASSWORD, totp: totpCode(secret, f.clock.now) }),
+      code('VIGIL_ERR_TOTP'),
+    );
+  });
+});
+
 describe('accounts: electronic signature', () => {
   it('returns the signer and current role for the password and a fresh TOTP code, once per code', async () => {
     const { principal, secret } = await enrolledUser(f, 'qa.lead', 'quality');
