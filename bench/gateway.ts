@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { addDevice } from '../src/devices/device-service.ts';
 import { addGateway } from '../src/gateway/gateway-admin.ts';
 import { startGateway } from '../src/gateway/gateway-node.ts';
-import { gatewaysOf } from '../src/server/gateway-wiring.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { nowMs } from './clock.ts';
@@ -106,7 +105,7 @@ export async function runGatewayBench(
       devices: relayed.map((d) => d.id),
       actor: 'bench',
     });
-    await gatewaysOf(fx.server).load();
+    await fx.server.gateways.load();
     const bundle = {
       dir: '',
       info: {
@@ -166,7 +165,7 @@ export async function runGatewayBench(
       o.timeoutMs,
     ).catch((err) => {
       throw new Error(
-        `${err.message}: ${JSON.stringify(gw.status())} ${JSON.stringify(fx.server.rejections.totals())} ${JSON.stringify(gatewaysOf(fx.server).views())}`,
+        `${err.message}: ${JSON.stringify(gw.status())} ${JSON.stringify(fx.server.rejections.totals())} ${JSON.stringify(fx.server.gateways.views())}`,
       );
     });
     const forwardPerSec = readings / ((nowMs() - tf) / 1000);

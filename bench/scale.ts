@@ -131,6 +131,7 @@ async function runMode(
     idPrefix: `bench-${mode}`,
     config: {
       http: { host: '127.0.0.1', port: 0 },
+      ota: { port: 0 },
       // As W1: the per-client publish limit of the embedded broker out of the way.
       mqtt: mode === 'embedded' ? { publishRatePerSec: 100_000, publishBurst: 1_000_000 } : {},
       ...(usesPg ? { storage: { url: pg?.url(`bench_${mode.replace('-', '_')}`) } } : {}),

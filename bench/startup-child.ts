@@ -18,7 +18,11 @@ if ((mode !== 'seed' && mode !== 'start') || !dataDir) {
   console.error('usage: startup-child.ts seed|start DATA_DIR [DEVICES READINGS_PER_DEVICE]');
   process.exit(2);
 }
-const overrides = { mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 } };
+const overrides = {
+  mqtt: { host: '127.0.0.1', port: 0 },
+  http: { host: '127.0.0.1', port: 0 },
+  ota: { port: 0 },
+};
 const MIN = 60_000;
 
 if (mode === 'seed') {

@@ -75,6 +75,7 @@ export async function startVigilFixture(
     ...overrides,
     mqtt: { host: '127.0.0.1', port: 0, ...(overrides.mqtt ?? {}) },
     http: { host: '127.0.0.1', port: 0 },
+    ota: { port: 0, ...(overrides.ota ?? {}) },
   };
   const logLevel = process.env.VIGIL_BENCH_LOG ?? 'silent';
   try {

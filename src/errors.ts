@@ -81,6 +81,9 @@ export const ERRORS = {
   // commands and key/certificate lifecycle (src/commands, src/lifecycle)
   VIGIL_ERR_COMMAND_EXISTS: { status: 409, message: 'command already exists' },
   VIGIL_ERR_COMMAND_INVALID: { status: 400, message: 'invalid command' },
+  VIGIL_ERR_FIRMWARE_EXISTS: { status: 409, message: 'firmware version already uploaded' },
+  VIGIL_ERR_FIRMWARE_INVALID: { status: 422, message: 'firmware refused' },
+  VIGIL_ERR_CAMPAIGN_STATE: { status: 409, message: 'campaign cannot do that in its state' },
   VIGIL_ERR_DEVICE_STATE: { status: 409, message: 'not allowed in the device state' },
   VIGIL_ERR_ROTATION_PENDING: { status: 409, message: 'a key rotation is already in progress' },
   VIGIL_ERR_CSR_INVALID: { status: 400, message: 'certificate signing request refused' },

@@ -5,12 +5,15 @@
  * names a time an ISO 8601 UTC string with milliseconds, never a number. The instance is filled
  * first so that the answers carry those times: readings, an acknowledged and a disproved alarm, a
  * dispatched, delivered and decided shipment, a token that was used, notifications with attempts
- * and an escalation, an on-call schedule with an override, a command.
+ * and an escalation, an on-call schedule with an override, a command, signed firmware and an OTA
+ * campaign.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { SESSION_COOKIE } from '../src/auth/sessions.ts';
+import { publicKeyText } from '../src/ota/firmware-manifest.ts';
 import { apiRequest } from './helpers/api-client.ts';
 import { type EnrolledUser, enrolledUser, totp } from './helpers/browser.ts';
 import {
@@ -25,6 +28,7 @@ import {
 } from './helpers/instance.ts';
 import { checkJsonStyle, FREE_FORM } from './helpers/json-style.ts';
 import { LiveFeedClient } from './helpers/live-feed.ts';
+import { uploadSigned } from './helpers/signed-firmware.ts';
 
 const MIN = 60_000;
 const TOKEN = 'STYLE-TOKEN-0001';
@@ -60,9 +64,11 @@ let admin: EnrolledUser;
 let client: MqttClient | undefined;
 let alarmId = '';
 let shipmentId = '';
+let campaignId = '';
+const signer = generateKeyPairSync('ed25519');
 
 before(async () => {
-  inst = await startInstance({}, undefined, {
+  inst = await startInstance({ ota: { trustedKeys: [publicKeyText(signer.publicKey)] } }, undefined, {
     webRoot: '/nonexistent-vigil-web',
     live: { sampleMs: 200, recheckMs: 300 },
   });
@@ -207,6 +213,16 @@ before(async () => {
   assert.equal(used.status, 200);
   const cmd = await admin.browser.post('/api/v1/devices/truck-style-01/commands', { op: 'identify' });
   assert.equal(cmd.status, 201, cmd.text);
+
+  // Signed firmware and a campaign for a probe (docs/ota.md).
+  await inst.addDevice('probe-style-01', 'temperature-probe');
+  await uploadSigned(inst, signer.privateKey, Buffer.alloc(1024, 3), '1.2.3');
+  const campaign = await admin.browser.post('/api/v1/ota/campaigns', {
+    version: '1.2.3',
+    devices: ['probe-style-01'],
+  });
+  assert.equal(campaign.status, 201, campaign.text);
+  campaignId = (campaign.json as { campaign: { id: string } }).campaign.id;
 });
 
 after(async () => {
@@ -222,6 +238,8 @@ describe('one JSON style in the API', () => {
       '/api/v1/devices/:id/readings': `/api/v1/devices/truck-style-01/readings?from=${new Date(Date.now() - 3 * 60 * MIN).toISOString()}`,
       '/api/v1/devices/:id/commands': '/api/v1/devices/truck-style-01/commands',
       '/api/v1/devices/:id/lifecycle': '/api/v1/devices/truck-style-01/lifecycle',
+      '/api/v1/devices/:id/reported': '/api/v1/devices/truck-style-01/reported',
+      '/api/v1/ota/campaigns/:id': `/api/v1/ota/campaigns/${campaignId}`,
       '/api/v1/devices/:id/display': '/api/v1/devices/truck-style-01/display',
       '/api/v1/alarms/:id': `/api/v1/alarms/${enc(alarmId)}`,
       '/api/v1/alarms/:id/notifications': `/api/v1/alarms/${enc(alarmId)}/notifications`,
@@ -315,8 +333,11 @@ describe('one JSON style in the API', () => {
     await waitFor('command frame', () => feed.of('command').length > 0, 10_000);
     assert.equal((await admin.browser.post('/api/v1/devices/probe-style-02/disable')).status, 200);
     await waitFor('device frame', () => feed.of('device').length > 0, 10_000);
+    const paused = await admin.browser.post(`/api/v1/ota/campaigns/${campaignId}/pause`);
+    assert.equal(paused.status, 200, paused.text);
+    await waitFor('ota frame', () => feed.of('ota').length > 0, 10_000);
     feed.ws.close();
-    for (const type of ['reading', 'alarm', 'device', 'system', 'command']) {
+    for (const type of ['reading', 'alarm', 'device', 'system', 'command', 'ota']) {
       const [m] = feed.of(type);
       assert.ok(m, `a ${type} frame`);
       checkJsonStyle(m, `live ${type}`, API_FREE_FORM);

@@ -1,17 +1,21 @@
 /**
  * Backups end to end, through the CLI as an operator runs it: a node with devices, readings, a
  * user with TOTP, an alarm acknowledged with an electronic signature, a shipment in transit (its
- * delivery token kept only as a keyed hash) and the audit chain is backed up while 12 simulated
+ * delivery token kept only as a keyed hash), an uploaded firmware image and the audit chain is
+ * backed up while 12 simulated
  * devices publish, then restored with the backup identity alone onto a new master key. The
  * restored node serves the same data: the sorted readings export is byte-identical, the user signs
  * in with the same password and TOTP, the delivery token still matches, `vigil audit verify`
  * passes, and a device reconnects with its existing certificate.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { publicKeyText } from '../src/ota/firmware-manifest.ts';
+import { otaOf } from '../src/server/ota-wiring.ts';
 import type { SimFleet } from '../src/sim/runner.ts';
 import { startSimFleet } from '../src/sim/runner.ts';
 import {
@@ -35,11 +39,14 @@ import {
 } from './helpers/instance.ts';
 import { exportReadingsSorted } from './helpers/readings-export.ts';
 import { runVigil } from './helpers/run-vigil.ts';
+import { uploadSigned } from './helpers/signed-firmware.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const NEW_KEY = 'b'.repeat(64);
 const TOKEN = 'tok-backup-roundtrip-7Q2x';
+const signer = generateKeyPairSync('ed25519');
+const IMAGE = randomBytes(20_000);
 
 let inst: Instance;
 let restored: Instance | undefined;
@@ -62,7 +69,9 @@ const vigil = (args: string[], o: { masterKeyHex?: string; dataDir?: string } = 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'vigil-backup-e2e-'));
   identity = join(work, 'backup-identity.txt');
-  inst = await startInstance({}, undefined, { webRoot: '/nonexistent-vigil-web' });
+  inst = await startInstance({ ota: { trustedKeys: [publicKeyText(signer.publicKey)] } }, undefined, {
+    webRoot: '/nonexistent-vigil-web',
+  });
   await firstSignIn(inst, 'admin', 'admin', firstAdminPassword(inst));
   quality = await enrolledUser(inst, 'quill', 'quality');
 });
@@ -137,6 +146,8 @@ describe('backup and restore', () => {
     );
     await closeClient(sc);
     await closeClient(c);
+    // An uploaded firmware image (docs/ota.md): its record is in the database, the image beside it.
+    await uploadSigned(inst, signer.privateKey, IMAGE, '3.1.4');
 
     const fleet: SimFleet = await startSimFleet(inst.ctx, {
       profile: 'temperature-probe',
@@ -274,6 +285,12 @@ describe('backup and restore', () => {
     const after0 = await exportReadingsSorted(restored.ctx.store);
     assert.equal(after0.sha256, before0.sha256, 'sorted readings export differs');
     assert.equal(after0.lines.length, before0.lines.length);
+
+    // The firmware image came along: campaigns can still serve it.
+    const fw = await otaOf(restored.server).firmware.image('3.1.4');
+    assert.ok(fw, 'firmware 3.1.4 restored');
+    assert.ok(readFileSync(fw.path).equals(IMAGE));
+    assert.equal(statSync(fw.path).mode & 0o777, 0o600);
 
     const alarm = await restored.server.alarms.get(alarmId);
     assert.equal(alarm?.state, 'acknowledged');

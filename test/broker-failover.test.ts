@@ -42,7 +42,7 @@ function startPrimary(): Promise<ChildProcess> {
   delete env.VIGIL_DATA_DIR;
   const child = spawn(
     process.execPath,
-    [BIN, 'start', '--data-dir', dirA, '--mqtt-port', String(portA), '--http-port', '0'],
+    [BIN, 'start', '--data-dir', dirA, '--mqtt-port', String(portA), '--http-port', '0', '--ota-port', '0'],
     {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,7 +14,6 @@ import type { Browser, Page } from 'playwright-core';
 import { addGateway, revokeGateway } from '../src/gateway/gateway-admin.ts';
 import { readGatewayBundle, writeGatewayBundle } from '../src/gateway/gateway-bundle.ts';
 import { startGateway } from '../src/gateway/gateway-node.ts';
-import { gatewaysOf } from '../src/server/gateway-wiring.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
@@ -66,7 +65,7 @@ test('gateways page: uplink, queue and devices of each gateway, a revoked one, a
       devices: ['cold-store-01', 'cold-store-02'],
       actor: 'test',
     });
-    await waitFor('depot-gw loaded', () => gatewaysOf(inst.server).gatewayOf('cold-store-01') === 'depot-gw');
+    await waitFor('depot-gw loaded', () => inst.server.gateways.gatewayOf('cold-store-01') === 'depot-gw');
     mkdirSync(join(tmp, 'depot-bundle'));
     writeGatewayBundle(join(tmp, 'depot-bundle'), { ...depot, upstreamUrl: inst.url });
     const gw = await startGateway({
@@ -90,9 +89,7 @@ test('gateways page: uplink, queue and devices of each gateway, a revoked one, a
       async () => (await inst.ctx.store.countReadings('cold-store-01')) === 1,
     );
     await waitFor('depot-gw reports one device online', () =>
-      gatewaysOf(inst.server)
-        .views()
-        .find((g) => g.id === 'depot-gw' && g.status?.devicesOnline === 1),
+      inst.server.gateways.views().find((g) => g.id === 'depot-gw' && g.status?.devicesOnline === 1),
     );
 
     // A gateway draining a backlog after an outage, as it reports itself (its own certificate).
@@ -103,7 +100,7 @@ test('gateways page: uplink, queue and devices of each gateway, a revoked one, a
     });
     await waitFor(
       'clinic-gw loaded',
-      () => gatewaysOf(inst.server).gatewayOf('clinic-fridge-01') === 'clinic-gw',
+      () => inst.server.gateways.gatewayOf('clinic-fridge-01') === 'clinic-gw',
     );
     const c = await connectDevice(inst.url, {
       info: { id: 'clinic-gw' },
@@ -129,18 +126,14 @@ test('gateways page: uplink, queue and devices of each gateway, a revoked one, a
       }),
     );
     await waitFor('clinic-gw status', () =>
-      gatewaysOf(inst.server)
-        .views()
-        .find((g) => g.id === 'clinic-gw' && g.status?.queueDepth === 1250),
+      inst.server.gateways.views().find((g) => g.id === 'clinic-gw' && g.status?.queueDepth === 1250),
     );
 
     // A revoked one.
     await addGateway(inst.ctx, { id: 'old-site-gw', devices: ['old-site-probe'], actor: 'test' });
     await revokeGateway(inst.ctx, { id: 'old-site-gw', actor: 'test' });
     await waitFor('old-site-gw revoked', () =>
-      gatewaysOf(inst.server)
-        .views()
-        .find((g) => g.id === 'old-site-gw' && g.revoked),
+      inst.server.gateways.views().find((g) => g.id === 'old-site-gw' && g.revoked),
     );
 
     const viewer = await enrolledUser(inst, 'gw-viewer', 'viewer');

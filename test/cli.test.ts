@@ -35,6 +35,7 @@ describe('vigil CLI', () => {
       'alg',
       'broker_url',
       'brokers',
+      'firmware_keys',
       'id',
       'kid',
       'profile',

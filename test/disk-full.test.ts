@@ -51,6 +51,8 @@ before(async () => {
 });
 
 after(async () => {
+  // After a failed assertion the volume may still be full: free it first, so nothing waits on it.
+  if (mounted) rmSync(join(mnt, 'filler'), { force: true });
   await fleet?.stop();
   await inst?.destroy();
   if (mounted) execFileSync('umount', [mnt]);

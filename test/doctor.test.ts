@@ -126,22 +126,24 @@ describe('vigil doctor checks', () => {
       assert.ok(found.some((f) => f.severity === 'medium' && /not TLS 1\.3/.test(f.message)));
     });
 
-    it('passes a real running Vigil on both listeners', async () => {
+    it('passes a real running Vigil on all three listeners', async () => {
       const vigil = await startInstance();
       try {
-        const targets = runningTlsTargets(vigil.ctx).map((t) => ({
-          ...t,
-          port: t.name === 'https' ? vigil.server.httpPort : vigil.server.mqttPort,
-        }));
+        const ports: Record<string, number> = {
+          https: vigil.server.httpPort,
+          mqtts: vigil.server.mqttPort,
+          firmware: vigil.server.otaPort ?? 0,
+        };
+        const targets = runningTlsTargets(vigil.ctx).map((t) => ({ ...t, port: ports[t.name] ?? 0 }));
         assert.deepEqual(
           targets.map((t) => t.name),
-          ['https', 'mqtts'],
+          ['https', 'mqtts', 'firmware'],
           'the lock names a live vigil start',
         );
         const found = await tlsCheck.run({ ...dctx(), caPem: vigil.ctx.ca.certPem, tlsTargets: targets });
         assert.deepEqual(
           found.map((f) => f.severity),
-          ['ok', 'ok'],
+          ['ok', 'ok', 'ok'],
           JSON.stringify(found),
         );
       } finally {

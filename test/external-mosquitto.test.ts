@@ -18,7 +18,6 @@ import { addDevice, revokeDevice } from '../src/devices/device-service.ts';
 import { addGateway, revokeGateway } from '../src/gateway/gateway-admin.ts';
 import { readGatewayBundle, writeGatewayBundle } from '../src/gateway/gateway-bundle.ts';
 import { startGateway } from '../src/gateway/gateway-node.ts';
-import { gatewaysOf } from '../src/server/gateway-wiring.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { type RunningServer, startServer } from '../src/server/start-server.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
@@ -345,11 +344,7 @@ if (!existsSync(MOSQUITTO)) {
       await runMosquittoConfig();
       await reload();
       assert.match(readFileSync(join(mqDir, 'acl'), 'utf8'), /^user ext-site-gw$/m);
-      await waitFor('gateway loaded', () =>
-        gatewaysOf(server!)
-          .views()
-          .some((g) => g.id === 'ext-site-gw'),
-      );
+      await waitFor('gateway loaded', () => server!.gateways.views().some((g) => g.id === 'ext-site-gw'));
       const gw = await startGateway({
         bundle,
         dataDir: join(dir, 'ext-site-gw-data'),
@@ -367,9 +362,7 @@ if (!existsSync(MOSQUITTO)) {
       try {
         // Its status reaches Vigil through Mosquitto and the link; its config comes back the same way.
         await waitFor('status through Mosquitto', () =>
-          gatewaysOf(server!)
-            .views()
-            .find((g) => g.id === 'ext-site-gw' && g.status?.uplink === 'up'),
+          server!.gateways.views().find((g) => g.id === 'ext-site-gw' && g.status?.uplink === 'up'),
         );
         await sim.connect();
         sim.record(truckSample(Date.now() - 1000, 4.75), [], true);

@@ -11,7 +11,6 @@ import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { readGatewayBundle } from '../src/gateway/gateway-bundle.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
-import { gatewaysOf } from '../src/server/gateway-wiring.ts';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
@@ -106,10 +105,7 @@ before(async () => {
   await addGatewayCli(inst, 'site-gw', [...ids, 'gw-acl-01'], join(tmp, 'site-gw'), link.port);
   await waitFor(
     'gateway registered',
-    () =>
-      gatewaysOf(inst.server)
-        .views()
-        .some((g) => g.id === 'site-gw'),
+    () => inst.server.gateways.views().some((g) => g.id === 'site-gw'),
     10_000,
   );
 });
@@ -173,12 +169,12 @@ describe('vigil gateway', () => {
       bound: true,
       changed: true,
     });
-    await waitFor('bind applied', () => gatewaysOf(inst.server).gatewayOf('gw-other-01') === 'site-gw');
+    await waitFor('bind applied', () => inst.server.gateways.gatewayOf('gw-other-01') === 'site-gw');
     await publish(c, topic(other.info.id, 'telemetry'), serializeEnvelope(env));
     await waitFor('now relayed', async () => (await inst.ctx.store.countReadings(other.info.id)) === 1);
     const unbind = await runVigil(['gateway', 'unbind', 'site-gw', 'gw-other-01'], { dataDir: inst.dataDir });
     assert.equal(unbind.code, 0, unbind.stderr);
-    await waitFor('unbind applied', () => gatewaysOf(inst.server).gatewayOf('gw-other-01') === undefined);
+    await waitFor('unbind applied', () => inst.server.gateways.gatewayOf('gw-other-01') === undefined);
     const next = makeEnvelope(other, 'telemetry', { samples: [{ ts: Date.now(), temp_c: 4 }] }, { seq: 2 });
     await refusedPublish(c, topic(other.info.id, 'telemetry'), serializeEnvelope(next));
     await closeClient(c).catch(() => {});
@@ -274,7 +270,7 @@ describe('vigil gateway', () => {
   it('relays a command to a device that was offline when it was sent', async () => {
     const bind = await runVigil(['gateway', 'bind', 'site-gw', 'gw-spare-01'], { dataDir: inst.dataDir });
     assert.equal(bind.code, 0, bind.stderr);
-    await waitFor('bind applied', () => gatewaysOf(inst.server).gatewayOf('gw-spare-01') === 'site-gw');
+    await waitFor('bind applied', () => inst.server.gateways.gatewayOf('gw-spare-01') === 'site-gw');
     const cmd = await lifecycleOf(inst.server).commands.send({
       deviceId: 'gw-spare-01',
       op: 'set_interval',
@@ -303,14 +299,7 @@ describe('vigil gateway', () => {
     const link2 = await cuttableLink(inst.server.mqttPort);
     try {
       await addGatewayCli(inst, 'full-gw', ['gw-full-01'], full, link2.port);
-      await waitFor(
-        'registered',
-        () =>
-          gatewaysOf(inst.server)
-            .views()
-            .some((g) => g.id === 'full-gw'),
-        10_000,
-      );
+      await waitFor('registered', () => inst.server.gateways.views().some((g) => g.id === 'full-gw'), 10_000);
       const data = gatewayDir('full-gw-data', { maxQueueBytes: 65_536 });
       const g = await gateway(full, data);
       await waitGatewayStatus(inst, 'full-gw', (s) => s.uplink === 'up');

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readGatewayBundle } from '../src/gateway/gateway-bundle.ts';
-import { gatewaysOf } from '../src/server/gateway-wiring.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import {
@@ -56,7 +55,7 @@ before(async () => {
   for (const id of ['retire-dev-01', 'retire-dev-02', 'retire-dev-03'])
     bundles.set(id, await inst.addDevice(id, 'temperature-probe'));
   await addGatewayCli(inst, GW, ['retire-dev-01', 'retire-dev-03'], join(tmp, GW), inst.server.mqttPort);
-  await waitFor('gateway loaded', () => gatewaysOf(inst.server).gatewayOf('retire-dev-01') === GW);
+  await waitFor('gateway loaded', () => inst.server.gateways.gatewayOf('retire-dev-01') === GW);
 });
 
 after(async () => {
@@ -104,16 +103,14 @@ describe('vigil gateway revoke and remove', () => {
     // The running server: live session dropped as revoked, the last will says the uplink is down.
     await waitFor('live session dropped as revoked', () => count('cert_revoked') > dropped, 10_000);
     await waitGatewayStatus(inst, GW, (s) => s.uplink === 'down');
-    const view = gatewaysOf(inst.server)
-      .views()
-      .find((g) => g.id === GW);
+    const view = inst.server.gateways.views().find((g) => g.id === GW);
     assert.equal(view?.revoked, true);
     assert.deepEqual(
       view?.devices,
       ['retire-dev-01', 'retire-dev-03'],
       'the bindings stay on record until remove',
     );
-    assert.equal(gatewaysOf(inst.server).gatewayOf('retire-dev-01'), undefined, 'relays for nobody');
+    assert.equal(inst.server.gateways.gatewayOf('retire-dev-01'), undefined, 'relays for nobody');
 
     // Its certificate at the handshake: refused by the CRL, and counted as such.
     const atHandshake = count('cert_revoked');
@@ -149,13 +146,7 @@ describe('vigil gateway revoke and remove', () => {
       revoked: false,
       devices: ['retire-dev-01', 'retire-dev-03'],
     });
-    await waitFor(
-      'gateway forgotten',
-      () =>
-        !gatewaysOf(inst.server)
-          .views()
-          .some((g) => g.id === GW),
-    );
+    await waitFor('gateway forgotten', () => !inst.server.gateways.views().some((g) => g.id === GW));
     assert.equal((await vigil(['gateway', 'list', '--json'])).stdout.trim(), '');
 
     // The device, unbound, delivers directly.

@@ -80,13 +80,18 @@ describe('secure by default', () => {
     assert.equal(statSync(a.dataDir).mode & 0o777, 0o700);
   });
 
-  it('listens on TLS only: two ports, neither answers plain HTTP or plain MQTT', async () => {
+  it('listens on TLS only: three ports (MQTT, HTTPS, firmware downloads), none answers plain HTTP or plain MQTT', async () => {
     assert.equal(CONFIG_DEFAULTS.mqtt.port, 8883);
     assert.equal(CONFIG_DEFAULTS.http.port, 8443);
+    assert.equal(CONFIG_DEFAULTS.ota.port, 8444);
     const vigil = await startInstance();
     try {
       const ports = listeningPorts();
-      assert.deepEqual(ports, [vigil.server.mqttPort, vigil.server.httpPort].sort(), 'nothing else listens');
+      assert.deepEqual(
+        ports,
+        [vigil.server.mqttPort, vigil.server.httpPort, vigil.server.otaPort].sort(),
+        'nothing else listens',
+      );
       for (const port of ports) {
         const answer = await plainExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
         assert.doesNotMatch(answer, /^HTTP\//, `port ${port} does not speak plain HTTP`);
@@ -139,6 +144,10 @@ describe('secure by default', () => {
       ['src/doctor/checks/tls.ts', "vigil doctor probing this instance's own listeners"],
       ['src/broker/mqtt-link.ts', 'the external broker the operator configured (mqtt.external.url)'],
       ['src/sim/sim-device.ts', 'simulated devices, to the broker they were given'],
+      [
+        'src/sim/sim-firmware.ts',
+        'simulated devices downloading an image from the URL of a signed `ota` command (docs/ota.md), with their client certificate',
+      ],
       ['src/sim/claim-device.ts', 'a simulated device claiming its certificate, at the broker it was given'],
       ['src/power/nut-client.ts', "the host UPS's upsd the operator configured (power.nut)"],
       [

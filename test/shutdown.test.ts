@@ -42,7 +42,18 @@ interface Vigil {
 function startVigil(dataDir: string): Promise<Vigil> {
   const child = spawn(
     process.execPath,
-    [join(root, 'bin/vigil'), 'start', '--data-dir', dataDir, '--mqtt-port', '0', '--http-port', '0'],
+    [
+      join(root, 'bin/vigil'),
+      'start',
+      '--data-dir',
+      dataDir,
+      '--mqtt-port',
+      '0',
+      '--http-port',
+      '0',
+      '--ota-port',
+      '0',
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -9,6 +9,7 @@ export const LIVE_PERMISSIONS: Readonly<Record<LiveType, Permission>> = {
   device: 'devices.read',
   system: 'system.read',
   command: 'devices.read',
+  ota: 'devices.read',
 };
 
 /** RFC 6455 §7.4.1 / IANA registry: 1013 "Try Again Later" (the server dropped a slow client). */

@@ -165,6 +165,8 @@ export interface LiveFrameData {
   device: DeviceSummary;
   system: SystemStatusView;
   command: ReturnType<typeof commandView>;
+  /** An OTA campaign changed (docs/ota.md): fetch it again. */
+  ota: { campaignId: string };
 }
 
 /** The live feed's bus: producers publish, each client subscribes. */

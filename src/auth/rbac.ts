@@ -51,7 +51,7 @@ export const PERMISSIONS = {
     mfa: true,
     interactive: true,
     description:
-      'send a device signed commands (rotate its key, renew its certificate, push a trust bundle, ...)',
+      'send a device signed commands (rotate its key, renew its certificate, push a trust bundle, set an output, ...); upload firmware; start, pause, resume and abort OTA campaigns (docs/ota.md)',
   },
   'devices.manage': {
     roles: ['admin'],

@@ -30,7 +30,11 @@ export const PART = {
   masterKey: 'keys/master.key',
   hashRoot: 'keys/hash-root.key',
   pkiPrefix: 'pki/',
+  firmwarePrefix: 'firmware/',
 } as const;
+
+/** A stored firmware image: named by its SHA-256 (src/ota/firmware-service.ts). */
+export const FIRMWARE_IMAGE_NAME = /^[0-9a-f]{64}\.bin$/;
 
 export interface CreateBackupDeps {
   paths: DataPaths;
@@ -59,9 +63,21 @@ function pkiParts(pkiDir: string): ArchivePart[] {
 }
 
 /**
+ * Uploaded firmware images (docs/ota.md). Listed after the database snapshot: an image is written
+ * before its record, so every record in the snapshot finds its image.
+ */
+function firmwareParts(dir: string): ArchivePart[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => FIRMWARE_IMAGE_NAME.test(n) && statSync(join(dir, n)).isFile())
+    .sort()
+    .map((n) => ({ name: `${PART.firmwarePrefix}${n}`, path: join(dir, n) }));
+}
+
+/**
  * Takes a backup: a consistent snapshot of the live database while ingest runs, the PKI, the
- * sealed keys and the key material that opens them, the configuration, and a signed manifest,
- * all in one age file encrypted to `recipients`. The snapshot stays encrypted under the database
+ * uploaded firmware images, the sealed keys and the key material that opens them, the
+ * configuration, and a signed manifest, all in one age file encrypted to `recipients`. The snapshot stays encrypted under the database
  * key until it is inside the age stream; the staging directory is removed whatever happens.
  */
 export async function createBackup(d: CreateBackupDeps): Promise<CreatedBackup> {
@@ -84,6 +100,7 @@ export async function createBackup(d: CreateBackupDeps): Promise<CreatedBackup> 
     const parts: ArchivePart[] = [
       { name: PART.db, path: dbCopy },
       ...pkiParts(d.paths.pkiDir),
+      ...firmwareParts(d.paths.firmwareDir),
       ...(existsSync(join(d.paths.dataDir, 'config.json'))
         ? [{ name: PART.config, path: join(d.paths.dataDir, 'config.json') }]
         : []),

@@ -17,7 +17,7 @@ import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey, type SealPurpose } from '../keys/master-key.ts';
 import { HASH_ROOT_IDENTITY } from '../keys/master-key-file.ts';
 import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
-import { PART } from './create-backup.ts';
+import { FIRMWARE_IMAGE_NAME, PART } from './create-backup.ts';
 import { type OpenedBackup, withOpenedBackup } from './open-backup.ts';
 
 export interface RestoreOptions {
@@ -106,6 +106,14 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
             files++;
           } else copyFileSync(from, join(paths.pkiDir, name));
         }
+        // Firmware images: plain copies (content-addressed, verified by the manifest's SHA-256).
+        const fwFrom = join(b.dir, 'firmware');
+        const images = existsSync(fwFrom)
+          ? readdirSync(fwFrom).filter((n) => FIRMWARE_IMAGE_NAME.test(n))
+          : [];
+        if (images.length > 0) mkdirSync(paths.firmwareDir, { recursive: true, mode: 0o700 });
+        for (const name of images)
+          writeFileAtomic(join(paths.firmwareDir, name), readFileSync(join(fwFrom, name)), 0o600);
         if (existsSync(join(b.dir, PART.config)))
           copyFileSync(join(b.dir, PART.config), join(target, 'config.json'));
         writeFileAtomic(paths.hashRootSealed, next.seal('hash-root', b.hashRoot, HASH_ROOT_IDENTITY), 0o600);

@@ -46,6 +46,20 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.commandCommand, help: m.commandHelp };
     },
   },
+  firmware: {
+    summary: 'signed firmware: make a signing key, sign an image offline, upload and list images',
+    load: async () => {
+      const m = await import('./commands/firmware.ts');
+      return { run: m.firmwareCommand, help: m.firmwareHelp };
+    },
+  },
+  ota: {
+    summary: 'OTA campaigns in staged waves: start, status, pause, resume, abort',
+    load: async () => {
+      const m = await import('./commands/ota.ts');
+      return { run: m.otaCommand, help: m.otaHelp };
+    },
+  },
   readings: {
     summary: "a device's stored readings, or follow new ones (--follow)",
     load: async () => {

@@ -10,13 +10,16 @@ import { VigilError } from '../errors.ts';
 
 /** One listener of `vigil start`, with the configuration key and flag that set its port. */
 export interface Listener {
-  key: 'mqtt' | 'http';
+  key: 'mqtt' | 'http' | 'ota';
   host: string;
   port: number;
   flag: string;
 }
 
-/** The listeners of a role: `all` has both (MQTT only with the embedded broker), `api` HTTPS, the others none. */
+/**
+ * The listeners of a role: `all` has MQTT (with the embedded broker only), HTTPS and firmware
+ * downloads (SQLite store only), `api` HTTPS, the others none.
+ */
 export function listenersOf(config: VigilConfig, role: Role = 'all'): Listener[] {
   if (role === 'ingest' || role === 'rules') return [];
   return [
@@ -24,6 +27,10 @@ export function listenersOf(config: VigilConfig, role: Role = 'all'): Listener[]
       ? []
       : [{ key: 'mqtt' as const, host: config.mqtt.host, port: config.mqtt.port, flag: '--mqtt-port' }]),
     { key: 'http', host: config.http.host, port: config.http.port, flag: '--http-port' },
+    // Firmware downloads come with OTA, which needs the SQLite store (src/data-dir/context.ts).
+    ...(role === 'all' && config.storage.url === undefined
+      ? [{ key: 'ota' as const, host: config.http.host, port: config.ota.port, flag: '--ota-port' }]
+      : []),
   ];
 }
 

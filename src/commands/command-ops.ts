@@ -47,4 +47,6 @@ export const DEVICE_OPS = [
   'renew_cert',
   'cert',
   'trust_bundle',
+  'ota',
+  'set_output',
 ] as const;

@@ -184,6 +184,33 @@ export const configSchema = z.strictObject({
       autoApprove: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\*?$/)).default([]),
     })
     .prefault({}),
+  ota: z
+    .strictObject({
+      /**
+       * Firmware signing keys the server and every device trust (docs/ota.md), each
+       * `ed25519:<base64url>` as `vigil firmware keygen` prints it. The private keys stay offline.
+       */
+      trustedKeys: z
+        .array(z.string().regex(/^ed25519:[A-Za-z0-9_-]{43}$/))
+        .max(8)
+        .default([]),
+      /** HTTPS port devices download images from (mutual TLS with their client certificate). */
+      port: port.default(8444),
+      /** How often campaigns advance (waves, failure threshold), in milliseconds. */
+      tickMs: z.number().int().min(100).max(60_000).default(2000),
+      /** Connections the firmware listener holds at once (raw TCP, before TLS); more are closed. */
+      maxConnections: z.number().int().min(1).max(100_000).default(512),
+      /** Of those, from one address (a site's NAT may put many devices behind one). */
+      maxConnectionsPerAddress: z.number().int().min(1).max(100_000).default(64),
+      /** How long a device has to report the result of an `ota` command (seconds). */
+      deviceTimeoutSeconds: z
+        .number()
+        .int()
+        .min(10)
+        .max(7 * 86_400)
+        .default(3600),
+    })
+    .prefault({}),
   commands: z
     .strictObject({
       /** Lifetime of a command without an explicit TTL (seconds). */

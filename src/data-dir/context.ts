@@ -20,6 +20,8 @@ import { loadOrCreateMasterKey } from '../keys/master-key-file.ts';
 import type { RotationStore } from '../keys/rotation-store.ts';
 import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
 import type { NotificationStore } from '../notifications/notification-store.ts';
+import type { DeviceReports } from '../ota/device-reports.ts';
+import type { OtaStore } from '../ota/ota-store.ts';
 import {
   type CaMaterial,
   certInfo,
@@ -53,6 +55,27 @@ export interface LifecycleStores {
   gateways: GatewayStore;
 }
 
+/** The storage ports of firmware updates: uploads and campaigns, and the devices' own reports. */
+export interface OtaStores {
+  ota: OtaStore;
+  /** What devices report about themselves in their events (running firmware, outputs). */
+  reports: DeviceReports;
+}
+
+/**
+ * The OTA stores, or VIGIL_ERR_CONFIG when the data directory keeps its data in PostgreSQL
+ * (firmware, campaigns and device reports need SQLite for now).
+ */
+export function otaStoresOf(ctx: Pick<VigilContext, 'otaStores'>): OtaStores {
+  if (!ctx.otaStores) {
+    throw new VigilError(
+      'VIGIL_ERR_CONFIG',
+      'firmware updates and device reports need the SQLite store: not available with storage.url (PostgreSQL) yet',
+    );
+  }
+  return ctx.otaStores;
+}
+
 export interface VigilContext {
   config: VigilConfig;
   paths: DataPaths;
@@ -78,6 +101,11 @@ export interface VigilContext {
    * database; null on PostgreSQL, where labels are not available yet.
    */
   deviceLabels: DeviceLabelStore | null;
+  /**
+   * Firmware, OTA campaigns and what devices report about themselves (src/ota) on the same SQLite
+   * database; null on PostgreSQL, where they are not available yet ({@link otaStoresOf}).
+   */
+  otaStores: OtaStores | null;
   /** The same database through the sinks' outbox (filled by the store's ingest transactions). */
   sinkOutbox: SinkOutbox;
   /** The current root CA: issues device and service certificates. */
@@ -176,7 +204,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
       });
     }
     if (!existsSync(paths.crl)) {
-      await rebuildCrl({ paths, store, ca, previousCa, gateways: db.lifecycle?.gateways ?? null, clock });
+      await rebuildCrl({ paths, store, ca, previousCa, gateways: db.lifecycle.gateways, clock });
       created.push(`CRL ${paths.crl}`);
     }
     if (exposedMode !== undefined) {
@@ -218,6 +246,7 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     cluster: db.cluster,
     lifecycleStores: db.lifecycle,
     deviceLabels: db.deviceLabels ?? null,
+    otaStores: db.otaStores ?? null,
     sinkOutbox: db.sinkOutbox,
     ca,
     previousCa,
@@ -278,6 +307,7 @@ async function openAdapters(
   cluster?: ClusterBackend;
   lifecycle: LifecycleStores;
   deviceLabels?: DeviceLabelStore;
+  otaStores?: OtaStores;
   /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
   startIngestThread: () => Promise<void>;
 }> {
@@ -303,6 +333,7 @@ async function openAdapters(
   return {
     ...db,
     lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims, gateways: db.gateways },
+    otaStores: { ota: db.ota, reports: db.reports },
     startIngestThread: () =>
       db.store.startIngestThread({
         path: paths.db,
@@ -430,7 +461,7 @@ export function rebuildCrlOf(
     store: ctx.store,
     ca: ctx.ca,
     previousCa,
-    gateways: ctx.lifecycleStores?.gateways ?? null,
+    gateways: ctx.lifecycleStores.gateways,
     clock: ctx.clock,
   });
 }
@@ -445,8 +476,8 @@ export async function rebuildCrl(p: {
   ca: CaMaterial;
   previousCa?: CaMaterial | null | undefined;
   /**
-   * Revoked gateway certificates (`ctx.lifecycleStores?.gateways`; null where there are none, on
-   * PostgreSQL). Required, so that no caller can write a CRL that forgets them.
+   * Revoked gateway certificates (`ctx.lifecycleStores.gateways`; null: none). Required, so that
+   * no caller can write a CRL that forgets them.
    */
   gateways: Pick<GatewayStore, 'listRevoked'> | null;
   clock: () => number;

@@ -162,10 +162,9 @@ export async function writeMosquittoFiles(
   };
 }
 
-/** Gateways and their devices for the ACL: none on PostgreSQL, revoked ones never. */
+/** Gateways and their devices for the ACL; revoked ones never. */
 async function aclGateways(ctx: VigilContext): Promise<{ id: string; devices: string[] }[]> {
-  const store = ctx.lifecycleStores?.gateways;
-  if (!store) return [];
+  const store = ctx.lifecycleStores.gateways;
   const bindings = await store.listBindings();
   return (await store.listGateways())
     .filter((g) => g.revokedAt === null)

@@ -20,6 +20,8 @@ export function dataPaths(dataDir: string) {
     serverKeySealed: join(dataDir, 'pki', 'server.key.sealed'),
     crl: join(dataDir, 'pki', 'crl.pem'),
     devicesDir: join(dataDir, 'devices'),
+    /** Uploaded firmware images, named by their SHA-256 (docs/ota.md). */
+    firmwareDir: join(dataDir, 'firmware'),
     lock: join(dataDir, 'vigil.pid'),
     /** The newest signed audit checkpoint, outside the database (src/audit). */
     auditCheckpoint: join(dataDir, 'audit-checkpoint.json'),

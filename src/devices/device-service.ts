@@ -141,6 +141,8 @@ export async function addDevice(ctx: VigilContext, o: AddDeviceOptions): Promise
     broker_url: brokerUrls(ctx)[0] as string,
     brokers: brokerUrls(ctx),
     topic_prefix: ctx.config.mqtt.topicPrefix,
+    // The firmware signing keys the device trusts (docs/ota.md): it installs only images they sign.
+    firmware_keys: [...ctx.config.ota.trustedKeys],
   };
   const files: [string, string, number][] = [
     ['ca.crt', trustBundlePem(ctx.ca, ctx.previousCa), 0o644],

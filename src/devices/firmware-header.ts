@@ -20,6 +20,8 @@ export function firmwareHeader(p: {
   broker_url: string;
   brokers: string[];
   topic_prefix: string;
+  /** Trusted firmware signing keys, `ed25519:<base64url of the 32-byte key>` (docs/ota.md). */
+  firmware_keys: readonly string[];
   caPem: string;
   certPem: string;
   keyPem: string;
@@ -28,6 +30,15 @@ export function firmwareHeader(p: {
   const bytes = [...secretBytes].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ');
   const url = new URL(p.broker_url);
   const brokers = p.brokers.map((b) => new URL(b));
+  const fwKeys = p.firmware_keys.map((k) =>
+    [...Buffer.from(k.slice(k.indexOf(':') + 1), 'base64url')].map(
+      (b) => `0x${b.toString(16).padStart(2, '0')}`,
+    ),
+  );
+  // C has no zero-length arrays: with no key, one all-zero row that the count says to ignore.
+  const fwRows = (fwKeys.length > 0 ? fwKeys : [Array(32).fill('0x00')])
+    .map((row) => `  { ${row.join(', ')} },`)
+    .join('\n');
   const brokerList = brokers
     .map((b) => `  { "${b.hostname.replace(/^\[|\]$/g, '')}", ${b.port || 8883} },`)
     .join('\n');
@@ -58,6 +69,13 @@ static const uint8_t VIGIL_DEVICE_SECRET[32] = { ${bytes} };
 
 static const struct { const char *host; uint16_t port; } VIGIL_BROKERS[VIGIL_BROKER_COUNT] = {
 ${brokerList}
+};
+
+/* Ed25519 public keys whose signature an OTA manifest must carry (docs/protocol.md §7.5); the
+ * device installs nothing else. VIGIL_FIRMWARE_KEY_COUNT 0: none trusted, refuse every image. */
+#define VIGIL_FIRMWARE_KEY_COUNT ${fwKeys.length}
+static const uint8_t VIGIL_FIRMWARE_KEYS[${Math.max(1, fwKeys.length)}][32] = {
+${fwRows}
 };
 
 static const char VIGIL_CA_PEM[] =

@@ -29,7 +29,7 @@ export type Exec = (cmd: string, args: string[]) => Promise<string | null>;
 
 /** A TLS listener of the running instance. */
 export interface TlsTarget {
-  name: 'https' | 'mqtts';
+  name: 'https' | 'mqtts' | 'firmware';
   host: string;
   port: number;
 }

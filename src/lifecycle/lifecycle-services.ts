@@ -1,5 +1,6 @@
 import { CommandService } from '../commands/command-service.ts';
 import type { CommandRecord } from '../commands/command-store.ts';
+import { setOutputOp } from '../commands/set-output-op.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { CaRollover } from './ca-rollover.ts';
 import { CertRenewal } from './cert-renewal.ts';
@@ -64,6 +65,7 @@ export function createLifecycleServices(
     ...(o.onKeysChanged ? { onKeysChanged: o.onKeysChanged } : {}),
   });
   rotation.attach(commands);
+  commands.registerOp('set_output', setOutputOp(store));
   const renewal = new CertRenewal({
     store,
     issuingCa: () => ctx.ca,

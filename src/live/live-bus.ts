@@ -2,7 +2,7 @@ import type { AcceptedMessage } from '../ingest/pipeline.ts';
 import { type ReadingView, readingView } from './reading-view.ts';
 
 /** Kinds of live-feed messages (docs/api.md, "Live feed"). */
-export type LiveType = 'reading' | 'alarm' | 'device' | 'system' | 'command';
+export type LiveType = 'reading' | 'alarm' | 'device' | 'system' | 'command' | 'ota';
 
 /** One message, serialised once for every client: `{"type":…,"data":…}`. */
 export interface LiveFrame {

@@ -117,10 +117,15 @@ export const ackSchema = z.strictObject({
 });
 
 /**
- * Arguments that may exceed 256 characters (docs/protocol.md §7.3): DER certificates in base64url,
- * which only these ops carry. Everything else stays a flat object of short scalars.
+ * Arguments that may exceed 256 characters (docs/protocol.md §7.3): DER certificates in base64url
+ * and firmware manifests, which only these ops carry. Everything else stays a flat object of short scalars.
  */
-export const LONG_COMMAND_ARGS: Readonly<Record<string, string>> = { cert: 'cert', trust_bundle: 'bundle' };
+export const LONG_COMMAND_ARGS: Readonly<Record<string, string>> = {
+  cert: 'cert',
+  trust_bundle: 'bundle',
+  // The signed firmware manifest (docs/ota.md), as its canonical JSON text.
+  ota: 'manifest',
+};
 /** Largest long argument (characters); an envelope stays within 16 KiB. */
 export const MAX_LONG_ARG_CHARS = 8192;
 

@@ -31,7 +31,19 @@ function spawnVigil(dataDir: string, env: NodeJS.ProcessEnv, ports: [number, num
   }
   const child = spawn(
     process.execPath,
-    [BIN, 'start', '--data-dir', dataDir, '--mqtt-port', String(ports[0]), '--http-port', String(ports[1])],
+    // The firmware download port is not attacked: any free one, so a Vigil on this host keeps its own.
+    [
+      BIN,
+      'start',
+      '--data-dir',
+      dataDir,
+      '--mqtt-port',
+      String(ports[0]),
+      '--http-port',
+      String(ports[1]),
+      '--ota-port',
+      '0',
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);

@@ -17,6 +17,7 @@ import { claimsRoutes } from '../api/routes/claims.ts';
 import { commandsRoutes } from '../api/routes/commands.ts';
 import { dashboardSettingsRoutes } from '../api/routes/dashboard-settings.ts';
 import { deviceProvisioningRoutes } from '../api/routes/device-provisioning.ts';
+import { deviceReportsRoutes } from '../api/routes/device-reports.ts';
 import { devicesRoutes } from '../api/routes/devices.ts';
 import { gatewaysRoutes } from '../api/routes/gateways.ts';
 import { healthRoutes } from '../api/routes/health.ts';
@@ -25,6 +26,7 @@ import { type LiveCredentials, type LiveLimits, type LiveStats, liveRoutes } fro
 import { metricsRoutes } from '../api/routes/metrics.ts';
 import { notificationStatusRoutes } from '../api/routes/notification-status.ts';
 import { notificationAdminRoutes } from '../api/routes/notifications.ts';
+import { otaRoutes } from '../api/routes/ota.ts';
 import { readingsRoutes } from '../api/routes/readings.ts';
 import { seclabRoutes } from '../api/routes/seclab.ts';
 import { shipmentsRoutes } from '../api/routes/shipments.ts';
@@ -45,6 +47,7 @@ import { VigilError } from '../errors.ts';
 import type { GatewayView } from '../gateways/gateway-registry.ts';
 import { deviceLifecycle, fleetLifecycle } from '../lifecycle/fleet-lifecycle.ts';
 import { type LifecycleServices, lifecycleSources } from '../lifecycle/lifecycle-services.ts';
+import type { OtaServices } from '../lifecycle/ota-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import { isDeviceId } from '../protocol/device-id.ts';
 import { loadOrCreateReportSigner } from '../reports/index.ts';
@@ -63,11 +66,13 @@ export interface ApiWiring {
   shipments: ShipmentService;
   /** Commands and the key and certificate lifecycle; absent on PostgreSQL (not available there yet). */
   lifecycle?: LifecycleServices | undefined;
+  /** Firmware uploads and OTA campaigns; absent where the lifecycle is (they send `ota` commands). */
+  ota?: OtaServices | undefined;
   notifications: Notifications;
   bus: LiveBus<LiveFrameData>;
   /** What /api/v1/system, /metrics and the live feed report. */
   status: StatusSources;
-  /** Gateways and their last status (docs/gateway.md); absent on PostgreSQL (none can exist there). */
+  /** Gateways and their last status (docs/gateway.md); absent in role processes (start-role-server.ts), which list none. */
   gateways?: { views(): GatewayView[] } | undefined;
   /** Drops the device's cached status and, when it is disabled, its live MQTT session. */
   onDeviceChanged: (id: string, enabled: boolean) => void;
@@ -189,6 +194,18 @@ export function composeApiRoutes(w: ApiWiring): {
     deviceProvisioningRoutes(control, clock),
     gatewaysRoutes(w.gateways ?? { views: () => [] }),
     ...(w.lifecycle ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status) : []),
+    // What devices report (firmware, outputs) and OTA: SQLite only for now (src/data-dir/context.ts).
+    ...(ctx.otaStores ? [deviceReportsRoutes({ reports: ctx.otaStores.reports, devices: ctx.store })] : []),
+    ...(w.ota && ctx.otaStores
+      ? [
+          otaRoutes({
+            ota: ctx.otaStores.ota,
+            reports: ctx.otaStores.reports,
+            firmware: w.ota.firmware,
+            campaigns: w.ota.campaigns,
+          }),
+        ]
+      : []),
     readingsRoutes(store, clock),
     auditRoutes(store, clock),
     systemRoutes(status),
@@ -238,7 +255,7 @@ export function statusSources(p: {
   externalLink: { stats(): { connected: boolean }; brokers?: () => ExternalBrokerStatus[] } | undefined;
   continuity: ContinuityService;
   links: LinkTracker;
-  /** Gateway figures for /metrics; absent where gateways are not available (PostgreSQL). */
+  /** Gateway figures for /metrics; absent in role processes, which track no gateway. */
   gateways?: { metrics(): string } | undefined;
   /** The sinks' status; absent in processes that run no sinks (the PostgreSQL roles). */
   sinks?: StatusSources['sinks'];

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { BrokerIdentity } from '../broker/acl.ts';
 import type { VigilContext } from '../data-dir/context.ts';
-import { VigilError } from '../errors.ts';
 import { GatewayRegistry } from '../gateways/gateway-registry.ts';
 import type { GatewayStore } from '../gateways/gateway-store.ts';
 import { normalizeSerial } from '../pki/serial.ts';
@@ -28,19 +27,12 @@ export async function wireGateways(
  * being known by its serial in the gateway registry before anything else is asked.
  */
 export function gatewayBrokerHooks(
-  gateways: GatewayRegistry | null,
+  gateways: GatewayRegistry,
   resolveOther: (cn: string, serialHex: string) => Promise<BrokerIdentity | 'disabled' | null>,
 ) {
-  if (!gateways) return { resolveIdentity: resolveOther };
   return {
     onGatewayStatus: (id: string, payload: Buffer) => gateways.onStatus(id, payload),
     resolveIdentity: async (cn: string, serialHex: string): Promise<BrokerIdentity | 'disabled' | null> =>
       gateways.identityOf(cn, normalizeSerial(serialHex)) ?? resolveOther(cn, serialHex),
   };
-}
-
-/** The server's gateway registry; VIGIL_ERR_CONFIG on PostgreSQL, where gateways are not available yet. */
-export function gatewaysOf(server: { gateways: GatewayRegistry | null }): GatewayRegistry {
-  if (!server.gateways) throw new VigilError('VIGIL_ERR_CONFIG', 'gateways need the SQLite store');
-  return server.gateways;
 }

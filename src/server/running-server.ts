@@ -14,6 +14,7 @@ import type { GatewayRegistry } from '../gateways/gateway-registry.ts';
 import type { AcceptedMessage, IngestPipeline } from '../ingest/pipeline.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
+import type { OtaServices } from '../lifecycle/ota-services.ts';
 import type { ServerCertRenewal } from '../lifecycle/server-cert-renewal.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import type { ShutdownOutcome } from '../process/shutdown.ts';
@@ -43,10 +44,14 @@ export interface RunningServer {
   routes: readonly RouteInfo[];
   /** Commands to devices and the key and certificate lifecycle (null on PostgreSQL: not there yet). */
   lifecycle: LifecycleServices | null;
+  /** Firmware uploads and OTA campaigns (null without the lifecycle). */
+  ota: OtaServices | null;
+  /** The port devices download firmware from (null without OTA). */
+  otaPort: number | null;
   /** Server certificate renewal with hot swap on both listeners (null without the lifecycle). */
   serverCert: ServerCertRenewal | null;
-  /** Gateways: identities, device sets, last status (docs/gateway.md); null on PostgreSQL. */
-  gateways: GatewayRegistry | null;
+  /** Gateways: identities, device sets, last status (docs/gateway.md). */
+  gateways: GatewayRegistry;
   /** Backups, UPS, data volume and the system alarms they raise. */
   continuity: ContinuityService;
   /** The sinks (InfluxDB, webhooks) fed from the outbox. */

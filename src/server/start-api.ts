@@ -6,6 +6,7 @@ import type { VigilContext } from '../data-dir/context.ts';
 import type { GatewayView } from '../gateways/gateway-registry.ts';
 import type { RejectionRecorder } from '../ingest/rejection-recorder.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
+import type { OtaServices } from '../lifecycle/ota-services.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import type { FdBudget } from '../net/fd-budget.ts';
 import type { ShipmentService } from '../shipments/shipment-service.ts';
@@ -24,7 +25,9 @@ export interface ApiPartDeps {
   notifications: Notifications;
   /** Commands and the key and certificate lifecycle (`vigil start` on SQLite); absent elsewhere. */
   lifecycle?: LifecycleServices | undefined;
-  /** Gateways and their last status (`vigil start` on SQLite); absent elsewhere. */
+  /** Firmware uploads and OTA campaigns (with the lifecycle only). */
+  ota?: OtaServices | undefined;
+  /** Gateways and their last status (`vigil start`); absent in role processes. */
   gateways?: { views(): GatewayView[] } | undefined;
   bus: LiveBus<LiveFrameData>;
   fdBudget: FdBudget;
@@ -63,6 +66,7 @@ export async function startApiPart(d: ApiPartDeps) {
     shipments: d.shipments,
     notifications: d.notifications,
     lifecycle: d.lifecycle,
+    ota: d.ota,
     gateways: d.gateways,
     bus: d.bus,
     status: d.status,

@@ -35,6 +35,7 @@ import { coalesce } from './coalesce.ts';
 import { gatewayBrokerHooks, wireGateways } from './gateway-wiring.ts';
 import { type LifecycleWiring, wireLifecycle } from './lifecycle-wiring.ts';
 import { createNotifications, type Notifications } from './notifications-wiring.ts';
+import { type OtaWiring, wireOta } from './ota-wiring.ts';
 import type { RunningServer, ServerOptions } from './running-server.ts';
 import { startApiPart } from './start-api.ts';
 
@@ -120,10 +121,12 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   const commands = lifecycle?.services.commands;
   // Gateways (docs/gateway.md): identities, device sets, status; in the lifecycle's store.
   const gateways = await wireGateways(ctx, ctx.lifecycleStores.gateways, logger);
+  let ota: OtaWiring | undefined;
   // Commits off the event loop: SQLCipher page encryption and the fsync run on the ingest thread.
   await ctx.startIngestThread();
   const onAccepted = (ev: AcceptedMessage) => {
     lifecycle?.onAccepted(ev);
+    ota?.onAccepted(ev);
     bus.publishAccepted(ev);
     if (ev.readings.length > 0) sinks.wake();
     alarmService.onAccepted(ev);
@@ -133,7 +136,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     opts.onAccepted?.(ev);
   };
   const pipeline = new IngestPipeline({
-    gatewayOf: (id) => gateways?.gatewayOf(id),
+    gatewayOf: (id) => gateways.gatewayOf(id),
     store,
     keyring,
     master: ctx.master,
@@ -158,6 +161,10 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
 
   // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
   const fdBudget = createProcessFdBudget(config, logger);
+  // Firmware downloads (mutual TLS) and OTA campaigns, before devices can connect; they send
+  // `ota` commands, so they come with the lifecycle (and need the SQLite store for now).
+  if (commands && ctx.otaStores)
+    ota = await wireOta({ ctx, commands, bus, tls: { ...tls, crl: crl.pem }, logger, fdBudget, rejections });
   let broker: EmbeddedBroker | undefined;
   let link: BrokerLinks | undefined;
   let mqttPort = 0;
@@ -188,7 +195,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
               lifecycle.services.claims.onClaim(c),
           }
         : {}),
-      ...(gateways ? { onGatewayStatus: (id: string, p: Buffer) => gateways.onStatus(id, p) } : {}),
+      onGatewayStatus: (id: string, p: Buffer) => gateways.onStatus(id, p),
     });
     const l = link;
     lifecycle?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain));
@@ -202,7 +209,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         ),
       );
     // After the wait: a config that cannot be sent yet goes out when its gateway reports `up`.
-    await gateways?.setTransport((topic, payload, retain) => l.publish(topic, payload, retain), crl.pem);
+    await gateways.setTransport((topic, payload, retain) => l.publish(topic, payload, retain), crl.pem);
     mqttPort = Number(new URL(external.url).port || 8883);
   } else {
     broker = new EmbeddedBroker({
@@ -245,7 +252,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     mqttPort = await broker.start();
     const b = broker;
     lifecycle?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain));
-    await gateways?.setTransport((topic, payload, retain) => b.publish(topic, payload, retain), crl.pem);
+    await gateways.setTransport((topic, payload, retain) => b.publish(topic, payload, retain), crl.pem);
   }
 
   // Another process changed the store: drop caches, rebuild the CRL, kick disabled devices.
@@ -255,11 +262,12 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   async function applyCrl(next: typeof crl): Promise<void> {
     crl = next;
     broker?.updateCrl(next.pem, next.serials);
-    await gateways?.setCrl(next.pem);
+    ota?.updateTls({ crl: next.pem });
+    await gateways.setCrl(next.pem);
   }
   async function refresh(): Promise<void> {
     keyring.invalidate();
-    await gateways?.load(); // `vigil gateway bind|unbind` from another process applies at once
+    await gateways.load(); // `vigil gateway bind|unbind` from another process applies at once
     const next = await crlOf();
     const added = next.serials.filter((s) => !crl.serials.includes(s));
     await applyCrl(next);
@@ -321,14 +329,15 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       continuity: continuityService,
       links,
       sinks: () => sinks.status(),
-      gateways: gateways ?? undefined,
+      gateways,
     }),
     readOnly: () => continuityService.readOnlyReason(),
     alarms,
     shipments,
     notifications,
     lifecycle: lifecycle?.services,
-    gateways: gateways ?? undefined,
+    ota: ota?.services,
+    gateways,
     bus,
     fdBudget,
     rejections,
@@ -349,6 +358,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
         ...(broker
           ? [{ updateServerCert: (cert: string, key: string) => broker?.updateTls({ cert, key }) }]
           : []),
+        ...(ota ? [{ updateServerCert: (cert: string, key: string) => ota?.updateTls({ cert, key }) }] : []),
         {
           updateServerCert: (cert, key) => {
             api.server.setSecureContext({ cert, key, ...TLS_SERVER_OPTIONS });
@@ -358,6 +368,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
       ],
       async () => {
         broker?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
+        ota?.updateTls({ ca: trustBundlePem(ctx.ca, ctx.previousCa) });
         await refresh();
       },
     ) ?? null;
@@ -400,6 +411,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     continuity: continuityService,
     sinks,
     lifecycle: lifecycle?.services ?? null,
+    ota: ota?.services ?? null,
+    otaPort: ota?.port ?? null,
     serverCert,
     gateways,
     stop: () =>
@@ -413,6 +426,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
             // Commands and lifecycle timers stop; a dispatch in flight finishes while the broker
             // can still carry it.
             { name: 'lifecycle', run: async () => lifecycle?.stop() },
+            { name: 'ota', run: async () => ota?.stop() },
             { name: 'mqtt-link', run: async () => link?.close() },
             { name: 'broker', run: async () => broker?.close() },
             { name: 'https-idle', run: () => void httpsGuardOf(api)?.closeIdle() },

@@ -18,6 +18,8 @@ const deviceJson = z.object({
     .min(1)
     .optional(),
   topic_prefix: z.string(),
+  /** Trusted firmware signing keys (`ed25519:…`); bundles made before OTA have none. */
+  firmware_keys: z.array(z.string()).default([]),
 });
 
 export type DeviceInfo = z.infer<typeof deviceJson>;

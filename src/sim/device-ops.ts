@@ -2,8 +2,11 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { toPem } from '../pki/pem.ts';
 import { EC_P256, ECDSA_SHA256, subtle, type WebCryptoKeyPair, x509 } from '../pki/x509.ts';
 import type { CommandBody } from '../protocol/bodies.ts';
+import { checkOutput } from '../protocol/device-outputs.ts';
+import type { DeviceProfile } from '../protocol/device-profile.ts';
 import { p256PublicKeyFromPoint, rotatedSecretFor } from '../protocol/rotation.ts';
 import type { DownlinkRefusal, DownlinkResult } from './downlink.ts';
+import type { SimFirmware } from './sim-firmware.ts';
 
 type Scalar = string | number | boolean | null;
 
@@ -33,6 +36,11 @@ export interface OpsDevice {
   installTrustBundle(pem: string): void;
   /** Drops the connection and connects again after `ms` (a reboot). */
   restart(ms: number): void;
+  /** Firmware slots and the OTA duties (docs/protocol.md §7.5). */
+  readonly firmware: SimFirmware;
+  readonly profile: DeviceProfile;
+  /** Output states (LED level, buzzer, relay) as applied. */
+  readonly outputs: Record<string, number | boolean>;
 }
 
 /** One op of protocol §7.4: checks its args and acts. */
@@ -47,7 +55,7 @@ function pemFromB64u(b64u: string, label: string): string {
 
 /**
  * The ops the simulator implements (docs/protocol.md §7.4). An op not listed is answered
- * `ok:false` ("unsupported op"); the OTA issue adds `ota` here.
+ * `ok:false` ("unsupported op").
  */
 export const SIM_OPS: Record<string, SimOp> = {
   async set_interval(dev, args) {
@@ -124,6 +132,27 @@ export const SIM_OPS: Record<string, SimOp> = {
     }
     const installed = dev.installCertificate(certPem, pending);
     return { ok: true, after: installed.activate };
+  },
+  async set_output(dev, args) {
+    const why = checkOutput(dev.profile, args.name, args.value);
+    if (why) return bad(why);
+    const name = args.name as string;
+    const value = args.value as number | boolean;
+    dev.outputs[name] = value;
+    // The applied state goes back on the uplink, so the dashboard shows what the device did.
+    return { ok: true, result: { name, value }, after: () => dev.sendEvent({ type: 'output', name, value }) };
+  },
+  async ota(dev, args) {
+    // §7.5: manifest signature, profile and anti-rollback are checked before accepting; the
+    // image itself is checked after the download, before anything is installed.
+    const c = dev.firmware.check(args.manifest, args.url);
+    if ('error' in c) return bad(c.error);
+    const url = args.url as string;
+    return {
+      ok: true,
+      result: { state: 'accepted', version: c.manifest.version },
+      after: () => void dev.firmware.run(url, c.manifest),
+    };
   },
   async trust_bundle(dev, args) {
     if (typeof args.bundle !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(args.bundle))

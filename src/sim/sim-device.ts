@@ -9,11 +9,13 @@ import { type Channel, sealEnvelope, serializeEnvelope } from '../protocol/envel
 import { type DeviceKeys, deriveDeviceKeys } from '../protocol/keys.ts';
 import { deviceTopic } from '../protocol/topics.ts';
 import { bundleBrokers, type DeviceBundleFiles, writeBundleFile } from './device-bundle.ts';
-import { type CommandStats, type OpsDevice, receiveCommand } from './device-ops.ts';
+import { type OpsDevice, receiveCommand } from './device-ops.ts';
 import { DeviceDownlink } from './downlink.ts';
 import { Outbox, type SealedMessage } from './outbox.ts';
-import { DEFAULT_RECONNECT, ReconnectPolicy, type ReconnectSettings } from './reconnect-policy.ts';
+import { DEFAULT_RECONNECT, ReconnectPolicy } from './reconnect-policy.ts';
 import { SeqStore } from './seq-store.ts';
+import type { PublishResult, SimDeviceOptions, SimDeviceStats } from './sim-device-options.ts';
+import { SimFirmware } from './sim-firmware.ts';
 
 /** Samples per backlog envelope (a full batch; well under 16 KiB). */
 const BACKFILL_CHUNK = 40;
@@ -21,55 +23,12 @@ const BACKFILL_CHUNK = 40;
 const MAX_INFLIGHT = 8;
 /** Backlog envelopes per second at most, so a drain stays far below the broker's publish rate. */
 const BACKLOG_PER_SEC = 10;
+/** How long close() waits for in-flight PUBACKs before it drops the connection. */
+const CLOSE_GRACE_MS = 5_000;
 /** A `link` event at most this often while a backlog remains. */
 const LINK_EVERY_MS = 30_000;
 
-export interface SimDeviceStats extends CommandStats {
-  /** Samples recorded by the model. */
-  recorded: number;
-  sent: number;
-  acked: number;
-  /** Samples and events in the outbox (not yet acknowledged). */
-  buffered: number;
-  errors: number;
-  connected: boolean;
-  /** The broker of the current (or last) connection. */
-  broker: string | null;
-  /** Connections made to a broker other than the primary. */
-  failovers: number;
-  /** Samples dropped because the outbox was full. */
-  dropped: number;
-  /** The last connection or publish error (a TLS verification failure names the certificate problem). */
-  lastError: string | undefined;
-}
-
-/** One envelope of the device and its PUBACK, for tools that measure the round trip. */
-export interface PublishResult {
-  channel: Channel;
-  seq: number;
-  /** `performance.now()` when this envelope was last published, and when its PUBACK arrived. */
-  sentAt: number;
-  doneAt: number;
-}
-
-export interface SimDeviceOptions {
-  /** One broker instead of the bundle's list. */
-  brokerUrl?: string | undefined;
-  /** The ordered broker list instead of the bundle's. */
-  brokers?: readonly string[];
-  reconnect?: Partial<ReconnectSettings>;
-  /** Outbox bound in records (default 20000). */
-  outboxMax?: number;
-  /** Called on every connection with the broker and the time since the link was lost (ms). */
-  onConnect?: (broker: string, downMs: number | null) => void;
-  /**
-   * Called once an envelope's PUBACK arrives. A publish lost with its connection is not reported:
-   * the outbox sends it again, unchanged, after reconnecting.
-   */
-  onPublished?: (r: PublishResult) => void;
-  /** connect() gives up at the first connection error instead of waiting for a retry. */
-  failFast?: boolean;
-}
+export type { PublishResult, SimDeviceOptions, SimDeviceStats } from './sim-device-options.ts';
 
 /**
  * A simulated device doing what firmware must do (docs/protocol.md §8): mTLS with its own bundle,
@@ -104,6 +63,9 @@ export class SimDevice implements OpsDevice {
   limits: { minC: number; maxC: number } | null = null;
   identifyCount = 0;
   pendingKey: string | null = null;
+  readonly firmware: SimFirmware;
+  readonly profile: DeviceBundleFiles['info']['profile'];
+  readonly outputs: Record<string, number | boolean> = {};
   readonly #b: DeviceBundleFiles;
   /** Every key generation this device holds (two during a rotation), and the one it sends with. */
   readonly #keys = new Map<number, DeviceKeys>();
@@ -141,6 +103,12 @@ export class SimDevice implements OpsDevice {
     const brokers = opts.brokers ?? (opts.brokerUrl ? [opts.brokerUrl] : bundleBrokers(bundle.info));
     this.#policy = new ReconnectPolicy(brokers, { ...DEFAULT_RECONNECT, ...opts.reconnect });
     this.stats.buffered = this.#outbox.depth;
+    this.profile = bundle.info.profile;
+    this.firmware = new SimFirmware(bundle.dir, bundle.info.profile, bundle.info.firmware_keys, {
+      event: (body) => this.sendEvent(body),
+      reboot: () => this.restart(300),
+      tls: () => ({ ca: this.#b.ca, cert: this.#b.cert, key: this.#b.key }),
+    });
   }
 
   /** The key generation new messages are sealed under. */
@@ -220,6 +188,8 @@ export class SimDevice implements OpsDevice {
       for (const m of this.#outbox.sealedUnacked()) this.#publishSealed(m);
       this.#link(true);
       this.#pump = setInterval(() => this.#drain(), 100);
+      // §7.5: after a boot, a trial image is self-tested, and the running version is reported.
+      this.firmware.onConnect();
       this.#firstConnect?.resolve();
       this.#firstConnect = undefined;
     });
@@ -339,6 +309,7 @@ export class SimDevice implements OpsDevice {
     // From now on samples wait in the outbox for the next connection.
     this.stats.connected = false;
     this.#restartInMs = ms;
+    this.firmware.rebooting();
     // Let the ack leave first: MQTT.js flushes queued publishes before an orderly end.
     setTimeout(() => c.end(false, {}, () => {}), 50);
   }
@@ -491,6 +462,13 @@ export class SimDevice implements OpsDevice {
     this.#client = undefined;
     this.stats.connected = false;
     if (!c) return;
-    await new Promise<void>((r) => c.end(false, {}, () => r()));
+    // A clean end waits for the PUBACKs of what is in flight; a broker that will not give them
+    // (its disk is full, it is gone) must not hold the close: the outbox keeps those records.
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    while (Object.keys(c.outgoing).length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const force = Object.keys(c.outgoing).length > 0;
+    await new Promise<void>((r) => c.end(force, {}, () => r()));
   }
 }

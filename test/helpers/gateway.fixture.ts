@@ -2,7 +2,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import type { GatewayStatus } from '../../src/gateways/gateway-registry.ts';
-import { gatewaysOf } from '../../src/server/gateway-wiring.ts';
 import type { Instance } from './instance.ts';
 import { waitFor } from './instance.ts';
 import { freePort, type RunningVigil, runVigil, spawnVigil } from './run-vigil.ts';
@@ -73,9 +72,7 @@ export function waitGatewayStatus(
   return waitFor(
     `gateway ${id} status`,
     () => {
-      const s = gatewaysOf(inst.server)
-        .views()
-        .find((g) => g.id === id)?.status;
+      const s = inst.server.gateways.views().find((g) => g.id === id)?.status;
       return s && ok(s) ? s : undefined;
     },
     ms,

@@ -53,6 +53,7 @@ export async function startInstance(
         mqtt: { host: '127.0.0.1', port: mqttPort, connectTimeoutMs: 3000, ...(overrides.mqtt ?? {}) },
         http: { ...(overrides.http ?? {}), host: '127.0.0.1', port: 0 },
         pki: { crlPollMs: 200, ...(overrides.pki ?? {}) },
+        ota: { port: 0, ...(overrides.ota ?? {}) },
       },
     });
     const server = await startServer(ctx, serverOptions);

@@ -65,8 +65,15 @@ export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<VigilR
  * warnings-only logs; stdin, stdout and stderr are pipes (no terminal). With `dataDir`,
  * `--data-dir` is appended. Killed after `timeoutMs`.
  */
+/** The arguments as run: `--data-dir`, and a free firmware download port for `start`. */
+function argvOf(args: string[], o: RunOptions): string[] {
+  // Concurrent test servers must not share the default firmware download port (ota.port).
+  const a = args[0] === 'start' && !args.includes('--ota-port') ? [...args, '--ota-port', '0'] : args;
+  return o.dataDir === undefined ? a : [...a, '--data-dir', o.dataDir];
+}
+
 export function runVigil(args: string[], o: RunOptions = {}): Promise<VigilRun> {
-  const argv = o.dataDir === undefined ? args : [...args, '--data-dir', o.dataDir];
+  const argv = argvOf(args, o);
   const child = spawn(o.node ?? process.execPath, [BIN, ...argv], {
     env: vigilEnv(o.env, o.masterKeyFile),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -86,7 +93,7 @@ export function runVigilInTerminal(
   args: string[],
   o: RunOptions & { waitFor?: RegExp } = {},
 ): Promise<VigilRun> {
-  const argv = o.dataDir === undefined ? args : [...args, '--data-dir', o.dataDir];
+  const argv = argvOf(args, o);
   const command = [process.execPath, BIN, ...argv].map(shellQuote).join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
     env: { ...vigilEnv(o.env, o.masterKeyFile), SHELL: '/bin/sh' },
@@ -138,7 +145,7 @@ export interface RunningVigil {
  * on a pseudo-terminal (util-linux `script`; stdout then holds everything the terminal showed).
  */
 export function spawnVigil(args: string[], o: RunOptions & { terminal?: boolean } = {}): RunningVigil {
-  const argv = o.dataDir === undefined ? args : [...args, '--data-dir', o.dataDir];
+  const argv = argvOf(args, o);
   const command = [o.node ?? process.execPath, BIN, ...argv];
   const child = o.terminal
     ? spawn('script', ['-qfec', command.map(shellQuote).join(' '), '/dev/null'], {

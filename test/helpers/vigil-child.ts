@@ -18,7 +18,9 @@ export interface VigilChild {
 }
 
 export function startVigilChild(args: string[], env: NodeJS.ProcessEnv = {}): VigilChild {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'start', ...args], {
+  // Concurrent test servers must not share the default firmware download port (ota.port).
+  const argv = args.includes('--ota-port') ? args : [...args, '--ota-port', '0'];
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'start', ...argv], {
     env: { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX, VIGIL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

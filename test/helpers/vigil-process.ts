@@ -10,11 +10,11 @@ export interface VigilProcess {
   output(): string;
 }
 
-/** Starts `vigil start` on the data dir (MQTT on `port`, HTTPS on a free port); resolves once it listens. */
+/** Starts `vigil start` on the data dir (MQTT on `port`, HTTPS and firmware on free ports); resolves once it listens. */
 export function startVigil(dataDir: string, port: number, env: NodeJS.ProcessEnv): Promise<VigilProcess> {
   const child = spawn(
     process.execPath,
-    [BIN, 'start', '--data-dir', dataDir, '--mqtt-port', String(port), '--http-port', '0'],
+    [BIN, 'start', '--data-dir', dataDir, '--mqtt-port', String(port), '--http-port', '0', '--ota-port', '0'],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -55,6 +55,13 @@ export const ROUTES: RouteDef[] = [
     load: async () => (await import('./pages/alarms.ts')).alarmsPage,
   },
   {
+    name: 'ota',
+    title: 'Updates',
+    nav: true,
+    anyOf: ['devices.read'],
+    load: async () => (await import('./pages/ota.ts')).otaPage,
+  },
+  {
     name: 'gateways',
     title: 'Gateways',
     nav: true,

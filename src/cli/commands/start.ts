@@ -24,12 +24,13 @@ export const startHelp: CommandHelp = {
   forms: {
     '': {
       synopsis:
-        'start [--mqtt-port N] [--http-port N] [--demo] [--accept-exposed-master-key] [--store URL] [--role all|ingest|api|rules]',
+        'start [--mqtt-port N] [--http-port N] [--ota-port N] [--demo] [--accept-exposed-master-key] [--store URL] [--role all|ingest|api|rules]',
       about:
         'Runs the MQTT broker (mTLS), the ingest pipeline, the encrypted store, the HTTPS API and the dashboard, until Ctrl-C. On first use it creates the data directory (master key, database, CA, server certificate, CRL) and the admin account, whose one-time password it prints once; before writing anything it checks the data directory, the configuration and both ports.',
       options: [
         ['--mqtt-port N', 'MQTT over TLS port (default mqtt.port, 8883; 0 picks a free one)'],
         ['--http-port N', 'HTTPS port (default http.port, 8443; 0 picks a free one)'],
+        ['--ota-port N', 'firmware download port (default ota.port, 8444; 0 picks a free one)'],
         ['--demo', 'also run the simulated fleet: 6 trucks, 3 patient monitors, 3 fridge probes'],
         [
           '--store URL',
@@ -67,6 +68,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     {
       'mqtt-port': { type: 'string' },
       'http-port': { type: 'string' },
+      'ota-port': { type: 'string' },
       demo: { type: 'boolean', default: false },
       'accept-exposed-master-key': { type: 'boolean', default: false },
       store: { type: 'string' },
@@ -76,6 +78,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   );
   const mqttPort = portFlag('--mqtt-port', values['mqtt-port']);
   const httpPort = portFlag('--http-port', values['http-port']);
+  const otaPort = portFlag('--ota-port', values['ota-port']);
   const role = (values.role ?? 'all') as Role;
   if (!(ROLES as readonly string[]).includes(role)) usage(`--role must be one of ${ROLES.join(', ')}`);
   if (role !== 'all' && values.demo) usage('--demo runs with --role all only');
@@ -83,6 +86,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     ...(values.store !== undefined ? { storage: { url: values.store } } : {}),
     ...(mqttPort !== undefined ? { mqtt: { port: mqttPort } } : {}),
     ...(httpPort !== undefined ? { http: { port: httpPort } } : {}),
+    ...(otaPort !== undefined ? { ota: { port: otaPort } } : {}),
   };
   const acceptExposedMasterKey = values['accept-exposed-master-key'];
   // Everything that can fail is checked before the first file is written.
@@ -131,6 +135,8 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   if (!existsSync(join(DEFAULT_WEB_ROOT, 'index.html'))) {
     io.out('                   (the dashboard is not built: run "npm run build:web"; the API works)');
   }
+  if (server.otaPort !== null)
+    io.out(`  firmware (mTLS)  https://localhost:${server.otaPort}/firmware/VERSION  (docs/ota.md)`);
   io.out(`  CA certificate   ${ctx.paths.caCert}`);
   if (admin) io.out(firstAdminNotice(admin, dashboard));
   else {

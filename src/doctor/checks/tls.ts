@@ -52,7 +52,7 @@ const WEAK_TLS12 =
   'ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:DES-CBC3-SHA:@SECLEVEL=0';
 
 /**
- * The running instance's listeners (HTTPS and MQTT): TLS 1.3 offered; TLS 1.0 and 1.1 refused;
+ * The running instance's listeners (HTTPS, MQTT, firmware downloads): TLS 1.3 offered; TLS 1.0 and 1.1 refused;
  * TLS 1.2 only with forward-secret AEAD suites. Probed over loopback like any client would.
  */
 export const tlsCheck: DoctorCheck = {

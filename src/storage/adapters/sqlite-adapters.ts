@@ -4,8 +4,10 @@ import { SqliteClaimStore } from './sqlite-claim-store.ts';
 import { SqliteCommandStore } from './sqlite-command-store.ts';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
 import { SqliteDeviceLabelStore } from './sqlite-device-label-store.ts';
+import { SqliteDeviceReports } from './sqlite-device-reports.ts';
 import { SqliteGatewayStore } from './sqlite-gateway-store.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
+import { SqliteOtaStore } from './sqlite-ota-store.ts';
 import { SqliteRotationStore } from './sqlite-rotation-store.ts';
 import { SqliteShipmentStore } from './sqlite-shipment-store.ts';
 import { SqliteSinkOutbox } from './sqlite-sink-outbox.ts';
@@ -23,6 +25,8 @@ export interface SqliteAdapters {
   rotations: SqliteRotationStore;
   claims: SqliteClaimStore;
   notifications: SqliteNotificationStore;
+  ota: SqliteOtaStore;
+  reports: SqliteDeviceReports;
   gateways: SqliteGatewayStore;
   sinkOutbox: SqliteSinkOutbox;
   deviceLabels: SqliteDeviceLabelStore;
@@ -40,6 +44,8 @@ export function sqliteAdapters(database: SqliteDatabase): SqliteAdapters {
     rotations: new SqliteRotationStore(database),
     claims: new SqliteClaimStore(database),
     notifications: new SqliteNotificationStore(database),
+    ota: new SqliteOtaStore(database),
+    reports: new SqliteDeviceReports(database),
     gateways: new SqliteGatewayStore(database),
     sinkOutbox: new SqliteSinkOutbox(database),
     deviceLabels: new SqliteDeviceLabelStore(database),

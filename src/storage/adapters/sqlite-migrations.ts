@@ -24,6 +24,7 @@ export interface MigrationRun {
 import { GATEWAY_MIGRATION } from './sqlite-gateway-migration.ts';
 import { LIFECYCLE_MIGRATION } from './sqlite-lifecycle-migration.ts';
 import { NOTIFICATION_MIGRATION } from './sqlite-notification-migration.ts';
+import { OTA_MIGRATION } from './sqlite-ota-migration.ts';
 
 /** One schema step. Versions are applied in ascending order and never edited once released. */
 export interface SqliteMigration {
@@ -467,5 +468,6 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   LIFECYCLE_MIGRATION,
   SINK_OUTBOX_MIGRATION,
   GATEWAY_MIGRATION,
+  OTA_MIGRATION,
   DEVICE_LABEL_MIGRATION,
 ];

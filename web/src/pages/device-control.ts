@@ -1,6 +1,7 @@
 /**
  * The device page's key and certificate state and its control panel (issue: signed commands):
- * current kid and its age, last rotation, certificate expiry, pending commands, the recent
+ * current kid and its age, last rotation, certificate expiry, the firmware version the device
+ * reports running (docs/protocol.md §7.5), pending commands, the recent
  * commands with their state (`queued → sent → acked(ok|error) | expired`), and, for operators and
  * admins with MFA, a form to send a command with its reason (audited: who, what, why).
  */
@@ -20,6 +21,7 @@ import {
   toast,
 } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
+import { outputArgs, type Reported } from './device-outputs.ts';
 import './shipments.css';
 import './lifecycle.css';
 
@@ -70,6 +72,8 @@ const OPS: {
       { name: 'max_c', label: 'Max °C', min: -100, max: 100, step: 0.1 },
     ],
   },
+  // Its arguments depend on the profile's outputs (drawn by outputArgs).
+  { op: 'set_output', label: 'Set an output', args: [] },
   { op: 'reboot', label: 'Reboot', args: [] },
   { op: 'renew_cert', label: 'Renew certificate', args: [] },
 ];
@@ -95,34 +99,44 @@ function argsText(c: CommandView): string {
     .join(', ');
 }
 
-/** Builds the panel for one device; `stop()` ends its refresh timer. */
-export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTMLElement; stop(): void } {
+/**
+ * Builds the panel for one device; `profile` names its outputs once the page knows it. `stop()`
+ * ends its refresh timer.
+ */
+export function deviceControlPanel(
+  ctx: AppContext,
+  deviceId: string,
+  profile: () => string | undefined,
+): { el: HTMLElement; stop(): void } {
   const stateHost = h('dl', { class: 'kv', testid: 'device-lifecycle' });
   const listHost = h('div', { class: 'table-host' });
   const formHost = h('div');
   const el = h(
     'div',
     { class: 'device-control' },
-    card('Keys and certificate', stateHost, { testid: 'lifecycle-card' }),
+    card('Keys, certificate and firmware', stateHost, { testid: 'lifecycle-card' }),
     card('Commands', [ctx.can('devices.command') ? formHost : null, listHost], { testid: 'commands-card' }),
   );
   let stopped = false;
 
   async function refresh(): Promise<void> {
     try {
-      const [l, list] = await Promise.all([
+      const [l, list, reported] = await Promise.all([
         api<Lifecycle>(`/devices/${encodeURIComponent(deviceId)}/lifecycle`),
         api<{ commands: CommandView[] }>(`/devices/${encodeURIComponent(deviceId)}/commands?limit=20`),
+        // Not served where the store cannot tell (PostgreSQL for now): the rest still shows.
+        api<Reported>(`/devices/${encodeURIComponent(deviceId)}/reported`).catch(() => null),
       ]);
       if (stopped) return;
-      renderState(l);
+      renderState(l, reported);
       renderList(list.commands);
     } catch (err) {
       if (!stopped) replace(listHost, errorBox(describeError(err)));
     }
   }
 
-  function renderState(l: Lifecycle): void {
+  function renderState(l: Lifecycle, reported: Reported | null): void {
+    const fw = reported?.firmware ?? null;
     const r = l.lastRotation;
     const certMs = msOrNull(l.certNotAfter);
     const daysLeft = certMs === null ? null : Math.floor((certMs - Date.now()) / 86_400_000);
@@ -168,6 +182,16 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
                 `${daysLeft} days left`,
               ),
             ],
+      ),
+      h('dt', null, 'Firmware'),
+      h(
+        'dd',
+        { testid: 'lifecycle-firmware' },
+        fw
+          ? [h('strong', null, fw.version), ' · reported ', timeAgo(Date.parse(fw.ts))]
+          : reported
+            ? 'not reported yet'
+            : '—',
       ),
       h('dt', null, 'Pending commands'),
       h('dd', { testid: 'lifecycle-pending' }, String(l.pendingCommands)),
@@ -238,9 +262,17 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
       testid: 'command-reason',
     }) as HTMLInputElement;
     const inputs = new Map<string, HTMLInputElement>();
+    /** The arguments of set_output, read when sending (null: not valid, already said why). */
+    let readExtra: (() => Record<string, string | number | boolean> | null) | null = null;
     const drawArgs = () => {
       inputs.clear();
+      readExtra = null;
       const spec = OPS.find((o) => o.op === opSelect.value) ?? OPS[0];
+      if (spec?.op === 'set_output') {
+        const o = outputArgs(profile());
+        readExtra = o.read;
+        return void replace(argsHost, o.fields);
+      }
       replace(
         argsHost,
         (spec?.args ?? []).map((a) => {
@@ -261,10 +293,15 @@ export function deviceControlPanel(ctx: AppContext, deviceId: string): { el: HTM
     drawArgs();
     const send = async () => {
       const op = opSelect.value;
-      const args: Record<string, number> = {};
+      const args: Record<string, string | number | boolean> = {};
       for (const [name, input] of inputs) {
         if (input.value === '' || !input.checkValidity()) return void toast(`Enter a valid ${name}.`, 'bad');
         args[name] = Number(input.value);
+      }
+      if (readExtra) {
+        const extra = readExtra();
+        if (!extra) return;
+        Object.assign(args, extra);
       }
       if (!reason.value.trim()) return void toast('Say why: the reason is recorded with the command.', 'bad');
       try {

@@ -33,6 +33,7 @@ import { icon } from '../ui/icons.ts';
 import { levelBadge } from '../ui/level-badge.ts';
 import { deviceControlPanel } from './device-control.ts';
 import { createDeviceHistory, RANGES, type RangeKey } from './device-history.ts';
+import { deviceOutputsPanel } from './device-outputs.ts';
 import { devicePlace } from './device-place.ts';
 import { measureTile, news2Tile, tile, vitalTile } from './device-tiles.ts';
 import { showLoggerDisplay } from './logger-display.ts';
@@ -55,7 +56,15 @@ export const devicePage: Page = (root, ctx, params) => {
   const current = h('div', { class: 'tiles', testid: 'current-values' });
   const alarmsHost = h('div');
   const displayHost = h('div');
-  const controlPanel = deviceControlPanel(ctx, id);
+  const controlPanel = deviceControlPanel(ctx, id, () => device?.profile);
+  // Built once the profile is known (it names the outputs).
+  const outputsHost = h('div');
+  let outputsPanel: { el: HTMLElement; stop(): void } | undefined;
+  const showOutputs = () => {
+    if (outputsPanel || !device || stopped) return;
+    outputsPanel = deviceOutputsPanel(ctx, id, device.profile);
+    outputsHost.append(outputsPanel.el);
+  };
   replace(
     root,
     h(
@@ -68,6 +77,7 @@ export const devicePage: Page = (root, ctx, params) => {
     head,
     current,
     alarmsHost,
+    outputsHost,
     displayHost,
     history.el,
     controlPanel.el,
@@ -322,6 +332,7 @@ export const devicePage: Page = (root, ctx, params) => {
       device = known
         ? Object.assign(known, { ...r.device, latest: pickNewer(known.latest, r.latest), alarm: known.alarm })
         : { ...r.device, latest: r.latest, alarm: 'none', expectedIntervalMs: null };
+      showOutputs();
     } catch (err) {
       if (stopped) return;
       replace(
@@ -392,6 +403,7 @@ export const devicePage: Page = (root, ctx, params) => {
   return () => {
     stopped = true;
     controlPanel.stop();
+    outputsPanel?.stop();
     for (const u of unsubs) u();
     history.destroy();
   };
