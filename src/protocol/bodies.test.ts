@@ -424,8 +424,8 @@ describe('command bodies (docs/protocol.md §7.3)', () => {
     }
   });
 
-  it('refuses arguments longer than 256 characters but the certificate of the ops that carry one', () => {
-    assert.deepEqual({ ...LONG_COMMAND_ARGS }, { cert: 'cert', trust_bundle: 'bundle' });
+  it('refuses arguments longer than 256 characters but the certificate or manifest of the ops that carry one', () => {
+    assert.deepEqual({ ...LONG_COMMAND_ARGS }, { cert: 'cert', trust_bundle: 'bundle', ota: 'manifest' });
     assert.equal(MAX_LONG_ARG_CHARS, 8192);
     const long = 'A'.repeat(MAX_LONG_ARG_CHARS);
     assert.equal(parseCommandBody(json({ id: ID, op: 'cert', args: { cert: long } })).args.cert, long);
@@ -433,11 +433,14 @@ describe('command bodies (docs/protocol.md §7.3)', () => {
       parseCommandBody(json({ id: ID, op: 'trust_bundle', args: { bundle: long } })).args.bundle,
       long,
     );
+    assert.equal(parseCommandBody(json({ id: ID, op: 'ota', args: { manifest: long } })).args.manifest, long);
     for (const [op, k, len] of [
       ['cert', 'cert', MAX_LONG_ARG_CHARS + 1],
       ['cert', 'bundle', 257],
       ['cert', 'note', 257],
       ['trust_bundle', 'cert', 257],
+      ['ota', 'manifest', MAX_LONG_ARG_CHARS + 1],
+      ['ota', 'cert', 257],
       ['identify', 'cert', 257],
       ['constructor', 'x', 257],
     ] as const) {
