@@ -5,8 +5,11 @@ import {
   DEFAULT_TOPIC_PREFIX,
   DEVICE_UPLINK_CHANNELS,
   deviceTopic,
+  GATEWAY_CHANNELS,
+  gatewayTopic,
   INGEST_CHANNELS,
   parseDeviceTopic,
+  parseGatewayTopic,
   splitDeviceTopic,
 } from './topics.ts';
 
@@ -87,5 +90,30 @@ describe('device topics', () => {
     assert.equal(deviceTopic('p/q', 'truck-0042', 'acks'), 'p/q/devices/truck-0042/acks');
     assert.deepEqual([...DEVICE_UPLINK_CHANNELS], ['telemetry', 'events', 'acks', 'state']);
     assert.deepEqual([...INGEST_CHANNELS], ['telemetry', 'events', 'acks']);
+  });
+});
+
+describe('gateway topics', () => {
+  it('builds and parses <prefix>/gateways/<id>/<channel> for each channel', () => {
+    for (const channel of GATEWAY_CHANNELS) {
+      const topic = gatewayTopic('vigil/v1', 'gw-ward-b', channel);
+      assert.equal(topic, `vigil/v1/gateways/gw-ward-b/${channel}`);
+      assert.deepEqual(parseGatewayTopic('vigil/v1', topic), { gatewayId: 'gw-ward-b', channel });
+    }
+  });
+
+  it('answers null for another prefix, a device topic, a bad id, an unknown channel or extra levels', () => {
+    for (const topic of [
+      'other/gateways/gw-ward-b/status',
+      'x/vigil/v1/gateways/gw-ward-b/status',
+      'vigil/v1/devices/gw-ward-b/status',
+      'vigil/v1/gateways/GW_bad!/status',
+      'vigil/v1/gateways/gw-ward-b/telemetry',
+      'vigil/v1/gateways/gw-ward-b/status/extra',
+      'vigil/v1/gateways/gw-ward-b',
+      42 as never,
+    ]) {
+      assert.equal(parseGatewayTopic('vigil/v1', topic), null, String(topic));
+    }
   });
 });
