@@ -5,7 +5,7 @@
  * once. `VIGIL_BURST` sets the size (npm test: 10,000; `npm run test:scale`: 100,000).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { openContext } from '../src/data-dir/context.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
@@ -58,8 +58,12 @@ describe(`a ${TOTAL}-message burst through Mosquitto`, {
     await fleet?.stop();
   });
 
-  /** Publishes `count` messages spread over the devices; `disrupt` runs once a third is acknowledged. */
-  async function burst(count: number, disrupt: () => Promise<void>): Promise<void> {
+  /**
+   * Publishes `count` messages spread over the devices; `disrupt` runs once a third is
+   * acknowledged. Returns how many the broker acknowledged and how long the burst took.
+   */
+  async function burst(count: number, disrupt: () => Promise<void>): Promise<{ acked: number; ms: number }> {
+    const started = Date.now();
     const clients: MqttClient[] = [];
     let ackedNow = 0;
     let disrupted: Promise<void> | undefined;
@@ -113,13 +117,17 @@ describe(`a ${TOTAL}-message burst through Mosquitto`, {
         }),
       );
       await disrupted;
+      return { acked: ackedNow, ms: Date.now() - started };
     } finally {
       for (const c of clients) c.end(true);
     }
   }
 
-  /** Waits until every acknowledged message is stored, then checks each is stored exactly once. */
-  async function verify(): Promise<void> {
+  /**
+   * Waits until every acknowledged message is stored, then checks each is stored exactly once;
+   * reports the burst's figures (acknowledged, stored, duplicates, duration) as a diagnostic.
+   */
+  async function verify(t: TestContext, run: { acked: number; ms: number }): Promise<void> {
     const want = [...acked.values()].reduce((n, s) => n + s.size, 0);
     const ctx = await openContext({
       dataDir,
@@ -141,6 +149,23 @@ describe(`a ${TOTAL}-message burst through Mosquitto`, {
         else if (Date.now() - since > 20_000) break;
         await new Promise((r) => setTimeout(r, 250));
       }
+      const stored = await ctx.store.countReadings();
+      let duplicates = 0;
+      for (const d of bundles) {
+        const seqs = (await ctx.store.queryReadings({ deviceId: d.info.id, limit: 100_000 })).map(
+          (r) => r.seq,
+        );
+        duplicates += seqs.length - new Set(seqs).size;
+      }
+      t.diagnostic(
+        JSON.stringify({
+          acknowledged: run.acked,
+          storedTotal: stored,
+          acknowledgedTotal: want,
+          duplicates,
+          burstMs: run.ms,
+        }),
+      );
       for (const b of bundles) {
         const id = b.info.id;
         const rows = await ctx.store.queryReadings({ deviceId: id, limit: 100_000 });
@@ -167,21 +192,21 @@ describe(`a ${TOTAL}-message burst through Mosquitto`, {
     }
   }
 
-  it('stores every acknowledged message exactly once when Vigil is killed (-9) and restarted mid-burst', async () => {
-    await burst(TOTAL, async () => {
+  it('stores every acknowledged message exactly once when Vigil is killed (-9) and restarted mid-burst', async (t) => {
+    const b = await burst(TOTAL, async () => {
       await vigil?.kill9();
       vigil = startVigilChild(['--data-dir', dataDir, '--http-port', '0']);
       await vigil.started();
     });
-    await verify();
+    await verify(t, b);
   });
 
-  it('stores every acknowledged message exactly once when the broker is restarted mid-burst', async () => {
-    await burst(TOTAL, async () => {
+  it('stores every acknowledged message exactly once when the broker is restarted mid-burst', async (t) => {
+    const b = await burst(TOTAL, async () => {
       await broker.stop();
       await broker.start();
     });
-    await verify();
+    await verify(t, b);
     assert.doesNotMatch(broker.log(), /Outgoing messages are being dropped/, 'the broker dropped nothing');
   });
 });

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { otaStoresOf } from '../src/data-dir/context.ts';
 import { publicKeyText, signManifest } from '../src/ota/firmware-manifest.ts';
 import type { CampaignRecord } from '../src/ota/ota-store.ts';
 import { otaOf } from '../src/server/ota-wiring.ts';
@@ -52,14 +52,14 @@ async function finished(id: string, states: CampaignRecord['state'][], timeoutMs
   return waitFor(
     `campaign ${states.join('|')}`,
     async () => {
-      const c = await otaStoresOf(inst.ctx).ota.getCampaign(id);
+      const c = await inst.ctx.otaStores.ota.getCampaign(id);
       return c && states.includes(c.state) ? c : undefined;
     },
     timeoutMs,
   );
 }
 
-const rows = (id: string) => otaStoresOf(inst.ctx).ota.campaignDevices(id);
+const rows = (id: string) => inst.ctx.otaStores.ota.campaignDevices(id);
 
 before(async () => {
   inst = await startInstance({
@@ -104,7 +104,7 @@ describe('signed firmware upload', () => {
         },
       );
     }
-    assert.equal(await otaStoresOf(inst.ctx).ota.getFirmware('9.0.0'), null);
+    assert.equal(await inst.ctx.otaStores.ota.getFirmware('9.0.0'), null);
     const audit = await inst.ctx.store.queryAudit({ action: 'firmware.refused' });
     assert.deepEqual(audit.map((a) => a.detail.reason).sort(), [
       'hash',
@@ -144,7 +144,7 @@ describe('OTA campaigns', () => {
     for (const d of main) assert.equal(d.firmware.version, '1.1.0');
     // What each device reports running after its reboot is what the server shows.
     await waitFor('every device reports 1.1.0 running', async () => {
-      const fw = await otaStoresOf(inst.ctx).reports.firmware(main.map((d) => d.id));
+      const fw = await inst.ctx.otaStores.reports.firmware(main.map((d) => d.id));
       return fw.length === 20 && fw.every((f) => f.version === '1.1.0');
     });
     figures.bytes = main.reduce((s, d) => s + d.firmware.stats.bytes, 0);
@@ -176,7 +176,7 @@ describe('OTA campaigns', () => {
   it('a tampered stored image is refused by every device and the campaign pauses', async () => {
     const group = await fleet('ota-tamper', 4);
     const rec = await upload('1.2.0');
-    const path = ota().firmware.imagePath(rec.manifest);
+    const path = join(inst.ctx.paths.firmwareDir, `${rec.manifest.sha256}.bin`);
     const blob = readFileSync(path);
     blob[blob.length - 10] = (blob[blob.length - 10] ?? 0) ^ 0xff;
     writeFileSync(path, blob);
@@ -190,7 +190,16 @@ describe('OTA campaigns', () => {
     const paused = await finished(c.id, ['paused', 'completed']);
     assert.equal(paused.state, 'paused');
     assert.equal(paused.reason, 'failure threshold');
-    const r = await rows(c.id);
+    // The first refusal already pauses it; the other device of the wave reports its own refusal
+    // when its download is done (the command was sent before the pause).
+    const r = await waitFor(
+      'the released wave reported',
+      async () => {
+        const now = await rows(c.id);
+        return now.filter((x) => x.wave === 0).every((x) => x.state === 'failed') ? now : undefined;
+      },
+      30_000,
+    );
     // The released wave downloaded and refused it; the second wave was never sent anything.
     assert.deepEqual(
       r.map((x) => [x.state, x.error]),
@@ -243,7 +252,7 @@ describe('OTA campaigns', () => {
     await waitFor('rolled back', async () => (await rows(c.id))[0]?.state === 'failed', 30_000);
     assert.equal((await rows(c.id))[0]?.error, 'self_test');
     assert.equal((d as SimDevice).firmware.version, '1.0.0');
-    const [fw] = await otaStoresOf(inst.ctx).reports.firmware([(d as SimDevice).id]);
+    const [fw] = await inst.ctx.otaStores.reports.firmware([(d as SimDevice).id]);
     assert.equal(fw?.version, '1.0.0', 'the server shows the version it rolled back to');
     const ev = (await inst.ctx.store.queryAudit({ action: 'ota.device_failed' })).filter(
       (a) => a.object === c.id,

@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { postgresOrSkip } from '../src/storage/adapters/postgres-server.fixture.ts';
+import { enrolledUser } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -57,6 +58,25 @@ describe('Vigil on PostgreSQL (storage.url)', { skip: typeof pgs === 'string' ? 
       await waitFor('seq 6 stored', async () => (await inst.ctx.store.countReadings('truck-0101')) === 6);
       const counters = await inst.ctx.store.getCounters();
       assert.ok((counters['rejected.replay'] ?? 0) >= 1, `replays counted: ${JSON.stringify(counters)}`);
+      // A patient monitor's bed and ward over the API, stored encrypted (docs/security.md §11).
+      await inst.addDevice('bed-pg-0001', 'patient-vitals');
+      const olga = await enrolledUser(inst, 'olga', 'operator');
+      const labels = { bed: 'Bed 9 (PG)', ward: 'Ward PG – oncology' };
+      const put = await olga.browser.call('/api/v1/devices/bed-pg-0001/labels', {
+        method: 'PUT',
+        body: labels,
+      });
+      assert.equal(put.status, 200, put.text);
+      const one = await olga.browser.call('/api/v1/devices/bed-pg-0001');
+      assert.deepEqual((one.json as { device: { labels?: unknown } }).device.labels, labels);
+      const rows = await server.query<{ bed: Buffer; ward: Buffer }>(
+        'SELECT bed, ward FROM device_labels',
+        'vigil_e2e',
+      );
+      assert.equal(rows.length, 1);
+      const raw = Buffer.concat([rows[0]?.bed ?? Buffer.alloc(0), rows[0]?.ward ?? Buffer.alloc(0)]);
+      assert.equal(raw.includes('Bed 9'), false, 'the bed is ciphertext in the table');
+      assert.equal(raw.includes('oncology'), false, 'the ward is ciphertext in the table');
       const audit = await inst.ctx.store.verifyAudit();
       assert.equal(audit.ok, true);
     } finally {

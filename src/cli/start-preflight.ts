@@ -18,7 +18,7 @@ export interface Listener {
 
 /**
  * The listeners of a role: `all` has MQTT (with the embedded broker only), HTTPS and firmware
- * downloads (SQLite store only), `api` HTTPS, the others none.
+ * downloads (on either store), `api` HTTPS, the others none.
  */
 export function listenersOf(config: VigilConfig, role: Role = 'all'): Listener[] {
   if (role === 'ingest' || role === 'rules') return [];
@@ -27,8 +27,8 @@ export function listenersOf(config: VigilConfig, role: Role = 'all'): Listener[]
       ? []
       : [{ key: 'mqtt' as const, host: config.mqtt.host, port: config.mqtt.port, flag: '--mqtt-port' }]),
     { key: 'http', host: config.http.host, port: config.http.port, flag: '--http-port' },
-    // Firmware downloads come with OTA, which needs the SQLite store (src/data-dir/context.ts).
-    ...(role === 'all' && config.storage.url === undefined
+    // Firmware downloads come with OTA campaigns, which run with the lifecycle in `--role all`.
+    ...(role === 'all'
       ? [{ key: 'ota' as const, host: config.http.host, port: config.ota.port, flag: '--ota-port' }]
       : []),
   ];

@@ -21,6 +21,7 @@ import type { RotationStore } from '../keys/rotation-store.ts';
 import { createLogger, flushLogSummaries } from '../logging/create-logger.ts';
 import type { NotificationStore } from '../notifications/notification-store.ts';
 import type { DeviceReports } from '../ota/device-reports.ts';
+import type { FirmwareImageStore } from '../ota/firmware-image-store.ts';
 import type { OtaStore } from '../ota/ota-store.ts';
 import {
   type CaMaterial,
@@ -33,6 +34,7 @@ import {
 } from '../pki/index.ts';
 import type { ShipmentStore } from '../shipments/shipment-store.ts';
 import type { SinkOutbox } from '../sinks/sink-outbox.ts';
+import { FileFirmwareImages } from '../storage/adapters/file-firmware-images.ts';
 import { openPostgresAdapters } from '../storage/adapters/postgres-adapters.ts';
 import { postgresCluster } from '../storage/adapters/postgres-cluster.ts';
 import { isPostgresUrl } from '../storage/adapters/postgres-url.ts';
@@ -58,22 +60,10 @@ export interface LifecycleStores {
 /** The storage ports of firmware updates: uploads and campaigns, and the devices' own reports. */
 export interface OtaStores {
   ota: OtaStore;
+  /** Uploaded images by SHA-256: files in the data directory (SQLite), or in PostgreSQL. */
+  images: FirmwareImageStore;
   /** What devices report about themselves in their events (running firmware, outputs). */
   reports: DeviceReports;
-}
-
-/**
- * The OTA stores, or VIGIL_ERR_CONFIG when the data directory keeps its data in PostgreSQL
- * (firmware, campaigns and device reports need SQLite for now).
- */
-export function otaStoresOf(ctx: Pick<VigilContext, 'otaStores'>): OtaStores {
-  if (!ctx.otaStores) {
-    throw new VigilError(
-      'VIGIL_ERR_CONFIG',
-      'firmware updates and device reports need the SQLite store: not available with storage.url (PostgreSQL) yet',
-    );
-  }
-  return ctx.otaStores;
 }
 
 export interface VigilContext {
@@ -97,15 +87,15 @@ export interface VigilContext {
    */
   lifecycleStores: LifecycleStores;
   /**
-   * Bed and ward labels of patient monitors (src/device-labels/device-label-store.ts) on the same SQLite
-   * database; null on PostgreSQL, where labels are not available yet.
+   * Bed and ward labels of patient monitors (src/device-labels/device-label-store.ts) in the same
+   * database (column-encrypted on PostgreSQL).
    */
-  deviceLabels: DeviceLabelStore | null;
+  deviceLabels: DeviceLabelStore;
   /**
-   * Firmware, OTA campaigns and what devices report about themselves (src/ota) on the same SQLite
-   * database; null on PostgreSQL, where they are not available yet ({@link otaStoresOf}).
+   * Firmware, OTA campaigns, images and what devices report about themselves (src/ota) in the
+   * same database (images: in the data directory with SQLite, in PostgreSQL with storage.url).
    */
-  otaStores: OtaStores | null;
+  otaStores: OtaStores;
   /** The same database through the sinks' outbox (filled by the store's ingest transactions). */
   sinkOutbox: SinkOutbox;
   /** The current root CA: issues device and service certificates. */
@@ -179,7 +169,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     }
   }
   // A master-key rotation cut off by a crash is finished before anything opens the database.
-  if (!env.VIGIL_MASTER_KEY && masterRotationPending(paths)) completeMasterRotation(paths);
+  if (!env.VIGIL_MASTER_KEY && masterRotationPending(paths))
+    await completeMasterRotation(paths, config.storage);
   const {
     key: master,
     created: keyCreated,
@@ -245,8 +236,8 @@ export async function openContext(opts: OpenOptions = {}): Promise<VigilContext>
     notificationStore: db.notifications,
     cluster: db.cluster,
     lifecycleStores: db.lifecycle,
-    deviceLabels: db.deviceLabels ?? null,
-    otaStores: db.otaStores ?? null,
+    deviceLabels: db.deviceLabels,
+    otaStores: db.otaStores,
     sinkOutbox: db.sinkOutbox,
     ca,
     previousCa,
@@ -306,8 +297,8 @@ async function openAdapters(
   sinkOutbox: SinkOutbox;
   cluster?: ClusterBackend;
   lifecycle: LifecycleStores;
-  deviceLabels?: DeviceLabelStore;
-  otaStores?: OtaStores;
+  deviceLabels: DeviceLabelStore;
+  otaStores: OtaStores;
   /** See VigilContext.startIngestThread (PostgreSQL: a no-op, its pool already writes off the loop). */
   startIngestThread: () => Promise<void>;
 }> {
@@ -318,6 +309,7 @@ async function openAdapters(
       ...pg,
       cluster: postgresCluster(pg.database, { retentionDays, shipmentRetentionDays }),
       lifecycle: { commands: pg.commands, rotations: pg.rotations, claims: pg.claims, gateways: pg.gateways },
+      otaStores: { ota: pg.ota, images: pg.images, reports: pg.reports },
       startIngestThread: async () => {},
     };
   }
@@ -333,7 +325,7 @@ async function openAdapters(
   return {
     ...db,
     lifecycle: { commands: db.commands, rotations: db.rotations, claims: db.claims, gateways: db.gateways },
-    otaStores: { ota: db.ota, reports: db.reports },
+    otaStores: { ota: db.ota, images: new FileFirmwareImages(paths.firmwareDir), reports: db.reports },
     startIngestThread: () =>
       db.store.startIngestThread({
         path: paths.db,

@@ -10,9 +10,13 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type pg from 'pg';
 import { VigilError } from '../errors.ts';
 import { MasterKey, parseMasterKey, type SealPurpose } from '../keys/master-key.ts';
 import { HASH_ROOT_IDENTITY } from '../keys/master-key-file.ts';
+import { PostgresDatabase } from '../storage/adapters/postgres-database.ts';
+import { refuseWhileOthersConnected, resealPostgres } from '../storage/adapters/postgres-reseal.ts';
+import { isPostgresUrl } from '../storage/adapters/postgres-url.ts';
 import { SqliteDatabase } from '../storage/adapters/sqlite-database.ts';
 import { resealSqlite } from '../storage/adapters/sqlite-reseal.ts';
 import type { Reseal } from '../storage/database-snapshots.ts';
@@ -32,6 +36,8 @@ export const MASTER_ROTATION_POINTS = [
   'after-next-key',
   'after-hash-root',
   'after-files',
+  // Inside the database's one re-seal transaction, after its first sealed column.
+  'mid-db-reseal',
   'after-db-reseal',
   'after-rekey',
   'before-commit',
@@ -88,18 +94,31 @@ export function masterRotationPending(paths: DataPaths): boolean {
   return existsSync(paths.masterKeyNext);
 }
 
+/** Where the database is: `storage.url` (PostgreSQL when it is one, else the SQLite file). */
+export interface RotationStorage {
+  url?: string | undefined;
+  allowInsecure?: boolean | undefined;
+  retryForMs?: number | undefined;
+}
+
 /**
  * `vigil keys rotate-master`: a new master key, every sealed key re-sealed under it and the
- * SQLCipher database re-keyed (`PRAGMA rekey`). Crash-safe by construction: the new key is
- * written first (`master.key.next`), every later step is idempotent and accepts either key, and
- * the switch is the final atomic rename of `master.key.next` over `master.key`. After a crash at
- * any point the database opens with the old key or the new one, and the next `vigil` command
- * finishes the rotation ({@link completeMasterRotation}).
+ * SQLCipher database re-keyed (`PRAGMA rekey`), or on PostgreSQL the data key and every sealed
+ * value re-sealed in one transaction (postgres-reseal.ts). Crash-safe by construction: the new
+ * key is written first (`master.key.next`), every later step is idempotent and accepts either
+ * key, and the switch is the final atomic rename of `master.key.next` over `master.key`. After a
+ * crash at any point the database opens with the old key or the new one, and the next `vigil`
+ * command finishes the rotation ({@link completeMasterRotation}).
  *
  * Only for a master key kept in `master.key` (not `VIGIL_MASTER_KEY`), with `vigil start`
- * stopped: a running server holds the old key in memory.
+ * stopped (on PostgreSQL: every process on the database): a running server holds the old key in
+ * memory.
  */
-export function rotateMasterKey(paths: DataPaths, env: NodeJS.ProcessEnv): { fingerprint: string } {
+export async function rotateMasterKey(
+  paths: DataPaths,
+  env: NodeJS.ProcessEnv,
+  storage: RotationStorage = {},
+): Promise<{ fingerprint: string }> {
   if (env.VIGIL_MASTER_KEY)
     throw new VigilError(
       'VIGIL_ERR_USAGE',
@@ -108,14 +127,20 @@ export function rotateMasterKey(paths: DataPaths, env: NodeJS.ProcessEnv): { fin
   if (!existsSync(paths.masterKey))
     throw new VigilError('VIGIL_ERR_DATA_DIR', 'no master.key in the data directory');
   if (!existsSync(paths.masterKeyNext)) {
+    // Refused before anything is written, so a refusal leaves no rotation pending.
+    if (isPostgresUrl(storage.url))
+      await withPostgres(storage, undefined, (c) => refuseWhileOthersConnected(c));
     writeDurable(paths.masterKeyNext, `${randomBytes(32).toString('hex')}\n`);
   }
   crashPoint('after-next-key');
-  return completeMasterRotation(paths);
+  return completeMasterRotation(paths, storage);
 }
 
 /** Finishes a started rotation (idempotent); returns the new key's fingerprint. */
-export function completeMasterRotation(paths: DataPaths): { fingerprint: string } {
+export async function completeMasterRotation(
+  paths: DataPaths,
+  storage: RotationStorage = {},
+): Promise<{ fingerprint: string }> {
   const oldRaw = parseMasterKey(readFileSync(paths.masterKey, 'utf8'));
   const nextRaw = parseMasterKey(readFileSync(paths.masterKeyNext, 'utf8'));
   // The keyed-hash root survives every rotation (token and recovery-code hashes keep matching).
@@ -133,7 +158,11 @@ export function completeMasterRotation(paths: DataPaths): { fingerprint: string 
     if (!sealed.equals(blob)) writeDurable(f.path, sealed);
   }
   crashPoint('after-files');
-  if (existsSync(paths.db)) {
+  if (isPostgresUrl(storage.url)) {
+    await resealPostgresStore(storage, reseal, next);
+    crashPoint('after-db-reseal');
+    crashPoint('after-rekey');
+  } else if (existsSync(paths.db)) {
     let onOld = true;
     let db: SqliteDatabase;
     try {
@@ -144,7 +173,7 @@ export function completeMasterRotation(paths: DataPaths): { fingerprint: string 
       onOld = false;
     }
     try {
-      resealSqlite(db, reseal);
+      resealSqlite(db, reseal, () => crashPoint('mid-db-reseal'));
       crashPoint('after-db-reseal');
       if (onOld) db.rekey(next.databaseKey());
       crashPoint('after-rekey');
@@ -156,6 +185,34 @@ export function completeMasterRotation(paths: DataPaths): { fingerprint: string 
   renameSync(paths.masterKeyNext, paths.masterKey);
   syncDir(paths.dataDir);
   return { fingerprint: next.fingerprint() };
+}
+
+/** The PostgreSQL half: one transaction (retried whole on transient failures: it is idempotent). */
+async function resealPostgresStore(storage: RotationStorage, reseal: Reseal, next: MasterKey): Promise<void> {
+  await withPostgres(storage, next, (c) =>
+    resealPostgres(c, reseal, next, { midway: () => crashPoint('mid-db-reseal') }),
+  );
+}
+
+/** Runs `fn` in one transaction on `storage.url` (no migration, no data key loaded). */
+async function withPostgres<T>(
+  storage: RotationStorage,
+  key: MasterKey | undefined,
+  fn: (c: pg.ClientBase) => Promise<T>,
+): Promise<T> {
+  const db = PostgresDatabase.open({
+    url: storage.url as string,
+    allowInsecure: storage.allowInsecure ?? false,
+    // Only the pool is used; any key satisfies the constructor.
+    master: key ?? new MasterKey(randomBytes(32)),
+    poolSize: 1,
+    ...(storage.retryForMs !== undefined ? { retryForMs: storage.retryForMs } : {}),
+  });
+  try {
+    return await db.tx(({ client }) => fn(client));
+  } finally {
+    await db.close();
+  }
 }
 
 function opens(key: MasterKey, blob: Buffer): boolean {

@@ -59,9 +59,8 @@ export function runningTlsTargets(ctx: Pick<VigilContext, 'paths' | 'config'>): 
   ];
   if (!ctx.config.mqtt.external.url)
     targets.push({ name: 'mqtts', host: loopback(ctx.config.mqtt.host), port: ctx.config.mqtt.port });
-  // Firmware downloads (docs/ota.md) come with OTA, on the SQLite store only.
-  if (ctx.config.storage.url === undefined)
-    targets.push({ name: 'firmware', host: loopback(ctx.config.http.host), port: ctx.config.ota.port });
+  // Firmware downloads (docs/ota.md) come with OTA campaigns, on either store (`--role all`).
+  targets.push({ name: 'firmware', host: loopback(ctx.config.http.host), port: ctx.config.ota.port });
   return targets;
 }
 

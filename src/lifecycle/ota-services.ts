@@ -1,5 +1,5 @@
 import type { CommandService } from '../commands/command-service.ts';
-import { otaStoresOf, type VigilContext } from '../data-dir/context.ts';
+import type { VigilContext } from '../data-dir/context.ts';
 import { CampaignService } from '../ota/campaign-service.ts';
 import { FirmwareService } from '../ota/firmware-service.ts';
 import { createLifecycleServices } from './lifecycle-services.ts';
@@ -20,11 +20,11 @@ export function createOtaServices(
   ctx: VigilContext,
   o: { commands?: CommandService; downloadBase?: () => string; onChange?: (campaignId: string) => void } = {},
 ): OtaServices {
-  const { ota } = otaStoresOf(ctx);
+  const { ota, images } = ctx.otaStores;
   const firmware = new FirmwareService({
     ota,
     store: ctx.store,
-    dir: ctx.paths.firmwareDir,
+    images,
     trustedKeys: ctx.config.ota.trustedKeys,
     clock: ctx.clock,
   });

@@ -263,7 +263,12 @@ export class CampaignService {
     const released = devices.filter((d) => d.wave < c.wavesReleased);
     const failed = released.filter((d) => d.state === 'failed').length;
     if ((failed - c.failuresAccepted) * 100 > c.maxFailuresPct * released.length) {
-      const p = await ota.updateCampaign(c.id, { state: 'paused', reason: 'failure threshold' }, now);
+      const p = await ota.updateCampaign(c.id, { state: 'paused', reason: 'failure threshold' }, now, {
+        state: 'running',
+        wavesReleased: c.wavesReleased,
+      });
+      // Another process (or the operator) changed it first: nothing to pause here.
+      if (!p) return;
       await this.#audit('system', 'ota.pause', c.id, {
         reason: 'failure threshold',
         failed,
@@ -273,17 +278,25 @@ export class CampaignService {
         { campaign: c.id, failed, released: released.length },
         'OTA campaign paused: failures past the threshold',
       );
-      if (p) this.#o.onChange?.(c.id);
+      this.#o.onChange?.(c.id);
       return;
     }
     if (!released.every((d) => terminal(d.state))) return;
     const waves = devices.reduce((m, d) => Math.max(m, d.wave + 1), 0);
     if (c.wavesReleased < waves) {
-      const next = await ota.updateCampaign(c.id, { wavesReleased: c.wavesReleased + 1 }, now);
+      // Released only by the process whose update finds the campaign still as it read it.
+      const next = await ota.updateCampaign(c.id, { wavesReleased: c.wavesReleased + 1 }, now, {
+        state: 'running',
+        wavesReleased: c.wavesReleased,
+      });
       if (next) await this.#release(next, c.wavesReleased);
       return;
     }
-    await ota.updateCampaign(c.id, { state: 'completed', reason: null }, now);
+    const done = await ota.updateCampaign(c.id, { state: 'completed', reason: null }, now, {
+      state: 'running',
+      wavesReleased: c.wavesReleased,
+    });
+    if (!done) return;
     await this.#audit('system', 'ota.complete', c.id, {
       succeeded: devices.filter((d) => d.state === 'succeeded').length,
       failed,
@@ -328,7 +341,9 @@ export class CampaignService {
     if (!cur) throw new VigilError('VIGIL_ERR_NOT_FOUND', `campaign ${id}`);
     if (!from.includes(cur.state))
       throw new VigilError('VIGIL_ERR_CAMPAIGN_STATE', `campaign is ${cur.state}`);
-    const next = (await this.#o.ota.updateCampaign(id, patch, this.#o.clock())) ?? cur;
+    const next = await this.#o.ota.updateCampaign(id, patch, this.#o.clock(), { state: cur.state });
+    // Changed by another process between the read and the update: judged again from its new state.
+    if (!next) throw new VigilError('VIGIL_ERR_CAMPAIGN_STATE', 'campaign changed meanwhile; try again');
     await this.#audit(actor, action, id, {
       version: cur.version,
       from: cur.state,

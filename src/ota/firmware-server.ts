@@ -1,6 +1,7 @@
-import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { FdBudget } from '../net/fd-budget.ts';
@@ -137,7 +138,7 @@ export class FirmwareServer {
     const found = await this.#o.firmware.image(m[1] as string);
     if (!found) return deny(404, 'version');
     if (found.record.profile !== device.profile) return deny(403, 'profile');
-    const size = statSync(found.path).size;
+    const { size } = found;
     const range = parseRange(req.headers.range, size);
     if (range === 'invalid') {
       res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
@@ -154,6 +155,11 @@ export class FirmwareServer {
       res.end();
       return;
     }
-    createReadStream(found.path, { start, end }).pipe(res);
+    // A read that fails midway (the image removed, or failing its integrity check on PostgreSQL)
+    // ends the connection: the device sees a short body and resumes or reports it.
+    await pipeline(Readable.from(found.read(start, end)), res).catch((err: NodeJS.ErrnoException) => {
+      // The device went away mid-download: it resumes with a Range request, nothing failed here.
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+    });
   }
 }

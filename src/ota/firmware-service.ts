@@ -1,12 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.ts';
+import { readFileSync } from 'node:fs';
 import { VigilError } from '../errors.ts';
 import type { Store } from '../storage/store.ts';
+import type { FirmwareImageStore } from './firmware-image-store.ts';
 import {
   checkImage,
   checkManifestSignature,
-  type FirmwareManifest,
   parseManifest,
   parsePublicKeyText,
 } from './firmware-manifest.ts';
@@ -15,8 +13,8 @@ import type { FirmwareRecord, OtaStore } from './ota-store.ts';
 export interface FirmwareServiceOptions {
   ota: OtaStore;
   store: Store;
-  /** Where images lie, named by SHA-256. */
-  dir: string;
+  /** Where images lie, named by SHA-256 (files in the data directory, or PostgreSQL). */
+  images: FirmwareImageStore;
   /** `ota.trustedKeys`. */
   trustedKeys: readonly string[];
   clock: () => number;
@@ -60,8 +58,7 @@ export class FirmwareService {
     if (await ota.getFirmware(manifest.version))
       throw new VigilError('VIGIL_ERR_FIRMWARE_EXISTS', `version ${manifest.version}`);
     // The image first (named by its hash, so a rerun writes the same file), then the record.
-    mkdirSync(this.#o.dir, { recursive: true, mode: 0o700 });
-    writeFileAtomic(this.imagePath(manifest), image, 0o600);
+    await this.#o.images.put(manifest.sha256, image);
     const rec: FirmwareRecord = {
       version: manifest.version,
       profile: manifest.profile,
@@ -86,16 +83,22 @@ export class FirmwareService {
     return rec;
   }
 
-  imagePath(m: FirmwareManifest): string {
-    return join(this.#o.dir, `${m.sha256}.bin`);
-  }
-
-  /** The stored image of a version (as it lies on disk: devices verify it, not the server). */
-  async image(version: string): Promise<{ record: FirmwareRecord; path: string } | null> {
+  /**
+   * The stored image of a version, its size and a reader of byte ranges (the bytes as stored:
+   * devices verify them, not the server).
+   */
+  async image(version: string): Promise<{
+    record: FirmwareRecord;
+    size: number;
+    read: (start: number, end: number) => AsyncIterable<Buffer>;
+  } | null> {
     const record = await this.#o.ota.getFirmware(version);
     if (!record) return null;
-    const path = this.imagePath(record.manifest);
-    return existsSync(path) ? { record, path } : null;
+    const { sha256 } = record.manifest;
+    const size = await this.#o.images.size(sha256);
+    return size === null
+      ? null
+      : { record, size, read: (start, end) => this.#o.images.read(sha256, start, end) };
   }
 
   /** Reads an image file for upload commands (bounded). */

@@ -13,7 +13,8 @@ export interface OtaStoreFixture {
 
 const T = 1_795_305_600_000;
 
-function firmware(version: string, addedAt = T): FirmwareRecord {
+/** A firmware record as an adapter stores it (a well-formed manifest; its signature is not checked). */
+export function sampleFirmware(version: string, addedAt = T): FirmwareRecord {
   return {
     version,
     profile: 'temperature-probe',
@@ -67,21 +68,21 @@ export function runOtaStoreContract(o: ContractOptions<OtaStoreFixture>): void {
   const test = contractTest(o);
   describe(`OtaStore contract: ${o.name}`, () => {
     test('keeps firmware by version, newest upload first, and never replaces a version', async (f) => {
-      await f.ota.addFirmware(firmware('1.0.0', T));
-      await f.ota.addFirmware(firmware('1.1.0', T + 1));
+      await f.ota.addFirmware(sampleFirmware('1.0.0', T));
+      await f.ota.addFirmware(sampleFirmware('1.1.0', T + 1));
       assert.deepEqual(
         (await f.ota.listFirmware()).map((x) => x.version),
         ['1.1.0', '1.0.0'],
       );
       assert.equal((await f.ota.getFirmware('1.0.0'))?.manifest.sha256, '0'.repeat(64));
       assert.equal(await f.ota.getFirmware('9.9.9'), null);
-      await rejectsWith(f.ota.addFirmware(firmware('1.0.0')), 'VIGIL_ERR_FIRMWARE_EXISTS');
+      await rejectsWith(f.ota.addFirmware(sampleFirmware('1.0.0')), 'VIGIL_ERR_FIRMWARE_EXISTS');
     });
 
     test('stores a campaign with its devices and refuses one for unknown firmware', async (f) => {
       await f.registerDevice('probe-0001');
       await f.registerDevice('probe-0002');
-      await f.ota.addFirmware(firmware('1.0.0'));
+      await f.ota.addFirmware(sampleFirmware('1.0.0'));
       await f.ota.createCampaign(campaign('c1'), [member('probe-0002', 1), member('probe-0001', 0)]);
       const c = await f.ota.getCampaign('c1');
       assert.deepEqual(c?.target, { profile: 'temperature-probe' });
@@ -100,7 +101,7 @@ export function runOtaStoreContract(o: ContractOptions<OtaStoreFixture>): void {
     });
 
     test('updates campaign state and lists by state, newest first', async (f) => {
-      await f.ota.addFirmware(firmware('1.0.0'));
+      await f.ota.addFirmware(sampleFirmware('1.0.0'));
       await f.ota.createCampaign(campaign('c1'), []);
       await f.ota.createCampaign(campaign('c2'), []);
       const p = await f.ota.updateCampaign('c1', { state: 'paused', reason: 'operator' }, T + 5);
@@ -117,9 +118,31 @@ export function runOtaStoreContract(o: ContractOptions<OtaStoreFixture>): void {
       assert.equal(await f.ota.updateCampaign('nope', { state: 'aborted' }, T), null);
     });
 
+    test('a conditional update changes the campaign only while it is as expected', async (f) => {
+      await f.ota.addFirmware(sampleFirmware('1.0.0'));
+      await f.ota.createCampaign(campaign('c1'), []);
+      const next = await f.ota.updateCampaign('c1', { wavesReleased: 2 }, T + 1, {
+        state: 'running',
+        wavesReleased: 1,
+      });
+      assert.equal(next?.wavesReleased, 2);
+      // A second process that read the campaign before: it no longer has 1 wave, nothing changes.
+      assert.equal(
+        await f.ota.updateCampaign('c1', { wavesReleased: 2 }, T + 2, { state: 'running', wavesReleased: 1 }),
+        null,
+      );
+      await f.ota.updateCampaign('c1', { state: 'paused', reason: 'operator' }, T + 3);
+      assert.equal(
+        await f.ota.updateCampaign('c1', { state: 'completed' }, T + 4, { state: 'running' }),
+        null,
+      );
+      const c = await f.ota.getCampaign('c1');
+      assert.deepEqual([c?.state, c?.wavesReleased, c?.updatedAt], ['paused', 2, T + 3]);
+    });
+
     test('a terminal device row changes no more, and only active campaigns count for a device', async (f) => {
       await f.registerDevice('probe-0001');
-      await f.ota.addFirmware(firmware('1.0.0'));
+      await f.ota.addFirmware(sampleFirmware('1.0.0'));
       await f.ota.createCampaign(campaign('c1'), [member('probe-0001', 0)]);
       assert.equal((await f.ota.activeForDevice('probe-0001'))?.campaignId, 'c1');
       const s = await f.ota.updateCampaignDevice(

@@ -36,6 +36,15 @@ export interface CampaignRecord {
   updatedAt: number;
 }
 
+/** What a conditional {@link OtaStore.updateCampaign} requires of the stored campaign. */
+export type CampaignExpectation = Partial<Pick<CampaignRecord, 'state' | 'wavesReleased'>>;
+
+/** Whether a stored campaign meets an expectation (for adapters). */
+export const meetsExpectation = (c: CampaignRecord, e: CampaignExpectation | undefined): boolean =>
+  e === undefined ||
+  ((e.state === undefined || c.state === e.state) &&
+    (e.wavesReleased === undefined || c.wavesReleased === e.wavesReleased));
+
 /** `pending` (wave not released) → `sent` → `downloading` → `installing` → `succeeded | failed`; `cancelled` on abort. */
 export type CampaignDeviceState =
   | 'pending'
@@ -73,11 +82,17 @@ export interface OtaStore {
   getCampaign(id: string): Promise<CampaignRecord | null>;
   /** Newest first. */
   listCampaigns(states?: readonly CampaignState[]): Promise<CampaignRecord[]>;
-  /** Changes state, waves released and reason; null when the campaign does not exist. */
+  /**
+   * Changes state, waves released and reason; null when the campaign does not exist, or (with
+   * `expect`) when it no longer has the expected state and waves: checked and changed atomically,
+   * so of two processes advancing one campaign (or an operator pausing it meanwhile) one wins and
+   * the other sees null instead of releasing a wave twice.
+   */
   updateCampaign(
     id: string,
     patch: Partial<Pick<CampaignRecord, 'state' | 'wavesReleased' | 'reason' | 'failuresAccepted'>>,
     at: number,
+    expect?: CampaignExpectation,
   ): Promise<CampaignRecord | null>;
   /** The campaign's devices, by wave then device id. */
   campaignDevices(campaignId: string): Promise<CampaignDeviceRecord[]>;

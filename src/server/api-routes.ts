@@ -110,10 +110,9 @@ function lifecycleApiRoutes(
   ];
 }
 
-/** Bed and ward labels over the SQLite label store; undefined on PostgreSQL (not available there yet). */
-function deviceLabelAccess(ctx: VigilContext): DeviceLabelAccess | undefined {
+/** Bed and ward labels over the label store of either engine. */
+function deviceLabelAccess(ctx: VigilContext): DeviceLabelAccess {
   const labels = ctx.deviceLabels;
-  if (!labels) return undefined;
   const deps = { devices: ctx.store, labels, clock: ctx.clock };
   return {
     all: async () => new Map((await labels.listLabels()).map((r) => [r.deviceId, labelsOf(r)])),
@@ -194,9 +193,9 @@ export function composeApiRoutes(w: ApiWiring): {
     deviceProvisioningRoutes(control, clock),
     gatewaysRoutes(w.gateways ?? { views: () => [] }),
     ...(w.lifecycle ? lifecycleApiRoutes(ctx, ctx.lifecycleStores, w.lifecycle, status) : []),
-    // What devices report (firmware, outputs) and OTA: SQLite only for now (src/data-dir/context.ts).
-    ...(ctx.otaStores ? [deviceReportsRoutes({ reports: ctx.otaStores.reports, devices: ctx.store })] : []),
-    ...(w.ota && ctx.otaStores
+    // What devices report (firmware, outputs); OTA where this process runs it (`--role all`).
+    deviceReportsRoutes({ reports: ctx.otaStores.reports, devices: ctx.store }),
+    ...(w.ota
       ? [
           otaRoutes({
             ota: ctx.otaStores.ota,

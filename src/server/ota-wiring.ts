@@ -9,9 +9,10 @@ import type { LiveBus } from '../live/live-bus.ts';
 import type { FdBudget } from '../net/fd-budget.ts';
 import { FirmwareServer } from '../ota/firmware-server.ts';
 
-/** A running server's OTA services, or VIGIL_ERR_CONFIG where it has none (PostgreSQL). */
+/** A running server's OTA services, or VIGIL_ERR_CONFIG where it runs none (not `--role all`). */
 export function otaOf(server: { ota: OtaServices | null }): OtaServices {
-  if (!server.ota) throw new VigilError('VIGIL_ERR_CONFIG', 'OTA needs the SQLite store');
+  if (!server.ota)
+    throw new VigilError('VIGIL_ERR_CONFIG', 'OTA campaigns run in `vigil start --role all` only');
   return server.ota;
 }
 

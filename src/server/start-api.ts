@@ -25,7 +25,7 @@ export interface ApiPartDeps {
   notifications: Notifications;
   /** Commands and the key and certificate lifecycle (`vigil start` on SQLite); absent elsewhere. */
   lifecycle?: LifecycleServices | undefined;
-  /** Firmware uploads and OTA campaigns (with the lifecycle only). */
+  /** Firmware uploads and OTA campaigns (with the lifecycle only: `vigil start --role all`). */
   ota?: OtaServices | undefined;
   /** Gateways and their last status (`vigil start`); absent in role processes. */
   gateways?: { views(): GatewayView[] } | undefined;

@@ -162,9 +162,8 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
   // One descriptor budget for both listeners, so a flood on one port cannot starve the other.
   const fdBudget = createProcessFdBudget(config, logger);
   // Firmware downloads (mutual TLS) and OTA campaigns, before devices can connect; they send
-  // `ota` commands, so they come with the lifecycle (and need the SQLite store for now).
-  if (commands && ctx.otaStores)
-    ota = await wireOta({ ctx, commands, bus, tls: { ...tls, crl: crl.pem }, logger, fdBudget, rejections });
+  // `ota` commands, so they come with the lifecycle (on either engine; `--role all` only).
+  ota = await wireOta({ ctx, commands, bus, tls: { ...tls, crl: crl.pem }, logger, fdBudget, rejections });
   let broker: EmbeddedBroker | undefined;
   let link: BrokerLinks | undefined;
   let mqttPort = 0;

@@ -63,14 +63,14 @@ const seesLabels = (principal: Principal | null | undefined) =>
 /**
  * Devices: list, detail with the latest reading, enable and disable (control, MFA, audited), and
  * a patient monitor's bed and ward labels (shown to `devices.labels.read`, set with
- * `devices.labels.manage`, audited). `labels` absent: no label store (PostgreSQL, not yet).
+ * `devices.labels.manage`, audited).
  */
 export function devicesRoutes(p: {
   devices: DeviceReads;
   alarms: AlarmList;
   control: DeviceControl;
   displays: LoggerDisplays;
-  labels?: DeviceLabelAccess | undefined;
+  labels: DeviceLabelAccess;
   clock: () => number;
 }): RoutePlugin {
   const { devices: registry, alarms, control, clock, labels } = p;
@@ -115,7 +115,7 @@ export function devicesRoutes(p: {
       async (req) => {
         const now = clock();
         const devices = await registry.listDevices();
-        const shown = labels && seesLabels(req.principal) ? await labels.all() : null;
+        const shown = seesLabels(req.principal) ? await labels.all() : null;
         const alarmed = new Set((await alarms.list({ state: 'active', limit: 1000 })).map((a) => a.subject));
         const rows = [];
         for (const d of devices) {
@@ -156,7 +156,7 @@ export function devicesRoutes(p: {
         if (!d) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'device');
         const [latest] = await registry.queryReadings({ deviceId: d.id, descending: true, limit: 1 });
         const shown =
-          labels && seesLabels(req.principal) && takesLabels(d.profile)
+          seesLabels(req.principal) && takesLabels(d.profile)
             ? new Map([[d.id, await labels.get(d.id)]])
             : null;
         return {
@@ -166,25 +166,24 @@ export function devicesRoutes(p: {
       },
     );
 
-    if (labels)
-      app.put(
-        '/api/v1/devices/:id/labels',
-        {
-          config: { access: 'devices.labels.manage' },
-          schema: {
-            summary: "Set a patient monitor's bed and ward labels (audited as device.labels)",
-            description:
-              `Both fields; null or "" clears one. At most ${LABEL_MAX} characters each, no control characters. ` +
-              'Only patient monitors (patient-vitals) carry labels: any other device is refused with 400 ' +
-              'VIGIL_ERR_USAGE. Shown to callers with devices.labels.read only (docs/permissions.md).',
-            tags: ['devices'],
-            params: deviceIdParams,
-            body: deviceLabelsInput,
-            response: { 200: z.object({ labels: deviceLabelsView }) },
-          },
+    app.put(
+      '/api/v1/devices/:id/labels',
+      {
+        config: { access: 'devices.labels.manage' },
+        schema: {
+          summary: "Set a patient monitor's bed and ward labels (audited as device.labels)",
+          description:
+            `Both fields; null or "" clears one. At most ${LABEL_MAX} characters each, no control characters. ` +
+            'Only patient monitors (patient-vitals) carry labels: any other device is refused with 400 ' +
+            'VIGIL_ERR_USAGE. Shown to callers with devices.labels.read only (docs/permissions.md).',
+          tags: ['devices'],
+          params: deviceIdParams,
+          body: deviceLabelsInput,
+          response: { 200: z.object({ labels: deviceLabelsView }) },
         },
-        async (req) => ({ labels: await labels.set(req.params.id, req.body, actorOf(principalOf(req))) }),
-      );
+      },
+      async (req) => ({ labels: await labels.set(req.params.id, req.body, actorOf(principalOf(req))) }),
+    );
 
     for (const action of ['disable', 'enable'] as const) {
       app.post(

@@ -2,7 +2,6 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../atomic-file.ts';
-import { otaStoresOf } from '../../data-dir/context.ts';
 import { VigilError } from '../../errors.ts';
 import { createOtaServices } from '../../lifecycle/ota-services.ts';
 import { keyIdOf, publicKeyText, signManifest } from '../../ota/firmware-manifest.ts';
@@ -139,7 +138,7 @@ export async function firmwareCommand(argv: string[], io: CliIo): Promise<number
   }
   if (sub === 'list') {
     return withDataDir(values['data-dir'], async (ctx) => {
-      const list = await otaStoresOf(ctx).ota.listFirmware();
+      const list = await ctx.otaStores.ota.listFirmware();
       if (values.json) for (const f of list) io.out(JSON.stringify(firmwareView(f)));
       else {
         io.out(`${'VERSION'.padEnd(12)} ${'PROFILE'.padEnd(18)} ${'SIZE'.padEnd(10)} ADDED`);

@@ -1,4 +1,4 @@
-import { otaStoresOf, type VigilContext } from '../../data-dir/context.ts';
+import type { VigilContext } from '../../data-dir/context.ts';
 import { createOtaServices } from '../../lifecycle/ota-services.ts';
 import { campaignDeviceView, campaignView } from '../../ota/campaign-view.ts';
 import { runningVersions } from '../../ota/device-reports.ts';
@@ -57,7 +57,7 @@ function percent(flag: string, v: string | undefined): number | undefined {
 }
 
 async function show(ctx: VigilContext, io: CliIo, c: CampaignRecord, json: boolean): Promise<void> {
-  const v = campaignView(c, await otaStoresOf(ctx).ota.campaignDevices(c.id));
+  const v = campaignView(c, await ctx.otaStores.ota.campaignDevices(c.id));
   if (json) io.out(JSON.stringify(v));
   else
     io.out(
@@ -108,18 +108,18 @@ export async function otaCommand(argv: string[], io: CliIo): Promise<number> {
   if (sub === 'status') {
     return withDataDir(values['data-dir'], async (ctx) => {
       if (!id) {
-        const list = await otaStoresOf(ctx).ota.listCampaigns();
+        const list = await ctx.otaStores.ota.listCampaigns();
         for (const c of list) await show(ctx, io, c, json);
         if (!json) io.out(`${list.length} campaign(s)`);
         return 0;
       }
-      const c = await otaStoresOf(ctx).ota.getCampaign(id);
+      const c = await ctx.otaStores.ota.getCampaign(id);
       if (!c) {
         io.err(`vigil ota: no campaign ${id}`);
         return 1;
       }
       await show(ctx, io, c, json);
-      const stores = otaStoresOf(ctx);
+      const stores = ctx.otaStores;
       const devices = await stores.ota.campaignDevices(id);
       const running = await runningVersions(stores.reports, devices);
       for (const d of devices) {

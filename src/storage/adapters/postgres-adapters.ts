@@ -3,8 +3,12 @@ import { PostgresAlarmStore } from './postgres-alarm-store.ts';
 import { PostgresClaimStore } from './postgres-claim-store.ts';
 import { PostgresCommandStore } from './postgres-command-store.ts';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.ts';
+import { PostgresDeviceLabelStore } from './postgres-device-label-store.ts';
+import { PostgresDeviceReports } from './postgres-device-reports.ts';
+import { PostgresFirmwareImages } from './postgres-firmware-images.ts';
 import { PostgresGatewayStore } from './postgres-gateway-store.ts';
 import { PostgresNotificationStore } from './postgres-notification-store.ts';
+import { PostgresOtaStore } from './postgres-ota-store.ts';
 import { PostgresRotationStore } from './postgres-rotation-store.ts';
 import { PostgresShipmentStore } from './postgres-shipment-store.ts';
 import { PostgresSinkOutbox } from './postgres-sink-outbox.ts';
@@ -25,6 +29,11 @@ export interface PostgresAdapters {
   claims: PostgresClaimStore;
   gateways: PostgresGatewayStore;
   sinkOutbox: PostgresSinkOutbox;
+  deviceLabels: PostgresDeviceLabelStore;
+  /** Firmware, campaigns, the images themselves, and what devices report about themselves. */
+  ota: PostgresOtaStore;
+  images: PostgresFirmwareImages;
+  reports: PostgresDeviceReports;
 }
 
 /** The adapters of every port on an open database. */
@@ -41,6 +50,10 @@ export function postgresAdapters(database: PostgresDatabase): PostgresAdapters {
     claims: new PostgresClaimStore(database),
     gateways: new PostgresGatewayStore(database),
     sinkOutbox: new PostgresSinkOutbox(database),
+    deviceLabels: new PostgresDeviceLabelStore(database),
+    ota: new PostgresOtaStore(database),
+    images: new PostgresFirmwareImages(database),
+    reports: new PostgresDeviceReports(database),
   };
 }
 

@@ -14,7 +14,14 @@
  *   device id + seq for a message, the primary key elsewhere), so a ciphertext copied into
  *   another row or column does not open: an operator cannot move values between rows.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { VigilError } from '../../errors.ts';
 
 const VERSION = 0x01;
@@ -24,10 +31,35 @@ const TAG_LEN = 16;
 /** Encrypts and decrypts column values under one data key. */
 export class ColumnCipher {
   readonly #key: Buffer;
+  /** HMAC key of values kept in clear but authenticated (HKDF, RFC 5869, from the data key). */
+  readonly #macKey: Buffer;
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new VigilError('VIGIL_ERR_MASTER_KEY', 'data key must be 32 bytes');
     this.#key = Buffer.from(key);
+    this.#macKey = Buffer.from(hkdfSync('sha256', this.#key, '', 'vigil-col-mac/v1', 32));
+  }
+
+  /**
+   * HMAC-SHA-256 of a value stored in clear (public, but not to be altered: firmware manifests
+   * and images), bound to its column and row like the AAD of an encrypted value.
+   */
+  mac(column: string, identity: string, ...parts: Buffer[]): Buffer {
+    const h = createHmac('sha256', this.#macKey).update(ColumnCipher.aad(column, identity));
+    // Each part length-prefixed, so no two part lists give the same input.
+    for (const p of parts) h.update(Buffer.from(String(p.length).padStart(12, '0'))).update(p);
+    return h.digest();
+  }
+
+  /** Throws VIGIL_ERR_STORE unless `tag` is the value's {@link mac}. */
+  checkMac(column: string, identity: string, tag: Buffer, ...parts: Buffer[]): void {
+    const want = this.mac(column, identity, ...parts);
+    if (tag.length !== want.length || !timingSafeEqual(tag, want)) {
+      throw new VigilError(
+        'VIGIL_ERR_STORE',
+        `[postgres] ${column}: value altered outside Vigil (${identity})`,
+      );
+    }
   }
 
   static aad(column: string, identity: string): Buffer {

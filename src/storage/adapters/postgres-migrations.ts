@@ -17,12 +17,14 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { VigilError } from '../../errors.ts';
 import type { MasterKey } from '../../keys/master-key.ts';
+import { PG_DEVICE_LABEL_MIGRATION } from './postgres-device-label-migration.ts';
 import {
   PG_GATEWAY_MIGRATION,
   PG_LIFECYCLE_MIGRATION,
   PG_SINK_MIGRATION,
 } from './postgres-lifecycle-migration.ts';
 import { PG_NOTIFICATION_MIGRATION } from './postgres-notification-migration.ts';
+import { PG_OTA_MIGRATION } from './postgres-ota-migration.ts';
 
 /** One schema step; versions only grow and a released step is never edited. */
 export interface PgMigration {
@@ -360,6 +362,8 @@ INSERT INTO rule_leases (bucket, owner, expires_at) SELECT b, NULL, 0 FROM gener
   PG_LIFECYCLE_MIGRATION,
   PG_SINK_MIGRATION,
   PG_GATEWAY_MIGRATION,
+  PG_OTA_MIGRATION,
+  PG_DEVICE_LABEL_MIGRATION,
 ];
 
 /** The newest version this build knows. */

@@ -115,7 +115,7 @@ describe('PostgreSQL connection policy', { skip }, () => {
 });
 
 describe('PostgreSQL column encryption', { skip }, () => {
-  it('a pg_dump shows no reading value, batch id, event body, TOTP seed, sealed key, notification text, command argument, claim or address', async () => {
+  it('a pg_dump shows no reading value, batch id, event body, TOTP seed, sealed key, notification text, command argument, claim, address or bed and ward label', async () => {
     const key = master();
     const db = await pg.fresh({ master: key });
     const s = pg.server;
@@ -271,6 +271,17 @@ describe('PostgreSQL column encryption', { skip }, () => {
         by: 'user:quality1',
       });
       await db.claims.quarantine('ghost-0001', 'ee', T0, '203.0.113.77');
+      // A patient monitor's bed and ward place a patient.
+      await db.store.addDevice(
+        { ...sampleDevice('bed-0077'), profile: 'patient-vitals' },
+        { deviceId: 'bed-0077', kid: 1, secretEnc: Buffer.from('k'), createdAt: T0, status: 'active' },
+      );
+      await db.deviceLabels.setLabels(
+        'bed-0077',
+        { bed: 'BED-SENTINEL-14', ward: 'WARD-SENTINEL-ONCOLOGY' },
+        T0,
+        'user:quality1',
+      );
       await db.sinkOutbox.setTargets([{ name: 'influxdb', capacity: 100, devices: null }]);
       await db.store.writeBatch(
         sampleBatch({ readings: [sampleReading(dev, 901, 0, { data: { temp_c: 27.919 } })] }),
@@ -302,6 +313,8 @@ describe('PostgreSQL column encryption', { skip }, () => {
         ['claim address', Buffer.from('198.51.100.77')],
         ['quarantine address', Buffer.from('203.0.113.77')],
         ['reading value queued for a sink', Buffer.from('27.919')],
+        ['bed label', Buffer.from('BED-SENTINEL-14')],
+        ['ward label', Buffer.from('WARD-SENTINEL-ONCOLOGY')],
       ];
       for (const [what, bytes] of secrets) {
         for (const form of [
@@ -350,6 +363,23 @@ describe('PostgreSQL column encryption', { skip }, () => {
           isVigilError(e, 'VIGIL_ERR_STORE') &&
           /readings\.data: value does not open/.test(String(e)) &&
           !/30/.test(String(e)),
+      );
+      // A bed label copied onto another monitor does not open there either.
+      for (const id of ['bed-0001', 'bed-0002']) {
+        await db.store.addDevice(
+          { ...sampleDevice(id), profile: 'patient-vitals' },
+          { deviceId: id, kid: 1, secretEnc: Buffer.from('k'), createdAt: T0, status: 'active' },
+        );
+        await db.deviceLabels.setLabels(id, { bed: `Bed ${id}`, ward: null }, T0, 'cli');
+      }
+      await s.query(
+        `UPDATE ${db.schema}.device_labels SET bed = (SELECT bed FROM ${db.schema}.device_labels WHERE device_id = 'bed-0001') WHERE device_id = 'bed-0002'`,
+      );
+      assert.equal((await db.deviceLabels.getLabels('bed-0001'))?.bed, 'Bed bed-0001');
+      await assert.rejects(
+        db.deviceLabels.getLabels('bed-0002'),
+        (e) =>
+          isVigilError(e, 'VIGIL_ERR_STORE') && /device_labels\.bed: value does not open/.test(String(e)),
       );
     } finally {
       await db.dispose();

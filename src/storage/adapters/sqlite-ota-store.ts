@@ -1,80 +1,27 @@
 import { VigilError } from '../../errors.ts';
-import type { FirmwareManifest } from '../../ota/firmware-manifest.ts';
-import type {
-  CampaignDeviceRecord,
-  CampaignDeviceState,
-  CampaignRecord,
-  CampaignState,
-  FirmwareRecord,
-  OtaStore,
+import {
+  type CampaignDeviceRecord,
+  type CampaignExpectation,
+  type CampaignRecord,
+  type CampaignState,
+  type FirmwareRecord,
+  meetsExpectation,
+  type OtaStore,
 } from '../../ota/ota-store.ts';
+import {
+  CAMPAIGN_COLUMNS,
+  CAMPAIGN_DEVICE_COLUMNS,
+  type CampaignDeviceRow,
+  type CampaignRow,
+  campaignDeviceValues,
+  campaignValues,
+  type FirmwareRow,
+  TERMINAL_SQL,
+  toCampaign,
+  toCampaignDevice,
+  toFirmware,
+} from './ota-rows.ts';
 import type { SqliteDatabase, SqliteScope } from './sqlite-database.ts';
-
-interface FirmwareRow {
-  version: string;
-  profile: string;
-  manifest: string;
-  added_by: string;
-  added_at: number;
-}
-interface CampaignRow {
-  id: string;
-  version: string;
-  target: string;
-  wave_pct: number;
-  max_failures_pct: number;
-  state: CampaignState;
-  waves_released: number;
-  failures_accepted: number;
-  reason: string | null;
-  created_by: string;
-  created_at: number;
-  updated_at: number;
-}
-interface DeviceRow {
-  campaign_id: string;
-  device_id: string;
-  wave: number;
-  state: CampaignDeviceState;
-  command_id: string | null;
-  progress_pct: number;
-  error: string | null;
-  updated_at: number;
-}
-
-const toFirmware = (r: FirmwareRow): FirmwareRecord => ({
-  version: r.version,
-  profile: r.profile,
-  manifest: JSON.parse(r.manifest) as FirmwareManifest,
-  addedBy: r.added_by,
-  addedAt: r.added_at,
-});
-const toCampaign = (r: CampaignRow): CampaignRecord => ({
-  id: r.id,
-  version: r.version,
-  target: JSON.parse(r.target) as CampaignRecord['target'],
-  wavePct: r.wave_pct,
-  maxFailuresPct: r.max_failures_pct,
-  state: r.state,
-  wavesReleased: r.waves_released,
-  failuresAccepted: r.failures_accepted,
-  reason: r.reason,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-const toDevice = (r: DeviceRow): CampaignDeviceRecord => ({
-  campaignId: r.campaign_id,
-  deviceId: r.device_id,
-  wave: r.wave,
-  state: r.state,
-  commandId: r.command_id,
-  progressPct: r.progress_pct,
-  error: r.error,
-  updatedAt: r.updated_at,
-});
-
-const TERMINAL = "('succeeded', 'failed', 'cancelled')";
 
 /** The firmware and campaign tables on the store's connection. */
 export class SqliteOtaStore implements OtaStore {
@@ -111,31 +58,14 @@ export class SqliteOtaStore implements OtaStore {
 
   async createCampaign(c: CampaignRecord, devices: CampaignDeviceRecord[]): Promise<void> {
     this.#q.write(() => {
+      const values = campaignValues(c);
       this.#q
-        .stmt(
-          `INSERT INTO ota_campaigns (id, version, target, wave_pct, max_failures_pct, state, waves_released,
-             failures_accepted, reason, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          c.id,
-          c.version,
-          JSON.stringify(c.target),
-          c.wavePct,
-          c.maxFailuresPct,
-          c.state,
-          c.wavesReleased,
-          c.failuresAccepted,
-          c.reason,
-          c.createdBy,
-          c.createdAt,
-          c.updatedAt,
-        );
+        .stmt(`INSERT INTO ota_campaigns (${CAMPAIGN_COLUMNS}) VALUES (${values.map(() => '?').join(', ')})`)
+        .run(...values);
       const ins = this.#q.stmt(
-        `INSERT INTO ota_campaign_devices (campaign_id, device_id, wave, state, command_id, progress_pct, error,
-           updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO ota_campaign_devices (${CAMPAIGN_DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      for (const d of devices)
-        ins.run(c.id, d.deviceId, d.wave, d.state, d.commandId, d.progressPct, d.error, d.updatedAt);
+      for (const d of devices) ins.run(...campaignDeviceValues(c.id, d));
     });
   }
 
@@ -155,10 +85,11 @@ export class SqliteOtaStore implements OtaStore {
     id: string,
     patch: Partial<Pick<CampaignRecord, 'state' | 'wavesReleased' | 'reason' | 'failuresAccepted'>>,
     at: number,
+    expect?: CampaignExpectation,
   ): Promise<CampaignRecord | null> {
     return this.#q.write(() => {
       const cur = this.#q.one<CampaignRow>('SELECT * FROM ota_campaigns WHERE id = ?', id);
-      if (!cur) return null;
+      if (!cur || !meetsExpectation(toCampaign(cur), expect)) return null;
       const next = { ...toCampaign(cur), ...patch, updatedAt: at };
       this.#q
         .stmt(
@@ -171,11 +102,11 @@ export class SqliteOtaStore implements OtaStore {
 
   async campaignDevices(campaignId: string): Promise<CampaignDeviceRecord[]> {
     return this.#q
-      .all<DeviceRow>(
+      .all<CampaignDeviceRow>(
         'SELECT * FROM ota_campaign_devices WHERE campaign_id = ? ORDER BY wave, device_id',
         campaignId,
       )
-      .map(toDevice);
+      .map(toCampaignDevice);
   }
 
   async updateCampaignDevice(
@@ -185,13 +116,13 @@ export class SqliteOtaStore implements OtaStore {
     at: number,
   ): Promise<CampaignDeviceRecord | null> {
     return this.#q.write(() => {
-      const cur = this.#q.one<DeviceRow>(
-        `SELECT * FROM ota_campaign_devices WHERE campaign_id = ? AND device_id = ? AND state NOT IN ${TERMINAL}`,
+      const cur = this.#q.one<CampaignDeviceRow>(
+        `SELECT * FROM ota_campaign_devices WHERE campaign_id = ? AND device_id = ? AND state NOT IN ${TERMINAL_SQL}`,
         campaignId,
         deviceId,
       );
       if (!cur) return null;
-      const next = { ...toDevice(cur), ...patch, updatedAt: at };
+      const next = { ...toCampaignDevice(cur), ...patch, updatedAt: at };
       this.#q
         .stmt(
           `UPDATE ota_campaign_devices SET state = ?, command_id = ?, progress_pct = ?, error = ?, updated_at = ?
@@ -203,12 +134,12 @@ export class SqliteOtaStore implements OtaStore {
   }
 
   async activeForDevice(deviceId: string): Promise<CampaignDeviceRecord | null> {
-    const r = this.#q.one<DeviceRow>(
+    const r = this.#q.one<CampaignDeviceRow>(
       `SELECT d.* FROM ota_campaign_devices d JOIN ota_campaigns c ON c.id = d.campaign_id
-       WHERE d.device_id = ? AND c.state IN ('running', 'paused') AND d.state NOT IN ${TERMINAL}
+       WHERE d.device_id = ? AND c.state IN ('running', 'paused') AND d.state NOT IN ${TERMINAL_SQL}
        ORDER BY c.n DESC LIMIT 1`,
       deviceId,
     );
-    return r ? toDevice(r) : null;
+    return r ? toCampaignDevice(r) : null;
   }
 }

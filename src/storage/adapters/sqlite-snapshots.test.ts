@@ -11,10 +11,10 @@ import {
   type SealPurpose,
   totpSecretIdentity,
 } from '../../keys/master-key.ts';
+import { SEALED_COLUMNS } from '../sealed-columns.ts';
 import { sampleDevice, sampleKey } from '../store-records.fixture.ts';
 import { openSqliteAdapters } from './sqlite-adapters.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
-import { SEALED_COLUMNS } from './sqlite-reseal.ts';
 import { SqliteSnapshots } from './sqlite-snapshots.ts';
 
 const open = (path: string, m: MasterKey) =>
