@@ -1,27 +1,14 @@
-/**
- * A shipment trip's set-up, shared by the shipment and report end-to-end suites: a whole Vigil
- * without the dashboard and with the alarm ticker off (the suites drive time themselves), one
- * truck logger connected over mutual TLS, and the logger's dispatch event that starts a trip.
- */
-import type { MqttClient } from 'mqtt';
-import type { DeviceBundleFiles } from '../../src/sim/device-bundle.ts';
-import { connectDevice, type Instance, makeEnvelope, send, startInstance, waitFor } from './instance.ts';
+import { type ConnectedDevice, startWithDevice } from './connected-device.fixture.ts';
+import { makeEnvelope, send, waitFor } from './instance.ts';
 
-export interface TruckInstance {
-  inst: Instance;
-  bundle: DeviceBundleFiles;
-  client: MqttClient;
-}
+export type TruckInstance = ConnectedDevice;
 
 /** A Vigil with one connected truck logger `deviceId`. */
-export async function startTruckInstance(deviceId: string): Promise<TruckInstance> {
-  const inst = await startInstance({}, undefined, {
+export function startTruckInstance(deviceId: string): Promise<TruckInstance> {
+  return startWithDevice(deviceId, {
     webRoot: '/nonexistent-vigil-web',
     alarmService: { tickMs: 0, anomaly: false },
   });
-  const bundle = await inst.addDevice(deviceId);
-  const client = await connectDevice(inst.url, bundle);
-  return { inst, bundle, client };
 }
 
 /**
