@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReplayWindow } from '../protocol/replay-window.ts';
 import type { ReplayStateRecord } from '../storage/store.ts';
-import { ReplayGuard, type ReplayMark } from './replay-guard.ts';
+import { LEFT_TO_STORE_MAX_AGE_MS, ReplayGuard, type ReplayMark } from './replay-guard.ts';
 
 const fp = (n: number) => Buffer.from(n.toString(16).padStart(16, '0'), 'hex');
 const NEW = Buffer.alloc(8, 0xee);
@@ -181,6 +181,11 @@ describe('ReplayGuard', () => {
     g.committed([m], st ? [st] : []);
     // Settled: a further copy goes to the store, which refuses it as stored (postgres-ingest.ts).
     assert.equal(typeof g.checkAndAccept('dev-0001', 100, NEW), 'object');
+    // A message sealed a week ago or more stays refused here: retention may have dropped its rows.
+    assert.equal(
+      g.checkAndAccept('dev-0001', 101, fp(101), LEFT_TO_STORE_MAX_AGE_MS),
+      'VIGIL_ERR_REPLAY_TOO_OLD',
+    );
     // Inside the window nothing changes: a marked seq is still refused here.
     assert.equal(g.checkAndAccept('dev-0001', 4999, NEW), 'VIGIL_ERR_REPLAY');
   });
