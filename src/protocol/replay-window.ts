@@ -223,7 +223,8 @@ function advanceSeqs(bitmap: Uint8Array, highest: number, seq: number, size: num
     shiftBitmap(bitmap, h < 0 ? size : seq - h);
     h = seq;
   }
-  setBit(bitmap, h - seq);
+  // A seq below the window (left to a store that judges it, src/ingest/replay-guard.ts) has no bit.
+  if (h - seq < size) setBit(bitmap, h - seq);
   return h;
 }
 
