@@ -149,6 +149,12 @@ async function runMode(
     log(
       `  ${mode}: stored ${fmtNum(stored.rate)} readings/s (${stored.stored} of ${b.published}), devices saw ${fmtNum(b.ackRate)} PUBACKs/s`,
     );
+    if (stored.stored < b.published) {
+      // Where the missing ones went: the workers' rejection counters (flushed to the store).
+      const counters = await (await fleet.context()).store.getCounters();
+      const rejected = Object.entries(counters).filter(([k, v]) => k.startsWith('rejected.') && v > 0);
+      log(`  ${mode}: rejections ${rejected.map(([k, v]) => `${k}=${v}`).join(', ') || 'none counted'}`);
+    }
     // Paced at half the stored rate: publish -> PUBACK per message.
     const pacedRate = Math.max(50, Math.round((Number.isFinite(stored.rate) ? stored.rate : 1000) / 2));
     const perPaced = Math.ceil((pacedRate * (o.pacedMs + 2000)) / 1000 / devices.length);

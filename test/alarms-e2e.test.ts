@@ -8,22 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AlarmRecord } from '../src/alarms/alarm-store.ts';
-import {
-  awayFromStepEdge,
-  type EnrolledUser,
-  enrolledUser,
-  errCode,
-  firstAdminPassword,
-  firstSignIn,
-  totp,
-} from './helpers/browser.ts';
+import { startApiInstance } from './helpers/api-instance.ts';
+import { awayFromStepEdge, type EnrolledUser, enrolledUser, errCode, totp } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
   type Instance,
   makeEnvelope,
   send,
-  startInstance,
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
@@ -45,8 +37,7 @@ const ndjson = (text: string) =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 before(async () => {
-  inst = await startInstance({}, undefined, { webRoot: '/nonexistent-vigil-web' });
-  await firstSignIn(inst, 'admin', 'admin', firstAdminPassword(inst));
+  ({ inst } = await startApiInstance());
   quality = await enrolledUser(inst, 'quill', 'quality');
 });
 

@@ -10,13 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { API_TOKEN_RE } from '../src/auth/api-tokens.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { apiRequest } from './helpers/api-client.ts';
+import { startApiInstance } from './helpers/api-instance.ts';
 import {
   awayFromStepEdge,
   Browser,
   type EnrolledUser,
   enrolledUser,
   errCode,
-  firstAdminPassword,
   firstSignIn,
   passwordOnly,
   totp,
@@ -27,7 +27,6 @@ import {
   type Instance,
   makeEnvelope,
   send,
-  startInstance,
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
@@ -38,8 +37,7 @@ let quality: EnrolledUser;
 let viewer: EnrolledUser;
 
 before(async () => {
-  inst = await startInstance({}, undefined, { webRoot: '/nonexistent-vigil-web' });
-  admin = await firstSignIn(inst, 'admin', 'admin', firstAdminPassword(inst));
+  ({ inst, admin } = await startApiInstance());
   quality = await enrolledUser(inst, 'quinn', 'quality');
   viewer = await enrolledUser(inst, 'vera', 'viewer');
 });

@@ -6,20 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  type EnrolledUser,
-  enrolledUser,
-  errCode,
-  firstAdminPassword,
-  firstSignIn,
-} from './helpers/browser.ts';
+import { startApiInstance } from './helpers/api-instance.ts';
+import { type EnrolledUser, enrolledUser, errCode } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
   type Instance,
   makeEnvelope,
   send,
-  startInstance,
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
@@ -30,8 +24,7 @@ let operator: EnrolledUser;
 let viewer: EnrolledUser;
 
 before(async () => {
-  inst = await startInstance({}, undefined, { webRoot: '/nonexistent-vigil-web' });
-  admin = await firstSignIn(inst, 'admin', 'admin', firstAdminPassword(inst));
+  ({ inst, admin } = await startApiInstance());
   operator = await enrolledUser(inst, 'otto', 'operator');
   viewer = await enrolledUser(inst, 'vera', 'viewer');
 });

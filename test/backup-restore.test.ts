@@ -18,15 +18,8 @@ import { publicKeyText } from '../src/ota/firmware-manifest.ts';
 import { otaOf } from '../src/server/ota-wiring.ts';
 import type { SimFleet } from '../src/sim/runner.ts';
 import { startSimFleet } from '../src/sim/runner.ts';
-import {
-  awayFromStepEdge,
-  Browser,
-  type EnrolledUser,
-  enrolledUser,
-  firstAdminPassword,
-  firstSignIn,
-  totp,
-} from './helpers/browser.ts';
+import { startApiInstance } from './helpers/api-instance.ts';
+import { awayFromStepEdge, Browser, type EnrolledUser, enrolledUser, totp } from './helpers/browser.ts';
 import {
   closeClient,
   connectDevice,
@@ -69,10 +62,7 @@ const vigil = (args: string[], o: { masterKeyHex?: string; dataDir?: string } = 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'vigil-backup-e2e-'));
   identity = join(work, 'backup-identity.txt');
-  inst = await startInstance({ ota: { trustedKeys: [publicKeyText(signer.publicKey)] } }, undefined, {
-    webRoot: '/nonexistent-vigil-web',
-  });
-  await firstSignIn(inst, 'admin', 'admin', firstAdminPassword(inst));
+  ({ inst } = await startApiInstance({ ota: { trustedKeys: [publicKeyText(signer.publicKey)] } }));
   quality = await enrolledUser(inst, 'quill', 'quality');
 });
 

@@ -7,14 +7,15 @@
  * VIGIL_SCREENSHOTS_DIR when set (`npm run screenshots`), else into a temporary directory.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { generateBackupIdentity, identityFileText, writeIdentityFile } from '../src/backup/age-identity.ts';
 import { type SimFleet, startSimFleet } from '../src/sim/runner.ts';
 import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { desktopPage, screenshotsDir } from './helpers/chromium.ts';
 import { freePort } from './helpers/free-port.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { NUT_AVAILABLE, type NutServer, startNutServer } from './helpers/nut-server.ts';
@@ -26,10 +27,7 @@ test('the continuity section tells the truth about a real run', { timeout: 240_0
     t.skip('skipped: chromium not installed');
     return;
   }
-  const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
-    ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
-    : mkdtempSync(join(tmpdir(), 'vigil-shots-'));
-  mkdirSync(shotsDir, { recursive: true });
+  const { dir: shotsDir, remove: removeShots } = screenshotsDir();
   const work = mkdtempSync(join(tmpdir(), 'vigil-continuity-ui-'));
   const problems: string[] = [];
   let nut: NutServer | undefined;
@@ -99,17 +97,7 @@ test('the continuity section tells the truth about a real run', { timeout: 240_0
 
     const user = await enrolledUser(i, 'opsadmin', 'admin');
     browser = await launchChromium();
-    const ctx = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      ignoreHTTPSErrors: true,
-      locale: 'en-GB',
-      timezoneId: 'Europe/Amsterdam',
-    });
-    const page: Page = await ctx.newPage();
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
+    const { ctx, page } = await desktopPage(browser, problems);
     await signInPage(page, i.httpUrl, user);
     await page.goto(`${i.httpUrl}/#/system`);
     const overview = page.getByTestId('system-continuity-overview');
@@ -142,6 +130,6 @@ test('the continuity section tells the truth about a real run', { timeout: 240_0
     await inst?.destroy();
     await nut?.stop();
     rmSync(work, { recursive: true, force: true });
-    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shotsDir, { recursive: true, force: true });
+    removeShots();
   }
 });

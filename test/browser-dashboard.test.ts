@@ -12,8 +12,7 @@
  * Needs `npm run build:web` (npm test runs it first) and /usr/bin/chromium (skipped without it).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,7 @@ import {
   signInPage,
   totp,
 } from './helpers/browser.ts';
+import { screenshotsDir, watchConsole } from './helpers/chromium.ts';
 import {
   closeClient,
   connectDevice,
@@ -51,14 +51,7 @@ const MINUTE = 60_000;
 const problems: string[] = [];
 
 function watch(page: Page, label: string): void {
-  page.on('console', (m) => {
-    // Before sign-in the app asks /auth/me, and a 401 there is the expected "not signed in".
-    const url = m.location().url;
-    if (/status of 401/.test(m.text()) && url.endsWith('/api/v1/auth/me')) return;
-    if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text()))
-      problems.push(`${label}: console ${m.type()}: ${m.text()} (${url})`);
-  });
-  page.on('pageerror', (e) => problems.push(`${label}: page error: ${e.message}`));
+  watchConsole(page, label, problems);
 }
 
 function newContext(browser: Browser, phone = false): Promise<BrowserContext> {
@@ -104,11 +97,7 @@ test('dashboard in headless Chromium against a real Vigil', { timeout: 240_000 }
   }
   assert.ok(existsSync(WEB_INDEX), 'web/dist is missing: run `npm run build:web` (npm test does)');
 
-  const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
-    ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
-    : mkdtempSync(join(tmpdir(), 'vigil-shots-'));
-  const keepShots = Boolean(process.env.VIGIL_SCREENSHOTS_DIR);
-  mkdirSync(shotsDir, { recursive: true });
+  const { dir: shotsDir, kept: keepShots, remove: removeShots } = screenshotsDir();
 
   // The live sampler pushes system status and device changes every second instead of 5 s.
   const inst = await startInstance({}, undefined, { live: { sampleMs: 1000 } });
@@ -435,6 +424,6 @@ test('dashboard in headless Chromium against a real Vigil', { timeout: 240_000 }
     await browser?.close().catch(() => {});
     for (const c of clients) await closeClient(c).catch(() => {});
     await inst.destroy();
-    if (!keepShots) rmSync(shotsDir, { recursive: true, force: true });
+    removeShots();
   }
 });

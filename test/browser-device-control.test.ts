@@ -7,8 +7,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { lifecycleOf } from '../src/server/lifecycle-wiring.ts';
 import { ClaimDevice } from '../src/sim/claim-device.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { screenshotsDir } from './helpers/chromium.ts';
 import { type Instance, startInstance, truckSample, waitFor } from './helpers/instance.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
@@ -23,8 +23,7 @@ const WEB_INDEX = join(ROOT, 'web/dist/index.html');
 const skip = !existsSync(CHROMIUM) ? `no ${CHROMIUM}` : !existsSync(WEB_INDEX) ? 'web/dist not built' : false;
 
 test('device control panel and claims in the dashboard', { skip, timeout: 120_000 }, async () => {
-  const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-shots-'));
-  mkdirSync(shots, { recursive: true });
+  const { dir: shots, remove: removeShots } = screenshotsDir();
   const inst: Instance = await startInstance({ commands: { resendAfterSeconds: 1 } }, undefined, {
     webRoot: join(ROOT, 'web/dist'),
   });
@@ -114,6 +113,6 @@ test('device control panel and claims in the dashboard', { skip, timeout: 120_00
     await browser.close();
     await sim.close();
     await inst.destroy();
-    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shots, { recursive: true, force: true });
+    removeShots();
   }
 });

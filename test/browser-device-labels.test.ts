@@ -7,13 +7,13 @@
  * Needs `npm run build:web` and /usr/bin/chromium (skipped without them).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM, type EnrolledUser, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { screenshotsDir } from './helpers/chromium.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { seedFleet } from './helpers/seed-fleet.ts';
 
@@ -30,9 +30,7 @@ test('bed and ward of a patient monitor: set by an operator, shown to the roles 
   skip,
   timeout: 240_000,
 }, async () => {
-  const own = !process.env.VIGIL_SCREENSHOTS_DIR;
-  const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-shots-'));
-  mkdirSync(shots, { recursive: true });
+  const { dir: shots, remove: removeShots } = screenshotsDir();
   const inst: Instance = await startInstance({}, undefined, { webRoot: join(ROOT, 'web/dist') });
   let browser: Browser | undefined;
   const problems: string[] = [];
@@ -144,6 +142,6 @@ test('bed and ward of a patient monitor: set by an operator, shown to the roles 
   } finally {
     await browser?.close();
     await inst.destroy();
-    if (own) rmSync(shots, { recursive: true, force: true });
+    removeShots();
   }
 });

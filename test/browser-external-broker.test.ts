@@ -10,16 +10,17 @@
  * (`npm run screenshots`), else into a temporary directory.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { openContext } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
 import { readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { apiRequest } from './helpers/api-client.ts';
 import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { desktopPage, screenshotsDir } from './helpers/chromium.ts';
 import {
   closeClient,
   connectDevice,
@@ -55,10 +56,7 @@ test('the system page shows each external broker, its link and what it dropped',
 }, async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip('skipped: chromium not installed');
   if (!mosquittoInstalled()) return t.skip('skipped: mosquitto not installed');
-  const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
-    ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
-    : mkdtempSync(join(tmpdir(), 'vigil-shots-'));
-  mkdirSync(shotsDir, { recursive: true });
+  const { dir: shotsDir, remove: removeShots } = screenshotsDir();
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ext-ui-'));
   const dataDir = join(dir, 'data');
   const mqDir = join(dir, 'mosquitto');
@@ -130,17 +128,7 @@ test('the system page shows each external broker, its link and what it dropped',
 
     const user = await enrolledUser(i, 'opsadmin', 'admin');
     browser = await launchChromium();
-    const ctx = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      ignoreHTTPSErrors: true,
-      locale: 'en-GB',
-      timezoneId: 'Europe/Amsterdam',
-    });
-    const page: Page = await ctx.newPage();
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
+    const { ctx, page } = await desktopPage(browser, problems, 900);
     await signInPage(page, i.httpUrl, user);
     await page.goto(`${i.httpUrl}/#/system`);
     const rowA = page.getByTestId(`external-broker-localhost:${portA}`);
@@ -196,6 +184,6 @@ test('the system page shows each external broker, its link and what it dropped',
     await inst?.stop().catch(() => {});
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
-    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shotsDir, { recursive: true, force: true });
+    removeShots();
   }
 });

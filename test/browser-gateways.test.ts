@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { addGateway, revokeGateway } from '../src/gateway/gateway-admin.ts';
@@ -17,6 +17,7 @@ import { startGateway } from '../src/gateway/gateway-node.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { SimDevice } from '../src/sim/sim-device.ts';
 import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { screenshotsDir } from './helpers/chromium.ts';
 import {
   closeClient,
   connectDevice,
@@ -39,10 +40,7 @@ test('gateways page: uplink, queue and devices of each gateway, a revoked one, a
   timeout: 180_000,
 }, async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip('skipped: chromium not installed');
-  const shots = process.env.VIGIL_SCREENSHOTS_DIR
-    ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
-    : mkdtempSync(join(tmpdir(), 'vigil-gateways-shots-'));
-  mkdirSync(shots, { recursive: true });
+  const { dir: shots, remove: removeShots } = screenshotsDir('vigil-gateways-shots-');
   const tmp = mkdtempSync(join(tmpdir(), 'vigil-gateways-'));
   const inst: Instance = await startInstance({ pki: { crlPollMs: 200 } });
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -202,6 +200,6 @@ test('gateways page: uplink, queue and devices of each gateway, a revoked one, a
     for (const f of cleanup.reverse()) await f().catch(() => {});
     await inst.destroy();
     rmSync(tmp, { recursive: true, force: true });
-    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shots, { recursive: true, force: true });
+    removeShots();
   }
 });

@@ -5,15 +5,15 @@
  * map stays the bundled offline outline map. Screenshots go to VIGIL_SCREENSHOTS_DIR when set.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { makeTestPki } from '../src/pki/test-pki.fixture.ts';
 import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { screenshotsDir } from './helpers/chromium.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 
 /** The little of the page's DOM the tile checks read inside page.evaluate (no DOM lib here). */
@@ -42,10 +42,7 @@ test('the map draws tiles from dashboard.tiles.url, which the CSP allows alone',
   timeout: 240_000,
 }, async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip('skipped: chromium not installed');
-  const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
-    ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
-    : mkdtempSync(join(tmpdir(), 'vigil-tiles-'));
-  mkdirSync(shotsDir, { recursive: true });
+  const { dir: shotsDir, remove: removeShots } = screenshotsDir('vigil-tiles-');
   const pki = await makeTestPki();
   const cert = await pki.client('localhost', { kind: 'service' });
   const requested: string[] = [];
@@ -168,6 +165,6 @@ test('the map draws tiles from dashboard.tiles.url, which the CSP allows alone',
     await plain?.destroy();
     tiles.closeAllConnections();
     await new Promise<void>((r) => tiles.close(() => r()));
-    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shotsDir, { recursive: true, force: true });
+    removeShots();
   }
 });

@@ -8,13 +8,13 @@
  * set (`npm run screenshots`), else to a temp directory that is removed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { makeTestPki } from '../src/pki/test-pki.fixture.ts';
 import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { screenshotsDir } from './helpers/chromium.ts';
 import {
   closeClient,
   connectDevice,
@@ -31,11 +31,7 @@ const MIN = 60_000;
 
 test('notifications in the dashboard', { timeout: 240_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip('skipped: chromium not installed');
-  const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
-    ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
-    : mkdtempSync(join(tmpdir(), 'vigil-shots-'));
-  const keep = Boolean(process.env.VIGIL_SCREENSHOTS_DIR);
-  mkdirSync(shotsDir, { recursive: true });
+  const { dir: shotsDir, remove: removeShots } = screenshotsDir();
   const pki = await makeTestPki();
   const smtp = await startSmtpStub({
     tls: { cert: pki.server.certPem, key: pki.server.keyPkcs8Pem },
@@ -269,6 +265,6 @@ test('notifications in the dashboard', { timeout: 240_000 }, async (t) => {
     await browser?.close();
     await inst.destroy();
     await smtp.close();
-    if (!keep) rmSync(shotsDir, { recursive: true, force: true });
+    removeShots();
   }
 });

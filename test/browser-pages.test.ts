@@ -8,14 +8,14 @@
  * directory that is removed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { setDeviceEnabled } from '../src/devices/device-service.ts';
 import { writeLoggerDisplay } from '../src/sim/logger-display.ts';
 import { CHROMIUM, type EnrolledUser, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { screenshotsDir, watchConsole } from './helpers/chromium.ts';
 import { connectDevice, type Instance, startInstance, waitFor } from './helpers/instance.ts';
 import { seedFleet } from './helpers/seed-fleet.ts';
 
@@ -23,15 +23,8 @@ const MINUTE = 60_000;
 const problems: string[] = [];
 
 function watch(page: Page, label: string): void {
-  page.on('console', (m) => {
-    const url = m.location().url;
-    if (/status of 401/.test(m.text()) && url.endsWith('/api/v1/auth/me')) return;
-    // The confirmed refusal of a device delete on a device in use is an answer, not a fault.
-    if (/status of 409/.test(m.text())) return;
-    if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text()))
-      problems.push(`${label}: console ${m.type()}: ${m.text()} (${url})`);
-  });
-  page.on('pageerror', (e) => problems.push(`${label}: page error: ${e.message}`));
+  // The confirmed refusal of a device delete on a device in use is an answer, not a fault.
+  watchConsole(page, label, problems, (text) => /status of 409/.test(text));
 }
 
 function context(browser: Browser, phone: boolean): Promise<BrowserContext> {
@@ -53,10 +46,7 @@ async function confirm(page: Page, testid: string): Promise<void> {
 
 test('every page on a phone and the admin device actions', { timeout: 300_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip('skipped: chromium not installed');
-  const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
-    ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
-    : mkdtempSync(join(tmpdir(), 'vigil-pages-'));
-  mkdirSync(shotsDir, { recursive: true });
+  const { dir: shotsDir, remove: removeShots } = screenshotsDir('vigil-pages-');
   const inst: Instance = await startInstance({}, undefined, { live: { sampleMs: 1000 } });
   let browser: Browser | undefined;
   try {
@@ -378,6 +368,6 @@ test('every page on a phone and the admin device actions', { timeout: 300_000 },
   } finally {
     await browser?.close().catch(() => {});
     await inst.destroy();
-    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shotsDir, { recursive: true, force: true });
+    removeShots();
   }
 });

@@ -6,13 +6,13 @@
  * Any console error or CSP violation fails the test. Needs `npm run build:web` and /usr/bin/chromium.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { CHROMIUM, enrolledUser, launchChromium, signInPage } from './helpers/browser.ts';
+import { screenshotsDir } from './helpers/chromium.ts';
 import { startInstance } from './helpers/instance.ts';
 import { runVigil } from './helpers/run-vigil.ts';
 
@@ -26,8 +26,7 @@ test('the system page shows the last seclab report; only an admin gets the run b
     t.skip('skipped: needs /usr/bin/chromium and npm run build:web');
     return;
   }
-  const shots = process.env.VIGIL_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-seclab-shots-'));
-  mkdirSync(shots, { recursive: true });
+  const { dir: shots, remove: removeShots } = screenshotsDir('vigil-seclab-shots-');
   const inst = await startInstance();
   const browser = await launchChromium();
   const problems: string[] = [];
@@ -88,6 +87,6 @@ test('the system page shows the last seclab report; only an admin gets the run b
   } finally {
     await browser.close();
     await inst.destroy();
-    if (!process.env.VIGIL_SCREENSHOTS_DIR) rmSync(shots, { recursive: true, force: true });
+    removeShots();
   }
 });

@@ -15,8 +15,7 @@
  * Needs `npm run build:web` (npm test runs it first) and /usr/bin/chromium (skipped without it).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +31,7 @@ import {
   signInPage,
   totp,
 } from './helpers/browser.ts';
+import { screenshotsDir, watchConsole } from './helpers/chromium.ts';
 import {
   closeClient,
   connectDevice,
@@ -76,17 +76,16 @@ function along(f: number): { lat: number; lon: number } {
 const problems: string[] = [];
 
 function watch(page: Page, label: string): void {
-  page.on('console', (m) => {
-    const url = m.location().url;
-    // Before sign-in the app asks /auth/me: a 401 there is the expected "not signed in". The
-    // delivery page's refused tokens (403, 429) are answers the page shows, not errors.
-    if (/status of 401/.test(m.text()) && url.endsWith('/api/v1/auth/me')) return;
-    if (/status of (403|429)/.test(m.text()) && /\/deliver$/.test(url)) return;
-    if (/status of 401/.test(m.text()) && /\/decision$/.test(url)) return;
-    if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text()))
-      problems.push(`${label}: console ${m.type()}: ${m.text()} (${url})`);
-  });
-  page.on('pageerror', (e) => problems.push(`${label}: page error: ${e.message}`));
+  // The delivery page's refused tokens (403, 429) and a decision's refused signature (401) are
+  // answers the page shows, not errors.
+  watchConsole(
+    page,
+    label,
+    problems,
+    (text, url) =>
+      (/status of (403|429)/.test(text) && /\/deliver$/.test(url)) ||
+      (/status of 401/.test(text) && /\/decision$/.test(url)),
+  );
 }
 
 function newContext(browser: Browser): Promise<BrowserContext> {
@@ -137,16 +136,12 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
   }
   assert.ok(existsSync(WEB_INDEX), 'web/dist is missing: run `npm run build:web` (npm test does)');
 
-  const shotsDir = process.env.VIGIL_SCREENSHOTS_DIR
-    ? resolve(process.env.VIGIL_SCREENSHOTS_DIR)
-    : mkdtempSync(join(tmpdir(), 'vigil-shots-'));
-  const keepShots = Boolean(process.env.VIGIL_SCREENSHOTS_DIR);
-  mkdirSync(shotsDir, { recursive: true });
+  const { dir: shotsDir, remove: removeShots } = screenshotsDir();
   // Review-only pictures (decision form, paused delivery): VIGIL_SCREENSHOTS_EXTRA, else dropped.
-  const extraDir = process.env.VIGIL_SCREENSHOTS_EXTRA
-    ? resolve(process.env.VIGIL_SCREENSHOTS_EXTRA)
-    : mkdtempSync(join(tmpdir(), 'vigil-shots-extra-'));
-  mkdirSync(extraDir, { recursive: true });
+  const { dir: extraDir, remove: removeExtra } = screenshotsDir(
+    'vigil-shots-extra-',
+    'VIGIL_SCREENSHOTS_EXTRA',
+  );
 
   const inst = await startInstance();
   const clients: MqttClient[] = [];
@@ -422,7 +417,7 @@ test('shipment pages in headless Chromium against a real Vigil', { timeout: 240_
     await browser?.close().catch(() => {});
     for (const c of clients) await closeClient(c).catch(() => {});
     await inst.destroy();
-    if (!keepShots) rmSync(shotsDir, { recursive: true, force: true });
-    if (!process.env.VIGIL_SCREENSHOTS_EXTRA) rmSync(extraDir, { recursive: true, force: true });
+    removeShots();
+    removeExtra();
   }
 });

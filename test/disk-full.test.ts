@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +18,8 @@ import { fakeAuthenticator, sessionOf } from './helpers/fake-authenticator.ts';
 import { type Instance, startInstance, waitFor } from './helpers/instance.ts';
 
 let mnt: string;
+/** The simulated devices' own flash: a device's storage is not the server's volume. */
+let flash: string | undefined;
 let mounted = false;
 let inst: Instance | undefined;
 let fleet: SimFleet | undefined;
@@ -42,6 +44,8 @@ before(async () => {
   if (!mounted) return;
   const dataDir = join(mnt, 'data');
   mkdirSync(dataDir, { mode: 0o700 });
+  flash = mkdtempSync(join(tmpdir(), 'vigil-diskfull-devices-'));
+  symlinkSync(flash, join(dataDir, 'sim'));
   inst = await startInstance({}, dataDir, {
     authenticator: fakeAuthenticator,
     webRoot: '/nonexistent-vigil-web',
@@ -57,6 +61,7 @@ after(async () => {
   await inst?.destroy();
   if (mounted) execFileSync('umount', [mnt]);
   rmSync(mnt, { recursive: true, force: true });
+  if (flash) rmSync(flash, { recursive: true, force: true });
 });
 
 /** Fills the volume with a file until ENOSPC; returns its path. */

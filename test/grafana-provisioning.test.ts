@@ -34,7 +34,7 @@ function exposedMetrics(): Set<string> {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (p.endsWith('.ts') && !p.endsWith('.test.ts'))
-        for (const m of readFileSync(p, 'utf8').matchAll(/\.family\(\s*'(vigil_[a-z_]+)'/g))
+        for (const m of readFileSync(p, 'utf8').matchAll(/\.(?:family|labelled)\(\s*'(vigil_[a-z_]+)'/g))
           names.add(m[1] as string);
     }
   };

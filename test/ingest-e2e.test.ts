@@ -11,6 +11,7 @@ import { revokeDevice, setDeviceEnabled } from '../src/devices/device-service.ts
 import { issueClientCert } from '../src/pki/index.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
+import { assertStillServed, startWithDevice } from './helpers/connected-device.fixture.ts';
 import {
   closeClient,
   connectDevice,
@@ -19,7 +20,6 @@ import {
   makeEnvelope,
   publish,
   send,
-  startInstance,
   topic,
   truckSample,
   waitFor,
@@ -75,25 +75,13 @@ async function expectRefused(label: string | string[], attack: () => Promise<unk
   await stillServing();
 }
 
-async function stillServing(): Promise<void> {
-  const seq = nextSeq();
-  await send(
-    goodClient,
-    good.info.id,
-    makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq }),
-  );
-  const rows = await inst.ctx.store.queryReadings({ deviceId: good.info.id, since: 0, limit: 100000 });
-  assert.ok(
-    rows.some((r) => r.seq === seq),
-    'the good device is still served',
-  );
+function stillServing(): Promise<void> {
+  return assertStillServed({ inst, bundle: good }, goodClient, nextSeq());
 }
 
 describe('secure ingest end to end (mTLS on loopback)', () => {
   before(async () => {
-    inst = await startInstance();
-    good = await inst.addDevice('truck-good-01');
-    goodClient = await connectDevice(inst.url, good);
+    ({ inst, bundle: good, client: goodClient } = await startWithDevice('truck-good-01'));
   });
   after(async () => {
     await closeClient(goodClient).catch(() => {});

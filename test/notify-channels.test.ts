@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { isVigilError } from '../src/errors.ts';
 import { MasterKey } from '../src/keys/master-key.ts';
 import type { Delivery } from '../src/notifications/channels/channel.ts';
@@ -19,7 +19,15 @@ import { makeTestPki, type TestPki } from '../src/pki/test-pki.fixture.ts';
 import { freshSqlite } from '../src/storage/adapters/sqlite.fixture.ts';
 import type { SqliteAdapters } from '../src/storage/adapters/sqlite-adapters.ts';
 import { verifyWebhook } from '../src/webhooks/signature.ts';
-import { startHttpsStub, startPushServiceStub, startSmtpStub, type TlsPair } from './helpers/notify-stubs.ts';
+import {
+  type HttpsStub,
+  type PushServiceStub,
+  type SimulatedBrowser,
+  startHttpsStub,
+  startPushServiceStub,
+  startSmtpStub,
+  type TlsPair,
+} from './helpers/notify-stubs.ts';
 
 const fresh = freshSqlite('notify-channels');
 let pki: TestPki;
@@ -83,22 +91,65 @@ after(async () => {
   await db?.store.close();
 });
 
+/**
+ * An SMTP server on loopback (closed when the test ends) and the e-mail channel pointed at it,
+ * trusting the test CA: implicit TLS when the server is `secure`, else STARTTLS.
+ */
+async function smtpChannel(
+  t: TestContext,
+  stub: Parameters<typeof startSmtpStub>[0],
+  settings: { host?: string; user?: string; from?: string } = {},
+  password: string | null = null,
+) {
+  const smtp = await startSmtpStub(stub);
+  t.after(() => smtp.close());
+  await config.putChannel(
+    'email',
+    {
+      host: settings.host ?? 'localhost',
+      port: smtp.port,
+      security: stub.secure ? 'tls' : 'starttls',
+      ...(settings.user ? { user: settings.user } : {}),
+      from: settings.from ?? 'vigil@example.org',
+      caPem: pki.certPem,
+    },
+    password,
+    ADMIN,
+  );
+  return smtp;
+}
+
+/** An HTTPS receiver (SMS provider, webhook) on loopback, closed when the test ends. */
+async function httpsStub(t: TestContext): Promise<HttpsStub> {
+  const stub = await startHttpsStub(tls);
+  t.after(() => stub.close());
+  return stub;
+}
+
+/** A push service on loopback (closed when the test ends) and one browser of `userName` subscribed to it. */
+async function pushSubscriber(
+  t: TestContext,
+  userName: string,
+): Promise<{ push: PushServiceStub; browser: SimulatedBrowser }> {
+  const push = await startPushServiceStub(tls);
+  t.after(() => push.close());
+  const browser = push.browser();
+  await db.notifications.putPushSubscription({
+    userName,
+    endpoint: browser.endpoint,
+    ...browser.keys,
+    createdAt: T,
+  });
+  return { push, browser };
+}
+
 describe('e-mail over SMTP', () => {
   it('delivers over STARTTLS with AUTH; the message carries the alarm facts; the password is stored sealed', async (t) => {
-    const smtp = await startSmtpStub({ tls, secure: false, auth: { user: 'vigil', pass: 'smtp-pass-9f3k' } });
-    t.after(() => smtp.close());
-    await config.putChannel(
-      'email',
-      {
-        host: 'localhost',
-        port: smtp.port,
-        security: 'starttls',
-        user: 'vigil',
-        from: 'Vigil <vigil@example.org>',
-        caPem: pki.certPem,
-      },
+    const smtp = await smtpChannel(
+      t,
+      { tls, secure: false, auth: { user: 'vigil', pass: 'smtp-pass-9f3k' } },
+      { user: 'vigil', from: 'Vigil <vigil@example.org>' },
       'smtp-pass-9f3k',
-      ADMIN,
     );
     const r = await senders.email.send(delivery('email', 'quinn@example.org'));
     assert.equal(r.ok, true, r.response);
@@ -134,14 +185,7 @@ describe('e-mail over SMTP', () => {
   });
 
   it('delivers over implicit TLS (port 465 style)', async (t) => {
-    const smtp = await startSmtpStub({ tls, secure: true });
-    t.after(() => smtp.close());
-    await config.putChannel(
-      'email',
-      { host: '127.0.0.1', port: smtp.port, security: 'tls', from: 'vigil@example.org', caPem: pki.certPem },
-      null,
-      ADMIN,
-    );
+    const smtp = await smtpChannel(t, { tls, secure: true }, { host: '127.0.0.1' });
     const r = await senders.email.send(delivery('email', 'olga@example.org'));
     assert.equal(r.ok, true, r.response);
     const [m] = await smtp.waitFor(1);
@@ -150,20 +194,7 @@ describe('e-mail over SMTP', () => {
   });
 
   it('refuses a server that does not offer STARTTLS (no downgrade to plain text)', async (t) => {
-    const smtp = await startSmtpStub({ tls, secure: false, noStartTls: true });
-    t.after(() => smtp.close());
-    await config.putChannel(
-      'email',
-      {
-        host: 'localhost',
-        port: smtp.port,
-        security: 'starttls',
-        from: 'vigil@example.org',
-        caPem: pki.certPem,
-      },
-      null,
-      ADMIN,
-    );
+    const smtp = await smtpChannel(t, { tls, secure: false, noStartTls: true });
     const r = await senders.email.send(delivery('email', 'olga@example.org'));
     assert.equal(r.ok, false);
     assert.equal(smtp.received.length, 0, 'nothing was sent in clear');
@@ -171,14 +202,7 @@ describe('e-mail over SMTP', () => {
 
   it('refuses a server whose certificate another CA issued', async (t) => {
     const rogue = await (await pki.rogueCa()).client('localhost', { kind: 'service' });
-    const smtp = await startSmtpStub({ tls: { cert: rogue.certPem, key: rogue.keyPkcs8Pem }, secure: true });
-    t.after(() => smtp.close());
-    await config.putChannel(
-      'email',
-      { host: 'localhost', port: smtp.port, security: 'tls', from: 'vigil@example.org', caPem: pki.certPem },
-      null,
-      ADMIN,
-    );
+    const smtp = await smtpChannel(t, { tls: { cert: rogue.certPem, key: rogue.keyPkcs8Pem }, secure: true });
     const r = await senders.email.send(delivery('email', 'olga@example.org'));
     assert.equal(r.ok, false);
     assert.match(r.response, /certificate|self.signed|unable to verify/i);
@@ -186,14 +210,7 @@ describe('e-mail over SMTP', () => {
   });
 
   it('reports a temporary SMTP refusal as retryable, a permanent one as final', async (t) => {
-    const smtp = await startSmtpStub({ tls, secure: true });
-    t.after(() => smtp.close());
-    await config.putChannel(
-      'email',
-      { host: 'localhost', port: smtp.port, security: 'tls', from: 'vigil@example.org', caPem: pki.certPem },
-      null,
-      ADMIN,
-    );
+    const smtp = await smtpChannel(t, { tls, secure: true });
     smtp.failNext(1);
     const r = await senders.email.send(delivery('email', 'olga@example.org'));
     assert.deepEqual([r.ok, r.permanent], [false, false]);
@@ -203,8 +220,7 @@ describe('e-mail over SMTP', () => {
 
 describe('SMS and voice through a provider API', () => {
   it('sends SMS and calls through the Twilio preset: path, Basic auth, form fields, TwiML', async (t) => {
-    const provider = await startHttpsStub(tls);
-    t.after(() => provider.close());
+    const provider = await httpsStub(t);
     await config.putChannel(
       'sms',
       {
@@ -245,8 +261,7 @@ describe('SMS and voice through a provider API', () => {
   });
 
   it('speaks a custom JSON API with a bearer token; 503 is retried, 400 is final', async (t) => {
-    const provider = await startHttpsStub(tls);
-    t.after(() => provider.close());
+    const provider = await httpsStub(t);
     await config.putChannel(
       'sms',
       {
@@ -294,8 +309,7 @@ describe('SMS and voice through a provider API', () => {
 
 describe('signed webhooks', () => {
   it('posts the alarm JSON with X-Vigil-Signature that the receiver verifies with its secret', async (t) => {
-    const receiver = await startHttpsStub(tls);
-    t.after(() => receiver.close());
+    const receiver = await httpsStub(t);
     await config.putChannel('webhook', { caPem: pki.certPem }, undefined, ADMIN);
     const { webhookSecret } = await config.put(
       'contact',
@@ -342,21 +356,13 @@ describe('signed webhooks', () => {
 
 describe('Web Push', () => {
   it('delivers a VAPID-signed, RFC 8291-encrypted notification that the push service verifies and decrypts', async (t) => {
-    const push = await startPushServiceStub(tls);
-    t.after(() => push.close());
+    const { push, browser } = await pushSubscriber(t, 'quinn');
     await config.putChannel(
       'push',
       { subject: 'mailto:ops@example.org', caPem: pki.certPem },
       undefined,
       ADMIN,
     );
-    const browser = push.browser();
-    await db.notifications.putPushSubscription({
-      userName: 'quinn',
-      endpoint: browser.endpoint,
-      ...browser.keys,
-      createdAt: T,
-    });
     const r = await senders.push.send(delivery('push', browser.endpoint));
     assert.deepEqual(push.refusals, []);
     assert.deepEqual(r, { ok: true, response: 'HTTP 201' });
@@ -374,15 +380,7 @@ describe('Web Push', () => {
   });
 
   it('removes a subscription the push service says is gone', async (t) => {
-    const push = await startPushServiceStub(tls);
-    t.after(() => push.close());
-    const browser = push.browser();
-    await db.notifications.putPushSubscription({
-      userName: 'olga',
-      endpoint: browser.endpoint,
-      ...browser.keys,
-      createdAt: T,
-    });
+    const { push, browser } = await pushSubscriber(t, 'olga');
     push.forceStatus = 410;
     const r = await senders.push.send(delivery('push', browser.endpoint));
     assert.deepEqual([r.ok, r.permanent], [false, true]);

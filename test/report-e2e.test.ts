@@ -17,17 +17,9 @@ import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
 import { awayFromStepEdge, type EnrolledUser, enrolledUser, totp } from './helpers/browser.ts';
-import {
-  closeClient,
-  connectDevice,
-  type Instance,
-  makeEnvelope,
-  send,
-  startInstance,
-  truckSample,
-  waitFor,
-} from './helpers/instance.ts';
+import { closeClient, type Instance, makeEnvelope, send, truckSample, waitFor } from './helpers/instance.ts';
 import { pdfPages } from './helpers/pdf-text.ts';
+import { dispatchOverMqtt, startTruckInstance } from './helpers/truck-trip.fixture.ts';
 import { type InProcessRun, vigilInProcess } from './helpers/vigil-in-process.ts';
 
 const MIN = 60_000;
@@ -76,12 +68,7 @@ async function sendSamples(indices: number[]): Promise<void> {
 }
 
 before(async () => {
-  inst = await startInstance({}, undefined, {
-    webRoot: '/nonexistent-vigil-web',
-    alarmService: { tickMs: 0, anomaly: false },
-  });
-  bundle = await inst.addDevice('truck-rpt-01');
-  client = await connectDevice(inst.url, bundle);
+  ({ inst, bundle, client } = await startTruckInstance('truck-rpt-01'));
   operator = await enrolledUser(inst, 'olga-ops', 'operator');
   quality = await enrolledUser(inst, 'quinn-qa', 'quality');
   receiver = await enrolledUser(inst, 'rita-recv', 'receiver');
@@ -118,24 +105,10 @@ describe('the PDF report of a real 10-day trip', () => {
     ]);
     assert.equal(created.code, 0, created.err);
     shipmentId = JSON.parse(created.out).id;
-    await send(
-      client,
-      bundle.info.id,
-      makeEnvelope(
-        bundle,
-        'events',
-        { type: 'dispatch', ts: t0, batch: 'LOT-2026-RPT001', token: TOKEN, shipment: shipmentId },
-        { seq: ++seq },
-      ),
-      'events',
-    );
-    await waitFor('shipment in transit', async () => {
-      const s = await inst.ctx.shipmentStore.get(shipmentId);
-      return s?.state === 'in_transit' ? s : undefined;
-    });
-    await waitFor(
-      'rules follow the shipment',
-      () => inst.server.alarmService.subjectConfig('truck-rpt-01')?.since === t0,
+    await dispatchOverMqtt(
+      { inst, bundle, client },
+      { ts: t0, batch: 'LOT-2026-RPT001', token: TOKEN, shipment: shipmentId },
+      ++seq,
     );
     const all = Array.from({ length: SAMPLES + 1 }, (_, i) => i).filter((i) => !LOST.has(i));
     await sendSamples(all.filter((i) => !HELD.has(i)));

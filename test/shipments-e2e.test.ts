@@ -19,10 +19,10 @@ import {
   type Instance,
   makeEnvelope,
   send,
-  startInstance,
   truckSample,
   waitFor,
 } from './helpers/instance.ts';
+import { dispatchOverMqtt, startTruckInstance } from './helpers/truck-trip.fixture.ts';
 import { type InProcessRun, vigilInProcess } from './helpers/vigil-in-process.ts';
 
 const TOKEN = 'K7QM4ZRT';
@@ -52,12 +52,7 @@ function vigil(args: string[]): Promise<InProcessRun> {
 }
 
 before(async () => {
-  inst = await startInstance({}, undefined, {
-    webRoot: '/nonexistent-vigil-web',
-    alarmService: { tickMs: 0, anomaly: false },
-  });
-  bundle = await inst.addDevice('truck-ship-01');
-  client = await connectDevice(inst.url, bundle);
+  ({ inst, bundle, client } = await startTruckInstance('truck-ship-01'));
   receiver = await enrolledUser(inst, 'rita-recv', 'receiver');
   quality = await enrolledUser(inst, 'quinn-qa', 'quality');
 });
@@ -110,24 +105,10 @@ describe('shipment end to end', () => {
   });
 
   it('the logger’s dispatch event over MQTT starts the trip at its own timestamp, then readings with an excursion', async () => {
-    await send(
-      client,
-      bundle.info.id,
-      makeEnvelope(
-        bundle,
-        'events',
-        { type: 'dispatch', ts: t0, batch: 'LOT-2026-E2E001', token: TOKEN, shipment: shipmentId },
-        { seq: ++seq },
-      ),
-      'events',
-    );
-    await waitFor('shipment in transit', async () => {
-      const s = await inst.ctx.shipmentStore.get(shipmentId);
-      return s?.state === 'in_transit' ? s : undefined;
-    });
-    await waitFor(
-      'rules follow the shipment',
-      () => inst.server.alarmService.subjectConfig('truck-ship-01')?.since === t0,
+    await dispatchOverMqtt(
+      { inst, bundle, client },
+      { ts: t0, batch: 'LOT-2026-E2E001', token: TOKEN, shipment: shipmentId },
+      ++seq,
     );
     // 2 h at 5-minute sampling; 12 °C from t0+30 min to t0+55 min (back in range at t0+60 min).
     const samples = [];

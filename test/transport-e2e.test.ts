@@ -12,13 +12,12 @@ import { issueClientCert } from '../src/pki/index.ts';
 import { makeTestPki } from '../src/pki/test-pki.fixture.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import type { DeviceBundleFiles } from '../src/sim/device-bundle.ts';
+import { assertStillServed, startWithDevice } from './helpers/connected-device.fixture.ts';
 import {
   closeClient,
   connectDevice,
   type Instance,
   makeEnvelope,
-  send,
-  startInstance,
   topic,
   truckSample,
   waitFor,
@@ -32,15 +31,8 @@ let seq = 1;
 const count = (label: string) => inst.server.rejections.totals()[label] ?? 0;
 const totalRejected = () => Object.values(inst.server.rejections.totals()).reduce((a, b) => a + b, 0);
 
-async function stillServing(): Promise<void> {
-  const s = ++seq;
-  await send(
-    goodClient,
-    good.info.id,
-    makeEnvelope(good, 'telemetry', { samples: [truckSample()] }, { seq: s }),
-  );
-  const rows = await inst.ctx.store.queryReadings({ deviceId: good.info.id, since: 0, limit: 100000 });
-  assert.ok(rows.some((r) => r.seq === s));
+function stillServing(): Promise<void> {
+  return assertStillServed({ inst, bundle: good }, goodClient, ++seq);
 }
 
 async function auditedReason(label: string): Promise<boolean> {
@@ -104,9 +96,7 @@ function runTool(
 
 describe('transport security end to end', () => {
   before(async () => {
-    inst = await startInstance();
-    good = await inst.addDevice('truck-good-11');
-    goodClient = await connectDevice(inst.url, good);
+    ({ inst, bundle: good, client: goodClient } = await startWithDevice('truck-good-11'));
   });
   after(async () => {
     await closeClient(goodClient).catch(() => {});

@@ -23,15 +23,13 @@ export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'vigil-prome
 
 type Grid = { x: number; y: number; w: number; h: number };
 
+/** Absolute thresholds: each step's colour from its value on (the first step's value is null). */
+function absolute(...steps: [color: string, value: number | null][]): ThresholdsConfig {
+  return { mode: ThresholdsMode.Absolute, steps: steps.map(([color, value]) => ({ color, value })) };
+}
+
 /** The refrigerated profile of docs/alarms.md: +2 to +8 °C; at or below −0.5 °C is freezing. */
-const COLD_CHAIN_BANDS: ThresholdsConfig = {
-  mode: ThresholdsMode.Absolute,
-  steps: [
-    { color: 'blue', value: null },
-    { color: 'green', value: 2 },
-    { color: 'red', value: 8 },
-  ],
-};
+const COLD_CHAIN_BANDS: ThresholdsConfig = absolute(['blue', null], ['green', 2], ['red', 8]);
 
 function timeseries(
   id: number,
@@ -82,6 +80,23 @@ function stat(
       textMode: 'value_and_name',
     },
   };
+}
+
+/** A time series of Prometheus queries, each `[expr, legend]` (refIds A, B, … in order). */
+function promTimeseries(
+  id: number,
+  title: string,
+  gridPos: Grid,
+  queries: [expr: string, legend: string][],
+  unit: string,
+): Panel {
+  const targets = queries.map(([expr, legendFormat], i) => ({
+    refId: String.fromCharCode(65 + i),
+    datasource: PROMETHEUS,
+    expr,
+    legendFormat,
+  }));
+  return timeseries(id, title, gridPos, PROMETHEUS, targets, unit);
 }
 
 /** An InfluxQL query of one field over the selected devices. */
@@ -197,13 +212,15 @@ export const vigilOperations: Dashboard = {
   timezone: 'utc',
   templating: { list: [] },
   panels: [
-    stat(1, 'Scrape up', { x: 0, y: 0, w: 4, h: 4 }, 'up{job="vigil"}', 'none', '{{instance}}', {
-      mode: ThresholdsMode.Absolute,
-      steps: [
-        { color: 'red', value: null },
-        { color: 'green', value: 1 },
-      ],
-    }),
+    stat(
+      1,
+      'Scrape up',
+      { x: 0, y: 0, w: 4, h: 4 },
+      'up{job="vigil"}',
+      'none',
+      '{{instance}}',
+      absolute(['red', null], ['green', 1]),
+    ),
     stat(
       2,
       'Connected devices',
@@ -211,7 +228,7 @@ export const vigilOperations: Dashboard = {
       'vigil_connected_devices{job="vigil"}',
       'none',
       '{{instance}}',
-      { mode: ThresholdsMode.Absolute, steps: [{ color: 'blue', value: null }] },
+      absolute(['blue', null]),
     ),
     stat(
       3,
@@ -220,14 +237,7 @@ export const vigilOperations: Dashboard = {
       'vigil_certificate_days_left{job="vigil"}',
       'd',
       '{{cert}}',
-      {
-        mode: ThresholdsMode.Absolute,
-        steps: [
-          { color: 'red', value: null },
-          { color: 'orange', value: 7 },
-          { color: 'green', value: 30 },
-        ],
-      },
+      absolute(['red', null], ['orange', 7], ['green', 30]),
     ),
     stat(
       4,
@@ -236,13 +246,7 @@ export const vigilOperations: Dashboard = {
       'vigil_backup_age_seconds{job="vigil"}',
       's',
       '{{instance}}',
-      {
-        mode: ThresholdsMode.Absolute,
-        steps: [
-          { color: 'green', value: null },
-          { color: 'red', value: 7200 },
-        ],
-      },
+      absolute(['green', null], ['red', 7200]),
     ),
     stat(
       5,
@@ -251,89 +255,48 @@ export const vigilOperations: Dashboard = {
       'vigil_disk_forecast_days{job="vigil"}',
       'd',
       '{{instance}}',
-      {
-        mode: ThresholdsMode.Absolute,
-        steps: [
-          { color: 'red', value: null },
-          { color: 'green', value: 14 },
-        ],
-      },
+      absolute(['red', null], ['green', 14]),
     ),
-    timeseries(
+    promTimeseries(
       6,
       'Ingest (messages and readings per second)',
       { x: 0, y: 4, w: 12, h: 8 },
-      PROMETHEUS,
       [
-        {
-          refId: 'A',
-          datasource: PROMETHEUS,
-          expr: 'sum by (instance) (rate(vigil_ingest_accepted_total{job="vigil"}[5m]))',
-          legendFormat: 'accepted {{instance}}',
-        },
-        {
-          refId: 'B',
-          datasource: PROMETHEUS,
-          expr: 'sum by (instance) (rate(vigil_ingest_readings_total{job="vigil"}[5m]))',
-          legendFormat: 'readings {{instance}}',
-        },
+        ['sum by (instance) (rate(vigil_ingest_accepted_total{job="vigil"}[5m]))', 'accepted {{instance}}'],
+        ['sum by (instance) (rate(vigil_ingest_readings_total{job="vigil"}[5m]))', 'readings {{instance}}'],
       ],
       'reqps',
     ),
-    timeseries(
+    promTimeseries(
       7,
       'Rejections per second by reason',
       { x: 12, y: 4, w: 12, h: 8 },
-      PROMETHEUS,
-      [
-        {
-          refId: 'A',
-          datasource: PROMETHEUS,
-          expr: 'sum by (reason) (rate(vigil_rejections_total{job="vigil"}[5m]))',
-          legendFormat: '{{reason}}',
-        },
-      ],
+      [['sum by (reason) (rate(vigil_rejections_total{job="vigil"}[5m]))', '{{reason}}']],
       'reqps',
     ),
-    timeseries(
+    promTimeseries(
       8,
       'Store commit latency (p50, p99)',
       { x: 0, y: 12, w: 12, h: 8 },
-      PROMETHEUS,
       [
-        {
-          refId: 'A',
-          datasource: PROMETHEUS,
-          expr: 'histogram_quantile(0.5, sum by (le) (rate(vigil_store_commit_seconds_bucket{job="vigil"}[5m])))',
-          legendFormat: 'p50',
-        },
-        {
-          refId: 'B',
-          datasource: PROMETHEUS,
-          expr: 'histogram_quantile(0.99, sum by (le) (rate(vigil_store_commit_seconds_bucket{job="vigil"}[5m])))',
-          legendFormat: 'p99',
-        },
+        [
+          'histogram_quantile(0.5, sum by (le) (rate(vigil_store_commit_seconds_bucket{job="vigil"}[5m])))',
+          'p50',
+        ],
+        [
+          'histogram_quantile(0.99, sum by (le) (rate(vigil_store_commit_seconds_bucket{job="vigil"}[5m])))',
+          'p99',
+        ],
       ],
       's',
     ),
-    timeseries(
+    promTimeseries(
       9,
       'Sink outbox (readings waiting)',
       { x: 12, y: 12, w: 12, h: 8 },
-      PROMETHEUS,
       [
-        {
-          refId: 'A',
-          datasource: PROMETHEUS,
-          expr: 'vigil_sink_outbox_pending{job="vigil"}',
-          legendFormat: '{{sink}}',
-        },
-        {
-          refId: 'B',
-          datasource: PROMETHEUS,
-          expr: 'vigil_sink_failing_seconds{job="vigil"} > 0',
-          legendFormat: '{{sink}} failing (s)',
-        },
+        ['vigil_sink_outbox_pending{job="vigil"}', '{{sink}}'],
+        ['vigil_sink_failing_seconds{job="vigil"} > 0', '{{sink}} failing (s)'],
       ],
       'short',
     ),

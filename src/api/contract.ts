@@ -37,6 +37,7 @@ export type { BackupStatus, DiskStatusView, PowerStatus } from '../continuity/co
 export type { DeviceProfile } from '../protocol/device-profile.ts';
 /** A reading on the live feed. */
 export type { DeviceSummary, LiveReadingView } from './schemas.ts';
+export type { SeclabRunView, SeclabStateView } from './seclab-schema.ts';
 export type { SinkStatusView } from './sink-status-schema.ts';
 export type { AlarmView, ShipmentDetailView, ShipmentView, SignInState, SystemStatusView };
 

@@ -15,6 +15,17 @@ describe('PrometheusText', () => {
     );
   });
 
+  it('writes a labelled family as one series per entry, and the family alone when there is none', () => {
+    const m = new PrometheusText();
+    m.labelled('r_total', 'counter', 'Rejections.', 'reason', { bad_sig: 3, replay: 0 });
+    m.labelled('p', 'gauge', 'By power.', 'source', {});
+    assert.equal(
+      m.toString(),
+      '# HELP r_total Rejections.\n# TYPE r_total counter\nr_total{reason="bad_sig"} 3\nr_total{reason="replay"} 0\n' +
+        '# HELP p By power.\n# TYPE p gauge\n',
+    );
+  });
+
   it('refuses a metric name outside the exposition grammar', () => {
     assert.throws(() => new PrometheusText().family('bad-name', 'gauge', 'x'), TypeError);
   });

@@ -27,6 +27,19 @@ export class PrometheusText {
     return this;
   }
 
+  /** A family with one series per entry of `values`, its key as the value of label `label`. */
+  labelled(
+    name: string,
+    type: 'counter' | 'gauge',
+    help: string,
+    label: string,
+    values: Readonly<Record<string, number>>,
+  ): this {
+    this.family(name, type, help);
+    for (const [key, value] of Object.entries(values)) this.sample(name, value, { [label]: key });
+    return this;
+  }
+
   toString(): string {
     return `${this.#lines.join('\n')}\n`;
   }

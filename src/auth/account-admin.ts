@@ -63,7 +63,7 @@ export class AccountAdmin {
       name,
       role,
       status: 'active',
-      passwordHash: await hashPassword(oneTimePassword),
+      passwordHash: await hashPassword(oneTimePassword, this.d.argon2Params),
       mustChangePassword: true,
       mustEnrolMfa: true,
       totpSecretEnc: null,
@@ -147,7 +147,8 @@ export class AccountAdmin {
     checkRole(role);
     const u = await this.requireUser(name);
     if (u.role === role) return;
-    if (role !== 'admin') await this.#keepOneAdmin(u);
+    // A promotion passes (its target is no admin yet); a demotion of the last active admin does not.
+    await this.#keepOneAdmin(u);
     await this.patch(name, { role });
     await this.audit(actor, 'user.role', name, { from: u.role, to: role });
   }
@@ -176,7 +177,7 @@ export class AccountAdmin {
     const oneTimePassword = generateOneTimePassword(this.random);
     const now = this.d.clock();
     await this.patch(name, {
-      passwordHash: await hashPassword(oneTimePassword),
+      passwordHash: await hashPassword(oneTimePassword, this.d.argon2Params),
       mustChangePassword: true,
       passwordChangedAt: now,
     });

@@ -235,7 +235,7 @@ export class AccountService extends AccountAdmin {
         );
       }
       await this.patch(user.name, {
-        passwordHash: await hashPassword(pw),
+        passwordHash: await hashPassword(pw, this.d.argon2Params),
         mustChangePassword: false,
         passwordChangedAt: this.d.clock(),
       });
@@ -328,7 +328,7 @@ export class AccountService extends AccountAdmin {
   #dummy(): Promise<string> {
     // A real argon2id hash of a random password with the current parameters: verifying against
     // it costs what verifying a real account costs.
-    this.#dummyHash ??= hashPassword(this.random(24).toString('base64url'));
+    this.#dummyHash ??= hashPassword(this.random(24).toString('base64url'), this.d.argon2Params);
     return this.#dummyHash;
   }
 }

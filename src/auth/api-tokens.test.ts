@@ -194,3 +194,87 @@ describe('API tokens belong to their creator (privilege must not outlive its own
     assert.equal((await f.tokens.list()).find((t) => t.id === id)?.status, 'expired');
   });
 });
+
+describe('API tokens: bounds, messages and records', () => {
+  const usage = (detail: string) => (e: unknown) => {
+    assert.ok(isVigilError(e, 'VIGIL_ERR_USAGE') || isVigilError(e, 'VIGIL_ERR_FORBIDDEN'), String(e));
+    assert.equal(e.detail, detail);
+    return true;
+  };
+
+  it('live at least one whole minute, and say between what bounds', async () => {
+    assert.equal((await mint('viewer', { ttlMs: 60_000 })).view.expiresAt - f.clock.now, 60_000);
+    for (const ttlMs of [59_999, 60_000.5, 367 * DAY]) {
+      await assert.rejects(
+        mint('viewer', { ttlMs }),
+        usage('a viewer token lives between 1 minute and 366 days'),
+      );
+    }
+    await assert.rejects(
+      mint('admin', { ttlMs: 31 * DAY }),
+      usage('a admin token lives between 1 minute and 30 days'),
+    );
+  });
+
+  it('name what is wrong with a label, an owner or a role above the owner', async () => {
+    await assert.rejects(
+      mint('viewer', { label: 'tab\there' }),
+      usage('label must be 1-64 letters, digits, spaces or ._:/@-'),
+    );
+    await assert.rejects(
+      mint('viewer', { owner: 'nobody-here' }),
+      usage('a token belongs to an active user'),
+    );
+    await assert.rejects(mint('admin', { owner: 'opal' }), usage('a operator cannot create a admin token'));
+  });
+
+  it('record who created them, and audit the label, role, owner and expiry', async () => {
+    const { view } = await f.tokens.create({
+      label: 'erp',
+      role: 'receiver',
+      owner: 'second',
+      actor: 'user:root',
+    });
+    assert.equal(view.createdBy, 'user:root');
+    const entry = (await f.store.queryAudit({ action: 'token.create' })).find((e) => e.object === view.id);
+    assert.equal(entry?.actor, 'user:root');
+    assert.deepEqual(entry?.detail, {
+      label: 'erp',
+      role: 'receiver',
+      owner: 'second',
+      expiresAt: view.expiresAt,
+    });
+  });
+
+  it('write their last use at most once a minute', async () => {
+    const { token, view } = await mint('viewer');
+    const lastUsed = async () => (await f.tokens.list()).find((t) => t.id === view.id)?.lastUsedAt;
+    const t0 = f.clock.now;
+    assert.ok(await bearer(token));
+    assert.equal(await lastUsed(), t0);
+    f.clock.advance(59_999);
+    assert.ok(await bearer(token));
+    assert.equal(await lastUsed(), t0);
+    f.clock.advance(1);
+    assert.ok(await bearer(token));
+    assert.equal(await lastUsed(), t0 + 60_000);
+  });
+
+  it('refuse a token whose stored hash is damaged (another length) instead of failing', async () => {
+    const id = '00000000000000be';
+    const secret = 'B'.repeat(43);
+    await f.accountStore.addApiToken({
+      id,
+      secretHash: 'short',
+      label: 'damaged',
+      role: 'viewer',
+      createdBy: 'user:root',
+      owner: 'root',
+      createdAt: f.clock.now,
+      expiresAt: f.clock.now + DAY,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    assert.equal(await bearer(`vgl_${id}_${secret}`), null);
+  });
+});

@@ -1,6 +1,7 @@
 import type { MasterKey } from '../keys/master-key.ts';
 import type { Store } from '../storage/store.ts';
 import type { AccountStore } from './account-store.ts';
+import type { Argon2Params } from './password.ts';
 
 /**
  * What the auth services need from the rest of Vigil: the accounts port and the audit log
@@ -17,6 +18,11 @@ export interface AuthDeps {
   random?: (n: number) => Buffer;
   /** Where failed sign-ins are logged at warn (with the user name, escaped; never a secret). */
   logger?: AuthLogger | undefined;
+  /**
+   * The argon2id cost of new password hashes; default (and in production always)
+   * `ARGON2_PARAMS`. The auth unit tests pass a cheap one so that mutation testing finishes.
+   */
+  argon2Params?: Readonly<Argon2Params> | undefined;
 }
 
 /** The part of a logger (pino) the auth services use. */

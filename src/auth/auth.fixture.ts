@@ -13,6 +13,7 @@ import type { SqliteStore } from '../storage/adapters/sqlite-store.ts';
 import type { AuthLogger } from './auth-deps.ts';
 import { type AuthServices, createAuthServices } from './auth-services.ts';
 import type { LockoutPolicy } from './lockout.ts';
+import type { Argon2Params } from './password.ts';
 import type { Principal } from './principal.ts';
 import { type SessionTimeouts, sessionCookie } from './sessions.ts';
 import { base32Decode, totpCode } from './totp.ts';
@@ -39,6 +40,20 @@ export function fakeClock(start = T0): FakeClock {
   return c;
 }
 
+/**
+ * The cheapest argon2id that still makes real hashes (RFC 9106 §3.1: m >= 8p KiB, t >= 1), for
+ * the unit tests only: at the production cost (`ARGON2_PARAMS`) a StrykerJS run over src/auth
+ * takes hours. `password.test.ts` shows that services built without it hash at the production
+ * cost.
+ */
+export const TEST_ARGON2_PARAMS: Readonly<Argon2Params> = Object.freeze({
+  memoryKiB: 8,
+  passes: 1,
+  parallelism: 1,
+  saltBytes: 16,
+  tagBytes: 32,
+});
+
 /** A fresh encrypted store (in a temporary directory) with the auth services over it. */
 export interface AuthFixture extends AuthServices {
   /** The audit log and the rest of the `Store` port. */
@@ -56,6 +71,8 @@ export async function authFixture(
     sessionTimeouts?: Partial<SessionTimeouts>;
     lockout?: Partial<LockoutPolicy>;
     logger?: AuthLogger;
+    /** Default {@link TEST_ARGON2_PARAMS}; a test that needs the production cost passes `ARGON2_PARAMS`. */
+    argon2Params?: Readonly<Argon2Params>;
   } = {},
 ): Promise<AuthFixture> {
   // SQLCipher refuses a key on ':memory:', so each fixture gets a small file.
@@ -74,6 +91,7 @@ export async function authFixture(
     audit: store,
     master,
     clock: clock.fn,
+    argon2Params: TEST_ARGON2_PARAMS,
     ...opts,
   });
   const close = async () => {
@@ -123,4 +141,12 @@ export async function principalOf(f: Pick<AuthServices, 'authenticator'>, token:
   const p = await f.authenticator.authenticate({ cookie: cookieFor(token) });
   if (!p) throw new Error('no principal for this session token');
   return p;
+}
+
+/** The audit entries of one action, oldest first, as [actor, object, detail]. */
+export async function audited(
+  f: Pick<AuthFixture, 'store'>,
+  action: string,
+): Promise<[string, string | null, unknown][]> {
+  return (await f.store.queryAudit({ action })).map((e) => [e.actor, e.object, e.detail]);
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { AccountStore } from './account-store.ts';
 import { type AuthFixture, authFixture, cookieFor, enrolledUser, GOOD_PASSWORD } from './auth.fixture.ts';
+import { SessionAuthenticator } from './authenticator.ts';
 import { hashSessionId } from './sessions.ts';
 
 let f: AuthFixture;
@@ -56,5 +58,39 @@ describe('authenticator', () => {
     }
     f.clock.advance(31 * 60_000);
     assert.equal(await f.authenticator.authenticate({ cookie: cookieFor(token) }), null);
+  });
+
+  it('reads "Bearer <token>" case-insensitively with trailing spaces, and nothing else around it', async () => {
+    await enrolledUser(f, 'zeta', 'admin');
+    const { token } = await f.tokens.create({
+      label: 'scraper',
+      role: 'viewer',
+      owner: 'zeta',
+      actor: 'user:zeta',
+    });
+    for (const ok of [`Bearer ${token}`, `bearer ${token}`, `BEARER   ${token}  `, `Bearer ${token}\t`]) {
+      assert.equal(
+        (await f.authenticator.authenticate({ authorization: ok }))?.kind,
+        'token',
+        JSON.stringify(ok),
+      );
+    }
+    for (const bad of [
+      `Basic bearer ${token}`,
+      `xBearer ${token}`,
+      `Bearer ${token} extra`,
+      `Bearer${token}`,
+      token,
+    ]) {
+      assert.equal(await f.authenticator.authenticate({ authorization: bad }), null, JSON.stringify(bad));
+    }
+  });
+
+  it('refuses and ends a session whose user row is gone', async () => {
+    const { token } = await enrolledUser(f, 'omar', 'viewer');
+    const noUsers = { getUser: async () => null } as unknown as AccountStore;
+    const auth = new SessionAuthenticator({ store: noUsers, sessions: f.sessions, tokens: f.tokens });
+    assert.equal(await auth.authenticate({ cookie: cookieFor(token) }), null);
+    assert.equal(await f.accountStore.getSession(hashSessionId(token)), null);
   });
 });

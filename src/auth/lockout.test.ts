@@ -35,11 +35,18 @@ describe('lockout policy', () => {
     assert.equal(lockoutDelayMs(old, now, account, DEFAULT_LOCKOUT), 0);
   });
 
+  it('counts a failure 1 ms inside the window and not one at its edge', () => {
+    const recent = [now - 1, now - 2, now - 3, now - 4];
+    assert.equal(lockoutDelayMs([...recent, now - 3_600_000], now, account, DEFAULT_LOCKOUT), 0);
+    assert.equal(lockoutDelayMs([...recent, now - 3_599_999], now, account, DEFAULT_LOCKOUT), 999);
+  });
+
   it('reports VIGIL_ERR_LOCKED with a whole number of seconds to wait', () => {
     const e = new LockedError(1500);
     assert.ok(isVigilError(e, 'VIGIL_ERR_LOCKED'));
     assert.equal(e.status, 429);
     assert.equal(e.retryAfterSeconds, 2);
+    assert.equal(e.detail, 'retry after 2 s');
     assert.equal(new LockedError(1).retryAfterSeconds, 1);
   });
 });

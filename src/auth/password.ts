@@ -2,18 +2,29 @@ import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { VigilError } from '../errors.ts';
 
+/** The cost of an argon2id hash, and the sizes of its salt and tag. */
+export interface Argon2Params {
+  memoryKiB: number;
+  passes: number;
+  parallelism: number;
+  saltBytes: number;
+  tagBytes: number;
+}
+
 /**
- * Argon2id cost parameters. OWASP Password Storage Cheat Sheet minimum for argon2id: m = 19 MiB
- * (19456 KiB), t = 2, p = 1; a 16-byte salt and a 32-byte tag (RFC 9106 §3.1 recommends 128-bit
- * salts and 256-bit tags). About 30 ms per hash on the reference machine.
+ * Argon2id cost parameters of every new hash. OWASP Password Storage Cheat Sheet minimum for
+ * argon2id: m = 19 MiB (19456 KiB), t = 2, p = 1; a 16-byte salt and a 32-byte tag (RFC 9106 §3.1
+ * recommends 128-bit salts and 256-bit tags). About 30 ms per hash on the reference machine.
+ * Only the auth unit tests hash with less (`AuthDeps.argon2Params`), so that mutation testing
+ * can run them hundreds of times.
  */
-export const ARGON2_PARAMS = {
+export const ARGON2_PARAMS: Readonly<Argon2Params> = Object.freeze({
   memoryKiB: 19456,
   passes: 2,
   parallelism: 1,
   saltBytes: 16,
   tagBytes: 32,
-} as const;
+});
 
 /** Password policy (NIST SP 800-63B §3.1.1.2: length and a blocklist, no composition rules). */
 export const PASSWORD_MIN_LENGTH = 12;
@@ -29,7 +40,8 @@ const MAX_PARALLELISM = 8;
 const PHC_RE =
   /^\$argon2id\$v=19\$m=(\d{1,8}),t=(\d{1,3}),p=(\d{1,2})\$([A-Za-z0-9+/]{11,64})\$([A-Za-z0-9+/]{22,128})$/;
 
-interface Argon2Cost {
+/** The cost part of {@link Argon2Params}, as read back from a stored hash. */
+export interface Argon2Cost {
   memoryKiB: number;
   passes: number;
   parallelism: number;
@@ -40,7 +52,7 @@ function runArgon2(password: string, salt: Buffer, cost: Argon2Cost, tagBytes: n
     argon2(
       'argon2id',
       {
-        message: Buffer.from(password.normalize('NFC'), 'utf8'),
+        message: Buffer.from(password.normalize('NFC')),
         nonce: salt,
         memory: cost.memoryKiB,
         passes: cost.passes,
@@ -53,7 +65,7 @@ function runArgon2(password: string, salt: Buffer, cost: Argon2Cost, tagBytes: n
 }
 
 // PHC string format: standard base64 without padding.
-const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
+const b64 = (b: Buffer) => b.toString('base64').replace(/=/g, '');
 
 /**
  * Hashes a password with argon2id into a PHC string:
@@ -62,11 +74,11 @@ const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
  */
 export async function hashPassword(
   password: string,
-  salt: Buffer = randomBytes(ARGON2_PARAMS.saltBytes),
+  p: Readonly<Argon2Params> = ARGON2_PARAMS,
+  salt: Buffer = randomBytes(p.saltBytes),
 ): Promise<string> {
   if (password.length > PASSWORD_MAX_LENGTH) throw new VigilError('VIGIL_ERR_PASSWORD_POLICY', 'too long');
-  const tag = await runArgon2(password, salt, ARGON2_PARAMS, ARGON2_PARAMS.tagBytes);
-  const p = ARGON2_PARAMS;
+  const tag = await runArgon2(password, salt, p, p.tagBytes);
   return `$argon2id$v=19$m=${p.memoryKiB},t=${p.passes},p=${p.parallelism}$${b64(salt)}$${b64(tag)}`;
 }
 
@@ -76,8 +88,27 @@ export async function hashPassword(
  * parameters, so callers give one answer for every failure.
  */
 export async function verifyPassword(encoded: string, password: string): Promise<boolean> {
+  const stored = parseStoredHash(encoded);
+  if (!stored || password.length > PASSWORD_MAX_LENGTH) return false;
+  const actual = await runArgon2(password, stored.salt, stored.cost, stored.tag.length);
+  return timingSafeEqual(actual, stored.tag);
+}
+
+/** What a stored PHC string holds. */
+export interface StoredHash {
+  cost: Argon2Cost;
+  salt: Buffer;
+  tag: Buffer;
+}
+
+/**
+ * Reads a PHC string from {@link hashPassword}: null when it is malformed or its cost is out of
+ * the bounds above (RFC 9106 §3.1 needs m >= 8p). The pattern itself bounds the salt to 8..48
+ * bytes and the tag to 16..96 (11..64 and 22..128 base64 characters).
+ */
+export function parseStoredHash(encoded: string): StoredHash | null {
   const m = PHC_RE.exec(encoded);
-  if (!m || password.length > PASSWORD_MAX_LENGTH) return false;
+  if (!m) return null;
   const cost = { memoryKiB: Number(m[1]), passes: Number(m[2]), parallelism: Number(m[3]) };
   if (
     cost.parallelism < 1 ||
@@ -87,25 +118,18 @@ export async function verifyPassword(encoded: string, password: string): Promise
     cost.memoryKiB < 8 * cost.parallelism ||
     cost.memoryKiB > MAX_MEMORY_KIB
   ) {
-    return false;
+    return null;
   }
-  const salt = Buffer.from(m[4] ?? '', 'base64');
-  const expected = Buffer.from(m[5] ?? '', 'base64');
-  if (salt.length < 8 || expected.length < 16) return false;
-  const actual = await runArgon2(password, salt, cost, expected.length);
-  return timingSafeEqual(actual, expected);
+  // The pattern matched, so all five groups are there.
+  return { cost, salt: Buffer.from(m[4] as string, 'base64'), tag: Buffer.from(m[5] as string, 'base64') };
 }
 
-/** True when a stored hash uses weaker parameters than {@link ARGON2_PARAMS} (rehash at next login). */
-export function needsRehash(encoded: string): boolean {
-  const m = PHC_RE.exec(encoded);
-  if (!m) return true;
-  const p = ARGON2_PARAMS;
-  return (
-    Number(m[1]) < p.memoryKiB ||
-    Number(m[2]) < p.passes ||
-    Buffer.from(m[5] ?? '', 'base64').length < p.tagBytes
-  );
+/**
+ * True when a stored hash is weaker than `p` (rehash at next login), or cannot be verified at all.
+ */
+export function needsRehash(encoded: string, p: Readonly<Argon2Params> = ARGON2_PARAMS): boolean {
+  const s = parseStoredHash(encoded);
+  return !s || s.cost.memoryKiB < p.memoryKiB || s.cost.passes < p.passes || s.tag.length < p.tagBytes;
 }
 
 let common: Set<string> | undefined;
@@ -140,7 +164,8 @@ export function checkPasswordPolicy(password: string, userName: string): void {
   const name = userName.toLowerCase();
   if (lower === name || core === name) fail('the password must not be the user name');
   const list = commonPasswords();
-  if (list.has(lower) || (core.length > 0 && list.has(core))) fail('this password is too common');
+  // The list holds no empty entry, so a password without letters never matches by its core.
+  if (list.has(lower) || list.has(core)) fail('this password is too common');
   if (/^(.)\1*$/su.test(lower)) fail('the password must not be one repeated character');
 }
 

@@ -27,6 +27,7 @@ describe('recovery codes', () => {
     assert.equal(normalizeRecoveryCode('ab01-cd2e-f3g'), null);
     assert.equal(normalizeRecoveryCode('ab01-cd2e-f3gu'), null);
     assert.equal(looksLikeRecoveryCode('123456'), false);
+    assert.equal(looksLikeRecoveryCode('AB01 cd2e f3gh'), true);
   });
 
   it('stores a keyed hash bound to the user: same code, other user or other key, other hash', () => {
@@ -38,5 +39,7 @@ describe('recovery codes', () => {
     assert.notEqual(hashRecoveryCode(master, 'bob', code), h);
     assert.notEqual(hashRecoveryCode(new MasterKey(randomBytes(32)), 'alice', code), h);
     assert.equal(hashRecoveryCode(master, 'alice', 'not a code'), null);
+    // The stored form: changing its purpose or layout would orphan every stored code.
+    assert.equal(h, master.keyedHash('recovery-code', `alice\n${normalizeRecoveryCode(code)}`));
   });
 });

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
+import type { AccountStore } from './account-store.ts';
 import { type AuthFixture, authFixture } from './auth.fixture.ts';
 import {
   clearSessionCookie,
   hashSessionId,
   readSessionCookie,
   SESSION_COOKIE,
+  SessionManager,
   sessionCookie,
 } from './sessions.ts';
 
@@ -35,6 +37,19 @@ describe('session cookie', () => {
     assert.equal(readSessionCookie(`__Host-vigil_session=${t}!`), null);
     assert.equal(readSessionCookie(undefined), null);
     assert.equal(readSessionCookie(`__Host-vigil_session=bad; __Host-vigil_session=${t}`), t);
+  });
+
+  it('takes exactly 43 characters, spaces around name and value, and headers up to 8 KiB', () => {
+    const t = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ';
+    assert.equal(readSessionCookie(`x=1;  __Host-vigil_session =  ${t}  ;y`), t);
+    assert.equal(readSessionCookie(`__Host-vigil_session=A${t}`), null);
+    assert.equal(readSessionCookie(`__Host-vigil_session=${t}A`), null);
+    assert.equal(readSessionCookie('novalue; =x'), null);
+    const pad = (n: number) => `${'p'.repeat(n)}=1; __Host-vigil_session=${t}`;
+    const at = pad(8192 - `=1; __Host-vigil_session=${t}`.length);
+    assert.equal(at.length, 8192);
+    assert.equal(readSessionCookie(at), t);
+    assert.equal(readSessionCookie(pad(8193 - `=1; __Host-vigil_session=${t}`.length)), null);
   });
 });
 
@@ -112,5 +127,68 @@ describe('server-side sessions', () => {
       (await f.sessions.list('alice')).map((s) => s.state),
       ['mfa_ok'],
     );
+  });
+
+  it('refuses a random source that returns fewer than 32 bytes', async () => {
+    const short = new SessionManager({
+      store: f.accountStore,
+      clock: f.clock.fn,
+      random: () => Buffer.alloc(31),
+    });
+    await assert.rejects(short.issue('alice', 'mfa_ok'), {
+      message: 'random source returned a short buffer',
+    });
+  });
+
+  it('refuses to rotate a session that ended meanwhile, before or while the new id is stored', async () => {
+    const ended = (e: unknown) => isVigilError(e, 'VIGIL_ERR_SESSION') && e.detail === 'session ended';
+    await assert.rejects(f.sessions.rotate('no-such-session', 'mfa_ok'), ended);
+    const a = await f.sessions.issue('alice', 'password_ok');
+    // The row is there when read, gone when the rotation is written (another request ended it).
+    const racing = {
+      getSession: (id: string) => f.accountStore.getSession(id),
+      rotateSession: async () => false,
+    } as unknown as AccountStore;
+    const m = new SessionManager({ store: racing, clock: f.clock.fn });
+    await assert.rejects(m.rotate(a.session.idHash, 'mfa_ok'), ended);
+  });
+
+  it('writes last seen at most every 5 seconds', async () => {
+    const { token, session } = await f.sessions.issue('alice', 'mfa_ok');
+    const stored = async () => (await f.accountStore.getSession(session.idHash))?.lastSeenAt;
+    const t0 = session.lastSeenAt;
+    f.clock.advance(4_999);
+    assert.equal((await f.sessions.resolve(token))?.lastSeenAt, t0);
+    assert.equal(await stored(), t0);
+    f.clock.advance(1);
+    assert.equal((await f.sessions.resolve(token))?.lastSeenAt, t0 + 5_000);
+    assert.equal(await stored(), t0 + 5_000);
+  });
+
+  it('sweeps on issue at most every 5 minutes', async () => {
+    const m = new SessionManager({ store: f.accountStore, clock: f.clock.fn, timeouts: { idleMs: MIN } });
+    await m.sweep();
+    const t0 = f.clock.now;
+    const old = await m.issue('alice', 'mfa_ok');
+    const present = async () => (await f.accountStore.getSession(old.session.idHash)) !== null;
+    f.clock.advance(2 * MIN); // idle-expired, still stored
+    await m.issue('alice', 'mfa_ok');
+    assert.equal(await present(), true);
+    f.clock.now = t0 + 5 * MIN - 1;
+    await m.issue('alice', 'mfa_ok');
+    assert.equal(await present(), true, 'no sweep before 5 minutes');
+    f.clock.now = t0 + 5 * MIN;
+    await m.issue('alice', 'mfa_ok');
+    assert.equal(await present(), false, 'swept at 5 minutes');
+  });
+
+  it('counts the half-authenticated sessions it sweeps', async () => {
+    await f.sessions.endAll('alice');
+    const { token } = await f.sessions.issue('alice', 'password_ok');
+    f.clock.advance(9 * MIN);
+    assert.ok(await f.sessions.resolve(token)); // seen recently: not idle
+    f.clock.advance(MIN);
+    assert.equal(await f.sessions.sweep(), 1);
+    assert.equal(await f.sessions.sweep(), 0);
   });
 });

@@ -65,6 +65,40 @@ describe('TOTP (RFC 6238)', () => {
     assert.equal(verifyTotp(RFC_SECRET, hotp(RFC_SECRET, step + 1), now, { lastStep: step }), step + 1);
   });
 
+  it('takes step 0 at the start of the epoch, also with no last step stored (null)', () => {
+    const code = hotp(RFC_SECRET, 0);
+    assert.equal(verifyTotp(RFC_SECRET, code, 0), 0);
+    assert.equal(verifyTotp(RFC_SECRET, code, 0, { lastStep: null }), 0);
+    assert.equal(verifyTotp(RFC_SECRET, hotp(RFC_SECRET, 1), 0, { lastStep: null }), 1);
+  });
+
+  it('returns the earliest fresh step when one code matches two steps', () => {
+    // RFC_SECRET gives 911617 at both counters 910737 and 910738 (found by search).
+    assert.equal(hotp(RFC_SECRET, 910737), '911617');
+    assert.equal(hotp(RFC_SECRET, 910738), '911617');
+    const now = 910738 * 30_000;
+    assert.equal(verifyTotp(RFC_SECRET, '911617', now), 910737);
+    assert.equal(verifyTotp(RFC_SECRET, '911617', now, { lastStep: 910737 }), 910738);
+    assert.equal(verifyTotp(RFC_SECRET, '911617', now, { lastStep: 910738 }), null);
+  });
+
+  it('refuses counters and digit counts HOTP does not define', () => {
+    for (const counter of [-1, 1.5, 2 ** 53, Number.NaN]) {
+      assert.throws(() => hotp(RFC_SECRET, counter), {
+        name: 'RangeError',
+        message: 'counter must be a safe integer >= 0',
+      });
+    }
+    for (const digits of [5, 11, 6.5]) {
+      assert.throws(() => hotp(RFC_SECRET, 0, digits), {
+        name: 'RangeError',
+        message: 'digits must be 6..10',
+      });
+    }
+    assert.equal(hotp(RFC_SECRET, 0, 10).length, 10);
+    assert.equal(hotp(RFC_SECRET, 0, 6), '755224');
+  });
+
   it('refuses anything that is not six digits', () => {
     const now = 1_800_000_000_000;
     const code = totpCode(RFC_SECRET, now);
@@ -108,6 +142,26 @@ describe('base32 (RFC 4648 §10 vectors)', () => {
         bad,
       );
     }
+    for (const bad of ['MZXW1', 'MZXW6YQ!', 'MZ-XW']) {
+      assert.throws(
+        () => base32Decode(bad),
+        (e) => isVigilError(e, 'VIGIL_ERR_USAGE') && e.detail === 'invalid base32 character',
+        bad,
+      );
+    }
+    // Lengths that leave 5 or more bits over, even when those bits are zero: no encoder writes them.
+    for (const bad of ['A', 'AAA', 'AAAAAA', 'MZ', 'MY======A']) {
+      assert.throws(
+        () => base32Decode(bad),
+        (e) => isVigilError(e, 'VIGIL_ERR_USAGE') && e.detail === 'invalid base32 length or padding bits',
+        bad,
+      );
+    }
+  });
+
+  it('leaves the padding out when asked, at every length', () => {
+    for (const [plain, enc] of vectors)
+      assert.equal(base32Encode(Buffer.from(plain), false), enc.replace(/=/g, ''));
   });
 });
 
@@ -117,6 +171,11 @@ describe('otpauth URI', () => {
     assert.equal(
       uri,
       'otpauth://totp/Vigil:quality.lead?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Vigil&algorithm=SHA1&digits=6&period=30',
+    );
+    // A secret whose base32 would need padding carries none in the URI; the user name is escaped.
+    assert.equal(
+      otpauthUri('a b', Buffer.from('f')),
+      'otpauth://totp/Vigil:a%20b?secret=MY&issuer=Vigil&algorithm=SHA1&digits=6&period=30',
     );
   });
 });

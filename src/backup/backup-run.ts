@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import type { VigilConfig } from '../config/schema.ts';
 import type { DataPaths } from '../data-dir/paths.ts';
+import { VigilError } from '../errors.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import type { ReportSigner } from '../reports/signing.ts';
 import type { DatabaseSnapshots } from '../storage/database-snapshots.ts';
@@ -8,12 +9,13 @@ import type { Store } from '../storage/store.ts';
 import { backupDir, listBackups } from './backup-files.ts';
 import { type HookResult, runBackupHook } from './backup-hook.ts';
 import { updateBackupState } from './backup-state.ts';
+import { backupUnsupported } from './backup-support.ts';
 import { type CreatedBackup, createBackup } from './create-backup.ts';
 import { backupsToKeep } from './retention.ts';
 
 export interface BackupRunDeps {
   paths: DataPaths;
-  config: Pick<VigilConfig, 'dataDir' | 'backup'>;
+  config: Pick<VigilConfig, 'dataDir' | 'backup' | 'storage'>;
   master: MasterKey;
   snapshots: DatabaseSnapshots;
   signer: () => ReportSigner;
@@ -39,6 +41,9 @@ export async function runBackup(
   d: BackupRunDeps,
   o: { outDir?: string | undefined; actor: string },
 ): Promise<BackupRun> {
+  // Refused before anything is written or recorded: not a failed backup, a wrong tool.
+  const unsupported = backupUnsupported(d.config);
+  if (unsupported) throw new VigilError('VIGIL_ERR_CONFIG', unsupported);
   const dir = backupDir(d.config);
   const outDir = o.outDir ?? dir;
   let backup: CreatedBackup;

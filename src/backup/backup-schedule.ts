@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { backupDir, listBackups, removeStaleParts } from './backup-files.ts';
 import { type BackupRun, type BackupRunDeps, runBackup } from './backup-run.ts';
+import { backupUnsupported } from './backup-support.ts';
 
 export interface BackupSchedule {
   /** When the next backup is due (null: backups not configured or stopped). */
@@ -26,7 +27,11 @@ export function startBackupSchedule(
   const dir = backupDir(d.config);
   const removed = removeStaleParts(dir);
   if (removed.length) d.logger.info({ removed }, 'removed partial backup files of an interrupted run');
-  const configured = d.config.backup.recipients.length > 0;
+  const unsupported = backupUnsupported(d.config);
+  const configured = d.config.backup.recipients.length > 0 && unsupported === null;
+  // One warning at start instead of a failure every interval (docs/operations.md).
+  if (unsupported && d.config.backup.recipients.length > 0)
+    d.logger.warn(`scheduled backups are off: ${unsupported}`);
   let timer: NodeJS.Timeout | undefined;
   let next: number | null = null;
   let active: Promise<BackupRun> | null = null;

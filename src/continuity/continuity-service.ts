@@ -3,6 +3,7 @@ import { backupConditions } from '../backup/backup-conditions.ts';
 import { backupDir, listBackups } from '../backup/backup-files.ts';
 import { type BackupSchedule, startBackupSchedule } from '../backup/backup-schedule.ts';
 import { readBackupState } from '../backup/backup-state.ts';
+import { backupUnsupported } from '../backup/backup-support.ts';
 import type { VigilContext } from '../data-dir/context.ts';
 import { databaseSnapshots } from '../data-dir/snapshots.ts';
 import { startUpsMonitor, type UpsMonitor, type UpsStatus } from '../power/ups-monitor.ts';
@@ -108,7 +109,8 @@ export function startContinuity(d: {
     const dir = backupDir(config);
     const conditions = [
       ...backupConditions({
-        configured: config.backup.recipients.length > 0,
+        // On PostgreSQL the database's own tools back up (no backup-stale alarm from Vigil).
+        configured: config.backup.recipients.length > 0 && backupUnsupported(config) === null,
         intervalMs: config.backup.intervalMinutes * 60_000,
         newestAt: listBackups(dir)[0]?.createdAt ?? null,
         state: readBackupState(ctx.paths.backupState),

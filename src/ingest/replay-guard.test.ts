@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReplayWindow } from '../protocol/replay-window.ts';
 import type { ReplayStateRecord } from '../storage/store.ts';
-import { ReplayGuard, type ReplayMark } from './replay-guard.ts';
+import { LEFT_TO_STORE_MAX_AGE_MS, ReplayGuard, type ReplayMark } from './replay-guard.ts';
 
 const fp = (n: number) => Buffer.from(n.toString(16).padStart(16, '0'), 'hex');
 const NEW = Buffer.alloc(8, 0xee);
@@ -147,5 +147,46 @@ describe('ReplayGuard', () => {
     g.aborted([b]);
     await waitB;
     assert.equal(typeof g.checkAndAccept('dev-0001', 2, fp(2)), 'object', 'given back: taken again');
+  });
+
+  it('refuses a seq below its window when it alone holds the replay state (one process)', async () => {
+    const g = await guard({
+      deviceId: 'dev-0001',
+      highest: 5000,
+      bitmap: Buffer.alloc(128),
+      nonces: Buffer.alloc(0),
+      updatedAt: 1,
+    });
+    assert.equal(g.checkAndAccept('dev-0001', 100, fp(100)), 'VIGIL_ERR_REPLAY_TOO_OLD');
+  });
+
+  it('leaves a seq below its window to a store shared by several workers, once per outstanding copy', async () => {
+    // The window was loaded after another worker committed up to 5000; this worker's own share
+    // (seq 100, acknowledged by the broker long ago) arrives only now.
+    const saved = {
+      deviceId: 'dev-0001',
+      highest: 5000,
+      bitmap: Buffer.alloc(128, 0xff),
+      nonces: Buffer.alloc(0),
+      updatedAt: 1,
+    };
+    const g = new ReplayGuard({ getReplayState: async () => saved, judgesReplay: true }, 1024, () => 1);
+    await g.load('dev-0001');
+    const m = accept(g, 100);
+    assert.equal(g.checkAndAccept('dev-0001', 100, NEW), 'VIGIL_ERR_REPLAY_TOO_OLD', 'a copy waits for it');
+    assert.ok(g.settled('dev-0001', 100), 'the copy is told when the original settles');
+    const [st] = g.prepare([m]);
+    assert.equal(st?.highest, 5000, 'the window does not move for a seq below it');
+    assert.deepEqual(st?.bitmap, saved.bitmap);
+    g.committed([m], st ? [st] : []);
+    // Settled: a further copy goes to the store, which refuses it as stored (postgres-ingest.ts).
+    assert.equal(typeof g.checkAndAccept('dev-0001', 100, NEW), 'object');
+    // A message sealed a week ago or more stays refused here: retention may have dropped its rows.
+    assert.equal(
+      g.checkAndAccept('dev-0001', 101, fp(101), LEFT_TO_STORE_MAX_AGE_MS),
+      'VIGIL_ERR_REPLAY_TOO_OLD',
+    );
+    // Inside the window nothing changes: a marked seq is still refused here.
+    assert.equal(g.checkAndAccept('dev-0001', 4999, NEW), 'VIGIL_ERR_REPLAY');
   });
 });

@@ -26,6 +26,13 @@ export interface ReplayLedger {
   aborted(marks: readonly ReplayMark[]): void;
 }
 
+/**
+ * How old an envelope below the window may be and still be left to a shared store (see
+ * #leftToStore): far longer than a broker holds a worker's queue (mqtt.external.maxOutageMinutes),
+ * far shorter than the shortest retention.
+ */
+export const LEFT_TO_STORE_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
+
 interface DeviceWindow {
   /** What check-and-accept consults: `committed` plus every outstanding mark, in acceptance order. */
   live: ReplayWindow;
@@ -49,7 +56,7 @@ interface DeviceWindow {
  * window from the committed state plus what is still outstanding: nothing is undone piece by piece.
  */
 export class ReplayGuard implements ReplayLedger {
-  readonly #store: Pick<Store, 'getReplayState'>;
+  readonly #store: Pick<Store, 'getReplayState' | 'judgesReplay'>;
   readonly #size: number;
   readonly #devices = new Map<string, DeviceWindow>();
   readonly #loading = new Map<string, Promise<void>>();
@@ -57,7 +64,11 @@ export class ReplayGuard implements ReplayLedger {
   /** Outstanding marks someone waits on (see settled()), with the wake-up of each. */
   readonly #waiters = new Map<ReplayMark, { done: Promise<void>; wake: () => void }>();
 
-  constructor(store: Pick<Store, 'getReplayState'>, windowSize: number, clock: () => number) {
+  constructor(
+    store: Pick<Store, 'getReplayState' | 'judgesReplay'>,
+    windowSize: number,
+    clock: () => number,
+  ) {
     this.#store = store;
     this.#size = windowSize;
     this.#clock = clock;
@@ -92,12 +103,15 @@ export class ReplayGuard implements ReplayLedger {
     return p;
   }
 
-  /** Checks and, when acceptable, records seq + nonce: returns the mark, or why it is refused. Requires load(). */
-  checkAndAccept(deviceId: string, seq: number, nonceFp: Buffer): ReplayMark | ErrorCode {
+  /**
+   * Checks and, when acceptable, records seq + nonce: returns the mark, or why it is refused.
+   * Requires load(). `sentAgoMs`: how long ago the envelope was sealed (its authenticated `ts`).
+   */
+  checkAndAccept(deviceId: string, seq: number, nonceFp: Buffer, sentAgoMs = 0): ReplayMark | ErrorCode {
     const d = this.#devices.get(deviceId);
     if (!d) throw new Error(`replay window for ${deviceId} not loaded`);
     const why = d.live.check(seq, nonceFp);
-    if (why !== null) return why;
+    if (why !== null && !this.#leftToStore(d, seq, why, sentAgoMs)) return why;
     d.live.accept(seq, nonceFp);
     const mark = { deviceId, seq, nonceFp };
     d.outstanding.push(mark);
@@ -123,6 +137,27 @@ export class ReplayGuard implements ReplayLedger {
       this.#waiters.set(mark, w);
     }
     return w.done;
+  }
+
+  /**
+   * With a store shared by several ingest workers (Store.judgesReplay), a seq below this worker's
+   * window is not refused here: the window was loaded from, and advanced by, what OTHER workers
+   * committed, while this worker's own share of the device's messages may still wait in its broker
+   * session, already acknowledged to the device (MQTT v5 shared subscriptions give no order across
+   * subscribers). Only the store knows whether that seq was stored; it decides under the device's
+   * row lock and refuses a stored one (postgres-ingest.ts), so a real replay is still refused.
+   * A copy of a seq this worker holds outstanding is not left to the store: it waits for the
+   * original (checkReplay), as any copy does. Nor is an envelope sealed LEFT_TO_STORE_MAX_AGE_MS
+   * or longer ago: the store judges by the rows it holds, and retention (storage.retentionDays,
+   * 31 days at least) drops rows, so a captured message that old is refused here as before.
+   */
+  #leftToStore(d: DeviceWindow, seq: number, why: ErrorCode, sentAgoMs: number): boolean {
+    return (
+      why === 'VIGIL_ERR_REPLAY_TOO_OLD' &&
+      this.#store.judgesReplay === true &&
+      sentAgoMs < LEFT_TO_STORE_MAX_AGE_MS &&
+      !d.outstanding.some((m) => m.seq === seq)
+    );
   }
 
   /** Gives an accepted seq back (the message will not be stored): its redelivery is accepted. */

@@ -6,7 +6,7 @@ export const DEVICE_PROFILES = ['vaccine-transport', 'patient-vitals', 'temperat
 
 export type DeviceProfile = (typeof DEVICE_PROFILES)[number];
 
-/** True when `v` names a device profile. */
+/** True when `v` names a device profile (`includes` compares with SameValueZero: only the strings match). */
 export function isDeviceProfile(v: unknown): v is DeviceProfile {
-  return typeof v === 'string' && (DEVICE_PROFILES as readonly string[]).includes(v);
+  return (DEVICE_PROFILES as readonly unknown[]).includes(v);
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildVectors } from '../../test/vectors/generate.ts';
 import { isVigilError } from '../errors.ts';
 import type { Alg } from './aead.ts';
+import { b64uEncode } from './base64url.ts';
 import {
   assertEventConfidential,
   type ProfileName,
@@ -13,9 +13,11 @@ import {
   parseTelemetryBody,
 } from './bodies.ts';
 import {
+  CHANNELS,
   type Channel,
   ENVELOPE_MAX_BYTES,
   type Envelope,
+  envelopeNonce,
   headerString,
   openEnvelope,
   parseEnvelope,
@@ -64,22 +66,6 @@ function flipBit(s: string, charAt: number): string {
   const idx = alphabet.indexOf(s[charAt] as string);
   return s.slice(0, charAt) + alphabet[idx ^ 1] + s.slice(charAt + 1);
 }
-
-describe('HKDF-SHA256 (RFC 5869 appendix A.1)', () => {
-  it('matches test case 1', () => {
-    const okm = hkdfSync(
-      'sha256',
-      Buffer.from('0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b', 'hex'),
-      Buffer.from('000102030405060708090a0b0c', 'hex'),
-      Buffer.from('f0f1f2f3f4f5f6f7f8f9', 'hex'),
-      42,
-    );
-    assert.equal(
-      Buffer.from(okm).toString('hex'),
-      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
-    );
-  });
-});
 
 describe('envelope v1 test vectors', () => {
   it('test/vectors/envelope-v1.json is exactly what the code produces', () => {
@@ -270,4 +256,197 @@ describe('envelope v1', () => {
     assert.equal(openEnvelope(swapped, 'telemetry', keys.enc).toString(), '{"samples":[2]}');
     assert.equal(receive(serializeEnvelope(swapped), 'telemetry', s), 'VIGIL_ERR_MAC_INVALID');
   });
+});
+
+describe('parseEnvelope, field by field (docs/protocol.md §5)', () => {
+  const keys = deriveDeviceKeys(Buffer.alloc(32, 3), 'truck-0001');
+  const sealed = (alg: Alg = 'A256GCM', body: Buffer | string = 'hi') =>
+    sealEnvelope({
+      dev: 'truck-0001',
+      channel: 'events',
+      seq: 9,
+      ts: 1795305600000,
+      kid: 4,
+      alg,
+      nonce: Buffer.alloc(alg === 'ASCON128' ? 16 : 12, 1),
+      body,
+      keys,
+    });
+  const good = sealed();
+  /** The detail of the VIGIL_ERR_ENVELOPE_SCHEMA that parsing `text` throws. */
+  const schemaDetail = (text: string): string => {
+    try {
+      parseEnvelope(text);
+    } catch (err) {
+      assert.ok(isVigilError(err, 'VIGIL_ERR_ENVELOPE_SCHEMA'), String(err));
+      return err.detail ?? '';
+    }
+    assert.fail(`accepted ${text.slice(0, 80)}`);
+  };
+  const withField = (k: string, v: unknown) => JSON.stringify({ ...good, [k]: v });
+
+  it('returns exactly the nine fields it read', () => {
+    assert.deepEqual(parseEnvelope(serializeEnvelope(good)), good);
+    assert.deepEqual(parseEnvelope(Buffer.from(serializeEnvelope(good))), good);
+    assert.deepEqual(Object.keys(JSON.parse(serializeEnvelope(good))), [
+      'v',
+      'dev',
+      'seq',
+      'ts',
+      'kid',
+      'alg',
+      'n',
+      'b',
+      'mac',
+    ]);
+  });
+
+  it('counts the size in bytes: 16 KiB is allowed, one byte more is refused before parsing', () => {
+    const pad = (bytes: number, ch = 'x') => `{"v":1,"p":"${ch.repeat(bytes)}"}`;
+    const at = pad(ENVELOPE_MAX_BYTES - 14);
+    assert.equal(Buffer.byteLength(at), ENVELOPE_MAX_BYTES);
+    assert.match(schemaDetail(at), /^unexpected field/);
+    for (const over of [pad(ENVELOPE_MAX_BYTES - 13), pad((ENVELOPE_MAX_BYTES - 12) / 2, 'é')]) {
+      assert.throws(
+        () => parseEnvelope(over),
+        (e) => isVigilError(e, 'VIGIL_ERR_ENVELOPE_SIZE') && e.detail === `${Buffer.byteLength(over)} bytes`,
+      );
+      assert.throws(
+        () => parseEnvelope(Buffer.from(over)),
+        (e) => isVigilError(e, 'VIGIL_ERR_ENVELOPE_SIZE'),
+      );
+    }
+    assert.equal(ENVELOPE_MAX_BYTES, 16384);
+  });
+
+  it('names what is wrong with the text itself', () => {
+    assert.equal(schemaDetail(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) as unknown as string), 'not UTF-8');
+    for (const t of ['null', '[]', '"x"', '7']) assert.equal(schemaDetail(t), 'not a JSON object', t);
+    assert.match(schemaDetail('{"v":1,"v":1}'), /^duplicate member "v" at offset/);
+    assert.match(schemaDetail('{"v":{}}'), /^nested deeper than 1/);
+    assert.equal(schemaDetail(withField('x'.repeat(40), 1)), `unexpected field "${'x'.repeat(32)}"`);
+    assert.equal(schemaDetail(withField('pad', 1)), 'unexpected field "pad"');
+  });
+
+  it('takes v = 1 only', () => {
+    for (const v of [2, 0, '1', true])
+      assert.equal(schemaDetail(withField('v', v)), 'v must be 1', String(v));
+    assert.equal(schemaDetail(JSON.stringify({ ...good, v: undefined })), 'v must be 1');
+  });
+
+  it('takes a device id as dev', () => {
+    for (const dev of ['Truck-0001', 'ab', '-truck', 'truck/1', 5, 12345, null]) {
+      assert.equal(schemaDetail(withField('dev', dev)), 'dev is not a valid device id', String(dev));
+    }
+  });
+
+  it('takes seq and ts as safe unsigned integers, 0 included', () => {
+    for (const [k, why] of [
+      ['seq', 'seq must be an unsigned integer'],
+      ['ts', 'ts must be epoch milliseconds'],
+    ] as const) {
+      for (const v of [-1, 2 ** 53, '5', null]) assert.equal(schemaDetail(withField(k, v)), why, `${k}=${v}`);
+      assert.equal(parseEnvelope(withField(k, 0))[k], 0);
+      assert.equal(parseEnvelope(withField(k, Number.MAX_SAFE_INTEGER))[k], Number.MAX_SAFE_INTEGER);
+    }
+  });
+
+  it('takes kid from 1 to 2^31 - 1', () => {
+    for (const kid of [0, -1, 0x80000000, 2 ** 53, '1']) {
+      assert.equal(schemaDetail(withField('kid', kid)), 'kid must be a positive integer', String(kid));
+    }
+    for (const kid of [1, 0x7fffffff]) assert.equal(parseEnvelope(withField('kid', kid)).kid, kid);
+  });
+
+  it('takes the three algorithms by name only', () => {
+    for (const alg of ['A128GCM', 'a256gcm', '', 256, true, null]) {
+      assert.equal(schemaDetail(withField('alg', alg)), 'unknown alg', String(alg));
+    }
+  });
+
+  it("takes a nonce of the algorithm's length", () => {
+    assert.equal(schemaDetail(withField('n', 5)), 'n must be a string');
+    assert.equal(schemaDetail(withField('alg', 'ASCON128')), 'n must be 16 bytes base64url');
+    assert.equal(
+      schemaDetail(JSON.stringify({ ...sealed('ASCON128'), alg: 'none' })),
+      'n must be 12 bytes base64url',
+    );
+    assert.equal(schemaDetail(withField('n', `${good.n}==`)), 'n must be 12 bytes base64url');
+    for (const alg of ['A256GCM', 'ASCON128', 'none'] as const)
+      assert.equal(parseEnvelope(serializeEnvelope(sealed(alg))).alg, alg);
+  });
+
+  it('takes b as base64url and mac as exactly 32 bytes of base64url', () => {
+    for (const b of [5, null, 'ab=', 'a+b'])
+      assert.equal(schemaDetail(withField('b', b)), 'b must be base64url', String(b));
+    assert.equal(parseEnvelope(withField('b', '')).b, '');
+    const mac31 = b64uEncode(Buffer.alloc(31, 1));
+    const mac33 = b64uEncode(Buffer.alloc(33, 1));
+    for (const mac of [5, null, mac31, mac33, `${good.mac.slice(0, 42)}*`, `${good.mac.slice(0, 42)}B`]) {
+      assert.equal(schemaDetail(withField('mac', mac)), 'mac must be 32 bytes base64url', String(mac));
+    }
+  });
+
+  it('refuses a nonce that does not fit the algorithm when sealing', () => {
+    for (const [alg, len] of [
+      ['A256GCM', 16],
+      ['ASCON128', 12],
+      ['none', 16],
+    ] as const) {
+      assert.throws(
+        () => sealEnvelope({ ...good, channel: 'events', alg, nonce: Buffer.alloc(len), body: '', keys }),
+        { message: `nonce for ${alg} must be ${alg === 'ASCON128' ? 16 : 12} bytes` },
+      );
+    }
+  });
+
+  it('seals a string body as its UTF-8 bytes', () => {
+    assert.deepEqual(sealed('A256GCM', 'crème'), sealed('A256GCM', Buffer.from('crème', 'utf8')));
+    assert.equal(openEnvelope(sealed('none', 'crème'), 'events', keys.enc).toString('utf8'), 'crème');
+  });
+
+  it('answers false, never throws, for a MAC that is not 32 bytes of base64url', () => {
+    assert.equal(verifyEnvelopeMac(good, 'events', keys.mac), true);
+    for (const mac of ['*', b64uEncode(Buffer.alloc(31)), b64uEncode(Buffer.alloc(33)), '']) {
+      assert.equal(verifyEnvelopeMac({ ...good, mac }, 'events', keys.mac), false, mac);
+    }
+    assert.equal(
+      verifyEnvelopeMac(good, 'events', deriveDeviceKeys(Buffer.alloc(32, 4), 'truck-0001').mac),
+      false,
+    );
+  });
+
+  it('opens with VIGIL_ERR_DECRYPT and a reason on bad encodings, short ciphertexts and wrong tags', () => {
+    const decryptDetail = (env: Envelope): string => {
+      try {
+        openEnvelope(env, 'events', keys.enc);
+      } catch (err) {
+        assert.ok(isVigilError(err, 'VIGIL_ERR_DECRYPT'), String(err));
+        return err.detail ?? '';
+      }
+      assert.fail('opened');
+    };
+    assert.equal(decryptDetail({ ...good, n: '*' }), 'bad encoding');
+    assert.equal(decryptDetail({ ...good, b: '*' }), 'bad encoding');
+    for (const alg of ['A256GCM', 'ASCON128'] as const) {
+      const env = sealed(alg, '');
+      assert.equal(openEnvelope(env, 'events', keys.enc).length, 0, 'a bare tag is an empty body');
+      const short = { ...env, b: b64uEncode(Buffer.alloc(15)) };
+      assert.equal(decryptDetail(short), `${alg} ciphertext shorter than its 16-byte tag`);
+      assert.equal(decryptDetail({ ...env, b: b64uEncode(Buffer.alloc(16)) }), `${alg} tag mismatch`);
+    }
+    // alg none carries the body as it is, however short.
+    assert.equal(
+      openEnvelope({ ...sealed('none'), b: b64uEncode(Buffer.from('x')) }, 'events', keys.enc).toString(),
+      'x',
+    );
+  });
+
+  it('gives the nonce bytes of an envelope, and none for a nonce that is not base64url', () => {
+    assert.deepEqual(envelopeNonce(good), Buffer.alloc(12, 1));
+    assert.deepEqual(envelopeNonce({ ...good, n: '*' }), Buffer.alloc(0));
+  });
+
+  it('lists the four channels', () =>
+    assert.deepEqual([...CHANNELS], ['telemetry', 'events', 'acks', 'commands']));
 });

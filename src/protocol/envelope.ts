@@ -68,8 +68,9 @@ export function sealEnvelope(p: SealInput): Envelope {
   const n = b64uEncode(p.nonce);
   const fields = { dev: p.dev, seq: p.seq, ts: p.ts, kid: p.kid, alg: p.alg, n };
   const header = headerString(fields, p.channel);
-  const body = typeof p.body === 'string' ? Buffer.from(p.body, 'utf8') : p.body;
-  const b = b64uEncode(aeadEncrypt(p.alg, p.keys.enc, p.nonce, Buffer.from(header, 'utf8'), body));
+  // Buffer.from(string) is UTF-8 (DESIGN.md §4: H and the bodies are UTF-8).
+  const body = typeof p.body === 'string' ? Buffer.from(p.body) : p.body;
+  const b = b64uEncode(aeadEncrypt(p.alg, p.keys.enc, p.nonce, Buffer.from(header), body));
   const mac = b64uEncode(computeMac(p.keys.mac, header, b));
   return { v: 1, ...fields, b, mac };
 }
@@ -151,7 +152,8 @@ function readMembers(text: string): Record<string, unknown> {
  * VIGIL_ERR_ENVELOPE_SIZE or VIGIL_ERR_ENVELOPE_SCHEMA; never returns a partly valid envelope.
  */
 export function parseEnvelope(payload: Buffer | string): Envelope {
-  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  // Bytes, not characters: Buffer.byteLength counts a string's UTF-8 bytes and a Buffer's length.
+  const size = Buffer.byteLength(payload);
   if (size > ENVELOPE_MAX_BYTES) throw new VigilError('VIGIL_ERR_ENVELOPE_SIZE', `${size} bytes`);
   const text = typeof payload === 'string' ? payload : decodeUtf8(payload);
   if (text === null) throw schemaError('not UTF-8');
@@ -165,8 +167,8 @@ export function parseEnvelope(payload: Buffer | string): Envelope {
   if (!Number.isSafeInteger(o.kid) || (o.kid as number) < 1 || (o.kid as number) > MAX_KID) {
     throw schemaError('kid must be a positive integer');
   }
-  if (typeof o.alg !== 'string' || !(ALGS as readonly string[]).includes(o.alg))
-    throw schemaError('unknown alg');
+  // `includes` compares with SameValueZero: only the strings themselves match.
+  if (!(ALGS as readonly unknown[]).includes(o.alg)) throw schemaError('unknown alg');
   const alg = o.alg as Alg;
   if (typeof o.n !== 'string') throw schemaError('n must be a string');
   const nonce = b64uDecode(o.n);
@@ -215,7 +217,7 @@ export function openEnvelope(env: Envelope, channel: Channel, encKey: Buffer): B
   if (!nonce || !data) throw new VigilError('VIGIL_ERR_DECRYPT', 'bad encoding');
   if (env.alg !== 'none' && data.length < TAG_BYTES)
     throw new VigilError('VIGIL_ERR_DECRYPT', `${env.alg} ciphertext shorter than its ${TAG_BYTES}-byte tag`);
-  const pt = aeadDecrypt(env.alg, encKey, nonce, Buffer.from(headerString(env, channel), 'utf8'), data);
+  const pt = aeadDecrypt(env.alg, encKey, nonce, Buffer.from(headerString(env, channel)), data);
   if (!pt) throw new VigilError('VIGIL_ERR_DECRYPT', `${env.alg} tag mismatch`);
   return pt;
 }

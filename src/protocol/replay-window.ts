@@ -188,7 +188,8 @@ export class ReplayWindow {
 
   /** Why `seq` (with this nonce fingerprint) must be refused, or null if it is acceptable. */
   check(seq: number, nonceFp: Uint8Array): ErrorCode | null {
-    if (this.#highest >= 0 && seq <= this.#highest) {
+    // An empty window has highest -1, below every seq (seqs are unsigned, docs/protocol.md §5).
+    if (seq <= this.#highest) {
       const offset = this.#highest - seq;
       if (offset >= this.size) return 'VIGIL_ERR_REPLAY_TOO_OLD';
       if (this.#bit(offset)) return 'VIGIL_ERR_REPLAY';
@@ -222,7 +223,8 @@ function advanceSeqs(bitmap: Uint8Array, highest: number, seq: number, size: num
     shiftBitmap(bitmap, h < 0 ? size : seq - h);
     h = seq;
   }
-  setBit(bitmap, h - seq);
+  // A seq below the window (left to a store that judges it, src/ingest/replay-guard.ts) has no bit.
+  if (h - seq < size) setBit(bitmap, h - seq);
   return h;
 }
 
@@ -235,10 +237,11 @@ function shiftBitmap(bytes: Uint8Array, n: number): void {
   const byteShift = n >> 3;
   const bitShift = n & 7;
   for (let j = bytes.length - 1; j >= 0; j--) {
-    const src = j - byteShift;
-    const lo = src >= 0 ? (bytes[src] ?? 0) : 0;
-    const below = src - 1 >= 0 ? (bytes[src - 1] ?? 0) : 0;
-    bytes[j] = bitShift === 0 ? lo : ((lo << bitShift) | (below >> (8 - bitShift))) & 0xff;
+    // A typed array has no element at a negative index (undefined): the bytes shifted in are 0.
+    const lo = bytes[j - byteShift] ?? 0;
+    const below = bytes[j - byteShift - 1] ?? 0;
+    // With bitShift 0, `below >> 8` is 0: a whole-byte move.
+    bytes[j] = ((lo << bitShift) | (below >> (8 - bitShift))) & 0xff;
   }
 }
 

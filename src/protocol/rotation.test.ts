@@ -104,4 +104,58 @@ describe('rotation KDF (docs/protocol.md §12)', () => {
     offCurve[64] = (offCurve[64] ?? 0) ^ 1;
     assert.throws(() => p256PublicKeyFromPoint(offCurve));
   });
+
+  it('names each refusal', () => {
+    const point = p256Point(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
+    const compressedTag = Buffer.from(point);
+    compressedTag[0] = 0x02;
+    const kidError = { name: 'RangeError', message: 'kid must be a positive integer' };
+    for (const kid of [0, -1, 1.5, Number.NaN, 2 ** 53])
+      assert.throws(() => rotationInfo('truck-0042', kid, point), kidError);
+    const pointError = {
+      name: 'RangeError',
+      message: 'ephemeral public key must be an uncompressed P-256 point',
+    };
+    for (const p of [compressedTag, point.subarray(0, 64), Buffer.concat([point, Buffer.of(0)])]) {
+      assert.throws(() => rotationInfo('truck-0042', 2, p), pointError);
+    }
+    for (const n of [31, 33]) {
+      assert.throws(() => deriveRotatedSecret(Buffer.alloc(n, 1), 'truck-0042', 2, point), {
+        name: 'RangeError',
+        message: 'ECDH P-256 shared secret must be 32 bytes',
+      });
+    }
+    for (const p of [compressedTag, point.subarray(0, 64), Buffer.concat([point, Buffer.of(0)])]) {
+      assert.throws(() => p256PublicKeyFromPoint(p), {
+        name: 'RangeError',
+        message: 'not an uncompressed P-256 point',
+      });
+    }
+    for (const key of [
+      generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey,
+      generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey,
+      generateKeyPairSync('ed25519').publicKey,
+      generateKeyPairSync('x25519').privateKey,
+    ]) {
+      assert.throws(() => p256Point(key), { name: 'RangeError', message: 'not a P-256 key' });
+    }
+  });
+
+  it('puts the device id into the info as UTF-8, then the decimal kid and the raw point', () => {
+    const point = p256Point(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
+    const info = rotationInfo('bed-ü', 12, point);
+    assert.deepEqual(
+      info,
+      Buffer.concat([Buffer.from([0x62, 0x65, 0x64, 0x2d, 0xc3, 0xbc]), Buffer.from('|12|'), point]),
+    );
+  });
+
+  it('takes the point of a private key too, and makes a key of a point that round-trips', () => {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const point = p256Point(pair.privateKey);
+    assert.deepEqual(point, p256Point(pair.publicKey));
+    assert.equal(point.length, 65);
+    assert.equal(point[0], 0x04);
+    assert.ok(p256PublicKeyFromPoint(point).equals(pair.publicKey));
+  });
 });

@@ -14,7 +14,8 @@ export function rotationInfo(deviceId: string, kid: number, serverEphemeralPubli
   if (!Number.isSafeInteger(kid) || kid < 1) throw new RangeError('kid must be a positive integer');
   if (serverEphemeralPublic.length !== P256_POINT_BYTES || serverEphemeralPublic[0] !== 0x04)
     throw new RangeError('ephemeral public key must be an uncompressed P-256 point');
-  return Buffer.concat([Buffer.from(`${deviceId}|${kid}|`, 'utf8'), Buffer.from(serverEphemeralPublic)]);
+  // Buffer.from(string) is UTF-8.
+  return Buffer.concat([Buffer.from(`${deviceId}|${kid}|`), Buffer.from(serverEphemeralPublic)]);
 }
 
 /**
@@ -52,7 +53,8 @@ export function p256PublicKeyFromPoint(point: Uint8Array): KeyObject {
 /** The uncompressed SEC 1 point of a P-256 public (or private) key object. */
 export function p256Point(key: KeyObject): Buffer {
   const jwk = key.export({ format: 'jwk' });
-  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) throw new RangeError('not a P-256 key');
+  // JWK names the curve P-256 only for kty EC (RFC 7518 §6.2.1.1); an EC key exports x and y.
+  if (jwk.crv !== 'P-256' || !jwk.x || !jwk.y) throw new RangeError('not a P-256 key');
   return Buffer.concat([
     Buffer.from([0x04]),
     Buffer.from(jwk.x, 'base64url'),

@@ -54,9 +54,9 @@ export function parseDeviceTopic(prefix: string, topic: string): DeviceTopic | n
  * most 128 characters. Throws on an invalid prefix (a configuration error, caught at startup).
  */
 export function assertValidTopicPrefix(prefix: string): void {
+  // An empty prefix is one empty level: the `every` below refuses it.
   const ok =
     typeof prefix === 'string' &&
-    prefix.length > 0 &&
     prefix.length <= 128 &&
     !prefix.startsWith('$') &&
     prefix.split('/').every((s) => s.length > 0 && !/[+#\u0000]/.test(s));

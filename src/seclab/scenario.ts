@@ -57,6 +57,17 @@ export function errorOutcome(err: unknown): Outcome {
   return { verdict: 'error', observed: `the scenario could not run: ${msg.slice(0, 300)}`, evidence: [] };
 }
 
+/** A scenario's `run` that reports a throw of `go` as an error outcome (the scenario could not run). */
+export function guarded(go: (ctx: ScenarioContext) => Promise<Outcome>): Scenario['run'] {
+  return async (ctx) => {
+    try {
+      return await go(ctx);
+    } catch (err) {
+      return errorOutcome(err);
+    }
+  };
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } f
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { SeclabRunView } from '../api/routes/seclab.ts';
+import type { SeclabRunView } from '../api/seclab-schema.ts';
 import { VigilError } from '../errors.ts';
 import type { Store } from '../storage/store.ts';
 import type { SeclabReport } from './seclab-types.ts';

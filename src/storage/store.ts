@@ -172,6 +172,12 @@ export interface ReadingQuery {
 }
 
 export interface Store {
+  /**
+   * True when several ingest processes share this store and `writeBatch` judges each seq against
+   * the committed replay window under the device's row lock (PostgreSQL). A worker's in-memory
+   * window then leaves a seq below it to the store, which alone knows whether it was stored.
+   */
+  readonly judgesReplay?: boolean;
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   close(): Promise<void>;

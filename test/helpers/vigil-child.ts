@@ -13,6 +13,8 @@ export interface VigilChild {
   /** Resolves once it printed `vigil started`; rejects if it exits first or after `timeoutMs`. */
   started(timeoutMs?: number): Promise<void>;
   kill9(): Promise<void>;
+  /** Sends a signal (SIGSTOP / SIGCONT: stall the process as an overloaded machine would). */
+  signal(sig: NodeJS.Signals): void;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
 }
@@ -46,6 +48,9 @@ export function startVigilChild(args: string[], env: NodeJS.ProcessEnv = {}): Vi
     async kill9() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+    },
+    signal(sig) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

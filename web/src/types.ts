@@ -33,6 +33,8 @@ export type {
   LoggerDisplayView,
   OnCallView,
   PowerStatus,
+  SeclabRunView,
+  SeclabStateView,
   ShipmentDetailView,
   ShipmentView,
   SignInState,

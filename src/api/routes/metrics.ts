@@ -18,36 +18,35 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
   m.family('vigil_ingest_commits_total', 'counter', 'Store group commits.');
   m.sample('vigil_ingest_commits_total', s.ingest.commits);
 
-  m.family(
+  m.labelled(
     'vigil_rejections_total',
     'counter',
     'Rejections (ingest and broker) by reason since the process started.',
+    'reason',
+    s.rejections.sinceStart,
   );
-  for (const [reason, n] of Object.entries(s.rejections.sinceStart))
-    m.sample('vigil_rejections_total', n, { reason });
-  m.family(
+  m.labelled(
     'vigil_rejections_persisted',
     'gauge',
     'Rejections by reason over the installation lifetime, as persisted once per aggregation window.',
+    'reason',
+    s.rejections.persisted,
   );
-  for (const [reason, n] of Object.entries(s.rejections.persisted)) {
-    m.sample('vigil_rejections_persisted', n, { reason });
-  }
 
-  m.family(
+  m.labelled(
     'vigil_auth_events_total',
     'counter',
     'Sign-in defence by event: login_failed, mfa_failed, password_failed, throttled, account_under_attack.',
+    'event',
+    s.security.auth,
   );
-  for (const [event, n] of Object.entries(s.security.auth)) m.sample('vigil_auth_events_total', n, { event });
-  m.family(
+  m.labelled(
     'vigil_delivery_token_events_total',
     'counter',
     'Proof-of-delivery attempts by outcome: token_wrong, rate_limited, accepted.',
+    'event',
+    s.security.delivery,
   );
-  for (const [event, n] of Object.entries(s.security.delivery)) {
-    m.sample('vigil_delivery_token_events_total', n, { event });
-  }
 
   m.family(
     'vigil_broker_connections',
@@ -165,10 +164,13 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
     if (ups.chargePct !== null) m.sample('vigil_ups_battery_charge_percent', ups.chargePct, { ups: ups.ups });
     if (ups.runtimeS !== null) m.sample('vigil_ups_battery_runtime_seconds', ups.runtimeS, { ups: ups.ups });
   }
-  m.family('vigil_devices_by_power', 'gauge', 'Enabled devices by the power source of their latest reading.');
-  if (s.power)
-    for (const [source, n] of Object.entries(s.power.devices.counts))
-      m.sample('vigil_devices_by_power', n, { source });
+  m.labelled(
+    'vigil_devices_by_power',
+    'gauge',
+    'Enabled devices by the power source of their latest reading.',
+    'source',
+    s.power?.devices.counts ?? {},
+  );
   m.family('vigil_disk_free_bytes', 'gauge', 'Free space on the data volume.');
   m.family(
     'vigil_disk_forecast_days',
@@ -191,12 +193,13 @@ export function renderMetrics(s: SystemStatus, runtime: ApiRuntime): string {
 /** Rotation and renewal counters, fleet due / overdue / failing, and the soonest device expiry. */
 export function renderLifecycleMetrics(f: FleetLifecycle): string {
   const m = new PrometheusText();
-  m.family(
+  m.labelled(
     'vigil_lifecycle_events_total',
     'counter',
     'Key rotations, certificate renewals and claims, by event.',
+    'event',
+    f.counters,
   );
-  for (const [event, n] of Object.entries(f.counters)) m.sample('vigil_lifecycle_events_total', n, { event });
   m.family('vigil_key_rotation_devices', 'gauge', 'Enabled devices by secret rotation status.');
   for (const status of ['due', 'overdue', 'failing', 'inProgress'] as const)
     m.sample('vigil_key_rotation_devices', f.rotation[status], { status });

@@ -2,30 +2,8 @@ import { z } from 'zod';
 import { VigilError } from '../../errors.ts';
 import { actorOf } from '../access.ts';
 import type { RoutePlugin } from '../api-deps.ts';
+import { type SeclabRunView, seclabRunningSchema, seclabStateSchema } from '../seclab-schema.ts';
 import { principalOf } from './auth.ts';
-
-/** The last `vigil seclab` run kept in the data directory, as the system page shows it. */
-export interface SeclabRunView {
-  id: string;
-  mode: 'quick' | 'full';
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  target: 'throwaway' | 'data-dir';
-  summary: {
-    scenarios: number;
-    refused: number;
-    gotThrough: number;
-    degraded: number;
-    skipped: number;
-    errors: number;
-    worstDegradation: { id: string; p99Ratio: number; successRate: number } | null;
-  };
-  /** Every scenario that was not simply refused, and the families that ran. */
-  notable: { id: string; verdict: string; observed: string }[];
-  families: string[];
-  files: { report: string; json: string };
-}
 
 /** The port the routes use (src/seclab/seclab-runs.ts implements it). */
 export interface SeclabRuns {
@@ -37,28 +15,6 @@ export interface SeclabRuns {
   file(id: string, name: string): Promise<{ body: Buffer; type: string } | null>;
 }
 
-const runView = z.object({
-  id: z.string(),
-  mode: z.enum(['quick', 'full']),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  durationMs: z.number(),
-  target: z.enum(['throwaway', 'data-dir']),
-  summary: z.object({
-    scenarios: z.number(),
-    refused: z.number(),
-    gotThrough: z.number(),
-    degraded: z.number(),
-    skipped: z.number(),
-    errors: z.number(),
-    worstDegradation: z.object({ id: z.string(), p99Ratio: z.number(), successRate: z.number() }).nullable(),
-  }),
-  notable: z.array(z.object({ id: z.string(), verdict: z.string(), observed: z.string() })),
-  families: z.array(z.string()),
-  files: z.object({ report: z.string(), json: z.string() }),
-});
-
-const running = z.object({ id: z.string(), startedAt: z.string() });
 const RUN_ID = z.string().regex(/^[0-9TZ-]{20,40}$/);
 const FILE = z.string().regex(/^(seclab-report\.md|seclab-report\.json|[a-z0-9.-]{1,80}\.svg)$/);
 
@@ -72,7 +28,7 @@ export function seclabRoutes(runs: SeclabRuns): RoutePlugin {
         schema: {
           summary: 'The last `vigil seclab` run kept in the data directory, and the run in progress',
           tags: ['system'],
-          response: { 200: z.object({ latest: runView.nullable(), running: running.nullable() }) },
+          response: { 200: seclabStateSchema },
         },
       },
       async () => ({ latest: await runs.latest(), running: runs.running() }),
@@ -86,7 +42,7 @@ export function seclabRoutes(runs: SeclabRuns): RoutePlugin {
           summary: 'Start `vigil seclab --quick` against a throwaway Vigil (about 2 minutes; audited)',
           description: 'One run at a time: 409 VIGIL_ERR_SECLAB_RUNNING while one is in progress.',
           tags: ['system'],
-          response: { 202: running },
+          response: { 202: seclabRunningSchema },
         },
       },
       async (req, reply) => reply.code(202).send(await runs.start(actorOf(principalOf(req)))),

@@ -47,7 +47,7 @@ export const backupHelp: CommandHelp = {
     create: {
       synopsis: 'backup create [--out DIR] [--json]',
       about:
-        'An online, consistent backup while ingest runs: vigil-backup-<UTC timestamp>.age (database, PKI, sealed keys, config, signed manifest), then retention and backup.command.',
+        'An online, consistent backup while ingest runs: vigil-backup-<UTC timestamp>.age (database, PKI, sealed keys, config, signed manifest), then retention and backup.command. Refused on PostgreSQL (storage.url): back it up with pg_basebackup or pg_dump (docs/operations.md).',
       options: [
         ['--out DIR', 'write it here instead of backup.dir (no retention there)'],
         ['--json', 'print the backup as one JSON object'],

@@ -29,7 +29,7 @@ export async function checkReplay(ctx: MessageContext, deps: StepDeps): Promise<
   }
   const fp = ReplayGuard.fingerprint(envelopeNonce(ctx.env));
   for (let waits = 0; ; waits++) {
-    const taken = deps.replay.checkAndAccept(ctx.env.dev, ctx.env.seq, fp);
+    const taken = deps.replay.checkAndAccept(ctx.env.dev, ctx.env.seq, fp, ctx.now - ctx.env.ts);
     if (typeof taken !== 'string') {
       ctx.mark = taken;
       return;

@@ -12,14 +12,7 @@ import {
   totpAt,
 } from '../https-client.ts';
 import type { Lab } from '../lab.ts';
-import {
-  errorOutcome,
-  FULL_ONLY,
-  type Outcome,
-  QUICK_AND_FULL,
-  refusedIf,
-  type Scenario,
-} from '../scenario.ts';
+import { FULL_ONLY, guarded, type Outcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
 
 function scenario(
   s: Omit<Scenario, 'family' | 'run' | 'properties' | 'layers'> &
@@ -33,13 +26,7 @@ function scenario(
     layers: ['api-auth'],
     properties: ['confidentiality', 'integrity'],
     ...rest,
-    run: async (ctx) => {
-      try {
-        return await go(ctx.lab);
-      } catch (err) {
-        return errorOutcome(err);
-      }
-    },
+    run: guarded((ctx) => go(ctx.lab)),
   };
 }
 
@@ -64,6 +51,23 @@ async function signIn(lab: Lab, name: string, password: string, code: string, ad
   return { session: s, login, mfa };
 }
 
+/** The real user signs in from a clean `address` with a fresh TOTP code. */
+async function realSignIn(lab: Lab, user: Awaited<ReturnType<Lab['user']>>, address: string) {
+  await awayFromStepEdge();
+  return signIn(lab, user.name, user.password, totpAt(user.secret, Date.now()), address);
+}
+
+/** One password tried for `username` from `address`, by a client without a session. */
+function loginAttempt(lab: Lab, address: string, username: string, password: string): Promise<ApiResponse> {
+  return apiRequest(lab.target.httpUrl, lab.target.caPem, {
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    localAddress: address,
+    headers: { origin: lab.target.httpUrl, 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+}
+
 const bruteForce = scenario({
   id: 'api.login-bruteforce',
   title: 'Password guessing against one account from one address',
@@ -81,27 +85,16 @@ const bruteForce = scenario({
     const tally: Record<string, number> = {};
     let retryAfter: string | undefined;
     for (let i = 0; i < 30; i++) {
-      const r = await apiRequest(lab.target.httpUrl, lab.target.caPem, {
-        method: 'POST',
-        path: '/api/v1/auth/login',
-        localAddress: attacker,
-        headers: { origin: lab.target.httpUrl, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          username: victim.name,
-          password: `guess-${i}-${randomBytes(4).toString('hex')}`,
-        }),
-      });
+      const r = await loginAttempt(
+        lab,
+        attacker,
+        victim.name,
+        `guess-${i}-${randomBytes(4).toString('hex')}`,
+      );
       tally[show(r)] = (tally[show(r)] ?? 0) + 1;
       retryAfter ??= typeof r.headers['retry-after'] === 'string' ? r.headers['retry-after'] : undefined;
     }
-    await awayFromStepEdge();
-    const real = await signIn(
-      lab,
-      victim.name,
-      victim.password,
-      totpAt(victim.secret, Date.now()),
-      lab.address(11),
-    );
+    const real = await realSignIn(lab, victim, lab.address(11));
     const failedAudit = await audited(lab, 'auth.sign_in_failed', victim.name, since);
     const throttledAudit = await audited(lab, 'auth.throttled', victim.name, since);
     const checked = tally['401 VIGIL_ERR_AUTH'] ?? 0;
@@ -143,36 +136,14 @@ const bruteForceDistributed = scenario({
     await Promise.all(
       addresses.map(async (address) => {
         for (let i = 0; i < 3; i++) {
-          const r = await apiRequest(lab.target.httpUrl, lab.target.caPem, {
-            method: 'POST',
-            path: '/api/v1/auth/login',
-            localAddress: address,
-            headers: { origin: lab.target.httpUrl, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              username: victim.name,
-              password: `guess-${randomBytes(6).toString('hex')}`,
-            }),
-          });
+          const r = await loginAttempt(lab, address, victim.name, `guess-${randomBytes(6).toString('hex')}`);
           tally[show(r)] = (tally[show(r)] ?? 0) + 1;
         }
       }),
     );
     // One more round from the guessing addresses: held back now that the account is under attack.
-    const again = await apiRequest(lab.target.httpUrl, lab.target.caPem, {
-      method: 'POST',
-      path: '/api/v1/auth/login',
-      localAddress: addresses[0] ?? lab.address(100),
-      headers: { origin: lab.target.httpUrl, 'content-type': 'application/json' },
-      body: JSON.stringify({ username: victim.name, password: victim.password }),
-    });
-    await awayFromStepEdge();
-    const real = await signIn(
-      lab,
-      victim.name,
-      victim.password,
-      totpAt(victim.secret, Date.now()),
-      lab.address(200),
-    );
+    const again = await loginAttempt(lab, addresses[0] ?? lab.address(100), victim.name, victim.password);
+    const real = await realSignIn(lab, victim, lab.address(200));
     const underAttack = await audited(lab, 'auth.account_under_attack', victim.name, since);
     const realOk = real.login.status === 200 && real.mfa?.status === 200;
     const ok = (tally['200'] ?? 0) === 0 && realOk && underAttack > 0 && again.status === 429;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { hasTool } from '../capture.ts';
 import type { Lab } from '../lab.ts';
-import { errorOutcome, type Outcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
+import { guarded, type Outcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
 import { shortTlsError } from './unauthorized-mqtt.ts';
 
 /** Runs `openssl s_client` against 127.0.0.1:port with `args`; its output and exit code. */
@@ -126,16 +126,12 @@ const oldVersions: Scenario = {
   properties: ['confidentiality', 'integrity'],
   modes: QUICK_AND_FULL,
   timeoutMs: 120_000,
-  run: async (ctx) => {
-    try {
-      return await attempts(ctx.lab, 'tls-version', [
-        ['TLS 1.0 only', ['-tls1', '-cipher', OLD]],
-        ['TLS 1.1 only', ['-tls1_1', '-cipher', OLD]],
-      ]);
-    } catch (err) {
-      return errorOutcome(err);
-    }
-  },
+  run: guarded(async (ctx) => {
+    return await attempts(ctx.lab, 'tls-version', [
+      ['TLS 1.0 only', ['-tls1', '-cipher', OLD]],
+      ['TLS 1.1 only', ['-tls1_1', '-cipher', OLD]],
+    ]);
+  }),
 };
 
 const weakSuites: Scenario = {
@@ -149,27 +145,23 @@ const weakSuites: Scenario = {
   properties: ['confidentiality', 'integrity'],
   modes: QUICK_AND_FULL,
   timeoutMs: 120_000,
-  run: async (ctx) => {
-    try {
-      return await attempts(ctx.lab, 'tls-suites', [
+  run: guarded(async (ctx) => {
+    return await attempts(ctx.lab, 'tls-suites', [
+      [
+        'ECDHE with CBC (SHA-1, SHA-256)',
         [
-          'ECDHE with CBC (SHA-1, SHA-256)',
-          [
-            '-tls1_2',
-            '-cipher',
-            `ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:${'@SECLEVEL=0'}`,
-          ],
+          '-tls1_2',
+          '-cipher',
+          `ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:${'@SECLEVEL=0'}`,
         ],
-        [
-          'RSA key exchange (no forward secrecy)',
-          ['-tls1_2', '-cipher', 'AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:@SECLEVEL=0'],
-        ],
-        ['NULL encryption and anonymous', ['-tls1_2', '-cipher', 'eNULL:aNULL:@SECLEVEL=0']],
-      ]);
-    } catch (err) {
-      return errorOutcome(err);
-    }
-  },
+      ],
+      [
+        'RSA key exchange (no forward secrecy)',
+        ['-tls1_2', '-cipher', 'AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:@SECLEVEL=0'],
+      ],
+      ['NULL encryption and anonymous', ['-tls1_2', '-cipher', 'eNULL:aNULL:@SECLEVEL=0']],
+    ]);
+  }),
 };
 
 /** A TLS 1.2 connection that asks to renegotiate: the error, or null when the server agreed. */
@@ -216,28 +208,24 @@ const renegotiation: Scenario = {
   properties: ['integrity', 'availability'],
   modes: QUICK_AND_FULL,
   timeoutMs: 60_000,
-  run: async (ctx) => {
-    try {
-      const { lab } = ctx;
-      const device = await lab.device('reneg');
-      const evidence: string[] = [];
-      let ok = true;
-      for (const [name, port] of ports(lab)) {
-        const creds =
-          name === 'MQTT' ? { ca: device.ca, cert: device.cert, key: device.key } : { ca: lab.target.caPem };
-        const err = await renegotiate(port, creds);
-        ok &&= err !== null;
-        evidence.push(`${name}: ${err === null ? 'RENEGOTIATED' : `refused (${shortTlsError(err)})`}`);
-      }
-      return refusedIf(
-        ok,
-        ok ? 'renegotiation refused on both ports' : 'a renegotiation was accepted',
-        evidence,
-      );
-    } catch (err) {
-      return errorOutcome(err);
+  run: guarded(async (ctx) => {
+    const { lab } = ctx;
+    const device = await lab.device('reneg');
+    const evidence: string[] = [];
+    let ok = true;
+    for (const [name, port] of ports(lab)) {
+      const creds =
+        name === 'MQTT' ? { ca: device.ca, cert: device.cert, key: device.key } : { ca: lab.target.caPem };
+      const err = await renegotiate(port, creds);
+      ok &&= err !== null;
+      evidence.push(`${name}: ${err === null ? 'RENEGOTIATED' : `refused (${shortTlsError(err)})`}`);
     }
-  },
+    return refusedIf(
+      ok,
+      ok ? 'renegotiation refused on both ports' : 'a renegotiation was accepted',
+      evidence,
+    );
+  }),
 };
 
 export const DOWNGRADE_SCENARIOS: Scenario[] = [oldVersions, weakSuites, renegotiation];

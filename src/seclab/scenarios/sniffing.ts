@@ -12,7 +12,7 @@ import type { Lab } from '../lab.ts';
 import { poll } from '../lab.ts';
 import { connectMqtt, endClient, subscribeOnce, truckSample } from '../mqtt-tools.ts';
 import { scanFiles } from '../scan-files.ts';
-import { errorOutcome, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
+import { errorOutcome, guarded, QUICK_AND_FULL, refusedIf, type Scenario } from '../scenario.ts';
 import { simSend } from '../sim-send.ts';
 import { fmtBytes } from '../stats.ts';
 
@@ -180,31 +180,27 @@ const brokerViewScenario: Scenario = {
   properties: ['confidentiality'],
   modes: QUICK_AND_FULL,
   timeoutMs: 90_000,
-  run: async (ctx) => {
-    try {
-      const temp = markerTemp();
-      const none = await brokerView(ctx.lab, 'none', temp);
-      const gcm = await brokerView(ctx.lab, 'A256GCM', temp);
-      const ascon = await brokerView(ctx.lab, 'ASCON128', temp);
-      const evidence = [
-        `alg none: marker ${temp.text} ${none.visible > 0 ? 'readable' : 'not found'} (${none.bytes}-byte payload, b = ${none.b}...)`,
-        `A256GCM: marker ${gcm.visible > 0 ? 'READABLE' : 'not found, only ciphertext'} (${gcm.bytes}-byte payload, b = ${gcm.b}...)`,
-        `ASCON128: marker ${ascon.visible > 0 ? 'READABLE' : 'not found, only ciphertext'} (${ascon.bytes}-byte payload, b = ${ascon.b}...)`,
-      ];
-      if (none.visible === 0)
-        return { verdict: 'error', observed: 'the control (alg none) did not show the marker', evidence };
-      const leaked = gcm.visible + ascon.visible;
-      return refusedIf(
-        leaked === 0,
-        leaked === 0
-          ? 'ciphertext only for A256GCM and ASCON128; in clear for alg none, as designed'
-          : 'an AEAD payload was readable at the broker',
-        evidence,
-      );
-    } catch (err) {
-      return errorOutcome(err);
-    }
-  },
+  run: guarded(async (ctx) => {
+    const temp = markerTemp();
+    const none = await brokerView(ctx.lab, 'none', temp);
+    const gcm = await brokerView(ctx.lab, 'A256GCM', temp);
+    const ascon = await brokerView(ctx.lab, 'ASCON128', temp);
+    const evidence = [
+      `alg none: marker ${temp.text} ${none.visible > 0 ? 'readable' : 'not found'} (${none.bytes}-byte payload, b = ${none.b}...)`,
+      `A256GCM: marker ${gcm.visible > 0 ? 'READABLE' : 'not found, only ciphertext'} (${gcm.bytes}-byte payload, b = ${gcm.b}...)`,
+      `ASCON128: marker ${ascon.visible > 0 ? 'READABLE' : 'not found, only ciphertext'} (${ascon.bytes}-byte payload, b = ${ascon.b}...)`,
+    ];
+    if (none.visible === 0)
+      return { verdict: 'error', observed: 'the control (alg none) did not show the marker', evidence };
+    const leaked = gcm.visible + ascon.visible;
+    return refusedIf(
+      leaked === 0,
+      leaked === 0
+        ? 'ciphertext only for A256GCM and ASCON128; in clear for alg none, as designed'
+        : 'an AEAD payload was readable at the broker',
+      evidence,
+    );
+  }),
 };
 
 const SCAN_LIMIT = 2 * 1024 ** 3;
@@ -221,42 +217,38 @@ const atRest: Scenario = {
   properties: ['confidentiality'],
   modes: QUICK_AND_FULL,
   timeoutMs: 120_000,
-  run: async (ctx) => {
-    try {
-      const { lab } = ctx;
-      const device = await lab.device('rest');
-      const temp = markerTemp();
-      const trip = await markedTrip(lab, device, temp.value);
-      const stored = (await lab.target.ctx.store.queryReadings({ deviceId: device.info.id, since: 0 })).some(
-        (r) => r.data.temp_c === temp.value,
-      );
-      // Scanned by a child process: reading the database files here would drop this process's
-      // SQLite locks on them (src/seclab/scan-files.ts).
-      const scan = await scanFiles({
-        dir: lab.target.ctx.paths.dataDir,
-        // The key file is the one thing this attacker does not have.
-        exclude: [lab.target.ctx.paths.masterKey],
-        secrets: { marker: temp.text, 'batch id': trip.batch, token: trip.token },
-        limitBytes: SCAN_LIMIT,
-      });
-      const hits = scan.hits.map((h) => `${h.secret} in ${h.file} (${h.count}x)`);
-      const evidence = [
-        `scanned ${scan.files} files, ${fmtBytes(scan.bytes)} of the data directory (master.key excluded)`,
-        hits.length === 0 ? 'matches: none' : `matches: ${hits.join('; ')}`,
-        `control: the server returns the marker reading: ${stored ? 'yes' : 'NO'}; delivery with the token answered ${trip.delivered}`,
-      ];
-      if (!stored) return { verdict: 'error', observed: 'the marker reading was not stored', evidence };
-      return refusedIf(
-        hits.length === 0,
-        hits.length === 0
-          ? 'nothing readable without the master key'
-          : 'secrets readable in the data directory',
-        evidence,
-      );
-    } catch (err) {
-      return errorOutcome(err);
-    }
-  },
+  run: guarded(async (ctx) => {
+    const { lab } = ctx;
+    const device = await lab.device('rest');
+    const temp = markerTemp();
+    const trip = await markedTrip(lab, device, temp.value);
+    const stored = (await lab.target.ctx.store.queryReadings({ deviceId: device.info.id, since: 0 })).some(
+      (r) => r.data.temp_c === temp.value,
+    );
+    // Scanned by a child process: reading the database files here would drop this process's
+    // SQLite locks on them (src/seclab/scan-files.ts).
+    const scan = await scanFiles({
+      dir: lab.target.ctx.paths.dataDir,
+      // The key file is the one thing this attacker does not have.
+      exclude: [lab.target.ctx.paths.masterKey],
+      secrets: { marker: temp.text, 'batch id': trip.batch, token: trip.token },
+      limitBytes: SCAN_LIMIT,
+    });
+    const hits = scan.hits.map((h) => `${h.secret} in ${h.file} (${h.count}x)`);
+    const evidence = [
+      `scanned ${scan.files} files, ${fmtBytes(scan.bytes)} of the data directory (master.key excluded)`,
+      hits.length === 0 ? 'matches: none' : `matches: ${hits.join('; ')}`,
+      `control: the server returns the marker reading: ${stored ? 'yes' : 'NO'}; delivery with the token answered ${trip.delivered}`,
+    ];
+    if (!stored) return { verdict: 'error', observed: 'the marker reading was not stored', evidence };
+    return refusedIf(
+      hits.length === 0,
+      hits.length === 0
+        ? 'nothing readable without the master key'
+        : 'secrets readable in the data directory',
+      evidence,
+    );
+  }),
 };
 
 export const SNIFFING_SCENARIOS: Scenario[] = [capture, brokerViewScenario, atRest];

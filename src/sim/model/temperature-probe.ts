@@ -8,6 +8,7 @@
 import { chance, clippedGaussian, exponential, forkRng, type Rng, uniform } from '../../random/rng.ts';
 import { clamp, firesWithin, HOUR_MS, MINUTE_MS, ouStep, relax, round, subSteps } from './dynamics.ts';
 import type { DeviceEvent, DoorState, ModelStep, PowerSource } from './events.ts';
+import type { OptionsInput } from './options-input.ts';
 
 export type ProbeKind = 'fridge' | 'freezer' | 'ultra-low';
 
@@ -90,9 +91,7 @@ export interface ProbeOptions {
   sensorNoiseC: number;
 }
 
-export type ProbeOptionsInput = Partial<Omit<ProbeOptions, 'incidents'>> & {
-  incidents?: Partial<ProbeIncidentRates>;
-};
+export type ProbeOptionsInput = OptionsInput<ProbeOptions, 'incidents'>;
 
 export const NO_PROBE_INCIDENTS: ProbeIncidentRates = Object.freeze({
   doorOpenPerHour: 0,

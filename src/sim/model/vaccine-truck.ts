@@ -8,6 +8,7 @@ import { chance, clippedGaussian, exponential, forkRng, type Rng, uniform } from
 import { ambientAt } from './ambient.ts';
 import { clamp, firesWithin, HOUR_MS, MINUTE_MS, ouStep, relax, round, subSteps } from './dynamics.ts';
 import type { DeviceEvent, DoorState, ModelStep, PowerSource } from './events.ts';
+import type { OptionsInput } from './options-input.ts';
 import { positionAt, type Route, reverseRoute } from './routes.ts';
 import { newBatchId, newDeliveryToken } from './shipment-ids.ts';
 
@@ -51,9 +52,7 @@ export interface TruckOptions {
   backupShare: number;
 }
 
-export type TruckOptionsInput = Partial<Omit<TruckOptions, 'incidents'>> & {
-  incidents?: Partial<TruckIncidentRates>;
-};
+export type TruckOptionsInput = OptionsInput<TruckOptions, 'incidents'>;
 
 export const NO_TRUCK_INCIDENTS: TruckIncidentRates = Object.freeze({
   doorOpenPerHour: 0,

@@ -8,6 +8,7 @@
 import { chance, clippedGaussian, exponential, forkRng, pick, type Rng, uniform } from '../../random/rng.ts';
 import { clamp, firesWithin, HOUR_MS, MINUTE_MS, ouStep, round, subSteps } from './dynamics.ts';
 import type { DeviceEvent, ModelStep } from './events.ts';
+import type { OptionsInput } from './options-input.ts';
 
 export type Consciousness = 'A' | 'C' | 'V' | 'P' | 'U';
 
@@ -43,9 +44,7 @@ export interface VitalsOptions {
   batteryDrainPctPerHour: number;
 }
 
-export type VitalsOptionsInput = Partial<Omit<VitalsOptions, 'anomalies'>> & {
-  anomalies?: Partial<VitalsAnomalyRates>;
-};
+export type VitalsOptionsInput = OptionsInput<VitalsOptions, 'anomalies'>;
 
 export const NO_VITALS_ANOMALIES: VitalsAnomalyRates = Object.freeze({
   desaturationPerHour: 0,

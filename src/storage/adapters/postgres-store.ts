@@ -45,6 +45,8 @@ import {
  * writes that read before they write lock what they read (row locks, advisory locks).
  */
 export class PostgresStore implements Store {
+  /** writeBatch judges seqs under the device's row lock (postgres-ingest.ts). */
+  readonly judgesReplay = true;
   readonly #db: PostgresDatabase;
 
   constructor(db: PostgresDatabase) {

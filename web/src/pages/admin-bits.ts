@@ -1,5 +1,7 @@
-import { copyText, h } from '../dom.ts';
+import { api, describeError } from '../api.ts';
+import { copyText, h, replace } from '../dom.ts';
 import { ROLES } from '../types.ts';
+import { confirmDialog, errorBox, loading, toast } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
 
 const ROLE_HELP: Record<string, string> = {
@@ -39,5 +41,52 @@ export function roleSelect(): HTMLSelectElement {
     'select',
     { testid: 'role-select' },
     ROLES.map((r) => h('option', { value: r }, `${r} — ${ROLE_HELP[r]}`)),
+  );
+}
+
+/** Loads a list into `host` (a spinner meanwhile, the reason on failure) and hands it to `render`. */
+export async function loadList<T>(
+  host: HTMLElement,
+  path: string,
+  pick: (answer: Record<string, T[] | undefined>) => T[] | undefined,
+  render: (items: T[]) => void,
+): Promise<void> {
+  replace(host, loading());
+  try {
+    render(pick(await api<Record<string, T[] | undefined>>(path)) ?? []);
+  } catch (err) {
+    replace(host, errorBox(describeError(err)));
+  }
+}
+
+/** A small button that asks first, then runs the request, says so, and reloads. */
+export function confirmedAction(o: {
+  label: string;
+  title: string;
+  text: string;
+  danger: boolean;
+  testid: string;
+  run: () => Promise<unknown>;
+  doneText: string;
+  after: () => void;
+}): HTMLButtonElement {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: o.danger ? 'btn btn-small btn-danger-outline' : 'btn btn-small',
+      testid: o.testid,
+      onclick: async () => {
+        if (!(await confirmDialog(o.title, o.text, o.label, o.danger))) return;
+        try {
+          await o.run();
+          toast(o.doneText, 'ok');
+          o.after();
+        } catch (err) {
+          toast(describeError(err), 'bad');
+        }
+      },
+    },
+    o.label,
   );
 }

@@ -1,22 +1,12 @@
 /** Admin: API tokens for machine clients (create → shown once, list, revoke). */
-import { api, describeError } from '../api.ts';
+import { api } from '../api.ts';
 import { h, replace } from '../dom.ts';
 import { absDate } from '../format.ts';
 import type { ApiTokenView } from '../types.ts';
-import {
-  badge,
-  card,
-  confirmDialog,
-  emptyState,
-  errorBox,
-  field,
-  loading,
-  openDialog,
-  timeAgo,
-  toast,
-} from '../ui/components.ts';
+import { badge, card, emptyState, field, timeAgo } from '../ui/components.ts';
+import { createDialog } from '../ui/create-dialog.ts';
 import { icon } from '../ui/icons.ts';
-import { roleSelect, shownOnce } from './admin-bits.ts';
+import { confirmedAction, loadList, roleSelect, shownOnce } from './admin-bits.ts';
 
 export function tokensTab(host: HTMLElement): void {
   const tableHost = h('div', { class: 'table-host' });
@@ -46,14 +36,8 @@ export function tokensTab(host: HTMLElement): void {
     ),
   );
 
-  async function load(): Promise<void> {
-    replace(tableHost, loading());
-    try {
-      const r = await api<{ tokens: ApiTokenView[] }>('/tokens');
-      render(r.tokens ?? []);
-    } catch (err) {
-      replace(tableHost, errorBox(describeError(err)));
-    }
+  function load(): Promise<void> {
+    return loadList<ApiTokenView>(tableHost, '/tokens', (r) => r.tokens, render);
   }
 
   function render(tokens: ApiTokenView[]): void {
@@ -106,33 +90,16 @@ export function tokensTab(host: HTMLElement): void {
                 'td',
                 { class: 'col-actions' },
                 t.status === 'active'
-                  ? h(
-                      'button',
-                      {
-                        type: 'button',
-                        class: 'btn btn-small btn-danger-outline',
-                        testid: `token-revoke-${t.id}`,
-                        onclick: async () => {
-                          if (
-                            !(await confirmDialog(
-                              `Revoke “${t.label}”?`,
-                              'Clients using it are refused from now on.',
-                              'Revoke',
-                              true,
-                            ))
-                          )
-                            return;
-                          try {
-                            await api(`/tokens/${encodeURIComponent(t.id)}`, { method: 'DELETE' });
-                            toast('Token revoked.', 'ok');
-                            void load();
-                          } catch (err) {
-                            toast(describeError(err), 'bad');
-                          }
-                        },
-                      },
-                      'Revoke',
-                    )
+                  ? confirmedAction({
+                      label: 'Revoke',
+                      title: `Revoke “${t.label}”?`,
+                      text: 'Clients using it are refused from now on.',
+                      danger: true,
+                      testid: `token-revoke-${t.id}`,
+                      run: () => api(`/tokens/${encodeURIComponent(t.id)}`, { method: 'DELETE' }),
+                      doneText: 'Token revoked.',
+                      after: () => void load(),
+                    })
                   : null,
               ),
             ),
@@ -143,72 +110,42 @@ export function tokensTab(host: HTMLElement): void {
   }
 
   async function create(): Promise<void> {
-    await openDialog<boolean>(
+    const label = h('input', {
+      type: 'text',
+      required: true,
+      maxlength: 64,
+      placeholder: 'e.g. prometheus-scraper',
+      testid: 'token-label',
+    });
+    const role = roleSelect();
+    role.value = 'viewer';
+    const days = h(
+      'select',
+      { testid: 'token-ttl' },
+      [7, 30, 90, 180, 365].map((d) => h('option', { value: d }, `${d} days`)),
+    );
+    days.value = '90';
+    await createDialog(
       'Create API token',
-      (close) => {
-        const label = h('input', {
-          type: 'text',
-          required: true,
-          maxlength: 64,
-          placeholder: 'e.g. prometheus-scraper',
-          testid: 'token-label',
-        });
-        const role = roleSelect();
-        role.value = 'viewer';
-        const days = h(
-          'select',
-          { testid: 'token-ttl' },
-          [7, 30, 90, 180, 365].map((d) => h('option', { value: d }, `${d} days`)),
-        );
-        days.value = '90';
-        const err = h('div', { class: 'form-error' });
-        const submit = h(
-          'button',
-          { type: 'submit', class: 'btn btn-primary', form: 'token-form', testid: 'token-submit' },
-          'Create token',
-        );
-        const footer = h(
-          'div',
-          { class: 'row gap' },
-          h('button', { type: 'button', class: 'btn', onclick: () => close(false) }, 'Cancel'),
-          submit,
-        );
-        const form = h(
-          'form',
-          { id: 'token-form', class: 'form', novalidate: true },
-          field('Label', label),
-          field('Role', role),
-          field('Valid for', days),
-          err,
-        );
-        form.addEventListener('submit', async (e) => {
-          e.preventDefault();
-          err.replaceChildren();
-          if (!label.value.trim()) return void err.append(errorBox('Give the token a label.'));
-          submit.disabled = true;
-          try {
-            const r = await api<{ token?: string | ApiTokenView; secret?: string }>('/tokens', {
-              method: 'POST',
-              body: { label: label.value.trim(), role: role.value, ttlDays: Number(days.value) },
-            });
-            const secret = typeof r.token === 'string' ? r.token : (r.secret ?? '');
-            replace(
-              form,
-              h('p', null, `Token “${label.value.trim()}” (${role.value}) created.`),
-              shownOnce('Bearer token', secret, 'token-secret'),
-            );
-            replace(
-              footer,
-              h('button', { type: 'button', class: 'btn btn-primary', onclick: () => close(true) }, 'Done'),
-            );
-            void load();
-          } catch (ex) {
-            submit.disabled = false;
-            err.append(errorBox(describeError(ex)));
-          }
-        });
-        setTimeout(() => label.focus(), 0);
-        return { body: form, footer };
+      {
+        formId: 'token-form',
+        submitLabel: 'Create token',
+        submitTestid: 'token-submit',
+        fields: [field('Label', label), field('Role', role), field('Valid for', days)],
+        focus: label,
+        invalid: () => (label.value.trim() ? null : 'Give the token a label.'),
+        send: async () => {
+          const r = await api<{ token?: string | ApiTokenView; secret?: string }>('/tokens', {
+            method: 'POST',
+            body: { label: label.value.trim(), role: role.value, ttlDays: Number(days.value) },
+          });
+          const secret = typeof r.token === 'string' ? r.token : (r.secret ?? '');
+          return [
+            h('p', null, `Token “${label.value.trim()}” (${role.value}) created.`),
+            shownOnce('Bearer token', secret, 'token-secret'),
+          ];
+        },
+        after: () => void load(),
       },
       { testid: 'token-dialog' },
     );

@@ -1,22 +1,12 @@
 /** Admin: users (add with a role → one-time password shown once, disable, enable, reset MFA, end sessions). */
-import { api, describeError } from '../api.ts';
+import { api } from '../api.ts';
 import type { AppContext } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import type { UserView } from '../types.ts';
-import {
-  badge,
-  card,
-  confirmDialog,
-  emptyState,
-  errorBox,
-  field,
-  loading,
-  openDialog,
-  timeAgo,
-  toast,
-} from '../ui/components.ts';
+import { badge, card, emptyState, field, timeAgo } from '../ui/components.ts';
+import { createDialog } from '../ui/create-dialog.ts';
 import { icon } from '../ui/icons.ts';
-import { roleSelect, shownOnce } from './admin-bits.ts';
+import { confirmedAction, loadList, roleSelect, shownOnce } from './admin-bits.ts';
 
 export function usersTab(host: HTMLElement, ctx: AppContext): void {
   const tableHost = h('div', { class: 'table-host' });
@@ -28,14 +18,8 @@ export function usersTab(host: HTMLElement, ctx: AppContext): void {
   );
   replace(host, card('Users', tableHost, { actions: addBtn }));
 
-  async function load(): Promise<void> {
-    replace(tableHost, loading());
-    try {
-      const r = await api<{ users: UserView[] }>('/users');
-      render(r.users ?? []);
-    } catch (err) {
-      replace(tableHost, errorBox(describeError(err)));
-    }
+  function load(): Promise<void> {
+    return loadList<UserView>(tableHost, '/users', (r) => r.users, render);
   }
 
   function render(users: UserView[]): void {
@@ -150,95 +134,60 @@ export function usersTab(host: HTMLElement, ctx: AppContext): void {
     danger: boolean,
     testid: string,
   ) {
-    return h(
-      'button',
-      {
-        type: 'button',
-        class: danger ? 'btn btn-small btn-danger-outline' : 'btn btn-small',
-        testid,
-        onclick: async () => {
-          if (!(await confirmDialog(title, text, label, danger))) return;
-          try {
-            await api(path, { method, body: method === 'POST' ? {} : undefined });
-            toast(`${label}: done.`, 'ok');
-            void load();
-          } catch (err) {
-            toast(describeError(err), 'bad');
-          }
-        },
-      },
+    return confirmedAction({
       label,
-    );
+      title,
+      text,
+      danger,
+      testid,
+      run: () => api(path, { method, body: method === 'POST' ? {} : undefined }),
+      doneText: `${label}: done.`,
+      after: () => void load(),
+    });
   }
 
   async function addUser(): Promise<void> {
-    await openDialog<boolean>(
+    const name = h('input', {
+      type: 'text',
+      autocomplete: 'off',
+      autocapitalize: 'none',
+      spellcheck: 'false',
+      pattern: '[a-z][a-z0-9._-]{2,31}',
+      required: true,
+      testid: 'user-name',
+    });
+    const role = roleSelect();
+    role.value = 'viewer';
+    await createDialog(
       'Add user',
-      (close) => {
-        const name = h('input', {
-          type: 'text',
-          autocomplete: 'off',
-          autocapitalize: 'none',
-          spellcheck: 'false',
-          pattern: '[a-z][a-z0-9._-]{2,31}',
-          required: true,
-          testid: 'user-name',
-        });
-        const role = roleSelect();
-        role.value = 'viewer';
-        const err = h('div', { class: 'form-error' });
-        const submit = h(
-          'button',
-          { type: 'submit', class: 'btn btn-primary', form: 'user-form', testid: 'user-submit' },
-          'Create user',
-        );
-        const footer = h(
-          'div',
-          { class: 'row gap' },
-          h('button', { type: 'button', class: 'btn', onclick: () => close(false) }, 'Cancel'),
-          submit,
-        );
-        const form = h(
-          'form',
-          { id: 'user-form', class: 'form', novalidate: true },
+      {
+        formId: 'user-form',
+        submitLabel: 'Create user',
+        submitTestid: 'user-submit',
+        fields: [
           field('User name', name, 'Lower-case letters, digits, dot, dash, underscore; 3 to 32 characters.'),
           field('Role', role),
-          err,
-        );
-        form.addEventListener('submit', async (e) => {
-          e.preventDefault();
-          err.replaceChildren();
-          if (!/^[a-z][a-z0-9._-]{2,31}$/.test(name.value))
-            return void err.append(
-              errorBox('Check the user name: lower-case, 3 to 32 characters, starting with a letter.'),
-            );
-          submit.disabled = true;
-          try {
-            const r = await api<{ user?: UserView; oneTimePassword: string }>('/users', {
-              method: 'POST',
-              body: { name: name.value, role: role.value },
-            });
-            replace(
-              form,
-              h(
-                'p',
-                null,
-                `User ${name.value} (${role.value}) created. Give them this one-time password over a separate channel. They choose their own password and enrol TOTP at first sign-in.`,
-              ),
-              shownOnce('One-time password', r.oneTimePassword, 'user-otp'),
-            );
-            replace(
-              footer,
-              h('button', { type: 'button', class: 'btn btn-primary', onclick: () => close(true) }, 'Done'),
-            );
-            void load();
-          } catch (ex) {
-            submit.disabled = false;
-            err.append(errorBox(describeError(ex)));
-          }
-        });
-        setTimeout(() => name.focus(), 0);
-        return { body: form, footer };
+        ],
+        focus: name,
+        invalid: () =>
+          /^[a-z][a-z0-9._-]{2,31}$/.test(name.value)
+            ? null
+            : 'Check the user name: lower-case, 3 to 32 characters, starting with a letter.',
+        send: async () => {
+          const r = await api<{ user?: UserView; oneTimePassword: string }>('/users', {
+            method: 'POST',
+            body: { name: name.value, role: role.value },
+          });
+          return [
+            h(
+              'p',
+              null,
+              `User ${name.value} (${role.value}) created. Give them this one-time password over a separate channel. They choose their own password and enrol TOTP at first sign-in.`,
+            ),
+            shownOnce('One-time password', r.oneTimePassword, 'user-otp'),
+          ];
+        },
+        after: () => void load(),
       },
       { testid: 'user-dialog' },
     );

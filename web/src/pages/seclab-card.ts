@@ -7,34 +7,9 @@ import { api, describeError } from '../api.ts';
 import type { AppContext } from '../context.ts';
 import { h, replace } from '../dom.ts';
 import { absTime, duration } from '../format.ts';
+import type { SeclabRunView, SeclabStateView } from '../types.ts';
 import { badge, card, emptyState, errorBox, type Tone, toast } from '../ui/components.ts';
 import { icon } from '../ui/icons.ts';
-
-interface RunView {
-  id: string;
-  mode: 'quick' | 'full';
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  target: 'throwaway' | 'data-dir';
-  summary: {
-    scenarios: number;
-    refused: number;
-    gotThrough: number;
-    degraded: number;
-    skipped: number;
-    errors: number;
-    worstDegradation: { id: string; p99Ratio: number; successRate: number } | null;
-  };
-  notable: { id: string; verdict: string; observed: string }[];
-  families: string[];
-  files: { report: string; json: string };
-}
-
-interface SeclabState {
-  latest: RunView | null;
-  running: { id: string; startedAt: string } | null;
-}
 
 const VERDICT_TONE: Record<string, Tone> = {
   'got through': 'bad',
@@ -44,7 +19,7 @@ const VERDICT_TONE: Record<string, Tone> = {
   refused: 'ok',
 };
 
-function counts(r: RunView): HTMLElement {
+function counts(r: SeclabRunView): HTMLElement {
   const s = r.summary;
   const cell = (label: string, n: number, tone: Tone, testid: string) =>
     h(
@@ -63,7 +38,7 @@ function counts(r: RunView): HTMLElement {
   );
 }
 
-function lastRun(r: RunView): HTMLElement[] {
+function lastRun(r: SeclabRunView): HTMLElement[] {
   const s = r.summary;
   const headline =
     s.gotThrough > 0
@@ -133,7 +108,7 @@ export function seclabCard(ctx: AppContext): { el: HTMLElement; stop: () => void
   let stopped = false;
   let starting = false;
 
-  function render(s: SeclabState | null, err: unknown): void {
+  function render(s: SeclabStateView | null, err: unknown): void {
     const canRun = ctx.can('seclab.run');
     replace(
       actions,
@@ -176,10 +151,10 @@ export function seclabCard(ctx: AppContext): { el: HTMLElement; stop: () => void
   }
 
   async function refresh(): Promise<void> {
-    let state: SeclabState | null = null;
+    let state: SeclabStateView | null = null;
     let err: unknown = null;
     try {
-      state = await api<SeclabState>('/seclab');
+      state = await api<SeclabStateView>('/seclab');
     } catch (e) {
       err = e;
     }
