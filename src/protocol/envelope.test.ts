@@ -243,6 +243,42 @@ describe('envelope v1', () => {
     }
   });
 
+  it("gives the canonical layout the strict reader's verdict on every field, valid or not", () => {
+    const env = seal('A256GCM');
+    const canonical = serializeEnvelope(env);
+    /** The parse result or the refusal (code and message) of one text. */
+    const outcome = (text: string) => {
+      try {
+        return JSON.stringify(parseEnvelope(text));
+      } catch (e) {
+        return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+      }
+    };
+    const member = (name: string, raw: string) => {
+      const re = new RegExp(`"${name}":("[^"]*"|[0-9]+)`);
+      assert.match(canonical, re);
+      return canonical.replace(re, `"${name}":${raw}`);
+    };
+    const variants = [
+      canonical,
+      ...['""', '"Truck-0001"', '"truck_0001"', '"t"', '"truck-0001x"'].map((v) => member('dev', v)),
+      ...['seq', 'ts', 'kid'].flatMap((k) =>
+        ['0', '1', '01', '00', '-1', '1a', '1.5', '123456789012345678901', '9007199254740991'].map((v) =>
+          member(k, v),
+        ),
+      ),
+      ...['""', '"a256gcm"', '"A256-GCM"', '"ASCON128"', '"none"'].map((v) => member('alg', v)),
+      ...['n', 'b', 'mac'].flatMap((k) =>
+        ['""', '"AAAA+A"', '"AAAA/A"', '"AAAA="', '"AAAAAAAAAAAAAAAA"', '"A"'].map((v) => member(k, v)),
+      ),
+    ];
+    for (const text of variants) {
+      // A trailing space is valid JSON the canonical form never has: it takes the strict reader.
+      assert.equal(outcome(text), outcome(`${text} `), text.slice(0, 80));
+    }
+    assert.ok(!outcome(member('seq', '01')).startsWith('{'), 'a leading zero is refused');
+  });
+
   it('checks the MAC and decrypts the text an envelope holds now, never bytes decoded before it changed', () => {
     const s = secret.toString('hex');
     const a = parseEnvelope(serializeEnvelope(seal('A256GCM', '{"samples":[1]}')));
@@ -255,6 +291,15 @@ describe('envelope v1', () => {
     assert.equal(verifyEnvelopeMac(swapped, 'telemetry', keys.mac), false);
     assert.equal(openEnvelope(swapped, 'telemetry', keys.enc).toString(), '{"samples":[2]}');
     assert.equal(receive(serializeEnvelope(swapped), 'telemetry', s), 'VIGIL_ERR_MAC_INVALID');
+    // n swapped after parsing: the nonce read is the new one, so the tag no longer matches.
+    const c = parseEnvelope(serializeEnvelope(seal('A256GCM', '{"samples":[3]}')));
+    const n2 = b64uEncode(Buffer.alloc(12, 0x5a));
+    const renonced = Object.assign(c, { n: n2 });
+    assert.deepEqual(envelopeNonce(renonced), Buffer.alloc(12, 0x5a));
+    assert.throws(
+      () => openEnvelope(renonced, 'telemetry', keys.enc),
+      (e) => isVigilError(e, 'VIGIL_ERR_DECRYPT'),
+    );
   });
 });
 
