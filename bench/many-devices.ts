@@ -2,7 +2,7 @@ import { provisionFleet } from './fleet.ts';
 import type { LoadDevice } from './load-types.ts';
 import { median } from './stats.ts';
 import { startVigilFixture } from './vigil-fixture.ts';
-import { runVigilOnce, SeqCursor, type W1Options, type W1Run } from './w1-throughput.ts';
+import { runRawOnce, runVigilOnce, SeqCursor, type W1Options, type W1Run } from './w1-throughput.ts';
 
 export interface ManyOptions {
   /** Devices of the many-devices side, one client and one message in flight each. */
@@ -22,19 +22,28 @@ export interface ManyResult {
   devices: number;
   clients: number;
   window: number;
-  /** Per round: the W1-shaped run and the many-devices run, in the order they ran. */
-  rounds: { few: W1Run; many: W1Run }[];
+  /**
+   * Per round: the W1-shaped run and the many-devices run on Vigil, and the same two shapes on
+   * raw Aedes (the W1 baseline: TLS and MQTT only) with the same clients and certificates.
+   */
+  rounds: { few: W1Run; many: W1Run; rawFew: W1Run; rawMany: W1Run }[];
   fewRate: number;
   manyRate: number;
   /** many / few. */
   ratio: number;
+  /** The same ratio on raw Aedes: what TLS and MQTT alone lose to one message per connection. */
+  rawFewRate: number;
+  rawManyRate: number;
+  rawRatio: number;
 }
 
 /**
  * Many slow devices against a few fast ones, with the same messages in flight in total: on one
  * Vigil instance, `clients` x `window` (the W1 shape) and `devices` x 1, alternating within each
  * round; each figure is the median of its rounds. The many-devices side is what a fleet looks
- * like: every message of a commit from a different device.
+ * like: every message of a commit from a different device. The same two shapes against raw Aedes
+ * (TLS and MQTT only, bench/raw-aedes.ts) show what one message per connection costs before any
+ * of Vigil's own work.
  */
 export async function runMany(o: ManyOptions, log: (s: string) => void): Promise<ManyResult> {
   let few: LoadDevice[] = [];
@@ -85,23 +94,45 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
       const runFew = () => runVigilOnce(fx, few, fewCursor, base);
       const runMany = () =>
         runVigilOnce(fx, many, manyCursor, { ...base, window: 1, poolPerClient: o.poolPerDevice });
+      const runRawFew = () => runRawOnce(fx, few, base);
+      const runRawMany = () => runRawOnce(fx, many, { ...base, window: 1, poolPerClient: o.poolPerDevice });
+      // Alternating within a round (Vigil first in even rounds, raw Aedes first in odd ones), so a
+      // load burst of the shared machine lands on each side in turn.
+      const vigilPair = async () => {
+        if (i % 2 === 0) {
+          const f = await runFew();
+          return { f, m: await runMany() };
+        }
+        const m = await runMany();
+        return { f: await runFew(), m };
+      };
+      const rawPair = async () => {
+        const rawFew = await runRawFew();
+        return { rawFew, rawMany: await runRawMany() };
+      };
       let f: W1Run;
       let m: W1Run;
+      let rawFew: W1Run;
+      let rawMany: W1Run;
       if (i % 2 === 0) {
-        f = await runFew();
-        m = await runMany();
+        ({ f, m } = await vigilPair());
+        ({ rawFew, rawMany } = await rawPair());
       } else {
-        m = await runMany();
-        f = await runFew();
+        ({ rawFew, rawMany } = await rawPair());
+        ({ f, m } = await vigilPair());
       }
       log(
         `  round ${i + 1}/${o.rounds}: ${o.clients}x${o.window} ${f.ackRate.toFixed(0)} msg/s, ` +
-          `${o.devices}x1 ${m.ackRate.toFixed(0)} msg/s (${m.pipeline?.messagesPerCommit.toFixed(1)} msg/commit)`,
+          `${o.devices}x1 ${m.ackRate.toFixed(0)} msg/s (${m.pipeline?.messagesPerCommit.toFixed(1)} msg/commit); ` +
+          `raw Aedes ${rawFew.ackRate.toFixed(0)} / ${rawMany.ackRate.toFixed(0)} msg/s`,
       );
-      rounds.push({ few: f, many: m });
+      rounds.push({ few: f, many: m, rawFew, rawMany });
     }
-    const fewRate = median(rounds.map((r) => r.few.ackRate));
-    const manyRate = median(rounds.map((r) => r.many.ackRate));
+    const med = (pick: (r: ManyResult['rounds'][number]) => W1Run) => median(rounds.map((r) => pick(r).ackRate));
+    const fewRate = med((r) => r.few);
+    const manyRate = med((r) => r.many);
+    const rawFewRate = med((r) => r.rawFew);
+    const rawManyRate = med((r) => r.rawMany);
     return {
       devices: o.devices,
       clients: o.clients,
@@ -110,6 +141,9 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
       fewRate,
       manyRate,
       ratio: manyRate / fewRate,
+      rawFewRate,
+      rawManyRate,
+      rawRatio: rawManyRate / rawFewRate,
     };
   } finally {
     await fx.destroy();

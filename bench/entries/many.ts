@@ -10,7 +10,7 @@ const DEVICES = 1000;
 
 export const entry: BenchEntry<ManyResult> = {
   id: 'many',
-  title: `many devices: ${DEVICES} clients x 1 in flight vs 4 x 64, on one Vigil instance`,
+  title: `many devices: ${DEVICES} clients x 1 in flight vs 4 x 64, on one Vigil instance and on raw Aedes`,
   order: 25,
   inDefault: true,
   extraTimeMs: () => 120_000,
@@ -44,6 +44,15 @@ export const entry: BenchEntry<ManyResult> = {
       target: `>= ${TARGET.toFixed(2)}x`,
       status: r ? atLeast(r.ratio, TARGET) : 'ERROR',
     },
+    {
+      id: 'many-raw',
+      workload: `Many devices on raw Aedes: ${DEVICES}x1 vs 4x64`,
+      baseline: r ? `4x64 ${fmtNum(r.rawFewRate)}/s` : '-',
+      measured: r ? `${fmtNum(r.rawManyRate)}/s` : '-',
+      result: r ? fmtRatio(r.rawRatio) : '-',
+      target: '-',
+      status: 'info',
+    },
   ],
   details: (r) =>
     [
@@ -64,6 +73,8 @@ export const entry: BenchEntry<ManyResult> = {
             [
               [`${r.clients}x${r.window}`, round.few],
               [`${r.devices}x1`, round.many],
+              [`${r.clients}x${r.window} raw Aedes`, round.rawFew],
+              [`${r.devices}x1 raw Aedes`, round.rawMany],
             ] as const
           ).map(([shape, x]) => [
             String(i + 1),
