@@ -128,7 +128,8 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
       );
       rounds.push({ few: f, many: m, rawFew, rawMany });
     }
-    const med = (pick: (r: ManyResult['rounds'][number]) => W1Run) => median(rounds.map((r) => pick(r).ackRate));
+    const med = (pick: (r: ManyResult['rounds'][number]) => W1Run) =>
+      median(rounds.map((r) => pick(r).ackRate));
     const fewRate = med((r) => r.few);
     const manyRate = med((r) => r.many);
     const rawFewRate = med((r) => r.rawFew);
