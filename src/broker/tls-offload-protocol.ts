@@ -1,0 +1,145 @@
+/**
+ * The wire between the broker's main thread and its TLS offload workers (tls-offload-pool.ts,
+ * tls-offload-worker.ts). Everything that happens to connections during one event-loop turn goes
+ * in one message over the worker's one MessagePort: a list of events plus one transferred buffer
+ * holding every data chunk of the turn. The per-message cost of crossing threads (a
+ * `postMessage`, a structured clone, a wake-up) is thus paid once per turn, not once per chunk.
+ */
+import type tls from 'node:tls';
+
+/** Worker → main: a TCP connection was accepted; may it go on? (`[OP_ACCEPT, id, address]`). */
+export const OP_ACCEPT = 1;
+/** Worker → main: the handshake failed (`[OP_TLS_ERROR, id, err.code, authorizationError]`). */
+export const OP_TLS_ERROR = 2;
+/** Worker → main: handshake done (`[OP_SECURE, id, authorized, subject CN, serialNumber]`). */
+export const OP_SECURE = 3;
+/** Both ways: bytes (`[OP_DATA, id, offset, length]` into the batch's buffer). */
+export const OP_DATA = 4;
+/** Both ways: the sender's side ended (FIN received by the worker, or `end()` on the main side). */
+export const OP_END = 5;
+/** Worker → main: the socket closed. Main → worker: destroy it (also a refused admission). */
+export const OP_CLOSE = 6;
+/** Main → worker: the connection was admitted, start the TLS handshake. */
+export const OP_ADMIT = 7;
+/** Main → worker: stop / restart reading this socket (the main side's read buffer is full). */
+export const OP_PAUSE = 8;
+export const OP_RESUME = 9;
+/** Worker → main: the socket's write buffer is beyond the bound / has drained. */
+export const OP_BLOCKED = 10;
+export const OP_DRAINED = 11;
+
+/** One connection event; the first element is the op, the second the worker's connection id. */
+export type OffloadEvent =
+  | [op: typeof OP_ACCEPT, id: number, address: string]
+  | [op: typeof OP_TLS_ERROR, id: number, errorCode: string | null, authorizationError: string | null]
+  | [op: typeof OP_SECURE, id: number, authorized: boolean, cn: unknown, serialNumber: string | null]
+  | [op: typeof OP_DATA, id: number, offset: number, length: number]
+  | [
+      op:
+        | typeof OP_END
+        | typeof OP_CLOSE
+        | typeof OP_ADMIT
+        | typeof OP_PAUSE
+        | typeof OP_RESUME
+        | typeof OP_BLOCKED
+        | typeof OP_DRAINED,
+      id: number,
+    ];
+
+/** A turn's events and the bytes their OP_DATA entries point into. */
+export interface OffloadBatch {
+  kind: 'batch';
+  ev: OffloadEvent[];
+  buf: ArrayBuffer | null;
+}
+
+/** Worker → main, besides batches. */
+export type WorkerControl =
+  | OffloadBatch
+  | { kind: 'listening'; port: number }
+  | { kind: 'listenError'; code: string | undefined; message: string }
+  /** accept() failed (EMFILE/ENFILE: libuv dropped the pending connection itself). */
+  | { kind: 'acceptError'; code: string | undefined; message: string };
+
+/** Main → worker, besides batches. */
+export type MainControl =
+  | OffloadBatch
+  /** New server certificate, key, CAs or CRL for future handshakes (server-tls.ts). */
+  | { kind: 'context'; options: tls.SecureContextOptions }
+  /** Stop listening and close every connection; the worker then exits. */
+  | { kind: 'close' };
+
+/** What a worker starts with (`workerData`). */
+export interface OffloadWorkerData {
+  host: string;
+  port: number;
+  /** brokerSecureContext(...) at start; plain strings and numbers, so it clones. */
+  secure: tls.SecureContextOptions;
+  handshakeTimeoutMs: number;
+  /** Bytes queued in a socket beyond which the worker reports OP_BLOCKED. */
+  writeBound: number;
+}
+
+/** Flush early once a turn has gathered this much data, to bound the copy. */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Gathers one side's events of an event-loop turn and posts them as one {@link OffloadBatch}
+ * (on `setImmediate`, after the turn's I/O callbacks). Data chunks are copied into one fresh
+ * buffer that is transferred, not cloned; a chunk's own memory may be shared (Node's pooled
+ * buffers), so it is never transferred itself.
+ */
+export class OffloadBatcher {
+  readonly #post: (msg: OffloadBatch, transfer: ArrayBuffer[]) => void;
+  #events: OffloadEvent[] = [];
+  #chunks: Uint8Array[] = [];
+  #bytes = 0;
+  #scheduled = false;
+
+  constructor(post: (msg: OffloadBatch, transfer: ArrayBuffer[]) => void) {
+    this.#post = post;
+  }
+
+  event(ev: OffloadEvent): void {
+    this.#events.push(ev);
+    this.#schedule();
+  }
+
+  data(id: number, chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#events.push([OP_DATA, id, this.#bytes, chunk.length]);
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+    if (this.#bytes >= MAX_BATCH_BYTES) this.flush();
+    else this.#schedule();
+  }
+
+  /** Posts what was gathered (nothing when empty). */
+  flush(): void {
+    if (this.#events.length === 0) return;
+    let buf: ArrayBuffer | null = null;
+    if (this.#bytes > 0) {
+      const all = new Uint8Array(this.#bytes);
+      let at = 0;
+      for (const c of this.#chunks) {
+        all.set(c, at);
+        at += c.length;
+      }
+      buf = all.buffer;
+    }
+    const ev = this.#events;
+    this.#events = [];
+    this.#chunks = [];
+    this.#bytes = 0;
+    this.#post({ kind: 'batch', ev, buf }, buf ? [buf] : []);
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.flush();
+    });
+  }
+}

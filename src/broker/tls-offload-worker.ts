@@ -1,0 +1,172 @@
+/**
+ * A TLS offload worker of the embedded broker (tls-offload-pool.ts starts it). It listens on the
+ * MQTT port with SO_REUSEPORT beside its siblings (the kernel spreads connections), asks the main
+ * thread to admit each TCP connection (the connection caps live there), runs the TLS handshake
+ * with the broker's secure context and relays the plaintext both ways in per-turn batches
+ * (tls-offload-protocol.ts). MQTT and every broker rule stay on the main thread.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { parentPort, workerData } from 'node:worker_threads';
+import { swapSecureContext } from './server-tls.ts';
+import {
+  type MainControl,
+  OP_ACCEPT,
+  OP_ADMIT,
+  OP_BLOCKED,
+  OP_CLOSE,
+  OP_DATA,
+  OP_DRAINED,
+  OP_END,
+  OP_PAUSE,
+  OP_RESUME,
+  OP_SECURE,
+  OP_TLS_ERROR,
+  OffloadBatcher,
+  type OffloadEvent,
+  type OffloadWorkerData,
+  type WorkerControl,
+} from './tls-offload-protocol.ts';
+
+if (!parentPort) throw new Error('tls-offload-worker.ts runs as a worker thread');
+const port = parentPort;
+const data = workerData as OffloadWorkerData;
+const post = (msg: WorkerControl, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+const out = new OffloadBatcher(post);
+
+interface Conn {
+  raw: net.Socket;
+  tls?: tls.TLSSocket;
+  blocked: boolean;
+}
+const conns = new Map<number, Conn>();
+const idOf = new WeakMap<net.Socket, number>();
+let nextId = 1;
+let closing = false;
+
+const tlsServer = tls.createServer({
+  ...data.secure,
+  requestCert: true,
+  rejectUnauthorized: true,
+  handshakeTimeout: data.handshakeTimeoutMs,
+});
+tlsServer.on('secureConnection', onSecure);
+tlsServer.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
+  const id = idOfTls(socket);
+  const why = socket.authorizationError as unknown;
+  if (id !== undefined) out.event([OP_TLS_ERROR, id, err.code ?? null, typeof why === 'string' ? why : null]);
+  socket.destroy();
+});
+
+// Like the in-process listener, this one never hands a plain-TCP stream to anything but TLS.
+const server = net.createServer({ noDelay: true }, onTcp);
+server.on('error', (err: Error & { code?: string }) => {
+  if (!server.listening) post({ kind: 'listenError', code: err.code, message: err.message });
+  else post({ kind: 'acceptError', code: err.code, message: err.message });
+});
+server.listen({ host: data.host, port: data.port, reusePort: true }, () => {
+  post({ kind: 'listening', port: (server.address() as net.AddressInfo).port });
+});
+
+function idOfTls(socket: tls.TLSSocket): number | undefined {
+  // Node keeps the wrapped TCP socket as `_parent` (as embedded-broker.ts reads it).
+  const parent = (socket as unknown as { _parent?: net.Socket })._parent;
+  return parent ? idOf.get(parent) : undefined;
+}
+
+function onTcp(raw: net.Socket): void {
+  raw.on('error', () => {}); // the handshake's failure is reported through tlsClientError
+  if (closing) {
+    raw.destroy();
+    return;
+  }
+  const id = nextId++;
+  conns.set(id, { raw, blocked: false });
+  idOf.set(raw, id);
+  raw.once('close', () => gone(id));
+  out.event([OP_ACCEPT, id, raw.remoteAddress ?? '']);
+}
+
+/** Frees a connection once, whichever of its sockets closes first, and tells the main thread. */
+function gone(id: number): void {
+  const c = conns.get(id);
+  if (!c) return;
+  conns.delete(id);
+  c.tls?.destroy();
+  c.raw.destroy();
+  out.event([OP_CLOSE, id]);
+}
+
+function onSecure(socket: tls.TLSSocket): void {
+  const id = idOfTls(socket);
+  const c = id === undefined ? undefined : conns.get(id);
+  if (id === undefined || !c) {
+    socket.destroy();
+    return;
+  }
+  c.tls = socket;
+  socket.on('error', () => {}); // a reset ends in 'close', which is relayed
+  socket.once('close', () => gone(id));
+  const cert = socket.getPeerCertificate();
+  out.event([OP_SECURE, id, socket.authorized, cert?.subject?.CN as unknown, cert?.serialNumber ?? null]);
+  socket.on('data', (chunk: Buffer) => out.data(id, chunk));
+  socket.on('end', () => out.event([OP_END, id]));
+}
+
+function onMain(ev: OffloadEvent, buf: Buffer | null): void {
+  const c = conns.get(ev[1]);
+  if (!c) return; // already closed here; its OP_CLOSE is on its way
+  switch (ev[0]) {
+    case OP_ADMIT:
+      if (!c.raw.destroyed) tlsServer.emit('connection', c.raw);
+      return;
+    case OP_DATA:
+      if (buf) write(ev[1], c, buf.subarray(ev[2], ev[2] + ev[3]));
+      return;
+    case OP_END:
+      (c.tls ?? c.raw).end();
+      return;
+    case OP_CLOSE:
+      gone(ev[1]);
+      return;
+    case OP_PAUSE:
+      c.tls?.pause();
+      return;
+    case OP_RESUME:
+      c.tls?.resume();
+      return;
+  }
+}
+
+function write(id: number, c: Conn, bytes: Buffer): void {
+  const s = c.tls;
+  if (!s || s.destroyed) return;
+  s.write(bytes);
+  // The main side holds its writer back while this socket's queue is beyond the bound, as the
+  // in-process socket does (write() returning false, then 'drain').
+  if (!c.blocked && s.writableLength > data.writeBound) {
+    c.blocked = true;
+    out.event([OP_BLOCKED, id]);
+    s.once('drain', () => {
+      c.blocked = false;
+      if (conns.has(id)) out.event([OP_DRAINED, id]);
+    });
+  }
+}
+
+port.on('message', (msg: MainControl) => {
+  if (msg.kind === 'batch') {
+    const buf = msg.buf ? Buffer.from(msg.buf) : null;
+    for (const ev of msg.ev) onMain(ev, buf);
+    return;
+  }
+  if (msg.kind === 'context') {
+    swapSecureContext(tlsServer, msg.options);
+    return;
+  }
+  closing = true;
+  server.close();
+  for (const id of [...conns.keys()]) gone(id);
+  out.flush();
+  port.close();
+});
