@@ -1,6 +1,6 @@
 import net from 'node:net';
-import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { type ConnectionGate, isDescriptorExhaustion, normalizeAddress } from '../net/connection-gate.ts';
@@ -65,7 +65,8 @@ export class BrokerListener {
         hooks: {
           admit: (s) => this.#o.gate.admit(s) === null,
           tlsClientError: (s, code, why) => this.#tlsFailure(s, code === null ? {} : { code }, why),
-          secure: (s) => this.#secure(s, s.authorized, () => s.peer ?? { cn: undefined, serialNumber: undefined }),
+          secure: (s) =>
+            this.#secure(s, s.authorized, () => s.peer ?? { cn: undefined, serialNumber: undefined }),
           acceptError: (err) => this.#onListenerError(err),
         },
       });
@@ -137,7 +138,11 @@ export class BrokerListener {
     // EMFILE reserve), so nothing here retries; count it (the logger summarises repeats).
     if (isDescriptorExhaustion(err)) {
       this.acceptErrors++;
-      this.#o.emit({ code: 'VIGIL_ERR_CONNECTION_LIMIT', reason: 'fd_exhausted', detail: { errno: 'EMFILE' } });
+      this.#o.emit({
+        code: 'VIGIL_ERR_CONNECTION_LIMIT',
+        reason: 'fd_exhausted',
+        detail: { errno: 'EMFILE' },
+      });
       return;
     }
     this.#o.log.error({ err }, 'listener error');

@@ -3,6 +3,9 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import {
   type MainControl,
+  type OffloadBatch,
+  OffloadBatcher,
+  type OffloadWorkerData,
   OP_ACCEPT,
   OP_ADMIT,
   OP_BLOCKED,
@@ -14,9 +17,6 @@ import {
   OP_RESUME,
   OP_SECURE,
   OP_TLS_ERROR,
-  type OffloadBatch,
-  OffloadBatcher,
-  type OffloadWorkerData,
   type WorkerControl,
 } from './tls-offload-protocol.ts';
 import { type OffloadLink, OffloadSocket } from './tls-offload-socket.ts';

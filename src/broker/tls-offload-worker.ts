@@ -11,6 +11,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { swapSecureContext } from './server-tls.ts';
 import {
   type MainControl,
+  OffloadBatcher,
+  type OffloadEvent,
+  type OffloadWorkerData,
   OP_ACCEPT,
   OP_ADMIT,
   OP_BLOCKED,
@@ -22,9 +25,6 @@ import {
   OP_RESUME,
   OP_SECURE,
   OP_TLS_ERROR,
-  OffloadBatcher,
-  type OffloadEvent,
-  type OffloadWorkerData,
   type WorkerControl,
 } from './tls-offload-protocol.ts';
 
@@ -43,6 +43,8 @@ const conns = new Map<number, Conn>();
 const idOf = new WeakMap<net.Socket, number>();
 let nextId = 1;
 let closing = false;
+/** How long a connection the broker closed may take to flush what it was sent before that. */
+const FLUSH_ON_CLOSE_MS = 1_000;
 
 const tlsServer = tls.createServer({
   ...data.secure,
@@ -83,7 +85,13 @@ function onTcp(raw: net.Socket): void {
   const id = nextId++;
   conns.set(id, { raw, blocked: false });
   idOf.set(raw, id);
-  raw.once('close', () => gone(id));
+  // Before the handshake completes, Node reports its failure ('tlsClientError') only as the TLS
+  // socket closes, which can come after the TCP socket's 'close': wait one turn so the main
+  // thread hears the failure (with its address) before the close.
+  raw.once('close', () => {
+    if (conns.get(id)?.tls) gone(id);
+    else setImmediate(() => gone(id));
+  });
   out.event([OP_ACCEPT, id, raw.remoteAddress ?? '']);
 }
 
@@ -92,8 +100,8 @@ function gone(id: number): void {
   const c = conns.get(id);
   if (!c) return;
   conns.delete(id);
-  c.tls?.destroy();
-  c.raw.destroy();
+  // Like a socket the broker destroys on this thread: what was written is handed to the kernel.
+  (c.tls ?? c.raw).destroy();
   out.event([OP_CLOSE, id]);
 }
 
@@ -127,7 +135,7 @@ function onMain(ev: OffloadEvent, buf: Buffer | null): void {
       (c.tls ?? c.raw).end();
       return;
     case OP_CLOSE:
-      gone(ev[1]);
+      closeFromMain(ev[1], c);
       return;
     case OP_PAUSE:
       c.tls?.pause();
@@ -136,6 +144,25 @@ function onMain(ev: OffloadEvent, buf: Buffer | null): void {
       c.tls?.resume();
       return;
   }
+}
+
+/**
+ * The broker destroyed the connection. On its own thread, what it wrote just before (a refusing
+ * CONNACK, say) is already in the kernel; here the bytes may still be queued in this TLS socket, so
+ * they are flushed first (bounded in time), then the socket goes.
+ */
+function closeFromMain(id: number, c: Conn): void {
+  const s = c.tls;
+  if (!s || s.destroyed || s.writableLength === 0) {
+    gone(id);
+    return;
+  }
+  const timer = setTimeout(() => gone(id), FLUSH_ON_CLOSE_MS);
+  s.once('finish', () => {
+    clearTimeout(timer);
+    gone(id);
+  });
+  s.end();
 }
 
 function write(id: number, c: Conn, bytes: Buffer): void {
