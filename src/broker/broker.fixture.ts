@@ -155,6 +155,8 @@ export interface TestBrokerOptions {
   limits?: Partial<BrokerLimits>;
   crl?: string;
   now?: () => number;
+  /** TLS offload workers (`mqtt.listenerWorkers`); default 0. */
+  listenerWorkers?: number;
 }
 
 /** An embedded broker on 127.0.0.1 (port 0) whose security events land in `events`. */
@@ -167,6 +169,7 @@ export async function startTestBroker(o: TestBrokerOptions): Promise<{
   const broker = new EmbeddedBroker({
     host: '127.0.0.1',
     port: 0,
+    listenerWorkers: o.listenerWorkers ?? 0,
     tls: {
       ca: o.pki.certPem,
       cert: o.pki.server.certPem,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type tls from 'node:tls';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -75,6 +76,8 @@ export class TlsOffloadPool {
   readonly #handles: (Handle | undefined)[] = [];
   readonly #failures: number[] = [];
   #closing = false;
+  /** One set of session ticket keys for every worker, restarted ones included. */
+  readonly #ticketKeys = new Uint8Array(randomBytes(48));
 
   constructor(o: TlsOffloadPoolOptions) {
     if (!Number.isInteger(o.workers) || o.workers < 1) throw new RangeError('workers must be >= 1');
@@ -140,6 +143,7 @@ export class TlsOffloadPool {
       port,
       secure: this.#secure,
       handshakeTimeoutMs: this.#o.handshakeTimeoutMs,
+      ticketKeys: this.#ticketKeys,
       writeBound: WRITE_BOUND,
     };
     const worker = new Worker(new URL('./tls-offload-worker.ts', import.meta.url), { workerData: data });

@@ -76,6 +76,12 @@ export interface OffloadWorkerData {
   /** brokerSecureContext(...) at start; plain strings and numbers, so it clones. */
   secure: tls.SecureContextOptions;
   handshakeTimeoutMs: number;
+  /**
+   * The session ticket keys (48 bytes) every worker shares, so a session resumed on another
+   * worker than the one that issued its ticket still resumes (and is still checked against the
+   * revoked list at accept and CONNECT, as on the main thread).
+   */
+  ticketKeys: Uint8Array;
   /** Bytes queued in a socket beyond which the worker reports OP_BLOCKED. */
   writeBound: number;
 }

@@ -51,6 +51,7 @@ const tlsServer = tls.createServer({
   requestCert: true,
   rejectUnauthorized: true,
   handshakeTimeout: data.handshakeTimeoutMs,
+  ticketKeys: Buffer.from(data.ticketKeys),
 });
 tlsServer.on('secureConnection', onSecure);
 tlsServer.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
@@ -188,7 +189,10 @@ port.on('message', (msg: MainControl) => {
     return;
   }
   if (msg.kind === 'context') {
-    swapSecureContext(tlsServer, msg.options);
+    // Checked on the main thread before it was sent; a failure here keeps the old context.
+    try {
+      swapSecureContext(tlsServer, msg.options);
+    } catch {}
     return;
   }
   closing = true;
