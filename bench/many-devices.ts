@@ -16,9 +16,12 @@ export interface ManyOptions {
   /** Envelopes sealed per many-devices client (a bound of the run; a drained pool ends it early). */
   poolPerDevice: number;
   noDelay: boolean;
+  /** `mqtt.listenerWorkers` of the Vigil instance (TLS offload workers); default 0. */
+  listenerWorkers?: number;
 }
 
 export interface ManyResult {
+  listenerWorkers: number;
   devices: number;
   clients: number;
   window: number;
@@ -46,6 +49,7 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
         publishBurst: 1_000_000,
         maxConnectionsPerAddress: o.devices + o.clients + 100,
         connectRatePerMinute: 1000,
+        listenerWorkers: o.listenerWorkers ?? 0,
       },
       storage: { synchronous: 'FULL' },
     },
@@ -59,7 +63,9 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
     },
   );
   try {
-    log(`  ${o.devices} + ${o.clients} devices provisioned on ${fx.url}`);
+    log(
+      `  ${o.devices} + ${o.clients} devices provisioned on ${fx.url} (listenerWorkers ${o.listenerWorkers ?? 0})`,
+    );
     const fewCursor = new SeqCursor(few.length);
     const manyCursor = new SeqCursor(many.length);
     const base: W1Options = {
@@ -103,6 +109,7 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
     const fewRate = median(rounds.map((r) => r.few.ackRate));
     const manyRate = median(rounds.map((r) => r.many.ackRate));
     return {
+      listenerWorkers: o.listenerWorkers ?? 0,
       devices: o.devices,
       clients: o.clients,
       window: o.window,

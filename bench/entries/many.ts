@@ -1,4 +1,5 @@
 import type { BenchEntry } from '../entry.ts';
+import { listenerWorkersOf } from '../listener-workers.ts';
 import { type ManyResult, runMany } from '../many-devices.ts';
 import { atLeast, renderTable } from '../report.ts';
 import { fmtNum, fmtRatio } from '../stats.ts';
@@ -30,6 +31,7 @@ export const entry: BenchEntry<ManyResult> = {
         rounds: ctx.quick ? 1 : 3,
         poolPerDevice,
         noDelay: ctx.args.nodelay === true,
+        listenerWorkers: listenerWorkersOf(ctx.args),
       },
       ctx.log,
     );
