@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { swapSecureContext } from './server-tls.ts';
 import {
   type MainControl,
+  type OffloadBatch,
   OffloadBatcher,
   type OffloadEvent,
   type OffloadWorkerData,
@@ -35,9 +36,12 @@ const post = (msg: WorkerControl, transfer: ArrayBuffer[] = []) => port.postMess
 const out = new OffloadBatcher(post);
 
 interface Conn {
+  id: number;
   raw: net.Socket;
   tls?: tls.TLSSocket;
+  /** Beyond the write bound (OP_BLOCKED sent, OP_DRAINED not yet). */
   blocked: boolean;
+  corked: boolean;
 }
 const conns = new Map<number, Conn>();
 const idOf = new WeakMap<net.Socket, number>();
@@ -84,7 +88,7 @@ function onTcp(raw: net.Socket): void {
     return;
   }
   const id = nextId++;
-  conns.set(id, { raw, blocked: false });
+  conns.set(id, { id, raw, blocked: false, corked: false });
   idOf.set(raw, id);
   // Before the handshake completes, Node reports its failure ('tlsClientError') only as the TLS
   // socket closes, which can come after the TCP socket's 'close': wait one turn so the main
@@ -130,7 +134,7 @@ function onMain(ev: OffloadEvent, buf: Buffer | null): void {
       if (!c.raw.destroyed) tlsServer.emit('connection', c.raw);
       return;
     case OP_DATA:
-      if (buf) write(ev[1], c, buf.subarray(ev[2], ev[2] + ev[3]));
+      if (buf) write(c, buf.subarray(ev[2], ev[2] + ev[3]));
       return;
     case OP_END:
       (c.tls ?? c.raw).end();
@@ -166,26 +170,48 @@ function closeFromMain(id: number, c: Conn): void {
   s.end();
 }
 
-function write(id: number, c: Conn, bytes: Buffer): void {
+/** Connections written to in the batch being applied: corked until its end (see onBatch). */
+const corked: Conn[] = [];
+
+function write(c: Conn, bytes: Buffer): void {
   const s = c.tls;
   if (!s || s.destroyed) return;
+  if (!c.corked) {
+    c.corked = true;
+    s.cork();
+    corked.push(c);
+  }
   s.write(bytes);
-  // The main side holds its writer back while this socket's queue is beyond the bound, as the
-  // in-process socket does (write() returning false, then 'drain').
-  if (!c.blocked && s.writableLength > data.writeBound) {
-    c.blocked = true;
-    out.event([OP_BLOCKED, id]);
-    s.once('drain', () => {
-      c.blocked = false;
-      if (conns.has(id)) out.event([OP_DRAINED, id]);
-    });
+}
+
+/**
+ * Applies one batch from the main thread. Every connection written to is corked for the batch,
+ * so what the broker wrote to it in one turn (a PUBACK comes as several small writes; a turn
+ * often holds several PUBACKs) leaves as one TLS record and one socket write, not one per chunk.
+ */
+function onBatch(msg: OffloadBatch): void {
+  const buf = msg.buf ? Buffer.from(msg.buf) : null;
+  for (const ev of msg.ev) onMain(ev, buf);
+  for (const c of corked.splice(0)) {
+    c.corked = false;
+    const s = c.tls!;
+    s.uncork();
+    // The main side holds its writer back while this socket's queue is beyond the bound, as the
+    // in-process socket does (write() returning false, then 'drain').
+    if (!c.blocked && !s.destroyed && s.writableLength > data.writeBound) {
+      c.blocked = true;
+      out.event([OP_BLOCKED, c.id]);
+      s.once('drain', () => {
+        c.blocked = false;
+        if (conns.has(c.id)) out.event([OP_DRAINED, c.id]);
+      });
+    }
   }
 }
 
 port.on('message', (msg: MainControl) => {
   if (msg.kind === 'batch') {
-    const buf = msg.buf ? Buffer.from(msg.buf) : null;
-    for (const ev of msg.ev) onMain(ev, buf);
+    onBatch(msg);
     return;
   }
   if (msg.kind === 'context') {

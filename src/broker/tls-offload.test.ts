@@ -194,7 +194,7 @@ describe('EmbeddedBroker with two TLS offload workers', { timeout: 120_000 }, ()
     const clients = await Promise.all(ids.map((id) => connectAs(id)));
     assert.ok(clients.every((c) => c.connected));
     const closed = new Set<number>();
-    clients.forEach((c, i) => c.client.once('close', () => closed.add(i)));
+    for (const [i, c] of clients.entries()) c.client.once('close', () => closed.add(i));
     const [victim, survivor] = broker.listenerWorkerThreads();
     await victim!.terminate();
     await waitUntil(() => closed.size > 0, 5000, 'connections of the dead worker closed');
