@@ -33,6 +33,14 @@ export interface ManyResult {
   ratio: number;
 }
 
+/** A prepared many-devices bench: an instance with both fleets provisioned and primed. */
+export interface ManyBench {
+  /** Runs round `i` (0-based): both shapes, their order alternating with `i`. */
+  round(i: number): Promise<void>;
+  result(): ManyResult;
+  close(): Promise<void>;
+}
+
 /**
  * Many slow devices against a few fast ones, with the same messages in flight in total: on one
  * Vigil instance, `clients` x `window` (the W1 shape) and `devices` x 1, alternating within each
@@ -40,6 +48,17 @@ export interface ManyResult {
  * like: every message of a commit from a different device.
  */
 export async function runMany(o: ManyOptions, log: (s: string) => void): Promise<ManyResult> {
+  const bench = await openManyBench(o, log);
+  try {
+    for (let i = 0; i < o.rounds; i++) await bench.round(i);
+    return bench.result();
+  } finally {
+    await bench.close();
+  }
+}
+
+/** Starts the instance of {@link runMany} and provisions and primes its fleets. */
+export async function openManyBench(o: ManyOptions, log: (s: string) => void): Promise<ManyBench> {
   let few: LoadDevice[] = [];
   let many: LoadDevice[] = [];
   const fx = await startVigilFixture(
@@ -87,38 +106,45 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
     });
     log(`  primed: ${prime.acked} messages from ${many.length} devices`);
     const rounds: ManyResult['rounds'] = [];
-    for (let i = 0; i < o.rounds; i++) {
-      const runFew = () => runVigilOnce(fx, few, fewCursor, base);
-      const runMany = () =>
-        runVigilOnce(fx, many, manyCursor, { ...base, window: 1, poolPerClient: o.poolPerDevice });
-      let f: W1Run;
-      let m: W1Run;
-      if (i % 2 === 0) {
-        f = await runFew();
-        m = await runMany();
-      } else {
-        m = await runMany();
-        f = await runFew();
-      }
-      log(
-        `  round ${i + 1}/${o.rounds}: ${o.clients}x${o.window} ${f.ackRate.toFixed(0)} msg/s, ` +
-          `${o.devices}x1 ${m.ackRate.toFixed(0)} msg/s (${m.pipeline?.messagesPerCommit.toFixed(1)} msg/commit)`,
-      );
-      rounds.push({ few: f, many: m });
-    }
-    const fewRate = median(rounds.map((r) => r.few.ackRate));
-    const manyRate = median(rounds.map((r) => r.many.ackRate));
+    const runFew = () => runVigilOnce(fx, few, fewCursor, base);
+    const runManyOnce = () =>
+      runVigilOnce(fx, many, manyCursor, { ...base, window: 1, poolPerClient: o.poolPerDevice });
     return {
-      listenerWorkers: o.listenerWorkers ?? 0,
-      devices: o.devices,
-      clients: o.clients,
-      window: o.window,
-      rounds,
-      fewRate,
-      manyRate,
-      ratio: manyRate / fewRate,
+      async round(i) {
+        let f: W1Run;
+        let m: W1Run;
+        if (i % 2 === 0) {
+          f = await runFew();
+          m = await runManyOnce();
+        } else {
+          m = await runManyOnce();
+          f = await runFew();
+        }
+        log(
+          `  round ${i + 1}/${o.rounds}${o.listenerWorkers ? ` (listenerWorkers ${o.listenerWorkers})` : ''}: ` +
+            `${o.clients}x${o.window} ${f.ackRate.toFixed(0)} msg/s, ` +
+            `${o.devices}x1 ${m.ackRate.toFixed(0)} msg/s (${m.pipeline?.messagesPerCommit.toFixed(1)} msg/commit)`,
+        );
+        rounds.push({ few: f, many: m });
+      },
+      result() {
+        const fewRate = median(rounds.map((r) => r.few.ackRate));
+        const manyRate = median(rounds.map((r) => r.many.ackRate));
+        return {
+          listenerWorkers: o.listenerWorkers ?? 0,
+          devices: o.devices,
+          clients: o.clients,
+          window: o.window,
+          rounds,
+          fewRate,
+          manyRate,
+          ratio: manyRate / fewRate,
+        };
+      },
+      close: () => fx.destroy(),
     };
-  } finally {
+  } catch (err) {
     await fx.destroy();
+    throw err;
   }
 }

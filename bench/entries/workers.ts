@@ -1,13 +1,13 @@
 import os from 'node:os';
 import type { BenchEntry } from '../entry.ts';
 import { listenerWorkersArg } from '../listener-workers.ts';
-import { type ManyResult, runMany } from '../many-devices.ts';
+import { type ManyBench, type ManyResult, openManyBench } from '../many-devices.ts';
 import { renderTable } from '../report.ts';
 import { fmtNum, fmtRatio } from '../stats.ts';
 
 const DEVICES = 1000;
 
-/** One Vigil instance per `mqtt.listenerWorkers` value, with the load average around its run. */
+/** One Vigil instance per `mqtt.listenerWorkers` value; load average from its start to the end. */
 export interface WorkersResult {
   runs: (ManyResult & { loadBefore: number[]; loadAfter: number[] })[];
 }
@@ -17,8 +17,8 @@ const loadAvg = () => os.loadavg().map((v) => Math.round(v * 100) / 100);
 /**
  * TLS offload workers (`mqtt.listenerWorkers`, docs/scaling.md §2): the many-devices workload
  * (1000 x 1 in flight) and the W1 shape (4 x 64) on a Vigil instance per value of
- * `--listener-workers` (default 0,2), one after the other in one run; each value's rates as a
- * ratio of the first value's.
+ * `--listener-workers` (default 0,2), all in one run with alternating rounds; each value's rates
+ * as a ratio of the first value's.
  */
 export const entry: BenchEntry<WorkersResult> = {
   id: 'workers',
@@ -28,28 +28,38 @@ export const entry: BenchEntry<WorkersResult> = {
   extraTimeMs: (quick) => (quick ? 240_000 : 480_000),
   async run(ctx) {
     const values = listenerWorkersArg(ctx.args) ?? [0, 2];
-    const durationMs = ctx.quick ? 2000 : 4000;
-    const runs: WorkersResult['runs'] = [];
-    for (const listenerWorkers of values) {
-      ctx.log(`  mqtt.listenerWorkers = ${listenerWorkers}`);
-      const loadBefore = loadAvg();
-      const r = await runMany(
-        {
-          devices: DEVICES,
-          clients: 4,
-          window: 64,
-          warmupMs: 500,
-          durationMs,
-          rounds: ctx.quick ? 1 : 3,
-          poolPerDevice: 100,
-          noDelay: ctx.args.nodelay === true,
-          listenerWorkers,
-        },
-        ctx.log,
-      );
-      runs.push({ ...r, loadBefore, loadAfter: loadAvg() });
+    const rounds = ctx.quick ? 1 : 3;
+    // Every value's instance is up before the first round, and the rounds alternate between
+    // them (the order reversed every round), so a change in the neighbours' load hits all alike.
+    const benches: { bench: ManyBench; loadBefore: number[] }[] = [];
+    try {
+      for (const listenerWorkers of values) {
+        const loadBefore = loadAvg();
+        const bench = await openManyBench(
+          {
+            devices: DEVICES,
+            clients: 4,
+            window: 64,
+            warmupMs: 500,
+            durationMs: ctx.quick ? 2000 : 4000,
+            rounds,
+            poolPerDevice: 50 * rounds,
+            noDelay: ctx.args.nodelay === true,
+            listenerWorkers,
+          },
+          ctx.log,
+        );
+        benches.push({ bench, loadBefore });
+      }
+      for (let i = 0; i < rounds; i++) {
+        const order = i % 2 === 0 ? benches : [...benches].reverse();
+        for (const b of order) await b.bench.round(i);
+      }
+      const loadAfter = loadAvg();
+      return { runs: benches.map((b) => ({ ...b.bench.result(), loadBefore: b.loadBefore, loadAfter })) };
+    } finally {
+      for (const b of benches) await b.bench.close();
     }
-    return { runs };
   },
   summary: (r) => {
     const base = r?.runs[0];
