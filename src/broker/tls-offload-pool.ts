@@ -7,17 +7,7 @@ import {
   type OffloadBatch,
   OffloadBatcher,
   type OffloadWorkerData,
-  OP_ACCEPT,
-  OP_ADMIT,
-  OP_BLOCKED,
-  OP_CLOSE,
-  OP_DATA,
-  OP_DRAINED,
-  OP_END,
-  OP_PAUSE,
-  OP_RESUME,
-  OP_SECURE,
-  OP_TLS_ERROR,
+  OP,
   type WorkerControl,
 } from './tls-offload-protocol.ts';
 import { type OffloadLink, OffloadSocket } from './tls-offload-socket.ts';
@@ -156,10 +146,10 @@ export class TlsOffloadPool {
       out: new OffloadBatcher((msg, transfer) => this.#send(h, msg, transfer)),
       link: {
         data: (id, chunk) => h.out.data(id, chunk),
-        end: (id) => h.out.event([OP_END, id]),
-        destroy: (id) => h.out.event([OP_CLOSE, id]),
-        pause: (id) => h.out.event([OP_PAUSE, id]),
-        resume: (id) => h.out.event([OP_RESUME, id]),
+        end: (id) => h.out.event([OP.END, id]),
+        destroy: (id) => h.out.event([OP.CLOSE, id]),
+        pause: (id) => h.out.event([OP.PAUSE, id]),
+        resume: (id) => h.out.event([OP.RESUME, id]),
         forget: (id) => conns.delete(id),
       },
     };
@@ -211,38 +201,38 @@ export class TlsOffloadPool {
     const buf = msg.buf ? Buffer.from(msg.buf) : null;
     for (const ev of msg.ev) {
       const id = ev[1];
-      if (ev[0] === OP_ACCEPT) {
+      if (ev[0] === OP.ACCEPT) {
         const s = new OffloadSocket(id, ev[2], h.link);
         h.conns.set(id, s);
-        // A refused socket is destroyed by the gate, which tells the worker (OP_CLOSE).
+        // A refused socket is destroyed by the gate, which tells the worker (OP.CLOSE).
         if (this.#closing) s.destroy();
-        else if (this.#o.hooks.admit(s)) h.out.event([OP_ADMIT, id]);
+        else if (this.#o.hooks.admit(s)) h.out.event([OP.ADMIT, id]);
         continue;
       }
       const s = h.conns.get(id);
       if (!s) continue;
       switch (ev[0]) {
-        case OP_TLS_ERROR:
+        case OP.TLS_ERROR:
           this.#o.hooks.tlsClientError(s, ev[2], ev[3]);
           break;
-        case OP_SECURE:
+        case OP.SECURE:
           s.authorized = ev[2];
           s.peer = { cn: ev[3], serialNumber: ev[4] ?? undefined };
           this.#o.hooks.secure(s);
           break;
-        case OP_DATA:
+        case OP.DATA:
           if (buf) s.deliver(buf.subarray(ev[2], ev[2] + ev[3]));
           break;
-        case OP_END:
+        case OP.END:
           s.remoteEnd();
           break;
-        case OP_CLOSE:
+        case OP.CLOSE:
           h.conns.delete(id);
           s.remoteClosed();
           break;
-        case OP_BLOCKED:
-        case OP_DRAINED:
-          s.setBlocked(ev[0] === OP_BLOCKED);
+        case OP.BLOCKED:
+        case OP.DRAINED:
+          s.setBlocked(ev[0] === OP.BLOCKED);
           break;
       }
     }

@@ -7,46 +7,49 @@
  */
 import type tls from 'node:tls';
 
-/** Worker → main: a TCP connection was accepted; may it go on? (`[OP_ACCEPT, id, address]`). */
-export const OP_ACCEPT = 1;
-/** Worker → main: the handshake failed (`[OP_TLS_ERROR, id, err.code, authorizationError]`). */
-export const OP_TLS_ERROR = 2;
-/** Worker → main: handshake done (`[OP_SECURE, id, authorized, subject CN, serialNumber]`). */
-export const OP_SECURE = 3;
-/** Both ways: bytes (`[OP_DATA, id, offset, length]` into the batch's buffer). */
-export const OP_DATA = 4;
-/** Both ways: the sender's side ended (FIN received by the worker, or `end()` on the main side). */
-export const OP_END = 5;
-/** Worker → main: the socket closed. Main → worker: destroy it (also a refused admission). */
-export const OP_CLOSE = 6;
-/** Main → worker: the connection was admitted, start the TLS handshake. */
-export const OP_ADMIT = 7;
-/** Main → worker: stop / restart reading this socket (the main side's read buffer is full). */
-export const OP_PAUSE = 8;
-export const OP_RESUME = 9;
-/** Worker → main: the socket's write buffer is beyond the bound / has drained. */
-export const OP_BLOCKED = 10;
-export const OP_DRAINED = 11;
+/** The op of an {@link OffloadEvent}. */
+export const OP = {
+  /** Worker → main: a TCP connection was accepted; may it go on? (`[ACCEPT, id, address]`). */
+  ACCEPT: 1,
+  /** Worker → main: the handshake failed (`[TLS_ERROR, id, err.code, authorizationError]`). */
+  TLS_ERROR: 2,
+  /** Worker → main: handshake done (`[SECURE, id, authorized, subject CN, serialNumber]`). */
+  SECURE: 3,
+  /** Both ways: bytes (`[DATA, id, offset, length]` into the batch's buffer). */
+  DATA: 4,
+  /** Both ways: the sender's side ended (FIN received by the worker, or `end()` on the main side). */
+  END: 5,
+  /** Worker → main: the socket closed. Main → worker: destroy it (also a refused admission). */
+  CLOSE: 6,
+  /** Main → worker: the connection was admitted, start the TLS handshake. */
+  ADMIT: 7,
+  /** Main → worker: stop / restart reading this socket (the main side's read buffer is full). */
+  PAUSE: 8,
+  RESUME: 9,
+  /** Worker → main: the socket's write buffer is beyond the bound / has drained. */
+  BLOCKED: 10,
+  DRAINED: 11,
+} as const;
 
 /** One connection event; the first element is the op, the second the worker's connection id. */
 export type OffloadEvent =
-  | [op: typeof OP_ACCEPT, id: number, address: string]
-  | [op: typeof OP_TLS_ERROR, id: number, errorCode: string | null, authorizationError: string | null]
-  | [op: typeof OP_SECURE, id: number, authorized: boolean, cn: unknown, serialNumber: string | null]
-  | [op: typeof OP_DATA, id: number, offset: number, length: number]
+  | [op: typeof OP.ACCEPT, id: number, address: string]
+  | [op: typeof OP.TLS_ERROR, id: number, errorCode: string | null, authorizationError: string | null]
+  | [op: typeof OP.SECURE, id: number, authorized: boolean, cn: unknown, serialNumber: string | null]
+  | [op: typeof OP.DATA, id: number, offset: number, length: number]
   | [
       op:
-        | typeof OP_END
-        | typeof OP_CLOSE
-        | typeof OP_ADMIT
-        | typeof OP_PAUSE
-        | typeof OP_RESUME
-        | typeof OP_BLOCKED
-        | typeof OP_DRAINED,
+        | typeof OP.END
+        | typeof OP.CLOSE
+        | typeof OP.ADMIT
+        | typeof OP.PAUSE
+        | typeof OP.RESUME
+        | typeof OP.BLOCKED
+        | typeof OP.DRAINED,
       id: number,
     ];
 
-/** A turn's events and the bytes their OP_DATA entries point into. */
+/** A turn's events and the bytes their OP.DATA entries point into. */
 export interface OffloadBatch {
   kind: 'batch';
   ev: OffloadEvent[];
@@ -82,7 +85,7 @@ export interface OffloadWorkerData {
    * revoked list at accept and CONNECT, as on the main thread).
    */
   ticketKeys: Uint8Array;
-  /** Bytes queued in a socket beyond which the worker reports OP_BLOCKED. */
+  /** Bytes queued in a socket beyond which the worker reports OP.BLOCKED. */
   writeBound: number;
 }
 
@@ -113,7 +116,7 @@ export class OffloadBatcher {
 
   data(id: number, chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.#events.push([OP_DATA, id, this.#bytes, chunk.length]);
+    this.#events.push([OP.DATA, id, this.#bytes, chunk.length]);
     this.#chunks.push(chunk);
     this.#bytes += chunk.length;
     if (this.#bytes >= MAX_BATCH_BYTES) this.flush();

@@ -15,17 +15,7 @@ import {
   OffloadBatcher,
   type OffloadEvent,
   type OffloadWorkerData,
-  OP_ACCEPT,
-  OP_ADMIT,
-  OP_BLOCKED,
-  OP_CLOSE,
-  OP_DATA,
-  OP_DRAINED,
-  OP_END,
-  OP_PAUSE,
-  OP_RESUME,
-  OP_SECURE,
-  OP_TLS_ERROR,
+  OP,
   type WorkerControl,
 } from './tls-offload-protocol.ts';
 
@@ -39,7 +29,7 @@ interface Conn {
   id: number;
   raw: net.Socket;
   tls?: tls.TLSSocket;
-  /** Beyond the write bound (OP_BLOCKED sent, OP_DRAINED not yet). */
+  /** Beyond the write bound (OP.BLOCKED sent, OP.DRAINED not yet). */
   blocked: boolean;
   corked: boolean;
 }
@@ -61,7 +51,7 @@ tlsServer.on('secureConnection', onSecure);
 tlsServer.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
   const id = idOfTls(socket);
   const why = socket.authorizationError as unknown;
-  if (id !== undefined) out.event([OP_TLS_ERROR, id, err.code ?? null, typeof why === 'string' ? why : null]);
+  if (id !== undefined) out.event([OP.TLS_ERROR, id, err.code ?? null, typeof why === 'string' ? why : null]);
   socket.destroy();
 });
 
@@ -97,7 +87,7 @@ function onTcp(raw: net.Socket): void {
     if (conns.get(id)?.tls) gone(id);
     else setImmediate(() => gone(id));
   });
-  out.event([OP_ACCEPT, id, raw.remoteAddress ?? '']);
+  out.event([OP.ACCEPT, id, raw.remoteAddress ?? '']);
 }
 
 /** Frees a connection once, whichever of its sockets closes first, and tells the main thread. */
@@ -107,7 +97,7 @@ function gone(id: number): void {
   conns.delete(id);
   // Like a socket the broker destroys on this thread: what was written is handed to the kernel.
   (c.tls ?? c.raw).destroy();
-  out.event([OP_CLOSE, id]);
+  out.event([OP.CLOSE, id]);
 }
 
 function onSecure(socket: tls.TLSSocket): void {
@@ -121,31 +111,31 @@ function onSecure(socket: tls.TLSSocket): void {
   socket.on('error', () => {}); // a reset ends in 'close', which is relayed
   socket.once('close', () => gone(id));
   const cert = socket.getPeerCertificate();
-  out.event([OP_SECURE, id, socket.authorized, cert?.subject?.CN as unknown, cert?.serialNumber ?? null]);
+  out.event([OP.SECURE, id, socket.authorized, cert?.subject?.CN as unknown, cert?.serialNumber ?? null]);
   socket.on('data', (chunk: Buffer) => out.data(id, chunk));
-  socket.on('end', () => out.event([OP_END, id]));
+  socket.on('end', () => out.event([OP.END, id]));
 }
 
 function onMain(ev: OffloadEvent, buf: Buffer | null): void {
   const c = conns.get(ev[1]);
-  if (!c) return; // already closed here; its OP_CLOSE is on its way
+  if (!c) return; // already closed here; its OP.CLOSE is on its way
   switch (ev[0]) {
-    case OP_ADMIT:
+    case OP.ADMIT:
       if (!c.raw.destroyed) tlsServer.emit('connection', c.raw);
       return;
-    case OP_DATA:
+    case OP.DATA:
       if (buf) write(c, buf.subarray(ev[2], ev[2] + ev[3]));
       return;
-    case OP_END:
+    case OP.END:
       (c.tls ?? c.raw).end();
       return;
-    case OP_CLOSE:
+    case OP.CLOSE:
       closeFromMain(ev[1], c);
       return;
-    case OP_PAUSE:
+    case OP.PAUSE:
       c.tls?.pause();
       return;
-    case OP_RESUME:
+    case OP.RESUME:
       c.tls?.resume();
       return;
   }
@@ -200,10 +190,10 @@ function onBatch(msg: OffloadBatch): void {
     // in-process socket does (write() returning false, then 'drain').
     if (!c.blocked && !s.destroyed && s.writableLength > data.writeBound) {
       c.blocked = true;
-      out.event([OP_BLOCKED, c.id]);
+      out.event([OP.BLOCKED, c.id]);
       s.once('drain', () => {
         c.blocked = false;
-        if (conns.has(c.id)) out.event([OP_DRAINED, c.id]);
+        if (conns.has(c.id)) out.event([OP.DRAINED, c.id]);
       });
     }
   }
