@@ -1,3 +1,4 @@
+import { listenerWorkersOf } from './listener-workers.ts';
 import type { LoadDevice } from './load-types.ts';
 import { startVigilFixture, type VigilFixture } from './vigil-fixture.ts';
 import { SeqCursor } from './w1-throughput.ts';
@@ -39,9 +40,12 @@ export function createBenchContext(o: {
 }): BenchContext & { stopVigil(): Promise<void> } {
   let shared: Promise<SharedVigil> | undefined;
   const start = async (): Promise<SharedVigil> => {
-    o.log('\n[setup] Vigil instance (embedded broker, pipeline, encrypted SQLite, synchronous FULL)');
+    const listenerWorkers = listenerWorkersOf(o.args);
+    o.log(
+      `\n[setup] Vigil instance (embedded broker, pipeline, encrypted SQLite, synchronous FULL, listenerWorkers ${listenerWorkers})`,
+    );
     const fx = await startVigilFixture({
-      mqtt: { publishRatePerSec: 100_000, publishBurst: 1_000_000 },
+      mqtt: { publishRatePerSec: 100_000, publishBurst: 1_000_000, listenerWorkers },
       storage: { synchronous: 'FULL' },
     });
     try {

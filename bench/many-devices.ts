@@ -16,25 +16,38 @@ export interface ManyOptions {
   /** Envelopes sealed per many-devices client (a bound of the run; a drained pool ends it early). */
   poolPerDevice: number;
   noDelay: boolean;
+  /** `mqtt.listenerWorkers` of the Vigil instance (TLS offload workers); default 0. */
+  listenerWorkers?: number;
+  /** Also run both shapes on raw Aedes in every round (the many entry does; the workers entry not). */
+  raw?: boolean;
 }
 
 export interface ManyResult {
+  listenerWorkers: number;
   devices: number;
   clients: number;
   window: number;
   /**
-   * Per round: the W1-shaped run and the many-devices run on Vigil, and the same two shapes on
-   * raw Aedes (the W1 baseline: TLS and MQTT only) with the same clients and certificates.
+   * Per round: the W1-shaped run and the many-devices run on Vigil, and (with `raw`) the same two
+   * shapes on raw Aedes (the W1 baseline: TLS and MQTT only) with the same clients and certificates.
    */
-  rounds: { few: W1Run; many: W1Run; rawFew: W1Run; rawMany: W1Run }[];
+  rounds: { few: W1Run; many: W1Run; rawFew?: W1Run; rawMany?: W1Run }[];
   fewRate: number;
   manyRate: number;
   /** many / few. */
   ratio: number;
-  /** The same ratio on raw Aedes: what TLS and MQTT alone lose to one message per connection. */
+  /** The same ratio on raw Aedes (NaN without `raw`): what TLS and MQTT alone lose to one message per connection. */
   rawFewRate: number;
   rawManyRate: number;
   rawRatio: number;
+}
+
+/** A prepared many-devices bench: an instance with both fleets provisioned and primed. */
+export interface ManyBench {
+  /** Runs round `i` (0-based): both shapes, their order alternating with `i`. */
+  round(i: number): Promise<void>;
+  result(): ManyResult;
+  close(): Promise<void>;
 }
 
 /**
@@ -46,6 +59,17 @@ export interface ManyResult {
  * of Vigil's own work.
  */
 export async function runMany(o: ManyOptions, log: (s: string) => void): Promise<ManyResult> {
+  const bench = await openManyBench(o, log);
+  try {
+    for (let i = 0; i < o.rounds; i++) await bench.round(i);
+    return bench.result();
+  } finally {
+    await bench.close();
+  }
+}
+
+/** Starts the instance of {@link runMany} and provisions and primes its fleets. */
+export async function openManyBench(o: ManyOptions, log: (s: string) => void): Promise<ManyBench> {
   let few: LoadDevice[] = [];
   let many: LoadDevice[] = [];
   const fx = await startVigilFixture(
@@ -55,6 +79,7 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
         publishBurst: 1_000_000,
         maxConnectionsPerAddress: o.devices + o.clients + 100,
         connectRatePerMinute: 1000,
+        listenerWorkers: o.listenerWorkers ?? 0,
       },
       storage: { synchronous: 'FULL' },
     },
@@ -68,7 +93,9 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
     },
   );
   try {
-    log(`  ${o.devices} + ${o.clients} devices provisioned on ${fx.url}`);
+    log(
+      `  ${o.devices} + ${o.clients} devices provisioned on ${fx.url} (listenerWorkers ${o.listenerWorkers ?? 0})`,
+    );
     const fewCursor = new SeqCursor(few.length);
     const manyCursor = new SeqCursor(many.length);
     const base: W1Options = {
@@ -90,63 +117,66 @@ export async function runMany(o: ManyOptions, log: (s: string) => void): Promise
     });
     log(`  primed: ${prime.acked} messages from ${many.length} devices`);
     const rounds: ManyResult['rounds'] = [];
-    for (let i = 0; i < o.rounds; i++) {
-      const runFew = () => runVigilOnce(fx, few, fewCursor, base);
-      const runMany = () =>
-        runVigilOnce(fx, many, manyCursor, { ...base, window: 1, poolPerClient: o.poolPerDevice });
-      const runRawFew = () => runRawOnce(fx, few, base);
-      const runRawMany = () => runRawOnce(fx, many, { ...base, window: 1, poolPerClient: o.poolPerDevice });
-      // Alternating within a round (Vigil first in even rounds, raw Aedes first in odd ones), so a
-      // load burst of the shared machine lands on each side in turn.
-      const vigilPair = async () => {
-        if (i % 2 === 0) {
-          const f = await runFew();
-          return { f, m: await runMany() };
-        }
-        const m = await runMany();
-        return { f: await runFew(), m };
-      };
-      const rawPair = async () => {
-        const rawFew = await runRawFew();
-        return { rawFew, rawMany: await runRawMany() };
-      };
-      let f: W1Run;
-      let m: W1Run;
-      let rawFew: W1Run;
-      let rawMany: W1Run;
+    const runFew = () => runVigilOnce(fx, few, fewCursor, base);
+    const runManyOnce = () =>
+      runVigilOnce(fx, many, manyCursor, { ...base, window: 1, poolPerClient: o.poolPerDevice });
+    const runRawFew = () => runRawOnce(fx, few, base);
+    const runRawMany = () => runRawOnce(fx, many, { ...base, window: 1, poolPerClient: o.poolPerDevice });
+    const vigilPair = async (i: number) => {
       if (i % 2 === 0) {
-        ({ f, m } = await vigilPair());
-        ({ rawFew, rawMany } = await rawPair());
-      } else {
-        ({ rawFew, rawMany } = await rawPair());
-        ({ f, m } = await vigilPair());
+        const f = await runFew();
+        return { f, m: await runManyOnce() };
       }
-      log(
-        `  round ${i + 1}/${o.rounds}: ${o.clients}x${o.window} ${f.ackRate.toFixed(0)} msg/s, ` +
-          `${o.devices}x1 ${m.ackRate.toFixed(0)} msg/s (${m.pipeline?.messagesPerCommit.toFixed(1)} msg/commit); ` +
-          `raw Aedes ${rawFew.ackRate.toFixed(0)} / ${rawMany.ackRate.toFixed(0)} msg/s`,
-      );
-      rounds.push({ few: f, many: m, rawFew, rawMany });
-    }
-    const med = (pick: (r: ManyResult['rounds'][number]) => W1Run) =>
-      median(rounds.map((r) => pick(r).ackRate));
-    const fewRate = med((r) => r.few);
-    const manyRate = med((r) => r.many);
-    const rawFewRate = med((r) => r.rawFew);
-    const rawManyRate = med((r) => r.rawMany);
-    return {
-      devices: o.devices,
-      clients: o.clients,
-      window: o.window,
-      rounds,
-      fewRate,
-      manyRate,
-      ratio: manyRate / fewRate,
-      rawFewRate,
-      rawManyRate,
-      rawRatio: rawManyRate / rawFewRate,
+      const m = await runManyOnce();
+      return { f: await runFew(), m };
     };
-  } finally {
+    const rawPair = async () => {
+      const rawFew = await runRawFew();
+      return { rawFew, rawMany: await runRawMany() };
+    };
+    return {
+      async round(i) {
+        let raw: { rawFew: W1Run; rawMany: W1Run } | undefined;
+        // With the raw Aedes pair: Vigil first in even rounds, raw Aedes first in odd ones, so a
+        // load burst of the shared machine lands on each side in turn.
+        if (o.raw && i % 2 === 1) raw = await rawPair();
+        const { f, m } = await vigilPair(i);
+        if (o.raw && i % 2 === 0) raw = await rawPair();
+        log(
+          `  round ${i + 1}/${o.rounds}${o.listenerWorkers ? ` (listenerWorkers ${o.listenerWorkers})` : ''}: ` +
+            `${o.clients}x${o.window} ${f.ackRate.toFixed(0)} msg/s, ` +
+            `${o.devices}x1 ${m.ackRate.toFixed(0)} msg/s (${m.pipeline?.messagesPerCommit.toFixed(1)} msg/commit)` +
+            (raw
+              ? `; raw Aedes ${raw.rawFew.ackRate.toFixed(0)} / ${raw.rawMany.ackRate.toFixed(0)} msg/s`
+              : ''),
+        );
+        rounds.push({ few: f, many: m, ...raw });
+      },
+      result() {
+        const med = (pick: (r: ManyResult['rounds'][number]) => W1Run | undefined) =>
+          median(rounds.map((r) => pick(r)?.ackRate ?? Number.NaN));
+        const fewRate = med((r) => r.few);
+        const manyRate = med((r) => r.many);
+        const rawFewRate = o.raw ? med((r) => r.rawFew) : Number.NaN;
+        const rawManyRate = o.raw ? med((r) => r.rawMany) : Number.NaN;
+        return {
+          listenerWorkers: o.listenerWorkers ?? 0,
+          devices: o.devices,
+          clients: o.clients,
+          window: o.window,
+          rounds,
+          fewRate,
+          manyRate,
+          ratio: manyRate / fewRate,
+          rawFewRate,
+          rawManyRate,
+          rawRatio: rawManyRate / rawFewRate,
+        };
+      },
+      close: () => fx.destroy(),
+    };
+  } catch (err) {
     await fx.destroy();
+    throw err;
   }
 }

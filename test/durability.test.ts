@@ -33,95 +33,97 @@ import { freePort, startVigil, stopVigil, type VigilProcess } from './helpers/vi
 const root = new URL('..', import.meta.url).pathname;
 const env = { ...process.env, VIGIL_MASTER_KEY: MASTER_KEY_HEX, VIGIL_LOG_LEVEL: 'warn' };
 
-describe('durability', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-dur-'));
-  let server: VigilProcess | undefined;
-  after(() => {
-    server?.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+// Also with the device TLS on two offload workers (`mqtt.listenerWorkers`, read by `vigil start`).
+for (const listenerWorkers of [0, 2])
+  describe(`durability (listenerWorkers: ${listenerWorkers})`, () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-dur-'));
+    let server: VigilProcess | undefined;
+    after(() => {
+      server?.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    });
 
-  it('keeps every acknowledged reading exactly once across kill -9', async () => {
-    // A fast stream: lift the per-client publish rate limit for this test.
-    writeFileSync(
-      join(dataDir, 'config.json'),
-      JSON.stringify({ mqtt: { publishRatePerSec: 100000, publishBurst: 100000 } }),
-    );
-    const ctx = await openContext({ dataDir, env, logLevel: 'silent', create: true });
-    const bundle = readDeviceBundle(
-      (await addDevice(ctx, { id: 'truck-dur-01', profile: 'vaccine-transport', actor: 'test' })).dir,
-    );
-    await ctx.close();
-    const port = await freePort();
-    server = await startVigil(dataDir, port, env);
-    const url = `mqtts://127.0.0.1:${port}`;
-    const client = await connectDevice(url, bundle);
-
-    const sent = new Map<number, Envelope>();
-    const acked = new Set<number>();
-    let seq = 0;
-    let killed = false;
-    // A bounded stream: at most 5000 messages or 20 s, killed after the 300th acknowledgement.
-    const deadline = Date.now() + 20_000;
-    while (!killed && seq < 5000 && Date.now() < deadline && client.connected) {
-      const s = ++seq;
-      const env = makeEnvelope(
-        bundle,
-        'telemetry',
-        { samples: [truckSample(Date.now(), 4 + (s % 10) / 10)] },
-        { seq: s },
+    it('keeps every acknowledged reading exactly once across kill -9', async () => {
+      // A fast stream: lift the per-client publish rate limit for this test.
+      writeFileSync(
+        join(dataDir, 'config.json'),
+        JSON.stringify({ mqtt: { publishRatePerSec: 100000, publishBurst: 100000, listenerWorkers } }),
       );
-      sent.set(s, env);
-      client.publish(topic(bundle.info.id, 'telemetry'), serializeEnvelope(env), { qos: 1 }, (err) => {
-        if (!err) acked.add(s);
-      });
-      if (s % 20 === 0) await new Promise((r) => setImmediate(r));
-      if (acked.size >= 300 && !killed) {
-        server.child.kill('SIGKILL');
-        killed = true;
-      }
-    }
-    assert.ok(
-      killed,
-      `killed mid-stream (acked ${acked.size}, connected ${client.connected}): ${server.output().slice(-2000)}`,
-    );
-    const ackedAtKill = new Set(acked);
-    await new Promise((r) => server?.child.once('exit', r));
-    await closeClient(client);
+      const ctx = await openContext({ dataDir, env, logLevel: 'silent', create: true });
+      const bundle = readDeviceBundle(
+        (await addDevice(ctx, { id: 'truck-dur-01', profile: 'vaccine-transport', actor: 'test' })).dir,
+      );
+      await ctx.close();
+      const port = await freePort();
+      server = await startVigil(dataDir, port, env);
+      const url = `mqtts://127.0.0.1:${port}`;
+      const client = await connectDevice(url, bundle);
 
-    server = await startVigil(dataDir, port, env);
-    const check = await openContext({ dataDir, env, logLevel: 'silent' });
-    try {
-      const rows = await check.store.queryReadings({ deviceId: 'truck-dur-01', since: 0, limit: 100_000 });
-      const seqs = rows.map((r) => r.seq);
-      assert.equal(new Set(seqs).size, seqs.length, 'no duplicates');
-      for (const s of ackedAtKill) assert.ok(seqs.includes(s), `acknowledged seq ${s} is stored`);
-
-      // The device redelivers everything it has no PUBACK for; nothing is duplicated.
-      const again = await connectDevice(url, bundle);
-      const unacked = [...sent.keys()].filter((s) => !ackedAtKill.has(s));
-      for (const s of unacked) {
-        await new Promise<void>((resolve, reject) =>
-          again.publish(
-            topic(bundle.info.id, 'telemetry'),
-            serializeEnvelope(sent.get(s) as Envelope),
-            { qos: 1 },
-            (e) => (e ? reject(e) : resolve()),
-          ),
+      const sent = new Map<number, Envelope>();
+      const acked = new Set<number>();
+      let seq = 0;
+      let killed = false;
+      // A bounded stream: at most 5000 messages or 20 s, killed after the 300th acknowledgement.
+      const deadline = Date.now() + 20_000;
+      while (!killed && seq < 5000 && Date.now() < deadline && client.connected) {
+        const s = ++seq;
+        const env = makeEnvelope(
+          bundle,
+          'telemetry',
+          { samples: [truckSample(Date.now(), 4 + (s % 10) / 10)] },
+          { seq: s },
         );
+        sent.set(s, env);
+        client.publish(topic(bundle.info.id, 'telemetry'), serializeEnvelope(env), { qos: 1 }, (err) => {
+          if (!err) acked.add(s);
+        });
+        if (s % 20 === 0) await new Promise((r) => setImmediate(r));
+        if (acked.size >= 300 && !killed) {
+          server.child.kill('SIGKILL');
+          killed = true;
+        }
       }
-      await closeClient(again);
-      const final = await waitFor('all redelivered readings stored', async () => {
-        const r = await check.store.queryReadings({ deviceId: 'truck-dur-01', since: 0, limit: 100_000 });
-        return r.length === sent.size ? r : undefined;
-      });
-      assert.equal(new Set(final.map((r) => r.seq)).size, sent.size, 'every sent reading exactly once');
-    } finally {
-      await check.close();
-      await stopVigil(server);
-    }
+      assert.ok(
+        killed,
+        `killed mid-stream (acked ${acked.size}, connected ${client.connected}): ${server.output().slice(-2000)}`,
+      );
+      const ackedAtKill = new Set(acked);
+      await new Promise((r) => server?.child.once('exit', r));
+      await closeClient(client);
+
+      server = await startVigil(dataDir, port, env);
+      const check = await openContext({ dataDir, env, logLevel: 'silent' });
+      try {
+        const rows = await check.store.queryReadings({ deviceId: 'truck-dur-01', since: 0, limit: 100_000 });
+        const seqs = rows.map((r) => r.seq);
+        assert.equal(new Set(seqs).size, seqs.length, 'no duplicates');
+        for (const s of ackedAtKill) assert.ok(seqs.includes(s), `acknowledged seq ${s} is stored`);
+
+        // The device redelivers everything it has no PUBACK for; nothing is duplicated.
+        const again = await connectDevice(url, bundle);
+        const unacked = [...sent.keys()].filter((s) => !ackedAtKill.has(s));
+        for (const s of unacked) {
+          await new Promise<void>((resolve, reject) =>
+            again.publish(
+              topic(bundle.info.id, 'telemetry'),
+              serializeEnvelope(sent.get(s) as Envelope),
+              { qos: 1 },
+              (e) => (e ? reject(e) : resolve()),
+            ),
+          );
+        }
+        await closeClient(again);
+        const final = await waitFor('all redelivered readings stored', async () => {
+          const r = await check.store.queryReadings({ deviceId: 'truck-dur-01', since: 0, limit: 100_000 });
+          return r.length === sent.size ? r : undefined;
+        });
+        assert.equal(new Set(final.map((r) => r.seq)).size, sent.size, 'every sent reading exactly once');
+      } finally {
+        await check.close();
+        await stopVigil(server);
+      }
+    });
   });
-});
 
 /** A data directory with one provisioned device (the server is not running). */
 async function provisioned(

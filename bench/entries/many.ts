@@ -1,4 +1,5 @@
 import type { BenchEntry } from '../entry.ts';
+import { listenerWorkersOf } from '../listener-workers.ts';
 import { type ManyResult, runMany } from '../many-devices.ts';
 import { atLeast, renderTable } from '../report.ts';
 import { fmtNum, fmtRatio } from '../stats.ts';
@@ -30,6 +31,8 @@ export const entry: BenchEntry<ManyResult> = {
         rounds: ctx.quick ? 1 : 3,
         poolPerDevice,
         noDelay: ctx.args.nodelay === true,
+        listenerWorkers: listenerWorkersOf(ctx.args),
+        raw: true,
       },
       ctx.log,
     );
@@ -76,16 +79,20 @@ export const entry: BenchEntry<ManyResult> = {
               [`${r.clients}x${r.window} raw Aedes`, round.rawFew],
               [`${r.devices}x1 raw Aedes`, round.rawMany],
             ] as const
-          ).map(([shape, x]) => [
-            String(i + 1),
-            shape,
-            fmtNum(x.ackRate),
-            x.serverElu.toFixed(2),
-            fmtNum((x.serverElu * 1e6) / x.ackRate, 1),
-            x.workerElu.toFixed(2),
-            x.pipeline ? fmtNum(x.pipeline.messagesPerCommit, 1) : '-',
-            x.pipeline ? `${x.pipeline.commitMsP50.toFixed(2)} / ${x.pipeline.commitMsP99.toFixed(2)}` : '-',
-          ]),
+          )
+            .flatMap(([shape, x]) => (x ? [[shape, x] as const] : []))
+            .map(([shape, x]) => [
+              String(i + 1),
+              shape,
+              fmtNum(x.ackRate),
+              x.serverElu.toFixed(2),
+              fmtNum((x.serverElu * 1e6) / x.ackRate, 1),
+              x.workerElu.toFixed(2),
+              x.pipeline ? fmtNum(x.pipeline.messagesPerCommit, 1) : '-',
+              x.pipeline
+                ? `${x.pipeline.commitMsP50.toFixed(2)} / ${x.pipeline.commitMsP99.toFixed(2)}`
+                : '-',
+            ]),
         ),
       ),
     ].join('\n'),

@@ -36,6 +36,11 @@ export interface EmbeddedBrokerOptions {
   host?: string;
   /** Listen port; 0 picks a free one. Default 8883. */
   port?: number;
+  /**
+   * TLS offload workers (`mqtt.listenerWorkers`, 0..16): TCP and TLS on that many worker threads
+   * sharing the port (SO_REUSEPORT), MQTT and every broker rule on this thread. Default 0: all here.
+   */
+  listenerWorkers?: number;
   tls: BrokerTlsOptions;
   /** Default `vigil/v1`. */
   topicPrefix?: string;

@@ -4,6 +4,7 @@
  */
 import tls from 'node:tls';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
 import { VigilError } from '../errors.ts';
 import type { InboundMessage, IngestResult, IngestSink } from '../ingest/ingest-sink.ts';
 import type { TestPki } from '../pki/test-pki.fixture.ts';
@@ -155,6 +156,9 @@ export interface TestBrokerOptions {
   limits?: Partial<BrokerLimits>;
   crl?: string;
   now?: () => number;
+  /** TLS offload workers (`mqtt.listenerWorkers`); default 0. */
+  listenerWorkers?: number;
+  logger?: Logger;
 }
 
 /** An embedded broker on 127.0.0.1 (port 0) whose security events land in `events`. */
@@ -167,6 +171,8 @@ export async function startTestBroker(o: TestBrokerOptions): Promise<{
   const broker = new EmbeddedBroker({
     host: '127.0.0.1',
     port: 0,
+    listenerWorkers: o.listenerWorkers ?? 0,
+    ...(o.logger ? { logger: o.logger } : {}),
     tls: {
       ca: o.pki.certPem,
       cert: o.pki.server.certPem,

@@ -1,15 +1,17 @@
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Worker } from 'node:worker_threads';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { type Logger, pino } from 'pino';
 import { CONFIG_DEFAULTS } from '../config/schema.ts';
 import type { ErrorCode } from '../errors.ts';
-import { ConnectionGate, isDescriptorExhaustion, normalizeAddress } from '../net/connection-gate.ts';
+import { ConnectionGate } from '../net/connection-gate.ts';
 import { normalizeSerial } from '../pki/serial.ts';
 import { assertValidTopicPrefix, DEFAULT_TOPIC_PREFIX, parseDeviceTopic } from '../protocol/topics.ts';
 import { canReceive, canSubscribe } from './acl.ts';
 import { watchAedes } from './aedes-events.ts';
 import { type BrokerLimits, resolveBrokerLimits } from './broker-limits.ts';
+import { BrokerListener } from './broker-listener.ts';
 import {
   type BrokerConn,
   type BrokerSecurityEvent,
@@ -25,9 +27,7 @@ import { DEFAULT_TAKEOVER, DeviceLimiter } from './device-limiter.ts';
 import { handOffClaim, handOffGatewayStatus, handOffToSink } from './ingest-handoff.ts';
 import { PacketGuard, type PacketGuardViolation, violationEvent } from './packet-guard.ts';
 import { publishRefusal } from './publish-policy.ts';
-import { brokerSecureContext, swapSecureContext } from './server-tls.ts';
-import { classifyTlsFailure } from './tls-failure.ts';
-import { tlsPeer } from './tls-peer.ts';
+import { brokerSecureContext } from './server-tls.ts';
 
 /** How often identities whose rate buckets have refilled are forgotten. */
 const LIMITER_SWEEP_MS = 60_000;
@@ -47,8 +47,7 @@ export class EmbeddedBroker {
   #log: Logger;
   #now: () => number;
   #aedes: Aedes;
-  #tlsServer: tls.Server;
-  #netServer: net.Server;
+  #listener: BrokerListener;
   #gate: ConnectionGate;
   #limiter: DeviceLimiter;
   #sweep: NodeJS.Timeout | undefined;
@@ -61,7 +60,6 @@ export class EmbeddedBroker {
   #rejectedPayloads = new WeakSet<Buffer>();
   #listening: net.AddressInfo | undefined;
   #closing: Promise<void> | undefined;
-  #acceptErrors = 0;
   /** The CRL in force (kept so a certificate or trust change keeps revocation checking on). */
   #crl: string | undefined;
 
@@ -111,43 +109,30 @@ export class EmbeddedBroker {
       onCommandSubscription: opts.onCommandSubscription,
     });
 
-    this.#tlsServer = tls.createServer({
-      ...brokerSecureContext(opts.tls, opts.tls.crl),
-      requestCert: true,
-      rejectUnauthorized: true,
-      handshakeTimeout: this.limits.connectTimeoutMs,
+    this.#listener = new BrokerListener({
+      host: opts.host ?? CONFIG_DEFAULTS.mqtt.host,
+      port: opts.port ?? CONFIG_DEFAULTS.mqtt.port,
+      secure: brokerSecureContext(opts.tls, opts.tls.crl),
+      handshakeTimeoutMs: this.limits.connectTimeoutMs,
+      workers: opts.listenerWorkers ?? CONFIG_DEFAULTS.mqtt.listenerWorkers,
+      gate: this.#gate,
+      log: this.#log,
+      emit: (ev) => this.#emit(ev),
+      isRevoked: (serial) => this.#revoked.has(serial),
+      isClosing: () => this.closing,
+      onPeer: (socket, address, cn, serial) => this.#onPeer(socket, address, cn, serial),
     });
-    this.#tlsServer.on('secureConnection', (socket) => this.#onSecureConnection(socket));
-    this.#tlsServer.on('tlsClientError', (err, socket) => this.#onTlsClientError(err, socket));
-
-    // Connections are accepted (and counted) here, then handed to the TLS server, which never
-    // listens itself: there is no plain-TCP path to the broker.
-    this.#netServer = net.createServer({ noDelay: true }, (raw) => this.#onTcpConnection(raw));
-    this.#netServer.on('error', (err) => this.#onListenerError(err));
   }
 
   /** Starts listening; resolves with the bound port. */
   async start(): Promise<number> {
     if (this.#listening) return this.#listening.port;
     await this.#aedes.listen();
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.#netServer.once('error', onError);
-      this.#netServer.listen(
-        {
-          host: this.#opts.host ?? CONFIG_DEFAULTS.mqtt.host,
-          port: this.#opts.port ?? CONFIG_DEFAULTS.mqtt.port,
-        },
-        () => {
-          this.#netServer.off('error', onError);
-          resolve();
-        },
-      );
-    });
-    this.#listening = this.#netServer.address() as net.AddressInfo;
+    this.#listening = await this.#listener.start();
     this.#sweep = setInterval(() => this.#limiter.sweep(this.#now()), LIMITER_SWEEP_MS);
     this.#sweep.unref();
-    this.#log.info({ address: this.#listening.address, port: this.#listening.port }, 'mqtts listening');
+    const { address, port } = this.#listening;
+    this.#log.info({ address, port, listenerWorkers: this.#listener.workers().length }, 'mqtts listening');
     return this.#listening.port;
   }
 
@@ -161,7 +146,7 @@ export class EmbeddedBroker {
     if (typeof crlPem !== 'string' || !crlPem.includes('-----BEGIN X509 CRL-----')) {
       throw new TypeError('updateCrl: a PEM CRL is required');
     }
-    swapSecureContext(this.#tlsServer, brokerSecureContext(this.#opts.tls, crlPem));
+    this.#listener.setSecureContext(brokerSecureContext(this.#opts.tls, crlPem));
     this.#crl = crlPem;
     this.#revoked = new Set(revokedSerialsHex.map(normalizeSerial).filter((s) => s !== ''));
     const gone = [...this.#conns].filter((conn) => this.#revoked.has(conn.serial));
@@ -190,7 +175,7 @@ export class EmbeddedBroker {
   /** New server certificate and key, or client CAs (CA rollover), for new handshakes only. */
   updateTls(change: { cert?: string; key?: string; ca?: string }): void {
     const next = { ...this.#opts.tls, ...change };
-    swapSecureContext(this.#tlsServer, brokerSecureContext(next, this.#crl));
+    this.#listener.setSecureContext(brokerSecureContext(next, this.#crl));
     this.#opts = { ...this.#opts, tls: next };
   }
 
@@ -213,7 +198,7 @@ export class EmbeddedBroker {
       port: this.#listening?.port,
       tcpConnections: this.#gate.size,
       ...sessionCounts(this.#conns),
-      acceptErrors: this.#acceptErrors,
+      acceptErrors: this.#listener.acceptErrors,
     };
   }
 
@@ -240,77 +225,23 @@ export class EmbeddedBroker {
   async #close(): Promise<void> {
     this.#gate.close();
     if (this.#sweep) clearInterval(this.#sweep);
-    const listenerClosed = this.#listening
-      ? new Promise<void>((resolve) => this.#netServer.close(() => resolve()))
-      : Promise.resolve();
+    this.#listener.stopAccepting();
     await Promise.allSettled([...this.#conns].map((c) => c.chain));
     await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
     for (const conn of this.#conns) conn.guard.destroy();
     this.#gate.destroyAll();
-    await listenerClosed;
+    await this.#listener.close();
     this.#listening = undefined;
     this.#log.info('mqtts closed');
   }
 
-  // ---- connection accept and TLS -------------------------------------------------------------
-
-  #onTcpConnection(raw: net.Socket): void {
-    raw.on('error', () => {}); // the TLS layer reports handshake failures
-    if (this.#gate.admit(raw) === null) this.#tlsServer.emit('connection', raw);
+  /** TLS offload worker threads (none without `listenerWorkers`); for tests of a worker crash. */
+  listenerWorkerThreads(): Worker[] {
+    return this.#listener.workers();
   }
 
-  #onListenerError(err: Error): void {
-    // libuv accepts and closes the pending connection itself when out of descriptors (its
-    // EMFILE reserve), so nothing here retries; count it (the logger summarises repeats).
-    if (isDescriptorExhaustion(err)) {
-      this.#acceptErrors++;
-      this.#emit({ code: 'VIGIL_ERR_CONNECTION_LIMIT', reason: 'fd_exhausted', detail: { errno: 'EMFILE' } });
-      return;
-    }
-    this.#log.error({ err }, 'listener error');
-  }
-
-  #addressOf(socket: tls.TLSSocket): string {
-    // Node keeps the wrapped TCP socket as `_parent`; after a failed handshake the TLS socket has
-    // already lost its handle and its remoteAddress.
-    const parent = (socket as unknown as { _parent?: net.Socket })._parent;
-    return (parent && this.#gate.addressOf(parent)) ?? normalizeAddress(socket.remoteAddress);
-  }
-
-  #onTlsClientError(err: Error, socket: tls.TLSSocket): void {
-    const f = classifyTlsFailure(err, socket.authorizationError);
-    const detail: Record<string, unknown> = {};
-    if (f.errorCode) detail.errorCode = f.errorCode;
-    if (f.verifyError) detail.verifyError = f.verifyError;
-    this.#emit({
-      code: f.reason === 'cert_revoked' ? 'VIGIL_ERR_CERT_REVOKED' : 'VIGIL_ERR_TLS_AUTH',
-      reason: f.reason,
-      address: this.#addressOf(socket),
-      detail,
-    });
-    socket.destroy();
-  }
-
-  #onSecureConnection(socket: tls.TLSSocket): void {
-    const address = this.#addressOf(socket);
-    socket.on('error', () => {}); // the guard / Aedes see errors through the guard
-    if (this.#closing || !socket.authorized) {
-      socket.destroy();
-      return;
-    }
-    const peer = tlsPeer(socket);
-    if (!peer.ok) {
-      this.#emit({ code: 'VIGIL_ERR_IDENTITY', reason: peer.reason, address, detail: peer.detail });
-      socket.destroy();
-      return;
-    }
-    const { cn, serial } = peer;
-    // A resumed TLS session skips chain verification, so the CRL may not have been consulted.
-    if (this.#revoked.has(serial)) {
-      this.#emit({ code: 'VIGIL_ERR_CERT_REVOKED', reason: 'cert_revoked', cn, address });
-      socket.destroy();
-      return;
-    }
+  /** An authorised, unrevoked TLS peer (broker-listener.ts): MQTT behind the packet guard. */
+  #onPeer(socket: Duplex, address: string, cn: string, serial: string): void {
     const guard = new PacketGuard(socket, {
       maxPacketBytes: this.limits.maxPacketBytes,
       onViolation: (v) => this.#onGuardViolation(conn, v),

@@ -8,12 +8,27 @@ export type TlsPeer =
   | { ok: false; reason: 'invalid_identity'; detail: { cn: string } };
 
 /**
+ * The parts of a peer certificate the broker reads, as plain fields (what a TLS offload worker
+ * sends over its MessagePort): the subject CN as Node reports it (a string, or an array when the
+ * subject holds several) and the serial number (hex, as `getPeerCertificate().serialNumber`).
+ */
+export interface TlsPeerFields {
+  cn: unknown;
+  serialNumber: string | undefined;
+}
+
+/** The fields of a TLS socket's peer certificate. */
+export function tlsPeerFields(socket: tls.TLSSocket): TlsPeerFields {
+  const cert = socket.getPeerCertificate();
+  return { cn: cert?.subject?.CN as unknown, serialNumber: cert?.serialNumber };
+}
+
+/**
  * The CN and canonical serial of an authorised TLS peer. Exactly one CN, and a valid identity
  * name (DESIGN §2): several CNs arrive as an array and are refused.
  */
-export function tlsPeer(socket: tls.TLSSocket): TlsPeer {
-  const cert = socket.getPeerCertificate();
-  const cn = cert?.subject?.CN as unknown;
+export function tlsPeer(peer: TlsPeerFields): TlsPeer {
+  const { cn } = peer;
   if (typeof cn !== 'string' || !isValidIdentityName(cn)) {
     return {
       ok: false,
@@ -21,5 +36,5 @@ export function tlsPeer(socket: tls.TLSSocket): TlsPeer {
       detail: { cn: typeof cn === 'string' ? cn.slice(0, 80) : typeof cn },
     };
   }
-  return { ok: true, cn, serial: normalizeSerial(cert?.serialNumber ?? '') };
+  return { ok: true, cn, serial: normalizeSerial(peer.serialNumber ?? '') };
 }

@@ -32,6 +32,19 @@ describe('config', () => {
     );
   });
 
+  it('takes mqtt.listenerWorkers from 0 to 16 (default 0) and refuses anything else by its path', () => {
+    assert.equal(configSchema.parse({ dataDir: '/x' }).mqtt.listenerWorkers, 0);
+    assert.equal(
+      configSchema.parse({ dataDir: '/x', mqtt: { listenerWorkers: 16 } }).mqtt.listenerWorkers,
+      16,
+    );
+    for (const bad of [-1, 17, 1.5, '2']) {
+      const r = configSchema.safeParse({ dataDir: '/x', mqtt: { listenerWorkers: bad } });
+      assert.equal(r.success, false, String(bad));
+      assert.deepEqual(r.error?.issues[0]?.path, ['mqtt', 'listenerWorkers']);
+    }
+  });
+
   it('accepts sinks with a PostgreSQL store (its outbox is in the same database as the readings)', () => {
     const url = 'postgres://vigil@db.example/vigil';
     const webhook = [{ url: 'https://hooks.example/vigil', secret: 'a-webhook-secret-of-some-length' }];

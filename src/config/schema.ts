@@ -108,6 +108,11 @@ export const configSchema = z.strictObject({
       maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
       /** CONNECTs per device id (certificate CN) per minute; more get CONNACK 3 (server unavailable). */
       connectRatePerMinute: z.number().int().min(1).max(100_000).default(30),
+      /**
+       * TLS offload workers of the embedded broker: TCP and TLS on that many worker threads sharing
+       * the port (SO_REUSEPORT, Linux), MQTT and every broker rule on the main thread. 0: none.
+       */
+      listenerWorkers: z.number().int().min(0).max(16).default(0),
       /** Use an external broker (Mosquitto, EMQX) instead of the embedded one. */
       external: externalBrokerSchema.prefault({}),
       /**

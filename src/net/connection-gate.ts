@@ -1,5 +1,15 @@
-import type net from 'node:net';
 import type { FdBudget, FdClass } from './fd-budget.ts';
+
+/**
+ * What the gate needs of a connection: a TCP socket, or the main thread's end of one held by a
+ * TLS offload worker (src/broker/tls-offload-socket.ts).
+ */
+export interface GateSocket {
+  readonly remoteAddress?: string | undefined;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  destroy(): unknown;
+}
 
 /** Why a connection was refused at accept. */
 export type GateRefusal = 'closing' | 'connection_limit' | 'address_connection_limit' | 'fd_budget';
@@ -26,8 +36,8 @@ export interface ConnectionGateOptions {
  */
 export class ConnectionGate {
   readonly #o: ConnectionGateOptions;
-  readonly #sockets = new Set<net.Socket>();
-  readonly #address = new WeakMap<net.Socket, string>();
+  readonly #sockets = new Set<GateSocket>();
+  readonly #address = new WeakMap<GateSocket, string>();
   readonly #perAddress = new Map<string, number>();
   #closing = false;
 
@@ -42,7 +52,7 @@ export class ConnectionGate {
    * Admits `socket` or destroys it. Returns the refusal, or null when admitted (then the socket
    * is counted until its 'close').
    */
-  admit(socket: net.Socket): GateRefusal | null {
+  admit(socket: GateSocket): GateRefusal | null {
     const address = normalizeAddress(socket.remoteAddress);
     const refusal = this.#refusal(address);
     if (refusal) {
@@ -75,7 +85,7 @@ export class ConnectionGate {
   }
 
   /** The normalised remote address an admitted socket was counted under. */
-  addressOf(socket: net.Socket): string | undefined {
+  addressOf(socket: GateSocket): string | undefined {
     return this.#address.get(socket);
   }
 
@@ -89,7 +99,7 @@ export class ConnectionGate {
     return this.#perAddress.size;
   }
 
-  sockets(): IterableIterator<net.Socket> {
+  sockets(): IterableIterator<GateSocket> {
     return this.#sockets.values();
   }
 

@@ -214,6 +214,7 @@ export async function startServer(ctx: VigilContext, opts: ServerOptions = {}): 
     broker = new EmbeddedBroker({
       host: config.mqtt.host,
       port: config.mqtt.port,
+      listenerWorkers: config.mqtt.listenerWorkers,
       tls: { ca: tls.ca, cert: tls.cert, key: tls.key, crl: crl.pem },
       topicPrefix: config.mqtt.topicPrefix,
       fdBudget,
