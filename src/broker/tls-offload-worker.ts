@@ -205,10 +205,10 @@ port.on('message', (msg: MainControl) => {
     return;
   }
   if (msg.kind === 'context') {
-    // Checked on the main thread before it was sent; a failure here keeps the old context.
-    try {
-      swapSecureContext(tlsServer, msg.options);
-    } catch {}
+    // Checked on the main thread before it was sent. Should it fail here all the same, the error
+    // ends this worker (never a stale CRL on a live listener): the pool logs it and restarts the
+    // worker with the current context.
+    swapSecureContext(tlsServer, msg.options);
     return;
   }
   closing = true;
