@@ -2,7 +2,7 @@ import { runLoad } from './load-runner.ts';
 import type { LoadDevice } from './load-types.ts';
 import { type Summary, summarize } from './stats.ts';
 import type { VigilFixture } from './vigil-fixture.ts';
-import type { SeqCursor } from './w1-throughput.ts';
+import { eluProbe, type SeqCursor } from './w1-throughput.ts';
 
 export interface LatencyOptions {
   ratePerSec: number;
@@ -27,6 +27,11 @@ export interface LatencyResult {
   toPuback: Summary;
   errors: number;
   firstError: string | undefined;
+  /**
+   * Event-loop utilisation of the server's main thread over the measured interval: how close the
+   * paced load (every message its own write, usually its own TLS record) is to saturating it.
+   */
+  serverElu: number;
 }
 
 /**
@@ -45,23 +50,27 @@ export async function runLatency(
   fx.onAccepted = (ev, at) => committedAt.set(`${ev.deviceId}|${ev.seq}`, at);
   const pool = Math.ceil((o.ratePerSec / devices.length) * ((o.warmupMs + o.durationMs) / 1000) * 1.2) + 100;
   let r: Awaited<ReturnType<typeof runLoad>>;
+  const elu = eluProbe();
   try {
-    r = await runLoad({
-      url: fx.url,
-      topicPrefix: 'vigil/v1',
-      devices,
-      startSeq: [...cursor.next],
-      poolPerClient: pool,
-      cyclePool: false,
-      mode: 'paced',
-      window: o.window,
-      ratePerSec: o.ratePerSec,
-      warmupMs: o.warmupMs,
-      durationMs: o.durationMs,
-      drainTimeoutMs: 10_000,
-      recordTimes: true,
-      noDelay: o.noDelay,
-    });
+    r = await runLoad(
+      {
+        url: fx.url,
+        topicPrefix: 'vigil/v1',
+        devices,
+        startSeq: [...cursor.next],
+        poolPerClient: pool,
+        cyclePool: false,
+        mode: 'paced',
+        window: o.window,
+        ratePerSec: o.ratePerSec,
+        warmupMs: o.warmupMs,
+        durationMs: o.durationMs,
+        drainTimeoutMs: 10_000,
+        recordTimes: true,
+        noDelay: o.noDelay,
+      },
+      elu.onPhase,
+    );
   } finally {
     fx.onAccepted = undefined;
   }
@@ -92,5 +101,6 @@ export async function runLatency(
     toPuback: summarize(toPuback),
     errors: r.errors,
     firstError: r.firstError,
+    serverElu: elu.value(),
   };
 }

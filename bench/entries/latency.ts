@@ -81,11 +81,20 @@ export const entry: BenchEntry<Level[]> = {
           fmtMs(s.p90),
           fmtMs(s.p99),
           fmtMs(s.max),
+          r.serverElu.toFixed(2),
+          fmtNum((r.serverElu * 1e6) / r.achievedRate, 1),
         ]);
       }
       if (r.errors > 0) lines.push(`WARNING ${l.share}: ${r.errors} publish errors (${r.firstError ?? ''})`);
     }
-    lines.splice(1, 0, renderTable(['load', 'achieved', 'measure', 'p50', 'p90', 'p99', 'max'], rows));
+    lines.splice(
+      1,
+      0,
+      renderTable(
+        ['load', 'achieved', 'measure', 'p50', 'p90', 'p99', 'max', 'server ELU', 'server us/msg'],
+        rows,
+      ),
+    );
     return lines.join('\n');
   },
 };
