@@ -85,6 +85,24 @@ function gate() {
   return { open: () => open(), check: () => wait.then(() => 'checked') };
 }
 
+/**
+ * A throttle where every pair has just failed once, and one failure holds a pair back for an
+ * hour; `attempt` runs one check of an account from one address and swallows the refusal.
+ */
+function everyPairHeldBack() {
+  const t = throttleOver(
+    {
+      ...memoryFailureLog().log,
+      listSignInFailures: async (q) =>
+        q.account !== undefined && q.address !== undefined ? [t.clock.now] : [],
+    },
+    { pairBackoffAfter: 1, baseDelayMs: 3_600_000 },
+  );
+  const attempt = (account: string) =>
+    t.throttle.run(account, '10.0.0.1', async () => 'checked').catch(() => 0);
+  return { ...t, attempt };
+}
+
 const refused = (r: PromiseSettledResult<unknown>) => r.status === 'rejected' && isLockedError(r.reason);
 
 describe('sign-in throttle limits', () => {
@@ -255,17 +273,7 @@ describe('sign-in throttle limits', () => {
   });
 
   it('forgets the oldest throttled pair past 10,000, so its next refusal is audited again', async () => {
-    // Every pair has just failed once, and one failure holds a pair back for an hour.
-    const { throttle, audit, clock } = throttleOver(
-      {
-        ...memoryFailureLog().log,
-        listSignInFailures: async (q) =>
-          q.account !== undefined && q.address !== undefined ? [clock.now] : [],
-      },
-      { pairBackoffAfter: 1, baseDelayMs: 3_600_000 },
-    );
-    const attempt = (account: string) =>
-      throttle.run(account, '10.0.0.1', async () => 'checked').catch(() => 0);
+    const { audit, attempt } = everyPairHeldBack();
     for (let i = 0; i <= 10_000; i++) await attempt(`a${i}`);
     assert.equal(audit.length, 10_001);
     await attempt('a0'); // forgotten: audited afresh
@@ -276,16 +284,7 @@ describe('sign-in throttle limits', () => {
   });
 
   it('keeps a pair audited again as the newest, so the oldest other pair is forgotten first', async () => {
-    const { throttle, audit, clock } = throttleOver(
-      {
-        ...memoryFailureLog().log,
-        listSignInFailures: async (q) =>
-          q.account !== undefined && q.address !== undefined ? [clock.now] : [],
-      },
-      { pairBackoffAfter: 1, baseDelayMs: 3_600_000 },
-    );
-    const attempt = (account: string) =>
-      throttle.run(account, '10.0.0.1', async () => 'checked').catch(() => 0);
+    const { audit, clock, attempt } = everyPairHeldBack();
     for (let i = 0; i < 10_000; i++) await attempt(`a${i}`);
     clock.advance(60_000);
     await attempt('a0'); // a minute on: audited again, and now the newest pair
