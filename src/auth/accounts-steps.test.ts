@@ -10,6 +10,7 @@ import {
   principalOf,
 } from './auth.fixture.ts';
 import type { Principal } from './principal.ts';
+import { hashRecoveryCode } from './recovery-codes.ts';
 import { base32Decode, totpCode } from './totp.ts';
 
 // The sign-in steps in the order they must come, the electronic signature, recovery codes and
@@ -142,6 +143,11 @@ describe('accounts: the order of the sign-in steps', () => {
     );
     await assert.rejects(
       f.accounts.regenerateRecoveryCodes({ ...principal, sessionId: undefined }),
+      code('VIGIL_ERR_SESSION', 'not a user session'),
+    );
+    // A token principal is refused by its kind, whatever else it carries.
+    await assert.rejects(
+      f.accounts.regenerateRecoveryCodes({ ...principal, kind: 'token' }),
       code('VIGIL_ERR_SESSION', 'not a user session'),
     );
     await assert.rejects(
@@ -309,5 +315,79 @@ describe('accounts: recovery codes and sign-out', () => {
     await f.accounts.logout(principal);
     assert.deepEqual(await f.accounts.listSessions('sam'), []);
     assert.deepEqual(await audited(f, 'user.sign_out'), [['user:sam', 'sam', {}]]);
+  });
+});
+
+describe('accounts: codes as people type them, and input of the wrong type', () => {
+  it('accepts a TOTP code typed with a space at sign-in', async () => {
+    const { secret } = await enrolledUser(f, 'tina');
+    const c = totpCode(secret, f.clock.now);
+    assert.ok((await f.accounts.verifyMfa(await half('tina'), `${c.slice(0, 3)} ${c.slice(3)}`)).token);
+  });
+
+  it('takes a recovery code of digits only, typed without its dashes, as a recovery code', async () => {
+    await enrolledUser(f, 'vera');
+    const digits = '1234-5678-9012';
+    await f.accountStore.replaceRecoveryCodes(
+      'vera',
+      [hashRecoveryCode(f.master, 'vera', digits) ?? ''],
+      f.clock.now,
+    );
+    await f.accounts.verifyMfa(await half('vera'), digits.replaceAll('-', ''));
+    assert.deepEqual((await audited(f, 'user.sign_in')).at(-1)?.[2], {
+      method: 'recovery_code',
+      address: null,
+      recoveryCodesLeft: 0,
+    });
+  });
+
+  it('audits the sign-in that the enrolment code completes as a TOTP sign-in', async () => {
+    await enrolledUser(f, 'nina');
+    assert.deepEqual(await audited(f, 'user.sign_in'), [
+      ['user:nina', 'nina', { method: 'totp', address: null }],
+    ]);
+  });
+
+  it('refuses to confirm an enrolment whose stored offer has a time but no secret', async () => {
+    const { oneTimePassword } = await f.accounts.createUser({ name: 'ivan', role: 'viewer', actor: 't' });
+    const first = await principalOf(
+      f,
+      (await f.accounts.login({ name: 'ivan', password: oneTimePassword })).token,
+    );
+    await f.accounts.changePassword(first, oneTimePassword, GOOD_PASSWORD);
+    const p = await half('ivan');
+    await f.accountStore.updateUser('ivan', { totpPendingAt: f.clock.now });
+    await assert.rejects(
+      f.accounts.confirmTotpEnrolment(p, '123456'),
+      code('VIGIL_ERR_USAGE', 'no TOTP enrolment in progress (start again)'),
+    );
+  });
+
+  it('refuses a sign-in without a name as an unknown user with an empty name', async () => {
+    await assert.rejects(
+      f.accounts.login({ name: undefined as never, password: 'x', address: '10.0.0.5' }),
+      code('VIGIL_ERR_AUTH'),
+    );
+    assert.deepEqual(await audited(f, 'auth.sign_in_failed'), [
+      ['system', '', { address: '10.0.0.5', reason: 'unknown_user' }],
+    ]);
+  });
+
+  it('treats passwords that are not strings as wrong (current, signature) or too short (new)', async () => {
+    const { principal } = await enrolledUser(f, 'olga');
+    await assert.rejects(
+      f.accounts.changePassword(principal, undefined as never, 'a brand new passphrase'),
+      code('VIGIL_ERR_AUTH'),
+    );
+    await assert.rejects(
+      f.accounts.changePassword(principal, GOOD_PASSWORD, undefined as never),
+      code('VIGIL_ERR_PASSWORD_POLICY', 'use at least 12 characters'),
+    );
+    await assert.rejects(
+      f.accounts.verifySignature(principal, { password: 42 as never, totp: '000000' }),
+      code('VIGIL_ERR_AUTH'),
+    );
+    // Nothing changed: the password is still the old one.
+    assert.equal((await f.accounts.login({ name: 'olga', password: GOOD_PASSWORD })).next, 'verify_mfa');
   });
 });

@@ -134,7 +134,7 @@ export class AccountService extends AccountAdmin {
     const { user } = await this.#sessionUser(principal);
     if (nextStep(user) === 'change_password')
       throw new VigilError('VIGIL_ERR_USAGE', 'change the one-time password first');
-    if (!user.mustEnrolMfa && user.totpSecretEnc) {
+    if (nextStep(user) === 'verify_mfa') {
       throw new VigilError('VIGIL_ERR_USAGE', 'TOTP is already enrolled (an admin can reset it)');
     }
     const secret = this.random(TOTP_SECRET_BYTES);

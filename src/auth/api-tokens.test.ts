@@ -72,6 +72,10 @@ describe('API tokens', () => {
     assert.equal(await bearer(flipped), null);
     assert.equal(await bearer(token.replace(/^vgl_[0-9a-f]{16}/, 'vgl_0000000000000000')), null);
     assert.equal(await bearer('vgl_nothex'), null);
+    // The whole value is the token: nothing before or after it is ignored.
+    assert.ok(await bearer(token));
+    assert.equal(await f.tokens.authenticate(`x${token}`), null);
+    assert.equal(await f.tokens.authenticate(`${token}A`), null);
     assert.equal(await f.authenticator.authenticate({ authorization: `Basic ${token}` }), null);
   });
 
@@ -226,6 +230,10 @@ describe('API tokens: bounds, messages and records', () => {
       usage('a token belongs to an active user'),
     );
     await assert.rejects(mint('admin', { owner: 'opal' }), usage('a operator cannot create a admin token'));
+    await assert.rejects(
+      mint('root' as Role),
+      usage('role must be one of admin, operator, quality, receiver, viewer, auditor'),
+    );
   });
 
   it('record who created them, and audit the label, role, owner and expiry', async () => {

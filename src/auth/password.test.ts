@@ -148,6 +148,15 @@ describe('stored hashes: bounds and rehash', () => {
     assert.equal(await argon2Runs(() => verifyPassword(h, 'wrong')), 1);
   });
 
+  it('reads only a whole stored hash: anything before or after it makes it unreadable', async () => {
+    const h = await hashPassword('correct horse battery staple', cheap);
+    assert.equal(await verifyPassword(h, 'correct horse battery staple'), true);
+    for (const damaged of [`x${h}`, `${h}$x`, `${h}\n`]) {
+      assert.equal(parseStoredHash(damaged), null, damaged);
+      assert.equal(await verifyPassword(damaged, 'correct horse battery staple'), false, damaged);
+    }
+  });
+
   it('hashes and verifies a password of exactly the longest length, and refuses one character more', async () => {
     const longest = 'x'.repeat(PASSWORD_MAX_LENGTH);
     const h = await hashPassword(longest, cheap);

@@ -187,6 +187,54 @@ describe('BatchWriter', () => {
     await assert.rejects(writer.write(item('a-001', 2)), /closed/);
   });
 
+  it('gives the seq of a write after close() back to the ledger', async () => {
+    const { events, writer } = rig();
+    await writer.close();
+    await assert.rejects(writer.write(item('a-001', 7)), /closed/);
+    assert.deepEqual(events, ['aborted 7']);
+  });
+
+  it('close() waits for a transaction in flight to end', async () => {
+    let started = () => {};
+    const inFlight = new Promise<void>((r) => {
+      started = r;
+    });
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const { commits, writer } = rig([], () => {
+      started();
+      return held;
+    });
+    const p = writer.write(item('a-001', 1));
+    let closed = false;
+    const closing = writer.close().then(() => {
+      closed = true;
+    });
+    await inFlight;
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(closed, false, 'still committing');
+    release();
+    await closing;
+    assert.equal(commits.length, 1);
+    await p;
+  });
+
+  it('reports how long each transaction took, measured around it', async () => {
+    const times: number[] = [];
+    const writer = new BatchWriter({
+      store: { writeBatch: async (b) => ({ readingsInserted: b.readings.length, messagesInserted: 0 }) },
+      ledger: { prepare: () => [], committed: () => {}, aborted: () => {} },
+      onCommit: (c) => times.push(c.ms),
+    });
+    const before = performance.now();
+    await writer.write(item('a-001', 1));
+    const elapsed = performance.now() - before;
+    assert.equal(times.length, 1);
+    assert.ok((times[0] ?? -1) >= 0 && (times[0] ?? Infinity) <= elapsed, `${times[0]} of ${elapsed}`);
+  });
+
   it('two writes in one tick and a third during their commit still make one transaction at a time', async () => {
     let release: () => void = () => {};
     const { batches, writer, maxInFlight } = rig(

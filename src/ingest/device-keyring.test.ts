@@ -121,4 +121,38 @@ describe('DeviceKeyring', () => {
     const r = await off.resolve('truck-0001', 1);
     assert.equal(isVigilError(r) ? r.detail : 'ok', 'truck-0001 is revoked');
   });
+
+  it('invalidate(id) drops that device only', async () => {
+    const { store } = fakeStore();
+    const ring = new DeviceKeyring(store, master);
+    assert.equal(code(await ring.resolve('truck-0001', 1)), 'ok');
+    ring.invalidate('truck-0404');
+    assert.equal(ring.cachedKeys('truck-0001'), 1);
+  });
+
+  it('refuses as unknown, without throwing, a device invalidated while it was being resolved', async () => {
+    const { store } = fakeStore();
+    const ring = new DeviceKeyring(store, master);
+    await ring.device('truck-0001');
+    // Runs between the cached lookup and the rest of resolve(), as another message's invalidate would.
+    queueMicrotask(() => ring.invalidate());
+    const r = await ring.resolve('truck-0001', 1);
+    assert.ok(isVigilError(r, 'VIGIL_ERR_UNKNOWN_DEVICE'), String(r));
+    assert.equal(r.detail, 'truck-0001');
+  });
+
+  it('returns the keys, and caches nothing, when the device is invalidated during the key lookup', async () => {
+    const { store } = fakeStore();
+    let ring: DeviceKeyring | undefined;
+    const racing = {
+      ...store,
+      getDeviceKey: async (id: string, kid: number) => {
+        ring?.invalidate();
+        return store.getDeviceKey(id, kid);
+      },
+    };
+    ring = new DeviceKeyring(racing, master);
+    assert.equal(code(await ring.resolve('truck-0001', 1)), 'ok');
+    assert.equal(ring.cachedKeys('truck-0001'), 0);
+  });
 });

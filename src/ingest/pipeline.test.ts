@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isVigilError } from '../errors.ts';
 import { MasterKey } from '../keys/master-key.ts';
-import type { Store } from '../storage/store.ts';
+import type { IngestBatch, Store } from '../storage/store.ts';
+import { faultyStore } from './faulty-store.fixture.ts';
 import { inbound, macValidEnvelope, openIngestRig, sealFor, truckSample } from './ingest.fixture.ts';
+import type { AcceptedMessage } from './pipeline.ts';
 
 const outcome = (r: { ok: boolean; code?: string }) => (r.ok ? 'ok' : r.code);
 
@@ -263,6 +265,90 @@ describe('IngestPipeline', () => {
       await rig.pipeline.close();
       assert.equal(await rig.store.countReadings(d.id), 1);
       assert.equal(outcome(await pending), 'ok');
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('refuses as a replay a seq the store says another worker committed first, and writes none of it', async () => {
+    // A store shared by several ingest workers refuses, under the device's row lock, a seq that
+    // another worker stored (postgres-ingest.ts); this one answers so for every seq.
+    const refusing = (s: Store) =>
+      new Proxy(s, {
+        get(target, prop, receiver) {
+          const v = Reflect.get(target, prop, receiver);
+          if (prop !== 'writeBatch') return typeof v === 'function' ? v.bind(target) : v;
+          return async (b: IngestBatch) => {
+            const refused = b.replayStates.length
+              ? [{ deviceId: 'truck-pipe-11', seq: 4, code: 'VIGIL_ERR_REPLAY' as const }]
+              : [];
+            const res = await target.writeBatch({ ...b, readings: [] });
+            return { ...res, refused };
+          };
+        },
+      });
+    const rig = await openIngestRig({}, refusing);
+    try {
+      const d = await rig.provision('truck-pipe-11');
+      const r = await rig.pipeline.ingest(inbound(d, sealFor(d, { samples: [truckSample()] }, { seq: 4 })));
+      assert.deepEqual(r, { ok: false, code: 'VIGIL_ERR_REPLAY', deviceId: d.id });
+      assert.deepEqual([rig.pipeline.stats.accepted, rig.pipeline.stats.rejected], [0, 1]);
+      await rig.rejections.flush();
+      const [a] = (await rig.store.queryAudit({ action: 'ingest.reject' })).filter((x) => x.object === d.id);
+      assert.equal(a?.detail.why, 'seq 4 committed by another worker');
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('tells onAccepted what was stored: device, channel, seq, kid and rows', async () => {
+    const seen: AcceptedMessage[] = [];
+    const rig = await openIngestRig({ onAccepted: (ev) => seen.push(ev) });
+    try {
+      const d = await rig.provision('truck-pipe-12');
+      const s = truckSample();
+      await rig.pipeline.ingest(inbound(d, sealFor(d, { samples: [s] }, { seq: 2 })));
+      assert.equal(seen.length, 1);
+      const { deviceId, channel, seq, kid, readings, messages } = seen[0] as AcceptedMessage;
+      assert.deepEqual(
+        [deviceId, channel, seq, kid, readings.length, messages],
+        [d.id, 'telemetry', 2, 1, 1, []],
+      );
+      assert.equal(readings[0]?.ts, s.ts);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('throws a storage failure carrying the store error when a commit fails, also without onStoreFailure', async () => {
+    const rig = await openIngestRig({}, (s) => faultyStore(s, { faults: { 1: 'busy' } }).store);
+    try {
+      const d = await rig.provision('truck-pipe-13');
+      await assert.rejects(
+        rig.pipeline.ingest(inbound(d, sealFor(d, { samples: [truckSample()] }, { seq: 1 }))),
+        (e: unknown) =>
+          isVigilError(e, 'VIGIL_ERR_STORE') &&
+          e.detail === 'write failed' &&
+          (e.cause as { code?: string } | undefined)?.code === 'SQLITE_BUSY',
+      );
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('counts an unexpected error before the replay step as internal, and keeps serving', async () => {
+    const rig = await openIngestRig({
+      gatewayOf: () => {
+        throw new TypeError('gateway table not ready');
+      },
+    });
+    try {
+      const d = await rig.provision('truck-pipe-14');
+      const p = sealFor(d, { samples: [truckSample()] }, { seq: 1 });
+      // Published by someone else: the gateway binding is asked, and fails.
+      const r = await rig.pipeline.ingest({ ...inbound(d, p), publisher: 'gw-0001' });
+      assert.equal(outcome(r), 'VIGIL_ERR_INTERNAL');
+      assert.equal(outcome(await rig.pipeline.ingest(inbound(d, p))), 'ok', 'the seq was never taken');
     } finally {
       await rig.close();
     }

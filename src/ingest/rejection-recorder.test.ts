@@ -117,6 +117,15 @@ describe('RejectionRecorder', () => {
     assert.equal(counters.length, 1, 'no window closes after stop()');
   });
 
+  it('does not keep the process alive with its window timer', async () => {
+    const { r } = recorder();
+    const timers = () => process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length;
+    const before = timers();
+    r.start();
+    assert.equal(timers(), before);
+    await r.stop();
+  });
+
   it('never throws when the counters cannot be written', async () => {
     const store = {
       appendAudit: async (e: AuditInput) => ({ ...e, id: 1, prevHash: '', hash: '' }),

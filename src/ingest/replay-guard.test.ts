@@ -188,5 +188,61 @@ describe('ReplayGuard', () => {
     );
     // Inside the window nothing changes: a marked seq is still refused here.
     assert.equal(g.checkAndAccept('dev-0001', 4999, NEW), 'VIGIL_ERR_REPLAY');
+    // A week is 604,800,000 ms: sealed a millisecond less ago, it is still the store's to judge,
+    // also while another seq of the device waits for its transaction.
+    assert.equal(typeof g.checkAndAccept('dev-0001', 102, fp(102), 604_799_999), 'object');
+    assert.equal(typeof g.checkAndAccept('dev-0001', 103, fp(103)), 'object');
+    assert.equal(g.checkAndAccept('dev-0001', 104, fp(104), 604_800_000), 'VIGIL_ERR_REPLAY_TOO_OLD');
+  });
+
+  it('loads a device again after a failed load, instead of keeping the failure', async () => {
+    let fail = true;
+    const g = new ReplayGuard(
+      {
+        getReplayState: async () => {
+          if (fail) throw new Error('database is locked');
+          return null;
+        },
+      },
+      1024,
+      () => 1,
+    );
+    await assert.rejects(g.load('dev-0001') ?? Promise.resolve(), /locked/);
+    fail = false;
+    await g.load('dev-0001');
+    assert.equal(typeof g.checkAndAccept('dev-0001', 1, fp(1)), 'object');
+  });
+
+  it('says which device is not loaded instead of failing on it', async () => {
+    const g = await guard();
+    assert.throws(() => g.checkAndAccept('dev-0404', 1, fp(1)), /replay window for dev-0404 not loaded/);
+    assert.throws(
+      () => g.prepare([{ deviceId: 'dev-0404', seq: 1, nonceFp: fp(1) }]),
+      /replay window for dev-0404 not loaded/,
+    );
+    assert.equal(g.settled('dev-0404', 1), undefined, 'nothing to wait for on a device not loaded');
+  });
+
+  it('gives every waiter on one pending seq the same wake-up, and settles marks nobody waits on', async () => {
+    const g = await guard();
+    const a = accept(g, 1);
+    const b = accept(g, 2);
+    const first = g.settled('dev-0001', 1);
+    assert.ok(first);
+    assert.equal(g.settled('dev-0001', 1), first, 'the same promise for a second copy');
+    g.committed([b, a], g.prepare([b, a]));
+    await first;
+    assert.equal(g.pending('dev-0001'), 0);
+  });
+
+  it('keeps exactly one fingerprint per committed seq, so an abort restores every recent nonce', async () => {
+    const g = await guard();
+    for (let seq = 1; seq <= 600; seq++) {
+      const m = [accept(g, seq)];
+      g.committed(m, g.prepare(m));
+    }
+    g.aborted([accept(g, 601)]);
+    // 600 fingerprints fit the 1024 of the window: the oldest is still known after the rebuild.
+    assert.equal(g.checkAndAccept('dev-0001', 700, fp(1)), 'VIGIL_ERR_NONCE_REUSE');
   });
 });

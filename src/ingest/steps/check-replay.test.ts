@@ -96,5 +96,46 @@ describe('checkReplay', () => {
       detail: 'replay state lookup failed',
     });
     assert.equal(ctx.mark, undefined);
+    await assert.rejects(checkReplay(ctx, deps), (e: unknown) => (e as Error).cause instanceof Error);
+  });
+
+  it('gives up after 8 waits on a copy that stays pending, as a storage failure (no acknowledgement)', async () => {
+    let checks = 0;
+    const deps = stepDeps([d], {
+      replay: {
+        load: () => undefined,
+        checkAndAccept: () => {
+          checks++;
+          return 'VIGIL_ERR_REPLAY';
+        },
+        settled: () => Promise.resolve(),
+      },
+    });
+    const ctx = messageContext(d, { samples: [sample()] }, { seq: 9 });
+    await runBefore(checkReplay, ctx, deps);
+    assert.deepEqual(await refusalOf(checkReplay, ctx, deps), {
+      code: 'VIGIL_ERR_STORE',
+      detail: 'seq 9 still pending',
+    });
+    assert.equal(checks, 9, 'the first check and one after each of 8 waits');
+  });
+
+  it('tells the replay window how long ago the envelope was sealed', async () => {
+    const ages: (number | undefined)[] = [];
+    const guard = new ReplayGuard({ getReplayState: async () => null }, 1024, () => NOW);
+    const deps = stepDeps([d], {
+      replay: {
+        load: (id) => guard.load(id),
+        settled: (id, seq) => guard.settled(id, seq),
+        checkAndAccept: (id, seq, fp, sentAgoMs) => {
+          ages.push(sentAgoMs);
+          return guard.checkAndAccept(id, seq, fp, sentAgoMs);
+        },
+      },
+    });
+    const ctx = messageContext(d, { samples: [sample(NOW - 90_000)] }, { seq: 3, ts: NOW - 60_000 });
+    await runBefore(checkReplay, ctx, deps);
+    assert.equal(await codeOf(checkReplay, ctx, deps), null);
+    assert.deepEqual(ages, [60_000]);
   });
 });

@@ -46,5 +46,10 @@ describe('resolveDevice', () => {
       code: 'VIGIL_ERR_STORE',
       detail: 'device lookup failed',
     });
+    // The store's error travels as the cause (the log tells a locked database from a full disk).
+    await assert.rejects(
+      resolveDevice(ctx, deps),
+      (e: unknown) => (e as { cause?: { code?: string } }).cause?.code === 'SQLITE_BUSY',
+    );
   });
 });
