@@ -265,6 +265,23 @@ export function ingestContract(test: ContractTest<StoreFixture>): void {
         [5, 3],
       );
       assert.deepEqual(await s.queryReadings({ deviceId: 'nope-0000' }), []);
+      // Unbounded and fractional bounds, as the rules' history asks for them (an open span starts
+      // at -Infinity): the same rows as the integer bounds around them.
+      const open = await s.queryReadings({
+        deviceId: 'truck-0001',
+        since: Number.NEGATIVE_INFINITY,
+        until: Number.POSITIVE_INFINITY,
+      });
+      assert.deepEqual(
+        open.map((r) => [r.seq, r.idx]),
+        all.map((r) => [r.seq, r.idx]),
+      );
+      const frac = await s.queryReadings({ deviceId: 'truck-0001', since: T0 + 199.5, until: T0 + 299.5 });
+      assert.deepEqual(
+        frac.map((r) => r.seq),
+        [2, 2, 3],
+      );
+      assert.deepEqual(await s.queryMessages({ since: Number.NEGATIVE_INFINITY }), await s.queryMessages({}));
     });
 
     test('limits readings to 1000 by default', async ({ store: s }) => {

@@ -113,6 +113,18 @@ export function pgLimit(limit: number | undefined): number {
   return Math.min(Math.max(Math.trunc(limit), 0), 100_000);
 }
 
+/**
+ * A time bound of a query as a bigint parameter: an absent or infinite bound is the widest one,
+ * and a fractional bound is rounded up (for `ts >= x` and `ts < x` alike, on integer ms), as the
+ * SQLite adapter compares them. PostgreSQL refuses `-Infinity` or `1.5` for a bigint.
+ */
+export function pgTsBound(v: number | undefined, absent: number): number {
+  if (v === undefined || Number.isNaN(v)) return absent;
+  if (v <= Number.MIN_SAFE_INTEGER) return Number.MIN_SAFE_INTEGER;
+  if (v >= Number.MAX_SAFE_INTEGER) return Number.MAX_SAFE_INTEGER;
+  return Math.ceil(v);
+}
+
 /** The SQLSTATE of a driver error (`23505` unique_violation, `23503` foreign_key_violation, ...). */
 export function pgCode(err: unknown): string | undefined {
   const c = (err as { code?: unknown } | null)?.code;

@@ -35,6 +35,7 @@ import {
   pgMessage,
   pgReading,
   pgStoreError,
+  pgTsBound,
   rowId,
 } from './postgres-store-rows.ts';
 
@@ -314,7 +315,12 @@ export class PostgresStore implements Store {
       'readings',
       `SELECT * FROM readings WHERE device_id = $1 AND ts >= $2 AND ts < $3
        ORDER BY ts ${dir}, seq ${dir}, idx ${dir} LIMIT $4`,
-      [q.deviceId, q.since ?? Number.MIN_SAFE_INTEGER, q.until ?? Number.MAX_SAFE_INTEGER, pgLimit(q.limit)],
+      [
+        q.deviceId,
+        pgTsBound(q.since, Number.MIN_SAFE_INTEGER),
+        pgTsBound(q.until, Number.MAX_SAFE_INTEGER),
+        pgLimit(q.limit),
+      ],
     );
     return rows.map((r) => pgReading(this.#db.cipher, r));
   }
@@ -330,7 +336,7 @@ export class PostgresStore implements Store {
       'messages',
       `SELECT * FROM messages WHERE ($1::text IS NULL OR device_id = $1) AND ($2::text IS NULL OR channel = $2)
          AND ts >= $3 ORDER BY ts, device_id, seq LIMIT $4`,
-      [q.deviceId ?? null, q.channel ?? null, q.since ?? Number.MIN_SAFE_INTEGER, pgLimit(q.limit)],
+      [q.deviceId ?? null, q.channel ?? null, pgTsBound(q.since, Number.MIN_SAFE_INTEGER), pgLimit(q.limit)],
     );
     return rows.map((r) => pgMessage(this.#db.cipher, r));
   }
@@ -359,7 +365,7 @@ export class PostgresStore implements Store {
     const rows = await this.#q<PgAuditRow>(
       'audit',
       `SELECT * FROM audit WHERE ($1::text IS NULL OR action = $1) AND ts >= $2 ORDER BY id LIMIT $3`,
-      [q.action ?? null, q.since ?? Number.MIN_SAFE_INTEGER, pgLimit(q.limit)],
+      [q.action ?? null, pgTsBound(q.since, Number.MIN_SAFE_INTEGER), pgLimit(q.limit)],
     );
     return rows.map((r) => pgAudit(this.#db.cipher, r));
   }
