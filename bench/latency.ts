@@ -1,5 +1,5 @@
 import { runLoad } from './load-runner.ts';
-import type { LoadDevice } from './load-types.ts';
+import type { LoadDevice, LoadJob } from './load-types.ts';
 import { type Summary, summarize } from './stats.ts';
 import type { VigilFixture } from './vigil-fixture.ts';
 import { eluProbe, type SeqCursor } from './w1-throughput.ts';
@@ -34,6 +34,32 @@ export interface LatencyResult {
   serverElu: number;
 }
 
+/** A paced load at `ratePerSec` with every publish and PUBACK time recorded (latency and live). */
+export function pacedJob(
+  fx: VigilFixture,
+  devices: LoadDevice[],
+  cursor: SeqCursor,
+  o: Pick<LatencyOptions, 'ratePerSec' | 'warmupMs' | 'durationMs' | 'window' | 'noDelay'>,
+): LoadJob {
+  return {
+    url: fx.url,
+    topicPrefix: 'vigil/v1',
+    devices,
+    startSeq: [...cursor.next],
+    poolPerClient:
+      Math.ceil((o.ratePerSec / devices.length) * ((o.warmupMs + o.durationMs) / 1000) * 1.2) + 100,
+    cyclePool: false,
+    mode: 'paced',
+    window: o.window,
+    ratePerSec: o.ratePerSec,
+    warmupMs: o.warmupMs,
+    durationMs: o.durationMs,
+    drainTimeoutMs: 10_000,
+    recordTimes: true,
+    noDelay: o.noDelay,
+  };
+}
+
 /**
  * Publish-to-stored latency under a steady load: every client publishes its share of `ratePerSec`
  * on a 2 ms tick; the load worker notes the monotonic time of each publish() call and PUBACK, the
@@ -48,29 +74,10 @@ export async function runLatency(
 ): Promise<LatencyResult> {
   const committedAt = new Map<string, number>();
   fx.onAccepted = (ev, at) => committedAt.set(`${ev.deviceId}|${ev.seq}`, at);
-  const pool = Math.ceil((o.ratePerSec / devices.length) * ((o.warmupMs + o.durationMs) / 1000) * 1.2) + 100;
   let r: Awaited<ReturnType<typeof runLoad>>;
   const elu = eluProbe();
   try {
-    r = await runLoad(
-      {
-        url: fx.url,
-        topicPrefix: 'vigil/v1',
-        devices,
-        startSeq: [...cursor.next],
-        poolPerClient: pool,
-        cyclePool: false,
-        mode: 'paced',
-        window: o.window,
-        ratePerSec: o.ratePerSec,
-        warmupMs: o.warmupMs,
-        durationMs: o.durationMs,
-        drainTimeoutMs: 10_000,
-        recordTimes: true,
-        noDelay: o.noDelay,
-      },
-      elu.onPhase,
-    );
+    r = await runLoad(pacedJob(fx, devices, cursor, o), elu.onPhase);
   } finally {
     fx.onAccepted = undefined;
   }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { sleep, withTimeout } from './clock.ts';
 import { dashboardSession } from './dashboard-session.ts';
+import { pacedJob } from './latency.ts';
 import type { LiveClientsJob, LiveClientsResult } from './live-types.ts';
 import { runLoad } from './load-runner.ts';
 import type { LoadDevice } from './load-types.ts';
@@ -123,24 +124,7 @@ export async function runLiveFeed(
   const committedAt = new Map<string, number>();
   fx.onAccepted = (ev, at) => committedAt.set(`${ev.deviceId}|${ev.seq}`, at);
   try {
-    const pool =
-      Math.ceil((o.ratePerSec / devices.length) * ((o.warmupMs + o.durationMs) / 1000) * 1.2) + 100;
-    load = await runLoad({
-      url: fx.url,
-      topicPrefix: 'vigil/v1',
-      devices,
-      startSeq: [...cursor.next],
-      poolPerClient: pool,
-      cyclePool: false,
-      mode: 'paced',
-      window: o.window,
-      ratePerSec: o.ratePerSec,
-      warmupMs: o.warmupMs,
-      durationMs: o.durationMs,
-      drainTimeoutMs: 10_000,
-      recordTimes: true,
-      noDelay: o.noDelay,
-    });
+    load = await runLoad(pacedJob(fx, devices, cursor, o));
     cursor.advance(load.lastSeq);
     // Frames still in flight to the clients after the last PUBACK.
     await sleep(1000);

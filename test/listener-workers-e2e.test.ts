@@ -12,9 +12,16 @@ import { type Instance, startInstance, truckSample, waitFor } from './helpers/in
 
 let inst: Instance;
 const devices: SimDevice[] = [];
+/** The seqs each device got a PUBACK for (its link events at connect included). */
+const ackedSeqs = new Map<string, Set<number>>();
 
 async function sim(id: string): Promise<SimDevice> {
-  const d = new SimDevice(await inst.addDevice(id), { brokerUrl: inst.url });
+  const acked = new Set<number>();
+  ackedSeqs.set(id, acked);
+  const d = new SimDevice(await inst.addDevice(id), {
+    brokerUrl: inst.url,
+    onPublished: ({ seq }) => acked.add(seq),
+  });
   devices.push(d);
   await d.connect();
   return d;
@@ -36,9 +43,12 @@ describe('Vigil with mqtt.listenerWorkers = 2', { timeout: 120_000 }, () => {
 
   it('stores each acknowledged reading once', async () => {
     const d = await sim('lw-read-0001');
+    const seqs: number[] = [];
     for (let i = 0; i < 20; i++)
-      d.send('telemetry', { samples: [truckSample(Date.now() - 20_000 + i * 1000, 4 + i / 10)] });
-    await waitFor('20 PUBACKs', async () => (d.stats.acked >= 20 ? true : undefined));
+      seqs.push(d.send('telemetry', { samples: [truckSample(Date.now() - 20_000 + i * 1000, 4 + i / 10)] }));
+    await waitFor('20 PUBACKs', async () =>
+      seqs.every((q) => ackedSeqs.get(d.id)?.has(q)) ? true : undefined,
+    );
     const rows = await readings(d.id);
     assert.equal(rows.length, 20, 'every acknowledged reading is stored when its PUBACK arrives');
     assert.equal(new Set(rows.map((r) => r.seq)).size, 20, 'each once');
@@ -71,9 +81,10 @@ describe('Vigil with mqtt.listenerWorkers = 2', { timeout: 120_000 }, () => {
         ? true
         : undefined,
     );
-    for (const d of fleet) d.send('telemetry', { samples: [truckSample(Date.now(), 5)] });
+    const sent = fleet.map((d) => d.send('telemetry', { samples: [truckSample(Date.now(), 5)] }));
+    // The PUBACK of each reading's own seq (the link events at connect are acknowledged too).
     await waitFor('every device reconnected and acknowledged', async () =>
-      fleet.every((d) => d.stats.connected && d.stats.acked >= 1) ? true : undefined,
+      fleet.every((d, i) => ackedSeqs.get(d.id)?.has(sent[i] as number)) ? true : undefined,
     );
     for (const d of fleet) assert.equal((await readings(d.id)).length, 1, d.id);
   });
