@@ -17,7 +17,6 @@ import { openContext, type VigilContext } from '../src/data-dir/context.ts';
 import { addDevice } from '../src/devices/device-service.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
-import { type PgServer, postgresOrSkip } from '../src/storage/adapters/postgres-server.fixture.ts';
 import {
   closeClient,
   connectDevice,
@@ -30,21 +29,19 @@ import {
 import {
   freeLoopbackPort,
   type MosquittoProcess,
-  mosquittoInstalled,
   mosquittoProcess,
+  postgresBehindMosquitto,
   writeMosquittoConfig,
 } from './helpers/mosquitto-process.ts';
 import { startVigilChild, type VigilChild } from './helpers/vigil-child.ts';
 
-const pgs = mosquittoInstalled() ? await postgresOrSkip() : 'skipped: mosquitto not installed';
-const pg = typeof pgs === 'string' ? undefined : (pgs as PgServer);
-if (pg) after(() => pg.stop());
+const { pg, skip } = await postgresBehindMosquitto();
 
 /** More than two replay windows: the stalled worker's share reaches far below the committed window. */
 const MESSAGES = 3000;
 
 describe('a stalled ingest worker on the shared subscription', {
-  skip: typeof pgs === 'string' ? pgs : false,
+  skip,
   timeout: 240_000,
 }, () => {
   let dir: string;

@@ -21,7 +21,6 @@ import { addDevice } from '../src/devices/device-service.ts';
 import { serializeEnvelope } from '../src/protocol/envelope.ts';
 import { type DeviceBundleFiles, readDeviceBundle } from '../src/sim/device-bundle.ts';
 import { RULE_BUCKETS } from '../src/storage/adapters/postgres-migrations.ts';
-import { type PgServer, postgresOrSkip } from '../src/storage/adapters/postgres-server.fixture.ts';
 import { Browser, errCode, firstSignIn } from './helpers/browser.ts';
 import {
   closeClient,
@@ -36,19 +35,17 @@ import {
 import {
   freeLoopbackPort,
   type MosquittoProcess,
-  mosquittoInstalled,
   mosquittoProcess,
+  postgresBehindMosquitto,
   writeMosquittoConfig,
 } from './helpers/mosquitto-process.ts';
 import { startVigilChild, type VigilChild } from './helpers/vigil-child.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
-const pgs = mosquittoInstalled() ? await postgresOrSkip() : 'skipped: mosquitto not installed';
-const pg = typeof pgs === 'string' ? undefined : (pgs as PgServer);
-if (pg) after(() => pg.stop());
+const { pg, skip } = await postgresBehindMosquitto();
 
 describe('several workers on PostgreSQL behind Mosquitto', {
-  skip: typeof pgs === 'string' ? pgs : false,
+  skip,
   timeout: 300_000,
 }, () => {
   const env = { VIGIL_MASTER_KEY: MASTER_KEY_HEX };

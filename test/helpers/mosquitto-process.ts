@@ -8,7 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { mosquittoConfigCommand } from '../../src/cli/commands/mosquitto-config.ts';
+import { type PgServer, postgresOrSkip } from '../../src/storage/adapters/postgres-server.fixture.ts';
 import { MASTER_KEY_HEX } from './instance.ts';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -18,6 +20,17 @@ export function mosquittoInstalled(): boolean {
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+/**
+ * PostgreSQL for a suite of Vigil workers behind Mosquitto, stopped after the file; or, as `skip`,
+ * why the suite cannot run here (no Mosquitto, or no PostgreSQL outside CI).
+ */
+export async function postgresBehindMosquitto(): Promise<{ pg: PgServer | undefined; skip: string | false }> {
+  const pgs = mosquittoInstalled() ? await postgresOrSkip() : 'skipped: mosquitto not installed';
+  if (typeof pgs === 'string') return { pg: undefined, skip: pgs };
+  after(() => pgs.stop());
+  return { pg: pgs, skip: false };
+}
+
 export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
